@@ -1,0 +1,20 @@
+/*
+ * log.h - structured logging, one line per event (logfmt).
+ *
+ * Every line is `ts=<ISO-8601 UTC> level=<level> event=<dotted.name> k=v ...`
+ * on stderr, so operators can grep and scripts can parse. Callers format the
+ * key=value part; values containing spaces must be quoted by the caller.
+ */
+#ifndef LT_LOG_H
+#define LT_LOG_H
+
+typedef enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
+
+/* Writes one log line if lvl >= the current threshold. */
+void log_write(log_level lvl, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets the lowest level written (default LOG_INFO; LT_LOG=debug overrides). */
+void log_set_level(log_level lvl);
+
+#endif

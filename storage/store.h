@@ -1,0 +1,190 @@
+/*
+ * store.h - the node's LMDB store: the signed log, materialised records,
+ * their indexes and digests, and content-addressed blobs.
+ *
+ * One store is one LMDB environment (a directory with data.mdb/lock.mdb).
+ * Several processes may open it at once (the daemon and `lienthong import`);
+ * LMDB serialises writers and never blocks readers. Every write below is one
+ * LMDB write transaction, committed durably before the call returns 0: a
+ * result reported as added is acknowledged and survives kill -9. When the
+ * map fills, the transaction is retried on a doubled map; when the disk is
+ * full, the call fails and nothing of it is written.
+ *
+ * Key layouts of every named database are in docs/storage.md.
+ */
+#ifndef LT_STORE_H
+#define LT_STORE_H
+
+#include "storage/entry.h"
+#include "storage/hlc.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store;
+
+#define STORE_DIGEST_BYTES 32
+#define STORE_ERR_LEN 256
+
+typedef struct {
+    size_t map_size; /* initial map size in bytes; 0 = 256 MiB */
+    bool read_only;
+} store_options;
+
+/* Opens (creating if needed) the store in directory path. Returns 0, or -1
+ * with the reason in err. */
+int store_open(store **out, const char *path, const store_options *opt, char *err, size_t errlen);
+
+/* Closes the store; no transaction may be open. NULL is ignored. */
+void store_close(store *s);
+
+/* The current LMDB map size in bytes. */
+size_t store_map_size(const store *s);
+
+/* ---- Applying entries --------------------------------------------------- */
+
+typedef enum {
+    APPLY_ADDED = 0,      /* new: appended, materialised, indexed */
+    APPLY_DUPLICATE,      /* already held: nothing changed */
+    APPLY_ERR_SHAPE,      /* malformed, oversized or invalid field */
+    APPLY_ERR_SIG,        /* signature does not verify */
+    APPLY_ERR_LINK,       /* prev hash disagrees with a neighbour held */
+    APPLY_ERR_EQUIVOCATION, /* a different entry holds this (origin, seq) */
+    APPLY_ERR_BANNED,     /* origin refused after equivocating */
+} apply_result;
+
+/* A short, human-readable name for a result ("added", "bad signature", ...). */
+const char *apply_result_str(apply_result r);
+
+typedef struct {
+    const uint8_t *bytes;
+    size_t len;
+} store_input;
+
+/* Flags for store_apply. */
+#define STORE_PREVERIFIED 1u /* signatures already checked (thread pool) */
+
+/* Applies n entries in one write transaction: each is shape-checked,
+ * verified (unless STORE_PREVERIFIED), hash-linked against neighbours held,
+ * appended, merged into its record, indexed and counted in the collection
+ * digest. results[i] says what happened to entry i (errors never abort the
+ * others; if details is non-NULL, details[i] receives a message for errors).
+ * Returns 0 when committed, -1 on a storage failure (err says why; nothing
+ * of the batch was written). */
+int store_apply(store *s, const store_input *in, size_t n, unsigned flags, apply_result *results,
+                char (*details)[STORE_ERR_LEN], char *err, size_t errlen);
+
+/* ---- Local writes -------------------------------------------------------- */
+
+typedef struct {
+    const uint8_t *pk; /* ENTRY_KEY_BYTES public key */
+    const uint8_t *sk; /* ENTRY_SECRET_BYTES secret key */
+    const char *unit;  /* the node's unit code */
+} store_author;
+
+typedef struct {
+    const char *coll;
+    const char *id;
+    entry_op op;
+    const uint8_t *body; /* packed msgpack map, NULL for {} */
+    size_t body_len;
+    const char *const *to;
+    size_t to_count;
+} store_write;
+
+/* Builds, signs and applies n local entries in one transaction: each gets
+ * the author's next seq, the hash of its previous entry and a fresh HLC.
+ * If seqs is non-NULL, seqs[i] receives entry i's seq. Returns 0 when
+ * committed, or -1 (err says why, nothing written). */
+int store_write_local(store *s, const store_author *a, const store_write *w, size_t n,
+                      uint64_t *seqs, char *err, size_t errlen);
+
+/* ---- Reading ------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t origin[ENTRY_KEY_BYTES];
+    uint64_t max_seq;      /* highest seq held */
+    uint64_t count;        /* entries held (may be < max_seq if partial) */
+    bool equivocated;      /* proven to have signed two entries for one seq */
+} store_origin;
+
+/* Calls fn for every origin held, in key order. Stops early if fn returns
+ * non-zero and returns that value; returns -1 on a storage error. */
+int store_origins(store *s, int (*fn)(void *ctx, const store_origin *o), void *ctx);
+
+/* Fills *o for one origin. Returns 0, 1 when unknown, -1 on error. */
+int store_origin_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], store_origin *o);
+
+/* Calls fn for every collection with its live record count and digest. */
+int store_collections(store *s,
+                      int (*fn)(void *ctx, const char *coll, uint64_t live,
+                                const uint8_t digest[STORE_DIGEST_BYTES]),
+                      void *ctx);
+
+/* Calls fn with the bytes of every stored entry, ordered by (origin, seq);
+ * origin may be NULL for all. Bytes are valid only during the call. */
+int store_log_scan(store *s, const uint8_t *origin,
+                   int (*fn)(void *ctx, const uint8_t *bytes, size_t len), void *ctx);
+
+/* Copies entry (origin, seq) into *bytes (malloc'd). 0, 1 if absent, -1. */
+int store_entry_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t seq,
+                    uint8_t **bytes, size_t *len);
+
+/* Total entries held (all origins). */
+uint64_t store_entry_count(store *s);
+
+/* The arrival counter: increases by one for every entry added to this
+ * store, whichever process added it. Cheap; used to notice new entries. */
+uint64_t store_arrival_last(store *s);
+
+/* Calls fn for entries that arrived after position `after`, in arrival
+ * order, with their arrival position. */
+int store_arrivals(store *s, uint64_t after,
+                   int (*fn)(void *ctx, uint64_t pos, const uint8_t *bytes, size_t len),
+                   void *ctx);
+
+/* Copies the materialised record coll/id (canonical msgpack, see record.h).
+ * Returns 0, 1 when absent, -1 on error. */
+int store_record_get(store *s, const char *coll, const char *id, uint8_t **bytes, size_t *len);
+
+/* Calls fn for every record of coll in id order, deleted ones included
+ * (record_is_deleted tells). */
+int store_records(store *s, const char *coll,
+                  int (*fn)(void *ctx, const char *id, size_t idlen, const uint8_t *rec,
+                            size_t reclen),
+                  void *ctx);
+
+/* Calls fn for every record of coll whose owner unit is `unit`. */
+int store_records_by_unit(store *s, const char *unit, const char *coll,
+                          int (*fn)(void *ctx, const char *id, size_t idlen), void *ctx);
+
+/* Calls fn for every equivocation proof held: the entry first stored and the
+ * conflicting one. */
+int store_equivocations(store *s,
+                        int (*fn)(void *ctx, const uint8_t *held, size_t held_len,
+                                  const uint8_t *other, size_t other_len),
+                        void *ctx);
+
+/* ---- Blobs ----------------------------------------------------------------- */
+
+#define STORE_BLOB_MAX (32u * 1024u * 1024u)
+
+/* Stores data content-addressed; hash receives its BLAKE2b-256. Storing the
+ * same content twice is a no-op. Returns 0 or -1 (err: e.g. too large). */
+int store_blob_put(store *s, const uint8_t *data, size_t len, uint8_t hash[32], char *err,
+                   size_t errlen);
+
+/* Reads a blob into a malloc'd buffer. Returns 0, 1 when absent, -1. */
+int store_blob_get(store *s, const uint8_t hash[32], uint8_t **data, size_t *len);
+
+/* ---- Checking -------------------------------------------------------------- */
+
+/* Checks every stored entry (shape, signature, hash links with neighbours
+ * held) and compares the materialised records and digests with a fresh
+ * replay of the log into a scratch store under scratch_dir. Calls report for
+ * each problem found. Returns the number of problems, or -1 on error. */
+long store_verify(store *s, const char *scratch_dir, void (*report)(void *ctx, const char *msg),
+                  void *ctx, char *err, size_t errlen);
+
+#endif
