@@ -90,7 +90,7 @@ bool entry_verify(const entry_view *v);
 bool entry_verify_bytes(const uint8_t *bytes, size_t len);
 
 /* Encodes and signs f with secret key sk into a malloc'd buffer. Returns 0
- * with *out/*outlen, or -1 with a message in err (e.g. too large). */
+ * with *out and *outlen set, or -1 with a message in err (e.g. too large). */
 int entry_encode(const entry_fields *f, const uint8_t sk[ENTRY_SECRET_BYTES], uint8_t **out,
                  size_t *outlen, char *err, size_t errlen);
 
@@ -107,10 +107,5 @@ entry_op entry_op_parse(const char *s, size_t len);
 bool entry_unit_valid(const char *s, size_t len);
 bool entry_coll_valid(const char *s, size_t len);
 bool entry_id_valid(const char *s, size_t len);
-
-/* Lower-case hex of n bytes into out (2n+1 bytes). Returns out. */
-char *hex_encode(const uint8_t *in, size_t n, char *out);
-/* Parses exactly 2n hex characters; returns 0 or -1. */
-int hex_decode(const char *in, uint8_t *out, size_t n);
 
 #endif

@@ -1,0 +1,56 @@
+/*
+ * cli.h - what the `lienthong` subcommands share: their entry points, the
+ * error and usage conventions, and option parsing helpers.
+ *
+ * Exit codes: 0 success; 1 the command ran and failed (or found problems,
+ * as verify does); 2 the command line was wrong.
+ */
+#ifndef LT_CLI_H
+#define LT_CLI_H
+
+#include "node/config.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#define CLI_OK 0
+#define CLI_FAIL 1
+#define CLI_USAGE 2
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} cli_command;
+
+int cmd_init(int argc, char **argv);
+int cmd_enroll(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+/* Prints "lienthong CMD: error: ..." to stderr and returns code. */
+int cli_error(const char *cmd, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Reports an unknown option or stray argument: prints the error and a
+ * pointer to --help; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *what);
+
+/* Runs getopt_long with the conventions of every command (--help prints
+ * usage and makes *done true with CLI_OK). Returns the option character, -1
+ * at the end, or '?' after printing an error. */
+int cli_next_opt(int argc, char **argv, const struct option *opts, const char *cmd,
+                 const char *usage, int *exit_code, bool *done);
+
+/* Loads the node at dir, printing an error on failure. */
+int cli_load(const char *cmd, const char *dir, node_config *c);
+
+/* Opens the node's store, printing an error on failure. */
+int cli_open_store(const char *cmd, const node_config *c, store **s, bool read_only);
+
+#endif

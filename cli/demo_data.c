@@ -1,0 +1,171 @@
+/*
+ * demo_data.c - the demo network's sample records. See demo_data.h.
+ */
+#include "cli/demo_data.h"
+#include "storage/mpjson.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEMO_MAX_ROWS 64
+
+static const char *const categories[] = {"construction", "environment", "traffic", "security",
+                                         "smart_services"};
+static const char *const titles[] = {
+    "Xây dựng lấn chiếm vỉa hè", "Rác thải tồn đọng ven đường", "Đèn tín hiệu giao thông hỏng",
+    "Tụ tập gây mất trật tự ban đêm", "Không đăng nhập được ứng dụng dịch vụ công",
+    "Đường ngập nước sau mưa", "Cây xanh đổ chắn lối đi", "Ổ gà trên đường"};
+
+typedef struct {
+    store_write w[DEMO_MAX_ROWS];
+    uint8_t *bodies[DEMO_MAX_ROWS];
+    char ids[DEMO_MAX_ROWS][48];
+    size_t n;
+} demo_batch;
+
+static uint64_t demo_rand(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static int demo_add(demo_batch *b, const char *coll, json_t *body, const char *const *to,
+                    size_t nto, char *err, size_t errlen)
+{
+    size_t len;
+    if (b->n == DEMO_MAX_ROWS) {
+        json_decref(body);
+        snprintf(err, errlen, "too many demo rows");
+        return -1;
+    }
+    int rc = mpjson_pack_object(body, &b->bodies[b->n], &len, err, errlen);
+    json_decref(body);
+    if (rc)
+        return -1;
+    b->w[b->n] = (store_write){coll, b->ids[b->n], ENTRY_OP_PUT, b->bodies[b->n], len, to, nto};
+    b->n++;
+    return 0;
+}
+
+static int demo_reports(demo_batch *b, const node_config *c, uint64_t *rng, char *err,
+                        size_t errlen)
+{
+    static const char *const statuses[] = {"resolved", "resolved", "resolved", "closed",
+                                           "closed",   "closed",   "closed",   "closed",
+                                           "closed",   "in_progress"};
+    static const char *const ratings[] = {"satisfied", "satisfied", "satisfied",
+                                          "satisfied", "satisfied", "satisfied",
+                                          "acceptable", "unsatisfied"};
+    for (int i = 0; i < 24; i++) {
+        snprintf(b->ids[b->n], sizeof b->ids[0], "PA-%s-%04d", c->unit, i + 1);
+        const char *status = statuses[demo_rand(rng) % 10];
+        json_t *r = json_pack(
+            "{s:s, s:s, s:s, s:s, s:f, s:f, s:s, s:s}", "title",
+            titles[demo_rand(rng) % (sizeof titles / sizeof *titles)], "category",
+            categories[demo_rand(rng) % 5], "status", status, "owner_unit", c->unit, "lat",
+            18.66 + (double)(demo_rand(rng) % 400) / 10000.0, "lng",
+            105.66 + (double)(demo_rand(rng) % 400) / 10000.0, "channel",
+            i % 3 ? "app" : "hotline", "address", c->name);
+        if (strcmp(status, "in_progress"))
+            json_object_set_new(r, "rating", json_string(ratings[demo_rand(rng) % 8]));
+        if (demo_add(b, "reports", r, NULL, 0, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+static int demo_cameras(demo_batch *b, const node_config *c, uint64_t *rng, char *err,
+                        size_t errlen)
+{
+    static const char *const fields[] = {"security", "traffic", "public_service"};
+    for (int i = 0; i < 12; i++) {
+        snprintf(b->ids[b->n], sizeof b->ids[0], "CAM-%s-%02d", c->unit, i + 1);
+        json_t *cam = json_pack("{s:s, s:s, s:b, s:f, s:f, s:s}", "name", b->ids[b->n],
+                                "field", fields[i % 3], "online", demo_rand(rng) % 6 != 0,
+                                "lat", 18.67 + (double)(demo_rand(rng) % 300) / 10000.0, "lng",
+                                105.67 + (double)(demo_rand(rng) % 300) / 10000.0, "unit",
+                                c->unit);
+        if (demo_add(b, "cameras", cam, NULL, 0, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+static int demo_kpis(demo_batch *b, const node_config *c, char *err, size_t errlen)
+{
+    static const struct {
+        const char *code, *name;
+        double value;
+        const char *unit;
+    } kpis[] = {
+        {"reports_processed_pct", "Tỷ lệ phản ánh đã xử lý", 90.0, "%"},
+        {"satisfaction_pct", "Tỷ lệ hài lòng", 76.0, "%"},
+        {"docs_signed_pct", "Tỷ lệ văn bản ký số", 82.35, "%"},
+        {"docs_electronic_pct", "Tỷ lệ văn bản điện tử", 95.32, "%"},
+        {"online_services_level4", "Dịch vụ công mức độ 4", 104, "thủ tục"},
+    };
+    for (size_t i = 0; i < sizeof kpis / sizeof *kpis; i++) {
+        snprintf(b->ids[b->n], sizeof b->ids[0], "%s:%s:2023", c->unit, kpis[i].code);
+        json_t *k = json_pack("{s:s, s:s, s:s, s:s, s:f, s:s}", "indicator", kpis[i].code,
+                              "name", kpis[i].name, "unit", c->unit, "period", "2023",
+                              "value", kpis[i].value, "measure", kpis[i].unit);
+        if (demo_add(b, "kpis", k, NULL, 0, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+static int demo_documents(demo_batch *b, const node_config *c, char *err, size_t errlen)
+{
+    static const char *const everyone[] = {"*"};
+    static const struct {
+        const char *number, *kind, *subject;
+    } docs[] = {
+        {"129/QĐ-UBND", "decision", "Phê duyệt Đề án xây dựng đô thị thông minh"},
+        {"56/KH-UBND", "plan", "Kế hoạch chuyển đổi số năm 2023"},
+        {"1021/UBND-KGVX", "dispatch", "Đôn đốc xử lý phản ánh hiện trường quá hạn"},
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        snprintf(b->ids[b->n], sizeof b->ids[0], "%s", docs[i].number);
+        json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "number", docs[i].number,
+                              "kind", docs[i].kind, "subject", docs[i].subject, "issuer",
+                              c->unit, "date", "2023-03-15", "signed", 1);
+        if (demo_add(b, "documents", d, everyone, 1, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+int demo_data_write(const node_config *c, store *s, char *err, size_t errlen)
+{
+    demo_batch *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    uint64_t rng = 0;
+    for (const char *p = c->unit; *p; p++)
+        rng = rng * 131 + (uint8_t)*p;
+    int tier = node_tier_index(c, c->tier), rc = 0;
+    bool leaf = tier == (int)c->ntiers - 1;
+    if (leaf)
+        rc = demo_reports(b, c, &rng, err, errlen);
+    else if (!c->root)
+        rc = demo_cameras(b, c, &rng, err, errlen);
+    else
+        rc = demo_documents(b, c, err, errlen);
+    if (!rc && !leaf)
+        rc = demo_kpis(b, c, err, errlen);
+    if (!rc) {
+        store_author a = node_author(c);
+        rc = store_write_local(s, &a, b->w, b->n, NULL, err, errlen);
+    }
+    for (size_t i = 0; i < b->n; i++)
+        free(b->bodies[i]);
+    free(b);
+    return rc;
+}

@@ -1,0 +1,16 @@
+/*
+ * demo_data.h - sample records for `lienthong demo`, shaped after the
+ * figures in the articles (Vinh's VinhSmart reports and ratings, Nghệ An's
+ * cameras and indicators, official documents with their notations).
+ */
+#ifndef LT_DEMO_DATA_H
+#define LT_DEMO_DATA_H
+
+#include "node/config.h"
+
+/* Writes the sample records that belong to node c's tier into s: reports
+ * at communes, cameras and indicators at districts, documents and
+ * indicators at the province. Deterministic for a given unit. */
+int demo_data_write(const node_config *c, store *s, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * main.c - the `lienthong` binary: dispatches to a subcommand.
+ */
+#include "cli/cli.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+static const cli_command commands[] = {
+    {"init", cmd_init, "create a node: data dir, key pair, config"},
+    {"enroll", cmd_enroll, "certify a node by its parent (both data dirs on this machine)"},
+    {"serve", cmd_serve, "run a node: HTTP API on its libuv loop"},
+    {"status", cmd_status, "identity, entries per origin, digests per collection"},
+    {"import", cmd_import, "write records from a JSON Lines file as signed entries"},
+    {"export", cmd_export, "print a collection's records as JSON Lines"},
+    {"verify", cmd_verify, "check signatures, hash links and materialised state"},
+    {"log", cmd_log, "print entries readably"},
+    {"demo", cmd_demo, "start a sample network on 127.0.0.1"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "lienthong %s - smart-city operations nodes connected across tiers\n\n"
+                 "Usage: lienthong COMMAND [OPTIONS]\n\nCommands:\n",
+            LT_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'lienthong COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("lienthong %s\n", LT_VERSION);
+        return CLI_OK;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "lienthong: error: libsodium failed to initialise\n");
+        return CLI_FAIL;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "lienthong: error: unknown command \"%s\"\n\n", argv[1]);
+    usage(stderr);
+    return CLI_USAGE;
+}

@@ -1,0 +1,70 @@
+/*
+ * api.c - the HTTP JSON API of a node.
+ *
+ *   GET /                 an index of the API (until the web UI exists)
+ *   GET /api/v1/health    liveness, no login: node key, unit, tier, version
+ *   GET /api/v1/status    the status document (see status.h)
+ *
+ * Later features add their routes here. The OpenAPI description is in
+ * docs/openapi.yaml.
+ */
+#include "node/api.h"
+#include "node/status.h"
+#include "storage/hex.h"
+
+static void api_index(void *ctx, const http_request *req, http_response *res)
+{
+    node_daemon *d = ctx;
+    (void)req;
+    if (req->path[1] != '\0') {
+        http_respond_error(res, 404, "no resource at %s: the API is under /api/v1", req->path);
+        return;
+    }
+    http_respond_json(res, 200,
+                      json_pack("{s:s, s:s, s:s, s:[s,s], s:s}", "service", "lienthong", "unit",
+                                d->config->unit, "name", d->config->name, "endpoints",
+                                "GET /api/v1/health", "GET /api/v1/status", "docs",
+                                "docs/openapi.yaml in the source tree"));
+}
+
+static void api_health(void *ctx, const http_request *req, http_response *res)
+{
+    node_daemon *d = ctx;
+    const node_config *c = d->config;
+    char key[65];
+    (void)req;
+    http_respond_json(
+        res, 200,
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I}", "status", "ok", "node",
+                  hex_encode(c->pk, 32, key), "unit", c->unit, "name", c->name, "tier", c->tier,
+                  "parent", c->parent_unit[0] ? json_string(c->parent_unit) : json_null(),
+                  "version", LT_VERSION, "uptime_ms",
+                  (json_int_t)(uv_now(d->loop) - d->started_ms)));
+}
+
+static void api_status(void *ctx, const http_request *req, http_response *res)
+{
+    node_daemon *d = ctx;
+    char err[256];
+    (void)req;
+    json_t *j = status_build(d->config, d->store, err, sizeof err);
+    if (!j)
+        http_respond_error(res, 500, "%s; check the node's log and run lienthong verify", err);
+    else
+        http_respond_json(res, 200, j);
+}
+
+size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
+{
+    const http_route all[] = {
+        {"GET", "/api/v1/health", api_health, d},
+        {"GET", "/api/v1/status", api_status, d},
+        {"GET", "/", api_index, d},
+    };
+    size_t n = sizeof all / sizeof *all;
+    if (n > cap)
+        n = cap;
+    for (size_t i = 0; i < n; i++)
+        routes[i] = all[i];
+    return n;
+}

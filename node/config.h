@@ -1,0 +1,72 @@
+/*
+ * config.h - a node's data directory: its configuration, its Ed25519
+ * identity and the path of its store.
+ *
+ * Layout of DIR:
+ *   config.json   unit, name, tier, parent unit, tier list, listen address,
+ *                 upstream URLs, trust-root key (see docs/operations.md)
+ *   node.key      the Ed25519 secret key, hex, file mode 0600
+ *   data/         the LMDB store (data.mdb, lock.mdb)
+ */
+#ifndef LT_CONFIG_H
+#define LT_CONFIG_H
+
+#include "storage/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NODE_MAX_TIERS 8
+#define NODE_MAX_UPSTREAMS 8
+#define NODE_CODE_MAX 33
+#define NODE_NAME_MAX 256
+#define NODE_PATH_MAX 4096
+#define NODE_URL_MAX 256
+
+typedef struct {
+    char dir[NODE_PATH_MAX];
+    char unit[NODE_CODE_MAX];
+    char name[NODE_NAME_MAX];
+    char tier[NODE_CODE_MAX];
+    char parent_unit[NODE_CODE_MAX]; /* "" when none */
+    bool root;                       /* trust root of its network */
+    bool enrolled;                   /* holds a certificate (root: always) */
+    char tiers[NODE_MAX_TIERS][NODE_CODE_MAX];
+    size_t ntiers;
+    char listen[NODE_URL_MAX]; /* HOST:PORT of the HTTP/WebSocket server */
+    char upstreams[NODE_MAX_UPSTREAMS][NODE_URL_MAX];
+    size_t nupstreams;
+    uint8_t root_key[ENTRY_KEY_BYTES];
+    bool has_root_key;
+    uint8_t pk[ENTRY_KEY_BYTES];
+    uint8_t sk[ENTRY_SECRET_BYTES];
+} node_config;
+
+/* The tier list used when none is given: national, province, district,
+ * commune. Networks may configure any list of 2..8 tiers. */
+void node_config_default_tiers(node_config *c);
+
+/* Creates DIR (must not hold a node yet), a fresh key pair (node.key, 0600)
+ * and config.json from c (c->dir set by the caller). Fills c->pk/c->sk. */
+int node_config_create(node_config *c, char *err, size_t errlen);
+
+/* Loads DIR's config.json and key. Errors name the file and the problem. */
+int node_config_load(node_config *c, const char *dir, char *err, size_t errlen);
+
+/* Rewrites config.json atomically (temp file + rename). */
+int node_config_save(const node_config *c, char *err, size_t errlen);
+
+/* Position of tier in the tier list (0 = top), or -1 when unknown. */
+int node_tier_index(const node_config *c, const char *tier);
+
+/* Parses "a,b,c" into c->tiers. Returns 0, or -1 with err. */
+int node_config_parse_tiers(node_config *c, const char *list, char *err, size_t errlen);
+
+/* Opens DIR/data. */
+int node_store_open(const node_config *c, store **s, bool read_only, char *err, size_t errlen);
+
+/* The author identity of this node for local writes. */
+store_author node_author(const node_config *c);
+
+#endif

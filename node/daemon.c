@@ -1,0 +1,129 @@
+/*
+ * daemon.c - the node process: one libuv loop carrying the HTTP server, a
+ * store watcher and the signal handlers. See daemon.h.
+ */
+#include "node/daemon.h"
+#include "node/api.h"
+#include "node/http.h"
+#include "node/log.h"
+#include "storage/hex.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WATCH_INTERVAL_MS 250
+
+typedef struct {
+    node_daemon d;
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t watch;
+    http_server *http;
+    bool stopping;
+} daemon_state;
+
+int daemon_parse_listen(const char *listen, char *host, size_t hostcap, int *port, char *err,
+                        size_t errlen)
+{
+    const char *colon = strrchr(listen, ':');
+    char *end;
+    long p = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || colon == listen || (size_t)(colon - listen) >= hostcap || *end || p < 0 ||
+        p > 65535 || colon[1] == '\0') {
+        snprintf(err, errlen, "listen address \"%s\" must be HOST:PORT, e.g. 127.0.0.1:8080",
+                 listen);
+        return -1;
+    }
+    snprintf(host, hostcap, "%.*s", (int)(colon - listen), listen);
+    *port = (int)p;
+    return 0;
+}
+
+/* Notices entries added by other processes (import, bundle import). */
+static void daemon_watch(uv_timer_t *t)
+{
+    daemon_state *st = t->data;
+    uint64_t last = store_arrival_last(st->d.store);
+    if (last != st->d.arrival_seen) {
+        log_write(LOG_INFO, "store.new_entries", "count=%llu arrival=%llu",
+                  (unsigned long long)(last - st->d.arrival_seen), (unsigned long long)last);
+        st->d.arrival_seen = last;
+    }
+}
+
+static void daemon_on_signal(uv_signal_t *h, int signum)
+{
+    daemon_state *st = h->data;
+    if (st->stopping)
+        return;
+    st->stopping = true;
+    log_write(LOG_INFO, "node.stopping", "signal=%s", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    uv_stop(&st->loop);
+}
+
+static void daemon_shutdown(daemon_state *st)
+{
+    http_server_stop(st->http);
+    uv_close((uv_handle_t *)&st->sigint, NULL);
+    uv_close((uv_handle_t *)&st->sigterm, NULL);
+    uv_close((uv_handle_t *)&st->watch, NULL);
+    while (uv_run(&st->loop, UV_RUN_DEFAULT) != 0) {
+    }
+    http_server_finish(st->http);
+    uv_loop_close(&st->loop);
+}
+
+int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
+{
+    char host[128];
+    int port;
+    if (listen)
+        snprintf(c->listen, sizeof c->listen, "%s", listen);
+    if (daemon_parse_listen(c->listen, host, sizeof host, &port, err, errlen))
+        return -1;
+    daemon_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    st->d.config = c;
+    if (node_store_open(c, &st->d.store, false, err, errlen)) {
+        free(st);
+        return -1;
+    }
+    uv_loop_init(&st->loop);
+    st->d.loop = &st->loop;
+    st->d.started_ms = uv_now(&st->loop);
+    st->d.arrival_seen = store_arrival_last(st->d.store);
+
+    http_route routes[32];
+    size_t n = api_routes(&st->d, routes, 32);
+    st->http = http_server_start(&st->loop, host, port, routes, n, NULL, err, errlen);
+    if (!st->http) {
+        uv_loop_close(&st->loop);
+        store_close(st->d.store);
+        free(st);
+        return -1;
+    }
+    uv_signal_init(&st->loop, &st->sigint);
+    uv_signal_init(&st->loop, &st->sigterm);
+    st->sigint.data = st->sigterm.data = st;
+    uv_signal_start(&st->sigint, daemon_on_signal, SIGINT);
+    uv_signal_start(&st->sigterm, daemon_on_signal, SIGTERM);
+    uv_timer_init(&st->loop, &st->watch);
+    st->watch.data = st;
+    uv_timer_start(&st->watch, daemon_watch, WATCH_INTERVAL_MS, WATCH_INTERVAL_MS);
+
+    char key[65];
+    log_write(LOG_INFO, "node.started",
+              "unit=%s tier=%s node=%s url=http://%s:%d/ entries=%llu", c->unit, c->tier,
+              hex_encode(c->pk, 32, key), host, http_server_port(st->http),
+              (unsigned long long)store_entry_count(st->d.store));
+    uv_run(&st->loop, UV_RUN_DEFAULT);
+    daemon_shutdown(st);
+    store_close(st->d.store);
+    log_write(LOG_INFO, "node.stopped", "unit=%s", c->unit);
+    free(st);
+    return 0;
+}

@@ -1,0 +1,36 @@
+/*
+ * daemon.h - `lienthong serve`: one node on one libuv loop.
+ *
+ * The loop carries the HTTP API (libwebsockets on the same loop), a timer
+ * that notices entries other processes (e.g. `lienthong import`) added to
+ * the store, and SIGINT/SIGTERM handlers that stop everything cleanly:
+ * connections closed, handles closed, LMDB closed, nothing leaked.
+ */
+#ifndef LT_DAEMON_H
+#define LT_DAEMON_H
+
+#include "node/config.h"
+
+#include <uv.h>
+
+typedef struct node_daemon node_daemon;
+
+/* The pieces of a running node that request handlers use. */
+struct node_daemon {
+    node_config *config;
+    store *store;
+    uv_loop_t *loop;
+    uint64_t arrival_seen; /* last arrival position noticed */
+    uint64_t started_ms;
+};
+
+/* Runs the node until SIGINT or SIGTERM. listen ("HOST:PORT") overrides
+ * the configured address when non-NULL. Returns 0 after a clean stop, or
+ * -1 with err when it cannot start. */
+int daemon_run(node_config *c, const char *listen, char *err, size_t errlen);
+
+/* Splits "HOST:PORT" into host and port. Returns 0, or -1 with err. */
+int daemon_parse_listen(const char *listen, char *host, size_t hostcap, int *port, char *err,
+                        size_t errlen);
+
+#endif

@@ -1,0 +1,946 @@
+/*
+ * http.c - the HTTP/1.1 server of http.h on libwebsockets (foreign libuv loop).
+ *
+ * One lws context with one vhost per server. All HTTP traffic goes through
+ * http_callback() (protocols[0]): LWS_CALLBACK_HTTP parses the request line
+ * and routes it, HTTP_BODY collects the body, HTTP_BODY_COMPLETION calls the
+ * handler, HTTP_WRITEABLE writes the headers and then the body in chunks of
+ * HTTP_WRITE_CHUNK (asking for another WRITEABLE after each), and
+ * CLOSED_HTTP frees what the connection still holds.
+ *
+ * A request the module refuses (404, 405, 413 up to HTTP_DRAIN_MAX) still has
+ * its body read and thrown away before the answer goes out, so the
+ * connection stays in step and can serve the next request. A body declared
+ * larger than HTTP_DRAIN_MAX is answered at once and the connection closed.
+ *
+ * The WebSocket protocols will be added to http_protocols[] below; HTTP keeps
+ * protocols[0] because lws sends plain HTTP requests there.
+ */
+#include "node/http.h"
+
+#include "node/log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <libwebsockets.h>
+
+#define HTTP_DEFAULT_MAX_BODY ((size_t)1 << 20)
+#define HTTP_DEFAULT_TIMEOUT 30u
+/* Bytes handed to lws_write per WRITEABLE callback. */
+#define HTTP_WRITE_CHUNK ((size_t)64 * 1024)
+/* Oversized or refused bodies up to this size are read and discarded so the
+ * connection survives; larger ones get their answer at once and a close. */
+#define HTTP_DRAIN_MAX ((uint64_t)64 << 20)
+#define HTTP_MAX_HEADER_DATA 8192
+
+struct http_server {
+    uv_loop_t *loop;
+    void *foreign_loops[1];
+    struct lws_context *ctx;
+    struct lws_context *live; /* == ctx until lws has freed it (info.pcontext) */
+    struct lws_vhost *vhost;
+    http_route *routes; /* copies, with strdup'd method and prefix */
+    size_t nroutes;
+    size_t max_body;
+    unsigned timeout_secs;
+    int port;
+    bool stopped;
+};
+
+typedef enum {
+    SS_IDLE = 0, /* between requests */
+    SS_BODY,     /* collecting the body for a handler */
+    SS_DRAIN,    /* discarding the body of a refused request */
+    SS_WRITE,    /* answer ready; writing on WRITEABLE */
+} session_state;
+
+/* A string kept alive until the end of the request (header lookups). */
+typedef struct keep_str {
+    struct keep_str *next;
+    char s[];
+} keep_str;
+
+/* Per-connection state, allocated and zeroed by lws (per_session_data_size).
+ * Everything per request is reset by session_reset(). */
+typedef struct {
+    session_state state;
+    const http_route *route;
+    char method[16];
+    char *path;
+    char *query;
+    char remote[64];
+    uint8_t *body;
+    size_t body_len;
+    uint64_t content_length;
+    uint64_t drained;
+    bool close_after; /* close the connection once the answer is out */
+    bool draining;    /* answer goes out before the body is drained */
+    http_response res;
+    char *content_type;
+    size_t sent;
+    bool headers_sent;
+    keep_str *kept;
+    struct lws *wsi; /* for http_request_header() during the handler */
+    unsigned char *wbuf; /* LWS_PRE + HTTP_WRITE_CHUNK, kept across requests */
+} http_session;
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static void response_clear(http_response *res)
+{
+    free(res->body);
+    for (size_t i = 0; i < res->nheaders; i++) {
+        free(res->headers[i].name);
+        free(res->headers[i].value);
+    }
+    memset(res, 0, sizeof *res);
+}
+
+static void response_init(http_response *res)
+{
+    memset(res, 0, sizeof *res);
+    res->status = 200;
+    res->content_type = "application/json";
+}
+
+/* Forgets the current request; keeps the write buffer. */
+static void session_reset(http_session *ss)
+{
+    free(ss->path);
+    free(ss->query);
+    free(ss->body);
+    free(ss->content_type);
+    response_clear(&ss->res);
+    while (ss->kept) {
+        keep_str *k = ss->kept;
+        ss->kept = k->next;
+        free(k);
+    }
+    unsigned char *wbuf = ss->wbuf;
+    memset(ss, 0, sizeof *ss);
+    ss->wbuf = wbuf;
+}
+
+static void session_free(http_session *ss)
+{
+    session_reset(ss);
+    free(ss->wbuf);
+    ss->wbuf = NULL;
+}
+
+static const char *kept_dup(http_session *ss, const char *s, size_t n)
+{
+    keep_str *k = malloc(sizeof *k + n + 1);
+    if (!k)
+        return NULL;
+    memcpy(k->s, s, n);
+    k->s[n] = '\0';
+    k->next = ss->kept;
+    ss->kept = k;
+    return k->s;
+}
+
+/* ---- lws logging through log.h -------------------------------------- */
+
+static void http_lws_log(int level, const char *line)
+{
+    char msg[512];
+    size_t n = 0;
+    for (const char *p = line; *p && n < sizeof msg - 2; p++) {
+        char c = *p;
+        if (c == '\n' || c == '\r')
+            continue;
+        if (c == '"' || c == '\\')
+            msg[n++] = '\\';
+        msg[n++] = c;
+    }
+    msg[n] = '\0';
+    log_write((level & LLL_ERR) ? LOG_ERROR : LOG_WARN, "http.lws", "msg=\"%s\"", msg);
+}
+
+/* ---- responses ------------------------------------------------------- */
+
+void http_respond_json(http_response *res, int status, json_t *body)
+{
+    free(res->body);
+    res->body = NULL;
+    res->body_len = 0;
+    if (!body) {
+        http_respond_error(res, 500, "the server could not build the response (out of memory?); "
+                                     "retry, and report it if it persists");
+        return;
+    }
+    char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(body);
+    if (!text) {
+        http_respond_error(res, 500, "the server could not encode the response; "
+                                     "retry, and report it if it persists");
+        return;
+    }
+    res->status = status;
+    res->content_type = "application/json";
+    res->body = text;
+    res->body_len = strlen(text);
+}
+
+void http_respond_verror(http_response *res, int status, const char *fmt, va_list ap)
+{
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    json_t *j = json_pack("{s:{s:i,s:s}}", "error", "code", status, "message", msg);
+    free(res->body);
+    res->body = NULL;
+    res->body_len = 0;
+    res->status = status;
+    res->content_type = "application/json";
+    if (!j)
+        return; /* out of memory: the status alone has to do */
+    res->body = json_dumps(j, JSON_COMPACT);
+    res->body_len = res->body ? strlen(res->body) : 0;
+    json_decref(j);
+}
+
+void http_respond_error(http_response *res, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    http_respond_verror(res, status, fmt, ap);
+    va_end(ap);
+}
+
+int http_response_header(http_response *res, const char *name, const char *value)
+{
+    if (res->nheaders >= HTTP_MAX_EXTRA_HEADERS || !name || !*name || !value)
+        return -1;
+    for (const char *p = name; *p; p++)
+        if (*p <= ' ' || *p == ':' || *p == 0x7f)
+            return -1;
+    if (strpbrk(value, "\r\n"))
+        return -1;
+    char *n = strdup(name), *v = strdup(value);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return -1;
+    }
+    res->headers[res->nheaders].name = n;
+    res->headers[res->nheaders].value = v;
+    res->nheaders++;
+    return 0;
+}
+
+/* ---- request headers ------------------------------------------------- */
+
+const char *http_request_header(const http_request *req, const char *name)
+{
+    http_session *ss = req ? req->priv_ : NULL;
+    if (!ss || !ss->wsi || !name || !*name)
+        return NULL;
+    char lname[128];
+    size_t n = strlen(name);
+    if (n + 2 > sizeof lname)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        lname[i] = (char)tolower((unsigned char)name[i]);
+    lname[n] = ':';
+    lname[n + 1] = '\0';
+
+    /* Headers lws knows are stored by token, the rest by name. */
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        const unsigned char *tn = lws_token_to_string((enum lws_token_indexes)t);
+        if (!tn || strcmp((const char *)tn, lname) != 0)
+            continue;
+        int len = lws_hdr_total_length(ss->wsi, (enum lws_token_indexes)t);
+        if (len <= 0)
+            return NULL;
+        char *buf = malloc((size_t)len + 1);
+        if (!buf)
+            return NULL;
+        const char *out = NULL;
+        if (lws_hdr_copy(ss->wsi, buf, len + 1, (enum lws_token_indexes)t) >= 0)
+            out = kept_dup(ss, buf, strlen(buf));
+        free(buf);
+        return out;
+    }
+    int len = lws_hdr_custom_length(ss->wsi, lname, (int)n + 1);
+    if (len < 0)
+        return NULL;
+    char *buf = malloc((size_t)len + 1);
+    if (!buf)
+        return NULL;
+    const char *out = NULL;
+    if (lws_hdr_custom_copy(ss->wsi, buf, len + 1, lname, (int)n + 1) >= 0)
+        out = kept_dup(ss, buf, strlen(buf));
+    free(buf);
+    return out;
+}
+
+/* ---- routing --------------------------------------------------------- */
+
+static bool prefix_matches(const char *prefix, const char *path)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(prefix, path, n) != 0)
+        return false;
+    if (n > 0 && prefix[n - 1] == '/')
+        return true;
+    return path[n] == '\0' || path[n] == '/';
+}
+
+/* The route for method+path, or NULL; *path_known tells whether some route
+ * matched the path with another method (405 rather than 404). */
+static const http_route *route_find(const http_server *s, const char *method, const char *path,
+                                    bool *path_known)
+{
+    const http_route *best = NULL;
+    size_t best_len = 0;
+    *path_known = false;
+    for (size_t i = 0; i < s->nroutes; i++) {
+        const http_route *r = &s->routes[i];
+        if (!prefix_matches(r->path_prefix, path))
+            continue;
+        *path_known = true;
+        if (r->method && strcmp(r->method, method) != 0)
+            continue;
+        size_t n = strlen(r->path_prefix);
+        if (!best || n > best_len) {
+            best = r;
+            best_len = n;
+        }
+    }
+    return best;
+}
+
+/* "GET, POST" for the Allow header of a 405. */
+static void allowed_methods(const http_server *s, const char *path, char *out, size_t outlen)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < s->nroutes; i++) {
+        const http_route *r = &s->routes[i];
+        if (!r->method || !prefix_matches(r->path_prefix, path))
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < i; j++)
+            if (s->routes[j].method && !strcmp(s->routes[j].method, r->method) &&
+                prefix_matches(s->routes[j].path_prefix, path))
+                dup = true;
+        if (dup)
+            continue;
+        int m = snprintf(out + n, outlen - n, "%s%s", n ? ", " : "", r->method);
+        if (m < 0 || (size_t)m >= outlen - n)
+            break;
+        n += (size_t)m;
+    }
+}
+
+/* ---- the request cycle ----------------------------------------------- */
+
+static const char *method_name(int m)
+{
+    switch (m) {
+    case LWSHUMETH_GET: return "GET";
+    case LWSHUMETH_POST: return "POST";
+    case LWSHUMETH_OPTIONS: return "OPTIONS";
+    case LWSHUMETH_PUT: return "PUT";
+    case LWSHUMETH_PATCH: return "PATCH";
+    case LWSHUMETH_DELETE: return "DELETE";
+    case LWSHUMETH_CONNECT: return "CONNECT";
+    case LWSHUMETH_HEAD: return "HEAD";
+    default: return NULL;
+    }
+}
+
+/* Marks the answer in ss->res ready and asks for WRITEABLE. */
+static void answer(http_session *ss, struct lws *wsi)
+{
+    http_response *res = &ss->res;
+    if (res->status < 100 || res->status > 599) {
+        log_write(LOG_ERROR, "http.bad_status", "path=%s status=%d", ss->path ? ss->path : "",
+                  res->status);
+        http_respond_error(res, 500, "the handler for %s produced an invalid status; "
+                                     "report this server bug",
+                           ss->path ? ss->path : "?");
+    }
+    if (res->body && res->body_len == 0)
+        res->body_len = strlen(res->body);
+    if (!res->body)
+        res->body_len = 0;
+    free(ss->content_type);
+    ss->content_type = res->content_type ? strdup(res->content_type) : NULL;
+    res->content_type = NULL;
+    ss->state = SS_WRITE;
+    ss->sent = 0;
+    ss->headers_sent = false;
+    lws_callback_on_writable(wsi);
+}
+
+static void call_handler(http_server *s, http_session *ss, struct lws *wsi)
+{
+    static const uint8_t empty[1] = {0};
+    http_request req = {
+        .method = ss->method,
+        .path = ss->path,
+        .query = ss->query ? ss->query : "",
+        .body = ss->body ? ss->body : empty,
+        .body_len = ss->body_len,
+        .remote_addr = ss->remote,
+        .priv_ = ss,
+    };
+    response_init(&ss->res);
+    ss->wsi = wsi;
+    ss->route->fn(ss->route->ctx, &req, &ss->res);
+    ss->wsi = NULL;
+    (void)s;
+    answer(ss, wsi);
+}
+
+/* Joins the URI argument fragments with '&'. */
+static char *copy_query(struct lws *wsi)
+{
+    int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+    if (total <= 0)
+        return strdup("");
+    size_t cap = (size_t)total * 2 + 16; /* room for separators */
+    char *q = malloc(cap);
+    if (!q)
+        return NULL;
+    size_t n = 0;
+    for (int i = 0;; i++) {
+        int flen = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (flen <= 0)
+            break;
+        if (n + (size_t)flen + 2 > cap)
+            break;
+        if (n)
+            q[n++] = '&';
+        int got = lws_hdr_copy_fragment(wsi, q + n, (int)(cap - n), WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (got < 0)
+            break;
+        n += (size_t)got;
+    }
+    q[n] = '\0';
+    return q;
+}
+
+static int on_request(http_server *s, http_session *ss, struct lws *wsi, const char *in,
+                      size_t len)
+{
+    session_reset(ss);
+    if (s->stopped)
+        return -1;
+
+    char *uri = NULL;
+    int uri_len = 0;
+    const char *m = method_name(lws_http_get_uri_and_method(wsi, &uri, &uri_len));
+    snprintf(ss->method, sizeof ss->method, "%s", m ? m : "?");
+    ss->path = in && len ? strndup(in, len) : strdup("/");
+    ss->query = copy_query(wsi);
+    if (!ss->path || !ss->query)
+        return -1;
+    if (lws_get_peer_simple(wsi, ss->remote, sizeof ss->remote)) {
+        if (!strncmp(ss->remote, "::ffff:", 7))
+            memmove(ss->remote, ss->remote + 7, strlen(ss->remote + 7) + 1);
+    } else {
+        snprintf(ss->remote, sizeof ss->remote, "?");
+    }
+
+    /* How much body follows. */
+    ss->content_length = 0;
+    bool bad_length = false;
+    int cl_len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    if (cl_len > 0) {
+        char cl[32];
+        if (cl_len >= (int)sizeof cl ||
+            lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0) {
+            bad_length = true;
+        } else {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(cl, &end, 10);
+            if (errno || end == cl || *end || cl[0] == '-')
+                bad_length = true;
+            else
+                ss->content_length = v;
+        }
+    }
+    bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+
+    log_write(LOG_DEBUG, "http.request", "method=%s path=%s remote=%s length=%" PRIu64,
+              ss->method, ss->path, ss->remote, ss->content_length);
+
+    /* Refusals that cannot keep the connection in step: answer, then close. */
+    if (bad_length) {
+        ss->close_after = true;
+        http_respond_error(&ss->res, 400, "the Content-Length header is not a decimal number; "
+                                          "send the exact body size in bytes");
+        answer(ss, wsi);
+        return 0;
+    }
+    if (chunked && cl_len <= 0) {
+        ss->close_after = true;
+        http_respond_error(&ss->res, 411, "chunked request bodies are not supported; "
+                                          "send the body with a Content-Length header");
+        answer(ss, wsi);
+        return 0;
+    }
+
+    bool path_known;
+    ss->route = route_find(s, ss->method, ss->path, &path_known);
+    if (!ss->route) {
+        if (path_known) {
+            char allow[128];
+            allowed_methods(s, ss->path, allow, sizeof allow);
+            http_respond_error(&ss->res, 405, "method %s is not allowed on %s; use %s",
+                               ss->method, ss->path, allow[0] ? allow : "another method");
+            if (allow[0])
+                http_response_header(&ss->res, "allow", allow);
+        } else {
+            http_respond_error(&ss->res, 404, "no such endpoint: %s %s; check the path "
+                                              "against the API documentation",
+                               ss->method, ss->path);
+        }
+    } else if (ss->content_length > s->max_body) {
+        http_respond_error(&ss->res, 413, "the request body is %" PRIu64 " bytes but this "
+                                          "server accepts at most %zu; send a smaller body "
+                                          "(split the upload or trim the payload)",
+                           ss->content_length, s->max_body);
+        log_write(LOG_INFO, "http.too_large", "method=%s path=%s remote=%s length=%" PRIu64
+                  " max=%zu", ss->method, ss->path, ss->remote, ss->content_length, s->max_body);
+    }
+
+    if (ss->content_length == 0) {
+        if (ss->route && ss->res.status == 0) {
+            call_handler(s, ss, wsi);
+        } else {
+            answer(ss, wsi);
+        }
+        return 0;
+    }
+
+    if (ss->res.status != 0) { /* refused, but a body is on its way */
+        if (ss->content_length > HTTP_DRAIN_MAX) {
+            ss->close_after = true;
+            ss->draining = true; /* answer now, close once written */
+            answer(ss, wsi);
+        } else {
+            ss->state = SS_DRAIN;
+        }
+        return 0;
+    }
+
+    ss->body = malloc((size_t)ss->content_length + 1);
+    if (!ss->body) {
+        log_write(LOG_ERROR, "http.oom", "path=%s length=%" PRIu64, ss->path, ss->content_length);
+        return -1;
+    }
+    ss->body[0] = 0;
+    ss->state = SS_BODY;
+    return 0;
+}
+
+static int on_body(http_session *ss, const void *in, size_t len)
+{
+    if (ss->state == SS_BODY) {
+        if (ss->body_len + len > ss->content_length)
+            return -1; /* lws never delivers more than Content-Length */
+        memcpy(ss->body + ss->body_len, in, len);
+        ss->body_len += len;
+        ss->body[ss->body_len] = 0;
+    } else {
+        ss->drained += len; /* SS_DRAIN, or SS_WRITE of an early answer */
+    }
+    return 0;
+}
+
+static int on_body_done(http_server *s, http_session *ss, struct lws *wsi)
+{
+    if (ss->state == SS_BODY) {
+        if (s->stopped)
+            return -1;
+        call_handler(s, ss, wsi);
+    } else if (ss->state == SS_DRAIN) {
+        answer(ss, wsi);
+    }
+    return 0;
+}
+
+/* Writes the headers, or the next chunk of the body. */
+static int on_writeable(http_server *s, http_session *ss, struct lws *wsi)
+{
+    if (ss->state != SS_WRITE)
+        return 0;
+    http_response *res = &ss->res;
+
+    if (!ss->headers_sent) {
+        size_t cap = 1024 + (ss->content_type ? strlen(ss->content_type) : 0);
+        for (size_t i = 0; i < res->nheaders; i++)
+            cap += strlen(res->headers[i].name) + strlen(res->headers[i].value) + 8;
+        unsigned char *buf = malloc(LWS_PRE + cap);
+        if (!buf)
+            return -1;
+        unsigned char *start = buf + LWS_PRE, *p = start, *end = start + cap;
+        int rc = lws_add_http_common_headers(wsi, (unsigned)res->status, ss->content_type,
+                                             (lws_filepos_t)res->body_len, &p, end);
+        for (size_t i = 0; !rc && i < res->nheaders; i++) {
+            char name[128];
+            snprintf(name, sizeof name, "%s:", res->headers[i].name);
+            for (char *c = name; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+            rc = lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+                                             (const unsigned char *)res->headers[i].value,
+                                             (int)strlen(res->headers[i].value), &p, end);
+        }
+        if (!rc && ss->close_after)
+            rc = lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                              (const unsigned char *)"close", 5, &p, end);
+        if (!rc)
+            rc = lws_finalize_write_http_header(wsi, start, &p, end);
+        free(buf);
+        if (rc)
+            return -1;
+        ss->headers_sent = true;
+        log_write(LOG_DEBUG, "http.response", "method=%s path=%s status=%d length=%zu",
+                  ss->method, ss->path, res->status, res->body_len);
+        if (res->body_len) {
+            lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)s->timeout_secs);
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    } else if (ss->sent < res->body_len) {
+        if (!ss->wbuf && !(ss->wbuf = malloc(LWS_PRE + HTTP_WRITE_CHUNK)))
+            return -1;
+        size_t n = res->body_len - ss->sent;
+        if (n > HTTP_WRITE_CHUNK)
+            n = HTTP_WRITE_CHUNK;
+        bool last = ss->sent + n == res->body_len;
+        memcpy(ss->wbuf + LWS_PRE, res->body + ss->sent, n);
+        int w = lws_write(wsi, ss->wbuf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
+        if (w < 0 || (size_t)w != n)
+            return -1;
+        ss->sent += n;
+        if (!last) {
+            /* A reader that stops reading is dropped after timeout_secs. */
+            lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)s->timeout_secs);
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    }
+
+    /* The answer is out. */
+    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    bool close_now = ss->close_after;
+    session_reset(ss);
+    if (close_now)
+        return -1;
+    if (lws_http_transaction_completed(wsi))
+        return -1;
+    return 0;
+}
+
+/* The one callback of protocols[0]: all plain HTTP comes here. */
+static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len)
+{
+    http_session *ss = user;
+    http_server *s = NULL;
+    if (wsi)
+        s = lws_context_user(lws_get_context(wsi));
+
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        if (!ss || !s)
+            return -1;
+        return on_request(s, ss, wsi, in, len);
+    case LWS_CALLBACK_HTTP_BODY:
+        if (!ss)
+            return -1;
+        return on_body(ss, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (!ss || !s)
+            return -1;
+        return on_body_done(s, ss, wsi);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (!ss || !s)
+            return -1;
+        return on_writeable(s, ss, wsi);
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (ss)
+            session_free(ss);
+        return 0;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* All protocols of the vhost, built in this one place. HTTP must stay first;
+ * WebSocket protocols (each with its own callback and session size) go
+ * between it and the terminator. */
+static const struct lws_protocols http_protocols[] = {
+    {"http", http_callback, sizeof(http_session), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* ---- lifecycle ------------------------------------------------------- */
+
+static void server_free(http_server *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nroutes; i++) {
+        free((char *)s->routes[i].method);
+        free((char *)s->routes[i].path_prefix);
+    }
+    free(s->routes);
+    free(s);
+}
+
+static void count_closing(uv_handle_t *h, void *arg)
+{
+    if (uv_is_closing(h))
+        (*(int *)arg)++;
+}
+
+/* Runs the loop without blocking until no handle is left half-closed. lws
+ * closes its uv handles in two waves (the polls, then from their close
+ * callbacks its idle and timer), and freeing its context while any close is
+ * pending is a use-after-free. A no-op when the loop has already run dry. */
+static void loop_settle(uv_loop_t *loop)
+{
+    for (int i = 0; i < 64; i++) {
+        int closing = 0;
+        uv_walk(loop, count_closing, &closing);
+        if (!closing)
+            return;
+        uv_run(loop, UV_RUN_NOWAIT);
+    }
+    log_write(LOG_WARN, "http.settle", "msg=\"handles still closing after 64 loop passes\"");
+}
+
+/* Tries to bind host:port as lws will, so the usual failure (port taken,
+ * address not on this machine) is reported before lws is involved: lws 4.1
+ * leaves a context whose listener failed half-closed on the loop. Returns 0,
+ * or an errno. iface NULL (all interfaces) is probed as 0.0.0.0. */
+static int probe_bind(const char *iface, int port)
+{
+    if (port == 0)
+        return 0;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (!iface) {
+        in4->sin_family = AF_INET;
+        in4->sin_addr.s_addr = htonl(INADDR_ANY);
+        in4->sin_port = htons((uint16_t)port);
+        sl = sizeof *in4;
+    } else if (inet_pton(AF_INET, iface, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        sl = sizeof *in4;
+    } else if (inet_pton(AF_INET6, iface, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        sl = sizeof *in6;
+    } else {
+        return 0;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ss.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    int rc = bind(fd, (struct sockaddr *)&ss, sl) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
+http_server *http_server_start(uv_loop_t *loop, const char *host, int port,
+                               const http_route *routes, size_t nroutes,
+                               const http_limits *limits, char *err, size_t errlen)
+{
+    const char *shown = host && *host ? host : "*";
+    if (!loop || port < 0 || port > 65535 || (nroutes && !routes)) {
+        set_err(err, errlen, "http: bad arguments (loop missing or port %d outside 0..65535)",
+                port);
+        return NULL;
+    }
+    http_server *s = calloc(1, sizeof *s);
+    if (!s || (nroutes && !(s->routes = calloc(nroutes, sizeof *s->routes)))) {
+        free(s);
+        set_err(err, errlen, "http: out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < nroutes; i++) {
+        const http_route *r = &routes[i];
+        if (!r->path_prefix || r->path_prefix[0] != '/' || !r->fn) {
+            set_err(err, errlen, "http: route %zu needs a path prefix starting with '/' and a "
+                                 "handler", i);
+            server_free(s);
+            return NULL;
+        }
+        s->routes[i] = *r;
+        s->routes[i].method = r->method ? strdup(r->method) : NULL;
+        s->routes[i].path_prefix = strdup(r->path_prefix);
+        s->nroutes = i + 1;
+        if ((r->method && !s->routes[i].method) || !s->routes[i].path_prefix) {
+            set_err(err, errlen, "http: out of memory");
+            server_free(s);
+            return NULL;
+        }
+    }
+    s->loop = loop;
+    s->max_body = limits && limits->max_body ? limits->max_body : HTTP_DEFAULT_MAX_BODY;
+    s->timeout_secs = limits && limits->timeout_secs ? limits->timeout_secs : HTTP_DEFAULT_TIMEOUT;
+    s->foreign_loops[0] = loop;
+
+    /* lws reads iface as a numeric address or an interface name; a name it
+     * cannot find makes a vhost that listens nowhere, so only addresses are
+     * accepted. An IPv4 address must not get an IPv6 socket; NULL, "", "::"
+     * and "0.0.0.0" mean all interfaces. */
+    const char *iface = host && *host ? host : NULL;
+    uint64_t options = LWS_SERVER_OPTION_LIBUV;
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (iface && !strcmp(iface, "localhost"))
+        iface = "127.0.0.1";
+    const char *probe_host = iface;
+    if (iface && !strcmp(iface, "0.0.0.0")) {
+        iface = NULL;
+        options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    } else if (iface && !strcmp(iface, "::")) {
+        iface = NULL;
+    } else if (iface && inet_pton(AF_INET, iface, &a4) == 1) {
+        options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    } else if (iface && inet_pton(AF_INET6, iface, &a6) != 1) {
+        set_err(err, errlen, "http: host \"%s\" is not a numeric address; use an IP address "
+                             "of this machine such as 127.0.0.1, or 0.0.0.0 for all", host);
+        server_free(s);
+        return NULL;
+    }
+
+    int perr = probe_bind(probe_host, port);
+    if (perr) {
+        set_err(err, errlen, "http: cannot listen on %s:%d: %s%s", shown, port, strerror(perr),
+                perr == EADDRINUSE ? " (another process has the port; stop it or choose another "
+                                     "port)"
+                : perr == EADDRNOTAVAIL ? " (the address is not on this machine; use one of its "
+                                          "addresses or 0.0.0.0)"
+                                        : "");
+        log_write(LOG_ERROR, "http.listen_failed", "host=%s port=%d err=\"%s\"", shown, port,
+                  strerror(perr));
+        server_free(s);
+        return NULL;
+    }
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, http_lws_log);
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.options = options;
+    info.foreign_loops = s->foreign_loops;
+    info.port = port;
+    info.iface = iface;
+    info.protocols = http_protocols;
+    info.user = s;
+    info.max_http_header_data = HTTP_MAX_HEADER_DATA;
+    info.timeout_secs = s->timeout_secs;
+    info.timeout_secs_ah_idle = s->timeout_secs;
+    info.pt_serv_buf_size = 32 * 1024;
+    info.server_string = "lienthong";
+    info.vhost_name = "lienthong";
+    info.gid = -1;
+    info.uid = -1;
+    info.pcontext = &s->live;
+
+    s->ctx = lws_create_context(&info);
+    s->live = s->ctx;
+    s->vhost = s->ctx ? lws_get_vhost_by_name(s->ctx, "lienthong") : NULL;
+    if (!s->vhost) {
+        if (s->ctx)
+            set_err(err, errlen, "http: cannot listen on %s:%d (see the http.lws log lines; "
+                                 "free the port or choose another)",
+                    shown, port);
+        else
+            set_err(err, errlen, "http: libwebsockets could not start on the libuv loop; "
+                                 "install the libwebsockets-evlib-uv package");
+        log_write(LOG_ERROR, "http.listen_failed", "host=%s port=%d", shown, port);
+        if (s->ctx) {
+            /* The context exists but its listener failed, and lws has begun
+             * closing its handles: let that finish before each destroy (the
+             * first one usually frees it all). */
+            s->stopped = true;
+            loop_settle(loop);
+            if (s->live)
+                lws_context_destroy(s->ctx);
+            loop_settle(loop);
+            if (s->live)
+                lws_context_destroy(s->ctx);
+        }
+        server_free(s);
+        return NULL;
+    }
+    s->port = lws_get_vhost_listen_port(s->vhost);
+    log_write(LOG_INFO, "http.listen", "host=%s port=%d", shown, s->port);
+    return s;
+}
+
+int http_server_port(const http_server *s)
+{
+    return s ? s->port : -1;
+}
+
+void http_server_stop(http_server *s)
+{
+    if (!s || s->stopped)
+        return;
+    s->stopped = true;
+    log_write(LOG_INFO, "http.stop", "port=%d", s->port);
+    if (s->live)
+        lws_context_destroy(s->ctx); /* first pass: closes wsis, starts uv_close()s */
+}
+
+void http_server_finish(http_server *s)
+{
+    if (!s)
+        return;
+    http_server_stop(s);
+    /* The caller ran the loop dry (the documented sequence): nothing to do.
+     * If not, finish lws's closes here rather than free handles still on
+     * the loop. */
+    loop_settle(s->loop);
+    if (s->live)
+        lws_context_destroy(s->ctx); /* second pass: frees the context */
+    if (s->live)
+        log_write(LOG_WARN, "http.finish", "msg=\"lws context not freed\"");
+    s->ctx = NULL;
+    server_free(s);
+}

@@ -1,0 +1,142 @@
+/*
+ * http.h - a small HTTP/1.1 server on libwebsockets, run on the caller's
+ * libuv loop.
+ *
+ * The node's API and (later) its WebSocket links share one lws context that
+ * lives on the node's own uv_loop_t (lws "foreign loop"). Requests are routed
+ * by method and path prefix to plain C handlers that fill in a response; the
+ * module collects the request body, enforces the limits, writes the headers
+ * and streams large bodies without blocking the loop. Errors the module
+ * produces itself (404, 405, 411, 413, 500) are JSON bodies of the form
+ * {"error": {"code": N, "message": "what was wrong; what to do"}}.
+ *
+ * Everything runs on the loop thread: handlers are called from inside
+ * uv_run() and must not block.
+ *
+ * Start and stop (the exact calling sequence; lws on a foreign loop needs its
+ * context destroyed twice with the loop run in between, or it crashes or
+ * leaks):
+ *
+ *     http_server *s = http_server_start(loop, "127.0.0.1", 0, routes, n,
+ *                                        NULL, err, sizeof err);
+ *     uv_run(loop, UV_RUN_DEFAULT);   // until a signal handler calls uv_stop()
+ *     http_server_stop(s);            // 1. closes connections and listener,
+ *                                     //    starts closing lws's uv handles
+ *     uv_close(&my_signal, NULL);     // 2. close the caller's own handles
+ *     while (uv_run(loop, UV_RUN_DEFAULT) != 0) {}  // 3. let every close finish
+ *     http_server_finish(s);          // 4. frees the rest of lws and s
+ *     uv_loop_close(loop);            // 5. now returns 0
+ *
+ * http_server_stop() may also be called while the loop is running (from a
+ * callback on the loop thread); steps 3-5 stay the same.
+ */
+#ifndef LT_HTTP_H
+#define LT_HTTP_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+typedef struct http_server http_server;
+
+/* One request as a handler sees it. All pointers stay valid until the handler
+ * returns; copy what must live longer. */
+typedef struct {
+    const char *method;      /* "GET", "POST", "PATCH", "DELETE", "PUT", ... */
+    const char *path;        /* full path, e.g. "/api/v1/health" (no query) */
+    const char *query;       /* query string without '?' ("" if none), args joined
+                                by '&' as lws delivers them (%xx already decoded) */
+    const uint8_t *body;     /* request body, NUL-terminated; "" when empty */
+    size_t body_len;
+    const char *remote_addr; /* peer IP as text, e.g. "127.0.0.1" */
+    void *priv_;             /* the module's; use http_request_header() */
+} http_request;
+
+#define HTTP_MAX_EXTRA_HEADERS 8
+
+/* What a handler fills in. It arrives preset to 200, "application/json" and
+ * no body. */
+typedef struct {
+    int status;               /* 100..599; anything else is sent as 500 */
+    const char *content_type; /* copied when the handler returns; NULL = none */
+    char *body;               /* malloc'd; the server frees it */
+    size_t body_len;          /* 0 with a non-NULL body means strlen(body) */
+    size_t nheaders;          /* extra headers, set via http_response_header() */
+    struct {
+        char *name;
+        char *value;
+    } headers[HTTP_MAX_EXTRA_HEADERS];
+} http_response;
+
+typedef void (*http_handler)(void *ctx, const http_request *req, http_response *res);
+
+/* A route. method NULL = any method. The longest path_prefix that matches the
+ * path and whose method fits wins. A prefix ending in '/' matches any path that
+ * starts with it; any other prefix matches the path exactly or followed by '/'
+ * ("/api/v1/health" matches "/api/v1/health" and "/api/v1/health/x", never
+ * "/api/v1/healthz"). A path some route matches but none with this method
+ * gets 405 with an Allow header; a path no route matches gets 404. */
+typedef struct {
+    const char *method;
+    const char *path_prefix;
+    http_handler fn;
+    void *ctx;
+} http_route;
+
+/* Zero fields take the defaults: 1 MiB bodies, 30 s network timeouts. */
+typedef struct {
+    size_t max_body;
+    unsigned timeout_secs;
+} http_limits;
+
+/* Starts listening on host:port (port 0 = a free port the kernel picks; host
+ * NULL or "" = all interfaces) with the given routes, which are copied, on the
+ * caller's loop. limits may be NULL. Returns NULL and a message in err on
+ * failure (nothing is left registered on the loop then). */
+http_server *http_server_start(uv_loop_t *loop, const char *host, int port,
+                               const http_route *routes, size_t nroutes,
+                               const http_limits *limits, char *err, size_t errlen);
+
+/* The port the server actually listens on. */
+int http_server_port(const http_server *s);
+
+/* Shutdown, part 1: closes every connection and the listener and starts
+ * closing lws's handles on the loop. Call on the loop thread (or with the loop
+ * not running). The caller must then run the loop until uv_run() returns 0
+ * and call http_server_finish(); see the sequence at the top of this file.
+ * Handlers are no longer called. A second call does nothing. */
+void http_server_stop(http_server *s);
+
+/* Shutdown, part 2: after the loop has run dry, frees what lws still holds
+ * and s itself. Calls http_server_stop() first if the caller did not, which
+ * is only safe when the loop is then run again before uv_loop_close(); use
+ * the documented sequence. NULL is ignored. */
+void http_server_finish(http_server *s);
+
+/* The value of request header name (any case), or NULL when absent. Repeated
+ * headers come joined by ','. Valid until the handler returns. */
+const char *http_request_header(const http_request *req, const char *name);
+
+/* Adds a response header (name without ':'); both strings are copied.
+ * Returns 0, or -1 when HTTP_MAX_EXTRA_HEADERS are already set or the name or
+ * value is unusable (empty name, CR/LF in either). */
+int http_response_header(http_response *res, const char *name, const char *value);
+
+/* Sets res to status and the compact JSON of body, content type
+ * application/json. Steals the reference to body; a NULL body (say, a
+ * failed json_pack) becomes a 500 error. Frees any body res already had. */
+void http_respond_json(http_response *res, int status, json_t *body);
+
+/* Sets res to status and {"error": {"code": status, "message": <fmt...>}}.
+ * The message should say what was wrong and what to do about it. */
+void http_respond_error(http_response *res, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The same with a va_list. */
+void http_respond_verror(http_response *res, int status, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * network.h - network membership held as replicated entries.
+ *
+ * The trust root writes the network's configuration (collection "network",
+ * id "config": tier list, root key and unit) and certifies itself. Each
+ * parent certifies its children: a certificate is an entry in collection
+ * "certs" with id = the node key in hex, binding that key to a unit code,
+ * tier and parent unit for a validity period, signed by the parent node
+ * (the entry's origin is the issuer). Units are entries in collection
+ * "units" (id = unit code: code, name, tier, parent). All three are
+ * addressed to "*" so every node knows the unit tree and the keys.
+ */
+#ifndef LT_NETWORK_H
+#define LT_NETWORK_H
+
+#include "node/config.h"
+
+#define NETWORK_CERT_VALID_MS (2ull * 366 * 24 * 3600 * 1000) /* two years */
+
+/* Makes a fresh node the trust root: writes the network config, its own
+ * unit and its self-signed certificate into s, and marks c enrolled. */
+int network_init_root(node_config *c, store *s, char *err, size_t errlen);
+
+/* The parent (both data dirs on this machine) certifies the child: checks
+ * tiers and parent unit, writes the child's unit and certificate into the
+ * parent's store, copies the network's membership entries into the child's
+ * store, and records parent, tiers and root key in the child's config. */
+int network_enroll_local(node_config *child, const node_config *parent, char *err,
+                         size_t errlen);
+
+/* Looks up the unit certified for a node key; unit must hold NODE_CODE_MAX.
+ * Returns 0, 1 when no certificate is held, -1 on error. */
+int network_unit_of_key(store *s, const uint8_t key[ENTRY_KEY_BYTES], char *unit);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * status.c - assembling the status document. See status.h.
+ */
+#include "node/status.h"
+#include "node/network.h"
+#include "storage/hex.h"
+
+#include <stdio.h>
+
+typedef struct {
+    store *s;
+    json_t *origins, *units, *partial;
+} origins_ctx;
+
+static int add_origin(void *ctx, const store_origin *o)
+{
+    origins_ctx *oc = ctx;
+    char key[65], unit[NODE_CODE_MAX];
+    hex_encode(o->origin, 32, key);
+    json_object_set_new(oc->origins, key, json_integer((json_int_t)o->max_seq));
+    if (network_unit_of_key(oc->s, o->origin, unit) == 0)
+        json_object_set_new(oc->units, key, json_string(unit));
+    if (o->count != o->max_seq)
+        json_object_set_new(oc->partial, key, json_integer((json_int_t)o->count));
+    return 0;
+}
+
+typedef struct {
+    json_t *records, *digests;
+} colls_ctx;
+
+static int add_coll(void *ctx, const char *coll, uint64_t live, const uint8_t *digest)
+{
+    colls_ctx *cc = ctx;
+    char hex[2 * STORE_DIGEST_BYTES + 1];
+    json_object_set_new(cc->records, coll, json_integer((json_int_t)live));
+    json_object_set_new(cc->digests, coll, json_string(hex_encode(digest, 32, hex)));
+    return 0;
+}
+
+static int add_equivocation(void *ctx, const uint8_t *held, size_t held_len,
+                            const uint8_t *other, size_t other_len)
+{
+    json_t *list = ctx;
+    entry_view e;
+    (void)held;
+    (void)held_len;
+    if (entry_decode(other, other_len, &e, NULL, 0))
+        return 0;
+    char key[65];
+    json_array_append_new(list, json_pack("{s:s, s:I}", "origin", hex_encode(e.origin, 32, key),
+                                          "seq", (json_int_t)e.seq));
+    entry_view_free(&e);
+    return 0;
+}
+
+json_t *status_build(const node_config *c, store *s, char *err, size_t errlen)
+{
+    char key[65];
+    origins_ctx oc = {s, json_object(), json_object(), json_object()};
+    colls_ctx cc = {json_object(), json_object()};
+    json_t *equiv = json_array();
+    if (store_origins(s, add_origin, &oc) < 0 || store_collections(s, add_coll, &cc) < 0 ||
+        store_equivocations(s, add_equivocation, equiv) < 0) {
+        json_decref(oc.origins);
+        json_decref(oc.units);
+        json_decref(oc.partial);
+        json_decref(cc.records);
+        json_decref(cc.digests);
+        json_decref(equiv);
+        snprintf(err, errlen, "cannot read the store of %s", c->dir);
+        return NULL;
+    }
+    json_t *tiers = json_array();
+    for (size_t i = 0; i < c->ntiers; i++)
+        json_array_append_new(tiers, json_string(c->tiers[i]));
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o, "
+                     "s:o, s:s}",
+                     "node", hex_encode(c->pk, 32, key), "unit", c->unit, "name", c->name,
+                     "tier", c->tier, "parent",
+                     c->parent_unit[0] ? json_string(c->parent_unit) : json_null(), "root",
+                     c->root, "enrolled", c->enrolled, "tiers", tiers, "entries",
+                     (json_int_t)store_entry_count(s), "origins", oc.origins, "origin_units",
+                     oc.units, "partial_origins", oc.partial, "records", cc.records, "digests",
+                     cc.digests, "equivocations", equiv, "version", LT_VERSION);
+}

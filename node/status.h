@@ -1,0 +1,20 @@
+/*
+ * status.h - the node's status document, shared by `lienthong status
+ * --json` and GET /api/v1/status. Its fields are a stable interface for
+ * scripts (documented in docs/operations.md): fields are added, never
+ * renamed.
+ */
+#ifndef LT_STATUS_H
+#define LT_STATUS_H
+
+#include "node/config.h"
+
+#include <jansson.h>
+
+/* Builds {"node", "unit", "name", "tier", "parent", "root", "enrolled",
+ * "entries", "origins": {key: max seq}, "origin_units": {key: unit},
+ * "records": {coll: live count}, "digests": {coll: hex},
+ * "equivocations": [...]} from the store. NULL with err on failure. */
+json_t *status_build(const node_config *c, store *s, char *err, size_t errlen);
+
+#endif

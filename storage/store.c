@@ -1,0 +1,301 @@
+/*
+ * store.c - the LMDB environment: opening, named databases, the retrying
+ * write-transaction runner and map growth, and the small shared helpers.
+ *
+ * Map growth: LMDB fails a transaction with MDB_MAP_FULL when the map is
+ * full. The runner then aborts, doubles the map with mdb_env_set_mapsize
+ * (legal only when this process has no transaction open, which holds here:
+ * all writes go through the runner on one thread and reads are short) and
+ * runs the transaction again. Another process that grew the map makes our
+ * next transaction fail with MDB_MAP_RESIZED; we adopt the new size and
+ * retry. See docs/storage.md.
+ */
+#include "storage/store_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STORE_DEFAULT_MAP (256u * 1024u * 1024u)
+#define STORE_MAX_ATTEMPTS 40
+
+void store_be64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+uint64_t store_get_be64(const uint8_t in[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | in[i];
+    return v;
+}
+
+static void le64_put(uint8_t out[8], uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        out[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t le64_get(const uint8_t in[8])
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | in[i];
+    return v;
+}
+
+void store_log_key(uint8_t key[LOG_KEY_BYTES], const uint8_t *origin, uint64_t seq)
+{
+    memcpy(key, origin, ENTRY_KEY_BYTES);
+    store_be64(key + ENTRY_KEY_BYTES, seq);
+}
+
+size_t store_record_key(uint8_t *key, const char *coll, size_t coll_len, const char *id,
+                        size_t id_len)
+{
+    memcpy(key, coll, coll_len);
+    key[coll_len] = 0;
+    memcpy(key + coll_len + 1, id, id_len);
+    return coll_len + 1 + id_len;
+}
+
+int store_origin_parse(const MDB_val *v, origin_state *st)
+{
+    if (v->mv_size != 52)
+        return MDB_CORRUPTED;
+    const uint8_t *b = v->mv_data;
+    st->max_seq = le64_get(b);
+    st->count = le64_get(b + 8);
+    memcpy(st->hash_at_max, b + 16, ENTRY_HASH_BYTES);
+    st->flags = (uint32_t)(le64_get(b + 44) >> 32); /* bytes 48..51 */
+    return 0;
+}
+
+int store_origin_read(MDB_txn *txn, store *s, const uint8_t *origin, origin_state *st)
+{
+    MDB_val k = {ENTRY_KEY_BYTES, (void *)origin}, v;
+    int rc = mdb_get(txn, s->origins, &k, &v);
+    return rc ? rc : store_origin_parse(&v, st);
+}
+
+int store_origin_write(MDB_txn *txn, store *s, const uint8_t *origin, const origin_state *st)
+{
+    uint8_t b[52] = {0};
+    le64_put(b, st->max_seq);
+    le64_put(b + 8, st->count);
+    memcpy(b + 16, st->hash_at_max, ENTRY_HASH_BYTES);
+    b[48] = (uint8_t)st->flags;
+    b[49] = (uint8_t)(st->flags >> 8);
+    b[50] = (uint8_t)(st->flags >> 16);
+    b[51] = (uint8_t)(st->flags >> 24);
+    MDB_val k = {ENTRY_KEY_BYTES, (void *)origin}, v = {sizeof b, b};
+    return mdb_put(txn, s->origins, &k, &v, 0);
+}
+
+int store_meta_get_u64(MDB_txn *txn, store *s, const char *name, uint64_t *out)
+{
+    MDB_val k = {strlen(name), (void *)name}, v;
+    int rc = mdb_get(txn, s->meta, &k, &v);
+    *out = 0;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (v.mv_size != 8)
+        return MDB_CORRUPTED;
+    *out = le64_get(v.mv_data);
+    return 0;
+}
+
+int store_meta_put_u64(MDB_txn *txn, store *s, const char *name, uint64_t val)
+{
+    uint8_t b[8];
+    le64_put(b, val);
+    MDB_val k = {strlen(name), (void *)name}, v = {8, b};
+    return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+static int store_grow(store *s)
+{
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    return mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
+}
+
+int store_txn_read(store *s, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize(s->env, 0);
+        rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+    }
+    return rc;
+}
+
+int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void *ctx,
+                    char *err, size_t errlen)
+{
+    if (s->read_only) {
+        snprintf(err, errlen, "the store at %s is open read-only", s->path);
+        return -1;
+    }
+    int rc = 0;
+    for (int attempt = 0; attempt < STORE_MAX_ATTEMPTS; attempt++) {
+        MDB_txn *txn;
+        rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+        if (rc == MDB_MAP_RESIZED) {
+            mdb_env_set_mapsize(s->env, 0);
+            continue;
+        }
+        if (rc)
+            break;
+        rc = fn(s, txn, ctx);
+        if (rc) {
+            mdb_txn_abort(txn);
+        } else {
+            rc = mdb_txn_commit(txn);
+            if (!rc)
+                return 0;
+        }
+        if (rc == MDB_MAP_FULL) {
+            rc = store_grow(s);
+            if (rc)
+                break;
+            continue;
+        }
+        if (rc != MDB_MAP_RESIZED)
+            break;
+        mdb_env_set_mapsize(s->env, 0);
+    }
+    if (rc == ENOSPC)
+        snprintf(err, errlen,
+                 "the disk holding %s is full: nothing was written; free space and retry",
+                 s->path);
+    else
+        snprintf(err, errlen, "storage error in %s: %s", s->path, mdb_strerror(rc));
+    return -1;
+}
+
+static int store_open_dbs(store *s, char *err, size_t errlen)
+{
+    static const char *const names[] = {"meta",    "log",     "origins",  "arrivals", "records",
+                                        "colls",   "by_unit", "evidence", "blobs",    "blob_info"};
+    MDB_dbi *dbis[] = {&s->meta,  &s->log,     &s->origins,  &s->arrivals, &s->records,
+                       &s->colls, &s->by_unit, &s->evidence, &s->blobs,    &s->blob_info};
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
+    if (rc) {
+        snprintf(err, errlen, "cannot open a transaction on %s: %s", s->path, mdb_strerror(rc));
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        rc = mdb_dbi_open(txn, names[i], s->read_only ? 0 : MDB_CREATE, dbis[i]);
+        if (rc) {
+            mdb_txn_abort(txn);
+            snprintf(err, errlen, "cannot open database \"%s\" in %s: %s%s", names[i], s->path,
+                     mdb_strerror(rc),
+                     rc == MDB_NOTFOUND ? " (is this a lienthong data directory?)" : "");
+            return -1;
+        }
+    }
+    uint64_t schema = 0;
+    rc = store_meta_get_u64(txn, s, "schema", &schema);
+    if (!rc && schema == 0 && !s->read_only)
+        rc = store_meta_put_u64(txn, s, "schema", STORE_SCHEMA_VERSION);
+    else if (!rc && schema > STORE_SCHEMA_VERSION) {
+        mdb_txn_abort(txn);
+        snprintf(err, errlen,
+                 "%s holds storage schema %llu, newer than this build understands (%u): "
+                 "upgrade lienthong",
+                 s->path, (unsigned long long)schema, STORE_SCHEMA_VERSION);
+        return -1;
+    }
+    if (!rc)
+        rc = s->read_only ? (mdb_txn_abort(txn), 0) : mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+    if (rc) {
+        snprintf(err, errlen, "cannot initialise %s: %s", s->path, mdb_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+int store_open(store **out, const char *path, const store_options *opt, char *err, size_t errlen)
+{
+    *out = NULL;
+    store *s = calloc(1, sizeof *s);
+    if (!s)
+        return snprintf(err, errlen, "out of memory"), -1;
+    s->path = strdup(path);
+    s->read_only = opt && opt->read_only;
+    if (!s->read_only && mkdir(path, 0700) && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        store_close(s);
+        return -1;
+    }
+    size_t map = opt && opt->map_size ? opt->map_size : STORE_DEFAULT_MAP;
+    int rc = mdb_env_create(&s->env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(s->env, 16);
+    if (!rc)
+        rc = mdb_env_set_maxreaders(s->env, 254);
+    if (!rc)
+        rc = mdb_env_set_mapsize(s->env, map);
+    if (!rc)
+        rc = mdb_env_open(s->env, path, MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0), 0600);
+    if (rc) {
+        snprintf(err, errlen, "cannot open the store in %s: %s", path, mdb_strerror(rc));
+        store_close(s);
+        return -1;
+    }
+    /* Another process may have grown the map beyond our request. */
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    if (info.me_mapsize < map)
+        mdb_env_set_mapsize(s->env, map);
+    if (store_open_dbs(s, err, errlen)) {
+        store_close(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    if (s->env)
+        mdb_env_close(s->env);
+    free(s->path);
+    free(s);
+}
+
+size_t store_map_size(const store *s)
+{
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    return info.me_mapsize;
+}
+
+const char *apply_result_str(apply_result r)
+{
+    switch (r) {
+    case APPLY_ADDED: return "added";
+    case APPLY_DUPLICATE: return "already held";
+    case APPLY_ERR_SHAPE: return "malformed entry";
+    case APPLY_ERR_SIG: return "bad signature";
+    case APPLY_ERR_LINK: return "broken hash link";
+    case APPLY_ERR_EQUIVOCATION: return "equivocation";
+    case APPLY_ERR_BANNED: return "origin refused after equivocation";
+    }
+    return "?";
+}

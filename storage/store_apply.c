@@ -1,0 +1,373 @@
+/*
+ * store_apply.c - the write path: applying remote entries and writing
+ * local ones. Applying one entry inside the caller's transaction is:
+ * shape check, signature, equivocation and hash-link checks against the
+ * neighbours held, append to the log and the arrival feed, merge into the
+ * record, update the owner index and the collection digest.
+ */
+#include "storage/digest.h"
+#include "storage/record.h"
+#include "storage/store_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t zero_hash[ENTRY_HASH_BYTES];
+
+/* Adds (sign > 0) or removes a record's hash and liveness in coll's row. */
+static int colls_update(store *s, MDB_txn *txn, const entry_view *e, const uint8_t *rec,
+                        size_t reclen, int sign)
+{
+    MDB_val k = {e->coll.size, (void *)e->coll.ptr}, v;
+    uint8_t row[8 + DIGEST_BYTES] = {0};
+    int rc = mdb_get(txn, s->colls, &k, &v);
+    if (rc == 0 && v.mv_size == sizeof row)
+        memcpy(row, v.mv_data, sizeof row);
+    else if (rc != MDB_NOTFOUND && rc != 0)
+        return rc;
+    uint64_t live = 0;
+    for (int i = 7; i >= 0; i--)
+        live = live << 8 | row[i];
+    uint8_t h[DIGEST_BYTES];
+    digest_record_hash(e->coll.ptr, e->coll.size, e->id.ptr, e->id.size, rec, reclen, h);
+    bool alive = !record_is_deleted(rec, reclen);
+    if (sign > 0) {
+        digest_add(row + 8, h);
+        live += alive;
+    } else {
+        digest_sub(row + 8, h);
+        live -= alive;
+    }
+    for (int i = 0; i < 8; i++)
+        row[i] = (uint8_t)(live >> (8 * i));
+    v.mv_size = sizeof row;
+    v.mv_data = row;
+    return mdb_put(txn, s->colls, &k, &v, 0);
+}
+
+/* Points the owner index at the record's owner unit (or removes it). */
+static int by_unit_update(store *s, MDB_txn *txn, const entry_view *e, const uint8_t *rec,
+                          size_t reclen, bool add)
+{
+    char unit[64];
+    if (record_owner(rec, reclen, unit, sizeof unit))
+        return MDB_CORRUPTED;
+    uint8_t key[64 + 2 + 64 + ENTRY_MAX_NAME];
+    size_t ul = strlen(unit);
+    memcpy(key, unit, ul);
+    key[ul] = 0;
+    size_t n = ul + 1 + store_record_key(key + ul + 1, e->coll.ptr, e->coll.size, e->id.ptr,
+                                          e->id.size);
+    MDB_val k = {n, key}, v = {0, ""};
+    if (add)
+        return mdb_put(txn, s->by_unit, &k, &v, 0);
+    int rc = mdb_del(txn, s->by_unit, &k, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Merges e into its record and keeps digests and the owner index true. */
+static int materialise(store *s, MDB_txn *txn, const entry_view *e, char *detail, size_t dl)
+{
+    uint8_t key[64 + 1 + ENTRY_MAX_NAME];
+    MDB_val k = {store_record_key(key, e->coll.ptr, e->coll.size, e->id.ptr, e->id.size), key};
+    MDB_val old = {0, NULL};
+    int rc = mdb_get(txn, s->records, &k, &old);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    rc = 0;
+    msgpack_sbuffer out;
+    msgpack_sbuffer_init(&out);
+    if (record_merge(old.mv_data, old.mv_size, e, &out, detail, dl)) {
+        msgpack_sbuffer_destroy(&out);
+        return MDB_CORRUPTED;
+    }
+    if (old.mv_data && old.mv_size == out.size && !memcmp(old.mv_data, out.data, out.size)) {
+        msgpack_sbuffer_destroy(&out);
+        return 0;
+    }
+    if (old.mv_data) {
+        /* old points into the map; copy before the put below reuses pages. */
+        uint8_t *copy = malloc(old.mv_size);
+        if (!copy) {
+            msgpack_sbuffer_destroy(&out);
+            return ENOMEM;
+        }
+        memcpy(copy, old.mv_data, old.mv_size);
+        rc = colls_update(s, txn, e, copy, old.mv_size, -1);
+        if (!rc)
+            rc = by_unit_update(s, txn, e, copy, old.mv_size, false);
+        free(copy);
+    }
+    if (!rc) {
+        MDB_val v = {out.size, out.data};
+        rc = mdb_put(txn, s->records, &k, &v, 0);
+    }
+    if (!rc)
+        rc = colls_update(s, txn, e, (const uint8_t *)out.data, out.size, +1);
+    if (!rc)
+        rc = by_unit_update(s, txn, e, (const uint8_t *)out.data, out.size, true);
+    msgpack_sbuffer_destroy(&out);
+    return rc;
+}
+
+/* Checks e against the entries held at seq-1 and seq+1 of its origin. */
+static int check_links(store *s, MDB_txn *txn, const entry_view *e, const origin_state *os,
+                       bool known, const uint8_t hash[ENTRY_HASH_BYTES], bool *ok)
+{
+    *ok = true;
+    uint8_t key[LOG_KEY_BYTES];
+    MDB_val k = {LOG_KEY_BYTES, key}, v;
+    if (e->seq == 1) {
+        *ok = !memcmp(e->prev, zero_hash, ENTRY_HASH_BYTES);
+    } else if (known && os->max_seq == e->seq - 1) {
+        *ok = !memcmp(e->prev, os->hash_at_max, ENTRY_HASH_BYTES);
+    } else if (known) {
+        store_log_key(key, e->origin, e->seq - 1);
+        int rc = mdb_get(txn, s->log, &k, &v);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+        if (!rc) {
+            uint8_t h[ENTRY_HASH_BYTES];
+            entry_hash(v.mv_data, v.mv_size, h);
+            *ok = !memcmp(e->prev, h, ENTRY_HASH_BYTES);
+        }
+    }
+    if (*ok && known && os->max_seq > e->seq) {
+        store_log_key(key, e->origin, e->seq + 1);
+        int rc = mdb_get(txn, s->log, &k, &v);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+        if (!rc) {
+            entry_view next;
+            if (entry_decode(v.mv_data, v.mv_size, &next, NULL, 0))
+                return MDB_CORRUPTED;
+            *ok = !memcmp(next.prev, hash, ENTRY_HASH_BYTES);
+            entry_view_free(&next);
+        }
+    }
+    return 0;
+}
+
+static void set_detail(char *detail, size_t dl, const char *fmt, const char *a)
+{
+    if (detail && dl)
+        snprintf(detail, dl, fmt, a);
+}
+
+/* Records proof that e's origin signed two entries for one seq. */
+static int record_equivocation(store *s, MDB_txn *txn, const entry_view *e, origin_state *os,
+                               const uint8_t hash[ENTRY_HASH_BYTES])
+{
+    uint8_t key[LOG_KEY_BYTES + ENTRY_HASH_BYTES];
+    store_log_key(key, e->origin, e->seq);
+    memcpy(key + LOG_KEY_BYTES, hash, ENTRY_HASH_BYTES);
+    MDB_val k = {sizeof key, key}, v = {e->len, (void *)e->bytes};
+    int rc = mdb_put(txn, s->evidence, &k, &v, 0);
+    if (rc)
+        return rc;
+    os->flags |= ORIGIN_FLAG_EQUIVOCATED;
+    return store_origin_write(txn, s, e->origin, os);
+}
+
+int store_apply_one(store *s, MDB_txn *txn, apply_ctx *ac, const uint8_t *bytes, size_t len,
+                    bool preverified, apply_result *result, char *detail, size_t dl)
+{
+    entry_view e;
+    char why[STORE_ERR_LEN];
+    if (entry_decode(bytes, len, &e, why, sizeof why)) {
+        *result = APPLY_ERR_SHAPE;
+        set_detail(detail, dl, "%s", why);
+        return 0;
+    }
+    int rc = 0;
+    if (!preverified && !entry_verify(&e)) {
+        *result = APPLY_ERR_SIG;
+        set_detail(detail, dl, "%s", "the signature does not match the entry's bytes and origin");
+        goto done;
+    }
+    origin_state os = {0};
+    rc = store_origin_read(txn, s, e.origin, &os);
+    bool known = rc == 0;
+    if (rc && rc != MDB_NOTFOUND)
+        goto done;
+    rc = 0;
+
+    uint8_t key[LOG_KEY_BYTES];
+    store_log_key(key, e.origin, e.seq);
+    MDB_val k = {LOG_KEY_BYTES, key}, held;
+    int got = mdb_get(txn, s->log, &k, &held);
+    if (got && got != MDB_NOTFOUND) {
+        rc = got;
+        goto done;
+    }
+    if (!got && held.mv_size == len && !memcmp(held.mv_data, bytes, len)) {
+        *result = APPLY_DUPLICATE;
+        goto done;
+    }
+    uint8_t hash[ENTRY_HASH_BYTES];
+    entry_hash(bytes, len, hash);
+    if (!got) {
+        *result = APPLY_ERR_EQUIVOCATION;
+        set_detail(detail, dl, "%s",
+                   "another entry with this origin and seq is held: both kept as evidence, "
+                   "further entries from this origin are refused");
+        rc = record_equivocation(s, txn, &e, &os, hash);
+        goto done;
+    }
+    if (os.flags & ORIGIN_FLAG_EQUIVOCATED) {
+        *result = APPLY_ERR_BANNED;
+        set_detail(detail, dl, "%s", "this origin signed two different entries for one seq");
+        goto done;
+    }
+    bool linked;
+    rc = check_links(s, txn, &e, &os, known, hash, &linked);
+    if (rc)
+        goto done;
+    if (!linked) {
+        *result = APPLY_ERR_LINK;
+        set_detail(detail, dl, "%s",
+                   "prev does not match the hash of the origin's neighbouring entry held");
+        goto done;
+    }
+
+    MDB_val val = {len, (void *)bytes};
+    rc = mdb_put(txn, s->log, &k, &val, MDB_NOOVERWRITE);
+    if (rc)
+        goto done;
+    uint8_t apos[8], aval[LOG_KEY_BYTES];
+    store_be64(apos, ++ac->arrival);
+    memcpy(aval, key, LOG_KEY_BYTES);
+    MDB_val ak = {8, apos}, av = {LOG_KEY_BYTES, aval};
+    rc = mdb_put(txn, s->arrivals, &ak, &av, MDB_APPEND);
+    if (rc)
+        goto done;
+    os.count++;
+    if (e.seq > os.max_seq) {
+        os.max_seq = e.seq;
+        memcpy(os.hash_at_max, hash, ENTRY_HASH_BYTES);
+    }
+    rc = store_origin_write(txn, s, e.origin, &os);
+    if (!rc)
+        rc = materialise(s, txn, &e, detail, dl);
+    if (!rc) {
+        ac->hlc = hlc_observe(ac->hlc, e.hlc, hlc_wall_ms());
+        *result = APPLY_ADDED;
+    }
+done:
+    entry_view_free(&e);
+    return rc;
+}
+
+static int apply_ctx_load(store *s, MDB_txn *txn, apply_ctx *ac)
+{
+    int rc = store_meta_get_u64(txn, s, "arrival", &ac->arrival);
+    return rc ? rc : store_meta_get_u64(txn, s, "hlc", &ac->hlc);
+}
+
+static int apply_ctx_save(store *s, MDB_txn *txn, const apply_ctx *ac)
+{
+    int rc = store_meta_put_u64(txn, s, "arrival", ac->arrival);
+    return rc ? rc : store_meta_put_u64(txn, s, "hlc", ac->hlc);
+}
+
+typedef struct {
+    const store_input *in;
+    size_t n;
+    bool preverified;
+    apply_result *results;
+    char (*details)[STORE_ERR_LEN];
+} apply_batch;
+
+static int apply_batch_txn(store *s, MDB_txn *txn, void *ctx)
+{
+    apply_batch *b = ctx;
+    apply_ctx ac;
+    int rc = apply_ctx_load(s, txn, &ac);
+    for (size_t i = 0; !rc && i < b->n; i++) {
+        if (b->details)
+            b->details[i][0] = '\0';
+        rc = store_apply_one(s, txn, &ac, b->in[i].bytes, b->in[i].len, b->preverified,
+                             &b->results[i], b->details ? b->details[i] : NULL, STORE_ERR_LEN);
+    }
+    return rc ? rc : apply_ctx_save(s, txn, &ac);
+}
+
+int store_apply(store *s, const store_input *in, size_t n, unsigned flags, apply_result *results,
+                char (*details)[STORE_ERR_LEN], char *err, size_t errlen)
+{
+    apply_batch b = {in, n, flags & STORE_PREVERIFIED, results, details};
+    return store_txn_write(s, apply_batch_txn, &b, err, errlen);
+}
+
+typedef struct {
+    const store_author *a;
+    const store_write *w;
+    size_t n;
+    uint64_t *seqs;
+    char *err;
+    size_t errlen;
+    bool failed; /* a write was refused (not a storage error) */
+} write_batch;
+
+static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
+{
+    write_batch *b = ctx;
+    apply_ctx ac;
+    int rc = apply_ctx_load(s, txn, &ac);
+    b->failed = false;
+    for (size_t i = 0; !rc && i < b->n; i++) {
+        const store_write *w = &b->w[i];
+        origin_state os = {0};
+        rc = store_origin_read(txn, s, b->a->pk, &os);
+        if (rc && rc != MDB_NOTFOUND)
+            break;
+        rc = 0;
+        if (os.count != os.max_seq || (os.flags & ORIGIN_FLAG_EQUIVOCATED)) {
+            snprintf(b->err, b->errlen,
+                     "this node's own log is incomplete (%llu of %llu entries): restore it "
+                     "from a peer before writing, or it would sign conflicting entries",
+                     (unsigned long long)os.count, (unsigned long long)os.max_seq);
+            b->failed = true;
+            return MDB_NOTFOUND; /* abort; reported through b->failed */
+        }
+        ac.hlc = hlc_next(ac.hlc, hlc_wall_ms());
+        entry_fields f = {b->a->pk,  os.max_seq + 1, os.max_seq ? os.hash_at_max : NULL,
+                          ac.hlc,    b->a->unit,     w->coll,
+                          w->id,     w->op,          w->body,
+                          w->body_len, w->to,        w->to_count};
+        uint8_t *bytes;
+        size_t len;
+        if (entry_encode(&f, b->a->sk, &bytes, &len, b->err, b->errlen)) {
+            b->failed = true;
+            return MDB_NOTFOUND;
+        }
+        apply_result res;
+        char detail[STORE_ERR_LEN];
+        rc = store_apply_one(s, txn, &ac, bytes, len, true, &res, detail, sizeof detail);
+        free(bytes);
+        if (!rc && res != APPLY_ADDED) {
+            snprintf(b->err, b->errlen, "local write %s/%s refused: %s: %s", w->coll, w->id,
+                     apply_result_str(res), detail);
+            b->failed = true;
+            return MDB_NOTFOUND;
+        }
+        if (b->seqs)
+            b->seqs[i] = f.seq;
+    }
+    return rc ? rc : apply_ctx_save(s, txn, &ac);
+}
+
+int store_write_local(store *s, const store_author *a, const store_write *w, size_t n,
+                      uint64_t *seqs, char *err, size_t errlen)
+{
+    write_batch b = {a, w, n, seqs, err, errlen, false};
+    char txn_err[STORE_ERR_LEN];
+    if (store_txn_write(s, write_batch_txn, &b, txn_err, sizeof txn_err)) {
+        if (!b.failed)
+            snprintf(err, errlen, "%s", txn_err);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,81 @@
+/*
+ * store_internal.h - what the store's own files share: the environment, the
+ * named databases, key builders and the retrying transaction runner.
+ * Nothing outside storage/store_*.c includes this.
+ */
+#ifndef LT_STORE_INTERNAL_H
+#define LT_STORE_INTERNAL_H
+
+#include "storage/store.h"
+
+#include <lmdb.h>
+
+struct store {
+    MDB_env *env;
+    char *path;
+    bool read_only;
+    MDB_dbi meta;      /* name -> value (schema, hlc, arrival) */
+    MDB_dbi log;       /* origin(32) seq(8 BE) -> entry bytes */
+    MDB_dbi origins;   /* origin(32) -> origin_state (52 bytes) */
+    MDB_dbi arrivals;  /* pos(8 BE) -> origin(32) seq(8 BE) */
+    MDB_dbi records;   /* coll 0x00 id -> canonical record */
+    MDB_dbi colls;     /* coll -> live(8 LE) digest(32) */
+    MDB_dbi by_unit;   /* unit 0x00 coll 0x00 id -> "" */
+    MDB_dbi evidence;  /* origin(32) seq(8 BE) hash(32) -> conflicting entry */
+    MDB_dbi blobs;     /* hash(32) chunk(4 BE) -> bytes */
+    MDB_dbi blob_info; /* hash(32) -> size(8 LE) */
+};
+
+#define STORE_SCHEMA_VERSION 1u
+#define ORIGIN_FLAG_EQUIVOCATED 1u
+#define LOG_KEY_BYTES (ENTRY_KEY_BYTES + 8)
+
+/* Per-origin bookkeeping in the "origins" database. */
+typedef struct {
+    uint64_t max_seq;
+    uint64_t count;
+    uint8_t hash_at_max[ENTRY_HASH_BYTES];
+    uint32_t flags;
+} origin_state;
+
+/* Runs fn inside a write transaction and commits it. Retries the whole
+ * transaction on a grown map (MDB_MAP_FULL) or after another process grew
+ * it (MDB_MAP_RESIZED); fn must therefore be safe to run again. fn returns
+ * an LMDB code (0 = commit). Returns 0, or -1 with err filled. */
+int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void *ctx,
+                    char *err, size_t errlen);
+
+/* Begins a read-only transaction, adopting a map grown by another
+ * process. Returns an LMDB code. */
+int store_txn_read(store *s, MDB_txn **txn);
+
+/* Key helpers. */
+void store_log_key(uint8_t key[LOG_KEY_BYTES], const uint8_t *origin, uint64_t seq);
+void store_be64(uint8_t out[8], uint64_t v);
+uint64_t store_get_be64(const uint8_t in[8]);
+/* coll 0x00 id; returns the length written (cap must be >= 256). */
+size_t store_record_key(uint8_t *key, const char *coll, size_t coll_len, const char *id,
+                        size_t id_len);
+
+/* Parses a stored origin state (MDB_CORRUPTED when malformed). */
+int store_origin_parse(const MDB_val *v, origin_state *st);
+/* Reads / writes an origin's state; get returns MDB_NOTFOUND when absent. */
+int store_origin_read(MDB_txn *txn, store *s, const uint8_t *origin, origin_state *st);
+int store_origin_write(MDB_txn *txn, store *s, const uint8_t *origin, const origin_state *st);
+
+/* Reads / writes a little-endian u64 in "meta"; absent reads as 0. */
+int store_meta_get_u64(MDB_txn *txn, store *s, const char *name, uint64_t *v);
+int store_meta_put_u64(MDB_txn *txn, store *s, const char *name, uint64_t v);
+
+/* The running state of one write transaction that applies entries. */
+typedef struct {
+    uint64_t arrival; /* last arrival position used */
+    uint64_t hlc;     /* the node clock after this transaction */
+} apply_ctx;
+
+/* Applies one entry inside txn (see store_apply). Returns an LMDB code for
+ * storage failures; the entry's fate goes to *result (detail if non-NULL). */
+int store_apply_one(store *s, MDB_txn *txn, apply_ctx *ac, const uint8_t *bytes, size_t len,
+                    bool preverified, apply_result *result, char *detail, size_t detail_len);
+
+#endif

@@ -1,0 +1,487 @@
+/*
+ * test_http.c - node/http against a real server on 127.0.0.1.
+ *
+ * The main thread runs the libuv loop with the server on it; a second thread
+ * plays the client with plain blocking sockets (every read and write bounded
+ * by SO_RCVTIMEO / SO_SNDTIMEO), then wakes the loop with a uv_async_t, and
+ * the main thread shuts down in the order http.h documents, so valgrind and
+ * ASan see a clean exit.
+ */
+#include "node/http.h"
+#include "tests/check.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_BODY ((size_t)512 * 1024)
+#define BIG_RESPONSE ((size_t)3 * 1024 * 1024 + 12345)
+#define IO_TIMEOUT_SECS 5
+
+static uint8_t pattern_byte(size_t i)
+{
+    return (uint8_t)((i * 7 + i / 251) & 0xff);
+}
+
+/* ---- handlers ---------------------------------------------------------- */
+
+static void h_health(void *ctx, const http_request *req, http_response *res)
+{
+    (void)ctx;
+    const char *rid = http_request_header(req, "X-Request-Id");
+    const char *host = http_request_header(req, "host");
+    http_respond_json(res, 200,
+                      json_pack("{s:b,s:s,s:s,s:s,s:s,s:s?,s:s?}", "ok", 1, "method", req->method,
+                                "path", req->path, "query", req->query, "remote",
+                                req->remote_addr, "request_id", rid, "host", host));
+    http_response_header(res, "X-Test", "yes");
+}
+
+static void h_echo(void *ctx, const http_request *req, http_response *res)
+{
+    (void)ctx;
+    bool intact = req->body[req->body_len] == 0;
+    for (size_t i = 0; i < req->body_len && intact; i++)
+        intact = req->body[i] == pattern_byte(i);
+    http_respond_json(res, 200, json_pack("{s:I,s:b,s:s?}", "len", (json_int_t)req->body_len,
+                                          "intact", intact, "type",
+                                          http_request_header(req, "content-type")));
+}
+
+static void h_big(void *ctx, const http_request *req, http_response *res)
+{
+    (void)ctx;
+    (void)req;
+    res->body = malloc(BIG_RESPONSE);
+    if (!res->body) {
+        http_respond_error(res, 500, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < BIG_RESPONSE; i++)
+        res->body[i] = (char)pattern_byte(i);
+    res->body_len = BIG_RESPONSE;
+    res->content_type = "application/octet-stream";
+}
+
+static void h_items_delete(void *ctx, const http_request *req, http_response *res)
+{
+    (void)ctx;
+    (void)req;
+    res->status = 204;
+}
+
+static void h_api_fallback(void *ctx, const http_request *req, http_response *res)
+{
+    (void)ctx;
+    http_respond_json(res, 200, json_pack("{s:s,s:s}", "route", "fallback", "path", req->path));
+}
+
+/* ---- a tiny blocking client ------------------------------------------- */
+
+typedef struct {
+    int fd;
+    char buf[65536];
+    size_t len;
+} conn;
+
+typedef struct {
+    int status;
+    char headers[8192];
+    char *body;
+    size_t body_len;
+    json_t *json;
+} resp;
+
+static int conn_open(conn *c, int port)
+{
+    c->len = 0;
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (c->fd < 0)
+        return -1;
+    struct timeval tv = {.tv_sec = IO_TIMEOUT_SECS};
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(c->fd);
+        c->fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+static void conn_close(conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+}
+
+static int send_all(conn *c, const void *data, size_t n)
+{
+    const char *p = data;
+    while (n) {
+        ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int fill(conn *c)
+{
+    if (c->len == sizeof c->buf)
+        return -1;
+    ssize_t r;
+    do
+        r = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
+    while (r < 0 && errno == EINTR);
+    if (r <= 0)
+        return -1;
+    c->len += (size_t)r;
+    return 0;
+}
+
+static void consume(conn *c, size_t n)
+{
+    memmove(c->buf, c->buf + n, c->len - n);
+    c->len -= n;
+}
+
+/* Value of header name in r->headers (case-insensitive), into out. */
+static bool resp_header(const resp *r, const char *name, char *out, size_t outlen)
+{
+    size_t n = strlen(name);
+    for (const char *line = r->headers; line && *line;) {
+        const char *eol = strstr(line, "\r\n");
+        if (!eol)
+            break;
+        if ((size_t)(eol - line) > n && !strncasecmp(line, name, n) && line[n] == ':') {
+            const char *v = line + n + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(out, outlen, "%.*s", (int)(eol - v), v);
+            return true;
+        }
+        line = eol + 2;
+    }
+    return false;
+}
+
+static void resp_free(resp *r)
+{
+    free(r->body);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+/* Reads one response (status line, headers, Content-Length body). */
+static int read_response(conn *c, resp *r)
+{
+    memset(r, 0, sizeof *r);
+    char *end;
+    while (!(c->len && (end = memmem(c->buf, c->len, "\r\n\r\n", 4))))
+        if (fill(c))
+            return -1;
+    size_t hlen = (size_t)(end - c->buf) + 4;
+    if (hlen >= sizeof r->headers)
+        return -1;
+    memcpy(r->headers, c->buf, hlen);
+    r->headers[hlen] = 0;
+    consume(c, hlen);
+    if (sscanf(r->headers, "HTTP/1.%*d %d", &r->status) != 1)
+        return -1;
+    char cl[32];
+    size_t want = 0;
+    if (resp_header(r, "content-length", cl, sizeof cl))
+        want = strtoul(cl, NULL, 10);
+    r->body = malloc(want + 1);
+    if (!r->body)
+        return -1;
+    while (r->body_len < want) {
+        if (!c->len && fill(c))
+            return -1;
+        size_t n = c->len < want - r->body_len ? c->len : want - r->body_len;
+        memcpy(r->body + r->body_len, c->buf, n);
+        r->body_len += n;
+        consume(c, n);
+    }
+    r->body[r->body_len] = 0;
+    char ct[128];
+    if (resp_header(r, "content-type", ct, sizeof ct) && strstr(ct, "json"))
+        r->json = json_loadb(r->body, r->body_len, 0, NULL);
+    return 0;
+}
+
+static int send_request(conn *c, const char *method, const char *target, const char *extra,
+                        const void *body, size_t body_len)
+{
+    char head[1024];
+    int n = snprintf(head, sizeof head,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s"
+                     "Content-Length: %zu\r\n\r\n",
+                     method, target, extra ? extra : "", body ? "Content-Type: application/x-test\r\n" : "",
+                     body_len);
+    if (send_all(c, head, (size_t)n))
+        return -1;
+    return body_len ? send_all(c, body, body_len) : 0;
+}
+
+/* One request on a fresh connection. */
+static int request(int port, const char *method, const char *target, const char *extra,
+                   const void *body, size_t body_len, resp *r)
+{
+    conn *c = malloc(sizeof *c);
+    if (!c)
+        return -1;
+    int rc = -1;
+    if (conn_open(c, port) == 0 && send_request(c, method, target, extra, body, body_len) == 0)
+        rc = read_response(c, r);
+    conn_close(c);
+    free(c);
+    return rc;
+}
+
+/* The error object's message, or "". */
+static const char *error_message(const resp *r, int code)
+{
+    json_t *e = r->json ? json_object_get(r->json, "error") : NULL;
+    if (!e || json_integer_value(json_object_get(e, "code")) != code)
+        return "";
+    const char *m = json_string_value(json_object_get(e, "message"));
+    return m ? m : "";
+}
+
+/* ---- the client thread ------------------------------------------------- */
+
+typedef struct {
+    int port;
+    uv_async_t *stop;
+} client_arg;
+
+static void client_checks(int port)
+{
+    resp r;
+    char v[256];
+
+    /* 200 + JSON + content type, query, headers, remote address. */
+    REQUIRE(request(port, "GET", "/api/v1/health?a=1&b=two", "X-Request-Id: abc-123\r\n", NULL,
+                    0, &r) == 0);
+    CHECK(r.status == 200);
+    CHECK(resp_header(&r, "content-type", v, sizeof v) && !strcmp(v, "application/json"));
+    CHECK(resp_header(&r, "x-test", v, sizeof v) && !strcmp(v, "yes"));
+    REQUIRE(r.json != NULL);
+    CHECK(json_is_true(json_object_get(r.json, "ok")));
+    CHECK(!strcmp(json_string_value(json_object_get(r.json, "method")), "GET"));
+    CHECK(!strcmp(json_string_value(json_object_get(r.json, "path")), "/api/v1/health"));
+    CHECKF(!strcmp(json_string_value(json_object_get(r.json, "query")), "a=1&b=two"), "query=%s",
+           json_string_value(json_object_get(r.json, "query")));
+    CHECK(!strcmp(json_string_value(json_object_get(r.json, "remote")), "127.0.0.1"));
+    CHECK(json_string_value(json_object_get(r.json, "request_id")) &&
+          !strcmp(json_string_value(json_object_get(r.json, "request_id")), "abc-123"));
+    CHECK(json_string_value(json_object_get(r.json, "host")) &&
+          !strcmp(json_string_value(json_object_get(r.json, "host")), "127.0.0.1"));
+    resp_free(&r);
+
+    /* No query: "". A missing header: NULL. */
+    REQUIRE(request(port, "GET", "/api/v1/health", NULL, NULL, 0, &r) == 0);
+    CHECK(r.status == 200 && r.json);
+    CHECK(r.json && !strcmp(json_string_value(json_object_get(r.json, "query")), ""));
+    CHECKF(r.json && json_is_null(json_object_get(r.json, "request_id")), "body=%s", r.body);
+    resp_free(&r);
+
+    /* Unknown path: 404 JSON that says what to do. */
+    REQUIRE(request(port, "GET", "/nope", NULL, NULL, 0, &r) == 0);
+    CHECK(r.status == 404);
+    CHECK(resp_header(&r, "content-type", v, sizeof v) && !strcmp(v, "application/json"));
+    CHECKF(strstr(error_message(&r, 404), "/nope") != NULL, "body=%s", r.body);
+    resp_free(&r);
+
+    /* A prefix without '/' does not match a longer word (so "/api/" takes it). */
+    REQUIRE(request(port, "GET", "/api/v1/healthz", NULL, NULL, 0, &r) == 0);
+    CHECK(r.status == 200 && r.json &&
+          !strcmp(json_string_value(json_object_get(r.json, "route")), "fallback"));
+    resp_free(&r);
+
+    /* ...but does match a sub-path; the longest prefix wins over "/api/". */
+    REQUIRE(request(port, "GET", "/api/v1/health/deep", NULL, NULL, 0, &r) == 0);
+    CHECK(r.status == 200 && r.json &&
+          !strcmp(json_string_value(json_object_get(r.json, "path")), "/api/v1/health/deep"));
+    resp_free(&r);
+    REQUIRE(request(port, "GET", "/api/other", NULL, NULL, 0, &r) == 0);
+    CHECK(r.status == 200 && r.json &&
+          !strcmp(json_string_value(json_object_get(r.json, "route")), "fallback"));
+    resp_free(&r);
+
+    /* Known path, wrong method: 405 with Allow (the body is drained first). */
+    REQUIRE(request(port, "PATCH", "/api/v1/echo", NULL, "x", 1, &r) == 0);
+    CHECK(r.status == 405);
+    CHECKF(resp_header(&r, "allow", v, sizeof v) && !strcmp(v, "POST, GET"), "allow=%s", v);
+    CHECKF(strstr(error_message(&r, 405), "POST") != NULL, "body=%s", r.body);
+    resp_free(&r);
+    REQUIRE(request(port, "POST", "/api/v1/health", NULL, NULL, 0, &r) == 0);
+    CHECK(r.status == 405);
+    CHECKF(resp_header(&r, "allow", v, sizeof v) && !strcmp(v, "GET"), "allow=%s", v);
+    resp_free(&r);
+    REQUIRE(request(port, "GET", "/other/x", NULL, NULL, 0, &r) == 0);
+    CHECK(r.status == 404);
+    resp_free(&r);
+
+    /* POST body delivered intact. */
+    size_t blen = 200 * 1000;
+    uint8_t *body = malloc(MAX_BODY + 1);
+    REQUIRE(body != NULL);
+    for (size_t i = 0; i < MAX_BODY + 1; i++)
+        body[i] = pattern_byte(i);
+    REQUIRE(request(port, "POST", "/api/v1/echo", NULL, body, blen, &r) == 0);
+    CHECK(r.status == 200 && r.json);
+    CHECK(r.json && json_integer_value(json_object_get(r.json, "len")) == (json_int_t)blen);
+    CHECK(r.json && json_is_true(json_object_get(r.json, "intact")));
+    CHECK(r.json && json_string_value(json_object_get(r.json, "type")) &&
+          !strcmp(json_string_value(json_object_get(r.json, "type")), "application/x-test"));
+    resp_free(&r);
+
+    /* Exactly max_body is fine; one byte more is 413, and the same
+     * connection then serves the next request. */
+    REQUIRE(request(port, "POST", "/api/v1/echo", NULL, body, MAX_BODY, &r) == 0);
+    CHECK(r.status == 200 && r.json &&
+          json_integer_value(json_object_get(r.json, "len")) == (json_int_t)MAX_BODY);
+    resp_free(&r);
+
+    conn *c = malloc(sizeof *c);
+    REQUIRE(c && conn_open(c, port) == 0);
+    REQUIRE(send_request(c, "POST", "/api/v1/echo", NULL, body, MAX_BODY + 1) == 0);
+    REQUIRE(read_response(c, &r) == 0);
+    CHECK(r.status == 413);
+    CHECKF(strstr(error_message(&r, 413), "smaller") != NULL, "body=%s", r.body);
+    resp_free(&r);
+    REQUIRE(send_request(c, "GET", "/api/v1/health", NULL, NULL, 0) == 0);
+    REQUIRE(read_response(c, &r) == 0);
+    CHECK(r.status == 200);
+    resp_free(&r);
+
+    /* Keep-alive: 204 without a body, then another request. */
+    REQUIRE(send_request(c, "DELETE", "/api/v1/items/7", NULL, NULL, 0) == 0);
+    REQUIRE(read_response(c, &r) == 0);
+    CHECK(r.status == 204 && r.body_len == 0);
+    resp_free(&r);
+    REQUIRE(send_request(c, "POST", "/api/v1/echo", NULL, body, 1000) == 0);
+    REQUIRE(read_response(c, &r) == 0);
+    CHECK(r.status == 200 && r.json && json_integer_value(json_object_get(r.json, "len")) == 1000);
+    resp_free(&r);
+    conn_close(c);
+
+    /* A body declared far too large is refused before it is sent. */
+    REQUIRE(conn_open(c, port) == 0);
+    const char *huge = "POST /api/v1/echo HTTP/1.1\r\nHost: x\r\n"
+                       "Content-Length: 100000000000\r\n\r\n";
+    REQUIRE(send_all(c, huge, strlen(huge)) == 0);
+    REQUIRE(send_all(c, body, 4096) == 0);
+    REQUIRE(read_response(c, &r) == 0);
+    CHECK(r.status == 413);
+    CHECK(resp_header(&r, "connection", v, sizeof v) && !strcasecmp(v, "close"));
+    resp_free(&r);
+    conn_close(c);
+    free(c);
+    free(body);
+
+    /* The server still answers. */
+    REQUIRE(request(port, "GET", "/api/v1/health", NULL, NULL, 0, &r) == 0);
+    CHECK(r.status == 200);
+    resp_free(&r);
+
+    /* A response larger than 1 MB arrives complete. */
+    REQUIRE(request(port, "GET", "/api/v1/big", NULL, NULL, 0, &r) == 0);
+    CHECK(r.status == 200);
+    CHECK(r.body_len == BIG_RESPONSE);
+    bool same = r.body_len == BIG_RESPONSE;
+    for (size_t i = 0; same && i < r.body_len; i++)
+        same = (uint8_t)r.body[i] == pattern_byte(i);
+    CHECK(same);
+    resp_free(&r);
+}
+
+static void *client_main(void *p)
+{
+    client_arg *a = p;
+    client_checks(a->port);
+    uv_async_send(a->stop);
+    return NULL;
+}
+
+/* ---- the loop thread --------------------------------------------------- */
+
+static void on_stop(uv_async_t *h)
+{
+    uv_stop(h->loop);
+}
+
+int main(void)
+{
+    alarm(120); /* last resort if something hangs */
+
+    uv_loop_t loop;
+    REQUIRE(uv_loop_init(&loop) == 0);
+    uv_async_t stop;
+    REQUIRE(uv_async_init(&loop, &stop, on_stop) == 0);
+
+    const http_route routes[] = {
+        {"GET", "/api/v1/health", h_health, NULL},
+        {"POST", "/api/v1/echo", h_echo, NULL},
+        {"GET", "/api/v1/big", h_big, NULL},
+        {"DELETE", "/api/v1/items/", h_items_delete, NULL},
+        {"GET", "/api/", h_api_fallback, NULL},
+    };
+    http_limits limits = {.max_body = MAX_BODY, .timeout_secs = 10};
+    char err[256] = "";
+    http_server *s = http_server_start(&loop, "127.0.0.1", 0, routes,
+                                       sizeof routes / sizeof routes[0], &limits, err, sizeof err);
+    if (!s)
+        fprintf(stderr, "start: %s\n", err);
+    REQUIRE(s != NULL);
+    int port = http_server_port(s);
+    CHECK(port > 0 && port < 65536);
+
+    /* A second server on the same port fails cleanly. */
+    char err2[256] = "";
+    http_server *s2 = http_server_start(&loop, "127.0.0.1", port, routes, 1, NULL, err2,
+                                        sizeof err2);
+    CHECK(s2 == NULL);
+    CHECK(err2[0] != 0);
+
+    client_arg arg = {port, &stop};
+    pthread_t th;
+    REQUIRE(pthread_create(&th, NULL, client_main, &arg) == 0);
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    pthread_join(th, NULL);
+
+    /* The documented shutdown sequence. */
+    http_server_stop(s);
+    uv_close((uv_handle_t *)&stop, NULL);
+    int spins = 0;
+    while (uv_run(&loop, UV_RUN_DEFAULT) != 0 && spins < 100)
+        spins++;
+    CHECK(spins < 100);
+    http_server_finish(s);
+    CHECK(uv_loop_close(&loop) == 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    CHECKF(secs < 30, "took %.1f s", secs);
+    return check_done();
+}
