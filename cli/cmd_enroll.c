@@ -39,8 +39,8 @@ int cmd_enroll(int argc, char **argv)
     if (!dir || !pdir)
         return cli_usage_error("enroll", "--dir and --parent-dir are required");
     node_config child, parent;
-    if (cli_load("enroll", dir, &child) || cli_load("enroll", pdir, &parent))
-        return CLI_FAIL;
+    if ((code = cli_load("enroll", dir, &child)) || (code = cli_load("enroll", pdir, &parent)))
+        return code;
     char err[512], key[65];
     if (network_enroll_local(&child, &parent, err, sizeof err))
         return cli_error("enroll", CLI_FAIL, "%s", err);

@@ -51,8 +51,8 @@ int cmd_export(int argc, char **argv)
         return cli_usage_error("export", "--dir and --collection are required");
     node_config c;
     store *s;
-    if (cli_load("export", dir, &c) || cli_open_store("export", &c, &s, false))
-        return CLI_FAIL;
+    if ((code = cli_load("export", dir, &c)) || (code = cli_open_store("export", &c, &s, false)))
+        return code;
     char err[256] = "";
     int rc = store_records(s, coll, export_one, err);
     store_close(s);

@@ -178,8 +178,8 @@ int cmd_import(int argc, char **argv)
         return cli_usage_error("import", "--collection must start with a lower-case letter and "
                                          "hold only a-z, 0-9, _ and . (at most 64)");
     node_config c;
-    if (cli_load("import", dir, &c))
-        return CLI_FAIL;
+    if ((code = cli_load("import", dir, &c)))
+        return code;
     bool from_stdin = !strcmp(file, "-");
     FILE *f = from_stdin ? tmpfile() : fopen(file, "r");
     if (!f)

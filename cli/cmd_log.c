@@ -101,8 +101,8 @@ int cmd_log(int argc, char **argv)
                                       "lienthong status)");
     node_config c;
     store *s;
-    if (cli_load("log", dir, &c) || cli_open_store("log", &c, &s, false))
-        return CLI_FAIL;
+    if ((code = cli_load("log", dir, &c)) || (code = cli_open_store("log", &c, &s, false)))
+        return code;
     int rc = store_log_scan(s, origin ? key : NULL, print_entry, &f);
     store_close(s);
     if (rc)

@@ -44,8 +44,8 @@ int cmd_serve(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error("serve", "unexpected argument");
     node_config c;
-    if (cli_load("serve", dir, &c))
-        return CLI_FAIL;
+    if ((code = cli_load("serve", dir, &c)))
+        return code;
     char err[512];
     if (nups) {
         for (size_t i = 0; i < nups; i++)

@@ -74,8 +74,8 @@ int cmd_status(int argc, char **argv)
         return cli_usage_error("status", "unexpected argument");
     node_config c;
     store *s;
-    if (cli_load("status", dir, &c) || cli_open_store("status", &c, &s, false))
-        return CLI_FAIL;
+    if ((code = cli_load("status", dir, &c)) || (code = cli_open_store("status", &c, &s, false)))
+        return code;
     char err[512];
     json_t *j = status_build(&c, s, err, sizeof err);
     store_close(s);

@@ -45,8 +45,8 @@ int cmd_verify(int argc, char **argv)
         return cli_usage_error("verify", "unexpected argument");
     node_config c;
     store *s;
-    if (cli_load("verify", dir, &c) || cli_open_store("verify", &c, &s, false))
-        return CLI_FAIL;
+    if ((code = cli_load("verify", dir, &c)) || (code = cli_open_store("verify", &c, &s, false)))
+        return code;
     char err[512];
     uint64_t entries = store_entry_count(s);
     long problems = store_verify(s, dir, print_problem, NULL, err, sizeof err);
