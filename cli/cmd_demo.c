@@ -73,7 +73,7 @@ static int demo_create_node(const char *dir, const demo_unit *u, int port, char 
     if (node_config_create(&c, err, errlen))
         return -1;
     store *s;
-    if (node_store_open(&c, &s, false, err, errlen))
+    if (node_store_create(&c, &s, err, errlen))
         return -1;
     int rc = 0;
     if (c.root)

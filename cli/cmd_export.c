@@ -22,7 +22,7 @@ static int export_one(void *ctx, const char *id, size_t idlen, const uint8_t *re
     json_t *j = record_to_json(rec, len, id, idlen, err, 256);
     if (!j)
         return -2;
-    json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     putchar('\n');
     json_decref(j);
     return 0;

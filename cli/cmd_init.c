@@ -19,7 +19,8 @@ static const char usage[] =
     "  --unit CODE         official unit code (province 2 digits, district 3,\n"
     "                      commune 5), e.g. 40, 412, 16681\n"
     "  --name NAME         unit name, e.g. \"Thành phố Vinh\"\n"
-    "  --tier TIER         this unit's tier, one of the network's tiers\n"
+    "  --tier TIER         this unit's tier, one of the network's tiers (a child's\n"
+    "                      tier is checked against its network when it enrols)\n"
     "  --root              make this node the trust root of a new network\n"
     "  --tiers LIST        with --root: the network's tiers, top first\n"
     "                      (default national,province,district,commune)\n"
@@ -79,11 +80,13 @@ int cmd_init(int argc, char **argv)
         return cli_usage_error("init", err);
     if (c.root && c.parent_unit[0])
         return cli_usage_error("init", "a --root node has no --parent-unit");
-    if (node_tier_index(&c, tier) < 0) {
+    if (!entry_unit_valid(tier, strlen(tier)) || strlen(tier) >= NODE_CODE_MAX)
+        return cli_usage_error("init", "--tier must be a name of letters, digits, - or _");
+    if (c.root && node_tier_index(&c, tier) < 0) {
         snprintf(err, sizeof err, "unknown tier \"%s\": the tiers are %s%s%s%s%s%s%s", tier,
                  c.tiers[0], c.ntiers > 1 ? ", " : "", c.ntiers > 1 ? c.tiers[1] : "",
                  c.ntiers > 2 ? ", " : "", c.ntiers > 2 ? c.tiers[2] : "",
-                 c.ntiers > 3 ? ", ..." : "", c.root ? "" : " (set others with --root --tiers)");
+                 c.ntiers > 3 ? ", ..." : "", tiers ? "" : " (set others with --tiers)");
         return cli_usage_error("init", err);
     }
     char host[128];
@@ -97,8 +100,8 @@ int cmd_init(int argc, char **argv)
     if (node_config_create(&c, err, sizeof err))
         return cli_error("init", CLI_FAIL, "%s", err);
     store *s;
-    if (cli_open_store("init", &c, &s, false))
-        return CLI_FAIL;
+    if (node_store_create(&c, &s, err, sizeof err))
+        return cli_error("init", CLI_FAIL, "%s", err);
     int rc = CLI_OK;
     if (c.root && (network_init_root(&c, s, err, sizeof err) ||
                    node_config_save(&c, err, sizeof err)))

@@ -12,12 +12,26 @@
 #include "node/status.h"
 #include "storage/hex.h"
 
+#include <string.h>
+
+/* True when req->path is exactly path; otherwise answers 404. Routes
+ * match by prefix, so handlers of single resources check this first. */
+static bool api_exact(const http_request *req, http_response *res, const char *path)
+{
+    if (!strcmp(req->path, path))
+        return true;
+    http_respond_error(res, 404, "no resource at %s: GET / lists the endpoints", req->path);
+    return false;
+}
+
 static void api_index(void *ctx, const http_request *req, http_response *res)
 {
     node_daemon *d = ctx;
-    (void)req;
-    if (req->path[1] != '\0') {
-        http_respond_error(res, 404, "no resource at %s: the API is under /api/v1", req->path);
+    if (!api_exact(req, res, "/"))
+        return;
+    if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+        http_response_header(res, "Allow", "GET");
+        http_respond_error(res, 405, "%s is not allowed on /: use GET", req->method);
         return;
     }
     http_respond_json(res, 200,
@@ -32,7 +46,8 @@ static void api_health(void *ctx, const http_request *req, http_response *res)
     node_daemon *d = ctx;
     const node_config *c = d->config;
     char key[65];
-    (void)req;
+    if (!api_exact(req, res, "/api/v1/health"))
+        return;
     http_respond_json(
         res, 200,
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I}", "status", "ok", "node",
@@ -46,7 +61,8 @@ static void api_status(void *ctx, const http_request *req, http_response *res)
 {
     node_daemon *d = ctx;
     char err[256];
-    (void)req;
+    if (!api_exact(req, res, "/api/v1/status"))
+        return;
     json_t *j = status_build(d->config, d->store, err, sizeof err);
     if (!j)
         http_respond_error(res, 500, "%s; check the node's log and run lienthong verify", err);
@@ -59,7 +75,7 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
     const http_route all[] = {
         {"GET", "/api/v1/health", api_health, d},
         {"GET", "/api/v1/status", api_status, d},
-        {"GET", "/", api_index, d},
+        {NULL, "/", api_index, d},
     };
     size_t n = sizeof all / sizeof *all;
     if (n > cap)

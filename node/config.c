@@ -260,10 +260,25 @@ out:
 
 int node_store_open(const node_config *c, store **s, bool read_only, char *err, size_t errlen)
 {
-    char path[NODE_PATH_MAX + 32];
+    char path[NODE_PATH_MAX + 32], file[NODE_PATH_MAX + 48];
     path_join(path, sizeof path, c->dir, "data");
+    snprintf(file, sizeof file, "%s/data.mdb", path);
+    if (access(file, F_OK)) {
+        snprintf(err, errlen,
+                 "%s is missing: this node's store is gone; restore it from a backup (see "
+                 "docs/operations.md) rather than starting an empty log",
+                 file);
+        return -1;
+    }
     store_options opt = {.read_only = read_only};
     return store_open(s, path, &opt, err, errlen);
+}
+
+int node_store_create(const node_config *c, store **s, char *err, size_t errlen)
+{
+    char path[NODE_PATH_MAX + 32];
+    path_join(path, sizeof path, c->dir, "data");
+    return store_open(s, path, NULL, err, errlen);
 }
 
 store_author node_author(const node_config *c)

@@ -63,8 +63,12 @@ int node_tier_index(const node_config *c, const char *tier);
 /* Parses "a,b,c" into c->tiers. Returns 0, or -1 with err. */
 int node_config_parse_tiers(node_config *c, const char *list, char *err, size_t errlen);
 
-/* Opens DIR/data. */
+/* Opens the existing store DIR/data; a missing store is an error (a node
+ * whose log vanished must be restored, not restarted from seq 1). */
 int node_store_open(const node_config *c, store **s, bool read_only, char *err, size_t errlen);
+
+/* Creates and opens DIR/data for a new node (init, demo). */
+int node_store_create(const node_config *c, store **s, char *err, size_t errlen);
 
 /* The author identity of this node for local writes. */
 store_author node_author(const node_config *c);

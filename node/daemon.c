@@ -8,9 +8,13 @@
 #include "node/log.h"
 #include "storage/hex.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #define WATCH_INTERVAL_MS 250
 
@@ -74,6 +78,32 @@ static void daemon_shutdown(daemon_state *st)
     uv_loop_close(&st->loop);
 }
 
+/* Takes DIR/serve.lock so that one data directory runs one node. Returns
+ * the lock's descriptor (closed at exit), or -1 with err. */
+static int daemon_lock(const node_config *c, char *err, size_t errlen)
+{
+    char path[NODE_PATH_MAX + 16], pid[32] = "";
+    snprintf(path, sizeof path, "%s/serve.lock", c->dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        ssize_t n = read(fd, pid, sizeof pid - 1);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        snprintf(err, errlen, "a node is already running on %s (pid %s): stop it first",
+                 c->dir, pid[0] ? pid : "?");
+        close(fd);
+        return -1;
+    }
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) || write(fd, pid, (size_t)n) != n)
+        log_write(LOG_WARN, "node.lock", "path=%s error=\"cannot record the pid\"", path);
+    return fd;
+}
+
 int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
 {
     char host[128];
@@ -82,14 +112,19 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         snprintf(c->listen, sizeof c->listen, "%s", listen);
     if (daemon_parse_listen(c->listen, host, sizeof host, &port, err, errlen))
         return -1;
+    int lock = daemon_lock(c, err, errlen);
+    if (lock < 0)
+        return -1;
     daemon_state *st = calloc(1, sizeof *st);
     if (!st) {
         snprintf(err, errlen, "out of memory");
+        close(lock);
         return -1;
     }
     st->d.config = c;
     if (node_store_open(c, &st->d.store, false, err, errlen)) {
         free(st);
+        close(lock);
         return -1;
     }
     uv_loop_init(&st->loop);
@@ -104,6 +139,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         uv_loop_close(&st->loop);
         store_close(st->d.store);
         free(st);
+        close(lock);
         return -1;
     }
     uv_signal_init(&st->loop, &st->sigint);
@@ -125,5 +161,6 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     store_close(st->d.store);
     log_write(LOG_INFO, "node.stopped", "unit=%s", c->unit);
     free(st);
+    close(lock);
     return 0;
 }

@@ -84,7 +84,7 @@ typedef struct {
     uint64_t content_length;
     uint64_t drained;
     bool close_after; /* close the connection once the answer is out */
-    bool draining;    /* answer goes out before the body is drained */
+    bool head;        /* HEAD: headers only */
     http_response res;
     char *content_type;
     size_t sent;
@@ -298,6 +298,91 @@ const char *http_request_header(const http_request *req, const char *name)
     return out;
 }
 
+/* ---- query string ---------------------------------------------------- */
+
+static bool query_char_plain(unsigned char c)
+{
+    return isalnum(c) || strchr("-._~!$'()*,;:@/?", c) != NULL;
+}
+
+/* Appends one argument lws has already %-decoded, encoded again so that
+ * '&', '%', '+', '#', a second '=' and bytes outside ASCII survive. */
+static size_t query_encode(char *out, const char *arg)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    bool seen_eq = false;
+    for (const unsigned char *p = (const unsigned char *)arg; *p; p++) {
+        if (query_char_plain(*p) || (*p == '=' && !seen_eq)) {
+            seen_eq |= *p == '=';
+            out[n++] = (char)*p;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+        }
+    }
+    return n;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)tolower((unsigned char)c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* %-decodes s[0..n) into out (n + 1 bytes); '+' is a space. */
+static void query_decode(char *out, const char *s, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
+            (lo = hexval(s[i + 2])) >= 0) {
+            out[o++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            out[o++] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    out[o] = '\0';
+}
+
+const char *http_request_query_param(const http_request *req, const char *name)
+{
+    http_session *ss = req ? req->priv_ : NULL;
+    if (!ss || !name || !req->query)
+        return NULL;
+    const char *q = req->query;
+    while (*q) {
+        size_t len = strcspn(q, "&");
+        const char *eq = memchr(q, '=', len);
+        size_t klen = eq ? (size_t)(eq - q) : len;
+        char *key = malloc(klen + 1);
+        if (!key)
+            return NULL;
+        query_decode(key, q, klen);
+        bool hit = !strcmp(key, name);
+        free(key);
+        if (hit) {
+            size_t vlen = eq ? len - klen - 1 : 0;
+            char *val = malloc(vlen + 1);
+            if (!val)
+                return NULL;
+            query_decode(val, eq ? eq + 1 : q + len, vlen);
+            const char *out = kept_dup(ss, val, strlen(val));
+            free(val);
+            return out;
+        }
+        q += len;
+        if (*q == '&')
+            q++;
+    }
+    return NULL;
+}
+
 /* ---- routing --------------------------------------------------------- */
 
 static bool prefix_matches(const char *prefix, const char *path)
@@ -310,8 +395,15 @@ static bool prefix_matches(const char *prefix, const char *path)
     return path[n] == '\0' || path[n] == '/';
 }
 
+static bool method_fits(const char *route_method, const char *method)
+{
+    return !route_method || !strcmp(route_method, method) ||
+           (!strcmp(method, "HEAD") && !strcmp(route_method, "GET"));
+}
+
 /* The route for method+path, or NULL; *path_known tells whether some route
- * matched the path with another method (405 rather than 404). */
+ * matched the path with another method (405 rather than 404). On equal
+ * prefixes the earlier route wins. */
 static const http_route *route_find(const http_server *s, const char *method, const char *path,
                                     bool *path_known)
 {
@@ -323,7 +415,7 @@ static const http_route *route_find(const http_server *s, const char *method, co
         if (!prefix_matches(r->path_prefix, path))
             continue;
         *path_known = true;
-        if (r->method && strcmp(r->method, method) != 0)
+        if (!method_fits(r->method, method))
             continue;
         size_t n = strlen(r->path_prefix);
         if (!best || n > best_len) {
@@ -418,32 +510,46 @@ static void call_handler(http_server *s, http_session *ss, struct lws *wsi)
     answer(ss, wsi);
 }
 
-/* Joins the URI argument fragments with '&'. */
+/* The query string rebuilt from lws's arguments. lws splits the query at
+ * '&' and then %-decodes each piece ('+' too), so the pieces are exact but
+ * joining them raw would not be: each is encoded again. */
 static char *copy_query(struct lws *wsi)
 {
     int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
     if (total <= 0)
         return strdup("");
-    size_t cap = (size_t)total * 2 + 16; /* room for separators */
+    char *frag = malloc((size_t)total + 1);
+    size_t cap = (size_t)total * 3 + 64; /* every byte may grow to %XX */
     char *q = malloc(cap);
-    if (!q)
+    if (!frag || !q) {
+        free(frag);
+        free(q);
         return NULL;
+    }
     size_t n = 0;
     for (int i = 0;; i++) {
         int flen = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (flen <= 0)
+        if (flen <= 0 || n + (size_t)flen * 3 + 2 > cap)
             break;
-        if (n + (size_t)flen + 2 > cap)
+        if (lws_hdr_copy_fragment(wsi, frag, total + 1, WSI_TOKEN_HTTP_URI_ARGS, i) < 0)
             break;
         if (n)
             q[n++] = '&';
-        int got = lws_hdr_copy_fragment(wsi, q + n, (int)(cap - n), WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (got < 0)
-            break;
-        n += (size_t)got;
+        n += query_encode(q + n, frag);
     }
     q[n] = '\0';
+    free(frag);
     return q;
+}
+
+/* Whether the client waits for "100 Continue" before sending the body. */
+static bool expects_continue(struct lws *wsi)
+{
+    char v[64];
+    int len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_EXPECT);
+    if (len <= 0 || len >= (int)sizeof v || lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_HTTP_EXPECT) < 0)
+        return false;
+    return strcasestr(v, "100-continue") != NULL;
 }
 
 static int on_request(http_server *s, http_session *ss, struct lws *wsi, const char *in,
@@ -509,6 +615,7 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
     }
 
     bool path_known;
+    ss->head = !strcmp(ss->method, "HEAD");
     ss->route = route_find(s, ss->method, ss->path, &path_known);
     if (!ss->route) {
         if (path_known) {
@@ -541,15 +648,25 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
         return 0;
     }
 
-    if (ss->res.status != 0) { /* refused, but a body is on its way */
-        if (ss->content_length > HTTP_DRAIN_MAX) {
+    bool wants_continue = expects_continue(wsi);
+    if (ss->res.status != 0) { /* refused, but a body may be on its way */
+        if (wants_continue || ss->content_length > HTTP_DRAIN_MAX) {
+            /* The client waits for our word (or the body is too big to
+             * read for nothing): answer now, close once it is written. */
             ss->close_after = true;
-            ss->draining = true; /* answer now, close once written */
             answer(ss, wsi);
         } else {
             ss->state = SS_DRAIN;
         }
         return 0;
+    }
+    if (wants_continue) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        unsigned char buf[LWS_PRE + sizeof cont];
+        memcpy(buf + LWS_PRE, cont, sizeof cont - 1);
+        if (lws_write(wsi, buf + LWS_PRE, sizeof cont - 1, LWS_WRITE_HTTP_HEADERS) !=
+            (int)sizeof cont - 1)
+            return -1;
     }
 
     ss->body = malloc((size_t)ss->content_length + 1);
@@ -603,8 +720,17 @@ static int on_writeable(http_server *s, http_session *ss, struct lws *wsi)
         if (!buf)
             return -1;
         unsigned char *start = buf + LWS_PRE, *p = start, *end = start + cap;
-        int rc = lws_add_http_common_headers(wsi, (unsigned)res->status, ss->content_type,
-                                             (lws_filepos_t)res->body_len, &p, end);
+        /* 1xx, 204 and 304 carry neither body nor length; HEAD gets the
+         * length of the body it does not get. */
+        bool no_body = res->status < 200 || res->status == 204 || res->status == 304;
+        if (no_body)
+            res->body_len = 0;
+        /* (lws_add_http_common_headers would add "connection: close" when
+         * there is no length, so bodiless answers get the status line alone.) */
+        int rc = no_body ? lws_add_http_header_status(wsi, (unsigned)res->status, &p, end)
+                         : lws_add_http_common_headers(wsi, (unsigned)res->status,
+                                                       ss->content_type,
+                                                       (lws_filepos_t)res->body_len, &p, end);
         for (size_t i = 0; !rc && i < res->nheaders; i++) {
             char name[128];
             snprintf(name, sizeof name, "%s:", res->headers[i].name);
@@ -625,7 +751,7 @@ static int on_writeable(http_server *s, http_session *ss, struct lws *wsi)
         ss->headers_sent = true;
         log_write(LOG_DEBUG, "http.response", "method=%s path=%s status=%d length=%zu",
                   ss->method, ss->path, res->status, res->body_len);
-        if (res->body_len) {
+        if (res->body_len && !ss->head) {
             lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)s->timeout_secs);
             lws_callback_on_writable(wsi);
             return 0;

@@ -45,10 +45,14 @@ typedef struct http_server http_server;
 /* One request as a handler sees it. All pointers stay valid until the handler
  * returns; copy what must live longer. */
 typedef struct {
-    const char *method;      /* "GET", "POST", "PATCH", "DELETE", "PUT", ... */
-    const char *path;        /* full path, e.g. "/api/v1/health" (no query) */
-    const char *query;       /* query string without '?' ("" if none), args joined
-                                by '&' as lws delivers them (%xx already decoded) */
+    const char *method;      /* "GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", ... */
+    const char *path;        /* full path, e.g. "/api/v1/health" (no query); lws has
+                                already %-decoded it and removed "..", "//" */
+    const char *query;       /* query string without '?', "" if none. lws decodes the
+                                arguments before we see them, so this is rebuilt:
+                                each argument %-encoded again (a=1%26b stays
+                                a=1%26b, c=d+e becomes c=d%20e). Decode it with any
+                                standard parser or use http_request_query_param(). */
     const uint8_t *body;     /* request body, NUL-terminated; "" when empty */
     size_t body_len;
     const char *remote_addr; /* peer IP as text, e.g. "127.0.0.1" */
@@ -58,7 +62,8 @@ typedef struct {
 #define HTTP_MAX_EXTRA_HEADERS 8
 
 /* What a handler fills in. It arrives preset to 200, "application/json" and
- * no body. */
+ * no body. Bodies of 1xx, 204 and 304 answers are not sent, and neither is a
+ * Content-Length; HEAD gets the headers (with the length) and no body. */
 typedef struct {
     int status;               /* 100..599; anything else is sent as 500 */
     const char *content_type; /* copied when the handler returns; NULL = none */
@@ -73,8 +78,8 @@ typedef struct {
 
 typedef void (*http_handler)(void *ctx, const http_request *req, http_response *res);
 
-/* A route. method NULL = any method. The longest path_prefix that matches the
- * path and whose method fits wins. A prefix ending in '/' matches any path that
+/* A route. method NULL = any method; HEAD falls back to the GET routes. The
+ * longest path_prefix that matches the path and whose method fits wins. A prefix ending in '/' matches any path that
  * starts with it; any other prefix matches the path exactly or followed by '/'
  * ("/api/v1/health" matches "/api/v1/health" and "/api/v1/health/x", never
  * "/api/v1/healthz"). A path some route matches but none with this method
@@ -119,6 +124,11 @@ void http_server_finish(http_server *s);
 /* The value of request header name (any case), or NULL when absent. Repeated
  * headers come joined by ','. Valid until the handler returns. */
 const char *http_request_header(const http_request *req, const char *name);
+
+/* The %-decoded value of query argument name ("" for a bare "?name"), or
+ * NULL when absent. The first occurrence wins. Valid until the handler
+ * returns. */
+const char *http_request_query_param(const http_request *req, const char *name);
 
 /* Adds a response header (name without ':'); both strings are copied.
  * Returns 0, or -1 when HTTP_MAX_EXTRA_HEADERS are already set or the name or

@@ -12,9 +12,10 @@
 #include <jansson.h>
 
 /* Builds {"node", "unit", "name", "tier", "parent", "root", "enrolled",
- * "entries", "origins": {key: max seq}, "origin_units": {key: unit},
- * "records": {coll: live count}, "digests": {coll: hex},
- * "equivocations": [...]} from the store. NULL with err on failure. */
+ * "tiers", "entries", "origins": {key: max seq}, "origin_units": {key:
+ * unit}, "partial_origins": {key: count held when not 1..max}, "records":
+ * {coll: live count}, "digests": {coll: hex}, "equivocations": [...],
+ * "version"} from the store. NULL with err on failure. */
 json_t *status_build(const node_config *c, store *s, char *err, size_t errlen);
 
 #endif

@@ -120,6 +120,32 @@ static bool is_uint(const msgpack_object *o)
     return o->type == MSGPACK_OBJECT_POSITIVE_INTEGER;
 }
 
+/* A record keeps a field's value three levels down ({"f": {key: [hlc,
+ * origin, value]}}) and msgpack-c unpacks at most 32 levels, so a body
+ * (counted as level 1) may nest at most 30 levels: a deeper value would be
+ * accepted here but its record could never be read back. */
+#define BODY_MAX_DEPTH 30
+
+/* Levels of arrays and maps in o (0 for a scalar). */
+static int nesting(const msgpack_object *o)
+{
+    int deepest = 0;
+    if (o->type == MSGPACK_OBJECT_ARRAY) {
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            int d = nesting(&o->via.array.ptr[i]);
+            deepest = d > deepest ? d : deepest;
+        }
+    } else if (o->type == MSGPACK_OBJECT_MAP) {
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            int d = nesting(&o->via.map.ptr[i].val);
+            deepest = d > deepest ? d : deepest;
+        }
+    } else {
+        return 0;
+    }
+    return deepest + 1;
+}
+
 void entry_view_free(entry_view *v)
 {
     if (v->bytes)
@@ -229,6 +255,12 @@ int entry_decode(const uint8_t *bytes, size_t len, entry_view *v, char *err, siz
     if (mpjson_check(&kv[9].val, why, sizeof why)) {
         entry_view_free(v);
         return fail(err, errlen, "body: %s", why);
+    }
+    int depth = nesting(&kv[9].val);
+    if (depth > BODY_MAX_DEPTH) {
+        entry_view_free(v);
+        return fail(err, errlen, "body nests %d levels deep, more than the %d a record can hold",
+                    depth, BODY_MAX_DEPTH);
     }
     v->origin = (const uint8_t *)kv[1].val.via.bin.ptr;
     v->seq = kv[2].val.via.u64;

@@ -10,6 +10,8 @@ hlc_t hlc_next(hlc_t last, uint64_t wall_ms)
 {
     if (wall_ms > hlc_ms(last))
         return hlc_make(wall_ms, 0);
+    if (last == UINT64_MAX)
+        return last; /* no later stamp exists: saturate rather than wrap to 0 */
     if (hlc_counter(last) == 0xffff)
         return hlc_make(hlc_ms(last) + 1, 0);
     return last + 1;

@@ -165,6 +165,25 @@ static void record_pack(const record *r, msgpack_sbuffer *out)
     }
 }
 
+/* Orders two values by their packed bytes: the tie-break between writes
+ * with one stamp (only an origin that reuses an HLC makes them), so that
+ * the merge stays a join whatever order they arrive in. */
+static int value_cmp(const msgpack_object *a, const msgpack_object *b)
+{
+    msgpack_sbuffer sa, sb;
+    msgpack_packer pa, pb;
+    msgpack_sbuffer_init(&sa);
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pa, &sa, msgpack_sbuffer_write);
+    msgpack_packer_init(&pb, &sb, msgpack_sbuffer_write);
+    msgpack_pack_object(&pa, *a);
+    msgpack_pack_object(&pb, *b);
+    int c = key_cmp(sa.data, (uint32_t)sa.size, sb.data, (uint32_t)sb.size);
+    msgpack_sbuffer_destroy(&sa);
+    msgpack_sbuffer_destroy(&sb);
+    return c;
+}
+
 /* Sets field k to val at st unless a newer write holds it. */
 static void record_set_field(record *r, const msgpack_object_str *k, stamp st,
                              const msgpack_object *val)
@@ -172,7 +191,8 @@ static void record_set_field(record *r, const msgpack_object_str *k, stamp st,
     for (size_t i = 0; i < r->nfields; i++) {
         field *f = &r->fields[i];
         if (!key_cmp(f->key, f->klen, k->ptr, k->size)) {
-            if (stamp_cmp(st, f->st) > 0) {
+            int c = stamp_cmp(st, f->st);
+            if (c > 0 || (c == 0 && value_cmp(val, f->val) > 0)) {
                 f->st = st;
                 f->val = val;
             }
@@ -192,13 +212,19 @@ int record_merge(const uint8_t *old, size_t oldlen, const entry_view *e, msgpack
         return -1;
     }
     stamp st = {e->hlc, e->origin};
-    if (!r.has_creator || stamp_cmp(st, r.creator) < 0) {
+    /* Ties of equal stamps (one origin reusing an HLC) are broken by the
+     * lower unit for the creator and by delete over put, as for fields by
+     * value, so that any arrival order gives the same record. */
+    int cc = r.has_creator ? stamp_cmp(st, r.creator) : -1;
+    if (cc < 0 || (cc == 0 && key_cmp(e->unit.ptr, e->unit.size, r.creator_unit.ptr,
+                                      r.creator_unit.size) < 0)) {
         r.has_creator = true;
         r.creator = st;
         r.creator_unit = e->unit;
     }
     bool replaces = e->op == ENTRY_OP_PUT || e->op == ENTRY_OP_DELETE;
-    if (replaces && (!r.has_reset || stamp_cmp(st, r.reset) > 0)) {
+    int rc = r.has_reset ? stamp_cmp(st, r.reset) : 1;
+    if (replaces && (rc > 0 || (rc == 0 && e->op == ENTRY_OP_DELETE && !r.deleted))) {
         r.has_reset = true;
         r.reset = st;
         r.deleted = e->op == ENTRY_OP_DELETE;
@@ -235,6 +261,18 @@ int record_owner(const uint8_t *rec, size_t len, char *unit, size_t cap)
     if (!record_decode(rec, len, &r, 0) && r.creator_unit.size < cap) {
         memcpy(unit, r.creator_unit.ptr, r.creator_unit.size);
         unit[r.creator_unit.size] = '\0';
+        rc = 0;
+    }
+    record_release(&r);
+    return rc;
+}
+
+int record_last_putter(const uint8_t *rec, size_t len, uint8_t origin[ENTRY_KEY_BYTES])
+{
+    record r;
+    int rc = -1;
+    if (!record_decode(rec, len, &r, 0)) {
+        memcpy(origin, r.has_reset ? r.reset.origin : r.creator.origin, ENTRY_KEY_BYTES);
         rc = 0;
     }
     record_release(&r);

@@ -42,6 +42,11 @@ bool record_is_deleted(const uint8_t *rec, size_t len);
  * Returns 0, or -1 when rec is not a valid record. */
 int record_owner(const uint8_t *rec, size_t len, char *unit, size_t cap);
 
+/* Copies the origin of the newest put or delete of the record (or of its
+ * creator when there was none) into origin. Returns 0, or -1 when rec is
+ * not a valid record. */
+int record_last_putter(const uint8_t *rec, size_t len, uint8_t origin[ENTRY_KEY_BYTES]);
+
 /* The record as a JSON object {"id": id, field: value, ...}, nil fields
  * left out. Returns a new reference, or NULL with err filled. */
 json_t *record_to_json(const uint8_t *rec, size_t len, const char *id, size_t idlen, char *err,

@@ -186,9 +186,9 @@ int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void
 static int store_open_dbs(store *s, char *err, size_t errlen)
 {
     static const char *const names[] = {"meta",    "log",     "origins",  "arrivals", "records",
-                                        "colls",   "by_unit", "evidence", "blobs",    "blob_info"};
+                                        "colls",   "by_unit", "evidence", "blobs",    "blob_info", "complete"};
     MDB_dbi *dbis[] = {&s->meta,  &s->log,     &s->origins,  &s->arrivals, &s->records,
-                       &s->colls, &s->by_unit, &s->evidence, &s->blobs,    &s->blob_info};
+                       &s->colls, &s->by_unit, &s->evidence, &s->blobs,    &s->blob_info, &s->complete};
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
     if (rc) {
@@ -217,8 +217,10 @@ static int store_open_dbs(store *s, char *err, size_t errlen)
                  s->path, (unsigned long long)schema, STORE_SCHEMA_VERSION);
         return -1;
     }
+    /* Commit even when read-only: DBI handles opened in an aborted
+     * transaction are closed with it. */
     if (!rc)
-        rc = s->read_only ? (mdb_txn_abort(txn), 0) : mdb_txn_commit(txn);
+        rc = mdb_txn_commit(txn);
     else
         mdb_txn_abort(txn);
     if (rc) {

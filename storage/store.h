@@ -75,6 +75,44 @@ typedef struct {
 int store_apply(store *s, const store_input *in, size_t n, unsigned flags, apply_result *results,
                 char (*details)[STORE_ERR_LEN], char *err, size_t errlen);
 
+/* A replication marker: the sender vouches that the receiver now holds
+ * every entry of origin up to seq that it should hold. unit is the
+ * origin's unit code. */
+typedef struct {
+    const uint8_t *origin;
+    uint64_t seq;
+    const char *unit;
+} store_mark;
+
+/* store_apply plus markers, in the same transaction: after the entries,
+ * each marker raises the origin's complete position (see
+ * store_complete_get) unless an entry of that origin in this batch was
+ * refused. */
+int store_apply_marked(store *s, const store_input *in, size_t n, const store_mark *marks,
+                       size_t nmarks, unsigned flags, apply_result *results,
+                       char (*details)[STORE_ERR_LEN], char *err, size_t errlen);
+
+/* ---- Replication positions --------------------------------------------------- */
+
+/* The complete position of an origin: every entry of it up to seq that this
+ * node should hold is held (raised by markers, and by holding a contiguous
+ * prefix 1..seq). unit (33 bytes) receives the origin's unit code. Returns
+ * 0, 1 when nothing is known of the origin, -1 on error. */
+int store_complete_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t *seq,
+                       char *unit);
+
+/* Calls fn for every origin with a complete position, in key order. */
+int store_completes(store *s,
+                    int (*fn)(void *ctx, const uint8_t *origin, uint64_t seq, const char *unit),
+                    void *ctx);
+
+/* Calls fn for every stored entry of origin with after < seq <= upto, in
+ * seq order; stops when fn returns non-zero. Bytes valid during the call. */
+int store_scan_origin(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t after,
+                      uint64_t upto,
+                      int (*fn)(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len),
+                      void *ctx);
+
 /* ---- Local writes -------------------------------------------------------- */
 
 typedef struct {

@@ -250,6 +250,9 @@ int store_apply_one(store *s, MDB_txn *txn, apply_ctx *ac, const uint8_t *bytes,
     }
     rc = store_origin_write(txn, s, e.origin, &os);
     if (!rc)
+        rc = store_complete_raise(s, txn, e.origin, os.count == os.max_seq ? os.max_seq : 0,
+                                  e.unit.ptr, e.unit.size);
+    if (!rc)
         rc = materialise(s, txn, &e, detail, dl);
     if (!rc) {
         ac->hlc = hlc_observe(ac->hlc, e.hlc, hlc_wall_ms());
@@ -275,10 +278,23 @@ static int apply_ctx_save(store *s, MDB_txn *txn, const apply_ctx *ac)
 typedef struct {
     const store_input *in;
     size_t n;
+    const store_mark *marks;
+    size_t nmarks;
     bool preverified;
     apply_result *results;
     char (*details)[STORE_ERR_LEN];
 } apply_batch;
+
+/* True when an entry of origin in the batch was refused. */
+static bool batch_refused(const apply_batch *b, const uint8_t *origin)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->results[i] != APPLY_ADDED && b->results[i] != APPLY_DUPLICATE &&
+            b->in[i].len > 13 + ENTRY_KEY_BYTES &&
+            !memcmp(b->in[i].bytes + 13, origin, ENTRY_KEY_BYTES))
+            return true;
+    return false;
+}
 
 static int apply_batch_txn(store *s, MDB_txn *txn, void *ctx)
 {
@@ -291,14 +307,25 @@ static int apply_batch_txn(store *s, MDB_txn *txn, void *ctx)
         rc = store_apply_one(s, txn, &ac, b->in[i].bytes, b->in[i].len, b->preverified,
                              &b->results[i], b->details ? b->details[i] : NULL, STORE_ERR_LEN);
     }
+    for (size_t i = 0; !rc && i < b->nmarks; i++)
+        if (!batch_refused(b, b->marks[i].origin))
+            rc = store_complete_raise(s, txn, b->marks[i].origin, b->marks[i].seq,
+                                      b->marks[i].unit, strlen(b->marks[i].unit));
     return rc ? rc : apply_ctx_save(s, txn, &ac);
+}
+
+int store_apply_marked(store *s, const store_input *in, size_t n, const store_mark *marks,
+                       size_t nmarks, unsigned flags, apply_result *results,
+                       char (*details)[STORE_ERR_LEN], char *err, size_t errlen)
+{
+    apply_batch b = {in, n, marks, nmarks, flags & STORE_PREVERIFIED, results, details};
+    return store_txn_write(s, apply_batch_txn, &b, err, errlen);
 }
 
 int store_apply(store *s, const store_input *in, size_t n, unsigned flags, apply_result *results,
                 char (*details)[STORE_ERR_LEN], char *err, size_t errlen)
 {
-    apply_batch b = {in, n, flags & STORE_PREVERIFIED, results, details};
-    return store_txn_write(s, apply_batch_txn, &b, err, errlen);
+    return store_apply_marked(s, in, n, NULL, 0, flags, results, details, err, errlen);
 }
 
 typedef struct {

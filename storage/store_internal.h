@@ -24,6 +24,7 @@ struct store {
     MDB_dbi evidence;  /* origin(32) seq(8 BE) hash(32) -> conflicting entry */
     MDB_dbi blobs;     /* hash(32) chunk(4 BE) -> bytes */
     MDB_dbi blob_info; /* hash(32) -> size(8 LE) */
+    MDB_dbi complete;  /* origin(32) -> seq(8 LE) unit (complete position) */
 };
 
 #define STORE_SCHEMA_VERSION 1u
@@ -66,6 +67,11 @@ int store_origin_write(MDB_txn *txn, store *s, const uint8_t *origin, const orig
 /* Reads / writes a little-endian u64 in "meta"; absent reads as 0. */
 int store_meta_get_u64(MDB_txn *txn, store *s, const char *name, uint64_t *v);
 int store_meta_put_u64(MDB_txn *txn, store *s, const char *name, uint64_t v);
+
+/* Raises origin's complete position to at least seq (setting its unit if
+ * unknown). */
+int store_complete_raise(store *s, MDB_txn *txn, const uint8_t *origin, uint64_t seq,
+                         const char *unit, size_t unit_len);
 
 /* The running state of one write transaction that applies entries. */
 typedef struct {

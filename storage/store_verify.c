@@ -1,6 +1,8 @@
 /*
  * store_verify.c - `lienthong verify`: an fsck for the store.
  *
+ * Both passes read one snapshot of the store, so writers running meanwhile
+ * (a serving node, an import) cannot make log and state disagree.
  * Pass 1 walks the log in (origin, seq) order and checks every entry's
  * shape, its signature, that it sits under its own key, and its hash link
  * to the previous entry of the same origin when that is held. Pass 2 replays
@@ -20,6 +22,7 @@
 
 typedef struct {
     store *s;
+    MDB_txn *snapshot; /* one read transaction: log and state seen together */
     store *scratch;
     void (*report)(void *, const char *);
     void *rctx;
@@ -107,14 +110,9 @@ static int verify_entry(verify_ctx *vc, const MDB_val *k, const MDB_val *v)
 
 static int walk_log(verify_ctx *vc)
 {
-    MDB_txn *txn;
     MDB_cursor *c;
-    if (store_txn_read(vc->s, &txn))
+    if (mdb_cursor_open(vc->snapshot, vc->s->log, &c))
         return -1;
-    if (mdb_cursor_open(txn, vc->s->log, &c)) {
-        mdb_txn_abort(txn);
-        return -1;
-    }
     MDB_val k, v;
     int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST), ret = 0;
     while (!rc && !ret) {
@@ -122,7 +120,6 @@ static int walk_log(verify_ctx *vc)
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }
     mdb_cursor_close(c);
-    mdb_txn_abort(txn);
     if (!ret)
         ret = replay_flush(vc);
     return ret || (rc && rc != MDB_NOTFOUND) ? -1 : 0;
@@ -131,14 +128,10 @@ static int walk_log(verify_ctx *vc)
 /* Compares one named database of the store with the scratch replay. */
 static int compare_db(verify_ctx *vc, MDB_dbi a_db, MDB_dbi b_db, const char *what)
 {
-    MDB_txn *ta, *tb;
+    MDB_txn *ta = vc->snapshot, *tb;
     MDB_cursor *ca, *cb;
-    if (store_txn_read(vc->s, &ta))
+    if (store_txn_read(vc->scratch, &tb))
         return -1;
-    if (store_txn_read(vc->scratch, &tb)) {
-        mdb_txn_abort(ta);
-        return -1;
-    }
     mdb_cursor_open(ta, a_db, &ca);
     mdb_cursor_open(tb, b_db, &cb);
     MDB_val ka, va, kb, vb;
@@ -178,7 +171,6 @@ static int compare_db(verify_ctx *vc, MDB_dbi a_db, MDB_dbi b_db, const char *wh
     }
     mdb_cursor_close(ca);
     mdb_cursor_close(cb);
-    mdb_txn_abort(ta);
     mdb_txn_abort(tb);
     return 0;
 }
@@ -216,6 +208,10 @@ long store_verify(store *s, const char *scratch_dir, void (*report)(void *ctx, c
     long ret = -1;
     if (store_open(&vc->scratch, dir, NULL, err, errlen))
         goto out;
+    if (store_txn_read(s, &vc->snapshot)) {
+        snprintf(err, errlen, "cannot read the store");
+        goto out;
+    }
     if (walk_log(vc) || vc->failed) {
         if (!vc->failed)
             snprintf(err, errlen, "cannot read the log of the store");
@@ -229,6 +225,8 @@ long store_verify(store *s, const char *scratch_dir, void (*report)(void *ctx, c
     }
     ret = vc->problems;
 out:
+    if (vc->snapshot)
+        mdb_txn_abort(vc->snapshot);
     store_close(vc->scratch);
     remove_scratch(dir);
     free(vc);

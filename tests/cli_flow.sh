@@ -40,8 +40,9 @@ expect_exit 2 "missing --dir" "$BIN" status
 expect_exit 0 "init root" "$BIN" init --dir "$T/p" --unit 40 --name "Tỉnh Nghệ An" --tier province --root
 expect_exit 0 "init district" "$BIN" init --dir "$T/d" --unit 412 --name "Thành phố Vinh" --tier district --parent-unit 40
 expect_exit 0 "init commune" "$BIN" init --dir "$T/c" --unit 16681 --name "Phường Bến Thủy" --tier commune --parent-unit 412
-expect_exit 2 "unknown tier" "$BIN" init --dir "$T/x" --unit 99 --name X --tier county
+expect_exit 2 "unknown tier at the root" "$BIN" init --dir "$T/x" --unit 99 --name X --tier county --root
 check "unknown tier names the tier" grep -q 'county' "$T/err"
+expect_exit 0 "a child's tier is checked at enrolment" "$BIN" init --dir "$T/x2" --unit 99999 --name X --tier county --parent-unit 40
 expect_exit 1 "init over an existing node" "$BIN" init --dir "$T/p" --unit 40 --name X --tier province
 check "key file is 0600" test "$(stat -c %a "$T/c/node.key")" = 600
 
@@ -49,11 +50,19 @@ check "key file is 0600" test "$(stat -c %a "$T/c/node.key")" = 600
 expect_exit 0 "two-tier root" "$BIN" init --dir "$T/p2" --unit 01 --name "Thành phố Hà Nội" --tier province --root --tiers province,commune
 expect_exit 0 "two-tier commune" "$BIN" init --dir "$T/c2" --unit 00004 --name "Phường Ba Đình" --tier commune
 expect_exit 0 "two-tier enroll" "$BIN" enroll --dir "$T/c2" --parent-dir "$T/p2"
+expect_exit 0 "custom tier names" "$BIN" init --dir "$T/p3" --unit 02 --name "Tỉnh" --tier tinh --root --tiers tinh,xa
+expect_exit 0 "custom tier child" "$BIN" init --dir "$T/c3" --unit 00100 --name "Xã" --tier xa --parent-unit 02
+expect_exit 0 "custom tier enroll" "$BIN" enroll --dir "$T/c3" --parent-dir "$T/p3"
+rm -rf "$T/gone" && cp -r "$T/c2" "$T/gone" && rm -rf "$T/gone/data"
+expect_exit 1 "a missing store is an error, not a new log" "$BIN" verify --dir "$T/gone"
+check "missing store is explained" grep -q 'restore it from a backup' "$T/err"
 
 # ---- enroll -----------------------------------------------------------------
 expect_exit 1 "enroll under the wrong parent" "$BIN" enroll --dir "$T/c" --parent-dir "$T/p"
 check "wrong parent is explained" grep -q 'parent-unit 412' "$T/err"
 expect_exit 1 "enroll under a parent not yet enrolled" "$BIN" enroll --dir "$T/c" --parent-dir "$T/d"
+expect_exit 1 "enroll with a tier the network lacks" "$BIN" enroll --dir "$T/x2" --parent-dir "$T/p"
+check "unknown tier at enrolment names the tiers" grep -q 'county.*national,province,district,commune' "$T/err"
 expect_exit 0 "enroll district" "$BIN" enroll --dir "$T/d" --parent-dir "$T/p"
 expect_exit 0 "enroll commune" "$BIN" enroll --dir "$T/c" --parent-dir "$T/d"
 expect_exit 1 "enroll twice" "$BIN" enroll --dir "$T/c" --parent-dir "$T/d"
@@ -144,6 +153,14 @@ check "health: node key" test "$(jq -r .node "$T/health.json")" = "$node"
 check "health: unit and tier" jq -e '.unit == "16681" and .tier == "commune" and (.version | length > 0)' "$T/health.json" >/dev/null
 code=$(curl -s -o "$T/nf.json" -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/nothing")
 check "unknown path is a JSON 404" test "$code" = 404 -a "$(jq -r .error.code "$T/nf.json")" = 404
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/health/x")
+check "health is an exact path" test "$code" = 404
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/api/v1/nothing")
+check "POST to an unknown path is 404" test "$code" = 404
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/api/v1/health")
+check "POST to health is 405" test "$code" = 405
+"$BIN" serve --dir "$T/c" --listen 127.0.0.1:0 2>"$T/second.log"
+check "a second serve on the same data dir is refused" grep -q 'already running' "$T/second.log"
 curl -sf "http://127.0.0.1:$PORT/api/v1/status" >"$T/st.json"
 check "status over HTTP" test "$(jq -r .unit "$T/st.json")" = 16681
 printf '{"id": "PA-9", "title": "Ổ gà trên đường"}\n' >"$T/more.jsonl"

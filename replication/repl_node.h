@@ -1,0 +1,38 @@
+/*
+ * repl_node.h - a node's side of replication: the store operations a
+ * session needs (repl_store_ops), backed by the node's LMDB store, its unit
+ * tree and its certificate chain. One repl_node serves every link of the
+ * node; the WebSocket binding and the simulator both use it.
+ */
+#ifndef LT_REPL_NODE_H
+#define LT_REPL_NODE_H
+
+#include "replication/chain.h"
+#include "replication/session.h"
+
+typedef struct {
+    store *store;
+    char unit[33];
+    uint8_t pk[ENTRY_KEY_BYTES];
+    unit_tree *tree;
+    store_input chain[CHAIN_MAX];
+    size_t nchain;
+    uint64_t applied; /* entries added through links */
+} repl_node;
+
+/* The operations, with a repl_node * as their context. */
+extern const repl_store_ops repl_node_ops;
+
+/* Prepares n for the node with key pk and unit in store s: loads the unit
+ * tree and collects the certificate chain. Returns 0, or -1 with err (e.g.
+ * the node is not enrolled). */
+int repl_node_init(repl_node *n, store *s, const char *unit, const uint8_t pk[ENTRY_KEY_BYTES],
+                   char *err, size_t errlen);
+
+/* Reloads the unit tree and chain (after membership entries changed). */
+int repl_node_reload(repl_node *n, char *err, size_t errlen);
+
+/* Releases what init allocated (not the store). */
+void repl_node_release(repl_node *n);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * route.c - the routing rule of route.h.
+ */
+#include "replication/route.h"
+
+#include <string.h>
+
+link_kind route_link_kind(const unit_tree *t, const char *self, const char *peer)
+{
+    size_t sl = strlen(self), pl = strlen(peer);
+    if (sl == pl && !memcmp(self, peer, sl))
+        return LINK_MIRROR;
+    if (unit_tree_within(t, self, sl, peer, pl))
+        return LINK_UP;
+    if (unit_tree_within(t, peer, pl, self, sl))
+        return LINK_DOWN;
+    return LINK_NONE;
+}
+
+bool route_addressed_to(const unit_tree *t, const entry_view *e, const char *unit)
+{
+    size_t ul = strlen(unit);
+    for (uint32_t i = 0; i < e->to.size; i++) {
+        const msgpack_object_str *a = &e->to.ptr[i].via.str;
+        if (a->size == 1 && a->ptr[0] == '*')
+            return true;
+        size_t n = a->ptr[a->size - 1] == '*' ? a->size - 1 : a->size;
+        /* a unit this node does not know yet (its "units" entry is still on
+         * the way) cannot be ruled out: deliver rather than lose it */
+        if (!unit_tree_known(t, a->ptr, n))
+            return true;
+        if (n < a->size) {
+            /* the addressed subtree contains unit, or lies inside unit's */
+            if (unit_tree_within(t, unit, ul, a->ptr, n) ||
+                unit_tree_within(t, a->ptr, n, unit, ul))
+                return true;
+        } else if (unit_tree_within(t, a->ptr, a->size, unit, ul)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool route_should_send(const unit_tree *t, const entry_view *e, link_kind k, const char *self,
+                       const char *peer)
+{
+    switch (k) {
+    case LINK_MIRROR:
+        return true;
+    case LINK_UP:
+        return unit_tree_within(t, e->unit.ptr, e->unit.size, self, strlen(self));
+    case LINK_DOWN:
+        if (unit_tree_within(t, e->unit.ptr, e->unit.size, peer, strlen(peer)))
+            return false;
+        return route_addressed_to(t, e, peer);
+    case LINK_NONE:
+        break;
+    }
+    return false;
+}
+
+bool route_may_vouch(const unit_tree *t, const char *origin_unit, link_kind k, const char *self,
+                     const char *peer)
+{
+    size_t ol = strlen(origin_unit);
+    switch (k) {
+    case LINK_MIRROR:
+        return true;
+    case LINK_UP:
+        return unit_tree_within(t, origin_unit, ol, self, strlen(self));
+    case LINK_DOWN:
+        return !unit_tree_within(t, origin_unit, ol, peer, strlen(peer));
+    case LINK_NONE:
+        break;
+    }
+    return false;
+}

@@ -1,0 +1,47 @@
+/*
+ * route.h - which entries travel over which link: a pure function of the
+ * entry's own fields and the unit tree, so every relay decides the same
+ * way and a commune reached through its district, or directly through the
+ * province after a failover, receives the same set.
+ *
+ * A link joins this node (unit `self`) and a peer (unit `peer`):
+ *   up      the peer is an ancestor of self: every entry authored in
+ *           self's subtree goes up;
+ *   down    the peer is a descendant of self: entries addressed into the
+ *           peer's part of the tree ("*", "U*" for U on the peer's path to
+ *           the root or inside its subtree, "U" for U inside its subtree,
+ *           and any U this node does not know yet: it cannot be ruled out),
+ *           except those authored in the peer's subtree (it has them);
+ *   mirror  the peer serves the same unit: everything;
+ *   none    unrelated units never sync directly.
+ *
+ * Markers ("everything of origin O up to seq N that you should hold has
+ * been sent") may only cross a link when the sender holds everything of O
+ * the receiver should hold: up, for origins authored in self's subtree;
+ * down, for origins not authored in the peer's subtree; mirror, always.
+ */
+#ifndef LT_ROUTE_H
+#define LT_ROUTE_H
+
+#include "replication/unit_tree.h"
+#include "storage/entry.h"
+
+typedef enum { LINK_NONE = 0, LINK_UP, LINK_DOWN, LINK_MIRROR } link_kind;
+
+/* The kind of the link between units self and peer. */
+link_kind route_link_kind(const unit_tree *t, const char *self, const char *peer);
+
+/* True when entry e must be sent over a link of kind k to peer. */
+bool route_should_send(const unit_tree *t, const entry_view *e, link_kind k, const char *self,
+                       const char *peer);
+
+/* True when markers for an origin authored by origin_unit may be sent
+ * over a link of kind k to peer (see above). */
+bool route_may_vouch(const unit_tree *t, const char *origin_unit, link_kind k, const char *self,
+                     const char *peer);
+
+/* True when unit (an entry's reader) falls within the addressees of e: the
+ * downward part of the routing rule, also used for visibility. */
+bool route_addressed_to(const unit_tree *t, const entry_view *e, const char *unit);
+
+#endif

@@ -1,0 +1,844 @@
+/*
+ * session.c - the sans-IO replication session. See session.h for the API
+ * and docs/protocol.md for the messages.
+ *
+ * Sending: the session keeps, per origin, this node's complete position
+ * ("mine"), the peer's ("peer", from its pos message) and a cursor: how far
+ * this link has considered the origin. A batch is filled by scanning each
+ * vouchable origin's log from its cursor, keeping the entries the routing
+ * rule sends over this link and skipping the rest, and ends with markers
+ * for the cursors it advanced. Nothing is held in memory beyond the batch
+ * being built: a backlog of 100,000 entries costs only the cursors.
+ *
+ * Receiving: every entry of a batch is shape-checked and verified before
+ * any is applied (a forged entry closes the link and applies nothing);
+ * then entries and markers are applied in one transaction and acked.
+ */
+#include "replication/session.h"
+#include "replication/chain.h"
+#include "storage/hex.h"
+#include "storage/mpjson.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ORIGIN_UNIT_CAP 33
+#define AUTH_CONTEXT "lienthong-repl.1 auth"
+
+typedef struct {
+    uint8_t origin[ENTRY_KEY_BYTES];
+    uint64_t mine, peer, cursor;
+    char unit[ORIGIN_UNIT_CAP];
+    bool used, vouch;
+} origin_slot;
+
+typedef struct out_frame {
+    struct out_frame *next;
+    size_t len;
+    uint8_t data[];
+} out_frame;
+
+struct repl_session {
+    repl_config cfg;
+    const repl_store_ops *ops;
+    void *ctx;
+    repl_state state;
+    char error[256];
+    char self_unit[ORIGIN_UNIT_CAP];
+    /* handshake */
+    uint8_t kx_pk[crypto_kx_PUBLICKEYBYTES], kx_sk[crypto_kx_SECRETKEYBYTES];
+    uint8_t challenge[32];
+    uint8_t peer_kx[crypto_kx_PUBLICKEYBYTES], peer_challenge[32];
+    bool got_hello;
+    crypto_secretstream_xchacha20poly1305_state tx, rx;
+    bool tx_ready, rx_ready;
+    /* origins */
+    origin_slot *slots;
+    size_t cap, used;
+    size_t rr; /* round-robin position for filling batches */
+    bool peer_pos_done;
+    /* flow */
+    uint64_t next_batch_id;
+    unsigned in_flight;
+    out_frame *out_head, *out_tail, *out_cur;
+    uint64_t last_recv_ms, last_send_ms, now_ms;
+    repl_stats stats;
+};
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static int session_fail(repl_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void queue_plain(repl_session *s, const uint8_t *data, size_t len);
+
+static void send_err(repl_session *s)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_str_with_body(&pk, "err", 3);
+    msgpack_pack_str_with_body(&pk, s->error, strlen(s->error));
+    queue_plain(s, (const uint8_t *)sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static int session_fail(repl_session *s, const char *fmt, ...)
+{
+    if (s->state == REPL_CLOSED)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->error, sizeof s->error, fmt, ap);
+    va_end(ap);
+    send_err(s);
+    s->state = REPL_CLOSED;
+    return -1;
+}
+
+/* Queues a message, encrypting it once the outgoing stream is set up. */
+static void queue_plain(repl_session *s, const uint8_t *data, size_t len)
+{
+    size_t flen = s->tx_ready ? len + crypto_secretstream_xchacha20poly1305_ABYTES : len;
+    out_frame *f = malloc(sizeof *f + flen);
+    if (!f)
+        return;
+    f->next = NULL;
+    f->len = flen;
+    if (s->tx_ready)
+        crypto_secretstream_xchacha20poly1305_push(&s->tx, f->data, NULL, data, len, NULL, 0,
+                                                   crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+    else
+        memcpy(f->data, data, len);
+    if (s->out_tail)
+        s->out_tail->next = f;
+    else
+        s->out_head = f;
+    s->out_tail = f;
+    s->stats.bytes_sent += flen;
+    s->last_send_ms = s->now_ms;
+}
+
+static void queue_sbuffer(repl_session *s, msgpack_sbuffer *sb)
+{
+    queue_plain(s, (const uint8_t *)sb->data, sb->size);
+    msgpack_sbuffer_destroy(sb);
+}
+
+static void pack_bin(msgpack_packer *pk, const uint8_t *b, size_t n)
+{
+    msgpack_pack_bin(pk, n);
+    msgpack_pack_bin_body(pk, b, n);
+}
+
+static void pack_cstr(msgpack_packer *pk, const char *str)
+{
+    msgpack_pack_str_with_body(pk, str, strlen(str));
+}
+
+static bool obj_is_str(const msgpack_object *o, const char *v)
+{
+    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == strlen(v) &&
+           !memcmp(o->via.str.ptr, v, o->via.str.size);
+}
+
+static bool obj_is_bin(const msgpack_object *o, size_t n)
+{
+    return o->type == MSGPACK_OBJECT_BIN && o->via.bin.size == n;
+}
+
+static const msgpack_object *map_get(const msgpack_object *m, const char *key)
+{
+    if (m->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < m->via.map.size; i++)
+        if (obj_is_str(&m->via.map.ptr[i].key, key))
+            return &m->via.map.ptr[i].val;
+    return NULL;
+}
+
+/* ---- the origin table --------------------------------------------------------- */
+
+static uint64_t origin_hash(const uint8_t *o)
+{
+    uint64_t h;
+    memcpy(&h, o, sizeof h);
+    return h;
+}
+
+static origin_slot *origin_get(repl_session *s, const uint8_t *origin, bool create)
+{
+    if (create && 2 * (s->used + 1) > s->cap) {
+        size_t ncap = s->cap ? 2 * s->cap : 64;
+        origin_slot *n = calloc(ncap, sizeof *n);
+        if (!n)
+            return NULL;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->slots[i].used)
+                continue;
+            size_t j = origin_hash(s->slots[i].origin) & (ncap - 1);
+            while (n[j].used)
+                j = (j + 1) & (ncap - 1);
+            n[j] = s->slots[i];
+        }
+        free(s->slots);
+        s->slots = n;
+        s->cap = ncap;
+    }
+    if (!s->cap)
+        return NULL;
+    size_t i = origin_hash(origin) & (s->cap - 1);
+    while (s->slots[i].used) {
+        if (!memcmp(s->slots[i].origin, origin, ENTRY_KEY_BYTES))
+            return &s->slots[i];
+        i = (i + 1) & (s->cap - 1);
+    }
+    if (!create)
+        return NULL;
+    origin_slot *slot = &s->slots[i];
+    memset(slot, 0, sizeof *slot);
+    slot->used = true;
+    memcpy(slot->origin, origin, ENTRY_KEY_BYTES);
+    s->used++;
+    return slot;
+}
+
+static int refresh_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit)
+{
+    repl_session *s = fctx;
+    origin_slot *o = origin_get(s, origin, true);
+    if (!o)
+        return -1;
+    o->mine = seq;
+    snprintf(o->unit, sizeof o->unit, "%s", unit);
+    o->vouch = s->state == REPL_OPEN &&
+               route_may_vouch(s->ops->tree(s->ctx), o->unit, s->stats.kind, s->self_unit,
+                               s->stats.peer_unit);
+    return 0;
+}
+
+/* Reloads this node's complete positions from the store. */
+static void refresh_mine(repl_session *s)
+{
+    s->ops->positions(s->ctx, refresh_one, s);
+}
+
+/* ---- sending batches ---------------------------------------------------------- */
+
+typedef struct {
+    repl_session *s;
+    origin_slot *o;
+    store_input *entries;
+    size_t n, cap, bytes;
+    uint64_t considered; /* last seq fully considered in this scan */
+    bool full;
+} batch_fill;
+
+static int batch_fill_one(void *fctx, uint64_t seq, const uint8_t *bytes, size_t len)
+{
+    batch_fill *b = fctx;
+    entry_view e;
+    if (entry_decode(bytes, len, &e, NULL, 0)) {
+        b->considered = seq; /* undecodable: never sent (verify reports it) */
+        return 0;
+    }
+    bool send = route_should_send(b->s->ops->tree(b->s->ctx), &e, b->s->stats.kind,
+                                  b->s->self_unit, b->s->stats.peer_unit);
+    entry_view_free(&e);
+    if (send) {
+        if (b->n && b->bytes + len > b->s->cfg.batch_bytes) {
+            b->full = true;
+            return 1;
+        }
+        if (b->n == b->cap) {
+            size_t ncap = b->cap ? 2 * b->cap : 64;
+            store_input *ni = realloc(b->entries, ncap * sizeof *ni);
+            if (!ni)
+                return -1;
+            b->entries = ni;
+            b->cap = ncap;
+        }
+        uint8_t *copy = malloc(len);
+        if (!copy)
+            return -1;
+        memcpy(copy, bytes, len);
+        b->entries[b->n++] = (store_input){copy, len};
+        b->bytes += len;
+    }
+    b->considered = seq;
+    return 0;
+}
+
+/* Builds and queues one batch; returns false when there was nothing to send. */
+static bool send_batch(repl_session *s)
+{
+    batch_fill b = {.s = s};
+    typedef struct {
+        origin_slot *o;
+        uint64_t seq;
+    } mark_ref;
+    mark_ref *marks = NULL;
+    size_t nmarks = 0, capmarks = 0;
+    for (size_t k = 0; k < s->cap && !b.full; k++) {
+        origin_slot *o = &s->slots[(s->rr + k) & (s->cap - 1)];
+        if (!o->used || !o->vouch || o->mine <= o->cursor)
+            continue;
+        b.o = o;
+        b.considered = o->cursor;
+        if (s->ops->scan(s->ctx, o->origin, o->cursor, o->mine, batch_fill_one, &b) < 0)
+            break;
+        if (!b.full)
+            b.considered = o->mine;
+        if (b.considered > o->cursor) {
+            o->cursor = b.considered;
+            if (nmarks == capmarks) {
+                capmarks = capmarks ? 2 * capmarks : 16;
+                mark_ref *nm = realloc(marks, capmarks * sizeof *nm);
+                if (!nm)
+                    break;
+                marks = nm;
+            }
+            marks[nmarks++] = (mark_ref){o, o->cursor};
+        }
+        if (b.full)
+            s->rr = (s->rr + k) & (s->cap - 1);
+    }
+    bool sent = b.n || nmarks;
+    if (sent) {
+        msgpack_sbuffer sb;
+        msgpack_packer pk;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_array(&pk, 4);
+        pack_cstr(&pk, "batch");
+        msgpack_pack_uint64(&pk, ++s->next_batch_id);
+        msgpack_pack_array(&pk, b.n);
+        for (size_t i = 0; i < b.n; i++)
+            pack_bin(&pk, b.entries[i].bytes, b.entries[i].len);
+        msgpack_pack_array(&pk, nmarks);
+        for (size_t i = 0; i < nmarks; i++) {
+            msgpack_pack_array(&pk, 3);
+            pack_bin(&pk, marks[i].o->origin, ENTRY_KEY_BYTES);
+            msgpack_pack_uint64(&pk, marks[i].seq);
+            pack_cstr(&pk, marks[i].o->unit);
+        }
+        queue_sbuffer(s, &sb);
+        s->in_flight++;
+        s->stats.entries_sent += b.n;
+    }
+    for (size_t i = 0; i < b.n; i++)
+        free((void *)b.entries[i].bytes);
+    free(b.entries);
+    free(marks);
+    return sent;
+}
+
+/* Sends batches while the window allows and there is something to send. */
+static void pump(repl_session *s)
+{
+    if (s->state != REPL_OPEN || !s->peer_pos_done)
+        return;
+    while (s->in_flight < s->cfg.window && send_batch(s)) {
+    }
+}
+
+/* ---- handshake ---------------------------------------------------------------- */
+
+static void send_hello(repl_session *s)
+{
+    const store_input *chain = NULL;
+    size_t n = 0;
+    s->ops->chain(s->ctx, &chain, &n);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 2);
+    pack_cstr(&pk, "hello");
+    msgpack_pack_map(&pk, 5);
+    pack_cstr(&pk, "v");
+    msgpack_pack_uint8(&pk, REPL_VERSION);
+    pack_cstr(&pk, "node");
+    pack_bin(&pk, s->cfg.pk, ENTRY_KEY_BYTES);
+    pack_cstr(&pk, "kx");
+    pack_bin(&pk, s->kx_pk, sizeof s->kx_pk);
+    pack_cstr(&pk, "challenge");
+    pack_bin(&pk, s->challenge, sizeof s->challenge);
+    pack_cstr(&pk, "chain");
+    msgpack_pack_array(&pk, n);
+    for (size_t i = 0; i < n; i++)
+        pack_bin(&pk, chain[i].bytes, chain[i].len);
+    queue_sbuffer(s, &sb);
+}
+
+/* The bytes each side signs: context, the signer's role, the challenge it
+ * answers and both ephemeral keys (signer's first). */
+static void auth_transcript(uint8_t out[22 + 1 + 32 + 64], bool initiator,
+                            const uint8_t *challenge, const uint8_t *kx_own,
+                            const uint8_t *kx_other)
+{
+    memcpy(out, AUTH_CONTEXT, 22);
+    out[22] = initiator ? 'I' : 'R';
+    memcpy(out + 23, challenge, 32);
+    memcpy(out + 55, kx_own, 32);
+    memcpy(out + 87, kx_other, 32);
+}
+
+static int on_hello(repl_session *s, const msgpack_object *body)
+{
+    const msgpack_object *v = map_get(body, "v"), *node = map_get(body, "node"),
+                         *kx = map_get(body, "kx"), *ch = map_get(body, "challenge"),
+                         *chain = map_get(body, "chain");
+    if (!v || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || !node || !obj_is_bin(node, 32) ||
+        !kx || !obj_is_bin(kx, 32) || !ch || !obj_is_bin(ch, 32) || !chain ||
+        chain->type != MSGPACK_OBJECT_ARRAY || chain->via.array.size > CHAIN_MAX)
+        return session_fail(s, "malformed hello: expected v, node, kx, challenge and chain");
+    if (v->via.u64 != REPL_VERSION)
+        return session_fail(s, "protocol version %llu is not supported (this node speaks %d): "
+                               "upgrade the older node",
+                            (unsigned long long)v->via.u64, REPL_VERSION);
+    store_input certs[CHAIN_MAX];
+    for (uint32_t i = 0; i < chain->via.array.size; i++) {
+        const msgpack_object *c = &chain->via.array.ptr[i];
+        if (c->type != MSGPACK_OBJECT_BIN)
+            return session_fail(s, "malformed hello: chain items must be binary entries");
+        certs[i] = (store_input){(const uint8_t *)c->via.bin.ptr, c->via.bin.size};
+    }
+    char why[200];
+    const uint8_t *peer = (const uint8_t *)node->via.bin.ptr;
+    if (!memcmp(peer, s->cfg.pk, ENTRY_KEY_BYTES))
+        return session_fail(s, "the peer presented this node's own key: a loop or a copied key");
+    if (chain_verify(certs, chain->via.array.size, peer, s->cfg.root_key, s->now_ms,
+                     s->stats.peer_unit, why, sizeof why))
+        return session_fail(s, "peer refused: %s", why);
+    memcpy(s->stats.peer_key, peer, ENTRY_KEY_BYTES);
+    s->stats.kind = route_link_kind(s->ops->tree(s->ctx), s->self_unit, s->stats.peer_unit);
+    if (s->stats.kind == LINK_NONE)
+        return session_fail(s, "unit %s is neither an ancestor, a descendant nor a mirror of "
+                               "unit %s: check the --upstream addresses",
+                            s->stats.peer_unit, s->self_unit);
+    memcpy(s->peer_kx, kx->via.bin.ptr, 32);
+    memcpy(s->peer_challenge, ch->via.bin.ptr, 32);
+    s->got_hello = true;
+
+    uint8_t transcript[119], sig[crypto_sign_BYTES];
+    auth_transcript(transcript, s->cfg.initiator, s->peer_challenge, s->kx_pk, s->peer_kx);
+    crypto_sign_detached(sig, NULL, transcript, sizeof transcript, s->cfg.sk);
+    uint8_t rx_key[crypto_kx_SESSIONKEYBYTES], tx_key[crypto_kx_SESSIONKEYBYTES];
+    int rc = s->cfg.initiator
+                 ? crypto_kx_client_session_keys(rx_key, tx_key, s->kx_pk, s->kx_sk, s->peer_kx)
+                 : crypto_kx_server_session_keys(rx_key, tx_key, s->kx_pk, s->kx_sk, s->peer_kx);
+    if (rc)
+        return session_fail(s, "key exchange failed: the peer's ephemeral key is invalid");
+    uint8_t header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+    crypto_secretstream_xchacha20poly1305_init_push(&s->tx, header, tx_key);
+    /* keep rx_key until the peer's header arrives */
+    memcpy(s->kx_sk, rx_key, sizeof rx_key);
+
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 2);
+    pack_cstr(&pk, "auth");
+    msgpack_pack_map(&pk, 2);
+    pack_cstr(&pk, "sig");
+    pack_bin(&pk, sig, sizeof sig);
+    pack_cstr(&pk, "stream");
+    pack_bin(&pk, header, sizeof header);
+    queue_sbuffer(s, &sb);
+    s->tx_ready = true;
+    sodium_memzero(tx_key, sizeof tx_key);
+    sodium_memzero(rx_key, sizeof rx_key);
+    return 0;
+}
+
+static int pos_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit)
+{
+    msgpack_packer *pk = fctx;
+    (void)unit;
+    msgpack_pack_array(pk, 2);
+    pack_bin(pk, origin, ENTRY_KEY_BYTES);
+    msgpack_pack_uint64(pk, seq);
+    return 0;
+}
+
+static int count_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit)
+{
+    (void)origin, (void)seq, (void)unit;
+    ++*(size_t *)fctx;
+    return 0;
+}
+
+static void send_positions(repl_session *s)
+{
+    size_t n = 0;
+    s->ops->positions(s->ctx, count_one, &n);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 2);
+    pack_cstr(&pk, "pos");
+    msgpack_pack_array(&pk, n);
+    size_t written = 0;
+    s->ops->positions(s->ctx, pos_one, &pk);
+    (void)written;
+    queue_sbuffer(s, &sb);
+}
+
+static int on_auth(repl_session *s, const msgpack_object *body)
+{
+    const msgpack_object *sig = map_get(body, "sig"), *stream = map_get(body, "stream");
+    if (!s->got_hello)
+        return session_fail(s, "auth before hello");
+    if (!sig || !obj_is_bin(sig, crypto_sign_BYTES) || !stream ||
+        !obj_is_bin(stream, crypto_secretstream_xchacha20poly1305_HEADERBYTES))
+        return session_fail(s, "malformed auth: expected sig and stream");
+    uint8_t transcript[119];
+    auth_transcript(transcript, !s->cfg.initiator, s->challenge, s->peer_kx, s->kx_pk);
+    if (crypto_sign_verify_detached((const uint8_t *)sig->via.bin.ptr, transcript,
+                                    sizeof transcript, s->stats.peer_key))
+        return session_fail(s, "peer refused: it could not prove it holds the key of its "
+                               "certificate");
+    if (crypto_secretstream_xchacha20poly1305_init_pull(&s->rx, (const uint8_t *)stream->via.bin.ptr,
+                                                        s->kx_sk))
+        return session_fail(s, "cannot set up the encrypted stream");
+    sodium_memzero(s->kx_sk, sizeof s->kx_sk);
+    s->rx_ready = true;
+    s->state = REPL_OPEN;
+    refresh_mine(s);
+    send_positions(s);
+    return 0;
+}
+
+/* ---- receiving --------------------------------------------------------------- */
+
+static int on_pos(repl_session *s, const msgpack_object *list)
+{
+    if (list->type != MSGPACK_OBJECT_ARRAY)
+        return session_fail(s, "malformed pos: expected a list of [origin, seq]");
+    for (uint32_t i = 0; i < list->via.array.size; i++) {
+        const msgpack_object *p = &list->via.array.ptr[i];
+        if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size != 2 ||
+            !obj_is_bin(&p->via.array.ptr[0], 32) ||
+            p->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+            return session_fail(s, "malformed pos item %u", i);
+        origin_slot *o = origin_get(s, (const uint8_t *)p->via.array.ptr[0].via.bin.ptr, true);
+        if (!o)
+            return session_fail(s, "out of memory");
+        o->peer = p->via.array.ptr[1].via.u64;
+        o->cursor = o->peer;
+    }
+    s->peer_pos_done = true;
+    refresh_mine(s);
+    pump(s);
+    return 0;
+}
+
+static int on_batch(repl_session *s, const msgpack_object *a)
+{
+    const msgpack_object *id = &a->via.array.ptr[1], *entries = &a->via.array.ptr[2],
+                         *marks = &a->via.array.ptr[3];
+    if (id->type != MSGPACK_OBJECT_POSITIVE_INTEGER || entries->type != MSGPACK_OBJECT_ARRAY ||
+        marks->type != MSGPACK_OBJECT_ARRAY)
+        return session_fail(s, "malformed batch");
+    size_t n = entries->via.array.size, nm = marks->via.array.size;
+    store_input *in = calloc(n + 1, sizeof *in);
+    store_mark *mk = calloc(nm + 1, sizeof *mk);
+    char (*units)[ORIGIN_UNIT_CAP] = calloc(nm + 1, sizeof *units);
+    apply_result *res = calloc(n + 1, sizeof *res);
+    int rc = 0;
+    if (!in || !mk || !units || !res) {
+        rc = session_fail(s, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        const msgpack_object *e = &entries->via.array.ptr[i];
+        entry_view v;
+        char why[STORE_ERR_LEN];
+        if (e->type != MSGPACK_OBJECT_BIN) {
+            rc = session_fail(s, "batch entry %zu is not binary", i);
+            break;
+        }
+        in[i] = (store_input){(const uint8_t *)e->via.bin.ptr, e->via.bin.size};
+        if (entry_decode(in[i].bytes, in[i].len, &v, why, sizeof why)) {
+            rc = session_fail(s, "batch entry %zu refused, nothing applied: %s", i, why);
+        } else {
+            if (!entry_verify(&v))
+                rc = session_fail(s, "batch entry %zu (seq %llu) has a bad signature: nothing "
+                                     "applied",
+                                  i, (unsigned long long)v.seq);
+            entry_view_free(&v);
+        }
+    }
+    size_t kept = 0;
+    link_kind back = s->stats.kind == LINK_UP     ? LINK_DOWN
+                     : s->stats.kind == LINK_DOWN ? LINK_UP
+                                                  : s->stats.kind;
+    for (size_t i = 0; i < nm && !rc; i++) {
+        const msgpack_object *m = &marks->via.array.ptr[i];
+        if (m->type != MSGPACK_OBJECT_ARRAY || m->via.array.size != 3 ||
+            !obj_is_bin(&m->via.array.ptr[0], 32) ||
+            m->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+            m->via.array.ptr[2].type != MSGPACK_OBJECT_STR ||
+            !entry_unit_valid(m->via.array.ptr[2].via.str.ptr, m->via.array.ptr[2].via.str.size)) {
+            rc = session_fail(s, "malformed marker %zu", i);
+            break;
+        }
+        memcpy(units[kept], m->via.array.ptr[2].via.str.ptr, m->via.array.ptr[2].via.str.size);
+        units[kept][m->via.array.ptr[2].via.str.size] = '\0';
+        /* accept a marker only where the peer can hold all we should */
+        if (!route_may_vouch(s->ops->tree(s->ctx), units[kept], back, s->stats.peer_unit,
+                             s->self_unit))
+            continue;
+        mk[kept] = (store_mark){(const uint8_t *)m->via.array.ptr[0].via.bin.ptr,
+                                m->via.array.ptr[1].via.u64, units[kept]};
+        kept++;
+    }
+    if (!rc && s->ops->apply(s->ctx, in, n, mk, kept, res))
+        rc = session_fail(s, "this node could not store the batch (disk full or storage error): "
+                             "see its log");
+    if (!rc) {
+        msgpack_sbuffer sb;
+        msgpack_packer pk;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        size_t nerr = 0;
+        for (size_t i = 0; i < n; i++)
+            nerr += res[i] != APPLY_ADDED && res[i] != APPLY_DUPLICATE;
+        msgpack_pack_array(&pk, 3);
+        pack_cstr(&pk, "ack");
+        msgpack_pack_uint64(&pk, id->via.u64);
+        msgpack_pack_array(&pk, nerr);
+        for (size_t i = 0; i < n; i++) {
+            if (res[i] == APPLY_ADDED || res[i] == APPLY_DUPLICATE)
+                continue;
+            msgpack_pack_array(&pk, 2);
+            msgpack_pack_uint64(&pk, i);
+            pack_cstr(&pk, apply_result_str(res[i]));
+        }
+        queue_sbuffer(s, &sb);
+        s->stats.entries_received += n;
+        s->stats.last_exchange_ms = s->now_ms;
+        if (n || kept)
+            refresh_mine(s);
+    }
+out:
+    free(in);
+    free(mk);
+    free(units);
+    free(res);
+    return rc;
+}
+
+static int on_message(repl_session *s, const msgpack_object *m)
+{
+    if (m->type != MSGPACK_OBJECT_ARRAY || m->via.array.size < 1 ||
+        m->via.array.ptr[0].type != MSGPACK_OBJECT_STR)
+        return session_fail(s, "malformed message: expected [type, ...]");
+    const msgpack_object *a = m->via.array.ptr;
+    size_t n = m->via.array.size;
+    if (obj_is_str(&a[0], "err") && n == 2 && a[1].type == MSGPACK_OBJECT_STR) {
+        snprintf(s->error, sizeof s->error, "peer closed the link: %.*s", (int)a[1].via.str.size,
+                 a[1].via.str.ptr);
+        s->state = REPL_CLOSED;
+        return -1;
+    }
+    if (s->state == REPL_HANDSHAKE) {
+        if (!s->got_hello && obj_is_str(&a[0], "hello") && n == 2)
+            return on_hello(s, &a[1]);
+        if (s->got_hello && obj_is_str(&a[0], "auth") && n == 2)
+            return on_auth(s, &a[1]);
+        return session_fail(s, "unexpected message during the handshake");
+    }
+    if (obj_is_str(&a[0], "pos") && n == 2)
+        return on_pos(s, &a[1]);
+    if (obj_is_str(&a[0], "batch") && n == 4)
+        return on_batch(s, m);
+    if (obj_is_str(&a[0], "ack") && n == 3) {
+        if (!s->in_flight)
+            return session_fail(s, "ack without a batch in flight");
+        s->in_flight--;
+        s->stats.last_exchange_ms = s->now_ms;
+        if (a[2].type == MSGPACK_OBJECT_ARRAY && a[2].via.array.size)
+            return session_fail(s, "the peer refused %u entries of a batch",
+                                a[2].via.array.size);
+        pump(s);
+        return 0;
+    }
+    if (obj_is_str(&a[0], "ping") && n == 2) {
+        uint8_t pong[] = {0x92, 0xa4, 'p', 'o', 'n', 'g', 0x00};
+        queue_plain(s, pong, sizeof pong);
+        return 0;
+    }
+    if (obj_is_str(&a[0], "pong"))
+        return 0;
+    return session_fail(s, "unknown message type %.*s", (int)a[0].via.str.size, a[0].via.str.ptr);
+}
+
+int repl_session_recv(repl_session *s, const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+    s->now_ms = now_ms;
+    if (s->state == REPL_CLOSED)
+        return -1;
+    s->last_recv_ms = now_ms;
+    s->stats.bytes_received += len;
+    if (len > s->cfg.max_frame)
+        return session_fail(s, "message of %zu bytes exceeds the %zu-byte limit", len,
+                            s->cfg.max_frame);
+    uint8_t *plain = NULL;
+    const uint8_t *data = msg;
+    size_t dlen = len;
+    if (s->rx_ready) {
+        if (len < crypto_secretstream_xchacha20poly1305_ABYTES)
+            return session_fail(s, "encrypted message too short");
+        plain = malloc(len);
+        unsigned long long plen;
+        uint8_t tag;
+        if (!plain || crypto_secretstream_xchacha20poly1305_pull(&s->rx, plain, &plen, &tag, msg,
+                                                                 len, NULL, 0)) {
+            free(plain);
+            return session_fail(s, "a message failed authentication: the link was tampered "
+                                   "with or lost a message");
+        }
+        data = plain;
+        dlen = (size_t)plen;
+    }
+    size_t used;
+    char why[160];
+    int rc;
+    if (mpjson_scan(data, dlen, &used, why, sizeof why) || used != dlen) {
+        rc = session_fail(s, "malformed message: %s", used != dlen ? "trailing bytes" : why);
+    } else {
+        msgpack_unpacked up;
+        msgpack_unpacked_init(&up);
+        size_t off = 0;
+        if (msgpack_unpack_next(&up, (const char *)data, dlen, &off) != MSGPACK_UNPACK_SUCCESS)
+            rc = session_fail(s, "malformed message: not msgpack");
+        else
+            rc = on_message(s, &up.data);
+        msgpack_unpacked_destroy(&up);
+    }
+    free(plain);
+    return rc;
+}
+
+/* ---- the rest of the API --------------------------------------------------------- */
+
+repl_session *repl_session_new(const repl_config *cfg, const repl_store_ops *ops, void *store_ctx,
+                               uint64_t now_ms)
+{
+    repl_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->cfg = *cfg;
+    if (!s->cfg.max_frame)
+        s->cfg.max_frame = 1u << 20;
+    if (!s->cfg.batch_bytes)
+        s->cfg.batch_bytes = 256u << 10;
+    if (s->cfg.batch_bytes > s->cfg.max_frame / 2)
+        s->cfg.batch_bytes = s->cfg.max_frame / 2;
+    if (!s->cfg.window)
+        s->cfg.window = 4;
+    if (!s->cfg.keepalive_ms)
+        s->cfg.keepalive_ms = 10000;
+    if (!s->cfg.timeout_ms)
+        s->cfg.timeout_ms = 30000;
+    s->ops = ops;
+    s->ctx = store_ctx;
+    s->now_ms = s->last_recv_ms = s->last_send_ms = now_ms;
+    snprintf(s->self_unit, sizeof s->self_unit, "%s", ops->unit(store_ctx));
+    crypto_kx_keypair(s->kx_pk, s->kx_sk);
+    randombytes_buf(s->challenge, sizeof s->challenge);
+    send_hello(s);
+    return s;
+}
+
+void repl_session_free(repl_session *s)
+{
+    if (!s)
+        return;
+    free(s->out_cur);
+    for (out_frame *f = s->out_head, *next; f; f = next) {
+        next = f->next;
+        free(f);
+    }
+    free(s->slots);
+    sodium_memzero(s, sizeof *s);
+    free(s);
+}
+
+int repl_session_next_out(repl_session *s, const uint8_t **msg, size_t *len)
+{
+    free(s->out_cur);
+    s->out_cur = s->out_head;
+    if (!s->out_cur)
+        return 0;
+    s->out_head = s->out_cur->next;
+    if (!s->out_head)
+        s->out_tail = NULL;
+    *msg = s->out_cur->data;
+    *len = s->out_cur->len;
+    return 1;
+}
+
+void repl_session_tick(repl_session *s, uint64_t now_ms)
+{
+    s->now_ms = now_ms;
+    if (s->state == REPL_CLOSED)
+        return;
+    if (now_ms - s->last_recv_ms > s->cfg.timeout_ms) {
+        session_fail(s, "no message from the peer for %llu ms: link considered dead",
+                     (unsigned long long)(now_ms - s->last_recv_ms));
+        return;
+    }
+    if (s->state == REPL_OPEN && now_ms - s->last_send_ms >= s->cfg.keepalive_ms) {
+        uint8_t ping[] = {0x92, 0xa4, 'p', 'i', 'n', 'g', 0x00};
+        queue_plain(s, ping, sizeof ping);
+    }
+}
+
+void repl_session_notify(repl_session *s)
+{
+    if (s->state != REPL_OPEN || !s->peer_pos_done)
+        return;
+    refresh_mine(s);
+    pump(s);
+}
+
+bool repl_session_want_write(const repl_session *s)
+{
+    return s->out_head != NULL;
+}
+
+repl_state repl_session_state(const repl_session *s)
+{
+    return s->state;
+}
+
+const char *repl_session_error(const repl_session *s)
+{
+    return s->error;
+}
+
+void repl_session_stats(const repl_session *s, repl_stats *st)
+{
+    *st = s->stats;
+    st->state = s->state;
+    st->batches_in_flight = s->in_flight;
+    st->to_send = st->to_receive = 0;
+    for (size_t i = 0; i < s->cap; i++) {
+        const origin_slot *o = &s->slots[i];
+        if (!o->used)
+            continue;
+        if (o->vouch && o->mine > o->cursor)
+            st->to_send += o->mine - o->cursor;
+        if (o->peer > o->mine)
+            st->to_receive += o->peer - o->mine;
+    }
+}

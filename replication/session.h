@@ -1,0 +1,128 @@
+/*
+ * session.h - the replication protocol as a sans-IO state machine (the
+ * nghttp2 shape): fed with received messages and the current time, it
+ * emits messages to send and applies entries through the store operations
+ * it is given. It holds no sockets and no timers, so the same code runs
+ * over a WebSocket (replication/ws_link.c) and inside the deterministic
+ * simulator (tests/sim). The protocol is specified in docs/protocol.md.
+ *
+ * One session is one link between two nodes. Both sides run the same
+ * code; `initiator` only decides the roles in the key exchange.
+ *
+ *   hello   plaintext: version, node key, ephemeral X25519 key, a fresh
+ *           challenge and the certificate chain up to the trust root
+ *   auth    plaintext: Ed25519 signature over the peer's challenge and
+ *           both ephemeral keys, and this side's secretstream header;
+ *           everything after it is encrypted (X25519 + secretstream)
+ *   pos     this node's "complete" position per origin
+ *   batch   entries the peer should hold, and markers (origin, seq, unit):
+ *           "everything of origin up to seq you should hold is sent"
+ *   ack     the batch is durable at the receiver
+ *   ping / pong, err
+ */
+#ifndef LT_REPL_SESSION_H
+#define LT_REPL_SESSION_H
+
+#include "replication/route.h"
+#include "storage/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REPL_SUBPROTOCOL "lienthong-repl.1"
+#define REPL_VERSION 1
+
+typedef struct repl_session repl_session;
+
+typedef struct {
+    const uint8_t *pk; /* this node's Ed25519 key pair */
+    const uint8_t *sk;
+    const uint8_t *root_key; /* the network's trust root */
+    bool initiator;          /* this side dialled */
+    size_t max_frame;        /* largest message accepted (default 1 MiB) */
+    size_t batch_bytes;      /* target batch size (default 256 KiB) */
+    unsigned window;         /* batches in flight (default 4) */
+    uint64_t keepalive_ms;   /* ping after this much silence (default 10 s) */
+    uint64_t timeout_ms;     /* give up after this much silence (default 30 s) */
+} repl_config;
+
+/* How a session reaches the node's store. Every call is synchronous. */
+typedef struct {
+    /* This node's unit code (NUL-terminated). */
+    const char *(*unit)(void *ctx);
+    /* This node's certificate chain: raw cert entries, its own first, the
+     * root's self-certificate last. */
+    int (*chain)(void *ctx, const store_input **certs, size_t *n);
+    /* The unit tree used for routing. */
+    const unit_tree *(*tree)(void *ctx);
+    /* Calls fn for every origin this node holds a complete position for. */
+    int (*positions)(void *ctx,
+                     int (*fn)(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit),
+                     void *fctx);
+    /* Calls fn for each entry of origin with after < seq <= upto in seq
+     * order; fn returns non-zero to stop early. */
+    int (*scan)(void *ctx, const uint8_t *origin, uint64_t after, uint64_t upto,
+                int (*fn)(void *fctx, uint64_t seq, const uint8_t *bytes, size_t len),
+                void *fctx);
+    /* Applies verified entries and markers in one durable transaction;
+     * results[i] per entry. Returns 0, or -1 on a storage failure. */
+    int (*apply)(void *ctx, const store_input *in, size_t n, const store_mark *marks,
+                 size_t nmarks, apply_result *results);
+} repl_store_ops;
+
+typedef enum {
+    REPL_HANDSHAKE = 0, /* hello/auth in progress */
+    REPL_OPEN,          /* authenticated and encrypted: syncing */
+    REPL_CLOSED,        /* failed or closed: see repl_session_error */
+} repl_state;
+
+/* What a session has done, for the sync status API. */
+typedef struct {
+    repl_state state;
+    link_kind kind;
+    char peer_unit[33];
+    uint8_t peer_key[32];
+    uint64_t entries_sent, entries_received, bytes_sent, bytes_received;
+    uint64_t batches_in_flight;
+    uint64_t last_exchange_ms; /* last ack received or batch applied */
+    uint64_t to_send;          /* entries of vouchable origins not yet considered (upper bound) */
+    uint64_t to_receive;       /* entries the peer holds beyond ours, by position */
+} repl_stats;
+
+/* A new session; copies cfg. NULL when out of memory. */
+repl_session *repl_session_new(const repl_config *cfg, const repl_store_ops *ops, void *store_ctx,
+                               uint64_t now_ms);
+
+/* Frees the session. NULL is ignored. */
+void repl_session_free(repl_session *s);
+
+/* Feeds one received message. Returns 0, or -1 when the session closed
+ * because of it (the reason is in repl_session_error and an "err" message
+ * for the peer is queued). */
+int repl_session_recv(repl_session *s, const uint8_t *msg, size_t len, uint64_t now_ms);
+
+/* The next message to send: 1 with *msg and *len set (valid until the next call),
+ * 0 when there is nothing to send now. */
+int repl_session_next_out(repl_session *s, const uint8_t **msg, size_t *len);
+
+/* Advances time: keep-alives, silence timeouts. */
+void repl_session_tick(repl_session *s, uint64_t now_ms);
+
+/* Tells the session the store gained entries or positions (a local write,
+ * another link): it will push what the peer should receive. */
+void repl_session_notify(repl_session *s);
+
+/* True when next_out has something. */
+bool repl_session_want_write(const repl_session *s);
+
+/* The session's state; a closed session never reopens. */
+repl_state repl_session_state(const repl_session *s);
+
+/* Why the session closed ("" while it is not closed). */
+const char *repl_session_error(const repl_session *s);
+
+/* Fills *st. */
+void repl_session_stats(const repl_session *s, repl_stats *st);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * unit_tree.c - open-addressing hash table of unit code -> parent code.
+ * See unit_tree.h.
+ */
+#include "replication/unit_tree.h"
+#include "storage/record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define UNIT_CODE_CAP 33
+#define UNIT_MAX_DEPTH 32
+
+typedef struct {
+    char code[UNIT_CODE_CAP];
+    char parent[UNIT_CODE_CAP];
+    bool used;
+} unit_slot;
+
+struct unit_tree {
+    unit_slot *slots;
+    size_t cap, n;
+};
+
+static uint64_t unit_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+    return h;
+}
+
+unit_tree *unit_tree_new(void)
+{
+    unit_tree *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->cap = 64;
+    t->slots = calloc(t->cap, sizeof *t->slots);
+    if (!t->slots) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void unit_tree_free(unit_tree *t)
+{
+    if (!t)
+        return;
+    free(t->slots);
+    free(t);
+}
+
+static unit_slot *unit_find(const unit_tree *t, const char *code, size_t len)
+{
+    if (len >= UNIT_CODE_CAP)
+        return NULL;
+    size_t i = unit_hash(code, len) & (t->cap - 1);
+    while (t->slots[i].used) {
+        if (strlen(t->slots[i].code) == len && !memcmp(t->slots[i].code, code, len))
+            return &t->slots[i];
+        i = (i + 1) & (t->cap - 1);
+    }
+    return NULL;
+}
+
+static int unit_grow(unit_tree *t)
+{
+    unit_slot *old = t->slots;
+    size_t oldcap = t->cap;
+    t->slots = calloc(oldcap * 2, sizeof *t->slots);
+    if (!t->slots) {
+        t->slots = old;
+        return -1;
+    }
+    t->cap = oldcap * 2;
+    for (size_t i = 0; i < oldcap; i++) {
+        if (!old[i].used)
+            continue;
+        size_t j = unit_hash(old[i].code, strlen(old[i].code)) & (t->cap - 1);
+        while (t->slots[j].used)
+            j = (j + 1) & (t->cap - 1);
+        t->slots[j] = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+int unit_tree_set(unit_tree *t, const char *code, size_t code_len, const char *parent,
+                  size_t parent_len)
+{
+    if (code_len == 0 || code_len >= UNIT_CODE_CAP || parent_len >= UNIT_CODE_CAP)
+        return -1;
+    unit_slot *s = unit_find(t, code, code_len);
+    if (!s) {
+        if (2 * (t->n + 1) > t->cap && unit_grow(t))
+            return -1;
+        size_t i = unit_hash(code, code_len) & (t->cap - 1);
+        while (t->slots[i].used)
+            i = (i + 1) & (t->cap - 1);
+        s = &t->slots[i];
+        s->used = true;
+        memcpy(s->code, code, code_len);
+        s->code[code_len] = '\0';
+        t->n++;
+    }
+    memcpy(s->parent, parent ? parent : "", parent ? parent_len : 0);
+    s->parent[parent ? parent_len : 0] = '\0';
+    return 0;
+}
+
+static int unit_load_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t len)
+{
+    unit_tree *t = ctx;
+    char err[64];
+    if (record_is_deleted(rec, len))
+        return 0;
+    json_t *j = record_to_json(rec, len, id, idlen, err, sizeof err);
+    if (!j)
+        return 0;
+    json_t *p = json_object_get(j, "parent");
+    const char *parent = json_is_string(p) ? json_string_value(p) : "";
+    int rc = unit_tree_set(t, id, idlen, parent, strlen(parent));
+    json_decref(j);
+    return rc == 0 ? 0 : -1;
+}
+
+int unit_tree_load(unit_tree *t, store *s)
+{
+    memset(t->slots, 0, t->cap * sizeof *t->slots);
+    t->n = 0;
+    return store_records(s, "units", unit_load_one, t) ? -1 : 0;
+}
+
+bool unit_tree_within(const unit_tree *t, const char *unit, size_t unit_len, const char *anc,
+                      size_t anc_len)
+{
+    const char *cur = unit;
+    size_t len = unit_len;
+    for (int depth = 0; depth < UNIT_MAX_DEPTH; depth++) {
+        if (len == anc_len && !memcmp(cur, anc, len))
+            return true;
+        const unit_slot *s = unit_find(t, cur, len);
+        if (!s || !s->parent[0])
+            return false;
+        cur = s->parent;
+        len = strlen(cur);
+    }
+    return false;
+}
+
+bool unit_tree_known(const unit_tree *t, const char *code, size_t len)
+{
+    return unit_find(t, code, len) != NULL;
+}
+
+bool unit_tree_parent(const unit_tree *t, const char *code, char *out, size_t cap)
+{
+    const unit_slot *s = unit_find(t, code, strlen(code));
+    if (!s || !s->parent[0] || strlen(s->parent) >= cap)
+        return false;
+    memcpy(out, s->parent, strlen(s->parent) + 1);
+    return true;
+}
+
+size_t unit_tree_size(const unit_tree *t)
+{
+    return t->n;
+}

@@ -1,0 +1,48 @@
+/*
+ * unit_tree.h - the administrative unit hierarchy as every node knows it
+ * from the replicated "units" collection: code -> parent code.
+ *
+ * Tiers are data: the tree may be two, three or four levels deep, and a
+ * unit may move to a new parent (an update of its "units" record). Lookups
+ * are O(depth) with a hash table per code.
+ */
+#ifndef LT_UNIT_TREE_H
+#define LT_UNIT_TREE_H
+
+#include "storage/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct unit_tree unit_tree;
+
+/* An empty tree. NULL when out of memory. */
+unit_tree *unit_tree_new(void);
+
+/* Frees the tree. NULL is ignored. */
+void unit_tree_free(unit_tree *t);
+
+/* Sets (or moves) unit code under parent (NULL or "" for a top unit).
+ * Returns 0, or -1 when out of memory or a code is too long. */
+int unit_tree_set(unit_tree *t, const char *code, size_t code_len, const char *parent,
+                  size_t parent_len);
+
+/* Loads every live record of collection "units" ({code, parent, ...})
+ * from the store, replacing what t held. Returns 0 or -1. */
+int unit_tree_load(unit_tree *t, store *s);
+
+/* True when anc is unit itself or one of its ancestors. Unknown units have
+ * no ancestors but themselves. Cycles (a corrupt tree) end the walk. */
+bool unit_tree_within(const unit_tree *t, const char *unit, size_t unit_len, const char *anc,
+                      size_t anc_len);
+
+/* True when code is in the tree. */
+bool unit_tree_known(const unit_tree *t, const char *code, size_t len);
+
+/* The parent of code into out (NODE_CODE_MAX bytes); false when none. */
+bool unit_tree_parent(const unit_tree *t, const char *code, char *out, size_t cap);
+
+/* Number of units held. */
+size_t unit_tree_size(const unit_tree *t);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * store_positions.c - replication positions: the "complete" position of
+ * each origin (every entry of it up to seq that this node should hold is
+ * held) and range scans of one origin's log. Written in the same
+ * transaction as the entries they describe, so an acknowledged position
+ * never runs ahead of the entries.
+ */
+#include "storage/store_internal.h"
+
+#include <string.h>
+
+#define UNIT_CAP 33
+
+static void complete_parse(const MDB_val *v, uint64_t *seq, char *unit)
+{
+    const uint8_t *b = v->mv_data;
+    *seq = 0;
+    for (int i = 7; i >= 0; i--)
+        *seq = *seq << 8 | b[i];
+    size_t ul = v->mv_size - 8 < UNIT_CAP - 1 ? v->mv_size - 8 : UNIT_CAP - 1;
+    memcpy(unit, b + 8, ul);
+    unit[ul] = '\0';
+}
+
+int store_complete_raise(store *s, MDB_txn *txn, const uint8_t *origin, uint64_t seq,
+                         const char *unit, size_t unit_len)
+{
+    MDB_val k = {ENTRY_KEY_BYTES, (void *)origin}, v;
+    uint64_t cur = 0;
+    char held[UNIT_CAP] = "";
+    int rc = mdb_get(txn, s->complete, &k, &v);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    if (!rc) {
+        if (v.mv_size < 8)
+            return MDB_CORRUPTED;
+        complete_parse(&v, &cur, held);
+        if (seq <= cur)
+            return 0;
+    } else {
+        if (unit_len >= UNIT_CAP)
+            unit_len = UNIT_CAP - 1;
+        memcpy(held, unit, unit_len);
+        held[unit_len] = '\0';
+    }
+    uint8_t buf[8 + UNIT_CAP];
+    size_t hl = strlen(held);
+    for (int i = 0; i < 8; i++)
+        buf[i] = (uint8_t)((seq > cur ? seq : cur) >> (8 * i));
+    memcpy(buf + 8, held, hl);
+    v.mv_size = 8 + hl;
+    v.mv_data = buf;
+    return mdb_put(txn, s->complete, &k, &v, 0);
+}
+
+int store_complete_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t *seq,
+                       char *unit)
+{
+    MDB_txn *txn;
+    if (store_txn_read(s, &txn))
+        return -1;
+    MDB_val k = {ENTRY_KEY_BYTES, (void *)origin}, v;
+    int rc = mdb_get(txn, s->complete, &k, &v);
+    int ret = rc == MDB_NOTFOUND ? 1 : rc || v.mv_size < 8 ? -1 : 0;
+    if (!ret)
+        complete_parse(&v, seq, unit);
+    mdb_txn_abort(txn);
+    return ret;
+}
+
+int store_completes(store *s,
+                    int (*fn)(void *ctx, const uint8_t *origin, uint64_t seq, const char *unit),
+                    void *ctx)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    if (store_txn_read(s, &txn))
+        return -1;
+    if (mdb_cursor_open(txn, s->complete, &c)) {
+        mdb_txn_abort(txn);
+        return -1;
+    }
+    MDB_val k, v;
+    int ret = 0, rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    while (!rc && !ret) {
+        uint64_t seq;
+        char unit[UNIT_CAP];
+        if (k.mv_size != ENTRY_KEY_BYTES || v.mv_size < 8) {
+            ret = -1;
+            break;
+        }
+        complete_parse(&v, &seq, unit);
+        ret = fn(ctx, k.mv_data, seq, unit);
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        ret = -1;
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    return ret;
+}
+
+int store_scan_origin(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t after,
+                      uint64_t upto,
+                      int (*fn)(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len),
+                      void *ctx)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    if (store_txn_read(s, &txn))
+        return -1;
+    if (mdb_cursor_open(txn, s->log, &c)) {
+        mdb_txn_abort(txn);
+        return -1;
+    }
+    uint8_t key[LOG_KEY_BYTES];
+    store_log_key(key, origin, after + 1);
+    MDB_val k = {LOG_KEY_BYTES, key}, v;
+    int ret = 0, rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    while (!rc && !ret) {
+        if (k.mv_size != LOG_KEY_BYTES || memcmp(k.mv_data, origin, ENTRY_KEY_BYTES))
+            break;
+        uint64_t seq = store_get_be64((const uint8_t *)k.mv_data + ENTRY_KEY_BYTES);
+        if (seq > upto)
+            break;
+        ret = fn(ctx, seq, v.mv_data, v.mv_size);
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        ret = -1;
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    return ret < 0 ? -1 : 0;
+}
