@@ -9,12 +9,25 @@
  * CLOSED_HTTP frees what the connection still holds.
  *
  * A request the module refuses (404, 405, 413 up to HTTP_DRAIN_MAX) still has
- * its body read and thrown away before the answer goes out, so the
- * connection stays in step and can serve the next request. A body declared
- * larger than HTTP_DRAIN_MAX is answered at once and the connection closed.
+ * its body read and thrown away before the answer goes out, so the client
+ * reads the answer rather than a connection reset. A body declared larger
+ * than HTTP_DRAIN_MAX, or one the client holds back for "100 Continue", is
+ * answered at once and the connection closed.
  *
- * The WebSocket protocols will be added to http_protocols[] below; HTTP keeps
- * protocols[0] because lws sends plain HTTP requests there.
+ * No keep-alive (HTTP_KEEP_ALIVE): every answer says "connection: close".
+ * lws 4.1.6 mishandles a request that arrives pipelined behind another one
+ * when it has a body: on the libuv loop it spins for ever inside
+ * lws_service_do_ripe_rxflow() (one packet from any client freezes the
+ * node), with its own poll loop it answers 403. Closing after each answer
+ * means lws never parses buffered pipelined input. tests/test_http.c sends
+ * such a pipeline; try it before turning keep-alive back on with a newer lws.
+ *
+ * Upgrades: lws would switch an "Upgrade: h2c" request to HTTP/2, where large
+ * bodies and POSTs break, and accept any WebSocket upgrade onto protocols[0].
+ * on_upgrade() refuses both with a JSON answer over HTTP/1.1. It is the seam
+ * for the WebSocket endpoints: they go into http_protocols[] below (HTTP
+ * keeps protocols[0], where lws sends plain HTTP) and on_upgrade() lets
+ * their paths through.
  */
 #include "node/http.h"
 
@@ -29,19 +42,22 @@
 #include <string.h>
 
 #include <arpa/inet.h>
+#include <libwebsockets.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <libwebsockets.h>
 
 #define HTTP_DEFAULT_MAX_BODY ((size_t)1 << 20)
 #define HTTP_DEFAULT_TIMEOUT 30u
 /* Bytes handed to lws_write per WRITEABLE callback. */
 #define HTTP_WRITE_CHUNK ((size_t)64 * 1024)
-/* Oversized or refused bodies up to this size are read and discarded so the
- * connection survives; larger ones get their answer at once and a close. */
-#define HTTP_DRAIN_MAX ((uint64_t)64 << 20)
+/* Bodies of refused requests up to this size are read and discarded before
+ * the answer, so that closing does not reset the connection under the
+ * client's feet; larger ones get their answer at once. */
+#define HTTP_DRAIN_MAX ((uint64_t)16 << 20)
 #define HTTP_MAX_HEADER_DATA 8192
+/* See the top of the file before turning this on. */
+#define HTTP_KEEP_ALIVE 0
 
 struct http_server {
     uv_loop_t *loop;
@@ -82,7 +98,6 @@ typedef struct {
     uint8_t *body;
     size_t body_len;
     uint64_t content_length;
-    uint64_t drained;
     bool close_after; /* close the connection once the answer is out */
     bool head;        /* HEAD: headers only */
     http_response res;
@@ -90,8 +105,8 @@ typedef struct {
     size_t sent;
     bool headers_sent;
     keep_str *kept;
-    struct lws *wsi; /* for http_request_header() during the handler */
-    unsigned char *wbuf; /* LWS_PRE + HTTP_WRITE_CHUNK, kept across requests */
+    struct lws *wsi;     /* for http_request_header() during the handler */
+    unsigned char *wbuf; /* LWS_PRE + HTTP_WRITE_CHUNK */
 } http_session;
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -189,15 +204,17 @@ void http_respond_json(http_response *res, int status, json_t *body)
     res->body = NULL;
     res->body_len = 0;
     if (!body) {
-        http_respond_error(res, 500, "the server could not build the response (out of memory?); "
-                                     "retry, and report it if it persists");
+        http_respond_error(res, 500,
+                           "the server could not build the response (out of memory?); "
+                           "retry, and report it if it persists");
         return;
     }
     char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(body);
     if (!text) {
-        http_respond_error(res, 500, "the server could not encode the response; "
-                                     "retry, and report it if it persists");
+        http_respond_error(res, 500,
+                           "the server could not encode the response; "
+                           "retry, and report it if it persists");
         return;
     }
     res->status = status;
@@ -473,8 +490,9 @@ static void answer(http_session *ss, struct lws *wsi)
     if (res->status < 100 || res->status > 599) {
         log_write(LOG_ERROR, "http.bad_status", "path=%s status=%d", ss->path ? ss->path : "",
                   res->status);
-        http_respond_error(res, 500, "the handler for %s produced an invalid status; "
-                                     "report this server bug",
+        http_respond_error(res, 500,
+                           "the handler for %s produced an invalid status; "
+                           "report this server bug",
                            ss->path ? ss->path : "?");
     }
     if (res->body && res->body_len == 0)
@@ -490,7 +508,7 @@ static void answer(http_session *ss, struct lws *wsi)
     lws_callback_on_writable(wsi);
 }
 
-static void call_handler(http_server *s, http_session *ss, struct lws *wsi)
+static void call_handler(http_session *ss, struct lws *wsi)
 {
     static const uint8_t empty[1] = {0};
     http_request req = {
@@ -506,7 +524,6 @@ static void call_handler(http_server *s, http_session *ss, struct lws *wsi)
     ss->wsi = wsi;
     ss->route->fn(ss->route->ctx, &req, &ss->res);
     ss->wsi = NULL;
-    (void)s;
     answer(ss, wsi);
 }
 
@@ -547,13 +564,13 @@ static bool expects_continue(struct lws *wsi)
 {
     char v[64];
     int len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_EXPECT);
-    if (len <= 0 || len >= (int)sizeof v || lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_HTTP_EXPECT) < 0)
+    if (len <= 0 || len >= (int)sizeof v ||
+        lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_HTTP_EXPECT) < 0)
         return false;
     return strcasestr(v, "100-continue") != NULL;
 }
 
-static int on_request(http_server *s, http_session *ss, struct lws *wsi, const char *in,
-                      size_t len)
+static int on_request(http_server *s, http_session *ss, struct lws *wsi, const char *in, size_t len)
 {
     session_reset(ss);
     if (s->stopped)
@@ -562,6 +579,7 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
     char *uri = NULL;
     int uri_len = 0;
     const char *m = method_name(lws_http_get_uri_and_method(wsi, &uri, &uri_len));
+    (void)uri; /* the path comes as `in`, already cleaned by lws */
     snprintf(ss->method, sizeof ss->method, "%s", m ? m : "?");
     ss->path = in && len ? strndup(in, len) : strdup("/");
     ss->query = copy_query(wsi);
@@ -595,21 +613,23 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
     }
     bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
 
-    log_write(LOG_DEBUG, "http.request", "method=%s path=%s remote=%s length=%" PRIu64,
-              ss->method, ss->path, ss->remote, ss->content_length);
+    log_write(LOG_DEBUG, "http.request", "method=%s path=%s remote=%s length=%" PRIu64, ss->method,
+              ss->path, ss->remote, ss->content_length);
 
-    /* Refusals that cannot keep the connection in step: answer, then close. */
+    /* Bodies lws cannot delimit: answer at once, then close. */
     if (bad_length) {
         ss->close_after = true;
-        http_respond_error(&ss->res, 400, "the Content-Length header is not a decimal number; "
-                                          "send the exact body size in bytes");
+        http_respond_error(&ss->res, 400,
+                           "the Content-Length header is not a decimal number; "
+                           "send the exact body size in bytes");
         answer(ss, wsi);
         return 0;
     }
     if (chunked && cl_len <= 0) {
         ss->close_after = true;
-        http_respond_error(&ss->res, 411, "chunked request bodies are not supported; "
-                                          "send the body with a Content-Length header");
+        http_respond_error(&ss->res, 411,
+                           "chunked request bodies are not supported; "
+                           "send the body with a Content-Length header");
         answer(ss, wsi);
         return 0;
     }
@@ -621,27 +641,30 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
         if (path_known) {
             char allow[128];
             allowed_methods(s, ss->path, allow, sizeof allow);
-            http_respond_error(&ss->res, 405, "method %s is not allowed on %s; use %s",
-                               ss->method, ss->path, allow[0] ? allow : "another method");
+            http_respond_error(&ss->res, 405, "method %s is not allowed on %s; use %s", ss->method,
+                               ss->path, allow[0] ? allow : "another method");
             if (allow[0])
                 http_response_header(&ss->res, "allow", allow);
         } else {
-            http_respond_error(&ss->res, 404, "no such endpoint: %s %s; check the path "
-                                              "against the API documentation",
+            http_respond_error(&ss->res, 404,
+                               "no such endpoint: %s %s; check the path "
+                               "against the API documentation",
                                ss->method, ss->path);
         }
     } else if (ss->content_length > s->max_body) {
-        http_respond_error(&ss->res, 413, "the request body is %" PRIu64 " bytes but this "
-                                          "server accepts at most %zu; send a smaller body "
-                                          "(split the upload or trim the payload)",
+        http_respond_error(&ss->res, 413,
+                           "the request body is %" PRIu64 " bytes but this "
+                           "server accepts at most %zu; send a smaller body "
+                           "(split the upload or trim the payload)",
                            ss->content_length, s->max_body);
-        log_write(LOG_INFO, "http.too_large", "method=%s path=%s remote=%s length=%" PRIu64
-                  " max=%zu", ss->method, ss->path, ss->remote, ss->content_length, s->max_body);
+        log_write(LOG_INFO, "http.too_large",
+                  "method=%s path=%s remote=%s length=%" PRIu64 " max=%zu", ss->method, ss->path,
+                  ss->remote, ss->content_length, s->max_body);
     }
 
     if (ss->content_length == 0) {
         if (ss->route && ss->res.status == 0) {
-            call_handler(s, ss, wsi);
+            call_handler(ss, wsi);
         } else {
             answer(ss, wsi);
         }
@@ -687,9 +710,8 @@ static int on_body(http_session *ss, const void *in, size_t len)
         memcpy(ss->body + ss->body_len, in, len);
         ss->body_len += len;
         ss->body[ss->body_len] = 0;
-    } else {
-        ss->drained += len; /* SS_DRAIN, or SS_WRITE of an early answer */
     }
+    /* else SS_DRAIN, or SS_WRITE of an early answer: thrown away */
     return 0;
 }
 
@@ -698,7 +720,7 @@ static int on_body_done(http_server *s, http_session *ss, struct lws *wsi)
     if (ss->state == SS_BODY) {
         if (s->stopped)
             return -1;
-        call_handler(s, ss, wsi);
+        call_handler(ss, wsi);
     } else if (ss->state == SS_DRAIN) {
         answer(ss, wsi);
     }
@@ -728,8 +750,7 @@ static int on_writeable(http_server *s, http_session *ss, struct lws *wsi)
         /* (lws_add_http_common_headers would add "connection: close" when
          * there is no length, so bodiless answers get the status line alone.) */
         int rc = no_body ? lws_add_http_header_status(wsi, (unsigned)res->status, &p, end)
-                         : lws_add_http_common_headers(wsi, (unsigned)res->status,
-                                                       ss->content_type,
+                         : lws_add_http_common_headers(wsi, (unsigned)res->status, ss->content_type,
                                                        (lws_filepos_t)res->body_len, &p, end);
         for (size_t i = 0; !rc && i < res->nheaders; i++) {
             char name[128];
@@ -740,7 +761,7 @@ static int on_writeable(http_server *s, http_session *ss, struct lws *wsi)
                                              (const unsigned char *)res->headers[i].value,
                                              (int)strlen(res->headers[i].value), &p, end);
         }
-        if (!rc && ss->close_after)
+        if (!rc && (ss->close_after || !HTTP_KEEP_ALIVE))
             rc = lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
                                               (const unsigned char *)"close", 5, &p, end);
         if (!rc)
@@ -749,8 +770,8 @@ static int on_writeable(http_server *s, http_session *ss, struct lws *wsi)
         if (rc)
             return -1;
         ss->headers_sent = true;
-        log_write(LOG_DEBUG, "http.response", "method=%s path=%s status=%d length=%zu",
-                  ss->method, ss->path, res->status, res->body_len);
+        log_write(LOG_DEBUG, "http.response", "method=%s path=%s status=%d length=%zu", ss->method,
+                  ss->path, res->status, res->body_len);
         if (res->body_len && !ss->head) {
             lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)s->timeout_secs);
             lws_callback_on_writable(wsi);
@@ -778,13 +799,61 @@ static int on_writeable(http_server *s, http_session *ss, struct lws *wsi)
 
     /* The answer is out. */
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-    bool close_now = ss->close_after;
+    bool close_now = ss->close_after || !HTTP_KEEP_ALIVE;
     session_reset(ss);
     if (close_now)
         return -1;
     if (lws_http_transaction_completed(wsi))
         return -1;
     return 0;
+}
+
+/* Writes a small answer at once (inside the callback) with
+ * "connection: close". Returns 0 or -1. */
+static int write_now(struct lws *wsi, const http_response *res)
+{
+    unsigned char buf[LWS_PRE + 2048];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
+    if (res->body_len > sizeof buf - LWS_PRE - 512)
+        return -1;
+    if (lws_add_http_common_headers(wsi, (unsigned)res->status, "application/json",
+                                    (lws_filepos_t)res->body_len, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
+                                     &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    memcpy(start, res->body, res->body_len);
+    if (lws_write(wsi, start, res->body_len, LWS_WRITE_HTTP_FINAL) != (int)res->body_len)
+        return -1;
+    return 0;
+}
+
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: proto is "websocket" or "h2c". Return 0
+ * to let lws upgrade; WebSocket endpoints will do that here for their paths.
+ * For now every upgrade gets a JSON refusal and the connection closes. */
+static int on_upgrade(struct lws *wsi, const char *proto)
+{
+    char path[256] = "?";
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0)
+        lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
+    http_response res;
+    response_init(&res);
+    if (proto && !strcasecmp(proto, "websocket"))
+        http_respond_error(&res, 404,
+                           "no WebSocket endpoint at %s; check the URL against the "
+                           "API documentation",
+                           path);
+    else
+        http_respond_error(&res, 400,
+                           "upgrading to %s is not supported; send the request as "
+                           "plain HTTP/1.1 without an Upgrade header (for curl, "
+                           "drop --http2)",
+                           proto ? proto : "?");
+    log_write(LOG_INFO, "http.upgrade_refused", "proto=%s path=%s", proto ? proto : "?", path);
+    if (res.body)
+        write_now(wsi, &res);
+    response_clear(&res);
+    return -1; /* hang up once the answer is written */
 }
 
 /* The one callback of protocols[0]: all plain HTTP comes here. */
@@ -813,13 +882,13 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         if (!ss || !s)
             return -1;
         return on_writeable(s, ss, wsi);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return on_upgrade(wsi, in);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (ss)
             session_free(ss);
         return 0;
-    default:
-        break;
+    default: break;
     }
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
@@ -910,8 +979,8 @@ static int probe_bind(const char *iface, int port)
 }
 
 http_server *http_server_start(uv_loop_t *loop, const char *host, int port,
-                               const http_route *routes, size_t nroutes,
-                               const http_limits *limits, char *err, size_t errlen)
+                               const http_route *routes, size_t nroutes, const http_limits *limits,
+                               char *err, size_t errlen)
 {
     const char *shown = host && *host ? host : "*";
     if (!loop || port < 0 || port > 65535 || (nroutes && !routes)) {
@@ -928,8 +997,10 @@ http_server *http_server_start(uv_loop_t *loop, const char *host, int port,
     for (size_t i = 0; i < nroutes; i++) {
         const http_route *r = &routes[i];
         if (!r->path_prefix || r->path_prefix[0] != '/' || !r->fn) {
-            set_err(err, errlen, "http: route %zu needs a path prefix starting with '/' and a "
-                                 "handler", i);
+            set_err(err, errlen,
+                    "http: route %zu needs a path prefix starting with '/' and a "
+                    "handler",
+                    i);
             server_free(s);
             return NULL;
         }
@@ -967,8 +1038,10 @@ http_server *http_server_start(uv_loop_t *loop, const char *host, int port,
     } else if (iface && inet_pton(AF_INET, iface, &a4) == 1) {
         options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     } else if (iface && inet_pton(AF_INET6, iface, &a6) != 1) {
-        set_err(err, errlen, "http: host \"%s\" is not a numeric address; use an IP address "
-                             "of this machine such as 127.0.0.1, or 0.0.0.0 for all", host);
+        set_err(err, errlen,
+                "http: host \"%s\" is not a numeric address; use an IP address "
+                "of this machine such as 127.0.0.1, or 0.0.0.0 for all",
+                host);
         server_free(s);
         return NULL;
     }
@@ -1012,12 +1085,14 @@ http_server *http_server_start(uv_loop_t *loop, const char *host, int port,
     s->vhost = s->ctx ? lws_get_vhost_by_name(s->ctx, "lienthong") : NULL;
     if (!s->vhost) {
         if (s->ctx)
-            set_err(err, errlen, "http: cannot listen on %s:%d (see the http.lws log lines; "
-                                 "free the port or choose another)",
+            set_err(err, errlen,
+                    "http: cannot listen on %s:%d (see the http.lws log lines; "
+                    "free the port or choose another)",
                     shown, port);
         else
-            set_err(err, errlen, "http: libwebsockets could not start on the libuv loop; "
-                                 "install the libwebsockets-evlib-uv package");
+            set_err(err, errlen,
+                    "http: libwebsockets could not start on the libuv loop; "
+                    "install the libwebsockets-evlib-uv package");
         log_write(LOG_ERROR, "http.listen_failed", "host=%s port=%d", shown, port);
         if (s->ctx) {
             /* The context exists but its listener failed, and lws has begun

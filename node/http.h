@@ -7,11 +7,15 @@
  * by method and path prefix to plain C handlers that fill in a response; the
  * module collects the request body, enforces the limits, writes the headers
  * and streams large bodies without blocking the loop. Errors the module
- * produces itself (404, 405, 411, 413, 500) are JSON bodies of the form
+ * produces itself (400, 404, 405, 411, 413, 500) are JSON bodies of the form
  * {"error": {"code": N, "message": "what was wrong; what to do"}}.
  *
  * Everything runs on the loop thread: handlers are called from inside
  * uv_run() and must not block.
+ *
+ * Every answer closes its connection ("connection: close"): lws 4.1.6 spins
+ * for ever on some pipelined requests (see http.c). HTTP/2 upgrades and, for
+ * now, WebSocket upgrades are refused with a JSON error over HTTP/1.1.
  *
  * Start and stop (the exact calling sequence; lws on a foreign loop needs its
  * context destroyed twice with the loop run in between, or it crashes or
@@ -28,7 +32,9 @@
  *     uv_loop_close(loop);            // 5. now returns 0
  *
  * http_server_stop() may also be called while the loop is running (from a
- * callback on the loop thread); steps 3-5 stay the same.
+ * callback on the loop thread, never from inside a handler); steps 3-5 stay
+ * the same. Several servers may share a loop: stop them all, run the loop,
+ * finish them all.
  */
 #ifndef LT_HTTP_H
 #define LT_HTTP_H
@@ -45,15 +51,15 @@ typedef struct http_server http_server;
 /* One request as a handler sees it. All pointers stay valid until the handler
  * returns; copy what must live longer. */
 typedef struct {
-    const char *method;      /* "GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", ... */
-    const char *path;        /* full path, e.g. "/api/v1/health" (no query); lws has
-                                already %-decoded it and removed "..", "//" */
-    const char *query;       /* query string without '?', "" if none. lws decodes the
-                                arguments before we see them, so this is rebuilt:
-                                each argument %-encoded again (a=1%26b stays
-                                a=1%26b, c=d+e becomes c=d%20e). Decode it with any
-                                standard parser or use http_request_query_param(). */
-    const uint8_t *body;     /* request body, NUL-terminated; "" when empty */
+    const char *method;  /* "GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", ... */
+    const char *path;    /* full path, e.g. "/api/v1/health" (no query); lws has
+                            already %-decoded it and removed "..", "//" */
+    const char *query;   /* query string without '?', "" if none. lws decodes the
+                            arguments before we see them, so this is rebuilt:
+                            each argument %-encoded again (a=1%26b stays
+                            a=1%26b, c=d+e becomes c=d%20e). Decode it with any
+                            standard parser or use http_request_query_param(). */
+    const uint8_t *body; /* request body, NUL-terminated; "" when empty */
     size_t body_len;
     const char *remote_addr; /* peer IP as text, e.g. "127.0.0.1" */
     void *priv_;             /* the module's; use http_request_header() */
@@ -76,14 +82,18 @@ typedef struct {
     } headers[HTTP_MAX_EXTRA_HEADERS];
 } http_response;
 
+/* Fills in res for req. A GET handler also answers HEAD (req->method is
+ * "HEAD"; the body it makes is measured, not sent). */
 typedef void (*http_handler)(void *ctx, const http_request *req, http_response *res);
 
-/* A route. method NULL = any method; HEAD falls back to the GET routes. The
- * longest path_prefix that matches the path and whose method fits wins. A prefix ending in '/' matches any path that
- * starts with it; any other prefix matches the path exactly or followed by '/'
- * ("/api/v1/health" matches "/api/v1/health" and "/api/v1/health/x", never
- * "/api/v1/healthz"). A path some route matches but none with this method
- * gets 405 with an Allow header; a path no route matches gets 404. */
+/* A route. method NULL = any method; GET routes also take HEAD. Of the
+ * routes whose path_prefix matches the path and whose method fits, the
+ * longest prefix wins (the earlier route on a tie). A prefix ending in '/'
+ * matches any path that starts with it; any other prefix matches the path
+ * exactly or followed by '/' ("/api/v1/health" matches "/api/v1/health" and
+ * "/api/v1/health/x", never "/api/v1/healthz"). A path some route matches but
+ * none with this method gets 405 with an Allow header; a path no route
+ * matches gets 404. */
 typedef struct {
     const char *method;
     const char *path_prefix;
@@ -97,13 +107,17 @@ typedef struct {
     unsigned timeout_secs;
 } http_limits;
 
-/* Starts listening on host:port (port 0 = a free port the kernel picks; host
- * NULL or "" = all interfaces) with the given routes, which are copied, on the
- * caller's loop. limits may be NULL. Returns NULL and a message in err on
- * failure (nothing is left registered on the loop then). */
+/* Starts listening on host:port with the given routes (copied) on the
+ * caller's loop. host is a numeric IPv4 or IPv6 address, or "localhost"
+ * (127.0.0.1); NULL, "", "0.0.0.0" and "::" mean all interfaces. port 0 lets
+ * the kernel pick a free port. limits may be NULL. Returns NULL and a
+ * message in err on failure, with nothing left on the loop. A busy port or a
+ * foreign address is found before lws is involved; should lws itself still
+ * fail, the loop is run with UV_RUN_NOWAIT to let lws close its handles, so
+ * call this outside loop callbacks. */
 http_server *http_server_start(uv_loop_t *loop, const char *host, int port,
-                               const http_route *routes, size_t nroutes,
-                               const http_limits *limits, char *err, size_t errlen);
+                               const http_route *routes, size_t nroutes, const http_limits *limits,
+                               char *err, size_t errlen);
 
 /* The port the server actually listens on. */
 int http_server_port(const http_server *s);
@@ -116,13 +130,14 @@ int http_server_port(const http_server *s);
 void http_server_stop(http_server *s);
 
 /* Shutdown, part 2: after the loop has run dry, frees what lws still holds
- * and s itself. Calls http_server_stop() first if the caller did not, which
- * is only safe when the loop is then run again before uv_loop_close(); use
- * the documented sequence. NULL is ignored. */
+ * and s itself. Call it outside loop callbacks and before uv_loop_close().
+ * Tolerates a caller who skipped steps 1-3: it then stops the server and
+ * runs the loop with UV_RUN_NOWAIT until lws's handles are closed (which may
+ * run the caller's ready callbacks too). NULL is ignored. */
 void http_server_finish(http_server *s);
 
-/* The value of request header name (any case), or NULL when absent. Repeated
- * headers come joined by ','. Valid until the handler returns. */
+/* The value of request header name (any case), or NULL when absent. Valid
+ * until the handler returns. */
 const char *http_request_header(const http_request *req, const char *name);
 
 /* The %-decoded value of query argument name ("" for a bare "?name"), or
@@ -131,8 +146,9 @@ const char *http_request_header(const http_request *req, const char *name);
 const char *http_request_query_param(const http_request *req, const char *name);
 
 /* Adds a response header (name without ':'); both strings are copied.
- * Returns 0, or -1 when HTTP_MAX_EXTRA_HEADERS are already set or the name or
- * value is unusable (empty name, CR/LF in either). */
+ * Returns 0, or -1 when HTTP_MAX_EXTRA_HEADERS are already set, the name is
+ * empty or holds spaces, ':' or control characters, or the value holds CR
+ * or LF. */
 int http_response_header(http_response *res, const char *name, const char *value);
 
 /* Sets res to status and the compact JSON of body, content type

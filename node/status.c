@@ -25,6 +25,14 @@ static int add_origin(void *ctx, const store_origin *o)
     return 0;
 }
 
+static int add_complete(void *ctx, const uint8_t *origin, uint64_t seq, const char *unit)
+{
+    char key[65];
+    (void)unit;
+    json_object_set_new(ctx, hex_encode(origin, 32, key), json_integer((json_int_t)seq));
+    return 0;
+}
+
 typedef struct {
     json_t *records, *digests;
 } colls_ctx;
@@ -59,9 +67,11 @@ json_t *status_build(const node_config *c, store *s, char *err, size_t errlen)
     char key[65];
     origins_ctx oc = {s, json_object(), json_object(), json_object()};
     colls_ctx cc = {json_object(), json_object()};
-    json_t *equiv = json_array();
+    json_t *equiv = json_array(), *complete = json_object();
     if (store_origins(s, add_origin, &oc) < 0 || store_collections(s, add_coll, &cc) < 0 ||
-        store_equivocations(s, add_equivocation, equiv) < 0) {
+        store_equivocations(s, add_equivocation, equiv) < 0 ||
+        store_completes(s, add_complete, complete) < 0) {
+        json_decref(complete);
         json_decref(oc.origins);
         json_decref(oc.units);
         json_decref(oc.partial);
@@ -75,12 +85,12 @@ json_t *status_build(const node_config *c, store *s, char *err, size_t errlen)
     for (size_t i = 0; i < c->ntiers; i++)
         json_array_append_new(tiers, json_string(c->tiers[i]));
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o, "
-                     "s:o, s:s}",
+                     "s:o, s:o, s:s}",
                      "node", hex_encode(c->pk, 32, key), "unit", c->unit, "name", c->name,
                      "tier", c->tier, "parent",
                      c->parent_unit[0] ? json_string(c->parent_unit) : json_null(), "root",
                      c->root, "enrolled", c->enrolled, "tiers", tiers, "entries",
                      (json_int_t)store_entry_count(s), "origins", oc.origins, "origin_units",
-                     oc.units, "partial_origins", oc.partial, "records", cc.records, "digests",
+                     oc.units, "partial_origins", oc.partial, "complete", complete, "records", cc.records, "digests",
                      cc.digests, "equivocations", equiv, "version", LT_VERSION);
 }

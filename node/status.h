@@ -13,7 +13,8 @@
 
 /* Builds {"node", "unit", "name", "tier", "parent", "root", "enrolled",
  * "tiers", "entries", "origins": {key: max seq}, "origin_units": {key:
- * unit}, "partial_origins": {key: count held when not 1..max}, "records":
+ * unit}, "partial_origins": {key: count held when not 1..max}, "complete":
+ * {key: seq up to which everything this node should hold is held}, "records":
  * {coll: live count}, "digests": {coll: hex}, "equivocations": [...],
  * "version"} from the store. NULL with err on failure. */
 json_t *status_build(const node_config *c, store *s, char *err, size_t errlen);

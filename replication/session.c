@@ -16,6 +16,7 @@
  */
 #include "replication/session.h"
 #include "replication/chain.h"
+#include "replication/outbox.h"
 #include "storage/hex.h"
 #include "storage/mpjson.h"
 
@@ -230,71 +231,57 @@ static void refresh_mine(repl_session *s)
 /* ---- sending batches ---------------------------------------------------------- */
 
 typedef struct {
-    repl_session *s;
-    origin_slot *o;
+    size_t limit;
     store_input *entries;
     size_t n, cap, bytes;
-    uint64_t considered; /* last seq fully considered in this scan */
-    bool full;
 } batch_fill;
 
-static int batch_fill_one(void *fctx, uint64_t seq, const uint8_t *bytes, size_t len)
+/* outbox take(): copies the entry into the batch while it has room. */
+static int batch_take(void *ctx, const uint8_t *bytes, size_t len)
 {
-    batch_fill *b = fctx;
-    entry_view e;
-    if (entry_decode(bytes, len, &e, NULL, 0)) {
-        b->considered = seq; /* undecodable: never sent (verify reports it) */
-        return 0;
-    }
-    bool send = route_should_send(b->s->ops->tree(b->s->ctx), &e, b->s->stats.kind,
-                                  b->s->self_unit, b->s->stats.peer_unit);
-    entry_view_free(&e);
-    if (send) {
-        if (b->n && b->bytes + len > b->s->cfg.batch_bytes) {
-            b->full = true;
-            return 1;
-        }
-        if (b->n == b->cap) {
-            size_t ncap = b->cap ? 2 * b->cap : 64;
-            store_input *ni = realloc(b->entries, ncap * sizeof *ni);
-            if (!ni)
-                return -1;
-            b->entries = ni;
-            b->cap = ncap;
-        }
-        uint8_t *copy = malloc(len);
-        if (!copy)
+    batch_fill *b = ctx;
+    if (b->n && b->bytes + len > b->limit)
+        return 1;
+    if (b->n == b->cap) {
+        size_t ncap = b->cap ? 2 * b->cap : 64;
+        store_input *ni = realloc(b->entries, ncap * sizeof *ni);
+        if (!ni)
             return -1;
-        memcpy(copy, bytes, len);
-        b->entries[b->n++] = (store_input){copy, len};
-        b->bytes += len;
+        b->entries = ni;
+        b->cap = ncap;
     }
-    b->considered = seq;
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return -1;
+    memcpy(copy, bytes, len);
+    b->entries[b->n++] = (store_input){copy, len};
+    b->bytes += len;
     return 0;
 }
 
 /* Builds and queues one batch; returns false when there was nothing to send. */
 static bool send_batch(repl_session *s)
 {
-    batch_fill b = {.s = s};
+    batch_fill b = {.limit = s->cfg.batch_bytes};
+    outbox_scan ob = {s->ops->tree(s->ctx), s->stats.kind, s->self_unit, s->stats.peer_unit,
+                      batch_take, &b, 0, false};
     typedef struct {
         origin_slot *o;
         uint64_t seq;
     } mark_ref;
     mark_ref *marks = NULL;
     size_t nmarks = 0, capmarks = 0;
-    for (size_t k = 0; k < s->cap && !b.full; k++) {
+    for (size_t k = 0; k < s->cap && !ob.full; k++) {
         origin_slot *o = &s->slots[(s->rr + k) & (s->cap - 1)];
         if (!o->used || !o->vouch || o->mine <= o->cursor)
             continue;
-        b.o = o;
-        b.considered = o->cursor;
-        if (s->ops->scan(s->ctx, o->origin, o->cursor, o->mine, batch_fill_one, &b) < 0)
+        ob.considered = o->cursor;
+        if (s->ops->scan(s->ctx, o->origin, o->cursor, o->mine, outbox_scan_entry, &ob) < 0)
             break;
-        if (!b.full)
-            b.considered = o->mine;
-        if (b.considered > o->cursor) {
-            o->cursor = b.considered;
+        if (!ob.full)
+            ob.considered = o->mine;
+        if (ob.considered > o->cursor) {
+            o->cursor = ob.considered;
             if (nmarks == capmarks) {
                 capmarks = capmarks ? 2 * capmarks : 16;
                 mark_ref *nm = realloc(marks, capmarks * sizeof *nm);
@@ -304,7 +291,7 @@ static bool send_batch(repl_session *s)
             }
             marks[nmarks++] = (mark_ref){o, o->cursor};
         }
-        if (b.full)
+        if (ob.full)
             s->rr = (s->rr + k) & (s->cap - 1);
     }
     bool sent = b.n || nmarks;
@@ -485,9 +472,7 @@ static void send_positions(repl_session *s)
     msgpack_pack_array(&pk, 2);
     pack_cstr(&pk, "pos");
     msgpack_pack_array(&pk, n);
-    size_t written = 0;
     s->ops->positions(s->ctx, pos_one, &pk);
-    (void)written;
     queue_sbuffer(s, &sb);
 }
 

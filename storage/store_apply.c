@@ -351,13 +351,20 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
         if (rc && rc != MDB_NOTFOUND)
             break;
         rc = 0;
-        if (os.count != os.max_seq || (os.flags & ORIGIN_FLAG_EQUIVOCATED)) {
+        if (os.flags & ORIGIN_FLAG_EQUIVOCATED) {
+            snprintf(b->err, b->errlen,
+                     "this node's key is proven to have signed two entries for one seq and is "
+                     "refused everywhere: rotate to a new key");
+            b->failed = true;
+            return MDB_NOTFOUND; /* abort; reported through b->failed */
+        }
+        if (os.count != os.max_seq) {
             snprintf(b->err, b->errlen,
                      "this node's own log is incomplete (%llu of %llu entries): restore it "
                      "from a peer before writing, or it would sign conflicting entries",
                      (unsigned long long)os.count, (unsigned long long)os.max_seq);
             b->failed = true;
-            return MDB_NOTFOUND; /* abort; reported through b->failed */
+            return MDB_NOTFOUND;
         }
         ac.hlc = hlc_next(ac.hlc, hlc_wall_ms());
         entry_fields f = {b->a->pk,  os.max_seq + 1, os.max_seq ? os.hash_at_max : NULL,

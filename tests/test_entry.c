@@ -1,8 +1,9 @@
 /*
  * test_entry.c - the signed log entry (storage/entry) and the hybrid
  * logical clock (storage/hlc): encode/decode round trips, signatures and
- * hash links, single-bit corruption at every byte, size and name limits,
- * truncated and trailing input, and clock monotonicity, skew and overflow.
+ * hash links, single-bit corruption at every byte, size, name and nesting
+ * limits, truncated and trailing input, and clock monotonicity, skew and
+ * overflow.
  */
 #include "storage/entry.h"
 #include "storage/hlc.h"
@@ -436,6 +437,31 @@ static void test_invalid_fields(void)
     f.body_len = sizeof badutf;
     expect_refused(&f, "UTF-8", "body with invalid UTF-8");
 
+    /* Nesting: a record keeps values three levels below its root, so a
+     * body may nest 30 levels (the body map itself is one). */
+    uint8_t deep[64];
+    for (int levels = 29; levels <= 31; levels++) {
+        size_t n = 0;
+        deep[n++] = 0x81; /* body: {"k": [[...]]} */
+        deep[n++] = 0xa1;
+        deep[n++] = 'k';
+        for (int i = 0; i < levels - 2; i++)
+            deep[n++] = 0x91;
+        deep[n++] = 0x90;
+        small_fields(&f);
+        f.op = ENTRY_OP_PUT;
+        f.body = deep;
+        f.body_len = n;
+        uint8_t *out = encode(&f, &len);
+        if (levels <= 30) {
+            CHECKF(out != NULL, "body of %d levels: %s", levels, err);
+        } else {
+            CHECK(out == NULL);
+            CHECKF(strstr(err, "31 levels") && strstr(err, "30"), "message: %s", err);
+        }
+        free(out);
+    }
+
     /* The validators themselves. */
     CHECK(entry_unit_valid("412", 3) && entry_unit_valid("A-b_9", 5));
     CHECK(!entry_unit_valid("", 0) && !entry_unit_valid("4.1", 3));
@@ -534,6 +560,11 @@ static void test_hlc(void)
         x = y;
     }
     CHECK(x == hlc_make(8, 0x0018));
+    /* The very last stamp (a hostile remote clock can push a node there)
+     * saturates instead of wrapping round to 0. */
+    CHECK(hlc_next(UINT64_MAX, 1763894940000ull) == UINT64_MAX);
+    CHECK(hlc_next(hlc_observe(hlc_make(5, 0), UINT64_MAX, 5), 5) == UINT64_MAX);
+    CHECK(hlc_next(hlc_make(0xffffffffffffull, 0xfffe), 0) == UINT64_MAX);
     hlc_t obs = hlc_observe(0, full, 0);
     CHECK(obs == full && hlc_next(obs, 0) > full);
 

@@ -1,0 +1,476 @@
+/*
+ * bundle.c - writing and applying replication bundles. The file format is
+ * in bundle.h; the selection of entries is the live link's (outbox.h).
+ */
+#include "replication/bundle.h"
+#include "replication/outbox.h"
+#include "storage/hex.h"
+#include "storage/mpjson.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BUNDLE_MAGIC "lienthong-bundle"
+#define BUNDLE_APPLY_BATCH 2048
+
+static int bundle_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int bundle_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- export ---------------------------------------------------------------- */
+
+typedef struct {
+    FILE *f;
+    crypto_generichash_state hash;
+    bundle_stats *st;
+    bool failed;
+} bundle_writer;
+
+static void writer_put(bundle_writer *w, msgpack_sbuffer *sb)
+{
+    if (fwrite(sb->data, 1, sb->size, w->f) != sb->size)
+        w->failed = true;
+    crypto_generichash_update(&w->hash, (const uint8_t *)sb->data, sb->size);
+    w->st->bytes += sb->size;
+    msgpack_sbuffer_clear(sb);
+}
+
+static int writer_take(void *ctx, const uint8_t *bytes, size_t len)
+{
+    bundle_writer *w = ctx;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_str_with_body(&pk, "e", 1);
+    msgpack_pack_bin_with_body(&pk, bytes, len);
+    writer_put(w, &sb);
+    msgpack_sbuffer_destroy(&sb);
+    w->st->entries++;
+    return w->failed ? -1 : 0;
+}
+
+typedef struct {
+    uint8_t origin[ENTRY_KEY_BYTES];
+    uint64_t seq;
+    char unit[33];
+} bundle_pos;
+
+typedef struct {
+    bundle_pos *v;
+    size_t n, cap;
+} pos_list;
+
+static int collect_pos(void *ctx, const uint8_t *origin, uint64_t seq, const char *unit)
+{
+    pos_list *l = ctx;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        bundle_pos *nv = realloc(l->v, l->cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        l->v = nv;
+    }
+    bundle_pos *p = &l->v[l->n++];
+    memcpy(p->origin, origin, ENTRY_KEY_BYTES);
+    p->seq = seq;
+    snprintf(p->unit, sizeof p->unit, "%s", unit);
+    return 0;
+}
+
+static void write_header(bundle_writer *w, repl_node *n, const char *for_unit)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 7);
+    msgpack_pack_str_with_body(&pk, "magic", 5);
+    msgpack_pack_str_with_body(&pk, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC));
+    msgpack_pack_str_with_body(&pk, "v", 1);
+    msgpack_pack_uint8(&pk, 1);
+    msgpack_pack_str_with_body(&pk, "from", 4);
+    msgpack_pack_bin_with_body(&pk, n->pk, ENTRY_KEY_BYTES);
+    msgpack_pack_str_with_body(&pk, "unit", 4);
+    msgpack_pack_str_with_body(&pk, n->unit, strlen(n->unit));
+    msgpack_pack_str_with_body(&pk, "for", 3);
+    msgpack_pack_str_with_body(&pk, for_unit, strlen(for_unit));
+    msgpack_pack_str_with_body(&pk, "created", 7);
+    msgpack_pack_uint64(&pk, hlc_wall_ms());
+    msgpack_pack_str_with_body(&pk, "chain", 5);
+    msgpack_pack_array(&pk, n->nchain);
+    for (size_t i = 0; i < n->nchain; i++)
+        msgpack_pack_bin_with_body(&pk, n->chain[i].bytes, n->chain[i].len);
+    writer_put(w, &sb);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static void write_end(bundle_writer *w, const uint8_t *sk)
+{
+    uint8_t h[32], sig[crypto_sign_BYTES];
+    crypto_generichash_final(&w->hash, h, sizeof h);
+    crypto_sign_detached(sig, NULL, h, sizeof h, sk);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 4);
+    msgpack_pack_str_with_body(&pk, "end", 3);
+    msgpack_pack_uint64(&pk, w->st->entries);
+    msgpack_pack_uint64(&pk, w->st->marks);
+    msgpack_pack_bin_with_body(&pk, sig, sizeof sig);
+    if (fwrite(sb.data, 1, sb.size, w->f) != sb.size)
+        w->failed = true;
+    w->st->bytes += sb.size;
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static uint64_t since_get(const json_t *since, const uint8_t *origin)
+{
+    char hex[65];
+    json_t *v = since ? json_object_get(since, hex_encode(origin, 32, hex)) : NULL;
+    return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+}
+
+int bundle_export(repl_node *n, const uint8_t *sk, const char *for_unit, const json_t *since,
+                  const char *path, bundle_stats *st, char *err, size_t errlen)
+{
+    memset(st, 0, sizeof *st);
+    if (!unit_tree_known(n->tree, for_unit, strlen(for_unit)))
+        return bundle_fail(err, errlen, "unit %s is not known to this node: check the code",
+                           for_unit);
+    link_kind kind = route_link_kind(n->tree, n->unit, for_unit);
+    if (kind == LINK_NONE)
+        return bundle_fail(err, errlen,
+                           "unit %s is neither above nor below unit %s: carry its bundle from a "
+                           "node of a common ancestor",
+                           for_unit, n->unit);
+    pos_list l = {0};
+    if (store_completes(n->store, collect_pos, &l)) {
+        free(l.v);
+        return bundle_fail(err, errlen, "cannot read this node's positions");
+    }
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    bundle_writer w = {.f = fopen(tmp, "wb"), .st = st};
+    if (!w.f) {
+        free(l.v);
+        return bundle_fail(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+    }
+    crypto_generichash_init(&w.hash, NULL, 0, 32);
+    write_header(&w, n, for_unit);
+    outbox_scan ob = {n->tree, kind, n->unit, for_unit, writer_take, &w, 0, false};
+    for (size_t i = 0; i < l.n && !w.failed; i++) {
+        bundle_pos *p = &l.v[i];
+        uint64_t from = since_get(since, p->origin);
+        if (p->seq <= from || !route_may_vouch(n->tree, p->unit, kind, n->unit, for_unit))
+            continue;
+        if (store_scan_origin(n->store, p->origin, from, p->seq, outbox_scan_entry, &ob)) {
+            w.failed = true;
+            break;
+        }
+        msgpack_sbuffer sb;
+        msgpack_packer pk;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_array(&pk, 4);
+        msgpack_pack_str_with_body(&pk, "m", 1);
+        msgpack_pack_bin_with_body(&pk, p->origin, ENTRY_KEY_BYTES);
+        msgpack_pack_uint64(&pk, p->seq);
+        msgpack_pack_str_with_body(&pk, p->unit, strlen(p->unit));
+        writer_put(&w, &sb);
+        msgpack_sbuffer_destroy(&sb);
+        st->marks++;
+    }
+    free(l.v);
+    if (!w.failed)
+        write_end(&w, sk);
+    if (fflush(w.f) || fsync(fileno(w.f)))
+        w.failed = true;
+    fclose(w.f);
+    if (w.failed || rename(tmp, path)) {
+        unlink(tmp);
+        return bundle_fail(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
+/* ---- import ---------------------------------------------------------------- */
+
+typedef struct {
+    const uint8_t *data;
+    size_t len, off;
+    msgpack_unpacked up;
+} bundle_reader;
+
+/* Reads the next value; returns 1 with r->up filled, 0 at the end, -1. */
+static int reader_next(bundle_reader *r, size_t *start, char *err, size_t errlen)
+{
+    if (r->off == r->len)
+        return 0;
+    size_t used;
+    char why[160];
+    *start = r->off;
+    if (mpjson_scan(r->data + r->off, r->len - r->off, &used, why, sizeof why))
+        return bundle_fail(err, errlen, "the bundle is damaged at byte %zu: %s", r->off, why);
+    size_t off = 0;
+    if (msgpack_unpack_next(&r->up, (const char *)r->data + r->off, used, &off) !=
+        MSGPACK_UNPACK_SUCCESS)
+        return bundle_fail(err, errlen, "the bundle is damaged at byte %zu", r->off);
+    r->off += used;
+    return 1;
+}
+
+static const msgpack_object *hdr_get(const msgpack_object *m, const char *key)
+{
+    for (uint32_t i = 0; m->type == MSGPACK_OBJECT_MAP && i < m->via.map.size; i++) {
+        const msgpack_object *k = &m->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(key) &&
+            !memcmp(k->via.str.ptr, key, k->via.str.size))
+            return &m->via.map.ptr[i].val;
+    }
+    return NULL;
+}
+
+static bool tag_is(const msgpack_object *o, const char *tag, uint32_t size)
+{
+    return o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == size &&
+           o->via.array.ptr[0].type == MSGPACK_OBJECT_STR &&
+           o->via.array.ptr[0].via.str.size == strlen(tag) &&
+           !memcmp(o->via.array.ptr[0].via.str.ptr, tag, strlen(tag));
+}
+
+typedef struct {
+    uint8_t from[32];
+    char unit[33], for_unit[33];
+    store_input *entries;
+    size_t n, cap;
+    store_mark *marks;
+    char (*units)[33];
+    size_t nm, capm;
+} bundle_content;
+
+static void content_free(bundle_content *c)
+{
+    free(c->entries);
+    free(c->marks);
+    free(c->units);
+}
+
+static int check_header(const msgpack_object *h, const uint8_t root_key[32], bundle_content *c,
+                        char *err, size_t errlen)
+{
+    const msgpack_object *magic = hdr_get(h, "magic"), *v = hdr_get(h, "v"),
+                         *from = hdr_get(h, "from"), *foru = hdr_get(h, "for"),
+                         *chain = hdr_get(h, "chain");
+    if (!magic || magic->type != MSGPACK_OBJECT_STR || magic->via.str.size != strlen(BUNDLE_MAGIC) ||
+        memcmp(magic->via.str.ptr, BUNDLE_MAGIC, magic->via.str.size))
+        return bundle_fail(err, errlen, "not a lienthong bundle");
+    if (!v || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 != 1)
+        return bundle_fail(err, errlen, "bundle format version not supported: upgrade");
+    if (!from || from->type != MSGPACK_OBJECT_BIN || from->via.bin.size != 32 || !foru ||
+        foru->type != MSGPACK_OBJECT_STR || foru->via.str.size >= sizeof c->for_unit || !chain ||
+        chain->type != MSGPACK_OBJECT_ARRAY || chain->via.array.size > CHAIN_MAX)
+        return bundle_fail(err, errlen, "the bundle header is incomplete");
+    memcpy(c->from, from->via.bin.ptr, 32);
+    memcpy(c->for_unit, foru->via.str.ptr, foru->via.str.size);
+    c->for_unit[foru->via.str.size] = '\0';
+    store_input certs[CHAIN_MAX];
+    for (uint32_t i = 0; i < chain->via.array.size; i++) {
+        if (chain->via.array.ptr[i].type != MSGPACK_OBJECT_BIN)
+            return bundle_fail(err, errlen, "the bundle's certificate chain is malformed");
+        certs[i] = (store_input){(const uint8_t *)chain->via.array.ptr[i].via.bin.ptr,
+                                 chain->via.array.ptr[i].via.bin.size};
+    }
+    char why[200];
+    if (chain_verify(certs, chain->via.array.size, c->from, root_key, hlc_wall_ms(), c->unit,
+                     why, sizeof why))
+        return bundle_fail(err, errlen, "the bundle's sender is not trusted: %s", why);
+    return 0;
+}
+
+static int content_add_entry(bundle_content *c, const msgpack_object *o, char *err,
+                             size_t errlen)
+{
+    if (o->type != MSGPACK_OBJECT_BIN)
+        return bundle_fail(err, errlen, "bundle entry %zu is not binary", c->n);
+    entry_view v;
+    char why[STORE_ERR_LEN];
+    if (entry_decode((const uint8_t *)o->via.bin.ptr, o->via.bin.size, &v, why, sizeof why))
+        return bundle_fail(err, errlen, "bundle entry %zu is malformed (%s): nothing applied",
+                           c->n, why);
+    bool ok = entry_verify(&v);
+    entry_view_free(&v);
+    if (!ok)
+        return bundle_fail(err, errlen, "bundle entry %zu has a bad signature: nothing applied",
+                           c->n);
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 256;
+        store_input *ne = realloc(c->entries, c->cap * sizeof *ne);
+        if (!ne)
+            return bundle_fail(err, errlen, "out of memory");
+        c->entries = ne;
+    }
+    c->entries[c->n++] = (store_input){(const uint8_t *)o->via.bin.ptr, o->via.bin.size};
+    return 0;
+}
+
+static int content_add_mark(bundle_content *c, const msgpack_object *a, char *err,
+                            size_t errlen)
+{
+    const msgpack_object *o = &a[1], *seq = &a[2], *u = &a[3];
+    if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size != 32 ||
+        seq->type != MSGPACK_OBJECT_POSITIVE_INTEGER || u->type != MSGPACK_OBJECT_STR ||
+        !entry_unit_valid(u->via.str.ptr, u->via.str.size))
+        return bundle_fail(err, errlen, "bundle marker %zu is malformed", c->nm);
+    if (c->nm == c->capm) {
+        c->capm = c->capm ? 2 * c->capm : 64;
+        store_mark *nm = realloc(c->marks, c->capm * sizeof *nm);
+        char(*nu)[33] = realloc(c->units, c->capm * sizeof *nu);
+        if (nm)
+            c->marks = nm;
+        if (nu)
+            c->units = nu;
+        if (!nm || !nu)
+            return bundle_fail(err, errlen, "out of memory");
+    }
+    memcpy(c->units[c->nm], u->via.str.ptr, u->via.str.size);
+    c->units[c->nm][u->via.str.size] = '\0';
+    c->marks[c->nm] = (store_mark){(const uint8_t *)o->via.bin.ptr, seq->via.u64, NULL};
+    c->nm++;
+    return 0;
+}
+
+/* Reads and verifies the whole bundle into c (pointing into data). */
+static int bundle_read(const uint8_t *data, size_t len, const uint8_t root_key[32],
+                       bundle_content *c, char *err, size_t errlen)
+{
+    bundle_reader r = {data, len, 0, {0}};
+    msgpack_unpacked_init(&r.up);
+    size_t start;
+    int rc = reader_next(&r, &start, err, errlen);
+    if (rc == 0)
+        rc = bundle_fail(err, errlen, "the bundle is empty");
+    if (rc > 0)
+        rc = check_header(&r.up.data, root_key, c, err, errlen);
+    bool ended = false;
+    while (rc >= 0 && !ended && (rc = reader_next(&r, &start, err, errlen)) > 0) {
+        const msgpack_object *o = &r.up.data;
+        if (tag_is(o, "e", 2)) {
+            rc = content_add_entry(c, &o->via.array.ptr[1], err, errlen);
+        } else if (tag_is(o, "m", 4)) {
+            rc = content_add_mark(c, o->via.array.ptr, err, errlen);
+        } else if (tag_is(o, "end", 4)) {
+            const msgpack_object *a = o->via.array.ptr;
+            uint8_t h[32];
+            crypto_generichash(h, sizeof h, data, start, NULL, 0);
+            if (a[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[1].via.u64 != c->n ||
+                a[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[2].via.u64 != c->nm)
+                rc = bundle_fail(err, errlen, "the bundle is incomplete: its counts disagree");
+            else if (a[3].type != MSGPACK_OBJECT_BIN || a[3].via.bin.size != crypto_sign_BYTES ||
+                     crypto_sign_verify_detached((const uint8_t *)a[3].via.bin.ptr, h, sizeof h,
+                                                 c->from))
+                rc = bundle_fail(err, errlen, "the bundle's signature does not verify: it was "
+                                              "altered or truncated");
+            ended = true;
+        } else {
+            rc = bundle_fail(err, errlen, "unknown record in the bundle at byte %zu", start);
+        }
+    }
+    if (rc >= 0 && (!ended || r.off != len))
+        rc = bundle_fail(err, errlen, "the bundle is truncated: copy it again");
+    msgpack_unpacked_destroy(&r.up);
+    for (size_t i = 0; rc >= 0 && i < c->nm; i++)
+        c->marks[i].unit = c->units[i];
+    return rc < 0 ? -1 : 0;
+}
+
+static int read_file(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return bundle_fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    size_t cap = 1 << 20, n = 0, got;
+    uint8_t *buf = malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            uint8_t *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = nb;
+        }
+    }
+    int bad = ferror(f) || !buf;
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return bundle_fail(err, errlen, "cannot read %s", path);
+    }
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+int bundle_import(repl_node *n, const uint8_t root_key[32], const char *path, bundle_stats *st,
+                  char *err, size_t errlen)
+{
+    memset(st, 0, sizeof *st);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (read_file(path, &data, &len, err, errlen))
+        return -1;
+    bundle_content c = {0};
+    int rc = bundle_read(data, len, root_key, &c, err, errlen);
+    if (!rc && strcmp(c.for_unit, n->unit))
+        rc = bundle_fail(err, errlen, "this bundle is for unit %s; this node is unit %s",
+                         c.for_unit, n->unit);
+    link_kind kind = route_link_kind(n->tree, c.unit, n->unit);
+    size_t kept = 0;
+    for (size_t i = 0; !rc && i < c.nm; i++)
+        if (route_may_vouch(n->tree, c.marks[i].unit, kind, c.unit, n->unit))
+            c.marks[kept++] = c.marks[i];
+    apply_result *res = rc ? NULL : calloc(BUNDLE_APPLY_BATCH, sizeof *res);
+    if (!rc && !res)
+        rc = bundle_fail(err, errlen, "out of memory");
+    for (size_t off = 0; !rc && (off < c.n || off == 0); off += BUNDLE_APPLY_BATCH) {
+        size_t k = c.n - off < BUNDLE_APPLY_BATCH ? c.n - off : BUNDLE_APPLY_BATCH;
+        bool last = off + k >= c.n;
+        rc = store_apply_marked(n->store, c.entries + off, k, last ? c.marks : NULL,
+                                last ? kept : 0, STORE_PREVERIFIED, res, NULL, err, errlen);
+        for (size_t i = 0; !rc && i < k; i++) {
+            if (res[i] == APPLY_ADDED)
+                st->entries++;
+            else if (res[i] != APPLY_DUPLICATE)
+                rc = bundle_fail(err, errlen, "entry %zu of the bundle was refused: %s", off + i,
+                                 apply_result_str(res[i]));
+        }
+        if (last)
+            break;
+    }
+    if (!rc) {
+        st->marks = kept;
+        st->bytes = len;
+        repl_node_reload(n, err, errlen);
+    }
+    free(res);
+    content_free(&c);
+    free(data);
+    return rc ? -1 : 0;
+}
