@@ -418,29 +418,32 @@ static bool method_fits(const char *route_method, const char *method)
            (!strcmp(method, "HEAD") && !strcmp(route_method, "GET"));
 }
 
-/* The route for method+path, or NULL; *path_known tells whether some route
- * matched the path with another method (405 rather than 404). On equal
- * prefixes the earlier route wins. */
+/* The route for method+path, or NULL; *path_known tells whether the path
+ * has an owner that does not take this method (405 rather than 404). The
+ * longest matching prefix owns a path; on equal prefixes the earlier route
+ * wins. */
 static const http_route *route_find(const http_server *s, const char *method, const char *path,
                                     bool *path_known)
 {
-    const http_route *best = NULL;
-    size_t best_len = 0;
+    /* the longest matching prefix owns the path; among its routes, the
+     * first whose method fits answers, and if none fits it is a 405 */
+    size_t longest = 0;
     *path_known = false;
     for (size_t i = 0; i < s->nroutes; i++) {
         const http_route *r = &s->routes[i];
-        if (!prefix_matches(r->path_prefix, path))
-            continue;
-        *path_known = true;
-        if (!method_fits(r->method, method))
-            continue;
         size_t n = strlen(r->path_prefix);
-        if (!best || n > best_len) {
-            best = r;
-            best_len = n;
+        if (prefix_matches(r->path_prefix, path) && (!*path_known || n > longest)) {
+            longest = n;
+            *path_known = true;
         }
     }
-    return best;
+    for (size_t i = 0; *path_known && i < s->nroutes; i++) {
+        const http_route *r = &s->routes[i];
+        if (strlen(r->path_prefix) == longest && prefix_matches(r->path_prefix, path) &&
+            method_fits(r->method, method))
+            return r;
+    }
+    return NULL;
 }
 
 /* "GET, POST" for the Allow header of a 405. */
