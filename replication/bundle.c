@@ -173,15 +173,24 @@ int bundle_export(repl_node *n, const uint8_t *sk, const char *for_unit, const j
     }
     crypto_generichash_init(&w.hash, NULL, 0, 32);
     write_header(&w, n, for_unit);
-    outbox_scan ob = {n->tree, kind, n->unit, for_unit, writer_take, &w, 0, false};
+    outbox_scan ob = {n->tree, kind, n->unit, for_unit, writer_take, &w, 0, false, 0};
     for (size_t i = 0; i < l.n && !w.failed; i++) {
         bundle_pos *p = &l.v[i];
         uint64_t from = since_get(since, p->origin);
         if (p->seq <= from || !route_may_vouch(n->tree, p->unit, kind, n->unit, for_unit))
             continue;
         if (store_scan_origin(n->store, p->origin, from, p->seq, outbox_scan_entry, &ob)) {
-            w.failed = true;
-            break;
+            char hex[17];
+            fclose(w.f);
+            unlink(tmp);
+            free(l.v);
+            if (ob.corrupt)
+                return bundle_fail(err, errlen,
+                                   "entry %s…:%llu in this node's store is corrupt: run "
+                                   "lienthong verify and restore the store",
+                                   hex_encode(p->origin, 8, hex),
+                                   (unsigned long long)ob.corrupt);
+            return bundle_fail(err, errlen, "cannot read this node's store");
         }
         msgpack_sbuffer sb;
         msgpack_packer pk;

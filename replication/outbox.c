@@ -8,8 +8,8 @@ int outbox_scan_entry(void *fctx, uint64_t seq, const uint8_t *bytes, size_t len
     outbox_scan *o = fctx;
     entry_view e;
     if (entry_decode(bytes, len, &e, NULL, 0)) {
-        o->considered = seq; /* undecodable: never sent (verify reports it) */
-        return 0;
+        o->corrupt = seq;
+        return -1;
     }
     bool send = route_should_send(o->tree, &e, o->kind, o->self, o->peer);
     entry_view_free(&e);

@@ -19,10 +19,13 @@ typedef struct {
     void *ctx;
     uint64_t considered; /* out: last seq fully considered */
     bool full;           /* out: take() said no room */
+    uint64_t corrupt;    /* out: seq of an undecodable stored entry (scan stopped) */
 } outbox_scan;
 
 /* A scan callback (for store_scan_origin or repl_store_ops.scan) with an
- * outbox_scan * as its context. */
+ * outbox_scan * as its context. An entry of this node's own store that does
+ * not decode stops the scan (returns -1, sets corrupt) rather than being
+ * skipped: skipping it would vouch for an entry the peer never got. */
 int outbox_scan_entry(void *fctx, uint64_t seq, const uint8_t *bytes, size_t len);
 
 #endif

@@ -61,6 +61,9 @@ struct repl_session {
     size_t cap, used;
     size_t rr; /* round-robin position for filling batches */
     bool peer_pos_done;
+    /* received batches waiting for verification or for their turn */
+    struct rx_batch *rx_head, *rx_tail;
+    uint64_t next_job_id, jobs_handed;
     /* flow */
     uint64_t next_batch_id;
     unsigned in_flight;
@@ -264,7 +267,7 @@ static bool send_batch(repl_session *s)
 {
     batch_fill b = {.limit = s->cfg.batch_bytes};
     outbox_scan ob = {s->ops->tree(s->ctx), s->stats.kind, s->self_unit, s->stats.peer_unit,
-                      batch_take, &b, 0, false};
+                      batch_take, &b, 0, false, 0};
     typedef struct {
         origin_slot *o;
         uint64_t seq;
@@ -276,8 +279,16 @@ static bool send_batch(repl_session *s)
         if (!o->used || !o->vouch || o->mine <= o->cursor)
             continue;
         ob.considered = o->cursor;
-        if (s->ops->scan(s->ctx, o->origin, o->cursor, o->mine, outbox_scan_entry, &ob) < 0)
+        if (s->ops->scan(s->ctx, o->origin, o->cursor, o->mine, outbox_scan_entry, &ob) < 0) {
+            char hex[17];
+            if (ob.corrupt)
+                session_fail(s, "entry %s…:%llu in this node's store is corrupt: run "
+                                "lienthong verify and restore the store",
+                             hex_encode(o->origin, 8, hex), (unsigned long long)ob.corrupt);
+            else
+                session_fail(s, "cannot read this node's store: see its log");
             break;
+        }
         if (!ob.full)
             ob.considered = o->mine;
         if (ob.considered > o->cursor) {
@@ -525,103 +536,210 @@ static int on_pos(repl_session *s, const msgpack_object *list)
     return 0;
 }
 
-static int on_batch(repl_session *s, const msgpack_object *a)
+/* A received batch: parsed, then verified (inline or as a job on the
+ * caller's thread pool), then applied in arrival order and acknowledged. */
+typedef struct rx_batch {
+    struct rx_batch *next;
+    uint64_t id, job;
+    store_input *in;
+    size_t n;
+    store_mark *marks;
+    char (*units)[ORIGIN_UNIT_CAP];
+    size_t nmarks;
+    bool *ok;
+    bool verified;
+    uint8_t *plain;     /* owns the bytes in[] and marks[] point into */
+    msgpack_unpacked up; /* owns the parsed message */
+} rx_batch;
+
+static void rx_batch_free(rx_batch *b)
+{
+    if (!b)
+        return;
+    free(b->in);
+    free(b->marks);
+    free(b->units);
+    free(b->ok);
+    msgpack_unpacked_destroy(&b->up);
+    free(b->plain);
+    free(b);
+}
+
+/* Checks shape and signature of entry i of b; the work of a verify job. */
+static bool rx_entry_ok(const store_input *e)
+{
+    entry_view v;
+    if (entry_decode(e->bytes, e->len, &v, NULL, 0))
+        return false;
+    bool ok = entry_verify(&v);
+    entry_view_free(&v);
+    return ok;
+}
+
+/* Parses a batch message into b (entries and acceptable markers). */
+static int rx_batch_parse(repl_session *s, const msgpack_object *a, rx_batch *b)
 {
     const msgpack_object *id = &a->via.array.ptr[1], *entries = &a->via.array.ptr[2],
                          *marks = &a->via.array.ptr[3];
     if (id->type != MSGPACK_OBJECT_POSITIVE_INTEGER || entries->type != MSGPACK_OBJECT_ARRAY ||
         marks->type != MSGPACK_OBJECT_ARRAY)
         return session_fail(s, "malformed batch");
-    size_t n = entries->via.array.size, nm = marks->via.array.size;
-    store_input *in = calloc(n + 1, sizeof *in);
-    store_mark *mk = calloc(nm + 1, sizeof *mk);
-    char (*units)[ORIGIN_UNIT_CAP] = calloc(nm + 1, sizeof *units);
-    apply_result *res = calloc(n + 1, sizeof *res);
-    int rc = 0;
-    if (!in || !mk || !units || !res) {
-        rc = session_fail(s, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n && !rc; i++) {
+    b->id = id->via.u64;
+    b->n = entries->via.array.size;
+    size_t nm = marks->via.array.size;
+    b->in = calloc(b->n + 1, sizeof *b->in);
+    b->ok = calloc(b->n + 1, sizeof *b->ok);
+    b->marks = calloc(nm + 1, sizeof *b->marks);
+    b->units = calloc(nm + 1, sizeof *b->units);
+    if (!b->in || !b->ok || !b->marks || !b->units)
+        return session_fail(s, "out of memory");
+    for (size_t i = 0; i < b->n; i++) {
         const msgpack_object *e = &entries->via.array.ptr[i];
-        entry_view v;
-        char why[STORE_ERR_LEN];
-        if (e->type != MSGPACK_OBJECT_BIN) {
-            rc = session_fail(s, "batch entry %zu is not binary", i);
-            break;
-        }
-        in[i] = (store_input){(const uint8_t *)e->via.bin.ptr, e->via.bin.size};
-        if (entry_decode(in[i].bytes, in[i].len, &v, why, sizeof why)) {
-            rc = session_fail(s, "batch entry %zu refused, nothing applied: %s", i, why);
-        } else {
-            if (!entry_verify(&v))
-                rc = session_fail(s, "batch entry %zu (seq %llu) has a bad signature: nothing "
-                                     "applied",
-                                  i, (unsigned long long)v.seq);
-            entry_view_free(&v);
-        }
+        if (e->type != MSGPACK_OBJECT_BIN)
+            return session_fail(s, "batch entry %zu is not binary", i);
+        b->in[i] = (store_input){(const uint8_t *)e->via.bin.ptr, e->via.bin.size};
     }
-    size_t kept = 0;
     link_kind back = s->stats.kind == LINK_UP     ? LINK_DOWN
                      : s->stats.kind == LINK_DOWN ? LINK_UP
                                                   : s->stats.kind;
-    for (size_t i = 0; i < nm && !rc; i++) {
+    for (size_t i = 0; i < nm; i++) {
         const msgpack_object *m = &marks->via.array.ptr[i];
         if (m->type != MSGPACK_OBJECT_ARRAY || m->via.array.size != 3 ||
             !obj_is_bin(&m->via.array.ptr[0], 32) ||
             m->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
             m->via.array.ptr[2].type != MSGPACK_OBJECT_STR ||
-            !entry_unit_valid(m->via.array.ptr[2].via.str.ptr, m->via.array.ptr[2].via.str.size)) {
-            rc = session_fail(s, "malformed marker %zu", i);
-            break;
-        }
-        memcpy(units[kept], m->via.array.ptr[2].via.str.ptr, m->via.array.ptr[2].via.str.size);
-        units[kept][m->via.array.ptr[2].via.str.size] = '\0';
+            !entry_unit_valid(m->via.array.ptr[2].via.str.ptr, m->via.array.ptr[2].via.str.size))
+            return session_fail(s, "malformed marker %zu", i);
+        char *unit = b->units[b->nmarks];
+        memcpy(unit, m->via.array.ptr[2].via.str.ptr, m->via.array.ptr[2].via.str.size);
+        unit[m->via.array.ptr[2].via.str.size] = '\0';
         /* accept a marker only where the peer can hold all we should */
-        if (!route_may_vouch(s->ops->tree(s->ctx), units[kept], back, s->stats.peer_unit,
-                             s->self_unit))
+        if (!route_may_vouch(s->ops->tree(s->ctx), unit, back, s->stats.peer_unit, s->self_unit))
             continue;
-        mk[kept] = (store_mark){(const uint8_t *)m->via.array.ptr[0].via.bin.ptr,
-                                m->via.array.ptr[1].via.u64, units[kept]};
-        kept++;
+        b->marks[b->nmarks++] = (store_mark){(const uint8_t *)m->via.array.ptr[0].via.bin.ptr,
+                                             m->via.array.ptr[1].via.u64, unit};
     }
-    if (!rc && s->ops->apply(s->ctx, in, n, mk, kept, res))
-        rc = session_fail(s, "this node could not store the batch (disk full or storage error): "
-                             "see its log");
-    if (!rc) {
-        msgpack_sbuffer sb;
-        msgpack_packer pk;
-        msgpack_sbuffer_init(&sb);
-        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        size_t nerr = 0;
-        for (size_t i = 0; i < n; i++)
-            nerr += res[i] != APPLY_ADDED && res[i] != APPLY_DUPLICATE;
-        msgpack_pack_array(&pk, 3);
-        pack_cstr(&pk, "ack");
-        msgpack_pack_uint64(&pk, id->via.u64);
-        msgpack_pack_array(&pk, nerr);
-        for (size_t i = 0; i < n; i++) {
-            if (res[i] == APPLY_ADDED || res[i] == APPLY_DUPLICATE)
-                continue;
-            msgpack_pack_array(&pk, 2);
-            msgpack_pack_uint64(&pk, i);
-            pack_cstr(&pk, apply_result_str(res[i]));
-        }
-        queue_sbuffer(s, &sb);
-        s->stats.entries_received += n;
-        s->stats.last_exchange_ms = s->now_ms;
-        if (n || kept)
-            refresh_mine(s);
-    }
-out:
-    free(in);
-    free(mk);
-    free(units);
-    free(res);
-    return rc;
+    return 0;
 }
 
-static int on_message(repl_session *s, const msgpack_object *m)
+/* Applies and acknowledges b, whose entries are all verified. */
+static int rx_batch_apply(repl_session *s, rx_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (!b->ok[i])
+            return session_fail(s, "batch entry %zu is malformed or has a bad signature: "
+                                   "nothing of the batch was applied",
+                                i);
+    apply_result *res = calloc(b->n + 1, sizeof *res);
+    if (!res)
+        return session_fail(s, "out of memory");
+    if (s->ops->apply(s->ctx, b->in, b->n, b->marks, b->nmarks, res)) {
+        free(res);
+        return session_fail(s, "this node could not store the batch (disk full or storage "
+                               "error): see its log");
+    }
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    size_t nerr = 0;
+    for (size_t i = 0; i < b->n; i++)
+        nerr += res[i] != APPLY_ADDED && res[i] != APPLY_DUPLICATE;
+    msgpack_pack_array(&pk, 3);
+    pack_cstr(&pk, "ack");
+    msgpack_pack_uint64(&pk, b->id);
+    msgpack_pack_array(&pk, nerr);
+    for (size_t i = 0; i < b->n; i++) {
+        if (res[i] == APPLY_ADDED || res[i] == APPLY_DUPLICATE)
+            continue;
+        msgpack_pack_array(&pk, 2);
+        msgpack_pack_uint64(&pk, i);
+        pack_cstr(&pk, apply_result_str(res[i]));
+    }
+    free(res);
+    queue_sbuffer(s, &sb);
+    s->stats.entries_received += b->n;
+    s->stats.last_exchange_ms = s->now_ms;
+    if (b->n || b->nmarks)
+        refresh_mine(s);
+    return 0;
+}
+
+/* Applies verified batches from the head of the queue, in arrival order. */
+static int rx_drain(repl_session *s)
+{
+    while (s->rx_head && s->rx_head->verified && s->state != REPL_CLOSED) {
+        rx_batch *b = s->rx_head;
+        s->rx_head = b->next;
+        if (!s->rx_head)
+            s->rx_tail = NULL;
+        int rc = rx_batch_apply(s, b);
+        rx_batch_free(b);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int on_batch(repl_session *s, const msgpack_object *a, uint8_t **plain,
+                    msgpack_unpacked *up)
+{
+    rx_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return session_fail(s, "out of memory");
+    if (rx_batch_parse(s, a, b)) {
+        rx_batch_free(b); /* b->up is zeroed: destroying it is a no-op */
+        return -1;
+    }
+    /* keep the message's bytes and parse alive as long as b */
+    b->plain = *plain;
+    b->up = *up;
+    *plain = NULL;
+    msgpack_unpacked_init(up);
+    b->job = ++s->next_job_id;
+    if (s->rx_tail)
+        s->rx_tail->next = b;
+    else
+        s->rx_head = b;
+    s->rx_tail = b;
+    if (!s->cfg.defer_verify) {
+        for (size_t i = 0; i < b->n; i++)
+            b->ok[i] = rx_entry_ok(&b->in[i]);
+        b->verified = true;
+        return rx_drain(s);
+    }
+    return 0;
+}
+
+int repl_session_next_job(repl_session *s, repl_verify_job *job)
+{
+    for (rx_batch *b = s->rx_head; b; b = b->next) {
+        if (b->verified || b->job <= s->jobs_handed)
+            continue;
+        s->jobs_handed = b->job;
+        *job = (repl_verify_job){b->job, b->in, b->n, b->ok};
+        return 1;
+    }
+    return 0;
+}
+
+void repl_verify_job_run(const repl_verify_job *job)
+{
+    for (size_t i = 0; i < job->n; i++)
+        job->ok[i] = rx_entry_ok(&job->entries[i]);
+}
+
+int repl_session_job_done(repl_session *s, uint64_t job_id, uint64_t now_ms)
+{
+    s->now_ms = now_ms;
+    for (rx_batch *b = s->rx_head; b; b = b->next)
+        if (b->job == job_id)
+            b->verified = true;
+    return s->state == REPL_CLOSED ? -1 : rx_drain(s);
+}
+
+static int on_message(repl_session *s, const msgpack_object *m, uint8_t **plain,
+                      msgpack_unpacked *up)
 {
     if (m->type != MSGPACK_OBJECT_ARRAY || m->via.array.size < 1 ||
         m->via.array.ptr[0].type != MSGPACK_OBJECT_STR)
@@ -644,7 +762,7 @@ static int on_message(repl_session *s, const msgpack_object *m)
     if (obj_is_str(&a[0], "pos") && n == 2)
         return on_pos(s, &a[1]);
     if (obj_is_str(&a[0], "batch") && n == 4)
-        return on_batch(s, m);
+        return on_batch(s, m, plain, up);
     if (obj_is_str(&a[0], "ack") && n == 3) {
         if (!s->in_flight)
             return session_fail(s, "ack without a batch in flight");
@@ -706,7 +824,7 @@ int repl_session_recv(repl_session *s, const uint8_t *msg, size_t len, uint64_t 
         if (msgpack_unpack_next(&up, (const char *)data, dlen, &off) != MSGPACK_UNPACK_SUCCESS)
             rc = session_fail(s, "malformed message: not msgpack");
         else
-            rc = on_message(s, &up.data);
+            rc = on_message(s, &up.data, &plain, &up);
         msgpack_unpacked_destroy(&up);
     }
     free(plain);
@@ -752,6 +870,10 @@ void repl_session_free(repl_session *s)
     for (out_frame *f = s->out_head, *next; f; f = next) {
         next = f->next;
         free(f);
+    }
+    for (rx_batch *b = s->rx_head, *next; b; b = next) {
+        next = b->next;
+        rx_batch_free(b);
     }
     free(s->slots);
     sodium_memzero(s, sizeof *s);

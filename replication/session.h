@@ -9,6 +9,12 @@
  * One session is one link between two nodes. Both sides run the same
  * code; `initiator` only decides the roles in the key exchange.
  *
+ * Time: every now_ms argument is wall-clock time in milliseconds since the
+ * Unix epoch (hlc_wall_ms() in a node, virtual time in the simulator). It
+ * checks certificate validity and drives keep-alives and timeouts; a
+ * monotonic clock such as uv_now() would make every certificate look
+ * expired.
+ *
  *   hello   plaintext: version, node key, ephemeral X25519 key, a fresh
  *           challenge and the certificate chain up to the trust root
  *   auth    plaintext: Ed25519 signature over the peer's challenge and
@@ -45,6 +51,7 @@ typedef struct {
     unsigned window;         /* batches in flight (default 4) */
     uint64_t keepalive_ms;   /* ping after this much silence (default 10 s) */
     uint64_t timeout_ms;     /* give up after this much silence (default 30 s) */
+    bool defer_verify;       /* hand signature checks out as jobs (see below) */
 } repl_config;
 
 /* How a session reaches the node's store. Every call is synchronous. */
@@ -124,5 +131,30 @@ const char *repl_session_error(const repl_session *s);
 
 /* Fills *st. */
 void repl_session_stats(const repl_session *s, repl_stats *st);
+
+/* Verification jobs. With cfg.defer_verify, a received batch is not
+ * checked inside repl_session_recv: the session hands out a job, the
+ * caller runs repl_verify_job_run on any thread (a libuv thread pool: it
+ * touches only the job's memory) and reports it done on the session's
+ * thread. Batches are applied and acknowledged in arrival order once
+ * verified, so verification of later batches overlaps the apply of
+ * earlier ones. The job's memory stays valid until repl_session_free; a
+ * session must not be freed while one of its jobs runs. */
+typedef struct {
+    uint64_t id;
+    const store_input *entries;
+    size_t n;
+    bool *ok; /* out: ok[i] when entry i is well-formed and correctly signed */
+} repl_verify_job;
+
+/* The next verification job: 1 with *job filled, 0 when there is none. */
+int repl_session_next_job(repl_session *s, repl_verify_job *job);
+
+/* Checks every entry of the job (shape and signature). Thread-safe. */
+void repl_verify_job_run(const repl_verify_job *job);
+
+/* Reports job_id done; applies what is now ready. Returns 0, or -1 when
+ * the session closed (a forged entry: nothing of that batch applied). */
+int repl_session_job_done(repl_session *s, uint64_t job_id, uint64_t now_ms);
 
 #endif

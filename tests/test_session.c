@@ -10,10 +10,12 @@
 #include "replication/repl_node.h"
 #include "storage/hex.h"
 #include "storage/mpjson.h"
+#include "storage/store_internal.h"
 #include "tests/check.h"
 
 #include <sodium.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct {
     node_config c;
@@ -70,11 +72,26 @@ static void write_one(tnode *n, const char *coll, const char *id, const char *ti
     free(body);
 }
 
+static bool deferred; /* run sessions with verification jobs */
+
 static repl_session *open_session(tnode *n, bool initiator, uint64_t now)
 {
     repl_config cfg = {.pk = n->c.pk, .sk = n->c.sk, .root_key = n->c.root_key,
-                       .initiator = initiator, .batch_bytes = 2048};
+                       .initiator = initiator, .batch_bytes = 2048, .defer_verify = deferred};
     return repl_session_new(&cfg, &repl_node_ops, &n->rn, now);
+}
+
+/* Runs the verification jobs a session handed out (as a thread pool would). */
+static int run_jobs(repl_session *s, uint64_t now)
+{
+    repl_verify_job job;
+    int n = 0;
+    while (repl_session_next_job(s, &job)) {
+        repl_verify_job_run(&job);
+        repl_session_job_done(s, job.id, now);
+        n++;
+    }
+    return n;
 }
 
 /* Shuttles messages between a and b until both are quiet; returns the
@@ -94,6 +111,8 @@ static int shuttle(repl_session *a, repl_session *b, uint64_t now)
             repl_session_recv(a, m, len, now);
             moved++, progress = 1;
         }
+        if (run_jobs(a, now) + run_jobs(b, now))
+            progress = 1;
     }
     return moved;
 }
@@ -126,10 +145,92 @@ static int digest_of(void *ctx, const char *coll, uint64_t live, const uint8_t *
     return 0;
 }
 
+typedef struct {
+    const uint8_t *origin;
+    uint64_t seq;
+} flip_target;
+
+/* Flips one bit of a stored entry's signature (a forged entry). */
+static int flip_txn(store *s, MDB_txn *txn, void *ctx)
+{
+    flip_target *t = ctx;
+    uint8_t key[LOG_KEY_BYTES];
+    store_log_key(key, t->origin, t->seq);
+    MDB_val k = {LOG_KEY_BYTES, key}, v;
+    int rc = mdb_get(txn, s->log, &k, &v);
+    if (rc)
+        return rc;
+    uint8_t *copy = malloc(v.mv_size);
+    memcpy(copy, v.mv_data, v.mv_size);
+    copy[v.mv_size - 10] ^= 0x01; /* inside the signature: decodes, fails to verify */
+    MDB_val nv = {v.mv_size, copy};
+    rc = mdb_put(txn, s->log, &k, &nv, 0);
+    free(copy);
+    return rc;
+}
+
+/* A forged entry inside an authenticated batch closes the link and none
+ * of the batch is applied. */
+static void test_forged_batch(const char *base)
+{
+    tnode p, c;
+    char err[256], dir[512];
+    snprintf(dir, sizeof dir, "%s/forged", base);
+    REQUIRE(mkdir(dir, 0700) == 0);
+    tnode_make(&p, dir, "40", "province", NULL, NULL);
+    tnode_ready(&p);
+    tnode_make(&c, dir, "16681", "commune", "40", &p);
+    tnode_ready(&c);
+    for (int i = 0; i < 5; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "PA-%d", i);
+        write_one(&c, "reports", id, "Ổ gà", NULL);
+    }
+    store_origin o;
+    REQUIRE(store_origin_get(c.s, c.c.pk, &o) == 0);
+    flip_target t = {c.c.pk, o.max_seq - 1};
+    REQUIRE(store_txn_write(c.s, flip_txn, &t, err, sizeof err) == 0);
+    uint64_t before = store_entry_count(p.s), now = hlc_wall_ms();
+    repl_session *a = open_session(&c, true, now), *b = open_session(&p, false, now);
+    shuttle(a, b, now);
+    CHECK(repl_session_state(b) == REPL_CLOSED);
+    CHECKF(strstr(repl_session_error(b), "nothing of the batch was applied") ||
+               strstr(repl_session_error(b), "nothing applied"),
+           "%s", repl_session_error(b));
+    CHECKF(store_entry_count(p.s) == before, "%llu != %llu",
+           (unsigned long long)store_entry_count(p.s), (unsigned long long)before);
+    repl_session_free(a);
+    repl_session_free(b);
+    repl_node_release(&p.rn);
+    repl_node_release(&c.rn);
+    store_close(p.s);
+    store_close(c.s);
+}
+
+static int run(const char *base);
+
 int main(void)
 {
     REQUIRE(sodium_init() >= 0);
     const char *base = check_tmpdir();
+    char dir[512];
+    run(base);
+    /* the same scenario with verification handed out as jobs */
+    deferred = true;
+    snprintf(dir, sizeof dir, "%s/deferred", base);
+    REQUIRE(mkdir(dir, 0700) == 0);
+    run(dir);
+    deferred = false;
+    test_forged_batch(base);
+    deferred = true;
+    snprintf(dir, sizeof dir, "%s/deferred-forged", base);
+    REQUIRE(mkdir(dir, 0700) == 0);
+    test_forged_batch(dir);
+    return check_done();
+}
+
+static int run(const char *base)
+{
     tnode p, d, c1, c2;
     tnode_make(&p, base, "40", "province", NULL, NULL);
     tnode_ready(&p);
@@ -213,5 +314,5 @@ int main(void)
     store_close(d.s);
     store_close(c1.s);
     store_close(c2.s);
-    return check_done();
+    return 0;
 }
