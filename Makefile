@@ -37,6 +37,7 @@ fuzz: deps
 
 bench: build
 	@./$(BUILD)/bench/bench_apply
+	@./$(BUILD)/bench/bench_repl
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
