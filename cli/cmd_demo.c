@@ -25,7 +25,8 @@ static const char usage[] =
     "sample reports, cameras, indicators and documents. The network is created\n"
     "in DIR on first use and reused afterwards. Ctrl-C stops every node.\n\n"
     "  --dir DIR       where the nodes' data directories live (default ./demo-net)\n"
-    "  --base-port N   first HTTP port; nodes use N, N+1, ... (default 8100)\n";
+    "  --base-port N   first HTTP port of a new network; nodes use N, N+1, ...\n"
+    "                  (default 8100); a reused network keeps its ports\n";
 
 typedef struct {
     const char *unit, *name, *tier, *parent;
@@ -57,8 +58,8 @@ static void demo_path(char *out, size_t cap, const char *dir, const demo_unit *u
     snprintf(out, cap, "%s/%s", dir, u->unit);
 }
 
-static int demo_create_node(const char *dir, const demo_unit *u, int port, char *err,
-                            size_t errlen)
+static int demo_create_node(const char *dir, const demo_unit *u, int base_port, int port,
+                            char *err, size_t errlen)
 {
     node_config c;
     memset(&c, 0, sizeof c);
@@ -70,6 +71,17 @@ static int demo_create_node(const char *dir, const demo_unit *u, int port, char 
     snprintf(c.parent_unit, sizeof c.parent_unit, "%s", u->parent ? u->parent : "");
     snprintf(c.listen, sizeof c.listen, "127.0.0.1:%d", port);
     c.root = !u->parent;
+    /* upstreams: the parent's node, then the grandparent's (failover) */
+    for (const char *up = u->parent; up && c.nupstreams < 2;) {
+        size_t k = 0;
+        while (k < DEMO_NODES && strcmp(demo_units[k].unit, up))
+            k++;
+        if (k == DEMO_NODES)
+            break;
+        snprintf(c.upstreams[c.nupstreams++], NODE_URL_MAX, "ws://127.0.0.1:%d/",
+                 base_port + (int)k);
+        up = demo_units[k].parent;
+    }
     if (node_config_create(&c, err, errlen))
         return -1;
     store *s;
@@ -90,7 +102,7 @@ static int demo_create(const char *dir, int base_port, char *err, size_t errlen)
         return -1;
     }
     for (size_t i = 0; i < DEMO_NODES; i++)
-        if (demo_create_node(dir, &demo_units[i], base_port + (int)i, err, errlen))
+        if (demo_create_node(dir, &demo_units[i], base_port, base_port + (int)i, err, errlen))
             return -1;
     for (size_t i = 0; i < DEMO_NODES; i++) {
         node_config c, p;
@@ -212,7 +224,9 @@ int cmd_demo(int argc, char **argv)
         if (demo_create(dir, base_port, err, sizeof err))
             return cli_error("demo", CLI_FAIL, "%s (remove %s and retry)", err, dir);
     } else {
-        printf("demo: reusing the network in %s (remove it for a fresh one)\n", dir);
+        printf("demo: reusing the network in %s with the ports it was created with (remove it "
+               "for a fresh one)\n",
+               dir);
     }
     char exe[PATH_MAX];
     size_t exelen = sizeof exe;
@@ -229,8 +243,16 @@ int cmd_demo(int argc, char **argv)
     int rc = CLI_OK;
     printf("\nlienthong demo network (Ctrl-C stops every node):\n");
     for (size_t i = 0; i < DEMO_NODES; i++) {
-        char listen[64];
-        snprintf(listen, sizeof listen, "127.0.0.1:%d", base_port + (int)i);
+        /* each node listens where its config (and its children's upstream
+         * URLs) say, also when the network is reused */
+        node_config c;
+        char path[NODE_PATH_MAX], listen[NODE_URL_MAX];
+        demo_path(path, sizeof path, dir, &demo_units[i]);
+        if (node_config_load(&c, path, err, sizeof err)) {
+            rc = cli_error("demo", CLI_FAIL, "%s (remove %s and retry)", err, dir);
+            break;
+        }
+        snprintf(listen, sizeof listen, "%s", c.listen);
         if (demo_spawn(&st, exe, dir, i, listen, err, sizeof err)) {
             rc = cli_error("demo", CLI_FAIL, "%s", err);
             break;
