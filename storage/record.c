@@ -244,6 +244,20 @@ int record_merge(const uint8_t *old, size_t oldlen, const entry_view *e, msgpack
     return 0;
 }
 
+int record_summary(const uint8_t *rec, size_t len, bool *deleted, char *owner, size_t cap)
+{
+    record r;
+    int rc = -1;
+    if (!record_decode(rec, len, &r, 0) && r.creator_unit.size < cap) {
+        *deleted = r.deleted && r.nfields == 0;
+        memcpy(owner, r.creator_unit.ptr, r.creator_unit.size);
+        owner[r.creator_unit.size] = '\0';
+        rc = 0;
+    }
+    record_release(&r);
+    return rc;
+}
+
 bool record_is_deleted(const uint8_t *rec, size_t len)
 {
     record r;

@@ -35,6 +35,11 @@
 int record_merge(const uint8_t *old, size_t oldlen, const entry_view *e, msgpack_sbuffer *out,
                  char *err, size_t errlen);
 
+/* Whether the record is a tombstone and who owns it, from one decode:
+ * record_is_deleted and record_owner together. Returns 0, or -1 when rec
+ * is not a valid record. */
+int record_summary(const uint8_t *rec, size_t len, bool *deleted, char *owner, size_t cap);
+
 /* True when the record is a tombstone (deleted, nothing written since). */
 bool record_is_deleted(const uint8_t *rec, size_t len);
 

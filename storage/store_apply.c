@@ -16,30 +16,49 @@
 
 static const uint8_t zero_hash[ENTRY_HASH_BYTES];
 
-/* Adds (sign > 0) or removes a record's hash and liveness in coll's row. */
-static int colls_update(store *s, MDB_txn *txn, const entry_view *e, const uint8_t *rec,
-                        size_t reclen, int sign)
+/* What the digest and the owner index need to know of one record version. */
+typedef struct {
+    const uint8_t *bytes;
+    size_t len;
+    bool deleted;
+    char owner[64];
+} rec_version;
+
+static int rec_version_read(rec_version *v, const uint8_t *bytes, size_t len)
+{
+    v->bytes = bytes;
+    v->len = len;
+    return record_summary(bytes, len, &v->deleted, v->owner, sizeof v->owner) ? MDB_CORRUPTED
+                                                                              : 0;
+}
+
+/* Replaces old (NULL: none) by new in coll's live count and digest. */
+static int colls_update(store *s, MDB_txn *txn, const entry_view *e, const rec_version *old,
+                        const rec_version *new)
 {
     MDB_val k = {e->coll.size, (void *)e->coll.ptr}, v;
     uint8_t row[8 + DIGEST_BYTES] = {0};
     int rc = mdb_get(txn, s->colls, &k, &v);
-    if (rc == 0 && v.mv_size == sizeof row)
+    if (rc == 0 && v.mv_size != sizeof row)
+        return MDB_CORRUPTED;
+    if (rc == 0)
         memcpy(row, v.mv_data, sizeof row);
-    else if (rc != MDB_NOTFOUND && rc != 0)
+    else if (rc != MDB_NOTFOUND)
         return rc;
     uint64_t live = 0;
     for (int i = 7; i >= 0; i--)
         live = live << 8 | row[i];
     uint8_t h[DIGEST_BYTES];
-    digest_record_hash(e->coll.ptr, e->coll.size, e->id.ptr, e->id.size, rec, reclen, h);
-    bool alive = !record_is_deleted(rec, reclen);
-    if (sign > 0) {
-        digest_add(row + 8, h);
-        live += alive;
-    } else {
+    if (old) {
+        digest_record_hash(e->coll.ptr, e->coll.size, e->id.ptr, e->id.size, old->bytes,
+                           old->len, h);
         digest_sub(row + 8, h);
-        live -= alive;
+        live -= !old->deleted;
     }
+    digest_record_hash(e->coll.ptr, e->coll.size, e->id.ptr, e->id.size, new->bytes, new->len,
+                       h);
+    digest_add(row + 8, h);
+    live += !new->deleted;
     for (int i = 0; i < 8; i++)
         row[i] = (uint8_t)(live >> (8 * i));
     v.mv_size = sizeof row;
@@ -47,16 +66,12 @@ static int colls_update(store *s, MDB_txn *txn, const entry_view *e, const uint8
     return mdb_put(txn, s->colls, &k, &v, 0);
 }
 
-/* Points the owner index at the record's owner unit (or removes it). */
-static int by_unit_update(store *s, MDB_txn *txn, const entry_view *e, const uint8_t *rec,
-                          size_t reclen, bool add)
+/* Adds or removes the owner index row of owner for e's record. */
+static int by_unit_set(store *s, MDB_txn *txn, const entry_view *e, const char *owner, bool add)
 {
-    char unit[64];
-    if (record_owner(rec, reclen, unit, sizeof unit))
-        return MDB_CORRUPTED;
     uint8_t key[64 + 2 + 64 + ENTRY_MAX_NAME];
-    size_t ul = strlen(unit);
-    memcpy(key, unit, ul);
+    size_t ul = strlen(owner);
+    memcpy(key, owner, ul);
     key[ul] = 0;
     size_t n = ul + 1 + store_record_key(key + ul + 1, e->coll.ptr, e->coll.size, e->id.ptr,
                                           e->id.size);
@@ -76,7 +91,6 @@ static int materialise(store *s, MDB_txn *txn, const entry_view *e, char *detail
     int rc = mdb_get(txn, s->records, &k, &old);
     if (rc && rc != MDB_NOTFOUND)
         return rc;
-    rc = 0;
     msgpack_sbuffer out;
     msgpack_sbuffer_init(&out);
     if (record_merge(old.mv_data, old.mv_size, e, &out, detail, dl)) {
@@ -87,27 +101,33 @@ static int materialise(store *s, MDB_txn *txn, const entry_view *e, char *detail
         msgpack_sbuffer_destroy(&out);
         return 0;
     }
+    /* old points into the map: read what we need of it before the put */
+    rec_version before, after;
+    uint8_t *copy = NULL;
+    rc = 0;
     if (old.mv_data) {
-        /* old points into the map; copy before the put below reuses pages. */
-        uint8_t *copy = malloc(old.mv_size);
+        copy = malloc(old.mv_size);
         if (!copy) {
             msgpack_sbuffer_destroy(&out);
             return ENOMEM;
         }
         memcpy(copy, old.mv_data, old.mv_size);
-        rc = colls_update(s, txn, e, copy, old.mv_size, -1);
-        if (!rc)
-            rc = by_unit_update(s, txn, e, copy, old.mv_size, false);
-        free(copy);
+        rc = rec_version_read(&before, copy, old.mv_size);
     }
+    if (!rc)
+        rc = rec_version_read(&after, (const uint8_t *)out.data, out.size);
     if (!rc) {
         MDB_val v = {out.size, out.data};
         rc = mdb_put(txn, s->records, &k, &v, 0);
     }
     if (!rc)
-        rc = colls_update(s, txn, e, (const uint8_t *)out.data, out.size, +1);
-    if (!rc)
-        rc = by_unit_update(s, txn, e, (const uint8_t *)out.data, out.size, true);
+        rc = colls_update(s, txn, e, copy ? &before : NULL, &after);
+    bool moved = !copy || strcmp(before.owner, after.owner);
+    if (!rc && copy && moved)
+        rc = by_unit_set(s, txn, e, before.owner, false);
+    if (!rc && moved)
+        rc = by_unit_set(s, txn, e, after.owner, true);
+    free(copy);
     msgpack_sbuffer_destroy(&out);
     return rc;
 }
