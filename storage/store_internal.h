@@ -50,6 +50,12 @@ int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void
  * process. Returns an LMDB code. */
 int store_txn_read(store *s, MDB_txn **txn);
 
+/* Walks db in one read transaction from key `from` (NULL: the first key)
+ * while keys start with prefix, calling fn; stops when fn returns non-zero
+ * and returns that value (-1 on a storage error). */
+int store_scan(store *s, MDB_dbi db, const void *from, size_t fromlen, const void *prefix,
+               size_t plen, int (*fn)(void *ctx, MDB_val *k, MDB_val *v), void *ctx);
+
 /* Key helpers. */
 void store_log_key(uint8_t key[LOG_KEY_BYTES], const uint8_t *origin, uint64_t seq);
 void store_be64(uint8_t out[8], uint64_t v);

@@ -68,36 +68,43 @@ int store_complete_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t
     return ret;
 }
 
+typedef struct {
+    int (*fn)(void *, const uint8_t *, uint64_t, const char *);
+    void *ctx;
+} completes_walk;
+
+static int completes_one(void *ctx, MDB_val *k, MDB_val *v)
+{
+    completes_walk *w = ctx;
+    uint64_t seq;
+    char unit[UNIT_CAP];
+    if (k->mv_size != ENTRY_KEY_BYTES || v->mv_size < 8)
+        return -1;
+    complete_parse(v, &seq, unit);
+    return w->fn(w->ctx, k->mv_data, seq, unit);
+}
+
 int store_completes(store *s,
                     int (*fn)(void *ctx, const uint8_t *origin, uint64_t seq, const char *unit),
                     void *ctx)
 {
-    MDB_txn *txn;
-    MDB_cursor *c;
-    if (store_txn_read(s, &txn))
-        return -1;
-    if (mdb_cursor_open(txn, s->complete, &c)) {
-        mdb_txn_abort(txn);
-        return -1;
-    }
-    MDB_val k, v;
-    int ret = 0, rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-    while (!rc && !ret) {
-        uint64_t seq;
-        char unit[UNIT_CAP];
-        if (k.mv_size != ENTRY_KEY_BYTES || v.mv_size < 8) {
-            ret = -1;
-            break;
-        }
-        complete_parse(&v, &seq, unit);
-        ret = fn(ctx, k.mv_data, seq, unit);
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-    }
-    if (rc && rc != MDB_NOTFOUND)
-        ret = -1;
-    mdb_cursor_close(c);
-    mdb_txn_abort(txn);
-    return ret;
+    completes_walk w = {fn, ctx};
+    return store_scan(s, s->complete, NULL, 0, NULL, 0, completes_one, &w);
+}
+
+typedef struct {
+    uint64_t upto;
+    int (*fn)(void *, uint64_t, const uint8_t *, size_t);
+    void *ctx;
+} origin_walk;
+
+static int origin_one(void *ctx, MDB_val *k, MDB_val *v)
+{
+    origin_walk *w = ctx;
+    uint64_t seq = store_get_be64((const uint8_t *)k->mv_data + ENTRY_KEY_BYTES);
+    if (seq > w->upto)
+        return 1;
+    return w->fn(w->ctx, seq, v->mv_data, v->mv_size);
 }
 
 int store_scan_origin(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t after,
@@ -105,30 +112,9 @@ int store_scan_origin(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t 
                       int (*fn)(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len),
                       void *ctx)
 {
-    MDB_txn *txn;
-    MDB_cursor *c;
-    if (store_txn_read(s, &txn))
-        return -1;
-    if (mdb_cursor_open(txn, s->log, &c)) {
-        mdb_txn_abort(txn);
-        return -1;
-    }
-    uint8_t key[LOG_KEY_BYTES];
-    store_log_key(key, origin, after + 1);
-    MDB_val k = {LOG_KEY_BYTES, key}, v;
-    int ret = 0, rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    while (!rc && !ret) {
-        if (k.mv_size != LOG_KEY_BYTES || memcmp(k.mv_data, origin, ENTRY_KEY_BYTES))
-            break;
-        uint64_t seq = store_get_be64((const uint8_t *)k.mv_data + ENTRY_KEY_BYTES);
-        if (seq > upto)
-            break;
-        ret = fn(ctx, seq, v.mv_data, v.mv_size);
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-    }
-    if (rc && rc != MDB_NOTFOUND)
-        ret = -1;
-    mdb_cursor_close(c);
-    mdb_txn_abort(txn);
-    return ret < 0 ? -1 : 0;
+    uint8_t from[LOG_KEY_BYTES];
+    store_log_key(from, origin, after + 1);
+    origin_walk w = {upto, fn, ctx};
+    int rc = store_scan(s, s->log, from, sizeof from, origin, ENTRY_KEY_BYTES, origin_one, &w);
+    return rc < 0 ? -1 : 0;
 }

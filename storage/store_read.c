@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Walks db from `from` (NULL: first key) while keys start with prefix. */
-static int scan(store *s, MDB_dbi db, const void *from, size_t fromlen, const void *prefix,
+int store_scan(store *s, MDB_dbi db, const void *from, size_t fromlen, const void *prefix,
                 size_t plen, int (*fn)(void *ctx, MDB_val *k, MDB_val *v), void *ctx)
 {
     MDB_txn *txn;
@@ -41,6 +40,30 @@ static int scan(store *s, MDB_dbi db, const void *from, size_t fromlen, const vo
     return ret;
 }
 
+/* Copies the value of key in db into a malloc'd buffer: 0, 1 when absent,
+ * -1 on error. */
+static int get_copy(store *s, MDB_dbi db, const void *key, size_t keylen, uint8_t **bytes,
+                    size_t *len)
+{
+    MDB_txn *txn;
+    if (store_txn_read(s, &txn))
+        return -1;
+    MDB_val k = {keylen, (void *)key}, v;
+    int rc = mdb_get(txn, db, &k, &v);
+    int ret = rc == MDB_NOTFOUND ? 1 : rc ? -1 : 0;
+    if (!ret) {
+        *bytes = malloc(v.mv_size ? v.mv_size : 1);
+        if (*bytes) {
+            memcpy(*bytes, v.mv_data, v.mv_size);
+            *len = v.mv_size;
+        } else {
+            ret = -1;
+        }
+    }
+    mdb_txn_abort(txn);
+    return ret;
+}
+
 typedef struct {
     int (*fn)(void *, const store_origin *);
     void *ctx;
@@ -63,7 +86,7 @@ static int origins_one(void *ctx, MDB_val *k, MDB_val *v)
 int store_origins(store *s, int (*fn)(void *ctx, const store_origin *o), void *ctx)
 {
     origins_walk w = {fn, ctx, s};
-    return scan(s, s->origins, NULL, 0, NULL, 0, origins_one, &w);
+    return store_scan(s, s->origins, NULL, 0, NULL, 0, origins_one, &w);
 }
 
 int store_origin_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], store_origin *o)
@@ -111,7 +134,7 @@ int store_collections(store *s,
                       void *ctx)
 {
     colls_walk w = {fn, ctx};
-    return scan(s, s->colls, NULL, 0, NULL, 0, colls_one, &w);
+    return store_scan(s, s->colls, NULL, 0, NULL, 0, colls_one, &w);
 }
 
 typedef struct {
@@ -130,32 +153,16 @@ int store_log_scan(store *s, const uint8_t *origin,
                    int (*fn)(void *ctx, const uint8_t *bytes, size_t len), void *ctx)
 {
     log_walk w = {fn, ctx};
-    return scan(s, s->log, origin, origin ? ENTRY_KEY_BYTES : 0, origin,
+    return store_scan(s, s->log, origin, origin ? ENTRY_KEY_BYTES : 0, origin,
                 origin ? ENTRY_KEY_BYTES : 0, log_one, &w);
 }
 
 int store_entry_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t seq,
                     uint8_t **bytes, size_t *len)
 {
-    MDB_txn *txn;
-    if (store_txn_read(s, &txn))
-        return -1;
     uint8_t key[LOG_KEY_BYTES];
     store_log_key(key, origin, seq);
-    MDB_val k = {LOG_KEY_BYTES, key}, v;
-    int rc = mdb_get(txn, s->log, &k, &v);
-    int ret = rc == MDB_NOTFOUND ? 1 : rc ? -1 : 0;
-    if (!ret) {
-        *bytes = malloc(v.mv_size);
-        if (*bytes) {
-            memcpy(*bytes, v.mv_data, v.mv_size);
-            *len = v.mv_size;
-        } else {
-            ret = -1;
-        }
-    }
-    mdb_txn_abort(txn);
-    return ret;
+    return get_copy(s, s->log, key, sizeof key, bytes, len);
 }
 
 uint64_t store_entry_count(store *s)
@@ -221,23 +228,8 @@ int store_record_get(store *s, const char *coll, const char *id, uint8_t **bytes
     if (cl > 64 || il > ENTRY_MAX_NAME)
         return 1;
     uint8_t key[64 + 1 + ENTRY_MAX_NAME];
-    MDB_val k = {store_record_key(key, coll, cl, id, il), key}, v;
-    MDB_txn *txn;
-    if (store_txn_read(s, &txn))
-        return -1;
-    int rc = mdb_get(txn, s->records, &k, &v);
-    int ret = rc == MDB_NOTFOUND ? 1 : rc ? -1 : 0;
-    if (!ret) {
-        *bytes = malloc(v.mv_size);
-        if (*bytes) {
-            memcpy(*bytes, v.mv_data, v.mv_size);
-            *len = v.mv_size;
-        } else {
-            ret = -1;
-        }
-    }
-    mdb_txn_abort(txn);
-    return ret;
+    size_t kl = store_record_key(key, coll, cl, id, il);
+    return get_copy(s, s->records, key, kl, bytes, len);
 }
 
 typedef struct {
@@ -265,7 +257,7 @@ int store_records(store *s, const char *coll,
     memcpy(prefix, coll, cl);
     prefix[cl] = 0;
     records_walk w = {fn, ctx, cl + 1};
-    return scan(s, s->records, prefix, cl + 1, prefix, cl + 1, records_one, &w);
+    return store_scan(s, s->records, prefix, cl + 1, prefix, cl + 1, records_one, &w);
 }
 
 typedef struct {
@@ -293,7 +285,7 @@ int store_records_by_unit(store *s, const char *unit, const char *coll,
     memcpy(prefix + ul + 1, coll, cl);
     prefix[ul + 1 + cl] = 0;
     by_unit_walk w = {fn, ctx, ul + cl + 2};
-    return scan(s, s->by_unit, prefix, w.plen, prefix, w.plen, by_unit_one, &w);
+    return store_scan(s, s->by_unit, prefix, w.plen, prefix, w.plen, by_unit_one, &w);
 }
 
 typedef struct {
@@ -324,5 +316,5 @@ int store_equivocations(store *s,
                         void *ctx)
 {
     evidence_walk w = {fn, ctx, s};
-    return scan(s, s->evidence, NULL, 0, NULL, 0, evidence_one, &w);
+    return store_scan(s, s->evidence, NULL, 0, NULL, 0, evidence_one, &w);
 }
