@@ -143,6 +143,12 @@ static int copy_membership(store *from, store *to, char *err, size_t errlen)
     return rc;
 }
 
+/* True when child is a second server of parent's own unit (a mirror). */
+static bool is_mirror(const node_config *child, const node_config *parent)
+{
+    return !strcmp(child->unit, parent->unit) && !strcmp(child->tier, parent->tier);
+}
+
 static int check_enrolment(const node_config *child, const node_config *parent, char *err,
                            size_t errlen)
 {
@@ -157,6 +163,17 @@ static int check_enrolment(const node_config *child, const node_config *parent, 
         snprintf(err, errlen, "%s (unit %s) is already a member of a network", child->dir,
                  child->unit);
         return -1;
+    }
+    if (is_mirror(child, parent)) {
+        if (child->parent_unit[0] && strcmp(child->parent_unit, parent->parent_unit)) {
+            snprintf(err, errlen,
+                     "%s is a second server of unit %s, whose parent unit is %s, but it was set "
+                     "up with --parent-unit %s",
+                     child->dir, child->unit, parent->parent_unit[0] ? parent->parent_unit : "none",
+                     child->parent_unit);
+            return -1;
+        }
+        return 0;
     }
     if (child->parent_unit[0] && strcmp(child->parent_unit, parent->unit)) {
         snprintf(err, errlen,
@@ -184,7 +201,9 @@ static int check_enrolment(const node_config *child, const node_config *parent, 
         return -1;
     }
     if (!strcmp(child->unit, parent->unit)) {
-        snprintf(err, errlen, "the child and the parent have the same unit code %s",
+        snprintf(err, errlen,
+                 "the child and the parent have the same unit code %s but different tiers: a "
+                 "second server of a unit must have the unit's tier",
                  child->unit);
         return -1;
     }
@@ -201,14 +220,18 @@ int network_enroll_local(node_config *child, const node_config *parent, char *er
     if (node_store_open(parent, &ps, false, err, errlen) ||
         node_store_open(child, &cs, false, err, errlen))
         goto out;
-    snprintf(child->parent_unit, sizeof child->parent_unit, "%s", parent->unit);
+    bool mirror = is_mirror(child, parent);
+    snprintf(child->parent_unit, sizeof child->parent_unit, "%s",
+             mirror ? parent->parent_unit : parent->unit);
     store_write w[2];
     uint8_t *bodies[2] = {0};
     size_t n = 0;
     char idbuf[65];
     hex_encode(child->pk, 32, idbuf);
-    if (add_write(w, bodies, &n, "units", child->unit,
-                  unit_body(child->unit, child->name, child->tier, parent->unit), err, errlen) ||
+    /* a mirror serves an existing unit: only its key needs a certificate */
+    if ((!mirror &&
+         add_write(w, bodies, &n, "units", child->unit,
+                   unit_body(child->unit, child->name, child->tier, parent->unit), err, errlen)) ||
         add_write(w, bodies, &n, "certs", idbuf, cert_body(child, parent, hlc_wall_ms()), err,
                   errlen)) {
         for (size_t i = 0; i < n; i++)

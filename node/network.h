@@ -24,7 +24,10 @@ int network_init_root(node_config *c, store *s, char *err, size_t errlen);
 /* The parent (both data dirs on this machine) certifies the child: checks
  * tiers and parent unit, writes the child's unit and certificate into the
  * parent's store, copies the network's membership entries into the child's
- * store, and records parent, tiers and root key in the child's config. */
+ * store, and records parent, tiers and root key in the child's config.
+ * A child with the parent's own unit and tier is a second server of that
+ * unit (a mirror): it gets a certificate and replicates everything with
+ * the first. */
 int network_enroll_local(node_config *child, const node_config *parent, char *err,
                          size_t errlen);
 

@@ -414,6 +414,11 @@ static int on_hello(repl_session *s, const msgpack_object *body)
                      s->stats.peer_unit, why, sizeof why))
         return session_fail(s, "peer refused: %s", why);
     memcpy(s->stats.peer_key, peer, ENTRY_KEY_BYTES);
+    /* the chain's certificates are signed membership entries: keeping them
+     * teaches this node where a unit it has not heard of yet sits */
+    apply_result res[CHAIN_MAX];
+    if (s->ops->apply(s->ctx, certs, chain->via.array.size, NULL, 0, res))
+        return session_fail(s, "this node could not store the peer's certificates: see its log");
     s->stats.kind = route_link_kind(s->ops->tree(s->ctx), s->self_unit, s->stats.peer_unit);
     if (s->stats.kind == LINK_NONE)
         return session_fail(s, "unit %s is neither an ancestor, a descendant nor a mirror of "
@@ -815,8 +820,9 @@ int repl_session_recv(repl_session *s, const uint8_t *msg, size_t len, uint64_t 
     size_t used;
     char why[160];
     int rc;
-    if (mpjson_scan(data, dlen, &used, why, sizeof why) || used != dlen) {
-        rc = session_fail(s, "malformed message: %s", used != dlen ? "trailing bytes" : why);
+    int bad = mpjson_scan(data, dlen, &used, why, sizeof why);
+    if (bad || used != dlen) {
+        rc = session_fail(s, "malformed message: %s", bad ? why : "trailing bytes");
     } else {
         msgpack_unpacked up;
         msgpack_unpacked_init(&up);
@@ -948,4 +954,40 @@ void repl_session_stats(const repl_session *s, repl_stats *st)
         if (o->peer > o->mine)
             st->to_receive += o->peer - o->mine;
     }
+}
+
+/* outbox take() for repl_session_pending: counts, keeps nothing. */
+typedef struct {
+    uint64_t entries, bytes;
+} pending_count;
+
+static int pending_take(void *ctx, const uint8_t *bytes, size_t len)
+{
+    pending_count *p = ctx;
+    (void)bytes;
+    p->entries++;
+    p->bytes += len;
+    return 0;
+}
+
+int repl_session_pending(repl_session *s, uint64_t *entries, uint64_t *bytes)
+{
+    *entries = *bytes = 0;
+    if (s->state != REPL_OPEN || !s->peer_pos_done)
+        return -1;
+    refresh_mine(s);
+    pending_count pc = {0, 0};
+    outbox_scan ob = {.tree = s->ops->tree(s->ctx), .kind = s->stats.kind, .self = s->self_unit,
+                      .peer = s->stats.peer_unit, .take = pending_take, .ctx = &pc};
+    for (size_t i = 0; i < s->cap; i++) {
+        const origin_slot *o = &s->slots[i];
+        if (!o->used || !o->vouch || o->mine <= o->cursor)
+            continue;
+        ob.considered = o->cursor;
+        if (s->ops->scan(s->ctx, o->origin, o->cursor, o->mine, outbox_scan_entry, &ob) < 0)
+            return -1;
+    }
+    *entries = pc.entries;
+    *bytes = pc.bytes;
+    return 0;
 }

@@ -126,10 +126,34 @@ static int unit_load_one(void *ctx, const char *id, size_t idlen, const uint8_t 
     return rc == 0 ? 0 : -1;
 }
 
+/* A certificate places its unit under its parent unit; a "units" record,
+ * when there is one, has the last word (it is loaded after). */
+static int unit_load_cert(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t len)
+{
+    unit_tree *t = ctx;
+    char err[64];
+    if (record_is_deleted(rec, len))
+        return 0;
+    json_t *j = record_to_json(rec, len, id, idlen, err, sizeof err);
+    if (!j)
+        return 0;
+    json_t *u = json_object_get(j, "unit"), *p = json_object_get(j, "parent_unit");
+    int rc = 0;
+    if (json_is_string(u) && !unit_tree_known(t, json_string_value(u), json_string_length(u))) {
+        const char *parent = json_is_string(p) ? json_string_value(p) : "";
+        rc = unit_tree_set(t, json_string_value(u), json_string_length(u), parent,
+                           strlen(parent));
+    }
+    json_decref(j);
+    return rc == 0 ? 0 : -1;
+}
+
 int unit_tree_load(unit_tree *t, store *s)
 {
     memset(t->slots, 0, t->cap * sizeof *t->slots);
     t->n = 0;
+    if (store_records(s, "certs", unit_load_cert, t))
+        return -1;
     return store_records(s, "units", unit_load_one, t) ? -1 : 0;
 }
 

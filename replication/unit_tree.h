@@ -27,8 +27,10 @@ void unit_tree_free(unit_tree *t);
 int unit_tree_set(unit_tree *t, const char *code, size_t code_len, const char *parent,
                   size_t parent_len);
 
-/* Loads every live record of collection "units" ({code, parent, ...})
- * from the store, replacing what t held. Returns 0 or -1. */
+/* Loads the tree from the store, replacing what t held: every live
+ * certificate places its unit under its parent_unit, and every live record
+ * of collection "units" ({code, parent, ...}) sets its unit's parent.
+ * Returns 0 or -1. */
 int unit_tree_load(unit_tree *t, store *s);
 
 /* True when anc is unit itself or one of its ancestors. Unknown units have
