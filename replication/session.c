@@ -419,7 +419,17 @@ static int on_hello(repl_session *s, const msgpack_object *body)
     apply_result res[CHAIN_MAX];
     if (s->ops->apply(s->ctx, certs, chain->via.array.size, NULL, 0, res))
         return session_fail(s, "this node could not store the peer's certificates: see its log");
-    s->stats.kind = route_link_kind(s->ops->tree(s->ctx), s->self_unit, s->stats.peer_unit);
+    const unit_tree *tree = s->ops->tree(s->ctx);
+    for (uint32_t i = 0; i < chain->via.array.size; i++) {
+        /* the peer and every issuer above it must still be certified */
+        const uint8_t *key = i == 0 ? peer : certs[i - 1].bytes + 13;
+        char hex[17];
+        if (unit_tree_revoked(tree, key))
+            return session_fail(s, "peer refused: node %s… in its certificate chain was "
+                                   "revoked: it must be enrolled again",
+                                hex_encode(key, 8, hex));
+    }
+    s->stats.kind = route_link_kind(tree, s->self_unit, s->stats.peer_unit);
     if (s->stats.kind == LINK_NONE)
         return session_fail(s, "unit %s is neither an ancestor, a descendant nor a mirror of "
                                "unit %s: check the --upstream addresses",

@@ -3,6 +3,7 @@
  * See unit_tree.h.
  */
 #include "replication/unit_tree.h"
+#include "storage/hex.h"
 #include "storage/record.h"
 
 #include <stdlib.h>
@@ -20,6 +21,8 @@ typedef struct {
 struct unit_tree {
     unit_slot *slots;
     size_t cap, n;
+    uint8_t (*revoked)[ENTRY_KEY_BYTES]; /* sorted */
+    size_t nrevoked, caprevoked;
 };
 
 static uint64_t unit_hash(const char *s, size_t n)
@@ -49,6 +52,7 @@ void unit_tree_free(unit_tree *t)
     if (!t)
         return;
     free(t->slots);
+    free(t->revoked);
     free(t);
 }
 
@@ -128,12 +132,43 @@ static int unit_load_one(void *ctx, const char *id, size_t idlen, const uint8_t 
 
 /* A certificate places its unit under its parent unit; a "units" record,
  * when there is one, has the last word (it is loaded after). */
+static int key_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, ENTRY_KEY_BYTES);
+}
+
+/* Remembers a revoked key (kept sorted once loading ends). */
+static int unit_add_revoked(unit_tree *t, const char *hexid, size_t idlen)
+{
+    char hex[2 * ENTRY_KEY_BYTES + 1];
+    if (idlen != 2 * ENTRY_KEY_BYTES)
+        return 0;
+    memcpy(hex, hexid, idlen);
+    hex[idlen] = '\0';
+    if (t->nrevoked == t->caprevoked) {
+        size_t ncap = t->caprevoked ? 2 * t->caprevoked : 16;
+        uint8_t(*n)[ENTRY_KEY_BYTES] = realloc(t->revoked, ncap * sizeof *n);
+        if (!n)
+            return -1;
+        t->revoked = n;
+        t->caprevoked = ncap;
+    }
+    if (hex_decode(hex, t->revoked[t->nrevoked], ENTRY_KEY_BYTES) == 0)
+        t->nrevoked++;
+    return 0;
+}
+
+bool unit_tree_revoked(const unit_tree *t, const uint8_t key[ENTRY_KEY_BYTES])
+{
+    return t->nrevoked && bsearch(key, t->revoked, t->nrevoked, ENTRY_KEY_BYTES, key_cmp);
+}
+
 static int unit_load_cert(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t len)
 {
     unit_tree *t = ctx;
     char err[64];
     if (record_is_deleted(rec, len))
-        return 0;
+        return unit_add_revoked(t, id, idlen);
     json_t *j = record_to_json(rec, len, id, idlen, err, sizeof err);
     if (!j)
         return 0;
@@ -152,8 +187,10 @@ int unit_tree_load(unit_tree *t, store *s)
 {
     memset(t->slots, 0, t->cap * sizeof *t->slots);
     t->n = 0;
+    t->nrevoked = 0;
     if (store_records(s, "certs", unit_load_cert, t))
         return -1;
+    qsort(t->revoked, t->nrevoked, ENTRY_KEY_BYTES, key_cmp);
     return store_records(s, "units", unit_load_one, t) ? -1 : 0;
 }
 

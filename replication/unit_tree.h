@@ -4,7 +4,8 @@
  *
  * Tiers are data: the tree may be two, three or four levels deep, and a
  * unit may move to a new parent (an update of its "units" record). Lookups
- * are O(depth) with a hash table per code.
+ * are O(depth) with a hash table per code. The tree also knows which node
+ * keys were revoked (their certificate record deleted by its issuer).
  */
 #ifndef LT_UNIT_TREE_H
 #define LT_UNIT_TREE_H
@@ -37,6 +38,9 @@ int unit_tree_load(unit_tree *t, store *s);
  * no ancestors but themselves. Cycles (a corrupt tree) end the walk. */
 bool unit_tree_within(const unit_tree *t, const char *unit, size_t unit_len, const char *anc,
                       size_t anc_len);
+
+/* True when the node key's certificate was revoked. */
+bool unit_tree_revoked(const unit_tree *t, const uint8_t key[ENTRY_KEY_BYTES]);
 
 /* True when code is in the tree. */
 bool unit_tree_known(const unit_tree *t, const char *code, size_t len);

@@ -80,5 +80,17 @@ check "no bundle between neighbours" grep -q 'neither above nor below' "$T/err"
 run bundle frob
 check "bad verb is a usage error" test $? -eq 2
 
+# revocation: by an ancestor only, once
+c2key=$("$BIN" status --dir "$T/c2" --json | jq -r .node)
+dkey=$("$BIN" status --dir "$T/d" --json | jq -r .node)
+run revoke --dir "$T/c1" --node "$dkey"
+check "a commune cannot revoke its district" grep -q 'only its issuer or a node of an ancestor' "$T/err"
+run revoke --dir "$T/d" --node "$c2key"
+check "the district revokes a commune" test $? -eq 0
+run revoke --dir "$T/d" --node "$c2key"
+check "revoking twice is refused" grep -q 'already revoked' "$T/err"
+run revoke --dir "$T/d" --node nothex
+check "a bad key is a usage error" test $? -eq 2
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,104 @@
+/*
+ * cmd_revoke.c - `lienthong revoke`: withdraws a node's certificate. The
+ * revocation is a replicated entry (the certificate record deleted by this
+ * node), so every node learns it and refuses the key at the handshake.
+ */
+#include "cli/cli.h"
+#include "replication/repl_node.h"
+#include "storage/hex.h"
+#include "storage/record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "Usage: lienthong revoke --dir DIR --node KEY\n\n"
+    "Revokes the certificate of node KEY (64 hex digits, see `lienthong status`\n"
+    "on that node). Only a node of an ancestor unit (or the issuer) may revoke.\n"
+    "Every node that receives the revocation refuses the key's links; the\n"
+    "entries it wrote before stay valid.\n\n"
+    "  --dir DIR    this node's data directory\n"
+    "  --node KEY   the key to revoke\n";
+
+static int revoke(const node_config *c, store *s, const char *hex)
+{
+    uint8_t key[ENTRY_KEY_BYTES], *rec;
+    size_t len;
+    char err[512], unit[33];
+    if (hex_decode(hex, key, ENTRY_KEY_BYTES))
+        return cli_usage_error("revoke", "--node must be a node key of 64 hex digits");
+    if (!memcmp(key, c->pk, ENTRY_KEY_BYTES))
+        return cli_error("revoke", CLI_FAIL, "a node cannot revoke its own key");
+    if (store_record_get(s, "certs", hex, &rec, &len))
+        return cli_error("revoke", CLI_FAIL, "no certificate of node %s is known here", hex);
+    bool deleted;
+    uint8_t issuer[ENTRY_KEY_BYTES];
+    int bad = record_summary(rec, len, &deleted, unit, sizeof unit) ||
+              record_last_putter(rec, len, issuer);
+    json_t *j = bad ? NULL : record_to_json(rec, len, hex, strlen(hex), err, sizeof err);
+    free(rec);
+    const char *subject_unit = j ? json_string_value(json_object_get(j, "unit")) : NULL;
+    repl_node rn;
+    int rc = CLI_FAIL;
+    if (bad || !subject_unit)
+        cli_error("revoke", CLI_FAIL, "the certificate record of %s is damaged", hex);
+    else if (deleted)
+        cli_error("revoke", CLI_FAIL, "node %s is already revoked", hex);
+    else if (repl_node_init(&rn, s, c->unit, c->pk, err, sizeof err))
+        cli_error("revoke", CLI_FAIL, "%s", err);
+    else {
+        bool allowed = !memcmp(issuer, c->pk, ENTRY_KEY_BYTES) ||
+                       (strcmp(subject_unit, c->unit) &&
+                        unit_tree_within(rn.tree, subject_unit, strlen(subject_unit), c->unit,
+                                         strlen(c->unit)));
+        repl_node_release(&rn);
+        static const char *const everyone[] = {"*"};
+        store_write w = {"certs", hex, ENTRY_OP_DELETE, NULL, 0, everyone, 1};
+        store_author a = node_author(c);
+        if (!allowed)
+            cli_error("revoke", CLI_FAIL,
+                      "node %s serves unit %s, outside unit %s's subtree: only its issuer or a "
+                      "node of an ancestor unit may revoke it",
+                      hex, subject_unit, c->unit);
+        else if (store_write_local(s, &a, &w, 1, NULL, err, sizeof err))
+            cli_error("revoke", CLI_FAIL, "%s", err);
+        else {
+            printf("revoked node %s (unit %s); the revocation replicates to every node\n", hex,
+                   subject_unit);
+            rc = CLI_OK;
+        }
+    }
+    json_decref(j);
+    return rc;
+}
+
+int cmd_revoke(int argc, char **argv)
+{
+    static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
+                                         {"node", required_argument, 0, 'n'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *dir = NULL, *node = NULL;
+    int code, ch;
+    bool done = false;
+    while ((ch = cli_next_opt(argc, argv, opts, "revoke", usage, &code, &done)) != -1) {
+        if (done)
+            return code;
+        if (ch == 'd')
+            dir = optarg;
+        else if (ch == 'n')
+            node = optarg;
+    }
+    if (optind < argc)
+        return cli_usage_error("revoke", "unexpected argument");
+    if (!node)
+        return cli_usage_error("revoke", "--node KEY is required");
+    node_config c;
+    store *s;
+    if ((code = cli_load("revoke", dir, &c)) || (code = cli_open_store("revoke", &c, &s, false)))
+        return code;
+    code = revoke(&c, s, node);
+    store_close(s);
+    return code;
+}
