@@ -41,10 +41,10 @@ static int revoke(const node_config *c, store *s, const char *hex)
     const char *subject_unit = j ? json_string_value(json_object_get(j, "unit")) : NULL;
     repl_node rn;
     int rc = CLI_FAIL;
-    if (bad || !subject_unit)
-        cli_error("revoke", CLI_FAIL, "the certificate record of %s is damaged", hex);
-    else if (deleted)
+    if (!bad && deleted)
         cli_error("revoke", CLI_FAIL, "node %s is already revoked", hex);
+    else if (bad || !subject_unit)
+        cli_error("revoke", CLI_FAIL, "the certificate record of %s is damaged", hex);
     else if (repl_node_init(&rn, s, c->unit, c->pk, err, sizeof err))
         cli_error("revoke", CLI_FAIL, "%s", err);
     else {
