@@ -8,13 +8,16 @@
 
 static const char usage[] =
     "Usage: lienthong serve --dir DIR [--listen HOST:PORT] [--upstream URL]...\n\n"
-    "Runs the node: its HTTP API (GET /api/v1/health, /api/v1/status) on a\n"
-    "libuv loop. SIGINT or SIGTERM stop it cleanly. Logs go to stderr, one\n"
-    "line per event.\n\n"
+    "Runs the node on a libuv loop: its HTTP API (GET /api/v1/health,\n"
+    "/api/v1/status, /api/v1/sync) and replication: children connect to its\n"
+    "WebSocket endpoint on the same port, and it dials its upstreams (the\n"
+    "first that answers, retrying the parent with backoff). SIGINT or SIGTERM\n"
+    "stop it cleanly. Logs go to stderr, one line per event.\n\n"
     "  --dir DIR           the node's data directory\n"
     "  --listen HOST:PORT  override the configured address (port 0: any free)\n"
-    "  --upstream URL      parent, then grandparent node to sync with;\n"
-    "                      repeatable; replaces and saves the configured list\n";
+    "  --upstream URL      parent, then grandparent node to sync with, e.g.\n"
+    "                      ws://10.0.0.1:8080/; repeatable; replaces and saves\n"
+    "                      the configured list\n";
 
 int cmd_serve(int argc, char **argv)
 {

@@ -1,6 +1,7 @@
 /*
  * cmd_status.c - `lienthong status`: the node's identity, its entries per
- * origin and a digest per collection, as text or as JSON for scripts.
+ * origin, a digest per collection and, when the node runs, the state of its
+ * replication links (DIR/sync.json), as text or as JSON for scripts.
  */
 #include "cli/cli.h"
 #include "node/status.h"
@@ -10,12 +11,68 @@
 static const char usage[] =
     "Usage: lienthong status --dir DIR [--json]\n\n"
     "Prints the node's identity, unit, tier and parent, the entries held per\n"
-    "origin and a state digest per collection. Works whether or not the node\n"
-    "is running.\n\n"
+    "origin, a state digest per collection and, when the node is running, its\n"
+    "replication links. Works whether or not the node is running.\n\n"
     "  --dir DIR   the node's data directory\n"
     "  --json      print the status document (stable fields, see\n"
     "              docs/operations.md): node, unit, tier, entries, origins,\n"
-    "              digests, ...\n";
+    "              digests, ..., and \"sync\" (the links)\n";
+
+/* A count that may be null (unknown). */
+static const char *count_text(json_t *v, char *buf, size_t cap)
+{
+    if (!json_is_integer(v))
+        return "?";
+    snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
+    return buf;
+}
+
+static const char *str_or(json_t *v, const char *dflt)
+{
+    return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+static void print_sync(json_t *sync)
+{
+    printf("\nsync:\n");
+    if (!json_is_true(json_object_get(sync, "running"))) {
+        printf("  %s\n", str_or(json_object_get(sync, "message"), "unknown"));
+        return;
+    }
+    if (json_is_string(json_object_get(sync, "message"))) {
+        printf("  %s\n", json_string_value(json_object_get(sync, "message")));
+        return;
+    }
+    printf("  as of %.1f s ago (the node rewrites it within a second of a change)\n",
+           (double)json_integer_value(json_object_get(sync, "age_ms")) / 1000.0);
+    if (!json_is_true(json_object_get(sync, "replicating"))) {
+        printf("  not replicating: %s\n", str_or(json_object_get(sync, "reason"), "?"));
+        return;
+    }
+    size_t i;
+    json_t *l;
+    if (!json_array_size(json_object_get(sync, "links")))
+        printf("  no links (no upstream configured and no peer connected)\n");
+    json_array_foreach(json_object_get(sync, "links"), i, l)
+    {
+        char a[32], b[32];
+        printf("  %-6s %-8s %-10s %s\n", str_or(json_object_get(l, "direction"), "?"),
+               str_or(json_object_get(l, "peer_unit"), "?"),
+               str_or(json_object_get(l, "state"), "?"),
+               str_or(json_object_get(l, "url"), str_or(json_object_get(l, "remote"), "")));
+        printf("         since %s, to send %s, to receive %s, sent %lld, received %lld\n",
+               str_or(json_object_get(l, "since"), "-"),
+               count_text(json_object_get(l, "entries_to_send"), a, sizeof a),
+               count_text(json_object_get(l, "entries_to_receive"), b, sizeof b),
+               (long long)json_integer_value(json_object_get(l, "entries_sent")),
+               (long long)json_integer_value(json_object_get(l, "entries_received")));
+        json_t *err = json_object_get(l, "last_error"), *retry = json_object_get(l, "next_retry");
+        if (json_is_string(err))
+            printf("         last error: %s\n", json_string_value(err));
+        if (json_is_string(retry))
+            printf("         next retry: %s\n", json_string_value(retry));
+    }
+}
 
 static void print_text(json_t *j)
 {
@@ -51,6 +108,7 @@ static void print_text(json_t *j)
     size_t n = json_array_size(json_object_get(j, "equivocations"));
     if (n)
         printf("\nWARNING: %zu equivocation proof(s) held: see lienthong status --json\n", n);
+    print_sync(json_object_get(j, "sync"));
 }
 
 int cmd_status(int argc, char **argv)
@@ -81,6 +139,7 @@ int cmd_status(int argc, char **argv)
     store_close(s);
     if (!j)
         return cli_error("status", CLI_FAIL, "%s", err);
+    json_object_set_new(j, "sync", status_sync(c.dir));
     if (as_json) {
         json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         putchar('\n');

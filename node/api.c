@@ -3,7 +3,8 @@
  *
  *   GET /                 an index of the API (until the web UI exists)
  *   GET /api/v1/health    liveness, no login: node key, unit, tier, version
- *   GET /api/v1/status    the status document (see status.h)
+ *   GET /api/v1/status    the status document (see status.h), with "sync"
+ *   GET /api/v1/sync      the replication links (see repl_link.h), no login
  *
  * Later features add their routes here. The OpenAPI description is in
  * docs/openapi.yaml.
@@ -35,9 +36,10 @@ static void api_index(void *ctx, const http_request *req, http_response *res)
         return;
     }
     http_respond_json(res, 200,
-                      json_pack("{s:s, s:s, s:s, s:[s,s], s:s}", "service", "lienthong", "unit",
+                      json_pack("{s:s, s:s, s:s, s:[s,s,s], s:s}", "service", "lienthong", "unit",
                                 d->config->unit, "name", d->config->name, "endpoints",
-                                "GET /api/v1/health", "GET /api/v1/status", "docs",
+                                "GET /api/v1/health", "GET /api/v1/status", "GET /api/v1/sync",
+                                "docs",
                                 "docs/openapi.yaml in the source tree"));
 }
 
@@ -64,10 +66,23 @@ static void api_status(void *ctx, const http_request *req, http_response *res)
     if (!api_exact(req, res, "/api/v1/status"))
         return;
     json_t *j = status_build(d->config, d->store, err, sizeof err);
-    if (!j)
+    if (!j) {
         http_respond_error(res, 500, "%s; check the node's log and run lienthong verify", err);
-    else
-        http_respond_json(res, 200, j);
+        return;
+    }
+    json_t *sync = repl_links_status(d->links);
+    json_object_set_new(sync, "running", json_true());
+    json_object_set_new(sync, "age_ms", json_integer(0));
+    json_object_set_new(j, "sync", sync);
+    http_respond_json(res, 200, j);
+}
+
+static void api_sync(void *ctx, const http_request *req, http_response *res)
+{
+    node_daemon *d = ctx;
+    if (!api_exact(req, res, "/api/v1/sync"))
+        return;
+    http_respond_json(res, 200, repl_links_status(d->links));
 }
 
 size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
@@ -75,6 +90,7 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
     const http_route all[] = {
         {"GET", "/api/v1/health", api_health, d},
         {"GET", "/api/v1/status", api_status, d},
+        {"GET", "/api/v1/sync", api_sync, d},
         {NULL, "/", api_index, d},
     };
     size_t n = sizeof all / sizeof *all;

@@ -7,6 +7,8 @@
  *                 upstream URLs, trust-root key (see docs/operations.md)
  *   node.key      the Ed25519 secret key, hex, file mode 0600
  *   data/         the LMDB store (data.mdb, lock.mdb)
+ *   serve.lock    held (flock) by the running `serve` (node/daemon.c)
+ *   sync.json     the running node's replication links (node/repl_link.c)
  */
 #ifndef LT_CONFIG_H
 #define LT_CONFIG_H

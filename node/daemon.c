@@ -1,11 +1,20 @@
 /*
- * daemon.c - the node process: one libuv loop carrying the HTTP server, a
- * store watcher and the signal handlers. See daemon.h.
+ * daemon.c - the node process: one libuv loop carrying the HTTP server, the
+ * replication links, a store watcher and the signal handlers. See daemon.h.
+ *
+ * Shutdown: the first SIGINT/SIGTERM asks every replication link to close
+ * (peers get "the node is shutting down" in the close frame) and stops the
+ * loop once they have closed, or after SHUTDOWN_GRACE_MS; a second signal
+ * stops it at once. Then daemon_shutdown(): the links' timers, the HTTP
+ * server (lws closes what connections remain: their sessions end), our own
+ * handles, the loop run dry, lws freed, the links freed, the loop closed;
+ * the store is closed last.
  */
 #include "node/daemon.h"
 #include "node/api.h"
 #include "node/http.h"
 #include "node/log.h"
+#include "node/repl_link.h"
 #include "storage/hex.h"
 
 #include <errno.h>
@@ -17,12 +26,15 @@
 #include <unistd.h>
 
 #define WATCH_INTERVAL_MS 250
+#define SHUTDOWN_GRACE_MS 1000 /* for replication links to say goodbye */
+#define GRACE_POLL_MS 20
 
 typedef struct {
     node_daemon d;
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
-    uv_timer_t watch;
+    uv_timer_t watch, grace;
+    uint64_t grace_started;
     http_server *http;
     bool stopping;
 } daemon_state;
@@ -44,7 +56,8 @@ int daemon_parse_listen(const char *listen, char *host, size_t hostcap, int *por
     return 0;
 }
 
-/* Notices entries added by other processes (import, bundle import). */
+/* Notices entries added to the store by other processes (import, bundle
+ * import) or by the links, and tells the links. */
 static void daemon_watch(uv_timer_t *t)
 {
     daemon_state *st = t->data;
@@ -53,28 +66,49 @@ static void daemon_watch(uv_timer_t *t)
         log_write(LOG_INFO, "store.new_entries", "count=%llu arrival=%llu",
                   (unsigned long long)(last - st->d.arrival_seen), (unsigned long long)last);
         st->d.arrival_seen = last;
+        repl_links_notify(st->d.links);
     }
+}
+
+/* Stops the loop once the links have closed, or after the grace period. */
+static void daemon_grace(uv_timer_t *t)
+{
+    daemon_state *st = t->data;
+    if (!repl_links_open_count(st->d.links) ||
+        uv_now(&st->loop) - st->grace_started >= SHUTDOWN_GRACE_MS)
+        uv_stop(&st->loop);
 }
 
 static void daemon_on_signal(uv_signal_t *h, int signum)
 {
     daemon_state *st = h->data;
-    if (st->stopping)
+    if (st->stopping) { /* a second signal: no more waiting */
+        uv_stop(&st->loop);
         return;
+    }
     st->stopping = true;
     log_write(LOG_INFO, "node.stopping", "signal=%s", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    uv_stop(&st->loop);
+    if (!repl_links_close(st->d.links)) {
+        uv_stop(&st->loop);
+        return;
+    }
+    st->grace_started = uv_now(&st->loop);
+    uv_timer_start(&st->grace, daemon_grace, GRACE_POLL_MS, GRACE_POLL_MS);
 }
 
 static void daemon_shutdown(daemon_state *st)
 {
+    repl_links_stop(st->d.links);
     http_server_stop(st->http);
     uv_close((uv_handle_t *)&st->sigint, NULL);
     uv_close((uv_handle_t *)&st->sigterm, NULL);
     uv_close((uv_handle_t *)&st->watch, NULL);
+    uv_close((uv_handle_t *)&st->grace, NULL);
     while (uv_run(&st->loop, UV_RUN_DEFAULT) != 0) {
     }
     http_server_finish(st->http);
+    repl_links_free(st->d.links);
+    st->d.links = NULL;
     uv_loop_close(&st->loop);
 }
 
@@ -132,10 +166,18 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.started_ms = uv_now(&st->loop);
     st->d.arrival_seen = store_arrival_last(st->d.store);
 
+    st->d.links = repl_links_new(&st->loop, c, st->d.store);
+    http_ws_endpoint ep;
+    int nep = st->d.links ? repl_links_endpoint(st->d.links, &ep) : 0;
     http_route routes[32];
     size_t n = api_routes(&st->d, routes, 32);
-    st->http = http_server_start(&st->loop, host, port, routes, n, NULL, err, errlen);
+    st->http = st->d.links ? http_server_start_ws(&st->loop, host, port, routes, n, NULL,
+                                                  nep ? &ep : NULL, (size_t)nep, err, errlen)
+                           : NULL;
+    if (!st->d.links)
+        snprintf(err, errlen, "out of memory");
     if (!st->http) {
+        repl_links_free(st->d.links);
         uv_loop_close(&st->loop);
         store_close(st->d.store);
         free(st);
@@ -150,6 +192,9 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     uv_timer_init(&st->loop, &st->watch);
     st->watch.data = st;
     uv_timer_start(&st->watch, daemon_watch, WATCH_INTERVAL_MS, WATCH_INTERVAL_MS);
+    uv_timer_init(&st->loop, &st->grace);
+    st->grace.data = st;
+    repl_links_start(st->d.links, st->http);
 
     char key[65];
     log_write(LOG_INFO, "node.started",

@@ -1,15 +1,18 @@
 /*
  * daemon.h - `lienthong serve`: one node on one libuv loop.
  *
- * The loop carries the HTTP API (libwebsockets on the same loop), a timer
- * that notices entries other processes (e.g. `lienthong import`) added to
- * the store, and SIGINT/SIGTERM handlers that stop everything cleanly:
- * connections closed, handles closed, LMDB closed, nothing leaked.
+ * The loop carries the HTTP API and the replication links (libwebsockets
+ * on the same loop, node/repl_link.h), a timer that notices entries other
+ * processes (e.g. `lienthong import`) added to the store and tells the
+ * links, and SIGINT/SIGTERM handlers that stop everything cleanly: links
+ * closed with a reason, connections closed, handles closed, LMDB closed,
+ * nothing leaked.
  */
 #ifndef LT_DAEMON_H
 #define LT_DAEMON_H
 
 #include "node/config.h"
+#include "node/repl_link.h"
 
 #include <uv.h>
 
@@ -20,6 +23,7 @@ struct node_daemon {
     node_config *config;
     store *store;
     uv_loop_t *loop;
+    repl_links *links;     /* replication (disabled when not enrolled) */
     uint64_t arrival_seen; /* last arrival position noticed */
     uint64_t started_ms;
 };

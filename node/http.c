@@ -24,10 +24,12 @@
  *
  * Upgrades: lws would switch an "Upgrade: h2c" request to HTTP/2, where large
  * bodies and POSTs break, and accept any WebSocket upgrade onto protocols[0].
- * on_upgrade() refuses both with a JSON answer over HTTP/1.1. It is the seam
- * for the WebSocket endpoints: they go into http_protocols[] below (HTTP
- * keeps protocols[0], where lws sends plain HTTP) and on_upgrade() lets
- * their paths through.
+ * on_upgrade() refuses both with a JSON answer over HTTP/1.1, except a
+ * WebSocket upgrade to one of the caller's endpoints (http_ws_endpoint): its
+ * path must match the endpoint's prefix and the first subprotocol of the
+ * client's list that this vhost knows must be the endpoint's. The vhost's
+ * protocols are built per server in server_protocols(): HTTP keeps
+ * protocols[0], where lws sends plain HTTP, and the endpoints follow it.
  */
 #include "node/http.h"
 
@@ -59,6 +61,12 @@
 /* See the top of the file before turning this on. */
 #define HTTP_KEEP_ALIVE 0
 
+/* A WebSocket endpoint as the server keeps it. */
+typedef struct {
+    char *path_prefix;
+    const char *name; /* points into the protocols array */
+} ws_endpoint;
+
 struct http_server {
     uv_loop_t *loop;
     void *foreign_loops[1];
@@ -67,6 +75,9 @@ struct http_server {
     struct lws_vhost *vhost;
     http_route *routes; /* copies, with strdup'd method and prefix */
     size_t nroutes;
+    struct lws_protocols *protocols; /* http, the endpoints', terminator */
+    ws_endpoint *ws;
+    size_t nws;
     size_t max_body;
     unsigned timeout_secs;
     int port;
@@ -831,20 +842,56 @@ static int write_now(struct lws *wsi, const http_response *res)
     return 0;
 }
 
-/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: proto is "websocket" or "h2c". Return 0
- * to let lws upgrade; WebSocket endpoints will do that here for their paths.
- * For now every upgrade gets a JSON refusal and the connection closes. */
-static int on_upgrade(struct lws *wsi, const char *proto)
+/* Which WebSocket endpoint takes an upgrade of path asking for the
+ * subprotocols in list (the Sec-WebSocket-Protocol header): the first
+ * name in the list this vhost knows decides, as it does inside lws. NULL
+ * when none, or when that name is HTTP's own. */
+static const ws_endpoint *ws_find(const http_server *s, const char *path, const char *list)
 {
-    char path[256] = "?";
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ", \t");
+        if (!n)
+            break;
+        if (n == strlen(s->protocols[0].name) && !strncmp(p, s->protocols[0].name, n))
+            return NULL;
+        for (size_t i = 0; i < s->nws; i++)
+            if (n == strlen(s->ws[i].name) && !strncmp(p, s->ws[i].name, n))
+                return prefix_matches(s->ws[i].path_prefix, path) ? &s->ws[i] : NULL;
+        p += n;
+    }
+    return NULL;
+}
+
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: proto is "websocket" or "h2c". Returns
+ * 0 to let lws upgrade a WebSocket request to one of the endpoints; every
+ * other upgrade gets a JSON refusal and the connection closes. */
+static int on_upgrade(http_server *s, struct lws *wsi, const char *proto)
+{
+    char path[256] = "?", wanted[256] = "";
     if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0)
         lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
+    int wlen = lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL);
+    if (wlen > 0 && wlen < (int)sizeof wanted)
+        lws_hdr_copy(wsi, wanted, sizeof wanted, WSI_TOKEN_PROTOCOL);
+    bool websocket = proto && !strcasecmp(proto, "websocket");
+    if (websocket && s && !s->stopped && ws_find(s, path, wanted)) {
+        log_write(LOG_DEBUG, "http.upgrade", "path=%s protocol=\"%s\"", path, wanted);
+        return 0;
+    }
     http_response res;
     response_init(&res);
-    if (proto && !strcasecmp(proto, "websocket"))
+    if (websocket && wanted[0])
+        http_respond_error(&res, 404,
+                           "no WebSocket endpoint at %s for subprotocol \"%s\"; check the URL "
+                           "and the subprotocol against the documentation",
+                           path, wanted);
+    else if (websocket)
         http_respond_error(&res, 404,
                            "no WebSocket endpoint at %s; check the URL against the "
-                           "API documentation",
+                           "API documentation (WebSocket clients must name a subprotocol)",
                            path);
     else
         http_respond_error(&res, 400,
@@ -852,7 +899,8 @@ static int on_upgrade(struct lws *wsi, const char *proto)
                            "plain HTTP/1.1 without an Upgrade header (for curl, "
                            "drop --http2)",
                            proto ? proto : "?");
-    log_write(LOG_INFO, "http.upgrade_refused", "proto=%s path=%s", proto ? proto : "?", path);
+    log_write(LOG_INFO, "http.upgrade_refused", "proto=%s path=%s protocol=\"%s\"",
+              proto ? proto : "?", path, wanted);
     if (res.body)
         write_now(wsi, &res);
     response_clear(&res);
@@ -885,7 +933,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         if (!ss || !s)
             return -1;
         return on_writeable(s, ss, wsi);
-    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return on_upgrade(wsi, in);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return on_upgrade(s, wsi, in);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (ss)
@@ -896,13 +944,45 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-/* All protocols of the vhost, built in this one place. HTTP must stay first;
- * WebSocket protocols (each with its own callback and session size) go
- * between it and the terminator. */
-static const struct lws_protocols http_protocols[] = {
-    {"http", http_callback, sizeof(http_session), 0, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0},
-};
+/* The HTTP protocol: always protocols[0] of the vhost, where lws sends
+ * plain HTTP. */
+static const struct lws_protocols http_protocol = {"http", http_callback, sizeof(http_session),
+                                                   0, 0, NULL, 0};
+
+/* Builds s->protocols, the vhost's list, in this one place: HTTP first,
+ * then a copy of each endpoint's protocol, then the terminator. Returns 0,
+ * or -1 with err. */
+static int server_protocols(http_server *s, const http_ws_endpoint *ws, size_t nws, char *err,
+                            size_t errlen)
+{
+    s->protocols = calloc(nws + 2, sizeof *s->protocols);
+    s->ws = nws ? calloc(nws, sizeof *s->ws) : NULL;
+    if (!s->protocols || (nws && !s->ws)) {
+        set_err(err, errlen, "http: out of memory");
+        return -1;
+    }
+    s->protocols[0] = http_protocol;
+    for (size_t i = 0; i < nws; i++) {
+        const struct lws_protocols *p = ws[i].protocol;
+        if (!p || !p->name || !p->name[0] || !p->callback || !strcmp(p->name, "http") ||
+            !ws[i].path_prefix || ws[i].path_prefix[0] != '/') {
+            set_err(err, errlen,
+                    "http: WebSocket endpoint %zu needs a protocol with a name other than "
+                    "\"http\", a callback and a path prefix starting with '/'",
+                    i);
+            return -1;
+        }
+        s->protocols[i + 1] = *p;
+        s->ws[i].name = p->name;
+        s->ws[i].path_prefix = strdup(ws[i].path_prefix);
+        s->nws = i + 1;
+        if (!s->ws[i].path_prefix) {
+            set_err(err, errlen, "http: out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
 
 /* ---- lifecycle ------------------------------------------------------- */
 
@@ -915,6 +995,10 @@ static void server_free(http_server *s)
         free((char *)s->routes[i].path_prefix);
     }
     free(s->routes);
+    for (size_t i = 0; i < s->nws; i++)
+        free(s->ws[i].path_prefix);
+    free(s->ws);
+    free(s->protocols);
     free(s);
 }
 
@@ -985,8 +1069,16 @@ http_server *http_server_start(uv_loop_t *loop, const char *host, int port,
                                const http_route *routes, size_t nroutes, const http_limits *limits,
                                char *err, size_t errlen)
 {
+    return http_server_start_ws(loop, host, port, routes, nroutes, limits, NULL, 0, err, errlen);
+}
+
+http_server *http_server_start_ws(uv_loop_t *loop, const char *host, int port,
+                                  const http_route *routes, size_t nroutes,
+                                  const http_limits *limits, const http_ws_endpoint *ws,
+                                  size_t nws, char *err, size_t errlen)
+{
     const char *shown = host && *host ? host : "*";
-    if (!loop || port < 0 || port > 65535 || (nroutes && !routes)) {
+    if (!loop || port < 0 || port > 65535 || (nroutes && !routes) || (nws && !ws)) {
         set_err(err, errlen, "http: bad arguments (loop missing or port %d outside 0..65535)",
                 port);
         return NULL;
@@ -1016,6 +1108,10 @@ http_server *http_server_start(uv_loop_t *loop, const char *host, int port,
             server_free(s);
             return NULL;
         }
+    }
+    if (server_protocols(s, ws, nws, err, errlen)) {
+        server_free(s);
+        return NULL;
     }
     s->loop = loop;
     s->max_body = limits && limits->max_body ? limits->max_body : HTTP_DEFAULT_MAX_BODY;
@@ -1071,12 +1167,17 @@ http_server *http_server_start(uv_loop_t *loop, const char *host, int port,
     info.foreign_loops = s->foreign_loops;
     info.port = port;
     info.iface = iface;
-    info.protocols = http_protocols;
+    info.protocols = s->protocols;
     info.user = s;
     info.max_http_header_data = HTTP_MAX_HEADER_DATA;
     info.timeout_secs = s->timeout_secs;
     info.timeout_secs_ah_idle = s->timeout_secs;
+    /* lws reads at most this much per callback, whatever a protocol's
+     * rx_buffer_size says: make room for the largest. */
     info.pt_serv_buf_size = 32 * 1024;
+    for (size_t i = 1; i <= s->nws; i++)
+        if (s->protocols[i].rx_buffer_size > info.pt_serv_buf_size)
+            info.pt_serv_buf_size = (unsigned)s->protocols[i].rx_buffer_size;
     info.server_string = "lienthong";
     info.vhost_name = "lienthong";
     info.gid = -1;
@@ -1120,6 +1221,16 @@ http_server *http_server_start(uv_loop_t *loop, const char *host, int port,
 int http_server_port(const http_server *s)
 {
     return s ? s->port : -1;
+}
+
+struct lws_context *http_server_lws_context(const http_server *s)
+{
+    return s && !s->stopped ? s->ctx : NULL;
+}
+
+struct lws_vhost *http_server_lws_vhost(const http_server *s)
+{
+    return s && !s->stopped ? s->vhost : NULL;
 }
 
 void http_server_stop(http_server *s)

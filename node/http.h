@@ -14,8 +14,10 @@
  * uv_run() and must not block.
  *
  * Every answer closes its connection ("connection: close"): lws 4.1.6 spins
- * for ever on some pipelined requests (see http.c). HTTP/2 upgrades and, for
- * now, WebSocket upgrades are refused with a JSON error over HTTP/1.1.
+ * for ever on some pipelined requests (see http.c). HTTP/2 upgrades, and
+ * WebSocket upgrades to anything but the caller's endpoints
+ * (http_ws_endpoint, e.g. node/repl_link.c), are refused with a JSON error
+ * over HTTP/1.1.
  *
  * Start and stop (the exact calling sequence; lws on a foreign loop needs its
  * context destroyed twice with the loop run in between, or it crashes or
@@ -47,6 +49,10 @@
 #include <uv.h>
 
 typedef struct http_server http_server;
+
+struct lws_protocols;
+struct lws_context;
+struct lws_vhost;
 
 /* One request as a handler sees it. All pointers stay valid until the handler
  * returns; copy what must live longer. */
@@ -118,6 +124,33 @@ typedef struct {
 http_server *http_server_start(uv_loop_t *loop, const char *host, int port,
                                const http_route *routes, size_t nroutes, const http_limits *limits,
                                char *err, size_t errlen);
+
+/* A WebSocket endpoint served by the same listener as the routes. An
+ * upgrade request goes to protocol (a libwebsockets protocol: its name is
+ * the subprotocol, with its callback, per-session size and rx buffer size)
+ * when its path matches path_prefix (the rules of http_route) and the first
+ * subprotocol of the client's Sec-WebSocket-Protocol list this server knows
+ * is protocol->name. Every other upgrade is refused with a JSON 404. The
+ * callback runs on the loop thread and must not block; it receives every
+ * lws reason of its connections, server and client ones. */
+typedef struct {
+    const struct lws_protocols *protocol; /* copied; name must not be "http" */
+    const char *path_prefix;              /* copied */
+} http_ws_endpoint;
+
+/* http_server_start() with WebSocket endpoints as well (ws may be NULL when
+ * nws is 0). */
+http_server *http_server_start_ws(uv_loop_t *loop, const char *host, int port,
+                                  const http_route *routes, size_t nroutes,
+                                  const http_limits *limits, const http_ws_endpoint *ws,
+                                  size_t nws, char *err, size_t errlen);
+
+/* The lws context and vhost of a running server, for WebSocket client
+ * connections on the same loop (lws_client_connect_via_info with .context,
+ * .vhost and .local_protocol_name naming an endpoint's protocol). NULL once
+ * http_server_stop() was called. */
+struct lws_context *http_server_lws_context(const http_server *s);
+struct lws_vhost *http_server_lws_vhost(const http_server *s);
 
 /* The port the server actually listens on. */
 int http_server_port(const http_server *s);

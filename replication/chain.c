@@ -23,6 +23,12 @@ static int chain_fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
+/* Commune clocks can be hours wrong: a certificate is accepted this long
+ * before its not_before, or a node whose clock is behind could not join
+ * until hours after its parent (or itself) was certified. Expiry is not
+ * relaxed. Found by the simulator (tests/sim: communes 1-5 h behind). */
+#define CHAIN_NOT_BEFORE_GRACE_MS (24ull * 3600 * 1000)
+
 static const msgpack_object *body_get(const msgpack_object_map *m, const char *key)
 {
     size_t kl = strlen(key);
@@ -53,7 +59,7 @@ static int cert_check(const entry_view *e, const uint8_t *subject, char *unit, u
         nb->type != MSGPACK_OBJECT_POSITIVE_INTEGER || !na ||
         na->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
         return chain_fail(err, errlen, "certificate of %.16s… lacks key, unit or validity", hex);
-    if (now_ms < nb->via.u64 || now_ms > na->via.u64)
+    if (now_ms + CHAIN_NOT_BEFORE_GRACE_MS < nb->via.u64 || now_ms > na->via.u64)
         return chain_fail(err, errlen,
                           "certificate of %.16s… (unit %.*s) is expired or not yet valid: "
                           "renew it at its parent",

@@ -132,6 +132,15 @@ const char *repl_session_error(const repl_session *s);
 /* Fills *st. */
 void repl_session_stats(const repl_session *s, repl_stats *st);
 
+/* Exactly what this link still has to send: walks every origin the session
+ * may vouch for from the link's cursor to this node's complete position
+ * (refreshed from the store first), applying the routing rule as a batch
+ * would (replication/outbox.h) but taking nothing. *bytes counts entry
+ * bytes, not framing. Costs one scan of the backlog: throttle callers.
+ * Returns 0, or -1 (both 0) when the session is not open and synced yet
+ * or the store could not be read. */
+int repl_session_pending(repl_session *s, uint64_t *entries, uint64_t *bytes);
+
 /* Verification jobs. With cfg.defer_verify, a received batch is not
  * checked inside repl_session_recv: the session hands out a job, the
  * caller runs repl_verify_job_run on any thread (a libuv thread pool: it

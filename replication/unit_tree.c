@@ -190,7 +190,8 @@ int unit_tree_load(unit_tree *t, store *s)
     t->nrevoked = 0;
     if (store_records(s, "certs", unit_load_cert, t))
         return -1;
-    qsort(t->revoked, t->nrevoked, ENTRY_KEY_BYTES, key_cmp);
+    if (t->nrevoked) /* revoked is NULL until the first: qsort(NULL, 0) is undefined */
+        qsort(t->revoked, t->nrevoked, ENTRY_KEY_BYTES, key_cmp);
     return store_records(s, "units", unit_load_one, t) ? -1 : 0;
 }
 

@@ -2,7 +2,8 @@
  * test_http.c - node/http against a real server on 127.0.0.1.
  *
  * The main thread runs the libuv loop with two servers on it (the second
- * with a 1 s timeout); a second thread plays the client with plain blocking
+ * with a 1 s timeout and a WebSocket echo endpoint); a second thread plays
+ * the client with plain blocking
  * sockets (every read and write bounded by SO_RCVTIMEO / SO_SNDTIMEO), leaves
  * a few connections open mid-request on purpose, then wakes the loop with a
  * uv_async_t, and the main thread shuts down in the order http.h documents,
@@ -12,6 +13,7 @@
 #include "tests/check.h"
 
 #include <errno.h>
+#include <libwebsockets.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -478,8 +480,8 @@ static void client_checks(int port)
     CHECKF(now_secs() - t0 < 1.0, "took %.2f s", now_secs() - t0);
     resp_free(&r);
 
-    /* Upgrades are refused over HTTP/1.1 (no WebSocket endpoints yet, and
-     * no HTTP/2). */
+    /* Upgrades are refused over HTTP/1.1 (this server has no WebSocket
+     * endpoints, and there is no HTTP/2). */
     REQUIRE(request(port, "GET", "/api/v1/health",
                     "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
@@ -585,12 +587,92 @@ static void leave_open(client_arg *a)
     usleep(100 * 1000);                  /* let the server read the partial body */
 }
 
+/* ---- the WebSocket seam: an echo endpoint at /ws/ ------------------------ */
+
+#define ECHO_PROTOCOL "echo.v1"
+
+typedef struct {
+    unsigned char buf[LWS_PRE + 125];
+    size_t len;
+} echo_session;
+
+static int echo_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len)
+{
+    echo_session *es = user;
+    switch (reason) {
+    case LWS_CALLBACK_RECEIVE:
+        if (len > sizeof es->buf - LWS_PRE)
+            return -1;
+        memcpy(es->buf + LWS_PRE, in, len);
+        es->len = len;
+        lws_callback_on_writable(wsi);
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return lws_write(wsi, es->buf + LWS_PRE, es->len, LWS_WRITE_TEXT) < (int)es->len ? -1 : 0;
+    default: return 0;
+    }
+}
+
+static const struct lws_protocols echo_protocol = {ECHO_PROTOCOL, echo_callback,
+                                                   sizeof(echo_session), 0, 0, NULL, 0};
+
+/* Sends an upgrade of path asking for protocols; returns the status. */
+static int ws_upgrade(conn *c, int port, const char *path, const char *protocols)
+{
+    char req[512];
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
+                     "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Protocol: %s\r\n\r\n",
+                     path, protocols);
+    resp r;
+    if (conn_open(c, port) || send_all(c, req, (size_t)n) || read_response_for(c, &r, true))
+        return -1;
+    int status = r.status;
+    char got[64] = "";
+    resp_header(&r, "sec-websocket-protocol", got, sizeof got);
+    if (status == 101 && strcmp(got, ECHO_PROTOCOL))
+        status = -2;
+    resp_free(&r);
+    return status;
+}
+
+static void ws_checks(int port)
+{
+    conn *c = calloc(1, sizeof *c);
+    REQUIRE(c != NULL);
+    /* the endpoint's path and subprotocol: upgraded, and it echoes */
+    CHECK(ws_upgrade(c, port, "/ws/room", "chat, " ECHO_PROTOCOL) == 101);
+    static const unsigned char hello[] = {0x81, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2};
+    CHECK(send_all(c, hello, sizeof hello) == 0);
+    while (c->len < 4 && fill(c) == 0) {
+    }
+    CHECKF(c->len == 4 && !memcmp(c->buf, "\x81\x02hi", 4), "echo of %zu bytes", c->len);
+    conn_close(c);
+    /* other paths, other subprotocols, and HTTP's own name are refused */
+    CHECK(ws_upgrade(c, port, "/api/v1/health", ECHO_PROTOCOL) == 404);
+    conn_close(c);
+    CHECK(ws_upgrade(c, port, "/ws/room", "chat") == 404);
+    conn_close(c);
+    CHECK(ws_upgrade(c, port, "/ws/room", "http, " ECHO_PROTOCOL) == 404);
+    conn_close(c);
+    free(c);
+    /* plain HTTP on the same server still works */
+    resp r;
+    REQUIRE(request(port, "GET", "/api/v1/health", NULL, NULL, 0, &r) == 0);
+    CHECK(r.status == 200);
+    resp_free(&r);
+}
+
 static void *client_main(void *p)
 {
     client_arg *a = p;
     double t0 = now_secs();
     client_checks(a->port);
     timeout_checks(a->slow_port);
+    ws_checks(a->slow_port);
     leave_open(a);
     fprintf(stderr, "client done in %.2f s\n", now_secs() - t0);
     uv_async_send(a->stop);
@@ -645,11 +727,22 @@ int main(void)
     CHECK(http_server_start(&loop, "127.0.0.1", 0, &bad, 1, NULL, err2, sizeof err2) == NULL);
     CHECKF(strstr(err2, "'/'") != NULL, "err=%s", err2);
 
-    /* A second server on the same loop, with a 1 s timeout. */
+    /* WebSocket endpoints need a named protocol with a callback, not "http". */
+    const struct lws_protocols named_http = {"http", echo_callback, 0, 0, 0, NULL, 0};
+    const http_ws_endpoint bad_ws = {&named_http, "/ws/"};
+    err2[0] = 0;
+    CHECK(http_server_start_ws(&loop, "127.0.0.1", 0, routes, 1, NULL, &bad_ws, 1, err2,
+                               sizeof err2) == NULL);
+    CHECKF(strstr(err2, "WebSocket endpoint 0") != NULL, "err=%s", err2);
+
+    /* A second server on the same loop, with a 1 s timeout and an echo
+     * WebSocket endpoint under /ws/. */
     http_limits slow_limits = {.max_body = 1024, .timeout_secs = 1};
-    http_server *slow =
-        http_server_start(&loop, "127.0.0.1", 0, routes, 2, &slow_limits, err, sizeof err);
+    const http_ws_endpoint echo = {&echo_protocol, "/ws/"};
+    http_server *slow = http_server_start_ws(&loop, "127.0.0.1", 0, routes, 2, &slow_limits, &echo,
+                                             1, err, sizeof err);
     REQUIRE(slow != NULL);
+    CHECK(http_server_lws_context(slow) != NULL && http_server_lws_vhost(slow) != NULL);
 
     client_arg arg = {.port = port, .slow_port = http_server_port(slow), .stop = &stop};
     pthread_t th;
