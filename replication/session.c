@@ -915,6 +915,11 @@ void repl_session_tick(repl_session *s, uint64_t now_ms)
     s->now_ms = now_ms;
     if (s->state == REPL_CLOSED)
         return;
+    /* the wall clock may step back: measure silence from the later time */
+    if (now_ms < s->last_recv_ms)
+        s->last_recv_ms = now_ms;
+    if (now_ms < s->last_send_ms)
+        s->last_send_ms = now_ms;
     if (now_ms - s->last_recv_ms > s->cfg.timeout_ms) {
         session_fail(s, "no message from the peer for %llu ms: link considered dead",
                      (unsigned long long)(now_ms - s->last_recv_ms));

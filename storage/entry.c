@@ -354,7 +354,9 @@ int entry_encode(const entry_fields *f, const uint8_t sk[ENTRY_SECRET_BYTES], ui
         return -1;
     }
     entry_view_free(&v);
-    *out = (uint8_t *)sb.data;
+    /* the sbuffer grows in 8 KiB steps: hand back only the entry's bytes */
+    uint8_t *fit = realloc(sb.data, sb.size);
+    *out = fit ? fit : (uint8_t *)sb.data;
     *outlen = sb.size;
     return 0;
 }
