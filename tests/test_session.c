@@ -12,129 +12,29 @@
 #include "storage/mpjson.h"
 #include "storage/store_internal.h"
 #include "tests/check.h"
+#include "tests/node_fixture.h"
 
 #include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
 
-typedef struct {
-    node_config c;
-    store *s;
-    repl_node rn;
-} tnode;
-
-static void tnode_make(tnode *n, const char *base, const char *unit, const char *tier,
-                       const char *parent, tnode *parent_node)
-{
-    char err[512];
-    memset(n, 0, sizeof *n);
-    node_config_default_tiers(&n->c);
-    snprintf(n->c.dir, sizeof n->c.dir, "%s/%s", base, unit);
-    snprintf(n->c.unit, sizeof n->c.unit, "%s", unit);
-    snprintf(n->c.name, sizeof n->c.name, "Unit %s", unit);
-    snprintf(n->c.tier, sizeof n->c.tier, "%s", tier);
-    snprintf(n->c.parent_unit, sizeof n->c.parent_unit, "%s", parent ? parent : "");
-    snprintf(n->c.listen, sizeof n->c.listen, "127.0.0.1:0");
-    REQUIRE(node_config_create(&n->c, err, sizeof err) == 0);
-    REQUIRE(node_store_create(&n->c, &n->s, err, sizeof err) == 0);
-    if (!parent) {
-        REQUIRE(network_init_root(&n->c, n->s, err, sizeof err) == 0);
-    } else {
-        store_close(n->s);
-        store_close(parent_node->s);
-        CHECKF(network_enroll_local(&n->c, &parent_node->c, err, sizeof err) == 0, "%s", err);
-        REQUIRE(node_store_open(&parent_node->c, &parent_node->s, false, err, sizeof err) == 0);
-        REQUIRE(node_store_open(&n->c, &n->s, false, err, sizeof err) == 0);
-        parent_node->rn.store = parent_node->s;
-        repl_node_reload(&parent_node->rn, err, sizeof err);
-    }
-}
-
-static void tnode_ready(tnode *n)
-{
-    char err[512];
-    CHECKF(repl_node_init(&n->rn, n->s, n->c.unit, n->c.pk, err, sizeof err) == 0, "%s", err);
-}
-
-static void write_one(tnode *n, const char *coll, const char *id, const char *title,
-                      const char *to)
-{
-    char err[256];
-    uint8_t *body;
-    size_t len;
-    json_t *j = json_pack("{s:s}", "title", title);
-    REQUIRE(mpjson_pack_object(j, &body, &len, err, sizeof err) == 0);
-    json_decref(j);
-    const char *tos[1] = {to};
-    store_write w = {coll, id, ENTRY_OP_PUT, body, len, tos, to ? 1 : 0};
-    store_author a = node_author(&n->c);
-    CHECKF(store_write_local(n->s, &a, &w, 1, NULL, err, sizeof err) == 0, "%s", err);
-    free(body);
-}
+typedef fx_node tnode;
 
 static bool deferred; /* run sessions with verification jobs */
 
 static repl_session *open_session(tnode *n, bool initiator, uint64_t now)
 {
-    repl_config cfg = {.pk = n->c.pk, .sk = n->c.sk, .root_key = n->c.root_key,
-                       .initiator = initiator, .batch_bytes = 2048, .defer_verify = deferred};
-    return repl_session_new(&cfg, &repl_node_ops, &n->rn, now);
-}
-
-/* Runs the verification jobs a session handed out (as a thread pool would). */
-static int run_jobs(repl_session *s, uint64_t now)
-{
-    repl_verify_job job;
-    int n = 0;
-    while (repl_session_next_job(s, &job)) {
-        repl_verify_job_run(&job);
-        repl_session_job_done(s, job.id, now);
-        n++;
-    }
-    return n;
-}
-
-/* Shuttles messages between a and b until both are quiet; returns the
- * number of messages moved. */
-static int shuttle(repl_session *a, repl_session *b, uint64_t now)
-{
-    int moved = 0, progress = 1;
-    while (progress && moved < 100000) {
-        progress = 0;
-        const uint8_t *m;
-        size_t len;
-        while (repl_session_next_out(a, &m, &len)) {
-            repl_session_recv(b, m, len, now);
-            moved++, progress = 1;
-        }
-        while (repl_session_next_out(b, &m, &len)) {
-            repl_session_recv(a, m, len, now);
-            moved++, progress = 1;
-        }
-        if (run_jobs(a, now) + run_jobs(b, now))
-            progress = 1;
-    }
-    return moved;
+    return fx_session(n, initiator, deferred, now);
 }
 
 static void sync_pair(tnode *lower, tnode *upper, uint64_t now)
 {
     repl_session *a = open_session(lower, true, now), *b = open_session(upper, false, now);
-    shuttle(a, b, now);
+    fx_shuttle(a, b, now);
     CHECKF(repl_session_state(a) == REPL_OPEN, "%s: %s", lower->c.unit, repl_session_error(a));
     CHECKF(repl_session_state(b) == REPL_OPEN, "%s: %s", upper->c.unit, repl_session_error(b));
     repl_session_free(a);
     repl_session_free(b);
-}
-
-static bool has_record(tnode *n, const char *coll, const char *id)
-{
-    uint8_t *rec;
-    size_t len;
-    int rc = store_record_get(n->s, coll, id, &rec, &len);
-    if (rc == 0)
-        free(rec);
-    return rc == 0;
 }
 
 static int digest_of(void *ctx, const char *coll, uint64_t live, const uint8_t *d)
@@ -177,14 +77,12 @@ static void test_forged_batch(const char *base)
     char err[256], dir[512];
     snprintf(dir, sizeof dir, "%s/forged", base);
     REQUIRE(mkdir(dir, 0700) == 0);
-    tnode_make(&p, dir, "40", "province", NULL, NULL);
-    tnode_ready(&p);
-    tnode_make(&c, dir, "16681", "commune", "40", &p);
-    tnode_ready(&c);
+    fx_node_make(&p, dir, "40", "province", NULL);
+    fx_node_make(&c, dir, "16681", "commune", &p);
     for (int i = 0; i < 5; i++) {
         char id[16];
         snprintf(id, sizeof id, "PA-%d", i);
-        write_one(&c, "reports", id, "Ổ gà", NULL);
+        fx_write(&c, "reports", id, "Ổ gà", NULL);
     }
     store_origin o;
     REQUIRE(store_origin_get(c.s, c.c.pk, &o) == 0);
@@ -192,7 +90,7 @@ static void test_forged_batch(const char *base)
     REQUIRE(store_txn_write(c.s, flip_txn, &t, err, sizeof err) == 0);
     uint64_t before = store_entry_count(p.s), now = hlc_wall_ms();
     repl_session *a = open_session(&c, true, now), *b = open_session(&p, false, now);
-    shuttle(a, b, now);
+    fx_shuttle(a, b, now);
     CHECK(repl_session_state(b) == REPL_CLOSED);
     CHECKF(strstr(repl_session_error(b), "nothing of the batch was applied") ||
                strstr(repl_session_error(b), "nothing applied"),
@@ -225,19 +123,17 @@ static void test_replayed_batch(const char *base)
     char dir[512];
     snprintf(dir, sizeof dir, "%s/replayed", base);
     REQUIRE(mkdir(dir, 0700) == 0);
-    tnode_make(&p, dir, "40", "province", NULL, NULL);
-    tnode_ready(&p);
-    tnode_make(&c, dir, "16681", "commune", "40", &p);
-    tnode_ready(&c);
+    fx_node_make(&p, dir, "40", "province", NULL);
+    fx_node_make(&c, dir, "16681", "commune", &p);
     for (int i = 0; i < 5; i++) {
         char id[16];
         snprintf(id, sizeof id, "PA-%d", i);
-        write_one(&c, "reports", id, "Ổ gà", NULL);
+        fx_write(&c, "reports", id, "Ổ gà", NULL);
     }
     uint64_t now = hlc_wall_ms();
     sync_pair(&c, &p, now);
-    CHECK(has_record(&p, "reports", "PA-4"));
-    write_one(&c, "reports", "PA-5", "Ổ gà mới", NULL);
+    CHECK(fx_has(&p, "reports", "PA-4"));
+    fx_write(&c, "reports", "PA-5", "Ổ gà mới", NULL);
     uint64_t before = store_entry_count(p.s);
     repl_store_ops replay = repl_node_ops;
     replay.scan = replay_scan;
@@ -245,7 +141,7 @@ static void test_replayed_batch(const char *base)
                        .batch_bytes = 2048, .defer_verify = deferred};
     repl_session *a = repl_session_new(&cfg, &replay, &c.rn, now);
     repl_session *b = open_session(&p, false, now);
-    shuttle(a, b, now);
+    fx_shuttle(a, b, now);
     repl_stats st;
     repl_session_stats(b, &st);
     CHECKF(repl_session_state(b) == REPL_OPEN, "%s", repl_session_error(b));
@@ -253,7 +149,7 @@ static void test_replayed_batch(const char *base)
            (unsigned long long)st.entries_received);
     CHECKF(store_entry_count(p.s) == before + 1, "%llu != %llu + 1",
            (unsigned long long)store_entry_count(p.s), (unsigned long long)before);
-    CHECK(has_record(&p, "reports", "PA-5"));
+    CHECK(fx_has(&p, "reports", "PA-5"));
     uint8_t dc[32] = {0}, dp[32] = {1};
     store_collections(c.s, digest_of, dc);
     store_collections(p.s, digest_of, dp);
@@ -283,16 +179,14 @@ static void test_pending_exact(const char *base)
     char dir[512];
     snprintf(dir, sizeof dir, "%s/pending", base);
     REQUIRE(mkdir(dir, 0700) == 0);
-    tnode_make(&p, dir, "40", "province", NULL, NULL);
-    tnode_ready(&p);
-    tnode_make(&c, dir, "16681", "commune", "40", &p);
-    tnode_ready(&c);
+    fx_node_make(&p, dir, "40", "province", NULL);
+    fx_node_make(&c, dir, "16681", "commune", &p);
     uint64_t now = hlc_wall_ms();
     sync_pair(&c, &p, now);
     for (int i = 0; i < 100; i++) {
         char id[16];
         snprintf(id, sizeof id, "PA-%d", i);
-        write_one(&c, "reports", id, "Ổ gà trên đường", NULL);
+        fx_write(&c, "reports", id, "Ổ gà trên đường", NULL);
     }
     repl_session *a = open_session(&c, true, now);
     repl_session *b = open_session(&p, false, now);
@@ -315,7 +209,7 @@ static void test_pending_exact(const char *base)
            "queued %llu + pending %llu != 100 new entries", (unsigned long long)queued,
            (unsigned long long)entries);
     CHECK(bytes > entries * 100);
-    shuttle(a, b, now);
+    fx_shuttle(a, b, now);
     repl_session_stats(b, &st);
     CHECKF(st.entries_received == queued + entries, "received %llu",
            (unsigned long long)st.entries_received);
@@ -357,24 +251,20 @@ int main(void)
 static int run(const char *base)
 {
     tnode p, d, c1, c2;
-    tnode_make(&p, base, "40", "province", NULL, NULL);
-    tnode_ready(&p);
-    tnode_make(&d, base, "412", "district", "40", &p);
-    tnode_ready(&d);
-    tnode_make(&c1, base, "16681", "commune", "412", &d);
-    tnode_make(&c2, base, "16684", "commune", "412", &d);
-    tnode_ready(&c1);
-    tnode_ready(&c2);
+    fx_node_make(&p, base, "40", "province", NULL);
+    fx_node_make(&d, base, "412", "district", &p);
+    fx_node_make(&c1, base, "16681", "commune", &d);
+    fx_node_make(&c2, base, "16684", "commune", &d);
 
     for (int i = 0; i < 40; i++) {
         char id[32];
         snprintf(id, sizeof id, "PA-16681-%02d", i);
-        write_one(&c1, "reports", id, "Đường ngập nước", NULL);
+        fx_write(&c1, "reports", id, "Đường ngập nước", NULL);
     }
-    write_one(&c2, "reports", "PA-16684-01", "Rác thải", NULL);
-    write_one(&d, "tasks", "T-1", "Giao việc cho phường Bến Thủy", "16681");
-    write_one(&p, "documents", "129/QĐ-UBND", "Quyết định", "*");
-    write_one(&p, "documents", "56/KH-UBND", "Kế hoạch cho xã Nghi Liên", "16684");
+    fx_write(&c2, "reports", "PA-16684-01", "Rác thải", NULL);
+    fx_write(&d, "tasks", "T-1", "Giao việc cho phường Bến Thủy", "16681");
+    fx_write(&p, "documents", "129/QĐ-UBND", "Quyết định", "*");
+    fx_write(&p, "documents", "56/KH-UBND", "Kế hoạch cho xã Nghi Liên", "16684");
 
     uint64_t now = hlc_wall_ms();
     sync_pair(&c1, &d, now);
@@ -383,17 +273,17 @@ static int run(const char *base)
     sync_pair(&c1, &d, now);
     sync_pair(&c2, &d, now);
 
-    CHECK(has_record(&d, "reports", "PA-16681-39"));
-    CHECK(has_record(&p, "reports", "PA-16681-00"));
-    CHECK(has_record(&p, "reports", "PA-16684-01"));
-    CHECK(has_record(&c1, "tasks", "T-1"));
-    CHECK(!has_record(&c2, "tasks", "T-1"));
-    CHECK(has_record(&c1, "documents", "129/QĐ-UBND"));
-    CHECK(has_record(&c2, "documents", "129/QĐ-UBND"));
-    CHECK(!has_record(&c1, "documents", "56/KH-UBND"));
-    CHECK(has_record(&c2, "documents", "56/KH-UBND"));
-    CHECK(!has_record(&c1, "reports", "PA-16684-01"));
-    CHECK(has_record(&c1, "units", "16684")); /* the unit tree reaches everyone */
+    CHECK(fx_has(&d, "reports", "PA-16681-39"));
+    CHECK(fx_has(&p, "reports", "PA-16681-00"));
+    CHECK(fx_has(&p, "reports", "PA-16684-01"));
+    CHECK(fx_has(&c1, "tasks", "T-1"));
+    CHECK(!fx_has(&c2, "tasks", "T-1"));
+    CHECK(fx_has(&c1, "documents", "129/QĐ-UBND"));
+    CHECK(fx_has(&c2, "documents", "129/QĐ-UBND"));
+    CHECK(!fx_has(&c1, "documents", "56/KH-UBND"));
+    CHECK(fx_has(&c2, "documents", "56/KH-UBND"));
+    CHECK(!fx_has(&c1, "reports", "PA-16684-01"));
+    CHECK(fx_has(&c1, "units", "16684")); /* the unit tree reaches everyone */
 
     uint8_t dc[32] = {0}, dp[32] = {1};
     store_collections(d.s, digest_of, dc);
@@ -403,15 +293,15 @@ static int run(const char *base)
     /* a second sync moves nothing but handshake, positions and keep-alive */
     uint64_t before = store_entry_count(p.s);
     repl_session *a = open_session(&d, true, now), *b = open_session(&p, false, now);
-    int moved = shuttle(a, b, now);
+    int moved = fx_shuttle(a, b, now);
     CHECKF(moved <= 6, "moved %d messages on an idle resync", moved);
     CHECK(store_entry_count(p.s) == before);
 
     /* live push: a new entry at the district reaches the open session */
-    write_one(&d, "tasks", "T-2", "Báo cáo", NULL);
+    fx_write(&d, "tasks", "T-2", "Báo cáo", NULL);
     repl_session_notify(a);
-    shuttle(a, b, now);
-    CHECK(has_record(&p, "tasks", "T-2"));
+    fx_shuttle(a, b, now);
+    CHECK(fx_has(&p, "tasks", "T-2"));
     repl_session_stats(b, &(repl_stats){0});
     repl_session_free(a);
     repl_session_free(b);
@@ -425,7 +315,7 @@ static int run(const char *base)
     memcpy(x.rn.pk, x.c.pk, 32);
     a = open_session(&x, true, now);
     b = open_session(&d, false, now);
-    shuttle(a, b, now);
+    fx_shuttle(a, b, now);
     CHECK(repl_session_state(b) == REPL_CLOSED);
     CHECKF(strstr(repl_session_error(b), "refused") != NULL, "%s", repl_session_error(b));
     repl_session_free(a);
