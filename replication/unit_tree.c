@@ -225,8 +225,3 @@ bool unit_tree_parent(const unit_tree *t, const char *code, char *out, size_t ca
     memcpy(out, s->parent, strlen(s->parent) + 1);
     return true;
 }
-
-size_t unit_tree_size(const unit_tree *t)
-{
-    return t->n;
-}

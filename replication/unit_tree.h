@@ -48,7 +48,4 @@ bool unit_tree_known(const unit_tree *t, const char *code, size_t len);
 /* The parent of code into out (NODE_CODE_MAX bytes); false when none. */
 bool unit_tree_parent(const unit_tree *t, const char *code, char *out, size_t cap);
 
-/* Number of units held. */
-size_t unit_tree_size(const unit_tree *t);
-
 #endif

@@ -260,25 +260,15 @@ int record_summary(const uint8_t *rec, size_t len, bool *deleted, char *owner, s
 
 bool record_is_deleted(const uint8_t *rec, size_t len)
 {
-    record r;
-    bool deleted = false;
-    if (!record_decode(rec, len, &r, 0))
-        deleted = r.deleted && r.nfields == 0;
-    record_release(&r);
-    return deleted;
+    bool deleted;
+    char owner[ENTRY_MAX_NAME + 1];
+    return !record_summary(rec, len, &deleted, owner, sizeof owner) && deleted;
 }
 
 int record_owner(const uint8_t *rec, size_t len, char *unit, size_t cap)
 {
-    record r;
-    int rc = -1;
-    if (!record_decode(rec, len, &r, 0) && r.creator_unit.size < cap) {
-        memcpy(unit, r.creator_unit.ptr, r.creator_unit.size);
-        unit[r.creator_unit.size] = '\0';
-        rc = 0;
-    }
-    record_release(&r);
-    return rc;
+    bool deleted;
+    return record_summary(rec, len, &deleted, unit, cap);
 }
 
 int record_last_putter(const uint8_t *rec, size_t len, uint8_t origin[ENTRY_KEY_BYTES])
