@@ -78,17 +78,35 @@ static int session_fail(repl_session *s, const char *fmt, ...) __attribute__((fo
 
 static void queue_plain(repl_session *s, const uint8_t *data, size_t len);
 
-static void send_err(repl_session *s)
-{
+/* A message being built: [type, ...]. */
+typedef struct {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 2);
-    msgpack_pack_str_with_body(&pk, "err", 3);
-    msgpack_pack_str_with_body(&pk, s->error, strlen(s->error));
-    queue_plain(s, (const uint8_t *)sb.data, sb.size);
-    msgpack_sbuffer_destroy(&sb);
+} msg_out;
+
+/* Starts message [type, then n more elements]; returns their packer. */
+static msgpack_packer *msg_begin(msg_out *m, const char *type, size_t n)
+{
+    msgpack_sbuffer_init(&m->sb);
+    msgpack_packer_init(&m->pk, &m->sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&m->pk, n + 1);
+    msgpack_pack_str_with_body(&m->pk, type, strlen(type));
+    return &m->pk;
+}
+
+/* Queues the finished message and releases its buffer. */
+static void msg_send(repl_session *s, msg_out *m)
+{
+    queue_plain(s, (const uint8_t *)m->sb.data, m->sb.size);
+    msgpack_sbuffer_destroy(&m->sb);
+}
+
+static void send_err(repl_session *s)
+{
+    msg_out msg;
+    msgpack_packer *pk = msg_begin(&msg, "err", 1);
+    msgpack_pack_str_with_body(pk, s->error, strlen(s->error));
+    msg_send(s, &msg);
 }
 
 static int session_fail(repl_session *s, const char *fmt, ...)
@@ -127,11 +145,6 @@ static void queue_plain(repl_session *s, const uint8_t *data, size_t len)
     s->last_send_ms = s->now_ms;
 }
 
-static void queue_sbuffer(repl_session *s, msgpack_sbuffer *sb)
-{
-    queue_plain(s, (const uint8_t *)sb->data, sb->size);
-    msgpack_sbuffer_destroy(sb);
-}
 
 static void pack_bin(msgpack_packer *pk, const uint8_t *b, size_t n)
 {
@@ -307,24 +320,20 @@ static bool send_batch(repl_session *s)
     }
     bool sent = b.n || nmarks;
     if (sent) {
-        msgpack_sbuffer sb;
-        msgpack_packer pk;
-        msgpack_sbuffer_init(&sb);
-        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        msgpack_pack_array(&pk, 4);
-        pack_cstr(&pk, "batch");
-        msgpack_pack_uint64(&pk, ++s->next_batch_id);
-        msgpack_pack_array(&pk, b.n);
+        msg_out msg;
+        msgpack_packer *pk = msg_begin(&msg, "batch", 3);
+        msgpack_pack_uint64(pk, ++s->next_batch_id);
+        msgpack_pack_array(pk, b.n);
         for (size_t i = 0; i < b.n; i++)
-            pack_bin(&pk, b.entries[i].bytes, b.entries[i].len);
-        msgpack_pack_array(&pk, nmarks);
+            pack_bin(pk, b.entries[i].bytes, b.entries[i].len);
+        msgpack_pack_array(pk, nmarks);
         for (size_t i = 0; i < nmarks; i++) {
-            msgpack_pack_array(&pk, 3);
-            pack_bin(&pk, marks[i].o->origin, ENTRY_KEY_BYTES);
-            msgpack_pack_uint64(&pk, marks[i].seq);
-            pack_cstr(&pk, marks[i].o->unit);
+            msgpack_pack_array(pk, 3);
+            pack_bin(pk, marks[i].o->origin, ENTRY_KEY_BYTES);
+            msgpack_pack_uint64(pk, marks[i].seq);
+            pack_cstr(pk, marks[i].o->unit);
         }
-        queue_sbuffer(s, &sb);
+        msg_send(s, &msg);
         s->in_flight++;
         s->stats.entries_sent += b.n;
     }
@@ -351,26 +360,22 @@ static void send_hello(repl_session *s)
     const store_input *chain = NULL;
     size_t n = 0;
     s->ops->chain(s->ctx, &chain, &n);
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 2);
-    pack_cstr(&pk, "hello");
-    msgpack_pack_map(&pk, 5);
-    pack_cstr(&pk, "v");
-    msgpack_pack_uint8(&pk, REPL_VERSION);
-    pack_cstr(&pk, "node");
-    pack_bin(&pk, s->cfg.pk, ENTRY_KEY_BYTES);
-    pack_cstr(&pk, "kx");
-    pack_bin(&pk, s->kx_pk, sizeof s->kx_pk);
-    pack_cstr(&pk, "challenge");
-    pack_bin(&pk, s->challenge, sizeof s->challenge);
-    pack_cstr(&pk, "chain");
-    msgpack_pack_array(&pk, n);
+    msg_out msg;
+    msgpack_packer *pk = msg_begin(&msg, "hello", 1);
+    msgpack_pack_map(pk, 5);
+    pack_cstr(pk, "v");
+    msgpack_pack_uint8(pk, REPL_VERSION);
+    pack_cstr(pk, "node");
+    pack_bin(pk, s->cfg.pk, ENTRY_KEY_BYTES);
+    pack_cstr(pk, "kx");
+    pack_bin(pk, s->kx_pk, sizeof s->kx_pk);
+    pack_cstr(pk, "challenge");
+    pack_bin(pk, s->challenge, sizeof s->challenge);
+    pack_cstr(pk, "chain");
+    msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++)
-        pack_bin(&pk, chain[i].bytes, chain[i].len);
-    queue_sbuffer(s, &sb);
+        pack_bin(pk, chain[i].bytes, chain[i].len);
+    msg_send(s, &msg);
 }
 
 /* The bytes each side signs: context, the signer's role, the challenge it
@@ -452,18 +457,14 @@ static int on_hello(repl_session *s, const msgpack_object *body)
     /* keep rx_key until the peer's header arrives */
     memcpy(s->kx_sk, rx_key, sizeof rx_key);
 
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 2);
-    pack_cstr(&pk, "auth");
-    msgpack_pack_map(&pk, 2);
-    pack_cstr(&pk, "sig");
-    pack_bin(&pk, sig, sizeof sig);
-    pack_cstr(&pk, "stream");
-    pack_bin(&pk, header, sizeof header);
-    queue_sbuffer(s, &sb);
+    msg_out msg;
+    msgpack_packer *pk = msg_begin(&msg, "auth", 1);
+    msgpack_pack_map(pk, 2);
+    pack_cstr(pk, "sig");
+    pack_bin(pk, sig, sizeof sig);
+    pack_cstr(pk, "stream");
+    pack_bin(pk, header, sizeof header);
+    msg_send(s, &msg);
     s->tx_ready = true;
     sodium_memzero(tx_key, sizeof tx_key);
     sodium_memzero(rx_key, sizeof rx_key);
@@ -491,15 +492,11 @@ static void send_positions(repl_session *s)
 {
     size_t n = 0;
     s->ops->positions(s->ctx, count_one, &n);
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 2);
-    pack_cstr(&pk, "pos");
-    msgpack_pack_array(&pk, n);
-    s->ops->positions(s->ctx, pos_one, &pk);
-    queue_sbuffer(s, &sb);
+    msg_out msg;
+    msgpack_packer *pk = msg_begin(&msg, "pos", 1);
+    msgpack_pack_array(pk, n);
+    s->ops->positions(s->ctx, pos_one, pk);
+    msg_send(s, &msg);
 }
 
 static int on_auth(repl_session *s, const msgpack_object *body)
@@ -653,26 +650,22 @@ static int rx_batch_apply(repl_session *s, rx_batch *b)
         return session_fail(s, "this node could not store the batch (disk full or storage "
                                "error): see its log");
     }
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     size_t nerr = 0;
     for (size_t i = 0; i < b->n; i++)
         nerr += res[i] != APPLY_ADDED && res[i] != APPLY_DUPLICATE;
-    msgpack_pack_array(&pk, 3);
-    pack_cstr(&pk, "ack");
-    msgpack_pack_uint64(&pk, b->id);
-    msgpack_pack_array(&pk, nerr);
+    msg_out msg;
+    msgpack_packer *pk = msg_begin(&msg, "ack", 2);
+    msgpack_pack_uint64(pk, b->id);
+    msgpack_pack_array(pk, nerr);
     for (size_t i = 0; i < b->n; i++) {
         if (res[i] == APPLY_ADDED || res[i] == APPLY_DUPLICATE)
             continue;
-        msgpack_pack_array(&pk, 2);
-        msgpack_pack_uint64(&pk, i);
-        pack_cstr(&pk, apply_result_str(res[i]));
+        msgpack_pack_array(pk, 2);
+        msgpack_pack_uint64(pk, i);
+        pack_cstr(pk, apply_result_str(res[i]));
     }
     free(res);
-    queue_sbuffer(s, &sb);
+    msg_send(s, &msg);
     s->stats.entries_received += b->n;
     s->stats.last_exchange_ms = s->now_ms;
     if (b->n || b->nmarks)
