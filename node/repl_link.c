@@ -125,7 +125,7 @@ struct repl_links {
     repl_conn *conns; /* every connection lws still holds */
     uv_timer_t tick, retry;
     bool timers, stopping;
-    uint64_t applied_seen, arrival_seen;
+    uint64_t changes_seen, arrival_seen;
     uint64_t rx_messages; /* received on any link (positions may have moved) */
     int64_t wall_base; /* wall-clock ms minus uv_now() */
     char *sync_written; /* the last sync.json content (without "updated") */
@@ -525,8 +525,8 @@ static void conn_after(repl_conn *c)
     jobs_dispatch(c);
     if (repl_session_state(c->s) == REPL_OPEN && c->state == LS_HANDSHAKE)
         conn_opened(c);
-    if (L->rn.applied != L->applied_seen) {
-        L->applied_seen = L->rn.applied;
+    if (L->rn.changes != L->changes_seen) {
+        L->changes_seen = L->rn.changes;
         relay(L, c);
     }
     conn_kick(c);

@@ -69,6 +69,11 @@ static int node_apply(void *ctx, const store_input *in, size_t n, const store_ma
         rn->applied++;
         membership = membership || is_membership(in[i].bytes, in[i].len);
     }
+    bool added = false;
+    for (size_t i = 0; i < n && !added; i++)
+        added = results[i] == APPLY_ADDED;
+    if (added || nmarks)
+        rn->changes++;
     if (membership)
         repl_node_reload(rn, err, sizeof err);
     return 0;

@@ -18,6 +18,8 @@ typedef struct {
     store_input chain[CHAIN_MAX];
     size_t nchain;
     uint64_t applied; /* entries added through links */
+    uint64_t changes; /* batches that added entries or carried markers: when
+                       * it moves, the node's other links have news to send */
 } repl_node;
 
 /* The operations, with a repl_node * as their context. */

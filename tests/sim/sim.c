@@ -145,7 +145,8 @@ struct sim_node {
     size_t nlinks;
     bool alive;
     uint64_t crash_gen;
-    bool dirty, notify_pending;
+    uint64_t changes_seen; /* rn.changes when its links were last notified */
+    bool notify_pending;
     uint64_t dial_gen;
     unsigned failures;
     int next_rank;
@@ -298,49 +299,6 @@ static sim_event ev_pop(sim *s)
 }
 
 /* ---- store operations: repl_node's, with a hook after apply ------------------- */
-
-static const char *op_unit(void *ctx)
-{
-    return repl_node_ops.unit(&((sim_node *)ctx)->rn);
-}
-
-static int op_chain(void *ctx, const store_input **certs, size_t *n)
-{
-    return repl_node_ops.chain(&((sim_node *)ctx)->rn, certs, n);
-}
-
-static const unit_tree *op_tree(void *ctx)
-{
-    return repl_node_ops.tree(&((sim_node *)ctx)->rn);
-}
-
-static int op_positions(void *ctx,
-                        int (*fn)(void *fctx, const uint8_t *origin, uint64_t seq,
-                                  const char *unit),
-                        void *fctx)
-{
-    return repl_node_ops.positions(&((sim_node *)ctx)->rn, fn, fctx);
-}
-
-static int op_scan(void *ctx, const uint8_t *origin, uint64_t after, uint64_t upto,
-                   int (*fn)(void *fctx, uint64_t seq, const uint8_t *bytes, size_t len),
-                   void *fctx)
-{
-    return repl_node_ops.scan(&((sim_node *)ctx)->rn, origin, after, upto, fn, fctx);
-}
-
-/* Applies through repl_node and marks the node dirty: like the daemon, the
- * sim then tells the node's other links that the store gained something. */
-static int op_apply(void *ctx, const store_input *in, size_t n, const store_mark *marks,
-                    size_t nmarks, apply_result *results)
-{
-    sim_node *node = ctx;
-    node->dirty = true;
-    return repl_node_ops.apply(&node->rn, in, n, marks, nmarks, results);
-}
-
-static const repl_store_ops sim_ops = {op_unit, op_chain, op_tree, op_positions, op_scan,
-                                       op_apply};
 
 /* ---- creating the simulation -------------------------------------------------- */
 
@@ -774,7 +732,7 @@ static void link_connect(sim *s, sim_link *l)
                           .keepalive_ms = s->cfg.keepalive_ms,
                           .timeout_ms = s->cfg.timeout_ms,
                           .defer_verify = sim_below(s, 1000) < s->cfg.defer_permille};
-        l->ses[side] = repl_session_new(&rc, &sim_ops, n, node_clock(s, n));
+        l->ses[side] = repl_session_new(&rc, &repl_node_ops, &n->rn, node_clock(s, n));
         if (!l->ses[side])
             abort();
     }
@@ -880,7 +838,7 @@ static void node_notify(sim *s, sim_node *n)
 
 static void mark_notify(sim *s, sim_node *n)
 {
-    if (!n->dirty || n->notify_pending || !n->alive)
+    if (n->rn.changes == n->changes_seen || n->notify_pending || !n->alive)
         return;
     n->notify_pending = true;
     s->notifies_pending++;
@@ -899,7 +857,7 @@ static void node_down(sim *s, sim_node *n)
     store_close(n->st);
     n->st = NULL;
     n->crash_gen++;
-    n->dirty = false;
+    n->changes_seen = 0; /* the reopened node's repl_node counts from 0 */
     if (n->notify_pending) {
         n->notify_pending = false;
         s->notifies_pending--;
@@ -1064,7 +1022,7 @@ static void handle(sim *s, sim_event *ev)
             break;
         n->notify_pending = false;
         s->notifies_pending--;
-        n->dirty = false;
+        n->changes_seen = n->rn.changes;
         node_notify(s, n);
         break;
     }
