@@ -3,6 +3,7 @@
  * in bundle.h; the selection of entries is the live link's (outbox.h).
  */
 #include "replication/bundle.h"
+#include "replication/msg.h"
 #include "replication/outbox.h"
 #include "storage/hex.h"
 #include "storage/mpjson.h"
@@ -51,15 +52,10 @@ static void writer_put(bundle_writer *w, msgpack_sbuffer *sb)
 static int writer_take(void *ctx, const uint8_t *bytes, size_t len)
 {
     bundle_writer *w = ctx;
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 2);
-    msgpack_pack_str_with_body(&pk, "e", 1);
-    msgpack_pack_bin_with_body(&pk, bytes, len);
-    writer_put(w, &sb);
-    msgpack_sbuffer_destroy(&sb);
+    msg_out m;
+    msgpack_pack_bin_with_body(msg_begin(&m, "e", 1), bytes, len);
+    writer_put(w, &m.sb);
+    msg_release(&m);
     w->st->entries++;
     return w->failed ? -1 : 0;
 }
@@ -124,19 +120,16 @@ static void write_end(bundle_writer *w, const uint8_t *sk)
     uint8_t h[32], sig[crypto_sign_BYTES];
     crypto_generichash_final(&w->hash, h, sizeof h);
     crypto_sign_detached(sig, NULL, h, sizeof h, sk);
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 4);
-    msgpack_pack_str_with_body(&pk, "end", 3);
-    msgpack_pack_uint64(&pk, w->st->entries);
-    msgpack_pack_uint64(&pk, w->st->marks);
-    msgpack_pack_bin_with_body(&pk, sig, sizeof sig);
-    if (fwrite(sb.data, 1, sb.size, w->f) != sb.size)
+    msg_out m;
+    msgpack_packer *pk = msg_begin(&m, "end", 3);
+    msgpack_pack_uint64(pk, w->st->entries);
+    msgpack_pack_uint64(pk, w->st->marks);
+    msgpack_pack_bin_with_body(pk, sig, sizeof sig);
+    /* the end record is outside the signed hash: written, not hashed */
+    if (fwrite(m.sb.data, 1, m.sb.size, w->f) != m.sb.size)
         w->failed = true;
-    w->st->bytes += sb.size;
-    msgpack_sbuffer_destroy(&sb);
+    w->st->bytes += m.sb.size;
+    msg_release(&m);
 }
 
 static uint64_t since_get(const json_t *since, const uint8_t *origin)
@@ -192,17 +185,13 @@ int bundle_export(repl_node *n, const uint8_t *sk, const char *for_unit, const j
                                    (unsigned long long)ob.corrupt);
             return bundle_fail(err, errlen, "cannot read this node's store");
         }
-        msgpack_sbuffer sb;
-        msgpack_packer pk;
-        msgpack_sbuffer_init(&sb);
-        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        msgpack_pack_array(&pk, 4);
-        msgpack_pack_str_with_body(&pk, "m", 1);
-        msgpack_pack_bin_with_body(&pk, p->origin, ENTRY_KEY_BYTES);
-        msgpack_pack_uint64(&pk, p->seq);
-        msgpack_pack_str_with_body(&pk, p->unit, strlen(p->unit));
-        writer_put(&w, &sb);
-        msgpack_sbuffer_destroy(&sb);
+        msg_out m;
+        msgpack_packer *pk = msg_begin(&m, "m", 3);
+        msgpack_pack_bin_with_body(pk, p->origin, ENTRY_KEY_BYTES);
+        msgpack_pack_uint64(pk, p->seq);
+        msgpack_pack_str_with_body(pk, p->unit, strlen(p->unit));
+        writer_put(&w, &m.sb);
+        msg_release(&m);
         st->marks++;
     }
     free(l.v);

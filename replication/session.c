@@ -16,6 +16,7 @@
  */
 #include "replication/session.h"
 #include "replication/chain.h"
+#include "replication/msg.h"
 #include "replication/outbox.h"
 #include "storage/hex.h"
 #include "storage/mpjson.h"
@@ -78,27 +79,11 @@ static int session_fail(repl_session *s, const char *fmt, ...) __attribute__((fo
 
 static void queue_plain(repl_session *s, const uint8_t *data, size_t len);
 
-/* A message being built: [type, ...]. */
-typedef struct {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-} msg_out;
-
-/* Starts message [type, then n more elements]; returns their packer. */
-static msgpack_packer *msg_begin(msg_out *m, const char *type, size_t n)
-{
-    msgpack_sbuffer_init(&m->sb);
-    msgpack_packer_init(&m->pk, &m->sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&m->pk, n + 1);
-    msgpack_pack_str_with_body(&m->pk, type, strlen(type));
-    return &m->pk;
-}
-
 /* Queues the finished message and releases its buffer. */
 static void msg_send(repl_session *s, msg_out *m)
 {
     queue_plain(s, (const uint8_t *)m->sb.data, m->sb.size);
-    msgpack_sbuffer_destroy(&m->sb);
+    msg_release(m);
 }
 
 static void send_err(repl_session *s)
