@@ -1,9 +1,11 @@
 /*
  * cmd_revoke.c - `lienthong revoke`: withdraws a node's certificate. The
  * revocation is a replicated entry (the certificate record deleted by this
- * node), so every node learns it and refuses the key at the handshake.
+ * node, see network_revoke), so every node learns it, refuses the key at the
+ * handshake and refuses its entries written after the revocation.
  */
 #include "cli/cli.h"
+#include "node/network.h"
 #include "replication/repl_node.h"
 #include "storage/hex.h"
 #include "storage/record.h"
@@ -33,6 +35,7 @@ static int revoke(const node_config *c, store *s, const char *hex)
     if (store_record_get(s, "certs", hex, &rec, &len))
         return cli_error("revoke", CLI_FAIL, "no certificate of node %s is known here", hex);
     bool deleted;
+    uint64_t upto;
     uint8_t issuer[ENTRY_KEY_BYTES];
     int bad = record_summary(rec, len, &deleted, unit, sizeof unit) ||
               record_last_putter(rec, len, issuer);
@@ -53,19 +56,17 @@ static int revoke(const node_config *c, store *s, const char *hex)
                         unit_tree_within(rn.tree, subject_unit, strlen(subject_unit), c->unit,
                                          strlen(c->unit)));
         repl_node_release(&rn);
-        static const char *const everyone[] = {"*"};
-        store_write w = {"certs", hex, ENTRY_OP_DELETE, NULL, 0, everyone, 1};
-        store_author a = node_author(c);
         if (!allowed)
             cli_error("revoke", CLI_FAIL,
                       "node %s serves unit %s, outside unit %s's subtree: only its issuer or a "
                       "node of an ancestor unit may revoke it",
                       hex, subject_unit, c->unit);
-        else if (store_write_local(s, &a, &w, 1, NULL, err, sizeof err))
+        else if (network_revoke(c, s, key, &upto, err, sizeof err))
             cli_error("revoke", CLI_FAIL, "%s", err);
         else {
-            printf("revoked node %s (unit %s); the revocation replicates to every node\n", hex,
-                   subject_unit);
+            printf("revoked node %s (unit %s); its entries up to seq %llu stay valid, later "
+                   "ones are refused; the revocation replicates to every node\n",
+                   hex, subject_unit, (unsigned long long)upto);
             rc = CLI_OK;
         }
     }

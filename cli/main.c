@@ -17,6 +17,7 @@ static const cli_command commands[] = {
     {"verify", cmd_verify, "check signatures, hash links and materialised state"},
     {"log", cmd_log, "print entries readably"},
     {"revoke", cmd_revoke, "revoke a node's certificate (issuer or ancestor)"},
+    {"quarantine", cmd_quarantine, "list entries refused on write authority, with reasons"},
     {"bundle", cmd_bundle, "replicate by file: export for a unit, import"},
     {"demo", cmd_demo, "start a sample network on 127.0.0.1"},
 };

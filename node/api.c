@@ -5,14 +5,17 @@
  *   GET /api/v1/health    liveness, no login: node key, unit, tier, version
  *   GET /api/v1/status    the status document (see status.h), with "sync"
  *   GET /api/v1/sync      the replication links (see repl_link.h), no login
+ *   GET /api/v1/quarantine entries refused on write authority, with reasons
  *
  * Later features add their routes here. The OpenAPI description is in
  * docs/openapi.yaml.
  */
 #include "node/api.h"
+#include "node/quarantine_view.h"
 #include "node/status.h"
 #include "storage/hex.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* True when req->path is exactly path; otherwise answers 404. Routes
@@ -36,9 +39,10 @@ static void api_index(void *ctx, const http_request *req, http_response *res)
         return;
     }
     http_respond_json(res, 200,
-                      json_pack("{s:s, s:s, s:s, s:[s,s,s], s:s}", "service", "lienthong", "unit",
+                      json_pack("{s:s, s:s, s:s, s:[s,s,s,s], s:s}", "service", "lienthong", "unit",
                                 d->config->unit, "name", d->config->name, "endpoints",
                                 "GET /api/v1/health", "GET /api/v1/status", "GET /api/v1/sync",
+                                "GET /api/v1/quarantine",
                                 "docs",
                                 "docs/openapi.yaml in the source tree"));
 }
@@ -85,12 +89,36 @@ static void api_sync(void *ctx, const http_request *req, http_response *res)
     http_respond_json(res, 200, repl_links_status(d->links));
 }
 
+static void api_quarantine(void *ctx, const http_request *req, http_response *res)
+{
+    node_daemon *d = ctx;
+    char err[256];
+    if (!api_exact(req, res, "/api/v1/quarantine"))
+        return;
+    long limit = 100;
+    const char *limit_s = http_request_query_param(req, "limit");
+    if (limit_s) {
+        char *end;
+        limit = strtol(limit_s, &end, 10);
+        if (*end || limit < 1 || limit > 10000) {
+            http_respond_error(res, 400, "limit must be a number from 1 to 10000");
+            return;
+        }
+    }
+    json_t *j = quarantine_view(d->store, (size_t)limit, err, sizeof err);
+    if (!j)
+        http_respond_error(res, 500, "%s", err);
+    else
+        http_respond_json(res, 200, j);
+}
+
 size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
 {
     const http_route all[] = {
         {"GET", "/api/v1/health", api_health, d},
         {"GET", "/api/v1/status", api_status, d},
         {"GET", "/api/v1/sync", api_sync, d},
+        {"GET", "/api/v1/quarantine", api_quarantine, d},
         {NULL, "/", api_index, d},
     };
     size_t n = sizeof all / sizeof *all;

@@ -270,3 +270,24 @@ int network_unit_of_key(store *s, const uint8_t key[ENTRY_KEY_BYTES], char *unit
     json_decref(j);
     return rc;
 }
+
+int network_revoke(const node_config *c, store *s, const uint8_t key[ENTRY_KEY_BYTES],
+                   uint64_t *upto, char *err, size_t errlen)
+{
+    store_origin o = {0};
+    *upto = store_origin_get(s, key, &o) == 0 ? o.max_seq : 0;
+    char hex[2 * ENTRY_KEY_BYTES + 1];
+    json_t *body = json_pack("{s:I}", "upto_seq", (json_int_t)*upto);
+    uint8_t *packed;
+    size_t len;
+    int rc = mpjson_pack_object(body, &packed, &len, err, errlen);
+    json_decref(body);
+    if (rc)
+        return -1;
+    store_write w = {"certs", hex_encode(key, ENTRY_KEY_BYTES, hex), ENTRY_OP_DELETE, packed, len,
+                     everyone, 1};
+    store_author a = node_author(c);
+    rc = store_write_local(s, &a, &w, 1, NULL, err, errlen);
+    free(packed);
+    return rc;
+}

@@ -31,6 +31,14 @@ int network_init_root(node_config *c, store *s, char *err, size_t errlen);
 int network_enroll_local(node_config *child, const node_config *parent, char *err,
                          size_t errlen);
 
+/* Writes the revocation of node key `key` as node c: the certificate record
+ * deleted, with body {"upto_seq": N} where N (also in *upto) is the highest
+ * seq of the key this node holds: those entries stay valid everywhere,
+ * later ones are refused (storage/authority.h). The caller checks that c
+ * may revoke it. Returns 0, or -1 with err. */
+int network_revoke(const node_config *c, store *s, const uint8_t key[ENTRY_KEY_BYTES],
+                   uint64_t *upto, char *err, size_t errlen);
+
 /* Looks up the unit certified for a node key; unit must hold NODE_CODE_MAX.
  * Returns 0, 1 when no certificate is held, -1 on error. */
 int network_unit_of_key(store *s, const uint8_t key[ENTRY_KEY_BYTES], char *unit);

@@ -619,6 +619,11 @@ static int rx_batch_parse(repl_session *s, const msgpack_object *a, rx_batch *b)
     return 0;
 }
 
+static bool entry_is_held(apply_result r)
+{
+    return r == APPLY_ADDED || r == APPLY_DUPLICATE || r == APPLY_QUARANTINED;
+}
+
 /* Applies and acknowledges b, whose entries are all verified. */
 static int rx_batch_apply(repl_session *s, rx_batch *b)
 {
@@ -635,15 +640,17 @@ static int rx_batch_apply(repl_session *s, rx_batch *b)
         return session_fail(s, "this node could not store the batch (disk full or storage "
                                "error): see its log");
     }
+    /* a quarantined entry is held (in the quarantine, with its reason for
+     * this node's admins): not an error of the link */
     size_t nerr = 0;
     for (size_t i = 0; i < b->n; i++)
-        nerr += res[i] != APPLY_ADDED && res[i] != APPLY_DUPLICATE;
+        nerr += !entry_is_held(res[i]);
     msg_out msg;
     msgpack_packer *pk = msg_begin(&msg, "ack", 2);
     msgpack_pack_uint64(pk, b->id);
     msgpack_pack_array(pk, nerr);
     for (size_t i = 0; i < b->n; i++) {
-        if (res[i] == APPLY_ADDED || res[i] == APPLY_DUPLICATE)
+        if (entry_is_held(res[i]))
             continue;
         msgpack_pack_array(pk, 2);
         msgpack_pack_uint64(pk, i);

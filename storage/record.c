@@ -283,6 +283,29 @@ int record_last_putter(const uint8_t *rec, size_t len, uint8_t origin[ENTRY_KEY_
     return rc;
 }
 
+int record_field_str(const uint8_t *rec, size_t len, const char *name, char *out, size_t cap)
+{
+    record r;
+    int rc = -1;
+    if (!record_decode(rec, len, &r, 0)) {
+        rc = 1;
+        size_t nl = strlen(name);
+        for (size_t i = 0; i < r.nfields; i++) {
+            const field *f = &r.fields[i];
+            if (f->klen != nl || memcmp(f->key, name, nl))
+                continue;
+            if (f->val->type == MSGPACK_OBJECT_STR && f->val->via.str.size < cap) {
+                memcpy(out, f->val->via.str.ptr, f->val->via.str.size);
+                out[f->val->via.str.size] = '\0';
+                rc = 0;
+            }
+            break;
+        }
+    }
+    record_release(&r);
+    return rc;
+}
+
 json_t *record_to_json(const uint8_t *rec, size_t len, const char *id, size_t idlen, char *err,
                        size_t errlen)
 {

@@ -52,6 +52,11 @@ int record_owner(const uint8_t *rec, size_t len, char *unit, size_t cap);
  * not a valid record. */
 int record_last_putter(const uint8_t *rec, size_t len, uint8_t origin[ENTRY_KEY_BYTES]);
 
+/* Copies the current value of string field `name` into out (NUL-terminated).
+ * Returns 0, 1 when the field is unset, not a string or longer than cap-1,
+ * -1 when rec is not a valid record. */
+int record_field_str(const uint8_t *rec, size_t len, const char *name, char *out, size_t cap);
+
 /* The record as a JSON object {"id": id, field: value, ...}, nil fields
  * left out. Returns a new reference, or NULL with err filled. */
 json_t *record_to_json(const uint8_t *rec, size_t len, const char *id, size_t idlen, char *err,

@@ -186,9 +186,11 @@ int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void
 static int store_open_dbs(store *s, char *err, size_t errlen)
 {
     static const char *const names[] = {"meta",    "log",     "origins",  "arrivals", "records",
-                                        "colls",   "by_unit", "evidence", "blobs",    "blob_info", "complete"};
+                                        "colls",   "by_unit", "evidence", "blobs",    "blob_info", "complete",
+                                        "owners",  "quarantine", "qwait", "qorigin", "revoked"};
     MDB_dbi *dbis[] = {&s->meta,  &s->log,     &s->origins,  &s->arrivals, &s->records,
-                       &s->colls, &s->by_unit, &s->evidence, &s->blobs,    &s->blob_info, &s->complete};
+                       &s->colls, &s->by_unit, &s->evidence, &s->blobs,    &s->blob_info, &s->complete,
+                       &s->owners, &s->quarantine, &s->qwait, &s->qorigin, &s->revoked};
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
     if (rc) {
@@ -246,7 +248,7 @@ int store_open(store **out, const char *path, const store_options *opt, char *er
     size_t map = opt && opt->map_size ? opt->map_size : STORE_DEFAULT_MAP;
     int rc = mdb_env_create(&s->env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(s->env, 16);
+        rc = mdb_env_set_maxdbs(s->env, 32);
     if (!rc)
         rc = mdb_env_set_maxreaders(s->env, 254);
     if (!rc)
@@ -298,6 +300,8 @@ const char *apply_result_str(apply_result r)
     case APPLY_ERR_LINK: return "broken hash link";
     case APPLY_ERR_EQUIVOCATION: return "equivocation";
     case APPLY_ERR_BANNED: return "origin refused after equivocation";
+    case APPLY_QUARANTINED: return "quarantined";
+    case APPLY_ERR_FLOOD: return "quarantine full for this origin";
     }
     return "?";
 }

@@ -52,6 +52,8 @@ typedef enum {
     APPLY_ERR_LINK,       /* prev hash disagrees with a neighbour held */
     APPLY_ERR_EQUIVOCATION, /* a different entry holds this (origin, seq) */
     APPLY_ERR_BANNED,     /* origin refused after equivocating */
+    APPLY_QUARANTINED,    /* refused by write authority: kept in the quarantine */
+    APPLY_ERR_FLOOD,      /* refused by authority, quarantine full for its origin */
 } apply_result;
 
 /* A short, human-readable name for a result ("added", "bad signature", ...). */
@@ -203,6 +205,23 @@ int store_equivocations(store *s,
                         int (*fn)(void *ctx, const uint8_t *held, size_t held_len,
                                   const uint8_t *other, size_t other_len),
                         void *ctx);
+
+/* ---- Quarantine (entries refused by write authority) --------------------- */
+
+typedef struct {
+    const uint8_t *hash;  /* the entry's BLAKE2b-256 */
+    bool waiting;         /* re-examined when what it lacks arrives */
+    uint64_t at_ms;       /* wall time it was (last) examined */
+    const char *reason;   /* why, for admins; reason_len bytes, not NUL-terminated */
+    size_t reason_len;
+    const uint8_t *bytes; /* the entry as received */
+    size_t len;
+} store_quarantined;
+
+/* Calls fn for every quarantined entry, in hash order, from one snapshot;
+ * stops when fn returns non-zero and returns that value (-1: storage
+ * error). Pointers are valid during the call only. */
+int store_quarantine_scan(store *s, int (*fn)(void *ctx, const store_quarantined *q), void *ctx);
 
 /* ---- Blobs ----------------------------------------------------------------- */
 

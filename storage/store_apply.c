@@ -6,6 +6,7 @@
  * record, update the owner index and the collection digest.
  */
 #include "storage/digest.h"
+#include "storage/quarantine.h"
 #include "storage/record.h"
 #include "storage/store_internal.h"
 
@@ -228,6 +229,14 @@ int store_apply_one(store *s, MDB_txn *txn, apply_ctx *ac, const uint8_t *bytes,
     }
     uint8_t hash[ENTRY_HASH_BYTES];
     entry_hash(bytes, len, hash);
+    bool quarantined;
+    if ((rc = quarantine_held(s, txn, hash, &quarantined)))
+        goto done;
+    if (quarantined) {
+        *result = APPLY_QUARANTINED;
+        set_detail(detail, dl, "%s", "already in quarantine");
+        goto done;
+    }
     if (!got) {
         *result = APPLY_ERR_EQUIVOCATION;
         set_detail(detail, dl, "%s",
@@ -249,6 +258,17 @@ int store_apply_one(store *s, MDB_txn *txn, apply_ctx *ac, const uint8_t *bytes,
         *result = APPLY_ERR_LINK;
         set_detail(detail, dl, "%s",
                    "prev does not match the hash of the origin's neighbouring entry held");
+        goto done;
+    }
+    auth_decision auth;
+    if ((rc = authority_check(s, txn, ac, &e, &auth)))
+        goto done;
+    if (auth.verdict != AUTH_OK) {
+        bool full;
+        if ((rc = quarantine_add(s, txn, &e, hash, &auth, &full)))
+            goto done;
+        *result = full ? APPLY_ERR_FLOOD : APPLY_QUARANTINED;
+        set_detail(detail, dl, "%s", auth.why);
         goto done;
     }
 
@@ -274,6 +294,8 @@ int store_apply_one(store *s, MDB_txn *txn, apply_ctx *ac, const uint8_t *bytes,
                                   e.unit.ptr, e.unit.size);
     if (!rc)
         rc = materialise(s, txn, &e, detail, dl);
+    if (!rc)
+        rc = authority_note(s, txn, ac, &e, auth.enforced);
     if (!rc) {
         ac->hlc = hlc_observe(ac->hlc, e.hlc, hlc_wall_ms());
         *result = APPLY_ADDED;
@@ -285,14 +307,25 @@ done:
 
 static int apply_ctx_load(store *s, MDB_txn *txn, apply_ctx *ac)
 {
+    memset(ac, 0, sizeof *ac);
     int rc = store_meta_get_u64(txn, s, "arrival", &ac->arrival);
     return rc ? rc : store_meta_get_u64(txn, s, "hlc", &ac->hlc);
 }
 
-static int apply_ctx_save(store *s, MDB_txn *txn, const apply_ctx *ac)
+/* Re-examines what the transaction's entries may have cured, saves the
+ * counters and releases ac; rc is the transaction's code so far. */
+static int apply_ctx_finish(store *s, MDB_txn *txn, apply_ctx *ac, int rc)
 {
-    int rc = store_meta_put_u64(txn, s, "arrival", ac->arrival);
-    return rc ? rc : store_meta_put_u64(txn, s, "hlc", ac->hlc);
+    if (!rc)
+        rc = quarantine_retry(s, txn, ac);
+    if (!rc)
+        rc = store_meta_put_u64(txn, s, "arrival", ac->arrival);
+    if (!rc)
+        rc = store_meta_put_u64(txn, s, "hlc", ac->hlc);
+    free(ac->wake);
+    ac->wake = NULL;
+    authority_release(ac);
+    return rc;
 }
 
 typedef struct {
@@ -331,7 +364,22 @@ static int apply_batch_txn(store *s, MDB_txn *txn, void *ctx)
         if (!batch_refused(b, b->marks[i].origin))
             rc = store_complete_raise(s, txn, b->marks[i].origin, b->marks[i].seq,
                                       b->marks[i].unit, strlen(b->marks[i].unit));
-    return rc ? rc : apply_ctx_save(s, txn, &ac);
+    rc = apply_ctx_finish(s, txn, &ac, rc);
+    /* entries that waited and were cured later in the batch were added */
+    for (size_t i = 0; !rc && i < b->n; i++) {
+        if (b->results[i] != APPLY_QUARANTINED)
+            continue;
+        uint8_t hash[ENTRY_HASH_BYTES];
+        bool held;
+        entry_hash(b->in[i].bytes, b->in[i].len, hash);
+        rc = quarantine_held(s, txn, hash, &held);
+        if (!rc && !held) {
+            b->results[i] = APPLY_ADDED;
+            if (b->details)
+                b->details[i][0] = '\0';
+        }
+    }
+    return rc;
 }
 
 int store_apply_marked(store *s, const store_input *in, size_t n, const store_mark *marks,
@@ -376,7 +424,8 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
                      "this node's key is proven to have signed two entries for one seq and is "
                      "refused everywhere: rotate to a new key");
             b->failed = true;
-            return MDB_NOTFOUND; /* abort; reported through b->failed */
+            rc = MDB_NOTFOUND; /* abort; reported through b->failed */
+            break;
         }
         if (os.count != os.max_seq) {
             snprintf(b->err, b->errlen,
@@ -384,7 +433,8 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
                      "from a peer before writing, or it would sign conflicting entries",
                      (unsigned long long)os.count, (unsigned long long)os.max_seq);
             b->failed = true;
-            return MDB_NOTFOUND;
+            rc = MDB_NOTFOUND;
+            break;
         }
         ac.hlc = hlc_next(ac.hlc, hlc_wall_ms());
         entry_fields f = {b->a->pk,  os.max_seq + 1, os.max_seq ? os.hash_at_max : NULL,
@@ -395,7 +445,8 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
         size_t len;
         if (entry_encode(&f, b->a->sk, &bytes, &len, b->err, b->errlen)) {
             b->failed = true;
-            return MDB_NOTFOUND;
+            rc = MDB_NOTFOUND;
+            break;
         }
         apply_result res;
         char detail[STORE_ERR_LEN];
@@ -405,12 +456,13 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
             snprintf(b->err, b->errlen, "local write %s/%s refused: %s: %s", w->coll, w->id,
                      apply_result_str(res), detail);
             b->failed = true;
-            return MDB_NOTFOUND;
+            rc = MDB_NOTFOUND;
+            break;
         }
         if (b->seqs)
             b->seqs[i] = f.seq;
     }
-    return rc ? rc : apply_ctx_save(s, txn, &ac);
+    return apply_ctx_finish(s, txn, &ac, rc);
 }
 
 int store_write_local(store *s, const store_author *a, const store_write *w, size_t n,

@@ -25,6 +25,11 @@ struct store {
     MDB_dbi blobs;     /* hash(32) chunk(4 BE) -> bytes */
     MDB_dbi blob_info; /* hash(32) -> size(8 LE) */
     MDB_dbi complete;  /* origin(32) -> seq(8 LE) unit (complete position) */
+    MDB_dbi owners;    /* coll 0x00 id 0x00 unit -> "" (record owner sets) */
+    MDB_dbi quarantine; /* entry hash(32) -> quarantine row (quarantine.c) */
+    MDB_dbi qwait;     /* wait key, hash(32) -> "" (waiting quarantined entries) */
+    MDB_dbi qorigin;   /* origin(32) -> count(8 LE) of its quarantined entries */
+    MDB_dbi revoked;   /* key(32) -> seq(8 LE): its entries up to seq stay valid */
 };
 
 #define STORE_SCHEMA_VERSION 1u
@@ -83,6 +88,10 @@ int store_complete_raise(store *s, MDB_txn *txn, const uint8_t *origin, uint64_t
 typedef struct {
     uint64_t arrival; /* last arrival position used */
     uint64_t hlc;     /* the node clock after this transaction */
+    bool wake_membership; /* membership changed: re-examine waiting entries */
+    uint8_t *wake;        /* record keys whose owners grew: u16 BE len + key, ... */
+    size_t wake_len, wake_cap;
+    struct auth_net *net; /* the network config as authority read it (authority.c) */
 } apply_ctx;
 
 /* Applies one entry inside txn (see store_apply). Returns an LMDB code for

@@ -67,6 +67,13 @@ expect_exit 0 "enroll district" "$BIN" enroll --dir "$T/d" --parent-dir "$T/p"
 expect_exit 0 "enroll commune" "$BIN" enroll --dir "$T/c" --parent-dir "$T/d"
 expect_exit 1 "enroll twice" "$BIN" enroll --dir "$T/c" --parent-dir "$T/d"
 
+# ---- quarantine ---------------------------------------------------------------
+expect_exit 0 "quarantine" "$BIN" quarantine --dir "$T/c"
+check "quarantine: empty on an honest node" grep -q '^0 entries in quarantine (0 waiting)' "$T/out"
+expect_exit 0 "quarantine --json" "$BIN" quarantine --dir "$T/c" --json
+check "quarantine --json: count" test "$(jq -r .count "$T/out")" = 0
+expect_exit 2 "quarantine --limit 0" "$BIN" quarantine --dir "$T/c" --limit 0
+
 # ---- status -----------------------------------------------------------------
 expect_exit 0 "status --json" "$BIN" status --dir "$T/c" --json
 cp "$T/out" "$T/status.json"
@@ -151,6 +158,10 @@ curl -sf "http://127.0.0.1:$PORT/api/v1/health" >"$T/health.json"
 check "health: status ok" test "$(jq -r .status "$T/health.json")" = ok
 check "health: node key" test "$(jq -r .node "$T/health.json")" = "$node"
 check "health: unit and tier" jq -e '.unit == "16681" and .tier == "commune" and (.version | length > 0)' "$T/health.json" >/dev/null
+curl -sf "http://127.0.0.1:$PORT/api/v1/quarantine" >"$T/q.json"
+check "GET /api/v1/quarantine: count and entries" jq -e '.count == 0 and (.entries | length) == 0' "$T/q.json"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/quarantine?limit=x")
+check "GET /api/v1/quarantine?limit=x is 400" test "$code" = 400
 code=$(curl -s -o "$T/nf.json" -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/nothing")
 check "unknown path is a JSON 404" test "$code" = 404 -a "$(jq -r .error.code "$T/nf.json")" = 404
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/health/x")

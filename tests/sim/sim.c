@@ -2040,6 +2040,20 @@ static void check_groups(checker *ck, coll_state *rows)
 /* Replays the entries node i holds (ck->seen, right after check_node; for
  * the root: every entry of every author) into a fresh store, shuffled and
  * in random batches, and compares every collection digest with node i's. */
+static int count_quarantined(void *ctx, const store_quarantined *q)
+{
+    (void)q;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+static int print_quarantined(void *ctx, const store_quarantined *q)
+{
+    (void)ctx;
+    fprintf(stderr, "    quarantined: %.*s\n", (int)q->reason_len, q->reason);
+    return 0;
+}
+
 static void check_fresh(checker *ck, int i, const coll_state *row)
 {
     sim *s = ck->s;
@@ -2077,13 +2091,21 @@ static void check_fresh(checker *ck, int i, const coll_state *row)
             break;
         }
         for (size_t j = 0; j < b; j++)
-            if (res[j] != APPLY_ADDED) {
+            if (res[j] != APPLY_ADDED && res[j] != APPLY_QUARANTINED) {
                 char d[400];
                 problem(ck, "fresh replay for %s: %s was %s", n->name,
                         describe(ck, &ck->u[idx[k + j]], d, sizeof d), apply_result_str(res[j]));
             }
         k += b;
     }
+    /* an entry may wait in quarantine for one that comes later; none may
+     * be left waiting once all are applied */
+    size_t left = 0;
+    store_quarantine_scan(fresh, count_quarantined, &left);
+    if (left && getenv("SIM_QDEBUG"))
+        store_quarantine_scan(fresh, print_quarantined, NULL);
+    if (left)
+        problem(ck, "fresh replay for %s: %zu entries left in quarantine", n->name, left);
     coll_state *frow = calloc((size_t)ck->ncolls + 1, sizeof *frow);
     coll_scan cs = {ck, frow};
     int saved = ck->node;
@@ -2117,6 +2139,10 @@ static void check_verify(checker *ck, int i)
     long p = store_verify(ck->s->nodes[i].st, ck->s->dir, verify_report, ck, err, sizeof err);
     if (p < 0)
         problem(ck, "node %s: store_verify failed: %s", ck->s->nodes[i].name, err);
+    size_t q = 0; /* honest nodes: nothing is refused by write authority */
+    store_quarantine_scan(ck->s->nodes[i].st, count_quarantined, &q);
+    if (q)
+        problem(ck, "node %s: %zu entries in quarantine", ck->s->nodes[i].name, q);
 }
 
 long sim_check(sim *s, const sim_check_opts *o)

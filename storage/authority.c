@@ -1,0 +1,575 @@
+/*
+ * authority.c - the write-authority rules of authority.h, evaluated inside
+ * the applying transaction. The only storage module that knows the
+ * membership collections ("network", "units", "certs") and the owner set
+ * of records ("owners" database: record key 0x00 unit -> "").
+ */
+#include "storage/authority.h"
+#include "storage/hex.h"
+#include "storage/record.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NAME_CAP (ENTRY_MAX_NAME + 1)
+#define TREE_MAX_DEPTH 32
+
+/* Collections only the top tiers may write. */
+static const char *const top_tier_colls[] = {"categories", "indicators"};
+
+typedef struct auth_net {
+    bool present;
+    char root_key[2 * ENTRY_KEY_BYTES + 1];
+    char root_unit[NAME_CAP];
+    size_t ntiers;
+} net_config;
+
+static bool str_is(msgpack_object_str s, const char *lit)
+{
+    return s.size == strlen(lit) && !memcmp(s.ptr, lit, s.size);
+}
+
+static void str_copy(char *out, msgpack_object_str s)
+{
+    memcpy(out, s.ptr, s.size);
+    out[s.size] = '\0';
+}
+
+/* The body value of key, or NULL. */
+static const msgpack_object *body_get(const entry_view *e, const char *key)
+{
+    for (uint32_t i = 0; i < e->body.size; i++)
+        if (e->body.ptr[i].key.type == MSGPACK_OBJECT_STR && str_is(e->body.ptr[i].key.via.str, key))
+            return &e->body.ptr[i].val;
+    return NULL;
+}
+
+/* Copies string body field key into out; false when absent or not a short string. */
+static bool body_str(const entry_view *e, const char *key, char *out)
+{
+    const msgpack_object *v = body_get(e, key);
+    if (!v || v->type != MSGPACK_OBJECT_STR || v->via.str.size >= NAME_CAP)
+        return false;
+    str_copy(out, v->via.str);
+    return true;
+}
+
+/* Reads record coll/id; MDB_NOTFOUND when absent. */
+static int rec_get(store *s, MDB_txn *txn, const char *coll, const char *id, size_t idlen,
+                   MDB_val *v)
+{
+    uint8_t key[64 + 1 + ENTRY_MAX_NAME];
+    MDB_val k = {store_record_key(key, coll, strlen(coll), id, idlen), key};
+    return mdb_get(txn, s->records, &k, v);
+}
+
+/* Reads string field of record coll/id into out: *found false when the
+ * record or the field is missing. */
+static int rec_str(store *s, MDB_txn *txn, const char *coll, const char *id, const char *field,
+                   char *out, size_t cap, bool *found)
+{
+    MDB_val v;
+    *found = false;
+    int rc = rec_get(s, txn, coll, id, strlen(id), &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    int r = record_field_str(v.mv_data, v.mv_size, field, out, cap);
+    if (r < 0)
+        return MDB_CORRUPTED;
+    *found = r == 0;
+    return 0;
+}
+
+static int net_read(store *s, MDB_txn *txn, net_config *nc)
+{
+    memset(nc, 0, sizeof *nc);
+    MDB_val v;
+    int rc = rec_get(s, txn, "network", "config", 6, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    char err[64];
+    json_t *j = record_to_json(v.mv_data, v.mv_size, "config", 6, err, sizeof err);
+    if (!j)
+        return MDB_CORRUPTED;
+    const char *rk = json_string_value(json_object_get(j, "root_key"));
+    const char *ru = json_string_value(json_object_get(j, "root_unit"));
+    if (rk && ru && strlen(rk) < sizeof nc->root_key && strlen(ru) < sizeof nc->root_unit) {
+        nc->present = true;
+        strcpy(nc->root_key, rk);
+        strcpy(nc->root_unit, ru);
+        nc->ntiers = json_array_size(json_object_get(j, "tiers"));
+    }
+    json_decref(j);
+    return 0;
+}
+
+/* The parent of unit: *known false when no "units" record places it; out
+ * is "" for a top unit. */
+static int unit_parent(store *s, MDB_txn *txn, const char *unit, char *out, bool *known)
+{
+    MDB_val v;
+    *known = false;
+    out[0] = '\0';
+    int rc = rec_get(s, txn, "units", unit, strlen(unit), &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (record_is_deleted(v.mv_data, v.mv_size))
+        return 0;
+    int r = record_field_str(v.mv_data, v.mv_size, "parent", out, NAME_CAP);
+    if (r < 0)
+        return MDB_CORRUPTED;
+    if (r)
+        out[0] = '\0';
+    *known = true;
+    return 0;
+}
+
+/* Walks up from unit: *within when anc is unit or an ancestor; *depth the
+ * number of steps to the top; *complete false when an unknown unit ended
+ * the walk before the top. */
+static int tree_walk(store *s, MDB_txn *txn, const char *unit, const char *anc, bool *within,
+                     size_t *depth, bool *complete)
+{
+    char cur[NAME_CAP], parent[NAME_CAP];
+    snprintf(cur, sizeof cur, "%s", unit);
+    *within = false;
+    *depth = 0;
+    *complete = false;
+    for (int i = 0; i < TREE_MAX_DEPTH; i++) {
+        if (anc && !strcmp(cur, anc))
+            *within = true;
+        bool known;
+        int rc = unit_parent(s, txn, cur, parent, &known);
+        if (rc || !known)
+            return rc;
+        if (!parent[0]) {
+            *complete = true;
+            return 0;
+        }
+        snprintf(cur, sizeof cur, "%s", parent);
+        ++*depth;
+    }
+    return 0; /* a cycle: incomplete */
+}
+
+/* *yes when anc is unit or one of its ancestors; *unsure when the tree
+ * held cannot tell yet (an unknown unit on the way). */
+static int within(store *s, MDB_txn *txn, const char *unit, const char *anc, bool *yes,
+                  bool *unsure)
+{
+    size_t depth;
+    bool complete;
+    int rc = tree_walk(s, txn, unit, anc, yes, &depth, &complete);
+    *unsure = !*yes && !complete;
+    return rc;
+}
+
+static void decide(auth_decision *d, auth_verdict v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void decide(auth_decision *d, auth_verdict v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->why, sizeof d->why, fmt, ap);
+    va_end(ap);
+    d->verdict = v;
+    if (v == AUTH_WAIT && !d->wait_len) {
+        d->wait[0] = 'm';
+        d->wait_len = 1;
+    }
+}
+
+static int check_network(const net_config *nc, const entry_view *e, const char *origin_hex,
+                         auth_decision *d)
+{
+    char rk[2 * ENTRY_KEY_BYTES + 1];
+    if (!nc->present) {
+        if (!body_str(e, "root_key", rk) || strcmp(rk, origin_hex))
+            decide(d, AUTH_DENY, "a network config must be written by the trust root it names");
+        return 0;
+    }
+    if (strcmp(origin_hex, nc->root_key))
+        decide(d, AUTH_DENY, "only the trust root may change the network config");
+    else if (body_str(e, "root_key", rk) && strcmp(rk, nc->root_key))
+        decide(d, AUTH_DENY, "the trust root of a network cannot be replaced");
+    return 0;
+}
+
+/* The seq up to which a revoked key's entries stay valid (0: none). */
+static int revoked_upto(store *s, MDB_txn *txn, const uint8_t *key, uint64_t *upto)
+{
+    MDB_val k = {ENTRY_KEY_BYTES, (void *)key}, v;
+    int rc = mdb_get(txn, s->revoked, &k, &v);
+    *upto = 0;
+    if (rc == 0 && v.mv_size == 8)
+        for (int i = 7; i >= 0; i--)
+            *upto = *upto << 8 | ((const uint8_t *)v.mv_data)[i];
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* A revocation (a delete of the certificate, body {"upto_seq": N}) keeps
+ * the key's entries up to N valid; several revocations keep the highest. */
+static int revoked_note(store *s, MDB_txn *txn, const entry_view *e)
+{
+    const msgpack_object *n = body_get(e, "upto_seq");
+    uint8_t key[ENTRY_KEY_BYTES];
+    char hex[2 * ENTRY_KEY_BYTES + 1];
+    if (!n || n->type != MSGPACK_OBJECT_POSITIVE_INTEGER || e->id.size != 2 * ENTRY_KEY_BYTES)
+        return 0;
+    str_copy(hex, e->id);
+    if (hex_decode(hex, key, ENTRY_KEY_BYTES))
+        return 0;
+    uint64_t upto;
+    int rc = revoked_upto(s, txn, key, &upto);
+    if (rc || upto >= n->via.u64)
+        return rc;
+    uint8_t buf[8];
+    for (int i = 0; i < 8; i++)
+        buf[i] = (uint8_t)(n->via.u64 >> (8 * i));
+    MDB_val k = {ENTRY_KEY_BYTES, key}, v = {8, buf};
+    return mdb_put(txn, s->revoked, &k, &v, 0);
+}
+
+/* The author's key must be certified for the entry's unit. */
+static int check_identity(store *s, MDB_txn *txn, const net_config *nc, const entry_view *e,
+                          const char *origin_hex, const char *unit, auth_decision *d)
+{
+    MDB_val v;
+    int rc = rec_get(s, txn, "certs", origin_hex, 2 * ENTRY_KEY_BYTES, &v);
+    if (rc == MDB_NOTFOUND) {
+        if (!strcmp(origin_hex, nc->root_key) && !strcmp(unit, nc->root_unit))
+            return 0;
+        decide(d, AUTH_WAIT,
+               "no certificate is known yet for key %.16s… of unit %s: the entry waits for it",
+               origin_hex, unit);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    char certified[NAME_CAP];
+    int r = record_field_str(v.mv_data, v.mv_size, "unit", certified, sizeof certified);
+    if (r < 0)
+        return MDB_CORRUPTED;
+    if (r) {
+        uint64_t upto = 0;
+        if ((rc = revoked_upto(s, txn, e->origin, &upto)))
+            return rc;
+        if (e->seq > upto)
+            decide(d, AUTH_DENY,
+                   "key %.16s… was revoked after its entry %llu: its later entries are refused",
+                   origin_hex, (unsigned long long)upto);
+        return 0;
+    }
+    if (strcmp(certified, unit))
+        decide(d, AUTH_DENY,
+               "key %.16s… is certified for unit %s but wrote as unit %s: a node writes only "
+               "as its own unit",
+               origin_hex, certified, unit);
+    (void)e;
+    return 0;
+}
+
+/* Certificates: issued by an ancestor of the subject's parent (or by the
+ * unit itself for a mirror), revoked by an ancestor of the subject. */
+static int check_cert(store *s, MDB_txn *txn, const net_config *nc, const entry_view *e,
+                      const char *author, auth_decision *d)
+{
+    char id[NAME_CAP], held[NAME_CAP], subject[NAME_CAP], parent[NAME_CAP] = "";
+    str_copy(id, e->id);
+    bool found, yes, unsure;
+    int rc = rec_str(s, txn, "certs", id, "unit", held, sizeof held, &found);
+    if (rc)
+        return rc;
+    if (e->op == ENTRY_OP_PATCH) {
+        decide(d, AUTH_DENY, "certificates are issued whole (put) or revoked (delete), not patched");
+        return 0;
+    }
+    if (e->op == ENTRY_OP_DELETE) {
+        if (!found) {
+            decide(d, AUTH_WAIT, "revocation of a certificate not held yet: it waits for it");
+            return 0;
+        }
+        if ((rc = within(s, txn, held, author, &yes, &unsure)) || yes)
+            return rc;
+        decide(d, unsure ? AUTH_WAIT : AUTH_DENY,
+               "unit %s may not revoke a certificate of unit %s: only its ancestors may", author,
+               held);
+        return 0;
+    }
+    char key[2 * ENTRY_KEY_BYTES + 1];
+    if (!body_str(e, "unit", subject) || !body_str(e, "key", key) || strcmp(key, id)) {
+        decide(d, AUTH_DENY, "a certificate needs \"unit\" and a \"key\" equal to its id");
+        return 0;
+    }
+    if (found && strcmp(held, subject)) {
+        decide(d, AUTH_DENY, "key %.16s… is already certified for unit %s, not %s", id, held,
+               subject);
+        return 0;
+    }
+    body_str(e, "parent_unit", parent);
+    if (!parent[0]) { /* a top unit: only the root certifies it, itself */
+        if (strcmp(subject, nc->root_unit) || strcmp(author, nc->root_unit))
+            decide(d, AUTH_DENY, "only the trust root certifies the top unit %s", nc->root_unit);
+        return 0;
+    }
+    if ((rc = within(s, txn, parent, author, &yes, &unsure)) || yes)
+        return rc;
+    if (!strcmp(author, subject)) { /* a mirror: same unit, same parent */
+        char own_parent[NAME_CAP];
+        bool known;
+        if ((rc = unit_parent(s, txn, author, own_parent, &known)))
+            return rc;
+        if (known && !strcmp(own_parent, parent))
+            return 0;
+        unsure = unsure || !known;
+    }
+    decide(d, unsure ? AUTH_WAIT : AUTH_DENY,
+           "unit %s may not certify unit %s under %s: only that parent and its ancestors may",
+           author, subject, parent);
+    return 0;
+}
+
+/* "units" records: placed (or moved) by an ancestor of the old and the new
+ * parent; a unit may edit its own record if it keeps its parent. */
+static int check_unit(store *s, MDB_txn *txn, const net_config *nc, const entry_view *e,
+                      const char *author, auth_decision *d)
+{
+    char code[NAME_CAP], old_parent[NAME_CAP], new_parent[NAME_CAP];
+    str_copy(code, e->id);
+    bool exists, yes, unsure;
+    int rc = unit_parent(s, txn, code, old_parent, &exists);
+    if (rc)
+        return rc;
+    if (!strcmp(code, nc->root_unit)) {
+        if (strcmp(author, nc->root_unit) || e->op == ENTRY_OP_DELETE)
+            decide(d, AUTH_DENY, "only the trust root may change the top unit %s", code);
+        return 0;
+    }
+    const msgpack_object *p = e->op == ENTRY_OP_DELETE ? NULL : body_get(e, "parent");
+    if (p && p->type == MSGPACK_OBJECT_STR && p->via.str.size < NAME_CAP)
+        str_copy(new_parent, p->via.str);
+    else if (!p && exists)
+        strcpy(new_parent, old_parent);
+    else
+        new_parent[0] = '\0';
+    if (e->op != ENTRY_OP_DELETE && !new_parent[0]) {
+        decide(d, AUTH_DENY, "unit %s needs a parent: only the top unit %s has none", code,
+               nc->root_unit);
+        return 0;
+    }
+    const char *check[2] = {e->op == ENTRY_OP_DELETE ? old_parent : new_parent,
+                            exists && strcmp(old_parent, new_parent) ? old_parent : NULL};
+    if (exists && !strcmp(author, code) && e->op != ENTRY_OP_DELETE &&
+        !strcmp(old_parent, new_parent))
+        return 0;
+    for (int i = 0; i < 2; i++) {
+        if (!check[i] || !check[i][0])
+            continue;
+        if ((rc = within(s, txn, check[i], author, &yes, &unsure)))
+            return rc;
+        if (!yes) {
+            decide(d, unsure ? AUTH_WAIT : AUTH_DENY,
+                   "unit %s may not place unit %s under %s: only ancestors of the old and the "
+                   "new parent may",
+                   author, code, new_parent[0] ? new_parent : old_parent);
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static bool top_tier_coll(const entry_view *e)
+{
+    for (size_t i = 0; i < sizeof top_tier_colls / sizeof *top_tier_colls; i++)
+        if (str_is(e->coll, top_tier_colls[i]))
+            return true;
+    return false;
+}
+
+static int check_tier(store *s, MDB_txn *txn, const net_config *nc, const entry_view *e,
+                      const char *author, auth_decision *d)
+{
+    bool yes, complete;
+    size_t depth, max = nc->ntiers > 3 ? nc->ntiers - 3 : 0;
+    int rc = tree_walk(s, txn, author, NULL, &yes, &depth, &complete);
+    if (rc)
+        return rc;
+    if (!complete)
+        decide(d, AUTH_WAIT, "the tier of unit %s is not known yet", author);
+    else if (depth > max)
+        decide(d, AUTH_DENY,
+               "unit %s (%zu levels below the root) may not write %.*s: only units at most %zu "
+               "levels below the root issue it",
+               author, depth, (int)e->coll.size, e->coll.ptr, max);
+    return 0;
+}
+
+static size_t owners_prefix(uint8_t *key, const entry_view *e)
+{
+    size_t n = store_record_key(key, e->coll.ptr, e->coll.size, e->id.ptr, e->id.size);
+    key[n++] = 0;
+    return n;
+}
+
+/* Other records: the author must be an owner or an ancestor of one. */
+static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *author,
+                       auth_decision *d)
+{
+    uint8_t prefix[64 + 2 + ENTRY_MAX_NAME];
+    size_t plen = owners_prefix(prefix, e);
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->owners, &c);
+    if (rc)
+        return rc;
+    MDB_val k = {plen, prefix}, v;
+    size_t nowners = 0;
+    bool unsure_any = false;
+    char first[NAME_CAP] = "";
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen) || k.mv_size - plen >= NAME_CAP)
+            break;
+        char owner[NAME_CAP];
+        memcpy(owner, (const uint8_t *)k.mv_data + plen, k.mv_size - plen);
+        owner[k.mv_size - plen] = '\0';
+        if (!nowners++)
+            strcpy(first, owner);
+        bool yes, unsure;
+        if ((rc = within(s, txn, owner, author, &yes, &unsure)))
+            break;
+        if (yes) {
+            mdb_cursor_close(c);
+            return 0;
+        }
+        unsure_any = unsure_any || unsure;
+    }
+    mdb_cursor_close(c);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    if (nowners) {
+        memcpy(d->wait, "r", 1);
+        memcpy(d->wait + 1, prefix, plen - 1);
+        d->wait_len = plen;
+        decide(d, AUTH_WAIT,
+               "unit %s may not change %.*s/%.*s, which belongs to unit %s%s: only the owner "
+               "units and their ancestors may",
+               author, (int)e->coll.size, e->coll.ptr, (int)e->id.size, e->id.ptr, first,
+               nowners > 1 ? " and others" : "");
+    }
+    (void)unsure_any;
+    return 0;
+}
+
+void authority_release(apply_ctx *ac)
+{
+    free(ac->net);
+    ac->net = NULL;
+}
+
+int authority_check(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, auth_decision *d)
+{
+    memset(d, 0, sizeof *d);
+    int rc;
+    if (!ac->net) {
+        if (!(ac->net = malloc(sizeof *ac->net)))
+            return ENOMEM;
+        if ((rc = net_read(s, txn, ac->net))) {
+            authority_release(ac);
+            return rc;
+        }
+    }
+    const net_config nc = *ac->net;
+    char origin_hex[2 * ENTRY_KEY_BYTES + 1], author[NAME_CAP];
+    hex_encode(e->origin, ENTRY_KEY_BYTES, origin_hex);
+    str_copy(author, e->unit);
+    if (str_is(e->coll, "network"))
+        return check_network(&nc, e, origin_hex, d);
+    if (!nc.present)
+        return 0;
+    d->enforced = true;
+    if ((rc = check_identity(s, txn, &nc, e, origin_hex, author, d)) || d->verdict)
+        return rc;
+    if (str_is(e->coll, "certs"))
+        return check_cert(s, txn, &nc, e, author, d);
+    if (str_is(e->coll, "units"))
+        return check_unit(s, txn, &nc, e, author, d);
+    if (top_tier_coll(e))
+        return check_tier(s, txn, &nc, e, author, d);
+    return check_owner(s, txn, e, author, d);
+}
+
+static int wake_record(apply_ctx *ac, const uint8_t *key, size_t len)
+{
+    if (ac->wake_len + 2 + len > ac->wake_cap) {
+        size_t cap = ac->wake_cap ? 2 * ac->wake_cap : 1024;
+        while (cap < ac->wake_len + 2 + len)
+            cap *= 2;
+        uint8_t *n = realloc(ac->wake, cap);
+        if (!n)
+            return ENOMEM;
+        ac->wake = n;
+        ac->wake_cap = cap;
+    }
+    ac->wake[ac->wake_len++] = (uint8_t)(len >> 8);
+    ac->wake[ac->wake_len++] = (uint8_t)len;
+    memcpy(ac->wake + ac->wake_len, key, len);
+    ac->wake_len += len;
+    return 0;
+}
+
+/* Adds unit to the record's owner set; *added when it was not there. */
+static int owner_add(store *s, MDB_txn *txn, const uint8_t *prefix, size_t plen, const char *unit,
+                     size_t ulen, bool *added)
+{
+    uint8_t key[64 + 2 + 2 * ENTRY_MAX_NAME];
+    memcpy(key, prefix, plen);
+    memcpy(key + plen, unit, ulen);
+    MDB_val k = {plen + ulen, key}, v = {0, ""};
+    int rc = mdb_put(txn, s->owners, &k, &v, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST)
+        return 0;
+    *added = *added || rc == 0;
+    return rc;
+}
+
+int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, bool enforced)
+{
+    if (str_is(e->coll, "network") || str_is(e->coll, "units") || str_is(e->coll, "certs")) {
+        ac->wake_membership = true;
+        if (str_is(e->coll, "network"))
+            authority_release(ac); /* read the config again */
+        return str_is(e->coll, "certs") && e->op == ENTRY_OP_DELETE ? revoked_note(s, txn, e) : 0;
+    }
+    if (!enforced || top_tier_coll(e))
+        return 0;
+    uint8_t prefix[64 + 2 + ENTRY_MAX_NAME];
+    size_t plen = owners_prefix(prefix, e);
+    bool added = false;
+    int rc = 0;
+    if (e->op == ENTRY_OP_PUT) {
+        MDB_cursor *c;
+        if ((rc = mdb_cursor_open(txn, s->owners, &c)))
+            return rc;
+        MDB_val k = {plen, prefix}, v;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        bool none = rc == MDB_NOTFOUND || (!rc && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen)));
+        mdb_cursor_close(c);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+        rc = none ? owner_add(s, txn, prefix, plen, e->unit.ptr, e->unit.size, &added) : 0;
+    }
+    const msgpack_object *o = body_get(e, "owner_unit");
+    if (!rc && o && o->type == MSGPACK_OBJECT_STR && entry_unit_valid(o->via.str.ptr, o->via.str.size))
+        rc = owner_add(s, txn, prefix, plen, o->via.str.ptr, o->via.str.size, &added);
+    if (!rc && added)
+        rc = wake_record(ac, prefix, plen - 1);
+    return rc;
+}

@@ -1,0 +1,245 @@
+/*
+ * test_authority.c - a malicious commune node with a valid certificate
+ * tries what write authority forbids; every attempt is refused on apply,
+ * kept in the quarantine with its reason, and never reaches the province.
+ * Honest entries that arrive before what authorises them wait and are
+ * applied when it arrives, whatever the order.
+ */
+#include "node/quarantine_view.h"
+#include "storage/hex.h"
+#include "storage/mpjson.h"
+#include "storage/record.h"
+#include "tests/check.h"
+#include "tests/node_fixture.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Signs an entry as node n (its key and its next seq), claiming `unit`,
+ * without applying it anywhere: what a tampered node would send. When seq
+ * is non-zero, that seq is reused (equivocation). */
+static store_input craft(fx_node *n, const char *unit, const char *coll, const char *id,
+                         entry_op op, const char *json, uint64_t seq)
+{
+    store_origin o = {0};
+    store_origin_get(n->s, n->c.pk, &o);
+    uint64_t at = seq ? seq : o.max_seq + 1;
+    uint8_t prev[ENTRY_HASH_BYTES] = {0}, *prev_bytes = NULL, *body = NULL, *out = NULL;
+    size_t prev_len = 0, body_len = 0, len = 0;
+    if (at > 1) {
+        REQUIRE(store_entry_get(n->s, n->c.pk, at - 1, &prev_bytes, &prev_len) == 0);
+        entry_hash(prev_bytes, prev_len, prev);
+        free(prev_bytes);
+    }
+    char err[256];
+    json_t *j = json_loads(json, 0, NULL);
+    REQUIRE(j && mpjson_pack_object(j, &body, &body_len, err, sizeof err) == 0);
+    json_decref(j);
+    entry_fields f = {n->c.pk, at,   at > 1 ? prev : NULL, hlc_wall_ms() << 16, unit, coll, id,
+                      op,      body, body_len,             NULL,                0};
+    REQUIRE(entry_encode(&f, n->c.sk, &out, &len, err, sizeof err) == 0);
+    free(body);
+    return (store_input){out, len};
+}
+
+/* Applies one entry at n as a replication batch would; returns its fate
+ * and the reason in why. */
+static apply_result deliver(fx_node *n, store_input in, char *why)
+{
+    apply_result r;
+    char details[1][STORE_ERR_LEN], err[STORE_ERR_LEN];
+    REQUIRE(store_apply(n->s, &in, 1, 0, &r, details, err, sizeof err) == 0);
+    snprintf(why, STORE_ERR_LEN, "%s", details[0]);
+    return r;
+}
+
+typedef struct {
+    size_t n, waiting;
+    char reasons[2048];
+} qscan;
+
+static int scan_q(void *ctx, const store_quarantined *q)
+{
+    qscan *qs = ctx;
+    qs->n++;
+    qs->waiting += q->waiting;
+    size_t used = strlen(qs->reasons);
+    snprintf(qs->reasons + used, sizeof qs->reasons - used, "%.*s\n", (int)q->reason_len,
+             q->reason);
+    return 0;
+}
+
+static qscan quarantine_of(fx_node *n)
+{
+    qscan qs = {0};
+    store_quarantine_scan(n->s, scan_q, &qs);
+    return qs;
+}
+
+static void sync_pair(fx_node *lower, fx_node *upper)
+{
+    uint64_t now = hlc_wall_ms();
+    repl_session *a = fx_session(lower, true, false, now), *b = fx_session(upper, false, false, now);
+    fx_shuttle(a, b, now);
+    CHECK(repl_session_state(a) == REPL_OPEN && repl_session_state(b) == REPL_OPEN);
+    repl_session_free(a);
+    repl_session_free(b);
+}
+
+#define EXPECT(node, entry, result, words)                                                     \
+    do {                                                                                       \
+        char why_[STORE_ERR_LEN];                                                              \
+        apply_result r_ = deliver(node, entry, why_);                                          \
+        CHECKF(r_ == (result), "got %s (%s)", apply_result_str(r_), why_);                    \
+        CHECKF(strstr(why_, words) != NULL, "reason \"%s\" lacks \"%s\"", why_, words);       \
+    } while (0)
+
+static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
+{
+    fx_write(c1, "reports", "PA-16681-1", "Đường ngập nước", NULL);
+    sync_pair(c1, d);
+    sync_pair(d, p);
+    uint64_t held_d = store_entry_count(d->s), held_p = store_entry_count(p->s);
+
+    store_input as_other = craft(c2, "16681", "reports", "PA-X", ENTRY_OP_PUT, "{\"t\":1}", 0);
+    EXPECT(d, as_other, APPLY_QUARANTINED, "writes only as its own unit");
+    store_input edit = craft(c2, "16684", "reports", "PA-16681-1", ENTRY_OP_PATCH,
+                             "{\"status\":\"closed\"}", 0);
+    EXPECT(d, edit, APPLY_QUARANTINED, "belongs to unit 16681");
+    store_input kpi = craft(c2, "16684", "indicators", "K-1", ENTRY_OP_PUT, "{\"name\":\"x\"}", 0);
+    EXPECT(d, kpi, APPLY_QUARANTINED, "may not write indicators");
+    uint8_t fake_pk[32], fake_sk[64];
+    crypto_sign_keypair(fake_pk, fake_sk);
+    char hex[65], cert[512];
+    hex_encode(fake_pk, 32, hex);
+    snprintf(cert, sizeof cert, "{\"key\":\"%s\",\"unit\":\"16681\",\"parent_unit\":\"412\"}", hex);
+    store_input forged_cert = craft(c2, "16684", "certs", hex, ENTRY_OP_PUT, cert, 0);
+    EXPECT(d, forged_cert, APPLY_QUARANTINED, "may not certify unit 16681");
+    snprintf(cert, sizeof cert, "{\"parent\":\"16684\",\"code\":\"16681\"}");
+    store_input move = craft(c2, "16684", "units", "16681", ENTRY_OP_PUT, cert, 0);
+    EXPECT(d, move, APPLY_QUARANTINED, "may not place unit 16681");
+
+    /* receiving a quarantined entry again changes nothing */
+    EXPECT(d, edit, APPLY_QUARANTINED, "already in quarantine");
+    /* a replayed old entry is a duplicate: nothing changes */
+    uint8_t *old;
+    size_t old_len;
+    REQUIRE(store_entry_get(d->s, c1->c.pk, 1, &old, &old_len) == 0);
+    EXPECT(d, ((store_input){old, old_len}), APPLY_DUPLICATE, "");
+    free(old);
+
+    qscan q = quarantine_of(d);
+    CHECKF(q.n == 5, "%zu in quarantine:\n%s", q.n, q.reasons);
+    char err[256];
+    json_t *view = quarantine_view(d->s, 100, err, sizeof err);
+    REQUIRE(view);
+    CHECK(json_integer_value(json_object_get(view, "count")) == 5);
+    CHECK(json_integer_value(json_object_get(view, "waiting")) == 1);
+    bool seen_edit = false;
+    size_t k;
+    json_t *row;
+    json_array_foreach(json_object_get(view, "entries"), k, row)
+    {
+        const char *id = json_string_value(json_object_get(row, "id"));
+        if (id && !strcmp(id, "PA-16681-1"))
+            seen_edit = !strcmp(json_string_value(json_object_get(row, "state")), "waiting") &&
+                        !strcmp(json_string_value(json_object_get(row, "unit")), "16684") &&
+                        !strcmp(json_string_value(json_object_get(row, "op")), "patch");
+    }
+    CHECK(seen_edit);
+    json_decref(view);
+    CHECK(q.waiting == 1); /* the edit may still be authorised by a reassignment */
+    CHECK(store_entry_count(d->s) == held_d);
+    uint8_t *rec;
+    size_t rec_len;
+    REQUIRE(store_record_get(d->s, "reports", "PA-16681-1", &rec, &rec_len) == 0);
+    char status[32];
+    CHECK(record_field_str(rec, rec_len, "status", status, sizeof status) == 1);
+    free(rec);
+    CHECK(!fx_has(d, "indicators", "K-1") && !fx_has(d, "reports", "PA-X"));
+
+    /* nothing of it reaches the province, and the province refuses it too
+     * when the commune fails over to it directly */
+    sync_pair(d, p);
+    CHECK(store_entry_count(p->s) == held_p);
+    CHECK(quarantine_of(p).n == 0);
+    EXPECT(p, kpi, APPLY_QUARANTINED, "may not write indicators");
+    EXPECT(p, as_other, APPLY_QUARANTINED, "writes only as its own unit");
+
+    /* the district reassigns the report to commune 2: its waiting edit is
+     * now authorised and applied */
+    uint8_t *body;
+    size_t body_len;
+    json_t *j = json_pack("{s:s}", "owner_unit", "16684");
+    REQUIRE(mpjson_pack_object(j, &body, &body_len, err, sizeof err) == 0);
+    json_decref(j);
+    store_write w = {"reports", "PA-16681-1", ENTRY_OP_PATCH, body, body_len, NULL, 0};
+    store_author au = node_author(&d->c);
+    REQUIRE(store_write_local(d->s, &au, &w, 1, NULL, err, sizeof err) == 0);
+    free(body);
+    CHECK(quarantine_of(d).waiting == 0);
+    REQUIRE(store_record_get(d->s, "reports", "PA-16681-1", &rec, &rec_len) == 0);
+    CHECK(record_field_str(rec, rec_len, "status", status, sizeof status) == 0 &&
+          !strcmp(status, "closed"));
+    free(rec);
+
+    /* equivocation: another entry for the seq of the edit now applied */
+    store_input e2 = craft(c2, "16684", "reports", "PA-16684-9", ENTRY_OP_PUT, "{\"t\":2}", 0);
+    EXPECT(d, e2, APPLY_ERR_EQUIVOCATION, "both kept as evidence");
+
+    /* a local write is checked the same way, and refused with the reason */
+    store_write bad = {"indicators", "K-2", ENTRY_OP_PUT, NULL, 0, NULL, 0};
+    store_author ac2 = node_author(&c2->c);
+    CHECK(store_write_local(c2->s, &ac2, &bad, 1, NULL, err, sizeof err) == -1);
+    CHECKF(strstr(err, "may not write indicators") != NULL, "%s", err);
+    CHECK(quarantine_of(c2).n == 0);
+
+    store_input all[] = {as_other, edit, kpi, forged_cert, move, e2};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        free((void *)all[i].bytes);
+}
+
+/* A flood of refused entries fills at most QUARANTINE_PER_ORIGIN (10,000)
+ * rows per origin; the rest is refused without being kept. */
+static void flood(fx_node *d, fx_node *c2)
+{
+    size_t before = quarantine_of(d).n, n = 10100; /* > QUARANTINE_PER_ORIGIN */
+    store_input *in = calloc(n, sizeof *in);
+    apply_result *res = calloc(n, sizeof *res);
+    REQUIRE(in && res);
+    for (size_t i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "K-%zu", i);
+        in[i] = craft(c2, "16684", "indicators", id, ENTRY_OP_PUT, "{\"x\":1}", 0);
+    }
+    char err[256];
+    REQUIRE(store_apply(d->s, in, n, 0, res, NULL, err, sizeof err) == 0);
+    size_t flooded = 0;
+    for (size_t i = 0; i < n; i++)
+        flooded += res[i] == APPLY_ERR_FLOOD;
+    CHECK(quarantine_of(d).n - before <= 10000);
+    CHECKF(flooded > 0, "no entry was refused as a flood");
+    for (size_t i = 0; i < n; i++)
+        free((void *)in[i].bytes);
+    free(in);
+    free(res);
+}
+
+int main(void)
+{
+    REQUIRE(sodium_init() >= 0);
+    const char *base = check_tmpdir();
+    fx_node p, d, c1, c2;
+    fx_node_make(&p, base, "40", "province", NULL);
+    fx_node_make(&d, base, "412", "district", &p);
+    fx_node_make(&c1, base, "16681", "commune", &d);
+    fx_node_make(&c2, base, "16684", "commune", &d);
+    malicious_commune(&p, &d, &c1, &c2);
+    flood(&p, &c2);
+    fx_node_free(&c2);
+    fx_node_free(&c1);
+    fx_node_free(&d);
+    fx_node_free(&p);
+    return check_done();
+}
