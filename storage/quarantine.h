@@ -17,7 +17,7 @@
 
 #include "storage/authority.h"
 
-#define QUARANTINE_PER_ORIGIN 10000
+#define QUARANTINE_PER_ORIGIN 100000
 
 /* *held when the entry with this hash is in quarantine. LMDB code. */
 int quarantine_held(store *s, MDB_txn *txn, const uint8_t hash[ENTRY_HASH_BYTES], bool *held);

@@ -67,6 +67,15 @@ static int replay_flush(verify_ctx *vc)
     return rc;
 }
 
+static bool entry_is_membership(const entry_view *e)
+{
+    static const char *const colls[] = {"network", "units", "certs"};
+    for (size_t i = 0; i < 3; i++)
+        if (e->coll.size == strlen(colls[i]) && !memcmp(e->coll.ptr, colls[i], e->coll.size))
+            return true;
+    return false;
+}
+
 /* Pass 1 for one stored entry, queueing sound ones for the replay. */
 static int verify_entry(verify_ctx *vc, const MDB_val *k, const MDB_val *v)
 {
@@ -97,8 +106,9 @@ static int verify_entry(verify_ctx *vc, const MDB_val *k, const MDB_val *v)
     memcpy(vc->last_origin, key, ENTRY_KEY_BYTES);
     vc->last_seq = seq;
     entry_hash(v->mv_data, v->mv_size, vc->last_hash);
+    bool membership = entry_is_membership(&e);
     entry_view_free(&e);
-    if (!sound)
+    if (!sound || membership) /* membership was replayed first */
         return 0;
     uint8_t *copy = malloc(v->mv_size);
     if (!copy)
@@ -108,7 +118,26 @@ static int verify_entry(verify_ctx *vc, const MDB_val *k, const MDB_val *v)
     return vc->nbatch == REPLAY_BATCH ? replay_flush(vc) : 0;
 }
 
-static int walk_log(verify_ctx *vc)
+/* Pass 0: queues the sound membership entries, so that the replay knows
+ * every author before their entries (write authority, authority.h). */
+static int queue_membership(verify_ctx *vc, const MDB_val *v)
+{
+    entry_view e;
+    if (entry_decode(v->mv_data, v->mv_size, &e, NULL, 0))
+        return 0;
+    bool take = entry_is_membership(&e) && entry_verify(&e);
+    entry_view_free(&e);
+    if (!take)
+        return 0;
+    uint8_t *copy = malloc(v->mv_size);
+    if (!copy)
+        return -1;
+    memcpy(copy, v->mv_data, v->mv_size);
+    vc->batch[vc->nbatch++] = (store_input){copy, v->mv_size};
+    return vc->nbatch == REPLAY_BATCH ? replay_flush(vc) : 0;
+}
+
+static int walk_log(verify_ctx *vc, bool membership)
 {
     MDB_cursor *c;
     if (mdb_cursor_open(vc->snapshot, vc->s->log, &c))
@@ -116,7 +145,7 @@ static int walk_log(verify_ctx *vc)
     MDB_val k, v;
     int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST), ret = 0;
     while (!rc && !ret) {
-        ret = verify_entry(vc, &k, &v);
+        ret = membership ? queue_membership(vc, &v) : verify_entry(vc, &k, &v);
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }
     mdb_cursor_close(c);
@@ -212,7 +241,7 @@ long store_verify(store *s, const char *scratch_dir, void (*report)(void *ctx, c
         snprintf(err, errlen, "cannot read the store");
         goto out;
     }
-    if (walk_log(vc) || vc->failed) {
+    if (walk_log(vc, true) || walk_log(vc, false) || vc->failed) {
         if (!vc->failed)
             snprintf(err, errlen, "cannot read the log of the store");
         goto out;

@@ -200,11 +200,11 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
         free((void *)all[i].bytes);
 }
 
-/* A flood of refused entries fills at most QUARANTINE_PER_ORIGIN (10,000)
+/* A flood of refused entries fills at most QUARANTINE_PER_ORIGIN (100,000)
  * rows per origin; the rest is refused without being kept. */
 static void flood(fx_node *d, fx_node *c2)
 {
-    size_t before = quarantine_of(d).n, n = 10100; /* > QUARANTINE_PER_ORIGIN */
+    size_t before = quarantine_of(d).n, n = 100050; /* > QUARANTINE_PER_ORIGIN */
     store_input *in = calloc(n, sizeof *in);
     apply_result *res = calloc(n, sizeof *res);
     REQUIRE(in && res);
@@ -218,7 +218,7 @@ static void flood(fx_node *d, fx_node *c2)
     size_t flooded = 0;
     for (size_t i = 0; i < n; i++)
         flooded += res[i] == APPLY_ERR_FLOOD;
-    CHECK(quarantine_of(d).n - before <= 10000);
+    CHECK(quarantine_of(d).n - before <= 100000);
     CHECKF(flooded > 0, "no entry was refused as a flood");
     for (size_t i = 0; i < n; i++)
         free((void *)in[i].bytes);
