@@ -18,6 +18,8 @@ static const cli_command commands[] = {
     {"log", cmd_log, "print entries readably"},
     {"revoke", cmd_revoke, "revoke a node's certificate (issuer or ancestor)"},
     {"bundle", cmd_bundle, "replicate by file: export for a unit, import"},
+    {"user", cmd_user, "manage this node's accounts: add, passwd, del, list"},
+    {"token", cmd_token, "print a new API token for an account (or revoke them)"},
     {"demo", cmd_demo, "start a sample network on 127.0.0.1"},
 };
 

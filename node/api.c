@@ -4,12 +4,18 @@
  *   GET /                 an index of the API (until the web UI exists)
  *   GET /api/v1/health    liveness, no login: node key, unit, tier, version
  *   GET /api/v1/status    the status document (see status.h), with "sync"
- *   GET /api/v1/sync      the replication links (see repl_link.h), no login
+ *   GET /api/v1/sync      the replication links (see repl_link.h)
+ *   POST /api/v1/login, POST /api/v1/logout, GET /api/v1/me   (node/auth.h)
+ *   GET /api/v1/audit     the audit log, admins (node/audit.h)
+ *
+ * Everything but health, login and the index needs a logged-in user or an
+ * API token (auth_require).
  *
  * Later features add their routes here. The OpenAPI description is in
  * docs/openapi.yaml.
  */
 #include "node/api.h"
+#include "node/audit.h"
 #include "node/status.h"
 #include "storage/hex.h"
 
@@ -36,10 +42,11 @@ static void api_index(void *ctx, const http_request *req, http_response *res)
         return;
     }
     http_respond_json(res, 200,
-                      json_pack("{s:s, s:s, s:s, s:[s,s,s], s:s}", "service", "lienthong", "unit",
-                                d->config->unit, "name", d->config->name, "endpoints",
+                      json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s], s:s}", "service", "lienthong",
+                                "unit", d->config->unit, "name", d->config->name, "endpoints",
                                 "GET /api/v1/health", "GET /api/v1/status", "GET /api/v1/sync",
-                                "docs",
+                                "POST /api/v1/login", "POST /api/v1/logout", "GET /api/v1/me",
+                                "GET /api/v1/audit", "docs",
                                 "docs/openapi.yaml in the source tree"));
 }
 
@@ -63,7 +70,8 @@ static void api_status(void *ctx, const http_request *req, http_response *res)
 {
     node_daemon *d = ctx;
     char err[256];
-    if (!api_exact(req, res, "/api/v1/status"))
+    if (!api_exact(req, res, "/api/v1/status") ||
+        auth_require(d->auth, req, res, ROLE_VIEWER, NULL))
         return;
     json_t *j = status_build(d->config, d->store, err, sizeof err);
     if (!j) {
@@ -80,7 +88,8 @@ static void api_status(void *ctx, const http_request *req, http_response *res)
 static void api_sync(void *ctx, const http_request *req, http_response *res)
 {
     node_daemon *d = ctx;
-    if (!api_exact(req, res, "/api/v1/sync"))
+    if (!api_exact(req, res, "/api/v1/sync") ||
+        auth_require(d->auth, req, res, ROLE_VIEWER, NULL))
         return;
     http_respond_json(res, 200, repl_links_status(d->links));
 }
@@ -91,6 +100,10 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {"GET", "/api/v1/health", api_health, d},
         {"GET", "/api/v1/status", api_status, d},
         {"GET", "/api/v1/sync", api_sync, d},
+        {"POST", "/api/v1/login", auth_login, d->auth},
+        {"POST", "/api/v1/logout", auth_logout, d->auth},
+        {"GET", "/api/v1/me", auth_me, d->auth},
+        {"GET", "/api/v1/audit", audit_api_list, d},
         {NULL, "/", api_index, d},
     };
     size_t n = sizeof all / sizeof *all;

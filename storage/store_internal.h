@@ -25,6 +25,8 @@ struct store {
     MDB_dbi blobs;     /* hash(32) chunk(4 BE) -> bytes */
     MDB_dbi blob_info; /* hash(32) -> size(8 LE) */
     MDB_dbi complete;  /* origin(32) -> seq(8 LE) unit (complete position) */
+    MDB_dbi local;     /* table 0x00 key -> value (node-local, never replicated) */
+    bool has_local;    /* false: a read-only open of a store made before "local" */
 };
 
 #define STORE_SCHEMA_VERSION 1u
