@@ -29,7 +29,7 @@ expect_exit() { # expect_exit CODE DESCRIPTION COMMAND...
 }
 
 # ---- help and usage -------------------------------------------------------
-for cmd in init enroll serve status import export verify log demo; do
+for cmd in init enroll serve status import export verify log demo user token; do
     expect_exit 0 "$cmd --help" "$BIN" "$cmd" --help
     check "$cmd --help names the command" grep -q "lienthong $cmd" "$T/out"
 done
@@ -145,6 +145,8 @@ stop_serve() { # stop_serve -> exit code of the node
     SERVE_PID=
     return $code
 }
+echo "flow-viewer-pass" | "$BIN" user add --dir "$T/c" --user flow --role viewer >/dev/null
+TOKEN=$("$BIN" token --dir "$T/c" --user flow)
 serve "$T/c" "$T/serve.log"
 check "serve started" test -n "$PORT"
 curl -sf "http://127.0.0.1:$PORT/api/v1/health" >"$T/health.json"
@@ -161,7 +163,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/ap
 check "POST to health is 405" test "$code" = 405
 "$BIN" serve --dir "$T/c" --listen 127.0.0.1:0 2>"$T/second.log"
 check "a second serve on the same data dir is refused" grep -q 'already running' "$T/second.log"
-curl -sf "http://127.0.0.1:$PORT/api/v1/status" >"$T/st.json"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/status")
+check "status over HTTP needs a login" test "$code" = 401
+curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/status" >"$T/st.json"
 check "status over HTTP" test "$(jq -r .unit "$T/st.json")" = 16681
 printf '{"id": "PA-9", "title": "Ổ gà trên đường"}\n' >"$T/more.jsonl"
 "$BIN" import --dir "$T/c" --collection reports --file "$T/more.jsonl" >/dev/null
