@@ -35,6 +35,8 @@ int cmd_demo(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 
 /* Prints "lienthong CMD: error: ..." to stderr and returns code. */
 int cli_error(const char *cmd, int code, const char *fmt, ...)

@@ -19,6 +19,8 @@ static const cli_command commands[] = {
     {"revoke", cmd_revoke, "revoke a node's certificate (issuer or ancestor)"},
     {"quarantine", cmd_quarantine, "list entries refused on write authority, with reasons"},
     {"bundle", cmd_bundle, "replicate by file: export for a unit, import"},
+    {"user", cmd_user, "manage this node's accounts: add, passwd, del, list"},
+    {"token", cmd_token, "print a new API token for an account (or revoke them)"},
     {"demo", cmd_demo, "start a sample network on 127.0.0.1"},
 };
 

@@ -4,13 +4,19 @@
  *   GET /                 an index of the API (until the web UI exists)
  *   GET /api/v1/health    liveness, no login: node key, unit, tier, version
  *   GET /api/v1/status    the status document (see status.h), with "sync"
- *   GET /api/v1/sync      the replication links (see repl_link.h), no login
- *   GET /api/v1/quarantine entries refused on write authority, with reasons
+ *   GET /api/v1/sync      the replication links (see repl_link.h)
+ *   GET /api/v1/quarantine entries refused on write authority, admins
+ *   POST /api/v1/login, POST /api/v1/logout, GET /api/v1/me   (node/auth.h)
+ *   GET /api/v1/audit     the audit log, admins (node/audit.h)
+ *
+ * Everything but health, login and the index needs a logged-in user or an
+ * API token (auth_require).
  *
  * Later features add their routes here. The OpenAPI description is in
  * docs/openapi.yaml.
  */
 #include "node/api.h"
+#include "node/audit.h"
 #include "node/quarantine_view.h"
 #include "node/status.h"
 #include "storage/hex.h"
@@ -39,10 +45,11 @@ static void api_index(void *ctx, const http_request *req, http_response *res)
         return;
     }
     http_respond_json(res, 200,
-                      json_pack("{s:s, s:s, s:s, s:[s,s,s,s], s:s}", "service", "lienthong", "unit",
-                                d->config->unit, "name", d->config->name, "endpoints",
-                                "GET /api/v1/health", "GET /api/v1/status", "GET /api/v1/sync",
-                                "GET /api/v1/quarantine",
+                      json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s], s:s}", "service",
+                                "lienthong", "unit", d->config->unit, "name", d->config->name,
+                                "endpoints", "GET /api/v1/health", "GET /api/v1/status",
+                                "GET /api/v1/sync", "GET /api/v1/quarantine", "POST /api/v1/login",
+                                "POST /api/v1/logout", "GET /api/v1/me", "GET /api/v1/audit",
                                 "docs",
                                 "docs/openapi.yaml in the source tree"));
 }
@@ -67,7 +74,8 @@ static void api_status(void *ctx, const http_request *req, http_response *res)
 {
     node_daemon *d = ctx;
     char err[256];
-    if (!api_exact(req, res, "/api/v1/status"))
+    if (!api_exact(req, res, "/api/v1/status") ||
+        auth_require(d->auth, req, res, ROLE_VIEWER, NULL))
         return;
     json_t *j = status_build(d->config, d->store, err, sizeof err);
     if (!j) {
@@ -84,7 +92,8 @@ static void api_status(void *ctx, const http_request *req, http_response *res)
 static void api_sync(void *ctx, const http_request *req, http_response *res)
 {
     node_daemon *d = ctx;
-    if (!api_exact(req, res, "/api/v1/sync"))
+    if (!api_exact(req, res, "/api/v1/sync") ||
+        auth_require(d->auth, req, res, ROLE_VIEWER, NULL))
         return;
     http_respond_json(res, 200, repl_links_status(d->links));
 }
@@ -93,7 +102,8 @@ static void api_quarantine(void *ctx, const http_request *req, http_response *re
 {
     node_daemon *d = ctx;
     char err[256];
-    if (!api_exact(req, res, "/api/v1/quarantine"))
+    if (!api_exact(req, res, "/api/v1/quarantine") ||
+        auth_require(d->auth, req, res, ROLE_ADMIN, NULL))
         return;
     long limit = 100;
     const char *limit_s = http_request_query_param(req, "limit");
@@ -119,6 +129,10 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {"GET", "/api/v1/status", api_status, d},
         {"GET", "/api/v1/sync", api_sync, d},
         {"GET", "/api/v1/quarantine", api_quarantine, d},
+        {"POST", "/api/v1/login", auth_login, d->auth},
+        {"POST", "/api/v1/logout", auth_logout, d->auth},
+        {"GET", "/api/v1/me", auth_me, d->auth},
+        {"GET", "/api/v1/audit", audit_api_list, d},
         {NULL, "/", api_index, d},
     };
     size_t n = sizeof all / sizeof *all;

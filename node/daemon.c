@@ -12,6 +12,7 @@
  */
 #include "node/daemon.h"
 #include "node/api.h"
+#include "node/audit.h"
 #include "node/http.h"
 #include "node/log.h"
 #include "node/repl_link.h"
@@ -109,6 +110,8 @@ static void daemon_shutdown(daemon_state *st)
     http_server_finish(st->http);
     repl_links_free(st->d.links);
     st->d.links = NULL;
+    auth_free(st->d.auth); /* after the loop ran dry: no login still hashing */
+    st->d.auth = NULL;
     uv_loop_close(&st->loop);
 }
 
@@ -167,16 +170,19 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.arrival_seen = store_arrival_last(st->d.store);
 
     st->d.links = repl_links_new(&st->loop, c, st->d.store);
+    st->d.auth = auth_new(&st->loop, c, st->d.store);
     http_ws_endpoint ep;
     int nep = st->d.links ? repl_links_endpoint(st->d.links, &ep) : 0;
     http_route routes[32];
     size_t n = api_routes(&st->d, routes, 32);
-    st->http = st->d.links ? http_server_start_ws(&st->loop, host, port, routes, n, NULL,
-                                                  nep ? &ep : NULL, (size_t)nep, err, errlen)
-                           : NULL;
-    if (!st->d.links)
+    st->http = st->d.links && st->d.auth
+                   ? http_server_start_ws(&st->loop, host, port, routes, n, NULL,
+                                          nep ? &ep : NULL, (size_t)nep, err, errlen)
+                   : NULL;
+    if (!st->d.links || !st->d.auth)
         snprintf(err, errlen, "out of memory");
     if (!st->http) {
+        auth_free(st->d.auth);
         repl_links_free(st->d.links);
         uv_loop_close(&st->loop);
         store_close(st->d.store);
@@ -184,6 +190,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         close(lock);
         return -1;
     }
+    http_server_observe(st->http, audit_observe, &st->d);
     uv_signal_init(&st->loop, &st->sigint);
     uv_signal_init(&st->loop, &st->sigterm);
     st->sigint.data = st->sigterm.data = st;

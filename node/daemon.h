@@ -11,6 +11,7 @@
 #ifndef LT_DAEMON_H
 #define LT_DAEMON_H
 
+#include "node/auth.h"
 #include "node/config.h"
 #include "node/repl_link.h"
 
@@ -24,6 +25,7 @@ struct node_daemon {
     store *store;
     uv_loop_t *loop;
     repl_links *links;     /* replication (disabled when not enrolled) */
+    auth *auth;            /* accounts, sessions, tokens (node/auth.h) */
     uint64_t arrival_seen; /* last arrival position noticed */
     uint64_t started_ms;
 };

@@ -45,19 +45,24 @@
 
 #include <arpa/inet.h>
 #include <libwebsockets.h>
+#include <netinet/tcp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define HTTP_DEFAULT_MAX_BODY ((size_t)1 << 20)
 #define HTTP_DEFAULT_TIMEOUT 30u
+#define HTTP_DEFAULT_REQUEST 120u
 /* Bytes handed to lws_write per WRITEABLE callback. */
 #define HTTP_WRITE_CHUNK ((size_t)64 * 1024)
 /* Bodies of refused requests up to this size are read and discarded before
  * the answer, so that closing does not reset the connection under the
  * client's feet; larger ones get their answer at once. */
 #define HTTP_DRAIN_MAX ((uint64_t)16 << 20)
-#define HTTP_MAX_HEADER_DATA 8192
+/* lws's buffer for a request head. Heads up to HTTP_MAX_HEADER_BYTES are
+ * served; larger ones that fit here get a 431 (head_too_large); lws drops
+ * still larger ones without an answer (it offers no hook there). */
+#define HTTP_HEAD_BUFFER (4 * HTTP_MAX_HEADER_BYTES)
 /* See the top of the file before turning this on. */
 #define HTTP_KEEP_ALIVE 0
 
@@ -80,14 +85,18 @@ struct http_server {
     size_t nws;
     size_t max_body;
     unsigned timeout_secs;
+    unsigned request_secs;
     int port;
     bool stopped;
+    http_observer observer;
+    void *observer_ctx;
 };
 
 typedef enum {
     SS_IDLE = 0, /* between requests */
     SS_BODY,     /* collecting the body for a handler */
     SS_DRAIN,    /* discarding the body of a refused request */
+    SS_PENDING,  /* the handler deferred its answer (http_defer) */
     SS_WRITE,    /* answer ready; writing on WRITEABLE */
 } session_state;
 
@@ -118,7 +127,22 @@ typedef struct {
     keep_str *kept;
     struct lws *wsi;     /* for http_request_header() during the handler */
     unsigned char *wbuf; /* LWS_PRE + HTTP_WRITE_CHUNK */
+    uint64_t received;   /* body bytes read (kept or drained) */
+    bool in_handler;
+    http_pending *pending; /* a deferred answer not yet finished */
+    void *data;            /* http_request_set_data() */
+    void (*data_free)(void *);
 } http_session;
+
+/* A deferred answer. ss is NULL once the connection is gone. */
+struct http_pending {
+    http_session *ss;
+    http_server *s;
+    struct lws *wsi;
+    http_response res;
+};
+
+
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -152,9 +176,14 @@ static void response_init(http_response *res)
     res->content_type = "application/json";
 }
 
-/* Forgets the current request; keeps the write buffer. */
+/* Forgets the current request; keeps the write buffer. A deferred answer
+ * still being worked on is orphaned: its finish only frees it. */
 static void session_reset(http_session *ss)
 {
+    if (ss->pending)
+        ss->pending->ss = NULL;
+    if (ss->data_free)
+        ss->data_free(ss->data);
     free(ss->path);
     free(ss->query);
     free(ss->body);
@@ -193,6 +222,7 @@ static const char *kept_dup(http_session *ss, const char *s, size_t n)
 
 static void http_lws_log(int level, const char *line)
 {
+
     char msg[512];
     size_t n = 0;
     for (const char *p = line; *p && n < sizeof msg - 2; p++) {
@@ -522,7 +552,8 @@ static void answer(http_session *ss, struct lws *wsi)
     lws_callback_on_writable(wsi);
 }
 
-static void call_handler(http_session *ss, struct lws *wsi)
+/* The request as handlers and the observer see it. */
+static http_request session_request(http_session *ss)
 {
     static const uint8_t empty[1] = {0};
     http_request req = {
@@ -534,11 +565,111 @@ static void call_handler(http_session *ss, struct lws *wsi)
         .remote_addr = ss->remote,
         .priv_ = ss,
     };
+    return req;
+}
+
+/* Shows the handler's answer to the observer, then sends it. */
+static void answer_handled(http_server *s, http_session *ss, struct lws *wsi)
+{
+    if (s->observer) {
+        http_request req = session_request(ss);
+        ss->wsi = wsi;
+        s->observer(s->observer_ctx, &req, &ss->res);
+        ss->wsi = NULL;
+    }
+    answer(ss, wsi);
+}
+
+static void call_handler(http_server *s, http_session *ss, struct lws *wsi)
+{
+    http_request req = session_request(ss);
     response_init(&ss->res);
     ss->wsi = wsi;
+    ss->in_handler = true;
     ss->route->fn(ss->route->ctx, &req, &ss->res);
+    ss->in_handler = false;
     ss->wsi = NULL;
-    answer(ss, wsi);
+    if (ss->pending) {
+        /* Deferred: the connection waits (bounded by the network timeout)
+         * for http_pending_finish(). */
+        ss->state = SS_PENDING;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)s->timeout_secs);
+        return;
+    }
+    answer_handled(s, ss, wsi);
+}
+
+http_pending *http_defer(const http_request *req)
+{
+    http_session *ss = req ? req->priv_ : NULL;
+    if (!ss || !ss->in_handler || ss->pending)
+        return NULL;
+    http_pending *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    response_init(&p->res);
+    p->ss = ss;
+    p->wsi = ss->wsi;
+    p->s = lws_context_user(lws_get_context(ss->wsi));
+    ss->pending = p;
+    return p;
+}
+
+http_response *http_pending_response(http_pending *p)
+{
+    return &p->res;
+}
+
+bool http_pending_alive(const http_pending *p)
+{
+    return p && p->ss && !p->s->stopped;
+}
+
+void http_pending_finish(http_pending *p)
+{
+    if (!p)
+        return;
+    http_session *ss = p->ss;
+    if (!ss || p->s->stopped) {
+        if (ss)
+            ss->pending = NULL;
+        response_clear(&p->res);
+        free(p);
+        return;
+    }
+    http_server *s = p->s;
+    struct lws *wsi = p->wsi;
+    ss->pending = NULL;
+    response_clear(&ss->res);
+    ss->res = p->res; /* moved */
+    free(p);
+    if (ss->in_handler)
+        return; /* finished before the handler returned: call_handler sends it */
+    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    answer_handled(s, ss, wsi);
+}
+
+void http_server_observe(http_server *s, http_observer fn, void *ctx)
+{
+    s->observer = fn;
+    s->observer_ctx = ctx;
+}
+
+void http_request_set_data(const http_request *req, void *data, void (*free_fn)(void *))
+{
+    http_session *ss = req ? req->priv_ : NULL;
+    if (!ss)
+        return;
+    if (ss->data_free)
+        ss->data_free(ss->data);
+    ss->data = data;
+    ss->data_free = free_fn;
+}
+
+void *http_request_data(const http_request *req)
+{
+    http_session *ss = req ? req->priv_ : NULL;
+    return ss ? ss->data : NULL;
 }
 
 /* The query string rebuilt from lws's arguments. lws splits the query at
@@ -584,11 +715,60 @@ static bool expects_continue(struct lws *wsi)
     return strcasestr(v, "100-continue") != NULL;
 }
 
+/* Starts the clock on the body: it must be complete within request_secs,
+ * however the client paces it (lws's own timeout restarts on every
+ * packet). */
+static void request_timer(const http_server *s, struct lws *wsi)
+{
+    lws_set_timer_usecs(wsi, (lws_usec_t)s->request_secs * LWS_US_PER_SEC);
+}
+
+/* LWS_CALLBACK_TIMER: the body is late. Answers 408 and closes. */
+static int on_request_late(http_server *s, http_session *ss, struct lws *wsi)
+{
+    if (ss->state != SS_BODY && ss->state != SS_DRAIN)
+        return 0;
+    log_write(LOG_INFO, "http.request_timeout",
+              "method=%s path=%s remote=%s received=%" PRIu64 " length=%" PRIu64 " limit_s=%u",
+              ss->method, ss->path, ss->remote, ss->received, ss->content_length,
+              s->request_secs);
+    free(ss->body);
+    ss->body = NULL;
+    ss->body_len = 0;
+    ss->close_after = true;
+    http_respond_error(&ss->res, 408,
+                       "the request body did not arrive within %u s (%" PRIu64 " of %" PRIu64
+                       " bytes came); send it faster, or smaller",
+                       s->request_secs, ss->received, ss->content_length);
+    answer(ss, wsi);
+    return 0;
+}
+
+/* A lower bound of the request head's size: what the connection has
+ * received so far, less the body that may have come along. lws has no
+ * public measure of the head (its custom headers cannot be listed). */
+static uint64_t head_bytes(struct lws *wsi, uint64_t content_length)
+{
+    /* Linux's struct tcp_info has tcpi_bytes_received (u64) at offset 128
+     * since 4.1; glibc's copy of the struct stops before it. */
+    enum { BYTES_RECEIVED_AT = 128 };
+    uint8_t ti[256];
+    socklen_t tl = sizeof ti;
+    int fd = lws_get_socket_fd(wsi);
+    uint64_t got;
+    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &tl) ||
+        tl < BYTES_RECEIVED_AT + sizeof got)
+        return 0;
+    memcpy(&got, ti + BYTES_RECEIVED_AT, sizeof got);
+    return got > content_length ? got - content_length : 0;
+}
+
 static int on_request(http_server *s, http_session *ss, struct lws *wsi, const char *in, size_t len)
 {
     session_reset(ss);
     if (s->stopped)
         return -1;
+    lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL); /* the head is in */
 
     char *uri = NULL;
     int uri_len = 0;
@@ -639,6 +819,18 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
         answer(ss, wsi);
         return 0;
     }
+    uint64_t head = head_bytes(wsi, ss->content_length);
+    if (head > HTTP_MAX_HEADER_BYTES) {
+        ss->close_after = true;
+        log_write(LOG_INFO, "http.head_too_large", "method=%s remote=%s bytes=%" PRIu64,
+                  ss->method, ss->remote, head);
+        http_respond_error(&ss->res, 431,
+                           "the request head is %" PRIu64 " bytes, more than the %d this "
+                           "server accepts; send fewer or shorter headers (cookies, long URLs)",
+                           head, HTTP_MAX_HEADER_BYTES);
+        answer(ss, wsi);
+        return 0;
+    }
     if (chunked && cl_len <= 0) {
         ss->close_after = true;
         http_respond_error(&ss->res, 411,
@@ -678,7 +870,7 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
 
     if (ss->content_length == 0) {
         if (ss->route && ss->res.status == 0) {
-            call_handler(ss, wsi);
+            call_handler(s, ss, wsi);
         } else {
             answer(ss, wsi);
         }
@@ -694,6 +886,7 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
             answer(ss, wsi);
         } else {
             ss->state = SS_DRAIN;
+            request_timer(s, wsi);
         }
         return 0;
     }
@@ -713,11 +906,13 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
     }
     ss->body[0] = 0;
     ss->state = SS_BODY;
+    request_timer(s, wsi);
     return 0;
 }
 
 static int on_body(http_session *ss, const void *in, size_t len)
 {
+    ss->received += len;
     if (ss->state == SS_BODY) {
         if (ss->body_len + len > ss->content_length)
             return -1; /* lws never delivers more than Content-Length */
@@ -731,10 +926,12 @@ static int on_body(http_session *ss, const void *in, size_t len)
 
 static int on_body_done(http_server *s, http_session *ss, struct lws *wsi)
 {
+    if (ss->state == SS_BODY || ss->state == SS_DRAIN)
+        lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
     if (ss->state == SS_BODY) {
         if (s->stopped)
             return -1;
-        call_handler(ss, wsi);
+        call_handler(s, ss, wsi);
     } else if (ss->state == SS_DRAIN) {
         answer(ss, wsi);
     }
@@ -842,6 +1039,53 @@ static int write_now(struct lws *wsi, const http_response *res)
     return 0;
 }
 
+/* Writes a small JSON answer straight to the socket of a connection that
+ * has no request yet (so no session, and nothing in lws's write path), just
+ * before it is closed. What the client sent is drained first, so that the
+ * close does not turn into a reset that destroys the answer. Nothing is
+ * written to a client that has already closed. */
+static void answer_raw(struct lws *wsi, int status, const char *reason, const char *msg)
+{
+    int fd = lws_get_socket_fd(wsi);
+    char buf[4096];
+    if (fd < 0)
+        return;
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n == 0)
+            return; /* the client is gone */
+        if (n < 0)
+            break;
+    }
+    json_t *j = json_pack("{s:{s:i,s:s}}", "error", "code", status, "message", msg);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!body)
+        return;
+    int n = snprintf(buf, sizeof buf,
+                     "HTTP/1.1 %d %s\r\nserver: lienthong\r\ncontent-type: application/json\r\n"
+                     "content-length: %zu\r\nconnection: close\r\n\r\n%s",
+                     status, reason, strlen(body), body);
+    free(body);
+    if (n > 0 && (size_t)n < sizeof buf && send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+        log_write(LOG_DEBUG, "http.raw_answer_lost", "status=%d err=\"%s\"", status,
+                  strerror(errno));
+}
+
+/* LWS_CALLBACK_TIMER before the request head was complete: it took
+ * longer than timeout_secs. Says so with a 408 and closes. */
+static int on_head_late(http_server *s, struct lws *wsi)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "the request head did not arrive within %u s of connecting; send the whole "
+             "request at once",
+             s->timeout_secs);
+    log_write(LOG_INFO, "http.head_timeout", "limit_s=%u", s->timeout_secs);
+    answer_raw(wsi, 408, "Request Timeout", msg);
+    return -1;
+}
+
 /* Which WebSocket endpoint takes an upgrade of path asking for the
  * subprotocols in list (the Sec-WebSocket-Protocol header): the first
  * name in the list this vhost knows decides, as it does inside lws. NULL
@@ -879,6 +1123,7 @@ static int on_upgrade(http_server *s, struct lws *wsi, const char *proto)
     bool websocket = proto && !strcasecmp(proto, "websocket");
     if (websocket && s && !s->stopped && ws_find(s, path, wanted)) {
         log_write(LOG_DEBUG, "http.upgrade", "path=%s protocol=\"%s\"", path, wanted);
+        lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
         return 0;
     }
     http_response res;
@@ -933,7 +1178,16 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         if (!ss || !s)
             return -1;
         return on_writeable(s, ss, wsi);
+    case LWS_CALLBACK_TIMER:
+        if (!s)
+            return 0;
+        return ss ? on_request_late(s, ss, wsi) : on_head_late(s, wsi);
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return on_upgrade(s, wsi, in);
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        /* the head's deadline (lws's own, a little later, only closes) */
+        if (s)
+            lws_set_timer_usecs(wsi, (lws_usec_t)s->timeout_secs * LWS_US_PER_SEC);
+        break;
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (ss)
@@ -1116,6 +1370,7 @@ http_server *http_server_start_ws(uv_loop_t *loop, const char *host, int port,
     s->loop = loop;
     s->max_body = limits && limits->max_body ? limits->max_body : HTTP_DEFAULT_MAX_BODY;
     s->timeout_secs = limits && limits->timeout_secs ? limits->timeout_secs : HTTP_DEFAULT_TIMEOUT;
+    s->request_secs = limits && limits->request_secs ? limits->request_secs : HTTP_DEFAULT_REQUEST;
     s->foreign_loops[0] = loop;
 
     /* lws reads iface as a numeric address or an interface name; a name it
@@ -1169,9 +1424,9 @@ http_server *http_server_start_ws(uv_loop_t *loop, const char *host, int port,
     info.iface = iface;
     info.protocols = s->protocols;
     info.user = s;
-    info.max_http_header_data = HTTP_MAX_HEADER_DATA;
+    info.max_http_header_data = HTTP_HEAD_BUFFER;
     info.timeout_secs = s->timeout_secs;
-    info.timeout_secs_ah_idle = s->timeout_secs;
+    info.timeout_secs_ah_idle = s->timeout_secs + 5; /* our 408 comes first */
     /* lws reads at most this much per callback, whatever a protocol's
      * rx_buffer_size says: make room for the largest. */
     info.pt_serv_buf_size = 32 * 1024;

@@ -11,7 +11,17 @@
  * {"error": {"code": N, "message": "what was wrong; what to do"}}.
  *
  * Everything runs on the loop thread: handlers are called from inside
- * uv_run() and must not block.
+ * uv_run() and must not block. A handler with slow work (password hashing,
+ * media) defers its answer with http_defer(), hands the work to the uv
+ * thread pool and finishes the answer later from the loop thread with
+ * http_pending_finish(); the connection is kept until then, and a client
+ * that leaves meanwhile costs nothing but the wasted work.
+ *
+ * Limits (http_limits): request head at most HTTP_MAX_HEADER_BYTES (431),
+ * the head within timeout_secs of connecting (408), the body at most
+ * max_body bytes (413) and complete within request_secs of the head (408),
+ * a client that stops reading the answer dropped after timeout_secs. Each
+ * refusal is a JSON error, and the server goes on serving.
  *
  * Every answer closes its connection ("connection: close"): lws 4.1.6 spins
  * for ever on some pipelined requests (see http.c). HTTP/2 upgrades, and
@@ -42,6 +52,7 @@
 #define LT_HTTP_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,10 +118,17 @@ typedef struct {
     void *ctx;
 } http_route;
 
-/* Zero fields take the defaults: 1 MiB bodies, 30 s network timeouts. */
+/* The most request head (request line and headers) a client may send. */
+#define HTTP_MAX_HEADER_BYTES 8192
+
+/* Zero fields take the defaults: 1 MiB bodies, 30 s network timeouts,
+ * 120 s for a request body. */
 typedef struct {
     size_t max_body;
-    unsigned timeout_secs;
+    unsigned timeout_secs; /* the request head must arrive within this of
+                              connecting; idle reads and writes */
+    unsigned request_secs; /* the whole body must arrive within this of the
+                              head (slow clients trickling bytes) */
 } http_limits;
 
 /* Starts listening on host:port with the given routes (copied) on the
@@ -168,6 +186,47 @@ void http_server_stop(http_server *s);
  * runs the loop with UV_RUN_NOWAIT until lws's handles are closed (which may
  * run the caller's ready callbacks too). NULL is ignored. */
 void http_server_finish(http_server *s);
+
+/* Called for every answer a route handler gave (also a deferred one), on
+ * the loop thread just before it is sent: for logs and audit trails. req is
+ * as the handler saw it (http_request_data() included); res is final. */
+typedef void (*http_observer)(void *ctx, const http_request *req, const http_response *res);
+
+/* Sets the server's observer (one; NULL removes it). */
+void http_server_observe(http_server *s, http_observer fn, void *ctx);
+
+/* ---- deferred answers ----------------------------------------------------- */
+
+typedef struct http_pending http_pending;
+
+/* Called by a handler that will answer later: returns the handle to answer
+ * through, or NULL when out of memory (the handler then answers at once).
+ * The handler returns without touching res; req's pointers die with it, so
+ * copy what the work needs first. http_request_data() stays with the
+ * request until the answer is sent. */
+http_pending *http_defer(const http_request *req);
+
+/* The response to fill in, preset like a handler's. Belongs to p. */
+http_response *http_pending_response(http_pending *p);
+
+/* False once the client has gone (or the server stopped): the answer will
+ * be thrown away. */
+bool http_pending_alive(const http_pending *p);
+
+/* Sends the filled-in response (the observer sees it first) and frees p.
+ * Call on the loop thread, exactly once per handle, e.g. from a uv_work_t's
+ * after-work callback. With the client gone it only frees p. */
+void http_pending_finish(http_pending *p);
+
+/* ---- per-request application data ----------------------------------------- */
+
+/* Attaches data to the request (e.g. the authenticated caller, for the
+ * observer); free_fn (may be NULL) releases it when the request ends. A
+ * second call releases the first data. */
+void http_request_set_data(const http_request *req, void *data, void (*free_fn)(void *));
+
+/* The data attached to the request, or NULL. */
+void *http_request_data(const http_request *req);
 
 /* The value of request header name (any case), or NULL when absent. Valid
  * until the handler returns. */

@@ -185,12 +185,14 @@ int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void
 
 static int store_open_dbs(store *s, char *err, size_t errlen)
 {
-    static const char *const names[] = {"meta",    "log",     "origins",  "arrivals", "records",
-                                        "colls",   "by_unit", "evidence", "blobs",    "blob_info", "complete",
-                                        "owners",  "quarantine", "qwait", "qorigin", "revoked"};
-    MDB_dbi *dbis[] = {&s->meta,  &s->log,     &s->origins,  &s->arrivals, &s->records,
-                       &s->colls, &s->by_unit, &s->evidence, &s->blobs,    &s->blob_info, &s->complete,
-                       &s->owners, &s->quarantine, &s->qwait, &s->qorigin, &s->revoked};
+    static const char *const names[] = {
+        "meta",   "log",        "origins", "arrivals", "records", "colls",   "by_unit",
+        "evidence", "blobs",    "blob_info", "complete", "local", "owners", "quarantine",
+        "qwait",  "qorigin",    "revoked"};
+    MDB_dbi *dbis[] = {&s->meta,     &s->log,       &s->origins,  &s->arrivals, &s->records,
+                       &s->colls,    &s->by_unit,   &s->evidence, &s->blobs,    &s->blob_info,
+                       &s->complete, &s->local,     &s->owners,   &s->quarantine, &s->qwait,
+                       &s->qorigin,  &s->revoked};
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
     if (rc) {
@@ -199,11 +201,20 @@ static int store_open_dbs(store *s, char *err, size_t errlen)
     }
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         rc = mdb_dbi_open(txn, names[i], s->read_only ? 0 : MDB_CREATE, dbis[i]);
+        if (rc == MDB_NOTFOUND && dbis[i] == &s->local) {
+            rc = 0; /* read-only, and older than "local": reads find nothing */
+            continue;
+        }
+        if (dbis[i] == &s->local)
+            s->has_local = true;
         if (rc) {
             mdb_txn_abort(txn);
             snprintf(err, errlen, "cannot open database \"%s\" in %s: %s%s", names[i], s->path,
                      mdb_strerror(rc),
-                     rc == MDB_NOTFOUND ? " (is this a lienthong data directory?)" : "");
+                     rc != MDB_NOTFOUND ? ""
+                     : i > 11 ? " (made by an older lienthong: start `lienthong serve` on it "
+                                "once to upgrade it)"
+                              : " (is this a lienthong data directory?)");
             return -1;
         }
     }

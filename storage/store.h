@@ -235,6 +235,34 @@ int store_blob_put(store *s, const uint8_t *data, size_t len, uint8_t hash[32], 
 /* Reads a blob into a malloc'd buffer. Returns 0, 1 when absent, -1. */
 int store_blob_get(store *s, const uint8_t hash[32], uint8_t **data, size_t *len);
 
+/* ---- Node-local data --------------------------------------------------------- */
+
+/* A small key-value space of this node alone: never signed, logged,
+ * replicated, exported or verified (accounts, sessions, API tokens). table
+ * names a namespace ([a-z_]{1,32}); keys are 1..STORE_LOCAL_KEY_MAX bytes.
+ * Each write is one durable transaction, like every other write. */
+#define STORE_LOCAL_KEY_MAX 256
+
+/* Sets table/key to val. Returns 0, or -1 with err. */
+int store_local_put(store *s, const char *table, const void *key, size_t klen, const void *val,
+                    size_t vlen, char *err, size_t errlen);
+
+/* Copies table/key's value into *val (malloc'd, NUL-terminated beyond
+ * *vlen). Returns 0, 1 when absent, -1 on error. */
+int store_local_get(store *s, const char *table, const void *key, size_t klen, uint8_t **val,
+                    size_t *vlen);
+
+/* Removes table/key. Returns 0, 1 when absent, -1 on error. */
+int store_local_del(store *s, const char *table, const void *key, size_t klen);
+
+/* Calls fn for every key of table in key order; stops when fn returns
+ * non-zero and returns that value (-1 on a storage error). Bytes are valid
+ * only during the call; fn must not write to the store. */
+int store_local_scan(store *s, const char *table,
+                     int (*fn)(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
+                               size_t vlen),
+                     void *ctx);
+
 /* ---- Checking -------------------------------------------------------------- */
 
 /* Checks every stored entry (shape, signature, hash links with neighbours

@@ -29,7 +29,7 @@ expect_exit() { # expect_exit CODE DESCRIPTION COMMAND...
 }
 
 # ---- help and usage -------------------------------------------------------
-for cmd in init enroll serve status import export verify log demo; do
+for cmd in init enroll serve status import export verify log demo user token; do
     expect_exit 0 "$cmd --help" "$BIN" "$cmd" --help
     check "$cmd --help names the command" grep -q "lienthong $cmd" "$T/out"
 done
@@ -152,15 +152,23 @@ stop_serve() { # stop_serve -> exit code of the node
     SERVE_PID=
     return $code
 }
+echo "flow-viewer-pass" | "$BIN" user add --dir "$T/c" --user flow --role viewer >/dev/null
+TOKEN=$("$BIN" token --dir "$T/c" --user flow)
+echo "flow-admin-pass" | "$BIN" user add --dir "$T/c" --user flowadmin --role admin >/dev/null
+ADMIN_TOKEN=$("$BIN" token --dir "$T/c" --user flowadmin)
 serve "$T/c" "$T/serve.log"
 check "serve started" test -n "$PORT"
 curl -sf "http://127.0.0.1:$PORT/api/v1/health" >"$T/health.json"
 check "health: status ok" test "$(jq -r .status "$T/health.json")" = ok
 check "health: node key" test "$(jq -r .node "$T/health.json")" = "$node"
 check "health: unit and tier" jq -e '.unit == "16681" and .tier == "commune" and (.version | length > 0)' "$T/health.json" >/dev/null
-curl -sf "http://127.0.0.1:$PORT/api/v1/quarantine" >"$T/q.json"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/quarantine")
+check "GET /api/v1/quarantine without a login is 401" test "$code" = 401
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/quarantine")
+check "GET /api/v1/quarantine as a viewer is 403" test "$code" = 403
+curl -sf -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:$PORT/api/v1/quarantine" >"$T/q.json"
 check "GET /api/v1/quarantine: count and entries" jq -e '.count == 0 and (.entries | length) == 0' "$T/q.json"
-code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/quarantine?limit=x")
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:$PORT/api/v1/quarantine?limit=x")
 check "GET /api/v1/quarantine?limit=x is 400" test "$code" = 400
 code=$(curl -s -o "$T/nf.json" -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/nothing")
 check "unknown path is a JSON 404" test "$code" = 404 -a "$(jq -r .error.code "$T/nf.json")" = 404
@@ -172,7 +180,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/ap
 check "POST to health is 405" test "$code" = 405
 "$BIN" serve --dir "$T/c" --listen 127.0.0.1:0 2>"$T/second.log"
 check "a second serve on the same data dir is refused" grep -q 'already running' "$T/second.log"
-curl -sf "http://127.0.0.1:$PORT/api/v1/status" >"$T/st.json"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/status")
+check "status over HTTP needs a login" test "$code" = 401
+curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/status" >"$T/st.json"
 check "status over HTTP" test "$(jq -r .unit "$T/st.json")" = 16681
 printf '{"id": "PA-9", "title": "Ổ gà trên đường"}\n' >"$T/more.jsonl"
 "$BIN" import --dir "$T/c" --collection reports --file "$T/more.jsonl" >/dev/null

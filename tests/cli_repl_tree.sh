@@ -71,7 +71,7 @@ check "province: the district sent it the communes' reports" \
 check "status --json includes the live sync state" wait_until 5 status_sync_open
 "$BIN" status --dir "$T/c1" >"$T/status.txt"
 check "status text shows the links" grep -q "up     412      open" "$T/status.txt"
-curl -sf "http://127.0.0.1:${PORT[dist]}/api/v1/status" >"$T/dist-status.json"
+api dist status >"$T/dist-status.json"
 check "GET /api/v1/status has the sync state too" jq -e '.sync.running and (.sync.links | length) == 4' "$T/dist-status.json"
 code=$(curl -s -o "$T/ws404.json" -w '%{http_code}' -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
     -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \

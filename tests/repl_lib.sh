@@ -71,7 +71,16 @@ pick_ports() {
 }
 
 url() { echo "ws://127.0.0.1:${PORT[$1]}/"; }
-api() { curl -sf --max-time 5 "http://127.0.0.1:${PORT[$1]}/api/v1/$2"; }
+# api NODE PATH: GET /api/v1/PATH as a viewer of NODE (an account and an
+# API token made on first use, kept in $T/NODE.token).
+api() {
+    local tok="$T/$1.token"
+    if [ ! -s "$tok" ]; then
+        echo "repl-viewer-pass" | "$BIN" user add --dir "$T/$1" --user repl-viewer --role viewer >/dev/null 2>&1
+        "$BIN" token --dir "$T/$1" --user repl-viewer >"$tok" 2>/dev/null || return 1
+    fi
+    curl -sf --max-time 5 -H "Authorization: Bearer $(cat "$tok")" "http://127.0.0.1:${PORT[$1]}/api/v1/$2"
+}
 
 # Creates and enrols the tree (nodes not started).
 make_tree() {

@@ -16,6 +16,7 @@
 #include <libwebsockets.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
@@ -86,6 +87,76 @@ static void h_items_delete(void *ctx, const http_request *req, http_response *re
     (void)ctx;
     (void)req;
     res->status = 204;
+}
+
+/* ---- deferred answers: work on the thread pool, answer from after_work ---- */
+
+typedef struct {
+    uv_work_t work;
+    http_pending *p;
+    unsigned ms;
+} slow_job;
+
+/* What the loop thread saw (read through GET /api/v1/observed). */
+static struct {
+    int observed;        /* answers the observer saw */
+    int observed_slow;   /* ...of deferred requests, with their data */
+    int orphaned;        /* deferred answers whose client had left */
+    int finished;        /* deferred answers finished */
+} seen;
+
+static void slow_work(uv_work_t *w)
+{
+    slow_job *j = w->data;
+    usleep(j->ms * 1000);
+}
+
+static void slow_done(uv_work_t *w, int status)
+{
+    (void)status;
+    slow_job *j = w->data;
+    if (!http_pending_alive(j->p))
+        seen.orphaned++;
+    seen.finished++;
+    http_respond_json(http_pending_response(j->p), 201, json_pack("{s:b}", "deferred", 1));
+    http_pending_finish(j->p);
+    free(j);
+}
+
+/* GET /api/v1/slow?ms=N: answers after N ms of work on the thread pool. */
+static void h_slow(void *ctx, const http_request *req, http_response *res)
+{
+    const char *ms = http_request_query_param(req, "ms");
+    slow_job *j = calloc(1, sizeof *j);
+    http_request_set_data(req, strdup("slow-data"), free);
+    if (!j || !(j->p = http_defer(req))) {
+        free(j);
+        http_respond_error(res, 500, "cannot defer");
+        return;
+    }
+    j->ms = ms ? (unsigned)atoi(ms) : 200;
+    j->work.data = j;
+    uv_queue_work(ctx, &j->work, slow_work, slow_done);
+}
+
+static void h_observed(void *ctx, const http_request *req, http_response *res)
+{
+    (void)ctx;
+    (void)req;
+    http_respond_json(res, 200,
+                      json_pack("{s:i,s:i,s:i,s:i}", "observed", seen.observed, "observed_slow",
+                                seen.observed_slow, "orphaned", seen.orphaned, "finished",
+                                seen.finished));
+}
+
+static void observer(void *ctx, const http_request *req, const http_response *res)
+{
+    (void)ctx;
+    seen.observed++;
+    const char *data = http_request_data(req);
+    if (!strcmp(req->path, "/api/v1/slow") && res->status == 201 && data &&
+        !strcmp(data, "slow-data"))
+        seen.observed_slow++;
 }
 
 static void h_api_fallback(void *ctx, const http_request *req, http_response *res)
@@ -266,7 +337,7 @@ static double now_secs(void)
 static int send_request(conn *c, const char *method, const char *target, const char *extra,
                         const void *body, size_t body_len)
 {
-    char head[1024];
+    char head[16384];
     int n = snprintf(head, sizeof head,
                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s"
                      "Content-Length: %zu\r\n\r\n",
@@ -310,7 +381,7 @@ typedef struct {
     int port;
     int slow_port; /* server with timeout_secs = 1 */
     uv_async_t *stop;
-    conn *left_open[3]; /* closed by main after the shutdown */
+    conn *left_open[4]; /* closed by main after the shutdown */
 } client_arg;
 
 static void client_checks(int port)
@@ -569,12 +640,107 @@ static void timeout_checks(int port)
     free(c);
 }
 
+/* Sends data one byte every 300 ms until the server answers; returns
+ * after reading the answer into r (-1 when none came). */
+static int trickle(conn *c, const char *data, resp *r)
+{
+    for (const char *p = data; *p; p++) {
+        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+        if (poll(&pfd, 1, 300) > 0)
+            break;
+        if (send_all(c, p, 1))
+            break;
+    }
+    return read_response(c, r);
+}
+
+/* Slow clients: a head or a body paced to dodge the idle timeout (1 s on
+ * this server) still meets the head deadline (1 s) or the body deadline
+ * (request_secs, 2 s), with a 408 that says so. */
+static void slow_client_checks(int port)
+{
+    conn *c = malloc(sizeof *c);
+    resp r;
+    REQUIRE(c && conn_open(c, port) == 0);
+    double t0 = now_secs();
+    CHECK(trickle(c, "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaa\r\n\r\n",
+                  &r) == 0);
+    double dt = now_secs() - t0;
+    CHECKF(r.status == 408 && strstr(error_message(&r, 408), "head did not arrive within 1 s"),
+           "status %d body=%s", r.status, r.body ? r.body : "");
+    CHECKF(dt > 0.8 && dt < 3.0, "head cut after %.2f s", dt);
+    resp_free(&r);
+    conn_close(c);
+
+    REQUIRE(conn_open(c, port) == 0);
+    REQUIRE(send_request(c, "POST", "/api/v1/echo", NULL, NULL, 100) == 0);
+    t0 = now_secs();
+    CHECK(trickle(c, "0123456789012345678901234567890123456789", &r) == 0);
+    dt = now_secs() - t0;
+    CHECKF(r.status == 408 && strstr(error_message(&r, 408), "body did not arrive within 2 s"),
+           "status %d body=%s", r.status, r.body ? r.body : "");
+    CHECKF(dt > 1.8 && dt < 4.0, "body cut after %.2f s", dt);
+    resp_free(&r);
+    conn_close(c);
+    free(c);
+
+    REQUIRE(request(port, "GET", "/api/v1/health", NULL, NULL, 0, &r) == 0);
+    CHECK(r.status == 200);
+    resp_free(&r);
+}
+
+/* Deferred answers: others are served meanwhile, the observer sees the
+ * answer with the request's data, and a client that leaves first costs
+ * nothing but the work (leave_open() also leaves one pending through the
+ * shutdown). Oversized heads get 431. */
+static void deferred_checks(int port)
+{
+    conn *c = malloc(sizeof *c);
+    resp r;
+    REQUIRE(c && conn_open(c, port) == 0);
+    double t0 = now_secs();
+    REQUIRE(send_request(c, "GET", "/api/v1/slow?ms=400", NULL, NULL, 0) == 0);
+    REQUIRE(request(port, "GET", "/api/v1/health", NULL, NULL, 0, &r) == 0);
+    CHECKF(r.status == 200 && now_secs() - t0 < 0.3, "health took %.2f s", now_secs() - t0);
+    resp_free(&r);
+    REQUIRE(read_response(c, &r) == 0);
+    CHECK(r.status == 201 && r.json && json_is_true(json_object_get(r.json, "deferred")));
+    CHECKF(now_secs() - t0 >= 0.39, "deferred answer after %.2f s", now_secs() - t0);
+    resp_free(&r);
+    conn_close(c);
+
+    REQUIRE(conn_open(c, port) == 0);
+    REQUIRE(send_request(c, "GET", "/api/v1/slow?ms=200", NULL, NULL, 0) == 0);
+    usleep(50 * 1000);
+    conn_close(c);
+    usleep(400 * 1000);
+    REQUIRE(request(port, "GET", "/api/v1/observed", NULL, NULL, 0, &r) == 0);
+    /* (lws notices the close only when it writes the answer) */
+    CHECKF(r.json && json_integer_value(json_object_get(r.json, "finished")) == 2 &&
+               json_integer_value(json_object_get(r.json, "observed_slow")) >= 1 &&
+               json_integer_value(json_object_get(r.json, "observed")) > 10,
+           "body=%s", r.body);
+    resp_free(&r);
+
+    char *big = malloc(HTTP_MAX_HEADER_BYTES + 200);
+    REQUIRE(big != NULL);
+    memset(big, 'a', HTTP_MAX_HEADER_BYTES + 100);
+    memcpy(big, "X-Big: ", 7);
+    memcpy(big + HTTP_MAX_HEADER_BYTES + 100, "\r\n", 3);
+    REQUIRE(request(port, "GET", "/api/v1/health", big, NULL, 0, &r) == 0);
+    CHECKF(r.status == 431 && strstr(error_message(&r, 431), "8192"), "status %d body=%s",
+           r.status, r.body ? r.body : "");
+    resp_free(&r);
+    free(big);
+    free(c);
+}
+
 /* Connections the shutdown must close: mid-headers, mid-body, and
  * mid-response with a client that stopped reading. */
 static void leave_open(client_arg *a)
 {
     static const char big[] = "GET /api/v1/big HTTP/1.1\r\nHost: x\r\n\r\n";
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         a->left_open[i] = calloc(1, sizeof(conn));
         REQUIRE(a->left_open[i] && conn_open(a->left_open[i], a->port) == 0);
     }
@@ -584,6 +750,8 @@ static void leave_open(client_arg *a)
     REQUIRE(send_all(a->left_open[1], "partial", 7) == 0);
     REQUIRE(send_all(a->left_open[2], big, strlen(big)) == 0);
     REQUIRE(fill(a->left_open[2]) == 0); /* the answer has begun */
+    /* [3] waits for a deferred answer when the server stops */
+    REQUIRE(send_request(a->left_open[3], "GET", "/api/v1/slow?ms=300", NULL, NULL, 0) == 0);
     usleep(100 * 1000);                  /* let the server read the partial body */
 }
 
@@ -671,7 +839,9 @@ static void *client_main(void *p)
     client_arg *a = p;
     double t0 = now_secs();
     client_checks(a->port);
+    deferred_checks(a->port);
     timeout_checks(a->slow_port);
+    slow_client_checks(a->slow_port);
     ws_checks(a->slow_port);
     leave_open(a);
     fprintf(stderr, "client done in %.2f s\n", now_secs() - t0);
@@ -700,6 +870,8 @@ int main(void)
         {"POST", "/api/v1/echo", h_echo, NULL},
         {"GET", "/api/v1/big", h_big, NULL},
         {"DELETE", "/api/v1/items/", h_items_delete, NULL},
+        {"GET", "/api/v1/slow", h_slow, &loop},
+        {"GET", "/api/v1/observed", h_observed, NULL},
         {"GET", "/api/", h_api_fallback, NULL},
     };
     http_limits limits = {.max_body = MAX_BODY, .timeout_secs = 10};
@@ -710,6 +882,7 @@ int main(void)
         fprintf(stderr, "start: %s\n", err);
     REQUIRE(s != NULL);
     int port = http_server_port(s);
+    http_server_observe(s, observer, NULL);
     CHECK(port > 0 && port < 65536);
 
     /* A second server on the same port fails cleanly, with a useful message;
@@ -737,7 +910,7 @@ int main(void)
 
     /* A second server on the same loop, with a 1 s timeout and an echo
      * WebSocket endpoint under /ws/. */
-    http_limits slow_limits = {.max_body = 1024, .timeout_secs = 1};
+    http_limits slow_limits = {.max_body = 1024, .timeout_secs = 1, .request_secs = 2};
     const http_ws_endpoint echo = {&echo_protocol, "/ws/"};
     http_server *slow = http_server_start_ws(&loop, "127.0.0.1", 0, routes, 2, &slow_limits, &echo,
                                              1, err, sizeof err);
@@ -765,8 +938,12 @@ int main(void)
     http_server_finish(slow);
     CHECK(uv_loop_close(&loop) == 0);
 
+    /* The deferred answer left pending finished without its connection. */
+    CHECKF(seen.finished == 3 && seen.orphaned == 1, "finished %d orphaned %d", seen.finished,
+           seen.orphaned);
+
     /* The server side closed the connections left open. */
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         CHECK(peer_closed(arg.left_open[i]));
         conn_close(arg.left_open[i]);
         free(arg.left_open[i]);

@@ -110,6 +110,45 @@ static bool wait_log(const char *path, const char *needle, unsigned ms)
     return true;
 }
 
+/* The served nodes by port, with an API token made on the first request
+ * that needs one (status and sync need a login; making it writes audit
+ * entries, which replicate up like any other). */
+static struct {
+    int port;
+    char dir[1024];
+    char token[80];
+} tokens[32];
+
+/* A viewer account on dir (made once) and a new API token for it. */
+static void mint_token(const char *dir, char *token, size_t cap)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "echo wire-viewer-pw | '%s' user add --dir '%s' --user wire --role viewer "
+             ">/dev/null 2>&1; '%s' token --dir '%s' --user wire",
+             bin, dir, bin, dir);
+    FILE *f = popen(cmd, "r");
+    REQUIRE(f != NULL);
+    token[0] = 0;
+    if (!fgets(token, (int)cap, f))
+        token[0] = 0;
+    token[strcspn(token, "\n")] = 0;
+    pclose(f);
+    REQUIRE(token[0] != 0);
+}
+
+static const char *token_of(int port)
+{
+    for (size_t i = 0; i < sizeof tokens / sizeof *tokens; i++) {
+        if (tokens[i].port != port)
+            continue;
+        if (!tokens[i].token[0])
+            mint_token(tokens[i].dir, tokens[i].token, sizeof tokens[i].token);
+        return tokens[i].token;
+    }
+    return "";
+}
+
 /* Starts `lienthong serve --dir DIR [--upstream UP1 [--upstream UP2]]`
  * with stderr to log; returns the port from its node.started line. */
 static int serve2(pid_t *pid, const char *dir, const char *log, const char *up1, const char *up2)
@@ -140,6 +179,13 @@ static int serve2(pid_t *pid, const char *dir, const char *log, const char *up1,
     int port = u ? atoi(u + strlen("url=http://127.0.0.1:")) : 0;
     free(s);
     REQUIRE(port > 0);
+    size_t slot = 0;
+    while (slot + 1 < sizeof tokens / sizeof *tokens && tokens[slot].port &&
+           tokens[slot].port != port)
+        slot++;
+    tokens[slot].port = port;
+    tokens[slot].token[0] = 0;
+    snprintf(tokens[slot].dir, sizeof tokens[slot].dir, "%s", dir);
     return port;
 }
 
@@ -233,7 +279,9 @@ static int http_get(int port, const char *path, char **body)
         return -1;
     char req[512];
     int n = snprintf(req, sizeof req,
-                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                     "Authorization: Bearer %s\r\n\r\n",
+                     path, strcmp(path, "/api/v1/health") ? token_of(port) : "");
     send_all(fd, req, (size_t)n);
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
@@ -658,6 +706,7 @@ static void test_bad_upstream(target *t)
     snprintf(hostport, sizeof hostport, "127.0.0.1:%d (", ntohs(a.sin_port));
     pid_t c3;
     int port = serve2(&c3, dir, log, up1, up2);
+
     bool failed_over = false;
     json_t *j = NULL;
     for (uint64_t end = mono_ms() + 15000; !failed_over && mono_ms() < end;) {
@@ -676,6 +725,18 @@ static void test_bad_upstream(target *t)
            dump ? dump : "(no answer)");
     free(dump);
     json_decref(j);
+    /* c3's own entries (the audit entries of its API account) go up to p */
+    node_config cc;
+    store *cs;
+    store_origin o = {0};
+    char err[256];
+    REQUIRE(node_config_load(&cc, dir, err, sizeof err) == 0 &&
+            node_store_open(&cc, &cs, true, err, sizeof err) == 0);
+    REQUIRE(store_origin_get(cs, cc.pk, &o) == 0);
+    store_close(cs);
+    t->entries += (long long)o.count;
+    for (uint64_t end = mono_ms() + 5000; entries_of(t->port) != t->entries && mono_ms() < end;)
+        usleep(100 * 1000);
     CHECK(stop(c3) == 0);
     kill(holder, SIGKILL);
     waitpid(holder, NULL, 0);

@@ -1,0 +1,291 @@
+/*
+ * cmd_user.c - `lienthong user add|list|del|passwd` and `lienthong token`:
+ * the node-local accounts of node/accounts.h. Passwords come from stdin
+ * (one line), never from the command line where `ps` would show them.
+ * Every change is written to the audit log (node/audit.h).
+ */
+#include "cli/cli.h"
+#include "node/accounts.h"
+#include "node/audit.h"
+#include "replication/unit_tree.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+static const char user_usage[] =
+    "Usage: lienthong user add    --dir DIR --user NAME --role ROLE [--unit CODE]\n"
+    "       lienthong user passwd --dir DIR --user NAME\n"
+    "       lienthong user del    --dir DIR --user NAME\n"
+    "       lienthong user list   --dir DIR [--json]\n\n"
+    "Manages the accounts of this node (they stay on it: never replicated).\n"
+    "add and passwd read the password from stdin, one line, at least 8\n"
+    "characters. del also ends the account's sessions and API tokens.\n\n"
+    "  --dir DIR     the node's data directory\n"
+    "  --user NAME   account name: a-z 0-9 . _ - (up to 64, starting with a\n"
+    "                letter or digit)\n"
+    "  --role ROLE   viewer, staff, leader or admin\n"
+    "  --unit CODE   the account's unit: the node's own (default) or a unit\n"
+    "                of its subtree that runs no node of its own\n"
+    "  --json        list as JSON Lines\n";
+
+static const char token_usage[] =
+    "Usage: lienthong token --dir DIR --user NAME [--revoke]\n\n"
+    "Prints a new API token for account NAME, once: scripts send it as\n"
+    "\"Authorization: Bearer TOKEN\". The node keeps only its hash. With\n"
+    "--revoke, deletes every token of the account instead.\n\n"
+    "  --dir DIR     the node's data directory\n"
+    "  --user NAME   the account\n"
+    "  --revoke      revoke the account's tokens\n";
+
+/* Reads one line from stdin (without echo on a terminal) into pw. */
+static int read_password(const char *cmd, char *pw, size_t cap)
+{
+    struct termios old, quiet;
+    bool tty = isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &old);
+    if (tty) {
+        fprintf(stderr, "Password: ");
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    bool got = fgets(pw, (int)cap, stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (!got)
+        return cli_error(cmd, CLI_USAGE, "no password on stdin: pipe it in, one line");
+    size_t n = strcspn(pw, "\r\n");
+    if (pw[n] == '\0' && n == cap - 1)
+        return cli_error(cmd, CLI_USAGE, "the password is longer than %d bytes",
+                         ACCOUNT_PASSWORD_MAX);
+    pw[n] = '\0';
+    if (n < ACCOUNT_PASSWORD_MIN)
+        return cli_error(cmd, CLI_USAGE, "the password must have at least %d characters",
+                         ACCOUNT_PASSWORD_MIN);
+    return CLI_OK;
+}
+
+/* Records a CLI change in the audit log. */
+static void audit_cli(store *s, const node_config *c, const char *action, const char *target)
+{
+    char path[64], err[256], who[96];
+    const struct passwd *pw = getpwuid(getuid());
+    /* "cli:" + the system user: account names cannot hold ':' */
+    snprintf(who, sizeof who, "cli:%s", pw && pw->pw_name ? pw->pw_name : "?");
+    snprintf(path, sizeof path, "lienthong %s", action);
+    for (char *p = path; *p; p++)
+        if (*p == '.')
+            *p = ' ';
+    audit_event ev = {who, c->unit, "", action, "CLI", path, "local", target, 0};
+    if (audit_write(s, c, &ev, err, sizeof err))
+        fprintf(stderr, "lienthong: warning: the audit entry was not written: %s\n", err);
+}
+
+/* Checks that unit is the node's or in its subtree. */
+static int check_unit(store *s, const node_config *c, const char *unit)
+{
+    if (!strcmp(unit, c->unit))
+        return CLI_OK;
+    unit_tree *t = unit_tree_new();
+    bool ok = t && !unit_tree_load(t, s) &&
+              unit_tree_within(t, unit, strlen(unit), c->unit, strlen(c->unit));
+    unit_tree_free(t);
+    if (!ok)
+        return cli_error("user", CLI_USAGE,
+                         "unit %s is not in the subtree of this node's unit %s: use %s or one "
+                         "of its descendants (a unit without a node of its own needs a "
+                         "\"units\" record here first: lienthong import --collection units)",
+                         unit, c->unit, c->unit);
+    return CLI_OK;
+}
+
+static int user_add(store *s, const node_config *c, const char *name, const char *role,
+                    const char *unit, bool replace)
+{
+    account a;
+    char pw[ACCOUNT_PASSWORD_MAX + 2], err[512];
+    int code;
+    int have = account_get(s, name, &a);
+    if (have < 0)
+        return cli_error("user", CLI_FAIL, "cannot read the accounts of this node");
+    if (!replace && have == 0)
+        return cli_error("user", CLI_FAIL,
+                         "account %s exists: change its password with lienthong user passwd",
+                         name);
+    if (replace && have == 1)
+        return cli_error("user", CLI_FAIL, "no account %s on this node (lienthong user list)",
+                         name);
+    if (!replace) {
+        memset(&a, 0, sizeof a);
+        snprintf(a.name, sizeof a.name, "%s", name);
+        snprintf(a.unit, sizeof a.unit, "%s", unit ? unit : c->unit);
+        a.role = account_role_parse(role);
+        a.created_ms = account_now_ms();
+        if ((code = check_unit(s, c, a.unit)))
+            return code;
+    }
+    if ((code = read_password("user", pw, sizeof pw)))
+        return code;
+    int hrc = account_hash_password(pw, strlen(pw), a.hash);
+    sodium_memzero(pw, sizeof pw);
+    if (hrc)
+        return cli_error("user", CLI_FAIL, "out of memory while hashing the password");
+    if (account_put(s, &a, err, sizeof err))
+        return cli_error("user", CLI_FAIL, "%s", err);
+    if (replace)
+        cred_purge(s, CRED_SESSION, name, 0); /* a new password ends the sessions */
+    audit_cli(s, c, replace ? "user.passwd" : "user.add", name);
+    if (replace)
+        printf("password of %s changed; its sessions have ended\n", name);
+    else
+        printf("account %s created: role %s, unit %s\n", name, account_role_name(a.role),
+               a.unit);
+    return CLI_OK;
+}
+
+static int list_one(void *ctx, const account *a)
+{
+    bool json = *(bool *)ctx;
+    if (json) {
+        json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:b}", "user", a->name, "unit", a->unit,
+                              "role", account_role_name(a->role), "created",
+                              (json_int_t)a->created_ms, "disabled", a->disabled);
+        char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        if (t)
+            puts(t);
+        free(t);
+        json_decref(j);
+    } else {
+        printf("%-24s %-8s %s%s\n", a->name, account_role_name(a->role), a->unit,
+               a->disabled ? " (disabled)" : "");
+    }
+    return 0;
+}
+
+int cmd_user(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"dir", required_argument, 0, 'd'},  {"user", required_argument, 0, 'u'},
+        {"role", required_argument, 0, 'r'}, {"unit", required_argument, 0, 'n'},
+        {"json", no_argument, 0, 'j'},       {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *dir = NULL, *name = NULL, *role = NULL, *unit = NULL, *sub = NULL;
+    bool json = false, done = false;
+    int code, ch;
+    if (argc >= 2 && argv[1][0] != '-') {
+        sub = argv[1];
+        argc--;
+        argv++;
+    }
+    while ((ch = cli_next_opt(argc, argv, opts, "user", user_usage, &code, &done)) != -1) {
+        if (done)
+            return code;
+        if (ch == 'd')
+            dir = optarg;
+        else if (ch == 'u')
+            name = optarg;
+        else if (ch == 'r')
+            role = optarg;
+        else if (ch == 'n')
+            unit = optarg;
+        else if (ch == 'j')
+            json = true;
+    }
+    bool add = sub && !strcmp(sub, "add"), passwd = sub && !strcmp(sub, "passwd");
+    bool del = sub && !strcmp(sub, "del"), list = sub && !strcmp(sub, "list");
+    if (!add && !passwd && !del && !list)
+        return cli_usage_error("user", "name a subcommand: add, passwd, del or list");
+    if (optind < argc)
+        return cli_usage_error("user", "unexpected argument");
+    if (!list && !name)
+        return cli_usage_error("user", "--user NAME is required");
+    if (name && !account_name_valid(name))
+        return cli_usage_error("user", "--user must be 1-64 characters of a-z 0-9 . _ - "
+                                       "starting with a letter or digit");
+    if (add && !role)
+        return cli_usage_error("user", "--role is required: viewer, staff, leader or admin");
+    if (add && account_role_parse(role) == ROLE_NONE)
+        return cli_usage_error("user", "--role must be viewer, staff, leader or admin");
+    if ((role || unit) && !add)
+        return cli_usage_error("user", "--role and --unit go with user add");
+    node_config c;
+    store *s;
+    if ((code = cli_load("user", dir, &c)) || (code = cli_open_store("user", &c, &s, list)))
+        return code;
+    if (add || passwd) {
+        code = user_add(s, &c, name, role, unit, passwd);
+    } else if (del) {
+        int rc = account_del(s, name);
+        code = rc == 0   ? CLI_OK
+               : rc == 1 ? cli_error("user", CLI_FAIL, "no account %s on this node", name)
+                         : cli_error("user", CLI_FAIL, "cannot delete account %s", name);
+        if (!code) {
+            audit_cli(s, &c, "user.del", name);
+            printf("account %s deleted, with its sessions and tokens\n", name);
+        }
+    } else {
+        code = account_list(s, list_one, &json) < 0
+                   ? cli_error("user", CLI_FAIL, "cannot read the accounts of this node")
+                   : CLI_OK;
+    }
+    store_close(s);
+    return code;
+}
+
+int cmd_token(int argc, char **argv)
+{
+    static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
+                                         {"user", required_argument, 0, 'u'},
+                                         {"revoke", no_argument, 0, 'r'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *dir = NULL, *name = NULL;
+    bool revoke = false, done = false;
+    int code, ch;
+    while ((ch = cli_next_opt(argc, argv, opts, "token", token_usage, &code, &done)) != -1) {
+        if (done)
+            return code;
+        if (ch == 'd')
+            dir = optarg;
+        else if (ch == 'u')
+            name = optarg;
+        else if (ch == 'r')
+            revoke = true;
+    }
+    if (optind < argc)
+        return cli_usage_error("token", "unexpected argument");
+    if (!name)
+        return cli_usage_error("token", "--user NAME is required");
+    node_config c;
+    store *s;
+    account a;
+    char secret[ACCOUNT_SECRET_MAX], err[512];
+    if ((code = cli_load("token", dir, &c)) || (code = cli_open_store("token", &c, &s, false)))
+        return code;
+    if (account_get(s, name, &a)) {
+        code = cli_error("token", CLI_FAIL,
+                         "no account %s on this node: create it with lienthong user add", name);
+    } else if (revoke) {
+        long n = cred_purge(s, CRED_TOKEN, name, 0);
+        code = n < 0 ? cli_error("token", CLI_FAIL, "cannot revoke the tokens of %s", name)
+                     : CLI_OK;
+        if (!code) {
+            audit_cli(s, &c, "token.revoke", name);
+            printf("revoked %ld token%s of %s\n", n, n == 1 ? "" : "s", name);
+        }
+    } else if (cred_create(s, CRED_TOKEN, name, account_now_ms(), secret, NULL, err,
+                           sizeof err)) {
+        code = cli_error("token", CLI_FAIL, "%s", err);
+    } else {
+        audit_cli(s, &c, "token.create", name);
+        puts(secret);
+        sodium_memzero(secret, sizeof secret);
+    }
+    store_close(s);
+    return code;
+}

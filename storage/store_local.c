@@ -1,0 +1,132 @@
+/*
+ * store_local.c - the node-local key-value space of store.h: one named
+ * database "local" keyed table 0x00 key. Nothing here touches the log,
+ * the records or their digests, so nothing here ever leaves the node.
+ */
+#include "storage/store_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TABLE_MAX 32
+
+/* table 0x00 key into out; returns its length, or 0 when table or key is
+ * not acceptable. */
+static size_t local_key(uint8_t out[TABLE_MAX + 1 + STORE_LOCAL_KEY_MAX], const char *table,
+                        const void *key, size_t klen)
+{
+    size_t tl = table ? strlen(table) : 0;
+    if (!tl || tl > TABLE_MAX || !klen || klen > STORE_LOCAL_KEY_MAX)
+        return 0;
+    for (size_t i = 0; i < tl; i++)
+        if (!((table[i] >= 'a' && table[i] <= 'z') || table[i] == '_'))
+            return 0;
+    memcpy(out, table, tl);
+    out[tl] = 0;
+    memcpy(out + tl + 1, key, klen);
+    return tl + 1 + klen;
+}
+
+typedef struct {
+    MDB_val k, v;
+    bool del;
+} local_op;
+
+static int local_write(store *s, MDB_txn *txn, void *ctx)
+{
+    local_op *op = ctx;
+    if (op->del) {
+        int rc = mdb_del(txn, s->local, &op->k, NULL);
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    return mdb_put(txn, s->local, &op->k, &op->v, 0);
+}
+
+int store_local_put(store *s, const char *table, const void *key, size_t klen, const void *val,
+                    size_t vlen, char *err, size_t errlen)
+{
+    uint8_t kb[TABLE_MAX + 1 + STORE_LOCAL_KEY_MAX];
+    size_t n = local_key(kb, table, key, klen);
+    if (!n) {
+        snprintf(err, errlen, "local data: bad table name or key length (%zu bytes)", klen);
+        return -1;
+    }
+    if (!s->has_local) {
+        snprintf(err, errlen, "the store at %s is open read-only", s->path);
+        return -1;
+    }
+    local_op op = {{n, kb}, {vlen, (void *)val}, false};
+    return store_txn_write(s, local_write, &op, err, errlen);
+}
+
+int store_local_get(store *s, const char *table, const void *key, size_t klen, uint8_t **val,
+                    size_t *vlen)
+{
+    uint8_t kb[TABLE_MAX + 1 + STORE_LOCAL_KEY_MAX];
+    size_t n = local_key(kb, table, key, klen);
+    *val = NULL;
+    *vlen = 0;
+    if (!n)
+        return -1;
+    if (!s->has_local)
+        return 1;
+    MDB_txn *txn;
+    if (store_txn_read(s, &txn))
+        return -1;
+    MDB_val k = {n, kb}, v;
+    int rc = mdb_get(txn, s->local, &k, &v), ret = -1;
+    if (rc == MDB_NOTFOUND) {
+        ret = 1;
+    } else if (!rc && (*val = malloc(v.mv_size + 1))) {
+        memcpy(*val, v.mv_data, v.mv_size);
+        (*val)[v.mv_size] = 0;
+        *vlen = v.mv_size;
+        ret = 0;
+    }
+    mdb_txn_abort(txn);
+    return ret;
+}
+
+int store_local_del(store *s, const char *table, const void *key, size_t klen)
+{
+    uint8_t kb[TABLE_MAX + 1 + STORE_LOCAL_KEY_MAX], *old;
+    size_t n = local_key(kb, table, key, klen), oldlen;
+    char err[STORE_ERR_LEN];
+    if (!n)
+        return -1;
+    int got = store_local_get(s, table, key, klen, &old, &oldlen);
+    free(old);
+    if (got)
+        return got;
+    local_op op = {{n, kb}, {0, NULL}, true};
+    return store_txn_write(s, local_write, &op, err, sizeof err) ? -1 : 0;
+}
+
+typedef struct {
+    size_t skip; /* the table prefix */
+    int (*fn)(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
+    void *ctx;
+} local_walk;
+
+static int local_one(void *ctx, MDB_val *k, MDB_val *v)
+{
+    local_walk *w = ctx;
+    return w->fn(w->ctx, (const uint8_t *)k->mv_data + w->skip, k->mv_size - w->skip, v->mv_data,
+                 v->mv_size);
+}
+
+int store_local_scan(store *s, const char *table,
+                     int (*fn)(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
+                               size_t vlen),
+                     void *ctx)
+{
+    uint8_t kb[TABLE_MAX + 1 + STORE_LOCAL_KEY_MAX];
+    size_t n = local_key(kb, table, "", 1); /* table 0x00 "" */
+    if (!n)
+        return -1;
+    if (!s->has_local)
+        return 0;
+    local_walk w = {n - 1, fn, ctx};
+    return store_scan(s, s->local, kb, n - 1, kb, n - 1, local_one, &w);
+}
