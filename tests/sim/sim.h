@@ -152,10 +152,11 @@ void sim_heal(sim *s);
 
 /* Moves node i (and its subtree) under node np, of its parent's tier
  * (neither with a second server; np a unit's first server): the
- * root writes the unit's new "units" record; once every running node's
- * tree knows it, node i's upstreams (and its children's failover links)
- * are reconfigured, as an operator would. One move at a time: returns -1
- * while one is pending, or when the root is down. */
+ * root writes the unit's new "units" record and node i's upstreams (and
+ * its children's failover links) are reconfigured at once, as operators
+ * would; nodes whose tree does not know the move yet learn it over their
+ * links. One move at a time: returns -1 while one is pending (not yet in
+ * every running node's tree), or when the root is down. */
 int sim_move(sim *s, int i, int np);
 
 /* ---- writes ----------------------------------------------------------------- */
