@@ -1462,6 +1462,7 @@ int sim_write_random(sim *s, int i)
 void sim_stats_get(const sim *s, sim_stats *st)
 {
     *st = s->stats;
+    st->moves = s->moves;
     for (int k = 0; k < s->nlinks; k++)
         for (int side = 0; s->links[k].ses[0] && side < 2; side++) {
             repl_stats rs;

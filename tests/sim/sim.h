@@ -72,6 +72,7 @@ typedef struct {
     uint64_t entries_moved;                  /* entries carried by batches */
     uint64_t connects, dial_failures, teardowns, timeouts;
     uint64_t crashes, cuts, writes, notifies, jobs;
+    uint64_t moves; /* units moved to a new parent (sim_move) */
     uint64_t session_errors; /* sessions closed for a reason other than a timeout */
     uint64_t nudges; /* sessions that had something to send only when sim_settle's
                         final notification asked, all else being idle */
