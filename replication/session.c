@@ -300,17 +300,11 @@ static bool slot_wanted(const repl_session *s, const origin_slot *o)
     return o->used && (s->stats.news || o->vouch) && o->mine > o->cursor;
 }
 
-/* Remembers a sent batch's markers until its ack. */
-static void sent_push(repl_session *s, const sent_mark *marks, size_t n)
+/* Queues b (a batch just sent) until its ack. */
+static void sent_push(repl_session *s, sent_batch *b)
 {
-    sent_batch *b = malloc(sizeof *b + n * sizeof *marks);
-    if (!b)
-        return; /* the ack then teaches nothing: positions stay underestimated */
     b->next = NULL;
     memcpy(b->view, s->view_of_peer, sizeof b->view);
-    b->n = n;
-    if (n)
-        memcpy(b->marks, marks, n * sizeof *marks);
     if (s->sent_tail)
         s->sent_tail->next = b;
     else
@@ -386,8 +380,13 @@ static bool send_batch(repl_session *s)
             s->rr = (s->rr + k) & (s->cap - 1);
     }
     bool sent = b.n || nmarks;
-    sent_mark *sm = sent ? calloc(nmarks + 1, sizeof *sm) : NULL;
+    sent_batch *sb = sent ? malloc(sizeof *sb + nmarks * sizeof *sb->marks) : NULL;
+    if (sent && !sb) {
+        session_fail(s, "out of memory");
+        sent = false;
+    }
     if (sent) {
+        sb->n = nmarks;
         msg_out msg;
         msgpack_packer *pk = msg_begin(&msg, "batch", 4);
         msgpack_pack_uint64(pk, ++s->next_batch_id);
@@ -401,21 +400,18 @@ static bool send_batch(repl_session *s)
             msgpack_pack_uint64(pk, marks[i].from);
             msgpack_pack_uint64(pk, marks[i].seq);
             pack_cstr(pk, marks[i].o->unit);
-            if (sm) {
-                memcpy(sm[i].origin, marks[i].o->origin, ENTRY_KEY_BYTES);
-                sm[i].from = marks[i].from;
-                sm[i].to = marks[i].seq;
-            }
+            memcpy(sb->marks[i].origin, marks[i].o->origin, ENTRY_KEY_BYTES);
+            sb->marks[i].from = marks[i].from;
+            sb->marks[i].to = marks[i].seq;
         }
         pack_bin(pk, s->view_of_peer, sizeof s->view_of_peer);
         msg_send(s, &msg);
         s->in_flight++;
         s->stats.entries_sent += b.n;
-        sent_push(s, sm, sm ? nmarks : 0);
+        sent_push(s, sb);
         if (s->stats.news && b.n)
             s->news_ms = s->now_ms;
     }
-    free(sm);
     for (size_t i = 0; i < b.n; i++)
         free((void *)b.entries[i].bytes);
     free(b.entries);

@@ -53,7 +53,7 @@
 #include <stdint.h>
 
 #define REPL_SUBPROTOCOL "lienthong-repl.1"
-#define REPL_VERSION 1
+#define REPL_VERSION 2 /* 2: pos carries kind and view, markers a from, batches a view */
 
 typedef struct repl_session repl_session;
 
