@@ -126,6 +126,8 @@ struct repl_links {
     uv_timer_t tick, retry;
     bool timers, stopping;
     uint64_t changes_seen, arrival_seen;
+    uint64_t tree_seen;    /* rn.gen.tree when the parent was last checked */
+    char parent[33];       /* this unit's parent in the tree then */
     uint64_t rx_messages; /* received on any link (positions may have moved) */
     int64_t wall_base; /* wall-clock ms minus uv_now() */
     char *sync_written; /* the last sync.json content (without "updated") */
@@ -230,7 +232,7 @@ static const char *conn_label(const repl_conn *c, char *out, size_t cap)
     memset(&st, 0, sizeof st);
     if (c->s)
         repl_session_stats(c->s, &st);
-    const char *unit = st.kind != LINK_NONE ? st.peer_unit
+    const char *unit = st.peer_unit[0]                ? st.peer_unit
                        : c->up && c->up->peer_known ? c->up->peer_unit
                                                     : "?";
     if (c->up)
@@ -509,10 +511,32 @@ static void conn_opened(repl_conn *c)
         if (o == c || o->up || !o->s || o->state == LS_CLOSING)
             continue;
         repl_session_stats(o->s, &os);
-        if (os.kind != LINK_NONE && !memcmp(os.peer_key, st.peer_key, 32))
+        if (os.peer_unit[0] && !memcmp(os.peer_key, st.peer_key, 32))
             conn_close(o, LWS_CLOSE_STATUS_GOINGAWAY, false,
                        "replaced by a newer connection from the same node");
     }
+}
+
+/* After the unit tree changed: when this node's unit now sits under
+ * another parent (it moved), says so. The sessions follow the tree
+ * themselves (their kind is recomputed, a link to a unit that is no longer
+ * its parent closes), but the upstream URLs are configuration. */
+static void parent_check(repl_links *L)
+{
+    if (L->rn.gen.tree == L->tree_seen)
+        return;
+    bool first = L->tree_seen == 0;
+    L->tree_seen = L->rn.gen.tree;
+    char parent[33] = "";
+    unit_tree_parent(L->rn.tree, L->c->unit, parent, sizeof parent);
+    if (!first && strcmp(parent, L->parent))
+        log_write(LOG_WARN, "repl.parent_changed",
+                  "unit=%s old_parent=%s parent=%s advice=\"this unit moved: restart this node "
+                  "with --upstream set to a server of unit %s (then of its parent); links to "
+                  "the old parent are refused from now on\"",
+                  L->c->unit, L->parent[0] ? L->parent : "none", parent[0] ? parent : "none",
+                  parent[0] ? parent : "none");
+    memcpy(L->parent, parent, sizeof parent);
 }
 
 /* Everything that follows a session step: jobs, state changes, relaying,
@@ -522,6 +546,7 @@ static void conn_after(repl_conn *c)
     if (c->gone || !c->s)
         return;
     repl_links *L = c->L;
+    parent_check(L);
     jobs_dispatch(c);
     if (repl_session_state(c->s) == REPL_OPEN && c->state == LS_HANDSHAKE)
         conn_opened(c);
@@ -932,7 +957,7 @@ static json_t *link_json(repl_links *L, repl_upstream *u, repl_conn *c)
     memset(&st, 0, sizeof st);
     if (c && c->s)
         repl_session_stats(c->s, &st);
-    bool identified = st.kind != LINK_NONE;
+    bool identified = st.peer_unit[0] != '\0';
     const char *unit = identified ? st.peer_unit : u && u->peer_known ? u->peer_unit : NULL;
     const uint8_t *key = identified ? st.peer_key : u && u->peer_known ? u->peer_key : NULL;
     link_kind kind = identified ? st.kind : u && u->peer_known ? u->kind : LINK_NONE;
@@ -1080,9 +1105,7 @@ static int arrival_membership(void *ctx, uint64_t pos, const uint8_t *bytes, siz
     entry_view e;
     if (entry_decode(bytes, len, &e, NULL, 0))
         return 0;
-    bool m = (e.coll.size == 5 && (!memcmp(e.coll.ptr, "units", 5) ||
-                                   !memcmp(e.coll.ptr, "certs", 5))) ||
-             (e.coll.size == 7 && !memcmp(e.coll.ptr, "network", 7));
+    bool m = route_is_membership(&e);
     entry_view_free(&e);
     if (m)
         *(bool *)ctx = true;
@@ -1103,6 +1126,7 @@ static void membership_refresh(repl_links *L)
     char err[256], q[300];
     if (membership && repl_node_reload(&L->rn, err, sizeof err))
         log_write(LOG_WARN, "repl.reload_failed", "error=\"%s\"", quoted(q, sizeof q, err));
+    parent_check(L);
 }
 
 /* ---- the API ----------------------------------------------------------------------- */
@@ -1125,6 +1149,7 @@ repl_links *repl_links_new(uv_loop_t *loop, const node_config *c, store *s)
         snprintf(L->why, sizeof L->why, "cannot prepare replication: %s", err);
     } else {
         L->enabled = true;
+        parent_check(L);
     }
     char q[400];
     if (!L->enabled)

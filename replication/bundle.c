@@ -166,7 +166,8 @@ int bundle_export(repl_node *n, const uint8_t *sk, const char *for_unit, const j
     }
     crypto_generichash_init(&w.hash, NULL, 0, 32);
     write_header(&w, n, for_unit);
-    outbox_scan ob = {n->tree, kind, n->unit, for_unit, writer_take, &w, 0, false, 0};
+    outbox_scan ob = {.tree = n->tree, .kind = kind, .self = n->unit, .peer = for_unit,
+                      .take = writer_take, .ctx = &w};
     for (size_t i = 0; i < l.n && !w.failed; i++) {
         bundle_pos *p = &l.v[i];
         uint64_t from = since_get(since, p->origin);
@@ -348,7 +349,7 @@ static int content_add_mark(bundle_content *c, const msgpack_object *a, char *er
     }
     memcpy(c->units[c->nm], u->via.str.ptr, u->via.str.size);
     c->units[c->nm][u->via.str.size] = '\0';
-    c->marks[c->nm] = (store_mark){(const uint8_t *)o->via.bin.ptr, seq->via.u64, NULL};
+    c->marks[c->nm] = (store_mark){(const uint8_t *)o->via.bin.ptr, 0, seq->via.u64, NULL};
     c->nm++;
     return 0;
 }

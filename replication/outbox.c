@@ -11,7 +11,8 @@ int outbox_scan_entry(void *fctx, uint64_t seq, const uint8_t *bytes, size_t len
         o->corrupt = seq;
         return -1;
     }
-    bool send = route_should_send(o->tree, &e, o->kind, o->self, o->peer);
+    bool send = o->news ? route_news(o->tree, &e, o->peer)
+                        : route_should_send(o->tree, &e, o->kind, o->self, o->peer);
     entry_view_free(&e);
     if (send) {
         int rc = o->take(o->ctx, bytes, len);

@@ -20,6 +20,7 @@ typedef struct {
     uint64_t considered; /* out: last seq fully considered */
     bool full;           /* out: take() said no room */
     uint64_t corrupt;    /* out: seq of an undecodable stored entry (scan stopped) */
+    bool news;           /* carry only membership news (route_news), whatever the kind */
 } outbox_scan;
 
 /* A scan callback (for store_scan_origin or repl_store_ops.scan) with an

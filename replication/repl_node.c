@@ -47,9 +47,7 @@ static bool is_membership(const uint8_t *bytes, size_t len)
     entry_view e;
     if (entry_decode(bytes, len, &e, NULL, 0))
         return false;
-    bool m = (e.coll.size == 5 && (!memcmp(e.coll.ptr, "units", 5) ||
-                                   !memcmp(e.coll.ptr, "certs", 5))) ||
-             (e.coll.size == 7 && !memcmp(e.coll.ptr, "network", 7));
+    bool m = route_is_membership(&e);
     entry_view_free(&e);
     return m;
 }
@@ -79,8 +77,13 @@ static int node_apply(void *ctx, const store_input *in, size_t n, const store_ma
     return 0;
 }
 
-const repl_store_ops repl_node_ops = {node_unit,  node_chain, node_tree,
-                                     node_positions, node_scan, node_apply};
+static repl_generation node_generation(void *ctx)
+{
+    return ((repl_node *)ctx)->gen;
+}
+
+const repl_store_ops repl_node_ops = {node_unit, node_chain,  node_tree,      node_positions,
+                                     node_scan, node_apply, node_generation};
 
 static void chain_release(repl_node *n)
 {
@@ -89,12 +92,77 @@ static void chain_release(repl_node *n)
     n->nchain = 0;
 }
 
+typedef struct {
+    const repl_node *n;
+    bool all;
+} lower_rule;
+
+/* store_complete_lower(): a position vouched under the old tree (spare)
+ * may be short under the new one when the node's view grew, or when the
+ * origin's unit is now inside its subtree (it should hold all of it). */
+static bool lower_one(void *ctx, const uint8_t *origin, const char *unit)
+{
+    const lower_rule *r = ctx;
+    size_t ul = strlen(unit), sl = strlen(r->n->unit);
+    (void)origin;
+    return r->all || (unit_tree_within(r->n->tree, unit, ul, r->n->unit, sl) &&
+                      !unit_tree_within(r->n->spare, unit, ul, r->n->unit, sl));
+}
+
+static bool lower_none(void *ctx, const uint8_t *origin, const char *unit)
+{
+    (void)ctx, (void)origin, (void)unit;
+    return false;
+}
+
+/* Makes the complete positions valid under the tree just loaded into
+ * n->tree (the one before is in n->spare, or none on the first load). */
+static int positions_follow(repl_node *n, bool first, char *err, size_t errlen)
+{
+    uint8_t view[UNIT_VIEW_BYTES], held[UNIT_VIEW_BYTES];
+    unit_tree_view(n->tree, n->unit, view);
+    int had = store_complete_view(n->store, held);
+    if (had < 0) {
+        snprintf(err, errlen, "cannot read this node's positions");
+        return -1;
+    }
+    lower_rule r = {n, false};
+    if (first) {
+        if (had == 0 && !memcmp(view, held, sizeof view))
+            return 0;
+        /* a store without a recorded view predates it: its positions were
+         * vouched under the tree it holds; another view: lower them all */
+        r.all = had == 0;
+        return store_complete_lower(n->store, r.all ? NULL : lower_none, NULL, view, err,
+                                    errlen) < 0
+                   ? -1
+                   : 0;
+    }
+    r.all = unit_tree_grows(n->spare, n->tree, n->unit);
+    /* the same view means the same subtree: no origin moved inside it */
+    if (!r.all && had == 0 && !memcmp(view, held, sizeof view))
+        return 0;
+    int lowered = store_complete_lower(n->store, lower_one, &r, view, err, errlen);
+    if (lowered < 0)
+        return -1;
+    if (lowered)
+        n->gen.lowered++;
+    return 0;
+}
+
 int repl_node_reload(repl_node *n, char *err, size_t errlen)
 {
-    if (unit_tree_load(n->tree, n->store)) {
+    bool first = n->gen.tree == 0;
+    unit_tree *old = n->tree;
+    if (unit_tree_load(n->spare, n->store)) {
         snprintf(err, errlen, "cannot read the unit tree from the store");
         return -1;
     }
+    n->tree = n->spare;
+    n->spare = old;
+    n->gen.tree++;
+    if (positions_follow(n, first, err, errlen))
+        return -1;
     store_input chain[CHAIN_MAX];
     int c = chain_collect(n->store, n->pk, chain, err, errlen);
     if (c < 0)
@@ -113,7 +181,8 @@ int repl_node_init(repl_node *n, store *s, const char *unit, const uint8_t pk[EN
     snprintf(n->unit, sizeof n->unit, "%s", unit);
     memcpy(n->pk, pk, ENTRY_KEY_BYTES);
     n->tree = unit_tree_new();
-    if (!n->tree) {
+    n->spare = unit_tree_new();
+    if (!n->tree || !n->spare) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -128,5 +197,6 @@ void repl_node_release(repl_node *n)
 {
     chain_release(n);
     unit_tree_free(n->tree);
-    n->tree = NULL;
+    unit_tree_free(n->spare);
+    n->tree = n->spare = NULL;
 }

@@ -15,6 +15,8 @@ typedef struct {
     char unit[33];
     uint8_t pk[ENTRY_KEY_BYTES];
     unit_tree *tree;
+    unit_tree *spare; /* the previous tree, while a reload compares the two */
+    repl_generation gen; /* tree reloads and lowerings of complete positions */
     store_input chain[CHAIN_MAX];
     size_t nchain;
     uint64_t applied; /* entries added through links */
@@ -31,7 +33,14 @@ extern const repl_store_ops repl_node_ops;
 int repl_node_init(repl_node *n, store *s, const char *unit, const uint8_t pk[ENTRY_KEY_BYTES],
                    char *err, size_t errlen);
 
-/* Reloads the unit tree and chain (after membership entries changed). */
+/* Reloads the unit tree and chain (after membership entries changed).
+ * When the new tree gives this node more to hold than the old one (it or
+ * an ancestor moved, a unit moved into its subtree, a unit's origin is
+ * now inside its subtree), lowers the complete positions that were vouched
+ * under the old tree (store_complete_lower), so its links fetch what it now
+ * lacks; sessions notice through repl_store_ops.generation. On the first
+ * load, positions recorded under another view (a crash between an apply
+ * and its reload) are all lowered. */
 int repl_node_reload(repl_node *n, char *err, size_t errlen);
 
 /* Releases what init allocated (not the store). */

@@ -3,12 +3,14 @@
  * and docs/protocol.md for the messages.
  *
  * Sending: the session keeps, per origin, this node's complete position
- * ("mine"), the peer's ("peer", from its pos message) and a cursor: how far
- * this link has considered the origin. A batch is filled by scanning each
- * vouchable origin's log from its cursor, keeping the entries the routing
- * rule sends over this link and skipping the rest, and ends with markers
- * for the cursors it advanced. Nothing is held in memory beyond the batch
- * being built: a backlog of 100,000 entries costs only the cursors.
+ * ("mine"), the peer's ("peer": from its pos message, raised when an ack
+ * shows a marker counted) and a cursor: how far this link has considered
+ * the origin. A batch is filled by scanning each vouchable origin's log
+ * from its cursor, keeping the entries the routing rule sends over this
+ * link and skipping the rest, and ends with markers for the cursors it
+ * advanced. Nothing is held in memory beyond the batch being built: a
+ * backlog of 100,000 entries costs only the cursors. When the unit tree
+ * changes, cursors restart from "peer" (see tree_sync).
  *
  * Receiving: every entry of a batch is shape-checked and verified before
  * any is applied (a forged entry closes the link and applies nothing);
@@ -36,6 +38,20 @@ typedef struct {
     char unit[ORIGIN_UNIT_CAP];
     bool used, vouch;
 } origin_slot;
+
+/* A batch sent and not acknowledged yet: its markers, to learn from the
+ * ack how far the peer's positions went. */
+typedef struct sent_mark {
+    uint8_t origin[ENTRY_KEY_BYTES];
+    uint64_t from, to;
+} sent_mark;
+
+typedef struct sent_batch {
+    struct sent_batch *next;
+    uint8_t view[UNIT_VIEW_BYTES];
+    size_t n;
+    sent_mark marks[];
+} sent_batch;
 
 typedef struct out_frame {
     struct out_frame *next;
@@ -65,9 +81,16 @@ struct repl_session {
     /* received batches waiting for verification or for their turn */
     struct rx_batch *rx_head, *rx_tail;
     uint64_t next_job_id, jobs_handed;
+    /* the unit tree as this session last followed it (tree_sync) */
+    repl_generation gen;
+    uint8_t own_view[UNIT_VIEW_BYTES];  /* this node's view */
+    uint8_t peer_view[UNIT_VIEW_BYTES]; /* the peer's own view, from its pos */
+    uint8_t view_of_peer[UNIT_VIEW_BYTES]; /* the peer's view by this node's tree */
+    uint64_t news_ms; /* when the sides last made progress while disagreeing */
     /* flow */
     uint64_t next_batch_id;
     unsigned in_flight;
+    sent_batch *sent_head, *sent_tail;
     out_frame *out_head, *out_tail, *out_cur;
     uint64_t last_recv_ms, last_send_ms, now_ms;
     repl_stats stats;
@@ -260,21 +283,71 @@ static int batch_take(void *ctx, const uint8_t *bytes, size_t len)
     return 0;
 }
 
+/* The outbox rule of this link now: the routing rule of its kind, or only
+ * membership news while the two sides disagree on their relation. */
+static outbox_scan scan_rule(repl_session *s, int (*take)(void *, const uint8_t *, size_t),
+                             void *ctx)
+{
+    return (outbox_scan){.tree = s->ops->tree(s->ctx), .kind = s->stats.kind,
+                         .self = s->self_unit, .peer = s->stats.peer_unit, .take = take,
+                         .ctx = ctx, .news = s->stats.news};
+}
+
+/* True when the session may scan origin o for the peer: in news mode every
+ * origin (no markers are sent), else those it may vouch for. */
+static bool slot_wanted(const repl_session *s, const origin_slot *o)
+{
+    return o->used && (s->stats.news || o->vouch) && o->mine > o->cursor;
+}
+
+/* Queues b (a batch just sent) until its ack. */
+static void sent_push(repl_session *s, sent_batch *b)
+{
+    b->next = NULL;
+    memcpy(b->view, s->view_of_peer, sizeof b->view);
+    if (s->sent_tail)
+        s->sent_tail->next = b;
+    else
+        s->sent_head = b;
+    s->sent_tail = b;
+}
+
+/* The ack of the oldest batch: its markers counted at the peer when they
+ * extend what the peer is known to hold and, where the peer checks views
+ * (it is below or a mirror), this node's view of it is the one it
+ * announced. A wrong guess is corrected by the peer's next pos, which
+ * follows every change of its tree. */
+static void sent_acked(repl_session *s)
+{
+    sent_batch *b = s->sent_head;
+    if (!b)
+        return;
+    s->sent_head = b->next;
+    if (!s->sent_head)
+        s->sent_tail = NULL;
+    bool counted = s->stats.kind == LINK_UP || !memcmp(b->view, s->peer_view, sizeof b->view);
+    for (size_t i = 0; counted && i < b->n; i++) {
+        origin_slot *o = origin_get(s, b->marks[i].origin, false);
+        if (o && o->peer >= b->marks[i].from && o->peer < b->marks[i].to)
+            o->peer = b->marks[i].to;
+    }
+    free(b);
+}
+
 /* Builds and queues one batch; returns false when there was nothing to send. */
 static bool send_batch(repl_session *s)
 {
     batch_fill b = {.limit = s->cfg.batch_bytes};
-    outbox_scan ob = {s->ops->tree(s->ctx), s->stats.kind, s->self_unit, s->stats.peer_unit,
-                      batch_take, &b, 0, false, 0};
+    outbox_scan ob = scan_rule(s, batch_take, &b);
     typedef struct {
         origin_slot *o;
-        uint64_t seq;
+        uint64_t from, seq;
     } mark_ref;
     mark_ref *marks = NULL;
     size_t nmarks = 0, capmarks = 0;
     for (size_t k = 0; k < s->cap && !ob.full; k++) {
         origin_slot *o = &s->slots[(s->rr + k) & (s->cap - 1)];
-        if (!o->used || !o->vouch || o->mine <= o->cursor)
+        if (!slot_wanted(s, o))
             continue;
         ob.considered = o->cursor;
         if (s->ops->scan(s->ctx, o->origin, o->cursor, o->mine, outbox_scan_entry, &ob) < 0) {
@@ -290,7 +363,10 @@ static bool send_batch(repl_session *s)
         if (!ob.full)
             ob.considered = o->mine;
         if (ob.considered > o->cursor) {
+            uint64_t from = o->cursor;
             o->cursor = ob.considered;
+            if (s->stats.news)
+                continue; /* news vouch for nothing */
             if (nmarks == capmarks) {
                 capmarks = capmarks ? 2 * capmarks : 16;
                 mark_ref *nm = realloc(marks, capmarks * sizeof *nm);
@@ -298,29 +374,43 @@ static bool send_batch(repl_session *s)
                     break;
                 marks = nm;
             }
-            marks[nmarks++] = (mark_ref){o, o->cursor};
+            marks[nmarks++] = (mark_ref){o, from, o->cursor};
         }
         if (ob.full)
             s->rr = (s->rr + k) & (s->cap - 1);
     }
     bool sent = b.n || nmarks;
+    sent_batch *sb = sent ? malloc(sizeof *sb + nmarks * sizeof *sb->marks) : NULL;
+    if (sent && !sb) {
+        session_fail(s, "out of memory");
+        sent = false;
+    }
     if (sent) {
+        sb->n = nmarks;
         msg_out msg;
-        msgpack_packer *pk = msg_begin(&msg, "batch", 3);
+        msgpack_packer *pk = msg_begin(&msg, "batch", 4);
         msgpack_pack_uint64(pk, ++s->next_batch_id);
         msgpack_pack_array(pk, b.n);
         for (size_t i = 0; i < b.n; i++)
             pack_bin(pk, b.entries[i].bytes, b.entries[i].len);
         msgpack_pack_array(pk, nmarks);
         for (size_t i = 0; i < nmarks; i++) {
-            msgpack_pack_array(pk, 3);
+            msgpack_pack_array(pk, 4);
             pack_bin(pk, marks[i].o->origin, ENTRY_KEY_BYTES);
+            msgpack_pack_uint64(pk, marks[i].from);
             msgpack_pack_uint64(pk, marks[i].seq);
             pack_cstr(pk, marks[i].o->unit);
+            memcpy(sb->marks[i].origin, marks[i].o->origin, ENTRY_KEY_BYTES);
+            sb->marks[i].from = marks[i].from;
+            sb->marks[i].to = marks[i].seq;
         }
+        pack_bin(pk, s->view_of_peer, sizeof s->view_of_peer);
         msg_send(s, &msg);
         s->in_flight++;
         s->stats.entries_sent += b.n;
+        sent_push(s, sb);
+        if (s->stats.news && b.n)
+            s->news_ms = s->now_ms;
     }
     for (size_t i = 0; i < b.n; i++)
         free((void *)b.entries[i].bytes);
@@ -419,11 +509,9 @@ static int on_hello(repl_session *s, const msgpack_object *body)
                                    "revoked: it must be enrolled again",
                                 hex_encode(key, 8, hex));
     }
+    /* the kind (even none: this side's tree may be the older one) is
+     * settled once both pos messages are in, see mode_check */
     s->stats.kind = route_link_kind(tree, s->self_unit, s->stats.peer_unit);
-    if (s->stats.kind == LINK_NONE)
-        return session_fail(s, "unit %s is neither an ancestor, a descendant nor a mirror of "
-                               "unit %s: check the --upstream addresses",
-                            s->stats.peer_unit, s->self_unit);
     memcpy(s->peer_kx, kx->via.bin.ptr, 32);
     memcpy(s->peer_challenge, ch->via.bin.ptr, 32);
     s->got_hello = true;
@@ -478,10 +566,74 @@ static void send_positions(repl_session *s)
     size_t n = 0;
     s->ops->positions(s->ctx, count_one, &n);
     msg_out msg;
-    msgpack_packer *pk = msg_begin(&msg, "pos", 1);
+    msgpack_packer *pk = msg_begin(&msg, "pos", 3);
     msgpack_pack_array(pk, n);
     s->ops->positions(s->ctx, pos_one, pk);
+    msgpack_pack_uint8(pk, (uint8_t)s->stats.kind);
+    pack_bin(pk, s->own_view, sizeof s->own_view);
     msg_send(s, &msg);
+}
+
+static const char *kind_word(link_kind k)
+{
+    return k == LINK_UP ? "up" : k == LINK_DOWN ? "down" : k == LINK_MIRROR ? "mirror" : "none";
+}
+
+/* Reads the tree: the link's kind and the views. */
+static void tree_read(repl_session *s)
+{
+    const unit_tree *t = s->ops->tree(s->ctx);
+    if (s->ops->generation)
+        s->gen = s->ops->generation(s->ctx);
+    s->stats.kind = route_link_kind(t, s->self_unit, s->stats.peer_unit);
+    unit_tree_view(t, s->self_unit, s->own_view);
+    unit_tree_view(t, s->stats.peer_unit, s->view_of_peer);
+}
+
+/* True when the two sides' kinds describe one relation. */
+static bool kinds_agree(link_kind mine, link_kind peer)
+{
+    return (mine == LINK_UP && peer == LINK_DOWN) || (mine == LINK_DOWN && peer == LINK_UP) ||
+           (mine == LINK_MIRROR && peer == LINK_MIRROR);
+}
+
+/* Settles the link's mode once both kinds are known: normal sync when they
+ * agree, membership news while they do not, closed when both sides say the
+ * units are unrelated. Returns -1 when the session closed. */
+static int mode_check(repl_session *s)
+{
+    if (!s->peer_pos_done)
+        return 0;
+    if (s->stats.kind == LINK_NONE && s->stats.peer_kind == LINK_NONE)
+        return session_fail(s, "unit %s is neither an ancestor, a descendant nor a mirror of "
+                               "unit %s: check the --upstream addresses",
+                            s->stats.peer_unit, s->self_unit);
+    bool news = !kinds_agree(s->stats.kind, s->stats.peer_kind);
+    if (news && !s->stats.news)
+        s->news_ms = s->now_ms;
+    s->stats.news = news;
+    return 0;
+}
+
+/* Follows a change of the node's unit tree (see session.h): new kind and
+ * views, cursors back to what the peer is known to hold (the routing rule
+ * that advanced them may have changed), and a new pos for the peer (this
+ * node's positions may have gone down, and its view and kind changed). */
+static void tree_sync(repl_session *s)
+{
+    if (s->state != REPL_OPEN || !s->ops->generation)
+        return;
+    repl_generation g = s->ops->generation(s->ctx);
+    if (g.tree == s->gen.tree && g.lowered == s->gen.lowered)
+        return;
+    tree_read(s);
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->slots[i].used)
+            s->slots[i].cursor = s->slots[i].peer;
+    refresh_mine(s);
+    send_positions(s);
+    if (!mode_check(s))
+        pump(s);
 }
 
 static int on_auth(repl_session *s, const msgpack_object *body)
@@ -504,6 +656,7 @@ static int on_auth(repl_session *s, const msgpack_object *body)
     sodium_memzero(s->kx_sk, sizeof s->kx_sk);
     s->rx_ready = true;
     s->state = REPL_OPEN;
+    tree_read(s);
     refresh_mine(s);
     send_positions(s);
     return 0;
@@ -511,10 +664,17 @@ static int on_auth(repl_session *s, const msgpack_object *body)
 
 /* ---- receiving --------------------------------------------------------------- */
 
-static int on_pos(repl_session *s, const msgpack_object *list)
+static int on_pos(repl_session *s, const msgpack_object *a)
 {
-    if (list->type != MSGPACK_OBJECT_ARRAY)
-        return session_fail(s, "malformed pos: expected a list of [origin, seq]");
+    const msgpack_object *list = &a[1], *kind = &a[2], *view = &a[3];
+    if (list->type != MSGPACK_OBJECT_ARRAY || kind->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        kind->via.u64 > LINK_MIRROR || !obj_is_bin(view, UNIT_VIEW_BYTES))
+        return session_fail(s, "malformed pos: expected a list of [origin, seq], a kind and "
+                               "a view");
+    /* a later pos replaces the earlier one: the peer's tree changed */
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->slots[i].used)
+            s->slots[i].peer = s->slots[i].cursor = 0;
     for (uint32_t i = 0; i < list->via.array.size; i++) {
         const msgpack_object *p = &list->via.array.ptr[i];
         if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size != 2 ||
@@ -527,7 +687,11 @@ static int on_pos(repl_session *s, const msgpack_object *list)
         o->peer = p->via.array.ptr[1].via.u64;
         o->cursor = o->peer;
     }
+    s->stats.peer_kind = (link_kind)kind->via.u64;
+    memcpy(s->peer_view, view->via.bin.ptr, UNIT_VIEW_BYTES);
     s->peer_pos_done = true;
+    if (mode_check(s))
+        return -1;
     refresh_mine(s);
     pump(s);
     return 0;
@@ -543,6 +707,7 @@ typedef struct rx_batch {
     store_mark *marks;
     char (*units)[ORIGIN_UNIT_CAP];
     size_t nmarks;
+    uint8_t view[UNIT_VIEW_BYTES]; /* the sender's view of this node */
     bool *ok;
     bool verified;
     uint8_t *plain;     /* owns the bytes in[] and marks[] point into */
@@ -573,14 +738,15 @@ static bool rx_entry_ok(const store_input *e)
     return ok;
 }
 
-/* Parses a batch message into b (entries and acceptable markers). */
+/* Parses a batch message into b (entries, markers and the view). */
 static int rx_batch_parse(repl_session *s, const msgpack_object *a, rx_batch *b)
 {
     const msgpack_object *id = &a->via.array.ptr[1], *entries = &a->via.array.ptr[2],
-                         *marks = &a->via.array.ptr[3];
+                         *marks = &a->via.array.ptr[3], *view = &a->via.array.ptr[4];
     if (id->type != MSGPACK_OBJECT_POSITIVE_INTEGER || entries->type != MSGPACK_OBJECT_ARRAY ||
-        marks->type != MSGPACK_OBJECT_ARRAY)
+        marks->type != MSGPACK_OBJECT_ARRAY || !obj_is_bin(view, UNIT_VIEW_BYTES))
         return session_fail(s, "malformed batch");
+    memcpy(b->view, view->via.bin.ptr, UNIT_VIEW_BYTES);
     b->id = id->via.u64;
     b->n = entries->via.array.size;
     size_t nm = marks->via.array.size;
@@ -596,27 +762,40 @@ static int rx_batch_parse(repl_session *s, const msgpack_object *a, rx_batch *b)
             return session_fail(s, "batch entry %zu is not binary", i);
         b->in[i] = (store_input){(const uint8_t *)e->via.bin.ptr, e->via.bin.size};
     }
+    for (size_t i = 0; i < nm; i++) {
+        const msgpack_object *m = &marks->via.array.ptr[i], *f = m->via.array.ptr;
+        if (m->type != MSGPACK_OBJECT_ARRAY || m->via.array.size != 4 || !obj_is_bin(&f[0], 32) ||
+            f[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+            f[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER || f[3].type != MSGPACK_OBJECT_STR ||
+            !entry_unit_valid(f[3].via.str.ptr, f[3].via.str.size))
+            return session_fail(s, "malformed marker %zu", i);
+        char *unit = b->units[b->nmarks];
+        memcpy(unit, f[3].via.str.ptr, f[3].via.str.size);
+        unit[f[3].via.str.size] = '\0';
+        b->marks[b->nmarks++] = (store_mark){(const uint8_t *)f[0].via.bin.ptr, f[1].via.u64,
+                                             f[2].via.u64, unit};
+    }
+    return 0;
+}
+
+/* Keeps the markers of b this node may take, judged with its tree at the
+ * moment of applying: only where the peer can hold all this node should
+ * (route_may_vouch), and, from a parent or a mirror, only when the peer
+ * chose the entries with this node's own view (an older tree may have
+ * skipped entries this node should now hold). None while the sides
+ * disagree on their relation. */
+static void rx_marks_filter(repl_session *s, rx_batch *b)
+{
     link_kind back = s->stats.kind == LINK_UP     ? LINK_DOWN
                      : s->stats.kind == LINK_DOWN ? LINK_UP
                                                   : s->stats.kind;
-    for (size_t i = 0; i < nm; i++) {
-        const msgpack_object *m = &marks->via.array.ptr[i];
-        if (m->type != MSGPACK_OBJECT_ARRAY || m->via.array.size != 3 ||
-            !obj_is_bin(&m->via.array.ptr[0], 32) ||
-            m->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-            m->via.array.ptr[2].type != MSGPACK_OBJECT_STR ||
-            !entry_unit_valid(m->via.array.ptr[2].via.str.ptr, m->via.array.ptr[2].via.str.size))
-            return session_fail(s, "malformed marker %zu", i);
-        char *unit = b->units[b->nmarks];
-        memcpy(unit, m->via.array.ptr[2].via.str.ptr, m->via.array.ptr[2].via.str.size);
-        unit[m->via.array.ptr[2].via.str.size] = '\0';
-        /* accept a marker only where the peer can hold all we should */
-        if (!route_may_vouch(s->ops->tree(s->ctx), unit, back, s->stats.peer_unit, s->self_unit))
-            continue;
-        b->marks[b->nmarks++] = (store_mark){(const uint8_t *)m->via.array.ptr[0].via.bin.ptr,
-                                             m->via.array.ptr[1].via.u64, unit};
-    }
-    return 0;
+    bool view_ok = s->stats.kind == LINK_DOWN || !memcmp(b->view, s->own_view, UNIT_VIEW_BYTES);
+    size_t kept = 0;
+    for (size_t i = 0; i < b->nmarks && view_ok && !s->stats.news; i++)
+        if (route_may_vouch(s->ops->tree(s->ctx), b->marks[i].unit, back, s->stats.peer_unit,
+                            s->self_unit))
+            b->marks[kept++] = b->marks[i];
+    b->nmarks = kept;
 }
 
 static bool entry_is_held(apply_result r)
@@ -635,6 +814,14 @@ static int rx_batch_apply(repl_session *s, rx_batch *b)
     apply_result *res = calloc(b->n + 1, sizeof *res);
     if (!res)
         return session_fail(s, "out of memory");
+    tree_sync(s);
+    if (s->state == REPL_CLOSED) {
+        free(res);
+        return -1;
+    }
+    rx_marks_filter(s, b);
+    if (s->stats.news && b->n)
+        s->news_ms = s->now_ms;
     if (s->ops->apply(s->ctx, b->in, b->n, b->marks, b->nmarks, res)) {
         free(res);
         return session_fail(s, "this node could not store the batch (disk full or storage "
@@ -662,7 +849,8 @@ static int rx_batch_apply(repl_session *s, rx_batch *b)
     s->stats.last_exchange_ms = s->now_ms;
     if (b->n || b->nmarks)
         refresh_mine(s);
-    return 0;
+    tree_sync(s); /* the batch may have moved a unit */
+    return s->state == REPL_CLOSED ? -1 : 0;
 }
 
 /* Applies verified batches from the head of the queue, in arrival order. */
@@ -759,14 +947,15 @@ static int on_message(repl_session *s, const msgpack_object *m, uint8_t **plain,
             return on_auth(s, &a[1]);
         return session_fail(s, "unexpected message during the handshake");
     }
-    if (obj_is_str(&a[0], "pos") && n == 2)
-        return on_pos(s, &a[1]);
-    if (obj_is_str(&a[0], "batch") && n == 4)
+    if (obj_is_str(&a[0], "pos") && n == 4)
+        return on_pos(s, a);
+    if (obj_is_str(&a[0], "batch") && n == 5)
         return on_batch(s, m, plain, up);
     if (obj_is_str(&a[0], "ack") && n == 3) {
         if (!s->in_flight)
             return session_fail(s, "ack without a batch in flight");
         s->in_flight--;
+        sent_acked(s);
         s->stats.last_exchange_ms = s->now_ms;
         if (a[2].type == MSGPACK_OBJECT_ARRAY && a[2].via.array.size)
             return session_fail(s, "the peer refused %u entries of a batch",
@@ -791,6 +980,9 @@ int repl_session_recv(repl_session *s, const uint8_t *msg, size_t len, uint64_t 
         return -1;
     s->last_recv_ms = now_ms;
     s->stats.bytes_received += len;
+    tree_sync(s);
+    if (s->state == REPL_CLOSED)
+        return -1;
     if (len > s->cfg.max_frame)
         return session_fail(s, "message of %zu bytes exceeds the %zu-byte limit", len,
                             s->cfg.max_frame);
@@ -876,6 +1068,10 @@ void repl_session_free(repl_session *s)
         next = b->next;
         rx_batch_free(b);
     }
+    for (sent_batch *b = s->sent_head, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
     free(s->slots);
     sodium_memzero(s, sizeof *s);
     free(s);
@@ -910,6 +1106,20 @@ void repl_session_tick(repl_session *s, uint64_t now_ms)
                      (unsigned long long)(now_ms - s->last_recv_ms));
         return;
     }
+    tree_sync(s);
+    if (s->state == REPL_OPEN && s->stats.news) {
+        if (now_ms < s->news_ms)
+            s->news_ms = now_ms;
+        if (now_ms - s->news_ms > s->cfg.timeout_ms) {
+            session_fail(s, "units %s and %s disagree on their relation (%s here, %s there: one "
+                            "side does not know a unit's move yet) and exchanged no membership "
+                            "entry for %llu ms: check the --upstream addresses",
+                         s->self_unit, s->stats.peer_unit, kind_word(s->stats.kind),
+                         kind_word(s->stats.peer_kind),
+                         (unsigned long long)(now_ms - s->news_ms));
+            return;
+        }
+    }
     if (s->state == REPL_OPEN && now_ms - s->last_send_ms >= s->cfg.keepalive_ms) {
         uint8_t ping[] = {0x92, 0xa4, 'p', 'i', 'n', 'g', 0x00};
         queue_plain(s, ping, sizeof ping);
@@ -918,6 +1128,7 @@ void repl_session_tick(repl_session *s, uint64_t now_ms)
 
 void repl_session_notify(repl_session *s)
 {
+    tree_sync(s);
     if (s->state != REPL_OPEN || !s->peer_pos_done)
         return;
     refresh_mine(s);
@@ -949,7 +1160,7 @@ void repl_session_stats(const repl_session *s, repl_stats *st)
         const origin_slot *o = &s->slots[i];
         if (!o->used)
             continue;
-        if (o->vouch && o->mine > o->cursor)
+        if (slot_wanted(s, o))
             st->to_send += o->mine - o->cursor;
         if (o->peer > o->mine)
             st->to_receive += o->peer - o->mine;
@@ -973,15 +1184,15 @@ static int pending_take(void *ctx, const uint8_t *bytes, size_t len)
 int repl_session_pending(repl_session *s, uint64_t *entries, uint64_t *bytes)
 {
     *entries = *bytes = 0;
+    tree_sync(s);
     if (s->state != REPL_OPEN || !s->peer_pos_done)
         return -1;
     refresh_mine(s);
     pending_count pc = {0, 0};
-    outbox_scan ob = {.tree = s->ops->tree(s->ctx), .kind = s->stats.kind, .self = s->self_unit,
-                      .peer = s->stats.peer_unit, .take = pending_take, .ctx = &pc};
+    outbox_scan ob = scan_rule(s, pending_take, &pc);
     for (size_t i = 0; i < s->cap; i++) {
         const origin_slot *o = &s->slots[i];
-        if (!o->used || !o->vouch || o->mine <= o->cursor)
+        if (!slot_wanted(s, o))
             continue;
         ob.considered = o->cursor;
         if (s->ops->scan(s->ctx, o->origin, o->cursor, o->mine, outbox_scan_entry, &ob) < 0)

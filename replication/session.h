@@ -20,11 +20,27 @@
  *   auth    plaintext: Ed25519 signature over the peer's challenge and
  *           both ephemeral keys, and this side's secretstream header;
  *           everything after it is encrypted (X25519 + secretstream)
- *   pos     this node's "complete" position per origin
- *   batch   entries the peer should hold, and markers (origin, seq, unit):
- *           "everything of origin up to seq you should hold is sent"
+ *   pos     this node's "complete" position per origin, the link kind as
+ *           this side sees it and this node's view (unit_tree_view); sent
+ *           when the session opens and again whenever the unit tree changed
+ *   batch   entries the peer should hold, markers (origin, from, to, unit):
+ *           "everything of origin in (from, to] you should hold is sent",
+ *           and the sender's view of the receiver
  *   ack     the batch is durable at the receiver
  *   ping / pong, err
+ *
+ * Tree changes (a unit moved, see docs/protocol.md): the session watches
+ * the node's tree generation. When it moves, the session recomputes the
+ * link kind and its views, restarts its cursors from what the peer is
+ * known to hold and sends a new pos; the peer restarts its cursors from
+ * that pos, so positions the node lowered are filled again. A marker
+ * counts only when the sender's view of the receiver is the receiver's own
+ * (a parent or mirror with an older tree may not have sent everything) and
+ * the receiver's position reaches its `from`. When the two sides disagree
+ * on their relation (one of them does not know a move yet) the link
+ * carries only membership entries (route_news) until they agree; when both
+ * say they are unrelated, or they still disagree after timeout_ms, it
+ * closes.
  */
 #ifndef LT_REPL_SESSION_H
 #define LT_REPL_SESSION_H
@@ -37,9 +53,15 @@
 #include <stdint.h>
 
 #define REPL_SUBPROTOCOL "lienthong-repl.1"
-#define REPL_VERSION 1
+#define REPL_VERSION 2 /* 2: pos carries kind and view, markers a from, batches a view */
 
 typedef struct repl_session repl_session;
+
+/* How far the node's unit tree has moved: tree counts reloads, lowered the
+ * reloads that lowered complete positions (see repl_node_reload). */
+typedef struct {
+    uint64_t tree, lowered;
+} repl_generation;
 
 typedef struct {
     const uint8_t *pk; /* this node's Ed25519 key pair */
@@ -76,6 +98,9 @@ typedef struct {
      * results[i] per entry. Returns 0, or -1 on a storage failure. */
     int (*apply)(void *ctx, const store_input *in, size_t n, const store_mark *marks,
                  size_t nmarks, apply_result *results);
+    /* The tree's generation; it changes whenever tree() may answer
+     * differently or positions went down. NULL: the tree never changes. */
+    repl_generation (*generation)(void *ctx);
 } repl_store_ops;
 
 typedef enum {
@@ -87,7 +112,9 @@ typedef enum {
 /* What a session has done, for the sync status API. */
 typedef struct {
     repl_state state;
-    link_kind kind;
+    link_kind kind;      /* as this side's tree says */
+    link_kind peer_kind; /* as the peer's tree says (LINK_NONE until its pos) */
+    bool news;           /* the sides disagree: only membership entries travel */
     char peer_unit[33];
     uint8_t peer_key[32];
     uint64_t entries_sent, entries_received, bytes_sent, bytes_received;

@@ -6,6 +6,7 @@
 #include "storage/hex.h"
 #include "storage/record.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,4 +225,67 @@ bool unit_tree_parent(const unit_tree *t, const char *code, char *out, size_t ca
         return false;
     memcpy(out, s->parent, strlen(s->parent) + 1);
     return true;
+}
+
+static int code_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void unit_tree_view(const unit_tree *t, const char *unit, uint8_t out[UNIT_VIEW_BYTES])
+{
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, UNIT_VIEW_BYTES);
+    /* the path, unit first, each code with its terminator */
+    const char *cur = unit;
+    for (int depth = 0; depth < UNIT_MAX_DEPTH && cur[0]; depth++) {
+        crypto_generichash_update(&h, (const uint8_t *)cur, strlen(cur) + 1);
+        const unit_slot *s = unit_find(t, cur, strlen(cur));
+        cur = s ? s->parent : "";
+    }
+    crypto_generichash_update(&h, (const uint8_t *)"", 1);
+    /* the subtree, in code order (a slot order would depend on history) */
+    const char **in = malloc((t->n + 1) * sizeof *in);
+    size_t n = 0, ul = strlen(unit);
+    for (size_t i = 0; in && i < t->cap; i++)
+        if (t->slots[i].used &&
+            unit_tree_within(t, t->slots[i].code, strlen(t->slots[i].code), unit, ul))
+            in[n++] = t->slots[i].code;
+    if (in) {
+        qsort(in, n, sizeof *in, code_cmp);
+        for (size_t i = 0; i < n; i++)
+            crypto_generichash_update(&h, (const uint8_t *)in[i], strlen(in[i]) + 1);
+    } else {
+        /* out of memory: a view nobody else computes, so nothing matches it */
+        crypto_generichash_update(&h, (const uint8_t *)&t, sizeof t);
+    }
+    free(in);
+    crypto_generichash_final(&h, out, UNIT_VIEW_BYTES);
+}
+
+bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *unit)
+{
+    const char *a = unit, *b = unit;
+    for (int depth = 0; depth < UNIT_MAX_DEPTH; depth++) {
+        if (strcmp(a, b))
+            return true;
+        if (!a[0])
+            break;
+        const unit_slot *sa = unit_find(old, a, strlen(a)), *sb = unit_find(cur, b, strlen(b));
+        a = sa ? sa->parent : "";
+        b = sb ? sb->parent : "";
+    }
+    size_t ul = strlen(unit);
+    for (size_t i = 0; i < old->cap; i++) {
+        const unit_slot *s = &old->slots[i];
+        if (!s->used)
+            continue;
+        size_t cl = strlen(s->code);
+        if (!unit_find(cur, s->code, cl))
+            return true;
+        if (unit_tree_within(cur, s->code, cl, unit, ul) &&
+            !unit_tree_within(old, s->code, cl, unit, ul))
+            return true;
+    }
+    return false;
 }

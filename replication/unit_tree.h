@@ -3,9 +3,15 @@
  * from the replicated "units" collection: code -> parent code.
  *
  * Tiers are data: the tree may be two, three or four levels deep, and a
- * unit may move to a new parent (an update of its "units" record). Lookups
- * are O(depth) with a hash table per code. The tree also knows which node
- * keys were revoked (their certificate record deleted by its issuer).
+ * unit may move to a new parent (an update of its "units" record; see
+ * docs/protocol.md, "Tree changes"). Lookups are O(depth) with a hash
+ * table per code. The tree also knows which node keys were revoked (their
+ * certificate record deleted by its issuer).
+ *
+ * What a node should hold depends on the tree only through its view: its
+ * path to the root and the set of units inside its subtree. Replication
+ * compares views (unit_tree_view) to know when a position vouched under one
+ * tree still holds under another.
  */
 #ifndef LT_UNIT_TREE_H
 #define LT_UNIT_TREE_H
@@ -44,6 +50,21 @@ bool unit_tree_revoked(const unit_tree *t, const uint8_t key[ENTRY_KEY_BYTES]);
 
 /* True when code is in the tree. */
 bool unit_tree_known(const unit_tree *t, const char *code, size_t len);
+
+#define UNIT_VIEW_BYTES 16
+
+/* The view of unit in t: a digest of its path to the root and of the
+ * sorted codes of every unit inside its subtree. Two trees giving a unit
+ * the same view route the same entries to it (units unknown to one of
+ * them aside: those are delivered anyway). */
+void unit_tree_view(const unit_tree *t, const char *unit, uint8_t out[UNIT_VIEW_BYTES]);
+
+/* True when unit may have to hold more under cur than under old: its path
+ * to the root changed, a unit old knew moved into its subtree, or a unit
+ * old knew is unknown in cur (entries addressed to unknown units are
+ * delivered). New units appearing inside its subtree do not count: entries
+ * addressed to a unit nobody knew were delivered already. */
+bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *unit);
 
 /* The parent of code into out (NODE_CODE_MAX bytes); false when none. */
 bool unit_tree_parent(const unit_tree *t, const char *code, char *out, size_t cap);

@@ -77,19 +77,20 @@ typedef struct {
 int store_apply(store *s, const store_input *in, size_t n, unsigned flags, apply_result *results,
                 char (*details)[STORE_ERR_LEN], char *err, size_t errlen);
 
-/* A replication marker: the sender vouches that the receiver now holds
- * every entry of origin up to seq that it should hold. unit is the
- * origin's unit code. */
+/* A replication marker: the sender vouches that every entry of origin
+ * with from < seq' <= seq that the receiver should hold has been sent.
+ * unit is the origin's unit code. */
 typedef struct {
     const uint8_t *origin;
-    uint64_t seq;
+    uint64_t from, seq;
     const char *unit;
 } store_mark;
 
 /* store_apply plus markers, in the same transaction: after the entries,
  * each marker raises the origin's complete position (see
- * store_complete_get) unless an entry of that origin in this batch was
- * refused. */
+ * store_complete_get) to seq when it is at least `from` (so a marker never
+ * bridges a gap, e.g. after the position was lowered), unless an entry of
+ * that origin in this batch was refused. */
 int store_apply_marked(store *s, const store_input *in, size_t n, const store_mark *marks,
                        size_t nmarks, unsigned flags, apply_result *results,
                        char (*details)[STORE_ERR_LEN], char *err, size_t errlen);
@@ -102,6 +103,21 @@ int store_apply_marked(store *s, const store_input *in, size_t n, const store_ma
  * 0, 1 when nothing is known of the origin, -1 on error. */
 int store_complete_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t *seq,
                        char *unit);
+
+/* Lowers, in one transaction, the complete position of every origin for
+ * which lower(ctx, origin, unit) returns true (lower NULL: every origin)
+ * to what the node holds without any marker: the contiguous prefix 1..N
+ * when it holds one, else 0. Records view (UNIT_VIEW_BYTES, see
+ * replication/unit_tree.h) as the view the remaining positions are valid
+ * for. Used when the unit tree changed so that the node should now hold
+ * entries it was told it had all of. Returns how many positions went
+ * down, or -1 with err. */
+int store_complete_lower(store *s, bool (*lower)(void *ctx, const uint8_t *origin, const char *unit),
+                         void *ctx, const uint8_t view[16], char *err, size_t errlen);
+
+/* The view recorded by the last store_complete_lower. Returns 0, 1 when
+ * none was recorded, -1 on error. */
+int store_complete_view(store *s, uint8_t view[16]);
 
 /* Calls fn for every origin with a complete position, in key order. */
 int store_completes(store *s,

@@ -290,7 +290,7 @@ int store_apply_one(store *s, MDB_txn *txn, apply_ctx *ac, const uint8_t *bytes,
     }
     rc = store_origin_write(txn, s, e.origin, &os);
     if (!rc)
-        rc = store_complete_raise(s, txn, e.origin, os.count == os.max_seq ? os.max_seq : 0,
+        rc = store_complete_raise(s, txn, e.origin, 0, os.count == os.max_seq ? os.max_seq : 0,
                                   e.unit.ptr, e.unit.size);
     if (!rc)
         rc = materialise(s, txn, &e, detail, dl);
@@ -362,7 +362,7 @@ static int apply_batch_txn(store *s, MDB_txn *txn, void *ctx)
     }
     for (size_t i = 0; !rc && i < b->nmarks; i++)
         if (!batch_refused(b, b->marks[i].origin))
-            rc = store_complete_raise(s, txn, b->marks[i].origin, b->marks[i].seq,
+            rc = store_complete_raise(s, txn, b->marks[i].origin, b->marks[i].from, b->marks[i].seq,
                                       b->marks[i].unit, strlen(b->marks[i].unit));
     rc = apply_ctx_finish(s, txn, &ac, rc);
     /* entries that waited and were cured later in the batch were added */

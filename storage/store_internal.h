@@ -82,9 +82,10 @@ int store_meta_get_u64(MDB_txn *txn, store *s, const char *name, uint64_t *v);
 int store_meta_put_u64(MDB_txn *txn, store *s, const char *name, uint64_t v);
 
 /* Raises origin's complete position to at least seq (setting its unit if
- * unknown). */
-int store_complete_raise(store *s, MDB_txn *txn, const uint8_t *origin, uint64_t seq,
-                         const char *unit, size_t unit_len);
+ * unknown), provided it is at least `from` now (absent counts as 0): a
+ * marker only extends a position, it never bridges a gap. */
+int store_complete_raise(store *s, MDB_txn *txn, const uint8_t *origin, uint64_t from,
+                         uint64_t seq, const char *unit, size_t unit_len);
 
 /* The running state of one write transaction that applies entries. */
 typedef struct {

@@ -22,8 +22,8 @@ static void complete_parse(const MDB_val *v, uint64_t *seq, char *unit)
     unit[ul] = '\0';
 }
 
-int store_complete_raise(store *s, MDB_txn *txn, const uint8_t *origin, uint64_t seq,
-                         const char *unit, size_t unit_len)
+int store_complete_raise(store *s, MDB_txn *txn, const uint8_t *origin, uint64_t from,
+                         uint64_t seq, const char *unit, size_t unit_len)
 {
     MDB_val k = {ENTRY_KEY_BYTES, (void *)origin}, v;
     uint64_t cur = 0;
@@ -35,9 +35,11 @@ int store_complete_raise(store *s, MDB_txn *txn, const uint8_t *origin, uint64_t
         if (v.mv_size < 8)
             return MDB_CORRUPTED;
         complete_parse(&v, &cur, held);
-        if (seq <= cur)
+        if (seq <= cur || cur < from)
             return 0;
     } else {
+        if (from > 0)
+            return 0;
         if (unit_len >= UNIT_CAP)
             unit_len = UNIT_CAP - 1;
         memcpy(held, unit, unit_len);
@@ -64,6 +66,79 @@ int store_complete_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t
     int ret = rc == MDB_NOTFOUND ? 1 : rc || v.mv_size < 8 ? -1 : 0;
     if (!ret)
         complete_parse(&v, seq, unit);
+    mdb_txn_abort(txn);
+    return ret;
+}
+
+#define VIEW_KEY "complete_view"
+
+typedef struct {
+    bool (*lower)(void *, const uint8_t *, const char *);
+    void *ctx;
+    const uint8_t *view;
+    int lowered;
+} lower_job;
+
+static int lower_txn(store *s, MDB_txn *txn, void *ctx)
+{
+    lower_job *j = ctx;
+    j->lowered = 0; /* the transaction may be retried on a bigger map */
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->complete, &c);
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        uint64_t seq;
+        char unit[UNIT_CAP];
+        if (k.mv_size != ENTRY_KEY_BYTES || v.mv_size < 8) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        complete_parse(&v, &seq, unit);
+        if (j->lower && !j->lower(j->ctx, k.mv_data, unit))
+            continue;
+        origin_state os = {0};
+        rc = store_origin_read(txn, s, k.mv_data, &os);
+        if (rc && rc != MDB_NOTFOUND)
+            break;
+        uint64_t prefix = os.count == os.max_seq ? os.max_seq : 0;
+        if (prefix >= seq)
+            continue;
+        uint8_t buf[8 + UNIT_CAP];
+        memcpy(buf, v.mv_data, v.mv_size);
+        for (int i = 0; i < 8; i++)
+            buf[i] = (uint8_t)(prefix >> (8 * i));
+        MDB_val nv = {v.mv_size, buf};
+        rc = mdb_cursor_put(c, &k, &nv, MDB_CURRENT);
+        if (rc)
+            break;
+        j->lowered++;
+    }
+    mdb_cursor_close(c);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    MDB_val vk = {sizeof VIEW_KEY - 1, VIEW_KEY}, vv = {16, (void *)j->view};
+    return mdb_put(txn, s->meta, &vk, &vv, 0);
+}
+
+int store_complete_lower(store *s, bool (*lower)(void *ctx, const uint8_t *origin, const char *unit),
+                         void *ctx, const uint8_t view[16], char *err, size_t errlen)
+{
+    lower_job j = {lower, ctx, view, 0};
+    return store_txn_write(s, lower_txn, &j, err, errlen) ? -1 : j.lowered;
+}
+
+int store_complete_view(store *s, uint8_t view[16])
+{
+    MDB_txn *txn;
+    if (store_txn_read(s, &txn))
+        return -1;
+    MDB_val k = {sizeof VIEW_KEY - 1, VIEW_KEY}, v;
+    int rc = mdb_get(txn, s->meta, &k, &v);
+    int ret = rc == MDB_NOTFOUND ? 1 : rc || v.mv_size != 16 ? -1 : 0;
+    if (!ret)
+        memcpy(view, v.mv_data, 16);
     mdb_txn_abort(txn);
     return ret;
 }

@@ -3,7 +3,8 @@
  * stores, real keys and certificates) connected in memory: handshake,
  * catch-up in both directions, routing (a commune gets what is addressed
  * to it and nothing of its neighbour's), relay through a district, resume
- * without duplicates, and refusal of forged entries and of outsiders.
+ * without duplicates, refusal of forged entries and of outsiders, and a
+ * commune moved to another district while it was offline.
  */
 #include "cli/demo_data.h"
 #include "node/network.h"
@@ -213,6 +214,77 @@ static void test_pending_exact(const char *base)
     fx_node_free(&c);
 }
 
+/* The root moves unit `unit` under `parent` (a put of its "units" record,
+ * addressed to everyone) and reloads its tree. */
+static void move_unit(tnode *root, const char *unit, const char *parent, const char *tier)
+{
+    char err[256];
+    uint8_t *body;
+    size_t len;
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "code", unit, "name", unit, "parent", parent,
+                          "tier", tier);
+    REQUIRE(mpjson_pack_object(j, &body, &len, err, sizeof err) == 0);
+    json_decref(j);
+    const char *everyone[1] = {"*"};
+    store_write w = {"units", unit, ENTRY_OP_PUT, body, len, everyone, 1};
+    store_author a = node_author(&root->c);
+    CHECKF(store_write_local(root->s, &a, &w, 1, NULL, err, sizeof err) == 0, "%s", err);
+    free(body);
+    CHECKF(repl_node_reload(&root->rn, err, sizeof err) == 0, "%s", err);
+}
+
+/* Commune 16681 moves from district 412 to 413 while it is switched off.
+ * Dialling 413, which it still thinks unrelated, it learns the move over
+ * that link (membership news), lowers its positions and then receives what
+ * its new district's subtree was sent before the move; the link to its old
+ * district closes once both sides know. */
+static void test_move_offline(const char *base)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/move", base);
+    REQUIRE(mkdir(dir, 0700) == 0);
+    tnode p, d1, d2, c;
+    fx_node_make(&p, dir, "40", "province", NULL);
+    fx_node_make(&d1, dir, "412", "district", &p);
+    fx_node_make(&d2, dir, "413", "district", &p);
+    fx_node_make(&c, dir, "16681", "commune", &d1);
+    fx_write(&p, "documents", "D-413", "Cho huyện 413", "413*");
+    fx_write(&c, "reports", "R-1", "Báo cáo trước khi sáp nhập", NULL);
+    uint64_t now = hlc_wall_ms();
+    sync_pair(&c, &d1, now);
+    sync_pair(&d1, &p, now);
+    sync_pair(&d2, &p, now);
+    sync_pair(&c, &d1, now);
+    CHECK(!fx_has(&c, "documents", "D-413"));
+    CHECK(!fx_has(&d2, "reports", "R-1"));
+
+    move_unit(&p, "16681", "413", "commune");
+    sync_pair(&d2, &p, now); /* 413 learns: 16681 is now inside its subtree */
+    uint64_t seq = 0;
+    char unit[33];
+    CHECK(store_complete_get(d2.s, c.c.pk, &seq, unit) != 0 || seq == 0);
+    sync_pair(&c, &d2, now); /* the commune, still unaware, dials its new district */
+    CHECK(fx_has(&c, "units", "16681"));
+    CHECK(fx_has(&c, "documents", "D-413"));
+    CHECK(fx_has(&d2, "reports", "R-1"));
+    sync_pair(&d2, &p, now);
+    CHECK(fx_has(&p, "reports", "R-1"));
+
+    /* the old district learns too; then the two refuse each other */
+    sync_pair(&d1, &p, now);
+    repl_session *a = open_session(&c, true, now), *b = open_session(&d1, false, now);
+    fx_shuttle(a, b, now);
+    CHECK(repl_session_state(a) == REPL_CLOSED && repl_session_state(b) == REPL_CLOSED);
+    CHECKF(strstr(repl_session_error(b), "is neither an ancestor") != NULL, "%s",
+           repl_session_error(b));
+    repl_session_free(a);
+    repl_session_free(b);
+    fx_node_free(&c);
+    fx_node_free(&d2);
+    fx_node_free(&d1);
+    fx_node_free(&p);
+}
+
 static int run(const char *base);
 
 int main(void)
@@ -235,6 +307,7 @@ int main(void)
     deferred = false;
     test_replayed_batch(base);
     test_pending_exact(base);
+    test_move_offline(base);
     return check_done();
 }
 

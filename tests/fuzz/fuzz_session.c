@@ -54,7 +54,7 @@ static int fz_apply(void *ctx, const store_input *in, size_t n, const store_mark
 }
 
 static const repl_store_ops fz_ops = {fz_unit, fz_chain, fz_tree, fz_positions, fz_scan,
-                                      fz_apply};
+                                      fz_apply, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

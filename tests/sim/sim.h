@@ -72,6 +72,7 @@ typedef struct {
     uint64_t entries_moved;                  /* entries carried by batches */
     uint64_t connects, dial_failures, teardowns, timeouts;
     uint64_t crashes, cuts, writes, notifies, jobs;
+    uint64_t moves; /* units moved to a new parent (sim_move) */
     uint64_t session_errors; /* sessions closed for a reason other than a timeout */
     uint64_t nudges; /* sessions that had something to send only when sim_settle's
                         final notification asked, all else being idle */
@@ -152,10 +153,11 @@ void sim_heal(sim *s);
 
 /* Moves node i (and its subtree) under node np, of its parent's tier
  * (neither with a second server; np a unit's first server): the
- * root writes the unit's new "units" record; once every running node's
- * tree knows it, node i's upstreams (and its children's failover links)
- * are reconfigured, as an operator would. One move at a time: returns -1
- * while one is pending, or when the root is down. */
+ * root writes the unit's new "units" record and node i's upstreams (and
+ * its children's failover links) are reconfigured at once, as operators
+ * would; nodes whose tree does not know the move yet learn it over their
+ * links. One move at a time: returns -1 while one is pending (not yet in
+ * every running node's tree), or when the root is down. */
 int sim_move(sim *s, int i, int np);
 
 /* ---- writes ----------------------------------------------------------------- */

@@ -7,7 +7,10 @@
  * writes at every tier (reports, documents to "*", "U*", "U", other
  * branches, unknown units, patches and deletes), clock skew of hours at
  * some communes, connection drops, cut links and isolated nodes, latency
- * spikes beyond the session timeout, and crashes with the store reopened.
+ * spikes beyond the session timeout, crashes with the store reopened, and
+ * units moving to new parents (a commune to another district, a district
+ * to another province: sim_move), also while they or their new parents are
+ * down or cut off.
  * Session parameters (batch size, window, timers, latency, bandwidth,
  * inline or deferred verification with jobs finishing out of order) vary
  * by seed. Then everything heals, the network settles (without nudges:
@@ -17,14 +20,7 @@
  *   test_sim                    seeds 1..200 (1..30 when LT_SANITIZED is set)
  *   test_sim SEED               replays one seed (LT_SIM_TRACE=1 traces it)
  *   test_sim --seeds N --from S seeds S..S+N-1
- *   test_sim --moves ...        also moves units to new parents during the
- *                               chaos (sim_move). Not in ctest: it fails
- *                               today, because complete positions vouched
- *                               under the old tree are kept (older entries
- *                               now addressed to a moved unit or its new
- *                               ancestors never arrive), and a unit moved
- *                               while disconnected is refused by its old
- *                               parents and cannot learn of its move.
+ *   test_sim --no-moves ...     without unit moves
  *
  * A failing seed prints "replay: <argv0> <seed>". Stores live under
  * /dev/shm when TMPDIR is unset (see sim_pick_tmpdir).
@@ -39,10 +35,10 @@
 
 static const char *const tiers[] = {"national", "province", "district", "commune"};
 
-static bool with_moves; /* --moves: units move to new parents during the chaos */
+static bool with_moves = true; /* units move to new parents during the chaos */
 
 typedef struct {
-    uint64_t entries, delivered, connects, crashes, cuts, timeouts, writes, jobs, nudges;
+    uint64_t entries, delivered, connects, crashes, cuts, timeouts, writes, jobs, nudges, moves;
     uint64_t settle_ms;
 } totals;
 
@@ -222,6 +218,7 @@ static int run_seed(uint64_t seed, const char *base, totals *tot)
         tot->writes += st.writes;
         tot->jobs += st.jobs;
         tot->nudges += st.nudges;
+        tot->moves += st.moves;
         tot->settle_ms += took;
     }
     sim_free(s);
@@ -232,7 +229,7 @@ static int run_seed(uint64_t seed, const char *base, totals *tot)
 
 static int usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--moves] [SEED | --seeds N --from S]\n", argv0);
+    fprintf(stderr, "usage: %s [--no-moves] [SEED | --seeds N --from S]\n", argv0);
     return 2;
 }
 
@@ -244,8 +241,8 @@ int main(int argc, char **argv)
             count = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--from") && i + 1 < argc)
             from = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--moves"))
-            with_moves = true;
+        else if (!strcmp(argv[i], "--no-moves"))
+            with_moves = false;
         else if (argv[i][0] >= '0' && argv[i][0] <= '9' && i == argc - 1)
             from = strtoull(argv[i], NULL, 10), count = 1;
         else
@@ -263,20 +260,21 @@ int main(int argc, char **argv)
         CHECKF(!bad, "seed %llu", (unsigned long long)seed);
         if (bad) {
             failed++;
-            fprintf(stderr, "replay: %s%s %llu\n", argv[0], with_moves ? " --moves" : "",
+            fprintf(stderr, "replay: %s%s %llu\n", argv[0], with_moves ? "" : " --no-moves",
                     (unsigned long long)seed);
         }
     }
     double dt = wall_s() - t0;
     printf("sim: %llu seeds from %llu in %.1f s (%.0f ms/seed), %u failed; %llu writes, %llu "
            "entries held, %llu messages, %llu verify jobs, %llu connects, %llu crashes, %llu "
-           "cuts, %llu timeouts, %llu nudges, mean settle %.1f s virtual\n",
+           "cuts, %llu timeouts, %llu moves, %llu nudges, mean settle %.1f s virtual\n",
            (unsigned long long)count, (unsigned long long)from, dt, 1000 * dt / (double)count,
            failed, (unsigned long long)tot.writes, (unsigned long long)tot.entries,
            (unsigned long long)tot.delivered, (unsigned long long)tot.jobs,
            (unsigned long long)tot.connects,
            (unsigned long long)tot.crashes, (unsigned long long)tot.cuts,
-           (unsigned long long)tot.timeouts, (unsigned long long)tot.nudges,
+           (unsigned long long)tot.timeouts, (unsigned long long)tot.moves,
+           (unsigned long long)tot.nudges,
            count > failed ? (double)tot.settle_ms / 1000.0 / (double)(count - failed) : 0.0);
     return check_done();
 }
