@@ -173,6 +173,68 @@ static int within(store *s, MDB_txn *txn, const char *unit, const char *anc, boo
     return rc;
 }
 
+#define EVER_MAX 64
+
+/* *yes when anc is unit or was ever one of its ancestors: a walk up every
+ * placement ever applied ("edges"), which only grows, so the answer never
+ * turns from yes to no when units move. */
+static int within_ever(store *s, MDB_txn *txn, const char *unit, const char *anc, bool *yes)
+{
+    char seen[EVER_MAX][NAME_CAP];
+    size_t n = 1, next = 0;
+    snprintf(seen[0], NAME_CAP, "%s", unit);
+    *yes = false;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->edges, &c);
+    if (rc)
+        return rc;
+    while (next < n && !*yes) {
+        const char *cur = seen[next++];
+        if (!strcmp(cur, anc)) {
+            *yes = true;
+            break;
+        }
+        uint8_t prefix[NAME_CAP + 1];
+        size_t plen = strlen(cur) + 1;
+        memcpy(prefix, cur, plen);
+        MDB_val k = {plen, prefix}, v;
+        for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen) ||
+                k.mv_size - plen >= NAME_CAP)
+                break;
+            if (n == EVER_MAX)
+                break;
+            memcpy(seen[n], (const uint8_t *)k.mv_data + plen, k.mv_size - plen);
+            seen[n][k.mv_size - plen] = '\0';
+            bool dup = false;
+            for (size_t i = 0; i < n && !dup; i++)
+                dup = !strcmp(seen[i], seen[n]);
+            n += !dup;
+        }
+        if (rc && rc != MDB_NOTFOUND)
+            break;
+        rc = 0;
+    }
+    mdb_cursor_close(c);
+    return rc;
+}
+
+/* Remembers that unit was placed under parent. */
+static int edge_add(store *s, MDB_txn *txn, msgpack_object_str unit, const msgpack_object *parent)
+{
+    if (!parent || parent->type != MSGPACK_OBJECT_STR || !parent->via.str.size ||
+        unit.size + 1 + parent->via.str.size > 2 * NAME_CAP)
+        return 0;
+    uint8_t key[2 * NAME_CAP + 1];
+    memcpy(key, unit.ptr, unit.size);
+    key[unit.size] = 0;
+    memcpy(key + unit.size + 1, parent->via.str.ptr, parent->via.str.size);
+    MDB_val k = {unit.size + 1 + parent->via.str.size, key}, v = {0, ""};
+    int rc = mdb_put(txn, s->edges, &k, &v, MDB_NOOVERWRITE);
+    return rc == MDB_KEYEXIST ? 0 : rc;
+}
+
 static void decide(auth_decision *d, auth_verdict v, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void decide(auth_decision *d, auth_verdict v, const char *fmt, ...)
@@ -366,8 +428,17 @@ static int check_unit(store *s, MDB_txn *txn, const net_config *nc, const entry_
                nc->root_unit);
         return 0;
     }
+    /* the old parent must agree only when this entry moves the unit now: an
+     * older placement arriving after a newer one changes nothing */
+    bool moves_now = exists && strcmp(old_parent, new_parent);
+    if (moves_now) {
+        MDB_val v;
+        if ((rc = rec_get(s, txn, "units", code, strlen(code), &v)))
+            return rc;
+        moves_now = record_field_newer(v.mv_data, v.mv_size, "parent", e->hlc, e->origin);
+    }
     const char *check[2] = {e->op == ENTRY_OP_DELETE ? old_parent : new_parent,
-                            exists && strcmp(old_parent, new_parent) ? old_parent : NULL};
+                            moves_now ? old_parent : NULL};
     if (exists && !strcmp(author, code) && e->op != ENTRY_OP_DELETE &&
         !strcmp(old_parent, new_parent))
         return 0;
@@ -432,7 +503,6 @@ static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *
         return rc;
     MDB_val k = {plen, prefix}, v;
     size_t nowners = 0;
-    bool unsure_any = false;
     char first[NAME_CAP] = "";
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen) || k.mv_size - plen >= NAME_CAP)
@@ -442,14 +512,13 @@ static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *
         owner[k.mv_size - plen] = '\0';
         if (!nowners++)
             strcpy(first, owner);
-        bool yes, unsure;
-        if ((rc = within(s, txn, owner, author, &yes, &unsure)))
+        bool yes;
+        if ((rc = within_ever(s, txn, owner, author, &yes)))
             break;
         if (yes) {
             mdb_cursor_close(c);
             return 0;
         }
-        unsure_any = unsure_any || unsure;
     }
     mdb_cursor_close(c);
     if (rc && rc != MDB_NOTFOUND)
@@ -464,7 +533,6 @@ static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *
                author, (int)e->coll.size, e->coll.ptr, (int)e->id.size, e->id.ptr, first,
                nowners > 1 ? " and others" : "");
     }
-    (void)unsure_any;
     return 0;
 }
 
@@ -546,6 +614,14 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
         ac->wake_membership = true;
         if (str_is(e->coll, "network"))
             authority_release(ac); /* read the config again */
+        if (str_is(e->coll, "units") && e->op != ENTRY_OP_DELETE)
+            return edge_add(s, txn, e->id, body_get(e, "parent"));
+        if (str_is(e->coll, "certs") && e->op == ENTRY_OP_PUT) {
+            const msgpack_object *u = body_get(e, "unit");
+            return u && u->type == MSGPACK_OBJECT_STR
+                       ? edge_add(s, txn, u->via.str, body_get(e, "parent_unit"))
+                       : 0;
+        }
         return str_is(e->coll, "certs") && e->op == ENTRY_OP_DELETE ? revoked_note(s, txn, e) : 0;
     }
     if (!enforced || top_tier_coll(e))

@@ -306,6 +306,23 @@ int record_field_str(const uint8_t *rec, size_t len, const char *name, char *out
     return rc;
 }
 
+bool record_field_newer(const uint8_t *rec, size_t len, const char *name, uint64_t hlc,
+                        const uint8_t origin[ENTRY_KEY_BYTES])
+{
+    record r;
+    bool newer = false;
+    if (!record_decode(rec, len, &r, 0)) {
+        newer = true;
+        size_t nl = strlen(name);
+        stamp st = {hlc, origin};
+        for (size_t i = 0; i < r.nfields; i++)
+            if (r.fields[i].klen == nl && !memcmp(r.fields[i].key, name, nl))
+                newer = stamp_cmp(st, r.fields[i].st) > 0;
+    }
+    record_release(&r);
+    return newer;
+}
+
 json_t *record_to_json(const uint8_t *rec, size_t len, const char *id, size_t idlen, char *err,
                        size_t errlen)
 {

@@ -57,6 +57,12 @@ int record_last_putter(const uint8_t *rec, size_t len, uint8_t origin[ENTRY_KEY_
  * -1 when rec is not a valid record. */
 int record_field_str(const uint8_t *rec, size_t len, const char *name, char *out, size_t cap);
 
+/* True when an entry stamped (hlc, origin) would win field `name` of the
+ * record: the field is unset or its current stamp is lower. False for an
+ * invalid record. */
+bool record_field_newer(const uint8_t *rec, size_t len, const char *name, uint64_t hlc,
+                        const uint8_t origin[ENTRY_KEY_BYTES]);
+
 /* The record as a JSON object {"id": id, field: value, ...}, nil fields
  * left out. Returns a new reference, or NULL with err filled. */
 json_t *record_to_json(const uint8_t *rec, size_t len, const char *id, size_t idlen, char *err,
