@@ -127,7 +127,7 @@ static int collect_waiting(store *s, MDB_txn *txn, const uint8_t *prefix, size_t
     MDB_val k = {plen, (void *)prefix}, v;
     rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
     for (; !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen))
+        if (k.mv_size < plen || (plen && memcmp(k.mv_data, prefix, plen)))
             break; /* past the prefix */
         if (k.mv_size < ENTRY_HASH_BYTES || (plen && k.mv_size != plen + ENTRY_HASH_BYTES))
             continue; /* another record key that starts with this one */
