@@ -34,6 +34,8 @@ int cmd_log(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
+int cmd_approve(int argc, char **argv);
+int cmd_rotate(int argc, char **argv);
 
 /* Prints "lienthong CMD: error: ..." to stderr and returns code. */
 int cli_error(const char *cmd, int code, const char *fmt, ...)

@@ -5,11 +5,13 @@
  *   GET /api/v1/health    liveness, no login: node key, unit, tier, version
  *   GET /api/v1/status    the status document (see status.h), with "sync"
  *   GET /api/v1/sync      the replication links (see repl_link.h), no login
+ *   /api/v1/enrol/requests enrolment and key rotation requests (enrol_api.h)
  *
  * Later features add their routes here. The OpenAPI description is in
  * docs/openapi.yaml.
  */
 #include "node/api.h"
+#include "node/enrol_api.h"
 #include "node/status.h"
 #include "storage/hex.h"
 
@@ -36,9 +38,10 @@ static void api_index(void *ctx, const http_request *req, http_response *res)
         return;
     }
     http_respond_json(res, 200,
-                      json_pack("{s:s, s:s, s:s, s:[s,s,s], s:s}", "service", "lienthong", "unit",
+                      json_pack("{s:s, s:s, s:s, s:[s,s,s,s], s:s}", "service", "lienthong", "unit",
                                 d->config->unit, "name", d->config->name, "endpoints",
                                 "GET /api/v1/health", "GET /api/v1/status", "GET /api/v1/sync",
+                                "POST /api/v1/enrol/requests",
                                 "docs",
                                 "docs/openapi.yaml in the source tree"));
 }
@@ -85,12 +88,27 @@ static void api_sync(void *ctx, const http_request *req, http_response *res)
     http_respond_json(res, 200, repl_links_status(d->links));
 }
 
+/* THE admin check of the API, in one place. Accounts and logins are not
+ * wired in yet (node/auth.c comes from another branch): until they are,
+ * nobody is an admin over HTTP and admin actions go through the CLI
+ * (lienthong approve). The integrator replaces the body with the session
+ * or API-token check. */
+bool api_require_admin(node_daemon *d, const http_request *req, http_response *res)
+{
+    (void)d;
+    (void)req;
+    http_respond_error(res, 401, "log in as an admin (or use lienthong approve on the node)");
+    return false;
+}
+
 size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
 {
     const http_route all[] = {
         {"GET", "/api/v1/health", api_health, d},
         {"GET", "/api/v1/status", api_status, d},
         {"GET", "/api/v1/sync", api_sync, d},
+        {"GET", "/api/v1/enrol/requests", enrol_api_get, d},
+        {"POST", "/api/v1/enrol/requests", enrol_api_post, d},
         {NULL, "/", api_index, d},
     };
     size_t n = sizeof all / sizeof *all;

@@ -186,9 +186,11 @@ int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void
 static int store_open_dbs(store *s, char *err, size_t errlen)
 {
     static const char *const names[] = {"meta",    "log",     "origins",  "arrivals", "records",
-                                        "colls",   "by_unit", "evidence", "blobs",    "blob_info", "complete"};
+                                        "colls",   "by_unit", "evidence", "blobs",    "blob_info", "complete",
+                                        "local"};
     MDB_dbi *dbis[] = {&s->meta,  &s->log,     &s->origins,  &s->arrivals, &s->records,
-                       &s->colls, &s->by_unit, &s->evidence, &s->blobs,    &s->blob_info, &s->complete};
+                       &s->colls, &s->by_unit, &s->evidence, &s->blobs,    &s->blob_info, &s->complete,
+                       &s->local};
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
     if (rc) {
@@ -197,6 +199,11 @@ static int store_open_dbs(store *s, char *err, size_t errlen)
     }
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         rc = mdb_dbi_open(txn, names[i], s->read_only ? 0 : MDB_CREATE, dbis[i]);
+        if (rc == MDB_NOTFOUND && dbis[i] == &s->local) { /* older store, read-only */
+            rc = 0;
+            continue;
+        }
+        s->has_local = s->has_local || dbis[i] == &s->local;
         if (rc) {
             mdb_txn_abort(txn);
             snprintf(err, errlen, "cannot open database \"%s\" in %s: %s%s", names[i], s->path,

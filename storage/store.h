@@ -216,6 +216,27 @@ int store_blob_put(store *s, const uint8_t *data, size_t len, uint8_t hash[32], 
 /* Reads a blob into a malloc'd buffer. Returns 0, 1 when absent, -1. */
 int store_blob_get(store *s, const uint8_t hash[32], uint8_t **data, size_t *len);
 
+/* ---- Node-local data ------------------------------------------------------ */
+
+/* A small key-value table of this node only: never replicated, not part of
+ * the log, digests or verify (e.g. enrolment requests waiting for an admin,
+ * node/enrol.h). Keys are up to 256 bytes. */
+
+/* Stores value under key, replacing what was there. 0, or -1 with err. */
+int store_local_put(store *s, const char *key, const void *value, size_t len, char *err,
+                    size_t errlen);
+
+/* Copies the value of key into *value (malloc'd, NUL-terminated for text).
+ * Returns 0, 1 when absent, -1 on error. */
+int store_local_get(store *s, const char *key, uint8_t **value, size_t *len);
+
+/* Calls fn for every key starting with prefix, in key order; stops when fn
+ * returns non-zero. Bytes are valid only during the call. */
+int store_local_scan(store *s, const char *prefix,
+                     int (*fn)(void *ctx, const char *key, size_t keylen, const uint8_t *value,
+                               size_t len),
+                     void *ctx);
+
 /* ---- Checking -------------------------------------------------------------- */
 
 /* Checks every stored entry (shape, signature, hash links with neighbours

@@ -25,6 +25,8 @@ struct store {
     MDB_dbi blobs;     /* hash(32) chunk(4 BE) -> bytes */
     MDB_dbi blob_info; /* hash(32) -> size(8 LE) */
     MDB_dbi complete;  /* origin(32) -> seq(8 LE) unit (complete position) */
+    MDB_dbi local;     /* node-local key -> value, never replicated (store_local.c) */
+    bool has_local;    /* false for an older store opened read-only */
 };
 
 #define STORE_SCHEMA_VERSION 1u
