@@ -51,6 +51,10 @@ int cli_usage_error(const char *cmd, const char *what);
 int cli_next_opt(int argc, char **argv, const struct option *opts, const char *cmd,
                  const char *usage, int *exit_code, bool *done);
 
+/* Parses a --timeout SECS value (1 to 86400) into *secs; on a bad value
+ * prints the usage error and returns CLI_USAGE. */
+int cli_timeout(const char *cmd, const char *arg, int *secs);
+
 /* Loads the node at dir, printing an error on failure. */
 int cli_load(const char *cmd, const char *dir, node_config *c);
 

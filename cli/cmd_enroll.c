@@ -110,7 +110,6 @@ int cmd_enroll(int argc, char **argv)
     const char *dir = NULL, *pdir = NULL, *url = NULL;
     int code, ch, timeout = 900;
     bool done = false, wait = true, again = false;
-    char *end;
     while ((ch = cli_next_opt(argc, argv, opts, "enroll", usage, &code, &done)) != -1) {
         if (done)
             return code;
@@ -124,12 +123,8 @@ int cmd_enroll(int argc, char **argv)
             wait = false;
         else if (ch == 'a')
             again = true;
-        else if (ch == 't') {
-            long t = strtol(optarg, &end, 10);
-            if (*end || t < 1 || t > 86400)
-                return cli_usage_error("enroll", "--timeout must be 1 to 86400 seconds");
-            timeout = (int)t;
-        }
+        else if (ch == 't' && cli_timeout("enroll", optarg, &timeout))
+            return CLI_USAGE;
     }
     if (optind < argc)
         return cli_usage_error("enroll", "unexpected argument");

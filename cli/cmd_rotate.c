@@ -135,7 +135,6 @@ int cmd_rotate(int argc, char **argv)
     const char *dir = NULL, *url = NULL, *pdir = NULL;
     int code, ch, timeout = 900;
     bool done = false;
-    char *end;
     while ((ch = cli_next_opt(argc, argv, opts, "rotate", usage, &code, &done)) != -1) {
         if (done)
             return code;
@@ -145,12 +144,8 @@ int cmd_rotate(int argc, char **argv)
             url = optarg;
         else if (ch == 'p')
             pdir = optarg;
-        else if (ch == 't') {
-            long t = strtol(optarg, &end, 10);
-            if (*end || t < 1 || t > 86400)
-                return cli_usage_error("rotate", "--timeout must be 1 to 86400 seconds");
-            timeout = (int)t;
-        }
+        else if (ch == 't' && cli_timeout("rotate", optarg, &timeout))
+            return CLI_USAGE;
     }
     if (optind < argc)
         return cli_usage_error("rotate", "unexpected argument");

@@ -36,7 +36,8 @@ int main(void)
     repl_session_free(b);
     CHECK(fx_has(&d, "reports", "PA-1"));
 
-    /* the district revokes commune 1 (as `lienthong revoke` does) */
+    /* the district revokes commune 1 in the older form (a deleted certificate
+     * record, no cut-off; lienthong revoke now writes a patch, test_membership) */
     char hex[65], err[256];
     hex_encode(c1.c.pk, 32, hex);
     static const char *const everyone[] = {"*"};
