@@ -249,6 +249,7 @@ static void test_request_flow(fx_node *d, const char *base)
     uint8_t other_pk[32], other_sk[64];
     crypto_sign_keypair(other_pk, other_sk);
     memcpy(r.key, other_pk, 32);
+    json_decref(rec);
     CHECK(enrol_submit(&d->c, d->s, &r, "127.0.0.1", &rec, err, sizeof err) == 201);
     snprintf(id, sizeof id, "%s", json_string_value(json_object_get(rec, "id")));
     json_decref(rec);
