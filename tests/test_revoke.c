@@ -36,11 +36,14 @@ int main(void)
     repl_session_free(b);
     CHECK(fx_has(&d, "reports", "PA-1"));
 
-    /* the district revokes commune 1 (as `lienthong revoke` does) */
-    char err[256];
-    uint64_t upto;
-    REQUIRE(network_revoke(&d.c, d.s, c1.c.pk, &upto, err, sizeof err) == 0);
-    CHECK(upto == 1);
+    /* the district revokes commune 1 in the older form (a deleted certificate
+     * record, no cut-off; lienthong revoke now writes a patch, test_membership) */
+    char hex[65], err[256];
+    hex_encode(c1.c.pk, 32, hex);
+    static const char *const everyone[] = {"*"};
+    store_write w = {"certs", hex, ENTRY_OP_DELETE, NULL, 0, everyone, 1};
+    store_author au = node_author(&d.c);
+    REQUIRE(store_write_local(d.s, &au, &w, 1, NULL, err, sizeof err) == 0);
     REQUIRE(repl_node_reload(&d.rn, err, sizeof err) == 0);
     CHECK(unit_tree_revoked(d.rn.tree, c1.c.pk));
 
