@@ -67,6 +67,17 @@ static int replay_flush(verify_ctx *vc)
     return rc;
 }
 
+/* Queues a copy of an entry for the replay, flushing a full batch. */
+static int replay_queue(verify_ctx *vc, const MDB_val *v)
+{
+    uint8_t *copy = malloc(v->mv_size);
+    if (!copy)
+        return -1;
+    memcpy(copy, v->mv_data, v->mv_size);
+    vc->batch[vc->nbatch++] = (store_input){copy, v->mv_size};
+    return vc->nbatch == REPLAY_BATCH ? replay_flush(vc) : 0;
+}
+
 static bool entry_is_membership(const entry_view *e)
 {
     static const char *const colls[] = {"network", "units", "certs"};
@@ -110,12 +121,7 @@ static int verify_entry(verify_ctx *vc, const MDB_val *k, const MDB_val *v)
     entry_view_free(&e);
     if (!sound || membership) /* membership was replayed first */
         return 0;
-    uint8_t *copy = malloc(v->mv_size);
-    if (!copy)
-        return -1;
-    memcpy(copy, v->mv_data, v->mv_size);
-    vc->batch[vc->nbatch++] = (store_input){copy, v->mv_size};
-    return vc->nbatch == REPLAY_BATCH ? replay_flush(vc) : 0;
+    return replay_queue(vc, v);
 }
 
 /* Pass 0: queues the sound membership entries, so that the replay knows
@@ -129,12 +135,7 @@ static int queue_membership(verify_ctx *vc, const MDB_val *v)
     entry_view_free(&e);
     if (!take)
         return 0;
-    uint8_t *copy = malloc(v->mv_size);
-    if (!copy)
-        return -1;
-    memcpy(copy, v->mv_data, v->mv_size);
-    vc->batch[vc->nbatch++] = (store_input){copy, v->mv_size};
-    return vc->nbatch == REPLAY_BATCH ? replay_flush(vc) : 0;
+    return replay_queue(vc, v);
 }
 
 static int walk_log(verify_ctx *vc, bool membership)

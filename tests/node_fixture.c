@@ -112,3 +112,11 @@ bool fx_has(fx_node *n, const char *coll, const char *id)
         free(rec);
     return rc == 0;
 }
+
+void fx_tree4(const char *base, fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
+{
+    fx_node_make(p, base, "40", "province", NULL);
+    fx_node_make(d, base, "412", "district", p);
+    fx_node_make(c1, base, "16681", "commune", d);
+    fx_node_make(c2, base, "16684", "commune", d);
+}

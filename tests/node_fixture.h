@@ -22,6 +22,10 @@ typedef struct {
 void fx_node_make(fx_node *n, const char *base, const char *unit, const char *tier,
                   fx_node *parent);
 
+/* The usual test tree under base: province 40 (the root), district 412,
+ * communes 16681 and 16684 under it. */
+void fx_tree4(const char *base, fx_node *p, fx_node *d, fx_node *c1, fx_node *c2);
+
 /* Releases the node's replication state and closes its store. */
 void fx_node_free(fx_node *n);
 

@@ -239,10 +239,7 @@ int main(void)
     REQUIRE(sodium_init() >= 0);
     const char *base = check_tmpdir();
     fx_node p, d, c1, c2;
-    fx_node_make(&p, base, "40", "province", NULL);
-    fx_node_make(&d, base, "412", "district", &p);
-    fx_node_make(&c1, base, "16681", "commune", &d);
-    fx_node_make(&c2, base, "16684", "commune", &d);
+    fx_tree4(base, &p, &d, &c1, &c2);
     malicious_commune(&p, &d, &c1, &c2);
     flood(&p, &c2);
     fx_node_free(&c2);

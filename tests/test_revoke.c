@@ -24,10 +24,7 @@ int main(void)
     REQUIRE(sodium_init() >= 0);
     const char *base = check_tmpdir();
     fx_node p, d, c1, c2;
-    fx_node_make(&p, base, "40", "province", NULL);
-    fx_node_make(&d, base, "412", "district", &p);
-    fx_node_make(&c1, base, "16681", "commune", &d);
-    fx_node_make(&c2, base, "16684", "commune", &d);
+    fx_tree4(base, &p, &d, &c1, &c2);
     fx_write(&c1, "reports", "PA-1", "trước khi bị thu hồi", NULL);
 
     repl_session *b, *a = sync_pair(&c1, &d, &b);

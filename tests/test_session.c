@@ -314,10 +314,7 @@ int main(void)
 static int run(const char *base)
 {
     tnode p, d, c1, c2;
-    fx_node_make(&p, base, "40", "province", NULL);
-    fx_node_make(&d, base, "412", "district", &p);
-    fx_node_make(&c1, base, "16681", "commune", &d);
-    fx_node_make(&c2, base, "16684", "commune", &d);
+    fx_tree4(base, &p, &d, &c1, &c2);
 
     for (int i = 0; i < 40; i++) {
         char id[32];
