@@ -6,6 +6,7 @@
  *   GET /api/v1/status    the status document (see status.h), with "sync"
  *   GET /api/v1/sync      the replication links (see repl_link.h)
  *   GET /api/v1/quarantine entries refused on write authority, admins
+ *   GET /api/v1/records/{coll}[/{id}]  records under the visibility rule
  *   POST /api/v1/login, POST /api/v1/logout, GET /api/v1/me   (node/auth.h)
  *   GET /api/v1/audit     the audit log, admins (node/audit.h)
  *   /api/v1/enrol/requests enrolment and key rotation requests (enrol_api.h):
@@ -21,6 +22,7 @@
 #include "node/audit.h"
 #include "node/enrol_api.h"
 #include "node/quarantine_view.h"
+#include "node/records_api.h"
 #include "node/status.h"
 #include "storage/hex.h"
 
@@ -48,10 +50,11 @@ static void api_index(void *ctx, const http_request *req, http_response *res)
         return;
     }
     http_respond_json(res, 200,
-                      json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s], s:s}", "service",
+                      json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s,s], s:s}", "service",
                                 "lienthong", "unit", d->config->unit, "name", d->config->name,
                                 "endpoints", "GET /api/v1/health", "GET /api/v1/status",
-                                "GET /api/v1/sync", "GET /api/v1/quarantine", "POST /api/v1/login",
+                                "GET /api/v1/sync", "GET /api/v1/quarantine", "GET /api/v1/records/{coll}",
+                                "POST /api/v1/login",
                                 "POST /api/v1/logout", "GET /api/v1/me", "GET /api/v1/audit",
                                 "POST /api/v1/enrol/requests",
                                 "docs",
@@ -140,6 +143,7 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {"GET", "/api/v1/status", api_status, d},
         {"GET", "/api/v1/sync", api_sync, d},
         {"GET", "/api/v1/quarantine", api_quarantine, d},
+        {"GET", "/api/v1/records", records_api_get, d},
         {"POST", "/api/v1/login", auth_login, d->auth},
         {"POST", "/api/v1/logout", auth_logout, d->auth},
         {"GET", "/api/v1/me", auth_me, d->auth},

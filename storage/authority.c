@@ -579,17 +579,19 @@ static int wake_record(apply_ctx *ac, const uint8_t *key, size_t len)
     return 0;
 }
 
-/* Adds unit to the record's owner set; *added when it was not there. */
-static int owner_add(store *s, MDB_txn *txn, const uint8_t *prefix, size_t plen, const char *unit,
-                     size_t ulen, bool *added)
+/* Adds unit to the record's set in db (owners or readers); *added when it
+ * was not there. */
+static int owner_add(store *s, MDB_txn *txn, MDB_dbi db, const uint8_t *prefix, size_t plen,
+                     const char *unit, size_t ulen, bool *added)
 {
     uint8_t key[64 + 2 + 2 * ENTRY_MAX_NAME];
     memcpy(key, prefix, plen);
     memcpy(key + plen, unit, ulen);
     MDB_val k = {plen + ulen, key}, v = {0, ""};
-    int rc = mdb_put(txn, s->owners, &k, &v, MDB_NOOVERWRITE);
+    int rc = mdb_put(txn, db, &k, &v, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST)
         return 0;
+    (void)s;
     *added = *added || rc == 0;
     return rc;
 }
@@ -610,12 +612,16 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
         }
         return 0;
     }
-    if (!enforced || top_tier_coll(e))
-        return 0;
     uint8_t prefix[64 + 2 + ENTRY_MAX_NAME];
     size_t plen = owners_prefix(prefix, e);
     bool added = false;
     int rc = 0;
+    for (uint32_t i = 0; !rc && i < e->to.size; i++) /* the record's readers */
+        rc = owner_add(s, txn, s->readers, prefix, plen, e->to.ptr[i].via.str.ptr,
+                       e->to.ptr[i].via.str.size, &added);
+    added = false;
+    if (rc || !enforced || top_tier_coll(e))
+        return rc;
     if (e->op == ENTRY_OP_PUT) {
         MDB_cursor *c;
         if ((rc = mdb_cursor_open(txn, s->owners, &c)))
@@ -626,11 +632,12 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
         mdb_cursor_close(c);
         if (rc && rc != MDB_NOTFOUND)
             return rc;
-        rc = none ? owner_add(s, txn, prefix, plen, e->unit.ptr, e->unit.size, &added) : 0;
+        rc = none ? owner_add(s, txn, s->owners, prefix, plen, e->unit.ptr, e->unit.size, &added)
+                  : 0;
     }
     const msgpack_object *o = body_get(e, "owner_unit");
     if (!rc && o && o->type == MSGPACK_OBJECT_STR && entry_unit_valid(o->via.str.ptr, o->via.str.size))
-        rc = owner_add(s, txn, prefix, plen, o->via.str.ptr, o->via.str.size, &added);
+        rc = owner_add(s, txn, s->owners, prefix, plen, o->via.str.ptr, o->via.str.size, &added);
     if (!rc && added)
         rc = wake_record(ac, prefix, plen - 1);
     return rc;

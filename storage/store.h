@@ -215,6 +215,14 @@ int store_records(store *s, const char *coll,
 int store_records_by_unit(store *s, const char *unit, const char *coll,
                           int (*fn)(void *ctx, const char *id, size_t idlen), void *ctx);
 
+/* Who a record concerns, for visibility: fn gets each unit of its owner
+ * set (owner true: the unit of its first put and every "owner_unit" given
+ * to it; on a store without a network config, its creator's unit) and
+ * each addressee any of its entries had (owner false: "*", "U*" or "U").
+ * Returns 0, 1 when the record is absent, -1 on error. */
+int store_record_scope(store *s, const char *coll, const char *id,
+                       int (*fn)(void *ctx, bool owner, const char *unit), void *ctx);
+
 /* Calls fn for every equivocation proof held: the entry first stored and the
  * conflicting one. */
 int store_equivocations(store *s,

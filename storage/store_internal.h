@@ -30,6 +30,7 @@ struct store {
     MDB_dbi qwait;     /* wait key, hash(32) -> "" (waiting quarantined entries) */
     MDB_dbi qorigin;   /* origin(32) -> count(8 LE) of its quarantined entries */
     MDB_dbi edges;     /* unit 0x00 parent -> "": every placement ever applied */
+    MDB_dbi readers;   /* coll 0x00 id 0x00 addressee -> "": every "to" a record had */
     MDB_dbi local;     /* table 0x00 key -> value (node-local, never replicated) */
     bool has_local;    /* false: a read-only open of a store made before "local" */
 };

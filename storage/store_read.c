@@ -4,6 +4,7 @@
  * Each call is one read transaction, so it sees one consistent snapshot and
  * never blocks the writer.
  */
+#include "storage/record.h"
 #include "storage/store_internal.h"
 
 #include <stdlib.h>
@@ -317,4 +318,56 @@ int store_equivocations(store *s,
 {
     evidence_walk w = {fn, ctx, s};
     return store_scan(s, s->evidence, NULL, 0, NULL, 0, evidence_one, &w);
+}
+
+/* Calls fn for every unit listed after prefix in db. */
+static int scope_rows(store *s, MDB_txn *txn, MDB_dbi db, const uint8_t *prefix, size_t plen,
+                      bool owner, int (*fn)(void *ctx, bool owner, const char *unit), void *ctx)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, db, &c);
+    if (rc)
+        return -1;
+    MDB_val k = {plen, (void *)prefix}, v;
+    int ret = 0;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc && !ret;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen) ||
+            k.mv_size - plen > ENTRY_MAX_NAME + 1)
+            break;
+        char unit[ENTRY_MAX_NAME + 2];
+        memcpy(unit, (const uint8_t *)k.mv_data + plen, k.mv_size - plen);
+        unit[k.mv_size - plen] = '\0';
+        ret = fn(ctx, owner, unit);
+    }
+    mdb_cursor_close(c);
+    (void)s;
+    return ret ? ret : (rc && rc != MDB_NOTFOUND ? -1 : 0);
+}
+
+int store_record_scope(store *s, const char *coll, const char *id,
+                       int (*fn)(void *ctx, bool owner, const char *unit), void *ctx)
+{
+    uint8_t key[64 + 2 + ENTRY_MAX_NAME];
+    size_t n = store_record_key(key, coll, strlen(coll), id, strlen(id));
+    MDB_txn *txn;
+    if (store_txn_read(s, &txn))
+        return -1;
+    MDB_val k = {n, key}, v;
+    int rc = mdb_get(txn, s->records, &k, &v), ret;
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc == MDB_NOTFOUND ? 1 : -1;
+    }
+    char creator[ENTRY_MAX_NAME + 1];
+    bool deleted;
+    ret = record_summary(v.mv_data, v.mv_size, &deleted, creator, sizeof creator) ? -1
+                                                                                   : fn(ctx, true, creator);
+    key[n++] = 0;
+    if (!ret)
+        ret = scope_rows(s, txn, s->owners, key, n, true, fn, ctx);
+    if (!ret)
+        ret = scope_rows(s, txn, s->readers, key, n, false, fn, ctx);
+    mdb_txn_abort(txn);
+    return ret;
 }
