@@ -286,10 +286,9 @@ static int check_identity(store *s, MDB_txn *txn, const net_config *nc, const en
     int r = record_field_str(v.mv_data, v.mv_size, "unit", certified, sizeof certified);
     if (r < 0)
         return MDB_CORRUPTED;
-    if (r) { /* the older form of revocation: the certificate deleted, no cut-off */
-        decide(d, AUTH_DENY, "key %.16s… was revoked: its entries are refused", origin_hex);
+    if (r) /* the older form of revocation, a deleted certificate, recorded no cut-off:
+            * its entries stay valid (unit_tree_key_valid_at), its links are refused */
         return 0;
-    }
     if (record_field_str(v.mv_data, v.mv_size, "ended", ended, sizeof ended) == 0) {
         uint64_t upto = 0;
         if (record_field_u64(v.mv_data, v.mv_size, "upto_seq", &upto) || e->seq > upto) {
