@@ -1,9 +1,11 @@
 /*
  * cmd_revoke.c - `lienthong revoke`: withdraws a node's certificate. The
  * revocation is a replicated entry (the certificate record deleted by this
- * node), so every node learns it and refuses the key at the handshake.
+ * node), addressed like the certificate, so every node that holds the key
+ * learns it and refuses the key at the handshake.
  */
 #include "cli/cli.h"
+#include "node/network.h"
 #include "replication/repl_node.h"
 #include "storage/hex.h"
 #include "storage/record.h"
@@ -39,12 +41,19 @@ static int revoke(const node_config *c, store *s, const char *hex)
     json_t *j = bad ? NULL : record_to_json(rec, len, hex, strlen(hex), err, sizeof err);
     free(rec);
     const char *subject_unit = j ? json_string_value(json_object_get(j, "unit")) : NULL;
+    char aud[NETWORK_AUDIENCE_MAX], issuer_unit[NODE_CODE_MAX];
+    const char *const to[] = {aud};
     repl_node rn;
     int rc = CLI_FAIL;
     if (!bad && deleted)
         cli_error("revoke", CLI_FAIL, "node %s is already revoked", hex);
     else if (bad || !subject_unit)
         cli_error("revoke", CLI_FAIL, "the certificate record of %s is damaged", hex);
+    else if (network_unit_of_key(s, issuer, issuer_unit) || network_audience(s, issuer_unit, aud))
+        cli_error("revoke", CLI_FAIL,
+                  "the certificate of %s's issuer or the network configuration is not held "
+                  "here: this store is damaged; restore it from a backup",
+                  hex);
     else if (repl_node_init(&rn, s, c->unit, c->pk, err, sizeof err))
         cli_error("revoke", CLI_FAIL, "%s", err);
     else {
@@ -53,8 +62,7 @@ static int revoke(const node_config *c, store *s, const char *hex)
                         unit_tree_within(rn.tree, subject_unit, strlen(subject_unit), c->unit,
                                          strlen(c->unit)));
         repl_node_release(&rn);
-        static const char *const everyone[] = {"*"};
-        store_write w = {"certs", hex, ENTRY_OP_DELETE, NULL, 0, everyone, 1};
+        store_write w = {"certs", hex, ENTRY_OP_DELETE, NULL, 0, to, 1};
         store_author a = node_author(c);
         if (!allowed)
             cli_error("revoke", CLI_FAIL,
@@ -64,8 +72,9 @@ static int revoke(const node_config *c, store *s, const char *hex)
         else if (store_write_local(s, &a, &w, 1, NULL, err, sizeof err))
             cli_error("revoke", CLI_FAIL, "%s", err);
         else {
-            printf("revoked node %s (unit %s); the revocation replicates to every node\n", hex,
-                   subject_unit);
+            printf("revoked node %s (unit %s); the revocation replicates to every node that "
+                   "holds the key\n",
+                   hex, subject_unit);
             rc = CLI_OK;
         }
     }

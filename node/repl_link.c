@@ -1080,9 +1080,7 @@ static int arrival_membership(void *ctx, uint64_t pos, const uint8_t *bytes, siz
     entry_view e;
     if (entry_decode(bytes, len, &e, NULL, 0))
         return 0;
-    bool m = (e.coll.size == 5 && (!memcmp(e.coll.ptr, "units", 5) ||
-                                   !memcmp(e.coll.ptr, "certs", 5))) ||
-             (e.coll.size == 7 && !memcmp(e.coll.ptr, "network", 7));
+    bool m = repl_is_membership(&e);
     entry_view_free(&e);
     if (m)
         *(bool *)ctx = true;

@@ -41,15 +41,20 @@ static int node_scan(void *ctx, const uint8_t *origin, uint64_t after, uint64_t 
     return store_scan_origin(((repl_node *)ctx)->store, origin, after, upto, fn, fctx);
 }
 
+bool repl_is_membership(const entry_view *e)
+{
+    return (e->coll.size == 5 &&
+            (!memcmp(e->coll.ptr, "units", 5) || !memcmp(e->coll.ptr, "certs", 5))) ||
+           (e->coll.size == 7 && !memcmp(e->coll.ptr, "network", 7));
+}
+
 /* True when entry bytes belong to a membership collection. */
 static bool is_membership(const uint8_t *bytes, size_t len)
 {
     entry_view e;
     if (entry_decode(bytes, len, &e, NULL, 0))
         return false;
-    bool m = (e.coll.size == 5 && (!memcmp(e.coll.ptr, "units", 5) ||
-                                   !memcmp(e.coll.ptr, "certs", 5))) ||
-             (e.coll.size == 7 && !memcmp(e.coll.ptr, "network", 7));
+    bool m = repl_is_membership(&e);
     entry_view_free(&e);
     return m;
 }

@@ -22,6 +22,10 @@ typedef struct {
                        * it moves, the node's other links have news to send */
 } repl_node;
 
+/* True when e belongs to a membership collection ("network", "units",
+ * "certs": node/network.h). */
+bool repl_is_membership(const entry_view *e);
+
 /* The operations, with a repl_node * as their context. */
 extern const repl_store_ops repl_node_ops;
 

@@ -3,6 +3,7 @@
  * the revocation has replicated to, with a reason; its earlier entries
  * stay; other nodes are unaffected.
  */
+#include "node/network.h"
 #include "storage/hex.h"
 #include "tests/check.h"
 #include "tests/node_fixture.h"
@@ -39,8 +40,11 @@ int main(void)
     /* the district revokes commune 1 (as `lienthong revoke` does) */
     char hex[65], err[256];
     hex_encode(c1.c.pk, 32, hex);
-    static const char *const everyone[] = {"*"};
-    store_write w = {"certs", hex, ENTRY_OP_DELETE, NULL, 0, everyone, 1};
+    char aud[NETWORK_AUDIENCE_MAX];
+    const char *const to[] = {aud};
+    REQUIRE(network_audience(d.s, d.c.unit, aud) == 0);
+    CHECK(!strcmp(aud, "412*"));
+    store_write w = {"certs", hex, ENTRY_OP_DELETE, NULL, 0, to, 1};
     store_author au = node_author(&d.c);
     REQUIRE(store_write_local(d.s, &au, &w, 1, NULL, err, sizeof err) == 0);
     REQUIRE(repl_node_reload(&d.rn, err, sizeof err) == 0);

@@ -1673,26 +1673,37 @@ static bool sim_within(const int *parent, int x, int anc)
     return false;
 }
 
-/* The routing rule restated from route.h, on the sim's own tree and without
- * route.c: a node holds what its subtree authored, and what is addressed
- * into its part of the tree: "*"; "U*" when the node is in U's subtree or
- * above U; "U" when the node is U or above it; any unknown U. Both servers
- * of a unit hold the same (the walk uses each unit's first server). */
-static bool oracle_holds(const checker *ck, const univ_entry *e, int node, const int *parent)
+/* True when the node above (pa, a unit's first server) passes e down to
+ * node c: "*"; "U*" when c is in U's subtree or above U; "U" when c is U
+ * or above it; an unknown U when e came from above pa or pa is the root. */
+static bool oracle_passes(const checker *ck, const univ_entry *e, int pa, int c,
+                          const int *parent)
 {
-    node = ck->s->nodes[node].canon; /* a unit's servers hold the same */
-    if (sim_within(parent, ck->s->nodes[e->author].canon, node))
-        return true;
+    int author = ck->s->nodes[e->author].canon;
     for (uint32_t i = 0; i < e->v.to.size; i++) {
         const msgpack_object_str *a = &e->v.to.ptr[i].via.str;
         if (a->size == 1 && a->ptr[0] == '*')
             return true;
         bool star = a->size > 1 && a->ptr[a->size - 1] == '*';
         int u = unit_lookup(ck, a->ptr, a->size - star);
-        if (u < 0 || sim_within(parent, u, node) || (star && sim_within(parent, node, u)))
+        if (u < 0 ? parent[pa] < 0 || !sim_within(parent, author, pa)
+                  : sim_within(parent, u, c) || (star && sim_within(parent, c, u)))
             return true;
     }
     return false;
+}
+
+/* The routing rule restated from route.h, on the sim's own tree and without
+ * route.c: a node holds what its subtree authored, and what the node above
+ * it holds and passes down (oracle_passes). Both servers of a unit hold the
+ * same (the walk uses each unit's first server). */
+static bool oracle_holds(const checker *ck, const univ_entry *e, int node, const int *parent)
+{
+    node = ck->s->nodes[node].canon; /* a unit's servers hold the same */
+    if (sim_within(parent, ck->s->nodes[e->author].canon, node))
+        return true;
+    int pa = parent[node];
+    return pa >= 0 && oracle_holds(ck, e, pa, parent) && oracle_passes(ck, e, pa, node, parent);
 }
 
 static int coll_index(checker *ck, const msgpack_object_str *c)
@@ -1786,12 +1797,15 @@ static int universe_one(void *ctx, const uint8_t *bytes, size_t len)
     return 0;
 }
 
-/* The brief's rule: e's author unit is within the node's subtree, or
- * route_addressed_to gives it the entry (over the sim's final tree). */
+/* The brief's rule: e's author unit is within the node's subtree, or the
+ * unit above holds e and route.c sends it down (over the sim's final tree). */
 static bool expected(const checker *ck, const univ_entry *e, const char *unit)
 {
-    return unit_tree_within(ck->tree, e->v.unit.ptr, e->v.unit.size, unit, strlen(unit)) ||
-           route_addressed_to(ck->tree, &e->v, unit);
+    char up[NODE_CODE_MAX];
+    if (unit_tree_within(ck->tree, e->v.unit.ptr, e->v.unit.size, unit, strlen(unit)))
+        return true;
+    return unit_tree_parent(ck->tree, unit, up, sizeof up) && expected(ck, e, up) &&
+           route_should_send(ck->tree, &e->v, LINK_DOWN, up, unit);
 }
 
 static int checker_init(checker *ck, sim *s, const sim_check_opts *o)
