@@ -26,12 +26,13 @@ static const unit_tree *node_tree(void *ctx)
     return ((repl_node *)ctx)->tree;
 }
 
-static int node_positions(void *ctx,
+static int node_positions(void *ctx, uint64_t *since,
                           int (*fn)(void *fctx, const uint8_t *origin, uint64_t seq,
                                     const char *unit),
                           void *fctx)
 {
-    return store_completes(((repl_node *)ctx)->store, fn, fctx);
+    repl_node *rn = ctx;
+    return pos_cache_changed(rn->pos, rn->store, since, fn, fctx);
 }
 
 static int node_scan(void *ctx, const uint8_t *origin, uint64_t after, uint64_t upto,
@@ -79,6 +80,11 @@ static int node_apply(void *ctx, const store_input *in, size_t n, const store_ma
         added = results[i] == APPLY_ADDED;
     if (added || nmarks)
         rn->changes++;
+    /* markers move positions without adding entries: the cache learns of
+     * added entries from the store's arrivals, of these here */
+    for (size_t i = 0; i < nmarks; i++)
+        if (pos_cache_touch(rn->pos, rn->store, marks[i].origin))
+            return -1;
     if (membership)
         repl_node_reload(rn, err, sizeof err);
     return 0;
@@ -96,8 +102,8 @@ static void chain_release(repl_node *n)
 
 int repl_node_reload(repl_node *n, char *err, size_t errlen)
 {
-    if (unit_tree_load(n->tree, n->store)) {
-        snprintf(err, errlen, "cannot read the unit tree from the store");
+    if (unit_tree_load(n->tree, n->store) || pos_cache_reload(n->pos, n->store)) {
+        snprintf(err, errlen, "cannot read the unit tree or positions from the store");
         return -1;
     }
     store_input chain[CHAIN_MAX];
@@ -118,7 +124,8 @@ int repl_node_init(repl_node *n, store *s, const char *unit, const uint8_t pk[EN
     snprintf(n->unit, sizeof n->unit, "%s", unit);
     memcpy(n->pk, pk, ENTRY_KEY_BYTES);
     n->tree = unit_tree_new();
-    if (!n->tree) {
+    n->pos = pos_cache_new(s);
+    if (!n->tree || !n->pos) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -134,4 +141,6 @@ void repl_node_release(repl_node *n)
     chain_release(n);
     unit_tree_free(n->tree);
     n->tree = NULL;
+    pos_cache_free(n->pos);
+    n->pos = NULL;
 }

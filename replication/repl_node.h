@@ -8,6 +8,7 @@
 #define LT_REPL_NODE_H
 
 #include "replication/chain.h"
+#include "replication/pos_cache.h"
 #include "replication/session.h"
 
 typedef struct {
@@ -15,6 +16,7 @@ typedef struct {
     char unit[33];
     uint8_t pk[ENTRY_KEY_BYTES];
     unit_tree *tree;
+    pos_cache *pos; /* complete positions, read by sessions as changes */
     store_input chain[CHAIN_MAX];
     size_t nchain;
     uint64_t applied; /* entries added through links */
@@ -30,12 +32,13 @@ bool repl_is_membership(const entry_view *e);
 extern const repl_store_ops repl_node_ops;
 
 /* Prepares n for the node with key pk and unit in store s: loads the unit
- * tree and collects the certificate chain. Returns 0, or -1 with err (e.g.
+ * tree and positions and collects the certificate chain. Returns 0, or -1 with err (e.g.
  * the node is not enrolled). */
 int repl_node_init(repl_node *n, store *s, const char *unit, const uint8_t pk[ENTRY_KEY_BYTES],
                    char *err, size_t errlen);
 
-/* Reloads the unit tree and chain (after membership entries changed). */
+/* Reloads the unit tree, chain and positions (after membership entries
+ * changed, or markers were applied outside the sessions). */
 int repl_node_reload(repl_node *n, char *err, size_t errlen);
 
 /* Releases what init allocated (not the store). */

@@ -8,7 +8,11 @@
  * vouchable origin's log from its cursor, keeping the entries the routing
  * rule sends over this link and skipping the rest, and ends with markers
  * for the cursors it advanced. Nothing is held in memory beyond the batch
- * being built: a backlog of 100,000 entries costs only the cursors.
+ * being built: a backlog of 100,000 entries costs only the cursors. Only
+ * positions that changed are re-read (ops->positions), and only origins
+ * with something left to consider are visited (the work list): with
+ * thousands of origins, one write must not cost a pass over all of them
+ * on every link of the network.
  *
  * Receiving: every entry of a batch is shape-checked and verified before
  * any is applied (a forged entry closes the link and applies nothing);
@@ -34,7 +38,7 @@ typedef struct {
     uint8_t origin[ENTRY_KEY_BYTES];
     uint64_t mine, peer, cursor;
     char unit[ORIGIN_UNIT_CAP];
-    bool used, vouch;
+    bool used, vouch, queued; /* queued: on the work list */
 } origin_slot;
 
 typedef struct out_frame {
@@ -60,8 +64,10 @@ struct repl_session {
     /* origins */
     origin_slot *slots;
     size_t cap, used;
-    size_t rr; /* round-robin position for filling batches */
+    uint8_t (*work)[ENTRY_KEY_BYTES]; /* origins that may have something to send, */
+    size_t nwork, capwork;             /* in turn: a batch starts where the last filled */
     bool peer_pos_done;
+    uint64_t mine_seen; /* the version of this node's positions last read */
     /* received batches waiting for verification or for their turn */
     struct rx_batch *rx_head, *rx_tail;
     uint64_t next_job_id, jobs_handed;
@@ -220,13 +226,25 @@ static int refresh_one(void *fctx, const uint8_t *origin, uint64_t seq, const ch
     o->vouch = s->state == REPL_OPEN &&
                route_may_vouch(s->ops->tree(s->ctx), o->unit, s->stats.kind, s->self_unit,
                                s->stats.peer_unit);
+    if (!o->vouch || o->mine <= o->cursor || o->queued)
+        return 0;
+    if (s->nwork == s->capwork) {
+        size_t ncap = s->capwork ? 2 * s->capwork : 64;
+        void *nw = realloc(s->work, ncap * sizeof *s->work);
+        if (!nw)
+            return -1;
+        s->work = nw;
+        s->capwork = ncap;
+    }
+    memcpy(s->work[s->nwork++], origin, ENTRY_KEY_BYTES);
+    o->queued = true;
     return 0;
 }
 
-/* Reloads this node's complete positions from the store. */
+/* Reloads this node's complete positions that changed since the last look. */
 static void refresh_mine(repl_session *s)
 {
-    s->ops->positions(s->ctx, refresh_one, s);
+    s->ops->positions(s->ctx, &s->mine_seen, refresh_one, s);
 }
 
 /* ---- sending batches ---------------------------------------------------------- */
@@ -271,11 +289,16 @@ static bool send_batch(repl_session *s)
         uint64_t seq;
     } mark_ref;
     mark_ref *marks = NULL;
-    size_t nmarks = 0, capmarks = 0;
-    for (size_t k = 0; k < s->cap && !ob.full; k++) {
-        origin_slot *o = &s->slots[(s->rr + k) & (s->cap - 1)];
-        if (!o->used || !o->vouch || o->mine <= o->cursor)
+    size_t nmarks = 0, capmarks = 0, k = 0, kept = 0;
+    /* the work list: origins done leave it, the one that filled the batch
+     * stays first, the ones not reached stay after it */
+    for (; k < s->nwork && !ob.full; k++) {
+        origin_slot *o = origin_get(s, s->work[k], false);
+        if (!o || !o->vouch || o->mine <= o->cursor) {
+            if (o)
+                o->queued = false;
             continue;
+        }
         ob.considered = o->cursor;
         if (s->ops->scan(s->ctx, o->origin, o->cursor, o->mine, outbox_scan_entry, &ob) < 0) {
             char hex[17];
@@ -300,9 +323,13 @@ static bool send_batch(repl_session *s)
             }
             marks[nmarks++] = (mark_ref){o, o->cursor};
         }
-        if (ob.full)
-            s->rr = (s->rr + k) & (s->cap - 1);
+        if (o->mine > o->cursor)
+            memmove(s->work[kept++], o->origin, ENTRY_KEY_BYTES);
+        else
+            o->queued = false;
     }
+    memmove(s->work + kept, s->work + k, (s->nwork - k) * sizeof *s->work);
+    s->nwork = kept + s->nwork - k;
     bool sent = b.n || nmarks;
     if (sent) {
         msg_out msg;
@@ -476,11 +503,13 @@ static int count_one(void *fctx, const uint8_t *origin, uint64_t seq, const char
 static void send_positions(repl_session *s)
 {
     size_t n = 0;
-    s->ops->positions(s->ctx, count_one, &n);
+    uint64_t all = 0;
+    s->ops->positions(s->ctx, &all, count_one, &n);
     msg_out msg;
     msgpack_packer *pk = msg_begin(&msg, "pos", 1);
     msgpack_pack_array(pk, n);
-    s->ops->positions(s->ctx, pos_one, pk);
+    all = 0;
+    s->ops->positions(s->ctx, &all, pos_one, pk);
     msg_send(s, &msg);
 }
 
@@ -860,6 +889,7 @@ void repl_session_free(repl_session *s)
 {
     if (!s)
         return;
+    free(s->work);
     free(s->out_cur);
     for (out_frame *f = s->out_head, *next; f; f = next) {
         next = f->next;

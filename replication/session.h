@@ -63,8 +63,10 @@ typedef struct {
     int (*chain)(void *ctx, const store_input **certs, size_t *n);
     /* The unit tree used for routing. */
     const unit_tree *(*tree)(void *ctx);
-    /* Calls fn for every origin this node holds a complete position for. */
-    int (*positions)(void *ctx,
+    /* Calls fn for every origin whose complete position changed after
+     * *since, a version this call set before (0: every origin this node
+     * holds a complete position for), and sets *since. */
+    int (*positions)(void *ctx, uint64_t *since,
                      int (*fn)(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit),
                      void *fctx);
     /* Calls fn for each entry of origin with after < seq <= upto in seq

@@ -32,10 +32,10 @@ static const unit_tree *fz_tree(void *ctx)
     return ctx;
 }
 
-static int fz_positions(void *ctx, int (*fn)(void *, const uint8_t *, uint64_t, const char *),
-                        void *fctx)
+static int fz_positions(void *ctx, uint64_t *since,
+                        int (*fn)(void *, const uint8_t *, uint64_t, const char *), void *fctx)
 {
-    (void)ctx, (void)fn, (void)fctx;
+    (void)ctx, (void)since, (void)fn, (void)fctx;
     return 0;
 }
 
