@@ -4,6 +4,7 @@
  * docs/protocol.md.
  */
 #include "node/network.h"
+#include "replication/repl_node.h"
 #include "storage/hex.h"
 #include "storage/mpjson.h"
 #include "storage/record.h"
@@ -13,18 +14,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const everyone[] = {"*"};
+int network_audience(store *s, const char *issuer_unit, char *to)
+{
+    strcpy(to, "*");
+    uint8_t *rec;
+    size_t len;
+    char err[128];
+    int rc = store_record_get(s, "network", "config", &rec, &len);
+    if (rc)
+        return -1;
+    json_t *j = record_to_json(rec, len, "config", 6, err, sizeof err);
+    free(rec);
+    const char *root = j ? json_string_value(json_object_get(j, "root_unit")) : NULL;
+    if (!root)
+        rc = -1;
+    else if (strcmp(root, issuer_unit))
+        snprintf(to, NETWORK_AUDIENCE_MAX, "%s*", issuer_unit);
+    json_decref(j);
+    return rc;
+}
 
-/* Packs obj (stolen) as a body and appends it to the write list. */
+/* Packs obj (stolen) as a body and appends it to the write list, addressed
+ * to the single addressee *to (kept alive by the caller). */
 static int add_write(store_write *w, uint8_t **bodies, size_t *n, const char *coll,
-                     const char *id, json_t *obj, char *err, size_t errlen)
+                     const char *id, json_t *obj, const char *const *to, char *err,
+                     size_t errlen)
 {
     size_t len;
     int rc = mpjson_pack_object(obj, &bodies[*n], &len, err, errlen);
     json_decref(obj);
     if (rc)
         return -1;
-    w[*n] = (store_write){coll, id, ENTRY_OP_PUT, bodies[*n], len, everyone, 1};
+    w[*n] = (store_write){coll, id, ENTRY_OP_PUT, bodies[*n], len, to, 1};
     (*n)++;
     return 0;
 }
@@ -70,10 +91,12 @@ int network_init_root(node_config *c, store *s, char *err, size_t errlen)
     json_t *cfg = json_pack("{s:o, s:s, s:s}", "tiers", tiers, "root_key",
                             hex_encode(c->pk, 32, key), "root_unit", c->unit);
     hex_encode(c->pk, 32, idbuf);
-    if (add_write(w, bodies, &n, "network", "config", cfg, err, errlen) ||
+    static const char *const everyone[] = {"*"};
+    if (add_write(w, bodies, &n, "network", "config", cfg, everyone, err, errlen) ||
         add_write(w, bodies, &n, "units", c->unit, unit_body(c->unit, c->name, c->tier, NULL),
-                  err, errlen) ||
-        add_write(w, bodies, &n, "certs", idbuf, cert_body(c, c, hlc_wall_ms()), err, errlen)) {
+                  everyone, err, errlen) ||
+        add_write(w, bodies, &n, "certs", idbuf, cert_body(c, c, hlc_wall_ms()), everyone, err,
+                  errlen)) {
         for (size_t i = 0; i < n; i++)
             free(bodies[i]);
         return -1;
@@ -90,17 +113,20 @@ int network_init_root(node_config *c, store *s, char *err, size_t errlen)
 typedef struct {
     store_input *in;
     size_t n, cap;
+    const unit_tree *tree;
+    link_kind kind;
+    const char *from, *to; /* the parent's and the child's unit */
 } entry_list;
 
+/* Keeps a copy of each membership entry a link from the parent would send
+ * the child. */
 static int collect_membership(void *ctx, const uint8_t *bytes, size_t len)
 {
     entry_list *l = ctx;
     entry_view e;
     if (entry_decode(bytes, len, &e, NULL, 0))
         return 0;
-    bool wanted = (e.coll.size == 5 && !memcmp(e.coll.ptr, "certs", 5)) ||
-                  (e.coll.size == 5 && !memcmp(e.coll.ptr, "units", 5)) ||
-                  (e.coll.size == 7 && !memcmp(e.coll.ptr, "network", 7));
+    bool wanted = route_is_membership(&e) && route_should_send(l->tree, &e, l->kind, l->from, l->to);
     entry_view_free(&e);
     if (!wanted)
         return 0;
@@ -119,14 +145,24 @@ static int collect_membership(void *ctx, const uint8_t *bytes, size_t len)
     return 0;
 }
 
-/* Applies every membership entry the parent holds to the child's store. */
-static int copy_membership(store *from, store *to, char *err, size_t errlen)
+/* Applies to the child's store the membership entries the parent holds
+ * that the routing rule gives the child (node/network.h). */
+static int copy_membership(store *from, store *to, const node_config *parent,
+                           const node_config *child, char *err, size_t errlen)
 {
-    entry_list l = {0};
-    int rc = store_log_scan(from, NULL, collect_membership, &l);
+    entry_list l = {.from = parent->unit, .to = child->unit};
+    unit_tree *t = unit_tree_new();
+    int rc = !t || unit_tree_load(t, from) ? -1 : 0;
     if (rc) {
-        snprintf(err, errlen, "cannot read the parent's membership entries");
-    } else if (l.n) {
+        snprintf(err, errlen, "cannot read the parent's unit tree");
+    } else {
+        l.tree = t;
+        l.kind = route_link_kind(t, parent->unit, child->unit);
+        rc = store_log_scan(from, NULL, collect_membership, &l);
+        if (rc)
+            snprintf(err, errlen, "cannot read the parent's membership entries");
+    }
+    if (!rc && l.n) {
         apply_result *res = calloc(l.n, sizeof *res);
         rc = res ? store_apply(to, l.in, l.n, 0, res, NULL, err, errlen) : -1;
         for (size_t i = 0; !rc && i < l.n; i++)
@@ -140,6 +176,7 @@ static int copy_membership(store *from, store *to, char *err, size_t errlen)
     for (size_t i = 0; i < l.n; i++)
         free((void *)l.in[i].bytes);
     free(l.in);
+    unit_tree_free(t);
     return rc;
 }
 
@@ -226,20 +263,27 @@ int network_enroll_local(node_config *child, const node_config *parent, char *er
     store_write w[2];
     uint8_t *bodies[2] = {0};
     size_t n = 0;
-    char idbuf[65];
+    char idbuf[65], aud[NETWORK_AUDIENCE_MAX];
+    const char *const to[] = {aud};
     hex_encode(child->pk, 32, idbuf);
+    if (network_audience(ps, parent->unit, aud)) {
+        snprintf(err, errlen, "the parent %s holds no network configuration: its store is "
+                              "damaged; restore it from a backup",
+                 parent->dir);
+        goto out;
+    }
     /* a mirror serves an existing unit: only its key needs a certificate */
-    if ((!mirror &&
-         add_write(w, bodies, &n, "units", child->unit,
-                   unit_body(child->unit, child->name, child->tier, parent->unit), err, errlen)) ||
-        add_write(w, bodies, &n, "certs", idbuf, cert_body(child, parent, hlc_wall_ms()), err,
+    if ((!mirror && add_write(w, bodies, &n, "units", child->unit,
+                              unit_body(child->unit, child->name, child->tier, parent->unit), to,
+                              err, errlen)) ||
+        add_write(w, bodies, &n, "certs", idbuf, cert_body(child, parent, hlc_wall_ms()), to, err,
                   errlen)) {
         for (size_t i = 0; i < n; i++)
             free(bodies[i]);
         goto out;
     }
     if (write_all(ps, parent, w, bodies, n, err, errlen) ||
-        copy_membership(ps, cs, err, errlen))
+        copy_membership(ps, cs, parent, child, err, errlen))
         goto out;
     child->ntiers = parent->ntiers;
     memcpy(child->tiers, parent->tiers, sizeof child->tiers);
@@ -272,7 +316,7 @@ int network_unit_of_key(store *s, const uint8_t key[ENTRY_KEY_BYTES], char *unit
 }
 
 int network_revoke(const node_config *c, store *s, const uint8_t key[ENTRY_KEY_BYTES],
-                   uint64_t *upto, char *err, size_t errlen)
+                   const char *audience, uint64_t *upto, char *err, size_t errlen)
 {
     store_origin o = {0};
     *upto = store_origin_get(s, key, &o) == 0 ? o.max_seq : 0;
@@ -284,8 +328,9 @@ int network_revoke(const node_config *c, store *s, const uint8_t key[ENTRY_KEY_B
     json_decref(body);
     if (rc)
         return -1;
+    const char *const to[] = {audience};
     store_write w = {"certs", hex_encode(key, ENTRY_KEY_BYTES, hex), ENTRY_OP_DELETE, packed, len,
-                     everyone, 1};
+                     to, 1};
     store_author a = node_author(c);
     rc = store_write_local(s, &a, &w, 1, NULL, err, errlen);
     free(packed);

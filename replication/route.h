@@ -9,9 +9,21 @@
  *           self's subtree goes up;
  *   down    the peer is a descendant of self: entries addressed into the
  *           peer's part of the tree ("*", "U*" for U on the peer's path to
- *           the root or inside its subtree, "U" for U inside its subtree,
- *           and any U this node does not know yet: it cannot be ruled out),
- *           except those authored in the peer's subtree (it has them);
+ *           the root or inside its subtree, "U" for U inside its subtree),
+ *           except those authored in the peer's subtree (it has them).
+ *           A node knows the units of its own subtree and of its
+ *           ancestors' children only (node/network.h), so an addressee U
+ *           it cannot place is passed down when the entry was authored
+ *           outside this node's subtree (the node above knew better, or
+ *           U's membership entries are still on the way: delivering is
+ *           safe, losing is not), or the author and the peer lie in
+ *           different branches below the root (the root knows every
+ *           unit: U does not exist, or not yet). An entry of this node's
+ *           own subtree addressed to a unit it does not know is for
+ *           another branch, which the nodes above route. Hop by hop this
+ *           is: a node passes it to its child when the entry came from
+ *           above it or it is the root; a failover link, which skips a
+ *           node, carries what the path through that node would;
  *   mirror  the peer serves the same unit: everything;
  *   none    unrelated units never sync directly.
  *
@@ -50,7 +62,8 @@ bool route_is_membership(const entry_view *e);
 bool route_news(const unit_tree *t, const entry_view *e, const char *peer);
 
 /* True when unit (an entry's reader) falls within the addressees of e: the
- * downward part of the routing rule, also used for visibility. */
-bool route_addressed_to(const unit_tree *t, const entry_view *e, const char *unit);
+ * downward part of the routing rule, also used for visibility. An
+ * addressee the tree does not know counts when blind is true. */
+bool route_addressed_to(const unit_tree *t, const entry_view *e, const char *unit, bool blind);
 
 #endif

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define UNIT_CODE_CAP 33
 #define UNIT_MAX_DEPTH 32
 
 typedef struct {

@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define UNIT_CODE_CAP 33 /* a unit code and its NUL */
+
 typedef struct unit_tree unit_tree;
 
 /* An empty tree. NULL when out of memory. */

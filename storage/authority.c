@@ -442,6 +442,10 @@ static int check_unit(store *s, MDB_txn *txn, const net_config *nc, const entry_
     if (exists && !strcmp(author, code) && e->op != ENTRY_OP_DELETE &&
         !strcmp(old_parent, new_parent))
         return 0;
+    /* the top unit is an ancestor of every unit, also of those this node's
+     * scoped membership cannot place */
+    if (!strcmp(author, nc->root_unit))
+        return 0;
     for (int i = 0; i < 2; i++) {
         if (!check[i] || !check[i][0])
             continue;

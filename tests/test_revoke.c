@@ -3,6 +3,7 @@
  * the revocation has replicated to, with a reason; its earlier entries
  * stay; other nodes are unaffected.
  */
+#include "node/network.h"
 #include "storage/hex.h"
 #include "tests/check.h"
 #include "tests/node_fixture.h"
@@ -37,9 +38,11 @@ int main(void)
     CHECK(fx_has(&d, "reports", "PA-1"));
 
     /* the district revokes commune 1 (as `lienthong revoke` does) */
-    char err[256];
+    char err[256], aud[NETWORK_AUDIENCE_MAX];
     uint64_t upto;
-    REQUIRE(network_revoke(&d.c, d.s, c1.c.pk, &upto, err, sizeof err) == 0);
+    REQUIRE(network_audience(d.s, d.c.unit, aud) == 0);
+    CHECK(!strcmp(aud, "412*"));
+    REQUIRE(network_revoke(&d.c, d.s, c1.c.pk, aud, &upto, err, sizeof err) == 0);
     CHECK(upto == 1);
     REQUIRE(repl_node_reload(&d.rn, err, sizeof err) == 0);
     CHECK(unit_tree_revoked(d.rn.tree, c1.c.pk));
