@@ -390,6 +390,13 @@ static int check_cert(store *s, MDB_txn *txn, const net_config *nc, const entry_
         bool known;
         if ((rc = unit_parent(s, txn, author, own_parent, &known)))
             return rc;
+        if (!known) { /* a unit out of this node's scope: the issuer's own certificate */
+            char ohex[2 * ENTRY_KEY_BYTES + 1];
+            hex_encode(e->origin, ENTRY_KEY_BYTES, ohex);
+            if ((rc = rec_str(s, txn, "certs", ohex, "parent_unit", own_parent,
+                              sizeof own_parent, &known)))
+                return rc;
+        }
         if (known && !strcmp(own_parent, parent))
             return 0;
         unsure = unsure || !known;
