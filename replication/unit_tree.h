@@ -62,10 +62,11 @@ bool unit_tree_known(const unit_tree *t, const char *code, size_t len);
 void unit_tree_view(const unit_tree *t, const char *unit, uint8_t out[UNIT_VIEW_BYTES]);
 
 /* True when unit may have to hold more under cur than under old: its path
- * to the root changed, a unit old knew moved into its subtree, or a unit
- * old knew is unknown in cur (entries addressed to unknown units are
- * delivered). New units appearing inside its subtree do not count: entries
- * addressed to a unit nobody knew were delivered already. */
+ * to the root changed, a unit old knew moved into its subtree, a unit old
+ * knew is unknown in cur (entries addressed to unknown units are
+ * delivered), or a unit old did not know is inside its subtree in cur
+ * (membership is scoped: it may have moved in from another branch, whose
+ * entries addressed to it were not routed here). */
 bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *unit);
 
 /* The parent of code into out (NODE_CODE_MAX bytes); false when none. */
