@@ -137,6 +137,9 @@ static int load_one(void *ctx, const uint8_t *origin, uint64_t seq, const char *
 int pos_cache_reload(pos_cache *c, store *s)
 {
     c->arrival_seen = store_arrival_last(s);
+    /* a position lowered to nothing is no longer listed by the store */
+    for (size_t i = 0; i < c->n; i++)
+        c->v[i].seq = 0;
     if (store_completes(s, load_one, c))
         return -1;
     log_reset(c, true);
