@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cli_error(const char *cmd, int code, const char *fmt, ...)
@@ -45,6 +46,16 @@ int cli_next_opt(int argc, char **argv, const struct option *opts, const char *c
         *done = true;
     }
     return c;
+}
+
+int cli_timeout(const char *cmd, const char *arg, int *secs)
+{
+    char *end;
+    long t = strtol(arg, &end, 10);
+    if (*end || end == arg || t < 1 || t > 86400)
+        return cli_usage_error(cmd, "--timeout must be 1 to 86400 seconds");
+    *secs = (int)t;
+    return CLI_OK;
 }
 
 int cli_load(const char *cmd, const char *dir, node_config *c)

@@ -37,6 +37,8 @@ int cmd_revoke(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_approve(int argc, char **argv);
+int cmd_rotate(int argc, char **argv);
 
 /* Prints "lienthong CMD: error: ..." to stderr and returns code. */
 int cli_error(const char *cmd, int code, const char *fmt, ...)
@@ -51,6 +53,10 @@ int cli_usage_error(const char *cmd, const char *what);
  * at the end, or '?' after printing an error. */
 int cli_next_opt(int argc, char **argv, const struct option *opts, const char *cmd,
                  const char *usage, int *exit_code, bool *done);
+
+/* Parses a --timeout SECS value (1 to 86400) into *secs; on a bad value
+ * prints the usage error and returns CLI_USAGE. */
+int cli_timeout(const char *cmd, const char *arg, int *secs);
 
 /* Loads the node at dir, printing an error on failure. */
 int cli_load(const char *cmd, const char *dir, node_config *c);

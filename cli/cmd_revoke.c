@@ -1,9 +1,9 @@
 /*
  * cmd_revoke.c - `lienthong revoke`: withdraws a node's certificate. The
- * revocation is a replicated entry (the certificate record deleted by this
- * node, see network_revoke), addressed like the certificate, so every node
- * that holds the key learns it, refuses the key at the handshake and refuses
- * its entries written after the revocation.
+ * revocation is a replicated entry (a patch of the certificate record with
+ * the cut-off seq, node/network.h), addressed like the certificate, so
+ * every node that holds the key learns it, refuses the key at the handshake
+ * and its entries after the cut-off.
  */
 #include "cli/cli.h"
 #include "node/network.h"
@@ -16,15 +16,17 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: lienthong revoke --dir DIR --node KEY\n\n"
+    "Usage: lienthong revoke --dir DIR --node KEY [--reason TEXT]\n\n"
     "Revokes the certificate of node KEY (64 hex digits, see `lienthong status`\n"
     "on that node). Only a node of an ancestor unit (or the issuer) may revoke.\n"
-    "Every node that receives the revocation refuses the key's links; the\n"
-    "entries it wrote before stay valid.\n\n"
-    "  --dir DIR    this node's data directory\n"
-    "  --node KEY   the key to revoke\n";
+    "Every node that receives the revocation refuses the key's links. The\n"
+    "revocation records the highest seq of the key's log held here: entries\n"
+    "up to it stay valid, later ones are refused everywhere.\n\n"
+    "  --dir DIR       this node's data directory\n"
+    "  --node KEY      the key to revoke\n"
+    "  --reason TEXT   why (kept in the certificate record)\n";
 
-static int revoke(const node_config *c, store *s, const char *hex)
+static int revoke(const node_config *c, store *s, const char *hex, const char *reason)
 {
     uint8_t key[ENTRY_KEY_BYTES], *rec;
     size_t len;
@@ -36,7 +38,6 @@ static int revoke(const node_config *c, store *s, const char *hex)
     if (store_record_get(s, "certs", hex, &rec, &len))
         return cli_error("revoke", CLI_FAIL, "no certificate of node %s is known here", hex);
     bool deleted;
-    uint64_t upto;
     uint8_t issuer[ENTRY_KEY_BYTES];
     int bad = record_summary(rec, len, &deleted, unit, sizeof unit) ||
               record_last_putter(rec, len, issuer);
@@ -62,13 +63,17 @@ static int revoke(const node_config *c, store *s, const char *hex)
                        (strcmp(subject_unit, c->unit) &&
                         unit_tree_within(rn.tree, subject_unit, strlen(subject_unit), c->unit,
                                          strlen(c->unit)));
+        bool ended = unit_tree_key_state(rn.tree, key, NULL) == KEY_REVOKED;
         repl_node_release(&rn);
-        if (!allowed)
+        uint64_t upto;
+        if (ended)
+            cli_error("revoke", CLI_FAIL, "node %s is already revoked", hex);
+        else if (!allowed)
             cli_error("revoke", CLI_FAIL,
                       "node %s serves unit %s, outside unit %s's subtree: only its issuer or a "
                       "node of an ancestor unit may revoke it",
                       hex, subject_unit, c->unit);
-        else if (network_revoke(c, s, key, aud, &upto, err, sizeof err))
+        else if (network_end_cert(c, s, key, aud, reason, &upto, err, sizeof err))
             cli_error("revoke", CLI_FAIL, "%s", err);
         else {
             printf("revoked node %s (unit %s); its entries up to seq %llu stay valid, later "
@@ -86,9 +91,10 @@ int cmd_revoke(int argc, char **argv)
 {
     static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
                                          {"node", required_argument, 0, 'n'},
+                                         {"reason", required_argument, 0, 'r'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *dir = NULL, *node = NULL;
+    const char *dir = NULL, *node = NULL, *reason = NULL;
     int code, ch;
     bool done = false;
     while ((ch = cli_next_opt(argc, argv, opts, "revoke", usage, &code, &done)) != -1) {
@@ -98,6 +104,8 @@ int cmd_revoke(int argc, char **argv)
             dir = optarg;
         else if (ch == 'n')
             node = optarg;
+        else if (ch == 'r')
+            reason = optarg;
     }
     if (optind < argc)
         return cli_usage_error("revoke", "unexpected argument");
@@ -107,7 +115,7 @@ int cmd_revoke(int argc, char **argv)
     store *s;
     if ((code = cli_load("revoke", dir, &c)) || (code = cli_open_store("revoke", &c, &s, false)))
         return code;
-    code = revoke(&c, s, node);
+    code = revoke(&c, s, node, reason);
     store_close(s);
     return code;
 }

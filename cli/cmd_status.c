@@ -79,9 +79,10 @@ static void print_text(json_t *j)
     const char *k;
     json_t *v;
     json_t *parent = json_object_get(j, "parent");
-    printf("node      %s\nunit      %s (%s)\ntier      %s\nparent    %s\nmember    %s\n"
-           "entries   %lld\n",
+    printf("node      %s\nfingerprint %s\nunit      %s (%s)\ntier      %s\nparent    %s\n"
+           "member    %s\nentries   %lld\n",
            json_string_value(json_object_get(j, "node")),
+           json_string_value(json_object_get(j, "fingerprint")),
            json_string_value(json_object_get(j, "unit")),
            json_string_value(json_object_get(j, "name")),
            json_string_value(json_object_get(j, "tier")),

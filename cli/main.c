@@ -9,7 +9,9 @@
 
 static const cli_command commands[] = {
     {"init", cmd_init, "create a node: data dir, key pair, config"},
-    {"enroll", cmd_enroll, "certify a node by its parent (both data dirs on this machine)"},
+    {"enroll", cmd_enroll, "join the network: request to the parent node, or certify locally"},
+    {"approve", cmd_approve, "list, approve or refuse enrolment requests at the parent"},
+    {"rotate", cmd_rotate, "replace this node's key, keeping its unit and history"},
     {"serve", cmd_serve, "run a node: HTTP API on its libuv loop"},
     {"status", cmd_status, "identity, entries per origin, digests per collection"},
     {"import", cmd_import, "write records from a JSON Lines file as signed entries"},

@@ -8,15 +8,18 @@
  *   GET /api/v1/quarantine entries refused on write authority, admins
  *   POST /api/v1/login, POST /api/v1/logout, GET /api/v1/me   (node/auth.h)
  *   GET /api/v1/audit     the audit log, admins (node/audit.h)
+ *   /api/v1/enrol/requests enrolment and key rotation requests (enrol_api.h):
+ *                         submitting and polling need no login, the rest admins
  *
- * Everything but health, login and the index needs a logged-in user or an
- * API token (auth_require).
+ * Everything else but health, login and the index needs a logged-in user or
+ * an API token (auth_require).
  *
  * Later features add their routes here. The OpenAPI description is in
  * docs/openapi.yaml.
  */
 #include "node/api.h"
 #include "node/audit.h"
+#include "node/enrol_api.h"
 #include "node/quarantine_view.h"
 #include "node/status.h"
 #include "storage/hex.h"
@@ -45,11 +48,12 @@ static void api_index(void *ctx, const http_request *req, http_response *res)
         return;
     }
     http_respond_json(res, 200,
-                      json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s], s:s}", "service",
+                      json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s], s:s}", "service",
                                 "lienthong", "unit", d->config->unit, "name", d->config->name,
                                 "endpoints", "GET /api/v1/health", "GET /api/v1/status",
                                 "GET /api/v1/sync", "GET /api/v1/quarantine", "POST /api/v1/login",
                                 "POST /api/v1/logout", "GET /api/v1/me", "GET /api/v1/audit",
+                                "POST /api/v1/enrol/requests",
                                 "docs",
                                 "docs/openapi.yaml in the source tree"));
 }
@@ -122,6 +126,13 @@ static void api_quarantine(void *ctx, const http_request *req, http_response *re
         http_respond_json(res, 200, j);
 }
 
+/* THE admin check of the enrolment API: a logged-in admin (session or API
+ * token, node/auth.h); otherwise answers 401/403 and returns false. */
+bool api_require_admin(node_daemon *d, const http_request *req, http_response *res)
+{
+    return auth_require(d->auth, req, res, ROLE_ADMIN, NULL) == 0;
+}
+
 size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
 {
     const http_route all[] = {
@@ -133,6 +144,8 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {"POST", "/api/v1/logout", auth_logout, d->auth},
         {"GET", "/api/v1/me", auth_me, d->auth},
         {"GET", "/api/v1/audit", audit_api_list, d},
+        {"GET", "/api/v1/enrol/requests", enrol_api_get, d},
+        {"POST", "/api/v1/enrol/requests", enrol_api_post, d},
         {NULL, "/", api_index, d},
     };
     size_t n = sizeof all / sizeof *all;

@@ -11,4 +11,8 @@
  * many were written. */
 size_t api_routes(node_daemon *d, http_route *routes, size_t cap);
 
+/* True when the caller of req is an admin; otherwise fills res with 401
+ * and returns false. The only admin check of the API. */
+bool api_require_admin(node_daemon *d, const http_request *req, http_response *res);
+
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const default_tiers[] = {"national", "province", "district", "commune"};
@@ -96,16 +97,18 @@ int node_config_save(const node_config *c, char *err, size_t errlen)
     return 0;
 }
 
-static int write_key(const node_config *c, char *err, size_t errlen)
+/* Writes secret key sk to DIR/name (which must not exist), mode 0600. */
+static int write_key(const char *dir, const char *name, const uint8_t *sk, char *err,
+                     size_t errlen)
 {
     char path[NODE_PATH_MAX + 32], hex[2 * ENTRY_SECRET_BYTES + 2];
-    path_join(path, sizeof path, c->dir, "node.key");
+    path_join(path, sizeof path, dir, name);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
         return -1;
     }
-    hex_encode(c->sk, ENTRY_SECRET_BYTES, hex);
+    hex_encode(sk, ENTRY_SECRET_BYTES, hex);
     strcat(hex, "\n");
     ssize_t n = write(fd, hex, strlen(hex));
     int bad = n != (ssize_t)strlen(hex) || fsync(fd);
@@ -131,7 +134,7 @@ int node_config_create(node_config *c, char *err, size_t errlen)
         return -1;
     }
     crypto_sign_keypair(c->pk, c->sk);
-    if (write_key(c, err, errlen))
+    if (write_key(c->dir, "node.key", c->sk, err, errlen))
         return -1;
     return node_config_save(c, err, errlen);
 }
@@ -181,10 +184,12 @@ static int load_list(json_t *j, const char *key, char *base, size_t stride, size
     return 0;
 }
 
-static int load_key(node_config *c, char *err, size_t errlen)
+/* Reads the secret key in DIR/name into sk and its public key into pk. */
+static int load_key(const char *dir, const char *name, uint8_t *pk, uint8_t *sk, char *err,
+                    size_t errlen)
 {
     char path[NODE_PATH_MAX + 32], hex[2 * ENTRY_SECRET_BYTES + 8];
-    path_join(path, sizeof path, c->dir, "node.key");
+    path_join(path, sizeof path, dir, name);
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "cannot read the node key %s: %s", path, strerror(errno));
@@ -195,11 +200,11 @@ static int load_key(node_config *c, char *err, size_t errlen)
     hex[n] = '\0';
     while (n && (hex[n - 1] == '\n' || hex[n - 1] == '\r'))
         hex[--n] = '\0';
-    if (hex_decode(hex, c->sk, ENTRY_SECRET_BYTES)) {
+    if (hex_decode(hex, sk, ENTRY_SECRET_BYTES)) {
         snprintf(err, errlen, "%s is not a 128-digit hex Ed25519 secret key", path);
         return -1;
     }
-    crypto_sign_ed25519_sk_to_pk(c->pk, c->sk);
+    crypto_sign_ed25519_sk_to_pk(pk, sk);
     return 0;
 }
 
@@ -252,7 +257,7 @@ int node_config_load(node_config *c, const char *dir, char *err, size_t errlen)
     }
     if (!c->listen[0])
         snprintf(c->listen, sizeof c->listen, "127.0.0.1:8080");
-    rc = load_key(c, err, errlen);
+    rc = load_key(c->dir, "node.key", c->pk, c->sk, err, errlen);
 out:
     json_decref(j);
     return rc;
@@ -279,6 +284,35 @@ int node_store_create(const node_config *c, store **s, char *err, size_t errlen)
     char path[NODE_PATH_MAX + 32];
     path_join(path, sizeof path, c->dir, "data");
     return store_open(s, path, NULL, err, errlen);
+}
+
+int node_key_next(const node_config *c, uint8_t pk[ENTRY_KEY_BYTES],
+                  uint8_t sk[ENTRY_SECRET_BYTES], char *err, size_t errlen)
+{
+    char path[NODE_PATH_MAX + 32];
+    path_join(path, sizeof path, c->dir, "node.key.new");
+    if (access(path, F_OK) == 0)
+        return load_key(c->dir, "node.key.new", pk, sk, err, errlen);
+    crypto_sign_keypair(pk, sk);
+    return write_key(c->dir, "node.key.new", sk, err, errlen);
+}
+
+int node_key_swap(node_config *c, char *err, size_t errlen)
+{
+    char cur[NODE_PATH_MAX + 32], next[NODE_PATH_MAX + 32], old[NODE_PATH_MAX + 64], stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+    path_join(cur, sizeof cur, c->dir, "node.key");
+    path_join(next, sizeof next, c->dir, "node.key.new");
+    snprintf(old, sizeof old, "%s.old-%s", cur, stamp);
+    if (link(cur, old) || rename(next, cur)) {
+        snprintf(err, errlen, "cannot replace %s with %s: %s", cur, next, strerror(errno));
+        return -1;
+    }
+    if (load_key(c->dir, "node.key", c->pk, c->sk, err, errlen))
+        return -1;
+    return node_config_save(c, err, errlen);
 }
 
 store_author node_author(const node_config *c)

@@ -6,6 +6,8 @@
  *   config.json   unit, name, tier, parent unit, tier list, listen address,
  *                 upstream URLs, trust-root key (see docs/operations.md)
  *   node.key      the Ed25519 secret key, hex, file mode 0600
+ *   node.key.new  during a key rotation: the key being certified
+ *   node.key.old-<time>  keys replaced by rotations (lienthong rotate)
  *   data/         the LMDB store (data.mdb, lock.mdb)
  *   serve.lock    held (flock) by the running `serve` (node/daemon.c)
  *   sync.json     the running node's replication links (node/repl_link.c)
@@ -71,6 +73,16 @@ int node_store_open(const node_config *c, store **s, bool read_only, char *err, 
 
 /* Creates and opens DIR/data for a new node (init, demo). */
 int node_store_create(const node_config *c, store **s, char *err, size_t errlen);
+
+/* The key a rotation moves to: DIR/node.key.new (0600), created on the
+ * first call and read back on later ones, so an interrupted rotation
+ * resumes with the same key. Returns 0, or -1 with err. */
+int node_key_next(const node_config *c, uint8_t pk[ENTRY_KEY_BYTES],
+                  uint8_t sk[ENTRY_SECRET_BYTES], char *err, size_t errlen);
+
+/* Ends a rotation: keeps node.key as node.key.old-<UTC time>, makes
+ * node.key.new the node key, loads it into c and saves config.json. */
+int node_key_swap(node_config *c, char *err, size_t errlen);
 
 /* The author identity of this node for local writes. */
 store_author node_author(const node_config *c);

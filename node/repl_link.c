@@ -39,6 +39,7 @@
 #include "node/repl_link.h"
 
 #include "node/log.h"
+#include "node/url.h"
 #include "replication/repl_node.h"
 #include "storage/hex.h"
 
@@ -94,10 +95,7 @@ typedef struct repl_conn {
 
 struct repl_upstream {
     char url[NODE_URL_MAX];
-    char host[NODE_URL_MAX];
-    char path[NODE_URL_MAX];
-    char hostport[NODE_URL_MAX + 8];
-    int port;
+    url_parts at; /* the parsed url */
     char invalid[200]; /* why the URL cannot be dialled; "" when fine */
     repl_conn *conn;
     unsigned failures; /* consecutive failed attempts; > 0: down */
@@ -754,7 +752,7 @@ static int link_callback(struct lws *wsi, enum lws_callback_reasons reason, void
             snprintf(why, sizeof why,
                      "cannot connect to %s (%.*s): check that its node runs and the URL is "
                      "right",
-                     c->up ? c->up->hostport : "the peer", (int)elen, e);
+                     c->up ? c->up->at.hostport : "the peer", (int)elen, e);
             conn_gone(c, why);
         }
         return 0;
@@ -763,7 +761,7 @@ static int link_callback(struct lws *wsi, enum lws_callback_reasons reason, void
             snprintf(why, sizeof why,
                      "%s closed the connection before the WebSocket upgrade completed: is it "
                      "a lienthong node?",
-                     c->up ? c->up->hostport : "the peer");
+                     c->up ? c->up->at.hostport : "the peer");
             conn_gone(c, why);
         }
         return 0;
@@ -782,60 +780,6 @@ static int link_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 
 /* ---- dialling ---------------------------------------------------------------- */
 
-/* Splits ws://HOST[:PORT][/PATH] into u. Returns 0, or -1 with u->invalid. */
-static int url_parse(repl_upstream *u)
-{
-    const char *p = u->url;
-    if (!strncmp(p, "wss://", 6)) {
-        snprintf(u->invalid, sizeof u->invalid,
-                 "wss:// is not supported: use ws:// (the replication session is "
-                 "authenticated and encrypted by itself)");
-        return -1;
-    }
-    if (strncmp(p, "ws://", 5)) {
-        snprintf(u->invalid, sizeof u->invalid,
-                 "the URL must start with ws://, e.g. ws://10.0.0.1:8080/");
-        return -1;
-    }
-    p += 5;
-    size_t hl;
-    const char *rest;
-    if (*p == '[') {
-        const char *close = strchr(p, ']');
-        if (!close) {
-            snprintf(u->invalid, sizeof u->invalid, "unterminated [IPv6] address in the URL");
-            return -1;
-        }
-        hl = (size_t)(close - p - 1);
-        memcpy(u->host, p + 1, hl);
-        rest = close + 1;
-    } else {
-        hl = strcspn(p, ":/");
-        memcpy(u->host, p, hl);
-        rest = p + hl;
-    }
-    u->host[hl] = '\0';
-    if (!hl) {
-        snprintf(u->invalid, sizeof u->invalid, "the URL has no host");
-        return -1;
-    }
-    u->port = 80;
-    if (*rest == ':') {
-        char *end;
-        long port = strtol(rest + 1, &end, 10);
-        if (end == rest + 1 || port < 1 || port > 65535 || (*end && *end != '/')) {
-            snprintf(u->invalid, sizeof u->invalid, "the URL's port must be 1-65535");
-            return -1;
-        }
-        u->port = (int)port;
-        rest = end;
-    }
-    snprintf(u->path, sizeof u->path, "%s", *rest ? rest : "/");
-    snprintf(u->hostport, sizeof u->hostport, strchr(u->host, ':') ? "[%s]:%d" : "%s:%d",
-             u->host, u->port);
-    return 0;
-}
-
 static void dial(repl_links *L, repl_upstream *u)
 {
     repl_conn *c = conn_new(L);
@@ -848,10 +792,10 @@ static void dial(repl_links *L, repl_upstream *u)
     memset(&i, 0, sizeof i);
     i.context = http_server_lws_context(L->http);
     i.vhost = http_server_lws_vhost(L->http);
-    i.address = u->host;
-    i.port = u->port;
-    i.path = u->path;
-    i.host = u->hostport;
+    i.address = u->at.host;
+    i.port = u->at.port;
+    i.path = u->at.path;
+    i.host = u->at.hostport;
     i.protocol = REPL_SUBPROTOCOL;
     i.local_protocol_name = REPL_SUBPROTOCOL;
     i.ietf_version_or_minus_one = -1;
@@ -863,7 +807,7 @@ static void dial(repl_links *L, repl_upstream *u)
     c->in_dial = false;
     if (!w && !c->gone) {
         c->wsi = NULL;
-        snprintf(c->error, sizeof c->error, "cannot open a connection to %s", u->hostport);
+        snprintf(c->error, sizeof c->error, "cannot open a connection to %s", u->at.hostport);
         conn_gone(c, c->error);
     }
     if (c->gone && !c->jobs)
@@ -1082,7 +1026,7 @@ static void on_tick(uv_timer_t *t)
         if (c->state == LS_CONNECTING && c->up && now - c->state_ms > CONNECT_MS)
             conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, false,
                        "no answer from %s within %d s: check the network and the URL",
-                       c->up->hostport, CONNECT_MS / 1000);
+                       c->up->at.hostport, CONNECT_MS / 1000);
         if (!c->s || c->gone)
             continue;
         repl_session_tick(c->s, sess_now());
@@ -1163,7 +1107,7 @@ repl_links *repl_links_new(uv_loop_t *loop, const node_config *c, store *s)
     for (size_t i = 0; i < c->nupstreams && i < NODE_MAX_UPSTREAMS; i++) {
         repl_upstream *u = &L->ups[L->nups++];
         snprintf(u->url, sizeof u->url, "%s", c->upstreams[i]);
-        if (url_parse(u))
+        if (url_parse(u->url, false, &u->at, u->invalid, sizeof u->invalid))
             log_write(LOG_WARN, "repl.bad_upstream", "url=%s error=\"%s\"", u->url,
                       quoted(q, sizeof q, u->invalid));
     }

@@ -2,6 +2,7 @@
  * status.c - assembling the status document. See status.h.
  */
 #include "node/status.h"
+#include "node/fingerprint.h"
 #include "node/network.h"
 #include "storage/hex.h"
 
@@ -91,9 +92,11 @@ json_t *status_build(const node_config *c, store *s, char *err, size_t errlen)
     json_t *tiers = json_array();
     for (size_t i = 0; i < c->ntiers; i++)
         json_array_append_new(tiers, json_string(c->tiers[i]));
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o, "
-                     "s:o, s:o, s:s}",
-                     "node", hex_encode(c->pk, 32, key), "unit", c->unit, "name", c->name,
+    char fp[FINGERPRINT_LEN];
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:I, s:o, s:o, s:o, s:o, "
+                     "s:o, s:o, s:o, s:s}",
+                     "node", hex_encode(c->pk, 32, key), "fingerprint", fingerprint_key(c->pk, fp),
+                     "unit", c->unit, "name", c->name,
                      "tier", c->tier, "parent",
                      c->parent_unit[0] ? json_string(c->parent_unit) : json_null(), "root",
                      c->root, "enrolled", c->enrolled, "tiers", tiers, "entries",
@@ -102,9 +105,8 @@ json_t *status_build(const node_config *c, store *s, char *err, size_t errlen)
                      cc.digests, "equivocations", equiv, "version", LT_VERSION);
 }
 
-/* True when a process holds DIR/serve.lock (a node runs on dir). The probe
- * takes the lock shared for an instant when it is free. */
-static bool node_running(const char *dir)
+/* The probe takes the lock shared for an instant when it is free. */
+bool status_node_running(const char *dir)
 {
     char path[NODE_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/serve.lock", dir);
@@ -123,7 +125,7 @@ static json_t *sync_message(bool running, const char *msg)
 
 json_t *status_sync(const char *dir)
 {
-    if (!node_running(dir))
+    if (!status_node_running(dir))
         return sync_message(false, "the node is not running (lienthong serve): no live sync "
                                    "state");
     char path[NODE_PATH_MAX + 16];

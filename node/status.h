@@ -26,4 +26,7 @@ json_t *status_build(const node_config *c, store *s, char *err, size_t errlen);
  * false, "message": ...} when no node holds DIR/serve.lock. */
 json_t *status_sync(const char *dir);
 
+/* True when a process holds DIR/serve.lock (a node runs on dir). */
+bool status_node_running(const char *dir);
+
 #endif

@@ -624,13 +624,32 @@ static int on_hello(repl_session *s, const msgpack_object *body)
         return session_fail(s, "this node could not store the peer's certificates: see its log");
     const unit_tree *tree = s->ops->tree(s->ctx);
     for (uint32_t i = 0; i < chain->via.array.size; i++) {
-        /* the peer and every issuer above it must still be certified */
+        /* the peer's own key must be live; no issuer above it may be
+         * revoked; a superseded (rotated) issuer's certificates stay valid
+         * when it wrote them before its cut-off */
         const uint8_t *key = i == 0 ? peer : certs[i - 1].bytes + 13;
         char hex[17];
-        if (unit_tree_revoked(tree, key))
+        key_state st = unit_tree_key_state(tree, key, NULL);
+        hex_encode(key, 8, hex);
+        if (st == KEY_REVOKED)
             return session_fail(s, "peer refused: node %s… in its certificate chain was "
                                    "revoked: it must be enrolled again",
-                                hex_encode(key, 8, hex));
+                                hex);
+        if (st == KEY_SUPERSEDED && i == 0)
+            return session_fail(s, "peer refused: node key %s… was replaced by a new key of "
+                                   "its unit (lienthong rotate): restart that node so that it "
+                                   "uses its new key",
+                                hex);
+        entry_view e;
+        if (st == KEY_SUPERSEDED && !entry_decode(certs[i - 1].bytes, certs[i - 1].len, &e,
+                                                  NULL, 0)) {
+            bool valid = unit_tree_key_valid_at(tree, key, e.seq);
+            entry_view_free(&e);
+            if (!valid)
+                return session_fail(s, "peer refused: its certificate was issued by node %s… "
+                                       "after that key was replaced: enrol it again",
+                                    hex);
+        }
     }
     /* the kind (even none: this side's tree may be the older one) is
      * settled once both pos messages are in, see mode_check */

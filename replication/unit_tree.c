@@ -18,11 +18,18 @@ typedef struct {
     bool used;
 } unit_slot;
 
+/* A certificate that ended: revoked or superseded, with its cut-off. */
+typedef struct {
+    uint8_t key[ENTRY_KEY_BYTES];
+    key_state state;
+    uint64_t upto_seq;
+} ended_key;
+
 struct unit_tree {
     unit_slot *slots;
     size_t cap, n;
-    uint8_t (*revoked)[ENTRY_KEY_BYTES]; /* sorted */
-    size_t nrevoked, caprevoked;
+    ended_key *ended; /* sorted by key */
+    size_t nended, capended;
 };
 
 static uint64_t unit_hash(const char *s, size_t n)
@@ -52,7 +59,7 @@ void unit_tree_free(unit_tree *t)
     if (!t)
         return;
     free(t->slots);
-    free(t->revoked);
+    free(t->ended);
     free(t);
 }
 
@@ -137,44 +144,80 @@ static int key_cmp(const void *a, const void *b)
     return memcmp(a, b, ENTRY_KEY_BYTES);
 }
 
-/* Remembers a revoked key (kept sorted once loading ends). */
-static int unit_add_revoked(unit_tree *t, const char *hexid, size_t idlen)
+/* Remembers an ended certificate (kept sorted once loading ends). */
+static int unit_add_ended(unit_tree *t, const char *hexid, size_t idlen, key_state state,
+                          uint64_t upto)
 {
     char hex[2 * ENTRY_KEY_BYTES + 1];
     if (idlen != 2 * ENTRY_KEY_BYTES)
         return 0;
     memcpy(hex, hexid, idlen);
     hex[idlen] = '\0';
-    if (t->nrevoked == t->caprevoked) {
-        size_t ncap = t->caprevoked ? 2 * t->caprevoked : 16;
-        uint8_t(*n)[ENTRY_KEY_BYTES] = realloc(t->revoked, ncap * sizeof *n);
+    if (t->nended == t->capended) {
+        size_t ncap = t->capended ? 2 * t->capended : 16;
+        ended_key *n = realloc(t->ended, ncap * sizeof *n);
         if (!n)
             return -1;
-        t->revoked = n;
-        t->caprevoked = ncap;
+        t->ended = n;
+        t->capended = ncap;
     }
-    if (hex_decode(hex, t->revoked[t->nrevoked], ENTRY_KEY_BYTES) == 0)
-        t->nrevoked++;
+    ended_key *k = &t->ended[t->nended];
+    if (hex_decode(hex, k->key, ENTRY_KEY_BYTES) == 0) {
+        k->state = state;
+        k->upto_seq = upto;
+        t->nended++;
+    }
     return 0;
+}
+
+key_state unit_tree_key_state(const unit_tree *t, const uint8_t key[ENTRY_KEY_BYTES],
+                              uint64_t *upto_seq)
+{
+    const ended_key *k =
+        t->nended ? bsearch(key, t->ended, t->nended, sizeof *t->ended, key_cmp) : NULL;
+    if (k && upto_seq)
+        *upto_seq = k->upto_seq;
+    return k ? k->state : KEY_LIVE;
+}
+
+bool unit_tree_key_valid_at(const unit_tree *t, const uint8_t key[ENTRY_KEY_BYTES],
+                            uint64_t seq)
+{
+    uint64_t upto = 0;
+    return unit_tree_key_state(t, key, &upto) == KEY_LIVE || seq <= upto;
 }
 
 bool unit_tree_revoked(const unit_tree *t, const uint8_t key[ENTRY_KEY_BYTES])
 {
-    return t->nrevoked && bsearch(key, t->revoked, t->nrevoked, ENTRY_KEY_BYTES, key_cmp);
+    return unit_tree_key_state(t, key, NULL) == KEY_REVOKED;
+}
+
+/* The end of a live certificate record: {"ended": "revoked"|"superseded",
+ * "upto_seq": N} (see network_end_cert); KEY_LIVE when it has not ended. */
+static key_state cert_end(json_t *cert, uint64_t *upto)
+{
+    const char *ended = json_string_value(json_object_get(cert, "ended"));
+    json_t *u = json_object_get(cert, "upto_seq");
+    *upto = json_is_integer(u) && json_integer_value(u) > 0 ? (uint64_t)json_integer_value(u) : 0;
+    if (!ended)
+        return KEY_LIVE;
+    return strcmp(ended, "superseded") ? KEY_REVOKED : KEY_SUPERSEDED;
 }
 
 static int unit_load_cert(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t len)
 {
     unit_tree *t = ctx;
     char err[64];
-    if (record_is_deleted(rec, len))
-        return unit_add_revoked(t, id, idlen);
+    if (record_is_deleted(rec, len)) /* the older form of revocation: no cut-off */
+        return unit_add_ended(t, id, idlen, KEY_REVOKED, UINT64_MAX);
     json_t *j = record_to_json(rec, len, id, idlen, err, sizeof err);
     if (!j)
         return 0;
     json_t *u = json_object_get(j, "unit"), *p = json_object_get(j, "parent_unit");
-    int rc = 0;
-    if (json_is_string(u) && !unit_tree_known(t, json_string_value(u), json_string_length(u))) {
+    uint64_t upto;
+    key_state st = cert_end(j, &upto);
+    int rc = st == KEY_LIVE ? 0 : unit_add_ended(t, id, idlen, st, upto);
+    if (!rc && json_is_string(u) && !unit_tree_known(t, json_string_value(u), json_string_length(u))) {
         const char *parent = json_is_string(p) ? json_string_value(p) : "";
         rc = unit_tree_set(t, json_string_value(u), json_string_length(u), parent,
                            strlen(parent));
@@ -187,11 +230,11 @@ int unit_tree_load(unit_tree *t, store *s)
 {
     memset(t->slots, 0, t->cap * sizeof *t->slots);
     t->n = 0;
-    t->nrevoked = 0;
+    t->nended = 0;
     if (store_records(s, "certs", unit_load_cert, t))
         return -1;
-    if (t->nrevoked) /* revoked is NULL until the first: qsort(NULL, 0) is undefined */
-        qsort(t->revoked, t->nrevoked, ENTRY_KEY_BYTES, key_cmp);
+    if (t->nended) /* ended is NULL until the first: qsort(NULL, 0) is undefined */
+        qsort(t->ended, t->nended, sizeof *t->ended, key_cmp);
     return store_records(s, "units", unit_load_one, t) ? -1 : 0;
 }
 

@@ -5,8 +5,9 @@
  * Tiers are data: the tree may be two, three or four levels deep, and a
  * unit may move to a new parent (an update of its "units" record; see
  * docs/protocol.md, "Tree changes"). Lookups are O(depth) with a hash
- * table per code. The tree also knows which node keys were revoked (their
- * certificate record deleted by its issuer).
+ * table per code. The tree also knows which node keys' certificates ended,
+ * how, and from which seq on their entries are refused
+ * (unit_tree_key_valid_at).
  *
  * What a node should hold depends on the tree only through its view: its
  * path to the root and the set of units inside its subtree. Replication
@@ -46,6 +47,29 @@ int unit_tree_load(unit_tree *t, store *s);
  * no ancestors but themselves. Cycles (a corrupt tree) end the walk. */
 bool unit_tree_within(const unit_tree *t, const char *unit, size_t unit_len, const char *anc,
                       size_t anc_len);
+
+/* What became of a node key's certificate (see docs/protocol.md,
+ * "Certificate lifetime"). */
+typedef enum {
+    KEY_LIVE = 0,   /* certified, or not known to have ended */
+    KEY_REVOKED,    /* withdrawn by its issuer or an ancestor (lienthong revoke) */
+    KEY_SUPERSEDED, /* replaced by the unit's new key (lienthong rotate) */
+} key_state;
+
+/* The state of key's certificate; for an ended one *upto_seq (may be NULL)
+ * receives the cut-off: the highest seq of the key's log that stays valid
+ * (UINT64_MAX for a revocation of the older form, a deleted certificate,
+ * which recorded none). */
+key_state unit_tree_key_state(const unit_tree *t, const uint8_t key[ENTRY_KEY_BYTES],
+                              uint64_t *upto_seq);
+
+/* THE validity rule for entries of revoked and rotated keys: the entry
+ * number seq of origin key is valid unless key's certificate ended
+ * (revoked or superseded) with a cut-off below seq. Entries up to the
+ * cut-off stay valid for ever; later ones are refused. Keys the tree knows
+ * nothing against are valid here (write authority is checked elsewhere). */
+bool unit_tree_key_valid_at(const unit_tree *t, const uint8_t key[ENTRY_KEY_BYTES],
+                            uint64_t seq);
 
 /* True when the node key's certificate was revoked. */
 bool unit_tree_revoked(const unit_tree *t, const uint8_t key[ENTRY_KEY_BYTES]);

@@ -266,41 +266,6 @@ static int check_network(const net_config *nc, const entry_view *e, const char *
     return 0;
 }
 
-/* The seq up to which a revoked key's entries stay valid (0: none). */
-static int revoked_upto(store *s, MDB_txn *txn, const uint8_t *key, uint64_t *upto)
-{
-    MDB_val k = {ENTRY_KEY_BYTES, (void *)key}, v;
-    int rc = mdb_get(txn, s->revoked, &k, &v);
-    *upto = 0;
-    if (rc == 0 && v.mv_size == 8)
-        for (int i = 7; i >= 0; i--)
-            *upto = *upto << 8 | ((const uint8_t *)v.mv_data)[i];
-    return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-/* A revocation (a delete of the certificate, body {"upto_seq": N}) keeps
- * the key's entries up to N valid; several revocations keep the highest. */
-static int revoked_note(store *s, MDB_txn *txn, const entry_view *e)
-{
-    const msgpack_object *n = body_get(e, "upto_seq");
-    uint8_t key[ENTRY_KEY_BYTES];
-    char hex[2 * ENTRY_KEY_BYTES + 1];
-    if (!n || n->type != MSGPACK_OBJECT_POSITIVE_INTEGER || e->id.size != 2 * ENTRY_KEY_BYTES)
-        return 0;
-    str_copy(hex, e->id);
-    if (hex_decode(hex, key, ENTRY_KEY_BYTES))
-        return 0;
-    uint64_t upto;
-    int rc = revoked_upto(s, txn, key, &upto);
-    if (rc || upto >= n->via.u64)
-        return rc;
-    uint8_t buf[8];
-    for (int i = 0; i < 8; i++)
-        buf[i] = (uint8_t)(n->via.u64 >> (8 * i));
-    MDB_val k = {ENTRY_KEY_BYTES, key}, v = {8, buf};
-    return mdb_put(txn, s->revoked, &k, &v, 0);
-}
-
 /* The author's key must be certified for the entry's unit. */
 static int check_identity(store *s, MDB_txn *txn, const net_config *nc, const entry_view *e,
                           const char *origin_hex, const char *unit, auth_decision *d)
@@ -317,19 +282,22 @@ static int check_identity(store *s, MDB_txn *txn, const net_config *nc, const en
     }
     if (rc)
         return rc;
-    char certified[NAME_CAP];
+    char certified[NAME_CAP], ended[16];
     int r = record_field_str(v.mv_data, v.mv_size, "unit", certified, sizeof certified);
     if (r < 0)
         return MDB_CORRUPTED;
-    if (r) {
-        uint64_t upto = 0;
-        if ((rc = revoked_upto(s, txn, e->origin, &upto)))
-            return rc;
-        if (e->seq > upto)
-            decide(d, AUTH_DENY,
-                   "key %.16s… was revoked after its entry %llu: its later entries are refused",
-                   origin_hex, (unsigned long long)upto);
+    if (r) { /* the older form of revocation: the certificate deleted, no cut-off */
+        decide(d, AUTH_DENY, "key %.16s… was revoked: its entries are refused", origin_hex);
         return 0;
+    }
+    if (record_field_str(v.mv_data, v.mv_size, "ended", ended, sizeof ended) == 0) {
+        uint64_t upto = 0;
+        if (record_field_u64(v.mv_data, v.mv_size, "upto_seq", &upto) || e->seq > upto) {
+            decide(d, AUTH_DENY,
+                   "key %.16s… was %s after its entry %llu: its later entries are refused",
+                   origin_hex, ended, (unsigned long long)upto);
+            return 0;
+        }
     }
     if (strcmp(certified, unit))
         decide(d, AUTH_DENY,
@@ -338,6 +306,23 @@ static int check_identity(store *s, MDB_txn *txn, const net_config *nc, const en
                origin_hex, certified, unit);
     (void)e;
     return 0;
+}
+
+/* True when the patch e only ends a certificate (network_end_cert). */
+static bool cert_end_only(const entry_view *e)
+{
+    static const char *const fields[] = {"ended",    "upto_seq",  "ended_by",
+                                         "ended_at", "successor", "reason"};
+    if (!body_get(e, "ended"))
+        return false;
+    for (uint32_t i = 0; i < e->body.size; i++) {
+        bool known = false;
+        for (size_t k = 0; k < sizeof fields / sizeof *fields && !known; k++)
+            known = str_is(e->body.ptr[i].key.via.str, fields[k]);
+        if (!known)
+            return false;
+    }
+    return true;
 }
 
 /* Certificates: issued by an ancestor of the subject's parent (or by the
@@ -351,11 +336,12 @@ static int check_cert(store *s, MDB_txn *txn, const net_config *nc, const entry_
     int rc = rec_str(s, txn, "certs", id, "unit", held, sizeof held, &found);
     if (rc)
         return rc;
-    if (e->op == ENTRY_OP_PATCH) {
-        decide(d, AUTH_DENY, "certificates are issued whole (put) or revoked (delete), not patched");
+    if (e->op == ENTRY_OP_PATCH && !cert_end_only(e)) {
+        decide(d, AUTH_DENY, "a certificate is issued whole (put); a patch may only end it "
+                             "(revoked or superseded)");
         return 0;
     }
-    if (e->op == ENTRY_OP_DELETE) {
+    if (e->op != ENTRY_OP_PUT) { /* ending it: revocation or rotation */
         if (!found) {
             decide(d, AUTH_WAIT, "revocation of a certificate not held yet: it waits for it");
             return 0;
@@ -633,7 +619,7 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
                        ? edge_add(s, txn, u->via.str, body_get(e, "parent_unit"))
                        : 0;
         }
-        return str_is(e->coll, "certs") && e->op == ENTRY_OP_DELETE ? revoked_note(s, txn, e) : 0;
+        return 0;
     }
     if (!enforced || top_tier_coll(e))
         return 0;

@@ -306,6 +306,24 @@ int record_field_str(const uint8_t *rec, size_t len, const char *name, char *out
     return rc;
 }
 
+int record_field_u64(const uint8_t *rec, size_t len, const char *name, uint64_t *out)
+{
+    record r;
+    int rc = -1;
+    if (!record_decode(rec, len, &r, 0)) {
+        rc = 1;
+        size_t nl = strlen(name);
+        for (size_t i = 0; i < r.nfields; i++)
+            if (r.fields[i].klen == nl && !memcmp(r.fields[i].key, name, nl) &&
+                r.fields[i].val->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+                *out = r.fields[i].val->via.u64;
+                rc = 0;
+            }
+    }
+    record_release(&r);
+    return rc;
+}
+
 bool record_field_newer(const uint8_t *rec, size_t len, const char *name, uint64_t hlc,
                         const uint8_t origin[ENTRY_KEY_BYTES])
 {

@@ -57,6 +57,11 @@ int record_last_putter(const uint8_t *rec, size_t len, uint8_t origin[ENTRY_KEY_
  * -1 when rec is not a valid record. */
 int record_field_str(const uint8_t *rec, size_t len, const char *name, char *out, size_t cap);
 
+/* Copies the current value of unsigned integer field `name` into *out.
+ * Returns 0, 1 when unset or not an unsigned integer, -1 for an invalid
+ * record. */
+int record_field_u64(const uint8_t *rec, size_t len, const char *name, uint64_t *out);
+
 /* True when an entry stamped (hlc, origin) would win field `name` of the
  * record: the field is unset or its current stamp is lower. False for an
  * invalid record. */

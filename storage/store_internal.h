@@ -29,7 +29,6 @@ struct store {
     MDB_dbi quarantine; /* entry hash(32) -> quarantine row (quarantine.c) */
     MDB_dbi qwait;     /* wait key, hash(32) -> "" (waiting quarantined entries) */
     MDB_dbi qorigin;   /* origin(32) -> count(8 LE) of its quarantined entries */
-    MDB_dbi revoked;   /* key(32) -> seq(8 LE): its entries up to seq stay valid */
     MDB_dbi edges;     /* unit 0x00 parent -> "": every placement ever applied */
     MDB_dbi local;     /* table 0x00 key -> value (node-local, never replicated) */
     bool has_local;    /* false: a read-only open of a store made before "local" */

@@ -130,8 +130,12 @@ done
 sleep 0.05
 t=$(curl -s -o /dev/null -w '%{time_total}' "$D/health")
 wait "${logins[@]}"
-echo "16 logins took $(since "$t0") s" >&2
-check "health answers in $t s while 16 logins hash" awk -v t="$t" 'BEGIN { exit !(t < 0.5) }'
+total=$(since "$t0")
+echo "16 logins took $total s; health answered in $t s meanwhile" >&2
+# on the loop, health would wait behind the queued hashes (close to the total);
+# relative, so a loaded machine does not fail it
+check "health answers in $t s while 16 logins hash for $total s" \
+    awk -v t="$t" -v all="$total" 'BEGIN { exit !(t < 0.5 * all) }'
 echo "health during 16 logins: $t s" >&2
 
 # ---- the audit log travels up ----------------------------------------------------------------
