@@ -328,7 +328,8 @@ static bool send_batch(repl_session *s)
         else
             o->queued = false;
     }
-    memmove(s->work + kept, s->work + k, (s->nwork - k) * sizeof *s->work);
+    if (k < s->nwork) /* work is NULL until the first origin is queued */
+        memmove(s->work + kept, s->work + k, (s->nwork - k) * sizeof *s->work);
     s->nwork = kept + s->nwork - k;
     bool sent = b.n || nmarks;
     if (sent) {
