@@ -498,7 +498,8 @@ static bool send_batch(repl_session *s)
         else
             o->queued = false;
     }
-    memmove(s->work + kept, s->work + k, (s->nwork - k) * sizeof *s->work);
+    if (k < s->nwork) /* work is NULL until the first origin is queued */
+        memmove(s->work + kept, s->work + k, (s->nwork - k) * sizeof *s->work);
     s->nwork = kept + s->nwork - k;
     if (!s->stats.news && chains_prepend(s, &b))
         session_fail(s, "out of memory");
