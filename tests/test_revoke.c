@@ -37,17 +37,15 @@ int main(void)
     repl_session_free(b);
     CHECK(fx_has(&d, "reports", "PA-1"));
 
-    /* the district revokes commune 1 in the older form (a deleted certificate
-     * record, no cut-off; lienthong revoke now writes a patch, test_membership),
-     * addressed like the certificate */
-    char hex[65], err[256], aud[NETWORK_AUDIENCE_MAX];
+    /* the district revokes commune 1 (as `lienthong revoke` does), addressed
+     * like the certificate; the cut-off keeps PA-1 valid wherever the
+     * revocation arrives first */
+    char err[256], aud[NETWORK_AUDIENCE_MAX];
+    uint64_t upto;
     REQUIRE(network_audience(d.s, d.c.unit, aud) == 0);
     CHECK(!strcmp(aud, "412*"));
-    hex_encode(c1.c.pk, 32, hex);
-    const char *const to[] = {aud};
-    store_write w = {"certs", hex, ENTRY_OP_DELETE, NULL, 0, to, 1};
-    store_author au = node_author(&d.c);
-    REQUIRE(store_write_local(d.s, &au, &w, 1, NULL, err, sizeof err) == 0);
+    REQUIRE(network_end_cert(&d.c, d.s, c1.c.pk, aud, "test", &upto, err, sizeof err) == 0);
+    CHECK(upto == 1);
     REQUIRE(repl_node_reload(&d.rn, err, sizeof err) == 0);
     CHECK(unit_tree_revoked(d.rn.tree, c1.c.pk));
 
