@@ -41,6 +41,7 @@ typedef struct {
     uint64_t mine, peer, cursor;
     char unit[ORIGIN_UNIT_CAP];
     bool used, vouch, queued; /* queued: on the work list */
+    bool news_done; /* news mode: scanned to the end of what is held */
 } origin_slot;
 
 /* A batch sent and not acknowledged yet: its markers, to learn from the
@@ -239,10 +240,15 @@ static origin_slot *origin_get(repl_session *s, const uint8_t *origin, bool crea
 }
 
 /* True when the session may scan origin o for the peer: in news mode every
- * origin (no markers are sent), else those it may vouch for. */
+ * origin up to the end of what this node holds (news vouch for nothing, so
+ * they need not wait for the complete position: a node whose position is
+ * held back because it does not know a moved subtree yet must still pass
+ * the move on), else those it may vouch for, up to the complete position. */
 static bool slot_wanted(const repl_session *s, const origin_slot *o)
 {
-    return o->used && (s->stats.news || o->vouch) && o->mine > o->cursor;
+    if (!o->used)
+        return false;
+    return s->stats.news ? !o->news_done : o->vouch && o->mine > o->cursor;
 }
 
 static int work_add(repl_session *s, origin_slot *o);
@@ -254,6 +260,7 @@ static int refresh_one(void *fctx, const uint8_t *origin, uint64_t seq, const ch
     if (!o)
         return -1;
     o->mine = seq;
+    o->news_done = false;
     snprintf(o->unit, sizeof o->unit, "%s", unit);
     o->vouch = s->state == REPL_OPEN &&
                route_may_vouch(s->ops->tree(s->ctx), o->unit, s->stats.kind, s->self_unit,
@@ -284,9 +291,11 @@ static int work_add(repl_session *s, origin_slot *o)
  * (after cursors went back or the link's mode or kind changed). */
 static int work_requeue(repl_session *s)
 {
-    for (size_t i = 0; i < s->cap; i++)
+    for (size_t i = 0; i < s->cap; i++) {
+        s->slots[i].news_done = false;
         if (s->slots[i].used && work_add(s, &s->slots[i]))
             return session_fail(s, "out of memory");
+    }
     return 0;
 }
 
@@ -467,7 +476,8 @@ static bool send_batch(repl_session *s)
             continue;
         }
         ob.considered = o->cursor;
-        if (s->ops->scan(s->ctx, o->origin, o->cursor, o->mine, outbox_scan_entry, &ob) < 0) {
+        uint64_t upto = s->stats.news ? UINT64_MAX : o->mine;
+        if (s->ops->scan(s->ctx, o->origin, o->cursor, upto, outbox_scan_entry, &ob) < 0) {
             char hex[17];
             if (ob.corrupt)
                 session_fail(s, "entry %s…:%llu in this node's store is corrupt: run "
@@ -477,7 +487,9 @@ static bool send_batch(repl_session *s)
                 session_fail(s, "cannot read this node's store: see its log");
             break;
         }
-        if (!ob.full)
+        if (!ob.full && s->stats.news)
+            o->news_done = true;
+        else if (!ob.full)
             ob.considered = o->mine;
         if (ob.considered > o->cursor && s->stats.news) {
             o->cursor = ob.considered; /* news vouch for nothing */
@@ -493,7 +505,7 @@ static bool send_batch(repl_session *s)
             }
             marks[nmarks++] = (mark_ref){o, from, o->cursor};
         }
-        if (o->mine > o->cursor)
+        if (slot_wanted(s, o))
             memmove(s->work[kept++], o->origin, ENTRY_KEY_BYTES);
         else
             o->queued = false;
@@ -1311,7 +1323,7 @@ void repl_session_stats(const repl_session *s, repl_stats *st)
         const origin_slot *o = &s->slots[i];
         if (!o->used)
             continue;
-        if (slot_wanted(s, o))
+        if (slot_wanted(s, o) && o->mine > o->cursor)
             st->to_send += o->mine - o->cursor;
         if (o->peer > o->mine)
             st->to_receive += o->peer - o->mine;
