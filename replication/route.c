@@ -53,21 +53,6 @@ bool route_addressed_to(const unit_tree *t, const entry_view *e, const char *uni
     return addressed_known(t, e, unit, &unplaced) || (blind && unplaced);
 }
 
-/* The unit below the root on code's path (code itself for the root or a
- * unit the tree cannot place), into out (UNIT_CODE_CAP bytes). */
-static void branch_of(const unit_tree *t, const char *code, size_t len, char *out)
-{
-    char up[UNIT_CODE_CAP], above[UNIT_CODE_CAP];
-    if (len >= UNIT_CODE_CAP)
-        len = UNIT_CODE_CAP - 1;
-    memcpy(out, code, len);
-    out[len] = '\0';
-    for (int depth = 0; depth < UNIT_CODE_CAP && unit_tree_parent(t, out, up, sizeof up) &&
-                        unit_tree_parent(t, up, above, sizeof above);
-         depth++)
-        memcpy(out, up, sizeof up);
-}
-
 bool route_should_send(const unit_tree *t, const entry_view *e, link_kind k, const char *self,
                        const char *peer)
 {
@@ -88,8 +73,8 @@ bool route_should_send(const unit_tree *t, const entry_view *e, link_kind k, con
         if (!unit_tree_within(t, e->unit.ptr, e->unit.size, self, strlen(self)))
             return true;
         char a[UNIT_CODE_CAP], b[UNIT_CODE_CAP];
-        branch_of(t, e->unit.ptr, e->unit.size, a);
-        branch_of(t, peer, strlen(peer), b);
+        unit_tree_branch(t, e->unit.ptr, e->unit.size, a);
+        unit_tree_branch(t, peer, strlen(peer), b);
         return strcmp(a, b) != 0;
     }
     case LINK_NONE:

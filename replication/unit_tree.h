@@ -93,6 +93,17 @@ void unit_tree_view(const unit_tree *t, const char *unit, uint8_t out[UNIT_VIEW_
  * entries addressed to it were not routed here). */
 bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *unit);
 
+/* The unit below the root on code's path into out (UNIT_CODE_CAP bytes):
+ * code itself for the root, a unit right below it, or a unit t cannot
+ * place. Routing of entries addressed to unknown units goes by it
+ * (route.h). */
+void unit_tree_branch(const unit_tree *t, const char *code, size_t len, char *out);
+
+/* True when a unit both trees know lies in another branch (the unit below
+ * the root on its path) in cur than in old: a node may then have to hold
+ * more of that unit's entries addressed to unknown units (route.h). */
+bool unit_tree_branch_moved(const unit_tree *old, const unit_tree *cur);
+
 /* The parent of code into out (NODE_CODE_MAX bytes); false when none. */
 bool unit_tree_parent(const unit_tree *t, const char *code, char *out, size_t cap);
 
