@@ -39,9 +39,10 @@
 typedef struct {
     uint8_t origin[ENTRY_KEY_BYTES];
     uint64_t mine, peer, cursor;
+    uint64_t ahead; /* membership news considered beyond the cursor, up to */
     char unit[ORIGIN_UNIT_CAP];
     bool used, vouch, queued; /* queued: on the work list */
-    bool news_done; /* news mode: scanned to the end of what is held */
+    bool ahead_done; /* news scanned to the end of what is held */
 } origin_slot;
 
 /* A batch sent and not acknowledged yet: its markers, to learn from the
@@ -239,16 +240,22 @@ static origin_slot *origin_get(repl_session *s, const uint8_t *origin, bool crea
     return slot;
 }
 
-/* True when the session may scan origin o for the peer: in news mode every
- * origin up to the end of what this node holds (news vouch for nothing, so
- * they need not wait for the complete position: a node whose position is
- * held back because it does not know a moved subtree yet must still pass
- * the move on), else those it may vouch for, up to the complete position. */
+/* True when membership news travel ahead of the markers on this link:
+ * always in news mode, and down or to a mirror (see send_batch). */
+static bool news_ahead(const repl_session *s)
+{
+    return s->stats.news || s->stats.kind == LINK_DOWN || s->stats.kind == LINK_MIRROR;
+}
+
+/* True when the session may scan origin o for the peer: the origins it may
+ * vouch for up to this node's complete position (not in news mode), and
+ * every origin for membership news beyond it (news_ahead). */
 static bool slot_wanted(const repl_session *s, const origin_slot *o)
 {
     if (!o->used)
         return false;
-    return s->stats.news ? !o->news_done : o->vouch && o->mine > o->cursor;
+    return (!s->stats.news && o->vouch && o->mine > o->cursor) ||
+           (news_ahead(s) && !o->ahead_done);
 }
 
 static int work_add(repl_session *s, origin_slot *o);
@@ -260,7 +267,7 @@ static int refresh_one(void *fctx, const uint8_t *origin, uint64_t seq, const ch
     if (!o)
         return -1;
     o->mine = seq;
-    o->news_done = false;
+    o->ahead_done = false;
     snprintf(o->unit, sizeof o->unit, "%s", unit);
     o->vouch = s->state == REPL_OPEN &&
                route_may_vouch(s->ops->tree(s->ctx), o->unit, s->stats.kind, s->self_unit,
@@ -292,7 +299,8 @@ static int work_add(repl_session *s, origin_slot *o)
 static int work_requeue(repl_session *s)
 {
     for (size_t i = 0; i < s->cap; i++) {
-        s->slots[i].news_done = false;
+        s->slots[i].ahead = 0;
+        s->slots[i].ahead_done = false;
         if (s->slots[i].used && work_add(s, &s->slots[i]))
             return session_fail(s, "out of memory");
     }
@@ -455,6 +463,23 @@ static int chains_prepend(repl_session *s, batch_fill *b)
     return rc;
 }
 
+/* Scans origin o's entries in (after, upto] into ob. Returns 0, or -1
+ * when the session failed (a corrupt entry or a store error). */
+static int origin_scan(repl_session *s, const origin_slot *o, uint64_t after, uint64_t upto,
+                       outbox_scan *ob)
+{
+    if (s->ops->scan(s->ctx, o->origin, after, upto, outbox_scan_entry, ob) >= 0)
+        return 0;
+    char hex[17];
+    if (ob->corrupt)
+        session_fail(s, "entry %s…:%llu in this node's store is corrupt: run "
+                        "lienthong verify and restore the store",
+                     hex_encode(o->origin, 8, hex), (unsigned long long)ob->corrupt);
+    else
+        session_fail(s, "cannot read this node's store: see its log");
+    return -1;
+}
+
 /* Builds and queues one batch; returns false when there was nothing to send. */
 static bool send_batch(repl_session *s)
 {
@@ -475,35 +500,39 @@ static bool send_batch(repl_session *s)
                 o->queued = false;
             continue;
         }
-        ob.considered = o->cursor;
-        uint64_t upto = s->stats.news ? UINT64_MAX : o->mine;
-        if (s->ops->scan(s->ctx, o->origin, o->cursor, upto, outbox_scan_entry, &ob) < 0) {
-            char hex[17];
-            if (ob.corrupt)
-                session_fail(s, "entry %s…:%llu in this node's store is corrupt: run "
-                                "lienthong verify and restore the store",
-                             hex_encode(o->origin, 8, hex), (unsigned long long)ob.corrupt);
-            else
-                session_fail(s, "cannot read this node's store: see its log");
-            break;
-        }
-        if (!ob.full && s->stats.news)
-            o->news_done = true;
-        else if (!ob.full)
-            ob.considered = o->mine;
-        if (ob.considered > o->cursor && s->stats.news) {
-            o->cursor = ob.considered; /* news vouch for nothing */
-        } else if (ob.considered > o->cursor) {
-            uint64_t from = o->cursor;
-            o->cursor = ob.considered;
-            if (nmarks == capmarks) {
-                capmarks = capmarks ? 2 * capmarks : 16;
-                mark_ref *nm = realloc(marks, capmarks * sizeof *nm);
-                if (!nm)
-                    break;
-                marks = nm;
+        if (!s->stats.news && o->vouch && o->mine > o->cursor) {
+            ob.news = false;
+            ob.considered = o->cursor;
+            if (origin_scan(s, o, o->cursor, o->mine, &ob))
+                break;
+            if (!ob.full)
+                ob.considered = o->mine;
+            if (ob.considered > o->cursor) {
+                uint64_t from = o->cursor;
+                o->cursor = ob.considered;
+                if (nmarks == capmarks) {
+                    capmarks = capmarks ? 2 * capmarks : 16;
+                    mark_ref *nm = realloc(marks, capmarks * sizeof *nm);
+                    if (!nm)
+                        break;
+                    marks = nm;
+                }
+                marks[nmarks++] = (mark_ref){o, from, o->cursor};
             }
-            marks[nmarks++] = (mark_ref){o, from, o->cursor};
+        }
+        /* membership news beyond what was vouched for: they vouch for
+         * nothing, so they need not wait for the complete position (a node
+         * whose position waits for a moved subtree it does not know yet
+         * must still pass the move on, or nobody learns it) */
+        if (!ob.full && news_ahead(s) && !o->ahead_done) {
+            uint64_t from = s->stats.news ? o->cursor : o->mine;
+            from = o->ahead > from ? o->ahead : from;
+            ob.news = true;
+            ob.considered = from;
+            if (origin_scan(s, o, from, UINT64_MAX, &ob))
+                break;
+            o->ahead = ob.considered;
+            o->ahead_done = !ob.full;
         }
         if (slot_wanted(s, o))
             memmove(s->work[kept++], o->origin, ENTRY_KEY_BYTES);
