@@ -40,7 +40,10 @@
  * on their relation (one of them does not know a move yet) the link
  * carries only membership entries (route_news) until they agree; when both
  * say they are unrelated, or they still disagree after timeout_ms, it
- * closes.
+ * closes. Down, to a mirror and in news mode, the membership entries
+ * addressed to the peer that lie beyond this node's complete position
+ * follow the vouched ones, without markers, so a move travels even while
+ * the complete position waits for it (docs/protocol.md, "Tree changes").
  */
 #ifndef LT_REPL_SESSION_H
 #define LT_REPL_SESSION_H
