@@ -501,7 +501,7 @@ static bool send_batch(repl_session *s)
             continue;
         }
         if (!s->stats.news && o->vouch && o->mine > o->cursor) {
-            ob.news = false;
+            ob.membership = false;
             ob.considered = o->cursor;
             if (origin_scan(s, o, o->cursor, o->mine, &ob))
                 break;
@@ -520,14 +520,15 @@ static bool send_batch(repl_session *s)
                 marks[nmarks++] = (mark_ref){o, from, o->cursor};
             }
         }
-        /* membership news beyond what was vouched for: they vouch for
-         * nothing, so they need not wait for the complete position (a node
-         * whose position waits for a moved subtree it does not know yet
-         * must still pass the move on, or nobody learns it) */
+        /* membership entries beyond what was vouched for, by the link's
+         * rule: they vouch for nothing, so they need not wait for the
+         * complete position (a node whose position waits for a moved
+         * subtree it does not know yet must still pass the move on, or
+         * nobody learns it) */
         if (!ob.full && news_ahead(s) && !o->ahead_done) {
             uint64_t from = s->stats.news ? o->cursor : o->mine;
             from = o->ahead > from ? o->ahead : from;
-            ob.news = true;
+            ob.membership = true; /* in news mode, ob.news already says so */
             ob.considered = from;
             if (origin_scan(s, o, from, UINT64_MAX, &ob))
                 break;
