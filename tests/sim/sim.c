@@ -1407,14 +1407,19 @@ static int random_descendant(sim *s, int i)
     }
 }
 
-/* A random leaf under i that has written reports, or -1. */
+/* A random leaf under i that has written reports and that i's own tree
+ * places under it (an operator acts on what the node shows: a unit moved
+ * in is not its to patch before the move arrives), or -1. */
 static int random_reporter(sim *s, int i)
 {
+    const sim_node *n = &s->nodes[i];
     for (int tries = 0; tries < 8; tries++) {
-        int k = s->nodes[i].canon;
+        int k = n->canon;
         while (s->nodes[k].nchildren)
             k = s->nodes[k].children[sim_below(s, s->nodes[k].nchildren)];
-        if (s->nodes[k].nreports)
+        const char *u = s->nodes[k].unit;
+        if (s->nodes[k].nreports &&
+            unit_tree_within(n->rn.tree, u, strlen(u), n->unit, strlen(n->unit)))
             return k;
     }
     return -1;
