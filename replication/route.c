@@ -64,18 +64,9 @@ bool route_should_send(const unit_tree *t, const entry_view *e, link_kind k, con
     case LINK_DOWN: {
         if (unit_tree_within(t, e->unit.ptr, e->unit.size, peer, strlen(peer)))
             return false;
-        /* An addressee this node cannot place (see route.h) */
+        /* an addressee this node cannot place is not for the peer (see route.h) */
         bool unplaced;
-        if (addressed_known(t, e, peer, &unplaced))
-            return true;
-        if (!unplaced)
-            return false;
-        if (!unit_tree_within(t, e->unit.ptr, e->unit.size, self, strlen(self)))
-            return true;
-        char a[UNIT_CODE_CAP], b[UNIT_CODE_CAP];
-        unit_tree_branch(t, e->unit.ptr, e->unit.size, a);
-        unit_tree_branch(t, peer, strlen(peer), b);
-        return strcmp(a, b) != 0;
+        return addressed_known(t, e, peer, &unplaced);
     }
     case LINK_NONE:
         break;

@@ -1720,19 +1720,17 @@ static bool sim_within(const int *parent, int x, int anc)
 
 /* True when the node above (pa, a unit's first server) passes e down to
  * node c: "*"; "U*" when c is in U's subtree or above U; "U" when c is U
- * or above it; an unknown U when e came from above pa or pa is the root. */
+ * or above it; never for a U no node serves. */
 static bool oracle_passes(const checker *ck, const univ_entry *e, int pa, int c,
                           const int *parent)
 {
-    int author = ck->s->nodes[e->author].canon;
     for (uint32_t i = 0; i < e->v.to.size; i++) {
         const msgpack_object_str *a = &e->v.to.ptr[i].via.str;
         if (a->size == 1 && a->ptr[0] == '*')
             return true;
         bool star = a->size > 1 && a->ptr[a->size - 1] == '*';
         int u = unit_lookup(ck, a->ptr, a->size - star);
-        if (u < 0 ? parent[pa] < 0 || !sim_within(parent, author, pa)
-                  : sim_within(parent, u, c) || (star && sim_within(parent, c, u)))
+        if (u >= 0 && (sim_within(parent, u, c) || (star && sim_within(parent, c, u))))
             return true;
     }
     return false;
