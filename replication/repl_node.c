@@ -111,22 +111,15 @@ typedef struct {
 } lower_rule;
 
 /* store_complete_lower(): a position vouched under the old tree (spare)
- * may be short under the new one when the node's view grew, when the
- * origin's unit is now inside its subtree (it should hold all of it), or
- * when the origin's unit changed branch (its entries addressed to unknown
- * units are routed by branch, route.h). */
+ * may be short under the new one when the node's view grew, or when the
+ * origin's unit is now inside its subtree (it should hold all of it). */
 static bool lower_one(void *ctx, const uint8_t *origin, const char *unit)
 {
     const lower_rule *r = ctx;
     size_t ul = strlen(unit), sl = strlen(r->n->unit);
-    char was[UNIT_CODE_CAP], now[UNIT_CODE_CAP];
     (void)origin;
-    if (r->all || (unit_tree_within(r->n->tree, unit, ul, r->n->unit, sl) &&
-                   !unit_tree_within(r->n->spare, unit, ul, r->n->unit, sl)))
-        return true;
-    unit_tree_branch(r->n->spare, unit, ul, was);
-    unit_tree_branch(r->n->tree, unit, ul, now);
-    return strcmp(was, now) != 0;
+    return r->all || (unit_tree_within(r->n->tree, unit, ul, r->n->unit, sl) &&
+                      !unit_tree_within(r->n->spare, unit, ul, r->n->unit, sl));
 }
 
 static bool lower_none(void *ctx, const uint8_t *origin, const char *unit)
@@ -159,10 +152,9 @@ static int positions_follow(repl_node *n, bool first, char *err, size_t errlen)
                    : 0;
     }
     r.all = unit_tree_grows(n->spare, n->tree, n->unit);
-    /* the same view means the same subtree: no origin moved inside it; and
-     * with no unit in another branch, no origin is routed differently */
-    if (!r.all && had == 0 && !memcmp(view, held, sizeof view) &&
-        !unit_tree_branch_moved(n->spare, n->tree))
+    /* the same view means the same subtree (no origin moved inside it) and
+     * the same routing to this node (unit_tree_view) */
+    if (!r.all && had == 0 && !memcmp(view, held, sizeof view))
         return 0;
     int lowered = store_complete_lower(n->store, lower_one, &r, view, err, errlen);
     if (lowered < 0)

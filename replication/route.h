@@ -13,16 +13,15 @@
  *           except those authored in the peer's subtree (it has them).
  *           A node knows the units of its own subtree and of its
  *           ancestors' children only (node/network.h), so an addressee U
- *           it cannot place is passed down when the entry was authored
- *           outside this node's subtree (the node above knew better, or
- *           U's membership entries are still on the way: delivering is
- *           safe, losing is not), or the author and the peer lie in
- *           different branches below the root (the root knows every
- *           unit: U does not exist, or not yet). An entry of this node's
- *           own subtree addressed to a unit it does not know is for
- *           another branch, which the nodes above route. Hop by hop this
- *           is: a node passes it to its child when the entry came from
- *           above it or it is the root; a failover link, which skips a
+ *           it cannot place is not inside the peer's subtree nor on its
+ *           path (both of which it knows) and is not passed down; the
+ *           root knows every unit, so an entry addressed only to units
+ *           nobody serves stays on its author's path up. U's membership
+ *           entries still on the way are caught by the views: the peer
+ *           that knows U has another view than this node gives it, so
+ *           this node's markers do not count there until both agree
+ *           (session.h). The rule depends on the tree only through the
+ *           peer's view (unit_tree_view); a failover link, which skips a
  *           node, carries what the path through that node would;
  *   mirror  the peer serves the same unit: everything;
  *   none    unrelated units never sync directly.

@@ -269,39 +269,6 @@ bool unit_tree_parent(const unit_tree *t, const char *code, char *out, size_t ca
     return true;
 }
 
-void unit_tree_branch(const unit_tree *t, const char *code, size_t len, char *out)
-{
-    if (len >= UNIT_CODE_CAP)
-        len = UNIT_CODE_CAP - 1;
-    memcpy(out, code, len);
-    out[len] = '\0';
-    const unit_slot *s = unit_find(t, out, len), *up;
-    for (int depth = 0; depth < UNIT_MAX_DEPTH && s && s->parent[0] &&
-                        (up = unit_find(t, s->parent, strlen(s->parent))) && up->parent[0];
-         depth++) {
-        snprintf(out, UNIT_CODE_CAP, "%s", s->parent);
-        s = up;
-    }
-}
-
-bool unit_tree_branch_moved(const unit_tree *old, const unit_tree *cur)
-{
-    char a[UNIT_CODE_CAP], b[UNIT_CODE_CAP];
-    for (size_t i = 0; i < old->cap; i++) {
-        const unit_slot *s = &old->slots[i];
-        if (!s->used)
-            continue;
-        size_t cl = strlen(s->code);
-        if (!unit_find(cur, s->code, cl))
-            continue;
-        unit_tree_branch(old, s->code, cl, a);
-        unit_tree_branch(cur, s->code, cl, b);
-        if (strcmp(a, b))
-            return true;
-    }
-    return false;
-}
-
 static int code_cmp(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);

@@ -81,28 +81,17 @@ bool unit_tree_known(const unit_tree *t, const char *code, size_t len);
 
 /* The view of unit in t: a digest of its path to the root and of the
  * sorted codes of every unit inside its subtree. Two trees giving a unit
- * the same view route the same entries to it (units unknown to one of
- * them aside: those are delivered anyway). */
+ * the same view route the same entries to it (route.h: an addressee the
+ * sender cannot place is not passed down). */
 void unit_tree_view(const unit_tree *t, const char *unit, uint8_t out[UNIT_VIEW_BYTES]);
 
 /* True when unit may have to hold more under cur than under old: its path
  * to the root changed, a unit old knew moved into its subtree, a unit old
- * knew is unknown in cur (entries addressed to unknown units are
- * delivered), or a unit old did not know is inside its subtree in cur
+ * knew is unknown in cur (conservatively: it may have been re-placed), or
+ * a unit old did not know is inside its subtree in cur
  * (membership is scoped: it may have moved in from another branch, whose
  * entries addressed to it were not routed here). */
 bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *unit);
-
-/* The unit below the root on code's path into out (UNIT_CODE_CAP bytes):
- * code itself for the root, a unit right below it, or a unit t cannot
- * place. Routing of entries addressed to unknown units goes by it
- * (route.h). */
-void unit_tree_branch(const unit_tree *t, const char *code, size_t len, char *out);
-
-/* True when a unit both trees know lies in another branch (the unit below
- * the root on its path) in cur than in old: a node may then have to hold
- * more of that unit's entries addressed to unknown units (route.h). */
-bool unit_tree_branch_moved(const unit_tree *old, const unit_tree *cur);
 
 /* The parent of code into out (NODE_CODE_MAX bytes); false when none. */
 bool unit_tree_parent(const unit_tree *t, const char *code, char *out, size_t cap);
