@@ -1,8 +1,9 @@
 /*
  * cmd_revoke.c - `lienthong revoke`: withdraws a node's certificate. The
  * revocation is a replicated entry (a patch of the certificate record with
- * the cut-off seq, node/network.h), so every node learns it, refuses the
- * key at the handshake and its entries after the cut-off.
+ * the cut-off seq, node/network.h), addressed like the certificate, so
+ * every node that holds the key learns it, refuses the key at the handshake
+ * and its entries after the cut-off.
  */
 #include "cli/cli.h"
 #include "node/network.h"
@@ -43,12 +44,18 @@ static int revoke(const node_config *c, store *s, const char *hex, const char *r
     json_t *j = bad ? NULL : record_to_json(rec, len, hex, strlen(hex), err, sizeof err);
     free(rec);
     const char *subject_unit = j ? json_string_value(json_object_get(j, "unit")) : NULL;
+    char aud[NETWORK_AUDIENCE_MAX], issuer_unit[NODE_CODE_MAX];
     repl_node rn;
     int rc = CLI_FAIL;
     if (!bad && deleted)
         cli_error("revoke", CLI_FAIL, "node %s is already revoked", hex);
     else if (bad || !subject_unit)
         cli_error("revoke", CLI_FAIL, "the certificate record of %s is damaged", hex);
+    else if (network_unit_of_key(s, issuer, issuer_unit) || network_audience(s, issuer_unit, aud))
+        cli_error("revoke", CLI_FAIL,
+                  "the certificate of %s's issuer or the network configuration is not held "
+                  "here: this store is damaged; restore it from a backup",
+                  hex);
     else if (repl_node_init(&rn, s, c->unit, c->pk, err, sizeof err))
         cli_error("revoke", CLI_FAIL, "%s", err);
     else {
@@ -66,11 +73,12 @@ static int revoke(const node_config *c, store *s, const char *hex, const char *r
                       "node %s serves unit %s, outside unit %s's subtree: only its issuer or a "
                       "node of an ancestor unit may revoke it",
                       hex, subject_unit, c->unit);
-        else if (network_end_cert(c, s, key, reason, &upto, err, sizeof err))
+        else if (network_end_cert(c, s, key, aud, reason, &upto, err, sizeof err))
             cli_error("revoke", CLI_FAIL, "%s", err);
         else {
             printf("revoked node %s (unit %s); its entries up to seq %llu stay valid, later "
-                   "ones are refused; the revocation replicates to every node\n",
+                   "ones are refused; the revocation replicates to every node that holds the "
+                   "key\n",
                    hex, subject_unit, (unsigned long long)upto);
             rc = CLI_OK;
         }

@@ -5,6 +5,7 @@
  */
 #include "node/network.h"
 #include "replication/chain.h"
+#include "replication/repl_node.h"
 #include "storage/hex.h"
 #include "storage/mpjson.h"
 #include "storage/record.h"
@@ -14,18 +15,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const everyone[] = {"*"};
+int network_audience(store *s, const char *issuer_unit, char *to)
+{
+    strcpy(to, "*");
+    uint8_t *rec;
+    size_t len;
+    char err[128];
+    int rc = store_record_get(s, "network", "config", &rec, &len);
+    if (rc)
+        return -1;
+    json_t *j = record_to_json(rec, len, "config", 6, err, sizeof err);
+    free(rec);
+    const char *root = j ? json_string_value(json_object_get(j, "root_unit")) : NULL;
+    if (!root)
+        rc = -1;
+    else if (strcmp(root, issuer_unit))
+        snprintf(to, NETWORK_AUDIENCE_MAX, "%s*", issuer_unit);
+    json_decref(j);
+    return rc;
+}
 
-/* Packs obj (stolen) as a body and appends it to the write list. */
+/* Packs obj (stolen) as a body and appends it to the write list, addressed
+ * to the single addressee *to (kept alive by the caller). */
 static int add_write(store_write *w, uint8_t **bodies, size_t *n, const char *coll,
-                     const char *id, json_t *obj, char *err, size_t errlen)
+                     const char *id, json_t *obj, const char *const *to, char *err,
+                     size_t errlen)
 {
     size_t len;
     int rc = mpjson_pack_object(obj, &bodies[*n], &len, err, errlen);
     json_decref(obj);
     if (rc)
         return -1;
-    w[*n] = (store_write){coll, id, ENTRY_OP_PUT, bodies[*n], len, everyone, 1};
+    w[*n] = (store_write){coll, id, ENTRY_OP_PUT, bodies[*n], len, to, 1};
     (*n)++;
     return 0;
 }
@@ -84,10 +105,12 @@ int network_init_root(node_config *c, store *s, char *err, size_t errlen)
     json_t *cfg = json_pack("{s:o, s:s, s:s}", "tiers", tiers, "root_key",
                             hex_encode(c->pk, 32, key), "root_unit", c->unit);
     hex_encode(c->pk, 32, idbuf);
-    if (add_write(w, bodies, &n, "network", "config", cfg, err, errlen) ||
+    static const char *const everyone[] = {"*"};
+    if (add_write(w, bodies, &n, "network", "config", cfg, everyone, err, errlen) ||
         add_write(w, bodies, &n, "units", c->unit, unit_body(c->unit, c->name, c->tier, NULL),
-                  err, errlen) ||
-        add_write(w, bodies, &n, "certs", idbuf, cert_body(c, c, hlc_wall_ms()), err, errlen)) {
+                  everyone, err, errlen) ||
+        add_write(w, bodies, &n, "certs", idbuf, cert_body(c, c, hlc_wall_ms()), everyone, err,
+                  errlen)) {
         for (size_t i = 0; i < n; i++)
             free(bodies[i]);
         return -1;
@@ -106,18 +129,10 @@ typedef struct {
     size_t n, cap;
 } entry_list;
 
+/* Appends a copy of the entry bytes to the list. */
 static int collect_membership(void *ctx, const uint8_t *bytes, size_t len)
 {
     entry_list *l = ctx;
-    entry_view e;
-    if (entry_decode(bytes, len, &e, NULL, 0))
-        return 0;
-    bool wanted = (e.coll.size == 5 && !memcmp(e.coll.ptr, "certs", 5)) ||
-                  (e.coll.size == 5 && !memcmp(e.coll.ptr, "units", 5)) ||
-                  (e.coll.size == 7 && !memcmp(e.coll.ptr, "network", 7));
-    entry_view_free(&e);
-    if (!wanted)
-        return 0;
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 64;
         store_input *bigger = realloc(l->in, l->cap * sizeof *bigger);
@@ -133,14 +148,45 @@ static int collect_membership(void *ctx, const uint8_t *bytes, size_t len)
     return 0;
 }
 
-/* Applies every membership entry the parent holds to the child's store. */
-static int copy_membership(store *from, store *to, char *err, size_t errlen)
+/* The membership entries a link from the parent would send the child. */
+typedef struct {
+    entry_list l;
+    const unit_tree *tree;
+    link_kind kind;
+    const char *from, *to; /* the parent's and the child's unit */
+} routed_list;
+
+static int collect_routed(void *ctx, const uint8_t *bytes, size_t len)
 {
-    entry_list l = {0};
-    int rc = store_log_scan(from, NULL, collect_membership, &l);
+    routed_list *r = ctx;
+    entry_view e;
+    if (entry_decode(bytes, len, &e, NULL, 0))
+        return 0;
+    bool wanted =
+        route_is_membership(&e) && route_should_send(r->tree, &e, r->kind, r->from, r->to);
+    entry_view_free(&e);
+    return wanted ? collect_membership(&r->l, bytes, len) : 0;
+}
+
+/* Applies to the child's store the membership entries the parent holds
+ * that the routing rule gives the child (node/network.h). */
+static int copy_membership(store *from, store *to, const node_config *parent,
+                           const node_config *child, char *err, size_t errlen)
+{
+    routed_list r = {.from = parent->unit, .to = child->unit};
+    unit_tree *t = unit_tree_new();
+    int rc = !t || unit_tree_load(t, from) ? -1 : 0;
     if (rc) {
-        snprintf(err, errlen, "cannot read the parent's membership entries");
-    } else if (l.n) {
+        snprintf(err, errlen, "cannot read the parent's unit tree");
+    } else {
+        r.tree = t;
+        r.kind = route_link_kind(t, parent->unit, child->unit);
+        rc = store_log_scan(from, NULL, collect_routed, &r);
+        if (rc)
+            snprintf(err, errlen, "cannot read the parent's membership entries");
+    }
+    entry_list l = r.l;
+    if (!rc && l.n) {
         apply_result *res = calloc(l.n, sizeof *res);
         rc = res ? store_apply(to, l.in, l.n, 0, res, NULL, err, errlen) : -1;
         for (size_t i = 0; !rc && i < l.n; i++)
@@ -154,6 +200,7 @@ static int copy_membership(store *from, store *to, char *err, size_t errlen)
     for (size_t i = 0; i < l.n; i++)
         free((void *)l.in[i].bytes);
     free(l.in);
+    unit_tree_free(t);
     return rc;
 }
 
@@ -286,6 +333,14 @@ int network_certify(const node_config *parent, store *ps, node_config *child,
     uint8_t *bodies[3] = {0};
     size_t n = 0;
     uint64_t now = hlc_wall_ms();
+    char aud[NETWORK_AUDIENCE_MAX];
+    const char *const to[] = {aud};
+    if (network_audience(ps, parent->unit, aud)) {
+        snprintf(err, errlen, "the parent %s holds no network configuration: its store is "
+                              "damaged; restore it from a backup",
+                 parent->dir);
+        return -1;
+    }
     hex_encode(child->pk, 32, idbuf);
     json_t *cert = cert_body(child, parent, now);
     if (rot)
@@ -294,13 +349,13 @@ int network_certify(const node_config *parent, store *ps, node_config *child,
      * needs a certificate */
     int bad = (!mirror && !rot &&
                add_write(w, bodies, &n, "units", child->unit,
-                         unit_body(child->unit, child->name, child->tier, parent->unit), err,
-                         errlen)) ||
+                         unit_body(child->unit, child->name, child->tier, parent->unit), to,
+                         err, errlen)) ||
               (rot && add_write(w, bodies, &n, "certs", oldbuf,
                                 cert_end_body("superseded", rot->upto_seq, parent->pk, child->pk,
                                               NULL, now),
-                                err, errlen)) ||
-              add_write(w, bodies, &n, "certs", idbuf, cert, err, errlen);
+                                to, err, errlen)) ||
+              add_write(w, bodies, &n, "certs", idbuf, cert, to, err, errlen);
     if (rot && !bad)
         w[0].op = ENTRY_OP_PATCH;
     if (bad) {
@@ -345,7 +400,7 @@ int network_enroll_local(node_config *child, const node_config *parent, char *er
         node_store_open(child, &cs, false, err, errlen))
         goto out;
     if (network_certify(parent, ps, child, NULL, NULL, NULL, err, errlen) ||
-        copy_membership(ps, cs, err, errlen))
+        copy_membership(ps, cs, parent, child, err, errlen))
         goto out;
     join_record(child, parent);
     rc = node_config_save(child, err, errlen);
@@ -374,7 +429,8 @@ int network_unit_of_key(store *s, const uint8_t key[ENTRY_KEY_BYTES], char *unit
 }
 
 int network_end_cert(const node_config *author, store *s, const uint8_t key[ENTRY_KEY_BYTES],
-                     const char *reason, uint64_t *upto, char *err, size_t errlen)
+                     const char *audience, const char *reason, uint64_t *upto, char *err,
+                     size_t errlen)
 {
     store_origin o;
     int rc = store_origin_get(s, key, &o);
@@ -387,10 +443,11 @@ int network_end_cert(const node_config *author, store *s, const uint8_t key[ENTR
     uint8_t *body = NULL;
     size_t n = 0;
     char hex[65];
+    const char *const to[] = {audience};
     hex_encode(key, 32, hex);
     if (add_write(&w, &body, &n, "certs", hex,
-                  cert_end_body("revoked", *upto, author->pk, NULL, reason, hlc_wall_ms()), err,
-                  errlen))
+                  cert_end_body("revoked", *upto, author->pk, NULL, reason, hlc_wall_ms()), to,
+                  err, errlen))
         return -1;
     w.op = ENTRY_OP_PATCH;
     return write_all(s, author, &w, &body, 1, err, errlen);

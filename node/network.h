@@ -7,8 +7,21 @@
  * "certs" with id = the node key in hex, binding that key to a unit code,
  * tier and parent unit for a validity period, signed by the parent node
  * (the entry's origin is the issuer). Units are entries in collection
- * "units" (id = unit code: code, name, tier, parent). All three are
- * addressed to "*" so every node knows the unit tree and the keys.
+ * "units" (id = unit code: code, name, tier, parent).
+ *
+ * Addressing keeps each node's share small (at the 2025 shape a commune
+ * holds its province's part, not 3,356 units and certificates): the
+ * network config and what the root issues (its own and its children's
+ * units and certificates) are addressed to "*"; what any other node of
+ * unit I issues (its children's units and certificates, the certificate
+ * of a second server of I) is addressed to "I*": I's subtree, so the new
+ * unit's siblings, the unit and its future subtree receive them, and I's
+ * ancestors hold them anyway since entries always travel up. A node thus
+ * knows its ancestors, their children and its own subtree: everyone it
+ * may link to (parent, grandparent on failover, children, mirrors) and
+ * every key in their chains. The end of a certificate (revocation,
+ * rotation) is addressed like the certificate. route.h says how entries
+ * addressed to units a node cannot place travel.
  */
 #ifndef LT_NETWORK_H
 #define LT_NETWORK_H
@@ -16,6 +29,13 @@
 #include "node/config.h"
 
 #define NETWORK_CERT_VALID_MS (2ull * 366 * 24 * 3600 * 1000) /* two years */
+#define NETWORK_AUDIENCE_MAX (NODE_CODE_MAX + 1)
+
+/* The addressee of membership entries (unit record, certificate,
+ * revocation) issued by a node of unit issuer_unit, into to
+ * (NETWORK_AUDIENCE_MAX bytes): "*" when that is the root's unit, else
+ * "<issuer_unit>*". Returns 0, or -1 when s holds no network config. */
+int network_audience(store *s, const char *issuer_unit, char *to);
 
 /* Makes a fresh node the trust root: writes the network config, its own
  * unit and its self-signed certificate into s, and marks c enrolled. */
@@ -23,8 +43,8 @@ int network_init_root(node_config *c, store *s, char *err, size_t errlen);
 
 /* The parent (both data dirs on this machine) certifies the child: checks
  * tiers and parent unit, writes the child's unit and certificate into the
- * parent's store, copies the network's membership entries into the child's
- * store, and records parent, tiers and root key in the child's config.
+ * parent's store, copies the membership entries the routing rule gives the
+ * child into the child's store, and records parent, tiers and root key in the child's config.
  * A child with the parent's own unit and tier is a second server of that
  * unit (a mirror): it gets a certificate and replicates everything with
  * the first. */
@@ -65,9 +85,12 @@ int network_unit_holder(store *s, const char *unit, const uint8_t *except,
 /* Revokes key: author (its issuer or a node of an ancestor unit, checked
  * by the caller) patches the key's certificate with {"ended": "revoked",
  * "upto_seq": the highest seq of key that s holds, "ended_by", "ended_at",
- * "reason"}. *upto receives the cut-off. Returns 0, or -1 with err. */
+ * "reason"}, addressed to `audience`, the certificate's (network_audience
+ * of its issuer's unit). *upto receives the cut-off. Returns 0, or -1 with
+ * err. */
 int network_end_cert(const node_config *author, store *s, const uint8_t key[ENTRY_KEY_BYTES],
-                     const char *reason, uint64_t *upto, char *err, size_t errlen);
+                     const char *audience, const char *reason, uint64_t *upto, char *err,
+                     size_t errlen);
 
 /* The membership entries a newly certified node needs, from s (its
  * parent's store): every entry of the network config, of the certificates

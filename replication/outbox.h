@@ -21,6 +21,7 @@ typedef struct {
     bool full;           /* out: take() said no room */
     uint64_t corrupt;    /* out: seq of an undecodable stored entry (scan stopped) */
     bool news;           /* carry only membership news (route_news), whatever the kind */
+    bool membership;     /* carry only membership entries the kind's rule sends */
 } outbox_scan;
 
 /* A scan callback (for store_scan_origin or repl_store_ops.scan) with an

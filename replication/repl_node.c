@@ -26,12 +26,13 @@ static const unit_tree *node_tree(void *ctx)
     return ((repl_node *)ctx)->tree;
 }
 
-static int node_positions(void *ctx,
+static int node_positions(void *ctx, uint64_t *since,
                           int (*fn)(void *fctx, const uint8_t *origin, uint64_t seq,
                                     const char *unit),
                           void *fctx)
 {
-    return store_completes(((repl_node *)ctx)->store, fn, fctx);
+    repl_node *rn = ctx;
+    return pos_cache_changed(rn->pos, rn->store, since, fn, fctx);
 }
 
 static int node_scan(void *ctx, const uint8_t *origin, uint64_t after, uint64_t upto,
@@ -72,6 +73,11 @@ static int node_apply(void *ctx, const store_input *in, size_t n, const store_ma
         added = results[i] == APPLY_ADDED;
     if (added || nmarks)
         rn->changes++;
+    /* markers move positions without adding entries: the cache learns of
+     * added entries from the store's arrivals, of these here */
+    for (size_t i = 0; i < nmarks; i++)
+        if (pos_cache_touch(rn->pos, rn->store, marks[i].origin))
+            return -1;
     if (membership)
         repl_node_reload(rn, err, sizeof err);
     return 0;
@@ -82,8 +88,15 @@ static repl_generation node_generation(void *ctx)
     return ((repl_node *)ctx)->gen;
 }
 
-const repl_store_ops repl_node_ops = {node_unit, node_chain,  node_tree,      node_positions,
-                                     node_scan, node_apply, node_generation};
+static int node_chain_of(void *ctx, const uint8_t *subject, store_input *certs)
+{
+    char err[128];
+    return chain_collect(((repl_node *)ctx)->store, subject, certs, err, sizeof err);
+}
+
+const repl_store_ops repl_node_ops = {node_unit,  node_chain,      node_tree,
+                                     node_positions, node_scan, node_apply,
+                                     node_generation, node_chain_of};
 
 static void chain_release(repl_node *n)
 {
@@ -139,7 +152,8 @@ static int positions_follow(repl_node *n, bool first, char *err, size_t errlen)
                    : 0;
     }
     r.all = unit_tree_grows(n->spare, n->tree, n->unit);
-    /* the same view means the same subtree: no origin moved inside it */
+    /* the same view means the same subtree (no origin moved inside it) and
+     * the same routing to this node (unit_tree_view) */
     if (!r.all && had == 0 && !memcmp(view, held, sizeof view))
         return 0;
     int lowered = store_complete_lower(n->store, lower_one, &r, view, err, errlen);
@@ -163,6 +177,10 @@ int repl_node_reload(repl_node *n, char *err, size_t errlen)
     n->gen.tree++;
     if (positions_follow(n, first, err, errlen))
         return -1;
+    if (pos_cache_reload(n->pos, n->store)) {
+        snprintf(err, errlen, "cannot read the complete positions from the store");
+        return -1;
+    }
     store_input chain[CHAIN_MAX];
     int c = chain_collect(n->store, n->pk, chain, err, errlen);
     if (c < 0)
@@ -182,7 +200,8 @@ int repl_node_init(repl_node *n, store *s, const char *unit, const uint8_t pk[EN
     memcpy(n->pk, pk, ENTRY_KEY_BYTES);
     n->tree = unit_tree_new();
     n->spare = unit_tree_new();
-    if (!n->tree || !n->spare) {
+    n->pos = pos_cache_new(s);
+    if (!n->tree || !n->spare || !n->pos) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -199,4 +218,6 @@ void repl_node_release(repl_node *n)
     unit_tree_free(n->tree);
     unit_tree_free(n->spare);
     n->tree = n->spare = NULL;
+    pos_cache_free(n->pos);
+    n->pos = NULL;
 }

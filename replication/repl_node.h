@@ -8,6 +8,7 @@
 #define LT_REPL_NODE_H
 
 #include "replication/chain.h"
+#include "replication/pos_cache.h"
 #include "replication/session.h"
 
 typedef struct {
@@ -17,6 +18,7 @@ typedef struct {
     unit_tree *tree;
     unit_tree *spare; /* the previous tree, while a reload compares the two */
     repl_generation gen; /* tree reloads and lowerings of complete positions */
+    pos_cache *pos; /* complete positions, read by sessions as changes */
     store_input chain[CHAIN_MAX];
     size_t nchain;
     uint64_t applied; /* entries added through links */
@@ -28,7 +30,7 @@ typedef struct {
 extern const repl_store_ops repl_node_ops;
 
 /* Prepares n for the node with key pk and unit in store s: loads the unit
- * tree and collects the certificate chain. Returns 0, or -1 with err (e.g.
+ * tree and positions and collects the certificate chain. Returns 0, or -1 with err (e.g.
  * the node is not enrolled). */
 int repl_node_init(repl_node *n, store *s, const char *unit, const uint8_t pk[ENTRY_KEY_BYTES],
                    char *err, size_t errlen);
@@ -40,7 +42,8 @@ int repl_node_init(repl_node *n, store *s, const char *unit, const uint8_t pk[EN
  * under the old tree (store_complete_lower), so its links fetch what it now
  * lacks; sessions notice through repl_store_ops.generation. On the first
  * load, positions recorded under another view (a crash between an apply
- * and its reload) are all lowered. */
+ * and its reload) are all lowered. Then reloads the in-memory complete
+ * positions (also after markers were applied outside the sessions). */
 int repl_node_reload(repl_node *n, char *err, size_t errlen);
 
 /* Releases what init allocated (not the store). */

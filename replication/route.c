@@ -17,19 +17,25 @@ link_kind route_link_kind(const unit_tree *t, const char *self, const char *peer
     return LINK_NONE;
 }
 
-bool route_addressed_to(const unit_tree *t, const entry_view *e, const char *unit)
+/* True when unit falls within e's addressees that this tree can place;
+ * *unplaced tells whether e also names a unit the tree does not know. */
+static bool addressed_known(const unit_tree *t, const entry_view *e, const char *unit,
+                            bool *unplaced)
 {
     size_t ul = strlen(unit);
+    *unplaced = false;
     for (uint32_t i = 0; i < e->to.size; i++) {
         const msgpack_object_str *a = &e->to.ptr[i].via.str;
         if (a->size == 1 && a->ptr[0] == '*')
             return true;
         size_t n = a->ptr[a->size - 1] == '*' ? a->size - 1 : a->size;
-        /* a unit this node does not know yet (its "units" entry is still on
-         * the way) cannot be ruled out: deliver rather than lose it */
-        if (!unit_tree_known(t, a->ptr, n))
-            return true;
-        if (n < a->size) {
+        if (!unit_tree_known(t, a->ptr, n)) {
+            /* the author's own unit, not known here, is neither above unit
+             * (a node knows its ancestors) nor below it (unless unit holds
+             * the entry already): it is not for unit */
+            if (n != e->unit.size || memcmp(a->ptr, e->unit.ptr, n))
+                *unplaced = true;
+        } else if (n < a->size) {
             /* the addressed subtree contains unit, or lies inside unit's */
             if (unit_tree_within(t, unit, ul, a->ptr, n) ||
                 unit_tree_within(t, a->ptr, n, unit, ul))
@@ -41,6 +47,12 @@ bool route_addressed_to(const unit_tree *t, const entry_view *e, const char *uni
     return false;
 }
 
+bool route_addressed_to(const unit_tree *t, const entry_view *e, const char *unit, bool blind)
+{
+    bool unplaced;
+    return addressed_known(t, e, unit, &unplaced) || (blind && unplaced);
+}
+
 bool route_should_send(const unit_tree *t, const entry_view *e, link_kind k, const char *self,
                        const char *peer)
 {
@@ -49,10 +61,13 @@ bool route_should_send(const unit_tree *t, const entry_view *e, link_kind k, con
         return true;
     case LINK_UP:
         return unit_tree_within(t, e->unit.ptr, e->unit.size, self, strlen(self));
-    case LINK_DOWN:
+    case LINK_DOWN: {
         if (unit_tree_within(t, e->unit.ptr, e->unit.size, peer, strlen(peer)))
             return false;
-        return route_addressed_to(t, e, peer);
+        /* an addressee this node cannot place is not for the peer (see route.h) */
+        bool unplaced;
+        return addressed_known(t, e, peer, &unplaced);
+    }
     case LINK_NONE:
         break;
     }
@@ -85,5 +100,5 @@ bool route_is_membership(const entry_view *e)
 
 bool route_news(const unit_tree *t, const entry_view *e, const char *peer)
 {
-    return route_is_membership(e) && route_addressed_to(t, e, peer);
+    return route_is_membership(e) && route_addressed_to(t, e, peer, true);
 }

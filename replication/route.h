@@ -9,9 +9,20 @@
  *           self's subtree goes up;
  *   down    the peer is a descendant of self: entries addressed into the
  *           peer's part of the tree ("*", "U*" for U on the peer's path to
- *           the root or inside its subtree, "U" for U inside its subtree,
- *           and any U this node does not know yet: it cannot be ruled out),
- *           except those authored in the peer's subtree (it has them);
+ *           the root or inside its subtree, "U" for U inside its subtree),
+ *           except those authored in the peer's subtree (it has them).
+ *           A node knows the units of its own subtree and of its
+ *           ancestors' children only (node/network.h), so an addressee U
+ *           it cannot place is not inside the peer's subtree nor on its
+ *           path (both of which it knows) and is not passed down; the
+ *           root knows every unit, so an entry addressed only to units
+ *           nobody serves stays on its author's path up. U's membership
+ *           entries still on the way are caught by the views: the peer
+ *           that knows U has another view than this node gives it, so
+ *           this node's markers do not count there until both agree
+ *           (session.h). The rule depends on the tree only through the
+ *           peer's view (unit_tree_view); a failover link, which skips a
+ *           node, carries what the path through that node would;
  *   mirror  the peer serves the same unit: everything;
  *   none    unrelated units never sync directly.
  *
@@ -50,7 +61,8 @@ bool route_is_membership(const entry_view *e);
 bool route_news(const unit_tree *t, const entry_view *e, const char *peer);
 
 /* True when unit (an entry's reader) falls within the addressees of e: the
- * downward part of the routing rule, also used for visibility. */
-bool route_addressed_to(const unit_tree *t, const entry_view *e, const char *unit);
+ * downward part of the routing rule, also used for visibility. An
+ * addressee the tree does not know counts when blind is true. */
+bool route_addressed_to(const unit_tree *t, const entry_view *e, const char *unit, bool blind);
 
 #endif

@@ -9,8 +9,12 @@
  * from its cursor, keeping the entries the routing rule sends over this
  * link and skipping the rest, and ends with markers for the cursors it
  * advanced. Nothing is held in memory beyond the batch being built: a
- * backlog of 100,000 entries costs only the cursors. When the unit tree
- * changes, cursors restart from "peer" (see tree_sync).
+ * backlog of 100,000 entries costs only the cursors. Only positions that
+ * changed are re-read (ops->positions), and only origins with something
+ * left to consider are visited (the work list): with thousands of origins,
+ * one write must not cost a pass over all of them on every link of the
+ * network. When the unit tree changes, cursors restart from "peer" and
+ * every origin is considered again (see tree_sync).
  *
  * Receiving: every entry of a batch is shape-checked and verified before
  * any is applied (a forged entry closes the link and applies nothing);
@@ -35,8 +39,10 @@
 typedef struct {
     uint8_t origin[ENTRY_KEY_BYTES];
     uint64_t mine, peer, cursor;
+    uint64_t ahead; /* membership news considered beyond the cursor, up to */
     char unit[ORIGIN_UNIT_CAP];
-    bool used, vouch;
+    bool used, vouch, queued; /* queued: on the work list */
+    bool ahead_done; /* news scanned to the end of what is held */
 } origin_slot;
 
 /* A batch sent and not acknowledged yet: its markers, to learn from the
@@ -76,8 +82,10 @@ struct repl_session {
     /* origins */
     origin_slot *slots;
     size_t cap, used;
-    size_t rr; /* round-robin position for filling batches */
+    uint8_t (*work)[ENTRY_KEY_BYTES]; /* origins that may have something to send, */
+    size_t nwork, capwork;             /* in turn: a batch starts where the last filled */
     bool peer_pos_done;
+    uint64_t mine_seen; /* the version of this node's positions last read */
     /* received batches waiting for verification or for their turn */
     struct rx_batch *rx_head, *rx_tail;
     uint64_t next_job_id, jobs_handed;
@@ -232,6 +240,26 @@ static origin_slot *origin_get(repl_session *s, const uint8_t *origin, bool crea
     return slot;
 }
 
+/* True when membership news travel ahead of the markers on this link:
+ * always in news mode, and down or to a mirror (see send_batch). */
+static bool news_ahead(const repl_session *s)
+{
+    return s->stats.news || s->stats.kind == LINK_DOWN || s->stats.kind == LINK_MIRROR;
+}
+
+/* True when the session may scan origin o for the peer: the origins it may
+ * vouch for up to this node's complete position (not in news mode), and
+ * every origin for membership news beyond it (news_ahead). */
+static bool slot_wanted(const repl_session *s, const origin_slot *o)
+{
+    if (!o->used)
+        return false;
+    return (!s->stats.news && o->vouch && o->mine > o->cursor) ||
+           (news_ahead(s) && !o->ahead_done);
+}
+
+static int work_add(repl_session *s, origin_slot *o);
+
 static int refresh_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit)
 {
     repl_session *s = fctx;
@@ -239,17 +267,50 @@ static int refresh_one(void *fctx, const uint8_t *origin, uint64_t seq, const ch
     if (!o)
         return -1;
     o->mine = seq;
+    o->ahead_done = false;
     snprintf(o->unit, sizeof o->unit, "%s", unit);
     o->vouch = s->state == REPL_OPEN &&
                route_may_vouch(s->ops->tree(s->ctx), o->unit, s->stats.kind, s->self_unit,
                                s->stats.peer_unit);
+    return work_add(s, o);
+}
+
+/* Puts o on the work list when the session may have something to send for
+ * it and it is not there yet. Returns 0, or -1 when out of memory. */
+static int work_add(repl_session *s, origin_slot *o)
+{
+    if (!slot_wanted(s, o) || o->queued)
+        return 0;
+    if (s->nwork == s->capwork) {
+        size_t ncap = s->capwork ? 2 * s->capwork : 64;
+        void *nw = realloc(s->work, ncap * sizeof *s->work);
+        if (!nw)
+            return -1;
+        s->work = nw;
+        s->capwork = ncap;
+    }
+    memcpy(s->work[s->nwork++], o->origin, ENTRY_KEY_BYTES);
+    o->queued = true;
     return 0;
 }
 
-/* Reloads this node's complete positions from the store. */
+/* Puts every origin that may have something to send on the work list
+ * (after cursors went back or the link's mode or kind changed). */
+static int work_requeue(repl_session *s)
+{
+    for (size_t i = 0; i < s->cap; i++) {
+        s->slots[i].ahead = 0;
+        s->slots[i].ahead_done = false;
+        if (s->slots[i].used && work_add(s, &s->slots[i]))
+            return session_fail(s, "out of memory");
+    }
+    return 0;
+}
+
+/* Reloads this node's complete positions that changed since the last look. */
 static void refresh_mine(repl_session *s)
 {
-    s->ops->positions(s->ctx, refresh_one, s);
+    s->ops->positions(s->ctx, &s->mine_seen, refresh_one, s);
 }
 
 /* ---- sending batches ---------------------------------------------------------- */
@@ -260,12 +321,9 @@ typedef struct {
     size_t n, cap, bytes;
 } batch_fill;
 
-/* outbox take(): copies the entry into the batch while it has room. */
-static int batch_take(void *ctx, const uint8_t *bytes, size_t len)
+/* Appends bytes (owned by b from now on) to b's entries. Returns 0 or -1. */
+static int fill_push(batch_fill *b, const uint8_t *bytes, size_t len)
 {
-    batch_fill *b = ctx;
-    if (b->n && b->bytes + len > b->limit)
-        return 1;
     if (b->n == b->cap) {
         size_t ncap = b->cap ? 2 * b->cap : 64;
         store_input *ni = realloc(b->entries, ncap * sizeof *ni);
@@ -274,12 +332,25 @@ static int batch_take(void *ctx, const uint8_t *bytes, size_t len)
         b->entries = ni;
         b->cap = ncap;
     }
+    b->entries[b->n++] = (store_input){bytes, len};
+    b->bytes += len;
+    return 0;
+}
+
+/* outbox take(): copies the entry into the batch while it has room. */
+static int batch_take(void *ctx, const uint8_t *bytes, size_t len)
+{
+    batch_fill *b = ctx;
+    if (b->n && b->bytes + len > b->limit)
+        return 1;
     uint8_t *copy = malloc(len);
     if (!copy)
         return -1;
     memcpy(copy, bytes, len);
-    b->entries[b->n++] = (store_input){copy, len};
-    b->bytes += len;
+    if (fill_push(b, copy, len)) {
+        free(copy);
+        return -1;
+    }
     return 0;
 }
 
@@ -291,13 +362,6 @@ static outbox_scan scan_rule(repl_session *s, int (*take)(void *, const uint8_t 
     return (outbox_scan){.tree = s->ops->tree(s->ctx), .kind = s->stats.kind,
                          .self = s->self_unit, .peer = s->stats.peer_unit, .take = take,
                          .ctx = ctx, .news = s->stats.news};
-}
-
-/* True when the session may scan origin o for the peer: in news mode every
- * origin (no markers are sent), else those it may vouch for. */
-static bool slot_wanted(const repl_session *s, const origin_slot *o)
-{
-    return o->used && (s->stats.news || o->vouch) && o->mine > o->cursor;
 }
 
 /* Queues b (a batch just sent) until its ack. */
@@ -334,6 +398,88 @@ static void sent_acked(repl_session *s)
     free(b);
 }
 
+/* True when the peer holds or will hold certificate entry c by the routing
+ * rule: addressed into its part of the tree, or authored in its subtree. */
+static bool cert_reaches(const repl_session *s, const store_input *c)
+{
+    entry_view v;
+    if (entry_decode(c->bytes, c->len, &v, NULL, 0))
+        return false;
+    const unit_tree *t = s->ops->tree(s->ctx);
+    const char *peer = s->stats.peer_unit;
+    bool r = route_addressed_to(t, &v, peer, false) ||
+             unit_tree_within(t, v.unit.ptr, v.unit.size, peer, strlen(peer));
+    entry_view_free(&v);
+    return r;
+}
+
+/* Rebuilds b's entries with, ahead of the first entry of each origin whose
+ * certificate chain the routing rule does not carry to the peer (membership
+ * is scoped to the issuer's subtree), that chain, root first: without it
+ * the peer's write authority would keep the entry waiting for ever. The
+ * certificates are sent as they are; duplicates are harmless. Returns 0 or
+ * -1 (out of memory). */
+static int chains_prepend(repl_session *s, batch_fill *b)
+{
+    if (!b->n || !s->ops->chain_of)
+        return 0;
+    batch_fill out = {0};
+    uint8_t (*seen)[ENTRY_KEY_BYTES] = malloc(b->n * sizeof *seen);
+    size_t nseen = 0, i = 0;
+    int rc = seen ? 0 : -1;
+    for (; i < b->n && !rc; i++) {
+        entry_view v;
+        bool fresh = false;
+        uint8_t origin[ENTRY_KEY_BYTES];
+        if (!entry_decode(b->entries[i].bytes, b->entries[i].len, &v, NULL, 0)) {
+            memcpy(origin, v.origin, ENTRY_KEY_BYTES);
+            entry_view_free(&v);
+            fresh = true;
+            for (size_t j = 0; j < nseen && fresh; j++)
+                fresh = memcmp(seen[j], origin, ENTRY_KEY_BYTES) != 0;
+        }
+        if (fresh) {
+            memcpy(seen[nseen++], origin, ENTRY_KEY_BYTES);
+            store_input certs[CHAIN_MAX];
+            int nc = s->ops->chain_of(s->ctx, origin, certs);
+            bool need = false;
+            for (int j = 0; j < nc && !need; j++)
+                need = !cert_reaches(s, &certs[j]);
+            for (int j = nc - 1; j >= 0; j--) {
+                if (need && !rc && !fill_push(&out, certs[j].bytes, certs[j].len))
+                    continue;
+                rc = need ? -1 : rc;
+                free((void *)certs[j].bytes);
+            }
+        }
+        if (!rc && !(rc = fill_push(&out, b->entries[i].bytes, b->entries[i].len)))
+            b->entries[i].bytes = NULL;
+    }
+    free(seen);
+    for (size_t j = 0; j < b->n; j++)
+        free((void *)b->entries[j].bytes);
+    free(b->entries);
+    *b = out;
+    return rc;
+}
+
+/* Scans origin o's entries in (after, upto] into ob. Returns 0, or -1
+ * when the session failed (a corrupt entry or a store error). */
+static int origin_scan(repl_session *s, const origin_slot *o, uint64_t after, uint64_t upto,
+                       outbox_scan *ob)
+{
+    if (s->ops->scan(s->ctx, o->origin, after, upto, outbox_scan_entry, ob) >= 0)
+        return 0;
+    char hex[17];
+    if (ob->corrupt)
+        session_fail(s, "entry %s…:%llu in this node's store is corrupt: run "
+                        "lienthong verify and restore the store",
+                     hex_encode(o->origin, 8, hex), (unsigned long long)ob->corrupt);
+    else
+        session_fail(s, "cannot read this node's store: see its log");
+    return -1;
+}
+
 /* Builds and queues one batch; returns false when there was nothing to send. */
 static bool send_batch(repl_session *s)
 {
@@ -344,42 +490,62 @@ static bool send_batch(repl_session *s)
         uint64_t from, seq;
     } mark_ref;
     mark_ref *marks = NULL;
-    size_t nmarks = 0, capmarks = 0;
-    for (size_t k = 0; k < s->cap && !ob.full; k++) {
-        origin_slot *o = &s->slots[(s->rr + k) & (s->cap - 1)];
-        if (!slot_wanted(s, o))
+    size_t nmarks = 0, capmarks = 0, k = 0, kept = 0;
+    /* the work list: origins done leave it, the one that filled the batch
+     * stays first, the ones not reached stay after it */
+    for (; k < s->nwork && !ob.full; k++) {
+        origin_slot *o = origin_get(s, s->work[k], false);
+        if (!o || !slot_wanted(s, o)) {
+            if (o)
+                o->queued = false;
             continue;
-        ob.considered = o->cursor;
-        if (s->ops->scan(s->ctx, o->origin, o->cursor, o->mine, outbox_scan_entry, &ob) < 0) {
-            char hex[17];
-            if (ob.corrupt)
-                session_fail(s, "entry %s…:%llu in this node's store is corrupt: run "
-                                "lienthong verify and restore the store",
-                             hex_encode(o->origin, 8, hex), (unsigned long long)ob.corrupt);
-            else
-                session_fail(s, "cannot read this node's store: see its log");
-            break;
         }
-        if (!ob.full)
-            ob.considered = o->mine;
-        if (ob.considered > o->cursor) {
-            uint64_t from = o->cursor;
-            o->cursor = ob.considered;
-            if (s->stats.news)
-                continue; /* news vouch for nothing */
-            if (nmarks == capmarks) {
-                capmarks = capmarks ? 2 * capmarks : 16;
-                mark_ref *nm = realloc(marks, capmarks * sizeof *nm);
-                if (!nm)
-                    break;
-                marks = nm;
+        if (!s->stats.news && o->vouch && o->mine > o->cursor) {
+            ob.membership = false;
+            ob.considered = o->cursor;
+            if (origin_scan(s, o, o->cursor, o->mine, &ob))
+                break;
+            if (!ob.full)
+                ob.considered = o->mine;
+            if (ob.considered > o->cursor) {
+                uint64_t from = o->cursor;
+                o->cursor = ob.considered;
+                if (nmarks == capmarks) {
+                    capmarks = capmarks ? 2 * capmarks : 16;
+                    mark_ref *nm = realloc(marks, capmarks * sizeof *nm);
+                    if (!nm)
+                        break;
+                    marks = nm;
+                }
+                marks[nmarks++] = (mark_ref){o, from, o->cursor};
             }
-            marks[nmarks++] = (mark_ref){o, from, o->cursor};
         }
-        if (ob.full)
-            s->rr = (s->rr + k) & (s->cap - 1);
+        /* membership entries beyond what was vouched for, by the link's
+         * rule: they vouch for nothing, so they need not wait for the
+         * complete position (a node whose position waits for a moved
+         * subtree it does not know yet must still pass the move on, or
+         * nobody learns it) */
+        if (!ob.full && news_ahead(s) && !o->ahead_done) {
+            uint64_t from = s->stats.news ? o->cursor : o->mine;
+            from = o->ahead > from ? o->ahead : from;
+            ob.membership = true; /* in news mode, ob.news already says so */
+            ob.considered = from;
+            if (origin_scan(s, o, from, UINT64_MAX, &ob))
+                break;
+            o->ahead = ob.considered;
+            o->ahead_done = !ob.full;
+        }
+        if (slot_wanted(s, o))
+            memmove(s->work[kept++], o->origin, ENTRY_KEY_BYTES);
+        else
+            o->queued = false;
     }
-    bool sent = b.n || nmarks;
+    if (k < s->nwork) /* work is NULL until the first origin is queued */
+        memmove(s->work + kept, s->work + k, (s->nwork - k) * sizeof *s->work);
+    s->nwork = kept + s->nwork - k;
+    if (!s->stats.news && chains_prepend(s, &b))
+        session_fail(s, "out of memory");
+    bool sent = s->state == REPL_OPEN && (b.n || nmarks);
     sent_batch *sb = sent ? malloc(sizeof *sb + nmarks * sizeof *sb->marks) : NULL;
     if (sent && !sb) {
         session_fail(s, "out of memory");
@@ -583,11 +749,13 @@ static int count_one(void *fctx, const uint8_t *origin, uint64_t seq, const char
 static void send_positions(repl_session *s)
 {
     size_t n = 0;
-    s->ops->positions(s->ctx, count_one, &n);
+    uint64_t all = 0;
+    s->ops->positions(s->ctx, &all, count_one, &n);
     msg_out msg;
     msgpack_packer *pk = msg_begin(&msg, "pos", 3);
     msgpack_pack_array(pk, n);
-    s->ops->positions(s->ctx, pos_one, pk);
+    all = 0;
+    s->ops->positions(s->ctx, &all, pos_one, pk);
     msgpack_pack_uint8(pk, (uint8_t)s->stats.kind);
     pack_bin(pk, s->own_view, sizeof s->own_view);
     msg_send(s, &msg);
@@ -647,11 +815,14 @@ static void tree_sync(repl_session *s)
         return;
     tree_read(s);
     for (size_t i = 0; i < s->cap; i++)
-        if (s->slots[i].used)
+        if (s->slots[i].used) {
             s->slots[i].cursor = s->slots[i].peer;
+            s->slots[i].mine = 0; /* a full read lists only positions above 0 */
+        }
+    s->mine_seen = 0; /* every position again: what may be vouched for changed */
     refresh_mine(s);
     send_positions(s);
-    if (!mode_check(s))
+    if (!mode_check(s) && !work_requeue(s))
         pump(s);
 }
 
@@ -712,6 +883,8 @@ static int on_pos(repl_session *s, const msgpack_object *a)
     if (mode_check(s))
         return -1;
     refresh_mine(s);
+    if (work_requeue(s))
+        return -1;
     pump(s);
     return 0;
 }
@@ -1078,6 +1251,7 @@ void repl_session_free(repl_session *s)
 {
     if (!s)
         return;
+    free(s->work);
     free(s->out_cur);
     for (out_frame *f = s->out_head, *next; f; f = next) {
         next = f->next;
@@ -1179,7 +1353,7 @@ void repl_session_stats(const repl_session *s, repl_stats *st)
         const origin_slot *o = &s->slots[i];
         if (!o->used)
             continue;
-        if (slot_wanted(s, o))
+        if (slot_wanted(s, o) && o->mine > o->cursor)
             st->to_send += o->mine - o->cursor;
         if (o->peer > o->mine)
             st->to_receive += o->peer - o->mine;

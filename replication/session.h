@@ -40,7 +40,10 @@
  * on their relation (one of them does not know a move yet) the link
  * carries only membership entries (route_news) until they agree; when both
  * say they are unrelated, or they still disagree after timeout_ms, it
- * closes.
+ * closes. Down, to a mirror and in news mode, the membership entries
+ * addressed to the peer that lie beyond this node's complete position
+ * follow the vouched ones, without markers, so a move travels even while
+ * the complete position waits for it (docs/protocol.md, "Tree changes").
  */
 #ifndef LT_REPL_SESSION_H
 #define LT_REPL_SESSION_H
@@ -85,8 +88,10 @@ typedef struct {
     int (*chain)(void *ctx, const store_input **certs, size_t *n);
     /* The unit tree used for routing. */
     const unit_tree *(*tree)(void *ctx);
-    /* Calls fn for every origin this node holds a complete position for. */
-    int (*positions)(void *ctx,
+    /* Calls fn for every origin whose complete position changed after
+     * *since, a version this call set before (0: every origin this node
+     * holds a complete position for), and sets *since. */
+    int (*positions)(void *ctx, uint64_t *since,
                      int (*fn)(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit),
                      void *fctx);
     /* Calls fn for each entry of origin with after < seq <= upto in seq
@@ -101,6 +106,11 @@ typedef struct {
     /* The tree's generation; it changes whenever tree() may answer
      * differently or positions went down. NULL: the tree never changes. */
     repl_generation (*generation)(void *ctx);
+    /* The certificate chain of node key subject as chain_collect gives it
+     * (at most CHAIN_MAX malloc'd copies in certs, its own first): sent
+     * ahead of its entries to a peer the certificates are not routed to.
+     * Returns the count, or -1. NULL: entries travel without chains. */
+    int (*chain_of)(void *ctx, const uint8_t *subject, store_input *certs);
 } repl_store_ops;
 
 typedef enum {

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define UNIT_CODE_CAP 33
 #define UNIT_MAX_DEPTH 32
 
 typedef struct {
@@ -328,6 +327,14 @@ bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *uni
             return true;
         if (unit_tree_within(cur, s->code, cl, unit, ul) &&
             !unit_tree_within(old, s->code, cl, unit, ul))
+            return true;
+    }
+    /* membership is scoped (node/network.h): a unit that moved in from
+     * another branch was not known here before */
+    for (size_t i = 0; i < cur->cap; i++) {
+        const unit_slot *s = &cur->slots[i];
+        size_t cl = s->used ? strlen(s->code) : 0;
+        if (s->used && !unit_find(old, s->code, cl) && unit_tree_within(cur, s->code, cl, unit, ul))
             return true;
     }
     return false;

@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define UNIT_CODE_CAP 33 /* a unit code and its NUL */
+
 typedef struct unit_tree unit_tree;
 
 /* An empty tree. NULL when out of memory. */
@@ -79,15 +81,16 @@ bool unit_tree_known(const unit_tree *t, const char *code, size_t len);
 
 /* The view of unit in t: a digest of its path to the root and of the
  * sorted codes of every unit inside its subtree. Two trees giving a unit
- * the same view route the same entries to it (units unknown to one of
- * them aside: those are delivered anyway). */
+ * the same view route the same entries to it (route.h: an addressee the
+ * sender cannot place is not passed down). */
 void unit_tree_view(const unit_tree *t, const char *unit, uint8_t out[UNIT_VIEW_BYTES]);
 
 /* True when unit may have to hold more under cur than under old: its path
- * to the root changed, a unit old knew moved into its subtree, or a unit
- * old knew is unknown in cur (entries addressed to unknown units are
- * delivered). New units appearing inside its subtree do not count: entries
- * addressed to a unit nobody knew were delivered already. */
+ * to the root changed, a unit old knew moved into its subtree, a unit old
+ * knew is unknown in cur (conservatively: it may have been re-placed), or
+ * a unit old did not know is inside its subtree in cur
+ * (membership is scoped: it may have moved in from another branch, whose
+ * entries addressed to it were not routed here). */
 bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *unit);
 
 /* The parent of code into out (NODE_CODE_MAX bytes); false when none. */

@@ -375,6 +375,13 @@ static int check_cert(store *s, MDB_txn *txn, const net_config *nc, const entry_
         bool known;
         if ((rc = unit_parent(s, txn, author, own_parent, &known)))
             return rc;
+        if (!known) { /* a unit out of this node's scope: the issuer's own certificate */
+            char ohex[2 * ENTRY_KEY_BYTES + 1];
+            hex_encode(e->origin, ENTRY_KEY_BYTES, ohex);
+            if ((rc = rec_str(s, txn, "certs", ohex, "parent_unit", own_parent,
+                              sizeof own_parent, &known)))
+                return rc;
+        }
         if (known && !strcmp(own_parent, parent))
             return 0;
         unsure = unsure || !known;
@@ -426,6 +433,10 @@ static int check_unit(store *s, MDB_txn *txn, const net_config *nc, const entry_
                             moves_now ? old_parent : NULL};
     if (exists && !strcmp(author, code) && e->op != ENTRY_OP_DELETE &&
         !strcmp(old_parent, new_parent))
+        return 0;
+    /* the top unit is an ancestor of every unit, also of those this node's
+     * scoped membership cannot place */
+    if (!strcmp(author, nc->root_unit))
         return 0;
     for (int i = 0; i < 2; i++) {
         if (!check[i] || !check[i][0])

@@ -85,6 +85,10 @@ void entry_view_free(entry_view *v);
 /* True when the signature covers the signed prefix under v->origin. */
 bool entry_verify(const entry_view *v);
 
+/* Where the 32 origin bytes start in every valid entry (after the fixed
+ * head: map of 12, "v": 1, "origin": bin8 of 32). */
+#define ENTRY_ORIGIN_OFFSET 13
+
 /* Checks size and signature without a full decode: the cheap check used
  * on the thread pool. The origin is read from its fixed offset. */
 bool entry_verify_bytes(const uint8_t *bytes, size_t len);

@@ -197,7 +197,9 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
 
     /* a revoked key: its entries up to the cut-off stay, later ones are refused */
     uint64_t upto;
-    REQUIRE(network_end_cert(&d->c, d->s, c1->c.pk, "test", &upto, err, sizeof err) == 0);
+    char aud[NETWORK_AUDIENCE_MAX];
+    REQUIRE(network_audience(d->s, d->c.unit, aud) == 0);
+    REQUIRE(network_end_cert(&d->c, d->s, c1->c.pk, aud, "test", &upto, err, sizeof err) == 0);
     store_input late = craft(c1, "16681", "reports", "PA-16681-2", ENTRY_OP_PUT, "{\"t\":1}", 0);
     EXPECT(d, late, APPLY_QUARANTINED, "was revoked after its entry 1");
     CHECK(fx_has(d, "reports", "PA-16681-1"));

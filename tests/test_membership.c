@@ -38,7 +38,10 @@ static void test_revocation_cutoff(fx_node *d, fx_node *c1)
     CHECKF(!*handshake(c1, d, hlc_wall_ms(), why, sizeof why), "%s", why);
     fx_write(c1, "reports", "R-3", "ba, chưa gửi", NULL); /* the district never sees seq 3 */
     uint64_t upto = 0;
-    REQUIRE(network_end_cert(&d->c, d->s, c1->c.pk, "máy bị mất", &upto, err, sizeof err) == 0);
+    char aud[NETWORK_AUDIENCE_MAX];
+    REQUIRE(network_audience(d->s, d->c.unit, aud) == 0);
+    REQUIRE(network_end_cert(&d->c, d->s, c1->c.pk, aud, "máy bị mất", &upto, err, sizeof err) ==
+            0);
     CHECKF(upto == 2, "cut-off %llu", (unsigned long long)upto);
     REQUIRE(repl_node_reload(&d->rn, err, sizeof err) == 0);
     uint64_t got = 0;

@@ -3,6 +3,7 @@
  * the revocation has replicated to, with a reason; its earlier entries
  * stay; other nodes are unaffected.
  */
+#include "node/network.h"
 #include "storage/hex.h"
 #include "tests/check.h"
 #include "tests/node_fixture.h"
@@ -33,14 +34,15 @@ int main(void)
     repl_session_free(b);
     CHECK(fx_has(&d, "reports", "PA-1"));
 
-    /* the district revokes commune 1 in the older form (a deleted certificate
-     * record, no cut-off; lienthong revoke now writes a patch, test_membership) */
-    char hex[65], err[256];
-    hex_encode(c1.c.pk, 32, hex);
-    static const char *const everyone[] = {"*"};
-    store_write w = {"certs", hex, ENTRY_OP_DELETE, NULL, 0, everyone, 1};
-    store_author au = node_author(&d.c);
-    REQUIRE(store_write_local(d.s, &au, &w, 1, NULL, err, sizeof err) == 0);
+    /* the district revokes commune 1 (as `lienthong revoke` does), addressed
+     * like the certificate; the cut-off keeps PA-1 valid wherever the
+     * revocation arrives first */
+    char err[256], aud[NETWORK_AUDIENCE_MAX];
+    uint64_t upto;
+    REQUIRE(network_audience(d.s, d.c.unit, aud) == 0);
+    CHECK(!strcmp(aud, "412*"));
+    REQUIRE(network_end_cert(&d.c, d.s, c1.c.pk, aud, "test", &upto, err, sizeof err) == 0);
+    CHECK(upto == 1);
     REQUIRE(repl_node_reload(&d.rn, err, sizeof err) == 0);
     CHECK(unit_tree_revoked(d.rn.tree, c1.c.pk));
 

@@ -313,8 +313,10 @@ int main(void)
 
 static int run(const char *base)
 {
-    tnode p, d, c1, c2;
+    tnode p, d, c1, c2, d2, c3;
     fx_tree4(base, &p, &d, &c1, &c2);
+    fx_node_make(&d2, base, "413", "district", &p);
+    fx_node_make(&c3, base, "16700", "commune", &d2);
 
     for (int i = 0; i < 40; i++) {
         char id[32];
@@ -325,11 +327,16 @@ static int run(const char *base)
     fx_write(&d, "tasks", "T-1", "Giao việc cho phường Bến Thủy", "16681");
     fx_write(&p, "documents", "129/QĐ-UBND", "Quyết định", "*");
     fx_write(&p, "documents", "56/KH-UBND", "Kế hoạch cho xã Nghi Liên", "16684");
+    /* to a commune of another district, which district 413 cannot place */
+    fx_write(&d2, "documents", "7/CV-UBND", "Công văn gửi phường Bến Thủy", "16681");
 
     uint64_t now = hlc_wall_ms();
     sync_pair(&c1, &d, now);
     sync_pair(&c2, &d, now);
+    sync_pair(&c3, &d2, now);
+    sync_pair(&d2, &p, now);
     sync_pair(&d, &p, now);
+    sync_pair(&c3, &d2, now);
     sync_pair(&c1, &d, now);
     sync_pair(&c2, &d, now);
 
@@ -343,7 +350,16 @@ static int run(const char *base)
     CHECK(!fx_has(&c1, "documents", "56/KH-UBND"));
     CHECK(fx_has(&c2, "documents", "56/KH-UBND"));
     CHECK(!fx_has(&c1, "reports", "PA-16684-01"));
-    CHECK(fx_has(&c1, "units", "16684")); /* the unit tree reaches everyone */
+    CHECK(fx_has(&c1, "documents", "7/CV-UBND"));
+    CHECK(!fx_has(&c2, "documents", "7/CV-UBND"));
+    CHECK(!fx_has(&c3, "documents", "7/CV-UBND"));
+    /* membership is scoped: siblings, parents' siblings and the subtree */
+    CHECK(fx_has(&c1, "units", "16684"));
+    CHECK(fx_has(&c1, "units", "413"));
+    CHECK(!fx_has(&c1, "units", "16700"));
+    CHECK(!fx_has(&c3, "units", "16681"));
+    CHECK(!fx_has(&d2, "units", "16681"));
+    CHECK(fx_has(&p, "units", "16700"));
 
     uint8_t dc[32] = {0}, dp[32] = {1};
     store_collections(d.s, digest_of, dc);
@@ -384,9 +400,13 @@ static int run(const char *base)
     repl_node_release(&d.rn);
     repl_node_release(&c1.rn);
     repl_node_release(&c2.rn);
+    repl_node_release(&d2.rn);
+    repl_node_release(&c3.rn);
     store_close(p.s);
     store_close(d.s);
     store_close(c1.s);
     store_close(c2.s);
+    store_close(d2.s);
+    store_close(c3.s);
     return 0;
 }

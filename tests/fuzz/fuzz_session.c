@@ -32,10 +32,10 @@ static const unit_tree *fz_tree(void *ctx)
     return ctx;
 }
 
-static int fz_positions(void *ctx, int (*fn)(void *, const uint8_t *, uint64_t, const char *),
-                        void *fctx)
+static int fz_positions(void *ctx, uint64_t *since,
+                        int (*fn)(void *, const uint8_t *, uint64_t, const char *), void *fctx)
 {
-    (void)ctx, (void)fn, (void)fctx;
+    (void)ctx, (void)since, (void)fn, (void)fctx;
     return 0;
 }
 
@@ -54,7 +54,7 @@ static int fz_apply(void *ctx, const store_input *in, size_t n, const store_mark
 }
 
 static const repl_store_ops fz_ops = {fz_unit, fz_chain, fz_tree, fz_positions, fz_scan,
-                                      fz_apply, NULL};
+                                      fz_apply, NULL, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1109,6 +1109,30 @@ bool sim_settle(sim *s, uint64_t max_ms, uint64_t *took_ms)
     return false;
 }
 
+/* True when node j is down, knows unit under parent, or need not know it:
+ * membership is scoped (node/network.h), so a node that cannot place the
+ * new parent cannot place the unit either. */
+static bool move_known(sim *s, int j, const char *unit, const char *parent)
+{
+    const unit_tree *t = s->nodes[j].rn.tree;
+    char par[NODE_CODE_MAX];
+    return !s->nodes[j].alive || !unit_tree_known(t, parent, strlen(parent)) ||
+           (unit_tree_parent(t, unit, par, sizeof par) && !strcmp(par, parent));
+}
+
+typedef struct {
+    FILE *f;
+    const char *node;
+} quarantine_print;
+
+/* store_quarantine_scan(): one line per entry a node keeps waiting. */
+static int explain_quarantined(void *ctx, const store_quarantined *q)
+{
+    const quarantine_print *p = ctx;
+    fprintf(p->f, "  node %s quarantined: %.*s\n", p->node, (int)q->reason_len, q->reason);
+    return 0;
+}
+
 void sim_explain(sim *s, FILE *f)
 {
     fprintf(f, "  at %llu ms: %llu messages in flight, %llu notifications and %llu jobs "
@@ -1119,15 +1143,20 @@ void sim_explain(sim *s, FILE *f)
         const char *u = s->nodes[s->move_node].unit, *p = s->nodes[s->move_parent].unit;
         fprintf(f, "  the move of %s under %s is not known at:", u, p);
         for (int j = 0; j < s->nnodes; j++) {
-            char par[NODE_CODE_MAX];
-            if (s->nodes[j].alive &&
-                (!unit_tree_parent(s->nodes[j].rn.tree, u, par, sizeof par) || strcmp(par, p)))
+            char par[NODE_CODE_MAX] = "?";
+            if (!move_known(s, j, u, p)) {
+                unit_tree_parent(s->nodes[j].rn.tree, u, par, sizeof par);
                 fprintf(f, " %s (parent %s)", s->nodes[j].name, par);
+            }
         }
         fputc('\n', f);
     }
     for (int i = 0; i < s->nnodes; i++) {
         sim_node *n = &s->nodes[i];
+        if (n->alive) {
+            quarantine_print qp = {f, n->name};
+            store_quarantine_scan(n->st, explain_quarantined, &qp);
+        }
         if (!n->alive)
             fprintf(f, "  node %s is down\n", n->name);
         else if (n->nup && !link_connected(&s->links[n->up[0]]))
@@ -1359,12 +1388,9 @@ static void move_progress(sim *s)
     if (s->move_node < 0)
         return;
     const char *unit = s->nodes[s->move_node].unit, *parent = s->nodes[s->move_parent].unit;
-    for (int j = 0; j < s->nnodes; j++) {
-        char par[NODE_CODE_MAX];
-        if (s->nodes[j].alive &&
-            (!unit_tree_parent(s->nodes[j].rn.tree, unit, par, sizeof par) || strcmp(par, parent)))
+    for (int j = 0; j < s->nnodes; j++)
+        if (!move_known(s, j, unit, parent))
             return;
-    }
     trace(s, "move %s under %s: known everywhere", unit, parent);
     s->move_node = -1;
 }
@@ -1381,14 +1407,19 @@ static int random_descendant(sim *s, int i)
     }
 }
 
-/* A random leaf under i that has written reports, or -1. */
+/* A random leaf under i that has written reports and that i's own tree
+ * places under it (an operator acts on what the node shows: a unit moved
+ * in is not its to patch before the move arrives), or -1. */
 static int random_reporter(sim *s, int i)
 {
+    const sim_node *n = &s->nodes[i];
     for (int tries = 0; tries < 8; tries++) {
-        int k = s->nodes[i].canon;
+        int k = n->canon;
         while (s->nodes[k].nchildren)
             k = s->nodes[k].children[sim_below(s, s->nodes[k].nchildren)];
-        if (s->nodes[k].nreports)
+        const char *u = s->nodes[k].unit;
+        if (s->nodes[k].nreports &&
+            unit_tree_within(n->rn.tree, u, strlen(u), n->unit, strlen(n->unit)))
             return k;
     }
     return -1;
@@ -1622,6 +1653,7 @@ typedef struct {
     uint64_t *held; /* per author: entries of it held */
     struct coll_state *row; /* the node's collections */
     uint64_t stale;  /* entries held that only an earlier tree routed there */
+    uint64_t chains; /* certificates held only as the chain of an entry's author */
 } checker;
 
 static void problem(checker *ck, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1686,26 +1718,35 @@ static bool sim_within(const int *parent, int x, int anc)
     return false;
 }
 
-/* The routing rule restated from route.h, on the sim's own tree and without
- * route.c: a node holds what its subtree authored, and what is addressed
- * into its part of the tree: "*"; "U*" when the node is in U's subtree or
- * above U; "U" when the node is U or above it; any unknown U. Both servers
- * of a unit hold the same (the walk uses each unit's first server). */
-static bool oracle_holds(const checker *ck, const univ_entry *e, int node, const int *parent)
+/* True when the node above (pa, a unit's first server) passes e down to
+ * node c: "*"; "U*" when c is in U's subtree or above U; "U" when c is U
+ * or above it; never for a U no node serves. */
+static bool oracle_passes(const checker *ck, const univ_entry *e, int pa, int c,
+                          const int *parent)
 {
-    node = ck->s->nodes[node].canon; /* a unit's servers hold the same */
-    if (sim_within(parent, ck->s->nodes[e->author].canon, node))
-        return true;
     for (uint32_t i = 0; i < e->v.to.size; i++) {
         const msgpack_object_str *a = &e->v.to.ptr[i].via.str;
         if (a->size == 1 && a->ptr[0] == '*')
             return true;
         bool star = a->size > 1 && a->ptr[a->size - 1] == '*';
         int u = unit_lookup(ck, a->ptr, a->size - star);
-        if (u < 0 || sim_within(parent, u, node) || (star && sim_within(parent, node, u)))
+        if (u >= 0 && (sim_within(parent, u, c) || (star && sim_within(parent, c, u))))
             return true;
     }
     return false;
+}
+
+/* The routing rule restated from route.h, on the sim's own tree and without
+ * route.c: a node holds what its subtree authored, and what the node above
+ * it holds and passes down (oracle_passes). Both servers of a unit hold the
+ * same (the walk uses each unit's first server). */
+static bool oracle_holds(const checker *ck, const univ_entry *e, int node, const int *parent)
+{
+    node = ck->s->nodes[node].canon; /* a unit's servers hold the same */
+    if (sim_within(parent, ck->s->nodes[e->author].canon, node))
+        return true;
+    int pa = parent[node];
+    return pa >= 0 && oracle_holds(ck, e, pa, parent) && oracle_passes(ck, e, pa, node, parent);
 }
 
 static int coll_index(checker *ck, const msgpack_object_str *c)
@@ -1799,12 +1840,15 @@ static int universe_one(void *ctx, const uint8_t *bytes, size_t len)
     return 0;
 }
 
-/* The brief's rule: e's author unit is within the node's subtree, or
- * route_addressed_to gives it the entry (over the sim's final tree). */
+/* The brief's rule: e's author unit is within the node's subtree, or the
+ * unit above holds e and route.c sends it down (over the sim's final tree). */
 static bool expected(const checker *ck, const univ_entry *e, const char *unit)
 {
-    return unit_tree_within(ck->tree, e->v.unit.ptr, e->v.unit.size, unit, strlen(unit)) ||
-           route_addressed_to(ck->tree, &e->v, unit);
+    char up[NODE_CODE_MAX];
+    if (unit_tree_within(ck->tree, e->v.unit.ptr, e->v.unit.size, unit, strlen(unit)))
+        return true;
+    return unit_tree_parent(ck->tree, unit, up, sizeof up) && expected(ck, e, up) &&
+           route_should_send(ck->tree, &e->v, LINK_DOWN, up, unit);
 }
 
 static int checker_init(checker *ck, sim *s, const sim_check_opts *o)
@@ -1916,8 +1960,11 @@ static int held_one(void *ctx, const uint8_t *bytes, size_t len)
         bool earlier = false; /* an earlier tree (before a unit moved) routed it here */
         for (size_t t = 0; t + 1 < ck->s->nhist && !earlier; t++)
             earlier = oracle_holds(ck, e, ck->node, ck->s->hist[t]);
+        bool cert = e->v.coll.size == 5 && !memcmp(e->v.coll.ptr, "certs", 5);
         if (earlier)
             ck->stale++;
+        else if (cert) /* sent ahead of an entry of its subject (session.c) */
+            ck->chains++;
         else
             problem(ck, "node %s holds %s, which the routing rule does not give it", n->name,
                     describe(ck, e, d, sizeof d));

@@ -5,18 +5,26 @@
  * communes, every one a real LMDB store kept open (8 MiB initial maps that
  * grow). Not part of `make test`: run build/tests/sim/sim_scale.
  *
- * Scenario: enrol everything, let membership converge (every node holds
- * every unit and certificate: that is O(nodes^2) entries in all, which is
- * what bounds this run); then for `--run` seconds of virtual time each
- * commune writes a few reports (some addressed to a neighbour), each
- * province writes documents to its subtree, to one of its communes and
- * to a commune of another province and patches reports of its communes,
- * and the national node writes documents to everyone; meanwhile some
- * provinces are cut off from the national node, one province crashes (its
- * communes fail over to the national node) and a share of the communes go
- * offline. Then everything heals and the run reports the virtual time to
- * converge, wall times, entries, messages and peak RSS, and checks every
- * node (sim_check) unless --no-check.
+ * Scenario: enrol everything and let membership converge (each node holds
+ * its own part of the unit tree: node/network.h); then a busy working day
+ * compressed into `--run` seconds of virtual time (domain.md):
+ *   - each commune receives R citizen field reports (--reports, default
+ *     3; one in five also addressed to a neighbouring commune), updates
+ *     each one's status once, and files its indicators (one "kpis"
+ *     record);
+ *   - each province answers half of its communes' reports (a patch
+ *     addressed back to the commune), sends documents to its subtree, to
+ *     one of its communes and to a commune of another province (one per
+ *     ten communes, at least four), and files its own indicators;
+ *   - the national node sends four documents to everyone.
+ * Meanwhile five provinces are cut off from the national node from a
+ * third of the day until the end, one province crashes for 30 s (its
+ * communes fail over to the national node), and a tenth of the communes
+ * go offline for 20-120 s, half of them until the end. Then everything
+ * heals and the run reports the virtual time to converge, wall times,
+ * entries written and held, messages, entries applied per wall second and
+ * peak RSS (total and per node), and checks every node (sim_check) unless
+ * --no-check.
  *
  *   sim_scale [--communes N] [--provinces P] [--reports R] [--seed S]
  *             [--run SECONDS] [--notify-ms MS] [--max-frame BYTES]
@@ -28,12 +36,9 @@
  * marker lists, which grow with the number of origins, stop fitting.
  * --mirrors K gives the first K provinces a second server.
  *
- * Defaults: 34 provinces, 400 communes (about 3 minutes on 2 cores). The
- * full 2025 shape is --communes 3321, which this machine cannot run in
- * reasonable time: membership alone is 3,356 x 6,713 = 22.5 million held
- * entries (about 50 GB of stores: set TMPDIR to a big disk), and the
- * workload costs grow about as N^2.7 (every write sends markers to nearly
- * every node; 200 communes: 20 s, 600: 6 min).
+ * Defaults: 34 provinces, 400 communes. The full 2025 shape is
+ * --communes 3321 (docs/performance.md has the figures). Stores go under
+ * TMPDIR (see sim_pick_tmpdir).
  */
 #include "tests/sim/sim.h"
 
@@ -45,11 +50,21 @@
 #include <time.h>
 #include <unistd.h>
 
+typedef enum {
+    ACT_REPORT,       /* commune: a new field report (sometimes to a neighbour) */
+    ACT_STATUS,       /* commune: status update of one of its reports */
+    ACT_KPI,          /* commune or province: its indicators for the day */
+    ACT_NATIONAL_DOC, /* national: a document to everyone */
+    ACT_SUBTREE_DOC,  /* province: a document to its subtree */
+    ACT_COMMUNE_DOC,  /* province: a document to one of its communes */
+    ACT_FOREIGN_DOC,  /* province: a document to another province's commune */
+    ACT_ANSWER,       /* province: answers a report of one of its communes */
+} act_kind;
+
 typedef struct {
     uint64_t at;
     int node;
-    int kind; /* 0 report, 1 national doc, 2 province subtree doc, 3 doc to own commune,
-                 4 doc to another province's commune, 5 patch of a commune report */
+    act_kind kind;
 } action;
 
 static double wall_s(void)
@@ -82,53 +97,65 @@ static int random_commune_of(sim *s, int p)
     return prov_count[p] ? prov_first[p] + (int)sim_below(s, (uint64_t)prov_count[p]) : -1;
 }
 
+/* A random existing report of commune c, into id; false when it has none. */
+static bool some_report(sim *s, int c, char *id, size_t cap)
+{
+    int k = c - first_commune;
+    if (!reports[k])
+        return false;
+    snprintf(id, cap, "R-%s-%d", sim_node_unit(s, c), 1 + (int)sim_below(s, (uint64_t)reports[k]));
+    return true;
+}
+
 static void do_action(sim *s, const action *a)
 {
     char id[64], addr[40], text[32];
     const char *to[1] = {addr};
-    int n = a->node;
+    int n = a->node, p = n - 1; /* provinces are nodes 1..nprov */
     snprintf(text, sizeof text, "v%llu", (unsigned long long)sim_below(s, 1000000));
     if (!sim_node_is_up(s, n))
         return;
     switch (a->kind) {
-    case 0: {
-        int k = n - first_commune;
+    case ACT_REPORT: {
+        int k = n - first_commune, pp = sim_node_parent(s, n) - 1;
         snprintf(id, sizeof id, "R-%s-%d", sim_node_unit(s, n), ++reports[k]);
-        int p = sim_node_parent(s, n) - 1;
-        if (sim_below(s, 5) == 0 && prov_count[p] > 1) {
-            int sib = random_commune_of(s, p);
-            snprintf(addr, sizeof addr, "%s", sim_node_unit(s, sib));
-            sim_write(s, n, "reports", id, ENTRY_OP_PUT, to, sib != n, text);
-        } else {
-            sim_write(s, n, "reports", id, ENTRY_OP_PUT, NULL, 0, text);
-        }
+        int sib = prov_count[pp] > 1 && sim_below(s, 5) == 0 ? random_commune_of(s, pp) : n;
+        snprintf(addr, sizeof addr, "%s", sim_node_unit(s, sib));
+        sim_write(s, n, "reports", id, ENTRY_OP_PUT, to, sib != n, text);
         break;
     }
-    case 1:
+    case ACT_STATUS:
+        if (some_report(s, n, id, sizeof id))
+            sim_write(s, n, "reports", id, ENTRY_OP_PATCH, NULL, 0, text);
+        break;
+    case ACT_KPI:
+        snprintf(id, sizeof id, "K-%s-2025-07-01", sim_node_unit(s, n));
+        sim_write(s, n, "kpis", id, ENTRY_OP_PUT, NULL, 0, text);
+        break;
+    case ACT_NATIONAL_DOC:
         snprintf(id, sizeof id, "D-VN-%llu", (unsigned long long)sim_below(s, 1u << 30));
         snprintf(addr, sizeof addr, "*");
         sim_write(s, n, "documents", id, ENTRY_OP_PUT, to, 1, text);
         break;
-    case 2:
-    case 3:
-    case 4: {
-        int p = n - 1, c = a->kind == 4 ? random_commune_of(s, (int)sim_below(s, (uint64_t)nprov))
-                                        : random_commune_of(s, p);
+    case ACT_SUBTREE_DOC:
+    case ACT_COMMUNE_DOC:
+    case ACT_FOREIGN_DOC: {
+        int c = a->kind == ACT_FOREIGN_DOC
+                    ? random_commune_of(s, (int)sim_below(s, (uint64_t)nprov))
+                    : random_commune_of(s, p);
         snprintf(id, sizeof id, "D-%s-%llu", sim_node_unit(s, n),
                  (unsigned long long)sim_below(s, 1u << 30));
-        if (a->kind == 2 || c < 0)
+        if (a->kind == ACT_SUBTREE_DOC || c < 0)
             snprintf(addr, sizeof addr, "%s*", sim_node_unit(s, n));
         else
             snprintf(addr, sizeof addr, "%s", sim_node_unit(s, c));
         sim_write(s, n, "documents", id, ENTRY_OP_PUT, to, 1, text);
         break;
     }
-    case 5: {
-        int c = random_commune_of(s, n - 1);
-        if (c < 0 || !reports[c - first_commune])
+    case ACT_ANSWER: {
+        int c = random_commune_of(s, p);
+        if (c < 0 || !some_report(s, c, id, sizeof id))
             break;
-        snprintf(id, sizeof id, "R-%s-%d", sim_node_unit(s, c),
-                 1 + (int)sim_below(s, (uint64_t)reports[c - first_commune]));
         snprintf(addr, sizeof addr, "%s", sim_node_unit(s, c));
         sim_write(s, n, "reports", id, ENTRY_OP_PATCH, to, 1, text);
         break;
@@ -268,7 +295,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     char err[512];
-    double t0 = wall_s();
+    double t0 = wall_s(), t_begin = t0;
     if (sim_start(s, err, sizeof err)) {
         fprintf(stderr, "sim_scale: start failed: %s\n", err);
         return 1;
@@ -293,25 +320,36 @@ int main(int argc, char **argv)
 
     /* the workload */
     uint64_t start = sim_now(s), span = run_s * 1000;
-    size_t cap = (size_t)communes * (size_t)per_commune + (size_t)provinces * 8 + 16, na = 0;
+    size_t cap = (size_t)communes * (3 * (size_t)per_commune + 2) + (size_t)provinces * 6 + 8,
+           na = 0;
     action *acts = calloc(cap, sizeof *acts);
     if (!acts)
         return 1;
-    for (int c = 0; c < communes; c++)
-        for (int k = 0; k < per_commune; k++)
-            acts[na++] = (action){start + sim_below(s, span), first_commune + c, 0};
-    for (int k = 0; k < 4; k++)
-        acts[na++] = (action){start + sim_below(s, span), 0, 1};
-    for (int p = 0; p < provinces; p++) {
-        static const int kinds[] = {2, 2, 3, 3, 4, 5, 5};
-        for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
-            acts[na++] = (action){start + sim_below(s, span), 1 + p, kinds[k]};
+#define ACT(node, kind) (acts[na++] = (action){start + sim_below(s, span), (node), (kind)})
+    for (int c = 0; c < communes; c++) {
+        for (int k = 0; k < per_commune; k++) {
+            ACT(first_commune + c, ACT_REPORT);
+            ACT(first_commune + c, ACT_STATUS);
+        }
+        ACT(first_commune + c, ACT_KPI);
     }
+    for (int k = 0; k < 4; k++)
+        ACT(0, ACT_NATIONAL_DOC);
+    for (int p = 0; p < provinces; p++) {
+        int docs = prov_count[p] / 10 > 4 ? prov_count[p] / 10 : 4;
+        for (int k = 0; k < docs; k++)
+            ACT(1 + p, k % 4 == 0 ? ACT_FOREIGN_DOC : k % 2 ? ACT_COMMUNE_DOC : ACT_SUBTREE_DOC);
+        for (int k = 0; k < prov_count[p] * per_commune / 2; k++)
+            ACT(1 + p, ACT_ANSWER);
+        ACT(1 + p, ACT_KPI);
+    }
+#undef ACT
     qsort(acts, na, sizeof *acts, action_cmp);
 
-    /* the faults: provinces cut off, one province crashed, communes offline */
+    /* the faults: provinces cut off until the heal, one province crashed,
+       communes offline (half of them until the heal) */
     int ncut = provinces >= 10 ? 5 : 1, crashed = 1 + (int)sim_below(s, (uint64_t)provinces);
-    uint64_t heal_at = start + span + 30000;
+    uint64_t heal_at = start + span + 30000, until_heal = heal_at - start + 3600000;
     typedef struct {
         uint64_t at;
         int kind, node;
@@ -322,13 +360,13 @@ int main(int argc, char **argv)
     if (!faults)
         return 1;
     for (int k = 0; k < ncut; k++)
-        faults[nf++] = (fault){start + 10000, 0, 1 + (int)sim_below(s, (uint64_t)provinces),
-                               30000 + sim_below(s, 60000)};
+        faults[nf++] = (fault){start + span / 3, 0, 1 + (int)sim_below(s, (uint64_t)provinces),
+                               until_heal};
     faults[nf++] = (fault){start + 30000, 1, crashed, 30000};
     for (int k = 0; k < communes / 10; k++)
         faults[nf++] = (fault){start + sim_below(s, span), 0,
                                first_commune + (int)sim_below(s, (uint64_t)communes),
-                               20000 + sim_below(s, 100000)};
+                               k % 2 ? until_heal : 20000 + sim_below(s, 100000)};
     for (size_t i = 1; i < nf; i++) /* insertion sort by time */
         for (size_t j = i; j && faults[j].at < faults[j - 1].at; j--) {
             fault t = faults[j];
@@ -338,6 +376,7 @@ int main(int argc, char **argv)
 
     t0 = wall_s();
     size_t ia = 0, ifault = 0;
+    uint64_t progress_at = start + span / 10;
     while (ia < na || ifault < nf) {
         bool fault_next = ifault < nf && (ia == na || faults[ifault].at <= acts[ia].at);
         if (fault_next) {
@@ -350,6 +389,12 @@ int main(int argc, char **argv)
         } else {
             sim_run_until(s, acts[ia].at);
             do_action(s, &acts[ia++]);
+        }
+        if (sim_now(s) >= progress_at) { /* for projecting long runs */
+            printf("  %3llu s virtual: %zu of %zu actions, %.1f s wall\n",
+                   (unsigned long long)((sim_now(s) - start) / 1000), ia, na, wall_s() - t0);
+            fflush(stdout);
+            progress_at += span / 10;
         }
     }
     sim_run_until(s, heal_at);
@@ -398,6 +443,18 @@ int main(int argc, char **argv)
         problems = sim_check(s, &o);
         printf("check: %ld problems, %.1f s wall\n", problems, wall_s() - t0);
     }
+    int nodes = sim_node_count(s);
+    uint64_t landed = total - mem_entries;
+    double t_all = wall_s() - t_begin;
+    printf("summary: %d nodes; %llu entries written by the workload (%.1f per virtual "
+           "second); converged %.1f s virtual after the heal; wall %.0f s (%.1f min); peak RSS "
+           "%ld MiB, %.2f MiB per node; %.0f entries/s (%llu new entries held across nodes over "
+           "%.0f s wall of workload and settling)\n",
+           nodes, (unsigned long long)writes, (double)writes / (double)run_s, (double)conv_ms / 1000, t_all, t_all / 60,
+           peak_rss_mb(), (double)peak_rss_mb() / nodes,
+           (t_run + t_settle) > 0 ? (double)landed / (t_run + t_settle) : 0.0,
+           (unsigned long long)landed, t_run + t_settle);
+    fflush(stdout);
     sim_free(s);
     if (!keep)
         sim_rmtree(base);
