@@ -268,7 +268,8 @@ static int check_network(const net_config *nc, const entry_view *e, const char *
 
 /* The author's key must be certified for the entry's unit. */
 static int check_identity(store *s, MDB_txn *txn, const net_config *nc, const entry_view *e,
-                          const char *origin_hex, const char *unit, auth_decision *d)
+                          const char *origin_hex, const char *unit, uint64_t *upto,
+                          auth_decision *d)
 {
     MDB_val v;
     int rc = rec_get(s, txn, "certs", origin_hex, 2 * ENTRY_KEY_BYTES, &v);
@@ -290,11 +291,11 @@ static int check_identity(store *s, MDB_txn *txn, const net_config *nc, const en
             * its entries stay valid (unit_tree_key_valid_at), its links are refused */
         return 0;
     if (record_field_str(v.mv_data, v.mv_size, "ended", ended, sizeof ended) == 0) {
-        uint64_t upto = 0;
-        if (record_field_u64(v.mv_data, v.mv_size, "upto_seq", &upto) || e->seq > upto) {
+        *upto = 0;
+        if (record_field_u64(v.mv_data, v.mv_size, "upto_seq", upto) || e->seq > *upto) {
             decide(d, AUTH_DENY,
                    "key %.16s… was %s after its entry %llu: its later entries are refused",
-                   origin_hex, ended, (unsigned long long)upto);
+                   origin_hex, ended, (unsigned long long)*upto);
             return 0;
         }
     }
@@ -559,8 +560,17 @@ int authority_check(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, 
     if (!nc.present)
         return 0;
     d->enforced = true;
-    if ((rc = check_identity(s, txn, &nc, e, origin_hex, author, d)) || d->verdict)
-        return rc;
+    bool known = ac->id_ok && !memcmp(ac->id_origin, e->origin, ENTRY_KEY_BYTES) &&
+                 !strcmp(ac->id_unit, author) && e->seq <= ac->id_upto;
+    if (!known) {
+        uint64_t upto = UINT64_MAX;
+        if ((rc = check_identity(s, txn, &nc, e, origin_hex, author, &upto, d)) || d->verdict)
+            return rc;
+        ac->id_ok = true; /* a batch holds runs of one origin: check each once */
+        memcpy(ac->id_origin, e->origin, ENTRY_KEY_BYTES);
+        strcpy(ac->id_unit, author);
+        ac->id_upto = upto;
+    }
     if (str_is(e->coll, "certs"))
         return check_cert(s, txn, &nc, e, author, d);
     if (str_is(e->coll, "units"))
@@ -610,6 +620,7 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
 {
     if (str_is(e->coll, "network") || str_is(e->coll, "units") || str_is(e->coll, "certs")) {
         ac->wake_membership = true;
+        ac->id_ok = false; /* a certificate may have changed */
         if (str_is(e->coll, "network"))
             authority_release(ac); /* read the config again */
         if (str_is(e->coll, "units") && e->op != ENTRY_OP_DELETE)

@@ -96,6 +96,10 @@ typedef struct {
     uint8_t *wake;        /* record keys whose owners grew: u16 BE len + key, ... */
     size_t wake_len, wake_cap;
     struct auth_net *net; /* the network config as authority read it (authority.c) */
+    bool id_ok;           /* the last identity check passed for id_origin/id_unit ... */
+    uint8_t id_origin[ENTRY_KEY_BYTES];
+    char id_unit[ENTRY_MAX_NAME + 1];
+    uint64_t id_upto;     /* ... for seqs up to this (UINT64_MAX: no cut-off) */
 } apply_ctx;
 
 /* Applies one entry inside txn (see store_apply). Returns an LMDB code for
