@@ -73,10 +73,10 @@ expect 401 "logout ends the session" -b "$J" "$D/me"
 # ---- tokens and roles -----------------------------------------------------------------
 TOK=$("$BIN" token --dir "$T/dist" --user dview)
 check "token prints one token" test "${#TOK}" -eq 67
-expect 200 "a bearer token works" -H "Authorization: Bearer $TOK" "$D/sync"
+expect 200 "a bearer token works" -H "Authorization: Bearer $TOK" "$D/status"
 expect 400 "bearer requests need no CSRF token (logout says tokens are not sessions)" \
     -H "Authorization: Bearer $TOK" -X POST "$D/logout"
-expect 401 "a wrong token is refused" -H "Authorization: Bearer lt_${TOK:4}0" "$D/sync"
+expect 401 "a wrong token is refused" -H "Authorization: Bearer lt_${TOK:4}0" "$D/status"
 expect 403 "a viewer may not read the audit log" -H "Authorization: Bearer $TOK" "$D/audit"
 check "...and is told which role it needs" grep -q 'admin role' "$T/body"
 ATOK=$("$BIN" token --dir "$T/dist" --user dadmin)
@@ -91,7 +91,7 @@ CTOK=$("$BIN" token --dir "$T/dist" --user cadmin)
 expect 200 "the commune's admin reads the audit log" -H "Authorization: Bearer $CTOK" "$D/audit"
 check "...but sees nothing of the district's" jq -e '.entries | length == 0' "$T/body"
 "$BIN" token --dir "$T/dist" --user dview --revoke >/dev/null
-expect 401 "a revoked token is refused" -H "Authorization: Bearer $TOK" "$D/sync"
+expect 401 "a revoked token is refused" -H "Authorization: Bearer $TOK" "$D/status"
 
 # ---- passwords: change, delete -----------------------------------------------------------
 curl -s -c "$J" -o /dev/null -d "$(login_body dstaff dstaff-password)" "$D/login"

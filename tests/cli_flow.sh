@@ -162,6 +162,9 @@ curl -sf "http://127.0.0.1:$PORT/api/v1/health" >"$T/health.json"
 check "health: status ok" test "$(jq -r .status "$T/health.json")" = ok
 check "health: node key" test "$(jq -r .node "$T/health.json")" = "$node"
 check "health: unit and tier" jq -e '.unit == "16681" and .tier == "commune" and (.version | length > 0)' "$T/health.json" >/dev/null
+curl -s -o "$T/sync.json" -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/sync" >"$T/code"
+check "GET /api/v1/sync answers without a login" test "$(cat "$T/code")" = 200
+check "...with the links" jq -e '.links | type == "array"' "$T/sync.json"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/quarantine")
 check "GET /api/v1/quarantine without a login is 401" test "$code" = 401
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/quarantine")
