@@ -5,6 +5,7 @@
  * on 127.0.0.1, prints their addresses, and on Ctrl-C stops them all.
  */
 #include "cli/cli.h"
+#include "node/accounts.h"
 #include "cli/demo_data.h"
 #include "node/network.h"
 
@@ -94,7 +95,24 @@ static int demo_create_node(const char *dir, const demo_unit *u, int base_port, 
     return rc ? -1 : 0;
 }
 
-/* Creates the network in dir: nodes, enrolment, sample data. */
+/* The demo's login on every node (printed when it starts; a demo only). */
+#define DEMO_USER "admin"
+#define DEMO_PASSWORD "lienthong-demo"
+
+/* Creates the demo admin account of node c. */
+static int demo_admin(const node_config *c, store *s, char *err, size_t errlen)
+{
+    account a = {.role = ROLE_ADMIN, .created_ms = hlc_wall_ms()};
+    snprintf(a.name, sizeof a.name, "%s", DEMO_USER);
+    snprintf(a.unit, sizeof a.unit, "%s", c->unit);
+    if (account_hash_password(DEMO_PASSWORD, strlen(DEMO_PASSWORD), a.hash)) {
+        snprintf(err, errlen, "out of memory hashing the demo password");
+        return -1;
+    }
+    return account_put(s, &a, err, errlen);
+}
+
+/* Creates the network in dir: nodes, enrolment, sample data, logins. */
 static int demo_create(const char *dir, int base_port, char *err, size_t errlen)
 {
     if (mkdir(dir, 0700) && errno != EEXIST) {
@@ -121,6 +139,8 @@ static int demo_create(const char *dir, int base_port, char *err, size_t errlen)
         if (node_store_open(&c, &s, false, err, errlen))
             return -1;
         int rc = demo_data_write(&c, s, err, errlen);
+        if (!rc)
+            rc = demo_admin(&c, s, err, errlen);
         store_close(s);
         if (rc)
             return -1;
@@ -260,7 +280,9 @@ int cmd_demo(int argc, char **argv)
         printf("  %-6s %-9s http://%s/  %s\n",
                demo_units[i].unit, demo_units[i].tier, listen, demo_units[i].name);
     }
-    printf("\n");
+    printf("\nlog in on any node as \"%s\" with password \"%s\" (POST /api/v1/login), or make "
+           "a token:\n  lienthong token --dir %s/%s --user %s\n\n",
+           DEMO_USER, DEMO_PASSWORD, dir, demo_units[0].unit, DEMO_USER);
     fflush(stdout);
     if (rc)
         demo_stop_all(&st);
