@@ -163,7 +163,7 @@ static int collect_routed(void *ctx, const uint8_t *bytes, size_t len)
     if (entry_decode(bytes, len, &e, NULL, 0))
         return 0;
     bool wanted =
-        route_is_membership(&e) && route_should_send(r->tree, &e, r->kind, r->from, r->to);
+        entry_is_membership(&e) && route_should_send(r->tree, &e, r->kind, r->from, r->to);
     entry_view_free(&e);
     return wanted ? collect_membership(&r->l, bytes, len) : 0;
 }

@@ -1049,7 +1049,7 @@ static int arrival_membership(void *ctx, uint64_t pos, const uint8_t *bytes, siz
     entry_view e;
     if (entry_decode(bytes, len, &e, NULL, 0))
         return 0;
-    bool m = route_is_membership(&e);
+    bool m = entry_is_membership(&e);
     entry_view_free(&e);
     if (m)
         *(bool *)ctx = true;

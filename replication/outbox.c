@@ -12,7 +12,7 @@ int outbox_scan_entry(void *fctx, uint64_t seq, const uint8_t *bytes, size_t len
         return -1;
     }
     bool send = o->news ? route_news(o->tree, &e, o->peer)
-                        : (!o->membership || route_is_membership(&e)) &&
+                        : (!o->membership || entry_is_membership(&e)) &&
                               route_should_send(o->tree, &e, o->kind, o->self, o->peer);
     entry_view_free(&e);
     if (send) {

@@ -48,7 +48,7 @@ static bool is_membership(const uint8_t *bytes, size_t len)
     entry_view e;
     if (entry_decode(bytes, len, &e, NULL, 0))
         return false;
-    bool m = route_is_membership(&e);
+    bool m = entry_is_membership(&e);
     entry_view_free(&e);
     return m;
 }

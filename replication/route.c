@@ -91,14 +91,7 @@ bool route_may_vouch(const unit_tree *t, const char *origin_unit, link_kind k, c
     return false;
 }
 
-bool route_is_membership(const entry_view *e)
-{
-    const msgpack_object_str *c = &e->coll;
-    return (c->size == 5 && (!memcmp(c->ptr, "units", 5) || !memcmp(c->ptr, "certs", 5))) ||
-           (c->size == 7 && !memcmp(c->ptr, "network", 7));
-}
-
 bool route_news(const unit_tree *t, const entry_view *e, const char *peer)
 {
-    return route_is_membership(e) && route_addressed_to(t, e, peer, true);
+    return entry_is_membership(e) && route_addressed_to(t, e, peer, true);
 }

@@ -51,9 +51,6 @@ bool route_should_send(const unit_tree *t, const entry_view *e, link_kind k, con
 bool route_may_vouch(const unit_tree *t, const char *origin_unit, link_kind k, const char *self,
                      const char *peer);
 
-/* True when e belongs to a membership collection ("units", "certs",
- * "network"): the entries the unit tree and certificate chains come from. */
-bool route_is_membership(const entry_view *e);
 
 /* True when e is a membership entry addressed into peer's part of the tree: all that a link whose
  * two sides disagree on their relation carries (see session.h), so that

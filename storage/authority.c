@@ -601,7 +601,7 @@ static int wake_record(apply_ctx *ac, const uint8_t *key, size_t len)
 
 /* Adds unit to the record's set in db (owners or readers); *added when it
  * was not there. */
-static int owner_add(store *s, MDB_txn *txn, MDB_dbi db, const uint8_t *prefix, size_t plen,
+static int owner_add(MDB_txn *txn, MDB_dbi db, const uint8_t *prefix, size_t plen,
                      const char *unit, size_t ulen, bool *added)
 {
     uint8_t key[64 + 2 + 2 * ENTRY_MAX_NAME];
@@ -611,14 +611,13 @@ static int owner_add(store *s, MDB_txn *txn, MDB_dbi db, const uint8_t *prefix, 
     int rc = mdb_put(txn, db, &k, &v, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST)
         return 0;
-    (void)s;
     *added = *added || rc == 0;
     return rc;
 }
 
 int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, bool enforced)
 {
-    if (str_is(e->coll, "network") || str_is(e->coll, "units") || str_is(e->coll, "certs")) {
+    if (entry_is_membership(e)) {
         ac->wake_membership = true;
         ac->id_ok = false; /* a certificate may have changed */
         if (str_is(e->coll, "network"))
@@ -638,7 +637,7 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
     bool added = false;
     int rc = 0;
     for (uint32_t i = 0; !rc && i < e->to.size; i++) /* the record's readers */
-        rc = owner_add(s, txn, s->readers, prefix, plen, e->to.ptr[i].via.str.ptr,
+        rc = owner_add(txn, s->readers, prefix, plen, e->to.ptr[i].via.str.ptr,
                        e->to.ptr[i].via.str.size, &added);
     added = false;
     if (rc || !enforced || top_tier_coll(e))
@@ -653,12 +652,12 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
         mdb_cursor_close(c);
         if (rc && rc != MDB_NOTFOUND)
             return rc;
-        rc = none ? owner_add(s, txn, s->owners, prefix, plen, e->unit.ptr, e->unit.size, &added)
+        rc = none ? owner_add(txn, s->owners, prefix, plen, e->unit.ptr, e->unit.size, &added)
                   : 0;
     }
     const msgpack_object *o = body_get(e, "owner_unit");
     if (!rc && o && o->type == MSGPACK_OBJECT_STR && entry_unit_valid(o->via.str.ptr, o->via.str.size))
-        rc = owner_add(s, txn, s->owners, prefix, plen, o->via.str.ptr, o->via.str.size, &added);
+        rc = owner_add(txn, s->owners, prefix, plen, o->via.str.ptr, o->via.str.size, &added);
     if (!rc && added)
         rc = wake_record(ac, prefix, plen - 1);
     return rc;

@@ -365,3 +365,10 @@ void entry_hash(const uint8_t *bytes, size_t len, uint8_t out[ENTRY_HASH_BYTES])
 {
     crypto_generichash(out, ENTRY_HASH_BYTES, bytes, len, NULL, 0);
 }
+
+bool entry_is_membership(const entry_view *e)
+{
+    const msgpack_object_str *c = &e->coll;
+    return (c->size == 5 && (!memcmp(c->ptr, "units", 5) || !memcmp(c->ptr, "certs", 5))) ||
+           (c->size == 7 && !memcmp(c->ptr, "network", 7));
+}

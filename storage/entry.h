@@ -107,6 +107,11 @@ const char *entry_op_name(entry_op op);
 /* Parses an op name; returns 0 when unknown. */
 entry_op entry_op_parse(const char *s, size_t len);
 
+/* True when e belongs to a membership collection ("units", "certs",
+ * "network"): the entries the unit tree, certificate chains and write
+ * authority come from. */
+bool entry_is_membership(const entry_view *e);
+
 /* True when s is a valid unit code / collection name / record id. */
 bool entry_unit_valid(const char *s, size_t len);
 bool entry_coll_valid(const char *s, size_t len);

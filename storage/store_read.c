@@ -321,7 +321,7 @@ int store_equivocations(store *s,
 }
 
 /* Calls fn for every unit listed after prefix in db. */
-static int scope_rows(store *s, MDB_txn *txn, MDB_dbi db, const uint8_t *prefix, size_t plen,
+static int scope_rows(MDB_txn *txn, MDB_dbi db, const uint8_t *prefix, size_t plen,
                       bool owner, int (*fn)(void *ctx, bool owner, const char *unit), void *ctx)
 {
     MDB_cursor *c;
@@ -341,7 +341,6 @@ static int scope_rows(store *s, MDB_txn *txn, MDB_dbi db, const uint8_t *prefix,
         ret = fn(ctx, owner, unit);
     }
     mdb_cursor_close(c);
-    (void)s;
     return ret ? ret : (rc && rc != MDB_NOTFOUND ? -1 : 0);
 }
 
@@ -365,9 +364,9 @@ int store_record_scope(store *s, const char *coll, const char *id,
                                                                                    : fn(ctx, true, creator);
     key[n++] = 0;
     if (!ret)
-        ret = scope_rows(s, txn, s->owners, key, n, true, fn, ctx);
+        ret = scope_rows(txn, s->owners, key, n, true, fn, ctx);
     if (!ret)
-        ret = scope_rows(s, txn, s->readers, key, n, false, fn, ctx);
+        ret = scope_rows(txn, s->readers, key, n, false, fn, ctx);
     mdb_txn_abort(txn);
     return ret;
 }

@@ -78,15 +78,6 @@ static int replay_queue(verify_ctx *vc, const MDB_val *v)
     return vc->nbatch == REPLAY_BATCH ? replay_flush(vc) : 0;
 }
 
-static bool entry_is_membership(const entry_view *e)
-{
-    static const char *const colls[] = {"network", "units", "certs"};
-    for (size_t i = 0; i < 3; i++)
-        if (e->coll.size == strlen(colls[i]) && !memcmp(e->coll.ptr, colls[i], e->coll.size))
-            return true;
-    return false;
-}
-
 /* Pass 1 for one stored entry, queueing sound ones for the replay. */
 static int verify_entry(verify_ctx *vc, const MDB_val *k, const MDB_val *v)
 {
