@@ -12,6 +12,7 @@
 #include "node/log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PREFIX "/api/v1/enrol/requests"
@@ -110,27 +111,75 @@ static void submit(node_daemon *d, const http_request *req, http_response *res)
     json_decref(rec);
 }
 
-/* An admin decides request id (action "approve" or "refuse"). */
+/* A decision in flight: made on the thread pool (approving certifies and
+ * scans the log for the child's membership entries), answered on the loop. */
+typedef struct {
+    uv_work_t work;
+    http_pending *p;
+    node_daemon *d;
+    bool approve;
+    char id[32];
+    char reason[256];
+    int rc;
+    json_t *rec;
+    char err[512];
+} decision;
+
+static void decide_work(uv_work_t *w)
+{
+    decision *k = w->data;
+    k->rc = k->approve ? enrol_approve(k->d->config, k->d->store, k->id, &k->rec, k->err,
+                                       sizeof k->err)
+                       : enrol_refuse(k->d->store, k->id, k->reason, &k->rec, k->err,
+                                      sizeof k->err);
+}
+
+static void decide_done(uv_work_t *w, int status)
+{
+    decision *k = w->data;
+    http_response *res = http_pending_response(k->p);
+    if (status)
+        http_respond_error(res, 503, "the node stopped before deciding request %s; retry", k->id);
+    else if (k->rc == 1)
+        http_respond_error(res, 404, "%s", k->err);
+    else if (k->rc)
+        http_respond_error(res, 409, "%s", k->err);
+    else
+        respond_record(res, 200, k->rec, true);
+    json_decref(k->rec);
+    http_pending_finish(k->p);
+    free(k);
+}
+
+/* An admin decides request id (action "approve" or "refuse"), off the loop. */
 static void decide(node_daemon *d, const http_request *req, http_response *res, const char *id,
                    const char *action)
 {
     if (!api_require_admin(d, req, res))
         return;
-    char err[512];
-    json_t *rec = NULL, *body = json_loadb((const char *)req->body, req->body_len, 0, NULL);
-    int rc = !strcmp(action, "approve")
-                 ? enrol_approve(d->config, d->store, id, &rec, err, sizeof err)
-                 : enrol_refuse(d->store, id,
-                                json_string_value(json_object_get(body, "reason")), &rec, err,
-                                sizeof err);
+    decision *k = calloc(1, sizeof *k);
+    if (!k) {
+        http_respond_error(res, 503, "the node is out of memory; retry later");
+        return;
+    }
+    k->d = d;
+    k->approve = !strcmp(action, "approve");
+    snprintf(k->id, sizeof k->id, "%s", id);
+    json_t *body = json_loadb((const char *)req->body, req->body_len, 0, NULL);
+    const char *reason = json_string_value(json_object_get(body, "reason"));
+    snprintf(k->reason, sizeof k->reason, "%s", reason ? reason : "");
     json_decref(body);
-    if (rc == 1)
-        http_respond_error(res, 404, "%s", err);
-    else if (rc)
-        http_respond_error(res, 409, "%s", err);
-    else
-        respond_record(res, 200, rec, true);
-    json_decref(rec);
+    k->work.data = k;
+    if (!(k->p = http_defer(req)) || uv_queue_work(d->loop, &k->work, decide_work, decide_done)) {
+        if (k->p) {
+            http_respond_error(http_pending_response(k->p), 503,
+                               "the node could not start the decision; retry");
+            http_pending_finish(k->p);
+        } else {
+            http_respond_error(res, 503, "the node is out of memory; retry later");
+        }
+        free(k);
+    }
 }
 
 void enrol_api_post(void *ctx, const http_request *req, http_response *res)
