@@ -66,6 +66,7 @@ static const char *const categories[] = {"construction", "environment", "traffic
 typedef struct {
     size_t reports, batch, single, queries;
     bool keep;
+    const char *dir; /* --store: reuse (or make and keep) this store */
 } opts;
 
 static uint64_t rng = 88172645463325252ull;
@@ -346,6 +347,10 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(argv[i], "--keep")) {
             o->keep = true;
             continue;
+        } else if (!strcmp(argv[i], "--store") && i + 1 < argc) {
+            o->dir = argv[++i];
+            o->keep = true;
+            continue;
         } else {
             fprintf(argv[i][1] == 'h' ? stdout : stderr,
                     "usage: bench_reports [--reports N] [--batch N] [--single N] [--queries N] "
@@ -354,7 +359,10 @@ static int parse(int argc, char **argv, opts *o)
                     "  --batch N    reports per write transaction (1000)\n"
                     "  --single N   further reports written one per transaction (1000)\n"
                     "  --queries N  queries of each kind timed (300)\n"
-                    "  --keep       keep the store (its path is printed)\n");
+                    "  --keep       keep the store (its path is printed)\n"
+                    "  --store DIR  use the store in DIR: made there and kept, or when it\n"
+                    "               already holds reports (of a run with the same --reports),\n"
+                    "               only the queries are timed\n");
             return strcmp(argv[i], "--help") && strcmp(argv[i], "-h") ? 2 : 1;
         }
         char *end;
@@ -374,9 +382,12 @@ int main(int argc, char **argv)
         return prc == 1 ? 0 : 2;
     if (sodium_init() < 0)
         return 1;
-    char dir[] = "/tmp/bench_reports.XXXXXX", err[STORE_ERR_LEN];
-    if (!mkdtemp(dir))
+    char tmp[] = "/tmp/bench_reports.XXXXXX", err[STORE_ERR_LEN];
+    if (o.dir)
+        mkdir(o.dir, 0700);
+    else if (!mkdtemp(tmp))
         return fprintf(stderr, "bench_reports: mkdtemp: %s\n", strerror(errno)), 1;
+    const char *dir = o.dir ? o.dir : tmp;
     store *s;
     store_options so = {.map_size = (size_t)o.reports * 12000 + (1ull << 30)};
     if (store_open(&s, dir, &so, err, sizeof err))
@@ -387,13 +398,15 @@ int main(int argc, char **argv)
     int rc = 0;
     printf("bench_reports: %zu reports, 1 province / %d districts / %d communes, one year\n",
            o.reports, DISTRICTS, COMMUNES);
+    bool made = store_entry_count(s) > 0;
     double t0 = now_s();
-    rc = write_reports(s, &a, 0, o.reports, o.reports, o.batch);
+    if (!made)
+        rc = write_reports(s, &a, 0, o.reports, o.reports, o.batch);
     double t1 = now_s();
-    if (!rc)
+    if (!rc && !made)
         printf("  create, %zu per transaction:  %8.0f reports/s  (%.1f s)\n", o.batch,
                (double)o.reports / (t1 - t0), t1 - t0);
-    size_t extra = o.single;
+    size_t extra = made ? 0 : o.single;
     t0 = now_s();
     for (size_t i = 0; i < extra && !rc; i++)
         rc = write_reports(s, &a, o.reports + i, 1, o.reports + extra, 1);
