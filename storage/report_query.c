@@ -11,7 +11,8 @@
  * for the reports returned. A deadline list walks the open-deadline rows.
  * One page looks one match ahead to tell whether a next page exists.
  *
- * A page does at most REPORT_QUERY_STEPS index reads: a search whose words
+ * A page does at most REPORT_QUERY_STEPS index reads (seeks and steps of a
+ * list, lookups of a candidate): a search whose words
  * are common but rarely together, or a filter few reports pass, stops
  * there with a shorter page and a cursor at the frontier it reached (an
  * upper-case sort letter: resume at that position, not after it), so every
@@ -83,6 +84,24 @@ static int stream_next(stream *st)
 {
     MDB_val k, v;
     return stream_take(st, mdb_cursor_get(st->cur, &k, &v, st->back ? MDB_PREV : MDB_NEXT), &k);
+}
+
+/* Moves forward (in the stream's order) to the first position at or past
+ * target: a few steps first, which are much cheaper than a seek from the
+ * root when the target is near, as it often is in an intersection. */
+static int stream_advance(stream *st, const uint8_t *target, size_t tlen)
+{
+    int dir = st->back ? -1 : 1;
+    for (int i = 0; i < 8; i++) {
+        if (st->done || pos_cmp(st->pos, st->poslen, target, tlen) * dir >= 0)
+            return 0;
+        int rc = stream_next(st);
+        if (rc)
+            return rc;
+    }
+    if (st->done || pos_cmp(st->pos, st->poslen, target, tlen) * dir >= 0)
+        return 0;
+    return stream_seek(st, target, tlen);
 }
 
 /* ---- the query's state ------------------------------------------------- */
@@ -313,14 +332,14 @@ static int streams_current(run *r)
         memcpy(target, r->st[best].pos, tlen);
         if (tlen < 8 || past_range(r->q, target))
             return -1;
-        if (!step(r)) {
-            stop_at(r, target, tlen); /* nothing before target is in every list */
-            return -1;
-        }
         for (size_t i = 0; i < r->nst; i++) {
             if (pos_cmp(r->st[i].pos, r->st[i].poslen, target, tlen) == 0)
                 continue;
-            int rc = stream_seek(&r->st[i], target, tlen);
+            if (!step(r)) {
+                stop_at(r, target, tlen); /* nothing before target is in every list */
+                return -1;
+            }
+            int rc = stream_advance(&r->st[i], target, tlen);
             if (rc)
                 return -2 - rc;
         }
