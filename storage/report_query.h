@@ -46,7 +46,7 @@ typedef struct {
 #define REPORT_QUERY_LIMIT_MAX 1000
 /* The most index reads one page does; a page that reaches it ends short,
  * with a cursor to go on from where it stopped. */
-#define REPORT_QUERY_STEPS 10000
+#define REPORT_QUERY_STEPS 25000
 
 typedef int (*report_fn)(void *ctx, const char *id, size_t idlen, const uint8_t *rec,
                          size_t reclen);
