@@ -34,6 +34,14 @@ typedef struct {
     const char *unit;
 } author;
 
+static store *open_dir(const char *dir)
+{
+    store *s = NULL;
+    CHECKF(store_open(&s, dir, NULL, err, sizeof err) == 0, "%s", err);
+    REQUIRE(s != NULL);
+    return s;
+}
+
 static store *open_store(void)
 {
     store *s = NULL;
@@ -414,7 +422,9 @@ static void test_orders(store *s, const author *a, const author *b)
     elog la = {0}, lb = {0};
     CHECK(store_log_scan(s, a->pk, log_take, &la) == 0);
     CHECK(store_log_scan(s, b->pk, log_take, &lb) == 0);
-    store *x = open_store(), *y = open_store();
+    char xdir[4096];
+    snprintf(xdir, sizeof xdir, "%s", check_tmpdir());
+    store *x = open_dir(xdir), *y = open_store();
     apply_log(x, &la, false);
     apply_log(x, &lb, false);
     apply_log(y, &lb, true);
@@ -445,6 +455,20 @@ static void test_orders(store *s, const author *a, const author *b)
     mdb_cursor_close(c);
     REQUIRE(mdb_txn_commit(txn) == 0);
     CHECK(store_verify(y, check_tmpdir(), count_problem, &problems, err, sizeof err) == 1);
+    /* a store made before the indexes gets them built when opened */
+    REQUIRE(mdb_txn_begin(x->env, NULL, 0, &txn) == 0);
+    MDB_dbi all[] = {x->rscope, x->rstatus, x->rdue, x->rtext, x->rstats};
+    for (size_t i = 0; i < 5; i++)
+        CHECK(mdb_drop(txn, all[i], 0) == 0);
+    MDB_val mk = {12, "report_index"};
+    CHECK(mdb_del(txn, x->meta, &mk, NULL) == 0);
+    REQUIRE(mdb_txn_commit(txn) == 0);
+    index_digest(x, dx);
+    CHECK(memcmp(ds, dx, 32) != 0);
+    store_close(x);
+    x = open_dir(xdir);
+    index_digest(x, dx);
+    CHECK(!memcmp(ds, dx, 32));
     for (size_t i = 0; i < la.n; i++)
         free(la.b[i]);
     for (size_t i = 0; i < lb.n; i++)
