@@ -76,7 +76,8 @@ check "staff may not rate (the citizen does): 403" \
 check "staff edit the address" test "$(call PATCH c1 "$C1S" "reports/$CODE" '{"address":"14 Lê Lợi"}')" = 200
 check "...a viewer may not: 403" test "$(call PATCH c1 "$C1V" "reports/$CODE" '{"address":"x"}')" = 403
 
-check "the province sees it resolved" wait_until 30 status_is prov "$PV" "$CODE" resolved
+edited() { status_is prov "$PV" "$CODE" resolved && jq -e '.address == "14 Lê Lợi"' "$T/body" >/dev/null; }
+check "the province sees it resolved and edited" wait_until 30 edited
 check "...with its history (create, receive, assign, start, resolve, edit)" \
     jq -e '[.history[].action] == ["create","receive","assign","start","resolve","edit"]' "$T/body"
 check "...the assignment by the district's leader" \
@@ -90,6 +91,12 @@ photo_ok() {
 }
 check "the province serves the photo, byte for byte" wait_until 30 photo_ok
 check "...as image/png" grep -qi '^content-type: image/png' "$T/headers"
+
+check "the province lists it" test "$(call GET prov "$PV" 'reports?status=resolved')" = 200
+check "...$CODE" jq -e --arg c "$CODE" '[.reports[].code] == [$c]' "$T/body"
+check "the province's statistics count it" test "$(call GET prov "$PV" 'reports/stats?by=child')" = 200
+check "...one resolved construction report" \
+    jq -e '.total == 1 and .by_status.resolved == 1 and .by_category.construction == 1' "$T/body"
 
 # escalation: a public-order report (owned by the commune, 24 working hours)
 check "a public-order report" test "$(call POST c1 "$C1S" reports '{"title":"Tụ tập ban đêm","category":"public_order","lat":18.67,"lon":105.69}')" = 201
