@@ -1,0 +1,26 @@
+/*
+ * report_summary.h - one report as an item of a list (GET /api/v1/reports
+ * and the pages built on it).
+ */
+#ifndef LT_REPORT_SUMMARY_H
+#define LT_REPORT_SUMMARY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* {"id", "code", "title", "category", "status", "area_unit", "owner_unit",
+ * "lat", "lon", "address", "created_at", "deadline_at" (W3C datetimes in
+ * +07:00, absent when unset), "overdue" (open, with a deadline before
+ * now_ms), "escalation_level", "escalated_to", "rating", "channel"}, plus
+ * "reporter_name", "reporter_phone", "reporter_email" when personal.
+ * Unset fields are left out. Returns a new reference, NULL when rec is not
+ * a valid record. */
+json_t *report_summary_json(const uint8_t *rec, size_t len, const char *id, size_t idlen,
+                            uint64_t now_ms, bool personal);
+
+/* Writes ms as "2026-11-23T16:20:00+07:00" into out (cap >= 26). */
+void report_time_w3c(uint64_t ms, char *out, size_t cap);
+
+#endif
