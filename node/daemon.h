@@ -13,7 +13,9 @@
 
 #include "node/auth.h"
 #include "node/config.h"
+#include "node/ratelimit.h"
 #include "node/repl_link.h"
+#include "reports/reports.h"
 
 #include <uv.h>
 
@@ -26,6 +28,8 @@ struct node_daemon {
     uv_loop_t *loop;
     repl_links *links;     /* replication (disabled when not enrolled) */
     auth *auth;            /* accounts, sessions, tokens (node/auth.h) */
+    reports *reports;      /* field reports (reports/reports.h) */
+    ratelimit *submit_limit; /* public submissions per address (node/public_api.h) */
     uint64_t arrival_seen; /* last arrival position noticed */
     uint64_t started_ms;
 };

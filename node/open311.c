@@ -32,6 +32,13 @@ typedef struct {
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* The string member key of o, or def. */
+static const char *str_of(const json_t *o, const char *key, const char *def)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : def;
+}
+
 static json_t *categories(call *c)
 {
     if (!c->categories)
@@ -50,13 +57,6 @@ static json_t *category(call *c, const char *code)
             return cat;
     }
     return NULL;
-}
-
-/* The string member key of o, or def. */
-static const char *str_of(const json_t *o, const char *key, const char *def)
-{
-    const char *v = json_string_value(json_object_get(o, key));
-    return v ? v : def;
 }
 
 static json_t *str_or_null(const json_t *o, const char *key)
