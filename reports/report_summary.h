@@ -5,6 +5,8 @@
 #ifndef LT_REPORT_SUMMARY_H
 #define LT_REPORT_SUMMARY_H
 
+#include "storage/report_query.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,8 +21,5 @@
  * a valid record. */
 json_t *report_summary_json(const uint8_t *rec, size_t len, const char *id, size_t idlen,
                             uint64_t now_ms, bool personal);
-
-/* Writes ms as "2026-11-23T16:20:00+07:00" into out (cap >= 26). */
-void report_time_w3c(uint64_t ms, char *out, size_t cap);
 
 #endif

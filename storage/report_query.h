@@ -110,6 +110,10 @@ int report_stats_get(store *s, const char *unit, bool subtree, uint64_t from_ms,
  * (docs/reports.md) without "children". New reference. */
 json_t *report_stats_json(const report_stats *st);
 
+/* Writes ms as a W3C datetime in Vietnam's zone,
+ * "2026-11-23T16:20:00+07:00", into out (cap >= 26). */
+void report_time_w3c(uint64_t ms, char *out, size_t cap);
+
 /* The upper bound in ms of histogram bucket b; report_stats_json uses it
  * for the percentile. */
 uint64_t report_hist_upper_ms(unsigned b);
