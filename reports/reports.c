@@ -143,12 +143,6 @@ json_t *report_load(reports *r, const char *code, int *status)
     return j;
 }
 
-bool report_status_open(const char *st)
-{
-    return strcmp(st, "resolved") && strcmp(st, "closed") && strcmp(st, "rejected") &&
-           strcmp(st, "duplicate");
-}
-
 static int key_cmp(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);

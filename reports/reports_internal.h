@@ -8,6 +8,7 @@
 
 #include "replication/unit_tree.h"
 #include "reports/reports.h"
+#include "storage/report_query.h"
 
 #define REPORT_PATH_MAX 16
 
@@ -127,7 +128,7 @@ int report_fields_validate(reports *r, const json_t *in, json_t *out, char *err,
 int report_action(reports *r, const json_t *cur, const char *code, const json_t *act,
                   const reports_actor *who, bool system, char *err, size_t errlen);
 
-/* True when status is open (not resolved, closed, rejected, duplicate). */
-bool report_status_open(const char *status);
+/* report_status_open (not resolved, closed, rejected, duplicate) is
+ * storage/report_query.h's. */
 
 #endif
