@@ -28,6 +28,7 @@
 #include "node/public_api.h"
 #include "node/quarantine_view.h"
 #include "node/records_api.h"
+#include "node/reports_list_api.h"
 #include "node/status.h"
 #include "storage/hex.h"
 
@@ -148,6 +149,8 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {"GET", "/api/v1/sync", api_sync, d},
         {"GET", "/api/v1/quarantine", api_quarantine, d},
         {"GET", "/api/v1/records", records_api_get, d},
+        {"GET", "/api/v1/reports/stats", reports_stats_api_get, d},
+        {"GET", "/api/v1/reports", reports_list_api_get, d},
         {"POST", "/api/v1/login", auth_login, d->auth},
         {"POST", "/api/v1/logout", auth_logout, d->auth},
         {"GET", "/api/v1/me", auth_me, d->auth},
