@@ -42,8 +42,11 @@ size_t public_api_routes(node_daemon *d, http_route *routes, size_t cap);
  * reference. */
 json_t *public_report_view(const json_t *rep);
 
-/* Writes the W3C datetime (+07:00) of integer field name of o into out;
- * false when the field is unset or zero. */
+/* Room for a W3C datetime of report_time_w3c. */
+#define PUBLIC_TIME_MAX 32
+
+/* Writes the W3C datetime (+07:00) of integer field name of o (ms) into
+ * out (cap >= PUBLIC_TIME_MAX); false when the field is unset or zero. */
 bool public_time(const json_t *o, const char *name, char *out, size_t cap);
 
 #endif
