@@ -184,8 +184,9 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     http_route routes[64];
     size_t n = api_routes(&st->d, routes, 64);
     bool ok = st->d.links && st->d.auth && st->d.reports && st->d.submit_limit;
+    http_limits limits = {.max_body = PUBLIC_MAX_BODY}; /* reports with photos */
     st->http = ok
-                   ? http_server_start_ws(&st->loop, host, port, routes, n, NULL,
+                   ? http_server_start_ws(&st->loop, host, port, routes, n, &limits,
                                           nep ? &ep : NULL, (size_t)nep, err, errlen)
                    : NULL;
     if (!ok)
