@@ -15,6 +15,7 @@
 #include "node/audit.h"
 #include "node/http.h"
 #include "node/log.h"
+#include "node/public_api.h"
 #include "node/repl_link.h"
 #include "storage/hex.h"
 
@@ -126,6 +127,8 @@ static void daemon_shutdown(daemon_state *st)
     st->d.auth = NULL;
     reports_free(st->d.reports);
     st->d.reports = NULL;
+    ratelimit_free(st->d.submit_limit);
+    st->d.submit_limit = NULL;
     uv_loop_close(&st->loop);
 }
 
@@ -186,18 +189,23 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.links = repl_links_new(&st->loop, c, st->d.store);
     st->d.auth = auth_new(&st->loop, c, st->d.store);
     st->d.reports = reports_new(st->d.store, c);
+    st->d.submit_limit = ratelimit_new(PUBLIC_SUBMIT_MAX, PUBLIC_SUBMIT_WINDOW_MS,
+                                       PUBLIC_SUBMIT_WINDOW_MS, PUBLIC_SUBMIT_WINDOW_MS);
     http_ws_endpoint ep;
     int nep = st->d.links ? repl_links_endpoint(st->d.links, &ep) : 0;
     http_route routes[64];
     size_t n = api_routes(&st->d, routes, 64);
-    st->http = st->d.links && st->d.auth && st->d.reports
-                   ? http_server_start_ws(&st->loop, host, port, routes, n, NULL,
+    bool ok = st->d.links && st->d.auth && st->d.reports && st->d.submit_limit;
+    http_limits limits = {.max_body = PUBLIC_MAX_BODY}; /* reports with photos */
+    st->http = ok
+                   ? http_server_start_ws(&st->loop, host, port, routes, n, &limits,
                                           nep ? &ep : NULL, (size_t)nep, err, errlen)
                    : NULL;
-    if (!st->d.links || !st->d.auth || !st->d.reports)
+    if (!ok)
         snprintf(err, errlen, "out of memory");
     if (!st->http) {
         reports_free(st->d.reports);
+        ratelimit_free(st->d.submit_limit);
         auth_free(st->d.auth);
         repl_links_free(st->d.links);
         uv_loop_close(&st->loop);

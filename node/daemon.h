@@ -14,6 +14,7 @@
 
 #include "node/auth.h"
 #include "node/config.h"
+#include "node/ratelimit.h"
 #include "node/repl_link.h"
 #include "reports/reports.h"
 
@@ -31,6 +32,7 @@ struct node_daemon {
     repl_links *links;     /* replication (disabled when not enrolled) */
     auth *auth;            /* accounts, sessions, tokens (node/auth.h) */
     reports *reports;      /* field reports (reports/reports.h) */
+    ratelimit *submit_limit; /* public submissions per address (node/public_api.h) */
     uint64_t arrival_seen; /* last arrival position noticed */
     uint64_t started_ms;
 };
