@@ -2,8 +2,8 @@
 # Field reports across real nodes: a report taken by phone at a commune
 # (staff, channel hotline) with a photo; the commune receives it, the
 # district (the owner of construction reports) reassigns it to the commune,
-# which resolves it; the province sees the report, its photo and its
-# history; a user of another commune gets 404; an overdue public-order
+# which resolves it; the citizen rates it on the public API; the province
+# sees the report, its photo, its history and its statistics; a user of another commune gets 404; an overdue public-order
 # report is escalated by `lienthong reports sweep` at the district.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
@@ -76,10 +76,18 @@ check "staff may not rate (the citizen does): 403" \
 check "staff edit the address" test "$(call PATCH c1 "$C1S" "reports/$CODE" '{"address":"14 Lê Lợi"}')" = 200
 check "...a viewer may not: 403" test "$(call PATCH c1 "$C1V" "reports/$CODE" '{"address":"x"}')" = 403
 
-edited() { status_is prov "$PV" "$CODE" resolved && jq -e '.address == "14 Lê Lợi"' "$T/body" >/dev/null; }
-check "the province sees it resolved and edited" wait_until 30 edited
-check "...with its history (create, receive, assign, start, resolve, edit)" \
-    jq -e '[.history[].action] == ["create","receive","assign","start","resolve","edit"]' "$T/body"
+pub() { # pub METHOD PATH [BODY]: the public API of c1, no login
+    curl -s -o "$T/body" -w '%{http_code}' --max-time 10 -X "$1" -H 'Content-Type: application/json' \
+        ${3:+--data-binary "$3"} "http://127.0.0.1:${PORT[c1]}/api/v1/public/$2"
+}
+check "the citizen follows it by its code" test "$(pub GET "reports/$CODE")" = 200
+check "...resolved, with the answer and no personal data" \
+    jq -e '.status == "resolved" and (.answer | length > 0) and (has("reporter_phone") | not)' "$T/body"
+check "the citizen rates it" test "$(pub POST "reports/$CODE/rating" '{"rating":"satisfied","comment":"Cảm ơn"}')" = 200
+rated() { status_is prov "$PV" "$CODE" resolved && jq -e '.address == "14 Lê Lợi" and .rating == "satisfied"' "$T/body" >/dev/null; }
+check "the province sees it resolved, edited and rated" wait_until 30 rated
+check "...with its history (create, receive, assign, start, resolve, edit, rate)" \
+    jq -e '[.history[].action] == ["create","receive","assign","start","resolve","edit","rate"]' "$T/body"
 check "...the assignment by the district's leader" \
     jq -e '.history[2].by == "minh" and .history[2].unit == "16681"' "$T/body"
 check "...no reporter fields for a viewer" jq -e 'has("reporter_phone") | not' "$T/body"
@@ -95,8 +103,12 @@ check "...as image/png" grep -qi '^content-type: image/png' "$T/headers"
 check "the province lists it" test "$(call GET prov "$PV" 'reports?status=resolved')" = 200
 check "...$CODE" jq -e --arg c "$CODE" '[.reports[].code] == [$c]' "$T/body"
 check "the province's statistics count it" test "$(call GET prov "$PV" 'reports/stats?by=child')" = 200
-check "...one resolved construction report" \
-    jq -e '.total == 1 and .by_status.resolved == 1 and .by_category.construction == 1' "$T/body"
+check "...one resolved construction report, rated satisfied" \
+    jq -e '.total == 1 and .by_status.resolved == 1 and .by_category.construction == 1 and
+           .satisfaction.satisfied == 1' "$T/body"
+check "...and the commune among the district's children" \
+    test "$(call GET prov "$PV" 'reports/stats?unit=412&by=child')" = 200
+check "...with its report" jq -e '[.children[] | select(.unit == "16681")][0].total == 1' "$T/body"
 
 # escalation: a public-order report (owned by the commune, 24 working hours)
 check "a public-order report" test "$(call POST c1 "$C1S" reports '{"title":"Tụ tập ban đêm","category":"public_order","lat":18.67,"lon":105.69}')" = 201
