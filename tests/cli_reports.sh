@@ -11,10 +11,6 @@ set -uo pipefail
 make_tree
 for n in nat prov dist c1 c2; do start "$n" || exit 1; done
 
-mk() { # mk NODE NAME ROLE UNIT: prints a token
-    echo "$2-password" | "$BIN" user add --dir "$T/$1" --user "$2" --role "$3" --unit "$4" >/dev/null
-    "$BIN" token --dir "$T/$1" --user "$2"
-}
 C1S=$(mk c1 lan staff 16681)
 C1V=$(mk c1 xem viewer 16681)
 DL=$(mk dist minh leader 412)

@@ -87,6 +87,21 @@ static void sync_pair(fx_node *lower, fx_node *upper)
     repl_session_free(b);
 }
 
+/* Writes {key: val} as a local patch of reports/id at n. */
+static void patch_local(fx_node *n, const char *id, const char *key, const char *val)
+{
+    char err[256];
+    uint8_t *body;
+    size_t len;
+    json_t *j = json_pack("{s:s}", key, val);
+    REQUIRE(mpjson_pack_object(j, &body, &len, err, sizeof err) == 0);
+    json_decref(j);
+    store_write w = {"reports", id, ENTRY_OP_PATCH, body, len, NULL, 0};
+    store_author a = node_author(&n->c);
+    REQUIRE(store_write_local(n->s, &a, &w, 1, NULL, err, sizeof err) == 0);
+    free(body);
+}
+
 #define EXPECT(node, entry, result, words)                                                     \
     do {                                                                                       \
         char why_[STORE_ERR_LEN];                                                              \
@@ -169,15 +184,7 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
 
     /* the district reassigns the report to commune 2: its waiting edit is
      * now authorised and applied */
-    uint8_t *body;
-    size_t body_len;
-    json_t *j = json_pack("{s:s}", "owner_unit", "16684");
-    REQUIRE(mpjson_pack_object(j, &body, &body_len, err, sizeof err) == 0);
-    json_decref(j);
-    store_write w = {"reports", "PA-16681-1", ENTRY_OP_PATCH, body, body_len, NULL, 0};
-    store_author au = node_author(&d->c);
-    REQUIRE(store_write_local(d->s, &au, &w, 1, NULL, err, sizeof err) == 0);
-    free(body);
+    patch_local(d, "PA-16681-1", "owner_unit", "16684");
     CHECK(quarantine_of(d).waiting == 0);
     REQUIRE(store_record_get(d->s, "reports", "PA-16681-1", &rec, &rec_len) == 0);
     CHECK(record_field_str(rec, rec_len, "status", status, sizeof status) == 0 &&
@@ -232,27 +239,11 @@ static void patch_before_put(fx_node *p, fx_node *d, fx_node *c1)
     fx_write(c1, "reports", "PA-16681-7", "Cống tắc", NULL);
     store_input put = newest(c1);
     EXPECT(d, put, APPLY_ADDED, "");
-    char err[256];
-    uint8_t *body;
-    size_t len;
-    json_t *j = json_pack("{s:s}", "owner_unit", "16684");
-    REQUIRE(mpjson_pack_object(j, &body, &len, err, sizeof err) == 0);
-    json_decref(j);
-    store_write w = {"reports", "PA-16681-7", ENTRY_OP_PATCH, body, len, NULL, 0};
-    store_author a = node_author(&d->c);
-    REQUIRE(store_write_local(d->s, &a, &w, 1, NULL, err, sizeof err) == 0);
-    free(body);
+    patch_local(d, "PA-16681-7", "owner_unit", "16684");
     store_input patch = newest(d);
     EXPECT(p, patch, APPLY_ADDED, "");
     EXPECT(p, put, APPLY_ADDED, "");
-    j = json_pack("{s:s}", "status", "resolved");
-    REQUIRE(mpjson_pack_object(j, &body, &len, err, sizeof err) == 0);
-    json_decref(j);
-    w.body = body;
-    w.body_len = len;
-    a = node_author(&c1->c);
-    REQUIRE(store_write_local(c1->s, &a, &w, 1, NULL, err, sizeof err) == 0);
-    free(body);
+    patch_local(c1, "PA-16681-7", "status", "resolved");
     store_input later = newest(c1);
     EXPECT(p, later, APPLY_ADDED, "");
     free((void *)put.bytes);
