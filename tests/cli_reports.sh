@@ -16,6 +16,8 @@ C1V=$(mk c1 xem viewer 16681)
 DL=$(mk dist minh leader 412)
 C2D=$(mk dist nga staff 16684)
 PV=$(mk prov pv viewer 40)
+PA=$(mk prov padmin admin 40)
+DA=$(mk dist dadmin admin 412)
 call() { # call METHOD NODE TOKEN PATH [BODY]: body in $T/body, prints the HTTP code
     curl -s -o "$T/body" -w '%{http_code}' --max-time 10 -X "$1" -H "Authorization: Bearer $3" \
         -H 'Content-Type: application/json' ${5:+--data-binary "$5"} \
@@ -52,6 +54,14 @@ HASH=$(jq -r '.photos[0].hash' "$T/body")
 check "...a 48x32 PNG photo" jq -e '.photos[0].width == 48 and .photos[0].height == 32' "$T/body"
 check "categories: five defaults" test "$(call GET c1 "$C1V" categories)" = 200
 check "...five" jq -e '.categories | length == 5' "$T/body"
+
+check "a district admin may not define categories (403)" \
+    test "$(call PUT dist "$DA" categories/trees '{"name_vi":"Cây xanh","owner_tier":"commune","deadline_days":2}')" = 403
+check "the province's admin adds one" \
+    test "$(call PUT prov "$PA" categories/trees '{"name_vi":"Cây xanh","name_en":"Trees","owner_tier":"commune","deadline_days":2}')" = 200
+check "...an unknown tier is 400" test "$(call PUT prov "$PA" categories/trees '{"owner_tier":"planet"}')" = 400
+has_trees() { [ "$(call GET c1 "$C1V" categories)" = 200 ] && jq -e 'any(.categories[]; .code == "trees")' "$T/body" >/dev/null; }
+check "the commune gets the new category" wait_until 30 has_trees
 
 check "the commune receives it" test "$(call POST c1 "$C1S" "reports/$CODE/actions" '{"action":"receive"}')" = 200
 check "...the owner is the district (construction)" jq -e '.owner_unit == "412" and .deadline_ms > 0' "$T/body"
