@@ -9,6 +9,7 @@
 #include "replication/repl_node.h"
 #include "reports/reports.h"
 #include "reports/workhours.h"
+#include "storage/record.h"
 #include "tests/check.h"
 #include "tests/node_fixture.h"
 
@@ -469,6 +470,20 @@ int main(void)
     sync_pair(&c1, &d);
     bad_input(&c1, rc1);
     transitions(&c1, &d, rc1, rd);
+    /* the transfer to commune 16684 carried a snapshot: its node holds the
+     * whole report although the create entry (addressed to 16681 alone)
+     * never reaches it */
+    sync_pair(&c1, &d);
+    sync_pair(&c2, &d);
+    uint8_t *rec;
+    size_t len;
+    char title[64];
+    REQUIRE(store_record_get(c2.s, "reports", "16681-5", &rec, &len) == 0);
+    CHECK(record_field_str(rec, len, "title", title, sizeof title) == 0 &&
+          !strcmp(title, "Xây dựng lấn chiếm"));
+    CHECK(record_field_str(rec, len, "status", title, sizeof title) == 0 &&
+          !strcmp(title, "rejected"));
+    free(rec);
     authority(&c1, &d, rc1, rd);
     concurrent(&c1, &d, rc1, rd);
     escalation(&p, &d, &c1, rp, rd, rc1);
