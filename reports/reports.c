@@ -225,6 +225,7 @@ json_t *reports_get_json(reports *r, const char *code, report_view view, int *st
     if (!j)
         return NULL;
     history_collect(j, view);
+    json_object_del(j, "owners"); /* write authority's, not the report's */
     if (view != REPORT_VIEW_STAFF) {
         json_object_del(j, "reporter_name");
         json_object_del(j, "reporter_phone");
