@@ -9,8 +9,12 @@
  *   GET /api/v1/records/{coll}[/{id}]  records under the visibility rule
  *   POST /api/v1/login, POST /api/v1/logout, GET /api/v1/me   (node/auth.h)
  *   GET /api/v1/audit     the audit log, admins (node/audit.h)
+ *   /api/v1/reports, /api/v1/categories  field reports (reports_api.h)
  *   /api/v1/enrol/requests enrolment and key rotation requests (enrol_api.h):
  *                         submitting and polling need no login, the rest admins
+ *   /api/v1/public/...    the citizens' API, no login (public_api.h)
+ *   /open311/v2/...       Open311 GeoReport v2 (open311.h): reading needs no
+ *                         login, submitting an api_key
  *
  * Everything else but health, sync, login and the index needs a logged-in user or
  * an API token (auth_require).
@@ -21,8 +25,11 @@
 #include "node/api.h"
 #include "node/audit.h"
 #include "node/enrol_api.h"
+#include "node/open311.h"
+#include "node/public_api.h"
 #include "node/quarantine_view.h"
 #include "node/records_api.h"
+#include "node/reports_api.h"
 #include "node/reports_list_api.h"
 #include "node/status.h"
 #include "storage/hex.h"
@@ -152,6 +159,11 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {"GET", "/api/v1/audit", audit_api_list, d},
         {"GET", "/api/v1/enrol/requests", enrol_api_get, d},
         {"POST", "/api/v1/enrol/requests", enrol_api_post, d},
+        {NULL, OPEN311_PREFIX, open311_handle, d},
+        {"POST", "/api/v1/reports", reports_api_create, d},
+        {NULL, "/api/v1/reports/", reports_api_item, d},
+        {"GET", "/api/v1/categories", reports_api_categories, d},
+        {"PUT", "/api/v1/categories/", reports_api_category_put, d},
         {NULL, "/", api_index, d},
     };
     size_t n = sizeof all / sizeof *all;
@@ -159,5 +171,5 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         n = cap;
     for (size_t i = 0; i < n; i++)
         routes[i] = all[i];
-    return n;
+    return n + public_api_routes(d, routes + n, cap - n);
 }

@@ -152,11 +152,40 @@ static bool safe_method(const char *m)
     return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
 }
 
+/* The enabled account behind credential secret of kind k, into *c (and
+ * the credential into *cred): 0, 1 when there is none, -1 on a storage
+ * error. */
+static int caller_of(auth *a, cred_kind k, const char *secret, credential *cred, auth_caller *c)
+{
+    int rc = cred_lookup(a->store, k, secret, account_now_ms(), cred);
+    account acct;
+    if (rc)
+        return rc;
+    if (account_get(a->store, cred->user, &acct) || acct.disabled)
+        return 1;
+    memset(c, 0, sizeof *c);
+    snprintf(c->user, sizeof c->user, "%s", acct.name);
+    snprintf(c->unit, sizeof c->unit, "%s", acct.unit);
+    c->role = acct.role;
+    c->via_token = k == CRED_TOKEN;
+    return 0;
+}
+
+int auth_token_caller(auth *a, const http_request *req, const char *token, auth_caller *out)
+{
+    credential cred;
+    int rc = caller_of(a, CRED_TOKEN, token, &cred, out);
+    if (rc == 0)
+        attach_caller(req, out);
+    return rc;
+}
+
 int auth_require(auth *a, const http_request *req, http_response *res, account_role min,
                  auth_caller *out)
 {
     char secret[ACCOUNT_SECRET_MAX];
     credential cred;
+    auth_caller c;
     bool token = bearer_token(req, secret, sizeof secret);
     if (!token && !cookie_value(req, AUTH_COOKIE, secret, sizeof secret)) {
         http_respond_error(res, 401,
@@ -164,27 +193,19 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
                            "\"Authorization: Bearer TOKEN\" (lienthong token)");
         return -1;
     }
-    int rc = cred_lookup(a->store, token ? CRED_TOKEN : CRED_SESSION, secret, account_now_ms(),
-                         &cred);
+    int rc = caller_of(a, token ? CRED_TOKEN : CRED_SESSION, secret, &cred, &c);
     sodium_memzero(secret, sizeof secret);
-    account acct;
     if (rc < 0) {
         http_respond_error(res, 500, "the node could not read its sessions; check its log");
         return -1;
     }
-    if (rc || account_get(a->store, cred.user, &acct) || acct.disabled) {
+    if (rc) {
         http_respond_error(res, 401,
                            token ? "the API token is not valid (revoked, or its account was "
                                    "deleted or disabled); ask an admin for a new one"
                                  : "the session has ended (logged out or expired); log in again");
         return -1;
     }
-    auth_caller c;
-    memset(&c, 0, sizeof c);
-    snprintf(c.user, sizeof c.user, "%s", acct.name);
-    snprintf(c.unit, sizeof c.unit, "%s", acct.unit);
-    c.role = acct.role;
-    c.via_token = token;
     attach_caller(req, &c);
     if (!token && !safe_method(req->method)) {
         const char *csrf = http_request_header(req, "x-csrf-token");

@@ -15,6 +15,7 @@
 #include "node/audit.h"
 #include "node/http.h"
 #include "node/log.h"
+#include "node/public_api.h"
 #include "node/repl_link.h"
 #include "storage/hex.h"
 
@@ -34,7 +35,7 @@ typedef struct {
     node_daemon d;
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
-    uv_timer_t watch, grace;
+    uv_timer_t watch, grace, sweep;
     uint64_t grace_started;
     http_server *http;
     bool stopping;
@@ -71,6 +72,17 @@ static void daemon_watch(uv_timer_t *t)
     }
 }
 
+/* The escalation sweep of overdue reports (a few LMDB reads and, rarely,
+ * one write per escalation: cheap enough for the loop). */
+static void daemon_sweep(uv_timer_t *t)
+{
+    daemon_state *st = t->data;
+    size_t n;
+    char err[256];
+    if (reports_sweep(st->d.reports, reports_now(st->d.reports), &n, err, sizeof err))
+        log_write(LOG_WARN, "report.sweep", "error=\"%s\"", err);
+}
+
 /* Stops the loop once the links have closed, or after the grace period. */
 static void daemon_grace(uv_timer_t *t)
 {
@@ -105,6 +117,7 @@ static void daemon_shutdown(daemon_state *st)
     uv_close((uv_handle_t *)&st->sigterm, NULL);
     uv_close((uv_handle_t *)&st->watch, NULL);
     uv_close((uv_handle_t *)&st->grace, NULL);
+    uv_close((uv_handle_t *)&st->sweep, NULL);
     while (uv_run(&st->loop, UV_RUN_DEFAULT) != 0) {
     }
     http_server_finish(st->http);
@@ -112,6 +125,10 @@ static void daemon_shutdown(daemon_state *st)
     st->d.links = NULL;
     auth_free(st->d.auth); /* after the loop ran dry: no login still hashing */
     st->d.auth = NULL;
+    reports_free(st->d.reports);
+    st->d.reports = NULL;
+    ratelimit_free(st->d.submit_limit);
+    st->d.submit_limit = NULL;
     uv_loop_close(&st->loop);
 }
 
@@ -171,17 +188,24 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
 
     st->d.links = repl_links_new(&st->loop, c, st->d.store);
     st->d.auth = auth_new(&st->loop, c, st->d.store);
+    st->d.reports = reports_new(st->d.store, c);
+    st->d.submit_limit = ratelimit_new(PUBLIC_SUBMIT_MAX, PUBLIC_SUBMIT_WINDOW_MS,
+                                       PUBLIC_SUBMIT_WINDOW_MS, PUBLIC_SUBMIT_WINDOW_MS);
     http_ws_endpoint ep;
     int nep = st->d.links ? repl_links_endpoint(st->d.links, &ep) : 0;
-    http_route routes[32];
-    size_t n = api_routes(&st->d, routes, 32);
-    st->http = st->d.links && st->d.auth
-                   ? http_server_start_ws(&st->loop, host, port, routes, n, NULL,
+    http_route routes[64];
+    size_t n = api_routes(&st->d, routes, 64);
+    bool ok = st->d.links && st->d.auth && st->d.reports && st->d.submit_limit;
+    http_limits limits = {.max_body = PUBLIC_MAX_BODY}; /* reports with photos */
+    st->http = ok
+                   ? http_server_start_ws(&st->loop, host, port, routes, n, &limits,
                                           nep ? &ep : NULL, (size_t)nep, err, errlen)
                    : NULL;
-    if (!st->d.links || !st->d.auth)
+    if (!ok)
         snprintf(err, errlen, "out of memory");
     if (!st->http) {
+        reports_free(st->d.reports);
+        ratelimit_free(st->d.submit_limit);
         auth_free(st->d.auth);
         repl_links_free(st->d.links);
         uv_loop_close(&st->loop);
@@ -201,6 +225,9 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     uv_timer_start(&st->watch, daemon_watch, WATCH_INTERVAL_MS, WATCH_INTERVAL_MS);
     uv_timer_init(&st->loop, &st->grace);
     st->grace.data = st;
+    uv_timer_init(&st->loop, &st->sweep);
+    st->sweep.data = st;
+    uv_timer_start(&st->sweep, daemon_sweep, REPORTS_SWEEP_MS, REPORTS_SWEEP_MS);
     repl_links_start(st->d.links, st->http);
 
     char key[65];

@@ -6,18 +6,23 @@
  * processes (e.g. `lienthong import`) added to the store and tells the
  * links, and SIGINT/SIGTERM handlers that stop everything cleanly: links
  * closed with a reason, connections closed, handles closed, LMDB closed,
- * nothing leaked.
+ * nothing leaked. Every REPORTS_SWEEP_MS a timer runs the escalation sweep
+ * of overdue reports (reports_sweep).
  */
 #ifndef LT_DAEMON_H
 #define LT_DAEMON_H
 
 #include "node/auth.h"
 #include "node/config.h"
+#include "node/ratelimit.h"
 #include "node/repl_link.h"
+#include "reports/reports.h"
 
 #include <uv.h>
 
 typedef struct node_daemon node_daemon;
+
+#define REPORTS_SWEEP_MS 60000
 
 /* The pieces of a running node that request handlers use. */
 struct node_daemon {
@@ -26,6 +31,8 @@ struct node_daemon {
     uv_loop_t *loop;
     repl_links *links;     /* replication (disabled when not enrolled) */
     auth *auth;            /* accounts, sessions, tokens (node/auth.h) */
+    reports *reports;      /* field reports (reports/reports.h) */
+    ratelimit *submit_limit; /* public submissions per address (node/public_api.h) */
     uint64_t arrival_seen; /* last arrival position noticed */
     uint64_t started_ms;
 };
