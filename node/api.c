@@ -29,8 +29,8 @@
 #include "node/public_api.h"
 #include "node/quarantine_view.h"
 #include "node/records_api.h"
-#include "node/reports_list_api.h"
 #include "node/reports_api.h"
+#include "node/reports_list_api.h"
 #include "node/status.h"
 #include "storage/hex.h"
 
