@@ -187,16 +187,19 @@ static void test_lists(store *s)
         {.unit = "D1", .statuses = open3, .nstatuses = 3},
         {.unit = "P", .q = "số"},
         {.unit = "P", .q = "số", .sort = REPORT_SORT_OLDEST},
+        {.unit = "D1", .q = "rác số"},
+        {.unit = "P", .q = "thai so", .sort = REPORT_SORT_OLDEST},
         {.unit = "P", .sort = REPORT_SORT_DEADLINE},
     };
-    for (size_t v = 0; v < sizeof variants / sizeof *variants; v++) {
+    for (size_t v = 0; v < 2 * sizeof variants / sizeof *variants; v++) {
         idlist all, page;
-        report_query qq = variants[v];
+        report_query qq = variants[v / 2];
         qq.limit = 100;
         list(s, &qq, &all, next);
         size_t got = 0, pages = 0;
         bool same = true;
         qq.limit = 4;
+        qq.steps = v % 2 ? 3 : 0; /* pages cut short by the step budget */
         char cursor[REPORT_CURSOR_MAX] = "";
         do {
             qq.cursor = cursor;
@@ -205,8 +208,8 @@ static void test_lists(store *s)
                 same = same && got < all.n && !strcmp(page.ids[i], all.ids[got]);
             memcpy(cursor, next, sizeof cursor);
             pages++;
-        } while (cursor[0] && pages < 50);
-        CHECKF(same && got == all.n && all.n > 4 && pages == (all.n + 3) / 4,
+        } while (cursor[0] && pages < 200);
+        CHECKF(same && got == all.n && all.n > 4 && (v % 2 ? pages > (all.n + 3) / 4 : pages == (all.n + 3) / 4),
                "variant %zu: %zu of %zu in %zu pages", v, got, all.n, pages);
     }
     /* deadline order: open reports only, earliest first */
