@@ -196,7 +196,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     http_route routes[64];
     size_t n = api_routes(&st->d, routes, 64);
     bool ok = st->d.links && st->d.auth && st->d.reports && st->d.submit_limit;
-    http_limits limits = {.max_body = PUBLIC_MAX_BODY}; /* reports with photos */
+    http_limits limits = {0}; /* uploads of photos have their own limit (PUBLIC_MAX_BODY) */
     st->http = ok
                    ? http_server_start_ws(&st->loop, host, port, routes, n, &limits,
                                           nep ? &ep : NULL, (size_t)nep, err, errlen)

@@ -463,6 +463,12 @@ static bool method_fits(const char *route_method, const char *method)
  * has an owner that does not take this method (405 rather than 404). The
  * longest matching prefix owns a path; on equal prefixes the earlier route
  * wins. */
+/* The body limit of route r: its own, else the server's. */
+static size_t route_max_body(const http_server *s, const http_route *r)
+{
+    return r->max_body ? r->max_body : s->max_body;
+}
+
 static const http_route *route_find(const http_server *s, const char *method, const char *path,
                                     bool *path_known)
 {
@@ -857,15 +863,15 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
                                "against the API documentation",
                                ss->method, ss->path);
         }
-    } else if (ss->content_length > s->max_body) {
+    } else if (ss->content_length > route_max_body(s, ss->route)) {
+        size_t max = route_max_body(s, ss->route);
         http_respond_error(&ss->res, 413,
-                           "the request body is %" PRIu64 " bytes but this "
-                           "server accepts at most %zu; send a smaller body "
-                           "(split the upload or trim the payload)",
-                           ss->content_length, s->max_body);
+                           "the request body is %" PRIu64 " bytes but %s accepts at most %zu; "
+                           "send a smaller body (split the upload or trim the payload)",
+                           ss->content_length, ss->path, max);
         log_write(LOG_INFO, "http.too_large",
                   "method=%s path=%s remote=%s length=%" PRIu64 " max=%zu", ss->method, ss->path,
-                  ss->remote, ss->content_length, s->max_body);
+                  ss->remote, ss->content_length, max);
     }
 
     if (ss->content_length == 0) {

@@ -116,6 +116,7 @@ typedef struct {
     const char *path_prefix;
     http_handler fn;
     void *ctx;
+    size_t max_body; /* the largest body this route takes; 0: the server's limit */
 } http_route;
 
 /* The most request head (request line and headers) a client may send. */

@@ -417,10 +417,10 @@ static void public_map(void *ctx, const http_request *req, http_response *res)
 size_t public_api_routes(node_daemon *d, http_route *routes, size_t cap)
 {
     const http_route all[] = {
-        {"GET", PREFIX "categories", public_categories, d},
-        {"POST", PREFIX "reports", public_post, d},
-        {"GET", PREFIX "reports", public_get_report, d},
-        {"GET", PREFIX "map", public_map, d},
+        {"GET", PREFIX "categories", public_categories, d, 0},
+        {"POST", PREFIX "reports", public_post, d, PUBLIC_MAX_BODY},
+        {"GET", PREFIX "reports", public_get_report, d, 0},
+        {"GET", PREFIX "map", public_map, d, 0},
     };
     size_t n = sizeof all / sizeof *all;
     if (n > cap)

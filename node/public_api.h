@@ -29,8 +29,9 @@
 #define PUBLIC_SUBMIT_MAX 10
 #define PUBLIC_SUBMIT_WINDOW_MS (10ull * 60 * 1000)
 #define PUBLIC_MAP_MAX 2000
-/* The largest request body the node takes: a report with its most photos
- * of the largest size in base64, and room for the rest. */
+/* The largest request body of the routes that take a report with photos
+ * (its most photos of the largest size in base64, and room for the rest);
+ * every other route keeps the server's 1 MiB. */
 #define PUBLIC_MAX_BODY                                                                    \
     ((size_t)REPORT_PHOTOS_MAX * (REPORT_PHOTO_BYTES_MAX / 3 + 1) * 4 + 256u * 1024u)
 

@@ -94,7 +94,7 @@ int photo_check(const uint8_t *d, size_t len, photo_info *p, char *err, size_t e
     if (len > REPORT_PHOTO_BYTES_MAX) {
         snprintf(err, errlen, "a photo is %zu bytes; the limit is %u (4 MiB): send a smaller one",
                  len, REPORT_PHOTO_BYTES_MAX);
-        return 413;
+        return 400;
     }
     bool ok = false;
     if (len >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) {

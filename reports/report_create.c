@@ -140,7 +140,7 @@ static int photos_json(const json_t *arr, photo_info *p, uint8_t **bufs, size_t 
             cap = REPORT_PHOTO_BYTES_MAX + 4096; /* enough to notice "too large" */
         if (blen / 4 * 3 > REPORT_PHOTO_BYTES_MAX + 3) {
             snprintf(err, errlen, "photos[%zu] is larger than 4 MiB: send a smaller one", i);
-            return 413;
+            return 400;
         }
         uint8_t *buf = malloc(cap + 1);
         if (!buf || sodium_base642bin(buf, cap, b64, blen, "\r\n ", &len, NULL,

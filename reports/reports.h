@@ -12,8 +12,8 @@
  * an entry that other nodes would quarantine.
  *
  * Every function that can fail fills *status with an HTTP status (400 bad
- * input, 403 role or authority, 404 unknown report, 409 wrong state, 413
- * photo too large, 500 storage) and err with a message that says what was
+ * input, an oversized or non-image photo included; 403 role or authority;
+ * 404 unknown report; 409 wrong state; 500 storage) and err with a message that says what was
  * wrong and what to do. Nothing is stored on error.
  *
  * Not thread-safe: use one context from one thread (the daemon's loop).

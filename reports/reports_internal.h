@@ -73,7 +73,7 @@ typedef struct {
 
 /* Checks a photo by content: JPEG, PNG or WebP with a parsable header,
  * 1..REPORT_PHOTO_BYTES_MAX bytes. Fills *p (hash, type, size). Returns 0,
- * or an HTTP status (400, 413) with err. */
+ * or 400 with err (an oversized photo is bad input, like a non-image). */
 int photo_check(const uint8_t *data, size_t len, photo_info *p, char *err, size_t errlen);
 
 /* The photo entries of a report: chunks of at most PHOTO_CHUNK bytes. */

@@ -498,6 +498,20 @@ static void client_checks(int port)
     resp_free(&r);
     CHECK(peer_closed(c));
     conn_close(c);
+
+    /* A route with its own limit takes more than the server's. */
+    uint8_t *big = malloc(2 * MAX_BODY + 1);
+    REQUIRE(big);
+    for (size_t i = 0; i < 2 * MAX_BODY + 1; i++)
+        big[i] = pattern_byte(i);
+    REQUIRE(request(port, "POST", "/api/v1/upload", NULL, big, 2 * MAX_BODY, &r) == 0);
+    CHECK(r.status == 200 && r.json &&
+          json_integer_value(json_object_get(r.json, "len")) == (json_int_t)(2 * MAX_BODY));
+    resp_free(&r);
+    REQUIRE(request(port, "POST", "/api/v1/upload", NULL, big, 2 * MAX_BODY + 1, &r) == 0);
+    CHECK(r.status == 413);
+    resp_free(&r);
+    free(big);
     REQUIRE(request(port, "GET", "/api/v1/health", NULL, NULL, 0, &r) == 0);
     CHECK(r.status == 200);
     resp_free(&r);
@@ -866,13 +880,14 @@ int main(void)
     REQUIRE(uv_async_init(&loop, &stop, on_stop) == 0);
 
     const http_route routes[] = {
-        {"GET", "/api/v1/health", h_health, NULL},
-        {"POST", "/api/v1/echo", h_echo, NULL},
-        {"GET", "/api/v1/big", h_big, NULL},
-        {"DELETE", "/api/v1/items/", h_items_delete, NULL},
-        {"GET", "/api/v1/slow", h_slow, &loop},
-        {"GET", "/api/v1/observed", h_observed, NULL},
-        {"GET", "/api/", h_api_fallback, NULL},
+        {"GET", "/api/v1/health", h_health, NULL, 0},
+        {"POST", "/api/v1/echo", h_echo, NULL, 0},
+        {"POST", "/api/v1/upload", h_echo, NULL, 2 * MAX_BODY},
+        {"GET", "/api/v1/big", h_big, NULL, 0},
+        {"DELETE", "/api/v1/items/", h_items_delete, NULL, 0},
+        {"GET", "/api/v1/slow", h_slow, &loop, 0},
+        {"GET", "/api/v1/observed", h_observed, NULL, 0},
+        {"GET", "/api/", h_api_fallback, NULL, 0},
     };
     http_limits limits = {.max_body = MAX_BODY, .timeout_secs = 10};
     char err[256] = "";
@@ -895,7 +910,7 @@ int main(void)
     err2[0] = 0;
     CHECK(http_server_start(&loop, "eth9", 0, routes, 1, NULL, err2, sizeof err2) == NULL);
     CHECKF(strstr(err2, "numeric") != NULL, "err=%s", err2);
-    const http_route bad = {"GET", "api", h_health, NULL};
+    const http_route bad = {"GET", "api", h_health, NULL, 0};
     err2[0] = 0;
     CHECK(http_server_start(&loop, "127.0.0.1", 0, &bad, 1, NULL, err2, sizeof err2) == NULL);
     CHECKF(strstr(err2, "'/'") != NULL, "err=%s", err2);

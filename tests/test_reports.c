@@ -201,7 +201,7 @@ static void bad_input(fx_node *c1, reports *r)
     int status;
     CHECK(reports_create_raw(r, in, &ph, 1, "open311", &citizen, code, &status, err, sizeof err) ==
               -1 &&
-          status == 413);
+          status == 400);
     reports_photo six[6];
     for (int i = 0; i < 6; i++)
         six[i] = (reports_photo){big, 1000, NULL};
