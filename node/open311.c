@@ -239,6 +239,13 @@ typedef struct {
     json_t *found; /* record JSONs */
 } list_ctx;
 
+/* Whether a report may appear in a list: not when it was marked not
+ * public (it is still found by its own code, like on the status page). */
+static bool listed(const json_t *rep)
+{
+    return !json_is_false(json_object_get(rep, "public"));
+}
+
 static int list_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t reclen)
 {
     list_ctx *l = ctx;
@@ -248,8 +255,10 @@ static int list_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec,
         for (size_t i = 0; i < l->ncodes && !keep; i++)
             keep = !strcmp(cat, l->codes[i]);
     json_t *j = keep ? record_to_json(rec, reclen, id, idlen, err, sizeof err) : NULL;
-    if (j)
+    if (j && listed(j))
         json_array_append_new(l->found, j);
+    else
+        json_decref(j);
     return json_array_size(l->found) >= OPEN311_MAX_RESULTS ? 2 : 0;
 }
 
@@ -282,7 +291,7 @@ static void requests_by_id(call *c, const char *ids)
     for (size_t i = 0; v && i < n; i++) {
         char code[REPORT_CODE_MAX];
         json_t *rep = reports_code_norm(v[i], code) ? report_fields(c->d, code) : NULL;
-        if (rep)
+        if (rep && listed(rep))
             json_array_append_new(list, request_doc(c, rep));
         json_decref(rep);
     }

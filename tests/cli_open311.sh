@@ -171,6 +171,7 @@ day=86400000
     printf '{"id": "VN-OLD-1", "code": "VN-OLD-1", "title": "Cũ", "category": "traffic", "status": "new", "created_ms": %d, "updated_ms": %d, "lat": 18.6, "lon": 105.6, "area_unit": "VN", "area_path": ["VN"], "owner_unit": "VN", "owner_path": ["VN"]}\n' $((now_ms - 100 * day)) $((now_ms - 100 * day))
     printf '{"id": "VN-DONE-1", "code": "VN-DONE-1", "title": "Đã xử lý", "category": "traffic", "status": "resolved", "answer": "Đã sửa đèn <ngay>", "created_ms": %d, "updated_ms": %d, "resolved_ms": %d, "lat": 18.61, "lon": 105.61, "area_unit": "VN", "area_path": ["VN"], "owner_unit": "VN", "owner_path": ["VN"], "reporter_phone": "0987654321"}\n' $((now_ms - 5 * day)) $((now_ms - day)) $((now_ms - day))
     printf '{"id": "VN-REJ-1", "code": "VN-REJ-1", "title": "Sai", "category": "construction", "status": "rejected", "reason": "Không thuộc thẩm quyền", "created_ms": %d, "updated_ms": %d, "lat": 18.62, "lon": 105.62, "area_unit": "VN", "area_path": ["VN"], "owner_unit": "VN", "owner_path": ["VN"]}\n' $((now_ms - 3 * day)) $((now_ms - 2 * day))
+    printf '{"id": "VN-HID-1", "code": "VN-HID-1", "title": "Riêng", "category": "traffic", "status": "resolved", "public": false, "created_ms": %d, "updated_ms": %d, "lat": 18.63, "lon": 105.63, "area_unit": "VN", "area_path": ["VN"], "owner_unit": "VN", "owner_path": ["VN"]}\n' $((now_ms - 2 * day)) $((now_ms - 2 * day))
 } | "$BIN" import --dir "$T/nat" --collection reports --file - >/dev/null
 ids() { jq -r '[.[].service_request_id] | sort | join(",")' "$T/body"; }
 sorted() { tr ',' '\n' <<<"$1" | sort | paste -sd, -; }
@@ -214,5 +215,9 @@ check "service_request_id list overrides the rest" test "$(get "requests.json?se
 check "...those found" test "$(ids)" = "$(sorted "VN-OLD-1,$ID2")"
 check "jurisdiction_id of this node" test "$(get "requests.json?jurisdiction_id=VN&status=closed")" = 200
 check "...same answer" test "$(ids)" = "VN-DONE-1,VN-REJ-1"
+check "a report marked not public is in no list, but found by its code" test "$(get requests/VN-HID-1.json)" = 200
+check "...itself" jqb '.[0].service_request_id == "VN-HID-1"'
+check "...not by a service_request_id list" test "$(get "requests.json?service_request_id=VN-HID-1")" = 200
+check "...empty" jqb 'length == 0'
 check "a foreign jurisdiction_id: 400" test "$(get "requests.json?jurisdiction_id=99")" = 400
 finish
