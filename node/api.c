@@ -1,7 +1,8 @@
 /*
  * api.c - the HTTP JSON API of a node.
  *
- *   GET /                 an index of the API (until the web UI exists)
+ *   GET /, /ui/...        the web UI (node/static_web.h)
+ *   GET /api/v1, /api     an index of the API
  *   GET /api/v1/health    liveness, no login: node key, unit, tier, version
  *   GET /api/v1/status    the status document (see status.h), with "sync"
  *   GET /api/v1/sync      the replication links (see repl_link.h), no login
@@ -9,6 +10,10 @@
  *   GET /api/v1/records/{coll}[/{id}]  records under the visibility rule
  *   POST /api/v1/login, POST /api/v1/logout, GET /api/v1/me   (node/auth.h)
  *   GET /api/v1/audit     the audit log, admins (node/audit.h)
+ *   GET /api/v1/network   the hierarchy with each node's state (network_api.h)
+ *   /api/v1/users         accounts, admins (users_api.h)
+ *   /api/v1/boundaries, /api/v1/ui/settings  what maps draw (map_api.h)
+ *   /api/v1/events        WebSocket live updates for the UI (events.h)
  *   /api/v1/enrol/requests enrolment and key rotation requests (enrol_api.h):
  *                         submitting and polling need no login, the rest admins
  *
@@ -21,9 +26,13 @@
 #include "node/api.h"
 #include "node/audit.h"
 #include "node/enrol_api.h"
+#include "node/map_api.h"
+#include "node/network_api.h"
 #include "node/quarantine_view.h"
 #include "node/records_api.h"
+#include "node/static_web.h"
 #include "node/status.h"
+#include "node/users_api.h"
 #include "storage/hex.h"
 
 #include <stdlib.h>
@@ -35,20 +44,15 @@ static bool api_exact(const http_request *req, http_response *res, const char *p
 {
     if (!strcmp(req->path, path))
         return true;
-    http_respond_error(res, 404, "no resource at %s: GET / lists the endpoints", req->path);
+    http_respond_error(res, 404, "no resource at %s: GET /api/v1 lists the endpoints", req->path);
     return false;
 }
 
 static void api_index(void *ctx, const http_request *req, http_response *res)
 {
     node_daemon *d = ctx;
-    if (!api_exact(req, res, "/"))
+    if (strcmp(req->path, "/api") && !api_exact(req, res, "/api/v1"))
         return;
-    if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
-        http_response_header(res, "Allow", "GET");
-        http_respond_error(res, 405, "%s is not allowed on /: use GET", req->method);
-        return;
-    }
     http_respond_json(res, 200,
                       json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s,s], s:s}", "service",
                                 "lienthong", "unit", d->config->unit, "name", d->config->name,
@@ -148,8 +152,15 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {"GET", "/api/v1/me", auth_me, d->auth},
         {"GET", "/api/v1/audit", audit_api_list, d},
         {"GET", "/api/v1/enrol/requests", enrol_api_get, d},
+        {"GET", "/api/v1/network", network_api_get, d},
+        {NULL, "/api/v1/users", users_api, d},
+        {NULL, "/api/v1/boundaries", map_api_boundaries, d},
+        {NULL, "/api/v1/ui/settings", map_api_settings, d},
         {"POST", "/api/v1/enrol/requests", enrol_api_post, d},
-        {NULL, "/", api_index, d},
+        {"GET", "/api/v1", api_index, d},
+        {"GET", "/api", api_index, d},
+        {"GET", "/ui/", static_web_serve, NULL},
+        {NULL, "/", static_web_serve, NULL},
     };
     size_t n = sizeof all / sizeof *all;
     if (n > cap)

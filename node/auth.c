@@ -93,10 +93,9 @@ const auth_caller *auth_request_caller(const http_request *req)
     return http_request_data(req);
 }
 
-/* The value of cookie name in the Cookie header, into out. */
-static bool cookie_value(const http_request *req, const char *name, char *out, size_t cap)
+/* The value of cookie name in the Cookie header h (may be NULL), into out. */
+static bool cookie_in_header(const char *h, const char *name, char *out, size_t cap)
 {
-    const char *h = http_request_header(req, "cookie");
     size_t n = strlen(name);
     for (const char *p = h; p && *p;) {
         while (*p == ' ' || *p == ';')
@@ -113,6 +112,11 @@ static bool cookie_value(const http_request *req, const char *name, char *out, s
         p += len;
     }
     return false;
+}
+
+static bool cookie_value(const http_request *req, const char *name, char *out, size_t cap)
+{
+    return cookie_in_header(http_request_header(req, "cookie"), name, out, cap);
 }
 
 static bool bearer_token(const http_request *req, char *out, size_t cap)
@@ -152,6 +156,38 @@ static bool safe_method(const char *m)
     return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
 }
 
+/* The caller holding secret (a session or, with token, an API token):
+ * 0 with *c and *cred, 1 when it is no live credential of an enabled
+ * account, -1 on a storage error. */
+static int caller_of_secret(auth *a, bool token, const char *secret, auth_caller *c,
+                            credential *cred)
+{
+    account acct;
+    int rc = cred_lookup(a->store, token ? CRED_TOKEN : CRED_SESSION, secret, account_now_ms(),
+                         cred);
+    if (rc)
+        return rc;
+    if (account_get(a->store, cred->user, &acct) || acct.disabled)
+        return 1;
+    memset(c, 0, sizeof *c);
+    snprintf(c->user, sizeof c->user, "%s", acct.name);
+    snprintf(c->unit, sizeof c->unit, "%s", acct.unit);
+    c->role = acct.role;
+    c->via_token = token;
+    return 0;
+}
+
+int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out)
+{
+    char secret[ACCOUNT_SECRET_MAX];
+    credential cred;
+    if (!cookie_in_header(cookie_header, AUTH_COOKIE, secret, sizeof secret))
+        return 1;
+    int rc = caller_of_secret(a, false, secret, out, &cred);
+    sodium_memzero(secret, sizeof secret);
+    return rc;
+}
+
 int auth_require(auth *a, const http_request *req, http_response *res, account_role min,
                  auth_caller *out)
 {
@@ -164,27 +200,20 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
                            "\"Authorization: Bearer TOKEN\" (lienthong token)");
         return -1;
     }
-    int rc = cred_lookup(a->store, token ? CRED_TOKEN : CRED_SESSION, secret, account_now_ms(),
-                         &cred);
+    auth_caller c;
+    int rc = caller_of_secret(a, token, secret, &c, &cred);
     sodium_memzero(secret, sizeof secret);
-    account acct;
     if (rc < 0) {
         http_respond_error(res, 500, "the node could not read its sessions; check its log");
         return -1;
     }
-    if (rc || account_get(a->store, cred.user, &acct) || acct.disabled) {
+    if (rc) {
         http_respond_error(res, 401,
                            token ? "the API token is not valid (revoked, or its account was "
                                    "deleted or disabled); ask an admin for a new one"
                                  : "the session has ended (logged out or expired); log in again");
         return -1;
     }
-    auth_caller c;
-    memset(&c, 0, sizeof c);
-    snprintf(c.user, sizeof c.user, "%s", acct.name);
-    snprintf(c.unit, sizeof c.unit, "%s", acct.unit);
-    c.role = acct.role;
-    c.via_token = token;
     attach_caller(req, &c);
     if (!token && !safe_method(req->method)) {
         const char *csrf = http_request_header(req, "x-csrf-token");

@@ -13,6 +13,7 @@
 #include "node/daemon.h"
 #include "node/api.h"
 #include "node/audit.h"
+#include "node/events.h"
 #include "node/http.h"
 #include "node/log.h"
 #include "node/repl_link.h"
@@ -62,6 +63,7 @@ int daemon_parse_listen(const char *listen, char *host, size_t hostcap, int *por
 static void daemon_watch(uv_timer_t *t)
 {
     daemon_state *st = t->data;
+    events_tick(st->d.events);
     uint64_t last = store_arrival_last(st->d.store);
     if (last != st->d.arrival_seen) {
         log_write(LOG_INFO, "store.new_entries", "count=%llu arrival=%llu",
@@ -112,6 +114,8 @@ static void daemon_shutdown(daemon_state *st)
     st->d.links = NULL;
     auth_free(st->d.auth); /* after the loop ran dry: no login still hashing */
     st->d.auth = NULL;
+    events_free(st->d.events);
+    st->d.events = NULL;
     uv_loop_close(&st->loop);
 }
 
@@ -171,17 +175,21 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
 
     st->d.links = repl_links_new(&st->loop, c, st->d.store);
     st->d.auth = auth_new(&st->loop, c, st->d.store);
-    http_ws_endpoint ep;
-    int nep = st->d.links ? repl_links_endpoint(st->d.links, &ep) : 0;
-    http_route routes[32];
-    size_t n = api_routes(&st->d, routes, 32);
-    st->http = st->d.links && st->d.auth
-                   ? http_server_start_ws(&st->loop, host, port, routes, n, NULL,
-                                          nep ? &ep : NULL, (size_t)nep, err, errlen)
-                   : NULL;
-    if (!st->d.links || !st->d.auth)
+    st->d.events = events_new(&st->d);
+    http_ws_endpoint ep[2];
+    int nep = st->d.links ? repl_links_endpoint(st->d.links, &ep[0]) : 0;
+    if (st->d.events)
+        events_endpoint(st->d.events, &ep[nep++]);
+    http_route routes[48];
+    size_t n = api_routes(&st->d, routes, 48);
+    bool ready = st->d.links && st->d.auth && st->d.events;
+    st->http = ready ? http_server_start_ws(&st->loop, host, port, routes, n, NULL, ep,
+                                            (size_t)nep, err, errlen)
+                     : NULL;
+    if (!ready)
         snprintf(err, errlen, "out of memory");
     if (!st->http) {
+        events_free(st->d.events);
         auth_free(st->d.auth);
         repl_links_free(st->d.links);
         uv_loop_close(&st->loop);

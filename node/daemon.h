@@ -26,6 +26,7 @@ struct node_daemon {
     uv_loop_t *loop;
     repl_links *links;     /* replication (disabled when not enrolled) */
     auth *auth;            /* accounts, sessions, tokens (node/auth.h) */
+    struct events *events; /* live updates for the web UI (node/events.h) */
     uint64_t arrival_seen; /* last arrival position noticed */
     uint64_t started_ms;
 };
