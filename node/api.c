@@ -16,6 +16,9 @@
  *   /api/v1/events        WebSocket live updates for the UI (events.h)
  *   /api/v1/enrol/requests enrolment and key rotation requests (enrol_api.h):
  *                         submitting and polling need no login, the rest admins
+ *   /api/v1/public/...    the citizens' API, no login (public_api.h)
+ *   /open311/v2/...       Open311 GeoReport v2 (open311.h): reading needs no
+ *                         login, submitting an api_key
  *
  * Everything else but health, sync, login and the index needs a logged-in user or
  * an API token (auth_require).
@@ -28,6 +31,8 @@
 #include "node/enrol_api.h"
 #include "node/map_api.h"
 #include "node/network_api.h"
+#include "node/open311.h"
+#include "node/public_api.h"
 #include "node/quarantine_view.h"
 #include "node/records_api.h"
 #include "node/static_web.h"
@@ -157,6 +162,7 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {NULL, "/api/v1/boundaries", map_api_boundaries, d},
         {NULL, "/api/v1/ui/settings", map_api_settings, d},
         {"POST", "/api/v1/enrol/requests", enrol_api_post, d},
+        {NULL, OPEN311_PREFIX, open311_handle, d},
         {"GET", "/api/v1", api_index, d},
         {"GET", "/api", api_index, d},
         {"GET", "/ui/", static_web_serve, NULL},
@@ -167,5 +173,5 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         n = cap;
     for (size_t i = 0; i < n; i++)
         routes[i] = all[i];
-    return n;
+    return n + public_api_routes(d, routes + n, cap - n);
 }

@@ -156,15 +156,13 @@ static bool safe_method(const char *m)
     return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
 }
 
-/* The caller holding secret (a session or, with token, an API token):
- * 0 with *c and *cred, 1 when it is no live credential of an enabled
- * account, -1 on a storage error. */
-static int caller_of_secret(auth *a, bool token, const char *secret, auth_caller *c,
-                            credential *cred)
+/* The enabled account behind credential secret of kind k, into *c (and
+ * the credential into *cred): 0, 1 when there is none, -1 on a storage
+ * error. */
+static int caller_of(auth *a, cred_kind k, const char *secret, credential *cred, auth_caller *c)
 {
+    int rc = cred_lookup(a->store, k, secret, account_now_ms(), cred);
     account acct;
-    int rc = cred_lookup(a->store, token ? CRED_TOKEN : CRED_SESSION, secret, account_now_ms(),
-                         cred);
     if (rc)
         return rc;
     if (account_get(a->store, cred->user, &acct) || acct.disabled)
@@ -173,8 +171,17 @@ static int caller_of_secret(auth *a, bool token, const char *secret, auth_caller
     snprintf(c->user, sizeof c->user, "%s", acct.name);
     snprintf(c->unit, sizeof c->unit, "%s", acct.unit);
     c->role = acct.role;
-    c->via_token = token;
+    c->via_token = k == CRED_TOKEN;
     return 0;
+}
+
+int auth_token_caller(auth *a, const http_request *req, const char *token, auth_caller *out)
+{
+    credential cred;
+    int rc = caller_of(a, CRED_TOKEN, token, &cred, out);
+    if (rc == 0)
+        attach_caller(req, out);
+    return rc;
 }
 
 int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out)
@@ -183,7 +190,7 @@ int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out)
     credential cred;
     if (!cookie_in_header(cookie_header, AUTH_COOKIE, secret, sizeof secret))
         return 1;
-    int rc = caller_of_secret(a, false, secret, out, &cred);
+    int rc = caller_of(a, CRED_SESSION, secret, &cred, out);
     sodium_memzero(secret, sizeof secret);
     return rc;
 }
@@ -193,6 +200,7 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
 {
     char secret[ACCOUNT_SECRET_MAX];
     credential cred;
+    auth_caller c;
     bool token = bearer_token(req, secret, sizeof secret);
     if (!token && !cookie_value(req, AUTH_COOKIE, secret, sizeof secret)) {
         http_respond_error(res, 401,
@@ -200,8 +208,7 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
                            "\"Authorization: Bearer TOKEN\" (lienthong token)");
         return -1;
     }
-    auth_caller c;
-    int rc = caller_of_secret(a, token, secret, &c, &cred);
+    int rc = caller_of(a, token ? CRED_TOKEN : CRED_SESSION, secret, &cred, &c);
     sodium_memzero(secret, sizeof secret);
     if (rc < 0) {
         http_respond_error(res, 500, "the node could not read its sessions; check its log");

@@ -60,6 +60,12 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
  * error. */
 int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out);
 
+/* The enabled account whose API token is token (e.g. an Open311 api_key)
+ * into *out, also attached to req like auth_require's. Returns 0, 1 when
+ * the token is not a live one of an enabled account, -1 on a storage
+ * error. The caller checks the role. */
+int auth_token_caller(auth *a, const http_request *req, const char *token, auth_caller *out);
+
 /* The caller attached to req (by auth_require, or by a login attempt, with
  * role ROLE_NONE when it failed), or NULL. */
 const auth_caller *auth_request_caller(const http_request *req);

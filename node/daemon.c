@@ -16,6 +16,7 @@
 #include "node/events.h"
 #include "node/http.h"
 #include "node/log.h"
+#include "node/public_api.h"
 #include "node/repl_link.h"
 #include "storage/hex.h"
 
@@ -116,6 +117,10 @@ static void daemon_shutdown(daemon_state *st)
     st->d.auth = NULL;
     events_free(st->d.events);
     st->d.events = NULL;
+    reports_free(st->d.reports);
+    st->d.reports = NULL;
+    ratelimit_free(st->d.submit_limit);
+    st->d.submit_limit = NULL;
     uv_loop_close(&st->loop);
 }
 
@@ -175,21 +180,26 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
 
     st->d.links = repl_links_new(&st->loop, c, st->d.store);
     st->d.auth = auth_new(&st->loop, c, st->d.store);
+    st->d.reports = reports_new(st->d.store, c);
+    st->d.submit_limit = ratelimit_new(PUBLIC_SUBMIT_MAX, PUBLIC_SUBMIT_WINDOW_MS,
+                                       PUBLIC_SUBMIT_WINDOW_MS, PUBLIC_SUBMIT_WINDOW_MS);
     st->d.events = events_new(&st->d);
     http_ws_endpoint ep[2];
     int nep = st->d.links ? repl_links_endpoint(st->d.links, &ep[0]) : 0;
     if (st->d.events)
         events_endpoint(st->d.events, &ep[nep++]);
-    http_route routes[48];
-    size_t n = api_routes(&st->d, routes, 48);
-    bool ready = st->d.links && st->d.auth && st->d.events;
-    st->http = ready ? http_server_start_ws(&st->loop, host, port, routes, n, NULL, ep,
-                                            (size_t)nep, err, errlen)
-                     : NULL;
-    if (!ready)
+    http_route routes[64];
+    size_t n = api_routes(&st->d, routes, 64);
+    bool ok = st->d.links && st->d.auth && st->d.reports && st->d.submit_limit && st->d.events;
+    st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, NULL, ep, (size_t)nep,
+                                         err, errlen)
+                  : NULL;
+    if (!ok)
         snprintf(err, errlen, "out of memory");
     if (!st->http) {
         events_free(st->d.events);
+        reports_free(st->d.reports);
+        ratelimit_free(st->d.submit_limit);
         auth_free(st->d.auth);
         repl_links_free(st->d.links);
         uv_loop_close(&st->loop);

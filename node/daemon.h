@@ -13,7 +13,9 @@
 
 #include "node/auth.h"
 #include "node/config.h"
+#include "node/ratelimit.h"
 #include "node/repl_link.h"
+#include "reports/reports.h"
 
 #include <uv.h>
 
@@ -27,6 +29,8 @@ struct node_daemon {
     repl_links *links;     /* replication (disabled when not enrolled) */
     auth *auth;            /* accounts, sessions, tokens (node/auth.h) */
     struct events *events; /* live updates for the web UI (node/events.h) */
+    reports *reports;      /* field reports (reports/reports.h) */
+    ratelimit *submit_limit; /* public submissions per address (node/public_api.h) */
     uint64_t arrival_seen; /* last arrival position noticed */
     uint64_t started_ms;
 };

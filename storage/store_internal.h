@@ -32,6 +32,7 @@ struct store {
     MDB_dbi edges;     /* unit 0x00 parent -> "": every placement ever applied */
     MDB_dbi readers;   /* coll 0x00 id 0x00 addressee -> "": every "to" a record had */
     MDB_dbi local;     /* table 0x00 key -> value (node-local, never replicated) */
+    MDB_dbi rscope, rstatus, rdue, rtext, rstats; /* report indexes (report_index.h) */
     bool has_local;    /* false: a read-only open of a store made before "local" */
 };
 

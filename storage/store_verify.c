@@ -240,7 +240,12 @@ long store_verify(store *s, const char *scratch_dir, void (*report)(void *ctx, c
     }
     if (compare_db(vc, s->records, vc->scratch->records, "record") ||
         compare_db(vc, s->colls, vc->scratch->colls, "collection digest") ||
-        compare_db(vc, s->by_unit, vc->scratch->by_unit, "owner index row")) {
+        compare_db(vc, s->by_unit, vc->scratch->by_unit, "owner index row") ||
+        compare_db(vc, s->rscope, vc->scratch->rscope, "report scope index row") ||
+        compare_db(vc, s->rstatus, vc->scratch->rstatus, "report status index row") ||
+        compare_db(vc, s->rdue, vc->scratch->rdue, "report deadline index row") ||
+        compare_db(vc, s->rtext, vc->scratch->rtext, "report text index row") ||
+        compare_db(vc, s->rstats, vc->scratch->rstats, "report statistics row")) {
         snprintf(err, errlen, "cannot compare the store with its replay");
         goto out;
     }

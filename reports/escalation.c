@@ -1,0 +1,100 @@
+/*
+ * escalation.c - the overdue sweep: level k of an open report past its
+ * deadline falls due at deadline + (k-1) * (deadline - received) and
+ * targets the k-th ancestor of the owner. A node writes the escalation
+ * only when its own unit is the target (it is an ancestor of the owner, so
+ * it has write authority even while the owner's node is offline), and
+ * writes the highest level due for it, so a province escalates even when
+ * the district in between never did.
+ */
+#include "node/log.h"
+#include "reports/reports_internal.h"
+#include "storage/record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char (*codes)[REPORT_CODE_MAX];
+    size_t n, cap;
+} code_list;
+
+static int collect(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t len)
+{
+    code_list *l = ctx;
+    char st[32];
+    uint64_t deadline;
+    if (idlen >= REPORT_CODE_MAX || record_is_deleted(rec, len) ||
+        record_field_str(rec, len, "status", st, sizeof st) ||
+        record_field_u64(rec, len, "deadline_ms", &deadline) || !deadline ||
+        !report_status_open(st))
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        char(*c)[REPORT_CODE_MAX] = realloc(l->codes, cap * sizeof *c);
+        if (!c)
+            return -1;
+        l->codes = c;
+        l->cap = cap;
+    }
+    memcpy(l->codes[l->n], id, idlen);
+    l->codes[l->n++][idlen] = '\0';
+    return 0;
+}
+
+/* The level this node should write for rec at now, or 0. */
+static size_t due_level(reports *r, const json_t *rec, uint64_t now)
+{
+    uint64_t deadline = (uint64_t)json_integer_value(json_object_get(rec, "deadline_ms"));
+    uint64_t received = (uint64_t)json_integer_value(json_object_get(rec, "received_ms"));
+    size_t level = (size_t)json_integer_value(json_object_get(rec, "escalation_level"));
+    const json_t *path = json_object_get(rec, "owner_path");
+    size_t depth = json_array_size(path), best = 0;
+    uint64_t span = deadline > received ? deadline - received : 0;
+    if (!deadline || now <= deadline || depth < 2)
+        return 0;
+    for (size_t k = level + 1; k < depth; k++) {
+        if (now < deadline + (k - 1) * span)
+            break;
+        if (!strcmp(json_string_value(json_array_get(path, depth - 1 - k)), r->c->unit))
+            best = k;
+    }
+    return best;
+}
+
+int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, char *err, size_t errlen)
+{
+    code_list l = {0};
+    *escalated = 0;
+    if (store_records(r->s, "reports", collect, &l)) {
+        free(l.codes);
+        snprintf(err, errlen, "cannot read the reports; check the node's disk");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        int status;
+        json_t *rec = report_load(r, l.codes[i], &status);
+        size_t k = rec ? due_level(r, rec, now_ms) : 0;
+        if (k) {
+            json_t *act = json_pack("{s:s, s:I, s:s, s:s}", "action", "escalate", "level",
+                                    (json_int_t)k, "unit", r->c->unit, "note", "overdue");
+            char why[256];
+            status = report_action(r, rec, l.codes[i], act, NULL, true, why, sizeof why);
+            json_decref(act);
+            if (status) {
+                snprintf(err, errlen, "escalating %s: %s", l.codes[i], why);
+                log_write(LOG_WARN, "report.escalate_failed", "code=%s error=\"%s\"", l.codes[i],
+                          why);
+                rc = -1;
+            } else {
+                (*escalated)++;
+                log_write(LOG_INFO, "report.escalated", "code=%s level=%zu unit=%s owner=%s",
+                          l.codes[i], k, r->c->unit, report_str(rec, "owner_unit"));
+            }
+        }
+        json_decref(rec);
+    }
+    free(l.codes);
+    return rc;
+}

@@ -1,0 +1,262 @@
+/*
+ * report_create.c - a new report from JSON (the native, public and Open311
+ * APIs): every field validated with a clear 400 before anything is
+ * written; the report and its photo chunks are one transaction.
+ */
+#include "reports/reports_internal.h"
+
+#include <math.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const channels[] = {"web", "app", "hotline", "open311"};
+
+/* Characters (code points) of a UTF-8 string. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Validates optional string field key (required: must be non-empty) of at
+ * most max characters into out. Returns 0 or 400 with err. */
+static int text_field(const json_t *in, const char *key, size_t max, bool required, json_t *out,
+                      char *err, size_t errlen)
+{
+    json_t *v = json_object_get(in, key);
+    if (!v || json_is_null(v)) {
+        if (!required)
+            return 0;
+        snprintf(err, errlen, "%s is required: give it as a string", key);
+        return 400;
+    }
+    if (!json_is_string(v)) {
+        snprintf(err, errlen, "%s must be a string", key);
+        return 400;
+    }
+    size_t n = utf8_chars(json_string_value(v));
+    if (required && !n) {
+        snprintf(err, errlen, "%s must not be empty", key);
+        return 400;
+    }
+    if (n > max) {
+        snprintf(err, errlen, "%s is %zu characters long; at most %zu are allowed: shorten it",
+                 key, n, max);
+        return 400;
+    }
+    if (n)
+        json_object_set(out, key, v);
+    return 0;
+}
+
+/* Validates a coordinate into out. Returns 0 or 400 with err. */
+static int coord_field(const json_t *in, const char *key, double lim, json_t *out, char *err,
+                       size_t errlen)
+{
+    json_t *v = json_object_get(in, key);
+    if (!json_is_number(v)) {
+        snprintf(err, errlen, "%s is required: a number (WGS84 degrees, from -%g to %g)", key,
+                 lim, lim);
+        return 400;
+    }
+    double d = json_number_value(v);
+    if (!isfinite(d) || d < -lim || d > lim) {
+        snprintf(err, errlen, "%s %g is out of range: it must be from -%g to %g", key, d, lim, lim);
+        return 400;
+    }
+    json_object_set_new(out, key, json_real(d));
+    return 0;
+}
+
+/* (reports_internal.h) */
+int report_fields_validate(reports *r, const json_t *in, json_t *out, char *err, size_t errlen)
+{
+    if (!json_is_object(in)) {
+        snprintf(err, errlen, "the report must be a JSON object with title, category, lat and lon");
+        return 400;
+    }
+    int st;
+    if ((st = text_field(in, "title", 200, true, out, err, errlen)) ||
+        (st = text_field(in, "description", 4000, false, out, err, errlen)) ||
+        (st = text_field(in, "address", 300, false, out, err, errlen)) ||
+        (st = text_field(in, "reporter_name", 200, false, out, err, errlen)) ||
+        (st = text_field(in, "reporter_phone", 32, false, out, err, errlen)) ||
+        (st = text_field(in, "reporter_email", 254, false, out, err, errlen)) ||
+        (st = text_field(in, "category", 32, true, out, err, errlen)) ||
+        (st = coord_field(in, "lat", 90, out, err, errlen)) ||
+        (st = coord_field(in, "lon", 180, out, err, errlen)))
+        return st;
+    const char *email = report_str(out, "reporter_email");
+    if (*email && !strchr(email, '@')) {
+        snprintf(err, errlen, "reporter_email \"%s\" is not an e-mail address", email);
+        return 400;
+    }
+    json_t *pub = json_object_get(in, "public");
+    if (pub && !json_is_boolean(pub)) {
+        snprintf(err, errlen, "public must be true or false");
+        return 400;
+    }
+    json_object_set_new(out, "public", json_boolean(!pub || json_is_true(pub)));
+    json_t *cat = category_get(r, report_str(out, "category"));
+    bool active = cat && json_is_true(json_object_get(cat, "active"));
+    json_decref(cat);
+    if (!active) {
+        snprintf(err, errlen,
+                 "unknown category \"%s\": GET /api/v1/categories lists the valid codes",
+                 report_str(out, "category"));
+        return 400;
+    }
+    return 0;
+}
+
+/* Decodes and checks the JSON photos into p (data malloc'd in bufs). */
+static int photos_json(const json_t *arr, photo_info *p, uint8_t **bufs, size_t *n, char *err,
+                       size_t errlen)
+{
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr)) {
+        snprintf(err, errlen, "photos must be an array of {\"type\", \"data\": base64}");
+        return 400;
+    }
+    size_t i;
+    json_t *ph;
+    json_array_foreach(arr, i, ph) {
+        if (*n == REPORT_PHOTOS_MAX) {
+            snprintf(err, errlen, "at most %d photos per report: leave some out",
+                     REPORT_PHOTOS_MAX);
+            return 400;
+        }
+        const char *b64 = json_string_value(json_object_get(ph, "data"));
+        if (!b64) {
+            snprintf(err, errlen, "photos[%zu].data must be the image in base64", i);
+            return 400;
+        }
+        size_t blen = strlen(b64), cap = blen / 4 * 3 + 3, len;
+        if (cap > REPORT_PHOTO_BYTES_MAX + 4096)
+            cap = REPORT_PHOTO_BYTES_MAX + 4096; /* enough to notice "too large" */
+        if (blen / 4 * 3 > REPORT_PHOTO_BYTES_MAX + 3) {
+            snprintf(err, errlen, "photos[%zu] is larger than 4 MiB: send a smaller one", i);
+            return 413;
+        }
+        uint8_t *buf = malloc(cap + 1);
+        if (!buf || sodium_base642bin(buf, cap, b64, blen, "\r\n ", &len, NULL,
+                                      sodium_base64_VARIANT_ORIGINAL)) {
+            free(buf);
+            snprintf(err, errlen, "photos[%zu].data is not valid base64", i);
+            return 400;
+        }
+        bufs[*n] = buf;
+        int st = photo_check(buf, len, &p[*n], err, errlen);
+        (*n)++;
+        if (st)
+            return st;
+    }
+    return 0;
+}
+
+/* The report's fields beyond the validated ones; owner and area. */
+static int place(reports *r, const json_t *in, const reports_actor *who, json_t *f, char *err,
+                 size_t errlen)
+{
+    const char *unit = json_string_value(json_object_get(in, "unit"));
+    if (!unit || !*unit)
+        unit = who && !who->citizen && who->unit ? who->unit : r->c->unit;
+    if (!reports_within(r, unit, r->c->unit)) {
+        snprintf(err, errlen,
+                 "unit %s is not inside this node's unit %s: submit the report to a node of %s "
+                 "or above it",
+                 unit, r->c->unit, unit);
+        return 400;
+    }
+    json_object_set_new(f, "area_unit", json_string(unit));
+    json_object_set_new(f, "area_path", reports_path(r, unit));
+    json_object_set_new(f, "owner_unit", json_string(r->c->unit));
+    json_object_set_new(f, "owner_path", reports_path(r, r->c->unit));
+    return 0;
+}
+
+int reports_create_raw(reports *r, const json_t *in, const reports_photo *raw, size_t nraw,
+                       const char *channel, const reports_actor *who, char code[REPORT_CODE_MAX],
+                       int *status, char *err, size_t errlen)
+{
+    json_t *f = json_object();
+    photo_info p[REPORT_PHOTOS_MAX];
+    uint8_t *bufs[REPORT_PHOTOS_MAX] = {0};
+    size_t np = 0;
+    write_list extra = {0};
+    int st = 0;
+    bool known_channel = false;
+    for (size_t i = 0; channel && i < sizeof channels / sizeof *channels; i++)
+        known_channel = known_channel || !strcmp(channel, channels[i]);
+    if (!who || (!who->citizen && who->role < ROLE_STAFF)) {
+        st = 403;
+        snprintf(err, errlen, "creating a report needs the staff role or above");
+    } else if (!known_channel) {
+        st = 400;
+        snprintf(err, errlen, "channel must be web, app, hotline or open311");
+    } else if (!(st = report_fields_validate(r, in, f, err, errlen)) &&
+               !(st = photos_json(json_object_get(in, "photos"), p, bufs, &np, err, errlen))) {
+        for (size_t i = 0; !st && i < nraw; i++) {
+            if (np == REPORT_PHOTOS_MAX) {
+                st = 400;
+                snprintf(err, errlen, "at most %d photos per report: leave some out",
+                         REPORT_PHOTOS_MAX);
+            } else {
+                st = photo_check(raw[i].data, raw[i].len, &p[np++], err, errlen);
+            }
+        }
+        if (!st)
+            st = place(r, in, who, f, err, errlen);
+    }
+    if (!st && report_code_next(r, code, err, errlen))
+        st = 500;
+    if (!st) {
+        uint64_t now = reports_now(r);
+        json_t *photos = json_array();
+        const char *to[2];
+        size_t nto = report_addressees(f, to);
+        for (size_t i = 0; !st && i < np; i++) {
+            char hex[65];
+            for (size_t b = 0; b < 32; b++)
+                snprintf(hex + 2 * b, 3, "%02x", p[i].hash[b]);
+            json_array_append_new(photos, json_pack("{s:s, s:s, s:I, s:I, s:I}", "hash", hex,
+                                                    "type", p[i].mime, "size",
+                                                    (json_int_t)p[i].len, "width",
+                                                    (json_int_t)p[i].width, "height",
+                                                    (json_int_t)p[i].height));
+            if (photo_entries(&extra, &p[i], to, nto, err, errlen))
+                st = 500;
+        }
+        json_object_set_new(f, "photos", photos);
+        json_object_set_new(f, "code", json_string(code));
+        json_object_set_new(f, "channel", json_string(channel));
+        json_object_set_new(f, "status", json_string("new"));
+        json_object_set_new(f, "created_ms", json_integer((json_int_t)now));
+        json_object_set_new(f, "updated_ms", json_integer((json_int_t)now));
+        json_object_set_new(f, "deadline_ms", json_integer(0));
+        json_object_set_new(f, "escalation_level", json_integer(0));
+        json_t *hist = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "action", "create",
+                                 "from", "", "to", "new", "by",
+                                 who->citizen || !who->user ? "" : who->user, "unit",
+                                 r->c->unit, "at_ms", (json_int_t)now, "note", channel);
+        if (!st)
+            st = report_write(r, code, NULL, f, hist, false, &extra, err, errlen);
+        json_decref(hist);
+    }
+    write_list_free(&extra);
+    for (size_t i = 0; i < np; i++)
+        free(bufs[i]);
+    json_decref(f);
+    *status = st ? st : 201;
+    return st ? -1 : 0;
+}
+
+int reports_create(reports *r, const json_t *in, const char *channel, const reports_actor *who,
+                   char code[REPORT_CODE_MAX], int *status, char *err, size_t errlen)
+{
+    return reports_create_raw(r, in, NULL, 0, channel, who, code, status, err, errlen);
+}

@@ -1,0 +1,141 @@
+/*
+ * reports.h - field reports (phản ánh hiện trường): the domain rules of
+ * docs/reports.md in one context that the HTTP handlers (native API,
+ * public API, Open311), the daemon's escalation timer and the CLI share.
+ *
+ * A report is a record of collection "reports" whose id is its tracking
+ * code. Every change is ONE signed local entry (store_write_local): a
+ * patch of the changed fields plus a unique history field
+ * "h/<hlc 16 hex>/<origin 8 hex>", addressed to [area_unit, owner_unit].
+ * Before writing, the context checks the caller's role and this node's
+ * write authority, so a refused request changes nothing and never yields
+ * an entry that other nodes would quarantine.
+ *
+ * Every function that can fail fills *status with an HTTP status (400 bad
+ * input, 403 role or authority, 404 unknown report, 409 wrong state, 413
+ * photo too large, 500 storage) and err with a message that says what was
+ * wrong and what to do. Nothing is stored on error.
+ *
+ * Not thread-safe: use one context from one thread (the daemon's loop).
+ */
+#ifndef LT_REPORTS_H
+#define LT_REPORTS_H
+
+#include "node/accounts.h"
+#include "node/config.h"
+#include "storage/store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct reports reports;
+
+#define REPORT_CODE_MAX 48
+#define REPORT_PHOTOS_MAX 5
+#define REPORT_PHOTO_BYTES_MAX (4u * 1024u * 1024u)
+
+/* A domain context over store s for the node of config c (its key and
+ * unit; both must outlive the context). Clock: wall time until
+ * reports_set_clock. NULL when out of memory. */
+reports *reports_new(store *s, const node_config *c);
+
+/* Frees the context. NULL is ignored. */
+void reports_free(reports *r);
+
+/* Replaces the clock (milliseconds since the epoch) used for created_ms,
+ * deadlines and history times; for tests and `reports sweep --now`. */
+void reports_set_clock(reports *r, uint64_t (*now_ms)(void *ctx), void *ctx);
+
+/* The current time of the context's clock. */
+uint64_t reports_now(const reports *r);
+
+/* Who acts. citizen: an unauthenticated member of the public (user and
+ * unit NULL, role ROLE_NONE); may only create, rate and reopen. */
+typedef struct {
+    const char *user;
+    const char *unit;
+    account_role role;
+    bool citizen;
+} reports_actor;
+
+/* A photo given as raw bytes (e.g. an Open311 multipart upload). type is
+ * the declared MIME type or NULL; the content decides in any case. */
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+    const char *type;
+} reports_photo;
+
+/* Creates a report from JSON {title, description, category, lat, lon,
+ * address, unit, reporter_name, reporter_phone, reporter_email, public,
+ * photos: [{type, data: base64}]} received through channel ("web", "app",
+ * "hotline", "open311"). unit (optional) is the area unit; default the
+ * actor's unit, else this node's unit; it must be this node's unit or
+ * inside its subtree. The report starts "new". Returns 0 with the
+ * tracking code in code, or -1 with *status and err; nothing stored on
+ * error. */
+int reports_create(reports *r, const json_t *in, const char *channel, const reports_actor *who,
+                   char code[REPORT_CODE_MAX], int *status, char *err, size_t errlen);
+
+/* reports_create with photos given as raw buffers (added to any in
+ * in's "photos"); at most REPORT_PHOTOS_MAX in all. */
+int reports_create_raw(reports *r, const json_t *in, const reports_photo *photos, size_t nphotos,
+                       const char *channel, const reports_actor *who, char code[REPORT_CODE_MAX],
+                       int *status, char *err, size_t errlen);
+
+/* Applies one action {"action": A, "note", ...parameters} of the state
+ * machine of docs/reports.md to report code (case-insensitive). Returns 0
+ * when written, or -1 with *status (400, 403, 404, 409, 500) and err. */
+int reports_act(reports *r, const char *code, const json_t *action, const reports_actor *who,
+                int *status, char *err, size_t errlen);
+
+/* Edits title, description, category, address, lat, lon, public (staff
+ * and above, report open or not). Returns 0, or -1 with *status and err. */
+int reports_patch(reports *r, const char *code, const json_t *fields, const reports_actor *who,
+                  int *status, char *err, size_t errlen);
+
+typedef enum { REPORT_VIEW_PUBLIC, REPORT_VIEW_VIEWER, REPORT_VIEW_STAFF } report_view;
+
+/* The report as JSON with "history" (array, HLC order) and "overdue"
+ * (bool). PUBLIC: no reporter fields, no user names or units in the
+ * history, no coordinates hidden (they are the public location); VIEWER:
+ * no reporter fields; STAFF: everything. NULL and *status 404 when absent
+ * (500 on a storage error). Does not check who may see it: see
+ * reports_visible. */
+json_t *reports_get_json(reports *r, const char *code, report_view view, int *status);
+
+/* True when a user of unit may see report code: unit is an ancestor-or-self
+ * of the report's area unit or of its owner. */
+bool reports_visible(reports *r, const char *code, const char *unit);
+
+/* Normalises a tracking code (upper-case, trimmed) into out. False when it
+ * cannot be one. */
+bool reports_code_norm(const char *in, char out[REPORT_CODE_MAX]);
+
+/* The categories: the built-in defaults merged with the "categories"
+ * records (a record overrides the default of its code). all = false leaves
+ * out inactive ones. An array of {code, name_vi, name_en, description_vi,
+ * description_en, owner_tier, deadline_hours | deadline_days, active,
+ * group}, sorted by code. */
+json_t *reports_categories_json(reports *r, bool all);
+
+/* Writes (creates or overrides) category code from JSON fields (admin on a
+ * node of a top tier). Returns 0, or -1 with *status and err. */
+int reports_category_put(reports *r, const char *code, const json_t *fields,
+                         const reports_actor *who, int *status, char *err, size_t errlen);
+
+/* One escalation sweep at now_ms: every open report past its deadline whose
+ * next escalation level has fallen due and targets this node's unit gets an
+ * "escalate" action. *escalated receives how many. Logs one line per
+ * escalation. Returns 0, or -1 with err (those written stay written). */
+int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, char *err, size_t errlen);
+
+/* Streams support: the bytes of photo hash (64 hex) of report code, joined
+ * from its chunks (malloc'd into *data) and its MIME type (static string).
+ * Returns 0, 1 when absent, -1 on error. */
+int reports_photo_get(reports *r, const char *code, const char *hash, uint8_t **data, size_t *len,
+                      const char **type);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * reports_internal.h - what the files of reports/ share and nothing else
+ * uses: the context, the unit tree and paths, the record loader and the
+ * one writer of report entries (report_write.c).
+ */
+#ifndef LT_REPORTS_INTERNAL_H
+#define LT_REPORTS_INTERNAL_H
+
+#include "replication/unit_tree.h"
+#include "reports/reports.h"
+#include "storage/report_query.h"
+
+#define REPORT_PATH_MAX 16
+
+struct reports {
+    store *s;
+    const node_config *c;
+    uint64_t (*now)(void *ctx);
+    void *now_ctx;
+    unit_tree *tree;
+    uint64_t tree_arrival; /* store_arrival_last when the tree was loaded */
+    bool tree_loaded;
+};
+
+/* The unit tree of the store, reloaded when entries arrived since. */
+const unit_tree *reports_tree(reports *r);
+
+/* The path root..unit as a JSON array of codes (new reference). */
+json_t *reports_path(reports *r, const char *unit);
+
+/* True when anc is unit or one of its ancestors. */
+bool reports_within(reports *r, const char *unit, const char *anc);
+
+/* The tier of unit from its "units" record into out; false when unknown. */
+bool reports_unit_tier(reports *r, const char *unit, char *out, size_t cap);
+
+/* The report record code as JSON (record_to_json), or NULL: *status 404
+ * when absent or deleted, 500 on a storage error. */
+json_t *report_load(reports *r, const char *code, int *status);
+
+/* The string value of field key of o, or "" (never NULL). */
+const char *report_str(const json_t *o, const char *key);
+
+/* ---- report_code.c ---- */
+
+/* Mints the next tracking code of this node. Returns 0, or -1 with err. */
+int report_code_next(reports *r, char code[REPORT_CODE_MAX], char *err, size_t errlen);
+
+/* ---- categories.c ---- */
+
+/* The merged category code (default overridden by its record), or NULL
+ * when unknown. New reference. */
+json_t *category_get(reports *r, const char *code);
+
+/* The owner on receipt of a report in category cat with area path
+ * area_path: the unit of the category's owner tier on the path, else the
+ * last unit of the path. */
+void category_owner(reports *r, const json_t *cat, const json_t *area_path, char *out,
+                    size_t cap);
+
+/* The deadline of cat counted from from_ms in working time (0 = none). */
+uint64_t category_deadline(const json_t *cat, uint64_t from_ms);
+
+/* ---- photos.c ---- */
+
+typedef struct {
+    uint8_t hash[32];
+    const char *mime;
+    unsigned width, height;
+    const uint8_t *data;
+    size_t len;
+} photo_info;
+
+/* Checks a photo by content: JPEG, PNG or WebP with a parsable header,
+ * 1..REPORT_PHOTO_BYTES_MAX bytes. Fills *p (hash, type, size). Returns 0,
+ * or an HTTP status (400, 413) with err. */
+int photo_check(const uint8_t *data, size_t len, photo_info *p, char *err, size_t errlen);
+
+/* The photo entries of a report: chunks of at most PHOTO_CHUNK bytes. */
+#define PHOTO_CHUNK 30000
+
+typedef struct {
+    store_write *w;
+    uint8_t **bodies;
+    char (*ids)[ENTRY_MAX_NAME + 1];
+    size_t n, cap;
+} write_list;
+
+/* Appends the chunk entries of p, addressed to to[0..nto), to l.
+ * Returns 0, or -1 with err (out of memory). */
+int photo_entries(write_list *l, const photo_info *p, const char *const *to, size_t nto,
+                  char *err, size_t errlen);
+
+/* Frees what l holds. */
+void write_list_free(write_list *l);
+
+/* ---- report_write.c ---- */
+
+/* Checks that this node may write report code (an owner or an ancestor of
+ * one). Returns 0, or 403 with err naming the units that can act. */
+int report_authority(reports *r, const char *code, char *err, size_t errlen);
+
+/* Writes one entry of report code: op PUT with body fields (create) or
+ * PATCH with the changed fields plus history item hist (may be NULL) under
+ * a fresh unique "h/<stamp>/<origin8>" name. cur is the record before
+ * (NULL on create). With snapshot, the entry also carries every current
+ * field of cur (newest history first while the entry fits). extra entries
+ * (photos) follow in the same transaction. Addressed to [area_unit,
+ * owner_unit] of the result. Returns 0, or an HTTP status with err. */
+int report_write(reports *r, const char *code, const json_t *cur, json_t *fields, json_t *hist,
+                 bool snapshot, write_list *extra, char *err, size_t errlen);
+
+/* The addressees [area_unit, owner_unit] of a report (deduplicated) into
+ * to (2 slots). Returns their number. */
+size_t report_addressees(const json_t *rec, const char *to[2]);
+
+/* ---- report_create.c ---- */
+
+/* Validates the editable fields of a report (title, description, address,
+ * reporter_*, category, lat, lon, public) from in into out. Returns 0 or
+ * 400 with err. */
+int report_fields_validate(reports *r, const json_t *in, json_t *out, char *err, size_t errlen);
+
+/* ---- workflow.c ---- */
+
+/* Applies action act (validated JSON) as the system (escalation) or an
+ * actor. Returns 0, or an HTTP status with err. */
+int report_action(reports *r, const json_t *cur, const char *code, const json_t *act,
+                  const reports_actor *who, bool system, char *err, size_t errlen);
+
+/* report_status_open (not resolved, closed, rejected, duplicate) is
+ * storage/report_query.h's. */
+
+#endif

@@ -1,0 +1,343 @@
+/*
+ * workflow.c - the state machine of docs/reports.md: which action may
+ * move a report from which state, who may take it, what it changes. Each
+ * action is one entry (report_write.c) with the changed fields and one
+ * history item.
+ */
+#include "reports/reports_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    const char *from; /* allowed states, space separated; "*" any, "open" any open */
+    const char *to;   /* new status; "" = unchanged */
+    account_role role;
+    bool citizen; /* a citizen may take it */
+} action_rule;
+
+static const action_rule rules[] = {
+    {"receive", "new", "received", ROLE_STAFF, false},
+    {"assign", "received assigned transferred reopened in_progress", "assigned", ROLE_LEADER,
+     false},
+    {"start", "received assigned transferred reopened", "in_progress", ROLE_STAFF, false},
+    {"resolve", "received assigned in_progress transferred reopened", "resolved", ROLE_STAFF,
+     false},
+    {"close", "resolved", "closed", ROLE_LEADER, false},
+    {"reject", "new received assigned transferred reopened", "rejected", ROLE_LEADER, false},
+    {"duplicate", "new received assigned transferred", "duplicate", ROLE_LEADER, false},
+    {"transfer", "new received assigned in_progress reopened", "transferred", ROLE_LEADER, false},
+    {"reopen", "resolved closed", "reopened", ROLE_STAFF, true},
+    {"rate", "resolved closed", "", ROLE_NONE, true},
+    {"comment", "*", "", ROLE_STAFF, false},
+    {"escalate", "open", "", ROLE_ADMIN, false},
+};
+#define NRULES (sizeof rules / sizeof *rules)
+
+static bool state_in(const char *list, const char *st)
+{
+    if (!strcmp(list, "*"))
+        return true;
+    if (!strcmp(list, "open"))
+        return report_status_open(st);
+    size_t n = strlen(st);
+    for (const char *p = list; (p = strstr(p, st)); p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+            return true;
+    return false;
+}
+
+/* The actions allowed from st, for a 409. */
+static void allowed_list(const char *st, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < NRULES; i++)
+        if (strcmp(rules[i].name, "escalate") && state_in(rules[i].from, st)) {
+            if (*out)
+                strncat(out, ", ", cap - strlen(out) - 1);
+            strncat(out, rules[i].name, cap - strlen(out) - 1);
+        }
+}
+
+/* A required string parameter of act. */
+static const char *param(const json_t *act, const char *key, char *err, size_t errlen,
+                         const char *action)
+{
+    const char *v = json_string_value(json_object_get(act, key));
+    if (!v || !*v)
+        snprintf(err, errlen, "action %s needs \"%s\" (a non-empty string)", action, key);
+    return v && *v ? v : NULL;
+}
+
+/* Sets owner_unit/owner_path to unit and resets the deadline from the
+ * category at the new owner. */
+static void owner_set(reports *r, const json_t *cur, json_t *f, const char *unit, uint64_t now)
+{
+    json_object_set_new(f, "owner_unit", json_string(unit));
+    json_object_set_new(f, "owner_path", reports_path(r, unit));
+    json_t *cat = category_get(r, report_str(cur, "category"));
+    json_object_set_new(f, "deadline_ms", json_integer((json_int_t)category_deadline(cat, now)));
+    json_object_set_new(f, "received_ms", json_integer((json_int_t)now));
+    json_object_set_new(f, "escalation_level", json_integer(0));
+    json_decref(cat);
+}
+
+/* True when unit held the report already: it is an ancestor-or-self of
+ * the area unit or of an owner on the record. */
+static bool unit_holds(reports *r, const json_t *cur, const char *unit)
+{
+    return reports_within(r, report_str(cur, "area_unit"), unit) ||
+           reports_within(r, report_str(cur, "owner_unit"), unit);
+}
+
+/* The fields action a changes (into f) and its history parameters (into
+ * h). Returns 0, or 400 with err. *snapshot when a unit gets the report
+ * that did not hold it. */
+static int action_fields(reports *r, const json_t *cur, const action_rule *a, const json_t *act,
+                         json_t *f, json_t *h, bool *snapshot, char *err, size_t errlen)
+{
+    uint64_t now = reports_now(r);
+    const char *v;
+    if (!strcmp(a->name, "receive")) {
+        json_t *cat = category_get(r, report_str(cur, "category"));
+        char owner[NODE_CODE_MAX];
+        category_owner(r, cat, json_object_get(cur, "area_path"), owner, sizeof owner);
+        json_decref(cat);
+        *snapshot = !unit_holds(r, cur, owner);
+        owner_set(r, cur, f, owner, now);
+        json_object_set_new(h, "unit", json_string(owner));
+    } else if (!strcmp(a->name, "assign") || !strcmp(a->name, "transfer")) {
+        if (!(v = param(act, "unit", err, errlen, a->name)))
+            return 400;
+        if (!unit_tree_known(reports_tree(r), v, strlen(v))) {
+            snprintf(err, errlen, "unit %s is not a unit this node knows: give a unit code", v);
+            return 400;
+        }
+        if (!strcmp(a->name, "assign") && !reports_within(r, v, r->c->unit)) {
+            snprintf(err, errlen,
+                     "assign gives the report to a unit inside this node's unit %s, and %s is "
+                     "not: use transfer",
+                     r->c->unit, v);
+            return 400;
+        }
+        *snapshot = !unit_holds(r, cur, v);
+        owner_set(r, cur, f, v, now);
+        json_object_set_new(h, "unit", json_string(v));
+    } else if (!strcmp(a->name, "resolve")) {
+        if (!(v = param(act, "answer", err, errlen, a->name)))
+            return 400;
+        json_object_set_new(f, "answer", json_string(v));
+        json_object_set_new(f, "resolved_ms", json_integer((json_int_t)now));
+        json_object_set_new(h, "answer", json_string(v));
+    } else if (!strcmp(a->name, "close")) {
+        json_object_set_new(f, "closed_ms", json_integer((json_int_t)now));
+    } else if (!strcmp(a->name, "reject")) {
+        if (!(v = param(act, "reason", err, errlen, a->name)))
+            return 400;
+        json_object_set_new(f, "reason", json_string(v));
+        json_object_set_new(h, "reason", json_string(v));
+    } else if (!strcmp(a->name, "duplicate")) {
+        char of[REPORT_CODE_MAX];
+        int st;
+        if (!(v = param(act, "of", err, errlen, a->name)))
+            return 400;
+        json_t *orig = reports_code_norm(v, of) ? report_load(r, of, &st) : NULL;
+        if (!orig || !strcmp(of, report_str(cur, "code"))) {
+            json_decref(orig);
+            snprintf(err, errlen, "\"of\": %s is not another report this node holds", v);
+            return 400;
+        }
+        json_decref(orig);
+        json_object_set_new(f, "duplicate_of", json_string(of));
+        json_object_set_new(h, "of", json_string(of));
+    } else if (!strcmp(a->name, "rate")) {
+        v = json_string_value(json_object_get(act, "rating"));
+        if (!v || (strcmp(v, "satisfied") && strcmp(v, "acceptable") && strcmp(v, "unsatisfied"))) {
+            snprintf(err, errlen, "rating must be satisfied, acceptable or unsatisfied");
+            return 400;
+        }
+        const char *comment = json_string_value(json_object_get(act, "comment"));
+        if (comment && strlen(comment) > 2000) {
+            snprintf(err, errlen, "comment is longer than 2000 bytes: shorten it");
+            return 400;
+        }
+        json_object_set_new(f, "rating", json_string(v));
+        json_object_set_new(h, "rating", json_string(v));
+        if (comment) {
+            json_object_set_new(f, "rating_comment", json_string(comment));
+            json_object_set_new(h, "comment", json_string(comment));
+        }
+        if (json_is_true(json_object_get(act, "reopen"))) {
+            if (strcmp(v, "unsatisfied")) {
+                snprintf(err, errlen, "reopen: true goes with the rating unsatisfied only");
+                return 400;
+            }
+            json_object_set_new(f, "status", json_string("reopened"));
+            json_object_set_new(h, "to", json_string("reopened"));
+        }
+    } else if (!strcmp(a->name, "escalate")) {
+        json_object_set(f, "escalation_level", json_object_get(act, "level"));
+        json_object_set(f, "escalated_to", json_object_get(act, "unit"));
+        json_object_set(h, "level", json_object_get(act, "level"));
+        json_object_set(h, "unit", json_object_get(act, "unit"));
+    }
+    return 0;
+}
+
+int report_action(reports *r, const json_t *cur, const char *code, const json_t *act,
+                  const reports_actor *who, bool system, char *err, size_t errlen)
+{
+    const char *name = json_string_value(json_object_get(act, "action"));
+    const action_rule *a = NULL;
+    for (size_t i = 0; name && i < NRULES; i++)
+        if (!strcmp(rules[i].name, name))
+            a = &rules[i];
+    if (!a) {
+        snprintf(err, errlen,
+                 "unknown action \"%s\": use receive, assign, start, resolve, close, reject, "
+                 "duplicate, transfer, reopen, rate or comment",
+                 name ? name : "");
+        return 400;
+    }
+    if (!system) {
+        if (!strcmp(a->name, "escalate")) {
+            snprintf(err, errlen, "escalate is taken by the node's deadline timer only");
+            return 403;
+        }
+        if (who->citizen ? !a->citizen
+                         : (who->role < a->role || (!strcmp(a->name, "rate")))) {
+            snprintf(err, errlen, "action %s is for %s", a->name,
+                     !strcmp(a->name, "rate") ? "the citizen who sent the report (public API)"
+                     : a->role == ROLE_LEADER ? "leaders and admins"
+                                              : "staff and above");
+            return 403;
+        }
+    }
+    const char *st = report_str(cur, "status");
+    if (!state_in(a->from, st)) {
+        char allowed[256];
+        allowed_list(st, allowed, sizeof allowed);
+        snprintf(err, errlen, "report %s is %s: %s is not possible now; allowed: %s", code, st,
+                 a->name, *allowed ? allowed : "none");
+        return 409;
+    }
+    const char *note = json_string_value(json_object_get(act, "note"));
+    if (note && strlen(note) > 4000) {
+        snprintf(err, errlen, "note is longer than 4000 bytes: shorten it");
+        return 400;
+    }
+    uint64_t now = reports_now(r);
+    json_t *f = json_object();
+    json_t *h = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "action", a->name, "from", st,
+                          "to", *a->to ? a->to : st, "by",
+                          system || who->citizen || !who->user ? "" : who->user, "unit",
+                          r->c->unit, "at_ms", (json_int_t)now, "note", note ? note : "");
+    bool snapshot = false;
+    int rc = action_fields(r, cur, a, act, f, h, &snapshot, err, errlen);
+    if (!rc) {
+        if (*a->to)
+            json_object_set_new(f, "status", json_string(a->to));
+        json_object_set_new(f, "updated_ms", json_integer((json_int_t)now));
+        rc = report_write(r, code, cur, f, h, snapshot, NULL, err, errlen);
+    }
+    json_decref(f);
+    json_decref(h);
+    return rc;
+}
+
+int reports_act(reports *r, const char *code, const json_t *action, const reports_actor *who,
+                int *status, char *err, size_t errlen)
+{
+    json_t *cur = report_load(r, code, status);
+    if (!cur) {
+        snprintf(err, errlen, "no report %s here: check the tracking code", code);
+        return -1;
+    }
+    if (!who || (!who->citizen && !reports_visible(r, report_str(cur, "code"), who->unit))) {
+        *status = 404;
+        snprintf(err, errlen, "no report %s here: check the tracking code", code);
+        json_decref(cur);
+        return -1;
+    }
+    if (!json_is_object(action)) {
+        *status = 400;
+        snprintf(err, errlen, "the body must be a JSON object {\"action\": ..., \"note\": ...}");
+        json_decref(cur);
+        return -1;
+    }
+    int rc = report_action(r, cur, report_str(cur, "code"), action, who, false, err, errlen);
+    json_decref(cur);
+    *status = rc ? rc : 200;
+    return rc ? -1 : 0;
+}
+
+int reports_patch(reports *r, const char *code, const json_t *fields, const reports_actor *who,
+                  int *status, char *err, size_t errlen)
+{
+    static const char *const editable[] = {"title", "description", "category", "address",
+                                           "lat",   "lon",         "public"};
+    json_t *cur = report_load(r, code, status);
+    int rc = 0;
+    if (!cur || !who || who->citizen || !reports_visible(r, report_str(cur, "code"), who->unit)) {
+        json_decref(cur);
+        *status = 404;
+        snprintf(err, errlen, "no report %s here: check the tracking code", code);
+        return -1;
+    }
+    json_t *f = json_object();
+    if (who->role < ROLE_STAFF) {
+        rc = 403;
+        snprintf(err, errlen, "editing a report needs the staff role or above");
+    } else if (!json_is_object(fields) || !json_object_size(fields)) {
+        rc = 400;
+        snprintf(err, errlen, "the body must be a JSON object of fields to change: title, "
+                              "description, category, address, lat, lon, public");
+    } else {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)fields, k, v) {
+            bool ok = false;
+            for (size_t i = 0; i < sizeof editable / sizeof *editable; i++)
+                ok = ok || !strcmp(k, editable[i]);
+            if (!ok && !rc) {
+                rc = 400;
+                snprintf(err, errlen, "field \"%s\" cannot be edited: change title, description, "
+                                      "category, address, lat, lon or public (or use an action)",
+                         k);
+            }
+        }
+        /* validate with the create rules on the merged record */
+        json_t *merged = json_deep_copy(cur), *checked = json_object();
+        json_object_update(merged, (json_t *)fields);
+        if (!rc) {
+            rc = report_fields_validate(r, merged, checked, err, errlen);
+            json_object_foreach((json_t *)fields, k, v)
+                json_object_set(f, k, json_object_get(checked, k) ? json_object_get(checked, k) : v);
+        }
+        json_decref(merged);
+        json_decref(checked);
+    }
+    if (!rc) {
+        uint64_t now = reports_now(r);
+        char keys[256] = "";
+        const char *k;
+        json_t *v;
+        json_object_foreach(f, k, v) {
+            if (*keys)
+                strncat(keys, ",", sizeof keys - strlen(keys) - 1);
+            strncat(keys, k, sizeof keys - strlen(keys) - 1);
+        }
+        json_object_set_new(f, "updated_ms", json_integer((json_int_t)now));
+        const char *st = report_str(cur, "status");
+        json_t *h = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "action", "edit", "from", st,
+                              "to", st, "by", who->user ? who->user : "", "unit", r->c->unit,
+                              "at_ms", (json_int_t)now, "note", keys);
+        rc = report_write(r, report_str(cur, "code"), cur, f, h, false, NULL, err, errlen);
+        json_decref(h);
+    }
+    json_decref(f);
+    json_decref(cur);
+    *status = rc ? rc : 200;
+    return rc ? -1 : 0;
+}
