@@ -28,7 +28,8 @@ export const failed = () => failures;
 
 // A page whose console errors and failed requests are collected in page.errors.
 export async function newPage(b, { width = 1280, height = 900, base } = {}) {
-  const ctx = await b.newContext({ viewport: { width, height }, baseURL: base, locale: 'vi-VN',
+  // bypassCSP: the node's CSP forbids eval, which waitForFunction's polling uses
+  const ctx = await b.newContext({ viewport: { width, height }, baseURL: base, locale: 'vi-VN', bypassCSP: true,
     timezoneId: 'Asia/Ho_Chi_Minh' });
   const page = await ctx.newPage();
   page.errors = [];

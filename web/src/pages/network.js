@@ -9,7 +9,7 @@ import { api, live, roleAtLeast } from '../api.js';
 
 // The state of unit u as this node sees it.
 export function unitState(net, u) {
-  if (u.code === net.unit) return { cls: 'online', text: t('node'), self: true };
+  if (u.code === net.unit) return { cls: 'online', text: t('this_node'), self: true };
   const link = net.sync.links.find((l) => l.peer_unit === u.code);
   const heard = Math.max(0, ...net.origins.filter((o) => o.unit === u.code).map((o) => o.last_ms));
   if (link) {
