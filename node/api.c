@@ -14,6 +14,7 @@
  *   /api/v1/users         accounts, admins (users_api.h)
  *   /api/v1/boundaries, /api/v1/ui/settings  what maps draw (map_api.h)
  *   /api/v1/events        WebSocket live updates for the UI (events.h)
+ *   /api/v1/reports, /api/v1/categories  field reports (reports_api.h)
  *   /api/v1/enrol/requests enrolment and key rotation requests (enrol_api.h):
  *                         submitting and polling need no login, the rest admins
  *   /api/v1/public/...    the citizens' API, no login (public_api.h)
@@ -35,6 +36,8 @@
 #include "node/public_api.h"
 #include "node/quarantine_view.h"
 #include "node/records_api.h"
+#include "node/reports_list_api.h"
+#include "node/reports_api.h"
 #include "node/static_web.h"
 #include "node/status.h"
 #include "node/users_api.h"
@@ -152,6 +155,8 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {"GET", "/api/v1/sync", api_sync, d},
         {"GET", "/api/v1/quarantine", api_quarantine, d},
         {"GET", "/api/v1/records", records_api_get, d},
+        {"GET", "/api/v1/reports/stats", reports_stats_api_get, d},
+        {"GET", "/api/v1/reports", reports_list_api_get, d},
         {"POST", "/api/v1/login", auth_login, d->auth},
         {"POST", "/api/v1/logout", auth_logout, d->auth},
         {"GET", "/api/v1/me", auth_me, d->auth},
@@ -163,6 +168,10 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {NULL, "/api/v1/ui/settings", map_api_settings, d},
         {"POST", "/api/v1/enrol/requests", enrol_api_post, d},
         {NULL, OPEN311_PREFIX, open311_handle, d},
+        {"POST", "/api/v1/reports", reports_api_create, d},
+        {NULL, "/api/v1/reports/", reports_api_item, d},
+        {"GET", "/api/v1/categories", reports_api_categories, d},
+        {"PUT", "/api/v1/categories/", reports_api_category_put, d},
         {"GET", "/api/v1", api_index, d},
         {"GET", "/api", api_index, d},
         {"GET", "/ui/", static_web_serve, NULL},

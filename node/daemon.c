@@ -36,7 +36,7 @@ typedef struct {
     node_daemon d;
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
-    uv_timer_t watch, grace;
+    uv_timer_t watch, grace, sweep;
     uint64_t grace_started;
     http_server *http;
     bool stopping;
@@ -74,6 +74,17 @@ static void daemon_watch(uv_timer_t *t)
     }
 }
 
+/* The escalation sweep of overdue reports (a few LMDB reads and, rarely,
+ * one write per escalation: cheap enough for the loop). */
+static void daemon_sweep(uv_timer_t *t)
+{
+    daemon_state *st = t->data;
+    size_t n;
+    char err[256];
+    if (reports_sweep(st->d.reports, reports_now(st->d.reports), &n, err, sizeof err))
+        log_write(LOG_WARN, "report.sweep", "error=\"%s\"", err);
+}
+
 /* Stops the loop once the links have closed, or after the grace period. */
 static void daemon_grace(uv_timer_t *t)
 {
@@ -108,6 +119,7 @@ static void daemon_shutdown(daemon_state *st)
     uv_close((uv_handle_t *)&st->sigterm, NULL);
     uv_close((uv_handle_t *)&st->watch, NULL);
     uv_close((uv_handle_t *)&st->grace, NULL);
+    uv_close((uv_handle_t *)&st->sweep, NULL);
     while (uv_run(&st->loop, UV_RUN_DEFAULT) != 0) {
     }
     http_server_finish(st->http);
@@ -191,8 +203,9 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     http_route routes[64];
     size_t n = api_routes(&st->d, routes, 64);
     bool ok = st->d.links && st->d.auth && st->d.reports && st->d.submit_limit && st->d.events;
-    st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, NULL, ep, (size_t)nep,
-                                         err, errlen)
+    http_limits limits = {.max_body = PUBLIC_MAX_BODY}; /* reports with photos */
+    st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, &limits, ep,
+                                         (size_t)nep, err, errlen)
                   : NULL;
     if (!ok)
         snprintf(err, errlen, "out of memory");
@@ -219,6 +232,9 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     uv_timer_start(&st->watch, daemon_watch, WATCH_INTERVAL_MS, WATCH_INTERVAL_MS);
     uv_timer_init(&st->loop, &st->grace);
     st->grace.data = st;
+    uv_timer_init(&st->loop, &st->sweep);
+    st->sweep.data = st;
+    uv_timer_start(&st->sweep, daemon_sweep, REPORTS_SWEEP_MS, REPORTS_SWEEP_MS);
     repl_links_start(st->d.links, st->http);
 
     char key[65];

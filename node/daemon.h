@@ -6,7 +6,8 @@
  * processes (e.g. `lienthong import`) added to the store and tells the
  * links, and SIGINT/SIGTERM handlers that stop everything cleanly: links
  * closed with a reason, connections closed, handles closed, LMDB closed,
- * nothing leaked.
+ * nothing leaked. Every REPORTS_SWEEP_MS a timer runs the escalation sweep
+ * of overdue reports (reports_sweep).
  */
 #ifndef LT_DAEMON_H
 #define LT_DAEMON_H
@@ -20,6 +21,8 @@
 #include <uv.h>
 
 typedef struct node_daemon node_daemon;
+
+#define REPORTS_SWEEP_MS 60000
 
 /* The pieces of a running node that request handlers use. */
 struct node_daemon {

@@ -7,7 +7,6 @@
 #include "node/log.h"
 #include "node/open311_format.h"
 #include "node/public_api.h"
-#include "node/w3cdate.h"
 #include "reports/reports.h"
 #include "storage/record.h"
 #include "storage/report_query.h"
@@ -67,7 +66,7 @@ static json_t *str_or_null(const json_t *o, const char *key)
 
 static json_t *time_or_null(const json_t *o, const char *key)
 {
-    char w[W3CDATE_MAX];
+    char w[PUBLIC_TIME_MAX];
     return public_time(o, key, w, sizeof w) ? json_string(w) : json_null();
 }
 
@@ -279,16 +278,21 @@ static void requests_by_id(call *c, const char *ids)
     respond_list(c, 200, list);
 }
 
-/* A date parameter into *ms; false with a 400 answered when malformed. */
-static bool date_param(call *c, const char *name, int64_t *ms, bool *given)
+/* A date parameter (a W3C datetime or a date; a date as end_date includes
+ * that day) into *ms; false with a 400 answered when malformed. */
+static bool date_param(call *c, const char *name, bool end, int64_t *ms, bool *given)
 {
     const char *v = http_request_query_param(c->req, name);
-    char err[256];
+    uint64_t u = 0;
     *given = v != NULL;
-    if (v && w3cdate_parse(v, W3CDATE_VN_OFFSET_MIN, ms, err, sizeof err)) {
-        open311_error(c->res, 400, c->fmt, "%s: %s", name, err);
+    if (v && report_time_parse(v, end, &u)) {
+        open311_error(c->res, 400, c->fmt,
+                      "%s \"%.64s\" is not a W3C datetime; write e.g. "
+                      "2026-11-23T16:20:00+07:00 or 2026-11-23",
+                      name, v);
         return false;
     }
+    *ms = (int64_t)u;
     return true;
 }
 
@@ -304,8 +308,8 @@ static void requests_list(call *c)
         return;
     int64_t start = 0, end = 0, window = (int64_t)OPEN311_WINDOW_DAYS * DAY_MS;
     bool has_start, has_end;
-    if (!date_param(c, "start_date", &start, &has_start) ||
-        !date_param(c, "end_date", &end, &has_end))
+    if (!date_param(c, "start_date", false, &start, &has_start) ||
+        !date_param(c, "end_date", true, &end, &has_end))
         return;
     if (!has_end)
         end = has_start && start + window < (int64_t)reports_now(c->d->reports)
@@ -365,7 +369,7 @@ static void requests_list(call *c)
     char cursor[REPORT_CURSOR_MAX] = "", next[REPORT_CURSOR_MAX], err[256];
     report_query q = {.unit = unit ? unit : c->d->config->unit, .statuses = statuses,
                       .nstatuses = nstatuses, .from_ms = (uint64_t)(start > 0 ? start : 0),
-                      .to_ms = (uint64_t)end + 1, .sort = REPORT_SORT_NEWEST,
+                      .to_ms = (uint64_t)end, .sort = REPORT_SORT_NEWEST,
                       .limit = REPORT_QUERY_LIMIT_MAX};
     int rc = 0;
     for (int page = 0; page < MAX_PAGES && nstatuses; page++) {

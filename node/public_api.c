@@ -5,7 +5,6 @@
  */
 #include "node/public_api.h"
 #include "node/ratelimit.h"
-#include "node/w3cdate.h"
 #include "reports/reports.h"
 #include "storage/record.h"
 #include "storage/report_query.h"
@@ -25,9 +24,9 @@ static const reports_actor citizen = {.user = NULL, .unit = NULL, .role = ROLE_N
 bool public_time(const json_t *o, const char *name, char *out, size_t cap)
 {
     json_t *v = json_object_get(o, name);
-    if (!json_is_integer(v) || json_integer_value(v) <= 0 || cap < W3CDATE_MAX)
+    if (!json_is_integer(v) || json_integer_value(v) <= 0 || cap < PUBLIC_TIME_MAX)
         return false;
-    w3cdate_format(json_integer_value(v), W3CDATE_VN_OFFSET_MIN, out);
+    report_time_w3c((uint64_t)json_integer_value(v), out, cap);
     return true;
 }
 
@@ -49,7 +48,7 @@ static void copy_times(json_t *to, const json_t *from)
         {"resolved_ms", "resolved_at"}, {"closed_ms", "closed_at"},
         {"updated_ms", "updated_at"},   {"deadline_ms", "deadline_at"},
     };
-    char w[W3CDATE_MAX];
+    char w[PUBLIC_TIME_MAX];
     for (size_t i = 0; i < sizeof t / sizeof *t; i++)
         if (public_time(from, t[i][0], w, sizeof w))
             json_object_set_new(to, t[i][1], json_string(w));
@@ -92,7 +91,7 @@ json_t *public_report_view(const json_t *rep)
         {
             static const char *const hk[] = {"action", "from", "to"};
             json_t *o = json_object();
-            char w[W3CDATE_MAX];
+            char w[PUBLIC_TIME_MAX];
             copy_fields(o, h, hk, sizeof hk / sizeof *hk);
             if (public_time(h, "at_ms", w, sizeof w))
                 json_object_set_new(o, "at", json_string(w));

@@ -22,12 +22,17 @@
 
 #include "node/daemon.h"
 #include "node/http.h"
+#include "reports/reports.h"
 
 #include <jansson.h>
 
 #define PUBLIC_SUBMIT_MAX 10
 #define PUBLIC_SUBMIT_WINDOW_MS (10ull * 60 * 1000)
 #define PUBLIC_MAP_MAX 2000
+/* The largest request body the node takes: a report with its most photos
+ * of the largest size in base64, and room for the rest. */
+#define PUBLIC_MAX_BODY                                                                    \
+    ((size_t)REPORT_PHOTOS_MAX * (REPORT_PHOTO_BYTES_MAX / 3 + 1) * 4 + 256u * 1024u)
 
 /* Fills routes (room for cap) with the public API bound to d; returns how
  * many were written. */
@@ -42,8 +47,11 @@ size_t public_api_routes(node_daemon *d, http_route *routes, size_t cap);
  * reference. */
 json_t *public_report_view(const json_t *rep);
 
-/* Writes the W3C datetime (+07:00) of integer field name of o into out;
- * false when the field is unset or zero. */
+/* Room for a W3C datetime of report_time_w3c. */
+#define PUBLIC_TIME_MAX 32
+
+/* Writes the W3C datetime (+07:00) of integer field name of o (ms) into
+ * out (cap >= PUBLIC_TIME_MAX); false when the field is unset or zero. */
 bool public_time(const json_t *o, const char *name, char *out, size_t cap);
 
 #endif

@@ -62,12 +62,21 @@ static size_t due_level(reports *r, const json_t *rec, uint64_t now)
     return best;
 }
 
+static uint64_t sweep_clock(void *ctx)
+{
+    return *(const uint64_t *)ctx;
+}
+
 int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, char *err, size_t errlen)
 {
     code_list l = {0};
+    uint64_t (*saved)(void *) = r->now;
+    void *saved_ctx = r->now_ctx;
+    reports_set_clock(r, sweep_clock, &now_ms); /* history times are the sweep's */
     *escalated = 0;
     if (store_records(r->s, "reports", collect, &l)) {
         free(l.codes);
+        reports_set_clock(r, saved, saved_ctx);
         snprintf(err, errlen, "cannot read the reports; check the node's disk");
         return -1;
     }
@@ -96,5 +105,6 @@ int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, char *err, siz
         json_decref(rec);
     }
     free(l.codes);
+    reports_set_clock(r, saved, saved_ctx);
     return rc;
 }

@@ -488,10 +488,39 @@ static size_t owners_prefix(uint8_t *key, const entry_view *e)
     return n;
 }
 
+/* True when e is a put that predates every entry held of a record that
+ * holds no put yet: it is the record's first put whatever the arrival
+ * order (say, a district's patch of a commune's report reached the
+ * province before the commune's put), so its unit owns the record. */
+static int first_put(store *s, MDB_txn *txn, const entry_view *e, bool *yes)
+{
+    char coll[ENTRY_MAX_NAME + 1];
+    MDB_val v;
+    *yes = false;
+    if (e->op != ENTRY_OP_PUT)
+        return 0;
+    str_copy(coll, e->coll);
+    int rc = rec_get(s, txn, coll, e->id.ptr, e->id.size, &v);
+    if (rc)
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    bool has_put;
+    uint64_t hlc;
+    uint8_t origin[ENTRY_KEY_BYTES];
+    if (record_creation(v.mv_data, v.mv_size, &has_put, &hlc, origin))
+        return MDB_CORRUPTED;
+    *yes = !has_put && (e->hlc < hlc || (e->hlc == hlc &&
+                                          memcmp(e->origin, origin, ENTRY_KEY_BYTES) < 0));
+    return 0;
+}
+
 /* Other records: the author must be an owner or an ancestor of one. */
 static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *author,
                        auth_decision *d)
 {
+    bool put_first;
+    int frc = first_put(s, txn, e, &put_first);
+    if (frc || put_first)
+        return frc;
     uint8_t prefix[64 + 2 + ENTRY_MAX_NAME];
     size_t plen = owners_prefix(prefix, e);
     MDB_cursor *c;
@@ -652,8 +681,20 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
         mdb_cursor_close(c);
         if (rc && rc != MDB_NOTFOUND)
             return rc;
-        rc = none ? owner_add(txn, s->owners, prefix, plen, e->unit.ptr, e->unit.size, &added)
-                  : 0;
+        bool creator = none;
+        MDB_val rv;
+        char coll[ENTRY_MAX_NAME + 1];
+        str_copy(coll, e->coll);
+        if (!rc && !none && !(rc = rec_get(s, txn, coll, e->id.ptr, e->id.size, &rv))) {
+            bool has_put;
+            uint64_t hlc;
+            uint8_t origin[ENTRY_KEY_BYTES];
+            creator = !record_creation(rv.mv_data, rv.mv_size, &has_put, &hlc, origin) &&
+                      hlc == e->hlc && !memcmp(origin, e->origin, ENTRY_KEY_BYTES);
+        }
+        rc = rc == MDB_NOTFOUND ? 0 : rc;
+        if (!rc && creator)
+            rc = owner_add(txn, s->owners, prefix, plen, e->unit.ptr, e->unit.size, &added);
     }
     const msgpack_object *o = body_get(e, "owner_unit");
     if (!rc && o && o->type == MSGPACK_OBJECT_STR && entry_unit_valid(o->via.str.ptr, o->via.str.size))

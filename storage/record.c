@@ -271,6 +271,21 @@ int record_owner(const uint8_t *rec, size_t len, char *unit, size_t cap)
     return record_summary(rec, len, &deleted, unit, cap);
 }
 
+int record_creation(const uint8_t *rec, size_t len, bool *has_put, uint64_t *hlc,
+                    uint8_t origin[ENTRY_KEY_BYTES])
+{
+    record r;
+    int rc = -1;
+    if (!record_decode(rec, len, &r, 0) && r.has_creator) {
+        *has_put = r.has_reset;
+        *hlc = r.creator.hlc;
+        memcpy(origin, r.creator.origin, ENTRY_KEY_BYTES);
+        rc = 0;
+    }
+    record_release(&r);
+    return rc;
+}
+
 int record_last_putter(const uint8_t *rec, size_t len, uint8_t origin[ENTRY_KEY_BYTES])
 {
     record r;

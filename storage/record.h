@@ -47,6 +47,12 @@ bool record_is_deleted(const uint8_t *rec, size_t len);
  * Returns 0, or -1 when rec is not a valid record. */
 int record_owner(const uint8_t *rec, size_t len, char *unit, size_t cap);
 
+/* The creator stamp of the record (its lowest (hlc, origin)) and whether
+ * it holds a put or delete ("r" set). Returns 0, or -1 for an invalid
+ * record. */
+int record_creation(const uint8_t *rec, size_t len, bool *has_put, uint64_t *hlc,
+                    uint8_t origin[ENTRY_KEY_BYTES]);
+
 /* Copies the origin of the newest put or delete of the record (or of its
  * creator when there was none) into origin. Returns 0, or -1 when rec is
  * not a valid record. */

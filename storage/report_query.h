@@ -114,6 +114,12 @@ json_t *report_stats_json(const report_stats *st);
  * "2026-11-23T16:20:00+07:00", into out (cap >= 26). */
 void report_time_w3c(uint64_t ms, char *out, size_t cap);
 
+/* Parses an ISO date "2026-11-23" (a day in UTC+7: its start, or when end
+ * is true the start of the next day, so that an end date is included) or
+ * datetime "2026-11-23T16:20[:00[.000]]" with "Z", "+07:00" or no zone
+ * (UTC+7). Returns 0, or -1 when s is not such a time. */
+int report_time_parse(const char *s, bool end, uint64_t *ms);
+
 /* The upper bound in ms of histogram bucket b; report_stats_json uses it
  * for the percentile. */
 uint64_t report_hist_upper_ms(unsigned b);

@@ -11,20 +11,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-
-#define DAY_MS 86400000ull
-#define ZONE_MS (7ull * 3600000ull)
-
-void report_time_w3c(uint64_t ms, char *out, size_t cap)
-{
-    time_t t = (time_t)((ms + ZONE_MS) / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char buf[32];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
-    snprintf(out, cap, "%s", buf);
-}
 
 static void category_add(report_stats *st, const char *code, size_t len, uint64_t n)
 {

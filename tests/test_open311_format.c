@@ -1,67 +1,15 @@
 /*
- * test_open311_format.c - the pure parts of the Open311 endpoints: W3C
- * datetimes (node/w3cdate), form bodies urlencoded and multipart
- * (node/form), and the one-description JSON/XML renderer with the spec's
- * error form (node/open311_format).
+ * test_open311_format.c - the pure parts of the Open311 endpoints: form
+ * bodies urlencoded and multipart (node/form), and the one-description
+ * JSON/XML renderer with the spec's error form (node/open311_format).
  */
 #include "node/form.h"
 #include "node/open311_format.h"
-#include "node/w3cdate.h"
 #include "tests/check.h"
 
 #include <string.h>
 
 static char err[512];
-
-static int64_t parse(const char *s)
-{
-    int64_t ms = -1;
-    err[0] = 0;
-    if (w3cdate_parse(s, W3CDATE_VN_OFFSET_MIN, &ms, err, sizeof err))
-        return -1;
-    return ms;
-}
-
-static void test_w3cdate(void)
-{
-    char out[W3CDATE_MAX];
-    /* 2026-11-23T09:20:00Z = 1795425600 s since the epoch */
-    w3cdate_format(1795425600000LL, W3CDATE_VN_OFFSET_MIN, out);
-    CHECKF(!strcmp(out, "2026-11-23T16:20:00+07:00"), "%s", out);
-    w3cdate_format(1795425600999LL, 0, out);
-    CHECKF(!strcmp(out, "2026-11-23T09:20:00Z"), "%s", out);
-    w3cdate_format(0, -300, out);
-    CHECKF(!strcmp(out, "1969-12-31T19:00:00-05:00"), "%s", out);
-    w3cdate_format(1795449599000LL, W3CDATE_VN_OFFSET_MIN, out); /* day rolls over at +7 */
-    CHECKF(!strcmp(out, "2026-11-23T22:59:59+07:00"), "%s", out);
-    w3cdate_format(951782400000LL, W3CDATE_VN_OFFSET_MIN, out); /* 2000-02-29 is a leap day */
-    CHECKF(!strcmp(out, "2000-02-29T07:00:00+07:00"), "%s", out);
-
-    CHECK(parse("2026-11-23T16:20:00+07:00") == 1795425600000LL);
-    CHECK(parse("2026-11-23T09:20:00Z") == 1795425600000LL);
-    CHECK(parse("2026-11-23T04:20:00-05:00") == 1795425600000LL);
-    CHECK(parse("2026-11-23T16:20+07:00") == 1795425600000LL);
-    CHECK(parse("2026-11-23T16:20:00.25+07:00") == 1795425600250LL);
-    CHECK(parse("2026-11-23") == 1795366800000LL); /* midnight in Vietnam = 17:00Z the day before */
-    CHECK(parse("1994-11-05T08:15:30-05:00") == parse("1994-11-05T13:15:30Z"));
-    CHECK(parse("2024-02-29") > 0);
-    /* each round-trips */
-    w3cdate_format(parse("2026-01-01T00:00:00+07:00"), W3CDATE_VN_OFFSET_MIN, out);
-    CHECKF(!strcmp(out, "2026-01-01T00:00:00+07:00"), "%s", out);
-
-    const char *bad[] = {"", "2026", "2026-11-23T16:20:00", "2026-13-01", "2026-02-29",
-                         "2026-11-31", "2026-11-23T24:00:00Z", "2026-11-23T16:60Z",
-                         "2026-11-23 16:20:00Z", "2026-11-23T16:20:00+7", "2026-11-23x",
-                         "2026-11-23T16:20:00.Z", "26-11-23"};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        CHECKF(parse(bad[i]) == -1, "%s was accepted", bad[i]);
-        CHECKF(err[0] != 0, "%s: no message", bad[i]);
-    }
-    parse("2026-11-23T16:20:00");
-    CHECKF(strstr(err, "time zone") != NULL, "%s", err);
-    parse("2026-02-30");
-    CHECKF(strstr(err, "not a real date") != NULL, "%s", err);
-}
 
 static int parse_form(const char *ct, const char *body, size_t len, form *f)
 {
@@ -206,7 +154,6 @@ static void test_render(void)
 
 int main(void)
 {
-    test_w3cdate();
     test_urlencoded();
     test_multipart();
     test_render();

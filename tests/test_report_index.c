@@ -112,6 +112,23 @@ static void test_fold(void)
     CHECK(fold_text("xin chào thế giới", 18, out, 9) == 8 && !strcmp(out, "xin chao"));
 }
 
+static void test_times(void)
+{
+    uint64_t ms;
+    char w3c[40];
+    CHECK(report_time_parse("2026-01-01", false, &ms) == 0 && ms == T0);
+    CHECK(report_time_parse("2026-01-01", true, &ms) == 0 && ms == T0 + DAY);
+    CHECK(report_time_parse("2026-01-01T05:00", false, &ms) == 0 && ms == T0 + 5 * HOUR);
+    CHECK(report_time_parse("2025-12-31T17:00:00Z", false, &ms) == 0 && ms == T0);
+    CHECK(report_time_parse("2026-01-01T00:00:00.250+07:00", false, &ms) == 0 && ms == T0 + 250);
+    CHECK(report_time_parse("2026-02-31", false, &ms) == -1);
+    CHECK(report_time_parse("2026-1-1", false, &ms) == -1);
+    CHECK(report_time_parse("2026-01-01T25:00", false, &ms) == -1);
+    CHECK(report_time_parse("yesterday", false, &ms) == -1);
+    report_time_w3c(T0 + 16 * HOUR + 20 * 60000, w3c, sizeof w3c);
+    CHECK(!strcmp(w3c, "2026-01-01T16:20:00+07:00"));
+}
+
 static const char *const communes[3][2] = {{"D1", "C11"}, {"D1", "C12"}, {"D2", "C21"}};
 static const char *const cats[3] = {"traffic", "environment", "construction"};
 static const char *const stats[4] = {"new", "received", "in_progress", "resolved"};
@@ -452,6 +469,7 @@ int main(void)
 {
     REQUIRE(sodium_init() >= 0);
     test_fold();
+    test_times();
     store *s = open_store();
     author a = {.unit = "C11"}, b = {.unit = "D1"};
     crypto_sign_keypair(a.pk, a.sk);

@@ -1,0 +1,483 @@
+/*
+ * test_reports.c - the field reports domain (reports/) on real stores of a
+ * real enrolled tree (province 40, district 412, communes 16681, 16684):
+ * tracking codes, categories, working-hours deadlines, photo checks,
+ * every transition allowed and refused, write authority, concurrent
+ * actions at two tiers, escalation through two levels on an injected
+ * clock, and nothing stored on bad input.
+ */
+#include "replication/repl_node.h"
+#include "reports/reports.h"
+#include "reports/workhours.h"
+#include "tests/check.h"
+#include "tests/node_fixture.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define H 3600000ull
+/* Monday 2026-11-23 00:00 Asia/Ho_Chi_Minh, in UTC ms. */
+#define MON 1795366800000ull
+
+static uint64_t fake_now;
+static uint64_t clock_fake(void *ctx)
+{
+    (void)ctx;
+    return fake_now;
+}
+
+static void workhours(void)
+{
+    /* 2026-11-23 is a Monday */
+    CHECK(workhours_add_hours(MON + 10 * H, 8) == MON + 24 * H + 10 * H);
+    CHECK(workhours_add_hours(MON + 10 * H, 2) == MON + 12 * H);
+    CHECK(workhours_add_hours(MON + 10 * H, 3) == MON + 14 * H); /* lunch skipped */
+    CHECK(workhours_add_hours(MON + 12 * H + H / 2, 1) == MON + 14 * H); /* from lunch */
+    CHECK(workhours_add_hours(MON + 4 * 24 * H + 16 * H, 2) == MON + 7 * 24 * H + 9 * H);
+    CHECK(workhours_add_hours(MON + 5 * 24 * H + 11 * H, 1) == MON + 7 * 24 * H + 9 * H);
+    CHECK(workhours_add_hours(MON + 20 * H, 1) == MON + 24 * H + 9 * H); /* evening */
+    CHECK(workhours_add_days(MON + 4 * 24 * H + 10 * H, 1) == MON + 7 * 24 * H + 17 * H);
+    CHECK(workhours_add_days(MON + 10 * H, 5) == MON + 7 * 24 * H + 17 * H);
+}
+
+static void sync_pair(fx_node *lower, fx_node *upper)
+{
+    uint64_t now = hlc_wall_ms();
+    repl_session *a = fx_session(lower, true, false, now), *b = fx_session(upper, false, false, now);
+    fx_shuttle(a, b, now);
+    repl_session_free(a);
+    repl_session_free(b);
+}
+
+static const reports_actor staff_c1 = {"lan", "16681", ROLE_STAFF, false};
+static const reports_actor leader_c1 = {"hung", "16681", ROLE_LEADER, false};
+static const reports_actor viewer_c1 = {"xem", "16681", ROLE_VIEWER, false};
+static const reports_actor leader_d = {"minh", "412", ROLE_LEADER, false};
+static const reports_actor citizen = {NULL, NULL, ROLE_NONE, true};
+
+static char *create(reports *r, const reports_actor *who, const char *json, int want)
+{
+    static char code[REPORT_CODE_MAX];
+    char err[512];
+    int status;
+    json_t *in = json_loads(json, 0, NULL);
+    REQUIRE(in);
+    int rc = reports_create(r, in, "hotline", who, code, &status, err, sizeof err);
+    json_decref(in);
+    CHECKF(status == want, "create: %d, wanted %d (%s)", status, want, rc ? err : code);
+    return rc ? NULL : code;
+}
+
+static int act(reports *r, const char *code, const reports_actor *who, const char *json)
+{
+    char err[512];
+    int status;
+    json_t *a = json_loads(json, 0, NULL);
+    REQUIRE(a);
+    reports_act(r, code, a, who, &status, err, sizeof err);
+    json_decref(a);
+    return status;
+}
+
+static json_t *get(reports *r, const char *code)
+{
+    int status;
+    json_t *j = reports_get_json(r, code, REPORT_VIEW_STAFF, &status);
+    REQUIRE(j);
+    return j;
+}
+
+static const char *field(json_t *j, const char *k)
+{
+    const char *s = json_string_value(json_object_get(j, k));
+    return s ? s : "";
+}
+
+/* A PNG of w x h with len bytes (header then padding). */
+static uint8_t *png(size_t len, unsigned w, unsigned h)
+{
+    uint8_t *p = calloc(1, len);
+    memcpy(p, "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
+    p[16] = (uint8_t)(w >> 24), p[17] = (uint8_t)(w >> 16), p[18] = (uint8_t)(w >> 8), p[19] = (uint8_t)w;
+    p[20] = (uint8_t)(h >> 24), p[21] = (uint8_t)(h >> 16), p[22] = (uint8_t)(h >> 8), p[23] = (uint8_t)h;
+    for (size_t i = 24; i < len; i++)
+        p[i] = (uint8_t)(i * 7);
+    return p;
+}
+
+static void codes_categories(reports *rc1, reports *rp, reports *rd)
+{
+    char *code = create(rc1, &staff_c1,
+                        "{\"title\":\"Đường ngập nước\",\"category\":\"environment\","
+                        "\"lat\":21.0,\"lon\":105.8}",
+                        201);
+    CHECKF(code && !strcmp(code, "16681-1"), "code %s", code ? code : "");
+    code = create(rc1, &staff_c1,
+                  "{\"title\":\"Rác\",\"category\":\"environment\",\"lat\":21.0,\"lon\":105.8}", 201);
+    CHECKF(code && !strcmp(code, "16681-2"), "code %s", code ? code : "");
+    char norm[REPORT_CODE_MAX];
+    CHECK(reports_code_norm(" 16681-2 ", norm) && !strcmp(norm, "16681-2"));
+    CHECK(reports_code_norm("ab-3", norm) && !strcmp(norm, "AB-3"));
+    CHECK(!reports_code_norm("a/b", norm));
+
+    json_t *cats = reports_categories_json(rc1, false);
+    CHECK(json_array_size(cats) == 5);
+    CHECK(!strcmp(field(json_array_get(cats, 0), "code"), "construction"));
+    CHECK(!strcmp(field(json_array_get(cats, 0), "name_vi"), "Xây dựng"));
+    json_decref(cats);
+
+    const reports_actor admin_p = {"root", "40", ROLE_ADMIN, false};
+    const reports_actor admin_d = {"dadmin", "412", ROLE_ADMIN, false};
+    char err[512];
+    int status;
+    json_t *f = json_pack("{s:i, s:s}", "deadline_hours", 4, "name_en", "Traffic and roads");
+    CHECK(reports_category_put(rd, "traffic", f, &admin_d, &status, err, sizeof err) == -1 &&
+          status == 403);
+    CHECK(reports_category_put(rp, "traffic", f, &staff_c1, &status, err, sizeof err) == -1 &&
+          status == 403);
+    CHECKF(reports_category_put(rp, "traffic", f, &admin_p, &status, err, sizeof err) == 0, "%s",
+           err);
+    json_decref(f);
+    f = json_pack("{s:s, s:s, s:s, s:i}", "name_vi", "Cây xanh", "name_en", "Trees", "owner_tier",
+                  "commune", "deadline_days", 2);
+    CHECK(reports_category_put(rp, "trees", f, &admin_p, &status, err, sizeof err) == 0);
+    json_decref(f);
+    f = json_pack("{s:s}", "owner_tier", "planet");
+    CHECK(reports_category_put(rp, "trees", f, &admin_p, &status, err, sizeof err) == -1 &&
+          status == 400 && strstr(err, "planet"));
+    json_decref(f);
+    f = json_pack("{s:b}", "active", 0);
+    CHECK(reports_category_put(rp, "smart_services", f, &admin_p, &status, err, sizeof err) == 0);
+    json_decref(f);
+    cats = reports_categories_json(rp, false);
+    CHECK(json_array_size(cats) == 5); /* trees added, smart_services inactive */
+    json_t *traffic = json_array_get(cats, 3);
+    CHECK(!strcmp(field(traffic, "code"), "traffic"));
+    CHECK(json_integer_value(json_object_get(traffic, "deadline_hours")) == 4);
+    CHECK(!json_object_get(traffic, "deadline_days"));
+    CHECK(!strcmp(field(traffic, "name_vi"), "Giao thông"));
+    json_decref(cats);
+    cats = reports_categories_json(rp, true);
+    CHECK(json_array_size(cats) == 6);
+    json_decref(cats);
+}
+
+static void bad_input(fx_node *c1, reports *r)
+{
+    uint64_t before = store_entry_count(c1->s);
+    create(r, &staff_c1, "{\"title\":\"x\",\"category\":\"weather\",\"lat\":1,\"lon\":1}", 400);
+    create(r, &staff_c1, "{\"title\":\"x\",\"category\":\"traffic\",\"lon\":1}", 400);
+    create(r, &staff_c1, "{\"title\":\"x\",\"category\":\"traffic\",\"lat\":91,\"lon\":1}", 400);
+    create(r, &staff_c1, "{\"title\":\"x\",\"category\":\"traffic\",\"lat\":1,\"lon\":\"1\"}", 400);
+    create(r, &staff_c1, "{\"title\":\"\",\"category\":\"traffic\",\"lat\":1,\"lon\":1}", 400);
+    create(r, &viewer_c1, "{\"title\":\"x\",\"category\":\"traffic\",\"lat\":1,\"lon\":1}", 403);
+    create(r, &staff_c1,
+           "{\"title\":\"x\",\"category\":\"traffic\",\"lat\":1,\"lon\":1,\"unit\":\"16684\"}", 400);
+    char *long_title = malloc(4000);
+    memset(long_title, 'a', 3999);
+    long_title[3999] = '\0';
+    char *json = malloc(5000);
+    snprintf(json, 5000, "{\"title\":\"%.201s\",\"category\":\"traffic\",\"lat\":1,\"lon\":1}",
+             long_title);
+    create(r, &staff_c1, json, 400);
+    /* photos: not an image, a damaged header, too large, too many */
+    snprintf(json, 5000,
+             "{\"title\":\"x\",\"category\":\"traffic\",\"lat\":1,\"lon\":1,\"photos\":[{\"type\":"
+             "\"image/jpeg\",\"data\":\"aGVsbG8gd29ybGQ=\"}]}");
+    create(r, &staff_c1, json, 400);
+    snprintf(json, 5000,
+             "{\"title\":\"x\",\"category\":\"traffic\",\"lat\":1,\"lon\":1,\"photos\":[{\"data\":"
+             "\"iVBORw0KGgoAAAANSUhEUgAA\"}]}");
+    create(r, &staff_c1, json, 400);
+    free(json);
+    free(long_title);
+    json_t *in = json_pack("{s:s, s:s, s:i, s:i}", "title", "x", "category", "traffic", "lat", 1,
+                           "lon", 1);
+    uint8_t *big = png(REPORT_PHOTO_BYTES_MAX + 1, 10, 10);
+    reports_photo ph = {big, REPORT_PHOTO_BYTES_MAX + 1, "image/png"};
+    char code[REPORT_CODE_MAX], err[512];
+    int status;
+    CHECK(reports_create_raw(r, in, &ph, 1, "open311", &citizen, code, &status, err, sizeof err) ==
+              -1 &&
+          status == 413);
+    reports_photo six[6];
+    for (int i = 0; i < 6; i++)
+        six[i] = (reports_photo){big, 1000, NULL};
+    CHECK(reports_create_raw(r, in, six, 6, "web", &citizen, code, &status, err, sizeof err) ==
+              -1 &&
+          status == 400 && strstr(err, "at most 5"));
+    CHECK(reports_create_raw(r, in, six, 1, "fax", &citizen, code, &status, err, sizeof err) ==
+              -1 &&
+          status == 400);
+    CHECK(store_entry_count(c1->s) == before);
+    /* a good photo of 70,000 bytes: three chunks, read back whole */
+    CHECKF(reports_create_raw(r, in, six, 1, "web", &citizen, code, &status, err, sizeof err) == 0,
+           "%s", err);
+    CHECK(store_entry_count(c1->s) == before + 2);
+    free(big);
+    big = png(70000, 640, 480);
+    ph = (reports_photo){big, 70000, NULL};
+    CHECKF(reports_create_raw(r, in, &ph, 1, "web", &citizen, code, &status, err, sizeof err) == 0,
+           "%s", err);
+    CHECK(store_entry_count(c1->s) == before + 2 + 4);
+    json_t *j = get(r, code);
+    json_t *p0 = json_array_get(json_object_get(j, "photos"), 0);
+    CHECK(json_integer_value(json_object_get(p0, "width")) == 640);
+    CHECK(json_integer_value(json_object_get(p0, "height")) == 480);
+    CHECK(!strcmp(field(p0, "type"), "image/png"));
+    uint8_t *data;
+    size_t len;
+    const char *type;
+    CHECK(reports_photo_get(r, code, field(p0, "hash"), &data, &len, &type) == 0);
+    CHECK(len == 70000 && !memcmp(data, big, len) && !strcmp(type, "image/png"));
+    free(data);
+    CHECK(reports_photo_get(r, code, "00", &data, &len, &type) == 1);
+    json_decref(j);
+    json_decref(in);
+    free(big);
+}
+
+static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
+{
+    char code[REPORT_CODE_MAX];
+    snprintf(code, sizeof code, "%s",
+             create(rc1, &staff_c1,
+                    "{\"title\":\"Xây dựng lấn chiếm\",\"category\":\"construction\",\"lat\":21,"
+                    "\"lon\":105,\"reporter_name\":\"Nguyễn Văn A\",\"reporter_phone\":\"0901\"}",
+                    201));
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"start\"}") == 409);
+    CHECK(act(rc1, code, &viewer_c1, "{\"action\":\"receive\"}") == 403);
+    CHECK(act(rc1, code, &citizen, "{\"action\":\"receive\"}") == 403);
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"fly\"}") == 400);
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"escalate\",\"level\":1}") == 403);
+    CHECK(act(rc1, "16681-999", &staff_c1, "{\"action\":\"receive\"}") == 404);
+    const reports_actor other = {"x", "16684", ROLE_ADMIN, false};
+    CHECK(act(rc1, code, &other, "{\"action\":\"receive\"}") == 404);
+    fake_now = MON + 10 * H;
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"receive\"}") == 200);
+    json_t *j = get(rc1, code);
+    CHECK(!strcmp(field(j, "status"), "received"));
+    CHECK(!strcmp(field(j, "owner_unit"), "412")); /* construction: the district */
+    CHECK(json_integer_value(json_object_get(j, "deadline_ms")) ==
+          (json_int_t)(MON + 14 * 24 * H + 17 * H)); /* 10 working days */
+    json_decref(j);
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"assign\",\"unit\":\"16681\"}") == 403);
+    CHECK(act(rc1, code, &leader_c1, "{\"action\":\"assign\"}") == 400);
+    CHECK(act(rc1, code, &leader_c1, "{\"action\":\"assign\",\"unit\":\"99999\"}") == 400);
+    CHECK(act(rc1, code, &leader_c1, "{\"action\":\"resolve\"}") == 400);
+    sync_pair(c1, d);
+    /* the district reassigns to the other commune: a unit that did not hold it */
+    CHECK(act(rd, code, &leader_d, "{\"action\":\"transfer\",\"unit\":\"16684\"}") == 200);
+    j = get(rd, code);
+    CHECK(!strcmp(field(j, "status"), "transferred"));
+    CHECK(json_array_size(json_object_get(j, "history")) == 3);
+    json_decref(j);
+    sync_pair(c1, d);
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"resolve\",\"answer\":\"Đã xử lý\"}") == 200);
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"resolve\",\"answer\":\"again\"}") == 409);
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"rate\",\"rating\":\"satisfied\"}") == 403);
+    CHECK(act(rc1, code, &citizen, "{\"action\":\"rate\",\"rating\":\"great\"}") == 400);
+    CHECK(act(rc1, code, &citizen, "{\"action\":\"comment\",\"note\":\"hi\"}") == 403);
+    CHECK(act(rc1, code, &citizen,
+              "{\"action\":\"rate\",\"rating\":\"satisfied\",\"reopen\":true}") == 400);
+    CHECK(act(rc1, code, &citizen,
+              "{\"action\":\"rate\",\"rating\":\"unsatisfied\",\"comment\":\"vẫn còn\","
+              "\"reopen\":true}") == 200);
+    j = get(rc1, code);
+    CHECK(!strcmp(field(j, "status"), "reopened"));
+    CHECK(!strcmp(field(j, "rating"), "unsatisfied"));
+    CHECK(!strcmp(field(j, "reporter_name"), "Nguyễn Văn A"));
+    json_decref(j);
+    int status;
+    j = reports_get_json(rc1, code, REPORT_VIEW_VIEWER, &status);
+    CHECK(j && !json_object_get(j, "reporter_name") && !json_object_get(j, "reporter_phone"));
+    json_decref(j);
+    j = reports_get_json(rc1, code, REPORT_VIEW_PUBLIC, &status);
+    json_t *h0 = json_array_get(json_object_get(j, "history"), 0);
+    CHECK(h0 && !json_object_get(h0, "by") && !json_object_get(h0, "unit"));
+    json_decref(j);
+    CHECK(act(rc1, code, &leader_c1, "{\"action\":\"reject\",\"reason\":\"ngoài phạm vi\"}") ==
+          200);
+    CHECK(act(rc1, code, &leader_c1, "{\"action\":\"close\"}") == 409);
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"comment\",\"note\":\"ghi chú\"}") == 200);
+
+    /* a second report: duplicate of the first; then its patch */
+    char code2[REPORT_CODE_MAX];
+    snprintf(code2, sizeof code2, "%s",
+             create(rc1, &staff_c1,
+                    "{\"title\":\"Lấn chiếm\",\"category\":\"construction\",\"lat\":21,\"lon\":105}",
+                    201));
+    CHECK(act(rc1, code2, &leader_c1, "{\"action\":\"duplicate\",\"of\":\"nope-1\"}") == 400);
+    char body[128];
+    snprintf(body, sizeof body, "{\"action\":\"duplicate\",\"of\":\"%s\"}", code);
+    CHECK(act(rc1, code2, &leader_c1, body) == 200);
+    char err[256];
+    json_t *f = json_pack("{s:s}", "title", "Lấn chiếm vỉa hè");
+    CHECK(reports_patch(rc1, code2, f, &staff_c1, &status, err, sizeof err) == 0);
+    CHECK(reports_patch(rc1, code2, f, &viewer_c1, &status, err, sizeof err) == -1 &&
+          status == 403);
+    json_decref(f);
+    f = json_pack("{s:s}", "status", "closed");
+    CHECK(reports_patch(rc1, code2, f, &staff_c1, &status, err, sizeof err) == -1 && status == 400);
+    json_decref(f);
+    f = json_pack("{s:s}", "category", "weather");
+    CHECK(reports_patch(rc1, code2, f, &staff_c1, &status, err, sizeof err) == -1 && status == 400);
+    json_decref(f);
+    j = get(rc1, code2);
+    CHECK(!strcmp(field(j, "title"), "Lấn chiếm vỉa hè") && !strcmp(field(j, "status"), "duplicate"));
+    json_decref(j);
+}
+
+/* A report the district created for a commune's area: the commune holds
+ * it but may not change it (403 naming the district). */
+static void authority(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
+{
+    char code[REPORT_CODE_MAX];
+    snprintf(code, sizeof code, "%s",
+             create(rd, &leader_d,
+                    "{\"title\":\"Cây đổ\",\"category\":\"environment\",\"lat\":21,\"lon\":105,"
+                    "\"unit\":\"16681\"}",
+                    201));
+    sync_pair(c1, d);
+    CHECK(reports_visible(rc1, code, "16681"));
+    char err[512];
+    int status;
+    json_t *a = json_pack("{s:s}", "action", "receive");
+    uint64_t before = store_entry_count(c1->s);
+    CHECK(reports_act(rc1, code, a, &staff_c1, &status, err, sizeof err) == -1 && status == 403);
+    CHECKF(strstr(err, "412") != NULL, "%s", err);
+    CHECK(store_entry_count(c1->s) == before);
+    json_decref(a);
+}
+
+/* The commune and the district act at once; after syncing both ways both
+ * hold the same record with both history items. */
+static void concurrent(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
+{
+    char code[REPORT_CODE_MAX];
+    snprintf(code, sizeof code, "%s",
+             create(rc1, &staff_c1,
+                    "{\"title\":\"Ổ gà\",\"category\":\"traffic\",\"lat\":21,\"lon\":105}", 201));
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"receive\"}") == 200);
+    sync_pair(c1, d);
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"start\",\"note\":\"xã\"}") == 200);
+    CHECK(act(rd, code, &leader_d, "{\"action\":\"comment\",\"note\":\"huyện\"}") == 200);
+    sync_pair(c1, d);
+    uint8_t *a, *b;
+    size_t alen, blen;
+    REQUIRE(store_record_get(c1->s, "reports", code, &a, &alen) == 0);
+    REQUIRE(store_record_get(d->s, "reports", code, &b, &blen) == 0);
+    CHECK(alen == blen && !memcmp(a, b, alen));
+    free(a);
+    free(b);
+    json_t *j = get(rd, code);
+    json_t *hist = json_object_get(j, "history");
+    CHECK(json_array_size(hist) == 4);
+    bool start = false, comment = false;
+    size_t i;
+    json_t *h;
+    json_array_foreach(hist, i, h) {
+        start = start || !strcmp(field(h, "action"), "start");
+        comment = comment || !strcmp(field(h, "note"), "huyện");
+    }
+    CHECK(start && comment);
+    CHECK(!strcmp(field(j, "status"), "in_progress"));
+    json_decref(j);
+}
+
+static json_int_t level_of(reports *r, const char *code)
+{
+    json_t *j = get(r, code);
+    json_int_t k = json_integer_value(json_object_get(j, "escalation_level"));
+    json_decref(j);
+    return k;
+}
+
+/* public_order is owned by the commune: level 1 goes to the district,
+ * level 2 to the province, each written by the target's own node. */
+static void escalation(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports *rd, reports *rc1)
+{
+    fake_now = MON + 9 * H;
+    char code[REPORT_CODE_MAX];
+    snprintf(code, sizeof code, "%s",
+             create(rc1, &staff_c1,
+                    "{\"title\":\"Tụ tập\",\"category\":\"public_order\",\"lat\":21,\"lon\":105}",
+                    201));
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"receive\"}") == 200);
+    json_t *j = get(rc1, code);
+    uint64_t deadline = (uint64_t)json_integer_value(json_object_get(j, "deadline_ms"));
+    CHECK(deadline == MON + 3 * 24 * H + 9 * H); /* 24 working hours: Thursday 09:00 */
+    CHECK(!strcmp(field(j, "owner_unit"), "16681"));
+    json_decref(j);
+    sync_pair(c1, d);
+    sync_pair(d, p);
+    size_t n;
+    char err[256];
+    CHECK(reports_sweep(rd, deadline, &n, err, sizeof err) == 0 && level_of(rd, code) == 0);
+    CHECK(reports_sweep(rc1, deadline + 1, &n, err, sizeof err) == 0 && level_of(rc1, code) == 0);
+    CHECK(reports_sweep(rp, deadline + 1, &n, err, sizeof err) == 0 && level_of(rp, code) == 0);
+    CHECK(reports_sweep(rd, deadline + 1, &n, err, sizeof err) == 0 && n == 1);
+    CHECK(reports_sweep(rd, deadline + 2, &n, err, sizeof err) == 0 && n == 0);
+    fake_now = deadline + 1;
+    j = get(rd, code);
+    CHECK(json_integer_value(json_object_get(j, "escalation_level")) == 1);
+    CHECK(!strcmp(field(j, "escalated_to"), "412"));
+    CHECK(json_is_true(json_object_get(j, "overdue")));
+    json_decref(j);
+    uint64_t span = deadline - (MON + 9 * H);
+    /* the province, without the district's entry: level 2 when it falls due */
+    CHECK(reports_sweep(rp, deadline + span - 1, &n, err, sizeof err) == 0 &&
+          level_of(rp, code) == 0);
+    CHECK(reports_sweep(rp, deadline + span, &n, err, sizeof err) == 0 && level_of(rp, code) == 2);
+    j = get(rp, code);
+    CHECK(json_integer_value(json_object_get(j, "escalation_level")) == 2);
+    CHECK(!strcmp(field(j, "escalated_to"), "40"));
+    json_decref(j);
+    sync_pair(d, p);
+    sync_pair(c1, d);
+    j = get(rc1, code);
+    CHECK(json_integer_value(json_object_get(j, "escalation_level")) == 2);
+    json_t *hist = json_object_get(j, "history");
+    CHECK(json_array_size(hist) == 4);
+    CHECK(json_integer_value(json_object_get(json_array_get(hist, 2), "at_ms")) ==
+          (json_int_t)deadline + 1);
+    json_decref(j);
+    CHECK(reports_sweep(rp, deadline + 10 * span, &n, err, sizeof err) == 0 &&
+          level_of(rp, code) == 2);
+}
+
+int main(void)
+{
+    REQUIRE(sodium_init() >= 0);
+    const char *base = check_tmpdir();
+    fx_node p, d, c1, c2;
+    fx_tree4(base, &p, &d, &c1, &c2);
+    sync_pair(&c1, &d);
+    sync_pair(&c2, &d);
+    sync_pair(&d, &p);
+    reports *rp = reports_new(p.s, &p.c), *rd = reports_new(d.s, &d.c),
+            *rc1 = reports_new(c1.s, &c1.c);
+    REQUIRE(rp && rd && rc1);
+    reports_set_clock(rp, clock_fake, NULL);
+    reports_set_clock(rd, clock_fake, NULL);
+    reports_set_clock(rc1, clock_fake, NULL);
+    fake_now = MON + 10 * H;
+    workhours();
+    codes_categories(rc1, rp, rd);
+    sync_pair(&d, &p);
+    sync_pair(&c1, &d);
+    bad_input(&c1, rc1);
+    transitions(&c1, &d, rc1, rd);
+    authority(&c1, &d, rc1, rd);
+    concurrent(&c1, &d, rc1, rd);
+    escalation(&p, &d, &c1, rp, rd, rc1);
+    reports_free(rc1);
+    reports_free(rd);
+    reports_free(rp);
+    fx_node_free(&c2);
+    fx_node_free(&c1);
+    fx_node_free(&d);
+    fx_node_free(&p);
+    return check_done();
+}
