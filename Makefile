@@ -38,6 +38,7 @@ fuzz: deps
 bench: build
 	@./$(BUILD)/bench/bench_apply
 	@./$(BUILD)/bench/bench_repl
+	@./$(BUILD)/bench/bench_reports
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
