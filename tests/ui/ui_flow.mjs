@@ -69,7 +69,7 @@ if (!hasReports) {
 } else {
   const cit = await newPage(b, { base: base('c1') });
   await cit.goto(`${base('c1')}/public`);
-  await cit.waitForSelector('#submit-form select[name=category] option');
+  await cit.waitForSelector('#submit-form select[name=category] option', { state: 'attached' });
   await cit.fill('input[name=title]', 'Đường ngập nước trước chợ');
   await cit.fill('textarea[name=description]', 'Nước ngập sâu 30 cm sau mưa.');
   await cit.selectOption('select[name=category]', 'traffic');
