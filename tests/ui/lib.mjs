@@ -4,8 +4,10 @@
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const require = createRequire(join(process.env.LT_SRC || '.', 'web', 'package.json'));
+// playwright-core from web/node_modules (scripts/install-deps runs npm ci there)
+const require = createRequire(fileURLToPath(new URL('../../web/package.json', import.meta.url)));
 const { chromium } = require('playwright-core');
 
 export const ARTIFACTS = process.env.LT_UI_ARTIFACTS || 'build/ui-artifacts';

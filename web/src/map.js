@@ -50,6 +50,7 @@ export async function makeMap(el, { withBoundaries = true, onClick } = {}) {
         m.addTo(group);
         ll.push([it.lat, it.lon]);
       }
+      el.dataset.points = ll.length; // for tests: drawn on a canvas, not as elements
       if (fit && ll.length) map.fitBounds(ll, { maxZoom: 15, padding: [20, 20] });
     },
   };
