@@ -188,21 +188,38 @@ typedef struct {
     size_t reports; /* report entries seen this tick */
 } arrivals_ctx;
 
-/* One report entry: to each client that may see it, its id and status. */
+/* True when unit is one of the strings of the array a. */
+static bool path_has(json_t *a, const char *unit)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), unit))
+        return true;
+    return false;
+}
+
+/* One report entry: to each client that may see the report (its unit on
+ * the report's area or owner path, the scope of docs/reports.md, or the
+ * entry visible by the access rule), its id and status. */
 static void push_report(arrivals_ctx *ac, const entry_view *e)
 {
-    char id[256], unit[NODE_CODE_MAX], status[32] = "";
+    char id[256], unit[NODE_CODE_MAX], err[128];
     uint8_t *rec = NULL;
     size_t len = 0;
     snprintf(id, sizeof id, "%.*s", (int)e->id.size, e->id.ptr);
     snprintf(unit, sizeof unit, "%.*s", (int)e->unit.size, e->unit.ptr);
-    if (store_record_get(ac->ev->d->store, "reports", id, &rec, &len) == 0)
-        record_field_str(rec, len, "status", status, sizeof status);
+    json_t *r = store_record_get(ac->ev->d->store, "reports", id, &rec, &len) == 0
+                    ? record_to_json(rec, len, id, strlen(id), err, sizeof err)
+                    : NULL;
     free(rec);
+    const char *status = json_string_value(json_object_get(r, "status"));
     for (ev_client *c = ac->ev->clients; c; c = c->next)
-        if (access_entry_visible(ac->tree, c->caller.unit, e))
+        if (path_has(json_object_get(r, "area_path"), c->caller.unit) ||
+            path_has(json_object_get(r, "owner_path"), c->caller.unit) ||
+            access_entry_visible(ac->tree, c->caller.unit, e))
             client_push_json(c, json_pack("{s:s, s:s, s:s, s:s}", "type", "report", "id", id,
-                                          "status", status, "unit", unit));
+                                          "status", status ? status : "", "unit", unit));
+    json_decref(r);
 }
 
 static int arrival_one(void *ctx, uint64_t pos, const uint8_t *bytes, size_t len)
