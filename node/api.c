@@ -60,7 +60,12 @@ static void api_index(void *ctx, const http_request *req, http_response *res)
 {
     node_daemon *d = ctx;
     if (strcmp(req->path, "/api") && !api_exact(req, res, "/api/v1"))
+        return; /* any method: unknown paths under /api/v1 are 404s */
+    if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+        http_response_header(res, "Allow", "GET");
+        http_respond_error(res, 405, "%s is not allowed on %s: use GET", req->method, req->path);
         return;
+    }
     http_respond_json(res, 200,
                       json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s,s], s:s}", "service",
                                 "lienthong", "unit", d->config->unit, "name", d->config->name,
@@ -172,8 +177,8 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {NULL, "/api/v1/reports/", reports_api_item, d},
         {"GET", "/api/v1/categories", reports_api_categories, d},
         {"PUT", "/api/v1/categories/", reports_api_category_put, d},
-        {"GET", "/api/v1", api_index, d},
-        {"GET", "/api", api_index, d},
+        {NULL, "/api/v1", api_index, d},
+        {NULL, "/api", api_index, d},
         {"GET", "/ui/", static_web_serve, NULL},
         {NULL, "/", static_web_serve, NULL},
     };

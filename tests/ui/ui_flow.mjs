@@ -67,6 +67,8 @@ const hasReports = await dist.evaluate(() => fetch('/api/v1/reports').then((r) =
 if (!hasReports) {
   console.log('SKIP the report flow: this build has no /api/v1/reports yet');
 } else {
+  await prov.goto(`${base('prov')}/#/reports`);
+  await prov.waitForSelector('#report-list');
   const cit = await newPage(b, { base: base('c1') });
   await cit.goto(`${base('c1')}/public`);
   await cit.waitForSelector('#submit-form select[name=category] option', { state: 'attached' });
@@ -82,6 +84,9 @@ if (!hasReports) {
   const code = (await cit.textContent('#tracking-code')).trim();
   console.log(`     tracking code ${code}`);
   await shot(cit, '08-public-submitted');
+  check('live: the province list offers the new report without a reload',
+    await wait(prov, () => document.querySelector('button.banner') && !document.querySelector('button.banner').hidden, null, 30000));
+  await shot(prov, '08b-province-list-live');
 
   const reach = (page, c) => wait(page, (x) => fetch(`/api/v1/reports/${x}`).then((r) => r.ok), c, 30000);
   check('district: the report arrived', await reach(dist, code));

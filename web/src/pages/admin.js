@@ -40,7 +40,7 @@ async function users(box) {
 
 async function categories(box) {
   let list;
-  try { list = (await api('categories')).categories || []; } catch (e) {
+  try { list = (await api('categories?all=1')).categories || []; } catch (e) {
     mount(box, h('h2', t('categories')), h('p.error', e.message)); return;
   }
   const msg = h('p', { role: 'status' });
