@@ -270,8 +270,16 @@ void events_tick(events *ev)
         return;
     }
     push_sync(ev);
-    if (store_arrival_last(ev->d->store) == ev->arrival)
+    uint64_t last = store_arrival_last(ev->d->store);
+    if (last == ev->arrival)
         return;
+    if (last - ev->arrival > EVENTS_SCAN_MAX) { /* a bulk import: do not decode it on the loop */
+        for (ev_client *c = ev->clients; c; c = c->next)
+            client_push_json(c, json_pack("{s:s, s:I}", "type", "reports", "count",
+                                          (json_int_t)(last - ev->arrival)));
+        ev->arrival = last;
+        return;
+    }
     arrivals_ctx ac = {ev, auth_tree(ev->d->auth), 0};
     store_arrivals(ev->d->store, ev->arrival, arrival_one, &ac);
     if (ac.reports > EVENTS_BATCH_MAX)

@@ -8,7 +8,9 @@
  *                                                 here or replicated) that the user
  *                                                 may see (node/access.h rule)
  *   {"type": "reports", "count"}                  many arrived at once (a bulk import
- *                                                 or a catch-up): reload what is shown
+ *                                                 or a catch-up): reload what is shown;
+ *                                                 count is of reports, or of all entries
+ *                                                 when more than EVENTS_SCAN_MAX arrived
  *   {"type": "sync", ...GET /api/v1/sync}         a replication link changed state
  *
  * The upgrade must carry the session cookie of a live login and, when the
@@ -28,6 +30,7 @@
 #define EVENTS_PATH "/api/v1/events"
 #define EVENTS_QUEUE_MAX 256
 #define EVENTS_BATCH_MAX 200 /* report entries per tick sent one by one */
+#define EVENTS_SCAN_MAX 5000 /* more entries in one tick are not looked at */
 
 typedef struct events events;
 

@@ -127,6 +127,15 @@ if node --experimental-websocket -e 'typeof WebSocket === "function" || process.
     wait "$wpid"
     check "events: a hello with the caller" grep -q '"type":"hello","user":"wstaff"' "$T/ws1.out"
     check "events: the new report" grep -q '"type":"report","id":"412-9","status":"new"' "$T/ws1.out"
+    ws "$cookie" 10 >"$T/ws2.out" &
+    wpid=$!
+    sleep 1
+fi
+# a clean stop with a live client connected: exit 0 (under ASan: no leaks)
+check "the node stops cleanly" stop dist
+if [ -n "${wpid:-}" ]; then
+    wait "$wpid"
+    check "events: the client sees the node go" grep -q '^closed' "$T/ws2.out"
 else
     echo "skipping the WebSocket checks: this node.js has no WebSocket client (needs 20.10 or later)"
 fi

@@ -173,5 +173,9 @@ int main(int argc, char **argv)
             fprintf(out, "NULL, 0},\n");
     }
     fprintf(out, "};\nconst size_t static_web_count = %zu;\n", n);
+    for (size_t i = 0; i < n; i++)
+        free(as[i].data);
+    free(as);
+    free(gzlen);
     return fclose(out) ? 1 : 0;
 }
