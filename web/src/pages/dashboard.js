@@ -38,12 +38,15 @@ function tiles(cur, prev) {
       trend(cur.satisfaction?.shares?.satisfied, prev.satisfaction?.shares?.satisfied, true)));
 }
 
-function children(cur) {
+// The figures per child unit, each with the trend of its total against the
+// 30 days before.
+function children(cur, prev) {
   if (!cur.children?.length) return null;
+  const before = new Map((prev.children || []).map((c) => [c.unit, c]));
   return h('section.card', h('h2', t('by_child')), h('div.scroll', h('table.grid', { id: 'by-child' },
-    h('thead', h('tr', h('th', t('unit')), figureHeads().map((x) => h('th', x)))),
+    h('thead', h('tr', h('th', t('unit')), figureHeads().map((x) => h('th', x)), h('th', t('trend')))),
     h('tbody', cur.children.map((c) => h('tr', h('td', c.name || c.unit),
-      figureCells(c).map((x) => h('td.num', x))))))));
+      figureCells(c).map((x) => h('td.num', x)), h('td', trend(c.total, before.get(c.unit)?.total ?? 0))))))));
 }
 
 function overdue(list) {
@@ -71,7 +74,7 @@ async function weekly(el, unit) {
     from: vnDate(now - (w + 1) * 7 * DAY + DAY), to: vnDate(now - w * 7 * DAY) })}`).catch(() => null)));
   if (rows.some((r) => !r)) return;
   const { trendChart } = await import('../chart.js');
-  el.replaceChildren(h('h2', t('trend')));
+  el.replaceChildren(h('h2', t('weekly')));
   await trendChart(el, weeks.map((w) => now - w * 7 * DAY), [
     { label: t('received'), values: rows.map((r) => r.total), color: '#1d4e89' },
     { label: t('processed'), values: rows.map((r) => Math.round((r.processed_share || 0) * r.total)), color: '#2e933c' }]);
@@ -89,11 +92,11 @@ export async function render(main) {
   const refresh = async () => {
     const [cur, prev, od, net] = await Promise.all([
       api(`reports/stats${qs({ unit, from: vnDate(now - 29 * DAY), by: 'child' })}`),
-      api(`reports/stats${qs({ unit, from: vnDate(now - 59 * DAY), to: vnDate(now - 30 * DAY) })}`),
+      api(`reports/stats${qs({ unit, from: vnDate(now - 59 * DAY), to: vnDate(now - 30 * DAY), by: 'child' })}`),
       api(`reports${qs({ overdue: 1, sort: 'deadline', limit: 10 })}`),
       api('network')]);
     mount(figures, tiles(cur, prev));
-    mount(kidsBox, children(cur));
+    mount(kidsBox, children(cur, prev));
     mount(overdueBox, overdue(od.reports));
     mount(syncBox, syncHealth(net));
   };
