@@ -135,8 +135,13 @@ static int demo_create(const char *dir, int base_port, char *err, size_t errlen)
                 network_enroll_local(&c, &p, err, errlen))
                 return -1;
         }
+    }
+    for (size_t i = 0; i < DEMO_NODES; i++) { /* sample data once every unit is known */
+        node_config c;
+        char path[NODE_PATH_MAX];
+        demo_path(path, sizeof path, dir, &demo_units[i]);
         store *s;
-        if (node_store_open(&c, &s, false, err, errlen))
+        if (node_config_load(&c, path, err, errlen) || node_store_open(&c, &s, false, err, errlen))
             return -1;
         int rc = demo_data_write(&c, s, err, errlen);
         if (!rc)

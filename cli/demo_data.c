@@ -2,6 +2,8 @@
  * demo_data.c - the demo network's sample records. See demo_data.h.
  */
 #include "cli/demo_data.h"
+#include "reports/reports.h"
+#include "storage/hlc.h"
 #include "storage/mpjson.h"
 
 #include <jansson.h>
@@ -11,7 +13,7 @@
 
 #define DEMO_MAX_ROWS 64
 
-static const char *const categories[] = {"construction", "environment", "traffic", "security",
+static const char *const categories[] = {"construction", "environment", "traffic", "public_order",
                                          "smart_services"};
 static const char *const titles[] = {
     "Xây dựng lấn chiếm vỉa hè", "Rác thải tồn đọng ven đường", "Đèn tín hiệu giao thông hỏng",
@@ -51,31 +53,91 @@ static int demo_add(demo_batch *b, const char *coll, json_t *body, const char *c
     return 0;
 }
 
-static int demo_reports(demo_batch *b, const node_config *c, uint64_t *rng, char *err,
+/* The demo clock: reports are spread over the last 30 days. */
+static uint64_t demo_clock(void *ctx)
+{
+    return *(const uint64_t *)ctx;
+}
+
+/* One action as the demo's staff (or the citizen for rate). */
+static int demo_act(reports *r, const char *code, const reports_actor *who, json_t *a,
+                    char *err, size_t errlen)
+{
+    int status;
+    int rc = reports_act(r, code, a, who, &status, err, errlen);
+    json_decref(a);
+    return rc;
+}
+
+/* Reports through the domain rules (reports/): created at the commune by
+ * phone or app and taken to states spread like Vinh's figures (mostly
+ * resolved or closed and rated), or, at a district, taken by its hotline
+ * for one of its communes and left new. */
+static int demo_reports(const node_config *c, store *s, bool leaf, uint64_t *rng, char *err,
                         size_t errlen)
 {
-    static const char *const statuses[] = {"resolved", "resolved", "resolved", "closed",
-                                           "closed",   "closed",   "closed",   "closed",
-                                           "closed",   "in_progress"};
+    static const char *const paths[] = {"close", "close", "close", "resolve", "resolve",
+                                        "start", "receive", "reject", "new", "close"};
     static const char *const ratings[] = {"satisfied", "satisfied", "satisfied",
                                           "satisfied", "satisfied", "satisfied",
                                           "acceptable", "unsatisfied"};
-    for (int i = 0; i < 24; i++) {
-        snprintf(b->ids[b->n], sizeof b->ids[0], "PA-%s-%04d", c->unit, i + 1);
-        const char *status = statuses[demo_rand(rng) % 10];
-        json_t *r = json_pack(
-            "{s:s, s:s, s:s, s:s, s:f, s:f, s:s, s:s}", "title",
-            titles[demo_rand(rng) % (sizeof titles / sizeof *titles)], "category",
-            categories[demo_rand(rng) % 5], "status", status, "owner_unit", c->unit, "lat",
-            18.66 + (double)(demo_rand(rng) % 400) / 10000.0, "lng",
-            105.66 + (double)(demo_rand(rng) % 400) / 10000.0, "channel",
-            i % 3 ? "app" : "hotline", "address", c->name);
-        if (strcmp(status, "in_progress"))
-            json_object_set_new(r, "rating", json_string(ratings[demo_rand(rng) % 8]));
-        if (demo_add(b, "reports", r, NULL, 0, err, errlen))
-            return -1;
+    uint64_t now = hlc_wall_ms(), clock = now - 30ull * 86400000;
+    reports *r = reports_new(s, c);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
-    return 0;
+    reports_set_clock(r, demo_clock, &clock);
+    const reports_actor staff = {"demo", c->unit, ROLE_LEADER, false};
+    const reports_actor citizen = {NULL, NULL, ROLE_NONE, true};
+    int n = leaf ? 24 : 3, rc = 0;
+    for (int i = 0; !rc && i < n; i++) {
+        clock = now - 30ull * 86400000 + (uint64_t)i * 29ull * 86400000 / (uint64_t)n;
+        json_t *in = json_pack(
+            "{s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "title",
+            titles[demo_rand(rng) % (sizeof titles / sizeof *titles)], "category",
+            categories[demo_rand(rng) % 5], "lat", 18.66 + (double)(demo_rand(rng) % 400) / 10000.0,
+            "lon", 105.66 + (double)(demo_rand(rng) % 400) / 10000.0, "address", c->name,
+            "reporter_name", "Nguyễn Văn An", "reporter_phone", "0912000000");
+        if (!leaf)
+            json_object_set_new(in, "unit", json_string(i % 2 ? "16684" : "16681"));
+        char code[REPORT_CODE_MAX];
+        int status;
+        rc = reports_create(r, in, i % 3 ? "app" : "hotline", &staff, code, &status, err, errlen);
+        json_decref(in);
+        const char *path = leaf ? paths[demo_rand(rng) % 10] : "new";
+        if (rc || !strcmp(path, "new"))
+            continue;
+        if (!strcmp(path, "reject")) {
+            rc = demo_act(r, code, &staff,
+                          json_pack("{s:s, s:s}", "action", "reject", "reason",
+                                    "Không thuộc thẩm quyền giải quyết"),
+                          err, errlen);
+            continue;
+        }
+        clock += 3600000;
+        rc = demo_act(r, code, &staff, json_pack("{s:s}", "action", "receive"), err, errlen);
+        if (!rc && strcmp(path, "receive")) {
+            clock += 7200000;
+            rc = demo_act(r, code, &staff, json_pack("{s:s}", "action", "start"), err, errlen);
+        }
+        if (!rc && (!strcmp(path, "resolve") || !strcmp(path, "close"))) {
+            clock += 86400000;
+            rc = demo_act(r, code, &staff,
+                          json_pack("{s:s, s:s}", "action", "resolve", "answer",
+                                    "Đã kiểm tra và xử lý tại hiện trường"),
+                          err, errlen);
+            if (!rc)
+                rc = demo_act(r, code, &citizen,
+                              json_pack("{s:s, s:s}", "action", "rate", "rating",
+                                        ratings[demo_rand(rng) % 8]),
+                              err, errlen);
+        }
+        if (!rc && !strcmp(path, "close"))
+            rc = demo_act(r, code, &staff, json_pack("{s:s}", "action", "close"), err, errlen);
+    }
+    reports_free(r);
+    return rc;
 }
 
 static int demo_cameras(demo_batch *b, const node_config *c, uint64_t *rng, char *err,
@@ -152,18 +214,18 @@ int demo_data_write(const node_config *c, store *s, char *err, size_t errlen)
         rng = rng * 131 + (uint8_t)*p;
     int tier = node_tier_index(c, c->tier), rc = 0;
     bool leaf = tier == (int)c->ntiers - 1;
-    if (leaf)
-        rc = demo_reports(b, c, &rng, err, errlen);
-    else if (!c->root)
+    if (!leaf && !c->root)
         rc = demo_cameras(b, c, &rng, err, errlen);
-    else
+    else if (c->root)
         rc = demo_documents(b, c, err, errlen);
     if (!rc && !leaf)
         rc = demo_kpis(b, c, err, errlen);
     if (!rc) {
         store_author a = node_author(c);
-        rc = store_write_local(s, &a, b->w, b->n, NULL, err, errlen);
+        rc = b->n ? store_write_local(s, &a, b->w, b->n, NULL, err, errlen) : 0;
     }
+    if (!rc && !c->root)
+        rc = demo_reports(c, s, leaf, &rng, err, errlen);
     for (size_t i = 0; i < b->n; i++)
         free(b->bodies[i]);
     free(b);

@@ -9,8 +9,10 @@
 #include "node/config.h"
 
 /* Writes the sample records that belong to node c's tier into s: reports
- * at communes, cameras and indicators at districts, documents and
- * indicators at the province. Deterministic for a given unit. */
+ * at communes (through reports/, in states from new to closed and rated)
+ * and a few hotline reports at districts, cameras and indicators at
+ * districts, documents and indicators at the province. Deterministic for
+ * a given unit, but for the times. */
 int demo_data_write(const node_config *c, store *s, char *err, size_t errlen);
 
 #endif

@@ -184,6 +184,21 @@ static bool jurisdiction(call *c, const char *v, const char **unit)
 
 /* ---- services ------------------------------------------------------------ */
 
+/* Answers status for a service_code that is not an active service (NULL:
+ * none given). */
+static void no_service(call *c, int status, const char *code)
+{
+    const char *ext = c->fmt == OPEN311_XML ? "xml" : "json";
+    if (code)
+        open311_error(c->res, status, c->fmt,
+                      "service_code \"%.64s\" is not a service of this node; GET services.%s "
+                      "lists them",
+                      code, ext);
+    else
+        open311_error(c->res, status, c->fmt,
+                      "service_code is required; GET services.%s lists the services", ext);
+}
+
 static void services(call *c)
 {
     json_t *list = json_array();
@@ -208,10 +223,7 @@ static void service_definition(call *c, const char *code)
 {
     json_t *cat = category(c, code);
     if (!cat || json_is_false(json_object_get(cat, "active"))) {
-        open311_error(c->res, 404, c->fmt,
-                      "service_code \"%.64s\" is not a service of this node; GET "
-                      "services.%s lists them",
-                      code, c->fmt == OPEN311_XML ? "xml" : "json");
+        no_service(c, 404, code);
         return;
     }
     open311_respond(c->res, 200,
@@ -356,10 +368,7 @@ static void requests_list(call *c)
         l.codes = split_list(sc, REPORT_STATS_CATEGORIES, &l.ncodes);
         for (size_t i = 0; l.codes && i < l.ncodes; i++)
             if (!category(c, l.codes[i])) {
-                open311_error(c->res, 400, c->fmt,
-                              "service_code \"%.64s\" is not a service of this node; GET "
-                              "services.%s lists them",
-                              l.codes[i], c->fmt == OPEN311_XML ? "xml" : "json");
+                no_service(c, 400, l.codes[i]);
                 free(l.codes);
                 json_decref(l.found);
                 return;
@@ -541,11 +550,7 @@ static bool request_input(call *c, const form *f, json_t *in, reports_photo *pho
     const form_field *sc = form_get(f, "service_code");
     json_t *cat = sc ? category(c, sc->value) : NULL;
     if (!cat || json_is_false(json_object_get(cat, "active"))) {
-        open311_error(c->res, 400, c->fmt,
-                      sc ? "service_code \"%.64s\" is not a service of this node; GET "
-                           "services.json lists them"
-                         : "service_code is required%.0s; GET services.json lists them",
-                      sc ? sc->value : "");
+        no_service(c, 400, sc ? sc->value : NULL);
         return false;
     }
     double lat, lon;

@@ -19,7 +19,7 @@
 #define SCOPE_MAX 64
 
 /* Fields only staff and above see (citizens' personal data). */
-static const char *const personal_fields[] = {"reporter_name", "reporter_phone"};
+static const char *const personal_fields[] = {"reporter_name", "reporter_phone", "reporter_email"};
 
 /* Collections this API does not serve: the audit log has its own, admin-only endpoint. */
 static const char *const hidden_colls[] = {"audit"};

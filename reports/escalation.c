@@ -5,7 +5,9 @@
  * only when its own unit is the target (it is an ancestor of the owner, so
  * it has write authority even while the owner's node is offline), and
  * writes the highest level due for it, so a province escalates even when
- * the district in between never did.
+ * the district in between never did. Candidates come from the
+ * open-deadline index (report_query_overdue), so a sweep costs the overdue
+ * reports, not all of them.
  */
 #include "node/log.h"
 #include "reports/reports_internal.h"
@@ -74,7 +76,7 @@ int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, char *err, siz
     void *saved_ctx = r->now_ctx;
     reports_set_clock(r, sweep_clock, &now_ms); /* history times are the sweep's */
     *escalated = 0;
-    if (store_records(r->s, "reports", collect, &l)) {
+    if (report_query_overdue(r->s, now_ms, collect, &l) < 0) {
         free(l.codes);
         reports_set_clock(r, saved, saved_ctx);
         snprintf(err, errlen, "cannot read the reports; check the node's disk");

@@ -54,6 +54,23 @@ int report_authority(reports *r, const char *code, char *err, size_t errlen)
     return 403;
 }
 
+/* Puts the record's owner set into body["owners"]: the new unit's node
+ * never holds the first put, and without the owners it would refuse the
+ * entries of the units that own the report (storage/authority.h). */
+static int owners_json(reports *r, const char *code, json_t *body, char *err, size_t errlen)
+{
+    owner_set o = {.n = 0};
+    if (store_record_scope(r->s, "reports", code, owner_one, &o) < 0) {
+        snprintf(err, errlen, "cannot read the owners of report %s; check the node's disk", code);
+        return 500;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < o.n; i++)
+        json_array_append_new(arr, json_string(o.units[i]));
+    json_object_set_new(body, "owners", arr);
+    return 0;
+}
+
 size_t report_addressees(const json_t *rec, const char *to[2])
 {
     size_t n = 0;
@@ -104,6 +121,10 @@ int report_write(reports *r, const char *code, const json_t *cur, json_t *fields
         return status;
     json_t *body = snapshot && cur ? json_deep_copy(cur) : json_object();
     json_object_del(body, "id");
+    if (snapshot && cur && (status = owners_json(r, code, body, err, errlen))) {
+        json_decref(body);
+        return status;
+    }
     json_object_update(body, fields);
     char hname[64] = "";
     if (hist) {

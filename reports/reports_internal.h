@@ -8,7 +8,7 @@
 
 #include "replication/unit_tree.h"
 #include "reports/reports.h"
-#include "storage/report_query.h"
+#include "storage/report_query.h" /* report_status_open */
 
 #define REPORT_PATH_MAX 16
 
@@ -128,7 +128,5 @@ int report_fields_validate(reports *r, const json_t *in, json_t *out, char *err,
 int report_action(reports *r, const json_t *cur, const char *code, const json_t *act,
                   const reports_actor *who, bool system, char *err, size_t errlen);
 
-/* report_status_open (not resolved, closed, rejected, duplicate) is
- * storage/report_query.h's. */
 
 #endif

@@ -699,6 +699,15 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
     const msgpack_object *o = body_get(e, "owner_unit");
     if (!rc && o && o->type == MSGPACK_OBJECT_STR && entry_unit_valid(o->via.str.ptr, o->via.str.size))
         rc = owner_add(txn, s->owners, prefix, plen, o->via.str.ptr, o->via.str.size, &added);
+    /* "owners": the owner set an accepted entry hands on (a snapshot for a
+     * unit that never held the record's first put), each like an owner_unit */
+    const msgpack_object *os = body_get(e, "owners");
+    for (uint32_t i = 0; !rc && os && os->type == MSGPACK_OBJECT_ARRAY && i < os->via.array.size;
+         i++) {
+        const msgpack_object *u = &os->via.array.ptr[i];
+        if (u->type == MSGPACK_OBJECT_STR && entry_unit_valid(u->via.str.ptr, u->via.str.size))
+            rc = owner_add(txn, s->owners, prefix, plen, u->via.str.ptr, u->via.str.size, &added);
+    }
     if (!rc && added)
         rc = wake_record(ac, prefix, plen - 1);
     return rc;

@@ -18,7 +18,7 @@ req() {
     curl -s -X "$m" -o "$T/body" -D "$T/hdr" -w '%{http_code}' --max-time 20 "$@" \
         "http://127.0.0.1:${PORT[$n]}/$p"
 }
-post_json() { req "$1" POST "$2" -H 'Content-Type: application/json' --data-binary "$3"; }
+post_json() { req "$1" POST "$2" -H "Content-Type: application/json" --data-binary "$3" "${@:4}"; }
 jqb() { jq -e "$@" "$T/body" >/dev/null; }
 PERSONAL='Nguyễn Thị Hoa|0912345678|hoa@example.vn'
 no_personal() { ! grep -Eq "$PERSONAL" "$T/body"; }

@@ -20,10 +20,6 @@ check "the district holds both communes' reports" wait_until 30 has_record dist 
 check "...and the first" wait_until 30 has_record dist reports PA-16681-1
 check "the province holds them" wait_until 30 has_record prov reports PA-16681-1
 
-mk() { # mk NODE NAME ROLE UNIT: prints a token
-    echo "$2-password" | "$BIN" user add --dir "$T/$1" --user "$2" --role "$3" --unit "$4" >/dev/null
-    "$BIN" token --dir "$T/$1" --user "$2"
-}
 C1V=$(mk dist c1view viewer 16681)
 C1S=$(mk dist c1staff staff 16681)
 C2V=$(mk dist c2view viewer 16684)

@@ -82,6 +82,12 @@ api() {
     curl -sf --max-time 5 -H "Authorization: Bearer $(cat "$tok")" "http://127.0.0.1:${PORT[$1]}/api/v1/$2"
 }
 
+# mk NODE NAME ROLE UNIT: adds an account on NODE and prints an API token of it.
+mk() {
+    echo "$2-password" | "$BIN" user add --dir "$T/$1" --user "$2" --role "$3" --unit "$4" >/dev/null
+    "$BIN" token --dir "$T/$1" --user "$2"
+}
+
 # Creates and enrols the tree (nodes not started).
 make_tree() {
     pick_ports

@@ -87,6 +87,21 @@ static void sync_pair(fx_node *lower, fx_node *upper)
     repl_session_free(b);
 }
 
+/* Writes {key: val} as a local patch of reports/id at n. */
+static void patch_local(fx_node *n, const char *id, const char *key, const char *val)
+{
+    char err[256];
+    uint8_t *body;
+    size_t len;
+    json_t *j = json_pack("{s:s}", key, val);
+    REQUIRE(mpjson_pack_object(j, &body, &len, err, sizeof err) == 0);
+    json_decref(j);
+    store_write w = {"reports", id, ENTRY_OP_PATCH, body, len, NULL, 0};
+    store_author a = node_author(&n->c);
+    REQUIRE(store_write_local(n->s, &a, &w, 1, NULL, err, sizeof err) == 0);
+    free(body);
+}
+
 #define EXPECT(node, entry, result, words)                                                     \
     do {                                                                                       \
         char why_[STORE_ERR_LEN];                                                              \
@@ -169,15 +184,7 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
 
     /* the district reassigns the report to commune 2: its waiting edit is
      * now authorised and applied */
-    uint8_t *body;
-    size_t body_len;
-    json_t *j = json_pack("{s:s}", "owner_unit", "16684");
-    REQUIRE(mpjson_pack_object(j, &body, &body_len, err, sizeof err) == 0);
-    json_decref(j);
-    store_write w = {"reports", "PA-16681-1", ENTRY_OP_PATCH, body, body_len, NULL, 0};
-    store_author au = node_author(&d->c);
-    REQUIRE(store_write_local(d->s, &au, &w, 1, NULL, err, sizeof err) == 0);
-    free(body);
+    patch_local(d, "PA-16681-1", "owner_unit", "16684");
     CHECK(quarantine_of(d).waiting == 0);
     REQUIRE(store_record_get(d->s, "reports", "PA-16681-1", &rec, &rec_len) == 0);
     CHECK(record_field_str(rec, rec_len, "status", status, sizeof status) == 0 &&
@@ -201,13 +208,47 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
     REQUIRE(network_audience(d->s, d->c.unit, aud) == 0);
     REQUIRE(network_end_cert(&d->c, d->s, c1->c.pk, aud, "test", &upto, err, sizeof err) == 0);
     store_input late = craft(c1, "16681", "reports", "PA-16681-2", ENTRY_OP_PUT, "{\"t\":1}", 0);
-    EXPECT(d, late, APPLY_QUARANTINED, "was revoked after its entry 1");
+    EXPECT(d, late, APPLY_QUARANTINED, "was revoked after its entry 3");
     CHECK(fx_has(d, "reports", "PA-16681-1"));
     free((void *)late.bytes);
 
     store_input all[] = {as_other, edit, kpi, forged_cert, move, e2};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         free((void *)all[i].bytes);
+}
+
+/* The newest entry of node n, as held in its own store. */
+static store_input newest(fx_node *n)
+{
+    store_origin o;
+    uint8_t *bytes;
+    size_t len;
+    REQUIRE(store_origin_get(n->s, n->c.pk, &o) == 0);
+    REQUIRE(store_entry_get(n->s, n->c.pk, o.max_seq, &bytes, &len) == 0);
+    return (store_input){bytes, len};
+}
+
+/* A district's patch of a commune's report (giving it to the other
+ * commune) reaches the province before the commune's put: the put is still
+ * the record's first put (it is older than every entry held), so the
+ * commune stays an owner and its later patch applies too. */
+static void patch_before_put(fx_node *p, fx_node *d, fx_node *c1)
+{
+    sync_pair(c1, d);
+    sync_pair(d, p);
+    fx_write(c1, "reports", "PA-16681-7", "Cống tắc", NULL);
+    store_input put = newest(c1);
+    EXPECT(d, put, APPLY_ADDED, "");
+    patch_local(d, "PA-16681-7", "owner_unit", "16684");
+    store_input patch = newest(d);
+    EXPECT(p, patch, APPLY_ADDED, "");
+    EXPECT(p, put, APPLY_ADDED, "");
+    patch_local(c1, "PA-16681-7", "status", "resolved");
+    store_input later = newest(c1);
+    EXPECT(p, later, APPLY_ADDED, "");
+    free((void *)put.bytes);
+    free((void *)patch.bytes);
+    free((void *)later.bytes);
 }
 
 /* A flood of refused entries fills at most QUARANTINE_PER_ORIGIN (100,000)
@@ -242,6 +283,7 @@ int main(void)
     const char *base = check_tmpdir();
     fx_node p, d, c1, c2;
     fx_tree4(base, &p, &d, &c1, &c2);
+    patch_before_put(&p, &d, &c1);
     malicious_commune(&p, &d, &c1, &c2);
     flood(&p, &c2);
     fx_node_free(&c2);

@@ -9,6 +9,7 @@
 #include "replication/repl_node.h"
 #include "reports/reports.h"
 #include "reports/workhours.h"
+#include "storage/record.h"
 #include "tests/check.h"
 #include "tests/node_fixture.h"
 
@@ -447,6 +448,13 @@ static void escalation(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports
           level_of(rp, code) == 2);
 }
 
+static int count_quarantined(void *ctx, const store_quarantined *q)
+{
+    (void)q;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
 int main(void)
 {
     REQUIRE(sodium_init() >= 0);
@@ -469,6 +477,24 @@ int main(void)
     sync_pair(&c1, &d);
     bad_input(&c1, rc1);
     transitions(&c1, &d, rc1, rd);
+    /* the transfer to commune 16684 carried a snapshot with the owner set:
+     * its node holds the whole report although the create entry (addressed
+     * to 16681 alone) never reaches it, and applies the commune 16681's
+     * later actions (16681 is an owner there too) */
+    sync_pair(&c1, &d);
+    sync_pair(&c2, &d);
+    uint8_t *rec;
+    size_t len;
+    char title[64];
+    REQUIRE(store_record_get(c2.s, "reports", "16681-5", &rec, &len) == 0);
+    CHECK(record_field_str(rec, len, "title", title, sizeof title) == 0 &&
+          !strcmp(title, "Xây dựng lấn chiếm"));
+    CHECK(record_field_str(rec, len, "status", title, sizeof title) == 0 &&
+          !strcmp(title, "rejected"));
+    free(rec);
+    size_t held = 0; /* the commune's later entries were not refused there */
+    store_quarantine_scan(c2.s, count_quarantined, &held);
+    CHECK(held == 0);
     authority(&c1, &d, rc1, rd);
     concurrent(&c1, &d, rc1, rd);
     escalation(&p, &d, &c1, rp, rd, rc1);
