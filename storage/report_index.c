@@ -462,3 +462,36 @@ int report_index_update(store *s, MDB_txn *txn, const char *id, size_t idlen, co
     free(b);
     return rc;
 }
+
+int report_index_upgrade(store *s, MDB_txn *txn)
+{
+    uint64_t done = 0;
+    int rc = store_meta_get_u64(txn, s, "report_index", &done);
+    if (rc || done)
+        return rc;
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(txn, s->records, &c)))
+        return rc;
+    const size_t plen = strlen(REPORT_COLL) + 1; /* "reports" 0x00 */
+    MDB_val k = {plen, REPORT_COLL}, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size <= plen || memcmp(k.mv_data, REPORT_COLL, plen))
+            break;
+        uint8_t *rec = malloc(v.mv_size);
+        if (!rec) {
+            rc = ENOMEM;
+            break;
+        }
+        memcpy(rec, v.mv_data, v.mv_size);
+        rc = report_index_update(s, txn, (const char *)k.mv_data + plen, k.mv_size - plen, NULL,
+                                 0, rec, v.mv_size);
+        free(rec);
+        if (rc)
+            break;
+    }
+    mdb_cursor_close(c);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    return store_meta_put_u64(txn, s, "report_index", 1);
+}

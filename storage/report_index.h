@@ -57,4 +57,9 @@ int report_counters_decode(const MDB_val *v, uint64_t c[RC_COUNT]);
 int report_index_update(store *s, MDB_txn *txn, const char *id, size_t idlen, const uint8_t *old,
                         size_t oldlen, const uint8_t *rec, size_t reclen);
 
+/* Builds the indexes of every report record once, for a store made before
+ * they existed (meta "report_index" = 1 marks it done). Returns an LMDB
+ * code. */
+int report_index_upgrade(store *s, MDB_txn *txn);
+
 #endif

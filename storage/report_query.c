@@ -10,6 +10,13 @@
  * filters are checked on that summary, so the record itself is read only
  * for the reports returned. A deadline list walks the open-deadline rows.
  * One page looks one match ahead to tell whether a next page exists.
+ *
+ * A page does at most REPORT_QUERY_STEPS index reads (seeks and steps of a
+ * list, lookups of a candidate): a search whose words
+ * are common but rarely together, or a filter few reports pass, stops
+ * there with a shorter page and a cursor at the frontier it reached (an
+ * upper-case sort letter: resume at that position, not after it), so every
+ * page answers in bounded time and following the cursors finds everything.
  */
 #include "storage/report_index.h"
 #include "storage/fold.h"
@@ -79,6 +86,24 @@ static int stream_next(stream *st)
     return stream_take(st, mdb_cursor_get(st->cur, &k, &v, st->back ? MDB_PREV : MDB_NEXT), &k);
 }
 
+/* Moves forward (in the stream's order) to the first position at or past
+ * target: a few steps first, which are much cheaper than a seek from the
+ * root when the target is near, as it often is in an intersection. */
+static int stream_advance(stream *st, const uint8_t *target, size_t tlen)
+{
+    int dir = st->back ? -1 : 1;
+    for (int i = 0; i < 8; i++) {
+        if (st->done || pos_cmp(st->pos, st->poslen, target, tlen) * dir >= 0)
+            return 0;
+        int rc = stream_next(st);
+        if (rc)
+            return rc;
+    }
+    if (st->done || pos_cmp(st->pos, st->poslen, target, tlen) * dir >= 0)
+        return 0;
+    return stream_seek(st, target, tlen);
+}
+
 /* ---- the query's state ------------------------------------------------- */
 
 typedef struct {
@@ -96,10 +121,28 @@ typedef struct {
     size_t nst;
     bool intersect;
     size_t emitted;
-    uint8_t last[8 + REPORT_POS_MAX]; /* the last position emitted */
+    uint8_t last[8 + REPORT_POS_MAX]; /* the last position emitted, or the frontier */
     size_t lastlen;
-    bool more;
+    bool more, frontier; /* frontier: last is where to resume, inclusive */
+    size_t steps;        /* index reads left */
 } run;
+
+/* Counts one index read; false when the page's budget is spent. */
+static bool step(run *r)
+{
+    if (!r->steps)
+        return false;
+    r->steps--;
+    return true;
+}
+
+/* Ends the page at position pos, to resume there (included). */
+static void stop_at(run *r, const uint8_t *pos, size_t plen)
+{
+    memcpy(r->last, pos, plen);
+    r->lastlen = plen;
+    r->more = r->frontier = true;
+}
 
 static int token_take(void *ctx, const char *tok, size_t len)
 {
@@ -183,7 +226,10 @@ static int candidate(run *r, const uint8_t *pos, size_t plen, bool check_tokens)
     if (rc)
         return rc == MDB_NOTFOUND ? 0 : rc;
     r->emitted++;
-    return r->fn(r->ctx, id, idlen, rv.mv_data, rv.mv_size) ? 1 : 0;
+    if (!r->fn(r->ctx, id, idlen, rv.mv_data, rv.mv_size))
+        return 0;
+    r->more = true; /* stopped by fn: the cursor goes on after this one */
+    return 1;
 }
 
 /* ---- cursors ------------------------------------------------------------- */
@@ -192,24 +238,26 @@ static const char sort_letter[] = {'n', 'o', 'd'};
 
 /* The cursor after position pos: sort letter, 16 hex digits of the first 8
  * bytes (inv created, or the deadline), then the id. */
-static void cursor_make(char next[REPORT_CURSOR_MAX], report_sort sort, const uint8_t *pos,
-                        size_t plen)
+static void cursor_make(char next[REPORT_CURSOR_MAX], report_sort sort, bool inclusive,
+                        const uint8_t *pos, size_t plen)
 {
     size_t idlen = plen - 8;
     if (18 + idlen > REPORT_CURSOR_MAX) {
         next[0] = '\0';
         return;
     }
-    snprintf(next, REPORT_CURSOR_MAX, "%c%016llx%.*s", sort_letter[sort],
+    snprintf(next, REPORT_CURSOR_MAX, "%c%016llx%.*s",
+             inclusive ? sort_letter[sort] - 'a' + 'A' : sort_letter[sort],
              (unsigned long long)store_get_be64(pos), (int)idlen, (const char *)pos + 8);
 }
 
-static int cursor_parse(const report_query *q, uint8_t *pos, size_t *plen, char *err,
-                        size_t errlen)
+static int cursor_parse(const report_query *q, uint8_t *pos, size_t *plen, bool *inclusive,
+                        char *err, size_t errlen)
 {
     const char *c = q->cursor;
     size_t n = strlen(c);
-    bool ok = n > 17 && n < REPORT_CURSOR_MAX && c[0] == sort_letter[q->sort];
+    *inclusive = c[0] == sort_letter[q->sort] - 'a' + 'A';
+    bool ok = n > 17 && n < REPORT_CURSOR_MAX && (c[0] == sort_letter[q->sort] || *inclusive);
     for (size_t i = 1; ok && i < 17; i++)
         ok = isxdigit((unsigned char)c[i]);
     for (size_t i = 17; ok && i < n; i++)
@@ -282,10 +330,16 @@ static int streams_current(run *r)
         uint8_t target[REPORT_POS_MAX];
         size_t tlen = r->st[best].poslen;
         memcpy(target, r->st[best].pos, tlen);
+        if (tlen < 8 || past_range(r->q, target))
+            return -1;
         for (size_t i = 0; i < r->nst; i++) {
             if (pos_cmp(r->st[i].pos, r->st[i].poslen, target, tlen) == 0)
                 continue;
-            int rc = stream_seek(&r->st[i], target, tlen);
+            if (!step(r)) {
+                stop_at(r, target, tlen); /* nothing before target is in every list */
+                return -1;
+            }
+            int rc = stream_advance(&r->st[i], target, tlen);
             if (rc)
                 return -2 - rc;
         }
@@ -308,6 +362,10 @@ static int walk_created(run *r, const uint8_t *from, size_t flen, bool skip_from
         stream *st = &r->st[cur];
         if (st->poslen < 8 || st->poslen > REPORT_POS_MAX || past_range(r->q, st->pos))
             return 0;
+        if (!step(r)) {
+            stop_at(r, st->pos, st->poslen);
+            return 0;
+        }
         if (!(skip_from && !pos_cmp(st->pos, st->poslen, from, flen))) {
             uint8_t pos[REPORT_POS_MAX];
             size_t plen = st->poslen, before = r->emitted;
@@ -330,7 +388,7 @@ static int walk_created(run *r, const uint8_t *from, size_t flen, bool skip_from
     }
 }
 
-static int walk_deadline(run *r, const uint8_t *from, size_t flen)
+static int walk_deadline(run *r, const uint8_t *from, size_t flen, bool skip_from)
 {
     MDB_cursor *c;
     int rc = mdb_cursor_open(r->txn, r->s->rdue, &c);
@@ -338,7 +396,7 @@ static int walk_deadline(run *r, const uint8_t *from, size_t flen)
         return rc;
     MDB_val k = {flen, (void *)from}, v;
     rc = mdb_cursor_get(c, &k, &v, flen ? MDB_SET_RANGE : MDB_FIRST);
-    if (!rc && flen && k.mv_size == flen && !memcmp(k.mv_data, from, flen))
+    if (!rc && skip_from && k.mv_size == flen && !memcmp(k.mv_data, from, flen))
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     for (; !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size <= 8 || k.mv_size > REPORT_POS_MAX || v.mv_size != 8)
@@ -349,6 +407,10 @@ static int walk_deadline(run *r, const uint8_t *from, size_t flen)
         uint8_t pos[REPORT_POS_MAX];
         memcpy(pos, v.mv_data, 8);
         memcpy(pos + 8, (const uint8_t *)k.mv_data + 8, k.mv_size - 8);
+        if (!step(r)) {
+            stop_at(r, k.mv_data, k.mv_size);
+            break;
+        }
         if (past_range(r->q, pos))
             continue;
         size_t before = r->emitted;
@@ -442,12 +504,13 @@ int report_query_run(store *s, const report_query *q, report_fn fn, void *ctx,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    *r = (run){.s = s, .q = q, .fn = fn, .ctx = ctx};
+    *r = (run){.s = s, .q = q, .fn = fn, .ctx = ctx, .steps = q->steps ? q->steps : REPORT_QUERY_STEPS};
     uint8_t from[8 + REPORT_POS_MAX];
     size_t flen = 0;
+    bool inclusive = false;
     int ret = query_check(r, q, err, errlen);
     if (!ret && q->cursor && *q->cursor)
-        ret = cursor_parse(q, from, &flen, err, errlen);
+        ret = cursor_parse(q, from, &flen, &inclusive, err, errlen);
     if (ret) {
         free(r);
         return ret;
@@ -455,9 +518,9 @@ int report_query_run(store *s, const report_query *q, report_fn fn, void *ctx,
     int rc = store_txn_read(s, &r->txn);
     bool back = q->sort == REPORT_SORT_OLDEST;
     if (!rc && q->sort == REPORT_SORT_DEADLINE) {
-        rc = walk_deadline(r, from, flen);
+        rc = walk_deadline(r, from, flen, flen && !inclusive);
     } else if (!rc) {
-        bool skip = flen > 0;
+        bool skip = flen > 0 && !inclusive;
         if (!flen)
             flen = walk_start(q, back, from);
         rc = plan_streams(r, back);
@@ -469,7 +532,7 @@ int report_query_run(store *s, const report_query *q, report_fn fn, void *ctx,
     if (r->txn)
         mdb_txn_abort(r->txn);
     if (!rc && r->more)
-        cursor_make(next, q->sort, r->last, r->lastlen);
+        cursor_make(next, q->sort, r->frontier, r->last, r->lastlen);
     if (rc)
         snprintf(err, errlen, "cannot read the report indexes: %s", mdb_strerror(rc));
     free(r);

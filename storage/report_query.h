@@ -39,19 +39,25 @@ typedef struct {
     report_sort sort;
     const char *cursor;
     size_t limit;
+    size_t steps; /* index reads allowed for the page; 0 = REPORT_QUERY_STEPS */
 } report_query;
 
 #define REPORT_CURSOR_MAX 128
 #define REPORT_QUERY_LIMIT_MAX 1000
+/* The most index reads one page does; a page that reaches it ends short,
+ * with a cursor to go on from where it stopped. */
+#define REPORT_QUERY_STEPS 25000
 
 typedef int (*report_fn)(void *ctx, const char *id, size_t idlen, const uint8_t *rec,
                          size_t reclen);
 
-/* Calls fn(ctx, id, idlen, rec, reclen) for each match in order (at most
- * limit; bytes valid during the call only; fn returning non-zero stops and
- * is returned). next receives an opaque cursor, or "" when there are no
- * more. Returns 0, 1 for a bad query (err says what to fix: unknown unit is
- * not an error, it just matches nothing), -1 on a storage error. */
+/* Calls fn(ctx, id, idlen, rec, reclen) for each match in order: at most
+ * limit, fewer when the page's REPORT_QUERY_STEPS ran out first. Bytes are
+ * valid during the call only, all from one read snapshot; fn must not
+ * write to the store; fn returning non-zero ends the page there. next
+ * receives an opaque cursor to go on from, or "" when there are no more.
+ * Returns 0, 1 for a bad query (err says what to fix; an unknown unit is
+ * not an error, it matches nothing), -1 on a storage error. */
 int report_query_run(store *s, const report_query *q, report_fn fn, void *ctx,
                      char next[REPORT_CURSOR_MAX], char *err, size_t errlen);
 

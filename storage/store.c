@@ -10,6 +10,7 @@
  * next transaction fail with MDB_MAP_RESIZED; we adopt the new size and
  * retry. See docs/storage.md.
  */
+#include "storage/report_index.h"
 #include "storage/store_internal.h"
 
 #include <errno.h>
@@ -231,6 +232,8 @@ static int store_open_dbs(store *s, char *err, size_t errlen)
                  s->path, (unsigned long long)schema, STORE_SCHEMA_VERSION);
         return -1;
     }
+    if (!rc && !s->read_only)
+        rc = report_index_upgrade(s, txn);
     /* Commit even when read-only: DBI handles opened in an aborted
      * transaction are closed with it. */
     if (!rc)
