@@ -161,10 +161,11 @@ async function detail(main, id) {
 }
 
 // Figures of one stats answer as table cells.
-export const figureCells = (s) => [fmtNum(s.total), fmtNum(s.by_status?.received ?? null),
+export const figureCells = (s) => [fmtNum(s.total),
+  fmtNum(s.processed_share == null ? null : Math.round(s.total * (1 - s.processed_share))),
   fmtPct(s.processed_share), fmtPct(s.on_time_share), fmtPct(s.satisfaction?.shares?.satisfied),
   s.resolve_avg_hours == null ? '–' : `${fmtNum(Math.round(s.resolve_avg_hours * 10) / 10)} ${t('hours')}`];
-export const figureHeads = () => [t('total'), t('received'), t('processed'), t('on_time'),
+export const figureHeads = () => [t('total'), t('open'), t('processed'), t('on_time'),
   t('satisfaction'), t('resolve_avg')];
 
 async function stats(main, query) {
