@@ -120,9 +120,26 @@ function actionForm(r, done) {
   h('button', { type: 'submit' }, t('send')), msg);
 }
 
+// One report; redrawn after an action and when a live event says its
+// status changed (unless the user is typing in the action form: then a
+// banner offers the reload).
 async function detail(main, id) {
   const cats = await categories();
-  const r = await api(`reports/${encodeURIComponent(id)}`);
+  let current = null;
+  const show = async () => { current = await api(`reports/${encodeURIComponent(id)}`); draw(main, cats, current, show); };
+  await show();
+  const onLive = (e) => {
+    if (e.detail.id !== current.id || e.detail.status === current.status) return;
+    const typing = [...main.querySelectorAll('#actions input, #actions textarea')].some((x) => x.value);
+    if (!typing) { show().catch(() => {}); return; }
+    const banner = main.querySelector('button.banner');
+    if (banner) banner.hidden = false;
+  };
+  live.addEventListener('report', onLive);
+  return () => live.removeEventListener('report', onLive);
+}
+
+function draw(main, cats, r, show) {
   const mapEl = h('div.map.small', { id: 'report-map' });
   const hist = (r.history || []).map((x) => h('li', h('time', fmtDateTime(x.at_ms)), ' ',
     h('strong', t('act_' + x.action)), x.to ? [' → ', statusBadge(x.to)] : null,
@@ -138,6 +155,7 @@ async function detail(main, id) {
       [r.reporter_name, r.reporter_phone, r.reporter_email].filter(Boolean).join(' · ')] : null,
   ].filter((x) => x && x[1]);
   mount(main, h('p', h('a', { href: '#/reports' }, `← ${t('reports')}`)),
+    h('button.banner', { hidden: true, onclick: () => show() }, t('reload')),
     h('h1', { id: 'report-title' }, `${r.code || r.id}: ${r.title || ''}`),
     h('div.cols', h('section.card', h('dl', fields.map(([k, v]) => [h('dt', k), h('dd', v)])),
       r.description ? h('p.desc', r.description) : null,
@@ -146,7 +164,7 @@ async function detail(main, id) {
       h('img', { loading: 'lazy', alt: t('photos'), width: 160,
         src: `/api/v1/reports/${encodeURIComponent(r.id || r.code)}/photos/${p.hash}` })))) : null),
     h('section.card', mapEl)),
-    actionForm(r, () => detail(main, id)),
+    actionForm(r, show),
     h('section.card', h('h2', t('history')), h('ol.timeline', { id: 'timeline' }, hist)));
   if (r.lat != null) {
     import('../map.js').then(async ({ makeMap }) => {
@@ -155,9 +173,6 @@ async function detail(main, id) {
       m.map.setView([r.lat, r.lon], 14);
     }).catch(() => {});
   }
-  const onLive = (e) => { if (e.detail.id === r.id && e.detail.status !== r.status) detail(main, id); };
-  live.addEventListener('report', onLive);
-  return () => live.removeEventListener('report', onLive);
 }
 
 // Figures of one stats answer as table cells.
