@@ -4,12 +4,9 @@
 // tile_url setting (GET /api/v1/ui/settings).
 import { loadScript, loadCss } from './dom.js';
 import { api } from './api.js';
+import { statusColor } from './colors.js';
 
 const vendor = (f) => new URL(`vendor/leaflet/${f}`, import.meta.url).href;
-export const statusColor = { new: '#d7263d', received: '#f46036', assigned: '#f4a236',
-  in_progress: '#e2c044', transferred: '#8e6bbf', reopened: '#c2185b', resolved: '#2e933c',
-  closed: '#5b8e7d', rejected: '#777', duplicate: '#999' };
-
 let settings = null;
 
 // A Leaflet map in el showing boundaries; resolves to { map, L, points(layerItems) }.

@@ -10,6 +10,7 @@ import { t, fmtNum, fmtPct, fmtDateTime, fmtAgo } from '../i18n.js';
 import { api, qs, live, session } from '../api.js';
 import { statusBadge, ms, figureCells, figureHeads } from './reports.js';
 import { unitState } from './network.js';
+import { statusColor } from '../colors.js';
 
 const DAY = 86400000;
 // yyyy-mm-dd of ms in Vietnam (UTC+7).
@@ -80,6 +81,10 @@ async function weekly(el, unit) {
     { label: t('processed'), values: rows.map((r) => Math.round((r.processed_share || 0) * r.total)), color: '#2e933c' }]);
 }
 
+// The colours of the map's points.
+const legend = () => h('ul.legend', Object.entries(statusColor).map(([st, c]) =>
+  h('li', h('span.dot', { style: `background:${c}` }), t('st_' + st))));
+
 export async function render(main) {
   const unit = session.unit;
   const now = Date.now();
@@ -87,7 +92,7 @@ export async function render(main) {
   const mapEl = h('div.map', { id: 'dash-map' }), chartEl = h('section.card.chart');
   const extra = h('div.cols');
   mount(main, h('h1', `${t('dashboard')} · ${unit}`), figures,
-    h('div.cols', h('section.card', h('h2', t('map')), mapEl), h('div', overdueBox, syncBox)),
+    h('div.cols', h('section.card', h('h2', t('map')), mapEl, legend()), h('div', overdueBox, syncBox)),
     kidsBox, chartEl, extra);
   const refresh = async () => {
     const [cur, prev, od, net] = await Promise.all([
