@@ -29,6 +29,7 @@ async function submit(main) {
       lat: parseFloat(fd.get('lat')), lon: parseFloat(fd.get('lon')),
       reporter_name: fd.get('reporter_name') || undefined,
       reporter_phone: fd.get('reporter_phone') || undefined };
+    if (Number.isNaN(body.lat) || Number.isNaN(body.lon)) { mount(msg, h('p.error', t('need_location'))); return; }
     const file = fd.get('photo');
     if (file && file.size) body.photos = [{ type: file.type, data: await toBase64(file) }];
     try {
