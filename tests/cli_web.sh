@@ -45,6 +45,20 @@ expect 404 "an unknown path" "$H/nothing"
 check "...a JSON error naming the index" jq -e '.error.message | contains("/api/v1")' "$T/body"
 expect 405 "POST / is refused" -X POST "$H/"
 
+# ---- the translation table: every text in both languages ---------------------------------
+cat >"$T/i18n.mjs" <<'JS'
+import { readFileSync } from 'node:fs';
+const src = readFileSync(process.argv[2], 'utf8');
+const block = (name) => src.split(`  ${name}: {`)[1].split('\n  },')[0];
+const keys = (b) => new Set([...b.matchAll(/(\w+): '/g)].map((m) => m[1]));
+const vi = keys(block('vi')), en = keys(block('en'));
+const miss = [...vi].filter((k) => !en.has(k)).map((k) => `en lacks ${k}`)
+  .concat([...en].filter((k) => !vi.has(k)).map((k) => `vi lacks ${k}`));
+if (miss.length) { console.log(miss.join('\n')); process.exit(1); }
+console.log(`${vi.size} keys in both languages`);
+JS
+check "i18n.js: the same keys in Vietnamese and English" node "$T/i18n.mjs" "$LT_SRC/web/src/i18n.js"
+
 # ---- the API index moved ------------------------------------------------------------------
 expect 200 "GET /api/v1 is the index" "$H/api/v1"
 check "...JSON" jq -e '.service == "lienthong" and .unit == "412"' "$T/body"
