@@ -198,6 +198,19 @@ static bool path_has(json_t *a, const char *unit)
     return false;
 }
 
+/* The action of the newest history item of report r ("h/<hlc>/<origin>"
+ * fields sort by HLC), or "". */
+static const char *last_action(json_t *r)
+{
+    const char *key, *newest = NULL;
+    json_t *v;
+    json_object_foreach(r, key, v) if (!strncmp(key, "h/", 2) && (!newest || strcmp(key, newest) > 0))
+        newest = key;
+    const char *a = newest ? json_string_value(json_object_get(json_object_get(r, newest), "action"))
+                           : NULL;
+    return a ? a : "";
+}
+
 /* One report entry: to each client that may see the report (its unit on
  * the report's area or owner path, the scope of docs/reports.md, or the
  * entry visible by the access rule), its id and status. */
@@ -213,12 +226,14 @@ static void push_report(arrivals_ctx *ac, const entry_view *e)
                     : NULL;
     free(rec);
     const char *status = json_string_value(json_object_get(r, "status"));
+    const char *action = last_action(r);
     for (ev_client *c = ac->ev->clients; c; c = c->next)
         if (path_has(json_object_get(r, "area_path"), c->caller.unit) ||
             path_has(json_object_get(r, "owner_path"), c->caller.unit) ||
             access_entry_visible(ac->tree, c->caller.unit, e))
-            client_push_json(c, json_pack("{s:s, s:s, s:s, s:s}", "type", "report", "id", id,
-                                          "status", status ? status : "", "unit", unit));
+            client_push_json(c, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "report", "id",
+                                          id, "status", status ? status : "", "unit", unit,
+                                          "action", action));
     json_decref(r);
 }
 

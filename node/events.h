@@ -4,9 +4,10 @@
  * to logged-in browsers, so pages change without reloading.
  *
  *   {"type": "hello", "user", "unit", "role"}     on connecting
- *   {"type": "report", "id", "status", "unit"}    a report entry arrived (written
- *                                                 here or replicated) that the user
- *                                                 may see (node/access.h rule)
+ *   {"type": "report", "id", "status", "unit", "action"}  a report entry arrived
+ *                                                 (written here or replicated) that the
+ *                                                 user may see; action: its newest
+ *                                                 history item's (e.g. "escalate")
  *   {"type": "reports", "count"}                  many arrived at once (a bulk import
  *                                                 or a catch-up): reload what is shown;
  *                                                 count is of reports, or of all entries

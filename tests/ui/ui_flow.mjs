@@ -84,6 +84,8 @@ if (!hasReports) {
   const code = (await cit.textContent('#tracking-code')).trim();
   console.log(`     tracking code ${code}`);
   await shot(cit, '08-public-submitted');
+  check('live: a notification of the new report on the province', await wait(prov,
+    (x) => [...document.querySelectorAll('.toast[data-action=create]')].some((el) => el.textContent.includes(x)), code, 30000));
   check('live: the province list offers the new report without a reload',
     await wait(prov, () => document.querySelector('button.banner') && !document.querySelector('button.banner').hidden, null, 30000));
   await shot(prov, '08b-province-list-live');

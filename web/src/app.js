@@ -94,6 +94,19 @@ async function render() {
   }
 }
 
+// Live notifications for staff: a new report, an escalation (docs/reports.md:
+// "the target's staff see it ... as a live notification").
+const toasts = h('div.toasts', { role: 'status', 'aria-live': 'polite' });
+document.body.append(toasts);
+live.addEventListener('report', (e) => {
+  const d = e.detail, key = { create: 'toast_new', escalate: 'toast_escalated' }[d.action];
+  if (!key || isPublic) return;
+  const el = h('a.toast', { href: `#/reports/${encodeURIComponent(d.id)}`, 'data-action': d.action },
+    t(key, { id: d.id }));
+  toasts.append(el);
+  setTimeout(() => el.remove(), 8000);
+});
+
 window.addEventListener('hashchange', render);
 render();
 export { api };

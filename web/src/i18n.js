@@ -46,6 +46,7 @@ const table = {
     sort: 'Sắp xếp', newest: 'Mới nhất', oldest: 'Cũ nhất', reload: 'Có dữ liệu mới, tải lại',
     hours: 'giờ', resolve_avg: 'Thời gian xử lý TB', ago: 'trước', just_now: 'vừa xong',
     upstream: 'cấp trên', downstream: 'cấp dưới',
+    toast_new: 'Phản ánh mới {id}', toast_escalated: 'Phản ánh {id} quá hạn, đã chuyển lên cấp trên',
   },
   en: {
     app: 'Lien thong', login: 'Log in', logout: 'Log out', user: 'User', password: 'Password',
@@ -89,6 +90,7 @@ const table = {
     newest: 'Newest', oldest: 'Oldest', reload: 'New data: reload', hours: 'h',
     resolve_avg: 'Average time to resolve', ago: 'ago', just_now: 'just now',
     upstream: 'upstream', downstream: 'downstream',
+    toast_new: 'New report {id}', toast_escalated: 'Report {id} is overdue and was escalated',
   },
 };
 
