@@ -38,6 +38,7 @@ fuzz: deps
 bench: build
 	@./$(BUILD)/bench/bench_apply
 	@./$(BUILD)/bench/bench_repl
+	@LT_BIN=$(BUILD)/lienthong node bench/bench_ui.mjs
 	@./$(BUILD)/bench/bench_reports
 
 clean:

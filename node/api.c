@@ -1,7 +1,8 @@
 /*
  * api.c - the HTTP JSON API of a node.
  *
- *   GET /                 an index of the API (until the web UI exists)
+ *   GET /, /ui/...        the web UI (node/static_web.h)
+ *   GET /api/v1, /api     an index of the API
  *   GET /api/v1/health    liveness, no login: node key, unit, tier, version
  *   GET /api/v1/status    the status document (see status.h), with "sync"
  *   GET /api/v1/sync      the replication links (see repl_link.h), no login
@@ -9,6 +10,10 @@
  *   GET /api/v1/records/{coll}[/{id}]  records under the visibility rule
  *   POST /api/v1/login, POST /api/v1/logout, GET /api/v1/me   (node/auth.h)
  *   GET /api/v1/audit     the audit log, admins (node/audit.h)
+ *   GET /api/v1/network   the hierarchy with each node's state (network_api.h)
+ *   /api/v1/users         accounts, admins (users_api.h)
+ *   /api/v1/boundaries, /api/v1/ui/settings  what maps draw (map_api.h)
+ *   /api/v1/events        WebSocket live updates for the UI (events.h)
  *   /api/v1/reports, /api/v1/categories  field reports (reports_api.h)
  *   /api/v1/enrol/requests enrolment and key rotation requests (enrol_api.h):
  *                         submitting and polling need no login, the rest admins
@@ -25,13 +30,17 @@
 #include "node/api.h"
 #include "node/audit.h"
 #include "node/enrol_api.h"
+#include "node/map_api.h"
+#include "node/network_api.h"
 #include "node/open311.h"
 #include "node/public_api.h"
 #include "node/quarantine_view.h"
 #include "node/records_api.h"
 #include "node/reports_api.h"
 #include "node/reports_list_api.h"
+#include "node/static_web.h"
 #include "node/status.h"
+#include "node/users_api.h"
 #include "storage/hex.h"
 
 #include <stdlib.h>
@@ -43,18 +52,18 @@ static bool api_exact(const http_request *req, http_response *res, const char *p
 {
     if (!strcmp(req->path, path))
         return true;
-    http_respond_error(res, 404, "no resource at %s: GET / lists the endpoints", req->path);
+    http_respond_error(res, 404, "no resource at %s: GET /api/v1 lists the endpoints", req->path);
     return false;
 }
 
 static void api_index(void *ctx, const http_request *req, http_response *res)
 {
     node_daemon *d = ctx;
-    if (!api_exact(req, res, "/"))
-        return;
+    if (strcmp(req->path, "/api") && !api_exact(req, res, "/api/v1"))
+        return; /* any method: unknown paths under /api/v1 are 404s */
     if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
         http_response_header(res, "Allow", "GET");
-        http_respond_error(res, 405, "%s is not allowed on /: use GET", req->method);
+        http_respond_error(res, 405, "%s is not allowed on %s: use GET", req->method, req->path);
         return;
     }
     http_respond_json(res, 200,
@@ -158,13 +167,20 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {"GET", "/api/v1/me", auth_me, d->auth, 0},
         {"GET", "/api/v1/audit", audit_api_list, d, 0},
         {"GET", "/api/v1/enrol/requests", enrol_api_get, d, 0},
+        {"GET", "/api/v1/network", network_api_get, d, 0},
+        {NULL, "/api/v1/users", users_api, d, 0},
+        {NULL, "/api/v1/boundaries", map_api_boundaries, d, MAP_BOUNDARY_MAX_BODY},
+        {NULL, "/api/v1/ui/settings", map_api_settings, d, 0},
         {"POST", "/api/v1/enrol/requests", enrol_api_post, d, 0},
         {NULL, OPEN311_PREFIX, open311_handle, d, PUBLIC_MAX_BODY},
         {"POST", "/api/v1/reports", reports_api_create, d, PUBLIC_MAX_BODY},
         {NULL, "/api/v1/reports/", reports_api_item, d, 0},
         {"GET", "/api/v1/categories", reports_api_categories, d, 0},
         {"PUT", "/api/v1/categories/", reports_api_category_put, d, 0},
-        {NULL, "/", api_index, d, 0},
+        {NULL, "/api/v1", api_index, d, 0},
+        {NULL, "/api", api_index, d, 0},
+        {"GET", "/ui/", static_web_serve, NULL, 0},
+        {NULL, "/", static_web_serve, NULL, 0},
     };
     size_t n = sizeof all / sizeof *all;
     if (n > cap)

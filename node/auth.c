@@ -93,10 +93,9 @@ const auth_caller *auth_request_caller(const http_request *req)
     return http_request_data(req);
 }
 
-/* The value of cookie name in the Cookie header, into out. */
-static bool cookie_value(const http_request *req, const char *name, char *out, size_t cap)
+/* The value of cookie name in the Cookie header h (may be NULL), into out. */
+static bool cookie_in_header(const char *h, const char *name, char *out, size_t cap)
 {
-    const char *h = http_request_header(req, "cookie");
     size_t n = strlen(name);
     for (const char *p = h; p && *p;) {
         while (*p == ' ' || *p == ';')
@@ -113,6 +112,11 @@ static bool cookie_value(const http_request *req, const char *name, char *out, s
         p += len;
     }
     return false;
+}
+
+static bool cookie_value(const http_request *req, const char *name, char *out, size_t cap)
+{
+    return cookie_in_header(http_request_header(req, "cookie"), name, out, cap);
 }
 
 static bool bearer_token(const http_request *req, char *out, size_t cap)
@@ -177,6 +181,17 @@ int auth_token_caller(auth *a, const http_request *req, const char *token, auth_
     int rc = caller_of(a, CRED_TOKEN, token, &cred, out);
     if (rc == 0)
         attach_caller(req, out);
+    return rc;
+}
+
+int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out)
+{
+    char secret[ACCOUNT_SECRET_MAX];
+    credential cred;
+    if (!cookie_in_header(cookie_header, AUTH_COOKIE, secret, sizeof secret))
+        return 1;
+    int rc = caller_of(a, CRED_SESSION, secret, &cred, out);
+    sodium_memzero(secret, sizeof secret);
     return rc;
 }
 

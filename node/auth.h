@@ -54,6 +54,12 @@ void auth_free(auth *a);
 int auth_require(auth *a, const http_request *req, http_response *res, account_role min,
                  auth_caller *out);
 
+/* The caller of a live session whose cookie is in cookie_header (a
+ * Cookie header's value; NULL allowed), for WebSocket upgrades: 0 with
+ * *out, 1 without a live session of an enabled account, -1 on a storage
+ * error. */
+int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out);
+
 /* The enabled account whose API token is token (e.g. an Open311 api_key)
  * into *out, also attached to req like auth_require's. Returns 0, 1 when
  * the token is not a live one of an enabled account, -1 on a storage

@@ -13,6 +13,7 @@
 #include "node/daemon.h"
 #include "node/api.h"
 #include "node/audit.h"
+#include "node/events.h"
 #include "node/http.h"
 #include "node/log.h"
 #include "node/public_api.h"
@@ -63,6 +64,7 @@ int daemon_parse_listen(const char *listen, char *host, size_t hostcap, int *por
 static void daemon_watch(uv_timer_t *t)
 {
     daemon_state *st = t->data;
+    events_tick(st->d.events);
     uint64_t last = store_arrival_last(st->d.store);
     if (last != st->d.arrival_seen) {
         log_write(LOG_INFO, "store.new_entries", "count=%llu arrival=%llu",
@@ -125,6 +127,8 @@ static void daemon_shutdown(daemon_state *st)
     st->d.links = NULL;
     auth_free(st->d.auth); /* after the loop ran dry: no login still hashing */
     st->d.auth = NULL;
+    events_free(st->d.events);
+    st->d.events = NULL;
     reports_free(st->d.reports);
     st->d.reports = NULL;
     ratelimit_free(st->d.submit_limit);
@@ -191,19 +195,22 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.reports = reports_new(st->d.store, c);
     st->d.submit_limit = ratelimit_new(PUBLIC_SUBMIT_MAX, PUBLIC_SUBMIT_WINDOW_MS,
                                        PUBLIC_SUBMIT_WINDOW_MS, PUBLIC_SUBMIT_WINDOW_MS);
-    http_ws_endpoint ep;
-    int nep = st->d.links ? repl_links_endpoint(st->d.links, &ep) : 0;
+    st->d.events = events_new(&st->d);
+    http_ws_endpoint ep[2];
+    int nep = st->d.links ? repl_links_endpoint(st->d.links, &ep[0]) : 0;
+    if (st->d.events)
+        events_endpoint(st->d.events, &ep[nep++]);
     http_route routes[64];
     size_t n = api_routes(&st->d, routes, 64);
-    bool ok = st->d.links && st->d.auth && st->d.reports && st->d.submit_limit;
-    http_limits limits = {0}; /* uploads of photos have their own limit (PUBLIC_MAX_BODY) */
-    st->http = ok
-                   ? http_server_start_ws(&st->loop, host, port, routes, n, &limits,
-                                          nep ? &ep : NULL, (size_t)nep, err, errlen)
-                   : NULL;
+    bool ok = st->d.links && st->d.auth && st->d.reports && st->d.submit_limit && st->d.events;
+    http_limits limits = {0}; /* uploads (photos, boundaries) have their own route limits */
+    st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, &limits, ep,
+                                         (size_t)nep, err, errlen)
+                  : NULL;
     if (!ok)
         snprintf(err, errlen, "out of memory");
     if (!st->http) {
+        events_free(st->d.events);
         reports_free(st->d.reports);
         ratelimit_free(st->d.submit_limit);
         auth_free(st->d.auth);

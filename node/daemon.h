@@ -31,6 +31,7 @@ struct node_daemon {
     uv_loop_t *loop;
     repl_links *links;     /* replication (disabled when not enrolled) */
     auth *auth;            /* accounts, sessions, tokens (node/auth.h) */
+    struct events *events; /* live updates for the web UI (node/events.h) */
     reports *reports;      /* field reports (reports/reports.h) */
     ratelimit *submit_limit; /* public submissions per address (node/public_api.h) */
     uint64_t arrival_seen; /* last arrival position noticed */

@@ -202,7 +202,8 @@ check "...in XML too" test "$(get "requests.xml?start_date=$start&end_date=${end
 check "...one <request>" test "$(x 'count(/service_requests/request)')" = 1
 check "a start_date alone: 90 days from it" test "$(get "requests.json?start_date=$start")" = 200
 check "...the old one" test "$(ids)" = VN-OLD-1
-recent=$(date -u -d @$(((now_ms - 4 * day) / 1000)) +%Y-%m-%d)
+# a date names a day in Vietnam (UTC+7): take the day of now - 4 days there
+recent=$(date -u -d @$(((now_ms - 4 * day) / 1000 + 7 * 3600)) +%Y-%m-%d)
 check "a date without time" test "$(get "requests.json?start_date=$recent")" = 200
 check "...the newer ones" test "$(ids)" = "$(sorted "$ID1,$ID2,$ID3,VN-REJ-1")"
 check "more than 90 days apart: 400" test "$(get "requests.json?start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z")" = 400

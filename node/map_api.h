@@ -1,0 +1,32 @@
+/*
+ * map_api.h - what the web UI's maps draw besides points: unit boundaries
+ * an admin uploads, and the optional tile server.
+ *
+ *   GET    /api/v1/boundaries          FeatureCollection of every stored
+ *                                      boundary, each feature's properties
+ *                                      with "unit" (viewers and above)
+ *   PUT    /api/v1/boundaries/{unit}   a GeoJSON FeatureCollection, Feature,
+ *                                      Polygon or MultiPolygon (admins)
+ *   DELETE /api/v1/boundaries/{unit}   (admins)
+ *   GET    /api/v1/ui/settings         {"tile_url": string|null} (no login:
+ *                                      the public map uses it too)
+ *   PUT    /api/v1/ui/settings         {"tile_url": "https://.../{z}/{x}/{y}.png"
+ *                                      or null} (admins)
+ *
+ * Both are node-local (store_local_*), not replicated: each node's admin
+ * uploads the boundaries of the area it shows (docs/web.md says why).
+ */
+#ifndef LT_MAP_API_H
+#define LT_MAP_API_H
+
+#include "node/daemon.h"
+#include "node/http.h"
+
+/* The largest boundary upload: a province's communes in detail. */
+#define MAP_BOUNDARY_MAX_BODY (16u * 1024u * 1024u)
+
+/* Handlers (ctx: the node_daemon). */
+void map_api_boundaries(void *ctx, const http_request *req, http_response *res);
+void map_api_settings(void *ctx, const http_request *req, http_response *res);
+
+#endif

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Browser tests of the web UI (tests/ui/*.mjs, playwright-core driving
+# Debian's chromium headless) against a real five-node network on
+# 127.0.0.1 (tests/repl_lib.sh): login, the citizen -> district -> commune
+# -> province flow of a report, a commune going offline and coming back on
+# the network page, and a commune user refused another commune's report.
+# Screenshots of every page go to build/ui-artifacts/ (LT_UI_ARTIFACTS).
+# Registered by tests/CMakeLists.txt with the label "browser" (the ASan
+# pass skips it: it tests the pages, not memory).
+set -uo pipefail
+. "$(dirname "$0")/repl_lib.sh"
+SRC=${LT_SRC:?LT_SRC must point at the source tree}
+
+if [ ! -x /usr/bin/chromium ] || [ ! -d "$SRC/web/node_modules/playwright-core" ]; then
+    echo "chromium or web/node_modules missing: run scripts/install-deps" >&2
+    exit 1
+fi
+
+make_tree
+# accounts: NODE USER ROLE UNIT
+add_user() { echo "ui-pass-$2" | "$BIN" user add --dir "$T/$1" --user "$2" --role "$3" --unit "$4" >/dev/null; }
+add_user prov prov-admin admin 40
+add_user dist dist-leader leader 412
+add_user dist c2-staff staff 16684
+add_user c1 c1-staff staff 16681
+for n in $NODES; do start "$n" || exit 1; done
+check "tree linked up" wait_until 20 link_open dist 16681
+check "tree linked up (2)" wait_until 20 link_open dist 16684
+
+export LT_UI_ARTIFACTS=${LT_UI_ARTIFACTS:-$(dirname "$BIN")/ui-artifacts}
+export UI_T=$T UI_BIN=$BIN UI_C1_PID=${PID[c1]}
+for n in $NODES; do export "UI_PORT_$n=${PORT[$n]}"; done
+node "$SRC/tests/ui/ui_flow.mjs"
+rc=$?
+# ui_flow.mjs restarts the commune itself; its pid is in $T/c1.pid
+[ -s "$T/c1.pid" ] && PID[c1]=$(cat "$T/c1.pid")
+if [ $rc -eq 0 ]; then ok; else bad "browser tests (screenshots in $LT_UI_ARTIFACTS)"; fi
+finish

@@ -1,0 +1,126 @@
+// pages/dashboard.js - the operations centre screen of a unit: report
+// figures of the last 30 days with their trend against the 30 days before
+// (received, processed, on time, satisfaction), the same per child unit,
+// a weekly chart, the overdue reports, the sync health of every child unit
+// and a map of the area with reports by status. Live: refreshed (at most
+// every 2 s) when reports arrive or links change. Later features add
+// tiles with addTile().
+import { h, mount } from '../dom.js';
+import { t, fmtNum, fmtPct, fmtDateTime, fmtAgo } from '../i18n.js';
+import { api, qs, live, session } from '../api.js';
+import { statusBadge, ms, figureCells, figureHeads } from './reports.js';
+import { unitState } from './network.js';
+import { statusColor } from '../colors.js';
+
+const DAY = 86400000;
+// yyyy-mm-dd of ms in Vietnam (UTC+7).
+const vnDate = (x) => new Date(x + 7 * 3600000).toISOString().slice(0, 10);
+
+// Extra tiles of later features: fn(el) fills a card on the dashboard.
+const extraTiles = [];
+export const addTile = (fn) => extraTiles.push(fn);
+
+function trend(now, before, pct) {
+  if (now == null || before == null) return null;
+  const d = now - before;
+  const cls = d > 0 ? 'up' : d < 0 ? 'down' : 'flat';
+  const txt = pct ? `${d > 0 ? '+' : ''}${fmtNum(Math.round(d * 1000) / 10)} %` : `${d > 0 ? '+' : ''}${fmtNum(d)}`;
+  return h('span.trend', { class: cls }, `${d > 0 ? '▲' : d < 0 ? '▼' : '■'} ${txt}`);
+}
+
+function tiles(cur, prev) {
+  const tile = (key, value, tr) => h('div.tile', { 'data-tile': key }, h('span.label', t(key)),
+    h('span.value', value), tr);
+  return h('div.tiles', { id: 'tiles' },
+    tile('received', fmtNum(cur.total), trend(cur.total, prev.total)),
+    tile('processed', fmtPct(cur.processed_share), trend(cur.processed_share, prev.processed_share, true)),
+    tile('on_time', fmtPct(cur.on_time_share), trend(cur.on_time_share, prev.on_time_share, true)),
+    tile('satisfaction', fmtPct(cur.satisfaction?.shares?.satisfied),
+      trend(cur.satisfaction?.shares?.satisfied, prev.satisfaction?.shares?.satisfied, true)));
+}
+
+// The figures per child unit, each with the trend of its total against the
+// 30 days before.
+function children(cur, prev) {
+  if (!cur.children?.length) return null;
+  const before = new Map((prev.children || []).map((c) => [c.unit, c]));
+  return h('section.card', h('h2', t('by_child')), h('div.scroll', h('table.grid', { id: 'by-child' },
+    h('thead', h('tr', h('th', t('unit')), figureHeads().map((x) => h('th', x)), h('th', t('trend')))),
+    h('tbody', cur.children.map((c) => h('tr', h('td', c.name || c.unit),
+      figureCells(c).map((x) => h('td.num', x)), h('td', trend(c.total, before.get(c.unit)?.total ?? 0))))))));
+}
+
+function overdue(list) {
+  return h('section.card', h('h2', `${t('overdue')} (${fmtNum(list.length)}${list.length >= 10 ? '+' : ''})`),
+    list.length ? h('ul.plain', { id: 'overdue' }, list.map((r) => h('li',
+      h('a', { href: `#/reports/${encodeURIComponent(r.id)}` }, r.code || r.id), ' ', r.title || '', ' ',
+      statusBadge(r.status), h('span.muted', ` ${t('deadline')} ${fmtDateTime(ms(r.deadline_at ?? r.deadline_ms))}`))))
+      : h('p', t('none')));
+}
+
+function syncHealth(net) {
+  const kids = net.units.filter((u) => u.parent === net.unit || net.sync.links.some((l) => l.peer_unit === u.code));
+  return h('section.card', h('h2', t('sync_health')), h('ul.plain', { id: 'sync-health' },
+    kids.length ? kids.map((u) => {
+      const s = unitState(net, u);
+      return h('li', { 'data-unit': u.code }, h('span.badge', { class: s.cls }, s.text), ' ',
+        u.name || u.code, h('span.muted', ` ${s.link ? fmtDateTime(Date.parse(s.link.last_exchange) || 0) : fmtAgo(s.heard)}`),
+        s.link?.entries_to_send ? h('span.muted', ` · ${t('backlog_out')} ${fmtNum(s.link.entries_to_send)}`) : null);
+    }) : h('li', t('none'))));
+}
+
+async function weekly(el, unit) {
+  const now = Date.now(), weeks = [...Array(8).keys()].reverse();
+  const rows = await Promise.all(weeks.map((w) => api(`reports/stats${qs({ unit,
+    from: vnDate(now - (w + 1) * 7 * DAY + DAY), to: vnDate(now - w * 7 * DAY) })}`).catch(() => null)));
+  if (rows.some((r) => !r)) return;
+  const { trendChart } = await import('../chart.js');
+  el.replaceChildren(h('h2', t('weekly')));
+  await trendChart(el, weeks.map((w) => now - w * 7 * DAY), [
+    { label: t('received'), values: rows.map((r) => r.total), color: '#1d4e89' },
+    { label: t('processed'), values: rows.map((r) => Math.round((r.processed_share || 0) * r.total)), color: '#2e933c' }]);
+}
+
+// The colours of the map's points.
+const legend = () => h('ul.legend', Object.entries(statusColor).map(([st, c]) =>
+  h('li', h('span.dot', { style: `background:${c}` }), t('st_' + st))));
+
+export async function render(main) {
+  const unit = session.unit;
+  const now = Date.now();
+  const figures = h('div'), kidsBox = h('div'), overdueBox = h('div'), syncBox = h('div');
+  const mapEl = h('div.map', { id: 'dash-map' }), chartEl = h('section.card.chart');
+  const extra = h('div.cols');
+  mount(main, h('h1', `${t('dashboard')} · ${unit}`), figures,
+    h('div.cols', h('section.card', h('h2', t('map')), mapEl, legend()), h('div', overdueBox, syncBox)),
+    kidsBox, chartEl, extra);
+  const refresh = async () => {
+    const [cur, prev, od, net] = await Promise.all([
+      api(`reports/stats${qs({ unit, from: vnDate(now - 29 * DAY), by: 'child' })}`),
+      api(`reports/stats${qs({ unit, from: vnDate(now - 59 * DAY), to: vnDate(now - 30 * DAY), by: 'child' })}`),
+      api(`reports${qs({ overdue: 1, sort: 'deadline', limit: 10 })}`),
+      api('network')]);
+    mount(figures, tiles(cur, prev));
+    mount(kidsBox, children(cur, prev));
+    mount(overdueBox, overdue(od.reports));
+    mount(syncBox, syncHealth(net));
+  };
+  await refresh();
+  let mapView = null;
+  const points = async () => {
+    const r = await api(`reports${qs({ limit: 200 })}`);
+    mapView.points(r.reports.map((x) => ({ lat: x.lat, lon: x.lon, status: x.status,
+      label: `${x.code || x.id} ${x.title || ''}`, href: `#/reports/${encodeURIComponent(x.id)}` })));
+  };
+  import('../map.js').then(async ({ makeMap }) => { mapView = await makeMap(mapEl); await points(); })
+    .catch(() => {});
+  weekly(chartEl, unit).catch(() => {});
+  for (const fn of extraTiles) fn(extra.appendChild(h('section.card')));
+  let pending = null;
+  const later = () => {
+    if (pending) return;
+    pending = setTimeout(() => { pending = null; refresh().catch(() => {}); if (mapView) points().catch(() => {}); }, 2000);
+  };
+  for (const ev of ['report', 'reports', 'sync']) live.addEventListener(ev, later);
+  return () => { clearTimeout(pending); for (const ev of ['report', 'reports', 'sync']) live.removeEventListener(ev, later); };
+}
