@@ -2,6 +2,7 @@
  * reports.c - the reports context (store, node, clock, unit tree) and the
  * read side: loading a report, its JSON views and who may see it.
  */
+#include "reports/report_summary.h"
 #include "reports/reports_internal.h"
 #include "storage/hlc.h"
 #include "storage/record.h"
@@ -122,55 +123,6 @@ bool reports_code_norm(const char *in, char out[REPORT_CODE_MAX])
     return true;
 }
 
-static int key_cmp(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The names of j's history fields in HLC order (malloc'd; *n of them). */
-static const char **history_keys(json_t *j, size_t *n)
-{
-    const char **keys = calloc(json_object_size(j) + 1, sizeof *keys);
-    const char *k;
-    json_t *v;
-    *n = 0;
-    if (!keys)
-        return NULL;
-    json_object_foreach(j, k, v) if (!strncmp(k, "h/", 2)) keys[(*n)++] = k;
-    qsort(keys, *n, sizeof *keys, key_cmp);
-    return keys;
-}
-
-/* escalation_level and escalated_to from the history rather than the
- * scalar fields: concurrent escalations at two tiers (say level 1 by the
- * district, level 2 by the province) keep the highest level, whichever
- * entry carries the newer stamp; an owner change starts again at 0. */
-static void escalation_from_history(json_t *j)
-{
-    size_t n;
-    const char **keys = history_keys(j, &n);
-    json_int_t level = 0;
-    const char *to = "";
-    for (size_t i = 0; keys && i < n; i++) {
-        json_t *h = json_object_get(j, keys[i]);
-        const char *a = report_str(h, "action");
-        if (!strcmp(a, "receive") || !strcmp(a, "assign") || !strcmp(a, "transfer")) {
-            level = 0;
-            to = "";
-        } else if (!strcmp(a, "escalate") &&
-                   json_integer_value(json_object_get(h, "level")) > level) {
-            level = json_integer_value(json_object_get(h, "level"));
-            to = report_str(h, "unit");
-        }
-    }
-    free(keys);
-    json_object_set_new(j, "escalation_level", json_integer(level));
-    if (*to)
-        json_object_set_new(j, "escalated_to", json_string(to));
-    else
-        json_object_del(j, "escalated_to");
-}
-
 json_t *report_load(reports *r, const char *code, int *status)
 {
     char id[REPORT_CODE_MAX], err[128];
@@ -190,7 +142,7 @@ json_t *report_load(reports *r, const char *code, int *status)
     free(rec);
     *status = j ? 200 : 404;
     if (j)
-        escalation_from_history(j);
+        report_escalation_from_history(j);
     return j;
 }
 
@@ -198,7 +150,7 @@ json_t *report_load(reports *r, const char *code, int *status)
 static void history_collect(json_t *j, report_view view)
 {
     size_t n;
-    const char **keys = history_keys(j, &n);
+    const char **keys = report_history_keys(j, &n);
     json_t *hist = json_array();
     for (size_t i = 0; keys && i < n; i++) {
         json_t *item = json_deep_copy(json_object_get(j, keys[i]));
