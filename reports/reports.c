@@ -29,6 +29,11 @@ reports *reports_new(store *s, const node_config *c)
         free(r);
         return NULL;
     }
+    if (uv_mutex_init_recursive(&r->lock)) {
+        unit_tree_free(r->tree);
+        free(r);
+        return NULL;
+    }
     return r;
 }
 
@@ -37,7 +42,18 @@ void reports_free(reports *r)
     if (!r)
         return;
     unit_tree_free(r->tree);
+    uv_mutex_destroy(&r->lock);
     free(r);
+}
+
+void reports_lock(reports *r)
+{
+    uv_mutex_lock(&r->lock);
+}
+
+void reports_unlock(reports *r)
+{
+    uv_mutex_unlock(&r->lock);
 }
 
 void reports_set_clock(reports *r, uint64_t (*now_ms)(void *ctx), void *ctx)
@@ -171,7 +187,7 @@ static void history_collect(json_t *j, report_view view)
     json_object_set_new(j, "history", hist);
 }
 
-json_t *reports_get_json(reports *r, const char *code, report_view view, int *status)
+static json_t *get_json_locked(reports *r, const char *code, report_view view, int *status)
 {
     json_t *j = report_load(r, code, status);
     if (!j)
@@ -190,7 +206,15 @@ json_t *reports_get_json(reports *r, const char *code, report_view view, int *st
     return j;
 }
 
-bool reports_visible(reports *r, const char *code, const char *unit)
+json_t *reports_get_json(reports *r, const char *code, report_view view, int *status)
+{
+    reports_lock(r);
+    json_t *rc = get_json_locked(r, code, view, status);
+    reports_unlock(r);
+    return rc;
+}
+
+static bool visible_locked(reports *r, const char *code, const char *unit)
 {
     int status;
     json_t *j = report_load(r, code, &status);
@@ -200,4 +224,12 @@ bool reports_visible(reports *r, const char *code, const char *unit)
                reports_within(r, report_str(j, "owner_unit"), unit);
     json_decref(j);
     return yes;
+}
+
+bool reports_visible(reports *r, const char *code, const char *unit)
+{
+    reports_lock(r);
+    bool rc = visible_locked(r, code, unit);
+    reports_unlock(r);
+    return rc;
 }
