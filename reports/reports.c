@@ -103,6 +103,14 @@ bool reports_within(reports *r, const char *unit, const char *anc)
     return unit_tree_within(reports_tree(r), unit, strlen(unit), anc, strlen(anc));
 }
 
+bool reports_serves(reports *r, const char *unit)
+{
+    reports_lock(r);
+    bool yes = reports_within(r, unit, r->c->unit);
+    reports_unlock(r);
+    return yes;
+}
+
 bool reports_unit_tier(reports *r, const char *unit, char *out, size_t cap)
 {
     uint8_t *rec;

@@ -120,6 +120,10 @@ json_t *reports_get_json(reports *r, const char *code, report_view view, int *st
  * of the report's area unit or of its owner. */
 bool reports_visible(reports *r, const char *code, const char *unit);
 
+/* True when unit is this node's unit or a unit below it (by the unit tree
+ * of the store): a unit this node may take reports for. */
+bool reports_serves(reports *r, const char *unit);
+
 /* Normalises a tracking code (upper-case, trimmed) into out. False when it
  * cannot be one. */
 bool reports_code_norm(const char *in, char out[REPORT_CODE_MAX]);
