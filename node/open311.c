@@ -614,15 +614,14 @@ static void post_work(void *job, const uint8_t *body, size_t len, http_response 
         open311_error(c->res, 400, c->fmt, "%s", err);
         return;
     }
-    auth_caller who;
     const char *unit;
     json_t *in = json_object();
     reports_photo photos[REPORT_PHOTOS_MAX];
     size_t nphotos = 0;
     const form_field *jur = form_get(&f, "jurisdiction_id");
-    if (api_key_caller(j, &f, &who) && jurisdiction(c, jur ? jur->value : NULL, &unit) &&
+    if (api_key_caller(j, &f, &j->who) && jurisdiction(c, jur ? jur->value : NULL, &unit) &&
         request_input(c, &f, in, photos, &nphotos)) {
-        reports_actor actor = {.user = who.user, .unit = who.unit, .role = who.role,
+        reports_actor actor = {.user = j->who.user, .unit = j->who.unit, .role = j->who.role,
                                .citizen = false};
         char code[REPORT_CODE_MAX];
         int status = 500;
