@@ -43,19 +43,31 @@ static int local_write(store *s, MDB_txn *txn, void *ctx)
     return mdb_put(txn, s->local, &op->k, &op->v, 0);
 }
 
+/* local_key for a write: 0 with err when the key is bad or the store is
+ * read-only. */
+static size_t local_write_key(store *s, uint8_t out[TABLE_MAX + 1 + STORE_LOCAL_KEY_MAX],
+                              const char *table, const void *key, size_t klen, char *err,
+                              size_t errlen)
+{
+    size_t n = local_key(out, table, key, klen);
+    if (!n) {
+        snprintf(err, errlen, "local data: bad table name or key length (%zu bytes)", klen);
+        return 0;
+    }
+    if (!s->has_local) {
+        snprintf(err, errlen, "the store at %s is open read-only", s->path);
+        return 0;
+    }
+    return n;
+}
+
 int store_local_put(store *s, const char *table, const void *key, size_t klen, const void *val,
                     size_t vlen, char *err, size_t errlen)
 {
     uint8_t kb[TABLE_MAX + 1 + STORE_LOCAL_KEY_MAX];
-    size_t n = local_key(kb, table, key, klen);
-    if (!n) {
-        snprintf(err, errlen, "local data: bad table name or key length (%zu bytes)", klen);
+    size_t n = local_write_key(s, kb, table, key, klen, err, errlen);
+    if (!n)
         return -1;
-    }
-    if (!s->has_local) {
-        snprintf(err, errlen, "the store at %s is open read-only", s->path);
-        return -1;
-    }
     local_op op = {{n, kb}, {vlen, (void *)val}, false};
     return store_txn_write(s, local_write, &op, err, errlen);
 }
@@ -90,15 +102,9 @@ int store_local_incr(store *s, const char *table, const void *key, size_t klen, 
                      char *err, size_t errlen)
 {
     uint8_t kb[TABLE_MAX + 1 + STORE_LOCAL_KEY_MAX];
-    size_t n = local_key(kb, table, key, klen);
-    if (!n) {
-        snprintf(err, errlen, "local data: bad table name or key length (%zu bytes)", klen);
+    size_t n = local_write_key(s, kb, table, key, klen, err, errlen);
+    if (!n)
         return -1;
-    }
-    if (!s->has_local) {
-        snprintf(err, errlen, "the store at %s is open read-only", s->path);
-        return -1;
-    }
     local_incr_op op = {{n, kb}, 0};
     if (store_txn_write(s, local_incr, &op, err, errlen))
         return -1;
