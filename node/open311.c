@@ -1,6 +1,11 @@
 /*
  * open311.c - see open311.h. Each response is described once as the JSON
  * of the spec and rendered by open311_format.h in the asked format.
+ *
+ * POST requests runs on the uv thread pool (node/offload.h): its api_key
+ * and media are in a body of up to 26.9 MiB, so the parsing, the key
+ * check (auth_token_check: store reads only) and the create all run
+ * there; the loop then attaches the caller for the audit.
  */
 #include "node/open311.h"
 #include "node/form.h"

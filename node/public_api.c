@@ -2,6 +2,10 @@
  * public_api.c - see public_api.h. The domain rules (validation, states,
  * write authority) are reports/reports.h's; this file turns HTTP into calls
  * of it and answers with public views only.
+ *
+ * A submission (POST /api/v1/public/reports) checks the per-address limit
+ * on the loop and runs the rest on the uv thread pool (node/offload.h):
+ * its body may carry 26.9 MiB of base64 photos.
  */
 #include "node/offload.h"
 #include "node/public_api.h"
