@@ -175,10 +175,15 @@ static int caller_of(auth *a, cred_kind k, const char *secret, credential *cred,
     return 0;
 }
 
-int auth_token_caller(auth *a, const http_request *req, const char *token, auth_caller *out)
+int auth_token_check(auth *a, const char *token, auth_caller *out)
 {
     credential cred;
-    int rc = caller_of(a, CRED_TOKEN, token, &cred, out);
+    return caller_of(a, CRED_TOKEN, token, &cred, out);
+}
+
+int auth_token_caller(auth *a, const http_request *req, const char *token, auth_caller *out)
+{
+    int rc = auth_token_check(a, token, out);
     if (rc == 0)
         attach_caller(req, out);
     return rc;
@@ -193,6 +198,15 @@ int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out)
     int rc = caller_of(a, CRED_SESSION, secret, &cred, out);
     sodium_memzero(secret, sizeof secret);
     return rc;
+}
+
+void auth_pending_caller(http_pending *p, const auth_caller *c)
+{
+    auth_caller *copy = malloc(sizeof *copy);
+    if (copy) {
+        *copy = *c;
+        http_pending_set_data(p, copy, free);
+    }
 }
 
 int auth_require(auth *a, const http_request *req, http_response *res, account_role min,

@@ -66,6 +66,15 @@ int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out);
  * error. The caller checks the role. */
 int auth_token_caller(auth *a, const http_request *req, const char *token, auth_caller *out);
 
+/* auth_token_caller without attaching: reads only the store, so it may run
+ * on a uv pool thread (a deferred Open311 POST, whose api_key is in the
+ * body). Attach the caller afterwards with auth_pending_caller. */
+int auth_token_check(auth *a, const char *token, auth_caller *out);
+
+/* Attaches a copy of c to the deferred request p (loop thread), as
+ * auth_token_caller does for a request still in its handler. */
+void auth_pending_caller(http_pending *p, const auth_caller *c);
+
 /* The caller attached to req (by auth_require, or by a login attempt, with
  * role ROLE_NONE when it failed), or NULL. */
 const auth_caller *auth_request_caller(const http_request *req);

@@ -678,6 +678,32 @@ void *http_request_data(const http_request *req)
     return ss ? ss->data : NULL;
 }
 
+void http_pending_set_data(http_pending *p, void *data, void (*free_fn)(void *))
+{
+    if (p && p->ss) {
+        http_request req = session_request(p->ss);
+        http_request_set_data(&req, data, free_fn);
+    } else if (free_fn) {
+        free_fn(data);
+    }
+}
+
+uint8_t *http_request_take_body(const http_request *req, size_t *len)
+{
+    http_session *ss = req ? req->priv_ : NULL;
+    uint8_t *body = ss ? ss->body : NULL;
+    *len = ss ? ss->body_len : 0;
+    if (!body) {
+        body = calloc(1, 1);
+        *len = 0;
+    }
+    if (ss) {
+        ss->body = NULL;
+        ss->body_len = 0;
+    }
+    return body;
+}
+
 /* The query string rebuilt from lws's arguments. lws splits the query at
  * '&' and then %-decodes each piece ('+' too), so the pieces are exact but
  * joining them raw would not be: each is encoded again. */

@@ -229,6 +229,17 @@ void http_request_set_data(const http_request *req, void *data, void (*free_fn)(
 /* The data attached to the request, or NULL. */
 void *http_request_data(const http_request *req);
 
+/* http_request_set_data() for a deferred request, on the loop thread
+ * before http_pending_finish(): the observer then sees it. With the client
+ * gone, data is released at once. */
+void http_pending_set_data(http_pending *p, void *data, void (*free_fn)(void *));
+
+/* Moves the request body (NUL-terminated, *len bytes) to the caller, who
+ * frees it; the request then has an empty body. For a handler that defers
+ * and hands the body to another thread: the session would free it when
+ * the client leaves. NULL only when out of memory. */
+uint8_t *http_request_take_body(const http_request *req, size_t *len);
+
 /* The value of request header name (any case), or NULL when absent. Valid
  * until the handler returns. */
 const char *http_request_header(const http_request *req, const char *name);

@@ -1,10 +1,16 @@
 /*
  * open311.c - see open311.h. Each response is described once as the JSON
  * of the spec and rendered by open311_format.h in the asked format.
+ *
+ * POST requests runs on the uv thread pool (node/offload.h): its api_key
+ * and media are in a body of up to 26.9 MiB, so the parsing, the key
+ * check (auth_token_check: store reads only) and the create all run
+ * there; the loop then attaches the caller for the audit.
  */
 #include "node/open311.h"
 #include "node/form.h"
 #include "node/log.h"
+#include "node/offload.h"
 #include "node/open311_format.h"
 #include "node/public_api.h"
 #include "reports/reports.h"
@@ -171,7 +177,7 @@ static bool jurisdiction(call *c, const char *v, const char **unit)
     if (!v || !v[0])
         return true;
     const char *mine = c->d->config->unit;
-    if (!unit_tree_within(auth_tree(c->d->auth), v, strlen(v), mine, strlen(mine))) {
+    if (!reports_serves(c->d->reports, v)) {
         open311_error(c->res, 400, c->fmt,
                       "jurisdiction_id \"%.64s\" is not served by this node; use the code of "
                       "unit %s or of a unit below it, or leave it out",
@@ -430,18 +436,31 @@ static void request_one(call *c, const char *id, bool token)
 
 /* ---- POST requests ----------------------------------------------------------- */
 
-/* The caller behind api_key; false with 403/500 answered. */
-static bool api_key_caller(call *c, const form *f, auth_caller *who)
+/* A POST being answered on the thread pool (node/offload.h): c.req is
+ * NULL there, so what the work needs of the request is copied here. */
+typedef struct {
+    call c;
+    char *content_type; /* the request's Content-Type, or NULL */
+    char *query_key;    /* api_key from the query string, or NULL */
+    auth_caller who;
+    bool who_known; /* api_key is a live token: the audit names its account */
+} post_job;
+
+/* The caller behind api_key (form field, else query); false with 403/500
+ * answered. */
+static bool api_key_caller(post_job *j, const form *f, auth_caller *who)
 {
+    call *c = &j->c;
     const form_field *k = form_get(f, "api_key");
-    const char *key = k ? k->value : http_request_query_param(c->req, "api_key");
+    const char *key = k ? k->value : j->query_key;
     if (!key || !key[0]) {
         open311_error(c->res, 403, c->fmt,
                       "api_key was not provided; a city app gets one from the node's admin "
                       "(an API token of a staff account, `lienthong token`)");
         return false;
     }
-    int rc = auth_token_caller(c->d->auth, c->req, key, who);
+    int rc = auth_token_check(c->d->auth, key, who);
+    j->who_known = rc == 0;
     if (rc < 0) {
         open311_error(c->res, 500, c->fmt, "the node could not check the api_key; try again");
         return false;
@@ -589,24 +608,25 @@ static bool request_input(call *c, const form *f, json_t *in, reports_photo *pho
     return true;
 }
 
-static void request_post(call *c)
+static void post_work(void *job, const uint8_t *body, size_t len, http_response *res)
 {
+    post_job *j = job;
+    call *c = &j->c;
+    c->res = res;
     form f;
     char err[512];
-    const char *ct = http_request_header(c->req, "content-type");
-    if (form_parse(ct, c->req->body, c->req->body_len, &f, err, sizeof err)) {
+    if (form_parse(j->content_type, body, len, &f, err, sizeof err)) {
         open311_error(c->res, 400, c->fmt, "%s", err);
         return;
     }
-    auth_caller who;
     const char *unit;
     json_t *in = json_object();
     reports_photo photos[REPORT_PHOTOS_MAX];
     size_t nphotos = 0;
     const form_field *jur = form_get(&f, "jurisdiction_id");
-    if (api_key_caller(c, &f, &who) && jurisdiction(c, jur ? jur->value : NULL, &unit) &&
+    if (api_key_caller(j, &f, &j->who) && jurisdiction(c, jur ? jur->value : NULL, &unit) &&
         request_input(c, &f, in, photos, &nphotos)) {
-        reports_actor actor = {.user = who.user, .unit = who.unit, .role = who.role,
+        reports_actor actor = {.user = j->who.user, .unit = j->who.unit, .role = j->who.role,
                                .citizen = false};
         char code[REPORT_CODE_MAX];
         int status = 500;
@@ -633,6 +653,44 @@ static void request_post(call *c)
     }
     json_decref(in);
     form_free(&f);
+}
+
+static void post_job_free(post_job *j)
+{
+    json_decref(j->c.categories);
+    free(j->content_type);
+    free(j->query_key);
+    free(j);
+}
+
+static void post_done(void *job, http_response *res, http_pending *p, bool ran)
+{
+    post_job *j = job;
+    (void)res;
+    if (ran && p && j->who_known)
+        auth_pending_caller(p, &j->who); /* the audit names the account */
+    post_job_free(j);
+}
+
+/* POST requests.{fmt}: everything on the thread pool, since the api_key
+ * and the media are in the body (up to 26.9 MiB of multipart). */
+static void request_post(call *c)
+{
+    post_job *j = calloc(1, sizeof *j);
+    const char *ct = http_request_header(c->req, "content-type");
+    const char *qk = http_request_query_param(c->req, "api_key");
+    if (j) {
+        j->c = (call){.d = c->d, .fmt = c->fmt};
+        j->content_type = ct ? strdup(ct) : NULL;
+        j->query_key = qk ? strdup(qk) : NULL;
+    }
+    if (!j || (ct && !j->content_type) || (qk && !j->query_key)) {
+        if (j)
+            post_job_free(j);
+        open311_error(c->res, 503, c->fmt, "the node is out of memory; retry later");
+        return;
+    }
+    offload_request(c->req, c->res, &(offload_task){c->d->loop, j, post_work, post_done});
 }
 
 /* ---- routing ------------------------------------------------------------------ */

@@ -2,7 +2,12 @@
  * public_api.c - see public_api.h. The domain rules (validation, states,
  * write authority) are reports/reports.h's; this file turns HTTP into calls
  * of it and answers with public views only.
+ *
+ * A submission (POST /api/v1/public/reports) checks the per-address limit
+ * on the loop and runs the rest on the uv thread pool (node/offload.h):
+ * its body may carry 26.9 MiB of base64 photos.
  */
+#include "node/offload.h"
 #include "node/public_api.h"
 #include "node/ratelimit.h"
 #include "reports/reports.h"
@@ -121,11 +126,11 @@ static bool path_code(const char *path, http_response *res, char code[REPORT_COD
     return false;
 }
 
-/* The request body as a JSON object, or NULL with a 400 answered. */
-static json_t *body_object(const http_request *req, http_response *res)
+/* A request body as a JSON object, or NULL with a 400 answered. */
+static json_t *body_object(const uint8_t *body, size_t len, http_response *res)
 {
     json_error_t je;
-    json_t *j = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+    json_t *j = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je);
     if (!json_is_object(j)) {
         if (j)
             http_respond_error(res, 400, "the body must be a JSON object");
@@ -188,27 +193,21 @@ static void respond_report(node_daemon *d, const char *code, int status, http_re
     json_decref(rep);
 }
 
-/* POST /api/v1/public/reports */
-static void submit(node_daemon *d, const http_request *req, http_response *res)
+/* A citizen's report being created on the thread pool. */
+typedef struct {
+    node_daemon *d;
+    char remote[64];
+} submit_job;
+
+static void submit_work(void *job, const uint8_t *body, size_t len, http_response *res)
 {
     static const char *const keys[] = {"title",          "description",    "category",
                                        "lat",            "lon",            "address",
                                        "unit",           "reporter_name",  "reporter_phone",
                                        "reporter_email", "public",         "photos",
                                        "channel"};
-    uint64_t now = uv_now(d->loop);
-    uint64_t wait = ratelimit_wait(d->submit_limit, req->remote_addr, now);
-    if (wait) {
-        char secs[24];
-        snprintf(secs, sizeof secs, "%llu", (unsigned long long)(wait + 999) / 1000);
-        http_response_header(res, "Retry-After", secs);
-        http_respond_error(res, 429, "too many reports from this address (at most %d in %llu "
-                                     "minutes); try again in %s seconds",
-                           PUBLIC_SUBMIT_MAX,
-                           (unsigned long long)(PUBLIC_SUBMIT_WINDOW_MS / 60000), secs);
-        return;
-    }
-    json_t *in = body_object(req, res);
+    submit_job *j = job;
+    json_t *in = body_object(body, len, res);
     if (!in)
         return;
     const char *channel = "web";
@@ -227,24 +226,61 @@ static void submit(node_daemon *d, const http_request *req, http_response *res)
                 channel = json_string_value(ch);
             json_t *fields = json_deep_copy(in);
             json_object_del(fields, "channel");
-            if (reports_create(d->reports, fields, channel, &citizen, code, &status, err,
-                               sizeof err)) {
+            if (reports_create(j->d->reports, fields, channel, &citizen, code, &status, err,
+                               sizeof err))
                 http_respond_error(res, status, "%s", err);
-            } else {
-                ratelimit_fail(d->submit_limit, req->remote_addr, now);
-                respond_report(d, code, 201, res);
-            }
+            else
+                respond_report(j->d, code, 201, res);
             json_decref(fields);
         }
     }
     json_decref(in);
 }
 
+/* Only a stored report counts against the address: the slot taken when
+ * the work started is given back otherwise. */
+static void submit_done(void *job, http_response *res, http_pending *p, bool ran)
+{
+    submit_job *j = job;
+    (void)p;
+    if (!ran || res->status != 201)
+        ratelimit_undo(j->d->submit_limit, j->remote);
+    free(j);
+}
+
+/* POST /api/v1/public/reports: the rate limit on the loop, the rest on the
+ * thread pool (node/offload.h). The limit's slot is taken before the work
+ * starts, so concurrent submissions from one address cannot pass it. */
+static void submit(node_daemon *d, const http_request *req, http_response *res)
+{
+    uint64_t now = uv_now(d->loop);
+    uint64_t wait = ratelimit_wait(d->submit_limit, req->remote_addr, now);
+    if (wait) {
+        char secs[24];
+        snprintf(secs, sizeof secs, "%llu", (unsigned long long)(wait + 999) / 1000);
+        http_response_header(res, "Retry-After", secs);
+        http_respond_error(res, 429, "too many reports from this address (at most %d in %llu "
+                                     "minutes); try again in %s seconds",
+                           PUBLIC_SUBMIT_MAX,
+                           (unsigned long long)(PUBLIC_SUBMIT_WINDOW_MS / 60000), secs);
+        return;
+    }
+    submit_job *j = malloc(sizeof *j);
+    if (!j) {
+        http_respond_error(res, 503, "the node is out of memory; retry later");
+        return;
+    }
+    j->d = d;
+    snprintf(j->remote, sizeof j->remote, "%s", req->remote_addr);
+    ratelimit_fail(d->submit_limit, j->remote, now);
+    offload_request(req, res, &(offload_task){d->loop, j, submit_work, submit_done});
+}
+
 /* POST /api/v1/public/reports/{code}/rating */
 static void rate(node_daemon *d, const char *code, const http_request *req, http_response *res)
 {
     static const char *const keys[] = {"rating", "comment", "reopen"};
-    json_t *in = body_object(req, res);
+    json_t *in = body_object(req->body, req->body_len, res);
     if (!in)
         return;
     if (only_keys(in, keys, 3, "rating, comment, reopen", res)) {

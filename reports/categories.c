@@ -101,7 +101,7 @@ static int cat_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, 
     return 0;
 }
 
-json_t *reports_categories_json(reports *r, bool all)
+static json_t *categories_json_locked(reports *r, bool all)
 {
     cat_walk w = {json_object()};
     for (size_t i = 0; i < NDEFAULTS; i++)
@@ -127,6 +127,14 @@ json_t *reports_categories_json(reports *r, bool all)
     free(keys);
     json_decref(w.seen);
     return out;
+}
+
+json_t *reports_categories_json(reports *r, bool all)
+{
+    reports_lock(r);
+    json_t *rc = categories_json_locked(r, all);
+    reports_unlock(r);
+    return rc;
 }
 
 void category_owner(reports *r, const json_t *cat, const json_t *area_path, char *out, size_t cap)
@@ -214,8 +222,8 @@ static int category_fields_check(reports *r, const json_t *f, char *err, size_t 
     return 0;
 }
 
-int reports_category_put(reports *r, const char *code, const json_t *fields,
-                         const reports_actor *who, int *status, char *err, size_t errlen)
+static int category_put_locked(reports *r, const char *code, const json_t *fields,
+                               const reports_actor *who, int *status, char *err, size_t errlen)
 {
     *status = 400;
     if (!code_valid(code)) {
@@ -255,4 +263,13 @@ int reports_category_put(reports *r, const char *code, const json_t *fields,
     free(body);
     *status = rc ? 500 : 200;
     return rc ? -1 : 0;
+}
+
+int reports_category_put(reports *r, const char *code, const json_t *fields,
+                         const reports_actor *who, int *status, char *err, size_t errlen)
+{
+    reports_lock(r);
+    int rc = category_put_locked(r, code, fields, who, status, err, errlen);
+    reports_unlock(r);
+    return rc;
 }

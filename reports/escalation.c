@@ -69,7 +69,7 @@ static uint64_t sweep_clock(void *ctx)
     return *(const uint64_t *)ctx;
 }
 
-int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, char *err, size_t errlen)
+static int sweep_locked(reports *r, uint64_t now_ms, size_t *escalated, char *err, size_t errlen)
 {
     code_list l = {0};
     uint64_t (*saved)(void *) = r->now;
@@ -108,5 +108,13 @@ int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, char *err, siz
     }
     free(l.codes);
     reports_set_clock(r, saved, saved_ctx);
+    return rc;
+}
+
+int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, char *err, size_t errlen)
+{
+    reports_lock(r);
+    int rc = sweep_locked(r, now_ms, escalated, err, errlen);
+    reports_unlock(r);
     return rc;
 }

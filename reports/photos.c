@@ -244,8 +244,8 @@ done:
     return rc;
 }
 
-int reports_photo_get(reports *r, const char *code, const char *hash, uint8_t **data, size_t *len,
-                      const char **type)
+static int photo_get_locked(reports *r, const char *code, const char *hash, uint8_t **data,
+                            size_t *len, const char **type)
 {
     int status;
     json_t *rep = report_load(r, code, &status);
@@ -272,4 +272,13 @@ int reports_photo_get(reports *r, const char *code, const char *hash, uint8_t **
         }
     }
     return 0;
+}
+
+int reports_photo_get(reports *r, const char *code, const char *hash, uint8_t **data, size_t *len,
+                      const char **type)
+{
+    reports_lock(r);
+    int rc = photo_get_locked(r, code, hash, data, len, type);
+    reports_unlock(r);
+    return rc;
 }

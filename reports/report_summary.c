@@ -2,9 +2,59 @@
  * report_summary.c - see report_summary.h.
  */
 #include "reports/report_summary.h"
+#include "reports/reports_internal.h"
 #include "storage/record.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* (report_summary.h) */
+const char **report_history_keys(json_t *j, size_t *n)
+{
+    const char **keys = calloc(json_object_size(j) + 1, sizeof *keys);
+    const char *k;
+    json_t *v;
+    *n = 0;
+    if (!keys)
+        return NULL;
+    json_object_foreach(j, k, v) if (!strncmp(k, "h/", 2)) keys[(*n)++] = k;
+    qsort(keys, *n, sizeof *keys, key_cmp);
+    return keys;
+}
+
+/* (report_summary.h) Concurrent escalations at two tiers (say level 1 by
+ * the district, level 2 by the province) keep the highest level; an owner
+ * change starts again at 0. */
+void report_escalation_from_history(json_t *j)
+{
+    size_t n;
+    const char **keys = report_history_keys(j, &n);
+    json_int_t level = 0;
+    const char *to = "";
+    for (size_t i = 0; keys && i < n; i++) {
+        json_t *h = json_object_get(j, keys[i]);
+        const char *a = report_str(h, "action");
+        if (!strcmp(a, "receive") || !strcmp(a, "assign") || !strcmp(a, "transfer")) {
+            level = 0;
+            to = "";
+        } else if (!strcmp(a, "escalate") &&
+                   json_integer_value(json_object_get(h, "level")) > level) {
+            level = json_integer_value(json_object_get(h, "level"));
+            to = report_str(h, "unit");
+        }
+    }
+    free(keys);
+    json_object_set_new(j, "escalation_level", json_integer(level));
+    if (*to)
+        json_object_set_new(j, "escalated_to", json_string(to));
+    else
+        json_object_del(j, "escalated_to");
+}
 
 /* Fields copied as they are, in list order. */
 static const char *const plain[] = {"code", "title", "category", "status", "area_unit",
@@ -43,6 +93,7 @@ json_t *report_summary_json(const uint8_t *rec, size_t len, const char *id, size
     if (!full)
         return NULL;
     json_t *out = json_object();
+    report_escalation_from_history(full);
     json_object_set_new(out, "id", json_stringn(id, idlen));
     for (size_t i = 0; i < sizeof plain / sizeof *plain; i++)
         copy_field(out, full, plain[i]);

@@ -2,6 +2,7 @@
  * reports.c - the reports context (store, node, clock, unit tree) and the
  * read side: loading a report, its JSON views and who may see it.
  */
+#include "reports/report_summary.h"
 #include "reports/reports_internal.h"
 #include "storage/hlc.h"
 #include "storage/record.h"
@@ -28,6 +29,11 @@ reports *reports_new(store *s, const node_config *c)
         free(r);
         return NULL;
     }
+    if (uv_mutex_init_recursive(&r->lock)) {
+        unit_tree_free(r->tree);
+        free(r);
+        return NULL;
+    }
     return r;
 }
 
@@ -36,7 +42,18 @@ void reports_free(reports *r)
     if (!r)
         return;
     unit_tree_free(r->tree);
+    uv_mutex_destroy(&r->lock);
     free(r);
+}
+
+void reports_lock(reports *r)
+{
+    uv_mutex_lock(&r->lock);
+}
+
+void reports_unlock(reports *r)
+{
+    uv_mutex_unlock(&r->lock);
 }
 
 void reports_set_clock(reports *r, uint64_t (*now_ms)(void *ctx), void *ctx)
@@ -86,6 +103,14 @@ bool reports_within(reports *r, const char *unit, const char *anc)
     return unit_tree_within(reports_tree(r), unit, strlen(unit), anc, strlen(anc));
 }
 
+bool reports_serves(reports *r, const char *unit)
+{
+    reports_lock(r);
+    bool yes = reports_within(r, unit, r->c->unit);
+    reports_unlock(r);
+    return yes;
+}
+
 bool reports_unit_tier(reports *r, const char *unit, char *out, size_t cap)
 {
     uint8_t *rec;
@@ -122,55 +147,6 @@ bool reports_code_norm(const char *in, char out[REPORT_CODE_MAX])
     return true;
 }
 
-static int key_cmp(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The names of j's history fields in HLC order (malloc'd; *n of them). */
-static const char **history_keys(json_t *j, size_t *n)
-{
-    const char **keys = calloc(json_object_size(j) + 1, sizeof *keys);
-    const char *k;
-    json_t *v;
-    *n = 0;
-    if (!keys)
-        return NULL;
-    json_object_foreach(j, k, v) if (!strncmp(k, "h/", 2)) keys[(*n)++] = k;
-    qsort(keys, *n, sizeof *keys, key_cmp);
-    return keys;
-}
-
-/* escalation_level and escalated_to from the history rather than the
- * scalar fields: concurrent escalations at two tiers (say level 1 by the
- * district, level 2 by the province) keep the highest level, whichever
- * entry carries the newer stamp; an owner change starts again at 0. */
-static void escalation_from_history(json_t *j)
-{
-    size_t n;
-    const char **keys = history_keys(j, &n);
-    json_int_t level = 0;
-    const char *to = "";
-    for (size_t i = 0; keys && i < n; i++) {
-        json_t *h = json_object_get(j, keys[i]);
-        const char *a = report_str(h, "action");
-        if (!strcmp(a, "receive") || !strcmp(a, "assign") || !strcmp(a, "transfer")) {
-            level = 0;
-            to = "";
-        } else if (!strcmp(a, "escalate") &&
-                   json_integer_value(json_object_get(h, "level")) > level) {
-            level = json_integer_value(json_object_get(h, "level"));
-            to = report_str(h, "unit");
-        }
-    }
-    free(keys);
-    json_object_set_new(j, "escalation_level", json_integer(level));
-    if (*to)
-        json_object_set_new(j, "escalated_to", json_string(to));
-    else
-        json_object_del(j, "escalated_to");
-}
-
 json_t *report_load(reports *r, const char *code, int *status)
 {
     char id[REPORT_CODE_MAX], err[128];
@@ -190,7 +166,7 @@ json_t *report_load(reports *r, const char *code, int *status)
     free(rec);
     *status = j ? 200 : 404;
     if (j)
-        escalation_from_history(j);
+        report_escalation_from_history(j);
     return j;
 }
 
@@ -198,7 +174,7 @@ json_t *report_load(reports *r, const char *code, int *status)
 static void history_collect(json_t *j, report_view view)
 {
     size_t n;
-    const char **keys = history_keys(j, &n);
+    const char **keys = report_history_keys(j, &n);
     json_t *hist = json_array();
     for (size_t i = 0; keys && i < n; i++) {
         json_t *item = json_deep_copy(json_object_get(j, keys[i]));
@@ -219,7 +195,7 @@ static void history_collect(json_t *j, report_view view)
     json_object_set_new(j, "history", hist);
 }
 
-json_t *reports_get_json(reports *r, const char *code, report_view view, int *status)
+static json_t *get_json_locked(reports *r, const char *code, report_view view, int *status)
 {
     json_t *j = report_load(r, code, status);
     if (!j)
@@ -238,7 +214,15 @@ json_t *reports_get_json(reports *r, const char *code, report_view view, int *st
     return j;
 }
 
-bool reports_visible(reports *r, const char *code, const char *unit)
+json_t *reports_get_json(reports *r, const char *code, report_view view, int *status)
+{
+    reports_lock(r);
+    json_t *rc = get_json_locked(r, code, view, status);
+    reports_unlock(r);
+    return rc;
+}
+
+static bool visible_locked(reports *r, const char *code, const char *unit)
 {
     int status;
     json_t *j = report_load(r, code, &status);
@@ -248,4 +232,12 @@ bool reports_visible(reports *r, const char *code, const char *unit)
                reports_within(r, report_str(j, "owner_unit"), unit);
     json_decref(j);
     return yes;
+}
+
+bool reports_visible(reports *r, const char *code, const char *unit)
+{
+    reports_lock(r);
+    bool rc = visible_locked(r, code, unit);
+    reports_unlock(r);
+    return rc;
 }

@@ -16,7 +16,17 @@
  * 404 unknown report; 409 wrong state; 500 storage) and err with a message that says what was
  * wrong and what to do. Nothing is stored on error.
  *
- * Not thread-safe: use one context from one thread (the daemon's loop).
+ * Threads: one context may be used from several threads at once (the
+ * daemon's loop and its uv thread pool, which creates reports with photos).
+ * Each call below holds the context's lock (a recursive mutex) while it
+ * reads the unit tree cache and the store and writes, so calls never
+ * interleave; reports_create and reports_create_raw decode and check
+ * their photos (base64, image headers, BLAKE2b: the bulk of the work)
+ * BEFORE taking the lock, so a thread that calls in meanwhile waits only
+ * for the short validation and the write transaction. reports_set_clock
+ * must be called before the context is shared. Tracking codes come from a
+ * counter raised in one LMDB transaction (store_local_incr), so even two
+ * processes never hand out the same code.
  */
 #ifndef LT_REPORTS_H
 #define LT_REPORTS_H
@@ -109,6 +119,10 @@ json_t *reports_get_json(reports *r, const char *code, report_view view, int *st
 /* True when a user of unit may see report code: unit is an ancestor-or-self
  * of the report's area unit or of its owner. */
 bool reports_visible(reports *r, const char *code, const char *unit);
+
+/* True when unit is this node's unit or a unit below it (by the unit tree
+ * of the store): a unit this node may take reports for. */
+bool reports_serves(reports *r, const char *unit);
 
 /* Normalises a tracking code (upper-case, trimmed) into out. False when it
  * cannot be one. */

@@ -10,6 +10,8 @@
 #include "reports/reports.h"
 #include "storage/report_query.h" /* report_status_open */
 
+#include <uv.h>
+
 #define REPORT_PATH_MAX 16
 
 struct reports {
@@ -20,7 +22,16 @@ struct reports {
     unit_tree *tree;
     uint64_t tree_arrival; /* store_arrival_last when the tree was loaded */
     bool tree_loaded;
+    uv_mutex_t lock; /* recursive; held by every public reports_* call */
 };
+
+/* Takes and releases r's lock. Every public function of reports.h (but
+ * reports_new, reports_free, reports_set_clock, reports_now and
+ * reports_code_norm) holds it for its whole run, so the unit tree cache,
+ * the reads and the writes of one call are never interleaved with
+ * another's. Recursive: a public function may call another. */
+void reports_lock(reports *r);
+void reports_unlock(reports *r);
 
 /* The unit tree of the store, reloaded when entries arrived since. */
 const unit_tree *reports_tree(reports *r);

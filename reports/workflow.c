@@ -246,8 +246,8 @@ int report_action(reports *r, const json_t *cur, const char *code, const json_t 
     return rc;
 }
 
-int reports_act(reports *r, const char *code, const json_t *action, const reports_actor *who,
-                int *status, char *err, size_t errlen)
+static int act_locked(reports *r, const char *code, const json_t *action, const reports_actor *who,
+                      int *status, char *err, size_t errlen)
 {
     json_t *cur = report_load(r, code, status);
     if (!cur) {
@@ -272,8 +272,17 @@ int reports_act(reports *r, const char *code, const json_t *action, const report
     return rc ? -1 : 0;
 }
 
-int reports_patch(reports *r, const char *code, const json_t *fields, const reports_actor *who,
-                  int *status, char *err, size_t errlen)
+int reports_act(reports *r, const char *code, const json_t *action, const reports_actor *who,
+                int *status, char *err, size_t errlen)
+{
+    reports_lock(r);
+    int rc = act_locked(r, code, action, who, status, err, errlen);
+    reports_unlock(r);
+    return rc;
+}
+
+static int patch_locked(reports *r, const char *code, const json_t *fields,
+                        const reports_actor *who, int *status, char *err, size_t errlen)
 {
     static const char *const editable[] = {"title", "description", "category", "address",
                                            "lat",   "lon",         "public"};
@@ -340,4 +349,13 @@ int reports_patch(reports *r, const char *code, const json_t *fields, const repo
     json_decref(cur);
     *status = rc ? rc : 200;
     return rc ? -1 : 0;
+}
+
+int reports_patch(reports *r, const char *code, const json_t *fields, const reports_actor *who,
+                  int *status, char *err, size_t errlen)
+{
+    reports_lock(r);
+    int rc = patch_locked(r, code, fields, who, status, err, errlen);
+    reports_unlock(r);
+    return rc;
 }

@@ -271,6 +271,13 @@ int store_blob_get(store *s, const uint8_t hash[32], uint8_t **data, size_t *len
 int store_local_put(store *s, const char *table, const void *key, size_t klen, const void *val,
                     size_t vlen, char *err, size_t errlen);
 
+/* Raises the counter table/key (a decimal string; absent = 0) by one in
+ * one write transaction and gives the new value in *value, so concurrent
+ * callers (threads or processes) never get the same number. Returns 0, or
+ * -1 with err (nothing changed). */
+int store_local_incr(store *s, const char *table, const void *key, size_t klen, uint64_t *value,
+                     char *err, size_t errlen);
+
 /* Copies table/key's value into *val (malloc'd, NUL-terminated beyond
  * *vlen). Returns 0, 1 when absent, -1 on error. */
 int store_local_get(store *s, const char *table, const void *key, size_t klen, uint8_t **val,

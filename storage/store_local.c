@@ -43,21 +43,73 @@ static int local_write(store *s, MDB_txn *txn, void *ctx)
     return mdb_put(txn, s->local, &op->k, &op->v, 0);
 }
 
+/* local_key for a write: 0 with err when the key is bad or the store is
+ * read-only. */
+static size_t local_write_key(store *s, uint8_t out[TABLE_MAX + 1 + STORE_LOCAL_KEY_MAX],
+                              const char *table, const void *key, size_t klen, char *err,
+                              size_t errlen)
+{
+    size_t n = local_key(out, table, key, klen);
+    if (!n) {
+        snprintf(err, errlen, "local data: bad table name or key length (%zu bytes)", klen);
+        return 0;
+    }
+    if (!s->has_local) {
+        snprintf(err, errlen, "the store at %s is open read-only", s->path);
+        return 0;
+    }
+    return n;
+}
+
 int store_local_put(store *s, const char *table, const void *key, size_t klen, const void *val,
                     size_t vlen, char *err, size_t errlen)
 {
     uint8_t kb[TABLE_MAX + 1 + STORE_LOCAL_KEY_MAX];
-    size_t n = local_key(kb, table, key, klen);
-    if (!n) {
-        snprintf(err, errlen, "local data: bad table name or key length (%zu bytes)", klen);
+    size_t n = local_write_key(s, kb, table, key, klen, err, errlen);
+    if (!n)
         return -1;
-    }
-    if (!s->has_local) {
-        snprintf(err, errlen, "the store at %s is open read-only", s->path);
-        return -1;
-    }
     local_op op = {{n, kb}, {vlen, (void *)val}, false};
     return store_txn_write(s, local_write, &op, err, errlen);
+}
+
+typedef struct {
+    MDB_val k;
+    uint64_t value;
+} local_incr_op;
+
+/* The counter is a decimal string; absent or unparsable counts as 0. */
+static int local_incr(store *s, MDB_txn *txn, void *ctx)
+{
+    local_incr_op *op = ctx;
+    MDB_val v;
+    char buf[24];
+    uint64_t n = 0;
+    int rc = mdb_get(txn, s->local, &op->k, &v);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    if (!rc && v.mv_size < sizeof buf) {
+        memcpy(buf, v.mv_data, v.mv_size);
+        buf[v.mv_size] = 0;
+        n = strtoull(buf, NULL, 10);
+    }
+    op->value = n + 1;
+    int len = snprintf(buf, sizeof buf, "%llu", (unsigned long long)op->value);
+    MDB_val nv = {(size_t)len, buf};
+    return mdb_put(txn, s->local, &op->k, &nv, 0);
+}
+
+int store_local_incr(store *s, const char *table, const void *key, size_t klen, uint64_t *value,
+                     char *err, size_t errlen)
+{
+    uint8_t kb[TABLE_MAX + 1 + STORE_LOCAL_KEY_MAX];
+    size_t n = local_write_key(s, kb, table, key, klen, err, errlen);
+    if (!n)
+        return -1;
+    local_incr_op op = {{n, kb}, 0};
+    if (store_txn_write(s, local_incr, &op, err, errlen))
+        return -1;
+    *value = op.value;
+    return 0;
 }
 
 int store_local_get(store *s, const char *table, const void *key, size_t klen, uint8_t **val,

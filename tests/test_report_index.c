@@ -492,6 +492,27 @@ static void test_summary(store *s)
     free(rec);
 }
 
+/* Concurrent escalations: the newer entry carries level 1 (the district's),
+ * the older one level 2 (the province's). The list shows the level of the
+ * history, like the detail view: 2, escalated to P. */
+static void test_summary_escalation(store *s, const author *a)
+{
+    json_t *j = json_pack("{s:I, s:s, s:{s:s, s:I, s:s}, s:{s:s, s:I, s:s}}",
+                          "escalation_level", (json_int_t)1, "escalated_to", "D1",
+                          "h/0000000000000001/aaaaaaaa", "action", "escalate", "level",
+                          (json_int_t)2, "unit", "P", "h/0000000000000002/bbbbbbbb", "action",
+                          "escalate", "level", (json_int_t)1, "unit", "D1");
+    write_json(s, a, "C-5", ENTRY_OP_PATCH, j);
+    uint8_t *rec;
+    size_t len;
+    REQUIRE(store_record_get(s, "reports", "C-5", &rec, &len) == 0);
+    json_t *sum = report_summary_json(rec, len, "C-5", 3, T0 + 20 * HOUR, false);
+    CHECK(json_integer_value(json_object_get(sum, "escalation_level")) == 2);
+    CHECK(!strcmp(json_string_value(json_object_get(sum, "escalated_to")), "P"));
+    json_decref(sum);
+    free(rec);
+}
+
 int main(void)
 {
     REQUIRE(sodium_init() >= 0);
@@ -507,6 +528,7 @@ int main(void)
     test_search(s, &a);
     test_changes(s, &a);
     test_orders(s, &a, &b);
+    test_summary_escalation(s, &a);
     store_close(s);
     test_stats();
     return check_done();

@@ -16,6 +16,7 @@
 #include "tests/check.h"
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1350,6 +1351,59 @@ static void test_verify_corruption(void)
     store_close(s);
 }
 
+/* store_local_incr from four threads at once: every number handed out
+ * once, none lost; an existing counter goes on from its value. */
+#define INCR_THREADS 4
+#define INCR_EACH 25
+
+typedef struct {
+    store *s;
+    uint64_t got[INCR_EACH];
+    int failed;
+} incr_arg;
+
+static void *incr_thread(void *p)
+{
+    incr_arg *a = p;
+    char e[STORE_ERR_LEN];
+    for (size_t i = 0; i < INCR_EACH; i++)
+        a->failed |= store_local_incr(a->s, "counters", "n", 1, &a->got[i], e, sizeof e);
+    return NULL;
+}
+
+static void test_local_incr(void)
+{
+    store *s = open_store(check_tmpdir(), 0);
+    incr_arg args[INCR_THREADS];
+    pthread_t t[INCR_THREADS];
+    for (size_t i = 0; i < INCR_THREADS; i++) {
+        args[i] = (incr_arg){.s = s};
+        REQUIRE(pthread_create(&t[i], NULL, incr_thread, &args[i]) == 0);
+    }
+    bool seen[INCR_THREADS * INCR_EACH + 1] = {0};
+    for (size_t i = 0; i < INCR_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(!args[i].failed);
+        for (size_t k = 0; k < INCR_EACH; k++) {
+            uint64_t v = args[i].got[k];
+            CHECKF(v >= 1 && v <= INCR_THREADS * INCR_EACH && !seen[v], "value %llu",
+                   (unsigned long long)v);
+            if (v >= 1 && v <= INCR_THREADS * INCR_EACH)
+                seen[v] = true;
+        }
+    }
+    uint64_t v = 0;
+    CHECK(store_local_put(s, "counters", "m", 1, "41", 2, err, sizeof err) == 0);
+    CHECK(store_local_incr(s, "counters", "m", 1, &v, err, sizeof err) == 0 && v == 42);
+    uint8_t *val;
+    size_t vlen;
+    REQUIRE(store_local_get(s, "counters", "m", 1, &val, &vlen) == 0);
+    CHECK(vlen == 2 && !memcmp(val, "42", 2));
+    free(val);
+    CHECK(store_local_incr(s, "Bad", "m", 1, &v, err, sizeof err) == -1);
+    store_close(s);
+}
+
 int main(void)
 {
     REQUIRE(sodium_init() >= 0);
@@ -1361,6 +1415,7 @@ int main(void)
     test_bad_signature();
     test_equivocation();
     test_local_refusals();
+    test_local_incr();
     test_deep_body();
     test_equal_stamps();
     test_semantics();
