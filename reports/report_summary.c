@@ -45,7 +45,7 @@ void report_escalation_from_history(json_t *j)
         } else if (!strcmp(a, "escalate") &&
                    json_integer_value(json_object_get(h, "level")) > level) {
             level = json_integer_value(json_object_get(h, "level"));
-            to = report_str(h, "unit");
+            to = report_str(h, "target");
         }
     }
     free(keys);

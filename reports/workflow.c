@@ -106,7 +106,7 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
         json_decref(cat);
         *snapshot = !unit_holds(r, cur, owner);
         owner_set(r, cur, f, owner, now);
-        json_object_set_new(h, "unit", json_string(owner));
+        json_object_set_new(h, "target", json_string(owner));
     } else if (!strcmp(a->name, "assign") || !strcmp(a->name, "transfer")) {
         if (!(v = param(act, "unit", err, errlen, a->name)))
             return 400;
@@ -123,7 +123,7 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
         }
         *snapshot = !unit_holds(r, cur, v);
         owner_set(r, cur, f, v, now);
-        json_object_set_new(h, "unit", json_string(v));
+        json_object_set_new(h, "target", json_string(v));
     } else if (!strcmp(a->name, "resolve")) {
         if (!(v = param(act, "answer", err, errlen, a->name)))
             return 400;
@@ -180,7 +180,7 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
         json_object_set(f, "escalation_level", json_object_get(act, "level"));
         json_object_set(f, "escalated_to", json_object_get(act, "unit"));
         json_object_set(h, "level", json_object_get(act, "level"));
-        json_object_set(h, "unit", json_object_get(act, "unit"));
+        json_object_set(h, "target", json_object_get(act, "unit"));
     }
     return 0;
 }

@@ -95,7 +95,7 @@ check "the province sees it resolved, edited and rated" wait_until 30 rated
 check "...with its history (create, receive, assign, start, resolve, edit, rate)" \
     jq -e '[.history[].action] == ["create","receive","assign","start","resolve","edit","rate"]' "$T/body"
 check "...the assignment by the district's leader" \
-    jq -e '.history[2].by == "minh" and .history[2].unit == "16681"' "$T/body"
+    jq -e '.history[2].by == "minh" and .history[2].unit == "412" and .history[2].target == "16681"' "$T/body"
 check "...no reporter fields for a viewer" jq -e 'has("reporter_phone") | not' "$T/body"
 check "...the answer" jq -e '.answer == "Đã tháo dỡ công trình lấn chiếm"' "$T/body"
 photo_ok() {

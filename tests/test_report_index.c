@@ -500,15 +500,16 @@ static void test_summary_escalation(store *s, const author *a)
     json_t *j = json_pack("{s:I, s:s, s:{s:s, s:I, s:s}, s:{s:s, s:I, s:s}}",
                           "escalation_level", (json_int_t)1, "escalated_to", "D1",
                           "h/0000000000000001/aaaaaaaa", "action", "escalate", "level",
-                          (json_int_t)2, "unit", "P", "h/0000000000000002/bbbbbbbb", "action",
-                          "escalate", "level", (json_int_t)1, "unit", "D1");
+                          (json_int_t)2, "target", "P", "h/0000000000000002/bbbbbbbb", "action",
+                          "escalate", "level", (json_int_t)1, "target", "D1");
     write_json(s, a, "C-5", ENTRY_OP_PATCH, j);
     uint8_t *rec;
     size_t len;
     REQUIRE(store_record_get(s, "reports", "C-5", &rec, &len) == 0);
     json_t *sum = report_summary_json(rec, len, "C-5", 3, T0 + 20 * HOUR, false);
     CHECK(json_integer_value(json_object_get(sum, "escalation_level")) == 2);
-    CHECK(!strcmp(json_string_value(json_object_get(sum, "escalated_to")), "P"));
+    const char *to = json_string_value(json_object_get(sum, "escalated_to"));
+    CHECK(to && !strcmp(to, "P"));
     json_decref(sum);
     free(rec);
 }

@@ -142,7 +142,8 @@ async function detail(main, id) {
 function draw(main, cats, r, show) {
   const mapEl = h('div.map.small', { id: 'report-map' });
   const hist = (r.history || []).map((x) => h('li', h('time', fmtDateTime(x.at_ms)), ' ',
-    h('strong', t('act_' + x.action)), x.to ? [' → ', statusBadge(x.to)] : null,
+    h('strong', t('act_' + x.action)), x.target ? ` ${x.target}` : null,
+    x.to ? [' → ', statusBadge(x.to)] : null,
     x.by ? h('span.muted', ` ${x.by} (${x.unit})`) : h('span.muted', ` (${x.unit || ''})`),
     x.note || x.answer || x.reason ? h('div', x.note || x.answer || x.reason) : null));
   const fields = [
