@@ -285,8 +285,10 @@ int cmd_demo(int argc, char **argv)
         printf("  %-6s %-9s http://%s/  %s\n",
                demo_units[i].unit, demo_units[i].tier, listen, demo_units[i].name);
     }
-    printf("\nlog in on any node as \"%s\" with password \"%s\" (POST /api/v1/login), or make "
-           "a token:\n  lienthong token --dir %s/%s --user %s\n\n",
+    printf("\nweb UI: open a node's address in a browser (the province's shows every tier) and "
+           "log in as \"%s\" with password \"%s\";\ncitizens' pages (submit, track, map): "
+           "the address followed by /public. API token:\n  lienthong token --dir %s/%s --user "
+           "%s\n\n",
            DEMO_USER, DEMO_PASSWORD, dir, demo_units[0].unit, DEMO_USER);
     fflush(stdout);
     if (rc)
