@@ -23,7 +23,9 @@
  * interleave; reports_create and reports_create_raw decode and check
  * their photos (base64, image headers, BLAKE2b: the bulk of the work)
  * BEFORE taking the lock, so a thread that calls in meanwhile waits only
- * for the short validation and the write transaction. reports_set_clock
+ * for the short validation and the write transaction. Never call them
+ * from inside a store scan callback: a write here that grows the map waits
+ * for that scan's transaction to end (storage/store.h). reports_set_clock
  * must be called before the context is shared. Tracking codes come from a
  * counter raised in one LMDB transaction (store_local_incr), so even two
  * processes never hand out the same code.

@@ -530,7 +530,7 @@ int report_query_run(store *s, const report_query *q, report_fn fn, void *ctx,
     for (size_t i = 0; i < r->nst; i++)
         mdb_cursor_close(r->st[i].cur);
     if (r->txn)
-        mdb_txn_abort(r->txn);
+        store_txn_end(s, r->txn);
     if (!rc && r->more)
         cursor_make(next, q->sort, r->frontier, r->last, r->lastlen);
     if (rc)
@@ -560,7 +560,7 @@ int report_query_overdue(store *s, uint64_t now_ms, report_fn fn, void *ctx)
     }
     if (c)
         mdb_cursor_close(c);
-    mdb_txn_abort(txn);
+    store_txn_end(s, txn);
     if (rc && rc != MDB_NOTFOUND)
         return -1;
     return ret;

@@ -88,7 +88,7 @@ int report_stats_get(store *s, const char *unit, bool subtree, uint64_t from_ms,
     MDB_cursor *c = NULL;
     int rc = store_txn_read(s, &txn);
     if (!rc && (rc = mdb_cursor_open(txn, s->rstats, &c)))
-        mdb_txn_abort(txn);
+        store_txn_end(s, txn);
     if (rc) {
         snprintf(err, errlen, "cannot read the report statistics: %s", mdb_strerror(rc));
         return -1;
@@ -109,7 +109,7 @@ int report_stats_get(store *s, const char *unit, bool subtree, uint64_t from_ms,
         stats_add(out, cnt, (const char *)kb + plen + 4, k.mv_size - plen - 4);
     }
     mdb_cursor_close(c);
-    mdb_txn_abort(txn);
+    store_txn_end(s, txn);
     if (rc && rc != MDB_NOTFOUND) {
         snprintf(err, errlen, "cannot read the report statistics: %s", mdb_strerror(rc));
         return -1;

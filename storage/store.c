@@ -4,16 +4,28 @@
  *
  * Map growth: LMDB fails a transaction with MDB_MAP_FULL when the map is
  * full. The runner then aborts, doubles the map with mdb_env_set_mapsize
- * (legal only when this process has no transaction open, which holds here:
- * all writes go through the runner on one thread and reads are short) and
- * runs the transaction again. Another process that grew the map makes our
- * next transaction fail with MDB_MAP_RESIZED; we adopt the new size and
+ * and runs the transaction again. Another process that grew the map makes
+ * our next transaction fail with MDB_MAP_RESIZED; we adopt the new size and
  * retry. See docs/storage.md.
- */
+ *
+ * Threads: mdb_env_set_mapsize unmaps and remaps the file, so it is legal
+ * only when no transaction of this process is open, on any thread (the env
+ * is MDB_NOTLS; writes run on pool threads while the loop thread reads).
+ * s->map_lock, a process-local rwlock, enforces that: every transaction
+ * holds it shared from begin to end, and growing or adopting the map takes
+ * it exclusively after the caller's own transaction has ended. A thread
+ * must never wait for the exclusive lock while holding the shared one, so
+ * each thread counts the transactions it holds per store (held_*) and a
+ * resize asked for by a thread that still holds one (a write from inside a
+ * scan callback) fails with EDEADLK instead of deadlocking. One thread may
+ * take the shared lock recursively (a read inside a write, a read inside a
+ * scan): glibc's default rwlock prefers readers, so a nested rdlock never
+ * queues behind a waiting writer. */
 #include "storage/report_index.h"
 #include "storage/store_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +33,76 @@
 
 #define STORE_DEFAULT_MAP (256u * 1024u * 1024u)
 #define STORE_MAX_ATTEMPTS 40
+#define HELD_SLOTS 8
+
+/* The transactions this thread holds, per store. When more than HELD_SLOTS
+ * stores are in use at once, the excess is counted in held_other and every
+ * resize on this thread is refused until it drains (slot counts never
+ * exceed the truth, so with held_other 0 they are exact). */
+static _Thread_local struct {
+    const store *s;
+    unsigned n;
+} held[HELD_SLOTS];
+static _Thread_local unsigned held_other;
+
+static void held_add(const store *s)
+{
+    int free_slot = -1;
+    for (int i = 0; i < HELD_SLOTS; i++) {
+        if (held[i].s == s) {
+            held[i].n++;
+            return;
+        }
+        if (!held[i].s && free_slot < 0)
+            free_slot = i;
+    }
+    if (free_slot < 0) {
+        held_other++;
+        return;
+    }
+    held[free_slot].s = s;
+    held[free_slot].n = 1;
+}
+
+static void held_drop(const store *s)
+{
+    for (int i = 0; i < HELD_SLOTS; i++)
+        if (held[i].s == s) {
+            if (!--held[i].n)
+                held[i].s = NULL;
+            return;
+        }
+    held_other--;
+}
+
+static bool held_any(const store *s)
+{
+    if (held_other)
+        return true;
+    for (int i = 0; i < HELD_SLOTS; i++)
+        if (held[i].s == s)
+            return true;
+    return false;
+}
+
+static void map_share(store *s)
+{
+    pthread_rwlock_rdlock(&s->map_lock);
+    held_add(s);
+}
+
+static void map_unshare(store *s)
+{
+    held_drop(s);
+    pthread_rwlock_unlock(&s->map_lock);
+}
+
+static size_t env_map_size(store *s)
+{
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    return info.me_mapsize;
+}
 
 void store_be64(uint8_t out[8], uint64_t v)
 {
@@ -123,21 +205,44 @@ int store_meta_put_u64(MDB_txn *txn, store *s, const char *name, uint64_t val)
     return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
-static int store_grow(store *s)
+/* With seen 0, adopts the map size another process set; otherwise doubles
+ * a map still of size seen (another thread may have grown it meanwhile).
+ * Holds the map lock exclusively, so no transaction of this process is
+ * open while LMDB remaps. Returns an LMDB code, EDEADLK when the calling
+ * thread itself holds a transaction on s. */
+static int map_resize(store *s, size_t seen)
 {
-    MDB_envinfo info;
-    mdb_env_info(s->env, &info);
-    return mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
+    if (held_any(s))
+        return EDEADLK;
+    pthread_rwlock_wrlock(&s->map_lock);
+    int rc = 0;
+    if (!seen)
+        rc = mdb_env_set_mapsize(s->env, 0);
+    else if (env_map_size(s) == seen)
+        rc = mdb_env_set_mapsize(s->env, seen * 2);
+    pthread_rwlock_unlock(&s->map_lock);
+    return rc;
 }
 
 int store_txn_read(store *s, MDB_txn **txn)
 {
-    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
-    if (rc == MDB_MAP_RESIZED) {
-        mdb_env_set_mapsize(s->env, 0);
-        rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+    for (int attempt = 0;; attempt++) {
+        map_share(s);
+        int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+        if (!rc)
+            return 0;
+        map_unshare(s);
+        if (rc != MDB_MAP_RESIZED || attempt == STORE_MAX_ATTEMPTS)
+            return rc;
+        if ((rc = map_resize(s, 0)))
+            return rc;
     }
-    return rc;
+}
+
+void store_txn_end(store *s, MDB_txn *txn)
+{
+    mdb_txn_abort(txn);
+    map_unshare(s);
 }
 
 int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void *ctx,
@@ -150,40 +255,44 @@ int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void
     int rc = 0;
     for (int attempt = 0; attempt < STORE_MAX_ATTEMPTS; attempt++) {
         MDB_txn *txn;
+        map_share(s);
+        size_t seen = env_map_size(s);
         rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-        if (rc == MDB_MAP_RESIZED) {
-            mdb_env_set_mapsize(s->env, 0);
-            continue;
-        }
-        if (rc)
-            break;
-        rc = fn(s, txn, ctx);
-        if (rc) {
-            mdb_txn_abort(txn);
-        } else {
-            rc = mdb_txn_commit(txn);
-            if (!rc)
-                return 0;
-        }
-        if (rc == MDB_MAP_FULL) {
-            rc = store_grow(s);
+        if (!rc) {
+            rc = fn(s, txn, ctx);
             if (rc)
-                break;
-            continue;
+                mdb_txn_abort(txn);
+            else
+                rc = mdb_txn_commit(txn);
         }
-        if (rc != MDB_MAP_RESIZED)
+        map_unshare(s);
+        if (!rc)
+            return 0;
+        if (rc != MDB_MAP_FULL && rc != MDB_MAP_RESIZED)
             break;
-        mdb_env_set_mapsize(s->env, 0);
+        int grown = map_resize(s, rc == MDB_MAP_FULL ? seen : 0);
+        if (grown) {
+            rc = grown;
+            break;
+        }
     }
     if (rc == ENOSPC)
         snprintf(err, errlen,
                  "the disk holding %s is full: nothing was written; free space and retry",
+                 s->path);
+    else if (rc == EDEADLK)
+        snprintf(err, errlen,
+                 "the map of %s must grow, but this thread holds a read transaction on it "
+                 "(a write from inside a scan callback): nothing was written; write after "
+                 "the scan returns",
                  s->path);
     else
         snprintf(err, errlen, "storage error in %s: %s", s->path, mdb_strerror(rc));
     return -1;
 }
 
+/* Opens the named databases. Runs before the store is handed out, so its
+ * transaction needs no map lock. */
 static int store_open_dbs(store *s, char *err, size_t errlen)
 {
     static const char *const names[] = {
@@ -255,6 +364,12 @@ int store_open(store **out, const char *path, const store_options *opt, char *er
         return snprintf(err, errlen, "out of memory"), -1;
     s->path = strdup(path);
     s->read_only = opt && opt->read_only;
+    if (pthread_rwlock_init(&s->map_lock, NULL)) {
+        snprintf(err, errlen, "cannot create the map lock of %s", path);
+        store_close(s);
+        return -1;
+    }
+    s->map_lock_ready = true;
     if (!s->read_only && mkdir(path, 0700) && errno != EEXIST) {
         snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
         store_close(s);
@@ -294,15 +409,19 @@ void store_close(store *s)
         return;
     if (s->env)
         mdb_env_close(s->env);
+    if (s->map_lock_ready)
+        pthread_rwlock_destroy(&s->map_lock);
     free(s->path);
     free(s);
 }
 
 size_t store_map_size(const store *s)
 {
-    MDB_envinfo info;
-    mdb_env_info(s->env, &info);
-    return info.me_mapsize;
+    store *m = (store *)s; /* the lock is not part of the store's value */
+    map_share(m);
+    size_t size = env_map_size(m);
+    map_unshare(m);
+    return size;
 }
 
 const char *apply_result_str(apply_result r)

@@ -10,6 +10,14 @@
  * map fills, the transaction is retried on a doubled map; when the disk is
  * full, the call fails and nothing of it is written.
  *
+ * Threads: a store may be used by several threads at once (the daemon
+ * writes on pool threads while the loop thread reads and writes). Every
+ * call is one transaction; growing the map waits until no thread of the
+ * process is inside one (store.c). So a callback given to a scan below
+ * must not write to the store (a write that needs a bigger map then fails)
+ * and must not wait for a lock that a writer may hold while writing (the
+ * reports lock): that would deadlock with a growth. Reads may nest.
+ *
  * Key layouts of every named database are in docs/storage.md.
  */
 #ifndef LT_STORE_H

@@ -72,7 +72,7 @@ int store_blob_get(store *s, const uint8_t hash[32], uint8_t **data, size_t *len
     MDB_val k = {32, (void *)hash}, v;
     int rc = mdb_get(txn, s->blob_info, &k, &v);
     if (rc) {
-        mdb_txn_abort(txn);
+        store_txn_end(s, txn);
         return rc == MDB_NOTFOUND ? 1 : -1;
     }
     uint64_t size = 0;
@@ -92,7 +92,7 @@ int store_blob_get(store *s, const uint8_t hash[32], uint8_t **data, size_t *len
         memcpy(buf + off, cv.mv_data, cv.mv_size);
         off += cv.mv_size;
     }
-    mdb_txn_abort(txn);
+    store_txn_end(s, txn);
     if (ret) {
         free(buf);
         return -1;

@@ -9,9 +9,14 @@
 #include "storage/store.h"
 
 #include <lmdb.h>
+#include <pthread.h>
 
 struct store {
     MDB_env *env;
+    /* Held shared by every transaction of this process from begin to end,
+     * exclusively while the map is grown or adopted (store.c). */
+    pthread_rwlock_t map_lock;
+    bool map_lock_ready;
     char *path;
     bool read_only;
     MDB_dbi meta;      /* name -> value (schema, hlc, arrival) */
@@ -51,13 +56,21 @@ typedef struct {
 /* Runs fn inside a write transaction and commits it. Retries the whole
  * transaction on a grown map (MDB_MAP_FULL) or after another process grew
  * it (MDB_MAP_RESIZED); fn must therefore be safe to run again. fn returns
- * an LMDB code (0 = commit). Returns 0, or -1 with err filled. */
+ * an LMDB code (0 = commit). Returns 0, or -1 with err filled. The map is
+ * never grown while the calling thread holds a read transaction on s (a
+ * write from inside a scan callback): that write fails instead. */
 int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void *ctx,
                     char *err, size_t errlen);
 
 /* Begins a read-only transaction, adopting a map grown by another
- * process. Returns an LMDB code. */
+ * process, and holds s->map_lock shared until store_txn_end. Returns an
+ * LMDB code; on success the transaction must end with store_txn_end, never
+ * with mdb_txn_abort alone. */
 int store_txn_read(store *s, MDB_txn **txn);
+
+/* Ends a read transaction begun by store_txn_read (aborts it and releases
+ * the map lock). */
+void store_txn_end(store *s, MDB_txn *txn);
 
 /* Walks db in one read transaction from key `from` (NULL: the first key)
  * while keys start with prefix, calling fn; stops when fn returns non-zero

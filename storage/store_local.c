@@ -136,7 +136,7 @@ int store_local_get(store *s, const char *table, const void *key, size_t klen, u
         *vlen = v.mv_size;
         ret = 0;
     }
-    mdb_txn_abort(txn);
+    store_txn_end(s, txn);
     return ret;
 }
 

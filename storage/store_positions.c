@@ -66,7 +66,7 @@ int store_complete_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t
     int ret = rc == MDB_NOTFOUND ? 1 : rc || v.mv_size < 8 ? -1 : 0;
     if (!ret)
         complete_parse(&v, seq, unit);
-    mdb_txn_abort(txn);
+    store_txn_end(s, txn);
     return ret;
 }
 
@@ -139,7 +139,7 @@ int store_complete_view(store *s, uint8_t view[16])
     int ret = rc == MDB_NOTFOUND ? 1 : rc || v.mv_size != 16 ? -1 : 0;
     if (!ret)
         memcpy(view, v.mv_data, 16);
-    mdb_txn_abort(txn);
+    store_txn_end(s, txn);
     return ret;
 }
 

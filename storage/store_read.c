@@ -20,7 +20,7 @@ int store_scan(store *s, MDB_dbi db, const void *from, size_t fromlen, const voi
         return -1;
     rc = mdb_cursor_open(txn, db, &c);
     if (rc) {
-        mdb_txn_abort(txn);
+        store_txn_end(s, txn);
         return -1;
     }
     MDB_val k = {fromlen, (void *)from}, v;
@@ -37,7 +37,7 @@ int store_scan(store *s, MDB_dbi db, const void *from, size_t fromlen, const voi
     if (rc && rc != MDB_NOTFOUND)
         ret = -1;
     mdb_cursor_close(c);
-    mdb_txn_abort(txn);
+    store_txn_end(s, txn);
     return ret;
 }
 
@@ -61,7 +61,7 @@ static int get_copy(store *s, MDB_dbi db, const void *key, size_t keylen, uint8_
             ret = -1;
         }
     }
-    mdb_txn_abort(txn);
+    store_txn_end(s, txn);
     return ret;
 }
 
@@ -97,7 +97,7 @@ int store_origin_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], store_orig
         return -1;
     origin_state st;
     int rc = store_origin_read(txn, s, origin, &st);
-    mdb_txn_abort(txn);
+    store_txn_end(s, txn);
     if (rc == MDB_NOTFOUND)
         return 1;
     if (rc)
@@ -173,7 +173,7 @@ uint64_t store_entry_count(store *s)
     if (store_txn_read(s, &txn))
         return 0;
     int rc = mdb_stat(txn, s->log, &st);
-    mdb_txn_abort(txn);
+    store_txn_end(s, txn);
     return rc ? 0 : st.ms_entries;
 }
 
@@ -184,7 +184,7 @@ uint64_t store_arrival_last(store *s)
     if (store_txn_read(s, &txn))
         return 0;
     store_meta_get_u64(txn, s, "arrival", &v);
-    mdb_txn_abort(txn);
+    store_txn_end(s, txn);
     return v;
 }
 
@@ -197,7 +197,7 @@ int store_arrivals(store *s, uint64_t after,
     if (store_txn_read(s, &txn))
         return -1;
     if (mdb_cursor_open(txn, s->arrivals, &c)) {
-        mdb_txn_abort(txn);
+        store_txn_end(s, txn);
         return -1;
     }
     uint8_t from[8];
@@ -219,7 +219,7 @@ int store_arrivals(store *s, uint64_t after,
     if (rc && rc != MDB_NOTFOUND)
         ret = -1;
     mdb_cursor_close(c);
-    mdb_txn_abort(txn);
+    store_txn_end(s, txn);
     return ret;
 }
 
@@ -355,7 +355,7 @@ int store_record_scope(store *s, const char *coll, const char *id,
     MDB_val k = {n, key}, v;
     int rc = mdb_get(txn, s->records, &k, &v), ret;
     if (rc) {
-        mdb_txn_abort(txn);
+        store_txn_end(s, txn);
         return rc == MDB_NOTFOUND ? 1 : -1;
     }
     char creator[ENTRY_MAX_NAME + 1];
@@ -367,6 +367,6 @@ int store_record_scope(store *s, const char *coll, const char *id,
         ret = scope_rows(txn, s->owners, key, n, true, fn, ctx);
     if (!ret)
         ret = scope_rows(txn, s->readers, key, n, false, fn, ctx);
-    mdb_txn_abort(txn);
+    store_txn_end(s, txn);
     return ret;
 }

@@ -192,7 +192,7 @@ static int compare_db(verify_ctx *vc, MDB_dbi a_db, MDB_dbi b_db, const char *wh
     }
     mdb_cursor_close(ca);
     mdb_cursor_close(cb);
-    mdb_txn_abort(tb);
+    store_txn_end(vc->scratch, tb);
     return 0;
 }
 
@@ -252,7 +252,7 @@ long store_verify(store *s, const char *scratch_dir, void (*report)(void *ctx, c
     ret = vc->problems;
 out:
     if (vc->snapshot)
-        mdb_txn_abort(vc->snapshot);
+        store_txn_end(s, vc->snapshot);
     store_close(vc->scratch);
     remove_scratch(dir);
     free(vc);
