@@ -13,12 +13,26 @@
 
 #define DEMO_MAX_ROWS 64
 
-static const char *const categories[] = {"construction", "environment", "traffic", "public_order",
-                                         "smart_services"};
-static const char *const titles[] = {
-    "Xây dựng lấn chiếm vỉa hè", "Rác thải tồn đọng ven đường", "Đèn tín hiệu giao thông hỏng",
-    "Tụ tập gây mất trật tự ban đêm", "Không đăng nhập được ứng dụng dịch vụ công",
-    "Đường ngập nước sau mưa", "Cây xanh đổ chắn lối đi", "Ổ gà trên đường"};
+/* Sample reports: a title, its category and what the citizen wrote. */
+static const struct {
+    const char *title, *category, *description;
+} samples[] = {
+    {"Xây dựng lấn chiếm vỉa hè", "construction",
+     "Nhà số 12 đổ vật liệu và dựng lán tạm chiếm hết vỉa hè, người đi bộ phải xuống lòng đường."},
+    {"Rác thải tồn đọng ven đường", "environment",
+     "Rác sinh hoạt để ven đường ba ngày chưa được thu gom, bốc mùi hôi."},
+    {"Đèn tín hiệu giao thông hỏng", "traffic",
+     "Đèn tín hiệu tại ngã tư không hoạt động từ sáng, xe cộ đi lại lộn xộn."},
+    {"Tụ tập gây mất trật tự ban đêm", "public_order",
+     "Nhóm thanh niên tụ tập, nẹt pô xe máy sau 23 giờ, ảnh hưởng giấc ngủ của người dân."},
+    {"Không đăng nhập được ứng dụng dịch vụ công", "smart_services",
+     "Ứng dụng báo lỗi khi đăng nhập bằng tài khoản định danh điện tử, đã thử nhiều lần."},
+    {"Đường ngập nước sau mưa", "environment",
+     "Mưa 30 phút là đoạn đường trước chợ ngập sâu khoảng 30 cm, cống thoát nước bị tắc."},
+    {"Cây xanh đổ chắn lối đi", "construction",
+     "Cây xanh bị gió quật đổ chắn ngang lối đi trong khu dân cư, chưa có đơn vị dọn."},
+    {"Ổ gà trên đường", "traffic",
+     "Mặt đường xuất hiện nhiều ổ gà lớn, đã có người đi xe máy bị ngã."}};
 
 typedef struct {
     store_write w[DEMO_MAX_ROWS];
@@ -53,6 +67,12 @@ static int demo_add(demo_batch *b, const char *coll, json_t *body, const char *c
     return 0;
 }
 
+/* Slot k of 25: the first 19 satisfied, then the six of ratings[]. */
+static const char *rating_of(uint64_t k, const char *const ratings[6])
+{
+    return k < 19 ? "satisfied" : ratings[k - 19];
+}
+
 /* The demo clock: reports are spread over the last 30 days. */
 static uint64_t demo_clock(void *ctx)
 {
@@ -78,9 +98,9 @@ static int demo_reports(const node_config *c, store *s, bool leaf, uint64_t *rng
 {
     static const char *const paths[] = {"close", "close", "close", "resolve", "resolve",
                                         "start", "receive", "reject", "new", "close"};
-    static const char *const ratings[] = {"satisfied", "satisfied", "satisfied",
-                                          "satisfied", "satisfied", "satisfied",
-                                          "acceptable", "unsatisfied"};
+    /* 19/3/3 of 25: the articles' 76% / 12% / 12% split on average */
+    static const char *const ratings[] = {"acceptable", "acceptable", "acceptable",
+                                          "unsatisfied", "unsatisfied", "unsatisfied"};
     uint64_t now = hlc_wall_ms(), clock = now - 30ull * 86400000;
     reports *r = reports_new(s, c);
     if (!r) {
@@ -93,11 +113,12 @@ static int demo_reports(const node_config *c, store *s, bool leaf, uint64_t *rng
     int n = leaf ? 24 : 3, rc = 0;
     for (int i = 0; !rc && i < n; i++) {
         clock = now - 30ull * 86400000 + (uint64_t)i * 29ull * 86400000 / (uint64_t)n;
+        size_t k = demo_rand(rng) % (sizeof samples / sizeof *samples);
         json_t *in = json_pack(
-            "{s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "title",
-            titles[demo_rand(rng) % (sizeof titles / sizeof *titles)], "category",
-            categories[demo_rand(rng) % 5], "lat", 18.66 + (double)(demo_rand(rng) % 400) / 10000.0,
-            "lon", 105.66 + (double)(demo_rand(rng) % 400) / 10000.0, "address", c->name,
+            "{s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "title", samples[k].title, "category",
+            samples[k].category, "description", samples[k].description, "lat",
+            18.66 + (double)(demo_rand(rng) % 400) / 10000.0, "lon",
+            105.66 + (double)(demo_rand(rng) % 400) / 10000.0, "address", c->name,
             "reporter_name", "Nguyễn Văn An", "reporter_phone", "0912000000");
         if (!leaf)
             json_object_set_new(in, "unit", json_string(i % 2 ? "16684" : "16681"));
@@ -130,7 +151,7 @@ static int demo_reports(const node_config *c, store *s, bool leaf, uint64_t *rng
             if (!rc)
                 rc = demo_act(r, code, &citizen,
                               json_pack("{s:s, s:s}", "action", "rate", "rating",
-                                        ratings[demo_rand(rng) % 8]),
+                                        rating_of(demo_rand(rng) % 25, ratings)),
                               err, errlen);
         }
         if (!rc && !strcmp(path, "close"))
