@@ -223,6 +223,37 @@ static int demo_documents(demo_batch *b, const node_config *c, char *err, size_t
     return 0;
 }
 
+/* Vietnam's public holidays of 2026 as SAMPLE data (best knowledge; the
+ * government announces the real days each year, and an admin enters them:
+ * docs/operations.md). Written at the root, replicated to every node. */
+static int demo_holidays(demo_batch *b, char *err, size_t errlen)
+{
+    static const char *const everyone[] = {"*"};
+    static const struct {
+        const char *date, *vi, *en;
+    } days[] = {
+        {"2026-01-01", "Tết Dương lịch", "New Year's Day"},
+        {"2026-02-16", "Tết Nguyên Đán", "Lunar New Year (Tết)"},
+        {"2026-02-17", "Tết Nguyên Đán", "Lunar New Year (Tết)"},
+        {"2026-02-18", "Tết Nguyên Đán", "Lunar New Year (Tết)"},
+        {"2026-02-19", "Tết Nguyên Đán", "Lunar New Year (Tết)"},
+        {"2026-02-20", "Tết Nguyên Đán", "Lunar New Year (Tết)"},
+        {"2026-04-27", "Giỗ Tổ Hùng Vương (nghỉ bù)", "Hung Kings' Commemoration (in lieu)"},
+        {"2026-04-30", "Ngày Giải phóng miền Nam", "Reunification Day"},
+        {"2026-05-01", "Quốc tế Lao động", "International Labour Day"},
+        {"2026-09-01", "Quốc khánh (ngày liền kề)", "National Day (adjacent day)"},
+        {"2026-09-02", "Quốc khánh", "National Day"},
+    };
+    for (size_t i = 0; i < sizeof days / sizeof *days; i++) {
+        snprintf(b->ids[b->n], sizeof b->ids[0], "%s", days[i].date);
+        json_t *h = json_pack("{s:s, s:s, s:b}", "name_vi", days[i].vi, "name_en", days[i].en,
+                              "off", 1);
+        if (demo_add(b, "holidays", h, everyone, 1, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
 int demo_data_write(const node_config *c, store *s, char *err, size_t errlen)
 {
     demo_batch *b = calloc(1, sizeof *b);
@@ -237,8 +268,8 @@ int demo_data_write(const node_config *c, store *s, char *err, size_t errlen)
     bool leaf = tier == (int)c->ntiers - 1;
     if (!leaf && !c->root)
         rc = demo_cameras(b, c, &rng, err, errlen);
-    else if (c->root)
-        rc = demo_documents(b, c, err, errlen);
+    else if (c->root && !(rc = demo_documents(b, c, err, errlen)))
+        rc = demo_holidays(b, err, errlen);
     if (!rc && !leaf)
         rc = demo_kpis(b, c, err, errlen);
     if (!rc) {

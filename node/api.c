@@ -14,7 +14,8 @@
  *   /api/v1/users         accounts, admins (users_api.h)
  *   /api/v1/boundaries, /api/v1/ui/settings  what maps draw (map_api.h)
  *   /api/v1/events        WebSocket live updates for the UI (events.h)
- *   /api/v1/reports, /api/v1/categories  field reports (reports_api.h)
+ *   /api/v1/reports, /api/v1/categories, /api/v1/holidays
+ *                                       field reports (reports_api.h)
  *   /api/v1/enrol/requests enrolment and key rotation requests (enrol_api.h):
  *                         submitting and polling need no login, the rest admins
  *   /api/v1/public/...    the citizens' API, no login (public_api.h)
@@ -177,6 +178,9 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {NULL, "/api/v1/reports/", reports_api_item, d, 0},
         {"GET", "/api/v1/categories", reports_api_categories, d, 0},
         {"PUT", "/api/v1/categories/", reports_api_category_put, d, 0},
+        {"GET", "/api/v1/holidays", reports_api_holidays, d, 0},
+        {"PUT", "/api/v1/holidays/", reports_api_holiday_write, d, 0},
+        {"DELETE", "/api/v1/holidays/", reports_api_holiday_write, d, 0},
         {NULL, "/api/v1", api_index, d, 0},
         {NULL, "/api", api_index, d, 0},
         {"GET", "/ui/", static_web_serve, NULL, 0},

@@ -15,6 +15,7 @@
 
 #define ITEM_PREFIX "/api/v1/reports/"
 #define CATEGORY_PREFIX "/api/v1/categories/"
+#define HOLIDAY_PREFIX "/api/v1/holidays/"
 
 static reports_actor actor_of(const auth_caller *c)
 {
@@ -218,4 +219,60 @@ void reports_api_category_put(void *ctx, const http_request *req, http_response 
         http_respond_json(res, 200, one ? one : json_object());
     }
     json_decref(in);
+}
+
+/* The year of query parameter (or a date's first 4 digits) into *year:
+ * 0 when absent. False after answering 400. */
+static bool year_of(const char *v, int *year, http_response *res)
+{
+    char *end;
+    long y = v ? strtol(v, &end, 10) : 0;
+    if (v && (end != v + 4 || y < 1970)) {
+        http_respond_error(res, 400, "year \"%s\" must be four digits, e.g. year=2026", v);
+        return false;
+    }
+    *year = (int)y;
+    return true;
+}
+
+void reports_api_holidays(void *ctx, const http_request *req, http_response *res)
+{
+    node_daemon *d = ctx;
+    int year;
+    if (strcmp(req->path, "/api/v1/holidays")) {
+        http_respond_error(res, 404, "no resource at %s: GET /api/v1/holidays?year=YYYY lists them",
+                           req->path);
+        return;
+    }
+    if (auth_require(d->auth, req, res, ROLE_VIEWER, NULL) ||
+        !year_of(http_request_query_param(req, "year"), &year, res))
+        return;
+    http_respond_json(res, 200,
+                      json_pack("{s:o}", "holidays", reports_holidays_json(d->reports, year)));
+}
+
+void reports_api_holiday_write(void *ctx, const http_request *req, http_response *res)
+{
+    node_daemon *d = ctx;
+    auth_caller c;
+    if (auth_require(d->auth, req, res, ROLE_ADMIN, &c))
+        return;
+    const char *date = req->path + strlen(HOLIDAY_PREFIX);
+    bool put = !strcmp(req->method, "PUT");
+    json_t *in = put ? body_json(req->body, req->body_len, res) : NULL;
+    if (put && !in)
+        return;
+    reports_actor who = actor_of(&c);
+    char err[512];
+    int status, rc = put ? reports_holiday_put(d->reports, date, in, &who, &status, err, sizeof err)
+                         : reports_holiday_delete(d->reports, date, &who, &status, err, sizeof err);
+    json_decref(in);
+    if (rc) {
+        http_respond_error(res, status, "%s", err);
+        return;
+    }
+    /* the date parsed, so its first four characters are the year */
+    http_respond_json(res, 200,
+                      json_pack("{s:o}", "holidays",
+                                reports_holidays_json(d->reports, atoi(date))));
 }

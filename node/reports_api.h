@@ -9,6 +9,8 @@
  *   GET   /api/v1/reports/{id}/photos/{hash}  a photo's bytes
  *   GET   /api/v1/categories                  the categories
  *   PUT   /api/v1/categories/{code}           admin at a top tier
+ *   GET   /api/v1/holidays?year=YYYY          the holiday calendar
+ *   PUT, DELETE /api/v1/holidays/{date}       admin at a top tier
  *
  * A report is visible to a user whose unit is an ancestor-or-self of its
  * area unit or of its owner; anyone else gets 404. Handler ctx: the
@@ -26,5 +28,9 @@ void reports_api_create(void *ctx, const http_request *req, http_response *res);
 void reports_api_item(void *ctx, const http_request *req, http_response *res);
 void reports_api_categories(void *ctx, const http_request *req, http_response *res);
 void reports_api_category_put(void *ctx, const http_request *req, http_response *res);
+void reports_api_holidays(void *ctx, const http_request *req, http_response *res);
+/* PUT (body {name_vi, name_en, off}) or DELETE of /api/v1/holidays/{date};
+ * answers with that year's holidays after the change. */
+void reports_api_holiday_write(void *ctx, const http_request *req, http_response *res);
 
 #endif

@@ -6,7 +6,6 @@
  */
 #include "reports/reports_internal.h"
 #include "reports/workhours.h"
-#include "storage/mpjson.h"
 #include "storage/record.h"
 
 #include <stdlib.h>
@@ -152,15 +151,18 @@ void category_owner(reports *r, const json_t *cat, const json_t *area_path, char
     }
 }
 
-uint64_t category_deadline(const json_t *cat, uint64_t from_ms)
+uint64_t category_deadline(reports *r, const json_t *cat, uint64_t from_ms)
 {
     json_int_t h = json_integer_value(json_object_get(cat, "deadline_hours"));
     json_int_t d = json_integer_value(json_object_get(cat, "deadline_days"));
-    if (h > 0)
-        return workhours_add_hours(from_ms, (unsigned)h);
-    if (d > 0)
-        return workhours_add_days(from_ms, (unsigned)d);
-    return 0;
+    if (h <= 0 && d <= 0)
+        return 0;
+    workhours_calendar cal;
+    holiday_calendar_load(r, &cal);
+    uint64_t at = h > 0 ? workhours_add_hours(&cal, from_ms, (unsigned)h)
+                        : workhours_add_days(&cal, from_ms, (unsigned)d);
+    free((void *)cal.days);
+    return at;
 }
 
 static bool code_valid(const char *code)
@@ -234,35 +236,12 @@ static int category_put_locked(reports *r, const char *code, const json_t *field
         snprintf(err, errlen, "the body must be a JSON object of category fields");
         return -1;
     }
-    if (!who || who->citizen || who->role < ROLE_ADMIN) {
-        *status = 403;
-        snprintf(err, errlen, "only an admin may define categories");
+    if ((*status = top_tier_check(r, who, "categories", err, errlen)) ||
+        (*status = category_fields_check(r, fields, err, errlen)) ||
+        (*status = top_tier_write(r, "categories", code, ENTRY_OP_PATCH, fields, err, errlen)))
         return -1;
-    }
-    int tier = node_tier_index(r->c, r->c->tier), max = r->c->ntiers > 3 ? (int)r->c->ntiers - 3 : 0;
-    if (tier > max) {
-        *status = 403;
-        snprintf(err, errlen,
-                 "categories are defined at the top tiers only (at most %d levels below the "
-                 "root); this node is tier %s: ask an admin of the province or national node",
-                 max, r->c->tier);
-        return -1;
-    }
-    if ((*status = category_fields_check(r, fields, err, errlen)))
-        return -1;
-    uint8_t *body;
-    size_t len;
-    if (mpjson_pack_object(fields, &body, &len, err, errlen)) {
-        *status = 400;
-        return -1;
-    }
-    const char *to[] = {"*"};
-    store_write w = {"categories", code, ENTRY_OP_PATCH, body, len, to, 1};
-    store_author a = node_author(r->c);
-    int rc = store_write_local(r->s, &a, &w, 1, NULL, err, errlen);
-    free(body);
-    *status = rc ? 500 : 200;
-    return rc ? -1 : 0;
+    *status = 200;
+    return 0;
 }
 
 int reports_category_put(reports *r, const char *code, const json_t *fields,

@@ -142,6 +142,22 @@ json_t *reports_categories_json(reports *r, bool all);
 int reports_category_put(reports *r, const char *code, const json_t *fields,
                          const reports_actor *who, int *status, char *err, size_t errlen);
 
+/* The holidays of year (0 = every year), sorted by date: an array of
+ * {date "YYYY-MM-DD", name_vi, name_en, off}. */
+json_t *reports_holidays_json(reports *r, int year);
+
+/* Writes holiday date ("YYYY-MM-DD", a Vietnam date) from JSON {name_vi
+ * (required), name_en, off (default true; false = a compensating working
+ * day)}, replacing what the date had (admin on a node of a top tier).
+ * Returns 0, or -1 with *status and err. */
+int reports_holiday_put(reports *r, const char *date, const json_t *fields,
+                        const reports_actor *who, int *status, char *err, size_t errlen);
+
+/* Deletes holiday date (admin on a node of a top tier; 404 when the date
+ * is not listed). Returns 0, or -1 with *status and err. */
+int reports_holiday_delete(reports *r, const char *date, const reports_actor *who, int *status,
+                           char *err, size_t errlen);
+
 /* One escalation sweep at now_ms: every open report past its deadline whose
  * next escalation level has fallen due and targets this node's unit gets an
  * "escalate" action. *escalated receives how many. Logs one line per

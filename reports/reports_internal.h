@@ -8,6 +8,7 @@
 
 #include "replication/unit_tree.h"
 #include "reports/reports.h"
+#include "reports/workhours.h"
 #include "storage/report_query.h" /* report_status_open */
 
 #include <uv.h>
@@ -69,8 +70,28 @@ json_t *category_get(reports *r, const char *code);
 void category_owner(reports *r, const json_t *cat, const json_t *area_path, char *out,
                     size_t cap);
 
-/* The deadline of cat counted from from_ms in working time (0 = none). */
-uint64_t category_deadline(const json_t *cat, uint64_t from_ms);
+/* The deadline of cat counted from from_ms in working time, with the
+ * holiday calendar of the store (0 = none). */
+uint64_t category_deadline(reports *r, const json_t *cat, uint64_t from_ms);
+
+/* ---- holidays.c ---- */
+
+/* The holiday calendar of the store (every "holidays" record) into *cal;
+ * free cal->days (may be NULL when there are none). Unreadable records
+ * are left out. */
+void holiday_calendar_load(reports *r, workhours_calendar *cal);
+
+/* ---- top_tier.c ---- */
+
+/* May who define `what` (e.g. "categories") on this node: an admin on a
+ * node at most tiers-3 levels below the root? Returns 0, or 403 with err. */
+int top_tier_check(reports *r, const reports_actor *who, const char *what, char *err,
+                   size_t errlen);
+
+/* Writes one record of coll (fields packed as the body; NULL for a
+ * delete) with op, addressed to "*". Returns 0, or 400/500 with err. */
+int top_tier_write(reports *r, const char *coll, const char *id, entry_op op,
+                   const json_t *fields, char *err, size_t errlen);
 
 /* ---- photos.c ---- */
 

@@ -77,7 +77,7 @@ static void owner_set(reports *r, const json_t *cur, json_t *f, const char *unit
     json_object_set_new(f, "owner_unit", json_string(unit));
     json_object_set_new(f, "owner_path", reports_path(r, unit));
     json_t *cat = category_get(r, report_str(cur, "category"));
-    json_object_set_new(f, "deadline_ms", json_integer((json_int_t)category_deadline(cat, now)));
+    json_object_set_new(f, "deadline_ms", json_integer((json_int_t)category_deadline(r, cat, now)));
     json_object_set_new(f, "received_ms", json_integer((json_int_t)now));
     json_object_set_new(f, "escalation_level", json_integer(0));
     json_decref(cat);
@@ -281,6 +281,29 @@ int reports_act(reports *r, const char *code, const json_t *action, const report
     return rc;
 }
 
+/* A PATCH that changes the category of a received report (one with a
+ * deadline) recomputes the deadline from the new category, counted from
+ * the original receipt (received_ms): the report keeps the working time
+ * it has used, and re-filing it neither buys nor loses time. The edit
+ * history item h says so and carries the new "deadline_ms". */
+static void deadline_recategorise(reports *r, const json_t *cur, json_t *f, json_t *h)
+{
+    const char *to = json_string_value(json_object_get(f, "category"));
+    json_int_t received = json_integer_value(json_object_get(cur, "received_ms"));
+    if (!to || !strcmp(to, report_str(cur, "category")) || received <= 0 ||
+        json_integer_value(json_object_get(cur, "deadline_ms")) <= 0)
+        return;
+    json_t *cat = category_get(r, to);
+    json_int_t at = (json_int_t)category_deadline(r, cat, (uint64_t)received);
+    json_decref(cat);
+    char note[512];
+    snprintf(note, sizeof note, "%s; deadline recomputed for category %s from the receipt",
+             report_str(h, "note"), to);
+    json_object_set_new(h, "note", json_string(note));
+    json_object_set_new(h, "deadline_ms", json_integer(at));
+    json_object_set_new(f, "deadline_ms", json_integer(at));
+}
+
 static int patch_locked(reports *r, const char *code, const json_t *fields,
                         const reports_actor *who, int *status, char *err, size_t errlen)
 {
@@ -342,6 +365,7 @@ static int patch_locked(reports *r, const char *code, const json_t *fields,
         json_t *h = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "action", "edit", "from", st,
                               "to", st, "by", who->user ? who->user : "", "unit", r->c->unit,
                               "at_ms", (json_int_t)now, "note", keys);
+        deadline_recategorise(r, cur, f, h);
         rc = report_write(r, report_str(cur, "code"), cur, f, h, false, NULL, err, errlen);
         json_decref(h);
     }

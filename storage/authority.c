@@ -18,7 +18,7 @@
 #define TREE_MAX_DEPTH 32
 
 /* Collections only the top tiers may write. */
-static const char *const top_tier_colls[] = {"categories", "indicators"};
+static const char *const top_tier_colls[] = {"categories", "indicators", "holidays"};
 
 typedef struct auth_net {
     bool present;

@@ -10,7 +10,7 @@
  *              mirror's certificate or a change that keeps its parent);
  *              the network config only by the trust root;
  *   tier       definitions that only a higher tier may issue (collections
- *              "categories" and "indicators") come from the top tiers: at
+ *              "categories", "indicators", "holidays") come from the top tiers: at
  *              most tiers-3 levels below the root (national and province in
  *              a 4-tier network, the root alone in a 2- or 3-tier one);
  *   ownership  every other record belongs to the units in its owner set:

@@ -4,7 +4,8 @@
 # district (the owner of construction reports) reassigns it to the commune,
 # which resolves it; the citizen rates it on the public API; the province
 # sees the report, its photo, its history and its statistics; a user of another commune gets 404; an overdue public-order
-# report is escalated by `lienthong reports sweep` at the district.
+# report (re-filed, so its deadline moves) is escalated by `lienthong reports sweep` at the district. The
+# province's admin enters holidays; the commune gets them.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 
@@ -63,6 +64,30 @@ check "...an unknown tier is 400" test "$(call PUT prov "$PA" categories/trees '
 has_trees() { [ "$(call GET c1 "$C1V" categories)" = 200 ] && jq -e 'any(.categories[]; .code == "trees")' "$T/body" >/dev/null; }
 check "the commune gets the new category" wait_until 30 has_trees
 
+# the holiday calendar: written at the top tiers, replicated to every node
+check "holidays need a login (401)" test "$(call GET c1 x 'holidays?year=2026')" = 401
+check "a district admin may not enter holidays (403)" \
+    test "$(call PUT dist "$DA" holidays/2026-09-02 '{"name_vi":"Quốc khánh"}')" = 403
+check "...a viewer may not either (403)" test "$(call PUT prov "$PV" holidays/2026-09-02 '{"name_vi":"Quốc khánh"}')" = 403
+check "not a date: 400" test "$(call PUT prov "$PA" holidays/2026-02-30 '{"name_vi":"x"}')" = 400
+check "...saying the format" grep -q 'YYYY-MM-DD' "$T/body"
+check "an unknown field: 400" test "$(call PUT prov "$PA" holidays/2026-09-02 '{"name_vi":"x","paid":true}')" = 400
+check "the province's admin enters National Day" \
+    test "$(call PUT prov "$PA" holidays/2026-09-02 '{"name_vi":"Quốc khánh","name_en":"National Day"}')" = 200
+check "...answered with the year's calendar, off by default" \
+    jq -e '.holidays == [{"date":"2026-09-02","name_vi":"Quốc khánh","name_en":"National Day","off":true}]' "$T/body"
+check "...and a compensating working Saturday" \
+    test "$(call PUT prov "$PA" holidays/2026-09-05 '{"name_vi":"Làm bù","off":false}')" = 200
+check "...and a day entered by mistake" test "$(call PUT prov "$PA" holidays/2026-09-03 '{"name_vi":"Nhầm"}')" = 200
+check "...deleted again" test "$(call DELETE prov "$PA" holidays/2026-09-03)" = 200
+check "...twice is 404" test "$(call DELETE prov "$PA" holidays/2026-09-03)" = 404
+check "a bad year: 400" test "$(call GET prov "$PV" 'holidays?year=26')" = 400
+has_holidays() { [ "$(call GET c1 "$C1V" 'holidays?year=2026')" = 200 ] &&
+    jq -e '[.holidays[] | [.date, .off]] == [["2026-09-02", true], ["2026-09-05", false]]' "$T/body" >/dev/null; }
+check "the commune gets the calendar" wait_until 30 has_holidays
+check "...and no other year's" test "$(call GET c1 "$C1V" 'holidays?year=2027')" = 200
+check "...empty" jq -e '.holidays == []' "$T/body"
+
 check "the commune receives it" test "$(call POST c1 "$C1S" "reports/$CODE/actions" '{"action":"receive"}')" = 200
 check "...the owner is the district (construction)" jq -e '.owner_unit == "412" and .deadline_ms > 0' "$T/body"
 check "receiving twice is a 409 naming what is possible" \
@@ -120,6 +145,12 @@ check "...with its report" jq -e '[.children[] | select(.unit == "16681")][0].to
 check "a public-order report" test "$(call POST c1 "$C1S" reports '{"title":"Tụ tập ban đêm","category":"public_order","lat":18.67,"lon":105.69}')" = 201
 CODE2=$(jq -r .code "$T/body")
 check "...received by the commune" test "$(call POST c1 "$C1S" "reports/$CODE2/actions" '{"action":"receive"}')" = 200
+DL2=$(jq .deadline_ms "$T/body")
+check "re-filed as environment: the deadline moves (5 working days from the receipt)" \
+    test "$(call PATCH c1 "$C1S" "reports/$CODE2" '{"category":"environment"}')" = 200
+check "...later than 24 working hours, with a history note" \
+    jq -e --argjson was "$DL2" '.deadline_ms > $was and .received_ms < $was and
+        (.history[-1].note | test("deadline recomputed"))' "$T/body"
 check "the district holds it" wait_until 30 status_is dist "$DL" "$CODE2" received
 check "the commune's sweep escalates nothing (it is not the target)" \
     sh -c "'$BIN' reports sweep --dir '$T/c1' --now 2099-01-01T00:00:00Z | grep -q '0 escalated'"

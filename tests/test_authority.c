@@ -124,6 +124,10 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
     EXPECT(d, edit, APPLY_QUARANTINED, "belongs to unit 16681");
     store_input kpi = craft(c2, "16684", "indicators", "K-1", ENTRY_OP_PUT, "{\"name\":\"x\"}", 0);
     EXPECT(d, kpi, APPLY_QUARANTINED, "may not write indicators");
+    /* the holiday calendar is a top-tier collection too: a commune's day off is refused */
+    store_input hol = craft(c2, "16684", "holidays", "2026-11-24", ENTRY_OP_PUT,
+                            "{\"name_vi\":\"Nghỉ\",\"off\":true}", 0);
+    EXPECT(d, hol, APPLY_QUARANTINED, "may not write holidays");
     uint8_t fake_pk[32], fake_sk[64];
     crypto_sign_keypair(fake_pk, fake_sk);
     char hex[65], cert[512];
@@ -145,11 +149,11 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
     free(old);
 
     qscan q = quarantine_of(d);
-    CHECKF(q.n == 5, "%zu in quarantine:\n%s", q.n, q.reasons);
+    CHECKF(q.n == 6, "%zu in quarantine:\n%s", q.n, q.reasons);
     char err[256];
     json_t *view = quarantine_view(d->s, 100, err, sizeof err);
     REQUIRE(view);
-    CHECK(json_integer_value(json_object_get(view, "count")) == 5);
+    CHECK(json_integer_value(json_object_get(view, "count")) == 6);
     CHECK(json_integer_value(json_object_get(view, "waiting")) == 1);
     bool seen_edit = false;
     size_t k;
@@ -173,6 +177,7 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
     CHECK(record_field_str(rec, rec_len, "status", status, sizeof status) == 1);
     free(rec);
     CHECK(!fx_has(d, "indicators", "K-1") && !fx_has(d, "reports", "PA-X"));
+    CHECK(!fx_has(d, "holidays", "2026-11-24"));
 
     /* nothing of it reaches the province, and the province refuses it too
      * when the commune fails over to it directly */
@@ -180,6 +185,7 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
     CHECK(store_entry_count(p->s) == held_p);
     CHECK(quarantine_of(p).n == 0);
     EXPECT(p, kpi, APPLY_QUARANTINED, "may not write indicators");
+    EXPECT(p, hol, APPLY_QUARANTINED, "may not write holidays");
     EXPECT(p, as_other, APPLY_QUARANTINED, "writes only as its own unit");
 
     /* the district reassigns the report to commune 2: its waiting edit is
@@ -212,7 +218,7 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
     CHECK(fx_has(d, "reports", "PA-16681-1"));
     free((void *)late.bytes);
 
-    store_input all[] = {as_other, edit, kpi, forged_cert, move, e2};
+    store_input all[] = {as_other, edit, kpi, hol, forged_cert, move, e2};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         free((void *)all[i].bytes);
 }

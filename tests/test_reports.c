@@ -31,15 +31,39 @@ static uint64_t clock_fake(void *ctx)
 static void workhours(void)
 {
     /* 2026-11-23 is a Monday */
-    CHECK(workhours_add_hours(MON + 10 * H, 8) == MON + 24 * H + 10 * H);
-    CHECK(workhours_add_hours(MON + 10 * H, 2) == MON + 12 * H);
-    CHECK(workhours_add_hours(MON + 10 * H, 3) == MON + 14 * H); /* lunch skipped */
-    CHECK(workhours_add_hours(MON + 12 * H + H / 2, 1) == MON + 14 * H); /* from lunch */
-    CHECK(workhours_add_hours(MON + 4 * 24 * H + 16 * H, 2) == MON + 7 * 24 * H + 9 * H);
-    CHECK(workhours_add_hours(MON + 5 * 24 * H + 11 * H, 1) == MON + 7 * 24 * H + 9 * H);
-    CHECK(workhours_add_hours(MON + 20 * H, 1) == MON + 24 * H + 9 * H); /* evening */
-    CHECK(workhours_add_days(MON + 4 * 24 * H + 10 * H, 1) == MON + 7 * 24 * H + 17 * H);
-    CHECK(workhours_add_days(MON + 10 * H, 5) == MON + 7 * 24 * H + 17 * H);
+    CHECK(workhours_add_hours(NULL, MON + 10 * H, 8) == MON + 24 * H + 10 * H);
+    CHECK(workhours_add_hours(NULL, MON + 10 * H, 2) == MON + 12 * H);
+    CHECK(workhours_add_hours(NULL, MON + 10 * H, 3) == MON + 14 * H); /* lunch skipped */
+    CHECK(workhours_add_hours(NULL, MON + 12 * H + H / 2, 1) == MON + 14 * H); /* from lunch */
+    CHECK(workhours_add_hours(NULL, MON + 4 * 24 * H + 16 * H, 2) == MON + 7 * 24 * H + 9 * H);
+    CHECK(workhours_add_hours(NULL, MON + 5 * 24 * H + 11 * H, 1) == MON + 7 * 24 * H + 9 * H);
+    CHECK(workhours_add_hours(NULL, MON + 20 * H, 1) == MON + 24 * H + 9 * H); /* evening */
+    CHECK(workhours_add_days(NULL, MON + 4 * 24 * H + 10 * H, 1) == MON + 7 * 24 * H + 17 * H);
+    CHECK(workhours_add_days(NULL, MON + 10 * H, 5) == MON + 7 * 24 * H + 17 * H);
+
+    /* Tuesday 24 off (ngày nghỉ lễ), Saturday 28 worked (ngày làm bù) */
+    int64_t mon, tue, sat, day;
+    REQUIRE(workhours_date_parse("2026-11-23", &mon) && workhours_date_parse("2026-11-24", &tue) &&
+            workhours_date_parse("2026-11-28", &sat));
+    CHECK(mon == workhours_day_of(MON) && mon == workhours_day_of(MON + 23 * H + H / 2));
+    CHECK(tue == mon + 1 && sat == mon + 5);
+    const workhours_day days[] = {{tue, true}, {sat, false}};
+    const workhours_calendar cal = {days, 2};
+    CHECK(workhours_add_hours(&cal, MON + 10 * H, 8) == MON + 2 * 24 * H + 10 * H);
+    CHECK(workhours_add_hours(&cal, MON + 24 * H + 10 * H, 1) == MON + 2 * 24 * H + 9 * H);
+    CHECK(workhours_add_hours(&cal, MON + 4 * 24 * H + 16 * H, 2) == MON + 5 * 24 * H + 9 * H);
+    CHECK(workhours_add_hours(&cal, MON + 5 * 24 * H + 17 * H, 1) == MON + 7 * 24 * H + 9 * H);
+    CHECK(workhours_add_days(&cal, MON + 10 * H, 4) == MON + 5 * 24 * H + 17 * H);
+    CHECK(workhours_add_days(NULL, MON + 10 * H, 4) == MON + 4 * 24 * H + 17 * H);
+    CHECK(workhours_add_days(&cal, MON + 10 * H, 1) == MON + 2 * 24 * H + 17 * H);
+    const workhours_day weekday_on[] = {{mon + 2, false}}; /* a listed working weekday */
+    const workhours_calendar on = {weekday_on, 1};
+    CHECK(workhours_add_days(&on, MON + 10 * H, 5) == MON + 7 * 24 * H + 17 * H);
+    CHECK(workhours_date_parse("2024-02-29", &day) && !workhours_date_parse("2026-02-29", &day));
+    CHECK(workhours_date_parse("1970-01-01", &day) && day == 0);
+    CHECK(!workhours_date_parse("2026-1-01", &day) && !workhours_date_parse("2026-13-01", &day));
+    CHECK(!workhours_date_parse("2026-01-32", &day) && !workhours_date_parse("2026-01-0x", &day));
+    CHECK(!workhours_date_parse("2026-01-011", &day) && !workhours_date_parse("", &day));
 }
 
 static void sync_pair(fx_node *lower, fx_node *upper)
@@ -448,6 +472,113 @@ static void escalation(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports
           level_of(rp, code) == 2);
 }
 
+static int patch(reports *r, const char *code, const char *json)
+{
+    char err[512];
+    int status;
+    json_t *f = json_loads(json, 0, NULL);
+    REQUIRE(f);
+    reports_patch(r, code, f, &staff_c1, &status, err, sizeof err);
+    json_decref(f);
+    return status;
+}
+
+static json_int_t deadline_of(reports *r, const char *code)
+{
+    json_t *j = get(r, code);
+    json_int_t at = json_integer_value(json_object_get(j, "deadline_ms"));
+    json_decref(j);
+    return at;
+}
+
+/* The holiday calendar: written at the province only, replicated down,
+ * counted in the deadlines of the commune; a category change recomputes a
+ * received report's deadline from its receipt. */
+static void holidays(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports *rd, reports *rc1)
+{
+    const reports_actor admin_p = {"root", "40", ROLE_ADMIN, false};
+    const reports_actor admin_d = {"dadmin", "412", ROLE_ADMIN, false};
+    char err[512];
+    int status;
+    json_t *off = json_pack("{s:s, s:s}", "name_vi", "Nghỉ thử", "name_en", "Test day off");
+    json_t *work = json_pack("{s:s, s:b}", "name_vi", "Làm bù", "off", 0);
+    uint64_t before = store_entry_count(p->s);
+    CHECK(reports_holiday_put(rd, "2026-11-24", off, &admin_d, &status, err, sizeof err) == -1 &&
+          status == 403 && strstr(err, "top tiers"));
+    CHECK(reports_holiday_put(rp, "2026-11-24", off, &staff_c1, &status, err, sizeof err) == -1 &&
+          status == 403);
+    CHECK(reports_holiday_put(rp, "2026-11-31", off, &admin_p, &status, err, sizeof err) == -1 &&
+          status == 400 && strstr(err, "YYYY-MM-DD"));
+    json_t *bad = json_pack("{s:s, s:s}", "name_vi", "x", "off", "yes");
+    CHECK(reports_holiday_put(rp, "2026-11-24", bad, &admin_p, &status, err, sizeof err) == -1 &&
+          status == 400 && strstr(err, "off must be"));
+    json_decref(bad);
+    bad = json_pack("{s:s}", "name_en", "no Vietnamese name");
+    CHECK(reports_holiday_put(rp, "2026-11-24", bad, &admin_p, &status, err, sizeof err) == -1 &&
+          status == 400 && strstr(err, "name_vi"));
+    json_decref(bad);
+    CHECK(reports_holiday_delete(rp, "2026-11-25", &admin_p, &status, err, sizeof err) == -1 &&
+          status == 404);
+    CHECK(store_entry_count(p->s) == before);
+    CHECKF(reports_holiday_put(rp, "2026-11-24", off, &admin_p, &status, err, sizeof err) == 0,
+           "%s", err);
+    CHECK(reports_holiday_put(rp, "2026-11-28", work, &admin_p, &status, err, sizeof err) == 0);
+    CHECK(reports_holiday_put(rp, "2027-01-01", off, &admin_p, &status, err, sizeof err) == 0);
+    json_decref(off);
+    json_decref(work);
+    json_t *list = reports_holidays_json(rp, 2026);
+    CHECK(json_array_size(list) == 2);
+    CHECK(!strcmp(field(json_array_get(list, 0), "date"), "2026-11-24"));
+    CHECK(json_is_true(json_object_get(json_array_get(list, 0), "off")));
+    CHECK(!strcmp(field(json_array_get(list, 1), "name_vi"), "Làm bù"));
+    CHECK(json_is_false(json_object_get(json_array_get(list, 1), "off")));
+    json_decref(list);
+    list = reports_holidays_json(rp, 0);
+    CHECK(json_array_size(list) == 3);
+    json_decref(list);
+    CHECK(reports_holiday_delete(rp, "2027-01-01", &admin_p, &status, err, sizeof err) == 0);
+    sync_pair(d, p);
+    sync_pair(c1, d);
+    list = reports_holidays_json(rc1, 0);
+    CHECK(json_array_size(list) == 2);
+    json_decref(list);
+
+    /* 24 working hours from Monday 09:00 skip Tuesday: Friday 09:00 */
+    fake_now = MON + 9 * H;
+    char code[REPORT_CODE_MAX], fresh[REPORT_CODE_MAX];
+    snprintf(code, sizeof code, "%s",
+             create(rc1, &staff_c1,
+                    "{\"title\":\"Karaoke\",\"category\":\"public_order\",\"lat\":21,\"lon\":105}",
+                    201));
+    snprintf(fresh, sizeof fresh, "%s",
+             create(rc1, &staff_c1,
+                    "{\"title\":\"Ồn\",\"category\":\"public_order\",\"lat\":21,\"lon\":105}", 201));
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"receive\"}") == 200);
+    CHECK(deadline_of(rc1, code) == (json_int_t)(MON + 4 * 24 * H + 9 * H));
+    /* re-filed on Wednesday as environment (5 working days), counted from
+     * Monday's receipt: Wed, Thu, Fri, Saturday's làm bù, Monday 17:00 */
+    fake_now = MON + 2 * 24 * H + 10 * H;
+    CHECK(patch(rc1, code, "{\"category\":\"environment\"}") == 200);
+    json_t *j = get(rc1, code);
+    CHECK(json_integer_value(json_object_get(j, "deadline_ms")) ==
+          (json_int_t)(MON + 7 * 24 * H + 17 * H));
+    CHECK(json_integer_value(json_object_get(j, "received_ms")) == (json_int_t)(MON + 9 * H));
+    json_t *hist = json_object_get(j, "history");
+    json_t *last = json_array_get(hist, json_array_size(hist) - 1);
+    CHECK(!strcmp(field(last, "action"), "edit"));
+    CHECKF(strstr(field(last, "note"), "deadline recomputed for category environment"), "%s",
+           field(last, "note"));
+    CHECK(json_integer_value(json_object_get(last, "deadline_ms")) ==
+          (json_int_t)(MON + 7 * 24 * H + 17 * H));
+    json_decref(j);
+    /* the same category or another field: the deadline stays */
+    CHECK(patch(rc1, code, "{\"category\":\"environment\",\"title\":\"Karaoke đêm\"}") == 200);
+    CHECK(deadline_of(rc1, code) == (json_int_t)(MON + 7 * 24 * H + 17 * H));
+    /* a report not received yet has no deadline to recompute */
+    CHECK(patch(rc1, fresh, "{\"category\":\"traffic\"}") == 200);
+    CHECK(deadline_of(rc1, fresh) == 0);
+}
+
 static int count_quarantined(void *ctx, const store_quarantined *q)
 {
     (void)q;
@@ -498,6 +629,7 @@ int main(void)
     authority(&c1, &d, rc1, rd);
     concurrent(&c1, &d, rc1, rd);
     escalation(&p, &d, &c1, rp, rd, rc1);
+    holidays(&p, &d, &c1, rp, rd, rc1);
     reports_free(rc1);
     reports_free(rd);
     reports_free(rp);

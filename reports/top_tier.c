@@ -1,0 +1,44 @@
+/*
+ * top_tier.c - definitions that only an admin of a top-tier node writes
+ * (categories, holidays): the check of who and where, and the write of
+ * one record addressed to every node ("*"). Apply enforces the same tier
+ * rule at every node (storage/authority.c); this check answers early with
+ * a clear 403 instead of a write the network would quarantine.
+ */
+#include "reports/reports_internal.h"
+#include "storage/mpjson.h"
+
+#include <stdlib.h>
+
+int top_tier_check(reports *r, const reports_actor *who, const char *what, char *err,
+                   size_t errlen)
+{
+    if (!who || who->citizen || who->role < ROLE_ADMIN) {
+        snprintf(err, errlen, "only an admin may define %s", what);
+        return 403;
+    }
+    int tier = node_tier_index(r->c, r->c->tier), max = r->c->ntiers > 3 ? (int)r->c->ntiers - 3 : 0;
+    if (tier > max) {
+        snprintf(err, errlen,
+                 "%s are defined at the top tiers only (at most %d levels below the root); this "
+                 "node is tier %s: ask an admin of the province or national node",
+                 what, max, r->c->tier);
+        return 403;
+    }
+    return 0;
+}
+
+int top_tier_write(reports *r, const char *coll, const char *id, entry_op op,
+                   const json_t *fields, char *err, size_t errlen)
+{
+    uint8_t *body = NULL;
+    size_t len = 0;
+    if (fields && mpjson_pack_object(fields, &body, &len, err, errlen))
+        return 400;
+    const char *to[] = {"*"};
+    store_write w = {coll, id, op, body, len, to, 1};
+    store_author a = node_author(r->c);
+    int rc = store_write_local(r->s, &a, &w, 1, NULL, err, errlen);
+    free(body);
+    return rc ? 500 : 0;
+}
