@@ -1,10 +1,16 @@
 // api.js - the node's HTTP API and its live events, for the pages.
-// Errors of the API ({"error": {"code", "message"}}) become ApiError with
-// the node's message, which says what was wrong and what to do.
+// Errors of the API ({"error": {"code", "message"}}) become ApiError: a
+// short text in the user's language for the status, then the node's own
+// message (in English), which says what was wrong and what to do.
+import { t } from './i18n.js';
+
+const STATUS_TEXTS = [400, 401, 403, 404, 409, 413, 429, 500, 503];
+
 export class ApiError extends Error {
-  constructor(status, message) {
-    super(message);
+  constructor(status, detail) {
+    super(`${t(STATUS_TEXTS.includes(status) ? `http_${status}` : 'error')}: ${detail}`);
     this.status = status;
+    this.detail = detail;
   }
 }
 
