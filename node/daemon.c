@@ -37,6 +37,10 @@ typedef struct {
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
     uv_timer_t watch, grace, sweep;
+    uv_work_t sweep_work;
+    bool sweeping;      /* a sweep is on the thread pool */
+    size_t swept;       /* escalations of the last sweep */
+    char sweep_err[256];
     uint64_t grace_started;
     http_server *http;
     bool stopping;
@@ -74,15 +78,35 @@ static void daemon_watch(uv_timer_t *t)
     }
 }
 
-/* The escalation sweep of overdue reports (a few LMDB reads and, rarely,
- * one write per escalation: cheap enough for the loop). */
+/* The escalation sweep of overdue reports runs on the thread pool: it
+ * reads every overdue report and writes one durable entry per escalation,
+ * which after a long outage can be thousands. One sweep at a time. */
+static void daemon_sweep_work(uv_work_t *w)
+{
+    daemon_state *st = w->data;
+    st->sweep_err[0] = '\0';
+    if (reports_sweep(st->d.reports, reports_now(st->d.reports), &st->swept, st->sweep_err,
+                      sizeof st->sweep_err) &&
+        !st->sweep_err[0])
+        snprintf(st->sweep_err, sizeof st->sweep_err, "the sweep failed");
+}
+
+static void daemon_sweep_done(uv_work_t *w, int status)
+{
+    daemon_state *st = w->data;
+    st->sweeping = false;
+    if (!status && st->sweep_err[0])
+        log_write(LOG_WARN, "report.sweep", "error=\"%s\"", st->sweep_err);
+}
+
 static void daemon_sweep(uv_timer_t *t)
 {
     daemon_state *st = t->data;
-    size_t n;
-    char err[256];
-    if (reports_sweep(st->d.reports, reports_now(st->d.reports), &n, err, sizeof err))
-        log_write(LOG_WARN, "report.sweep", "error=\"%s\"", err);
+    if (st->sweeping || st->stopping)
+        return;
+    st->sweep_work.data = st;
+    st->sweeping = !uv_queue_work(&st->loop, &st->sweep_work, daemon_sweep_work,
+                                  daemon_sweep_done);
 }
 
 /* Stops the loop once the links have closed, or after the grace period. */

@@ -69,52 +69,57 @@ static uint64_t sweep_clock(void *ctx)
     return *(const uint64_t *)ctx;
 }
 
-static int sweep_locked(reports *r, uint64_t now_ms, size_t *escalated, char *err, size_t errlen)
+/* Escalates report code when a level is due for this node at now: loads
+ * it, decides and writes under the context's lock (history times are the
+ * sweep's). Returns 0, or -1 with err. */
+static int sweep_one(reports *r, const char *code, uint64_t now_ms, size_t *escalated,
+                     char *err, size_t errlen)
 {
-    code_list l = {0};
+    reports_lock(r);
     uint64_t (*saved)(void *) = r->now;
     void *saved_ctx = r->now_ctx;
-    reports_set_clock(r, sweep_clock, &now_ms); /* history times are the sweep's */
+    reports_set_clock(r, sweep_clock, &now_ms);
+    int status, rc = 0;
+    json_t *rec = report_load(r, code, &status);
+    size_t k = rec ? due_level(r, rec, now_ms) : 0;
+    if (k) {
+        json_t *act = json_pack("{s:s, s:I, s:s, s:s}", "action", "escalate", "level",
+                                (json_int_t)k, "unit", r->c->unit, "note", "overdue");
+        char why[256];
+        status = report_action(r, rec, code, act, NULL, true, why, sizeof why);
+        json_decref(act);
+        if (status) {
+            snprintf(err, errlen, "escalating %s: %s", code, why);
+            log_write(LOG_WARN, "report.escalate_failed", "code=%s error=\"%s\"", code, why);
+            rc = -1;
+        } else {
+            (*escalated)++;
+            log_write(LOG_INFO, "report.escalated", "code=%s level=%zu unit=%s owner=%s", code, k,
+                      r->c->unit, report_str(rec, "owner_unit"));
+        }
+    }
+    json_decref(rec);
+    reports_set_clock(r, saved, saved_ctx);
+    reports_unlock(r);
+    return rc;
+}
+
+/* The candidates are read without the context's lock (a store read), and
+ * each report takes it only for its own decision and write, so a long
+ * sweep on a pool thread never holds the loop's report calls for long. */
+int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, char *err, size_t errlen)
+{
+    code_list l = {0};
     *escalated = 0;
     if (report_query_overdue(r->s, now_ms, collect, &l) < 0) {
         free(l.codes);
-        reports_set_clock(r, saved, saved_ctx);
         snprintf(err, errlen, "cannot read the reports; check the node's disk");
         return -1;
     }
     int rc = 0;
-    for (size_t i = 0; i < l.n; i++) {
-        int status;
-        json_t *rec = report_load(r, l.codes[i], &status);
-        size_t k = rec ? due_level(r, rec, now_ms) : 0;
-        if (k) {
-            json_t *act = json_pack("{s:s, s:I, s:s, s:s}", "action", "escalate", "level",
-                                    (json_int_t)k, "unit", r->c->unit, "note", "overdue");
-            char why[256];
-            status = report_action(r, rec, l.codes[i], act, NULL, true, why, sizeof why);
-            json_decref(act);
-            if (status) {
-                snprintf(err, errlen, "escalating %s: %s", l.codes[i], why);
-                log_write(LOG_WARN, "report.escalate_failed", "code=%s error=\"%s\"", l.codes[i],
-                          why);
-                rc = -1;
-            } else {
-                (*escalated)++;
-                log_write(LOG_INFO, "report.escalated", "code=%s level=%zu unit=%s owner=%s",
-                          l.codes[i], k, r->c->unit, report_str(rec, "owner_unit"));
-            }
-        }
-        json_decref(rec);
-    }
+    for (size_t i = 0; i < l.n; i++)
+        if (sweep_one(r, l.codes[i], now_ms, escalated, err, errlen))
+            rc = -1;
     free(l.codes);
-    reports_set_clock(r, saved, saved_ctx);
-    return rc;
-}
-
-int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, char *err, size_t errlen)
-{
-    reports_lock(r);
-    int rc = sweep_locked(r, now_ms, escalated, err, errlen);
-    reports_unlock(r);
     return rc;
 }

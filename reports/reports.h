@@ -161,7 +161,9 @@ int reports_holiday_delete(reports *r, const char *date, const reports_actor *wh
 /* One escalation sweep at now_ms: every open report past its deadline whose
  * next escalation level has fallen due and targets this node's unit gets an
  * "escalate" action. *escalated receives how many. Logs one line per
- * escalation. Returns 0, or -1 with err (those written stay written). */
+ * escalation. Safe on a pool thread: each report holds the context's lock
+ * only for its own decision and write. Returns 0, or -1 with err (those
+ * written stay written). */
 int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, char *err, size_t errlen);
 
 /* Streams support: the bytes of photo hash (64 hex) of report code, joined
