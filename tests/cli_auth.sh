@@ -127,15 +127,24 @@ for i in $(seq 1 16); do
     curl -s -o /dev/null --interface 127.0.0.3 -d "$(login_body "hash$i" wrong)" "$D/login" &
     logins+=($!)
 done
-sleep 0.05
-t=$(curl -s -o /dev/null -w '%{time_total}' "$D/health")
+# health sampled while any login is still waiting for its hash; on the loop, the first sample
+# would wait behind the queued hashes (close to the total) and be the only one. The fastest
+# sample is kept, so a moment of CPU starvation on a loaded machine does not fail it.
+: >"$T/health-samples"
+for _ in $(seq 1 300); do
+    kill -0 "${logins[@]}" 2>/dev/null || break
+    if t=$(curl -sf -o /dev/null -w '%{time_total}' "$D/health"); then
+        echo "$t" >>"$T/health-samples"    # answered samples only
+    fi
+    sleep 0.02
+done
 wait "${logins[@]}"
 total=$(since "$t0")
-echo "16 logins took $total s; health answered in $t s meanwhile" >&2
-# on the loop, health would wait behind the queued hashes (close to the total);
-# relative, so a loaded machine does not fail it
-check "health answers in $t s while 16 logins hash for $total s" \
-    awk -v t="$t" -v all="$total" 'BEGIN { exit !(t < 0.5 * all) }'
+t=$(sort -g "$T/health-samples" | head -1)
+n=$(wc -l <"$T/health-samples")
+echo "16 logins took $total s; $n health samples meanwhile, fastest $t s" >&2
+check "health answers in $t s (fastest of $n) while 16 logins hash for $total s" \
+    awk -v t="$t" -v n="$n" -v all="$total" 'BEGIN { exit !(n >= 2 && t < 0.25 * all) }'
 echo "health during 16 logins: $t s" >&2
 
 # ---- the audit log travels up ----------------------------------------------------------------
