@@ -10,6 +10,7 @@
 #include "node/offload.h"
 #include "node/public_api.h"
 #include "node/ratelimit.h"
+#include "node/reports_api.h"
 #include "reports/reports.h"
 #include "storage/record.h"
 #include "storage/report_query.h"
@@ -321,22 +322,10 @@ static void photo(node_daemon *d, const char *code, const char *hash, http_respo
     json_t *rep = reports_get_json(d->reports, code, REPORT_VIEW_PUBLIC, &st);
     bool shown = rep && report_public(rep);
     json_decref(rep);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    const char *type = NULL;
-    int rc = shown ? reports_photo_get(d->reports, code, hash, &data, &len, &type) : 1;
-    if (rc) {
-        http_respond_error(res, rc < 0 ? 500 : 404,
-                           rc < 0 ? "the node could not read the photo; try again later"
-                                  : "no public photo %s of report %s",
-                           hash, code);
-        return;
-    }
-    res->status = 200;
-    res->content_type = type;
-    res->body = (char *)data;
-    res->body_len = len;
-    http_response_header(res, "Cache-Control", "public, max-age=86400");
+    if (shown)
+        reports_api_photo(d, code, hash, "public, max-age=86400", res);
+    else
+        http_respond_error(res, 404, "no public photo %s of report %s", hash, code);
 }
 
 static void public_get_report(void *ctx, const http_request *req, http_response *res)

@@ -103,8 +103,8 @@ void reports_api_create(void *ctx, const http_request *req, http_response *res)
     offload_request(req, res, &(offload_task){d->loop, j, create_work, create_done});
 }
 
-/* GET /api/v1/reports/{id}/photos/{hash}: the photo's bytes. */
-static void photo_get(node_daemon *d, const char *code, const char *hash, http_response *res)
+void reports_api_photo(node_daemon *d, const char *code, const char *hash, const char *cache,
+                       http_response *res)
 {
     uint8_t *data;
     size_t len;
@@ -122,7 +122,7 @@ static void photo_get(node_daemon *d, const char *code, const char *hash, http_r
     res->content_type = type;
     res->body = (char *)data;
     res->body_len = len;
-    http_response_header(res, "Cache-Control", "private, max-age=86400");
+    http_response_header(res, "Cache-Control", cache);
 }
 
 void reports_api_item(void *ctx, const http_request *req, http_response *res)
@@ -168,7 +168,7 @@ void reports_api_item(void *ctx, const http_request *req, http_response *res)
             respond_report(d, &c, code, 200, res);
         json_decref(in);
     } else if (!strncmp(rest, "/photos/", 8) && get) {
-        photo_get(d, code, rest + 8, res);
+        reports_api_photo(d, code, rest + 8, "private, max-age=86400", res);
     } else if (!*rest || !strcmp(rest, "/actions") || !strncmp(rest, "/photos/", 8)) {
         const char *allow = !*rest ? "GET, PATCH" : *rest == '/' && rest[1] == 'a' ? "POST" : "GET";
         http_response_header(res, "Allow", allow);

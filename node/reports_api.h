@@ -24,6 +24,12 @@
 #include "node/daemon.h"
 #include "node/http.h"
 
+/* Answers with the bytes of photo hash of report code (its Content-Type,
+ * the given Cache-Control), or 404/500 saying what is missing. The caller
+ * has decided that the requester may see the report. */
+void reports_api_photo(node_daemon *d, const char *code, const char *hash, const char *cache,
+                       http_response *res);
+
 void reports_api_create(void *ctx, const http_request *req, http_response *res);
 void reports_api_item(void *ctx, const http_request *req, http_response *res);
 void reports_api_categories(void *ctx, const http_request *req, http_response *res);
