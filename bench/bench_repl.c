@@ -12,9 +12,9 @@
  *
  * Usage: bench_repl [--entries N]   (default 100000)
  */
-#include "node/network.h"
+#include "node/membership/network.h"
 #include "replication/repl_node.h"
-#include "storage/mpjson.h"
+#include "lib/mpjson.h"
 
 #include <sodium.h>
 #include <stdio.h>

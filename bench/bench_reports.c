@@ -19,9 +19,10 @@
  * < 100 ms. The store lives in a temp dir under /tmp, removed at the end
  * unless --keep. Exit status 0 when every phase ran, 1 on any error.
  */
+#include "node/domains.h"
 #include "reports/report_summary.h"
 #include "storage/hlc.h"
-#include "storage/report_query.h"
+#include "reports/report_query.h"
 #include "storage/store.h"
 
 #include <errno.h>
@@ -395,6 +396,7 @@ int main(int argc, char **argv)
     const char *dir = o.dir ? o.dir : tmp;
     store *s;
     store_options so = {.map_size = (size_t)o.reports * 12000 + (1ull << 30)};
+    domains_store_options(&so);
     if (store_open(&s, dir, &so, err, sizeof err))
         return fprintf(stderr, "bench_reports: %s\n", err), 1;
     uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];

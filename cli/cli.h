@@ -8,7 +8,7 @@
 #ifndef LT_CLI_H
 #define LT_CLI_H
 
-#include "node/config.h"
+#include "node/env/config.h"
 
 #include <getopt.h>
 #include <stdbool.h>

@@ -5,7 +5,7 @@
  * processes use the store).
  */
 #include "cli/cli.h"
-#include "node/enrol.h"
+#include "node/membership/enrol.h"
 
 #include <stdio.h>
 #include <stdlib.h>

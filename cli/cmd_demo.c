@@ -5,9 +5,9 @@
  * on 127.0.0.1, prints their addresses, and on Ctrl-C stops them all.
  */
 #include "cli/cli.h"
-#include "node/accounts.h"
+#include "node/people/accounts.h"
 #include "cli/demo_data.h"
-#include "node/network.h"
+#include "node/membership/network.h"
 
 #include <errno.h>
 #include <limits.h>

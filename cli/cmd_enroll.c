@@ -6,10 +6,10 @@
  */
 #include "cli/cli.h"
 #include "cli/enrol_client.h"
-#include "node/enrol.h"
-#include "node/fingerprint.h"
-#include "node/network.h"
-#include "storage/hex.h"
+#include "node/membership/enrol.h"
+#include "node/membership/fingerprint.h"
+#include "node/membership/network.h"
+#include "lib/hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>

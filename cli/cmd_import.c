@@ -8,7 +8,7 @@
  * running node notices the new entries within a second.
  */
 #include "cli/cli.h"
-#include "storage/mpjson.h"
+#include "lib/mpjson.h"
 
 #include <errno.h>
 #include <stdio.h>

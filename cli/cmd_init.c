@@ -3,8 +3,8 @@
  */
 #include "cli/cli.h"
 #include "node/daemon.h"
-#include "node/network.h"
-#include "storage/hex.h"
+#include "node/membership/network.h"
+#include "lib/hex.h"
 
 #include <stdio.h>
 #include <string.h>

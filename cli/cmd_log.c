@@ -2,8 +2,8 @@
  * cmd_log.c - `lienthong log`: prints stored entries readably.
  */
 #include "cli/cli.h"
-#include "storage/hex.h"
-#include "storage/mpjson.h"
+#include "lib/hex.h"
+#include "lib/mpjson.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * refused on write authority, with the reason (node/quarantine_view.h).
  */
 #include "cli/cli.h"
-#include "node/quarantine_view.h"
+#include "node/membership/quarantine_view.h"
 
 #include <stdio.h>
 #include <stdlib.h>

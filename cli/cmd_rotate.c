@@ -8,9 +8,9 @@
  */
 #include "cli/cli.h"
 #include "cli/enrol_client.h"
-#include "node/enrol.h"
-#include "node/fingerprint.h"
-#include "node/network.h"
+#include "node/membership/enrol.h"
+#include "node/membership/fingerprint.h"
+#include "node/membership/network.h"
 #include "node/status.h"
 
 #include <stdio.h>

@@ -5,8 +5,8 @@
  * Every change is written to the audit log (node/audit.h).
  */
 #include "cli/cli.h"
-#include "node/accounts.h"
-#include "node/audit.h"
+#include "node/people/accounts.h"
+#include "node/people/audit.h"
 #include "replication/unit_tree.h"
 
 #include <pwd.h>

@@ -4,7 +4,7 @@
 #include "cli/demo_data.h"
 #include "reports/reports.h"
 #include "storage/hlc.h"
-#include "storage/mpjson.h"
+#include "lib/mpjson.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
 #ifndef LT_DEMO_DATA_H
 #define LT_DEMO_DATA_H
 
-#include "node/config.h"
+#include "node/env/config.h"
 
 /* Writes the sample records that belong to node c's tier into s: reports
  * at communes (through reports/, in states from new to closed and rated)

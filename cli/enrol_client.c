@@ -4,7 +4,7 @@
  */
 #include "cli/enrol_client.h"
 #include "cli/cli.h"
-#include "node/http_client.h"
+#include "node/http/http_client.h"
 
 #include <sodium.h>
 #include <stdio.h>

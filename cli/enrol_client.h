@@ -7,7 +7,7 @@
 #ifndef LT_ENROL_CLIENT_H
 #define LT_ENROL_CLIENT_H
 
-#include "node/url.h"
+#include "node/http/url.h"
 #include "storage/store.h"
 
 #include <jansson.h>

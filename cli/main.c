@@ -1,6 +1,7 @@
 /*
  * main.c - the `lienthong` binary: dispatches to a subcommand.
  */
+#include "node/domains.h"
 #include "cli/cli.h"
 
 #include <sodium.h>
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
         printf("lienthong %s\n", LT_VERSION);
         return CLI_OK;
     }
+    domains_install();
     if (sodium_init() < 0) {
         fprintf(stderr, "lienthong: error: libsodium failed to initialise\n");
         return CLI_FAIL;

@@ -29,20 +29,18 @@
  * docs/openapi.yaml.
  */
 #include "node/api.h"
-#include "node/audit.h"
-#include "node/enrol_api.h"
+#include "node/people/audit.h"
+#include "node/people/auth.h"
+#include "node/links/repl_link.h"
+#include "node/membership/enrol_api.h"
 #include "node/map_api.h"
-#include "node/network_api.h"
-#include "node/open311.h"
-#include "node/public_api.h"
-#include "node/quarantine_view.h"
-#include "node/records_api.h"
-#include "node/reports_api.h"
-#include "node/reports_list_api.h"
-#include "node/static_web.h"
+#include "node/membership/network_api.h"
+#include "node/membership/quarantine_view.h"
+#include "node/people/records_api.h"
+#include "node/http/static_web.h"
 #include "node/status.h"
-#include "node/users_api.h"
-#include "storage/hex.h"
+#include "node/people/users_api.h"
+#include "lib/hex.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +57,7 @@ static bool api_exact(const http_request *req, http_response *res, const char *p
 
 static void api_index(void *ctx, const http_request *req, http_response *res)
 {
-    node_daemon *d = ctx;
+    node_env *d = ctx;
     if (strcmp(req->path, "/api") && !api_exact(req, res, "/api/v1"))
         return; /* any method: unknown paths under /api/v1 are 404s */
     if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
@@ -81,7 +79,7 @@ static void api_index(void *ctx, const http_request *req, http_response *res)
 
 static void api_health(void *ctx, const http_request *req, http_response *res)
 {
-    node_daemon *d = ctx;
+    node_env *d = ctx;
     const node_config *c = d->config;
     char key[65];
     if (!api_exact(req, res, "/api/v1/health"))
@@ -97,7 +95,7 @@ static void api_health(void *ctx, const http_request *req, http_response *res)
 
 static void api_status(void *ctx, const http_request *req, http_response *res)
 {
-    node_daemon *d = ctx;
+    node_env *d = ctx;
     char err[256];
     if (!api_exact(req, res, "/api/v1/status") ||
         auth_require(d->auth, req, res, ROLE_VIEWER, NULL))
@@ -116,7 +114,7 @@ static void api_status(void *ctx, const http_request *req, http_response *res)
 
 static void api_sync(void *ctx, const http_request *req, http_response *res)
 {
-    node_daemon *d = ctx;
+    node_env *d = ctx;
     if (!api_exact(req, res, "/api/v1/sync"))
         return; /* no login, like health: link states for monitoring, no records */
     http_respond_json(res, 200, repl_links_status(d->links));
@@ -124,7 +122,7 @@ static void api_sync(void *ctx, const http_request *req, http_response *res)
 
 static void api_quarantine(void *ctx, const http_request *req, http_response *res)
 {
-    node_daemon *d = ctx;
+    node_env *d = ctx;
     char err[256];
     if (!api_exact(req, res, "/api/v1/quarantine") ||
         auth_require(d->auth, req, res, ROLE_ADMIN, NULL))
@@ -146,14 +144,7 @@ static void api_quarantine(void *ctx, const http_request *req, http_response *re
         http_respond_json(res, 200, j);
 }
 
-/* THE admin check of the enrolment API: a logged-in admin (session or API
- * token, node/auth.h); otherwise answers 401/403 and returns false. */
-bool api_require_admin(node_daemon *d, const http_request *req, http_response *res)
-{
-    return auth_require(d->auth, req, res, ROLE_ADMIN, NULL) == 0;
-}
-
-size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
+size_t api_routes(node_env *d, http_route *routes, size_t cap)
 {
     const http_route all[] = {
         {"GET", "/api/v1/health", api_health, d, 0},
@@ -161,8 +152,6 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {"GET", "/api/v1/sync", api_sync, d, 0},
         {"GET", "/api/v1/quarantine", api_quarantine, d, 0},
         {"GET", "/api/v1/records", records_api_get, d, 0},
-        {"GET", "/api/v1/reports/stats", reports_stats_api_get, d, 0},
-        {"GET", "/api/v1/reports", reports_list_api_get, d, 0},
         {"POST", "/api/v1/login", auth_login, d->auth, 0},
         {"POST", "/api/v1/logout", auth_logout, d->auth, 0},
         {"GET", "/api/v1/me", auth_me, d->auth, 0},
@@ -173,14 +162,6 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         {NULL, "/api/v1/boundaries", map_api_boundaries, d, MAP_BOUNDARY_MAX_BODY},
         {NULL, "/api/v1/ui/settings", map_api_settings, d, 0},
         {"POST", "/api/v1/enrol/requests", enrol_api_post, d, 0},
-        {NULL, OPEN311_PREFIX, open311_handle, d, PUBLIC_MAX_BODY},
-        {"POST", "/api/v1/reports", reports_api_create, d, PUBLIC_MAX_BODY},
-        {NULL, "/api/v1/reports/", reports_api_item, d, 0},
-        {"GET", "/api/v1/categories", reports_api_categories, d, 0},
-        {"PUT", "/api/v1/categories/", reports_api_category_put, d, 0},
-        {"GET", "/api/v1/holidays", reports_api_holidays, d, 0},
-        {"PUT", "/api/v1/holidays/", reports_api_holiday_write, d, 0},
-        {"DELETE", "/api/v1/holidays/", reports_api_holiday_write, d, 0},
         {NULL, "/api/v1", api_index, d, 0},
         {NULL, "/api", api_index, d, 0},
         {"GET", "/ui/", static_web_serve, NULL, 0},
@@ -191,5 +172,5 @@ size_t api_routes(node_daemon *d, http_route *routes, size_t cap)
         n = cap;
     for (size_t i = 0; i < n; i++)
         routes[i] = all[i];
-    return n + public_api_routes(d, routes + n, cap - n);
+    return n;
 }

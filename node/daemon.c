@@ -12,13 +12,14 @@
  */
 #include "node/daemon.h"
 #include "node/api.h"
-#include "node/audit.h"
+#include "node/people/audit.h"
+#include "node/people/auth.h"
 #include "node/events.h"
-#include "node/http.h"
-#include "node/log.h"
-#include "node/public_api.h"
-#include "node/repl_link.h"
-#include "storage/hex.h"
+#include "node/http/http.h"
+#include "lib/log.h"
+#include "reports/reports_env.h"
+#include "node/links/repl_link.h"
+#include "lib/hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,13 +69,13 @@ int daemon_parse_listen(const char *listen, char *host, size_t hostcap, int *por
 static void daemon_watch(uv_timer_t *t)
 {
     daemon_state *st = t->data;
-    events_tick(st->d.events);
-    uint64_t last = store_arrival_last(st->d.store);
+    events_tick(st->d.env.events);
+    uint64_t last = store_arrival_last(st->d.env.store);
     if (last != st->d.arrival_seen) {
         log_write(LOG_INFO, "store.new_entries", "count=%llu arrival=%llu",
                   (unsigned long long)(last - st->d.arrival_seen), (unsigned long long)last);
         st->d.arrival_seen = last;
-        repl_links_notify(st->d.links);
+        repl_links_notify(st->d.env.links);
     }
 }
 
@@ -85,7 +86,7 @@ static void daemon_sweep_work(uv_work_t *w)
 {
     daemon_state *st = w->data;
     st->sweep_err[0] = '\0';
-    if (reports_sweep(st->d.reports, reports_now(st->d.reports), &st->swept, st->sweep_err,
+    if (reports_sweep(st->d.reports->reports, reports_now(st->d.reports->reports), &st->swept, st->sweep_err,
                       sizeof st->sweep_err) &&
         !st->sweep_err[0])
         snprintf(st->sweep_err, sizeof st->sweep_err, "the sweep failed");
@@ -113,7 +114,7 @@ static void daemon_sweep(uv_timer_t *t)
 static void daemon_grace(uv_timer_t *t)
 {
     daemon_state *st = t->data;
-    if (!repl_links_open_count(st->d.links) ||
+    if (!repl_links_open_count(st->d.env.links) ||
         uv_now(&st->loop) - st->grace_started >= SHUTDOWN_GRACE_MS)
         uv_stop(&st->loop);
 }
@@ -127,7 +128,7 @@ static void daemon_on_signal(uv_signal_t *h, int signum)
     }
     st->stopping = true;
     log_write(LOG_INFO, "node.stopping", "signal=%s", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    if (!repl_links_close(st->d.links)) {
+    if (!repl_links_close(st->d.env.links)) {
         uv_stop(&st->loop);
         return;
     }
@@ -137,7 +138,7 @@ static void daemon_on_signal(uv_signal_t *h, int signum)
 
 static void daemon_shutdown(daemon_state *st)
 {
-    repl_links_stop(st->d.links);
+    repl_links_stop(st->d.env.links);
     http_server_stop(st->http);
     uv_close((uv_handle_t *)&st->sigint, NULL);
     uv_close((uv_handle_t *)&st->sigterm, NULL);
@@ -147,16 +148,14 @@ static void daemon_shutdown(daemon_state *st)
     while (uv_run(&st->loop, UV_RUN_DEFAULT) != 0) {
     }
     http_server_finish(st->http);
-    repl_links_free(st->d.links);
-    st->d.links = NULL;
-    auth_free(st->d.auth); /* after the loop ran dry: no login still hashing */
-    st->d.auth = NULL;
-    events_free(st->d.events);
-    st->d.events = NULL;
-    reports_free(st->d.reports);
+    repl_links_free(st->d.env.links);
+    st->d.env.links = NULL;
+    auth_free(st->d.env.auth); /* after the loop ran dry: no login still hashing */
+    st->d.env.auth = NULL;
+    events_free(st->d.env.events);
+    st->d.env.events = NULL;
+    reports_env_free(st->d.reports);
     st->d.reports = NULL;
-    ratelimit_free(st->d.submit_limit);
-    st->d.submit_limit = NULL;
     uv_loop_close(&st->loop);
 }
 
@@ -203,30 +202,29 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         close(lock);
         return -1;
     }
-    st->d.config = c;
-    if (node_store_open(c, &st->d.store, false, err, errlen)) {
+    st->d.env.config = c;
+    if (node_store_open(c, &st->d.env.store, false, err, errlen)) {
         free(st);
         close(lock);
         return -1;
     }
     uv_loop_init(&st->loop);
-    st->d.loop = &st->loop;
-    st->d.started_ms = uv_now(&st->loop);
-    st->d.arrival_seen = store_arrival_last(st->d.store);
+    st->d.env.loop = &st->loop;
+    st->d.env.started_ms = uv_now(&st->loop);
+    st->d.arrival_seen = store_arrival_last(st->d.env.store);
 
-    st->d.links = repl_links_new(&st->loop, c, st->d.store);
-    st->d.auth = auth_new(&st->loop, c, st->d.store);
-    st->d.reports = reports_new(st->d.store, c);
-    st->d.submit_limit = ratelimit_new(PUBLIC_SUBMIT_MAX, PUBLIC_SUBMIT_WINDOW_MS,
-                                       PUBLIC_SUBMIT_WINDOW_MS, PUBLIC_SUBMIT_WINDOW_MS);
-    st->d.events = events_new(&st->d);
+    st->d.env.links = repl_links_new(&st->loop, c, st->d.env.store);
+    st->d.env.auth = auth_new(&st->loop, c, st->d.env.store);
+    st->d.env.events = events_new(&st->d.env);
+    st->d.reports = reports_env_new(&st->d.env);
     http_ws_endpoint ep[2];
-    int nep = st->d.links ? repl_links_endpoint(st->d.links, &ep[0]) : 0;
-    if (st->d.events)
-        events_endpoint(st->d.events, &ep[nep++]);
+    int nep = st->d.env.links ? repl_links_endpoint(st->d.env.links, &ep[0]) : 0;
+    if (st->d.env.events)
+        events_endpoint(st->d.env.events, &ep[nep++]);
     http_route routes[64];
-    size_t n = api_routes(&st->d, routes, 64);
-    bool ok = st->d.links && st->d.auth && st->d.reports && st->d.submit_limit && st->d.events;
+    size_t n = st->d.reports ? reports_env_routes(st->d.reports, routes, 64) : 0;
+    n += api_routes(&st->d.env, routes + n, 64 - n);
+    bool ok = st->d.env.links && st->d.env.auth && st->d.reports && st->d.env.events;
     http_limits limits = {0}; /* uploads (photos, boundaries) have their own route limits */
     st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, &limits, ep,
                                          (size_t)nep, err, errlen)
@@ -234,18 +232,17 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     if (!ok)
         snprintf(err, errlen, "out of memory");
     if (!st->http) {
-        events_free(st->d.events);
-        reports_free(st->d.reports);
-        ratelimit_free(st->d.submit_limit);
-        auth_free(st->d.auth);
-        repl_links_free(st->d.links);
+        events_free(st->d.env.events);
+        reports_env_free(st->d.reports);
+        auth_free(st->d.env.auth);
+        repl_links_free(st->d.env.links);
         uv_loop_close(&st->loop);
-        store_close(st->d.store);
+        store_close(st->d.env.store);
         free(st);
         close(lock);
         return -1;
     }
-    http_server_observe(st->http, audit_observe, &st->d);
+    http_server_observe(st->http, audit_observe, &st->d.env);
     uv_signal_init(&st->loop, &st->sigint);
     uv_signal_init(&st->loop, &st->sigterm);
     st->sigint.data = st->sigterm.data = st;
@@ -259,16 +256,16 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     uv_timer_init(&st->loop, &st->sweep);
     st->sweep.data = st;
     uv_timer_start(&st->sweep, daemon_sweep, REPORTS_SWEEP_MS, REPORTS_SWEEP_MS);
-    repl_links_start(st->d.links, st->http);
+    repl_links_start(st->d.env.links, st->http);
 
     char key[65];
     log_write(LOG_INFO, "node.started",
               "unit=%s tier=%s node=%s url=http://%s:%d/ entries=%llu", c->unit, c->tier,
               hex_encode(c->pk, 32, key), host, http_server_port(st->http),
-              (unsigned long long)store_entry_count(st->d.store));
+              (unsigned long long)store_entry_count(st->d.env.store));
     uv_run(&st->loop, UV_RUN_DEFAULT);
     daemon_shutdown(st);
-    store_close(st->d.store);
+    store_close(st->d.env.store);
     log_write(LOG_INFO, "node.stopped", "unit=%s", c->unit);
     free(st);
     close(lock);

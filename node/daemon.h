@@ -12,11 +12,8 @@
 #ifndef LT_DAEMON_H
 #define LT_DAEMON_H
 
-#include "node/auth.h"
-#include "node/config.h"
-#include "node/ratelimit.h"
-#include "node/repl_link.h"
-#include "reports/reports.h"
+#include "node/env/env.h"
+#include "reports/reports_env.h"
 
 #include <uv.h>
 
@@ -24,18 +21,11 @@ typedef struct node_daemon node_daemon;
 
 #define REPORTS_SWEEP_MS 60000
 
-/* The pieces of a running node that request handlers use. */
+/* A running node: the services its handlers share and its domains. */
 struct node_daemon {
-    node_config *config;
-    store *store;
-    uv_loop_t *loop;
-    repl_links *links;     /* replication (disabled when not enrolled) */
-    auth *auth;            /* accounts, sessions, tokens (node/auth.h) */
-    struct events *events; /* live updates for the web UI (node/events.h) */
-    reports *reports;      /* field reports (reports/reports.h) */
-    ratelimit *submit_limit; /* public submissions per address (node/public_api.h) */
+    node_env env;
+    reports_env *reports;  /* field reports (reports/reports_env.h) */
     uint64_t arrival_seen; /* last arrival position noticed */
-    uint64_t started_ms;
 };
 
 /* Runs the node until SIGINT or SIGTERM. listen ("HOST:PORT") overrides

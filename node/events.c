@@ -5,9 +5,11 @@
  * messages; the hub keeps the list of connections, the store arrival
  * position it has pushed up to and a fingerprint of the link states.
  */
+#include "node/links/repl_link.h"
+#include "node/people/auth.h"
 #include "node/events.h"
-#include "node/access.h"
-#include "node/log.h"
+#include "node/people/access.h"
+#include "lib/log.h"
 #include "storage/entry.h"
 #include "storage/record.h"
 
@@ -31,7 +33,7 @@ typedef struct ev_client {
 } ev_client;
 
 struct events {
-    node_daemon *d;
+    node_env *d;
     struct lws_protocols protocol;
     ev_client *clients;
     uint64_t arrival; /* pushed up to */
@@ -161,7 +163,7 @@ static int events_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
     }
 }
 
-events *events_new(node_daemon *d)
+events *events_new(node_env *d)
 {
     events *ev = calloc(1, sizeof *ev);
     if (!ev)

@@ -24,8 +24,8 @@
 #ifndef LT_EVENTS_H
 #define LT_EVENTS_H
 
-#include "node/daemon.h"
-#include "node/http.h"
+#include "node/env/env.h"
+#include "node/http/http.h"
 
 #define EVENTS_SUBPROTOCOL "lt-events"
 #define EVENTS_PATH "/api/v1/events"
@@ -36,7 +36,7 @@
 typedef struct events events;
 
 /* The hub for daemon d. NULL when out of memory. */
-events *events_new(node_daemon *d);
+events *events_new(node_env *d);
 
 /* The WebSocket endpoint to pass to http_server_start_ws(). */
 void events_endpoint(events *ev, http_ws_endpoint *ep);

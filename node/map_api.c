@@ -1,6 +1,7 @@
 /*
  * map_api.c - see map_api.h.
  */
+#include "node/people/auth.h"
 #include "node/map_api.h"
 
 #include <stdlib.h>
@@ -68,7 +69,7 @@ static bool geojson_ok(json_t *g, int depth)
 
 void map_api_boundaries(void *ctx, const http_request *req, http_response *res)
 {
-    node_daemon *d = ctx;
+    node_env *d = ctx;
     const char *rest = req->path + strlen("/api/v1/boundaries");
     const char *unit = *rest == '/' ? rest + 1 : NULL;
     bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
@@ -134,7 +135,7 @@ void map_api_boundaries(void *ctx, const http_request *req, http_response *res)
 
 void map_api_settings(void *ctx, const http_request *req, http_response *res)
 {
-    node_daemon *d = ctx;
+    node_env *d = ctx;
     char err[256];
     if (strcmp(req->path, "/api/v1/ui/settings")) {
         http_respond_error(res, 404, "no resource at %s: GET /api/v1 lists the endpoints",

@@ -19,13 +19,13 @@
 #ifndef LT_MAP_API_H
 #define LT_MAP_API_H
 
-#include "node/daemon.h"
-#include "node/http.h"
+#include "node/env/env.h"
+#include "node/http/http.h"
 
 /* The largest boundary upload: a province's communes in detail. */
 #define MAP_BOUNDARY_MAX_BODY (16u * 1024u * 1024u)
 
-/* Handlers (ctx: the node_daemon). */
+/* Handlers (ctx: the node_env). */
 void map_api_boundaries(void *ctx, const http_request *req, http_response *res);
 void map_api_settings(void *ctx, const http_request *req, http_response *res);
 

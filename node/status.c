@@ -2,9 +2,9 @@
  * status.c - assembling the status document. See status.h.
  */
 #include "node/status.h"
-#include "node/fingerprint.h"
-#include "node/network.h"
-#include "storage/hex.h"
+#include "node/membership/fingerprint.h"
+#include "node/membership/network.h"
+#include "lib/hex.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
 #ifndef LT_STATUS_H
 #define LT_STATUS_H
 
-#include "node/config.h"
+#include "node/env/config.h"
 
 #include <jansson.h>
 

@@ -5,8 +5,8 @@
 #include "replication/bundle.h"
 #include "replication/msg.h"
 #include "replication/outbox.h"
-#include "storage/hex.h"
-#include "storage/mpjson.h"
+#include "lib/hex.h"
+#include "lib/mpjson.h"
 
 #include <errno.h>
 #include <sodium.h>

@@ -3,7 +3,7 @@
  * collection from the local log. See chain.h.
  */
 #include "replication/chain.h"
-#include "storage/hex.h"
+#include "lib/hex.h"
 #include "storage/record.h"
 
 #include <stdarg.h>

@@ -24,8 +24,8 @@
 #include "replication/chain.h"
 #include "replication/msg.h"
 #include "replication/outbox.h"
-#include "storage/hex.h"
-#include "storage/mpjson.h"
+#include "lib/hex.h"
+#include "lib/mpjson.h"
 
 #include <sodium.h>
 #include <stdarg.h>

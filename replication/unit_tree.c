@@ -3,7 +3,7 @@
  * See unit_tree.h.
  */
 #include "replication/unit_tree.h"
-#include "storage/hex.h"
+#include "lib/hex.h"
 #include "storage/record.h"
 
 #include <sodium.h>

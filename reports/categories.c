@@ -73,7 +73,7 @@ json_t *category_get(reports *r, const char *code)
     uint8_t *rec = NULL;
     size_t len = 0;
     const category_default *d = default_find(code);
-    int rc = store_record_get(r->s, "categories", code, &rec, &len);
+    int rc = store_record_get(r->s, CATEGORY_COLL, code, &rec, &len);
     if (rc != 0 && !d)
         return NULL;
     if (rc == 0 && !d && record_is_deleted(rec, len)) {
@@ -105,7 +105,7 @@ static json_t *categories_json_locked(reports *r, bool all)
     cat_walk w = {json_object()};
     for (size_t i = 0; i < NDEFAULTS; i++)
         json_object_set_new(w.seen, defaults[i].code, default_json(&defaults[i]));
-    store_records(r->s, "categories", cat_one, &w);
+    store_records(r->s, CATEGORY_COLL, cat_one, &w);
     const char **keys = calloc(json_object_size(w.seen) + 1, sizeof *keys);
     size_t n = 0;
     const char *k;
@@ -238,7 +238,7 @@ static int category_put_locked(reports *r, const char *code, const json_t *field
     }
     if ((*status = top_tier_check(r, who, "categories", err, errlen)) ||
         (*status = category_fields_check(r, fields, err, errlen)) ||
-        (*status = top_tier_write(r, "categories", code, ENTRY_OP_PATCH, fields, err, errlen)))
+        (*status = top_tier_write(r, CATEGORY_COLL, code, ENTRY_OP_PATCH, fields, err, errlen)))
         return -1;
     *status = 200;
     return 0;

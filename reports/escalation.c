@@ -9,7 +9,7 @@
  * open-deadline index (report_query_overdue), so a sweep costs the overdue
  * reports, not all of them.
  */
-#include "node/log.h"
+#include "lib/log.h"
 #include "reports/reports_internal.h"
 #include "storage/record.h"
 

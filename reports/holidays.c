@@ -64,7 +64,7 @@ static json_t *holidays_locked(reports *r, const char *prefix)
 {
     holiday_walk w = {json_array(), ""};
     snprintf(w.prefix, sizeof w.prefix, "%s", prefix);
-    store_records(r->s, "holidays", holiday_one, &w);
+    store_records(r->s, HOLIDAY_COLL, holiday_one, &w);
     size_t n = json_array_size(w.out);
     json_t **v = calloc(n + 1, sizeof *v);
     for (size_t i = 0; i < n; i++)
@@ -166,7 +166,7 @@ static int holiday_write_locked(reports *r, const char *date, const json_t *fiel
     if (!fields) {
         uint8_t *rec = NULL;
         size_t len = 0;
-        bool held = store_record_get(r->s, "holidays", date, &rec, &len) == 0 &&
+        bool held = store_record_get(r->s, HOLIDAY_COLL, date, &rec, &len) == 0 &&
                     !record_is_deleted(rec, len);
         free(rec);
         if (!held) {
@@ -174,11 +174,11 @@ static int holiday_write_locked(reports *r, const char *date, const json_t *fiel
                      date, date);
             return 404;
         }
-        return top_tier_write(r, "holidays", date, ENTRY_OP_DELETE, NULL, err, errlen);
+        return top_tier_write(r, HOLIDAY_COLL, date, ENTRY_OP_DELETE, NULL, err, errlen);
     }
     json_t *body = json_object();
     if (!(st = holiday_fields(fields, body, err, errlen)))
-        st = top_tier_write(r, "holidays", date, ENTRY_OP_PUT, body, err, errlen);
+        st = top_tier_write(r, HOLIDAY_COLL, date, ENTRY_OP_PUT, body, err, errlen);
     json_decref(body);
     return st;
 }

@@ -6,7 +6,7 @@
  * like their report, and joined again for download.
  */
 #include "reports/reports_internal.h"
-#include "storage/hex.h"
+#include "lib/hex.h"
 
 #include <msgpack.h>
 #include <sodium.h>
@@ -181,7 +181,7 @@ int photo_entries(write_list *l, const photo_info *p, const char *const *to, siz
         msgpack_pack_str_with_body(&pk, p->mime, strlen(p->mime));
         snprintf(l->ids[l->n], ENTRY_MAX_NAME + 1, "%s/%zu", hex, n);
         l->bodies[l->n] = (uint8_t *)sb.data;
-        l->w[l->n] = (store_write){"photos", l->ids[l->n], ENTRY_OP_PUT, (uint8_t *)sb.data,
+        l->w[l->n] = (store_write){PHOTO_COLL, l->ids[l->n], ENTRY_OP_PUT, (uint8_t *)sb.data,
                                    sb.size, to, nto};
         l->n++;
     }
@@ -196,7 +196,7 @@ static int chunk_read(reports *r, const char *hex, size_t n, uint8_t **buf, size
     snprintf(id, sizeof id, "%s/%zu", hex, n);
     uint8_t *rec;
     size_t rlen;
-    int rc = store_record_get(r->s, "photos", id, &rec, &rlen);
+    int rc = store_record_get(r->s, PHOTO_COLL, id, &rec, &rlen);
     if (rc)
         return rc;
     /* the record: {"c": ..., "f": {field: [hlc, origin, value]}, "r": ...} */

@@ -7,7 +7,7 @@
 #ifndef LT_REPORT_SUMMARY_H
 #define LT_REPORT_SUMMARY_H
 
-#include "storage/report_query.h"
+#include "reports/report_query.h"
 
 #include <jansson.h>
 #include <stdbool.h>

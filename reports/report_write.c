@@ -6,9 +6,9 @@
  * transaction.
  */
 #include "reports/reports_internal.h"
-#include "storage/hex.h"
+#include "lib/hex.h"
 #include "storage/hlc.h"
-#include "storage/mpjson.h"
+#include "lib/mpjson.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -32,7 +32,7 @@ static int owner_one(void *ctx, bool owner, const char *unit)
 int report_authority(reports *r, const char *code, char *err, size_t errlen)
 {
     owner_set o = {.n = 0};
-    int rc = store_record_scope(r->s, "reports", code, owner_one, &o);
+    int rc = store_record_scope(r->s, REPORT_COLL, code, owner_one, &o);
     if (rc == 1)
         return 0; /* a new report: the node's own */
     if (rc < 0) {
@@ -60,7 +60,7 @@ int report_authority(reports *r, const char *code, char *err, size_t errlen)
 static int owners_json(reports *r, const char *code, json_t *body, char *err, size_t errlen)
 {
     owner_set o = {.n = 0};
-    if (store_record_scope(r->s, "reports", code, owner_one, &o) < 0) {
+    if (store_record_scope(r->s, REPORT_COLL, code, owner_one, &o) < 0) {
         snprintf(err, errlen, "cannot read the owners of report %s; check the node's disk", code);
         return 500;
     }
@@ -151,7 +151,7 @@ int report_write(reports *r, const char *code, const json_t *cur, json_t *fields
     store_write *w = calloc(n, sizeof *w);
     int rc = -1;
     if (w) {
-        w[0] = (store_write){"reports", code, cur ? ENTRY_OP_PATCH : ENTRY_OP_PUT, bytes, len,
+        w[0] = (store_write){REPORT_COLL, code, cur ? ENTRY_OP_PATCH : ENTRY_OP_PUT, bytes, len,
                              to, nto};
         for (size_t i = 1; i < n; i++)
             w[i] = extra->w[i - 1];

@@ -156,7 +156,7 @@ json_t *report_load(reports *r, const char *code, int *status)
         *status = 404;
         return NULL;
     }
-    int rc = store_record_get(r->s, "reports", id, &rec, &len);
+    int rc = store_record_get(r->s, REPORT_COLL, id, &rec, &len);
     if (rc) {
         *status = rc > 0 ? 404 : 500;
         return NULL;

@@ -9,7 +9,7 @@
 #include "replication/unit_tree.h"
 #include "reports/reports.h"
 #include "reports/workhours.h"
-#include "storage/report_query.h" /* report_status_open */
+#include "reports/report_query.h" /* report_status_open */
 
 #include <uv.h>
 

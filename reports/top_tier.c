@@ -6,9 +6,16 @@
  * a clear 403 instead of a write the network would quarantine.
  */
 #include "reports/reports_internal.h"
-#include "storage/mpjson.h"
+#include "lib/mpjson.h"
 
 #include <stdlib.h>
+
+const char *const *reports_top_tier_collections(size_t *n)
+{
+    static const char *const colls[] = {CATEGORY_COLL, HOLIDAY_COLL};
+    *n = sizeof colls / sizeof *colls;
+    return colls;
+}
 
 int top_tier_check(reports *r, const reports_actor *who, const char *what, char *err,
                    size_t errlen)

@@ -5,7 +5,7 @@
  * of records ("owners" database: record key 0x00 unit -> "").
  */
 #include "storage/authority.h"
-#include "storage/hex.h"
+#include "lib/hex.h"
 #include "storage/record.h"
 
 #include <errno.h>
@@ -17,8 +17,6 @@
 #define NAME_CAP (ENTRY_MAX_NAME + 1)
 #define TREE_MAX_DEPTH 32
 
-/* Collections only the top tiers may write. */
-static const char *const top_tier_colls[] = {"categories", "indicators", "holidays"};
 
 typedef struct auth_net {
     bool present;
@@ -455,10 +453,12 @@ static int check_unit(store *s, MDB_txn *txn, const net_config *nc, const entry_
     return 0;
 }
 
-static bool top_tier_coll(const entry_view *e)
+/* True when e's collection is one only the top tiers may write (given by
+ * the domains at store_open). */
+static bool top_tier_coll(const store *s, const entry_view *e)
 {
-    for (size_t i = 0; i < sizeof top_tier_colls / sizeof *top_tier_colls; i++)
-        if (str_is(e->coll, top_tier_colls[i]))
+    for (size_t i = 0; i < s->ntop_tier; i++)
+        if (str_is(e->coll, s->top_tier[i]))
             return true;
     return false;
 }
@@ -604,7 +604,7 @@ int authority_check(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, 
         return check_cert(s, txn, &nc, e, author, d);
     if (str_is(e->coll, "units"))
         return check_unit(s, txn, &nc, e, author, d);
-    if (top_tier_coll(e))
+    if (top_tier_coll(s, e))
         return check_tier(s, txn, &nc, e, author, d);
     return check_owner(s, txn, e, author, d);
 }
@@ -669,7 +669,7 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
         rc = owner_add(txn, s->readers, prefix, plen, e->to.ptr[i].via.str.ptr,
                        e->to.ptr[i].via.str.size, &added);
     added = false;
-    if (rc || !enforced || top_tier_coll(e))
+    if (rc || !enforced || top_tier_coll(s, e))
         return rc;
     if (e->op == ENTRY_OP_PUT) {
         MDB_cursor *c;

@@ -8,7 +8,7 @@
  * bytes as received, so nothing is ever re-encoded before it is checked.
  */
 #include "storage/entry.h"
-#include "storage/mpjson.h"
+#include "lib/mpjson.h"
 
 #include <sodium.h>
 #include <stdarg.h>

@@ -3,7 +3,7 @@
  * records. The rules and the encoding are in record.h.
  */
 #include "storage/record.h"
-#include "storage/mpjson.h"
+#include "lib/mpjson.h"
 
 #include <stdarg.h>
 #include <stdio.h>

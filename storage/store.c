@@ -21,7 +21,6 @@
  * take the shared lock recursively (a read inside a write, a read inside a
  * scan): glibc's default rwlock prefers readers, so a nested rdlock never
  * queues behind a waiting writer. */
-#include "storage/report_index.h"
 #include "storage/store_internal.h"
 
 #include <errno.h>
@@ -293,17 +292,16 @@ int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void
 
 /* Opens the named databases. Runs before the store is handed out, so its
  * transaction needs no map lock. */
-static int store_open_dbs(store *s, char *err, size_t errlen)
+static int store_open_dbs(store *s, const store_options *opt, char *err, size_t errlen)
 {
     static const char *const names[] = {
         "meta",   "log",        "origins", "arrivals", "records", "colls",   "by_unit",
         "evidence", "blobs",    "blob_info", "complete", "local", "owners", "quarantine",
-        "qwait",  "qorigin",    "edges", "readers", "rscope", "rstatus", "rdue", "rtext", "rstats"};
+        "qwait",  "qorigin",    "edges", "readers"};
     MDB_dbi *dbis[] = {&s->meta,     &s->log,       &s->origins,  &s->arrivals, &s->records,
                        &s->colls,    &s->by_unit,   &s->evidence, &s->blobs,    &s->blob_info,
                        &s->complete, &s->local,     &s->owners,   &s->quarantine, &s->qwait,
-                       &s->qorigin,  &s->edges, &s->readers, &s->rscope, &s->rstatus,
-                       &s->rdue,     &s->rtext,     &s->rstats};
+                       &s->qorigin,  &s->edges, &s->readers};
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
     if (rc) {
@@ -341,8 +339,10 @@ static int store_open_dbs(store *s, char *err, size_t errlen)
                  s->path, (unsigned long long)schema, STORE_SCHEMA_VERSION);
         return -1;
     }
-    if (!rc && !s->read_only)
-        rc = report_index_upgrade(s, txn);
+    if (!rc && store_index_open_all(s, txn, opt, err, errlen)) {
+        mdb_txn_abort(txn);
+        return -1;
+    }
     /* Commit even when read-only: DBI handles opened in an aborted
      * transaction are closed with it. */
     if (!rc)
@@ -364,6 +364,10 @@ int store_open(store **out, const char *path, const store_options *opt, char *er
         return snprintf(err, errlen, "out of memory"), -1;
     s->path = strdup(path);
     s->read_only = opt && opt->read_only;
+    if (opt) {
+        s->top_tier = opt->top_tier_collections;
+        s->ntop_tier = opt->ntop_tier_collections;
+    }
     if (pthread_rwlock_init(&s->map_lock, NULL)) {
         snprintf(err, errlen, "cannot create the map lock of %s", path);
         store_close(s);
@@ -395,7 +399,7 @@ int store_open(store **out, const char *path, const store_options *opt, char *er
     mdb_env_info(s->env, &info);
     if (info.me_mapsize < map)
         mdb_env_set_mapsize(s->env, map);
-    if (store_open_dbs(s, err, errlen)) {
+    if (store_open_dbs(s, opt, err, errlen)) {
         store_close(s);
         return -1;
     }

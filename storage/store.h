@@ -35,9 +35,18 @@ typedef struct store store;
 #define STORE_DIGEST_BYTES 32
 #define STORE_ERR_LEN 256
 
+struct store_index;
+
 typedef struct {
     size_t map_size; /* initial map size in bytes; 0 = 256 MiB */
     bool read_only;
+    /* The domains' indexes (storage/store_index.h) and the collections
+     * only the top tiers may write (authority.h); both arrays must outlive
+     * the store. */
+    const struct store_index *const *indexes;
+    size_t nindexes;
+    const char *const *top_tier_collections;
+    size_t ntop_tier_collections;
 } store_options;
 
 /* Opens (creating if needed) the store in directory path. Returns 0, or -1

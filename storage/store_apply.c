@@ -8,7 +8,6 @@
 #include "storage/digest.h"
 #include "storage/quarantine.h"
 #include "storage/record.h"
-#include "storage/report_index.h"
 #include "storage/store_internal.h"
 
 #include <errno.h>
@@ -124,9 +123,9 @@ static int materialise(store *s, MDB_txn *txn, const entry_view *e, char *detail
     }
     if (!rc)
         rc = colls_update(s, txn, e, copy ? &before : NULL, &after);
-    if (!rc && e->coll.size == strlen(REPORT_COLL) && !memcmp(e->coll.ptr, REPORT_COLL, e->coll.size))
-        rc = report_index_update(s, txn, e->id.ptr, e->id.size, copy, copy ? old.mv_size : 0,
-                                 (const uint8_t *)out.data, out.size);
+    if (!rc)
+        rc = store_index_changed(s, txn, e->coll.ptr, e->coll.size, e->id.ptr, e->id.size, copy,
+                                 copy ? old.mv_size : 0, (const uint8_t *)out.data, out.size);
     bool moved = !copy || strcmp(before.owner, after.owner);
     if (!rc && copy && moved)
         rc = by_unit_set(s, txn, e, before.owner, false);

@@ -7,6 +7,7 @@
 #define LT_STORE_INTERNAL_H
 
 #include "storage/store.h"
+#include "storage/store_index.h"
 
 #include <lmdb.h>
 #include <pthread.h>
@@ -37,7 +38,11 @@ struct store {
     MDB_dbi edges;     /* unit 0x00 parent -> "": every placement ever applied */
     MDB_dbi readers;   /* coll 0x00 id 0x00 addressee -> "": every "to" a record had */
     MDB_dbi local;     /* table 0x00 key -> value (node-local, never replicated) */
-    MDB_dbi rscope, rstatus, rdue, rtext, rstats; /* report indexes (report_index.h) */
+    const store_index *indexes[STORE_INDEXES_MAX]; /* given at open (store_index.h) */
+    MDB_dbi index_dbs[STORE_INDEXES_MAX][STORE_INDEX_DBS_MAX];
+    size_t nindexes;
+    const char *const *top_tier; /* collections only top tiers write (authority.c) */
+    size_t ntop_tier;
     bool has_local;    /* false: a read-only open of a store made before "local" */
 };
 
@@ -80,11 +85,6 @@ int store_scan(store *s, MDB_dbi db, const void *from, size_t fromlen, const voi
 
 /* Key helpers. */
 void store_log_key(uint8_t key[LOG_KEY_BYTES], const uint8_t *origin, uint64_t seq);
-void store_be64(uint8_t out[8], uint64_t v);
-uint64_t store_get_be64(const uint8_t in[8]);
-/* coll 0x00 id; returns the length written (cap must be >= 256). */
-size_t store_record_key(uint8_t *key, const char *coll, size_t coll_len, const char *id,
-                        size_t id_len);
 
 /* Parses a stored origin state (MDB_CORRUPTED when malformed). */
 int store_origin_parse(const MDB_val *v, origin_state *st);
@@ -101,6 +101,19 @@ int store_meta_put_u64(MDB_txn *txn, store *s, const char *name, uint64_t v);
  * marker only extends a position, it never bridges a gap. */
 int store_complete_raise(store *s, MDB_txn *txn, const uint8_t *origin, uint64_t from,
                          uint64_t seq, const char *unit, size_t unit_len);
+
+/* Opens the databases of the indexes opt names (store_index.h) inside the
+ * store's first transaction, refuses (read-write) an open without an index
+ * the store holds, and rebuilds the outdated ones. Returns 0, or -1 with
+ * err. */
+int store_index_open_all(store *s, MDB_txn *txn, const store_options *opt, char *err,
+                         size_t errlen);
+
+/* Calls the update of every index of collection coll for a record change
+ * inside txn. Returns an LMDB code. */
+int store_index_changed(store *s, MDB_txn *txn, const char *coll, size_t coll_len,
+                        const char *id, size_t idlen, const uint8_t *old, size_t oldlen,
+                        const uint8_t *rec, size_t reclen);
 
 /* The running state of one write transaction that applies entries. */
 typedef struct {

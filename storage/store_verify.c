@@ -9,7 +9,7 @@
  * every sound entry into a scratch store and compares, byte for byte, each
  * materialised record and each collection digest with the ones kept.
  */
-#include "storage/hex.h"
+#include "lib/hex.h"
 #include "storage/store_internal.h"
 
 #include <stdarg.h>
@@ -196,6 +196,20 @@ static int compare_db(verify_ctx *vc, MDB_dbi a_db, MDB_dbi b_db, const char *wh
     return 0;
 }
 
+/* Compares every database of every domain index with the replay's. */
+static int compare_indexes(verify_ctx *vc, store *s)
+{
+    for (size_t i = 0; i < s->nindexes; i++)
+        for (size_t d = 0; d < s->indexes[i]->ndbs; d++) {
+            char what[96];
+            snprintf(what, sizeof what, "%s index row (%s)", s->indexes[i]->name,
+                     s->indexes[i]->dbs[d]);
+            if (compare_db(vc, s->index_dbs[i][d], vc->scratch->index_dbs[i][d], what))
+                return -1;
+        }
+    return 0;
+}
+
 static void remove_scratch(const char *dir)
 {
     char p[4200];
@@ -227,7 +241,11 @@ long store_verify(store *s, const char *scratch_dir, void (*report)(void *ctx, c
     vc->err = err;
     vc->errlen = errlen;
     long ret = -1;
-    if (store_open(&vc->scratch, dir, NULL, err, errlen))
+    store_options so = {.indexes = s->indexes,
+                        .nindexes = s->nindexes,
+                        .top_tier_collections = s->top_tier,
+                        .ntop_tier_collections = s->ntop_tier};
+    if (store_open(&vc->scratch, dir, &so, err, errlen))
         goto out;
     if (store_txn_read(s, &vc->snapshot)) {
         snprintf(err, errlen, "cannot read the store");
@@ -241,11 +259,7 @@ long store_verify(store *s, const char *scratch_dir, void (*report)(void *ctx, c
     if (compare_db(vc, s->records, vc->scratch->records, "record") ||
         compare_db(vc, s->colls, vc->scratch->colls, "collection digest") ||
         compare_db(vc, s->by_unit, vc->scratch->by_unit, "owner index row") ||
-        compare_db(vc, s->rscope, vc->scratch->rscope, "report scope index row") ||
-        compare_db(vc, s->rstatus, vc->scratch->rstatus, "report status index row") ||
-        compare_db(vc, s->rdue, vc->scratch->rdue, "report deadline index row") ||
-        compare_db(vc, s->rtext, vc->scratch->rtext, "report text index row") ||
-        compare_db(vc, s->rstats, vc->scratch->rstats, "report statistics row")) {
+        compare_indexes(vc, s)) {
         snprintf(err, errlen, "cannot compare the store with its replay");
         goto out;
     }

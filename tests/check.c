@@ -2,6 +2,7 @@
  * check.c - totals and temp dirs for the C tests. See check.h.
  */
 #include "tests/check.h"
+#include "node/domains.h"
 
 #include <ftw.h>
 #include <stdlib.h>
@@ -53,4 +54,11 @@ int check_done(void)
 {
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed ? 1 : 0;
+}
+
+/* Every test program opens its node stores with the node's domains, as
+ * the lienthong binary does (node/domains.h). */
+__attribute__((constructor)) static void check_domains(void)
+{
+    domains_install();
 }

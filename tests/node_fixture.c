@@ -2,7 +2,7 @@
  * node_fixture.c - real in-process nodes for tests. See node_fixture.h.
  */
 #include "tests/node_fixture.h"
-#include "storage/mpjson.h"
+#include "lib/mpjson.h"
 #include "tests/check.h"
 
 #include <stdlib.h>

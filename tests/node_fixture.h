@@ -7,7 +7,7 @@
 #ifndef LT_NODE_FIXTURE_H
 #define LT_NODE_FIXTURE_H
 
-#include "node/network.h"
+#include "node/membership/network.h"
 #include "replication/repl_node.h"
 
 typedef struct {

@@ -5,9 +5,9 @@
  * Honest entries that arrive before what authorises them wait and are
  * applied when it arrives, whatever the order.
  */
-#include "node/quarantine_view.h"
-#include "storage/hex.h"
-#include "storage/mpjson.h"
+#include "node/membership/quarantine_view.h"
+#include "lib/hex.h"
+#include "lib/mpjson.h"
 #include "storage/record.h"
 #include "tests/check.h"
 #include "tests/node_fixture.h"
@@ -122,8 +122,8 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
     store_input edit = craft(c2, "16684", "reports", "PA-16681-1", ENTRY_OP_PATCH,
                              "{\"status\":\"closed\"}", 0);
     EXPECT(d, edit, APPLY_QUARANTINED, "belongs to unit 16681");
-    store_input kpi = craft(c2, "16684", "indicators", "K-1", ENTRY_OP_PUT, "{\"name\":\"x\"}", 0);
-    EXPECT(d, kpi, APPLY_QUARANTINED, "may not write indicators");
+    store_input kpi = craft(c2, "16684", "categories", "K-1", ENTRY_OP_PUT, "{\"name\":\"x\"}", 0);
+    EXPECT(d, kpi, APPLY_QUARANTINED, "may not write categories");
     /* the holiday calendar is a top-tier collection too: a commune's day off is refused */
     store_input hol = craft(c2, "16684", "holidays", "2026-11-24", ENTRY_OP_PUT,
                             "{\"name_vi\":\"Nghỉ\",\"off\":true}", 0);
@@ -176,7 +176,7 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
     char status[32];
     CHECK(record_field_str(rec, rec_len, "status", status, sizeof status) == 1);
     free(rec);
-    CHECK(!fx_has(d, "indicators", "K-1") && !fx_has(d, "reports", "PA-X"));
+    CHECK(!fx_has(d, "categories", "K-1") && !fx_has(d, "reports", "PA-X"));
     CHECK(!fx_has(d, "holidays", "2026-11-24"));
 
     /* nothing of it reaches the province, and the province refuses it too
@@ -184,7 +184,7 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
     sync_pair(d, p);
     CHECK(store_entry_count(p->s) == held_p);
     CHECK(quarantine_of(p).n == 0);
-    EXPECT(p, kpi, APPLY_QUARANTINED, "may not write indicators");
+    EXPECT(p, kpi, APPLY_QUARANTINED, "may not write categories");
     EXPECT(p, hol, APPLY_QUARANTINED, "may not write holidays");
     EXPECT(p, as_other, APPLY_QUARANTINED, "writes only as its own unit");
 
@@ -202,10 +202,10 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
     EXPECT(d, e2, APPLY_ERR_EQUIVOCATION, "both kept as evidence");
 
     /* a local write is checked the same way, and refused with the reason */
-    store_write bad = {"indicators", "K-2", ENTRY_OP_PUT, NULL, 0, NULL, 0};
+    store_write bad = {"categories", "K-2", ENTRY_OP_PUT, NULL, 0, NULL, 0};
     store_author ac2 = node_author(&c2->c);
     CHECK(store_write_local(c2->s, &ac2, &bad, 1, NULL, err, sizeof err) == -1);
-    CHECKF(strstr(err, "may not write indicators") != NULL, "%s", err);
+    CHECKF(strstr(err, "may not write categories") != NULL, "%s", err);
     CHECK(quarantine_of(c2).n == 0);
 
     /* a revoked key: its entries up to the cut-off stay, later ones are refused */
@@ -268,7 +268,7 @@ static void flood(fx_node *d, fx_node *c2)
     for (size_t i = 0; i < n; i++) {
         char id[32];
         snprintf(id, sizeof id, "K-%zu", i);
-        in[i] = craft(c2, "16684", "indicators", id, ENTRY_OP_PUT, "{\"x\":1}", 0);
+        in[i] = craft(c2, "16684", "categories", id, ENTRY_OP_PUT, "{\"x\":1}", 0);
     }
     char err[256];
     REQUIRE(store_apply(d->s, in, n, 0, res, NULL, err, sizeof err) == 0);

@@ -17,9 +17,9 @@
  *   test_convergence SEED N     seeds SEED..SEED+N-1
  */
 #include "storage/entry.h"
-#include "storage/hex.h"
+#include "lib/hex.h"
 #include "storage/hlc.h"
-#include "storage/mpjson.h"
+#include "lib/mpjson.h"
 #include "storage/record.h"
 #include "storage/store.h"
 #include "tests/check.h"

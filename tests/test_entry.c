@@ -7,7 +7,7 @@
  */
 #include "storage/entry.h"
 #include "storage/hlc.h"
-#include "storage/mpjson.h"
+#include "lib/mpjson.h"
 #include "storage/store.h"
 #include "tests/check.h"
 

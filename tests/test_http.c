@@ -9,7 +9,7 @@
  * uv_async_t, and the main thread shuts down in the order http.h documents,
  * so valgrind and ASan see a clean exit.
  */
-#include "node/http.h"
+#include "node/http/http.h"
 #include "tests/check.h"
 
 #include <errno.h>

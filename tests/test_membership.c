@@ -6,9 +6,9 @@
  * signed enrolment request, and enrolment through the parent's request
  * table (enrol_submit, enrol_approve, network_join).
  */
-#include "node/enrol.h"
-#include "node/fingerprint.h"
-#include "storage/hex.h"
+#include "node/membership/enrol.h"
+#include "node/membership/fingerprint.h"
+#include "lib/hex.h"
 #include "storage/record.h"
 #include "tests/check.h"
 #include "tests/node_fixture.h"

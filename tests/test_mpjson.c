@@ -3,7 +3,7 @@
  * trips, canonical key order, integer encodings, depth and UTF-8 limits,
  * malformed and hostile msgpack, bin as base64.
  */
-#include "storage/mpjson.h"
+#include "lib/mpjson.h"
 #include "tests/check.h"
 
 #include <stdint.h>

@@ -3,8 +3,8 @@
  * bodies urlencoded and multipart (node/form), and the one-description
  * JSON/XML renderer with the spec's error form (node/open311_format).
  */
-#include "node/form.h"
-#include "node/open311_format.h"
+#include "node/http/form.h"
+#include "reports/open311_format.h"
 #include "tests/check.h"
 
 #include <string.h>

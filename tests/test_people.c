@@ -4,9 +4,9 @@
  * token lookups (accounts.h) on a real LMDB store, and the lockout
  * arithmetic of ratelimit.h.
  */
-#include "node/access.h"
-#include "node/accounts.h"
-#include "node/ratelimit.h"
+#include "node/people/access.h"
+#include "node/people/accounts.h"
+#include "node/http/ratelimit.h"
 #include "tests/check.h"
 
 #include <sodium.h>

@@ -20,9 +20,9 @@
  * health answers, and a real child node (a second `serve`) syncs the
  * node's 1,500 documents meanwhile.
  */
-#include "node/config.h"
+#include "node/env/config.h"
 #include "replication/repl_node.h"
-#include "storage/hex.h"
+#include "lib/hex.h"
 #include "tests/check.h"
 
 #include <arpa/inet.h>

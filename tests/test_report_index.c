@@ -8,12 +8,13 @@
  * same entries in different orders, and verify finding no problem.
  */
 #include "reports/report_summary.h"
-#include "storage/fold.h"
-#include "storage/mpjson.h"
-#include "storage/report_index.h"
-#include "storage/report_query.h"
+#include "lib/fold.h"
+#include "lib/mpjson.h"
+#include "reports/report_index.h"
+#include "reports/report_query.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
+#include "node/domains.h"
 #include "tests/check.h"
 
 #include <math.h>
@@ -37,17 +38,16 @@ typedef struct {
 static store *open_dir(const char *dir)
 {
     store *s = NULL;
-    CHECKF(store_open(&s, dir, NULL, err, sizeof err) == 0, "%s", err);
+    store_options o = {0};
+    domains_store_options(&o);
+    CHECKF(store_open(&s, dir, &o, err, sizeof err) == 0, "%s", err);
     REQUIRE(s != NULL);
     return s;
 }
 
 static store *open_store(void)
 {
-    store *s = NULL;
-    CHECKF(store_open(&s, check_tmpdir(), NULL, err, sizeof err) == 0, "%s", err);
-    REQUIRE(s != NULL);
-    return s;
+    return open_dir(check_tmpdir());
 }
 
 static void write_json(store *s, const author *a, const char *id, entry_op op, json_t *j)
@@ -383,7 +383,7 @@ static void index_digest(store *s, uint8_t out[32])
 {
     crypto_generichash_state h;
     crypto_generichash_init(&h, NULL, 0, 32);
-    MDB_dbi dbs[] = {s->rscope, s->rstatus, s->rdue, s->rtext, s->rstats};
+    const MDB_dbi *dbs = s->index_dbs[0]; /* rscope rstatus rdue rtext rstats */
     MDB_txn *txn;
     REQUIRE(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0);
     for (size_t i = 0; i < 5; i++) {
@@ -450,17 +450,17 @@ static void test_orders(store *s, const author *a, const author *b)
     MDB_cursor *c;
     MDB_val k, v;
     REQUIRE(mdb_txn_begin(y->env, NULL, 0, &txn) == 0);
-    mdb_cursor_open(txn, y->rtext, &c);
+    mdb_cursor_open(txn, y->index_dbs[0][3], &c); /* rtext */
     CHECK(mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0 && mdb_cursor_del(c, 0) == 0);
     mdb_cursor_close(c);
     REQUIRE(mdb_txn_commit(txn) == 0);
     CHECK(store_verify(y, check_tmpdir(), count_problem, &problems, err, sizeof err) == 1);
     /* a store made before the indexes gets them built when opened */
     REQUIRE(mdb_txn_begin(x->env, NULL, 0, &txn) == 0);
-    MDB_dbi all[] = {x->rscope, x->rstatus, x->rdue, x->rtext, x->rstats};
+    const MDB_dbi *all = x->index_dbs[0];
     for (size_t i = 0; i < 5; i++)
         CHECK(mdb_drop(txn, all[i], 0) == 0);
-    MDB_val mk = {12, "report_index"};
+    MDB_val mk = {13, "index/reports"};
     CHECK(mdb_del(txn, x->meta, &mk, NULL) == 0);
     REQUIRE(mdb_txn_commit(txn) == 0);
     index_digest(x, dx);

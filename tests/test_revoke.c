@@ -3,8 +3,8 @@
  * the revocation has replicated to, with a reason; its earlier entries
  * stay; other nodes are unaffected.
  */
-#include "node/network.h"
-#include "storage/hex.h"
+#include "node/membership/network.h"
+#include "lib/hex.h"
 #include "tests/check.h"
 #include "tests/node_fixture.h"
 

@@ -7,10 +7,10 @@
  * commune moved to another district while it was offline.
  */
 #include "cli/demo_data.h"
-#include "node/network.h"
+#include "node/membership/network.h"
 #include "replication/repl_node.h"
-#include "storage/hex.h"
-#include "storage/mpjson.h"
+#include "lib/hex.h"
+#include "lib/mpjson.h"
 #include "storage/store_internal.h"
 #include "tests/check.h"
 #include "tests/node_fixture.h"

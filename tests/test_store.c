@@ -8,9 +8,9 @@
  * directory, and store_verify on a healthy and on a corrupted store.
  */
 #include "storage/entry.h"
-#include "storage/hex.h"
+#include "lib/hex.h"
 #include "storage/hlc.h"
-#include "storage/mpjson.h"
+#include "lib/mpjson.h"
 #include "storage/record.h"
 #include "storage/store.h"
 #include "tests/check.h"

@@ -5,7 +5,7 @@
  * behaviour is a bug; run by scripts/run-fuzz inside `make test`.
  */
 #include "storage/entry.h"
-#include "storage/mpjson.h"
+#include "lib/mpjson.h"
 #include "storage/record.h"
 
 #include <stdlib.h>

@@ -5,8 +5,8 @@
  * (node/open311_format.c). Any crash, leak or undefined behaviour is a
  * bug; run by scripts/run-fuzz inside `make test`.
  */
-#include "node/form.h"
-#include "node/open311_format.h"
+#include "node/http/form.h"
+#include "reports/open311_format.h"
 
 #include <stdlib.h>
 

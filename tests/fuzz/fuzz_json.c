@@ -3,7 +3,7 @@
  * them: parse with jansson (duplicate keys refused), convert to msgpack
  * (depth-limited, keys sorted) and back; the round trip must be stable.
  */
-#include "storage/mpjson.h"
+#include "lib/mpjson.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,11 +9,12 @@
  * tree versions, independent of what the relays did, cross-checked with
  * route.c).
  */
+#include "node/domains.h"
 #include "tests/sim/sim.h"
 
-#include "node/network.h"
+#include "node/membership/network.h"
 #include "replication/repl_node.h"
-#include "storage/hex.h"
+#include "lib/hex.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -515,6 +516,7 @@ static int node_open(sim *s, sim_node *n, char *err, size_t errlen)
 {
     char path[NODE_PATH_MAX + 8];
     store_options opt = {.map_size = s->cfg.map_size};
+    domains_store_options(&opt);
     if (store_open(&n->st, store_path(n, path, sizeof path), &opt, err, errlen))
         return -1;
     if (repl_node_init(&n->rn, n->st, n->c.unit, n->c.pk, err, errlen)) {
@@ -540,6 +542,7 @@ int sim_start(sim *s, char *err, size_t errlen)
     }
     s->started = true;
     store_options opt = {.map_size = s->cfg.map_size};
+    domains_store_options(&opt);
     for (int i = 0; i < s->nnodes; i++) {
         sim_node *n = &s->nodes[i];
         node_config *c = &n->c;
@@ -2133,6 +2136,7 @@ static void check_fresh(checker *ck, int i, const coll_state *row)
     }
     store *fresh;
     store_options opt = {.map_size = s->cfg.map_size};
+    domains_store_options(&opt);
     if (store_open(&fresh, dir, &opt, err, sizeof err)) {
         problem(ck, "cannot open a fresh store: %s", err);
         free(idx);

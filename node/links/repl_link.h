@@ -1,0 +1,90 @@
+/*
+ * repl_link.h - replication over WebSockets inside the daemon: the binding
+ * of the sans-IO repl_session (replication/session.h) to libwebsockets on
+ * the node's own libuv loop, and the sync status built from it.
+ *
+ * One repl_links per node holds every link:
+ *   - accepted: a peer (usually a child) opened a WebSocket with the
+ *     subprotocol REPL_SUBPROTOCOL on the node's HTTP listener; its session
+ *     does not initiate;
+ *   - dialled: one record per configured upstream (config.upstreams: the
+ *     parent first, then the grandparent...). The node dials the first
+ *     upstream; when it is unreachable, the next one, while it retries the
+ *     first with exponential backoff (250 ms doubling to 30 s, at most 10 s
+ *     while a fallback is in use, plus random jitter) and switches back when
+ *     it answers. Per-origin positions make the double path harmless.
+ *
+ * Messages are WebSocket binary messages, one protocol message each, at
+ * most REPL_LINK_MAX_FRAME bytes (reassembled from fragments; a larger one
+ * closes the link). Signatures of received batches are checked on the libuv
+ * thread pool. A 1 s tick drives keep-alives and timeouts, refreshes the
+ * sync status and writes DIR/sync.json (temp file + rename) when it changed.
+ * Whenever a link applies entries, every other link is told at once, so
+ * entries from a child flow on to the parent without waiting.
+ *
+ * Only enrolled nodes replicate: for any other node repl_links_new() still
+ * succeeds, logs why (event=repl.disabled) and the node serves HTTP only.
+ *
+ * Lifecycle (see daemon.c for the whole shutdown sequence):
+ *     L = repl_links_new(loop, config, store);
+ *     http = http_server_start_ws(..., repl_links_endpoint(L, &ep) ? &ep : NULL, ...);
+ *     repl_links_start(L, http);
+ *     ... uv_run ...  repl_links_notify(L) when the store changed
+ *     repl_links_close(L);    // on SIGTERM: GOING_AWAY to every peer
+ *     repl_links_stop(L);     // after uv_run returned: closes the timers
+ *     http_server_stop(http); // lws closes the connections: sessions end
+ *     ... run the loop dry, http_server_finish(http) ...
+ *     repl_links_free(L);
+ */
+#ifndef LT_REPL_LINK_H
+#define LT_REPL_LINK_H
+
+#include "node/env/config.h"
+#include "node/http/http.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#define REPL_LINK_MAX_FRAME ((size_t)1 << 20) /* largest message accepted */
+#define REPL_LINK_RX_BUFFER ((size_t)64 * 1024)
+
+typedef struct repl_links repl_links;
+
+/* Prepares replication for the node c with store s on loop (nothing runs
+ * yet). c and s must outlive it. NULL only when out of memory. */
+repl_links *repl_links_new(uv_loop_t *loop, const node_config *c, store *s);
+
+/* True when the node replicates (it is enrolled); *why says otherwise. */
+bool repl_links_enabled(const repl_links *L, const char **why);
+
+/* Fills *ep with the WebSocket endpoint to pass to http_server_start_ws();
+ * returns 1, or 0 when replication is disabled (no endpoint). */
+int repl_links_endpoint(repl_links *L, http_ws_endpoint *ep);
+
+/* Starts the tick and dials the upstreams through http's lws context. */
+void repl_links_start(repl_links *L, http_server *http);
+
+/* The store gained entries (another process, e.g. `lienthong import`):
+ * reloads membership when it changed and lets every session push. */
+void repl_links_notify(repl_links *L);
+
+/* The sync status document (GET /api/v1/sync; see docs/openapi.yaml).
+ * Pending counts are exact and at most about a second old. */
+json_t *repl_links_status(repl_links *L);
+
+/* Shutdown, first step (loop still running): stops dialling and asks every
+ * connection to close with "the node is shutting down". Returns how many
+ * connections are still open; repl_links_open_count() tells later. */
+size_t repl_links_close(repl_links *L);
+
+/* Connections not yet closed. */
+size_t repl_links_open_count(const repl_links *L);
+
+/* Shutdown, second step (before http_server_stop): closes the timers. */
+void repl_links_stop(repl_links *L);
+
+/* Frees everything, after http_server_finish(). NULL is ignored. */
+void repl_links_free(repl_links *L);
+
+#endif

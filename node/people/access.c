@@ -1,0 +1,52 @@
+/*
+ * access.c - the visibility rule of access.h.
+ */
+#include "node/people/access.h"
+
+#include <string.h>
+
+bool access_addressed(const unit_tree *t, const char *unit, const char *addr, size_t len)
+{
+    size_t ul = strlen(unit);
+    if (len == 1 && addr[0] == '*')
+        return true;
+    if (!len)
+        return false;
+    bool subtree = addr[len - 1] == '*';
+    size_t n = subtree ? len - 1 : len;
+    if (!n || !unit_tree_known(t, addr, n))
+        return false;
+    /* "A*": A's subtree holds unit, or A lies inside unit's subtree;
+     * "A": A lies inside unit's subtree (unit itself included) */
+    if (subtree && unit_tree_within(t, unit, ul, addr, n))
+        return true;
+    return unit_tree_within(t, addr, n, unit, ul);
+}
+
+bool access_visible(const unit_tree *t, const char *unit, const char *author_unit,
+                    const char *const *to, size_t nto)
+{
+    if (unit_tree_within(t, author_unit, strlen(author_unit), unit, strlen(unit)))
+        return true;
+    for (size_t i = 0; i < nto; i++)
+        if (access_addressed(t, unit, to[i], strlen(to[i])))
+            return true;
+    return false;
+}
+
+bool access_entry_visible(const unit_tree *t, const char *unit, const entry_view *e)
+{
+    if (unit_tree_within(t, e->unit.ptr, e->unit.size, unit, strlen(unit)))
+        return true;
+    for (uint32_t i = 0; i < e->to.size; i++) {
+        const msgpack_object_str *a = &e->to.ptr[i].via.str;
+        if (access_addressed(t, unit, a->ptr, a->size))
+            return true;
+    }
+    return false;
+}
+
+bool access_personal(account_role role)
+{
+    return role >= ROLE_STAFF;
+}

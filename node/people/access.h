@@ -1,0 +1,36 @@
+/*
+ * access.h - who may see what: the visibility rule every list, search,
+ * export and blob download of the API applies.
+ *
+ * A user of unit U sees what was authored in U's subtree (U and every unit
+ * below it) and what is addressed to U: an addressee "*", "A*" for A an
+ * ancestor of U or inside U's subtree, or "A" for A inside U's subtree.
+ * Nothing else, even on a higher tier's node that holds far more. Unlike
+ * routing (replication/route.h), an addressee this node does not know
+ * grants nothing. Citizens' personal data (name, phone) in reports is shown
+ * to staff and above (staff, leader, admin), never to viewers.
+ */
+#ifndef LT_ACCESS_H
+#define LT_ACCESS_H
+
+#include "node/people/accounts.h"
+#include "replication/unit_tree.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when one addressee (addr[0..len): "*", "A*" or "A") reaches unit. */
+bool access_addressed(const unit_tree *t, const char *unit, const char *addr, size_t len);
+
+/* True when a user of unit may see something authored by author_unit and
+ * addressed to to[0..nto). */
+bool access_visible(const unit_tree *t, const char *unit, const char *author_unit,
+                    const char *const *to, size_t nto);
+
+/* access_visible for a decoded entry (its unit and "to"). */
+bool access_entry_visible(const unit_tree *t, const char *unit, const entry_view *e);
+
+/* True when role may see citizens' personal data (name, phone). */
+bool access_personal(account_role role);
+
+#endif

@@ -1,0 +1,457 @@
+/*
+ * public_api.c - see public_api.h. The domain rules (validation, states,
+ * write authority) are reports/reports.h's; this file turns HTTP into calls
+ * of it and answers with public views only.
+ *
+ * A submission (POST /api/v1/public/reports) checks the per-address limit
+ * on the loop and runs the rest on the uv thread pool (node/offload.h):
+ * its body may carry 26.9 MiB of base64 photos.
+ */
+#include "node/people/auth.h"
+#include "node/http/offload.h"
+#include "reports/public_api.h"
+#include "node/http/ratelimit.h"
+#include "reports/reports_api.h"
+#include "reports/reports.h"
+#include "storage/record.h"
+#include "reports/report_query.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PREFIX "/api/v1/public/"
+#define MAP_PAGES 10 /* pages of REPORT_QUERY_LIMIT_MAX a map request reads at most */
+
+/* A citizen: no account, no unit. */
+static const reports_actor citizen = {.user = NULL, .unit = NULL, .role = ROLE_NONE,
+                                      .citizen = true};
+
+bool public_time(const json_t *o, const char *name, char *out, size_t cap)
+{
+    json_t *v = json_object_get(o, name);
+    if (!json_is_integer(v) || json_integer_value(v) <= 0 || cap < PUBLIC_TIME_MAX)
+        return false;
+    report_time_w3c((uint64_t)json_integer_value(v), out, cap);
+    return true;
+}
+
+/* Copies the listed members of from into to (those present). */
+static void copy_fields(json_t *to, const json_t *from, const char *const *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_object_get(from, keys[i]);
+        if (v)
+            json_object_set(to, keys[i], v);
+    }
+}
+
+/* Sets the W3C datetimes of the ms fields of from as NAME_at in to. */
+static void copy_times(json_t *to, const json_t *from)
+{
+    static const char *const t[][2] = {
+        {"created_ms", "created_at"},   {"received_ms", "received_at"},
+        {"resolved_ms", "resolved_at"}, {"closed_ms", "closed_at"},
+        {"updated_ms", "updated_at"},   {"deadline_ms", "deadline_at"},
+    };
+    char w[PUBLIC_TIME_MAX];
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        if (public_time(from, t[i][0], w, sizeof w))
+            json_object_set_new(to, t[i][1], json_string(w));
+}
+
+static bool report_public(const json_t *rep)
+{
+    return !json_is_false(json_object_get(rep, "public"));
+}
+
+json_t *public_report_view(const json_t *rep)
+{
+    static const char *const keys[] = {"code",   "title",  "description", "category",
+                                       "status", "answer", "reason",      "duplicate_of",
+                                       "rating", "lat",    "lon",         "address",
+                                       "overdue"};
+    json_t *v = json_object();
+    copy_fields(v, rep, keys, sizeof keys / sizeof *keys);
+    copy_times(v, rep);
+    json_t *photos = json_object_get(rep, "photos");
+    if (json_is_array(photos) && report_public(rep)) {
+        json_t *out = json_array();
+        size_t i;
+        json_t *p;
+        json_array_foreach(photos, i, p)
+        {
+            static const char *const pk[] = {"hash", "type", "width", "height"};
+            json_t *o = json_object();
+            copy_fields(o, p, pk, sizeof pk / sizeof *pk);
+            json_array_append_new(out, o);
+        }
+        json_object_set_new(v, "photos", out);
+    }
+    json_t *hist = json_object_get(rep, "history");
+    if (json_is_array(hist)) {
+        json_t *out = json_array();
+        size_t i;
+        json_t *h;
+        json_array_foreach(hist, i, h)
+        {
+            static const char *const hk[] = {"action", "from", "to"};
+            json_t *o = json_object();
+            char w[PUBLIC_TIME_MAX];
+            copy_fields(o, h, hk, sizeof hk / sizeof *hk);
+            if (public_time(h, "at_ms", w, sizeof w))
+                json_object_set_new(o, "at", json_string(w));
+            json_array_append_new(out, o);
+        }
+        json_object_set_new(v, "history", out);
+    }
+    return v;
+}
+
+/* The tracking code that starts at path (up to the next '/'), into code;
+ * *rest points after it. Answers 404 and returns false when it is none. */
+static bool path_code(const char *path, http_response *res, char code[REPORT_CODE_MAX],
+                      const char **rest)
+{
+    char seg[REPORT_CODE_MAX + 1];
+    size_t n = strcspn(path, "/");
+    *rest = path + n;
+    if (n && n < sizeof seg) {
+        memcpy(seg, path, n);
+        seg[n] = 0;
+        if (reports_code_norm(seg, code))
+            return true;
+    }
+    http_respond_error(res, 404, "\"%.*s\" is not a tracking code; it looks like 26734-17",
+                       (int)(n > 64 ? 64 : n), path);
+    return false;
+}
+
+/* A request body as a JSON object, or NULL with a 400 answered. */
+static json_t *body_object(const uint8_t *body, size_t len, http_response *res)
+{
+    json_error_t je;
+    json_t *j = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(j)) {
+        if (j)
+            http_respond_error(res, 400, "the body must be a JSON object");
+        else
+            http_respond_error(res, 400, "the body is not valid JSON (%s at line %d); send a "
+                                         "JSON object", je.text, je.line);
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* 400 and false when j has a member not in allowed. */
+static bool only_keys(const json_t *j, const char *const *allowed, size_t n, const char *list,
+                      http_response *res)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)j, k, v)
+    {
+        size_t i = 0;
+        while (i < n && strcmp(k, allowed[i]))
+            i++;
+        if (i == n) {
+            http_respond_error(res, 400, "unknown field \"%.64s\"; a report takes %s", k, list);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void public_categories(void *ctx, const http_request *req, http_response *res)
+{
+    reports_env *d = ctx;
+    if (strcmp(req->path, PREFIX "categories")) {
+        http_respond_error(res, 404, "no resource at %s; GET %scategories lists the categories",
+                           req->path, PREFIX);
+        return;
+    }
+    http_respond_json(res, 200, json_pack("{s:o}", "categories",
+                                          reports_categories_json(d->reports, false)));
+}
+
+/* A report (public view) as the answer, or 404/500. */
+static void respond_report(reports_env *d, const char *code, int status, http_response *res)
+{
+    int st = 500;
+    json_t *rep = reports_get_json(d->reports, code, REPORT_VIEW_PUBLIC, &st);
+    if (!rep) {
+        if (st == 404)
+            http_respond_error(res, 404, "no report with tracking code %s on this node; check "
+                                         "the code, or ask the node it was submitted to",
+                               code);
+        else
+            http_respond_error(res, 500, "the node could not read report %s; try again later",
+                               code);
+        return;
+    }
+    http_respond_json(res, status, public_report_view(rep));
+    json_decref(rep);
+}
+
+/* A citizen's report being created on the thread pool. */
+typedef struct {
+    reports_env *d;
+    char remote[64];
+} submit_job;
+
+static void submit_work(void *job, const uint8_t *body, size_t len, http_response *res)
+{
+    static const char *const keys[] = {"title",          "description",    "category",
+                                       "lat",            "lon",            "address",
+                                       "unit",           "reporter_name",  "reporter_phone",
+                                       "reporter_email", "public",         "photos",
+                                       "channel"};
+    submit_job *j = job;
+    json_t *in = body_object(body, len, res);
+    if (!in)
+        return;
+    const char *channel = "web";
+    json_t *ch = json_object_get(in, "channel");
+    if (only_keys(in, keys, sizeof keys / sizeof *keys,
+                  "title, description, category, lat, lon, address, unit, reporter_name, "
+                  "reporter_phone, reporter_email, public, photos, channel",
+                  res)) {
+        if (ch && (!json_is_string(ch) || (strcmp(json_string_value(ch), "web") &&
+                                            strcmp(json_string_value(ch), "app")))) {
+            http_respond_error(res, 400, "channel must be \"web\" or \"app\"");
+        } else {
+            char code[REPORT_CODE_MAX], err[512];
+            int status = 500;
+            if (ch)
+                channel = json_string_value(ch);
+            json_t *fields = json_deep_copy(in);
+            json_object_del(fields, "channel");
+            if (reports_create(j->d->reports, fields, channel, &citizen, code, &status, err,
+                               sizeof err))
+                http_respond_error(res, status, "%s", err);
+            else
+                respond_report(j->d, code, 201, res);
+            json_decref(fields);
+        }
+    }
+    json_decref(in);
+}
+
+/* Only a stored report counts against the address: the slot taken when
+ * the work started is given back otherwise. */
+static void submit_done(void *job, http_response *res, http_pending *p, bool ran)
+{
+    submit_job *j = job;
+    (void)p;
+    if (!ran || res->status != 201)
+        ratelimit_undo(j->d->submit_limit, j->remote);
+    free(j);
+}
+
+/* POST /api/v1/public/reports: the rate limit on the loop, the rest on the
+ * thread pool (node/offload.h). The limit's slot is taken before the work
+ * starts, so concurrent submissions from one address cannot pass it. */
+static void submit(reports_env *d, const http_request *req, http_response *res)
+{
+    uint64_t now = uv_now(d->node->loop);
+    uint64_t wait = ratelimit_wait(d->submit_limit, req->remote_addr, now);
+    if (wait) {
+        char secs[24];
+        snprintf(secs, sizeof secs, "%llu", (unsigned long long)(wait + 999) / 1000);
+        http_response_header(res, "Retry-After", secs);
+        http_respond_error(res, 429, "too many reports from this address (at most %d in %llu "
+                                     "minutes); try again in %s seconds",
+                           PUBLIC_SUBMIT_MAX,
+                           (unsigned long long)(PUBLIC_SUBMIT_WINDOW_MS / 60000), secs);
+        return;
+    }
+    submit_job *j = malloc(sizeof *j);
+    if (!j) {
+        http_respond_error(res, 503, "the node is out of memory; retry later");
+        return;
+    }
+    j->d = d;
+    snprintf(j->remote, sizeof j->remote, "%s", req->remote_addr);
+    ratelimit_fail(d->submit_limit, j->remote, now);
+    offload_request(req, res, &(offload_task){d->node->loop, j, submit_work, submit_done});
+}
+
+/* POST /api/v1/public/reports/{code}/rating */
+static void rate(reports_env *d, const char *code, const http_request *req, http_response *res)
+{
+    static const char *const keys[] = {"rating", "comment", "reopen"};
+    json_t *in = body_object(req->body, req->body_len, res);
+    if (!in)
+        return;
+    if (only_keys(in, keys, 3, "rating, comment, reopen", res)) {
+        json_t *act = json_deep_copy(in);
+        char err[512];
+        int status = 500;
+        json_object_set_new(act, "action", json_string("rate"));
+        if (reports_act(d->reports, code, act, &citizen, &status, err, sizeof err))
+            http_respond_error(res, status, "%s", err);
+        else
+            respond_report(d, code, 200, res);
+        json_decref(act);
+    }
+    json_decref(in);
+}
+
+static void public_post(void *ctx, const http_request *req, http_response *res)
+{
+    reports_env *d = ctx;
+    const char *p = req->path + strlen(PREFIX "reports");
+    char code[REPORT_CODE_MAX];
+    const char *rest;
+    if (!*p)
+        submit(d, req, res);
+    else if (path_code(p + 1, res, code, &rest)) {
+        if (!strcmp(rest, "/rating"))
+            rate(d, code, req, res);
+        else
+            http_respond_error(res, 404, "no resource at %s; POST %sreports/{code}/rating rates "
+                                         "a report", req->path, PREFIX);
+    }
+}
+
+/* GET /api/v1/public/reports/{code}/photos/{hash}: photos of a public report. */
+static void photo(reports_env *d, const char *code, const char *hash, http_response *res)
+{
+    int st = 500;
+    json_t *rep = reports_get_json(d->reports, code, REPORT_VIEW_PUBLIC, &st);
+    bool shown = rep && report_public(rep);
+    json_decref(rep);
+    if (shown)
+        reports_api_photo(d, code, hash, "public, max-age=86400", res);
+    else
+        http_respond_error(res, 404, "no public photo %s of report %s", hash, code);
+}
+
+static void public_get_report(void *ctx, const http_request *req, http_response *res)
+{
+    reports_env *d = ctx;
+    const char *p = req->path + strlen(PREFIX "reports");
+    char code[REPORT_CODE_MAX];
+    const char *rest;
+    if (p[0] != '/' || !path_code(p + 1, res, code, &rest)) {
+        if (p[0] != '/')
+            http_respond_error(res, 404, "GET %sreports/{code} follows one report; there is no "
+                                         "public list (see %smap)", PREFIX, PREFIX);
+        return;
+    }
+    if (!*rest)
+        respond_report(d, code, 200, res);
+    else if (!strncmp(rest, "/photos/", 8) && strlen(rest + 8) == 64 && !strchr(rest + 8, '/'))
+        photo(d, code, rest + 8, res);
+    else
+        http_respond_error(res, 404, "no resource at %s", req->path);
+}
+
+/* ---- the map ------------------------------------------------------------ */
+
+typedef struct {
+    double w, s, e, n;
+    bool bbox;
+    json_t *features;
+    size_t count;
+} map_ctx;
+
+static int map_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t reclen)
+{
+    map_ctx *m = ctx;
+    char err[128];
+    json_t *r = record_to_json(rec, reclen, id, idlen, err, sizeof err);
+    json_t *lat = json_object_get(r, "lat"), *lon = json_object_get(r, "lon");
+    if (r && report_public(r) && json_is_number(lat) && json_is_number(lon)) {
+        double y = json_number_value(lat), x = json_number_value(lon);
+        if (!m->bbox || (x >= m->w && x <= m->e && y >= m->s && y <= m->n)) {
+            static const char *const keys[] = {"code",   "title",  "category",
+                                               "status", "answer", "address"};
+            json_t *props = json_object();
+            copy_fields(props, r, keys, sizeof keys / sizeof *keys);
+            if (!json_object_get(props, "code"))
+                json_object_set_new(props, "code", json_stringn(id, idlen));
+            copy_times(props, r);
+            json_object_del(props, "deadline_at");
+            json_array_append_new(
+                m->features, json_pack("{s:s, s:{s:s, s:[f,f]}, s:o}", "type", "Feature",
+                                       "geometry", "type", "Point", "coordinates", x, y,
+                                       "properties", props));
+            m->count++;
+        }
+    }
+    json_decref(r);
+    return m->count >= PUBLIC_MAP_MAX ? 2 : 0; /* 2: full (1 means a bad query) */
+}
+
+/* Parses "W,S,E,N" (degrees) into m; false when malformed. */
+static bool parse_bbox(const char *s, map_ctx *m)
+{
+    char *end;
+    double v[4];
+    for (int i = 0; i < 4; i++) {
+        v[i] = strtod(s, &end);
+        if (end == s || !isfinite(v[i]) || *end != (i < 3 ? ',' : '\0'))
+            return false;
+        s = end + 1;
+    }
+    m->w = v[0], m->s = v[1], m->e = v[2], m->n = v[3];
+    m->bbox = true;
+    return m->w <= m->e && m->s <= m->n && m->w >= -180 && m->e <= 180 && m->s >= -90 &&
+           m->n <= 90;
+}
+
+static void public_map(void *ctx, const http_request *req, http_response *res)
+{
+    reports_env *d = ctx;
+    static const char *const done[] = {"resolved", "closed"};
+    map_ctx m = {.bbox = false};
+    const char *bbox = http_request_query_param(req, "bbox");
+    if (strcmp(req->path, PREFIX "map")) {
+        http_respond_error(res, 404, "no resource at %s", req->path);
+        return;
+    }
+    if (bbox && !parse_bbox(bbox, &m)) {
+        http_respond_error(res, 400, "bbox must be WEST,SOUTH,EAST,NORTH in degrees with "
+                                     "west <= east and south <= north, e.g. "
+                                     "bbox=105.6,18.6,105.8,18.8");
+        return;
+    }
+    m.features = json_array();
+    char cursor[REPORT_CURSOR_MAX] = "", next[REPORT_CURSOR_MAX], err[256];
+    report_query q = {.unit = d->node->config->unit, .statuses = done, .nstatuses = 2,
+                      .sort = REPORT_SORT_NEWEST, .limit = REPORT_QUERY_LIMIT_MAX};
+    for (int page = 0; page < MAP_PAGES; page++) {
+        q.cursor = cursor;
+        int rc = report_query_run(d->node->store, &q, map_one, &m, next, err, sizeof err);
+        if (rc == -1 || rc == 1) {
+            json_decref(m.features);
+            http_respond_error(res, 500, "the node could not read its reports (%s); try again "
+                                         "later", rc == 1 ? err : "storage error");
+            return;
+        }
+        if (rc || !next[0])
+            break;
+        snprintf(cursor, sizeof cursor, "%s", next);
+    }
+    http_respond_json(res, 200, json_pack("{s:s, s:o}", "type", "FeatureCollection",
+                                          "features", m.features));
+}
+
+size_t public_api_routes(reports_env *d, http_route *routes, size_t cap)
+{
+    const http_route all[] = {
+        {"GET", PREFIX "categories", public_categories, d, 0},
+        {"POST", PREFIX "reports", public_post, d, PUBLIC_MAX_BODY},
+        {"GET", PREFIX "reports", public_get_report, d, 0},
+        {"GET", PREFIX "map", public_map, d, 0},
+    };
+    size_t n = sizeof all / sizeof *all;
+    if (n > cap)
+        n = cap;
+    for (size_t i = 0; i < n; i++)
+        routes[i] = all[i];
+    return n;
+}

@@ -1,0 +1,58 @@
+/*
+ * public_api.h - the public JSON API under /api/v1/public: what a citizen
+ * or a citizen app uses without an account (docs/reports.md).
+ *
+ *   GET  /api/v1/public/categories           the active categories
+ *   POST /api/v1/public/reports              submit a report (JSON, photos
+ *                                            in base64) -> 201 {code, status}
+ *   GET  /api/v1/public/reports/{code}       follow it by its tracking code
+ *   GET  /api/v1/public/reports/{code}/photos/{hash}   a photo of a public report
+ *   POST /api/v1/public/reports/{code}/rating   rate the answer, maybe reopen
+ *   GET  /api/v1/public/map[?bbox=W,S,E,N]   GeoJSON of resolved/closed public
+ *                                            reports, the newest PUBLIC_MAP_MAX
+ *
+ * Nothing here shows personal data: reporter fields, user names and units
+ * of the history are never in an answer (a whitelist of fields, not a
+ * blacklist). Submissions are limited per client address: after
+ * PUBLIC_SUBMIT_MAX stored reports within PUBLIC_SUBMIT_WINDOW_MS an
+ * address gets 429 with Retry-After until the window has passed.
+ */
+#ifndef LT_PUBLIC_API_H
+#define LT_PUBLIC_API_H
+
+#include "reports/reports_env.h"
+#include "node/http/http.h"
+#include "reports/reports.h"
+
+#include <jansson.h>
+
+#define PUBLIC_SUBMIT_MAX 10
+#define PUBLIC_SUBMIT_WINDOW_MS (10ull * 60 * 1000)
+#define PUBLIC_MAP_MAX 2000
+/* The largest request body of the routes that take a report with photos
+ * (its most photos of the largest size in base64, and room for the rest);
+ * every other route keeps the server's 1 MiB. */
+#define PUBLIC_MAX_BODY                                                                    \
+    ((size_t)REPORT_PHOTOS_MAX * (REPORT_PHOTO_BYTES_MAX / 3 + 1) * 4 + 256u * 1024u)
+
+/* Fills routes (room for cap) with the public API bound to d; returns how
+ * many were written. */
+size_t public_api_routes(reports_env *d, http_route *routes, size_t cap);
+
+/* The public view of report fields rep (a record as JSON, e.g. from
+ * reports_get_json or record_to_json): code, title, description, category,
+ * status, answer, reason, duplicate_of, rating, lat, lon, address, the
+ * dates as W3C datetimes (created_at, received_at, resolved_at, closed_at,
+ * updated_at, deadline_at), overdue, photos [{hash, type}] when the report
+ * is public, and history [{action, from, to, at}] when rep has one. New
+ * reference. */
+json_t *public_report_view(const json_t *rep);
+
+/* Room for a W3C datetime of report_time_w3c. */
+#define PUBLIC_TIME_MAX 32
+
+/* Writes the W3C datetime (+07:00) of integer field name of o (ms) into
+ * out (cap >= PUBLIC_TIME_MAX); false when the field is unset or zero. */
+bool public_time(const json_t *o, const char *name, char *out, size_t cap);
+
+#endif
