@@ -490,7 +490,7 @@ static size_t owners_prefix(uint8_t *key, const entry_view *e)
 
 /* True when e is a put that predates every entry held of a record that
  * holds no put yet: it is the record's first put whatever the arrival
- * order (say, a district's patch of a commune's report reached the
+ * order (say, a district's patch of a commune's record reached the
  * province before the commune's put), so its unit owns the record. */
 static int first_put(store *s, MDB_txn *txn, const entry_view *e, bool *yes)
 {

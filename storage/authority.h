@@ -16,7 +16,7 @@
  *   ownership  every other record belongs to the units in its owner set:
  *              the unit of its first put, plus every "owner_unit" value an
  *              accepted entry gave it; only those units and their ancestors
- *              may change it (a district reassigns a commune's report, a
+ *              may change it (a district reassigns a commune's record, a
  *              neighbouring commune may not).
  *
  * An entry that fails is not applied: it goes to the quarantine (see

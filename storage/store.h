@@ -15,8 +15,8 @@
  * call is one transaction; growing the map waits until no thread of the
  * process is inside one (store.c). So a callback given to a scan below
  * must not write to the store (a write that needs a bigger map then fails)
- * and must not wait for a lock that a writer may hold while writing (the
- * reports lock): that would deadlock with a growth. Reads may nest.
+ * and must not wait for a lock that a writer may hold while writing (a
+ * domain's lock): that would deadlock with a growth. Reads may nest.
  *
  * Key layouts of every named database are in docs/storage.md.
  */
@@ -315,9 +315,9 @@ int store_local_scan(store *s, const char *table,
 
 /* Checks every stored entry (shape, signature, hash links with neighbours
  * held) and compares the materialised records and digests with a fresh
- * replay of the log into a scratch store under scratch_dir. Calls report for
+ * replay of the log into a scratch store under scratch_dir. Calls on_problem for
  * each problem found. Returns the number of problems, or -1 on error. */
-long store_verify(store *s, const char *scratch_dir, void (*report)(void *ctx, const char *msg),
+long store_verify(store *s, const char *scratch_dir, void (*on_problem)(void *ctx, const char *msg),
                   void *ctx, char *err, size_t errlen);
 
 #endif

@@ -24,7 +24,7 @@ typedef struct {
     store *s;
     MDB_txn *snapshot; /* one read transaction: log and state seen together */
     store *scratch;
-    void (*report)(void *, const char *);
+    void (*on_problem)(void *, const char *);
     void *rctx;
     long problems;
     bool failed;
@@ -49,7 +49,7 @@ static void problem(verify_ctx *vc, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     vc->problems++;
-    vc->report(vc->rctx, msg);
+    vc->on_problem(vc->rctx, msg);
 }
 
 static int replay_flush(verify_ctx *vc)
@@ -220,7 +220,7 @@ static void remove_scratch(const char *dir)
     rmdir(dir);
 }
 
-long store_verify(store *s, const char *scratch_dir, void (*report)(void *ctx, const char *msg),
+long store_verify(store *s, const char *scratch_dir, void (*on_problem)(void *ctx, const char *msg),
                   void *ctx, char *err, size_t errlen)
 {
     char dir[4096];
@@ -236,7 +236,7 @@ long store_verify(store *s, const char *scratch_dir, void (*report)(void *ctx, c
         return -1;
     }
     vc->s = s;
-    vc->report = report;
+    vc->on_problem = on_problem;
     vc->rctx = ctx;
     vc->err = err;
     vc->errlen = errlen;
