@@ -217,6 +217,9 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.env.auth = auth_new(&st->loop, c, st->d.env.store);
     st->d.env.events = events_new(&st->d.env);
     st->d.reports = reports_env_new(&st->d.env);
+    if (st->d.env.events && st->d.reports)
+        events_add_source(st->d.env.events, &(events_source){REPORT_COLL, reports_env_event,
+                                                             st->d.reports});
     http_ws_endpoint ep[2];
     int nep = st->d.env.links ? repl_links_endpoint(st->d.env.links, &ep[0]) : 0;
     if (st->d.env.events)

@@ -11,7 +11,6 @@
 #include "node/people/access.h"
 #include "lib/log.h"
 #include "storage/entry.h"
-#include "storage/record.h"
 
 #include <libwebsockets.h>
 #include <stdlib.h>
@@ -38,6 +37,8 @@ struct events {
     ev_client *clients;
     uint64_t arrival; /* pushed up to */
     char *links_seen; /* fingerprint of the link states last pushed */
+    events_source sources[EVENTS_SOURCES_MAX];
+    size_t nsources;
 };
 
 static void client_push(ev_client *c, const char *text)
@@ -187,11 +188,11 @@ void events_endpoint(events *ev, http_ws_endpoint *ep)
 typedef struct {
     events *ev;
     const unit_tree *tree;
-    size_t reports; /* report entries seen this tick */
+    size_t seen; /* entries of the sources seen this tick */
 } arrivals_ctx;
 
 /* True when unit is one of the strings of the array a. */
-static bool path_has(json_t *a, const char *unit)
+static bool scope_has(json_t *a, const char *unit)
 {
     size_t i;
     json_t *v;
@@ -200,43 +201,28 @@ static bool path_has(json_t *a, const char *unit)
     return false;
 }
 
-/* The action of the newest history item of report r ("h/<hlc>/<origin>"
- * fields sort by HLC), or "". */
-static const char *last_action(json_t *r)
+/* One entry of a source's collection: its event to each client whose unit
+ * is in the event's scope or who may see the entry by the access rule. */
+static void push_entry(arrivals_ctx *ac, const events_source *src, const entry_view *e)
 {
-    const char *key, *newest = NULL;
-    json_t *v;
-    json_object_foreach(r, key, v) if (!strncmp(key, "h/", 2) && (!newest || strcmp(key, newest) > 0))
-        newest = key;
-    const char *a = newest ? json_string_value(json_object_get(json_object_get(r, newest), "action"))
-                           : NULL;
-    return a ? a : "";
+    json_t *scope = NULL, *msg = src->describe(src->ctx, e, &scope);
+    if (!msg)
+        return;
+    for (ev_client *c = ac->ev->clients; c; c = c->next)
+        if (scope_has(scope, c->caller.unit) || access_entry_visible(ac->tree, c->caller.unit, e))
+            client_push_json(c, json_incref(msg));
+    json_decref(msg);
+    json_decref(scope);
 }
 
-/* One report entry: to each client that may see the report (its unit on
- * the report's area or owner path, the scope of docs/reports.md, or the
- * entry visible by the access rule), its id and status. */
-static void push_report(arrivals_ctx *ac, const entry_view *e)
+/* The source of e's collection, or NULL. */
+static const events_source *source_of(const events *ev, const entry_view *e)
 {
-    char id[256], unit[NODE_CODE_MAX], err[128];
-    uint8_t *rec = NULL;
-    size_t len = 0;
-    snprintf(id, sizeof id, "%.*s", (int)e->id.size, e->id.ptr);
-    snprintf(unit, sizeof unit, "%.*s", (int)e->unit.size, e->unit.ptr);
-    json_t *r = store_record_get(ac->ev->d->store, "reports", id, &rec, &len) == 0
-                    ? record_to_json(rec, len, id, strlen(id), err, sizeof err)
-                    : NULL;
-    free(rec);
-    const char *status = json_string_value(json_object_get(r, "status"));
-    const char *action = last_action(r);
-    for (ev_client *c = ac->ev->clients; c; c = c->next)
-        if (path_has(json_object_get(r, "area_path"), c->caller.unit) ||
-            path_has(json_object_get(r, "owner_path"), c->caller.unit) ||
-            access_entry_visible(ac->tree, c->caller.unit, e))
-            client_push_json(c, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "report", "id",
-                                          id, "status", status ? status : "", "unit", unit,
-                                          "action", action));
-    json_decref(r);
+    for (size_t i = 0; i < ev->nsources; i++)
+        if (e->coll.size == strlen(ev->sources[i].collection) &&
+            !memcmp(e->coll.ptr, ev->sources[i].collection, e->coll.size))
+            return &ev->sources[i];
+    return NULL;
 }
 
 static int arrival_one(void *ctx, uint64_t pos, const uint8_t *bytes, size_t len)
@@ -247,8 +233,9 @@ static int arrival_one(void *ctx, uint64_t pos, const uint8_t *bytes, size_t len
     ac->ev->arrival = pos;
     if (entry_decode(bytes, len, &e, err, sizeof err))
         return 0;
-    if (e.coll.size == 7 && !memcmp(e.coll.ptr, "reports", 7) && ++ac->reports <= EVENTS_BATCH_MAX)
-        push_report(ac, &e);
+    const events_source *src = source_of(ac->ev, &e);
+    if (src && ++ac->seen <= EVENTS_BATCH_MAX)
+        push_entry(ac, src, &e);
     entry_view_free(&e);
     return 0;
 }
@@ -299,10 +286,18 @@ void events_tick(events *ev)
     }
     arrivals_ctx ac = {ev, auth_tree(ev->d->auth), 0};
     store_arrivals(ev->d->store, ev->arrival, arrival_one, &ac);
-    if (ac.reports > EVENTS_BATCH_MAX)
+    if (ac.seen > EVENTS_BATCH_MAX)
         for (ev_client *c = ev->clients; c; c = c->next)
             client_push_json(c, json_pack("{s:s, s:I}", "type", "reports", "count",
-                                          (json_int_t)ac.reports));
+                                          (json_int_t)ac.seen));
+}
+
+int events_add_source(events *ev, const events_source *src)
+{
+    if (ev->nsources == EVENTS_SOURCES_MAX)
+        return -1;
+    ev->sources[ev->nsources++] = *src;
+    return 0;
 }
 
 void events_free(events *ev)

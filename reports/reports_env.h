@@ -13,6 +13,7 @@
 #include "node/http/http.h"
 #include "node/http/ratelimit.h"
 #include "reports/reports.h"
+#include "storage/entry.h"
 
 typedef struct reports_env {
     node_env *node;
@@ -31,5 +32,11 @@ void reports_env_free(reports_env *e);
  * native API, lists and statistics, the citizens' API, Open311), bound to
  * e; returns how many were written. */
 size_t reports_env_routes(reports_env *e, http_route *routes, size_t cap);
+
+/* The live event of report entry e for the web UI (an events_source of
+ * node/events.h, ctx: the reports_env): {"type": "report", "id", "status",
+ * "unit", "action" (the newest history item's)}, with the report's area and
+ * owner paths as *scope. */
+json_t *reports_env_event(void *ctx, const entry_view *e, json_t **scope);
 
 #endif
