@@ -4,6 +4,7 @@
 #include "node/domains.h"
 #include "node/env/config.h"
 #include "reports/report_index.h"
+#include "reports/report_demo.h"
 #include "reports/report_import.h"
 #include "reports/reports.h"
 
@@ -63,4 +64,9 @@ const domain_importer *domains_importer(const char *coll)
         if (!strcmp(importers[i].collection, coll))
             return &importers[i];
     return NULL;
+}
+
+int domains_demo_seed(store *s, const node_config *c, uint64_t *rng, char *err, size_t errlen)
+{
+    return reports_demo_seed(s, c, rng, err, errlen);
 }

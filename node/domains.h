@@ -22,6 +22,11 @@ void domains_store_options(store_options *o);
  * once before opening any store. */
 void domains_install(void);
 
+/* Writes every domain's sample data for node c of the demo network
+ * (`lienthong demo`) into s; rng is the demo's SplitMix64 state
+ * (lib/splitmix.h), advanced. Returns 0, or -1 with err. */
+int domains_demo_seed(store *s, const node_config *c, uint64_t *rng, char *err, size_t errlen);
+
 /* How a domain takes in lines of `lienthong import --collection C` and
  * gives them out in `lienthong export`: the same rules as its API, so an
  * imported record is one the domain's views show. ctx is the domain's

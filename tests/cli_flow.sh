@@ -97,7 +97,7 @@ JSONL
 before=$(jq .entries "$T/status.json")
 expect_exit 0 "import" "$BIN" import --dir "$T/c" --collection reports --raw --file "$T/reports.jsonl"
 check "import reports the count" grep -q 'imported 3 records' "$T/out"
-expect_exit 0 "export" "$BIN" export --dir "$T/c" --collection reports
+expect_exit 0 "export" "$BIN" export --dir "$T/c" --collection reports --raw
 check "export has 3 lines" test "$(wc -l <"$T/out")" -eq 3
 check "export round-trips fields" jq -e -s '.[0].id == "3" and .[0].detail.bags == 12 and .[1].title == "Đường ngập nước" and .[2].tags[1] == "night"' "$T/out" >/dev/null
 printf '{"id": "PA-4", "title": "ok"}\n{"id": "PA-5", "title": \n{"id": "PA-6"}\n' >"$T/bad.jsonl"
