@@ -288,7 +288,8 @@ static int domain_check(domain_import *di, FILE *f)
         int rc = domain_line(di, line, (size_t)len, &fields, id, msg, sizeof msg);
         json_decref(fields);
         import_seen one = {.line = lineno};
-        snprintf(one.id, sizeof one.id, "%s", id);
+        if (!rc)
+            snprintf(one.id, sizeof one.id, "%s", id);
         if (rc < 0 && !di->skip_bad)
             failed = cli_error("import", CLI_FAIL, "line %zu: %s; nothing was imported", lineno,
                                msg);
@@ -343,7 +344,8 @@ static int domain_write(domain_import *di, FILE *f)
     }
     if (!failed)
         failed = domain_flush(di, err, sizeof err) != 0;
-    domain_flush(di, msg, sizeof msg);
+    for (size_t i = 0; i < di->nbatch; i++) /* left unwritten after a failure */
+        json_decref(di->batch[i]);
     free(line);
     free(di->batch);
     if (failed)

@@ -10,7 +10,6 @@
 #include "reports/reports_internal.h"
 #include "lib/hex.h"
 #include "lib/mpjson.h"
-#include "storage/record.h"
 
 #include <ctype.h>
 #include <sodium.h>
