@@ -4,7 +4,11 @@
 #include "node/domains.h"
 #include "node/env/config.h"
 #include "reports/report_index.h"
+#include "reports/report_demo.h"
+#include "reports/report_import.h"
 #include "reports/reports.h"
+
+#include <string.h>
 
 static const store_index *const indexes[] = {&report_index};
 
@@ -20,4 +24,49 @@ void domains_install(void)
     store_options o = {0};
     domains_store_options(&o);
     node_store_domains(&o);
+}
+
+static void *reports_import_open(store *s, const node_config *c)
+{
+    return reports_new(s, c);
+}
+
+static void reports_import_close(void *ctx)
+{
+    reports_free(ctx);
+}
+
+static int reports_import_line(void *ctx, const json_t *line, json_t **fields,
+                               char id[ENTRY_MAX_NAME + 1], const char **field, char *err,
+                               size_t errlen)
+{
+    char code[REPORT_CODE_MAX];
+    int rc = reports_import_check(ctx, line, fields, code, field, err, errlen);
+    if (!rc)
+        snprintf(id, ENTRY_MAX_NAME + 1, "%s", code);
+    return rc;
+}
+
+static int reports_import_batch(void *ctx, json_t *const *fields, size_t n, size_t *written,
+                                size_t *unchanged, char *err, size_t errlen)
+{
+    return reports_import_write(ctx, fields, n, written, unchanged, err, errlen);
+}
+
+static const domain_importer importers[] = {
+    {REPORT_COLL, reports_import_open, reports_import_close, reports_import_line,
+     reports_import_batch, reports_export_line},
+};
+
+const domain_importer *domains_importer(const char *coll)
+{
+    for (size_t i = 0; i < sizeof importers / sizeof *importers; i++)
+        if (!strcmp(importers[i].collection, coll))
+            return &importers[i];
+    return NULL;
+}
+
+int domains_demo_seed(store *s, const node_config *c, uint64_t *rng, char *err, size_t errlen)
+{
+    return reports_demo_seed(s, c, rng, err, errlen);
 }

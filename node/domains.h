@@ -9,7 +9,10 @@
 #ifndef LT_DOMAINS_H
 #define LT_DOMAINS_H
 
+#include "node/env/config.h"
 #include "storage/store.h"
+
+#include <jansson.h>
 
 /* Fills the domain fields of o (indexes, top-tier collections); the
  * other fields are left as they are. */
@@ -18,5 +21,38 @@ void domains_store_options(store_options *o);
 /* Registers domains_store_options with node_store_open (node/env). Call
  * once before opening any store. */
 void domains_install(void);
+
+/* Writes every domain's sample data for node c of the demo network
+ * (`lienthong demo`) into s; rng is the demo's SplitMix64 state
+ * (lib/splitmix.h), advanced. Returns 0, or -1 with err. */
+int domains_demo_seed(store *s, const node_config *c, uint64_t *rng, char *err, size_t errlen);
+
+/* How a domain takes in lines of `lienthong import --collection C` and
+ * gives them out in `lienthong export`: the same rules as its API, so an
+ * imported record is one the domain's views show. ctx is the domain's
+ * context over one store (open .. close). */
+typedef struct {
+    const char *collection;
+    /* A context over store s of node c; NULL when out of memory. */
+    void *(*open)(store *s, const node_config *c);
+    void (*close)(void *ctx);
+    /* Checks one line (a parsed JSON object) into *fields (new reference)
+     * and its record id. Returns 0, or -1 with *field (the field at
+     * fault, "" for the whole line) and err. Writes nothing. */
+    int (*check)(void *ctx, const json_t *line, json_t **fields, char id[ENTRY_MAX_NAME + 1],
+                 const char **field, char *err, size_t errlen);
+    /* Writes n checked lines in one transaction; a line whose record is
+     * stored with the same content counts in *unchanged and writes
+     * nothing, the others count in *written. Returns 0, or -1 with err. */
+    int (*write)(void *ctx, json_t *const *fields, size_t n, size_t *written, size_t *unchanged,
+                 char *err, size_t errlen);
+    /* The export line of stored record rec (record_to_json): what check
+     * reads back into the same record. New reference. */
+    json_t *(*export_line)(const json_t *rec);
+} domain_importer;
+
+/* The importer of collection coll, or NULL: a generic collection, whose
+ * lines are written as they are. */
+const domain_importer *domains_importer(const char *coll);
 
 #endif

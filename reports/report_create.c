@@ -76,36 +76,49 @@ static int coord_field(const json_t *in, const char *key, double lim, json_t *ou
     return 0;
 }
 
+/* The text fields of a report: name, most characters, required. */
+static const struct {
+    const char *key;
+    size_t max;
+    bool required;
+} text_fields[] = {{"title", 200, true},          {"description", 4000, false},
+                   {"address", 300, false},       {"reporter_name", 200, false},
+                   {"reporter_phone", 32, false}, {"reporter_email", 254, false},
+                   {"category", 32, true}};
+
 /* (reports_internal.h) */
-int report_fields_validate(reports *r, const json_t *in, json_t *out, char *err, size_t errlen)
+int report_fields_check(reports *r, const json_t *in, json_t *out, const char **field, char *err,
+                        size_t errlen)
 {
+    const char *unused;
+    field = field ? field : &unused;
+    *field = "";
     if (!json_is_object(in)) {
         snprintf(err, errlen, "the report must be a JSON object with title, category, lat and lon");
         return 400;
     }
     int st;
-    if ((st = text_field(in, "title", 200, true, out, err, errlen)) ||
-        (st = text_field(in, "description", 4000, false, out, err, errlen)) ||
-        (st = text_field(in, "address", 300, false, out, err, errlen)) ||
-        (st = text_field(in, "reporter_name", 200, false, out, err, errlen)) ||
-        (st = text_field(in, "reporter_phone", 32, false, out, err, errlen)) ||
-        (st = text_field(in, "reporter_email", 254, false, out, err, errlen)) ||
-        (st = text_field(in, "category", 32, true, out, err, errlen)) ||
-        (st = coord_field(in, "lat", 90, out, err, errlen)) ||
-        (st = coord_field(in, "lon", 180, out, err, errlen)))
+    for (size_t i = 0; i < sizeof text_fields / sizeof *text_fields; i++) {
+        *field = text_fields[i].key;
+        if ((st = text_field(in, *field, text_fields[i].max, text_fields[i].required, out, err,
+                             errlen)))
+            return st;
+    }
+    if ((st = coord_field(in, *field = "lat", 90, out, err, errlen)) ||
+        (st = coord_field(in, *field = "lon", 180, out, err, errlen)))
         return st;
-    const char *email = report_str(out, "reporter_email");
+    const char *email = report_str(out, *field = "reporter_email");
     if (*email && !strchr(email, '@')) {
         snprintf(err, errlen, "reporter_email \"%s\" is not an e-mail address", email);
         return 400;
     }
-    json_t *pub = json_object_get(in, "public");
+    json_t *pub = json_object_get(in, *field = "public");
     if (pub && !json_is_boolean(pub)) {
         snprintf(err, errlen, "public must be true or false");
         return 400;
     }
     json_object_set_new(out, "public", json_boolean(!pub || json_is_true(pub)));
-    json_t *cat = category_get(r, report_str(out, "category"));
+    json_t *cat = category_get(r, report_str(out, *field = "category"));
     bool active = cat && json_is_true(json_object_get(cat, "active"));
     json_decref(cat);
     if (!active) {
@@ -114,7 +127,14 @@ int report_fields_validate(reports *r, const json_t *in, json_t *out, char *err,
                  report_str(out, "category"));
         return 400;
     }
+    *field = "";
     return 0;
+}
+
+/* (reports_internal.h) */
+int report_fields_validate(reports *r, const json_t *in, json_t *out, char *err, size_t errlen)
+{
+    return report_fields_check(r, in, out, NULL, err, errlen);
 }
 
 /* Decodes and checks the JSON photos into p (data malloc'd in bufs). */

@@ -82,8 +82,8 @@ size_t report_addressees(const json_t *rec, const char *to[2])
     return n;
 }
 
-/* A history field name newer than any the record holds. */
-static void history_name(reports *r, const json_t *cur, char *out, size_t cap)
+/* (reports_internal.h) */
+void report_history_name(reports *r, const json_t *cur, char *out, size_t cap)
 {
     hlc_t max = 0;
     const char *k;
@@ -128,7 +128,7 @@ int report_write(reports *r, const char *code, const json_t *cur, json_t *fields
     json_object_update(body, fields);
     char hname[64] = "";
     if (hist) {
-        history_name(r, cur ? cur : body, hname, sizeof hname);
+        report_history_name(r, cur ? cur : body, hname, sizeof hname);
         json_object_set(body, hname, hist);
     }
     json_t *after = cur ? json_deep_copy(cur) : json_object();

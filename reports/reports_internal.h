@@ -142,6 +142,10 @@ int report_authority(reports *r, const char *code, char *err, size_t errlen);
 int report_write(reports *r, const char *code, const json_t *cur, json_t *fields, json_t *hist,
                  bool snapshot, write_list *extra, char *err, size_t errlen);
 
+/* A history field name "h/<hlc>/<origin8>" newer than any the record cur
+ * holds, with the context's clock, into out. */
+void report_history_name(reports *r, const json_t *cur, char *out, size_t cap);
+
 /* The addressees [area_unit, owner_unit] of a report (deduplicated) into
  * to (2 slots). Returns their number. */
 size_t report_addressees(const json_t *rec, const char *to[2]);
@@ -152,6 +156,11 @@ size_t report_addressees(const json_t *rec, const char *to[2]);
  * reporter_*, category, lat, lon, public) from in into out. Returns 0 or
  * 400 with err. */
 int report_fields_validate(reports *r, const json_t *in, json_t *out, char *err, size_t errlen);
+
+/* report_fields_validate that also names, in *field (when not NULL), the
+ * field a 400 is about (a static string; "" on success). */
+int report_fields_check(reports *r, const json_t *in, json_t *out, const char **field, char *err,
+                        size_t errlen);
 
 /* ---- workflow.c ---- */
 

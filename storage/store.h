@@ -295,6 +295,13 @@ int store_local_put(store *s, const char *table, const void *key, size_t klen, c
 int store_local_incr(store *s, const char *table, const void *key, size_t klen, uint64_t *value,
                      char *err, size_t errlen);
 
+/* Raises the counter table/key (as store_local_incr keeps it) to at least
+ * at_least in one write transaction; a counter already there stays. So a
+ * number taken from elsewhere (an imported tracking code) is never handed
+ * out again by store_local_incr. Returns 0, or -1 with err. */
+int store_local_raise(store *s, const char *table, const void *key, size_t klen,
+                      uint64_t at_least, char *err, size_t errlen);
+
 /* Copies table/key's value into *val (malloc'd, NUL-terminated beyond
  * *vlen). Returns 0, 1 when absent, -1 on error. */
 int store_local_get(store *s, const char *table, const void *key, size_t klen, uint8_t **val,

@@ -75,6 +75,7 @@ int store_local_put(store *s, const char *table, const void *key, size_t klen, c
 typedef struct {
     MDB_val k;
     uint64_t value;
+    uint64_t at_least; /* 0: raise by one; else raise to at least this */
 } local_incr_op;
 
 /* The counter is a decimal string; absent or unparsable counts as 0. */
@@ -92,7 +93,11 @@ static int local_incr(store *s, MDB_txn *txn, void *ctx)
         buf[v.mv_size] = 0;
         n = strtoull(buf, NULL, 10);
     }
-    op->value = n + 1;
+    if (op->at_least && n >= op->at_least) {
+        op->value = n;
+        return 0;
+    }
+    op->value = op->at_least ? op->at_least : n + 1;
     int len = snprintf(buf, sizeof buf, "%llu", (unsigned long long)op->value);
     MDB_val nv = {(size_t)len, buf};
     return mdb_put(txn, s->local, &op->k, &nv, 0);
@@ -105,11 +110,22 @@ int store_local_incr(store *s, const char *table, const void *key, size_t klen, 
     size_t n = local_write_key(s, kb, table, key, klen, err, errlen);
     if (!n)
         return -1;
-    local_incr_op op = {{n, kb}, 0};
+    local_incr_op op = {{n, kb}, 0, 0};
     if (store_txn_write(s, local_incr, &op, err, errlen))
         return -1;
     *value = op.value;
     return 0;
+}
+
+int store_local_raise(store *s, const char *table, const void *key, size_t klen,
+                      uint64_t at_least, char *err, size_t errlen)
+{
+    uint8_t kb[TABLE_MAX + 1 + STORE_LOCAL_KEY_MAX];
+    size_t n = local_write_key(s, kb, table, key, klen, err, errlen);
+    if (!n)
+        return -1;
+    local_incr_op op = {{n, kb}, 0, at_least ? at_least : 1};
+    return store_txn_write(s, local_incr, &op, err, errlen) ? -1 : 0;
 }
 
 int store_local_get(store *s, const char *table, const void *key, size_t klen, uint8_t **val,

@@ -24,7 +24,7 @@ run enroll --dir "$T/c1" --parent-dir "$T/d"
 run enroll --dir "$T/c2" --parent-dir "$T/d"
 
 for i in $(seq 1 50); do echo "{\"id\": \"PA-$i\", \"title\": \"Phản ánh $i\"}"; done >"$T/r.jsonl"
-run import --dir "$T/c1" --collection reports --file "$T/r.jsonl"
+run import --dir "$T/c1" --collection reports --raw --file "$T/r.jsonl"
 echo '{"id": "T-1", "title": "Giao việc cho Bến Thủy"}' >"$T/t1.jsonl"
 echo '{"id": "T-2", "title": "Giao việc cho Nghi Liên"}' >"$T/t2.jsonl"
 run import --dir "$T/d" --collection tasks --file "$T/t1.jsonl" --to 16681

@@ -42,7 +42,7 @@ check "the province records parent, tiers, root key and upstream" \
 start prov || exit 1
 check "province linked to the national node" wait_until 15 link_open prov VN
 reports "$T/r1.jsonl" P 5
-"$BIN" import --dir "$T/prov" --collection reports --file "$T/r1.jsonl" >/dev/null
+"$BIN" import --dir "$T/prov" --collection reports --raw --file "$T/r1.jsonl" >/dev/null
 check "the province's reports reach the national node" wait_until 15 has_count nat reports 5
 
 # ---- refusal, and a unit outside the parent's children ---------------------------------
@@ -98,7 +98,7 @@ superseded() {
 check "the national node holds the old key's certificate as superseded" superseded
 check "province relinked with the new key" wait_until 15 link_open prov VN
 reports "$T/r2.jsonl" Q 4
-"$BIN" import --dir "$T/prov" --collection reports --file "$T/r2.jsonl" >/dev/null
+"$BIN" import --dir "$T/prov" --collection reports --raw --file "$T/r2.jsonl" >/dev/null
 check "entries under the new key reach the national node" wait_until 15 has_count nat reports 9
 check "the new key writes from seq 1" test "$("$BIN" status --dir "$T/prov" --json | jq -r --arg k "$newkey" '.origins[$k]')" -ge 1
 check "history stays: verify at the national node" "$BIN" verify --dir "$T/nat"

@@ -95,16 +95,16 @@ cat >"$T/reports.jsonl" <<'JSONL'
 {"id": 3, "title": "Rác thải", "category": "environment", "detail": {"bags": 12, "photo": null}}
 JSONL
 before=$(jq .entries "$T/status.json")
-expect_exit 0 "import" "$BIN" import --dir "$T/c" --collection reports --file "$T/reports.jsonl"
+expect_exit 0 "import" "$BIN" import --dir "$T/c" --collection reports --raw --file "$T/reports.jsonl"
 check "import reports the count" grep -q 'imported 3 records' "$T/out"
-expect_exit 0 "export" "$BIN" export --dir "$T/c" --collection reports
+expect_exit 0 "export" "$BIN" export --dir "$T/c" --collection reports --raw
 check "export has 3 lines" test "$(wc -l <"$T/out")" -eq 3
 check "export round-trips fields" jq -e -s '.[0].id == "3" and .[0].detail.bags == 12 and .[1].title == "Đường ngập nước" and .[2].tags[1] == "night"' "$T/out" >/dev/null
 printf '{"id": "PA-4", "title": "ok"}\n{"id": "PA-5", "title": \n{"id": "PA-6"}\n' >"$T/bad.jsonl"
-expect_exit 1 "import with a bad line" "$BIN" import --dir "$T/c" --collection reports --file "$T/bad.jsonl"
+expect_exit 1 "import with a bad line" "$BIN" import --dir "$T/c" --collection reports --raw --file "$T/bad.jsonl"
 check "bad line is named" grep -q 'line 2' "$T/err"
 printf '{"title": "no id"}\n' >"$T/noid.jsonl"
-expect_exit 1 "import a line without id" "$BIN" import --dir "$T/c" --collection reports --file "$T/noid.jsonl"
+expect_exit 1 "import a line without id" "$BIN" import --dir "$T/c" --collection reports --raw --file "$T/noid.jsonl"
 check "missing id is explained" grep -q 'line 1: "id"' "$T/err"
 "$BIN" status --dir "$T/c" --json >"$T/status2.json"
 check "failed imports wrote nothing" test "$(jq .entries "$T/status2.json")" -eq $((before + 3))
@@ -188,7 +188,7 @@ check "status over HTTP needs a login" test "$code" = 401
 curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/status" >"$T/st.json"
 check "status over HTTP" test "$(jq -r .unit "$T/st.json")" = 16681
 printf '{"id": "PA-9", "title": "Ổ gà trên đường"}\n' >"$T/more.jsonl"
-"$BIN" import --dir "$T/c" --collection reports --file "$T/more.jsonl" >/dev/null
+"$BIN" import --dir "$T/c" --collection reports --raw --file "$T/more.jsonl" >/dev/null
 noticed=no
 for _ in $(seq 1 20); do
     if grep -q 'event=store.new_entries count=1' "$T/serve.log"; then noticed=yes; break; fi

@@ -172,7 +172,7 @@ day=86400000
     printf '{"id": "VN-DONE-1", "code": "VN-DONE-1", "title": "Đã xử lý", "category": "traffic", "status": "resolved", "answer": "Đã sửa đèn <ngay>", "created_ms": %d, "updated_ms": %d, "resolved_ms": %d, "lat": 18.61, "lon": 105.61, "area_unit": "VN", "area_path": ["VN"], "owner_unit": "VN", "owner_path": ["VN"], "reporter_phone": "0987654321"}\n' $((now_ms - 5 * day)) $((now_ms - day)) $((now_ms - day))
     printf '{"id": "VN-REJ-1", "code": "VN-REJ-1", "title": "Sai", "category": "construction", "status": "rejected", "reason": "Không thuộc thẩm quyền", "created_ms": %d, "updated_ms": %d, "lat": 18.62, "lon": 105.62, "area_unit": "VN", "area_path": ["VN"], "owner_unit": "VN", "owner_path": ["VN"]}\n' $((now_ms - 3 * day)) $((now_ms - 2 * day))
     printf '{"id": "VN-HID-1", "code": "VN-HID-1", "title": "Riêng", "category": "traffic", "status": "resolved", "public": false, "created_ms": %d, "updated_ms": %d, "lat": 18.63, "lon": 105.63, "area_unit": "VN", "area_path": ["VN"], "owner_unit": "VN", "owner_path": ["VN"]}\n' $((now_ms - 2 * day)) $((now_ms - 2 * day))
-} | "$BIN" import --dir "$T/nat" --collection reports --file - >/dev/null
+} | "$BIN" import --dir "$T/nat" --collection reports --raw --file - >/dev/null
 ids() { jq -r '[.[].service_request_id] | sort | join(",")' "$T/body"; }
 sorted() { tr ',' '\n' <<<"$1" | sort | paste -sd, -; }
 check "GET requests.json: 200" test "$(get requests.json)" = 200

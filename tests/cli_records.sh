@@ -9,9 +9,9 @@ set -uo pipefail
 make_tree
 for n in prov dist c1 c2; do start "$n" || exit 1; done
 printf '%s\n' '{"id": "PA-16681-1", "title": "Đường ngập nước", "reporter_name": "Nguyễn Văn A", "reporter_phone": "0912345678"}' |
-    "$BIN" import --dir "$T/c1" --collection reports --file - >/dev/null
+    "$BIN" import --dir "$T/c1" --collection reports --raw --file - >/dev/null
 printf '%s\n' '{"id": "PA-16684-1", "title": "Rác thải"}' |
-    "$BIN" import --dir "$T/c2" --collection reports --file - >/dev/null
+    "$BIN" import --dir "$T/c2" --collection reports --raw --file - >/dev/null
 printf '%s\n' '{"id": "CV-1", "title": "Công văn cho xã Nghi Liên"}' |
     "$BIN" import --dir "$T/dist" --collection documents --to 16684 --file - >/dev/null
 printf '%s\n' '{"id": "CV-2", "title": "Công văn toàn thành phố"}' |

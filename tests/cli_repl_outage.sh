@@ -34,7 +34,7 @@ check "tree linked up" wait_until 20 all_converged
 # ---- (b) a commune writes 10,000 entries while stopped, then catches up ------------
 check "commune 16681 stops cleanly" stop c1
 reports "$T/big.jsonl" B 10000
-"$BIN" import --dir "$T/c1" --collection reports --file "$T/big.jsonl" >"$T/import.out"
+"$BIN" import --dir "$T/c1" --collection reports --raw --file "$T/big.jsonl" >"$T/import.out"
 check "10,000 reports written while the node was stopped" grep -q 'imported 10000 records' "$T/import.out"
 check "the district has none of them yet" test "$(count dist reports)" -eq 0
 t0=$(now)
@@ -59,8 +59,8 @@ echo "failover to the province: ${t_fail} s after the district stopped"
 reports "$T/out1.jsonl" OUT1 25
 reports "$T/out2.jsonl" OUT2 15
 t0=$(now)
-"$BIN" import --dir "$T/c1" --collection reports --file "$T/out1.jsonl" >/dev/null
-"$BIN" import --dir "$T/c2" --collection reports --file "$T/out2.jsonl" >/dev/null
+"$BIN" import --dir "$T/c1" --collection reports --raw --file "$T/out1.jsonl" >/dev/null
+"$BIN" import --dir "$T/c2" --collection reports --raw --file "$T/out2.jsonl" >/dev/null
 check "entries written during the outage reach the province" wait_until 20 has_count prov reports 10040
 check "... and the national node" wait_until 20 has_count nat reports 10040
 echo "outage entries reached the province through the fallback in $(since "$t0") s"

@@ -36,8 +36,8 @@ check "district: accepted links are down links with a remote address" \
 reports "$T/c1.jsonl" C1 30
 reports "$T/c2.jsonl" C2 20
 t0=$(now)
-"$BIN" import --dir "$T/c1" --collection reports --file "$T/c1.jsonl" >/dev/null
-"$BIN" import --dir "$T/c2" --collection reports --file "$T/c2.jsonl" >/dev/null
+"$BIN" import --dir "$T/c1" --collection reports --raw --file "$T/c1.jsonl" >/dev/null
+"$BIN" import --dir "$T/c2" --collection reports --raw --file "$T/c2.jsonl" >/dev/null
 check "50 reports reach the district" wait_until 20 has_count dist reports 50
 check "... the province" wait_until 20 has_count prov reports 50
 check "... and the national node" wait_until 20 has_count nat reports 50
@@ -87,7 +87,7 @@ if [ -z "${LT_SANITIZED:-}" ] && command -v valgrind >/dev/null; then
     start dist valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99
     check "district under valgrind: links back" wait_until 60 dist_linked
     reports "$T/c1b.jsonl" C1B 5
-    "$BIN" import --dir "$T/c1" --collection reports --file "$T/c1b.jsonl" >/dev/null
+    "$BIN" import --dir "$T/c1" --collection reports --raw --file "$T/c1b.jsonl" >/dev/null
     check "relayed through the valgrind'ed district" wait_until 60 has_count nat reports 55
     stop dist
     code=$?

@@ -17,7 +17,7 @@ rep() { # rep ID COMMUNE STATUS CREATED_MS TITLE
     rep 412-2 16681 resolved 1767204000000 "Rác thải"
     rep 412-3 16684 received 1767207600000 "Đèn đường hỏng"
     rep 412-4 16684 new 1767211200000 "Duong ngap sau mua"
-} | "$BIN" import --dir "$T/dist" --collection reports --file - >/dev/null
+} | "$BIN" import --dir "$T/dist" --collection reports --raw --file - >/dev/null
 mk() { # mk NAME ROLE UNIT: prints a token
     echo "$1-password" | "$BIN" user add --dir "$T/dist" --user "$1" --role "$2" --unit "$3" >/dev/null
     "$BIN" token --dir "$T/dist" --user "$1"

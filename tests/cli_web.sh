@@ -137,7 +137,7 @@ if node --experimental-websocket -e 'typeof WebSocket === "function" || process.
     wpid=$!
     sleep 1
     echo '{"id": "412-9", "code": "412-9", "title": "Cây đổ", "category": "traffic", "status": "new", "area_unit": "16681", "area_path": ["VN", "40", "412", "16681"], "owner_unit": "16681", "owner_path": ["VN", "40", "412", "16681"], "lat": 18.67, "lon": 105.69, "created_ms": 1767200400000}' \
-        | "$BIN" import --dir "$T/dist" --collection reports --file - >/dev/null
+        | "$BIN" import --dir "$T/dist" --collection reports --raw --file - >/dev/null
     wait "$wpid"
     check "events: a hello with the caller" grep -q '"type":"hello","user":"wstaff"' "$T/ws1.out"
     check "events: the new report" grep -q '"type":"report","id":"412-9","status":"new"' "$T/ws1.out"

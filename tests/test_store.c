@@ -1401,6 +1401,13 @@ static void test_local_incr(void)
     CHECK(vlen == 2 && !memcmp(val, "42", 2));
     free(val);
     CHECK(store_local_incr(s, "Bad", "m", 1, &v, err, sizeof err) == -1);
+    /* raise: up to a number taken elsewhere, never down */
+    CHECK(store_local_raise(s, "counters", "m", 1, 100, err, sizeof err) == 0);
+    CHECK(store_local_incr(s, "counters", "m", 1, &v, err, sizeof err) == 0 && v == 101);
+    CHECK(store_local_raise(s, "counters", "m", 1, 7, err, sizeof err) == 0);
+    CHECK(store_local_incr(s, "counters", "m", 1, &v, err, sizeof err) == 0 && v == 102);
+    CHECK(store_local_raise(s, "counters", "fresh", 5, 9, err, sizeof err) == 0);
+    CHECK(store_local_incr(s, "counters", "fresh", 5, &v, err, sizeof err) == 0 && v == 10);
     store_close(s);
 }
 
