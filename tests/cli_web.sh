@@ -40,7 +40,7 @@ check "...a JavaScript type" grep -qi '^content-type: text/javascript' "$T/head"
 expect 200 "an old version is served" "$H/ui/0000/app.js"
 check "...but revalidated" test "$(header cache-control)" = no-cache
 expect 404 "an unknown file" "$H/ui/$V/nothing.js"
-check "...a JSON error" jq -e '.error.code == 404' "$T/body"
+check "...a JSON error" jq -e '.error.code == "http.not_found" and .error.status == 404' "$T/body"
 expect 404 "an unknown path" "$H/nothing"
 check "...a JSON error naming the index" jq -e '.error.message | contains("/api/v1")' "$T/body"
 expect 405 "POST / is refused" -X POST "$H/"
