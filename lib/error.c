@@ -80,6 +80,13 @@ int lt_error_set(lt_error *e, lt_errkind kind, const char *code, const char *fmt
     return -1;
 }
 
+int lt_error_mark(lt_error *e, lt_errkind kind, const char *code)
+{
+    e->kind = kind;
+    e->code = code;
+    return -1;
+}
+
 const char *lt_error_code(const lt_error *e)
 {
     return e->code ? e->code : lt_errkind_code(e->kind);

@@ -66,6 +66,11 @@ const char *lt_error_status_code(int status);
 int lt_error_set(lt_error *e, lt_errkind kind, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Sets the kind and code of e and keeps its message, which a function
+ * that reports text only (char *err, size_t errlen) wrote into
+ * e->message. Returns -1. */
+int lt_error_mark(lt_error *e, lt_errkind kind, const char *code);
+
 /* The code of e: its own, else the generic code of its kind. */
 const char *lt_error_code(const lt_error *e);
 

@@ -222,15 +222,14 @@ static void submit_work(void *job, const uint8_t *body, size_t len, http_respons
                                             strcmp(json_string_value(ch), "app")))) {
             http_respond_error(res, 400, "channel must be \"web\" or \"app\"");
         } else {
-            char code[REPORT_CODE_MAX], err[512];
-            int status = 500;
+            char code[REPORT_CODE_MAX];
+            lt_error e;
             if (ch)
                 channel = json_string_value(ch);
             json_t *fields = json_deep_copy(in);
             json_object_del(fields, "channel");
-            if (reports_create(j->d->reports, fields, channel, &citizen, code, &status, err,
-                               sizeof err))
-                http_respond_error(res, status, "%s", err);
+            if (reports_create(j->d->reports, fields, channel, &citizen, code, &e))
+                http_respond_lt(res, &e);
             else
                 respond_report(j->d, code, 201, res);
             json_decref(fields);
@@ -287,11 +286,10 @@ static void rate(reports_env *d, const char *code, const http_request *req, http
         return;
     if (only_keys(in, keys, 3, "rating, comment, reopen", res)) {
         json_t *act = json_deep_copy(in);
-        char err[512];
-        int status = 500;
+        lt_error e;
         json_object_set_new(act, "action", json_string("rate"));
-        if (reports_act(d->reports, code, act, &citizen, &status, err, sizeof err))
-            http_respond_error(res, status, "%s", err);
+        if (reports_act(d->reports, code, act, &citizen, &e))
+            http_respond_lt(res, &e);
         else
             respond_report(d, code, 200, res);
         json_decref(act);

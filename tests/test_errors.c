@@ -59,6 +59,10 @@ static void test_set(void)
           !strcmp(e.message, "no report X-1"));
     CHECK(lt_error_set(&e, LT_ESTORAGE, NULL, "disk") == -1 && !strcmp(lt_error_code(&e), "storage"));
     CHECK(lt_error_set(NULL, LT_EINVAL, NULL, "ignored") == -1);
+    snprintf(e.message, sizeof e.message, "written by a text-only function");
+    CHECK(lt_error_mark(&e, LT_EFORBIDDEN, "report.authority") == -1 && e.kind == LT_EFORBIDDEN &&
+          !strcmp(lt_error_code(&e), "report.authority") &&
+          !strcmp(e.message, "written by a text-only function"));
 }
 
 /* The codes of the ErrorCode schema: the "- code" items of its enum. */
