@@ -135,9 +135,9 @@ static json_t *body_object(const uint8_t *body, size_t len, http_response *res)
     json_t *j = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je);
     if (!json_is_object(j)) {
         if (j)
-            http_respond_error(res, 400, "the body must be a JSON object");
+            http_respond_code(res, 400, "http.bad_json", "the body must be a JSON object");
         else
-            http_respond_error(res, 400, "the body is not valid JSON (%s at line %d); send a "
+            http_respond_code(res, 400, "http.bad_json", "the body is not valid JSON (%s at line %d); send a "
                                          "JSON object", je.text, je.line);
         json_decref(j);
         return NULL;
@@ -260,7 +260,7 @@ static void submit(reports_env *d, const http_request *req, http_response *res)
         char secs[24];
         snprintf(secs, sizeof secs, "%llu", (unsigned long long)(wait + 999) / 1000);
         http_response_header(res, "Retry-After", secs);
-        http_respond_error(res, 429, "too many reports from this address (at most %d in %llu "
+        http_respond_code(res, 429, "report.rate_limited", "too many reports from this address (at most %d in %llu "
                                      "minutes); try again in %s seconds",
                            PUBLIC_SUBMIT_MAX,
                            (unsigned long long)(PUBLIC_SUBMIT_WINDOW_MS / 60000), secs);

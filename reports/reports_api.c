@@ -30,7 +30,7 @@ static json_t *body_json(const uint8_t *body, size_t len, http_response *res)
     json_t *j = json_loadb((const char *)body, len, 0, &je);
     if (!json_is_object(j)) {
         json_decref(j);
-        http_respond_error(res, 400, "the body must be a JSON object (%s)",
+        http_respond_code(res, 400, "http.bad_json", "the body must be a JSON object (%s)",
                            j ? "got another JSON value" : je.text);
         return NULL;
     }

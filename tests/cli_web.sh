@@ -59,6 +59,24 @@ console.log(`${vi.size} keys in both languages`);
 JS
 check "i18n.js: the same keys in Vietnamese and English" node "$T/i18n.mjs" "$LT_SRC/web/src/i18n.js"
 
+# ...and a text in both for every error code the API may send (docs/openapi.yaml, ErrorCode)
+cat >"$T/codes.mjs" <<'JS'
+import { readFileSync } from 'node:fs';
+const src = readFileSync(process.argv[2], 'utf8');
+const block = (name) => src.split(`  ${name}: {`)[1].split('\n  },')[0];
+const keys = (b) => new Set([...b.matchAll(/(\w+): '/g)].map((m) => m[1]));
+const vi = keys(block('vi')), en = keys(block('en'));
+const api = readFileSync(process.argv[3], 'utf8').split('\n    ErrorCode:\n')[1].split('      enum:\n')[1];
+const codes = [...api.matchAll(/^        - (\S+)$/gm)].map((m) => m[1]);
+if (codes.length < 20) { console.log(`only ${codes.length} codes found in openapi.yaml`); process.exit(1); }
+const miss = codes.map((c) => `e_${c.replace(/\./g, '_')}`)
+  .flatMap((k) => [vi.has(k) ? [] : [`vi lacks ${k}`], en.has(k) ? [] : [`en lacks ${k}`]].flat());
+if (miss.length) { console.log(miss.join('\n')); process.exit(1); }
+console.log(`${codes.length} error codes translated in both languages`);
+JS
+check "i18n.js: every ErrorCode of openapi.yaml in Vietnamese and English" \
+    node "$T/codes.mjs" "$LT_SRC/web/src/i18n.js" "$LT_SRC/docs/openapi.yaml"
+
 # ---- the API index moved ------------------------------------------------------------------
 expect 200 "GET /api/v1 is the index" "$H/api/v1"
 check "...JSON" jq -e '.service == "lienthong" and .unit == "412"' "$T/body"
