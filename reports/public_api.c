@@ -168,7 +168,7 @@ static void public_categories(void *ctx, const http_request *req, http_response 
 {
     reports_env *d = ctx;
     if (strcmp(req->path, PREFIX "categories")) {
-        http_respond_error(res, 404, "no resource at %s; GET %scategories lists the categories",
+        http_respond_code(res, 404, "http.not_found", "no resource at %s; GET %scategories lists the categories",
                            req->path, PREFIX);
         return;
     }
@@ -309,7 +309,7 @@ static void public_post(void *ctx, const http_request *req, http_response *res)
         if (!strcmp(rest, "/rating"))
             rate(d, code, req, res);
         else
-            http_respond_error(res, 404, "no resource at %s; POST %sreports/{code}/rating rates "
+            http_respond_code(res, 404, "http.not_found", "no resource at %s; POST %sreports/{code}/rating rates "
                                          "a report", req->path, PREFIX);
     }
 }
@@ -344,7 +344,7 @@ static void public_get_report(void *ctx, const http_request *req, http_response 
     else if (!strncmp(rest, "/photos/", 8) && strlen(rest + 8) == 64 && !strchr(rest + 8, '/'))
         photo(d, code, rest + 8, res);
     else
-        http_respond_error(res, 404, "no resource at %s", req->path);
+        http_respond_code(res, 404, "http.not_found", "no resource at %s", req->path);
 }
 
 /* ---- the map ------------------------------------------------------------ */
@@ -408,7 +408,7 @@ static void public_map(void *ctx, const http_request *req, http_response *res)
     map_ctx m = {.bbox = false};
     const char *bbox = http_request_query_param(req, "bbox");
     if (strcmp(req->path, PREFIX "map")) {
-        http_respond_error(res, 404, "no resource at %s", req->path);
+        http_respond_code(res, 404, "http.not_found", "no resource at %s", req->path);
         return;
     }
     if (bbox && !parse_bbox(bbox, &m)) {

@@ -88,7 +88,7 @@ void reports_api_create(void *ctx, const http_request *req, http_response *res)
     reports_env *d = ctx;
     auth_caller c;
     if (strcmp(req->path, "/api/v1/reports")) {
-        http_respond_error(res, 404, "no resource at %s: POST /api/v1/reports creates a report",
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: POST /api/v1/reports creates a report",
                            req->path);
         return;
     }
@@ -174,7 +174,7 @@ void reports_api_item(void *ctx, const http_request *req, http_response *res)
         http_respond_error(res, 405, "%s is not allowed on %s: use %s", req->method, req->path,
                            allow);
     } else {
-        http_respond_error(res, 404, "no resource at %s: see docs/openapi.yaml", req->path);
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: see docs/openapi.yaml", req->path);
     }
 }
 
@@ -182,7 +182,7 @@ void reports_api_categories(void *ctx, const http_request *req, http_response *r
 {
     reports_env *d = ctx;
     if (strcmp(req->path, "/api/v1/categories")) {
-        http_respond_error(res, 404, "no resource at %s: GET /api/v1/categories lists them",
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: GET /api/v1/categories lists them",
                            req->path);
         return;
     }
@@ -238,7 +238,7 @@ void reports_api_holidays(void *ctx, const http_request *req, http_response *res
     reports_env *d = ctx;
     int year;
     if (strcmp(req->path, "/api/v1/holidays")) {
-        http_respond_error(res, 404, "no resource at %s: GET /api/v1/holidays?year=YYYY lists them",
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: GET /api/v1/holidays?year=YYYY lists them",
                            req->path);
         return;
     }
