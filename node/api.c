@@ -51,7 +51,7 @@ static bool api_exact(const http_request *req, http_response *res, const char *p
 {
     if (!strcmp(req->path, path))
         return true;
-    http_respond_error(res, 404, "no resource at %s: GET /api/v1 lists the endpoints", req->path);
+    http_respond_code(res, 404, "http.not_found", "no resource at %s: GET /api/v1 lists the endpoints", req->path);
     return false;
 }
 

@@ -138,7 +138,7 @@ void map_api_settings(void *ctx, const http_request *req, http_response *res)
     node_env *d = ctx;
     char err[256];
     if (strcmp(req->path, "/api/v1/ui/settings")) {
-        http_respond_error(res, 404, "no resource at %s: GET /api/v1 lists the endpoints",
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: GET /api/v1 lists the endpoints",
                            req->path);
         return;
     }

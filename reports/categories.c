@@ -177,8 +177,8 @@ static bool code_valid(const char *code)
     return true;
 }
 
-/* Validates the fields of a category record; returns 0 or 400 with err. */
-static int category_fields_check(reports *r, const json_t *f, char *err, size_t errlen)
+/* Validates the fields of a category record; returns 0 or -1 with *e. */
+static int category_fields_check(reports *r, const json_t *f, lt_error *e)
 {
     static const char *const strs[] = {"name_vi", "name_en", "description_vi",
                                        "description_en", "owner_tier", "group"};
@@ -190,65 +190,52 @@ static int category_fields_check(reports *r, const json_t *f, char *err, size_t 
             if (!strcmp(k, strs[i])) {
                 known = true;
                 if (!json_is_string(v) || json_string_length(v) > 1000) {
-                    snprintf(err, errlen, "%s must be a string of at most 1000 bytes", k);
-                    return 400;
+                    return lt_error_set(e, LT_EINVAL, "category.field_invalid", "%s must be a string of at most 1000 bytes", k);
                 }
             }
         if (!strcmp(k, "deadline_hours") || !strcmp(k, "deadline_days")) {
             known = true;
             if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000) {
-                snprintf(err, errlen, "%s must be a whole number from 0 to 1000", k);
-                return 400;
+                return lt_error_set(e, LT_EINVAL, "category.field_invalid", "%s must be a whole number from 0 to 1000", k);
             }
         }
         if (!strcmp(k, "active")) {
             known = true;
             if (!json_is_boolean(v)) {
-                snprintf(err, errlen, "active must be true or false");
-                return 400;
+                return lt_error_set(e, LT_EINVAL, "category.field_invalid", "active must be true or false");
             }
         }
         if (!known) {
-            snprintf(err, errlen,
-                     "unknown category field \"%s\": use name_vi, name_en, description_vi, "
-                     "description_en, owner_tier, deadline_hours, deadline_days, active, group",
-                     k);
-            return 400;
+            return lt_error_set(e, LT_EINVAL, "category.field_invalid", "unknown category field \"%s\": use name_vi, name_en, description_vi, " "description_en, owner_tier, deadline_hours, deadline_days, active, group", k);
         }
     }
     const char *tier = json_string_value(json_object_get(f, "owner_tier"));
     if (tier && node_tier_index(r->c, tier) < 0) {
-        snprintf(err, errlen, "owner_tier \"%s\" is not a tier of this network", tier);
-        return 400;
+        return lt_error_set(e, LT_EINVAL, "category.tier_unknown", "owner_tier \"%s\" is not a tier of this network", tier);
     }
     return 0;
 }
 
 static int category_put_locked(reports *r, const char *code, const json_t *fields,
-                               const reports_actor *who, int *status, char *err, size_t errlen)
+                               const reports_actor *who, lt_error *e)
 {
-    *status = 400;
-    if (!code_valid(code)) {
-        snprintf(err, errlen, "category code \"%s\" must be 1-32 of a-z 0-9 _", code);
+    if (!code_valid(code))
+        return lt_error_set(e, LT_EINVAL, "category.code_invalid",
+                            "category code \"%s\" must be 1-32 of a-z 0-9 _", code);
+    if (!json_is_object(fields))
+        return lt_error_set(e, LT_EINVAL, "category.body_invalid",
+                            "the body must be a JSON object of category fields");
+    if (top_tier_check(r, who, "categories", e) || category_fields_check(r, fields, e) ||
+        top_tier_write(r, CATEGORY_COLL, code, ENTRY_OP_PATCH, fields, e))
         return -1;
-    }
-    if (!json_is_object(fields)) {
-        snprintf(err, errlen, "the body must be a JSON object of category fields");
-        return -1;
-    }
-    if ((*status = top_tier_check(r, who, "categories", err, errlen)) ||
-        (*status = category_fields_check(r, fields, err, errlen)) ||
-        (*status = top_tier_write(r, CATEGORY_COLL, code, ENTRY_OP_PATCH, fields, err, errlen)))
-        return -1;
-    *status = 200;
     return 0;
 }
 
 int reports_category_put(reports *r, const char *code, const json_t *fields,
-                         const reports_actor *who, int *status, char *err, size_t errlen)
+                         const reports_actor *who, lt_error *e)
 {
     reports_lock(r);
-    int rc = category_put_locked(r, code, fields, who, status, err, errlen);
+    int rc = category_put_locked(r, code, fields, who, e);
     reports_unlock(r);
     return rc;
 }

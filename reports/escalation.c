@@ -85,12 +85,13 @@ static int sweep_one(reports *r, const char *code, uint64_t now_ms, size_t *esca
     if (k) {
         json_t *act = json_pack("{s:s, s:I, s:s, s:s}", "action", "escalate", "level",
                                 (json_int_t)k, "unit", r->c->unit, "note", "overdue");
-        char why[256];
-        status = report_action(r, rec, code, act, NULL, true, why, sizeof why);
+        lt_error why;
+        status = report_action(r, rec, code, act, NULL, true, &why);
         json_decref(act);
         if (status) {
-            snprintf(err, errlen, "escalating %s: %s", code, why);
-            log_write(LOG_WARN, "report.escalate_failed", "code=%s error=\"%s\"", code, why);
+            snprintf(err, errlen, "escalating %s: %s", code, why.message);
+            log_write(LOG_WARN, "report.escalate_failed", "code=%s error=\"%s\" kind=%s", code,
+                      why.message, lt_error_code(&why));
             rc = -1;
         } else {
             (*escalated)++;

@@ -107,46 +107,39 @@ void holiday_calendar_load(reports *r, workhours_calendar *cal)
     *cal = (workhours_calendar){days, k};
 }
 
-/* The date is a real "YYYY-MM-DD"? 0, or 400 with err. */
-static int date_check(const char *date, char *err, size_t errlen)
+/* The date is a real "YYYY-MM-DD"? 0, or -1 with *e. */
+static int date_check(const char *date, lt_error *e)
 {
     int64_t day;
     if (workhours_date_parse(date, &day))
         return 0;
-    snprintf(err, errlen, "\"%s\" is not a date: give the Vietnam date as YYYY-MM-DD, e.g. 2026-09-02",
-             date);
-    return 400;
+    return lt_error_set(e, LT_EINVAL, "holiday.date_invalid", "\"%s\" is not a date: give the Vietnam date as YYYY-MM-DD, e.g. 2026-09-02", date);
 }
 
-/* The stored body of a holiday from the request's fields: 0, or 400. */
-static int holiday_fields(const json_t *in, json_t *out, char *err, size_t errlen)
+/* The stored body of a holiday from the request's fields: 0, or -1 with *e. */
+static int holiday_fields(const json_t *in, json_t *out, lt_error *e)
 {
     const char *k;
     json_t *v;
     if (!json_is_object(in)) {
-        snprintf(err, errlen, "the body must be a JSON object {name_vi, name_en, off}");
-        return 400;
+        return lt_error_set(e, LT_EINVAL, "holiday.body_invalid", "the body must be a JSON object {name_vi, name_en, off}");
     }
     json_object_foreach((json_t *)in, k, v) {
         if (!strcmp(k, "off")) {
             if (!json_is_boolean(v)) {
-                snprintf(err, errlen, "off must be true (a day off) or false (a working day)");
-                return 400;
+                return lt_error_set(e, LT_EINVAL, "holiday.field_invalid", "off must be true (a day off) or false (a working day)");
             }
         } else if (!strcmp(k, "name_vi") || !strcmp(k, "name_en")) {
             if (!json_is_string(v) || json_string_length(v) > 200) {
-                snprintf(err, errlen, "%s must be a string of at most 200 bytes", k);
-                return 400;
+                return lt_error_set(e, LT_EINVAL, "holiday.field_invalid", "%s must be a string of at most 200 bytes", k);
             }
         } else {
-            snprintf(err, errlen, "unknown holiday field \"%s\": use name_vi, name_en, off", k);
-            return 400;
+            return lt_error_set(e, LT_EINVAL, "holiday.field_invalid", "unknown holiday field \"%s\": use name_vi, name_en, off", k);
         }
     }
     const char *vi = json_string_value(json_object_get(in, "name_vi"));
     if (!vi || !*vi) {
-        snprintf(err, errlen, "name_vi is required: the holiday's name, e.g. \"Quốc khánh\"");
-        return 400;
+        return lt_error_set(e, LT_EINVAL, "holiday.name_missing", "name_vi is required: the holiday's name, e.g. \"Quốc khánh\"");
     }
     json_object_update(out, (json_t *)in);
     if (!json_object_get(out, "name_en"))
@@ -158,11 +151,11 @@ static int holiday_fields(const json_t *in, json_t *out, char *err, size_t errle
 
 /* PUT (fields) or DELETE (fields NULL) of holiday date. */
 static int holiday_write_locked(reports *r, const char *date, const json_t *fields,
-                                const reports_actor *who, char *err, size_t errlen)
+                                const reports_actor *who, lt_error *e)
 {
     int st;
-    if ((st = date_check(date, err, errlen)) || (st = top_tier_check(r, who, "holidays", err, errlen)))
-        return st;
+    if (date_check(date, e) || top_tier_check(r, who, "holidays", e))
+        return -1;
     if (!fields) {
         uint8_t *rec = NULL;
         size_t len = 0;
@@ -170,42 +163,36 @@ static int holiday_write_locked(reports *r, const char *date, const json_t *fiel
                     !record_is_deleted(rec, len);
         free(rec);
         if (!held) {
-            snprintf(err, errlen, "%s is not a listed holiday: GET /api/v1/holidays?year=%.4s lists them",
-                     date, date);
-            return 404;
+            return lt_error_set(e, LT_ENOTFOUND, "holiday.not_found", "%s is not a listed holiday: GET /api/v1/holidays?year=%.4s lists them", date, date);
         }
-        return top_tier_write(r, HOLIDAY_COLL, date, ENTRY_OP_DELETE, NULL, err, errlen);
+        return top_tier_write(r, HOLIDAY_COLL, date, ENTRY_OP_DELETE, NULL, e);
     }
     json_t *body = json_object();
-    if (!(st = holiday_fields(fields, body, err, errlen)))
-        st = top_tier_write(r, HOLIDAY_COLL, date, ENTRY_OP_PUT, body, err, errlen);
+    if (!(st = holiday_fields(fields, body, e)))
+        st = top_tier_write(r, HOLIDAY_COLL, date, ENTRY_OP_PUT, body, e);
     json_decref(body);
     return st;
 }
 
 static int holiday_write(reports *r, const char *date, const json_t *fields,
-                         const reports_actor *who, int *status, char *err, size_t errlen)
+                         const reports_actor *who, lt_error *e)
 {
     reports_lock(r);
-    int st = holiday_write_locked(r, date, fields, who, err, errlen);
+    int st = holiday_write_locked(r, date, fields, who, e);
     reports_unlock(r);
-    *status = st ? st : 200;
     return st ? -1 : 0;
 }
 
 int reports_holiday_put(reports *r, const char *date, const json_t *fields,
-                        const reports_actor *who, int *status, char *err, size_t errlen)
+                        const reports_actor *who, lt_error *e)
 {
-    if (!fields) { /* NULL would mean a delete below */
-        *status = 400;
-        snprintf(err, errlen, "the body must be a JSON object {name_vi, name_en, off}");
-        return -1;
-    }
-    return holiday_write(r, date, fields, who, status, err, errlen);
+    if (!fields) /* NULL would mean a delete below */
+        return lt_error_set(e, LT_EINVAL, "holiday.body_invalid",
+                            "the body must be a JSON object {name_vi, name_en, off}");
+    return holiday_write(r, date, fields, who, e);
 }
 
-int reports_holiday_delete(reports *r, const char *date, const reports_actor *who, int *status,
-                           char *err, size_t errlen)
+int reports_holiday_delete(reports *r, const char *date, const reports_actor *who, lt_error *e)
 {
-    return holiday_write(r, date, NULL, who, status, err, errlen);
+    return holiday_write(r, date, NULL, who, e);
 }

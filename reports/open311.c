@@ -630,20 +630,19 @@ static void post_work(void *job, const uint8_t *body, size_t len, http_response 
         reports_actor actor = {.user = j->who.user, .unit = j->who.unit, .role = j->who.role,
                                .citizen = false};
         char code[REPORT_CODE_MAX];
-        int status = 500;
+        lt_error e;
         if (unit)
             json_object_set_new(in, "unit", json_string(unit));
-        if (reports_create_raw(c->d->reports, in, photos, nphotos, "open311", &actor, code,
-                               &status, err, sizeof err)) {
-            open311_error(c->res, status, c->fmt, "%s", err);
+        if (reports_create_raw(c->d->reports, in, photos, nphotos, "open311", &actor, code, &e)) {
+            open311_error(c->res, lt_errkind_status(e.kind), c->fmt, "%s", e.message);
         } else {
             const form_field *mu = form_get(&f, "media_url");
             if (mu && mu->len) {
                 json_t *note = json_pack("{s:s, s:s+}", "action", "comment", "note",
                                          "media_url: ", mu->value);
-                if (reports_act(c->d->reports, code, note, &actor, &status, err, sizeof err))
+                if (reports_act(c->d->reports, code, note, &actor, &e))
                     log_write(LOG_WARN, "open311.media_url_not_kept", "code=%s msg=\"%s\"", code,
-                              err);
+                              e.message);
                 json_decref(note);
             }
             json_t *cat = category(c, json_string_value(json_object_get(in, "category")));

@@ -88,14 +88,13 @@ static bool webp_size(const uint8_t *d, size_t len, unsigned *w, unsigned *h)
     return false;
 }
 
-int photo_check(const uint8_t *d, size_t len, photo_info *p, char *err, size_t errlen)
+int photo_check(const uint8_t *d, size_t len, photo_info *p, lt_error *e)
 {
     memset(p, 0, sizeof *p);
-    if (len > REPORT_PHOTO_BYTES_MAX) {
-        snprintf(err, errlen, "a photo is %zu bytes; the limit is %u (4 MiB): send a smaller one",
-                 len, REPORT_PHOTO_BYTES_MAX);
-        return 400;
-    }
+    if (len > REPORT_PHOTO_BYTES_MAX)
+        return lt_error_set(e, LT_EINVAL, "report.photo_too_large",
+                            "a photo is %zu bytes; the limit is %u (4 MiB): send a smaller one",
+                            len, REPORT_PHOTO_BYTES_MAX);
     bool ok = false;
     if (len >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) {
         p->mime = "image/jpeg";
@@ -107,15 +106,15 @@ int photo_check(const uint8_t *d, size_t len, photo_info *p, char *err, size_t e
         p->mime = "image/webp";
         ok = webp_size(d, len, &p->width, &p->height);
     } else {
-        snprintf(err, errlen, "a photo is not a JPEG, PNG or WebP image (checked by content): "
-                              "send one of those");
-        return 400;
+        return lt_error_set(e, LT_EINVAL, "report.photo_invalid",
+                            "a photo is not a JPEG, PNG or WebP image (checked by content): "
+                            "send one of those");
     }
-    if (!ok || !p->width || !p->height) {
-        snprintf(err, errlen, "a photo claims to be %s but its header is damaged: send the "
-                              "original file", p->mime);
-        return 400;
-    }
+    if (!ok || !p->width || !p->height)
+        return lt_error_set(e, LT_EINVAL, "report.photo_invalid",
+                            "a photo claims to be %s but its header is damaged: send the "
+                            "original file",
+                            p->mime);
     p->data = d;
     p->len = len;
     crypto_generichash(p->hash, 32, d, len, NULL, 0);

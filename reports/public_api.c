@@ -135,9 +135,9 @@ static json_t *body_object(const uint8_t *body, size_t len, http_response *res)
     json_t *j = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je);
     if (!json_is_object(j)) {
         if (j)
-            http_respond_error(res, 400, "the body must be a JSON object");
+            http_respond_code(res, 400, "http.bad_json", "the body must be a JSON object");
         else
-            http_respond_error(res, 400, "the body is not valid JSON (%s at line %d); send a "
+            http_respond_code(res, 400, "http.bad_json", "the body is not valid JSON (%s at line %d); send a "
                                          "JSON object", je.text, je.line);
         json_decref(j);
         return NULL;
@@ -168,7 +168,7 @@ static void public_categories(void *ctx, const http_request *req, http_response 
 {
     reports_env *d = ctx;
     if (strcmp(req->path, PREFIX "categories")) {
-        http_respond_error(res, 404, "no resource at %s; GET %scategories lists the categories",
+        http_respond_code(res, 404, "http.not_found", "no resource at %s; GET %scategories lists the categories",
                            req->path, PREFIX);
         return;
     }
@@ -222,15 +222,14 @@ static void submit_work(void *job, const uint8_t *body, size_t len, http_respons
                                             strcmp(json_string_value(ch), "app")))) {
             http_respond_error(res, 400, "channel must be \"web\" or \"app\"");
         } else {
-            char code[REPORT_CODE_MAX], err[512];
-            int status = 500;
+            char code[REPORT_CODE_MAX];
+            lt_error e;
             if (ch)
                 channel = json_string_value(ch);
             json_t *fields = json_deep_copy(in);
             json_object_del(fields, "channel");
-            if (reports_create(j->d->reports, fields, channel, &citizen, code, &status, err,
-                               sizeof err))
-                http_respond_error(res, status, "%s", err);
+            if (reports_create(j->d->reports, fields, channel, &citizen, code, &e))
+                http_respond_lt(res, &e);
             else
                 respond_report(j->d, code, 201, res);
             json_decref(fields);
@@ -261,7 +260,7 @@ static void submit(reports_env *d, const http_request *req, http_response *res)
         char secs[24];
         snprintf(secs, sizeof secs, "%llu", (unsigned long long)(wait + 999) / 1000);
         http_response_header(res, "Retry-After", secs);
-        http_respond_error(res, 429, "too many reports from this address (at most %d in %llu "
+        http_respond_code(res, 429, "report.rate_limited", "too many reports from this address (at most %d in %llu "
                                      "minutes); try again in %s seconds",
                            PUBLIC_SUBMIT_MAX,
                            (unsigned long long)(PUBLIC_SUBMIT_WINDOW_MS / 60000), secs);
@@ -287,11 +286,10 @@ static void rate(reports_env *d, const char *code, const http_request *req, http
         return;
     if (only_keys(in, keys, 3, "rating, comment, reopen", res)) {
         json_t *act = json_deep_copy(in);
-        char err[512];
-        int status = 500;
+        lt_error e;
         json_object_set_new(act, "action", json_string("rate"));
-        if (reports_act(d->reports, code, act, &citizen, &status, err, sizeof err))
-            http_respond_error(res, status, "%s", err);
+        if (reports_act(d->reports, code, act, &citizen, &e))
+            http_respond_lt(res, &e);
         else
             respond_report(d, code, 200, res);
         json_decref(act);
@@ -311,7 +309,7 @@ static void public_post(void *ctx, const http_request *req, http_response *res)
         if (!strcmp(rest, "/rating"))
             rate(d, code, req, res);
         else
-            http_respond_error(res, 404, "no resource at %s; POST %sreports/{code}/rating rates "
+            http_respond_code(res, 404, "http.not_found", "no resource at %s; POST %sreports/{code}/rating rates "
                                          "a report", req->path, PREFIX);
     }
 }
@@ -346,7 +344,7 @@ static void public_get_report(void *ctx, const http_request *req, http_response 
     else if (!strncmp(rest, "/photos/", 8) && strlen(rest + 8) == 64 && !strchr(rest + 8, '/'))
         photo(d, code, rest + 8, res);
     else
-        http_respond_error(res, 404, "no resource at %s", req->path);
+        http_respond_code(res, 404, "http.not_found", "no resource at %s", req->path);
 }
 
 /* ---- the map ------------------------------------------------------------ */
@@ -410,7 +408,7 @@ static void public_map(void *ctx, const http_request *req, http_response *res)
     map_ctx m = {.bbox = false};
     const char *bbox = http_request_query_param(req, "bbox");
     if (strcmp(req->path, PREFIX "map")) {
-        http_respond_error(res, 404, "no resource at %s", req->path);
+        http_respond_code(res, 404, "http.not_found", "no resource at %s", req->path);
         return;
     }
     if (bbox && !parse_bbox(bbox, &m)) {

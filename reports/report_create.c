@@ -27,51 +27,44 @@ static size_t utf8_chars(const char *s)
 }
 
 /* Validates optional string field key (required: must be non-empty) of at
- * most max characters into out. Returns 0 or 400 with err. */
+ * most max characters into out. Returns 0 or -1 with *e; a required field
+ * that is absent or empty gets missing_code. */
 static int text_field(const json_t *in, const char *key, size_t max, bool required, json_t *out,
-                      char *err, size_t errlen)
+                      const char *missing_code, lt_error *e)
 {
     json_t *v = json_object_get(in, key);
     if (!v || json_is_null(v)) {
         if (!required)
             return 0;
-        snprintf(err, errlen, "%s is required: give it as a string", key);
-        return 400;
+        return lt_error_set(e, LT_EINVAL, missing_code, "%s is required: give it as a string",
+                            key);
     }
-    if (!json_is_string(v)) {
-        snprintf(err, errlen, "%s must be a string", key);
-        return 400;
-    }
+    if (!json_is_string(v))
+        return lt_error_set(e, LT_EINVAL, "report.field_invalid", "%s must be a string", key);
     size_t n = utf8_chars(json_string_value(v));
-    if (required && !n) {
-        snprintf(err, errlen, "%s must not be empty", key);
-        return 400;
-    }
-    if (n > max) {
-        snprintf(err, errlen, "%s is %zu characters long; at most %zu are allowed: shorten it",
-                 key, n, max);
-        return 400;
-    }
+    if (required && !n)
+        return lt_error_set(e, LT_EINVAL, missing_code, "%s must not be empty", key);
+    if (n > max)
+        return lt_error_set(e, LT_EINVAL, "report.field_invalid",
+                            "%s is %zu characters long; at most %zu are allowed: shorten it", key,
+                            n, max);
     if (n)
         json_object_set(out, key, v);
     return 0;
 }
 
-/* Validates a coordinate into out. Returns 0 or 400 with err. */
-static int coord_field(const json_t *in, const char *key, double lim, json_t *out, char *err,
-                       size_t errlen)
+/* Validates a coordinate into out. Returns 0 or -1 with *e. */
+static int coord_field(const json_t *in, const char *key, double lim, json_t *out, lt_error *e)
 {
     json_t *v = json_object_get(in, key);
-    if (!json_is_number(v)) {
-        snprintf(err, errlen, "%s is required: a number (WGS84 degrees, from -%g to %g)", key,
-                 lim, lim);
-        return 400;
-    }
+    if (!json_is_number(v))
+        return lt_error_set(e, LT_EINVAL, "report.location_missing",
+                            "%s is required: a number (WGS84 degrees, from -%g to %g)", key, lim,
+                            lim);
     double d = json_number_value(v);
-    if (!isfinite(d) || d < -lim || d > lim) {
-        snprintf(err, errlen, "%s %g is out of range: it must be from -%g to %g", key, d, lim, lim);
-        return 400;
-    }
+    if (!isfinite(d) || d < -lim || d > lim)
+        return lt_error_set(e, LT_EINVAL, "report.location_invalid",
+                            "%s %g is out of range: it must be from -%g to %g", key, d, lim, lim);
     json_object_set_new(out, key, json_real(d));
     return 0;
 }
@@ -87,116 +80,107 @@ static const struct {
                    {"category", 32, true}};
 
 /* (reports_internal.h) */
-int report_fields_check(reports *r, const json_t *in, json_t *out, const char **field, char *err,
-                        size_t errlen)
+int report_fields_check(reports *r, const json_t *in, json_t *out, const char **field, lt_error *e)
 {
     const char *unused;
     field = field ? field : &unused;
     *field = "";
-    if (!json_is_object(in)) {
-        snprintf(err, errlen, "the report must be a JSON object with title, category, lat and lon");
-        return 400;
-    }
-    int st;
+    if (!json_is_object(in))
+        return lt_error_set(e, LT_EINVAL, "report.body_invalid",
+                            "the report must be a JSON object with title, category, lat and lon");
+    const char *invalid = "report.field_invalid";
+    static const char *const codes[] = {"report.title_missing", NULL, NULL, NULL,
+                                        NULL, NULL, "report.category_unknown"};
     for (size_t i = 0; i < sizeof text_fields / sizeof *text_fields; i++) {
         *field = text_fields[i].key;
-        if ((st = text_field(in, *field, text_fields[i].max, text_fields[i].required, out, err,
-                             errlen)))
-            return st;
+        if (text_field(in, *field, text_fields[i].max, text_fields[i].required, out,
+                       codes[i] ? codes[i] : invalid, e))
+            return -1;
     }
-    if ((st = coord_field(in, *field = "lat", 90, out, err, errlen)) ||
-        (st = coord_field(in, *field = "lon", 180, out, err, errlen)))
-        return st;
+    if (coord_field(in, *field = "lat", 90, out, e) || coord_field(in, *field = "lon", 180, out, e))
+        return -1;
     const char *email = report_str(out, *field = "reporter_email");
-    if (*email && !strchr(email, '@')) {
-        snprintf(err, errlen, "reporter_email \"%s\" is not an e-mail address", email);
-        return 400;
-    }
+    if (*email && !strchr(email, '@'))
+        return lt_error_set(e, LT_EINVAL, invalid,
+                            "reporter_email \"%s\" is not an e-mail address", email);
     json_t *pub = json_object_get(in, *field = "public");
-    if (pub && !json_is_boolean(pub)) {
-        snprintf(err, errlen, "public must be true or false");
-        return 400;
-    }
+    if (pub && !json_is_boolean(pub))
+        return lt_error_set(e, LT_EINVAL, invalid, "public must be true or false");
     json_object_set_new(out, "public", json_boolean(!pub || json_is_true(pub)));
     json_t *cat = category_get(r, report_str(out, *field = "category"));
     bool active = cat && json_is_true(json_object_get(cat, "active"));
     json_decref(cat);
-    if (!active) {
-        snprintf(err, errlen,
-                 "unknown category \"%s\": GET /api/v1/categories lists the valid codes",
-                 report_str(out, "category"));
-        return 400;
-    }
+    if (!active)
+        return lt_error_set(e, LT_EINVAL, "report.category_unknown",
+                            "unknown category \"%s\": GET /api/v1/categories lists the valid codes",
+                            report_str(out, "category"));
     *field = "";
     return 0;
 }
 
 /* (reports_internal.h) */
-int report_fields_validate(reports *r, const json_t *in, json_t *out, char *err, size_t errlen)
+int report_fields_validate(reports *r, const json_t *in, json_t *out, lt_error *e)
 {
-    return report_fields_check(r, in, out, NULL, err, errlen);
+    return report_fields_check(r, in, out, NULL, e);
+}
+
+/* The error of a report with more than REPORT_PHOTOS_MAX photos. */
+static int photos_too_many(lt_error *e)
+{
+    return lt_error_set(e, LT_EINVAL, "report.photos_too_many",
+                        "at most %d photos per report: leave some out", REPORT_PHOTOS_MAX);
 }
 
 /* Decodes and checks the JSON photos into p (data malloc'd in bufs). */
-static int photos_json(const json_t *arr, photo_info *p, uint8_t **bufs, size_t *n, char *err,
-                       size_t errlen)
+static int photos_json(const json_t *arr, photo_info *p, uint8_t **bufs, size_t *n, lt_error *e)
 {
     if (!arr || json_is_null(arr))
         return 0;
-    if (!json_is_array(arr)) {
-        snprintf(err, errlen, "photos must be an array of {\"type\", \"data\": base64}");
-        return 400;
-    }
+    if (!json_is_array(arr))
+        return lt_error_set(e, LT_EINVAL, "report.photo_invalid",
+                            "photos must be an array of {\"type\", \"data\": base64}");
     size_t i;
     json_t *ph;
     json_array_foreach(arr, i, ph) {
-        if (*n == REPORT_PHOTOS_MAX) {
-            snprintf(err, errlen, "at most %d photos per report: leave some out",
-                     REPORT_PHOTOS_MAX);
-            return 400;
-        }
+        if (*n == REPORT_PHOTOS_MAX)
+            return photos_too_many(e);
         const char *b64 = json_string_value(json_object_get(ph, "data"));
-        if (!b64) {
-            snprintf(err, errlen, "photos[%zu].data must be the image in base64", i);
-            return 400;
-        }
+        if (!b64)
+            return lt_error_set(e, LT_EINVAL, "report.photo_invalid",
+                                "photos[%zu].data must be the image in base64", i);
         size_t blen = strlen(b64), cap = blen / 4 * 3 + 3, len;
         if (cap > REPORT_PHOTO_BYTES_MAX + 4096)
             cap = REPORT_PHOTO_BYTES_MAX + 4096; /* enough to notice "too large" */
-        if (blen / 4 * 3 > REPORT_PHOTO_BYTES_MAX + 3) {
-            snprintf(err, errlen, "photos[%zu] is larger than 4 MiB: send a smaller one", i);
-            return 400;
-        }
+        if (blen / 4 * 3 > REPORT_PHOTO_BYTES_MAX + 3)
+            return lt_error_set(e, LT_EINVAL, "report.photo_too_large",
+                                "photos[%zu] is larger than 4 MiB: send a smaller one", i);
         uint8_t *buf = malloc(cap + 1);
         if (!buf || sodium_base642bin(buf, cap, b64, blen, "\r\n ", &len, NULL,
                                       sodium_base64_VARIANT_ORIGINAL)) {
             free(buf);
-            snprintf(err, errlen, "photos[%zu].data is not valid base64", i);
-            return 400;
+            return lt_error_set(e, LT_EINVAL, "report.photo_invalid",
+                                "photos[%zu].data is not valid base64", i);
         }
         bufs[*n] = buf;
-        int st = photo_check(buf, len, &p[*n], err, errlen);
+        int st = photo_check(buf, len, &p[*n], e);
         (*n)++;
         if (st)
-            return st;
+            return -1;
     }
     return 0;
 }
 
 /* The report's fields beyond the validated ones; owner and area. */
-static int place(reports *r, const json_t *in, const reports_actor *who, json_t *f, char *err,
-                 size_t errlen)
+static int place(reports *r, const json_t *in, const reports_actor *who, json_t *f, lt_error *e)
 {
     const char *unit = json_string_value(json_object_get(in, "unit"));
     if (!unit || !*unit)
         unit = who && !who->citizen && who->unit ? who->unit : r->c->unit;
-    if (!reports_within(r, unit, r->c->unit)) {
-        snprintf(err, errlen,
-                 "unit %s is not inside this node's unit %s: submit the report to a node of %s "
-                 "or above it",
-                 unit, r->c->unit, unit);
-        return 400;
-    }
+    if (!reports_within(r, unit, r->c->unit))
+        return lt_error_set(e, LT_EINVAL, "report.unit_outside",
+                            "unit %s is not inside this node's unit %s: submit the report to a "
+                            "node of %s or above it",
+                            unit, r->c->unit, unit);
     json_object_set_new(f, "area_unit", json_string(unit));
     json_object_set_new(f, "area_path", reports_path(r, unit));
     json_object_set_new(f, "owner_unit", json_string(r->c->unit));
@@ -213,43 +197,37 @@ typedef struct {
     uint8_t *bufs[REPORT_PHOTOS_MAX];
     size_t n;
     int st;
-    char err[512];
+    lt_error err;
 } photo_set;
 
 static void photos_prepare(const json_t *in, const reports_photo *raw, size_t nraw, photo_set *ps)
 {
-    ps->st = photos_json(json_object_get(in, "photos"), ps->p, ps->bufs, &ps->n, ps->err,
-                         sizeof ps->err);
+    ps->st = photos_json(json_object_get(in, "photos"), ps->p, ps->bufs, &ps->n, &ps->err);
     for (size_t i = 0; !ps->st && i < nraw; i++) {
-        if (ps->n == REPORT_PHOTOS_MAX) {
-            ps->st = 400;
-            snprintf(ps->err, sizeof ps->err, "at most %d photos per report: leave some out",
-                     REPORT_PHOTOS_MAX);
-        } else {
-            ps->st = photo_check(raw[i].data, raw[i].len, &ps->p[ps->n++], ps->err,
-                                 sizeof ps->err);
-        }
+        if (ps->n == REPORT_PHOTOS_MAX)
+            ps->st = photos_too_many(&ps->err);
+        else
+            ps->st = photo_check(raw[i].data, raw[i].len, &ps->p[ps->n++], &ps->err);
     }
 }
 
 /* The part of a create that reads the context and writes: under its lock. */
 static int create_locked(reports *r, const json_t *in, const photo_set *ps, const char *channel,
-                         const reports_actor *who, char code[REPORT_CODE_MAX], char *err,
-                         size_t errlen)
+                         const reports_actor *who, char code[REPORT_CODE_MAX], lt_error *e)
 {
     json_t *f = json_object();
     const photo_info *p = ps->p;
     size_t np = ps->n;
     write_list extra = {0};
-    int st = report_fields_validate(r, in, f, err, errlen);
+    int st = report_fields_validate(r, in, f, e);
     if (!st && ps->st) {
         st = ps->st;
-        snprintf(err, errlen, "%s", ps->err);
+        *e = ps->err;
     }
     if (!st)
-        st = place(r, in, who, f, err, errlen);
-    if (!st && report_code_next(r, code, err, errlen))
-        st = 500;
+        st = place(r, in, who, f, e);
+    if (!st && report_code_next(r, code, e->message, sizeof e->message))
+        st = lt_error_mark(e, LT_ESTORAGE, NULL);
     if (!st) {
         uint64_t now = reports_now(r);
         json_t *photos = json_array();
@@ -264,8 +242,8 @@ static int create_locked(reports *r, const json_t *in, const photo_set *ps, cons
                                                     (json_int_t)p[i].len, "width",
                                                     (json_int_t)p[i].width, "height",
                                                     (json_int_t)p[i].height));
-            if (photo_entries(&extra, &p[i], to, nto, err, errlen))
-                st = 500;
+            if (photo_entries(&extra, &p[i], to, nto, e->message, sizeof e->message))
+                st = lt_error_mark(e, LT_EINTERNAL, NULL);
         }
         json_object_set_new(f, "photos", photos);
         json_object_set_new(f, "code", json_string(code));
@@ -280,7 +258,7 @@ static int create_locked(reports *r, const json_t *in, const photo_set *ps, cons
                                  who->citizen || !who->user ? "" : who->user, "unit",
                                  r->c->unit, "at_ms", (json_int_t)now, "note", channel);
         if (!st)
-            st = report_write(r, code, NULL, f, hist, false, &extra, err, errlen);
+            st = report_write(r, code, NULL, f, hist, false, &extra, e);
         json_decref(hist);
     }
     write_list_free(&extra);
@@ -290,7 +268,7 @@ static int create_locked(reports *r, const json_t *in, const photo_set *ps, cons
 
 int reports_create_raw(reports *r, const json_t *in, const reports_photo *raw, size_t nraw,
                        const char *channel, const reports_actor *who, char code[REPORT_CODE_MAX],
-                       int *status, char *err, size_t errlen)
+                       lt_error *e)
 {
     photo_set ps = {0};
     int st = 0;
@@ -298,25 +276,24 @@ int reports_create_raw(reports *r, const json_t *in, const reports_photo *raw, s
     for (size_t i = 0; channel && i < sizeof channels / sizeof *channels; i++)
         known_channel = known_channel || !strcmp(channel, channels[i]);
     if (!who || (!who->citizen && who->role < ROLE_STAFF)) {
-        st = 403;
-        snprintf(err, errlen, "creating a report needs the staff role or above");
+        st = lt_error_set(e, LT_EFORBIDDEN, "auth.role_required",
+                          "creating a report needs the staff role or above");
     } else if (!known_channel) {
-        st = 400;
-        snprintf(err, errlen, "channel must be web, app, hotline or open311");
+        st = lt_error_set(e, LT_EINVAL, "report.channel_unknown",
+                          "channel must be web, app, hotline or open311");
     } else {
         photos_prepare(in, raw, nraw, &ps);
         reports_lock(r);
-        st = create_locked(r, in, &ps, channel, who, code, err, errlen);
+        st = create_locked(r, in, &ps, channel, who, code, e);
         reports_unlock(r);
     }
     for (size_t i = 0; i < ps.n; i++)
         free(ps.bufs[i]);
-    *status = st ? st : 201;
     return st ? -1 : 0;
 }
 
 int reports_create(reports *r, const json_t *in, const char *channel, const reports_actor *who,
-                   char code[REPORT_CODE_MAX], int *status, char *err, size_t errlen)
+                   char code[REPORT_CODE_MAX], lt_error *e)
 {
-    return reports_create_raw(r, in, NULL, 0, channel, who, code, status, err, errlen);
+    return reports_create_raw(r, in, NULL, 0, channel, who, code, e);
 }

@@ -50,8 +50,10 @@ static uint64_t demo_clock(void *ctx)
 static int demo_act(reports *r, const char *code, const reports_actor *who, json_t *a,
                     char *err, size_t errlen)
 {
-    int status;
-    int rc = reports_act(r, code, a, who, &status, err, errlen);
+    lt_error e;
+    int rc = reports_act(r, code, a, who, &e);
+    if (rc)
+        snprintf(err, errlen, "%s", e.message);
     json_decref(a);
     return rc;
 }
@@ -90,8 +92,10 @@ static int demo_reports(const node_config *c, store *s, bool leaf, uint64_t *rng
         if (!leaf)
             json_object_set_new(in, "unit", json_string(i % 2 ? "16684" : "16681"));
         char code[REPORT_CODE_MAX];
-        int status;
-        rc = reports_create(r, in, i % 3 ? "app" : "hotline", &staff, code, &status, err, errlen);
+        lt_error e;
+        rc = reports_create(r, in, i % 3 ? "app" : "hotline", &staff, code, &e);
+        if (rc)
+            snprintf(err, errlen, "%s", e.message);
         json_decref(in);
         const char *path = leaf ? paths[splitmix_next(rng) % 10] : "new";
         if (rc || !strcmp(path, "new"))

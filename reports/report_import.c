@@ -266,10 +266,12 @@ static int check_locked(reports *r, const json_t *line, json_t *out, char code[R
     if (!rc && !json_object_get(canon, "title") && *d)
         json_object_set_new(canon, "title", title_from(d));
     const char *bad = "";
-    if (!rc && report_fields_check(r, canon, out, &bad, err, errlen)) {
+    lt_error e;
+    if (!rc && report_fields_check(r, canon, out, &bad, &e)) {
         int i = field_of(bad);
         *field = i >= 0 && names[i] ? names[i] : bad;
-        if (!strcmp(bad, "category") && strstr(err, "unknown category"))
+        snprintf(err, errlen, "%s", e.message);
+        if (!strcmp(e.code, "report.category_unknown"))
             category_error(r, canon, err, errlen);
         rc = -1;
     }
@@ -286,7 +288,9 @@ static int check_locked(reports *r, const json_t *line, json_t *out, char code[R
     }
     if (!rc) {
         *field = "id";
-        rc = report_authority(r, code, err, errlen) ? -1 : 0;
+        rc = report_authority(r, code, &e) ? -1 : 0;
+        if (rc)
+            snprintf(err, errlen, "%s", e.message);
     }
     if (!rc) {
         json_object_set_new(out, "code", json_string(code));

@@ -29,16 +29,15 @@ static int owner_one(void *ctx, bool owner, const char *unit)
     return 0;
 }
 
-int report_authority(reports *r, const char *code, char *err, size_t errlen)
+int report_authority(reports *r, const char *code, lt_error *e)
 {
     owner_set o = {.n = 0};
     int rc = store_record_scope(r->s, REPORT_COLL, code, owner_one, &o);
     if (rc == 1)
         return 0; /* a new report: the node's own */
-    if (rc < 0) {
-        snprintf(err, errlen, "cannot read the owners of report %s; check the node's disk", code);
-        return 500;
-    }
+    if (rc < 0)
+        return lt_error_set(e, LT_ESTORAGE, NULL,
+                            "cannot read the owners of report %s; check the node's disk", code);
     char list[OWNERS_MAX * (NODE_CODE_MAX + 2)] = "";
     for (size_t i = 0; i < o.n; i++) {
         if (reports_within(r, o.units[i], r->c->unit))
@@ -47,23 +46,21 @@ int report_authority(reports *r, const char *code, char *err, size_t errlen)
             strcat(list, ", ");
         strcat(list, o.units[i]);
     }
-    snprintf(err, errlen,
-             "this node (unit %s) may not change report %s: only units %s and the units above "
-             "them may; act on one of their nodes",
-             r->c->unit, code, list);
-    return 403;
+    return lt_error_set(e, LT_EFORBIDDEN, "report.authority",
+                        "this node (unit %s) may not change report %s: only units %s and the units "
+                        "above them may; act on one of their nodes",
+                        r->c->unit, code, list);
 }
 
 /* Puts the record's owner set into body["owners"]: the new unit's node
  * never holds the first put, and without the owners it would refuse the
  * entries of the units that own the report (storage/authority.h). */
-static int owners_json(reports *r, const char *code, json_t *body, char *err, size_t errlen)
+static int owners_json(reports *r, const char *code, json_t *body, lt_error *e)
 {
     owner_set o = {.n = 0};
-    if (store_record_scope(r->s, REPORT_COLL, code, owner_one, &o) < 0) {
-        snprintf(err, errlen, "cannot read the owners of report %s; check the node's disk", code);
-        return 500;
-    }
+    if (store_record_scope(r->s, REPORT_COLL, code, owner_one, &o) < 0)
+        return lt_error_set(e, LT_ESTORAGE, NULL,
+                            "cannot read the owners of report %s; check the node's disk", code);
     json_t *arr = json_array();
     for (size_t i = 0; i < o.n; i++)
         json_array_append_new(arr, json_string(o.units[i]));
@@ -114,16 +111,15 @@ static bool history_drop_oldest(json_t *body, const char *keep)
 }
 
 int report_write(reports *r, const char *code, const json_t *cur, json_t *fields, json_t *hist,
-                 bool snapshot, write_list *extra, char *err, size_t errlen)
+                 bool snapshot, write_list *extra, lt_error *e)
 {
-    int status = report_authority(r, code, err, errlen);
-    if (status)
-        return status;
+    if (report_authority(r, code, e))
+        return -1;
     json_t *body = snapshot && cur ? json_deep_copy(cur) : json_object();
     json_object_del(body, "id");
-    if (snapshot && cur && (status = owners_json(r, code, body, err, errlen))) {
+    if (snapshot && cur && owners_json(r, code, body, e)) {
         json_decref(body);
-        return status;
+        return -1;
     }
     json_object_update(body, fields);
     char hname[64] = "";
@@ -139,10 +135,10 @@ int report_write(reports *r, const char *code, const json_t *cur, json_t *fields
     size_t len = 0;
     for (;;) {
         free(bytes);
-        if (mpjson_pack_object(body, &bytes, &len, err, errlen)) {
+        if (mpjson_pack_object(body, &bytes, &len, e->message, sizeof e->message)) {
             json_decref(body);
             json_decref(after);
-            return 400;
+            return lt_error_mark(e, LT_EINVAL, "report.field_invalid");
         }
         if (len + 1024 <= ENTRY_MAX_BYTES || !history_drop_oldest(body, hname))
             break;
@@ -156,15 +152,16 @@ int report_write(reports *r, const char *code, const json_t *cur, json_t *fields
         for (size_t i = 1; i < n; i++)
             w[i] = extra->w[i - 1];
         store_author a = node_author(r->c);
-        rc = store_write_local(r->s, &a, w, n, NULL, err, errlen);
+        rc = store_write_local(r->s, &a, w, n, NULL, e->message, sizeof e->message);
+        if (rc)
+            lt_error_mark(e, store_write_errkind(rc),
+                          rc == STORE_REFUSED ? "report.authority" : NULL);
     } else {
-        snprintf(err, errlen, "out of memory writing report %s", code);
+        lt_error_set(e, LT_EINTERNAL, NULL, "out of memory writing report %s", code);
     }
     free(w);
     free(bytes);
     json_decref(body);
     json_decref(after);
-    if (!rc)
-        return 0;
-    return strstr(err, "refused") ? 403 : 500;
+    return rc ? -1 : 0;
 }

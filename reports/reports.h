@@ -11,10 +11,12 @@
  * write authority, so a refused request changes nothing and never yields
  * an entry that other nodes would quarantine.
  *
- * Every function that can fail fills *status with an HTTP status (400 bad
- * input, an oversized or non-image photo included; 403 role or authority;
- * 404 unknown report; 409 wrong state; 500 storage) and err with a message that says what was
- * wrong and what to do. Nothing is stored on error.
+ * Every function that can fail fills an lt_error (lib/error.h): its kind
+ * (LT_EINVAL bad input, an oversized or non-image photo included;
+ * LT_EFORBIDDEN role or authority; LT_ENOTFOUND unknown report;
+ * LT_ECONFLICT wrong state; LT_ESTORAGE storage), a stable code
+ * ("report.category_unknown"; docs/openapi.yaml lists them) and a message
+ * that says what was wrong and what to do. Nothing is stored on error.
  *
  * Threads: one context may be used from several threads at once (the
  * daemon's loop and its uv thread pool, which creates reports with photos).
@@ -35,6 +37,7 @@
 
 #include "node/people/accounts.h"
 #include "node/env/config.h"
+#include "lib/error.h"
 #include "storage/store.h"
 
 #include <jansson.h>
@@ -96,27 +99,28 @@ typedef struct {
  * "hotline", "open311"). unit (optional) is the area unit; default the
  * actor's unit, else this node's unit; it must be this node's unit or
  * inside its subtree. The report starts "new". Returns 0 with the
- * tracking code in code, or -1 with *status and err; nothing stored on
+ * tracking code in code, or -1 with *e; nothing stored on
  * error. */
 int reports_create(reports *r, const json_t *in, const char *channel, const reports_actor *who,
-                   char code[REPORT_CODE_MAX], int *status, char *err, size_t errlen);
+                   char code[REPORT_CODE_MAX], lt_error *e);
 
 /* reports_create with photos given as raw buffers (added to any in
  * in's "photos"); at most REPORT_PHOTOS_MAX in all. */
 int reports_create_raw(reports *r, const json_t *in, const reports_photo *photos, size_t nphotos,
                        const char *channel, const reports_actor *who, char code[REPORT_CODE_MAX],
-                       int *status, char *err, size_t errlen);
+                       lt_error *e);
 
 /* Applies one action {"action": A, "note", ...parameters} of the state
  * machine of docs/reports.md to report code (case-insensitive). Returns 0
- * when written, or -1 with *status (400, 403, 404, 409, 500) and err. */
+ * when written, or -1 with *e (report.not_found, report.state_conflict,
+ * report.action_forbidden, report.authority, ...). */
 int reports_act(reports *r, const char *code, const json_t *action, const reports_actor *who,
-                int *status, char *err, size_t errlen);
+                lt_error *e);
 
 /* Edits title, description, category, address, lat, lon, public (staff
- * and above, report open or not). Returns 0, or -1 with *status and err. */
+ * and above, report open or not). Returns 0, or -1 with *e. */
 int reports_patch(reports *r, const char *code, const json_t *fields, const reports_actor *who,
-                  int *status, char *err, size_t errlen);
+                  lt_error *e);
 
 typedef enum { REPORT_VIEW_PUBLIC, REPORT_VIEW_VIEWER, REPORT_VIEW_STAFF } report_view;
 
@@ -148,9 +152,9 @@ bool reports_code_norm(const char *in, char out[REPORT_CODE_MAX]);
 json_t *reports_categories_json(reports *r, bool all);
 
 /* Writes (creates or overrides) category code from JSON fields (admin on a
- * node of a top tier). Returns 0, or -1 with *status and err. */
+ * node of a top tier). Returns 0, or -1 with *e. */
 int reports_category_put(reports *r, const char *code, const json_t *fields,
-                         const reports_actor *who, int *status, char *err, size_t errlen);
+                         const reports_actor *who, lt_error *e);
 
 /* The holidays of year (0 = every year), sorted by date: an array of
  * {date "YYYY-MM-DD", name_vi, name_en, off}. */
@@ -159,14 +163,13 @@ json_t *reports_holidays_json(reports *r, int year);
 /* Writes holiday date ("YYYY-MM-DD", a Vietnam date) from JSON {name_vi
  * (required), name_en, off (default true; false = a compensating working
  * day)}, replacing what the date had (admin on a node of a top tier).
- * Returns 0, or -1 with *status and err. */
+ * Returns 0, or -1 with *e. */
 int reports_holiday_put(reports *r, const char *date, const json_t *fields,
-                        const reports_actor *who, int *status, char *err, size_t errlen);
+                        const reports_actor *who, lt_error *e);
 
-/* Deletes holiday date (admin on a node of a top tier; 404 when the date
- * is not listed). Returns 0, or -1 with *status and err. */
-int reports_holiday_delete(reports *r, const char *date, const reports_actor *who, int *status,
-                           char *err, size_t errlen);
+/* Deletes holiday date (admin on a node of a top tier; holiday.not_found
+ * when the date is not listed). Returns 0, or -1 with *e. */
+int reports_holiday_delete(reports *r, const char *date, const reports_actor *who, lt_error *e);
 
 /* One escalation sweep at now_ms: every open report past its deadline whose
  * next escalation level has fallen due and targets this node's unit gets an

@@ -30,7 +30,7 @@ static json_t *body_json(const uint8_t *body, size_t len, http_response *res)
     json_t *j = json_loadb((const char *)body, len, 0, &je);
     if (!json_is_object(j)) {
         json_decref(j);
-        http_respond_error(res, 400, "the body must be a JSON object (%s)",
+        http_respond_code(res, 400, "http.bad_json", "the body must be a JSON object (%s)",
                            j ? "got another JSON value" : je.text);
         return NULL;
     }
@@ -68,11 +68,10 @@ static void create_work(void *job, const uint8_t *body, size_t len, http_respons
         return;
     const char *channel = json_string_value(json_object_get(in, "channel"));
     reports_actor who = actor_of(&j->c);
-    char code[REPORT_CODE_MAX], err[512];
-    int status;
-    if (reports_create(j->d->reports, in, channel ? channel : "hotline", &who, code, &status, err,
-                       sizeof err))
-        http_respond_error(res, status, "%s", err);
+    char code[REPORT_CODE_MAX];
+    lt_error e;
+    if (reports_create(j->d->reports, in, channel ? channel : "hotline", &who, code, &e))
+        http_respond_lt(res, &e);
     else
         respond_report(j->d, &j->c, code, 201, res);
     json_decref(in);
@@ -89,7 +88,7 @@ void reports_api_create(void *ctx, const http_request *req, http_response *res)
     reports_env *d = ctx;
     auth_caller c;
     if (strcmp(req->path, "/api/v1/reports")) {
-        http_respond_error(res, 404, "no resource at %s: POST /api/v1/reports creates a report",
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: POST /api/v1/reports creates a report",
                            req->path);
         return;
     }
@@ -145,26 +144,25 @@ void reports_api_item(void *ctx, const http_request *req, http_response *res)
     if (auth_require(d->node->auth, req, res, min, &c))
         return;
     if (!reports_code_norm(id, code) || !reports_visible(d->reports, code, c.unit)) {
-        http_respond_error(res, 404, "no report %s that you may see: check the tracking code",
-                           id);
+        http_respond_code(res, 404, "report.not_found",
+                          "no report %s that you may see: check the tracking code", id);
         return;
     }
     reports_actor who = actor_of(&c);
-    char err[512];
-    int status;
+    lt_error e;
     if (!*rest && get) {
         respond_report(d, &c, code, 200, res);
     } else if (!*rest && !strcmp(req->method, "PATCH")) {
         json_t *in = body_json(req->body, req->body_len, res);
-        if (in && reports_patch(d->reports, code, in, &who, &status, err, sizeof err))
-            http_respond_error(res, status, "%s", err);
+        if (in && reports_patch(d->reports, code, in, &who, &e))
+            http_respond_lt(res, &e);
         else if (in)
             respond_report(d, &c, code, 200, res);
         json_decref(in);
     } else if (!strcmp(rest, "/actions") && !strcmp(req->method, "POST")) {
         json_t *in = body_json(req->body, req->body_len, res);
-        if (in && reports_act(d->reports, code, in, &who, &status, err, sizeof err))
-            http_respond_error(res, status, "%s", err);
+        if (in && reports_act(d->reports, code, in, &who, &e))
+            http_respond_lt(res, &e);
         else if (in)
             respond_report(d, &c, code, 200, res);
         json_decref(in);
@@ -176,7 +174,7 @@ void reports_api_item(void *ctx, const http_request *req, http_response *res)
         http_respond_error(res, 405, "%s is not allowed on %s: use %s", req->method, req->path,
                            allow);
     } else {
-        http_respond_error(res, 404, "no resource at %s: see docs/openapi.yaml", req->path);
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: see docs/openapi.yaml", req->path);
     }
 }
 
@@ -184,7 +182,7 @@ void reports_api_categories(void *ctx, const http_request *req, http_response *r
 {
     reports_env *d = ctx;
     if (strcmp(req->path, "/api/v1/categories")) {
-        http_respond_error(res, 404, "no resource at %s: GET /api/v1/categories lists them",
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: GET /api/v1/categories lists them",
                            req->path);
         return;
     }
@@ -207,10 +205,9 @@ void reports_api_category_put(void *ctx, const http_request *req, http_response 
     if (!in)
         return;
     reports_actor who = actor_of(&c);
-    char err[512];
-    int status;
-    if (reports_category_put(d->reports, code, in, &who, &status, err, sizeof err)) {
-        http_respond_error(res, status, "%s", err);
+    lt_error e;
+    if (reports_category_put(d->reports, code, in, &who, &e)) {
+        http_respond_lt(res, &e);
     } else {
         json_t *all = reports_categories_json(d->reports, true), *one = NULL, *v;
         size_t i;
@@ -241,7 +238,7 @@ void reports_api_holidays(void *ctx, const http_request *req, http_response *res
     reports_env *d = ctx;
     int year;
     if (strcmp(req->path, "/api/v1/holidays")) {
-        http_respond_error(res, 404, "no resource at %s: GET /api/v1/holidays?year=YYYY lists them",
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: GET /api/v1/holidays?year=YYYY lists them",
                            req->path);
         return;
     }
@@ -264,12 +261,12 @@ void reports_api_holiday_write(void *ctx, const http_request *req, http_response
     if (put && !in)
         return;
     reports_actor who = actor_of(&c);
-    char err[512];
-    int status, rc = put ? reports_holiday_put(d->reports, date, in, &who, &status, err, sizeof err)
-                         : reports_holiday_delete(d->reports, date, &who, &status, err, sizeof err);
+    lt_error e;
+    int rc = put ? reports_holiday_put(d->reports, date, in, &who, &e)
+                 : reports_holiday_delete(d->reports, date, &who, &e);
     json_decref(in);
     if (rc) {
-        http_respond_error(res, status, "%s", err);
+        http_respond_lt(res, &e);
         return;
     }
     /* the date parsed, so its first four characters are the year */

@@ -84,14 +84,15 @@ void holiday_calendar_load(reports *r, workhours_calendar *cal);
 /* ---- top_tier.c ---- */
 
 /* May who define `what` (e.g. "categories") on this node: an admin on a
- * node at most tiers-3 levels below the root? Returns 0, or 403 with err. */
-int top_tier_check(reports *r, const reports_actor *who, const char *what, char *err,
-                   size_t errlen);
+ * node at most tiers-3 levels below the root? Returns 0, or -1 with *e
+ * (LT_EFORBIDDEN: auth.admin_required, top_tier.required). */
+int top_tier_check(reports *r, const reports_actor *who, const char *what, lt_error *e);
 
 /* Writes one record of coll (fields packed as the body; NULL for a
- * delete) with op, addressed to "*". Returns 0, or 400/500 with err. */
+ * delete) with op, addressed to "*". Returns 0, or -1 with *e (the kind
+ * of the store's answer, store_write_errkind). */
 int top_tier_write(reports *r, const char *coll, const char *id, entry_op op,
-                   const json_t *fields, char *err, size_t errlen);
+                   const json_t *fields, lt_error *e);
 
 /* ---- photos.c ---- */
 
@@ -105,8 +106,8 @@ typedef struct {
 
 /* Checks a photo by content: JPEG, PNG or WebP with a parsable header,
  * 1..REPORT_PHOTO_BYTES_MAX bytes. Fills *p (hash, type, size). Returns 0,
- * or 400 with err (an oversized photo is bad input, like a non-image). */
-int photo_check(const uint8_t *data, size_t len, photo_info *p, char *err, size_t errlen);
+ * or -1 with *e (LT_EINVAL: report.photo_too_large, report.photo_invalid). */
+int photo_check(const uint8_t *data, size_t len, photo_info *p, lt_error *e);
 
 /* The photo entries of a report: chunks of at most PHOTO_CHUNK bytes. */
 #define PHOTO_CHUNK 30000
@@ -129,8 +130,9 @@ void write_list_free(write_list *l);
 /* ---- report_write.c ---- */
 
 /* Checks that this node may write report code (an owner or an ancestor of
- * one). Returns 0, or 403 with err naming the units that can act. */
-int report_authority(reports *r, const char *code, char *err, size_t errlen);
+ * one). Returns 0, or -1 with *e: LT_EFORBIDDEN report.authority naming
+ * the units that can act, LT_ESTORAGE when the owners cannot be read. */
+int report_authority(reports *r, const char *code, lt_error *e);
 
 /* Writes one entry of report code: op PUT with body fields (create) or
  * PATCH with the changed fields plus history item hist (may be NULL) under
@@ -138,9 +140,10 @@ int report_authority(reports *r, const char *code, char *err, size_t errlen);
  * (NULL on create). With snapshot, the entry also carries every current
  * field of cur (newest history first while the entry fits). extra entries
  * (photos) follow in the same transaction. Addressed to [area_unit,
- * owner_unit] of the result. Returns 0, or an HTTP status with err. */
+ * owner_unit] of the result. Returns 0, or -1 with *e (report.authority when
+ * refused, storage when the store failed). */
 int report_write(reports *r, const char *code, const json_t *cur, json_t *fields, json_t *hist,
-                 bool snapshot, write_list *extra, char *err, size_t errlen);
+                 bool snapshot, write_list *extra, lt_error *e);
 
 /* A history field name "h/<hlc>/<origin8>" newer than any the record cur
  * holds, with the context's clock, into out. */
@@ -154,20 +157,22 @@ size_t report_addressees(const json_t *rec, const char *to[2]);
 
 /* Validates the editable fields of a report (title, description, address,
  * reporter_*, category, lat, lon, public) from in into out. Returns 0 or
- * 400 with err. */
-int report_fields_validate(reports *r, const json_t *in, json_t *out, char *err, size_t errlen);
+ * -1 with *e (LT_EINVAL: report.body_invalid, report.title_missing,
+ * report.field_invalid, report.location_missing, report.location_invalid,
+ * report.category_unknown). */
+int report_fields_validate(reports *r, const json_t *in, json_t *out, lt_error *e);
 
 /* report_fields_validate that also names, in *field (when not NULL), the
- * field a 400 is about (a static string; "" on success). */
-int report_fields_check(reports *r, const json_t *in, json_t *out, const char **field, char *err,
-                        size_t errlen);
+ * field an error is about (a static string; "" on success). */
+int report_fields_check(reports *r, const json_t *in, json_t *out, const char **field,
+                        lt_error *e);
 
 /* ---- workflow.c ---- */
 
 /* Applies action act (validated JSON) as the system (escalation) or an
- * actor. Returns 0, or an HTTP status with err. */
+ * actor. Returns 0, or -1 with *e. */
 int report_action(reports *r, const json_t *cur, const char *code, const json_t *act,
-                  const reports_actor *who, bool system, char *err, size_t errlen);
+                  const reports_actor *who, bool system, lt_error *e);
 
 
 #endif

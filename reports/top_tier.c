@@ -17,35 +17,32 @@ const char *const *reports_top_tier_collections(size_t *n)
     return colls;
 }
 
-int top_tier_check(reports *r, const reports_actor *who, const char *what, char *err,
-                   size_t errlen)
+int top_tier_check(reports *r, const reports_actor *who, const char *what, lt_error *e)
 {
-    if (!who || who->citizen || who->role < ROLE_ADMIN) {
-        snprintf(err, errlen, "only an admin may define %s", what);
-        return 403;
-    }
+    if (!who || who->citizen || who->role < ROLE_ADMIN)
+        return lt_error_set(e, LT_EFORBIDDEN, "auth.admin_required", "only an admin may define %s",
+                            what);
     int tier = node_tier_index(r->c, r->c->tier), max = r->c->ntiers > 3 ? (int)r->c->ntiers - 3 : 0;
-    if (tier > max) {
-        snprintf(err, errlen,
-                 "%s are defined at the top tiers only (at most %d levels below the root); this "
-                 "node is tier %s: ask an admin of the province or national node",
-                 what, max, r->c->tier);
-        return 403;
-    }
+    if (tier > max)
+        return lt_error_set(e, LT_EFORBIDDEN, "top_tier.required",
+                            "%s are defined at the top tiers only (at most %d levels below the "
+                            "root); this node is tier %s: ask an admin of the province or national "
+                            "node",
+                            what, max, r->c->tier);
     return 0;
 }
 
 int top_tier_write(reports *r, const char *coll, const char *id, entry_op op,
-                   const json_t *fields, char *err, size_t errlen)
+                   const json_t *fields, lt_error *e)
 {
     uint8_t *body = NULL;
     size_t len = 0;
-    if (fields && mpjson_pack_object(fields, &body, &len, err, errlen))
-        return 400;
+    if (fields && mpjson_pack_object(fields, &body, &len, e->message, sizeof e->message))
+        return lt_error_mark(e, LT_EINVAL, NULL);
     const char *to[] = {"*"};
     store_write w = {coll, id, op, body, len, to, 1};
     store_author a = node_author(r->c);
-    int rc = store_write_local(r->s, &a, &w, 1, NULL, err, errlen);
+    int rc = store_write_local(r->s, &a, &w, 1, NULL, e->message, sizeof e->message);
     free(body);
-    return rc ? 500 : 0;
+    return rc ? lt_error_mark(e, store_write_errkind(rc), NULL) : 0;
 }

@@ -61,12 +61,12 @@ static void allowed_list(const char *st, char *out, size_t cap)
 }
 
 /* A required string parameter of act. */
-static const char *param(const json_t *act, const char *key, char *err, size_t errlen,
-                         const char *action)
+static const char *param(const json_t *act, const char *key, lt_error *e, const char *action)
 {
     const char *v = json_string_value(json_object_get(act, key));
     if (!v || !*v)
-        snprintf(err, errlen, "action %s needs \"%s\" (a non-empty string)", action, key);
+        lt_error_set(e, LT_EINVAL, "report.action_param_missing",
+                     "action %s needs \"%s\" (a non-empty string)", action, key);
     return v && *v ? v : NULL;
 }
 
@@ -92,10 +92,10 @@ static bool unit_holds(reports *r, const json_t *cur, const char *unit)
 }
 
 /* The fields action a changes (into f) and its history parameters (into
- * h). Returns 0, or 400 with err. *snapshot when a unit gets the report
+ * h). Returns 0, or -1 with *e. *snapshot when a unit gets the report
  * that did not hold it. */
 static int action_fields(reports *r, const json_t *cur, const action_rule *a, const json_t *act,
-                         json_t *f, json_t *h, bool *snapshot, char *err, size_t errlen)
+                         json_t *f, json_t *h, bool *snapshot, lt_error *e)
 {
     uint64_t now = reports_now(r);
     const char *v;
@@ -108,45 +108,39 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
         owner_set(r, cur, f, owner, now);
         json_object_set_new(h, "target", json_string(owner));
     } else if (!strcmp(a->name, "assign") || !strcmp(a->name, "transfer")) {
-        if (!(v = param(act, "unit", err, errlen, a->name)))
-            return 400;
+        if (!(v = param(act, "unit", e, a->name)))
+            return -1;
         if (!unit_tree_known(reports_tree(r), v, strlen(v))) {
-            snprintf(err, errlen, "unit %s is not a unit this node knows: give a unit code", v);
-            return 400;
+            return lt_error_set(e, LT_EINVAL, "report.unit_unknown", "unit %s is not a unit this node knows: give a unit code", v);
         }
         if (!strcmp(a->name, "assign") && !reports_within(r, v, r->c->unit)) {
-            snprintf(err, errlen,
-                     "assign gives the report to a unit inside this node's unit %s, and %s is "
-                     "not: use transfer",
-                     r->c->unit, v);
-            return 400;
+            return lt_error_set(e, LT_EINVAL, "report.assign_outside", "assign gives the report to a unit inside this node's unit %s, and %s is " "not: use transfer", r->c->unit, v);
         }
         *snapshot = !unit_holds(r, cur, v);
         owner_set(r, cur, f, v, now);
         json_object_set_new(h, "target", json_string(v));
     } else if (!strcmp(a->name, "resolve")) {
-        if (!(v = param(act, "answer", err, errlen, a->name)))
-            return 400;
+        if (!(v = param(act, "answer", e, a->name)))
+            return -1;
         json_object_set_new(f, "answer", json_string(v));
         json_object_set_new(f, "resolved_ms", json_integer((json_int_t)now));
         json_object_set_new(h, "answer", json_string(v));
     } else if (!strcmp(a->name, "close")) {
         json_object_set_new(f, "closed_ms", json_integer((json_int_t)now));
     } else if (!strcmp(a->name, "reject")) {
-        if (!(v = param(act, "reason", err, errlen, a->name)))
-            return 400;
+        if (!(v = param(act, "reason", e, a->name)))
+            return -1;
         json_object_set_new(f, "reason", json_string(v));
         json_object_set_new(h, "reason", json_string(v));
     } else if (!strcmp(a->name, "duplicate")) {
         char of[REPORT_CODE_MAX];
         int st;
-        if (!(v = param(act, "of", err, errlen, a->name)))
-            return 400;
+        if (!(v = param(act, "of", e, a->name)))
+            return -1;
         json_t *orig = reports_code_norm(v, of) ? report_load(r, of, &st) : NULL;
         if (!orig || !strcmp(of, report_str(cur, "code"))) {
             json_decref(orig);
-            snprintf(err, errlen, "\"of\": %s is not another report this node holds", v);
-            return 400;
+            return lt_error_set(e, LT_EINVAL, "report.duplicate_of_unknown", "\"of\": %s is not another report this node holds", v);
         }
         json_decref(orig);
         json_object_set_new(f, "duplicate_of", json_string(of));
@@ -154,13 +148,11 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
     } else if (!strcmp(a->name, "rate")) {
         v = json_string_value(json_object_get(act, "rating"));
         if (!v || (strcmp(v, "satisfied") && strcmp(v, "acceptable") && strcmp(v, "unsatisfied"))) {
-            snprintf(err, errlen, "rating must be satisfied, acceptable or unsatisfied");
-            return 400;
+            return lt_error_set(e, LT_EINVAL, "report.rating_invalid", "rating must be satisfied, acceptable or unsatisfied");
         }
         const char *comment = json_string_value(json_object_get(act, "comment"));
         if (comment && strlen(comment) > 2000) {
-            snprintf(err, errlen, "comment is longer than 2000 bytes: shorten it");
-            return 400;
+            return lt_error_set(e, LT_EINVAL, "report.comment_too_long", "comment is longer than 2000 bytes: shorten it");
         }
         json_object_set_new(f, "rating", json_string(v));
         json_object_set_new(h, "rating", json_string(v));
@@ -170,8 +162,7 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
         }
         if (json_is_true(json_object_get(act, "reopen"))) {
             if (strcmp(v, "unsatisfied")) {
-                snprintf(err, errlen, "reopen: true goes with the rating unsatisfied only");
-                return 400;
+                return lt_error_set(e, LT_EINVAL, "report.reopen_invalid", "reopen: true goes with the rating unsatisfied only");
             }
             json_object_set_new(f, "status", json_string("reopened"));
             json_object_set_new(h, "to", json_string("reopened"));
@@ -186,7 +177,7 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
 }
 
 int report_action(reports *r, const json_t *cur, const char *code, const json_t *act,
-                  const reports_actor *who, bool system, char *err, size_t errlen)
+                  const reports_actor *who, bool system, lt_error *e)
 {
     const char *name = json_string_value(json_object_get(act, "action"));
     const action_rule *a = NULL;
@@ -194,38 +185,28 @@ int report_action(reports *r, const json_t *cur, const char *code, const json_t 
         if (!strcmp(rules[i].name, name))
             a = &rules[i];
     if (!a) {
-        snprintf(err, errlen,
-                 "unknown action \"%s\": use receive, assign, start, resolve, close, reject, "
-                 "duplicate, transfer, reopen, rate or comment",
-                 name ? name : "");
-        return 400;
+        return lt_error_set(e, LT_EINVAL, "report.action_unknown", "unknown action \"%s\": use receive, assign, start, resolve, close, reject, " "duplicate, transfer, reopen, rate or comment", name ? name : "");
     }
     if (!system) {
         if (!strcmp(a->name, "escalate")) {
-            snprintf(err, errlen, "escalate is taken by the node's deadline timer only");
-            return 403;
+            return lt_error_set(e, LT_EFORBIDDEN, "report.action_forbidden", "escalate is taken by the node's deadline timer only");
         }
         if (who->citizen ? !a->citizen
                          : (who->role < a->role || (!strcmp(a->name, "rate")))) {
-            snprintf(err, errlen, "action %s is for %s", a->name,
-                     !strcmp(a->name, "rate") ? "the citizen who sent the report (public API)"
-                     : a->role == ROLE_LEADER ? "leaders and admins"
-                                              : "staff and above");
-            return 403;
+            return lt_error_set(e, LT_EFORBIDDEN, "report.action_forbidden", "action %s is for %s", a->name, !strcmp(a->name, "rate") ? "the citizen who sent the report (public API)" : a->role == ROLE_LEADER ? "leaders and admins" : "staff and above");
         }
     }
     const char *st = report_str(cur, "status");
     if (!state_in(a->from, st)) {
         char allowed[256];
         allowed_list(st, allowed, sizeof allowed);
-        snprintf(err, errlen, "report %s is %s: %s is not possible now; allowed: %s", code, st,
-                 a->name, *allowed ? allowed : "none");
-        return 409;
+        return lt_error_set(e, LT_ECONFLICT, "report.state_conflict",
+                            "report %s is %s: %s is not possible now; allowed: %s", code, st,
+                            a->name, *allowed ? allowed : "none");
     }
     const char *note = json_string_value(json_object_get(act, "note"));
     if (note && strlen(note) > 4000) {
-        snprintf(err, errlen, "note is longer than 4000 bytes: shorten it");
-        return 400;
+        return lt_error_set(e, LT_EINVAL, "report.note_too_long", "note is longer than 4000 bytes: shorten it");
     }
     uint64_t now = reports_now(r);
     json_t *f = json_object();
@@ -234,49 +215,54 @@ int report_action(reports *r, const json_t *cur, const char *code, const json_t 
                           system || who->citizen || !who->user ? "" : who->user, "unit",
                           r->c->unit, "at_ms", (json_int_t)now, "note", note ? note : "");
     bool snapshot = false;
-    int rc = action_fields(r, cur, a, act, f, h, &snapshot, err, errlen);
+    int rc = action_fields(r, cur, a, act, f, h, &snapshot, e);
     if (!rc) {
         if (*a->to)
             json_object_set_new(f, "status", json_string(a->to));
         json_object_set_new(f, "updated_ms", json_integer((json_int_t)now));
-        rc = report_write(r, code, cur, f, h, snapshot, NULL, err, errlen);
+        rc = report_write(r, code, cur, f, h, snapshot, NULL, e);
     }
     json_decref(f);
     json_decref(h);
     return rc;
 }
 
-static int act_locked(reports *r, const char *code, const json_t *action, const reports_actor *who,
-                      int *status, char *err, size_t errlen)
+/* The error of report code that report_load did not give (status st), or
+ * that the caller may not see: report.not_found, or storage. */
+static int report_absent(const char *code, int st, lt_error *e)
 {
-    json_t *cur = report_load(r, code, status);
-    if (!cur) {
-        snprintf(err, errlen, "no report %s here: check the tracking code", code);
-        return -1;
-    }
-    if (!who || (!who->citizen && !reports_visible(r, report_str(cur, "code"), who->unit))) {
-        *status = 404;
-        snprintf(err, errlen, "no report %s here: check the tracking code", code);
-        json_decref(cur);
-        return -1;
-    }
-    if (!json_is_object(action)) {
-        *status = 400;
-        snprintf(err, errlen, "the body must be a JSON object {\"action\": ..., \"note\": ...}");
-        json_decref(cur);
-        return -1;
-    }
-    int rc = report_action(r, cur, report_str(cur, "code"), action, who, false, err, errlen);
+    if (st == 500)
+        return lt_error_set(e, LT_ESTORAGE, NULL,
+                            "report %s cannot be read now: check the node's disk, then retry",
+                            code);
+    return lt_error_set(e, LT_ENOTFOUND, "report.not_found",
+                        "no report %s here: check the tracking code", code);
+}
+
+static int act_locked(reports *r, const char *code, const json_t *action, const reports_actor *who,
+                      lt_error *e)
+{
+    int st;
+    json_t *cur = report_load(r, code, &st);
+    if (!cur)
+        return report_absent(code, st, e);
+    int rc;
+    if (!who || (!who->citizen && !reports_visible(r, report_str(cur, "code"), who->unit)))
+        rc = report_absent(code, 404, e);
+    else if (!json_is_object(action))
+        rc = lt_error_set(e, LT_EINVAL, "report.body_invalid",
+                          "the body must be a JSON object {\"action\": ..., \"note\": ...}");
+    else
+        rc = report_action(r, cur, report_str(cur, "code"), action, who, false, e);
     json_decref(cur);
-    *status = rc ? rc : 200;
     return rc ? -1 : 0;
 }
 
 int reports_act(reports *r, const char *code, const json_t *action, const reports_actor *who,
-                int *status, char *err, size_t errlen)
+                lt_error *e)
 {
     reports_lock(r);
-    int rc = act_locked(r, code, action, who, status, err, errlen);
+    int rc = act_locked(r, code, action, who, e);
     reports_unlock(r);
     return rc;
 }
@@ -305,26 +291,25 @@ static void deadline_recategorise(reports *r, const json_t *cur, json_t *f, json
 }
 
 static int patch_locked(reports *r, const char *code, const json_t *fields,
-                        const reports_actor *who, int *status, char *err, size_t errlen)
+                        const reports_actor *who, lt_error *e)
 {
     static const char *const editable[] = {"title", "description", "category", "address",
                                            "lat",   "lon",         "public"};
-    json_t *cur = report_load(r, code, status);
+    int loaded;
+    json_t *cur = report_load(r, code, &loaded);
     int rc = 0;
     if (!cur || !who || who->citizen || !reports_visible(r, report_str(cur, "code"), who->unit)) {
         json_decref(cur);
-        *status = 404;
-        snprintf(err, errlen, "no report %s here: check the tracking code", code);
-        return -1;
+        return report_absent(code, cur ? 404 : loaded, e);
     }
     json_t *f = json_object();
     if (who->role < ROLE_STAFF) {
-        rc = 403;
-        snprintf(err, errlen, "editing a report needs the staff role or above");
+        rc = lt_error_set(e, LT_EFORBIDDEN, "auth.role_required",
+                          "editing a report needs the staff role or above");
     } else if (!json_is_object(fields) || !json_object_size(fields)) {
-        rc = 400;
-        snprintf(err, errlen, "the body must be a JSON object of fields to change: title, "
-                              "description, category, address, lat, lon, public");
+        rc = lt_error_set(e, LT_EINVAL, "report.body_invalid",
+                          "the body must be a JSON object of fields to change: title, "
+                          "description, category, address, lat, lon, public");
     } else {
         const char *k;
         json_t *v;
@@ -333,17 +318,17 @@ static int patch_locked(reports *r, const char *code, const json_t *fields,
             for (size_t i = 0; i < sizeof editable / sizeof *editable; i++)
                 ok = ok || !strcmp(k, editable[i]);
             if (!ok && !rc) {
-                rc = 400;
-                snprintf(err, errlen, "field \"%s\" cannot be edited: change title, description, "
-                                      "category, address, lat, lon or public (or use an action)",
-                         k);
+                rc = lt_error_set(e, LT_EINVAL, "report.field_not_editable",
+                                  "field \"%s\" cannot be edited: change title, description, "
+                                  "category, address, lat, lon or public (or use an action)",
+                                  k);
             }
         }
         /* validate with the create rules on the merged record */
         json_t *merged = json_deep_copy(cur), *checked = json_object();
         json_object_update(merged, (json_t *)fields);
         if (!rc) {
-            rc = report_fields_validate(r, merged, checked, err, errlen);
+            rc = report_fields_validate(r, merged, checked, e);
             json_object_foreach((json_t *)fields, k, v)
                 json_object_set(f, k, json_object_get(checked, k) ? json_object_get(checked, k) : v);
         }
@@ -366,20 +351,19 @@ static int patch_locked(reports *r, const char *code, const json_t *fields,
                               "to", st, "by", who->user ? who->user : "", "unit", r->c->unit,
                               "at_ms", (json_int_t)now, "note", keys);
         deadline_recategorise(r, cur, f, h);
-        rc = report_write(r, report_str(cur, "code"), cur, f, h, false, NULL, err, errlen);
+        rc = report_write(r, report_str(cur, "code"), cur, f, h, false, NULL, e);
         json_decref(h);
     }
     json_decref(f);
     json_decref(cur);
-    *status = rc ? rc : 200;
     return rc ? -1 : 0;
 }
 
 int reports_patch(reports *r, const char *code, const json_t *fields, const reports_actor *who,
-                  int *status, char *err, size_t errlen)
+                  lt_error *e)
 {
     reports_lock(r);
-    int rc = patch_locked(r, code, fields, who, status, err, errlen);
+    int rc = patch_locked(r, code, fields, who, e);
     reports_unlock(r);
     return rc;
 }

@@ -23,6 +23,7 @@
 #ifndef LT_STORE_H
 #define LT_STORE_H
 
+#include "lib/error.h"
 #include "storage/entry.h"
 #include "storage/hlc.h"
 
@@ -166,12 +167,22 @@ typedef struct {
     size_t to_count;
 } store_write;
 
+/* What a failed store_write_local returns (err says why and what to do). */
+#define STORE_FAILED (-1)  /* the store failed: disk full, I/O, read-only, own log incomplete */
+#define STORE_REFUSED (-2) /* the rules refused an entry: write authority, this node's key */
+#define STORE_INVALID (-3) /* an entry cannot be built: names, size, nesting of its body */
+
 /* Builds, signs and applies n local entries in one transaction: each gets
  * the author's next seq, the hash of its previous entry and a fresh HLC.
  * If seqs is non-NULL, seqs[i] receives entry i's seq. Returns 0 when
- * committed, or -1 (err says why, nothing written). */
+ * committed, or STORE_FAILED, STORE_REFUSED or STORE_INVALID (err says
+ * why, nothing written). */
 int store_write_local(store *s, const store_author *a, const store_write *w, size_t n,
                       uint64_t *seqs, char *err, size_t errlen);
+
+/* The error kind of a store_write_local result: LT_OK, LT_ESTORAGE,
+ * LT_EFORBIDDEN or LT_EINVAL. */
+lt_errkind store_write_errkind(int rc);
 
 /* ---- Reading ------------------------------------------------------------- */
 

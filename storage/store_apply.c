@@ -406,7 +406,7 @@ typedef struct {
     uint64_t *seqs;
     char *err;
     size_t errlen;
-    bool failed; /* a write was refused (not a storage error) */
+    int failed; /* the result when the batch failed with err set; 0 = see the txn error */
 } write_batch;
 
 static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
@@ -414,7 +414,7 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
     write_batch *b = ctx;
     apply_ctx ac;
     int rc = apply_ctx_load(s, txn, &ac);
-    b->failed = false;
+    b->failed = 0;
     for (size_t i = 0; !rc && i < b->n; i++) {
         const store_write *w = &b->w[i];
         origin_state os = {0};
@@ -426,7 +426,7 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
             snprintf(b->err, b->errlen,
                      "this node's key is proven to have signed two entries for one seq and is "
                      "refused everywhere: rotate to a new key");
-            b->failed = true;
+            b->failed = STORE_REFUSED;
             rc = MDB_NOTFOUND; /* abort; reported through b->failed */
             break;
         }
@@ -435,7 +435,7 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
                      "this node's own log is incomplete (%llu of %llu entries): restore it "
                      "from a peer before writing, or it would sign conflicting entries",
                      (unsigned long long)os.count, (unsigned long long)os.max_seq);
-            b->failed = true;
+            b->failed = STORE_FAILED;
             rc = MDB_NOTFOUND;
             break;
         }
@@ -447,7 +447,7 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
         uint8_t *bytes;
         size_t len;
         if (entry_encode(&f, b->a->sk, &bytes, &len, b->err, b->errlen)) {
-            b->failed = true;
+            b->failed = STORE_INVALID;
             rc = MDB_NOTFOUND;
             break;
         }
@@ -458,7 +458,7 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
         if (!rc && res != APPLY_ADDED) {
             snprintf(b->err, b->errlen, "local write %s/%s refused: %s: %s", w->coll, w->id,
                      apply_result_str(res), detail);
-            b->failed = true;
+            b->failed = STORE_REFUSED;
             rc = MDB_NOTFOUND;
             break;
         }
@@ -471,12 +471,22 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
 int store_write_local(store *s, const store_author *a, const store_write *w, size_t n,
                       uint64_t *seqs, char *err, size_t errlen)
 {
-    write_batch b = {a, w, n, seqs, err, errlen, false};
+    write_batch b = {a, w, n, seqs, err, errlen, 0};
     char txn_err[STORE_ERR_LEN];
     if (store_txn_write(s, write_batch_txn, &b, txn_err, sizeof txn_err)) {
         if (!b.failed)
             snprintf(err, errlen, "%s", txn_err);
-        return -1;
+        return b.failed ? b.failed : STORE_FAILED;
     }
     return 0;
+}
+
+lt_errkind store_write_errkind(int rc)
+{
+    switch (rc) {
+    case 0: return LT_OK;
+    case STORE_REFUSED: return LT_EFORBIDDEN;
+    case STORE_INVALID: return LT_EINVAL;
+    default: return LT_ESTORAGE;
+    }
 }

@@ -174,7 +174,7 @@ check "GET /api/v1/quarantine: count and entries" jq -e '.count == 0 and (.entri
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:$PORT/api/v1/quarantine?limit=x")
 check "GET /api/v1/quarantine?limit=x is 400" test "$code" = 400
 code=$(curl -s -o "$T/nf.json" -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/nothing")
-check "unknown path is a JSON 404" test "$code" = 404 -a "$(jq -r .error.code "$T/nf.json")" = 404
+check "unknown path is a JSON 404" test "$code" = 404 -a "$(jq -r '.error.code + " " + (.error.status | tostring)' "$T/nf.json")" = "http.not_found 404"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/health/x")
 check "health is an exact path" test "$code" = 404
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/api/v1/nothing")

@@ -77,7 +77,7 @@ code=$(curl -s -o "$T/ws404.json" -w '%{http_code}' -H 'Connection: Upgrade' -H 
     -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
     -H 'Sec-WebSocket-Protocol: chat' "http://127.0.0.1:${PORT[dist]}/")
 check "a WebSocket upgrade for another subprotocol is refused with JSON" \
-    test "$code" = 404 -a "$(jq -r .error.code "$T/ws404.json" 2>/dev/null)" = 404
+    test "$code" = 404 -a "$(jq -r .error.code "$T/ws404.json" 2>/dev/null)" = http.not_found
 
 # ---- a relay with links both ways stops cleanly -----------------------------------------------
 check "district stops cleanly (exit 0)" stop dist

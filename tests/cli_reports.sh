@@ -24,6 +24,9 @@ call() { # call METHOD NODE TOKEN PATH [BODY]: body in $T/body, prints the HTTP 
         -H 'Content-Type: application/json' ${5:+--data-binary "$5"} \
         "http://127.0.0.1:${PORT[$2]}/api/v1/$4"
 }
+errcode() { # errcode CODE STATUS: the error body of $T/body has that machine code and status
+    jq -e --arg c "$1" --argjson s "$2" '.error.code == $c and .error.status == $s' "$T/body" >/dev/null
+}
 status_is() { # status_is NODE TOKEN CODE STATUS
     [ "$(call GET "$1" "$2" "reports/$3")" = 200 ] && jq -e --arg s "$4" '.status == $s' "$T/body" >/dev/null
 }
@@ -41,9 +44,12 @@ BODY=$(jq -n --rawfile p "$T/photo.b64" '{title: "Xây dựng lấn chiếm vỉ
     lat: 18.67, lon: 105.69, address: "12 Lê Lợi", reporter_name: "Nguyễn Văn A",
     reporter_phone: "0912345678", photos: [{type: "image/png", data: ($p | rtrimstr("\n"))}]}')
 check "no login: 401" test "$(call POST c1 x reports "$BODY")" = 401
+check "...with the code auth.token_invalid" errcode auth.token_invalid 401
 check "a viewer may not take a report (403)" test "$(call POST c1 "$C1V" reports "$BODY")" = 403
+check "...with the code auth.role_required" errcode auth.role_required 403
 check "unknown category: 400" test "$(call POST c1 "$C1S" reports '{"title":"x","category":"weather","lat":1,"lon":1}')" = 400
 check "...saying where to look" grep -q 'GET /api/v1/categories' "$T/body"
+check "...with the code report.category_unknown" errcode report.category_unknown 400
 check "missing coordinates: 400" test "$(call POST c1 "$C1S" reports '{"title":"x","category":"traffic"}')" = 400
 check "a photo that is no image: 400" \
     test "$(call POST c1 "$C1S" reports '{"title":"x","category":"traffic","lat":1,"lon":1,"photos":[{"data":"aGVsbG8="}]}')" = 400
@@ -93,6 +99,9 @@ check "...the owner is the district (construction)" jq -e '.owner_unit == "412" 
 check "receiving twice is a 409 naming what is possible" \
     test "$(call POST c1 "$C1S" "reports/$CODE/actions" '{"action":"receive"}')" = 409
 check "...allowed" grep -q 'allowed' "$T/body"
+check "...with the code report.state_conflict" errcode report.state_conflict 409
+check "an unknown report: 404 report.not_found" test "$(call POST c1 "$C1S" "reports/16681-999/actions" '{"action":"receive"}')" = 404 &&
+    errcode report.not_found 404
 check "the district holds it" wait_until 30 status_is dist "$DL" "$CODE" received
 check "a user of another commune on the district node: 404" test "$(call GET dist "$C2D" "reports/$CODE")" = 404
 check "the district's leader reassigns it to the commune" \

@@ -40,7 +40,7 @@ check "...a JavaScript type" grep -qi '^content-type: text/javascript' "$T/head"
 expect 200 "an old version is served" "$H/ui/0000/app.js"
 check "...but revalidated" test "$(header cache-control)" = no-cache
 expect 404 "an unknown file" "$H/ui/$V/nothing.js"
-check "...a JSON error" jq -e '.error.code == 404' "$T/body"
+check "...a JSON error" jq -e '.error.code == "http.not_found" and .error.status == 404' "$T/body"
 expect 404 "an unknown path" "$H/nothing"
 check "...a JSON error naming the index" jq -e '.error.message | contains("/api/v1")' "$T/body"
 expect 405 "POST / is refused" -X POST "$H/"
@@ -58,6 +58,24 @@ if (miss.length) { console.log(miss.join('\n')); process.exit(1); }
 console.log(`${vi.size} keys in both languages`);
 JS
 check "i18n.js: the same keys in Vietnamese and English" node "$T/i18n.mjs" "$LT_SRC/web/src/i18n.js"
+
+# ...and a text in both for every error code the API may send (docs/openapi.yaml, ErrorCode)
+cat >"$T/codes.mjs" <<'JS'
+import { readFileSync } from 'node:fs';
+const src = readFileSync(process.argv[2], 'utf8');
+const block = (name) => src.split(`  ${name}: {`)[1].split('\n  },')[0];
+const keys = (b) => new Set([...b.matchAll(/(\w+): '/g)].map((m) => m[1]));
+const vi = keys(block('vi')), en = keys(block('en'));
+const api = readFileSync(process.argv[3], 'utf8').split('\n    ErrorCode:\n')[1].split('      enum:\n')[1];
+const codes = [...api.matchAll(/^        - (\S+)$/gm)].map((m) => m[1]);
+if (codes.length < 20) { console.log(`only ${codes.length} codes found in openapi.yaml`); process.exit(1); }
+const miss = codes.map((c) => `e_${c.replace(/\./g, '_')}`)
+  .flatMap((k) => [vi.has(k) ? [] : [`vi lacks ${k}`], en.has(k) ? [] : [`en lacks ${k}`]].flat());
+if (miss.length) { console.log(miss.join('\n')); process.exit(1); }
+console.log(`${codes.length} error codes translated in both languages`);
+JS
+check "i18n.js: every ErrorCode of openapi.yaml in Vietnamese and English" \
+    node "$T/codes.mjs" "$LT_SRC/web/src/i18n.js" "$LT_SRC/docs/openapi.yaml"
 
 # ---- the API index moved ------------------------------------------------------------------
 expect 200 "GET /api/v1 is the index" "$H/api/v1"

@@ -204,7 +204,8 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
     /* a local write is checked the same way, and refused with the reason */
     store_write bad = {"categories", "K-2", ENTRY_OP_PUT, NULL, 0, NULL, 0};
     store_author ac2 = node_author(&c2->c);
-    CHECK(store_write_local(c2->s, &ac2, &bad, 1, NULL, err, sizeof err) == -1);
+    int wrc = store_write_local(c2->s, &ac2, &bad, 1, NULL, err, sizeof err);
+    CHECKF(wrc == STORE_REFUSED && store_write_errkind(wrc) == LT_EFORBIDDEN, "rc %d", wrc);
     CHECKF(strstr(err, "may not write categories") != NULL, "%s", err);
     CHECK(quarantine_of(c2).n == 0);
 

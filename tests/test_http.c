@@ -366,10 +366,14 @@ static int request(int port, const char *method, const char *target, const char 
 }
 
 /* The error object's message, or "". */
-static const char *error_message(const resp *r, int code)
+/* The message of r's error body when it has status and machine code
+ * code; "" otherwise. */
+static const char *error_message(const resp *r, int status, const char *code)
 {
     json_t *e = r->json ? json_object_get(r->json, "error") : NULL;
-    if (!e || json_integer_value(json_object_get(e, "code")) != code)
+    const char *got = e ? json_string_value(json_object_get(e, "code")) : NULL;
+    if (!e || json_integer_value(json_object_get(e, "status")) != status || !got ||
+        strcmp(got, code))
         return "";
     const char *m = json_string_value(json_object_get(e, "message"));
     return m ? m : "";
@@ -434,7 +438,7 @@ static void client_checks(int port)
     REQUIRE(request(port, "GET", "/nope", NULL, NULL, 0, &r) == 0);
     CHECK(r.status == 404);
     CHECK(resp_header(&r, "content-type", v, sizeof v) && !strcmp(v, "application/json"));
-    CHECKF(strstr(error_message(&r, 404), "/nope") != NULL, "body=%s", r.body);
+    CHECKF(strstr(error_message(&r, 404, "http.not_found"), "/nope") != NULL, "body=%s", r.body);
     resp_free(&r);
 
     /* A prefix without '/' does not match a longer word (so "/api/" takes it). */
@@ -457,7 +461,7 @@ static void client_checks(int port)
     REQUIRE(request(port, "PATCH", "/api/v1/echo", NULL, "x", 1, &r) == 0);
     CHECK(r.status == 405);
     CHECKF(resp_header(&r, "allow", v, sizeof v) && !strcmp(v, "POST, GET"), "allow=%s", v);
-    CHECKF(strstr(error_message(&r, 405), "POST") != NULL, "body=%s", r.body);
+    CHECKF(strstr(error_message(&r, 405, "http.method_not_allowed"), "POST") != NULL, "body=%s", r.body);
     resp_free(&r);
     REQUIRE(request(port, "POST", "/api/v1/health", NULL, NULL, 0, &r) == 0);
     CHECK(r.status == 405);
@@ -493,7 +497,7 @@ static void client_checks(int port)
     REQUIRE(send_request(c, "POST", "/api/v1/echo", NULL, body, MAX_BODY + 1) == 0);
     REQUIRE(read_response(c, &r) == 0);
     CHECK(r.status == 413);
-    CHECKF(strstr(error_message(&r, 413), "smaller") != NULL, "body=%s", r.body);
+    CHECKF(strstr(error_message(&r, 413, "http.body_too_large"), "smaller") != NULL, "body=%s", r.body);
     CHECK(resp_header(&r, "connection", v, sizeof v) && !strcasecmp(v, "close"));
     resp_free(&r);
     CHECK(peer_closed(c));
@@ -572,14 +576,14 @@ static void client_checks(int port)
                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
                     NULL, 0, &r) == 0);
     CHECK(r.status == 404);
-    CHECKF(strstr(error_message(&r, 404), "WebSocket") != NULL, "body=%s", r.body);
+    CHECKF(strstr(error_message(&r, 404, "http.not_found"), "WebSocket") != NULL, "body=%s", r.body);
     resp_free(&r);
     REQUIRE(request(port, "GET", "/api/v1/health",
                     "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
                     "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n",
                     NULL, 0, &r) == 0);
     CHECK(r.status == 400);
-    CHECKF(strstr(error_message(&r, 400), "HTTP/1.1") != NULL, "body=%s", r.body);
+    CHECKF(strstr(error_message(&r, 400, "http.upgrade_unsupported"), "HTTP/1.1") != NULL, "body=%s", r.body);
     resp_free(&r);
 
     /* ...and a refusal at once, with the connection closed. */
@@ -680,7 +684,7 @@ static void slow_client_checks(int port)
     CHECK(trickle(c, "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaa\r\n\r\n",
                   &r) == 0);
     double dt = now_secs() - t0;
-    CHECKF(r.status == 408 && strstr(error_message(&r, 408), "head did not arrive within 1 s"),
+    CHECKF(r.status == 408 && strstr(error_message(&r, 408, "http.timeout"), "head did not arrive within 1 s"),
            "status %d body=%s", r.status, r.body ? r.body : "");
     CHECKF(dt > 0.8 && dt < 3.0, "head cut after %.2f s", dt);
     resp_free(&r);
@@ -691,7 +695,7 @@ static void slow_client_checks(int port)
     t0 = now_secs();
     CHECK(trickle(c, "0123456789012345678901234567890123456789", &r) == 0);
     dt = now_secs() - t0;
-    CHECKF(r.status == 408 && strstr(error_message(&r, 408), "body did not arrive within 2 s"),
+    CHECKF(r.status == 408 && strstr(error_message(&r, 408, "http.timeout"), "body did not arrive within 2 s"),
            "status %d body=%s", r.status, r.body ? r.body : "");
     CHECKF(dt > 1.8 && dt < 4.0, "body cut after %.2f s", dt);
     resp_free(&r);
@@ -742,7 +746,7 @@ static void deferred_checks(int port)
     memcpy(big, "X-Big: ", 7);
     memcpy(big + HTTP_MAX_HEADER_BYTES + 100, "\r\n", 3);
     REQUIRE(request(port, "GET", "/api/v1/health", big, NULL, 0, &r) == 0);
-    CHECKF(r.status == 431 && strstr(error_message(&r, 431), "8192"), "status %d body=%s",
+    CHECKF(r.status == 431 && strstr(error_message(&r, 431, "http.headers_too_large"), "8192"), "status %d body=%s",
            r.status, r.body ? r.body : "");
     resp_free(&r);
     free(big);
@@ -863,6 +867,46 @@ static void *client_main(void *p)
     return NULL;
 }
 
+/* ---- error bodies ------------------------------------------------------ */
+
+/* The error.code and error.status of res's body (code "" when absent). */
+static void error_fields(const http_response *res, char code[64], long long *status)
+{
+    json_t *j = json_loads(res->body ? res->body : "", 0, NULL);
+    json_t *e = json_object_get(j, "error");
+    snprintf(code, 64, "%s", json_string_value(json_object_get(e, "code")) ?: "");
+    *status = json_integer_value(json_object_get(e, "status"));
+    json_decref(j);
+}
+
+/* Every error body carries a string code: the generic one of its status,
+ * the one given, or the typed error's. */
+static void error_body_checks(void)
+{
+    http_response res = {.status = 200};
+    char code[64];
+    long long status;
+    http_respond_error(&res, 404, "no %s", "thing");
+    error_fields(&res, code, &status);
+    CHECKF(res.status == 404 && status == 404 && !strcmp(code, "not_found"), "%s", res.body);
+    http_respond_code(&res, 409, "report.state_conflict", "wrong state");
+    error_fields(&res, code, &status);
+    CHECKF(res.status == 409 && status == 409 && !strcmp(code, "report.state_conflict"), "%s",
+           res.body);
+    lt_error e;
+    lt_error_set(&e, LT_ESTORAGE, NULL, "the disk is full; free space");
+    http_respond_lt(&res, &e);
+    error_fields(&res, code, &status);
+    CHECKF(res.status == 500 && status == 500 && !strcmp(code, "storage") &&
+               strstr(res.body, "the disk is full"),
+           "%s", res.body);
+    lt_error_set(&e, LT_EFORBIDDEN, "report.authority", "not this node's");
+    http_respond_lt(&res, &e);
+    error_fields(&res, code, &status);
+    CHECKF(res.status == 403 && !strcmp(code, "report.authority"), "%s", res.body);
+    free(res.body);
+}
+
 /* ---- the loop thread --------------------------------------------------- */
 
 static void on_stop(uv_async_t *h)
@@ -873,6 +917,7 @@ static void on_stop(uv_async_t *h)
 int main(void)
 {
     alarm(120); /* last resort if something hangs */
+    error_body_checks();
 
     uv_loop_t loop;
     REQUIRE(uv_loop_init(&loop) == 0);

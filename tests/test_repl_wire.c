@@ -541,7 +541,7 @@ static void test_no_subprotocol(const target *t)
     while (!r->eof && r->len < sizeof r->buf - 1 && rd_need(r, r->len - r->off + 1, 3000)) {
     } /* the body, up to the server's close */
     r->buf[r->len] = 0;
-    CHECK(strstr((char *)r->buf + r->off, "\"code\":404") != NULL);
+    CHECK(strstr((char *)r->buf + r->off, "\"code\":\"http.not_found\",\"status\":404") != NULL);
     if (fd >= 0)
         close(fd);
     fd = ws_open(t->port, "chat, http", r, &status);

@@ -81,28 +81,41 @@ static const reports_actor viewer_c1 = {"xem", "16681", ROLE_VIEWER, false};
 static const reports_actor leader_d = {"minh", "412", ROLE_LEADER, false};
 static const reports_actor citizen = {NULL, NULL, ROLE_NONE, true};
 
+/* The HTTP status of a domain call's result: ok on success, else the
+ * status of the error's kind. */
+static int status_of(int rc, const lt_error *e, int ok)
+{
+    return rc ? lt_errkind_status(e->kind) : ok;
+}
+
+/* The last error of create() and act(), for checks of its code. */
+static lt_error last;
+
 static char *create(reports *r, const reports_actor *who, const char *json, int want)
 {
     static char code[REPORT_CODE_MAX];
-    char err[512];
-    int status;
     json_t *in = json_loads(json, 0, NULL);
     REQUIRE(in);
-    int rc = reports_create(r, in, "hotline", who, code, &status, err, sizeof err);
+    int rc = reports_create(r, in, "hotline", who, code, &last);
     json_decref(in);
-    CHECKF(status == want, "create: %d, wanted %d (%s)", status, want, rc ? err : code);
+    int status = status_of(rc, &last, 201);
+    CHECKF(status == want, "create: %d, wanted %d (%s)", status, want, rc ? last.message : code);
     return rc ? NULL : code;
 }
 
 static int act(reports *r, const char *code, const reports_actor *who, const char *json)
 {
-    char err[512];
-    int status;
     json_t *a = json_loads(json, 0, NULL);
     REQUIRE(a);
-    reports_act(r, code, a, who, &status, err, sizeof err);
+    int rc = reports_act(r, code, a, who, &last);
     json_decref(a);
-    return status;
+    return status_of(rc, &last, 200);
+}
+
+/* True when the last error has code. */
+static bool last_is(const char *code)
+{
+    return !strcmp(lt_error_code(&last), code);
 }
 
 static json_t *get(reports *r, const char *code)
@@ -154,26 +167,26 @@ static void codes_categories(reports *rc1, reports *rp, reports *rd)
 
     const reports_actor admin_p = {"root", "40", ROLE_ADMIN, false};
     const reports_actor admin_d = {"dadmin", "412", ROLE_ADMIN, false};
-    char err[512];
-    int status;
+    lt_error e;
+
     json_t *f = json_pack("{s:i, s:s}", "deadline_hours", 4, "name_en", "Traffic and roads");
-    CHECK(reports_category_put(rd, "traffic", f, &admin_d, &status, err, sizeof err) == -1 &&
-          status == 403);
-    CHECK(reports_category_put(rp, "traffic", f, &staff_c1, &status, err, sizeof err) == -1 &&
-          status == 403);
-    CHECKF(reports_category_put(rp, "traffic", f, &admin_p, &status, err, sizeof err) == 0, "%s",
-           err);
+    CHECK(reports_category_put(rd, "traffic", f, &admin_d, &e) == -1 &&
+          lt_errkind_status(e.kind) == 403);
+    CHECK(reports_category_put(rp, "traffic", f, &staff_c1, &e) == -1 &&
+          lt_errkind_status(e.kind) == 403);
+    CHECKF(reports_category_put(rp, "traffic", f, &admin_p, &e) == 0, "%s",
+           e.message);
     json_decref(f);
     f = json_pack("{s:s, s:s, s:s, s:i}", "name_vi", "Cây xanh", "name_en", "Trees", "owner_tier",
                   "commune", "deadline_days", 2);
-    CHECK(reports_category_put(rp, "trees", f, &admin_p, &status, err, sizeof err) == 0);
+    CHECK(reports_category_put(rp, "trees", f, &admin_p, &e) == 0);
     json_decref(f);
     f = json_pack("{s:s}", "owner_tier", "planet");
-    CHECK(reports_category_put(rp, "trees", f, &admin_p, &status, err, sizeof err) == -1 &&
-          status == 400 && strstr(err, "planet"));
+    CHECK(reports_category_put(rp, "trees", f, &admin_p, &e) == -1 &&
+          lt_errkind_status(e.kind) == 400 && strstr(e.message, "planet"));
     json_decref(f);
     f = json_pack("{s:b}", "active", 0);
-    CHECK(reports_category_put(rp, "smart_services", f, &admin_p, &status, err, sizeof err) == 0);
+    CHECK(reports_category_put(rp, "smart_services", f, &admin_p, &e) == 0);
     json_decref(f);
     cats = reports_categories_json(rp, false);
     CHECK(json_array_size(cats) == 5); /* trees added, smart_services inactive */
@@ -192,10 +205,13 @@ static void bad_input(fx_node *c1, reports *r)
 {
     uint64_t before = store_entry_count(c1->s);
     create(r, &staff_c1, "{\"title\":\"x\",\"category\":\"weather\",\"lat\":1,\"lon\":1}", 400);
+    CHECKF(last_is("report.category_unknown") && last.kind == LT_EINVAL, "%s", lt_error_code(&last));
     create(r, &staff_c1, "{\"title\":\"x\",\"category\":\"traffic\",\"lon\":1}", 400);
+    CHECK(last_is("report.location_missing"));
     create(r, &staff_c1, "{\"title\":\"x\",\"category\":\"traffic\",\"lat\":91,\"lon\":1}", 400);
     create(r, &staff_c1, "{\"title\":\"x\",\"category\":\"traffic\",\"lat\":1,\"lon\":\"1\"}", 400);
     create(r, &staff_c1, "{\"title\":\"\",\"category\":\"traffic\",\"lat\":1,\"lon\":1}", 400);
+    CHECK(last_is("report.title_missing"));
     create(r, &viewer_c1, "{\"title\":\"x\",\"category\":\"traffic\",\"lat\":1,\"lon\":1}", 403);
     create(r, &staff_c1,
            "{\"title\":\"x\",\"category\":\"traffic\",\"lat\":1,\"lon\":1,\"unit\":\"16684\"}", 400);
@@ -221,30 +237,31 @@ static void bad_input(fx_node *c1, reports *r)
                            "lon", 1);
     uint8_t *big = png(REPORT_PHOTO_BYTES_MAX + 1, 10, 10);
     reports_photo ph = {big, REPORT_PHOTO_BYTES_MAX + 1, "image/png"};
-    char code[REPORT_CODE_MAX], err[512];
-    int status;
-    CHECK(reports_create_raw(r, in, &ph, 1, "open311", &citizen, code, &status, err, sizeof err) ==
+    char code[REPORT_CODE_MAX];
+    lt_error e;
+    CHECK(reports_create_raw(r, in, &ph, 1, "open311", &citizen, code, &e) ==
               -1 &&
-          status == 400);
+          lt_errkind_status(e.kind) == 400);
     reports_photo six[6];
     for (int i = 0; i < 6; i++)
         six[i] = (reports_photo){big, 1000, NULL};
-    CHECK(reports_create_raw(r, in, six, 6, "web", &citizen, code, &status, err, sizeof err) ==
+    CHECK(reports_create_raw(r, in, six, 6, "web", &citizen, code, &e) ==
               -1 &&
-          status == 400 && strstr(err, "at most 5"));
-    CHECK(reports_create_raw(r, in, six, 1, "fax", &citizen, code, &status, err, sizeof err) ==
+          lt_errkind_status(e.kind) == 400 && strstr(e.message, "at most 5") &&
+          !strcmp(lt_error_code(&e), "report.photos_too_many"));
+    CHECK(reports_create_raw(r, in, six, 1, "fax", &citizen, code, &e) ==
               -1 &&
-          status == 400);
+          lt_errkind_status(e.kind) == 400);
     CHECK(store_entry_count(c1->s) == before);
     /* a good photo of 70,000 bytes: three chunks, read back whole */
-    CHECKF(reports_create_raw(r, in, six, 1, "web", &citizen, code, &status, err, sizeof err) == 0,
-           "%s", err);
+    CHECKF(reports_create_raw(r, in, six, 1, "web", &citizen, code, &e) == 0,
+           "%s", e.message);
     CHECK(store_entry_count(c1->s) == before + 2);
     free(big);
     big = png(70000, 640, 480);
     ph = (reports_photo){big, 70000, NULL};
-    CHECKF(reports_create_raw(r, in, &ph, 1, "web", &citizen, code, &status, err, sizeof err) == 0,
-           "%s", err);
+    CHECKF(reports_create_raw(r, in, &ph, 1, "web", &citizen, code, &e) == 0,
+           "%s", e.message);
     CHECK(store_entry_count(c1->s) == before + 2 + 4);
     json_t *j = get(r, code);
     json_t *p0 = json_array_get(json_object_get(j, "photos"), 0);
@@ -272,11 +289,14 @@ static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
                     "\"lon\":105,\"reporter_name\":\"Nguyễn Văn A\",\"reporter_phone\":\"0901\"}",
                     201));
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"start\"}") == 409);
+    CHECKF(last_is("report.state_conflict") && strstr(last.message, "allowed: receive"), "%s",
+           last.message);
     CHECK(act(rc1, code, &viewer_c1, "{\"action\":\"receive\"}") == 403);
     CHECK(act(rc1, code, &citizen, "{\"action\":\"receive\"}") == 403);
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"fly\"}") == 400);
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"escalate\",\"level\":1}") == 403);
     CHECK(act(rc1, "16681-999", &staff_c1, "{\"action\":\"receive\"}") == 404);
+    CHECK(last_is("report.not_found") && last.kind == LT_ENOTFOUND);
     const reports_actor other = {"x", "16684", ROLE_ADMIN, false};
     CHECK(act(rc1, code, &other, "{\"action\":\"receive\"}") == 404);
     fake_now = MON + 10 * H;
@@ -337,17 +357,17 @@ static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
     char body[128];
     snprintf(body, sizeof body, "{\"action\":\"duplicate\",\"of\":\"%s\"}", code);
     CHECK(act(rc1, code2, &leader_c1, body) == 200);
-    char err[256];
+    lt_error e;
     json_t *f = json_pack("{s:s}", "title", "Lấn chiếm vỉa hè");
-    CHECK(reports_patch(rc1, code2, f, &staff_c1, &status, err, sizeof err) == 0);
-    CHECK(reports_patch(rc1, code2, f, &viewer_c1, &status, err, sizeof err) == -1 &&
-          status == 403);
+    CHECK(reports_patch(rc1, code2, f, &staff_c1, &e) == 0);
+    CHECK(reports_patch(rc1, code2, f, &viewer_c1, &e) == -1 &&
+          lt_errkind_status(e.kind) == 403);
     json_decref(f);
     f = json_pack("{s:s}", "status", "closed");
-    CHECK(reports_patch(rc1, code2, f, &staff_c1, &status, err, sizeof err) == -1 && status == 400);
+    CHECK(reports_patch(rc1, code2, f, &staff_c1, &e) == -1 && lt_errkind_status(e.kind) == 400);
     json_decref(f);
     f = json_pack("{s:s}", "category", "weather");
-    CHECK(reports_patch(rc1, code2, f, &staff_c1, &status, err, sizeof err) == -1 && status == 400);
+    CHECK(reports_patch(rc1, code2, f, &staff_c1, &e) == -1 && lt_errkind_status(e.kind) == 400);
     json_decref(f);
     j = get(rc1, code2);
     CHECK(!strcmp(field(j, "title"), "Lấn chiếm vỉa hè") && !strcmp(field(j, "status"), "duplicate"));
@@ -366,12 +386,13 @@ static void authority(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
                     201));
     sync_pair(c1, d);
     CHECK(reports_visible(rc1, code, "16681"));
-    char err[512];
-    int status;
+    lt_error e;
+
     json_t *a = json_pack("{s:s}", "action", "receive");
     uint64_t before = store_entry_count(c1->s);
-    CHECK(reports_act(rc1, code, a, &staff_c1, &status, err, sizeof err) == -1 && status == 403);
-    CHECKF(strstr(err, "412") != NULL, "%s", err);
+    CHECK(reports_act(rc1, code, a, &staff_c1, &e) == -1 && lt_errkind_status(e.kind) == 403);
+    CHECKF(strstr(e.message, "412") != NULL && !strcmp(lt_error_code(&e), "report.authority"),
+           "%s", e.message);
     CHECK(store_entry_count(c1->s) == before);
     json_decref(a);
 }
@@ -474,13 +495,11 @@ static void escalation(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports
 
 static int patch(reports *r, const char *code, const char *json)
 {
-    char err[512];
-    int status;
     json_t *f = json_loads(json, 0, NULL);
     REQUIRE(f);
-    reports_patch(r, code, f, &staff_c1, &status, err, sizeof err);
+    int rc = reports_patch(r, code, f, &staff_c1, &last);
     json_decref(f);
-    return status;
+    return status_of(rc, &last, 200);
 }
 
 static json_int_t deadline_of(reports *r, const char *code)
@@ -498,32 +517,32 @@ static void holidays(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports *
 {
     const reports_actor admin_p = {"root", "40", ROLE_ADMIN, false};
     const reports_actor admin_d = {"dadmin", "412", ROLE_ADMIN, false};
-    char err[512];
-    int status;
+    lt_error e;
+
     json_t *off = json_pack("{s:s, s:s}", "name_vi", "Nghỉ thử", "name_en", "Test day off");
     json_t *work = json_pack("{s:s, s:b}", "name_vi", "Làm bù", "off", 0);
     uint64_t before = store_entry_count(p->s);
-    CHECK(reports_holiday_put(rd, "2026-11-24", off, &admin_d, &status, err, sizeof err) == -1 &&
-          status == 403 && strstr(err, "top tiers"));
-    CHECK(reports_holiday_put(rp, "2026-11-24", off, &staff_c1, &status, err, sizeof err) == -1 &&
-          status == 403);
-    CHECK(reports_holiday_put(rp, "2026-11-31", off, &admin_p, &status, err, sizeof err) == -1 &&
-          status == 400 && strstr(err, "YYYY-MM-DD"));
+    CHECK(reports_holiday_put(rd, "2026-11-24", off, &admin_d, &e) == -1 &&
+          lt_errkind_status(e.kind) == 403 && strstr(e.message, "top tiers"));
+    CHECK(reports_holiday_put(rp, "2026-11-24", off, &staff_c1, &e) == -1 &&
+          lt_errkind_status(e.kind) == 403);
+    CHECK(reports_holiday_put(rp, "2026-11-31", off, &admin_p, &e) == -1 &&
+          lt_errkind_status(e.kind) == 400 && strstr(e.message, "YYYY-MM-DD"));
     json_t *bad = json_pack("{s:s, s:s}", "name_vi", "x", "off", "yes");
-    CHECK(reports_holiday_put(rp, "2026-11-24", bad, &admin_p, &status, err, sizeof err) == -1 &&
-          status == 400 && strstr(err, "off must be"));
+    CHECK(reports_holiday_put(rp, "2026-11-24", bad, &admin_p, &e) == -1 &&
+          lt_errkind_status(e.kind) == 400 && strstr(e.message, "off must be"));
     json_decref(bad);
     bad = json_pack("{s:s}", "name_en", "no Vietnamese name");
-    CHECK(reports_holiday_put(rp, "2026-11-24", bad, &admin_p, &status, err, sizeof err) == -1 &&
-          status == 400 && strstr(err, "name_vi"));
+    CHECK(reports_holiday_put(rp, "2026-11-24", bad, &admin_p, &e) == -1 &&
+          lt_errkind_status(e.kind) == 400 && strstr(e.message, "name_vi"));
     json_decref(bad);
-    CHECK(reports_holiday_delete(rp, "2026-11-25", &admin_p, &status, err, sizeof err) == -1 &&
-          status == 404);
+    CHECK(reports_holiday_delete(rp, "2026-11-25", &admin_p, &e) == -1 &&
+          lt_errkind_status(e.kind) == 404);
     CHECK(store_entry_count(p->s) == before);
-    CHECKF(reports_holiday_put(rp, "2026-11-24", off, &admin_p, &status, err, sizeof err) == 0,
-           "%s", err);
-    CHECK(reports_holiday_put(rp, "2026-11-28", work, &admin_p, &status, err, sizeof err) == 0);
-    CHECK(reports_holiday_put(rp, "2027-01-01", off, &admin_p, &status, err, sizeof err) == 0);
+    CHECKF(reports_holiday_put(rp, "2026-11-24", off, &admin_p, &e) == 0,
+           "%s", e.message);
+    CHECK(reports_holiday_put(rp, "2026-11-28", work, &admin_p, &e) == 0);
+    CHECK(reports_holiday_put(rp, "2027-01-01", off, &admin_p, &e) == 0);
     json_decref(off);
     json_decref(work);
     json_t *list = reports_holidays_json(rp, 2026);
@@ -536,7 +555,7 @@ static void holidays(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports *
     list = reports_holidays_json(rp, 0);
     CHECK(json_array_size(list) == 3);
     json_decref(list);
-    CHECK(reports_holiday_delete(rp, "2027-01-01", &admin_p, &status, err, sizeof err) == 0);
+    CHECK(reports_holiday_delete(rp, "2027-01-01", &admin_p, &e) == 0);
     sync_pair(d, p);
     sync_pair(c1, d);
     list = reports_holidays_json(rc1, 0);
@@ -564,11 +583,11 @@ static void holidays(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports *
           (json_int_t)(MON + 7 * 24 * H + 17 * H));
     CHECK(json_integer_value(json_object_get(j, "received_ms")) == (json_int_t)(MON + 9 * H));
     json_t *hist = json_object_get(j, "history");
-    json_t *last = json_array_get(hist, json_array_size(hist) - 1);
-    CHECK(!strcmp(field(last, "action"), "edit"));
-    CHECKF(strstr(field(last, "note"), "deadline recomputed for category environment"), "%s",
-           field(last, "note"));
-    CHECK(json_integer_value(json_object_get(last, "deadline_ms")) ==
+    json_t *newest = json_array_get(hist, json_array_size(hist) - 1);
+    CHECK(!strcmp(field(newest, "action"), "edit"));
+    CHECKF(strstr(field(newest, "note"), "deadline recomputed for category environment"), "%s",
+           field(newest, "note"));
+    CHECK(json_integer_value(json_object_get(newest, "deadline_ms")) ==
           (json_int_t)(MON + 7 * 24 * H + 17 * H));
     json_decref(j);
     /* the same category or another field: the deadline stays */

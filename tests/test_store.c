@@ -671,7 +671,7 @@ static void test_equivocation(void)
     /* A node holding proof against its own key must not sign more. */
     store_author sm = {mallory.pk, mallory.sk, mallory.unit};
     store_write w = {"alerts", "fire", ENTRY_OP_PATCH, NULL, 0, NULL, 0};
-    CHECK(store_write_local(s, &sm, &w, 1, NULL, err, sizeof err) == -1);
+    CHECK(store_write_local(s, &sm, &w, 1, NULL, err, sizeof err) == STORE_REFUSED);
     CHECK(store_entry_count(s) == 5);
     reports r;
     CHECK(verify(s, &r) == 0);
@@ -712,7 +712,7 @@ static void test_local_refusals(void)
                         {"Notes", "n4", ENTRY_OP_PUT, NULL, 0, NULL, 0}};
     uint64_t seqs[3];
     err[0] = '\0';
-    CHECK(store_write_local(s, &sa, w, 3, seqs, err, sizeof err) == -1);
+    CHECK(store_write_local(s, &sa, w, 3, seqs, err, sizeof err) == STORE_INVALID);
     CHECKF(strstr(err, "coll must be") != NULL, "message: %s", err);
     CHECK(store_entry_count(s) == 1 && store_arrival_last(s) == 1);
     uint8_t *rec;
@@ -720,7 +720,7 @@ static void test_local_refusals(void)
     CHECK(store_record_get(s, "notes", "n2", &rec, &len) == 1);
     w[2].id = "bad\nid";
     w[2].coll = "notes";
-    CHECK(store_write_local(s, &sa, w, 3, seqs, err, sizeof err) == -1);
+    CHECK(store_write_local(s, &sa, w, 3, seqs, err, sizeof err) == STORE_INVALID);
     CHECKF(strstr(err, "id must be") != NULL, "message: %s", err);
     /* The valid part alone goes through, with the next seqs and "to". */
     CHECKF(store_write_local(s, &sa, w, 2, seqs, err, sizeof err) == 0, "%s", err);
@@ -787,7 +787,7 @@ static void test_local_refusals(void)
     CHECK(apply1(s, e3, l3, NULL) == APPLY_ADDED);
     store_author sd = {dave.pk, dave.sk, dave.unit};
     err[0] = '\0';
-    CHECK(store_write_local(s, &sd, w, 1, seqs, err, sizeof err) == -1);
+    CHECK(store_write_local(s, &sd, w, 1, seqs, err, sizeof err) == STORE_FAILED);
     CHECKF(strstr(err, "incomplete") != NULL, "message: %s", err);
     CHECK(apply1(s, e2, len, NULL) == APPLY_ADDED);
     CHECKF(store_write_local(s, &sd, w, 1, seqs, err, sizeof err) == 0, "%s", err);
@@ -1207,7 +1207,7 @@ static void test_two_handles(void)
         store_author sa2 = {alice.pk, alice.sk, alice.unit};
         store_write w1 = {"notes", "x", ENTRY_OP_PUT, NULL, 0, NULL, 0};
         err[0] = '\0';
-        CHECK(store_write_local(h3, &sa2, &w1, 1, NULL, err, sizeof err) == -1);
+        CHECK(store_write_local(h3, &sa2, &w1, 1, NULL, err, sizeof err) == STORE_FAILED && store_write_errkind(STORE_FAILED) == LT_ESTORAGE);
         CHECKF(strstr(err, "read-only") != NULL, "message: %s", err);
         store_close(h3);
     }

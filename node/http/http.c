@@ -264,21 +264,34 @@ void http_respond_json(http_response *res, int status, json_t *body)
     res->body_len = strlen(text);
 }
 
+/* The compact JSON text of the error body {"error": {"code", "status",
+ * "message"}} (malloc'd), or NULL when out of memory. code NULL = the
+ * generic code of status. */
+static char *error_body_text(int status, const char *code, const char *msg)
+{
+    json_t *j = json_pack("{s:{s:s,s:i,s:s}}", "error", "code",
+                          code ? code : lt_error_status_code(status), "status", status,
+                          "message", msg);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return text;
+}
+
+/* Sets res to the error body of status, code and msg. */
+static void respond_error_body(http_response *res, int status, const char *code, const char *msg)
+{
+    free(res->body);
+    res->status = status;
+    res->content_type = "application/json";
+    res->body = error_body_text(status, code, msg); /* NULL: the status alone has to do */
+    res->body_len = res->body ? strlen(res->body) : 0;
+}
+
 void http_respond_verror(http_response *res, int status, const char *fmt, va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    json_t *j = json_pack("{s:{s:i,s:s}}", "error", "code", status, "message", msg);
-    free(res->body);
-    res->body = NULL;
-    res->body_len = 0;
-    res->status = status;
-    res->content_type = "application/json";
-    if (!j)
-        return; /* out of memory: the status alone has to do */
-    res->body = json_dumps(j, JSON_COMPACT);
-    res->body_len = res->body ? strlen(res->body) : 0;
-    json_decref(j);
+    respond_error_body(res, status, NULL, msg);
 }
 
 void http_respond_error(http_response *res, int status, const char *fmt, ...)
@@ -287,6 +300,21 @@ void http_respond_error(http_response *res, int status, const char *fmt, ...)
     va_start(ap, fmt);
     http_respond_verror(res, status, fmt, ap);
     va_end(ap);
+}
+
+void http_respond_code(http_response *res, int status, const char *code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    respond_error_body(res, status, code, msg);
+}
+
+void http_respond_lt(http_response *res, const lt_error *e)
+{
+    respond_error_body(res, lt_errkind_status(e->kind), lt_error_code(e), e->message);
 }
 
 int http_response_header(http_response *res, const char *name, const char *value)
@@ -768,7 +796,7 @@ static int on_request_late(http_server *s, http_session *ss, struct lws *wsi)
     ss->body = NULL;
     ss->body_len = 0;
     ss->close_after = true;
-    http_respond_error(&ss->res, 408,
+    http_respond_code(&ss->res, 408, "http.timeout",
                        "the request body did not arrive within %u s (%" PRIu64 " of %" PRIu64
                        " bytes came); send it faster, or smaller",
                        s->request_secs, ss->received, ss->content_length);
@@ -845,7 +873,7 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
     /* Bodies lws cannot delimit: answer at once, then close. */
     if (bad_length) {
         ss->close_after = true;
-        http_respond_error(&ss->res, 400,
+        http_respond_code(&ss->res, 400, "http.bad_request",
                            "the Content-Length header is not a decimal number; "
                            "send the exact body size in bytes");
         answer(ss, wsi);
@@ -856,7 +884,7 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
         ss->close_after = true;
         log_write(LOG_INFO, "http.head_too_large", "method=%s remote=%s bytes=%" PRIu64,
                   ss->method, ss->remote, head);
-        http_respond_error(&ss->res, 431,
+        http_respond_code(&ss->res, 431, "http.headers_too_large",
                            "the request head is %" PRIu64 " bytes, more than the %d this "
                            "server accepts; send fewer or shorter headers (cookies, long URLs)",
                            head, HTTP_MAX_HEADER_BYTES);
@@ -865,7 +893,7 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
     }
     if (chunked && cl_len <= 0) {
         ss->close_after = true;
-        http_respond_error(&ss->res, 411,
+        http_respond_code(&ss->res, 411, "http.length_required",
                            "chunked request bodies are not supported; "
                            "send the body with a Content-Length header");
         answer(ss, wsi);
@@ -879,19 +907,19 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
         if (path_known) {
             char allow[128];
             allowed_methods(s, ss->path, allow, sizeof allow);
-            http_respond_error(&ss->res, 405, "method %s is not allowed on %s; use %s", ss->method,
+            http_respond_code(&ss->res, 405, "http.method_not_allowed", "method %s is not allowed on %s; use %s", ss->method,
                                ss->path, allow[0] ? allow : "another method");
             if (allow[0])
                 http_response_header(&ss->res, "allow", allow);
         } else {
-            http_respond_error(&ss->res, 404,
+            http_respond_code(&ss->res, 404, "http.not_found",
                                "no such endpoint: %s %s; check the path "
                                "against the API documentation",
                                ss->method, ss->path);
         }
     } else if (ss->content_length > route_max_body(s, ss->route)) {
         size_t max = route_max_body(s, ss->route);
-        http_respond_error(&ss->res, 413,
+        http_respond_code(&ss->res, 413, "http.body_too_large",
                            "the request body is %" PRIu64 " bytes but %s accepts at most %zu; "
                            "send a smaller body (split the upload or trim the payload)",
                            ss->content_length, ss->path, max);
@@ -1076,7 +1104,8 @@ static int write_now(struct lws *wsi, const http_response *res)
  * before it is closed. What the client sent is drained first, so that the
  * close does not turn into a reset that destroys the answer. Nothing is
  * written to a client that has already closed. */
-static void answer_raw(struct lws *wsi, int status, const char *reason, const char *msg)
+static void answer_raw(struct lws *wsi, int status, const char *reason, const char *code,
+                       const char *msg)
 {
     int fd = lws_get_socket_fd(wsi);
     char buf[4096];
@@ -1089,9 +1118,7 @@ static void answer_raw(struct lws *wsi, int status, const char *reason, const ch
         if (n < 0)
             break;
     }
-    json_t *j = json_pack("{s:{s:i,s:s}}", "error", "code", status, "message", msg);
-    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
+    char *body = error_body_text(status, code, msg);
     if (!body)
         return;
     int n = snprintf(buf, sizeof buf,
@@ -1114,7 +1141,7 @@ static int on_head_late(http_server *s, struct lws *wsi)
              "request at once",
              s->timeout_secs);
     log_write(LOG_INFO, "http.head_timeout", "limit_s=%u", s->timeout_secs);
-    answer_raw(wsi, 408, "Request Timeout", msg);
+    answer_raw(wsi, 408, "Request Timeout", "http.timeout", msg);
     return -1;
 }
 
@@ -1161,17 +1188,17 @@ static int on_upgrade(http_server *s, struct lws *wsi, const char *proto)
     http_response res;
     response_init(&res);
     if (websocket && wanted[0])
-        http_respond_error(&res, 404,
+        http_respond_code(&res, 404, "http.not_found",
                            "no WebSocket endpoint at %s for subprotocol \"%s\"; check the URL "
                            "and the subprotocol against the documentation",
                            path, wanted);
     else if (websocket)
-        http_respond_error(&res, 404,
+        http_respond_code(&res, 404, "http.not_found",
                            "no WebSocket endpoint at %s; check the URL against the "
                            "API documentation (WebSocket clients must name a subprotocol)",
                            path);
     else
-        http_respond_error(&res, 400,
+        http_respond_code(&res, 400, "http.upgrade_unsupported",
                            "upgrading to %s is not supported; send the request as "
                            "plain HTTP/1.1 without an Upgrade header (for curl, "
                            "drop --http2)",

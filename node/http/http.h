@@ -51,6 +51,8 @@
 #ifndef LT_HTTP_H
 #define LT_HTTP_H
 
+#include "lib/error.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -260,13 +262,23 @@ int http_response_header(http_response *res, const char *name, const char *value
  * failed json_pack) becomes a 500 error. Frees any body res already had. */
 void http_respond_json(http_response *res, int status, json_t *body);
 
-/* Sets res to status and {"error": {"code": status, "message": <fmt...>}}.
- * The message should say what was wrong and what to do about it. */
+/* Sets res to status and {"error": {"code": <the generic code of status,
+ * lib/error.h>, "status": status, "message": <fmt...>}}. The message
+ * should say what was wrong and what to do about it. */
 void http_respond_error(http_response *res, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* The same with a va_list. */
 void http_respond_verror(http_response *res, int status, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
+
+/* http_respond_error with a specific stable code (docs/openapi.yaml,
+ * ErrorCode), e.g. "http.method_not_allowed"; NULL = the generic one. */
+void http_respond_code(http_response *res, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Answers the typed error e: the status of its kind, its code (or the
+ * kind's generic code) and its message. */
+void http_respond_lt(http_response *res, const lt_error *e);
 
 #endif

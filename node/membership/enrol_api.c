@@ -186,13 +186,13 @@ void enrol_api_post(void *ctx, const http_request *req, http_response *res)
 {
     char id[32], action[32];
     if (!parse_path(req->path, id, action, sizeof id))
-        http_respond_error(res, 404, "no resource at %s: see docs/openapi.yaml", req->path);
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: see docs/openapi.yaml", req->path);
     else if (!id[0])
         submit(ctx, req, res);
     else if (!strcmp(action, "approve") || !strcmp(action, "refuse"))
         decide(ctx, req, res, id, action);
     else
-        http_respond_error(res, 404, "no resource at %s: POST .../{id}/approve or "
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: POST .../{id}/approve or "
                                      ".../{id}/refuse",
                            req->path);
 }
@@ -209,7 +209,7 @@ void enrol_api_get(void *ctx, const http_request *req, http_response *res)
     char id[32], action[32];
     json_t *rec = NULL;
     if (!parse_path(req->path, id, action, sizeof id) || action[0]) {
-        http_respond_error(res, 404, "no resource at %s: see docs/openapi.yaml", req->path);
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: see docs/openapi.yaml", req->path);
     } else if (!id[0]) {
         if (!(auth_require(d->auth, req, res, ROLE_ADMIN, NULL) == 0))
             return;

@@ -83,7 +83,7 @@ void network_api_get(void *ctx, const http_request *req, http_response *res)
     node_env *d = ctx;
     auth_caller c;
     if (strcmp(req->path, "/api/v1/network")) {
-        http_respond_error(res, 404, "no resource at %s: GET /api/v1 lists the endpoints",
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: GET /api/v1 lists the endpoints",
                            req->path);
         return;
     }

@@ -217,7 +217,7 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
     auth_caller c;
     bool token = bearer_token(req, secret, sizeof secret);
     if (!token && !cookie_value(req, AUTH_COOKIE, secret, sizeof secret)) {
-        http_respond_error(res, 401,
+        http_respond_code(res, 401, "auth.login_required",
                            "log in first: POST /api/v1/login, or send an API token as "
                            "\"Authorization: Bearer TOKEN\" (lienthong token)");
         return -1;
@@ -229,7 +229,7 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
         return -1;
     }
     if (rc) {
-        http_respond_error(res, 401,
+        http_respond_code(res, 401, token ? "auth.token_invalid" : "auth.session_expired",
                            token ? "the API token is not valid (revoked, or its account was "
                                    "deleted or disabled); ask an admin for a new one"
                                  : "the session has ended (logged out or expired); log in again");
@@ -240,21 +240,21 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
         const char *csrf = http_request_header(req, "x-csrf-token");
         if (!csrf || strlen(csrf) != strlen(cred.csrf) ||
             sodium_memcmp(csrf, cred.csrf, strlen(csrf))) {
-            http_respond_error(res, 403,
+            http_respond_code(res, 403, "auth.csrf",
                                "missing or wrong X-CSRF-Token header: send the csrf_token "
                                "that login returned with every %s",
                                req->method);
             return -1;
         }
         if (!origin_ok(req)) {
-            http_respond_error(res, 403,
+            http_respond_code(res, 403, "auth.origin",
                                "the Origin header does not match this node's address: "
                                "requests from other sites are refused");
             return -1;
         }
     }
     if (c.role < min) {
-        http_respond_error(res, 403, "%s needs the %s role or higher; %s has %s", req->path,
+        http_respond_code(res, 403, "auth.role_required", "%s needs the %s role or higher; %s has %s", req->path,
                            account_role_name(min), c.user, account_role_name(c.role));
         return -1;
     }
@@ -332,7 +332,7 @@ static void login_done(uv_work_t *w, int status)
         sodium_memzero(secret, sizeof secret);
         log_write(LOG_INFO, "auth.login", "user=%s remote=%s", acct.name, j->remote);
     } else {
-        http_respond_error(res, 401, "wrong user name or password");
+        http_respond_code(res, 401, "auth.login_failed", "wrong user name or password");
         log_write(LOG_INFO, "auth.login_failed", "user=%s remote=%s", j->user, j->remote);
     }
     http_pending_finish(j->p);
@@ -352,7 +352,7 @@ static bool login_locked(auth *a, const login_job *j, http_response *res)
         return false;
     char secs[32];
     snprintf(secs, sizeof secs, "%llu", (unsigned long long)((wait + 999) / 1000));
-    http_respond_error(res, 429,
+    http_respond_code(res, 429, "auth.rate_limited",
                        "too many failed logins for %s; wait %s s before trying again "
                        "(or ask an admin to reset the password)",
                        wa >= wr ? "this account" : "this address", secs);
@@ -378,7 +378,7 @@ void auth_login(void *ctx, const http_request *req, http_response *res)
     }
     if (!origin_ok(req)) {
         json_decref(body);
-        http_respond_error(res, 403,
+        http_respond_code(res, 403, "auth.origin",
                            "the Origin header does not match this node's address: "
                            "logins from other sites are refused");
         return;

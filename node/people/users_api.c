@@ -186,7 +186,7 @@ void users_api(void *ctx, const http_request *req, http_response *res)
     const char *name = *rest == '/' ? rest + 1 : NULL;
     bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
     if (name && (!*name || strchr(name, '/'))) {
-        http_respond_error(res, 404, "no resource at %s: use /api/v1/users/NAME", req->path);
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: use /api/v1/users/NAME", req->path);
         return;
     }
     if (get && !name) {

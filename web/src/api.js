@@ -1,15 +1,35 @@
 // api.js - the node's HTTP API and its live events, for the pages.
-// Errors of the API ({"error": {"code", "message"}}) become ApiError: a
-// short text in the user's language for the status, then the node's own
-// message (in English), which says what was wrong and what to do.
+// Errors of the API ({"error": {"code", "status", "message"}}) become
+// ApiError: its message is the text of the machine code in the user's
+// language (i18n.js key e_<code with . as _>; a code the UI does not know
+// falls back to the generic code of the status), its detail the node's own
+// message (English), which says what was wrong and what to do.
 import { t } from './i18n.js';
 
-const STATUS_TEXTS = [400, 401, 403, 404, 409, 413, 429, 500, 503];
+// The generic code of each HTTP status (lib/error.c).
+const STATUS_CODES = { 400: 'invalid', 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found',
+  405: 'method_not_allowed', 408: 'timeout', 409: 'conflict', 413: 'too_large',
+  429: 'rate_limited', 500: 'internal', 503: 'unavailable' };
 
+const codeKey = (code) => `e_${String(code).replace(/\./g, '_')}`;
+
+// The user's-language text of an error code, else of the status's generic code.
+export function errorText(code, status) {
+  const k = codeKey(code);
+  if (code && t(k) !== k) return t(k);
+  const g = codeKey(STATUS_CODES[status] ?? (status >= 500 ? 'internal' : 'invalid'));
+  return t(g) !== g ? t(g) : t('error');
+}
+
+// message: the translated text, then the node's detail as secondary text;
+// text: the translated text alone.
 export class ApiError extends Error {
-  constructor(status, detail) {
-    super(`${t(STATUS_TEXTS.includes(status) ? `http_${status}` : 'error')}: ${detail}`);
+  constructor(status, code, detail) {
+    const text = errorText(code, status);
+    super(detail ? `${text} (${detail})` : text);
     this.status = status;
+    this.code = code;
+    this.text = text;
     this.detail = detail;
   }
 }
@@ -31,7 +51,9 @@ export async function api(path, { method = 'GET', body, raw } = {}) {
   const text = await res.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = text; }
-  if (!res.ok) throw new ApiError(res.status, data?.error?.message || `HTTP ${res.status}`);
+  if (!res.ok) {
+    throw new ApiError(res.status, data?.error?.code, data?.error?.message || `HTTP ${res.status}`);
+  }
   return data;
 }
 

@@ -64,7 +64,7 @@ function loginPage(main) {
       await login(user.value.trim(), pw.value);
       location.hash = '#/';
       render();
-    } catch (x) { err.textContent = `${t('login_failed')}: ${x.detail ?? x.message}`; }
+    } catch (x) { err.textContent = `${t('login_failed')}: ${x.text ?? x.message}`; }
   } }, h('h1', t('login')), h('label', t('user'), user), h('label', t('password'), pw),
   h('button', { type: 'submit' }, t('login')), err));
   user.focus();
