@@ -214,8 +214,8 @@ static void photos_prepare(const json_t *in, const reports_photo *raw, size_t nr
 
 /* The part of a create that reads the context and writes: under its lock. */
 static int create_locked(reports *r, const json_t *in, const photo_set *ps, const char *channel,
-                         const reports_actor *who, char code[REPORT_CODE_MAX], char *err,
-                         size_t errlen)
+                         const reports_actor *who, char code[REPORT_CODE_MAX],
+                         char token[REPORT_TOKEN_MAX], char *err, size_t errlen)
 {
     json_t *f = json_object();
     const photo_info *p = ps->p;
@@ -232,6 +232,9 @@ static int create_locked(reports *r, const json_t *in, const photo_set *ps, cons
         st = 500;
     if (!st) {
         uint64_t now = reports_now(r);
+        char hash_hex[REPORT_TOKEN_HASH_HEX + 1];
+        citizen_token_new(token, hash_hex);
+        json_object_set_new(f, "citizen_token_hash", json_string(hash_hex));
         json_t *photos = json_array();
         const char *to[2];
         size_t nto = report_addressees(f, to);
@@ -270,7 +273,7 @@ static int create_locked(reports *r, const json_t *in, const photo_set *ps, cons
 
 int reports_create_raw(reports *r, const json_t *in, const reports_photo *raw, size_t nraw,
                        const char *channel, const reports_actor *who, char code[REPORT_CODE_MAX],
-                       int *status, char *err, size_t errlen)
+                       char token[REPORT_TOKEN_MAX], int *status, char *err, size_t errlen)
 {
     photo_set ps = {0};
     int st = 0;
@@ -286,7 +289,7 @@ int reports_create_raw(reports *r, const json_t *in, const reports_photo *raw, s
     } else {
         photos_prepare(in, raw, nraw, &ps);
         reports_lock(r);
-        st = create_locked(r, in, &ps, channel, who, code, err, errlen);
+        st = create_locked(r, in, &ps, channel, who, code, token, err, errlen);
         reports_unlock(r);
     }
     for (size_t i = 0; i < ps.n; i++)
@@ -296,7 +299,8 @@ int reports_create_raw(reports *r, const json_t *in, const reports_photo *raw, s
 }
 
 int reports_create(reports *r, const json_t *in, const char *channel, const reports_actor *who,
-                   char code[REPORT_CODE_MAX], int *status, char *err, size_t errlen)
+                   char code[REPORT_CODE_MAX], char token[REPORT_TOKEN_MAX], int *status,
+                   char *err, size_t errlen)
 {
-    return reports_create_raw(r, in, NULL, 0, channel, who, code, status, err, errlen);
+    return reports_create_raw(r, in, NULL, 0, channel, who, code, token, status, err, errlen);
 }

@@ -9,6 +9,7 @@
  */
 #include "node/people/auth.h"
 #include "node/http/offload.h"
+#include "reports/public_api.h"
 #include "reports/reports_api.h"
 
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 
 static reports_actor actor_of(const auth_caller *c)
 {
-    return (reports_actor){c->user, c->unit, c->role, false};
+    return (reports_actor){c->user, c->unit, c->role, false, NULL};
 }
 
 /* A request body as a JSON object; NULL after answering 400. */
@@ -42,16 +43,21 @@ static report_view view_of(const auth_caller *c)
     return c->role >= ROLE_STAFF ? REPORT_VIEW_STAFF : REPORT_VIEW_VIEWER;
 }
 
-/* Answers with the report as the caller may see it. */
-static void respond_report(reports_env *d, const auth_caller *c, const char *code, int status,
-                           http_response *res)
+/* Answers with the report as the caller may see it; a new report with its
+ * citizen token (token, else NULL) and tracking link, to hand on to the
+ * citizen (docs/reports.md). */
+static void respond_report(reports_env *d, const auth_caller *c, const char *code,
+                           const char *token, int status, http_response *res)
 {
     int st;
     json_t *j = reports_get_json(d->reports, code, view_of(c), &st);
-    if (!j)
+    if (!j) {
         http_respond_error(res, st, "report %s cannot be read now; try again", code);
-    else
-        http_respond_json(res, status, j);
+        return;
+    }
+    if (token)
+        public_token_attach(j, code, token);
+    http_respond_json(res, status, j);
 }
 
 /* A report being created on the thread pool. */
@@ -68,13 +74,13 @@ static void create_work(void *job, const uint8_t *body, size_t len, http_respons
         return;
     const char *channel = json_string_value(json_object_get(in, "channel"));
     reports_actor who = actor_of(&j->c);
-    char code[REPORT_CODE_MAX], err[512];
+    char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX], err[512];
     int status;
-    if (reports_create(j->d->reports, in, channel ? channel : "hotline", &who, code, &status, err,
-                       sizeof err))
+    if (reports_create(j->d->reports, in, channel ? channel : "hotline", &who, code, token,
+                       &status, err, sizeof err))
         http_respond_error(res, status, "%s", err);
     else
-        respond_report(j->d, &j->c, code, 201, res);
+        respond_report(j->d, &j->c, code, token, 201, res);
     json_decref(in);
 }
 
@@ -153,20 +159,20 @@ void reports_api_item(void *ctx, const http_request *req, http_response *res)
     char err[512];
     int status;
     if (!*rest && get) {
-        respond_report(d, &c, code, 200, res);
+        respond_report(d, &c, code, NULL, 200, res);
     } else if (!*rest && !strcmp(req->method, "PATCH")) {
         json_t *in = body_json(req->body, req->body_len, res);
         if (in && reports_patch(d->reports, code, in, &who, &status, err, sizeof err))
             http_respond_error(res, status, "%s", err);
         else if (in)
-            respond_report(d, &c, code, 200, res);
+            respond_report(d, &c, code, NULL, 200, res);
         json_decref(in);
     } else if (!strcmp(rest, "/actions") && !strcmp(req->method, "POST")) {
         json_t *in = body_json(req->body, req->body_len, res);
         if (in && reports_act(d->reports, code, in, &who, &status, err, sizeof err))
             http_respond_error(res, status, "%s", err);
         else if (in)
-            respond_report(d, &c, code, 200, res);
+            respond_report(d, &c, code, NULL, 200, res);
         json_decref(in);
     } else if (!strncmp(rest, "/photos/", 8) && get) {
         reports_api_photo(d, code, rest + 8, "private, max-age=86400", res);

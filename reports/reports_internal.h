@@ -93,6 +93,18 @@ int top_tier_check(reports *r, const reports_actor *who, const char *what, char 
 int top_tier_write(reports *r, const char *coll, const char *id, entry_op op,
                    const json_t *fields, char *err, size_t errlen);
 
+/* ---- citizen_token.c ---- */
+
+/* Hex characters of a stored citizen token hash (BLAKE2b-256). */
+#define REPORT_TOKEN_HASH_HEX 64
+
+/* A new random citizen token into token and its hex hash into hash_hex. */
+void citizen_token_new(char token[REPORT_TOKEN_MAX], char hash_hex[REPORT_TOKEN_HASH_HEX + 1]);
+
+/* True when token hashes to the "citizen_token_hash" of report rep
+ * (constant-time compare); false when rep has none or token is empty. */
+bool citizen_token_matches(const json_t *rep, const char *token);
+
 /* ---- photos.c ---- */
 
 typedef struct {

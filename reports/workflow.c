@@ -254,9 +254,19 @@ static int act_locked(reports *r, const char *code, const json_t *action, const 
         snprintf(err, errlen, "no report %s here: check the tracking code", code);
         return -1;
     }
-    if (!who || (!who->citizen && !reports_visible(r, report_str(cur, "code"), who->unit))) {
+    bool holder = who && who->citizen && citizen_token_matches(cur, who->token);
+    if (!who || (!who->citizen && !reports_visible(r, report_str(cur, "code"), who->unit)) ||
+        (who->citizen && !holder && json_is_false(json_object_get(cur, "public")))) {
         *status = 404;
         snprintf(err, errlen, "no report %s here: check the tracking code", code);
+        json_decref(cur);
+        return -1;
+    }
+    if (who->citizen && !holder) {
+        *status = 403;
+        snprintf(err, errlen, "report %s can be rated or reopened only with the token given when "
+                              "it was submitted: open the tracking link, or pass it as ?token=",
+                 code);
         json_decref(cur);
         return -1;
     }

@@ -75,11 +75,14 @@ static void sync_pair(fx_node *lower, fx_node *upper)
     repl_session_free(b);
 }
 
-static const reports_actor staff_c1 = {"lan", "16681", ROLE_STAFF, false};
-static const reports_actor leader_c1 = {"hung", "16681", ROLE_LEADER, false};
-static const reports_actor viewer_c1 = {"xem", "16681", ROLE_VIEWER, false};
-static const reports_actor leader_d = {"minh", "412", ROLE_LEADER, false};
-static const reports_actor citizen = {NULL, NULL, ROLE_NONE, true};
+static const reports_actor staff_c1 = {"lan", "16681", ROLE_STAFF, false, NULL};
+static const reports_actor leader_c1 = {"hung", "16681", ROLE_LEADER, false, NULL};
+static const reports_actor viewer_c1 = {"xem", "16681", ROLE_VIEWER, false, NULL};
+static const reports_actor leader_d = {"minh", "412", ROLE_LEADER, false, NULL};
+static const reports_actor citizen = {NULL, NULL, ROLE_NONE, true, NULL};
+
+/* The citizen token of the report create() made last. */
+static char last_token[REPORT_TOKEN_MAX];
 
 static char *create(reports *r, const reports_actor *who, const char *json, int want)
 {
@@ -88,7 +91,7 @@ static char *create(reports *r, const reports_actor *who, const char *json, int 
     int status;
     json_t *in = json_loads(json, 0, NULL);
     REQUIRE(in);
-    int rc = reports_create(r, in, "hotline", who, code, &status, err, sizeof err);
+    int rc = reports_create(r, in, "hotline", who, code, last_token, &status, err, sizeof err);
     json_decref(in);
     CHECKF(status == want, "create: %d, wanted %d (%s)", status, want, rc ? err : code);
     return rc ? NULL : code;
@@ -152,8 +155,8 @@ static void codes_categories(reports *rc1, reports *rp, reports *rd)
     CHECK(!strcmp(field(json_array_get(cats, 0), "name_vi"), "Xây dựng"));
     json_decref(cats);
 
-    const reports_actor admin_p = {"root", "40", ROLE_ADMIN, false};
-    const reports_actor admin_d = {"dadmin", "412", ROLE_ADMIN, false};
+    const reports_actor admin_p = {"root", "40", ROLE_ADMIN, false, NULL};
+    const reports_actor admin_d = {"dadmin", "412", ROLE_ADMIN, false, NULL};
     char err[512];
     int status;
     json_t *f = json_pack("{s:i, s:s}", "deadline_hours", 4, "name_en", "Traffic and roads");
@@ -223,27 +226,27 @@ static void bad_input(fx_node *c1, reports *r)
     reports_photo ph = {big, REPORT_PHOTO_BYTES_MAX + 1, "image/png"};
     char code[REPORT_CODE_MAX], err[512];
     int status;
-    CHECK(reports_create_raw(r, in, &ph, 1, "open311", &citizen, code, &status, err, sizeof err) ==
+    CHECK(reports_create_raw(r, in, &ph, 1, "open311", &citizen, code, last_token, &status, err, sizeof err) ==
               -1 &&
           status == 400);
     reports_photo six[6];
     for (int i = 0; i < 6; i++)
         six[i] = (reports_photo){big, 1000, NULL};
-    CHECK(reports_create_raw(r, in, six, 6, "web", &citizen, code, &status, err, sizeof err) ==
+    CHECK(reports_create_raw(r, in, six, 6, "web", &citizen, code, last_token, &status, err, sizeof err) ==
               -1 &&
           status == 400 && strstr(err, "at most 5"));
-    CHECK(reports_create_raw(r, in, six, 1, "fax", &citizen, code, &status, err, sizeof err) ==
+    CHECK(reports_create_raw(r, in, six, 1, "fax", &citizen, code, last_token, &status, err, sizeof err) ==
               -1 &&
           status == 400);
     CHECK(store_entry_count(c1->s) == before);
     /* a good photo of 70,000 bytes: three chunks, read back whole */
-    CHECKF(reports_create_raw(r, in, six, 1, "web", &citizen, code, &status, err, sizeof err) == 0,
+    CHECKF(reports_create_raw(r, in, six, 1, "web", &citizen, code, last_token, &status, err, sizeof err) == 0,
            "%s", err);
     CHECK(store_entry_count(c1->s) == before + 2);
     free(big);
     big = png(70000, 640, 480);
     ph = (reports_photo){big, 70000, NULL};
-    CHECKF(reports_create_raw(r, in, &ph, 1, "web", &citizen, code, &status, err, sizeof err) == 0,
+    CHECKF(reports_create_raw(r, in, &ph, 1, "web", &citizen, code, last_token, &status, err, sizeof err) == 0,
            "%s", err);
     CHECK(store_entry_count(c1->s) == before + 2 + 4);
     json_t *j = get(r, code);
@@ -271,13 +274,17 @@ static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
                     "{\"title\":\"Xây dựng lấn chiếm\",\"category\":\"construction\",\"lat\":21,"
                     "\"lon\":105,\"reporter_name\":\"Nguyễn Văn A\",\"reporter_phone\":\"0901\"}",
                     201));
+    char token[REPORT_TOKEN_MAX];
+    snprintf(token, sizeof token, "%s", last_token);
+    CHECK(strlen(token) == REPORT_TOKEN_MAX - 1 && reports_token_ok(rc1, code, token));
+    CHECK(!reports_token_ok(rc1, code, "") && !reports_token_ok(rc1, code, NULL));
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"start\"}") == 409);
     CHECK(act(rc1, code, &viewer_c1, "{\"action\":\"receive\"}") == 403);
     CHECK(act(rc1, code, &citizen, "{\"action\":\"receive\"}") == 403);
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"fly\"}") == 400);
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"escalate\",\"level\":1}") == 403);
     CHECK(act(rc1, "16681-999", &staff_c1, "{\"action\":\"receive\"}") == 404);
-    const reports_actor other = {"x", "16684", ROLE_ADMIN, false};
+    const reports_actor other = {"x", "16684", ROLE_ADMIN, false, NULL};
     CHECK(act(rc1, code, &other, "{\"action\":\"receive\"}") == 404);
     fake_now = MON + 10 * H;
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"receive\"}") == 200);
@@ -302,17 +309,23 @@ static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"resolve\",\"answer\":\"Đã xử lý\"}") == 200);
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"resolve\",\"answer\":\"again\"}") == 409);
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"rate\",\"rating\":\"satisfied\"}") == 403);
-    CHECK(act(rc1, code, &citizen, "{\"action\":\"rate\",\"rating\":\"great\"}") == 400);
-    CHECK(act(rc1, code, &citizen, "{\"action\":\"comment\",\"note\":\"hi\"}") == 403);
-    CHECK(act(rc1, code, &citizen,
+    /* a citizen without the report's token: 403 (it is public), wrong token too */
+    CHECK(act(rc1, code, &citizen, "{\"action\":\"rate\",\"rating\":\"satisfied\"}") == 403);
+    const reports_actor guesser = {NULL, NULL, ROLE_NONE, true, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
+    CHECK(act(rc1, code, &guesser, "{\"action\":\"rate\",\"rating\":\"satisfied\"}") == 403);
+    const reports_actor holder = {NULL, NULL, ROLE_NONE, true, token};
+    CHECK(act(rc1, code, &holder, "{\"action\":\"rate\",\"rating\":\"great\"}") == 400);
+    CHECK(act(rc1, code, &holder, "{\"action\":\"comment\",\"note\":\"hi\"}") == 403);
+    CHECK(act(rc1, code, &holder,
               "{\"action\":\"rate\",\"rating\":\"satisfied\",\"reopen\":true}") == 400);
-    CHECK(act(rc1, code, &citizen,
+    CHECK(act(rc1, code, &holder,
               "{\"action\":\"rate\",\"rating\":\"unsatisfied\",\"comment\":\"vẫn còn\","
               "\"reopen\":true}") == 200);
     j = get(rc1, code);
     CHECK(!strcmp(field(j, "status"), "reopened"));
     CHECK(!strcmp(field(j, "rating"), "unsatisfied"));
     CHECK(!strcmp(field(j, "reporter_name"), "Nguyễn Văn A"));
+    CHECK(!json_object_get(j, "citizen_token_hash")); /* not even staff see it */
     json_decref(j);
     int status;
     j = reports_get_json(rc1, code, REPORT_VIEW_VIEWER, &status);
@@ -496,8 +509,8 @@ static json_int_t deadline_of(reports *r, const char *code)
  * received report's deadline from its receipt. */
 static void holidays(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports *rd, reports *rc1)
 {
-    const reports_actor admin_p = {"root", "40", ROLE_ADMIN, false};
-    const reports_actor admin_d = {"dadmin", "412", ROLE_ADMIN, false};
+    const reports_actor admin_p = {"root", "40", ROLE_ADMIN, false, NULL};
+    const reports_actor admin_d = {"dadmin", "412", ROLE_ADMIN, false, NULL};
     char err[512];
     int status;
     json_t *off = json_pack("{s:s, s:s}", "name_vi", "Nghỉ thử", "name_en", "Test day off");
