@@ -238,13 +238,21 @@ static int respond_report(reports_env *d, const char *code, const char *token, b
     return status;
 }
 
-/* 429 with Retry-After and true when the address of req has used up its
- * lookups without a token (PUBLIC_LOOKUP_MAX in PUBLIC_LOOKUP_WINDOW_MS). */
-static bool lookup_limited(reports_env *d, const http_request *req, http_response *res)
+/* 429 with Retry-After and true when req gave no valid citizen token of
+ * code and its address has used up its lookups without one
+ * (PUBLIC_LOOKUP_MAX in PUBLIC_LOOKUP_WINDOW_MS); otherwise counts such a
+ * lookup against the address. The holder of the token is never held up. */
+static bool lookup_limited(reports_env *d, const http_request *req, const char *code,
+                           const char *token, http_response *res)
 {
-    uint64_t wait = ratelimit_wait(d->lookup_limit, req->remote_addr, uv_now(d->node->loop));
-    if (!wait)
+    if (reports_token_ok(d->reports, code, token))
         return false;
+    uint64_t now = uv_now(d->node->loop);
+    uint64_t wait = ratelimit_wait(d->lookup_limit, req->remote_addr, now);
+    if (!wait) {
+        ratelimit_fail(d->lookup_limit, req->remote_addr, now);
+        return false;
+    }
     char secs[24];
     snprintf(secs, sizeof secs, "%llu", (unsigned long long)(wait + 999) / 1000);
     http_response_header(res, "Retry-After", secs);
@@ -255,14 +263,6 @@ static bool lookup_limited(reports_env *d, const http_request *req, http_respons
     return true;
 }
 
-/* Counts a lookup or rating of code by req against its address unless it
- * gave the report's citizen token. */
-static void lookup_count(reports_env *d, const http_request *req, const char *code,
-                         const char *token)
-{
-    if (!reports_token_ok(d->reports, code, token))
-        ratelimit_fail(d->lookup_limit, req->remote_addr, uv_now(d->node->loop));
-}
 
 /* A citizen's report being created on the thread pool. */
 typedef struct {
@@ -353,9 +353,8 @@ static void rate(reports_env *d, const char *code, const http_request *req, http
 {
     static const char *const keys[] = {"rating", "comment", "reopen"};
     const char *token = http_request_query_param(req, "token");
-    if (lookup_limited(d, req, res))
+    if (lookup_limited(d, req, code, token, res))
         return;
-    lookup_count(d, req, code, token);
     json_t *in = body_object(req->body, req->body_len, res);
     if (!in)
         return;
@@ -419,10 +418,8 @@ static void public_get_report(void *ctx, const http_request *req, http_response 
     }
     if (!*rest) {
         const char *token = http_request_query_param(req, "token");
-        if (!lookup_limited(d, req, res)) {
-            lookup_count(d, req, code, token);
+        if (!lookup_limited(d, req, code, token, res))
             respond_report(d, code, token, false, 200, res);
-        }
     }
     else if (!strncmp(rest, "/photos/", 8) && strlen(rest + 8) == 64 && !strchr(rest + 8, '/'))
         photo(d, code, rest + 8, res);
