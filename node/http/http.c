@@ -49,6 +49,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 #define HTTP_DEFAULT_MAX_BODY ((size_t)1 << 20)
 #define HTTP_DEFAULT_TIMEOUT 30u
@@ -264,10 +265,28 @@ void http_respond_json(http_response *res, int status, json_t *body)
     res->body_len = strlen(text);
 }
 
+/* Replaces each byte of s that is not part of a valid UTF-8 sequence
+ * (a client's bytes quoted in a message, or a sequence cut by truncation)
+ * with '?', so the message is a valid JSON string. */
+static void utf8_scrub(char *s)
+{
+    utf8proc_uint8_t *p = (utf8proc_uint8_t *)s;
+    while (*p) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, -1, &cp);
+        if (n < 1) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 void http_respond_verror(http_response *res, int status, const char *fmt, va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    utf8_scrub(msg);
     json_t *j = json_pack("{s:{s:i,s:s}}", "error", "code", status, "message", msg);
     free(res->body);
     res->body = NULL;
