@@ -130,6 +130,7 @@ void reports_api_photo(reports_env *d, const char *code, const char *hash, const
     res->body = (char *)data;
     res->body_len = len;
     http_response_header(res, "Cache-Control", cache);
+    http_response_header(res, "X-Content-Type-Options", "nosniff"); /* never run as a page */
 }
 
 void reports_api_item(void *ctx, const http_request *req, http_response *res)

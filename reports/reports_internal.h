@@ -115,9 +115,19 @@ typedef struct {
     size_t len;
 } photo_info;
 
-/* Checks a photo by content: JPEG, PNG or WebP with a parsable header,
- * 1..REPORT_PHOTO_BYTES_MAX bytes. Fills *p (hash, type, size). Returns 0,
- * or 400 with err (an oversized photo is bad input, like a non-image). */
+/* ---- photo_check.c ---- */
+
+/* The largest photo in pixels, and on either side. */
+#define PHOTO_PIXELS_MAX (40u * 1000u * 1000u)
+#define PHOTO_SIDE_MAX 16384u
+
+/* Checks a photo by content: a JPEG, PNG or WebP (by its magic bytes) of
+ * 1..REPORT_PHOTO_BYTES_MAX bytes that libavcodec decodes whole, of at
+ * most PHOTO_PIXELS_MAX pixels and PHOTO_SIDE_MAX on a side (the decoder
+ * refuses a larger one before it allocates). Fills *p (hash, type, size,
+ * width, height; data points at data). Returns 0, or 400 with err (an
+ * oversized photo is bad input, like a non-image). Thread-safe; meant for
+ * the thread pool (decoding takes up to a second for the largest). */
 int photo_check(const uint8_t *data, size_t len, photo_info *p, char *err, size_t errlen);
 
 /* The photo entries of a report: chunks of at most PHOTO_CHUNK bytes. */

@@ -54,6 +54,28 @@ printf '{%s, "category": "traffic", "photos": [{"type": "image/png", "data": "%s
 code=$(req c1 POST $P/reports -H 'Content-Type: application/json' --data-binary @"$T/big.json")
 check "a photo over 4 MiB: refused with 400, got $code" test "$code" = 400
 check "...saying the limit" jqb '.error.message | test("4 MiB|MiB|too large|larger"; "i")'
+# photos decoded, not only their headers read (issue 12, finding 6): a real
+# 30000 x 30000 PNG of under 1 MiB (900 MB of pixels), and a header that
+# claims 0xFFFF x 0x10001 pixels
+python3 - "$T" <<'PY'
+import struct, sys, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+def png(w, h, idat):
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)) +
+            chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+z = zlib.compressobj(9)
+row = bytes(30001)
+idat = b"".join(z.compress(row * 1000) for _ in range(30)) + z.flush()
+open(sys.argv[1] + "/huge.png", "wb").write(png(30000, 30000, idat))
+open(sys.argv[1] + "/claims.png", "wb").write(png(0xFFFF, 0x10001, zlib.compress(bytes(2))))
+PY
+check "the 30000 x 30000 PNG is under 1 MiB" test "$(stat -c %s "$T/huge.png")" -lt 1048576
+for f in huge claims; do
+    printf '{%s, "category": "traffic", "photos": [{"type": "image/png", "data": "%s"}]}' "$GOOD" "$(base64 -w0 "$T/$f.png")" >"$T/$f.json"
+    code=$(req c1 POST $P/reports -H 'Content-Type: application/json' --data-binary @"$T/$f.json")
+    check "$f.png: refused with 400, got $code" test "$code" = 400
+    check "...saying the limit" jqb '.error.message | test("40 megapixels")'
+done
 check "nothing was stored by any of them" test "$(count c1 reports)" = "$before"
 
 # ---- submit and follow ----
@@ -80,6 +102,7 @@ check "...no personal data at all" no_personal
 HASH=$(jq -r '.photos[0].hash' "$T/body")
 check "the photo is served" test "$(req c1 GET "$P/reports/$CODE/photos/$HASH")" = 200
 check "...as PNG" grep -qi '^content-type: image/png' "$T/hdr"
+check "...never sniffed as anything else" grep -qi '^x-content-type-options: nosniff' "$T/hdr"
 check "...the same bytes" cmp "$T/body" <(printf '%s' "$DOT" | base64 -d)
 check "lower case finds it too" test "$(req c1 GET "$P/reports/${CODE,,}?token=$CTOK")" = 200
 check "an unknown code: 404" test "$(req c1 GET "$P/reports/16681-999999")" = 404

@@ -14,6 +14,7 @@
 #include "tests/node_fixture.h"
 
 #include <sodium.h>
+#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,15 +124,103 @@ static const char *field(json_t *j, const char *k)
 }
 
 /* A PNG of w x h with len bytes (header then padding). */
-static uint8_t *png(size_t len, unsigned w, unsigned h)
+static uint8_t *be32put(uint8_t *p, uint32_t v)
 {
-    uint8_t *p = calloc(1, len);
-    memcpy(p, "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
-    p[16] = (uint8_t)(w >> 24), p[17] = (uint8_t)(w >> 16), p[18] = (uint8_t)(w >> 8), p[19] = (uint8_t)w;
-    p[20] = (uint8_t)(h >> 24), p[21] = (uint8_t)(h >> 16), p[22] = (uint8_t)(h >> 8), p[23] = (uint8_t)h;
-    for (size_t i = 24; i < len; i++)
-        p[i] = (uint8_t)(i * 7);
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+    return p + 4;
+}
+
+/* Appends PNG chunk type with n bytes of data (NULL: a byte pattern). */
+static uint8_t *png_chunk(uint8_t *p, const char *type, const uint8_t *data, size_t n)
+{
+    uint8_t *start = be32put(p, (uint32_t)n) + 0;
+    memcpy(start, type, 4);
+    for (size_t i = 0; i < n; i++)
+        start[4 + i] = data ? data[i] : (uint8_t)(i * 7);
+    uLong crc = crc32(0, start, (uInt)(4 + n));
+    return be32put(start + 4 + n, (uint32_t)crc);
+}
+
+/* A real w x h greyscale PNG of exactly len bytes (padded with a private
+ * ancillary chunk that decoders skip), or of its natural size when len is
+ * too small for that. malloc'd; its size in *out_len. */
+static uint8_t *png(size_t len, unsigned w, unsigned h, size_t *out_len)
+{
+    size_t raw_len = (size_t)h * (w + 1);
+    uint8_t *raw = calloc(1, raw_len);
+    for (size_t i = 0; i < raw_len; i++)
+        raw[i] = i % (w + 1) ? (uint8_t)(i * 13) : 0; /* filter 0, then pixels */
+    uLongf zlen = compressBound((uLong)raw_len);
+    uint8_t *z = malloc(zlen);
+    REQUIRE(compress2(z, &zlen, raw, (uLong)raw_len, 9) == Z_OK);
+    size_t natural = 8 + 25 + 12 + zlen + 12;
+    size_t cap = len > natural + 12 ? len : natural;
+    uint8_t *out = calloc(1, cap), *p = out, ihdr[13] = {0};
+    memcpy(p, "\x89PNG\r\n\x1a\n", 8);
+    be32put(be32put(ihdr, w), h);
+    ihdr[8] = 8; /* 8-bit greyscale */
+    p = png_chunk(p + 8, "IHDR", ihdr, 13);
+    p = png_chunk(p, "IDAT", z, zlen);
+    if (cap > natural)
+        p = png_chunk(p, "paDd", NULL, cap - natural - 12);
+    p = png_chunk(p, "IEND", NULL, 0);
+    *out_len = (size_t)(p - out);
+    free(raw);
+    free(z);
+    return out;
+}
+
+/* A real 1 x 1 PNG whose header claims w x h (its CRC fixed to match). */
+static uint8_t *png_claiming(unsigned w, unsigned h, size_t *out_len)
+{
+    uint8_t *p = png(0, 1, 1, out_len);
+    be32put(be32put(p + 16, w), h);
+    be32put(p + 29, (uint32_t)crc32(0, p + 12, 17));
     return p;
+}
+
+/* Photos that pass the old header check but are refused by decoding
+ * (issue 12, finding 6): a header claiming 30000 x 30000 or 0xFFFFFFFF
+ * pixels, a real image with one side over 16384, and an image cut short.
+ * Nothing stored; then a whole one is, with its decoded size. */
+static void photos_decoded(fx_node *c1, reports *r)
+{
+    json_t *in = json_pack("{s:s, s:s, s:i, s:i}", "title", "x", "category", "traffic", "lat", 1,
+                           "lon", 1);
+    char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX], err[512];
+    int status;
+    uint64_t before = store_entry_count(c1->s);
+    const unsigned claims[][2] = {{30000, 30000}, {0xFFFFu, 0x10001u}, {16385, 2}};
+    for (size_t i = 0; i < 3; i++) {
+        size_t n; /* the last a real image: one side too long, few pixels */
+        uint8_t *d = i < 2 ? png_claiming(claims[i][0], claims[i][1], &n)
+                           : png(0, claims[i][0], claims[i][1], &n);
+        reports_photo ph = {d, n, "image/png"};
+        CHECKF(reports_create_raw(r, in, &ph, 1, "web", &citizen, code, token, &status, err,
+                                  sizeof err) == -1 &&
+                   status == 400 && strstr(err, "megapixels"),
+               "%ux%u: %d %s", claims[i][0], claims[i][1], status, err);
+        free(d);
+    }
+    size_t n;
+    uint8_t *d = png(5000, 64, 64, &n);
+    reports_photo cut = {d, n / 2, "image/png"};
+    CHECKF(reports_create_raw(r, in, &cut, 1, "web", &citizen, code, token, &status, err,
+                              sizeof err) == -1 &&
+               status == 400 && strstr(err, "does not decode"),
+           "cut short: %d %s", status, err);
+    reports_photo whole = {d, n, "image/png"};
+    CHECKF(reports_create_raw(r, in, &whole, 1, "web", &citizen, code, token, &status, err,
+                              sizeof err) == 0,
+           "a whole 64 x 64 PNG: %s", err);
+    CHECK(store_entry_count(c1->s) == before + 2); /* that one: the report and its chunk */
+    json_t *j = get(r, code);
+    json_t *p0 = json_array_get(json_object_get(j, "photos"), 0);
+    CHECK(json_integer_value(json_object_get(p0, "width")) == 64 &&
+          json_integer_value(json_object_get(p0, "height")) == 64);
+    json_decref(j);
+    free(d);
+    json_decref(in);
 }
 
 static void codes_categories(reports *rc1, reports *rp, reports *rd)
@@ -222,8 +311,11 @@ static void bad_input(fx_node *c1, reports *r)
     free(long_title);
     json_t *in = json_pack("{s:s, s:s, s:i, s:i}", "title", "x", "category", "traffic", "lat", 1,
                            "lon", 1);
-    uint8_t *big = png(REPORT_PHOTO_BYTES_MAX + 1, 10, 10);
-    reports_photo ph = {big, REPORT_PHOTO_BYTES_MAX + 1, "image/png"};
+    size_t big_len, small_len;
+    uint8_t *big = png(REPORT_PHOTO_BYTES_MAX + 1, 10, 10, &big_len);
+    CHECK(big_len == REPORT_PHOTO_BYTES_MAX + 1);
+    uint8_t *small = png(1000, 10, 10, &small_len);
+    reports_photo ph = {big, big_len, "image/png"};
     char code[REPORT_CODE_MAX], err[512];
     int status;
     CHECK(reports_create_raw(r, in, &ph, 1, "open311", &citizen, code, last_token, &status, err, sizeof err) ==
@@ -231,7 +323,7 @@ static void bad_input(fx_node *c1, reports *r)
           status == 400);
     reports_photo six[6];
     for (int i = 0; i < 6; i++)
-        six[i] = (reports_photo){big, 1000, NULL};
+        six[i] = (reports_photo){small, small_len, NULL};
     CHECK(reports_create_raw(r, in, six, 6, "web", &citizen, code, last_token, &status, err, sizeof err) ==
               -1 &&
           status == 400 && strstr(err, "at most 5"));
@@ -244,7 +336,9 @@ static void bad_input(fx_node *c1, reports *r)
            "%s", err);
     CHECK(store_entry_count(c1->s) == before + 2);
     free(big);
-    big = png(70000, 640, 480);
+    free(small);
+    big = png(70000, 640, 480, &big_len);
+    CHECK(big_len == 70000);
     ph = (reports_photo){big, 70000, NULL};
     CHECKF(reports_create_raw(r, in, &ph, 1, "web", &citizen, code, last_token, &status, err, sizeof err) == 0,
            "%s", err);
@@ -643,6 +737,7 @@ int main(void)
     concurrent(&c1, &d, rc1, rd);
     escalation(&p, &d, &c1, rp, rd, rc1);
     holidays(&p, &d, &c1, rp, rd, rc1);
+    photos_decoded(&c1, rc1);
     reports_free(rc1);
     reports_free(rd);
     reports_free(rp);
