@@ -133,7 +133,7 @@ static uint8_t *be32put(uint8_t *p, uint32_t v)
 /* Appends PNG chunk type with n bytes of data (NULL: a byte pattern). */
 static uint8_t *png_chunk(uint8_t *p, const char *type, const uint8_t *data, size_t n)
 {
-    uint8_t *start = be32put(p, (uint32_t)n) + 0;
+    uint8_t *start = be32put(p, (uint32_t)n);
     memcpy(start, type, 4);
     for (size_t i = 0; i < n; i++)
         start[4 + i] = data ? data[i] : (uint8_t)(i * 7);
