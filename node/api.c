@@ -165,7 +165,7 @@ size_t api_routes(node_env *d, http_route *routes, size_t cap)
         {NULL, "/api/v1", api_index, d, 0},
         {NULL, "/api", api_index, d, 0},
         {"GET", "/ui/", static_web_serve, NULL, 0},
-        {NULL, "/", static_web_serve, NULL, 0},
+        {NULL, "/", map_api_page, d, 0},
     };
     size_t n = sizeof all / sizeof *all;
     if (n > cap)

@@ -3,7 +3,10 @@
  */
 #include "node/people/auth.h"
 #include "node/map_api.h"
+#include "node/http/static_web.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,4 +181,48 @@ void map_api_settings(void *ctx, const http_request *req, http_response *res)
     http_respond_json(res, 200, json_pack("{s:o}", "tile_url",
                                           rc == 0 ? json_stringn((char *)val, len) : json_null()));
     free(val);
+}
+
+/* The origin of tile URL template url ("https://{s}.tile.host:8080/{z}/x"
+ * gives "https://" "*.tile.host:8080") into out, or "" when it is not a plain
+ * http(s) origin of letters, digits, '.', '-' and ':' (nothing that could
+ * end a CSP source expression). */
+static void tile_origin_of(const char *url, char *out, size_t cap)
+{
+    const char *host = !strncmp(url, "https://", 8) ? url + 8
+                       : !strncmp(url, "http://", 7) ? url + 7
+                                                      : NULL;
+    size_t n = 0;
+    *out = 0;
+    if (!host || cap < 16)
+        return;
+    n = (size_t)snprintf(out, cap, "%.*s", (int)(host - url), url);
+    if (!strncmp(host, "{s}.", 4)) {
+        n += (size_t)snprintf(out + n, cap - n, "*.");
+        host += 4;
+    }
+    for (; *host && *host != '/' && n + 1 < cap; host++) {
+        if (!isalnum((unsigned char)*host) && !strchr(".-:", *host)) {
+            *out = 0;
+            return;
+        }
+        out[n++] = *host;
+    }
+    out[n] = 0;
+    if (*host && *host != '/')
+        *out = 0; /* too long for out */
+}
+
+void map_api_page(void *ctx, const http_request *req, http_response *res)
+{
+    node_env *d = ctx;
+    uint8_t *val = NULL;
+    size_t len = 0;
+    char url[TILE_URL_MAX + 1] = "", origin[TILE_URL_MAX + 16];
+    if (store_local_get(d->store, SETTINGS_TABLE, "tile_url", 8, &val, &len) == 0 &&
+        len < sizeof url)
+        memcpy(url, val, len);
+    free(val);
+    tile_origin_of(url, origin, sizeof origin);
+    static_web_serve_page(req, res, origin);
 }

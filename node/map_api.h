@@ -29,4 +29,9 @@
 void map_api_boundaries(void *ctx, const http_request *req, http_response *res);
 void map_api_settings(void *ctx, const http_request *req, http_response *res);
 
+/* The web UI's page (static_web_serve_page) whose Content-Security-Policy
+ * allows images from the origin of the tile_url setting, when it has a
+ * plain http(s) origin ("{s}." becomes "*."). Route "/" with the node_env. */
+void map_api_page(void *ctx, const http_request *req, http_response *res);
+
 #endif

@@ -253,6 +253,20 @@ static bool listed(const json_t *rep)
     return !json_is_false(json_object_get(rep, "public"));
 }
 
+/* Whether the GET of c may show report rep (a record as JSON) by its id:
+ * a public one to anyone, one marked not public only to an api_key (query)
+ * of a staff account whose unit sees the report. */
+static bool shown_by_id(call *c, const json_t *rep)
+{
+    if (listed(rep))
+        return true;
+    const char *key = http_request_query_param(c->req, "api_key");
+    auth_caller who;
+    return key && *key && auth_token_caller(c->d->node->auth, c->req, key, &who) == 0 &&
+           who.role >= ROLE_STAFF &&
+           reports_visible(c->d->reports, str_of(rep, "code", ""), who.unit);
+}
+
 static int list_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t reclen)
 {
     list_ctx *l = ctx;
@@ -298,7 +312,7 @@ static void requests_by_id(call *c, const char *ids)
     for (size_t i = 0; v && i < n; i++) {
         char code[REPORT_CODE_MAX];
         json_t *rep = reports_code_norm(v[i], code) ? report_fields(c->d, code) : NULL;
-        if (rep && listed(rep))
+        if (rep && shown_by_id(c, rep))
             json_array_append_new(list, request_doc(c, rep));
         json_decref(rep);
     }
@@ -419,11 +433,18 @@ static void requests_list(call *c)
     respond_list(c, 200, list);
 }
 
-/* GET requests/{id} and tokens/{token}: the token is the tracking code. */
+/* GET requests/{id} and tokens/{token} (here the token is the tracking
+ * code; the citizen token of a POST answer is for the public API). A
+ * request marked not public answers 404 like an absent one, but to a
+ * staff api_key (shown_by_id). */
 static void request_one(call *c, const char *id, bool token)
 {
     char code[REPORT_CODE_MAX];
     json_t *rep = reports_code_norm(id, code) ? report_fields(c->d, code) : NULL;
+    if (rep && !shown_by_id(c, rep)) {
+        json_decref(rep);
+        rep = NULL;
+    }
     if (!rep) {
         open311_error(c->res, 404, c->fmt, "no service request with %s \"%.64s\" on this node",
                       token ? "token" : "service_request_id", id);
@@ -629,11 +650,12 @@ static void post_work(void *job, const uint8_t *body, size_t len, http_response 
         request_input(c, &f, in, photos, &nphotos)) {
         reports_actor actor = {.user = j->who.user, .unit = j->who.unit, .role = j->who.role,
                                .citizen = false};
-        char code[REPORT_CODE_MAX];
+        char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX];
         lt_error e;
         if (unit)
             json_object_set_new(in, "unit", json_string(unit));
-        if (reports_create_raw(c->d->reports, in, photos, nphotos, "open311", &actor, code, &e)) {
+        if (reports_create_raw(c->d->reports, in, photos, nphotos, "open311", &actor, code, token,
+                               &e)) {
             open311_error(c->res, lt_errkind_status(e.kind), c->fmt, "%s", e.message);
         } else {
             const form_field *mu = form_get(&f, "media_url");
@@ -646,9 +668,10 @@ static void post_work(void *job, const uint8_t *body, size_t len, http_response 
                 json_decref(note);
             }
             json_t *cat = category(c, json_string_value(json_object_get(in, "category")));
-            respond_list(c, 200,
-                         json_pack("[{s:s, s:s, s:o, s:n}]", "service_request_id", code, "token",
-                                   code, "service_notice", service_notice(cat), "account_id"));
+            json_t *doc = json_pack("{s:s, s:s, s:o, s:n}", "service_request_id", code, "token",
+                                    token, "service_notice", service_notice(cat), "account_id");
+            public_token_attach(doc, code, token); /* the citizen's token, once */
+            respond_list(c, 200, json_pack("[o]", doc));
         }
     }
     json_decref(in);

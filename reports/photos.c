@@ -1,6 +1,5 @@
 /*
- * photos.c - report photos: checked by content (magic bytes and a parsed
- * header giving width and height: JPEG, PNG, WebP), stored as entries of
+ * photos.c - report photos, checked by photo_check.c, stored as entries of
  * collection "photos" with id "<hash hex>/<n>" (chunks of at most
  * PHOTO_CHUNK bytes, body {"data": bin, "n", "of", "type"}), addressed
  * like their report, and joined again for download.
@@ -12,114 +11,6 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-
-static unsigned be16(const uint8_t *p) { return (unsigned)p[0] << 8 | p[1]; }
-static unsigned le16(const uint8_t *p) { return (unsigned)p[1] << 8 | p[0]; }
-static unsigned le24(const uint8_t *p) { return (unsigned)p[2] << 16 | le16(p); }
-static unsigned be32(const uint8_t *p) { return be16(p) << 16 | be16(p + 2); }
-
-/* Walks JPEG segments to the first start-of-frame marker. */
-static bool jpeg_size(const uint8_t *d, size_t len, unsigned *w, unsigned *h)
-{
-    size_t i = 2;
-    while (i + 4 <= len) {
-        if (d[i] != 0xFF)
-            return false;
-        uint8_t m = d[i + 1];
-        if (m == 0xFF) {
-            i++;
-            continue;
-        }
-        if (m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || m == 0x01) {
-            i += 2;
-            continue;
-        }
-        unsigned seg = be16(d + i + 2);
-        if (seg < 2 || i + 2 + seg > len)
-            return false;
-        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
-            if (seg < 7)
-                return false;
-            *h = be16(d + i + 5);
-            *w = be16(d + i + 7);
-            return true;
-        }
-        if (m == 0xDA || m == 0xD9)
-            return false; /* scan data before any frame header */
-        i += 2 + seg;
-    }
-    return false;
-}
-
-static bool png_size(const uint8_t *d, size_t len, unsigned *w, unsigned *h)
-{
-    if (len < 24 || memcmp(d + 12, "IHDR", 4))
-        return false;
-    *w = be32(d + 16);
-    *h = be32(d + 20);
-    return true;
-}
-
-static bool webp_size(const uint8_t *d, size_t len, unsigned *w, unsigned *h)
-{
-    if (len < 30)
-        return false;
-    if (!memcmp(d + 12, "VP8 ", 4)) {
-        if (d[23] != 0x9d || d[24] != 0x01 || d[25] != 0x2a)
-            return false;
-        *w = le16(d + 26) & 0x3fff;
-        *h = le16(d + 28) & 0x3fff;
-        return true;
-    }
-    if (!memcmp(d + 12, "VP8L", 4)) {
-        if (d[20] != 0x2f)
-            return false;
-        uint32_t bits = (uint32_t)d[21] | (uint32_t)d[22] << 8 | (uint32_t)d[23] << 16 |
-                        (uint32_t)d[24] << 24;
-        *w = (bits & 0x3fff) + 1;
-        *h = ((bits >> 14) & 0x3fff) + 1;
-        return true;
-    }
-    if (!memcmp(d + 12, "VP8X", 4)) {
-        *w = le24(d + 24) + 1;
-        *h = le24(d + 27) + 1;
-        return true;
-    }
-    return false;
-}
-
-int photo_check(const uint8_t *d, size_t len, photo_info *p, lt_error *e)
-{
-    memset(p, 0, sizeof *p);
-    if (len > REPORT_PHOTO_BYTES_MAX)
-        return lt_error_set(e, LT_EINVAL, "report.photo_too_large",
-                            "a photo is %zu bytes; the limit is %u (4 MiB): send a smaller one",
-                            len, REPORT_PHOTO_BYTES_MAX);
-    bool ok = false;
-    if (len >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) {
-        p->mime = "image/jpeg";
-        ok = jpeg_size(d, len, &p->width, &p->height);
-    } else if (len >= 8 && !memcmp(d, "\x89PNG\r\n\x1a\n", 8)) {
-        p->mime = "image/png";
-        ok = png_size(d, len, &p->width, &p->height);
-    } else if (len >= 12 && !memcmp(d, "RIFF", 4) && !memcmp(d + 8, "WEBP", 4)) {
-        p->mime = "image/webp";
-        ok = webp_size(d, len, &p->width, &p->height);
-    } else {
-        return lt_error_set(e, LT_EINVAL, "report.photo_invalid",
-                            "a photo is not a JPEG, PNG or WebP image (checked by content): "
-                            "send one of those");
-    }
-    if (!ok || !p->width || !p->height)
-        return lt_error_set(e, LT_EINVAL, "report.photo_invalid",
-                            "a photo claims to be %s but its header is damaged: send the "
-                            "original file",
-                            p->mime);
-    p->data = d;
-    p->len = len;
-    crypto_generichash(p->hash, 32, d, len, NULL, 0);
-    return 0;
-}
 
 void write_list_free(write_list *l)
 {

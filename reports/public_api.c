@@ -109,6 +109,27 @@ json_t *public_report_view(const json_t *rep)
     return v;
 }
 
+/* What the public map shows of report rep (a record as JSON): code,
+ * title, category, status, answer, address and the dates but the
+ * deadline. id is the record's id, for a record without "code". */
+static json_t *map_properties(const json_t *rep, const char *id, size_t idlen)
+{
+    static const char *const keys[] = {"code", "title", "category", "status", "answer", "address"};
+    json_t *props = json_object();
+    copy_fields(props, rep, keys, sizeof keys / sizeof *keys);
+    if (!json_object_get(props, "code"))
+        json_object_set_new(props, "code", json_stringn(id, idlen));
+    copy_times(props, rep);
+    json_object_del(props, "deadline_at");
+    return props;
+}
+
+void public_token_attach(json_t *o, const char *code, const char *token)
+{
+    json_object_set_new(o, "token", json_string(token));
+    json_object_set_new(o, "tracking_url", json_sprintf("/public#/track/%s?token=%s", code, token));
+}
+
 /* The tracking code that starts at path (up to the next '/'), into code;
  * *rest points after it. Answers 404 and returns false when it is none. */
 static bool path_code(const char *path, http_response *res, char code[REPORT_CODE_MAX],
@@ -176,24 +197,72 @@ static void public_categories(void *ctx, const http_request *req, http_response 
                                           reports_categories_json(d->reports, false)));
 }
 
-/* A report (public view) as the answer, or 404/500. */
-static void respond_report(reports_env *d, const char *code, int status, http_response *res)
+/* A report as the answer: the public view to the holder of its citizen
+ * token (token; NULL for none), with the token and its tracking link when
+ * new (fresh); to anyone else what the public map shows of a public
+ * report, and 404 like an absent report for one marked not public.
+ * Returns the status answered. */
+static int respond_report(reports_env *d, const char *code, const char *token, bool fresh,
+                          int status, http_response *res)
 {
     int st = 500;
     json_t *rep = reports_get_json(d->reports, code, REPORT_VIEW_PUBLIC, &st);
+    bool holder = rep && reports_token_ok(d->reports, code, token);
+    if (rep && !holder && !report_public(rep)) {
+        json_decref(rep);
+        rep = NULL;
+        st = 404;
+    }
     if (!rep) {
         if (st == 404)
             http_respond_error(res, 404, "no report with tracking code %s on this node; check "
-                                         "the code, or ask the node it was submitted to",
+                                         "the code (and the token of the tracking link), or ask "
+                                         "the node it was submitted to",
                                code);
         else
             http_respond_error(res, 500, "the node could not read report %s; try again later",
                                code);
-        return;
+        return st;
     }
-    http_respond_json(res, status, public_report_view(rep));
+    json_t *v;
+    if (holder) {
+        v = public_report_view(rep);
+        if (fresh)
+            public_token_attach(v, code, token);
+    } else {
+        v = map_properties(rep, code, strlen(code));
+        copy_fields(v, rep, (const char *const[]){"lat", "lon"}, 2);
+    }
     json_decref(rep);
+    http_respond_json(res, status, v);
+    return status;
 }
+
+/* 429 with Retry-After and true when req gave no valid citizen token of
+ * code and its address has used up its lookups without one
+ * (PUBLIC_LOOKUP_MAX in PUBLIC_LOOKUP_WINDOW_MS); otherwise counts such a
+ * lookup against the address. The holder of the token is never held up. */
+static bool lookup_limited(reports_env *d, const http_request *req, const char *code,
+                           const char *token, http_response *res)
+{
+    if (reports_token_ok(d->reports, code, token))
+        return false;
+    uint64_t now = uv_now(d->node->loop);
+    uint64_t wait = ratelimit_wait(d->lookup_limit, req->remote_addr, now);
+    if (!wait) {
+        ratelimit_fail(d->lookup_limit, req->remote_addr, now);
+        return false;
+    }
+    char secs[24];
+    snprintf(secs, sizeof secs, "%llu", (unsigned long long)(wait + 999) / 1000);
+    http_response_header(res, "Retry-After", secs);
+    http_respond_error(res, 429, "too many report lookups without a valid token from this "
+                                 "address; try again in %s seconds, or open the tracking link "
+                                 "given when the report was submitted",
+                       secs);
+    return true;
+}
+
 
 /* A citizen's report being created on the thread pool. */
 typedef struct {
@@ -222,16 +291,16 @@ static void submit_work(void *job, const uint8_t *body, size_t len, http_respons
                                             strcmp(json_string_value(ch), "app")))) {
             http_respond_error(res, 400, "channel must be \"web\" or \"app\"");
         } else {
-            char code[REPORT_CODE_MAX];
+            char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX];
             lt_error e;
             if (ch)
                 channel = json_string_value(ch);
             json_t *fields = json_deep_copy(in);
             json_object_del(fields, "channel");
-            if (reports_create(j->d->reports, fields, channel, &citizen, code, &e))
+            if (reports_create(j->d->reports, fields, channel, &citizen, code, token, &e))
                 http_respond_lt(res, &e);
             else
-                respond_report(j->d, code, 201, res);
+                respond_report(j->d, code, token, true, 201, res);
             json_decref(fields);
         }
     }
@@ -277,21 +346,27 @@ static void submit(reports_env *d, const http_request *req, http_response *res)
     offload_request(req, res, &(offload_task){d->node->loop, j, submit_work, submit_done});
 }
 
-/* POST /api/v1/public/reports/{code}/rating */
+/* POST /api/v1/public/reports/{code}/rating?token=T: only the holder of
+ * the report's citizen token (reports_act checks it). */
 static void rate(reports_env *d, const char *code, const http_request *req, http_response *res)
 {
     static const char *const keys[] = {"rating", "comment", "reopen"};
+    const char *token = http_request_query_param(req, "token");
+    if (lookup_limited(d, req, code, token, res))
+        return;
     json_t *in = body_object(req->body, req->body_len, res);
     if (!in)
         return;
     if (only_keys(in, keys, 3, "rating, comment, reopen", res)) {
         json_t *act = json_deep_copy(in);
         lt_error e;
+        reports_actor holder = citizen;
+        holder.token = token;
         json_object_set_new(act, "action", json_string("rate"));
-        if (reports_act(d->reports, code, act, &citizen, &e))
+        if (reports_act(d->reports, code, act, &holder, &e))
             http_respond_lt(res, &e);
         else
-            respond_report(d, code, 200, res);
+            respond_report(d, code, token, false, 200, res);
         json_decref(act);
     }
     json_decref(in);
@@ -339,8 +414,11 @@ static void public_get_report(void *ctx, const http_request *req, http_response 
                                          "public list (see %smap)", PREFIX, PREFIX);
         return;
     }
-    if (!*rest)
-        respond_report(d, code, 200, res);
+    if (!*rest) {
+        const char *token = http_request_query_param(req, "token");
+        if (!lookup_limited(d, req, code, token, res))
+            respond_report(d, code, token, false, 200, res);
+    }
     else if (!strncmp(rest, "/photos/", 8) && strlen(rest + 8) == 64 && !strchr(rest + 8, '/'))
         photo(d, code, rest + 8, res);
     else
@@ -365,14 +443,7 @@ static int map_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, 
     if (r && report_public(r) && json_is_number(lat) && json_is_number(lon)) {
         double y = json_number_value(lat), x = json_number_value(lon);
         if (!m->bbox || (x >= m->w && x <= m->e && y >= m->s && y <= m->n)) {
-            static const char *const keys[] = {"code",   "title",  "category",
-                                               "status", "answer", "address"};
-            json_t *props = json_object();
-            copy_fields(props, r, keys, sizeof keys / sizeof *keys);
-            if (!json_object_get(props, "code"))
-                json_object_set_new(props, "code", json_stringn(id, idlen));
-            copy_times(props, r);
-            json_object_del(props, "deadline_at");
+            json_t *props = map_properties(r, id, idlen);
             json_array_append_new(
                 m->features, json_pack("{s:s, s:{s:s, s:[f,f]}, s:o}", "type", "Feature",
                                        "geometry", "type", "Point", "coordinates", x, y,

@@ -4,10 +4,11 @@
  *
  *   GET  /api/v1/public/categories           the active categories
  *   POST /api/v1/public/reports              submit a report (JSON, photos
- *                                            in base64) -> 201 {code, status}
- *   GET  /api/v1/public/reports/{code}       follow it by its tracking code
+ *                                            in base64) -> 201 {code, token,
+ *                                            tracking_url, status, ...}
+ *   GET  /api/v1/public/reports/{code}[?token=T]   follow it
  *   GET  /api/v1/public/reports/{code}/photos/{hash}   a photo of a public report
- *   POST /api/v1/public/reports/{code}/rating   rate the answer, maybe reopen
+ *   POST /api/v1/public/reports/{code}/rating?token=T   rate the answer, maybe reopen
  *   GET  /api/v1/public/map[?bbox=W,S,E,N]   GeoJSON of resolved/closed public
  *                                            reports, the newest PUBLIC_MAP_MAX
  *
@@ -16,6 +17,17 @@
  * blacklist). Submissions are limited per client address: after
  * PUBLIC_SUBMIT_MAX stored reports within PUBLIC_SUBMIT_WINDOW_MS an
  * address gets 429 with Retry-After until the window has passed.
+ *
+ * The tracking code is no secret (codes are sequential): the citizen
+ * token handed out once at submission is (docs/security.md, "Citizen
+ * tokens"). With it, a report answers its public view; without it, a
+ * public report answers only what the public map shows (code, title,
+ * category, status, answer, address, lat, lon, dates) and one marked not
+ * public answers 404 like an absent one; rating needs it. Lookups and
+ * ratings without a valid token count against the address: after
+ * PUBLIC_LOOKUP_MAX within PUBLIC_LOOKUP_WINDOW_MS it gets 429 with
+ * Retry-After (node/http/ratelimit.h, the lock doubling up to
+ * PUBLIC_LOOKUP_LOCK_MAX_MS).
  */
 #ifndef LT_PUBLIC_API_H
 #define LT_PUBLIC_API_H
@@ -29,6 +41,9 @@
 #define PUBLIC_SUBMIT_MAX 10
 #define PUBLIC_SUBMIT_WINDOW_MS (10ull * 60 * 1000)
 #define PUBLIC_MAP_MAX 2000
+#define PUBLIC_LOOKUP_MAX 60
+#define PUBLIC_LOOKUP_WINDOW_MS (60ull * 1000)
+#define PUBLIC_LOOKUP_LOCK_MAX_MS (15ull * 60 * 1000)
 /* The largest request body of the routes that take a report with photos
  * (its most photos of the largest size in base64, and room for the rest);
  * every other route keeps the server's 1 MiB. */
@@ -47,6 +62,11 @@ size_t public_api_routes(reports_env *d, http_route *routes, size_t cap);
  * is public, and history [{action, from, to, at}] when rep has one. New
  * reference. */
 json_t *public_report_view(const json_t *rep);
+
+/* Sets "token" and "tracking_url" ("/public#/track/CODE?token=T", the
+ * citizen page's link) of a just-created report code in answer o: the
+ * only time its citizen token is shown. */
+void public_token_attach(json_t *o, const char *code, const char *token);
 
 /* Room for a W3C datetime of report_time_w3c. */
 #define PUBLIC_TIME_MAX 32

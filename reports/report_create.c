@@ -213,7 +213,8 @@ static void photos_prepare(const json_t *in, const reports_photo *raw, size_t nr
 
 /* The part of a create that reads the context and writes: under its lock. */
 static int create_locked(reports *r, const json_t *in, const photo_set *ps, const char *channel,
-                         const reports_actor *who, char code[REPORT_CODE_MAX], lt_error *e)
+                         const reports_actor *who, char code[REPORT_CODE_MAX],
+                         char token[REPORT_TOKEN_MAX], lt_error *e)
 {
     json_t *f = json_object();
     const photo_info *p = ps->p;
@@ -230,6 +231,9 @@ static int create_locked(reports *r, const json_t *in, const photo_set *ps, cons
         st = lt_error_mark(e, LT_ESTORAGE, NULL);
     if (!st) {
         uint64_t now = reports_now(r);
+        char hash_hex[REPORT_TOKEN_HASH_HEX + 1];
+        citizen_token_new(token, hash_hex);
+        json_object_set_new(f, "citizen_token_hash", json_string(hash_hex));
         json_t *photos = json_array();
         const char *to[2];
         size_t nto = report_addressees(f, to);
@@ -268,7 +272,7 @@ static int create_locked(reports *r, const json_t *in, const photo_set *ps, cons
 
 int reports_create_raw(reports *r, const json_t *in, const reports_photo *raw, size_t nraw,
                        const char *channel, const reports_actor *who, char code[REPORT_CODE_MAX],
-                       lt_error *e)
+                       char token[REPORT_TOKEN_MAX], lt_error *e)
 {
     photo_set ps = {0};
     int st = 0;
@@ -284,7 +288,7 @@ int reports_create_raw(reports *r, const json_t *in, const reports_photo *raw, s
     } else {
         photos_prepare(in, raw, nraw, &ps);
         reports_lock(r);
-        st = create_locked(r, in, &ps, channel, who, code, e);
+        st = create_locked(r, in, &ps, channel, who, code, token, e);
         reports_unlock(r);
     }
     for (size_t i = 0; i < ps.n; i++)
@@ -293,7 +297,7 @@ int reports_create_raw(reports *r, const json_t *in, const reports_photo *raw, s
 }
 
 int reports_create(reports *r, const json_t *in, const char *channel, const reports_actor *who,
-                   char code[REPORT_CODE_MAX], lt_error *e)
+                   char code[REPORT_CODE_MAX], char token[REPORT_TOKEN_MAX], lt_error *e)
 {
-    return reports_create_raw(r, in, NULL, 0, channel, who, code, e);
+    return reports_create_raw(r, in, NULL, 0, channel, who, code, token, e);
 }

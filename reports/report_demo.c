@@ -77,8 +77,7 @@ static int demo_reports(const node_config *c, store *s, bool leaf, uint64_t *rng
         return -1;
     }
     reports_set_clock(r, demo_clock, &clock);
-    const reports_actor staff = {"demo", c->unit, ROLE_LEADER, false};
-    const reports_actor citizen = {NULL, NULL, ROLE_NONE, true};
+    const reports_actor staff = {"demo", c->unit, ROLE_LEADER, false, NULL};
     int n = leaf ? 24 : 3, rc = 0;
     for (int i = 0; !rc && i < n; i++) {
         clock = now - 30ull * 86400000 + (uint64_t)i * 29ull * 86400000 / (uint64_t)n;
@@ -91,9 +90,10 @@ static int demo_reports(const node_config *c, store *s, bool leaf, uint64_t *rng
             "reporter_name", "Nguyễn Văn An", "reporter_phone", "0912000000");
         if (!leaf)
             json_object_set_new(in, "unit", json_string(i % 2 ? "16684" : "16681"));
-        char code[REPORT_CODE_MAX];
+        char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX];
+        const reports_actor citizen = {NULL, NULL, ROLE_NONE, true, token}; /* who sent it */
         lt_error e;
-        rc = reports_create(r, in, i % 3 ? "app" : "hotline", &staff, code, &e);
+        rc = reports_create(r, in, i % 3 ? "app" : "hotline", &staff, code, token, &e);
         if (rc)
             snprintf(err, errlen, "%s", e.message);
         json_decref(in);

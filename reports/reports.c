@@ -202,6 +202,7 @@ static json_t *get_json_locked(reports *r, const char *code, report_view view, i
         return NULL;
     history_collect(j, view);
     json_object_del(j, "owners"); /* write authority's, not the report's */
+    json_object_del(j, "citizen_token_hash"); /* the citizen's secret, hashed */
     if (view != REPORT_VIEW_STAFF) {
         json_object_del(j, "reporter_name");
         json_object_del(j, "reporter_phone");

@@ -58,6 +58,9 @@ typedef struct reports reports;
 const char *const *reports_top_tier_collections(size_t *n);
 
 #define REPORT_CODE_MAX 48
+/* A citizen token: 32 random bytes in URL-safe base64 without padding (43
+ * characters) and its NUL. */
+#define REPORT_TOKEN_MAX 44
 #define REPORT_PHOTOS_MAX 5
 #define REPORT_PHOTO_BYTES_MAX (4u * 1024u * 1024u)
 
@@ -77,12 +80,15 @@ void reports_set_clock(reports *r, uint64_t (*now_ms)(void *ctx), void *ctx);
 uint64_t reports_now(const reports *r);
 
 /* Who acts. citizen: an unauthenticated member of the public (user and
- * unit NULL, role ROLE_NONE); may only create, rate and reopen. */
+ * unit NULL, role ROLE_NONE); may only create, rate and reopen, and acts
+ * on an existing report only with its citizen token (token, the one
+ * reports_create handed out; NULL when none was given). */
 typedef struct {
     const char *user;
     const char *unit;
     account_role role;
     bool citizen;
+    const char *token;
 } reports_actor;
 
 /* A photo given as raw bytes (e.g. an Open311 multipart upload). type is
@@ -99,21 +105,30 @@ typedef struct {
  * "hotline", "open311"). unit (optional) is the area unit; default the
  * actor's unit, else this node's unit; it must be this node's unit or
  * inside its subtree. The report starts "new". Returns 0 with the
- * tracking code in code, or -1 with *e; nothing stored on
- * error. */
+ * tracking code in code and a new citizen token in token (the only time it
+ * exists in clear: the report keeps its BLAKE2b-256 as
+ * "citizen_token_hash", which no answer shows), or -1 with *e; nothing
+ * stored on error. */
 int reports_create(reports *r, const json_t *in, const char *channel, const reports_actor *who,
-                   char code[REPORT_CODE_MAX], lt_error *e);
+                   char code[REPORT_CODE_MAX], char token[REPORT_TOKEN_MAX], lt_error *e);
 
 /* reports_create with photos given as raw buffers (added to any in
  * in's "photos"); at most REPORT_PHOTOS_MAX in all. */
 int reports_create_raw(reports *r, const json_t *in, const reports_photo *photos, size_t nphotos,
                        const char *channel, const reports_actor *who, char code[REPORT_CODE_MAX],
-                       lt_error *e);
+                       char token[REPORT_TOKEN_MAX], lt_error *e);
+
+/* True when token is the citizen token of report code (compared by hash,
+ * in constant time). False when either is absent, or the report predates
+ * citizen tokens (it has no "citizen_token_hash"). */
+bool reports_token_ok(reports *r, const char *code, const char *token);
 
 /* Applies one action {"action": A, "note", ...parameters} of the state
- * machine of docs/reports.md to report code (case-insensitive). Returns 0
+ * machine of docs/reports.md to report code (case-insensitive). A citizen
+ * must give the report's token (who->token): without it a report marked
+ * not public answers 404 like an absent one, a public one 403. Returns 0
  * when written, or -1 with *e (report.not_found, report.state_conflict,
- * report.action_forbidden, report.authority, ...). */
+ * report.action_forbidden, report.token_required, report.authority, ...). */
 int reports_act(reports *r, const char *code, const json_t *action, const reports_actor *who,
                 lt_error *e);
 
@@ -127,7 +142,8 @@ typedef enum { REPORT_VIEW_PUBLIC, REPORT_VIEW_VIEWER, REPORT_VIEW_STAFF } repor
 /* The report as JSON with "history" (array, HLC order) and "overdue"
  * (bool). PUBLIC: no reporter fields, no user names or units in the
  * history, no coordinates hidden (they are the public location); VIEWER:
- * no reporter fields; STAFF: everything. NULL and *status 404 when absent
+ * no reporter fields; STAFF: everything. No view shows "citizen_token_hash"
+ * or "owners". NULL and *status 404 when absent
  * (500 on a storage error). Does not check who may see it: see
  * reports_visible. */
 json_t *reports_get_json(reports *r, const char *code, report_view view, int *status);

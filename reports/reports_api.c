@@ -9,6 +9,7 @@
  */
 #include "node/people/auth.h"
 #include "node/http/offload.h"
+#include "reports/public_api.h"
 #include "reports/reports_api.h"
 
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 
 static reports_actor actor_of(const auth_caller *c)
 {
-    return (reports_actor){c->user, c->unit, c->role, false};
+    return (reports_actor){c->user, c->unit, c->role, false, NULL};
 }
 
 /* A request body as a JSON object; NULL after answering 400. */
@@ -42,16 +43,21 @@ static report_view view_of(const auth_caller *c)
     return c->role >= ROLE_STAFF ? REPORT_VIEW_STAFF : REPORT_VIEW_VIEWER;
 }
 
-/* Answers with the report as the caller may see it. */
-static void respond_report(reports_env *d, const auth_caller *c, const char *code, int status,
-                           http_response *res)
+/* Answers with the report as the caller may see it; a new report with its
+ * citizen token (token, else NULL) and tracking link, to hand on to the
+ * citizen (docs/reports.md). */
+static void respond_report(reports_env *d, const auth_caller *c, const char *code,
+                           const char *token, int status, http_response *res)
 {
     int st;
     json_t *j = reports_get_json(d->reports, code, view_of(c), &st);
-    if (!j)
+    if (!j) {
         http_respond_error(res, st, "report %s cannot be read now; try again", code);
-    else
-        http_respond_json(res, status, j);
+        return;
+    }
+    if (token)
+        public_token_attach(j, code, token);
+    http_respond_json(res, status, j);
 }
 
 /* A report being created on the thread pool. */
@@ -68,12 +74,12 @@ static void create_work(void *job, const uint8_t *body, size_t len, http_respons
         return;
     const char *channel = json_string_value(json_object_get(in, "channel"));
     reports_actor who = actor_of(&j->c);
-    char code[REPORT_CODE_MAX];
+    char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX];
     lt_error e;
-    if (reports_create(j->d->reports, in, channel ? channel : "hotline", &who, code, &e))
+    if (reports_create(j->d->reports, in, channel ? channel : "hotline", &who, code, token, &e))
         http_respond_lt(res, &e);
     else
-        respond_report(j->d, &j->c, code, 201, res);
+        respond_report(j->d, &j->c, code, token, 201, res);
     json_decref(in);
 }
 
@@ -123,6 +129,7 @@ void reports_api_photo(reports_env *d, const char *code, const char *hash, const
     res->body = (char *)data;
     res->body_len = len;
     http_response_header(res, "Cache-Control", cache);
+    http_response_header(res, "X-Content-Type-Options", "nosniff"); /* never run as a page */
 }
 
 void reports_api_item(void *ctx, const http_request *req, http_response *res)
@@ -151,20 +158,20 @@ void reports_api_item(void *ctx, const http_request *req, http_response *res)
     reports_actor who = actor_of(&c);
     lt_error e;
     if (!*rest && get) {
-        respond_report(d, &c, code, 200, res);
+        respond_report(d, &c, code, NULL, 200, res);
     } else if (!*rest && !strcmp(req->method, "PATCH")) {
         json_t *in = body_json(req->body, req->body_len, res);
         if (in && reports_patch(d->reports, code, in, &who, &e))
             http_respond_lt(res, &e);
         else if (in)
-            respond_report(d, &c, code, 200, res);
+            respond_report(d, &c, code, NULL, 200, res);
         json_decref(in);
     } else if (!strcmp(rest, "/actions") && !strcmp(req->method, "POST")) {
         json_t *in = body_json(req->body, req->body_len, res);
         if (in && reports_act(d->reports, code, in, &who, &e))
             http_respond_lt(res, &e);
         else if (in)
-            respond_report(d, &c, code, 200, res);
+            respond_report(d, &c, code, NULL, 200, res);
         json_decref(in);
     } else if (!strncmp(rest, "/photos/", 8) && get) {
         reports_api_photo(d, code, rest + 8, "private, max-age=86400", res);

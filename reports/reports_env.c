@@ -19,7 +19,9 @@ reports_env *reports_env_new(node_env *env)
     e->reports = reports_new(env->store, env->config);
     e->submit_limit = ratelimit_new(PUBLIC_SUBMIT_MAX, PUBLIC_SUBMIT_WINDOW_MS,
                                     PUBLIC_SUBMIT_WINDOW_MS, PUBLIC_SUBMIT_WINDOW_MS);
-    if (!e->reports || !e->submit_limit) {
+    e->lookup_limit = ratelimit_new(PUBLIC_LOOKUP_MAX, PUBLIC_LOOKUP_WINDOW_MS,
+                                    PUBLIC_LOOKUP_WINDOW_MS, PUBLIC_LOOKUP_LOCK_MAX_MS);
+    if (!e->reports || !e->submit_limit || !e->lookup_limit) {
         reports_env_free(e);
         return NULL;
     }
@@ -32,6 +34,7 @@ void reports_env_free(reports_env *e)
         return;
     reports_free(e->reports);
     ratelimit_free(e->submit_limit);
+    ratelimit_free(e->lookup_limit);
     free(e);
 }
 

@@ -1,7 +1,7 @@
 /*
  * reports_env.h - what the HTTP handlers of the reports domain share: the
  * node's services (node/env/env.h), the domain context and the per-address
- * limit of citizens' submissions. The daemon makes one at start
+ * limits of citizens' submissions and lookups. The daemon makes one at start
  * (reports_env_new) and registers reports_env_routes; nothing outside this
  * folder looks inside.
  */
@@ -19,6 +19,7 @@ typedef struct reports_env {
     node_env *node;
     reports *reports;
     ratelimit *submit_limit; /* public submissions per address (public_api.h) */
+    ratelimit *lookup_limit; /* public lookups without a token per address (public_api.h) */
 } reports_env;
 
 /* The reports domain of the node of env: a reports context over its store

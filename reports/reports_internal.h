@@ -94,6 +94,18 @@ int top_tier_check(reports *r, const reports_actor *who, const char *what, lt_er
 int top_tier_write(reports *r, const char *coll, const char *id, entry_op op,
                    const json_t *fields, lt_error *e);
 
+/* ---- citizen_token.c ---- */
+
+/* Hex characters of a stored citizen token hash (BLAKE2b-256). */
+#define REPORT_TOKEN_HASH_HEX 64
+
+/* A new random citizen token into token and its hex hash into hash_hex. */
+void citizen_token_new(char token[REPORT_TOKEN_MAX], char hash_hex[REPORT_TOKEN_HASH_HEX + 1]);
+
+/* True when token hashes to the "citizen_token_hash" of report rep
+ * (constant-time compare); false when rep has none or token is empty. */
+bool citizen_token_matches(const json_t *rep, const char *token);
+
 /* ---- photos.c ---- */
 
 typedef struct {
@@ -104,9 +116,20 @@ typedef struct {
     size_t len;
 } photo_info;
 
-/* Checks a photo by content: JPEG, PNG or WebP with a parsable header,
- * 1..REPORT_PHOTO_BYTES_MAX bytes. Fills *p (hash, type, size). Returns 0,
- * or -1 with *e (LT_EINVAL: report.photo_too_large, report.photo_invalid). */
+/* ---- photo_check.c ---- */
+
+/* The largest photo in pixels, and on either side. */
+#define PHOTO_PIXELS_MAX (40u * 1000u * 1000u)
+#define PHOTO_SIDE_MAX 16384u
+
+/* Checks a photo by content: a JPEG, PNG or WebP (by its magic bytes) of
+ * 1..REPORT_PHOTO_BYTES_MAX bytes that libavcodec decodes whole, of at
+ * most PHOTO_PIXELS_MAX pixels and PHOTO_SIDE_MAX on a side (the decoder
+ * refuses a larger one before it allocates). Fills *p (hash, type, size,
+ * width, height; data points at data). Returns 0, or -1 with *e
+ * (LT_EINVAL: report.photo_too_large, report.photo_too_big, report.photo_invalid;
+ * LT_EUNAVAILABLE: out of memory). Thread-safe; meant for the thread pool
+ * (decoding takes up to a second for the largest). */
 int photo_check(const uint8_t *data, size_t len, photo_info *p, lt_error *e);
 
 /* The photo entries of a report: chunks of at most PHOTO_CHUNK bytes. */

@@ -247,8 +247,15 @@ static int act_locked(reports *r, const char *code, const json_t *action, const 
     if (!cur)
         return report_absent(code, st, e);
     int rc;
-    if (!who || (!who->citizen && !reports_visible(r, report_str(cur, "code"), who->unit)))
+    bool holder = who && who->citizen && citizen_token_matches(cur, who->token);
+    if (!who || (!who->citizen && !reports_visible(r, report_str(cur, "code"), who->unit)) ||
+        (who->citizen && !holder && json_is_false(json_object_get(cur, "public"))))
         rc = report_absent(code, 404, e);
+    else if (who->citizen && !holder)
+        rc = lt_error_set(e, LT_EFORBIDDEN, "report.token_required",
+                          "report %s can be rated or reopened only with the token given when "
+                          "it was submitted: open the tracking link, or pass it as ?token=",
+                          code);
     else if (!json_is_object(action))
         rc = lt_error_set(e, LT_EINVAL, "report.body_invalid",
                           "the body must be a JSON object {\"action\": ..., \"note\": ...}");

@@ -112,14 +112,15 @@ check "POST form-encoded: 200" test "$(post requests.json -d service_code=enviro
     --data-urlencode 'description=Rác thải <đổ> trộm & "bừa" bãi' --data-urlencode 'address_string=Số 5, đường Lê Lợi' \
     -d first_name=Lan -d last_name=Trần -d phone=0912345678 -d email=lan@example.vn \
     -d media_url=https://example.vn/a.jpg -d device_id=abc)" = 200
-check "...[{service_request_id, token, service_notice, account_id}]" jqb 'length == 1 and (.[0] | keys | sort) ==
-    ["account_id","service_notice","service_request_id","token"]'
-check "...the token is the tracking code" jqb '.[0].token == .[0].service_request_id and (.[0].token | test("^VN-[0-9]+$"))'
+check "...[{service_request_id, token, service_notice, account_id, tracking_url}]" jqb 'length == 1 and (.[0] | keys | sort) ==
+    ["account_id","service_notice","service_request_id","token","tracking_url"]'
+check "...the token is the citizen's secret, not the tracking code" jqb '.[0].token != .[0].service_request_id and (.[0].token | test("^[A-Za-z0-9_-]{43}$")) and
+    .[0].tracking_url == "/public#/track/\(.[0].service_request_id)?token=\(.[0].token)"'
 check "...the notice is the deadline" jqb '.[0].service_notice == "Thời hạn xử lý: 5 ngày làm việc" and .[0].account_id == null'
 ID1=$(jq -r '.[0].service_request_id' "$T/body")
 check "POST in XML: 200" test "$(post requests.xml -d service_code=traffic -d lat=18.68 -d long=105.70 -d 'description=Đèn tín hiệu hỏng')" = 200
 check "...<service_requests><request><service_request_id>" x '/service_requests/request/service_request_id'
-check "...and <token>" test "$(x 'string(/service_requests/request/token)')" = "$(x 'string(/service_requests/request/service_request_id)')"
+check "...and <token>" bash -c "[[ '$(x 'string(/service_requests/request/token)')' =~ ^[A-Za-z0-9_-]{43}$ ]]"
 check "...and an empty <account_id>" test "$(x 'count(/service_requests/request/account_id[not(node())])')" = 1
 ID2=$(x 'string(/service_requests/request/service_request_id)')
 printf '%s' 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==' |
@@ -216,9 +217,12 @@ check "service_request_id list overrides the rest" test "$(get "requests.json?se
 check "...those found" test "$(ids)" = "$(sorted "VN-OLD-1,$ID2")"
 check "jurisdiction_id of this node" test "$(get "requests.json?jurisdiction_id=VN&status=closed")" = 200
 check "...same answer" test "$(ids)" = "VN-DONE-1,VN-REJ-1"
-check "a report marked not public is in no list, but found by its code" test "$(get requests/VN-HID-1.json)" = 200
+check "a report marked not public is in no list, nor found by its code alone: 404" test "$(get requests/VN-HID-1.json)" = 404
+check "...found by a staff api_key" test "$(get "requests/VN-HID-1.json?api_key=$KEY")" = 200
 check "...itself" jqb '.[0].service_request_id == "VN-HID-1"'
 check "...not by a service_request_id list" test "$(get "requests.json?service_request_id=VN-HID-1")" = 200
 check "...empty" jqb 'length == 0'
+check "...but with a staff api_key" test "$(get "requests.json?service_request_id=VN-HID-1&api_key=$KEY")" = 200
+check "...listed" jqb '[.[].service_request_id] == ["VN-HID-1"]'
 check "a foreign jurisdiction_id: 400" test "$(get "requests.json?jurisdiction_id=99")" = 400
 finish

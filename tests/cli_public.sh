@@ -54,6 +54,28 @@ printf '{%s, "category": "traffic", "photos": [{"type": "image/png", "data": "%s
 code=$(req c1 POST $P/reports -H 'Content-Type: application/json' --data-binary @"$T/big.json")
 check "a photo over 4 MiB: refused with 400, got $code" test "$code" = 400
 check "...saying the limit" jqb '.error.message | test("4 MiB|MiB|too large|larger"; "i")'
+# photos decoded, not only their headers read (issue 12, finding 6): a real
+# 30000 x 30000 PNG of under 1 MiB (900 MB of pixels), and a header that
+# claims 0xFFFF x 0x10001 pixels
+python3 - "$T" <<'PY'
+import struct, sys, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+def png(w, h, idat):
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)) +
+            chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+z = zlib.compressobj(9)
+row = bytes(30001)
+idat = b"".join(z.compress(row * 1000) for _ in range(30)) + z.flush()
+open(sys.argv[1] + "/huge.png", "wb").write(png(30000, 30000, idat))
+open(sys.argv[1] + "/claims.png", "wb").write(png(0xFFFF, 0x10001, zlib.compress(bytes(2))))
+PY
+check "the 30000 x 30000 PNG is under 1 MiB" test "$(stat -c %s "$T/huge.png")" -lt 1048576
+for f in huge claims; do
+    printf '{%s, "category": "traffic", "photos": [{"type": "image/png", "data": "%s"}]}' "$GOOD" "$(base64 -w0 "$T/$f.png")" >"$T/$f.json"
+    code=$(req c1 POST $P/reports -H 'Content-Type: application/json' --data-binary @"$T/$f.json")
+    check "$f.png: refused with 400, got $code" test "$code" = 400
+    check "...saying the limit" jqb '.error.message | test("40 megapixels")'
+done
 check "nothing was stored by any of them" test "$(count c1 reports)" = "$before"
 
 # ---- submit and follow ----
@@ -62,11 +84,15 @@ check "a citizen submits: 201" test "$(post_json c1 $P/reports "{$GOOD, \"catego
     \"channel\": \"app\", \"photos\": [{\"type\": \"image/png\", \"data\": \"$DOT\"}]}")" = 201
 keep
 CODE=$(jq -r .code "$T/body")
+CTOK=$(jq -r .token "$T/body")
 check "...a tracking code of the commune" bash -c "[[ '$CODE' =~ ^16681-[0-9]+$ ]]"
+check "...a citizen token of 43 URL-safe base64 characters (256 bits)" bash -c "[[ '$CTOK' =~ ^[A-Za-z0-9_-]{43}$ ]]"
+check "...and its tracking link" jqb --arg u "/public#/track/$CODE?token=$CTOK" '.tracking_url == $u'
+check "...never its hash" bash -c "! grep -q citizen_token_hash '$T/body'"
 check "...status new" jqb '.status == "new"'
 check "...no personal data in the answer" no_personal
 check "one report stored" test "$(count c1 reports)" = $((before + 1))
-check "the code finds it: 200" test "$(req c1 GET "$P/reports/$CODE")" = 200
+check "the code and token find it: 200" test "$(req c1 GET "$P/reports/$CODE?token=$CTOK")" = 200
 keep
 check "...title, category, status, address, dates" jqb '.title == "Cống tắc" and .category == "traffic" and .status == "new" and .address == "Số 5 Lê Lợi" and (.created_at | test("\\+07:00$"))'
 check "...the photo" jqb '.photos | length == 1 and (.[0].hash | length == 64) and .[0].type == "image/png"'
@@ -76,13 +102,14 @@ check "...no personal data at all" no_personal
 HASH=$(jq -r '.photos[0].hash' "$T/body")
 check "the photo is served" test "$(req c1 GET "$P/reports/$CODE/photos/$HASH")" = 200
 check "...as PNG" grep -qi '^content-type: image/png' "$T/hdr"
+check "...never sniffed as anything else" grep -qi '^x-content-type-options: nosniff' "$T/hdr"
 check "...the same bytes" cmp "$T/body" <(printf '%s' "$DOT" | base64 -d)
-check "lower case finds it too" test "$(req c1 GET "$P/reports/${CODE,,}")" = 200
+check "lower case finds it too" test "$(req c1 GET "$P/reports/${CODE,,}?token=$CTOK")" = 200
 check "an unknown code: 404" test "$(req c1 GET "$P/reports/16681-999999")" = 404
 check "...says so" jqb '.error.message | test("no report")'
 check "not a code: 404" test "$(req c1 GET "$P/reports/..%2Fetc")" = 404
 check "no public list of reports" test "$(req c1 GET "$P/reports")" = 404
-check "rating a new report: 409" test "$(post_json c1 "$P/reports/$CODE/rating" '{"rating": "satisfied"}')" = 409
+check "rating a new report: 409" test "$(post_json c1 "$P/reports/$CODE/rating?token=$CTOK" '{"rating": "satisfied"}')" = 409
 
 # ---- staff act through the native API ----
 echo "staff-password-1" | "$BIN" user add --dir "$T/c1" --user canbo --role leader --unit 16681 >/dev/null
@@ -90,7 +117,7 @@ TOK=$(${BIN} token --dir "$T/c1" --user canbo)
 act() { post_json "$1" "api/v1/reports/$2/actions" "$3" -H "Authorization: Bearer $4"; }
 check "staff receive it: 200" test "$(act c1 "$CODE" '{"action": "receive"}' "$TOK")" = 200
 check "staff resolve it: 200" test "$(act c1 "$CODE" '{"action": "resolve", "answer": "Đã khơi thông cống <ngày 23/11>"}' "$TOK")" = 200
-check "the public view shows the answer" test "$(req c1 GET "$P/reports/$CODE")" = 200
+check "the public view shows the answer" test "$(req c1 GET "$P/reports/$CODE?token=$CTOK")" = 200
 keep
 check "...resolved, with the answer and its time" jqb '.status == "resolved" and .answer == "Đã khơi thông cống <ngày 23/11>" and (.resolved_at | test("\\+07:00$"))'
 check "...the history: create, receive, resolve" jqb '[.history[].action] == ["create","receive","resolve"]'
@@ -112,13 +139,13 @@ check "a malformed bbox: 400" test "$(req c1 GET "$P/map?bbox=1,2,3")" = 400
 check "west east swapped: 400" test "$(req c1 GET "$P/map?bbox=106,18,105,19")" = 400
 
 # ---- rating, then reopening ----
-check "a bad rating value: 400" test "$(post_json c1 "$P/reports/$CODE/rating" '{"rating": "great"}')" = 400
-check "an unknown field in a rating: 400" test "$(post_json c1 "$P/reports/$CODE/rating" '{"rating": "satisfied", "stars": 5}')" = 400
-check "malformed rating JSON: 400" test "$(post_json c1 "$P/reports/$CODE/rating" '{"rating"')" = 400
-check "the citizen rates: 200" test "$(post_json c1 "$P/reports/$CODE/rating" '{"rating": "acceptable", "comment": "Hơi chậm"}')" = 200
+check "a bad rating value: 400" test "$(post_json c1 "$P/reports/$CODE/rating?token=$CTOK" '{"rating": "great"}')" = 400
+check "an unknown field in a rating: 400" test "$(post_json c1 "$P/reports/$CODE/rating?token=$CTOK" '{"rating": "satisfied", "stars": 5}')" = 400
+check "malformed rating JSON: 400" test "$(post_json c1 "$P/reports/$CODE/rating?token=$CTOK" '{"rating"')" = 400
+check "the citizen rates: 200" test "$(post_json c1 "$P/reports/$CODE/rating?token=$CTOK" '{"rating": "acceptable", "comment": "Hơi chậm"}')" = 200
 keep
 check "...rated, still resolved" jqb '.rating == "acceptable" and .status == "resolved"'
-check "unsatisfied with reopen: 200" test "$(post_json c1 "$P/reports/$CODE/rating" '{"rating": "unsatisfied", "comment": "Vẫn ngập", "reopen": true}')" = 200
+check "unsatisfied with reopen: 200" test "$(post_json c1 "$P/reports/$CODE/rating?token=$CTOK" '{"rating": "unsatisfied", "comment": "Vẫn ngập", "reopen": true}')" = 200
 keep
 check "...reopened" jqb '.status == "reopened" and .rating == "unsatisfied"'
 check "...the history ends with rate, rate" jqb '[.history[].action][-2:] == ["rate","rate"]'
@@ -131,16 +158,17 @@ check "the rating of an unknown report: 404" test "$(post_json c1 "$P/reports/16
 # construction report), the commune holds a copy but may not write it.
 check "a report submitted at the district for the commune: 201" test "$(post_json dist $P/reports "{$GOOD, \"category\": \"construction\", \"unit\": \"16681\"}")" = 201
 DCODE=$(jq -r .code "$T/body")
+DCTOK=$(jq -r .token "$T/body")
 echo "staff-password-2" | "$BIN" user add --dir "$T/dist" --user qh --role leader --unit 412 >/dev/null
 DTOK=$(${BIN} token --dir "$T/dist" --user qh)
 check "...received and resolved at the district" test "$(act dist "$DCODE" '{"action": "receive"}' "$DTOK"):$(act dist "$DCODE" '{"action": "resolve", "answer": "Đã xử lý"}' "$DTOK")" = 200:200
-resolved_on_c1() { req c1 GET "$P/reports/$DCODE" >/dev/null && jq -e '.status == "resolved"' "$T/body"; }
+resolved_on_c1() { req c1 GET "$P/reports/$DCODE?token=$DCTOK" >/dev/null && jq -e '.status == "resolved"' "$T/body"; }
 check "...which the commune's node learns" wait_until 30 resolved_on_c1
-code=$(post_json c1 "$P/reports/$DCODE/rating" '{"rating": "satisfied"}')
+code=$(post_json c1 "$P/reports/$DCODE/rating?token=$DCTOK" '{"rating": "satisfied"}')
 check "rating it on the commune's node: refused (403/409), got $code" test "$code" = 403 -o "$code" = 409
 check "...naming where to rate" jqb '.error.message | test("412")'
-check "...and nothing changed" bash -c "curl -s 'http://127.0.0.1:${PORT[c1]}/$P/reports/$DCODE' | jq -e 'has(\"rating\") | not'"
-check "rating it on the district's node works" test "$(post_json dist "$P/reports/$DCODE/rating" '{"rating": "satisfied"}')" = 200
+check "...and nothing changed" bash -c "curl -s 'http://127.0.0.1:${PORT[c1]}/$P/reports/$DCODE?token=$DCTOK' | jq -e 'has(\"rating\") | not'"
+check "rating it on the district's node works" test "$(post_json dist "$P/reports/$DCODE/rating?token=$DCTOK" '{"rating": "satisfied"}')" = 200
 
 check "no public answer held personal data" all_public
 

@@ -55,7 +55,9 @@ check "a photo that is no image: 400" \
     test "$(call POST c1 "$C1S" reports '{"title":"x","category":"traffic","lat":1,"lon":1,"photos":[{"data":"aGVsbG8="}]}')" = 400
 check "staff take the report by phone: 201" test "$(call POST c1 "$C1S" reports "$BODY")" = 201
 CODE=$(jq -r .code "$T/body")
+CTOK=$(jq -r .token "$T/body")
 check "...tracking code of the commune: $CODE" test "$CODE" = 16681-1
+check "...and the citizen's token to hand on, with its link" jq -e --arg c "$CODE" '(.token | test("^[A-Za-z0-9_-]{43}$")) and .tracking_url == "/public#/track/\($c)?token=\(.token)"' "$T/body"
 check "...channel hotline" jq -e '.channel == "hotline" and .status == "new"' "$T/body"
 HASH=$(jq -r '.photos[0].hash' "$T/body")
 check "...a 48x32 PNG photo" jq -e '.photos[0].width == 48 and .photos[0].height == 32' "$T/body"
@@ -123,7 +125,7 @@ pub() { # pub METHOD PATH [BODY]: the public API of c1, no login
 check "the citizen follows it by its code" test "$(pub GET "reports/$CODE")" = 200
 check "...resolved, with the answer and no personal data" \
     jq -e '.status == "resolved" and (.answer | length > 0) and (has("reporter_phone") | not)' "$T/body"
-check "the citizen rates it" test "$(pub POST "reports/$CODE/rating" '{"rating":"satisfied","comment":"Cảm ơn"}')" = 200
+check "the citizen rates it" test "$(pub POST "reports/$CODE/rating?token=$CTOK" '{"rating":"satisfied","comment":"Cảm ơn"}')" = 200
 rated() { status_is prov "$PV" "$CODE" resolved && jq -e '.address == "14 Lê Lợi" and .rating == "satisfied"' "$T/body" >/dev/null; }
 check "the province sees it resolved, edited and rated" wait_until 30 rated
 check "...with its history (create, receive, assign, start, resolve, edit, rate)" \

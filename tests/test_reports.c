@@ -14,6 +14,7 @@
 #include "tests/node_fixture.h"
 
 #include <sodium.h>
+#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,11 +76,14 @@ static void sync_pair(fx_node *lower, fx_node *upper)
     repl_session_free(b);
 }
 
-static const reports_actor staff_c1 = {"lan", "16681", ROLE_STAFF, false};
-static const reports_actor leader_c1 = {"hung", "16681", ROLE_LEADER, false};
-static const reports_actor viewer_c1 = {"xem", "16681", ROLE_VIEWER, false};
-static const reports_actor leader_d = {"minh", "412", ROLE_LEADER, false};
-static const reports_actor citizen = {NULL, NULL, ROLE_NONE, true};
+static const reports_actor staff_c1 = {"lan", "16681", ROLE_STAFF, false, NULL};
+static const reports_actor leader_c1 = {"hung", "16681", ROLE_LEADER, false, NULL};
+static const reports_actor viewer_c1 = {"xem", "16681", ROLE_VIEWER, false, NULL};
+static const reports_actor leader_d = {"minh", "412", ROLE_LEADER, false, NULL};
+static const reports_actor citizen = {NULL, NULL, ROLE_NONE, true, NULL};
+
+/* The citizen token of the report create() made last. */
+static char last_token[REPORT_TOKEN_MAX];
 
 /* The HTTP status of a domain call's result: ok on success, else the
  * status of the error's kind. */
@@ -96,7 +100,7 @@ static char *create(reports *r, const reports_actor *who, const char *json, int 
     static char code[REPORT_CODE_MAX];
     json_t *in = json_loads(json, 0, NULL);
     REQUIRE(in);
-    int rc = reports_create(r, in, "hotline", who, code, &last);
+    int rc = reports_create(r, in, "hotline", who, code, last_token, &last);
     json_decref(in);
     int status = status_of(rc, &last, 201);
     CHECKF(status == want, "create: %d, wanted %d (%s)", status, want, rc ? last.message : code);
@@ -133,15 +137,101 @@ static const char *field(json_t *j, const char *k)
 }
 
 /* A PNG of w x h with len bytes (header then padding). */
-static uint8_t *png(size_t len, unsigned w, unsigned h)
+static uint8_t *be32put(uint8_t *p, uint32_t v)
 {
-    uint8_t *p = calloc(1, len);
-    memcpy(p, "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
-    p[16] = (uint8_t)(w >> 24), p[17] = (uint8_t)(w >> 16), p[18] = (uint8_t)(w >> 8), p[19] = (uint8_t)w;
-    p[20] = (uint8_t)(h >> 24), p[21] = (uint8_t)(h >> 16), p[22] = (uint8_t)(h >> 8), p[23] = (uint8_t)h;
-    for (size_t i = 24; i < len; i++)
-        p[i] = (uint8_t)(i * 7);
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+    return p + 4;
+}
+
+/* Appends PNG chunk type with n bytes of data (NULL: a byte pattern). */
+static uint8_t *png_chunk(uint8_t *p, const char *type, const uint8_t *data, size_t n)
+{
+    uint8_t *start = be32put(p, (uint32_t)n);
+    memcpy(start, type, 4);
+    for (size_t i = 0; i < n; i++)
+        start[4 + i] = data ? data[i] : (uint8_t)(i * 7);
+    uLong crc = crc32(0, start, (uInt)(4 + n));
+    return be32put(start + 4 + n, (uint32_t)crc);
+}
+
+/* A real w x h greyscale PNG of exactly len bytes (padded with a private
+ * ancillary chunk that decoders skip), or of its natural size when len is
+ * too small for that. malloc'd; its size in *out_len. */
+static uint8_t *png(size_t len, unsigned w, unsigned h, size_t *out_len)
+{
+    size_t raw_len = (size_t)h * (w + 1);
+    uint8_t *raw = calloc(1, raw_len);
+    for (size_t i = 0; i < raw_len; i++)
+        raw[i] = i % (w + 1) ? (uint8_t)(i * 13) : 0; /* filter 0, then pixels */
+    uLongf zlen = compressBound((uLong)raw_len);
+    uint8_t *z = malloc(zlen);
+    REQUIRE(compress2(z, &zlen, raw, (uLong)raw_len, 9) == Z_OK);
+    size_t natural = 8 + 25 + 12 + zlen + 12;
+    size_t cap = len > natural + 12 ? len : natural;
+    uint8_t *out = calloc(1, cap), *p = out, ihdr[13] = {0};
+    memcpy(p, "\x89PNG\r\n\x1a\n", 8);
+    be32put(be32put(ihdr, w), h);
+    ihdr[8] = 8; /* 8-bit greyscale */
+    p = png_chunk(p + 8, "IHDR", ihdr, 13);
+    p = png_chunk(p, "IDAT", z, zlen);
+    if (cap > natural)
+        p = png_chunk(p, "paDd", NULL, cap - natural - 12);
+    p = png_chunk(p, "IEND", NULL, 0);
+    *out_len = (size_t)(p - out);
+    free(raw);
+    free(z);
+    return out;
+}
+
+/* A real 1 x 1 PNG whose header claims w x h (its CRC fixed to match). */
+static uint8_t *png_claiming(unsigned w, unsigned h, size_t *out_len)
+{
+    uint8_t *p = png(0, 1, 1, out_len);
+    be32put(be32put(p + 16, w), h);
+    be32put(p + 29, (uint32_t)crc32(0, p + 12, 17));
     return p;
+}
+
+/* Photos that pass the old header check but are refused by decoding
+ * (issue 12, finding 6): a header claiming 30000 x 30000 or 0xFFFFFFFF
+ * pixels, a real image with one side over 16384, and an image cut short.
+ * Nothing stored; then a whole one is, with its decoded size. */
+static void photos_decoded(fx_node *c1, reports *r)
+{
+    json_t *in = json_pack("{s:s, s:s, s:i, s:i}", "title", "x", "category", "traffic", "lat", 1,
+                           "lon", 1);
+    char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX];
+    lt_error e;
+    uint64_t before = store_entry_count(c1->s);
+    const unsigned claims[][2] = {{30000, 30000}, {0xFFFFu, 0x10001u}, {16385, 2}};
+    for (size_t i = 0; i < 3; i++) {
+        size_t n; /* the last a real image: one side too long, few pixels */
+        uint8_t *d = i < 2 ? png_claiming(claims[i][0], claims[i][1], &n)
+                           : png(0, claims[i][0], claims[i][1], &n);
+        reports_photo ph = {d, n, "image/png"};
+        CHECKF(reports_create_raw(r, in, &ph, 1, "web", &citizen, code, token, &e) == -1 &&
+                   lt_errkind_status(e.kind) == 400 && strstr(e.message, "megapixels") &&
+                   !strcmp(lt_error_code(&e), "report.photo_too_big"),
+               "%ux%u: %s %s", claims[i][0], claims[i][1], lt_error_code(&e), e.message);
+        free(d);
+    }
+    size_t n;
+    uint8_t *d = png(5000, 64, 64, &n);
+    reports_photo cut = {d, n / 2, "image/png"};
+    CHECKF(reports_create_raw(r, in, &cut, 1, "web", &citizen, code, token, &e) == -1 &&
+               lt_errkind_status(e.kind) == 400 && strstr(e.message, "does not decode"),
+           "cut short: %s %s", lt_error_code(&e), e.message);
+    reports_photo whole = {d, n, "image/png"};
+    CHECKF(reports_create_raw(r, in, &whole, 1, "web", &citizen, code, token, &e) == 0,
+           "a whole 64 x 64 PNG: %s", e.message);
+    CHECK(store_entry_count(c1->s) == before + 2); /* that one: the report and its chunk */
+    json_t *j = get(r, code);
+    json_t *p0 = json_array_get(json_object_get(j, "photos"), 0);
+    CHECK(json_integer_value(json_object_get(p0, "width")) == 64 &&
+          json_integer_value(json_object_get(p0, "height")) == 64);
+    json_decref(j);
+    free(d);
+    json_decref(in);
 }
 
 static void codes_categories(reports *rc1, reports *rp, reports *rd)
@@ -165,8 +255,8 @@ static void codes_categories(reports *rc1, reports *rp, reports *rd)
     CHECK(!strcmp(field(json_array_get(cats, 0), "name_vi"), "Xây dựng"));
     json_decref(cats);
 
-    const reports_actor admin_p = {"root", "40", ROLE_ADMIN, false};
-    const reports_actor admin_d = {"dadmin", "412", ROLE_ADMIN, false};
+    const reports_actor admin_p = {"root", "40", ROLE_ADMIN, false, NULL};
+    const reports_actor admin_d = {"dadmin", "412", ROLE_ADMIN, false, NULL};
     lt_error e;
 
     json_t *f = json_pack("{s:i, s:s}", "deadline_hours", 4, "name_en", "Traffic and roads");
@@ -235,32 +325,37 @@ static void bad_input(fx_node *c1, reports *r)
     free(long_title);
     json_t *in = json_pack("{s:s, s:s, s:i, s:i}", "title", "x", "category", "traffic", "lat", 1,
                            "lon", 1);
-    uint8_t *big = png(REPORT_PHOTO_BYTES_MAX + 1, 10, 10);
-    reports_photo ph = {big, REPORT_PHOTO_BYTES_MAX + 1, "image/png"};
+    size_t big_len, small_len;
+    uint8_t *big = png(REPORT_PHOTO_BYTES_MAX + 1, 10, 10, &big_len);
+    CHECK(big_len == REPORT_PHOTO_BYTES_MAX + 1);
+    uint8_t *small = png(1000, 10, 10, &small_len);
+    reports_photo ph = {big, big_len, "image/png"};
     char code[REPORT_CODE_MAX];
     lt_error e;
-    CHECK(reports_create_raw(r, in, &ph, 1, "open311", &citizen, code, &e) ==
+    CHECK(reports_create_raw(r, in, &ph, 1, "open311", &citizen, code, last_token, &e) ==
               -1 &&
           lt_errkind_status(e.kind) == 400);
     reports_photo six[6];
     for (int i = 0; i < 6; i++)
-        six[i] = (reports_photo){big, 1000, NULL};
-    CHECK(reports_create_raw(r, in, six, 6, "web", &citizen, code, &e) ==
+        six[i] = (reports_photo){small, small_len, NULL};
+    CHECK(reports_create_raw(r, in, six, 6, "web", &citizen, code, last_token, &e) ==
               -1 &&
           lt_errkind_status(e.kind) == 400 && strstr(e.message, "at most 5") &&
           !strcmp(lt_error_code(&e), "report.photos_too_many"));
-    CHECK(reports_create_raw(r, in, six, 1, "fax", &citizen, code, &e) ==
+    CHECK(reports_create_raw(r, in, six, 1, "fax", &citizen, code, last_token, &e) ==
               -1 &&
           lt_errkind_status(e.kind) == 400);
     CHECK(store_entry_count(c1->s) == before);
     /* a good photo of 70,000 bytes: three chunks, read back whole */
-    CHECKF(reports_create_raw(r, in, six, 1, "web", &citizen, code, &e) == 0,
+    CHECKF(reports_create_raw(r, in, six, 1, "web", &citizen, code, last_token, &e) == 0,
            "%s", e.message);
     CHECK(store_entry_count(c1->s) == before + 2);
     free(big);
-    big = png(70000, 640, 480);
+    free(small);
+    big = png(70000, 640, 480, &big_len);
+    CHECK(big_len == 70000);
     ph = (reports_photo){big, 70000, NULL};
-    CHECKF(reports_create_raw(r, in, &ph, 1, "web", &citizen, code, &e) == 0,
+    CHECKF(reports_create_raw(r, in, &ph, 1, "web", &citizen, code, last_token, &e) == 0,
            "%s", e.message);
     CHECK(store_entry_count(c1->s) == before + 2 + 4);
     json_t *j = get(r, code);
@@ -288,6 +383,10 @@ static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
                     "{\"title\":\"Xây dựng lấn chiếm\",\"category\":\"construction\",\"lat\":21,"
                     "\"lon\":105,\"reporter_name\":\"Nguyễn Văn A\",\"reporter_phone\":\"0901\"}",
                     201));
+    char token[REPORT_TOKEN_MAX];
+    snprintf(token, sizeof token, "%s", last_token);
+    CHECK(strlen(token) == REPORT_TOKEN_MAX - 1 && reports_token_ok(rc1, code, token));
+    CHECK(!reports_token_ok(rc1, code, "") && !reports_token_ok(rc1, code, NULL));
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"start\"}") == 409);
     CHECKF(last_is("report.state_conflict") && strstr(last.message, "allowed: receive"), "%s",
            last.message);
@@ -297,7 +396,7 @@ static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"escalate\",\"level\":1}") == 403);
     CHECK(act(rc1, "16681-999", &staff_c1, "{\"action\":\"receive\"}") == 404);
     CHECK(last_is("report.not_found") && last.kind == LT_ENOTFOUND);
-    const reports_actor other = {"x", "16684", ROLE_ADMIN, false};
+    const reports_actor other = {"x", "16684", ROLE_ADMIN, false, NULL};
     CHECK(act(rc1, code, &other, "{\"action\":\"receive\"}") == 404);
     fake_now = MON + 10 * H;
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"receive\"}") == 200);
@@ -322,17 +421,23 @@ static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"resolve\",\"answer\":\"Đã xử lý\"}") == 200);
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"resolve\",\"answer\":\"again\"}") == 409);
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"rate\",\"rating\":\"satisfied\"}") == 403);
-    CHECK(act(rc1, code, &citizen, "{\"action\":\"rate\",\"rating\":\"great\"}") == 400);
-    CHECK(act(rc1, code, &citizen, "{\"action\":\"comment\",\"note\":\"hi\"}") == 403);
-    CHECK(act(rc1, code, &citizen,
+    /* a citizen without the report's token: 403 (it is public), wrong token too */
+    CHECK(act(rc1, code, &citizen, "{\"action\":\"rate\",\"rating\":\"satisfied\"}") == 403);
+    const reports_actor guesser = {NULL, NULL, ROLE_NONE, true, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
+    CHECK(act(rc1, code, &guesser, "{\"action\":\"rate\",\"rating\":\"satisfied\"}") == 403);
+    const reports_actor holder = {NULL, NULL, ROLE_NONE, true, token};
+    CHECK(act(rc1, code, &holder, "{\"action\":\"rate\",\"rating\":\"great\"}") == 400);
+    CHECK(act(rc1, code, &holder, "{\"action\":\"comment\",\"note\":\"hi\"}") == 403);
+    CHECK(act(rc1, code, &holder,
               "{\"action\":\"rate\",\"rating\":\"satisfied\",\"reopen\":true}") == 400);
-    CHECK(act(rc1, code, &citizen,
+    CHECK(act(rc1, code, &holder,
               "{\"action\":\"rate\",\"rating\":\"unsatisfied\",\"comment\":\"vẫn còn\","
               "\"reopen\":true}") == 200);
     j = get(rc1, code);
     CHECK(!strcmp(field(j, "status"), "reopened"));
     CHECK(!strcmp(field(j, "rating"), "unsatisfied"));
     CHECK(!strcmp(field(j, "reporter_name"), "Nguyễn Văn A"));
+    CHECK(!json_object_get(j, "citizen_token_hash")); /* not even staff see it */
     json_decref(j);
     int status;
     j = reports_get_json(rc1, code, REPORT_VIEW_VIEWER, &status);
@@ -515,8 +620,8 @@ static json_int_t deadline_of(reports *r, const char *code)
  * received report's deadline from its receipt. */
 static void holidays(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports *rd, reports *rc1)
 {
-    const reports_actor admin_p = {"root", "40", ROLE_ADMIN, false};
-    const reports_actor admin_d = {"dadmin", "412", ROLE_ADMIN, false};
+    const reports_actor admin_p = {"root", "40", ROLE_ADMIN, false, NULL};
+    const reports_actor admin_d = {"dadmin", "412", ROLE_ADMIN, false, NULL};
     lt_error e;
 
     json_t *off = json_pack("{s:s, s:s}", "name_vi", "Nghỉ thử", "name_en", "Test day off");
@@ -649,6 +754,7 @@ int main(void)
     concurrent(&c1, &d, rc1, rd);
     escalation(&p, &d, &c1, rp, rd, rc1);
     holidays(&p, &d, &c1, rp, rd, rc1);
+    photos_decoded(&c1, rc1);
     reports_free(rc1);
     reports_free(rd);
     reports_free(rp);

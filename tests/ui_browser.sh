@@ -3,7 +3,9 @@
 # Debian's chromium headless) against a real five-node network on
 # 127.0.0.1 (tests/repl_lib.sh): login, the citizen -> district -> commune
 # -> province flow of a report, a commune going offline and coming back on
-# the network page, and a commune user refused another commune's report.
+# the network page, and a commune user refused another commune's report
+# (ui_flow.mjs); a report titled with markup on the province dashboard
+# under the node's real Content-Security-Policy (ui_tooltip.mjs).
 # Screenshots of every page go to build/ui-artifacts/ (LT_UI_ARTIFACTS).
 # Registered by tests/CMakeLists.txt with the label "browser" (the ASan
 # pass skips it: it tests the pages, not memory).
@@ -32,6 +34,7 @@ export UI_T=$T UI_BIN=$BIN UI_C1_PID=${PID[c1]}
 for n in $NODES; do export "UI_PORT_$n=${PORT[$n]}"; done
 node "$SRC/tests/ui/ui_flow.mjs"
 rc=$?
+node "$SRC/tests/ui/ui_tooltip.mjs" || rc=1
 # ui_flow.mjs restarts the commune itself; its pid is in $T/c1.pid
 [ -s "$T/c1.pid" ] && PID[c1]=$(cat "$T/c1.pid")
 if [ $rc -eq 0 ]; then ok; else bad "browser tests (screenshots in $LT_UI_ARTIFACTS)"; fi

@@ -49,6 +49,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 #define HTTP_DEFAULT_MAX_BODY ((size_t)1 << 20)
 #define HTTP_DEFAULT_TIMEOUT 30u
@@ -264,14 +265,34 @@ void http_respond_json(http_response *res, int status, json_t *body)
     res->body_len = strlen(text);
 }
 
+/* Replaces each byte of s that is not part of a valid UTF-8 sequence
+ * (a client's bytes quoted in a message, or a sequence cut by truncation)
+ * with '?', so the message is a valid JSON string. */
+static void utf8_scrub(char *s)
+{
+    utf8proc_uint8_t *p = (utf8proc_uint8_t *)s;
+    while (*p) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, -1, &cp);
+        if (n < 1) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 /* The compact JSON text of the error body {"error": {"code", "status",
  * "message"}} (malloc'd), or NULL when out of memory. code NULL = the
- * generic code of status. */
+ * generic code of status. Bytes of msg that are not UTF-8 become '?'. */
 static char *error_body_text(int status, const char *code, const char *msg)
 {
+    char text_msg[1024];
+    snprintf(text_msg, sizeof text_msg, "%s", msg);
+    utf8_scrub(text_msg);
     json_t *j = json_pack("{s:{s:s,s:i,s:s}}", "error", "code",
                           code ? code : lt_error_status_code(status), "status", status,
-                          "message", msg);
+                          "message", text_msg);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     return text;

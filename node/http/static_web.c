@@ -51,7 +51,28 @@ static bool is_page(const char *path)
     return !strcmp(path, "/") || !strcmp(path, "/public") || !strncmp(path, "/public/", 8);
 }
 
+/* The page's Content-Security-Policy: everything from the node itself
+ * (its WebSocket included: 'self' covers ws: on the same origin), images
+ * also as data: and from the tile host, no inline script or style, no
+ * framing. */
+static void set_csp(http_response *res, const char *tile_origin)
+{
+    char csp[1024];
+    snprintf(csp, sizeof csp,
+             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:%s%s; "
+             "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+             "frame-ancestors 'none'",
+             tile_origin && *tile_origin ? " " : "", tile_origin ? tile_origin : "");
+    http_response_header(res, "Content-Security-Policy", csp);
+    http_response_header(res, "X-Frame-Options", "DENY");
+}
+
 void static_web_serve(void *ctx, const http_request *req, http_response *res)
+{
+    static_web_serve_page(req, res, NULL);
+}
+
+void static_web_serve_page(const http_request *req, http_response *res, const char *tile_origin)
 {
     const char *p = req->path;
     bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
@@ -73,9 +94,7 @@ void static_web_serve(void *ctx, const http_request *req, http_response *res)
             return;
         }
         send_asset(req, res, index, "no-cache");
-        http_response_header(res, "Content-Security-Policy",
-                             "default-src 'self'; img-src 'self' data: blob: *; "
-                             "style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:");
+        set_csp(res, tile_origin);
         return;
     }
     /* /ui/VERSION/FILE */

@@ -35,7 +35,17 @@ extern const char static_web_version[]; /* hash of the assets, 16 hex digits */
 /* The embedded file at url, or NULL. */
 const web_asset *static_web_find(const char *url);
 
-/* The route handler for "/" (any method) and "/ui/" (ctx unused). */
+/* The route handler for "/" (any method) and "/ui/" (ctx unused): the
+ * page allows images from no host but the node's own. */
 void static_web_serve(void *ctx, const http_request *req, http_response *res);
+
+/* static_web_serve, the page's Content-Security-Policy also allowing
+ * images from tile_origin ("https://tiles.example.vn" or a wildcard host;
+ * NULL or "" for none). The page (not the assets) answers with
+ * Content-Security-Policy "default-src 'self'; script-src 'self';
+ * style-src 'self'; img-src 'self' data: [tile_origin]; connect-src
+ * 'self'; object-src 'none'; base-uri 'none'; form-action 'self';
+ * frame-ancestors 'none'" and X-Frame-Options DENY. */
+void static_web_serve_page(const http_request *req, http_response *res, const char *tile_origin);
 
 #endif

@@ -21,6 +21,10 @@
 /* Fields only staff and above see (citizens' personal data). */
 static const char *const personal_fields[] = {"reporter_name", "reporter_phone", "reporter_email"};
 
+/* Fields no one sees through this API: the hash of a citizen's token
+ * (reports/citizen_token.c) is a credential check, not data. */
+static const char *const secret_fields[] = {"citizen_token_hash"};
+
 /* Collections this API does not serve: the audit log has its own, admin-only endpoint. */
 static const char *const hidden_colls[] = {"audit"};
 
@@ -67,6 +71,8 @@ static json_t *record_for(const auth_caller *c, const uint8_t *rec, size_t len, 
     if (record_is_deleted(rec, len))
         return NULL;
     json_t *j = record_to_json(rec, len, id, idlen, err, sizeof err);
+    for (size_t i = 0; j && i < sizeof secret_fields / sizeof *secret_fields; i++)
+        json_object_del(j, secret_fields[i]);
     if (j && !access_personal(c->role))
         for (size_t i = 0; i < sizeof personal_fields / sizeof *personal_fields; i++)
             json_object_del(j, personal_fields[i]);

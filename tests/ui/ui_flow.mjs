@@ -83,6 +83,9 @@ if (!hasReports) {
   check('citizen: a tracking code is shown', await wait(cit, () => document.querySelector('#tracking-code')));
   const code = (await cit.textContent('#tracking-code')).trim();
   console.log(`     tracking code ${code}`);
+  const link = await cit.getAttribute('#tracking-link', 'href');
+  check('citizen: the tracking link carries the code and a token',
+    new RegExp(`/public#/track/${code}\\?token=[A-Za-z0-9_-]{43}$`).test(link || ''), link);
   await shot(cit, '08-public-submitted');
   check('live: a notification of the new report on the province', await wait(prov,
     (x) => [...document.querySelectorAll('.toast[data-action=create]')].some((el) => el.textContent.includes(x)), code, 30000));
@@ -149,7 +152,11 @@ if (!hasReports) {
 
   // ---- the citizen looks it up; the public map shows it -------------------------------
   await cit.goto(`${base('c1')}/public#/track/${code}`);
-  check('citizen: status resolved by tracking code', await wait(cit, () => document.querySelector('#track-result .status[data-status=resolved]'), null, 30000));
+  check('citizen: status resolved by the tracking code alone', await wait(cit, () => document.querySelector('#track-result .status[data-status=resolved]'), null, 30000));
+  check('...which shows no rating form, and says why', await wait(cit, () => document.querySelector('#need-token') && !document.querySelector('#track-result select[name=rating]')));
+  await cit.goto(link);
+  check('citizen: the tracking link shows the description and the rating form', await wait(cit,
+    () => document.querySelector('#track-result')?.textContent.includes('Nước ngập sâu') && document.querySelector('#track-result select[name=rating]'), null, 30000));
   await shot(cit, '15-public-track');
 }
 

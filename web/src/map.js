@@ -2,11 +2,14 @@
 // on a plain background with the unit boundaries the admin uploaded
 // (GET /api/v1/boundaries) and points; tiles only when the node has a
 // tile_url setting (GET /api/v1/ui/settings).
-import { loadScript, loadCss } from './dom.js';
+import { h, loadScript, loadCss } from './dom.js';
 import { api } from './api.js';
 import { statusColor } from './colors.js';
 
 const vendor = (f) => new URL(`vendor/leaflet/${f}`, import.meta.url).href;
+// Leaflet takes a string tooltip as HTML: report titles and unit names are
+// data, so they go in as a text node inside an element, never as markup.
+const textEl = (s) => h('span', String(s));
 let settings = null;
 
 // A Leaflet map in el showing boundaries; resolves to { map, L, points(layerItems) }.
@@ -25,7 +28,7 @@ export async function makeMap(el, { withBoundaries = true, onClick } = {}) {
     const fc = await api('boundaries').catch(() => null);
     if (fc?.features?.length) {
       const layer = L.geoJSON(fc, { style: { color: '#1d4e89', weight: 1.5, fillOpacity: 0.05 },
-        onEachFeature: (f, l) => l.bindTooltip(f.properties.name || f.properties.unit) }).addTo(map);
+        onEachFeature: (f, l) => l.bindTooltip(textEl(f.properties.name || f.properties.unit)) }).addTo(map);
       bounds = layer.getBounds();
       map.fitBounds(bounds);
     }
@@ -42,7 +45,7 @@ export async function makeMap(el, { withBoundaries = true, onClick } = {}) {
         if (it.lat == null || it.lon == null) continue;
         const m = L.circleMarker([it.lat, it.lon], { radius: 6, weight: 1, color: '#222',
           fillColor: statusColor[it.status] || '#1d4e89', fillOpacity: 0.9 });
-        if (it.label) m.bindTooltip(it.label);
+        if (it.label) m.bindTooltip(textEl(it.label));
         if (it.href) m.on('click', () => { location.hash = it.href; });
         m.addTo(group);
         ll.push([it.lat, it.lon]);

@@ -1,7 +1,7 @@
 // pages/public.js - the citizen pages (no account), under /public: submit
 // a report (text, category, photo, location from the browser, the map or
-// a typed address), look up its status by tracking code and rate the
-// answer, and the map of resolved public reports. Uses only
+// a typed address), follow it by its tracking link (code and citizen
+// token) and rate the answer, and the map of resolved public reports. Uses only
 // /api/v1/public/* (docs/reports.md), which carries no personal data.
 import { h, mount } from '../dom.js';
 import { t, fmtDateTime } from '../i18n.js';
@@ -34,8 +34,9 @@ async function submit(main) {
     if (file && file.size) body.photos = [{ type: file.type, data: await toBase64(file) }];
     try {
       const r = await api('public/reports', { method: 'POST', body });
+      const link = new URL(r.tracking_url, location.href).href;
       mount(msg, h('p.ok', t('submitted'), ' ', h('strong', { id: 'tracking-code' }, r.code)),
-        h('a', { href: `#/track/${encodeURIComponent(r.code)}` }, t('public_track')));
+        h('p', t('keep_link')), h('p', h('a', { id: 'tracking-link', href: link }, link)));
       form.reset();
     } catch (x) { mount(msg, h('p.error', x.message)); }
   } },
@@ -63,30 +64,40 @@ async function submit(main) {
   }).catch(() => {});
 }
 
-async function track(main, code) {
+// The page of one report: with the token of its tracking link, the whole
+// public view and the rating form; with the code alone, what the public
+// map shows (docs/security.md, "Citizen tokens").
+const trackHash = (code, token) => `#/track/${encodeURIComponent(code)}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+
+async function track(main, code, token) {
   const input = h('input', { name: 'code', value: code || '', placeholder: t('tracking_code'), required: true });
+  const tokenIn = h('input', { name: 'token', value: token || '', placeholder: t('token_optional'), autocomplete: 'off' });
   const out = h('div', { id: 'track-result' });
   mount(main, h('form.card.row', { onsubmit: (e) => { e.preventDefault();
-    location.hash = `#/track/${encodeURIComponent(input.value.trim())}`; } },
-  h('label', t('tracking_code'), input), h('button', { type: 'submit' }, t('lookup'))), out);
+    location.hash = trackHash(input.value.trim(), tokenIn.value.trim()); } },
+  h('label', t('tracking_code'), input), h('label', t('token'), tokenIn), h('button', { type: 'submit' }, t('lookup'))), out);
   if (!code) return;
+  const q = token ? `?token=${encodeURIComponent(token)}` : '';
   try {
-    const r = await api(`public/reports/${encodeURIComponent(code)}`);
+    const r = await api(`public/reports/${encodeURIComponent(code)}${q}`);
     const cats = (await api('public/categories')).categories || [];
-    const rate = ['resolved', 'closed'].includes(r.status) ? h('form.row', { onsubmit: async (e) => {
+    const done = ['resolved', 'closed'].includes(r.status);
+    const rate = done && token ? h('form.row', { onsubmit: async (e) => {
       e.preventDefault();
       const fd = Object.fromEntries(new FormData(e.target));
-      try { await api(`public/reports/${encodeURIComponent(code)}/rating`, { method: 'POST',
+      try { await api(`public/reports/${encodeURIComponent(code)}/rating${q}`, { method: 'POST',
         body: { rating: fd.rating, comment: fd.comment, reopen: fd.rating === 'unsatisfied' && !!fd.reopen } });
-      track(main, code); } catch (x) { e.target.append(h('p.error', x.message)); }
+      track(main, code, token); } catch (x) { e.target.append(h('p.error', x.message)); }
     } }, h('strong', t('rate')), h('select', { name: 'rating' }, ['satisfied', 'acceptable', 'unsatisfied']
       .map((x) => h('option', { value: x }, t('r_' + x)))), h('input', { name: 'comment', placeholder: t('note') }),
     h('label', h('input', { type: 'checkbox', name: 'reopen' }), t('act_reopen')),
     h('button', { type: 'submit' }, t('send'))) : null;
     mount(out, h('section.card', h('h2', `${r.code}: ${r.title || ''}`), h('p', statusBadge(r.status), ' ',
-      catName(cats, r.category)), r.answer ? h('p', h('strong', `${t('answer')}: `), r.answer) : null,
-    h('ol.timeline', (r.history || []).map((x) => h('li', h('time', fmtDateTime(ms(x.at_ms ?? x.at))), ' ',
-      t('act_' + x.action), x.to ? [' → ', statusBadge(x.to)] : null))), rate));
+      catName(cats, r.category)), r.description ? h('p', r.description) : null,
+    r.answer ? h('p', h('strong', `${t('answer')}: `), r.answer) : null,
+    r.history ? h('ol.timeline', r.history.map((x) => h('li', h('time', fmtDateTime(ms(x.at_ms ?? x.at))), ' ',
+      t('act_' + x.action), x.to ? [' → ', statusBadge(x.to)] : null))) : h('p.muted', { id: 'need-token' }, t('need_token')),
+    rate));
   } catch (x) { mount(out, h('p.error', { role: 'alert' }, x.status === 404 ? t('not_found') : x.message)); }
 }
 
@@ -100,8 +111,8 @@ async function publicMap(main) {
     href: `#/track/${encodeURIComponent(f.properties.code)}` })));
 }
 
-export async function render(main, { parts }) {
-  if (parts[0] === 'track') return track(main, parts[1]);
+export async function render(main, { parts, query }) {
+  if (parts[0] === 'track') return track(main, parts[1], query.get('token'));
   if (parts[0] === 'map') return publicMap(main);
   return submit(main);
 }

@@ -1,0 +1,23 @@
+/*
+ * fuzz_photo.c - libFuzzer target for the photo check of reports
+ * (reports/photo_check.c): magic bytes, then a whole decode by libavcodec
+ * under its pixel cap. Any crash, leak, undefined behaviour or accepted
+ * photo over PHOTO_PIXELS_MAX or PHOTO_SIDE_MAX is a bug; run by
+ * scripts/run-fuzz inside `make test`.
+ */
+#include "reports/reports_internal.h"
+
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    photo_info p;
+    char err[512];
+    if (photo_check(data, size, &p, err, sizeof err) == 0 &&
+        ((uint64_t)p.width * p.height > PHOTO_PIXELS_MAX || p.width > PHOTO_SIDE_MAX ||
+         p.height > PHOTO_SIDE_MAX || !p.width || !p.height))
+        abort();
+    return 0;
+}
