@@ -116,8 +116,13 @@ static void api_sync(void *ctx, const http_request *req, http_response *res)
 {
     node_env *d = ctx;
     if (!api_exact(req, res, "/api/v1/sync"))
-        return; /* no login, like health: link states for monitoring, no records */
-    http_respond_json(res, 200, repl_links_status(d->links));
+        return;
+    if (!auth_has_credential(req)) { /* like health: link states for monitoring */
+        http_respond_json(res, 200, repl_links_summary(d->links));
+        return;
+    }
+    if (auth_require(d->auth, req, res, ROLE_VIEWER, NULL) == 0)
+        http_respond_json(res, 200, repl_links_status(d->links));
 }
 
 static void api_quarantine(void *ctx, const http_request *req, http_response *res)
@@ -125,7 +130,7 @@ static void api_quarantine(void *ctx, const http_request *req, http_response *re
     node_env *d = ctx;
     char err[256];
     if (!api_exact(req, res, "/api/v1/quarantine") ||
-        auth_require(d->auth, req, res, ROLE_ADMIN, NULL))
+        auth_require_node_admin(d->auth, req, res, NULL))
         return;
     long limit = 100;
     const char *limit_s = http_request_query_param(req, "limit");

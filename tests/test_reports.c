@@ -161,6 +161,10 @@ static void codes_categories(reports *rc1, reports *rp, reports *rd)
           status == 403);
     CHECK(reports_category_put(rp, "traffic", f, &staff_c1, &status, err, sizeof err) == -1 &&
           status == 403);
+    /* an admin of a unit below, hosted on the province's node, is not its admin */
+    const reports_actor admin_c2 = {"cadmin", "16684", ROLE_ADMIN, false};
+    CHECK(reports_category_put(rp, "traffic", f, &admin_c2, &status, err, sizeof err) == -1 &&
+          status == 403 && strstr(err, "unit 40"));
     CHECKF(reports_category_put(rp, "traffic", f, &admin_p, &status, err, sizeof err) == 0, "%s",
            err);
     json_decref(f);

@@ -10,6 +10,7 @@
  */
 #include "node/people/auth.h"
 #include "lib/log.h"
+#include "node/people/access.h"
 #include "node/http/ratelimit.h"
 
 #include <stdio.h>
@@ -135,6 +136,15 @@ static bool bearer_token(const http_request *req, char *out, size_t cap)
     return true;
 }
 
+bool auth_has_credential(const http_request *req)
+{
+    char secret[ACCOUNT_SECRET_MAX];
+    bool has = bearer_token(req, secret, sizeof secret) ||
+               cookie_value(req, AUTH_COOKIE, secret, sizeof secret);
+    sodium_memzero(secret, sizeof secret);
+    return has;
+}
+
 /* True when the Origin header is absent or names the request's own host
  * (http:// or https://). */
 static bool origin_ok(const http_request *req)
@@ -256,6 +266,25 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
     if (c.role < min) {
         http_respond_error(res, 403, "%s needs the %s role or higher; %s has %s", req->path,
                            account_role_name(min), c.user, account_role_name(c.role));
+        return -1;
+    }
+    if (out)
+        *out = c;
+    return 0;
+}
+
+int auth_require_node_admin(auth *a, const http_request *req, http_response *res,
+                            auth_caller *out)
+{
+    auth_caller c;
+    if (auth_require(a, req, res, ROLE_ADMIN, &c))
+        return -1;
+    if (!access_is_node_admin(c.unit, c.role, a->config->unit)) {
+        http_respond_error(res, 403,
+                           "%s %s needs an admin of this node's unit %s; %s is an admin of unit "
+                           "%s: ask an admin of unit %s",
+                           req->method, req->path, a->config->unit, c.user, c.unit,
+                           a->config->unit);
         return -1;
     }
     if (out)

@@ -54,6 +54,19 @@ void auth_free(auth *a);
 int auth_require(auth *a, const http_request *req, http_response *res, account_role min,
                  auth_caller *out);
 
+/* auth_require(ROLE_ADMIN) for what belongs to the node itself or to the
+ * network (categories, holidays, boundaries, UI settings, enrolment, the
+ * quarantine view): also 403 unless the caller's unit is the node's own
+ * (access_is_node_admin), so an admin of a unit below, hosted here, is
+ * refused. */
+int auth_require_node_admin(auth *a, const http_request *req, http_response *res,
+                            auth_caller *out);
+
+/* True when req carries a credential (a session cookie or a Bearer token),
+ * live or not: for endpoints that answer a public summary without one and
+ * the details after auth_require with one. */
+bool auth_has_credential(const http_request *req);
+
 /* The caller of a live session whose cookie is in cookie_header (a
  * Cookie header's value; NULL allowed), for WebSocket upgrades: 0 with
  * *out, 1 without a live session of an enabled account, -1 on a storage
