@@ -157,6 +157,7 @@ size_t api_routes(node_env *d, http_route *routes, size_t cap)
         {"GET", "/api/v1/sync", api_sync, d, 0},
         {"GET", "/api/v1/quarantine", api_quarantine, d, 0},
         {"GET", "/api/v1/records", records_api_get, d, 0},
+        {"GET", "/api/v1/login/locks", auth_locks, d->auth, 0},
         {"POST", "/api/v1/login", auth_login, d->auth, 0},
         {"POST", "/api/v1/logout", auth_logout, d->auth, 0},
         {"GET", "/api/v1/me", auth_me, d->auth, 0},

@@ -15,6 +15,8 @@ printf '{"id": "16684", "code": "16684", "name": "Xã Nghi Liên", "tier": "comm
 PA=$(mk prov padmin admin 40)
 CA=$(mk prov cadmin admin 16684)
 mk prov cstaff staff 16684 >/dev/null
+mk prov victim viewer 40 >/dev/null
+mk prov cvictim viewer 16684 >/dev/null
 start prov || exit 1
 start dist || exit 1
 P="http://127.0.0.1:${PORT[prov]}/api/v1"
@@ -63,7 +65,7 @@ check "the province's admin is untouched" test "$(account_of padmin)" = '["40","
 is 200 "the province's admin still works" "$PA" GET users
 check "...and lists every account" jq -e '[.users[].user] | index("padmin") and index("cadmin") and index("repl-viewer") == null' "$T/body"
 is 200 "the commune's admin lists accounts" "$CA" GET users
-check "...of its commune only" jq -e '[.users[].user] | sort == ["cadmin", "cadmin2", "cnew", "cstaff"]' "$T/body"
+check "...of its commune only" jq -e '[.users[].user] | sort == ["cadmin", "cadmin2", "cnew", "cstaff", "cvictim"]' "$T/body"
 is 200 "the province's admin moves a commune account up" "$PA" PATCH users/cnew '{"unit": "40"}'
 is 403 "...which the commune's admin then may not delete" "$CA" DELETE users/cnew
 is 200 "the commune's admin deletes its own commune's account" "$CA" DELETE users/cstaff
@@ -90,6 +92,27 @@ is 200 "...the province's admin may" "$PA" GET quarantine
 is 403 "the commune's admin may not list enrolment requests" "$CA" GET enrol/requests
 is 403 "...nor approve one" "$CA" POST enrol/requests/x/approve '{}'
 is 200 "...the province's admin lists them" "$PA" GET enrol/requests
+
+# ---- finding 9: one client cannot lock another's account; admins see the locks -------------
+login_from() { # login_from ADDRESS USER PASSWORD: the HTTP code
+    curl -s -o "$T/body" -w '%{http_code}' --max-time 10 --interface "$1" \
+        -d "{\"user\": \"$2\", \"password\": \"$3\"}" "$P/login"
+}
+for i in 1 2 3 4 5; do login_from 127.0.0.2 victim "wrong-guess-$i" >/dev/null; done
+check "5 failures from 127.0.0.2 lock the account there" test "$(login_from 127.0.0.2 victim victim-password)" = 429
+check "...saying for whom" jq -e '.error.message | contains("this account from this address")' "$T/body"
+check "...while its owner at 127.0.0.1 still logs in" test "$(login_from 127.0.0.1 victim victim-password)" = 200
+for i in 1 2 3 4 5; do login_from 127.0.0.3 cvictim "wrong-guess-$i" >/dev/null; done
+check "a commune account is locked from 127.0.0.3" test "$(login_from 127.0.0.3 cvictim cvictim-password)" = 429
+is 200 "the province's admin lists the login locks" "$PA" GET login/locks
+check "...both accounts with the address" jq -e '[.locks[] | select(.address != null and .user != null) | [.user, .address]] | sort ==
+    [["cvictim", "127.0.0.3"], ["victim", "127.0.0.2"]]' "$T/body"
+check "...with failures, retry_after_s and locked_until" jq -e 'all(.locks[]; .failures >= 5 and .retry_after_s > 0 and .locked_until > 1700000000000)' "$T/body"
+is 200 "the commune's admin lists the login locks" "$CA" GET login/locks
+check "...of its commune's accounts only" jq -e '[.locks[].user] == ["cvictim"]' "$T/body"
+is 403 "a staff member may not" "$(mk prov pstaff staff 40)" GET login/locks
+is 200 "the commune's admin sets a new password" "$CA" PATCH users/cvictim '{"password": "cvictim-new-pass"}'
+check "...which ends the lock" test "$(login_from 127.0.0.3 cvictim cvictim-new-pass)" = 200
 
 # ---- finding 12: the sync status without a login is a summary ------------------------------
 check "the province sees the district's link (details, as a viewer)" wait_until 20 link_open prov 412

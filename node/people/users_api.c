@@ -102,6 +102,8 @@ static void users_done(uv_work_t *w, int status)
         http_respond_error(res, 503, "the password could not be hashed (out of memory); try again");
     else if (http_pending_alive(j->p))
         store_answer(j->d, &j->acct, j->created, res);
+    if (!status && !j->rc && !j->created)
+        auth_unlock(j->d->auth, j->acct.name); /* a new password ends its login locks */
     http_pending_finish(j->p);
     free(j);
 }
