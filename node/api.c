@@ -39,6 +39,7 @@
 #include "node/people/records_api.h"
 #include "node/http/static_web.h"
 #include "node/status.h"
+#include "node/people/open311_keys.h"
 #include "node/people/users_api.h"
 #include "lib/hex.h"
 
@@ -165,6 +166,7 @@ size_t api_routes(node_env *d, http_route *routes, size_t cap)
         {"GET", "/api/v1/enrol/requests", enrol_api_get, d, 0},
         {"GET", "/api/v1/network", network_api_get, d, 0},
         {NULL, "/api/v1/users", users_api, d, 0},
+        {NULL, "/api/v1/open311/keys", open311_keys_api, d, 0},
         {NULL, "/api/v1/boundaries", map_api_boundaries, d, MAP_BOUNDARY_MAX_BODY},
         {NULL, "/api/v1/ui/settings", map_api_settings, d, 0},
         {"POST", "/api/v1/enrol/requests", enrol_api_post, d, 0},

@@ -4,10 +4,11 @@
  *
  * POST requests runs on the uv thread pool (node/offload.h): its api_key
  * and media are in a body of up to 26.9 MiB, so the parsing, the key
- * check (auth_token_check: store reads only) and the create all run
+ * check (open311_key_check: store reads only) and the create all run
  * there; the loop then attaches the caller for the audit.
  */
 #include "node/people/auth.h"
+#include "node/people/open311_keys.h"
 #include "reports/open311.h"
 #include "node/http/form.h"
 #include "lib/log.h"
@@ -444,7 +445,7 @@ typedef struct {
     char *content_type; /* the request's Content-Type, or NULL */
     char *query_key;    /* api_key from the query string, or NULL */
     auth_caller who;
-    bool who_known; /* api_key is a live token: the audit names its account */
+    bool who_known; /* api_key is a live Open311 key: the audit names it */
 } post_job;
 
 /* The caller behind api_key (form field, else query); false with 403/500
@@ -456,11 +457,12 @@ static bool api_key_caller(post_job *j, const form *f, auth_caller *who)
     const char *key = k ? k->value : j->query_key;
     if (!key || !key[0]) {
         open311_error(c->res, 403, c->fmt,
-                      "api_key was not provided; a city app gets one from the node's admin "
-                      "(an API token of a staff account, `lienthong token`)");
+                      "api_key was not provided; a city app gets an Open311 key from the "
+                      "node's admin (POST /api/v1/open311/keys, lienthong open311-key add)");
         return false;
     }
-    int rc = auth_token_check(c->d->node->auth, key, who);
+    open311_key ok;
+    int rc = open311_key_check(c->d->node->store, key, &ok);
     j->who_known = rc == 0;
     if (rc < 0) {
         open311_error(c->res, 500, c->fmt, "the node could not check the api_key; try again");
@@ -468,16 +470,16 @@ static bool api_key_caller(post_job *j, const form *f, auth_caller *who)
     }
     if (rc) {
         open311_error(c->res, 403, c->fmt,
-                      "api_key is invalid (revoked, or its account was disabled or deleted); "
-                      "ask the node's admin for a new one");
+                      "api_key is not an Open311 key of this node (revoked, or an account's "
+                      "API token, which Open311 does not take); ask the node's admin for an "
+                      "Open311 key (lienthong open311-key add)");
         return false;
     }
-    if (who->role < ROLE_STAFF) {
-        open311_error(c->res, 403, c->fmt,
-                      "api_key belongs to %s, a %s; submitting requests needs a staff account",
-                      who->user, account_role_name(who->role));
-        return false;
-    }
+    memset(who, 0, sizeof *who); /* the key acts as a staff member of its unit */
+    snprintf(who->user, sizeof who->user, "open311:%s", ok.name);
+    snprintf(who->unit, sizeof who->unit, "%s", ok.unit);
+    who->role = ROLE_STAFF;
+    who->via_token = true;
     return true;
 }
 
