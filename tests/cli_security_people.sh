@@ -114,6 +114,25 @@ is 403 "a staff member may not" "$(mk prov pstaff staff 40)" GET login/locks
 is 200 "the commune's admin sets a new password" "$CA" PATCH users/cvictim '{"password": "cvictim-new-pass"}'
 check "...which ends the lock" test "$(login_from 127.0.0.3 cvictim cvictim-new-pass)" = 200
 
+# ---- finding 11: Open311 keys over HTTP, scoped like accounts ----------------------------------
+is 201 "the commune's admin makes an Open311 key for its commune" "$CA" POST open311/keys '{"name": "capp"}'
+check "...shown once, of the commune" jq -e '(.key | startswith("o311_")) and .unit == "16684" and (.id | length) == 16' "$T/body"
+CKEY=$(jq -r .key "$T/body")
+CKID=$(jq -r .id "$T/body")
+is 403 "...but not one for the province" "$CA" POST open311/keys '{"name": "papp", "unit": "40"}'
+is 201 "the province's admin makes one for the province" "$PA" POST open311/keys '{"name": "papp"}'
+PKID=$(jq -r .id "$T/body")
+is 200 "the commune's admin lists the keys" "$CA" GET open311/keys
+check "...its commune's only, without secrets" jq -e '[.keys[].name] == ["capp"] and all(.keys[]; has("key") | not)' "$T/body"
+is 403 "...and may not revoke the province's" "$CA" DELETE "open311/keys/$PKID"
+O="http://127.0.0.1:${PORT[prov]}/open311/v2"
+o311() { curl -s -o "$T/body" -w '%{http_code}' --max-time 10 "$@"; }
+check "the commune's key submits an Open311 request" test "$(o311 -d "api_key=$CKEY" -d service_code=traffic -d lat=18.68 -d long=105.70 "$O/requests.json")" = 200
+check "an admin's account token does not" test "$(o311 -d "api_key=$PA" -d service_code=traffic -d lat=18.68 -d long=105.70 "$O/requests.json")" = 403
+check "...saying Open311 takes Open311 keys" jq -e '.[0].description | test("not an Open311 key")' "$T/body"
+is 200 "the commune's admin revokes its key" "$CA" DELETE "open311/keys/$CKID"
+check "...which Open311 then refuses" test "$(o311 -d "api_key=$CKEY" -d service_code=traffic -d lat=18.68 -d long=105.70 "$O/requests.json")" = 403
+
 # ---- finding 12: the sync status without a login is a summary ------------------------------
 check "the province sees the district's link (details, as a viewer)" wait_until 20 link_open prov 412
 api prov sync >"$T/sync-viewer.json"
