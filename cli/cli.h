@@ -37,6 +37,7 @@ int cmd_revoke(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_open311_key(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
 int cmd_rotate(int argc, char **argv);
 int cmd_reports(int argc, char **argv);

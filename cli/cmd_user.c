@@ -2,11 +2,14 @@
  * cmd_user.c - `lienthong user add|list|del|passwd` and `lienthong token`:
  * the node-local accounts of node/accounts.h. Passwords come from stdin
  * (one line), never from the command line where `ps` would show them.
+ * `lienthong open311-key add|list|revoke`: the Open311 keys of
+ * node/people/open311_keys.h.
  * Every change is written to the audit log (node/audit.h).
  */
 #include "cli/cli.h"
 #include "node/people/accounts.h"
 #include "node/people/audit.h"
+#include "node/people/open311_keys.h"
 #include "replication/unit_tree.h"
 
 #include <pwd.h>
@@ -86,8 +89,8 @@ static void audit_cli(store *s, const node_config *c, const char *action, const 
         fprintf(stderr, "lienthong: warning: the audit entry was not written: %s\n", err);
 }
 
-/* Checks that unit is the node's or in its subtree. */
-static int check_unit(store *s, const node_config *c, const char *unit)
+/* Checks that unit is the node's or in its subtree (cmd: for the message). */
+static int check_unit(const char *cmd, store *s, const node_config *c, const char *unit)
 {
     if (!strcmp(unit, c->unit))
         return CLI_OK;
@@ -96,7 +99,7 @@ static int check_unit(store *s, const node_config *c, const char *unit)
               unit_tree_within(t, unit, strlen(unit), c->unit, strlen(c->unit));
     unit_tree_free(t);
     if (!ok)
-        return cli_error("user", CLI_USAGE,
+        return cli_error(cmd, CLI_USAGE,
                          "unit %s is not in the subtree of this node's unit %s: use %s or one "
                          "of its descendants (a unit without a node of its own needs a "
                          "\"units\" record here first: lienthong import --collection units)",
@@ -126,7 +129,7 @@ static int user_add(store *s, const node_config *c, const char *name, const char
         snprintf(a.unit, sizeof a.unit, "%s", unit ? unit : c->unit);
         a.role = account_role_parse(role);
         a.created_ms = account_now_ms();
-        if ((code = check_unit(s, c, a.unit)))
+        if ((code = check_unit("user", s, c, a.unit)))
             return code;
     }
     if ((code = read_password("user", pw, sizeof pw)))
@@ -286,6 +289,101 @@ int cmd_token(int argc, char **argv)
         puts(secret);
         sodium_memzero(secret, sizeof secret);
     }
+    store_close(s);
+    return code;
+}
+
+static const char key_usage[] =
+    "Usage: lienthong open311-key add    --dir DIR --name NAME [--unit CODE]\n"
+    "       lienthong open311-key list   --dir DIR\n"
+    "       lienthong open311-key revoke --dir DIR --id ID\n\n"
+    "Manages the keys city apps send as Open311's api_key (never an account's\n"
+    "API token). add prints the key once; the node keeps only its hash. A key\n"
+    "acts as a staff member of its unit, for Open311 only.\n\n"
+    "  --dir DIR     the node's data directory\n"
+    "  --name NAME   what the key is for: a-z 0-9 . _ - (up to 64)\n"
+    "  --unit CODE   the key's unit: the node's own (default) or one of its\n"
+    "                subtree\n"
+    "  --id ID       the key to revoke, as list shows it\n";
+
+static int key_print(void *ctx, const open311_key *k)
+{
+    (void)ctx;
+    printf("%s  %-24s %s\n", k->id, k->name, k->unit);
+    return 0;
+}
+
+/* add, list or revoke on the open store s. */
+static int key_run(store *s, const node_config *c, const char *sub, const char *name,
+                   const char *unit, const char *id)
+{
+    char secret[ACCOUNT_SECRET_MAX], err[256];
+    open311_key k;
+    int code, rc;
+    if (!strcmp(sub, "list"))
+        return open311_key_list(s, key_print, NULL)
+                   ? cli_error("open311-key", CLI_FAIL, "cannot read the Open311 keys")
+                   : CLI_OK;
+    if (!strcmp(sub, "revoke")) {
+        if ((rc = open311_key_revoke(s, id)))
+            return cli_error("open311-key", CLI_FAIL, "%s %s",
+                             rc > 0 ? "no Open311 key with id" : "cannot revoke the key", id);
+        audit_cli(s, c, "open311_key.revoke", id);
+        printf("Open311 key %s revoked\n", id);
+        return CLI_OK;
+    }
+    if ((code = check_unit("open311-key", s, c, unit ? unit : c->unit)))
+        return code;
+    if (open311_key_create(s, name, unit ? unit : c->unit, account_now_ms(), secret, &k, err,
+                           sizeof err))
+        return cli_error("open311-key", CLI_USAGE, "%s", err);
+    audit_cli(s, c, "open311_key.add", k.id);
+    fprintf(stderr, "Open311 key %s (%s, unit %s); shown once:\n", k.id, k.name, k.unit);
+    puts(secret);
+    sodium_memzero(secret, sizeof secret);
+    return CLI_OK;
+}
+
+int cmd_open311_key(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"dir", required_argument, 0, 'd'}, {"name", required_argument, 0, 'n'},
+        {"unit", required_argument, 0, 'u'}, {"id", required_argument, 0, 'i'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *dir = NULL, *name = NULL, *unit = NULL, *id = NULL, *sub = NULL;
+    bool done = false;
+    int code, ch;
+    if (argc >= 2 && argv[1][0] != '-') {
+        sub = argv[1];
+        argc--;
+        argv++;
+    }
+    while ((ch = cli_next_opt(argc, argv, opts, "open311-key", key_usage, &code, &done)) != -1) {
+        if (done)
+            return code;
+        if (ch == 'd')
+            dir = optarg;
+        else if (ch == 'n')
+            name = optarg;
+        else if (ch == 'u')
+            unit = optarg;
+        else if (ch == 'i')
+            id = optarg;
+    }
+    if (!sub || (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "revoke")))
+        return cli_usage_error("open311-key", "name a subcommand: add, list or revoke");
+    if (optind < argc)
+        return cli_usage_error("open311-key", "unexpected argument");
+    if (!strcmp(sub, "add") && !name)
+        return cli_usage_error("open311-key", "--name NAME is required");
+    if (!strcmp(sub, "revoke") && !id)
+        return cli_usage_error("open311-key", "--id ID is required (open311-key list)");
+    node_config c;
+    store *s;
+    if ((code = cli_load("open311-key", dir, &c)) ||
+        (code = cli_open_store("open311-key", &c, &s, !strcmp(sub, "list"))))
+        return code;
+    code = key_run(s, &c, sub, name, unit, id);
     store_close(s);
     return code;
 }

@@ -24,6 +24,7 @@ static const cli_command commands[] = {
     {"bundle", cmd_bundle, "replicate by file: export for a unit, import"},
     {"user", cmd_user, "manage this node's accounts: add, passwd, del, list"},
     {"token", cmd_token, "print a new API token for an account (or revoke them)"},
+    {"open311-key", cmd_open311_key, "Open311 api_keys for city apps: add, list, revoke"},
     {"reports", cmd_reports, "field reports: run the overdue escalation sweep"},
     {"demo", cmd_demo, "start a sample network on 127.0.0.1"},
 };

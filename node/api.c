@@ -39,6 +39,7 @@
 #include "node/people/records_api.h"
 #include "node/http/static_web.h"
 #include "node/status.h"
+#include "node/people/open311_keys.h"
 #include "node/people/users_api.h"
 #include "lib/hex.h"
 
@@ -116,8 +117,13 @@ static void api_sync(void *ctx, const http_request *req, http_response *res)
 {
     node_env *d = ctx;
     if (!api_exact(req, res, "/api/v1/sync"))
-        return; /* no login, like health: link states for monitoring, no records */
-    http_respond_json(res, 200, repl_links_status(d->links));
+        return;
+    if (!auth_has_credential(req)) { /* like health: link states for monitoring */
+        http_respond_json(res, 200, repl_links_summary(d->links));
+        return;
+    }
+    if (auth_require(d->auth, req, res, ROLE_VIEWER, NULL) == 0)
+        http_respond_json(res, 200, repl_links_status(d->links));
 }
 
 static void api_quarantine(void *ctx, const http_request *req, http_response *res)
@@ -125,7 +131,7 @@ static void api_quarantine(void *ctx, const http_request *req, http_response *re
     node_env *d = ctx;
     char err[256];
     if (!api_exact(req, res, "/api/v1/quarantine") ||
-        auth_require(d->auth, req, res, ROLE_ADMIN, NULL))
+        auth_require_node_admin(d->auth, req, res, NULL))
         return;
     long limit = 100;
     const char *limit_s = http_request_query_param(req, "limit");
@@ -152,6 +158,7 @@ size_t api_routes(node_env *d, http_route *routes, size_t cap)
         {"GET", "/api/v1/sync", api_sync, d, 0},
         {"GET", "/api/v1/quarantine", api_quarantine, d, 0},
         {"GET", "/api/v1/records", records_api_get, d, 0},
+        {"GET", "/api/v1/login/locks", auth_locks, d->auth, 0},
         {"POST", "/api/v1/login", auth_login, d->auth, 0},
         {"POST", "/api/v1/logout", auth_logout, d->auth, 0},
         {"GET", "/api/v1/me", auth_me, d->auth, 0},
@@ -159,6 +166,7 @@ size_t api_routes(node_env *d, http_route *routes, size_t cap)
         {"GET", "/api/v1/enrol/requests", enrol_api_get, d, 0},
         {"GET", "/api/v1/network", network_api_get, d, 0},
         {NULL, "/api/v1/users", users_api, d, 0},
+        {NULL, "/api/v1/open311/keys", open311_keys_api, d, 0},
         {NULL, "/api/v1/boundaries", map_api_boundaries, d, MAP_BOUNDARY_MAX_BODY},
         {NULL, "/api/v1/ui/settings", map_api_settings, d, 0},
         {"POST", "/api/v1/enrol/requests", enrol_api_post, d, 0},

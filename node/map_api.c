@@ -92,7 +92,7 @@ void map_api_boundaries(void *ctx, const http_request *req, http_response *res)
                            req->path);
         return;
     }
-    if (auth_require(d->auth, req, res, ROLE_ADMIN, NULL))
+    if (auth_require_node_admin(d->auth, req, res, NULL))
         return;
     const unit_tree *t = auth_tree(d->auth);
     if (!unit_tree_known(t, unit, strlen(unit))) {
@@ -146,7 +146,7 @@ void map_api_settings(void *ctx, const http_request *req, http_response *res)
         return;
     }
     if (!strcmp(req->method, "PUT")) {
-        if (auth_require(d->auth, req, res, ROLE_ADMIN, NULL))
+        if (auth_require_node_admin(d->auth, req, res, NULL))
             return;
         json_t *b = json_loadb((const char *)req->body, req->body_len, 0, NULL);
         json_t *u = json_object_get(b, "tile_url");

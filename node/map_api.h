@@ -6,12 +6,12 @@
  *                                      boundary, each feature's properties
  *                                      with "unit" (viewers and above)
  *   PUT    /api/v1/boundaries/{unit}   a GeoJSON FeatureCollection, Feature,
- *                                      Polygon or MultiPolygon (admins)
- *   DELETE /api/v1/boundaries/{unit}   (admins)
+ *                                      Polygon or MultiPolygon (admins of the node's unit)
+ *   DELETE /api/v1/boundaries/{unit}   (admins of the node's unit)
  *   GET    /api/v1/ui/settings         {"tile_url": string|null} (no login:
  *                                      the public map uses it too)
  *   PUT    /api/v1/ui/settings         {"tile_url": "https://.../{z}/{x}/{y}.png"
- *                                      or null} (admins)
+ *                                      or null} (admins of the node's unit)
  *
  * Both are node-local (store_local_*), not replicated: each node's admin
  * uploads the boundaries of the area it shows (docs/web.md says why).

@@ -4,10 +4,11 @@
  *
  * POST requests runs on the uv thread pool (node/offload.h): its api_key
  * and media are in a body of up to 26.9 MiB, so the parsing, the key
- * check (auth_token_check: store reads only) and the create all run
+ * check (open311_key_check: store reads only) and the create all run
  * there; the loop then attaches the caller for the audit.
  */
 #include "node/people/auth.h"
+#include "node/people/open311_keys.h"
 #include "reports/open311.h"
 #include "node/http/form.h"
 #include "lib/log.h"
@@ -254,17 +255,17 @@ static bool listed(const json_t *rep)
 }
 
 /* Whether the GET of c may show report rep (a record as JSON) by its id:
- * a public one to anyone, one marked not public only to an api_key (query)
- * of a staff account whose unit sees the report. */
+ * a public one to anyone, one marked not public only to an Open311 key
+ * (api_key in the query; it acts as staff of its unit) whose unit sees the
+ * report. */
 static bool shown_by_id(call *c, const json_t *rep)
 {
     if (listed(rep))
         return true;
     const char *key = http_request_query_param(c->req, "api_key");
-    auth_caller who;
-    return key && *key && auth_token_caller(c->d->node->auth, c->req, key, &who) == 0 &&
-           who.role >= ROLE_STAFF &&
-           reports_visible(c->d->reports, str_of(rep, "code", ""), who.unit);
+    open311_key k;
+    return key && *key && open311_key_check(c->d->node->store, key, &k) == 0 &&
+           reports_visible(c->d->reports, str_of(rep, "code", ""), k.unit);
 }
 
 static int list_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t reclen)
@@ -465,7 +466,7 @@ typedef struct {
     char *content_type; /* the request's Content-Type, or NULL */
     char *query_key;    /* api_key from the query string, or NULL */
     auth_caller who;
-    bool who_known; /* api_key is a live token: the audit names its account */
+    bool who_known; /* api_key is a live Open311 key: the audit names it */
 } post_job;
 
 /* The caller behind api_key (form field, else query); false with 403/500
@@ -477,11 +478,12 @@ static bool api_key_caller(post_job *j, const form *f, auth_caller *who)
     const char *key = k ? k->value : j->query_key;
     if (!key || !key[0]) {
         open311_error(c->res, 403, c->fmt,
-                      "api_key was not provided; a city app gets one from the node's admin "
-                      "(an API token of a staff account, `lienthong token`)");
+                      "api_key was not provided; a city app gets an Open311 key from the "
+                      "node's admin (POST /api/v1/open311/keys, lienthong open311-key add)");
         return false;
     }
-    int rc = auth_token_check(c->d->node->auth, key, who);
+    open311_key ok;
+    int rc = open311_key_check(c->d->node->store, key, &ok);
     j->who_known = rc == 0;
     if (rc < 0) {
         open311_error(c->res, 500, c->fmt, "the node could not check the api_key; try again");
@@ -489,16 +491,16 @@ static bool api_key_caller(post_job *j, const form *f, auth_caller *who)
     }
     if (rc) {
         open311_error(c->res, 403, c->fmt,
-                      "api_key is invalid (revoked, or its account was disabled or deleted); "
-                      "ask the node's admin for a new one");
+                      "api_key is not an Open311 key of this node (revoked, or an account's "
+                      "API token, which Open311 does not take); ask the node's admin for an "
+                      "Open311 key (lienthong open311-key add)");
         return false;
     }
-    if (who->role < ROLE_STAFF) {
-        open311_error(c->res, 403, c->fmt,
-                      "api_key belongs to %s, a %s; submitting requests needs a staff account",
-                      who->user, account_role_name(who->role));
-        return false;
-    }
+    memset(who, 0, sizeof *who); /* the key acts as a staff member of its unit */
+    snprintf(who->user, sizeof who->user, "open311:%s", ok.name);
+    snprintf(who->unit, sizeof who->unit, "%s", ok.unit);
+    who->role = ROLE_STAFF;
+    who->via_token = true;
     return true;
 }
 

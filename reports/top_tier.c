@@ -1,12 +1,14 @@
 /*
  * top_tier.c - definitions that only an admin of a top-tier node writes
- * (categories, holidays): the check of who and where, and the write of
+ * (categories, holidays): the check of who (an admin of the node's own
+ * unit, access_is_node_admin) and where, and the write of
  * one record addressed to every node ("*"). Apply enforces the same tier
  * rule at every node (storage/authority.c); this check answers early with
  * a clear 403 instead of a write the network would quarantine.
  */
 #include "reports/reports_internal.h"
 #include "lib/mpjson.h"
+#include "node/people/access.h"
 
 #include <stdlib.h>
 
@@ -19,9 +21,12 @@ const char *const *reports_top_tier_collections(size_t *n)
 
 int top_tier_check(reports *r, const reports_actor *who, const char *what, lt_error *e)
 {
-    if (!who || who->citizen || who->role < ROLE_ADMIN)
-        return lt_error_set(e, LT_EFORBIDDEN, "auth.admin_required", "only an admin may define %s",
-                            what);
+    if (!who || who->citizen || !access_is_node_admin(who->unit, who->role, r->c->unit))
+        return lt_error_set(e, LT_EFORBIDDEN, "auth.admin_required",
+                            "only an admin of this node's unit %s may define %s; your account is "
+                            "%s of unit %s: ask an admin of unit %s",
+                            r->c->unit, what, who ? account_role_name(who->role) : "none",
+                            who && who->unit ? who->unit : "none", r->c->unit);
     int tier = node_tier_index(r->c, r->c->tier), max = r->c->ntiers > 3 ? (int)r->c->ntiers - 3 : 0;
     if (tier > max)
         return lt_error_set(e, LT_EFORBIDDEN, "top_tier.required",

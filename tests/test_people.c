@@ -161,11 +161,61 @@ static void ratelimit_checks(void)
     ratelimit_free(r);
 }
 
+static void count_lock(void *ctx, const char *key, unsigned failures, uint64_t wait_ms)
+{
+    (void)key;
+    (void)failures;
+    (void)wait_ms;
+    ++*(size_t *)ctx;
+}
+
+/* A full table never gives up a locked key: a flood of new names does not
+ * reset a target's count (issue 12, finding 9). */
+static void ratelimit_full_checks(void)
+{
+    const uint64_t m = 60 * 1000, t = 1000 * m;
+    char key[RATELIMIT_KEY_MAX];
+    ratelimit *r = ratelimit_new(5, 15 * m, m, 60 * m);
+    REQUIRE(r != NULL);
+    for (int i = 0; i < 5; i++)
+        ratelimit_fail(r, "u:target", t);
+    REQUIRE(ratelimit_wait(r, "u:target", t) == m);
+    for (int i = 0; i < 2 * RATELIMIT_KEYS; i++) {
+        snprintf(key, sizeof key, "u:flood-%d", i);
+        ratelimit_fail(r, key, t + 1);
+    }
+    CHECK(ratelimit_wait(r, "u:target", t + 1) == m - 1);
+    ratelimit_fail(r, "u:target", t + 2);
+    CHECK(ratelimit_wait(r, "u:target", t + 2) == 2 * m); /* still counting: 6 failures */
+    ratelimit_free(r);
+
+    /* every row locked: a new key is not counted, the locked ones stay */
+    r = ratelimit_new(1, 15 * m, m, 60 * m);
+    REQUIRE(r != NULL);
+    for (int i = 0; i < RATELIMIT_KEYS; i++) {
+        snprintf(key, sizeof key, "p:user-%d|10.0.0.1", i);
+        ratelimit_fail(r, key, t);
+    }
+    ratelimit_fail(r, "u:new", t);
+    CHECK(ratelimit_wait(r, "u:new", t) == 0);
+    CHECK(ratelimit_wait(r, "p:user-0|10.0.0.1", t) == m);
+    size_t locked = 0;
+    ratelimit_locks(r, t, count_lock, &locked);
+    CHECK(locked == RATELIMIT_KEYS);
+    ratelimit_clear_prefix(r, "p:user-1");
+    locked = 0;
+    ratelimit_locks(r, t, count_lock, &locked);
+    CHECK(locked == RATELIMIT_KEYS - 1 - 10 - 100 - 1000); /* user-1, 1x, 1xx, 1xxx */
+    CHECK(ratelimit_wait(r, "p:user-0|10.0.0.1", t) == m);
+    ratelimit_free(r);
+}
+
 int main(void)
 {
     REQUIRE(sodium_init() >= 0);
     visibility_checks();
     credential_checks();
     ratelimit_checks();
+    ratelimit_full_checks();
     return check_done();
 }

@@ -264,6 +264,10 @@ static void codes_categories(reports *rc1, reports *rp, reports *rd)
           lt_errkind_status(e.kind) == 403);
     CHECK(reports_category_put(rp, "traffic", f, &staff_c1, &e) == -1 &&
           lt_errkind_status(e.kind) == 403);
+    /* an admin of a unit below, hosted on the province's node, is not its admin */
+    const reports_actor admin_c2 = {"cadmin", "16684", ROLE_ADMIN, false, NULL};
+    CHECK(reports_category_put(rp, "traffic", f, &admin_c2, &e) == -1 &&
+          lt_errkind_status(e.kind) == 403 && strstr(e.message, "unit 40"));
     CHECKF(reports_category_put(rp, "traffic", f, &admin_p, &e) == 0, "%s",
            e.message);
     json_decref(f);

@@ -67,11 +67,13 @@ static rl_row *row_find(ratelimit *r, const char *key, uint64_t now_ms, bool cre
     if (!create)
         return NULL;
     size_t at = r->n;
-    if (r->n == RATELIMIT_KEYS) { /* full: reuse the row soonest forgotten */
-        at = 0;
-        for (size_t i = 1; i < r->n; i++)
-            if (row_expiry(r, &r->rows[i]) < row_expiry(r, &r->rows[at]))
+    if (r->n == RATELIMIT_KEYS) { /* full: reuse the unlocked row soonest forgotten */
+        for (size_t i = 0; i < r->n; i++)
+            if (r->rows[i].locked_until <= now_ms &&
+                (at == r->n || row_expiry(r, &r->rows[i]) < row_expiry(r, &r->rows[at])))
                 at = i;
+        if (at == r->n)
+            return NULL; /* every row is locked: none is given up */
     } else {
         r->n++;
     }
@@ -90,6 +92,8 @@ uint64_t ratelimit_wait(ratelimit *r, const char *key, uint64_t now_ms)
 void ratelimit_fail(ratelimit *r, const char *key, uint64_t now_ms)
 {
     rl_row *row = row_find(r, key, now_ms, true);
+    if (!row)
+        return;
     row->failures++;
     row->last_ms = now_ms;
     if (row->failures < r->max_failures)
@@ -117,4 +121,21 @@ void ratelimit_clear(ratelimit *r, const char *key)
         *row = r->rows[r->n - 1];
         r->n--;
     }
+}
+
+void ratelimit_clear_prefix(ratelimit *r, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (size_t i = r->n; i-- > 0;)
+        if (!strncmp(r->rows[i].key, prefix, n))
+            r->rows[i] = r->rows[--r->n];
+}
+
+void ratelimit_locks(ratelimit *r, uint64_t now_ms,
+                     void (*fn)(void *ctx, const char *key, unsigned failures, uint64_t wait_ms),
+                     void *ctx)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->rows[i].locked_until > now_ms)
+            fn(ctx, r->rows[i].key, r->rows[i].failures, r->rows[i].locked_until - now_ms);
 }

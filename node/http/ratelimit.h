@@ -6,8 +6,10 @@
  * window_ms is locked for base_lock_ms; every further failure doubles the
  * lock, up to max_lock_ms. The count starts over once window_ms has passed
  * since the last failure and no lock holds. The table holds at most
- * RATELIMIT_KEYS keys; when full, the key closest to being forgotten makes
- * room. State lives in the node process: a restart forgets it.
+ * RATELIMIT_KEYS keys; when full, the unlocked key closest to being
+ * forgotten makes room. A locked key is never given up: when every row is
+ * locked, a new key is not counted (so a flood of new keys cannot reset a
+ * locked one). State lives in the node process: a restart forgets it.
  */
 #ifndef LT_RATELIMIT_H
 #define LT_RATELIMIT_H
@@ -15,7 +17,7 @@
 #include <stdint.h>
 
 #define RATELIMIT_KEYS 4096
-#define RATELIMIT_KEY_MAX 80
+#define RATELIMIT_KEY_MAX 136 /* "p:" NAME "|" ADDRESS fits */
 
 typedef struct ratelimit ratelimit;
 
@@ -37,5 +39,14 @@ void ratelimit_undo(ratelimit *r, const char *key);
 
 /* Forgets key (after a successful login). */
 void ratelimit_clear(ratelimit *r, const char *key);
+
+/* Forgets every key that starts with prefix. */
+void ratelimit_clear_prefix(ratelimit *r, const char *prefix);
+
+/* Calls fn for every key locked at now_ms, with its failures and the
+ * milliseconds its lock still holds. */
+void ratelimit_locks(ratelimit *r, uint64_t now_ms,
+                     void (*fn)(void *ctx, const char *key, unsigned failures, uint64_t wait_ms),
+                     void *ctx);
 
 #endif

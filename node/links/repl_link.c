@@ -973,6 +973,41 @@ json_t *repl_links_status(repl_links *L)
     return j;
 }
 
+/* Keeps only the keys of o named in keep[0..n). */
+static void keep_keys(json_t *o, const char *const *keep, size_t n)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(o, tmp, k, v)
+    {
+        size_t i = 0;
+        while (i < n && strcmp(k, keep[i]))
+            i++;
+        if (i == n)
+            json_object_del(o, k);
+    }
+}
+
+json_t *repl_links_summary(repl_links *L)
+{
+    static const char *const top[] = {"node", "unit", "replicating", "links", "updated"};
+    static const char *const link[] = {"peer_unit", "direction", "connected", "state", "since",
+                                       "last_exchange"};
+    json_t *j = repl_links_status(L), *links = json_array(), *l;
+    size_t i;
+    json_array_foreach(json_object_get(j, "links"), i, l)
+    {
+        if (json_is_null(json_object_get(l, "peer_unit")))
+            continue; /* a handshake not yet identified */
+        keep_keys(l, link, sizeof link / sizeof *link);
+        json_array_append(links, l);
+    }
+    json_object_set_new(j, "links", links);
+    keep_keys(j, top, sizeof top / sizeof *top);
+    return j;
+}
+
 /* Writes DIR/sync.json (temp file + rename) when the status changed. */
 static void sync_file_update(repl_links *L)
 {

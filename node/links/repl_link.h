@@ -73,6 +73,12 @@ void repl_links_notify(repl_links *L);
  * Pending counts are exact and at most about a second old. */
 json_t *repl_links_status(repl_links *L);
 
+/* The public part of the sync status (GET /api/v1/sync without a login):
+ * node, unit, replicating, updated, and per identified link only
+ * peer_unit, direction, connected, state, since and last_exchange; no
+ * URLs, addresses, errors, counts or unidentified handshakes. */
+json_t *repl_links_summary(repl_links *L);
+
 /* Shutdown, first step (loop still running): stops dialling and asks every
  * connection to close with "the node is shutting down". Returns how many
  * connections are still open; repl_links_open_count() tells later. */

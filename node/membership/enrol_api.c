@@ -1,6 +1,6 @@
 /*
  * enrol_api.c - enrolment requests over HTTP. See enrol_api.h; the
- * decisions are node/enrol.c's, the admin check is auth_require(ROLE_ADMIN).
+ * decisions are node/enrol.c's, the admin check is auth_require_node_admin.
  *
  * Unauthenticated POSTs are limited: ENROL_BODY_MAX bytes each,
  * ENROL_POSTS_PER_MINUTE per remote address (a small table of recent
@@ -155,7 +155,7 @@ static void decide_done(uv_work_t *w, int status)
 static void decide(node_env *d, const http_request *req, http_response *res, const char *id,
                    const char *action)
 {
-    if (!(auth_require(d->auth, req, res, ROLE_ADMIN, NULL) == 0))
+    if (!(auth_require_node_admin(d->auth, req, res, NULL) == 0))
         return;
     decision *k = calloc(1, sizeof *k);
     if (!k) {
@@ -211,7 +211,7 @@ void enrol_api_get(void *ctx, const http_request *req, http_response *res)
     if (!parse_path(req->path, id, action, sizeof id) || action[0]) {
         http_respond_code(res, 404, "http.not_found", "no resource at %s: see docs/openapi.yaml", req->path);
     } else if (!id[0]) {
-        if (!(auth_require(d->auth, req, res, ROLE_ADMIN, NULL) == 0))
+        if (!(auth_require_node_admin(d->auth, req, res, NULL) == 0))
             return;
         json_t *all = json_array();
         if (enrol_list(d->store, list_one, all)) {

@@ -33,4 +33,21 @@ bool access_entry_visible(const unit_tree *t, const char *unit, const entry_view
 /* True when role may see citizens' personal data (name, phone). */
 bool access_personal(account_role role);
 
+/* True when a caller of caller_unit with caller_role may create, change,
+ * delete or see an account (or an Open311 key) of target_unit with
+ * target_role: the caller is an admin, target_unit is caller_unit or lies
+ * below it, and target_role is not above caller_role. An admin of a commune
+ * hosted on its province's node therefore manages its commune's accounts
+ * only, never the province's, and never grants a role above its own. */
+bool access_may_manage(const unit_tree *t, const char *caller_unit, account_role caller_role,
+                       const char *target_unit, account_role target_role);
+
+/* True when the caller is an admin of the node's own unit (node_unit):
+ * only such an account changes what the node defines for itself or for the
+ * network (categories, holidays, boundaries, UI settings, enrolment
+ * decisions, the quarantine view). An admin of a unit below the node's is
+ * not. caller_unit NULL (a citizen) is never. */
+bool access_is_node_admin(const char *caller_unit, account_role caller_role,
+                          const char *node_unit);
+
 #endif

@@ -10,6 +10,7 @@
  */
 #include "node/people/auth.h"
 #include "lib/log.h"
+#include "node/people/access.h"
 #include "node/http/ratelimit.h"
 
 #include <stdio.h>
@@ -23,7 +24,7 @@ struct auth {
     uv_loop_t *loop;
     const node_config *config;
     store *store;
-    ratelimit *by_account, *by_address;
+    ratelimit *by_pair, *by_account, *by_address; /* account+address, account, address */
     unit_tree *tree;
     uint64_t tree_arrival; /* store arrival position when the tree was loaded */
     uint64_t tree_loaded_ms;
@@ -38,12 +39,13 @@ auth *auth_new(uv_loop_t *loop, const node_config *c, store *s)
     a->loop = loop;
     a->config = c;
     a->store = s;
+    a->by_pair = ratelimit_new(AUTH_PAIR_FAILURES, AUTH_WINDOW_MS, AUTH_LOCK_MS, AUTH_LOCK_MAX_MS);
     a->by_account = ratelimit_new(AUTH_ACCOUNT_FAILURES, AUTH_WINDOW_MS, AUTH_LOCK_MS,
                                   AUTH_LOCK_MAX_MS);
     a->by_address = ratelimit_new(AUTH_ADDRESS_FAILURES, AUTH_WINDOW_MS, AUTH_LOCK_MS,
                                   AUTH_LOCK_MAX_MS);
     a->tree = unit_tree_new();
-    if (!a->by_account || !a->by_address || !a->tree) {
+    if (!a->by_pair || !a->by_account || !a->by_address || !a->tree) {
         auth_free(a);
         return NULL;
     }
@@ -54,6 +56,7 @@ void auth_free(auth *a)
 {
     if (!a)
         return;
+    ratelimit_free(a->by_pair);
     ratelimit_free(a->by_account);
     ratelimit_free(a->by_address);
     unit_tree_free(a->tree);
@@ -135,6 +138,15 @@ static bool bearer_token(const http_request *req, char *out, size_t cap)
     return true;
 }
 
+bool auth_has_credential(const http_request *req)
+{
+    char secret[ACCOUNT_SECRET_MAX];
+    bool has = bearer_token(req, secret, sizeof secret) ||
+               cookie_value(req, AUTH_COOKIE, secret, sizeof secret);
+    sodium_memzero(secret, sizeof secret);
+    return has;
+}
+
 /* True when the Origin header is absent or names the request's own host
  * (http:// or https://). */
 static bool origin_ok(const http_request *req)
@@ -173,20 +185,6 @@ static int caller_of(auth *a, cred_kind k, const char *secret, credential *cred,
     c->role = acct.role;
     c->via_token = k == CRED_TOKEN;
     return 0;
-}
-
-int auth_token_check(auth *a, const char *token, auth_caller *out)
-{
-    credential cred;
-    return caller_of(a, CRED_TOKEN, token, &cred, out);
-}
-
-int auth_token_caller(auth *a, const http_request *req, const char *token, auth_caller *out)
-{
-    int rc = auth_token_check(a, token, out);
-    if (rc == 0)
-        attach_caller(req, out);
-    return rc;
 }
 
 int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out)
@@ -263,6 +261,25 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
     return 0;
 }
 
+int auth_require_node_admin(auth *a, const http_request *req, http_response *res,
+                            auth_caller *out)
+{
+    auth_caller c;
+    if (auth_require(a, req, res, ROLE_ADMIN, &c))
+        return -1;
+    if (!access_is_node_admin(c.unit, c.role, a->config->unit)) {
+        http_respond_error(res, 403,
+                           "%s %s needs an admin of this node's unit %s; %s is an admin of unit "
+                           "%s: ask an admin of unit %s",
+                           req->method, req->path, a->config->unit, c.user, c.unit,
+                           a->config->unit);
+        return -1;
+    }
+    if (out)
+        *out = c;
+    return 0;
+}
+
 /* ---- login -------------------------------------------------------------- */
 
 typedef struct {
@@ -278,10 +295,19 @@ typedef struct {
     bool matches;
 } login_job;
 
-static void login_keys(const login_job *j, char *acct_key, char *addr_key)
+typedef struct {
+    char pair[RATELIMIT_KEY_MAX], acct[RATELIMIT_KEY_MAX], addr[RATELIMIT_KEY_MAX];
+} login_keys_t;
+
+/* The rate limit keys of a login: "p:USER|ADDRESS", "u:USER", "a:ADDRESS"
+ * (an address has no '|', so the last one splits a pair). */
+static login_keys_t login_keys(const login_job *j)
 {
-    snprintf(acct_key, RATELIMIT_KEY_MAX, "u:%s", j->user);
-    snprintf(addr_key, RATELIMIT_KEY_MAX, "a:%s", j->remote);
+    login_keys_t k;
+    snprintf(k.pair, sizeof k.pair, "p:%s|%s", j->user, j->remote);
+    snprintf(k.acct, sizeof k.acct, "u:%s", j->user);
+    snprintf(k.addr, sizeof k.addr, "a:%s", j->remote);
+    return k;
 }
 
 static void login_work(uv_work_t *w)
@@ -305,15 +331,15 @@ static void login_done(uv_work_t *w, int status)
     login_job *j = w->data;
     auth *a = j->a;
     http_response *res = http_pending_response(j->p);
-    char acct_key[RATELIMIT_KEY_MAX], addr_key[RATELIMIT_KEY_MAX];
-    login_keys(j, acct_key, addr_key);
+    login_keys_t k = login_keys(j);
     account acct;
     /* the account is read again: it may have changed while hashing */
     bool ok = status == 0 && j->matches && account_get(a->store, j->user, &acct) == 0 &&
               !acct.disabled && !strcmp(acct.hash, j->hash);
     if (ok) {
-        ratelimit_clear(a->by_account, acct_key);
-        ratelimit_undo(a->by_address, addr_key);
+        ratelimit_clear(a->by_pair, k.pair);
+        ratelimit_undo(a->by_account, k.acct);
+        ratelimit_undo(a->by_address, k.addr);
         char secret[ACCOUNT_SECRET_MAX], err[256];
         credential cred;
         uint64_t now = account_now_ms();
@@ -342,24 +368,95 @@ static void login_done(uv_work_t *w, int status)
 /* 429 when the account or the address is locked. */
 static bool login_locked(auth *a, const login_job *j, http_response *res)
 {
-    char acct_key[RATELIMIT_KEY_MAX], addr_key[RATELIMIT_KEY_MAX];
-    login_keys(j, acct_key, addr_key);
+    login_keys_t k = login_keys(j);
     uint64_t now = uv_now(a->loop);
-    uint64_t wa = ratelimit_wait(a->by_account, acct_key, now);
-    uint64_t wr = ratelimit_wait(a->by_address, addr_key, now);
-    uint64_t wait = wa > wr ? wa : wr;
+    uint64_t wp = ratelimit_wait(a->by_pair, k.pair, now);
+    uint64_t wa = ratelimit_wait(a->by_account, k.acct, now);
+    uint64_t wr = ratelimit_wait(a->by_address, k.addr, now);
+    uint64_t wait = wp > wa ? wp : wa;
+    const char *what = wp >= wa ? "this account from this address" : "this account";
+    if (wr > wait) {
+        wait = wr;
+        what = "this address";
+    }
     if (!wait)
         return false;
     char secs[32];
     snprintf(secs, sizeof secs, "%llu", (unsigned long long)((wait + 999) / 1000));
     http_respond_code(res, 429, "auth.rate_limited",
                        "too many failed logins for %s; wait %s s before trying again "
-                       "(or ask an admin to reset the password)",
-                       wa >= wr ? "this account" : "this address", secs);
+                       "(or ask an admin to set a new password, which ends the lock)",
+                       what, secs);
     http_response_header(res, "Retry-After", secs);
     log_write(LOG_WARN, "auth.login_locked", "user=%s remote=%s retry_s=%s", j->user, j->remote,
               secs);
     return true;
+}
+
+void auth_unlock(auth *a, const char *user)
+{
+    char key[RATELIMIT_KEY_MAX];
+    snprintf(key, sizeof key, "u:%s", user);
+    ratelimit_clear(a->by_account, key);
+    snprintf(key, sizeof key, "p:%s|", user);
+    ratelimit_clear_prefix(a->by_pair, key);
+}
+
+typedef struct {
+    auth *a;
+    const auth_caller *me;
+    bool node_admin;
+    uint64_t wall_ms;
+    json_t *list;
+} locks_walk;
+
+/* True when the caller of w may see the lock of account name user (""
+ * for an address lock). */
+static bool lock_visible(const locks_walk *w, const char *user)
+{
+    account acct;
+    if (!user[0] || account_get(w->a->store, user, &acct))
+        return w->node_admin;
+    return access_may_manage(auth_tree(w->a), w->me->unit, w->me->role, acct.unit, acct.role);
+}
+
+static void lock_one(void *ctx, const char *key, unsigned failures, uint64_t wait_ms)
+{
+    locks_walk *w = ctx;
+    char user[RATELIMIT_KEY_MAX] = "", addr[RATELIMIT_KEY_MAX] = "";
+    snprintf(key[0] == 'a' ? addr : user, RATELIMIT_KEY_MAX, "%s", key + 2);
+    char *bar = key[0] == 'p' ? strrchr(user, '|') : NULL;
+    if (bar) {
+        *bar = 0;
+        snprintf(addr, sizeof addr, "%s", bar + 1);
+    }
+    if (!lock_visible(w, user))
+        return;
+    json_array_append_new(
+        w->list, json_pack("{s:o, s:o, s:i, s:I, s:I}", "user",
+                           user[0] ? json_string(user) : json_null(), "address",
+                           addr[0] ? json_string(addr) : json_null(), "failures", (int)failures,
+                           "retry_after_s", (json_int_t)((wait_ms + 999) / 1000), "locked_until",
+                           (json_int_t)(w->wall_ms + wait_ms)));
+}
+
+void auth_locks(void *ctx, const http_request *req, http_response *res)
+{
+    auth *a = ctx;
+    auth_caller me;
+    if (strcmp(req->path, "/api/v1/login/locks")) {
+        http_respond_error(res, 404, "no resource at %s: GET /api/v1/login/locks", req->path);
+        return;
+    }
+    if (auth_require(a, req, res, ROLE_ADMIN, &me))
+        return;
+    locks_walk w = {a, &me, access_is_node_admin(me.unit, me.role, a->config->unit),
+                    account_now_ms(), json_array()};
+    uint64_t now = uv_now(a->loop);
+    ratelimit_locks(a->by_pair, now, lock_one, &w);
+    ratelimit_locks(a->by_account, now, lock_one, &w);
+    ratelimit_locks(a->by_address, now, lock_one, &w);
+    http_respond_json(res, 200, json_pack("{s:o}", "locks", w.list));
 }
 
 void auth_login(void *ctx, const http_request *req, http_response *res)
@@ -411,11 +508,11 @@ void auth_login(void *ctx, const http_request *req, http_response *res)
         return;
     }
     snprintf(j->hash, sizeof j->hash, "%s", exists ? acct.hash : account_dummy_hash());
-    char acct_key[RATELIMIT_KEY_MAX], addr_key[RATELIMIT_KEY_MAX];
-    login_keys(j, acct_key, addr_key);
+    login_keys_t k = login_keys(j);
     uint64_t now = uv_now(a->loop);
-    ratelimit_fail(a->by_account, acct_key, now); /* taken back on success */
-    ratelimit_fail(a->by_address, addr_key, now);
+    ratelimit_fail(a->by_pair, k.pair, now); /* taken back on success */
+    ratelimit_fail(a->by_account, k.acct, now);
+    ratelimit_fail(a->by_address, k.addr, now);
     j->work.data = j;
     if (!(j->p = http_defer(req)) || uv_queue_work(a->loop, &j->work, login_work, login_done)) {
         if (j->p) {

@@ -6,11 +6,15 @@
  *
  * Login (POST /api/v1/login) hashes on the uv thread pool (Argon2id, about
  * 0.1 s), never on the loop. Rate limits, counted in the node's memory:
- * AUTH_ACCOUNT_FAILURES failures of one account, or AUTH_ADDRESS_FAILURES
- * from one client address, within AUTH_WINDOW_MS lock that account or
- * address for AUTH_LOCK_MS, doubling with every further failure up to
- * AUTH_LOCK_MAX_MS; locked attempts get 429 with Retry-After and cost no
- * hashing. Unknown accounts cost the same hashing as wrong passwords.
+ * AUTH_PAIR_FAILURES failures of one account from one client address lock
+ * that account for that address only; AUTH_ACCOUNT_FAILURES of one account
+ * from any addresses lock the account; AUTH_ADDRESS_FAILURES from one
+ * address lock the address; each within AUTH_WINDOW_MS, for AUTH_LOCK_MS,
+ * doubling with every further failure up to AUTH_LOCK_MAX_MS. Locked
+ * attempts get 429 with Retry-After and cost no hashing. So one client
+ * cannot lock another's account, and many clients guessing one account
+ * still meet a limit. Unknown accounts cost the same hashing as wrong
+ * passwords. Admins see the locks (GET /api/v1/login/locks).
  */
 #ifndef LT_AUTH_H
 #define LT_AUTH_H
@@ -21,7 +25,8 @@
 
 #include <uv.h>
 
-#define AUTH_ACCOUNT_FAILURES 5
+#define AUTH_PAIR_FAILURES 5
+#define AUTH_ACCOUNT_FAILURES 50
 #define AUTH_ADDRESS_FAILURES 20
 #define AUTH_WINDOW_MS (15ull * 60 * 1000)
 #define AUTH_LOCK_MS (60ull * 1000)
@@ -54,25 +59,28 @@ void auth_free(auth *a);
 int auth_require(auth *a, const http_request *req, http_response *res, account_role min,
                  auth_caller *out);
 
+/* auth_require(ROLE_ADMIN) for what belongs to the node itself or to the
+ * network (categories, holidays, boundaries, UI settings, enrolment, the
+ * quarantine view): also 403 unless the caller's unit is the node's own
+ * (access_is_node_admin), so an admin of a unit below, hosted here, is
+ * refused. */
+int auth_require_node_admin(auth *a, const http_request *req, http_response *res,
+                            auth_caller *out);
+
+/* True when req carries a credential (a session cookie or a Bearer token),
+ * live or not: for endpoints that answer a public summary without one and
+ * the details after auth_require with one. */
+bool auth_has_credential(const http_request *req);
+
 /* The caller of a live session whose cookie is in cookie_header (a
  * Cookie header's value; NULL allowed), for WebSocket upgrades: 0 with
  * *out, 1 without a live session of an enabled account, -1 on a storage
  * error. */
 int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out);
 
-/* The enabled account whose API token is token (e.g. an Open311 api_key)
- * into *out, also attached to req like auth_require's. Returns 0, 1 when
- * the token is not a live one of an enabled account, -1 on a storage
- * error. The caller checks the role. */
-int auth_token_caller(auth *a, const http_request *req, const char *token, auth_caller *out);
-
-/* auth_token_caller without attaching: reads only the store, so it may run
- * on a uv pool thread (a deferred Open311 POST, whose api_key is in the
- * body). Attach the caller afterwards with auth_pending_caller. */
-int auth_token_check(auth *a, const char *token, auth_caller *out);
-
 /* Attaches a copy of c to the deferred request p (loop thread), as
- * auth_token_caller does for a request still in its handler. */
+ * auth_require does for a request still in its handler (e.g. the Open311
+ * key behind a deferred POST, for the audit). */
 void auth_pending_caller(http_pending *p, const auth_caller *c);
 
 /* The caller attached to req (by auth_require, or by a login attempt, with
@@ -83,9 +91,17 @@ const auth_caller *auth_request_caller(const http_request *req);
  * once a second). */
 const unit_tree *auth_tree(auth *a);
 
+/* Ends the login locks of account user (after an admin set its password). */
+void auth_unlock(auth *a, const char *user);
+
 /* Handlers (ctx: the auth): POST /api/v1/login {"user", "password"} ->
  * {"user", "unit", "role", "csrf_token"} and the session cookie;
- * POST /api/v1/logout ends the session; GET /api/v1/me -> the caller. */
+ * POST /api/v1/logout ends the session; GET /api/v1/me -> the caller;
+ * GET /api/v1/login/locks (admins) -> {"locks": [{"user", "address",
+ * "failures", "retry_after_s", "locked_until"}]}: the locks in force, of
+ * the accounts the caller may manage (access_may_manage), and, for an
+ * admin of the node's unit, also of addresses and of unknown names. */
+void auth_locks(void *ctx, const http_request *req, http_response *res);
 void auth_login(void *ctx, const http_request *req, http_response *res);
 void auth_logout(void *ctx, const http_request *req, http_response *res);
 void auth_me(void *ctx, const http_request *req, http_response *res);

@@ -5,6 +5,7 @@
  * pool and stored back on the loop (users_done), so the account record is
  * only ever written by the loop thread.
  */
+#include "node/people/access.h"
 #include "node/people/auth.h"
 #include "node/people/users_api.h"
 
@@ -29,10 +30,34 @@ static json_t *account_json(const account *a)
                      "disabled", a->disabled);
 }
 
+typedef struct {
+    const unit_tree *tree;
+    const auth_caller *me;
+    json_t *list;
+} users_listing;
+
+/* Lists a when the caller may manage it (its unit's subtree). */
 static int list_one(void *ctx, const account *a)
 {
-    json_array_append_new(ctx, account_json(a));
+    users_listing *l = ctx;
+    if (access_may_manage(l->tree, l->me->unit, l->me->role, a->unit, a->role))
+        json_array_append_new(l->list, account_json(a));
     return 0;
+}
+
+/* Checks that me may manage an account of unit with role (access.h:
+ * access_may_manage); else answers 403. */
+static bool manage_ok(node_env *d, const auth_caller *me, const char *unit, account_role role,
+                      http_response *res)
+{
+    if (access_may_manage(auth_tree(d->auth), me->unit, me->role, unit, role))
+        return true;
+    http_respond_error(res, 403,
+                       "your account is an admin of unit %s: it manages accounts of %s and the "
+                       "units below it only, not one of unit %s with role %s; ask an admin of "
+                       "a unit above",
+                       me->unit, me->unit, unit, account_role_name(role));
+    return false;
 }
 
 /* Checks that unit is the node's or in its subtree; else answers 400. */
@@ -77,6 +102,8 @@ static void users_done(uv_work_t *w, int status)
         http_respond_error(res, 503, "the password could not be hashed (out of memory); try again");
     else if (http_pending_alive(j->p))
         store_answer(j->d, &j->acct, j->created, res);
+    if (!status && !j->rc && !j->created)
+        auth_unlock(j->d->auth, j->acct.name); /* a new password ends its login locks */
     http_pending_finish(j->p);
     free(j);
 }
@@ -106,7 +133,7 @@ static void hash_then_store(node_env *d, const http_request *req, http_response 
 }
 
 static void users_create(node_env *d, const http_request *req, http_response *res,
-                         json_t *body)
+                         const auth_caller *me, json_t *body)
 {
     const char *name = json_string_value(json_object_get(body, "user"));
     const char *pw = json_string_value(json_object_get(body, "password"));
@@ -136,7 +163,7 @@ static void users_create(node_env *d, const http_request *req, http_response *re
     snprintf(a.unit, sizeof a.unit, "%s", unit ? unit : d->config->unit);
     a.role = account_role_parse(role);
     a.created_ms = account_now_ms();
-    if (unit_ok(d, a.unit, res))
+    if (unit_ok(d, a.unit, res) && manage_ok(d, me, a.unit, a.role, res))
         hash_then_store(d, req, res, &a, pw, true);
 }
 
@@ -148,6 +175,8 @@ static void users_patch(node_env *d, const http_request *req, http_response *res
         http_respond_error(res, 404, "no account %s: GET /api/v1/users lists them", name);
         return;
     }
+    if (!manage_ok(d, me, a.unit, a.role, res))
+        return;
     json_t *role = json_object_get(body, "role"), *unit = json_object_get(body, "unit");
     json_t *disabled = json_object_get(body, "disabled"), *pw = json_object_get(body, "password");
     if ((role && account_role_parse(json_string_value(role)) == ROLE_NONE) ||
@@ -168,7 +197,7 @@ static void users_patch(node_env *d, const http_request *req, http_response *res
                                      "another admin");
         return;
     }
-    if (!unit_ok(d, a.unit, res))
+    if (!unit_ok(d, a.unit, res) || !manage_ok(d, me, a.unit, a.role, res))
         return;
     if (pw)
         hash_then_store(d, req, res, &a, json_string_value(pw), false);
@@ -191,7 +220,8 @@ void users_api(void *ctx, const http_request *req, http_response *res)
     }
     if (get && !name) {
         json_t *list = json_array();
-        if (account_list(d->store, list_one, list) < 0) {
+        users_listing l = {auth_tree(d->auth), &me, list};
+        if (account_list(d->store, list_one, &l) < 0) {
             json_decref(list);
             http_respond_error(res, 500, "the node could not read its accounts; check its log");
             return;
@@ -204,6 +234,10 @@ void users_api(void *ctx, const http_request *req, http_response *res)
             http_respond_error(res, 409, "you cannot delete your own account: ask another admin");
             return;
         }
+        account old;
+        if (account_get(d->store, name, &old) == 0 &&
+            !manage_ok(d, &me, old.unit, old.role, res))
+            return;
         int rc = account_del(d->store, name);
         if (rc)
             http_respond_error(res, rc > 0 ? 404 : 500, "%s", rc > 0 ? "no such account"
@@ -228,7 +262,7 @@ void users_api(void *ctx, const http_request *req, http_response *res)
         return;
     }
     if (post)
-        users_create(d, req, res, body);
+        users_create(d, req, res, &me, body);
     else
         users_patch(d, req, res, &me, name, body);
     json_decref(body);

@@ -8,6 +8,10 @@
  *   DELETE /api/v1/users/{name}   -> {"deleted": name}; ends its sessions and tokens
  *
  * unit defaults to the node's own and must be it or a unit of its subtree.
+ * A caller sees, creates, changes and deletes only accounts of its own
+ * unit's subtree, and grants no role above its own (access_may_manage):
+ * an admin of commune 16684 hosted on the province's node manages the
+ * commune's accounts, not the province's; otherwise 403.
  * Passwords are hashed on the uv thread pool (Argon2id, about 0.1 s). An
  * admin cannot delete, disable or demote their own account (ask another
  * admin), so a node never loses its last admin by a slip.
