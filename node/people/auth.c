@@ -10,6 +10,7 @@
  */
 #include "node/people/auth.h"
 #include "lib/log.h"
+#include "node/http/offload.h"
 #include "node/http/ratelimit.h"
 
 #include <stdio.h>
@@ -266,9 +267,7 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
 /* ---- login -------------------------------------------------------------- */
 
 typedef struct {
-    uv_work_t work;
     auth *a;
-    http_pending *p;
     auth_caller *caller; /* the request's; valid while p is alive */
     char user[ACCOUNT_NAME_MAX + 1];
     char remote[64];
@@ -284,9 +283,10 @@ static void login_keys(const login_job *j, char *acct_key, char *addr_key)
     snprintf(addr_key, RATELIMIT_KEY_MAX, "a:%s", j->remote);
 }
 
-static void login_work(uv_work_t *w)
+static void login_work(void *job, const uint8_t *body, size_t body_len, http_response *res)
 {
-    login_job *j = w->data;
+    (void)body, (void)body_len, (void)res;
+    login_job *j = job;
     j->matches = account_password_matches(j->hash, j->password, j->pwlen);
     sodium_memzero(j->password, sizeof j->password);
 }
@@ -300,16 +300,20 @@ static void login_cookie(http_response *res, const char *secret)
     http_response_header(res, "Cache-Control", "no-store");
 }
 
-static void login_done(uv_work_t *w, int status)
+static void login_done(void *job, http_response *res, http_pending *p, bool ran)
 {
-    login_job *j = w->data;
+    login_job *j = job;
     auth *a = j->a;
-    http_response *res = http_pending_response(j->p);
+    if (!ran) { /* res holds the 503 */
+        sodium_memzero(j->password, sizeof j->password);
+        free(j);
+        return;
+    }
     char acct_key[RATELIMIT_KEY_MAX], addr_key[RATELIMIT_KEY_MAX];
     login_keys(j, acct_key, addr_key);
     account acct;
     /* the account is read again: it may have changed while hashing */
-    bool ok = status == 0 && j->matches && account_get(a->store, j->user, &acct) == 0 &&
+    bool ok = j->matches && account_get(a->store, j->user, &acct) == 0 &&
               !acct.disabled && !strcmp(acct.hash, j->hash);
     if (ok) {
         ratelimit_clear(a->by_account, acct_key);
@@ -326,7 +330,7 @@ static void login_done(uv_work_t *w, int status)
                               json_pack("{s:s, s:s, s:s, s:s}", "user", acct.name, "unit",
                                         acct.unit, "role", account_role_name(acct.role),
                                         "csrf_token", cred.csrf));
-            if (http_pending_alive(j->p) && j->caller)
+            if (http_pending_alive(p) && j->caller)
                 j->caller->role = acct.role; /* the audit sees a successful login */
         }
         sodium_memzero(secret, sizeof secret);
@@ -335,7 +339,6 @@ static void login_done(uv_work_t *w, int status)
         http_respond_error(res, 401, "wrong user name or password");
         log_write(LOG_INFO, "auth.login_failed", "user=%s remote=%s", j->user, j->remote);
     }
-    http_pending_finish(j->p);
     free(j);
 }
 
@@ -416,18 +419,7 @@ void auth_login(void *ctx, const http_request *req, http_response *res)
     uint64_t now = uv_now(a->loop);
     ratelimit_fail(a->by_account, acct_key, now); /* taken back on success */
     ratelimit_fail(a->by_address, addr_key, now);
-    j->work.data = j;
-    if (!(j->p = http_defer(req)) || uv_queue_work(a->loop, &j->work, login_work, login_done)) {
-        if (j->p) {
-            http_respond_error(http_pending_response(j->p), 503,
-                               "the node could not start checking the password; retry");
-            http_pending_finish(j->p);
-        } else {
-            http_respond_error(res, 503, "the node is out of memory; retry later");
-        }
-        sodium_memzero(j->password, sizeof j->password);
-        free(j);
-    }
+    offload_request(req, res, &(offload_task){a->loop, j, login_work, login_done});
 }
 
 /* ---- logout and me -------------------------------------------------------- */
