@@ -12,12 +12,6 @@
 static log_level threshold = LOG_INFO;
 static int threshold_read_env = 0;
 
-void log_set_level(log_level lvl)
-{
-    threshold = lvl;
-    threshold_read_env = 1;
-}
-
 static void log_init_from_env(void)
 {
     if (threshold_read_env)

@@ -1,6 +1,6 @@
 /*
  * enrol_api.c - enrolment requests over HTTP. See enrol_api.h; the
- * decisions are node/enrol.c's, the admin check is auth_require(ROLE_ADMIN).
+ * decisions are node/membership/enrol.c's, the admin check is auth_require(ROLE_ADMIN).
  *
  * Unauthenticated POSTs are limited: ENROL_BODY_MAX bytes each,
  * ENROL_POSTS_PER_MINUTE per remote address (a small table of recent

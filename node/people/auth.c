@@ -182,14 +182,6 @@ int auth_token_check(auth *a, const char *token, auth_caller *out)
     return caller_of(a, CRED_TOKEN, token, &cred, out);
 }
 
-int auth_token_caller(auth *a, const http_request *req, const char *token, auth_caller *out)
-{
-    int rc = auth_token_check(a, token, out);
-    if (rc == 0)
-        attach_caller(req, out);
-    return rc;
-}
-
 int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out)
 {
     char secret[ACCOUNT_SECRET_MAX];

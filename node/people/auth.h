@@ -61,18 +61,15 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
 int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out);
 
 /* The enabled account whose API token is token (e.g. an Open311 api_key)
- * into *out, also attached to req like auth_require's. Returns 0, 1 when
+ * into *out. Reads only the store, so it may run on a uv pool thread (a
+ * deferred Open311 POST, whose api_key is in the body). Returns 0, 1 when
  * the token is not a live one of an enabled account, -1 on a storage
- * error. The caller checks the role. */
-int auth_token_caller(auth *a, const http_request *req, const char *token, auth_caller *out);
-
-/* auth_token_caller without attaching: reads only the store, so it may run
- * on a uv pool thread (a deferred Open311 POST, whose api_key is in the
- * body). Attach the caller afterwards with auth_pending_caller. */
+ * error. The caller checks the role and attaches the caller afterwards
+ * with auth_pending_caller. */
 int auth_token_check(auth *a, const char *token, auth_caller *out);
 
 /* Attaches a copy of c to the deferred request p (loop thread), as
- * auth_token_caller does for a request still in its handler. */
+ * auth_require does for a request still in its handler. */
 void auth_pending_caller(http_pending *p, const auth_caller *c);
 
 /* The caller attached to req (by auth_require, or by a login attempt, with
