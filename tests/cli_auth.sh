@@ -170,6 +170,6 @@ curl -sf -H "Authorization: Bearer $ATOK" "$D/audit?limit=1000" >"$T/dist-audit.
 check "the district does not see the province's" jq -e 'all(.entries[]; .node_unit == "412")' "$T/dist-audit.json"
 expect 400 "a bad limit is refused" -H "Authorization: Bearer $PTOK" "$P/audit?limit=0"
 
-stop dist
-stop prov
+check "the district stops cleanly (exit 0: no sanitizer report)" stop dist
+check "the province stops cleanly" stop prov
 finish
