@@ -1,13 +1,15 @@
 # Thin wrapper over CMake. The two commands of the README:
 #   make demo   installs what is missing, builds, starts a sample network
-#   make test   installs, builds, runs every test (plain and sanitizer builds)
+#   make test   installs, builds, runs every test (plain and sanitizer builds: ASan+UBSan,
+#               ThreadSanitizer over the threaded tests)
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 15
 
-.PHONY: all deps build demo test test-plain test-asan fuzz bench clean
+.PHONY: all deps build demo test test-plain test-asan test-tsan fuzz bench clean
 
 all: build
 
@@ -21,7 +23,7 @@ build: deps
 demo: build
 	@./$(BUILD)/lienthong demo --dir $(CURDIR)/demo-net
 
-test: deps test-plain test-asan fuzz
+test: deps test-plain test-asan test-tsan fuzz
 
 test-plain: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -31,6 +33,14 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) -LE slow
+
+# ThreadSanitizer over the tests labelled "threads" (tests/CMakeLists.txt): only the
+# binaries they run are built. A race stops the process (halt_on_error), so the test fails.
+test-tsan: deps
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLT_TSAN=ON >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target lienthong test_http
+	@cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+		ctest --output-on-failure -j $(JOBS) -L threads
 
 fuzz: deps
 	@./scripts/run-fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
@@ -42,4 +52,4 @@ bench: build
 	@./$(BUILD)/bench/bench_reports
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

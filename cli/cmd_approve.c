@@ -1,6 +1,6 @@
 /*
  * cmd_approve.c - `lienthong approve`: an admin at the parent lists the
- * enrolment and rotation requests its node received (node/enrol.h) and
+ * enrolment and rotation requests its node received (node/membership/enrol.h) and
  * approves or refuses one. Works while the node runs (LMDB lets several
  * processes use the store).
  */

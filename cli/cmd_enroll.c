@@ -1,7 +1,7 @@
 /*
  * cmd_enroll.c - `lienthong enroll`: a node joins the network, certified by
  * the node of its parent unit: over the network (--parent URL: a request
- * that an admin at the parent approves, node/enrol.h) or with both data
+ * that an admin at the parent approves, node/membership/enrol.h) or with both data
  * directories on this machine (--parent-dir).
  */
 #include "cli/cli.h"

@@ -1,6 +1,6 @@
 /*
  * cmd_quarantine.c - `lienthong quarantine`: lists the entries this node
- * refused on write authority, with the reason (node/quarantine_view.h).
+ * refused on write authority, with the reason (node/membership/quarantine_view.h).
  */
 #include "cli/cli.h"
 #include "node/membership/quarantine_view.h"

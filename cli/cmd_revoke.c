@@ -1,7 +1,7 @@
 /*
  * cmd_revoke.c - `lienthong revoke`: withdraws a node's certificate. The
  * revocation is a replicated entry (a patch of the certificate record with
- * the cut-off seq, node/network.h), addressed like the certificate, so
+ * the cut-off seq, node/membership/network.h), addressed like the certificate, so
  * every node that holds the key learns it, refuses the key at the handshake
  * and its entries after the cut-off.
  */

@@ -1,10 +1,10 @@
 /*
  * cmd_user.c - `lienthong user add|list|del|passwd` and `lienthong token`:
- * the node-local accounts of node/accounts.h. Passwords come from stdin
+ * the node-local accounts of node/people/accounts.h. Passwords come from stdin
  * (one line), never from the command line where `ps` would show them.
  * `lienthong open311-key add|list|revoke`: the Open311 keys of
  * node/people/open311_keys.h.
- * Every change is written to the audit log (node/audit.h).
+ * Every change is written to the audit log (node/people/audit.h).
  */
 #include "cli/cli.h"
 #include "node/people/accounts.h"

@@ -1,7 +1,7 @@
 /*
  * enrol_client.h - the asking side of enrolment and key rotation, shared by
  * `lienthong enroll --parent URL` and `lienthong rotate`: send the signed
- * request (node/enrol.h) to the parent, wait for an admin's decision, hand
+ * request (node/membership/enrol.h) to the parent, wait for an admin's decision, hand
  * back the membership entries of an approval.
  */
 #ifndef LT_ENROL_CLIENT_H

@@ -3,6 +3,7 @@
  */
 #include "lib/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,19 +11,11 @@
 #include <time.h>
 
 static log_level threshold = LOG_INFO;
-static int threshold_read_env = 0;
+static pthread_once_t threshold_once = PTHREAD_ONCE_INIT;
 
-void log_set_level(log_level lvl)
+/* Reads LT_LOG once, whichever thread logs first (pool threads log too). */
+static void threshold_from_env(void)
 {
-    threshold = lvl;
-    threshold_read_env = 1;
-}
-
-static void log_init_from_env(void)
-{
-    if (threshold_read_env)
-        return;
-    threshold_read_env = 1;
     const char *v = getenv("LT_LOG");
     if (!v)
         return;
@@ -37,7 +30,7 @@ static void log_init_from_env(void)
 void log_write(log_level lvl, const char *event, const char *fmt, ...)
 {
     static const char *names[] = {"debug", "info", "warn", "error"};
-    log_init_from_env();
+    pthread_once(&threshold_once, threshold_from_env);
     if (lvl < threshold)
         return;
     struct timespec ts;

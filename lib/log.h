@@ -14,7 +14,4 @@ typedef enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
 void log_write(log_level lvl, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Sets the lowest level written (default LOG_INFO; LT_LOG=debug overrides). */
-void log_set_level(log_level lvl);
-
 #endif

@@ -1,15 +1,15 @@
 /*
  * api.c - the HTTP JSON API of a node.
  *
- *   GET /, /ui/...        the web UI (node/static_web.h)
+ *   GET /, /ui/...        the web UI (node/http/static_web.h)
  *   GET /api/v1, /api     an index of the API
  *   GET /api/v1/health    liveness, no login: node key, unit, tier, version
  *   GET /api/v1/status    the status document (see status.h), with "sync"
  *   GET /api/v1/sync      the replication links (see repl_link.h), no login
  *   GET /api/v1/quarantine entries refused on write authority, admins
  *   GET /api/v1/records/{coll}[/{id}]  records under the visibility rule
- *   POST /api/v1/login, POST /api/v1/logout, GET /api/v1/me   (node/auth.h)
- *   GET /api/v1/audit     the audit log, admins (node/audit.h)
+ *   POST /api/v1/login, POST /api/v1/logout, GET /api/v1/me   (node/people/auth.h)
+ *   GET /api/v1/audit     the audit log, admins (node/people/audit.h)
  *   GET /api/v1/network   the hierarchy with each node's state (network_api.h)
  *   /api/v1/users         accounts, admins (users_api.h)
  *   /api/v1/boundaries, /api/v1/ui/settings  what maps draw (map_api.h)

@@ -2,7 +2,7 @@
  * daemon.h - `lienthong serve`: one node on one libuv loop.
  *
  * The loop carries the HTTP API and the replication links (libwebsockets
- * on the same loop, node/repl_link.h), a timer that notices entries other
+ * on the same loop, node/links/repl_link.h), a timer that notices entries other
  * processes (e.g. `lienthong import`) added to the store and tells the
  * links, and SIGINT/SIGTERM handlers that stop everything cleanly: links
  * closed with a reason, connections closed, handles closed, LMDB closed,

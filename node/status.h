@@ -20,7 +20,7 @@
 json_t *status_build(const node_config *c, store *s, char *err, size_t errlen);
 
 /* The sync state of the node in dir as a running `lienthong serve` last
- * wrote it (DIR/sync.json, see node/repl_link.h), for `lienthong status`:
+ * wrote it (DIR/sync.json, see node/links/repl_link.h), for `lienthong status`:
  * that document plus "running": true and "age_ms" (since it was written;
  * the node rewrites it within a second of any change), or {"running":
  * false, "message": ...} when no node holds DIR/serve.lock. */

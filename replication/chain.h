@@ -2,7 +2,7 @@
  * chain.h - checking a node's certificate chain during the handshake.
  *
  * A chain is a list of raw certificate entries (collection "certs", see
- * node/network.h): the node's own first, each issued (signed) by the
+ * node/membership/network.h): the node's own first, each issued (signed) by the
  * subject of the next, the last one the trust root's self-certificate.
  */
 #ifndef LT_CHAIN_H

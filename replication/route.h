@@ -12,7 +12,7 @@
  *           the root or inside its subtree, "U" for U inside its subtree),
  *           except those authored in the peer's subtree (it has them).
  *           A node knows the units of its own subtree and of its
- *           ancestors' children only (node/network.h), so an addressee U
+ *           ancestors' children only (node/membership/network.h), so an addressee U
  *           it cannot place is not inside the peer's subtree nor on its
  *           path (both of which it knows) and is not passed down; the
  *           root knows every unit, so an entry addressed only to units

@@ -3,7 +3,7 @@
  * nghttp2 shape): fed with received messages and the current time, it
  * emits messages to send and applies entries through the store operations
  * it is given. It holds no sockets and no timers, so the same code runs
- * over a WebSocket (replication/ws_link.c) and inside the deterministic
+ * over a WebSocket (node/links/repl_link.c) and inside the deterministic
  * simulator (tests/sim). The protocol is specified in docs/protocol.md.
  *
  * One session is one link between two nodes. Both sides run the same

@@ -329,7 +329,7 @@ bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *uni
             !unit_tree_within(old, s->code, cl, unit, ul))
             return true;
     }
-    /* membership is scoped (node/network.h): a unit that moved in from
+    /* membership is scoped (node/membership/network.h): a unit that moved in from
      * another branch was not known here before */
     for (size_t i = 0; i < cur->cap; i++) {
         const unit_slot *s = &cur->slots[i];

@@ -2,7 +2,7 @@
  * open311.c - see open311.h. Each response is described once as the JSON
  * of the spec and rendered by open311_format.h in the asked format.
  *
- * POST requests runs on the uv thread pool (node/offload.h): its api_key
+ * POST requests runs on the uv thread pool (node/http/offload.h): its api_key
  * and media are in a body of up to 26.9 MiB, so the parsing, the key
  * check (open311_key_check: store reads only) and the create all run
  * there; the loop then attaches the caller for the audit.
@@ -459,7 +459,7 @@ static void request_one(call *c, const char *id, bool token)
 
 /* ---- POST requests ----------------------------------------------------------- */
 
-/* A POST being answered on the thread pool (node/offload.h): c.req is
+/* A POST being answered on the thread pool (node/http/offload.h): c.req is
  * NULL there, so what the work needs of the request is copied here. */
 typedef struct {
     call c;

@@ -4,7 +4,7 @@
  * of it and answers with public views only.
  *
  * A submission (POST /api/v1/public/reports) checks the per-address limit
- * on the loop and runs the rest on the uv thread pool (node/offload.h):
+ * on the loop and runs the rest on the uv thread pool (node/http/offload.h):
  * its body may carry 26.9 MiB of base64 photos.
  */
 #include "node/people/auth.h"
@@ -319,7 +319,7 @@ static void submit_done(void *job, http_response *res, http_pending *p, bool ran
 }
 
 /* POST /api/v1/public/reports: the rate limit on the loop, the rest on the
- * thread pool (node/offload.h). The limit's slot is taken before the work
+ * thread pool (node/http/offload.h). The limit's slot is taken before the work
  * starts, so concurrent submissions from one address cannot pass it. */
 static void submit(reports_env *d, const http_request *req, http_response *res)
 {

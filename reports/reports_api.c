@@ -2,7 +2,7 @@
  * reports_api.c - see reports_api.h. The handlers authenticate, parse and
  * map to reports/reports.h; the domain rules live there.
  *
- * POST /api/v1/reports runs on the uv thread pool (node/offload.h): its
+ * POST /api/v1/reports runs on the uv thread pool (node/http/offload.h): its
  * body may hold 26.9 MiB of base64 photos, whose parsing, decoding,
  * checking and writing would stall the loop for most of a second. The
  * login check stays on the loop, before.

@@ -15,8 +15,8 @@
  * A report is visible to a user whose unit is an ancestor-or-self of its
  * area unit or of its owner; anyone else gets 404. Handler ctx: the
  * reports_env. The lists and statistics (GET /api/v1/reports and
- * /api/v1/reports/stats) are node/reports_list_api.c's; the longest-prefix
- * rule of node/http.h sends /api/v1/reports/{id}... here.
+ * /api/v1/reports/stats) are reports/reports_list_api.c's; the longest-prefix
+ * rule of node/http/http.h sends /api/v1/reports/{id}... here.
  */
 #ifndef LT_REPORTS_API_H
 #define LT_REPORTS_API_H

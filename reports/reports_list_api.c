@@ -3,7 +3,7 @@
  *
  * Both handlers parse and check every parameter before reading anything,
  * answer 400 naming the parameter and what it takes, and read the store
- * through storage/report_query.h: the list from the indexes (the records
+ * through reports/report_query.h: the list from the indexes (the records
  * only of the reports returned), the figures from the day counters.
  */
 #include "reports/reports_list_api.h"

@@ -156,11 +156,20 @@ prov_sees() {
 }
 check "the province's admin sees the district's audit entries" wait_until 20 prov_sees
 curl -s -c "$J" -o /dev/null -d "$(login_body padmin padmin-password)" "$P/login"
-sleep 1
+prov_logged() {
+    curl -sf -H "Authorization: Bearer $PTOK" "$P/audit?limit=1000" |
+        jq -e 'any(.entries[]; .node_unit == "40" and .user == "padmin" and .action == "login")'
+}
+check "the province's audit log has its admin's login" wait_until 10 prov_logged
+# barrier: a document the province writes after that login and sends down to the district; once
+# the district holds it, the province's earlier audit entry would have arrived too if it travelled
+echo '{"id": "barrier-1", "title": "Công văn sau đăng nhập"}' |
+    "$BIN" import --dir "$T/prov" --collection documents --file - --to 412 >/dev/null
+check "a later document of the province reaches the district" wait_until 20 has_record dist documents barrier-1
 curl -sf -H "Authorization: Bearer $ATOK" "$D/audit?limit=1000" >"$T/dist-audit.json"
 check "the district does not see the province's" jq -e 'all(.entries[]; .node_unit == "412")' "$T/dist-audit.json"
 expect 400 "a bad limit is refused" -H "Authorization: Bearer $PTOK" "$P/audit?limit=0"
 
-stop dist
-stop prov
+check "the district stops cleanly (exit 0: no sanitizer report)" stop dist
+check "the province stops cleanly" stop prov
 finish

@@ -22,7 +22,7 @@ post_json() { req "$1" POST "$2" -H "Content-Type: application/json" --data-bina
 jqb() { jq -e "$@" "$T/body" >/dev/null; }
 PERSONAL='Nguyễn Thị Hoa|0912345678|hoa@example.vn'
 no_personal() { ! grep -Eq "$PERSONAL" "$T/body"; }
-all_public() { cat "$T"/public.* 2>/dev/null | grep -Eq "$PERSONAL" && return 1; return 0; }
+all_public() { [ "$KEPT" -gt 0 ] && ! cat "$T"/public.* | grep -Eq "$PERSONAL"; } # none kept: fails
 keep() { cp "$T/body" "$T/public.$((++KEPT))"; } # every public answer, checked at the end
 KEPT=0
 

@@ -19,6 +19,7 @@ printf '%s\n' '{"id": "CV-2", "title": "Công văn toàn thành phố"}' |
 check "the district holds both communes' reports" wait_until 30 has_record dist reports PA-16684-1
 check "...and the first" wait_until 30 has_record dist reports PA-16681-1
 check "the province holds them" wait_until 30 has_record prov reports PA-16681-1
+check "...both" wait_until 30 has_record prov reports PA-16684-1
 
 C1V=$(mk dist c1view viewer 16681)
 C1S=$(mk dist c1staff staff 16681)

@@ -42,6 +42,12 @@ check "50 reports reach the district" wait_until 20 has_count dist reports 50
 check "... the province" wait_until 20 has_count prov reports 50
 check "... and the national node" wait_until 20 has_count nat reports 50
 echo "reports imported at two communes reached the national node in $(since "$t0") s"
+# barrier: each commune then writes a notice for everyone; once each holds the other's notice,
+# written after its reports, the other's reports would be there too if they travelled sideways
+echo '{"id": "N-16681", "title": "Thông báo"}' | "$BIN" import --dir "$T/c1" --collection notices --file - --to '*' >/dev/null
+echo '{"id": "N-16684", "title": "Thông báo"}' | "$BIN" import --dir "$T/c2" --collection notices --file - --to '*' >/dev/null
+check "a later notice of commune 16684 reaches 16681" wait_until 20 has_record c1 notices N-16684
+check "a later notice of commune 16681 reaches 16684" wait_until 20 has_record c2 notices N-16681
 check "the communes do not receive each other's reports" test "$(count c1 reports)" -eq 30 -a "$(count c2 reports)" -eq 20
 check "reports digest: district = province" test "$(digest dist reports)" = "$(digest prov reports)"
 check "reports digest: province = national" test "$(digest prov reports)" = "$(digest nat reports)"

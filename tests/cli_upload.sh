@@ -110,4 +110,5 @@ wait "${pids[@]}"
 check "two big uploads at once: both 201" test "$(cat "$T/c1.status" "$T/c2.status")" = 201201
 check "...with different codes" test "$(jq -r .code "$T/c1.json")" != "$(jq -r .code "$T/c2.json")"
 check "...both stored" test "$(count c1 reports)" = $((before + 2))
+check "the node stops cleanly (exit 0: no sanitizer report)" stop c1
 finish

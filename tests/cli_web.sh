@@ -138,37 +138,37 @@ check "...its unit and ancestors, not the other commune" jq -e '[.units[].code] 
 check "...with the links" jq -e '.sync.unit == "412"' "$T/body"
 
 # ---- live events --------------------------------------------------------------------------------------
-ws() { # ws COOKIE-JAR-OR-EMPTY SECONDS: prints the messages received
+# node's WebSocket client (node 20.10 or later with --experimental-websocket, built in from 22)
+if ! node --experimental-websocket -e 'typeof WebSocket === "function" || process.exit(1)' 2>/dev/null; then
+    bad "node.js $(node --version 2>&1) has no WebSocket client: install node 20.10 or later (scripts/install-deps)"
+    finish
+    exit 1
+fi
+ws() { # ws COOKIE-OR-EMPTY SECONDS: prints the messages received, then "closed CODE"
     node --experimental-websocket -e '
       const [url, cookie, secs] = process.argv.slice(1);
       const ws = new WebSocket(url, { protocols: ["lt-events"], headers: cookie ? { cookie } : {} });
       ws.onmessage = (m) => console.log(m.data);
       ws.onclose = (e) => { console.log("closed " + e.code); process.exit(0); };
-      setTimeout(() => process.exit(0), secs * 1000);' \
-      "ws://127.0.0.1:${PORT[dist]}/api/v1/events" "$1" "$2"
+      setTimeout(() => { console.log("timed out"); process.exit(1); }, secs * 1000);' \
+      "ws://127.0.0.1:${PORT[dist]}/api/v1/events" "$1" "$2" 2>/dev/null
 }
-if node --experimental-websocket -e 'typeof WebSocket === "function" || process.exit(1)' 2>/dev/null; then
-    ws "" 2 >"$T/ws0.out"
-    check "events: refused without a session" grep -q '^closed' "$T/ws0.out"
-    cookie="lt_session=$(awk '$6 == "lt_session" { print $7 }' "$T/s.jar")"
-    ws "$cookie" 4 >"$T/ws1.out" &
-    wpid=$!
-    sleep 1
-    echo '{"id": "412-9", "code": "412-9", "title": "Cây đổ", "category": "traffic", "status": "new", "area_unit": "16681", "area_path": ["VN", "40", "412", "16681"], "owner_unit": "16681", "owner_path": ["VN", "40", "412", "16681"], "lat": 18.67, "lon": 105.69, "created_ms": 1767200400000}' \
-        | "$BIN" import --dir "$T/dist" --collection reports --raw --file - >/dev/null
-    wait "$wpid"
-    check "events: a hello with the caller" grep -q '"type":"hello","user":"wstaff"' "$T/ws1.out"
-    check "events: the new report" grep -q '"type":"report","id":"412-9","status":"new"' "$T/ws1.out"
-    ws "$cookie" 10 >"$T/ws2.out" &
-    wpid=$!
-    sleep 1
-fi
+ws "" 10 >"$T/ws0.out"
+check "events: refused without a session" grep -q '^closed' "$T/ws0.out"
+cookie="lt_session=$(awk '$6 == "lt_session" { print $7 }' "$T/s.jar")"
+ws "$cookie" 30 >"$T/ws1.out" &
+wpid=$!
+check "events: a hello with the caller" wait_until 10 grep -q '"type":"hello","user":"wstaff"' "$T/ws1.out"
+echo '{"id": "412-9", "code": "412-9", "title": "Cây đổ", "category": "traffic", "status": "new", "area_unit": "16681", "area_path": ["VN", "40", "412", "16681"], "owner_unit": "16681", "owner_path": ["VN", "40", "412", "16681"], "lat": 18.67, "lon": 105.69, "created_ms": 1767200400000}' \
+    | "$BIN" import --dir "$T/dist" --collection reports --raw --file - >/dev/null
+check "events: the new report" wait_until 10 grep -q '"type":"report","id":"412-9","status":"new"' "$T/ws1.out"
+kill "$wpid"
+wait "$wpid"
+ws "$cookie" 30 >"$T/ws2.out" &
+wpid=$!
+check "events: a second client connected" wait_until 10 grep -q '"type":"hello"' "$T/ws2.out"
 # a clean stop with a live client connected: exit 0 (under ASan: no leaks)
 check "the node stops cleanly" stop dist
-if [ -n "${wpid:-}" ]; then
-    wait "$wpid"
-    check "events: the client sees the node go" grep -q '^closed' "$T/ws2.out"
-else
-    echo "skipping the WebSocket checks: this node.js has no WebSocket client (needs 20.10 or later)"
-fi
+wait "$wpid"
+check "events: the client sees the node go" grep -q '^closed' "$T/ws2.out"
 finish

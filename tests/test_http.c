@@ -99,6 +99,7 @@ typedef struct {
 
 /* What the loop thread saw (read through GET /api/v1/observed). */
 static struct {
+    int started;         /* deferred requests handed to the pool */
     int observed;        /* answers the observer saw */
     int observed_slow;   /* ...of deferred requests, with their data */
     int orphaned;        /* deferred answers whose client had left */
@@ -136,7 +137,13 @@ static void h_slow(void *ctx, const http_request *req, http_response *res)
     }
     j->ms = ms ? (unsigned)atoi(ms) : 200;
     j->work.data = j;
-    uv_queue_work(ctx, &j->work, slow_work, slow_done);
+    if (uv_queue_work(ctx, &j->work, slow_work, slow_done)) {
+        http_respond_error(http_pending_response(j->p), 503, "the pool refused the work");
+        http_pending_finish(j->p);
+        free(j);
+        return;
+    }
+    seen.started++;
 }
 
 static void h_observed(void *ctx, const http_request *req, http_response *res)
@@ -144,9 +151,9 @@ static void h_observed(void *ctx, const http_request *req, http_response *res)
     (void)ctx;
     (void)req;
     http_respond_json(res, 200,
-                      json_pack("{s:i,s:i,s:i,s:i}", "observed", seen.observed, "observed_slow",
-                                seen.observed_slow, "orphaned", seen.orphaned, "finished",
-                                seen.finished));
+                      json_pack("{s:i,s:i,s:i,s:i,s:i}", "started", seen.started, "observed",
+                                seen.observed, "observed_slow", seen.observed_slow, "orphaned",
+                                seen.orphaned, "finished", seen.finished));
 }
 
 static void observer(void *ctx, const http_request *req, const http_response *res)
@@ -707,6 +714,23 @@ static void slow_client_checks(int port)
     resp_free(&r);
 }
 
+/* Polls GET /api/v1/observed until its counter key reaches at_least (up to
+ * 5 s); the last count seen. */
+static long long observed_wait(int port, const char *key, long long at_least)
+{
+    long long n = -1;
+    for (double end = now_secs() + 5; n < at_least && now_secs() < end;) {
+        resp r;
+        if (request(port, "GET", "/api/v1/observed", NULL, NULL, 0, &r) == 0) {
+            n = r.json ? json_integer_value(json_object_get(r.json, key)) : -1;
+            resp_free(&r);
+        }
+        if (n < at_least)
+            usleep(20 * 1000);
+    }
+    return n;
+}
+
 /* Deferred answers: others are served meanwhile, the observer sees the
  * answer with the request's data, and a client that leaves first costs
  * nothing but the work (leave_open() also leaves one pending through the
@@ -729,9 +753,9 @@ static void deferred_checks(int port)
 
     REQUIRE(conn_open(c, port) == 0);
     REQUIRE(send_request(c, "GET", "/api/v1/slow?ms=200", NULL, NULL, 0) == 0);
-    usleep(50 * 1000);
+    CHECK(observed_wait(port, "started", 2) == 2); /* the client leaves once it is deferred */
     conn_close(c);
-    usleep(400 * 1000);
+    CHECK(observed_wait(port, "finished", 2) == 2);
     REQUIRE(request(port, "GET", "/api/v1/observed", NULL, NULL, 0, &r) == 0);
     /* (lws notices the close only when it writes the answer) */
     CHECKF(r.json && json_integer_value(json_object_get(r.json, "finished")) == 2 &&
@@ -769,8 +793,10 @@ static void leave_open(client_arg *a)
     REQUIRE(send_all(a->left_open[2], big, strlen(big)) == 0);
     REQUIRE(fill(a->left_open[2]) == 0); /* the answer has begun */
     /* [3] waits for a deferred answer when the server stops */
+    long long started = observed_wait(a->port, "started", 0);
     REQUIRE(send_request(a->left_open[3], "GET", "/api/v1/slow?ms=300", NULL, NULL, 0) == 0);
-    usleep(100 * 1000);                  /* let the server read the partial body */
+    /* [3] is deferred on the server; the shutdown closes the others however far they were read */
+    CHECK(observed_wait(a->port, "started", started + 1) == started + 1);
 }
 
 /* ---- the WebSocket seam: an echo endpoint at /ws/ ------------------------ */

@@ -1,5 +1,5 @@
 /*
- * test_mpjson.c - JSON <-> msgpack conversion (storage/mpjson): round
+ * test_mpjson.c - JSON <-> msgpack conversion (lib/mpjson): round
  * trips, canonical key order, integer encodings, depth and UTF-8 limits,
  * malformed and hostile msgpack, bin as base64.
  */

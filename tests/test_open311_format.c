@@ -1,7 +1,7 @@
 /*
  * test_open311_format.c - the pure parts of the Open311 endpoints: form
- * bodies urlencoded and multipart (node/form), and the one-description
- * JSON/XML renderer with the spec's error form (node/open311_format).
+ * bodies urlencoded and multipart (node/http/form), and the one-description
+ * JSON/XML renderer with the spec's error form (reports/open311_format).
  */
 #include "node/http/form.h"
 #include "reports/open311_format.h"

@@ -1,6 +1,6 @@
 /*
  * test_report_index.c - the field-report indexes, list queries and
- * statistics (storage/report_index.c, report_query.c, report_stats.c,
+ * statistics (reports/report_index.c, report_query.c, report_stats.c,
  * fold.c) on real LMDB stores in temp dirs: folding, list filters, scope
  * of a subtree, sort orders, stable cursor pages, text search with
  * folding both ways, the overdue walk, index upkeep as reports change,

@@ -10,7 +10,7 @@
  *   node.key.old-<time>  keys replaced by rotations (lienthong rotate)
  *   data/         the LMDB store (data.mdb, lock.mdb)
  *   serve.lock    held (flock) by the running `serve` (node/daemon.c)
- *   sync.json     the running node's replication links (node/repl_link.c)
+ *   sync.json     the running node's replication links (node/links/repl_link.c)
  */
 #ifndef LT_CONFIG_H
 #define LT_CONFIG_H

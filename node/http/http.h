@@ -26,7 +26,7 @@
  * Every answer closes its connection ("connection: close"): lws 4.1.6 spins
  * for ever on some pipelined requests (see http.c). HTTP/2 upgrades, and
  * WebSocket upgrades to anything but the caller's endpoints
- * (http_ws_endpoint, e.g. node/repl_link.c), are refused with a JSON error
+ * (http_ws_endpoint, e.g. node/links/repl_link.c), are refused with a JSON error
  * over HTTP/1.1.
  *
  * Start and stop (the exact calling sequence; lws on a foreign loop needs its

@@ -2,10 +2,12 @@
  * offload.h - a request's bulk work on the uv thread pool, its answer from
  * the loop.
  *
- * The rule of the node: never block the loop. A handler whose work grows
- * with the request body (creating a report with photos: parsing up to
- * 26.9 MiB of JSON or multipart, base64, image checks, hashing, signing
- * and writing hundreds of chunk entries) hands it to offload_request():
+ * The rule of the node: never block the loop. A handler whose work is slow
+ * (creating a report with photos: parsing up to 26.9 MiB of JSON or
+ * multipart, base64, image checks, hashing, signing and writing hundreds of
+ * chunk entries; a login's or an account change's Argon2 hash; an
+ * enrolment decision's log scan) hands it to offload_request(), the one
+ * place the HTTP handlers queue work on the pool:
  * the body is moved out of the request (the session would free it if the
  * client left), the answer is deferred (http_defer), work() runs on a pool
  * thread and fills in the response, then done() runs on the loop for what

@@ -1149,13 +1149,6 @@ repl_links *repl_links_new(uv_loop_t *loop, const node_config *c, store *s)
     return L;
 }
 
-bool repl_links_enabled(const repl_links *L, const char **why)
-{
-    if (why)
-        *why = L->enabled ? "" : L->why;
-    return L->enabled;
-}
-
 int repl_links_endpoint(repl_links *L, http_ws_endpoint *ep)
 {
     if (!L->enabled)

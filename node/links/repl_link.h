@@ -55,9 +55,6 @@ typedef struct repl_links repl_links;
  * yet). c and s must outlive it. NULL only when out of memory. */
 repl_links *repl_links_new(uv_loop_t *loop, const node_config *c, store *s);
 
-/* True when the node replicates (it is enrolled); *why says otherwise. */
-bool repl_links_enabled(const repl_links *L, const char **why);
-
 /* Fills *ep with the WebSocket endpoint to pass to http_server_start_ws();
  * returns 1, or 0 when replication is disabled (no endpoint). */
 int repl_links_endpoint(repl_links *L, http_ws_endpoint *ep);

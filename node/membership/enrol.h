@@ -14,7 +14,7 @@
  * new_sig, by "new_key" over the same bytes.
  *
  * At the parent a request is a JSON record under "enrol/<id>" (id: eight
- * characters of node/fingerprint.h's alphabet) with state "pending",
+ * characters of node/membership/fingerprint.h's alphabet) with state "pending",
  * "approved" (then "entries": the base64 of the signed membership entries
  * the node needs) or "refused" (then "reason"). A node asking again with
  * the same key gets its latest request back, a refused one too, unless it

@@ -1,6 +1,6 @@
 /*
  * enrol_api.c - enrolment requests over HTTP. See enrol_api.h; the
- * decisions are node/enrol.c's, the admin check is auth_require_node_admin.
+ * decisions are node/membership/enrol.c's, the admin check is auth_require_node_admin.
  *
  * Unauthenticated POSTs are limited: ENROL_BODY_MAX bytes each,
  * ENROL_POSTS_PER_MINUTE per remote address (a small table of recent
@@ -9,6 +9,7 @@
 #include "node/membership/enrol_api.h"
 #include "node/people/auth.h"
 #include "node/membership/enrol.h"
+#include "node/http/offload.h"
 #include "lib/log.h"
 
 #include <stdio.h>
@@ -114,8 +115,6 @@ static void submit(node_env *d, const http_request *req, http_response *res)
 /* A decision in flight: made on the thread pool (approving certifies and
  * scans the log for the child's membership entries), answered on the loop. */
 typedef struct {
-    uv_work_t work;
-    http_pending *p;
     node_env *d;
     bool approve;
     char id[32];
@@ -125,29 +124,31 @@ typedef struct {
     char err[512];
 } decision;
 
-static void decide_work(uv_work_t *w)
+static void decide_work(void *job, const uint8_t *body, size_t body_len, http_response *res)
 {
-    decision *k = w->data;
+    (void)body, (void)body_len, (void)res;
+    decision *k = job;
     k->rc = k->approve ? enrol_approve(k->d->config, k->d->store, k->id, &k->rec, k->err,
                                        sizeof k->err)
                        : enrol_refuse(k->d->store, k->id, k->reason, &k->rec, k->err,
                                       sizeof k->err);
 }
 
-static void decide_done(uv_work_t *w, int status)
+static void decide_done(void *job, http_response *res, http_pending *p, bool ran)
 {
-    decision *k = w->data;
-    http_response *res = http_pending_response(k->p);
-    if (status)
-        http_respond_error(res, 503, "the node stopped before deciding request %s; retry", k->id);
-    else if (k->rc == 1)
+    (void)p;
+    decision *k = job;
+    if (!ran) { /* res holds the 503 */
+        free(k);
+        return;
+    }
+    if (k->rc == 1)
         http_respond_error(res, 404, "%s", k->err);
     else if (k->rc)
         http_respond_error(res, 409, "%s", k->err);
     else
         respond_record(res, 200, k->rec, true);
     json_decref(k->rec);
-    http_pending_finish(k->p);
     free(k);
 }
 
@@ -169,17 +170,7 @@ static void decide(node_env *d, const http_request *req, http_response *res, con
     const char *reason = json_string_value(json_object_get(body, "reason"));
     snprintf(k->reason, sizeof k->reason, "%s", reason ? reason : "");
     json_decref(body);
-    k->work.data = k;
-    if (!(k->p = http_defer(req)) || uv_queue_work(d->loop, &k->work, decide_work, decide_done)) {
-        if (k->p) {
-            http_respond_error(http_pending_response(k->p), 503,
-                               "the node could not start the decision; retry");
-            http_pending_finish(k->p);
-        } else {
-            http_respond_error(res, 503, "the node is out of memory; retry later");
-        }
-        free(k);
-    }
+    offload_request(req, res, &(offload_task){d->loop, k, decide_work, decide_done});
 }
 
 void enrol_api_post(void *ctx, const http_request *req, http_response *res)

@@ -1,5 +1,5 @@
 /*
- * enrol_api.h - the HTTP side of enrolment (node/enrol.h):
+ * enrol_api.h - the HTTP side of enrolment (node/membership/enrol.h):
  *
  *   POST /api/v1/enrol/requests                 a node asks to join or to
  *                                               rotate its key (no login: it

@@ -169,7 +169,7 @@ static int collect_routed(void *ctx, const uint8_t *bytes, size_t len)
 }
 
 /* Applies to the child's store the membership entries the parent holds
- * that the routing rule gives the child (node/network.h). */
+ * that the routing rule gives the child (node/membership/network.h). */
 static int copy_membership(store *from, store *to, const node_config *parent,
                            const node_config *child, char *err, size_t errlen)
 {

@@ -8,7 +8,7 @@
  * "role", "action", "method", "path", "status", "remote", "at"} (plus
  * "target" for account changes). Its "to" is empty, so it replicates
  * upward only: every ancestor's node holds it, and an admin there sees it
- * through GET /api/v1/audit under the visibility rule (node/access.h).
+ * through GET /api/v1/audit under the visibility rule (node/people/access.h).
  * Requests refused before any credential was found (401) and locked-out
  * logins (429) are only logged by the node, so that they cannot flood the
  * replicated log.

@@ -11,6 +11,7 @@
 #include "node/people/auth.h"
 #include "lib/log.h"
 #include "node/people/access.h"
+#include "node/http/offload.h"
 #include "node/http/ratelimit.h"
 
 #include <stdio.h>
@@ -283,9 +284,7 @@ int auth_require_node_admin(auth *a, const http_request *req, http_response *res
 /* ---- login -------------------------------------------------------------- */
 
 typedef struct {
-    uv_work_t work;
     auth *a;
-    http_pending *p;
     auth_caller *caller; /* the request's; valid while p is alive */
     char user[ACCOUNT_NAME_MAX + 1];
     char remote[64];
@@ -310,9 +309,10 @@ static login_keys_t login_keys(const login_job *j)
     return k;
 }
 
-static void login_work(uv_work_t *w)
+static void login_work(void *job, const uint8_t *body, size_t body_len, http_response *res)
 {
-    login_job *j = w->data;
+    (void)body, (void)body_len, (void)res;
+    login_job *j = job;
     j->matches = account_password_matches(j->hash, j->password, j->pwlen);
     sodium_memzero(j->password, sizeof j->password);
 }
@@ -326,15 +326,19 @@ static void login_cookie(http_response *res, const char *secret)
     http_response_header(res, "Cache-Control", "no-store");
 }
 
-static void login_done(uv_work_t *w, int status)
+static void login_done(void *job, http_response *res, http_pending *p, bool ran)
 {
-    login_job *j = w->data;
+    login_job *j = job;
     auth *a = j->a;
-    http_response *res = http_pending_response(j->p);
+    if (!ran) { /* res holds the 503 */
+        sodium_memzero(j->password, sizeof j->password);
+        free(j);
+        return;
+    }
     login_keys_t k = login_keys(j);
     account acct;
     /* the account is read again: it may have changed while hashing */
-    bool ok = status == 0 && j->matches && account_get(a->store, j->user, &acct) == 0 &&
+    bool ok = j->matches && account_get(a->store, j->user, &acct) == 0 &&
               !acct.disabled && !strcmp(acct.hash, j->hash);
     if (ok) {
         ratelimit_clear(a->by_pair, k.pair);
@@ -352,7 +356,7 @@ static void login_done(uv_work_t *w, int status)
                               json_pack("{s:s, s:s, s:s, s:s}", "user", acct.name, "unit",
                                         acct.unit, "role", account_role_name(acct.role),
                                         "csrf_token", cred.csrf));
-            if (http_pending_alive(j->p) && j->caller)
+            if (http_pending_alive(p) && j->caller)
                 j->caller->role = acct.role; /* the audit sees a successful login */
         }
         sodium_memzero(secret, sizeof secret);
@@ -361,7 +365,6 @@ static void login_done(uv_work_t *w, int status)
         http_respond_code(res, 401, "auth.login_failed", "wrong user name or password");
         log_write(LOG_INFO, "auth.login_failed", "user=%s remote=%s", j->user, j->remote);
     }
-    http_pending_finish(j->p);
     free(j);
 }
 
@@ -513,18 +516,7 @@ void auth_login(void *ctx, const http_request *req, http_response *res)
     ratelimit_fail(a->by_pair, k.pair, now); /* taken back on success */
     ratelimit_fail(a->by_account, k.acct, now);
     ratelimit_fail(a->by_address, k.addr, now);
-    j->work.data = j;
-    if (!(j->p = http_defer(req)) || uv_queue_work(a->loop, &j->work, login_work, login_done)) {
-        if (j->p) {
-            http_respond_error(http_pending_response(j->p), 503,
-                               "the node could not start checking the password; retry");
-            http_pending_finish(j->p);
-        } else {
-            http_respond_error(res, 503, "the node is out of memory; retry later");
-        }
-        sodium_memzero(j->password, sizeof j->password);
-        free(j);
-    }
+    offload_request(req, res, &(offload_task){a->loop, j, login_work, login_done});
 }
 
 /* ---- logout and me -------------------------------------------------------- */

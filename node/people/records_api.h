@@ -1,6 +1,6 @@
 /*
  * records_api.h - reading records over HTTP, under the visibility rule
- * (node/access.h): GET /api/v1/records/{coll} and
+ * (node/people/access.h): GET /api/v1/records/{coll} and
  * GET /api/v1/records/{coll}/{id}. Domain APIs (reports, documents, ...)
  * add their own filters on top; this is the generic read path the web UI
  * and scripts use, and every record it returns has passed access_visible.

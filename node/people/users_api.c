@@ -6,6 +6,7 @@
  * only ever written by the loop thread.
  */
 #include "node/people/access.h"
+#include "node/http/offload.h"
 #include "node/people/auth.h"
 #include "node/people/users_api.h"
 
@@ -14,9 +15,7 @@
 #include <string.h>
 
 typedef struct {
-    uv_work_t work;
     node_env *d;
-    http_pending *p;
     account acct;
     char password[ACCOUNT_PASSWORD_MAX + 1];
     bool created;
@@ -87,24 +86,25 @@ static void store_answer(node_env *d, const account *a, bool created, http_respo
     http_respond_json(res, created ? 201 : 200, account_json(a));
 }
 
-static void users_work(uv_work_t *w)
+static void users_work(void *job, const uint8_t *body, size_t body_len, http_response *res)
 {
-    users_job *j = w->data;
+    (void)body, (void)body_len, (void)res;
+    users_job *j = job;
     j->rc = account_hash_password(j->password, strlen(j->password), j->acct.hash);
     sodium_memzero(j->password, sizeof j->password);
 }
 
-static void users_done(uv_work_t *w, int status)
+static void users_done(void *job, http_response *res, http_pending *p, bool ran)
 {
-    users_job *j = w->data;
-    http_response *res = http_pending_response(j->p);
-    if (status || j->rc)
+    users_job *j = job;
+    if (!ran) /* res holds the 503 */
+        sodium_memzero(j->password, sizeof j->password);
+    else if (j->rc)
         http_respond_error(res, 503, "the password could not be hashed (out of memory); try again");
-    else if (http_pending_alive(j->p))
+    else if (http_pending_alive(p))
         store_answer(j->d, &j->acct, j->created, res);
-    if (!status && !j->rc && !j->created)
+    if (ran && !j->rc && !j->created)
         auth_unlock(j->d->auth, j->acct.name); /* a new password ends its login locks */
-    http_pending_finish(j->p);
     free(j);
 }
 
@@ -119,17 +119,15 @@ static void hash_then_store(node_env *d, const http_request *req, http_response 
         return;
     }
     users_job *j = calloc(1, sizeof *j);
-    if (!j || !(j->p = http_defer(req))) {
-        free(j);
-        http_respond_error(res, 503, "out of memory; try again");
+    if (!j) {
+        http_respond_error(res, 503, "the node is out of memory; retry later");
         return;
     }
     j->d = d;
     j->acct = *a;
     j->created = created;
     memcpy(j->password, password, len + 1);
-    j->work.data = j;
-    uv_queue_work(d->loop, &j->work, users_work, users_done);
+    offload_request(req, res, &(offload_task){d->loop, j, users_work, users_done});
 }
 
 static void users_create(node_env *d, const http_request *req, http_response *res,

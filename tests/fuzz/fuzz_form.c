@@ -1,8 +1,8 @@
 /*
  * fuzz_form.c - libFuzzer target for the Open311 request bodies
- * (node/form.c, form-encoded and multipart with boundary "B" picked by the
+ * (node/http/form.c, form-encoded and multipart with boundary "B" picked by the
  * first byte) and for the XML and JSON rendering of what they hold
- * (node/open311_format.c). Any crash, leak or undefined behaviour is a
+ * (reports/open311_format.c). Any crash, leak or undefined behaviour is a
  * bug; run by scripts/run-fuzz inside `make test`.
  */
 #include "node/http/form.h"

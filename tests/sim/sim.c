@@ -1843,14 +1843,16 @@ static int universe_one(void *ctx, const uint8_t *bytes, size_t len)
     return 0;
 }
 
-/* The brief's rule: e's author unit is within the node's subtree, or the
- * unit above holds e and route.c sends it down (over the sim's final tree). */
-static bool expected(const checker *ck, const univ_entry *e, const char *unit)
+/* What route.c gives unit: e's author unit is within the node's subtree, or
+ * the unit above holds e and route_should_send sends it down (over the
+ * sim's final tree). Only compared with the reference model (oracle_holds),
+ * which decides what a node must hold. */
+static bool route_c_gives(const checker *ck, const univ_entry *e, const char *unit)
 {
     char up[NODE_CODE_MAX];
     if (unit_tree_within(ck->tree, e->v.unit.ptr, e->v.unit.size, unit, strlen(unit)))
         return true;
-    return unit_tree_parent(ck->tree, unit, up, sizeof up) && expected(ck, e, up) &&
+    return unit_tree_parent(ck->tree, unit, up, sizeof up) && route_c_gives(ck, e, up) &&
            route_should_send(ck->tree, &e->v, LINK_DOWN, up, unit);
 }
 
@@ -1959,7 +1961,7 @@ static int held_one(void *ctx, const uint8_t *bytes, size_t len)
         ck->row[e->coll].fp += e->h64;
         ck->row[e->coll].n++;
     }
-    if (!expected(ck, e, n->unit)) {
+    if (!oracle_holds(ck, e, ck->node, ck->s->hist[ck->s->nhist - 1])) {
         bool earlier = false; /* an earlier tree (before a unit moved) routed it here */
         for (size_t t = 0; t + 1 < ck->s->nhist && !earlier; t++)
             earlier = oracle_holds(ck, e, ck->node, ck->s->hist[t]);
@@ -2038,9 +2040,9 @@ static void check_node(checker *ck, int i, coll_state *row)
     char d[400];
     for (size_t k = 0; k < ck->nu; k++) {
         univ_entry *e = &ck->u[k];
-        bool want = expected(ck, e, n->unit);
-        if (want != oracle_holds(ck, e, i, ck->s->hist[ck->s->nhist - 1]))
-            problem(ck, "node %s: route.c %s %s, but the rule as route.h states it %s",
+        bool want = oracle_holds(ck, e, i, ck->s->hist[ck->s->nhist - 1]);
+        if (want != route_c_gives(ck, e, n->unit))
+            problem(ck, "node %s: the rule as route.h states it %s %s, but route.c %s",
                     n->name, want ? "gives it" : "does not give it",
                     describe(ck, e, d, sizeof d), want ? "does not" : "does");
         if (!want)

@@ -28,15 +28,31 @@ export function check(what, ok, detail = '') {
 }
 export const failed = () => failures;
 
-// A page whose console errors and failed requests are collected in page.errors.
-export async function newPage(b, { width = 1280, height = 900, base } = {}) {
+// A page whose problems are collected in page.errors: script errors, console errors, requests
+// that failed, and answers of 400 or more that the test did not announce with
+// page.allow(status, urlPart) before causing them. (The browser's console line "Failed to load
+// resource" repeats a failed request or an error answer, which are judged by the rules above.)
+// Every page made, each with its name, for the final check of page.errors.
+export const pages = [];
+export async function newPage(b, { name, width = 1280, height = 900, base } = {}) {
   // bypassCSP: the node's CSP forbids eval, which waitForFunction's polling uses
   const ctx = await b.newContext({ viewport: { width, height }, baseURL: base, locale: 'vi-VN', bypassCSP: true,
     timezoneId: 'Asia/Ho_Chi_Minh' });
   const page = await ctx.newPage();
+  page.name = name;
+  pages.push(page);
   page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  page.allowed = [];
+  page.allow = (status, part) => page.allowed.push({ status, part });
+  page.on('pageerror', (e) => page.errors.push(`script error: ${e}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) page.errors.push(`console: ${m.text()}`);
+  });
+  page.on('requestfailed', (r) => page.errors.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !page.allowed.some((a) => a.status === r.status() && r.url().includes(a.part)))
+      page.errors.push(`HTTP ${r.status()} for ${r.request().method()} ${r.url()}`);
+  });
   return page;
 }
 

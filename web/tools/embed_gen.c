@@ -1,6 +1,6 @@
 /*
  * embed_gen.c - build-time tool: turns the web UI's files into a C source
- * file (node/static_web.c serves them from the binary).
+ * file (node/http/static_web.c serves them from the binary).
  *
  *     embed_gen OUT.c URL=FILE [URL=FILE ...]
  *
