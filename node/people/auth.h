@@ -71,6 +71,12 @@ int auth_token_caller(auth *a, const http_request *req, const char *token, auth_
  * body). Attach the caller afterwards with auth_pending_caller. */
 int auth_token_check(auth *a, const char *token, auth_caller *out);
 
+/* Whether req carries a live session cookie or API token of an enabled
+ * account (no role or CSRF check; nothing attached): the http_trust_fn of
+ * the node's HTTP server (ctx: the auth), whose body budget gives such
+ * requests more room than anonymous ones. Reads the store; loop thread. */
+bool auth_request_known(void *ctx, const http_request *req);
+
 /* Attaches a copy of c to the deferred request p (loop thread), as
  * auth_token_caller does for a request still in its handler. */
 void auth_pending_caller(http_pending *p, const auth_caller *c);
