@@ -6,7 +6,9 @@
 #    flood (repeated lines are folded into log.repeated);
 #  - unauthenticated uploads held one byte short cannot amplify memory:
 #    the node's RSS stays within the per-address share, the next one gets
-#    a JSON 503, and a logged-in upload of the same size is still taken.
+#    a JSON 503, and a logged-in upload of the same size is still taken;
+#  - finding 7: live events read Origin and Cookie whole: a long foreign
+#    Origin is refused, a long Cookie with a live session gets its hello.
 # The old code held all 600 sockets (health timed out, accept errno 24 lines
 # flooded the log) and grew by the full declared length of every upload.
 set -uo pipefail
@@ -31,11 +33,12 @@ mkfifo "$T/ctl"
 HPID=$!
 exec 7>"$T/ctl"
 check "the client opened 600 sockets" wait_until 30 grep -qx 'opened 600' "$T/conns.out"
+answers_past() { [ "$(grep -c '^open' "$T/conns.out")" -gt "$1" ]; }
 held_open() { # how many of the 600 the node still holds
     local before
     before=$(grep -c '^open' "$T/conns.out")
     echo check >&7
-    wait_until 10 test "$(grep -c '^open' "$T/conns.out")" -gt "$before" || return 1
+    wait_until 10 answers_past "$before" || return 1
     grep '^open' "$T/conns.out" | tail -n 1 | cut -d' ' -f2
 }
 at_most_cap() { local k; k=$(held_open) && [ "$k" -le "$CAP" ]; }
@@ -82,5 +85,20 @@ check "a logged-in one is still read (400 for its bad JSON, got $code)" test "$c
 check "health still answers" test "$(health2)" = 200
 kill "$UPID"
 wait "$UPID" 2>/dev/null
+
+# ---- finding 7: live events with long Origin and Cookie headers ----
+WS=(python3 "$(dirname "$0")/ws_hello.py" "${PORT[c1]}" /api/v1/events)
+curl -s -c "$T/jar" -H 'Content-Type: application/json' \
+    -d '{"user": "staff1", "password": "staff1-password"}' "$H/api/v1/login" >/dev/null
+SESSION="lt_session=$(awk '$6 == "lt_session" { print $7 }' "$T/jar")"
+PAD="pad=$(head -c 1500 /dev/zero | tr '\0' 'p')"
+LONG_ORIGIN="http://evil.example/$(head -c 400 /dev/zero | tr '\0' 'o')"
+check "events: a hello with a short cookie" bash -c '"$@" | grep -q "^hello .*\"user\":\"staff1\""' _ "${WS[@]}" "$SESSION" ""
+check "events: a hello with a 1.5 kB Cookie header (was refused)" \
+    bash -c '"$@" | grep -q "^hello .*\"user\":\"staff1\""' _ "${WS[@]}" "$PAD; $SESSION" ""
+check "events: a short foreign Origin is refused" bash -c '"$@" | grep -q "^closed"' _ "${WS[@]}" "$SESSION" "http://evil.example"
+check "events: a 420-byte foreign Origin is refused (was let through)" \
+    bash -c '"$@" | grep -q "^closed"' _ "${WS[@]}" "$SESSION" "$LONG_ORIGIN"
+check "events: no session, no hello" bash -c '"$@" | grep -q "^closed"' _ "${WS[@]}" "" ""
 check "the node stops cleanly" stop c1
 finish

@@ -17,6 +17,10 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+/* Connections shed but not yet closed (lws closes them on its next pass)
+ * beyond max_conns before new ones are refused: each holds a descriptor. */
+#define HTTP_SHED_SLACK 32u
+
 typedef struct {
     void *conn;
     uint8_t addr[16];
@@ -137,6 +141,12 @@ int admit_conn(http_admit *a, const uint8_t addr[16], void **shed, char *why, si
         same += !memcmp(a->conns[i].addr, addr, 16);
     }
     admit_conn_rec *victim = NULL;
+    if (a->nconns >= (size_t)a->max_conns + HTTP_SHED_SLACK) {
+        /* the shed ones still hold their descriptors until lws closes them */
+        snprintf(why, whylen,
+                 "the node is closing idle connections to make room; retry in a few seconds");
+        return -1;
+    }
     if (same >= a->max_conns_per_addr) {
         if (!(victim = oldest_idle(a, addr))) {
             snprintf(why, whylen,

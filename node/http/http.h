@@ -145,8 +145,9 @@ typedef bool (*http_trust_fn)(void *ctx, const http_request *req);
  * Connections: one over max_conns_per_addr from its address, or over
  * max_conns in total, first sheds the oldest idle connection (no request
  * head yet) of that address, or of all; with none idle, the new one gets a
- * JSON 503 and is closed. WebSockets and connections with a request under
- * way are never shed.
+ * JSON 503 and is closed, as is any new one while more than 32 shed ones
+ * still wait for lws to close them. WebSockets and connections with a
+ * request under way are never shed.
  *
  * Bodies: a request's declared Content-Length is reserved from body_budget
  * when its head arrives and released when its connection ends; the buffer
