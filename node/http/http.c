@@ -279,10 +279,42 @@ void http_respond_json(http_response *res, int status, json_t *body)
     res->body_len = strlen(text);
 }
 
+/* The length of the valid UTF-8 sequence at s (1 to 4), or 0. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
+                             : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 2 && s[0] < 0xC2)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if (n == 3 && ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0)))
+        return 0;
+    if (n == 4 && ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90) || s[0] > 0xF4))
+        return 0;
+    return n;
+}
+
+/* Replaces each byte of s that is not part of valid UTF-8 with '?', so
+ * that a message quoting the client's bytes can still go out as JSON. */
+static void utf8_scrub(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_seq(p);
+        if (!n)
+            *p++ = '?';
+        else
+            p += n;
+    }
+}
+
 void http_respond_verror(http_response *res, int status, const char *fmt, va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    utf8_scrub(msg);
     json_t *j = json_pack("{s:{s:i,s:s}}", "error", "code", status, "message", msg);
     free(res->body);
     res->body = NULL;
