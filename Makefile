@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
-FUZZ_SECONDS ?= 15
+FUZZ_SECONDS ?= 14
 
 .PHONY: all deps build demo test test-plain test-asan fuzz bench clean
 
