@@ -10,7 +10,10 @@
 
 typedef enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
 
-/* Writes one log line if lvl >= the current threshold. */
+/* Writes one log line if lvl >= the current threshold. The same line (event
+ * and fields) more than 10 times in one second is written 10 times; the
+ * copies left out are counted in a later line
+ * `event=log.repeated of=EVENT folded=N within_s=1`. Thread-safe. */
 void log_write(log_level lvl, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -23,6 +23,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +187,51 @@ static int daemon_lock(const node_config *c, char *err, size_t errlen)
     return fd;
 }
 
+/* A positive whole number from environment variable name into *out (kept
+ * when unset). Returns 0, or -1 with err. */
+static int env_size(const char *name, size_t *out, char *err, size_t errlen)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end || n == 0 || v[0] == '-' || n > SIZE_MAX) {
+        snprintf(err, errlen, "%s=\"%s\" is not a positive whole number; set it to one or unset it",
+                 name, v);
+        return -1;
+    }
+    *out = (size_t)n;
+    return 0;
+}
+
+/* The HTTP server's limits: route limits stay the routes' own; the
+ * connection caps and body budgets come from LT_HTTP_MAX_CONNS,
+ * LT_HTTP_MAX_CONNS_PER_ADDR, LT_HTTP_BODY_BUDGET and
+ * LT_HTTP_BODY_BUDGET_PER_ADDR when set (docs/operations.md), else http.h's
+ * defaults; requests with a live credential are vouched for by the auth. */
+static int daemon_http_limits(auth *a, http_limits *l, char *err, size_t errlen)
+{
+    size_t conns = 0, per_addr = 0;
+    memset(l, 0, sizeof *l);
+    if (env_size("LT_HTTP_MAX_CONNS", &conns, err, errlen) ||
+        env_size("LT_HTTP_MAX_CONNS_PER_ADDR", &per_addr, err, errlen) ||
+        env_size("LT_HTTP_BODY_BUDGET", &l->body_budget, err, errlen) ||
+        env_size("LT_HTTP_BODY_BUDGET_PER_ADDR", &l->body_budget_per_addr, err, errlen))
+        return -1;
+    if (conns > UINT_MAX || per_addr > UINT_MAX) {
+        snprintf(err, errlen, "LT_HTTP_MAX_CONNS and LT_HTTP_MAX_CONNS_PER_ADDR must be below %u",
+                 UINT_MAX);
+        return -1;
+    }
+    l->max_conns = (unsigned)conns;
+    l->max_conns_per_addr = (unsigned)per_addr;
+    l->trust = auth_request_known;
+    l->trust_ctx = a;
+    return 0;
+}
+
 int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
 {
     char host[128];
@@ -228,12 +275,14 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     size_t n = st->d.reports ? reports_env_routes(st->d.reports, routes, 64) : 0;
     n += api_routes(&st->d.env, routes + n, 64 - n);
     bool ok = st->d.env.links && st->d.env.auth && st->d.reports && st->d.env.events;
-    http_limits limits = {0}; /* uploads (photos, boundaries) have their own route limits */
+    http_limits limits;
+    if (!ok)
+        snprintf(err, errlen, "out of memory");
+    else if (daemon_http_limits(st->d.env.auth, &limits, err, errlen))
+        ok = false;
     st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, &limits, ep,
                                          (size_t)nep, err, errlen)
                   : NULL;
-    if (!ok)
-        snprintf(err, errlen, "out of memory");
     if (!st->http) {
         events_free(st->d.env.events);
         reports_env_free(st->d.reports);

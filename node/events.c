@@ -74,27 +74,50 @@ static void client_push_json(ev_client *c, json_t *j)
     json_decref(j);
 }
 
-/* True when the upgrade's Origin is absent or this node's own host. */
+/* Header t of the upgrade request, whole, malloc'd: NULL and *present
+ * false when absent; NULL and *present true when it cannot be copied. */
+static char *header_copy(struct lws *wsi, enum lws_token_indexes t, bool *present)
+{
+    int len = lws_hdr_total_length(wsi, t);
+    *present = len > 0;
+    if (len <= 0)
+        return NULL;
+    char *v = malloc((size_t)len + 1);
+    if (v && lws_hdr_copy(wsi, v, len + 1, t) < 0) {
+        free(v);
+        v = NULL;
+    }
+    return v;
+}
+
+/* True when the upgrade's Origin is absent or this node's own host; an
+ * Origin or Host that cannot be read whole is refused. */
 static bool origin_is_own(struct lws *wsi)
 {
-    char origin[256], host[256];
-    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+    bool present;
+    char *origin = header_copy(wsi, WSI_TOKEN_ORIGIN, &present);
+    if (!present)
         return true;
-    if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
-        return false;
-    const char *rest = !strncmp(origin, "http://", 7)    ? origin + 7
+    char *host = origin ? header_copy(wsi, WSI_TOKEN_HOST, &present) : NULL;
+    const char *rest = !origin                           ? NULL
+                       : !strncmp(origin, "http://", 7)  ? origin + 7
                        : !strncmp(origin, "https://", 8) ? origin + 8
                                                          : NULL;
-    return rest && !strcasecmp(rest, host);
+    bool own = rest && host && !strcasecmp(rest, host);
+    free(origin);
+    free(host);
+    return own;
 }
 
 static int on_established(events *ev, struct lws *wsi, ev_client *c)
 {
-    char cookie[1024];
+    bool present;
     memset(c, 0, sizeof *c);
     c->wsi = wsi;
-    int n = lws_hdr_copy(wsi, cookie, sizeof cookie, WSI_TOKEN_HTTP_COOKIE);
-    if (!origin_is_own(wsi) || n <= 0 || auth_session_caller(ev->d->auth, cookie, &c->caller)) {
+    char *cookie = header_copy(wsi, WSI_TOKEN_HTTP_COOKIE, &present);
+    bool ok = origin_is_own(wsi) && cookie && !auth_session_caller(ev->d->auth, cookie, &c->caller);
+    free(cookie);
+    if (!ok) {
         log_write(LOG_INFO, "events.refused", "reason=\"no live session or foreign origin\"");
         lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"log in first",
                          12);

@@ -9,6 +9,7 @@
 #include "lib/mpjson.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,9 @@
 
 #define BUNDLE_MAGIC "lienthong-bundle"
 #define BUNDLE_APPLY_BATCH 2048
+#define BUNDLE_BATCH_BYTES ((size_t)32 << 20) /* entry bytes applied at once, at most */
+#define BUNDLE_RECORD_MAX (64u << 20)          /* bytes of one value of the file */
+#define BUNDLE_MARKS_MAX 65536u
 
 static int bundle_fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -210,27 +214,106 @@ int bundle_export(repl_node *n, const uint8_t *sk, const char *for_unit, const j
 
 /* ---- import ---------------------------------------------------------------- */
 
+/* A bundle read from its file one value at a time: the buffer holds the
+ * current value (at most BUNDLE_RECORD_MAX bytes), never the whole file,
+ * and the file may be no longer than BUNDLE_IMPORT_MAX. The hash covers
+ * every byte before the current value (what the "end" signature signs). */
 typedef struct {
-    const uint8_t *data;
-    size_t len, off;
+    FILE *f;
+    const char *path;
+    uint8_t *buf;
+    size_t cap, beg, end; /* buf[beg..end) is read and not yet consumed */
+    size_t cur;           /* size of the current value at buf[beg] */
+    uint64_t off;         /* file offset of buf[beg] */
+    bool eof;
+    crypto_generichash_state hash;
     msgpack_unpacked up;
 } bundle_reader;
 
-/* Reads the next value; returns 1 with r->up filled, 0 at the end, -1. */
-static int reader_next(bundle_reader *r, size_t *start, char *err, size_t errlen)
+static int reader_open(bundle_reader *r, const char *path, char *err, size_t errlen)
 {
-    if (r->off == r->len)
-        return 0;
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    if (!(r->f = fopen(path, "rb")))
+        return bundle_fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    crypto_generichash_init(&r->hash, NULL, 0, 32);
+    msgpack_unpacked_init(&r->up);
+    return 0;
+}
+
+static void reader_close(bundle_reader *r)
+{
+    if (r->f)
+        fclose(r->f);
+    free(r->buf);
+    msgpack_unpacked_destroy(&r->up);
+}
+
+/* Reads more of the file after buf[end), making room by moving the unread
+ * part to the front and growing the buffer up to BUNDLE_RECORD_MAX.
+ * Returns 1 when bytes came, 0 at the end of the file, -1. */
+static int reader_fill(bundle_reader *r, char *err, size_t errlen)
+{
+    if (r->beg) {
+        memmove(r->buf, r->buf + r->beg, r->end - r->beg);
+        r->end -= r->beg;
+        r->beg = 0;
+    }
+    if (r->end == r->cap) {
+        if (r->cap >= BUNDLE_RECORD_MAX)
+            return bundle_fail(err, errlen,
+                               "the bundle holds a value at byte %" PRIu64 " larger than %u "
+                               "MiB: it is damaged, or not a bundle",
+                               r->off, BUNDLE_RECORD_MAX >> 20);
+        size_t cap = r->cap ? 2 * r->cap : 1u << 16;
+        uint8_t *nb = realloc(r->buf, cap);
+        if (!nb)
+            return bundle_fail(err, errlen, "out of memory");
+        r->buf = nb;
+        r->cap = cap;
+    }
+    size_t got = fread(r->buf + r->end, 1, r->cap - r->end, r->f);
+    if (ferror(r->f))
+        return bundle_fail(err, errlen, "cannot read %s: %s", r->path, strerror(errno));
+    r->end += got;
+    if (r->off + r->end - r->beg > BUNDLE_IMPORT_MAX)
+        return bundle_fail(err, errlen,
+                           "%s is larger than %llu GiB, more than a bundle may be: check the "
+                           "file (or split the export with --since)",
+                           r->path, (unsigned long long)(BUNDLE_IMPORT_MAX >> 30));
+    r->eof = got == 0;
+    return got > 0;
+}
+
+/* Reads the next value; returns 1 with r->up filled, 0 at the end, -1.
+ * *start receives its file offset. */
+static int reader_next(bundle_reader *r, uint64_t *start, char *err, size_t errlen)
+{
+    crypto_generichash_update(&r->hash, r->buf + r->beg, r->cur);
+    r->beg += r->cur;
+    r->off += r->cur;
+    r->cur = 0;
+    *start = r->off;
     size_t used;
     char why[160];
-    *start = r->off;
-    if (mpjson_scan(r->data + r->off, r->len - r->off, &used, why, sizeof why))
-        return bundle_fail(err, errlen, "the bundle is damaged at byte %zu: %s", r->off, why);
+    for (;;) {
+        if (r->beg < r->end &&
+            !mpjson_scan(r->buf + r->beg, r->end - r->beg, &used, why, sizeof why))
+            break;
+        int more = reader_fill(r, err, errlen);
+        if (more < 0)
+            return -1;
+        if (!more && r->beg == r->end)
+            return 0;
+        if (!more)
+            return bundle_fail(err, errlen, "the bundle is damaged at byte %" PRIu64 ": %s",
+                               r->off, why);
+    }
     size_t off = 0;
-    if (msgpack_unpack_next(&r->up, (const char *)r->data + r->off, used, &off) !=
+    if (msgpack_unpack_next(&r->up, (const char *)r->buf + r->beg, used, &off) !=
         MSGPACK_UNPACK_SUCCESS)
-        return bundle_fail(err, errlen, "the bundle is damaged at byte %zu", r->off);
-    r->off += used;
+        return bundle_fail(err, errlen, "the bundle is damaged at byte %" PRIu64, r->off);
+    r->cur = used;
     return 1;
 }
 
@@ -256,17 +339,17 @@ static bool tag_is(const msgpack_object *o, const char *tag, uint32_t size)
 typedef struct {
     uint8_t from[32];
     char unit[33], for_unit[33];
-    store_input *entries;
-    size_t n, cap;
+    size_t n; /* entries */
     store_mark *marks;
+    uint8_t (*origins)[32];
     char (*units)[33];
     size_t nm, capm;
 } bundle_content;
 
 static void content_free(bundle_content *c)
 {
-    free(c->entries);
     free(c->marks);
+    free(c->origins);
     free(c->units);
 }
 
@@ -302,8 +385,9 @@ static int check_header(const msgpack_object *h, const uint8_t root_key[32], bun
     return 0;
 }
 
-static int content_add_entry(bundle_content *c, const msgpack_object *o, char *err,
-                             size_t errlen)
+/* Checks one entry value (decodes, verifies its signature) and counts it. */
+static int content_check_entry(bundle_content *c, const msgpack_object *o, char *err,
+                               size_t errlen)
 {
     if (o->type != MSGPACK_OBJECT_BIN)
         return bundle_fail(err, errlen, "bundle entry %zu is not binary", c->n);
@@ -317,14 +401,7 @@ static int content_add_entry(bundle_content *c, const msgpack_object *o, char *e
     if (!ok)
         return bundle_fail(err, errlen, "bundle entry %zu has a bad signature: nothing applied",
                            c->n);
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 256;
-        store_input *ne = realloc(c->entries, c->cap * sizeof *ne);
-        if (!ne)
-            return bundle_fail(err, errlen, "out of memory");
-        c->entries = ne;
-    }
-    c->entries[c->n++] = (store_input){(const uint8_t *)o->via.bin.ptr, o->via.bin.size};
+    c->n++;
     return 0;
 }
 
@@ -336,31 +413,67 @@ static int content_add_mark(bundle_content *c, const msgpack_object *a, char *er
         seq->type != MSGPACK_OBJECT_POSITIVE_INTEGER || u->type != MSGPACK_OBJECT_STR ||
         !entry_unit_valid(u->via.str.ptr, u->via.str.size))
         return bundle_fail(err, errlen, "bundle marker %zu is malformed", c->nm);
+    if (c->nm == BUNDLE_MARKS_MAX)
+        return bundle_fail(err, errlen, "the bundle has more than %u markers: it is damaged",
+                           BUNDLE_MARKS_MAX);
     if (c->nm == c->capm) {
         c->capm = c->capm ? 2 * c->capm : 64;
         store_mark *nm = realloc(c->marks, c->capm * sizeof *nm);
-        char(*nu)[33] = realloc(c->units, c->capm * sizeof *nu);
         if (nm)
             c->marks = nm;
+        uint8_t(*no)[32] = realloc(c->origins, c->capm * sizeof *no);
+        if (no)
+            c->origins = no;
+        char(*nu)[33] = realloc(c->units, c->capm * sizeof *nu);
         if (nu)
             c->units = nu;
-        if (!nm || !nu)
+        if (!nm || !no || !nu)
             return bundle_fail(err, errlen, "out of memory");
     }
+    memcpy(c->origins[c->nm], o->via.bin.ptr, 32);
     memcpy(c->units[c->nm], u->via.str.ptr, u->via.str.size);
     c->units[c->nm][u->via.str.size] = '\0';
-    c->marks[c->nm] = (store_mark){(const uint8_t *)o->via.bin.ptr, 0, seq->via.u64, NULL};
+    c->marks[c->nm] = (store_mark){NULL, 0, seq->via.u64, NULL};
     c->nm++;
     return 0;
 }
 
-/* Reads and verifies the whole bundle into c (pointing into data). */
-static int bundle_read(const uint8_t *data, size_t len, const uint8_t root_key[32],
-                       bundle_content *c, char *err, size_t errlen)
+/* Checks the "end" value a against what was read: counts, and the
+ * signature over the digest of every byte before it (into digest). */
+static int check_end(bundle_reader *r, const msgpack_object *a, const bundle_content *c,
+                     uint8_t digest[32], char *err, size_t errlen)
 {
-    bundle_reader r = {data, len, 0, {0}};
-    msgpack_unpacked_init(&r.up);
-    size_t start;
+    crypto_generichash_final(&r->hash, digest, 32);
+    if (a[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[1].via.u64 != c->n ||
+        a[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[2].via.u64 != c->nm)
+        return bundle_fail(err, errlen, "the bundle is incomplete: its counts disagree");
+    if (a[3].type != MSGPACK_OBJECT_BIN || a[3].via.bin.size != crypto_sign_BYTES ||
+        crypto_sign_verify_detached((const uint8_t *)a[3].via.bin.ptr, digest, 32, c->from))
+        return bundle_fail(err, errlen, "the bundle's signature does not verify: it was "
+                                        "altered or truncated");
+    return 0;
+}
+
+/* After "end": nothing more may follow. */
+static int check_tail(bundle_reader *r, char *err, size_t errlen)
+{
+    uint64_t start;
+    int rc = reader_next(r, &start, err, errlen);
+    return rc == 0 ? 0 : rc > 0 ? bundle_fail(err, errlen, "the bundle is truncated: copy it again")
+                                : -1;
+}
+
+/* Pass 1: streams the whole bundle at path and verifies it (header and
+ * chain, every entry's signature, counts, the end signature) into c,
+ * without keeping entries; digest receives the signed digest and *bytes
+ * the file's size. Returns 0 or -1. */
+static int bundle_verify(const char *path, const uint8_t root_key[32], bundle_content *c,
+                         uint8_t digest[32], uint64_t *bytes, char *err, size_t errlen)
+{
+    bundle_reader r;
+    if (reader_open(&r, path, err, errlen))
+        return -1;
+    uint64_t start;
     int rc = reader_next(&r, &start, err, errlen);
     if (rc == 0)
         rc = bundle_fail(err, errlen, "the bundle is empty");
@@ -370,106 +483,142 @@ static int bundle_read(const uint8_t *data, size_t len, const uint8_t root_key[3
     while (rc >= 0 && !ended && (rc = reader_next(&r, &start, err, errlen)) > 0) {
         const msgpack_object *o = &r.up.data;
         if (tag_is(o, "e", 2)) {
-            rc = content_add_entry(c, &o->via.array.ptr[1], err, errlen);
+            rc = content_check_entry(c, &o->via.array.ptr[1], err, errlen);
         } else if (tag_is(o, "m", 4)) {
             rc = content_add_mark(c, o->via.array.ptr, err, errlen);
         } else if (tag_is(o, "end", 4)) {
-            const msgpack_object *a = o->via.array.ptr;
-            uint8_t h[32];
-            crypto_generichash(h, sizeof h, data, start, NULL, 0);
-            if (a[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[1].via.u64 != c->n ||
-                a[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[2].via.u64 != c->nm)
-                rc = bundle_fail(err, errlen, "the bundle is incomplete: its counts disagree");
-            else if (a[3].type != MSGPACK_OBJECT_BIN || a[3].via.bin.size != crypto_sign_BYTES ||
-                     crypto_sign_verify_detached((const uint8_t *)a[3].via.bin.ptr, h, sizeof h,
-                                                 c->from))
-                rc = bundle_fail(err, errlen, "the bundle's signature does not verify: it was "
-                                              "altered or truncated");
+            rc = check_end(&r, o->via.array.ptr, c, digest, err, errlen);
             ended = true;
         } else {
-            rc = bundle_fail(err, errlen, "unknown record in the bundle at byte %zu", start);
+            rc = bundle_fail(err, errlen, "unknown record in the bundle at byte %" PRIu64, start);
         }
     }
-    if (rc >= 0 && (!ended || r.off != len))
+    if (rc >= 0 && !ended)
         rc = bundle_fail(err, errlen, "the bundle is truncated: copy it again");
-    msgpack_unpacked_destroy(&r.up);
-    for (size_t i = 0; rc >= 0 && i < c->nm; i++)
+    if (rc >= 0)
+        rc = check_tail(&r, err, errlen);
+    *bytes = r.off;
+    reader_close(&r);
+    for (size_t i = 0; rc >= 0 && i < c->nm; i++) {
+        c->marks[i].origin = c->origins[i];
         c->marks[i].unit = c->units[i];
+    }
     return rc < 0 ? -1 : 0;
 }
 
-static int read_file(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen)
+/* Entries copied out of the stream, applied together. */
+typedef struct {
+    store_input in[BUNDLE_APPLY_BATCH];
+    size_t n, bytes;
+    uint64_t first; /* index in the bundle of in[0] */
+} entry_batch;
+
+static void batch_clear(entry_batch *b)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return bundle_fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
-    size_t cap = 1 << 20, n = 0, got;
-    uint8_t *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            uint8_t *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = nb;
+    for (size_t i = 0; i < b->n; i++)
+        free((void *)b->in[i].bytes);
+    b->first += b->n;
+    b->n = 0;
+    b->bytes = 0;
+}
+
+/* Applies the batch (the store verifies each signature again: the file may
+ * have changed since pass 1) and, with the last batch, the markers. */
+static int batch_apply(repl_node *n, entry_batch *b, apply_result *res, const store_mark *marks,
+                       size_t nmarks, bundle_stats *st, char *err, size_t errlen)
+{
+    int rc = store_apply_marked(n->store, b->in, b->n, marks, nmarks, 0, res, NULL, err, errlen);
+    for (size_t i = 0; !rc && i < b->n; i++) {
+        if (res[i] == APPLY_ADDED)
+            st->entries++;
+        else if (res[i] != APPLY_DUPLICATE)
+            rc = bundle_fail(err, errlen, "entry %" PRIu64 " of the bundle was refused: %s",
+                             b->first + i, apply_result_str(res[i]));
+    }
+    batch_clear(b);
+    return rc;
+}
+
+static int batch_add(entry_batch *b, const msgpack_object *o, char *err, size_t errlen)
+{
+    uint8_t *copy = o->type == MSGPACK_OBJECT_BIN ? malloc(o->via.bin.size ? o->via.bin.size : 1)
+                                                  : NULL;
+    if (!copy)
+        return bundle_fail(err, errlen, "out of memory (or the bundle changed while read)");
+    memcpy(copy, o->via.bin.ptr, o->via.bin.size);
+    b->in[b->n++] = (store_input){copy, o->via.bin.size};
+    b->bytes += o->via.bin.size;
+    return 0;
+}
+
+/* Pass 2: streams the bundle again and applies its entries in batches, the
+ * markers kept (those of marks) with the last one, once the digest is
+ * still pass 1's. Returns 0 or -1. */
+static int bundle_apply(repl_node *n, const char *path, const uint8_t digest[32],
+                        const store_mark *marks, size_t nmarks, bundle_stats *st, char *err,
+                        size_t errlen)
+{
+    bundle_reader r;
+    entry_batch *b = calloc(1, sizeof *b);
+    apply_result *res = calloc(BUNDLE_APPLY_BATCH, sizeof *res);
+    if (!b || !res || reader_open(&r, path, err, errlen)) {
+        free(b);
+        free(res);
+        return b && res ? -1 : bundle_fail(err, errlen, "out of memory");
+    }
+    uint64_t start;
+    int rc = reader_next(&r, &start, err, errlen); /* the header, checked in pass 1 */
+    bool ended = false;
+    while (rc > 0 && !ended && (rc = reader_next(&r, &start, err, errlen)) > 0) {
+        const msgpack_object *o = &r.up.data;
+        if (tag_is(o, "e", 2)) {
+            rc = batch_add(b, &o->via.array.ptr[1], err, errlen);
+            if (!rc && (b->n == BUNDLE_APPLY_BATCH || b->bytes >= BUNDLE_BATCH_BYTES))
+                rc = batch_apply(n, b, res, NULL, 0, st, err, errlen);
+            rc = rc ? -1 : 1;
+        } else if (tag_is(o, "end", 4)) {
+            uint8_t again[32];
+            crypto_generichash_final(&r.hash, again, 32);
+            rc = memcmp(again, digest, 32)
+                     ? bundle_fail(err, errlen, "the bundle changed while it was imported; "
+                                                "import it again")
+                     : batch_apply(n, b, res, marks, nmarks, st, err, errlen);
+            ended = true;
         }
     }
-    int bad = ferror(f) || !buf;
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return bundle_fail(err, errlen, "cannot read %s", path);
-    }
-    *data = buf;
-    *len = n;
-    return 0;
+    if (rc >= 0 && !ended)
+        rc = bundle_fail(err, errlen, "the bundle changed while it was imported; import it again");
+    batch_clear(b);
+    reader_close(&r);
+    free(b);
+    free(res);
+    return rc < 0 ? -1 : 0;
 }
 
 int bundle_import(repl_node *n, const uint8_t root_key[32], const char *path, bundle_stats *st,
                   char *err, size_t errlen)
 {
     memset(st, 0, sizeof *st);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    if (read_file(path, &data, &len, err, errlen))
-        return -1;
     bundle_content c = {0};
-    int rc = bundle_read(data, len, root_key, &c, err, errlen);
+    uint8_t digest[32];
+    uint64_t bytes = 0;
+    int rc = bundle_verify(path, root_key, &c, digest, &bytes, err, errlen);
     if (!rc && strcmp(c.for_unit, n->unit))
         rc = bundle_fail(err, errlen, "this bundle is for unit %s; this node is unit %s",
                          c.for_unit, n->unit);
-    link_kind kind = route_link_kind(n->tree, c.unit, n->unit);
     size_t kept = 0;
-    for (size_t i = 0; !rc && i < c.nm; i++)
-        if (route_may_vouch(n->tree, c.marks[i].unit, kind, c.unit, n->unit))
-            c.marks[kept++] = c.marks[i];
-    apply_result *res = rc ? NULL : calloc(BUNDLE_APPLY_BATCH, sizeof *res);
-    if (!rc && !res)
-        rc = bundle_fail(err, errlen, "out of memory");
-    for (size_t off = 0; !rc && (off < c.n || off == 0); off += BUNDLE_APPLY_BATCH) {
-        size_t k = c.n - off < BUNDLE_APPLY_BATCH ? c.n - off : BUNDLE_APPLY_BATCH;
-        bool last = off + k >= c.n;
-        rc = store_apply_marked(n->store, c.entries + off, k, last ? c.marks : NULL,
-                                last ? kept : 0, STORE_PREVERIFIED, res, NULL, err, errlen);
-        for (size_t i = 0; !rc && i < k; i++) {
-            if (res[i] == APPLY_ADDED)
-                st->entries++;
-            else if (res[i] != APPLY_DUPLICATE)
-                rc = bundle_fail(err, errlen, "entry %zu of the bundle was refused: %s", off + i,
-                                 apply_result_str(res[i]));
-        }
-        if (last)
-            break;
+    if (!rc) {
+        link_kind kind = route_link_kind(n->tree, c.unit, n->unit);
+        for (size_t i = 0; i < c.nm; i++)
+            if (route_may_vouch(n->tree, c.marks[i].unit, kind, c.unit, n->unit))
+                c.marks[kept++] = c.marks[i];
+        rc = bundle_apply(n, path, digest, c.marks, kept, st, err, errlen);
     }
     if (!rc) {
         st->marks = kept;
-        st->bytes = len;
+        st->bytes = bytes;
         repl_node_reload(n, err, errlen);
     }
-    free(res);
     content_free(&c);
-    free(data);
     return rc ? -1 : 0;
 }

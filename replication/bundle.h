@@ -32,10 +32,18 @@ typedef struct {
 int bundle_export(repl_node *n, const uint8_t *sk, const char *for_unit, const json_t *since,
                   const char *path, bundle_stats *st, char *err, size_t errlen);
 
+/* The largest bundle file bundle_import reads. */
+#define BUNDLE_IMPORT_MAX ((uint64_t)8 << 30)
+
 /* Verifies the bundle at path (signature, sender's chain to root_key,
  * every entry) and only then applies it in batches. Importing the same
- * bundle twice changes nothing. Returns 0, or -1 with err (nothing applied
- * when verification fails). */
+ * bundle twice changes nothing. The file is streamed twice (verify, then
+ * apply), never held whole: memory stays near one value of the file (at
+ * most 64 MiB) and one batch, and a file over BUNDLE_IMPORT_MAX, or a
+ * stream that never ends, is refused. Returns 0, or -1 with err (nothing
+ * applied when verification fails; should the file change between the two
+ * passes, entries already applied are signed ones and the markers are not
+ * applied). */
 int bundle_import(repl_node *n, const uint8_t root_key[32], const char *path, bundle_stats *st,
                   char *err, size_t errlen);
 

@@ -141,6 +141,10 @@ static int session_fail(repl_session *s, const char *fmt, ...)
 /* Queues a message, encrypting it once the outgoing stream is set up. */
 static void queue_plain(repl_session *s, const uint8_t *data, size_t len)
 {
+#ifdef LT_FUZZ
+    if (repl_session_fuzz_tap)
+        repl_session_fuzz_tap(data, len);
+#endif
     size_t flen = s->tx_ready ? len + crypto_secretstream_xchacha20poly1305_ABYTES : len;
     out_frame *f = malloc(sizeof *f + flen);
     if (!f)
@@ -160,6 +164,15 @@ static void queue_plain(repl_session *s, const uint8_t *data, size_t len)
     s->stats.bytes_sent += flen;
     s->last_send_ms = s->now_ms;
 }
+
+#ifdef LT_FUZZ
+void (*repl_session_fuzz_tap)(const uint8_t *msg, size_t len);
+
+void repl_session_fuzz_send(repl_session *s, const uint8_t *msg, size_t len)
+{
+    queue_plain(s, msg, len);
+}
+#endif
 
 
 static void pack_bin(msgpack_packer *pk, const uint8_t *b, size_t n)

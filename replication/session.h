@@ -169,6 +169,18 @@ const char *repl_session_error(const repl_session *s);
 /* Fills *st. */
 void repl_session_stats(const repl_session *s, repl_stats *st);
 
+#ifdef LT_FUZZ
+/* Fuzz builds only (-DLT_FUZZ=ON): queues msg as this side's next message,
+ * encrypted like every other once the session is open, so that fuzzed
+ * plaintext reaches the peer's message handling past the handshake
+ * (tests/fuzz/fuzz_session.c). */
+void repl_session_fuzz_send(repl_session *s, const uint8_t *msg, size_t len);
+
+/* Fuzz builds only: when set, called with every plaintext message any
+ * session queues (to record a seed corpus of real messages). */
+extern void (*repl_session_fuzz_tap)(const uint8_t *msg, size_t len);
+#endif
+
 /* Exactly what this link still has to send: walks every origin the session
  * may vouch for from the link's cursor to this node's complete position
  * (refreshed from the store first), applying the routing rule as a batch

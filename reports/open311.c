@@ -632,6 +632,16 @@ static bool request_input(call *c, const form *f, json_t *in, reports_photo *pho
     return true;
 }
 
+bool open311_form_input(reports_env *d, const form *f, open311_format fmt, json_t *in,
+                        reports_photo photos[REPORT_PHOTOS_MAX], size_t *nphotos,
+                        http_response *res)
+{
+    call c = {.d = d, .req = NULL, .res = res, .fmt = fmt};
+    bool ok = request_input(&c, f, in, photos, nphotos);
+    json_decref(c.categories);
+    return ok;
+}
+
 static void post_work(void *job, const uint8_t *body, size_t len, http_response *res)
 {
     post_job *j = job;

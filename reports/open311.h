@@ -27,7 +27,10 @@
 #define LT_OPEN311_H
 
 #include "reports/reports_env.h"
+#include "node/http/form.h"
 #include "node/http/http.h"
+#include "reports/open311_format.h"
+#include "reports/reports.h"
 
 #define OPEN311_PREFIX "/open311/v2/"
 #define OPEN311_WINDOW_DAYS 90
@@ -36,5 +39,15 @@
 /* The handler of every path under OPEN311_PREFIX (ctx: the reports_env);
  * route it for any method. */
 void open311_handle(void *ctx, const http_request *req, http_response *res);
+
+/* The report a POST service request's parsed form f describes, checked as
+ * the handler checks it (known fields only, an active service, lat and
+ * long, media files, media_url): the input of reports_create_raw in `in`
+ * and the photos (pointing into f, at most REPORT_PHOTOS_MAX) in photos.
+ * False with the error answered in res (format fmt). Used by the handler
+ * and by tests/fuzz/fuzz_open311.c. */
+bool open311_form_input(reports_env *d, const form *f, open311_format fmt, json_t *in,
+                        reports_photo photos[REPORT_PHOTOS_MAX], size_t *nphotos,
+                        http_response *res);
 
 #endif

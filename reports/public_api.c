@@ -270,19 +270,18 @@ typedef struct {
     char remote[64];
 } submit_job;
 
-static void submit_work(void *job, const uint8_t *body, size_t len, http_response *res)
+json_t *public_report_fields(const uint8_t *body, size_t len, const char **channel,
+                             http_response *res)
 {
     static const char *const keys[] = {"title",          "description",    "category",
                                        "lat",            "lon",            "address",
                                        "unit",           "reporter_name",  "reporter_phone",
                                        "reporter_email", "public",         "photos",
                                        "channel"};
-    submit_job *j = job;
     json_t *in = body_object(body, len, res);
     if (!in)
-        return;
-    const char *channel = "web";
-    json_t *ch = json_object_get(in, "channel");
+        return NULL;
+    json_t *ch = json_object_get(in, "channel"), *fields = NULL;
     if (only_keys(in, keys, sizeof keys / sizeof *keys,
                   "title, description, category, lat, lon, address, unit, reporter_name, "
                   "reporter_phone, reporter_email, public, photos, channel",
@@ -291,20 +290,29 @@ static void submit_work(void *job, const uint8_t *body, size_t len, http_respons
                                             strcmp(json_string_value(ch), "app")))) {
             http_respond_error(res, 400, "channel must be \"web\" or \"app\"");
         } else {
-            char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX];
-            lt_error e;
-            if (ch)
-                channel = json_string_value(ch);
-            json_t *fields = json_deep_copy(in);
+            *channel = ch && !strcmp(json_string_value(ch), "app") ? "app" : "web";
+            fields = json_deep_copy(in);
             json_object_del(fields, "channel");
-            if (reports_create(j->d->reports, fields, channel, &citizen, code, token, &e))
-                http_respond_lt(res, &e);
-            else
-                respond_report(j->d, code, token, true, 201, res);
-            json_decref(fields);
         }
     }
     json_decref(in);
+    return fields;
+}
+
+static void submit_work(void *job, const uint8_t *body, size_t len, http_response *res)
+{
+    submit_job *j = job;
+    const char *channel;
+    json_t *fields = public_report_fields(body, len, &channel, res);
+    if (!fields)
+        return;
+    char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX];
+    lt_error e;
+    if (reports_create(j->d->reports, fields, channel, &citizen, code, token, &e))
+        http_respond_lt(res, &e);
+    else
+        respond_report(j->d, code, token, true, 201, res);
+    json_decref(fields);
 }
 
 /* Only a stored report counts against the address: the slot taken when

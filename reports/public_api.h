@@ -68,6 +68,15 @@ json_t *public_report_view(const json_t *rep);
  * only time its citizen token is shown. */
 void public_token_attach(json_t *o, const char *code, const char *token);
 
+/* The fields of a public report submission (POST /api/v1/public/reports):
+ * body must be a JSON object with only the documented members and a
+ * channel of "web" or "app" (into *channel, default "web"). Returns the
+ * input of reports_create (new reference, without channel), or NULL with
+ * the 400 answered in res. Used by the handler and by
+ * tests/fuzz/fuzz_public_report.c. */
+json_t *public_report_fields(const uint8_t *body, size_t len, const char **channel,
+                             http_response *res);
+
 /* Room for a W3C datetime of report_time_w3c. */
 #define PUBLIC_TIME_MAX 32
 

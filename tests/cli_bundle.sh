@@ -69,6 +69,24 @@ check "a bundle for another unit is refused" grep -q 'is for unit 16681' "$T/err
 head -c $((size - 30)) "$T/down.bundle" >"$T/short.bundle"
 run bundle import --dir "$T/c1" "$T/short.bundle"
 check "truncated bundle refused" test $? -eq 1
+# issue 12, finding 10: the file is streamed, never held whole (the old code
+# read /dev/zero until memory ran out, and any file whole)
+peak() { tail -n 1 "$T/rss"; }
+# a 1 GiB address-space cap keeps an old binary from eating the machine; ASan
+# reserves terabytes of address space for its shadow, so it runs without;
+# its shadow memory and allocator add to the peak, but not the file's size
+SLACK=0 # kB
+CAP=(prlimit --as=$((1 << 30)) --)
+if [ -n "${LT_SANITIZED:-}" ]; then SLACK=$((64 << 10)) CAP=(); fi
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=8"
+/usr/bin/time -f %M -o "$T/rss" "${CAP[@]}" "$BIN" bundle import --dir "$T/c1" /dev/zero >"$T/out" 2>"$T/err"
+check "/dev/zero is refused at its first value" grep -q 'not a lienthong bundle' "$T/err"
+check "...in little memory (peak $(peak) kB)" test "$(peak)" -lt $((65536 + SLACK))
+{ cat "$T/down.bundle"; printf '\x92\xa1e\xc6\x06\x40\x00\x00'; head -c $((100 << 20)) /dev/zero; } >"$T/huge.bundle"
+/usr/bin/time -f %M -o "$T/rss" "$BIN" bundle import --dir "$T/c1" "$T/huge.bundle" >"$T/out" 2>"$T/err"
+check "a 100 MiB value is refused" grep -q 'larger than 64 MiB' "$T/err"
+check "...holding at most one 64 MiB value (peak $(peak) kB)" test "$(peak)" -lt $(((96 << 10) + SLACK))
+rm -f "$T/huge.bundle"
 run init --dir "$T/o" --unit 99 --name "Mạng khác" --tier province --root
 run init --dir "$T/oc" --unit 16681 --name "Giả mạo" --tier district --parent-unit 99
 run enroll --dir "$T/oc" --parent-dir "$T/o"

@@ -34,6 +34,7 @@
 #include "node/http/http.h"
 
 #include "lib/log.h"
+#include "node/http/admit.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -64,6 +65,8 @@
  * served; larger ones that fit here get a 431 (head_too_large); lws drops
  * still larger ones without an answer (it offers no hook there). */
 #define HTTP_HEAD_BUFFER (4 * HTTP_MAX_HEADER_BYTES)
+/* The first body buffer; it doubles as the body comes. */
+#define HTTP_BODY_FIRST ((size_t)64 * 1024)
 /* See the top of the file before turning this on. */
 #define HTTP_KEEP_ALIVE 0
 
@@ -91,6 +94,9 @@ struct http_server {
     bool stopped;
     http_observer observer;
     void *observer_ctx;
+    http_admit *admit; /* connection caps and body budgets */
+    http_trust_fn trust;
+    void *trust_ctx;
 };
 
 typedef enum {
@@ -133,6 +139,11 @@ typedef struct {
     http_pending *pending; /* a deferred answer not yet finished */
     void *data;            /* http_request_set_data() */
     void (*data_free)(void *);
+    http_server *srv;   /* set with the request head */
+    uint8_t addr[16];   /* the peer, as admit.h keeps it */
+    size_t reserved;    /* body bytes reserved from the budget */
+    bool vouched;       /* the reservation was a vouched one */
+    size_t body_cap;    /* bytes allocated at body */
 } http_session;
 
 /* A deferred answer. ss is NULL once the connection is gone. */
@@ -146,6 +157,8 @@ struct http_pending {
 
 
 /* ---- small helpers ---------------------------------------------------- */
+
+static void answer_fd(int fd, int status, const char *reason, const char *code, const char *msg);
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -181,6 +194,8 @@ static void response_init(http_response *res)
  * still being worked on is orphaned: its finish only frees it. */
 static void session_reset(http_session *ss)
 {
+    if (ss->reserved && ss->srv)
+        admit_body_release(ss->srv->admit, ss->addr, ss->reserved, ss->vouched);
     if (ss->pending)
         ss->pending->ss = NULL;
     if (ss->data_free)
@@ -844,11 +859,52 @@ static uint64_t head_bytes(struct lws *wsi, uint64_t content_length)
     return got > content_length ? got - content_length : 0;
 }
 
+/* Reserves the declared body from the budgets (admit.h), vouched for when
+ * the server's trust function knows the request's credential. Returns 0,
+ * or -1 with the 503 in ss->res. */
+static int body_admit(http_server *s, http_session *ss, struct lws *wsi)
+{
+    char why[512];
+    size_t need = (size_t)ss->content_length + 1;
+    bool vouched = false;
+    if (s->trust) {
+        http_request req = session_request(ss);
+        ss->wsi = wsi;
+        vouched = s->trust(s->trust_ctx, &req);
+        ss->wsi = NULL;
+    }
+    if (admit_body(s->admit, ss->addr, need, vouched, why, sizeof why)) {
+        log_write(LOG_WARN, "http.body_budget",
+                  "method=%s path=%s remote=%s length=%" PRIu64 " vouched=%d", ss->method,
+                  ss->path, ss->remote, ss->content_length, vouched);
+        http_respond_code(&ss->res, 503, "http.body_budget", "%s", why);
+        http_response_header(&ss->res, "retry-after", "30");
+        return -1;
+    }
+    ss->reserved = need;
+    ss->vouched = vouched;
+    return 0;
+}
+
+/* The peer of wsi into addr (admit.h's form); zeros when unknown. */
+static void peer_addr(struct lws *wsi, uint8_t addr[16])
+{
+    struct sockaddr_storage sa;
+    socklen_t sl = sizeof sa;
+    int fd = lws_get_socket_fd(wsi);
+    memset(addr, 0, 16);
+    if (fd >= 0 && !getpeername(fd, (struct sockaddr *)&sa, &sl))
+        admit_addr((struct sockaddr *)&sa, addr);
+}
+
 static int on_request(http_server *s, http_session *ss, struct lws *wsi, const char *in, size_t len)
 {
     session_reset(ss);
     if (s->stopped)
         return -1;
+    ss->srv = s;
+    peer_addr(wsi, ss->addr);
+    admit_conn_busy(s->admit, wsi);
     lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL); /* the head is in */
 
     char *uri = NULL;
@@ -947,6 +1003,8 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
         log_write(LOG_INFO, "http.too_large",
                   "method=%s path=%s remote=%s length=%" PRIu64 " max=%zu", ss->method, ss->path,
                   ss->remote, ss->content_length, max);
+    } else if (ss->content_length > 0) {
+        body_admit(s, ss, wsi);
     }
 
     if (ss->content_length == 0) {
@@ -980,7 +1038,11 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
             return -1;
     }
 
-    ss->body = malloc((size_t)ss->content_length + 1);
+    /* the buffer grows as the body comes (on_body) */
+    ss->body_cap = (size_t)ss->content_length + 1;
+    if (ss->body_cap > HTTP_BODY_FIRST)
+        ss->body_cap = HTTP_BODY_FIRST;
+    ss->body = malloc(ss->body_cap);
     if (!ss->body) {
         log_write(LOG_ERROR, "http.oom", "path=%s length=%" PRIu64, ss->path, ss->content_length);
         return -1;
@@ -991,12 +1053,34 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
     return 0;
 }
 
+/* Makes room in ss->body for len more bytes and the NUL, doubling up to
+ * the declared length. Returns 0 or -1. */
+static int body_grow(http_session *ss, size_t len)
+{
+    size_t want = ss->body_len + len + 1;
+    if (want <= ss->body_cap)
+        return 0;
+    size_t cap = ss->body_cap * 2 > want ? ss->body_cap * 2 : want;
+    if (cap > (size_t)ss->content_length + 1)
+        cap = (size_t)ss->content_length + 1;
+    uint8_t *b = realloc(ss->body, cap);
+    if (!b) {
+        log_write(LOG_ERROR, "http.oom", "path=%s length=%" PRIu64, ss->path, ss->content_length);
+        return -1;
+    }
+    ss->body = b;
+    ss->body_cap = cap;
+    return 0;
+}
+
 static int on_body(http_session *ss, const void *in, size_t len)
 {
     ss->received += len;
     if (ss->state == SS_BODY) {
         if (ss->body_len + len > ss->content_length)
             return -1; /* lws never delivers more than Content-Length */
+        if (body_grow(ss, len))
+            return -1;
         memcpy(ss->body + ss->body_len, in, len);
         ss->body_len += len;
         ss->body[ss->body_len] = 0;
@@ -1120,15 +1204,13 @@ static int write_now(struct lws *wsi, const http_response *res)
     return 0;
 }
 
-/* Writes a small JSON answer straight to the socket of a connection that
+/* Writes a small JSON answer straight to socket fd of a connection that
  * has no request yet (so no session, and nothing in lws's write path), just
  * before it is closed. What the client sent is drained first, so that the
  * close does not turn into a reset that destroys the answer. Nothing is
  * written to a client that has already closed. */
-static void answer_raw(struct lws *wsi, int status, const char *reason, const char *code,
-                       const char *msg)
+static void answer_fd(int fd, int status, const char *reason, const char *code, const char *msg)
 {
-    int fd = lws_get_socket_fd(wsi);
     char buf[4096];
     if (fd < 0)
         return;
@@ -1162,7 +1244,7 @@ static int on_head_late(http_server *s, struct lws *wsi)
              "request at once",
              s->timeout_secs);
     log_write(LOG_INFO, "http.head_timeout", "limit_s=%u", s->timeout_secs);
-    answer_raw(wsi, 408, "Request Timeout", "http.timeout", msg);
+    answer_fd(lws_get_socket_fd(wsi), 408, "Request Timeout", "http.timeout", msg);
     return -1;
 }
 
@@ -1204,6 +1286,7 @@ static int on_upgrade(http_server *s, struct lws *wsi, const char *proto)
     if (websocket && s && !s->stopped && ws_find(s, path, wanted)) {
         log_write(LOG_DEBUG, "http.upgrade", "path=%s protocol=\"%s\"", path, wanted);
         lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
+        admit_conn_busy(s->admit, wsi);
         return 0;
     }
     http_response res;
@@ -1230,6 +1313,40 @@ static int on_upgrade(http_server *s, struct lws *wsi, const char *proto)
         write_now(wsi, &res);
     response_clear(&res);
     return -1; /* hang up once the answer is written */
+}
+
+/* LWS_CALLBACK_FILTER_NETWORK_CONNECTION: a connection was accepted on
+ * fd. Takes it (returns 0), closing the oldest idle one to make room when
+ * a cap is reached, or refuses it with a JSON 503 (returns 1: lws closes
+ * fd). Refusals are logged; log.c folds repeated lines. */
+static int on_connect(http_server *s, const struct lws_filter_network_conn_args *a, int fd)
+{
+    uint8_t addr[16];
+    char why[256], text[64];
+    void *shed;
+    if (!a || !admit_addr((const struct sockaddr *)&a->cli_addr, addr))
+        return 0;
+    admit_addr_text(addr, text, sizeof text);
+    if (admit_conn(s->admit, addr, &shed, why, sizeof why)) {
+        log_write(LOG_WARN, "http.conn_refused", "remote=%s reason=\"%s\"", text, why);
+        answer_fd(fd, 503, "Service Unavailable", "http.overloaded", why);
+        return 1;
+    }
+    if (shed) {
+        log_write(LOG_INFO, "http.conn_shed", "remote=%s reason=\"a cap was reached; the oldest idle "
+                  "connection makes room\"", text);
+        lws_set_timeout(shed, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    return 0;
+}
+
+/* LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: counts the connection
+ * on_connect took. Returns 0, or -1 (close it) when out of memory. */
+static int on_connected(http_server *s, struct lws *wsi)
+{
+    uint8_t addr[16];
+    peer_addr(wsi, addr);
+    return admit_conn_open(s->admit, wsi, addr) ? -1 : 0;
 }
 
 /* The one callback of protocols[0]: all plain HTTP comes here. */
@@ -1263,11 +1380,18 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
             return 0;
         return ss ? on_request_late(s, ss, wsi) : on_head_late(s, wsi);
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return on_upgrade(s, wsi, in);
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        return s ? on_connect(s, user, (int)(intptr_t)in) : 0;
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        if (!s)
+            break;
         /* the head's deadline (lws's own, a little later, only closes) */
+        lws_set_timer_usecs(wsi, (lws_usec_t)s->timeout_secs * LWS_US_PER_SEC);
+        return on_connected(s, wsi);
+    case LWS_CALLBACK_WSI_DESTROY:
         if (s)
-            lws_set_timer_usecs(wsi, (lws_usec_t)s->timeout_secs * LWS_US_PER_SEC);
-        break;
+            admit_conn_gone(s->admit, wsi);
+        return 0;
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (ss)
@@ -1333,6 +1457,7 @@ static void server_free(http_server *s)
         free(s->ws[i].path_prefix);
     free(s->ws);
     free(s->protocols);
+    admit_free(s->admit);
     free(s);
 }
 
@@ -1448,6 +1573,13 @@ http_server *http_server_start_ws(uv_loop_t *loop, const char *host, int port,
         return NULL;
     }
     s->loop = loop;
+    if (!(s->admit = admit_new(limits))) {
+        set_err(err, errlen, "http: out of memory");
+        server_free(s);
+        return NULL;
+    }
+    s->trust = limits ? limits->trust : NULL;
+    s->trust_ctx = limits ? limits->trust_ctx : NULL;
     s->max_body = limits && limits->max_body ? limits->max_body : HTTP_DEFAULT_MAX_BODY;
     s->timeout_secs = limits && limits->timeout_secs ? limits->timeout_secs : HTTP_DEFAULT_TIMEOUT;
     s->request_secs = limits && limits->request_secs ? limits->request_secs : HTTP_DEFAULT_REQUEST;
@@ -1549,7 +1681,8 @@ http_server *http_server_start_ws(uv_loop_t *loop, const char *host, int port,
         return NULL;
     }
     s->port = lws_get_vhost_listen_port(s->vhost);
-    log_write(LOG_INFO, "http.listen", "host=%s port=%d", shown, s->port);
+    log_write(LOG_INFO, "http.listen", "host=%s port=%d max_conns=%u max_conns_per_addr=%u", shown,
+              s->port, admit_max_conns(s->admit), admit_max_conns_per_addr(s->admit));
     return s;
 }
 

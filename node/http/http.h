@@ -124,14 +124,51 @@ typedef struct {
 /* The most request head (request line and headers) a client may send. */
 #define HTTP_MAX_HEADER_BYTES 8192
 
+/* Connections from one peer address at once, by default. */
+#define HTTP_DEFAULT_CONNS_PER_ADDR 256u
+/* Descriptors left for the store, links and files when the connection cap
+ * comes from RLIMIT_NOFILE. */
+#define HTTP_FD_RESERVE 128u
+/* Request-body bytes in flight, by default: all requests together, and the
+ * share of one address's requests that carry no known credential. */
+#define HTTP_DEFAULT_BODY_BUDGET ((size_t)512 << 20)
+#define HTTP_DEFAULT_BODY_PER_ADDR ((size_t)64 << 20)
+
+/* Whether req (its headers; no body yet) carries a credential the caller
+ * knows, e.g. a live session or API token: such requests may use the whole
+ * body budget, others only their address's share. Loop thread. */
+typedef bool (*http_trust_fn)(void *ctx, const http_request *req);
+
 /* Zero fields take the defaults: 1 MiB bodies, 30 s network timeouts,
- * 120 s for a request body. */
+ * 120 s for a request body, RLIMIT_NOFILE less HTTP_FD_RESERVE connections
+ * (HTTP_DEFAULT_CONNS_PER_ADDR from one address), HTTP_DEFAULT_BODY_BUDGET
+ * and HTTP_DEFAULT_BODY_PER_ADDR.
+ *
+ * Connections: one over max_conns_per_addr from its address, or over
+ * max_conns in total, first sheds the oldest idle connection (no request
+ * head yet) of that address, or of all; with none idle, the new one gets a
+ * JSON 503 and is closed, as is any new one while more than 32 shed ones
+ * still wait for lws to close them. WebSockets and connections with a
+ * request under way are never shed.
+ *
+ * Bodies: a request's declared Content-Length is reserved from body_budget
+ * when its head arrives and released when its connection ends; the buffer
+ * grows as bytes come. A request trust() does not vouch for may in
+ * addition use only body_budget_per_addr with the other such requests of
+ * its address, and all of them together three quarters of body_budget. A
+ * request over budget gets a JSON 503 with the reason. */
 typedef struct {
     size_t max_body;
     unsigned timeout_secs; /* the request head must arrive within this of
                               connecting; idle reads and writes */
     unsigned request_secs; /* the whole body must arrive within this of the
                               head (slow clients trickling bytes) */
+    unsigned max_conns;          /* open connections in total */
+    unsigned max_conns_per_addr; /* from one peer address */
+    size_t body_budget;          /* request-body bytes in flight */
+    size_t body_budget_per_addr; /* of unvouched requests from one address */
+    http_trust_fn trust;         /* NULL: no request is vouched for */
+    void *trust_ctx;
 } http_limits;
 
 /* Starts listening on host:port with the given routes (copied) on the

@@ -9,11 +9,38 @@
 #include "storage/record.h"
 
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ENROL_KEEP_MAX 1024 /* request records kept; refused ones beyond go first */
+
+uint64_t enrol_pending_ttl_ms(void)
+{
+    const char *v = getenv("LT_ENROL_PENDING_TTL_S");
+    char *end;
+    unsigned long long secs = v && *v ? strtoull(v, &end, 10) : 0;
+    if (!secs || *end || secs > UINT64_MAX / 1000)
+        return ENROL_PENDING_TTL_MS;
+    return secs * 1000;
+}
+
+/* rec as read now: a pending request older than the TTL shows "expired"
+ * with the reason (the stored record stays as it was; expiry is a matter
+ * of the clock). Returns rec. */
+static json_t *record_aged(json_t *rec)
+{
+    const char *state = json_string_value(json_object_get(rec, "state"));
+    json_int_t at = json_integer_value(json_object_get(rec, "received_at"));
+    if (rec && state && !strcmp(state, "pending") && at >= 0 &&
+        (uint64_t)at + enrol_pending_ttl_ms() < hlc_wall_ms()) {
+        json_object_set_new(rec, "state", json_string("expired"));
+        json_object_set_new(rec, "reason",
+                            json_string("no admin decided it in time; the node may ask again"));
+    }
+    return rec;
+}
 
 static const char *kind_name(enrol_kind k)
 {
@@ -164,7 +191,7 @@ int enrol_find(store *s, const char *id, json_t **rec)
     int rc = store_local_get(s, "enrol", id, strlen(id), &v, &len);
     if (rc)
         return rc;
-    *rec = json_loadb((const char *)v, len, 0, NULL);
+    *rec = record_aged(json_loadb((const char *)v, len, 0, NULL));
     free(v);
     return *rec ? 0 : -1;
 }
@@ -177,7 +204,7 @@ typedef struct {
 static int list_one(void *ctx, const uint8_t *key, size_t keylen, const uint8_t *v, size_t len)
 {
     list_ctx *l = ctx;
-    json_t *rec = json_loadb((const char *)v, len, 0, NULL);
+    json_t *rec = record_aged(json_loadb((const char *)v, len, 0, NULL));
     if (rec)
         l->fn(l->ctx, rec);
     json_decref(rec);
@@ -194,8 +221,9 @@ int enrol_list(store *s, void (*fn)(void *ctx, json_t *rec), void *ctx)
  * wait, how many are kept. */
 typedef struct {
     const enrol_request *r;
+    const char *remote;
     json_t *earlier;
-    size_t pending, kept;
+    size_t pending, pending_here, kept;
 } scan_state;
 
 static void scan_one(void *ctx, json_t *rec)
@@ -203,9 +231,14 @@ static void scan_one(void *ctx, json_t *rec)
     scan_state *st = ctx;
     char key[65], nk[65];
     const char *state = json_string_value(json_object_get(rec, "state"));
-    bool refused = state && !strcmp(state, "refused");
     st->kept++;
-    st->pending += state && !strcmp(state, "pending");
+    if (state && !strcmp(state, "expired"))
+        return; /* no longer waits, and is no answer to a new ask */
+    bool refused = state && !strcmp(state, "refused");
+    bool pending = state && !strcmp(state, "pending");
+    const char *from = json_string_value(json_object_get(rec, "remote"));
+    st->pending += pending;
+    st->pending_here += pending && from && st->remote && !strcmp(from, st->remote);
     const char *k = json_string_value(json_object_get(rec, "key"));
     const char *n = json_string_value(json_object_get(rec, "new_key"));
     const char *kind = json_string_value(json_object_get(rec, "kind"));
@@ -263,14 +296,23 @@ int enrol_submit(const node_config *parent, store *s, const enrol_request *r,
                  parent->unit);
         return 422;
     }
-    scan_state st = {r, NULL, 0, 0};
+    scan_state st = {r, remote, NULL, 0, 0, 0};
     if (enrol_list(s, scan_one, &st)) {
+        json_decref(st.earlier);
         snprintf(err, errlen, "cannot read the enrolment requests kept here");
         return 500;
     }
     if (st.earlier) {
         *rec = st.earlier;
         return 200;
+    }
+    if (remote && st.pending_here >= ENROL_PENDING_PER_ADDR) {
+        snprintf(err, errlen,
+                 "%zu enrolment requests from %s already wait for an admin, the most one address "
+                 "may have; ask the admin to decide them (lienthong approve --list), or wait "
+                 "for them to expire",
+                 st.pending_here, remote);
+        return 503;
     }
     if (st.pending >= ENROL_PENDING_MAX || st.kept >= ENROL_KEEP_MAX) {
         snprintf(err, errlen, "%zu enrolment requests are kept here already: an admin must "

@@ -18,7 +18,11 @@
  * "approved" (then "entries": the base64 of the signed membership entries
  * the node needs) or "refused" (then "reason"). A node asking again with
  * the same key gets its latest request back, a refused one too, unless it
- * says "again": true (lienthong enroll --again).
+ * says "again": true (lienthong enroll --again). A request still pending
+ * after enrol_pending_ttl_ms() reads as "expired" (with "reason"), no
+ * longer counts as waiting and can no longer be approved; the node asks
+ * again. At most ENROL_PENDING_PER_ADDR requests from one address wait at
+ * once, and ENROL_PENDING_MAX in all.
  */
 #ifndef LT_ENROL_H
 #define LT_ENROL_H
@@ -29,6 +33,9 @@
 
 #define ENROL_BODY_MAX 8192   /* bytes of a request body */
 #define ENROL_PENDING_MAX 64  /* requests waiting for an admin at once */
+#define ENROL_PENDING_PER_ADDR 8 /* of them from one remote address */
+/* A pending request no admin decided within this becomes "expired". */
+#define ENROL_PENDING_TTL_MS ((uint64_t)24 * 3600 * 1000)
 #define ENROL_ID_LEN 9        /* eight characters and the terminator */
 
 typedef enum { ENROL_ENROL = 1, ENROL_ROTATE } enrol_kind;
@@ -62,9 +69,14 @@ int enrol_request_open(const uint8_t *body, size_t len, enrol_request *r, char *
  * a rotation whose current key is certified here and live is approved at
  * once. *rec receives the request record. Returns an HTTP status: 200 (an
  * earlier request), 201 (new), 422 (refused: err says why), 503 (too many
- * pending), 500 (storage; err). */
+ * pending, from remote or in all), 500 (storage; err). */
 int enrol_submit(const node_config *parent, store *s, const enrol_request *r,
                  const char *remote, json_t **rec, char *err, size_t errlen);
+
+/* How long a request may wait for an admin: LT_ENROL_PENDING_TTL_S
+ * seconds when that is set to a positive number, else
+ * ENROL_PENDING_TTL_MS. */
+uint64_t enrol_pending_ttl_ms(void);
 
 /* Looks up request id. Returns 0 with *rec, 1 when unknown, -1 on error. */
 int enrol_find(store *s, const char *id, json_t **rec);

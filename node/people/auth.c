@@ -199,6 +199,20 @@ int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out)
     return rc;
 }
 
+bool auth_request_known(void *ctx, const http_request *req)
+{
+    auth *a = ctx;
+    char secret[ACCOUNT_SECRET_MAX];
+    credential cred;
+    auth_caller c;
+    bool token = bearer_token(req, secret, sizeof secret);
+    if (!token && !cookie_value(req, AUTH_COOKIE, secret, sizeof secret))
+        return false;
+    int rc = caller_of(a, token ? CRED_TOKEN : CRED_SESSION, secret, &cred, &c);
+    sodium_memzero(secret, sizeof secret);
+    return rc == 0;
+}
+
 void auth_pending_caller(http_pending *p, const auth_caller *c)
 {
     auth_caller *copy = malloc(sizeof *copy);

@@ -78,6 +78,12 @@ bool auth_has_credential(const http_request *req);
  * error. */
 int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out);
 
+/* Whether req carries a live session cookie or API token of an enabled
+ * account (no role or CSRF check; nothing attached): the http_trust_fn of
+ * the node's HTTP server (ctx: the auth), whose body budget gives such
+ * requests more room than anonymous ones. Reads the store; loop thread. */
+bool auth_request_known(void *ctx, const http_request *req);
+
 /* Attaches a copy of c to the deferred request p (loop thread), as
  * auth_require does for a request still in its handler (e.g. the Open311
  * key behind a deferred POST, for the audit). */

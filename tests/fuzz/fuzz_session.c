@@ -1,91 +1,124 @@
 /*
- * fuzz_session.c - libFuzzer target for the replication session's message
- * handling: the input is split into messages (2-byte big-endian lengths)
- * fed to a fresh session that has not authenticated its peer. Whatever
- * arrives, the session must close cleanly or wait, never crash, leak or
- * apply anything.
+ * fuzz_session.c - libFuzzer target for the replication session past the
+ * handshake. A real network fixture (tests/node_fixture.h: province 40,
+ * the trust root, and commune 16681 with three reports, each a real LMDB
+ * store) gives both sides valid chains, so the two sessions authenticate
+ * and open; the input, split into messages (2-byte big-endian lengths), is
+ * then sent by the commune's session as its own plaintext (encrypted like
+ * every message, repl_session_fuzz_send) together with what the commune
+ * really sends, and the province's session handles it: positions,
+ * batches, markers, acks, pings. Whatever arrives, the province must close
+ * cleanly or go on, never crash, leak or apply an entry that does not
+ * verify (the store checks every one).
+ *
+ * With LT_FUZZ_WRITE_SEEDS=DIR set, the first run writes the plaintext
+ * messages of a real sync into DIR as seeds (how tests/fuzz/corpus/session
+ * was made).
  */
 #include "replication/session.h"
+#include "tests/node_fixture.h"
 
-#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *fz_unit(void *ctx)
+static fx_node prov, com;
+static FILE *seeds; /* LT_FUZZ_WRITE_SEEDS: every message of the first sync */
+static unsigned nseeds;
+
+static void seed_tap(const uint8_t *msg, size_t len)
 {
-    (void)ctx;
-    return "412";
+    char path[4096];
+    const char *dir = getenv("LT_FUZZ_WRITE_SEEDS");
+    uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+    if (len > 0xffff)
+        return;
+    snprintf(path, sizeof path, "%s/msg-%03u", dir, nseeds++);
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(hdr, 1, 2, f);
+        fwrite(msg, 1, len, f);
+        fclose(f);
+    }
+    fwrite(hdr, 1, 2, seeds);
+    fwrite(msg, 1, len, seeds);
 }
 
-static int fz_chain(void *ctx, const store_input **certs, size_t *n)
+static void fixture(void)
 {
-    (void)ctx;
-    *certs = NULL;
-    *n = 0;
-    return 0;
+    char base[] = "/tmp/lt-fuzz-session-XXXXXX";
+    if (!mkdtemp(base))
+        abort();
+    fx_node_make(&prov, base, "40", "province", NULL);
+    fx_node_make(&com, base, "16681", "commune", &prov);
+    for (int i = 0; i < 3; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "FZ-%d", i);
+        fx_write(&com, "reports", id, "Ổ gà", NULL);
+    }
+    const char *dir = getenv("LT_FUZZ_WRITE_SEEDS");
+    if (dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/sync-all", dir);
+        seeds = fopen(path, "wb");
+        repl_session_fuzz_tap = seeds ? seed_tap : NULL;
+    }
 }
 
-static const unit_tree *fz_tree(void *ctx)
+/* Moves every queued message of from to to (to NULL: drops them). */
+static int pass(repl_session *from, repl_session *to, uint64_t now)
 {
-    return ctx;
+    const uint8_t *m;
+    size_t len;
+    int moved = 0;
+    while (repl_session_next_out(from, &m, &len)) {
+        if (to && repl_session_state(to) != REPL_CLOSED)
+            repl_session_recv(to, m, len, now);
+        moved++;
+    }
+    return moved;
 }
-
-static int fz_positions(void *ctx, uint64_t *since,
-                        int (*fn)(void *, const uint8_t *, uint64_t, const char *), void *fctx)
-{
-    (void)ctx, (void)since, (void)fn, (void)fctx;
-    return 0;
-}
-
-static int fz_scan(void *ctx, const uint8_t *origin, uint64_t after, uint64_t upto,
-                   int (*fn)(void *, uint64_t, const uint8_t *, size_t), void *fctx)
-{
-    (void)ctx, (void)origin, (void)after, (void)upto, (void)fn, (void)fctx;
-    return 0;
-}
-
-static int fz_apply(void *ctx, const store_input *in, size_t n, const store_mark *marks,
-                    size_t nmarks, apply_result *results)
-{
-    (void)ctx, (void)in, (void)n, (void)marks, (void)nmarks, (void)results;
-    abort(); /* nothing may be applied before authentication */
-}
-
-static const repl_store_ops fz_ops = {fz_unit, fz_chain, fz_tree, fz_positions, fz_scan,
-                                      fz_apply, NULL, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static uint8_t pk[32], sk[64], root[32], root_sk[64];
-    static unit_tree *tree;
-    if (!tree) {
-        if (sodium_init() < 0)
-            abort();
-        crypto_sign_keypair(root, root_sk); /* a root no fuzzed chain leads to */
-        crypto_sign_keypair(pk, sk);
-        tree = unit_tree_new();
-        unit_tree_set(tree, "40", 2, NULL, 0);
-        unit_tree_set(tree, "412", 3, "40", 2);
+    static bool ready;
+    if (!ready) {
+        fixture();
+        ready = true;
     }
-    repl_config cfg = {.pk = pk, .sk = sk, .root_key = root, .max_frame = 4096};
-    repl_session *s = repl_session_new(&cfg, &fz_ops, tree, 1000);
+    uint64_t now = hlc_wall_ms();
+    repl_session *a = fx_session(&prov, false, false, now); /* under test */
+    repl_session *b = fx_session(&com, true, false, now);   /* the honest peer */
+    for (int i = 0; i < 16 && (repl_session_state(a) == REPL_HANDSHAKE ||
+                               repl_session_state(b) == REPL_HANDSHAKE);
+         i++)
+        if (!pass(b, a, now) && !pass(a, b, now))
+            break;
+    if (repl_session_state(a) != REPL_OPEN || repl_session_state(b) != REPL_OPEN)
+        abort(); /* the fixture must open: else nothing below is fuzzed */
+    if (seeds) { /* record one real sync, then stop recording */
+        while (pass(b, a, now) + pass(a, b, now)) {
+        }
+        fclose(seeds);
+        seeds = NULL;
+        repl_session_fuzz_tap = NULL;
+    }
     size_t off = 0;
-    uint64_t now = 1000;
-    while (off + 2 <= size && repl_session_state(s) != REPL_CLOSED) {
+    while (off + 2 <= size && repl_session_state(a) != REPL_CLOSED) {
         size_t len = (size_t)data[off] << 8 | data[off + 1];
         off += 2;
         if (len > size - off)
             len = size - off;
-        repl_session_recv(s, data + off, len, now++);
+        repl_session_fuzz_send(b, data + off, len);
         off += len;
-        const uint8_t *m;
-        size_t mlen;
-        while (repl_session_next_out(s, &m, &mlen)) {
-        }
+        pass(b, a, now++);
+        pass(a, NULL, now);
     }
-    repl_session_tick(s, now + 60000);
-    repl_session_free(s);
+    repl_session_tick(a, now + 60000);
+    repl_session_free(a);
+    repl_session_free(b);
     return 0;
 }
