@@ -3,6 +3,8 @@
  */
 #include "node/domains.h"
 #include "node/env/config.h"
+#include "indicators/ind_index.h"
+#include "indicators/indicators.h"
 #include "reports/report_index.h"
 #include "reports/report_demo.h"
 #include "reports/report_import.h"
@@ -10,13 +12,27 @@
 
 #include <string.h>
 
-static const store_index *const indexes[] = {&report_index};
+static const store_index *const indexes[] = {&report_index, &ind_value_index};
+
+/* The top-tier collections of every domain, gathered once. */
+static const char *top_tier[16];
+static size_t ntop_tier;
 
 void domains_store_options(store_options *o)
 {
+    if (!ntop_tier) {
+        size_t nr, ni;
+        const char *const *r = reports_top_tier_collections(&nr);
+        const char *const *ind = indicators_top_tier_collections(&ni);
+        for (size_t i = 0; i < nr && ntop_tier < 16; i++)
+            top_tier[ntop_tier++] = r[i];
+        for (size_t i = 0; i < ni && ntop_tier < 16; i++)
+            top_tier[ntop_tier++] = ind[i];
+    }
     o->indexes = indexes;
     o->nindexes = sizeof indexes / sizeof *indexes;
-    o->top_tier_collections = reports_top_tier_collections(&o->ntop_tier_collections);
+    o->top_tier_collections = top_tier;
+    o->ntop_tier_collections = ntop_tier;
 }
 
 void domains_install(void)
