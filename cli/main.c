@@ -25,6 +25,7 @@ static const cli_command commands[] = {
     {"user", cmd_user, "manage this node's accounts: add, passwd, del, list"},
     {"token", cmd_token, "print a new API token for an account (or revoke them)"},
     {"reports", cmd_reports, "field reports: run the overdue escalation sweep"},
+    {"indicators", cmd_indicators, "indicators: import values from a CSV file"},
     {"demo", cmd_demo, "start a sample network on 127.0.0.1"},
 };
 

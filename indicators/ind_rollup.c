@@ -202,6 +202,18 @@ static int unit_rows(indicators *d, const ind_def *def, const ind_units *us, con
     return rc;
 }
 
+/* The period of type t that holds time ms. */
+static int period_of(ind_ptype t, uint64_t ms)
+{
+    int ord = t == PER_MONTH ? 2000 * 12 : t == PER_QUARTER ? 2000 * 4 : 2000;
+    int step = t == PER_MONTH ? 12 : t == PER_QUARTER ? 4 : 1;
+    while (ind_period_start_ms(t, ord + step) <= ms)
+        ord += step;
+    while (ind_period_start_ms(t, ord + 1) <= ms)
+        ord++;
+    return ord;
+}
+
 /* Checks code, unit and the periods; fills def, u and r. */
 static int query_prepare(indicators *d, const char *code, const char *unit, const char *from,
                          const char *to, ind_def *def, const ind_unit **u, range *r, ind_error *e)
@@ -219,6 +231,16 @@ static int query_prepare(indicators *d, const char *code, const char *unit, cons
                         unit, d->c->unit);
     static const char *const examples[] = {"2026-11", "2026-Q4", "2026"};
     int a, b;
+    char cur[IND_PERIOD_MAX], first[IND_PERIOD_MAX];
+    if (!to || !*to) {
+        int now = period_of(def->ptype, d->now(d->now_ctx));
+        ind_period_name(def->ptype, now, cur);
+        ind_period_name(def->ptype, now - 11, first);
+        to = cur;
+        from = from && *from ? from : first;
+    }
+    if (!from || !*from)
+        from = to;
     if (!ind_period_parse(def->ptype, from, &a) || !ind_period_parse(def->ptype, to, &b))
         return ind_fail(e, 400, "indicator.period",
                         "from and to must be periods of %s, written like %s", code,
@@ -299,6 +321,13 @@ static json_t *completeness_locked(indicators *d, const char *code, const char *
     ind_def def;
     const ind_unit *u;
     range r;
+    char last[IND_PERIOD_MAX];
+    if (!period || !*period) {
+        if (ind_def_load(d, code, &def, e))
+            return NULL;
+        ind_period_name(def.ptype, period_of(def.ptype, d->now(d->now_ctx)) - 1, last);
+        period = last;
+    }
     if (query_prepare(d, code, unit, period, period, &def, &u, &r, e))
         return NULL;
     if (def.computed || def.live >= 0) {

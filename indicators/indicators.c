@@ -82,6 +82,14 @@ bool indicators_serves(indicators *d, const char *unit)
     return yes;
 }
 
+bool indicators_within(indicators *d, const char *unit, const char *anc)
+{
+    ind_lock(d);
+    bool yes = ind_units_within(ind_units_of(d), unit, anc);
+    ind_unlock(d);
+    return yes;
+}
+
 int indicators_live_register(indicators *d, const ind_live_source *src)
 {
     ind_lock(d);

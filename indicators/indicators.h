@@ -103,16 +103,18 @@ json_t *indicators_value_get(indicators *d, const char *code, const char *unit,
 
 typedef enum { IND_BY_PERIOD, IND_BY_CHILD, IND_BY_UNIT } ind_by;
 
-/* Rows {unit, name, period, value (null when nothing), reported, expected}
- * of indicator code for unit over periods from..to (inclusive, in the
- * indicator's period type): per period (IND_BY_PERIOD), per child unit and
+/* Rows {unit, name, period, value (null when nothing), reported, expected,
+ * on_time} of indicator code for unit over periods from..to (inclusive, in
+ * the indicator's period type; NULL or "": to is the current period, from
+ * eleven periods before it): per period (IND_BY_PERIOD), per child unit and
  * period (IND_BY_CHILD) or one row over the whole range aggregated across
  * time (IND_BY_UNIT, period "from..to"). Returns {"indicator", "unit",
  * "rows": [...]}, or NULL with *e. */
 json_t *indicators_rollup(indicators *d, const char *code, const char *unit, const char *from,
                           const char *to, ind_by by, ind_error *e);
 
-/* The completeness of indicator code for period at unit: {indicator,
+/* The completeness of indicator code for period (NULL or "": the last
+ * period that has ended) at unit: {indicator,
  * unit, period, expected, received, on_time, received_rate, on_time_rate,
  * missing: [{unit, name}], children: [{unit, name, expected, received,
  * on_time}]}, or NULL with *e. */
@@ -121,6 +123,9 @@ json_t *indicators_completeness(indicators *d, const char *code, const char *uni
 
 /* True when unit is this node's unit or below it. */
 bool indicators_serves(indicators *d, const char *unit);
+
+/* True when anc is unit or one of its ancestors (by the "units" records). */
+bool indicators_within(indicators *d, const char *unit, const char *anc);
 
 /* ---- CSV (ind_csv.c) ---- */
 

@@ -17,6 +17,7 @@
 #include "node/events.h"
 #include "node/http/http.h"
 #include "lib/log.h"
+#include "node/domains.h"
 #include "reports/reports_env.h"
 #include "node/links/repl_link.h"
 #include "lib/hex.h"
@@ -156,6 +157,8 @@ static void daemon_shutdown(daemon_state *st)
     st->d.env.events = NULL;
     reports_env_free(st->d.reports);
     st->d.reports = NULL;
+    indicators_env_free(st->d.indicators);
+    st->d.indicators = NULL;
     uv_loop_close(&st->loop);
 }
 
@@ -217,6 +220,9 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.env.auth = auth_new(&st->loop, c, st->d.env.store);
     st->d.env.events = events_new(&st->d.env);
     st->d.reports = reports_env_new(&st->d.env);
+    st->d.indicators = indicators_env_new(&st->d.env);
+    if (st->d.indicators)
+        domains_live_indicators(st->d.indicators->ind, st->d.env.store);
     if (st->d.env.events && st->d.reports)
         events_add_source(st->d.env.events, &(events_source){REPORT_COLL, reports_env_event,
                                                              st->d.reports});
@@ -226,8 +232,10 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         events_endpoint(st->d.env.events, &ep[nep++]);
     http_route routes[64];
     size_t n = st->d.reports ? reports_env_routes(st->d.reports, routes, 64) : 0;
+    n += st->d.indicators ? indicators_env_routes(st->d.indicators, routes + n, 64 - n) : 0;
     n += api_routes(&st->d.env, routes + n, 64 - n);
-    bool ok = st->d.env.links && st->d.env.auth && st->d.reports && st->d.env.events;
+    bool ok = st->d.env.links && st->d.env.auth && st->d.reports && st->d.indicators &&
+              st->d.env.events;
     http_limits limits = {0}; /* uploads (photos, boundaries) have their own route limits */
     st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, &limits, ep,
                                          (size_t)nep, err, errlen)
@@ -237,6 +245,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     if (!st->http) {
         events_free(st->d.env.events);
         reports_env_free(st->d.reports);
+        indicators_env_free(st->d.indicators);
         auth_free(st->d.env.auth);
         repl_links_free(st->d.env.links);
         uv_loop_close(&st->loop);
