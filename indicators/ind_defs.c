@@ -144,6 +144,12 @@ static json_t *def_record(indicators *d, const char *code, bool *missing)
     char err[64];
     *missing = false;
     int rc = store_record_get(d->s, INDICATOR_COLL, code, &rec, &len);
+    json_t *known = rc > 0 ? json_object_get(d->known_defs, code) : NULL;
+    if (known) {
+        json_t *j = json_deep_copy(known);
+        json_object_set_new(j, "code", json_string(code));
+        return j;
+    }
     if (rc) {
         *missing = rc > 0;
         return NULL;

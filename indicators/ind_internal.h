@@ -71,6 +71,9 @@ struct indicators {
     bool units_loaded;
     ind_live_source live[IND_LIVE_MAX];
     size_t nlive;
+    /* definitions known before they arrive: the demo seeds values at nodes
+     * the framework has not reached yet (code -> definition JSON) */
+    json_t *known_defs;
     uv_mutex_t lock; /* recursive */
 };
 

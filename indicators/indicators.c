@@ -43,6 +43,7 @@ void indicators_free(indicators *d)
     if (!d)
         return;
     free(d->units.u);
+    json_decref(d->known_defs);
     uv_mutex_destroy(&d->lock);
     free(d);
 }

@@ -3,6 +3,7 @@
  */
 #include "node/domains.h"
 #include "node/env/config.h"
+#include "indicators/ind_demo.h"
 #include "indicators/ind_index.h"
 #include "indicators/indicators.h"
 #include "reports/report_index.h"
@@ -85,7 +86,9 @@ const domain_importer *domains_importer(const char *coll)
 
 int domains_demo_seed(store *s, const node_config *c, uint64_t *rng, char *err, size_t errlen)
 {
-    return reports_demo_seed(s, c, rng, err, errlen);
+    if (reports_demo_seed(s, c, rng, err, errlen))
+        return -1;
+    return indicators_demo_seed(s, c, rng, err, errlen);
 }
 
 /* The operational indicators of field reports: figures of the report
