@@ -4,6 +4,11 @@
 // to the key itself, so a missing English text shows, never breaks.
 const table = {
   vi: {
+    ind_title: 'Chỉ tiêu', ind_period: 'Kỳ', ind_indicator: 'Chỉ tiêu', ind_print: 'In (A4)',
+    ind_csv: 'Tải CSV', ind_value: 'Giá trị', ind_reported: 'Đã báo cáo', ind_completeness: 'Tình hình báo cáo',
+    ind_received: 'Đã nhận', ind_missing: 'Chưa báo cáo', ind_approved: 'duyệt bởi',
+    ind_dti: 'Chỉ số chuyển đổi số (DTI)', ind_dti_total: 'DTI tổng hợp', ind_dti_gov: 'Chính quyền số',
+    ind_dti_eco: 'Kinh tế số', ind_dti_soc: 'Xã hội số',
     app: 'Liên thông', login: 'Đăng nhập', logout: 'Đăng xuất', user: 'Tài khoản',
     password: 'Mật khẩu', login_failed: 'Đăng nhập không thành công',
     dashboard: 'Điều hành', reports: 'Phản ánh', network: 'Mạng lưới', admin: 'Quản trị',
@@ -53,6 +58,11 @@ const table = {
     toast_new: 'Phản ánh mới {id}', toast_escalated: 'Phản ánh {id} quá hạn, đã chuyển lên cấp trên',
   },
   en: {
+    ind_title: 'Indicators', ind_period: 'Period', ind_indicator: 'Indicator', ind_print: 'Print (A4)',
+    ind_csv: 'Download CSV', ind_value: 'Value', ind_reported: 'Reported', ind_completeness: 'Reporting completeness',
+    ind_received: 'Received', ind_missing: 'Not reported yet', ind_approved: 'approved by',
+    ind_dti: 'Digital transformation index (DTI)', ind_dti_total: 'DTI composite', ind_dti_gov: 'Digital government',
+    ind_dti_eco: 'Digital economy', ind_dti_soc: 'Digital society',
     app: 'Lien thong', login: 'Log in', logout: 'Log out', user: 'User', password: 'Password',
     login_failed: 'Login failed', dashboard: 'Dashboard', reports: 'Reports', network: 'Network',
     admin: 'Admin', public_submit: 'Submit a report', public_track: 'Track', public_map: 'Map',
