@@ -50,6 +50,7 @@ bench: build
 	@./$(BUILD)/bench/bench_repl
 	@LT_BIN=$(BUILD)/lienthong node bench/bench_ui.mjs
 	@./$(BUILD)/bench/bench_reports
+	@./$(BUILD)/bench/bench_indicators
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -41,6 +41,7 @@ int cmd_open311_key(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
 int cmd_rotate(int argc, char **argv);
 int cmd_reports(int argc, char **argv);
+int cmd_indicators(int argc, char **argv);
 
 /* Prints "lienthong CMD: error: ..." to stderr and returns code. */
 int cli_error(const char *cmd, int code, const char *fmt, ...)

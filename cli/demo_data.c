@@ -55,30 +55,6 @@ static int demo_cameras(demo_batch *b, const node_config *c, uint64_t *rng, char
     return 0;
 }
 
-static int demo_kpis(demo_batch *b, const node_config *c, char *err, size_t errlen)
-{
-    static const struct {
-        const char *code, *name;
-        double value;
-        const char *unit;
-    } kpis[] = {
-        {"reports_processed_pct", "Tỷ lệ phản ánh đã xử lý", 90.0, "%"},
-        {"satisfaction_pct", "Tỷ lệ hài lòng", 76.0, "%"},
-        {"docs_signed_pct", "Tỷ lệ văn bản ký số", 82.35, "%"},
-        {"docs_electronic_pct", "Tỷ lệ văn bản điện tử", 95.32, "%"},
-        {"online_services_level4", "Dịch vụ công mức độ 4", 104, "thủ tục"},
-    };
-    for (size_t i = 0; i < sizeof kpis / sizeof *kpis; i++) {
-        snprintf(b->ids[b->n], sizeof b->ids[0], "%s:%s:2023", c->unit, kpis[i].code);
-        json_t *k = json_pack("{s:s, s:s, s:s, s:s, s:f, s:s}", "indicator", kpis[i].code,
-                              "name", kpis[i].name, "unit", c->unit, "period", "2023",
-                              "value", kpis[i].value, "measure", kpis[i].unit);
-        if (demo_add(b, "kpis", k, NULL, 0, err, errlen))
-            return -1;
-    }
-    return 0;
-}
-
 static int demo_documents(demo_batch *b, const node_config *c, char *err, size_t errlen)
 {
     static const char *const everyone[] = {"*"};
@@ -116,8 +92,6 @@ int demo_data_write(const node_config *c, store *s, char *err, size_t errlen)
         rc = demo_cameras(b, c, &rng, err, errlen);
     else if (c->root)
         rc = demo_documents(b, c, err, errlen);
-    if (!rc && !leaf)
-        rc = demo_kpis(b, c, err, errlen);
     if (!rc) {
         store_author a = node_author(c);
         rc = b->n ? store_write_local(s, &a, b->w, b->n, NULL, err, errlen) : 0;

@@ -26,6 +26,7 @@ static const cli_command commands[] = {
     {"token", cmd_token, "print a new API token for an account (or revoke them)"},
     {"open311-key", cmd_open311_key, "Open311 api_keys for city apps: add, list, revoke"},
     {"reports", cmd_reports, "field reports: run the overdue escalation sweep"},
+    {"indicators", cmd_indicators, "indicators: import values from a CSV file"},
     {"demo", cmd_demo, "start a sample network on 127.0.0.1"},
 };
 

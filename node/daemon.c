@@ -17,6 +17,7 @@
 #include "node/events.h"
 #include "node/http/http.h"
 #include "lib/log.h"
+#include "node/domains.h"
 #include "reports/reports_env.h"
 #include "node/links/repl_link.h"
 #include "lib/hex.h"
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #define WATCH_INTERVAL_MS 250
+#define DAEMON_ROUTES_MAX 128 /* every domain's routes and the node's */
 #define SHUTDOWN_GRACE_MS 1000 /* for replication links to say goodbye */
 #define GRACE_POLL_MS 20
 
@@ -158,6 +160,8 @@ static void daemon_shutdown(daemon_state *st)
     st->d.env.events = NULL;
     reports_env_free(st->d.reports);
     st->d.reports = NULL;
+    indicators_env_free(st->d.indicators);
+    st->d.indicators = NULL;
     uv_loop_close(&st->loop);
 }
 
@@ -264,6 +268,9 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.env.auth = auth_new(&st->loop, c, st->d.env.store);
     st->d.env.events = events_new(&st->d.env);
     st->d.reports = reports_env_new(&st->d.env);
+    st->d.indicators = indicators_env_new(&st->d.env);
+    if (st->d.indicators)
+        domains_live_indicators(st->d.indicators->ind, st->d.env.store);
     if (st->d.env.events && st->d.reports)
         events_add_source(st->d.env.events, &(events_source){REPORT_COLL, reports_env_event,
                                                              st->d.reports});
@@ -271,13 +278,18 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     int nep = st->d.env.links ? repl_links_endpoint(st->d.env.links, &ep[0]) : 0;
     if (st->d.env.events)
         events_endpoint(st->d.env.events, &ep[nep++]);
-    http_route routes[64];
-    size_t n = st->d.reports ? reports_env_routes(st->d.reports, routes, 64) : 0;
-    n += api_routes(&st->d.env, routes + n, 64 - n);
-    bool ok = st->d.env.links && st->d.env.auth && st->d.reports && st->d.env.events;
+    http_route routes[DAEMON_ROUTES_MAX];
+    size_t n = st->d.reports ? reports_env_routes(st->d.reports, routes, DAEMON_ROUTES_MAX) : 0;
+    n += st->d.indicators
+             ? indicators_env_routes(st->d.indicators, routes + n, DAEMON_ROUTES_MAX - n)
+             : 0;
+    n += api_routes(&st->d.env, routes + n, DAEMON_ROUTES_MAX - n);
+    bool ok = st->d.env.links && st->d.env.auth && st->d.reports && st->d.indicators &&
+              st->d.env.events && n < DAEMON_ROUTES_MAX;
     http_limits limits;
     if (!ok)
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, n < DAEMON_ROUTES_MAX ? "out of memory"
+                                                    : "too many HTTP routes: raise DAEMON_ROUTES_MAX");
     else if (daemon_http_limits(st->d.env.auth, &limits, err, errlen))
         ok = false;
     st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, &limits, ep,
@@ -286,6 +298,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     if (!st->http) {
         events_free(st->d.env.events);
         reports_env_free(st->d.reports);
+        indicators_env_free(st->d.indicators);
         auth_free(st->d.env.auth);
         repl_links_free(st->d.env.links);
         uv_loop_close(&st->loop);

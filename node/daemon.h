@@ -13,6 +13,7 @@
 #define LT_DAEMON_H
 
 #include "node/env/env.h"
+#include "indicators/indicators_env.h"
 #include "reports/reports_env.h"
 
 #include <uv.h>
@@ -25,6 +26,7 @@ typedef struct node_daemon node_daemon;
 struct node_daemon {
     node_env env;
     reports_env *reports;  /* field reports (reports/reports_env.h) */
+    indicators_env *indicators; /* indicators (indicators/indicators_env.h) */
     uint64_t arrival_seen; /* last arrival position noticed */
 };
 

@@ -38,4 +38,20 @@ node "$SRC/tests/ui/ui_tooltip.mjs" || rc=1
 # ui_flow.mjs restarts the commune itself; its pid is in $T/c1.pid
 [ -s "$T/c1.pid" ] && PID[c1]=$(cat "$T/c1.pid")
 if [ $rc -eq 0 ]; then ok; else bad "browser tests (screenshots in $LT_UI_ARTIFACTS)"; fi
+
+# the indicator panel: POOR (pinned) defined at the province, last month's
+# figure of commune 16681 only (16684 has not reported)
+PA=$("$BIN" token --dir "$T/prov" --user prov-admin)
+C1=$("$BIN" token --dir "$T/c1" --user c1-staff)
+LAST=$(TZ=Asia/Ho_Chi_Minh date -d "$(TZ=Asia/Ho_Chi_Minh date +%Y-%m-01) -1 day" +%Y-%m)
+put() { curl -sf -o /dev/null --max-time 10 -X PUT -H "Authorization: Bearer $2" --data-binary "$4" \
+    "http://127.0.0.1:${PORT[$1]}/api/v1/$3"; }
+check "POOR defined" put prov "$PA" indicators/POOR \
+    '{"name_vi":"Số hộ nghèo","name_en":"Poor households","measure":"hộ","period":"month","tiers":["commune"],"pinned":true}'
+c1_has_poor() { curl -sf --max-time 5 -H "Authorization: Bearer $C1" "http://127.0.0.1:${PORT[c1]}/api/v1/indicators/POOR" >/dev/null; }
+check "POOR reaches the commune" wait_until 30 c1_has_poor
+check "the commune enters last month" put c1 "$C1" "indicators/POOR/values/16681/$LAST" '{"value":120.5}'
+prov_has() { api prov "indicators/POOR/values?unit=40&from=$LAST&to=$LAST" | jq -e '.rows[0].value == 120.5' >/dev/null; }
+check "the province has it" wait_until 30 prov_has
+if node "$SRC/tests/ui/ui_indicators.mjs"; then ok; else bad "indicator browser tests (screenshots in $LT_UI_ARTIFACTS)"; fi
 finish

@@ -1,9 +1,12 @@
 // dom.js - a tiny element builder: h('div.card', {onclick}, child, ...).
 // Strings become text nodes (never HTML), so data from the API cannot
 // inject markup.
+// An '#id' anywhere in tag sets the element's id: h('ul.plain#missing').
 export function h(tag, attrs, ...children) {
-  const [name, ...classes] = tag.split('.');
+  const id = tag.match(/#([\w-]+)/)?.[1];
+  const [name, ...classes] = tag.replace(/#[\w-]+/, '').split('.');
   const el = document.createElement(name || 'div');
+  if (id) el.id = id;
   if (classes.length) el.className = classes.join(' ');
   if (attrs && (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
     children.unshift(attrs);

@@ -1,8 +1,9 @@
 // pages/dashboard.js - the operations centre screen of a unit: report
 // figures of the last 30 days with their trend against the 30 days before
 // (received, processed, on time, satisfaction), the same per child unit,
-// a weekly chart, the overdue reports, the sync health of every child unit
-// and a map of the area with reports by status. Live: refreshed (at most
+// a weekly chart, the overdue reports, the sync health of every child unit,
+// a map of the area with reports by status, and the unit's indicators
+// (pages/indicators.js). ?unit=CODE shows a unit below the user's. Live: refreshed (at most
 // every 2 s) when reports arrive or links change. Later features add
 // tiles with addTile().
 import { h, mount } from '../dom.js';
@@ -11,6 +12,7 @@ import { api, qs, live, session } from '../api.js';
 import { statusBadge, ms, figureCells, figureHeads } from './reports.js';
 import { unitState } from './network.js';
 import { statusColor } from '../colors.js';
+import { indicatorPanel } from './indicators.js';
 
 const DAY = 86400000;
 // yyyy-mm-dd of ms in Vietnam (UTC+7).
@@ -85,13 +87,13 @@ async function weekly(el, unit) {
 const legend = () => h('ul.legend', Object.entries(statusColor).map(([st, c]) =>
   h('li', h('span.dot', { style: `background:${c}` }), t('st_' + st))));
 
-export async function render(main) {
-  const unit = session.unit;
+export async function render(main, { query } = {}) {
+  const unit = query?.get('unit') || session.unit;
   const now = Date.now();
   const figures = h('div'), kidsBox = h('div'), overdueBox = h('div'), syncBox = h('div');
   const mapEl = h('div.map', { id: 'dash-map' }), chartEl = h('section.card.chart');
-  const extra = h('div.cols');
-  mount(main, h('h1', `${t('dashboard')} · ${unit}`), figures,
+  const extra = h('div.cols'), indBox = h('div');
+  mount(main, h('h1', `${t('dashboard')} · ${unit}`), figures, indBox,
     h('div.cols', h('section.card', h('h2', t('map')), mapEl, legend()), h('div', overdueBox, syncBox)),
     kidsBox, chartEl, extra);
   const refresh = async () => {
@@ -115,6 +117,7 @@ export async function render(main) {
   import('../map.js').then(async ({ makeMap }) => { mapView = await makeMap(mapEl); await points(); })
     .catch(() => {});
   weekly(chartEl, unit).catch(() => {});
+  indicatorPanel(indBox, unit).catch(() => {});
   for (const fn of extraTiles) fn(extra.appendChild(h('section.card')));
   let pending = null;
   const later = () => {

@@ -1,0 +1,284 @@
+/*
+ * ind_index.c - the roll-up index of indicator values (ind_index.h) and
+ * its reads (ind_index_rows in ind_internal.h).
+ */
+#include "indicators/ind_index.h"
+#include "indicators/ind_internal.h"
+#include "storage/record.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PATH_MAX_UNITS 16
+#define KEY_MAX 511
+
+/* What one value record contributes. */
+typedef struct {
+    bool valid;
+    char code[IND_CODE_MAX], period[IND_PERIOD_MAX], tier[NODE_CODE_MAX];
+    char path[PATH_MAX_UNITS][NODE_CODE_MAX];
+    size_t npath;
+    int64_t micro;
+    bool on_time;
+} contrib;
+
+/* Splits id "code/unit/period" into c (unit only checked against the path). */
+static bool id_split(const char *id, size_t idlen, contrib *c, char *unit, size_t cap)
+{
+    const char *a = memchr(id, '/', idlen);
+    const char *b = a ? memchr(a + 1, '/', idlen - (size_t)(a + 1 - id)) : NULL;
+    if (!a || !b || (size_t)(a - id) >= IND_CODE_MAX || (size_t)(b - a - 1) >= cap ||
+        idlen - (size_t)(b + 1 - id) >= IND_PERIOD_MAX)
+        return false;
+    memcpy(c->code, id, (size_t)(a - id));
+    c->code[a - id] = '\0';
+    memcpy(unit, a + 1, (size_t)(b - a - 1));
+    unit[b - a - 1] = '\0';
+    size_t pl = idlen - (size_t)(b + 1 - id);
+    memcpy(c->period, b + 1, pl);
+    c->period[pl] = '\0';
+    return true;
+}
+
+/* Reads what record rec of id contributes; a deleted, partial or foreign
+ * record contributes nothing (valid false). */
+static int contrib_read(contrib *c, const char *id, size_t idlen, const uint8_t *rec, size_t len)
+{
+    memset(c, 0, sizeof *c);
+    if (!rec || record_is_deleted(rec, len))
+        return 0;
+    char unit[NODE_CODE_MAX], err[64];
+    if (!id_split(id, idlen, c, unit, sizeof unit))
+        return 0;
+    json_t *j = record_to_json(rec, len, id, idlen, err, sizeof err);
+    if (!j)
+        return MDB_CORRUPTED;
+    json_t *v = json_object_get(j, "value"), *path = json_object_get(j, "path");
+    const char *tier = json_string_value(json_object_get(j, "tier"));
+    size_t np = json_array_size(path);
+    if (json_is_number(v) && tier && strlen(tier) < sizeof c->tier && np && np <= PATH_MAX_UNITS) {
+        double x = json_number_value(v);
+        c->valid = fabs(x) <= IND_VALUE_LIMIT;
+        c->micro = llround(x * IND_MICRO);
+        strcpy(c->tier, tier);
+        for (size_t i = 0; i < np && c->valid; i++) {
+            const char *u = json_string_value(json_array_get(path, i));
+            c->valid = u && *u && strlen(u) < NODE_CODE_MAX && !strchr(u, '/');
+            if (c->valid)
+                strcpy(c->path[c->npath++], u);
+        }
+        c->valid = c->valid && !strcmp(c->path[np - 1], unit);
+        c->on_time = !json_is_true(json_object_get(j, "late"));
+    }
+    json_decref(j);
+    return 0;
+}
+
+static bool contrib_same(const contrib *a, const contrib *b)
+{
+    return a->valid == b->valid && (!a->valid || !memcmp(a, b, sizeof *a));
+}
+
+/* key = parts joined by 0x00; returns its length (0 when too long). */
+static size_t key_join(uint8_t *key, const char *const *parts, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(parts[i]);
+        if (len + l + 1 > KEY_MAX)
+            return 0;
+        if (i)
+            key[len++] = 0;
+        memcpy(key + len, parts[i], l);
+        len += l;
+    }
+    return len;
+}
+
+/* The '/'-joined path units 0..upto (inclusive) into out. */
+static void path_join(const contrib *c, size_t upto, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i <= upto && len < cap; i++)
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "/" : "", c->path[i]);
+}
+
+static size_t leaf_key(uint8_t *key, const contrib *c, size_t upto)
+{
+    char path[PATH_MAX_UNITS * NODE_CODE_MAX];
+    path_join(c, upto, path, sizeof path);
+    const char *parts[] = {c->code, c->tier, c->period, path};
+    return key_join(key, parts, 4);
+}
+
+static size_t agg_key(uint8_t *key, const char *code, const char *tier, const char *anc,
+                      const char *period)
+{
+    const char *parts[] = {code, tier, anc, period};
+    return key_join(key, parts, 4);
+}
+
+/* Recomputes min and max of row from the leaves under path[0..upto]. */
+static int extremes_recompute(const store_index_txn *t, const contrib *c, size_t upto,
+                              ind_agg_row *row)
+{
+    uint8_t prefix[KEY_MAX + 1];
+    size_t plen = leaf_key(prefix, c, upto);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->dbs[0], &cur);
+    if (rc)
+        return rc;
+    MDB_val k = {plen, prefix}, v;
+    bool first = true;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen))
+            break;
+        if (k.mv_size > plen && ((const uint8_t *)k.mv_data)[plen] != '/')
+            continue; /* a sibling whose code starts like this one */
+        int64_t x;
+        if (v.mv_size != sizeof x)
+            continue;
+        memcpy(&x, v.mv_data, sizeof x);
+        if (first || x < row->min)
+            row->min = x;
+        if (first || x > row->max)
+            row->max = x;
+        first = false;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Adds (add) or removes c's value to/from the row of path[i]. */
+static int agg_move(const store_index_txn *t, const contrib *c, size_t i, bool add)
+{
+    uint8_t key[KEY_MAX + 1];
+    MDB_val k = {agg_key(key, c->code, c->tier, c->path[i], c->period), key}, v;
+    if (!k.mv_size)
+        return 0;
+    ind_agg_row row;
+    memset(&row, 0, sizeof row);
+    int rc = mdb_get(t->txn, t->dbs[1], &k, &v);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    if (!rc && v.mv_size == sizeof row)
+        memcpy(&row, v.mv_data, sizeof row);
+    if (add) {
+        if (!row.count || c->micro < row.min)
+            row.min = c->micro;
+        if (!row.count || c->micro > row.max)
+            row.max = c->micro;
+        row.count++;
+        row.on_time += c->on_time;
+        row.sum += c->micro;
+    } else {
+        if (!row.count)
+            return 0;
+        row.count--;
+        row.on_time -= c->on_time && row.on_time;
+        row.sum -= c->micro;
+        if (!row.count)
+            return mdb_del(t->txn, t->dbs[1], &k, NULL);
+        if ((c->micro == row.min || c->micro == row.max) &&
+            (rc = extremes_recompute(t, c, i, &row)))
+            return rc;
+    }
+    v = (MDB_val){sizeof row, &row};
+    return mdb_put(t->txn, t->dbs[1], &k, &v, 0);
+}
+
+static int contrib_apply(const store_index_txn *t, const contrib *c, bool add)
+{
+    if (!c->valid)
+        return 0;
+    uint8_t key[KEY_MAX + 1];
+    MDB_val k = {leaf_key(key, c, c->npath - 1), key};
+    if (!k.mv_size)
+        return 0;
+    int rc;
+    if (add) {
+        MDB_val v = {sizeof c->micro, (void *)&c->micro};
+        rc = mdb_put(t->txn, t->dbs[0], &k, &v, 0);
+    } else {
+        rc = mdb_del(t->txn, t->dbs[0], &k, NULL);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
+    for (size_t i = 0; !rc && i < c->npath; i++)
+        rc = agg_move(t, c, i, add);
+    return rc;
+}
+
+/* The store's call: moves value id from record old to rec. */
+static int ind_index_update(const store_index_txn *t, const char *id, size_t idlen,
+                            const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen)
+{
+    contrib *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    int rc = a && b ? 0 : ENOMEM;
+    if (!rc)
+        rc = contrib_read(a, id, idlen, old, oldlen);
+    if (!rc)
+        rc = contrib_read(b, id, idlen, rec, reclen);
+    if (!rc && !contrib_same(a, b)) {
+        rc = contrib_apply(t, a, false);
+        if (!rc)
+            rc = contrib_apply(t, b, true);
+    }
+    free(a);
+    free(b);
+    return rc;
+}
+
+static const char *const ind_index_dbs[] = {"ixleaf", "ixagg"};
+
+const store_index ind_value_index = {
+    .name = "indicators",
+    .version = 1,
+    .collection = INDVALUE_COLL,
+    .dbs = ind_index_dbs,
+    .ndbs = 2,
+    .update = ind_index_update,
+};
+
+int ind_index_rows(store *s, const char *code, const char *tier, const char *unit,
+                   const char *from, const char *to,
+                   void (*fn)(void *ctx, const char *period, const ind_agg_row *row), void *ctx)
+{
+    store_index_txn t;
+    if (store_index_read(s, ind_value_index.name, &t))
+        return -1;
+    uint8_t key[KEY_MAX + 1];
+    const char *parts[] = {code, tier, unit, ""};
+    size_t plen = key_join(key, parts, 4); /* ends with the 0x00 before the period */
+    size_t klen = agg_key(key, code, tier, unit, from);
+    MDB_cursor *cur;
+    int rc = plen ? mdb_cursor_open(t.txn, t.dbs[1], &cur) : MDB_NOTFOUND;
+    if (!rc) {
+        MDB_val k = {klen, key}, v;
+        uint8_t prefix[KEY_MAX + 1];
+        memcpy(prefix, key, plen);
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen))
+                break;
+            char period[IND_PERIOD_MAX];
+            size_t pl = k.mv_size - plen;
+            if (pl >= sizeof period || v.mv_size != sizeof(ind_agg_row))
+                continue;
+            memcpy(period, (const char *)k.mv_data + plen, pl);
+            period[pl] = '\0';
+            if (strcmp(period, to) > 0)
+                break;
+            ind_agg_row row;
+            memcpy(&row, v.mv_data, sizeof row);
+            fn(ctx, period, &row);
+        }
+        mdb_cursor_close(cur);
+    }
+    store_index_end(s, &t);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : -1;
+}

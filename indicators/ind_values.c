@@ -1,0 +1,316 @@
+/*
+ * ind_values.c - entering values: checked against the definition, the
+ * unit tree, the caller and the lock day; one entry per value, addressed
+ * to its unit, with the unit's tier and path for the roll-up index and a
+ * uniquely named history item "h/<hlc>/<origin8>" for every change.
+ */
+#include "indicators/ind_internal.h"
+#include "lib/hex.h"
+#include "lib/mpjson.h"
+#include "storage/hlc.h"
+#include "storage/record.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_MS (24ull * 3600 * 1000)
+#define COMMENT_MAX 1000
+
+/* The stored value record of id as JSON, or NULL when none (*err_io on a
+ * storage failure). */
+static json_t *value_record(indicators *d, const char *id, bool *err_io)
+{
+    uint8_t *rec;
+    size_t len;
+    char err[64];
+    int rc = store_record_get(d->s, INDVALUE_COLL, id, &rec, &len);
+    *err_io = rc < 0;
+    if (rc)
+        return NULL;
+    json_t *j = record_is_deleted(rec, len) ? NULL
+                                            : record_to_json(rec, len, id, strlen(id), err,
+                                                             sizeof err);
+    free(rec);
+    return j;
+}
+
+/* The path root..u as a JSON array. */
+static json_t *unit_path(const ind_units *us, const ind_unit *u)
+{
+    const ind_unit *chain[64];
+    size_t n = 0;
+    while (u && n < 64) {
+        chain[n++] = u;
+        u = u->parent >= 0 ? &us->u[u->parent] : NULL;
+    }
+    json_t *path = json_array();
+    while (n)
+        json_array_append_new(path, json_string(chain[--n]->code));
+    return path;
+}
+
+/* A history name newer than any of cur's, at now. */
+static void history_name(indicators *d, const json_t *cur, uint64_t now, char *out, size_t cap)
+{
+    hlc_t max = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)cur, k, v) {
+        if (!strncmp(k, "h/", 2) && strtoull(k + 2, NULL, 16) > max)
+            max = strtoull(k + 2, NULL, 16);
+    }
+    char origin[17];
+    hex_encode(d->c->pk, 4, origin);
+    snprintf(out, cap, "h/%016" PRIx64 "/%s", hlc_next(max, now), origin);
+}
+
+/* The checks of who may enter a value for unit u of def. */
+static int value_allowed(indicators *d, const ind_units *us, const ind_def *def,
+                         const ind_unit *u, const char *unit, const ind_actor *who,
+                         const char **field, ind_error *e)
+{
+    *field = "unit";
+    if (!u)
+        return ind_fail(e, 404, "indicator.unit",
+                        "no unit %.40s in the network; GET /api/v1/network lists the units", unit);
+    if (!ind_units_within(us, unit, d->c->unit))
+        return ind_fail(e, 403, "indicator.unit",
+                        "unit %s is not served by this node (unit %s): enter it at the node of "
+                        "unit %s or of a unit above it",
+                        unit, d->c->unit, unit);
+    if (!who || who->role < ROLE_STAFF || !who->unit ||
+        !ind_units_within(us, unit, who->unit))
+        return ind_fail(e, 403, "indicator.forbidden",
+                        "only staff of unit %s or of a unit above it may enter its values", unit);
+    if (!ind_def_reports(def, u->tier))
+        return ind_fail(e, 400, "indicator.tier",
+                        "unit %s is a %s; indicator %s is reported by tier(s) %s%s%s", unit,
+                        u->tier, def->code, def->tiers[0], def->ntiers > 1 ? ", " : "",
+                        def->ntiers > 1 ? def->tiers[1] : "");
+    *field = NULL;
+    return 0;
+}
+
+/* The checks of the definition, the period and the value. */
+static int value_valid(indicators *d, const char *code, const char *period, double value,
+                       const char *comment, ind_def *def, int *ord, const char **field,
+                       ind_error *e)
+{
+    *field = "indicator";
+    if (ind_def_load(d, code, def, e))
+        return -1;
+    if (def->computed || def->live >= 0)
+        return ind_fail(e, 400, "indicator.computed",
+                        "indicator %s is %s: nobody enters its values", code,
+                        def->computed ? "computed from other indicators" : "computed by the node");
+    *field = "period";
+    static const char *const examples[] = {"2026-11", "2026-Q4", "2026"};
+    if (!ind_period_parse(def->ptype, period, ord))
+        return ind_fail(e, 400, "indicator.period",
+                        "'%.16s' is not a %s: indicator %s is reported per %s, written like %s",
+                        period, ind_ptype_name(def->ptype), code, ind_ptype_name(def->ptype),
+                        examples[def->ptype]);
+    if (ind_period_start_ms(def->ptype, *ord) > d->now(d->now_ctx))
+        return ind_fail(e, 400, "indicator.period",
+                        "period %s has not begun yet; enter values for the current or past "
+                        "periods",
+                        period);
+    *field = "value";
+    if (!isfinite(value) || fabs(value) > IND_VALUE_LIMIT)
+        return ind_fail(e, 400, "indicator.value",
+                        "the value must be a number between -1e12 and 1e12");
+    *field = "comment";
+    if (comment && strlen(comment) > COMMENT_MAX)
+        return ind_fail(e, 400, "indicator.value", "the comment is longer than %d bytes",
+                        COMMENT_MAX);
+    *field = NULL;
+    return 0;
+}
+
+static bool same_value(const json_t *cur, double value, const char *comment)
+{
+    const char *c = json_string_value(json_object_get(cur, "comment"));
+    return llround(json_number_value(json_object_get(cur, "value")) * IND_MICRO) ==
+               llround(value * IND_MICRO) &&
+           !strcmp(c ? c : "", comment ? comment : "");
+}
+
+/* The fields of the entry of a change (fields and history item). */
+static json_t *value_fields(indicators *d, const json_t *cur, const ind_def *def,
+                            const ind_units *us, const ind_unit *u, const char *period, int ord,
+                            double value, const char *comment, const ind_actor *who,
+                            bool locked, uint64_t now)
+{
+    double rounded = (double)llround(value * IND_MICRO) / IND_MICRO;
+    json_t *hist = json_pack("{s:f, s:s, s:s, s:I}", "value", rounded, "by", who->user ? who->user : "",
+                             "by_unit", who->unit, "at_ms", (json_int_t)now);
+    if (comment && *comment)
+        json_object_set_new(hist, "comment", json_string(comment));
+    if (locked)
+        json_object_set_new(hist, "approved_by", json_string(who->user ? who->user : ""));
+    json_t *f = json_deep_copy(hist);
+    json_object_set_new(f, "comment", comment && *comment ? json_string(comment) : json_null());
+    json_object_set_new(f, "on_behalf", json_boolean(strcmp(who->unit, u->code) != 0));
+    if (!cur) {
+        uint64_t due = ind_period_end_ms(def->ptype, ord) + (uint64_t)def->due_days * DAY_MS;
+        json_object_set_new(f, "indicator", json_string(def->code));
+        json_object_set_new(f, "unit", json_string(u->code));
+        json_object_set_new(f, "period", json_string(period));
+        json_object_set_new(f, "tier", json_string(u->tier));
+        json_object_set_new(f, "path", unit_path(us, u));
+        json_object_set_new(f, "owner_unit", json_string(u->code));
+        json_object_set_new(f, "first_ms", json_integer((json_int_t)now));
+        json_object_set_new(f, "late", json_boolean(now > due));
+    }
+    char hname[64];
+    history_name(d, cur ? cur : f, now, hname, sizeof hname);
+    json_object_set_new(f, hname, hist);
+    return f;
+}
+
+int ind_value_check(indicators *d, const char *code, const char *unit, const char *period,
+                    double value, const char *comment, const ind_actor *who, ind_write *w,
+                    const char **field, ind_error *e)
+{
+    const char *fdummy;
+    if (!field)
+        field = &fdummy;
+    memset(w, 0, sizeof *w);
+    ind_def def;
+    int ord;
+    if (value_valid(d, code, period, value, comment, &def, &ord, field, e))
+        return -1;
+    const ind_units *us = ind_units_of(d);
+    const ind_unit *u = ind_units_find(us, unit);
+    if (value_allowed(d, us, &def, u, unit, who, field, e))
+        return -1;
+    snprintf(w->id, sizeof w->id, "%s/%s/%s", def.code, u->code, period);
+    snprintf(w->unit, sizeof w->unit, "%s", u->code);
+    bool io;
+    json_t *cur = value_record(d, w->id, &io);
+    if (io)
+        return ind_fail(e, 500, "indicator.storage", "cannot read value %s; check the node's disk",
+                        w->id);
+    uint64_t now = d->now(d->now_ctx);
+    bool locked = cur && now > ind_period_end_ms(def.ptype, ord) + (uint64_t)def.lock_days * DAY_MS;
+    if (cur && same_value(cur, value, comment)) {
+        json_decref(cur);
+        return 0;
+    }
+    if (locked && who->role < ROLE_LEADER) {
+        json_decref(cur);
+        *field = "value";
+        return ind_fail(e, 409, "indicator.locked",
+                        "period %s of %s was locked %d days after its end: a correction needs a "
+                        "leader's approval; ask a leader of unit %s or above to enter it",
+                        period, code, def.lock_days, unit);
+    }
+    json_t *f = value_fields(d, cur, &def, us, u, period, ord, value, comment, who, locked, now);
+    char err[256];
+    int rc = mpjson_pack_object(f, &w->body, &w->len, err, sizeof err);
+    w->put = !cur;
+    json_decref(f);
+    json_decref(cur);
+    if (rc)
+        return ind_fail(e, 400, "indicator.value", "%s", err);
+    return 0;
+}
+
+void ind_write_release(ind_write *w)
+{
+    free(w->body);
+    w->body = NULL;
+}
+
+int ind_value_commit(indicators *d, const ind_write *w, size_t n, ind_error *e)
+{
+    store_write *sw = calloc(n ? n : 1, sizeof *sw);
+    const char **to = calloc(n ? n : 1, sizeof *to);
+    if (!sw || !to) {
+        free(sw);
+        free(to);
+        return ind_fail(e, 503, "indicator.storage", "the node is out of memory; retry later");
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!w[i].body)
+            continue;
+        to[m] = w[i].unit;
+        sw[m] = (store_write){INDVALUE_COLL, w[i].id, w[i].put ? ENTRY_OP_PUT : ENTRY_OP_PATCH,
+                              w[i].body, w[i].len, &to[m], 1};
+        m++;
+    }
+    char err[256];
+    store_author a = node_author(d->c);
+    int rc = m ? store_write_local(d->s, &a, sw, m, NULL, err, sizeof err) : 0;
+    free(sw);
+    free(to);
+    if (rc)
+        return ind_fail(e, 500, "indicator.storage", "the values were not stored: %s", err);
+    return 0;
+}
+
+int indicators_value_put(indicators *d, const char *code, const char *unit, const char *period,
+                         double value, const char *comment, const ind_actor *who, ind_error *e)
+{
+    ind_lock(d);
+    ind_write w;
+    int rc = ind_value_check(d, code, unit, period, value, comment, who, &w, NULL, e);
+    if (!rc)
+        rc = ind_value_commit(d, &w, 1, e);
+    ind_write_release(&w);
+    ind_unlock(d);
+    return rc;
+}
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Moves the "h/..." fields of j into "history" (oldest first). */
+static void history_collect(json_t *j)
+{
+    size_t n = 0, cap = json_object_size(j);
+    const char **keys = malloc((cap ? cap : 1) * sizeof *keys);
+    const char *k;
+    json_t *v;
+    json_object_foreach(j, k, v) if (keys && !strncmp(k, "h/", 2)) keys[n++] = k;
+    json_t *hist = json_array();
+    if (keys) {
+        qsort(keys, n, sizeof *keys, by_key);
+        for (size_t i = 0; i < n; i++)
+            json_array_append(hist, json_object_get(j, keys[i]));
+        char name[64];
+        for (size_t i = 0; i < n; i++) {
+            snprintf(name, sizeof name, "%s", keys[i]);
+            keys[i] = NULL;
+            json_object_del(j, name);
+        }
+    }
+    free(keys);
+    json_object_set_new(j, "history", hist);
+}
+
+json_t *indicators_value_get(indicators *d, const char *code, const char *unit,
+                             const char *period, ind_error *e)
+{
+    char id[IND_ID_MAX];
+    snprintf(id, sizeof id, "%s/%s/%s", code, unit, period);
+    ind_lock(d);
+    bool io;
+    json_t *j = value_record(d, id, &io);
+    ind_unlock(d);
+    if (!j) {
+        ind_fail(e, io ? 500 : 404, io ? "indicator.storage" : "indicator.unknown",
+                 io ? "cannot read value %s; check the node's disk"
+                    : "no value of %s has been entered (or has arrived) yet",
+                 id);
+        return NULL;
+    }
+    json_object_del(j, "owner_unit");
+    history_collect(j);
+    return j;
+}

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Indicators across real nodes over four tiers (national VN, province 40,
+# district 412, communes 16681 and 16684): the province's admin defines
+# indicators and every commune gets them; a commune's admin may not;
+# values entered at a commune and by the district on a commune's behalf
+# roll up to the district, the province and the nation; commune 16684 is
+# offline for the whole month, shows as missing at every tier, catches up,
+# and every tier corrects itself; a correction after the lock day needs a
+# leader, whose approval is recorded; bad input (unknown indicator, wrong
+# period, non-numeric value) is refused with its code and nothing stored;
+# CSV import (BOM, semicolons, decimal comma; a bad row names its row and
+# column and stores nothing), template and CSV export; `lienthong
+# indicators import`.
+set -uo pipefail
+. "$(dirname "$0")/repl_lib.sh"
+
+make_tree
+for n in nat prov dist c1; do start "$n" || exit 1; done
+
+PA=$(mk prov padmin admin 40)
+PV=$(mk prov pv viewer 40)
+NV=$(mk nat nv viewer VN)
+CA=$(mk c1 cadmin admin 16681)
+C1S=$(mk c1 lan staff 16681)
+C2S=$(mk c2 hoa staff 16684)
+DS=$(mk dist minh staff 412)
+DL=$(mk dist chi leader 412)
+DV=$(mk dist dv viewer 412)
+call() { # call METHOD NODE TOKEN PATH [BODY]: body in $T/body, headers in $T/head; prints the HTTP code
+    curl -s -o "$T/body" -D "$T/head" -w '%{http_code}' --max-time 10 -X "$1" \
+        -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
+        ${5:+--data-binary "$5"} "http://127.0.0.1:${PORT[$2]}/api/v1/$4"
+}
+code_is() { jq -e --arg c "$1" '.error.code == $c' "$T/body" >/dev/null; }
+value_is() { # value_is NODE TOKEN INDICATOR UNIT PERIOD NUMBER (to 1e-9)
+    [ "$(call GET "$1" "$2" "indicators/$3/values?unit=$4&from=$5&to=$5")" = 200 ] &&
+        jq -e --argjson v "$6" '.rows[0].value != null and ((.rows[0].value - $v) | fabs) < 1e-9' "$T/body" >/dev/null
+}
+received_is() { # received_is NODE TOKEN UNIT N
+    [ "$(call GET "$1" "$2" "completeness?indicator=POOR&period=2026-11&unit=$3")" = 200 ] &&
+        jq -e --argjson n "$4" '.received == $n' "$T/body" >/dev/null
+}
+held() { count "$1" ind_values; }
+
+POOR='{"name_vi":"Số hộ nghèo","name_en":"Poor households","measure":"hộ","period":"month",
+       "aggregation":"sum","tiers":["commune"],"due_days":10,"lock_days":300}'
+HH='{"name_vi":"Số hộ dân","name_en":"Households","measure":"hộ","period":"month",
+     "tiers":["commune"],"due_days":0,"lock_days":0}'
+RATE='{"name_vi":"Tỉ lệ hộ nghèo","name_en":"Poverty rate","measure":"%","period":"month",
+       "numerator":"POOR","denominator":"HH","factor":100}'
+check "no login: 401" test "$(call PUT prov x indicators/POOR "$POOR")" = 401
+check "a commune's admin may not define an indicator (403)" \
+    test "$(call PUT c1 "$CA" indicators/POOR "$POOR")" = 403
+check "...code indicator.forbidden" code_is indicator.forbidden
+check "a bad aggregation: 400" \
+    test "$(call PUT prov "$PA" indicators/POOR '{"name_vi":"x","period":"month","aggregation":"median","tiers":["commune"]}')" = 400
+check "the province's admin defines POOR" test "$(call PUT prov "$PA" indicators/POOR "$POOR")" = 200
+check "...answered with the definition" jq -e '.code == "POOR" and .counts_tier == "commune"' "$T/body"
+check "...and HH" test "$(call PUT prov "$PA" indicators/HH "$HH")" = 200
+check "...and the computed poverty rate" test "$(call PUT prov "$PA" indicators/RATE "$RATE")" = 200
+check "a rate over an unknown denominator: 404" \
+    test "$(call PUT prov "$PA" indicators/BAD '{"name_vi":"x","period":"month","numerator":"POOR","denominator":"NOPE"}')" = 404
+defined_at() { [ "$(call GET "$1" "$2" indicators)" = 200 ] &&
+    jq -e '[.indicators[].code] | contains(["POOR","HH","RATE"])' "$T/body" >/dev/null; }
+check "the definitions reach the commune" wait_until 30 defined_at c1 "$C1S"
+check "...and the national node" wait_until 30 defined_at nat "$NV"
+check "...with the operational indicators of reports" jq -e 'any(.indicators[]; .code == "RPT.RECEIVED" and .live)' "$T/body"
+
+# commune 16684 is offline for the whole of October: 16681 reports, the district enters HH for both
+check "the commune enters its poor households" \
+    test "$(call PUT c1 "$C1S" indicators/POOR/values/16681/2026-11 '{"value":120.5,"comment":"điều tra tháng 10"}')" = 200
+check "...answered with the value and its history" \
+    jq -e '.value == 120.5 and .by == "lan" and (.history | length) == 1 and .on_behalf == false' "$T/body"
+check "the district enters HH for 16681 on its behalf" \
+    test "$(call PUT dist "$DS" indicators/HH/values/16681/2026-11 '{"value":1000}')" = 200
+check "...recorded as on behalf" jq -e '.on_behalf == true and .by_unit == "412"' "$T/body"
+check "...and for 16684" test "$(call PUT dist "$DS" indicators/HH/values/16684/2026-11 '{"value":900}')" = 200
+check "the province sees 120.5 poor households" wait_until 30 value_is prov "$PV" POOR 40 2026-11 120.5
+check "...1 of 2 communes reported" jq -e '.rows[0].reported == 1 and .rows[0].expected == 2' "$T/body"
+check "the province's completeness names 16684 as missing" \
+    test "$(call GET prov "$PV" 'completeness?indicator=POOR&period=2026-11&unit=40')" = 200
+check "...expected 2, received 1, rate 0.5" \
+    jq -e '.expected == 2 and .received == 1 and .received_rate == 0.5 and .missing == [{"unit":"16684","name":"Xã Nghi Liên"}]' "$T/body"
+check "...drill-down: district 412 has 1 of 2" jq -e '.children == [{"unit":"412","name":"Thành phố Vinh","expected":2,"received":1,"on_time":1}]' "$T/body"
+check "the national node sees the same" wait_until 30 value_is nat "$NV" POOR VN 2026-11 120.5
+check "...and 16684 missing there too" \
+    test "$(call GET nat "$NV" 'completeness?indicator=POOR&period=2026-11&unit=VN')" = 200
+check "...." jq -e '.missing[0].unit == "16684" and .received == 1' "$T/body"
+
+# bad input: a clear error with its code, nothing stored
+check "the district's HH entry reached the commune (nothing else in flight)" \
+    wait_until 30 has_record c1 ind_values HH/16681/2026-11
+BEFORE=$(held c1)
+check "unknown indicator: 404" test "$(call PUT c1 "$C1S" indicators/NOPE/values/16681/2026-11 '{"value":1}')" = 404
+check "...indicator.unknown" code_is indicator.unknown
+check "wrong period: 400" test "$(call PUT c1 "$C1S" indicators/POOR/values/16681/2026-13 '{"value":1}')" = 400
+check "...indicator.period" code_is indicator.period
+check "...saying how periods are written" grep -q '2026-11' "$T/body"
+check "a quarter for a monthly indicator: 400" test "$(call PUT c1 "$C1S" indicators/POOR/values/16681/2026-Q3 '{"value":1}')" = 400
+check "non-numeric value: 400" test "$(call PUT c1 "$C1S" indicators/POOR/values/16681/2026-10 '{"value":"nhiều"}')" = 400
+check "...indicator.value" code_is indicator.value
+check "a computed indicator takes no values: 400" test "$(call PUT c1 "$C1S" indicators/RATE/values/16681/2026-10 '{"value":1}')" = 400
+check "another commune's value: 403" test "$(call PUT c1 "$C1S" indicators/POOR/values/16684/2026-10 '{"value":1}')" = 403
+check "a viewer may not enter: 403" test "$(call PUT dist "$DV" indicators/POOR/values/16684/2026-10 '{"value":1}')" = 403
+check "a good value after the refusals (barrier)" \
+    test "$(call PUT c1 "$C1S" indicators/POOR/values/16681/2026-10 '{"value":110}')" = 200
+check "...only it was stored" test "$(held c1)" -eq $((BEFORE + 1))
+
+# the offline commune catches up; every tier corrects itself
+start c2 || exit 1
+check "16684 enters its October figure late" \
+    test "$(call PUT c2 "$C2S" indicators/POOR/values/16684/2026-11 '{"value":80}')" = 200
+check "the district sums both" wait_until 30 value_is dist "$DV" POOR 412 2026-11 200.5
+check "the province corrects itself" wait_until 30 value_is prov "$PV" POOR 40 2026-11 200.5
+check "the nation too" wait_until 30 value_is nat "$NV" POOR VN 2026-11 200.5
+check "the province's completeness: 2 of 2" wait_until 30 received_is prov "$PV" 40 2
+check "...nothing missing" jq -e '.missing == [] and .received_rate == 1' "$T/body"
+check "per child at the district: both communes" \
+    test "$(call GET dist "$DV" 'indicators/POOR/values?unit=412&from=2026-11&to=2026-11&by=child')" = 200
+check "...120.5 and 80" jq -e '[.rows[] | [.unit, .value]] == [["16681",120.5],["16684",80]]' "$T/body"
+check "the poverty rate at the province: 100 x 200.5 / 1900" wait_until 30 value_is prov "$PV" RATE 40 2026-11 10.552631578947368
+check "over time (by=unit) at the province: September and October" \
+    test "$(call GET prov "$PV" 'indicators/POOR/values?unit=40&from=2026-10&to=2026-11&by=unit')" = 200
+check "...310.5 (POOR sums across months; October's was late)" jq -e '.rows == [{"unit":"40","name":"Tỉnh Nghệ An","period":"2026-10..2026-11","value":310.5,"reported":3,"expected":4,"on_time":2}]' "$T/body"
+
+# a correction: the commune lowers its figure, every tier follows
+check "16681 corrects October to 100" \
+    test "$(call PUT c1 "$C1S" indicators/POOR/values/16681/2026-11 '{"value":100,"comment":"rà soát lại"}')" = 200
+check "...two history items" jq -e '[.history[].value] == [120.5, 100]' "$T/body"
+check "the province follows the correction" wait_until 30 value_is prov "$PV" POOR 40 2026-11 180
+check "the nation too" wait_until 30 value_is nat "$NV" POOR VN 2026-11 180
+
+# after the lock day (HH: lock_days 0) a correction needs a leader
+check "staff correcting a locked value: 409" \
+    test "$(call PUT dist "$DS" indicators/HH/values/16681/2026-11 '{"value":1100}')" = 409
+check "...indicator.locked" code_is indicator.locked
+check "...naming who may" grep -q 'leader' "$T/body"
+check "the district's leader approves the correction" \
+    test "$(call PUT dist "$DL" indicators/HH/values/16681/2026-11 '{"value":1100}')" = 200
+check "...recorded" jq -e '.history[-1].approved_by == "chi" and .value == 1100' "$T/body"
+check "the province's rate follows: 100 x 180 / 2000" wait_until 30 value_is prov "$PV" RATE 40 2026-11 9
+
+# CSV: BOM, semicolons, decimal comma; all or nothing
+printf '\xef\xbb\xbfindicator;unit;period;value;comment\r\nPOOR;16681;2026-08;"95,5";"ghi chú; có dấu chấm phẩy"\r\nPOOR;16684;2026-08;1.204,25;\r\n' >"$T/good.csv"
+printf 'indicator,unit,period,value,comment\nPOOR,16681,2026-07,10,\nPOOR,16684,2026-07,abc,\n' >"$T/bad.csv"
+csv_post() { # csv_post NODE TOKEN FILE
+    curl -s -o "$T/body" -D "$T/head" -w '%{http_code}' --max-time 30 -X POST \
+        -H "Authorization: Bearer $2" -H 'Content-Type: text/csv' --data-binary "@$3" \
+        "http://127.0.0.1:${PORT[$1]}/api/v1/indicators/values.csv"
+}
+BEFORE=$(held dist)
+check "a file with a bad row: 400" test "$(csv_post dist "$DS" "$T/bad.csv")" = 400
+check "...naming row 3 and column value" grep -q 'row 3, column value' "$T/body"
+check "...indicator.csv" code_is indicator.csv
+check "the district imports a semicolon file with decimal commas" test "$(csv_post dist "$DS" "$T/good.csv")" = 200
+check "...2 written" jq -e '.written == 2 and .unchanged == 0' "$T/body"
+check "...only those were stored (the bad file stored nothing)" test "$(held dist)" -eq $((BEFORE + 2))
+check "...rerun: 2 unchanged" test "$(csv_post dist "$DS" "$T/good.csv")" = 200
+check "...." jq -e '.written == 0 and .unchanged == 2' "$T/body"
+check "the province sees 95.5 + 1204.25" wait_until 30 value_is prov "$PV" POOR 40 2026-08 1299.75
+check "the comment kept its semicolon" \
+    test "$(call GET dist "$DV" indicators/POOR/values/16681/2026-08)" = 200
+check "...." jq -e '.comment == "ghi chú; có dấu chấm phẩy"' "$T/body"
+check "the template of October for the district" \
+    test "$(call GET dist "$DV" 'indicators/POOR/template.csv?unit=412&period=2026-11')" = 200
+check "...the header and both communes with their figures" \
+    test "$(tr -d '\r' <"$T/body")" = "$(printf 'indicator,unit,period,value,comment\nPOOR,16681,2026-11,100,rà soát lại\nPOOR,16684,2026-11,80,')"
+check "CSV export of the per-child table (Accept: text/csv)" \
+    test "$(curl -s --max-time 10 -H "Authorization: Bearer $PV" -H 'Accept: text/csv' \
+        "http://127.0.0.1:${PORT[prov]}/api/v1/indicators/POOR/values?unit=40&from=2026-11&to=2026-11&by=child" | tr -d '\r')" \
+        = "$(printf 'unit,name,period,value,reported,expected,on_time\n412,Thành phố Vinh,2026-11,180,2,2,2')"
+check "completeness as CSV (.csv)" \
+    test "$(call GET prov "$PV" 'completeness.csv?indicator=POOR&period=2026-11&unit=40')" = 200
+check "...." grep -q '^412,Thành phố Vinh,2,2,2' "$T/body"
+check "a viewer of the district may not see the province's figures: 403" \
+    test "$(call GET dist "$DV" 'indicators/POOR/values?unit=40')" = 403
+
+# lienthong indicators import into a node's directory
+printf 'indicator,unit,period,value\nPOOR,16681,2026-06,70\nPOOR,16684,2026-06,30\n' >"$T/cli.csv"
+check "lienthong indicators import stores the file" \
+    "$BIN" indicators import --dir "$T/dist" --file "$T/cli.csv"
+check "the province sees the imported June" wait_until 30 value_is prov "$PV" POOR 40 2026-06 100
+check "a bad file: the CLI fails, naming the row" \
+    bash -c "! '$BIN' indicators import --dir '$T/dist' --file '$T/bad.csv' 2>'$T/err'"
+check "...row 3, column value" grep -q 'row 3, column value' "$T/err"
+
+for n in nat prov dist c1 c2; do check "node $n stops cleanly" stop "$n"; done
+finish

@@ -1,0 +1,53 @@
+// ui_indicators.mjs - the indicator panel of the dashboard (run by
+// tests/ui_browser.sh after ui_flow.mjs, which has defined POOR (pinned)
+// and HH and entered last month's figures of commune 16681 only): the
+// pinned tile with its figure, the time-series chart, the per-child table
+// with its drill-down, the completeness panel naming commune 16684, in
+// Vietnamese and English, at 1366 and 360 px.
+import { browser, newPage, login, shot, check, failed } from './lib.mjs';
+
+const env = process.env;
+const base = `http://127.0.0.1:${env.UI_PORT_prov}`;
+const b = await browser();
+const wait = (page, fn, arg, timeout = 20000) => page.waitForFunction(fn, arg, { timeout, polling: 200 })
+  .then(() => true, (e) => { console.log(`     (wait: ${String(e).split('\n')[0]})`); return false; });
+
+for (const [width, height] of [[1366, 900], [360, 740]]) {
+  const page = await newPage(b, { width, height, base });
+  await login(page, base, 'prov-admin', 'ui-pass-prov-admin');
+  await page.goto(`${base}/#/`);
+  check(`${width}: the pinned tile shows the province's 120.5 poor households`,
+    await wait(page, () => document.querySelector('#ind-tiles [data-indicator=POOR] .value')?.textContent.includes('120,5')));
+  check(`${width}: the chart is drawn`, await wait(page, () => document.querySelector('#ind-chart canvas')));
+  check(`${width}: the per-child table shows district 412`,
+    await wait(page, () => document.querySelector('#ind-children tr[data-unit="412"]')?.textContent.includes('1/2')));
+  check(`${width}: completeness names commune 16684 as missing (vi)`,
+    await wait(page, () => document.querySelector('#ind-completeness')?.textContent.includes('Chưa báo cáo') &&
+      document.querySelector('#ind-missing [data-unit="16684"]')));
+  check(`${width}: ...and the rate 1/2`, await wait(page, () => document.querySelector('#ind-rates')?.textContent.includes('1/2')));
+  await shot(page, `ind-${width}-vi`);
+  if (width === 360)
+    check('360: no horizontal scrolling of the page', await page.evaluate(() => document.documentElement.scrollWidth <= 360),
+      await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 361 &&
+        ![...Array(30).keys()].some((i) => { let a = e; for (let k = 0; k <= i; k++) a = a?.parentElement;
+          return a && a !== document.body && getComputedStyle(a).overflowX !== 'visible'; }))
+        .slice(0, 3).map((e) => `${e.tagName}#${e.id}.${e.className}`).join(' ')));
+  await page.click('#lang');
+  check(`${width}: in English the panel says "Not reported yet"`,
+    await wait(page, () => document.querySelector('#ind-completeness')?.textContent.includes('Not reported yet') &&
+      document.querySelector('#ind-tiles [data-indicator=POOR] .label')?.textContent === 'Poor households'));
+  await shot(page, `ind-${width}-en`);
+  if (width === 1366) {
+    await page.click('#ind-children tr[data-unit="412"] td.num a');
+    check('a figure opens the values behind it (the communes)',
+      await wait(page, () => document.querySelector('#ind-behind')?.textContent.includes('Phường Bến Thủy')));
+    await page.click('#ind-children tr[data-unit="412"] td a');
+    check('a child opens its dashboard', await wait(page, () => location.hash.includes('unit=412') &&
+      document.querySelector('#ind-children tr[data-unit="16681"]')));
+    await page.click('#lang');
+  }
+  check(`${width}: no script errors`, !page.errors.some((e) => !e.includes('Failed to load resource')), page.errors.join(' | '));
+  await page.context().close();
+}
+await b.close();
+process.exit(failed() ? 1 : 0);
