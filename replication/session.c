@@ -733,6 +733,8 @@ static int pos_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *
 {
     msgpack_packer *pk = fctx;
     (void)unit;
+    if (!seq)
+        return 0;
     msgpack_pack_array(pk, 2);
     pack_bin(pk, origin, ENTRY_KEY_BYTES);
     msgpack_pack_uint64(pk, seq);
@@ -741,8 +743,8 @@ static int pos_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *
 
 static int count_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit)
 {
-    (void)origin, (void)seq, (void)unit;
-    ++*(size_t *)fctx;
+    (void)origin, (void)unit;
+    *(size_t *)fctx += seq > 0;
     return 0;
 }
 

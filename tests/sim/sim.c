@@ -624,6 +624,9 @@ static void link_teardown(sim *s, sim_link *l, const char *why)
                            s->nodes[l->hi].name, s->nodes[side ? l->hi : l->lo].name, e);
             }
         }
+        if (*e)
+            trace(s, "session %s->%s at %s: %s", s->nodes[l->lo].name, s->nodes[l->hi].name,
+                  s->nodes[side ? l->hi : l->lo].name, e);
         repl_session_free(r);
         l->ses[side] = NULL;
     }
