@@ -7,7 +7,10 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 15
 
-.PHONY: all deps build demo test test-plain test-asan fuzz bench clean
+SEEDS ?= 20000
+FROM ?= 1000
+
+.PHONY: all deps build demo test test-plain test-asan fuzz bench sim-sweep clean
 
 all: build
 
@@ -40,6 +43,13 @@ bench: build
 	@./$(BUILD)/bench/bench_repl
 	@LT_BIN=$(BUILD)/lienthong node bench/bench_ui.mjs
 	@./$(BUILD)/bench/bench_reports
+
+# The replication simulator beyond the seeds `make test` runs, on every core:
+#   make sim-sweep SEEDS=20000 FROM=1000
+sim-sweep: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target test_sim >/dev/null
+	@./scripts/sim-sweep $(BUILD)/tests/sim/test_sim $(SEEDS) $(FROM) $(JOBS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

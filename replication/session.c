@@ -94,6 +94,8 @@ struct repl_session {
     uint8_t own_view[UNIT_VIEW_BYTES];  /* this node's view */
     uint8_t peer_view[UNIT_VIEW_BYTES]; /* the peer's own view, from its pos */
     uint8_t view_of_peer[UNIT_VIEW_BYTES]; /* the peer's view by this node's tree */
+    uint8_t rx_view[UNIT_VIEW_BYTES];      /* this node's view in the peer's last marked batch */
+    bool rx_view_set;
     uint64_t news_ms; /* when the sides last made progress while disagreeing */
     /* flow */
     uint64_t next_batch_id;
@@ -984,6 +986,10 @@ static void rx_marks_filter(repl_session *s, rx_batch *b)
                      : s->stats.kind == LINK_DOWN ? LINK_UP
                                                   : s->stats.kind;
     bool view_ok = s->stats.kind == LINK_DOWN || !memcmp(b->view, s->own_view, UNIT_VIEW_BYTES);
+    if (b->nmarks) {
+        memcpy(s->rx_view, b->view, UNIT_VIEW_BYTES);
+        s->rx_view_set = true;
+    }
     size_t kept = 0;
     for (size_t i = 0; i < b->nmarks && view_ok && !s->stats.news; i++)
         if (route_may_vouch(s->ops->tree(s->ctx), b->marks[i].unit, back, s->stats.peer_unit,
@@ -1345,9 +1351,41 @@ const char *repl_session_error(const repl_session *s)
     return s->error;
 }
 
+/* Fills st->waiting_for_tree and st->wait_reason: whether this link waits
+ * for a unit tree one side does not know yet, and why (see repl_stats). */
+static void stats_tree_wait(const repl_session *s, repl_stats *st)
+{
+    const char *self = s->self_unit, *peer = s->stats.peer_unit;
+    size_t cap = sizeof st->wait_reason;
+    st->waiting_for_tree = false;
+    st->wait_reason[0] = '\0';
+    if (s->state != REPL_OPEN || !s->peer_pos_done)
+        return;
+    bool marks_there = s->stats.kind == LINK_DOWN || s->stats.kind == LINK_MIRROR;
+    bool marks_here = s->stats.kind == LINK_UP || s->stats.kind == LINK_MIRROR;
+    if (s->stats.news)
+        snprintf(st->wait_reason, cap,
+                 "units %s and %s disagree on their relation (%s here, %s there): one side "
+                 "does not know a unit's move yet, so only membership entries travel",
+                 self, peer, kind_word(s->stats.kind), kind_word(s->stats.peer_kind));
+    else if (marks_there && memcmp(s->view_of_peer, s->peer_view, UNIT_VIEW_BYTES))
+        snprintf(st->wait_reason, cap,
+                 "this node's unit tree and %s's differ about %s's part of the tree (a unit "
+                 "move is on its way): markers sent from here do not count there yet",
+                 peer, peer);
+    else if (marks_here && s->rx_view_set && memcmp(s->rx_view, s->own_view, UNIT_VIEW_BYTES))
+        snprintf(st->wait_reason, cap,
+                 "%s's unit tree and this node's differ about %s's part of the tree (a unit "
+                 "move is on its way): markers from %s do not count here yet",
+                 peer, self, peer);
+    st->waiting_for_tree = st->wait_reason[0] != '\0';
+}
+
 void repl_session_stats(const repl_session *s, repl_stats *st)
 {
     *st = s->stats;
+    st->positioned = s->state == REPL_OPEN && s->peer_pos_done;
+    stats_tree_wait(s, st);
     st->state = s->state;
     st->batches_in_flight = s->in_flight;
     st->to_send = st->to_receive = 0;

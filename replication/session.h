@@ -124,7 +124,14 @@ typedef struct {
     repl_state state;
     link_kind kind;      /* as this side's tree says */
     link_kind peer_kind; /* as the peer's tree says (LINK_NONE until its pos) */
+    bool positioned;     /* the peer's pos arrived: kind and mode are settled */
     bool news;           /* the sides disagree: only membership entries travel */
+    /* The link waits for a unit tree one side does not know yet (a move on
+     * its way): in news mode, or the two trees give the receiver of markers
+     * different views, so markers do not count and positions stay short.
+     * wait_reason says which, in words for an operator ("" when not). */
+    bool waiting_for_tree;
+    char wait_reason[256];
     char peer_unit[33];
     uint8_t peer_key[32];
     uint64_t entries_sent, entries_received, bytes_sent, bytes_received;
