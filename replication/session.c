@@ -94,8 +94,8 @@ struct repl_session {
     uint8_t own_view[UNIT_VIEW_BYTES];  /* this node's view */
     uint8_t peer_view[UNIT_VIEW_BYTES]; /* the peer's own view, from its pos */
     uint8_t view_of_peer[UNIT_VIEW_BYTES]; /* the peer's view by this node's tree */
-    uint8_t rx_view[UNIT_VIEW_BYTES];      /* this node's view in the peer's last marked batch */
-    bool rx_view_set;
+    uint8_t rx_view[UNIT_VIEW_BYTES]; /* this node's view in the peer's last marked batch */
+    bool rx_view_set; /* since either tree last changed (a pos, tree_sync) */
     uint64_t news_ms; /* when the sides last made progress while disagreeing */
     /* flow */
     uint64_t next_batch_id;
@@ -818,6 +818,7 @@ static void tree_sync(repl_session *s)
     if (g.tree == s->gen.tree && g.lowered == s->gen.lowered)
         return;
     tree_read(s);
+    s->rx_view_set = false; /* the peer's markers are judged afresh under the new tree */
     for (size_t i = 0; i < s->cap; i++)
         if (s->slots[i].used) {
             s->slots[i].cursor = s->slots[i].peer;
@@ -883,6 +884,7 @@ static int on_pos(repl_session *s, const msgpack_object *a)
     }
     s->stats.peer_kind = (link_kind)kind->via.u64;
     memcpy(s->peer_view, view->via.bin.ptr, UNIT_VIEW_BYTES);
+    s->rx_view_set = false; /* its next markers are chosen with its new tree */
     s->peer_pos_done = true;
     if (mode_check(s))
         return -1;
