@@ -239,9 +239,9 @@ int main(int argc, char **argv)
     uint64_t from = 1, count = getenv("LT_SANITIZED") && *getenv("LT_SANITIZED") ? 30 : 200;
     uint64_t *list = calloc((size_t)argc, sizeof *list); /* explicit seeds */
     size_t nlist = 0;
-    bool range = false;
+    bool range = false, bad_args = false;
     REQUIRE(list);
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc && !bad_args; i++) {
         if (!strcmp(argv[i], "--seeds") && i + 1 < argc)
             count = strtoull(argv[++i], NULL, 10), range = true;
         else if (!strcmp(argv[i], "--from") && i + 1 < argc)
@@ -251,10 +251,12 @@ int main(int argc, char **argv)
         else if (argv[i][0] >= '0' && argv[i][0] <= '9')
             list[nlist++] = strtoull(argv[i], NULL, 10);
         else
-            return usage(argv[0]);
+            bad_args = true;
     }
-    if (nlist && range)
+    if (bad_args || (nlist && range)) {
+        free(list);
         return usage(argv[0]);
+    }
     if (nlist)
         from = list[0], count = nlist;
     sim_random_install();
