@@ -355,6 +355,76 @@ static void test_move_offline(const char *base)
     fx_node_free(&p);
 }
 
+/* Lowers every complete position of n to what it holds without markers,
+ * as a reload lowers them when a unit it could not place moved into its
+ * subtree, and reloads its replication state. */
+static void lower_all(tnode *n)
+{
+    char err[256];
+    uint8_t view[UNIT_VIEW_BYTES];
+    unit_tree_view(n->rn.tree, n->c.unit, view);
+    CHECKF(store_complete_lower(n->s, NULL, NULL, view, err, sizeof err) >= 0, "%s", err);
+    CHECKF(repl_node_reload(&n->rn, err, sizeof err) == 0, "%s", err);
+}
+
+/* True when n's tree places unit under parent. */
+static bool placed_under(tnode *n, const char *unit, const char *parent)
+{
+    char par[64];
+    return unit_tree_parent(n->rn.tree, unit, par, sizeof par) && !strcmp(par, parent);
+}
+
+/* Issue 20: the commune moved while offline dials its new district; both
+ * hold the root's log with gaps and their positions for it are 0 (lowered
+ * by earlier moves, not refilled yet). The news must still carry the move:
+ * a session scans every origin its node holds, not only those with a
+ * position above 0, or the link stays quiet in news mode for ever. */
+static void test_move_news_at_zero(const char *base)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/move-zero", base);
+    REQUIRE(mkdir(dir, 0700) == 0);
+    tnode p, d1, d2, c;
+    fx_node_make(&p, dir, "40", "province", NULL);
+    fx_node_make(&d1, dir, "412", "district", &p);
+    fx_node_make(&d2, dir, "413", "district", &p);
+    fx_node_make(&c, dir, "16681", "commune", &d1);
+    /* each district misses one document of the root's: their logs of it have gaps */
+    fx_write(&p, "documents", "D-412", "Cho huyện 412", "412*");
+    fx_write(&p, "documents", "D-413", "Cho huyện 413", "413*");
+    fx_write(&p, "documents", "D-all", "Cho mọi đơn vị", "*");
+    uint64_t now = hlc_wall_ms();
+    sync_pair(&d1, &p, now);
+    sync_pair(&d2, &p, now);
+    sync_pair(&c, &d1, now);
+    REQUIRE(fx_has(&c, "documents", "D-all") && !fx_has(&c, "documents", "D-413"));
+
+    move_unit(&p, "16681", "413", "commune");
+    sync_pair(&d2, &p, now);
+    REQUIRE(placed_under(&d2, "16681", "413") && !placed_under(&c, "16681", "413"));
+    lower_all(&d2);
+    lower_all(&c);
+    uint64_t seq_d2 = 99, seq_c = 99;
+    char unit[33];
+    CHECK(store_complete_get(d2.s, p.c.pk, &seq_d2, unit) == 0 && seq_d2 == 0);
+    CHECK(store_complete_get(c.s, p.c.pk, &seq_c, unit) == 0 && seq_c == 0);
+
+    wait_seen wl, wu;
+    sync_pair_noting(&c, &d2, now, &wl, &wu);
+    CHECK(wl.news && wu.news);
+    CHECK(placed_under(&c, "16681", "413"));
+    CHECKF(wait_over(&wl) && wait_over(&wu), "still waiting: %s / %s", wl.last.wait_reason,
+           wu.last.wait_reason);
+    /* the district forwards what its position vouches for once its parent refilled it */
+    sync_pair(&d2, &p, now);
+    sync_pair(&c, &d2, now);
+    CHECK(fx_has(&c, "documents", "D-413"));
+    fx_node_free(&c);
+    fx_node_free(&d2);
+    fx_node_free(&d1);
+    fx_node_free(&p);
+}
+
 static int run(const char *base);
 
 int main(void)
@@ -378,6 +448,7 @@ int main(void)
     test_replayed_batch(base);
     test_pending_exact(base);
     test_move_offline(base);
+    test_move_news_at_zero(base);
     return check_done();
 }
 
