@@ -822,7 +822,7 @@ static void tree_sync(repl_session *s)
     for (size_t i = 0; i < s->cap; i++)
         if (s->slots[i].used) {
             s->slots[i].cursor = s->slots[i].peer;
-            s->slots[i].mine = 0; /* a full read lists only positions above 0 */
+            s->slots[i].mine = 0; /* until the full read below says otherwise */
         }
     s->mine_seen = 0; /* every position again: what may be vouched for changed */
     refresh_mine(s);

@@ -90,7 +90,8 @@ typedef struct {
     const unit_tree *(*tree)(void *ctx);
     /* Calls fn for every origin whose complete position changed after
      * *since, a version this call set before (0: every origin this node
-     * holds a complete position for), and sets *since. */
+     * holds entries of, those at position 0 included: membership news
+     * beyond the positions must reach them too), and sets *since. */
     int (*positions)(void *ctx, uint64_t *since,
                      int (*fn)(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit),
                      void *fctx);
