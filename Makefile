@@ -9,7 +9,10 @@ TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 14
 
-.PHONY: all deps build demo test test-plain test-asan test-tsan fuzz bench format format-check clean
+SEEDS ?= 20000
+FROM ?= 1000
+
+.PHONY: all deps build demo test test-plain test-asan test-tsan fuzz bench format format-check sim-sweep clean
 
 all: build
 
@@ -60,6 +63,13 @@ bench: build
 	@LT_BIN=$(BUILD)/lienthong node bench/bench_ui.mjs
 	@./$(BUILD)/bench/bench_reports
 	@./$(BUILD)/bench/bench_indicators
+
+# The replication simulator beyond the seeds `make test` runs, on every core:
+#   make sim-sweep SEEDS=20000 FROM=1000
+sim-sweep: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target test_sim >/dev/null
+	@./scripts/sim-sweep $(BUILD)/tests/sim/test_sim $(SEEDS) $(FROM) $(JOBS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -94,6 +94,8 @@ struct repl_session {
     uint8_t own_view[UNIT_VIEW_BYTES];     /* this node's view */
     uint8_t peer_view[UNIT_VIEW_BYTES];    /* the peer's own view, from its pos */
     uint8_t view_of_peer[UNIT_VIEW_BYTES]; /* the peer's view by this node's tree */
+    uint8_t rx_view[UNIT_VIEW_BYTES];      /* this node's view in the peer's last marked batch */
+    bool rx_view_set;                      /* since either tree last changed (a pos, tree_sync) */
     uint64_t news_ms;                      /* when the sides last made progress while disagreeing */
     /* flow */
     uint64_t next_batch_id;
@@ -754,6 +756,8 @@ static int pos_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *
 {
     msgpack_packer *pk = fctx;
     (void)unit;
+    if (!seq)
+        return 0;
     msgpack_pack_array(pk, 2);
     pack_bin(pk, origin, ENTRY_KEY_BYTES);
     msgpack_pack_uint64(pk, seq);
@@ -762,8 +766,8 @@ static int pos_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *
 
 static int count_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit)
 {
-    (void)origin, (void)seq, (void)unit;
-    ++*(size_t *)fctx;
+    (void)origin, (void)unit;
+    *(size_t *)fctx += seq > 0;
     return 0;
 }
 
@@ -836,10 +840,11 @@ static void tree_sync(repl_session *s)
     if (g.tree == s->gen.tree && g.lowered == s->gen.lowered)
         return;
     tree_read(s);
+    s->rx_view_set = false; /* the peer's markers are judged afresh under the new tree */
     for (size_t i = 0; i < s->cap; i++)
         if (s->slots[i].used) {
             s->slots[i].cursor = s->slots[i].peer;
-            s->slots[i].mine = 0; /* a full read lists only positions above 0 */
+            s->slots[i].mine = 0; /* until the full read below says otherwise */
         }
     s->mine_seen = 0; /* every position again: what may be vouched for changed */
     refresh_mine(s);
@@ -901,6 +906,7 @@ static int on_pos(repl_session *s, const msgpack_object *a)
     }
     s->stats.peer_kind = (link_kind)kind->via.u64;
     memcpy(s->peer_view, view->via.bin.ptr, UNIT_VIEW_BYTES);
+    s->rx_view_set = false; /* its next markers are chosen with its new tree */
     s->peer_pos_done = true;
     if (mode_check(s))
         return -1;
@@ -1004,6 +1010,10 @@ static void rx_marks_filter(repl_session *s, rx_batch *b)
                      : s->stats.kind == LINK_DOWN ? LINK_UP
                                                   : s->stats.kind;
     bool view_ok = s->stats.kind == LINK_DOWN || !memcmp(b->view, s->own_view, UNIT_VIEW_BYTES);
+    if (b->nmarks) {
+        memcpy(s->rx_view, b->view, UNIT_VIEW_BYTES);
+        s->rx_view_set = true;
+    }
     size_t kept = 0;
     for (size_t i = 0; i < b->nmarks && view_ok && !s->stats.news; i++)
         if (route_may_vouch(s->ops->tree(s->ctx), b->marks[i].unit, back, s->stats.peer_unit,
@@ -1364,9 +1374,41 @@ const char *repl_session_error(const repl_session *s)
     return s->error;
 }
 
+/* Fills st->waiting_for_tree and st->wait_reason: whether this link waits
+ * for a unit tree one side does not know yet, and why (see repl_stats). */
+static void stats_tree_wait(const repl_session *s, repl_stats *st)
+{
+    const char *self = s->self_unit, *peer = s->stats.peer_unit;
+    size_t cap = sizeof st->wait_reason;
+    st->waiting_for_tree = false;
+    st->wait_reason[0] = '\0';
+    if (s->state != REPL_OPEN || !s->peer_pos_done)
+        return;
+    bool marks_there = s->stats.kind == LINK_DOWN || s->stats.kind == LINK_MIRROR;
+    bool marks_here = s->stats.kind == LINK_UP || s->stats.kind == LINK_MIRROR;
+    if (s->stats.news)
+        snprintf(st->wait_reason, cap,
+                 "units %s and %s disagree on their relation (%s here, %s there): one side "
+                 "does not know a unit's move yet, so only membership entries travel",
+                 self, peer, kind_word(s->stats.kind), kind_word(s->stats.peer_kind));
+    else if (marks_there && memcmp(s->view_of_peer, s->peer_view, UNIT_VIEW_BYTES))
+        snprintf(st->wait_reason, cap,
+                 "this node's unit tree and %s's differ about %s's part of the tree (a unit "
+                 "move is on its way): markers sent from here do not count there yet",
+                 peer, peer);
+    else if (marks_here && s->rx_view_set && memcmp(s->rx_view, s->own_view, UNIT_VIEW_BYTES))
+        snprintf(st->wait_reason, cap,
+                 "%s's unit tree and this node's differ about %s's part of the tree (a unit "
+                 "move is on its way): markers from %s do not count here yet",
+                 peer, self, peer);
+    st->waiting_for_tree = st->wait_reason[0] != '\0';
+}
+
 void repl_session_stats(const repl_session *s, repl_stats *st)
 {
     *st = s->stats;
+    st->positioned = s->state == REPL_OPEN && s->peer_pos_done;
+    stats_tree_wait(s, st);
     st->state = s->state;
     st->batches_in_flight = s->in_flight;
     st->to_send = st->to_receive = 0;

@@ -90,7 +90,8 @@ typedef struct {
     const unit_tree *(*tree)(void *ctx);
     /* Calls fn for every origin whose complete position changed after
      * *since, a version this call set before (0: every origin this node
-     * holds a complete position for), and sets *since. */
+     * holds entries of, those at position 0 included: membership news
+     * beyond the positions must reach them too), and sets *since. */
     int (*positions)(void *ctx, uint64_t *since,
                      int (*fn)(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit),
                      void *fctx);
@@ -123,7 +124,14 @@ typedef struct {
     repl_state state;
     link_kind kind;      /* as this side's tree says */
     link_kind peer_kind; /* as the peer's tree says (LINK_NONE until its pos) */
+    bool positioned;     /* the peer's pos arrived: kind and mode are settled */
     bool news;           /* the sides disagree: only membership entries travel */
+    /* The link waits for a unit tree one side does not know yet (a move on
+     * its way): in news mode, or the two trees give the receiver of markers
+     * different views, so markers do not count and positions stay short.
+     * wait_reason says which, in words for an operator ("" when not). */
+    bool waiting_for_tree;
+    char wait_reason[256];
     char peer_unit[33];
     uint8_t peer_key[32];
     uint64_t entries_sent, entries_received, bytes_sent, bytes_received;

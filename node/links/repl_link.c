@@ -891,6 +891,21 @@ static json_t *count_or_null(bool known, uint64_t v)
     return known ? json_integer((json_int_t)v) : json_null();
 }
 
+/* Sets "mode" ("full", "news_only": the two trees disagree on the link's
+ * relation and only membership entries travel; null until the link is open
+ * and both positions are exchanged), "waiting_for_tree" and
+ * "waiting_reason" (why the link waits for a unit tree one side does not
+ * know yet) from st, NULL when the link is not open. */
+static void link_json_mode(json_t *j, const repl_stats *st)
+{
+    bool settled = st && st->positioned;
+    bool waiting = settled && st->waiting_for_tree;
+    json_object_set_new(j, "mode",
+                        settled ? json_string(st->news ? "news_only" : "full") : json_null());
+    json_object_set_new(j, "waiting_for_tree", json_boolean(waiting));
+    json_object_set_new(j, "waiting_reason", waiting ? json_text(st->wait_reason) : json_null());
+}
+
 /* One entry of "links": an upstream record (u, with its connection c if
  * any) or an accepted connection (u NULL). */
 static json_t *link_json(repl_links *L, repl_upstream *u, repl_conn *c)
@@ -937,6 +952,7 @@ static json_t *link_json(repl_links *L, repl_upstream *u, repl_conn *c)
     json_object_set_new(j, "state", json_string(state));
     json_object_set_new(j, "since", iso_json(L, c ? c->state_ms : u->state_ms));
     json_object_set_new(j, "last_exchange", iso_wall((int64_t)last_exchange));
+    link_json_mode(j, open ? &st : NULL);
     json_object_set_new(j, "entries_to_send", count_or_null(pend, c ? c->pending_entries : 0));
     json_object_set_new(j, "bytes_to_send", count_or_null(pend, c ? c->pending_bytes : 0));
     json_object_set_new(j, "entries_to_receive", count_or_null(open, st.to_receive));

@@ -626,6 +626,9 @@ static void link_teardown(sim *s, sim_link *l, const char *why)
                            s->nodes[l->hi].name, s->nodes[side ? l->hi : l->lo].name, e);
             }
         }
+        if (*e)
+            trace(s, "session %s->%s at %s: %s", s->nodes[l->lo].name, s->nodes[l->hi].name,
+                  s->nodes[side ? l->hi : l->lo].name, e);
         repl_session_free(r);
         l->ses[side] = NULL;
     }
@@ -1188,6 +1191,10 @@ void sim_explain(sim *s, FILE *f)
                         s->nodes[l->hi].name, s->nodes[side ? l->hi : l->lo].name, (int)st.state,
                         (unsigned long long)st.batches_in_flight, (unsigned long long)st.to_send,
                         (unsigned long long)st.to_receive);
+            if (st.waiting_for_tree)
+                fprintf(f, "  link %s->%s at %s waits for a tree (%s): %s\n", s->nodes[l->lo].name,
+                        s->nodes[l->hi].name, s->nodes[side ? l->hi : l->lo].name,
+                        st.news ? "news only" : "full", st.wait_reason);
         }
     }
     for (size_t k = 0; k < s->nerrors && k < 10; k++)

@@ -18,7 +18,8 @@
  * rule's expectation.
  *
  *   test_sim                    seeds 1..200 (1..30 when LT_SANITIZED is set)
- *   test_sim SEED               replays one seed (LT_SIM_TRACE=1 traces it)
+ *   test_sim SEED...            replays these seeds (LT_SIM_TRACE=1 traces them): the
+ *                               regression seeds of ctest's test_sim_regress
  *   test_sim --seeds N --from S seeds S..S+N-1
  *   test_sim --no-moves ...     without unit moves
  *
@@ -221,25 +222,35 @@ static int run_seed(uint64_t seed, const char *base, totals *tot)
 
 static int usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--no-moves] [SEED | --seeds N --from S]\n", argv0);
+    fprintf(stderr, "usage: %s [--no-moves] [SEED... | --seeds N --from S]\n", argv0);
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     uint64_t from = 1, count = getenv("LT_SANITIZED") && *getenv("LT_SANITIZED") ? 30 : 200;
-    for (int i = 1; i < argc; i++) {
+    uint64_t *list = calloc((size_t)argc, sizeof *list); /* explicit seeds */
+    size_t nlist = 0;
+    bool range = false, bad_args = false;
+    REQUIRE(list);
+    for (int i = 1; i < argc && !bad_args; i++) {
         if (!strcmp(argv[i], "--seeds") && i + 1 < argc)
-            count = strtoull(argv[++i], NULL, 10);
+            count = strtoull(argv[++i], NULL, 10), range = true;
         else if (!strcmp(argv[i], "--from") && i + 1 < argc)
-            from = strtoull(argv[++i], NULL, 10);
+            from = strtoull(argv[++i], NULL, 10), range = true;
         else if (!strcmp(argv[i], "--no-moves"))
             with_moves = false;
-        else if (argv[i][0] >= '0' && argv[i][0] <= '9' && i == argc - 1)
-            from = strtoull(argv[i], NULL, 10), count = 1;
+        else if (argv[i][0] >= '0' && argv[i][0] <= '9')
+            list[nlist++] = strtoull(argv[i], NULL, 10);
         else
-            return usage(argv[0]);
+            bad_args = true;
     }
+    if (bad_args || (nlist && range)) {
+        free(list);
+        return usage(argv[0]);
+    }
+    if (nlist)
+        from = list[0], count = nlist;
     sim_random_install();
     REQUIRE(sodium_init() >= 0);
     sim_pick_tmpdir();
@@ -247,7 +258,8 @@ int main(int argc, char **argv)
     totals tot = {0};
     double t0 = wall_s();
     unsigned failed = 0;
-    for (uint64_t seed = from; seed < from + count; seed++) {
+    for (uint64_t k = 0; k < count; k++) {
+        uint64_t seed = nlist ? list[k] : from + k;
         int bad = run_seed(seed, base, &tot);
         CHECKF(!bad, "seed %llu", (unsigned long long)seed);
         if (bad) {
@@ -257,6 +269,7 @@ int main(int argc, char **argv)
         }
     }
     double dt = wall_s() - t0;
+    free(list);
     printf("sim: %llu seeds from %llu in %.1f s (%.0f ms/seed), %u failed; %llu writes, %llu "
            "entries held, %llu messages, %llu verify jobs, %llu connects, %llu crashes, %llu "
            "cuts, %llu timeouts, %llu moves, %llu nudges, mean settle %.1f s virtual\n",

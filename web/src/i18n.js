@@ -54,6 +54,7 @@ const table = {
     sort: 'Sắp xếp', newest: 'Mới nhất', oldest: 'Cũ nhất', reload: 'Có dữ liệu mới, tải lại',
     hours: 'giờ', resolve_avg: 'Thời gian xử lý TB', ago: 'trước', just_now: 'vừa xong',
     upstream: 'cấp trên', downstream: 'cấp dưới',
+    news_only: 'Chỉ nhận tin cơ cấu', waiting_tree: 'Chờ cây đơn vị mới',
     toast_new: 'Phản ánh mới {id}', toast_escalated: 'Phản ánh {id} quá hạn, đã chuyển lên cấp trên',
     // API error codes (docs/openapi.yaml, ErrorCode): e_ + the code with . as _
     e_invalid: 'Dữ liệu chưa hợp lệ',
@@ -190,6 +191,7 @@ const table = {
     newest: 'Newest', oldest: 'Oldest', reload: 'New data: reload', hours: 'h',
     resolve_avg: 'Average time to resolve', ago: 'ago', just_now: 'just now',
     upstream: 'upstream', downstream: 'downstream',
+    news_only: 'Membership news only', waiting_tree: 'Waiting for the unit tree',
     toast_new: 'New report {id}', toast_escalated: 'Report {id} is overdue and was escalated',
     // API error codes (docs/openapi.yaml, ErrorCode)
     e_invalid: 'The input is wrong',
