@@ -147,7 +147,33 @@ static int by_id(const void *a, const void *b)
     return strcmp(((const ind_write *)a)->id, ((const ind_write *)b)->id);
 }
 
-/* Checks every row into w (room for cap); *n rows read. */
+/* Checks the row f (read from line) into *w. */
+static int csv_check_row(indicators *d, ind_batch *b, char f[CSV_COLS][FIELD_MAX], int nf,
+                         int ncols, size_t line, const ind_actor *who, ind_write *w, ind_error *e)
+{
+    if (nf < 4)
+        return ind_fail(e, 400, "indicator.csv",
+                        "row %zu has %s: a row is indicator,unit,period,value[,comment]", line,
+                        nf < 0 ? "an unclosed quote or a field over 1023 bytes" : "too few fields");
+    double v;
+    if (!csv_number(f[3], &v))
+        return ind_fail(e, 400, "indicator.csv",
+                        "row %zu, column value: '%.40s' is not a number (write 12.5 or 12,5)",
+                        line, f[3]);
+    const char *field = NULL;
+    if (ind_value_check(d, b, f[0], f[1], f[2], v, ncols > 4 ? f[4] : NULL, who, w, &field, e)) {
+        char msg[sizeof e->msg];
+        snprintf(msg, sizeof msg, "%s", e->msg);
+        snprintf(e->msg, sizeof e->msg, "row %zu, column %s: %s", line,
+                 field ? field : "indicator", msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks every row into *w (grown as needed); *n rows checked. One batch
+ * serves the whole file: each definition and the unit catalogue are read
+ * once. */
 static int csv_check_rows(indicators *d, csv_reader *r, int ncols, const ind_actor *who,
                           ind_write **w, size_t *n, ind_error *e)
 {
@@ -155,40 +181,31 @@ static int csv_check_rows(indicators *d, csv_reader *r, int ncols, const ind_act
     char f[CSV_COLS][FIELD_MAX];
     *w = NULL;
     *n = 0;
-    while (r->p < r->end) {
+    ind_batch *b = malloc(sizeof *b);
+    int rc = b ? 0 : ind_fail(e, 503, "indicator.storage", "out of memory; retry later");
+    if (b)
+        ind_batch_start(d, b);
+    while (!rc && r->p < r->end) {
         size_t line = r->line + 1;
         int nf = csv_row(r, f);
         if (nf == 0)
             continue;
-        if (nf < 0 || nf < 4)
-            return ind_fail(e, 400, "indicator.csv",
-                            "row %zu has %s: a row is indicator,unit,period,value[,comment]", line,
-                            nf < 0 ? "an unclosed quote or a field over 1023 bytes" : "too few fields");
-        double v;
-        if (!csv_number(f[3], &v))
-            return ind_fail(e, 400, "indicator.csv",
-                            "row %zu, column value: '%.40s' is not a number (write 12.5 or 12,5)",
-                            line, f[3]);
         if (*n == cap) {
             size_t nc = cap ? cap * 2 : 1024;
             ind_write *nw = realloc(*w, nc * sizeof *nw);
-            if (!nw)
-                return ind_fail(e, 503, "indicator.storage", "out of memory; retry later");
+            if (!nw) {
+                rc = ind_fail(e, 503, "indicator.storage", "out of memory; retry later");
+                break;
+            }
             *w = nw;
             cap = nc;
         }
-        const char *field = NULL;
-        if (ind_value_check(d, f[0], f[1], f[2], v, ncols > 4 ? f[4] : NULL, who, &(*w)[*n], &field,
-                            e)) {
-            char msg[sizeof e->msg];
-            snprintf(msg, sizeof msg, "%s", e->msg);
-            snprintf(e->msg, sizeof e->msg, "row %zu, column %s: %s", line,
-                     field ? field : "indicator", msg);
-            return -1;
-        }
-        (*n)++;
+        rc = csv_check_row(d, b, f, nf, ncols, line, who, &(*w)[*n], e);
+        if (!rc)
+            (*n)++;
     }
-    return 0;
+    free(b);
+    return rc;
 }
 
 /* A row that repeats another's indicator, unit and period: -1 with *e. */

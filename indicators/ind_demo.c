@@ -150,7 +150,9 @@ static int demo_value(indicators *d, const node_config *c, const demo_def *f, in
         *clock = ind_period_start_ms(t, ord);
     ind_actor who = {"demo", c->unit, ROLE_STAFF};
     ind_error e;
-    if (ind_value_check(d, f->code, c->unit, period, v, NULL, &who, &w[*n], NULL, &e)) {
+    ind_batch b; /* one per value: each is entered at its own time */
+    ind_batch_start(d, &b);
+    if (ind_value_check(d, &b, f->code, c->unit, period, v, NULL, &who, &w[*n], NULL, &e)) {
         snprintf(err, errlen, "demo value %s/%s/%s: %s", f->code, c->unit, period, e.msg);
         return -1;
     }

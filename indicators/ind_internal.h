@@ -151,17 +151,32 @@ typedef struct {
     bool put; /* the first value of its id */
 } ind_write;
 
-/* Checks value of code/unit/period as who at the context's time and packs
- * its entry into *w (unchanged: body NULL, the same value and comment are
- * stored). field (may be NULL) receives the name of the input at fault:
+/* What a run of checks shares, read once: the definitions met so far, the
+ * unit catalogue and the time. Valid while the context's lock is held. */
+#define IND_BATCH_DEFS 16
+typedef struct {
+    ind_def defs[IND_BATCH_DEFS];
+    size_t ndefs;
+    const ind_units *us;
+    uint64_t now;
+} ind_batch;
+
+/* Starts a run of checks at the context's time. Call under the lock. */
+void ind_batch_start(indicators *d, ind_batch *b);
+
+/* Checks value of code/unit/period as who in batch b and packs its entry
+ * into *w (unchanged: body NULL, the same value and comment are stored).
+ * field (may be NULL) receives the name of the input at fault:
  * "indicator", "unit", "period", "value" or "comment". Call under the
  * lock. Returns 0, or -1 with *e. */
-int ind_value_check(indicators *d, const char *code, const char *unit, const char *period,
-                    double value, const char *comment, const ind_actor *who, ind_write *w,
-                    const char **field, ind_error *e);
+int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *unit,
+                    const char *period, double value, const char *comment, const ind_actor *who,
+                    ind_write *w, const char **field, ind_error *e);
 
-/* Writes the n checked values that changed in one transaction. Returns 0,
- * or -1 with *e. */
+/* Writes the checked values that changed, in transactions of
+ * IND_COMMIT_ROWS (a failing disk may leave the first ones written: a
+ * rerun writes the rest). Returns 0, or -1 with *e. */
+#define IND_COMMIT_ROWS 10000
 int ind_value_commit(indicators *d, const ind_write *w, size_t n, ind_error *e);
 
 /* Frees what ind_value_check packed. */

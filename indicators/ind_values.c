@@ -93,13 +93,36 @@ static int value_allowed(indicators *d, const ind_units *us, const ind_def *def,
     return 0;
 }
 
+void ind_batch_start(indicators *d, ind_batch *b)
+{
+    b->ndefs = 0;
+    b->us = ind_units_of(d);
+    b->now = d->now(d->now_ctx);
+}
+
+/* The definition of code, loaded once per batch (the first
+ * IND_BATCH_DEFS codes are kept; more are loaded into the last slot). NULL
+ * with *e when unknown. */
+static const ind_def *batch_def(indicators *d, ind_batch *b, const char *code, ind_error *e)
+{
+    for (size_t i = 0; i < b->ndefs; i++)
+        if (!strcmp(b->defs[i].code, code))
+            return &b->defs[i];
+    size_t slot = b->ndefs < IND_BATCH_DEFS ? b->ndefs : IND_BATCH_DEFS - 1;
+    if (ind_def_load(d, code, &b->defs[slot], e))
+        return NULL;
+    b->ndefs = slot + 1;
+    return &b->defs[slot];
+}
+
 /* The checks of the definition, the period and the value. */
-static int value_valid(indicators *d, const char *code, const char *period, double value,
-                       const char *comment, ind_def *def, int *ord, const char **field,
-                       ind_error *e)
+static int value_valid(indicators *d, ind_batch *b, const char *code, const char *period,
+                       double value, const char *comment, const ind_def **defp, int *ord,
+                       const char **field, ind_error *e)
 {
     *field = "indicator";
-    if (ind_def_load(d, code, def, e))
+    const ind_def *def = *defp = batch_def(d, b, code, e);
+    if (!def)
         return -1;
     if (def->computed || def->live >= 0)
         return ind_fail(e, 400, "indicator.computed",
@@ -112,7 +135,7 @@ static int value_valid(indicators *d, const char *code, const char *period, doub
                         "'%.16s' is not a %s: indicator %s is reported per %s, written like %s",
                         period, ind_ptype_name(def->ptype), code, ind_ptype_name(def->ptype),
                         examples[def->ptype]);
-    if (ind_period_start_ms(def->ptype, *ord) > d->now(d->now_ctx))
+    if (ind_period_start_ms(def->ptype, *ord) > b->now)
         return ind_fail(e, 400, "indicator.period",
                         "period %s has not begun yet; enter values for the current or past "
                         "periods",
@@ -170,31 +193,32 @@ static json_t *value_fields(indicators *d, const json_t *cur, const ind_def *def
     return f;
 }
 
-int ind_value_check(indicators *d, const char *code, const char *unit, const char *period,
-                    double value, const char *comment, const ind_actor *who, ind_write *w,
-                    const char **field, ind_error *e)
+int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *unit,
+                    const char *period, double value, const char *comment, const ind_actor *who,
+                    ind_write *w, const char **field, ind_error *e)
 {
     const char *fdummy;
     if (!field)
         field = &fdummy;
     memset(w, 0, sizeof *w);
-    ind_def def;
+    const ind_def *def;
     int ord;
-    if (value_valid(d, code, period, value, comment, &def, &ord, field, e))
+    if (value_valid(d, b, code, period, value, comment, &def, &ord, field, e))
         return -1;
-    const ind_units *us = ind_units_of(d);
+    const ind_units *us = b->us;
     const ind_unit *u = ind_units_find(us, unit);
-    if (value_allowed(d, us, &def, u, unit, who, field, e))
+    if (value_allowed(d, us, def, u, unit, who, field, e))
         return -1;
-    snprintf(w->id, sizeof w->id, "%s/%s/%s", def.code, u->code, period);
+    snprintf(w->id, sizeof w->id, "%s/%s/%s", def->code, u->code, period);
     snprintf(w->unit, sizeof w->unit, "%s", u->code);
     bool io;
     json_t *cur = value_record(d, w->id, &io);
     if (io)
         return ind_fail(e, 500, "indicator.storage", "cannot read value %s; check the node's disk",
                         w->id);
-    uint64_t now = d->now(d->now_ctx);
-    bool locked = cur && now > ind_period_end_ms(def.ptype, ord) + (uint64_t)def.lock_days * DAY_MS;
+    uint64_t now = b->now;
+    bool locked =
+        cur && now > ind_period_end_ms(def->ptype, ord) + (uint64_t)def->lock_days * DAY_MS;
     if (cur && same_value(cur, value, comment)) {
         json_decref(cur);
         return 0;
@@ -205,9 +229,9 @@ int ind_value_check(indicators *d, const char *code, const char *unit, const cha
         return ind_fail(e, 409, "indicator.locked",
                         "period %s of %s was locked %d days after its end: a correction needs a "
                         "leader's approval; ask a leader of unit %s or above to enter it",
-                        period, code, def.lock_days, unit);
+                        period, code, def->lock_days, unit);
     }
-    json_t *f = value_fields(d, cur, &def, us, u, period, ord, value, comment, who, locked, now);
+    json_t *f = value_fields(d, cur, def, us, u, period, ord, value, comment, who, locked, now);
     char err[256];
     int rc = mpjson_pack_object(f, &w->body, &w->len, err, sizeof err);
     w->put = !cur;
@@ -224,15 +248,10 @@ void ind_write_release(ind_write *w)
     w->body = NULL;
 }
 
-int ind_value_commit(indicators *d, const ind_write *w, size_t n, ind_error *e)
+/* Writes the changed values among w[0..n) in one transaction. */
+static int commit_chunk(indicators *d, const ind_write *w, size_t n, store_write *sw,
+                        const char **to, ind_error *e)
 {
-    store_write *sw = calloc(n ? n : 1, sizeof *sw);
-    const char **to = calloc(n ? n : 1, sizeof *to);
-    if (!sw || !to) {
-        free(sw);
-        free(to);
-        return ind_fail(e, 503, "indicator.storage", "the node is out of memory; retry later");
-    }
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (!w[i].body)
@@ -244,12 +263,24 @@ int ind_value_commit(indicators *d, const ind_write *w, size_t n, ind_error *e)
     }
     char err[256];
     store_author a = node_author(d->c);
-    int rc = m ? store_write_local(d->s, &a, sw, m, NULL, err, sizeof err) : 0;
-    free(sw);
-    free(to);
-    if (rc)
+    if (m && store_write_local(d->s, &a, sw, m, NULL, err, sizeof err))
         return ind_fail(e, 500, "indicator.storage", "the values were not stored: %s", err);
     return 0;
+}
+
+int ind_value_commit(indicators *d, const ind_write *w, size_t n, ind_error *e)
+{
+    size_t chunk = n < IND_COMMIT_ROWS ? n : IND_COMMIT_ROWS;
+    store_write *sw = calloc(chunk ? chunk : 1, sizeof *sw);
+    const char **to = calloc(chunk ? chunk : 1, sizeof *to);
+    int rc = sw && to ? 0
+                      : ind_fail(e, 503, "indicator.storage",
+                                 "the node is out of memory; retry later");
+    for (size_t i = 0; !rc && i < n; i += chunk)
+        rc = commit_chunk(d, w + i, n - i < chunk ? n - i : chunk, sw, to, e);
+    free(sw);
+    free(to);
+    return rc;
 }
 
 int indicators_value_put(indicators *d, const char *code, const char *unit, const char *period,
@@ -257,7 +288,9 @@ int indicators_value_put(indicators *d, const char *code, const char *unit, cons
 {
     ind_lock(d);
     ind_write w;
-    int rc = ind_value_check(d, code, unit, period, value, comment, who, &w, NULL, e);
+    ind_batch b;
+    ind_batch_start(d, &b);
+    int rc = ind_value_check(d, &b, code, unit, period, value, comment, who, &w, NULL, e);
     if (!rc)
         rc = ind_value_commit(d, &w, 1, e);
     ind_write_release(&w);

@@ -9,6 +9,7 @@
  * refused with its code and nothing stored; the index rebuilt by verify
  * equal to the one kept incrementally.
  */
+#include "indicators/ind_internal.h" /* IND_COMMIT_ROWS */
 #include "indicators/indicators.h"
 #include "lib/mpjson.h"
 #include "lib/splitmix.h"
@@ -416,6 +417,78 @@ static void check_refusals(indicators *d, store *s)
     vals[I_SUM][u][1] = 7;
 }
 
+/* CSV text of indicator BIGX: every unit for months first..last-1
+ * (month ordinals), then the extra row (may be NULL). malloc'd. */
+static char *big_csv(int first, int last, const char *extra, size_t *len)
+{
+    size_t cap = (size_t)(last - first) * (size_t)nunits * 48 + 256;
+    char *csv = malloc(cap);
+    REQUIRE(csv);
+    *len = (size_t)snprintf(csv, cap, "\xEF\xBB\xBFindicator;unit;period;value;comment\r\n");
+    for (int m = first; m < last; m++)
+        for (int u = 0; u < nunits; u++)
+            *len += (size_t)snprintf(csv + *len, cap - *len, "BIGX;%s;%04d-%02d;%d,5;\r\n",
+                                     units[u].code, m / 12, m % 12 + 1, u + m % 7);
+    if (extra)
+        *len += (size_t)snprintf(csv + *len, cap - *len, "%s\r\n", extra);
+    return csv;
+}
+
+/* A CSV import larger than one write transaction (IND_COMMIT_ROWS): a bad
+ * last row stores nothing and is named; the good file stores every row and
+ * the roll-ups see them; a rerun writes nothing. */
+static void check_csv_chunks(indicators *d, store *s)
+{
+    define(d, "BIGX", "{\"name_vi\":\"Lớn\",\"period\":\"month\",\"tiers\":[\"national\","
+                      "\"province\",\"district\",\"commune\"]}");
+    int last = 2025 * 12 + 6, months = (IND_COMMIT_ROWS + 500) / nunits + 1;
+    if (months > 1400)
+        months = 1400;
+    int first = last - months;
+    size_t rows = (size_t)months * (size_t)nunits, len, written, unchanged;
+    REQUIRE(rows > IND_COMMIT_ROWS);
+    uint64_t before = values_held(s);
+    ind_actor staff = {"s", "VN", ROLE_STAFF};
+    ind_error e = {0};
+    char expect[64];
+    const char *bad[][2] = {{"BIGX;VN;2025-06;abc;", "column value"},
+                            {"BIGX;NOWHERE;2025-06;1;", "column unit"},
+                            {"BIGX;VN;2025-6;1;", "column period"}};
+    for (size_t i = 0; i < 3; i++) {
+        char *csv = big_csv(first, last, bad[i][0], &len);
+        snprintf(expect, sizeof expect, "row %zu, %s", rows + 2, bad[i][1]);
+        CHECKF(indicators_csv_import(d, csv, len, &staff, &written, &unchanged, &e) == -1 &&
+                   !strcmp(e.code, "indicator.csv") == (i == 0) && strstr(e.msg, expect),
+               "bad row %zu: %s %s", i, e.code, e.msg);
+        CHECK(values_held(s) == before);
+        free(csv);
+    }
+    char *csv = big_csv(first, last, NULL, &len);
+    CHECKF(indicators_csv_import(d, csv, len, &staff, &written, &unchanged, &e) == 0, "%s", e.msg);
+    CHECKF(written == rows && unchanged == 0, "%zu written of %zu", written, rows);
+    CHECK(values_held(s) == before + rows);
+    /* the roll-up at the root of the first and last months: the communes' values */
+    char from[8], to[8];
+    snprintf(from, sizeof from, "%04d-%02d", first / 12, first % 12 + 1);
+    snprintf(to, sizeof to, "%04d-%02d", (last - 1) / 12, (last - 1) % 12 + 1);
+    json_t *j = indicators_rollup(d, "BIGX", "VN", from, to, IND_BY_PERIOD, &e);
+    CHECKF(j && json_array_size(json_object_get(j, "rows")) == (size_t)months, "%s", e.msg);
+    for (int k = 0; j && k < 2; k++) {
+        int m = k ? last - 1 : first;
+        double want = 0;
+        for (int u = 0; u < nunits; u++)
+            want += units[u].tier == 3 ? u + m % 7 + 0.5 : 0;
+        json_t *row = json_array_get(json_object_get(j, "rows"), k ? (size_t)months - 1 : 0);
+        CHECKF(near(json_number_value(json_object_get(row, "value")), want), "month %d: %g, want %g",
+               m, json_number_value(json_object_get(row, "value")), want);
+    }
+    json_decref(j);
+    CHECK(indicators_csv_import(d, csv, len, &staff, &written, &unchanged, &e) == 0 &&
+          written == 0 && unchanged == rows);
+    CHECK(values_held(s) == before + rows);
+    free(csv);
+}
+
 int main(void)
 {
     REQUIRE(sodium_init() >= 0);
@@ -450,6 +523,7 @@ int main(void)
     check_ratio_and_time(d);
     check_completeness(d);
     check_refusals(d, s);
+    check_csv_chunks(d, s);
     /* an admin of a commune node may not define indicators */
     node_config cc = c;
     snprintf(cc.unit, sizeof cc.unit, "%s", units[nunits - 1].code);
