@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PIN_PREFIX "pin/" /* a definition's field "pin/<unit>": that unit's choice */
+
 static const char *const agg_names[] = {"sum", "average", "min", "max", "count"};
 static const char *const tagg_names[] = {"sum", "average", "last"};
 
@@ -271,6 +273,21 @@ static int define_allowed(indicators *d, const ind_actor *who, ind_error *e)
     return 0;
 }
 
+/* Copies the pins ("pin/<unit>" fields) of the stored definition of code
+ * into j, so that redefining an indicator keeps the tiers' choices. */
+static void pins_carry(indicators *d, const char *code, json_t *j)
+{
+    bool missing;
+    json_t *old = def_record(d, code, &missing);
+    const char *k;
+    json_t *v;
+    json_object_foreach(old, k, v) {
+        if (!strncmp(k, PIN_PREFIX, strlen(PIN_PREFIX)))
+            json_object_set(j, k, v);
+    }
+    json_decref(old);
+}
+
 static int define_locked(indicators *d, const char *code, const json_t *in, const ind_actor *who,
                          ind_error *e)
 {
@@ -302,10 +319,14 @@ static int define_locked(indicators *d, const char *code, const json_t *in, cons
                                 i ? "denominator" : "numerator", code);
         }
     }
+    json_t *full = json_deep_copy(in);
+    pins_carry(d, code, full);
     uint8_t *body = NULL;
     size_t len = 0;
     char err[256];
-    if (mpjson_pack_object(in, &body, &len, err, sizeof err))
+    int packed = mpjson_pack_object(full, &body, &len, err, sizeof err);
+    json_decref(full);
+    if (packed)
         return ind_fail(e, 400, "indicator.definition", "%s", err);
     const char *to[] = {"*"};
     store_write w = {INDICATOR_COLL, code, ENTRY_OP_PUT, body, len, to, 1};
@@ -333,7 +354,72 @@ static json_t *live_json(const ind_live_source *l)
                      "name_en", l->name_en, "measure", l->measure, "period", "month", "live", 1);
 }
 
-json_t *indicators_get(indicators *d, const char *code, ind_error *e)
+/* Moves the "pin/<unit>" fields of definition j into "pins" and sets
+ * "pinned" to what unit's dashboard shows: the choice of the nearest of
+ * unit and its ancestors that made one, else the definition's own. */
+static void pins_resolve(const ind_units *us, json_t *j, const char *unit)
+{
+    json_t *pins = json_object();
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(j, tmp, k, v) {
+        if (strncmp(k, PIN_PREFIX, strlen(PIN_PREFIX)))
+            continue;
+        if (json_is_boolean(v))
+            json_object_set(pins, k + strlen(PIN_PREFIX), v);
+        json_object_del(j, k);
+    }
+    const ind_unit *u = unit ? ind_units_find(us, unit) : NULL;
+    for (size_t depth = 0; u && depth < 64; depth++) {
+        json_t *choice = json_object_get(pins, u->code);
+        if (choice) {
+            json_object_set(j, "pinned", choice);
+            break;
+        }
+        u = u->parent >= 0 ? &us->u[u->parent] : NULL;
+    }
+    if (!json_is_boolean(json_object_get(j, "pinned")))
+        json_object_set_new(j, "pinned", json_false());
+    json_object_set_new(j, "pins", pins);
+}
+
+int indicators_pin(indicators *d, const char *code, bool pinned, const ind_actor *who,
+                   ind_error *e)
+{
+    ind_lock(d);
+    ind_def def;
+    int rc = ind_def_load(d, code, &def, e);
+    if (!rc && def.live >= 0)
+        rc = ind_fail(e, 400, "indicator.computed",
+                      "%s is an operational indicator the node computes itself; only the "
+                      "defined indicators (GET /api/v1/indicators) can be pinned",
+                      code);
+    if (!rc)
+        rc = define_allowed(d, who, e);
+    char field[sizeof PIN_PREFIX + NODE_CODE_MAX];
+    snprintf(field, sizeof field, PIN_PREFIX "%s", d->c->unit);
+    json_t *patch = json_pack("{s:b}", field, pinned);
+    uint8_t *body = NULL;
+    size_t len = 0;
+    char err[256];
+    if (!rc && mpjson_pack_object(patch, &body, &len, err, sizeof err))
+        rc = ind_fail(e, 400, "indicator.definition", "%s", err);
+    json_decref(patch);
+    if (!rc) {
+        const char *to[] = {"*"};
+        store_write w = {INDICATOR_COLL, code, ENTRY_OP_PATCH, body, len, to, 1};
+        store_author a = node_author(d->c);
+        if (store_write_local(d->s, &a, &w, 1, NULL, err, sizeof err))
+            rc = ind_fail(e, 500, "indicator.storage", "the pin of %s was not stored: %s", code,
+                          err);
+    }
+    free(body);
+    ind_unlock(d);
+    return rc;
+}
+
+json_t *indicators_get(indicators *d, const char *code, const char *unit, ind_error *e)
 {
     ind_lock(d);
     json_t *j = NULL;
@@ -344,6 +430,7 @@ json_t *indicators_get(indicators *d, const char *code, ind_error *e)
         if (j && def.live < 0) {
             json_object_set_new(j, "counts_tier", json_string(def.count_tier));
             json_object_set_new(j, "computed", json_boolean(def.computed));
+            pins_resolve(ind_units_of(d), j, unit ? unit : d->c->unit);
         }
     }
     ind_unlock(d);
@@ -371,23 +458,27 @@ static int by_code(const void *a, const void *b)
                   json_string_value(json_object_get(*(json_t *const *)b, "code")));
 }
 
-json_t *indicators_list(indicators *d)
+json_t *indicators_list(indicators *d, const char *unit)
 {
     ind_lock(d);
     json_t *all = json_array();
     store_records(d->s, INDICATOR_COLL, list_one, all);
-    for (size_t i = 0; i < d->nlive; i++)
-        json_array_append_new(all, live_json(&d->live[i]));
+    const ind_units *us = ind_units_of(d);
+    size_t i;
+    json_t *j;
+    json_array_foreach(all, i, j) pins_resolve(us, j, unit ? unit : d->c->unit);
+    for (size_t l = 0; l < d->nlive; l++)
+        json_array_append_new(all, live_json(&d->live[l]));
     ind_unlock(d);
     size_t n = json_array_size(all);
     json_t **items = malloc((n ? n : 1) * sizeof *items);
     json_t *sorted = json_array();
     if (items) {
-        for (size_t i = 0; i < n; i++)
-            items[i] = json_array_get(all, i);
+        for (size_t k = 0; k < n; k++)
+            items[k] = json_array_get(all, k);
         qsort(items, n, sizeof *items, by_code);
-        for (size_t i = 0; i < n; i++)
-            json_array_append(sorted, items[i]);
+        for (size_t k = 0; k < n; k++)
+            json_array_append(sorted, items[k]);
     }
     free(items);
     json_decref(all);

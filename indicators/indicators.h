@@ -79,11 +79,22 @@ int indicators_define(indicators *d, const char *code, const json_t *in, const i
                       ind_error *e);
 
 /* The definition of code as JSON (with "code", "live" for operational
- * ones), or NULL (404 in *e). New reference. */
-json_t *indicators_get(indicators *d, const char *code, ind_error *e);
+ * ones), or NULL (404 in *e). A stored one has "pins" ({unit: bool}, the
+ * choices of the top tiers) and "pinned" as shown on unit's dashboard
+ * (NULL: the node's unit): the choice of the nearest of unit and its
+ * ancestors that made one, else the definition's "pinned". New reference. */
+json_t *indicators_get(indicators *d, const char *code, const char *unit, ind_error *e);
 
-/* Every definition (stored ones and operational ones), sorted by code. */
-json_t *indicators_list(indicators *d);
+/* Every definition (stored ones and operational ones), sorted by code,
+ * "pinned" as shown on unit's dashboard (as indicators_get). */
+json_t *indicators_list(indicators *d, const char *unit);
+
+/* Pins (or unpins) indicator code on the dashboards of this node's unit
+ * and every unit below it, as an admin of a top-tier node: the field
+ * "pin/<node unit>" of the definition (a patch, addressed to every node).
+ * A nearer unit's choice wins. Returns 0, or -1 with *e. */
+int indicators_pin(indicators *d, const char *code, bool pinned, const ind_actor *who,
+                   ind_error *e);
 
 /* ---- values ---- */
 

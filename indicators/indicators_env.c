@@ -93,7 +93,10 @@ static void list_get(void *ctx, const http_request *req, http_response *res)
     auth_caller c;
     if (auth_require(d->node->auth, req, res, ROLE_VIEWER, &c))
         return;
-    http_respond_json(res, 200, json_pack("{s:o}", "indicators", indicators_list(d->ind)));
+    const char *unit = query_unit(d, req, &c, res);
+    if (unit)
+        http_respond_json(res, 200,
+                          json_pack("{s:o}", "indicators", indicators_list(d->ind, unit)));
 }
 
 static void definition(indicators_env *d, const http_request *req, const auth_caller *c,
@@ -116,7 +119,34 @@ static void definition(indicators_env *d, const http_request *req, const auth_ca
             return;
         }
     }
-    json_t *j = indicators_get(d->ind, code, &e);
+    const char *unit = strcmp(req->method, "PUT") ? query_unit(d, req, c, res) : NULL;
+    if (strcmp(req->method, "PUT") && !unit)
+        return;
+    json_t *j = indicators_get(d->ind, code, unit, &e);
+    if (j)
+        http_respond_json(res, 200, j);
+    else
+        respond_fail(res, &e);
+}
+
+/* PUT {code}/pinned {"pinned": bool}: a top-tier admin's choice for the
+ * dashboards of its unit's subtree. */
+static void pinned_put(indicators_env *d, const http_request *req, const auth_caller *c,
+                       const char *code, http_response *res)
+{
+    json_t *in = json_loadb((const char *)req->body, req->body_len, 0, NULL);
+    json_t *p = json_object_get(in, "pinned");
+    if (!json_is_boolean(p)) {
+        json_decref(in);
+        http_respond_code(res, 400, "indicator.definition",
+                          "the body must be {\"pinned\": true} or {\"pinned\": false}");
+        return;
+    }
+    ind_actor who = actor_of(c);
+    ind_error e = {0};
+    int rc = indicators_pin(d->ind, code, json_is_true(p), &who, &e);
+    json_decref(in);
+    json_t *j = rc ? NULL : indicators_get(d->ind, code, NULL, &e);
     if (j)
         http_respond_json(res, 200, j);
     else
@@ -282,6 +312,8 @@ static void item(void *ctx, const http_request *req, http_response *res)
         definition(d, req, &c, seg[0], res);
     else if (get && n == 2 && (!strcmp(seg[1], "values") || !strcmp(seg[1], "values.csv")))
         values_get(d, req, &c, seg[0], res);
+    else if (put && n == 2 && !strcmp(seg[1], "pinned"))
+        pinned_put(d, req, &c, seg[0], res);
     else if (get && n == 2 && !strcmp(seg[1], "template.csv"))
         template_get(d, req, &c, seg[0], res);
     else if ((get || put) && n == 4 && !strcmp(seg[1], "values"))

@@ -489,6 +489,70 @@ static void check_csv_chunks(indicators *d, store *s)
     free(csv);
 }
 
+/* "pinned" of code in the list as unit's dashboard shows it. */
+static bool pinned_at(indicators *d, const char *code, const char *unit)
+{
+    json_t *list = indicators_list(d, unit), *j;
+    size_t i;
+    bool yes = false, found = false;
+    json_array_foreach(list, i, j) if (!strcmp(json_string_value(json_object_get(j, "code")), code)) {
+        yes = json_is_true(json_object_get(j, "pinned"));
+        found = true;
+    }
+    json_decref(list);
+    CHECKF(found, "%s is not listed", code);
+    return yes;
+}
+
+/* Pins: the national admin pins for everyone, a province admin unpins for
+ * its subtree (the nearer choice wins), a commune admin may not pin, and
+ * redefining the indicator keeps the choices. */
+static void check_pins(indicators *d, store *s, const node_config *c)
+{
+    define(d, "PINX", "{\"name_vi\":\"Ghim\",\"period\":\"month\",\"tiers\":[\"commune\"]}");
+    int prov = 1, comm = -1, other = -1;
+    for (int u = 0; u < nunits; u++) {
+        if (units[u].tier == 3 && comm < 0 && within(u, prov))
+            comm = u;
+        if (units[u].tier == 1 && u != prov)
+            other = u;
+    }
+    REQUIRE(comm >= 0);
+    CHECK(!pinned_at(d, "PINX", units[comm].code));
+    ind_actor nat = {"admin", "VN", ROLE_ADMIN};
+    ind_error e = {0};
+    CHECKF(indicators_pin(d, "PINX", true, &nat, &e) == 0, "%s", e.msg);
+    CHECK(pinned_at(d, "PINX", "VN") && pinned_at(d, "PINX", units[comm].code));
+    node_config pc = *c;
+    snprintf(pc.unit, sizeof pc.unit, "%s", units[prov].code);
+    snprintf(pc.tier, sizeof pc.tier, "province");
+    indicators *dp = indicators_new(s, &pc);
+    ind_actor padmin = {"pa", pc.unit, ROLE_ADMIN}, pstaff = {"ps", pc.unit, ROLE_STAFF};
+    CHECK(indicators_pin(dp, "PINX", false, &pstaff, &e) == -1 && e.status == 403 &&
+          !strcmp(e.code, "indicator.forbidden"));
+    CHECK(indicators_pin(dp, "NOPE", false, &padmin, &e) == -1 && e.status == 404);
+    CHECKF(indicators_pin(dp, "PINX", false, &padmin, &e) == 0, "%s", e.msg);
+    CHECK(!pinned_at(d, "PINX", units[comm].code) && !pinned_at(d, "PINX", units[prov].code));
+    CHECK(pinned_at(d, "PINX", "VN"));
+    if (other >= 0)
+        CHECK(pinned_at(d, "PINX", units[other].code));
+    json_t *j = indicators_get(d, "PINX", units[comm].code, &e);
+    CHECK(j && json_is_false(json_object_get(json_object_get(j, "pins"), units[prov].code)) &&
+          json_is_true(json_object_get(json_object_get(j, "pins"), "VN")));
+    json_decref(j);
+    define(d, "PINX", "{\"name_vi\":\"Ghim 2\",\"period\":\"month\",\"tiers\":[\"commune\"]}");
+    CHECK(!pinned_at(d, "PINX", units[comm].code) && pinned_at(d, "PINX", "VN"));
+    indicators_free(dp);
+    node_config cc = *c;
+    snprintf(cc.unit, sizeof cc.unit, "%s", units[comm].code);
+    snprintf(cc.tier, sizeof cc.tier, "commune");
+    indicators *dc = indicators_new(s, &cc);
+    ind_actor cadmin = {"ca", cc.unit, ROLE_ADMIN};
+    CHECK(indicators_pin(dc, "PINX", true, &cadmin, &e) == -1 && e.status == 403);
+    CHECK(!pinned_at(d, "PINX", units[comm].code));
+    indicators_free(dc);
+}
+
 int main(void)
 {
     REQUIRE(sodium_init() >= 0);
@@ -524,6 +588,7 @@ int main(void)
     check_completeness(d);
     check_refusals(d, s);
     check_csv_chunks(d, s);
+    check_pins(d, s, &c);
     /* an admin of a commune node may not define indicators */
     node_config cc = c;
     snprintf(cc.unit, sizeof cc.unit, "%s", units[nunits - 1].code);
@@ -534,7 +599,7 @@ int main(void)
     json_t *def = json_pack("{s:s, s:s, s:[s]}", "name_vi", "x", "period", "month", "tiers", "commune");
     CHECK(indicators_define(dc, "CX", def, &cadmin, &e) == -1 && e.status == 403 &&
           !strcmp(e.code, "indicator.forbidden"));
-    CHECK(indicators_get(d, "CX", &e) == NULL && e.status == 404);
+    CHECK(indicators_get(d, "CX", NULL, &e) == NULL && e.status == 404);
     json_decref(def);
     indicators_free(dc);
     check_rollups(d);
