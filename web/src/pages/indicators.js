@@ -120,7 +120,7 @@ async function dti(box, defs, unit, month) {
 
 // Fills el with the indicator panel of unit.
 export async function indicatorPanel(el, unit) {
-  const defs = (await api('indicators')).indicators;
+  const defs = (await api(`indicators${qs({ unit })}`)).indicators;
   if (!defs.length) { mount(el); return; }
   let month = lastMonth();
   const chartable = defs.filter((d) => !d.group?.startsWith('dti.'));
