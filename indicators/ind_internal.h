@@ -3,7 +3,7 @@
  * uses: the context, the unit catalogue, parsed definitions, periods and
  * the error helper.
  *
- * Machine codes of the domain's errors (ind_error.code), in every error
+ * Machine codes of the domain's errors (lt_error.code), in every error
  * body (docs/openapi.yaml lists them, web/src/i18n.js translates them):
  *   indicator.bad_code      the indicator code is not 1..32 of A-Z a-z 0-9 _ . -
  *   indicator.unknown       no such indicator (404)
@@ -83,9 +83,6 @@ void ind_unlock(indicators *d);
 /* The unit catalogue, reloaded when the "units" collection changed. */
 const ind_units *ind_units_of(indicators *d);
 
-/* Fills *e and returns -1. */
-int ind_fail(ind_error *e, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /* ---- periods (ind_period.c) ---- */
 
@@ -133,7 +130,7 @@ bool ind_code_valid(const char *code);
 
 /* Loads definition code (stored or operational) into *def. Returns 0, or
  * -1 with *e (404 when unknown). */
-int ind_def_load(indicators *d, const char *code, ind_def *def, ind_error *e);
+int ind_def_load(indicators *d, const char *code, ind_def *def, lt_error *e);
 
 /* True when tier is one of def's reporting tiers. */
 bool ind_def_reports(const ind_def *def, const char *tier);
@@ -171,13 +168,13 @@ void ind_batch_start(indicators *d, ind_batch *b);
  * lock. Returns 0, or -1 with *e. */
 int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *unit,
                     const char *period, double value, const char *comment, const ind_actor *who,
-                    ind_write *w, const char **field, ind_error *e);
+                    ind_write *w, const char **field, lt_error *e);
 
 /* Writes the checked values that changed, in transactions of
  * IND_COMMIT_ROWS (a failing disk may leave the first ones written: a
  * rerun writes the rest). Returns 0, or -1 with *e. */
 #define IND_COMMIT_ROWS 10000
-int ind_value_commit(indicators *d, const ind_write *w, size_t n, ind_error *e);
+int ind_value_commit(indicators *d, const ind_write *w, size_t n, lt_error *e);
 
 /* Frees what ind_value_check packed. */
 void ind_write_release(ind_write *w);

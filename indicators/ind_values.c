@@ -69,23 +69,23 @@ static void history_name(indicators *d, const json_t *cur, uint64_t now, char *o
 /* The checks of who may enter a value for unit u of def. */
 static int value_allowed(indicators *d, const ind_units *us, const ind_def *def,
                          const ind_unit *u, const char *unit, const ind_actor *who,
-                         const char **field, ind_error *e)
+                         const char **field, lt_error *e)
 {
     *field = "unit";
     if (!u)
-        return ind_fail(e, 404, "indicator.unit",
+        return lt_error_set(e, LT_ENOTFOUND, "indicator.unit",
                         "no unit %.40s in the network; GET /api/v1/network lists the units", unit);
     if (!ind_units_within(us, unit, d->c->unit))
-        return ind_fail(e, 403, "indicator.unit",
+        return lt_error_set(e, LT_EFORBIDDEN, "indicator.unit",
                         "unit %s is not served by this node (unit %s): enter it at the node of "
                         "unit %s or of a unit above it",
                         unit, d->c->unit, unit);
     if (!who || who->role < ROLE_STAFF || !who->unit ||
         !ind_units_within(us, unit, who->unit))
-        return ind_fail(e, 403, "indicator.forbidden",
+        return lt_error_set(e, LT_EFORBIDDEN, "indicator.forbidden",
                         "only staff of unit %s or of a unit above it may enter its values", unit);
     if (!ind_def_reports(def, u->tier))
-        return ind_fail(e, 400, "indicator.tier",
+        return lt_error_set(e, LT_EINVAL, "indicator.tier",
                         "unit %s is a %s; indicator %s is reported by tier(s) %s%s%s", unit,
                         u->tier, def->code, def->tiers[0], def->ntiers > 1 ? ", " : "",
                         def->ntiers > 1 ? def->tiers[1] : "");
@@ -103,7 +103,7 @@ void ind_batch_start(indicators *d, ind_batch *b)
 /* The definition of code, loaded once per batch (the first
  * IND_BATCH_DEFS codes are kept; more are loaded into the last slot). NULL
  * with *e when unknown. */
-static const ind_def *batch_def(indicators *d, ind_batch *b, const char *code, ind_error *e)
+static const ind_def *batch_def(indicators *d, ind_batch *b, const char *code, lt_error *e)
 {
     for (size_t i = 0; i < b->ndefs; i++)
         if (!strcmp(b->defs[i].code, code))
@@ -118,35 +118,35 @@ static const ind_def *batch_def(indicators *d, ind_batch *b, const char *code, i
 /* The checks of the definition, the period and the value. */
 static int value_valid(indicators *d, ind_batch *b, const char *code, const char *period,
                        double value, const char *comment, const ind_def **defp, int *ord,
-                       const char **field, ind_error *e)
+                       const char **field, lt_error *e)
 {
     *field = "indicator";
     const ind_def *def = *defp = batch_def(d, b, code, e);
     if (!def)
         return -1;
     if (def->computed || def->live >= 0)
-        return ind_fail(e, 400, "indicator.computed",
+        return lt_error_set(e, LT_EINVAL, "indicator.computed",
                         "indicator %s is %s: nobody enters its values", code,
                         def->computed ? "computed from other indicators" : "computed by the node");
     *field = "period";
     static const char *const examples[] = {"2026-11", "2026-Q4", "2026"};
     if (!ind_period_parse(def->ptype, period, ord))
-        return ind_fail(e, 400, "indicator.period",
+        return lt_error_set(e, LT_EINVAL, "indicator.period",
                         "'%.16s' is not a %s: indicator %s is reported per %s, written like %s",
                         period, ind_ptype_name(def->ptype), code, ind_ptype_name(def->ptype),
                         examples[def->ptype]);
     if (ind_period_start_ms(def->ptype, *ord) > b->now)
-        return ind_fail(e, 400, "indicator.period",
+        return lt_error_set(e, LT_EINVAL, "indicator.period",
                         "period %s has not begun yet; enter values for the current or past "
                         "periods",
                         period);
     *field = "value";
     if (!isfinite(value) || fabs(value) > IND_VALUE_LIMIT)
-        return ind_fail(e, 400, "indicator.value",
+        return lt_error_set(e, LT_EINVAL, "indicator.value",
                         "the value must be a number between -1e12 and 1e12");
     *field = "comment";
     if (comment && strlen(comment) > COMMENT_MAX)
-        return ind_fail(e, 400, "indicator.value", "the comment is longer than %d bytes",
+        return lt_error_set(e, LT_EINVAL, "indicator.value", "the comment is longer than %d bytes",
                         COMMENT_MAX);
     *field = NULL;
     return 0;
@@ -195,7 +195,7 @@ static json_t *value_fields(indicators *d, const json_t *cur, const ind_def *def
 
 int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *unit,
                     const char *period, double value, const char *comment, const ind_actor *who,
-                    ind_write *w, const char **field, ind_error *e)
+                    ind_write *w, const char **field, lt_error *e)
 {
     const char *fdummy;
     if (!field)
@@ -214,7 +214,7 @@ int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *u
     bool io;
     json_t *cur = value_record(d, w->id, &io);
     if (io)
-        return ind_fail(e, 500, "indicator.storage", "cannot read value %s; check the node's disk",
+        return lt_error_set(e, LT_ESTORAGE, "indicator.storage", "cannot read value %s; check the node's disk",
                         w->id);
     uint64_t now = b->now;
     bool locked =
@@ -226,7 +226,7 @@ int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *u
     if (locked && who->role < ROLE_LEADER) {
         json_decref(cur);
         *field = "value";
-        return ind_fail(e, 409, "indicator.locked",
+        return lt_error_set(e, LT_ECONFLICT, "indicator.locked",
                         "period %s of %s was locked %d days after its end: a correction needs a "
                         "leader's approval; ask a leader of unit %s or above to enter it",
                         period, code, def->lock_days, unit);
@@ -238,7 +238,7 @@ int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *u
     json_decref(f);
     json_decref(cur);
     if (rc)
-        return ind_fail(e, 400, "indicator.value", "%s", err);
+        return lt_error_set(e, LT_EINVAL, "indicator.value", "%s", err);
     return 0;
 }
 
@@ -250,7 +250,7 @@ void ind_write_release(ind_write *w)
 
 /* Writes the changed values among w[0..n) in one transaction. */
 static int commit_chunk(indicators *d, const ind_write *w, size_t n, store_write *sw,
-                        const char **to, ind_error *e)
+                        const char **to, lt_error *e)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -264,17 +264,17 @@ static int commit_chunk(indicators *d, const ind_write *w, size_t n, store_write
     char err[256];
     store_author a = node_author(d->c);
     if (m && store_write_local(d->s, &a, sw, m, NULL, err, sizeof err))
-        return ind_fail(e, 500, "indicator.storage", "the values were not stored: %s", err);
+        return lt_error_set(e, LT_ESTORAGE, "indicator.storage", "the values were not stored: %s", err);
     return 0;
 }
 
-int ind_value_commit(indicators *d, const ind_write *w, size_t n, ind_error *e)
+int ind_value_commit(indicators *d, const ind_write *w, size_t n, lt_error *e)
 {
     size_t chunk = n < IND_COMMIT_ROWS ? n : IND_COMMIT_ROWS;
     store_write *sw = calloc(chunk ? chunk : 1, sizeof *sw);
     const char **to = calloc(chunk ? chunk : 1, sizeof *to);
     int rc = sw && to ? 0
-                      : ind_fail(e, 503, "indicator.storage",
+                      : lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage",
                                  "the node is out of memory; retry later");
     for (size_t i = 0; !rc && i < n; i += chunk)
         rc = commit_chunk(d, w + i, n - i < chunk ? n - i : chunk, sw, to, e);
@@ -284,7 +284,7 @@ int ind_value_commit(indicators *d, const ind_write *w, size_t n, ind_error *e)
 }
 
 int indicators_value_put(indicators *d, const char *code, const char *unit, const char *period,
-                         double value, const char *comment, const ind_actor *who, ind_error *e)
+                         double value, const char *comment, const ind_actor *who, lt_error *e)
 {
     ind_lock(d);
     ind_write w;
@@ -328,7 +328,7 @@ static void history_collect(json_t *j)
 }
 
 json_t *indicators_value_get(indicators *d, const char *code, const char *unit,
-                             const char *period, ind_error *e)
+                             const char *period, lt_error *e)
 {
     char id[IND_ID_MAX];
     snprintf(id, sizeof id, "%s/%s/%s", code, unit, period);
@@ -337,7 +337,7 @@ json_t *indicators_value_get(indicators *d, const char *code, const char *unit,
     json_t *j = value_record(d, id, &io);
     ind_unlock(d);
     if (!j) {
-        ind_fail(e, io ? 500 : 404, io ? "indicator.storage" : "indicator.unknown",
+        lt_error_set(e, io ? LT_ESTORAGE : LT_ENOTFOUND, io ? "indicator.storage" : "indicator.unknown",
                  io ? "cannot read value %s; check the node's disk"
                     : "no value of %s has been entered (or has arrived) yet",
                  id);
