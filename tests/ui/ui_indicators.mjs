@@ -66,6 +66,7 @@ for (const [width, height] of [[1366, 900], [360, 740]]) {
   check('the admin page lists HH, not pinned',
     await wait(page, () => document.querySelector('#ind-pins tr[data-indicator=HH] input')?.checked === false));
   check('...and POOR pinned', await page.$eval('#ind-pins tr[data-indicator=POOR] input', (e) => e.checked));
+  check('the admin page says what pinning does (vi)', await page.$eval('#admin-ind-pins', (e) => e.textContent.includes('Chỉ tiêu ghim')));
   await page.click('#ind-pins tr[data-indicator=HH] input');
   check('the pin is saved', await wait(page, () => document.querySelector('#admin-ind-pins p.ok')));
   await shot(page, 'ind-admin-pins');
@@ -81,6 +82,34 @@ for (const [width, height] of [[1366, 900], [360, 740]]) {
     [...page.errors, ...dpage.errors].join(' | '));
   await page.context().close();
   await dpage.context().close();
+}
+// A CSV template and an import from the dashboard: a bad row is named and
+// stores nothing, then the good file stores commune 16684's figure.
+{
+  const page = await newPage(b, { width: 1366, height: 900, base });
+  await login(page, base, 'prov-admin', 'ui-pass-prov-admin');
+  await page.goto(`${base}/#/`);
+  check('the dashboard offers the CSV template of the shown indicator',
+    await wait(page, () => document.querySelector('#ind-template')?.getAttribute('href').includes('/api/v1/indicators/POOR/template.csv')));
+  const period = await page.$eval('#ind-period', (e) => e.value);
+  const upload = async (text) => {
+    await page.setInputFiles('#ind-import-file', { name: 'poor.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+    await page.evaluate(() => { document.querySelector('#ind-import-msg').textContent = ''; });
+    await page.click('#ind-import-file ~ button');
+  };
+  await upload(`\ufeffindicator;unit;period;value;comment\nPOOR;16684;${period};abc;\n`);
+  check('a bad row is named with its row and column',
+    await wait(page, () => document.querySelector('#ind-import-msg.error')?.textContent.includes('row 2, column value')));
+  await upload(`indicator;unit;period;value;comment\nPOOR;16684;${period};7,5;nhập từ tệp\n`);
+  check('the good file is stored (1 written)',
+    await wait(page, () => /1\D+0/.test(document.querySelector('#ind-import-msg.ok')?.textContent || '')));
+  await page.reload();
+  check('...and commune 16684 is no longer missing',
+    await wait(page, () => document.querySelector('#ind-rates')?.textContent.includes('2/2') &&
+      !document.querySelector('#ind-missing [data-unit="16684"]')));
+  await shot(page, 'ind-import');
+  check('no script errors (import)', !page.errors.some((e) => !e.includes('Failed to load resource')), page.errors.join(' | '));
+  await page.context().close();
 }
 await b.close();
 process.exit(failed() ? 1 : 0);
