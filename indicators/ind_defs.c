@@ -256,12 +256,13 @@ static int define_fields(const json_t *in, lt_error *e)
     return 0;
 }
 
-/* May who define indicators on this node? (admin, top tier) */
+/* May who define or pin indicators on this node? (admin, top tier) */
 static int define_allowed(indicators *d, const ind_actor *who, lt_error *e)
 {
     if (!who || who->role < ROLE_ADMIN)
         return lt_error_set(e, LT_EFORBIDDEN, "indicator.forbidden",
-                        "only an admin of the province or national node may define indicators");
+                        "only an admin of the province or national node may define or pin "
+                            "indicators");
     int tier = node_tier_index(d->c, d->c->tier);
     int max = d->c->ntiers > 3 ? (int)d->c->ntiers - 3 : 0;
     if (tier > max)

@@ -138,7 +138,9 @@ bool indicators_within(indicators *d, const char *unit, const char *anc);
 /* Imports CSV text (header indicator,unit,period,value,comment; UTF-8 with
  * or without BOM; ',' or ';'; decimal comma accepted) as who: every row is
  * checked first, and a bad row stores nothing and is named with its column
- * in *e. On success *written and *unchanged count rows. */
+ * in *e. Each definition and the unit catalogue are read once per file;
+ * the values are written in transactions of IND_COMMIT_ROWS (ind_internal.h).
+ * On success *written and *unchanged count rows. */
 int indicators_csv_import(indicators *d, const char *text, size_t len, const ind_actor *who,
                           size_t *written, size_t *unchanged, lt_error *e);
 
