@@ -130,8 +130,8 @@ static double fill(indicators *d)
         ind_batch_start(d, &b);
         for (int i = 0; i < COMMUNES; i++) {
             snprintf(unit, sizeof unit, "C%04d", i);
-            if (ind_value_check(d, &b, "POOR", unit, period, (double)(i % 500) + m * 0.5, NULL, &who,
-                                &w[i], NULL, &e))
+            if (ind_value_check(d, &b, "POOR", unit, period, (double)(i % 500) + m * 0.5, NULL,
+                                &who, &w[i], NULL, &e))
                 die("value", e.message);
         }
         if (ind_value_commit(d, w, COMMUNES, &e))

@@ -133,11 +133,12 @@ static int csv_header(csv_reader *r, int *ncols, lt_error *e)
     int n = csv_row(r, f);
     for (int i = 0; i < 4; i++)
         if (n < 4 || strcasecmp(f[i], columns[i]))
-            return lt_error_set(e, LT_EINVAL, "indicator.csv",
-                            "row 1 must be the header indicator,unit,period,value,comment (column "
-                            "%d is '%.40s'); download a template from "
-                            "GET /api/v1/indicators/{code}/template.csv",
-                            i + 1, n > i ? f[i] : "");
+            return lt_error_set(
+                e, LT_EINVAL, "indicator.csv",
+                "row 1 must be the header indicator,unit,period,value,comment (column "
+                "%d is '%.40s'); download a template from "
+                "GET /api/v1/indicators/{code}/template.csv",
+                i + 1, n > i ? f[i] : "");
     *ncols = n >= 5 && !strcasecmp(f[4], "comment") ? 5 : 4;
     return 0;
 }
@@ -153,13 +154,14 @@ static int csv_check_row(indicators *d, ind_batch *b, char f[CSV_COLS][FIELD_MAX
 {
     if (nf < 4)
         return lt_error_set(e, LT_EINVAL, "indicator.csv",
-                        "row %zu has %s: a row is indicator,unit,period,value[,comment]", line,
-                        nf < 0 ? "an unclosed quote or a field over 1023 bytes" : "too few fields");
+                            "row %zu has %s: a row is indicator,unit,period,value[,comment]", line,
+                            nf < 0 ? "an unclosed quote or a field over 1023 bytes"
+                                   : "too few fields");
     double v;
     if (!csv_number(f[3], &v))
         return lt_error_set(e, LT_EINVAL, "indicator.csv",
-                        "row %zu, column value: '%.40s' is not a number (write 12.5 or 12,5)",
-                        line, f[3]);
+                            "row %zu, column value: '%.40s' is not a number (write 12.5 or 12,5)",
+                            line, f[3]);
     const char *field = NULL;
     if (ind_value_check(d, b, f[0], f[1], f[2], v, ncols > 4 ? f[4] : NULL, who, w, &field, e)) {
         char msg[sizeof e->message];
@@ -182,7 +184,8 @@ static int csv_check_rows(indicators *d, csv_reader *r, int ncols, const ind_act
     *w = NULL;
     *n = 0;
     ind_batch *b = malloc(sizeof *b);
-    int rc = b ? 0 : lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
+    int rc =
+        b ? 0 : lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
     if (b)
         ind_batch_start(d, b);
     while (!rc && r->p < r->end) {
@@ -194,7 +197,8 @@ static int csv_check_rows(indicators *d, csv_reader *r, int ncols, const ind_act
             size_t nc = cap ? cap * 2 : 1024;
             ind_write *nw = realloc(*w, nc * sizeof *nw);
             if (!nw) {
-                rc = lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
+                rc = lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage",
+                                  "out of memory; retry later");
                 break;
             }
             *w = nw;
@@ -220,9 +224,9 @@ static int csv_duplicates(ind_write *w, size_t n, lt_error *e)
     for (size_t i = 1; i < n && !rc; i++)
         if (!strcmp(sorted[i].id, sorted[i - 1].id))
             rc = lt_error_set(e, LT_EINVAL, "indicator.csv",
-                          "%s appears twice in the file: keep one row per indicator, unit and "
-                          "period",
-                          sorted[i].id);
+                              "%s appears twice in the file: keep one row per indicator, unit and "
+                              "period",
+                              sorted[i].id);
     free(sorted);
     return rc;
 }
@@ -316,7 +320,8 @@ char *indicators_csv_table(const json_t *rows, const char *const *cols, size_t n
         out_field(&o, cols[c], c + 1 == ncols);
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         for (size_t c = 0; c < ncols; c++)
             out_value(&o, json_object_get(row, cols[c]), c + 1 == ncols);
     }
@@ -338,8 +343,8 @@ static void template_one(void *ctx, const ind_unit *u)
     template_ctx *t = ctx;
     lt_error e;
     json_t *v = indicators_value_get(t->d, t->code, u->code, t->period, &e);
-    json_t *row = json_pack("{s:s, s:s, s:s}", "indicator", t->code, "unit", u->code, "period",
-                            t->period);
+    json_t *row =
+        json_pack("{s:s, s:s, s:s}", "indicator", t->code, "unit", u->code, "period", t->period);
     if (v) {
         json_object_set(row, "value", json_object_get(v, "value"));
         json_object_set(row, "comment", json_object_get(v, "comment"));
@@ -348,8 +353,8 @@ static void template_one(void *ctx, const ind_unit *u)
     json_array_append_new(t->rows, row);
 }
 
-char *indicators_csv_template(indicators *d, const char *code, const char *unit,
-                              const char *period, lt_error *e)
+char *indicators_csv_template(indicators *d, const char *code, const char *unit, const char *period,
+                              lt_error *e)
 {
     ind_lock(d);
     ind_def def;
@@ -362,9 +367,10 @@ char *indicators_csv_template(indicators *d, const char *code, const char *unit,
         lt_error_set(e, LT_EINVAL, "indicator.computed", "nobody enters the values of %s", code);
     } else if (!ind_period_parse(def.ptype, period, &ord)) {
         lt_error_set(e, LT_EINVAL, "indicator.period", "'%.16s' is not a %s", period,
-                 ind_ptype_name(def.ptype));
+                     ind_ptype_name(def.ptype));
     } else if (!u || !ind_units_within(us, unit, d->c->unit)) {
-        lt_error_set(e, LT_ENOTFOUND, "indicator.unit", "unit %.40s is not in this node's subtree", unit);
+        lt_error_set(e, LT_ENOTFOUND, "indicator.unit", "unit %.40s is not in this node's subtree",
+                     unit);
     } else {
         template_ctx t = {d, def.code, period, json_array()};
         for (size_t i = 0; i < def.ntiers; i++)

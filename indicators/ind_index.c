@@ -7,8 +7,8 @@
 #include "storage/record.h"
 
 #include <errno.h>
-#include <msgpack.h>
 #include <math.h>
+#include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,8 +94,8 @@ static void contrib_fields(contrib *c, const msgpack_object_map *fm)
                 memcpy(c->tier, v->via.str.ptr, v->via.str.size);
                 c->tier[v->via.str.size] = '\0';
             }
-        } else if (key_is(k, "path") && v->type == MSGPACK_OBJECT_ARRAY &&
-                   v->via.array.size && v->via.array.size <= PATH_MAX_UNITS) {
+        } else if (key_is(k, "path") && v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size &&
+                   v->via.array.size <= PATH_MAX_UNITS) {
             path_ok = true;
             for (uint32_t j = 0; j < v->via.array.size && path_ok; j++)
                 path_ok = str_copy(&v->via.array.ptr[j], c->path[j], NODE_CODE_MAX);
@@ -303,8 +303,8 @@ const store_index ind_value_index = {
     .update = ind_index_update,
 };
 
-int ind_index_rows(store *s, const char *code, const char *tier, const char *unit,
-                   const char *from, const char *to,
+int ind_index_rows(store *s, const char *code, const char *tier, const char *unit, const char *from,
+                   const char *to,
                    void (*fn)(void *ctx, const char *period, const ind_agg_row *row), void *ctx)
 {
     store_index_txn t;

@@ -29,9 +29,9 @@ static json_t *value_record(indicators *d, const char *id, bool *err_io)
     *err_io = rc < 0;
     if (rc)
         return NULL;
-    json_t *j = record_is_deleted(rec, len) ? NULL
-                                            : record_to_json(rec, len, id, strlen(id), err,
-                                                             sizeof err);
+    json_t *j = record_is_deleted(rec, len)
+                    ? NULL
+                    : record_to_json(rec, len, id, strlen(id), err, sizeof err);
     free(rec);
     return j;
 }
@@ -57,7 +57,8 @@ static void history_name(indicators *d, const json_t *cur, uint64_t now, char *o
     hlc_t max = 0;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)cur, k, v) {
+    json_object_foreach((json_t *)cur, k, v)
+    {
         if (!strncmp(k, "h/", 2) && strtoull(k + 2, NULL, 16) > max)
             max = strtoull(k + 2, NULL, 16);
     }
@@ -67,28 +68,28 @@ static void history_name(indicators *d, const json_t *cur, uint64_t now, char *o
 }
 
 /* The checks of who may enter a value for unit u of def. */
-static int value_allowed(indicators *d, const ind_units *us, const ind_def *def,
-                         const ind_unit *u, const char *unit, const ind_actor *who,
-                         const char **field, lt_error *e)
+static int value_allowed(indicators *d, const ind_units *us, const ind_def *def, const ind_unit *u,
+                         const char *unit, const ind_actor *who, const char **field, lt_error *e)
 {
     *field = "unit";
     if (!u)
         return lt_error_set(e, LT_ENOTFOUND, "indicator.unit",
-                        "no unit %.40s in the network; GET /api/v1/network lists the units", unit);
+                            "no unit %.40s in the network; GET /api/v1/network lists the units",
+                            unit);
     if (!ind_units_within(us, unit, d->c->unit))
         return lt_error_set(e, LT_EFORBIDDEN, "indicator.unit",
-                        "unit %s is not served by this node (unit %s): enter it at the node of "
-                        "unit %s or of a unit above it",
-                        unit, d->c->unit, unit);
-    if (!who || who->role < ROLE_STAFF || !who->unit ||
-        !ind_units_within(us, unit, who->unit))
+                            "unit %s is not served by this node (unit %s): enter it at the node of "
+                            "unit %s or of a unit above it",
+                            unit, d->c->unit, unit);
+    if (!who || who->role < ROLE_STAFF || !who->unit || !ind_units_within(us, unit, who->unit))
         return lt_error_set(e, LT_EFORBIDDEN, "indicator.forbidden",
-                        "only staff of unit %s or of a unit above it may enter its values", unit);
+                            "only staff of unit %s or of a unit above it may enter its values",
+                            unit);
     if (!ind_def_reports(def, u->tier))
         return lt_error_set(e, LT_EINVAL, "indicator.tier",
-                        "unit %s is a %s; indicator %s is reported by tier(s) %s%s%s", unit,
-                        u->tier, def->code, def->tiers[0], def->ntiers > 1 ? ", " : "",
-                        def->ntiers > 1 ? def->tiers[1] : "");
+                            "unit %s is a %s; indicator %s is reported by tier(s) %s%s%s", unit,
+                            u->tier, def->code, def->tiers[0], def->ntiers > 1 ? ", " : "",
+                            def->ntiers > 1 ? def->tiers[1] : "");
     *field = NULL;
     return 0;
 }
@@ -125,29 +126,29 @@ static int value_valid(indicators *d, ind_batch *b, const char *code, const char
     if (!def)
         return -1;
     if (def->computed || def->live >= 0)
-        return lt_error_set(e, LT_EINVAL, "indicator.computed",
-                        "indicator %s is %s: nobody enters its values", code,
-                        def->computed ? "computed from other indicators" : "computed by the node");
+        return lt_error_set(
+            e, LT_EINVAL, "indicator.computed", "indicator %s is %s: nobody enters its values",
+            code, def->computed ? "computed from other indicators" : "computed by the node");
     *field = "period";
     static const char *const examples[] = {"2026-11", "2026-Q4", "2026"};
     if (!ind_period_parse(def->ptype, period, ord))
         return lt_error_set(e, LT_EINVAL, "indicator.period",
-                        "'%.16s' is not a %s: indicator %s is reported per %s, written like %s",
-                        period, ind_ptype_name(def->ptype), code, ind_ptype_name(def->ptype),
-                        examples[def->ptype]);
+                            "'%.16s' is not a %s: indicator %s is reported per %s, written like %s",
+                            period, ind_ptype_name(def->ptype), code, ind_ptype_name(def->ptype),
+                            examples[def->ptype]);
     if (ind_period_start_ms(def->ptype, *ord) > b->now)
         return lt_error_set(e, LT_EINVAL, "indicator.period",
-                        "period %s has not begun yet; enter values for the current or past "
-                        "periods",
-                        period);
+                            "period %s has not begun yet; enter values for the current or past "
+                            "periods",
+                            period);
     *field = "value";
     if (!isfinite(value) || fabs(value) > IND_VALUE_LIMIT)
         return lt_error_set(e, LT_EINVAL, "indicator.value",
-                        "the value must be a number between -1e12 and 1e12");
+                            "the value must be a number between -1e12 and 1e12");
     *field = "comment";
     if (comment && strlen(comment) > COMMENT_MAX)
         return lt_error_set(e, LT_EINVAL, "indicator.value", "the comment is longer than %d bytes",
-                        COMMENT_MAX);
+                            COMMENT_MAX);
     *field = NULL;
     return 0;
 }
@@ -163,12 +164,13 @@ static bool same_value(const json_t *cur, double value, const char *comment)
 /* The fields of the entry of a change (fields and history item). */
 static json_t *value_fields(indicators *d, const json_t *cur, const ind_def *def,
                             const ind_units *us, const ind_unit *u, const char *period, int ord,
-                            double value, const char *comment, const ind_actor *who,
-                            bool locked, uint64_t now)
+                            double value, const char *comment, const ind_actor *who, bool locked,
+                            uint64_t now)
 {
     double rounded = (double)llround(value * IND_MICRO) / IND_MICRO;
-    json_t *hist = json_pack("{s:f, s:s, s:s, s:I}", "value", rounded, "by", who->user ? who->user : "",
-                             "by_unit", who->unit, "at_ms", (json_int_t)now);
+    json_t *hist =
+        json_pack("{s:f, s:s, s:s, s:I}", "value", rounded, "by", who->user ? who->user : "",
+                  "by_unit", who->unit, "at_ms", (json_int_t)now);
     if (comment && *comment)
         json_object_set_new(hist, "comment", json_string(comment));
     if (locked)
@@ -214,8 +216,8 @@ int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *u
     bool io;
     json_t *cur = value_record(d, w->id, &io);
     if (io)
-        return lt_error_set(e, LT_ESTORAGE, "indicator.storage", "cannot read value %s; check the node's disk",
-                        w->id);
+        return lt_error_set(e, LT_ESTORAGE, "indicator.storage",
+                            "cannot read value %s; check the node's disk", w->id);
     uint64_t now = b->now;
     bool locked =
         cur && now > ind_period_end_ms(def->ptype, ord) + (uint64_t)def->lock_days * DAY_MS;
@@ -226,10 +228,11 @@ int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *u
     if (locked && who->role < ROLE_LEADER) {
         json_decref(cur);
         *field = "value";
-        return lt_error_set(e, LT_ECONFLICT, "indicator.locked",
-                        "period %s of %s was locked %d days after its end: a correction needs a "
-                        "leader's approval; ask a leader of unit %s or above to enter it",
-                        period, code, def->lock_days, unit);
+        return lt_error_set(
+            e, LT_ECONFLICT, "indicator.locked",
+            "period %s of %s was locked %d days after its end: a correction needs a "
+            "leader's approval; ask a leader of unit %s or above to enter it",
+            period, code, def->lock_days, unit);
     }
     json_t *f = value_fields(d, cur, def, us, u, period, ord, value, comment, who, locked, now);
     char err[256];
@@ -257,14 +260,16 @@ static int commit_chunk(indicators *d, const ind_write *w, size_t n, store_write
         if (!w[i].body)
             continue;
         to[m] = w[i].unit;
-        sw[m] = (store_write){INDVALUE_COLL, w[i].id, w[i].put ? ENTRY_OP_PUT : ENTRY_OP_PATCH,
-                              w[i].body, w[i].len, &to[m], 1};
+        sw[m] = (store_write){
+            INDVALUE_COLL, w[i].id, w[i].put ? ENTRY_OP_PUT : ENTRY_OP_PATCH, w[i].body, w[i].len,
+            &to[m],        1};
         m++;
     }
     char err[256];
     store_author a = node_author(d->c);
     if (m && store_write_local(d->s, &a, sw, m, NULL, err, sizeof err))
-        return lt_error_set(e, LT_ESTORAGE, "indicator.storage", "the values were not stored: %s", err);
+        return lt_error_set(e, LT_ESTORAGE, "indicator.storage", "the values were not stored: %s",
+                            err);
     return 0;
 }
 
@@ -275,7 +280,7 @@ int ind_value_commit(indicators *d, const ind_write *w, size_t n, lt_error *e)
     const char **to = calloc(chunk ? chunk : 1, sizeof *to);
     int rc = sw && to ? 0
                       : lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage",
-                                 "the node is out of memory; retry later");
+                                     "the node is out of memory; retry later");
     for (size_t i = 0; !rc && i < n; i += chunk)
         rc = commit_chunk(d, w + i, n - i < chunk ? n - i : chunk, sw, to, e);
     free(sw);
@@ -327,8 +332,8 @@ static void history_collect(json_t *j)
     json_object_set_new(j, "history", hist);
 }
 
-json_t *indicators_value_get(indicators *d, const char *code, const char *unit,
-                             const char *period, lt_error *e)
+json_t *indicators_value_get(indicators *d, const char *code, const char *unit, const char *period,
+                             lt_error *e)
 {
     char id[IND_ID_MAX];
     snprintf(id, sizeof id, "%s/%s/%s", code, unit, period);
@@ -337,10 +342,11 @@ json_t *indicators_value_get(indicators *d, const char *code, const char *unit,
     json_t *j = value_record(d, id, &io);
     ind_unlock(d);
     if (!j) {
-        lt_error_set(e, io ? LT_ESTORAGE : LT_ENOTFOUND, io ? "indicator.storage" : "indicator.unknown",
-                 io ? "cannot read value %s; check the node's disk"
-                    : "no value of %s has been entered (or has arrived) yet",
-                 id);
+        lt_error_set(e, io ? LT_ESTORAGE : LT_ENOTFOUND,
+                     io ? "indicator.storage" : "indicator.unknown",
+                     io ? "cannot read value %s; check the node's disk"
+                        : "no value of %s has been entered (or has arrived) yet",
+                     id);
         return NULL;
     }
     json_object_del(j, "owner_unit");

@@ -193,8 +193,9 @@ static void fill_values(indicators *d, uint64_t *rng)
             continue;
         bool late = splitmix_next(rng) % 2;
         clock_ms = T_AUG_2025 + (uint64_t)(m + (late ? 3 : 0)) * 31 * DAY;
-        double v = splitmix_next(rng) % 3 == 0 ? -1000 - i : splitmix_next(rng) % 3 == 0 ? 5000 + i
-                                                                                   : 1.5 * i;
+        double v = splitmix_next(rng) % 3 == 0   ? -1000 - i
+                   : splitmix_next(rng) % 3 == 0 ? 5000 + i
+                                                 : 1.5 * i;
         enter(d, k, u, m, v, late ? ROLE_LEADER : ROLE_STAFF);
     }
     clock_ms = T_AUG_2025 + 400 * DAY;
@@ -245,9 +246,11 @@ static void check_children(indicators *d)
         for (int c = 0; c < nunits; c++)
             nchild += units[c].parent == u;
         CHECK(json_array_size(json_object_get(j, "rows")) == (size_t)(nchild * MONTHS));
-        json_array_foreach(json_object_get(j, "rows"), i, row) {
+        json_array_foreach(json_object_get(j, "rows"), i, row)
+        {
             int c = 0;
-            while (c < nunits && strcmp(units[c].code, json_string_value(json_object_get(row, "unit"))))
+            while (c < nunits &&
+                   strcmp(units[c].code, json_string_value(json_object_get(row, "unit"))))
                 c++;
             REQUIRE(c < nunits);
             CHECK(units[c].parent == u);
@@ -322,7 +325,8 @@ static void check_completeness(indicators *d)
                    json_array_size(json_object_get(j, "missing")), exp - rep);
             size_t i;
             json_t *miss;
-            json_array_foreach(json_object_get(j, "missing"), i, miss) {
+            json_array_foreach(json_object_get(j, "missing"), i, miss)
+            {
                 int c = 0;
                 while (c < nunits &&
                        strcmp(units[c].code, json_string_value(json_object_get(miss, "unit"))))
@@ -387,8 +391,10 @@ static void check_refusals(indicators *d, store *s)
         memset(&e, 0, sizeof e);
         int rc = indicators_value_put(d, cases[i].code, cases[i].unit, cases[i].period, cases[i].v,
                                       NULL, cases[i].who, &e);
-        CHECKF(rc == -1 && lt_errkind_status(e.kind) == cases[i].status && !strcmp(e.code, cases[i].mcode),
-               "case %zu: %d %s %s", i, lt_errkind_status(e.kind), e.code ? e.code : "-", e.message);
+        CHECKF(rc == -1 && lt_errkind_status(e.kind) == cases[i].status &&
+                   !strcmp(e.code, cases[i].mcode),
+               "case %zu: %d %s %s", i, lt_errkind_status(e.kind), e.code ? e.code : "-",
+               e.message);
     }
     if (other) {
         ind_actor neighbour = {"n", other, ROLE_STAFF};
@@ -405,12 +411,14 @@ static void check_refusals(indicators *d, store *s)
           lt_errkind_status(e.kind) == 409 && !strcmp(e.code, "indicator.locked"));
     CHECK(values_held(s) == before);
     ind_actor leader = {"chief", "VN", ROLE_LEADER};
-    CHECK(indicators_value_put(d, "SUMX", units[u].code, "2025-08", 7, "sửa sau khoá", &leader, &e) == 0);
+    CHECK(indicators_value_put(d, "SUMX", units[u].code, "2025-08", 7, "sửa sau khoá", &leader,
+                               &e) == 0);
     json_t *v = indicators_value_get(d, "SUMX", units[u].code, "2025-08", &e);
     json_t *hist = json_object_get(v, "history");
     CHECK(json_array_size(hist) >= 2);
     CHECK(!strcmp(json_string_value(json_object_get(json_array_get(hist, json_array_size(hist) - 1),
-                                                    "approved_by")) ?: "",
+                                                    "approved_by"))
+                      ?: "",
                   "chief"));
     CHECK(json_number_value(json_object_get(v, "value")) == 7);
     json_decref(v);
@@ -439,8 +447,9 @@ static char *big_csv(int first, int last, const char *extra, size_t *len)
  * the roll-ups see them; a rerun writes nothing. */
 static void check_csv_chunks(indicators *d, store *s)
 {
-    define(d, "BIGX", "{\"name_vi\":\"Lớn\",\"period\":\"month\",\"tiers\":[\"national\","
-                      "\"province\",\"district\",\"commune\"]}");
+    define(d, "BIGX",
+           "{\"name_vi\":\"Lớn\",\"period\":\"month\",\"tiers\":[\"national\","
+           "\"province\",\"district\",\"commune\"]}");
     int last = 2025 * 12 + 6, months = (IND_COMMIT_ROWS + 500) / nunits + 1;
     if (months > 1400)
         months = 1400;
@@ -464,7 +473,8 @@ static void check_csv_chunks(indicators *d, store *s)
         free(csv);
     }
     char *csv = big_csv(first, last, NULL, &len);
-    CHECKF(indicators_csv_import(d, csv, len, &staff, &written, &unchanged, &e) == 0, "%s", e.message);
+    CHECKF(indicators_csv_import(d, csv, len, &staff, &written, &unchanged, &e) == 0, "%s",
+           e.message);
     CHECKF(written == rows && unchanged == 0, "%zu written of %zu", written, rows);
     CHECK(values_held(s) == before + rows);
     /* the roll-up at the root of the first and last months: the communes' values */
@@ -479,8 +489,8 @@ static void check_csv_chunks(indicators *d, store *s)
         for (int u = 0; u < nunits; u++)
             want += units[u].tier == 3 ? u + m % 7 + 0.5 : 0;
         json_t *row = json_array_get(json_object_get(j, "rows"), k ? (size_t)months - 1 : 0);
-        CHECKF(near(json_number_value(json_object_get(row, "value")), want), "month %d: %g, want %g",
-               m, json_number_value(json_object_get(row, "value")), want);
+        CHECKF(near(json_number_value(json_object_get(row, "value")), want),
+               "month %d: %g, want %g", m, json_number_value(json_object_get(row, "value")), want);
     }
     json_decref(j);
     CHECK(indicators_csv_import(d, csv, len, &staff, &written, &unchanged, &e) == 0 &&
@@ -495,7 +505,8 @@ static bool pinned_at(indicators *d, const char *code, const char *unit)
     json_t *list = indicators_list(d, unit), *j;
     size_t i;
     bool yes = false, found = false;
-    json_array_foreach(list, i, j) if (!strcmp(json_string_value(json_object_get(j, "code")), code)) {
+    json_array_foreach(list, i, j) if (!strcmp(json_string_value(json_object_get(j, "code")), code))
+    {
         yes = json_is_true(json_object_get(j, "pinned"));
         found = true;
     }
@@ -528,8 +539,8 @@ static void check_pins(indicators *d, store *s, const node_config *c)
     snprintf(pc.tier, sizeof pc.tier, "province");
     indicators *dp = indicators_new(s, &pc);
     ind_actor padmin = {"pa", pc.unit, ROLE_ADMIN}, pstaff = {"ps", pc.unit, ROLE_STAFF};
-    CHECK(indicators_pin(dp, "PINX", false, &pstaff, &e) == -1 && lt_errkind_status(e.kind) == 403 &&
-          !strcmp(e.code, "indicator.forbidden"));
+    CHECK(indicators_pin(dp, "PINX", false, &pstaff, &e) == -1 &&
+          lt_errkind_status(e.kind) == 403 && !strcmp(e.code, "indicator.forbidden"));
     CHECK(indicators_pin(dp, "NOPE", false, &padmin, &e) == -1 && lt_errkind_status(e.kind) == 404);
     CHECKF(indicators_pin(dp, "PINX", false, &padmin, &e) == 0, "%s", e.message);
     CHECK(!pinned_at(d, "PINX", units[comm].code) && !pinned_at(d, "PINX", units[prov].code));
@@ -574,13 +585,28 @@ int main(void)
     indicators *d = indicators_new(s, &c);
     indicators_set_clock(d, test_now, NULL);
     clock_ms = T_AUG_2025;
-    define(d, "SUMX", "{\"name_vi\":\"Tổng\",\"period\":\"month\",\"aggregation\":\"sum\",\"tiers\":[\"commune\"]}");
-    define(d, "AVGX", "{\"name_vi\":\"TB\",\"period\":\"month\",\"aggregation\":\"average\",\"tiers\":[\"commune\"]}");
-    define(d, "MINX", "{\"name_vi\":\"Min\",\"period\":\"month\",\"aggregation\":\"min\",\"tiers\":[\"commune\"]}");
-    define(d, "MAXX", "{\"name_vi\":\"Max\",\"period\":\"month\",\"aggregation\":\"max\",\"tiers\":[\"commune\"]}");
-    define(d, "CNTX", "{\"name_vi\":\"Đếm\",\"period\":\"month\",\"aggregation\":\"count\",\"tiers\":[\"commune\"]}");
-    define(d, "SELFX", "{\"name_vi\":\"Tự\",\"period\":\"month\",\"tiers\":[\"district\",\"commune\"],\"counts\":\"self\"}");
-    define(d, "RATIO", "{\"name_vi\":\"Tỉ lệ\",\"period\":\"month\",\"numerator\":\"SUMX\",\"denominator\":\"CNTX\",\"factor\":100}");
+    define(d, "SUMX",
+           "{\"name_vi\":\"Tổng\",\"period\":\"month\",\"aggregation\":\"sum\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "AVGX",
+           "{\"name_vi\":\"TB\",\"period\":\"month\",\"aggregation\":\"average\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "MINX",
+           "{\"name_vi\":\"Min\",\"period\":\"month\",\"aggregation\":\"min\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "MAXX",
+           "{\"name_vi\":\"Max\",\"period\":\"month\",\"aggregation\":\"max\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "CNTX",
+           "{\"name_vi\":\"Đếm\",\"period\":\"month\",\"aggregation\":\"count\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "SELFX",
+           "{\"name_vi\":\"Tự\",\"period\":\"month\",\"tiers\":[\"district\",\"commune\"],"
+           "\"counts\":\"self\"}");
+    define(d, "RATIO",
+           "{\"name_vi\":\"Tỉ "
+           "lệ\",\"period\":\"month\",\"numerator\":\"SUMX\",\"denominator\":\"CNTX\",\"factor\":"
+           "100}");
     fill_values(d, &rng);
     check_rollups(d);
     check_children(d);
@@ -596,7 +622,8 @@ int main(void)
     indicators *dc = indicators_new(s, &cc);
     ind_actor cadmin = {"a", cc.unit, ROLE_ADMIN};
     lt_error e = {0};
-    json_t *def = json_pack("{s:s, s:s, s:[s]}", "name_vi", "x", "period", "month", "tiers", "commune");
+    json_t *def =
+        json_pack("{s:s, s:s, s:[s]}", "name_vi", "x", "period", "month", "tiers", "commune");
     CHECK(indicators_define(dc, "CX", def, &cadmin, &e) == -1 && lt_errkind_status(e.kind) == 403 &&
           !strcmp(e.code, "indicator.forbidden"));
     CHECK(indicators_get(d, "CX", NULL, &e) == NULL && lt_errkind_status(e.kind) == 404);
