@@ -98,16 +98,17 @@ int cmd_indicators(int argc, char **argv)
     }
     indicators *d = indicators_new(s, &c);
     ind_actor who = {user, c.unit, ROLE_ADMIN};
-    ind_error e = {0};
+    lt_error e = {0};
     size_t written = 0, unchanged = 0;
     int rc = d ? indicators_csv_import(d, text, len, &who, &written, &unchanged, &e) : -1;
     if (!d)
-        snprintf(e.msg, sizeof e.msg, "out of memory");
+        snprintf(e.message, sizeof e.message, "out of memory");
     indicators_free(d);
     store_close(s);
     free(text);
     if (rc)
-        return cli_error("indicators", CLI_FAIL, "%s: %s (nothing stored)", file, e.msg);
+        return cli_error("indicators", d ? lt_errkind_exit(e.kind) : CLI_FAIL,
+                         "%s: %s (nothing stored)", file, e.message);
     printf("indicators import: %zu written, %zu unchanged\n", written, unchanged);
     return CLI_OK;
 }

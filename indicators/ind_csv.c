@@ -120,7 +120,7 @@ static bool csv_number(const char *s, double *out)
 }
 
 /* Checks the header row; fills *ncols. */
-static int csv_header(csv_reader *r, int *ncols, ind_error *e)
+static int csv_header(csv_reader *r, int *ncols, lt_error *e)
 {
     if (r->end - r->p >= 3 && !memcmp(r->p, "\xEF\xBB\xBF", 3))
         r->p += 3;
@@ -133,11 +133,12 @@ static int csv_header(csv_reader *r, int *ncols, ind_error *e)
     int n = csv_row(r, f);
     for (int i = 0; i < 4; i++)
         if (n < 4 || strcasecmp(f[i], columns[i]))
-            return ind_fail(e, 400, "indicator.csv",
-                            "row 1 must be the header indicator,unit,period,value,comment (column "
-                            "%d is '%.40s'); download a template from "
-                            "GET /api/v1/indicators/{code}/template.csv",
-                            i + 1, n > i ? f[i] : "");
+            return lt_error_set(
+                e, LT_EINVAL, "indicator.csv",
+                "row 1 must be the header indicator,unit,period,value,comment (column "
+                "%d is '%.40s'); download a template from "
+                "GET /api/v1/indicators/{code}/template.csv",
+                i + 1, n > i ? f[i] : "");
     *ncols = n >= 5 && !strcasecmp(f[4], "comment") ? 5 : 4;
     return 0;
 }
@@ -147,72 +148,91 @@ static int by_id(const void *a, const void *b)
     return strcmp(((const ind_write *)a)->id, ((const ind_write *)b)->id);
 }
 
-/* Checks every row into w (room for cap); *n rows read. */
+/* Checks the row f (read from line) into *w. */
+static int csv_check_row(indicators *d, ind_batch *b, char f[CSV_COLS][FIELD_MAX], int nf,
+                         int ncols, size_t line, const ind_actor *who, ind_write *w, lt_error *e)
+{
+    if (nf < 4)
+        return lt_error_set(e, LT_EINVAL, "indicator.csv",
+                            "row %zu has %s: a row is indicator,unit,period,value[,comment]", line,
+                            nf < 0 ? "an unclosed quote or a field over 1023 bytes"
+                                   : "too few fields");
+    double v;
+    if (!csv_number(f[3], &v))
+        return lt_error_set(e, LT_EINVAL, "indicator.csv",
+                            "row %zu, column value: '%.40s' is not a number (write 12.5 or 12,5)",
+                            line, f[3]);
+    const char *field = NULL;
+    if (ind_value_check(d, b, f[0], f[1], f[2], v, ncols > 4 ? f[4] : NULL, who, w, &field, e)) {
+        char msg[sizeof e->message];
+        snprintf(msg, sizeof msg, "%s", e->message);
+        snprintf(e->message, sizeof e->message, "row %zu, column %s: %s", line,
+                 field ? field : "indicator", msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks every row into *w (grown as needed); *n rows checked. One batch
+ * serves the whole file: each definition and the unit catalogue are read
+ * once. */
 static int csv_check_rows(indicators *d, csv_reader *r, int ncols, const ind_actor *who,
-                          ind_write **w, size_t *n, ind_error *e)
+                          ind_write **w, size_t *n, lt_error *e)
 {
     size_t cap = 0;
     char f[CSV_COLS][FIELD_MAX];
     *w = NULL;
     *n = 0;
-    while (r->p < r->end) {
+    ind_batch *b = malloc(sizeof *b);
+    int rc =
+        b ? 0 : lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
+    if (b)
+        ind_batch_start(d, b);
+    while (!rc && r->p < r->end) {
         size_t line = r->line + 1;
         int nf = csv_row(r, f);
         if (nf == 0)
             continue;
-        if (nf < 0 || nf < 4)
-            return ind_fail(e, 400, "indicator.csv",
-                            "row %zu has %s: a row is indicator,unit,period,value[,comment]", line,
-                            nf < 0 ? "an unclosed quote or a field over 1023 bytes"
-                                   : "too few fields");
-        double v;
-        if (!csv_number(f[3], &v))
-            return ind_fail(e, 400, "indicator.csv",
-                            "row %zu, column value: '%.40s' is not a number (write 12.5 or 12,5)",
-                            line, f[3]);
         if (*n == cap) {
             size_t nc = cap ? cap * 2 : 1024;
             ind_write *nw = realloc(*w, nc * sizeof *nw);
-            if (!nw)
-                return ind_fail(e, 503, "indicator.storage", "out of memory; retry later");
+            if (!nw) {
+                rc = lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage",
+                                  "out of memory; retry later");
+                break;
+            }
             *w = nw;
             cap = nc;
         }
-        const char *field = NULL;
-        if (ind_value_check(d, f[0], f[1], f[2], v, ncols > 4 ? f[4] : NULL, who, &(*w)[*n], &field,
-                            e)) {
-            char msg[sizeof e->msg];
-            snprintf(msg, sizeof msg, "%s", e->msg);
-            snprintf(e->msg, sizeof e->msg, "row %zu, column %s: %s", line,
-                     field ? field : "indicator", msg);
-            return -1;
-        }
-        (*n)++;
+        rc = csv_check_row(d, b, f, nf, ncols, line, who, &(*w)[*n], e);
+        if (!rc)
+            (*n)++;
     }
-    return 0;
+    free(b);
+    return rc;
 }
 
 /* A row that repeats another's indicator, unit and period: -1 with *e. */
-static int csv_duplicates(ind_write *w, size_t n, ind_error *e)
+static int csv_duplicates(ind_write *w, size_t n, lt_error *e)
 {
     ind_write *sorted = malloc((n ? n : 1) * sizeof *sorted);
     if (!sorted)
-        return ind_fail(e, 503, "indicator.storage", "out of memory; retry later");
+        return lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
     memcpy(sorted, w, n * sizeof *w);
     qsort(sorted, n, sizeof *sorted, by_id);
     int rc = 0;
     for (size_t i = 1; i < n && !rc; i++)
         if (!strcmp(sorted[i].id, sorted[i - 1].id))
-            rc = ind_fail(e, 400, "indicator.csv",
-                          "%s appears twice in the file: keep one row per indicator, unit and "
-                          "period",
-                          sorted[i].id);
+            rc = lt_error_set(e, LT_EINVAL, "indicator.csv",
+                              "%s appears twice in the file: keep one row per indicator, unit and "
+                              "period",
+                              sorted[i].id);
     free(sorted);
     return rc;
 }
 
 int indicators_csv_import(indicators *d, const char *text, size_t len, const ind_actor *who,
-                          size_t *written, size_t *unchanged, ind_error *e)
+                          size_t *written, size_t *unchanged, lt_error *e)
 {
     csv_reader r = {text, text + len, ',', 0};
     int ncols;
@@ -224,7 +244,7 @@ int indicators_csv_import(indicators *d, const char *text, size_t len, const ind
     if (!rc)
         rc = csv_check_rows(d, &r, ncols, who, &w, &n, e);
     if (!rc && !n)
-        rc = ind_fail(e, 400, "indicator.csv", "the file has a header and no rows");
+        rc = lt_error_set(e, LT_EINVAL, "indicator.csv", "the file has a header and no rows");
     if (!rc)
         rc = csv_duplicates(w, n, e);
     if (!rc)
@@ -321,7 +341,7 @@ typedef struct {
 static void template_one(void *ctx, const ind_unit *u)
 {
     template_ctx *t = ctx;
-    ind_error e;
+    lt_error e;
     json_t *v = indicators_value_get(t->d, t->code, u->code, t->period, &e);
     json_t *row =
         json_pack("{s:s, s:s, s:s}", "indicator", t->code, "unit", u->code, "period", t->period);
@@ -334,7 +354,7 @@ static void template_one(void *ctx, const ind_unit *u)
 }
 
 char *indicators_csv_template(indicators *d, const char *code, const char *unit, const char *period,
-                              ind_error *e)
+                              lt_error *e)
 {
     ind_lock(d);
     ind_def def;
@@ -344,12 +364,13 @@ char *indicators_csv_template(indicators *d, const char *code, const char *unit,
     const ind_unit *u = ind_units_find(us, unit);
     if (ind_def_load(d, code, &def, e)) {
     } else if (def.computed || def.live >= 0) {
-        ind_fail(e, 400, "indicator.computed", "nobody enters the values of %s", code);
+        lt_error_set(e, LT_EINVAL, "indicator.computed", "nobody enters the values of %s", code);
     } else if (!ind_period_parse(def.ptype, period, &ord)) {
-        ind_fail(e, 400, "indicator.period", "'%.16s' is not a %s", period,
-                 ind_ptype_name(def.ptype));
+        lt_error_set(e, LT_EINVAL, "indicator.period", "'%.16s' is not a %s", period,
+                     ind_ptype_name(def.ptype));
     } else if (!u || !ind_units_within(us, unit, d->c->unit)) {
-        ind_fail(e, 404, "indicator.unit", "unit %.40s is not in this node's subtree", unit);
+        lt_error_set(e, LT_ENOTFOUND, "indicator.unit", "unit %.40s is not in this node's subtree",
+                     unit);
     } else {
         template_ctx t = {d, def.code, period, json_array()};
         for (size_t i = 0; i < def.ntiers; i++)
@@ -357,7 +378,7 @@ char *indicators_csv_template(indicators *d, const char *code, const char *unit,
         csv = indicators_csv_table(t.rows, columns, CSV_COLS);
         json_decref(t.rows);
         if (!csv)
-            ind_fail(e, 503, "indicator.storage", "out of memory; retry later");
+            lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
     }
     ind_unlock(d);
     return csv;

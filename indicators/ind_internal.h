@@ -3,7 +3,7 @@
  * uses: the context, the unit catalogue, parsed definitions, periods and
  * the error helper.
  *
- * Machine codes of the domain's errors (ind_error.code), in every error
+ * Machine codes of the domain's errors (lt_error.code), in every error
  * body (docs/openapi.yaml lists them, web/src/i18n.js translates them):
  *   indicator.bad_code      the indicator code is not 1..32 of A-Z a-z 0-9 _ . -
  *   indicator.unknown       no such indicator (404)
@@ -83,10 +83,6 @@ void ind_unlock(indicators *d);
 /* The unit catalogue, reloaded when the "units" collection changed. */
 const ind_units *ind_units_of(indicators *d);
 
-/* Fills *e and returns -1. */
-int ind_fail(ind_error *e, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 /* ---- periods (ind_period.c) ---- */
 
 typedef enum { PER_MONTH = 0, PER_QUARTER, PER_YEAR } ind_ptype;
@@ -133,7 +129,7 @@ bool ind_code_valid(const char *code);
 
 /* Loads definition code (stored or operational) into *def. Returns 0, or
  * -1 with *e (404 when unknown). */
-int ind_def_load(indicators *d, const char *code, ind_def *def, ind_error *e);
+int ind_def_load(indicators *d, const char *code, ind_def *def, lt_error *e);
 
 /* True when tier is one of def's reporting tiers. */
 bool ind_def_reports(const ind_def *def, const char *tier);
@@ -151,18 +147,33 @@ typedef struct {
     bool put; /* the first value of its id */
 } ind_write;
 
-/* Checks value of code/unit/period as who at the context's time and packs
- * its entry into *w (unchanged: body NULL, the same value and comment are
- * stored). field (may be NULL) receives the name of the input at fault:
+/* What a run of checks shares, read once: the definitions met so far, the
+ * unit catalogue and the time. Valid while the context's lock is held. */
+#define IND_BATCH_DEFS 16
+typedef struct {
+    ind_def defs[IND_BATCH_DEFS];
+    size_t ndefs;
+    const ind_units *us;
+    uint64_t now;
+} ind_batch;
+
+/* Starts a run of checks at the context's time. Call under the lock. */
+void ind_batch_start(indicators *d, ind_batch *b);
+
+/* Checks value of code/unit/period as who in batch b and packs its entry
+ * into *w (unchanged: body NULL, the same value and comment are stored).
+ * field (may be NULL) receives the name of the input at fault:
  * "indicator", "unit", "period", "value" or "comment". Call under the
  * lock. Returns 0, or -1 with *e. */
-int ind_value_check(indicators *d, const char *code, const char *unit, const char *period,
-                    double value, const char *comment, const ind_actor *who, ind_write *w,
-                    const char **field, ind_error *e);
+int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *unit,
+                    const char *period, double value, const char *comment, const ind_actor *who,
+                    ind_write *w, const char **field, lt_error *e);
 
-/* Writes the n checked values that changed in one transaction. Returns 0,
- * or -1 with *e. */
-int ind_value_commit(indicators *d, const ind_write *w, size_t n, ind_error *e);
+/* Writes the checked values that changed, in transactions of
+ * IND_COMMIT_ROWS (a failing disk may leave the first ones written: a
+ * rerun writes the rest). Returns 0, or -1 with *e. */
+#define IND_COMMIT_ROWS 10000
+int ind_value_commit(indicators *d, const ind_write *w, size_t n, lt_error *e);
 
 /* Frees what ind_value_check packed. */
 void ind_write_release(ind_write *w);

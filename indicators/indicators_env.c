@@ -37,11 +37,6 @@ void indicators_env_free(indicators_env *e)
     free(e);
 }
 
-static void respond_fail(http_response *res, const ind_error *e)
-{
-    http_respond_code(res, e->status, e->code, "%s", e->msg);
-}
-
 static ind_actor actor_of(const auth_caller *c)
 {
     return (ind_actor){c->user, c->unit, c->role};
@@ -93,13 +88,16 @@ static void list_get(void *ctx, const http_request *req, http_response *res)
     auth_caller c;
     if (auth_require(d->node->auth, req, res, ROLE_VIEWER, &c))
         return;
-    http_respond_json(res, 200, json_pack("{s:o}", "indicators", indicators_list(d->ind)));
+    const char *unit = query_unit(d, req, &c, res);
+    if (unit)
+        http_respond_json(res, 200,
+                          json_pack("{s:o}", "indicators", indicators_list(d->ind, unit)));
 }
 
 static void definition(indicators_env *d, const http_request *req, const auth_caller *c,
                        const char *code, http_response *res)
 {
-    ind_error e = {0};
+    lt_error e = {0};
     if (!strcmp(req->method, "PUT")) {
         json_error_t je;
         json_t *in = json_loadb((const char *)req->body, req->body_len, 0, &je);
@@ -112,21 +110,48 @@ static void definition(indicators_env *d, const http_request *req, const auth_ca
         int rc = indicators_define(d->ind, code, in, &who, &e);
         json_decref(in);
         if (rc) {
-            respond_fail(res, &e);
+            http_respond_lt(res, &e);
             return;
         }
     }
-    json_t *j = indicators_get(d->ind, code, &e);
+    const char *unit = strcmp(req->method, "PUT") ? query_unit(d, req, c, res) : NULL;
+    if (strcmp(req->method, "PUT") && !unit)
+        return;
+    json_t *j = indicators_get(d->ind, code, unit, &e);
     if (j)
         http_respond_json(res, 200, j);
     else
-        respond_fail(res, &e);
+        http_respond_lt(res, &e);
+}
+
+/* PUT {code}/pinned {"pinned": bool}: a top-tier admin's choice for the
+ * dashboards of its unit's subtree. */
+static void pinned_put(indicators_env *d, const http_request *req, const auth_caller *c,
+                       const char *code, http_response *res)
+{
+    json_t *in = json_loadb((const char *)req->body, req->body_len, 0, NULL);
+    json_t *p = json_object_get(in, "pinned");
+    if (!json_is_boolean(p)) {
+        json_decref(in);
+        http_respond_code(res, 400, "indicator.definition",
+                          "the body must be {\"pinned\": true} or {\"pinned\": false}");
+        return;
+    }
+    ind_actor who = actor_of(c);
+    lt_error e = {0};
+    int rc = indicators_pin(d->ind, code, json_is_true(p), &who, &e);
+    json_decref(in);
+    json_t *j = rc ? NULL : indicators_get(d->ind, code, NULL, &e);
+    if (j)
+        http_respond_json(res, 200, j);
+    else
+        http_respond_lt(res, &e);
 }
 
 static void value_item(indicators_env *d, const http_request *req, const auth_caller *c,
                        char *const *seg, http_response *res)
 {
-    ind_error e = {0};
+    lt_error e = {0};
     if (!strcmp(req->method, "PUT")) {
         json_t *in = json_loadb((const char *)req->body, req->body_len, 0, NULL);
         json_t *v = json_object_get(in, "value"), *cm = json_object_get(in, "comment");
@@ -142,19 +167,19 @@ static void value_item(indicators_env *d, const http_request *req, const auth_ca
                                       json_string_value(cm), &who, &e);
         json_decref(in);
         if (rc) {
-            respond_fail(res, &e);
+            http_respond_lt(res, &e);
             return;
         }
     } else if (!indicators_within(d->ind, seg[2], c->unit)) {
-        http_respond_error(res, 403, "a user of unit %s sees only the values of its subtree",
-                           c->unit);
+        http_respond_code(res, 403, "indicator.forbidden",
+                          "a user of unit %s sees only the values of its subtree", c->unit);
         return;
     }
     json_t *j = indicators_value_get(d->ind, seg[0], seg[2], seg[3], &e);
     if (j)
         http_respond_json(res, 200, j);
     else
-        respond_fail(res, &e);
+        http_respond_lt(res, &e);
 }
 
 static bool by_parse(const char *s, ind_by *by)
@@ -181,11 +206,11 @@ static void values_get(indicators_env *d, const http_request *req, const auth_ca
     const char *unit = query_unit(d, req, c, res);
     if (!unit)
         return;
-    ind_error e = {0};
+    lt_error e = {0};
     json_t *j = indicators_rollup(d->ind, code, unit, http_request_query_param(req, "from"),
                                   http_request_query_param(req, "to"), by, &e);
     if (!j) {
-        respond_fail(res, &e);
+        http_respond_lt(res, &e);
         return;
     }
     if (wants_csv(req, req->path)) {
@@ -207,10 +232,10 @@ static void template_get(indicators_env *d, const http_request *req, const auth_
     if (!unit)
         return;
     const char *period = http_request_query_param(req, "period");
-    ind_error e = {0};
+    lt_error e = {0};
     char *csv = indicators_csv_template(d->ind, code, unit, period ? period : "", &e);
     if (!csv) {
-        respond_fail(res, &e);
+        http_respond_lt(res, &e);
         return;
     }
     char name[96];
@@ -228,10 +253,10 @@ static void import_work(void *job, const uint8_t *body, size_t len, http_respons
 {
     import_job *j = job;
     ind_actor who = actor_of(&j->c);
-    ind_error e = {0};
+    lt_error e = {0};
     size_t written, unchanged;
     if (indicators_csv_import(j->d->ind, (const char *)body, len, &who, &written, &unchanged, &e))
-        respond_fail(res, &e);
+        http_respond_lt(res, &e);
     else
         http_respond_json(res, 200,
                           json_pack("{s:I, s:I}", "written", (json_int_t)written, "unchanged",
@@ -283,6 +308,8 @@ static void item(void *ctx, const http_request *req, http_response *res)
         definition(d, req, &c, seg[0], res);
     else if (get && n == 2 && (!strcmp(seg[1], "values") || !strcmp(seg[1], "values.csv")))
         values_get(d, req, &c, seg[0], res);
+    else if (put && n == 2 && !strcmp(seg[1], "pinned"))
+        pinned_put(d, req, &c, seg[0], res);
     else if (get && n == 2 && !strcmp(seg[1], "template.csv"))
         template_get(d, req, &c, seg[0], res);
     else if ((get || put) && n == 4 && !strcmp(seg[1], "values"))
@@ -301,17 +328,18 @@ static void completeness_get(void *ctx, const http_request *req, http_response *
         return;
     const char *code = http_request_query_param(req, "indicator");
     if (!code || !*code) {
-        http_respond_error(res, 400, "name the indicator: ?indicator=CODE&period=P&unit=U");
+        http_respond_code(res, 400, "indicator.bad_code",
+                          "name the indicator: ?indicator=CODE&period=P&unit=U");
         return;
     }
     const char *unit = query_unit(d, req, &c, res);
     if (!unit)
         return;
-    ind_error e = {0};
+    lt_error e = {0};
     json_t *j =
         indicators_completeness(d->ind, code, unit, http_request_query_param(req, "period"), &e);
     if (!j) {
-        respond_fail(res, &e);
+        http_respond_lt(res, &e);
         return;
     }
     if (wants_csv(req, req->path)) {

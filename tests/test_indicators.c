@@ -9,6 +9,7 @@
  * refused with its code and nothing stored; the index rebuilt by verify
  * equal to the one kept incrementally.
  */
+#include "indicators/ind_internal.h" /* IND_COMMIT_ROWS */
 #include "indicators/indicators.h"
 #include "lib/mpjson.h"
 #include "lib/splitmix.h"
@@ -99,8 +100,8 @@ static void define(indicators *d, const char *code, const char *json)
     json_t *j = json_loads(json, 0, &je);
     REQUIRE(j);
     ind_actor admin = {"admin", "VN", ROLE_ADMIN};
-    ind_error e = {0};
-    CHECKF(indicators_define(d, code, j, &admin, &e) == 0, "%s: %s", code, e.msg);
+    lt_error e = {0};
+    CHECKF(indicators_define(d, code, j, &admin, &e) == 0, "%s: %s", code, e.message);
     json_decref(j);
 }
 
@@ -159,9 +160,9 @@ static void enter(indicators *d, int k, int u, int m, double v, account_role rol
     char period[8];
     month_name(m, period);
     ind_actor who = {"staff", "VN", role};
-    ind_error e = {0};
+    lt_error e = {0};
     int rc = indicators_value_put(d, codes[k], units[u].code, period, v, "", &who, &e);
-    CHECKF(rc == 0, "%s %s %s: %s", codes[k], units[u].code, period, e.msg);
+    CHECKF(rc == 0, "%s %s %s: %s", codes[k], units[u].code, period, e.message);
     if (!rc) {
         vals[k][u][m] = (double)llround(v * 1e6) / 1e6;
         has[k][u][m] = true;
@@ -205,11 +206,11 @@ static void check_rollups(indicators *d)
     char from[8], to[8];
     month_name(0, from);
     month_name(MONTHS - 1, to);
-    ind_error e = {0};
+    lt_error e = {0};
     for (int k = 0; k < NIND; k++) {
         for (int u = 0; u < nunits; u++) {
             json_t *j = indicators_rollup(d, codes[k], units[u].code, from, to, IND_BY_PERIOD, &e);
-            CHECKF(j, "%s %s: %s", codes[k], units[u].code, e.msg);
+            CHECKF(j, "%s %s: %s", codes[k], units[u].code, e.message);
             json_t *rows = json_object_get(j, "rows");
             CHECK(json_array_size(rows) == MONTHS);
             for (int m = 0; m < MONTHS && m < (int)json_array_size(rows); m++) {
@@ -235,7 +236,7 @@ static void check_children(indicators *d)
     char from[8], to[8];
     month_name(0, from);
     month_name(MONTHS - 1, to);
-    ind_error e = {0};
+    lt_error e = {0};
     for (int u = 0; u < nunits; u++) {
         json_t *j = indicators_rollup(d, "SUMX", units[u].code, from, to, IND_BY_CHILD, &e);
         REQUIRE(j);
@@ -269,9 +270,9 @@ static void check_ratio_and_time(indicators *d)
     char from[8], to[8];
     month_name(0, from);
     month_name(MONTHS - 1, to);
-    ind_error e = {0};
+    lt_error e = {0};
     json_t *j = indicators_rollup(d, "RATIO", "VN", from, to, IND_BY_PERIOD, &e);
-    CHECKF(j, "%s", e.msg);
+    CHECKF(j, "%s", e.message);
     for (int m = 0; j && m < MONTHS; m++) {
         double s = 0, c = 0;
         int rep, exp;
@@ -307,7 +308,7 @@ static void check_ratio_and_time(indicators *d)
 
 static void check_completeness(indicators *d)
 {
-    ind_error e = {0};
+    lt_error e = {0};
     for (int u = 0; u < nunits; u++) {
         for (int m = 0; m < MONTHS; m += 2) {
             char period[8];
@@ -355,7 +356,7 @@ static uint64_t values_held(store *s)
 static void check_refusals(indicators *d, store *s)
 {
     uint64_t before = values_held(s);
-    ind_error e = {0};
+    lt_error e = {0};
     ind_actor staff = {"s", "VN", ROLE_STAFF}, viewer = {"v", "VN", ROLE_VIEWER};
     const char *commune = NULL, *district = NULL, *other = NULL;
     for (int u = 0; u < nunits; u++) {
@@ -390,13 +391,15 @@ static void check_refusals(indicators *d, store *s)
         memset(&e, 0, sizeof e);
         int rc = indicators_value_put(d, cases[i].code, cases[i].unit, cases[i].period, cases[i].v,
                                       NULL, cases[i].who, &e);
-        CHECKF(rc == -1 && e.status == cases[i].status && !strcmp(e.code, cases[i].mcode),
-               "case %zu: %d %s %s", i, e.status, e.code ? e.code : "-", e.msg);
+        CHECKF(rc == -1 && lt_errkind_status(e.kind) == cases[i].status &&
+                   !strcmp(e.code, cases[i].mcode),
+               "case %zu: %d %s %s", i, lt_errkind_status(e.kind), e.code ? e.code : "-",
+               e.message);
     }
     if (other) {
         ind_actor neighbour = {"n", other, ROLE_STAFF};
         CHECK(indicators_value_put(d, "SUMX", commune, "2025-08", 1, NULL, &neighbour, &e) == -1 &&
-              e.status == 403);
+              lt_errkind_status(e.kind) == 403);
     }
     /* a correction after the lock day by staff: 409, the leader's is kept with approved_by */
     int u = 0;
@@ -405,7 +408,7 @@ static void check_refusals(indicators *d, store *s)
     REQUIRE(u < nunits);
     clock_ms = T_AUG_2025 + 200 * DAY;
     CHECK(indicators_value_put(d, "SUMX", units[u].code, "2025-08", 7, NULL, &staff, &e) == -1 &&
-          e.status == 409 && !strcmp(e.code, "indicator.locked"));
+          lt_errkind_status(e.kind) == 409 && !strcmp(e.code, "indicator.locked"));
     CHECK(values_held(s) == before);
     ind_actor leader = {"chief", "VN", ROLE_LEADER};
     CHECK(indicators_value_put(d, "SUMX", units[u].code, "2025-08", 7, "sửa sau khoá", &leader,
@@ -420,6 +423,145 @@ static void check_refusals(indicators *d, store *s)
     CHECK(json_number_value(json_object_get(v, "value")) == 7);
     json_decref(v);
     vals[I_SUM][u][1] = 7;
+}
+
+/* CSV text of indicator BIGX: every unit for months first..last-1
+ * (month ordinals), then the extra row (may be NULL). malloc'd. */
+static char *big_csv(int first, int last, const char *extra, size_t *len)
+{
+    size_t cap = (size_t)(last - first) * (size_t)nunits * 48 + 256;
+    char *csv = malloc(cap);
+    REQUIRE(csv);
+    *len = (size_t)snprintf(csv, cap, "\xEF\xBB\xBFindicator;unit;period;value;comment\r\n");
+    for (int m = first; m < last; m++)
+        for (int u = 0; u < nunits; u++)
+            *len += (size_t)snprintf(csv + *len, cap - *len, "BIGX;%s;%04d-%02d;%d,5;\r\n",
+                                     units[u].code, m / 12, m % 12 + 1, u + m % 7);
+    if (extra)
+        *len += (size_t)snprintf(csv + *len, cap - *len, "%s\r\n", extra);
+    return csv;
+}
+
+/* A CSV import larger than one write transaction (IND_COMMIT_ROWS): a bad
+ * last row stores nothing and is named; the good file stores every row and
+ * the roll-ups see them; a rerun writes nothing. */
+static void check_csv_chunks(indicators *d, store *s)
+{
+    define(d, "BIGX",
+           "{\"name_vi\":\"Lớn\",\"period\":\"month\",\"tiers\":[\"national\","
+           "\"province\",\"district\",\"commune\"]}");
+    int last = 2025 * 12 + 6, months = (IND_COMMIT_ROWS + 500) / nunits + 1;
+    if (months > 1400)
+        months = 1400;
+    int first = last - months;
+    size_t rows = (size_t)months * (size_t)nunits, len, written, unchanged;
+    REQUIRE(rows > IND_COMMIT_ROWS);
+    uint64_t before = values_held(s);
+    ind_actor staff = {"s", "VN", ROLE_STAFF};
+    lt_error e = {0};
+    char expect[64];
+    const char *bad[][2] = {{"BIGX;VN;2025-06;abc;", "column value"},
+                            {"BIGX;NOWHERE;2025-06;1;", "column unit"},
+                            {"BIGX;VN;2025-6;1;", "column period"}};
+    for (size_t i = 0; i < 3; i++) {
+        char *csv = big_csv(first, last, bad[i][0], &len);
+        snprintf(expect, sizeof expect, "row %zu, %s", rows + 2, bad[i][1]);
+        CHECKF(indicators_csv_import(d, csv, len, &staff, &written, &unchanged, &e) == -1 &&
+                   !strcmp(e.code, "indicator.csv") == (i == 0) && strstr(e.message, expect),
+               "bad row %zu: %s %s", i, e.code, e.message);
+        CHECK(values_held(s) == before);
+        free(csv);
+    }
+    char *csv = big_csv(first, last, NULL, &len);
+    CHECKF(indicators_csv_import(d, csv, len, &staff, &written, &unchanged, &e) == 0, "%s",
+           e.message);
+    CHECKF(written == rows && unchanged == 0, "%zu written of %zu", written, rows);
+    CHECK(values_held(s) == before + rows);
+    /* the roll-up at the root of the first and last months: the communes' values */
+    char from[8], to[8];
+    snprintf(from, sizeof from, "%04d-%02d", first / 12, first % 12 + 1);
+    snprintf(to, sizeof to, "%04d-%02d", (last - 1) / 12, (last - 1) % 12 + 1);
+    json_t *j = indicators_rollup(d, "BIGX", "VN", from, to, IND_BY_PERIOD, &e);
+    CHECKF(j && json_array_size(json_object_get(j, "rows")) == (size_t)months, "%s", e.message);
+    for (int k = 0; j && k < 2; k++) {
+        int m = k ? last - 1 : first;
+        double want = 0;
+        for (int u = 0; u < nunits; u++)
+            want += units[u].tier == 3 ? u + m % 7 + 0.5 : 0;
+        json_t *row = json_array_get(json_object_get(j, "rows"), k ? (size_t)months - 1 : 0);
+        CHECKF(near(json_number_value(json_object_get(row, "value")), want),
+               "month %d: %g, want %g", m, json_number_value(json_object_get(row, "value")), want);
+    }
+    json_decref(j);
+    CHECK(indicators_csv_import(d, csv, len, &staff, &written, &unchanged, &e) == 0 &&
+          written == 0 && unchanged == rows);
+    CHECK(values_held(s) == before + rows);
+    free(csv);
+}
+
+/* "pinned" of code in the list as unit's dashboard shows it. */
+static bool pinned_at(indicators *d, const char *code, const char *unit)
+{
+    json_t *list = indicators_list(d, unit), *j;
+    size_t i;
+    bool yes = false, found = false;
+    json_array_foreach(list, i, j) if (!strcmp(json_string_value(json_object_get(j, "code")), code))
+    {
+        yes = json_is_true(json_object_get(j, "pinned"));
+        found = true;
+    }
+    json_decref(list);
+    CHECKF(found, "%s is not listed", code);
+    return yes;
+}
+
+/* Pins: the national admin pins for everyone, a province admin unpins for
+ * its subtree (the nearer choice wins), a commune admin may not pin, and
+ * redefining the indicator keeps the choices. */
+static void check_pins(indicators *d, store *s, const node_config *c)
+{
+    define(d, "PINX", "{\"name_vi\":\"Ghim\",\"period\":\"month\",\"tiers\":[\"commune\"]}");
+    int prov = 1, comm = -1, other = -1;
+    for (int u = 0; u < nunits; u++) {
+        if (units[u].tier == 3 && comm < 0 && within(u, prov))
+            comm = u;
+        if (units[u].tier == 1 && u != prov)
+            other = u;
+    }
+    REQUIRE(comm >= 0);
+    CHECK(!pinned_at(d, "PINX", units[comm].code));
+    ind_actor nat = {"admin", "VN", ROLE_ADMIN};
+    lt_error e = {0};
+    CHECKF(indicators_pin(d, "PINX", true, &nat, &e) == 0, "%s", e.message);
+    CHECK(pinned_at(d, "PINX", "VN") && pinned_at(d, "PINX", units[comm].code));
+    node_config pc = *c;
+    snprintf(pc.unit, sizeof pc.unit, "%s", units[prov].code);
+    snprintf(pc.tier, sizeof pc.tier, "province");
+    indicators *dp = indicators_new(s, &pc);
+    ind_actor padmin = {"pa", pc.unit, ROLE_ADMIN}, pstaff = {"ps", pc.unit, ROLE_STAFF};
+    CHECK(indicators_pin(dp, "PINX", false, &pstaff, &e) == -1 &&
+          lt_errkind_status(e.kind) == 403 && !strcmp(e.code, "indicator.forbidden"));
+    CHECK(indicators_pin(dp, "NOPE", false, &padmin, &e) == -1 && lt_errkind_status(e.kind) == 404);
+    CHECKF(indicators_pin(dp, "PINX", false, &padmin, &e) == 0, "%s", e.message);
+    CHECK(!pinned_at(d, "PINX", units[comm].code) && !pinned_at(d, "PINX", units[prov].code));
+    CHECK(pinned_at(d, "PINX", "VN"));
+    if (other >= 0)
+        CHECK(pinned_at(d, "PINX", units[other].code));
+    json_t *j = indicators_get(d, "PINX", units[comm].code, &e);
+    CHECK(j && json_is_false(json_object_get(json_object_get(j, "pins"), units[prov].code)) &&
+          json_is_true(json_object_get(json_object_get(j, "pins"), "VN")));
+    json_decref(j);
+    define(d, "PINX", "{\"name_vi\":\"Ghim 2\",\"period\":\"month\",\"tiers\":[\"commune\"]}");
+    CHECK(!pinned_at(d, "PINX", units[comm].code) && pinned_at(d, "PINX", "VN"));
+    indicators_free(dp);
+    node_config cc = *c;
+    snprintf(cc.unit, sizeof cc.unit, "%s", units[comm].code);
+    snprintf(cc.tier, sizeof cc.tier, "commune");
+    indicators *dc = indicators_new(s, &cc);
+    ind_actor cadmin = {"ca", cc.unit, ROLE_ADMIN};
+    CHECK(indicators_pin(dc, "PINX", true, &cadmin, &e) == -1 && lt_errkind_status(e.kind) == 403);
+    CHECK(!pinned_at(d, "PINX", units[comm].code));
+    indicators_free(dc);
 }
 
 int main(void)
@@ -471,18 +613,20 @@ int main(void)
     check_ratio_and_time(d);
     check_completeness(d);
     check_refusals(d, s);
+    check_csv_chunks(d, s);
+    check_pins(d, s, &c);
     /* an admin of a commune node may not define indicators */
     node_config cc = c;
     snprintf(cc.unit, sizeof cc.unit, "%s", units[nunits - 1].code);
     snprintf(cc.tier, sizeof cc.tier, "commune");
     indicators *dc = indicators_new(s, &cc);
     ind_actor cadmin = {"a", cc.unit, ROLE_ADMIN};
-    ind_error e = {0};
+    lt_error e = {0};
     json_t *def =
         json_pack("{s:s, s:s, s:[s]}", "name_vi", "x", "period", "month", "tiers", "commune");
-    CHECK(indicators_define(dc, "CX", def, &cadmin, &e) == -1 && e.status == 403 &&
+    CHECK(indicators_define(dc, "CX", def, &cadmin, &e) == -1 && lt_errkind_status(e.kind) == 403 &&
           !strcmp(e.code, "indicator.forbidden"));
-    CHECK(indicators_get(d, "CX", &e) == NULL && e.status == 404);
+    CHECK(indicators_get(d, "CX", NULL, &e) == NULL && lt_errkind_status(e.kind) == 404);
     json_decref(def);
     indicators_free(dc);
     check_rollups(d);
