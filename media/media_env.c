@@ -22,6 +22,10 @@ media_env *media_env_new(node_env *env)
         return NULL;
     e->node = env;
     atomic_init(&e->snapshots, 0);
+    if (!(e->live = media_live_new(env->loop))) {
+        free(e);
+        return NULL;
+    }
     return e;
 }
 
@@ -37,6 +41,7 @@ void media_env_free(media_env *e)
     if (!e)
         return;
     media_prober_stop(e->prober);
+    media_live_stop(e->live);
     free(e);
 }
 
@@ -249,6 +254,22 @@ static void snapshot_get(media_env *d, const http_request *req, const char *id, 
     offload_request(req, res, &(offload_task){d->node->loop, j, snap_work, snap_done});
 }
 
+static void live_get(media_env *d, const http_request *req, const char *id, const json_t *cam,
+                     http_response *res)
+{
+    char url[CAMERA_URL_MAX + 256];
+    bool enabled;
+    if (camera_stream_url(d->node->store, d->node->config, id, url, sizeof url, &enabled)) {
+        const char *unit = json_string_value(json_object_get(cam, "unit"));
+        http_respond_code(res, 409, "camera.not_owner",
+                          "camera %.64s belongs to unit %s: watch it live on that unit's node; "
+                          "this node shows its thumbnail (thumbnail.jpg)",
+                          id, unit ? unit : "?");
+        return;
+    }
+    media_live_join(d->live, req, res, id, url);
+}
+
 static void item(void *ctx, const http_request *req, http_response *res)
 {
     media_env *d = ctx;
@@ -272,7 +293,8 @@ static void item(void *ctx, const http_request *req, http_response *res)
         camera_del(d, id, res);
         return;
     }
-    if (!get || (sub && strcmp(sub, "snapshot.jpg") && strcmp(sub, "thumbnail.jpg"))) {
+    if (!get || (sub && strcmp(sub, "snapshot.jpg") && strcmp(sub, "thumbnail.jpg") &&
+                 strcmp(sub, "live.mjpeg"))) {
         http_respond_error(res, 405, "no %s at %s: see docs/media.md for the camera routes",
                            req->method, req->path);
         return;
@@ -284,6 +306,8 @@ static void item(void *ctx, const http_request *req, http_response *res)
         http_respond_json(res, 200, json_incref(cam));
     else if (!strcmp(sub, "thumbnail.jpg"))
         thumbnail_get(d, id, res);
+    else if (!strcmp(sub, "live.mjpeg"))
+        live_get(d, req, id, cam, res);
     else
         snapshot_get(d, req, id, cam, res);
     json_decref(cam);

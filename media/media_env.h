@@ -7,6 +7,7 @@
 #ifndef LT_MEDIA_ENV_H
 #define LT_MEDIA_ENV_H
 
+#include "media/live.h"
 #include "media/prober.h"
 #include "node/env/env.h"
 #include "node/http/http.h"
@@ -18,6 +19,7 @@
 typedef struct media_env {
     node_env *node;
     media_prober *prober;
+    media_live *live;
     atomic_uint snapshots; /* under way */
 } media_env;
 
@@ -43,6 +45,7 @@ void media_env_free(media_env *e);
  *   DELETE /api/v1/cameras/{id}
  *   GET    /api/v1/cameras/{id}/snapshot.jpg   (owning node, thread pool)
  *   GET    /api/v1/cameras/{id}/thumbnail.jpg  (any node holding it)
+ *   GET    /api/v1/cameras/{id}/live.mjpeg     (owning node; live.h)
  * Returns how many were written. */
 size_t media_env_routes(media_env *e, http_route *routes, size_t cap);
 

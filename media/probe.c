@@ -249,3 +249,76 @@ void probe_run(const char *url, const probe_opts *o, probe_result *r)
     if (!r->status)
         fail(r, "offline", "%s", "out of memory");
 }
+
+/* Decodes the packets of stream vs of fc and calls fn with a picture at
+ * most fps times a second. Returns 0 when fn ended it, -1 with r's reason. */
+static int live_loop(AVFormatContext *fc, int vs, probe_clock *clk, const probe_opts *o,
+                     unsigned fps, probe_picture_fn fn, void *ctx, probe_result *r)
+{
+    const AVCodecParameters *par = fc->streams[vs]->codecpar;
+    const AVCodec *dec = avcodec_find_decoder(par->codec_id);
+    AVCodecContext *dc = dec ? avcodec_alloc_context3(dec) : NULL;
+    AVPacket *pkt = av_packet_alloc();
+    AVFrame *f = av_frame_alloc();
+    int rc = -1;
+    uint64_t next = 0, gap = 1000u / (fps ? fps : 1);
+    if (!dc || !pkt || !f || avcodec_parameters_to_context(dc, par) < 0 ||
+        avcodec_open2(dc, dec, NULL) < 0) {
+        fail(r, "degraded", "no decoder for codec %s", avcodec_get_name(par->codec_id));
+        goto done;
+    }
+    for (;;) {
+        clk->deadline = mono_ms() + o->timeout_ms;
+        int rr = av_read_frame(fc, pkt);
+        if (rr < 0) {
+            char msg[128];
+            av_strerror(rr, msg, sizeof msg);
+            if (o->stop && atomic_load(o->stop))
+                rc = 0;
+            else
+                fail(r, "offline", "the stream ended: %s", msg);
+            break;
+        }
+        if (pkt->stream_index == vs && avcodec_send_packet(dc, pkt) >= 0) {
+            while (avcodec_receive_frame(dc, f) == 0) {
+                uint64_t now = mono_ms();
+                if (now < next)
+                    continue;
+                next = now + gap;
+                free(r->jpeg);
+                r->jpeg = NULL;
+                if (!probe_jpeg(f, o->image_width, o->image_max, r) && fn(ctx, r->jpeg, r->jpeg_len)) {
+                    rc = 0;
+                    goto done;
+                }
+            }
+        }
+        av_packet_unref(pkt);
+    }
+done:
+    av_packet_free(&pkt);
+    av_frame_free(&f);
+    avcodec_free_context(&dc);
+    return rc;
+}
+
+int probe_live(const char *url, const probe_opts *o, unsigned fps, probe_picture_fn fn, void *ctx,
+               char *reason, size_t cap)
+{
+    probe_result r;
+    memset(&r, 0, sizeof r);
+    probe_clock clk = {mono_ms() + o->timeout_ms, o->stop};
+    AVFormatContext *fc = probe_open(url, o, &clk, &r);
+    int rc = -1;
+    if (fc) {
+        int vs = av_find_best_stream(fc, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+        if (vs < 0)
+            fail(&r, "degraded", "%s", "the stream has no video");
+        else
+            rc = live_loop(fc, vs, &clk, o, fps, fn, ctx, &r);
+        avformat_close_input(&fc);
+    }
+    free(r.jpeg);
+    snprintf(reason, cap, "%s", r.reason);
+    return rc;
+}

@@ -46,4 +46,16 @@ typedef struct {
  * cannot reach is "offline" with the reason. */
 void probe_run(const char *url, const probe_opts *o, probe_result *r);
 
+/* Called by probe_live with each picture (a JPEG, valid during the call);
+ * non-zero stops the stream. */
+typedef int (*probe_picture_fn)(void *ctx, const uint8_t *jpeg, size_t len);
+
+/* Opens url with probe_run's bounds (o->timeout_ms then bounds each wait
+ * for data, not the whole stream) and calls fn with a JPEG of at most
+ * o->image_width px wide (0: the stream's size) at most fps times a
+ * second, until fn returns non-zero, o->stop is set or the stream fails.
+ * Returns 0 when fn or stop ended it, or -1 with reason (cap bytes). */
+int probe_live(const char *url, const probe_opts *o, unsigned fps, probe_picture_fn fn, void *ctx,
+               char *reason, size_t cap);
+
 #endif

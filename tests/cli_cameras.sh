@@ -113,6 +113,37 @@ check "...code camera.not_owner" code_is camera.not_owner
 check "the province's admin may not change the commune's camera (409)" \
     test "$(call PUT prov "$PA" cameras/CAM1 "{\"name\":\"x\",\"field\":\"traffic\",\"url\":\"$GOOD\"}")" = 409
 
+# live preview: a real-time source (ffmpeg -re, one client) behind a disabled camera (not probed)
+LPORT=$((HPORT + 2))
+port_free "$LPORT" || LPORT=$((HPORT + 3))
+ffmpeg -loglevel error -re -stream_loop -1 -i "$M/cam.ts" -c copy -f mpegts -listen 1 \
+    "http://127.0.0.1:$LPORT/live.ts" 2>/dev/null &
+LIVE_SRC=$!
+trap 'kill $HTTP_PID $LIVE_SRC 2>/dev/null; repl_cleanup' EXIT
+listening() { ss -Hltn "sport = :$1" | grep -q .; } # without connecting: the source serves one client
+check "the live source listens" wait_until 20 listening "$LPORT"
+check "CAM5, a live source, registered disabled (so not probed)" \
+    test "$(call PUT c1 "$CA" cameras/CAM5 "{\"name\":\"Live\",\"field\":\"traffic\",\"enabled\":false,\"url\":\"http://127.0.0.1:$LPORT/live.ts\"}")" = 200
+watch_live() { # watch_live N: viewer N of CAM5 for 6 s into $T/live.N, headers in $T/live.N.h
+    curl -s --max-time 6 -D "$T/live.$1.h" -H "Authorization: Bearer $CV" \
+        "http://127.0.0.1:${PORT[c1]}/api/v1/cameras/CAM5/live.mjpeg" -o "$T/live.$1"
+}
+VIEWERS=
+for i in 1 2 3 4; do watch_live $i & VIEWERS="$VIEWERS $!"; done
+parts() { grep -ac -- '--ltframe' "$T/live.$1" 2>/dev/null; }
+check "four viewers get pictures" wait_until 20 bash -c \
+    "for i in 1 2 3 4; do [ \$(grep -ac -- '--ltframe' '$T/live.'\$i 2>/dev/null || echo 0) -ge 2 ] || exit 1; done"
+check "...as multipart/x-mixed-replace" grep -qi 'content-type: multipart/x-mixed-replace; boundary=ltframe' "$T/live.1.h"
+check "a fifth viewer of the camera: 503 camera.busy" test "$(call GET c1 "$CV" cameras/CAM5/live.mjpeg)" = 503
+check "...code camera.busy" code_is camera.busy
+wait $VIEWERS
+check "...each viewer got several JPEG parts (5 a second at most)" bash -c \
+    "n=\$(grep -ac -- '--ltframe' '$T/live.1'); [ \$n -ge 5 ] && [ \$n -le 35 ]"
+check "the dead camera's live view: 502 camera.unreachable" \
+    test "$(call GET c1 "$CV" cameras/CAM2/live.mjpeg)" = 502
+check "the province is not the owner of the live view (409)" \
+    test "$(call GET prov "$PV" cameras/CAM5/live.mjpeg)" = 409
+
 # a steady state writes nothing: two more rounds after the statuses settled
 rounds() { grep -c 'event=camera.round' "$(log_of c1)"; }
 own_entries() { "$BIN" log --dir "$T/c1" 2>/dev/null | grep -c .; }
