@@ -114,7 +114,7 @@ int camera_check(const char *id, const json_t *body, json_t **fields, char useri
     const char *field = json_string_value(json_object_get(body, "field"));
     const char *url = json_string_value(json_object_get(body, "url"));
     json_t *lat = json_object_get(body, "lat"), *lon = json_object_get(body, "lon");
-    json_t *enabled = json_object_get(body, "enabled");
+    json_t *enabled = json_object_get(body, "enabled"), *record = json_object_get(body, "record");
     if (!name || !*name || strlen(name) > 200 || !mpjson_utf8_valid(name, strlen(name)))
         return lt_error_set(e, LT_EINVAL, "camera.invalid",
                             "name: give the camera a name of 1 to 200 bytes of UTF-8");
@@ -126,16 +126,17 @@ int camera_check(const char *id, const json_t *body, json_t **fields, char useri
                          fabs(json_number_value(lat)) > 90 || fabs(json_number_value(lon)) > 180))
         return lt_error_set(e, LT_EINVAL, "camera.invalid",
                             "lat, lon: give both as decimal degrees (lat -90..90, lon -180..180)");
-    if (enabled && !json_is_boolean(enabled))
-        return lt_error_set(e, LT_EINVAL, "camera.invalid", "enabled: true or false");
+    if ((enabled && !json_is_boolean(enabled)) || (record && !json_is_boolean(record)))
+        return lt_error_set(e, LT_EINVAL, "camera.invalid", "enabled, record: true or false");
     if (!url)
         return lt_error_set(e, LT_EINVAL, "camera.url", "url: give the camera's stream address");
     camera_url u;
     if (camera_url_split(url, &u, e))
         return -1;
     snprintf(userinfo, 256, "%s", u.userinfo);
-    *fields = json_pack("{s:s, s:s, s:s, s:b}", "name", name, "field", field, "url", u.pub,
-                        "enabled", !enabled || json_is_true(enabled));
+    *fields = json_pack("{s:s, s:s, s:s, s:b, s:b}", "name", name, "field", field, "url", u.pub,
+                        "enabled", !enabled || json_is_true(enabled), "record",
+                        json_is_true(record));
     if (*fields && lat)
         json_object_set_new(*fields, "lat", json_real(json_number_value(lat))),
             json_object_set_new(*fields, "lon", json_real(json_number_value(lon)));

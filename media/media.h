@@ -6,7 +6,8 @@
  * A camera is record CAMERA_COLL/{id}: "name", "field" (security, traffic,
  * public_service, environment, ...), "unit" (the owning unit, the node
  * that registered it), "path" (root..unit), "lat", "lon", "url" (the
- * stream address WITHOUT credentials), "enabled", and the fields the
+ * stream address WITHOUT credentials), "enabled", "record" (continuous
+ * recording on the owner, recorder.h), and the fields the
  * owner's probe writes when the status changes: "status" (online,
  * degraded, offline), "status_since" (ms), "reason", "codec", "width",
  * "height", "fps", "bitrate". The credentials of the address stay in this
@@ -56,7 +57,7 @@ size_t camera_unit_path(const unit_tree *t, const char *unit, char path[][NODE_C
 
 /* Checks body (the JSON of PUT /api/v1/cameras/{id} or a CSV row) for
  * camera id into *fields (new reference: name, field, lat, lon, url without
- * credentials, enabled) and *userinfo (the credentials, "" when none).
+ * credentials, enabled, record) and *userinfo (the credentials, "" when none).
  * Returns 0, or -1 with e naming the field at fault (camera.invalid,
  * camera.url). Writes nothing. */
 int camera_check(const char *id, const json_t *body, json_t **fields, char userinfo[256],

@@ -29,11 +29,16 @@ media_env *media_env_new(node_env *env)
     return e;
 }
 
-int media_env_start(media_env *e, unsigned probe_interval_s)
+int media_env_start(media_env *e, unsigned probe_interval_s, char *err, size_t errlen)
 {
     e->prober = media_prober_start(e->node->loop, e->node->store, e->node->config,
                                    probe_interval_s);
-    return e->prober ? 0 : -1;
+    if (!e->prober) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    e->recorder = media_recorder_start(e->node->loop, e->node->store, e->node->config, err, errlen);
+    return e->recorder ? 0 : -1;
 }
 
 void media_env_free(media_env *e)
@@ -41,6 +46,7 @@ void media_env_free(media_env *e)
     if (!e)
         return;
     media_prober_stop(e->prober);
+    media_recorder_stop(e->recorder);
     media_live_stop(e->live);
     free(e);
 }
@@ -270,6 +276,82 @@ static void live_get(media_env *d, const http_request *req, const char *id, cons
     media_live_join(d->live, req, res, id, url);
 }
 
+/* ?from and ?to as ms (absent: the whole range); false after answering 400. */
+static bool span_parse(const http_request *req, uint64_t *from, uint64_t *to, http_response *res)
+{
+    const char *f = http_request_query_param(req, "from"), *t = http_request_query_param(req, "to");
+    char *end = NULL;
+    *from = 0;
+    *to = UINT64_MAX;
+    if (f && *f && ((*from = strtoull(f, &end, 10)), *end))
+        goto bad;
+    if (t && *t && ((*to = strtoull(t, &end, 10)), *end))
+        goto bad;
+    return true;
+bad:
+    http_respond_code(res, 400, "camera.invalid",
+                      "from and to are times in milliseconds since 1970 (UTC)");
+    return false;
+}
+
+static void recordings_get(media_env *d, const http_request *req, const char *id,
+                           http_response *res)
+{
+    uint64_t from, to;
+    if (!span_parse(req, &from, &to, res))
+        return;
+    lt_error e = {0};
+    json_t *j = recordings_list(d->node->store, id, from, to, &e);
+    if (j)
+        http_respond_json(res, 200, j);
+    else
+        http_respond_lt(res, &e);
+}
+
+typedef struct {
+    media_env *d;
+    char id[CAMERA_ID_MAX];
+    uint64_t from, to;
+} clip_job;
+
+static void clip_work(void *job, const uint8_t *body, size_t len, http_response *res)
+{
+    clip_job *j = job;
+    uint8_t *mp4;
+    size_t n;
+    lt_error e = {0};
+    if (recordings_clip(j->d->node->store, j->id, j->from, j->to, &mp4, &n, &e)) {
+        http_respond_lt(res, &e);
+        return;
+    }
+    res->status = 200;
+    res->content_type = "video/mp4";
+    res->body = (char *)mp4;
+    res->body_len = n;
+    http_response_header(res, "Content-Disposition", "attachment; filename=\"clip.mp4\"");
+}
+
+static void clip_done(void *job, http_response *res, http_pending *p, bool ran)
+{
+    free(job);
+}
+
+static void clip_get(media_env *d, const http_request *req, const char *id, http_response *res)
+{
+    clip_job *j = malloc(sizeof *j);
+    if (!j) {
+        http_respond_error(res, 503, "the node is out of memory; retry later");
+        return;
+    }
+    j->d = d;
+    snprintf(j->id, sizeof j->id, "%s", id);
+    if (!span_parse(req, &j->from, &j->to, res)) {
+        free(j);
+        return;
+    }
+    offload_request(req, res, &(offload_task){d->node->loop, j, clip_work, clip_done});
+}
+
 static void item(void *ctx, const http_request *req, http_response *res)
 {
     media_env *d = ctx;
@@ -294,7 +376,8 @@ static void item(void *ctx, const http_request *req, http_response *res)
         return;
     }
     if (!get || (sub && strcmp(sub, "snapshot.jpg") && strcmp(sub, "thumbnail.jpg") &&
-                 strcmp(sub, "live.mjpeg"))) {
+                 strcmp(sub, "live.mjpeg") && strcmp(sub, "recordings") &&
+                 strcmp(sub, "clip.mp4"))) {
         http_respond_error(res, 405, "no %s at %s: see docs/media.md for the camera routes",
                            req->method, req->path);
         return;
@@ -308,6 +391,10 @@ static void item(void *ctx, const http_request *req, http_response *res)
         thumbnail_get(d, id, res);
     else if (!strcmp(sub, "live.mjpeg"))
         live_get(d, req, id, cam, res);
+    else if (!strcmp(sub, "recordings"))
+        recordings_get(d, req, id, res);
+    else if (!strcmp(sub, "clip.mp4"))
+        clip_get(d, req, id, res);
     else
         snapshot_get(d, req, id, cam, res);
     json_decref(cam);

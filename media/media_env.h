@@ -9,6 +9,7 @@
 
 #include "media/live.h"
 #include "media/prober.h"
+#include "media/recorder.h"
 #include "node/env/env.h"
 #include "node/http/http.h"
 
@@ -20,6 +21,7 @@ typedef struct media_env {
     node_env *node;
     media_prober *prober;
     media_live *live;
+    media_recorder *recorder;
     atomic_uint snapshots; /* under way */
 } media_env;
 
@@ -28,9 +30,9 @@ typedef struct media_env {
 media_env *media_env_new(node_env *env);
 
 /* Starts probing the node's cameras every probe_interval_s seconds (0:
- * PROBER_DEFAULT_INTERVAL_S), the first round at once. Returns 0 or -1
- * (out of memory). */
-int media_env_start(media_env *e, unsigned probe_interval_s);
+ * PROBER_DEFAULT_INTERVAL_S), the first round at once, and recording those
+ * that ask for it. Returns 0, or -1 with err. */
+int media_env_start(media_env *e, unsigned probe_interval_s, char *err, size_t errlen);
 
 /* Stops the prober, if started, and frees e (the prober itself goes once
  * its probes under way ended: run the loop dry after this). NULL is
@@ -46,6 +48,8 @@ void media_env_free(media_env *e);
  *   GET    /api/v1/cameras/{id}/snapshot.jpg   (owning node, thread pool)
  *   GET    /api/v1/cameras/{id}/thumbnail.jpg  (any node holding it)
  *   GET    /api/v1/cameras/{id}/live.mjpeg     (owning node; live.h)
+ *   GET    /api/v1/cameras/{id}/recordings     ?from&to (ms; owning node)
+ *   GET    /api/v1/cameras/{id}/clip.mp4       ?from&to (owning node, thread pool)
  * Returns how many were written. */
 size_t media_env_routes(media_env *e, http_route *routes, size_t cap);
 

@@ -322,3 +322,37 @@ int probe_live(const char *url, const probe_opts *o, unsigned fps, probe_picture
     snprintf(reason, cap, "%s", r.reason);
     return rc;
 }
+
+int probe_packets(const char *url, const probe_opts *o, probe_packet_fn fn, void *ctx,
+                  char *reason, size_t cap)
+{
+    probe_result r;
+    memset(&r, 0, sizeof r);
+    probe_clock clk = {mono_ms() + o->timeout_ms, o->stop};
+    AVFormatContext *fc = probe_open(url, o, &clk, &r);
+    AVPacket *pkt = av_packet_alloc();
+    int rc = -1;
+    while (fc && pkt) {
+        clk.deadline = mono_ms() + o->timeout_ms;
+        int rr = av_read_frame(fc, pkt);
+        if (rr < 0) {
+            char msg[128];
+            av_strerror(rr, msg, sizeof msg);
+            if (o->stop && atomic_load(o->stop))
+                rc = 0;
+            else
+                fail(&r, "offline", "the stream ended: %s", msg);
+            break;
+        }
+        int stop = fn(ctx, fc, pkt);
+        av_packet_unref(pkt);
+        if (stop) {
+            rc = 0;
+            break;
+        }
+    }
+    av_packet_free(&pkt);
+    avformat_close_input(&fc);
+    snprintf(reason, cap, "%s", r.reason);
+    return rc;
+}

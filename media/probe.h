@@ -58,4 +58,18 @@ typedef int (*probe_picture_fn)(void *ctx, const uint8_t *jpeg, size_t len);
 int probe_live(const char *url, const probe_opts *o, unsigned fps, probe_picture_fn fn, void *ctx,
                char *reason, size_t cap);
 
+struct AVFormatContext;
+struct AVPacket;
+
+/* Called by probe_packets with every packet read (fc: the opened input,
+ * for its streams); non-zero stops the reading. */
+typedef int (*probe_packet_fn)(void *ctx, struct AVFormatContext *fc, struct AVPacket *pkt);
+
+/* Opens url with probe_run's bounds (o->timeout_ms bounding each wait for
+ * data) and calls fn with each packet until fn returns non-zero, o->stop
+ * is set or the stream fails. Returns 0 when fn or stop ended it, or -1
+ * with reason (cap bytes). */
+int probe_packets(const char *url, const probe_opts *o, probe_packet_fn fn, void *ctx,
+                  char *reason, size_t cap);
+
 #endif

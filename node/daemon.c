@@ -335,8 +335,9 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->sweep.data = st;
     uv_timer_start(&st->sweep, daemon_sweep, REPORTS_SWEEP_MS, REPORTS_SWEEP_MS);
     repl_links_start(st->d.env.links, st->http);
-    if (media_env_start(st->d.media, camera_probe_s))
-        log_write(LOG_WARN, "camera.probe", "error=\"out of memory: the cameras are not probed\"");
+    char merr[256];
+    if (media_env_start(st->d.media, camera_probe_s, merr, sizeof merr))
+        log_write(LOG_WARN, "camera.start", "error=\"%s: cameras are not probed or recorded\"", merr);
 
     char key[65];
     log_write(LOG_INFO, "node.started",

@@ -33,6 +33,7 @@ port_free "$DEAD" || DEAD=9
 
 make_tree
 SERVE_ARGS="--camera-probe-interval 1"
+export LT_RECORDING_SEGMENT_S=2 LT_RECORDING_MAX_BYTES=300000
 for n in nat prov dist c1; do start "$n" || exit 1; done
 wait_until 10 curl -sf "http://127.0.0.1:$HPORT/cam.ts" -o /dev/null
 
@@ -143,6 +144,34 @@ check "the dead camera's live view: 502 camera.unreachable" \
     test "$(call GET c1 "$CV" cameras/CAM2/live.mjpeg)" = 502
 check "the province is not the owner of the live view (409)" \
     test "$(call GET prov "$PV" cameras/CAM5/live.mjpeg)" = 409
+
+# continuous recording: 2 s segments, a 300,000-byte disk budget
+check "CAM6 records (record: true)" \
+    test "$(call PUT c1 "$CA" cameras/CAM6 "{\"name\":\"Ghi hình\",\"field\":\"security\",\"record\":true,\"url\":\"http://127.0.0.1:$HPORT/cam.ts\"}")" = 200
+nrec() { [ "$(call GET c1 "$CV" cameras/CAM6/recordings)" = 200 ] && jq -e --argjson n "$1" '(.recordings | length) >= $n' "$T/body" >/dev/null; }
+check "segments are indexed" wait_until 40 nrec 3
+check "...each with start < end and its bytes" \
+    jq -e 'all(.recordings[]; .start < .end and .bytes > 1000)' "$T/body"
+FROM=$(jq '.recordings[0].start' "$T/body")
+TO=$(jq '.recordings[1].end' "$T/body")
+check "a clip of the first two segments" test "$(call GET c1 "$CV" "cameras/CAM6/clip.mp4?from=$FROM&to=$TO")" = 200
+check "...is an MP4 with the video, a few seconds long" bash -c "
+    ffprobe -v error -show_entries format=format_name,duration -show_entries stream=codec_name,width -of json '$T/body' >'$T/probe.json' &&
+    jq -e '(.format.format_name | test(\"mp4\")) and .streams[0].codec_name == \"mpeg4\" and .streams[0].width == 640 and (.format.duration | tonumber) >= 2' '$T/probe.json'"
+check "a span with no recording: 404 camera.no_recording" \
+    test "$(call GET c1 "$CV" "cameras/CAM6/clip.mp4?from=1&to=2")" = 404
+check "...code camera.no_recording" code_is camera.no_recording
+check "a bad span: 400" test "$(call GET c1 "$CV" "cameras/CAM6/clip.mp4?from=yesterday")" = 400
+check "the disk budget removes the oldest segments" \
+    wait_until 60 grep -q 'event=camera.retention id=CAM6 .*reason=disk_budget' "$(log_of c1)"
+check "...and the index holds at most the budget, matching the files on disk" bash -c "
+    curl -s -H 'Authorization: Bearer $CV' http://127.0.0.1:${PORT[c1]}/api/v1/cameras/CAM6/recordings >'$T/recs.json' &&
+    [ \$(jq '[.recordings[].bytes] | add' '$T/recs.json') -le 300000 ] &&
+    n=\$(jq '.recordings | length' '$T/recs.json'); f=\$(ls '$T/c1/recordings/CAM6' | wc -l);
+    [ \$n -ge \$((f - 1)) ] && [ \$n -le \$f ]"
+check "recording stops when record is turned off" \
+    test "$(call PUT c1 "$CA" cameras/CAM6 "{\"name\":\"Ghi hình\",\"field\":\"security\",\"record\":false,\"url\":\"http://127.0.0.1:$HPORT/cam.ts\"}")" = 200
+check "...logged" wait_until 20 grep -q 'event=camera.record id=CAM6 msg="recording stopped"' "$(log_of c1)"
 
 # a steady state writes nothing: two more rounds after the statuses settled
 rounds() { grep -c 'event=camera.round' "$(log_of c1)"; }
