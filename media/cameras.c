@@ -226,7 +226,9 @@ int cameras_put(store *s, const node_config *c, const unit_tree *t, char *const 
         json_array_append_new(jpath, json_string(c->unit));
     store_write *w = calloc(n ? n : 1, sizeof *w);
     uint8_t **bodies = calloc(n ? n : 1, sizeof *bodies);
-    int rc = w && bodies ? 0 : lt_error_set(e, LT_EINTERNAL, NULL, "out of memory");
+    bool *secret_changed = calloc(n ? n : 1, sizeof *secret_changed);
+    int rc = w && bodies && secret_changed ? 0
+                                           : lt_error_set(e, LT_EINTERNAL, NULL, "out of memory");
     size_t nw = 0;
     *written = *unchanged = 0;
     for (size_t i = 0; !rc && i < n; i++) {
@@ -240,7 +242,8 @@ int cameras_put(store *s, const node_config *c, const unit_tree *t, char *const 
         }
         char have[256];
         secret_get(s, ids[i], have, sizeof have);
-        bool same = old && fields_same(old, body) && !strcmp(have, userinfo[i]);
+        secret_changed[i] = strcmp(have, userinfo[i]) != 0;
+        bool same = old && fields_same(old, body) && !secret_changed[i];
         char err[STORE_ERR_LEN];
         size_t len;
         if (!same && mpjson_pack_object(body, &bodies[nw], &len, err, sizeof err))
@@ -254,8 +257,8 @@ int cameras_put(store *s, const node_config *c, const unit_tree *t, char *const 
         json_decref(old);
         json_decref(body);
     }
-    for (size_t i = 0; !rc && i < n; i++)
-        rc = secret_set(s, ids[i], userinfo[i], e);
+    for (size_t i = 0; !rc && i < n; i++) /* one durable write each: only the changed ones */
+        rc = secret_changed[i] ? secret_set(s, ids[i], userinfo[i], e) : 0;
     if (!rc && nw) {
         store_author a = node_author(c);
         char err[STORE_ERR_LEN];
@@ -269,6 +272,7 @@ int cameras_put(store *s, const node_config *c, const unit_tree *t, char *const 
     for (size_t i = 0; i < nw; i++)
         free(bodies[i]);
     free(bodies);
+    free(secret_changed);
     free(w);
     json_decref(jpath);
     return rc;
