@@ -88,8 +88,12 @@ check "the province's figures by child: 412 has 2/3" stats_ok 'cameras/stats?by=
 check "a district viewer may not see the province's figures (403 camera.forbidden)" \
     test "$(call GET dist "$DV" 'cameras/stats?unit=40')" = 403
 check "...code camera.forbidden" code_is camera.forbidden
-check "CAM.ONLINE is an operational indicator" \
-    bash -c "[ \"\$(curl -s -H 'Authorization: Bearer $PV' http://127.0.0.1:${PORT[prov]}/api/v1/indicators)\" ] && curl -s -H 'Authorization: Bearer $PV' http://127.0.0.1:${PORT[prov]}/api/v1/indicators | jq -e 'any(.indicators[]; .code == \"CAM.ONLINE\" and .live)'"
+check "CAM.ONLINE is an operational indicator" test "$(call GET prov "$PV" indicators)" = 200
+check "...listed as live" jq -e 'any(.indicators[]; .code == "CAM.ONLINE" and .live)' "$T/body"
+MONTH=$(TZ=Asia/Ho_Chi_Minh date +%Y-%m)
+check "...worth 2 of 3 cameras online (66.7 %) at the district this month" \
+    test "$(call GET prov "$PV" "indicators/CAM.ONLINE/values?unit=412&from=$MONTH&to=$MONTH")" = 200
+check "...the value" jq -e '((.rows[0].value * 3) | round) == 200' "$T/body"
 
 # thumbnails replicate up; snapshots come from the owner
 thumb_at() { curl -sf --max-time 10 -H "Authorization: Bearer $2" -o "$T/thumb.jpg" \
