@@ -52,15 +52,15 @@ static void write_batch(store *s, const node_config *c, int k0, bool patch)
         snprintf(ids[i], sizeof ids[i], "CAM%05d", k);
         json_t *j = patch ? json_pack("{s:s}", "status", k % 5 < 3 ? "offline" : "online")
                           : json_pack("{s:s, s:s, s:s, s:[s,s,s,s], s:s, s:b, s:s}", "name", ids[i],
-                                      "field", fields[k % 4], "unit", cu, "path", "VN", "P", du,
-                                      cu, "url", "rtsp://10.0.0.1/s", "enabled", 1, "status",
+                                      "field", fields[k % 4], "unit", cu, "path", "VN", "P", du, cu,
+                                      "url", "rtsp://10.0.0.1/s", "enabled", 1, "status",
                                       k % 5 < 3 ? "online" : "offline");
         size_t len;
         if (mpjson_pack_object(j, &bodies[i], &len, err, sizeof err))
             die("pack", err);
         json_decref(j);
-        w[i] = (store_write){CAMERA_COLL, ids[i], patch ? ENTRY_OP_PATCH : ENTRY_OP_PUT, bodies[i],
-                             len, NULL, 0};
+        w[i] = (store_write){
+            CAMERA_COLL, ids[i], patch ? ENTRY_OP_PATCH : ENTRY_OP_PUT, bodies[i], len, NULL, 0};
     }
     store_author a = node_author(c);
     if (store_write_local(s, &a, w, BATCH, NULL, err, sizeof err))
@@ -113,15 +113,15 @@ int main(void)
            CAMERAS, tw, CAMERAS / tw, BATCH);
     t0 = now_s();
     write_batch(s, &c, 0, true);
-    printf("cameras: %d status changes in one transaction: %.1f ms\n", BATCH,
-           (now_s() - t0) * 1e3);
+    printf("cameras: %d status changes in one transaction: %.1f ms\n", BATCH, (now_s() - t0) * 1e3);
     json_t *last = NULL;
     double tc = best_of(20, s, "P", true, &last);
-    printf("cameras: figures of the province by child unit (%zu districts): %.3f ms (target < 5 ms), "
-           "%lld/%lld online\n",
-           json_array_size(json_object_get(last, "rows")), tc * 1e3,
-           (long long)json_integer_value(json_object_get(last, "online")),
-           (long long)json_integer_value(json_object_get(last, "total")));
+    printf(
+        "cameras: figures of the province by child unit (%zu districts): %.3f ms (target < 5 ms), "
+        "%lld/%lld online\n",
+        json_array_size(json_object_get(last, "rows")), tc * 1e3,
+        (long long)json_integer_value(json_object_get(last, "online")),
+        (long long)json_integer_value(json_object_get(last, "total")));
     double tf = best_of(20, s, "P", false, &last);
     printf("cameras: figures of the province by field (%zu fields): %.3f ms (target < 5 ms)\n",
            json_array_size(json_object_get(last, "rows")), tf * 1e3);

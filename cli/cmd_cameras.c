@@ -52,17 +52,17 @@ int cmd_cameras(int argc, char **argv)
         return cli_error("cameras", CLI_FAIL, "cannot read %s; check the path", file);
     node_config c;
     store *s;
-    if ((code = cli_load("cameras", dir, &c)) || (code = cli_open_store("cameras", &c, &s, false))) {
+    if ((code = cli_load("cameras", dir, &c)) ||
+        (code = cli_open_store("cameras", &c, &s, false))) {
         free(text);
         return code;
     }
     unit_tree *t = unit_tree_new();
     lt_error e = {0};
     size_t written = 0, unchanged = 0;
-    int rc = !t || unit_tree_load(t, s) ? lt_error_set(&e, LT_ESTORAGE, NULL,
-                                                        "cannot load the unit tree")
-                                        : cameras_csv_import(s, &c, t, text, len, &written,
-                                                             &unchanged, &e);
+    int rc = !t || unit_tree_load(t, s)
+                 ? lt_error_set(&e, LT_ESTORAGE, NULL, "cannot load the unit tree")
+                 : cameras_csv_import(s, &c, t, text, len, &written, &unchanged, &e);
     unit_tree_free(t);
     store_close(s);
     free(text);

@@ -169,8 +169,7 @@ int cameras_csv_import(store *s, const node_config *c, const unit_tree *t, const
         if (rows_grow(&r))
             rc = lt_error_set(e, LT_EINTERNAL, NULL, "out of memory");
         else if (camera_check(row[0], body, &r.fields[r.n], r.userinfo[r.n], &ce))
-            rc = lt_error_set(e, LT_EINVAL, "camera.csv", "line %zu, column %s", line,
-                              ce.message);
+            rc = lt_error_set(e, LT_EINVAL, "camera.csv", "line %zu, column %s", line, ce.message);
         else if (!(r.ids[r.n++] = strdup(row[0])))
             rc = lt_error_set(e, LT_EINTERNAL, NULL, "out of memory");
         json_decref(body);

@@ -26,8 +26,7 @@ static bool unit_ok(const char *u)
 
 /* Reads what record rec contributes; anything unreadable contributes
  * nothing (valid false). Never fails. */
-static void contrib_read(contrib *c, const char *id, size_t idlen, const uint8_t *rec,
-                         size_t len)
+static void contrib_read(contrib *c, const char *id, size_t idlen, const uint8_t *rec, size_t len)
 {
     memset(c, 0, sizeof *c);
     if (!rec || record_is_deleted(rec, len))

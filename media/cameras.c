@@ -2,9 +2,9 @@
  * cameras.c - the camera registry (media.h): checking, writing, reading
  * and listing camera records; credentials in the node-local table.
  */
+#include "lib/mpjson.h"
 #include "media/cam_index.h"
 #include "media/media.h"
-#include "lib/mpjson.h"
 #include "storage/record.h"
 
 #include <ctype.h>
@@ -134,9 +134,9 @@ int camera_check(const char *id, const json_t *body, json_t **fields, char useri
     if (camera_url_split(url, &u, e))
         return -1;
     snprintf(userinfo, 256, "%s", u.userinfo);
-    *fields = json_pack("{s:s, s:s, s:s, s:b, s:b}", "name", name, "field", field, "url", u.pub,
-                        "enabled", !enabled || json_is_true(enabled), "record",
-                        json_is_true(record));
+    *fields =
+        json_pack("{s:s, s:s, s:s, s:b, s:b}", "name", name, "field", field, "url", u.pub,
+                  "enabled", !enabled || json_is_true(enabled), "record", json_is_true(record));
     if (*fields && lat)
         json_object_set_new(*fields, "lat", json_real(json_number_value(lat))),
             json_object_set_new(*fields, "lon", json_real(json_number_value(lon)));
@@ -151,9 +151,9 @@ static json_t *record_json(store *s, const char *coll, const char *id)
     char err[64];
     if (store_record_get(s, coll, id, &rec, &len))
         return NULL;
-    json_t *j = record_is_deleted(rec, len) ? NULL
-                                             : record_to_json(rec, len, id, strlen(id), err,
-                                                              sizeof err);
+    json_t *j = record_is_deleted(rec, len)
+                    ? NULL
+                    : record_to_json(rec, len, id, strlen(id), err, sizeof err);
     free(rec);
     return j;
 }
@@ -175,8 +175,7 @@ static int secret_set(store *s, const char *id, const char *userinfo, lt_error *
     char err[STORE_ERR_LEN];
     if (!*userinfo) {
         return store_local_del(s, CAMERA_SECRET_TABLE, id, strlen(id)) < 0
-                   ? lt_error_set(e, LT_ESTORAGE, NULL, "cannot remove the credentials of %s",
-                                  id)
+                   ? lt_error_set(e, LT_ESTORAGE, NULL, "cannot remove the credentials of %s", id)
                    : 0;
     }
     if (store_local_put(s, CAMERA_SECRET_TABLE, id, strlen(id), userinfo, strlen(userinfo), err,
@@ -191,7 +190,8 @@ static bool fields_same(const json_t *have, const json_t *want)
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)want, k, v) if (!json_equal(json_object_get(have, k), v)) return false;
+    json_object_foreach((json_t *)want, k,
+                        v) if (!json_equal(json_object_get(have, k), v)) return false;
     return true;
 }
 
@@ -227,8 +227,8 @@ int cameras_put(store *s, const node_config *c, const unit_tree *t, char *const 
     store_write *w = calloc(n ? n : 1, sizeof *w);
     uint8_t **bodies = calloc(n ? n : 1, sizeof *bodies);
     bool *secret_changed = calloc(n ? n : 1, sizeof *secret_changed);
-    int rc = w && bodies && secret_changed ? 0
-                                           : lt_error_set(e, LT_EINTERNAL, NULL, "out of memory");
+    int rc =
+        w && bodies && secret_changed ? 0 : lt_error_set(e, LT_EINTERNAL, NULL, "out of memory");
     size_t nw = 0;
     *written = *unchanged = 0;
     for (size_t i = 0; !rc && i < n; i++) {
@@ -249,8 +249,8 @@ int cameras_put(store *s, const node_config *c, const unit_tree *t, char *const 
         if (!same && mpjson_pack_object(body, &bodies[nw], &len, err, sizeof err))
             rc = lt_error_set(e, LT_EINVAL, "camera.invalid", "camera %s: %s", ids[i], err);
         else if (!same) {
-            w[nw] = (store_write){CAMERA_COLL, ids[i], old ? ENTRY_OP_PATCH : ENTRY_OP_PUT,
-                                  bodies[nw], len, NULL, 0};
+            w[nw] = (store_write){
+                CAMERA_COLL, ids[i], old ? ENTRY_OP_PATCH : ENTRY_OP_PUT, bodies[nw], len, NULL, 0};
             nw++;
         }
         *unchanged += same;
@@ -264,8 +264,8 @@ int cameras_put(store *s, const node_config *c, const unit_tree *t, char *const 
         char err[STORE_ERR_LEN];
         int wr = store_write_local(s, &a, w, nw, NULL, err, sizeof err);
         if (wr)
-            rc = lt_error_set(e, store_write_errkind(wr), NULL, "cannot store the cameras: %s",
-                              err);
+            rc =
+                lt_error_set(e, store_write_errkind(wr), NULL, "cannot store the cameras: %s", err);
     }
     if (!rc)
         *written = nw;
@@ -310,7 +310,9 @@ static bool camera_within(const json_t *j, const char *unit)
 {
     size_t i;
     json_t *u;
-    json_array_foreach(json_object_get(j, "path"), i, u) if (!strcmp(json_string_value(u) ? json_string_value(u) : "", unit)) return true;
+    json_array_foreach(
+        json_object_get(j, "path"), i,
+        u) if (!strcmp(json_string_value(u) ? json_string_value(u) : "", unit)) return true;
     const char *own = json_string_value(json_object_get(j, "unit"));
     return own && !strcmp(own, unit);
 }
@@ -347,8 +349,7 @@ static int list_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec,
     return 0;
 }
 
-json_t *cameras_list(store *s, const char *unit, const char *field, const char *status,
-                     lt_error *e)
+json_t *cameras_list(store *s, const char *unit, const char *field, const char *status, lt_error *e)
 {
     list_ctx l = {unit, field && *field ? field : NULL, status && *status ? status : NULL,
                   json_array()};
@@ -391,18 +392,19 @@ static void stats_row(void *ctx, const char *child, const char *field, uint64_t 
     const char *key = st->by_child ? child : field;
     json_t *row = NULL, *r;
     size_t i;
-    json_array_foreach(st->rows, i, r) if (!strcmp(json_string_value(json_object_get(r, "key")), key)) row = r;
+    json_array_foreach(st->rows, i,
+                       r) if (!strcmp(json_string_value(json_object_get(r, "key")), key)) row = r;
     if (!row) {
         row = json_pack("{s:s, s:I, s:I}", "key", key, "online", (json_int_t)0, "total",
                         (json_int_t)0);
         json_array_append_new(st->rows, row);
     }
-    json_object_set_new(row, "online",
-                        json_integer(json_integer_value(json_object_get(row, "online")) +
-                                     (json_int_t)online));
-    json_object_set_new(row, "total",
-                        json_integer(json_integer_value(json_object_get(row, "total")) +
-                                     (json_int_t)total));
+    json_object_set_new(
+        row, "online",
+        json_integer(json_integer_value(json_object_get(row, "online")) + (json_int_t)online));
+    json_object_set_new(
+        row, "total",
+        json_integer(json_integer_value(json_object_get(row, "total")) + (json_int_t)total));
     st->online += online;
     st->total += total;
 }

@@ -2,9 +2,9 @@
  * live.c - live previews (live.h).
  */
 #include "media/live.h"
+#include "lib/log.h"
 #include "media/media.h"
 #include "media/probe.h"
-#include "lib/log.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -69,8 +69,8 @@ static int cam_picture(void *ctx, const uint8_t *jpeg, size_t len)
 static void cam_reader(void *arg)
 {
     live_cam *c = arg;
-    probe_opts o = {PROBE_TIMEOUT_MS, PROBE_TIMEOUT_MS, !strncmp(c->url, "file:", 5), LIVE_WIDTH,
-                    0, &c->stop};
+    probe_opts o = {PROBE_TIMEOUT_MS, PROBE_TIMEOUT_MS, !strncmp(c->url, "file:", 5), LIVE_WIDTH, 0,
+                    &c->stop};
     char reason[200];
     if (probe_live(c->url, &o, LIVE_FPS, cam_picture, c, reason, sizeof reason))
         log_write(LOG_INFO, "camera.live", "id=%s msg=\"the stream ended: %s\"", c->id, reason);
@@ -118,16 +118,16 @@ static bool viewer_send(live_cam *c, viewer *v, const uint8_t *jpeg, size_t len)
             v->pending = NULL;
             return false;
         }
-        v->stream = http_pending_stream(v->pending, "multipart/x-mixed-replace; boundary=" LIVE_BOUNDARY,
-                                        LIVE_QUEUE_MAX);
+        v->stream = http_pending_stream(
+            v->pending, "multipart/x-mixed-replace; boundary=" LIVE_BOUNDARY, LIVE_QUEUE_MAX);
         v->pending = NULL;
         if (!v->stream)
             return false;
     }
     char head[128];
-    int n = snprintf(head, sizeof head,
-                     "--" LIVE_BOUNDARY "\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n",
-                     len);
+    int n = snprintf(
+        head, sizeof head,
+        "--" LIVE_BOUNDARY "\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n", len);
     if (!http_stream_alive(v->stream))
         return false;
     size_t part = (size_t)n + len + 2;
@@ -222,8 +222,9 @@ void media_live_join(media_live *l, const http_request *req, http_response *res,
         http_respond_code(res, 503, "camera.busy",
                           "%s: at most %d viewers per camera and %d per node watch live; retry "
                           "later or use snapshot.jpg",
-                          c && c->nviewers >= LIVE_VIEWERS_PER_CAMERA ? "this camera has its viewers"
-                                                                      : "this node has its viewers",
+                          c && c->nviewers >= LIVE_VIEWERS_PER_CAMERA
+                              ? "this camera has its viewers"
+                              : "this node has its viewers",
                           LIVE_VIEWERS_PER_CAMERA, LIVE_VIEWERS_PER_NODE);
         return;
     }

@@ -19,7 +19,8 @@
 #define LIVE_WIDTH 640
 #define LIVE_VIEWERS_PER_CAMERA 4
 #define LIVE_VIEWERS_PER_NODE 16
-#define LIVE_QUEUE_MAX ((size_t)1 << 20) /* unwritten bytes per viewer: frames are skipped beyond */
+#define LIVE_QUEUE_MAX ((size_t)1 << 20) /* unwritten bytes per viewer: frames are skipped beyond  \
+                                          */
 #define LIVE_BOUNDARY "ltframe"
 
 typedef struct media_live media_live;

@@ -36,9 +36,9 @@
 /* A camera's stream address split into what may replicate and what may
  * not. */
 typedef struct {
-    char pub[CAMERA_URL_MAX];    /* scheme://host[:port]/path?query, no userinfo */
-    char userinfo[256];          /* "user:pass" percent-encoded as given, "" when none */
-    char scheme[16];             /* rtsp, rtsps, http, https, rtmp, file */
+    char pub[CAMERA_URL_MAX]; /* scheme://host[:port]/path?query, no userinfo */
+    char userinfo[256];       /* "user:pass" percent-encoded as given, "" when none */
+    char scheme[16];          /* rtsp, rtsps, http, https, rtmp, file */
 } camera_url;
 
 /* Splits url into *out. Returns 0, or -1 with e (camera.url): a scheme

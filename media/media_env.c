@@ -31,8 +31,8 @@ media_env *media_env_new(node_env *env)
 
 int media_env_start(media_env *e, unsigned probe_interval_s, char *err, size_t errlen)
 {
-    e->prober = media_prober_start(e->node->loop, e->node->store, e->node->config,
-                                   probe_interval_s);
+    e->prober =
+        media_prober_start(e->node->loop, e->node->store, e->node->config, probe_interval_s);
     if (!e->prober) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -239,8 +239,7 @@ static void snapshot_get(media_env *d, const http_request *req, const char *id, 
         return;
     }
     j->d = d;
-    if (camera_stream_url(d->node->store, d->node->config, id, j->url, sizeof j->url,
-                          &enabled)) {
+    if (camera_stream_url(d->node->store, d->node->config, id, j->url, sizeof j->url, &enabled)) {
         free(j);
         http_respond_code(res, 409, "camera.not_owner",
                           "camera %.64s belongs to unit %s: its node makes the snapshots; this "
@@ -375,9 +374,9 @@ static void item(void *ctx, const http_request *req, http_response *res)
         camera_del(d, id, res);
         return;
     }
-    if (!get || (sub && strcmp(sub, "snapshot.jpg") && strcmp(sub, "thumbnail.jpg") &&
-                 strcmp(sub, "live.mjpeg") && strcmp(sub, "recordings") &&
-                 strcmp(sub, "clip.mp4"))) {
+    if (!get ||
+        (sub && strcmp(sub, "snapshot.jpg") && strcmp(sub, "thumbnail.jpg") &&
+         strcmp(sub, "live.mjpeg") && strcmp(sub, "recordings") && strcmp(sub, "clip.mp4"))) {
         http_respond_error(res, 405, "no %s at %s: see docs/media.md for the camera routes",
                            req->method, req->path);
         return;

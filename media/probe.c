@@ -58,8 +58,9 @@ static AVFormatContext *probe_open(const char *url, const probe_opts *o, probe_c
 {
     const char *wl = probe_whitelist(url, o->allow_file);
     if (!wl) {
-        fail(r, "offline", "%s", "the address's scheme is not allowed on this node (file:// "
-                                 "needs the admin's permission)");
+        fail(r, "offline", "%s",
+             "the address's scheme is not allowed on this node (file:// "
+             "needs the admin's permission)");
         return NULL;
     }
     AVFormatContext *fc = avformat_alloc_context();
@@ -184,7 +185,8 @@ static int probe_keyframe(AVFormatContext *fc, int vs, AVFrame *f, probe_result 
     AVCodecContext *dc = dec ? avcodec_alloc_context3(dec) : NULL;
     AVPacket *pkt = av_packet_alloc();
     int rc = -1;
-    if (!dc || !pkt || avcodec_parameters_to_context(dc, p) < 0 || avcodec_open2(dc, dec, NULL) < 0) {
+    if (!dc || !pkt || avcodec_parameters_to_context(dc, p) < 0 ||
+        avcodec_open2(dc, dec, NULL) < 0) {
         fail(r, "degraded", "no decoder for codec %s", avcodec_get_name(p->codec_id));
         goto done;
     }
@@ -208,8 +210,8 @@ static int probe_keyframe(AVFormatContext *fc, int vs, AVFrame *f, probe_result 
             rc = 0;
     }
     if (rc)
-        fail(r, "degraded", "%s", keyed ? "the keyframe could not be decoded"
-                                        : "no keyframe in time");
+        fail(r, "degraded", "%s",
+             keyed ? "the keyframe could not be decoded" : "no keyframe in time");
 done:
     av_packet_free(&pkt);
     avcodec_free_context(&dc);
@@ -287,7 +289,8 @@ static int live_loop(AVFormatContext *fc, int vs, probe_clock *clk, const probe_
                 next = now + gap;
                 free(r->jpeg);
                 r->jpeg = NULL;
-                if (!probe_jpeg(f, o->image_width, o->image_max, r) && fn(ctx, r->jpeg, r->jpeg_len)) {
+                if (!probe_jpeg(f, o->image_width, o->image_max, r) &&
+                    fn(ctx, r->jpeg, r->jpeg_len)) {
                     rc = 0;
                     goto done;
                 }
@@ -323,8 +326,8 @@ int probe_live(const char *url, const probe_opts *o, unsigned fps, probe_picture
     return rc;
 }
 
-int probe_packets(const char *url, const probe_opts *o, probe_packet_fn fn, void *ctx,
-                  char *reason, size_t cap)
+int probe_packets(const char *url, const probe_opts *o, probe_packet_fn fn, void *ctx, char *reason,
+                  size_t cap)
 {
     probe_result r;
     memset(&r, 0, sizeof r);

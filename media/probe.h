@@ -18,23 +18,23 @@
 #define PROBE_ANALYZE_US 3000000
 
 typedef struct {
-    unsigned timeout_ms;    /* the hard bound of the whole probe */
-    unsigned slow_ms;       /* slower than this: degraded */
-    bool allow_file;        /* the file protocol (a file:// camera the admin registered) */
-    int image_width;        /* -1: no image; 0: the stream's size; N: scaled to N px wide */
-    size_t image_max;       /* the JPEG's largest size (0: any); quality drops to fit */
+    unsigned timeout_ms;     /* the hard bound of the whole probe */
+    unsigned slow_ms;        /* slower than this: degraded */
+    bool allow_file;         /* the file protocol (a file:// camera the admin registered) */
+    int image_width;         /* -1: no image; 0: the stream's size; N: scaled to N px wide */
+    size_t image_max;        /* the JPEG's largest size (0: any); quality drops to fit */
     const atomic_bool *stop; /* when set (shutdown), the probe ends at once; may be NULL */
 } probe_opts;
 
 typedef struct {
-    const char *status;     /* "online", "degraded", "offline" */
-    char reason[200];       /* why degraded or offline; "" when online */
+    const char *status; /* "online", "degraded", "offline" */
+    char reason[200];   /* why degraded or offline; "" when online */
     char codec[32];
     int width, height;
     double fps;
-    int64_t bitrate;        /* bits per second, 0 when unknown */
+    int64_t bitrate; /* bits per second, 0 when unknown */
     uint64_t elapsed_ms;
-    uint8_t *jpeg;          /* malloc'd when an image was asked for and made */
+    uint8_t *jpeg; /* malloc'd when an image was asked for and made */
     size_t jpeg_len;
 } probe_result;
 
@@ -69,7 +69,7 @@ typedef int (*probe_packet_fn)(void *ctx, struct AVFormatContext *fc, struct AVP
  * data) and calls fn with each packet until fn returns non-zero, o->stop
  * is set or the stream fails. Returns 0 when fn or stop ended it, or -1
  * with reason (cap bytes). */
-int probe_packets(const char *url, const probe_opts *o, probe_packet_fn fn, void *ctx,
-                  char *reason, size_t cap);
+int probe_packets(const char *url, const probe_opts *o, probe_packet_fn fn, void *ctx, char *reason,
+                  size_t cap);
 
 #endif

@@ -2,10 +2,10 @@
  * prober.c - periodic health probes and thumbnails (prober.h).
  */
 #include "media/prober.h"
-#include "media/media.h"
-#include "media/probe.h"
 #include "lib/log.h"
 #include "lib/mpjson.h"
+#include "media/media.h"
+#include "media/probe.h"
 #include "storage/record.h"
 
 #include <msgpack.h>
@@ -59,10 +59,10 @@ int media_thumb_get(store *s, const char *id, uint8_t **jpeg, size_t *len, uint6
                 continue;
             for (uint32_t j = 0; j < kv->val.via.map.size; j++) {
                 const msgpack_object_kv *f = &kv->val.via.map.ptr[j];
-                const msgpack_object *v = f->val.type == MSGPACK_OBJECT_ARRAY &&
-                                                  f->val.via.array.size == 3
-                                              ? &f->val.via.array.ptr[2]
-                                              : NULL;
+                const msgpack_object *v =
+                    f->val.type == MSGPACK_OBJECT_ARRAY && f->val.via.array.size == 3
+                        ? &f->val.via.array.ptr[2]
+                        : NULL;
                 if (v && v->type == MSGPACK_OBJECT_BIN && f->key.type == MSGPACK_OBJECT_STR &&
                     f->key.via.str.size == 4 && !memcmp(f->key.via.str.ptr, "data", 4) &&
                     (*jpeg = malloc(v->via.bin.size ? v->via.bin.size : 1))) {
@@ -93,8 +93,8 @@ static json_t *status_patch(store *s, const char *id, const probe_result *r)
     if (!strcmp(was, r->status))
         return NULL;
     return json_pack("{s:s, s:I, s:s, s:s, s:i, s:i, s:f, s:I}", "status", r->status,
-                     "status_since", (json_int_t)wall_ms(), "reason", r->reason, "codec",
-                     r->codec, "width", r->width, "height", r->height, "fps", r->fps, "bitrate",
+                     "status_since", (json_int_t)wall_ms(), "reason", r->reason, "codec", r->codec,
+                     "width", r->width, "height", r->height, "fps", r->fps, "bitrate",
                      (json_int_t)r->bitrate);
 }
 
@@ -142,12 +142,11 @@ static void probe_record(media_prober *p, const char *id, const probe_result *r)
     json_decref(j);
     msgpack_sbuffer sb = {0};
     if (r->jpeg && !thumb_body(r, &sb))
-        w[n++] = (store_write){CAMERA_THUMB_COLL, id, ENTRY_OP_PUT, (uint8_t *)sb.data, sb.size,
-                               NULL, 0};
+        w[n++] = (store_write){
+            CAMERA_THUMB_COLL, id, ENTRY_OP_PUT, (uint8_t *)sb.data, sb.size, NULL, 0};
     store_author a = node_author(p->c);
     if (n && store_write_local(p->s, &a, w, n, NULL, err, sizeof err))
-        log_write(LOG_WARN, "camera.probe", "id=%s error=\"cannot record the probe: %s\"", id,
-                  err);
+        log_write(LOG_WARN, "camera.probe", "id=%s error=\"cannot record the probe: %s\"", id, err);
     else if (patch) {
         atomic_fetch_add(&p->changed, 1);
         log_write(LOG_INFO, "camera.status", "id=%s status=%s reason=\"%s\"", id, r->status,

@@ -3,9 +3,9 @@
  * (recorder.h).
  */
 #include "media/recorder.h"
+#include "lib/log.h"
 #include "media/media.h"
 #include "media/probe.h"
-#include "lib/log.h"
 #include "storage/record.h"
 #include "storage/store_index.h"
 
@@ -222,10 +222,9 @@ static int segment_open(rec_cam *c, AVFormatContext *fc, uint64_t start)
 static uint64_t packet_time(rec_cam *c, AVFormatContext *fc, const AVPacket *pkt)
 {
     int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-    int64_t ms = ts == AV_NOPTS_VALUE
-                     ? c->base_pts_ms
-                     : av_rescale_q(ts, fc->streams[pkt->stream_index]->time_base,
-                                    (AVRational){1, 1000});
+    int64_t ms = ts == AV_NOPTS_VALUE ? c->base_pts_ms
+                                      : av_rescale_q(ts, fc->streams[pkt->stream_index]->time_base,
+                                                     (AVRational){1, 1000});
     if (!c->based) {
         c->based = true;
         c->base_wall = wall_ms();
@@ -308,8 +307,8 @@ static int scan_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec,
         record_field_str(rec, len, "unit", unit, sizeof unit) || strcmp(unit, r->c->unit) ||
         !(j = record_to_json(rec, len, id, idlen, unit, sizeof unit)))
         return 0;
-    bool want = json_is_true(json_object_get(j, "record")) &&
-                !json_is_false(json_object_get(j, "enabled"));
+    bool want =
+        json_is_true(json_object_get(j, "record")) && !json_is_false(json_object_get(j, "enabled"));
     json_decref(j);
     memcpy(cid, id, idlen);
     cid[idlen] = '\0';
@@ -385,8 +384,11 @@ media_recorder *media_recorder_start(uv_loop_t *loop, store *s, const node_confi
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    *r = (media_recorder){.s = s, .c = c, .segment_ms = REC_SEGMENT_S * 1000ull,
-                          .max_age_ms = REC_MAX_DAYS * 86400000ull, .max_bytes = REC_MAX_BYTES};
+    *r = (media_recorder){.s = s,
+                          .c = c,
+                          .segment_ms = REC_SEGMENT_S * 1000ull,
+                          .max_age_ms = REC_MAX_DAYS * 86400000ull,
+                          .max_bytes = REC_MAX_BYTES};
     if (env_u64("LT_RECORDING_SEGMENT_S", 1000, &r->segment_ms, err, errlen) ||
         env_u64("LT_RECORDING_MAX_DAYS", 86400000ull, &r->max_age_ms, err, errlen) ||
         env_u64("LT_RECORDING_MAX_BYTES", 1, &r->max_bytes, err, errlen)) {
@@ -422,7 +424,8 @@ json_t *recordings_list(store *s, const char *id, uint64_t from_ms, uint64_t to_
 {
     seg_scan sc;
     if (segs_find(s, id, from_ms, to_ms, &sc)) {
-        lt_error_set(e, LT_ESTORAGE, NULL, "cannot read the recordings index; check the node's log");
+        lt_error_set(e, LT_ESTORAGE, NULL,
+                     "cannot read the recordings index; check the node's log");
         return NULL;
     }
     json_t *a = json_array();
@@ -468,7 +471,8 @@ static int clip_append(AVFormatContext *oc, const char *file, int64_t *next_dts,
     AVPacket *pkt = av_packet_alloc();
     while (pkt && av_read_frame(in, pkt) >= 0) {
         int i = pkt->stream_index;
-        if (i < 0 || (unsigned)i >= n || (unsigned)i >= oc->nb_streams || pkt->dts == AV_NOPTS_VALUE) {
+        if (i < 0 || (unsigned)i >= n || (unsigned)i >= oc->nb_streams ||
+            pkt->dts == AV_NOPTS_VALUE) {
             av_packet_unref(pkt);
             continue;
         }
@@ -521,9 +525,9 @@ int recordings_clip(store *s, const char *id, uint64_t from_ms, uint64_t to_ms, 
     for (size_t i = 0; !rc && i < sc.n; i++)
         used += !clip_append(oc, sc.rows[i].file, next_dts, used == 0);
     if (!rc && !used)
-        rc = lt_error_set(e, LT_EINTERNAL, "camera.no_recording",
-                          "the recordings of camera %s could not be read; check the node's log",
-                          id);
+        rc =
+            lt_error_set(e, LT_EINTERNAL, "camera.no_recording",
+                         "the recordings of camera %s could not be read; check the node's log", id);
     if (oc && oc->pb) {
         if (!rc)
             av_write_trailer(oc);

@@ -2,16 +2,16 @@
  * domains.c - the node's domains, assembled (domains.h).
  */
 #include "node/domains.h"
-#include "node/env/config.h"
 #include "indicators/ind_demo.h"
 #include "indicators/ind_index.h"
 #include "indicators/indicators.h"
 #include "media/cam_index.h"
 #include "media/media.h"
-#include "reports/report_index.h"
-#include "reports/report_query.h"
+#include "node/env/config.h"
 #include "reports/report_demo.h"
 #include "reports/report_import.h"
+#include "reports/report_index.h"
+#include "reports/report_query.h"
 #include "reports/reports.h"
 
 #include <string.h>
@@ -132,9 +132,9 @@ static int cameras_live(void *ctx, const char *unit, uint64_t from_ms, uint64_t 
     if (!j)
         return -1;
     json_int_t total = json_integer_value(json_object_get(j, "total"));
-    *value = total ? 100.0 * (double)json_integer_value(json_object_get(j, "online")) /
-                         (double)total
-                   : 0;
+    *value = total
+                 ? 100.0 * (double)json_integer_value(json_object_get(j, "online")) / (double)total
+                 : 0;
     json_decref(j);
     return total ? 0 : 1;
 }
@@ -152,12 +152,12 @@ int domains_live_indicators(indicators *ind, store *s)
     };
     for (int i = 0; i < LIVE_N; i++) {
         ctxs[i] = (live_ctx){s, (live_kind)i};
-        ind_live_source src = {defs[i].code, defs[i].vi, defs[i].en, defs[i].measure,
-                               reports_live, &ctxs[i]};
+        ind_live_source src = {defs[i].code,    defs[i].vi,   defs[i].en,
+                               defs[i].measure, reports_live, &ctxs[i]};
         if (indicators_live_register(ind, &src))
             return -1;
     }
-    ind_live_source cams = {"CAM.ONLINE", "Tỉ lệ camera hoạt động", "Cameras online", "%",
-                            cameras_live, s};
+    ind_live_source cams = {
+        "CAM.ONLINE", "Tỉ lệ camera hoạt động", "Cameras online", "%", cameras_live, s};
     return indicators_live_register(ind, &cams);
 }
