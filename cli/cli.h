@@ -42,6 +42,7 @@ int cmd_approve(int argc, char **argv);
 int cmd_rotate(int argc, char **argv);
 int cmd_reports(int argc, char **argv);
 int cmd_indicators(int argc, char **argv);
+int cmd_cameras(int argc, char **argv);
 
 /* Prints "lienthong CMD: error: ..." to stderr and returns code. */
 int cli_error(const char *cmd, int code, const char *fmt, ...)
@@ -66,5 +67,9 @@ int cli_load(const char *cmd, const char *dir, node_config *c);
 
 /* Opens the node's store, printing an error on failure. */
 int cli_open_store(const char *cmd, const node_config *c, store **s, bool read_only);
+
+/* The whole file at path into a malloc'd, NUL-terminated buffer of *len
+ * bytes; NULL when it cannot be read. */
+char *cli_file_read(const char *path, size_t *len);
 
 #endif

@@ -23,40 +23,6 @@ static const char usage[] =
     "  --file F.csv   the values\n"
     "  --user NAME    who is recorded as entering them\n";
 
-/* The whole file into a malloc'd buffer; NULL on error. */
-static char *file_read(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0;
-    *len = 0;
-    for (;;) {
-        if (*len + 65536 > cap) {
-            char *nb = realloc(buf, cap = cap * 2 + 65536);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + *len, 1, cap - *len - 1, f);
-        *len += n;
-        if (!n)
-            break;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    buf[*len] = '\0';
-    return buf;
-}
-
 int cmd_indicators(int argc, char **argv)
 {
     static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
@@ -86,7 +52,7 @@ int cmd_indicators(int argc, char **argv)
     if (optind < argc || !file)
         return cli_usage_error("indicators", optind < argc ? "unexpected argument" : "no --file");
     size_t len;
-    char *text = file_read(file, &len);
+    char *text = cli_file_read(file, &len);
     if (!text)
         return cli_error("indicators", CLI_FAIL, "cannot read %s; check the path", file);
     node_config c;

@@ -5,6 +5,7 @@
 #include "node/daemon.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static const char usage[] =
     "Usage: lienthong serve --dir DIR [--listen HOST:PORT] [--upstream URL]...\n\n"
@@ -17,13 +18,17 @@ static const char usage[] =
     "  --listen HOST:PORT  override the configured address (port 0: any free)\n"
     "  --upstream URL      parent, then grandparent node to sync with, e.g.\n"
     "                      ws://10.0.0.1:8080/; repeatable; replaces and saves\n"
-    "                      the configured list\n";
+    "                      the configured list\n"
+    "  --camera-probe-interval SECONDS\n"
+    "                      how often the node probes the cameras it owns\n"
+    "                      (default 60)\n";
 
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
                                          {"listen", required_argument, 0, 'l'},
                                          {"upstream", required_argument, 0, 'U'},
+                                         {"camera-probe-interval", required_argument, 0, 'P'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *dir = NULL, *listen = NULL;
@@ -42,6 +47,12 @@ int cmd_serve(int argc, char **argv)
             if (nups == NODE_MAX_UPSTREAMS)
                 return cli_usage_error("serve", "at most 8 --upstream URLs");
             ups[nups++] = optarg;
+        } else if (ch == 'P') {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || !*optarg || optarg[0] == '-' || v < 1 || v > 86400)
+                return cli_usage_error("serve", "--camera-probe-interval takes 1 to 86400 seconds");
+            daemon_set_camera_probe_interval((unsigned)v);
         }
     }
     if (optind < argc)

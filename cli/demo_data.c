@@ -47,7 +47,7 @@ static int demo_cameras(demo_batch *b, const node_config *c, uint64_t *rng, char
         json_t *cam =
             json_pack("{s:s, s:s, s:b, s:f, s:f, s:s}", "name", b->ids[b->n], "field",
                       fields[i % 3], "online", splitmix_next(rng) % 6 != 0, "lat",
-                      18.67 + (double)(splitmix_next(rng) % 300) / 10000.0, "lng",
+                      18.67 + (double)(splitmix_next(rng) % 300) / 10000.0, "lon",
                       105.67 + (double)(splitmix_next(rng) % 300) / 10000.0, "unit", c->unit);
         if (demo_add(b, "cameras", cam, NULL, 0, err, errlen))
             return -1;

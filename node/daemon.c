@@ -51,6 +51,13 @@ typedef struct {
     bool stopping;
 } daemon_state;
 
+static unsigned camera_probe_s;
+
+void daemon_set_camera_probe_interval(unsigned seconds)
+{
+    camera_probe_s = seconds;
+}
+
 int daemon_parse_listen(const char *listen, char *host, size_t hostcap, int *port, char *err,
                         size_t errlen)
 {
@@ -143,6 +150,8 @@ static void daemon_shutdown(daemon_state *st)
 {
     repl_links_stop(st->d.env.links);
     http_server_stop(st->http);
+    media_env_free(st->d.media); /* its prober ends with the loop's run below */
+    st->d.media = NULL;
     uv_close((uv_handle_t *)&st->sigint, NULL);
     uv_close((uv_handle_t *)&st->sigterm, NULL);
     uv_close((uv_handle_t *)&st->watch, NULL);
@@ -268,6 +277,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.env.events = events_new(&st->d.env);
     st->d.reports = reports_env_new(&st->d.env);
     st->d.indicators = indicators_env_new(&st->d.env);
+    st->d.media = media_env_new(&st->d.env);
     if (st->d.indicators)
         domains_live_indicators(st->d.indicators->ind, st->d.env.store);
     if (st->d.env.events && st->d.reports)
@@ -282,9 +292,10 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     n += st->d.indicators
              ? indicators_env_routes(st->d.indicators, routes + n, DAEMON_ROUTES_MAX - n)
              : 0;
+    n += st->d.media ? media_env_routes(st->d.media, routes + n, DAEMON_ROUTES_MAX - n) : 0;
     n += api_routes(&st->d.env, routes + n, DAEMON_ROUTES_MAX - n);
     bool ok = st->d.env.links && st->d.env.auth && st->d.reports && st->d.indicators &&
-              st->d.env.events && n < DAEMON_ROUTES_MAX;
+              st->d.media && st->d.env.events && n < DAEMON_ROUTES_MAX;
     http_limits limits;
     if (!ok)
         snprintf(err, errlen,
@@ -299,6 +310,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         events_free(st->d.env.events);
         reports_env_free(st->d.reports);
         indicators_env_free(st->d.indicators);
+        media_env_free(st->d.media);
         auth_free(st->d.env.auth);
         repl_links_free(st->d.env.links);
         uv_loop_close(&st->loop);
@@ -322,6 +334,10 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->sweep.data = st;
     uv_timer_start(&st->sweep, daemon_sweep, REPORTS_SWEEP_MS, REPORTS_SWEEP_MS);
     repl_links_start(st->d.env.links, st->http);
+    char merr[256];
+    if (media_env_start(st->d.media, camera_probe_s, merr, sizeof merr))
+        log_write(LOG_WARN, "camera.start", "error=\"%s: cameras are not probed or recorded\"",
+                  merr);
 
     char key[65];
     log_write(LOG_INFO, "node.started", "unit=%s tier=%s node=%s url=http://%s:%d/ entries=%llu",

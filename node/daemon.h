@@ -13,6 +13,7 @@
 #define LT_DAEMON_H
 
 #include "indicators/indicators_env.h"
+#include "media/media_env.h"
 #include "node/env/env.h"
 #include "reports/reports_env.h"
 
@@ -27,6 +28,7 @@ struct node_daemon {
     node_env env;
     reports_env *reports;       /* field reports (reports/reports_env.h) */
     indicators_env *indicators; /* indicators (indicators/indicators_env.h) */
+    media_env *media;           /* cameras (media/media_env.h) */
     uint64_t arrival_seen;      /* last arrival position noticed */
 };
 
@@ -34,6 +36,10 @@ struct node_daemon {
  * the configured address when non-NULL. Returns 0 after a clean stop, or
  * -1 with err when it cannot start. */
 int daemon_run(node_config *c, const char *listen, char *err, size_t errlen);
+
+/* Sets how often the node probes its cameras (`serve --camera-probe-interval`);
+ * 0 keeps PROBER_DEFAULT_INTERVAL_S. Call before daemon_run. */
+void daemon_set_camera_probe_interval(unsigned seconds);
 
 /* Splits "HOST:PORT" into host and port. Returns 0, or -1 with err. */
 int daemon_parse_listen(const char *listen, char *host, size_t hostcap, int *port, char *err,

@@ -5,6 +5,8 @@
 #include "indicators/ind_demo.h"
 #include "indicators/ind_index.h"
 #include "indicators/indicators.h"
+#include "media/cam_index.h"
+#include "media/media.h"
 #include "node/env/config.h"
 #include "reports/report_demo.h"
 #include "reports/report_import.h"
@@ -14,7 +16,7 @@
 
 #include <string.h>
 
-static const store_index *const indexes[] = {&report_index, &ind_value_index};
+static const store_index *const indexes[] = {&report_index, &ind_value_index, &camera_index};
 
 /* The top-tier collections of every domain, gathered once. */
 static const char *top_tier[16];
@@ -119,6 +121,24 @@ static int reports_live(void *ctx, const char *unit, uint64_t from_ms, uint64_t 
     }
 }
 
+/* The operational indicator of cameras: the share of a unit's enabled
+ * cameras online now (the camera index; the period is not used: a
+ * camera's status is a present state). */
+static int cameras_live(void *ctx, const char *unit, uint64_t from_ms, uint64_t to_ms,
+                        double *value)
+{
+    lt_error e = {0};
+    json_t *j = cameras_stats(ctx, unit, false, &e);
+    if (!j)
+        return -1;
+    json_int_t total = json_integer_value(json_object_get(j, "total"));
+    *value = total
+                 ? 100.0 * (double)json_integer_value(json_object_get(j, "online")) / (double)total
+                 : 0;
+    json_decref(j);
+    return total ? 0 : 1;
+}
+
 int domains_live_indicators(indicators *ind, store *s)
 {
     static live_ctx ctxs[LIVE_N];
@@ -137,5 +157,7 @@ int domains_live_indicators(indicators *ind, store *s)
         if (indicators_live_register(ind, &src))
             return -1;
     }
-    return 0;
+    ind_live_source cams = {
+        "CAM.ONLINE", "Tỉ lệ camera hoạt động", "Cameras online", "%", cameras_live, s};
+    return indicators_live_register(ind, &cams);
 }

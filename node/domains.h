@@ -58,7 +58,7 @@ const domain_importer *domains_importer(const char *coll);
 
 /* Registers every domain's operational indicators (figures the node
  * computes from its own data over store s: reports received, processed,
- * resolved on time, satisfied) with ind. Returns 0 or -1. */
+ * resolved on time, satisfied; cameras online) with ind. Returns 0 or -1. */
 int domains_live_indicators(indicators *ind, store *s);
 
 #endif

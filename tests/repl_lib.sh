@@ -108,13 +108,14 @@ make_tree() {
     "$BIN" enroll --dir "$T/c2" --parent-dir "$T/dist" >/dev/null || exit 1
 }
 
-# start NODE [prefix command...]: runs `serve` in the background, waits for
-# node.started (valgrind is slow to start: up to 30 s).
+# start NODE [prefix command...]: runs `serve` in the background (with the
+# options in $SERVE_ARGS, if any), waits for node.started (valgrind is slow
+# to start: up to 30 s).
 start() {
     local n=$1; shift
     RUNS[$n]=$((${RUNS[$n]:-0} + 1))
     local log="$T/$n.${RUNS[$n]}.log"
-    "$@" "$BIN" serve --dir "$T/$n" 2>"$log" &
+    "$@" "$BIN" serve --dir "$T/$n" ${SERVE_ARGS:-} 2>"$log" &
     PID[$n]=$!
     if ! wait_until 30 grep -q 'event=node.started' "$log"; then
         bad "node $n did not start: $(tail -3 "$log")"

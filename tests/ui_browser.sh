@@ -5,7 +5,9 @@
 # -> province flow of a report, a commune going offline and coming back on
 # the network page, and a commune user refused another commune's report
 # (ui_flow.mjs); a report titled with markup on the province dashboard
-# under the node's real Content-Security-Policy (ui_tooltip.mjs).
+# under the node's real Content-Security-Policy (ui_tooltip.mjs); the
+# indicator panel (ui_indicators.mjs); the camera page with a test stream
+# made by the ffmpeg CLI (ui_cameras.mjs).
 # Screenshots of every page go to build/ui-artifacts/ (LT_UI_ARTIFACTS).
 # Registered by tests/CMakeLists.txt with the label "browser" (the ASan
 # pass skips it: it tests the pages, not memory).
@@ -25,6 +27,8 @@ add_user prov prov-admin admin 40
 add_user dist dist-leader leader 412
 add_user dist c2-staff staff 16684
 add_user c1 c1-staff staff 16681
+add_user c1 c1-admin admin 16681
+SERVE_ARGS="--camera-probe-interval 2"
 for n in $NODES; do start "$n" || exit 1; done
 check "tree linked up" wait_until 20 link_open dist 16681
 check "tree linked up (2)" wait_until 20 link_open dist 16684
@@ -59,4 +63,21 @@ check "the commune enters last month" put c1 "$C1" "indicators/POOR/values/16681
 prov_has() { api prov "indicators/POOR/values?unit=40&from=$LAST&to=$LAST" | jq -e '.rows[0].value == 120.5' >/dev/null; }
 check "the province has it" wait_until 30 prov_has
 if node "$SRC/tests/ui/ui_indicators.mjs"; then ok; else bad "indicator browser tests (screenshots in $LT_UI_ARTIFACTS)"; fi
+
+# the camera page: CAM-ON (a test stream on 127.0.0.1) and CAM-OFF (a dead port) at commune 16681
+mkdir -p "$T/media"
+ffmpeg -loglevel error -f lavfi -i testsrc=size=640x360:rate=10 -t 4 -c:v mpeg4 -g 10 -f mpegts "$T/media/cam.ts"
+for _ in $(seq 1 50); do HPORT=$((20000 + RANDOM % 30000)); port_free "$HPORT" && port_free $((HPORT + 1)) && break; done
+(cd "$T/media" && exec python3 -m http.server "$HPORT" --bind 127.0.0.1 >/dev/null 2>&1) &
+HTTP_PID=$!
+trap 'kill $HTTP_PID 2>/dev/null; repl_cleanup' EXIT
+CA=$("$BIN" token --dir "$T/c1" --user c1-admin)
+check "CAM-ON registered" put c1 "$CA" cameras/CAM-ON \
+    "{\"name\":\"Ngã tư <b>Lê Lợi</b>\",\"field\":\"traffic\",\"lat\":18.68,\"lon\":105.69,\"url\":\"http://127.0.0.1:$HPORT/cam.ts\"}"
+check "CAM-OFF registered" put c1 "$CA" cameras/CAM-OFF \
+    "{\"name\":\"Cầu cũ\",\"field\":\"traffic\",\"lat\":18.66,\"lon\":105.67,\"url\":\"http://127.0.0.1:$((HPORT + 1))/x.ts\"}"
+prov_cams() { api prov 'cameras/stats?by=field' | jq -e 'any(.rows[]; .key == "traffic" and .online == 1 and .total == 2)' >/dev/null &&
+    curl -sf -o /dev/null -H "Authorization: Bearer $PA" "http://127.0.0.1:${PORT[prov]}/api/v1/cameras/CAM-ON/thumbnail.jpg"; }
+check "the province holds both cameras' status and CAM-ON's thumbnail" wait_until 60 prov_cams
+if node "$SRC/tests/ui/ui_cameras.mjs"; then ok; else bad "camera browser tests (screenshots in $LT_UI_ARTIFACTS)"; fi
 finish

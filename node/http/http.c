@@ -105,6 +105,7 @@ typedef enum {
     SS_DRAIN,    /* discarding the body of a refused request */
     SS_PENDING,  /* the handler deferred its answer (http_defer) */
     SS_WRITE,    /* answer ready; writing on WRITEABLE */
+    SS_STREAM,   /* an answer of no known length (http_pending_stream) */
 } session_state;
 
 /* A string kept alive until the end of the request (header lookups). */
@@ -139,11 +140,12 @@ typedef struct {
     http_pending *pending; /* a deferred answer not yet finished */
     void *data;            /* http_request_set_data() */
     void (*data_free)(void *);
-    http_server *srv; /* set with the request head */
-    uint8_t addr[16]; /* the peer, as admit.h keeps it */
-    size_t reserved;  /* body bytes reserved from the budget */
-    bool vouched;     /* the reservation was a vouched one */
-    size_t body_cap;  /* bytes allocated at body */
+    http_server *srv;           /* set with the request head */
+    uint8_t addr[16];           /* the peer, as admit.h keeps it */
+    size_t reserved;            /* body bytes reserved from the budget */
+    bool vouched;               /* the reservation was a vouched one */
+    size_t body_cap;            /* bytes allocated at body */
+    struct http_stream *stream; /* SS_STREAM: its queue */
 } http_session;
 
 /* A deferred answer. ss is NULL once the connection is gone. */
@@ -152,6 +154,18 @@ struct http_pending {
     http_server *s;
     struct lws *wsi;
     http_response res;
+};
+
+/* A streamed answer: bytes queued by its owner, written on WRITEABLE. ss
+ * is NULL once the connection is gone; the owner frees it with
+ * http_stream_end. */
+struct http_stream {
+    http_session *ss;
+    http_server *s;
+    struct lws *wsi;
+    uint8_t *buf;
+    size_t len, off, cap, max_queued;
+    bool ended;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -196,6 +210,12 @@ static void session_reset(http_session *ss)
         admit_body_release(ss->srv->admit, ss->addr, ss->reserved, ss->vouched);
     if (ss->pending)
         ss->pending->ss = NULL;
+    if (ss->stream && ss->stream->ended) {
+        free(ss->stream->buf);
+        free(ss->stream);
+    } else if (ss->stream) {
+        ss->stream->ss = NULL; /* its owner frees it (http_stream_end) */
+    }
     if (ss->data_free)
         ss->data_free(ss->data);
     free(ss->path);
@@ -717,6 +737,81 @@ void http_pending_finish(http_pending *p)
     answer_handled(s, ss, wsi);
 }
 
+http_stream *http_pending_stream(http_pending *p, const char *content_type, size_t max_queued)
+{
+    http_session *ss = p ? p->ss : NULL;
+    http_stream *st = ss && !p->s->stopped && !ss->in_handler ? calloc(1, sizeof *st) : NULL;
+    if (!st) {
+        if (p)
+            http_pending_finish(p); /* the client is gone: only frees p */
+        return NULL;
+    }
+    *st = (http_stream){.ss = ss, .s = p->s, .wsi = p->wsi, .max_queued = max_queued};
+    ss->pending = NULL;
+    response_clear(&p->res);
+    free(p);
+    free(ss->content_type);
+    ss->content_type = content_type ? strdup(content_type) : NULL;
+    ss->res.status = 200;
+    ss->stream = st;
+    ss->state = SS_STREAM;
+    ss->headers_sent = false;
+    if (st->s->observer) {
+        http_request req = session_request(ss);
+        ss->wsi = st->wsi;
+        st->s->observer(st->s->observer_ctx, &req, &ss->res);
+        ss->wsi = NULL;
+    }
+    lws_set_timeout(st->wsi, NO_PENDING_TIMEOUT, 0);
+    lws_callback_on_writable(st->wsi);
+    return st;
+}
+
+int http_stream_write(http_stream *st, const void *data, size_t len)
+{
+    if (!st->ss || st->s->stopped || st->ended)
+        return -1;
+    if (st->len - st->off + len > st->max_queued)
+        return 1;
+    if (st->off) { /* move the unwritten rest to the front */
+        memmove(st->buf, st->buf + st->off, st->len - st->off);
+        st->len -= st->off;
+        st->off = 0;
+    }
+    if (st->len + len > st->cap) {
+        size_t cap = st->len + len;
+        uint8_t *b = realloc(st->buf, cap);
+        if (!b)
+            return 1;
+        st->buf = b;
+        st->cap = cap;
+    }
+    memcpy(st->buf + st->len, data, len);
+    st->len += len;
+    lws_callback_on_writable(st->wsi);
+    return 0;
+}
+
+bool http_stream_alive(const http_stream *st)
+{
+    return st && st->ss && !st->s->stopped;
+}
+
+void http_stream_end(http_stream *st)
+{
+    if (!st)
+        return;
+    if (st->ss && !st->s->stopped) {
+        st->ended = true; /* the session writes the rest, closes and frees st */
+        lws_callback_on_writable(st->wsi);
+        return;
+    }
+    if (st->ss)
+        st->ss->stream = NULL;
+    free(st->buf);
+    free(st);
+}
+
 void http_server_observe(http_server *s, http_observer fn, void *ctx)
 {
     s->observer = fn;
@@ -1101,9 +1196,56 @@ static int on_body_done(http_server *s, http_session *ss, struct lws *wsi)
     return 0;
 }
 
+/* Writes a stream's headers, or the next chunk of its queue; -1 closes
+ * the connection (the stream ended and its queue is out). */
+static int stream_writeable(http_server *s, http_session *ss, struct lws *wsi)
+{
+    http_stream *st = ss->stream;
+    if (!ss->headers_sent) {
+        unsigned char buf[LWS_PRE + 1024];
+        unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
+        const char *ct = ss->content_type ? ss->content_type : "application/octet-stream";
+        int rc =
+            lws_add_http_header_status(wsi, 200, &p, end) ||
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                         (const unsigned char *)ct, (int)strlen(ct), &p, end) ||
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                         (const unsigned char *)"no-store", 8, &p, end) ||
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close",
+                                         5, &p, end) ||
+            lws_finalize_write_http_header(wsi, start, &p, end);
+        if (rc)
+            return -1;
+        ss->headers_sent = true;
+    } else if (st && st->off < st->len) {
+        if (!ss->wbuf && !(ss->wbuf = malloc(LWS_PRE + HTTP_WRITE_CHUNK)))
+            return -1;
+        size_t n = st->len - st->off;
+        if (n > HTTP_WRITE_CHUNK)
+            n = HTTP_WRITE_CHUNK;
+        memcpy(ss->wbuf + LWS_PRE, st->buf + st->off, n);
+        int w = lws_write(wsi, ss->wbuf + LWS_PRE, n, LWS_WRITE_HTTP);
+        if (w < 0 || (size_t)w != n)
+            return -1;
+        st->off += n;
+        if (st->off == st->len)
+            st->off = st->len = 0;
+    }
+    if (st && st->len) {
+        /* A reader that stops reading is dropped after timeout_secs. */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)s->timeout_secs);
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    return st && !st->ended ? 0 : -1;
+}
+
 /* Writes the headers, or the next chunk of the body. */
 static int on_writeable(http_server *s, http_session *ss, struct lws *wsi)
 {
+    if (ss->state == SS_STREAM)
+        return stream_writeable(s, ss, wsi);
     if (ss->state != SS_WRITE)
         return 0;
     http_response *res = &ss->res;

@@ -258,6 +258,34 @@ bool http_pending_alive(const http_pending *p);
  * after-work callback. With the client gone it only frees p. */
 void http_pending_finish(http_pending *p);
 
+/* ---- streamed answers ----------------------------------------------------- */
+
+/* An answer of no known length (a live picture stream): the status line,
+ * the content type, "cache-control: no-store" and "connection: close",
+ * then the bytes its owner queues, until the owner ends it or the client
+ * leaves. Loop thread only. */
+typedef struct http_stream http_stream;
+
+/* Turns deferred answer p into a stream of content_type (copied) that
+ * queues at most max_queued unwritten bytes; consumes p (do not finish
+ * it). The observer sees a 200. NULL when the client is gone or the server
+ * stopped (p is freed all the same), or when called inside the handler. */
+http_stream *http_pending_stream(http_pending *p, const char *content_type, size_t max_queued);
+
+/* Queues len bytes (copied) of st. Returns 0; 1 when the queue would
+ * exceed max_queued (a slow reader: the caller skips this piece); -1 when
+ * the client is gone (the caller then ends st). A reader that reads
+ * nothing for the server's timeout is dropped. */
+int http_stream_write(http_stream *st, const void *data, size_t len);
+
+/* False once the client has gone or the server stopped. */
+bool http_stream_alive(const http_stream *st);
+
+/* Ends st: what is queued is written, then the connection closes. Frees
+ * st (at once when the client is gone, else once the rest is out). Call
+ * exactly once per stream. */
+void http_stream_end(http_stream *st);
+
 /* ---- per-request application data ----------------------------------------- */
 
 /* Attaches data to the request (e.g. the authenticated caller, for the

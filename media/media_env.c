@@ -1,0 +1,415 @@
+/*
+ * media_env.c - the cameras domain's HTTP handlers (media_env.h).
+ * Handlers authenticate, check the caller's unit against the camera's and
+ * map to media.h; a snapshot opens the stream on the thread pool
+ * (node/http/offload.h), never on the loop.
+ */
+#include "media/media_env.h"
+#include "media/media.h"
+#include "media/probe.h"
+#include "node/http/offload.h"
+#include "node/people/auth.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PREFIX "/api/v1/cameras"
+
+media_env *media_env_new(node_env *env)
+{
+    media_env *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->node = env;
+    atomic_init(&e->snapshots, 0);
+    if (!(e->live = media_live_new(env->loop))) {
+        free(e);
+        return NULL;
+    }
+    return e;
+}
+
+int media_env_start(media_env *e, unsigned probe_interval_s, char *err, size_t errlen)
+{
+    e->prober =
+        media_prober_start(e->node->loop, e->node->store, e->node->config, probe_interval_s);
+    if (!e->prober) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    e->recorder = media_recorder_start(e->node->loop, e->node->store, e->node->config, err, errlen);
+    return e->recorder ? 0 : -1;
+}
+
+void media_env_free(media_env *e)
+{
+    if (!e)
+        return;
+    media_prober_stop(e->prober);
+    media_recorder_stop(e->recorder);
+    media_live_stop(e->live);
+    free(e);
+}
+
+static bool within(media_env *d, const char *unit, const char *anc)
+{
+    return unit_tree_within(auth_tree(d->node->auth), unit, strlen(unit), anc, strlen(anc));
+}
+
+/* The unit a query is about: ?unit= or the caller's; NULL (403 answered)
+ * outside the caller's subtree. */
+static const char *query_unit(media_env *d, const http_request *req, const auth_caller *c,
+                              http_response *res)
+{
+    const char *u = http_request_query_param(req, "unit");
+    if (!u || !*u)
+        u = c->unit;
+    if (strcmp(u, c->unit) && !within(d, u, c->unit)) {
+        http_respond_code(res, 403, "camera.forbidden",
+                          "a user of unit %s sees the cameras of %s and the units below it, not "
+                          "of %.40s",
+                          c->unit, c->unit, u);
+        return NULL;
+    }
+    return u;
+}
+
+static void list_get(void *ctx, const http_request *req, http_response *res)
+{
+    media_env *d = ctx;
+    auth_caller c;
+    if (auth_require(d->node->auth, req, res, ROLE_VIEWER, &c))
+        return;
+    const char *unit = query_unit(d, req, &c, res);
+    if (!unit)
+        return;
+    lt_error e = {0};
+    json_t *j = cameras_list(d->node->store, unit, http_request_query_param(req, "field"),
+                             http_request_query_param(req, "status"), &e);
+    if (j)
+        http_respond_json(res, 200, j);
+    else
+        http_respond_lt(res, &e);
+}
+
+static void stats_get(void *ctx, const http_request *req, http_response *res)
+{
+    media_env *d = ctx;
+    auth_caller c;
+    if (auth_require(d->node->auth, req, res, ROLE_VIEWER, &c))
+        return;
+    const char *by = http_request_query_param(req, "by");
+    if (by && *by && strcmp(by, "field") && strcmp(by, "child")) {
+        http_respond_code(res, 400, "camera.invalid", "by must be field or child, not %.20s", by);
+        return;
+    }
+    const char *unit = query_unit(d, req, &c, res);
+    if (!unit)
+        return;
+    lt_error e = {0};
+    json_t *j = cameras_stats(d->node->store, unit, by && !strcmp(by, "child"), &e);
+    if (j)
+        http_respond_json(res, 200, j);
+    else
+        http_respond_lt(res, &e);
+}
+
+/* Camera id as the caller may see it; NULL after answering 404/403. */
+static json_t *camera_visible(media_env *d, const auth_caller *c, const char *id,
+                              http_response *res)
+{
+    lt_error e = {0};
+    json_t *j = camera_get(d->node->store, id, &e);
+    const char *unit = json_string_value(json_object_get(j, "unit"));
+    if (!j) {
+        http_respond_lt(res, &e);
+        return NULL;
+    }
+    if (!unit || (strcmp(unit, c->unit) && !within(d, unit, c->unit))) {
+        json_decref(j);
+        http_respond_code(res, 404, "camera.not_found", "no camera %.64s in unit %s or below it",
+                          id, c->unit);
+        return NULL;
+    }
+    return j;
+}
+
+static void camera_put(media_env *d, const http_request *req, const char *id, http_response *res)
+{
+    json_error_t je;
+    json_t *in = json_loadb((const char *)req->body, req->body_len, 0, &je);
+    if (!json_is_object(in)) {
+        json_decref(in);
+        http_respond_code(res, 400, "camera.invalid", "the body must be a JSON object (%s)",
+                          je.text);
+        return;
+    }
+    lt_error e = {0};
+    json_t *fields;
+    char userinfo[1][256];
+    char *ids[1] = {(char *)id};
+    size_t written, unchanged;
+    int rc = camera_check(id, in, &fields, userinfo[0], &e);
+    json_decref(in);
+    if (!rc)
+        rc = cameras_put(d->node->store, d->node->config, auth_tree(d->node->auth), ids, &fields,
+                         userinfo, 1, &written, &unchanged, &e);
+    json_decref(fields);
+    json_t *j = rc ? NULL : camera_get(d->node->store, id, &e);
+    if (j)
+        http_respond_json(res, 200, j);
+    else
+        http_respond_lt(res, &e);
+}
+
+static void camera_del(media_env *d, const char *id, http_response *res)
+{
+    lt_error e = {0};
+    if (camera_delete(d->node->store, d->node->config, id, &e))
+        http_respond_lt(res, &e);
+    else
+        http_respond_json(res, 200, json_pack("{s:s, s:b}", "id", id, "deleted", 1));
+}
+
+static void jpeg_respond(http_response *res, uint8_t *jpeg, size_t len, const char *cache)
+{
+    res->status = 200;
+    res->content_type = "image/jpeg";
+    res->body = (char *)jpeg;
+    res->body_len = len;
+    http_response_header(res, "Cache-Control", cache);
+}
+
+static void thumbnail_get(media_env *d, const char *id, http_response *res)
+{
+    uint8_t *jpeg;
+    size_t len;
+    uint64_t at;
+    int rc = media_thumb_get(d->node->store, id, &jpeg, &len, &at);
+    if (rc) {
+        http_respond_code(res, rc < 0 ? 500 : 404, rc < 0 ? NULL : "camera.no_picture",
+                          rc < 0 ? "cannot read the thumbnail; check the node's log"
+                                 : "this node holds no thumbnail of camera %.64s yet: the owning "
+                                   "node makes one when the camera answers",
+                          id);
+        return;
+    }
+    char at_s[32];
+    snprintf(at_s, sizeof at_s, "%llu", (unsigned long long)at);
+    jpeg_respond(res, jpeg, len, "private, max-age=60");
+    http_response_header(res, "X-Picture-At", at_s);
+}
+
+/* A snapshot on the thread pool. */
+typedef struct {
+    media_env *d;
+    char url[CAMERA_URL_MAX + 256];
+    bool file;
+} snap_job;
+
+static void snap_work(void *job, const uint8_t *body, size_t len, http_response *res)
+{
+    snap_job *j = job;
+    probe_opts o = {PROBE_TIMEOUT_MS, PROBE_TIMEOUT_MS, j->file, 0, 0, NULL};
+    probe_result r;
+    probe_run(j->url, &o, &r);
+    if (r.jpeg)
+        jpeg_respond(res, r.jpeg, r.jpeg_len, "no-store");
+    else
+        http_respond_code(res, 502, "camera.unreachable",
+                          "the camera gave no picture (%s): %s; check its address and network",
+                          r.status, r.reason);
+}
+
+static void snap_done(void *job, http_response *res, http_pending *p, bool ran)
+{
+    snap_job *j = job;
+    atomic_fetch_sub(&j->d->snapshots, 1);
+    free(j);
+}
+
+static void snapshot_get(media_env *d, const http_request *req, const char *id, const json_t *cam,
+                         http_response *res)
+{
+    const char *unit = json_string_value(json_object_get(cam, "unit"));
+    snap_job *j = malloc(sizeof *j);
+    bool enabled = false;
+    if (!j) {
+        http_respond_error(res, 503, "the node is out of memory; retry later");
+        return;
+    }
+    j->d = d;
+    if (camera_stream_url(d->node->store, d->node->config, id, j->url, sizeof j->url, &enabled)) {
+        free(j);
+        http_respond_code(res, 409, "camera.not_owner",
+                          "camera %.64s belongs to unit %s: its node makes the snapshots; this "
+                          "node shows its thumbnail (thumbnail.jpg)",
+                          id, unit ? unit : "?");
+        return;
+    }
+    if (atomic_fetch_add(&d->snapshots, 1) >= MEDIA_SNAPSHOTS_MAX) {
+        atomic_fetch_sub(&d->snapshots, 1);
+        free(j);
+        http_respond_code(res, 503, "camera.busy",
+                          "%d snapshots are being made on this node; retry in a few seconds",
+                          MEDIA_SNAPSHOTS_MAX);
+        return;
+    }
+    j->file = !strncmp(j->url, "file:", 5);
+    offload_request(req, res, &(offload_task){d->node->loop, j, snap_work, snap_done});
+}
+
+static void live_get(media_env *d, const http_request *req, const char *id, const json_t *cam,
+                     http_response *res)
+{
+    char url[CAMERA_URL_MAX + 256];
+    bool enabled;
+    if (camera_stream_url(d->node->store, d->node->config, id, url, sizeof url, &enabled)) {
+        const char *unit = json_string_value(json_object_get(cam, "unit"));
+        http_respond_code(res, 409, "camera.not_owner",
+                          "camera %.64s belongs to unit %s: watch it live on that unit's node; "
+                          "this node shows its thumbnail (thumbnail.jpg)",
+                          id, unit ? unit : "?");
+        return;
+    }
+    media_live_join(d->live, req, res, id, url);
+}
+
+/* ?from and ?to as ms (absent: the whole range); false after answering 400. */
+static bool span_parse(const http_request *req, uint64_t *from, uint64_t *to, http_response *res)
+{
+    const char *f = http_request_query_param(req, "from"), *t = http_request_query_param(req, "to");
+    char *end = NULL;
+    *from = 0;
+    *to = UINT64_MAX;
+    if (f && *f && ((*from = strtoull(f, &end, 10)), *end))
+        goto bad;
+    if (t && *t && ((*to = strtoull(t, &end, 10)), *end))
+        goto bad;
+    return true;
+bad:
+    http_respond_code(res, 400, "camera.invalid",
+                      "from and to are times in milliseconds since 1970 (UTC)");
+    return false;
+}
+
+static void recordings_get(media_env *d, const http_request *req, const char *id,
+                           http_response *res)
+{
+    uint64_t from, to;
+    if (!span_parse(req, &from, &to, res))
+        return;
+    lt_error e = {0};
+    json_t *j = recordings_list(d->node->store, id, from, to, &e);
+    if (j)
+        http_respond_json(res, 200, j);
+    else
+        http_respond_lt(res, &e);
+}
+
+typedef struct {
+    media_env *d;
+    char id[CAMERA_ID_MAX];
+    uint64_t from, to;
+} clip_job;
+
+static void clip_work(void *job, const uint8_t *body, size_t len, http_response *res)
+{
+    clip_job *j = job;
+    uint8_t *mp4;
+    size_t n;
+    lt_error e = {0};
+    if (recordings_clip(j->d->node->store, j->id, j->from, j->to, &mp4, &n, &e)) {
+        http_respond_lt(res, &e);
+        return;
+    }
+    res->status = 200;
+    res->content_type = "video/mp4";
+    res->body = (char *)mp4;
+    res->body_len = n;
+    http_response_header(res, "Content-Disposition", "attachment; filename=\"clip.mp4\"");
+}
+
+static void clip_done(void *job, http_response *res, http_pending *p, bool ran)
+{
+    free(job);
+}
+
+static void clip_get(media_env *d, const http_request *req, const char *id, http_response *res)
+{
+    clip_job *j = malloc(sizeof *j);
+    if (!j) {
+        http_respond_error(res, 503, "the node is out of memory; retry later");
+        return;
+    }
+    j->d = d;
+    snprintf(j->id, sizeof j->id, "%s", id);
+    if (!span_parse(req, &j->from, &j->to, res)) {
+        free(j);
+        return;
+    }
+    offload_request(req, res, &(offload_task){d->node->loop, j, clip_work, clip_done});
+}
+
+static void item(void *ctx, const http_request *req, http_response *res)
+{
+    media_env *d = ctx;
+    auth_caller c;
+    bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
+    bool put = !strcmp(req->method, "PUT"), del = !strcmp(req->method, "DELETE");
+    int rc = get ? auth_require(d->node->auth, req, res, ROLE_VIEWER, &c)
+                 : auth_require_node_admin(d->node->auth, req, res, &c);
+    if (rc)
+        return;
+    char id[CAMERA_ID_MAX + 32];
+    snprintf(id, sizeof id, "%s", req->path + strlen(PREFIX "/"));
+    char *sub = strchr(id, '/');
+    if (sub)
+        *sub++ = '\0';
+    if (put && !sub) {
+        camera_put(d, req, id, res);
+        return;
+    }
+    if (del && !sub) {
+        camera_del(d, id, res);
+        return;
+    }
+    if (!get ||
+        (sub && strcmp(sub, "snapshot.jpg") && strcmp(sub, "thumbnail.jpg") &&
+         strcmp(sub, "live.mjpeg") && strcmp(sub, "recordings") && strcmp(sub, "clip.mp4"))) {
+        http_respond_error(res, 405, "no %s at %s: see docs/media.md for the camera routes",
+                           req->method, req->path);
+        return;
+    }
+    json_t *cam = camera_visible(d, &c, id, res);
+    if (!cam)
+        return;
+    if (!sub)
+        http_respond_json(res, 200, json_incref(cam));
+    else if (!strcmp(sub, "thumbnail.jpg"))
+        thumbnail_get(d, id, res);
+    else if (!strcmp(sub, "live.mjpeg"))
+        live_get(d, req, id, cam, res);
+    else if (!strcmp(sub, "recordings"))
+        recordings_get(d, req, id, res);
+    else if (!strcmp(sub, "clip.mp4"))
+        clip_get(d, req, id, res);
+    else
+        snapshot_get(d, req, id, cam, res);
+    json_decref(cam);
+}
+
+size_t media_env_routes(media_env *e, http_route *routes, size_t cap)
+{
+    const http_route all[] = {
+        {"GET", PREFIX, list_get, e, 0},
+        {"GET", PREFIX "/stats", stats_get, e, 0},
+        {NULL, PREFIX "/", item, e, 0},
+    };
+    size_t n = sizeof all / sizeof *all;
+    if (n > cap)
+        n = cap;
+    for (size_t i = 0; i < n; i++)
+        routes[i] = all[i];
+    return n;
+}
