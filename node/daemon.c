@@ -162,6 +162,8 @@ static void daemon_shutdown(daemon_state *st)
     st->d.reports = NULL;
     indicators_env_free(st->d.indicators);
     st->d.indicators = NULL;
+    documents_env_free(st->d.documents);
+    st->d.documents = NULL;
     uv_loop_close(&st->loop);
 }
 
@@ -269,6 +271,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.env.events = events_new(&st->d.env);
     st->d.reports = reports_env_new(&st->d.env);
     st->d.indicators = indicators_env_new(&st->d.env);
+    st->d.documents = documents_env_new(&st->d.env);
     if (st->d.indicators)
         domains_live_indicators(st->d.indicators->ind, st->d.env.store);
     if (st->d.env.events && st->d.reports)
@@ -283,8 +286,12 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     n += st->d.indicators
              ? indicators_env_routes(st->d.indicators, routes + n, DAEMON_ROUTES_MAX - n)
              : 0;
+    n += st->d.documents
+             ? documents_env_routes(st->d.documents, routes + n, DAEMON_ROUTES_MAX - n)
+             : 0;
     n += api_routes(&st->d.env, routes + n, DAEMON_ROUTES_MAX - n);
     bool ok = st->d.env.links && st->d.env.auth && st->d.reports && st->d.indicators &&
+              st->d.documents &&
               st->d.env.events && n < DAEMON_ROUTES_MAX;
     http_limits limits;
     if (!ok)
@@ -299,6 +306,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         events_free(st->d.env.events);
         reports_env_free(st->d.reports);
         indicators_env_free(st->d.indicators);
+        documents_env_free(st->d.documents);
         auth_free(st->d.env.auth);
         repl_links_free(st->d.env.links);
         uv_loop_close(&st->loop);

@@ -13,6 +13,7 @@
 #define LT_DAEMON_H
 
 #include "node/env/env.h"
+#include "documents/documents_env.h"
 #include "indicators/indicators_env.h"
 #include "reports/reports_env.h"
 
@@ -27,6 +28,7 @@ struct node_daemon {
     node_env env;
     reports_env *reports;  /* field reports (reports/reports_env.h) */
     indicators_env *indicators; /* indicators (indicators/indicators_env.h) */
+    documents_env *documents; /* documents (documents/documents_env.h) */
     uint64_t arrival_seen; /* last arrival position noticed */
 };
 

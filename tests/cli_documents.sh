@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Documents across real nodes over four tiers (national VN, province 40,
+# district 412, communes 16681 and 16684): the province issues a document
+# to both communes (numbered 1/CV-UBND, 2/CV-UBND per unit, type and year);
+# it travels down through the district; each commune's receipts come back
+# to the province's one line per recipient; a commune replies (answers);
+# a document addressed to 16681 alone never reaches 16684 (checked after a
+# later document to both has arrived there); a recall reaches the
+# recipients and stops further receipts; search folds Vietnamese marks;
+# bad input (unknown recipient, missing subject, unknown type, bad due
+# date) is refused with its code and nothing stored; a generic record of
+# the collection "documents" (lienthong import) is held and skipped.
+set -uo pipefail
+. "$(dirname "$0")/repl_lib.sh"
+
+make_tree
+for n in nat prov dist c1 c2; do start "$n" || exit 1; done
+
+PS=$(mk prov van staff 40)
+PV=$(mk prov pv viewer 40)
+DV=$(mk dist dv viewer 412)
+C1S=$(mk c1 lan staff 16681)
+C2S=$(mk c2 hoa staff 16684)
+NV=$(mk nat nv viewer VN)
+call() { # call METHOD NODE TOKEN PATH [BODY]: body in $T/body; prints the HTTP code
+    curl -s -o "$T/body" -w '%{http_code}' --max-time 10 -X "$1" \
+        -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
+        ${5:+--data-binary "$5"} "http://127.0.0.1:${PORT[$2]}/api/v1/$4"
+}
+code_is() { jq -e --arg c "$1" '.error.code == $c' "$T/body" >/dev/null; }
+held() { # held NODE ID: the node's store holds document ID
+    "$BIN" export --dir "$T/$1" --collection documents 2>/dev/null | jq -r .id | grep -qxF -- "$2"
+}
+visible() { [ "$(call GET "$1" "$2" "documents/$3")" = 200 ]; }
+line_is() { # line_is NODE TOKEN ID UNIT STATUS: the recipient line of UNIT says STATUS
+    visible "$1" "$2" "$3" &&
+        jq -e --arg u "$4" --arg s "$5" 'any(.recipients[]; .unit == $u and .status == $s)' "$T/body" >/dev/null
+}
+link_all() { link_open dist 16681 && link_open dist 16684 && link_open prov 412; }
+check "the links are up" wait_until 30 link_all
+
+# ---- bad input: refused with its code, nothing stored ---------------------------------------
+before=$(count prov documents)
+check "no login: 401" test "$(call POST prov x documents '{}')" = 401
+check "a viewer may not issue: 403" \
+    test "$(call POST prov "$PV" documents '{"type":"CV","subject":"x","recipients":["16681"]}')" = 403
+check "an unknown recipient: 400" \
+    test "$(call POST prov "$PS" documents '{"type":"CV","subject":"Về việc","recipients":["99999"]}')" = 400
+check "...document.recipient_unknown naming it" \
+    jq -e '.error.code == "document.recipient_unknown" and (.error.message | contains("99999"))' "$T/body"
+check "a missing subject: 400 document.subject_missing" \
+    test "$(call POST prov "$PS" documents '{"type":"CV","recipients":["16681"]}')" = 400
+check "...." code_is document.subject_missing
+check "an unknown type: 400 document.type_unknown" \
+    test "$(call POST prov "$PS" documents '{"type":"XX","subject":"a","recipients":["16681"]}')" = 400
+check "...." code_is document.type_unknown
+check "a due date that is no date: 400 document.field" \
+    test "$(call POST prov "$PS" documents '{"type":"CV","subject":"a","recipients":["16681"],"due":"2026-02-30"}')" = 400
+check "...." code_is document.field
+check "no recipients: 400 document.recipients" \
+    test "$(call POST prov "$PS" documents '{"type":"CV","subject":"a","recipients":[]}')" = 400
+check "...." code_is document.recipients
+check "nothing was stored" test "$(count prov documents)" -eq "$before"
+
+# ---- a document to both communes, down through the district ----------------------------------
+DOC1='{"type":"CV","subject":"Về việc triển khai phòng chống lụt bão","body":"Đề nghị các xã, phường chủ động ứng phó với mưa lớn.",
+       "recipients":["16681","16684"],"urgency":"khan","due":"2020-01-10",
+       "signer":{"name":"Nguyễn Văn A","position":"Chủ tịch UBND tỉnh"},"place":"Nghệ An"}'
+check "the province issues a document to both communes: 201" test "$(call POST prov "$PS" documents "$DOC1")" = 201
+check "...numbered 1/CV-UBND" jq -e '.notation == "1/CV-UBND" and .number == 1' "$T/body"
+D1=$(jq -r .id "$T/body")
+check "...with an id of its unit, year and type" bash -c "[[ '$D1' =~ ^40-[0-9]{4}-CV-1\$ ]]"
+check "the next one of that type is 2/CV-UBND" \
+    test "$(call POST prov "$PS" documents '{"type":"CV","subject":"Công văn thứ hai","recipients":["412"]}')" = 201
+check "...." jq -e '.notation == "2/CV-UBND"' "$T/body"
+D2=$(jq -r .id "$T/body")
+check "a decision starts its own series: 1/QĐ-UBND" \
+    test "$(call POST prov "$PS" documents '{"type":"QD","subject":"Quyết định","recipients":["412"]}')" = 201
+check "...." jq -e '.notation == "1/QĐ-UBND"' "$T/body"
+check "commune 16681 receives it" wait_until 30 visible c1 "$C1S" "$D1"
+check "...with its fields" jq -e '.subject == "Về việc triển khai phòng chống lụt bão" and .urgency == "khan"
+    and .signer.position == "Chủ tịch UBND tỉnh" and .unit == "40" and .notation == "1/CV-UBND"' "$T/body"
+check "commune 16684 receives it" wait_until 30 visible c2 "$C2S" "$D1"
+check "the district (on its way) holds it" held dist "$D1"
+check "the national node holds it (the units above the sender)" wait_until 30 held nat "$D1"
+check "16681's inbox lists it" test "$(call GET c1 "$C1S" 'documents?box=in')" = 200
+check "...." jq -e --arg d "$D1" 'any(.documents[]; .id == $d and .box == "in")' "$T/body"
+check "...and not the province's document to the district" \
+    jq -e --arg d "$D2" 'all(.documents[]; .id != $d)' "$T/body"
+check "the sender sees one line per recipient, both sent" line_is prov "$PS" "$D1" 16681 sent
+check "...." jq -e '(.recipients | length) == 2 and .overdue == true' "$T/body"
+
+# ---- receipts flow back -----------------------------------------------------------------------
+check "16681 records received" \
+    test "$(call POST c1 "$C1S" "documents/$D1/receipts" '{"status":"received"}')" = 200
+check "16684 returns it with a reason" \
+    test "$(call POST c2 "$C2S" "documents/$D1/receipts" '{"status":"returned","note":"Sai địa chỉ nhận"}')" = 200
+check "a return without a reason: 400 document.reason_missing" \
+    test "$(call POST c2 "$C2S" "documents/$D1/receipts" '{"status":"returned"}')" = 400
+check "...." code_is document.reason_missing
+check "an unknown state: 400 document.receipt_status" \
+    test "$(call POST c1 "$C1S" "documents/$D1/receipts" '{"status":"lost"}')" = 400
+check "...." code_is document.receipt_status
+check "the province sees 16681 received" wait_until 30 line_is prov "$PV" "$D1" 16681 received
+check "...with the edXML code 03 and who" \
+    jq -e 'any(.recipients[]; .unit == "16681" and .code == "03" and .by == "lan" and (.at | type) == "number")' "$T/body"
+check "the province sees 16684 returned with its reason" wait_until 30 line_is prov "$PV" "$D1" 16684 returned
+check "...." jq -e 'any(.recipients[]; .unit == "16684" and .code == "02" and .note == "Sai địa chỉ nhận")' "$T/body"
+check "16681 finishes it" \
+    test "$(call POST c1 "$C1S" "documents/$D1/receipts" '{"status":"done"}')" = 200
+check "the province sees done" wait_until 30 line_is prov "$PV" "$D1" 16681 done
+check "the district sees both states too" wait_until 30 line_is dist "$DV" "$D1" 16681 done
+
+# ---- a commune replies ------------------------------------------------------------------------
+check "16681 replies to the province: 201" \
+    test "$(call POST c1 "$C1S" documents "{\"type\":\"BC\",\"subject\":\"Báo cáo kết quả ứng phó mưa lớn\",\"recipients\":[\"40\"],\"answers\":\"$D1\"}")" = 201
+check "...numbered in its own series: 1/BC-UBND" jq -e '.notation == "1/BC-UBND"' "$T/body"
+R1=$(jq -r .id "$T/body")
+check "the province's inbox gets the reply" wait_until 30 visible prov "$PS" "$R1"
+check "...answering the document" jq -e --arg d "$D1" '.answers == $d and .unit == "16681"' "$T/body"
+check "the province finds it by folded words (bao cao ung pho)" \
+    test "$(call GET prov "$PS" 'documents?box=in&q=bao%20cao%20ung%20pho')" = 200
+check "...only it" jq -e --arg d "$R1" '.total == 1 and .documents[0].id == $d' "$T/body"
+check "...and its outbox by type" test "$(call GET prov "$PS" 'documents?box=out&type=QD')" = 200
+check "...one decision" jq -e '.total == 1 and .documents[0].notation == "1/QĐ-UBND"' "$T/body"
+check "the overdue filter finds the late letter to both communes" \
+    test "$(call GET prov "$PS" 'documents?box=out&overdue=1')" = 200
+check "...." jq -e --arg d "$D1" '.total == 1 and .documents[0].id == $d' "$T/body"
+
+# ---- only to the recipients and the units above them -------------------------------------------
+check "the province writes to 16681 alone" \
+    test "$(call POST prov "$PS" documents '{"type":"TB","subject":"Thông báo riêng cho phường Bến Thủy","recipients":["16681"]}')" = 201
+ONLY=$(jq -r .id "$T/body")
+check "...then to both communes" \
+    test "$(call POST prov "$PS" documents '{"type":"TB","subject":"Thông báo chung","recipients":["16681","16684"]}')" = 201
+BOTH=$(jq -r .id "$T/body")
+check "16681 holds the one for it" wait_until 30 held c1 "$ONLY"
+check "16684 holds the later one for both (barrier)" wait_until 30 held c2 "$BOTH"
+check "16684 never holds the one for 16681" bash -c "! '$BIN' export --dir '$T/c2' --collection documents | jq -r .id | grep -qxF '$ONLY'"
+check "...and a staff of 16684 asking for it on its node: 404 document.not_found" \
+    test "$(call GET c2 "$C2S" "documents/$ONLY")" = 404
+check "...." code_is document.not_found
+check "a viewer of the district sees it (above the recipient)" visible dist "$DV" "$ONLY"
+check "16684 may not post a receipt for the reply it does not hold" \
+    test "$(call POST c2 "$C2S" "documents/$R1/receipts" '{"status":"received"}')" = 404
+
+# ---- recall -----------------------------------------------------------------------------------
+check "16684 may not recall the province's document: 403" \
+    test "$(call POST c2 "$C2S" "documents/$BOTH/recall" '{"reason":"x"}')" = 403
+check "a recall needs a reason: 400" test "$(call POST prov "$PS" "documents/$BOTH/recall" '{}')" = 400
+check "the province recalls it" \
+    test "$(call POST prov "$PS" "documents/$BOTH/recall" '{"reason":"Ban hành nhầm"}')" = 200
+recalled() { visible "$1" "$2" "$BOTH" && jq -e '.status == "recalled" and .recall_reason == "Ban hành nhầm" and .status_code == "13"' "$T/body" >/dev/null; }
+check "16684 sees the recall" wait_until 30 recalled c2 "$C2S"
+check "16681 sees the recall" wait_until 30 recalled c1 "$C1S"
+check "...and records nothing more on it: 409 document.recalled" \
+    test "$(call POST c1 "$C1S" "documents/$BOTH/receipts" '{"status":"received"}')" = 409
+check "...." code_is document.recalled
+check "its inbox shows it recalled" test "$(call GET c1 "$C1S" 'documents?box=in&status=recalled')" = 200
+check "...." jq -e --arg d "$BOTH" '.total == 1 and .documents[0].id == $d' "$T/body"
+
+# ---- generic records of the collection stay possible, and skipped --------------------------------
+printf '%s\n' '{"id":"56/KH-UBND","title":"Kế hoạch","signed":true}' '{"id":"KH-57","title":"x"}' |
+    "$BIN" import --dir "$T/prov" --collection documents --file - --to 16681 >/dev/null
+check "a generic record imported at the province reaches 16681" wait_until 30 held c1 "56/KH-UBND"
+check "...the list skips it" test "$(call GET c1 "$C1S" 'documents?limit=500')" = 200
+check "...." jq -e 'all(.documents[]; .id != "56/KH-UBND") and .total >= 3' "$T/body"
+check "...and by id it is no document: 404" test "$(call GET c1 "$C1S" 'documents/KH-57')" = 404
+check "the national node lists the documents of the province" test "$(call GET nat "$NV" 'documents?limit=500')" = 200
+check "...." jq -e --arg d "$D1" --arg r "$R1" 'any(.documents[]; .id == $d) and any(.documents[]; .id == $r)' "$T/body"
+
+for n in nat prov dist c1 c2; do check "node $n stops cleanly" stop "$n"; done
+finish
