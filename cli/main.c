@@ -27,6 +27,7 @@ static const cli_command commands[] = {
     {"open311-key", cmd_open311_key, "Open311 api_keys for city apps: add, list, revoke"},
     {"reports", cmd_reports, "field reports: run the overdue escalation sweep"},
     {"indicators", cmd_indicators, "indicators: import values from a CSV file"},
+    {"signer", cmd_signer, "documents: an official's signing key (add)"},
     {"demo", cmd_demo, "start a sample network on 127.0.0.1"},
 };
 

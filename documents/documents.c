@@ -3,7 +3,7 @@
  * read with the recipients' states, list and search, receipts, recall
  * (documents.h).
  */
-#include "documents/documents.h"
+#include "documents/doc_internal.h"
 #include "lib/fold.h"
 #include "lib/mpjson.h"
 #include "node/people/access.h"
@@ -21,13 +21,6 @@
 #define LIST_DEFAULT 50
 #define LIST_MAX 500
 #define FOLD_CAP (4 * DOC_BODY_MAX)
-
-struct documents {
-    store *s;
-    const node_config *c;
-    uint64_t (*now_ms)(void *ctx);
-    void *now_ctx;
-};
 
 static uint64_t wall_ms(void *ctx)
 {
@@ -142,7 +135,7 @@ static bool date_valid(const char *s)
 
 /* ---- checks of a new document ---- */
 
-static const char *opt_str(const json_t *in, const char *key)
+const char *doc_str(const json_t *in, const char *key)
 {
     return json_string_value(json_object_get(in, key));
 }
@@ -163,7 +156,7 @@ static int str_field(const json_t *in, const char *key, size_t max, lt_error *e)
 static int check_enum(const json_t *in, const char *key, const char *const *list, size_t n,
                       lt_error *e)
 {
-    const char *v = opt_str(in, key);
+    const char *v = doc_str(in, key);
     if ((json_object_get(in, key) && !v) || (v && !in_list(v, list, n))) {
         char all[128] = "";
         for (size_t i = 0; i < n; i++)
@@ -217,7 +210,7 @@ static int check_signer(const json_t *in, lt_error *e)
     const json_t *s = json_object_get(in, "signer");
     if (!s || json_is_null(s))
         return 0;
-    const char *name = opt_str(s, "name"), *pos = opt_str(s, "position");
+    const char *name = doc_str(s, "name"), *pos = doc_str(s, "position");
     if (!json_is_object(s) || !name || !*name || !pos || strlen(name) > 200 || strlen(pos) > 200)
         return lt_error_set(e, LT_EINVAL, "document.field",
                             "signer must be {\"name\": ..., \"position\": ...}, each at most 200 "
@@ -229,8 +222,8 @@ static int check_signer(const json_t *in, lt_error *e)
 static int check_new(documents *d, const json_t *in, const unit_tree *tree, const doc_type **t,
                      const char **rcp, size_t *nrcp, lt_error *e)
 {
-    const char *subject = opt_str(in, "subject");
-    if (!(*t = type_find(opt_str(in, "type"))))
+    const char *subject = doc_str(in, "subject");
+    if (!(*t = type_find(doc_str(in, "type"))))
         return lt_error_set(e, LT_EINVAL, "document.type_unknown",
                             "type must be a document type code (QD, CT, KH, CV, TB, BC, TTr, GM; "
                             "GET /api/v1/documents/types lists them)");
@@ -243,12 +236,12 @@ static int check_new(documents *d, const json_t *in, const unit_tree *tree, cons
         check_enum(in, "urgency", urgencies, 4, e) || check_enum(in, "security", securities, 4, e) ||
         check_signer(in, e))
         return -1;
-    const char *due = opt_str(in, "due");
+    const char *due = doc_str(in, "due");
     if ((json_object_get(in, "due") && !json_is_null(json_object_get(in, "due")) && !due) ||
         (due && !date_valid(due)))
         return lt_error_set(e, LT_EINVAL, "document.field",
                             "due must be a date YYYY-MM-DD, e.g. 2026-12-20");
-    const char *answers = opt_str(in, "answers");
+    const char *answers = doc_str(in, "answers");
     if (answers && *answers) {
         uint8_t *rec;
         size_t len;
@@ -265,7 +258,7 @@ static int check_new(documents *d, const json_t *in, const unit_tree *tree, cons
 
 /* ---- writing ---- */
 
-static int write_one(documents *d, const char *coll, const char *id, entry_op op,
+int doc_write(documents *d, const char *coll, const char *id, entry_op op,
                      const json_t *fields, const char *const *to, size_t nto, lt_error *e)
 {
     uint8_t *body = NULL;
@@ -279,6 +272,45 @@ static int write_one(documents *d, const char *coll, const char *id, entry_op op
     if (rc == STORE_REFUSED)
         return lt_error_mark(e, LT_EFORBIDDEN, "document.authority");
     return rc ? lt_error_mark(e, store_write_errkind(rc), NULL) : 0;
+}
+
+int doc_writes_add(doc_writes *w, const char *coll, const char *id, entry_op op, uint8_t *body,
+                   size_t len, const char *const *to, size_t nto)
+{
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 16;
+        store_write *nw = realloc(w->w, cap * sizeof *nw);
+        if (nw)
+            w->w = nw;
+        uint8_t **nb = realloc(w->bodies, cap * sizeof *nb);
+        if (nb)
+            w->bodies = nb;
+        char(*ids)[ENTRY_MAX_NAME + 1] = realloc(w->ids, cap * sizeof *ids);
+        if (ids)
+            w->ids = ids;
+        if (!nw || !nb || !ids) {
+            free(body);
+            return -1;
+        }
+        for (size_t i = 0; i < w->n; i++) /* ids moved: point the writes at them again */
+            w->w[i].id = w->ids[i];
+        w->cap = cap;
+    }
+    snprintf(w->ids[w->n], ENTRY_MAX_NAME + 1, "%s", id);
+    w->bodies[w->n] = body;
+    w->w[w->n] = (store_write){coll, w->ids[w->n], op, body, len, to, nto};
+    w->n++;
+    return 0;
+}
+
+void doc_writes_free(doc_writes *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        free(w->bodies[i]);
+    free(w->w);
+    free(w->bodies);
+    free(w->ids);
+    memset(w, 0, sizeof *w);
 }
 
 /* The next number of (unit, type, year): one durable increment. */
@@ -295,15 +327,70 @@ static int number_next(documents *d, const char *type, const char *year, uint64_
 
 static void copy_opt(json_t *rec, const json_t *in, const char *key, const char *dflt)
 {
-    const char *v = opt_str(in, key);
+    const char *v = doc_str(in, key);
     if (v && *v)
         json_object_set_new(rec, key, json_string(v));
     else if (dflt)
         json_object_set_new(rec, key, json_string(dflt));
 }
 
-json_t *documents_create(documents *d, const json_t *in, const doc_actor *who,
-                         const unit_tree *tree, lt_error *e)
+/* The document record of a new document (in checked), numbered n. */
+static json_t *doc_record(documents *d, const json_t *in, const doc_type *t, uint64_t n,
+                          const char *date, const char *notation, const doc_actor *who,
+                          const char *const *rcp, size_t nrcp)
+{
+    json_t *rec = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "type",
+                            t->code, "number", (json_int_t)n, "notation", notation, "subject",
+                            doc_str(in, "subject"), "unit", d->c->unit, "unit_name", d->c->name,
+                            "date", date, "created_at", (json_int_t)d->now_ms(d->now_ctx), "by",
+                            who->user, "status", "sent");
+    copy_opt(rec, in, "body", "");
+    copy_opt(rec, in, "place", NULL);
+    copy_opt(rec, in, "due", NULL);
+    copy_opt(rec, in, "answers", NULL);
+    copy_opt(rec, in, "urgency", "thuong");
+    copy_opt(rec, in, "security", "thuong");
+    const json_t *signer = json_object_get(in, "signer");
+    if (json_is_object(signer))
+        json_object_set_new(rec, "signer",
+                            json_pack("{s:s, s:s}", "name", doc_str(signer, "name"), "position",
+                                      doc_str(signer, "position")));
+    json_t *ra = json_array();
+    for (size_t i = 0; i < nrcp; i++)
+        json_array_append_new(ra, json_string(rcp[i]));
+    json_object_set_new(rec, "recipients", ra);
+    return rec;
+}
+
+/* Writes the record and its attachments' chunks in one transaction. */
+static int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files,
+                     size_t nfiles, const char *const *to, size_t nto, lt_error *e)
+{
+    doc_writes w = {0};
+    json_t *list = json_array();
+    int rc = doc_files_entries(&w, files, nfiles, list, to, nto, e);
+    if (nfiles)
+        json_object_set(rec, "files", list);
+    json_decref(list);
+    uint8_t *body = NULL;
+    size_t len = 0;
+    if (!rc && mpjson_pack_object(rec, &body, &len, e->message, sizeof e->message))
+        rc = lt_error_mark(e, LT_EINVAL, "document.field");
+    if (!rc && doc_writes_add(&w, DOC_COLL, id, ENTRY_OP_PUT, body, len, to, nto))
+        rc = lt_error_set(e, LT_EUNAVAILABLE, NULL, "out of memory; retry later");
+    if (!rc) {
+        store_author a = node_author(d->c);
+        int src = store_write_local(d->s, &a, w.w, w.n, NULL, e->message, sizeof e->message);
+        if (src)
+            rc = lt_error_mark(e, store_write_errkind(src),
+                               src == STORE_REFUSED ? "document.authority" : NULL);
+    }
+    doc_writes_free(&w);
+    return rc;
+}
+
+json_t *documents_create(documents *d, const json_t *in, const doc_file *files, size_t nfiles,
+                         const doc_actor *who, const unit_tree *tree, lt_error *e)
 {
     const doc_type *t;
     const char *rcp[DOC_RECIPIENTS_MAX + 1];
@@ -318,7 +405,7 @@ json_t *documents_create(documents *d, const json_t *in, const doc_actor *who,
                      who->unit, d->c->unit);
         return NULL;
     }
-    if (check_new(d, in, tree, &t, rcp, &nrcp, e))
+    if (check_new(d, in, tree, &t, rcp, &nrcp, e) || doc_files_check(files, nfiles, e))
         return NULL;
     char date[11], id[ENTRY_MAX_NAME + 1], notation[64];
     today(d, date);
@@ -328,40 +415,25 @@ json_t *documents_create(documents *d, const json_t *in, const doc_actor *who,
         return NULL;
     snprintf(id, sizeof id, "%s-%s-%s-%" PRIu64, d->c->unit, year, t->code, n);
     snprintf(notation, sizeof notation, "%" PRIu64 "/%s-UBND", n, t->symbol);
-    json_t *rec = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "type",
-                            t->code, "number", (json_int_t)n, "notation", notation, "subject",
-                            opt_str(in, "subject"), "unit", d->c->unit, "unit_name", d->c->name,
-                            "date", date, "created_at", (json_int_t)d->now_ms(d->now_ctx), "by",
-                            who->user, "status", "sent");
-    copy_opt(rec, in, "body", "");
-    copy_opt(rec, in, "place", NULL);
-    copy_opt(rec, in, "due", NULL);
-    copy_opt(rec, in, "answers", NULL);
-    copy_opt(rec, in, "urgency", "thuong");
-    copy_opt(rec, in, "security", "thuong");
-    const json_t *signer = json_object_get(in, "signer");
-    if (json_is_object(signer))
-        json_object_set_new(rec, "signer",
-                            json_pack("{s:s, s:s}", "name", opt_str(signer, "name"), "position",
-                                      opt_str(signer, "position")));
-    json_t *ra = json_array();
-    for (size_t i = 0; i < nrcp; i++)
-        json_array_append_new(ra, json_string(rcp[i]));
-    json_object_set_new(rec, "recipients", ra);
+    json_t *rec = doc_record(d, in, t, n, date, notation, who, rcp, nrcp);
     const char *to[DOC_RECIPIENTS_MAX + 1] = {d->c->unit};
     memcpy(to + 1, rcp, nrcp * sizeof *rcp);
-    int rc = write_one(d, DOC_COLL, id, ENTRY_OP_PUT, rec, to, nrcp + 1, e);
+    int rc = doc_store(d, id, rec, files, nfiles, to, nrcp + 1, e);
+    json_t *out = rc ? NULL
+                     : json_pack("{s:s, s:s, s:I, s:o}", "id", id, "notation", notation, "number",
+                                 (json_int_t)n, "files",
+                                 json_object_get(rec, "files")
+                                     ? json_incref(json_object_get(rec, "files"))
+                                     : json_array());
     json_decref(rec);
-    if (rc)
-        return NULL;
-    return json_pack("{s:s, s:s, s:I}", "id", id, "notation", notation, "number", (json_int_t)n);
+    return out;
 }
 
 /* ---- reading ---- */
 
 /* The record of document id as JSON, or NULL: absent (1), not a document
  * (1: a generic record of the collection), or a storage error (-1). */
-static json_t *doc_load(documents *d, const char *id, int *why)
+json_t *doc_load(documents *d, const char *id, int *why)
 {
     uint8_t *rec;
     size_t len;
@@ -372,7 +444,7 @@ static json_t *doc_load(documents *d, const char *id, int *why)
     json_t *j = record_is_deleted(rec, len) ? NULL
                                             : record_to_json(rec, len, id, strlen(id), NULL, 0);
     free(rec);
-    if (j && (!json_is_string(json_object_get(j, "notation")) || !opt_str(j, "unit") ||
+    if (j && (!json_is_string(json_object_get(j, "notation")) || !doc_str(j, "unit") ||
               !json_is_array(json_object_get(j, "recipients")))) {
         json_decref(j);
         j = NULL;
@@ -381,11 +453,11 @@ static json_t *doc_load(documents *d, const char *id, int *why)
 }
 
 /* The addressees of a document record: its unit and recipients. */
-static size_t doc_to(const json_t *doc, const char **to)
+size_t doc_to(const json_t *doc, const char **to)
 {
     size_t n = 0, i;
     const json_t *v;
-    to[n++] = opt_str(doc, "unit");
+    to[n++] = doc_str(doc, "unit");
     json_array_foreach(json_object_get(doc, "recipients"), i, v) {
         if (json_is_string(v) && n <= DOC_RECIPIENTS_MAX)
             to[n++] = json_string_value(v);
@@ -393,7 +465,7 @@ static size_t doc_to(const json_t *doc, const char **to)
     return n;
 }
 
-static bool doc_visible(const json_t *doc, const char *unit, const unit_tree *tree)
+bool doc_visible(const json_t *doc, const char *unit, const unit_tree *tree)
 {
     const char *to[DOC_RECIPIENTS_MAX + 1];
     size_t n = doc_to(doc, to);
@@ -419,7 +491,7 @@ static json_t *receipt_load(documents *d, const char *id, const char *unit)
 static void doc_recipients(documents *d, json_t *doc)
 {
     json_t *lines = json_array();
-    const char *id = opt_str(doc, "id"), *due = opt_str(doc, "due");
+    const char *id = doc_str(doc, "id"), *due = doc_str(doc, "due");
     char now[11];
     today(d, now);
     bool pending = false;
@@ -428,7 +500,7 @@ static void doc_recipients(documents *d, json_t *doc)
     json_array_foreach(json_object_get(doc, "recipients"), i, v) {
         const char *unit = json_string_value(v);
         json_t *r = unit ? receipt_load(d, id, unit) : NULL;
-        const char *st = r && opt_str(r, "status") ? opt_str(r, "status") : "sent";
+        const char *st = r && doc_str(r, "status") ? doc_str(r, "status") : "sent";
         json_t *line = json_pack("{s:s, s:s}", "unit", unit ? unit : "", "status", st);
         static const char *const keep[] = {"code", "note", "at", "by"};
         for (size_t k = 0; r && k < 4; k++)
@@ -440,11 +512,11 @@ static void doc_recipients(documents *d, json_t *doc)
     }
     json_object_set_new(doc, "recipients", lines);
     bool overdue = due && strcmp(due, now) < 0 && pending &&
-                   strcmp(opt_str(doc, "status") ? opt_str(doc, "status") : "", "recalled");
+                   strcmp(doc_str(doc, "status") ? doc_str(doc, "status") : "", "recalled");
     json_object_set_new(doc, "overdue", json_boolean(overdue));
 }
 
-static json_t *not_found(const char *id, lt_error *e)
+json_t *doc_not_found(const char *id, lt_error *e)
 {
     lt_error_set(e, LT_ENOTFOUND, "document.not_found",
                  "no document %s on this node for you: check the id (GET /api/v1/documents "
@@ -464,7 +536,7 @@ json_t *documents_get(documents *d, const char *id, const char *unit, const unit
     }
     if (!doc || !doc_visible(doc, unit, tree)) {
         json_decref(doc);
-        return not_found(id, e);
+        return doc_not_found(id, e);
     }
     doc_recipients(d, doc);
     return doc;
@@ -490,7 +562,7 @@ static bool is_recipient(const json_t *doc, const char *unit)
     size_t i;
     const json_t *v;
     json_array_foreach(json_object_get(doc, "recipients"), i, v) {
-        const char *u = json_is_object(v) ? opt_str(v, "unit") : json_string_value(v);
+        const char *u = json_is_object(v) ? doc_str(v, "unit") : json_string_value(v);
         if (u && !strcmp(u, unit))
             return true;
     }
@@ -506,7 +578,7 @@ static bool doc_matches_text(list_ctx *l, const json_t *doc)
     static const char *const fields[] = {"notation", "subject", "body"};
     size_t len = 0;
     for (size_t i = 0; i < 3 && len + 2 < FOLD_CAP; i++) {
-        const char *s = opt_str(doc, fields[i]);
+        const char *s = doc_str(doc, fields[i]);
         if (s)
             len += fold_text(s, strlen(s), l->fold + len, FOLD_CAP - len - 1);
         l->fold[len++] = ' ';
@@ -529,23 +601,23 @@ static bool eq_opt(const char *want, const char *have)
 static json_t *doc_filter(list_ctx *l, json_t *doc)
 {
     const doc_query *q = l->q;
-    const char *unit = opt_str(doc, "unit"), *date = opt_str(doc, "date");
+    const char *unit = doc_str(doc, "unit"), *date = doc_str(doc, "date");
     bool out = unit && !strcmp(unit, l->unit), in = is_recipient(doc, l->unit);
     if ((q->box && !strcmp(q->box, "in") && !in) || (q->box && !strcmp(q->box, "out") && !out))
         return NULL;
-    if (!eq_opt(q->type, opt_str(doc, "type")) || !eq_opt(q->urgency, opt_str(doc, "urgency")) ||
+    if (!eq_opt(q->type, doc_str(doc, "type")) || !eq_opt(q->urgency, doc_str(doc, "urgency")) ||
         (q->from && *q->from && (!date || strcmp(date, q->from) < 0)) ||
         (q->to && *q->to && (!date || strcmp(date, q->to) > 0)) || !doc_matches_text(l, doc))
         return NULL;
     doc_recipients(l->d, doc);
     if (q->overdue && !json_is_true(json_object_get(doc, "overdue")))
         return NULL;
-    const char *mine = NULL, *st = opt_str(doc, "status");
+    const char *mine = NULL, *st = doc_str(doc, "status");
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(doc, "recipients"), i, v) {
-        if (!strcmp(opt_str(v, "unit"), l->unit))
-            mine = opt_str(v, "status");
+        if (!strcmp(doc_str(v, "unit"), l->unit))
+            mine = doc_str(v, "status");
     }
     const char *shown = st && !strcmp(st, "recalled") ? st : mine ? mine : st;
     if (q->status && *q->status && (!shown || strcmp(q->status, shown)))
@@ -572,7 +644,7 @@ static int list_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec,
     if (!doc) /* a record this domain cannot read: skipped */
         return 0;
     json_t *sum = NULL;
-    if (json_is_string(json_object_get(doc, "notation")) && opt_str(doc, "unit") &&
+    if (json_is_string(json_object_get(doc, "notation")) && doc_str(doc, "unit") &&
         json_is_array(json_object_get(doc, "recipients")) && doc_visible(doc, l->unit, l->tree))
         sum = doc_filter(l, doc);
     json_decref(doc);
@@ -652,7 +724,7 @@ int documents_receipt(documents *d, const char *id, const char *status, const ch
                           "unit %s is not a recipient of %s: only its recipients record its "
                           "state",
                           who->unit, id);
-    else if (!strcmp(opt_str(doc, "status"), "recalled"))
+    else if (!strcmp(doc_str(doc, "status"), "recalled"))
         rc = lt_error_set(e, LT_ECONFLICT, "document.recalled",
                           "document %s was recalled by its sender; nothing more is recorded", id);
     if (!rc) {
@@ -662,8 +734,8 @@ int documents_receipt(documents *d, const char *id, const char *status, const ch
                               "status", status, "code", code, "at",
                               (json_int_t)d->now_ms(d->now_ctx), "by", who->user, "note",
                               note ? note : "");
-        const char *to[2] = {who->unit, opt_str(doc, "unit")};
-        rc = write_one(d, DOC_RECEIPT_COLL, rid, ENTRY_OP_PUT, r, to, 2, e);
+        const char *to[2] = {who->unit, doc_str(doc, "unit")};
+        rc = doc_write(d, DOC_RECEIPT_COLL, rid, ENTRY_OP_PUT, r, to, 2, e);
         json_decref(r);
     }
     json_decref(doc);
@@ -677,13 +749,13 @@ int documents_recall(documents *d, const char *id, const char *reason, const doc
     json_t *doc = doc_load(d, id, &why);
     if (!doc)
         return why < 0 ? lt_error_set(e, LT_ESTORAGE, NULL, "cannot read document %s", id)
-                       : (not_found(id, e), -1);
+                       : (doc_not_found(id, e), -1);
     int rc = 0;
-    if (strcmp(opt_str(doc, "unit"), who->unit))
+    if (strcmp(doc_str(doc, "unit"), who->unit))
         rc = lt_error_set(e, LT_EFORBIDDEN, "document.forbidden",
-                          "only unit %s, which issued %s, may recall it", opt_str(doc, "unit"),
+                          "only unit %s, which issued %s, may recall it", doc_str(doc, "unit"),
                           id);
-    else if (!strcmp(opt_str(doc, "status"), "recalled"))
+    else if (!strcmp(doc_str(doc, "status"), "recalled"))
         rc = lt_error_set(e, LT_ECONFLICT, "document.recalled", "document %s is already recalled",
                           id);
     else if (!reason || !*reason || strlen(reason) > DOC_NOTE_MAX)
@@ -696,7 +768,7 @@ int documents_recall(documents *d, const char *id, const char *reason, const doc
         json_t *p = json_pack("{s:s, s:s, s:s, s:I, s:s}", "status", "recalled", "status_code",
                               "13", "recall_reason", reason, "recalled_at",
                               (json_int_t)d->now_ms(d->now_ctx), "recalled_by", who->user);
-        rc = write_one(d, DOC_COLL, id, ENTRY_OP_PATCH, p, to, n, e);
+        rc = doc_write(d, DOC_COLL, id, ENTRY_OP_PATCH, p, to, n, e);
         json_decref(p);
     }
     json_decref(doc);

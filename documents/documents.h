@@ -38,13 +38,28 @@
 
 #define DOC_COLL "documents"        /* id: unit-year-type-number */
 #define DOC_RECEIPT_COLL "doc_receipts" /* id: document id/recipient unit */
+#define DOC_SIGNER_COLL "doc_signers"   /* id: unit/user/first 16 hex of the key */
+#define DOC_FILE_COLL "doc_files"       /* id: attachment hash hex/chunk number */
+#define DOC_CERT_ID_MAX (2 * NODE_CODE_MAX + 64)
 
 #define DOC_SUBJECT_MAX 1000    /* bytes of the subject (trích yếu) */
 #define DOC_BODY_MAX (20u * 1024u) /* bytes of the body text */
 #define DOC_RECIPIENTS_MAX 48   /* recipients of one document */
 #define DOC_NOTE_MAX 1000       /* bytes of a receipt's note */
+#define DOC_FILE_MAX (20u * 1024u * 1024u) /* bytes of one attachment */
+#define DOC_FILES_MAX 10        /* attachments of one document */
+#define DOC_CHUNK (24u * 1024u) /* bytes of attachment per chunk entry */
 
 typedef struct documents documents;
+
+/* An attachment: its file name, content type (as sent; the stored type
+ * comes from its bytes), bytes. */
+typedef struct {
+    char *name;
+    char *type;
+    uint8_t *data;
+    size_t len;
+} doc_file;
 
 /* Who acts: a user of a unit with a role. */
 typedef struct {
@@ -66,15 +81,24 @@ void documents_set_clock(documents *d, uint64_t (*now_ms)(void *ctx), void *ctx)
 /* The document types {code, symbol, name_vi, name_en}, as a new array. */
 json_t *documents_types(void);
 
-/* Issues a document from in {type, subject, body, recipients: ["16681",
+/* Issues a document with attachments files[0..nfiles) (PDF, DOCX, XLSX,
+ * PNG, JPEG; DOC_FILE_MAX bytes each, at most DOC_FILES_MAX) from in {type, subject, body, recipients: ["16681",
  * "412*"], urgency (thuong|khan|thuong_khan|hoa_toc), security
  * (thuong|mat|toi_mat|tuyet_mat), due "YYYY-MM-DD", place, signer {name,
  * position}, answers (a document id)} as who (staff of this node's unit):
  * allocates the next number of (unit, type, year), writes the record and
- * returns {id, notation, number} (new reference), or NULL with *e. tree
- * holds the units a recipient may name. */
-json_t *documents_create(documents *d, const json_t *in, const doc_actor *who,
-                         const unit_tree *tree, lt_error *e);
+ * the attachments' chunk entries in one transaction and returns {id,
+ * notation, number, files} (new reference), or NULL with *e. tree holds
+ * the units a recipient may name. */
+json_t *documents_create(documents *d, const json_t *in, const doc_file *files, size_t nfiles,
+                         const doc_actor *who, const unit_tree *tree, lt_error *e);
+
+/* Attachment hash (hex) of document id as a user of unit sees it, joined
+ * from its chunks, into *out (name, type and data malloc'd: the caller
+ * frees them). Returns 0, or -1 with *e (document.file_not_found,
+ * document.file_incomplete while its chunks are still arriving). */
+int documents_file_get(documents *d, const char *id, const char *hash, const char *unit,
+                       const unit_tree *tree, doc_file *out, lt_error *e);
 
 /* The document id as a user of unit sees it: its fields and
  * "recipients": [{unit, status, code, note, at, by}] (status "sent" while
@@ -111,5 +135,39 @@ int documents_receipt(documents *d, const char *id, const char *status, const ch
  * with *e. */
 int documents_recall(documents *d, const char *id, const char *reason, const doc_actor *who,
                      lt_error *e);
+
+/* ---- official signatures (doc_sign.c) ---- */
+
+/* Creates a personal Ed25519 signing key for account user of this node,
+ * in position (e.g. "Chủ tịch UBND xã"): the secret key is kept node-local
+ * (table doc_signer_keys, never replicated), encrypted with
+ * crypto_secretbox under a key derived from pw by Argon2id; the node
+ * certifies the public key with a record of DOC_SIGNER_COLL {user, unit,
+ * position, pk, certified_at} addressed to every node ("*"), signed by the
+ * node's key whose certificate chain reaches the trust root. A second key
+ * for the same user replaces the first for signing; documents signed with
+ * the first still verify. Its record id into cert_id. Returns 0, or -1
+ * with *e. Slow (Argon2id): never on the loop. */
+int documents_signer_add(documents *d, const char *user, const char *position, const char *pw,
+                         size_t pwlen, char cert_id[DOC_CERT_ID_MAX], lt_error *e);
+
+/* Signs document id as user, unlocking the user's key with pw: the
+ * signature covers the BLAKE2b-256 of the document's content (every field
+ * but its status) and of every attachment, and records who, in which
+ * position and unit, and when. Only a signer of the issuing unit signs,
+ * once. Returns 0, or -1 with *e (document.signer_password for a wrong
+ * password, nothing stored). Slow (Argon2id): never on the loop. */
+int documents_sign(documents *d, const char *id, const char *user, const char *pw,
+                   size_t pwlen, lt_error *e);
+
+/* Checks document id as a user of unit sees it: {signed, valid, changed,
+ * signer: {user, position, unit}, at, certificate, certified_by,
+ * problems: [text]}: valid only when the signature matches the key of a
+ * certificate of the issuing unit written by a node of that unit or above
+ * it, and the content and every attachment hash as when signed. NULL with
+ * *e (404 when unit does not see it). Reads every attachment: run it on the
+ * thread pool. */
+json_t *documents_verify(documents *d, const char *id, const char *unit, const unit_tree *tree,
+                         lt_error *e);
 
 #endif

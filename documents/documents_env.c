@@ -5,6 +5,8 @@
  * domain's machine codes (docs/openapi.yaml).
  */
 #include "documents/documents_env.h"
+#include "node/http/form.h"
+#include "node/http/offload.h"
 #include "node/people/auth.h"
 
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #define PREFIX "/api/v1/documents"
 #define JSON_MAX_BODY (64u * 1024u)
+#define CREATE_MAX_BODY (48u * 1024u * 1024u) /* a document with its attachments */
 #define SEG_MAX 3
 
 documents_env *documents_env_new(node_env *env)
@@ -62,17 +65,180 @@ static void answer(http_response *res, json_t *j, const lt_error *e, int status)
         http_respond_lt(res, e);
 }
 
-static void create_post(documents_env *d, const http_request *req, const auth_caller *c,
-                        http_response *res)
+/* ---- work on the thread pool: issue, sign, verify ---- */
+
+typedef enum { JOB_CREATE, JOB_SIGN, JOB_VERIFY } job_kind;
+
+typedef struct {
+    documents_env *d;
+    auth_caller c;
+    job_kind kind;
+    char id[ENTRY_MAX_NAME + 1];
+    char content_type[256];
+} doc_job;
+
+/* The unit tree as the store holds it now: the pool's own copy (the
+ * loop's, auth_tree, may be reloaded meanwhile). */
+static unit_tree *job_tree(store *s)
 {
-    json_t *in = body_object(req, res);
-    if (!in)
-        return;
-    lt_error e = {0};
-    doc_actor who = actor_of(c);
-    json_t *j = documents_create(d->docs, in, &who, auth_tree(d->node->auth), &e);
+    unit_tree *t = unit_tree_new();
+    if (t && unit_tree_load(t, s)) {
+        unit_tree_free(t);
+        t = NULL;
+    }
+    return t;
+}
+
+/* The JSON object of a create: the body, or its multipart part "document"
+ * whose file parts go to f (pointing into form). NULL with *e. */
+static json_t *create_input(const doc_job *j, const uint8_t *body, size_t len, form *fm,
+                            doc_file *files, size_t *nfiles, lt_error *e)
+{
+    const char *text = (const char *)body;
+    size_t tlen = len;
+    *nfiles = 0;
+    if (!strncmp(j->content_type, "multipart/form-data", 19)) {
+        if (form_parse(j->content_type, body, len, fm, e->message, sizeof e->message)) {
+            lt_error_mark(e, LT_EINVAL, "document.field");
+            return NULL;
+        }
+        const form_field *doc = form_get(fm, "document");
+        if (!doc) {
+            lt_error_set(e, LT_EINVAL, "document.field",
+                         "a multipart document needs a part \"document\" holding its JSON");
+            return NULL;
+        }
+        text = doc->value, tlen = doc->len;
+        for (size_t i = 0; i < fm->n; i++) {
+            if (!fm->v[i].filename)
+                continue;
+            if (*nfiles == DOC_FILES_MAX) {
+                lt_error_set(e, LT_EINVAL, "document.files_too_many",
+                             "a document has at most %d attachments", DOC_FILES_MAX);
+                return NULL;
+            }
+            files[(*nfiles)++] = (doc_file){fm->v[i].filename, fm->v[i].type,
+                                            (uint8_t *)fm->v[i].value, fm->v[i].len};
+        }
+    }
+    json_error_t je;
+    json_t *in = json_loadb(text, tlen, 0, &je);
+    if (!json_is_object(in)) {
+        json_decref(in);
+        lt_error_set(e, LT_EINVAL, "document.field",
+                     "the document must be a JSON object (%s at line %d)", je.text, je.line);
+        return NULL;
+    }
+    return in;
+}
+
+static json_t *job_create(doc_job *j, const uint8_t *body, size_t len, const unit_tree *t,
+                          lt_error *e)
+{
+    form fm = {0};
+    doc_file files[DOC_FILES_MAX];
+    size_t nfiles;
+    json_t *in = create_input(j, body, len, &fm, files, &nfiles, e);
+    doc_actor who = actor_of(&j->c);
+    json_t *out = in ? documents_create(j->d->docs, in, files, nfiles, &who, t, e) : NULL;
     json_decref(in);
-    answer(res, j, &e, 201);
+    form_free(&fm);
+    return out;
+}
+
+static json_t *job_sign(doc_job *j, const uint8_t *body, size_t len, const unit_tree *t,
+                        lt_error *e)
+{
+    json_t *in = json_loadb((const char *)body, len, 0, NULL);
+    const char *pw = json_string_value(json_object_get(in, "password"));
+    json_t *out = NULL;
+    if (!pw)
+        lt_error_set(e, LT_EINVAL, "document.field",
+                     "send {\"password\": ...}: the signer's password unlocks the signing key");
+    else if (!documents_sign(j->d->docs, j->id, j->c.user, pw, strlen(pw), e))
+        out = documents_verify(j->d->docs, j->id, j->c.unit, t, e);
+    json_decref(in);
+    return out;
+}
+
+static void job_work(void *job, const uint8_t *body, size_t len, http_response *res)
+{
+    doc_job *j = job;
+    lt_error e = {0};
+    unit_tree *t = job_tree(j->d->node->store);
+    json_t *out = NULL;
+    if (!t)
+        lt_error_set(&e, LT_ESTORAGE, NULL, "cannot read the unit tree; check the node's disk");
+    else if (j->kind == JOB_CREATE)
+        out = job_create(j, body, len, t, &e);
+    else if (j->kind == JOB_SIGN)
+        out = job_sign(j, body, len, t, &e);
+    else
+        out = documents_verify(j->d->docs, j->id, j->c.unit, t, &e);
+    unit_tree_free(t);
+    answer(res, out, &e, j->kind == JOB_CREATE ? 201 : 200);
+}
+
+static void job_done(void *job, http_response *res, http_pending *p, bool ran)
+{
+    (void)res, (void)p, (void)ran;
+    free(job);
+}
+
+/* Runs kind for the caller on the thread pool. */
+static void job_start(documents_env *d, const http_request *req, const auth_caller *c,
+                      job_kind kind, const char *id, http_response *res)
+{
+    doc_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        http_respond_error(res, 503, "the node is out of memory; retry later");
+        return;
+    }
+    const char *ct = http_request_header(req, "content-type");
+    *j = (doc_job){.d = d, .c = *c, .kind = kind};
+    snprintf(j->id, sizeof j->id, "%s", id ? id : "");
+    snprintf(j->content_type, sizeof j->content_type, "%s", ct ? ct : "");
+    offload_request(req, res, &(offload_task){d->node->loop, j, job_work, job_done});
+}
+
+/* The RFC 5987 form of a file name: UTF-8, %-escaped but for letters,
+ * digits and "-._". */
+static void name_escape(const char *name, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p && n + 4 < cap; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._", *p))
+            out[n++] = (char)*p;
+        else
+            n += (size_t)snprintf(out + n, cap - n, "%%%02X", *p);
+    }
+    out[n] = '\0';
+}
+
+/* GET /api/v1/documents/{id}/files/{hash}: the attachment's bytes. */
+static void file_get(documents_env *d, const auth_caller *c, const char *id, const char *hash,
+                     http_response *res)
+{
+    static char type[128]; /* the loop's: copied when the handler returns */
+    lt_error e = {0};
+    doc_file f;
+    if (documents_file_get(d->docs, id, hash, c->unit, auth_tree(d->node->auth), &f, &e)) {
+        http_respond_lt(res, &e);
+        return;
+    }
+    char name[400], disp[440];
+    name_escape(f.name ? f.name : hash, name, sizeof name);
+    snprintf(disp, sizeof disp, "attachment; filename*=UTF-8''%s", name);
+    snprintf(type, sizeof type, "%s", f.type ? f.type : "application/octet-stream");
+    res->status = 200;
+    res->content_type = type;
+    res->body = (char *)f.data;
+    res->body_len = f.len;
+    http_response_header(res, "Content-Disposition", disp);
+    http_response_header(res, "X-Content-Type-Options", "nosniff");
+    free(f.name);
+    free(f.type);
 }
 
 static size_t limit_param(const http_request *req)
@@ -109,7 +275,7 @@ static void collection(void *ctx, const http_request *req, http_response *res)
     if (auth_require(d->node->auth, req, res, post ? ROLE_STAFF : ROLE_VIEWER, &c))
         return;
     if (post)
-        create_post(d, req, &c, res);
+        job_start(d, req, &c, JOB_CREATE, NULL, res);
     else
         list_get(d, req, &c, res);
 }
@@ -180,6 +346,12 @@ static void item(void *ctx, const http_request *req, http_response *res)
         receipt_post(d, req, &c, seg[0], res);
     else if (post && n == 2 && !strcmp(seg[1], "recall"))
         recall_post(d, req, &c, seg[0], res);
+    else if (post && n == 2 && !strcmp(seg[1], "sign"))
+        job_start(d, req, &c, JOB_SIGN, seg[0], res);
+    else if (get && n == 2 && !strcmp(seg[1], "verify"))
+        job_start(d, req, &c, JOB_VERIFY, seg[0], res);
+    else if (get && n == 3 && !strcmp(seg[1], "files"))
+        file_get(d, &c, seg[0], seg[2], res);
     else
         http_respond_error(res, n ? 405 : 404,
                            "no %s at %s: see docs/documents.md for the document routes",
@@ -189,7 +361,7 @@ static void item(void *ctx, const http_request *req, http_response *res)
 size_t documents_env_routes(documents_env *e, http_route *routes, size_t cap)
 {
     const http_route all[] = {
-        {NULL, PREFIX, collection, e, JSON_MAX_BODY},
+        {NULL, PREFIX, collection, e, CREATE_MAX_BODY},
         {NULL, PREFIX "/", item, e, JSON_MAX_BODY},
     };
     size_t n = sizeof all / sizeof *all;

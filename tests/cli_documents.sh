@@ -8,8 +8,14 @@
 # later document to both has arrived there); a recall reaches the
 # recipients and stops further receipts; search folds Vietnamese marks;
 # bad input (unknown recipient, missing subject, unknown type, bad due
-# date) is refused with its code and nothing stored; a generic record of
-# the collection "documents" (lienthong import) is held and skipped.
+# date, an oversized attachment, a file that is no PDF/DOCX/XLSX/image)
+# is refused with its code and nothing stored; a generic record of the
+# collection "documents" (lienthong import) is held and skipped.
+# Signatures: `lienthong signer add` gives the province's chairman a key;
+# a wrong password signs nothing; the signed document verifies at every
+# tier (who, position, unit); its attachments download intact at a
+# commune; one changed attachment chunk written at the province makes
+# every tier's check say so.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 
@@ -22,6 +28,7 @@ DV=$(mk dist dv viewer 412)
 C1S=$(mk c1 lan staff 16681)
 C2S=$(mk c2 hoa staff 16684)
 NV=$(mk nat nv viewer VN)
+CT=$(mk prov chutich staff 40)
 call() { # call METHOD NODE TOKEN PATH [BODY]: body in $T/body; prints the HTTP code
     curl -s -o "$T/body" -w '%{http_code}' --max-time 10 -X "$1" \
         -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
@@ -35,6 +42,16 @@ visible() { [ "$(call GET "$1" "$2" "documents/$3")" = 200 ]; }
 line_is() { # line_is NODE TOKEN ID UNIT STATUS: the recipient line of UNIT says STATUS
     visible "$1" "$2" "$3" &&
         jq -e --arg u "$4" --arg s "$5" 'any(.recipients[]; .unit == $u and .status == $s)' "$T/body" >/dev/null
+}
+form() { # form NODE TOKEN DOCUMENT_JSON [FILE...]: multipart POST /documents; prints the HTTP code
+    local node=$1 tok=$2 doc=$3; shift 3
+    local args=(-F "document=$doc;type=application/json")
+    for f in "$@"; do args+=(-F "file=@$f"); done
+    curl -s -o "$T/body" -w '%{http_code}' --max-time 30 -H "Authorization: Bearer $tok" \
+        "${args[@]}" "http://127.0.0.1:${PORT[$node]}/api/v1/documents"
+}
+verified() { # verified NODE TOKEN ID: the check answers, signed
+    [ "$(call GET "$1" "$2" "documents/$3/verify")" = 200 ] && jq -e '.signed' "$T/body" >/dev/null
 }
 link_all() { link_open dist 16681 && link_open dist 16684 && link_open prov 412; }
 check "the links are up" wait_until 30 link_all
@@ -60,15 +77,29 @@ check "...." code_is document.field
 check "no recipients: 400 document.recipients" \
     test "$(call POST prov "$PS" documents '{"type":"CV","subject":"a","recipients":[]}')" = 400
 check "...." code_is document.recipients
+printf '%%PDF-1.4\n%% công văn\n' >"$T/cv.pdf"
+head -c 100000 /dev/urandom >>"$T/cv.pdf"
+printf '\x89PNG\r\n\x1a\n' >"$T/map.png"
+head -c 3000 /dev/urandom >>"$T/map.png"
+printf '%%PDF-' | cat - <(head -c $((20 * 1024 * 1024)) /dev/zero) >"$T/big.pdf"
+printf 'MZ not a document' >"$T/tool.exe"
+ONE='{"type":"CV","subject":"Có tệp","recipients":["16681"]}'
+check "an attachment over 20 MiB: 413 document.file_too_large" test "$(form prov "$PS" "$ONE" "$T/cv.pdf" "$T/big.pdf")" = 413
+check "...naming it" jq -e '.error.code == "document.file_too_large" and (.error.message | contains("big.pdf"))' "$T/body"
+check "a file that is no document: 400 document.file_type" test "$(form prov "$PS" "$ONE" "$T/tool.exe")" = 400
+check "...." code_is document.file_type
 check "nothing was stored" test "$(count prov documents)" -eq "$before"
+check "...no attachment chunk either" test "$(count prov doc_files)" -eq 0
 
 # ---- a document to both communes, down through the district ----------------------------------
 DOC1='{"type":"CV","subject":"Về việc triển khai phòng chống lụt bão","body":"Đề nghị các xã, phường chủ động ứng phó với mưa lớn.",
        "recipients":["16681","16684"],"urgency":"khan","due":"2020-01-10",
        "signer":{"name":"Nguyễn Văn A","position":"Chủ tịch UBND tỉnh"},"place":"Nghệ An"}'
-check "the province issues a document to both communes: 201" test "$(call POST prov "$PS" documents "$DOC1")" = 201
-check "...numbered 1/CV-UBND" jq -e '.notation == "1/CV-UBND" and .number == 1' "$T/body"
+check "the province issues a document to both communes with two attachments: 201" \
+    test "$(form prov "$PS" "$DOC1" "$T/cv.pdf" "$T/map.png")" = 201
+check "...numbered 1/CV-UBND" jq -e '.notation == "1/CV-UBND" and .number == 1 and (.files | length) == 2' "$T/body"
 D1=$(jq -r .id "$T/body")
+PDF=$(jq -r '.files[] | select(.type == "application/pdf") | .hash' "$T/body")
 check "...with an id of its unit, year and type" bash -c "[[ '$D1' =~ ^40-[0-9]{4}-CV-1\$ ]]"
 check "the next one of that type is 2/CV-UBND" \
     test "$(call POST prov "$PS" documents '{"type":"CV","subject":"Công văn thứ hai","recipients":["412"]}')" = 201
@@ -77,6 +108,27 @@ D2=$(jq -r .id "$T/body")
 check "a decision starts its own series: 1/QĐ-UBND" \
     test "$(call POST prov "$PS" documents '{"type":"QD","subject":"Quyết định","recipients":["412"]}')" = 201
 check "...." jq -e '.notation == "1/QĐ-UBND"' "$T/body"
+# ---- an official signs it --------------------------------------------------------------------
+check "signer add for an unknown account fails" \
+    bash -c "! echo 'mat-khau-ky-so' | '$BIN' signer add --dir '$T/prov' --user nobody --position x 2>'$T/err'"
+check "...naming it" grep -q "no account nobody" "$T/err"
+check "lienthong signer add gives the chairman a key" \
+    bash -c "echo 'mat-khau-ky-so' | '$BIN' signer add --dir '$T/prov' --user chutich --position 'Chủ tịch UBND tỉnh' >'$T/out'"
+check "...certified" grep -q "key certified as 40/chutich/" "$T/out"
+check "not signed yet: verify says so" test "$(call GET prov "$PS" "documents/$D1/verify")" = 200
+check "...." jq -e '.signed == false and .valid == false' "$T/body"
+check "a wrong password: 403 document.signer_password" \
+    test "$(call POST prov "$CT" "documents/$D1/sign" '{"password":"sai-mat-khau"}')" = 403
+check "...." code_is document.signer_password
+unsigned() { visible prov "$PS" "$D1" && jq -e '.signature == null' "$T/body" >/dev/null; }
+check "...nothing signed" unsigned
+check "a staff without a key may not sign: 403 document.signer_unknown" \
+    test "$(call POST prov "$PS" "documents/$D1/sign" '{"password":"mat-khau-ky-so"}')" = 403
+check "...." code_is document.signer_unknown
+check "the chairman signs" test "$(call POST prov "$CT" "documents/$D1/sign" '{"password":"mat-khau-ky-so"}')" = 200
+check "...valid at once" jq -e '.signed and .valid and .changed == false and .signer.position == "Chủ tịch UBND tỉnh" and .signer.unit == "40"' "$T/body"
+check "signing twice: 409 document.signed" \
+    test "$(call POST prov "$CT" "documents/$D1/sign" '{"password":"mat-khau-ky-so"}')" = 409
 check "commune 16681 receives it" wait_until 30 visible c1 "$C1S" "$D1"
 check "...with its fields" jq -e '.subject == "Về việc triển khai phòng chống lụt bão" and .urgency == "khan"
     and .signer.position == "Chủ tịch UBND tỉnh" and .unit == "40" and .notation == "1/CV-UBND"' "$T/body"
@@ -89,6 +141,18 @@ check "...and not the province's document to the district" \
     jq -e --arg d "$D2" 'all(.documents[]; .id != $d)' "$T/body"
 check "the sender sees one line per recipient, both sent" line_is prov "$PS" "$D1" 16681 sent
 check "...." jq -e '(.recipients | length) == 2 and .overdue == true' "$T/body"
+
+for n in c1:$C1S c2:$C2S dist:$DV nat:$NV; do
+    check "the signature verifies at ${n%%:*}" wait_until 30 verified "${n%%:*}" "${n#*:}" "$D1"
+    check "...valid: who, position, unit, when" jq -e '.valid and .signer.user == "chutich" and
+        .signer.position == "Chủ tịch UBND tỉnh" and .signer.unit == "40" and (.at | type) == "number"' "$T/body"
+done
+check "16681 downloads the PDF" \
+    test "$(curl -s -o "$T/got.pdf" -w '%{http_code}' -H "Authorization: Bearer $C1S" "http://127.0.0.1:${PORT[c1]}/api/v1/documents/$D1/files/$PDF")" = 200
+check "...byte for byte" cmp -s "$T/got.pdf" "$T/cv.pdf"
+check "an attachment the document does not list: 404 document.file_not_found" \
+    test "$(call GET c1 "$C1S" "documents/$D1/files/$(printf '0%.0s' {1..64})")" = 404
+check "...." code_is document.file_not_found
 
 # ---- receipts flow back -----------------------------------------------------------------------
 check "16681 records received" \
@@ -158,6 +222,15 @@ check "...and records nothing more on it: 409 document.recalled" \
 check "...." code_is document.recalled
 check "its inbox shows it recalled" test "$(call GET c1 "$C1S" 'documents?box=in&status=recalled')" = 200
 check "...." jq -e --arg d "$BOTH" '.total == 1 and .documents[0].id == $d' "$T/body"
+
+# ---- one changed attachment chunk fails the check at every tier --------------------------------
+jq -nc --arg id "$PDF/1" '{id: $id, data: "mot byte da bi thay doi", n: 1, of: 5}' |
+    "$BIN" import --dir "$T/prov" --collection doc_files --file - --to 16681 --to 16684 >/dev/null
+changed() { verified "$1" "$2" "$D1" && jq -e '.changed and .valid == false' "$T/body" >/dev/null; }
+for n in prov:$PS dist:$DV c1:$C1S c2:$C2S nat:$NV; do
+    check "the tampered attachment fails the check at ${n%%:*}" wait_until 30 changed "${n%%:*}" "${n#*:}"
+done
+check "...saying what changed" jq -e 'any(.problems[]; contains("attachment changed"))' "$T/body"
 
 # ---- generic records of the collection stay possible, and skipped --------------------------------
 printf '%s\n' '{"id":"56/KH-UBND","title":"Kế hoạch","signed":true}' '{"id":"KH-57","title":"x"}' |
