@@ -1,7 +1,9 @@
 /*
  * doc_files.c - attachments of documents: checked (PDF, DOCX, XLSX, PNG,
  * JPEG; at most DOC_FILE_MAX bytes each), stored as chunk entries of
- * collection "doc_files" with id "<BLAKE2b-256 hex>/<n>" (body {"data":
+ * collection "doc_files" with id "<document id>/<BLAKE2b-256 hex>/<n>"
+ * (owned and addressed like their document, so the same file in two
+ * documents of different units never collides) (body {"data":
  * bin, "n", "of"}, at most DOC_CHUNK bytes each) addressed like their
  * document, listed in the document's "files" [{hash, name, type, size,
  * chunks}], read back chunk by chunk for download and for the signature
@@ -83,8 +85,8 @@ static int chunk_pack(msgpack_sbuffer *sb, const uint8_t *data, size_t len, size
     return sb->data ? 0 : -1;
 }
 
-int doc_files_entries(doc_writes *w, const doc_file *f, size_t n, json_t *list,
-                      const char *const *to, size_t nto, lt_error *e)
+int doc_files_entries(doc_writes *w, const char *doc_id, const doc_file *f, size_t n,
+                      json_t *list, const char *const *to, size_t nto, lt_error *e)
 {
     for (size_t i = 0; i < n; i++) {
         uint8_t hash[32];
@@ -99,7 +101,7 @@ int doc_files_entries(doc_writes *w, const doc_file *f, size_t n, json_t *list,
         for (size_t c = 0; c < of; c++) {
             size_t off = c * DOC_CHUNK, part = f[i].len - off < DOC_CHUNK ? f[i].len - off : DOC_CHUNK;
             char id[ENTRY_MAX_NAME + 1];
-            snprintf(id, sizeof id, "%s/%zu", hex, c);
+            snprintf(id, sizeof id, "%s/%s/%zu", doc_id, hex, c);
             msgpack_sbuffer sb;
             if (chunk_pack(&sb, f[i].data + off, part, c, of) ||
                 doc_writes_add(w, DOC_FILE_COLL, id, ENTRY_OP_PUT, (uint8_t *)sb.data, sb.size,
@@ -135,11 +137,11 @@ static const msgpack_object *chunk_data(const msgpack_object *o)
     return NULL;
 }
 
-int doc_chunk_read(documents *d, const char *hex, size_t n,
+int doc_chunk_read(documents *d, const char *doc_id, const char *hex, size_t n,
                    int (*fn)(void *ctx, const uint8_t *data, size_t len), void *ctx)
 {
     char id[ENTRY_MAX_NAME + 1];
-    snprintf(id, sizeof id, "%s/%zu", hex, n);
+    snprintf(id, sizeof id, "%s/%s/%zu", doc_id, hex, n);
     uint8_t *rec;
     size_t rlen;
     int rc = store_record_get(d->s, DOC_FILE_COLL, id, &rec, &rlen);
@@ -168,14 +170,14 @@ static int hash_chunk(void *ctx, const uint8_t *data, size_t len)
 
 /* The BLAKE2b-256 (hex) of the chunks of file f as this node holds them:
  * "missing" when a chunk is absent or unreadable. */
-static void file_rehash(documents *d, const json_t *f, char out[65])
+static void file_rehash(documents *d, const char *doc_id, const json_t *f, char out[65])
 {
     const char *hex = doc_str(f, "hash");
     json_int_t of = json_integer_value(json_object_get(f, "chunks"));
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 32);
     for (json_int_t c = 0; hex && c < of; c++)
-        if (doc_chunk_read(d, hex, (size_t)c, hash_chunk, &st)) {
+        if (doc_chunk_read(d, doc_id, hex, (size_t)c, hash_chunk, &st)) {
             strcpy(out, "missing");
             return;
         }
@@ -191,7 +193,7 @@ int doc_files_hash(documents *d, const json_t *doc, crypto_generichash_state *st
     const json_t *f;
     json_array_foreach(json_object_get(doc, "files"), i, f) {
         char h[65];
-        file_rehash(d, f, h);
+        file_rehash(d, doc_str(doc, "id"), f, h);
         crypto_generichash_update(st, (const uint8_t *)h, strlen(h));
     }
     return 0;
@@ -203,7 +205,7 @@ bool doc_files_intact(documents *d, const json_t *doc)
     const json_t *f;
     json_array_foreach(json_object_get(doc, "files"), i, f) {
         char h[65];
-        file_rehash(d, f, h);
+        file_rehash(d, doc_str(doc, "id"), f, h);
         if (!doc_str(f, "hash") || strcmp(h, doc_str(f, "hash")))
             return false;
     }
@@ -254,7 +256,7 @@ int documents_file_get(documents *d, const char *id, const char *hash, const cha
         rc = lt_error_set(e, LT_EUNAVAILABLE, NULL, "out of memory; retry later");
     g.cap = (size_t)size;
     for (json_int_t c = 0; !rc && c < of; c++)
-        if (doc_chunk_read(d, hash, (size_t)c, append_chunk, &g))
+        if (doc_chunk_read(d, id, hash, (size_t)c, append_chunk, &g))
             rc = lt_error_set(e, LT_EUNAVAILABLE, "document.file_incomplete",
                               "this node does not hold all of attachment %s yet (chunk %lld of "
                               "%lld): retry when replication has caught up",

@@ -16,6 +16,28 @@ struct documents {
     void *now_ctx;
 };
 
+/* A document type: its code (in ids), symbol (in notations), names. */
+typedef struct {
+    const char *code, *symbol, *vi, *en;
+} doc_type;
+
+/* The type of code (or of its Vietnamese name), or NULL. */
+const doc_type *doc_type_find(const char *code);
+
+/* The urgencies (thuong, khan, thuong_khan, hoa_toc: edXML priorities 0-3)
+ * and security levels. */
+extern const char *const doc_urgencies[4];
+extern const char *const doc_securities[4];
+
+/* True when s is a real calendar date YYYY-MM-DD. */
+bool doc_date_valid(const char *s);
+
+/* Writes document record rec as id with the chunk entries of files, all
+ * addressed to to[0..nto), in one transaction; sets rec's "files". Returns
+ * 0, or -1 with *e. */
+int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files, size_t nfiles,
+              const char *const *to, size_t nto, lt_error *e);
+
 /* The string at key of object in, or NULL. */
 const char *doc_str(const json_t *in, const char *key);
 
@@ -61,14 +83,15 @@ void doc_writes_free(doc_writes *w);
 /* Checks attachments f[0..n): count, size, type by content, name. */
 int doc_files_check(const doc_file *f, size_t n, lt_error *e);
 
-/* Adds the chunk entries of f[0..n) addressed to to[0..nto) to w and
- * their {hash, name, type, size, chunks} to list. */
-int doc_files_entries(doc_writes *w, const doc_file *f, size_t n, json_t *list,
-                      const char *const *to, size_t nto, lt_error *e);
+/* Adds the chunk entries of f[0..n) of document doc_id addressed to
+ * to[0..nto) to w and their {hash, name, type, size, chunks} to list. */
+int doc_files_entries(doc_writes *w, const char *doc_id, const doc_file *f, size_t n,
+                      json_t *list, const char *const *to, size_t nto, lt_error *e);
 
-/* Calls fn with the bytes of chunk n of attachment hex. Returns fn's
- * result, 1 when the chunk is absent or unreadable, -1 on error. */
-int doc_chunk_read(documents *d, const char *hex, size_t n,
+/* Calls fn with the bytes of chunk n of attachment hex of document
+ * doc_id. Returns fn's result, 1 when the chunk is absent or unreadable,
+ * -1 on error. */
+int doc_chunk_read(documents *d, const char *doc_id, const char *hex, size_t n,
                    int (*fn)(void *ctx, const uint8_t *data, size_t len), void *ctx);
 
 /* Feeds st with the hash of every attachment of doc recomputed from the

@@ -9,6 +9,8 @@
 #include "node/people/access.h"
 #include "storage/record.h"
 
+#include <libxml/parser.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@ static uint64_t wall_ms(void *ctx)
 
 documents *documents_new(store *s, const node_config *c)
 {
+    xmlInitParser(); /* once, before threads parse edXML */
     documents *d = calloc(1, sizeof *d);
     if (d)
         *d = (documents){s, c, wall_ms, NULL};
@@ -51,10 +54,6 @@ void documents_set_clock(documents *d, uint64_t (*now_ms)(void *ctx), void *ctx)
 
 /* ---- tables ---- */
 
-typedef struct {
-    const char *code, *symbol, *vi, *en;
-} doc_type;
-
 static const doc_type types[] = {
     {"QD", "QĐ", "Quyết định", "Decision"},     {"CT", "CT", "Chỉ thị", "Directive"},
     {"KH", "KH", "Kế hoạch", "Plan"},           {"CV", "CV", "Công văn", "Official letter"},
@@ -62,10 +61,10 @@ static const doc_type types[] = {
     {"TTr", "TTr", "Tờ trình", "Submission"},   {"GM", "GM", "Giấy mời", "Invitation"},
 };
 
-static const doc_type *type_find(const char *code)
+const doc_type *doc_type_find(const char *code)
 {
     for (size_t i = 0; code && i < sizeof types / sizeof *types; i++)
-        if (!strcmp(types[i].code, code))
+        if (!strcmp(types[i].code, code) || !strcmp(types[i].vi, code))
             return &types[i];
     return NULL;
 }
@@ -80,8 +79,8 @@ json_t *documents_types(void)
     return a;
 }
 
-static const char *const urgencies[] = {"thuong", "khan", "thuong_khan", "hoa_toc"};
-static const char *const securities[] = {"thuong", "mat", "toi_mat", "tuyet_mat"};
+const char *const doc_urgencies[4] = {"thuong", "khan", "thuong_khan", "hoa_toc"};
+const char *const doc_securities[4] = {"thuong", "mat", "toi_mat", "tuyet_mat"};
 
 /* A recipient's states and their edXML status codes (QCVN 102:2016). */
 static const struct {
@@ -119,7 +118,7 @@ static void today(documents *d, char out[11])
 }
 
 /* True when s is a real calendar date YYYY-MM-DD. */
-static bool date_valid(const char *s)
+bool doc_date_valid(const char *s)
 {
     struct tm tm = {0};
     if (!s || strlen(s) != 10)
@@ -223,7 +222,7 @@ static int check_new(documents *d, const json_t *in, const unit_tree *tree, cons
                      const char **rcp, size_t *nrcp, lt_error *e)
 {
     const char *subject = doc_str(in, "subject");
-    if (!(*t = type_find(doc_str(in, "type"))))
+    if (!(*t = doc_type_find(doc_str(in, "type"))))
         return lt_error_set(e, LT_EINVAL, "document.type_unknown",
                             "type must be a document type code (QD, CT, KH, CV, TB, BC, TTr, GM; "
                             "GET /api/v1/documents/types lists them)");
@@ -233,12 +232,13 @@ static int check_new(documents *d, const json_t *in, const unit_tree *tree, cons
                             "is about");
     if (str_field(in, "subject", DOC_SUBJECT_MAX, e) || str_field(in, "body", DOC_BODY_MAX, e) ||
         str_field(in, "place", 200, e) || str_field(in, "answers", ENTRY_MAX_NAME, e) ||
-        check_enum(in, "urgency", urgencies, 4, e) || check_enum(in, "security", securities, 4, e) ||
+        check_enum(in, "urgency", doc_urgencies, 4, e) ||
+        check_enum(in, "security", doc_securities, 4, e) ||
         check_signer(in, e))
         return -1;
     const char *due = doc_str(in, "due");
     if ((json_object_get(in, "due") && !json_is_null(json_object_get(in, "due")) && !due) ||
-        (due && !date_valid(due)))
+        (due && !doc_date_valid(due)))
         return lt_error_set(e, LT_EINVAL, "document.field",
                             "due must be a date YYYY-MM-DD, e.g. 2026-12-20");
     const char *answers = doc_str(in, "answers");
@@ -363,12 +363,12 @@ static json_t *doc_record(documents *d, const json_t *in, const doc_type *t, uin
 }
 
 /* Writes the record and its attachments' chunks in one transaction. */
-static int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files,
+int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files,
                      size_t nfiles, const char *const *to, size_t nto, lt_error *e)
 {
     doc_writes w = {0};
     json_t *list = json_array();
-    int rc = doc_files_entries(&w, files, nfiles, list, to, nto, e);
+    int rc = doc_files_entries(&w, id, files, nfiles, list, to, nto, e);
     if (nfiles)
         json_object_set(rec, "files", list);
     json_decref(list);
@@ -602,7 +602,10 @@ static json_t *doc_filter(list_ctx *l, json_t *doc)
 {
     const doc_query *q = l->q;
     const char *unit = doc_str(doc, "unit"), *date = doc_str(doc, "date");
-    bool out = unit && !strcmp(unit, l->unit), in = is_recipient(doc, l->unit);
+    const char *source = doc_str(doc, "source"), *rby = doc_str(doc, "received_by");
+    bool imported = source && !strcmp(source, "edxml");
+    bool out = unit && !strcmp(unit, l->unit) && !imported;
+    bool in = is_recipient(doc, l->unit) || (rby && !strcmp(rby, l->unit));
     if ((q->box && !strcmp(q->box, "in") && !in) || (q->box && !strcmp(q->box, "out") && !out))
         return NULL;
     if (!eq_opt(q->type, doc_str(doc, "type")) || !eq_opt(q->urgency, doc_str(doc, "urgency")) ||
@@ -667,7 +670,7 @@ json_t *documents_list(documents *d, const char *unit, const doc_query *q,
         lt_error_set(e, LT_EINVAL, "document.query", "box must be in or out");
         return NULL;
     }
-    if ((q->from && *q->from && !date_valid(q->from)) || (q->to && *q->to && !date_valid(q->to))) {
+    if ((q->from && *q->from && !doc_date_valid(q->from)) || (q->to && *q->to && !doc_date_valid(q->to))) {
         lt_error_set(e, LT_EINVAL, "document.query", "from and to must be dates YYYY-MM-DD");
         return NULL;
     }

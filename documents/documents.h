@@ -136,6 +136,25 @@ int documents_receipt(documents *d, const char *id, const char *status, const ch
 int documents_recall(documents *d, const char *id, const char *reason, const doc_actor *who,
                      lt_error *e);
 
+/* ---- edXML (doc_edxml.c) ---- */
+
+/* Document id as a user of unit sees it, as an edXML message (QCVN
+ * 102:2016 envelope; attachments in base64 in the body): malloc'd UTF-8
+ * text of *len bytes, or NULL with *e. Reads every attachment: run it on
+ * the thread pool. */
+char *documents_edxml_export(documents *d, const char *id, const char *unit,
+                             const unit_tree *tree, size_t *len, lt_error *e);
+
+/* Reads edXML message xml[0..len) as an incoming document of this node
+ * (source "edxml", received_by this node's unit: in its in-box, never in
+ * the sender's out-box; id "<node unit>-IN-<hash of sender, notation, date>",
+ * so a second import of one message is refused with document.exists),
+ * addressed to this node's unit and the recipients the network knows,
+ * with its attachments; as who. Returns {id, notation}, or NULL with *e:
+ * document.edxml naming the element at fault, nothing stored. */
+json_t *documents_edxml_import(documents *d, const char *xml, size_t len, const doc_actor *who,
+                               const unit_tree *tree, lt_error *e);
+
 /* ---- official signatures (doc_sign.c) ---- */
 
 /* Creates a personal Ed25519 signing key for account user of this node,

@@ -15,6 +15,7 @@
 #define PREFIX "/api/v1/documents"
 #define JSON_MAX_BODY (64u * 1024u)
 #define CREATE_MAX_BODY (48u * 1024u * 1024u) /* a document with its attachments */
+#define EDXML_MAX_BODY (72u * 1024u * 1024u)  /* the same in base64 inside XML */
 #define SEG_MAX 3
 
 documents_env *documents_env_new(node_env *env)
@@ -67,7 +68,7 @@ static void answer(http_response *res, json_t *j, const lt_error *e, int status)
 
 /* ---- work on the thread pool: issue, sign, verify ---- */
 
-typedef enum { JOB_CREATE, JOB_SIGN, JOB_VERIFY } job_kind;
+typedef enum { JOB_CREATE, JOB_SIGN, JOB_VERIFY, JOB_EDXML_OUT, JOB_EDXML_IN } job_kind;
 
 typedef struct {
     documents_env *d;
@@ -161,22 +162,55 @@ static json_t *job_sign(doc_job *j, const uint8_t *body, size_t len, const unit_
     return out;
 }
 
+static json_t *job_edxml_in(doc_job *j, const uint8_t *body, size_t len, const unit_tree *t,
+                            lt_error *e)
+{
+    doc_actor who = actor_of(&j->c);
+    return documents_edxml_import(j->d->docs, (const char *)body, len, &who, t, e);
+}
+
+/* Answers the edXML message of document j->id. */
+static void job_edxml_out(doc_job *j, const unit_tree *t, http_response *res)
+{
+    lt_error e = {0};
+    size_t n = 0;
+    char *xml = documents_edxml_export(j->d->docs, j->id, j->c.unit, t, &n, &e);
+    if (!xml) {
+        http_respond_lt(res, &e);
+        return;
+    }
+    res->status = 200;
+    res->content_type = "application/xml; charset=utf-8";
+    res->body = xml;
+    res->body_len = n;
+    char disp[200];
+    snprintf(disp, sizeof disp, "attachment; filename=\"%s.edxml\"", j->id);
+    http_response_header(res, "Content-Disposition", disp);
+}
+
 static void job_work(void *job, const uint8_t *body, size_t len, http_response *res)
 {
     doc_job *j = job;
     lt_error e = {0};
     unit_tree *t = job_tree(j->d->node->store);
     json_t *out = NULL;
+    if (t && j->kind == JOB_EDXML_OUT) {
+        job_edxml_out(j, t, res);
+        unit_tree_free(t);
+        return;
+    }
     if (!t)
         lt_error_set(&e, LT_ESTORAGE, NULL, "cannot read the unit tree; check the node's disk");
     else if (j->kind == JOB_CREATE)
         out = job_create(j, body, len, t, &e);
     else if (j->kind == JOB_SIGN)
         out = job_sign(j, body, len, t, &e);
+    else if (j->kind == JOB_EDXML_IN)
+        out = job_edxml_in(j, body, len, t, &e);
     else
         out = documents_verify(j->d->docs, j->id, j->c.unit, t, &e);
     unit_tree_free(t);
-    answer(res, out, &e, j->kind == JOB_CREATE ? 201 : 200);
+    answer(res, out, &e, j->kind == JOB_CREATE || j->kind == JOB_EDXML_IN ? 201 : 200);
 }
 
 static void job_done(void *job, http_response *res, http_pending *p, bool ran)
@@ -339,6 +373,10 @@ static void item(void *ctx, const http_request *req, http_response *res)
     lt_error e = {0};
     if (get && n == 1 && !strcmp(seg[0], "types"))
         http_respond_json(res, 200, json_pack("{s:o}", "types", documents_types()));
+    else if (post && n == 1 && !strcmp(seg[0], "edxml"))
+        job_start(d, req, &c, JOB_EDXML_IN, NULL, res);
+    else if (get && n == 2 && !strcmp(seg[1], "edxml"))
+        job_start(d, req, &c, JOB_EDXML_OUT, seg[0], res);
     else if (get && n == 1)
         answer(res, documents_get(d->docs, seg[0], c.unit, auth_tree(d->node->auth), &e), &e,
                200);
@@ -363,6 +401,7 @@ size_t documents_env_routes(documents_env *e, http_route *routes, size_t cap)
     const http_route all[] = {
         {NULL, PREFIX, collection, e, CREATE_MAX_BODY},
         {NULL, PREFIX "/", item, e, JSON_MAX_BODY},
+        {"POST", PREFIX "/edxml", item, e, EDXML_MAX_BODY},
     };
     size_t n = sizeof all / sizeof *all;
     if (n > cap)

@@ -33,6 +33,8 @@ void documents_env_free(documents_env *e);
  *   POST /api/v1/documents/{id}/sign       {"password"} (a signer of the issuing unit; pool)
  *   GET  /api/v1/documents/{id}/verify     who signed, when, whether anything changed (pool)
  *   GET  /api/v1/documents/{id}/files/{hash}  an attachment
+ *   GET  /api/v1/documents/{id}/edxml      the document as an edXML message (pool)
+ *   POST /api/v1/documents/edxml           an edXML message in, as an incoming document (pool)
  * Returns how many were written. */
 size_t documents_env_routes(documents_env *e, http_route *routes, size_t cap);
 

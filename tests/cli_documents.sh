@@ -15,7 +15,12 @@
 # a wrong password signs nothing; the signed document verifies at every
 # tier (who, position, unit); its attachments download intact at a
 # commune; one changed attachment chunk written at the province makes
-# every tier's check say so.
+# every tier's check say so. edXML: the signed document with its
+# attachments exported as an edXML message (well-formed, its code,
+# subject, signer, attachments) and imported at the district keeps every
+# field and its attachment's bytes; a second import, a message without a
+# Subject, a bad code number, a cut message and a DOCTYPE are refused
+# naming the element at fault, nothing stored.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 
@@ -25,6 +30,7 @@ for n in nat prov dist c1 c2; do start "$n" || exit 1; done
 PS=$(mk prov van staff 40)
 PV=$(mk prov pv viewer 40)
 DV=$(mk dist dv viewer 412)
+DS=$(mk dist minh staff 412)
 C1S=$(mk c1 lan staff 16681)
 C2S=$(mk c2 hoa staff 16684)
 NV=$(mk nat nv viewer VN)
@@ -154,6 +160,44 @@ check "an attachment the document does not list: 404 document.file_not_found" \
     test "$(call GET c1 "$C1S" "documents/$D1/files/$(printf '0%.0s' {1..64})")" = 404
 check "...." code_is document.file_not_found
 
+# ---- edXML out and in ------------------------------------------------------------------------
+xml_post() { # xml_post NODE TOKEN FILE: POST documents/edxml; prints the HTTP code
+    curl -s -o "$T/body" -w '%{http_code}' --max-time 30 -H "Authorization: Bearer $2" \
+        -H 'Content-Type: application/xml' --data-binary "@$3" "http://127.0.0.1:${PORT[$1]}/api/v1/documents/edxml"
+}
+check "the province exports the document as edXML" \
+    test "$(curl -s -o "$T/d1.xml" -w '%{http_code}' -H "Authorization: Bearer $PS" "http://127.0.0.1:${PORT[prov]}/api/v1/documents/$D1/edxml")" = 200
+check "...well-formed XML" xmllint --noout "$T/d1.xml"
+check "...with its code, subject, signer and both attachments" bash -c "grep -q '<edXML:CodeNotation>CV-UBND</edXML:CodeNotation>' '$T/d1.xml' &&
+    grep -q '<edXML:Subject>Về việc triển khai phòng chống lụt bão</edXML:Subject>' '$T/d1.xml' &&
+    grep -q '<edXML:Position>Chủ tịch UBND tỉnh</edXML:Position>' '$T/d1.xml' && [ \$(grep -c '<edXML:Attachment>' '$T/d1.xml') = 2 ]"
+check "the district imports it as an incoming document: 201" test "$(xml_post dist "$DS" "$T/d1.xml")" = 201
+IN=$(jq -r .id "$T/body")
+check "...every field kept" bash -c "
+    curl -s -H 'Authorization: Bearer $PS' http://127.0.0.1:${PORT[prov]}/api/v1/documents/$D1 >'$T/a.json' &&
+    curl -s -H 'Authorization: Bearer $DS' http://127.0.0.1:${PORT[dist]}/api/v1/documents/$IN >'$T/b.json' &&
+    F='{type, number, notation, subject, body, unit, unit_name, date, place, due, urgency, security, signer,
+        recipients: [.recipients[].unit], files: [.files[] | {hash, name, type, size}]}' &&
+    [ \"\$(jq -S \"\$F\" '$T/a.json')\" = \"\$(jq -S \"\$F\" '$T/b.json')\" ] && jq -e '.source == \"edxml\"' '$T/b.json'"
+check "...its attachment byte for byte" \
+    test "$(curl -s -o "$T/in.pdf" -w '%{http_code}' -H "Authorization: Bearer $DS" "http://127.0.0.1:${PORT[dist]}/api/v1/documents/$IN/files/$PDF")" = 200
+check "...." cmp -s "$T/in.pdf" "$T/cv.pdf"
+check "the same message again: 409 document.exists" test "$(xml_post dist "$DS" "$T/d1.xml")" = 409
+check "...." code_is document.exists
+before=$(count dist documents)
+grep -v '<edXML:Subject>' "$T/d1.xml" >"$T/nosubject.xml"
+check "a message without a Subject: 400 document.edxml" test "$(xml_post dist "$DS" "$T/nosubject.xml")" = 400
+check "...naming the element" jq -e '.error.code == "document.edxml" and (.error.message | contains("MessageHeader/Subject"))' "$T/body"
+sed 's|<edXML:CodeNumber>1</edXML:CodeNumber>|<edXML:CodeNumber>một</edXML:CodeNumber>|' "$T/d1.xml" >"$T/badnum.xml"
+check "a code number that is no number: 400 naming Code/CodeNumber" test "$(xml_post dist "$DS" "$T/badnum.xml")" = 400
+check "...." jq -e '.error.message | contains("Code/CodeNumber")' "$T/body"
+head -c 2000 "$T/d1.xml" >"$T/cut.xml"
+check "a cut message: 400, not well-formed" test "$(xml_post dist "$DS" "$T/cut.xml")" = 400
+check "...." jq -e '.error.message | contains("not well-formed")' "$T/body"
+printf '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaa">]>\n<x>&a;</x>\n' >"$T/dtd.xml"
+check "a DOCTYPE with entities: 400" test "$(xml_post dist "$DS" "$T/dtd.xml")" = 400
+check "nothing of the bad messages was stored" test "$(count dist documents)" -eq "$before"
+
 # ---- receipts flow back -----------------------------------------------------------------------
 check "16681 records received" \
     test "$(call POST c1 "$C1S" "documents/$D1/receipts" '{"status":"received"}')" = 200
@@ -224,7 +268,7 @@ check "its inbox shows it recalled" test "$(call GET c1 "$C1S" 'documents?box=in
 check "...." jq -e --arg d "$BOTH" '.total == 1 and .documents[0].id == $d' "$T/body"
 
 # ---- one changed attachment chunk fails the check at every tier --------------------------------
-jq -nc --arg id "$PDF/1" '{id: $id, data: "mot byte da bi thay doi", n: 1, of: 5}' |
+jq -nc --arg id "$D1/$PDF/1" '{id: $id, data: "mot byte da bi thay doi", n: 1, of: 5}' |
     "$BIN" import --dir "$T/prov" --collection doc_files --file - --to 16681 --to 16684 >/dev/null
 changed() { verified "$1" "$2" "$D1" && jq -e '.changed and .valid == false' "$T/body" >/dev/null; }
 for n in prov:$PS dist:$DV c1:$C1S c2:$C2S nat:$NV; do
