@@ -29,6 +29,9 @@ const doc_type *doc_type_find(const char *code);
 extern const char *const doc_urgencies[4];
 extern const char *const doc_securities[4];
 
+/* Today in Vietnam (UTC+7) as YYYY-MM-DD, by the context's clock. */
+void doc_today(documents *d, char out[11]);
+
 /* True when s is a real calendar date YYYY-MM-DD. */
 bool doc_date_valid(const char *s);
 

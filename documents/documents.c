@@ -109,7 +109,7 @@ static bool in_list(const char *v, const char *const *list, size_t n)
 /* ---- dates ---- */
 
 /* Today in Vietnam as YYYY-MM-DD. */
-static void today(documents *d, char out[11])
+void doc_today(documents *d, char out[11])
 {
     time_t t = (time_t)((d->now_ms(d->now_ctx) + VN_OFFSET_MS) / 1000);
     struct tm tm;
@@ -408,7 +408,7 @@ json_t *documents_create(documents *d, const json_t *in, const doc_file *files, 
     if (check_new(d, in, tree, &t, rcp, &nrcp, e) || doc_files_check(files, nfiles, e))
         return NULL;
     char date[11], id[ENTRY_MAX_NAME + 1], notation[64];
-    today(d, date);
+    doc_today(d, date);
     char year[5] = {date[0], date[1], date[2], date[3], 0};
     uint64_t n;
     if (number_next(d, t->code, year, &n, e))
@@ -493,7 +493,7 @@ static void doc_recipients(documents *d, json_t *doc)
     json_t *lines = json_array();
     const char *id = doc_str(doc, "id"), *due = doc_str(doc, "due");
     char now[11];
-    today(d, now);
+    doc_today(d, now);
     bool pending = false;
     size_t i;
     const json_t *v;
@@ -776,4 +776,47 @@ int documents_recall(documents *d, const char *id, const char *reason, const doc
     }
     json_decref(doc);
     return rc;
+}
+
+/* ---- shares for the indicators ---- */
+
+typedef struct {
+    documents *d;
+    const char *unit;
+    const unit_tree *tree;
+    uint64_t from_ms, to_ms;
+    doc_shares *out;
+} share_ctx;
+
+static int share_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t len)
+{
+    share_ctx *s = ctx;
+    if (record_is_deleted(rec, len))
+        return 0;
+    json_t *doc = record_to_json(rec, len, id, idlen, NULL, 0);
+    const char *unit = doc ? doc_str(doc, "unit") : NULL;
+    json_int_t at = doc ? json_integer_value(json_object_get(doc, "created_at")) : 0;
+    if (unit && doc_str(doc, "notation") && json_is_array(json_object_get(doc, "recipients")) &&
+        (uint64_t)at >= s->from_ms && (uint64_t)at < s->to_ms &&
+        unit_tree_within(s->tree, unit, strlen(unit), s->unit, strlen(s->unit))) {
+        s->out->issued++;
+        s->out->signed_ += json_is_object(json_object_get(doc, "signature"));
+        doc_recipients(s->d, doc);
+        bool all = true;
+        size_t i;
+        const json_t *v;
+        json_array_foreach(json_object_get(doc, "recipients"), i, v) all =
+            all && strcmp(doc_str(v, "status"), "sent");
+        s->out->acknowledged += all;
+    }
+    json_decref(doc);
+    return 0;
+}
+
+int documents_shares(documents *d, const char *unit, const unit_tree *tree, uint64_t from_ms,
+                     uint64_t to_ms, doc_shares *out)
+{
+    memset(out, 0, sizeof *out);
+    share_ctx s = {d, unit, tree, from_ms, to_ms, out};
+    return store_records(d->s, DOC_COLL, share_one, &s) < 0 ? -1 : 0;
 }

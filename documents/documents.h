@@ -39,7 +39,9 @@
 #define DOC_COLL "documents"        /* id: unit-year-type-number */
 #define DOC_RECEIPT_COLL "doc_receipts" /* id: document id/recipient unit */
 #define DOC_SIGNER_COLL "doc_signers"   /* id: unit/user/first 16 hex of the key */
-#define DOC_FILE_COLL "doc_files"       /* id: attachment hash hex/chunk number */
+#define DOC_FILE_COLL "doc_files"       /* id: document id/attachment hash hex/chunk number */
+#define DOC_TASK_COLL "doc_tasks"       /* id: unit-T-number */
+#define DOC_TASKPROG_COLL "doc_task_progress" /* id: task id/assignee unit */
 #define DOC_CERT_ID_MAX (2 * NODE_CODE_MAX + 64)
 
 #define DOC_SUBJECT_MAX 1000    /* bytes of the subject (trích yếu) */
@@ -135,6 +137,47 @@ int documents_receipt(documents *d, const char *id, const char *status, const ch
  * with *e. */
 int documents_recall(documents *d, const char *id, const char *reason, const doc_actor *who,
                      lt_error *e);
+
+/* Figures of the documents issued in unit's subtree with created_at in
+ * [from_ms, to_ms): issued, signed, acknowledged (every recipient sent a
+ * receipt back: exchanged electronically end to end). Returns 0 or -1. */
+typedef struct {
+    uint64_t issued, signed_, acknowledged;
+} doc_shares;
+int documents_shares(documents *d, const char *unit, const unit_tree *tree, uint64_t from_ms,
+                     uint64_t to_ms, doc_shares *out);
+
+/* ---- directives and tasks (doc_tasks.c) ---- */
+
+/* Assigns a task from in {title, detail, due "YYYY-MM-DD", assignees:
+ * [unit codes], doc (a document id, may be left out)} as who (a leader of
+ * this node's unit): record "<unit>-T-<n>" of DOC_TASK_COLL addressed to
+ * the unit and the assignees. Returns {id}, or NULL with *e (task.*). */
+json_t *documents_task_create(documents *d, const json_t *in, const doc_actor *who,
+                              const unit_tree *tree, lt_error *e);
+
+/* Task id as a user of unit sees it, with "progress" (one line per
+ * assignee: percent, note, done, done_on, at, by), "done", "overdue" and
+ * "on_time"; NULL with *e (task.not_found). */
+json_t *documents_task_get(documents *d, const char *id, const char *unit, const unit_tree *tree,
+                           lt_error *e);
+
+/* {"tasks": [...], "total"} visible to unit: assigned in its subtree or
+ * to it, so an overdue task shows at the assigner and every unit above;
+ * only those of assignee (NULL: all), only overdue ones. */
+json_t *documents_task_list(documents *d, const char *unit, const char *assignee, bool overdue,
+                            const unit_tree *tree, lt_error *e);
+
+/* Posts the progress of who's unit (an assignee) on task id from in
+ * {percent 0..100, note, done}: record "<task id>/<unit>" addressed to the
+ * unit and the assigner. Returns 0, or -1 with *e. */
+int documents_task_progress(documents *d, const char *id, const json_t *in, const doc_actor *who,
+                            const unit_tree *tree, lt_error *e);
+
+/* Of the tasks assigned in unit's subtree due in [from, to] (dates) and
+ * done by every assignee: how many, and how many by their due date. */
+int documents_tasks_on_time(documents *d, const char *unit, const unit_tree *tree,
+                            const char *from, const char *to, uint64_t *done, uint64_t *on_time);
 
 /* ---- edXML (doc_edxml.c) ---- */
 

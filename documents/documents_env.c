@@ -13,6 +13,7 @@
 #include <string.h>
 
 #define PREFIX "/api/v1/documents"
+#define TASKS "/api/v1/tasks"
 #define JSON_MAX_BODY (64u * 1024u)
 #define CREATE_MAX_BODY (48u * 1024u * 1024u) /* a document with its attachments */
 #define EDXML_MAX_BODY (72u * 1024u * 1024u)  /* the same in base64 inside XML */
@@ -396,12 +397,72 @@ static void item(void *ctx, const http_request *req, http_response *res)
                            req->method, req->path);
 }
 
+/* ---- tasks ---- */
+
+static void tasks_collection(void *ctx, const http_request *req, http_response *res)
+{
+    documents_env *d = ctx;
+    bool post = !strcmp(req->method, "POST");
+    auth_caller c;
+    if (auth_require(d->node->auth, req, res, post ? ROLE_LEADER : ROLE_VIEWER, &c))
+        return;
+    lt_error e = {0};
+    if (post) {
+        json_t *in = body_object(req, res);
+        if (!in)
+            return;
+        doc_actor who = actor_of(&c);
+        answer(res, documents_task_create(d->docs, in, &who, auth_tree(d->node->auth), &e), &e,
+               201);
+        json_decref(in);
+        return;
+    }
+    const char *od = http_request_query_param(req, "overdue");
+    answer(res,
+           documents_task_list(d->docs, c.unit, http_request_query_param(req, "assignee"),
+                               od && (!strcmp(od, "1") || !strcmp(od, "true")),
+                               auth_tree(d->node->auth), &e),
+           &e, 200);
+}
+
+static void tasks_item(void *ctx, const http_request *req, http_response *res)
+{
+    documents_env *d = ctx;
+    bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
+    bool post = !strcmp(req->method, "POST");
+    auth_caller c;
+    if (auth_require(d->node->auth, req, res, get ? ROLE_VIEWER : ROLE_STAFF, &c))
+        return;
+    char rest[512], *seg[SEG_MAX + 1];
+    snprintf(rest, sizeof rest, "%s", req->path + strlen(TASKS "/"));
+    size_t n = path_split(rest, seg);
+    lt_error e = {0};
+    const unit_tree *t = auth_tree(d->node->auth);
+    if (get && n == 1) {
+        answer(res, documents_task_get(d->docs, seg[0], c.unit, t, &e), &e, 200);
+    } else if (post && n == 2 && !strcmp(seg[1], "progress")) {
+        json_t *in = body_object(req, res);
+        if (!in)
+            return;
+        doc_actor who = actor_of(&c);
+        int rc = documents_task_progress(d->docs, seg[0], in, &who, t, &e);
+        json_decref(in);
+        answer(res, rc ? NULL : documents_task_get(d->docs, seg[0], c.unit, t, &e), &e, 200);
+    } else {
+        http_respond_error(res, n ? 405 : 404,
+                           "no %s at %s: see docs/documents.md for the task routes", req->method,
+                           req->path);
+    }
+}
+
 size_t documents_env_routes(documents_env *e, http_route *routes, size_t cap)
 {
     const http_route all[] = {
         {NULL, PREFIX, collection, e, CREATE_MAX_BODY},
         {NULL, PREFIX "/", item, e, JSON_MAX_BODY},
         {"POST", PREFIX "/edxml", item, e, EDXML_MAX_BODY},
+        {NULL, TASKS, tasks_collection, e, JSON_MAX_BODY},
+        {NULL, TASKS "/", tasks_item, e, JSON_MAX_BODY},
     };
     size_t n = sizeof all / sizeof *all;
     if (n > cap)

@@ -35,6 +35,10 @@ void documents_env_free(documents_env *e);
  *   GET  /api/v1/documents/{id}/files/{hash}  an attachment
  *   GET  /api/v1/documents/{id}/edxml      the document as an edXML message (pool)
  *   POST /api/v1/documents/edxml           an edXML message in, as an incoming document (pool)
+ *   GET  /api/v1/tasks                     ?assignee&overdue=1
+ *   POST /api/v1/tasks                     {title, detail, due, assignees, doc} (a leader)
+ *   GET  /api/v1/tasks/{id}                one task with each assignee's progress
+ *   POST /api/v1/tasks/{id}/progress       {percent, note, done} (staff of an assignee)
  * Returns how many were written. */
 size_t documents_env_routes(documents_env *e, http_route *routes, size_t cap);
 

@@ -20,7 +20,10 @@
 # subject, signer, attachments) and imported at the district keeps every
 # field and its attachment's bytes; a second import, a message without a
 # Subject, a bad code number, a cut message and a DOCTYPE are refused
-# naming the element at fault, nothing stored.
+# naming the element at fault, nothing stored. Tasks: a leader assigns
+# (a staff may not), communes post progress and completion, the late task
+# shows at the province and the national node, the share done on time and
+# the share of documents signed are operational indicators.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 
@@ -35,6 +38,7 @@ C1S=$(mk c1 lan staff 16681)
 C2S=$(mk c2 hoa staff 16684)
 NV=$(mk nat nv viewer VN)
 CT=$(mk prov chutich staff 40)
+PL=$(mk prov lanhdao leader 40)
 call() { # call METHOD NODE TOKEN PATH [BODY]: body in $T/body; prints the HTTP code
     curl -s -o "$T/body" -w '%{http_code}' --max-time 10 -X "$1" \
         -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
@@ -275,6 +279,48 @@ for n in prov:$PS dist:$DV c1:$C1S c2:$C2S nat:$NV; do
     check "the tampered attachment fails the check at ${n%%:*}" wait_until 30 changed "${n%%:*}" "${n#*:}"
 done
 check "...saying what changed" jq -e 'any(.problems[]; contains("attachment changed"))' "$T/body"
+
+# ---- directives and tasks ---------------------------------------------------------------------
+TODAY=$(TZ=Asia/Ho_Chi_Minh date +%F)
+MONTH=${TODAY%-*}
+check "a staff may not assign a task: 403" \
+    test "$(call POST prov "$PS" tasks '{"title":"x","due":"2030-01-01","assignees":["16681"]}')" = 403
+check "an unknown assignee: 400 task.assignees" \
+    test "$(call POST prov "$PL" tasks '{"title":"x","due":"2030-01-01","assignees":["99999"]}')" = 400
+check "...." code_is task.assignees
+check "no deadline: 400 task.due" test "$(call POST prov "$PL" tasks '{"title":"x","assignees":["16681"]}')" = 400
+check "...." code_is task.due
+check "the leader assigns a task from the document to both communes, already late: 201" \
+    test "$(call POST prov "$PL" tasks "{\"title\":\"Báo cáo thiệt hại do mưa lớn\",\"due\":\"2020-01-15\",\"assignees\":[\"16681\",\"16684\"],\"doc\":\"$D1\"}")" = 201
+T1=$(jq -r .id "$T/body")
+check "...and one due today to 16681" \
+    test "$(call POST prov "$PL" tasks "{\"title\":\"Kiểm tra đê điều\",\"due\":\"$TODAY\",\"assignees\":[\"16681\"]}")" = 201
+T2=$(jq -r .id "$T/body")
+task_at() { [ "$(call GET "$1" "$2" "tasks?assignee=$3")" = 200 ] && jq -e --arg t "$4" 'any(.tasks[]; .id == $t)' "$T/body" >/dev/null; }
+check "16681 gets both tasks" wait_until 30 task_at c1 "$C1S" 16681 "$T2"
+check "...." task_at c1 "$C1S" 16681 "$T1"
+check "16681 reports half done on the late one" \
+    test "$(call POST c1 "$C1S" "tasks/$T1/progress" '{"percent":50,"note":"Đã thống kê 3 thôn"}')" = 200
+check "16681 completes the one due today" test "$(call POST c1 "$C1S" "tasks/$T2/progress" '{"done":true}')" = 200
+check "...on time" jq -e '.done and .on_time and .progress[0].percent == 100' "$T/body"
+check "a percent over 100: 400 task.field" test "$(call POST c1 "$C1S" "tasks/$T1/progress" '{"percent":120}')" = 400
+check "...." code_is task.field
+check "16684 holds T1 but not T2: 404 task.not_found" test "$(call POST c2 "$C2S" "tasks/$T2/progress" '{"done":true}')" = 404
+check "...." code_is task.not_found
+progress_is() { [ "$(call GET prov "$PL" "tasks/$T1")" = 200 ] &&
+    jq -e 'any(.progress[]; .unit == "16681" and .percent == 50 and .note == "Đã thống kê 3 thôn")' "$T/body" >/dev/null; }
+check "the province sees 16681 at 50%" wait_until 30 progress_is
+check "...overdue" jq -e '.overdue and .done == false and (.progress | length) == 2' "$T/body"
+only_late() { [ "$(call GET "$1" "$2" 'tasks?overdue=1')" = 200 ] &&
+    jq -e --arg t "$T1" '.total == 1 and .tasks[0].id == $t' "$T/body" >/dev/null; }
+check "the province's overdue list holds the late task only" only_late prov "$PL"
+check "...and it rises to the national dashboard" wait_until 30 only_late nat "$NV"
+check "the operational indicator of tasks done on time: 100% this month at the province" \
+    test "$(call GET prov "$PV" "indicators/VB.TASKS_ON_TIME/values?unit=40&from=$MONTH&to=$MONTH")" = 200
+check "...." jq -e '.rows[0].value == 100' "$T/body"
+check "the share of documents signed this month is between 0 and 100 %" \
+    test "$(call GET prov "$PV" "indicators/VB.SIGNED/values?unit=40&from=$MONTH&to=$MONTH")" = 200
+check "...." jq -e '.rows[0].value > 0 and .rows[0].value < 100' "$T/body"
 
 # ---- generic records of the collection stay possible, and skipped --------------------------------
 printf '%s\n' '{"id":"56/KH-UBND","title":"Kế hoạch","signed":true}' '{"id":"KH-57","title":"x"}' |
