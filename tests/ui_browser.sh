@@ -5,7 +5,8 @@
 # -> province flow of a report, a commune going offline and coming back on
 # the network page, and a commune user refused another commune's report
 # (ui_flow.mjs); a report titled with markup on the province dashboard
-# under the node's real Content-Security-Policy (ui_tooltip.mjs).
+# under the node's real Content-Security-Policy (ui_tooltip.mjs); the
+# documents pages: compose, sign, send, receive, receipts (ui_documents.mjs).
 # Screenshots of every page go to build/ui-artifacts/ (LT_UI_ARTIFACTS).
 # Registered by tests/CMakeLists.txt with the label "browser" (the ASan
 # pass skips it: it tests the pages, not memory).
@@ -54,4 +55,8 @@ check "the commune enters last month" put c1 "$C1" "indicators/POOR/values/16681
 prov_has() { api prov "indicators/POOR/values?unit=40&from=$LAST&to=$LAST" | jq -e '.rows[0].value == 120.5' >/dev/null; }
 check "the province has it" wait_until 30 prov_has
 if node "$SRC/tests/ui/ui_indicators.mjs"; then ok; else bad "indicator browser tests (screenshots in $LT_UI_ARTIFACTS)"; fi
+
+# the documents pages: prov-admin signs with a key of its own
+check "prov-admin gets a signing key" bash -c "echo ky-so-tinh-40 | '$BIN' signer add --dir '$T/prov' --user prov-admin --position 'Chủ tịch UBND tỉnh' >/dev/null"
+if node "$SRC/tests/ui/ui_documents.mjs"; then ok; else bad "document browser tests (screenshots in $LT_UI_ARTIFACTS)"; fi
 finish

@@ -11,6 +11,8 @@ import { api, session, whoami, login, logout, live, liveConnect, liveClose, live
 const staffPages = [
   { path: '', key: 'dashboard', mod: './pages/dashboard.js' },
   { path: 'reports', key: 'reports', mod: './pages/reports.js' },
+  { path: 'documents', key: 'documents', mod: './pages/documents.js' },
+  { path: 'tasks', key: 'tasks', mod: './pages/documents.js' },
   { path: 'network', key: 'network', mod: './pages/network.js' },
   { path: 'admin', key: 'admin', mod: './pages/admin.js', role: 'admin' },
 ];
