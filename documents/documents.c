@@ -3,6 +3,7 @@
  * read with the recipients' states, list and search, receipts, recall
  * (documents.h).
  */
+#include "documents/doc_index.h"
 #include "documents/doc_internal.h"
 #include "lib/fold.h"
 #include "lib/mpjson.h"
@@ -313,13 +314,22 @@ void doc_writes_free(doc_writes *w)
     memset(w, 0, sizeof *w);
 }
 
-/* The next number of (unit, type, year): one durable increment. */
+/* The next number of (unit, type, year): the node's counter, first raised
+ * to the highest number of the series the store holds (issued by a mirror
+ * server of the unit, or before a restore), then one durable increment. */
 static int number_next(documents *d, const char *type, const char *year, uint64_t *n,
                        lt_error *e)
 {
     char key[96];
+    uint64_t held;
     int klen = snprintf(key, sizeof key, "%s/%s/%s", d->c->unit, type, year);
-    if (store_local_incr(d->s, NUMBERS_TABLE, key, (size_t)klen, n, e->message,
+    if (doc_index_max_number(d->s, d->c->unit, type, year, &held))
+        return lt_error_set(e, LT_ESTORAGE, NULL,
+                            "cannot read the numbers of %s/%s/%s; check the node's disk",
+                            d->c->unit, type, year);
+    if ((held && store_local_raise(d->s, NUMBERS_TABLE, key, (size_t)klen, held, e->message,
+                                   sizeof e->message)) ||
+        store_local_incr(d->s, NUMBERS_TABLE, key, (size_t)klen, n, e->message,
                          sizeof e->message))
         return lt_error_mark(e, LT_ESTORAGE, NULL);
     return 0;
@@ -663,6 +673,65 @@ static int newest_first(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* The ids of a box (from the index), newest first. */
+typedef struct {
+    char (*ids)[ENTRY_MAX_NAME + 1];
+    size_t n, cap;
+} id_list;
+
+static int id_collect(void *ctx, const char *id, size_t idlen)
+{
+    id_list *l = ctx;
+    if (idlen > ENTRY_MAX_NAME)
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 256;
+        char(*ids)[ENTRY_MAX_NAME + 1] = realloc(l->ids, cap * sizeof *ids);
+        if (!ids)
+            return -1;
+        l->ids = ids;
+        l->cap = cap;
+    }
+    memcpy(l->ids[l->n], id, idlen);
+    l->ids[l->n++][idlen] = '\0';
+    return 0;
+}
+
+/* True when q asks for no more than a page of a box, newest first. */
+static bool query_plain(const doc_query *q)
+{
+    return !(q->q && *q->q) && !(q->status && *q->status) && !(q->type && *q->type) &&
+           !(q->urgency && *q->urgency) && !(q->from && *q->from) && !(q->to && *q->to) &&
+           !q->overdue;
+}
+
+/* Runs the list over one box: the ids of the index, each record read and
+ * filtered; a plain query reads only the page and counts the rest. */
+static int list_box(list_ctx *l, const char *kind, size_t limit, size_t *skipped)
+{
+    id_list ids = {0};
+    int rc = doc_index_walk(l->d->s, kind, l->unit, id_collect, &ids);
+    bool plain = query_plain(l->q);
+    *skipped = 0;
+    for (size_t i = 0; !rc && i < ids.n; i++) {
+        if (plain && json_array_size(l->hits) >= limit) {
+            *skipped = ids.n - i;
+            break;
+        }
+        uint8_t *rec;
+        size_t len;
+        int g = store_record_get(l->d->s, DOC_COLL, ids.ids[i], &rec, &len);
+        if (g < 0)
+            rc = -1;
+        else if (!g) {
+            list_one(l, ids.ids[i], strlen(ids.ids[i]), rec, len);
+            free(rec);
+        }
+    }
+    free(ids.ids);
+    return rc;
+}
+
 json_t *documents_list(documents *d, const char *unit, const doc_query *q,
                        const unit_tree *tree, lt_error *e)
 {
@@ -678,14 +747,19 @@ json_t *documents_list(documents *d, const char *unit, const doc_query *q,
     if (q->q)
         fold_text(q->q, strlen(q->q), l.qfold, sizeof l.qfold);
     l.fold = malloc(FOLD_CAP);
-    if (!l.fold || store_records(d->s, DOC_COLL, list_one, &l) < 0) {
+    size_t limit = q->limit ? q->limit : LIST_DEFAULT, skipped = 0;
+    if (limit > LIST_MAX)
+        limit = LIST_MAX;
+    bool boxed = q->box && *q->box;
+    if (!l.fold || (boxed ? list_box(&l, strcmp(q->box, "in") ? "o" : "i", limit, &skipped)
+                          : store_records(d->s, DOC_COLL, list_one, &l)) < 0) {
         free(l.fold);
         json_decref(l.hits);
         lt_error_set(e, LT_ESTORAGE, NULL, "cannot read the documents; check the node's disk");
         return NULL;
     }
     free(l.fold);
-    size_t n = json_array_size(l.hits), limit = q->limit ? q->limit : LIST_DEFAULT;
+    size_t n = json_array_size(l.hits);
     json_t **v = malloc((n ? n : 1) * sizeof *v);
     for (size_t i = 0; v && i < n; i++)
         v[i] = json_incref(json_array_get(l.hits, i));
@@ -693,13 +767,13 @@ json_t *documents_list(documents *d, const char *unit, const doc_query *q,
         qsort(v, n, sizeof *v, newest_first);
     json_t *out = json_array();
     for (size_t i = 0; v && i < n; i++) {
-        if (i < limit && i < LIST_MAX)
+        if (i < limit)
             json_array_append(out, v[i]);
         json_decref(v[i]);
     }
     free(v);
     json_decref(l.hits);
-    return json_pack("{s:o, s:I}", "documents", out, "total", (json_int_t)n);
+    return json_pack("{s:o, s:I}", "documents", out, "total", (json_int_t)(n + skipped));
 }
 
 /* ---- receipts and recall ---- */

@@ -3,6 +3,7 @@
  */
 #include "node/domains.h"
 #include "node/env/config.h"
+#include "documents/doc_index.h"
 #include "indicators/ind_demo.h"
 #include "indicators/ind_index.h"
 #include "indicators/indicators.h"
@@ -15,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-static const store_index *const indexes[] = {&report_index, &ind_value_index};
+static const store_index *const indexes[] = {&report_index, &ind_value_index, &doc_index};
 
 /* The top-tier collections of every domain, gathered once. */
 static const char *top_tier[16];
