@@ -51,6 +51,7 @@ bench: build
 	@LT_BIN=$(BUILD)/lienthong node bench/bench_ui.mjs
 	@./$(BUILD)/bench/bench_reports
 	@./$(BUILD)/bench/bench_indicators
+	@./$(BUILD)/bench/bench_documents
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
