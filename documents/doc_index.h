@@ -7,7 +7,11 @@
  *           and the unit that imported it, so a box is one range, newest
  *           last;
  *   docnum  unit 0x00 type 0x00 year 0x00 be64(number) id, so the highest
- *           number of a series is one seek.
+ *           number of a series is one seek;
+ *   doctok  word 0x00 kind 0x00 unit 0x00 be64(created_at) id for every
+ *           distinct folded word (lib/fold.h) of notation, subject and body
+ *           (the first 256) and every box key, so a search of a box walks
+ *           the words' postings together, newest first.
  * A record that is not a document contributes nothing (never an error).
  */
 #ifndef LT_DOC_INDEX_H
@@ -23,6 +27,14 @@ extern const store_index doc_index;
  * value; -1 on a storage error. fn must not write to the store. */
 int doc_index_walk(store *s, const char *kind, const char *unit,
                    int (*fn)(void *ctx, const char *id, size_t idlen), void *ctx);
+
+/* Calls fn with the id of every document of box kind of unit holding all
+ * of words[0..nwords) (folded tokens; 1 to 8), newest first (a leapfrog
+ * join of the words' postings); stops when fn returns non-zero and
+ * returns that value; -1 on a storage error or a bad word count. */
+int doc_index_search(store *s, const char *kind, const char *unit, const char *const *words,
+                     size_t nwords, int (*fn)(void *ctx, const char *id, size_t idlen),
+                     void *ctx);
 
 /* The highest number held of the series (unit, type, year) into *max (0
  * when none). Returns 0 or -1. */

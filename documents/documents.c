@@ -673,10 +673,11 @@ static int newest_first(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* The ids of a box (from the index), newest first. */
+/* The ids of a box (from the index), newest first: at most keep of them
+ * (0: all), the others only counted in more. */
 typedef struct {
     char (*ids)[ENTRY_MAX_NAME + 1];
-    size_t n, cap;
+    size_t n, cap, keep, more;
 } id_list;
 
 static int id_collect(void *ctx, const char *id, size_t idlen)
@@ -684,6 +685,10 @@ static int id_collect(void *ctx, const char *id, size_t idlen)
     id_list *l = ctx;
     if (idlen > ENTRY_MAX_NAME)
         return 0;
+    if (l->keep && l->n >= l->keep) {
+        l->more++;
+        return 0;
+    }
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 256;
         char(*ids)[ENTRY_MAX_NAME + 1] = realloc(l->ids, cap * sizeof *ids);
@@ -697,25 +702,41 @@ static int id_collect(void *ctx, const char *id, size_t idlen)
     return 0;
 }
 
-/* True when q asks for no more than a page of a box, newest first. */
+/* True when every filter of q but the words is in the index: a page of
+ * matches needs no more records than the page. */
 static bool query_plain(const doc_query *q)
 {
-    return !(q->q && *q->q) && !(q->status && *q->status) && !(q->type && *q->type) &&
-           !(q->urgency && *q->urgency) && !(q->from && *q->from) && !(q->to && *q->to) &&
-           !q->overdue;
+    return !(q->status && *q->status) && !(q->type && *q->type) && !(q->urgency && *q->urgency) &&
+           !(q->from && *q->from) && !(q->to && *q->to) && !q->overdue;
+}
+
+/* The ids of box kind of unit matching the words of l->qfold (all of them
+ * when none), newest first, into ids. */
+static int box_ids(list_ctx *l, const char *kind, id_list *ids)
+{
+    char words[sizeof l->qfold];
+    const char *w[8];
+    size_t n = 0;
+    memcpy(words, l->qfold, sizeof words);
+    for (char *save, *x = strtok_r(words, " ", &save); x; x = strtok_r(NULL, " ", &save))
+        if (n < 8)
+            w[n++] = x;
+    if (!n)
+        return doc_index_walk(l->d->s, kind, l->unit, id_collect, ids);
+    return doc_index_search(l->d->s, kind, l->unit, w, n, id_collect, ids);
 }
 
 /* Runs the list over one box: the ids of the index, each record read and
  * filtered; a plain query reads only the page and counts the rest. */
 static int list_box(list_ctx *l, const char *kind, size_t limit, size_t *skipped)
 {
-    id_list ids = {0};
-    int rc = doc_index_walk(l->d->s, kind, l->unit, id_collect, &ids);
     bool plain = query_plain(l->q);
-    *skipped = 0;
+    id_list ids = {.keep = plain ? limit : 0};
+    int rc = box_ids(l, kind, &ids);
+    *skipped = ids.more;
     for (size_t i = 0; !rc && i < ids.n; i++) {
         if (plain && json_array_size(l->hits) >= limit) {
-            *skipped = ids.n - i;
+            *skipped += ids.n - i;
             break;
         }
         uint8_t *rec;
