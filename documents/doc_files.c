@@ -186,9 +186,8 @@ static void file_rehash(documents *d, const char *doc_id, const json_t *f, char 
     hex_encode(h, sizeof h, out);
 }
 
-int doc_files_hash(documents *d, const json_t *doc, crypto_generichash_state *st, lt_error *e)
+void doc_files_hash(documents *d, const json_t *doc, crypto_generichash_state *st)
 {
-    (void)e;
     size_t i;
     const json_t *f;
     json_array_foreach(json_object_get(doc, "files"), i, f) {
@@ -196,20 +195,6 @@ int doc_files_hash(documents *d, const json_t *doc, crypto_generichash_state *st
         file_rehash(d, doc_str(doc, "id"), f, h);
         crypto_generichash_update(st, (const uint8_t *)h, strlen(h));
     }
-    return 0;
-}
-
-bool doc_files_intact(documents *d, const json_t *doc)
-{
-    size_t i;
-    const json_t *f;
-    json_array_foreach(json_object_get(doc, "files"), i, f) {
-        char h[65];
-        file_rehash(d, doc_str(doc, "id"), f, h);
-        if (!doc_str(f, "hash") || strcmp(h, doc_str(f, "hash")))
-            return false;
-    }
-    return true;
 }
 
 /* ---- download ---- */

@@ -99,10 +99,7 @@ int doc_chunk_read(documents *d, const char *doc_id, const char *hex, size_t n,
 
 /* Feeds st with the hash of every attachment of doc recomputed from the
  * chunks held ("missing" for an incomplete one). */
-int doc_files_hash(documents *d, const json_t *doc, crypto_generichash_state *st, lt_error *e);
-
-/* True when every attachment of doc hashes as listed. */
-bool doc_files_intact(documents *d, const json_t *doc);
+void doc_files_hash(documents *d, const json_t *doc, crypto_generichash_state *st);
 
 /* ---- signatures (doc_sign.c) ---- */
 

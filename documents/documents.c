@@ -47,12 +47,6 @@ void documents_free(documents *d)
     free(d);
 }
 
-void documents_set_clock(documents *d, uint64_t (*now_ms)(void *ctx), void *ctx)
-{
-    d->now_ms = now_ms;
-    d->now_ctx = ctx;
-}
-
 /* ---- tables ---- */
 
 static const doc_type types[] = {

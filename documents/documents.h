@@ -77,9 +77,6 @@ documents *documents_new(store *s, const node_config *c);
 /* Frees the context. NULL is ignored. */
 void documents_free(documents *d);
 
-/* Replaces the wall clock (ms since the epoch); for tests. */
-void documents_set_clock(documents *d, uint64_t (*now_ms)(void *ctx), void *ctx);
-
 /* The document types {code, symbol, name_vi, name_en}, as a new array. */
 json_t *documents_types(void);
 
