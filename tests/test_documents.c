@@ -11,10 +11,13 @@
  *   - one flipped byte of one attachment chunk (a real bin chunk, written
  *     by the owner) makes the signature check say "changed"; the check
  *     was valid before;
+ *   - a signature made by another key than the certified one (written
+ *     into the record by its owner node) fails the check, naming why;
  *   - the index rebuilt by store_verify equals the one kept.
  */
 #include "documents/doc_index.h"
 #include "documents/documents.h"
+#include "lib/hex.h"
 #include "lib/mpjson.h"
 #include "node/people/accounts.h"
 #include "storage/hlc.h"
@@ -155,6 +158,46 @@ static void tampered_chunk(fx_node *p, documents *d, const unit_tree *t)
     json_decref(out);
 }
 
+/* Signs a new document, then replaces its signature with one of a key
+ * that is not the certified one: the check says the signature does not
+ * match. */
+static void forged_signature(fx_node *p, documents *d, const unit_tree *t)
+{
+    json_t *out = issue(d, t, "Chữ ký giả", NULL, 0);
+    REQUIRE(out);
+    const char *id = json_string_value(json_object_get(out, "id"));
+    lt_error e = {0};
+    CHECKF(documents_sign(d, id, "van", "mat-khau-ky-so", 14, &e) == 0, "sign: %s", e.message);
+    json_t *doc = documents_get(d, id, "40", t, &e);
+    REQUIRE(doc);
+    json_t *sig = json_deep_copy(json_object_get(doc, "signature"));
+    uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES], s64[64];
+    char hex[129];
+    crypto_sign_keypair(pk, sk);
+    crypto_sign_detached(s64, NULL, (const uint8_t *)"forged", 6, sk);
+    json_object_set_new(sig, "sig", json_string(hex_encode(s64, 64, hex)));
+    json_t *patch = json_pack("{s:o}", "signature", sig);
+    uint8_t *body;
+    size_t len;
+    char err[256];
+    REQUIRE(mpjson_pack_object(patch, &body, &len, err, sizeof err) == 0);
+    const char *to[] = {"40", "412"};
+    store_write w = {DOC_COLL, id, ENTRY_OP_PATCH, body, len, to, 2};
+    store_author a = node_author(&p->c);
+    CHECKF(store_write_local(p->s, &a, &w, 1, NULL, err, sizeof err) == 0, "forge: %s", err);
+    json_t *v = documents_verify(d, id, "40", t, &e);
+    CHECK(v && json_is_false(json_object_get(v, "valid")) &&
+          json_is_false(json_object_get(v, "changed")));
+    CHECKF(v && strstr(json_string_value(json_array_get(json_object_get(v, "problems"), 0)),
+                       "does not match"),
+           "the check names the forged signature");
+    json_decref(v);
+    free(body);
+    json_decref(patch);
+    json_decref(doc);
+    json_decref(out);
+}
+
 static void problem(void *ctx, const char *msg)
 {
     (void)ctx;
@@ -194,6 +237,7 @@ int main(void)
     CHECKF(out1 == 4 && out2 == 4, "both servers index the four documents (%zu, %zu)", out1, out2);
 
     tampered_chunk(&p1, d1, t);
+    forged_signature(&p1, d1, t);
 
     char err[256];
     long problems = store_verify(p1.s, check_tmpdir(), problem, NULL, err, sizeof err);
