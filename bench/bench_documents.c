@@ -41,8 +41,9 @@ static void die(const char *what, const char *msg)
     exit(1);
 }
 
-static const char *const words[] = {"phòng chống", "lụt bão", "kế hoạch", "đầu tư", "giáo dục",
-                                    "y tế", "giao thông", "đất đai", "môi trường", "an ninh"};
+static const char *const words[] = {"phòng chống", "lụt bão", "kế hoạch",   "đầu tư",
+                                    "giáo dục",    "y tế",    "giao thông", "đất đai",
+                                    "môi trường",  "an ninh"};
 
 /* Documents i..i+n of the province in one transaction, shaped as
  * documents_create writes them. */
@@ -61,14 +62,14 @@ static void fill_batch(store *s, const node_config *c, size_t from, size_t n)
         snprintf(subject, sizeof subject, "Về việc %s và %s số %zu", words[i % 10],
                  words[(i / 10) % 10], i);
         snprintf(commune[k], sizeof commune[k], "%d", 16600 + (int)(i % COMMUNES));
-        json_t *j = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, "
-                              "s:[s]}",
-                              "type", "CV", "number", (json_int_t)(i + 1), "notation", notation,
-                              "subject", subject, "unit", "40", "unit_name", "Tỉnh Nghệ An",
-                              "date", "2026-06-01", "created_at",
-                              (json_int_t)(1780000000000ull + i * 1000), "by", "bench", "status",
-                              "sent", "body", "Nội dung văn bản chỉ đạo điều hành.", "urgency",
-                              "thuong", "security", "thuong", "recipients", commune[k]);
+        json_t *j =
+            json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, "
+                      "s:[s]}",
+                      "type", "CV", "number", (json_int_t)(i + 1), "notation", notation, "subject",
+                      subject, "unit", "40", "unit_name", "Tỉnh Nghệ An", "date", "2026-06-01",
+                      "created_at", (json_int_t)(1780000000000ull + i * 1000), "by", "bench",
+                      "status", "sent", "body", "Nội dung văn bản chỉ đạo điều hành.", "urgency",
+                      "thuong", "security", "thuong", "recipients", commune[k]);
         size_t len;
         if (mpjson_pack_object(j, &bodies[k], &len, err, sizeof err))
             die("pack", err);
@@ -107,8 +108,8 @@ static void list_timing(documents *d, const unit_tree *t, const char *what, cons
         json_decref(r);
     }
     qsort(ms, (size_t)n, sizeof *ms, cmp_double);
-    printf("documents: %s: p50 %.2f ms, p99 %.2f ms (%d runs, %lld matching)\n", what,
-           ms[n / 2], ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1], n, total);
+    printf("documents: %s: p50 %.2f ms, p99 %.2f ms (%d runs, %lld matching)\n", what, ms[n / 2],
+           ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1], n, total);
     free(ms);
 }
 
@@ -141,8 +142,8 @@ static void attachments(documents *d, const unit_tree *t, const char *dir)
     randombytes_buf(pdf, len);
     memcpy(pdf, "%PDF-1.7\n", 9);
     doc_file f = {"big.pdf", "application/pdf", pdf, len};
-    json_t *in = json_pack("{s:s, s:s, s:[s]}", "type", "BC", "subject", "Tệp lớn", "recipients",
-                           "16600");
+    json_t *in =
+        json_pack("{s:s, s:s, s:[s]}", "type", "BC", "subject", "Tệp lớn", "recipients", "16600");
     doc_actor who = {"bench", "40", ROLE_STAFF};
     lt_error e = {0};
     double t0 = now_s();
@@ -151,8 +152,8 @@ static void attachments(documents *d, const unit_tree *t, const char *dir)
     if (!out)
         die("attachment", e.message);
     const char *id = json_string_value(json_object_get(out, "id"));
-    const char *hash =
-        json_string_value(json_object_get(json_array_get(json_object_get(out, "files"), 0), "hash"));
+    const char *hash = json_string_value(
+        json_object_get(json_array_get(json_object_get(out, "files"), 0), "hash"));
     doc_file got;
     t0 = now_s();
     if (documents_file_get(d, id, hash, "40", t, &got, &e))
@@ -204,8 +205,8 @@ int main(void)
     for (size_t i = 0; i < ndocs; i += BATCH)
         fill_batch(s, &c, i, ndocs - i < BATCH ? ndocs - i : BATCH);
     double tf = now_s() - t0;
-    printf("documents: %zu documents written in %.1f s (%.0f/s, signed and indexed)\n", ndocs,
-           tf, ndocs / tf);
+    printf("documents: %zu documents written in %.1f s (%.0f/s, signed and indexed)\n", ndocs, tf,
+           ndocs / tf);
     documents *d = documents_new(s, &c);
     doc_query page = {.box = "out"}, inbox = {.box = "in"};
     list_timing(d, t, "a page of the province's out-box", "40", &page, 200);

@@ -47,11 +47,12 @@ int cmd_signer(int argc, char **argv)
             position = optarg;
     }
     if (!add)
-        return cli_usage_error("signer", optind < argc ? argv[optind] : "a missing subcommand (add)");
+        return cli_usage_error("signer",
+                               optind < argc ? argv[optind] : "a missing subcommand (add)");
     if (optind < argc || !user || !position)
         return cli_usage_error("signer", optind < argc ? "unexpected argument"
-                                         : !user      ? "no --user"
-                                                      : "no --position");
+                                         : !user       ? "no --user"
+                                                       : "no --position");
     char pw[ACCOUNT_PASSWORD_MAX + 2];
     if ((code = cli_read_password("signer", pw, sizeof pw)))
         return code;

@@ -57,7 +57,8 @@ static void header_parties(xmlNodePtr h, xmlNsPtr ns, const json_t *doc)
     add_opt(from, ns, "OrganName", doc_str(doc, "unit_name"));
     size_t i;
     const json_t *v;
-    json_array_foreach(json_object_get(doc, "recipients"), i, v) {
+    json_array_foreach(json_object_get(doc, "recipients"), i, v)
+    {
         xmlNodePtr to = add(h, ns, "To", NULL);
         add(to, ns, "OrganId", json_string_value(v));
     }
@@ -123,8 +124,7 @@ static int body_file(documents *d, const char *doc_id, xmlNodePtr body, xmlNsPtr
     for (json_int_t c = 0; !rc && c < of; c++)
         if (doc_chunk_read(d, doc_id, hex, (size_t)c, file_append, &b))
             rc = lt_error_set(e, LT_EUNAVAILABLE, "document.file_incomplete",
-                              "this node does not hold all of attachment %s yet: retry later",
-                              hex);
+                              "this node does not hold all of attachment %s yet: retry later", hex);
     size_t blen = sodium_base64_encoded_len(b.len, sodium_base64_VARIANT_ORIGINAL);
     char *b64 = rc ? NULL : malloc(blen);
     if (!rc && !b64)
@@ -142,8 +142,8 @@ static int body_file(documents *d, const char *doc_id, xmlNodePtr body, xmlNsPtr
     return rc;
 }
 
-char *documents_edxml_export(documents *d, const char *id, const char *unit,
-                             const unit_tree *tree, size_t *len, lt_error *e)
+char *documents_edxml_export(documents *d, const char *id, const char *unit, const unit_tree *tree,
+                             size_t *len, lt_error *e)
 {
     int why;
     json_t *doc = doc_load(d, id, &why);
@@ -166,7 +166,8 @@ char *documents_edxml_export(documents *d, const char *id, const char *unit,
     int rc = 0;
     size_t i;
     const json_t *f;
-    json_array_foreach(json_object_get(doc, "files"), i, f) {
+    json_array_foreach(json_object_get(doc, "files"), i, f)
+    {
         if (!rc)
             rc = body_file(d, id, body, ns, f, e);
     }
@@ -210,8 +211,8 @@ static char *text_of(xmlNodePtr n)
 
 /* Reads a child's text into rec[key]; when required and absent or empty,
  * fails naming the element (path). */
-static int take(json_t *rec, xmlNodePtr parent, const char *name, const char *key,
-                const char *path, bool required, size_t max, lt_error *e)
+static int take(json_t *rec, xmlNodePtr parent, const char *name, const char *key, const char *path,
+                bool required, size_t max, lt_error *e)
 {
     char *t = text_of(child(parent, name));
     int rc = 0;
@@ -270,8 +271,7 @@ static int read_type(json_t *rec, xmlNodePtr h, lt_error *e)
 }
 
 /* From, To: the sender's organ and the recipients this network knows. */
-static int read_parties(documents *d, json_t *rec, xmlNodePtr h, const unit_tree *tree,
-                        lt_error *e)
+static int read_parties(documents *d, json_t *rec, xmlNodePtr h, const unit_tree *tree, lt_error *e)
 {
     xmlNodePtr from = child(h, "From");
     if (take(rec, from, "OrganId", "unit", "MessageHeader/From", true, NODE_CODE_MAX - 1, e) ||
@@ -428,9 +428,9 @@ json_t *documents_edxml_import(documents *d, const char *xml, size_t len, const 
                      "and they are refused");
         return NULL;
     }
-    xmlDocPtr x = xmlReadMemory(xml, (int)len, "edxml.xml", NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                                    XML_PARSE_HUGE);
+    xmlDocPtr x =
+        xmlReadMemory(xml, (int)len, "edxml.xml", NULL,
+                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_HUGE);
     if (!x) {
         const xmlError *xe = xmlGetLastError();
         lt_error_set(e, LT_EINVAL, "document.edxml",
@@ -460,7 +460,8 @@ json_t *documents_edxml_import(documents *d, const char *xml, size_t len, const 
             const char *to[DOC_RECIPIENTS_MAX + 1] = {d->c->unit};
             size_t nto = 1, i;
             const json_t *v;
-            json_array_foreach(json_object_get(rec, "recipients"), i, v) {
+            json_array_foreach(json_object_get(rec, "recipients"), i, v)
+            {
                 if (strcmp(json_string_value(v), d->c->unit))
                     to[nto++] = json_string_value(v);
             }

@@ -85,8 +85,8 @@ static int chunk_pack(msgpack_sbuffer *sb, const uint8_t *data, size_t len, size
     return sb->data ? 0 : -1;
 }
 
-int doc_files_entries(doc_writes *w, const char *doc_id, const doc_file *f, size_t n,
-                      json_t *list, const char *const *to, size_t nto, lt_error *e)
+int doc_files_entries(doc_writes *w, const char *doc_id, const doc_file *f, size_t n, json_t *list,
+                      const char *const *to, size_t nto, lt_error *e)
 {
     for (size_t i = 0; i < n; i++) {
         uint8_t hash[32];
@@ -99,13 +99,14 @@ int doc_files_entries(doc_writes *w, const char *doc_id, const doc_file *f, size
                                               file_kind(f[i].name, f[i].data, f[i].len), "size",
                                               (json_int_t)f[i].len, "chunks", (json_int_t)of));
         for (size_t c = 0; c < of; c++) {
-            size_t off = c * DOC_CHUNK, part = f[i].len - off < DOC_CHUNK ? f[i].len - off : DOC_CHUNK;
+            size_t off = c * DOC_CHUNK,
+                   part = f[i].len - off < DOC_CHUNK ? f[i].len - off : DOC_CHUNK;
             char id[ENTRY_MAX_NAME + 1];
             snprintf(id, sizeof id, "%s/%s/%zu", doc_id, hex, c);
             msgpack_sbuffer sb;
             if (chunk_pack(&sb, f[i].data + off, part, c, of) ||
-                doc_writes_add(w, DOC_FILE_COLL, id, ENTRY_OP_PUT, (uint8_t *)sb.data, sb.size,
-                               to, nto)) {
+                doc_writes_add(w, DOC_FILE_COLL, id, ENTRY_OP_PUT, (uint8_t *)sb.data, sb.size, to,
+                               nto)) {
                 msgpack_sbuffer_destroy(&sb);
                 return lt_error_set(e, LT_EUNAVAILABLE, NULL,
                                     "out of memory storing attachments; retry later");
@@ -190,7 +191,8 @@ void doc_files_hash(documents *d, const json_t *doc, crypto_generichash_state *s
 {
     size_t i;
     const json_t *f;
-    json_array_foreach(json_object_get(doc, "files"), i, f) {
+    json_array_foreach(json_object_get(doc, "files"), i, f)
+    {
         char h[65];
         file_rehash(d, doc_str(doc, "id"), f, h);
         crypto_generichash_update(st, (const uint8_t *)h, strlen(h));
@@ -226,7 +228,8 @@ int documents_file_get(documents *d, const char *id, const char *hash, const cha
     }
     const json_t *f = NULL, *v;
     size_t i;
-    json_array_foreach(json_object_get(doc, "files"), i, v) {
+    json_array_foreach(json_object_get(doc, "files"), i, v)
+    {
         if (doc_str(v, "hash") && !strcmp(doc_str(v, "hash"), hash))
             f = v;
     }

@@ -38,8 +38,8 @@ typedef struct {
     bool failed;
 } doc_keys;
 
-static void key_add(doc_keys *k, int db, const char *const *parts, size_t nparts,
-                    const uint8_t *be, size_t belen, const char *id, size_t idlen)
+static void key_add(doc_keys *k, int db, const char *const *parts, size_t nparts, const uint8_t *be,
+                    size_t belen, const char *id, size_t idlen)
 {
     size_t need = belen + idlen;
     for (size_t i = 0; i < nparts; i++)
@@ -106,7 +106,8 @@ static size_t boxes_of(const json_t *doc, const char *(*boxes)[2])
         boxes[n++][1] = doc_str(doc, "unit");
     }
     const json_t *v;
-    json_array_foreach(json_object_get(doc, "recipients"), i, v) {
+    json_array_foreach(json_object_get(doc, "recipients"), i, v)
+    {
         if (json_is_string(v) && n < DOC_RECIPIENTS_MAX + 1) {
             boxes[n][0] = "i";
             boxes[n++][1] = json_string_value(v);
@@ -128,7 +129,8 @@ static void keys_of(doc_keys *k, token_set *ts, const char *id, size_t idlen, co
         return;
     json_t *doc = record_to_json(rec, len, id, idlen, NULL, 0);
     const char *unit = doc ? doc_str(doc, "unit") : NULL, *type = doc ? doc_str(doc, "type") : NULL;
-    const char *date = doc ? doc_str(doc, "date") : NULL, *src = doc ? doc_str(doc, "source") : NULL;
+    const char *date = doc ? doc_str(doc, "date") : NULL,
+               *src = doc ? doc_str(doc, "source") : NULL;
     const json_t *number = json_object_get(doc, "number"), *at = json_object_get(doc, "created_at");
     if (unit && type && date && strlen(date) >= 4 && json_is_integer(number) &&
         json_is_integer(at) && json_is_array(json_object_get(doc, "recipients")) &&
@@ -307,8 +309,7 @@ static int suffix_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t bl
 }
 
 int doc_index_search(store *s, const char *kind, const char *unit, const char *const *words,
-                     size_t nwords, int (*fn)(void *ctx, const char *id, size_t idlen),
-                     void *ctx)
+                     size_t nwords, int (*fn)(void *ctx, const char *id, size_t idlen), void *ctx)
 {
     if (!nwords || nwords > 8)
         return -1;

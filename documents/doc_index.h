@@ -33,8 +33,7 @@ int doc_index_walk(store *s, const char *kind, const char *unit,
  * join of the words' postings); stops when fn returns non-zero and
  * returns that value; -1 on a storage error or a bad word count. */
 int doc_index_search(store *s, const char *kind, const char *unit, const char *const *words,
-                     size_t nwords, int (*fn)(void *ctx, const char *id, size_t idlen),
-                     void *ctx);
+                     size_t nwords, int (*fn)(void *ctx, const char *id, size_t idlen), void *ctx);
 
 /* The highest number held of the series (unit, type, year) into *max (0
  * when none). Returns 0 or -1. */

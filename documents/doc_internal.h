@@ -88,8 +88,8 @@ int doc_files_check(const doc_file *f, size_t n, lt_error *e);
 
 /* Adds the chunk entries of f[0..n) of document doc_id addressed to
  * to[0..nto) to w and their {hash, name, type, size, chunks} to list. */
-int doc_files_entries(doc_writes *w, const char *doc_id, const doc_file *f, size_t n,
-                      json_t *list, const char *const *to, size_t nto, lt_error *e);
+int doc_files_entries(doc_writes *w, const char *doc_id, const doc_file *f, size_t n, json_t *list,
+                      const char *const *to, size_t nto, lt_error *e);
 
 /* Calls fn with the bytes of chunk n of attachment hex of document
  * doc_id. Returns fn's result, 1 when the chunk is absent or unreadable,

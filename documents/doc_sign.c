@@ -20,10 +20,9 @@
 /* ---- the content hash ---- */
 
 /* The fields a signature covers: everything an official signs for. */
-static const char *const signed_fields[] = {"id",      "type",     "number",  "notation",
-                                            "subject", "body",     "unit",    "date",
-                                            "place",   "due",      "urgency", "security",
-                                            "recipients", "answers", "signer", "files"};
+static const char *const signed_fields[] = {
+    "id",    "type", "number",  "notation", "subject",    "body",    "unit",   "date",
+    "place", "due",  "urgency", "security", "recipients", "answers", "signer", "files"};
 
 int doc_content_hash(documents *d, const json_t *doc, uint8_t out[32], lt_error *e)
 {
@@ -105,18 +104,18 @@ int documents_signer_add(documents *d, const char *user, const char *position, c
     hex_encode(nonce, sizeof nonce, nonceh);
     hex_encode(box, sizeof box, boxh);
     snprintf(cert_id, DOC_CERT_ID_MAX, "%s/%s/%.16s", a.unit, user, pkh);
-    json_t *local = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "cert", cert_id, "pk", pkh,
-                              "salt", salth, "nonce", nonceh, "box", boxh, "position", position);
+    json_t *local = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "cert", cert_id, "pk", pkh, "salt",
+                              salth, "nonce", nonceh, "box", boxh, "position", position);
     char *text = json_dumps(local, JSON_COMPACT);
     json_decref(local);
-    json_t *cert = json_pack("{s:s, s:s, s:s, s:s, s:I}", "user", user, "unit", a.unit,
-                             "position", position, "pk", pkh, "certified_at",
-                             (json_int_t)d->now_ms(d->now_ctx));
+    json_t *cert =
+        json_pack("{s:s, s:s, s:s, s:s, s:I}", "user", user, "unit", a.unit, "position", position,
+                  "pk", pkh, "certified_at", (json_int_t)d->now_ms(d->now_ctx));
     const char *to[] = {"*"};
     int rc = doc_write(d, DOC_SIGNER_COLL, cert_id, ENTRY_OP_PUT, cert, to, 1, e);
     json_decref(cert);
-    if (!rc && store_local_put(d->s, KEYS_TABLE, user, strlen(user), text, strlen(text),
-                               e->message, sizeof e->message))
+    if (!rc && store_local_put(d->s, KEYS_TABLE, user, strlen(user), text, strlen(text), e->message,
+                               sizeof e->message))
         rc = lt_error_mark(e, LT_ESTORAGE, NULL);
     free(text);
     return rc;
@@ -162,8 +161,8 @@ static int key_unlock(const json_t *k, const char *pw, size_t pwlen,
     return 0;
 }
 
-int documents_sign(documents *d, const char *id, const char *user, const char *pw,
-                   size_t pwlen, lt_error *e)
+int documents_sign(documents *d, const char *id, const char *user, const char *pw, size_t pwlen,
+                   lt_error *e)
 {
     json_t *k = key_local(d, user);
     if (!k)
@@ -185,8 +184,7 @@ int documents_sign(documents *d, const char *id, const char *user, const char *p
                           "%s signs for unit %s; document %s is of unit %s", user, unit, id,
                           doc_str(doc, "unit"));
     else if (json_object_get(doc, "signature"))
-        rc = lt_error_set(e, LT_ECONFLICT, "document.signed", "document %s is already signed",
-                          id);
+        rc = lt_error_set(e, LT_ECONFLICT, "document.signed", "document %s is already signed", id);
     else if (!strcmp(doc_str(doc, "status"), "recalled"))
         rc = lt_error_set(e, LT_ECONFLICT, "document.recalled", "document %s was recalled", id);
     uint8_t sk[crypto_sign_SECRETKEYBYTES];
@@ -229,8 +227,8 @@ static void problem(json_t *out, const char *text)
 /* Checks the certificate record named by the signature: it exists, names
  * the signature's key and the document's unit, and was written by a node
  * of that unit or above it. */
-static bool cert_check(documents *d, const json_t *sig, const char *doc_unit,
-                       const unit_tree *tree, json_t *out)
+static bool cert_check(documents *d, const json_t *sig, const char *doc_unit, const unit_tree *tree,
+                       json_t *out)
 {
     const char *cert = doc_str(sig, "cert");
     uint8_t *rec;
@@ -243,15 +241,16 @@ static bool cert_check(documents *d, const json_t *sig, const char *doc_unit,
     char owner[NODE_CODE_MAX] = "";
     uint8_t origin[ENTRY_KEY_BYTES];
     char oh[2 * ENTRY_KEY_BYTES + 1] = "";
-    json_t *c = record_is_deleted(rec, len) ? NULL
-                                            : record_to_json(rec, len, cert, strlen(cert), NULL, 0);
+    json_t *c =
+        record_is_deleted(rec, len) ? NULL : record_to_json(rec, len, cert, strlen(cert), NULL, 0);
     if (!record_owner(rec, len, owner, sizeof owner) && !record_last_putter(rec, len, origin))
         hex_encode(origin, sizeof origin, oh);
     free(rec);
     bool ok = c != NULL;
     if (!ok)
         problem(out, "the signer's certificate was withdrawn");
-    else if (!doc_str(c, "pk") || !doc_str(sig, "pk") || strcmp(doc_str(c, "pk"), doc_str(sig, "pk")))
+    else if (!doc_str(c, "pk") || !doc_str(sig, "pk") ||
+             strcmp(doc_str(c, "pk"), doc_str(sig, "pk")))
         ok = false, problem(out, "the signature's key is not the certified key");
     else if (!doc_str(c, "unit") || strcmp(doc_str(c, "unit"), doc_unit))
         ok = false, problem(out, "the signer is certified for another unit than the document's");
@@ -293,8 +292,8 @@ json_t *documents_verify(documents *d, const char *id, const char *unit, const u
         return why < 0 ? NULL : doc_not_found(id, e);
     }
     const json_t *sig = json_object_get(doc, "signature");
-    json_t *out = json_pack("{s:s, s:b, s:b, s:b, s:[]}", "id", id, "signed", sig != NULL,
-                            "valid", false, "changed", false, "problems");
+    json_t *out = json_pack("{s:s, s:b, s:b, s:b, s:[]}", "id", id, "signed", sig != NULL, "valid",
+                            false, "changed", false, "problems");
     if (!json_is_object(sig)) {
         problem(out, "the document is not signed");
         json_decref(doc);

@@ -28,7 +28,8 @@ static int task_assignees(documents *d, const json_t *in, const unit_tree *tree,
     *out = json_array();
     size_t i;
     const json_t *v;
-    json_array_foreach(a, i, v) {
+    json_array_foreach(a, i, v)
+    {
         const char *u = json_string_value(v);
         if (!u || strlen(u) >= NODE_CODE_MAX || !unit_tree_known(tree, u, strlen(u))) {
             json_decref(*out);
@@ -95,9 +96,8 @@ json_t *documents_task_create(documents *d, const json_t *in, const doc_actor *w
     snprintf(id, sizeof id, "%s-T-%" PRIu64, d->c->unit, n);
     json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:s}", "title", doc_str(in, "title"),
                             "due", doc_str(in, "due"), "unit", d->c->unit, "by", who->user,
-                            "assignees", assignees, "created_at",
-                            (json_int_t)d->now_ms(d->now_ctx), "detail",
-                            doc_str(in, "detail") ? doc_str(in, "detail") : "");
+                            "assignees", assignees, "created_at", (json_int_t)d->now_ms(d->now_ctx),
+                            "detail", doc_str(in, "detail") ? doc_str(in, "detail") : "");
     if (doc_str(in, "doc") && *doc_str(in, "doc"))
         json_object_set_new(rec, "doc", json_string(doc_str(in, "doc")));
     const char *to[DOC_RECIPIENTS_MAX + 1] = {d->c->unit};
@@ -117,8 +117,8 @@ static json_t *task_load(documents *d, const char *id)
     size_t len;
     if (store_record_get(d->s, DOC_TASK_COLL, id, &rec, &len))
         return NULL;
-    json_t *j = record_is_deleted(rec, len) ? NULL
-                                            : record_to_json(rec, len, id, strlen(id), NULL, 0);
+    json_t *j =
+        record_is_deleted(rec, len) ? NULL : record_to_json(rec, len, id, strlen(id), NULL, 0);
     free(rec);
     if (j && (!doc_str(j, "unit") || !json_is_array(json_object_get(j, "assignees")))) {
         json_decref(j);
@@ -132,7 +132,8 @@ static bool task_visible(const json_t *t, const char *unit, const unit_tree *tre
     const char *to[DOC_RECIPIENTS_MAX + 1] = {doc_str(t, "unit")};
     size_t n = 1, i;
     const json_t *v;
-    json_array_foreach(json_object_get(t, "assignees"), i, v) {
+    json_array_foreach(json_object_get(t, "assignees"), i, v)
+    {
         if (json_is_string(v) && n <= DOC_RECIPIENTS_MAX)
             to[n++] = json_string_value(v);
     }
@@ -149,7 +150,8 @@ static void task_progress(documents *d, json_t *t, const char *today)
     bool all = true, late = false;
     size_t i;
     const json_t *v;
-    json_array_foreach(json_object_get(t, "assignees"), i, v) {
+    json_array_foreach(json_object_get(t, "assignees"), i, v)
+    {
         char pid[2 * ENTRY_MAX_NAME + 2];
         snprintf(pid, sizeof pid, "%s/%s", id, json_string_value(v));
         uint8_t *rec;
@@ -205,7 +207,8 @@ static bool has_assignee(const json_t *t, const char *unit)
 {
     size_t i;
     const json_t *v;
-    json_array_foreach(json_object_get(t, "assignees"), i, v) {
+    json_array_foreach(json_object_get(t, "assignees"), i, v)
+    {
         if (json_is_string(v) && !strcmp(json_string_value(v), unit))
             return true;
     }
@@ -267,10 +270,12 @@ int documents_task_progress(documents *d, const char *id, const json_t *in, cons
         snprintf(pid, sizeof pid, "%s/%s", id, who->unit);
         doc_today(d, today);
         bool fin = json_is_true(done);
-        json_t *p = json_pack("{s:s, s:s, s:I, s:b, s:s, s:I, s:s}", "task", id, "unit",
-                              who->unit, "percent",
-                              fin ? (json_int_t)100 : pct ? json_integer_value(pct) : 0, "done",
-                              fin, "note", note ? note : "", "at",
+        json_t *p = json_pack("{s:s, s:s, s:I, s:b, s:s, s:I, s:s}", "task", id, "unit", who->unit,
+                              "percent",
+                              fin   ? (json_int_t)100
+                              : pct ? json_integer_value(pct)
+                                    : 0,
+                              "done", fin, "note", note ? note : "", "at",
                               (json_int_t)d->now_ms(d->now_ctx), "by", who->user);
         if (fin)
             json_object_set_new(p, "done_on", json_string(today));
@@ -310,8 +315,8 @@ static int share_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec
     return 0;
 }
 
-int documents_tasks_on_time(documents *d, const char *unit, const unit_tree *tree,
-                            const char *from, const char *to, uint64_t *done, uint64_t *on_time)
+int documents_tasks_on_time(documents *d, const char *unit, const unit_tree *tree, const char *from,
+                            const char *to, uint64_t *done, uint64_t *on_time)
 {
     task_share s = {d, unit, tree, from, to, 0, 0};
     int rc = store_records(d->s, DOC_TASK_COLL, share_one, &s) < 0 ? -1 : 0;

@@ -50,10 +50,10 @@ void documents_free(documents *d)
 /* ---- tables ---- */
 
 static const doc_type types[] = {
-    {"QD", "QĐ", "Quyết định", "Decision"},     {"CT", "CT", "Chỉ thị", "Directive"},
-    {"KH", "KH", "Kế hoạch", "Plan"},           {"CV", "CV", "Công văn", "Official letter"},
-    {"TB", "TB", "Thông báo", "Notice"},        {"BC", "BC", "Báo cáo", "Report"},
-    {"TTr", "TTr", "Tờ trình", "Submission"},   {"GM", "GM", "Giấy mời", "Invitation"},
+    {"QD", "QĐ", "Quyết định", "Decision"},   {"CT", "CT", "Chỉ thị", "Directive"},
+    {"KH", "KH", "Kế hoạch", "Plan"},         {"CV", "CV", "Công văn", "Official letter"},
+    {"TB", "TB", "Thông báo", "Notice"},      {"BC", "BC", "Báo cáo", "Report"},
+    {"TTr", "TTr", "Tờ trình", "Submission"}, {"GM", "GM", "Giấy mời", "Invitation"},
 };
 
 const doc_type *doc_type_find(const char *code)
@@ -68,9 +68,9 @@ json_t *documents_types(void)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < sizeof types / sizeof *types; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "code", types[i].code,
-                                           "symbol", types[i].symbol, "name_vi", types[i].vi,
-                                           "name_en", types[i].en));
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "code", types[i].code, "symbol",
+                                           types[i].symbol, "name_vi", types[i].vi, "name_en",
+                                           types[i].en));
     return a;
 }
 
@@ -161,8 +161,8 @@ static int check_enum(const json_t *in, const char *key, const char *const *list
 }
 
 /* The recipients of in, checked against tree, into out (n of them). */
-static int check_recipients(documents *d, const json_t *in, const unit_tree *tree,
-                            const char **out, size_t *n, lt_error *e)
+static int check_recipients(documents *d, const json_t *in, const unit_tree *tree, const char **out,
+                            size_t *n, lt_error *e)
 {
     const json_t *r = json_object_get(in, "recipients");
     if (!json_is_array(r) || !json_array_size(r))
@@ -176,7 +176,8 @@ static int check_recipients(documents *d, const json_t *in, const unit_tree *tre
     *n = 0;
     size_t i;
     const json_t *v;
-    json_array_foreach(r, i, v) {
+    json_array_foreach(r, i, v)
+    {
         const char *u = json_string_value(v);
         if (!u || !*u || strlen(u) >= NODE_CODE_MAX)
             return lt_error_set(e, LT_EINVAL, "document.recipients",
@@ -228,8 +229,7 @@ static int check_new(documents *d, const json_t *in, const unit_tree *tree, cons
     if (str_field(in, "subject", DOC_SUBJECT_MAX, e) || str_field(in, "body", DOC_BODY_MAX, e) ||
         str_field(in, "place", 200, e) || str_field(in, "answers", ENTRY_MAX_NAME, e) ||
         check_enum(in, "urgency", doc_urgencies, 4, e) ||
-        check_enum(in, "security", doc_securities, 4, e) ||
-        check_signer(in, e))
+        check_enum(in, "security", doc_securities, 4, e) || check_signer(in, e))
         return -1;
     const char *due = doc_str(in, "due");
     if ((json_object_get(in, "due") && !json_is_null(json_object_get(in, "due")) && !due) ||
@@ -253,8 +253,8 @@ static int check_new(documents *d, const json_t *in, const unit_tree *tree, cons
 
 /* ---- writing ---- */
 
-int doc_write(documents *d, const char *coll, const char *id, entry_op op,
-                     const json_t *fields, const char *const *to, size_t nto, lt_error *e)
+int doc_write(documents *d, const char *coll, const char *id, entry_op op, const json_t *fields,
+              const char *const *to, size_t nto, lt_error *e)
 {
     uint8_t *body = NULL;
     size_t len = 0;
@@ -311,8 +311,7 @@ void doc_writes_free(doc_writes *w)
 /* The next number of (unit, type, year): the node's counter, first raised
  * to the highest number of the series the store holds (issued by a mirror
  * server of the unit, or before a restore), then one durable increment. */
-static int number_next(documents *d, const char *type, const char *year, uint64_t *n,
-                       lt_error *e)
+static int number_next(documents *d, const char *type, const char *year, uint64_t *n, lt_error *e)
 {
     char key[96];
     uint64_t held;
@@ -323,8 +322,7 @@ static int number_next(documents *d, const char *type, const char *year, uint64_
                             d->c->unit, type, year);
     if ((held && store_local_raise(d->s, NUMBERS_TABLE, key, (size_t)klen, held, e->message,
                                    sizeof e->message)) ||
-        store_local_incr(d->s, NUMBERS_TABLE, key, (size_t)klen, n, e->message,
-                         sizeof e->message))
+        store_local_incr(d->s, NUMBERS_TABLE, key, (size_t)klen, n, e->message, sizeof e->message))
         return lt_error_mark(e, LT_ESTORAGE, NULL);
     return 0;
 }
@@ -343,11 +341,11 @@ static json_t *doc_record(documents *d, const json_t *in, const doc_type *t, uin
                           const char *date, const char *notation, const doc_actor *who,
                           const char *const *rcp, size_t nrcp)
 {
-    json_t *rec = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "type",
-                            t->code, "number", (json_int_t)n, "notation", notation, "subject",
-                            doc_str(in, "subject"), "unit", d->c->unit, "unit_name", d->c->name,
-                            "date", date, "created_at", (json_int_t)d->now_ms(d->now_ctx), "by",
-                            who->user, "status", "sent");
+    json_t *rec =
+        json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "type", t->code, "number",
+                  (json_int_t)n, "notation", notation, "subject", doc_str(in, "subject"), "unit",
+                  d->c->unit, "unit_name", d->c->name, "date", date, "created_at",
+                  (json_int_t)d->now_ms(d->now_ctx), "by", who->user, "status", "sent");
     copy_opt(rec, in, "body", "");
     copy_opt(rec, in, "place", NULL);
     copy_opt(rec, in, "due", NULL);
@@ -367,8 +365,8 @@ static json_t *doc_record(documents *d, const json_t *in, const doc_type *t, uin
 }
 
 /* Writes the record and its attachments' chunks in one transaction. */
-int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files,
-                     size_t nfiles, const char *const *to, size_t nto, lt_error *e)
+int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files, size_t nfiles,
+              const char *const *to, size_t nto, lt_error *e)
 {
     doc_writes w = {0};
     json_t *list = json_array();
@@ -423,12 +421,12 @@ json_t *documents_create(documents *d, const json_t *in, const doc_file *files, 
     const char *to[DOC_RECIPIENTS_MAX + 1] = {d->c->unit};
     memcpy(to + 1, rcp, nrcp * sizeof *rcp);
     int rc = doc_store(d, id, rec, files, nfiles, to, nrcp + 1, e);
-    json_t *out = rc ? NULL
-                     : json_pack("{s:s, s:s, s:I, s:o}", "id", id, "notation", notation, "number",
-                                 (json_int_t)n, "files",
-                                 json_object_get(rec, "files")
-                                     ? json_incref(json_object_get(rec, "files"))
-                                     : json_array());
+    json_t *out =
+        rc ? NULL
+           : json_pack("{s:s, s:s, s:I, s:o}", "id", id, "notation", notation, "number",
+                       (json_int_t)n, "files",
+                       json_object_get(rec, "files") ? json_incref(json_object_get(rec, "files"))
+                                                     : json_array());
     json_decref(rec);
     return out;
 }
@@ -445,8 +443,8 @@ json_t *doc_load(documents *d, const char *id, int *why)
     *why = rc ? rc : 1;
     if (rc)
         return NULL;
-    json_t *j = record_is_deleted(rec, len) ? NULL
-                                            : record_to_json(rec, len, id, strlen(id), NULL, 0);
+    json_t *j =
+        record_is_deleted(rec, len) ? NULL : record_to_json(rec, len, id, strlen(id), NULL, 0);
     free(rec);
     if (j && (!json_is_string(json_object_get(j, "notation")) || !doc_str(j, "unit") ||
               !json_is_array(json_object_get(j, "recipients")))) {
@@ -462,7 +460,8 @@ size_t doc_to(const json_t *doc, const char **to)
     size_t n = 0, i;
     const json_t *v;
     to[n++] = doc_str(doc, "unit");
-    json_array_foreach(json_object_get(doc, "recipients"), i, v) {
+    json_array_foreach(json_object_get(doc, "recipients"), i, v)
+    {
         if (json_is_string(v) && n <= DOC_RECIPIENTS_MAX)
             to[n++] = json_string_value(v);
     }
@@ -485,8 +484,8 @@ static json_t *receipt_load(documents *d, const char *id, const char *unit)
     size_t len;
     if (store_record_get(d->s, DOC_RECEIPT_COLL, rid, &rec, &len))
         return NULL;
-    json_t *j = record_is_deleted(rec, len) ? NULL
-                                            : record_to_json(rec, len, rid, strlen(rid), NULL, 0);
+    json_t *j =
+        record_is_deleted(rec, len) ? NULL : record_to_json(rec, len, rid, strlen(rid), NULL, 0);
     free(rec);
     return j;
 }
@@ -501,7 +500,8 @@ static void doc_recipients(documents *d, json_t *doc)
     bool pending = false;
     size_t i;
     const json_t *v;
-    json_array_foreach(json_object_get(doc, "recipients"), i, v) {
+    json_array_foreach(json_object_get(doc, "recipients"), i, v)
+    {
         const char *unit = json_string_value(v);
         json_t *r = unit ? receipt_load(d, id, unit) : NULL;
         const char *st = r && doc_str(r, "status") ? doc_str(r, "status") : "sent";
@@ -565,7 +565,8 @@ static bool is_recipient(const json_t *doc, const char *unit)
 {
     size_t i;
     const json_t *v;
-    json_array_foreach(json_object_get(doc, "recipients"), i, v) {
+    json_array_foreach(json_object_get(doc, "recipients"), i, v)
+    {
         const char *u = json_is_object(v) ? doc_str(v, "unit") : json_string_value(v);
         if (u && !strcmp(u, unit))
             return true;
@@ -622,7 +623,8 @@ static json_t *doc_filter(list_ctx *l, json_t *doc)
     const char *mine = NULL, *st = doc_str(doc, "status");
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(doc, "recipients"), i, v) {
+    json_array_foreach(json_object_get(doc, "recipients"), i, v)
+    {
         if (!strcmp(doc_str(v, "unit"), l->unit))
             mine = doc_str(v, "status");
     }
@@ -630,9 +632,9 @@ static json_t *doc_filter(list_ctx *l, json_t *doc)
     if (q->status && *q->status && (!shown || strcmp(q->status, shown)))
         return NULL;
     json_t *sum = json_object();
-    static const char *const keep[] = {"id",   "notation", "type",    "subject", "unit",
-                                       "unit_name", "date", "urgency", "due", "created_at",
-                                       "overdue", "signer"};
+    static const char *const keep[] = {"id",   "notation",   "type",    "subject",
+                                       "unit", "unit_name",  "date",    "urgency",
+                                       "due",  "created_at", "overdue", "signer"};
     for (size_t k = 0; k < sizeof keep / sizeof *keep; k++)
         if (json_object_get(doc, keep[k]))
             json_object_set(sum, keep[k], json_object_get(doc, keep[k]));
@@ -747,14 +749,15 @@ static int list_box(list_ctx *l, const char *kind, size_t limit, size_t *skipped
     return rc;
 }
 
-json_t *documents_list(documents *d, const char *unit, const doc_query *q,
-                       const unit_tree *tree, lt_error *e)
+json_t *documents_list(documents *d, const char *unit, const doc_query *q, const unit_tree *tree,
+                       lt_error *e)
 {
     if (q->box && *q->box && strcmp(q->box, "in") && strcmp(q->box, "out")) {
         lt_error_set(e, LT_EINVAL, "document.query", "box must be in or out");
         return NULL;
     }
-    if ((q->from && *q->from && !doc_date_valid(q->from)) || (q->to && *q->to && !doc_date_valid(q->to))) {
+    if ((q->from && *q->from && !doc_date_valid(q->from)) ||
+        (q->to && *q->to && !doc_date_valid(q->to))) {
         lt_error_set(e, LT_EINVAL, "document.query", "from and to must be dates YYYY-MM-DD");
         return NULL;
     }
@@ -822,10 +825,10 @@ int documents_receipt(documents *d, const char *id, const char *status, const ch
     if (!rc) {
         char rid[2 * ENTRY_MAX_NAME + 2];
         snprintf(rid, sizeof rid, "%s/%s", id, who->unit);
-        json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "doc", id, "unit", who->unit,
-                              "status", status, "code", code, "at",
-                              (json_int_t)d->now_ms(d->now_ctx), "by", who->user, "note",
-                              note ? note : "");
+        json_t *r =
+            json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "doc", id, "unit", who->unit, "status",
+                      status, "code", code, "at", (json_int_t)d->now_ms(d->now_ctx), "by",
+                      who->user, "note", note ? note : "");
         const char *to[2] = {who->unit, doc_str(doc, "unit")};
         rc = doc_write(d, DOC_RECEIPT_COLL, rid, ENTRY_OP_PUT, r, to, 2, e);
         json_decref(r);
@@ -845,8 +848,7 @@ int documents_recall(documents *d, const char *id, const char *reason, const doc
     int rc = 0;
     if (strcmp(doc_str(doc, "unit"), who->unit))
         rc = lt_error_set(e, LT_EFORBIDDEN, "document.forbidden",
-                          "only unit %s, which issued %s, may recall it", doc_str(doc, "unit"),
-                          id);
+                          "only unit %s, which issued %s, may recall it", doc_str(doc, "unit"), id);
     else if (!strcmp(doc_str(doc, "status"), "recalled"))
         rc = lt_error_set(e, LT_ECONFLICT, "document.recalled", "document %s is already recalled",
                           id);

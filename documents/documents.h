@@ -36,21 +36,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DOC_COLL "documents"        /* id: unit-year-type-number */
-#define DOC_RECEIPT_COLL "doc_receipts" /* id: document id/recipient unit */
-#define DOC_SIGNER_COLL "doc_signers"   /* id: unit/user/first 16 hex of the key */
-#define DOC_FILE_COLL "doc_files"       /* id: document id/attachment hash hex/chunk number */
-#define DOC_TASK_COLL "doc_tasks"       /* id: unit-T-number */
+#define DOC_COLL "documents"                  /* id: unit-year-type-number */
+#define DOC_RECEIPT_COLL "doc_receipts"       /* id: document id/recipient unit */
+#define DOC_SIGNER_COLL "doc_signers"         /* id: unit/user/first 16 hex of the key */
+#define DOC_FILE_COLL "doc_files"             /* id: document id/attachment hash hex/chunk number */
+#define DOC_TASK_COLL "doc_tasks"             /* id: unit-T-number */
 #define DOC_TASKPROG_COLL "doc_task_progress" /* id: task id/assignee unit */
 #define DOC_CERT_ID_MAX (2 * NODE_CODE_MAX + 64)
 
-#define DOC_SUBJECT_MAX 1000    /* bytes of the subject (trích yếu) */
-#define DOC_BODY_MAX (20u * 1024u) /* bytes of the body text */
-#define DOC_RECIPIENTS_MAX 48   /* recipients of one document */
-#define DOC_NOTE_MAX 1000       /* bytes of a receipt's note */
+#define DOC_SUBJECT_MAX 1000               /* bytes of the subject (trích yếu) */
+#define DOC_BODY_MAX (20u * 1024u)         /* bytes of the body text */
+#define DOC_RECIPIENTS_MAX 48              /* recipients of one document */
+#define DOC_NOTE_MAX 1000                  /* bytes of a receipt's note */
 #define DOC_FILE_MAX (20u * 1024u * 1024u) /* bytes of one attachment */
-#define DOC_FILES_MAX 10        /* attachments of one document */
-#define DOC_CHUNK (24u * 1024u) /* bytes of attachment per chunk entry */
+#define DOC_FILES_MAX 10                   /* attachments of one document */
+#define DOC_CHUNK (24u * 1024u)            /* bytes of attachment per chunk entry */
 
 typedef struct documents documents;
 
@@ -81,8 +81,8 @@ void documents_free(documents *d);
 json_t *documents_types(void);
 
 /* Issues a document with attachments files[0..nfiles) (PDF, DOCX, XLSX,
- * PNG, JPEG; DOC_FILE_MAX bytes each, at most DOC_FILES_MAX) from in {type, subject, body, recipients: ["16681",
- * "412*"], urgency (thuong|khan|thuong_khan|hoa_toc), security
+ * PNG, JPEG; DOC_FILE_MAX bytes each, at most DOC_FILES_MAX) from in {type, subject, body,
+ * recipients: ["16681", "412*"], urgency (thuong|khan|thuong_khan|hoa_toc), security
  * (thuong|mat|toi_mat|tuyet_mat), due "YYYY-MM-DD", place, signer {name,
  * position}, answers (a document id)} as who (staff of this node's unit):
  * allocates the next number of (unit, type, year), writes the record and
@@ -108,20 +108,20 @@ json_t *documents_get(documents *d, const char *id, const char *unit, const unit
 
 /* A list query. */
 typedef struct {
-    const char *box;     /* "in" (addressed to unit), "out" (issued by it), NULL: both */
-    const char *status;  /* "sent", "recalled", or a receipt status of unit's own */
-    const char *q;       /* words searched, folded, in notation, subject and body */
-    const char *type;    /* a type code */
-    const char *urgency; /* an urgency */
+    const char *box;       /* "in" (addressed to unit), "out" (issued by it), NULL: both */
+    const char *status;    /* "sent", "recalled", or a receipt status of unit's own */
+    const char *q;         /* words searched, folded, in notation, subject and body */
+    const char *type;      /* a type code */
+    const char *urgency;   /* an urgency */
     const char *from, *to; /* promulgation dates YYYY-MM-DD, inclusive */
-    bool overdue;        /* due date passed and a recipient not done */
-    size_t limit;        /* at most this many (0: 50), newest first */
+    bool overdue;          /* due date passed and a recipient not done */
+    size_t limit;          /* at most this many (0: 50), newest first */
 } doc_query;
 
 /* {"documents": [summaries], "total": n} of the documents a user of unit
  * sees that match q, newest first, or NULL with *e. */
-json_t *documents_list(documents *d, const char *unit, const doc_query *q,
-                       const unit_tree *tree, lt_error *e);
+json_t *documents_list(documents *d, const char *unit, const doc_query *q, const unit_tree *tree,
+                       lt_error *e);
 
 /* Records the state of document id at the caller's unit (a recipient):
  * status delivered|received|assigned|in_process|done|returned (returned
@@ -173,8 +173,8 @@ int documents_task_progress(documents *d, const char *id, const json_t *in, cons
 
 /* Of the tasks assigned in unit's subtree due in [from, to] (dates) and
  * done by every assignee: how many, and how many by their due date. */
-int documents_tasks_on_time(documents *d, const char *unit, const unit_tree *tree,
-                            const char *from, const char *to, uint64_t *done, uint64_t *on_time);
+int documents_tasks_on_time(documents *d, const char *unit, const unit_tree *tree, const char *from,
+                            const char *to, uint64_t *done, uint64_t *on_time);
 
 /* ---- edXML (doc_edxml.c) ---- */
 
@@ -182,8 +182,8 @@ int documents_tasks_on_time(documents *d, const char *unit, const unit_tree *tre
  * 102:2016 envelope; attachments in base64 in the body): malloc'd UTF-8
  * text of *len bytes, or NULL with *e. Reads every attachment: run it on
  * the thread pool. */
-char *documents_edxml_export(documents *d, const char *id, const char *unit,
-                             const unit_tree *tree, size_t *len, lt_error *e);
+char *documents_edxml_export(documents *d, const char *id, const char *unit, const unit_tree *tree,
+                             size_t *len, lt_error *e);
 
 /* Reads edXML message xml[0..len) as an incoming document of this node
  * (source "edxml", received_by this node's unit: in its in-box, never in
@@ -216,8 +216,8 @@ int documents_signer_add(documents *d, const char *user, const char *position, c
  * position and unit, and when. Only a signer of the issuing unit signs,
  * once. Returns 0, or -1 with *e (document.signer_password for a wrong
  * password, nothing stored). Slow (Argon2id): never on the loop. */
-int documents_sign(documents *d, const char *id, const char *user, const char *pw,
-                   size_t pwlen, lt_error *e);
+int documents_sign(documents *d, const char *id, const char *user, const char *pw, size_t pwlen,
+                   lt_error *e);
 
 /* Checks document id as a user of unit sees it: {signed, valid, changed,
  * signer: {user, position, unit}, at, certificate, certified_by,

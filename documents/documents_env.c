@@ -341,8 +341,8 @@ static void recall_post(documents_env *d, const http_request *req, const auth_ca
         return;
     lt_error e = {0};
     doc_actor who = actor_of(c);
-    int rc = documents_recall(d->docs, id, json_string_value(json_object_get(in, "reason")), &who,
-                              &e);
+    int rc =
+        documents_recall(d->docs, id, json_string_value(json_object_get(in, "reason")), &who, &e);
     json_decref(in);
     if (rc)
         http_respond_lt(res, &e);
@@ -379,8 +379,7 @@ static void item(void *ctx, const http_request *req, http_response *res)
     else if (get && n == 2 && !strcmp(seg[1], "edxml"))
         job_start(d, req, &c, JOB_EDXML_OUT, seg[0], res);
     else if (get && n == 1)
-        answer(res, documents_get(d->docs, seg[0], c.unit, auth_tree(d->node->auth), &e), &e,
-               200);
+        answer(res, documents_get(d->docs, seg[0], c.unit, auth_tree(d->node->auth), &e), &e, 200);
     else if (post && n == 2 && !strcmp(seg[1], "receipts"))
         receipt_post(d, req, &c, seg[0], res);
     else if (post && n == 2 && !strcmp(seg[1], "recall"))

@@ -163,7 +163,8 @@ static int csv_check_rows(indicators *d, csv_reader *r, int ncols, const ind_act
         if (nf < 0 || nf < 4)
             return ind_fail(e, 400, "indicator.csv",
                             "row %zu has %s: a row is indicator,unit,period,value[,comment]", line,
-                            nf < 0 ? "an unclosed quote or a field over 1023 bytes" : "too few fields");
+                            nf < 0 ? "an unclosed quote or a field over 1023 bytes"
+                                   : "too few fields");
         double v;
         if (!csv_number(f[3], &v))
             return ind_fail(e, 400, "indicator.csv",
@@ -299,7 +300,8 @@ char *indicators_csv_table(const json_t *rows, const char *const *cols, size_t n
         out_field(&o, cols[c], c + 1 == ncols);
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         for (size_t c = 0; c < ncols; c++)
             out_value(&o, json_object_get(row, cols[c]), c + 1 == ncols);
     }
@@ -321,8 +323,8 @@ static void template_one(void *ctx, const ind_unit *u)
     template_ctx *t = ctx;
     ind_error e;
     json_t *v = indicators_value_get(t->d, t->code, u->code, t->period, &e);
-    json_t *row = json_pack("{s:s, s:s, s:s}", "indicator", t->code, "unit", u->code, "period",
-                            t->period);
+    json_t *row =
+        json_pack("{s:s, s:s, s:s}", "indicator", t->code, "unit", u->code, "period", t->period);
     if (v) {
         json_object_set(row, "value", json_object_get(v, "value"));
         json_object_set(row, "comment", json_object_get(v, "comment"));
@@ -331,8 +333,8 @@ static void template_one(void *ctx, const ind_unit *u)
     json_array_append_new(t->rows, row);
 }
 
-char *indicators_csv_template(indicators *d, const char *code, const char *unit,
-                              const char *period, ind_error *e)
+char *indicators_csv_template(indicators *d, const char *code, const char *unit, const char *period,
+                              ind_error *e)
 {
     ind_lock(d);
     ind_def def;

@@ -52,7 +52,8 @@ static int def_tiers(indicators *d, ind_def *def, const json_t *tiers, const cha
     json_t *t;
     int lo = -1, hi = -1;
     def->ntiers = 0;
-    json_array_foreach(tiers, i, t) {
+    json_array_foreach(tiers, i, t)
+    {
         const char *name = json_string_value(t);
         int ix = name ? node_tier_index(d->c, name) : -1;
         if (ix < 0 || def->ntiers >= NODE_MAX_TIERS)
@@ -110,16 +111,17 @@ static int def_parse(indicators *d, const char *code, const json_t *j, ind_def *
         return ind_fail(e, 400, "indicator.definition",
                         "aggregation must be sum, average, min, max or count");
     def->agg = (ind_agg)a;
-    int ta = tagg ? name_index(tagg_names, 3, json_string_value(tagg))
-                  : a == AGG_SUM || a == AGG_COUNT ? TAGG_SUM
-                  : a == AGG_AVERAGE               ? TAGG_AVERAGE
-                                                   : TAGG_LAST;
+    int ta = tagg                             ? name_index(tagg_names, 3, json_string_value(tagg))
+             : a == AGG_SUM || a == AGG_COUNT ? TAGG_SUM
+             : a == AGG_AVERAGE               ? TAGG_AVERAGE
+                                              : TAGG_LAST;
     if (ta < 0)
         return ind_fail(e, 400, "indicator.definition",
                         "time_aggregation must be sum, average or last");
     def->tagg = (ind_tagg)ta;
     const char *counts = json_string_value(json_object_get(j, "counts"));
-    if (json_object_get(j, "counts") && (!counts || (strcmp(counts, "self") && strcmp(counts, "children"))))
+    if (json_object_get(j, "counts") &&
+        (!counts || (strcmp(counts, "self") && strcmp(counts, "children"))))
         return ind_fail(e, 400, "indicator.definition",
                         "counts must be \"children\" (the lowest reporting tier counts) or "
                         "\"self\" (the highest reporting tier counts)");
@@ -154,9 +156,9 @@ static json_t *def_record(indicators *d, const char *code, bool *missing)
         *missing = rc > 0;
         return NULL;
     }
-    json_t *j = record_is_deleted(rec, len) ? NULL
-                                            : record_to_json(rec, len, code, strlen(code), err,
-                                                             sizeof err);
+    json_t *j = record_is_deleted(rec, len)
+                    ? NULL
+                    : record_to_json(rec, len, code, strlen(code), err, sizeof err);
     *missing = !j && record_is_deleted(rec, len);
     free(rec);
     if (j) {
@@ -222,13 +224,14 @@ int ind_def_load(indicators *d, const char *code, ind_def *def, ind_error *e)
 /* Checks the fields of a definition request: names, types, known keys. */
 static int define_fields(const json_t *in, ind_error *e)
 {
-    static const char *const known[] = {"name_vi", "name_en", "measure", "period",
-                                        "aggregation", "time_aggregation", "tiers", "counts",
-                                        "due_days", "lock_days", "numerator", "denominator",
-                                        "factor", "group", "pinned", "description"};
+    static const char *const known[] = {
+        "name_vi", "name_en", "measure",  "period",     "aggregation", "time_aggregation",
+        "tiers",   "counts",  "due_days", "lock_days",  "numerator",   "denominator",
+        "factor",  "group",   "pinned",   "description"};
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)in, k, v) {
+    json_object_foreach((json_t *)in, k, v)
+    {
         if (name_index(known, sizeof known / sizeof *known, k) < 0)
             return ind_fail(e, 400, "indicator.definition",
                             "unknown field \"%.40s\"; a definition takes name_vi, name_en, "
@@ -313,8 +316,7 @@ static int define_locked(indicators *d, const char *code, const json_t *in, cons
     int rc = store_write_local(d->s, &a, &w, 1, NULL, err, sizeof err);
     free(body);
     if (rc)
-        return ind_fail(e, 500, "indicator.storage", "indicator %s was not stored: %s", code,
-                        err);
+        return ind_fail(e, 500, "indicator.storage", "indicator %s was not stored: %s", code, err);
     return 0;
 }
 

@@ -244,8 +244,8 @@ const store_index ind_value_index = {
     .update = ind_index_update,
 };
 
-int ind_index_rows(store *s, const char *code, const char *tier, const char *unit,
-                   const char *from, const char *to,
+int ind_index_rows(store *s, const char *code, const char *tier, const char *unit, const char *from,
+                   const char *to,
                    void (*fn)(void *ctx, const char *period, const ind_agg_row *row), void *ctx)
 {
     store_index_txn t;

@@ -183,8 +183,8 @@ typedef struct {
 /* Reads the rows of (code, tier, unit) for periods from..to (names, same
  * type) in one read transaction: fn gets each row held with its period.
  * Returns 0 or -1. */
-int ind_index_rows(store *s, const char *code, const char *tier, const char *unit,
-                   const char *from, const char *to,
+int ind_index_rows(store *s, const char *code, const char *tier, const char *unit, const char *from,
+                   const char *to,
                    void (*fn)(void *ctx, const char *period, const ind_agg_row *row), void *ctx);
 
 #endif

@@ -74,8 +74,8 @@ static void row_one(void *ctx, const char *period, const ind_agg_row *row)
 }
 
 /* The cells of an entered indicator at u over r. */
-static int cells_stored(indicators *d, const ind_def *def, const ind_units *us,
-                        const ind_unit *u, const range *r, cell *cells)
+static int cells_stored(indicators *d, const ind_def *def, const ind_units *us, const ind_unit *u,
+                        const range *r, cell *cells)
 {
     uint64_t expected;
     const char *tier = unit_tier(d, def, us, u, &expected);
@@ -148,8 +148,7 @@ static int unit_cells(indicators *d, const ind_def *def, const ind_units *us, co
     }
     if (!def->computed) {
         if (cells_stored(d, def, us, u, r, cells))
-            return ind_fail(e, 500, "indicator.storage", "cannot read the index of %s",
-                            def->code);
+            return ind_fail(e, 500, "indicator.storage", "cannot read the index of %s", def->code);
         if (over_time)
             cells[0] = cells_over_time(def->tagg, cells, r->n);
         return 0;

@@ -29,9 +29,9 @@ static json_t *value_record(indicators *d, const char *id, bool *err_io)
     *err_io = rc < 0;
     if (rc)
         return NULL;
-    json_t *j = record_is_deleted(rec, len) ? NULL
-                                            : record_to_json(rec, len, id, strlen(id), err,
-                                                             sizeof err);
+    json_t *j = record_is_deleted(rec, len)
+                    ? NULL
+                    : record_to_json(rec, len, id, strlen(id), err, sizeof err);
     free(rec);
     return j;
 }
@@ -57,7 +57,8 @@ static void history_name(indicators *d, const json_t *cur, uint64_t now, char *o
     hlc_t max = 0;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)cur, k, v) {
+    json_object_foreach((json_t *)cur, k, v)
+    {
         if (!strncmp(k, "h/", 2) && strtoull(k + 2, NULL, 16) > max)
             max = strtoull(k + 2, NULL, 16);
     }
@@ -67,9 +68,8 @@ static void history_name(indicators *d, const json_t *cur, uint64_t now, char *o
 }
 
 /* The checks of who may enter a value for unit u of def. */
-static int value_allowed(indicators *d, const ind_units *us, const ind_def *def,
-                         const ind_unit *u, const char *unit, const ind_actor *who,
-                         const char **field, ind_error *e)
+static int value_allowed(indicators *d, const ind_units *us, const ind_def *def, const ind_unit *u,
+                         const char *unit, const ind_actor *who, const char **field, ind_error *e)
 {
     *field = "unit";
     if (!u)
@@ -80,8 +80,7 @@ static int value_allowed(indicators *d, const ind_units *us, const ind_def *def,
                         "unit %s is not served by this node (unit %s): enter it at the node of "
                         "unit %s or of a unit above it",
                         unit, d->c->unit, unit);
-    if (!who || who->role < ROLE_STAFF || !who->unit ||
-        !ind_units_within(us, unit, who->unit))
+    if (!who || who->role < ROLE_STAFF || !who->unit || !ind_units_within(us, unit, who->unit))
         return ind_fail(e, 403, "indicator.forbidden",
                         "only staff of unit %s or of a unit above it may enter its values", unit);
     if (!ind_def_reports(def, u->tier))
@@ -140,12 +139,13 @@ static bool same_value(const json_t *cur, double value, const char *comment)
 /* The fields of the entry of a change (fields and history item). */
 static json_t *value_fields(indicators *d, const json_t *cur, const ind_def *def,
                             const ind_units *us, const ind_unit *u, const char *period, int ord,
-                            double value, const char *comment, const ind_actor *who,
-                            bool locked, uint64_t now)
+                            double value, const char *comment, const ind_actor *who, bool locked,
+                            uint64_t now)
 {
     double rounded = (double)llround(value * IND_MICRO) / IND_MICRO;
-    json_t *hist = json_pack("{s:f, s:s, s:s, s:I}", "value", rounded, "by", who->user ? who->user : "",
-                             "by_unit", who->unit, "at_ms", (json_int_t)now);
+    json_t *hist =
+        json_pack("{s:f, s:s, s:s, s:I}", "value", rounded, "by", who->user ? who->user : "",
+                  "by_unit", who->unit, "at_ms", (json_int_t)now);
     if (comment && *comment)
         json_object_set_new(hist, "comment", json_string(comment));
     if (locked)
@@ -238,8 +238,9 @@ int ind_value_commit(indicators *d, const ind_write *w, size_t n, ind_error *e)
         if (!w[i].body)
             continue;
         to[m] = w[i].unit;
-        sw[m] = (store_write){INDVALUE_COLL, w[i].id, w[i].put ? ENTRY_OP_PUT : ENTRY_OP_PATCH,
-                              w[i].body, w[i].len, &to[m], 1};
+        sw[m] = (store_write){
+            INDVALUE_COLL, w[i].id, w[i].put ? ENTRY_OP_PUT : ENTRY_OP_PATCH, w[i].body, w[i].len,
+            &to[m],        1};
         m++;
     }
     char err[256];
@@ -294,8 +295,8 @@ static void history_collect(json_t *j)
     json_object_set_new(j, "history", hist);
 }
 
-json_t *indicators_value_get(indicators *d, const char *code, const char *unit,
-                             const char *period, ind_error *e)
+json_t *indicators_value_get(indicators *d, const char *code, const char *unit, const char *period,
+                             ind_error *e)
 {
     char id[IND_ID_MAX];
     snprintf(id, sizeof id, "%s/%s/%s", code, unit, period);

@@ -37,8 +37,8 @@ typedef struct indicators indicators;
 #define INDICATOR_COLL "indicators" /* id: indicator code; top tiers only */
 #define INDVALUE_COLL "ind_values"  /* id: code/unit/period */
 
-#define IND_CODE_MAX 33   /* an indicator code and its NUL */
-#define IND_PERIOD_MAX 8  /* "2026-11", "2026-Q4", "2026" and the NUL */
+#define IND_CODE_MAX 33      /* an indicator code and its NUL */
+#define IND_PERIOD_MAX 8     /* "2026-11", "2026-Q4", "2026" and the NUL */
 #define IND_VALUE_LIMIT 1e12 /* |value| at most this; 6 decimals kept */
 
 /* The domain's collections that only the top tiers may write. */
@@ -96,8 +96,8 @@ int indicators_value_put(indicators *d, const char *code, const char *unit, cons
 
 /* The value record of code/unit/period with its "history" (oldest first),
  * or NULL with *e (404 when none). */
-json_t *indicators_value_get(indicators *d, const char *code, const char *unit,
-                             const char *period, ind_error *e);
+json_t *indicators_value_get(indicators *d, const char *code, const char *unit, const char *period,
+                             ind_error *e);
 
 /* ---- roll-up and completeness ---- */
 
@@ -139,8 +139,8 @@ int indicators_csv_import(indicators *d, const char *text, size_t len, const ind
 /* A CSV template for indicator code at unit and period: one row per unit
  * expected to report it below unit, value and comment filled when known.
  * malloc'd text, or NULL with *e. */
-char *indicators_csv_template(indicators *d, const char *code, const char *unit,
-                              const char *period, ind_error *e);
+char *indicators_csv_template(indicators *d, const char *code, const char *unit, const char *period,
+                              ind_error *e);
 
 /* The rows array of a table (roll-up or completeness "missing") as CSV
  * with a header of the given columns. malloc'd. */

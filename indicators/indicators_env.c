@@ -189,8 +189,8 @@ static void values_get(indicators_env *d, const http_request *req, const auth_ca
         return;
     }
     if (wants_csv(req, req->path)) {
-        static const char *const cols[] = {"unit", "name", "period", "value", "reported",
-                                           "expected", "on_time"};
+        static const char *const cols[] = {"unit",     "name",     "period", "value",
+                                           "reported", "expected", "on_time"};
         char name[96];
         snprintf(name, sizeof name, "%s-%s.csv", code, unit);
         respond_csv(res, indicators_csv_table(json_object_get(j, "rows"), cols, 7), name);
@@ -233,8 +233,9 @@ static void import_work(void *job, const uint8_t *body, size_t len, http_respons
     if (indicators_csv_import(j->d->ind, (const char *)body, len, &who, &written, &unchanged, &e))
         respond_fail(res, &e);
     else
-        http_respond_json(res, 200, json_pack("{s:I, s:I}", "written", (json_int_t)written,
-                                              "unchanged", (json_int_t)unchanged));
+        http_respond_json(res, 200,
+                          json_pack("{s:I, s:I}", "written", (json_int_t)written, "unchanged",
+                                    (json_int_t)unchanged));
 }
 
 static void import_done(void *job, http_response *res, http_pending *p, bool ran)
@@ -307,8 +308,8 @@ static void completeness_get(void *ctx, const http_request *req, http_response *
     if (!unit)
         return;
     ind_error e = {0};
-    json_t *j = indicators_completeness(d->ind, code, unit, http_request_query_param(req, "period"),
-                                        &e);
+    json_t *j =
+        indicators_completeness(d->ind, code, unit, http_request_query_param(req, "period"), &e);
     if (!j) {
         respond_fail(res, &e);
         return;
@@ -320,8 +321,8 @@ static void completeness_get(void *ctx, const http_request *req, http_response *
         char name[96];
         snprintf(name, sizeof name, "completeness-%s-%s.csv", code, unit);
         respond_csv(res,
-                    indicators_csv_table(json_object_get(j, missing ? "missing" : "children"),
-                                         cols, missing ? 2 : 5),
+                    indicators_csv_table(json_object_get(j, missing ? "missing" : "children"), cols,
+                                         missing ? 2 : 5),
                     name);
         json_decref(j);
     } else {

@@ -12,9 +12,9 @@
 #ifndef LT_DAEMON_H
 #define LT_DAEMON_H
 
-#include "node/env/env.h"
 #include "documents/documents_env.h"
 #include "indicators/indicators_env.h"
+#include "node/env/env.h"
 #include "reports/reports_env.h"
 
 #include <uv.h>
@@ -26,10 +26,10 @@ typedef struct node_daemon node_daemon;
 /* A running node: the services its handlers share and its domains. */
 struct node_daemon {
     node_env env;
-    reports_env *reports;  /* field reports (reports/reports_env.h) */
+    reports_env *reports;       /* field reports (reports/reports_env.h) */
     indicators_env *indicators; /* indicators (indicators/indicators_env.h) */
-    documents_env *documents; /* documents (documents/documents_env.h) */
-    uint64_t arrival_seen; /* last arrival position noticed */
+    documents_env *documents;   /* documents (documents/documents_env.h) */
+    uint64_t arrival_seen;      /* last arrival position noticed */
 };
 
 /* Runs the node until SIGINT or SIGTERM. listen ("HOST:PORT") overrides

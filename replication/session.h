@@ -97,12 +97,11 @@ typedef struct {
     /* Calls fn for each entry of origin with after < seq <= upto in seq
      * order; fn returns non-zero to stop early. */
     int (*scan)(void *ctx, const uint8_t *origin, uint64_t after, uint64_t upto,
-                int (*fn)(void *fctx, uint64_t seq, const uint8_t *bytes, size_t len),
-                void *fctx);
+                int (*fn)(void *fctx, uint64_t seq, const uint8_t *bytes, size_t len), void *fctx);
     /* Applies verified entries and markers in one durable transaction;
      * results[i] per entry. Returns 0, or -1 on a storage failure. */
-    int (*apply)(void *ctx, const store_input *in, size_t n, const store_mark *marks,
-                 size_t nmarks, apply_result *results);
+    int (*apply)(void *ctx, const store_input *in, size_t n, const store_mark *marks, size_t nmarks,
+                 apply_result *results);
     /* The tree's generation; it changes whenever tree() may answer
      * differently or positions went down. NULL: the tree never changes. */
     repl_generation (*generation)(void *ctx);

@@ -24,8 +24,7 @@
  * field at fault, "" for the line as a whole) and err. Reads the store
  * (categories, units, the report's owners); writes nothing. */
 int reports_import_check(reports *r, const json_t *line, json_t **fields,
-                         char code[REPORT_CODE_MAX], const char **field, char *err,
-                         size_t errlen);
+                         char code[REPORT_CODE_MAX], const char **field, char *err, size_t errlen);
 
 /* Writes the reports of n checked lines (reports_import_check) in one
  * transaction: a new report as one put, a stored one whose fields differ

@@ -30,11 +30,10 @@
 
 static const doc_actor staff = {"van", "40", ROLE_STAFF};
 
-static json_t *issue(documents *d, const unit_tree *t, const char *subject, doc_file *f,
-                     size_t nf)
+static json_t *issue(documents *d, const unit_tree *t, const char *subject, doc_file *f, size_t nf)
 {
-    json_t *in = json_pack("{s:s, s:s, s:[s]}", "type", "CV", "subject", subject, "recipients",
-                           "412");
+    json_t *in =
+        json_pack("{s:s, s:s, s:[s]}", "type", "CV", "subject", subject, "recipients", "412");
     lt_error e = {0};
     json_t *out = documents_create(d, in, f, nf, &staff, t, &e);
     json_decref(in);
@@ -63,8 +62,8 @@ static int count_one(void *ctx, const char *id, size_t idlen)
 static void generic_records(fx_node *p, documents *d, const unit_tree *t)
 {
     fx_write(p, DOC_COLL, "56/KH-UBND", "Kế hoạch", "412");
-    json_t *odd = json_pack("{s:s, s:s, s:i, s:s, s:s}", "notation", "7/CV", "unit", "40",
-                            "number", 7, "recipients", "not a list", "type", "CV");
+    json_t *odd = json_pack("{s:s, s:s, s:i, s:s, s:s}", "notation", "7/CV", "unit", "40", "number",
+                            7, "recipients", "not a list", "type", "CV");
     uint8_t *body;
     size_t len;
     char err[256];
@@ -92,8 +91,8 @@ static void generic_records(fx_node *p, documents *d, const unit_tree *t)
 }
 
 /* Rewrites chunk 0 of attachment hex of document id with one byte flipped. */
-static void chunk_flip(fx_node *p, const char *id, const char *hex, const uint8_t *data,
-                       size_t len, size_t of)
+static void chunk_flip(fx_node *p, const char *id, const char *hex, const uint8_t *data, size_t len,
+                       size_t of)
 {
     uint8_t *copy = malloc(len);
     memcpy(copy, data, len);
@@ -139,7 +138,8 @@ static void tampered_chunk(fx_node *p, documents *d, const unit_tree *t)
     json_t *out = issue(d, t, "Có tệp đính kèm", &f, 1);
     REQUIRE(out);
     const char *id = json_string_value(json_object_get(out, "id"));
-    const char *hex = json_string_value(json_object_get(json_array_get(json_object_get(out, "files"), 0), "hash"));
+    const char *hex = json_string_value(
+        json_object_get(json_array_get(json_object_get(out, "files"), 0), "hash"));
     lt_error e = {0};
     char pw[] = "mat-khau-ky-so";
     char cert[DOC_CERT_ID_MAX];

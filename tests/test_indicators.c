@@ -192,8 +192,9 @@ static void fill_values(indicators *d, uint64_t *rng)
             continue;
         bool late = splitmix_next(rng) % 2;
         clock_ms = T_AUG_2025 + (uint64_t)(m + (late ? 3 : 0)) * 31 * DAY;
-        double v = splitmix_next(rng) % 3 == 0 ? -1000 - i : splitmix_next(rng) % 3 == 0 ? 5000 + i
-                                                                                   : 1.5 * i;
+        double v = splitmix_next(rng) % 3 == 0   ? -1000 - i
+                   : splitmix_next(rng) % 3 == 0 ? 5000 + i
+                                                 : 1.5 * i;
         enter(d, k, u, m, v, late ? ROLE_LEADER : ROLE_STAFF);
     }
     clock_ms = T_AUG_2025 + 400 * DAY;
@@ -244,9 +245,11 @@ static void check_children(indicators *d)
         for (int c = 0; c < nunits; c++)
             nchild += units[c].parent == u;
         CHECK(json_array_size(json_object_get(j, "rows")) == (size_t)(nchild * MONTHS));
-        json_array_foreach(json_object_get(j, "rows"), i, row) {
+        json_array_foreach(json_object_get(j, "rows"), i, row)
+        {
             int c = 0;
-            while (c < nunits && strcmp(units[c].code, json_string_value(json_object_get(row, "unit"))))
+            while (c < nunits &&
+                   strcmp(units[c].code, json_string_value(json_object_get(row, "unit"))))
                 c++;
             REQUIRE(c < nunits);
             CHECK(units[c].parent == u);
@@ -321,7 +324,8 @@ static void check_completeness(indicators *d)
                    json_array_size(json_object_get(j, "missing")), exp - rep);
             size_t i;
             json_t *miss;
-            json_array_foreach(json_object_get(j, "missing"), i, miss) {
+            json_array_foreach(json_object_get(j, "missing"), i, miss)
+            {
                 int c = 0;
                 while (c < nunits &&
                        strcmp(units[c].code, json_string_value(json_object_get(miss, "unit"))))
@@ -404,12 +408,14 @@ static void check_refusals(indicators *d, store *s)
           e.status == 409 && !strcmp(e.code, "indicator.locked"));
     CHECK(values_held(s) == before);
     ind_actor leader = {"chief", "VN", ROLE_LEADER};
-    CHECK(indicators_value_put(d, "SUMX", units[u].code, "2025-08", 7, "sửa sau khoá", &leader, &e) == 0);
+    CHECK(indicators_value_put(d, "SUMX", units[u].code, "2025-08", 7, "sửa sau khoá", &leader,
+                               &e) == 0);
     json_t *v = indicators_value_get(d, "SUMX", units[u].code, "2025-08", &e);
     json_t *hist = json_object_get(v, "history");
     CHECK(json_array_size(hist) >= 2);
     CHECK(!strcmp(json_string_value(json_object_get(json_array_get(hist, json_array_size(hist) - 1),
-                                                    "approved_by")) ?: "",
+                                                    "approved_by"))
+                      ?: "",
                   "chief"));
     CHECK(json_number_value(json_object_get(v, "value")) == 7);
     json_decref(v);
@@ -437,13 +443,28 @@ int main(void)
     indicators *d = indicators_new(s, &c);
     indicators_set_clock(d, test_now, NULL);
     clock_ms = T_AUG_2025;
-    define(d, "SUMX", "{\"name_vi\":\"Tổng\",\"period\":\"month\",\"aggregation\":\"sum\",\"tiers\":[\"commune\"]}");
-    define(d, "AVGX", "{\"name_vi\":\"TB\",\"period\":\"month\",\"aggregation\":\"average\",\"tiers\":[\"commune\"]}");
-    define(d, "MINX", "{\"name_vi\":\"Min\",\"period\":\"month\",\"aggregation\":\"min\",\"tiers\":[\"commune\"]}");
-    define(d, "MAXX", "{\"name_vi\":\"Max\",\"period\":\"month\",\"aggregation\":\"max\",\"tiers\":[\"commune\"]}");
-    define(d, "CNTX", "{\"name_vi\":\"Đếm\",\"period\":\"month\",\"aggregation\":\"count\",\"tiers\":[\"commune\"]}");
-    define(d, "SELFX", "{\"name_vi\":\"Tự\",\"period\":\"month\",\"tiers\":[\"district\",\"commune\"],\"counts\":\"self\"}");
-    define(d, "RATIO", "{\"name_vi\":\"Tỉ lệ\",\"period\":\"month\",\"numerator\":\"SUMX\",\"denominator\":\"CNTX\",\"factor\":100}");
+    define(d, "SUMX",
+           "{\"name_vi\":\"Tổng\",\"period\":\"month\",\"aggregation\":\"sum\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "AVGX",
+           "{\"name_vi\":\"TB\",\"period\":\"month\",\"aggregation\":\"average\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "MINX",
+           "{\"name_vi\":\"Min\",\"period\":\"month\",\"aggregation\":\"min\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "MAXX",
+           "{\"name_vi\":\"Max\",\"period\":\"month\",\"aggregation\":\"max\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "CNTX",
+           "{\"name_vi\":\"Đếm\",\"period\":\"month\",\"aggregation\":\"count\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "SELFX",
+           "{\"name_vi\":\"Tự\",\"period\":\"month\",\"tiers\":[\"district\",\"commune\"],"
+           "\"counts\":\"self\"}");
+    define(d, "RATIO",
+           "{\"name_vi\":\"Tỉ "
+           "lệ\",\"period\":\"month\",\"numerator\":\"SUMX\",\"denominator\":\"CNTX\",\"factor\":"
+           "100}");
     fill_values(d, &rng);
     check_rollups(d);
     check_children(d);
@@ -457,7 +478,8 @@ int main(void)
     indicators *dc = indicators_new(s, &cc);
     ind_actor cadmin = {"a", cc.unit, ROLE_ADMIN};
     ind_error e = {0};
-    json_t *def = json_pack("{s:s, s:s, s:[s]}", "name_vi", "x", "period", "month", "tiers", "commune");
+    json_t *def =
+        json_pack("{s:s, s:s, s:[s]}", "name_vi", "x", "period", "month", "tiers", "commune");
     CHECK(indicators_define(dc, "CX", def, &cadmin, &e) == -1 && e.status == 403 &&
           !strcmp(e.code, "indicator.forbidden"));
     CHECK(indicators_get(d, "CX", &e) == NULL && e.status == 404);

@@ -7,10 +7,10 @@
  * commune moved to another district while it was offline.
  */
 #include "cli/demo_data.h"
-#include "node/membership/network.h"
-#include "replication/repl_node.h"
 #include "lib/hex.h"
 #include "lib/mpjson.h"
+#include "node/membership/network.h"
+#include "replication/repl_node.h"
 #include "storage/store_internal.h"
 #include "tests/check.h"
 #include "tests/node_fixture.h"
@@ -136,8 +136,12 @@ static void test_replayed_batch(const char *base)
     uint64_t before = store_entry_count(p.s);
     repl_store_ops replay = repl_node_ops;
     replay.scan = replay_scan;
-    repl_config cfg = {.pk = c.c.pk, .sk = c.c.sk, .root_key = c.c.root_key, .initiator = true,
-                       .batch_bytes = 2048, .defer_verify = deferred};
+    repl_config cfg = {.pk = c.c.pk,
+                       .sk = c.c.sk,
+                       .root_key = c.c.root_key,
+                       .initiator = true,
+                       .batch_bytes = 2048,
+                       .defer_verify = deferred};
     repl_session *a = repl_session_new(&cfg, &replay, &c.rn, now);
     repl_session *b = open_session(&p, false, now);
     fx_shuttle(a, b, now);

@@ -143,21 +143,13 @@ static void chaos(sim *s, uint64_t duration)
             continue;
         int i = 1 + (int)sim_below(s, (uint64_t)n - 1);
         switch (sim_below(s, 10)) {
-        case 0:
-            sim_crash(s, 0, 500 + sim_below(s, 20000));
-            break;
+        case 0: sim_crash(s, 0, 500 + sim_below(s, 20000)); break;
         case 1:
-        case 2:
-            sim_crash(s, i, 500 + sim_below(s, 30000));
-            break;
+        case 2: sim_crash(s, i, 500 + sim_below(s, 30000)); break;
         case 3:
         case 4:
-        case 5:
-            sim_cut(s, i, sim_below(s, 3) == 0, 1000 + sim_below(s, 60000));
-            break;
-        default:
-            sim_drop(s, i);
-            break;
+        case 5: sim_cut(s, i, sim_below(s, 3) == 0, 1000 + sim_below(s, 60000)); break;
+        default: sim_drop(s, i); break;
         }
     }
     sim_run_until(s, start + duration);
@@ -271,10 +263,9 @@ int main(int argc, char **argv)
            (unsigned long long)count, (unsigned long long)from, dt, 1000 * dt / (double)count,
            failed, (unsigned long long)tot.writes, (unsigned long long)tot.entries,
            (unsigned long long)tot.delivered, (unsigned long long)tot.jobs,
-           (unsigned long long)tot.connects,
-           (unsigned long long)tot.crashes, (unsigned long long)tot.cuts,
-           (unsigned long long)tot.timeouts, (unsigned long long)tot.moves,
-           (unsigned long long)tot.nudges,
+           (unsigned long long)tot.connects, (unsigned long long)tot.crashes,
+           (unsigned long long)tot.cuts, (unsigned long long)tot.timeouts,
+           (unsigned long long)tot.moves, (unsigned long long)tot.nudges,
            count > failed ? (double)tot.settle_ms / 1000.0 / (double)(count - failed) : 0.0);
     return check_done();
 }
