@@ -63,6 +63,7 @@ bench: build
 	@LT_BIN=$(BUILD)/lienthong node bench/bench_ui.mjs
 	@./$(BUILD)/bench/bench_reports
 	@./$(BUILD)/bench/bench_indicators
+	@./$(BUILD)/bench/bench_documents
 
 # The replication simulator beyond the seeds `make test` runs, on every core:
 #   make sim-sweep SEEDS=20000 FROM=1000

@@ -2,11 +2,14 @@
  * cli.c - shared conventions of the subcommands. See cli.h.
  */
 #include "cli/cli.h"
+#include "node/people/accounts.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 int cli_error(const char *cmd, int code, const char *fmt, ...)
 {
@@ -106,4 +109,32 @@ char *cli_file_read(const char *path, size_t *len)
     }
     buf[*len] = '\0';
     return buf;
+}
+
+int cli_read_password(const char *cmd, char *pw, size_t cap)
+{
+    struct termios old, quiet;
+    bool tty = isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &old);
+    if (tty) {
+        fprintf(stderr, "Password: ");
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    bool got = fgets(pw, (int)cap, stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (!got)
+        return cli_error(cmd, CLI_USAGE, "no password on stdin: pipe it in, one line");
+    size_t n = strcspn(pw, "\r\n");
+    if (pw[n] == '\0' && n == cap - 1)
+        return cli_error(cmd, CLI_USAGE, "the password is longer than %d bytes",
+                         ACCOUNT_PASSWORD_MAX);
+    pw[n] = '\0';
+    if (n < ACCOUNT_PASSWORD_MIN)
+        return cli_error(cmd, CLI_USAGE, "the password must have at least %d characters",
+                         ACCOUNT_PASSWORD_MIN);
+    return CLI_OK;
 }

@@ -43,6 +43,12 @@ int cmd_rotate(int argc, char **argv);
 int cmd_reports(int argc, char **argv);
 int cmd_indicators(int argc, char **argv);
 int cmd_cameras(int argc, char **argv);
+int cmd_signer(int argc, char **argv);
+
+/* Reads a password of ACCOUNT_PASSWORD_MIN..ACCOUNT_PASSWORD_MAX bytes, one
+ * line from stdin (without echo on a terminal), into pw (cap bytes).
+ * Returns CLI_OK, or CLI_USAGE after printing what was wrong. */
+int cli_read_password(const char *cmd, char *pw, size_t cap);
 
 /* Prints "lienthong CMD: error: ..." to stderr and returns code. */
 int cli_error(const char *cmd, int code, const char *fmt, ...)

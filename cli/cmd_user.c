@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 static const char user_usage[] =
@@ -43,35 +42,6 @@ static const char token_usage[] =
     "  --dir DIR     the node's data directory\n"
     "  --user NAME   the account\n"
     "  --revoke      revoke the account's tokens\n";
-
-/* Reads one line from stdin (without echo on a terminal) into pw. */
-static int read_password(const char *cmd, char *pw, size_t cap)
-{
-    struct termios old, quiet;
-    bool tty = isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &old);
-    if (tty) {
-        fprintf(stderr, "Password: ");
-        quiet = old;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    }
-    bool got = fgets(pw, (int)cap, stdin) != NULL;
-    if (tty) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-        fputc('\n', stderr);
-    }
-    if (!got)
-        return cli_error(cmd, CLI_USAGE, "no password on stdin: pipe it in, one line");
-    size_t n = strcspn(pw, "\r\n");
-    if (pw[n] == '\0' && n == cap - 1)
-        return cli_error(cmd, CLI_USAGE, "the password is longer than %d bytes",
-                         ACCOUNT_PASSWORD_MAX);
-    pw[n] = '\0';
-    if (n < ACCOUNT_PASSWORD_MIN)
-        return cli_error(cmd, CLI_USAGE, "the password must have at least %d characters",
-                         ACCOUNT_PASSWORD_MIN);
-    return CLI_OK;
-}
 
 /* Records a CLI change in the audit log. */
 static void audit_cli(store *s, const node_config *c, const char *action, const char *target)
@@ -131,7 +101,7 @@ static int user_add(store *s, const node_config *c, const char *name, const char
         if ((code = check_unit("user", s, c, a.unit)))
             return code;
     }
-    if ((code = read_password("user", pw, sizeof pw)))
+    if ((code = cli_read_password("user", pw, sizeof pw)))
         return code;
     int hrc = account_hash_password(pw, strlen(pw), a.hash);
     sodium_memzero(pw, sizeof pw);

@@ -28,6 +28,7 @@ static const cli_command commands[] = {
     {"reports", cmd_reports, "field reports: run the overdue escalation sweep"},
     {"indicators", cmd_indicators, "indicators: import values from a CSV file"},
     {"cameras", cmd_cameras, "cameras: import the camera registry from a CSV file"},
+    {"signer", cmd_signer, "documents: an official's signing key (add)"},
     {"demo", cmd_demo, "start a sample network on 127.0.0.1"},
 };
 

@@ -170,6 +170,8 @@ static void daemon_shutdown(daemon_state *st)
     st->d.reports = NULL;
     indicators_env_free(st->d.indicators);
     st->d.indicators = NULL;
+    documents_env_free(st->d.documents);
+    st->d.documents = NULL;
     uv_loop_close(&st->loop);
 }
 
@@ -278,8 +280,10 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.reports = reports_env_new(&st->d.env);
     st->d.indicators = indicators_env_new(&st->d.env);
     st->d.media = media_env_new(&st->d.env);
+    st->d.documents = documents_env_new(&st->d.env);
     if (st->d.indicators)
-        domains_live_indicators(st->d.indicators->ind, st->d.env.store);
+        domains_live_indicators(st->d.indicators->ind, st->d.env.store,
+                                st->d.documents ? st->d.documents->docs : NULL);
     if (st->d.env.events && st->d.reports)
         events_add_source(st->d.env.events,
                           &(events_source){REPORT_COLL, reports_env_event, st->d.reports});
@@ -293,9 +297,11 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
              ? indicators_env_routes(st->d.indicators, routes + n, DAEMON_ROUTES_MAX - n)
              : 0;
     n += st->d.media ? media_env_routes(st->d.media, routes + n, DAEMON_ROUTES_MAX - n) : 0;
+    n += st->d.documents ? documents_env_routes(st->d.documents, routes + n, DAEMON_ROUTES_MAX - n)
+                         : 0;
     n += api_routes(&st->d.env, routes + n, DAEMON_ROUTES_MAX - n);
     bool ok = st->d.env.links && st->d.env.auth && st->d.reports && st->d.indicators &&
-              st->d.media && st->d.env.events && n < DAEMON_ROUTES_MAX;
+              st->d.media && st->d.documents && st->d.env.events && n < DAEMON_ROUTES_MAX;
     http_limits limits;
     if (!ok)
         snprintf(err, errlen,
@@ -311,6 +317,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         reports_env_free(st->d.reports);
         indicators_env_free(st->d.indicators);
         media_env_free(st->d.media);
+        documents_env_free(st->d.documents);
         auth_free(st->d.env.auth);
         repl_links_free(st->d.env.links);
         uv_loop_close(&st->loop);

@@ -12,6 +12,7 @@
 #ifndef LT_DAEMON_H
 #define LT_DAEMON_H
 
+#include "documents/documents_env.h"
 #include "indicators/indicators_env.h"
 #include "media/media_env.h"
 #include "node/env/env.h"
@@ -29,6 +30,7 @@ struct node_daemon {
     reports_env *reports;       /* field reports (reports/reports_env.h) */
     indicators_env *indicators; /* indicators (indicators/indicators_env.h) */
     media_env *media;           /* cameras (media/media_env.h) */
+    documents_env *documents;   /* documents (documents/documents_env.h) */
     uint64_t arrival_seen;      /* last arrival position noticed */
 };
 

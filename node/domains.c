@@ -2,6 +2,7 @@
  * domains.c - the node's domains, assembled (domains.h).
  */
 #include "node/domains.h"
+#include "documents/doc_index.h"
 #include "indicators/ind_demo.h"
 #include "indicators/ind_index.h"
 #include "indicators/indicators.h"
@@ -15,8 +16,10 @@
 #include "reports/reports.h"
 
 #include <string.h>
+#include <time.h>
 
-static const store_index *const indexes[] = {&report_index, &ind_value_index, &camera_index};
+static const store_index *const indexes[] = {&report_index, &ind_value_index, &camera_index,
+                                             &doc_index};
 
 /* The top-tier collections of every domain, gathered once. */
 static const char *top_tier[16];
@@ -139,8 +142,71 @@ static int cameras_live(void *ctx, const char *unit, uint64_t from_ms, uint64_t 
     return total ? 0 : 1;
 }
 
-int domains_live_indicators(indicators *ind, store *s)
+/* The operational indicators of documents and tasks: shares (%) of the
+ * documents issued in a unit's subtree in the month, and of the tasks due
+ * in the month done on time. */
+typedef enum { DOCS_SIGNED, DOCS_EXCHANGED, TASKS_ON_TIME, DOCS_LIVE_N } docs_live_kind;
+
+typedef struct {
+    documents *docs;
+    store *s;
+    docs_live_kind kind;
+} docs_live_ctx;
+
+/* The month [from_ms, to_ms) as dates "YYYY-MM-DD" (Vietnam), to inclusive. */
+static void month_dates(uint64_t from_ms, uint64_t to_ms, char from[11], char to[11])
 {
+    const uint64_t vn = 7ull * 3600 * 1000;
+    time_t a = (time_t)((from_ms + vn) / 1000), b = (time_t)((to_ms + vn) / 1000 - 1);
+    struct tm tm;
+    strftime(from, 11, "%Y-%m-%d", gmtime_r(&a, &tm));
+    strftime(to, 11, "%Y-%m-%d", gmtime_r(&b, &tm));
+}
+
+static int docs_live(void *ctx, const char *unit, uint64_t from_ms, uint64_t to_ms, double *value)
+{
+    const docs_live_ctx *l = ctx;
+    unit_tree *t = unit_tree_new();
+    int rc = !t || unit_tree_load(t, l->s) ? -1 : 0;
+    uint64_t num = 0, den = 0;
+    if (!rc && l->kind == TASKS_ON_TIME) {
+        char from[11], to[11];
+        month_dates(from_ms, to_ms, from, to);
+        rc = documents_tasks_on_time(l->docs, unit, t, from, to, &den, &num);
+    } else if (!rc) {
+        doc_shares sh;
+        rc = documents_shares(l->docs, unit, t, from_ms, to_ms, &sh);
+        den = sh.issued;
+        num = l->kind == DOCS_SIGNED ? sh.signed_ : sh.acknowledged;
+    }
+    unit_tree_free(t);
+    *value = den ? 100.0 * (double)num / (double)den : 0;
+    return rc ? -1 : den ? 0 : 1;
+}
+
+static int docs_live_register(indicators *ind, store *s, documents *docs)
+{
+    static docs_live_ctx ctxs[DOCS_LIVE_N];
+    static const struct {
+        const char *code, *vi, *en;
+    } defs[DOCS_LIVE_N] = {
+        {"VB.SIGNED", "Tỉ lệ văn bản ký số", "Documents digitally signed"},
+        {"VB.EXCHANGED", "Tỉ lệ văn bản trao đổi điện tử", "Documents exchanged electronically"},
+        {"VB.TASKS_ON_TIME", "Tỉ lệ nhiệm vụ hoàn thành đúng hạn", "Tasks done on time"},
+    };
+    for (int i = 0; i < DOCS_LIVE_N; i++) {
+        ctxs[i] = (docs_live_ctx){docs, s, (docs_live_kind)i};
+        ind_live_source src = {defs[i].code, defs[i].vi, defs[i].en, "%", docs_live, &ctxs[i]};
+        if (indicators_live_register(ind, &src))
+            return -1;
+    }
+    return 0;
+}
+
+int domains_live_indicators(indicators *ind, store *s, documents *docs)
+{
+    if (docs && docs_live_register(ind, s, docs))
+        return -1;
     static live_ctx ctxs[LIVE_N];
     static const struct {
         const char *code, *vi, *en, *measure;

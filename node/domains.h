@@ -9,6 +9,7 @@
 #ifndef LT_DOMAINS_H
 #define LT_DOMAINS_H
 
+#include "documents/documents.h"
 #include "indicators/indicators.h"
 #include "node/env/config.h"
 #include "storage/store.h"
@@ -58,7 +59,9 @@ const domain_importer *domains_importer(const char *coll);
 
 /* Registers every domain's operational indicators (figures the node
  * computes from its own data over store s: reports received, processed,
- * resolved on time, satisfied; cameras online) with ind. Returns 0 or -1. */
-int domains_live_indicators(indicators *ind, store *s);
+ * resolved on time, satisfied; cameras online; with docs, documents signed
+ * and exchanged electronically, tasks done on time) with ind. Returns 0
+ * or -1. */
+int domains_live_indicators(indicators *ind, store *s, documents *docs);
 
 #endif

@@ -7,7 +7,8 @@
 # (ui_flow.mjs); a report titled with markup on the province dashboard
 # under the node's real Content-Security-Policy (ui_tooltip.mjs); the
 # indicator panel (ui_indicators.mjs); the camera page with a test stream
-# made by the ffmpeg CLI (ui_cameras.mjs).
+# made by the ffmpeg CLI (ui_cameras.mjs); the documents pages: compose,
+# sign, send, receive, receipts (ui_documents.mjs).
 # Screenshots of every page go to build/ui-artifacts/ (LT_UI_ARTIFACTS).
 # Registered by tests/CMakeLists.txt with the label "browser" (the ASan
 # pass skips it: it tests the pages, not memory).
@@ -80,4 +81,7 @@ prov_cams() { api prov 'cameras/stats?by=field' | jq -e 'any(.rows[]; .key == "t
     curl -sf -o /dev/null -H "Authorization: Bearer $PA" "http://127.0.0.1:${PORT[prov]}/api/v1/cameras/CAM-ON/thumbnail.jpg"; }
 check "the province holds both cameras' status and CAM-ON's thumbnail" wait_until 60 prov_cams
 if node "$SRC/tests/ui/ui_cameras.mjs"; then ok; else bad "camera browser tests (screenshots in $LT_UI_ARTIFACTS)"; fi
+# the documents pages: prov-admin signs with a key of its own
+check "prov-admin gets a signing key" bash -c "echo ky-so-tinh-40 | '$BIN' signer add --dir '$T/prov' --user prov-admin --position 'Chủ tịch UBND tỉnh' >/dev/null"
+if node "$SRC/tests/ui/ui_documents.mjs"; then ok; else bad "document browser tests (screenshots in $LT_UI_ARTIFACTS)"; fi
 finish

@@ -12,6 +12,8 @@ const staffPages = [
   { path: '', key: 'dashboard', mod: './pages/dashboard.js' },
   { path: 'reports', key: 'reports', mod: './pages/reports.js' },
   { path: 'cameras', key: 'cameras', mod: './pages/cameras.js' },
+  { path: 'documents', key: 'documents', mod: './pages/documents.js' },
+  { path: 'tasks', key: 'tasks', mod: './pages/documents.js' },
   { path: 'network', key: 'network', mod: './pages/network.js' },
   { path: 'admin', key: 'admin', mod: './pages/admin.js', role: 'admin' },
 ];

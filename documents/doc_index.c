@@ -1,0 +1,369 @@
+/*
+ * doc_index.c - the index of documents (doc_index.h), kept by the store
+ * inside every transaction that changes a record of "documents", and its
+ * reads.
+ *
+ * A record that is not a document (a generic record of the collection,
+ * written by `lienthong import` or the simulator, or one this code cannot
+ * read) contributes nothing: the update never fails on a record's
+ * content, since a failing update would abort the transaction and with
+ * it replication.
+ */
+#include "documents/doc_index.h"
+#include "documents/doc_internal.h"
+#include "lib/fold.h"
+#include "storage/record.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_MAX 511
+#define TOKENS_MAX 256 /* distinct words of one document indexed for search */
+
+static const char *const doc_index_dbs[] = {"docbox", "docnum", "doctok"};
+
+/* The keys one record contributes, as a growing list: docbox (kind 0x00
+ * unit 0x00 be64 created_at id; kind "o" for the issuing unit, "i" for
+ * each recipient and the unit that imported it), docnum (unit 0x00 type
+ * 0x00 year 0x00 be64 number id) and doctok (word 0x00 kind 0x00 unit 0x00
+ * be64 created_at id, for every box key and every distinct folded word of
+ * notation, subject and body, at most TOKENS_MAX). */
+typedef struct {
+    uint8_t *buf;
+    size_t len, cap;
+    size_t *off; /* key i is buf[off[i] .. off[i+1]) */
+    int *db;
+    size_t n, ncap;
+    bool failed;
+} doc_keys;
+
+static void key_add(doc_keys *k, int db, const char *const *parts, size_t nparts, const uint8_t *be,
+                    size_t belen, const char *id, size_t idlen)
+{
+    size_t need = belen + idlen;
+    for (size_t i = 0; i < nparts; i++)
+        need += strlen(parts[i]) + 1;
+    if (need > KEY_MAX || k->failed)
+        return;
+    if (k->len + need > k->cap || k->n + 2 > k->ncap) {
+        size_t cap = (k->cap + need) * 2, ncap = k->ncap * 2 + 16;
+        uint8_t *b = realloc(k->buf, cap);
+        size_t *o = b ? realloc(k->off, ncap * sizeof *o) : NULL;
+        int *d = o ? realloc(k->db, ncap * sizeof *d) : NULL;
+        if (b)
+            k->buf = b, k->cap = cap;
+        if (o)
+            k->off = o;
+        if (d)
+            k->db = d, k->ncap = ncap;
+        if (!d) {
+            k->failed = true;
+            return;
+        }
+    }
+    uint8_t *out = k->buf + k->len;
+    size_t len = 0;
+    for (size_t i = 0; i < nparts; i++) {
+        size_t l = strlen(parts[i]);
+        memcpy(out + len, parts[i], l);
+        len += l;
+        out[len++] = 0;
+    }
+    memcpy(out + len, be, belen);
+    memcpy(out + len + belen, id, idlen);
+    k->off[k->n] = k->len;
+    k->db[k->n++] = db;
+    k->len += need;
+    k->off[k->n] = k->len;
+}
+
+typedef struct {
+    char tok[TOKENS_MAX][FOLD_TOKEN_MAX + 1];
+    size_t n;
+} token_set;
+
+static int token_add(void *ctx, const char *tok, size_t len)
+{
+    token_set *t = ctx;
+    if (t->n == TOKENS_MAX || !len || len > FOLD_TOKEN_MAX)
+        return 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (strlen(t->tok[i]) == len && !memcmp(t->tok[i], tok, len))
+            return 0;
+    memcpy(t->tok[t->n], tok, len);
+    t->tok[t->n++][len] = '\0';
+    return 0;
+}
+
+/* The box keys (kind, unit) of doc into boxes; how many. */
+static size_t boxes_of(const json_t *doc, const char *(*boxes)[2])
+{
+    size_t n = 0, i;
+    const char *src = doc_str(doc, "source"), *rby = doc_str(doc, "received_by");
+    if (!(src && !strcmp(src, "edxml"))) {
+        boxes[n][0] = "o";
+        boxes[n++][1] = doc_str(doc, "unit");
+    }
+    const json_t *v;
+    json_array_foreach(json_object_get(doc, "recipients"), i, v)
+    {
+        if (json_is_string(v) && n < DOC_RECIPIENTS_MAX + 1) {
+            boxes[n][0] = "i";
+            boxes[n++][1] = json_string_value(v);
+        }
+    }
+    if (rby) {
+        boxes[n][0] = "i";
+        boxes[n++][1] = rby;
+    }
+    return n;
+}
+
+static void keys_of(doc_keys *k, token_set *ts, const char *id, size_t idlen, const uint8_t *rec,
+                    size_t len)
+{
+    k->n = k->len = 0;
+    k->failed = false;
+    if (!rec || record_is_deleted(rec, len))
+        return;
+    json_t *doc = record_to_json(rec, len, id, idlen, NULL, 0);
+    const char *unit = doc ? doc_str(doc, "unit") : NULL, *type = doc ? doc_str(doc, "type") : NULL;
+    const char *date = doc ? doc_str(doc, "date") : NULL,
+               *src = doc ? doc_str(doc, "source") : NULL;
+    const json_t *number = json_object_get(doc, "number"), *at = json_object_get(doc, "created_at");
+    if (unit && type && date && strlen(date) >= 4 && json_is_integer(number) &&
+        json_is_integer(at) && json_is_array(json_object_get(doc, "recipients")) &&
+        doc_str(doc, "notation")) {
+        uint8_t be[8], nb[8];
+        store_be64(be, (uint64_t)json_integer_value(at));
+        store_be64(nb, (uint64_t)json_integer_value(number));
+        const char *boxes[DOC_RECIPIENTS_MAX + 2][2];
+        size_t nb_ = boxes_of(doc, boxes);
+        for (size_t i = 0; i < nb_; i++)
+            key_add(k, 0, boxes[i], 2, be, 8, id, idlen);
+        char year[5] = {date[0], date[1], date[2], date[3], 0};
+        const char *num[] = {unit, type, year};
+        if (!(src && !strcmp(src, "edxml")))
+            key_add(k, 1, num, 3, nb, 8, id, idlen);
+        ts->n = 0;
+        static const char *const fields[] = {"notation", "subject", "body"};
+        for (size_t f = 0; f < 3; f++) {
+            const char *text = doc_str(doc, fields[f]);
+            if (text)
+                fold_tokens(text, strlen(text), token_add, ts);
+        }
+        for (size_t t = 0; t < ts->n; t++)
+            for (size_t i = 0; i < nb_; i++) {
+                const char *parts[] = {ts->tok[t], boxes[i][0], boxes[i][1]};
+                key_add(k, 2, parts, 3, be, 8, id, idlen);
+            }
+    }
+    json_decref(doc);
+}
+
+static int doc_index_update(const store_index_txn *t, const char *id, size_t idlen,
+                            const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen)
+{
+    doc_keys k = {0};
+    token_set *ts = malloc(sizeof *ts);
+    int rc = ts ? 0 : ENOMEM;
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        keys_of(&k, ts, id, idlen, pass ? rec : old, pass ? reclen : oldlen);
+        if (k.failed)
+            rc = ENOMEM;
+        for (size_t i = 0; i < k.n && !rc; i++) {
+            MDB_val key = {k.off[i + 1] - k.off[i], k.buf + k.off[i]}, val = {0, ""};
+            if (pass) {
+                rc = mdb_put(t->txn, t->dbs[k.db[i]], &key, &val, 0);
+            } else {
+                rc = mdb_del(t->txn, t->dbs[k.db[i]], &key, NULL);
+                rc = rc == MDB_NOTFOUND ? 0 : rc;
+            }
+        }
+    }
+    free(ts);
+    free(k.buf);
+    free(k.off);
+    free(k.db);
+    return rc;
+}
+
+const store_index doc_index = {
+    .name = DOC_COLL,
+    .version = 2,
+    .collection = DOC_COLL,
+    .dbs = doc_index_dbs,
+    .ndbs = 3,
+    .update = doc_index_update,
+};
+
+/* ---- reads ---- */
+
+/* The prefix parts[0] 0x00 ... parts[n-1] 0x00 into out; its length. */
+static size_t prefix_of(uint8_t *out, const char *const *parts, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(parts[i]);
+        if (len + l + 1 > KEY_MAX)
+            return 0;
+        memcpy(out + len, parts[i], l);
+        len += l;
+        out[len++] = 0;
+    }
+    return len;
+}
+
+int doc_index_walk(store *s, const char *kind, const char *unit,
+                   int (*fn)(void *ctx, const char *id, size_t idlen), void *ctx)
+{
+    store_index_txn t;
+    if (store_index_read(s, DOC_COLL, &t))
+        return -1;
+    uint8_t pre[KEY_MAX + 1];
+    const char *parts[] = {kind, unit};
+    size_t plen = prefix_of(pre, parts, 2);
+    MDB_cursor *c = NULL;
+    int rc = plen ? mdb_cursor_open(t.txn, t.dbs[0], &c) : -1, ret = 0;
+    MDB_val k = {plen + 1, pre}, v;
+    pre[plen] = 0xff; /* past every key of the prefix (unit codes are text) */
+    if (!rc) {
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        rc = rc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &v, MDB_LAST)
+                                : mdb_cursor_get(c, &k, &v, MDB_PREV);
+    }
+    for (; !rc && !ret; rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
+        if (k.mv_size < plen + 8 || memcmp(k.mv_data, pre, plen))
+            break;
+        ret = fn(ctx, (const char *)k.mv_data + plen + 8, k.mv_size - plen - 8);
+    }
+    if (c)
+        mdb_cursor_close(c);
+    store_index_end(s, &t);
+    return rc && rc != MDB_NOTFOUND ? -1 : ret;
+}
+
+int doc_index_max_number(store *s, const char *unit, const char *type, const char *year,
+                         uint64_t *max)
+{
+    *max = 0;
+    store_index_txn t;
+    if (store_index_read(s, DOC_COLL, &t))
+        return -1;
+    uint8_t pre[KEY_MAX + 1];
+    const char *parts[] = {unit, type, year};
+    size_t plen = prefix_of(pre, parts, 3);
+    MDB_cursor *c = NULL;
+    int rc = plen ? mdb_cursor_open(t.txn, t.dbs[1], &c) : -1;
+    MDB_val k = {plen + 1, pre}, v;
+    pre[plen] = 0xff;
+    if (!rc) {
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        rc = rc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &v, MDB_LAST)
+                                : mdb_cursor_get(c, &k, &v, MDB_PREV);
+    }
+    if (!rc && k.mv_size >= plen + 8 && !memcmp(k.mv_data, pre, plen))
+        *max = store_get_be64((const uint8_t *)k.mv_data + plen);
+    if (c)
+        mdb_cursor_close(c);
+    store_index_end(s, &t);
+    return rc && rc != MDB_NOTFOUND ? -1 : 0;
+}
+
+/* Moves c to the largest key of prefix pre (plen bytes) whose suffix is at
+ * most cand (clen bytes; NULL: the largest of the prefix) and copies that
+ * suffix into out (*olen). Returns 0, MDB_NOTFOUND when none, or an LMDB
+ * code. */
+static int seek_le(MDB_cursor *c, uint8_t *pre, size_t plen, const uint8_t *cand, size_t clen,
+                   uint8_t *out, size_t *olen)
+{
+    uint8_t key[2 * KEY_MAX + 2];
+    memcpy(key, pre, plen);
+    size_t klen = plen;
+    if (cand) {
+        memcpy(key + plen, cand, clen);
+        klen += clen;
+    } else {
+        key[klen++] = 0xff;
+    }
+    MDB_val k = {klen, key}, v;
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    bool exact = !rc && cand && k.mv_size == klen && !memcmp(k.mv_data, key, klen);
+    if (!exact)
+        rc = rc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &v, MDB_LAST)
+                                : mdb_cursor_get(c, &k, &v, MDB_PREV);
+    if (rc)
+        return rc;
+    if (k.mv_size <= plen + 8 || memcmp(k.mv_data, pre, plen) || k.mv_size - plen > KEY_MAX)
+        return MDB_NOTFOUND;
+    *olen = k.mv_size - plen;
+    memcpy(out, (const uint8_t *)k.mv_data + plen, *olen);
+    return 0;
+}
+
+static int suffix_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    return c ? c : alen < blen ? -1 : alen > blen;
+}
+
+int doc_index_search(store *s, const char *kind, const char *unit, const char *const *words,
+                     size_t nwords, int (*fn)(void *ctx, const char *id, size_t idlen), void *ctx)
+{
+    if (!nwords || nwords > 8)
+        return -1;
+    store_index_txn t;
+    if (store_index_read(s, DOC_COLL, &t))
+        return -1;
+    MDB_cursor *c[8] = {0};
+    uint8_t pre[8][KEY_MAX + 1], cand[KEY_MAX + 1], got[KEY_MAX + 1];
+    size_t plen[8], clen = 0, glen;
+    int rc = 0, ret = 0;
+    for (size_t i = 0; i < nwords && !rc; i++) {
+        const char *parts[] = {words[i], kind, unit};
+        plen[i] = prefix_of(pre[i], parts, 3);
+        rc = plen[i] ? mdb_cursor_open(t.txn, t.dbs[2], &c[i]) : MDB_NOTFOUND;
+    }
+    /* newest first: the candidate is the largest suffix every word holds */
+    rc = rc ? rc : seek_le(c[0], pre[0], plen[0], NULL, 0, cand, &clen);
+    while (!rc && !ret) {
+        size_t agree = 1;
+        for (size_t i = 1; i < nwords && !rc; i++) {
+            rc = seek_le(c[i], pre[i], plen[i], cand, clen, got, &glen);
+            if (!rc && suffix_cmp(got, glen, cand, clen)) {
+                memcpy(cand, got, glen); /* smaller: every word must reach it */
+                clen = glen;
+                break;
+            }
+            agree += !rc;
+        }
+        if (rc)
+            break;
+        if (agree == nwords) {
+            ret = fn(ctx, (const char *)cand + 8, clen - 8);
+            if (ret)
+                break;
+            /* the next candidate: below this one in word 0 */
+            MDB_val k, v;
+            rc = mdb_cursor_get(c[0], &k, &v, MDB_PREV);
+            if (!rc && (k.mv_size <= plen[0] + 8 || memcmp(k.mv_data, pre[0], plen[0])))
+                rc = MDB_NOTFOUND;
+            if (!rc) {
+                clen = k.mv_size - plen[0];
+                memcpy(cand, (const uint8_t *)k.mv_data + plen[0], clen);
+            }
+        } else {
+            rc = seek_le(c[0], pre[0], plen[0], cand, clen, got, &glen);
+            if (!rc) {
+                memcpy(cand, got, glen);
+                clen = glen;
+            }
+        }
+    }
+    for (size_t i = 0; i < nwords; i++)
+        if (c[i])
+            mdb_cursor_close(c[i]);
+    store_index_end(s, &t);
+    return rc && rc != MDB_NOTFOUND ? -1 : ret;
+}

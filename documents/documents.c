@@ -1,0 +1,913 @@
+/*
+ * documents.c - the document record: issue (numbering, checks, addressing),
+ * read with the recipients' states, list and search, receipts, recall
+ * (documents.h).
+ */
+#include "documents/doc_index.h"
+#include "documents/doc_internal.h"
+#include "lib/fold.h"
+#include "lib/mpjson.h"
+#include "node/people/access.h"
+#include "storage/record.h"
+
+#include <libxml/parser.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#define NUMBERS_TABLE "doc_numbers"
+#define VN_OFFSET_MS (7ull * 3600 * 1000) /* dates are Vietnam's (UTC+7) */
+#define LIST_DEFAULT 50
+#define LIST_MAX 500
+#define FOLD_CAP (4 * DOC_BODY_MAX)
+
+static uint64_t wall_ms(void *ctx)
+{
+    (void)ctx;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
+}
+
+documents *documents_new(store *s, const node_config *c)
+{
+    xmlInitParser(); /* once, before threads parse edXML */
+    documents *d = calloc(1, sizeof *d);
+    if (d)
+        *d = (documents){s, c, wall_ms, NULL};
+    return d;
+}
+
+void documents_free(documents *d)
+{
+    free(d);
+}
+
+/* ---- tables ---- */
+
+static const doc_type types[] = {
+    {"QD", "QĐ", "Quyết định", "Decision"},   {"CT", "CT", "Chỉ thị", "Directive"},
+    {"KH", "KH", "Kế hoạch", "Plan"},         {"CV", "CV", "Công văn", "Official letter"},
+    {"TB", "TB", "Thông báo", "Notice"},      {"BC", "BC", "Báo cáo", "Report"},
+    {"TTr", "TTr", "Tờ trình", "Submission"}, {"GM", "GM", "Giấy mời", "Invitation"},
+};
+
+const doc_type *doc_type_find(const char *code)
+{
+    for (size_t i = 0; code && i < sizeof types / sizeof *types; i++)
+        if (!strcmp(types[i].code, code) || !strcmp(types[i].vi, code))
+            return &types[i];
+    return NULL;
+}
+
+json_t *documents_types(void)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "code", types[i].code, "symbol",
+                                           types[i].symbol, "name_vi", types[i].vi, "name_en",
+                                           types[i].en));
+    return a;
+}
+
+const char *const doc_urgencies[4] = {"thuong", "khan", "thuong_khan", "hoa_toc"};
+const char *const doc_securities[4] = {"thuong", "mat", "toi_mat", "tuyet_mat"};
+
+/* A recipient's states and their edXML status codes (QCVN 102:2016). */
+static const struct {
+    const char *status, *code;
+} receipt_states[] = {
+    {"delivered", "01"}, {"returned", "02"},   {"received", "03"},
+    {"assigned", "04"},  {"in_process", "05"}, {"done", "06"},
+};
+
+static const char *receipt_code(const char *status)
+{
+    for (size_t i = 0; status && i < sizeof receipt_states / sizeof *receipt_states; i++)
+        if (!strcmp(receipt_states[i].status, status))
+            return receipt_states[i].code;
+    return NULL;
+}
+
+static bool in_list(const char *v, const char *const *list, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        if (!strcmp(v, list[i]))
+            return true;
+    return false;
+}
+
+/* ---- dates ---- */
+
+/* Today in Vietnam as YYYY-MM-DD. */
+void doc_today(documents *d, char out[11])
+{
+    time_t t = (time_t)((d->now_ms(d->now_ctx) + VN_OFFSET_MS) / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* True when s is a real calendar date YYYY-MM-DD. */
+bool doc_date_valid(const char *s)
+{
+    struct tm tm = {0};
+    if (!s || strlen(s) != 10)
+        return false;
+    const char *end = strptime(s, "%Y-%m-%d", &tm);
+    if (!end || *end)
+        return false;
+    int mday = tm.tm_mday, mon = tm.tm_mon;
+    time_t t = timegm(&tm);
+    gmtime_r(&t, &tm);
+    return tm.tm_mday == mday && tm.tm_mon == mon;
+}
+
+/* ---- checks of a new document ---- */
+
+const char *doc_str(const json_t *in, const char *key)
+{
+    return json_string_value(json_object_get(in, key));
+}
+
+/* Fails with document.field when key is present but not a string. */
+static int str_field(const json_t *in, const char *key, size_t max, lt_error *e)
+{
+    const json_t *v = json_object_get(in, key);
+    if (v && !json_is_null(v) && !json_is_string(v))
+        return lt_error_set(e, LT_EINVAL, "document.field", "%s must be text", key);
+    if (v && json_is_string(v) && json_string_length(v) > max)
+        return lt_error_set(e, LT_EINVAL, "document.field",
+                            "%s is %zu bytes long; at most %zu are allowed: shorten it", key,
+                            json_string_length(v), max);
+    return 0;
+}
+
+static int check_enum(const json_t *in, const char *key, const char *const *list, size_t n,
+                      lt_error *e)
+{
+    const char *v = doc_str(in, key);
+    if ((json_object_get(in, key) && !v) || (v && !in_list(v, list, n))) {
+        char all[128] = "";
+        for (size_t i = 0; i < n; i++)
+            snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", i ? ", " : "", list[i]);
+        return lt_error_set(e, LT_EINVAL, "document.field", "%s must be one of %s", key, all);
+    }
+    return 0;
+}
+
+/* The recipients of in, checked against tree, into out (n of them). */
+static int check_recipients(documents *d, const json_t *in, const unit_tree *tree, const char **out,
+                            size_t *n, lt_error *e)
+{
+    const json_t *r = json_object_get(in, "recipients");
+    if (!json_is_array(r) || !json_array_size(r))
+        return lt_error_set(e, LT_EINVAL, "document.recipients",
+                            "recipients must be a non-empty list of unit codes, e.g. "
+                            "[\"16681\"]");
+    if (json_array_size(r) > DOC_RECIPIENTS_MAX)
+        return lt_error_set(e, LT_EINVAL, "document.recipients",
+                            "a document has at most %d recipients; send two documents",
+                            DOC_RECIPIENTS_MAX);
+    *n = 0;
+    size_t i;
+    const json_t *v;
+    json_array_foreach(r, i, v)
+    {
+        const char *u = json_string_value(v);
+        if (!u || !*u || strlen(u) >= NODE_CODE_MAX)
+            return lt_error_set(e, LT_EINVAL, "document.recipients",
+                                "recipient %zu is not a unit code", i + 1);
+        if (!unit_tree_known(tree, u, strlen(u)))
+            return lt_error_set(e, LT_EINVAL, "document.recipient_unknown",
+                                "recipient %s is not a unit of this network: check the code "
+                                "(GET /api/v1/network lists the units)",
+                                u);
+        if (!strcmp(u, d->c->unit))
+            return lt_error_set(e, LT_EINVAL, "document.recipients",
+                                "recipient %s is the issuing unit itself", u);
+        for (size_t k = 0; k < *n; k++)
+            if (!strcmp(out[k], u))
+                return lt_error_set(e, LT_EINVAL, "document.recipients",
+                                    "recipient %s is named twice", u);
+        out[(*n)++] = u;
+    }
+    return 0;
+}
+
+/* The signer {name, position} of in, when given, is two short texts. */
+static int check_signer(const json_t *in, lt_error *e)
+{
+    const json_t *s = json_object_get(in, "signer");
+    if (!s || json_is_null(s))
+        return 0;
+    const char *name = doc_str(s, "name"), *pos = doc_str(s, "position");
+    if (!json_is_object(s) || !name || !*name || !pos || strlen(name) > 200 || strlen(pos) > 200)
+        return lt_error_set(e, LT_EINVAL, "document.field",
+                            "signer must be {\"name\": ..., \"position\": ...}, each at most 200 "
+                            "bytes");
+    return 0;
+}
+
+/* Every check of a new document; the type into *t. */
+static int check_new(documents *d, const json_t *in, const unit_tree *tree, const doc_type **t,
+                     const char **rcp, size_t *nrcp, lt_error *e)
+{
+    const char *subject = doc_str(in, "subject");
+    if (!(*t = doc_type_find(doc_str(in, "type"))))
+        return lt_error_set(e, LT_EINVAL, "document.type_unknown",
+                            "type must be a document type code (QD, CT, KH, CV, TB, BC, TTr, GM; "
+                            "GET /api/v1/documents/types lists them)");
+    if (!subject || !*subject)
+        return lt_error_set(e, LT_EINVAL, "document.subject_missing",
+                            "subject (trích yếu) is missing: say in one line what the document "
+                            "is about");
+    if (str_field(in, "subject", DOC_SUBJECT_MAX, e) || str_field(in, "body", DOC_BODY_MAX, e) ||
+        str_field(in, "place", 200, e) || str_field(in, "answers", ENTRY_MAX_NAME, e) ||
+        check_enum(in, "urgency", doc_urgencies, 4, e) ||
+        check_enum(in, "security", doc_securities, 4, e) || check_signer(in, e))
+        return -1;
+    const char *due = doc_str(in, "due");
+    if ((json_object_get(in, "due") && !json_is_null(json_object_get(in, "due")) && !due) ||
+        (due && !doc_date_valid(due)))
+        return lt_error_set(e, LT_EINVAL, "document.field",
+                            "due must be a date YYYY-MM-DD, e.g. 2026-12-20");
+    const char *answers = doc_str(in, "answers");
+    if (answers && *answers) {
+        uint8_t *rec;
+        size_t len;
+        int rc = store_record_get(d->s, DOC_COLL, answers, &rec, &len);
+        if (!rc)
+            free(rec);
+        if (rc)
+            return lt_error_set(e, LT_EINVAL, "document.field",
+                                "answers names document %s, which this node does not hold",
+                                answers);
+    }
+    return check_recipients(d, in, tree, rcp, nrcp, e);
+}
+
+/* ---- writing ---- */
+
+int doc_write(documents *d, const char *coll, const char *id, entry_op op, const json_t *fields,
+              const char *const *to, size_t nto, lt_error *e)
+{
+    uint8_t *body = NULL;
+    size_t len = 0;
+    if (mpjson_pack_object(fields, &body, &len, e->message, sizeof e->message))
+        return lt_error_mark(e, LT_EINVAL, "document.field");
+    store_write w = {coll, id, op, body, len, to, nto};
+    store_author a = node_author(d->c);
+    int rc = store_write_local(d->s, &a, &w, 1, NULL, e->message, sizeof e->message);
+    free(body);
+    if (rc == STORE_REFUSED)
+        return lt_error_mark(e, LT_EFORBIDDEN, "document.authority");
+    return rc ? lt_error_mark(e, store_write_errkind(rc), NULL) : 0;
+}
+
+int doc_writes_add(doc_writes *w, const char *coll, const char *id, entry_op op, uint8_t *body,
+                   size_t len, const char *const *to, size_t nto)
+{
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 16;
+        store_write *nw = realloc(w->w, cap * sizeof *nw);
+        if (nw)
+            w->w = nw;
+        uint8_t **nb = realloc(w->bodies, cap * sizeof *nb);
+        if (nb)
+            w->bodies = nb;
+        char(*ids)[ENTRY_MAX_NAME + 1] = realloc(w->ids, cap * sizeof *ids);
+        if (ids)
+            w->ids = ids;
+        if (!nw || !nb || !ids) {
+            free(body);
+            return -1;
+        }
+        for (size_t i = 0; i < w->n; i++) /* ids moved: point the writes at them again */
+            w->w[i].id = w->ids[i];
+        w->cap = cap;
+    }
+    snprintf(w->ids[w->n], ENTRY_MAX_NAME + 1, "%s", id);
+    w->bodies[w->n] = body;
+    w->w[w->n] = (store_write){coll, w->ids[w->n], op, body, len, to, nto};
+    w->n++;
+    return 0;
+}
+
+void doc_writes_free(doc_writes *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        free(w->bodies[i]);
+    free(w->w);
+    free(w->bodies);
+    free(w->ids);
+    memset(w, 0, sizeof *w);
+}
+
+/* The next number of (unit, type, year): the node's counter, first raised
+ * to the highest number of the series the store holds (issued by a mirror
+ * server of the unit, or before a restore), then one durable increment. */
+static int number_next(documents *d, const char *type, const char *year, uint64_t *n, lt_error *e)
+{
+    char key[96];
+    uint64_t held;
+    int klen = snprintf(key, sizeof key, "%s/%s/%s", d->c->unit, type, year);
+    if (doc_index_max_number(d->s, d->c->unit, type, year, &held))
+        return lt_error_set(e, LT_ESTORAGE, NULL,
+                            "cannot read the numbers of %s/%s/%s; check the node's disk",
+                            d->c->unit, type, year);
+    if ((held && store_local_raise(d->s, NUMBERS_TABLE, key, (size_t)klen, held, e->message,
+                                   sizeof e->message)) ||
+        store_local_incr(d->s, NUMBERS_TABLE, key, (size_t)klen, n, e->message, sizeof e->message))
+        return lt_error_mark(e, LT_ESTORAGE, NULL);
+    return 0;
+}
+
+static void copy_opt(json_t *rec, const json_t *in, const char *key, const char *dflt)
+{
+    const char *v = doc_str(in, key);
+    if (v && *v)
+        json_object_set_new(rec, key, json_string(v));
+    else if (dflt)
+        json_object_set_new(rec, key, json_string(dflt));
+}
+
+/* The document record of a new document (in checked), numbered n. */
+static json_t *doc_record(documents *d, const json_t *in, const doc_type *t, uint64_t n,
+                          const char *date, const char *notation, const doc_actor *who,
+                          const char *const *rcp, size_t nrcp)
+{
+    json_t *rec =
+        json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "type", t->code, "number",
+                  (json_int_t)n, "notation", notation, "subject", doc_str(in, "subject"), "unit",
+                  d->c->unit, "unit_name", d->c->name, "date", date, "created_at",
+                  (json_int_t)d->now_ms(d->now_ctx), "by", who->user, "status", "sent");
+    copy_opt(rec, in, "body", "");
+    copy_opt(rec, in, "place", NULL);
+    copy_opt(rec, in, "due", NULL);
+    copy_opt(rec, in, "answers", NULL);
+    copy_opt(rec, in, "urgency", "thuong");
+    copy_opt(rec, in, "security", "thuong");
+    const json_t *signer = json_object_get(in, "signer");
+    if (json_is_object(signer))
+        json_object_set_new(rec, "signer",
+                            json_pack("{s:s, s:s}", "name", doc_str(signer, "name"), "position",
+                                      doc_str(signer, "position")));
+    json_t *ra = json_array();
+    for (size_t i = 0; i < nrcp; i++)
+        json_array_append_new(ra, json_string(rcp[i]));
+    json_object_set_new(rec, "recipients", ra);
+    return rec;
+}
+
+/* Writes the record and its attachments' chunks in one transaction. */
+int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files, size_t nfiles,
+              const char *const *to, size_t nto, lt_error *e)
+{
+    doc_writes w = {0};
+    json_t *list = json_array();
+    int rc = doc_files_entries(&w, id, files, nfiles, list, to, nto, e);
+    if (nfiles)
+        json_object_set(rec, "files", list);
+    json_decref(list);
+    uint8_t *body = NULL;
+    size_t len = 0;
+    if (!rc && mpjson_pack_object(rec, &body, &len, e->message, sizeof e->message))
+        rc = lt_error_mark(e, LT_EINVAL, "document.field");
+    if (!rc && doc_writes_add(&w, DOC_COLL, id, ENTRY_OP_PUT, body, len, to, nto))
+        rc = lt_error_set(e, LT_EUNAVAILABLE, NULL, "out of memory; retry later");
+    if (!rc) {
+        store_author a = node_author(d->c);
+        int src = store_write_local(d->s, &a, w.w, w.n, NULL, e->message, sizeof e->message);
+        if (src)
+            rc = lt_error_mark(e, store_write_errkind(src),
+                               src == STORE_REFUSED ? "document.authority" : NULL);
+    }
+    doc_writes_free(&w);
+    return rc;
+}
+
+json_t *documents_create(documents *d, const json_t *in, const doc_file *files, size_t nfiles,
+                         const doc_actor *who, const unit_tree *tree, lt_error *e)
+{
+    const doc_type *t;
+    const char *rcp[DOC_RECIPIENTS_MAX + 1];
+    size_t nrcp = 0;
+    if (!json_is_object(in)) {
+        lt_error_set(e, LT_EINVAL, "document.field", "the body must be a JSON object");
+        return NULL;
+    }
+    if (strcmp(who->unit, d->c->unit)) {
+        lt_error_set(e, LT_EFORBIDDEN, "document.forbidden",
+                     "a document of unit %s is issued on its own node, not on the node of %s",
+                     who->unit, d->c->unit);
+        return NULL;
+    }
+    if (check_new(d, in, tree, &t, rcp, &nrcp, e) || doc_files_check(files, nfiles, e))
+        return NULL;
+    char date[11], id[ENTRY_MAX_NAME + 1], notation[64];
+    doc_today(d, date);
+    char year[5] = {date[0], date[1], date[2], date[3], 0};
+    uint64_t n;
+    if (number_next(d, t->code, year, &n, e))
+        return NULL;
+    snprintf(id, sizeof id, "%s-%s-%s-%" PRIu64, d->c->unit, year, t->code, n);
+    snprintf(notation, sizeof notation, "%" PRIu64 "/%s-UBND", n, t->symbol);
+    json_t *rec = doc_record(d, in, t, n, date, notation, who, rcp, nrcp);
+    const char *to[DOC_RECIPIENTS_MAX + 1] = {d->c->unit};
+    memcpy(to + 1, rcp, nrcp * sizeof *rcp);
+    int rc = doc_store(d, id, rec, files, nfiles, to, nrcp + 1, e);
+    json_t *out =
+        rc ? NULL
+           : json_pack("{s:s, s:s, s:I, s:o}", "id", id, "notation", notation, "number",
+                       (json_int_t)n, "files",
+                       json_object_get(rec, "files") ? json_incref(json_object_get(rec, "files"))
+                                                     : json_array());
+    json_decref(rec);
+    return out;
+}
+
+/* ---- reading ---- */
+
+/* The record of document id as JSON, or NULL: absent (1), not a document
+ * (1: a generic record of the collection), or a storage error (-1). */
+json_t *doc_load(documents *d, const char *id, int *why)
+{
+    uint8_t *rec;
+    size_t len;
+    int rc = store_record_get(d->s, DOC_COLL, id, &rec, &len);
+    *why = rc ? rc : 1;
+    if (rc)
+        return NULL;
+    json_t *j =
+        record_is_deleted(rec, len) ? NULL : record_to_json(rec, len, id, strlen(id), NULL, 0);
+    free(rec);
+    if (j && (!json_is_string(json_object_get(j, "notation")) || !doc_str(j, "unit") ||
+              !json_is_array(json_object_get(j, "recipients")))) {
+        json_decref(j);
+        j = NULL;
+    }
+    return j;
+}
+
+/* The addressees of a document record: its unit and recipients. */
+size_t doc_to(const json_t *doc, const char **to)
+{
+    size_t n = 0, i;
+    const json_t *v;
+    to[n++] = doc_str(doc, "unit");
+    json_array_foreach(json_object_get(doc, "recipients"), i, v)
+    {
+        if (json_is_string(v) && n <= DOC_RECIPIENTS_MAX)
+            to[n++] = json_string_value(v);
+    }
+    return n;
+}
+
+bool doc_visible(const json_t *doc, const char *unit, const unit_tree *tree)
+{
+    const char *to[DOC_RECIPIENTS_MAX + 1];
+    size_t n = doc_to(doc, to);
+    return access_visible(tree, unit, to[0], to, n);
+}
+
+/* The receipt of recipient unit for document id (new reference), or NULL. */
+static json_t *receipt_load(documents *d, const char *id, const char *unit)
+{
+    char rid[2 * ENTRY_MAX_NAME + 2];
+    snprintf(rid, sizeof rid, "%s/%s", id, unit);
+    uint8_t *rec;
+    size_t len;
+    if (store_record_get(d->s, DOC_RECEIPT_COLL, rid, &rec, &len))
+        return NULL;
+    json_t *j =
+        record_is_deleted(rec, len) ? NULL : record_to_json(rec, len, rid, strlen(rid), NULL, 0);
+    free(rec);
+    return j;
+}
+
+/* Adds "recipients": [{unit, status, code, note, at, by}] and "overdue". */
+static void doc_recipients(documents *d, json_t *doc)
+{
+    json_t *lines = json_array();
+    const char *id = doc_str(doc, "id"), *due = doc_str(doc, "due");
+    char now[11];
+    doc_today(d, now);
+    bool pending = false;
+    size_t i;
+    const json_t *v;
+    json_array_foreach(json_object_get(doc, "recipients"), i, v)
+    {
+        const char *unit = json_string_value(v);
+        json_t *r = unit ? receipt_load(d, id, unit) : NULL;
+        const char *st = r && doc_str(r, "status") ? doc_str(r, "status") : "sent";
+        json_t *line = json_pack("{s:s, s:s}", "unit", unit ? unit : "", "status", st);
+        static const char *const keep[] = {"code", "note", "at", "by"};
+        for (size_t k = 0; r && k < 4; k++)
+            if (json_object_get(r, keep[k]))
+                json_object_set(line, keep[k], json_object_get(r, keep[k]));
+        pending = pending || strcmp(st, "done");
+        json_decref(r);
+        json_array_append_new(lines, line);
+    }
+    json_object_set_new(doc, "recipients", lines);
+    bool overdue = due && strcmp(due, now) < 0 && pending &&
+                   strcmp(doc_str(doc, "status") ? doc_str(doc, "status") : "", "recalled");
+    json_object_set_new(doc, "overdue", json_boolean(overdue));
+}
+
+json_t *doc_not_found(const char *id, lt_error *e)
+{
+    lt_error_set(e, LT_ENOTFOUND, "document.not_found",
+                 "no document %s on this node for you: check the id (GET /api/v1/documents "
+                 "lists yours)",
+                 id);
+    return NULL;
+}
+
+json_t *documents_get(documents *d, const char *id, const char *unit, const unit_tree *tree,
+                      lt_error *e)
+{
+    int why;
+    json_t *doc = doc_load(d, id, &why);
+    if (!doc && why < 0) {
+        lt_error_set(e, LT_ESTORAGE, NULL, "cannot read document %s; check the node's disk", id);
+        return NULL;
+    }
+    if (!doc || !doc_visible(doc, unit, tree)) {
+        json_decref(doc);
+        return doc_not_found(id, e);
+    }
+    doc_recipients(d, doc);
+    return doc;
+}
+
+/* ---- listing ---- */
+
+typedef struct {
+    documents *d;
+    const char *unit;
+    const doc_query *q;
+    const unit_tree *tree;
+    char qfold[512];
+    char *fold;
+    json_t *hits;
+    bool failed;
+} list_ctx;
+
+/* True when unit is a recipient of doc (recipients as codes, or as the
+ * lines of doc_recipients). */
+static bool is_recipient(const json_t *doc, const char *unit)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach(json_object_get(doc, "recipients"), i, v)
+    {
+        const char *u = json_is_object(v) ? doc_str(v, "unit") : json_string_value(v);
+        if (u && !strcmp(u, unit))
+            return true;
+    }
+    return false;
+}
+
+/* True when every folded word of the query is inside the folded text of
+ * the document's notation, subject and body. */
+static bool doc_matches_text(list_ctx *l, const json_t *doc)
+{
+    if (!l->qfold[0])
+        return true;
+    static const char *const fields[] = {"notation", "subject", "body"};
+    size_t len = 0;
+    for (size_t i = 0; i < 3 && len + 2 < FOLD_CAP; i++) {
+        const char *s = doc_str(doc, fields[i]);
+        if (s)
+            len += fold_text(s, strlen(s), l->fold + len, FOLD_CAP - len - 1);
+        l->fold[len++] = ' ';
+        l->fold[len] = '\0';
+    }
+    char words[sizeof l->qfold];
+    memcpy(words, l->qfold, sizeof words);
+    for (char *save, *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save))
+        if (!strstr(l->fold, w))
+            return false;
+    return true;
+}
+
+static bool eq_opt(const char *want, const char *have)
+{
+    return !want || !*want || (have && !strcmp(want, have));
+}
+
+/* The summary of a document for a list; NULL when the filters reject it. */
+static json_t *doc_filter(list_ctx *l, json_t *doc)
+{
+    const doc_query *q = l->q;
+    const char *unit = doc_str(doc, "unit"), *date = doc_str(doc, "date");
+    const char *source = doc_str(doc, "source"), *rby = doc_str(doc, "received_by");
+    bool imported = source && !strcmp(source, "edxml");
+    bool out = unit && !strcmp(unit, l->unit) && !imported;
+    bool in = is_recipient(doc, l->unit) || (rby && !strcmp(rby, l->unit));
+    if ((q->box && !strcmp(q->box, "in") && !in) || (q->box && !strcmp(q->box, "out") && !out))
+        return NULL;
+    if (!eq_opt(q->type, doc_str(doc, "type")) || !eq_opt(q->urgency, doc_str(doc, "urgency")) ||
+        (q->from && *q->from && (!date || strcmp(date, q->from) < 0)) ||
+        (q->to && *q->to && (!date || strcmp(date, q->to) > 0)) || !doc_matches_text(l, doc))
+        return NULL;
+    doc_recipients(l->d, doc);
+    if (q->overdue && !json_is_true(json_object_get(doc, "overdue")))
+        return NULL;
+    const char *mine = NULL, *st = doc_str(doc, "status");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(doc, "recipients"), i, v)
+    {
+        if (!strcmp(doc_str(v, "unit"), l->unit))
+            mine = doc_str(v, "status");
+    }
+    const char *shown = st && !strcmp(st, "recalled") ? st : mine ? mine : st;
+    if (q->status && *q->status && (!shown || strcmp(q->status, shown)))
+        return NULL;
+    json_t *sum = json_object();
+    static const char *const keep[] = {"id",   "notation",   "type",    "subject",
+                                       "unit", "unit_name",  "date",    "urgency",
+                                       "due",  "created_at", "overdue", "signer"};
+    for (size_t k = 0; k < sizeof keep / sizeof *keep; k++)
+        if (json_object_get(doc, keep[k]))
+            json_object_set(sum, keep[k], json_object_get(doc, keep[k]));
+    json_object_set_new(sum, "status", json_string(shown ? shown : "sent"));
+    json_object_set_new(sum, "box", json_string(out ? "out" : in ? "in" : "seen"));
+    json_object_set(sum, "recipients", json_object_get(doc, "recipients"));
+    return sum;
+}
+
+static int list_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t len)
+{
+    list_ctx *l = ctx;
+    if (record_is_deleted(rec, len))
+        return 0;
+    json_t *doc = record_to_json(rec, len, id, idlen, NULL, 0);
+    if (!doc) /* a record this domain cannot read: skipped */
+        return 0;
+    json_t *sum = NULL;
+    if (json_is_string(json_object_get(doc, "notation")) && doc_str(doc, "unit") &&
+        json_is_array(json_object_get(doc, "recipients")) && doc_visible(doc, l->unit, l->tree))
+        sum = doc_filter(l, doc);
+    json_decref(doc);
+    if (sum)
+        json_array_append_new(l->hits, sum);
+    return 0;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "created_at"));
+    json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "created_at"));
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The ids of a box (from the index), newest first: at most keep of them
+ * (0: all), the others only counted in more. */
+typedef struct {
+    char (*ids)[ENTRY_MAX_NAME + 1];
+    size_t n, cap, keep, more;
+} id_list;
+
+static int id_collect(void *ctx, const char *id, size_t idlen)
+{
+    id_list *l = ctx;
+    if (idlen > ENTRY_MAX_NAME)
+        return 0;
+    if (l->keep && l->n >= l->keep) {
+        l->more++;
+        return 0;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 256;
+        char(*ids)[ENTRY_MAX_NAME + 1] = realloc(l->ids, cap * sizeof *ids);
+        if (!ids)
+            return -1;
+        l->ids = ids;
+        l->cap = cap;
+    }
+    memcpy(l->ids[l->n], id, idlen);
+    l->ids[l->n++][idlen] = '\0';
+    return 0;
+}
+
+/* True when every filter of q but the words is in the index: a page of
+ * matches needs no more records than the page. */
+static bool query_plain(const doc_query *q)
+{
+    return !(q->status && *q->status) && !(q->type && *q->type) && !(q->urgency && *q->urgency) &&
+           !(q->from && *q->from) && !(q->to && *q->to) && !q->overdue;
+}
+
+/* The ids of box kind of unit matching the words of l->qfold (all of them
+ * when none), newest first, into ids. */
+static int box_ids(list_ctx *l, const char *kind, id_list *ids)
+{
+    char words[sizeof l->qfold];
+    const char *w[8];
+    size_t n = 0;
+    memcpy(words, l->qfold, sizeof words);
+    for (char *save, *x = strtok_r(words, " ", &save); x; x = strtok_r(NULL, " ", &save))
+        if (n < 8)
+            w[n++] = x;
+    if (!n)
+        return doc_index_walk(l->d->s, kind, l->unit, id_collect, ids);
+    return doc_index_search(l->d->s, kind, l->unit, w, n, id_collect, ids);
+}
+
+/* Runs the list over one box: the ids of the index, each record read and
+ * filtered; a plain query reads only the page and counts the rest. */
+static int list_box(list_ctx *l, const char *kind, size_t limit, size_t *skipped)
+{
+    bool plain = query_plain(l->q);
+    id_list ids = {.keep = plain ? limit : 0};
+    int rc = box_ids(l, kind, &ids);
+    *skipped = ids.more;
+    for (size_t i = 0; !rc && i < ids.n; i++) {
+        if (plain && json_array_size(l->hits) >= limit) {
+            *skipped += ids.n - i;
+            break;
+        }
+        uint8_t *rec;
+        size_t len;
+        int g = store_record_get(l->d->s, DOC_COLL, ids.ids[i], &rec, &len);
+        if (g < 0)
+            rc = -1;
+        else if (!g) {
+            list_one(l, ids.ids[i], strlen(ids.ids[i]), rec, len);
+            free(rec);
+        }
+    }
+    free(ids.ids);
+    return rc;
+}
+
+json_t *documents_list(documents *d, const char *unit, const doc_query *q, const unit_tree *tree,
+                       lt_error *e)
+{
+    if (q->box && *q->box && strcmp(q->box, "in") && strcmp(q->box, "out")) {
+        lt_error_set(e, LT_EINVAL, "document.query", "box must be in or out");
+        return NULL;
+    }
+    if ((q->from && *q->from && !doc_date_valid(q->from)) ||
+        (q->to && *q->to && !doc_date_valid(q->to))) {
+        lt_error_set(e, LT_EINVAL, "document.query", "from and to must be dates YYYY-MM-DD");
+        return NULL;
+    }
+    list_ctx l = {.d = d, .unit = unit, .q = q, .tree = tree, .hits = json_array()};
+    if (q->q)
+        fold_text(q->q, strlen(q->q), l.qfold, sizeof l.qfold);
+    l.fold = malloc(FOLD_CAP);
+    size_t limit = q->limit ? q->limit : LIST_DEFAULT, skipped = 0;
+    if (limit > LIST_MAX)
+        limit = LIST_MAX;
+    bool boxed = q->box && *q->box;
+    if (!l.fold || (boxed ? list_box(&l, strcmp(q->box, "in") ? "o" : "i", limit, &skipped)
+                          : store_records(d->s, DOC_COLL, list_one, &l)) < 0) {
+        free(l.fold);
+        json_decref(l.hits);
+        lt_error_set(e, LT_ESTORAGE, NULL, "cannot read the documents; check the node's disk");
+        return NULL;
+    }
+    free(l.fold);
+    size_t n = json_array_size(l.hits);
+    json_t **v = malloc((n ? n : 1) * sizeof *v);
+    for (size_t i = 0; v && i < n; i++)
+        v[i] = json_incref(json_array_get(l.hits, i));
+    if (v)
+        qsort(v, n, sizeof *v, newest_first);
+    json_t *out = json_array();
+    for (size_t i = 0; v && i < n; i++) {
+        if (i < limit)
+            json_array_append(out, v[i]);
+        json_decref(v[i]);
+    }
+    free(v);
+    json_decref(l.hits);
+    return json_pack("{s:o, s:I}", "documents", out, "total", (json_int_t)(n + skipped));
+}
+
+/* ---- receipts and recall ---- */
+
+int documents_receipt(documents *d, const char *id, const char *status, const char *note,
+                      const doc_actor *who, const unit_tree *tree, lt_error *e)
+{
+    const char *code = receipt_code(status);
+    if (!code)
+        return lt_error_set(e, LT_EINVAL, "document.receipt_status",
+                            "status must be delivered, received, assigned, in_process, done or "
+                            "returned");
+    if (note && strlen(note) > DOC_NOTE_MAX)
+        return lt_error_set(e, LT_EINVAL, "document.field", "note is longer than %d bytes",
+                            DOC_NOTE_MAX);
+    if (!strcmp(status, "returned") && (!note || !*note))
+        return lt_error_set(e, LT_EINVAL, "document.reason_missing",
+                            "a returned document needs the reason in note");
+    json_t *doc = documents_get(d, id, who->unit, tree, e);
+    if (!doc)
+        return -1;
+    int rc = 0;
+    if (!is_recipient(doc, who->unit))
+        rc = lt_error_set(e, LT_EFORBIDDEN, "document.not_recipient",
+                          "unit %s is not a recipient of %s: only its recipients record its "
+                          "state",
+                          who->unit, id);
+    else if (!strcmp(doc_str(doc, "status"), "recalled"))
+        rc = lt_error_set(e, LT_ECONFLICT, "document.recalled",
+                          "document %s was recalled by its sender; nothing more is recorded", id);
+    if (!rc) {
+        char rid[2 * ENTRY_MAX_NAME + 2];
+        snprintf(rid, sizeof rid, "%s/%s", id, who->unit);
+        json_t *r =
+            json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "doc", id, "unit", who->unit, "status",
+                      status, "code", code, "at", (json_int_t)d->now_ms(d->now_ctx), "by",
+                      who->user, "note", note ? note : "");
+        const char *to[2] = {who->unit, doc_str(doc, "unit")};
+        rc = doc_write(d, DOC_RECEIPT_COLL, rid, ENTRY_OP_PUT, r, to, 2, e);
+        json_decref(r);
+    }
+    json_decref(doc);
+    return rc;
+}
+
+int documents_recall(documents *d, const char *id, const char *reason, const doc_actor *who,
+                     lt_error *e)
+{
+    int why;
+    json_t *doc = doc_load(d, id, &why);
+    if (!doc)
+        return why < 0 ? lt_error_set(e, LT_ESTORAGE, NULL, "cannot read document %s", id)
+                       : (doc_not_found(id, e), -1);
+    int rc = 0;
+    if (strcmp(doc_str(doc, "unit"), who->unit))
+        rc = lt_error_set(e, LT_EFORBIDDEN, "document.forbidden",
+                          "only unit %s, which issued %s, may recall it", doc_str(doc, "unit"), id);
+    else if (!strcmp(doc_str(doc, "status"), "recalled"))
+        rc = lt_error_set(e, LT_ECONFLICT, "document.recalled", "document %s is already recalled",
+                          id);
+    else if (!reason || !*reason || strlen(reason) > DOC_NOTE_MAX)
+        rc = lt_error_set(e, LT_EINVAL, "document.reason_missing",
+                          "say why the document is recalled in reason (at most %d bytes)",
+                          DOC_NOTE_MAX);
+    if (!rc) {
+        const char *to[DOC_RECIPIENTS_MAX + 1];
+        size_t n = doc_to(doc, to);
+        json_t *p = json_pack("{s:s, s:s, s:s, s:I, s:s}", "status", "recalled", "status_code",
+                              "13", "recall_reason", reason, "recalled_at",
+                              (json_int_t)d->now_ms(d->now_ctx), "recalled_by", who->user);
+        rc = doc_write(d, DOC_COLL, id, ENTRY_OP_PATCH, p, to, n, e);
+        json_decref(p);
+    }
+    json_decref(doc);
+    return rc;
+}
+
+/* ---- shares for the indicators ---- */
+
+typedef struct {
+    documents *d;
+    const char *unit;
+    const unit_tree *tree;
+    uint64_t from_ms, to_ms;
+    doc_shares *out;
+} share_ctx;
+
+static int share_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t len)
+{
+    share_ctx *s = ctx;
+    if (record_is_deleted(rec, len))
+        return 0;
+    json_t *doc = record_to_json(rec, len, id, idlen, NULL, 0);
+    const char *unit = doc ? doc_str(doc, "unit") : NULL;
+    json_int_t at = doc ? json_integer_value(json_object_get(doc, "created_at")) : 0;
+    if (unit && doc_str(doc, "notation") && json_is_array(json_object_get(doc, "recipients")) &&
+        (uint64_t)at >= s->from_ms && (uint64_t)at < s->to_ms &&
+        unit_tree_within(s->tree, unit, strlen(unit), s->unit, strlen(s->unit))) {
+        s->out->issued++;
+        s->out->signed_ += json_is_object(json_object_get(doc, "signature"));
+        doc_recipients(s->d, doc);
+        bool all = true;
+        size_t i;
+        const json_t *v;
+        json_array_foreach(json_object_get(doc, "recipients"), i, v) all =
+            all && strcmp(doc_str(v, "status"), "sent");
+        s->out->acknowledged += all;
+    }
+    json_decref(doc);
+    return 0;
+}
+
+int documents_shares(documents *d, const char *unit, const unit_tree *tree, uint64_t from_ms,
+                     uint64_t to_ms, doc_shares *out)
+{
+    memset(out, 0, sizeof *out);
+    share_ctx s = {d, unit, tree, from_ms, to_ms, out};
+    return store_records(d->s, DOC_COLL, share_one, &s) < 0 ? -1 : 0;
+}

@@ -1,0 +1,232 @@
+/*
+ * documents.h - official documents (văn bản): numbered per issuing unit,
+ * type and year, sent to recipient units at any tier, with each
+ * recipient's state flowing back to the sender (docs/documents.md).
+ *
+ * A document is a record of collection "documents", id
+ * "<unit>-<year>-<type>-<number>" (e.g. "40-2026-CV-12", notation
+ * "12/CV-UBND"), written by the issuing unit's node and addressed to the
+ * issuing unit and every recipient ("U" or "U*" for all units below U), so
+ * routing (replication/route.h) carries it to the recipients and the units
+ * above them, and to no one else.
+ *
+ * A receipt is a record of collection "doc_receipts", id "<doc id>/<unit>",
+ * written by the recipient's node and addressed to the recipient and the
+ * issuing unit: the sender sees one line per recipient.
+ *
+ * The collection "documents" is also used by older tools with arbitrary
+ * bodies (lienthong import --collection documents): a record without the
+ * fields of a document is held and replicated as before, and the domain
+ * skips it (never listed, 404 by id).
+ *
+ * Every function that can fail fills *e (lib/error.h) with a machine code
+ * ("document.not_found", ...) and a message saying what to do; nothing is
+ * stored on error. Calls run on the node's loop thread.
+ */
+#ifndef LT_DOCUMENTS_H
+#define LT_DOCUMENTS_H
+
+#include "lib/error.h"
+#include "node/env/config.h"
+#include "node/people/accounts.h"
+#include "replication/unit_tree.h"
+#include "storage/store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DOC_COLL "documents"                  /* id: unit-year-type-number */
+#define DOC_RECEIPT_COLL "doc_receipts"       /* id: document id/recipient unit */
+#define DOC_SIGNER_COLL "doc_signers"         /* id: unit/user/first 16 hex of the key */
+#define DOC_FILE_COLL "doc_files"             /* id: document id/attachment hash hex/chunk number */
+#define DOC_TASK_COLL "doc_tasks"             /* id: unit-T-number */
+#define DOC_TASKPROG_COLL "doc_task_progress" /* id: task id/assignee unit */
+#define DOC_CERT_ID_MAX (2 * NODE_CODE_MAX + 64)
+
+#define DOC_SUBJECT_MAX 1000               /* bytes of the subject (trích yếu) */
+#define DOC_BODY_MAX (20u * 1024u)         /* bytes of the body text */
+#define DOC_RECIPIENTS_MAX 48              /* recipients of one document */
+#define DOC_NOTE_MAX 1000                  /* bytes of a receipt's note */
+#define DOC_FILE_MAX (20u * 1024u * 1024u) /* bytes of one attachment */
+#define DOC_FILES_MAX 10                   /* attachments of one document */
+#define DOC_CHUNK (24u * 1024u)            /* bytes of attachment per chunk entry */
+
+typedef struct documents documents;
+
+/* An attachment: its file name, content type (as sent; the stored type
+ * comes from its bytes), bytes. */
+typedef struct {
+    char *name;
+    char *type;
+    uint8_t *data;
+    size_t len;
+} doc_file;
+
+/* Who acts: a user of a unit with a role. */
+typedef struct {
+    const char *user;
+    const char *unit;
+    account_role role;
+} doc_actor;
+
+/* A context over store s for the node of config c (both outlive it).
+ * NULL when out of memory. */
+documents *documents_new(store *s, const node_config *c);
+
+/* Frees the context. NULL is ignored. */
+void documents_free(documents *d);
+
+/* The document types {code, symbol, name_vi, name_en}, as a new array. */
+json_t *documents_types(void);
+
+/* Issues a document with attachments files[0..nfiles) (PDF, DOCX, XLSX,
+ * PNG, JPEG; DOC_FILE_MAX bytes each, at most DOC_FILES_MAX) from in {type, subject, body,
+ * recipients: ["16681", "412*"], urgency (thuong|khan|thuong_khan|hoa_toc), security
+ * (thuong|mat|toi_mat|tuyet_mat), due "YYYY-MM-DD", place, signer {name,
+ * position}, answers (a document id)} as who (staff of this node's unit):
+ * allocates the next number of (unit, type, year), writes the record and
+ * the attachments' chunk entries in one transaction and returns {id,
+ * notation, number, files} (new reference), or NULL with *e. tree holds
+ * the units a recipient may name. */
+json_t *documents_create(documents *d, const json_t *in, const doc_file *files, size_t nfiles,
+                         const doc_actor *who, const unit_tree *tree, lt_error *e);
+
+/* Attachment hash (hex) of document id as a user of unit sees it, joined
+ * from its chunks, into *out (name, type and data malloc'd: the caller
+ * frees them). Returns 0, or -1 with *e (document.file_not_found,
+ * document.file_incomplete while its chunks are still arriving). */
+int documents_file_get(documents *d, const char *id, const char *hash, const char *unit,
+                       const unit_tree *tree, doc_file *out, lt_error *e);
+
+/* The document id as a user of unit sees it: its fields and
+ * "recipients": [{unit, status, code, note, at, by}] (status "sent" while
+ * no receipt has come back), "overdue". NULL with *e: 404 when absent,
+ * not a document, or not visible to unit. */
+json_t *documents_get(documents *d, const char *id, const char *unit, const unit_tree *tree,
+                      lt_error *e);
+
+/* A list query. */
+typedef struct {
+    const char *box;       /* "in" (addressed to unit), "out" (issued by it), NULL: both */
+    const char *status;    /* "sent", "recalled", or a receipt status of unit's own */
+    const char *q;         /* words searched, folded, in notation, subject and body */
+    const char *type;      /* a type code */
+    const char *urgency;   /* an urgency */
+    const char *from, *to; /* promulgation dates YYYY-MM-DD, inclusive */
+    bool overdue;          /* due date passed and a recipient not done */
+    size_t limit;          /* at most this many (0: 50), newest first */
+} doc_query;
+
+/* {"documents": [summaries], "total": n} of the documents a user of unit
+ * sees that match q, newest first, or NULL with *e. */
+json_t *documents_list(documents *d, const char *unit, const doc_query *q, const unit_tree *tree,
+                       lt_error *e);
+
+/* Records the state of document id at the caller's unit (a recipient):
+ * status delivered|received|assigned|in_process|done|returned (returned
+ * needs a note: the reason), note. Returns 0, or -1 with *e. */
+int documents_receipt(documents *d, const char *id, const char *status, const char *note,
+                      const doc_actor *who, const unit_tree *tree, lt_error *e);
+
+/* Recalls document id (staff of its issuing unit) with a reason: its
+ * status becomes "recalled", visible to every recipient. Returns 0, or -1
+ * with *e. */
+int documents_recall(documents *d, const char *id, const char *reason, const doc_actor *who,
+                     lt_error *e);
+
+/* Figures of the documents issued in unit's subtree with created_at in
+ * [from_ms, to_ms): issued, signed, acknowledged (every recipient sent a
+ * receipt back: exchanged electronically end to end). Returns 0 or -1. */
+typedef struct {
+    uint64_t issued, signed_, acknowledged;
+} doc_shares;
+int documents_shares(documents *d, const char *unit, const unit_tree *tree, uint64_t from_ms,
+                     uint64_t to_ms, doc_shares *out);
+
+/* ---- directives and tasks (doc_tasks.c) ---- */
+
+/* Assigns a task from in {title, detail, due "YYYY-MM-DD", assignees:
+ * [unit codes], doc (a document id, may be left out)} as who (a leader of
+ * this node's unit): record "<unit>-T-<n>" of DOC_TASK_COLL addressed to
+ * the unit and the assignees. Returns {id}, or NULL with *e (task.*). */
+json_t *documents_task_create(documents *d, const json_t *in, const doc_actor *who,
+                              const unit_tree *tree, lt_error *e);
+
+/* Task id as a user of unit sees it, with "progress" (one line per
+ * assignee: percent, note, done, done_on, at, by), "done", "overdue" and
+ * "on_time"; NULL with *e (task.not_found). */
+json_t *documents_task_get(documents *d, const char *id, const char *unit, const unit_tree *tree,
+                           lt_error *e);
+
+/* {"tasks": [...], "total"} visible to unit: assigned in its subtree or
+ * to it, so an overdue task shows at the assigner and every unit above;
+ * only those of assignee (NULL: all), only overdue ones. */
+json_t *documents_task_list(documents *d, const char *unit, const char *assignee, bool overdue,
+                            const unit_tree *tree, lt_error *e);
+
+/* Posts the progress of who's unit (an assignee) on task id from in
+ * {percent 0..100, note, done}: record "<task id>/<unit>" addressed to the
+ * unit and the assigner. Returns 0, or -1 with *e. */
+int documents_task_progress(documents *d, const char *id, const json_t *in, const doc_actor *who,
+                            const unit_tree *tree, lt_error *e);
+
+/* Of the tasks assigned in unit's subtree due in [from, to] (dates) and
+ * done by every assignee: how many, and how many by their due date. */
+int documents_tasks_on_time(documents *d, const char *unit, const unit_tree *tree, const char *from,
+                            const char *to, uint64_t *done, uint64_t *on_time);
+
+/* ---- edXML (doc_edxml.c) ---- */
+
+/* Document id as a user of unit sees it, as an edXML message (QCVN
+ * 102:2016 envelope; attachments in base64 in the body): malloc'd UTF-8
+ * text of *len bytes, or NULL with *e. Reads every attachment: run it on
+ * the thread pool. */
+char *documents_edxml_export(documents *d, const char *id, const char *unit, const unit_tree *tree,
+                             size_t *len, lt_error *e);
+
+/* Reads edXML message xml[0..len) as an incoming document of this node
+ * (source "edxml", received_by this node's unit: in its in-box, never in
+ * the sender's out-box; id "<node unit>-IN-<hash of sender, notation, date>",
+ * so a second import of one message is refused with document.exists),
+ * addressed to this node's unit and the recipients the network knows,
+ * with its attachments; as who. Returns {id, notation}, or NULL with *e:
+ * document.edxml naming the element at fault, nothing stored. */
+json_t *documents_edxml_import(documents *d, const char *xml, size_t len, const doc_actor *who,
+                               const unit_tree *tree, lt_error *e);
+
+/* ---- official signatures (doc_sign.c) ---- */
+
+/* Creates a personal Ed25519 signing key for account user of this node,
+ * in position (e.g. "Chủ tịch UBND xã"): the secret key is kept node-local
+ * (table doc_signer_keys, never replicated), encrypted with
+ * crypto_secretbox under a key derived from pw by Argon2id; the node
+ * certifies the public key with a record of DOC_SIGNER_COLL {user, unit,
+ * position, pk, certified_at} addressed to every node ("*"), signed by the
+ * node's key whose certificate chain reaches the trust root. A second key
+ * for the same user replaces the first for signing; documents signed with
+ * the first still verify. Its record id into cert_id. Returns 0, or -1
+ * with *e. Slow (Argon2id): never on the loop. */
+int documents_signer_add(documents *d, const char *user, const char *position, const char *pw,
+                         size_t pwlen, char cert_id[DOC_CERT_ID_MAX], lt_error *e);
+
+/* Signs document id as user, unlocking the user's key with pw: the
+ * signature covers the BLAKE2b-256 of the document's content (every field
+ * but its status) and of every attachment, and records who, in which
+ * position and unit, and when. Only a signer of the issuing unit signs,
+ * once. Returns 0, or -1 with *e (document.signer_password for a wrong
+ * password, nothing stored). Slow (Argon2id): never on the loop. */
+int documents_sign(documents *d, const char *id, const char *user, const char *pw, size_t pwlen,
+                   lt_error *e);
+
+/* Checks document id as a user of unit sees it: {signed, valid, changed,
+ * signer: {user, position, unit}, at, certificate, certified_by,
+ * problems: [text]}: valid only when the signature matches the key of a
+ * certificate of the issuing unit written by a node of that unit or above
+ * it, and the content and every attachment hash as when signed. NULL with
+ * *e (404 when unit does not see it). Reads every attachment: run it on the
+ * thread pool. */
+json_t *documents_verify(documents *d, const char *id, const char *unit, const unit_tree *tree,
+                         lt_error *e);
+
+#endif

@@ -1,0 +1,165 @@
+// pages/documents.js - official documents and tasks (docs/documents.md):
+// the incoming and outgoing boxes with search and filters, one document
+// with its attachments, its signature check and the recipients' states
+// (a recipient records its state, the issuer signs or recalls), the form
+// to compose, sign and send, and the task list (assign, progress).
+import { h, mount } from '../dom.js';
+import { t, fmtDateTime } from '../i18n.js';
+import { api, qs, session, roleAtLeast } from '../api.js';
+
+const RECEIPTS = ['received', 'assigned', 'in_process', 'done', 'returned'];
+const URGENCIES = ['thuong', 'khan', 'thuong_khan', 'hoa_toc'];
+const enc = encodeURIComponent;
+const badge = (s) => h('span.status', { class: `d-${s}`, 'data-status': s }, t('doc_st_' + s));
+
+async function boxes(main, query) {
+  const f = Object.fromEntries(['box', 'q', 'status', 'type', 'overdue'].map((k) => [k, query.get(k) || '']));
+  const box = f.box || 'in';
+  const types = (await api('documents/types')).types;
+  const form = h('form.filters', { role: 'search', onsubmit: (e) => {
+    e.preventDefault();
+    const fd = Object.fromEntries(new FormData(form));
+    fd.overdue = fd.overdue ? '1' : '';
+    location.hash = `#/documents${qs({ ...fd, box })}`;
+  } },
+  h('input.wide', { name: 'q', type: 'search', value: f.q, placeholder: t('search'), 'aria-label': t('search') }),
+  h('select', { name: 'type', 'aria-label': t('doc_type') }, h('option', { value: '' }, t('all')),
+    types.map((x) => h('option', { value: x.code, selected: x.code === f.type }, t('doc_type_' + x.code)))),
+  h('select', { name: 'status', 'aria-label': t('status') }, h('option', { value: '' }, t('all')),
+    ['sent', 'recalled', ...RECEIPTS].map((s) => h('option', { value: s, selected: s === f.status }, t('doc_st_' + s)))),
+  h('label', h('input', { type: 'checkbox', name: 'overdue', checked: f.overdue === '1' }), t('overdue')),
+  h('button', { type: 'submit' }, t('filter')));
+  const r = await api(`documents${qs({ ...f, box, overdue: f.overdue })}`);
+  const tab = (b) => h('a.button', { class: b === box ? '' : 'secondary', href: `#/documents${qs({ box: b })}`,
+    'aria-current': b === box ? 'page' : null }, t('doc_box_' + b));
+  mount(main, h('div.row', h('h1.grow', t('documents')), tab('in'), tab('out'),
+    roleAtLeast('staff') ? h('a.button', { href: '#/documents/new', id: 'doc-new' }, t('doc_compose')) : null),
+  form,
+  h('div.card.scroll', h('table.grid#doc-list', h('thead', h('tr', [t('doc_notation'), t('doc_subject'),
+    t('doc_from'), t('doc_date'), t('doc_due'), t('status')].map((x) => h('th', x)))),
+  h('tbody', r.documents.map((d) => h('tr', { class: d.overdue ? 'overdue' : '' },
+    h('td', h('a', { href: `#/documents/${enc(d.id)}` }, d.notation)),
+    h('td', d.subject, d.urgency !== 'thuong' ? h('span.badge', ` ${t('doc_urg_' + d.urgency)}`) : null),
+    h('td', d.unit_name || d.unit), h('td', d.date), h('td', d.due || '–'), h('td', badge(d.status)))))),
+  r.documents.length ? null : h('p.muted', t('no_data'))));
+}
+
+function signatureCard(v) {
+  if (!v.signed) return h('p.muted#doc-sig', { 'data-valid': 'unsigned' }, t('doc_unsigned'));
+  return h('div#doc-sig', { class: v.valid ? 'ok' : 'error', 'data-valid': String(v.valid) },
+    h('strong', v.valid ? `✔ ${t('doc_sig_valid')}` : `✘ ${t('doc_sig_invalid')}`),
+    h('p', `${v.signer.user} · ${v.signer.position} · ${v.signer.unit} · ${fmtDateTime(v.at)}`),
+    v.problems.length ? h('ul', v.problems.map((p) => h('li', p))) : null);
+}
+
+// A form posting bodyOf({field: value}) to path; reloads the page when done.
+function actionForm(id, label, path, fields, bodyOf = (v) => v) {
+  const err = h('p.error', { role: 'alert' });
+  const form = h('form.row', { id, onsubmit: async (e) => {
+    e.preventDefault();
+    err.textContent = '';
+    try {
+      await api(path, { method: 'POST', body: bodyOf(Object.fromEntries(new FormData(form))) });
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    } catch (x) { err.textContent = x.text ?? x.message; }
+  } }, fields, h('button', { type: 'submit' }, label), err);
+  return form;
+}
+
+async function one(main, id) {
+  const d = await api(`documents/${enc(id)}`);
+  const v = await api(`documents/${enc(id)}/verify`);
+  const mine = d.unit === session.unit && d.source !== 'edxml';
+  const recipient = d.recipients.some((r) => r.unit === session.unit);
+  const live = d.status !== 'recalled';
+  mount(main, h('h1', `${d.notation} · ${d.subject}`),
+    h('div.cols', h('div',
+      h('div.card', h('dl', [
+        [t('doc_type'), t('doc_type_' + d.type)], [t('doc_from'), d.unit_name || d.unit],
+        [t('doc_date'), `${d.place ? d.place + ', ' : ''}${d.date}`], [t('doc_due'), d.due || '–'],
+        [t('doc_urgency'), t('doc_urg_' + d.urgency)], [t('status'), badge(d.status)],
+        [t('doc_signer'), d.signer ? `${d.signer.name} (${d.signer.position})` : '–'],
+      ].map(([k, x]) => [h('dt', k), h('dd', x)]))),
+      d.status === 'recalled' ? h('p.error', `${t('doc_recalled')}: ${d.recall_reason}`) : null,
+      h('p', { style: 'white-space: pre-wrap' }, d.body || ''),
+      h('h2', t('doc_files')), h('ul.plain#doc-files', (d.files || []).map((f) => h('li',
+        h('a', { href: `/api/v1/documents/${enc(id)}/files/${f.hash}`, download: f.name }, f.name),
+        h('small', ` ${Math.ceil(f.size / 1024)} KiB`)))),
+      h('p', h('a', { href: `/api/v1/documents/${enc(id)}/edxml` }, t('doc_edxml')))),
+      h('div',
+        h('div.card', h('h2', t('doc_signature')), signatureCard(v),
+          mine && !d.signature && live ? actionForm('doc-sign', t('doc_sign'), `documents/${enc(id)}/sign`,
+            h('label', t('doc_sign_password'), h('input', { name: 'password', type: 'password', required: true }))) : null),
+        h('div.card', h('h2', t('doc_recipients')), h('div.scroll', h('table.grid#doc-recipients',
+          h('tbody', d.recipients.map((r) => h('tr', { 'data-unit': r.unit }, h('td', r.unit), h('td', badge(r.status)),
+            h('td', r.at ? fmtDateTime(r.at) : ''), h('td', r.note || '')))))),
+        recipient && live ? actionForm('doc-receipt', t('send'), `documents/${enc(id)}/receipts`, [
+          h('select', { name: 'status', 'aria-label': t('status') }, RECEIPTS.map((s) => h('option', { value: s }, t('doc_st_' + s)))),
+          h('input.wide', { name: 'note', placeholder: t('note'), 'aria-label': t('note') })]) : null,
+        mine && live ? actionForm('doc-recall', t('doc_recall'), `documents/${enc(id)}/recall`,
+          h('input.wide', { name: 'reason', required: true, placeholder: t('reason'), 'aria-label': t('reason') })) : null))));
+}
+
+async function compose(main) {
+  const types = (await api('documents/types')).types;
+  const err = h('p.error', { role: 'alert' });
+  const files = h('input', { type: 'file', name: 'files', multiple: true, accept: '.pdf,.docx,.xlsx,.png,.jpg,.jpeg' });
+  const form = h('form.card#doc-compose', { onsubmit: async (e) => {
+    e.preventDefault();
+    err.textContent = '';
+    const f = Object.fromEntries(new FormData(form));
+    const doc = { type: f.type, subject: f.subject, body: f.body, urgency: f.urgency, due: f.due || undefined,
+      place: f.place || undefined, recipients: f.recipients.split(/[\s,;]+/).filter(Boolean) };
+    const fd = new FormData();
+    fd.append('document', JSON.stringify(doc));
+    for (const x of files.files) fd.append('file', x, x.name);
+    try {
+      const r = await api('documents', { method: 'POST', body: fd, raw: true });
+      if (f.password) await api(`documents/${enc(r.id)}/sign`, { method: 'POST', body: { password: f.password } });
+      location.hash = `#/documents/${enc(r.id)}`;
+    } catch (x) { err.textContent = x.text ?? x.message; }
+  } },
+  h('h1', t('doc_compose')),
+  h('label', t('doc_type'), h('select', { name: 'type' }, types.map((x) => h('option', { value: x.code }, t('doc_type_' + x.code))))),
+  h('label', t('doc_subject'), h('input', { name: 'subject', required: true, maxlength: 1000 })),
+  h('label', t('doc_body'), h('textarea', { name: 'body', rows: 8 })),
+  h('label', t('doc_recipients_codes'), h('input', { name: 'recipients', required: true, placeholder: '16681, 16684' })),
+  h('div.row', h('label', t('doc_urgency'), h('select', { name: 'urgency' }, URGENCIES.map((u) => h('option', { value: u }, t('doc_urg_' + u))))),
+    h('label', t('doc_due'), h('input', { name: 'due', type: 'date' })),
+    h('label', t('doc_place'), h('input', { name: 'place' }))),
+  h('label', t('doc_files'), files),
+  h('label', t('doc_sign_password'), h('input', { name: 'password', type: 'password', autocomplete: 'off' })),
+  h('p.muted', t('doc_sign_hint')),
+  h('button', { type: 'submit' }, t('doc_send')), err);
+  mount(main, form);
+}
+
+async function tasks(main, query) {
+  const overdue = query.get('overdue') === '1';
+  const r = await api(`tasks${qs({ overdue: overdue ? '1' : '' })}`);
+  const assign = roleAtLeast('leader') ? actionForm('task-new', t('task_assign'), 'tasks', [
+    h('input.wide', { name: 'title', required: true, placeholder: t('task_title'), 'aria-label': t('task_title') }),
+    h('input', { name: 'assignees', required: true, placeholder: '16681, 16684', 'aria-label': t('task_assignees') }),
+    h('input', { name: 'due', type: 'date', required: true, 'aria-label': t('doc_due') })],
+  (f) => ({ ...f, assignees: f.assignees.split(/[\s,;]+/).filter(Boolean) })) : null;
+  mount(main, h('div.row', h('h1.grow', t('tasks')),
+    h('a.button', { class: overdue ? '' : 'secondary', href: overdue ? '#/tasks' : '#/tasks?overdue=1' }, t('overdue'))),
+  assign,
+  h('div.card.scroll', h('table.grid#task-list', h('thead', h('tr', [t('task_title'), t('unit'), t('doc_due'), t('task_progress')].map((x) => h('th', x)))),
+    h('tbody', r.tasks.map((x) => h('tr', { class: x.overdue ? 'overdue' : '', 'data-task': x.id },
+      h('td', x.title, x.doc ? h('small', ' · ', h('a', { href: `#/documents/${enc(x.doc)}` }, x.doc)) : null),
+      h('td', x.unit), h('td', x.due),
+      h('td', x.progress.map((p) => h('div', `${p.unit}: ${p.done ? '✔' : `${p.percent} %`}`)),
+        x.assignees.includes(session.unit) && !x.done ? actionForm(`task-progress-${x.id}`, t('send'), `tasks/${enc(x.id)}/progress`, [
+          h('input.short', { name: 'percent', type: 'number', min: 0, max: 100, 'aria-label': t('task_progress') }),
+          h('input', { name: 'note', placeholder: t('note'), 'aria-label': t('note') })],
+        (v) => ({ percent: Number(v.percent || 0), note: v.note, done: Number(v.percent) === 100 })) : null))))),
+  r.tasks.length ? null : h('p.muted', t('no_data'))));
+}
+
+export async function render(main, { parts, query, page }) {
+  if (page === 'tasks') return tasks(main, query);
+  if (parts[1] === 'new') return compose(main);
+  if (parts[1]) return one(main, parts[1]);
+  return boxes(main, query);
+}
