@@ -106,8 +106,12 @@ int cmd_indicators(int argc, char **argv)
     indicators_free(d);
     store_close(s);
     free(text);
-    if (rc)
-        return cli_error("indicators", CLI_FAIL, "%s: %s (nothing stored)", file, e.msg);
+    if (rc) { /* the indicators domain gives an HTTP status: its kind in the one table */
+        lt_error le;
+        lt_error_set(&le, lt_errkind_of_status(e.status ? e.status : 500), e.code,
+                     "%s: %s (nothing stored)", file, e.msg);
+        return cli_fail("indicators", &le);
+    }
     printf("indicators import: %zu written, %zu unchanged\n", written, unchanged);
     return CLI_OK;
 }

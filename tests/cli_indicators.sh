@@ -180,9 +180,13 @@ printf 'indicator,unit,period,value\nPOOR,16681,2026-06,70\nPOOR,16684,2026-06,3
 check "lienthong indicators import stores the file" \
     "$BIN" indicators import --dir "$T/dist" --file "$T/cli.csv"
 check "the province sees the imported June" wait_until 30 value_is prov "$PV" POOR 40 2026-06 100
-check "a bad file: the CLI fails, naming the row" \
-    bash -c "! '$BIN' indicators import --dir '$T/dist' --file '$T/bad.csv' 2>'$T/err'"
+check "a bad file: the CLI fails with exit code 2 (its input was wrong), naming the row" \
+    bash -c "'$BIN' indicators import --dir '$T/dist' --file '$T/bad.csv' 2>'$T/err'; test \$? -eq 2"
 check "...row 3, column value" grep -q 'row 3, column value' "$T/err"
+printf 'indicator,unit,period,value\nPOOR,40,2026-06,5\n' >"$T/above.csv"
+check "a row of a unit above the node: exit code 1 (forbidden, not bad input)" \
+    bash -c "'$BIN' indicators import --dir '$T/dist' --file '$T/above.csv' 2>'$T/err'; test \$? -eq 1"
+check "...saying where to enter it" grep -q 'unit 40 is not served by this node' "$T/err"
 
 for n in nat prov dist c1 c2; do check "node $n stops cleanly" stop "$n"; done
 finish
