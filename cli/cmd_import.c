@@ -124,8 +124,9 @@ static size_t flush(store *s, const node_config *c, const char *coll, import_row
         w[i] = (store_write){coll, rows[i].id, ENTRY_OP_PUT, rows[i].body, rows[i].body_len,
                              to, nto};
     store_author a = node_author(c);
-    if (store_write_local(s, &a, w, n, NULL, e->message, sizeof e->message))
-        *failed = lt_error_mark(e, LT_ESTORAGE, NULL);
+    int rc = store_write_local(s, &a, w, n, NULL, e->message, sizeof e->message);
+    if (rc)
+        *failed = lt_error_mark(e, store_write_errkind(rc), NULL);
     for (size_t i = 0; i < n; i++)
         free(rows[i].body);
     free(w);

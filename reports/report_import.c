@@ -553,8 +553,11 @@ static int write_locked(reports *r, json_t *const *fields, size_t n, size_t *wri
         store_local_raise(r->s, "report_codes", "next", 4, top, e->message, sizeof e->message))
         rc = lt_error_mark(e, LT_ESTORAGE, NULL);
     store_author a = node_author(r->c);
-    if (!rc && b.n && store_write_local(r->s, &a, b.w, b.n, NULL, e->message, sizeof e->message))
-        rc = lt_error_mark(e, LT_ESTORAGE, NULL);
+    int wrc = !rc && b.n ? store_write_local(r->s, &a, b.w, b.n, NULL, e->message,
+                                             sizeof e->message)
+                         : 0;
+    if (wrc)
+        rc = lt_error_mark(e, store_write_errkind(wrc), NULL);
     if (!rc)
         *written += b.n;
     for (size_t i = 0; b.w && i < b.n; i++)

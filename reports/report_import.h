@@ -34,8 +34,9 @@ int reports_import_check(reports *r, const json_t *line, json_t **fields,
  * not at all (counted in *unchanged; the others in *written). Raises the
  * node's tracking-code counter past every imported code of the node's own
  * "<UNIT>-<N>" form first, so later reports never take one of them.
- * Returns 0, or -1 with *e (LT_ESTORAGE when the store failed, LT_ETOOLARGE
- * for a report over the entry limit; nothing of the batch written). */
+ * Returns 0, or -1 with *e (LT_ESTORAGE when the store failed, the kind of
+ * store_write_errkind when it refused the batch, LT_ETOOLARGE for a report
+ * over the entry limit; nothing of the batch written). */
 int reports_import_write(reports *r, json_t *const *fields, size_t n, size_t *written,
                          size_t *unchanged, lt_error *e);
 

@@ -109,6 +109,9 @@ check "missing id is explained" grep -q 'line 1: "id"' "$T/err"
 "$BIN" status --dir "$T/c" --json >"$T/status2.json"
 check "failed imports wrote nothing" test "$(jq .entries "$T/status2.json")" -eq $((before + 3))
 expect_exit 2 "import bad collection name" "$BIN" import --dir "$T/c" --collection Reports --file "$T/reports.jsonl"
+printf '{"id": "x", "name_vi": "X"}\n' >"$T/cat.jsonl"
+expect_exit 1 "import into a collection only the top tiers write: refused, exit code 1 (not bad input)" "$BIN" import --dir "$T/c" --collection categories --file "$T/cat.jsonl"
+check "...saying why" grep -q "may not write categories: only units at most 1 levels below the root" "$T/err"
 
 # ---- log ------------------------------------------------------------------------
 expect_exit 0 "log" "$BIN" log --dir "$T/c" --collection reports
