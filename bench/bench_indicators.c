@@ -89,11 +89,11 @@ static uint64_t bench_clock(void *ctx)
 static void define(indicators *d, const char *code)
 {
     ind_actor admin = {"bench", "VN", ROLE_ADMIN};
-    ind_error e;
+    lt_error e;
     json_t *j = json_pack("{s:s, s:s, s:[s], s:i, s:i}", "name_vi", code, "period", "month",
                           "tiers", "commune", "due_days", 10, "lock_days", 3660);
     if (indicators_define(d, code, j, &admin, &e))
-        die("define", e.msg);
+        die("define", e.message);
     json_decref(j);
 }
 
@@ -102,7 +102,7 @@ static double fill(indicators *d)
 {
     ind_actor who = {"bench", "VN", ROLE_STAFF};
     ind_write *w = calloc(COMMUNES, sizeof *w);
-    ind_error e;
+    lt_error e;
     double t0 = now_s();
     for (int m = 0; m < MONTHS; m++) {
         char period[IND_PERIOD_MAX], unit[16];
@@ -111,10 +111,10 @@ static double fill(indicators *d)
             snprintf(unit, sizeof unit, "C%04d", i);
             if (ind_value_check(d, "POOR", unit, period, (double)(i % 500) + m * 0.5, NULL, &who,
                                 &w[i], NULL, &e))
-                die("value", e.msg);
+                die("value", e.message);
         }
         if (ind_value_commit(d, w, COMMUNES, &e))
-            die("commit", e.msg);
+            die("commit", e.message);
         for (int i = 0; i < COMMUNES; i++)
             ind_write_release(&w[i]);
     }
@@ -141,13 +141,13 @@ static double best_of(int runs, json_t *(*fn)(indicators *), indicators *d, json
 
 static json_t *q_rollup(indicators *d)
 {
-    ind_error e;
+    lt_error e;
     return indicators_rollup(d, "POOR", "P", "2016-01", "2025-12", IND_BY_PERIOD, &e);
 }
 
 static json_t *q_completeness(indicators *d)
 {
-    ind_error e;
+    lt_error e;
     return indicators_completeness(d, "POOR", "P", "2025-06", &e);
 }
 
@@ -200,11 +200,11 @@ int main(void)
                                 period, k % 9000);
     }
     ind_actor who = {"bench", "VN", ROLE_STAFF};
-    ind_error e;
+    lt_error e;
     size_t written, unchanged;
     double t0 = now_s();
     if (indicators_csv_import(d, csv, len, &who, &written, &unchanged, &e))
-        die("import", e.msg);
+        die("import", e.message);
     double ti = now_s() - t0;
     printf("indicators: CSV import of %zu values: %.2f s (target < 5 s)\n", written, ti);
     free(csv);

@@ -57,9 +57,9 @@ typedef struct {
     size_t body_len;
 } import_row;
 
-/* Parses one line into row; returns 0, 1 for a blank line, or -1 with err. */
-static int import_parse(const char *line, size_t len, size_t overhead, import_row *row,
-                        char *err, size_t errlen)
+/* Parses line into *j (a new reference). Returns 0, 1 for a blank line, or
+ * -1 with err when it is not JSON. */
+static int import_json(const char *line, size_t len, json_t **j, char *err, size_t errlen)
 {
     size_t i = 0;
     while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'))
@@ -67,12 +67,21 @@ static int import_parse(const char *line, size_t len, size_t overhead, import_ro
     if (i == len)
         return 1;
     json_error_t je;
-    json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
-    if (!j) {
-        snprintf(err, errlen, "not valid JSON (column %d: %s)", je.column, je.text);
-        return -1;
-    }
-    int rc = -1;
+    if ((*j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je)))
+        return 0;
+    snprintf(err, errlen, "not valid JSON (column %d: %s)", je.column, je.text);
+    return -1;
+}
+
+/* Parses one line into row; returns 0, 1 for a blank line, or -1 with err. */
+static int import_parse(const char *line, size_t len, size_t overhead, import_row *row,
+                        char *err, size_t errlen)
+{
+    json_t *j;
+    int rc = import_json(line, len, &j, err, errlen);
+    if (rc)
+        return rc;
+    rc = -1;
     json_t *id = json_object_get(j, "id");
     if (!json_is_object(j)) {
         snprintf(err, errlen, "must be a JSON object with an \"id\"");
@@ -219,16 +228,10 @@ static bool grow(void **a, size_t *n, size_t *cap, size_t size, const void *v)
 static int domain_line(domain_import *di, const char *line, size_t len, json_t **fields,
                        char id[ENTRY_MAX_NAME + 1], lt_error *e)
 {
-    size_t i = 0;
-    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'))
-        i++;
-    if (i == len)
-        return 1;
-    json_error_t je;
-    json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
-    if (!j)
-        return lt_error_set(e, LT_EINVAL, NULL, "not valid JSON (column %d: %s)", je.column,
-                            je.text);
+    json_t *j;
+    int parsed = import_json(line, len, &j, e->message, sizeof e->message);
+    if (parsed) /* blank, or not JSON */
+        return parsed < 0 ? lt_error_mark(e, LT_EINVAL, NULL) : 1;
     lt_error why = {0};
     const char *field = "";
     int rc = di->im->check(di->ctx, j, fields, id, &field, &why);

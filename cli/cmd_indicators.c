@@ -98,19 +98,17 @@ int cmd_indicators(int argc, char **argv)
     }
     indicators *d = indicators_new(s, &c);
     ind_actor who = {user, c.unit, ROLE_ADMIN};
-    ind_error e = {0};
+    lt_error e = {0};
     size_t written = 0, unchanged = 0;
-    int rc = d ? indicators_csv_import(d, text, len, &who, &written, &unchanged, &e) : -1;
-    if (!d)
-        snprintf(e.msg, sizeof e.msg, "out of memory");
+    int rc = d ? indicators_csv_import(d, text, len, &who, &written, &unchanged, &e)
+               : lt_error_set(&e, LT_EINTERNAL, NULL, "out of memory");
     indicators_free(d);
     store_close(s);
     free(text);
-    if (rc) { /* the indicators domain gives an HTTP status: its kind in the one table */
-        lt_error le;
-        lt_error_set(&le, lt_errkind_of_status(e.status ? e.status : 500), e.code,
-                     "%s: %s (nothing stored)", file, e.msg);
-        return cli_fail("indicators", &le);
+    if (rc) {
+        lt_error out = e;
+        snprintf(out.message, sizeof out.message, "%s: %s (nothing stored)", file, e.message);
+        return cli_fail("indicators", &out);
     }
     printf("indicators import: %zu written, %zu unchanged\n", written, unchanged);
     return CLI_OK;

@@ -120,7 +120,7 @@ static bool csv_number(const char *s, double *out)
 }
 
 /* Checks the header row; fills *ncols. */
-static int csv_header(csv_reader *r, int *ncols, ind_error *e)
+static int csv_header(csv_reader *r, int *ncols, lt_error *e)
 {
     if (r->end - r->p >= 3 && !memcmp(r->p, "\xEF\xBB\xBF", 3))
         r->p += 3;
@@ -133,7 +133,7 @@ static int csv_header(csv_reader *r, int *ncols, ind_error *e)
     int n = csv_row(r, f);
     for (int i = 0; i < 4; i++)
         if (n < 4 || strcasecmp(f[i], columns[i]))
-            return ind_fail(e, 400, "indicator.csv",
+            return lt_error_set(e, LT_EINVAL, "indicator.csv",
                             "row 1 must be the header indicator,unit,period,value,comment (column "
                             "%d is '%.40s'); download a template from "
                             "GET /api/v1/indicators/{code}/template.csv",
@@ -149,7 +149,7 @@ static int by_id(const void *a, const void *b)
 
 /* Checks every row into w (room for cap); *n rows read. */
 static int csv_check_rows(indicators *d, csv_reader *r, int ncols, const ind_actor *who,
-                          ind_write **w, size_t *n, ind_error *e)
+                          ind_write **w, size_t *n, lt_error *e)
 {
     size_t cap = 0;
     char f[CSV_COLS][FIELD_MAX];
@@ -161,28 +161,28 @@ static int csv_check_rows(indicators *d, csv_reader *r, int ncols, const ind_act
         if (nf == 0)
             continue;
         if (nf < 0 || nf < 4)
-            return ind_fail(e, 400, "indicator.csv",
+            return lt_error_set(e, LT_EINVAL, "indicator.csv",
                             "row %zu has %s: a row is indicator,unit,period,value[,comment]", line,
                             nf < 0 ? "an unclosed quote or a field over 1023 bytes" : "too few fields");
         double v;
         if (!csv_number(f[3], &v))
-            return ind_fail(e, 400, "indicator.csv",
+            return lt_error_set(e, LT_EINVAL, "indicator.csv",
                             "row %zu, column value: '%.40s' is not a number (write 12.5 or 12,5)",
                             line, f[3]);
         if (*n == cap) {
             size_t nc = cap ? cap * 2 : 1024;
             ind_write *nw = realloc(*w, nc * sizeof *nw);
             if (!nw)
-                return ind_fail(e, 503, "indicator.storage", "out of memory; retry later");
+                return lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
             *w = nw;
             cap = nc;
         }
         const char *field = NULL;
         if (ind_value_check(d, f[0], f[1], f[2], v, ncols > 4 ? f[4] : NULL, who, &(*w)[*n], &field,
                             e)) {
-            char msg[sizeof e->msg];
-            snprintf(msg, sizeof msg, "%s", e->msg);
-            snprintf(e->msg, sizeof e->msg, "row %zu, column %s: %s", line,
+            char msg[sizeof e->message];
+            snprintf(msg, sizeof msg, "%s", e->message);
+            snprintf(e->message, sizeof e->message, "row %zu, column %s: %s", line,
                      field ? field : "indicator", msg);
             return -1;
         }
@@ -192,17 +192,17 @@ static int csv_check_rows(indicators *d, csv_reader *r, int ncols, const ind_act
 }
 
 /* A row that repeats another's indicator, unit and period: -1 with *e. */
-static int csv_duplicates(ind_write *w, size_t n, ind_error *e)
+static int csv_duplicates(ind_write *w, size_t n, lt_error *e)
 {
     ind_write *sorted = malloc((n ? n : 1) * sizeof *sorted);
     if (!sorted)
-        return ind_fail(e, 503, "indicator.storage", "out of memory; retry later");
+        return lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
     memcpy(sorted, w, n * sizeof *w);
     qsort(sorted, n, sizeof *sorted, by_id);
     int rc = 0;
     for (size_t i = 1; i < n && !rc; i++)
         if (!strcmp(sorted[i].id, sorted[i - 1].id))
-            rc = ind_fail(e, 400, "indicator.csv",
+            rc = lt_error_set(e, LT_EINVAL, "indicator.csv",
                           "%s appears twice in the file: keep one row per indicator, unit and "
                           "period",
                           sorted[i].id);
@@ -211,7 +211,7 @@ static int csv_duplicates(ind_write *w, size_t n, ind_error *e)
 }
 
 int indicators_csv_import(indicators *d, const char *text, size_t len, const ind_actor *who,
-                          size_t *written, size_t *unchanged, ind_error *e)
+                          size_t *written, size_t *unchanged, lt_error *e)
 {
     csv_reader r = {text, text + len, ',', 0};
     int ncols;
@@ -223,7 +223,7 @@ int indicators_csv_import(indicators *d, const char *text, size_t len, const ind
     if (!rc)
         rc = csv_check_rows(d, &r, ncols, who, &w, &n, e);
     if (!rc && !n)
-        rc = ind_fail(e, 400, "indicator.csv", "the file has a header and no rows");
+        rc = lt_error_set(e, LT_EINVAL, "indicator.csv", "the file has a header and no rows");
     if (!rc)
         rc = csv_duplicates(w, n, e);
     if (!rc)
@@ -319,7 +319,7 @@ typedef struct {
 static void template_one(void *ctx, const ind_unit *u)
 {
     template_ctx *t = ctx;
-    ind_error e;
+    lt_error e;
     json_t *v = indicators_value_get(t->d, t->code, u->code, t->period, &e);
     json_t *row = json_pack("{s:s, s:s, s:s}", "indicator", t->code, "unit", u->code, "period",
                             t->period);
@@ -332,7 +332,7 @@ static void template_one(void *ctx, const ind_unit *u)
 }
 
 char *indicators_csv_template(indicators *d, const char *code, const char *unit,
-                              const char *period, ind_error *e)
+                              const char *period, lt_error *e)
 {
     ind_lock(d);
     ind_def def;
@@ -342,12 +342,12 @@ char *indicators_csv_template(indicators *d, const char *code, const char *unit,
     const ind_unit *u = ind_units_find(us, unit);
     if (ind_def_load(d, code, &def, e)) {
     } else if (def.computed || def.live >= 0) {
-        ind_fail(e, 400, "indicator.computed", "nobody enters the values of %s", code);
+        lt_error_set(e, LT_EINVAL, "indicator.computed", "nobody enters the values of %s", code);
     } else if (!ind_period_parse(def.ptype, period, &ord)) {
-        ind_fail(e, 400, "indicator.period", "'%.16s' is not a %s", period,
+        lt_error_set(e, LT_EINVAL, "indicator.period", "'%.16s' is not a %s", period,
                  ind_ptype_name(def.ptype));
     } else if (!u || !ind_units_within(us, unit, d->c->unit)) {
-        ind_fail(e, 404, "indicator.unit", "unit %.40s is not in this node's subtree", unit);
+        lt_error_set(e, LT_ENOTFOUND, "indicator.unit", "unit %.40s is not in this node's subtree", unit);
     } else {
         template_ctx t = {d, def.code, period, json_array()};
         for (size_t i = 0; i < def.ntiers; i++)
@@ -355,7 +355,7 @@ char *indicators_csv_template(indicators *d, const char *code, const char *unit,
         csv = indicators_csv_table(t.rows, columns, CSV_COLS);
         json_decref(t.rows);
         if (!csv)
-            ind_fail(e, 503, "indicator.storage", "out of memory; retry later");
+            lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
     }
     ind_unlock(d);
     return csv;

@@ -46,7 +46,7 @@ bool ind_def_reports(const ind_def *def, const char *tier)
 
 /* Fills def's tiers and count tier from JSON tiers and counts. */
 static int def_tiers(indicators *d, ind_def *def, const json_t *tiers, const char *counts,
-                     ind_error *e)
+                     lt_error *e)
 {
     size_t i;
     json_t *t;
@@ -56,7 +56,7 @@ static int def_tiers(indicators *d, ind_def *def, const json_t *tiers, const cha
         const char *name = json_string_value(t);
         int ix = name ? node_tier_index(d->c, name) : -1;
         if (ix < 0 || def->ntiers >= NODE_MAX_TIERS)
-            return ind_fail(e, 400, "indicator.definition",
+            return lt_error_set(e, LT_EINVAL, "indicator.definition",
                             "tiers[%zu] is not a tier of this network; use the names of "
                             "GET /api/v1/network (e.g. \"commune\")",
                             i);
@@ -67,7 +67,7 @@ static int def_tiers(indicators *d, ind_def *def, const json_t *tiers, const cha
             hi = ix;
     }
     if (!def->ntiers)
-        return ind_fail(e, 400, "indicator.definition",
+        return lt_error_set(e, LT_EINVAL, "indicator.definition",
                         "tiers must name at least one tier that reports the indicator, e.g. "
                         "[\"commune\"]");
     bool self = counts && !strcmp(counts, "self");
@@ -76,7 +76,7 @@ static int def_tiers(indicators *d, ind_def *def, const json_t *tiers, const cha
 }
 
 /* Parses definition JSON j (a stored record or a request) into def. */
-static int def_parse(indicators *d, const char *code, const json_t *j, ind_def *def, ind_error *e)
+static int def_parse(indicators *d, const char *code, const json_t *j, ind_def *def, lt_error *e)
 {
     memset(def, 0, sizeof *def);
     snprintf(def->code, sizeof def->code, "%s", code);
@@ -84,7 +84,7 @@ static int def_parse(indicators *d, const char *code, const json_t *j, ind_def *
     def->factor = 1;
     int pt = ind_ptype_parse(json_string_value(json_object_get(j, "period")));
     if (pt < 0)
-        return ind_fail(e, 400, "indicator.definition",
+        return lt_error_set(e, LT_EINVAL, "indicator.definition",
                         "period must be \"month\", \"quarter\" or \"year\"");
     def->ptype = (ind_ptype)pt;
     const char *num = json_string_value(json_object_get(j, "numerator"));
@@ -92,14 +92,14 @@ static int def_parse(indicators *d, const char *code, const json_t *j, ind_def *
     if (num || den) {
         def->computed = true;
         if (!num || !den || !ind_code_valid(num) || !ind_code_valid(den))
-            return ind_fail(e, 400, "indicator.definition",
+            return lt_error_set(e, LT_EINVAL, "indicator.definition",
                             "a computed indicator names both numerator and denominator (codes "
                             "of other indicators)");
         snprintf(def->num, sizeof def->num, "%s", num);
         snprintf(def->den, sizeof def->den, "%s", den);
         json_t *f = json_object_get(j, "factor");
         if (f && (!json_is_number(f) || !isfinite(json_number_value(f))))
-            return ind_fail(e, 400, "indicator.definition", "factor must be a number, e.g. 100");
+            return lt_error_set(e, LT_EINVAL, "indicator.definition", "factor must be a number, e.g. 100");
         if (f)
             def->factor = json_number_value(f);
         return 0;
@@ -107,7 +107,7 @@ static int def_parse(indicators *d, const char *code, const json_t *j, ind_def *
     json_t *agg = json_object_get(j, "aggregation"), *tagg = json_object_get(j, "time_aggregation");
     int a = agg ? name_index(agg_names, 5, json_string_value(agg)) : AGG_SUM;
     if (a < 0)
-        return ind_fail(e, 400, "indicator.definition",
+        return lt_error_set(e, LT_EINVAL, "indicator.definition",
                         "aggregation must be sum, average, min, max or count");
     def->agg = (ind_agg)a;
     int ta = tagg ? name_index(tagg_names, 3, json_string_value(tagg))
@@ -115,12 +115,12 @@ static int def_parse(indicators *d, const char *code, const json_t *j, ind_def *
                   : a == AGG_AVERAGE               ? TAGG_AVERAGE
                                                    : TAGG_LAST;
     if (ta < 0)
-        return ind_fail(e, 400, "indicator.definition",
+        return lt_error_set(e, LT_EINVAL, "indicator.definition",
                         "time_aggregation must be sum, average or last");
     def->tagg = (ind_tagg)ta;
     const char *counts = json_string_value(json_object_get(j, "counts"));
     if (json_object_get(j, "counts") && (!counts || (strcmp(counts, "self") && strcmp(counts, "children"))))
-        return ind_fail(e, 400, "indicator.definition",
+        return lt_error_set(e, LT_EINVAL, "indicator.definition",
                         "counts must be \"children\" (the lowest reporting tier counts) or "
                         "\"self\" (the highest reporting tier counts)");
     if (def_tiers(d, def, json_object_get(j, "tiers"), counts, e))
@@ -130,7 +130,7 @@ static int def_parse(indicators *d, const char *code, const json_t *j, ind_def *
     def->lock_days = lock ? (int)json_integer_value(lock) : 30;
     if ((due && !json_is_integer(due)) || (lock && !json_is_integer(lock)) || def->due_days < 0 ||
         def->due_days > 366 || def->lock_days < def->due_days || def->lock_days > 3660)
-        return ind_fail(e, 400, "indicator.definition",
+        return lt_error_set(e, LT_EINVAL, "indicator.definition",
                         "due_days (0..366) and lock_days (due_days..3660) are whole days after "
                         "the period's end");
     return 0;
@@ -174,10 +174,10 @@ static int live_find(indicators *d, const char *code)
     return -1;
 }
 
-static int def_load_depth(indicators *d, const char *code, ind_def *def, int depth, ind_error *e)
+static int def_load_depth(indicators *d, const char *code, ind_def *def, int depth, lt_error *e)
 {
     if (!ind_code_valid(code))
-        return ind_fail(e, 400, "indicator.bad_code",
+        return lt_error_set(e, LT_EINVAL, "indicator.bad_code",
                         "'%.40s' is not an indicator code: 1 to 32 of A-Z a-z 0-9 _ . -", code);
     int li = live_find(d, code);
     if (li >= 0) {
@@ -190,7 +190,7 @@ static int def_load_depth(indicators *d, const char *code, ind_def *def, int dep
     bool missing;
     json_t *j = def_record(d, code, &missing);
     if (!j)
-        return ind_fail(e, missing ? 404 : 500, missing ? "indicator.unknown" : "indicator.storage",
+        return lt_error_set(e, missing ? LT_ENOTFOUND : LT_ESTORAGE, missing ? "indicator.unknown" : "indicator.storage",
                         missing ? "no indicator %s: GET /api/v1/indicators lists them"
                                 : "cannot read indicator %s; check the node's disk",
                         code);
@@ -200,7 +200,7 @@ static int def_load_depth(indicators *d, const char *code, ind_def *def, int dep
         return rc;
     ind_def num;
     if (depth > 0)
-        return ind_fail(e, 400, "indicator.definition",
+        return lt_error_set(e, LT_EINVAL, "indicator.definition",
                         "indicator %s is computed from computed indicators; a numerator and "
                         "denominator must be entered ones",
                         code);
@@ -214,13 +214,13 @@ static int def_load_depth(indicators *d, const char *code, ind_def *def, int dep
     return 0;
 }
 
-int ind_def_load(indicators *d, const char *code, ind_def *def, ind_error *e)
+int ind_def_load(indicators *d, const char *code, ind_def *def, lt_error *e)
 {
     return def_load_depth(d, code, def, 0, e);
 }
 
 /* Checks the fields of a definition request: names, types, known keys. */
-static int define_fields(const json_t *in, ind_error *e)
+static int define_fields(const json_t *in, lt_error *e)
 {
     static const char *const known[] = {"name_vi", "name_en", "measure", "period",
                                         "aggregation", "time_aggregation", "tiers", "counts",
@@ -230,7 +230,7 @@ static int define_fields(const json_t *in, ind_error *e)
     json_t *v;
     json_object_foreach((json_t *)in, k, v) {
         if (name_index(known, sizeof known / sizeof *known, k) < 0)
-            return ind_fail(e, 400, "indicator.definition",
+            return lt_error_set(e, LT_EINVAL, "indicator.definition",
                             "unknown field \"%.40s\"; a definition takes name_vi, name_en, "
                             "measure, period, aggregation, time_aggregation, tiers, counts, "
                             "due_days, lock_days, numerator, denominator, factor, group, pinned, "
@@ -239,31 +239,31 @@ static int define_fields(const json_t *in, ind_error *e)
     }
     const char *name = json_string_value(json_object_get(in, "name_vi"));
     if (!name || !*name || strlen(name) > 200)
-        return ind_fail(e, 400, "indicator.definition",
+        return lt_error_set(e, LT_EINVAL, "indicator.definition",
                         "name_vi is required: the indicator's name in Vietnamese (at most 200 "
                         "bytes)");
     static const char *const strs[] = {"name_en", "measure", "group", "description"};
     for (size_t i = 0; i < 4; i++) {
         json_t *s = json_object_get(in, strs[i]);
         if (s && (!json_is_string(s) || json_string_length(s) > 1000))
-            return ind_fail(e, 400, "indicator.definition", "%s must be a string", strs[i]);
+            return lt_error_set(e, LT_EINVAL, "indicator.definition", "%s must be a string", strs[i]);
     }
     json_t *p = json_object_get(in, "pinned");
     if (p && !json_is_boolean(p))
-        return ind_fail(e, 400, "indicator.definition", "pinned must be true or false");
+        return lt_error_set(e, LT_EINVAL, "indicator.definition", "pinned must be true or false");
     return 0;
 }
 
 /* May who define indicators on this node? (admin, top tier) */
-static int define_allowed(indicators *d, const ind_actor *who, ind_error *e)
+static int define_allowed(indicators *d, const ind_actor *who, lt_error *e)
 {
     if (!who || who->role < ROLE_ADMIN)
-        return ind_fail(e, 403, "indicator.forbidden",
+        return lt_error_set(e, LT_EFORBIDDEN, "indicator.forbidden",
                         "only an admin of the province or national node may define indicators");
     int tier = node_tier_index(d->c, d->c->tier);
     int max = d->c->ntiers > 3 ? (int)d->c->ntiers - 3 : 0;
     if (tier > max)
-        return ind_fail(e, 403, "indicator.forbidden",
+        return lt_error_set(e, LT_EFORBIDDEN, "indicator.forbidden",
                         "indicators are defined at the top tiers only (at most %d levels below "
                         "the root); this node is tier %s: ask an admin of the province or "
                         "national node",
@@ -272,15 +272,15 @@ static int define_allowed(indicators *d, const ind_actor *who, ind_error *e)
 }
 
 static int define_locked(indicators *d, const char *code, const json_t *in, const ind_actor *who,
-                         ind_error *e)
+                         lt_error *e)
 {
     if (!ind_code_valid(code))
-        return ind_fail(e, 400, "indicator.bad_code",
+        return lt_error_set(e, LT_EINVAL, "indicator.bad_code",
                         "'%.40s' is not an indicator code: 1 to 32 of A-Z a-z 0-9 _ . -", code);
     if (define_allowed(d, who, e) || define_fields(in, e))
         return -1;
     if (live_find(d, code) >= 0)
-        return ind_fail(e, 400, "indicator.computed",
+        return lt_error_set(e, LT_EINVAL, "indicator.computed",
                         "%s is an operational indicator the node computes itself; choose "
                         "another code",
                         code);
@@ -291,12 +291,12 @@ static int define_locked(indicators *d, const char *code, const json_t *in, cons
         const char *parts[] = {def.num, def.den};
         for (int i = 0; i < 2; i++) {
             if (!strcmp(parts[i], code))
-                return ind_fail(e, 400, "indicator.definition",
+                return lt_error_set(e, LT_EINVAL, "indicator.definition",
                                 "a computed indicator cannot name itself");
             if (ind_def_load(d, parts[i], &part, e))
                 return -1;
             if (part.computed || part.live >= 0 || part.ptype != def.ptype)
-                return ind_fail(e, 400, "indicator.definition",
+                return lt_error_set(e, LT_EINVAL, "indicator.definition",
                                 "%s must be an entered indicator of period %s to be a %s of %s",
                                 parts[i], ind_ptype_name(def.ptype),
                                 i ? "denominator" : "numerator", code);
@@ -306,20 +306,20 @@ static int define_locked(indicators *d, const char *code, const json_t *in, cons
     size_t len = 0;
     char err[256];
     if (mpjson_pack_object(in, &body, &len, err, sizeof err))
-        return ind_fail(e, 400, "indicator.definition", "%s", err);
+        return lt_error_set(e, LT_EINVAL, "indicator.definition", "%s", err);
     const char *to[] = {"*"};
     store_write w = {INDICATOR_COLL, code, ENTRY_OP_PUT, body, len, to, 1};
     store_author a = node_author(d->c);
     int rc = store_write_local(d->s, &a, &w, 1, NULL, err, sizeof err);
     free(body);
     if (rc)
-        return ind_fail(e, 500, "indicator.storage", "indicator %s was not stored: %s", code,
+        return lt_error_set(e, LT_ESTORAGE, "indicator.storage", "indicator %s was not stored: %s", code,
                         err);
     return 0;
 }
 
 int indicators_define(indicators *d, const char *code, const json_t *in, const ind_actor *who,
-                      ind_error *e)
+                      lt_error *e)
 {
     ind_lock(d);
     int rc = define_locked(d, code, in, who, e);
@@ -333,7 +333,7 @@ static json_t *live_json(const ind_live_source *l)
                      "name_en", l->name_en, "measure", l->measure, "period", "month", "live", 1);
 }
 
-json_t *indicators_get(indicators *d, const char *code, ind_error *e)
+json_t *indicators_get(indicators *d, const char *code, lt_error *e)
 {
     ind_lock(d);
     json_t *j = NULL;

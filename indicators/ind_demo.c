@@ -149,9 +149,9 @@ static int demo_value(indicators *d, const node_config *c, const demo_def *f, in
     if (*clock < ind_period_start_ms(t, ord))
         *clock = ind_period_start_ms(t, ord);
     ind_actor who = {"demo", c->unit, ROLE_STAFF};
-    ind_error e;
+    lt_error e;
     if (ind_value_check(d, f->code, c->unit, period, v, NULL, &who, &w[*n], NULL, &e)) {
-        snprintf(err, errlen, "demo value %s/%s/%s: %s", f->code, c->unit, period, e.msg);
+        snprintf(err, errlen, "demo value %s/%s/%s: %s", f->code, c->unit, period, e.message);
         return -1;
     }
     (*n)++;
@@ -187,9 +187,9 @@ static int demo_values(indicators *d, const node_config *c, uint64_t *rng, char 
             rc = demo_value(d, c, f, y, v, &clock, now, rng, w, &n, err, errlen);
         }
     }
-    ind_error e;
+    lt_error e;
     if (!rc && ind_value_commit(d, w, n, &e)) {
-        snprintf(err, errlen, "%s", e.msg);
+        snprintf(err, errlen, "%s", e.message);
         rc = -1;
     }
     for (size_t i = 0; i < n; i++)

@@ -1,9 +1,8 @@
 /*
  * ind_internal.h - what the files of indicators/ share and nothing else
- * uses: the context, the unit catalogue, parsed definitions, periods and
- * the error helper.
+ * uses: the context, the unit catalogue, parsed definitions and periods.
  *
- * Machine codes of the domain's errors (ind_error.code), in every error
+ * Machine codes of the domain's errors (lt_error.code), in every error
  * body (docs/openapi.yaml lists them, web/src/i18n.js translates them):
  *   indicator.bad_code      the indicator code is not 1..32 of A-Z a-z 0-9 _ . -
  *   indicator.unknown       no such indicator (404)
@@ -16,7 +15,7 @@
  *   indicator.computed      computed and operational indicators take no values (400)
  *   indicator.locked        a correction after the lock day needs a leader (409)
  *   indicator.csv           a CSV row or column is wrong (400)
- *   indicator.storage       the store failed (500)
+ *   indicator.storage       the store failed (500), or out of memory (503)
  */
 #ifndef LT_IND_INTERNAL_H
 #define LT_IND_INTERNAL_H
@@ -83,10 +82,6 @@ void ind_unlock(indicators *d);
 /* The unit catalogue, reloaded when the "units" collection changed. */
 const ind_units *ind_units_of(indicators *d);
 
-/* Fills *e and returns -1. */
-int ind_fail(ind_error *e, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 /* ---- periods (ind_period.c) ---- */
 
 typedef enum { PER_MONTH = 0, PER_QUARTER, PER_YEAR } ind_ptype;
@@ -133,7 +128,7 @@ bool ind_code_valid(const char *code);
 
 /* Loads definition code (stored or operational) into *def. Returns 0, or
  * -1 with *e (404 when unknown). */
-int ind_def_load(indicators *d, const char *code, ind_def *def, ind_error *e);
+int ind_def_load(indicators *d, const char *code, ind_def *def, lt_error *e);
 
 /* True when tier is one of def's reporting tiers. */
 bool ind_def_reports(const ind_def *def, const char *tier);
@@ -158,11 +153,11 @@ typedef struct {
  * lock. Returns 0, or -1 with *e. */
 int ind_value_check(indicators *d, const char *code, const char *unit, const char *period,
                     double value, const char *comment, const ind_actor *who, ind_write *w,
-                    const char **field, ind_error *e);
+                    const char **field, lt_error *e);
 
 /* Writes the n checked values that changed in one transaction. Returns 0,
  * or -1 with *e. */
-int ind_value_commit(indicators *d, const ind_write *w, size_t n, ind_error *e);
+int ind_value_commit(indicators *d, const ind_write *w, size_t n, lt_error *e);
 
 /* Frees what ind_value_check packed. */
 void ind_write_release(ind_write *w);

@@ -138,7 +138,7 @@ static cell cells_over_time(ind_tagg tagg, const cell *cells, int n)
 /* The cells of def at u over r; with over_time, cells[0] receives the
  * figure over the whole range. */
 static int unit_cells(indicators *d, const ind_def *def, const ind_units *us, const ind_unit *u,
-                      const range *r, bool over_time, cell *cells, ind_error *e)
+                      const range *r, bool over_time, cell *cells, lt_error *e)
 {
     if (def->live >= 0) {
         cells_live(d, def, u, r, cells);
@@ -148,7 +148,7 @@ static int unit_cells(indicators *d, const ind_def *def, const ind_units *us, co
     }
     if (!def->computed) {
         if (cells_stored(d, def, us, u, r, cells))
-            return ind_fail(e, 500, "indicator.storage", "cannot read the index of %s",
+            return lt_error_set(e, LT_ESTORAGE, "indicator.storage", "cannot read the index of %s",
                             def->code);
         if (over_time)
             cells[0] = cells_over_time(def->tagg, cells, r->n);
@@ -157,10 +157,10 @@ static int unit_cells(indicators *d, const ind_def *def, const ind_units *us, co
     ind_def num, den;
     cell *cn = calloc((size_t)r->n * 2, sizeof *cn);
     if (!cn)
-        return ind_fail(e, 503, "indicator.storage", "out of memory; retry later");
+        return lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
     int rc = ind_def_load(d, def->num, &num, e) || ind_def_load(d, def->den, &den, e) ? -1 : 0;
     if (!rc && (cells_stored(d, &num, us, u, r, cn) || cells_stored(d, &den, us, u, r, cn + r->n)))
-        rc = ind_fail(e, 500, "indicator.storage", "cannot read the index of %s", def->code);
+        rc = lt_error_set(e, LT_ESTORAGE, "indicator.storage", "cannot read the index of %s", def->code);
     if (!rc && over_time) {
         cn[0] = cells_over_time(num.tagg, cn, r->n);
         cn[r->n] = cells_over_time(den.tagg, cn + r->n, r->n);
@@ -181,11 +181,11 @@ static json_t *row_json(const ind_unit *u, const char *period, const cell *c)
 
 /* Appends the rows of unit u to rows. */
 static int unit_rows(indicators *d, const ind_def *def, const ind_units *us, const ind_unit *u,
-                     const range *r, ind_by by, json_t *rows, ind_error *e)
+                     const range *r, ind_by by, json_t *rows, lt_error *e)
 {
     cell *cells = calloc((size_t)r->n, sizeof *cells);
     if (!cells)
-        return ind_fail(e, 503, "indicator.storage", "out of memory; retry later");
+        return lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
     int rc = unit_cells(d, def, us, u, r, by == IND_BY_UNIT, cells, e);
     char p[IND_PERIOD_MAX], q[IND_PERIOD_MAX], span[2 * IND_PERIOD_MAX + 2];
     if (!rc && by == IND_BY_UNIT) {
@@ -216,16 +216,16 @@ static int period_of(ind_ptype t, uint64_t ms)
 
 /* Checks code, unit and the periods; fills def, u and r. */
 static int query_prepare(indicators *d, const char *code, const char *unit, const char *from,
-                         const char *to, ind_def *def, const ind_unit **u, range *r, ind_error *e)
+                         const char *to, ind_def *def, const ind_unit **u, range *r, lt_error *e)
 {
     if (ind_def_load(d, code, def, e))
         return -1;
     const ind_units *us = ind_units_of(d);
     if (!(*u = ind_units_find(us, unit)))
-        return ind_fail(e, 404, "indicator.unit",
+        return lt_error_set(e, LT_ENOTFOUND, "indicator.unit",
                         "no unit %.40s in the network; GET /api/v1/network lists the units", unit);
     if (!ind_units_within(us, unit, d->c->unit))
-        return ind_fail(e, 403, "indicator.unit",
+        return lt_error_set(e, LT_EFORBIDDEN, "indicator.unit",
                         "unit %s is not below this node (unit %s): ask the node of one of its "
                         "ancestors",
                         unit, d->c->unit);
@@ -242,18 +242,18 @@ static int query_prepare(indicators *d, const char *code, const char *unit, cons
     if (!from || !*from)
         from = to;
     if (!ind_period_parse(def->ptype, from, &a) || !ind_period_parse(def->ptype, to, &b))
-        return ind_fail(e, 400, "indicator.period",
+        return lt_error_set(e, LT_EINVAL, "indicator.period",
                         "from and to must be periods of %s, written like %s", code,
                         examples[def->ptype]);
     if (b < a || b - a >= RANGE_MAX)
-        return ind_fail(e, 400, "indicator.period",
+        return lt_error_set(e, LT_EINVAL, "indicator.period",
                         "from must not be after to, and the range at most %d periods", RANGE_MAX);
     *r = (range){def->ptype, a, b - a + 1};
     return 0;
 }
 
 static json_t *rollup_locked(indicators *d, const char *code, const char *unit, const char *from,
-                             const char *to, ind_by by, ind_error *e)
+                             const char *to, ind_by by, lt_error *e)
 {
     ind_def def;
     const ind_unit *u;
@@ -278,7 +278,7 @@ static json_t *rollup_locked(indicators *d, const char *code, const char *unit, 
 }
 
 json_t *indicators_rollup(indicators *d, const char *code, const char *unit, const char *from,
-                          const char *to, ind_by by, ind_error *e)
+                          const char *to, ind_by by, lt_error *e)
 {
     ind_lock(d);
     json_t *j = rollup_locked(d, code, unit, from, to, by, e);
@@ -316,7 +316,7 @@ static json_t *counts_json(const ind_unit *u, const cell *c)
 }
 
 static json_t *completeness_locked(indicators *d, const char *code, const char *unit,
-                                   const char *period, ind_error *e)
+                                   const char *period, lt_error *e)
 {
     ind_def def;
     const ind_unit *u;
@@ -331,7 +331,7 @@ static json_t *completeness_locked(indicators *d, const char *code, const char *
     if (query_prepare(d, code, unit, period, period, &def, &u, &r, e))
         return NULL;
     if (def.computed || def.live >= 0) {
-        ind_fail(e, 400, "indicator.computed",
+        lt_error_set(e, LT_EINVAL, "indicator.computed",
                  "nobody reports %s (it is %s); ask for the completeness of %s", code,
                  def.computed ? "computed" : "operational", def.computed ? def.num : "another");
         return NULL;
@@ -339,7 +339,7 @@ static json_t *completeness_locked(indicators *d, const char *code, const char *
     const ind_units *us = ind_units_of(d);
     cell c;
     if (cells_stored(d, &def, us, u, &r, &c)) {
-        ind_fail(e, 500, "indicator.storage", "cannot read the index of %s", code);
+        lt_error_set(e, LT_ESTORAGE, "indicator.storage", "cannot read the index of %s", code);
         return NULL;
     }
     json_t *children = json_array();
@@ -370,7 +370,7 @@ static json_t *completeness_locked(indicators *d, const char *code, const char *
 }
 
 json_t *indicators_completeness(indicators *d, const char *code, const char *unit,
-                                const char *period, ind_error *e)
+                                const char *period, lt_error *e)
 {
     ind_lock(d);
     json_t *j = completeness_locked(d, code, unit, period, e);

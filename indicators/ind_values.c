@@ -69,23 +69,23 @@ static void history_name(indicators *d, const json_t *cur, uint64_t now, char *o
 /* The checks of who may enter a value for unit u of def. */
 static int value_allowed(indicators *d, const ind_units *us, const ind_def *def,
                          const ind_unit *u, const char *unit, const ind_actor *who,
-                         const char **field, ind_error *e)
+                         const char **field, lt_error *e)
 {
     *field = "unit";
     if (!u)
-        return ind_fail(e, 404, "indicator.unit",
+        return lt_error_set(e, LT_ENOTFOUND, "indicator.unit",
                         "no unit %.40s in the network; GET /api/v1/network lists the units", unit);
     if (!ind_units_within(us, unit, d->c->unit))
-        return ind_fail(e, 403, "indicator.unit",
+        return lt_error_set(e, LT_EFORBIDDEN, "indicator.unit",
                         "unit %s is not served by this node (unit %s): enter it at the node of "
                         "unit %s or of a unit above it",
                         unit, d->c->unit, unit);
     if (!who || who->role < ROLE_STAFF || !who->unit ||
         !ind_units_within(us, unit, who->unit))
-        return ind_fail(e, 403, "indicator.forbidden",
+        return lt_error_set(e, LT_EFORBIDDEN, "indicator.forbidden",
                         "only staff of unit %s or of a unit above it may enter its values", unit);
     if (!ind_def_reports(def, u->tier))
-        return ind_fail(e, 400, "indicator.tier",
+        return lt_error_set(e, LT_EINVAL, "indicator.tier",
                         "unit %s is a %s; indicator %s is reported by tier(s) %s%s%s", unit,
                         u->tier, def->code, def->tiers[0], def->ntiers > 1 ? ", " : "",
                         def->ntiers > 1 ? def->tiers[1] : "");
@@ -96,34 +96,34 @@ static int value_allowed(indicators *d, const ind_units *us, const ind_def *def,
 /* The checks of the definition, the period and the value. */
 static int value_valid(indicators *d, const char *code, const char *period, double value,
                        const char *comment, ind_def *def, int *ord, const char **field,
-                       ind_error *e)
+                       lt_error *e)
 {
     *field = "indicator";
     if (ind_def_load(d, code, def, e))
         return -1;
     if (def->computed || def->live >= 0)
-        return ind_fail(e, 400, "indicator.computed",
+        return lt_error_set(e, LT_EINVAL, "indicator.computed",
                         "indicator %s is %s: nobody enters its values", code,
                         def->computed ? "computed from other indicators" : "computed by the node");
     *field = "period";
     static const char *const examples[] = {"2026-11", "2026-Q4", "2026"};
     if (!ind_period_parse(def->ptype, period, ord))
-        return ind_fail(e, 400, "indicator.period",
+        return lt_error_set(e, LT_EINVAL, "indicator.period",
                         "'%.16s' is not a %s: indicator %s is reported per %s, written like %s",
                         period, ind_ptype_name(def->ptype), code, ind_ptype_name(def->ptype),
                         examples[def->ptype]);
     if (ind_period_start_ms(def->ptype, *ord) > d->now(d->now_ctx))
-        return ind_fail(e, 400, "indicator.period",
+        return lt_error_set(e, LT_EINVAL, "indicator.period",
                         "period %s has not begun yet; enter values for the current or past "
                         "periods",
                         period);
     *field = "value";
     if (!isfinite(value) || fabs(value) > IND_VALUE_LIMIT)
-        return ind_fail(e, 400, "indicator.value",
+        return lt_error_set(e, LT_EINVAL, "indicator.value",
                         "the value must be a number between -1e12 and 1e12");
     *field = "comment";
     if (comment && strlen(comment) > COMMENT_MAX)
-        return ind_fail(e, 400, "indicator.value", "the comment is longer than %d bytes",
+        return lt_error_set(e, LT_EINVAL, "indicator.value", "the comment is longer than %d bytes",
                         COMMENT_MAX);
     *field = NULL;
     return 0;
@@ -172,7 +172,7 @@ static json_t *value_fields(indicators *d, const json_t *cur, const ind_def *def
 
 int ind_value_check(indicators *d, const char *code, const char *unit, const char *period,
                     double value, const char *comment, const ind_actor *who, ind_write *w,
-                    const char **field, ind_error *e)
+                    const char **field, lt_error *e)
 {
     const char *fdummy;
     if (!field)
@@ -191,7 +191,7 @@ int ind_value_check(indicators *d, const char *code, const char *unit, const cha
     bool io;
     json_t *cur = value_record(d, w->id, &io);
     if (io)
-        return ind_fail(e, 500, "indicator.storage", "cannot read value %s; check the node's disk",
+        return lt_error_set(e, LT_ESTORAGE, "indicator.storage", "cannot read value %s; check the node's disk",
                         w->id);
     uint64_t now = d->now(d->now_ctx);
     bool locked = cur && now > ind_period_end_ms(def.ptype, ord) + (uint64_t)def.lock_days * DAY_MS;
@@ -202,7 +202,7 @@ int ind_value_check(indicators *d, const char *code, const char *unit, const cha
     if (locked && who->role < ROLE_LEADER) {
         json_decref(cur);
         *field = "value";
-        return ind_fail(e, 409, "indicator.locked",
+        return lt_error_set(e, LT_ECONFLICT, "indicator.locked",
                         "period %s of %s was locked %d days after its end: a correction needs a "
                         "leader's approval; ask a leader of unit %s or above to enter it",
                         period, code, def.lock_days, unit);
@@ -214,7 +214,7 @@ int ind_value_check(indicators *d, const char *code, const char *unit, const cha
     json_decref(f);
     json_decref(cur);
     if (rc)
-        return ind_fail(e, 400, "indicator.value", "%s", err);
+        return lt_error_set(e, LT_EINVAL, "indicator.value", "%s", err);
     return 0;
 }
 
@@ -224,14 +224,14 @@ void ind_write_release(ind_write *w)
     w->body = NULL;
 }
 
-int ind_value_commit(indicators *d, const ind_write *w, size_t n, ind_error *e)
+int ind_value_commit(indicators *d, const ind_write *w, size_t n, lt_error *e)
 {
     store_write *sw = calloc(n ? n : 1, sizeof *sw);
     const char **to = calloc(n ? n : 1, sizeof *to);
     if (!sw || !to) {
         free(sw);
         free(to);
-        return ind_fail(e, 503, "indicator.storage", "the node is out of memory; retry later");
+        return lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "the node is out of memory; retry later");
     }
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -248,12 +248,12 @@ int ind_value_commit(indicators *d, const ind_write *w, size_t n, ind_error *e)
     free(sw);
     free(to);
     if (rc)
-        return ind_fail(e, 500, "indicator.storage", "the values were not stored: %s", err);
+        return lt_error_set(e, LT_ESTORAGE, "indicator.storage", "the values were not stored: %s", err);
     return 0;
 }
 
 int indicators_value_put(indicators *d, const char *code, const char *unit, const char *period,
-                         double value, const char *comment, const ind_actor *who, ind_error *e)
+                         double value, const char *comment, const ind_actor *who, lt_error *e)
 {
     ind_lock(d);
     ind_write w;
@@ -295,7 +295,7 @@ static void history_collect(json_t *j)
 }
 
 json_t *indicators_value_get(indicators *d, const char *code, const char *unit,
-                             const char *period, ind_error *e)
+                             const char *period, lt_error *e)
 {
     char id[IND_ID_MAX];
     snprintf(id, sizeof id, "%s/%s/%s", code, unit, period);
@@ -304,7 +304,7 @@ json_t *indicators_value_get(indicators *d, const char *code, const char *unit,
     json_t *j = value_record(d, id, &io);
     ind_unlock(d);
     if (!j) {
-        ind_fail(e, io ? 500 : 404, io ? "indicator.storage" : "indicator.unknown",
+        lt_error_set(e, io ? LT_ESTORAGE : LT_ENOTFOUND, io ? "indicator.storage" : "indicator.unknown",
                  io ? "cannot read value %s; check the node's disk"
                     : "no value of %s has been entered (or has arrived) yet",
                  id);

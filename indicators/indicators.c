@@ -64,17 +64,6 @@ void ind_unlock(indicators *d)
     uv_mutex_unlock(&d->lock);
 }
 
-int ind_fail(ind_error *e, int status, const char *code, const char *fmt, ...)
-{
-    e->status = status;
-    e->code = code;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 bool indicators_serves(indicators *d, const char *unit)
 {
     ind_lock(d);

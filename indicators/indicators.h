@@ -22,6 +22,7 @@
 #ifndef LT_INDICATORS_H
 #define LT_INDICATORS_H
 
+#include "lib/error.h"
 #include "node/env/config.h"
 #include "node/people/accounts.h"
 #include "storage/store.h"
@@ -62,13 +63,6 @@ typedef struct {
     account_role role;
 } ind_actor;
 
-/* An error: HTTP status, machine code, message. */
-typedef struct {
-    int status;
-    const char *code;
-    char msg[512];
-} ind_error;
-
 /* ---- definitions ---- */
 
 /* Writes definition code from JSON {name_vi, name_en, measure, period,
@@ -76,11 +70,11 @@ typedef struct {
  * numerator, denominator, factor, group, pinned} (admin of a top-tier
  * node). Returns 0, or -1 with *e. */
 int indicators_define(indicators *d, const char *code, const json_t *in, const ind_actor *who,
-                      ind_error *e);
+                      lt_error *e);
 
 /* The definition of code as JSON (with "code", "live" for operational
  * ones), or NULL (404 in *e). New reference. */
-json_t *indicators_get(indicators *d, const char *code, ind_error *e);
+json_t *indicators_get(indicators *d, const char *code, lt_error *e);
 
 /* Every definition (stored ones and operational ones), sorted by code. */
 json_t *indicators_list(indicators *d);
@@ -92,12 +86,12 @@ json_t *indicators_list(indicators *d);
  * behalf). After the period's lock day only a leader (or above) may
  * change it, and the approval is recorded. Returns 0, or -1 with *e. */
 int indicators_value_put(indicators *d, const char *code, const char *unit, const char *period,
-                         double value, const char *comment, const ind_actor *who, ind_error *e);
+                         double value, const char *comment, const ind_actor *who, lt_error *e);
 
 /* The value record of code/unit/period with its "history" (oldest first),
  * or NULL with *e (404 when none). */
 json_t *indicators_value_get(indicators *d, const char *code, const char *unit,
-                             const char *period, ind_error *e);
+                             const char *period, lt_error *e);
 
 /* ---- roll-up and completeness ---- */
 
@@ -111,7 +105,7 @@ typedef enum { IND_BY_PERIOD, IND_BY_CHILD, IND_BY_UNIT } ind_by;
  * time (IND_BY_UNIT, period "from..to"). Returns {"indicator", "unit",
  * "rows": [...]}, or NULL with *e. */
 json_t *indicators_rollup(indicators *d, const char *code, const char *unit, const char *from,
-                          const char *to, ind_by by, ind_error *e);
+                          const char *to, ind_by by, lt_error *e);
 
 /* The completeness of indicator code for period (NULL or "": the last
  * period that has ended) at unit: {indicator,
@@ -119,7 +113,7 @@ json_t *indicators_rollup(indicators *d, const char *code, const char *unit, con
  * missing: [{unit, name}], children: [{unit, name, expected, received,
  * on_time}]}, or NULL with *e. */
 json_t *indicators_completeness(indicators *d, const char *code, const char *unit,
-                                const char *period, ind_error *e);
+                                const char *period, lt_error *e);
 
 /* True when unit is this node's unit or below it. */
 bool indicators_serves(indicators *d, const char *unit);
@@ -134,13 +128,13 @@ bool indicators_within(indicators *d, const char *unit, const char *anc);
  * checked first, and a bad row stores nothing and is named with its column
  * in *e. On success *written and *unchanged count rows. */
 int indicators_csv_import(indicators *d, const char *text, size_t len, const ind_actor *who,
-                          size_t *written, size_t *unchanged, ind_error *e);
+                          size_t *written, size_t *unchanged, lt_error *e);
 
 /* A CSV template for indicator code at unit and period: one row per unit
  * expected to report it below unit, value and comment filled when known.
  * malloc'd text, or NULL with *e. */
 char *indicators_csv_template(indicators *d, const char *code, const char *unit,
-                              const char *period, ind_error *e);
+                              const char *period, lt_error *e);
 
 /* The rows array of a table (roll-up or completeness "missing") as CSV
  * with a header of the given columns. malloc'd. */

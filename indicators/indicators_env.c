@@ -37,11 +37,6 @@ void indicators_env_free(indicators_env *e)
     free(e);
 }
 
-static void respond_fail(http_response *res, const ind_error *e)
-{
-    http_respond_code(res, e->status, e->code, "%s", e->msg);
-}
-
 static ind_actor actor_of(const auth_caller *c)
 {
     return (ind_actor){c->user, c->unit, c->role};
@@ -99,7 +94,7 @@ static void list_get(void *ctx, const http_request *req, http_response *res)
 static void definition(indicators_env *d, const http_request *req, const auth_caller *c,
                        const char *code, http_response *res)
 {
-    ind_error e = {0};
+    lt_error e = {0};
     if (!strcmp(req->method, "PUT")) {
         json_error_t je;
         json_t *in = json_loadb((const char *)req->body, req->body_len, 0, &je);
@@ -112,7 +107,7 @@ static void definition(indicators_env *d, const http_request *req, const auth_ca
         int rc = indicators_define(d->ind, code, in, &who, &e);
         json_decref(in);
         if (rc) {
-            respond_fail(res, &e);
+            http_respond_lt(res, &e);
             return;
         }
     }
@@ -120,13 +115,13 @@ static void definition(indicators_env *d, const http_request *req, const auth_ca
     if (j)
         http_respond_json(res, 200, j);
     else
-        respond_fail(res, &e);
+        http_respond_lt(res, &e);
 }
 
 static void value_item(indicators_env *d, const http_request *req, const auth_caller *c,
                        char *const *seg, http_response *res)
 {
-    ind_error e = {0};
+    lt_error e = {0};
     if (!strcmp(req->method, "PUT")) {
         json_t *in = json_loadb((const char *)req->body, req->body_len, 0, NULL);
         json_t *v = json_object_get(in, "value"), *cm = json_object_get(in, "comment");
@@ -142,7 +137,7 @@ static void value_item(indicators_env *d, const http_request *req, const auth_ca
                                       json_string_value(cm), &who, &e);
         json_decref(in);
         if (rc) {
-            respond_fail(res, &e);
+            http_respond_lt(res, &e);
             return;
         }
     } else if (!indicators_within(d->ind, seg[2], c->unit)) {
@@ -154,7 +149,7 @@ static void value_item(indicators_env *d, const http_request *req, const auth_ca
     if (j)
         http_respond_json(res, 200, j);
     else
-        respond_fail(res, &e);
+        http_respond_lt(res, &e);
 }
 
 static bool by_parse(const char *s, ind_by *by)
@@ -181,11 +176,11 @@ static void values_get(indicators_env *d, const http_request *req, const auth_ca
     const char *unit = query_unit(d, req, c, res);
     if (!unit)
         return;
-    ind_error e = {0};
+    lt_error e = {0};
     json_t *j = indicators_rollup(d->ind, code, unit, http_request_query_param(req, "from"),
                                   http_request_query_param(req, "to"), by, &e);
     if (!j) {
-        respond_fail(res, &e);
+        http_respond_lt(res, &e);
         return;
     }
     if (wants_csv(req, req->path)) {
@@ -207,10 +202,10 @@ static void template_get(indicators_env *d, const http_request *req, const auth_
     if (!unit)
         return;
     const char *period = http_request_query_param(req, "period");
-    ind_error e = {0};
+    lt_error e = {0};
     char *csv = indicators_csv_template(d->ind, code, unit, period ? period : "", &e);
     if (!csv) {
-        respond_fail(res, &e);
+        http_respond_lt(res, &e);
         return;
     }
     char name[96];
@@ -228,10 +223,10 @@ static void import_work(void *job, const uint8_t *body, size_t len, http_respons
 {
     import_job *j = job;
     ind_actor who = actor_of(&j->c);
-    ind_error e = {0};
+    lt_error e = {0};
     size_t written, unchanged;
     if (indicators_csv_import(j->d->ind, (const char *)body, len, &who, &written, &unchanged, &e))
-        respond_fail(res, &e);
+        http_respond_lt(res, &e);
     else
         http_respond_json(res, 200, json_pack("{s:I, s:I}", "written", (json_int_t)written,
                                               "unchanged", (json_int_t)unchanged));
@@ -306,11 +301,11 @@ static void completeness_get(void *ctx, const http_request *req, http_response *
     const char *unit = query_unit(d, req, &c, res);
     if (!unit)
         return;
-    ind_error e = {0};
+    lt_error e = {0};
     json_t *j = indicators_completeness(d->ind, code, unit, http_request_query_param(req, "period"),
                                         &e);
     if (!j) {
-        respond_fail(res, &e);
+        http_respond_lt(res, &e);
         return;
     }
     if (wants_csv(req, req->path)) {
@@ -337,10 +332,5 @@ size_t indicators_env_routes(indicators_env *e, http_route *routes, size_t cap)
         {"GET", "/api/v1/completeness", completeness_get, e, 0},
         {"GET", "/api/v1/completeness.csv", completeness_get, e, 0},
     };
-    size_t n = sizeof all / sizeof *all;
-    if (n > cap)
-        n = cap;
-    for (size_t i = 0; i < n; i++)
-        routes[i] = all[i];
-    return n;
+    return http_routes_copy(routes, cap, all, sizeof all / sizeof *all);
 }

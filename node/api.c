@@ -175,10 +175,5 @@ size_t api_routes(node_env *d, http_route *routes, size_t cap)
         {"GET", "/ui/", static_web_serve, NULL, 0},
         {NULL, "/", map_api_page, d, 0},
     };
-    size_t n = sizeof all / sizeof *all;
-    if (n > cap)
-        n = cap;
-    for (size_t i = 0; i < n; i++)
-        routes[i] = all[i];
-    return n;
+    return http_routes_copy(routes, cap, all, sizeof all / sizeof *all);
 }

@@ -99,8 +99,8 @@ static void define(indicators *d, const char *code, const char *json)
     json_t *j = json_loads(json, 0, &je);
     REQUIRE(j);
     ind_actor admin = {"admin", "VN", ROLE_ADMIN};
-    ind_error e = {0};
-    CHECKF(indicators_define(d, code, j, &admin, &e) == 0, "%s: %s", code, e.msg);
+    lt_error e = {0};
+    CHECKF(indicators_define(d, code, j, &admin, &e) == 0, "%s: %s", code, e.message);
     json_decref(j);
 }
 
@@ -159,9 +159,9 @@ static void enter(indicators *d, int k, int u, int m, double v, account_role rol
     char period[8];
     month_name(m, period);
     ind_actor who = {"staff", "VN", role};
-    ind_error e = {0};
+    lt_error e = {0};
     int rc = indicators_value_put(d, codes[k], units[u].code, period, v, "", &who, &e);
-    CHECKF(rc == 0, "%s %s %s: %s", codes[k], units[u].code, period, e.msg);
+    CHECKF(rc == 0, "%s %s %s: %s", codes[k], units[u].code, period, e.message);
     if (!rc) {
         vals[k][u][m] = (double)llround(v * 1e6) / 1e6;
         has[k][u][m] = true;
@@ -204,11 +204,11 @@ static void check_rollups(indicators *d)
     char from[8], to[8];
     month_name(0, from);
     month_name(MONTHS - 1, to);
-    ind_error e = {0};
+    lt_error e = {0};
     for (int k = 0; k < NIND; k++) {
         for (int u = 0; u < nunits; u++) {
             json_t *j = indicators_rollup(d, codes[k], units[u].code, from, to, IND_BY_PERIOD, &e);
-            CHECKF(j, "%s %s: %s", codes[k], units[u].code, e.msg);
+            CHECKF(j, "%s %s: %s", codes[k], units[u].code, e.message);
             json_t *rows = json_object_get(j, "rows");
             CHECK(json_array_size(rows) == MONTHS);
             for (int m = 0; m < MONTHS && m < (int)json_array_size(rows); m++) {
@@ -234,7 +234,7 @@ static void check_children(indicators *d)
     char from[8], to[8];
     month_name(0, from);
     month_name(MONTHS - 1, to);
-    ind_error e = {0};
+    lt_error e = {0};
     for (int u = 0; u < nunits; u++) {
         json_t *j = indicators_rollup(d, "SUMX", units[u].code, from, to, IND_BY_CHILD, &e);
         REQUIRE(j);
@@ -266,9 +266,9 @@ static void check_ratio_and_time(indicators *d)
     char from[8], to[8];
     month_name(0, from);
     month_name(MONTHS - 1, to);
-    ind_error e = {0};
+    lt_error e = {0};
     json_t *j = indicators_rollup(d, "RATIO", "VN", from, to, IND_BY_PERIOD, &e);
-    CHECKF(j, "%s", e.msg);
+    CHECKF(j, "%s", e.message);
     for (int m = 0; j && m < MONTHS; m++) {
         double s = 0, c = 0;
         int rep, exp;
@@ -304,7 +304,7 @@ static void check_ratio_and_time(indicators *d)
 
 static void check_completeness(indicators *d)
 {
-    ind_error e = {0};
+    lt_error e = {0};
     for (int u = 0; u < nunits; u++) {
         for (int m = 0; m < MONTHS; m += 2) {
             char period[8];
@@ -351,7 +351,7 @@ static uint64_t values_held(store *s)
 static void check_refusals(indicators *d, store *s)
 {
     uint64_t before = values_held(s);
-    ind_error e = {0};
+    lt_error e = {0};
     ind_actor staff = {"s", "VN", ROLE_STAFF}, viewer = {"v", "VN", ROLE_VIEWER};
     const char *commune = NULL, *district = NULL, *other = NULL;
     for (int u = 0; u < nunits; u++) {
@@ -386,13 +386,13 @@ static void check_refusals(indicators *d, store *s)
         memset(&e, 0, sizeof e);
         int rc = indicators_value_put(d, cases[i].code, cases[i].unit, cases[i].period, cases[i].v,
                                       NULL, cases[i].who, &e);
-        CHECKF(rc == -1 && e.status == cases[i].status && !strcmp(e.code, cases[i].mcode),
-               "case %zu: %d %s %s", i, e.status, e.code ? e.code : "-", e.msg);
+        CHECKF(rc == -1 && lt_errkind_status(e.kind) == cases[i].status && !strcmp(e.code, cases[i].mcode),
+               "case %zu: %d %s %s", i, lt_errkind_status(e.kind), e.code ? e.code : "-", e.message);
     }
     if (other) {
         ind_actor neighbour = {"n", other, ROLE_STAFF};
         CHECK(indicators_value_put(d, "SUMX", commune, "2025-08", 1, NULL, &neighbour, &e) == -1 &&
-              e.status == 403);
+              lt_errkind_status(e.kind) == 403);
     }
     /* a correction after the lock day by staff: 409, the leader's is kept with approved_by */
     int u = 0;
@@ -401,7 +401,7 @@ static void check_refusals(indicators *d, store *s)
     REQUIRE(u < nunits);
     clock_ms = T_AUG_2025 + 200 * DAY;
     CHECK(indicators_value_put(d, "SUMX", units[u].code, "2025-08", 7, NULL, &staff, &e) == -1 &&
-          e.status == 409 && !strcmp(e.code, "indicator.locked"));
+          lt_errkind_status(e.kind) == 409 && !strcmp(e.code, "indicator.locked"));
     CHECK(values_held(s) == before);
     ind_actor leader = {"chief", "VN", ROLE_LEADER};
     CHECK(indicators_value_put(d, "SUMX", units[u].code, "2025-08", 7, "sửa sau khoá", &leader, &e) == 0);
@@ -456,11 +456,11 @@ int main(void)
     snprintf(cc.tier, sizeof cc.tier, "commune");
     indicators *dc = indicators_new(s, &cc);
     ind_actor cadmin = {"a", cc.unit, ROLE_ADMIN};
-    ind_error e = {0};
+    lt_error e = {0};
     json_t *def = json_pack("{s:s, s:s, s:[s]}", "name_vi", "x", "period", "month", "tiers", "commune");
-    CHECK(indicators_define(dc, "CX", def, &cadmin, &e) == -1 && e.status == 403 &&
+    CHECK(indicators_define(dc, "CX", def, &cadmin, &e) == -1 && lt_errkind_status(e.kind) == 403 &&
           !strcmp(e.code, "indicator.forbidden"));
-    CHECK(indicators_get(d, "CX", &e) == NULL && e.status == 404);
+    CHECK(indicators_get(d, "CX", &e) == NULL && lt_errkind_status(e.kind) == 404);
     json_decref(def);
     indicators_free(dc);
     check_rollups(d);

@@ -348,6 +348,15 @@ void http_respond_code(http_response *res, int status, const char *code, const c
     respond_error_body(res, status, code, msg);
 }
 
+size_t http_routes_copy(http_route *dst, size_t cap, const http_route *src, size_t n)
+{
+    if (n > cap)
+        n = cap;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
+    return n;
+}
+
 void http_respond_lt(http_response *res, const lt_error *e)
 {
     respond_error_body(res, lt_errkind_status(e->kind), lt_error_code(e), e->message);

@@ -121,6 +121,11 @@ typedef struct {
     size_t max_body; /* the largest body this route takes; 0: the server's limit */
 } http_route;
 
+/* Copies the n routes of src into dst, which has room for cap, and returns
+ * how many it copied (n, or cap when that is less): the tail of a folder's
+ * *_routes function, which fills the node's route table. */
+size_t http_routes_copy(http_route *dst, size_t cap, const http_route *src, size_t n);
+
 /* The most request head (request line and headers) a client may send. */
 #define HTTP_MAX_HEADER_BYTES 8192
 
