@@ -24,7 +24,6 @@ req() {
 get() { req GET "$@"; }
 ctype() { grep -i '^content-type:' "$T/hdr" | tr -d '\r' | cut -d' ' -f2-; }
 x() { xmllint --xpath "$1" "$T/body" 2>/dev/null; }     # x XPATH: its value
-jqb() { jq -e "$@" "$T/body" >/dev/null; }
 nreports() { count nat reports; }
 xml_names() { # xml_names XPATH: the names of the element's children, in order
     local n i out=""
