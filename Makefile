@@ -1,7 +1,7 @@
 # Thin wrapper over CMake. The two commands of the README:
 #   make demo   installs what is missing, builds, starts a sample network
-#   make test   installs, builds, runs every test (plain and sanitizer builds: ASan+UBSan,
-#               ThreadSanitizer over the threaded tests)
+#   make test   installs, builds, runs every test (the format check, plain and sanitizer
+#               builds: ASan+UBSan, ThreadSanitizer over the threaded tests, fuzz targets)
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
@@ -9,7 +9,10 @@ TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 14
 
-.PHONY: all deps build demo test test-plain test-asan test-tsan fuzz bench clean
+SEEDS ?= 20000
+FROM ?= 1000
+
+.PHONY: all deps build demo test test-plain test-asan test-tsan fuzz bench format format-check sim-sweep clean
 
 all: build
 
@@ -23,7 +26,16 @@ build: deps
 demo: build
 	@./$(BUILD)/lienthong demo --dir $(CURDIR)/demo-net
 
-test: deps test-plain test-asan test-tsan fuzz
+test: deps format-check test-plain test-asan test-tsan fuzz
+
+# The tree follows .clang-format: `make format` applies it, `make test` checks it.
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format: deps
+	@clang-format -i $(FORMAT_FILES)
+
+format-check: deps
+	@clang-format --dry-run -Werror $(FORMAT_FILES) || \
+		{ echo "format-check: run 'make format' (.clang-format)"; exit 1; }
 
 test-plain: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -51,6 +63,13 @@ bench: build
 	@LT_BIN=$(BUILD)/lienthong node bench/bench_ui.mjs
 	@./$(BUILD)/bench/bench_reports
 	@./$(BUILD)/bench/bench_indicators
+
+# The replication simulator beyond the seeds `make test` runs, on every core:
+#   make sim-sweep SEEDS=20000 FROM=1000
+sim-sweep: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target test_sim >/dev/null
+	@./scripts/sim-sweep $(BUILD)/tests/sim/test_sim $(SEEDS) $(FROM) $(JOBS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -97,7 +97,7 @@ struct vpipe {
     store *st;
     size_t chunk; /* entries per thread-pool work item */
     vpipe_applied_cb applied;
-    void *data; /* the caller's */
+    void *data;               /* the caller's */
     vpipe_batch *head, *tail; /* submitted, not yet applied, oldest first */
     size_t pending;
     bool draining;
@@ -105,8 +105,8 @@ struct vpipe {
 
 /* Prepares p; chunk is the number of entries one pool work item verifies
  * (a few hundred: small enough to spread a batch over all cores). */
-static void vpipe_init(vpipe *p, uv_loop_t *loop, store *st, size_t chunk,
-                       vpipe_applied_cb applied, void *data)
+static void vpipe_init(vpipe *p, uv_loop_t *loop, store *st, size_t chunk, vpipe_applied_cb applied,
+                       void *data)
 {
     memset(p, 0, sizeof *p);
     p->loop = loop;
@@ -138,8 +138,7 @@ static int vpipe_apply(vpipe *p, vpipe_batch *b, char *err, size_t errlen)
     for (size_t i = 0; i < b->n; i++)
         good += b->ok[i];
     if (good == b->n)
-        return store_apply(p->st, b->in, b->n, STORE_PREVERIFIED, b->results, NULL, err,
-                           errlen);
+        return store_apply(p->st, b->in, b->n, STORE_PREVERIFIED, b->results, NULL, err, errlen);
     store_input *in = malloc((good ? good : 1) * sizeof *in);
     apply_result *res = malloc((good ? good : 1) * sizeof *res);
     int rc = -1;
@@ -358,9 +357,9 @@ static void bench_store_drop(store *s, const char *root, const char *name)
 #define BENCH_ID_CAP 32
 
 static const char *const report_titles[] = {
-    "Rác thải ùn ứ tại ngõ 12 Lê Lợi",     "Đèn đường hỏng trên đại lộ Lê Nin",
-    "Ổ gà lớn trên đường Nguyễn Du",        "Công trình xây dựng không phép",
-    "Tụ tập gây mất trật tự ban đêm",       "Cống thoát nước bị tắc sau mưa",
+    "Rác thải ùn ứ tại ngõ 12 Lê Lợi", "Đèn đường hỏng trên đại lộ Lê Nin",
+    "Ổ gà lớn trên đường Nguyễn Du",   "Công trình xây dựng không phép",
+    "Tụ tập gây mất trật tự ban đêm",  "Cống thoát nước bị tắc sau mưa",
 };
 static const char *const report_categories[] = {"môi trường", "giao thông", "xây dựng",
                                                 "an ninh trật tự"};
@@ -669,8 +668,7 @@ static int phase_local(const char *root, const bench_opts *o, bench_span *sp)
     for (size_t i = 0; i < n; i++) {
         bool patch = i >= 8 && bench_rng_next(&rng) % 10 == 0;
         if (patch)
-            memcpy(ids[i], ids[i - 1 - bench_rng_next(&rng) % (i < 1000 ? i : 1000)],
-                   BENCH_ID_CAP);
+            memcpy(ids[i], ids[i - 1 - bench_rng_next(&rng) % (i < 1000 ? i : 1000)], BENCH_ID_CAP);
         else
             report_id(ids[i], o->ids, &rng, "41205", i + 1, hlc_make(hlc_wall_ms(), 0) + i);
         report_body(&sb, &rng, patch, i);
@@ -681,8 +679,9 @@ static int phase_local(const char *root, const bench_opts *o, bench_span *sp)
             goto out;
         }
         memcpy(bodies[i], sb.data, sb.size);
-        w[i] = (store_write){"reports", ids[i], patch ? ENTRY_OP_PATCH : ENTRY_OP_PUT,
-                             bodies[i],  sb.size, report_to, 1};
+        w[i] = (store_write){"reports", ids[i],  patch ? ENTRY_OP_PATCH : ENTRY_OP_PUT,
+                             bodies[i], sb.size, report_to,
+                             1};
     }
     msgpack_sbuffer_destroy(&sb);
 
@@ -703,8 +702,7 @@ static int phase_local(const char *root, const bench_opts *o, bench_span *sp)
     }
     bench_span_end(sp, n);
     if (store_entry_count(s) != n) {
-        bench_fail("local store holds %" PRIu64 " entries, expected %zu", store_entry_count(s),
-                   n);
+        bench_fail("local store holds %" PRIu64 " entries, expected %zu", store_entry_count(s), n);
         goto out;
     }
     rc = 0;
@@ -912,8 +910,8 @@ static int bench_round(const char *root, const bench_workload *w, const bench_op
     bench_keep(r, T_SINGLE, &sp);
     bench_store_drop(single, root, "single");
     single = NULL;
-    if (!(piped = bench_store_open(root, "pipelined")) ||
-        phase_apply_pipelined(piped, w, o, &sp) || coll_snap_of(piped, &by_pipe))
+    if (!(piped = bench_store_open(root, "pipelined")) || phase_apply_pipelined(piped, w, o, &sp) ||
+        coll_snap_of(piped, &by_pipe))
         goto out;
     bench_keep(r, T_PIPED, &sp);
     bench_store_drop(piped, root, "pipelined");
@@ -975,8 +973,13 @@ static void bench_usage(FILE *f)
 
 static int bench_parse(int argc, char **argv, bench_opts *o)
 {
-    *o = (bench_opts){.entries = 100000, .verifies = 40000, .local = 20000, .batch = 1000,
-                      .depth = 4, .chunk = 200, .rounds = 2};
+    *o = (bench_opts){.entries = 100000,
+                      .verifies = 40000,
+                      .local = 20000,
+                      .batch = 1000,
+                      .depth = 4,
+                      .chunk = 200,
+                      .rounds = 2};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         size_t *target = NULL;
@@ -1037,7 +1040,9 @@ static int bench_parse(int argc, char **argv, bench_opts *o)
 static void bench_verdict(const char *label, double ratio, double target, bool applicable)
 {
     printf("  %-56s %6.3f   target >= %.2f   %s\n", label, ratio, target,
-           !applicable ? "n/a (needs 2+ cores)" : ratio >= target ? "PASS" : "MISS");
+           !applicable       ? "n/a (needs 2+ cores)"
+           : ratio >= target ? "PASS"
+                             : "MISS");
 }
 
 int main(int argc, char **argv)
@@ -1064,8 +1069,8 @@ int main(int argc, char **argv)
 
     double load[1] = {0};
     getloadavg(load, 1);
-    printf("lienthong bench_apply: %d core(s), UV_THREADPOOL_SIZE=%s, load average %.2f%s\n",
-           cores, getenv("UV_THREADPOOL_SIZE"), load[0],
+    printf("lienthong bench_apply: %d core(s), UV_THREADPOOL_SIZE=%s, load average %.2f%s\n", cores,
+           getenv("UV_THREADPOOL_SIZE"), load[0],
            load[0] > 0.5 ? " (other processes compete for the cores)" : "");
     fflush(stdout);
     if (workload_make(&w, o.entries, o.ids))
@@ -1128,8 +1133,8 @@ int main(int argc, char **argv)
         double pred_single = 1 / (tv + ta_wall);
         double by_cpu = usable / (tv + ta_cpu), by_loop = 1 / ta_wall;
         double pred_piped = by_cpu < by_loop ? by_cpu : by_loop;
-        printf("  %-56s %6.2f   (verify rate on the pool / on 1 core)\n",
-               "    cores usable now", usable);
+        printf("  %-56s %6.2f   (verify rate on the pool / on 1 core)\n", "    cores usable now",
+               usable);
         printf("  %-56s %6.2f   (apply %.1f us wall, %.1f us CPU; verify %.1f us)\n",
                "    apply-only cost / verify cost", ta_wall / tv, ta_wall * 1e6, ta_cpu * 1e6,
                tv * 1e6);

@@ -12,9 +12,9 @@
  *
  * Usage: bench_repl [--entries N]   (default 100000)
  */
+#include "lib/mpjson.h"
 #include "node/membership/network.h"
 #include "replication/repl_node.h"
-#include "lib/mpjson.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -60,8 +60,7 @@ static void bench_die(const char *what, const char *err)
     exit(1);
 }
 
-static void node_make(bnode *n, const char *base, const char *unit, const char *tier,
-                      bnode *parent)
+static void node_make(bnode *n, const char *base, const char *unit, const char *tier, bnode *parent)
 {
     char err[512];
     memset(n, 0, sizeof *n);
@@ -97,8 +96,11 @@ static void node_ready(bnode *n)
 
 static repl_session *session_open(bnode *n, bool initiator, bool defer)
 {
-    repl_config cfg = {.pk = n->c.pk, .sk = n->c.sk, .root_key = n->c.root_key,
-                       .initiator = initiator, .defer_verify = defer};
+    repl_config cfg = {.pk = n->c.pk,
+                       .sk = n->c.sk,
+                       .root_key = n->c.root_key,
+                       .initiator = initiator,
+                       .defer_verify = defer};
     return repl_session_new(&cfg, &repl_node_ops, &n->rn, hlc_wall_ms());
 }
 
@@ -207,10 +209,9 @@ static void write_reports(bnode *n, size_t count, size_t first)
     char err[256], ids[1000][24];
     uint8_t *body;
     size_t blen;
-    json_t *j = json_pack("{s:s, s:s, s:s, s:f, s:f, s:s}", "title",
-                          "Đường ngập nước sau mưa lớn", "category", "environment", "status",
-                          "new", "lat", 18.6712, "lng", 105.6891, "address",
-                          "Phường Bến Thủy, Thành phố Vinh");
+    json_t *j = json_pack("{s:s, s:s, s:s, s:f, s:f, s:s}", "title", "Đường ngập nước sau mưa lớn",
+                          "category", "environment", "status", "new", "lat", 18.6712, "lng",
+                          105.6891, "address", "Phường Bến Thủy, Thành phố Vinh");
     if (mpjson_pack_object(j, &body, &blen, err, sizeof err))
         bench_die("pack", err);
     json_decref(j);

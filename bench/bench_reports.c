@@ -20,9 +20,9 @@
  * unless --keep. Exit status 0 when every phase ran, 1 on any error.
  */
 #include "node/domains.h"
+#include "reports/report_query.h"
 #include "reports/report_summary.h"
 #include "storage/hlc.h"
-#include "reports/report_query.h"
 #include "storage/store.h"
 
 #include <errno.h>
@@ -42,27 +42,68 @@
 #define DISTRICTS 12
 #define COMMUNES 200
 
-static const char *const subjects[] = {
-    "Đường", "Cống thoát nước", "Vỉa hè", "Đèn chiếu sáng", "Cây xanh", "Bãi rác", "Cầu",
-    "Nhà văn hóa", "Chợ", "Trường học", "Công trình", "Quán karaoke", "Xe tải", "Ống nước",
-    "Biển báo", "Hố ga", "Kênh mương", "Trạm xe buýt", "Ứng dụng dịch vụ công", "Cột điện"};
-static const char *const problems[] = {
-    "bị ngập nước", "hư hỏng nặng", "bị lấn chiếm", "không hoạt động", "gãy đổ", "bốc mùi hôi",
-    "xả thải trái phép", "gây ồn ào ban đêm", "sụt lún", "bị vỡ", "thiếu biển báo",
-    "đổ trộm phế thải", "xây dựng không phép", "gây ùn tắc", "mất vệ sinh", "rò rỉ",
-    "không truy cập được", "bị mất nắp", "tắc nghẽn", "xuống cấp"};
-static const char *const streets[] = {
-    "Lê Lợi", "Trần Phú", "Nguyễn Du", "Quang Trung", "Phan Đình Phùng", "Hồ Tùng Mậu",
-    "Lê Duẩn", "Nguyễn Văn Cừ", "Trường Chinh", "Hà Huy Tập", "Lý Thường Kiệt", "Đinh Công Tráng",
-    "Mai Hắc Đế", "Nguyễn Thị Minh Khai", "Hồng Bàng", "Lê Hồng Phong", "Phong Định Cảng",
-    "Đặng Thai Mai", "Hermann Gmeiner", "Xô Viết Nghệ Tĩnh"};
-static const char *const details[] = {
-    "kéo dài nhiều ngày", "ảnh hưởng đến sinh hoạt của người dân", "gây nguy hiểm cho người đi đường",
-    "sau trận mưa lớn", "vào giờ cao điểm", "đề nghị cơ quan chức năng kiểm tra xử lý",
-    "người dân đã phản ánh nhiều lần", "trẻ em đi học rất nguy hiểm", "khu vực đông dân cư",
-    "cần khắc phục sớm"};
-static const char *const categories[] = {"construction", "environment", "traffic",
-                                         "public_order", "smart_services"};
+static const char *const subjects[] = {"Đường",
+                                       "Cống thoát nước",
+                                       "Vỉa hè",
+                                       "Đèn chiếu sáng",
+                                       "Cây xanh",
+                                       "Bãi rác",
+                                       "Cầu",
+                                       "Nhà văn hóa",
+                                       "Chợ",
+                                       "Trường học",
+                                       "Công trình",
+                                       "Quán karaoke",
+                                       "Xe tải",
+                                       "Ống nước",
+                                       "Biển báo",
+                                       "Hố ga",
+                                       "Kênh mương",
+                                       "Trạm xe buýt",
+                                       "Ứng dụng dịch vụ công",
+                                       "Cột điện"};
+static const char *const problems[] = {"bị ngập nước",
+                                       "hư hỏng nặng",
+                                       "bị lấn chiếm",
+                                       "không hoạt động",
+                                       "gãy đổ",
+                                       "bốc mùi hôi",
+                                       "xả thải trái phép",
+                                       "gây ồn ào ban đêm",
+                                       "sụt lún",
+                                       "bị vỡ",
+                                       "thiếu biển báo",
+                                       "đổ trộm phế thải",
+                                       "xây dựng không phép",
+                                       "gây ùn tắc",
+                                       "mất vệ sinh",
+                                       "rò rỉ",
+                                       "không truy cập được",
+                                       "bị mất nắp",
+                                       "tắc nghẽn",
+                                       "xuống cấp"};
+static const char *const streets[] = {"Lê Lợi",          "Trần Phú",
+                                      "Nguyễn Du",       "Quang Trung",
+                                      "Phan Đình Phùng", "Hồ Tùng Mậu",
+                                      "Lê Duẩn",         "Nguyễn Văn Cừ",
+                                      "Trường Chinh",    "Hà Huy Tập",
+                                      "Lý Thường Kiệt",  "Đinh Công Tráng",
+                                      "Mai Hắc Đế",      "Nguyễn Thị Minh Khai",
+                                      "Hồng Bàng",       "Lê Hồng Phong",
+                                      "Phong Định Cảng", "Đặng Thai Mai",
+                                      "Hermann Gmeiner", "Xô Viết Nghệ Tĩnh"};
+static const char *const details[] = {"kéo dài nhiều ngày",
+                                      "ảnh hưởng đến sinh hoạt của người dân",
+                                      "gây nguy hiểm cho người đi đường",
+                                      "sau trận mưa lớn",
+                                      "vào giờ cao điểm",
+                                      "đề nghị cơ quan chức năng kiểm tra xử lý",
+                                      "người dân đã phản ánh nhiều lần",
+                                      "trẻ em đi học rất nguy hiểm",
+                                      "khu vực đông dân cư",
+                                      "cần khắc phục sớm"};
+static const char *const categories[] = {"construction", "environment", "traffic", "public_order",
+                                         "smart_services"};
 #define N(a) (sizeof a / sizeof *a)
 
 typedef struct {
@@ -199,15 +240,15 @@ static int write_reports(store *s, const store_author *a, size_t from, size_t co
     char err[STORE_ERR_LEN];
     msgpack_sbuffer *sb = calloc(batch, sizeof *sb);
     store_write *w = calloc(batch, sizeof *w);
-    char (*ids)[32] = calloc(batch, 32);
+    char(*ids)[32] = calloc(batch, 32);
     int rc = 0;
     for (size_t done = 0; done < count && !rc;) {
         size_t k = count - done < batch ? count - done : batch;
         for (size_t j = 0; j < k; j++) {
             msgpack_sbuffer_init(&sb[j]);
             make_report(from + done + j, n, &sb[j], ids[j]);
-            w[j] = (store_write){"reports", ids[j], ENTRY_OP_PUT, (const uint8_t *)sb[j].data,
-                                 sb[j].size, NULL, 0};
+            w[j] = (store_write){
+                "reports", ids[j], ENTRY_OP_PUT, (const uint8_t *)sb[j].data, sb[j].size, NULL, 0};
         }
         if (store_write_local(s, a, w, k, NULL, err, sizeof err)) {
             fprintf(stderr, "bench_reports: write failed: %s\n", err);
@@ -230,8 +271,8 @@ static int write_reports(store *s, const store_author *a, size_t from, size_t co
 static int page_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t reclen)
 {
     json_t *rows = ctx;
-    json_array_append_new(rows, report_summary_json(rec, reclen, id, idlen, YEAR_START + 365 * DAY,
-                                                    true));
+    json_array_append_new(
+        rows, report_summary_json(rec, reclen, id, idlen, YEAR_START + 365 * DAY, true));
     return 0;
 }
 
@@ -241,7 +282,14 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-typedef enum { Q_PROVINCE, Q_DISTRICT_STATUS, Q_COMMUNE_CATEGORY, Q_SEARCH, Q_OVERDUE, Q_KINDS } qkind;
+typedef enum {
+    Q_PROVINCE,
+    Q_DISTRICT_STATUS,
+    Q_COMMUNE_CATEGORY,
+    Q_SEARCH,
+    Q_OVERDUE,
+    Q_KINDS
+} qkind;
 static const char *const qnames[] = {"province, newest page", "district + status",
                                      "commune + category", "search, 1-3 words",
                                      "overdue (deadline order)"};
@@ -310,8 +358,7 @@ static long run_query(store *s, qkind k, char *words)
             q.unit = unit;
         }
         break;
-    default:
-        break;
+    default: break;
     }
     json_t *rows = json_array();
     int rc = report_query_run(s, &q, page_one, rows, next, err, sizeof err);
@@ -328,8 +375,8 @@ static void print_lat(const char *name, double *ms, size_t n, double target, con
 {
     qsort(ms, n, sizeof *ms, cmp_double);
     double p50 = ms[n / 2], p99 = ms[n * 99 / 100 < n ? n * 99 / 100 : n - 1];
-    printf("  %-28s p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  %s  %s\n", name, p50, p99,
-           ms[n - 1], note, p99 < target ? "PASS" : "MISS");
+    printf("  %-28s p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  %s  %s\n", name, p50, p99, ms[n - 1],
+           note, p99 < target ? "PASS" : "MISS");
 }
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)

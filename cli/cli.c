@@ -46,8 +46,7 @@ int cli_next_opt(int argc, char **argv, const struct option *opts, const char *c
         if (optopt)
             snprintf(what, sizeof what, "option -%c is unknown or needs a value", optopt);
         else
-            snprintf(what, sizeof what, "option %s is unknown or needs a value",
-                     argv[optind - 1]);
+            snprintf(what, sizeof what, "option %s is unknown or needs a value", argv[optind - 1]);
         *exit_code = cli_usage_error(cmd, what);
         *done = true;
     }

@@ -56,8 +56,7 @@ static void print_row(void *ctx, json_t *rec)
            reason ? reason : "");
 }
 
-static int decide(const node_config *c, store *s, const char *id, bool refuse,
-                  const char *reason)
+static int decide(const node_config *c, store *s, const char *id, bool refuse, const char *reason)
 {
     char err[512];
     json_t *rec = NULL;
@@ -65,8 +64,8 @@ static int decide(const node_config *c, store *s, const char *id, bool refuse,
                     : enrol_approve(c, s, id, &rec, err, sizeof err);
     if (rc)
         return cli_error("approve", CLI_FAIL, "%s", err);
-    printf("%s request %s: unit %s (%s, %s), fingerprint %s\n", refuse ? "refused" : "approved",
-           id, json_string_value(json_object_get(rec, "unit")),
+    printf("%s request %s: unit %s (%s, %s), fingerprint %s\n", refuse ? "refused" : "approved", id,
+           json_string_value(json_object_get(rec, "unit")),
            json_string_value(json_object_get(rec, "name")),
            json_string_value(json_object_get(rec, "tier")),
            json_string_value(json_object_get(rec, "fingerprint")));
@@ -79,11 +78,13 @@ static int decide(const node_config *c, store *s, const char *id, bool refuse,
 
 int cmd_approve(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dir", required_argument, 0, 'd'}, {"list", no_argument, 0, 'l'},
-        {"json", no_argument, 0, 'j'},      {"refuse", no_argument, 0, 'r'},
-        {"reason", required_argument, 0, 'R'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
+                                         {"list", no_argument, 0, 'l'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"refuse", no_argument, 0, 'r'},
+                                         {"reason", required_argument, 0, 'R'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL, *reason = NULL;
     bool list = false, json = false, refuse = false, done = false;
     int code, ch;
@@ -114,13 +115,12 @@ int cmd_approve(int argc, char **argv)
         return cli_usage_error("approve", "--reason goes with --refuse");
     node_config c;
     store *s;
-    if ((code = cli_load("approve", dir, &c)) ||
-        (code = cli_open_store("approve", &c, &s, false)))
+    if ((code = cli_load("approve", dir, &c)) || (code = cli_open_store("approve", &c, &s, false)))
         return code;
     if (list) {
-        code = enrol_list(s, print_row, &json) ? cli_error("approve", CLI_FAIL,
-                                                           "cannot read the requests kept here")
-                                               : CLI_OK;
+        code = enrol_list(s, print_row, &json)
+                   ? cli_error("approve", CLI_FAIL, "cannot read the requests kept here")
+                   : CLI_OK;
     } else {
         code = decide(&c, s, id, refuse, reason);
     }

@@ -94,8 +94,8 @@ static int bundle_import_cmd(const char *dir, const char *file)
     store_close(s);
     if (rc)
         return cli_error("bundle", CLI_FAIL, "%s", err);
-    printf("imported %s: %llu new entries, %llu positions\n", file,
-           (unsigned long long)st.entries, (unsigned long long)st.marks);
+    printf("imported %s: %llu new entries, %llu positions\n", file, (unsigned long long)st.entries,
+           (unsigned long long)st.marks);
     return CLI_OK;
 }
 

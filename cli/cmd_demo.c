@@ -5,9 +5,9 @@
  * on 127.0.0.1, prints their addresses, and on Ctrl-C stops them all.
  */
 #include "cli/cli.h"
-#include "node/people/accounts.h"
 #include "cli/demo_data.h"
 #include "node/membership/network.h"
+#include "node/people/accounts.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -59,8 +59,8 @@ static void demo_path(char *out, size_t cap, const char *dir, const demo_unit *u
     snprintf(out, cap, "%s/%s", dir, u->unit);
 }
 
-static int demo_create_node(const char *dir, const demo_unit *u, int base_port, int port,
-                            char *err, size_t errlen)
+static int demo_create_node(const char *dir, const demo_unit *u, int base_port, int port, char *err,
+                            size_t errlen)
 {
     node_config c;
     memset(&c, 0, sizeof c);
@@ -195,9 +195,9 @@ static int demo_spawn(demo_state *st, const char *exe, const char *dir, size_t i
     demo_path(path, sizeof path, dir, &demo_units[i]);
     char *args[] = {(char *)exe, "serve", "--dir", path, "--listen", (char *)listen, NULL};
     uv_process_options_t o = {0};
-    uv_stdio_container_t stdio[3] = {
-        {.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = 1},
-        {.flags = UV_INHERIT_FD, .data.fd = 2}};
+    uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE},
+                                     {.flags = UV_INHERIT_FD, .data.fd = 1},
+                                     {.flags = UV_INHERIT_FD, .data.fd = 2}};
     o.file = exe;
     o.args = args;
     o.exit_cb = demo_on_exit;
@@ -282,8 +282,8 @@ int cmd_demo(int argc, char **argv)
             rc = cli_error("demo", CLI_FAIL, "%s", err);
             break;
         }
-        printf("  %-6s %-9s http://%s/  %s\n",
-               demo_units[i].unit, demo_units[i].tier, listen, demo_units[i].name);
+        printf("  %-6s %-9s http://%s/  %s\n", demo_units[i].unit, demo_units[i].tier, listen,
+               demo_units[i].name);
     }
     printf("\nweb UI: open a node's address in a browser (the province's shows every tier) and "
            "log in as \"%s\" with password \"%s\";\ncitizens' pages (submit, track, map): "

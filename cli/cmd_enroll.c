@@ -6,10 +6,10 @@
  */
 #include "cli/cli.h"
 #include "cli/enrol_client.h"
+#include "lib/hex.h"
 #include "node/membership/enrol.h"
 #include "node/membership/fingerprint.h"
 #include "node/membership/network.h"
-#include "lib/hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,8 +62,8 @@ static int enroll_remote(const char *dir, const char *url, int timeout, bool wai
     if ((code = cli_load("enroll", dir, &c)))
         return code;
     if (c.enrolled || c.root)
-        return cli_error("enroll", CLI_FAIL, "%s (unit %s) is already a member of a network",
-                         dir, c.unit);
+        return cli_error("enroll", CLI_FAIL, "%s (unit %s) is already a member of a network", dir,
+                         c.unit);
     enrol_request r = {.kind = ENROL_ENROL, .at_ms = hlc_wall_ms(), .again = again};
     memcpy(r.key, c.pk, 32);
     snprintf(r.unit, sizeof r.unit, "%s", c.unit);
@@ -99,14 +99,11 @@ static int enroll_remote(const char *dir, const char *url, int timeout, bool wai
 
 int cmd_enroll(int argc, char **argv)
 {
-    static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
-                                         {"parent-dir", required_argument, 0, 'p'},
-                                         {"parent", required_argument, 0, 'u'},
-                                         {"timeout", required_argument, 0, 't'},
-                                         {"no-wait", no_argument, 0, 'n'},
-                                         {"again", no_argument, 0, 'a'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"dir", required_argument, 0, 'd'},    {"parent-dir", required_argument, 0, 'p'},
+        {"parent", required_argument, 0, 'u'}, {"timeout", required_argument, 0, 't'},
+        {"no-wait", no_argument, 0, 'n'},      {"again", no_argument, 0, 'a'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *dir = NULL, *pdir = NULL, *url = NULL;
     int code, ch, timeout = 900;
     bool done = false, wait = true, again = false;

@@ -85,7 +85,8 @@ static int import_parse(const char *line, size_t len, size_t overhead, import_ro
     json_t *id = json_object_get(j, "id");
     if (!json_is_object(j)) {
         snprintf(err, errlen, "must be a JSON object with an \"id\"");
-    } else if (json_is_string(id) && entry_id_valid(json_string_value(id), json_string_length(id))) {
+    } else if (json_is_string(id) &&
+               entry_id_valid(json_string_value(id), json_string_length(id))) {
         snprintf(row->id, sizeof row->id, "%s", json_string_value(id));
         rc = 0;
     } else if (json_is_integer(id)) {
@@ -130,8 +131,8 @@ static size_t flush(store *s, const node_config *c, const char *coll, import_row
         return 0;
     }
     for (size_t i = 0; i < n; i++)
-        w[i] = (store_write){coll, rows[i].id, ENTRY_OP_PUT, rows[i].body, rows[i].body_len,
-                             to, nto};
+        w[i] =
+            (store_write){coll, rows[i].id, ENTRY_OP_PUT, rows[i].body, rows[i].body_len, to, nto};
     store_author a = node_author(c);
     int rc = store_write_local(s, &a, w, n, NULL, e->message, sizeof e->message);
     if (rc)
@@ -269,8 +270,10 @@ static int domain_duplicates(domain_import *di)
         size_t orig = di->seen[i - 1].line;
         while (i < di->nseen && !strcmp(di->seen[i].id, di->seen[i - 1].id)) {
             if (di->skip_bad) {
-                fprintf(stderr, "lienthong import: skipped line %zu: field \"id\": %s is also on "
-                                "line %zu\n", di->seen[i].line, di->seen[i].id, orig);
+                fprintf(stderr,
+                        "lienthong import: skipped line %zu: field \"id\": %s is also on "
+                        "line %zu\n",
+                        di->seen[i].line, di->seen[i].id, orig);
                 if (!grow((void **)&di->bad, &di->nbad, &di->capbad, sizeof *di->bad,
                           &di->seen[i].line))
                     return cli_error("import", CLI_FAIL, "out of memory");
@@ -400,10 +403,10 @@ static int domain_import_file(const domain_importer *im, const node_config *c, F
 int cmd_import(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"dir", required_argument, 0, 'd'}, {"collection", required_argument, 0, 'c'},
+        {"dir", required_argument, 0, 'd'},  {"collection", required_argument, 0, 'c'},
         {"file", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'},
-        {"skip-bad", no_argument, 0, 's'},  {"raw", no_argument, 0, 'r'},
-        {"help", no_argument, 0, 'h'},      {0, 0, 0, 0}};
+        {"skip-bad", no_argument, 0, 's'},   {"raw", no_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
     const char *dir = NULL, *coll = NULL, *file = NULL;
     const char *to[ENTRY_MAX_TO];
     size_t nto = 0;

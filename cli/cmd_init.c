@@ -2,9 +2,9 @@
  * cmd_init.c - `lienthong init`: creates a node's data directory.
  */
 #include "cli/cli.h"
+#include "lib/hex.h"
 #include "node/daemon.h"
 #include "node/membership/network.h"
-#include "lib/hex.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -31,13 +31,17 @@ static const char usage[] =
 
 int cmd_init(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dir", required_argument, 0, 'd'},        {"unit", required_argument, 0, 'u'},
-        {"name", required_argument, 0, 'n'},       {"tier", required_argument, 0, 't'},
-        {"root", no_argument, 0, 'r'},             {"tiers", required_argument, 0, 'T'},
-        {"parent-unit", required_argument, 0, 'p'}, {"listen", required_argument, 0, 'l'},
-        {"upstream", required_argument, 0, 'U'},   {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
+                                         {"unit", required_argument, 0, 'u'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"tier", required_argument, 0, 't'},
+                                         {"root", no_argument, 0, 'r'},
+                                         {"tiers", required_argument, 0, 'T'},
+                                         {"parent-unit", required_argument, 0, 'p'},
+                                         {"listen", required_argument, 0, 'l'},
+                                         {"upstream", required_argument, 0, 'U'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     node_config c;
     memset(&c, 0, sizeof c);
     node_config_default_tiers(&c);
@@ -103,8 +107,8 @@ int cmd_init(int argc, char **argv)
     if (node_store_create(&c, &s, err, sizeof err))
         return cli_error("init", CLI_FAIL, "%s", err);
     int rc = CLI_OK;
-    if (c.root && (network_init_root(&c, s, err, sizeof err) ||
-                   node_config_save(&c, err, sizeof err)))
+    if (c.root &&
+        (network_init_root(&c, s, err, sizeof err) || node_config_save(&c, err, sizeof err)))
         rc = cli_error("init", CLI_FAIL, "%s", err);
     store_close(s);
     if (rc)

@@ -61,7 +61,8 @@ static int print_entry(void *ctx, const uint8_t *bytes, size_t len)
         printf("%.16s…:%-6llu %s  %-6s %s/%s %s %s to=%s\n",
                json_string_value(json_object_get(j, "origin")), (unsigned long long)e.seq,
                json_string_value(json_object_get(j, "hlc")),
-               json_string_value(json_object_get(j, "unit")), json_string_value(json_object_get(j, "coll")),
+               json_string_value(json_object_get(j, "unit")),
+               json_string_value(json_object_get(j, "coll")),
                json_string_value(json_object_get(j, "id")), entry_op_name(e.op), body, to);
         free(body);
         free(to);
@@ -73,10 +74,12 @@ static int print_entry(void *ctx, const uint8_t *bytes, size_t len)
 
 int cmd_log(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dir", required_argument, 0, 'd'}, {"origin", required_argument, 0, 'o'},
-        {"collection", required_argument, 0, 'c'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},      {0, 0, 0, 0}};
+    static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
+                                         {"origin", required_argument, 0, 'o'},
+                                         {"collection", required_argument, 0, 'c'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL, *origin = NULL;
     log_filter f = {0};
     int code, ch;

@@ -45,7 +45,10 @@ static int parse_iso(const char *s, uint64_t *ms)
         return -1;
     tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
     tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = sec;
-    long long t = (long long)timegm(&tm) - (sign == '-' ? -1 : sign ? 1 : 0) * (oh * 3600 + om * 60);
+    long long t = (long long)timegm(&tm) - (sign == '-' ? -1
+                                            : sign      ? 1
+                                                        : 0) *
+                                               (oh * 3600 + om * 60);
     if (t < 0)
         return -1;
     *ms = (uint64_t)t * 1000;
@@ -73,7 +76,8 @@ int cmd_reports(int argc, char **argv)
             now_s = optarg;
     }
     if (!sweep)
-        return cli_usage_error("reports", optind < argc ? argv[optind] : "a missing subcommand (sweep)");
+        return cli_usage_error("reports",
+                               optind < argc ? argv[optind] : "a missing subcommand (sweep)");
     if (optind < argc)
         return cli_usage_error("reports", "unexpected argument");
     uint64_t now = 0;

@@ -6,9 +6,9 @@
  * and its entries after the cut-off.
  */
 #include "cli/cli.h"
+#include "lib/hex.h"
 #include "node/membership/network.h"
 #include "replication/repl_node.h"
-#include "lib/hex.h"
 #include "storage/record.h"
 
 #include <stdio.h>

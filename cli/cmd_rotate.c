@@ -61,11 +61,13 @@ static int rotate(node_config *c, const char *url, const char *pdir, int timeout
 {
     char err[512], fp[FINGERPRINT_LEN], oldfp[FINGERPRINT_LEN];
     if (c->root)
-        return cli_error("rotate", CLI_FAIL, "the trust root's key anchors the network and "
-                                             "cannot be rotated this way");
+        return cli_error("rotate", CLI_FAIL,
+                         "the trust root's key anchors the network and "
+                         "cannot be rotated this way");
     if (!c->enrolled)
-        return cli_error("rotate", CLI_FAIL, "%s is not enrolled yet: enrol it (its key is "
-                                             "new anyway)",
+        return cli_error("rotate", CLI_FAIL,
+                         "%s is not enrolled yet: enrol it (its key is "
+                         "new anyway)",
                          c->dir);
     if (!url && !pdir && !c->nupstreams)
         return cli_usage_error("rotate", "no upstream is configured: give --parent URL");
@@ -91,8 +93,8 @@ static int rotate(node_config *c, const char *url, const char *pdir, int timeout
     snprintf(r.name, sizeof r.name, "%s", c->name);
     snprintf(r.tier, sizeof r.tier, "%s", c->tier);
     snprintf(r.parent_unit, sizeof r.parent_unit, "%s", c->parent_unit);
-    printf("rotating unit %s from key %s to key %s (entries up to seq %llu stay valid)\n",
-           c->unit, fingerprint_key(c->pk, oldfp), fingerprint_key(r.new_key, fp),
+    printf("rotating unit %s from key %s to key %s (entries up to seq %llu stay valid)\n", c->unit,
+           fingerprint_key(c->pk, oldfp), fingerprint_key(r.new_key, fp),
            (unsigned long long)r.upto_seq);
     json_t *body = enrol_request_sign(&r, c->sk, new_sk), *rec = NULL;
     if (!body)

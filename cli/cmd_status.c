@@ -7,6 +7,7 @@
 #include "node/status.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const char usage[] =
     "Usage: lienthong status --dir DIR [--json]\n\n"
@@ -67,6 +68,11 @@ static void print_sync(json_t *sync)
                (long long)json_integer_value(json_object_get(l, "entries_sent")),
                (long long)json_integer_value(json_object_get(l, "entries_received")));
         json_t *err = json_object_get(l, "last_error"), *retry = json_object_get(l, "next_retry");
+        json_t *wait = json_object_get(l, "waiting_reason");
+        bool news = !strcmp(str_or(json_object_get(l, "mode"), ""), "news_only");
+        if (json_is_string(wait))
+            printf("         %s: %s\n", news ? "news only" : "waiting for the tree",
+                   json_string_value(wait));
         if (json_is_string(err))
             printf("         last error: %s\n", json_string_value(err));
         if (json_is_string(retry))

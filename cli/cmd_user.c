@@ -118,8 +118,7 @@ static int user_add(store *s, const node_config *c, const char *name, const char
         return cli_error("user", CLI_FAIL, "cannot read the accounts of this node");
     if (!replace && have == 0)
         return cli_error("user", CLI_FAIL,
-                         "account %s exists: change its password with lienthong user passwd",
-                         name);
+                         "account %s exists: change its password with lienthong user passwd", name);
     if (replace && have == 1)
         return cli_error("user", CLI_FAIL, "no account %s on this node (lienthong user list)",
                          name);
@@ -146,8 +145,7 @@ static int user_add(store *s, const node_config *c, const char *name, const char
     if (replace)
         printf("password of %s changed; its sessions have ended\n", name);
     else
-        printf("account %s created: role %s, unit %s\n", name, account_role_name(a.role),
-               a.unit);
+        printf("account %s created: role %s, unit %s\n", name, account_role_name(a.role), a.unit);
     return CLI_OK;
 }
 
@@ -155,9 +153,9 @@ static int list_one(void *ctx, const account *a)
 {
     bool json = *(bool *)ctx;
     if (json) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:b}", "user", a->name, "unit", a->unit,
-                              "role", account_role_name(a->role), "created",
-                              (json_int_t)a->created_ms, "disabled", a->disabled);
+        json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:b}", "user", a->name, "unit", a->unit, "role",
+                              account_role_name(a->role), "created", (json_int_t)a->created_ms,
+                              "disabled", a->disabled);
         char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
         if (t)
             puts(t);
@@ -172,11 +170,13 @@ static int list_one(void *ctx, const account *a)
 
 int cmd_user(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dir", required_argument, 0, 'd'},  {"user", required_argument, 0, 'u'},
-        {"role", required_argument, 0, 'r'}, {"unit", required_argument, 0, 'n'},
-        {"json", no_argument, 0, 'j'},       {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
+                                         {"user", required_argument, 0, 'u'},
+                                         {"role", required_argument, 0, 'r'},
+                                         {"unit", required_argument, 0, 'n'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL, *name = NULL, *role = NULL, *unit = NULL, *sub = NULL;
     bool json = false, done = false;
     int code, ch;
@@ -275,14 +275,13 @@ int cmd_token(int argc, char **argv)
                          "no account %s on this node: create it with lienthong user add", name);
     } else if (revoke) {
         long n = cred_purge(s, CRED_TOKEN, name, 0);
-        code = n < 0 ? cli_error("token", CLI_FAIL, "cannot revoke the tokens of %s", name)
-                     : CLI_OK;
+        code =
+            n < 0 ? cli_error("token", CLI_FAIL, "cannot revoke the tokens of %s", name) : CLI_OK;
         if (!code) {
             audit_cli(s, &c, "token.revoke", name);
             printf("revoked %ld token%s of %s\n", n, n == 1 ? "" : "s", name);
         }
-    } else if (cred_create(s, CRED_TOKEN, name, account_now_ms(), secret, NULL, err,
-                           sizeof err)) {
+    } else if (cred_create(s, CRED_TOKEN, name, account_now_ms(), secret, NULL, err, sizeof err)) {
         code = cli_error("token", CLI_FAIL, "%s", err);
     } else {
         audit_cli(s, &c, "token.create", name);
@@ -347,9 +346,9 @@ static int key_run(store *s, const node_config *c, const char *sub, const char *
 int cmd_open311_key(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"dir", required_argument, 0, 'd'}, {"name", required_argument, 0, 'n'},
+        {"dir", required_argument, 0, 'd'},  {"name", required_argument, 0, 'n'},
         {"unit", required_argument, 0, 'u'}, {"id", required_argument, 0, 'i'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
     const char *dir = NULL, *name = NULL, *unit = NULL, *id = NULL, *sub = NULL;
     bool done = false;
     int code, ch;

@@ -20,8 +20,7 @@ static void print_problem(void *ctx, const char *msg)
     printf("%s\n", msg);
 }
 
-static int count_equivocation(void *ctx, const uint8_t *a, size_t al, const uint8_t *b,
-                              size_t bl)
+static int count_equivocation(void *ctx, const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 {
     (void)a, (void)al, (void)b, (void)bl;
     ++*(long *)ctx;

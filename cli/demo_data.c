@@ -44,11 +44,11 @@ static int demo_cameras(demo_batch *b, const node_config *c, uint64_t *rng, char
     static const char *const fields[] = {"security", "traffic", "public_service"};
     for (int i = 0; i < 12; i++) {
         snprintf(b->ids[b->n], sizeof b->ids[0], "CAM-%s-%02d", c->unit, i + 1);
-        json_t *cam = json_pack("{s:s, s:s, s:b, s:f, s:f, s:s}", "name", b->ids[b->n],
-                                "field", fields[i % 3], "online", splitmix_next(rng) % 6 != 0,
-                                "lat", 18.67 + (double)(splitmix_next(rng) % 300) / 10000.0, "lng",
-                                105.67 + (double)(splitmix_next(rng) % 300) / 10000.0, "unit",
-                                c->unit);
+        json_t *cam =
+            json_pack("{s:s, s:s, s:b, s:f, s:f, s:s}", "name", b->ids[b->n], "field",
+                      fields[i % 3], "online", splitmix_next(rng) % 6 != 0, "lat",
+                      18.67 + (double)(splitmix_next(rng) % 300) / 10000.0, "lng",
+                      105.67 + (double)(splitmix_next(rng) % 300) / 10000.0, "unit", c->unit);
         if (demo_add(b, "cameras", cam, NULL, 0, err, errlen))
             return -1;
     }
@@ -67,9 +67,9 @@ static int demo_documents(demo_batch *b, const node_config *c, char *err, size_t
     };
     for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
         snprintf(b->ids[b->n], sizeof b->ids[0], "%s", docs[i].number);
-        json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "number", docs[i].number,
-                              "kind", docs[i].kind, "subject", docs[i].subject, "issuer",
-                              c->unit, "date", "2023-03-15", "signed", 1);
+        json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "number", docs[i].number, "kind",
+                              docs[i].kind, "subject", docs[i].subject, "issuer", c->unit, "date",
+                              "2023-03-15", "signed", 1);
         if (demo_add(b, "documents", d, everyone, 1, err, errlen))
             return -1;
     }

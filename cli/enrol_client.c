@@ -21,8 +21,8 @@ static const char *state_of(json_t *rec)
     return s ? s : "";
 }
 
-int enrol_client_send(const char *cmd, const url_parts *u, json_t *body, int timeout_s,
-                      bool wait, json_t **rec)
+int enrol_client_send(const char *cmd, const url_parts *u, json_t *body, int timeout_s, bool wait,
+                      json_t **rec)
 {
     char err[512], path[128];
     int status;
@@ -33,8 +33,8 @@ int enrol_client_send(const char *cmd, const url_parts *u, json_t *body, int tim
         return cli_error(cmd, CLI_FAIL, "%s", err);
     const char *id = json_string_value(json_object_get(reply, "id"));
     if (status >= 300 || !id) {
-        cli_error(cmd, CLI_FAIL, "the parent at %s refused the request (HTTP %d): %s",
-                  u->hostport, status, http_client_error_message(reply, "no reason given"));
+        cli_error(cmd, CLI_FAIL, "the parent at %s refused the request (HTTP %d): %s", u->hostport,
+                  status, http_client_error_message(reply, "no reason given"));
         json_decref(reply);
         return CLI_FAIL;
     }
@@ -86,8 +86,9 @@ int enrol_client_send(const char *cmd, const url_parts *u, json_t *body, int tim
         return CLI_OK;
     }
     const char *reason = json_string_value(json_object_get(reply, "reason"));
-    cli_error(cmd, CLI_FAIL, "request %s was %s by the parent: %s; fix that, then ask again "
-                             "with --again",
+    cli_error(cmd, CLI_FAIL,
+              "request %s was %s by the parent: %s; fix that, then ask again "
+              "with --again",
               idcopy, state_of(reply), reason ? reason : "no reason given");
     json_decref(reply);
     return CLI_FAIL;

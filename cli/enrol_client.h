@@ -20,8 +20,8 @@
  * when !wait). Returns CLI_OK with *rec (the approved request record),
  * ENROL_PENDING, or CLI_FAIL after printing why (refused with the reason,
  * timed out, unreachable). */
-int enrol_client_send(const char *cmd, const url_parts *u, json_t *body, int timeout_s,
-                      bool wait, json_t **rec);
+int enrol_client_send(const char *cmd, const url_parts *u, json_t *body, int timeout_s, bool wait,
+                      json_t **rec);
 
 /* The membership entries of an approved request record ("entries",
  * base64), decoded into a malloc'd array of malloc'd copies. Returns 0, or

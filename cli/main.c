@@ -1,8 +1,8 @@
 /*
  * main.c - the `lienthong` binary: dispatches to a subcommand.
  */
-#include "node/domains.h"
 #include "cli/cli.h"
+#include "node/domains.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -32,8 +32,9 @@ static const cli_command commands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "lienthong %s - smart-city operations nodes connected across tiers\n\n"
-                 "Usage: lienthong COMMAND [OPTIONS]\n\nCommands:\n",
+    fprintf(out,
+            "lienthong %s - smart-city operations nodes connected across tiers\n\n"
+            "Usage: lienthong COMMAND [OPTIONS]\n\nCommands:\n",
             LT_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);

@@ -133,11 +133,12 @@ static int csv_header(csv_reader *r, int *ncols, lt_error *e)
     int n = csv_row(r, f);
     for (int i = 0; i < 4; i++)
         if (n < 4 || strcasecmp(f[i], columns[i]))
-            return lt_error_set(e, LT_EINVAL, "indicator.csv",
-                            "row 1 must be the header indicator,unit,period,value,comment (column "
-                            "%d is '%.40s'); download a template from "
-                            "GET /api/v1/indicators/{code}/template.csv",
-                            i + 1, n > i ? f[i] : "");
+            return lt_error_set(
+                e, LT_EINVAL, "indicator.csv",
+                "row 1 must be the header indicator,unit,period,value,comment (column "
+                "%d is '%.40s'); download a template from "
+                "GET /api/v1/indicators/{code}/template.csv",
+                i + 1, n > i ? f[i] : "");
     *ncols = n >= 5 && !strcasecmp(f[4], "comment") ? 5 : 4;
     return 0;
 }
@@ -147,7 +148,34 @@ static int by_id(const void *a, const void *b)
     return strcmp(((const ind_write *)a)->id, ((const ind_write *)b)->id);
 }
 
-/* Checks every row into w (room for cap); *n rows read. */
+/* Checks the row f (read from line) into *w. */
+static int csv_check_row(indicators *d, ind_batch *b, char f[CSV_COLS][FIELD_MAX], int nf,
+                         int ncols, size_t line, const ind_actor *who, ind_write *w, lt_error *e)
+{
+    if (nf < 4)
+        return lt_error_set(e, LT_EINVAL, "indicator.csv",
+                            "row %zu has %s: a row is indicator,unit,period,value[,comment]", line,
+                            nf < 0 ? "an unclosed quote or a field over 1023 bytes"
+                                   : "too few fields");
+    double v;
+    if (!csv_number(f[3], &v))
+        return lt_error_set(e, LT_EINVAL, "indicator.csv",
+                            "row %zu, column value: '%.40s' is not a number (write 12.5 or 12,5)",
+                            line, f[3]);
+    const char *field = NULL;
+    if (ind_value_check(d, b, f[0], f[1], f[2], v, ncols > 4 ? f[4] : NULL, who, w, &field, e)) {
+        char msg[sizeof e->message];
+        snprintf(msg, sizeof msg, "%s", e->message);
+        snprintf(e->message, sizeof e->message, "row %zu, column %s: %s", line,
+                 field ? field : "indicator", msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks every row into *w (grown as needed); *n rows checked. One batch
+ * serves the whole file: each definition and the unit catalogue are read
+ * once. */
 static int csv_check_rows(indicators *d, csv_reader *r, int ncols, const ind_actor *who,
                           ind_write **w, size_t *n, lt_error *e)
 {
@@ -155,40 +183,33 @@ static int csv_check_rows(indicators *d, csv_reader *r, int ncols, const ind_act
     char f[CSV_COLS][FIELD_MAX];
     *w = NULL;
     *n = 0;
-    while (r->p < r->end) {
+    ind_batch *b = malloc(sizeof *b);
+    int rc =
+        b ? 0 : lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
+    if (b)
+        ind_batch_start(d, b);
+    while (!rc && r->p < r->end) {
         size_t line = r->line + 1;
         int nf = csv_row(r, f);
         if (nf == 0)
             continue;
-        if (nf < 0 || nf < 4)
-            return lt_error_set(e, LT_EINVAL, "indicator.csv",
-                            "row %zu has %s: a row is indicator,unit,period,value[,comment]", line,
-                            nf < 0 ? "an unclosed quote or a field over 1023 bytes" : "too few fields");
-        double v;
-        if (!csv_number(f[3], &v))
-            return lt_error_set(e, LT_EINVAL, "indicator.csv",
-                            "row %zu, column value: '%.40s' is not a number (write 12.5 or 12,5)",
-                            line, f[3]);
         if (*n == cap) {
             size_t nc = cap ? cap * 2 : 1024;
             ind_write *nw = realloc(*w, nc * sizeof *nw);
-            if (!nw)
-                return lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
+            if (!nw) {
+                rc = lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage",
+                                  "out of memory; retry later");
+                break;
+            }
             *w = nw;
             cap = nc;
         }
-        const char *field = NULL;
-        if (ind_value_check(d, f[0], f[1], f[2], v, ncols > 4 ? f[4] : NULL, who, &(*w)[*n], &field,
-                            e)) {
-            char msg[sizeof e->message];
-            snprintf(msg, sizeof msg, "%s", e->message);
-            snprintf(e->message, sizeof e->message, "row %zu, column %s: %s", line,
-                     field ? field : "indicator", msg);
-            return -1;
-        }
-        (*n)++;
+        rc = csv_check_row(d, b, f, nf, ncols, line, who, &(*w)[*n], e);
+        if (!rc)
+            (*n)++;
     }
-    return 0;
+    free(b);
+    return rc;
 }
 
 /* A row that repeats another's indicator, unit and period: -1 with *e. */
@@ -203,9 +224,9 @@ static int csv_duplicates(ind_write *w, size_t n, lt_error *e)
     for (size_t i = 1; i < n && !rc; i++)
         if (!strcmp(sorted[i].id, sorted[i - 1].id))
             rc = lt_error_set(e, LT_EINVAL, "indicator.csv",
-                          "%s appears twice in the file: keep one row per indicator, unit and "
-                          "period",
-                          sorted[i].id);
+                              "%s appears twice in the file: keep one row per indicator, unit and "
+                              "period",
+                              sorted[i].id);
     free(sorted);
     return rc;
 }
@@ -299,7 +320,8 @@ char *indicators_csv_table(const json_t *rows, const char *const *cols, size_t n
         out_field(&o, cols[c], c + 1 == ncols);
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         for (size_t c = 0; c < ncols; c++)
             out_value(&o, json_object_get(row, cols[c]), c + 1 == ncols);
     }
@@ -321,8 +343,8 @@ static void template_one(void *ctx, const ind_unit *u)
     template_ctx *t = ctx;
     lt_error e;
     json_t *v = indicators_value_get(t->d, t->code, u->code, t->period, &e);
-    json_t *row = json_pack("{s:s, s:s, s:s}", "indicator", t->code, "unit", u->code, "period",
-                            t->period);
+    json_t *row =
+        json_pack("{s:s, s:s, s:s}", "indicator", t->code, "unit", u->code, "period", t->period);
     if (v) {
         json_object_set(row, "value", json_object_get(v, "value"));
         json_object_set(row, "comment", json_object_get(v, "comment"));
@@ -331,8 +353,8 @@ static void template_one(void *ctx, const ind_unit *u)
     json_array_append_new(t->rows, row);
 }
 
-char *indicators_csv_template(indicators *d, const char *code, const char *unit,
-                              const char *period, lt_error *e)
+char *indicators_csv_template(indicators *d, const char *code, const char *unit, const char *period,
+                              lt_error *e)
 {
     ind_lock(d);
     ind_def def;
@@ -345,9 +367,10 @@ char *indicators_csv_template(indicators *d, const char *code, const char *unit,
         lt_error_set(e, LT_EINVAL, "indicator.computed", "nobody enters the values of %s", code);
     } else if (!ind_period_parse(def.ptype, period, &ord)) {
         lt_error_set(e, LT_EINVAL, "indicator.period", "'%.16s' is not a %s", period,
-                 ind_ptype_name(def.ptype));
+                     ind_ptype_name(def.ptype));
     } else if (!u || !ind_units_within(us, unit, d->c->unit)) {
-        lt_error_set(e, LT_ENOTFOUND, "indicator.unit", "unit %.40s is not in this node's subtree", unit);
+        lt_error_set(e, LT_ENOTFOUND, "indicator.unit", "unit %.40s is not in this node's subtree",
+                     unit);
     } else {
         template_ctx t = {d, def.code, period, json_array()};
         for (size_t i = 0; i < def.ntiers; i++)

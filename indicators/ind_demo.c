@@ -27,44 +27,74 @@ typedef struct {
 } demo_def;
 
 static const demo_def framework[] = {
-    {"DTI.GOV.1", "Dịch vụ công trực tuyến toàn trình", "Full online public services", "điểm", "year", "average", "province", "dti.gov", 0, 0, 0},
-    {"DTI.GOV.2", "Hồ sơ xử lý trực tuyến", "Dossiers processed online", "điểm", "year", "average", "province", "dti.gov", 0, 0, 0},
-    {"DTI.GOV.3", "Số hoá hồ sơ, kết quả thủ tục", "Digitised dossiers and results", "điểm", "year", "average", "province", "dti.gov", 0, 0, 0},
-    {"DTI.GOV.4", "Văn bản điện tử có ký số", "Signed electronic documents", "điểm", "year", "average", "province", "dti.gov", 0, 0, 0},
-    {"DTI.GOV.5", "Kết nối, chia sẻ dữ liệu", "Data connection and sharing", "điểm", "year", "average", "province", "dti.gov", 0, 0, 0},
-    {"DTI.GOV.6", "Dữ liệu mở", "Open data", "điểm", "year", "average", "province", "dti.gov", 0, 0, 0},
-    {"DTI.GOV.7", "An toàn thông tin", "Information security", "điểm", "year", "average", "province", "dti.gov", 0, 0, 0},
-    {"DTI.ECO.1", "Tỉ trọng kinh tế số trong GRDP", "Digital economy share of GRDP", "điểm", "year", "average", "province", "dti.eco", 0, 0, 0},
-    {"DTI.ECO.2", "Doanh nghiệp công nghệ số", "Digital technology firms", "điểm", "year", "average", "province", "dti.eco", 0, 0, 0},
-    {"DTI.ECO.3", "Thanh toán không dùng tiền mặt", "Cashless payments", "điểm", "year", "average", "province", "dti.eco", 0, 0, 0},
-    {"DTI.ECO.4", "Thương mại điện tử", "E-commerce", "điểm", "year", "average", "province", "dti.eco", 0, 0, 0},
-    {"DTI.ECO.5", "Doanh nghiệp dùng hoá đơn điện tử", "Firms using e-invoices", "điểm", "year", "average", "province", "dti.eco", 0, 0, 0},
-    {"DTI.ECO.6", "Doanh nghiệp dùng nền tảng số", "Firms using digital platforms", "điểm", "year", "average", "province", "dti.eco", 0, 0, 0},
-    {"DTI.ECO.7", "Nhân lực công nghệ số", "Digital workforce", "điểm", "year", "average", "province", "dti.eco", 0, 0, 0},
-    {"DTI.SOC.1", "Hộ gia đình có cáp quang", "Households with fibre", "điểm", "year", "average", "province", "dti.soc", 0, 0, 0},
-    {"DTI.SOC.2", "Người dân dùng điện thoại thông minh", "Smartphone users", "điểm", "year", "average", "province", "dti.soc", 0, 0, 0},
-    {"DTI.SOC.3", "Tài khoản thanh toán", "Payment accounts", "điểm", "year", "average", "province", "dti.soc", 0, 0, 0},
-    {"DTI.SOC.4", "Định danh điện tử", "Electronic identity", "điểm", "year", "average", "province", "dti.soc", 0, 0, 0},
-    {"DTI.SOC.5", "Kỹ năng số", "Digital skills", "điểm", "year", "average", "province", "dti.soc", 0, 0, 0},
-    {"DTI.SOC.6", "Hồ sơ sức khoẻ điện tử", "Electronic health records", "điểm", "year", "average", "province", "dti.soc", 0, 0, 0},
-    {"DTI.SOC.7", "Học trực tuyến", "Online learning", "điểm", "year", "average", "province", "dti.soc", 0, 0, 0},
-    {"DOC.SENT", "Văn bản đi", "Documents sent", "văn bản", "month", "sum", "commune", "documents", 0, 0, 0},
-    {"DOC.ELEC", "Văn bản gửi nhận điện tử", "Documents exchanged electronically", "văn bản", "month", "sum", "commune", "documents", 0, 0, 0},
-    {"DOC.SIGNED", "Văn bản ký số", "Documents signed digitally", "văn bản", "month", "sum", "commune", "documents", 0, 0, 0},
-    {"DOC.ELEC_PCT", "Tỉ lệ văn bản gửi nhận điện tử", "Documents exchanged electronically", "%", "month", NULL, NULL, "documents", 1, "DOC.ELEC", "DOC.SENT"},
-    {"DOC.SIGNED_PCT", "Tỉ lệ văn bản ký số", "Documents signed digitally", "%", "month", NULL, NULL, "documents", 1, "DOC.SIGNED", "DOC.SENT"},
-    {"POOR_HH", "Số hộ nghèo", "Poor households", "hộ", "month", "sum", "commune", "socio", 1, 0, 0},
-    {"BUDGET", "Thu ngân sách", "Budget revenue", "triệu đồng", "month", "sum", "commune", "socio", 1, 0, 0},
-    {"ONLINE_DOSSIERS", "Hồ sơ dịch vụ công trực tuyến", "Online public service dossiers", "hồ sơ", "month", "sum", "commune", "socio", 0, 0, 0},
-    {"NEW_BUSINESS", "Doanh nghiệp thành lập mới", "New businesses", "doanh nghiệp", "month", "sum", "district", "socio", 0, 0, 0},
+    {"DTI.GOV.1", "Dịch vụ công trực tuyến toàn trình", "Full online public services", "điểm",
+     "year", "average", "province", "dti.gov", 0, 0, 0},
+    {"DTI.GOV.2", "Hồ sơ xử lý trực tuyến", "Dossiers processed online", "điểm", "year", "average",
+     "province", "dti.gov", 0, 0, 0},
+    {"DTI.GOV.3", "Số hoá hồ sơ, kết quả thủ tục", "Digitised dossiers and results", "điểm", "year",
+     "average", "province", "dti.gov", 0, 0, 0},
+    {"DTI.GOV.4", "Văn bản điện tử có ký số", "Signed electronic documents", "điểm", "year",
+     "average", "province", "dti.gov", 0, 0, 0},
+    {"DTI.GOV.5", "Kết nối, chia sẻ dữ liệu", "Data connection and sharing", "điểm", "year",
+     "average", "province", "dti.gov", 0, 0, 0},
+    {"DTI.GOV.6", "Dữ liệu mở", "Open data", "điểm", "year", "average", "province", "dti.gov", 0, 0,
+     0},
+    {"DTI.GOV.7", "An toàn thông tin", "Information security", "điểm", "year", "average",
+     "province", "dti.gov", 0, 0, 0},
+    {"DTI.ECO.1", "Tỉ trọng kinh tế số trong GRDP", "Digital economy share of GRDP", "điểm", "year",
+     "average", "province", "dti.eco", 0, 0, 0},
+    {"DTI.ECO.2", "Doanh nghiệp công nghệ số", "Digital technology firms", "điểm", "year",
+     "average", "province", "dti.eco", 0, 0, 0},
+    {"DTI.ECO.3", "Thanh toán không dùng tiền mặt", "Cashless payments", "điểm", "year", "average",
+     "province", "dti.eco", 0, 0, 0},
+    {"DTI.ECO.4", "Thương mại điện tử", "E-commerce", "điểm", "year", "average", "province",
+     "dti.eco", 0, 0, 0},
+    {"DTI.ECO.5", "Doanh nghiệp dùng hoá đơn điện tử", "Firms using e-invoices", "điểm", "year",
+     "average", "province", "dti.eco", 0, 0, 0},
+    {"DTI.ECO.6", "Doanh nghiệp dùng nền tảng số", "Firms using digital platforms", "điểm", "year",
+     "average", "province", "dti.eco", 0, 0, 0},
+    {"DTI.ECO.7", "Nhân lực công nghệ số", "Digital workforce", "điểm", "year", "average",
+     "province", "dti.eco", 0, 0, 0},
+    {"DTI.SOC.1", "Hộ gia đình có cáp quang", "Households with fibre", "điểm", "year", "average",
+     "province", "dti.soc", 0, 0, 0},
+    {"DTI.SOC.2", "Người dân dùng điện thoại thông minh", "Smartphone users", "điểm", "year",
+     "average", "province", "dti.soc", 0, 0, 0},
+    {"DTI.SOC.3", "Tài khoản thanh toán", "Payment accounts", "điểm", "year", "average", "province",
+     "dti.soc", 0, 0, 0},
+    {"DTI.SOC.4", "Định danh điện tử", "Electronic identity", "điểm", "year", "average", "province",
+     "dti.soc", 0, 0, 0},
+    {"DTI.SOC.5", "Kỹ năng số", "Digital skills", "điểm", "year", "average", "province", "dti.soc",
+     0, 0, 0},
+    {"DTI.SOC.6", "Hồ sơ sức khoẻ điện tử", "Electronic health records", "điểm", "year", "average",
+     "province", "dti.soc", 0, 0, 0},
+    {"DTI.SOC.7", "Học trực tuyến", "Online learning", "điểm", "year", "average", "province",
+     "dti.soc", 0, 0, 0},
+    {"DOC.SENT", "Văn bản đi", "Documents sent", "văn bản", "month", "sum", "commune", "documents",
+     0, 0, 0},
+    {"DOC.ELEC", "Văn bản gửi nhận điện tử", "Documents exchanged electronically", "văn bản",
+     "month", "sum", "commune", "documents", 0, 0, 0},
+    {"DOC.SIGNED", "Văn bản ký số", "Documents signed digitally", "văn bản", "month", "sum",
+     "commune", "documents", 0, 0, 0},
+    {"DOC.ELEC_PCT", "Tỉ lệ văn bản gửi nhận điện tử", "Documents exchanged electronically", "%",
+     "month", NULL, NULL, "documents", 1, "DOC.ELEC", "DOC.SENT"},
+    {"DOC.SIGNED_PCT", "Tỉ lệ văn bản ký số", "Documents signed digitally", "%", "month", NULL,
+     NULL, "documents", 1, "DOC.SIGNED", "DOC.SENT"},
+    {"POOR_HH", "Số hộ nghèo", "Poor households", "hộ", "month", "sum", "commune", "socio", 1, 0,
+     0},
+    {"BUDGET", "Thu ngân sách", "Budget revenue", "triệu đồng", "month", "sum", "commune", "socio",
+     1, 0, 0},
+    {"ONLINE_DOSSIERS", "Hồ sơ dịch vụ công trực tuyến", "Online public service dossiers", "hồ sơ",
+     "month", "sum", "commune", "socio", 0, 0, 0},
+    {"NEW_BUSINESS", "Doanh nghiệp thành lập mới", "New businesses", "doanh nghiệp", "month", "sum",
+     "district", "socio", 0, 0, 0},
 };
 #define NDEFS (sizeof framework / sizeof *framework)
 
 static json_t *def_json(const demo_def *f)
 {
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "name_vi", f->vi, "name_en", f->en,
-                          "measure", f->measure, "period", f->period, "group", f->group,
-                          "pinned", f->pinned);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "name_vi", f->vi, "name_en", f->en, "measure",
+                  f->measure, "period", f->period, "group", f->group, "pinned", f->pinned);
     if (f->num) {
         json_object_set_new(j, "numerator", json_string(f->num));
         json_object_set_new(j, "denominator", json_string(f->den));
@@ -79,8 +109,7 @@ static json_t *def_json(const demo_def *f)
 }
 
 /* The root issues the framework, addressed to every node. */
-static int demo_definitions(store *s, const node_config *c, json_t *defs, char *err,
-                            size_t errlen)
+static int demo_definitions(store *s, const node_config *c, json_t *defs, char *err, size_t errlen)
 {
     store_write w[NDEFS];
     uint8_t *bodies[NDEFS] = {0};
@@ -90,7 +119,8 @@ static int demo_definitions(store *s, const node_config *c, json_t *defs, char *
         size_t len;
         rc = mpjson_pack_object(json_object_get(defs, framework[i].code), &bodies[i], &len, err,
                                 errlen);
-        w[i] = (store_write){INDICATOR_COLL, framework[i].code, ENTRY_OP_PUT, bodies[i], len, to, 1};
+        w[i] =
+            (store_write){INDICATOR_COLL, framework[i].code, ENTRY_OP_PUT, bodies[i], len, to, 1};
     }
     store_author a = node_author(c);
     if (!rc)
@@ -136,9 +166,9 @@ static double demo_month_value(const demo_def *f, const char *unit, int k, uint6
 
 /* Appends the value of f for c's unit in period ord (entered at a
  * random time after its end: some late) to the batch. */
-static int demo_value(indicators *d, const node_config *c, const demo_def *f, int ord,
-                      double v, uint64_t *clock, uint64_t now, uint64_t *rng, ind_write *w,
-                      size_t *n, char *err, size_t errlen)
+static int demo_value(indicators *d, const node_config *c, const demo_def *f, int ord, double v,
+                      uint64_t *clock, uint64_t now, uint64_t *rng, ind_write *w, size_t *n,
+                      char *err, size_t errlen)
 {
     ind_ptype t = f->period[0] == 'y' ? PER_YEAR : PER_MONTH;
     char period[IND_PERIOD_MAX];
@@ -150,7 +180,9 @@ static int demo_value(indicators *d, const node_config *c, const demo_def *f, in
         *clock = ind_period_start_ms(t, ord);
     ind_actor who = {"demo", c->unit, ROLE_STAFF};
     lt_error e;
-    if (ind_value_check(d, f->code, c->unit, period, v, NULL, &who, &w[*n], NULL, &e)) {
+    ind_batch b; /* one per value: each is entered at its own time */
+    ind_batch_start(d, &b);
+    if (ind_value_check(d, &b, f->code, c->unit, period, v, NULL, &who, &w[*n], NULL, &e)) {
         snprintf(err, errlen, "demo value %s/%s/%s: %s", f->code, c->unit, period, e.message);
         return -1;
     }
@@ -159,8 +191,7 @@ static int demo_value(indicators *d, const node_config *c, const demo_def *f, in
 }
 
 /* The values of c's unit: every indicator its tier reports. */
-static int demo_values(indicators *d, const node_config *c, uint64_t *rng, char *err,
-                       size_t errlen)
+static int demo_values(indicators *d, const node_config *c, uint64_t *rng, char *err, size_t errlen)
 {
     uint64_t now = hlc_wall_ms(), clock = now;
     indicators_set_clock(d, demo_clock, &clock);
@@ -200,8 +231,7 @@ static int demo_values(indicators *d, const node_config *c, uint64_t *rng, char 
     return rc;
 }
 
-int indicators_demo_seed(store *s, const node_config *c, uint64_t *rng, char *err,
-                         size_t errlen)
+int indicators_demo_seed(store *s, const node_config *c, uint64_t *rng, char *err, size_t errlen)
 {
     indicators *d = indicators_new(s, c);
     json_t *defs = json_object();

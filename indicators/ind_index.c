@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,38 +43,96 @@ static bool id_split(const char *id, size_t idlen, contrib *c, char *unit, size_
     return true;
 }
 
-/* Reads what record rec of id contributes; a deleted, partial or foreign
- * record contributes nothing (valid false). */
+static bool key_is(const msgpack_object *k, const char *s)
+{
+    size_t n = strlen(s);
+    return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n && !memcmp(k->via.str.ptr, s, n);
+}
+
+/* Copies string o into out (cap); false when it is not a non-empty string
+ * that fits without a NUL or a '/'. */
+static bool str_copy(const msgpack_object *o, char *out, size_t cap)
+{
+    if (o->type != MSGPACK_OBJECT_STR || !o->via.str.size || o->via.str.size >= cap ||
+        memchr(o->via.str.ptr, 0, o->via.str.size) || memchr(o->via.str.ptr, '/', o->via.str.size))
+        return false;
+    memcpy(out, o->via.str.ptr, o->via.str.size);
+    out[o->via.str.size] = '\0';
+    return true;
+}
+
+/* The number of o into *x; false when it is not a number. */
+static bool num_of(const msgpack_object *o, double *x)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: *x = (double)o->via.u64; return true;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: *x = (double)o->via.i64; return true;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: *x = o->via.f64; return isfinite(o->via.f64); /* NaN: none */
+    default: return false;
+    }
+}
+
+/* Reads the fields value, tier, path and late of a record's field map
+ * (each field [hlc, origin, value]) into c. */
+static void contrib_fields(contrib *c, const msgpack_object_map *fm)
+{
+    bool has_value = false, has_tier = false, path_ok = false;
+    for (uint32_t i = 0; i < fm->size; i++) {
+        const msgpack_object *k = &fm->ptr[i].key, *a = &fm->ptr[i].val;
+        if (a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size != 3)
+            continue;
+        const msgpack_object *v = &a->via.array.ptr[2];
+        double x;
+        if (key_is(k, "value") && num_of(v, &x) && fabs(x) <= IND_VALUE_LIMIT) {
+            c->micro = llround(x * IND_MICRO);
+            has_value = true;
+        } else if (key_is(k, "tier")) {
+            has_tier = v->type == MSGPACK_OBJECT_STR && v->via.str.size < sizeof c->tier &&
+                       !memchr(v->via.str.ptr, 0, v->via.str.size);
+            if (has_tier) {
+                memcpy(c->tier, v->via.str.ptr, v->via.str.size);
+                c->tier[v->via.str.size] = '\0';
+            }
+        } else if (key_is(k, "path") && v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size &&
+                   v->via.array.size <= PATH_MAX_UNITS) {
+            path_ok = true;
+            for (uint32_t j = 0; j < v->via.array.size && path_ok; j++)
+                path_ok = str_copy(&v->via.array.ptr[j], c->path[j], NODE_CODE_MAX);
+            c->npath = path_ok ? v->via.array.size : 0;
+        } else if (key_is(k, "late")) {
+            c->on_time = !(v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean);
+        }
+    }
+    c->valid = has_value && has_tier && path_ok;
+}
+
+/* Reads what record rec of id contributes, straight from its msgpack (no
+ * JSON: the index runs for every value written); a deleted, partial or
+ * foreign record contributes nothing (valid false). A deleted record has
+ * no fields, so it has no value. */
 static int contrib_read(contrib *c, const char *id, size_t idlen, const uint8_t *rec, size_t len)
 {
     memset(c, 0, sizeof *c);
-    if (!rec || record_is_deleted(rec, len))
+    c->on_time = true;
+    char unit[NODE_CODE_MAX];
+    if (!rec || !id_split(id, idlen, c, unit, sizeof unit))
         return 0;
-    char unit[NODE_CODE_MAX], err[64];
-    if (!id_split(id, idlen, c, unit, sizeof unit))
-        return 0;
-    json_t *j = record_to_json(rec, len, id, idlen, err, sizeof err);
-    if (!j)
-        return MDB_CORRUPTED;
-    json_t *v = json_object_get(j, "value"), *path = json_object_get(j, "path");
-    const char *tier = json_string_value(json_object_get(j, "tier"));
-    size_t np = json_array_size(path);
-    if (json_is_number(v) && tier && strlen(tier) < sizeof c->tier && np && np <= PATH_MAX_UNITS) {
-        double x = json_number_value(v);
-        c->valid = fabs(x) <= IND_VALUE_LIMIT;
-        c->micro = llround(x * IND_MICRO);
-        strcpy(c->tier, tier);
-        for (size_t i = 0; i < np && c->valid; i++) {
-            const char *u = json_string_value(json_array_get(path, i));
-            c->valid = u && *u && strlen(u) < NODE_CODE_MAX && !strchr(u, '/');
-            if (c->valid)
-                strcpy(c->path[c->npath++], u);
-        }
-        c->valid = c->valid && !strcmp(c->path[np - 1], unit);
-        c->on_time = !json_is_true(json_object_get(j, "late"));
-    }
-    json_decref(j);
-    return 0;
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    int rc = 0;
+    if (msgpack_unpack_next(&up, (const char *)rec, len, &off) != MSGPACK_UNPACK_SUCCESS ||
+        up.data.type != MSGPACK_OBJECT_MAP || up.data.via.map.size != 3 ||
+        up.data.via.map.ptr[1].val.type != MSGPACK_OBJECT_MAP)
+        rc = MDB_CORRUPTED;
+    else
+        contrib_fields(c, &up.data.via.map.ptr[1].val.via.map);
+    msgpack_unpacked_destroy(&up);
+    c->valid = c->valid && !strcmp(c->path[c->npath - 1], unit);
+    if (!c->valid)
+        memset(c, 0, sizeof *c);
+    return rc;
 }
 
 static bool contrib_same(const contrib *a, const contrib *b)
@@ -244,8 +303,8 @@ const store_index ind_value_index = {
     .update = ind_index_update,
 };
 
-int ind_index_rows(store *s, const char *code, const char *tier, const char *unit,
-                   const char *from, const char *to,
+int ind_index_rows(store *s, const char *code, const char *tier, const char *unit, const char *from,
+                   const char *to,
                    void (*fn)(void *ctx, const char *period, const ind_agg_row *row), void *ctx)
 {
     store_index_txn t;

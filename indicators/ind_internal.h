@@ -1,6 +1,7 @@
 /*
  * ind_internal.h - what the files of indicators/ share and nothing else
- * uses: the context, the unit catalogue, parsed definitions and periods.
+ * uses: the context, the unit catalogue, parsed definitions, periods and
+ * the error helper.
  *
  * Machine codes of the domain's errors (lt_error.code), in every error
  * body (docs/openapi.yaml lists them, web/src/i18n.js translates them):
@@ -15,7 +16,7 @@
  *   indicator.computed      computed and operational indicators take no values (400)
  *   indicator.locked        a correction after the lock day needs a leader (409)
  *   indicator.csv           a CSV row or column is wrong (400)
- *   indicator.storage       the store failed (500), or out of memory (503)
+ *   indicator.storage       the store failed (500)
  */
 #ifndef LT_IND_INTERNAL_H
 #define LT_IND_INTERNAL_H
@@ -49,13 +50,6 @@ const ind_unit *ind_units_find(const ind_units *us, const char *code);
 
 /* True when anc is unit or one of its ancestors. */
 bool ind_units_within(const ind_units *us, const char *unit, const char *anc);
-
-/* The unit of code unit when the node of node_unit serves it (node_unit or
- * a unit below), else NULL with *e (indicator.unit: LT_ENOTFOUND when the
- * network has no such unit, LT_EFORBIDDEN when it is outside the node's
- * subtree, the message ending with hint: what to do instead). */
-const ind_unit *ind_units_served(const ind_units *us, const char *unit, const char *node_unit,
-                                 const char *hint, lt_error *e);
 
 /* Calls fn for every unit of tier (NULL: every unit) in the subtree of
  * root (itself included), depth first. */
@@ -153,17 +147,32 @@ typedef struct {
     bool put; /* the first value of its id */
 } ind_write;
 
-/* Checks value of code/unit/period as who at the context's time and packs
- * its entry into *w (unchanged: body NULL, the same value and comment are
- * stored). field (may be NULL) receives the name of the input at fault:
+/* What a run of checks shares, read once: the definitions met so far, the
+ * unit catalogue and the time. Valid while the context's lock is held. */
+#define IND_BATCH_DEFS 16
+typedef struct {
+    ind_def defs[IND_BATCH_DEFS];
+    size_t ndefs;
+    const ind_units *us;
+    uint64_t now;
+} ind_batch;
+
+/* Starts a run of checks at the context's time. Call under the lock. */
+void ind_batch_start(indicators *d, ind_batch *b);
+
+/* Checks value of code/unit/period as who in batch b and packs its entry
+ * into *w (unchanged: body NULL, the same value and comment are stored).
+ * field (may be NULL) receives the name of the input at fault:
  * "indicator", "unit", "period", "value" or "comment". Call under the
  * lock. Returns 0, or -1 with *e. */
-int ind_value_check(indicators *d, const char *code, const char *unit, const char *period,
-                    double value, const char *comment, const ind_actor *who, ind_write *w,
-                    const char **field, lt_error *e);
+int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *unit,
+                    const char *period, double value, const char *comment, const ind_actor *who,
+                    ind_write *w, const char **field, lt_error *e);
 
-/* Writes the n checked values that changed in one transaction. Returns 0,
- * or -1 with *e. */
+/* Writes the checked values that changed, in transactions of
+ * IND_COMMIT_ROWS (a failing disk may leave the first ones written: a
+ * rerun writes the rest). Returns 0, or -1 with *e. */
+#define IND_COMMIT_ROWS 10000
 int ind_value_commit(indicators *d, const ind_write *w, size_t n, lt_error *e);
 
 /* Frees what ind_value_check packed. */
@@ -185,8 +194,8 @@ typedef struct {
 /* Reads the rows of (code, tier, unit) for periods from..to (names, same
  * type) in one read transaction: fn gets each row held with its period.
  * Returns 0 or -1. */
-int ind_index_rows(store *s, const char *code, const char *tier, const char *unit,
-                   const char *from, const char *to,
+int ind_index_rows(store *s, const char *code, const char *tier, const char *unit, const char *from,
+                   const char *to,
                    void (*fn)(void *ctx, const char *period, const ind_agg_row *row), void *ctx);
 
 #endif

@@ -74,8 +74,8 @@ static void row_one(void *ctx, const char *period, const ind_agg_row *row)
 }
 
 /* The cells of an entered indicator at u over r. */
-static int cells_stored(indicators *d, const ind_def *def, const ind_units *us,
-                        const ind_unit *u, const range *r, cell *cells)
+static int cells_stored(indicators *d, const ind_def *def, const ind_units *us, const ind_unit *u,
+                        const range *r, cell *cells)
 {
     uint64_t expected;
     const char *tier = unit_tier(d, def, us, u, &expected);
@@ -149,7 +149,7 @@ static int unit_cells(indicators *d, const ind_def *def, const ind_units *us, co
     if (!def->computed) {
         if (cells_stored(d, def, us, u, r, cells))
             return lt_error_set(e, LT_ESTORAGE, "indicator.storage", "cannot read the index of %s",
-                            def->code);
+                                def->code);
         if (over_time)
             cells[0] = cells_over_time(def->tagg, cells, r->n);
         return 0;
@@ -160,7 +160,8 @@ static int unit_cells(indicators *d, const ind_def *def, const ind_units *us, co
         return lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
     int rc = ind_def_load(d, def->num, &num, e) || ind_def_load(d, def->den, &den, e) ? -1 : 0;
     if (!rc && (cells_stored(d, &num, us, u, r, cn) || cells_stored(d, &den, us, u, r, cn + r->n)))
-        rc = lt_error_set(e, LT_ESTORAGE, "indicator.storage", "cannot read the index of %s", def->code);
+        rc = lt_error_set(e, LT_ESTORAGE, "indicator.storage", "cannot read the index of %s",
+                          def->code);
     if (!rc && over_time) {
         cn[0] = cells_over_time(num.tagg, cn, r->n);
         cn[r->n] = cells_over_time(den.tagg, cn + r->n, r->n);
@@ -221,8 +222,15 @@ static int query_prepare(indicators *d, const char *code, const char *unit, cons
     if (ind_def_load(d, code, def, e))
         return -1;
     const ind_units *us = ind_units_of(d);
-    if (!(*u = ind_units_served(us, unit, d->c->unit, "ask the node of one of its ancestors", e)))
-        return -1;
+    if (!(*u = ind_units_find(us, unit)))
+        return lt_error_set(e, LT_ENOTFOUND, "indicator.unit",
+                            "no unit %.40s in the network; GET /api/v1/network lists the units",
+                            unit);
+    if (!ind_units_within(us, unit, d->c->unit))
+        return lt_error_set(e, LT_EFORBIDDEN, "indicator.unit",
+                            "unit %s is not below this node (unit %s): ask the node of one of its "
+                            "ancestors",
+                            unit, d->c->unit);
     static const char *const examples[] = {"2026-11", "2026-Q4", "2026"};
     int a, b;
     char cur[IND_PERIOD_MAX], first[IND_PERIOD_MAX];
@@ -237,11 +245,12 @@ static int query_prepare(indicators *d, const char *code, const char *unit, cons
         from = to;
     if (!ind_period_parse(def->ptype, from, &a) || !ind_period_parse(def->ptype, to, &b))
         return lt_error_set(e, LT_EINVAL, "indicator.period",
-                        "from and to must be periods of %s, written like %s", code,
-                        examples[def->ptype]);
+                            "from and to must be periods of %s, written like %s", code,
+                            examples[def->ptype]);
     if (b < a || b - a >= RANGE_MAX)
         return lt_error_set(e, LT_EINVAL, "indicator.period",
-                        "from must not be after to, and the range at most %d periods", RANGE_MAX);
+                            "from must not be after to, and the range at most %d periods",
+                            RANGE_MAX);
     *r = (range){def->ptype, a, b - a + 1};
     return 0;
 }
@@ -326,8 +335,8 @@ static json_t *completeness_locked(indicators *d, const char *code, const char *
         return NULL;
     if (def.computed || def.live >= 0) {
         lt_error_set(e, LT_EINVAL, "indicator.computed",
-                 "nobody reports %s (it is %s); ask for the completeness of %s", code,
-                 def.computed ? "computed" : "operational", def.computed ? def.num : "another");
+                     "nobody reports %s (it is %s); ask for the completeness of %s", code,
+                     def.computed ? "computed" : "operational", def.computed ? def.num : "another");
         return NULL;
     }
     const ind_units *us = ind_units_of(d);

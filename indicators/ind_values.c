@@ -29,9 +29,9 @@ static json_t *value_record(indicators *d, const char *id, bool *err_io)
     *err_io = rc < 0;
     if (rc)
         return NULL;
-    json_t *j = record_is_deleted(rec, len) ? NULL
-                                            : record_to_json(rec, len, id, strlen(id), err,
-                                                             sizeof err);
+    json_t *j = record_is_deleted(rec, len)
+                    ? NULL
+                    : record_to_json(rec, len, id, strlen(id), err, sizeof err);
     free(rec);
     return j;
 }
@@ -57,7 +57,8 @@ static void history_name(indicators *d, const json_t *cur, uint64_t now, char *o
     hlc_t max = 0;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)cur, k, v) {
+    json_object_foreach((json_t *)cur, k, v)
+    {
         if (!strncmp(k, "h/", 2) && strtoull(k + 2, NULL, 16) > max)
             max = strtoull(k + 2, NULL, 16);
     }
@@ -67,59 +68,87 @@ static void history_name(indicators *d, const json_t *cur, uint64_t now, char *o
 }
 
 /* The checks of who may enter a value for unit u of def. */
-static int value_allowed(indicators *d, const ind_units *us, const ind_def *def,
-                         const ind_unit *u, const char *unit, const ind_actor *who,
-                         const char **field, lt_error *e)
+static int value_allowed(indicators *d, const ind_units *us, const ind_def *def, const ind_unit *u,
+                         const char *unit, const ind_actor *who, const char **field, lt_error *e)
 {
     *field = "unit";
-    if (!ind_units_served(us, unit, d->c->unit,
-                          "enter it at the node of that unit or of a unit above it", e))
-        return -1;
-    if (!who || who->role < ROLE_STAFF || !who->unit ||
-        !ind_units_within(us, unit, who->unit))
+    if (!u)
+        return lt_error_set(e, LT_ENOTFOUND, "indicator.unit",
+                            "no unit %.40s in the network; GET /api/v1/network lists the units",
+                            unit);
+    if (!ind_units_within(us, unit, d->c->unit))
+        return lt_error_set(e, LT_EFORBIDDEN, "indicator.unit",
+                            "unit %s is not served by this node (unit %s): enter it at the node of "
+                            "unit %s or of a unit above it",
+                            unit, d->c->unit, unit);
+    if (!who || who->role < ROLE_STAFF || !who->unit || !ind_units_within(us, unit, who->unit))
         return lt_error_set(e, LT_EFORBIDDEN, "indicator.forbidden",
-                        "only staff of unit %s or of a unit above it may enter its values", unit);
+                            "only staff of unit %s or of a unit above it may enter its values",
+                            unit);
     if (!ind_def_reports(def, u->tier))
         return lt_error_set(e, LT_EINVAL, "indicator.tier",
-                        "unit %s is a %s; indicator %s is reported by tier(s) %s%s%s", unit,
-                        u->tier, def->code, def->tiers[0], def->ntiers > 1 ? ", " : "",
-                        def->ntiers > 1 ? def->tiers[1] : "");
+                            "unit %s is a %s; indicator %s is reported by tier(s) %s%s%s", unit,
+                            u->tier, def->code, def->tiers[0], def->ntiers > 1 ? ", " : "",
+                            def->ntiers > 1 ? def->tiers[1] : "");
     *field = NULL;
     return 0;
 }
 
+void ind_batch_start(indicators *d, ind_batch *b)
+{
+    b->ndefs = 0;
+    b->us = ind_units_of(d);
+    b->now = d->now(d->now_ctx);
+}
+
+/* The definition of code, loaded once per batch (the first
+ * IND_BATCH_DEFS codes are kept; more are loaded into the last slot). NULL
+ * with *e when unknown. */
+static const ind_def *batch_def(indicators *d, ind_batch *b, const char *code, lt_error *e)
+{
+    for (size_t i = 0; i < b->ndefs; i++)
+        if (!strcmp(b->defs[i].code, code))
+            return &b->defs[i];
+    size_t slot = b->ndefs < IND_BATCH_DEFS ? b->ndefs : IND_BATCH_DEFS - 1;
+    if (ind_def_load(d, code, &b->defs[slot], e))
+        return NULL;
+    b->ndefs = slot + 1;
+    return &b->defs[slot];
+}
+
 /* The checks of the definition, the period and the value. */
-static int value_valid(indicators *d, const char *code, const char *period, double value,
-                       const char *comment, ind_def *def, int *ord, const char **field,
-                       lt_error *e)
+static int value_valid(indicators *d, ind_batch *b, const char *code, const char *period,
+                       double value, const char *comment, const ind_def **defp, int *ord,
+                       const char **field, lt_error *e)
 {
     *field = "indicator";
-    if (ind_def_load(d, code, def, e))
+    const ind_def *def = *defp = batch_def(d, b, code, e);
+    if (!def)
         return -1;
     if (def->computed || def->live >= 0)
-        return lt_error_set(e, LT_EINVAL, "indicator.computed",
-                        "indicator %s is %s: nobody enters its values", code,
-                        def->computed ? "computed from other indicators" : "computed by the node");
+        return lt_error_set(
+            e, LT_EINVAL, "indicator.computed", "indicator %s is %s: nobody enters its values",
+            code, def->computed ? "computed from other indicators" : "computed by the node");
     *field = "period";
     static const char *const examples[] = {"2026-11", "2026-Q4", "2026"};
     if (!ind_period_parse(def->ptype, period, ord))
         return lt_error_set(e, LT_EINVAL, "indicator.period",
-                        "'%.16s' is not a %s: indicator %s is reported per %s, written like %s",
-                        period, ind_ptype_name(def->ptype), code, ind_ptype_name(def->ptype),
-                        examples[def->ptype]);
-    if (ind_period_start_ms(def->ptype, *ord) > d->now(d->now_ctx))
+                            "'%.16s' is not a %s: indicator %s is reported per %s, written like %s",
+                            period, ind_ptype_name(def->ptype), code, ind_ptype_name(def->ptype),
+                            examples[def->ptype]);
+    if (ind_period_start_ms(def->ptype, *ord) > b->now)
         return lt_error_set(e, LT_EINVAL, "indicator.period",
-                        "period %s has not begun yet; enter values for the current or past "
-                        "periods",
-                        period);
+                            "period %s has not begun yet; enter values for the current or past "
+                            "periods",
+                            period);
     *field = "value";
     if (!isfinite(value) || fabs(value) > IND_VALUE_LIMIT)
         return lt_error_set(e, LT_EINVAL, "indicator.value",
-                        "the value must be a number between -1e12 and 1e12");
+                            "the value must be a number between -1e12 and 1e12");
     *field = "comment";
     if (comment && strlen(comment) > COMMENT_MAX)
         return lt_error_set(e, LT_EINVAL, "indicator.value", "the comment is longer than %d bytes",
-                        COMMENT_MAX);
+                            COMMENT_MAX);
     *field = NULL;
     return 0;
 }
@@ -135,12 +164,13 @@ static bool same_value(const json_t *cur, double value, const char *comment)
 /* The fields of the entry of a change (fields and history item). */
 static json_t *value_fields(indicators *d, const json_t *cur, const ind_def *def,
                             const ind_units *us, const ind_unit *u, const char *period, int ord,
-                            double value, const char *comment, const ind_actor *who,
-                            bool locked, uint64_t now)
+                            double value, const char *comment, const ind_actor *who, bool locked,
+                            uint64_t now)
 {
     double rounded = (double)llround(value * IND_MICRO) / IND_MICRO;
-    json_t *hist = json_pack("{s:f, s:s, s:s, s:I}", "value", rounded, "by", who->user ? who->user : "",
-                             "by_unit", who->unit, "at_ms", (json_int_t)now);
+    json_t *hist =
+        json_pack("{s:f, s:s, s:s, s:I}", "value", rounded, "by", who->user ? who->user : "",
+                  "by_unit", who->unit, "at_ms", (json_int_t)now);
     if (comment && *comment)
         json_object_set_new(hist, "comment", json_string(comment));
     if (locked)
@@ -165,31 +195,32 @@ static json_t *value_fields(indicators *d, const json_t *cur, const ind_def *def
     return f;
 }
 
-int ind_value_check(indicators *d, const char *code, const char *unit, const char *period,
-                    double value, const char *comment, const ind_actor *who, ind_write *w,
-                    const char **field, lt_error *e)
+int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *unit,
+                    const char *period, double value, const char *comment, const ind_actor *who,
+                    ind_write *w, const char **field, lt_error *e)
 {
     const char *fdummy;
     if (!field)
         field = &fdummy;
     memset(w, 0, sizeof *w);
-    ind_def def;
+    const ind_def *def;
     int ord;
-    if (value_valid(d, code, period, value, comment, &def, &ord, field, e))
+    if (value_valid(d, b, code, period, value, comment, &def, &ord, field, e))
         return -1;
-    const ind_units *us = ind_units_of(d);
+    const ind_units *us = b->us;
     const ind_unit *u = ind_units_find(us, unit);
-    if (value_allowed(d, us, &def, u, unit, who, field, e))
+    if (value_allowed(d, us, def, u, unit, who, field, e))
         return -1;
-    snprintf(w->id, sizeof w->id, "%s/%s/%s", def.code, u->code, period);
+    snprintf(w->id, sizeof w->id, "%s/%s/%s", def->code, u->code, period);
     snprintf(w->unit, sizeof w->unit, "%s", u->code);
     bool io;
     json_t *cur = value_record(d, w->id, &io);
     if (io)
-        return lt_error_set(e, LT_ESTORAGE, "indicator.storage", "cannot read value %s; check the node's disk",
-                        w->id);
-    uint64_t now = d->now(d->now_ctx);
-    bool locked = cur && now > ind_period_end_ms(def.ptype, ord) + (uint64_t)def.lock_days * DAY_MS;
+        return lt_error_set(e, LT_ESTORAGE, "indicator.storage",
+                            "cannot read value %s; check the node's disk", w->id);
+    uint64_t now = b->now;
+    bool locked =
+        cur && now > ind_period_end_ms(def->ptype, ord) + (uint64_t)def->lock_days * DAY_MS;
     if (cur && same_value(cur, value, comment)) {
         json_decref(cur);
         return 0;
@@ -197,12 +228,13 @@ int ind_value_check(indicators *d, const char *code, const char *unit, const cha
     if (locked && who->role < ROLE_LEADER) {
         json_decref(cur);
         *field = "value";
-        return lt_error_set(e, LT_ECONFLICT, "indicator.locked",
-                        "period %s of %s was locked %d days after its end: a correction needs a "
-                        "leader's approval; ask a leader of unit %s or above to enter it",
-                        period, code, def.lock_days, unit);
+        return lt_error_set(
+            e, LT_ECONFLICT, "indicator.locked",
+            "period %s of %s was locked %d days after its end: a correction needs a "
+            "leader's approval; ask a leader of unit %s or above to enter it",
+            period, code, def->lock_days, unit);
     }
-    json_t *f = value_fields(d, cur, &def, us, u, period, ord, value, comment, who, locked, now);
+    json_t *f = value_fields(d, cur, def, us, u, period, ord, value, comment, who, locked, now);
     char err[256];
     int rc = mpjson_pack_object(f, &w->body, &w->len, err, sizeof err);
     w->put = !cur;
@@ -219,32 +251,41 @@ void ind_write_release(ind_write *w)
     w->body = NULL;
 }
 
-int ind_value_commit(indicators *d, const ind_write *w, size_t n, lt_error *e)
+/* Writes the changed values among w[0..n) in one transaction. */
+static int commit_chunk(indicators *d, const ind_write *w, size_t n, store_write *sw,
+                        const char **to, lt_error *e)
 {
-    store_write *sw = calloc(n ? n : 1, sizeof *sw);
-    const char **to = calloc(n ? n : 1, sizeof *to);
-    if (!sw || !to) {
-        free(sw);
-        free(to);
-        return lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "the node is out of memory; retry later");
-    }
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (!w[i].body)
             continue;
         to[m] = w[i].unit;
-        sw[m] = (store_write){INDVALUE_COLL, w[i].id, w[i].put ? ENTRY_OP_PUT : ENTRY_OP_PATCH,
-                              w[i].body, w[i].len, &to[m], 1};
+        sw[m] = (store_write){
+            INDVALUE_COLL, w[i].id, w[i].put ? ENTRY_OP_PUT : ENTRY_OP_PATCH, w[i].body, w[i].len,
+            &to[m],        1};
         m++;
     }
     char err[256];
     store_author a = node_author(d->c);
-    int rc = m ? store_write_local(d->s, &a, sw, m, NULL, err, sizeof err) : 0;
+    if (m && store_write_local(d->s, &a, sw, m, NULL, err, sizeof err))
+        return lt_error_set(e, LT_ESTORAGE, "indicator.storage", "the values were not stored: %s",
+                            err);
+    return 0;
+}
+
+int ind_value_commit(indicators *d, const ind_write *w, size_t n, lt_error *e)
+{
+    size_t chunk = n < IND_COMMIT_ROWS ? n : IND_COMMIT_ROWS;
+    store_write *sw = calloc(chunk ? chunk : 1, sizeof *sw);
+    const char **to = calloc(chunk ? chunk : 1, sizeof *to);
+    int rc = sw && to ? 0
+                      : lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage",
+                                     "the node is out of memory; retry later");
+    for (size_t i = 0; !rc && i < n; i += chunk)
+        rc = commit_chunk(d, w + i, n - i < chunk ? n - i : chunk, sw, to, e);
     free(sw);
     free(to);
-    if (rc)
-        return lt_error_set(e, LT_ESTORAGE, "indicator.storage", "the values were not stored: %s", err);
-    return 0;
+    return rc;
 }
 
 int indicators_value_put(indicators *d, const char *code, const char *unit, const char *period,
@@ -252,7 +293,9 @@ int indicators_value_put(indicators *d, const char *code, const char *unit, cons
 {
     ind_lock(d);
     ind_write w;
-    int rc = ind_value_check(d, code, unit, period, value, comment, who, &w, NULL, e);
+    ind_batch b;
+    ind_batch_start(d, &b);
+    int rc = ind_value_check(d, &b, code, unit, period, value, comment, who, &w, NULL, e);
     if (!rc)
         rc = ind_value_commit(d, &w, 1, e);
     ind_write_release(&w);
@@ -289,8 +332,8 @@ static void history_collect(json_t *j)
     json_object_set_new(j, "history", hist);
 }
 
-json_t *indicators_value_get(indicators *d, const char *code, const char *unit,
-                             const char *period, lt_error *e)
+json_t *indicators_value_get(indicators *d, const char *code, const char *unit, const char *period,
+                             lt_error *e)
 {
     char id[IND_ID_MAX];
     snprintf(id, sizeof id, "%s/%s/%s", code, unit, period);
@@ -299,10 +342,11 @@ json_t *indicators_value_get(indicators *d, const char *code, const char *unit,
     json_t *j = value_record(d, id, &io);
     ind_unlock(d);
     if (!j) {
-        lt_error_set(e, io ? LT_ESTORAGE : LT_ENOTFOUND, io ? "indicator.storage" : "indicator.unknown",
-                 io ? "cannot read value %s; check the node's disk"
-                    : "no value of %s has been entered (or has arrived) yet",
-                 id);
+        lt_error_set(e, io ? LT_ESTORAGE : LT_ENOTFOUND,
+                     io ? "indicator.storage" : "indicator.unknown",
+                     io ? "cannot read value %s; check the node's disk"
+                        : "no value of %s has been entered (or has arrived) yet",
+                     id);
         return NULL;
     }
     json_object_del(j, "owner_unit");

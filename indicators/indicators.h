@@ -10,11 +10,12 @@
  * tier and path root..unit copied in, so the roll-up index
  * (ind_index.h) is a pure function of the record bytes.
  *
- * Every function that can fail fills *status with an HTTP status (400 bad
- * input, 403 role or tier, 404 unknown indicator or unit, 409 locked
- * period awaiting a leader, 500 storage), *code with a machine code (the
- * table in ind_internal.h, e.g. "indicator.unknown") and err with what was
- * wrong and what to do. Nothing is stored on error.
+ * Every function that can fail fills an lt_error (lib/error.h): its kind
+ * (LT_EINVAL bad input, LT_EFORBIDDEN role or tier, LT_ENOTFOUND unknown
+ * indicator or unit, LT_ECONFLICT locked period awaiting a leader,
+ * LT_ESTORAGE the store, LT_EUNAVAILABLE out of memory), its machine code
+ * (the table in ind_internal.h, e.g. "indicator.unknown") and a message
+ * saying what was wrong and what to do. Nothing is stored on error.
  *
  * Threads: a context may be used from the loop and the uv thread pool at
  * once; every public call holds its recursive lock.
@@ -38,8 +39,8 @@ typedef struct indicators indicators;
 #define INDICATOR_COLL "indicators" /* id: indicator code; top tiers only */
 #define INDVALUE_COLL "ind_values"  /* id: code/unit/period */
 
-#define IND_CODE_MAX 33   /* an indicator code and its NUL */
-#define IND_PERIOD_MAX 8  /* "2026-11", "2026-Q4", "2026" and the NUL */
+#define IND_CODE_MAX 33      /* an indicator code and its NUL */
+#define IND_PERIOD_MAX 8     /* "2026-11", "2026-Q4", "2026" and the NUL */
 #define IND_VALUE_LIMIT 1e12 /* |value| at most this; 6 decimals kept */
 
 /* The domain's collections that only the top tiers may write. */
@@ -73,11 +74,21 @@ int indicators_define(indicators *d, const char *code, const json_t *in, const i
                       lt_error *e);
 
 /* The definition of code as JSON (with "code", "live" for operational
- * ones), or NULL (404 in *e). New reference. */
-json_t *indicators_get(indicators *d, const char *code, lt_error *e);
+ * ones), or NULL (404 in *e). A stored one has "pins" ({unit: bool}, the
+ * choices of the top tiers) and "pinned" as shown on unit's dashboard
+ * (NULL: the node's unit): the choice of the nearest of unit and its
+ * ancestors that made one, else the definition's "pinned". New reference. */
+json_t *indicators_get(indicators *d, const char *code, const char *unit, lt_error *e);
 
-/* Every definition (stored ones and operational ones), sorted by code. */
-json_t *indicators_list(indicators *d);
+/* Every definition (stored ones and operational ones), sorted by code,
+ * "pinned" as shown on unit's dashboard (as indicators_get). */
+json_t *indicators_list(indicators *d, const char *unit);
+
+/* Pins (or unpins) indicator code on the dashboards of this node's unit
+ * and every unit below it, as an admin of a top-tier node: the field
+ * "pin/<node unit>" of the definition (a patch, addressed to every node).
+ * A nearer unit's choice wins. Returns 0, or -1 with *e. */
+int indicators_pin(indicators *d, const char *code, bool pinned, const ind_actor *who, lt_error *e);
 
 /* ---- values ---- */
 
@@ -90,8 +101,8 @@ int indicators_value_put(indicators *d, const char *code, const char *unit, cons
 
 /* The value record of code/unit/period with its "history" (oldest first),
  * or NULL with *e (404 when none). */
-json_t *indicators_value_get(indicators *d, const char *code, const char *unit,
-                             const char *period, lt_error *e);
+json_t *indicators_value_get(indicators *d, const char *code, const char *unit, const char *period,
+                             lt_error *e);
 
 /* ---- roll-up and completeness ---- */
 
@@ -126,15 +137,17 @@ bool indicators_within(indicators *d, const char *unit, const char *anc);
 /* Imports CSV text (header indicator,unit,period,value,comment; UTF-8 with
  * or without BOM; ',' or ';'; decimal comma accepted) as who: every row is
  * checked first, and a bad row stores nothing and is named with its column
- * in *e. On success *written and *unchanged count rows. */
+ * in *e. Each definition and the unit catalogue are read once per file;
+ * the values are written in transactions of IND_COMMIT_ROWS (ind_internal.h).
+ * On success *written and *unchanged count rows. */
 int indicators_csv_import(indicators *d, const char *text, size_t len, const ind_actor *who,
                           size_t *written, size_t *unchanged, lt_error *e);
 
 /* A CSV template for indicator code at unit and period: one row per unit
  * expected to report it below unit, value and comment filled when known.
  * malloc'd text, or NULL with *e. */
-char *indicators_csv_template(indicators *d, const char *code, const char *unit,
-                              const char *period, lt_error *e);
+char *indicators_csv_template(indicators *d, const char *code, const char *unit, const char *period,
+                              lt_error *e);
 
 /* The rows array of a table (roll-up or completeness "missing") as CSV
  * with a header of the given columns. malloc'd. */

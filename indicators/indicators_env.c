@@ -88,7 +88,10 @@ static void list_get(void *ctx, const http_request *req, http_response *res)
     auth_caller c;
     if (auth_require(d->node->auth, req, res, ROLE_VIEWER, &c))
         return;
-    http_respond_json(res, 200, json_pack("{s:o}", "indicators", indicators_list(d->ind)));
+    const char *unit = query_unit(d, req, &c, res);
+    if (unit)
+        http_respond_json(res, 200,
+                          json_pack("{s:o}", "indicators", indicators_list(d->ind, unit)));
 }
 
 static void definition(indicators_env *d, const http_request *req, const auth_caller *c,
@@ -111,7 +114,34 @@ static void definition(indicators_env *d, const http_request *req, const auth_ca
             return;
         }
     }
-    json_t *j = indicators_get(d->ind, code, &e);
+    const char *unit = strcmp(req->method, "PUT") ? query_unit(d, req, c, res) : NULL;
+    if (strcmp(req->method, "PUT") && !unit)
+        return;
+    json_t *j = indicators_get(d->ind, code, unit, &e);
+    if (j)
+        http_respond_json(res, 200, j);
+    else
+        http_respond_lt(res, &e);
+}
+
+/* PUT {code}/pinned {"pinned": bool}: a top-tier admin's choice for the
+ * dashboards of its unit's subtree. */
+static void pinned_put(indicators_env *d, const http_request *req, const auth_caller *c,
+                       const char *code, http_response *res)
+{
+    json_t *in = json_loadb((const char *)req->body, req->body_len, 0, NULL);
+    json_t *p = json_object_get(in, "pinned");
+    if (!json_is_boolean(p)) {
+        json_decref(in);
+        http_respond_code(res, 400, "indicator.definition",
+                          "the body must be {\"pinned\": true} or {\"pinned\": false}");
+        return;
+    }
+    ind_actor who = actor_of(c);
+    lt_error e = {0};
+    int rc = indicators_pin(d->ind, code, json_is_true(p), &who, &e);
+    json_decref(in);
+    json_t *j = rc ? NULL : indicators_get(d->ind, code, NULL, &e);
     if (j)
         http_respond_json(res, 200, j);
     else
@@ -141,8 +171,8 @@ static void value_item(indicators_env *d, const http_request *req, const auth_ca
             return;
         }
     } else if (!indicators_within(d->ind, seg[2], c->unit)) {
-        http_respond_error(res, 403, "a user of unit %s sees only the values of its subtree",
-                           c->unit);
+        http_respond_code(res, 403, "indicator.forbidden",
+                          "a user of unit %s sees only the values of its subtree", c->unit);
         return;
     }
     json_t *j = indicators_value_get(d->ind, seg[0], seg[2], seg[3], &e);
@@ -184,8 +214,8 @@ static void values_get(indicators_env *d, const http_request *req, const auth_ca
         return;
     }
     if (wants_csv(req, req->path)) {
-        static const char *const cols[] = {"unit", "name", "period", "value", "reported",
-                                           "expected", "on_time"};
+        static const char *const cols[] = {"unit",     "name",     "period", "value",
+                                           "reported", "expected", "on_time"};
         char name[96];
         snprintf(name, sizeof name, "%s-%s.csv", code, unit);
         respond_csv(res, indicators_csv_table(json_object_get(j, "rows"), cols, 7), name);
@@ -228,8 +258,9 @@ static void import_work(void *job, const uint8_t *body, size_t len, http_respons
     if (indicators_csv_import(j->d->ind, (const char *)body, len, &who, &written, &unchanged, &e))
         http_respond_lt(res, &e);
     else
-        http_respond_json(res, 200, json_pack("{s:I, s:I}", "written", (json_int_t)written,
-                                              "unchanged", (json_int_t)unchanged));
+        http_respond_json(res, 200,
+                          json_pack("{s:I, s:I}", "written", (json_int_t)written, "unchanged",
+                                    (json_int_t)unchanged));
 }
 
 static void import_done(void *job, http_response *res, http_pending *p, bool ran)
@@ -277,6 +308,8 @@ static void item(void *ctx, const http_request *req, http_response *res)
         definition(d, req, &c, seg[0], res);
     else if (get && n == 2 && (!strcmp(seg[1], "values") || !strcmp(seg[1], "values.csv")))
         values_get(d, req, &c, seg[0], res);
+    else if (put && n == 2 && !strcmp(seg[1], "pinned"))
+        pinned_put(d, req, &c, seg[0], res);
     else if (get && n == 2 && !strcmp(seg[1], "template.csv"))
         template_get(d, req, &c, seg[0], res);
     else if ((get || put) && n == 4 && !strcmp(seg[1], "values"))
@@ -295,15 +328,16 @@ static void completeness_get(void *ctx, const http_request *req, http_response *
         return;
     const char *code = http_request_query_param(req, "indicator");
     if (!code || !*code) {
-        http_respond_error(res, 400, "name the indicator: ?indicator=CODE&period=P&unit=U");
+        http_respond_code(res, 400, "indicator.bad_code",
+                          "name the indicator: ?indicator=CODE&period=P&unit=U");
         return;
     }
     const char *unit = query_unit(d, req, &c, res);
     if (!unit)
         return;
     lt_error e = {0};
-    json_t *j = indicators_completeness(d->ind, code, unit, http_request_query_param(req, "period"),
-                                        &e);
+    json_t *j =
+        indicators_completeness(d->ind, code, unit, http_request_query_param(req, "period"), &e);
     if (!j) {
         http_respond_lt(res, &e);
         return;
@@ -315,8 +349,8 @@ static void completeness_get(void *ctx, const http_request *req, http_response *
         char name[96];
         snprintf(name, sizeof name, "completeness-%s-%s.csv", code, unit);
         respond_csv(res,
-                    indicators_csv_table(json_object_get(j, missing ? "missing" : "children"),
-                                         cols, missing ? 2 : 5),
+                    indicators_csv_table(json_object_get(j, missing ? "missing" : "children"), cols,
+                                         missing ? 2 : 5),
                     name);
         json_decref(j);
     } else {
@@ -332,5 +366,10 @@ size_t indicators_env_routes(indicators_env *e, http_route *routes, size_t cap)
         {"GET", "/api/v1/completeness", completeness_get, e, 0},
         {"GET", "/api/v1/completeness.csv", completeness_get, e, 0},
     };
-    return http_routes_copy(routes, cap, all, sizeof all / sizeof *all);
+    size_t n = sizeof all / sizeof *all;
+    if (n > cap)
+        n = cap;
+    for (size_t i = 0; i < n; i++)
+        routes[i] = all[i];
+    return n;
 }

@@ -25,6 +25,7 @@ void indicators_env_free(indicators_env *e);
  *   GET  /api/v1/indicators                     the definitions
  *   GET  /api/v1/indicators/{code}              one definition
  *   PUT  /api/v1/indicators/{code}              define (admin, top tier)
+ *   PUT  /api/v1/indicators/{code}/pinned       {"pinned": bool} for the subtree (same)
  *   GET  /api/v1/indicators/{code}/values[.csv] ?unit&from&to&by=period|child|unit
  *   GET  /api/v1/indicators/{code}/values/{unit}/{period}   one value, its history
  *   PUT  /api/v1/indicators/{code}/values/{unit}/{period}   {"value", "comment"}

@@ -14,8 +14,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#define FOLD_OPTIONS \
-    (UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD | UTF8PROC_COMPAT)
+#define FOLD_OPTIONS (UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD | UTF8PROC_COMPAT)
 
 static bool is_word(utf8proc_int32_t cp)
 {
@@ -26,7 +25,7 @@ static bool is_word(utf8proc_int32_t cp)
 
 typedef struct {
     char *out;
-    size_t cap, n;       /* bytes written of whole tokens */
+    size_t cap, n; /* bytes written of whole tokens */
     char tok[FOLD_TOKEN_MAX + 4];
     size_t toklen;
     bool full;

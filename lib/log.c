@@ -65,8 +65,8 @@ static size_t line_prefix(char *line, size_t cap, log_level lvl, const char *eve
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     int n = snprintf(line, cap, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s event=%s",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, names[lvl], event);
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000, names[lvl], event);
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
@@ -75,8 +75,8 @@ static void repeat_report(const repeat_slot *r)
 {
     char line[256];
     size_t n = line_prefix(line, sizeof line, LOG_WARN, "log.repeated");
-    int m = snprintf(line + n, sizeof line - n, " of=%s folded=%lu within_s=1\n", r->event,
-                     r->folded);
+    int m =
+        snprintf(line + n, sizeof line - n, " of=%s folded=%lu within_s=1\n", r->event, r->folded);
     if (m > 0 && (size_t)m < sizeof line - n)
         fwrite(line, 1, n + (size_t)m, stderr);
 }

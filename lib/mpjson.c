@@ -255,22 +255,16 @@ static int pack_str(pack_ctx *c, const char *s, size_t n)
 static int pack_value(pack_ctx *c, const json_t *v, int depth)
 {
     switch (json_typeof(v)) {
-    case JSON_NULL:
-        return msgpack_pack_nil(c->pk) ? pack_write_failed(c) : 0;
-    case JSON_TRUE:
-        return msgpack_pack_true(c->pk) ? pack_write_failed(c) : 0;
-    case JSON_FALSE:
-        return msgpack_pack_false(c->pk) ? pack_write_failed(c) : 0;
+    case JSON_NULL: return msgpack_pack_nil(c->pk) ? pack_write_failed(c) : 0;
+    case JSON_TRUE: return msgpack_pack_true(c->pk) ? pack_write_failed(c) : 0;
+    case JSON_FALSE: return msgpack_pack_false(c->pk) ? pack_write_failed(c) : 0;
     case JSON_INTEGER:
-        return msgpack_pack_int64(c->pk, (int64_t)json_integer_value(v)) ? pack_write_failed(c)
-                                                                          : 0;
+        return msgpack_pack_int64(c->pk, (int64_t)json_integer_value(v)) ? pack_write_failed(c) : 0;
     case JSON_REAL:
         return msgpack_pack_double(c->pk, json_real_value(v)) ? pack_write_failed(c) : 0;
-    case JSON_STRING:
-        return pack_str(c, json_string_value(v), json_string_length(v));
+    case JSON_STRING: return pack_str(c, json_string_value(v), json_string_length(v));
     case JSON_ARRAY:
-    case JSON_OBJECT:
-        break;
+    case JSON_OBJECT: break;
     }
 
     if (depth >= MPJSON_MAX_DEPTH) {
@@ -360,7 +354,8 @@ int mpjson_pack_object(const json_t *v, uint8_t **out, size_t *len, char *err, s
     *out = NULL;
     *len = 0;
     if (!v || !json_is_object(v)) {
-        fail(err, errlen, NULL, "expected a JSON object, got %s", v ? json_type_name(v) : "nothing");
+        fail(err, errlen, NULL, "expected a JSON object, got %s",
+             v ? json_type_name(v) : "nothing");
         return -1;
     }
     msgpack_sbuffer sb;
@@ -510,9 +505,7 @@ static int walk(walk_ctx *c, const msgpack_object *o, int depth, json_t **out)
             return -1;
         }
         break;
-    default:
-        fail(c->err, c->errlen, &c->path, "unknown msgpack type %d", (int)o->type);
-        return -1;
+    default: fail(c->err, c->errlen, &c->path, "unknown msgpack type %d", (int)o->type); return -1;
     }
 
     if (o->type == MSGPACK_OBJECT_ARRAY) {
@@ -636,7 +629,7 @@ int mpjson_scan(const uint8_t *b, size_t len, size_t *used, char *err, size_t er
         size_t at = p;
         uint8_t c = b[p++];
         int kind = K_FIXED;
-        uint64_t n = 0;  /* payload bytes (K_FIXED, K_PAYLOAD) or item count */
+        uint64_t n = 0; /* payload bytes (K_FIXED, K_PAYLOAD) or item count */
         size_t hdr = 0; /* length bytes that follow the type byte */
         if (c <= 0x7f || c >= 0xe0)
             n = 0;
@@ -648,7 +641,9 @@ int mpjson_scan(const uint8_t *b, size_t len, size_t *used, char *err, size_t er
             n = c & 0x1f;
         else {
             switch (c) {
-            case 0xc0: case 0xc2: case 0xc3: break;
+            case 0xc0:
+            case 0xc2:
+            case 0xc3: break;
             case 0xc1:
                 fail(err, errlen, NULL, "malformed msgpack (byte 0xc1 at offset %zu)", at);
                 return -1;
@@ -660,10 +655,14 @@ int mpjson_scan(const uint8_t *b, size_t len, size_t *used, char *err, size_t er
             case 0xc9: kind = K_EXT, hdr = 4; break;
             case 0xca: n = 4; break;
             case 0xcb: n = 8; break;
-            case 0xcc: case 0xd0: n = 1; break;
-            case 0xcd: case 0xd1: n = 2; break;
-            case 0xce: case 0xd2: n = 4; break;
-            case 0xcf: case 0xd3: n = 8; break;
+            case 0xcc:
+            case 0xd0: n = 1; break;
+            case 0xcd:
+            case 0xd1: n = 2; break;
+            case 0xce:
+            case 0xd2: n = 4; break;
+            case 0xcf:
+            case 0xd3: n = 8; break;
             case 0xd4: n = 2; break;
             case 0xd5: n = 3; break;
             case 0xd6: n = 5; break;
@@ -690,8 +689,7 @@ int mpjson_scan(const uint8_t *b, size_t len, size_t *used, char *err, size_t er
         }
         if (kind == K_ARRAY || kind == K_MAP) {
             if (depth >= MPJSON_MAX_DEPTH) {
-                fail(err, errlen, NULL, "msgpack nested deeper than %d levels",
-                     MPJSON_MAX_DEPTH);
+                fail(err, errlen, NULL, "msgpack nested deeper than %d levels", MPJSON_MAX_DEPTH);
                 return -1;
             }
             uint64_t items = kind == K_MAP ? 2 * n : n;

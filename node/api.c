@@ -29,19 +29,19 @@
  * docs/openapi.yaml.
  */
 #include "node/api.h"
-#include "node/people/audit.h"
-#include "node/people/auth.h"
+#include "lib/hex.h"
+#include "node/http/static_web.h"
 #include "node/links/repl_link.h"
-#include "node/membership/enrol_api.h"
 #include "node/map_api.h"
+#include "node/membership/enrol_api.h"
 #include "node/membership/network_api.h"
 #include "node/membership/quarantine_view.h"
-#include "node/people/records_api.h"
-#include "node/http/static_web.h"
-#include "node/status.h"
+#include "node/people/audit.h"
+#include "node/people/auth.h"
 #include "node/people/open311_keys.h"
+#include "node/people/records_api.h"
 #include "node/people/users_api.h"
-#include "lib/hex.h"
+#include "node/status.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -58,16 +58,14 @@ static void api_index(void *ctx, const http_request *req, http_response *res)
         http_respond_error(res, 405, "%s is not allowed on %s: use GET", req->method, req->path);
         return;
     }
-    http_respond_json(res, 200,
-                      json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s,s], s:s}", "service",
-                                "lienthong", "unit", d->config->unit, "name", d->config->name,
-                                "endpoints", "GET /api/v1/health", "GET /api/v1/status",
-                                "GET /api/v1/sync", "GET /api/v1/quarantine", "GET /api/v1/records/{coll}",
-                                "POST /api/v1/login",
-                                "POST /api/v1/logout", "GET /api/v1/me", "GET /api/v1/audit",
-                                "POST /api/v1/enrol/requests",
-                                "docs",
-                                "docs/openapi.yaml in the source tree"));
+    http_respond_json(
+        res, 200,
+        json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s,s], s:s}", "service", "lienthong", "unit",
+                  d->config->unit, "name", d->config->name, "endpoints", "GET /api/v1/health",
+                  "GET /api/v1/status", "GET /api/v1/sync", "GET /api/v1/quarantine",
+                  "GET /api/v1/records/{coll}", "POST /api/v1/login", "POST /api/v1/logout",
+                  "GET /api/v1/me", "GET /api/v1/audit", "POST /api/v1/enrol/requests", "docs",
+                  "docs/openapi.yaml in the source tree"));
 }
 
 static void api_health(void *ctx, const http_request *req, http_response *res)
@@ -77,13 +75,13 @@ static void api_health(void *ctx, const http_request *req, http_response *res)
     char key[65];
     if (!http_path_exact(req, res, "/api/v1/health", NULL))
         return;
-    http_respond_json(
-        res, 200,
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I}", "status", "ok", "node",
-                  hex_encode(c->pk, 32, key), "unit", c->unit, "name", c->name, "tier", c->tier,
-                  "parent", c->parent_unit[0] ? json_string(c->parent_unit) : json_null(),
-                  "version", LT_VERSION, "uptime_ms",
-                  (json_int_t)(uv_now(d->loop) - d->started_ms)));
+    http_respond_json(res, 200,
+                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I}", "status", "ok", "node",
+                                hex_encode(c->pk, 32, key), "unit", c->unit, "name", c->name,
+                                "tier", c->tier, "parent",
+                                c->parent_unit[0] ? json_string(c->parent_unit) : json_null(),
+                                "version", LT_VERSION, "uptime_ms",
+                                (json_int_t)(uv_now(d->loop) - d->started_ms)));
 }
 
 static void api_status(void *ctx, const http_request *req, http_response *res)

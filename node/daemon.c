@@ -11,16 +11,16 @@
  * the store is closed last.
  */
 #include "node/daemon.h"
+#include "lib/hex.h"
+#include "lib/log.h"
 #include "node/api.h"
-#include "node/people/audit.h"
-#include "node/people/auth.h"
+#include "node/domains.h"
 #include "node/events.h"
 #include "node/http/http.h"
-#include "lib/log.h"
-#include "node/domains.h"
-#include "reports/reports_env.h"
 #include "node/links/repl_link.h"
-#include "lib/hex.h"
+#include "node/people/audit.h"
+#include "node/people/auth.h"
+#include "reports/reports_env.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #define WATCH_INTERVAL_MS 250
-#define DAEMON_ROUTES_MAX 128 /* every domain's routes and the node's */
+#define DAEMON_ROUTES_MAX 128  /* every domain's routes and the node's */
 #define SHUTDOWN_GRACE_MS 1000 /* for replication links to say goodbye */
 #define GRACE_POLL_MS 20
 
@@ -43,8 +43,8 @@ typedef struct {
     uv_signal_t sigint, sigterm;
     uv_timer_t watch, grace, sweep;
     uv_work_t sweep_work;
-    bool sweeping;      /* a sweep is on the thread pool */
-    size_t swept;       /* escalations of the last sweep */
+    bool sweeping; /* a sweep is on the thread pool */
+    size_t swept;  /* escalations of the last sweep */
     char sweep_err[256];
     uint64_t grace_started;
     http_server *http;
@@ -110,8 +110,7 @@ static void daemon_sweep(uv_timer_t *t)
     if (st->sweeping || st->stopping)
         return;
     st->sweep_work.data = st;
-    st->sweeping = !uv_queue_work(&st->loop, &st->sweep_work, daemon_sweep_work,
-                                  daemon_sweep_done);
+    st->sweeping = !uv_queue_work(&st->loop, &st->sweep_work, daemon_sweep_work, daemon_sweep_done);
 }
 
 /* Stops the loop once the links have closed, or after the grace period. */
@@ -180,8 +179,8 @@ static int daemon_lock(const node_config *c, char *err, size_t errlen)
         ssize_t n = read(fd, pid, sizeof pid - 1);
         pid[n > 0 ? n : 0] = '\0';
         pid[strcspn(pid, "\n")] = '\0';
-        snprintf(err, errlen, "a node is already running on %s (pid %s): stop it first",
-                 c->dir, pid[0] ? pid : "?");
+        snprintf(err, errlen, "a node is already running on %s (pid %s): stop it first", c->dir,
+                 pid[0] ? pid : "?");
         close(fd);
         return -1;
     }
@@ -272,8 +271,8 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     if (st->d.indicators)
         domains_live_indicators(st->d.indicators->ind, st->d.env.store);
     if (st->d.env.events && st->d.reports)
-        events_add_source(st->d.env.events, &(events_source){REPORT_COLL, reports_env_event,
-                                                             st->d.reports});
+        events_add_source(st->d.env.events,
+                          &(events_source){REPORT_COLL, reports_env_event, st->d.reports});
     http_ws_endpoint ep[2];
     int nep = st->d.env.links ? repl_links_endpoint(st->d.env.links, &ep[0]) : 0;
     if (st->d.env.events)
@@ -288,12 +287,13 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
               st->d.env.events && n < DAEMON_ROUTES_MAX;
     http_limits limits;
     if (!ok)
-        snprintf(err, errlen, n < DAEMON_ROUTES_MAX ? "out of memory"
-                                                    : "too many HTTP routes: raise DAEMON_ROUTES_MAX");
+        snprintf(err, errlen,
+                 n < DAEMON_ROUTES_MAX ? "out of memory"
+                                       : "too many HTTP routes: raise DAEMON_ROUTES_MAX");
     else if (daemon_http_limits(st->d.env.auth, &limits, err, errlen))
         ok = false;
-    st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, &limits, ep,
-                                         (size_t)nep, err, errlen)
+    st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, &limits, ep, (size_t)nep,
+                                         err, errlen)
                   : NULL;
     if (!st->http) {
         events_free(st->d.env.events);
@@ -324,9 +324,8 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     repl_links_start(st->d.env.links, st->http);
 
     char key[65];
-    log_write(LOG_INFO, "node.started",
-              "unit=%s tier=%s node=%s url=http://%s:%d/ entries=%llu", c->unit, c->tier,
-              hex_encode(c->pk, 32, key), host, http_server_port(st->http),
+    log_write(LOG_INFO, "node.started", "unit=%s tier=%s node=%s url=http://%s:%d/ entries=%llu",
+              c->unit, c->tier, hex_encode(c->pk, 32, key), host, http_server_port(st->http),
               (unsigned long long)store_entry_count(st->d.env.store));
     uv_run(&st->loop, UV_RUN_DEFAULT);
     daemon_shutdown(st);

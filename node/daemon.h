@@ -12,8 +12,8 @@
 #ifndef LT_DAEMON_H
 #define LT_DAEMON_H
 
-#include "node/env/env.h"
 #include "indicators/indicators_env.h"
+#include "node/env/env.h"
 #include "reports/reports_env.h"
 
 #include <uv.h>
@@ -25,9 +25,9 @@ typedef struct node_daemon node_daemon;
 /* A running node: the services its handlers share and its domains. */
 struct node_daemon {
     node_env env;
-    reports_env *reports;  /* field reports (reports/reports_env.h) */
+    reports_env *reports;       /* field reports (reports/reports_env.h) */
     indicators_env *indicators; /* indicators (indicators/indicators_env.h) */
-    uint64_t arrival_seen; /* last arrival position noticed */
+    uint64_t arrival_seen;      /* last arrival position noticed */
 };
 
 /* Runs the node until SIGINT or SIGTERM. listen ("HOST:PORT") overrides

@@ -2,14 +2,14 @@
  * domains.c - the node's domains, assembled (domains.h).
  */
 #include "node/domains.h"
-#include "node/env/config.h"
 #include "indicators/ind_demo.h"
 #include "indicators/ind_index.h"
 #include "indicators/indicators.h"
-#include "reports/report_index.h"
-#include "reports/report_query.h"
+#include "node/env/config.h"
 #include "reports/report_demo.h"
 #include "reports/report_import.h"
+#include "reports/report_index.h"
+#include "reports/report_query.h"
 #include "reports/reports.h"
 
 #include <string.h>
@@ -131,8 +131,8 @@ int domains_live_indicators(indicators *ind, store *s)
     };
     for (int i = 0; i < LIVE_N; i++) {
         ctxs[i] = (live_ctx){s, (live_kind)i};
-        ind_live_source src = {defs[i].code, defs[i].vi, defs[i].en, defs[i].measure,
-                               reports_live, &ctxs[i]};
+        ind_live_source src = {defs[i].code,    defs[i].vi,   defs[i].en,
+                               defs[i].measure, reports_live, &ctxs[i]};
         if (indicators_live_register(ind, &src))
             return -1;
     }

@@ -5,11 +5,11 @@
  * messages; the hub keeps the list of connections, the store arrival
  * position it has pushed up to and a fingerprint of the link states.
  */
-#include "node/links/repl_link.h"
-#include "node/people/auth.h"
 #include "node/events.h"
-#include "node/people/access.h"
 #include "lib/log.h"
+#include "node/links/repl_link.h"
+#include "node/people/access.h"
+#include "node/people/auth.h"
 #include "storage/entry.h"
 
 #include <libwebsockets.h>
@@ -126,9 +126,9 @@ static int on_established(events *ev, struct lws *wsi, ev_client *c)
     }
     c->next = ev->clients;
     ev->clients = c;
-    client_push_json(c, json_pack("{s:s, s:s, s:s, s:s}", "type", "hello", "user", c->caller.user,
-                                  "unit", c->caller.unit, "role",
-                                  account_role_name(c->caller.role)));
+    client_push_json(c,
+                     json_pack("{s:s, s:s, s:s, s:s}", "type", "hello", "user", c->caller.user,
+                               "unit", c->caller.unit, "role", account_role_name(c->caller.role)));
     return 0;
 }
 
@@ -168,8 +168,8 @@ static void on_closed(events *ev, ev_client *c)
     c->wsi = NULL;
 }
 
-static int events_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                           void *in, size_t len)
+static int events_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                           size_t len)
 {
     const struct lws_protocols *p = lws_get_protocol(wsi);
     events *ev = p ? p->user : NULL;
@@ -219,8 +219,8 @@ static bool scope_has(json_t *a, const char *unit)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(a, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), unit))
-        return true;
+    json_array_foreach(a, i,
+                       v) if (json_is_string(v) && !strcmp(json_string_value(v), unit)) return true;
     return false;
 }
 
@@ -270,10 +270,9 @@ static void push_sync(events *ev)
     json_t *st = repl_links_status(ev->d->links);
     json_t *fp = json_array(), *l;
     size_t i;
-    json_array_foreach(json_object_get(st, "links"), i, l)
-        json_array_append_new(fp, json_pack("[O?, O?, O?]", json_object_get(l, "peer_unit"),
-                                             json_object_get(l, "state"),
-                                             json_object_get(l, "last_error")));
+    json_array_foreach(json_object_get(st, "links"), i, l) json_array_append_new(
+        fp, json_pack("[O?, O?, O?]", json_object_get(l, "peer_unit"), json_object_get(l, "state"),
+                      json_object_get(l, "last_error")));
     char *text = json_dumps(fp, JSON_COMPACT);
     json_decref(fp);
     if (text && (!ev->links_seen || strcmp(text, ev->links_seen))) {
@@ -311,8 +310,8 @@ void events_tick(events *ev)
     store_arrivals(ev->d->store, ev->arrival, arrival_one, &ac);
     if (ac.seen > EVENTS_BATCH_MAX)
         for (ev_client *c = ev->clients; c; c = c->next)
-            client_push_json(c, json_pack("{s:s, s:I}", "type", "reports", "count",
-                                          (json_int_t)ac.seen));
+            client_push_json(
+                c, json_pack("{s:s, s:I}", "type", "reports", "count", (json_int_t)ac.seen));
 }
 
 int events_add_source(events *ev, const events_source *src)

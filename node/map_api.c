@@ -1,9 +1,9 @@
 /*
  * map_api.c - see map_api.h.
  */
-#include "node/people/auth.h"
 #include "node/map_api.h"
 #include "node/http/static_web.h"
+#include "node/people/auth.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -24,8 +24,7 @@ static void add_features(json_t *features, json_t *g, const char *unit)
     if (!strcmp(type, "FeatureCollection")) {
         size_t i;
         json_t *f;
-        json_array_foreach(json_object_get(g, "features"), i, f)
-            add_features(features, f, unit);
+        json_array_foreach(json_object_get(g, "features"), i, f) add_features(features, f, unit);
         return;
     }
     json_t *geom = !strcmp(type, "Feature") ? json_object_get(g, "geometry") : g;
@@ -36,8 +35,7 @@ static void add_features(json_t *features, json_t *g, const char *unit)
                                               geom, "properties", p));
 }
 
-static int boundary_one(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
-                        size_t vlen)
+static int boundary_one(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
     char unit[NODE_CODE_MAX];
     json_t *g = json_loadb((const char *)val, vlen, 0, NULL);
@@ -81,23 +79,26 @@ void map_api_boundaries(void *ctx, const http_request *req, http_response *res)
             return;
         json_t *features = json_array();
         store_local_scan(d->store, BOUNDARIES_TABLE, boundary_one, features);
-        http_respond_json(res, 200, json_pack("{s:s, s:o}", "type", "FeatureCollection",
-                                              "features", features));
+        http_respond_json(
+            res, 200, json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", features));
         return;
     }
     if (!unit || (strcmp(req->method, "PUT") && strcmp(req->method, "DELETE"))) {
         http_response_header(res, "Allow", unit ? "PUT, DELETE" : "GET");
-        http_respond_error(res, 405, "%s is not allowed on %s: GET /api/v1/boundaries, "
-                                     "PUT or DELETE /api/v1/boundaries/UNIT", req->method,
-                           req->path);
+        http_respond_error(res, 405,
+                           "%s is not allowed on %s: GET /api/v1/boundaries, "
+                           "PUT or DELETE /api/v1/boundaries/UNIT",
+                           req->method, req->path);
         return;
     }
     if (auth_require_node_admin(d->auth, req, res, NULL))
         return;
     const unit_tree *t = auth_tree(d->auth);
     if (!unit_tree_known(t, unit, strlen(unit))) {
-        http_respond_error(res, 404, "unit %s is not known to this node: use a unit code of "
-                                     "the network (GET /api/v1/network lists them)", unit);
+        http_respond_error(res, 404,
+                           "unit %s is not known to this node: use a unit code of "
+                           "the network (GET /api/v1/network lists them)",
+                           unit);
         return;
     }
     if (!strcmp(req->method, "DELETE")) {
@@ -113,9 +114,11 @@ void map_api_boundaries(void *ctx, const http_request *req, http_response *res)
     char err[256];
     if (!geojson_ok(g, 0)) {
         json_decref(g);
-        http_respond_error(res, 400, "the body must be GeoJSON: a FeatureCollection of "
-                                     "Polygon/MultiPolygon features, one such Feature or "
-                                     "geometry (%s)", g ? "wrong type" : jerr.text);
+        http_respond_error(res, 400,
+                           "the body must be GeoJSON: a FeatureCollection of "
+                           "Polygon/MultiPolygon features, one such Feature or "
+                           "geometry (%s)",
+                           g ? "wrong type" : jerr.text);
         return;
     }
     char *text = json_dumps(g, JSON_COMPACT);
@@ -131,8 +134,9 @@ void map_api_boundaries(void *ctx, const http_request *req, http_response *res)
         http_respond_error(res, 500, "the boundary could not be stored; check the node's log");
         return;
     }
-    http_respond_json(res, 200, json_pack("{s:s, s:I}", "unit", unit, "features",
-                                          (json_int_t)json_array_size(features)));
+    http_respond_json(
+        res, 200,
+        json_pack("{s:s, s:I}", "unit", unit, "features", (json_int_t)json_array_size(features)));
     json_decref(features);
 }
 
@@ -148,14 +152,15 @@ void map_api_settings(void *ctx, const http_request *req, http_response *res)
         json_t *b = json_loadb((const char *)req->body, req->body_len, 0, NULL);
         json_t *u = json_object_get(b, "tile_url");
         const char *s = json_string_value(u);
-        bool ok = json_is_object(b) && (json_is_null(u) || (s && strlen(s) < TILE_URL_MAX &&
-                                                            (!strncmp(s, "http://", 7) ||
-                                                             !strncmp(s, "https://", 8)) &&
-                                                            strstr(s, "{z}")));
+        bool ok = json_is_object(b) &&
+                  (json_is_null(u) ||
+                   (s && strlen(s) < TILE_URL_MAX &&
+                    (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) && strstr(s, "{z}")));
         if (!ok) {
             json_decref(b);
-            http_respond_error(res, 400, "tile_url must be null (no tiles) or an http(s) URL "
-                                         "template with {z}, {x} and {y}");
+            http_respond_error(res, 400,
+                               "tile_url must be null (no tiles) or an http(s) URL "
+                               "template with {z}, {x} and {y}");
             return;
         }
         int rc = s ? store_local_put(d->store, SETTINGS_TABLE, "tile_url", 8, s, strlen(s), err,
@@ -175,8 +180,9 @@ void map_api_settings(void *ctx, const http_request *req, http_response *res)
     uint8_t *val = NULL;
     size_t len = 0;
     int rc = store_local_get(d->store, SETTINGS_TABLE, "tile_url", 8, &val, &len);
-    http_respond_json(res, 200, json_pack("{s:o}", "tile_url",
-                                          rc == 0 ? json_stringn((char *)val, len) : json_null()));
+    http_respond_json(
+        res, 200,
+        json_pack("{s:o}", "tile_url", rc == 0 ? json_stringn((char *)val, len) : json_null()));
     free(val);
 }
 
@@ -186,9 +192,9 @@ void map_api_settings(void *ctx, const http_request *req, http_response *res)
  * end a CSP source expression). */
 static void tile_origin_of(const char *url, char *out, size_t cap)
 {
-    const char *host = !strncmp(url, "https://", 8) ? url + 8
+    const char *host = !strncmp(url, "https://", 8)  ? url + 8
                        : !strncmp(url, "http://", 7) ? url + 7
-                                                      : NULL;
+                                                     : NULL;
     size_t n = 0;
     *out = 0;
     if (!host || cap < 16)

@@ -2,9 +2,9 @@
  * status.c - assembling the status document. See status.h.
  */
 #include "node/status.h"
+#include "lib/hex.h"
 #include "node/membership/fingerprint.h"
 #include "node/membership/network.h"
-#include "lib/hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,8 +54,8 @@ static int add_coll(void *ctx, const char *coll, uint64_t live, const uint8_t *d
     return 0;
 }
 
-static int add_equivocation(void *ctx, const uint8_t *held, size_t held_len,
-                            const uint8_t *other, size_t other_len)
+static int add_equivocation(void *ctx, const uint8_t *held, size_t held_len, const uint8_t *other,
+                            size_t other_len)
 {
     json_t *list = ctx;
     entry_view e;
@@ -96,13 +96,13 @@ json_t *status_build(const node_config *c, store *s, char *err, size_t errlen)
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:I, s:o, s:o, s:o, s:o, "
                      "s:o, s:o, s:o, s:s}",
                      "node", hex_encode(c->pk, 32, key), "fingerprint", fingerprint_key(c->pk, fp),
-                     "unit", c->unit, "name", c->name,
-                     "tier", c->tier, "parent",
-                     c->parent_unit[0] ? json_string(c->parent_unit) : json_null(), "root",
-                     c->root, "enrolled", c->enrolled, "tiers", tiers, "entries",
+                     "unit", c->unit, "name", c->name, "tier", c->tier, "parent",
+                     c->parent_unit[0] ? json_string(c->parent_unit) : json_null(), "root", c->root,
+                     "enrolled", c->enrolled, "tiers", tiers, "entries",
                      (json_int_t)store_entry_count(s), "origins", oc.origins, "origin_units",
-                     oc.units, "partial_origins", oc.partial, "complete", complete, "records", cc.records, "digests",
-                     cc.digests, "equivocations", equiv, "version", LT_VERSION);
+                     oc.units, "partial_origins", oc.partial, "complete", complete, "records",
+                     cc.records, "digests", cc.digests, "equivocations", equiv, "version",
+                     LT_VERSION);
 }
 
 /* The probe takes the lock shared for an instant when it is free. */

@@ -3,10 +3,10 @@
  * in bundle.h; the selection of entries is the live link's (outbox.h).
  */
 #include "replication/bundle.h"
-#include "replication/msg.h"
-#include "replication/outbox.h"
 #include "lib/hex.h"
 #include "lib/mpjson.h"
+#include "replication/msg.h"
+#include "replication/outbox.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -20,7 +20,7 @@
 #define BUNDLE_MAGIC "lienthong-bundle"
 #define BUNDLE_APPLY_BATCH 2048
 #define BUNDLE_BATCH_BYTES ((size_t)32 << 20) /* entry bytes applied at once, at most */
-#define BUNDLE_RECORD_MAX (64u << 20)          /* bytes of one value of the file */
+#define BUNDLE_RECORD_MAX (64u << 20)         /* bytes of one value of the file */
 #define BUNDLE_MARKS_MAX 65536u
 
 static int bundle_fail(char *err, size_t errlen, const char *fmt, ...)
@@ -170,8 +170,12 @@ int bundle_export(repl_node *n, const uint8_t *sk, const char *for_unit, const j
     }
     crypto_generichash_init(&w.hash, NULL, 0, 32);
     write_header(&w, n, for_unit);
-    outbox_scan ob = {.tree = n->tree, .kind = kind, .self = n->unit, .peer = for_unit,
-                      .take = writer_take, .ctx = &w};
+    outbox_scan ob = {.tree = n->tree,
+                      .kind = kind,
+                      .self = n->unit,
+                      .peer = for_unit,
+                      .take = writer_take,
+                      .ctx = &w};
     for (size_t i = 0; i < l.n && !w.failed; i++) {
         bundle_pos *p = &l.v[i];
         uint64_t from = since_get(since, p->origin);
@@ -186,8 +190,7 @@ int bundle_export(repl_node *n, const uint8_t *sk, const char *for_unit, const j
                 return bundle_fail(err, errlen,
                                    "entry %s…:%llu in this node's store is corrupt: run "
                                    "lienthong verify and restore the store",
-                                   hex_encode(p->origin, 8, hex),
-                                   (unsigned long long)ob.corrupt);
+                                   hex_encode(p->origin, 8, hex), (unsigned long long)ob.corrupt);
             return bundle_fail(err, errlen, "cannot read this node's store");
         }
         msg_out m;
@@ -306,8 +309,8 @@ static int reader_next(bundle_reader *r, uint64_t *start, char *err, size_t errl
         if (!more && r->beg == r->end)
             return 0;
         if (!more)
-            return bundle_fail(err, errlen, "the bundle is damaged at byte %" PRIu64 ": %s",
-                               r->off, why);
+            return bundle_fail(err, errlen, "the bundle is damaged at byte %" PRIu64 ": %s", r->off,
+                               why);
     }
     size_t off = 0;
     if (msgpack_unpack_next(&r->up, (const char *)r->buf + r->beg, used, &off) !=
@@ -359,7 +362,8 @@ static int check_header(const msgpack_object *h, const uint8_t root_key[32], bun
     const msgpack_object *magic = hdr_get(h, "magic"), *v = hdr_get(h, "v"),
                          *from = hdr_get(h, "from"), *foru = hdr_get(h, "for"),
                          *chain = hdr_get(h, "chain");
-    if (!magic || magic->type != MSGPACK_OBJECT_STR || magic->via.str.size != strlen(BUNDLE_MAGIC) ||
+    if (!magic || magic->type != MSGPACK_OBJECT_STR ||
+        magic->via.str.size != strlen(BUNDLE_MAGIC) ||
         memcmp(magic->via.str.ptr, BUNDLE_MAGIC, magic->via.str.size))
         return bundle_fail(err, errlen, "not a lienthong bundle");
     if (!v || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 != 1)
@@ -379,23 +383,22 @@ static int check_header(const msgpack_object *h, const uint8_t root_key[32], bun
                                  chain->via.array.ptr[i].via.bin.size};
     }
     char why[200];
-    if (chain_verify(certs, chain->via.array.size, c->from, root_key, hlc_wall_ms(), c->unit,
-                     why, sizeof why))
+    if (chain_verify(certs, chain->via.array.size, c->from, root_key, hlc_wall_ms(), c->unit, why,
+                     sizeof why))
         return bundle_fail(err, errlen, "the bundle's sender is not trusted: %s", why);
     return 0;
 }
 
 /* Checks one entry value (decodes, verifies its signature) and counts it. */
-static int content_check_entry(bundle_content *c, const msgpack_object *o, char *err,
-                               size_t errlen)
+static int content_check_entry(bundle_content *c, const msgpack_object *o, char *err, size_t errlen)
 {
     if (o->type != MSGPACK_OBJECT_BIN)
         return bundle_fail(err, errlen, "bundle entry %zu is not binary", c->n);
     entry_view v;
     char why[STORE_ERR_LEN];
     if (entry_decode((const uint8_t *)o->via.bin.ptr, o->via.bin.size, &v, why, sizeof why))
-        return bundle_fail(err, errlen, "bundle entry %zu is malformed (%s): nothing applied",
-                           c->n, why);
+        return bundle_fail(err, errlen, "bundle entry %zu is malformed (%s): nothing applied", c->n,
+                           why);
     bool ok = entry_verify(&v);
     entry_view_free(&v);
     if (!ok)
@@ -405,8 +408,7 @@ static int content_check_entry(bundle_content *c, const msgpack_object *o, char 
     return 0;
 }
 
-static int content_add_mark(bundle_content *c, const msgpack_object *a, char *err,
-                            size_t errlen)
+static int content_add_mark(bundle_content *c, const msgpack_object *a, char *err, size_t errlen)
 {
     const msgpack_object *o = &a[1], *seq = &a[2], *u = &a[3];
     if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size != 32 ||
@@ -449,8 +451,9 @@ static int check_end(bundle_reader *r, const msgpack_object *a, const bundle_con
         return bundle_fail(err, errlen, "the bundle is incomplete: its counts disagree");
     if (a[3].type != MSGPACK_OBJECT_BIN || a[3].via.bin.size != crypto_sign_BYTES ||
         crypto_sign_verify_detached((const uint8_t *)a[3].via.bin.ptr, digest, 32, c->from))
-        return bundle_fail(err, errlen, "the bundle's signature does not verify: it was "
-                                        "altered or truncated");
+        return bundle_fail(err, errlen,
+                           "the bundle's signature does not verify: it was "
+                           "altered or truncated");
     return 0;
 }
 
@@ -459,8 +462,9 @@ static int check_tail(bundle_reader *r, char *err, size_t errlen)
 {
     uint64_t start;
     int rc = reader_next(r, &start, err, errlen);
-    return rc == 0 ? 0 : rc > 0 ? bundle_fail(err, errlen, "the bundle is truncated: copy it again")
-                                : -1;
+    return rc == 0  ? 0
+           : rc > 0 ? bundle_fail(err, errlen, "the bundle is truncated: copy it again")
+                    : -1;
 }
 
 /* Pass 1: streams the whole bundle at path and verifies it (header and
@@ -541,8 +545,8 @@ static int batch_apply(repl_node *n, entry_batch *b, apply_result *res, const st
 
 static int batch_add(entry_batch *b, const msgpack_object *o, char *err, size_t errlen)
 {
-    uint8_t *copy = o->type == MSGPACK_OBJECT_BIN ? malloc(o->via.bin.size ? o->via.bin.size : 1)
-                                                  : NULL;
+    uint8_t *copy =
+        o->type == MSGPACK_OBJECT_BIN ? malloc(o->via.bin.size ? o->via.bin.size : 1) : NULL;
     if (!copy)
         return bundle_fail(err, errlen, "out of memory (or the bundle changed while read)");
     memcpy(copy, o->via.bin.ptr, o->via.bin.size);
@@ -580,8 +584,9 @@ static int bundle_apply(repl_node *n, const char *path, const uint8_t digest[32]
             uint8_t again[32];
             crypto_generichash_final(&r.hash, again, 32);
             rc = memcmp(again, digest, 32)
-                     ? bundle_fail(err, errlen, "the bundle changed while it was imported; "
-                                                "import it again")
+                     ? bundle_fail(err, errlen,
+                                   "the bundle changed while it was imported; "
+                                   "import it again")
                      : batch_apply(n, b, res, marks, nmarks, st, err, errlen);
             ended = true;
         }

@@ -74,8 +74,9 @@ int chain_verify(const store_input *certs, size_t n, const uint8_t subject[ENTRY
                  size_t errlen)
 {
     if (n == 0 || n > CHAIN_MAX)
-        return chain_fail(err, errlen, "a certificate chain of 1 to %d certificates is needed, "
-                                       "got %zu: enrol the node first",
+        return chain_fail(err, errlen,
+                          "a certificate chain of 1 to %d certificates is needed, "
+                          "got %zu: enrol the node first",
                           CHAIN_MAX, n);
     uint8_t cur[ENTRY_KEY_BYTES];
     memcpy(cur, subject, ENTRY_KEY_BYTES);
@@ -131,8 +132,8 @@ static int find_cert_one(void *ctx, const uint8_t *bytes, size_t len)
     return 0;
 }
 
-int chain_collect(store *s, const uint8_t subject[ENTRY_KEY_BYTES], store_input *certs,
-                  char *err, size_t errlen)
+int chain_collect(store *s, const uint8_t subject[ENTRY_KEY_BYTES], store_input *certs, char *err,
+                  size_t errlen)
 {
     uint8_t cur[ENTRY_KEY_BYTES];
     memcpy(cur, subject, ENTRY_KEY_BYTES);
@@ -165,7 +166,8 @@ int chain_collect(store *s, const uint8_t subject[ENTRY_KEY_BYTES], store_input 
     }
     for (size_t i = 0; i < n; i++)
         free((void *)certs[i].bytes);
-    snprintf(err, errlen, "no certificate chain up to the trust root is held for this node: "
-                          "enrol it (lienthong enroll)");
+    snprintf(err, errlen,
+             "no certificate chain up to the trust root is held for this node: "
+             "enrol it (lienthong enroll)");
     return -1;
 }

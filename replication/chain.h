@@ -22,7 +22,7 @@ int chain_verify(const store_input *certs, size_t n, const uint8_t subject[ENTRY
 /* Collects the chain of node key `subject` from the store's log (its
  * certificate, its issuer's, ... up to the root's). Returns the number of
  * certs (malloc'd copies in certs[], free each .bytes), or -1 with err. */
-int chain_collect(store *s, const uint8_t subject[ENTRY_KEY_BYTES], store_input *certs,
-                  char *err, size_t errlen);
+int chain_collect(store *s, const uint8_t subject[ENTRY_KEY_BYTES], store_input *certs, char *err,
+                  size_t errlen);
 
 #endif

@@ -237,8 +237,7 @@ int pos_cache_changed(pos_cache *c, store *s, uint64_t *since,
     int rc = 0;
     if (*since < c->base) {
         for (size_t i = 0; !rc && i < c->n; i++)
-            if (c->v[i].seq)
-                rc = fn(fctx, c->v[i].origin, c->v[i].seq, c->v[i].unit);
+            rc = fn(fctx, c->v[i].origin, c->v[i].seq, c->v[i].unit);
     } else {
         for (size_t i = *since - c->base; !rc && i < c->nlog; i++) {
             const pos_entry *e = &c->v[c->log[i]];

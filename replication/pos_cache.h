@@ -39,8 +39,8 @@ int pos_cache_touch(pos_cache *c, store *s, const uint8_t origin[ENTRY_KEY_BYTES
 
 /* Catches up with entries that arrived in the store since the last look,
  * then calls fn for every position that changed after *since (every
- * position when *since is 0 or older than the log keeps) and sets *since
- * for the next call. Returns 0, -1 on a storage failure, or fn's non-zero
+ * position, 0 included, when *since is 0 or older than the log keeps) and
+ * sets *since for the next call. Returns 0, -1 on a storage failure, or fn's non-zero
  * return. */
 int pos_cache_changed(pos_cache *c, store *s, uint64_t *since,
                       int (*fn)(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit),

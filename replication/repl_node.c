@@ -94,9 +94,8 @@ static int node_chain_of(void *ctx, const uint8_t *subject, store_input *certs)
     return chain_collect(((repl_node *)ctx)->store, subject, certs, err, sizeof err);
 }
 
-const repl_store_ops repl_node_ops = {node_unit,  node_chain,      node_tree,
-                                     node_positions, node_scan, node_apply,
-                                     node_generation, node_chain_of};
+const repl_store_ops repl_node_ops = {node_unit, node_chain, node_tree,       node_positions,
+                                      node_scan, node_apply, node_generation, node_chain_of};
 
 static void chain_release(repl_node *n)
 {
@@ -146,8 +145,8 @@ static int positions_follow(repl_node *n, bool first, char *err, size_t errlen)
         /* a store without a recorded view predates it: its positions were
          * vouched under the tree it holds; another view: lower them all */
         r.all = had == 0;
-        return store_complete_lower(n->store, r.all ? NULL : lower_none, NULL, view, err,
-                                    errlen) < 0
+        return store_complete_lower(n->store, r.all ? NULL : lower_none, NULL, view, err, errlen) <
+                       0
                    ? -1
                    : 0;
     }

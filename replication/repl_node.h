@@ -16,9 +16,9 @@ typedef struct {
     char unit[33];
     uint8_t pk[ENTRY_KEY_BYTES];
     unit_tree *tree;
-    unit_tree *spare; /* the previous tree, while a reload compares the two */
+    unit_tree *spare;    /* the previous tree, while a reload compares the two */
     repl_generation gen; /* tree reloads and lowerings of complete positions */
-    pos_cache *pos; /* complete positions, read by sessions as changes */
+    pos_cache *pos;      /* complete positions, read by sessions as changes */
     store_input chain[CHAIN_MAX];
     size_t nchain;
     uint64_t applied; /* entries added through links */

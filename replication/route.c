@@ -57,10 +57,8 @@ bool route_should_send(const unit_tree *t, const entry_view *e, link_kind k, con
                        const char *peer)
 {
     switch (k) {
-    case LINK_MIRROR:
-        return true;
-    case LINK_UP:
-        return unit_tree_within(t, e->unit.ptr, e->unit.size, self, strlen(self));
+    case LINK_MIRROR: return true;
+    case LINK_UP: return unit_tree_within(t, e->unit.ptr, e->unit.size, self, strlen(self));
     case LINK_DOWN: {
         if (unit_tree_within(t, e->unit.ptr, e->unit.size, peer, strlen(peer)))
             return false;
@@ -68,8 +66,7 @@ bool route_should_send(const unit_tree *t, const entry_view *e, link_kind k, con
         bool unplaced;
         return addressed_known(t, e, peer, &unplaced);
     }
-    case LINK_NONE:
-        break;
+    case LINK_NONE: break;
     }
     return false;
 }
@@ -79,14 +76,10 @@ bool route_may_vouch(const unit_tree *t, const char *origin_unit, link_kind k, c
 {
     size_t ol = strlen(origin_unit);
     switch (k) {
-    case LINK_MIRROR:
-        return true;
-    case LINK_UP:
-        return unit_tree_within(t, origin_unit, ol, self, strlen(self));
-    case LINK_DOWN:
-        return !unit_tree_within(t, origin_unit, ol, peer, strlen(peer));
-    case LINK_NONE:
-        break;
+    case LINK_MIRROR: return true;
+    case LINK_UP: return unit_tree_within(t, origin_unit, ol, self, strlen(self));
+    case LINK_DOWN: return !unit_tree_within(t, origin_unit, ol, peer, strlen(peer));
+    case LINK_NONE: break;
     }
     return false;
 }

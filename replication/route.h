@@ -51,7 +51,6 @@ bool route_should_send(const unit_tree *t, const entry_view *e, link_kind k, con
 bool route_may_vouch(const unit_tree *t, const char *origin_unit, link_kind k, const char *self,
                      const char *peer);
 
-
 /* True when e is a membership entry addressed into peer's part of the tree: all that a link whose
  * two sides disagree on their relation carries (see session.h), so that
  * the side with the older tree learns where the units sit now. */

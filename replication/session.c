@@ -21,11 +21,11 @@
  * then entries and markers are applied in one transaction and acked.
  */
 #include "replication/session.h"
+#include "lib/hex.h"
+#include "lib/mpjson.h"
 #include "replication/chain.h"
 #include "replication/msg.h"
 #include "replication/outbox.h"
-#include "lib/hex.h"
-#include "lib/mpjson.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -42,7 +42,7 @@ typedef struct {
     uint64_t ahead; /* membership news considered beyond the cursor, up to */
     char unit[ORIGIN_UNIT_CAP];
     bool used, vouch, queued; /* queued: on the work list */
-    bool ahead_done; /* news scanned to the end of what is held */
+    bool ahead_done;          /* news scanned to the end of what is held */
 } origin_slot;
 
 /* A batch sent and not acknowledged yet: its markers, to learn from the
@@ -83,7 +83,7 @@ struct repl_session {
     origin_slot *slots;
     size_t cap, used;
     uint8_t (*work)[ENTRY_KEY_BYTES]; /* origins that may have something to send, */
-    size_t nwork, capwork;             /* in turn: a batch starts where the last filled */
+    size_t nwork, capwork;            /* in turn: a batch starts where the last filled */
     bool peer_pos_done;
     uint64_t mine_seen; /* the version of this node's positions last read */
     /* received batches waiting for verification or for their turn */
@@ -91,10 +91,12 @@ struct repl_session {
     uint64_t next_job_id, jobs_handed;
     /* the unit tree as this session last followed it (tree_sync) */
     repl_generation gen;
-    uint8_t own_view[UNIT_VIEW_BYTES];  /* this node's view */
-    uint8_t peer_view[UNIT_VIEW_BYTES]; /* the peer's own view, from its pos */
+    uint8_t own_view[UNIT_VIEW_BYTES];     /* this node's view */
+    uint8_t peer_view[UNIT_VIEW_BYTES];    /* the peer's own view, from its pos */
     uint8_t view_of_peer[UNIT_VIEW_BYTES]; /* the peer's view by this node's tree */
-    uint64_t news_ms; /* when the sides last made progress while disagreeing */
+    uint8_t rx_view[UNIT_VIEW_BYTES];      /* this node's view in the peer's last marked batch */
+    bool rx_view_set;                      /* since either tree last changed (a pos, tree_sync) */
+    uint64_t news_ms;                      /* when the sides last made progress while disagreeing */
     /* flow */
     uint64_t next_batch_id;
     unsigned in_flight;
@@ -106,7 +108,8 @@ struct repl_session {
 
 /* ---- small helpers ---------------------------------------------------------- */
 
-static int session_fail(repl_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int session_fail(repl_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void queue_plain(repl_session *s, const uint8_t *data, size_t len);
 
@@ -152,8 +155,9 @@ static void queue_plain(repl_session *s, const uint8_t *data, size_t len)
     f->next = NULL;
     f->len = flen;
     if (s->tx_ready)
-        crypto_secretstream_xchacha20poly1305_push(&s->tx, f->data, NULL, data, len, NULL, 0,
-                                                   crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+        crypto_secretstream_xchacha20poly1305_push(
+            &s->tx, f->data, NULL, data, len, NULL, 0,
+            crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
     else
         memcpy(f->data, data, len);
     if (s->out_tail)
@@ -173,7 +177,6 @@ void repl_session_fuzz_send(repl_session *s, const uint8_t *msg, size_t len)
     queue_plain(s, msg, len);
 }
 #endif
-
 
 static void pack_bin(msgpack_packer *pk, const uint8_t *b, size_t n)
 {
@@ -267,8 +270,7 @@ static bool slot_wanted(const repl_session *s, const origin_slot *o)
 {
     if (!o->used)
         return false;
-    return (!s->stats.news && o->vouch && o->mine > o->cursor) ||
-           (news_ahead(s) && !o->ahead_done);
+    return (!s->stats.news && o->vouch && o->mine > o->cursor) || (news_ahead(s) && !o->ahead_done);
 }
 
 static int work_add(repl_session *s, origin_slot *o);
@@ -282,9 +284,9 @@ static int refresh_one(void *fctx, const uint8_t *origin, uint64_t seq, const ch
     o->mine = seq;
     o->ahead_done = false;
     snprintf(o->unit, sizeof o->unit, "%s", unit);
-    o->vouch = s->state == REPL_OPEN &&
-               route_may_vouch(s->ops->tree(s->ctx), o->unit, s->stats.kind, s->self_unit,
-                               s->stats.peer_unit);
+    o->vouch =
+        s->state == REPL_OPEN && route_may_vouch(s->ops->tree(s->ctx), o->unit, s->stats.kind,
+                                                 s->self_unit, s->stats.peer_unit);
     return work_add(s, o);
 }
 
@@ -372,9 +374,13 @@ static int batch_take(void *ctx, const uint8_t *bytes, size_t len)
 static outbox_scan scan_rule(repl_session *s, int (*take)(void *, const uint8_t *, size_t),
                              void *ctx)
 {
-    return (outbox_scan){.tree = s->ops->tree(s->ctx), .kind = s->stats.kind,
-                         .self = s->self_unit, .peer = s->stats.peer_unit, .take = take,
-                         .ctx = ctx, .news = s->stats.news};
+    return (outbox_scan){.tree = s->ops->tree(s->ctx),
+                         .kind = s->stats.kind,
+                         .self = s->self_unit,
+                         .peer = s->stats.peer_unit,
+                         .take = take,
+                         .ctx = ctx,
+                         .news = s->stats.news};
 }
 
 /* Queues b (a batch just sent) until its ack. */
@@ -437,7 +443,7 @@ static int chains_prepend(repl_session *s, batch_fill *b)
     if (!b->n || !s->ops->chain_of)
         return 0;
     batch_fill out = {0};
-    uint8_t (*seen)[ENTRY_KEY_BYTES] = malloc(b->n * sizeof *seen);
+    uint8_t(*seen)[ENTRY_KEY_BYTES] = malloc(b->n * sizeof *seen);
     size_t nseen = 0, i = 0;
     int rc = seen ? 0 : -1;
     for (; i < b->n && !rc; i++) {
@@ -485,8 +491,9 @@ static int origin_scan(repl_session *s, const origin_slot *o, uint64_t after, ui
         return 0;
     char hex[17];
     if (ob->corrupt)
-        session_fail(s, "entry %s…:%llu in this node's store is corrupt: run "
-                        "lienthong verify and restore the store",
+        session_fail(s,
+                     "entry %s…:%llu in this node's store is corrupt: run "
+                     "lienthong verify and restore the store",
                      hex_encode(o->origin, 8, hex), (unsigned long long)ob->corrupt);
     else
         session_fail(s, "cannot read this node's store: see its log");
@@ -634,9 +641,8 @@ static void send_hello(repl_session *s)
 
 /* The bytes each side signs: context, the signer's role, the challenge it
  * answers and both ephemeral keys (signer's first). */
-static void auth_transcript(uint8_t out[22 + 1 + 32 + 64], bool initiator,
-                            const uint8_t *challenge, const uint8_t *kx_own,
-                            const uint8_t *kx_other)
+static void auth_transcript(uint8_t out[22 + 1 + 32 + 64], bool initiator, const uint8_t *challenge,
+                            const uint8_t *kx_own, const uint8_t *kx_other)
 {
     memcpy(out, AUTH_CONTEXT, 22);
     out[22] = initiator ? 'I' : 'R';
@@ -650,13 +656,14 @@ static int on_hello(repl_session *s, const msgpack_object *body)
     const msgpack_object *v = map_get(body, "v"), *node = map_get(body, "node"),
                          *kx = map_get(body, "kx"), *ch = map_get(body, "challenge"),
                          *chain = map_get(body, "chain");
-    if (!v || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || !node || !obj_is_bin(node, 32) ||
-        !kx || !obj_is_bin(kx, 32) || !ch || !obj_is_bin(ch, 32) || !chain ||
+    if (!v || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || !node || !obj_is_bin(node, 32) || !kx ||
+        !obj_is_bin(kx, 32) || !ch || !obj_is_bin(ch, 32) || !chain ||
         chain->type != MSGPACK_OBJECT_ARRAY || chain->via.array.size > CHAIN_MAX)
         return session_fail(s, "malformed hello: expected v, node, kx, challenge and chain");
     if (v->via.u64 != REPL_VERSION)
-        return session_fail(s, "protocol version %llu is not supported (this node speaks %d): "
-                               "upgrade the older node",
+        return session_fail(s,
+                            "protocol version %llu is not supported (this node speaks %d): "
+                            "upgrade the older node",
                             (unsigned long long)v->via.u64, REPL_VERSION);
     store_input certs[CHAIN_MAX];
     for (uint32_t i = 0; i < chain->via.array.size; i++) {
@@ -688,22 +695,25 @@ static int on_hello(repl_session *s, const msgpack_object *body)
         key_state st = unit_tree_key_state(tree, key, NULL);
         hex_encode(key, 8, hex);
         if (st == KEY_REVOKED)
-            return session_fail(s, "peer refused: node %s… in its certificate chain was "
-                                   "revoked: it must be enrolled again",
+            return session_fail(s,
+                                "peer refused: node %s… in its certificate chain was "
+                                "revoked: it must be enrolled again",
                                 hex);
         if (st == KEY_SUPERSEDED && i == 0)
-            return session_fail(s, "peer refused: node key %s… was replaced by a new key of "
-                                   "its unit (lienthong rotate): restart that node so that it "
-                                   "uses its new key",
+            return session_fail(s,
+                                "peer refused: node key %s… was replaced by a new key of "
+                                "its unit (lienthong rotate): restart that node so that it "
+                                "uses its new key",
                                 hex);
         entry_view e;
-        if (st == KEY_SUPERSEDED && !entry_decode(certs[i - 1].bytes, certs[i - 1].len, &e,
-                                                  NULL, 0)) {
+        if (st == KEY_SUPERSEDED &&
+            !entry_decode(certs[i - 1].bytes, certs[i - 1].len, &e, NULL, 0)) {
             bool valid = unit_tree_key_valid_at(tree, key, e.seq);
             entry_view_free(&e);
             if (!valid)
-                return session_fail(s, "peer refused: its certificate was issued by node %s… "
-                                       "after that key was replaced: enrol it again",
+                return session_fail(s,
+                                    "peer refused: its certificate was issued by node %s… "
+                                    "after that key was replaced: enrol it again",
                                     hex);
         }
     }
@@ -746,6 +756,8 @@ static int pos_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *
 {
     msgpack_packer *pk = fctx;
     (void)unit;
+    if (!seq)
+        return 0;
     msgpack_pack_array(pk, 2);
     pack_bin(pk, origin, ENTRY_KEY_BYTES);
     msgpack_pack_uint64(pk, seq);
@@ -754,8 +766,8 @@ static int pos_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *
 
 static int count_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit)
 {
-    (void)origin, (void)seq, (void)unit;
-    ++*(size_t *)fctx;
+    (void)origin, (void)unit;
+    *(size_t *)fctx += seq > 0;
     return 0;
 }
 
@@ -805,8 +817,9 @@ static int mode_check(repl_session *s)
     if (!s->peer_pos_done)
         return 0;
     if (s->stats.kind == LINK_NONE && s->stats.peer_kind == LINK_NONE)
-        return session_fail(s, "unit %s is neither an ancestor, a descendant nor a mirror of "
-                               "unit %s: check the --upstream addresses",
+        return session_fail(s,
+                            "unit %s is neither an ancestor, a descendant nor a mirror of "
+                            "unit %s: check the --upstream addresses",
                             s->stats.peer_unit, s->self_unit);
     bool news = !kinds_agree(s->stats.kind, s->stats.peer_kind);
     if (news && !s->stats.news)
@@ -827,10 +840,11 @@ static void tree_sync(repl_session *s)
     if (g.tree == s->gen.tree && g.lowered == s->gen.lowered)
         return;
     tree_read(s);
+    s->rx_view_set = false; /* the peer's markers are judged afresh under the new tree */
     for (size_t i = 0; i < s->cap; i++)
         if (s->slots[i].used) {
             s->slots[i].cursor = s->slots[i].peer;
-            s->slots[i].mine = 0; /* a full read lists only positions above 0 */
+            s->slots[i].mine = 0; /* until the full read below says otherwise */
         }
     s->mine_seen = 0; /* every position again: what may be vouched for changed */
     refresh_mine(s);
@@ -853,8 +867,8 @@ static int on_auth(repl_session *s, const msgpack_object *body)
                                     sizeof transcript, s->stats.peer_key))
         return session_fail(s, "peer refused: it could not prove it holds the key of its "
                                "certificate");
-    if (crypto_secretstream_xchacha20poly1305_init_pull(&s->rx, (const uint8_t *)stream->via.bin.ptr,
-                                                        s->kx_sk))
+    if (crypto_secretstream_xchacha20poly1305_init_pull(
+            &s->rx, (const uint8_t *)stream->via.bin.ptr, s->kx_sk))
         return session_fail(s, "cannot set up the encrypted stream");
     sodium_memzero(s->kx_sk, sizeof s->kx_sk);
     s->rx_ready = true;
@@ -892,6 +906,7 @@ static int on_pos(repl_session *s, const msgpack_object *a)
     }
     s->stats.peer_kind = (link_kind)kind->via.u64;
     memcpy(s->peer_view, view->via.bin.ptr, UNIT_VIEW_BYTES);
+    s->rx_view_set = false; /* its next markers are chosen with its new tree */
     s->peer_pos_done = true;
     if (mode_check(s))
         return -1;
@@ -915,7 +930,7 @@ typedef struct rx_batch {
     uint8_t view[UNIT_VIEW_BYTES]; /* the sender's view of this node */
     bool *ok;
     bool verified;
-    uint8_t *plain;     /* owns the bytes in[] and marks[] point into */
+    uint8_t *plain;      /* owns the bytes in[] and marks[] point into */
     msgpack_unpacked up; /* owns the parsed message */
 } rx_batch;
 
@@ -977,8 +992,8 @@ static int rx_batch_parse(repl_session *s, const msgpack_object *a, rx_batch *b)
         char *unit = b->units[b->nmarks];
         memcpy(unit, f[3].via.str.ptr, f[3].via.str.size);
         unit[f[3].via.str.size] = '\0';
-        b->marks[b->nmarks++] = (store_mark){(const uint8_t *)f[0].via.bin.ptr, f[1].via.u64,
-                                             f[2].via.u64, unit};
+        b->marks[b->nmarks++] =
+            (store_mark){(const uint8_t *)f[0].via.bin.ptr, f[1].via.u64, f[2].via.u64, unit};
     }
     return 0;
 }
@@ -995,6 +1010,10 @@ static void rx_marks_filter(repl_session *s, rx_batch *b)
                      : s->stats.kind == LINK_DOWN ? LINK_UP
                                                   : s->stats.kind;
     bool view_ok = s->stats.kind == LINK_DOWN || !memcmp(b->view, s->own_view, UNIT_VIEW_BYTES);
+    if (b->nmarks) {
+        memcpy(s->rx_view, b->view, UNIT_VIEW_BYTES);
+        s->rx_view_set = true;
+    }
     size_t kept = 0;
     for (size_t i = 0; i < b->nmarks && view_ok && !s->stats.news; i++)
         if (route_may_vouch(s->ops->tree(s->ctx), b->marks[i].unit, back, s->stats.peer_unit,
@@ -1013,8 +1032,9 @@ static int rx_batch_apply(repl_session *s, rx_batch *b)
 {
     for (size_t i = 0; i < b->n; i++)
         if (!b->ok[i])
-            return session_fail(s, "batch entry %zu is malformed or has a bad signature: "
-                                   "nothing of the batch was applied",
+            return session_fail(s,
+                                "batch entry %zu is malformed or has a bad signature: "
+                                "nothing of the batch was applied",
                                 i);
     apply_result *res = calloc(b->n + 1, sizeof *res);
     if (!res)
@@ -1074,8 +1094,7 @@ static int rx_drain(repl_session *s)
     return 0;
 }
 
-static int on_batch(repl_session *s, const msgpack_object *a, uint8_t **plain,
-                    msgpack_unpacked *up)
+static int on_batch(repl_session *s, const msgpack_object *a, uint8_t **plain, msgpack_unpacked *up)
 {
     rx_batch *b = calloc(1, sizeof *b);
     if (!b)
@@ -1163,8 +1182,7 @@ static int on_message(repl_session *s, const msgpack_object *m, uint8_t **plain,
         sent_acked(s);
         s->stats.last_exchange_ms = s->now_ms;
         if (a[2].type == MSGPACK_OBJECT_ARRAY && a[2].via.array.size)
-            return session_fail(s, "the peer refused %u entries of a batch",
-                                a[2].via.array.size);
+            return session_fail(s, "the peer refused %u entries of a batch", a[2].via.array.size);
         pump(s);
         return 0;
     }
@@ -1317,12 +1335,12 @@ void repl_session_tick(repl_session *s, uint64_t now_ms)
         if (now_ms < s->news_ms)
             s->news_ms = now_ms;
         if (now_ms - s->news_ms > s->cfg.timeout_ms) {
-            session_fail(s, "units %s and %s disagree on their relation (%s here, %s there: one "
-                            "side does not know a unit's move yet) and exchanged no membership "
-                            "entry for %llu ms: check the --upstream addresses",
+            session_fail(s,
+                         "units %s and %s disagree on their relation (%s here, %s there: one "
+                         "side does not know a unit's move yet) and exchanged no membership "
+                         "entry for %llu ms: check the --upstream addresses",
                          s->self_unit, s->stats.peer_unit, kind_word(s->stats.kind),
-                         kind_word(s->stats.peer_kind),
-                         (unsigned long long)(now_ms - s->news_ms));
+                         kind_word(s->stats.peer_kind), (unsigned long long)(now_ms - s->news_ms));
             return;
         }
     }
@@ -1356,9 +1374,41 @@ const char *repl_session_error(const repl_session *s)
     return s->error;
 }
 
+/* Fills st->waiting_for_tree and st->wait_reason: whether this link waits
+ * for a unit tree one side does not know yet, and why (see repl_stats). */
+static void stats_tree_wait(const repl_session *s, repl_stats *st)
+{
+    const char *self = s->self_unit, *peer = s->stats.peer_unit;
+    size_t cap = sizeof st->wait_reason;
+    st->waiting_for_tree = false;
+    st->wait_reason[0] = '\0';
+    if (s->state != REPL_OPEN || !s->peer_pos_done)
+        return;
+    bool marks_there = s->stats.kind == LINK_DOWN || s->stats.kind == LINK_MIRROR;
+    bool marks_here = s->stats.kind == LINK_UP || s->stats.kind == LINK_MIRROR;
+    if (s->stats.news)
+        snprintf(st->wait_reason, cap,
+                 "units %s and %s disagree on their relation (%s here, %s there): one side "
+                 "does not know a unit's move yet, so only membership entries travel",
+                 self, peer, kind_word(s->stats.kind), kind_word(s->stats.peer_kind));
+    else if (marks_there && memcmp(s->view_of_peer, s->peer_view, UNIT_VIEW_BYTES))
+        snprintf(st->wait_reason, cap,
+                 "this node's unit tree and %s's differ about %s's part of the tree (a unit "
+                 "move is on its way): markers sent from here do not count there yet",
+                 peer, peer);
+    else if (marks_here && s->rx_view_set && memcmp(s->rx_view, s->own_view, UNIT_VIEW_BYTES))
+        snprintf(st->wait_reason, cap,
+                 "%s's unit tree and this node's differ about %s's part of the tree (a unit "
+                 "move is on its way): markers from %s do not count here yet",
+                 peer, self, peer);
+    st->waiting_for_tree = st->wait_reason[0] != '\0';
+}
+
 void repl_session_stats(const repl_session *s, repl_stats *st)
 {
     *st = s->stats;
+    st->positioned = s->state == REPL_OPEN && s->peer_pos_done;
+    stats_tree_wait(s, st);
     st->state = s->state;
     st->batches_in_flight = s->in_flight;
     st->to_send = st->to_receive = 0;

@@ -90,19 +90,19 @@ typedef struct {
     const unit_tree *(*tree)(void *ctx);
     /* Calls fn for every origin whose complete position changed after
      * *since, a version this call set before (0: every origin this node
-     * holds a complete position for), and sets *since. */
+     * holds entries of, those at position 0 included: membership news
+     * beyond the positions must reach them too), and sets *since. */
     int (*positions)(void *ctx, uint64_t *since,
                      int (*fn)(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit),
                      void *fctx);
     /* Calls fn for each entry of origin with after < seq <= upto in seq
      * order; fn returns non-zero to stop early. */
     int (*scan)(void *ctx, const uint8_t *origin, uint64_t after, uint64_t upto,
-                int (*fn)(void *fctx, uint64_t seq, const uint8_t *bytes, size_t len),
-                void *fctx);
+                int (*fn)(void *fctx, uint64_t seq, const uint8_t *bytes, size_t len), void *fctx);
     /* Applies verified entries and markers in one durable transaction;
      * results[i] per entry. Returns 0, or -1 on a storage failure. */
-    int (*apply)(void *ctx, const store_input *in, size_t n, const store_mark *marks,
-                 size_t nmarks, apply_result *results);
+    int (*apply)(void *ctx, const store_input *in, size_t n, const store_mark *marks, size_t nmarks,
+                 apply_result *results);
     /* The tree's generation; it changes whenever tree() may answer
      * differently or positions went down. NULL: the tree never changes. */
     repl_generation (*generation)(void *ctx);
@@ -124,7 +124,14 @@ typedef struct {
     repl_state state;
     link_kind kind;      /* as this side's tree says */
     link_kind peer_kind; /* as the peer's tree says (LINK_NONE until its pos) */
+    bool positioned;     /* the peer's pos arrived: kind and mode are settled */
     bool news;           /* the sides disagree: only membership entries travel */
+    /* The link waits for a unit tree one side does not know yet (a move on
+     * its way): in news mode, or the two trees give the receiver of markers
+     * different views, so markers do not count and positions stay short.
+     * wait_reason says which, in words for an operator ("" when not). */
+    bool waiting_for_tree;
+    char wait_reason[256];
     char peer_unit[33];
     uint8_t peer_key[32];
     uint64_t entries_sent, entries_received, bytes_sent, bytes_received;

@@ -180,8 +180,7 @@ key_state unit_tree_key_state(const unit_tree *t, const uint8_t key[ENTRY_KEY_BY
     return k ? k->state : KEY_LIVE;
 }
 
-bool unit_tree_key_valid_at(const unit_tree *t, const uint8_t key[ENTRY_KEY_BYTES],
-                            uint64_t seq)
+bool unit_tree_key_valid_at(const unit_tree *t, const uint8_t key[ENTRY_KEY_BYTES], uint64_t seq)
 {
     uint64_t upto = 0;
     return unit_tree_key_state(t, key, &upto) == KEY_LIVE || seq <= upto;
@@ -217,10 +216,10 @@ static int unit_load_cert(void *ctx, const char *id, size_t idlen, const uint8_t
     uint64_t upto;
     key_state st = cert_end(j, &upto);
     int rc = st == KEY_LIVE ? 0 : unit_add_ended(t, id, idlen, st, upto);
-    if (!rc && json_is_string(u) && !unit_tree_known(t, json_string_value(u), json_string_length(u))) {
+    if (!rc && json_is_string(u) &&
+        !unit_tree_known(t, json_string_value(u), json_string_length(u))) {
         const char *parent = json_is_string(p) ? json_string_value(p) : "";
-        rc = unit_tree_set(t, json_string_value(u), json_string_length(u), parent,
-                           strlen(parent));
+        rc = unit_tree_set(t, json_string_value(u), json_string_length(u), parent, strlen(parent));
     }
     json_decref(j);
     return rc == 0 ? 0 : -1;

@@ -68,8 +68,7 @@ key_state unit_tree_key_state(const unit_tree *t, const uint8_t key[ENTRY_KEY_BY
  * (revoked or superseded) with a cut-off below seq. Entries up to the
  * cut-off stay valid for ever; later ones are refused. Keys the tree knows
  * nothing against are valid here (write authority is checked elsewhere). */
-bool unit_tree_key_valid_at(const unit_tree *t, const uint8_t key[ENTRY_KEY_BYTES],
-                            uint64_t seq);
+bool unit_tree_key_valid_at(const unit_tree *t, const uint8_t key[ENTRY_KEY_BYTES], uint64_t seq);
 
 /* True when the node key's certificate was revoked. */
 bool unit_tree_revoked(const unit_tree *t, const uint8_t key[ENTRY_KEY_BYTES]);

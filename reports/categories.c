@@ -29,9 +29,8 @@ static const category_default defaults[] = {
 static json_t *default_json(const category_default *d)
 {
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "code", d->code, "name_vi",
-                          d->name_vi, "name_en", d->name_en, "description_vi", "",
-                          "description_en", "", "owner_tier", d->owner_tier, "active", 1,
-                          "group", "");
+                          d->name_vi, "name_en", d->name_en, "description_vi", "", "description_en",
+                          "", "owner_tier", d->owner_tier, "active", 1, "group", "");
     if (d->hours)
         json_object_set_new(j, "deadline_hours", json_integer(d->hours));
     else
@@ -180,38 +179,47 @@ static bool code_valid(const char *code)
 /* Validates the fields of a category record; returns 0 or -1 with *e. */
 static int category_fields_check(reports *r, const json_t *f, lt_error *e)
 {
-    static const char *const strs[] = {"name_vi", "name_en", "description_vi",
+    static const char *const strs[] = {"name_vi",        "name_en",    "description_vi",
                                        "description_en", "owner_tier", "group"};
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)f, k, v) {
+    json_object_foreach((json_t *)f, k, v)
+    {
         bool known = false;
         for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
             if (!strcmp(k, strs[i])) {
                 known = true;
                 if (!json_is_string(v) || json_string_length(v) > 1000) {
-                    return lt_error_set(e, LT_EINVAL, "category.field_invalid", "%s must be a string of at most 1000 bytes", k);
+                    return lt_error_set(e, LT_EINVAL, "category.field_invalid",
+                                        "%s must be a string of at most 1000 bytes", k);
                 }
             }
         if (!strcmp(k, "deadline_hours") || !strcmp(k, "deadline_days")) {
             known = true;
             if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000) {
-                return lt_error_set(e, LT_EINVAL, "category.field_invalid", "%s must be a whole number from 0 to 1000", k);
+                return lt_error_set(e, LT_EINVAL, "category.field_invalid",
+                                    "%s must be a whole number from 0 to 1000", k);
             }
         }
         if (!strcmp(k, "active")) {
             known = true;
             if (!json_is_boolean(v)) {
-                return lt_error_set(e, LT_EINVAL, "category.field_invalid", "active must be true or false");
+                return lt_error_set(e, LT_EINVAL, "category.field_invalid",
+                                    "active must be true or false");
             }
         }
         if (!known) {
-            return lt_error_set(e, LT_EINVAL, "category.field_invalid", "unknown category field \"%s\": use name_vi, name_en, description_vi, " "description_en, owner_tier, deadline_hours, deadline_days, active, group", k);
+            return lt_error_set(
+                e, LT_EINVAL, "category.field_invalid",
+                "unknown category field \"%s\": use name_vi, name_en, description_vi, "
+                "description_en, owner_tier, deadline_hours, deadline_days, active, group",
+                k);
         }
     }
     const char *tier = json_string_value(json_object_get(f, "owner_tier"));
     if (tier && node_tier_index(r->c, tier) < 0) {
-        return lt_error_set(e, LT_EINVAL, "category.tier_unknown", "owner_tier \"%s\" is not a tier of this network", tier);
+        return lt_error_set(e, LT_EINVAL, "category.tier_unknown",
+                            "owner_tier \"%s\" is not a tier of this network", tier);
     }
     return 0;
 }

@@ -24,20 +24,20 @@ static json_t *holiday_json(const char *id, size_t idlen, const uint8_t *rec, si
         return NULL;
     memcpy(date, id, 10);
     date[10] = 0;
-    json_t *f = workhours_date_parse(date, &day) ? record_to_json(rec, len, id, idlen, err, sizeof err)
-                                                 : NULL;
+    json_t *f = workhours_date_parse(date, &day)
+                    ? record_to_json(rec, len, id, idlen, err, sizeof err)
+                    : NULL;
     if (!f)
         return NULL;
     json_t *off = json_object_get(f, "off");
-    json_t *j = json_pack("{s:s, s:s, s:s, s:b}", "date", date, "name_vi",
-                          report_str(f, "name_vi"), "name_en", report_str(f, "name_en"), "off",
-                          !json_is_false(off));
+    json_t *j = json_pack("{s:s, s:s, s:s, s:b}", "date", date, "name_vi", report_str(f, "name_vi"),
+                          "name_en", report_str(f, "name_en"), "off", !json_is_false(off));
     json_decref(f);
     return j;
 }
 
 typedef struct {
-    json_t *out; /* array of holiday_json */
+    json_t *out;    /* array of holiday_json */
     char prefix[6]; /* "YYYY-" or "" */
 } holiday_walk;
 
@@ -96,7 +96,8 @@ void holiday_calendar_load(reports *r, workhours_calendar *cal)
     workhours_day *days = n ? calloc(n, sizeof *days) : NULL;
     json_t *h;
     size_t i;
-    json_array_foreach(all, i, h) {
+    json_array_foreach(all, i, h)
+    {
         if (days && workhours_date_parse(report_str(h, "date"), &days[k].day)) {
             days[k].off = json_is_true(json_object_get(h, "off"));
             k++;
@@ -113,7 +114,9 @@ static int date_check(const char *date, lt_error *e)
     int64_t day;
     if (workhours_date_parse(date, &day))
         return 0;
-    return lt_error_set(e, LT_EINVAL, "holiday.date_invalid", "\"%s\" is not a date: give the Vietnam date as YYYY-MM-DD, e.g. 2026-09-02", date);
+    return lt_error_set(
+        e, LT_EINVAL, "holiday.date_invalid",
+        "\"%s\" is not a date: give the Vietnam date as YYYY-MM-DD, e.g. 2026-09-02", date);
 }
 
 /* The stored body of a holiday from the request's fields: 0, or -1 with *e. */
@@ -122,24 +125,30 @@ static int holiday_fields(const json_t *in, json_t *out, lt_error *e)
     const char *k;
     json_t *v;
     if (!json_is_object(in)) {
-        return lt_error_set(e, LT_EINVAL, "holiday.body_invalid", "the body must be a JSON object {name_vi, name_en, off}");
+        return lt_error_set(e, LT_EINVAL, "holiday.body_invalid",
+                            "the body must be a JSON object {name_vi, name_en, off}");
     }
-    json_object_foreach((json_t *)in, k, v) {
+    json_object_foreach((json_t *)in, k, v)
+    {
         if (!strcmp(k, "off")) {
             if (!json_is_boolean(v)) {
-                return lt_error_set(e, LT_EINVAL, "holiday.field_invalid", "off must be true (a day off) or false (a working day)");
+                return lt_error_set(e, LT_EINVAL, "holiday.field_invalid",
+                                    "off must be true (a day off) or false (a working day)");
             }
         } else if (!strcmp(k, "name_vi") || !strcmp(k, "name_en")) {
             if (!json_is_string(v) || json_string_length(v) > 200) {
-                return lt_error_set(e, LT_EINVAL, "holiday.field_invalid", "%s must be a string of at most 200 bytes", k);
+                return lt_error_set(e, LT_EINVAL, "holiday.field_invalid",
+                                    "%s must be a string of at most 200 bytes", k);
             }
         } else {
-            return lt_error_set(e, LT_EINVAL, "holiday.field_invalid", "unknown holiday field \"%s\": use name_vi, name_en, off", k);
+            return lt_error_set(e, LT_EINVAL, "holiday.field_invalid",
+                                "unknown holiday field \"%s\": use name_vi, name_en, off", k);
         }
     }
     const char *vi = json_string_value(json_object_get(in, "name_vi"));
     if (!vi || !*vi) {
-        return lt_error_set(e, LT_EINVAL, "holiday.name_missing", "name_vi is required: the holiday's name, e.g. \"Quốc khánh\"");
+        return lt_error_set(e, LT_EINVAL, "holiday.name_missing",
+                            "name_vi is required: the holiday's name, e.g. \"Quốc khánh\"");
     }
     json_object_update(out, (json_t *)in);
     if (!json_object_get(out, "name_en"))
@@ -163,7 +172,10 @@ static int holiday_write_locked(reports *r, const char *date, const json_t *fiel
                     !record_is_deleted(rec, len);
         free(rec);
         if (!held) {
-            return lt_error_set(e, LT_ENOTFOUND, "holiday.not_found", "%s is not a listed holiday: GET /api/v1/holidays?year=%.4s lists them", date, date);
+            return lt_error_set(
+                e, LT_ENOTFOUND, "holiday.not_found",
+                "%s is not a listed holiday: GET /api/v1/holidays?year=%.4s lists them", date,
+                date);
         }
         return top_tier_write(r, HOLIDAY_COLL, date, ENTRY_OP_DELETE, NULL, e);
     }

@@ -7,17 +7,17 @@
  * check (open311_key_check: store reads only) and the create all run
  * there; the loop then attaches the caller for the audit.
  */
+#include "reports/open311.h"
+#include "lib/log.h"
+#include "node/http/form.h"
+#include "node/http/offload.h"
 #include "node/people/auth.h"
 #include "node/people/open311_keys.h"
-#include "reports/open311.h"
-#include "node/http/form.h"
-#include "lib/log.h"
-#include "node/http/offload.h"
 #include "reports/open311_format.h"
 #include "reports/public_api.h"
+#include "reports/report_query.h"
 #include "reports/reports.h"
 #include "storage/record.h"
-#include "reports/report_query.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -139,10 +139,9 @@ static json_t *request_doc(call *c, const json_t *rep)
     json_t *lat = json_object_get(rep, "lat"), *lon = json_object_get(rep, "lon");
     return json_pack(
         "{s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:n, s:n, s:o, s:o, s:o}",
-        "service_request_id", code, "status", is_closed(status) ? "closed" : "open",
-        "status_notes", notes, "service_name",
-        cat ? str_or_null(cat, "name_vi") : json_null(), "service_code", cat_code,
-        "description", str_or_null(rep, "description"), "agency_responsible",
+        "service_request_id", code, "status", is_closed(status) ? "closed" : "open", "status_notes",
+        notes, "service_name", cat ? str_or_null(cat, "name_vi") : json_null(), "service_code",
+        cat_code, "description", str_or_null(rep, "description"), "agency_responsible",
         owner ? unit_label(c->d, owner) : json_null(), "service_notice",
         cat ? service_notice(cat) : json_null(), "requested_datetime",
         time_or_null(rep, "created_ms"), "updated_datetime", time_or_null(rep, "updated_ms"),
@@ -216,13 +215,13 @@ static void services(call *c)
     {
         if (json_is_false(json_object_get(cat, "active")))
             continue;
-        json_array_append_new(
-            list, json_pack("{s:O, s:o, s:o, s:b, s:s, s:o, s:o}", "service_code",
-                            json_object_get(cat, "code"), "service_name",
-                            str_or_null(cat, "name_vi"), "description",
-                            str_or_null(cat, "description_vi"), "metadata", 0, "type",
-                            "realtime", "keywords", str_or_null(cat, "name_en"), "group",
-                            str_or_null(cat, "group")));
+        json_array_append_new(list,
+                              json_pack("{s:O, s:o, s:o, s:b, s:s, s:o, s:o}", "service_code",
+                                        json_object_get(cat, "code"), "service_name",
+                                        str_or_null(cat, "name_vi"), "description",
+                                        str_or_null(cat, "description_vi"), "metadata", 0, "type",
+                                        "realtime", "keywords", str_or_null(cat, "name_en"),
+                                        "group", str_or_null(cat, "group")));
     }
     open311_respond(c->res, 200, list, c->fmt, "services", "service");
 }
@@ -234,9 +233,8 @@ static void service_definition(call *c, const char *code)
         no_service(c, 404, code);
         return;
     }
-    open311_respond(c->res, 200,
-                    json_pack("{s:s, s:[]}", "service_code", code, "attributes"), c->fmt,
-                    "service_definition", NULL);
+    open311_respond(c->res, 200, json_pack("{s:s, s:[]}", "service_code", code, "attributes"),
+                    c->fmt, "service_definition", NULL);
 }
 
 /* ---- GET requests ----------------------------------------------------------- */
@@ -407,9 +405,12 @@ static void requests_list(call *c)
     }
 
     char cursor[REPORT_CURSOR_MAX] = "", next[REPORT_CURSOR_MAX], err[256];
-    report_query q = {.unit = unit ? unit : c->d->node->config->unit, .statuses = statuses,
-                      .nstatuses = nstatuses, .from_ms = (uint64_t)(start > 0 ? start : 0),
-                      .to_ms = (uint64_t)end, .sort = REPORT_SORT_NEWEST,
+    report_query q = {.unit = unit ? unit : c->d->node->config->unit,
+                      .statuses = statuses,
+                      .nstatuses = nstatuses,
+                      .from_ms = (uint64_t)(start > 0 ? start : 0),
+                      .to_ms = (uint64_t)end,
+                      .sort = REPORT_SORT_NEWEST,
                       .limit = REPORT_QUERY_LIMIT_MAX};
     int rc = 0;
     for (int page = 0; page < MAX_PAGES && nstatuses; page++) {
@@ -422,8 +423,10 @@ static void requests_list(call *c)
     free(l.codes);
     if (rc == -1 || rc == 1) {
         json_decref(l.found);
-        open311_error(c->res, 500, c->fmt, "the node could not read its reports (%s); try "
-                                           "again later", rc == 1 ? err : "storage error");
+        open311_error(c->res, 500, c->fmt,
+                      "the node could not read its reports (%s); try "
+                      "again later",
+                      rc == 1 ? err : "storage error");
         return;
     }
     json_t *list = json_array();
@@ -505,8 +508,7 @@ static bool api_key_caller(post_job *j, const form *f, auth_caller *who)
 }
 
 /* A coordinate field into *v; false with a 400 answered. */
-static bool coordinate(call *c, const form *f, const char *name, double lo, double hi,
-                       double *v)
+static bool coordinate(call *c, const form *f, const char *name, double lo, double hi, double *v)
 {
     const form_field *x = form_get(f, name);
     char *end = NULL;
@@ -543,7 +545,7 @@ static json_t *title_of(const char *desc, const json_t *cat)
 }
 
 static const char *const post_fields[] = {
-    "api_key",    "jurisdiction_id", "service_code", "lat",       "long",  "address_string",
+    "api_key",    "jurisdiction_id", "service_code", "lat",        "long",       "address_string",
     "address_id", "email",           "device_id",    "account_id", "first_name", "last_name",
     "phone",      "description",     "media_url",    "media"};
 
@@ -574,14 +576,17 @@ static bool request_input(call *c, const form *f, json_t *in, reports_photo *pho
             return false;
         }
         if (k == nf) {
-            open311_error(c->res, 400, c->fmt, "unknown field \"%.64s\"; see the GeoReport v2 "
-                                               "POST Service Request parameters",
+            open311_error(c->res, 400, c->fmt,
+                          "unknown field \"%.64s\"; see the GeoReport v2 "
+                          "POST Service Request parameters",
                           x->name);
             return false;
         }
         if (x->filename && strcmp(x->name, "media")) {
-            open311_error(c->res, 400, c->fmt, "%s must be text, not a file; send files as "
-                                               "media", x->name);
+            open311_error(c->res, 400, c->fmt,
+                          "%s must be text, not a file; send files as "
+                          "media",
+                          x->name);
             return false;
         }
         if (!strcmp(x->name, "media")) {
@@ -609,10 +614,12 @@ static bool request_input(call *c, const form *f, json_t *in, reports_photo *pho
     if (!coordinate(c, f, "lat", -90, 90, &lat) || !coordinate(c, f, "long", -180, 180, &lon))
         return false;
     const form_field *mu = form_get(f, "media_url");
-    if (mu && mu->len && (mu->len > 1000 || (strncmp(mu->value, "http://", 7) &&
-                                             strncmp(mu->value, "https://", 8)))) {
-        open311_error(c->res, 400, c->fmt, "media_url must be an http:// or https:// URL of at "
-                                           "most 1000 characters");
+    if (mu && mu->len &&
+        (mu->len > 1000 ||
+         (strncmp(mu->value, "http://", 7) && strncmp(mu->value, "https://", 8)))) {
+        open311_error(c->res, 400, c->fmt,
+                      "media_url must be an http:// or https:// URL of at "
+                      "most 1000 characters");
         return false;
     }
     const form_field *desc = form_get(f, "description");
@@ -660,8 +667,8 @@ static void post_work(void *job, const uint8_t *body, size_t len, http_response 
     const form_field *jur = form_get(&f, "jurisdiction_id");
     if (api_key_caller(j, &f, &j->who) && jurisdiction(c, jur ? jur->value : NULL, &unit) &&
         request_input(c, &f, in, photos, &nphotos)) {
-        reports_actor actor = {.user = j->who.user, .unit = j->who.unit, .role = j->who.role,
-                               .citizen = false};
+        reports_actor actor = {
+            .user = j->who.user, .unit = j->who.unit, .role = j->who.role, .citizen = false};
         char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX];
         lt_error e;
         if (unit)
@@ -672,8 +679,8 @@ static void post_work(void *job, const uint8_t *body, size_t len, http_response 
         } else {
             const form_field *mu = form_get(&f, "media_url");
             if (mu && mu->len) {
-                json_t *note = json_pack("{s:s, s:s+}", "action", "comment", "note",
-                                         "media_url: ", mu->value);
+                json_t *note =
+                    json_pack("{s:s, s:s+}", "action", "comment", "note", "media_url: ", mu->value);
                 if (reports_act(c->d->reports, code, note, &actor, &e))
                     log_write(LOG_WARN, "open311.media_url_not_kept", "code=%s msg=\"%s\"", code,
                               e.message);
@@ -758,8 +765,8 @@ void open311_handle(void *ctx, const http_request *req, http_response *res)
     const char *allow = is_list ? "GET, POST" : "GET";
     if (!method_is(req, "GET") && !(is_list && method_is(req, "POST"))) {
         http_response_header(res, "Allow", allow);
-        open311_error(res, 405, c.fmt, "%s is not allowed on %s; use %s", req->method,
-                      req->path, allow);
+        open311_error(res, 405, c.fmt, "%s is not allowed on %s; use %s", req->method, req->path,
+                      allow);
         return;
     }
     if (!strcmp(name, "services"))

@@ -26,11 +26,11 @@
 #ifndef LT_OPEN311_H
 #define LT_OPEN311_H
 
-#include "reports/reports_env.h"
 #include "node/http/form.h"
 #include "node/http/http.h"
 #include "reports/open311_format.h"
 #include "reports/reports.h"
+#include "reports/reports_env.h"
 
 #define OPEN311_PREFIX "/open311/v2/"
 #define OPEN311_WINDOW_DAYS 90

@@ -12,9 +12,9 @@
 #include <libavcodec/avcodec.h>
 #include <libavutil/log.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <sodium.h>
 #include <string.h>
 
 /* The decoder of the type the magic bytes of d name, and that type. */
@@ -50,14 +50,16 @@ static void photo_log(void *avcl, int level, const char *fmt, va_list ap)
         size_refused = true;
 }
 
-static void log_init(void) { av_log_set_callback(photo_log); }
+static void log_init(void)
+{
+    av_log_set_callback(photo_log);
+}
 
 /* Decodes the single image d[0..len) with decoder id into the first
  * frame's width and height. 0, or an AVERROR when it does not decode
  * (size_refused set when for its size: decoders check max_pixels before
  * they allocate a frame). */
-static int photo_decode(enum AVCodecID id, const uint8_t *d, size_t len, unsigned *w,
-                        unsigned *h)
+static int photo_decode(enum AVCodecID id, const uint8_t *d, size_t len, unsigned *w, unsigned *h)
 {
     size_refused = false;
     const AVCodec *codec = avcodec_find_decoder(id);

@@ -4,8 +4,8 @@
  * PHOTO_CHUNK bytes, body {"data": bin, "n", "of", "type"}), addressed
  * like their report, and joined again for download.
  */
-#include "reports/reports_internal.h"
 #include "lib/hex.h"
+#include "reports/reports_internal.h"
 
 #include <msgpack.h>
 #include <sodium.h>
@@ -44,8 +44,8 @@ static int write_list_grow(write_list *l)
     return 0;
 }
 
-int photo_entries(write_list *l, const photo_info *p, const char *const *to, size_t nto,
-                  char *err, size_t errlen)
+int photo_entries(write_list *l, const photo_info *p, const char *const *to, size_t nto, char *err,
+                  size_t errlen)
 {
     char hex[65];
     hex_encode(p->hash, 32, hex);
@@ -55,7 +55,8 @@ int photo_entries(write_list *l, const photo_info *p, const char *const *to, siz
             snprintf(err, errlen, "out of memory storing a photo");
             return -1;
         }
-        size_t off = n * PHOTO_CHUNK, part = p->len - off < PHOTO_CHUNK ? p->len - off : PHOTO_CHUNK;
+        size_t off = n * PHOTO_CHUNK,
+               part = p->len - off < PHOTO_CHUNK ? p->len - off : PHOTO_CHUNK;
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
         msgpack_packer pk;
@@ -72,15 +73,15 @@ int photo_entries(write_list *l, const photo_info *p, const char *const *to, siz
         snprintf(l->ids[l->n], ENTRY_MAX_NAME + 1, "%s/%zu", hex, n);
         l->bodies[l->n] = (uint8_t *)sb.data;
         l->w[l->n] = (store_write){PHOTO_COLL, l->ids[l->n], ENTRY_OP_PUT, (uint8_t *)sb.data,
-                                   sb.size, to, nto};
+                                   sb.size,    to,           nto};
         l->n++;
     }
     return 0;
 }
 
 /* Reads chunk n of photo hex: its data appended to *buf, of and type. */
-static int chunk_read(reports *r, const char *hex, size_t n, uint8_t **buf, size_t *len,
-                      size_t *of, const char **type)
+static int chunk_read(reports *r, const char *hex, size_t n, uint8_t **buf, size_t *len, size_t *of,
+                      const char **type)
 {
     char id[ENTRY_MAX_NAME + 1];
     snprintf(id, sizeof id, "%s/%zu", hex, n);

@@ -7,14 +7,14 @@
  * on the loop and runs the rest on the uv thread pool (node/http/offload.h):
  * its body may carry 26.9 MiB of base64 photos.
  */
-#include "node/people/auth.h"
-#include "node/http/offload.h"
 #include "reports/public_api.h"
+#include "node/http/offload.h"
 #include "node/http/ratelimit.h"
-#include "reports/reports_api.h"
-#include "reports/reports.h"
-#include "storage/record.h"
+#include "node/people/auth.h"
 #include "reports/report_query.h"
+#include "reports/reports.h"
+#include "reports/reports_api.h"
+#include "storage/record.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -25,8 +25,8 @@
 #define MAP_PAGES 10 /* pages of REPORT_QUERY_LIMIT_MAX a map request reads at most */
 
 /* A citizen: no account, no unit. */
-static const reports_actor citizen = {.user = NULL, .unit = NULL, .role = ROLE_NONE,
-                                      .citizen = true};
+static const reports_actor citizen = {
+    .user = NULL, .unit = NULL, .role = ROLE_NONE, .citizen = true};
 
 bool public_time(const json_t *o, const char *name, char *out, size_t cap)
 {
@@ -68,10 +68,9 @@ static bool report_public(const json_t *rep)
 
 json_t *public_report_view(const json_t *rep)
 {
-    static const char *const keys[] = {"code",   "title",  "description", "category",
-                                       "status", "answer", "reason",      "duplicate_of",
-                                       "rating", "lat",    "lon",         "address",
-                                       "overdue"};
+    static const char *const keys[] = {"code",   "title",   "description",  "category", "status",
+                                       "answer", "reason",  "duplicate_of", "rating",   "lat",
+                                       "lon",    "address", "overdue"};
     json_t *v = json_object();
     copy_fields(v, rep, keys, sizeof keys / sizeof *keys);
     copy_times(v, rep);
@@ -158,8 +157,10 @@ static json_t *body_object(const uint8_t *body, size_t len, http_response *res)
         if (j)
             http_respond_code(res, 400, "http.bad_json", "the body must be a JSON object");
         else
-            http_respond_code(res, 400, "http.bad_json", "the body is not valid JSON (%s at line %d); send a "
-                                         "JSON object", je.text, je.line);
+            http_respond_code(res, 400, "http.bad_json",
+                              "the body is not valid JSON (%s at line %d); send a "
+                              "JSON object",
+                              je.text, je.line);
         json_decref(j);
         return NULL;
     }
@@ -189,12 +190,13 @@ static void public_categories(void *ctx, const http_request *req, http_response 
 {
     reports_env *d = ctx;
     if (strcmp(req->path, PREFIX "categories")) {
-        http_respond_code(res, 404, "http.not_found", "no resource at %s; GET %scategories lists the categories",
-                           req->path, PREFIX);
+        http_respond_code(res, 404, "http.not_found",
+                          "no resource at %s; GET %scategories lists the categories", req->path,
+                          PREFIX);
         return;
     }
-    http_respond_json(res, 200, json_pack("{s:o}", "categories",
-                                          reports_categories_json(d->reports, false)));
+    http_respond_json(res, 200,
+                      json_pack("{s:o}", "categories", reports_categories_json(d->reports, false)));
 }
 
 /* A report as the answer: the public view to the holder of its citizen
@@ -215,9 +217,10 @@ static int respond_report(reports_env *d, const char *code, const char *token, b
     }
     if (!rep) {
         if (st == 404)
-            http_respond_error(res, 404, "no report with tracking code %s on this node; check "
-                                         "the code (and the token of the tracking link), or ask "
-                                         "the node it was submitted to",
+            http_respond_error(res, 404,
+                               "no report with tracking code %s on this node; check "
+                               "the code (and the token of the tracking link), or ask "
+                               "the node it was submitted to",
                                code);
         else
             http_respond_error(res, 500, "the node could not read report %s; try again later",
@@ -256,13 +259,13 @@ static bool lookup_limited(reports_env *d, const http_request *req, const char *
     char secs[24];
     snprintf(secs, sizeof secs, "%llu", (unsigned long long)(wait + 999) / 1000);
     http_response_header(res, "Retry-After", secs);
-    http_respond_error(res, 429, "too many report lookups without a valid token from this "
-                                 "address; try again in %s seconds, or open the tracking link "
-                                 "given when the report was submitted",
+    http_respond_error(res, 429,
+                       "too many report lookups without a valid token from this "
+                       "address; try again in %s seconds, or open the tracking link "
+                       "given when the report was submitted",
                        secs);
     return true;
 }
-
 
 /* A citizen's report being created on the thread pool. */
 typedef struct {
@@ -273,11 +276,9 @@ typedef struct {
 json_t *public_report_fields(const uint8_t *body, size_t len, const char **channel,
                              http_response *res)
 {
-    static const char *const keys[] = {"title",          "description",    "category",
-                                       "lat",            "lon",            "address",
-                                       "unit",           "reporter_name",  "reporter_phone",
-                                       "reporter_email", "public",         "photos",
-                                       "channel"};
+    static const char *const keys[] = {
+        "title",         "description",    "category",       "lat",    "lon",    "address", "unit",
+        "reporter_name", "reporter_phone", "reporter_email", "public", "photos", "channel"};
     json_t *in = body_object(body, len, res);
     if (!in)
         return NULL;
@@ -287,7 +288,7 @@ json_t *public_report_fields(const uint8_t *body, size_t len, const char **chann
                   "reporter_phone, reporter_email, public, photos, channel",
                   res)) {
         if (ch && (!json_is_string(ch) || (strcmp(json_string_value(ch), "web") &&
-                                            strcmp(json_string_value(ch), "app")))) {
+                                           strcmp(json_string_value(ch), "app")))) {
             http_respond_error(res, 400, "channel must be \"web\" or \"app\"");
         } else {
             *channel = ch && !strcmp(json_string_value(ch), "app") ? "app" : "web";
@@ -337,10 +338,11 @@ static void submit(reports_env *d, const http_request *req, http_response *res)
         char secs[24];
         snprintf(secs, sizeof secs, "%llu", (unsigned long long)(wait + 999) / 1000);
         http_response_header(res, "Retry-After", secs);
-        http_respond_code(res, 429, "report.rate_limited", "too many reports from this address (at most %d in %llu "
-                                     "minutes); try again in %s seconds",
-                           PUBLIC_SUBMIT_MAX,
-                           (unsigned long long)(PUBLIC_SUBMIT_WINDOW_MS / 60000), secs);
+        http_respond_code(res, 429, "report.rate_limited",
+                          "too many reports from this address (at most %d in %llu "
+                          "minutes); try again in %s seconds",
+                          PUBLIC_SUBMIT_MAX, (unsigned long long)(PUBLIC_SUBMIT_WINDOW_MS / 60000),
+                          secs);
         return;
     }
     submit_job *j = malloc(sizeof *j);
@@ -392,8 +394,10 @@ static void public_post(void *ctx, const http_request *req, http_response *res)
         if (!strcmp(rest, "/rating"))
             rate(d, code, req, res);
         else
-            http_respond_code(res, 404, "http.not_found", "no resource at %s; POST %sreports/{code}/rating rates "
-                                         "a report", req->path, PREFIX);
+            http_respond_code(res, 404, "http.not_found",
+                              "no resource at %s; POST %sreports/{code}/rating rates "
+                              "a report",
+                              req->path, PREFIX);
     }
 }
 
@@ -418,16 +422,17 @@ static void public_get_report(void *ctx, const http_request *req, http_response 
     const char *rest;
     if (p[0] != '/' || !path_code(p + 1, res, code, &rest)) {
         if (p[0] != '/')
-            http_respond_error(res, 404, "GET %sreports/{code} follows one report; there is no "
-                                         "public list (see %smap)", PREFIX, PREFIX);
+            http_respond_error(res, 404,
+                               "GET %sreports/{code} follows one report; there is no "
+                               "public list (see %smap)",
+                               PREFIX, PREFIX);
         return;
     }
     if (!*rest) {
         const char *token = http_request_query_param(req, "token");
         if (!lookup_limited(d, req, code, token, res))
             respond_report(d, code, token, false, 200, res);
-    }
-    else if (!strncmp(rest, "/photos/", 8) && strlen(rest + 8) == 64 && !strchr(rest + 8, '/'))
+    } else if (!strncmp(rest, "/photos/", 8) && strlen(rest + 8) == 64 && !strchr(rest + 8, '/'))
         photo(d, code, rest + 8, res);
     else
         http_respond_code(res, 404, "http.not_found", "no resource at %s", req->path);
@@ -452,10 +457,9 @@ static int map_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, 
         double y = json_number_value(lat), x = json_number_value(lon);
         if (!m->bbox || (x >= m->w && x <= m->e && y >= m->s && y <= m->n)) {
             json_t *props = map_properties(r, id, idlen);
-            json_array_append_new(
-                m->features, json_pack("{s:s, s:{s:s, s:[f,f]}, s:o}", "type", "Feature",
-                                       "geometry", "type", "Point", "coordinates", x, y,
-                                       "properties", props));
+            json_array_append_new(m->features, json_pack("{s:s, s:{s:s, s:[f,f]}, s:o}", "type",
+                                                         "Feature", "geometry", "type", "Point",
+                                                         "coordinates", x, y, "properties", props));
             m->count++;
         }
     }
@@ -476,8 +480,7 @@ static bool parse_bbox(const char *s, map_ctx *m)
     }
     m->w = v[0], m->s = v[1], m->e = v[2], m->n = v[3];
     m->bbox = true;
-    return m->w <= m->e && m->s <= m->n && m->w >= -180 && m->e <= 180 && m->s >= -90 &&
-           m->n <= 90;
+    return m->w <= m->e && m->s <= m->n && m->w >= -180 && m->e <= 180 && m->s >= -90 && m->n <= 90;
 }
 
 static void public_map(void *ctx, const http_request *req, http_response *res)
@@ -491,30 +494,36 @@ static void public_map(void *ctx, const http_request *req, http_response *res)
         return;
     }
     if (bbox && !parse_bbox(bbox, &m)) {
-        http_respond_error(res, 400, "bbox must be WEST,SOUTH,EAST,NORTH in degrees with "
-                                     "west <= east and south <= north, e.g. "
-                                     "bbox=105.6,18.6,105.8,18.8");
+        http_respond_error(res, 400,
+                           "bbox must be WEST,SOUTH,EAST,NORTH in degrees with "
+                           "west <= east and south <= north, e.g. "
+                           "bbox=105.6,18.6,105.8,18.8");
         return;
     }
     m.features = json_array();
     char cursor[REPORT_CURSOR_MAX] = "", next[REPORT_CURSOR_MAX], err[256];
-    report_query q = {.unit = d->node->config->unit, .statuses = done, .nstatuses = 2,
-                      .sort = REPORT_SORT_NEWEST, .limit = REPORT_QUERY_LIMIT_MAX};
+    report_query q = {.unit = d->node->config->unit,
+                      .statuses = done,
+                      .nstatuses = 2,
+                      .sort = REPORT_SORT_NEWEST,
+                      .limit = REPORT_QUERY_LIMIT_MAX};
     for (int page = 0; page < MAP_PAGES; page++) {
         q.cursor = cursor;
         int rc = report_query_run(d->node->store, &q, map_one, &m, next, err, sizeof err);
         if (rc == -1 || rc == 1) {
             json_decref(m.features);
-            http_respond_error(res, 500, "the node could not read its reports (%s); try again "
-                                         "later", rc == 1 ? err : "storage error");
+            http_respond_error(res, 500,
+                               "the node could not read its reports (%s); try again "
+                               "later",
+                               rc == 1 ? err : "storage error");
             return;
         }
         if (rc || !next[0])
             break;
         snprintf(cursor, sizeof cursor, "%s", next);
     }
-    http_respond_json(res, 200, json_pack("{s:s, s:o}", "type", "FeatureCollection",
-                                          "features", m.features));
+    http_respond_json(res, 200,
+                      json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", m.features));
 }
 
 size_t public_api_routes(reports_env *d, http_route *routes, size_t cap)

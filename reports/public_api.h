@@ -32,9 +32,9 @@
 #ifndef LT_PUBLIC_API_H
 #define LT_PUBLIC_API_H
 
-#include "reports/reports_env.h"
 #include "node/http/http.h"
 #include "reports/reports.h"
+#include "reports/reports_env.h"
 
 #include <jansson.h>
 
@@ -47,7 +47,7 @@
 /* The largest request body of the routes that take a report with photos
  * (its most photos of the largest size in base64, and room for the rest);
  * every other route keeps the server's 1 MiB. */
-#define PUBLIC_MAX_BODY                                                                    \
+#define PUBLIC_MAX_BODY                                                                            \
     ((size_t)REPORT_PHOTOS_MAX * (REPORT_PHOTO_BYTES_MAX / 3 + 1) * 4 + 256u * 1024u)
 
 /* Fills routes (room for cap) with the public API bound to d; returns how

@@ -36,8 +36,7 @@ static int text_field(const json_t *in, const char *key, size_t max, bool requir
     if (!v || json_is_null(v)) {
         if (!required)
             return 0;
-        return lt_error_set(e, LT_EINVAL, missing_code, "%s is required: give it as a string",
-                            key);
+        return lt_error_set(e, LT_EINVAL, missing_code, "%s is required: give it as a string", key);
     }
     if (!json_is_string(v))
         return lt_error_set(e, LT_EINVAL, "report.field_invalid", "%s must be a string", key);
@@ -89,8 +88,8 @@ int report_fields_check(reports *r, const json_t *in, json_t *out, const char **
         return lt_error_set(e, LT_EINVAL, "report.body_invalid",
                             "the report must be a JSON object with title, category, lat and lon");
     const char *invalid = "report.field_invalid";
-    static const char *const codes[] = {"report.title_missing", NULL, NULL, NULL,
-                                        NULL, NULL, "report.category_unknown"};
+    static const char *const codes[] = {"report.title_missing",   NULL, NULL, NULL, NULL, NULL,
+                                        "report.category_unknown"};
     for (size_t i = 0; i < sizeof text_fields / sizeof *text_fields; i++) {
         *field = text_fields[i].key;
         if (text_field(in, *field, text_fields[i].max, text_fields[i].required, out,
@@ -101,8 +100,8 @@ int report_fields_check(reports *r, const json_t *in, json_t *out, const char **
         return -1;
     const char *email = report_str(out, *field = "reporter_email");
     if (*email && !strchr(email, '@'))
-        return lt_error_set(e, LT_EINVAL, invalid,
-                            "reporter_email \"%s\" is not an e-mail address", email);
+        return lt_error_set(e, LT_EINVAL, invalid, "reporter_email \"%s\" is not an e-mail address",
+                            email);
     json_t *pub = json_object_get(in, *field = "public");
     if (pub && !json_is_boolean(pub))
         return lt_error_set(e, LT_EINVAL, invalid, "public must be true or false");
@@ -141,7 +140,8 @@ static int photos_json(const json_t *arr, photo_info *p, uint8_t **bufs, size_t 
                             "photos must be an array of {\"type\", \"data\": base64}");
     size_t i;
     json_t *ph;
-    json_array_foreach(arr, i, ph) {
+    json_array_foreach(arr, i, ph)
+    {
         if (*n == REPORT_PHOTOS_MAX)
             return photos_too_many(e);
         const char *b64 = json_string_value(json_object_get(ph, "data"));
@@ -242,9 +242,8 @@ static int create_locked(reports *r, const json_t *in, const photo_set *ps, cons
             for (size_t b = 0; b < 32; b++)
                 snprintf(hex + 2 * b, 3, "%02x", p[i].hash[b]);
             json_array_append_new(photos, json_pack("{s:s, s:s, s:I, s:I, s:I}", "hash", hex,
-                                                    "type", p[i].mime, "size",
-                                                    (json_int_t)p[i].len, "width",
-                                                    (json_int_t)p[i].width, "height",
+                                                    "type", p[i].mime, "size", (json_int_t)p[i].len,
+                                                    "width", (json_int_t)p[i].width, "height",
                                                     (json_int_t)p[i].height));
             if (photo_entries(&extra, &p[i], to, nto, e->message, sizeof e->message))
                 st = lt_error_mark(e, LT_EINTERNAL, NULL);
@@ -257,10 +256,9 @@ static int create_locked(reports *r, const json_t *in, const photo_set *ps, cons
         json_object_set_new(f, "updated_ms", json_integer((json_int_t)now));
         json_object_set_new(f, "deadline_ms", json_integer(0));
         json_object_set_new(f, "escalation_level", json_integer(0));
-        json_t *hist = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "action", "create",
-                                 "from", "", "to", "new", "by",
-                                 who->citizen || !who->user ? "" : who->user, "unit",
-                                 r->c->unit, "at_ms", (json_int_t)now, "note", channel);
+        json_t *hist = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "action", "create", "from",
+                                 "", "to", "new", "by", who->citizen || !who->user ? "" : who->user,
+                                 "unit", r->c->unit, "at_ms", (json_int_t)now, "note", channel);
         if (!st)
             st = report_write(r, code, NULL, f, hist, false, &extra, e);
         json_decref(hist);

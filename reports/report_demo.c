@@ -4,9 +4,9 @@
  * rules, and the sample holiday calendar.
  */
 #include "reports/report_demo.h"
-#include "reports/reports.h"
 #include "lib/mpjson.h"
 #include "lib/splitmix.h"
+#include "reports/reports.h"
 #include "storage/hlc.h"
 
 #include <stdio.h>
@@ -47,8 +47,8 @@ static uint64_t demo_clock(void *ctx)
 }
 
 /* One action as the demo's staff (or the citizen for rate). */
-static int demo_act(reports *r, const char *code, const reports_actor *who, json_t *a,
-                    char *err, size_t errlen)
+static int demo_act(reports *r, const char *code, const reports_actor *who, json_t *a, char *err,
+                    size_t errlen)
 {
     lt_error e;
     int rc = reports_act(r, code, a, who, &e);
@@ -65,10 +65,10 @@ static int demo_act(reports *r, const char *code, const reports_actor *who, json
 static int demo_reports(const node_config *c, store *s, bool leaf, uint64_t *rng, char *err,
                         size_t errlen)
 {
-    static const char *const paths[] = {"close", "close", "close", "resolve", "resolve",
-                                        "start", "receive", "reject", "new", "close"};
+    static const char *const paths[] = {"close", "close",   "close",  "resolve", "resolve",
+                                        "start", "receive", "reject", "new",     "close"};
     /* 19/3/3 of 25: the articles' 76% / 12% / 12% split on average */
-    static const char *const ratings[] = {"acceptable", "acceptable", "acceptable",
+    static const char *const ratings[] = {"acceptable",  "acceptable",  "acceptable",
                                           "unsatisfied", "unsatisfied", "unsatisfied"};
     uint64_t now = hlc_wall_ms(), clock = now - 30ull * 86400000;
     reports *r = reports_new(s, c);
@@ -82,12 +82,12 @@ static int demo_reports(const node_config *c, store *s, bool leaf, uint64_t *rng
     for (int i = 0; !rc && i < n; i++) {
         clock = now - 30ull * 86400000 + (uint64_t)i * 29ull * 86400000 / (uint64_t)n;
         size_t k = splitmix_next(rng) % (sizeof samples / sizeof *samples);
-        json_t *in = json_pack(
-            "{s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "title", samples[k].title, "category",
-            samples[k].category, "description", samples[k].description, "lat",
-            18.66 + (double)(splitmix_next(rng) % 400) / 10000.0, "lon",
-            105.66 + (double)(splitmix_next(rng) % 400) / 10000.0, "address", c->name,
-            "reporter_name", "Nguyễn Văn An", "reporter_phone", "0912000000");
+        json_t *in =
+            json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "title", samples[k].title,
+                      "category", samples[k].category, "description", samples[k].description, "lat",
+                      18.66 + (double)(splitmix_next(rng) % 400) / 10000.0, "lon",
+                      105.66 + (double)(splitmix_next(rng) % 400) / 10000.0, "address", c->name,
+                      "reporter_name", "Nguyễn Văn An", "reporter_phone", "0912000000");
         if (!leaf)
             json_object_set_new(in, "unit", json_string(i % 2 ? "16684" : "16681"));
         char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX];
@@ -159,8 +159,8 @@ static int demo_holidays(const node_config *c, store *s, char *err, size_t errle
     uint8_t *bodies[NDAYS] = {0};
     int rc = 0;
     for (size_t i = 0; !rc && i < NDAYS; i++) {
-        json_t *h = json_pack("{s:s, s:s, s:b}", "name_vi", days[i].vi, "name_en", days[i].en,
-                              "off", 1);
+        json_t *h =
+            json_pack("{s:s, s:s, s:b}", "name_vi", days[i].vi, "name_en", days[i].en, "off", 1);
         size_t len = 0;
         rc = mpjson_pack_object(h, &bodies[i], &len, err, errlen);
         json_decref(h);

@@ -14,10 +14,10 @@ static const char *last_action(json_t *r)
 {
     const char *key, *newest = NULL;
     json_t *v;
-    json_object_foreach(r, key, v) if (!strncmp(key, "h/", 2) && (!newest || strcmp(key, newest) > 0))
-        newest = key;
-    const char *a = newest ? json_string_value(json_object_get(json_object_get(r, newest), "action"))
-                           : NULL;
+    json_object_foreach(r, key, v) if (!strncmp(key, "h/", 2) &&
+                                       (!newest || strcmp(key, newest) > 0)) newest = key;
+    const char *a =
+        newest ? json_string_value(json_object_get(json_object_get(r, newest), "action")) : NULL;
     return a ? a : "";
 }
 

@@ -7,9 +7,9 @@
  * line without a status starts "new", as POST /api/v1/reports does.
  */
 #include "reports/report_import.h"
-#include "reports/reports_internal.h"
 #include "lib/hex.h"
 #include "lib/mpjson.h"
+#include "reports/reports_internal.h"
 
 #include <ctype.h>
 #include <sodium.h>
@@ -19,7 +19,17 @@
 
 /* What a line's field is: its API name, the other names it is known by,
  * and how it is checked. */
-typedef enum { F_ID, F_REPORT, F_UNIT, F_CHANNEL, F_STATUS, F_TIME, F_TEXT, F_RATING, F_IGNORED } field_kind;
+typedef enum {
+    F_ID,
+    F_REPORT,
+    F_UNIT,
+    F_CHANNEL,
+    F_STATUS,
+    F_TIME,
+    F_TEXT,
+    F_RATING,
+    F_IGNORED
+} field_kind;
 
 static const struct {
     const char *name;
@@ -81,7 +91,8 @@ static int line_canon(const json_t *line, json_t *canon, const char **names, con
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)line, k, v) {
+    json_object_foreach((json_t *)line, k, v)
+    {
         int i = field_of(k);
         *field = k;
         if (i < 0) {
@@ -170,8 +181,7 @@ static int status_value(const json_t *v, json_t *out, char *err, size_t errlen)
 }
 
 /* Checks field i (value v, not a create field) into out. */
-static int extra_value(reports *r, size_t i, json_t *v, json_t *out, char *err,
-                       size_t errlen)
+static int extra_value(reports *r, size_t i, json_t *v, json_t *out, char *err, size_t errlen)
 {
     const char *name = line_fields[i].name, *s = json_string_value(v);
     switch (line_fields[i].kind) {
@@ -192,10 +202,8 @@ static int extra_value(reports *r, size_t i, json_t *v, json_t *out, char *err,
             }
         snprintf(err, errlen, "channel must be web, app, hotline, open311 or import");
         return -1;
-    case F_STATUS:
-        return status_value(v, out, err, errlen);
-    case F_TIME:
-        return time_value(v, out, name, err, errlen);
+    case F_STATUS: return status_value(v, out, err, errlen);
+    case F_TIME: return time_value(v, out, name, err, errlen);
     case F_RATING:
         if (!s || (strcmp(s, "satisfied") && strcmp(s, "acceptable") && strcmp(s, "unsatisfied"))) {
             snprintf(err, errlen, "rating must be satisfied, acceptable or unsatisfied");
@@ -234,8 +242,7 @@ static int line_code(reports *r, const json_t *id, const json_t *fields, char co
         snprintf(raw, sizeof raw, "%s-I%s", r->c->unit, hexs);
     }
     if (!reports_code_norm(raw, code)) {
-        snprintf(err, errlen,
-                 "\"%s\" cannot be a tracking code: 1-%d letters, digits, - and _",
+        snprintf(err, errlen, "\"%s\" cannot be a tracking code: 1-%d letters, digits, - and _",
                  raw, REPORT_CODE_MAX - 1);
         return -1;
     }
@@ -248,9 +255,8 @@ static void category_error(reports *r, const json_t *canon, char *err, size_t er
     json_t *cats = reports_categories_json(r, false), *c;
     char known[512] = "";
     size_t i;
-    json_array_foreach(cats, i, c)
-        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
-                 report_str(c, "code"));
+    json_array_foreach(cats, i, c) snprintf(known + strlen(known), sizeof known - strlen(known),
+                                            "%s%s", i ? ", " : "", report_str(c, "code"));
     json_decref(cats);
     snprintf(err, errlen, "unknown category \"%s\" (known: %s)", report_str(canon, "category"),
              known);
@@ -322,8 +328,7 @@ int reports_import_check(reports *r, const json_t *line, json_t **fields,
 /* ---- writing ------------------------------------------------------------------ */
 
 /* The integer field key of o, else of dflt, else fallback. */
-static json_int_t time_or(const json_t *o, const json_t *dflt, const char *key,
-                          json_int_t fallback)
+static json_int_t time_or(const json_t *o, const json_t *dflt, const char *key, json_int_t fallback)
 {
     json_t *v = json_object_get(o, key);
     if (!json_is_integer(v))
@@ -336,7 +341,8 @@ static bool import_same(const json_t *f, const json_t *cur)
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)f, k, v) {
+    json_object_foreach((json_t *)f, k, v)
+    {
         const char *key = strcmp(k, "unit") ? k : "area_unit";
         if (!json_equal(v, json_object_get(cur, key)))
             return false;
@@ -387,8 +393,9 @@ static json_t *import_record(reports *r, const json_t *f, const json_t *cur)
         json_object_set_new(rec, "owner_unit", json_string(owner));
         json_object_set_new(rec, "owner_path", reports_path(r, owner));
         json_object_set_new(rec, "received_ms", json_integer(received));
-        json_object_set_new(rec, "deadline_ms",
-                            json_integer((json_int_t)category_deadline(r, cat, (uint64_t)received)));
+        json_object_set_new(
+            rec, "deadline_ms",
+            json_integer((json_int_t)category_deadline(r, cat, (uint64_t)received)));
         json_decref(cat);
     }
     bool resolved = !strcmp(status, "resolved") || !strcmp(status, "closed");
@@ -426,15 +433,15 @@ static json_t *import_body(reports *r, const json_t *f, const json_t *cur)
     json_t *answer = json_object_get(rec, "answer"), *reason = json_object_get(rec, "reason");
     if (!cur) {
         history_add(r, NULL, rec,
-                    json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:s}", "action", "create", "from",
-                              "", "to", "new", "by", "", "unit", r->c->unit, "at_ms",
+                    json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:s}", "action", "create", "from", "",
+                              "to", "new", "by", "", "unit", r->c->unit, "at_ms",
                               json_object_get(rec, "created_ms"), "note",
                               report_str(rec, "channel")));
         if (strcmp(status, "new")) {
-            json_t *h = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:s}", "action", "import",
-                                  "from", "new", "to", status, "by", "", "unit", r->c->unit,
-                                  "at_ms", json_object_get(rec, "updated_ms"), "note",
-                                  "history brought by import");
+            json_t *h =
+                json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:s}", "action", "import", "from", "new",
+                          "to", status, "by", "", "unit", r->c->unit, "at_ms",
+                          json_object_get(rec, "updated_ms"), "note", "history brought by import");
             if (answer)
                 json_object_set(h, "answer", answer);
             if (reason)
@@ -447,7 +454,8 @@ static json_t *import_body(reports *r, const json_t *f, const json_t *cur)
     const char *k;
     json_t *v;
     char changed[256] = "";
-    json_object_foreach(rec, k, v) {
+    json_object_foreach(rec, k, v)
+    {
         if (json_equal(v, json_object_get(cur, k)) || !strcmp(k, "updated_ms"))
             continue;
         json_object_set(patch, k, v);
@@ -585,8 +593,9 @@ int reports_import_write(reports *r, json_t *const *fields, size_t n, size_t *wr
 json_t *reports_export_line(const json_t *rec)
 {
     json_t *line = json_object();
-    json_object_set(line, "id", json_object_get(rec, "code") ? json_object_get(rec, "code")
-                                                             : json_object_get(rec, "id"));
+    json_object_set(line, "id",
+                    json_object_get(rec, "code") ? json_object_get(rec, "code")
+                                                 : json_object_get(rec, "id"));
     for (size_t i = 1; i < NFIELDS && line_fields[i].kind != F_IGNORED; i++) {
         const char *name = line_fields[i].name;
         json_t *v = json_object_get(rec, line_fields[i].kind == F_UNIT ? "area_unit" : name);

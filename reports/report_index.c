@@ -23,8 +23,8 @@
 #define ZONE_MS (7ull * 3600000ull)
 
 const char *const report_statuses[REPORT_NSTATUS] = {
-    "new",      "received", "assigned", "in_progress", "resolved",
-    "closed",   "rejected", "duplicate", "transferred", "reopened"};
+    "new",    "received", "assigned",  "in_progress", "resolved",
+    "closed", "rejected", "duplicate", "transferred", "reopened"};
 
 int report_status_index(const char *status)
 {
@@ -245,10 +245,9 @@ static bool view_same(const ix_view *a, const ix_view *b)
 {
     if (!a->indexed || !b->indexed)
         return a->indexed == b->indexed;
-    return a->created == b->created && a->deadline == b->deadline &&
-           a->resolved == b->resolved && a->status == b->status &&
-           !strcmp(a->category, b->category) && !strcmp(a->owner, b->owner) &&
-           !strcmp(a->rating, b->rating) && a->nunits == b->nunits &&
+    return a->created == b->created && a->deadline == b->deadline && a->resolved == b->resolved &&
+           a->status == b->status && !strcmp(a->category, b->category) &&
+           !strcmp(a->owner, b->owner) && !strcmp(a->rating, b->rating) && a->nunits == b->nunits &&
            !memcmp(a->units, b->units, sizeof a->units[0] * a->nunits) && text_eq(a, b);
 }
 
@@ -295,8 +294,8 @@ static int scope_rows(const report_dbs *s, MDB_txn *txn, const ix_view *v, const
     return rc;
 }
 
-static int due_row(const report_dbs *s, MDB_txn *txn, const ix_view *v, const char *id, size_t idlen,
-                   bool add)
+static int due_row(const report_dbs *s, MDB_txn *txn, const ix_view *v, const char *id,
+                   size_t idlen, bool add)
 {
     if (!v->deadline || report_status_processed(report_statuses[v->status]))
         return 0;
@@ -448,8 +447,7 @@ report_dbs report_dbs_of(const store_index_txn *t)
  * from record old (NULL when new) to record rec inside t. Returns an LMDB
  * code (MDB_CORRUPTED for an unreadable record). */
 static int report_index_update(const store_index_txn *t, const char *id, size_t idlen,
-                               const uint8_t *old, size_t oldlen, const uint8_t *rec,
-                               size_t reclen)
+                               const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen)
 {
     report_dbs dbs = report_dbs_of(t), *s = &dbs;
     MDB_txn *txn = t->txn;

@@ -14,7 +14,6 @@
 #include "reports/reports.h"
 #include "storage/store_index.h"
 
-
 /* The index as the store keeps it (storage/store_index.h), for the daemon
  * and the CLI to pass to store_open; name REPORT_COLL. */
 extern const store_index report_index;
@@ -62,6 +61,5 @@ uint32_t report_day(uint64_t ms);
 /* Decodes a counters value into c (zeroed first). Returns 0 or
  * MDB_CORRUPTED. */
 int report_counters_decode(const MDB_val *v, uint64_t c[RC_COUNT]);
-
 
 #endif

@@ -18,8 +18,8 @@
  * upper-case sort letter: resume at that position, not after it), so every
  * page answers in bounded time and following the cursors finds everything.
  */
-#include "reports/report_index.h"
 #include "lib/fold.h"
+#include "reports/report_index.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -51,8 +51,8 @@ static int pos_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 /* Takes the cursor's key k as the current position, or ends the stream. */
 static int stream_take(stream *st, int rc, const MDB_val *k)
 {
-    if (rc == MDB_NOTFOUND || (!rc && (k->mv_size < st->plen ||
-                                       memcmp(k->mv_data, st->prefix, st->plen)))) {
+    if (rc == MDB_NOTFOUND ||
+        (!rc && (k->mv_size < st->plen || memcmp(k->mv_data, st->prefix, st->plen)))) {
         st->done = true;
         return 0;
     }
@@ -167,13 +167,12 @@ static bool summary_ok(const run *r, const MDB_val *v)
     int status = b[0] < REPORT_NSTATUS ? b[0] : -1;
     if (status < 0 || (q->nstatuses && !r->status_ok[status]))
         return false;
-    if (q->category && (v->mv_size - 9 != strlen(q->category) ||
-                        memcmp(b + 9, q->category, v->mv_size - 9)))
+    if (q->category &&
+        (v->mv_size - 9 != strlen(q->category) || memcmp(b + 9, q->category, v->mv_size - 9)))
         return false;
     if (q->overdue) {
         uint64_t deadline = store_get_be64(b + 1);
-        if (!deadline || deadline >= q->now_ms ||
-            report_status_processed(report_statuses[status]))
+        if (!deadline || deadline >= q->now_ms || report_status_processed(report_statuses[status]))
             return false;
     }
     return true;
@@ -432,8 +431,9 @@ static int plan_streams(run *r, bool back)
 {
     const report_query *q = r->q;
     r->intersect = r->ntokens > 0;
-    size_t n = r->ntokens ? r->ntokens : q->nstatuses && q->nstatuses < REPORT_NSTATUS ?
-                                         REPORT_NSTATUS : 1;
+    size_t n = r->ntokens                                      ? r->ntokens
+               : q->nstatuses && q->nstatuses < REPORT_NSTATUS ? REPORT_NSTATUS
+                                                               : 1;
     for (size_t i = 0; i < n; i++) {
         stream *st = &r->st[r->nst];
         memset(st, 0, sizeof *st);

@@ -96,11 +96,11 @@ typedef struct {
         char code[REPORT_CATEGORY_MAX + 1];
         uint64_t count;
     } categories[REPORT_STATS_CATEGORIES];
-    uint64_t processed;          /* resolved, closed, rejected, duplicate */
-    uint64_t resolved;           /* with resolved_ms set */
-    uint64_t resolved_deadline;  /* of those, with a deadline */
-    uint64_t resolved_on_time;   /* of those, resolved_ms <= deadline_ms */
-    uint64_t resolve_ms_sum;     /* sum of resolved_ms - created_ms */
+    uint64_t processed;         /* resolved, closed, rejected, duplicate */
+    uint64_t resolved;          /* with resolved_ms set */
+    uint64_t resolved_deadline; /* of those, with a deadline */
+    uint64_t resolved_on_time;  /* of those, resolved_ms <= deadline_ms */
+    uint64_t resolve_ms_sum;    /* sum of resolved_ms - created_ms */
     uint64_t hist[REPORT_HIST_BUCKETS];
     uint64_t rated_satisfied, rated_acceptable, rated_unsatisfied;
 } report_stats;

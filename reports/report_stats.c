@@ -147,31 +147,26 @@ json_t *report_stats_json(const report_stats *st)
     report_time_w3c(st->to_ms, to, sizeof to);
     json_t *by_status = json_object(), *by_cat = json_object();
     for (unsigned i = 0; i < REPORT_NSTATUS; i++)
-        json_object_set_new(by_status, report_statuses[i], json_integer((json_int_t)st->by_status[i]));
+        json_object_set_new(by_status, report_statuses[i],
+                            json_integer((json_int_t)st->by_status[i]));
     for (size_t i = 0; i < st->ncategories; i++)
         json_object_set_new(by_cat, st->categories[i].code,
                             json_integer((json_int_t)st->categories[i].count));
     uint64_t rated = st->rated_satisfied + st->rated_acceptable + st->rated_unsatisfied;
-    json_t *sat = json_pack("{s:I, s:I, s:I, s:I, s:{s:o, s:o, s:o}}",
-                            "satisfied", (json_int_t)st->rated_satisfied,
-                            "acceptable", (json_int_t)st->rated_acceptable,
-                            "unsatisfied", (json_int_t)st->rated_unsatisfied,
-                            "rated", (json_int_t)rated,
-                            "shares",
-                            "satisfied", share(st->rated_satisfied, rated),
-                            "acceptable", share(st->rated_acceptable, rated),
-                            "unsatisfied", share(st->rated_unsatisfied, rated));
+    json_t *sat = json_pack(
+        "{s:I, s:I, s:I, s:I, s:{s:o, s:o, s:o}}", "satisfied", (json_int_t)st->rated_satisfied,
+        "acceptable", (json_int_t)st->rated_acceptable, "unsatisfied",
+        (json_int_t)st->rated_unsatisfied, "rated", (json_int_t)rated, "shares", "satisfied",
+        share(st->rated_satisfied, rated), "acceptable", share(st->rated_acceptable, rated),
+        "unsatisfied", share(st->rated_unsatisfied, rated));
     return json_pack(
-        "{s:s, s:s, s:s?, s:s?, s:I, s:o, s:o, s:I, s:o, s:I, s:o, s:o, s:o, s:o}",
-        "unit", st->unit, "scope", st->subtree ? "subtree" : "unit",
-        "from", st->from_ms ? from : NULL, "to", st->to_ms ? to : NULL,
-        "total", (json_int_t)st->total, "by_status", by_status, "by_category", by_cat,
-        "processed", (json_int_t)st->processed,
-        "processed_share", share(st->processed, st->total),
-        "resolved", (json_int_t)st->resolved,
-        "on_time_share", share(st->resolved_on_time, st->resolved_deadline),
-        "resolve_avg_hours",
+        "{s:s, s:s, s:s?, s:s?, s:I, s:o, s:o, s:I, s:o, s:I, s:o, s:o, s:o, s:o}", "unit",
+        st->unit, "scope", st->subtree ? "subtree" : "unit", "from", st->from_ms ? from : NULL,
+        "to", st->to_ms ? to : NULL, "total", (json_int_t)st->total, "by_status", by_status,
+        "by_category", by_cat, "processed", (json_int_t)st->processed, "processed_share",
+        share(st->processed, st->total), "resolved", (json_int_t)st->resolved, "on_time_share",
+        share(st->resolved_on_time, st->resolved_deadline), "resolve_avg_hours",
         st->resolved ? hours((double)st->resolve_ms_sum / (double)st->resolved) : json_null(),
-        "resolve_p90_hours", st->resolved ? hours((double)p90_ms(st)) : json_null(),
-        "satisfaction", sat);
+        "resolve_p90_hours", st->resolved ? hours((double)p90_ms(st)) : json_null(), "satisfaction",
+        sat);
 }

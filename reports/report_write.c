@@ -5,10 +5,10 @@
  * the report reaches a unit that did not hold it, photo chunks in the same
  * transaction.
  */
-#include "reports/reports_internal.h"
 #include "lib/hex.h"
-#include "storage/hlc.h"
 #include "lib/mpjson.h"
+#include "reports/reports_internal.h"
+#include "storage/hlc.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -85,7 +85,8 @@ void report_history_name(reports *r, const json_t *cur, char *out, size_t cap)
     hlc_t max = 0;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)cur, k, v) {
+    json_object_foreach((json_t *)cur, k, v)
+    {
         if (strncmp(k, "h/", 2))
             continue;
         hlc_t t = strtoull(k + 2, NULL, 16);
@@ -148,7 +149,7 @@ int report_write(reports *r, const char *code, const json_t *cur, json_t *fields
     int rc = -1;
     if (w) {
         w[0] = (store_write){REPORT_COLL, code, cur ? ENTRY_OP_PATCH : ENTRY_OP_PUT, bytes, len,
-                             to, nto};
+                             to,          nto};
         for (size_t i = 1; i < n; i++)
             w[i] = extra->w[i - 1];
         store_author a = node_author(r->c);

@@ -161,8 +161,9 @@ json_t *report_load(reports *r, const char *code, int *status)
         *status = rc > 0 ? 404 : 500;
         return NULL;
     }
-    json_t *j = record_is_deleted(rec, len) ? NULL : record_to_json(rec, len, id, strlen(id), err,
-                                                                     sizeof err);
+    json_t *j = record_is_deleted(rec, len)
+                    ? NULL
+                    : record_to_json(rec, len, id, strlen(id), err, sizeof err);
     free(rec);
     *status = j ? 200 : 404;
     if (j)
@@ -201,7 +202,7 @@ static json_t *get_json_locked(reports *r, const char *code, report_view view, i
     if (!j)
         return NULL;
     history_collect(j, view);
-    json_object_del(j, "owners"); /* write authority's, not the report's */
+    json_object_del(j, "owners");             /* write authority's, not the report's */
     json_object_del(j, "citizen_token_hash"); /* the citizen's secret, hashed */
     if (view != REPORT_VIEW_STAFF) {
         json_object_del(j, "reporter_name");
@@ -209,8 +210,8 @@ static json_t *get_json_locked(reports *r, const char *code, report_view view, i
         json_object_del(j, "reporter_email");
     }
     uint64_t deadline = (uint64_t)json_integer_value(json_object_get(j, "deadline_ms"));
-    bool overdue = report_status_open(report_str(j, "status")) && deadline &&
-                   reports_now(r) > deadline;
+    bool overdue =
+        report_status_open(report_str(j, "status")) && deadline && reports_now(r) > deadline;
     json_object_set_new(j, "overdue", json_boolean(overdue));
     return j;
 }

@@ -35,9 +35,9 @@
 #ifndef LT_REPORTS_H
 #define LT_REPORTS_H
 
-#include "node/people/accounts.h"
-#include "node/env/config.h"
 #include "lib/error.h"
+#include "node/env/config.h"
+#include "node/people/accounts.h"
 #include "storage/store.h"
 
 #include <jansson.h>
@@ -48,10 +48,10 @@
 typedef struct reports reports;
 
 /* The collections of the domain: one place for their names. */
-#define REPORT_COLL "reports"       /* id: tracking code */
-#define CATEGORY_COLL "categories"  /* id: service code; top tiers only */
-#define HOLIDAY_COLL "holidays"     /* id: YYYY-MM-DD; top tiers only */
-#define PHOTO_COLL "photos"         /* chunk entries of report photos */
+#define REPORT_COLL "reports"      /* id: tracking code */
+#define CATEGORY_COLL "categories" /* id: service code; top tiers only */
+#define HOLIDAY_COLL "holidays"    /* id: YYYY-MM-DD; top tiers only */
+#define PHOTO_COLL "photos"        /* chunk entries of report photos */
 
 /* The domain's collections that only the top tiers may write (for
  * store_options.top_tier_collections); their count goes to *n. */

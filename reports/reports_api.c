@@ -7,10 +7,10 @@
  * checking and writing would stall the loop for most of a second. The
  * login check stays on the loop, before.
  */
-#include "node/people/auth.h"
-#include "node/http/offload.h"
-#include "reports/public_api.h"
 #include "reports/reports_api.h"
+#include "node/http/offload.h"
+#include "node/people/auth.h"
+#include "reports/public_api.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +32,7 @@ static json_t *body_json(const uint8_t *body, size_t len, http_response *res)
     if (!json_is_object(j)) {
         json_decref(j);
         http_respond_code(res, 400, "http.bad_json", "the body must be a JSON object (%s)",
-                           j ? "got another JSON value" : je.text);
+                          j ? "got another JSON value" : je.text);
         return NULL;
     }
     return j;
@@ -178,7 +178,8 @@ void reports_api_item(void *ctx, const http_request *req, http_response *res)
         http_respond_error(res, 405, "%s is not allowed on %s: use %s", req->method, req->path,
                            allow);
     } else {
-        http_respond_code(res, 404, "http.not_found", "no resource at %s: see docs/openapi.yaml", req->path);
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: see docs/openapi.yaml",
+                          req->path);
     }
 }
 
@@ -268,7 +269,6 @@ void reports_api_holiday_write(void *ctx, const http_request *req, http_response
         return;
     }
     /* the date parsed, so its first four characters are the year */
-    http_respond_json(res, 200,
-                      json_pack("{s:o}", "holidays",
-                                reports_holidays_json(d->reports, atoi(date))));
+    http_respond_json(
+        res, 200, json_pack("{s:o}", "holidays", reports_holidays_json(d->reports, atoi(date))));
 }

@@ -21,8 +21,8 @@
 #ifndef LT_REPORTS_API_H
 #define LT_REPORTS_API_H
 
-#include "reports/reports_env.h"
 #include "node/http/http.h"
+#include "reports/reports_env.h"
 
 /* Answers with the bytes of photo hash of report code (its Content-Type,
  * the given Cache-Control), or 404/500 saying what is missing. The caller

@@ -8,10 +8,10 @@
 #ifndef LT_REPORTS_ENV_H
 #define LT_REPORTS_ENV_H
 
-#include "node/people/auth.h"
 #include "node/env/env.h"
 #include "node/http/http.h"
 #include "node/http/ratelimit.h"
+#include "node/people/auth.h"
 #include "reports/reports.h"
 #include "storage/entry.h"
 

@@ -7,9 +7,9 @@
 #define LT_REPORTS_INTERNAL_H
 
 #include "replication/unit_tree.h"
+#include "reports/report_query.h" /* report_status_open */
 #include "reports/reports.h"
 #include "reports/workhours.h"
-#include "reports/report_query.h" /* report_status_open */
 
 #include <uv.h>
 
@@ -67,8 +67,7 @@ json_t *category_get(reports *r, const char *code);
 /* The owner on receipt of a report in category cat with area path
  * area_path: the unit of the category's owner tier on the path, else the
  * last unit of the path. */
-void category_owner(reports *r, const json_t *cat, const json_t *area_path, char *out,
-                    size_t cap);
+void category_owner(reports *r, const json_t *cat, const json_t *area_path, char *out, size_t cap);
 
 /* The deadline of cat counted from from_ms in working time, with the
  * holiday calendar of the store (0 = none). */
@@ -91,8 +90,8 @@ int top_tier_check(reports *r, const reports_actor *who, const char *what, lt_er
 /* Writes one record of coll (fields packed as the body; NULL for a
  * delete) with op, addressed to "*". Returns 0, or -1 with *e (the kind
  * of the store's answer, store_write_errkind). */
-int top_tier_write(reports *r, const char *coll, const char *id, entry_op op,
-                   const json_t *fields, lt_error *e);
+int top_tier_write(reports *r, const char *coll, const char *id, entry_op op, const json_t *fields,
+                   lt_error *e);
 
 /* ---- citizen_token.c ---- */
 
@@ -144,8 +143,8 @@ typedef struct {
 
 /* Appends the chunk entries of p, addressed to to[0..nto), to l.
  * Returns 0, or -1 with err (out of memory). */
-int photo_entries(write_list *l, const photo_info *p, const char *const *to, size_t nto,
-                  char *err, size_t errlen);
+int photo_entries(write_list *l, const photo_info *p, const char *const *to, size_t nto, char *err,
+                  size_t errlen);
 
 /* Frees what l holds. */
 void write_list_free(write_list *l);
@@ -187,8 +186,7 @@ int report_fields_validate(reports *r, const json_t *in, json_t *out, lt_error *
 
 /* report_fields_validate that also names, in *field (when not NULL), the
  * field an error is about (a static string; "" on success). */
-int report_fields_check(reports *r, const json_t *in, json_t *out, const char **field,
-                        lt_error *e);
+int report_fields_check(reports *r, const json_t *in, json_t *out, const char **field, lt_error *e);
 
 /* ---- workflow.c ---- */
 
@@ -196,6 +194,5 @@ int report_fields_check(reports *r, const json_t *in, json_t *out, const char **
  * actor. Returns 0, or -1 with *e. */
 int report_action(reports *r, const json_t *cur, const char *code, const json_t *act,
                   const reports_actor *who, bool system, lt_error *e);
-
 
 #endif

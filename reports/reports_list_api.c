@@ -9,9 +9,9 @@
 #include "reports/reports_list_api.h"
 #include "node/people/access.h"
 #include "node/people/auth.h"
+#include "reports/report_query.h"
 #include "reports/report_summary.h"
 #include "storage/record.h"
-#include "reports/report_query.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,19 +40,22 @@ static const char *scope_unit(reports_env *d, const auth_caller *c, const http_r
 }
 
 /* Reads from/to (ISO dates or datetimes). Returns false after a 400. */
-static bool time_range(const http_request *req, http_response *res, uint64_t *from,
-                       uint64_t *to)
+static bool time_range(const http_request *req, http_response *res, uint64_t *from, uint64_t *to)
 {
     const char *f = http_request_query_param(req, "from"), *t = http_request_query_param(req, "to");
     *from = *to = 0;
     if (f && *f && report_time_parse(f, false, from)) {
-        http_respond_error(res, 400, "from \"%.40s\" is not a date: use 2026-11-23 or "
-                                     "2026-11-23T08:00:00+07:00", f);
+        http_respond_error(res, 400,
+                           "from \"%.40s\" is not a date: use 2026-11-23 or "
+                           "2026-11-23T08:00:00+07:00",
+                           f);
         return false;
     }
     if (t && *t && report_time_parse(t, true, to)) {
-        http_respond_error(res, 400, "to \"%.40s\" is not a date: use 2026-11-23 (included) or "
-                                     "2026-11-23T17:00:00+07:00", t);
+        http_respond_error(res, 400,
+                           "to \"%.40s\" is not a date: use 2026-11-23 (included) or "
+                           "2026-11-23T17:00:00+07:00",
+                           t);
         return false;
     }
     if (*to && *to <= *from) {
@@ -150,8 +153,9 @@ void reports_list_api_get(void *ctx, const http_request *req, http_response *res
 {
     reports_env *d = ctx;
     if (strcmp(req->path, "/api/v1/reports") && strcmp(req->path, "/api/v1/reports/")) {
-        http_respond_error(res, 404, "no such path: see GET /api/v1/reports and "
-                                     "GET /api/v1/reports/{code}");
+        http_respond_error(res, 404,
+                           "no such path: see GET /api/v1/reports and "
+                           "GET /api/v1/reports/{code}");
         return;
     }
     auth_caller c;
@@ -171,12 +175,15 @@ void reports_list_api_get(void *ctx, const http_request *req, http_response *res
         if (rc > 0)
             http_respond_error(res, 400, "%s", err);
         else
-            http_respond_error(res, 500, "the reports could not be read (%s); check the node's "
-                                         "log", err);
+            http_respond_error(res, 500,
+                               "the reports could not be read (%s); check the node's "
+                               "log",
+                               err);
         return;
     }
-    http_respond_json(res, 200, json_pack("{s:o, s:o}", "reports", o.rows, "next",
-                                          next[0] ? json_string(next) : json_null()));
+    http_respond_json(res, 200,
+                      json_pack("{s:o, s:o}", "reports", o.rows, "next",
+                                next[0] ? json_string(next) : json_null()));
 }
 
 /* ---- statistics --------------------------------------------------------- */
@@ -195,15 +202,15 @@ static int child_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec
     child_walk *w = ctx;
     char parent[NODE_CODE_MAX], name[256] = "", code[NODE_CODE_MAX];
     if (idlen >= NODE_CODE_MAX || record_is_deleted(rec, reclen) ||
-        record_field_str(rec, reclen, "parent", parent, sizeof parent) ||
-        strcmp(parent, w->unit))
+        record_field_str(rec, reclen, "parent", parent, sizeof parent) || strcmp(parent, w->unit))
         return 0;
     memcpy(code, id, idlen);
     code[idlen] = '\0';
     record_field_str(rec, reclen, "name", name, sizeof name);
     report_stats st;
     char err[STORE_ERR_LEN];
-    if (report_stats_get(w->d->node->store, code, w->subtree, w->from, w->to, &st, err, sizeof err)) {
+    if (report_stats_get(w->d->node->store, code, w->subtree, w->from, w->to, &st, err,
+                         sizeof err)) {
         w->failed = 1;
         return 1;
     }
@@ -228,8 +235,9 @@ void reports_stats_api_get(void *ctx, const http_request *req, http_response *re
     const char *scope = http_request_query_param(req, "scope");
     const char *by = http_request_query_param(req, "by");
     if (scope && *scope && strcmp(scope, "subtree") && strcmp(scope, "unit")) {
-        http_respond_error(res, 400, "scope must be subtree (the unit and every unit below it) "
-                                     "or unit (the reports it owns)");
+        http_respond_error(res, 400,
+                           "scope must be subtree (the unit and every unit below it) "
+                           "or unit (the reports it owns)");
         return;
     }
     if (by && *by && strcmp(by, "child")) {
@@ -253,8 +261,9 @@ void reports_stats_api_get(void *ctx, const http_request *req, http_response *re
         if (store_records(d->node->store, "units", child_one, &w) < 0 || w.failed) {
             json_decref(w.children);
             json_decref(j);
-            http_respond_error(res, 500, "the unit figures could not be read; check the node's "
-                                         "log");
+            http_respond_error(res, 500,
+                               "the unit figures could not be read; check the node's "
+                               "log");
             return;
         }
         json_object_set_new(j, "children", w.children);

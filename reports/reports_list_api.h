@@ -8,8 +8,8 @@
 #ifndef LT_REPORTS_LIST_API_H
 #define LT_REPORTS_LIST_API_H
 
-#include "reports/reports_env.h"
 #include "node/http/http.h"
+#include "reports/reports_env.h"
 
 /* GET /api/v1/reports exactly (ctx: the reports_env); other paths under
  * it answer 404 (they belong to the one-report handlers). */

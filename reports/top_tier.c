@@ -6,9 +6,9 @@
  * rule at every node (storage/authority.c); this check answers early with
  * a clear 403 instead of a write the network would quarantine.
  */
-#include "reports/reports_internal.h"
 #include "lib/mpjson.h"
 #include "node/people/access.h"
+#include "reports/reports_internal.h"
 
 #include <stdlib.h>
 
@@ -27,7 +27,8 @@ int top_tier_check(reports *r, const reports_actor *who, const char *what, lt_er
                             "%s of unit %s: ask an admin of unit %s",
                             r->c->unit, what, who ? account_role_name(who->role) : "none",
                             who && who->unit ? who->unit : "none", r->c->unit);
-    int tier = node_tier_index(r->c, r->c->tier), max = r->c->ntiers > 3 ? (int)r->c->ntiers - 3 : 0;
+    int tier = node_tier_index(r->c, r->c->tier),
+        max = r->c->ntiers > 3 ? (int)r->c->ntiers - 3 : 0;
     if (tier > max)
         return lt_error_set(e, LT_EFORBIDDEN, "top_tier.required",
                             "%s are defined at the top tiers only (at most %d levels below the "
@@ -37,8 +38,8 @@ int top_tier_check(reports *r, const reports_actor *who, const char *what, lt_er
     return 0;
 }
 
-int top_tier_write(reports *r, const char *coll, const char *id, entry_op op,
-                   const json_t *fields, lt_error *e)
+int top_tier_write(reports *r, const char *coll, const char *id, entry_op op, const json_t *fields,
+                   lt_error *e)
 {
     uint8_t *body = NULL;
     size_t len = 0;

@@ -111,10 +111,15 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
         if (!(v = param(act, "unit", e, a->name)))
             return -1;
         if (!unit_tree_known(reports_tree(r), v, strlen(v))) {
-            return lt_error_set(e, LT_EINVAL, "report.unit_unknown", "unit %s is not a unit this node knows: give a unit code", v);
+            return lt_error_set(e, LT_EINVAL, "report.unit_unknown",
+                                "unit %s is not a unit this node knows: give a unit code", v);
         }
         if (!strcmp(a->name, "assign") && !reports_within(r, v, r->c->unit)) {
-            return lt_error_set(e, LT_EINVAL, "report.assign_outside", "assign gives the report to a unit inside this node's unit %s, and %s is " "not: use transfer", r->c->unit, v);
+            return lt_error_set(
+                e, LT_EINVAL, "report.assign_outside",
+                "assign gives the report to a unit inside this node's unit %s, and %s is "
+                "not: use transfer",
+                r->c->unit, v);
         }
         *snapshot = !unit_holds(r, cur, v);
         owner_set(r, cur, f, v, now);
@@ -140,7 +145,8 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
         json_t *orig = reports_code_norm(v, of) ? report_load(r, of, &st) : NULL;
         if (!orig || !strcmp(of, report_str(cur, "code"))) {
             json_decref(orig);
-            return lt_error_set(e, LT_EINVAL, "report.duplicate_of_unknown", "\"of\": %s is not another report this node holds", v);
+            return lt_error_set(e, LT_EINVAL, "report.duplicate_of_unknown",
+                                "\"of\": %s is not another report this node holds", v);
         }
         json_decref(orig);
         json_object_set_new(f, "duplicate_of", json_string(of));
@@ -148,11 +154,13 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
     } else if (!strcmp(a->name, "rate")) {
         v = json_string_value(json_object_get(act, "rating"));
         if (!v || (strcmp(v, "satisfied") && strcmp(v, "acceptable") && strcmp(v, "unsatisfied"))) {
-            return lt_error_set(e, LT_EINVAL, "report.rating_invalid", "rating must be satisfied, acceptable or unsatisfied");
+            return lt_error_set(e, LT_EINVAL, "report.rating_invalid",
+                                "rating must be satisfied, acceptable or unsatisfied");
         }
         const char *comment = json_string_value(json_object_get(act, "comment"));
         if (comment && strlen(comment) > 2000) {
-            return lt_error_set(e, LT_EINVAL, "report.comment_too_long", "comment is longer than 2000 bytes: shorten it");
+            return lt_error_set(e, LT_EINVAL, "report.comment_too_long",
+                                "comment is longer than 2000 bytes: shorten it");
         }
         json_object_set_new(f, "rating", json_string(v));
         json_object_set_new(h, "rating", json_string(v));
@@ -162,7 +170,8 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
         }
         if (json_is_true(json_object_get(act, "reopen"))) {
             if (strcmp(v, "unsatisfied")) {
-                return lt_error_set(e, LT_EINVAL, "report.reopen_invalid", "reopen: true goes with the rating unsatisfied only");
+                return lt_error_set(e, LT_EINVAL, "report.reopen_invalid",
+                                    "reopen: true goes with the rating unsatisfied only");
             }
             json_object_set_new(f, "status", json_string("reopened"));
             json_object_set_new(h, "to", json_string("reopened"));
@@ -185,15 +194,23 @@ int report_action(reports *r, const json_t *cur, const char *code, const json_t 
         if (!strcmp(rules[i].name, name))
             a = &rules[i];
     if (!a) {
-        return lt_error_set(e, LT_EINVAL, "report.action_unknown", "unknown action \"%s\": use receive, assign, start, resolve, close, reject, " "duplicate, transfer, reopen, rate or comment", name ? name : "");
+        return lt_error_set(
+            e, LT_EINVAL, "report.action_unknown",
+            "unknown action \"%s\": use receive, assign, start, resolve, close, reject, "
+            "duplicate, transfer, reopen, rate or comment",
+            name ? name : "");
     }
     if (!system) {
         if (!strcmp(a->name, "escalate")) {
-            return lt_error_set(e, LT_EFORBIDDEN, "report.action_forbidden", "escalate is taken by the node's deadline timer only");
+            return lt_error_set(e, LT_EFORBIDDEN, "report.action_forbidden",
+                                "escalate is taken by the node's deadline timer only");
         }
-        if (who->citizen ? !a->citizen
-                         : (who->role < a->role || (!strcmp(a->name, "rate")))) {
-            return lt_error_set(e, LT_EFORBIDDEN, "report.action_forbidden", "action %s is for %s", a->name, !strcmp(a->name, "rate") ? "the citizen who sent the report (public API)" : a->role == ROLE_LEADER ? "leaders and admins" : "staff and above");
+        if (who->citizen ? !a->citizen : (who->role < a->role || (!strcmp(a->name, "rate")))) {
+            return lt_error_set(
+                e, LT_EFORBIDDEN, "report.action_forbidden", "action %s is for %s", a->name,
+                !strcmp(a->name, "rate") ? "the citizen who sent the report (public API)"
+                : a->role == ROLE_LEADER ? "leaders and admins"
+                                         : "staff and above");
         }
     }
     const char *st = report_str(cur, "status");
@@ -206,14 +223,15 @@ int report_action(reports *r, const json_t *cur, const char *code, const json_t 
     }
     const char *note = json_string_value(json_object_get(act, "note"));
     if (note && strlen(note) > 4000) {
-        return lt_error_set(e, LT_EINVAL, "report.note_too_long", "note is longer than 4000 bytes: shorten it");
+        return lt_error_set(e, LT_EINVAL, "report.note_too_long",
+                            "note is longer than 4000 bytes: shorten it");
     }
     uint64_t now = reports_now(r);
     json_t *f = json_object();
-    json_t *h = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "action", a->name, "from", st,
-                          "to", *a->to ? a->to : st, "by",
-                          system || who->citizen || !who->user ? "" : who->user, "unit",
-                          r->c->unit, "at_ms", (json_int_t)now, "note", note ? note : "");
+    json_t *h =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "action", a->name, "from", st, "to",
+                  *a->to ? a->to : st, "by", system || who->citizen || !who->user ? "" : who->user,
+                  "unit", r->c->unit, "at_ms", (json_int_t)now, "note", note ? note : "");
     bool snapshot = false;
     int rc = action_fields(r, cur, a, act, f, h, &snapshot, e);
     if (!rc) {
@@ -320,7 +338,8 @@ static int patch_locked(reports *r, const char *code, const json_t *fields,
     } else {
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)fields, k, v) {
+        json_object_foreach((json_t *)fields, k, v)
+        {
             bool ok = false;
             for (size_t i = 0; i < sizeof editable / sizeof *editable; i++)
                 ok = ok || !strcmp(k, editable[i]);
@@ -336,8 +355,8 @@ static int patch_locked(reports *r, const char *code, const json_t *fields,
         json_object_update(merged, (json_t *)fields);
         if (!rc) {
             rc = report_fields_validate(r, merged, checked, e);
-            json_object_foreach((json_t *)fields, k, v)
-                json_object_set(f, k, json_object_get(checked, k) ? json_object_get(checked, k) : v);
+            json_object_foreach((json_t *)fields, k, v) json_object_set(
+                f, k, json_object_get(checked, k) ? json_object_get(checked, k) : v);
         }
         json_decref(merged);
         json_decref(checked);
@@ -347,7 +366,8 @@ static int patch_locked(reports *r, const char *code, const json_t *fields,
         char keys[256] = "";
         const char *k;
         json_t *v;
-        json_object_foreach(f, k, v) {
+        json_object_foreach(f, k, v)
+        {
             if (*keys)
                 strncat(keys, ",", sizeof keys - strlen(keys) - 1);
             strncat(keys, k, sizeof keys - strlen(keys) - 1);

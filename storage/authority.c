@@ -17,7 +17,6 @@
 #define NAME_CAP (ENTRY_MAX_NAME + 1)
 #define TREE_MAX_DEPTH 32
 
-
 typedef struct auth_net {
     bool present;
     char root_key[2 * ENTRY_KEY_BYTES + 1];
@@ -40,7 +39,8 @@ static void str_copy(char *out, msgpack_object_str s)
 static const msgpack_object *body_get(const entry_view *e, const char *key)
 {
     for (uint32_t i = 0; i < e->body.size; i++)
-        if (e->body.ptr[i].key.type == MSGPACK_OBJECT_STR && str_is(e->body.ptr[i].key.via.str, key))
+        if (e->body.ptr[i].key.type == MSGPACK_OBJECT_STR &&
+            str_is(e->body.ptr[i].key.via.str, key))
             return &e->body.ptr[i].val;
     return NULL;
 }
@@ -335,8 +335,9 @@ static int check_cert(store *s, MDB_txn *txn, const net_config *nc, const entry_
     if (rc)
         return rc;
     if (e->op == ENTRY_OP_PATCH && !cert_end_only(e)) {
-        decide(d, AUTH_DENY, "a certificate is issued whole (put); a patch may only end it "
-                             "(revoked or superseded)");
+        decide(d, AUTH_DENY,
+               "a certificate is issued whole (put); a patch may only end it "
+               "(revoked or superseded)");
         return 0;
     }
     if (e->op != ENTRY_OP_PUT) { /* ending it: revocation or rotation */
@@ -377,8 +378,8 @@ static int check_cert(store *s, MDB_txn *txn, const net_config *nc, const entry_
         if (!known) { /* a unit out of this node's scope: the issuer's own certificate */
             char ohex[2 * ENTRY_KEY_BYTES + 1];
             hex_encode(e->origin, ENTRY_KEY_BYTES, ohex);
-            if ((rc = rec_str(s, txn, "certs", ohex, "parent_unit", own_parent,
-                              sizeof own_parent, &known)))
+            if ((rc = rec_str(s, txn, "certs", ohex, "parent_unit", own_parent, sizeof own_parent,
+                              &known)))
                 return rc;
         }
         if (known && !strcmp(own_parent, parent))
@@ -508,8 +509,8 @@ static int first_put(store *s, MDB_txn *txn, const entry_view *e, bool *yes)
     uint8_t origin[ENTRY_KEY_BYTES];
     if (record_creation(v.mv_data, v.mv_size, &has_put, &hlc, origin))
         return MDB_CORRUPTED;
-    *yes = !has_put && (e->hlc < hlc || (e->hlc == hlc &&
-                                          memcmp(e->origin, origin, ENTRY_KEY_BYTES) < 0));
+    *yes = !has_put &&
+           (e->hlc < hlc || (e->hlc == hlc && memcmp(e->origin, origin, ENTRY_KEY_BYTES) < 0));
     return 0;
 }
 
@@ -530,7 +531,8 @@ static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *
     MDB_val k = {plen, prefix}, v;
     size_t nowners = 0;
     char first[NAME_CAP] = "";
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen) || k.mv_size - plen >= NAME_CAP)
             break;
         char owner[NAME_CAP];
@@ -630,8 +632,8 @@ static int wake_record(apply_ctx *ac, const uint8_t *key, size_t len)
 
 /* Adds unit to the record's set in db (owners or readers); *added when it
  * was not there. */
-static int owner_add(MDB_txn *txn, MDB_dbi db, const uint8_t *prefix, size_t plen,
-                     const char *unit, size_t ulen, bool *added)
+static int owner_add(MDB_txn *txn, MDB_dbi db, const uint8_t *prefix, size_t plen, const char *unit,
+                     size_t ulen, bool *added)
 {
     uint8_t key[64 + 2 + 2 * ENTRY_MAX_NAME];
     memcpy(key, prefix, plen);
@@ -677,7 +679,8 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
             return rc;
         MDB_val k = {plen, prefix}, v;
         rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-        bool none = rc == MDB_NOTFOUND || (!rc && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen)));
+        bool none =
+            rc == MDB_NOTFOUND || (!rc && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen)));
         mdb_cursor_close(c);
         if (rc && rc != MDB_NOTFOUND)
             return rc;
@@ -697,7 +700,8 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
             rc = owner_add(txn, s->owners, prefix, plen, e->unit.ptr, e->unit.size, &added);
     }
     const msgpack_object *o = body_get(e, "owner_unit");
-    if (!rc && o && o->type == MSGPACK_OBJECT_STR && entry_unit_valid(o->via.str.ptr, o->via.str.size))
+    if (!rc && o && o->type == MSGPACK_OBJECT_STR &&
+        entry_unit_valid(o->via.str.ptr, o->via.str.size))
         rc = owner_add(txn, s->owners, prefix, plen, o->via.str.ptr, o->via.str.size, &added);
     /* "owners": the owner set an accepted entry hands on (a snapshot for a
      * unit that never held the record's first put), each like an owner_unit */

@@ -16,14 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const entry_keys[12] = {"v",  "origin", "seq", "prev", "hlc", "unit",
-                                           "coll", "id",   "op",  "body", "to",  "sig"};
+static const char *const entry_keys[12] = {"v",    "origin", "seq", "prev", "hlc", "unit",
+                                           "coll", "id",     "op",  "body", "to",  "sig"};
 
 /* The fixed tail before the signature bytes: fixstr "sig", bin8 of 64. */
 static const uint8_t sig_prefix[6] = {0xa3, 's', 'i', 'g', 0xc4, 0x40};
 /* The fixed head: fixmap 12, "v": 1, "origin": bin8 of 32. */
 static const uint8_t head_prefix[13] = {0x8c, 0xa1, 'v', 0x01, 0xa6, 'o', 'r',
-                                        'i',  'g',  'i', 'n', 0xc4, 0x20};
+                                        'i',  'g',  'i', 'n',  0xc4, 0x20};
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -41,8 +41,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 static bool name_char(char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '-' || c == '_';
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+           c == '_';
 }
 
 bool entry_unit_valid(const char *s, size_t len)
@@ -184,7 +184,7 @@ int entry_decode(const uint8_t *bytes, size_t len, entry_view *v, char *err, siz
     if (r != MSGPACK_UNPACK_SUCCESS || off != len) {
         entry_view_free(v);
         return fail(err, errlen, "entry is not one complete msgpack value (%s)",
-                    r == MSGPACK_UNPACK_CONTINUE ? "truncated"
+                    r == MSGPACK_UNPACK_CONTINUE  ? "truncated"
                     : r == MSGPACK_UNPACK_SUCCESS ? "trailing bytes"
                                                   : "malformed or nested too deeply");
     }

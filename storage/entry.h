@@ -53,7 +53,7 @@ typedef struct {
     entry_op op;
     msgpack_object_map body;
     msgpack_object_array to;
-    const uint8_t *sig; /* ENTRY_SIG_BYTES */
+    const uint8_t *sig;        /* ENTRY_SIG_BYTES */
     msgpack_unpacked unpacked; /* owns the zone */
 } entry_view;
 

@@ -38,7 +38,7 @@ char *hlc_format(hlc_t t, char *buf, unsigned buflen)
     struct tm tm;
     gmtime_r(&s, &tm);
     snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ+%u", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (unsigned)(ms % 1000), (unsigned)hlc_counter(t));
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000),
+             (unsigned)hlc_counter(t));
     return buf;
 }

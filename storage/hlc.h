@@ -19,9 +19,15 @@ static inline hlc_t hlc_make(uint64_t ms, uint16_t counter)
     return (ms << 16) | counter;
 }
 /* The wall-clock milliseconds part. */
-static inline uint64_t hlc_ms(hlc_t t) { return t >> 16; }
+static inline uint64_t hlc_ms(hlc_t t)
+{
+    return t >> 16;
+}
 /* The counter part. */
-static inline uint16_t hlc_counter(hlc_t t) { return (uint16_t)(t & 0xffff); }
+static inline uint16_t hlc_counter(hlc_t t)
+{
+    return (uint16_t)(t & 0xffff);
+}
 
 /* Returns a timestamp for a local event: strictly greater than `last`, and
  * at least `wall_ms` when the wall clock is ahead. */

@@ -117,8 +117,7 @@ static int hash_push(hash_list *l, const uint8_t *h)
 }
 
 /* Collects the hashes waiting under key prefix (all when plen is 0). */
-static int collect_waiting(store *s, MDB_txn *txn, const uint8_t *prefix, size_t plen,
-                           hash_list *l)
+static int collect_waiting(store *s, MDB_txn *txn, const uint8_t *prefix, size_t plen, hash_list *l)
 {
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, s->qwait, &c);
@@ -221,8 +220,9 @@ static int scan_one(void *ctx, MDB_val *k, MDB_val *v)
     uint64_t at = 0;
     for (int i = 8; i >= 1; i--)
         at = at << 8 | row[i];
-    store_quarantined q = {k->mv_data, row[0] != 0, at, (const char *)row + ROW_HEAD + wlen + 2,
-                           ylen, row + off, v->mv_size - off};
+    store_quarantined q = {
+        k->mv_data, row[0] != 0,     at, (const char *)row + ROW_HEAD + wlen + 2, ylen,
+        row + off,  v->mv_size - off};
     return sc->fn(sc->ctx, &q);
 }
 

@@ -292,8 +292,8 @@ void store_txn_end(store *s, MDB_txn *txn)
     map_unshare(s);
 }
 
-int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void *ctx,
-                    char *err, size_t errlen)
+int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void *ctx, char *err,
+                    size_t errlen)
 {
     if (s->read_only) {
         snprintf(err, errlen, "the store at %s is open read-only", s->path);
@@ -325,8 +325,7 @@ int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void
     }
     if (rc == ENOSPC)
         snprintf(err, errlen,
-                 "the disk holding %s is full: nothing was written; free space and retry",
-                 s->path);
+                 "the disk holding %s is full: nothing was written; free space and retry", s->path);
     else if (rc == EDEADLK)
         snprintf(err, errlen,
                  "the map of %s must grow, but this thread holds a read transaction on it "
@@ -358,13 +357,13 @@ static int map_lock_init(store *s)
 static int store_open_dbs(store *s, const store_options *opt, char *err, size_t errlen)
 {
     static const char *const names[] = {
-        "meta",   "log",        "origins", "arrivals", "records", "colls",   "by_unit",
-        "evidence", "blobs",    "blob_info", "complete", "local", "owners", "quarantine",
-        "qwait",  "qorigin",    "edges", "readers"};
-    MDB_dbi *dbis[] = {&s->meta,     &s->log,       &s->origins,  &s->arrivals, &s->records,
-                       &s->colls,    &s->by_unit,   &s->evidence, &s->blobs,    &s->blob_info,
-                       &s->complete, &s->local,     &s->owners,   &s->quarantine, &s->qwait,
-                       &s->qorigin,  &s->edges, &s->readers};
+        "meta",    "log",        "origins", "arrivals",  "records",  "colls",
+        "by_unit", "evidence",   "blobs",   "blob_info", "complete", "local",
+        "owners",  "quarantine", "qwait",   "qorigin",   "edges",    "readers"};
+    MDB_dbi *dbis[] = {&s->meta,     &s->log,     &s->origins,  &s->arrivals,   &s->records,
+                       &s->colls,    &s->by_unit, &s->evidence, &s->blobs,      &s->blob_info,
+                       &s->complete, &s->local,   &s->owners,   &s->quarantine, &s->qwait,
+                       &s->qorigin,  &s->edges,   &s->readers};
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
     if (rc) {

@@ -67,15 +67,15 @@ size_t store_map_size(const store *s);
 /* ---- Applying entries --------------------------------------------------- */
 
 typedef enum {
-    APPLY_ADDED = 0,      /* new: appended, materialised, indexed */
-    APPLY_DUPLICATE,      /* already held: nothing changed */
-    APPLY_ERR_SHAPE,      /* malformed, oversized or invalid field */
-    APPLY_ERR_SIG,        /* signature does not verify */
-    APPLY_ERR_LINK,       /* prev hash disagrees with a neighbour held */
+    APPLY_ADDED = 0,        /* new: appended, materialised, indexed */
+    APPLY_DUPLICATE,        /* already held: nothing changed */
+    APPLY_ERR_SHAPE,        /* malformed, oversized or invalid field */
+    APPLY_ERR_SIG,          /* signature does not verify */
+    APPLY_ERR_LINK,         /* prev hash disagrees with a neighbour held */
     APPLY_ERR_EQUIVOCATION, /* a different entry holds this (origin, seq) */
-    APPLY_ERR_BANNED,     /* origin refused after equivocating */
-    APPLY_QUARANTINED,    /* refused by write authority: kept in the quarantine */
-    APPLY_ERR_FLOOD,      /* refused by authority, quarantine full for its origin */
+    APPLY_ERR_BANNED,       /* origin refused after equivocating */
+    APPLY_QUARANTINED,      /* refused by write authority: kept in the quarantine */
+    APPLY_ERR_FLOOD,        /* refused by authority, quarantine full for its origin */
 } apply_result;
 
 /* A short, human-readable name for a result ("added", "bad signature", ...). */
@@ -123,8 +123,7 @@ int store_apply_marked(store *s, const store_input *in, size_t n, const store_ma
  * node should hold is held (raised by markers, and by holding a contiguous
  * prefix 1..seq). unit (33 bytes) receives the origin's unit code. Returns
  * 0, 1 when nothing is known of the origin, -1 on error. */
-int store_complete_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t *seq,
-                       char *unit);
+int store_complete_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t *seq, char *unit);
 
 /* Lowers, in one transaction, the complete position of every origin for
  * which lower(ctx, origin, unit) returns true (lower NULL: every origin)
@@ -134,7 +133,8 @@ int store_complete_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t
  * for. Used when the unit tree changed so that the node should now hold
  * entries it was told it had all of. Returns how many positions went
  * down, or -1 with err. */
-int store_complete_lower(store *s, bool (*lower)(void *ctx, const uint8_t *origin, const char *unit),
+int store_complete_lower(store *s,
+                         bool (*lower)(void *ctx, const uint8_t *origin, const char *unit),
                          void *ctx, const uint8_t view[16], char *err, size_t errlen);
 
 /* The view recorded by the last store_complete_lower. Returns 0, 1 when
@@ -192,9 +192,9 @@ lt_errkind store_write_errkind(int rc);
 
 typedef struct {
     uint8_t origin[ENTRY_KEY_BYTES];
-    uint64_t max_seq;      /* highest seq held */
-    uint64_t count;        /* entries held (may be < max_seq if partial) */
-    bool equivocated;      /* proven to have signed two entries for one seq */
+    uint64_t max_seq; /* highest seq held */
+    uint64_t count;   /* entries held (may be < max_seq if partial) */
+    bool equivocated; /* proven to have signed two entries for one seq */
 } store_origin;
 
 /* Calls fn for every origin held, in key order. Stops early if fn returns
@@ -216,8 +216,8 @@ int store_log_scan(store *s, const uint8_t *origin,
                    int (*fn)(void *ctx, const uint8_t *bytes, size_t len), void *ctx);
 
 /* Copies entry (origin, seq) into *bytes (malloc'd). 0, 1 if absent, -1. */
-int store_entry_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t seq,
-                    uint8_t **bytes, size_t *len);
+int store_entry_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t seq, uint8_t **bytes,
+                    size_t *len);
 
 /* Total entries held (all origins). */
 uint64_t store_entry_count(store *s);
@@ -229,8 +229,7 @@ uint64_t store_arrival_last(store *s);
 /* Calls fn for entries that arrived after position `after`, in arrival
  * order, with their arrival position. */
 int store_arrivals(store *s, uint64_t after,
-                   int (*fn)(void *ctx, uint64_t pos, const uint8_t *bytes, size_t len),
-                   void *ctx);
+                   int (*fn)(void *ctx, uint64_t pos, const uint8_t *bytes, size_t len), void *ctx);
 
 /* Copies the materialised record coll/id (canonical msgpack, see record.h).
  * Returns 0, 1 when absent, -1 on error. */
@@ -265,10 +264,10 @@ int store_equivocations(store *s,
 /* ---- Quarantine (entries refused by write authority) --------------------- */
 
 typedef struct {
-    const uint8_t *hash;  /* the entry's BLAKE2b-256 */
-    bool waiting;         /* re-examined when what it lacks arrives */
-    uint64_t at_ms;       /* wall time it was (last) examined */
-    const char *reason;   /* why, for admins; reason_len bytes, not NUL-terminated */
+    const uint8_t *hash; /* the entry's BLAKE2b-256 */
+    bool waiting;        /* re-examined when what it lacks arrives */
+    uint64_t at_ms;      /* wall time it was (last) examined */
+    const char *reason;  /* why, for admins; reason_len bytes, not NUL-terminated */
     size_t reason_len;
     const uint8_t *bytes; /* the entry as received */
     size_t len;
@@ -314,8 +313,8 @@ int store_local_incr(store *s, const char *table, const void *key, size_t klen, 
  * at_least in one write transaction; a counter already there stays. So a
  * number taken from elsewhere (an imported tracking code) is never handed
  * out again by store_local_incr. Returns 0, or -1 with err. */
-int store_local_raise(store *s, const char *table, const void *key, size_t klen,
-                      uint64_t at_least, char *err, size_t errlen);
+int store_local_raise(store *s, const char *table, const void *key, size_t klen, uint64_t at_least,
+                      char *err, size_t errlen);
 
 /* Copies table/key's value into *val (malloc'd, NUL-terminated beyond
  * *vlen). Returns 0, 1 when absent, -1 on error. */

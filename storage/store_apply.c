@@ -29,8 +29,7 @@ static int rec_version_read(rec_version *v, const uint8_t *bytes, size_t len)
 {
     v->bytes = bytes;
     v->len = len;
-    return record_summary(bytes, len, &v->deleted, v->owner, sizeof v->owner) ? MDB_CORRUPTED
-                                                                              : 0;
+    return record_summary(bytes, len, &v->deleted, v->owner, sizeof v->owner) ? MDB_CORRUPTED : 0;
 }
 
 /* Replaces old (NULL: none) by new in coll's live count and digest. */
@@ -51,13 +50,12 @@ static int colls_update(store *s, MDB_txn *txn, const entry_view *e, const rec_v
         live = live << 8 | row[i];
     uint8_t h[DIGEST_BYTES];
     if (old) {
-        digest_record_hash(e->coll.ptr, e->coll.size, e->id.ptr, e->id.size, old->bytes,
-                           old->len, h);
+        digest_record_hash(e->coll.ptr, e->coll.size, e->id.ptr, e->id.size, old->bytes, old->len,
+                           h);
         digest_sub(row + 8, h);
         live -= !old->deleted;
     }
-    digest_record_hash(e->coll.ptr, e->coll.size, e->id.ptr, e->id.size, new->bytes, new->len,
-                       h);
+    digest_record_hash(e->coll.ptr, e->coll.size, e->id.ptr, e->id.size, new->bytes, new->len, h);
     digest_add(row + 8, h);
     live += !new->deleted;
     for (int i = 0; i < 8; i++)
@@ -74,8 +72,8 @@ static int by_unit_set(store *s, MDB_txn *txn, const entry_view *e, const char *
     size_t ul = strlen(owner);
     memcpy(key, owner, ul);
     key[ul] = 0;
-    size_t n = ul + 1 + store_record_key(key + ul + 1, e->coll.ptr, e->coll.size, e->id.ptr,
-                                          e->id.size);
+    size_t n =
+        ul + 1 + store_record_key(key + ul + 1, e->coll.ptr, e->coll.size, e->id.ptr, e->id.size);
     MDB_val k = {n, key}, v = {0, ""};
     if (add)
         return mdb_put(txn, s->by_unit, &k, &v, 0);
@@ -440,10 +438,10 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
             break;
         }
         ac.hlc = hlc_next(ac.hlc, hlc_wall_ms());
-        entry_fields f = {b->a->pk,  os.max_seq + 1, os.max_seq ? os.hash_at_max : NULL,
-                          ac.hlc,    b->a->unit,     w->coll,
-                          w->id,     w->op,          w->body,
-                          w->body_len, w->to,        w->to_count};
+        entry_fields f = {b->a->pk,    os.max_seq + 1, os.max_seq ? os.hash_at_max : NULL,
+                          ac.hlc,      b->a->unit,     w->coll,
+                          w->id,       w->op,          w->body,
+                          w->body_len, w->to,          w->to_count};
         uint8_t *bytes;
         size_t len;
         if (entry_encode(&f, b->a->sk, &bytes, &len, b->err, b->errlen)) {

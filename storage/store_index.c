@@ -83,8 +83,7 @@ static int index_check_held(store *s, MDB_txn *txn, char *err, size_t errlen)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int store_index_open_all(store *s, MDB_txn *txn, const store_options *opt, char *err,
-                         size_t errlen)
+int store_index_open_all(store *s, MDB_txn *txn, const store_options *opt, char *err, size_t errlen)
 {
     size_t n = opt ? opt->nindexes : 0;
     if (n > STORE_INDEXES_MAX) {
@@ -99,12 +98,11 @@ int store_index_open_all(store *s, MDB_txn *txn, const store_options *opt, char 
         }
         s->indexes[i] = ix;
         for (size_t d = 0; d < ix->ndbs; d++) {
-            int rc = mdb_dbi_open(txn, ix->dbs[d], s->read_only ? 0 : MDB_CREATE,
-                                  &s->index_dbs[i][d]);
+            int rc =
+                mdb_dbi_open(txn, ix->dbs[d], s->read_only ? 0 : MDB_CREATE, &s->index_dbs[i][d]);
             if (rc) {
-                snprintf(err, errlen,
-                         "cannot open database \"%s\" of index %s in %s: %s%s", ix->dbs[d],
-                         ix->name, s->path, mdb_strerror(rc),
+                snprintf(err, errlen, "cannot open database \"%s\" of index %s in %s: %s%s",
+                         ix->dbs[d], ix->name, s->path, mdb_strerror(rc),
                          rc == MDB_NOTFOUND ? " (start `lienthong serve` on it once to build it)"
                                             : "");
                 return -1;
@@ -133,9 +131,9 @@ int store_index_open_all(store *s, MDB_txn *txn, const store_options *opt, char 
     return rc ? -1 : 0;
 }
 
-int store_index_changed(store *s, MDB_txn *txn, const char *coll, size_t coll_len,
-                        const char *id, size_t idlen, const uint8_t *old, size_t oldlen,
-                        const uint8_t *rec, size_t reclen)
+int store_index_changed(store *s, MDB_txn *txn, const char *coll, size_t coll_len, const char *id,
+                        size_t idlen, const uint8_t *old, size_t oldlen, const uint8_t *rec,
+                        size_t reclen)
 {
     int rc = 0;
     for (size_t i = 0; i < s->nindexes && !rc; i++) {

@@ -27,30 +27,30 @@ struct store {
     bool map_lock_ready;
     char *path;
     bool read_only;
-    MDB_dbi meta;      /* name -> value (schema, hlc, arrival) */
-    MDB_dbi log;       /* origin(32) seq(8 BE) -> entry bytes */
-    MDB_dbi origins;   /* origin(32) -> origin_state (52 bytes) */
-    MDB_dbi arrivals;  /* pos(8 BE) -> origin(32) seq(8 BE) */
-    MDB_dbi records;   /* coll 0x00 id -> canonical record */
-    MDB_dbi colls;     /* coll -> live(8 LE) digest(32) */
-    MDB_dbi by_unit;   /* unit 0x00 coll 0x00 id -> "" */
-    MDB_dbi evidence;  /* origin(32) seq(8 BE) hash(32) -> conflicting entry */
-    MDB_dbi blobs;     /* hash(32) chunk(4 BE) -> bytes */
-    MDB_dbi blob_info; /* hash(32) -> size(8 LE) */
-    MDB_dbi complete;  /* origin(32) -> seq(8 LE) unit (complete position) */
-    MDB_dbi owners;    /* coll 0x00 id 0x00 unit -> "" (record owner sets) */
+    MDB_dbi meta;       /* name -> value (schema, hlc, arrival) */
+    MDB_dbi log;        /* origin(32) seq(8 BE) -> entry bytes */
+    MDB_dbi origins;    /* origin(32) -> origin_state (52 bytes) */
+    MDB_dbi arrivals;   /* pos(8 BE) -> origin(32) seq(8 BE) */
+    MDB_dbi records;    /* coll 0x00 id -> canonical record */
+    MDB_dbi colls;      /* coll -> live(8 LE) digest(32) */
+    MDB_dbi by_unit;    /* unit 0x00 coll 0x00 id -> "" */
+    MDB_dbi evidence;   /* origin(32) seq(8 BE) hash(32) -> conflicting entry */
+    MDB_dbi blobs;      /* hash(32) chunk(4 BE) -> bytes */
+    MDB_dbi blob_info;  /* hash(32) -> size(8 LE) */
+    MDB_dbi complete;   /* origin(32) -> seq(8 LE) unit (complete position) */
+    MDB_dbi owners;     /* coll 0x00 id 0x00 unit -> "" (record owner sets) */
     MDB_dbi quarantine; /* entry hash(32) -> quarantine row (quarantine.c) */
-    MDB_dbi qwait;     /* wait key, hash(32) -> "" (waiting quarantined entries) */
-    MDB_dbi qorigin;   /* origin(32) -> count(8 LE) of its quarantined entries */
-    MDB_dbi edges;     /* unit 0x00 parent -> "": every placement ever applied */
-    MDB_dbi readers;   /* coll 0x00 id 0x00 addressee -> "": every "to" a record had */
-    MDB_dbi local;     /* table 0x00 key -> value (node-local, never replicated) */
+    MDB_dbi qwait;      /* wait key, hash(32) -> "" (waiting quarantined entries) */
+    MDB_dbi qorigin;    /* origin(32) -> count(8 LE) of its quarantined entries */
+    MDB_dbi edges;      /* unit 0x00 parent -> "": every placement ever applied */
+    MDB_dbi readers;    /* coll 0x00 id 0x00 addressee -> "": every "to" a record had */
+    MDB_dbi local;      /* table 0x00 key -> value (node-local, never replicated) */
     const store_index *indexes[STORE_INDEXES_MAX]; /* given at open (store_index.h) */
     MDB_dbi index_dbs[STORE_INDEXES_MAX][STORE_INDEX_DBS_MAX];
     size_t nindexes;
     const char *const *top_tier; /* collections only top tiers write (authority.c) */
     size_t ntop_tier;
-    bool has_local;    /* false: a read-only open of a store made before "local" */
+    bool has_local; /* false: a read-only open of a store made before "local" */
 };
 
 #define STORE_SCHEMA_VERSION 1u
@@ -71,8 +71,8 @@ typedef struct {
  * an LMDB code (0 = commit). Returns 0, or -1 with err filled. The map is
  * never grown while the calling thread holds a read transaction on s (a
  * write from inside a scan callback): that write fails instead. */
-int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void *ctx,
-                    char *err, size_t errlen);
+int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void *ctx, char *err,
+                    size_t errlen);
 
 /* Begins a read-only transaction, adopting a map grown by another
  * process, and holds s->map_lock shared until store_txn_end. Returns an
@@ -106,8 +106,8 @@ int store_meta_put_u64(MDB_txn *txn, store *s, const char *name, uint64_t v);
 /* Raises origin's complete position to at least seq (setting its unit if
  * unknown), provided it is at least `from` now (absent counts as 0): a
  * marker only extends a position, it never bridges a gap. */
-int store_complete_raise(store *s, MDB_txn *txn, const uint8_t *origin, uint64_t from,
-                         uint64_t seq, const char *unit, size_t unit_len);
+int store_complete_raise(store *s, MDB_txn *txn, const uint8_t *origin, uint64_t from, uint64_t seq,
+                         const char *unit, size_t unit_len);
 
 /* Opens the databases of the indexes opt names (store_index.h) inside the
  * store's first transaction, refuses (read-write) an open without an index
@@ -118,14 +118,14 @@ int store_index_open_all(store *s, MDB_txn *txn, const store_options *opt, char 
 
 /* Calls the update of every index of collection coll for a record change
  * inside txn. Returns an LMDB code. */
-int store_index_changed(store *s, MDB_txn *txn, const char *coll, size_t coll_len,
-                        const char *id, size_t idlen, const uint8_t *old, size_t oldlen,
-                        const uint8_t *rec, size_t reclen);
+int store_index_changed(store *s, MDB_txn *txn, const char *coll, size_t coll_len, const char *id,
+                        size_t idlen, const uint8_t *old, size_t oldlen, const uint8_t *rec,
+                        size_t reclen);
 
 /* The running state of one write transaction that applies entries. */
 typedef struct {
-    uint64_t arrival; /* last arrival position used */
-    uint64_t hlc;     /* the node clock after this transaction */
+    uint64_t arrival;     /* last arrival position used */
+    uint64_t hlc;         /* the node clock after this transaction */
     bool wake_membership; /* membership changed: re-examine waiting entries */
     uint8_t *wake;        /* record keys whose owners grew: u16 BE len + key, ... */
     size_t wake_len, wake_cap;
@@ -133,7 +133,7 @@ typedef struct {
     bool id_ok;           /* the last identity check passed for id_origin/id_unit ... */
     uint8_t id_origin[ENTRY_KEY_BYTES];
     char id_unit[ENTRY_MAX_NAME + 1];
-    uint64_t id_upto;     /* ... for seqs up to this (UINT64_MAX: no cut-off) */
+    uint64_t id_upto; /* ... for seqs up to this (UINT64_MAX: no cut-off) */
 } apply_ctx;
 
 /* Applies one entry inside txn (see store_apply). Returns an LMDB code for

@@ -117,8 +117,8 @@ int store_local_incr(store *s, const char *table, const void *key, size_t klen, 
     return 0;
 }
 
-int store_local_raise(store *s, const char *table, const void *key, size_t klen,
-                      uint64_t at_least, char *err, size_t errlen)
+int store_local_raise(store *s, const char *table, const void *key, size_t klen, uint64_t at_least,
+                      char *err, size_t errlen)
 {
     uint8_t kb[TABLE_MAX + 1 + STORE_LOCAL_KEY_MAX];
     size_t n = local_write_key(s, kb, table, key, klen, err, errlen);

@@ -22,8 +22,8 @@ static void complete_parse(const MDB_val *v, uint64_t *seq, char *unit)
     unit[ul] = '\0';
 }
 
-int store_complete_raise(store *s, MDB_txn *txn, const uint8_t *origin, uint64_t from,
-                         uint64_t seq, const char *unit, size_t unit_len)
+int store_complete_raise(store *s, MDB_txn *txn, const uint8_t *origin, uint64_t from, uint64_t seq,
+                         const char *unit, size_t unit_len)
 {
     MDB_val k = {ENTRY_KEY_BYTES, (void *)origin}, v;
     uint64_t cur = 0;
@@ -55,8 +55,7 @@ int store_complete_raise(store *s, MDB_txn *txn, const uint8_t *origin, uint64_t
     return mdb_put(txn, s->complete, &k, &v, 0);
 }
 
-int store_complete_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t *seq,
-                       char *unit)
+int store_complete_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t *seq, char *unit)
 {
     MDB_txn *txn;
     if (store_txn_read(s, &txn))
@@ -122,7 +121,8 @@ static int lower_txn(store *s, MDB_txn *txn, void *ctx)
     return mdb_put(txn, s->meta, &vk, &vv, 0);
 }
 
-int store_complete_lower(store *s, bool (*lower)(void *ctx, const uint8_t *origin, const char *unit),
+int store_complete_lower(store *s,
+                         bool (*lower)(void *ctx, const uint8_t *origin, const char *unit),
                          void *ctx, const uint8_t view[16], char *err, size_t errlen)
 {
     lower_job j = {lower, ctx, view, 0};

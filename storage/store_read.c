@@ -11,7 +11,7 @@
 #include <string.h>
 
 int store_scan(store *s, MDB_dbi db, const void *from, size_t fromlen, const void *prefix,
-                size_t plen, int (*fn)(void *ctx, MDB_val *k, MDB_val *v), void *ctx)
+               size_t plen, int (*fn)(void *ctx, MDB_val *k, MDB_val *v), void *ctx)
 {
     MDB_txn *txn;
     MDB_cursor *c;
@@ -155,11 +155,11 @@ int store_log_scan(store *s, const uint8_t *origin,
 {
     log_walk w = {fn, ctx};
     return store_scan(s, s->log, origin, origin ? ENTRY_KEY_BYTES : 0, origin,
-                origin ? ENTRY_KEY_BYTES : 0, log_one, &w);
+                      origin ? ENTRY_KEY_BYTES : 0, log_one, &w);
 }
 
-int store_entry_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t seq,
-                    uint8_t **bytes, size_t *len)
+int store_entry_get(store *s, const uint8_t origin[ENTRY_KEY_BYTES], uint64_t seq, uint8_t **bytes,
+                    size_t *len)
 {
     uint8_t key[LOG_KEY_BYTES];
     store_log_key(key, origin, seq);
@@ -189,8 +189,7 @@ uint64_t store_arrival_last(store *s)
 }
 
 int store_arrivals(store *s, uint64_t after,
-                   int (*fn)(void *ctx, uint64_t pos, const uint8_t *bytes, size_t len),
-                   void *ctx)
+                   int (*fn)(void *ctx, uint64_t pos, const uint8_t *bytes, size_t len), void *ctx)
 {
     MDB_txn *txn;
     MDB_cursor *c;
@@ -321,8 +320,8 @@ int store_equivocations(store *s,
 }
 
 /* Calls fn for every unit listed after prefix in db. */
-static int scope_rows(MDB_txn *txn, MDB_dbi db, const uint8_t *prefix, size_t plen,
-                      bool owner, int (*fn)(void *ctx, bool owner, const char *unit), void *ctx)
+static int scope_rows(MDB_txn *txn, MDB_dbi db, const uint8_t *prefix, size_t plen, bool owner,
+                      int (*fn)(void *ctx, bool owner, const char *unit), void *ctx)
 {
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, db, &c);
@@ -360,8 +359,9 @@ int store_record_scope(store *s, const char *coll, const char *id,
     }
     char creator[ENTRY_MAX_NAME + 1];
     bool deleted;
-    ret = record_summary(v.mv_data, v.mv_size, &deleted, creator, sizeof creator) ? -1
-                                                                                   : fn(ctx, true, creator);
+    ret = record_summary(v.mv_data, v.mv_size, &deleted, creator, sizeof creator)
+              ? -1
+              : fn(ctx, true, creator);
     key[n++] = 0;
     if (!ret)
         ret = scope_rows(txn, s->owners, key, n, true, fn, ctx);

@@ -57,8 +57,8 @@ static int replay_flush(verify_ctx *vc)
     if (!vc->nbatch)
         return 0;
     apply_result res[REPLAY_BATCH];
-    int rc = store_apply(vc->scratch, vc->batch, vc->nbatch, STORE_PREVERIFIED, res, NULL,
-                         vc->err, vc->errlen);
+    int rc = store_apply(vc->scratch, vc->batch, vc->nbatch, STORE_PREVERIFIED, res, NULL, vc->err,
+                         vc->errlen);
     for (size_t i = 0; i < vc->nbatch; i++)
         free((void *)vc->batch[i].bytes);
     vc->nbatch = 0;

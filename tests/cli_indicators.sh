@@ -10,7 +10,9 @@
 # period, non-numeric value) is refused with its code and nothing stored;
 # CSV import (BOM, semicolons, decimal comma; a bad row names its row and
 # column and stores nothing), template and CSV export; `lienthong
-# indicators import`.
+# indicators import` (exit 2 on a bad file); pins: the province's admin
+# pins HH for its subtree (the district sees it pinned, the nation not), a
+# commune's admin may not, and a redefinition keeps the pin.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 
@@ -180,13 +182,34 @@ printf 'indicator,unit,period,value\nPOOR,16681,2026-06,70\nPOOR,16684,2026-06,3
 check "lienthong indicators import stores the file" \
     "$BIN" indicators import --dir "$T/dist" --file "$T/cli.csv"
 check "the province sees the imported June" wait_until 30 value_is prov "$PV" POOR 40 2026-06 100
-check "a bad file: the CLI fails with exit code 2 (its input was wrong), naming the row" \
-    bash -c "'$BIN' indicators import --dir '$T/dist' --file '$T/bad.csv' 2>'$T/err'; test \$? -eq 2"
+"$BIN" indicators import --dir "$T/dist" --file "$T/bad.csv" 2>"$T/err"
+check "a bad file: the CLI exits 2 (its input was wrong)" test $? -eq 2
 check "...row 3, column value" grep -q 'row 3, column value' "$T/err"
 printf 'indicator,unit,period,value\nPOOR,40,2026-06,5\n' >"$T/above.csv"
 check "a row of a unit above the node: exit code 1 (forbidden, not bad input)" \
     bash -c "'$BIN' indicators import --dir '$T/dist' --file '$T/above.csv' 2>'$T/err'; test \$? -eq 1"
 check "...saying where to enter it" grep -q 'unit 40 is not served by this node' "$T/err"
+
+# pins: a top-tier admin chooses the tiles of the tiers below
+pinned_at() { # pinned_at NODE TOKEN UNIT CODE true|false
+    [ "$(call GET "$1" "$2" "indicators?unit=$3")" = 200 ] &&
+        jq -e --arg c "$4" --argjson p "$5" '.indicators[] | select(.code == $c) | .pinned == $p' "$T/body" >/dev/null
+}
+check "HH is not pinned at the district" pinned_at dist "$DV" 412 HH false
+check "a commune's admin may not pin (403)" test "$(call PUT c1 "$CA" indicators/HH/pinned '{"pinned":true}')" = 403
+check "...indicator.forbidden" code_is indicator.forbidden
+check "a body without pinned: 400" test "$(call PUT prov "$PA" indicators/HH/pinned '{"pin":1}')" = 400
+check "...indicator.definition" code_is indicator.definition
+check "an unknown indicator: 404" test "$(call PUT prov "$PA" indicators/NOPE/pinned '{"pinned":true}')" = 404
+check "the province's admin pins HH" test "$(call PUT prov "$PA" indicators/HH/pinned '{"pinned":true}')" = 200
+check "...answered with the definition, pinned by 40" jq -e '.pinned == true and .pins["40"] == true' "$T/body"
+check "the district's dashboard gets it pinned" wait_until 30 pinned_at dist "$DV" 412 HH true
+nat_has_pin() { [ "$(call GET nat "$NV" indicators/HH)" = 200 ] && jq -e '.pins["40"] == true' "$T/body" >/dev/null; }
+check "the pin reaches the national node" wait_until 30 nat_has_pin
+check "...where the nation's dashboard does not pin it (the province chose for its subtree)" \
+    pinned_at nat "$NV" VN HH false
+check "redefining HH keeps the province's pin" test "$(call PUT prov "$PA" indicators/HH "$HH")" = 200
+check "...." jq -e '.pinned == true and .pins["40"] == true' "$T/body"
 
 for n in nat prov dist c1 c2; do check "node $n stops cleanly" stop "$n"; done
 finish

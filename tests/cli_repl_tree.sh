@@ -26,7 +26,7 @@ api c1 sync >"$T/c1-sync.json"
 check "commune: first upstream is the district, open" \
     jq -e --arg u "$(url dist)" '.links[0] | .url == $u and .direction == "up" and .peer_unit == "412" and .state == "open" and .connected' "$T/c1-sync.json"
 check "commune: the province fallback is idle" \
-    jq -e --arg u "$(url prov)" '.links[1] | .url == $u and .state == "idle" and (.connected | not)' "$T/c1-sync.json"
+    jq -e --arg u "$(url prov)" '.links[1] | .url == $u and .state == "idle" and (.connected | not) and .mode == null and .waiting_for_tree == false and .waiting_reason == null' "$T/c1-sync.json"
 check "commune: sync names the node" jq -e --arg k "$(node_key c1)" '.node == $k and .unit == "16681" and .replicating' "$T/c1-sync.json"
 api dist sync >"$T/dist-sync.json"
 check "district: accepted links are down links with a remote address" \
@@ -71,7 +71,7 @@ for n in $NODES; do
 done
 api prov sync >"$T/prov-sync.json"
 check "province: exact counts, peers identified" \
-    jq -e '.links | length == 2 and all(.[]; (.peer_node | length) == 64 and .entries_to_send == 0 and .bytes_to_send == 0 and (.entries_to_receive | type) == "number" and (.last_exchange | test("^[0-9-]+T[0-9:.]+Z$")) and (.since | test("Z$")) and .last_error == null)' "$T/prov-sync.json"
+    jq -e '.links | length == 2 and all(.[]; (.peer_node | length) == 64 and .entries_to_send == 0 and .bytes_to_send == 0 and (.entries_to_receive | type) == "number" and .mode == "full" and .waiting_for_tree == false and .waiting_reason == null and (.last_exchange | test("^[0-9-]+T[0-9:.]+Z$")) and (.since | test("Z$")) and .last_error == null)' "$T/prov-sync.json"
 check "province: the district sent it the communes' reports" \
     jq -e 'any(.links[]; .peer_unit == "412" and .direction == "down" and .entries_received >= 50)' "$T/prov-sync.json"
 check "status --json includes the live sync state" wait_until 5 status_sync_open

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void fx_node_make(fx_node *n, const char *base, const char *unit, const char *tier,
-                  fx_node *parent)
+void fx_node_make(fx_node *n, const char *base, const char *unit, const char *tier, fx_node *parent)
 {
     char err[512];
     memset(n, 0, sizeof *n);
@@ -64,8 +63,11 @@ void fx_write(fx_node *n, const char *coll, const char *id, const char *title, c
 
 repl_session *fx_session(fx_node *n, bool initiator, bool defer_verify, uint64_t now)
 {
-    repl_config cfg = {.pk = n->c.pk, .sk = n->c.sk, .root_key = n->c.root_key,
-                       .initiator = initiator, .batch_bytes = 2048,
+    repl_config cfg = {.pk = n->c.pk,
+                       .sk = n->c.sk,
+                       .root_key = n->c.root_key,
+                       .initiator = initiator,
+                       .batch_bytes = 2048,
                        .defer_verify = defer_verify};
     return repl_session_new(&cfg, &repl_node_ops, &n->rn, now);
 }

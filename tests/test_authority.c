@@ -5,9 +5,9 @@
  * Honest entries that arrive before what authorises them wait and are
  * applied when it arrives, whatever the order.
  */
-#include "node/membership/quarantine_view.h"
 #include "lib/hex.h"
 #include "lib/mpjson.h"
+#include "node/membership/quarantine_view.h"
 #include "storage/record.h"
 #include "tests/check.h"
 #include "tests/node_fixture.h"
@@ -36,8 +36,9 @@ static store_input craft(fx_node *n, const char *unit, const char *coll, const c
     json_t *j = json_loads(json, 0, NULL);
     REQUIRE(j && mpjson_pack_object(j, &body, &body_len, err, sizeof err) == 0);
     json_decref(j);
-    entry_fields f = {n->c.pk, at,   at > 1 ? prev : NULL, hlc_wall_ms() << 16, unit, coll, id,
-                      op,      body, body_len,             NULL,                0};
+    entry_fields f = {
+        n->c.pk, at, at > 1 ? prev : NULL, hlc_wall_ms() << 16, unit, coll, id, op, body, body_len,
+        NULL,    0};
     REQUIRE(entry_encode(&f, n->c.sk, &out, &len, err, sizeof err) == 0);
     free(body);
     return (store_input){out, len};
@@ -80,7 +81,8 @@ static qscan quarantine_of(fx_node *n)
 static void sync_pair(fx_node *lower, fx_node *upper)
 {
     uint64_t now = hlc_wall_ms();
-    repl_session *a = fx_session(lower, true, false, now), *b = fx_session(upper, false, false, now);
+    repl_session *a = fx_session(lower, true, false, now),
+                 *b = fx_session(upper, false, false, now);
     fx_shuttle(a, b, now);
     CHECK(repl_session_state(a) == REPL_OPEN && repl_session_state(b) == REPL_OPEN);
     repl_session_free(a);
@@ -102,12 +104,12 @@ static void patch_local(fx_node *n, const char *id, const char *key, const char 
     free(body);
 }
 
-#define EXPECT(node, entry, result, words)                                                     \
-    do {                                                                                       \
-        char why_[STORE_ERR_LEN];                                                              \
-        apply_result r_ = deliver(node, entry, why_);                                          \
-        CHECKF(r_ == (result), "got %s (%s)", apply_result_str(r_), why_);                    \
-        CHECKF(strstr(why_, words) != NULL, "reason \"%s\" lacks \"%s\"", why_, words);       \
+#define EXPECT(node, entry, result, words)                                                         \
+    do {                                                                                           \
+        char why_[STORE_ERR_LEN];                                                                  \
+        apply_result r_ = deliver(node, entry, why_);                                              \
+        CHECKF(r_ == (result), "got %s (%s)", apply_result_str(r_), why_);                         \
+        CHECKF(strstr(why_, words) != NULL, "reason \"%s\" lacks \"%s\"", why_, words);            \
     } while (0)
 
 static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
@@ -119,8 +121,8 @@ static void malicious_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
 
     store_input as_other = craft(c2, "16681", "reports", "PA-X", ENTRY_OP_PUT, "{\"t\":1}", 0);
     EXPECT(d, as_other, APPLY_QUARANTINED, "writes only as its own unit");
-    store_input edit = craft(c2, "16684", "reports", "PA-16681-1", ENTRY_OP_PATCH,
-                             "{\"status\":\"closed\"}", 0);
+    store_input edit =
+        craft(c2, "16684", "reports", "PA-16681-1", ENTRY_OP_PATCH, "{\"status\":\"closed\"}", 0);
     EXPECT(d, edit, APPLY_QUARANTINED, "belongs to unit 16681");
     store_input kpi = craft(c2, "16684", "categories", "K-1", ENTRY_OP_PUT, "{\"name\":\"x\"}", 0);
     EXPECT(d, kpi, APPLY_QUARANTINED, "may not write categories");

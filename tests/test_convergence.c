@@ -16,10 +16,10 @@
  *   test_convergence SEED       replays one seed
  *   test_convergence SEED N     seeds SEED..SEED+N-1
  */
-#include "storage/entry.h"
 #include "lib/hex.h"
-#include "storage/hlc.h"
 #include "lib/mpjson.h"
+#include "storage/entry.h"
+#include "storage/hlc.h"
 #include "storage/record.h"
 #include "storage/store.h"
 #include "tests/check.h"
@@ -78,8 +78,8 @@ static const char *const all_colls[] = {"sensors", "alerts", "road.works"};
 static const char *const all_ids[] = {"a", "trạm-b", "c", "Hồ Gươm", "e"};
 static const char *const all_units[] = {"40", "41", "412", "4121", "5"};
 static const char *const field_names[] = {"a", "b", "tên", "mức", "vị_trí"};
-static const char *const words[] = {"mưa", "nắng", "ngập", "kẹt xe", "bình thường", "",
-                                    "Đường Láng"};
+static const char *const words[] = {"mưa",         "nắng", "ngập",      "kẹt xe",
+                                    "bình thường", "",     "Đường Láng"};
 
 typedef struct {
     int nauth, ncolls, nids;
@@ -165,18 +165,10 @@ static void world_build(world *w)
             size_t blen = 0;
             REQUIRE(mpjson_pack_object(e->body, &body, &blen, err, sizeof err) == 0);
             const char *to[] = {"*"};
-            entry_fields f = {au->pk,
-                              seq,
-                              seq > 1 ? prev : NULL,
-                              e->hlc,
-                              au->unit,
-                              all_colls[e->coll],
-                              all_ids[e->id],
-                              e->op,
-                              body,
-                              blen,
-                              to,
-                              below(2)};
+            entry_fields f = {au->pk,         seq,      seq > 1 ? prev : NULL,
+                              e->hlc,         au->unit, all_colls[e->coll],
+                              all_ids[e->id], e->op,    body,
+                              blen,           to,       below(2)};
             int rc = entry_encode(&f, au->sk, &e->bytes, &e->len, err, sizeof err);
             free(body);
             REQUIRE(rc == 0);
@@ -218,12 +210,12 @@ static void drop_store(store *s, const char *name)
 }
 
 /* Applies order[0..n) in batches of random size 1..max; counts results. */
-static void apply_in_batches(store *s, const world *w, const size_t *order, size_t n,
-                             size_t max, size_t *added, size_t *bad)
+static void apply_in_batches(store *s, const world *w, const size_t *order, size_t n, size_t max,
+                             size_t *added, size_t *bad)
 {
     store_input *in = malloc((max + 1) * sizeof *in);
     apply_result *res = malloc((max + 1) * sizeof *res);
-    char (*details)[STORE_ERR_LEN] = malloc((max + 1) * sizeof *details);
+    char(*details)[STORE_ERR_LEN] = malloc((max + 1) * sizeof *details);
     REQUIRE(in && res && details);
     for (size_t i = 0; i < n;) {
         size_t k = 1 + below(max);
@@ -391,18 +383,18 @@ static void check_model(store *s, const world *w, uint64_t live[3])
                 if (!json_is_null(v))
                     json_object_set(want, k, v);
             }
-            json_t *have = record_to_json(rec, reclen, all_ids[id], strlen(all_ids[id]), err,
-                                          sizeof err);
+            json_t *have =
+                record_to_json(rec, reclen, all_ids[id], strlen(all_ids[id]), err, sizeof err);
             if (!have || !json_equal(have, want)) {
                 char *a = have ? json_dumps(have, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
                 char *b = json_dumps(want, JSON_SORT_KEYS | JSON_COMPACT);
-                CHECKF(false, "%s/%s is %s, model says %s", all_colls[c], all_ids[id],
-                       a ? a : err, b);
+                CHECKF(false, "%s/%s is %s, model says %s", all_colls[c], all_ids[id], a ? a : err,
+                       b);
                 free(a);
                 free(b);
             }
-            CHECKF(record_is_deleted(rec, reclen) == deleted, "%s/%s deleted flag",
-                   all_colls[c], all_ids[id]);
+            CHECKF(record_is_deleted(rec, reclen) == deleted, "%s/%s deleted flag", all_colls[c],
+                   all_ids[id]);
             char unit[64];
             CHECK(record_owner(rec, reclen, unit, sizeof unit) == 0 &&
                   !strcmp(unit, w->au[mine[0]->author].unit));
@@ -482,8 +474,8 @@ static void run_seed(uint64_t seed)
         /* Fine batches, coarse batches, or everything in one transaction. */
         size_t added = 0, bad = 0;
         apply_in_batches(s, &w, order, n, f == 0 ? 16 : f == 1 ? 48 : n, &added, &bad);
-        CHECKF(added == w.n && bad == 0, "fresh %d: %zu of %zu added, %zu refused", f, added,
-               w.n, bad);
+        CHECKF(added == w.n && bad == 0, "fresh %d: %zu of %zu added, %zu refused", f, added, w.n,
+               bad);
         CHECK(store_entry_count(s) == w.n && store_arrival_last(s) == w.n);
     }
     free(order);

@@ -88,11 +88,10 @@ static void child_run(const char *dir, int ack_fd, uint64_t seed)
             msgpack_pack_uint64(&pk2, batch * 100 + i);
             memcpy(bodies[i], sb.data, sb.size);
             uint64_t r = below(10);
-            w[i] = (store_write){"lights", ids[i],
-                                 r < 3   ? ENTRY_OP_PUT
-                                 : r < 9 ? ENTRY_OP_PATCH
-                                         : ENTRY_OP_DELETE,
-                                 bodies[i], sb.size, NULL, 0};
+            w[i] = (store_write){
+                "lights",  ids[i],  r < 3 ? ENTRY_OP_PUT : r < 9 ? ENTRY_OP_PATCH : ENTRY_OP_DELETE,
+                bodies[i], sb.size, NULL,
+                0};
             msgpack_sbuffer_destroy(&sb);
         }
         if (store_write_local(s, &a, w, n, seqs, err, sizeof err)) {

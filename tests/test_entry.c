@@ -5,9 +5,9 @@
  * limits, truncated and trailing input, and clock monotonicity, skew and
  * overflow.
  */
+#include "lib/mpjson.h"
 #include "storage/entry.h"
 #include "storage/hlc.h"
-#include "lib/mpjson.h"
 #include "storage/store.h"
 #include "tests/check.h"
 
@@ -75,9 +75,18 @@ static void test_round_trip(void)
     for (int i = 0; i < ENTRY_HASH_BYTES; i++)
         prev[i] = (uint8_t)(0xa0 + i);
     const char *to[] = {"40", "412*", "*", "a-b_C"};
-    entry_fields f = {pk,     7,      prev,  hlc_make(1763894940123ull, 5),
-                      "412",  "sensors.air", "trạm-01/Hồ Gươm", ENTRY_OP_PATCH,
-                      body,   blen,   to,    4};
+    entry_fields f = {pk,
+                      7,
+                      prev,
+                      hlc_make(1763894940123ull, 5),
+                      "412",
+                      "sensors.air",
+                      "trạm-01/Hồ Gươm",
+                      ENTRY_OP_PATCH,
+                      body,
+                      blen,
+                      to,
+                      4};
     size_t len;
     uint8_t *bytes = encode(&f, &len);
     CHECKF(bytes != NULL, "%s", err);
@@ -212,8 +221,7 @@ static void flip_all(const uint8_t *bytes, size_t len, store *s, const char *wha
             if (entry_decode(c, len, &v, err, sizeof err) == 0) {
                 if (entry_verify(&v)) {
                     accepted++;
-                    fprintf(stderr, "%s: flip of byte %zu bit %d still verifies\n", what, pos,
-                            bit);
+                    fprintf(stderr, "%s: flip of byte %zu bit %d still verifies\n", what, pos, bit);
                 }
                 entry_view_free(&v);
             }
@@ -229,8 +237,7 @@ static void flip_all(const uint8_t *bytes, size_t len, store *s, const char *wha
     size_t added = 0, n = len * 8;
     for (size_t off = 0; off < n; off += 512) {
         size_t k = n - off < 512 ? n - off : 512;
-        CHECKF(store_apply(s, in + off, k, 0, res + off, NULL, err, sizeof err) == 0, "%s",
-               err);
+        CHECKF(store_apply(s, in + off, k, 0, res + off, NULL, err, sizeof err) == 0, "%s", err);
         for (size_t i = off; i < off + k; i++)
             if (res[i] == APPLY_ADDED) {
                 added++;
@@ -263,9 +270,12 @@ static void test_bit_flips(void)
     size_t blen;
     uint8_t *body = pack_json(body_json, &blen);
     const char *to[] = {"40", "412*"};
-    entry_fields g = {pk,     3,       NULL,    hlc_make(1763894940123ull, 1),
-                      "412",  "sensors.air", "trạm-02", ENTRY_OP_PUT,
-                      body,   blen,    to,      2};
+    entry_fields g = {pk,        3,
+                      NULL,      hlc_make(1763894940123ull, 1),
+                      "412",     "sensors.air",
+                      "trạm-02", ENTRY_OP_PUT,
+                      body,      blen,
+                      to,        2};
     uint8_t prev[ENTRY_HASH_BYTES] = {1, 2, 3};
     g.prev = prev;
     uint8_t *big = encode(&g, &len);
@@ -331,8 +341,7 @@ static void expect_refused(const entry_fields *f, const char *want, const char *
     size_t len;
     uint8_t *out = encode(f, &len);
     CHECKF(out == NULL, "%s was accepted", label);
-    CHECKF(out != NULL || strstr(err, want), "%s: message \"%s\" lacks \"%s\"", label, err,
-           want);
+    CHECKF(out != NULL || strstr(err, want), "%s: message \"%s\" lacks \"%s\"", label, err, want);
     free(out);
 }
 
@@ -371,8 +380,8 @@ static void test_invalid_fields(void)
     f.coll = long_name;
     expect_refused(&f, "coll must be", "65-byte coll");
 
-    const char *bad_ids[] = {"", "a\nb", "tab\there", "del\x7f", "\xff\xfe", "\xc3\x28",
-                             "\xed\xa0\x80" /* surrogate */};
+    const char *bad_ids[] = {"",         "a\nb",     "tab\there",   "del\x7f",
+                             "\xff\xfe", "\xc3\x28", "\xed\xa0\x80" /* surrogate */};
     for (size_t i = 0; i < sizeof bad_ids / sizeof *bad_ids; i++) {
         small_fields(&f);
         f.id = bad_ids[i];

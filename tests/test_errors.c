@@ -57,7 +57,8 @@ static void test_set(void)
     CHECK(lt_error_set(&e, LT_ENOTFOUND, "report.not_found", "no report %s", "X-1") == -1);
     CHECK(e.kind == LT_ENOTFOUND && !strcmp(lt_error_code(&e), "report.not_found") &&
           !strcmp(e.message, "no report X-1"));
-    CHECK(lt_error_set(&e, LT_ESTORAGE, NULL, "disk") == -1 && !strcmp(lt_error_code(&e), "storage"));
+    CHECK(lt_error_set(&e, LT_ESTORAGE, NULL, "disk") == -1 &&
+          !strcmp(lt_error_code(&e), "storage"));
     CHECK(lt_error_set(NULL, LT_EINVAL, NULL, "ignored") == -1);
     snprintf(e.message, sizeof e.message, "written by a text-only function");
     CHECK(lt_error_mark(&e, LT_EFORBIDDEN, "report.authority") == -1 && e.kind == LT_EFORBIDDEN &&

@@ -99,11 +99,11 @@ typedef struct {
 
 /* What the loop thread saw (read through GET /api/v1/observed). */
 static struct {
-    int started;         /* deferred requests handed to the pool */
-    int observed;        /* answers the observer saw */
-    int observed_slow;   /* ...of deferred requests, with their data */
-    int orphaned;        /* deferred answers whose client had left */
-    int finished;        /* deferred answers finished */
+    int started;       /* deferred requests handed to the pool */
+    int observed;      /* answers the observer saw */
+    int observed_slow; /* ...of deferred requests, with their data */
+    int orphaned;      /* deferred answers whose client had left */
+    int finished;      /* deferred answers finished */
 } seen;
 
 static void slow_work(uv_work_t *w)
@@ -468,7 +468,8 @@ static void client_checks(int port)
     REQUIRE(request(port, "PATCH", "/api/v1/echo", NULL, "x", 1, &r) == 0);
     CHECK(r.status == 405);
     CHECKF(resp_header(&r, "allow", v, sizeof v) && !strcmp(v, "POST, GET"), "allow=%s", v);
-    CHECKF(strstr(error_message(&r, 405, "http.method_not_allowed"), "POST") != NULL, "body=%s", r.body);
+    CHECKF(strstr(error_message(&r, 405, "http.method_not_allowed"), "POST") != NULL, "body=%s",
+           r.body);
     resp_free(&r);
     REQUIRE(request(port, "POST", "/api/v1/health", NULL, NULL, 0, &r) == 0);
     CHECK(r.status == 405);
@@ -504,7 +505,8 @@ static void client_checks(int port)
     REQUIRE(send_request(c, "POST", "/api/v1/echo", NULL, body, MAX_BODY + 1) == 0);
     REQUIRE(read_response(c, &r) == 0);
     CHECK(r.status == 413);
-    CHECKF(strstr(error_message(&r, 413, "http.body_too_large"), "smaller") != NULL, "body=%s", r.body);
+    CHECKF(strstr(error_message(&r, 413, "http.body_too_large"), "smaller") != NULL, "body=%s",
+           r.body);
     CHECK(resp_header(&r, "connection", v, sizeof v) && !strcasecmp(v, "close"));
     resp_free(&r);
     CHECK(peer_closed(c));
@@ -583,14 +585,16 @@ static void client_checks(int port)
                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
                     NULL, 0, &r) == 0);
     CHECK(r.status == 404);
-    CHECKF(strstr(error_message(&r, 404, "http.not_found"), "WebSocket") != NULL, "body=%s", r.body);
+    CHECKF(strstr(error_message(&r, 404, "http.not_found"), "WebSocket") != NULL, "body=%s",
+           r.body);
     resp_free(&r);
     REQUIRE(request(port, "GET", "/api/v1/health",
                     "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
                     "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n",
                     NULL, 0, &r) == 0);
     CHECK(r.status == 400);
-    CHECKF(strstr(error_message(&r, 400, "http.upgrade_unsupported"), "HTTP/1.1") != NULL, "body=%s", r.body);
+    CHECKF(strstr(error_message(&r, 400, "http.upgrade_unsupported"), "HTTP/1.1") != NULL,
+           "body=%s", r.body);
     resp_free(&r);
 
     /* ...and a refusal at once, with the connection closed. */
@@ -691,7 +695,8 @@ static void slow_client_checks(int port)
     CHECK(trickle(c, "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaa\r\n\r\n",
                   &r) == 0);
     double dt = now_secs() - t0;
-    CHECKF(r.status == 408 && strstr(error_message(&r, 408, "http.timeout"), "head did not arrive within 1 s"),
+    CHECKF(r.status == 408 &&
+               strstr(error_message(&r, 408, "http.timeout"), "head did not arrive within 1 s"),
            "status %d body=%s", r.status, r.body ? r.body : "");
     CHECKF(dt > 0.8 && dt < 3.0, "head cut after %.2f s", dt);
     resp_free(&r);
@@ -702,7 +707,8 @@ static void slow_client_checks(int port)
     t0 = now_secs();
     CHECK(trickle(c, "0123456789012345678901234567890123456789", &r) == 0);
     dt = now_secs() - t0;
-    CHECKF(r.status == 408 && strstr(error_message(&r, 408, "http.timeout"), "body did not arrive within 2 s"),
+    CHECKF(r.status == 408 &&
+               strstr(error_message(&r, 408, "http.timeout"), "body did not arrive within 2 s"),
            "status %d body=%s", r.status, r.body ? r.body : "");
     CHECKF(dt > 1.8 && dt < 4.0, "body cut after %.2f s", dt);
     resp_free(&r);
@@ -770,8 +776,8 @@ static void deferred_checks(int port)
     memcpy(big, "X-Big: ", 7);
     memcpy(big + HTTP_MAX_HEADER_BYTES + 100, "\r\n", 3);
     REQUIRE(request(port, "GET", "/api/v1/health", big, NULL, 0, &r) == 0);
-    CHECKF(r.status == 431 && strstr(error_message(&r, 431, "http.headers_too_large"), "8192"), "status %d body=%s",
-           r.status, r.body ? r.body : "");
+    CHECKF(r.status == 431 && strstr(error_message(&r, 431, "http.headers_too_large"), "8192"),
+           "status %d body=%s", r.status, r.body ? r.body : "");
     resp_free(&r);
     free(big);
     free(c);
@@ -826,8 +832,8 @@ static int echo_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     }
 }
 
-static const struct lws_protocols echo_protocol = {ECHO_PROTOCOL, echo_callback,
-                                                   sizeof(echo_session), 0, 0, NULL, 0};
+static const struct lws_protocols echo_protocol = {
+    ECHO_PROTOCOL, echo_callback, sizeof(echo_session), 0, 0, NULL, 0};
 
 /* Sends an upgrade of path asking for protocols; returns the status. */
 static int ws_upgrade(conn *c, int port, const char *path, const char *protocols)

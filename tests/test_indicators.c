@@ -9,6 +9,7 @@
  * refused with its code and nothing stored; the index rebuilt by verify
  * equal to the one kept incrementally.
  */
+#include "indicators/ind_internal.h" /* IND_COMMIT_ROWS */
 #include "indicators/indicators.h"
 #include "lib/mpjson.h"
 #include "lib/splitmix.h"
@@ -192,8 +193,9 @@ static void fill_values(indicators *d, uint64_t *rng)
             continue;
         bool late = splitmix_next(rng) % 2;
         clock_ms = T_AUG_2025 + (uint64_t)(m + (late ? 3 : 0)) * 31 * DAY;
-        double v = splitmix_next(rng) % 3 == 0 ? -1000 - i : splitmix_next(rng) % 3 == 0 ? 5000 + i
-                                                                                   : 1.5 * i;
+        double v = splitmix_next(rng) % 3 == 0   ? -1000 - i
+                   : splitmix_next(rng) % 3 == 0 ? 5000 + i
+                                                 : 1.5 * i;
         enter(d, k, u, m, v, late ? ROLE_LEADER : ROLE_STAFF);
     }
     clock_ms = T_AUG_2025 + 400 * DAY;
@@ -244,9 +246,11 @@ static void check_children(indicators *d)
         for (int c = 0; c < nunits; c++)
             nchild += units[c].parent == u;
         CHECK(json_array_size(json_object_get(j, "rows")) == (size_t)(nchild * MONTHS));
-        json_array_foreach(json_object_get(j, "rows"), i, row) {
+        json_array_foreach(json_object_get(j, "rows"), i, row)
+        {
             int c = 0;
-            while (c < nunits && strcmp(units[c].code, json_string_value(json_object_get(row, "unit"))))
+            while (c < nunits &&
+                   strcmp(units[c].code, json_string_value(json_object_get(row, "unit"))))
                 c++;
             REQUIRE(c < nunits);
             CHECK(units[c].parent == u);
@@ -321,7 +325,8 @@ static void check_completeness(indicators *d)
                    json_array_size(json_object_get(j, "missing")), exp - rep);
             size_t i;
             json_t *miss;
-            json_array_foreach(json_object_get(j, "missing"), i, miss) {
+            json_array_foreach(json_object_get(j, "missing"), i, miss)
+            {
                 int c = 0;
                 while (c < nunits &&
                        strcmp(units[c].code, json_string_value(json_object_get(miss, "unit"))))
@@ -386,8 +391,10 @@ static void check_refusals(indicators *d, store *s)
         memset(&e, 0, sizeof e);
         int rc = indicators_value_put(d, cases[i].code, cases[i].unit, cases[i].period, cases[i].v,
                                       NULL, cases[i].who, &e);
-        CHECKF(rc == -1 && lt_errkind_status(e.kind) == cases[i].status && !strcmp(e.code, cases[i].mcode),
-               "case %zu: %d %s %s", i, lt_errkind_status(e.kind), e.code ? e.code : "-", e.message);
+        CHECKF(rc == -1 && lt_errkind_status(e.kind) == cases[i].status &&
+                   !strcmp(e.code, cases[i].mcode),
+               "case %zu: %d %s %s", i, lt_errkind_status(e.kind), e.code ? e.code : "-",
+               e.message);
     }
     if (other) {
         ind_actor neighbour = {"n", other, ROLE_STAFF};
@@ -404,16 +411,157 @@ static void check_refusals(indicators *d, store *s)
           lt_errkind_status(e.kind) == 409 && !strcmp(e.code, "indicator.locked"));
     CHECK(values_held(s) == before);
     ind_actor leader = {"chief", "VN", ROLE_LEADER};
-    CHECK(indicators_value_put(d, "SUMX", units[u].code, "2025-08", 7, "sửa sau khoá", &leader, &e) == 0);
+    CHECK(indicators_value_put(d, "SUMX", units[u].code, "2025-08", 7, "sửa sau khoá", &leader,
+                               &e) == 0);
     json_t *v = indicators_value_get(d, "SUMX", units[u].code, "2025-08", &e);
     json_t *hist = json_object_get(v, "history");
     CHECK(json_array_size(hist) >= 2);
     CHECK(!strcmp(json_string_value(json_object_get(json_array_get(hist, json_array_size(hist) - 1),
-                                                    "approved_by")) ?: "",
+                                                    "approved_by"))
+                      ?: "",
                   "chief"));
     CHECK(json_number_value(json_object_get(v, "value")) == 7);
     json_decref(v);
     vals[I_SUM][u][1] = 7;
+}
+
+/* CSV text of indicator BIGX: every unit for months first..last-1
+ * (month ordinals), then the extra row (may be NULL). malloc'd. */
+static char *big_csv(int first, int last, const char *extra, size_t *len)
+{
+    size_t cap = (size_t)(last - first) * (size_t)nunits * 48 + 256;
+    char *csv = malloc(cap);
+    REQUIRE(csv);
+    *len = (size_t)snprintf(csv, cap, "\xEF\xBB\xBFindicator;unit;period;value;comment\r\n");
+    for (int m = first; m < last; m++)
+        for (int u = 0; u < nunits; u++)
+            *len += (size_t)snprintf(csv + *len, cap - *len, "BIGX;%s;%04d-%02d;%d,5;\r\n",
+                                     units[u].code, m / 12, m % 12 + 1, u + m % 7);
+    if (extra)
+        *len += (size_t)snprintf(csv + *len, cap - *len, "%s\r\n", extra);
+    return csv;
+}
+
+/* A CSV import larger than one write transaction (IND_COMMIT_ROWS): a bad
+ * last row stores nothing and is named; the good file stores every row and
+ * the roll-ups see them; a rerun writes nothing. */
+static void check_csv_chunks(indicators *d, store *s)
+{
+    define(d, "BIGX",
+           "{\"name_vi\":\"Lớn\",\"period\":\"month\",\"tiers\":[\"national\","
+           "\"province\",\"district\",\"commune\"]}");
+    int last = 2025 * 12 + 6, months = (IND_COMMIT_ROWS + 500) / nunits + 1;
+    if (months > 1400)
+        months = 1400;
+    int first = last - months;
+    size_t rows = (size_t)months * (size_t)nunits, len, written, unchanged;
+    REQUIRE(rows > IND_COMMIT_ROWS);
+    uint64_t before = values_held(s);
+    ind_actor staff = {"s", "VN", ROLE_STAFF};
+    lt_error e = {0};
+    char expect[64];
+    const char *bad[][2] = {{"BIGX;VN;2025-06;abc;", "column value"},
+                            {"BIGX;NOWHERE;2025-06;1;", "column unit"},
+                            {"BIGX;VN;2025-6;1;", "column period"}};
+    for (size_t i = 0; i < 3; i++) {
+        char *csv = big_csv(first, last, bad[i][0], &len);
+        snprintf(expect, sizeof expect, "row %zu, %s", rows + 2, bad[i][1]);
+        CHECKF(indicators_csv_import(d, csv, len, &staff, &written, &unchanged, &e) == -1 &&
+                   !strcmp(e.code, "indicator.csv") == (i == 0) && strstr(e.message, expect),
+               "bad row %zu: %s %s", i, e.code, e.message);
+        CHECK(values_held(s) == before);
+        free(csv);
+    }
+    char *csv = big_csv(first, last, NULL, &len);
+    CHECKF(indicators_csv_import(d, csv, len, &staff, &written, &unchanged, &e) == 0, "%s",
+           e.message);
+    CHECKF(written == rows && unchanged == 0, "%zu written of %zu", written, rows);
+    CHECK(values_held(s) == before + rows);
+    /* the roll-up at the root of the first and last months: the communes' values */
+    char from[8], to[8];
+    snprintf(from, sizeof from, "%04d-%02d", first / 12, first % 12 + 1);
+    snprintf(to, sizeof to, "%04d-%02d", (last - 1) / 12, (last - 1) % 12 + 1);
+    json_t *j = indicators_rollup(d, "BIGX", "VN", from, to, IND_BY_PERIOD, &e);
+    CHECKF(j && json_array_size(json_object_get(j, "rows")) == (size_t)months, "%s", e.message);
+    for (int k = 0; j && k < 2; k++) {
+        int m = k ? last - 1 : first;
+        double want = 0;
+        for (int u = 0; u < nunits; u++)
+            want += units[u].tier == 3 ? u + m % 7 + 0.5 : 0;
+        json_t *row = json_array_get(json_object_get(j, "rows"), k ? (size_t)months - 1 : 0);
+        CHECKF(near(json_number_value(json_object_get(row, "value")), want),
+               "month %d: %g, want %g", m, json_number_value(json_object_get(row, "value")), want);
+    }
+    json_decref(j);
+    CHECK(indicators_csv_import(d, csv, len, &staff, &written, &unchanged, &e) == 0 &&
+          written == 0 && unchanged == rows);
+    CHECK(values_held(s) == before + rows);
+    free(csv);
+}
+
+/* "pinned" of code in the list as unit's dashboard shows it. */
+static bool pinned_at(indicators *d, const char *code, const char *unit)
+{
+    json_t *list = indicators_list(d, unit), *j;
+    size_t i;
+    bool yes = false, found = false;
+    json_array_foreach(list, i, j) if (!strcmp(json_string_value(json_object_get(j, "code")), code))
+    {
+        yes = json_is_true(json_object_get(j, "pinned"));
+        found = true;
+    }
+    json_decref(list);
+    CHECKF(found, "%s is not listed", code);
+    return yes;
+}
+
+/* Pins: the national admin pins for everyone, a province admin unpins for
+ * its subtree (the nearer choice wins), a commune admin may not pin, and
+ * redefining the indicator keeps the choices. */
+static void check_pins(indicators *d, store *s, const node_config *c)
+{
+    define(d, "PINX", "{\"name_vi\":\"Ghim\",\"period\":\"month\",\"tiers\":[\"commune\"]}");
+    int prov = 1, comm = -1, other = -1;
+    for (int u = 0; u < nunits; u++) {
+        if (units[u].tier == 3 && comm < 0 && within(u, prov))
+            comm = u;
+        if (units[u].tier == 1 && u != prov)
+            other = u;
+    }
+    REQUIRE(comm >= 0);
+    CHECK(!pinned_at(d, "PINX", units[comm].code));
+    ind_actor nat = {"admin", "VN", ROLE_ADMIN};
+    lt_error e = {0};
+    CHECKF(indicators_pin(d, "PINX", true, &nat, &e) == 0, "%s", e.message);
+    CHECK(pinned_at(d, "PINX", "VN") && pinned_at(d, "PINX", units[comm].code));
+    node_config pc = *c;
+    snprintf(pc.unit, sizeof pc.unit, "%s", units[prov].code);
+    snprintf(pc.tier, sizeof pc.tier, "province");
+    indicators *dp = indicators_new(s, &pc);
+    ind_actor padmin = {"pa", pc.unit, ROLE_ADMIN}, pstaff = {"ps", pc.unit, ROLE_STAFF};
+    CHECK(indicators_pin(dp, "PINX", false, &pstaff, &e) == -1 &&
+          lt_errkind_status(e.kind) == 403 && !strcmp(e.code, "indicator.forbidden"));
+    CHECK(indicators_pin(dp, "NOPE", false, &padmin, &e) == -1 && lt_errkind_status(e.kind) == 404);
+    CHECKF(indicators_pin(dp, "PINX", false, &padmin, &e) == 0, "%s", e.message);
+    CHECK(!pinned_at(d, "PINX", units[comm].code) && !pinned_at(d, "PINX", units[prov].code));
+    CHECK(pinned_at(d, "PINX", "VN"));
+    if (other >= 0)
+        CHECK(pinned_at(d, "PINX", units[other].code));
+    json_t *j = indicators_get(d, "PINX", units[comm].code, &e);
+    CHECK(j && json_is_false(json_object_get(json_object_get(j, "pins"), units[prov].code)) &&
+          json_is_true(json_object_get(json_object_get(j, "pins"), "VN")));
+    json_decref(j);
+    define(d, "PINX", "{\"name_vi\":\"Ghim 2\",\"period\":\"month\",\"tiers\":[\"commune\"]}");
+    CHECK(!pinned_at(d, "PINX", units[comm].code) && pinned_at(d, "PINX", "VN"));
+    indicators_free(dp);
+    node_config cc = *c;
+    snprintf(cc.unit, sizeof cc.unit, "%s", units[comm].code);
+    snprintf(cc.tier, sizeof cc.tier, "commune");
+    indicators *dc = indicators_new(s, &cc);
+    ind_actor cadmin = {"ca", cc.unit, ROLE_ADMIN};
+    CHECK(indicators_pin(dc, "PINX", true, &cadmin, &e) == -1 && lt_errkind_status(e.kind) == 403);
+    CHECK(!pinned_at(d, "PINX", units[comm].code));
+    indicators_free(dc);
 }
 
 int main(void)
@@ -437,19 +585,36 @@ int main(void)
     indicators *d = indicators_new(s, &c);
     indicators_set_clock(d, test_now, NULL);
     clock_ms = T_AUG_2025;
-    define(d, "SUMX", "{\"name_vi\":\"Tổng\",\"period\":\"month\",\"aggregation\":\"sum\",\"tiers\":[\"commune\"]}");
-    define(d, "AVGX", "{\"name_vi\":\"TB\",\"period\":\"month\",\"aggregation\":\"average\",\"tiers\":[\"commune\"]}");
-    define(d, "MINX", "{\"name_vi\":\"Min\",\"period\":\"month\",\"aggregation\":\"min\",\"tiers\":[\"commune\"]}");
-    define(d, "MAXX", "{\"name_vi\":\"Max\",\"period\":\"month\",\"aggregation\":\"max\",\"tiers\":[\"commune\"]}");
-    define(d, "CNTX", "{\"name_vi\":\"Đếm\",\"period\":\"month\",\"aggregation\":\"count\",\"tiers\":[\"commune\"]}");
-    define(d, "SELFX", "{\"name_vi\":\"Tự\",\"period\":\"month\",\"tiers\":[\"district\",\"commune\"],\"counts\":\"self\"}");
-    define(d, "RATIO", "{\"name_vi\":\"Tỉ lệ\",\"period\":\"month\",\"numerator\":\"SUMX\",\"denominator\":\"CNTX\",\"factor\":100}");
+    define(d, "SUMX",
+           "{\"name_vi\":\"Tổng\",\"period\":\"month\",\"aggregation\":\"sum\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "AVGX",
+           "{\"name_vi\":\"TB\",\"period\":\"month\",\"aggregation\":\"average\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "MINX",
+           "{\"name_vi\":\"Min\",\"period\":\"month\",\"aggregation\":\"min\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "MAXX",
+           "{\"name_vi\":\"Max\",\"period\":\"month\",\"aggregation\":\"max\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "CNTX",
+           "{\"name_vi\":\"Đếm\",\"period\":\"month\",\"aggregation\":\"count\",\"tiers\":["
+           "\"commune\"]}");
+    define(d, "SELFX",
+           "{\"name_vi\":\"Tự\",\"period\":\"month\",\"tiers\":[\"district\",\"commune\"],"
+           "\"counts\":\"self\"}");
+    define(d, "RATIO",
+           "{\"name_vi\":\"Tỉ "
+           "lệ\",\"period\":\"month\",\"numerator\":\"SUMX\",\"denominator\":\"CNTX\",\"factor\":"
+           "100}");
     fill_values(d, &rng);
     check_rollups(d);
     check_children(d);
     check_ratio_and_time(d);
     check_completeness(d);
     check_refusals(d, s);
+    check_csv_chunks(d, s);
+    check_pins(d, s, &c);
     /* an admin of a commune node may not define indicators */
     node_config cc = c;
     snprintf(cc.unit, sizeof cc.unit, "%s", units[nunits - 1].code);
@@ -457,10 +622,11 @@ int main(void)
     indicators *dc = indicators_new(s, &cc);
     ind_actor cadmin = {"a", cc.unit, ROLE_ADMIN};
     lt_error e = {0};
-    json_t *def = json_pack("{s:s, s:s, s:[s]}", "name_vi", "x", "period", "month", "tiers", "commune");
+    json_t *def =
+        json_pack("{s:s, s:s, s:[s]}", "name_vi", "x", "period", "month", "tiers", "commune");
     CHECK(indicators_define(dc, "CX", def, &cadmin, &e) == -1 && lt_errkind_status(e.kind) == 403 &&
           !strcmp(e.code, "indicator.forbidden"));
-    CHECK(indicators_get(d, "CX", &e) == NULL && lt_errkind_status(e.kind) == 404);
+    CHECK(indicators_get(d, "CX", NULL, &e) == NULL && lt_errkind_status(e.kind) == 404);
     json_decref(def);
     indicators_free(dc);
     check_rollups(d);

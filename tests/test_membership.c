@@ -6,9 +6,9 @@
  * signed enrolment request, and enrolment through the parent's request
  * table (enrol_submit, enrol_approve, network_join).
  */
+#include "lib/hex.h"
 #include "node/membership/enrol.h"
 #include "node/membership/fingerprint.h"
-#include "lib/hex.h"
 #include "storage/record.h"
 #include "tests/check.h"
 #include "tests/node_fixture.h"
@@ -20,11 +20,14 @@
 /* Opens a session pair at now; returns the refusing side's error or "". */
 static const char *handshake(fx_node *lower, fx_node *upper, uint64_t now, char *out, size_t cap)
 {
-    repl_session *a = fx_session(lower, true, false, now), *b = fx_session(upper, false, false, now);
+    repl_session *a = fx_session(lower, true, false, now),
+                 *b = fx_session(upper, false, false, now);
     fx_shuttle(a, b, now);
     bool open = repl_session_state(a) == REPL_OPEN && repl_session_state(b) == REPL_OPEN;
-    snprintf(out, cap, "%s", open ? "" : repl_session_state(b) != REPL_OPEN ? repl_session_error(b)
-                                                                             : repl_session_error(a));
+    snprintf(out, cap, "%s",
+             open                                 ? ""
+             : repl_session_state(b) != REPL_OPEN ? repl_session_error(b)
+                                                  : repl_session_error(a));
     repl_session_free(a);
     repl_session_free(b);
     return out;
@@ -106,9 +109,10 @@ static void test_rotation(fx_node *p, fx_node *d, fx_node *c2)
     REQUIRE(repl_node_init(&old_c2.rn, c2->s, c2->c.unit, old, err, sizeof err) == 0);
     CHECK(upto == 1);
     CHECK(unit_tree_key_state(d->rn.tree, old, NULL) == KEY_SUPERSEDED);
-    CHECK(unit_tree_key_valid_at(d->rn.tree, old, 1) && !unit_tree_key_valid_at(d->rn.tree, old, 2));
-    CHECKF(strstr(handshake(&old_c2, d, hlc_wall_ms(), why, sizeof why), "replaced") != NULL,
-           "%s", why);
+    CHECK(unit_tree_key_valid_at(d->rn.tree, old, 1) &&
+          !unit_tree_key_valid_at(d->rn.tree, old, 2));
+    CHECKF(strstr(handshake(&old_c2, d, hlc_wall_ms(), why, sizeof why), "replaced") != NULL, "%s",
+           why);
     repl_node_release(&old_c2.rn);
     /* the new key links, writes from seq 1, and the record keeps its unit */
     CHECKF(!*handshake(c2, d, hlc_wall_ms(), why, sizeof why), "%s", why);
@@ -140,18 +144,18 @@ static void test_expiry(fx_node *p, fx_node *d)
     REQUIRE(n == 2);
     uint64_t now = hlc_wall_ms(), hour = 3600ull * 1000;
     CHECK(chain_verify(chain, 2, d->c.pk, p->c.root_key, now, unit, why, sizeof why) == 0);
-    CHECK(chain_verify(chain, 2, d->c.pk, p->c.root_key, now - 23 * hour, unit, why,
-                       sizeof why) == 0); /* within the not_before grace */
-    CHECK(chain_verify(chain, 2, d->c.pk, p->c.root_key, now - 25 * hour, unit, why,
-                       sizeof why) != 0);
-    CHECK(chain_verify(chain, 2, d->c.pk, p->c.root_key, now + NETWORK_CERT_VALID_MS + hour,
-                       unit, why, sizeof why) != 0);
+    CHECK(chain_verify(chain, 2, d->c.pk, p->c.root_key, now - 23 * hour, unit, why, sizeof why) ==
+          0); /* within the not_before grace */
+    CHECK(chain_verify(chain, 2, d->c.pk, p->c.root_key, now - 25 * hour, unit, why, sizeof why) !=
+          0);
+    CHECK(chain_verify(chain, 2, d->c.pk, p->c.root_key, now + NETWORK_CERT_VALID_MS + hour, unit,
+                       why, sizeof why) != 0);
     CHECKF(strstr(why, "expired") != NULL, "%s", why);
     for (int i = 0; i < n; i++)
         free((void *)chain[i].bytes);
     /* the handshake uses the same clock: two years on, the link is refused */
-    CHECK(strstr(handshake(d, p, now + NETWORK_CERT_VALID_MS + hour, why, sizeof why),
-                 "expired") != NULL);
+    CHECK(strstr(handshake(d, p, now + NETWORK_CERT_VALID_MS + hour, why, sizeof why), "expired") !=
+          NULL);
 }
 
 static void test_fingerprint(void)

@@ -102,8 +102,8 @@ static void test_round_trip(void)
     json_decref(out);
 
     /* Scalars at the top level round-trip through mpjson_pack/mpjson_decode. */
-    json_t *scalars[] = {json_null(), json_true(), json_false(), json_string("Hà Nội"),
-                         json_real(-0.5), json_array()};
+    json_t *scalars[] = {json_null(),           json_true(),     json_false(),
+                         json_string("Hà Nội"), json_real(-0.5), json_array()};
     for (size_t i = 0; i < sizeof scalars / sizeof *scalars; i++) {
         msgpack_sbuffer sb;
         CHECK(pack_any(scalars[i], &sb) == 0);
@@ -215,15 +215,15 @@ static void test_key_order(void)
 
     /* Bytewise: a prefix first, upper case before lower, UTF-8 after ASCII;
      * nested objects are sorted too. */
-    json_t *c = json_loads("{\"ab\":1,\"đ\":2,\"b\":3,\"a\":4,\"B\":5,\"x\":{\"z\":0,\"y\":0}}",
-                           0, NULL);
+    json_t *c =
+        json_loads("{\"ab\":1,\"đ\":2,\"b\":3,\"a\":4,\"B\":5,\"x\":{\"z\":0,\"y\":0}}", 0, NULL);
     REQUIRE(c);
     uint8_t *pc;
     size_t lc;
     CHECK(mpjson_pack_object(c, &pc, &lc, err, sizeof err) == 0);
-    const uint8_t want2[] = {0x86, 0xa1, 'B', 0x05, 0xa1, 'a', 0x04, 0xa2, 'a', 'b', 0x01,
-                             0xa1, 'b', 0x03, 0xa1, 'x', 0x82, 0xa1, 'y', 0x00, 0xa1, 'z',
-                             0x00, 0xa2, 0xc4, 0x91, 0x02};
+    const uint8_t want2[] = {0x86, 0xa1, 'B',  0x05, 0xa1, 'a',  0x04, 0xa2, 'a',
+                             'b',  0x01, 0xa1, 'b',  0x03, 0xa1, 'x',  0x82, 0xa1,
+                             'y',  0x00, 0xa1, 'z',  0x00, 0xa2, 0xc4, 0x91, 0x02};
     CHECK(lc == sizeof want2 && memcmp(pc, want2, lc) == 0);
     free(pc);
     json_decref(c);
@@ -236,8 +236,8 @@ static void test_key_order(void)
     uint8_t *pd;
     size_t ld;
     CHECK(mpjson_pack_object(d, &pd, &ld, err, sizeof err) == 0);
-    const uint8_t want3[] = {0x83, 0xa1, 'k', 0x02, 0xa3, 'k', 0, 'a', 0x03,
-                             0xa3, 'k', 0, 'b', 0x01};
+    const uint8_t want3[] = {0x83, 0xa1, 'k',  0x02, 0xa3, 'k', 0,
+                             'a',  0x03, 0xa3, 'k',  0,    'b', 0x01};
     CHECK(ld == sizeof want3 && memcmp(pd, want3, ld) == 0);
     /* (json_equal looks keys up NUL-terminated, so compare by hand.) */
     json_t *back = decode(pd, ld);
@@ -523,8 +523,8 @@ static void test_bin_base64(void)
         msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
         msgpack_pack_bin_with_body(&pk, plain[i], strlen(plain[i]));
         json_t *j = decode(sb.data, sb.size);
-        CHECKF(j && json_is_string(j) && strcmp(json_string_value(j), b64[i]) == 0,
-               "bin %d -> %s", i, j ? json_string_value(j) : err);
+        CHECKF(j && json_is_string(j) && strcmp(json_string_value(j), b64[i]) == 0, "bin %d -> %s",
+               i, j ? json_string_value(j) : err);
         CHECK(check_bytes(sb.data, sb.size) == 0);
         json_decref(j);
         msgpack_sbuffer_destroy(&sb);

@@ -21,9 +21,10 @@ static void test_urlencoded(void)
 {
     form f;
     const char *ct = "application/x-www-form-urlencoded; charset=utf-8";
-    REQUIRE(parse_form(ct, "api_key=lt_x&service_code=traffic&lat=18.67&long=105.69&"
-                           "description=%C4%90%C6%B0%E1%BB%9Dng+ng%E1%BA%ADp&"
-                           "attribute%5Bdepth%5D=30&empty=&bare&&x=1%3D2",
+    REQUIRE(parse_form(ct,
+                       "api_key=lt_x&service_code=traffic&lat=18.67&long=105.69&"
+                       "description=%C4%90%C6%B0%E1%BB%9Dng+ng%E1%BA%ADp&"
+                       "attribute%5Bdepth%5D=30&empty=&bare&&x=1%3D2",
                        0, &f) == 0);
     CHECK(f.n == 9);
     CHECK(!strcmp(form_get(&f, "api_key")->value, "lt_x"));
@@ -87,7 +88,8 @@ static void test_multipart(void)
     static const char noname[] = "--B\r\nContent-Type: text/plain\r\n\r\n1\r\n--B--";
     CHECK(parse_form("multipart/form-data; boundary=B", noname, 0, &f) == -1 &&
           strstr(err, "name"));
-    static const char badtext[] = "--B\r\nContent-Disposition: form-data; name=x\r\n\r\n\xff\r\n--B--";
+    static const char badtext[] =
+        "--B\r\nContent-Disposition: form-data; name=x\r\n\r\n\xff\r\n--B--";
     CHECK(parse_form("multipart/form-data; boundary=B", badtext, 0, &f) == -1 &&
           strstr(err, "UTF-8"));
 }

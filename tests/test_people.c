@@ -4,9 +4,9 @@
  * token lookups (accounts.h) on a real LMDB store, and the lockout
  * arithmetic of ratelimit.h.
  */
+#include "node/http/ratelimit.h"
 #include "node/people/access.h"
 #include "node/people/accounts.h"
-#include "node/http/ratelimit.h"
 #include "tests/check.h"
 
 #include <sodium.h>
@@ -16,14 +16,14 @@
 static unit_tree *tree(void)
 {
     /* VN -> 40 -> 412 -> 16681, 16684; 40 -> 413 -> 16700; VN -> 41 */
-    static const char *const rows[][2] = {{"VN", ""},     {"40", "VN"},     {"41", "VN"},
-                                          {"412", "40"},  {"413", "40"},    {"16681", "412"},
+    static const char *const rows[][2] = {{"VN", ""},       {"40", "VN"},    {"41", "VN"},
+                                          {"412", "40"},    {"413", "40"},   {"16681", "412"},
                                           {"16684", "412"}, {"16700", "413"}};
     unit_tree *t = unit_tree_new();
     REQUIRE(t != NULL);
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
-        REQUIRE(unit_tree_set(t, rows[i][0], strlen(rows[i][0]), rows[i][1],
-                              strlen(rows[i][1])) == 0);
+        REQUIRE(unit_tree_set(t, rows[i][0], strlen(rows[i][0]), rows[i][1], strlen(rows[i][1])) ==
+                0);
     return t;
 }
 
@@ -40,7 +40,7 @@ static void visibility_checks(void)
     CHECK(sees(t, "412", "16681", NULL));
     CHECK(sees(t, "40", "16681", NULL));
     CHECK(sees(t, "16681", "16681", NULL));
-    CHECK(!sees(t, "16681", "412", NULL));  /* not upward */
+    CHECK(!sees(t, "16681", "412", NULL));   /* not upward */
     CHECK(!sees(t, "16684", "16681", NULL)); /* not sideways */
     CHECK(!sees(t, "40", "41", NULL));       /* another province, even on the national node */
     /* what is addressed to the unit */
@@ -98,10 +98,10 @@ static void credential_checks(void)
     credential c;
     REQUIRE(cred_create(s, CRED_SESSION, "lan", t0, secret, &c, err, sizeof err) == 0);
     CHECK(strlen(secret) == 64 && strlen(c.csrf) == 64);
-    CHECK(cred_lookup(s, CRED_SESSION, secret, t0 + 7 * h, &c) == 0);  /* touches it */
-    CHECK(cred_lookup(s, CRED_SESSION, secret, t0 + 11 * h, &c) == 0); /* idle 4 h */
+    CHECK(cred_lookup(s, CRED_SESSION, secret, t0 + 7 * h, &c) == 0);      /* touches it */
+    CHECK(cred_lookup(s, CRED_SESSION, secret, t0 + 11 * h, &c) == 0);     /* idle 4 h */
     CHECK(cred_lookup(s, CRED_SESSION, secret, t0 + 12 * h + 1, &c) == 1); /* 12 h after login */
-    CHECK(cred_lookup(s, CRED_SESSION, secret, t0 + 1, &c) == 1); /* and it is gone */
+    CHECK(cred_lookup(s, CRED_SESSION, secret, t0 + 1, &c) == 1);          /* and it is gone */
     REQUIRE(cred_create(s, CRED_SESSION, "lan", t0, secret, &c, err, sizeof err) == 0);
     CHECK(cred_lookup(s, CRED_SESSION, secret, t0 + 8 * h + 1, &c) == 1); /* idle 8 h */
     /* the node keeps only a hash of the secret */
@@ -118,7 +118,8 @@ static void credential_checks(void)
     for (int i = 0; i < 10000; i++)
         found += cred_lookup(s, CRED_TOKEN, token, t0, &c) == 0;
     clock_gettime(CLOCK_MONOTONIC, &a1);
-    double us = ((double)(a1.tv_sec - a0.tv_sec) * 1e9 + (double)(a1.tv_nsec - a0.tv_nsec)) / 1e4 / 1e3;
+    double us =
+        ((double)(a1.tv_sec - a0.tv_sec) * 1e9 + (double)(a1.tv_nsec - a0.tv_nsec)) / 1e4 / 1e3;
     CHECKF(found == 10000 && us < 200, "%d found, %.1f us per token check", found, us);
     fprintf(stderr, "token check: %.2f us\n", us);
     token[10] ^= 1;

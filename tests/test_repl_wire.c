@@ -20,9 +20,9 @@
  * health answers, and a real child node (a second `serve`) syncs the
  * node's 1,500 documents meanwhile.
  */
+#include "lib/hex.h"
 #include "node/env/config.h"
 #include "replication/repl_node.h"
-#include "lib/hex.h"
 #include "tests/check.h"
 
 #include <arpa/inet.h>
@@ -520,8 +520,8 @@ static void bad_message(const target *t, const char *what, int opcode, const uin
     CHECKF(ws_frame(fd, opcode, true, msg, len), "%s: send failed", what);
     char reason[200];
     int code = ws_wait_close(r, reason, sizeof reason, 10000);
-    CHECKF(code == want_code, "%s: close code %d, wanted %d (reason \"%s\")", what, code,
-           want_code, reason);
+    CHECKF(code == want_code, "%s: close code %d, wanted %d (reason \"%s\")", what, code, want_code,
+           reason);
     CHECKF(strstr(reason, why) != NULL, "%s: close reason \"%s\" lacks \"%s\"", what, reason, why);
     char line[300];
     snprintf(line, sizeof line, "reason=\"%s", why);
@@ -715,8 +715,8 @@ static void test_bad_upstream(target *t)
         json_t *l0 = json_array_get(json_object_get(j, "links"), 0);
         json_t *l1 = json_array_get(json_object_get(j, "links"), 1);
         const char *e = json_string_value(json_object_get(l0, "last_error"));
-        failed_over = json_is_true(json_object_get(l1, "connected")) && e &&
-                      strstr(e, hostport) && json_integer_value(json_object_get(l0, "attempts"));
+        failed_over = json_is_true(json_object_get(l1, "connected")) && e && strstr(e, hostport) &&
+                      json_integer_value(json_object_get(l0, "attempts"));
         if (!failed_over)
             usleep(100 * 1000);
     }
@@ -781,8 +781,7 @@ static void test_stuck_reader(const target *t, const char *child_dir)
            (double)(mono_ms() - t0) / 1000.0);
     CHECK(healthy(t->port));
     /* the node gives up on the silent peer (30 s without a message) */
-    bool dropped = wait_log(t->log,
-                            "event=repl.link_closed peer_unit=16681 direction=down", 50000);
+    bool dropped = wait_log(t->log, "event=repl.link_closed peer_unit=16681 direction=down", 50000);
     CHECKF(dropped, "the stuck peer's link was never closed");
     if (dropped)
         CHECK(file_has(t->log, "reason=\"no message from the peer for"));
@@ -843,13 +842,11 @@ int main(void)
     static const uint8_t garbage[] = {0xde, 0xad, 0xbe, 0xef, 0x00, 0xff, 0x13, 0x37, 0xc1};
     bad_message(&t, "garbage message", 2, garbage, sizeof garbage, 1008, "malformed message");
     static const uint8_t truncated[] = {0x92, 0xa5, 'h', 'e', 'l'};
-    bad_message(&t, "truncated msgpack", 2, truncated, sizeof truncated, 1008,
-                "malformed message");
+    bad_message(&t, "truncated msgpack", 2, truncated, sizeof truncated, 1008, "malformed message");
     static const uint8_t wrong[] = {0x92, 0xa5, 'h', 'e', 'l', 'l', 'o', 0x80};
     bad_message(&t, "a malformed hello", 2, wrong, sizeof wrong, 1008, "malformed hello");
     static const uint8_t bye[] = {0x92, 0xa3, 'e', 'r', 'r', 0xa4, 'b', 'y', 'e', 0xff};
-    bad_message(&t, "a peer that says err", 2, bye, sizeof bye, 1000,
-                "peer closed the link: bye");
+    bad_message(&t, "a peer that says err", 2, bye, sizeof bye, 1000, "peer closed the link: bye");
     static const uint8_t text[] = "hello?";
     bad_message(&t, "text message", 1, text, sizeof text - 1, 1003, "text message refused");
     test_oversized(&t, false);

@@ -7,14 +7,14 @@
  * exact statistics on a known set, equal index bytes on stores fed the
  * same entries in different orders, and verify finding no problem.
  */
-#include "reports/report_summary.h"
 #include "lib/fold.h"
 #include "lib/mpjson.h"
+#include "node/domains.h"
 #include "reports/report_index.h"
 #include "reports/report_query.h"
+#include "reports/report_summary.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
-#include "node/domains.h"
 #include "tests/check.h"
 
 #include <math.h>
@@ -70,11 +70,10 @@ static void put_report(store *s, const author *a, const char *id, const char *di
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s,s,s], s:s, s:[s,s,s], s:I, s:I, s:f, "
                           "s:f, s:s, s:s}",
                           "code", id, "title", title, "description", "Người dân phản ánh",
-                          "category", category, "area_unit", commune, "area_path", "P",
-                          district, commune, "owner_unit", commune, "owner_path", "P",
-                          district, commune, "created_ms", (json_int_t)created, "deadline_ms",
-                          (json_int_t)deadline, "lat", 21.0, "lon", 105.8, "status", status,
-                          "channel", "web");
+                          "category", category, "area_unit", commune, "area_path", "P", district,
+                          commune, "owner_unit", commune, "owner_path", "P", district, commune,
+                          "created_ms", (json_int_t)created, "deadline_ms", (json_int_t)deadline,
+                          "lat", 21.0, "lon", 105.8, "status", status, "channel", "web");
     write_json(s, a, id, ENTRY_OP_PUT, j);
 }
 
@@ -115,7 +114,9 @@ static void test_fold(void)
     CHECKF(!strcmp(out, "duong ngap nuoc duong le loi"), "%s", out);
     fold_text("Đ", strlen("Đ"), out, sizeof out);
     CHECK(!strcmp(out, "d"));
-    fold_text("a\xff" "b 2026-17", 11, out, sizeof out);
+    fold_text("a\xff"
+              "b 2026-17",
+              11, out, sizeof out);
     CHECKF(!strcmp(out, "a b 2026 17"), "%s", out);
     CHECK(fold_text("xin chào thế giới", 18, out, 9) == 8 && !strcmp(out, "xin chao"));
 }
@@ -183,7 +184,8 @@ static void test_lists(store *s)
     CHECKF(l.n == 4 && has(&l, "C-28") && has(&l, "C-27") && has(&l, "C-19") && has(&l, "C-0"),
            "%zu", l.n);
     /* created range */
-    q = (report_query){.unit = "P", .limit = 100, .from_ms = T0 + 10 * HOUR, .to_ms = T0 + 20 * HOUR};
+    q = (report_query){
+        .unit = "P", .limit = 100, .from_ms = T0 + 10 * HOUR, .to_ms = T0 + 20 * HOUR};
     CHECK(list(s, &q, &l, next) == 10 && !strcmp(l.ids[0], "C-19") && !strcmp(l.ids[9], "C-10"));
     q.sort = REPORT_SORT_OLDEST;
     CHECK(list(s, &q, &l, next) == 10 && !strcmp(l.ids[0], "C-10"));
@@ -217,7 +219,8 @@ static void test_lists(store *s)
             memcpy(cursor, next, sizeof cursor);
             pages++;
         } while (cursor[0] && pages < 200);
-        CHECKF(same && got == all.n && all.n > 4 && (v % 2 ? pages > (all.n + 3) / 4 : pages == (all.n + 3) / 4),
+        CHECKF(same && got == all.n && all.n > 4 &&
+                   (v % 2 ? pages > (all.n + 3) / 4 : pages == (all.n + 3) / 4),
                "variant %zu: %zu of %zu in %zu pages", v, got, all.n, pages);
     }
     /* deadline order: open reports only, earliest first */
@@ -234,7 +237,8 @@ static void test_lists(store *s)
     CHECK(due.n == 4 && !strcmp(due.ids[0], "C-0") && !strcmp(due.ids[3], "C-4"));
     /* bad queries */
     q = (report_query){.unit = "P", .limit = 10, .cursor = "zz"};
-    CHECK(report_query_run(s, &q, collect, &l, next, err, sizeof err) == 1 && strstr(err, "cursor"));
+    CHECK(report_query_run(s, &q, collect, &l, next, err, sizeof err) == 1 &&
+          strstr(err, "cursor"));
     const char *bad[] = {"open"};
     q = (report_query){.unit = "P", .limit = 10, .statuses = bad, .nstatuses = 1};
     CHECK(report_query_run(s, &q, collect, &l, next, err, sizeof err) == 1 && strstr(err, "open"));
@@ -306,12 +310,17 @@ static void test_stats(void)
         snprintf(id, sizeof id, "S-%d", i);
         uint64_t created = T0 + (uint64_t)i * 60000;
         put_report(s, &a, id, "D1", "C11", "x", i < 20 ? "traffic" : "environment",
-                   i < 10 ? "resolved" : i < 12 ? "rejected" : "received", created,
-                   created + 8 * HOUR);
+                   i < 10   ? "resolved"
+                   : i < 12 ? "rejected"
+                            : "received",
+                   created, created + 8 * HOUR);
         json_t *j = json_pack("{s:s}", "rating",
-                              i < 19 ? "satisfied" : i < 22 ? "acceptable" : "unsatisfied");
+                              i < 19   ? "satisfied"
+                              : i < 22 ? "acceptable"
+                                       : "unsatisfied");
         if (i < 10)
-            json_object_set_new(j, "resolved_ms", json_integer((json_int_t)(created + (uint64_t)(i + 1) * HOUR)));
+            json_object_set_new(j, "resolved_ms",
+                                json_integer((json_int_t)(created + (uint64_t)(i + 1) * HOUR)));
         write_json(s, &a, id, ENTRY_OP_PATCH, j);
     }
     /* one on the next day (UTC+7), outside the range below */
@@ -440,10 +449,10 @@ static void test_orders(store *s, const author *a, const author *b)
     report_query q = {.unit = "P", .limit = 100, .statuses = closed, .nstatuses = 1};
     CHECK(list(y, &q, &l, next) == 15);
     long problems = 0;
-    CHECKF(store_verify(y, check_tmpdir(), count_problem, &problems, err, sizeof err) == 0,
-           "%s", err);
-    CHECKF(store_verify(s, check_tmpdir(), count_problem, &problems, err, sizeof err) == 0,
-           "%s", err);
+    CHECKF(store_verify(y, check_tmpdir(), count_problem, &problems, err, sizeof err) == 0, "%s",
+           err);
+    CHECKF(store_verify(s, check_tmpdir(), count_problem, &problems, err, sizeof err) == 0, "%s",
+           err);
     CHECK(problems == 0);
     /* a lost text row is found */
     MDB_txn *txn;
@@ -483,8 +492,10 @@ static void test_summary(store *s)
     size_t len;
     REQUIRE(store_record_get(s, "reports", "C-5", &rec, &len) == 0);
     json_t *j = report_summary_json(rec, len, "C-5", 3, T0 + 20 * HOUR, false);
-    CHECK(!strcmp(json_string_value(json_object_get(j, "created_at")), "2026-01-01T05:00:00+07:00"));
-    CHECK(!strcmp(json_string_value(json_object_get(j, "deadline_at")), "2026-01-01T10:00:00+07:00"));
+    CHECK(
+        !strcmp(json_string_value(json_object_get(j, "created_at")), "2026-01-01T05:00:00+07:00"));
+    CHECK(
+        !strcmp(json_string_value(json_object_get(j, "deadline_at")), "2026-01-01T10:00:00+07:00"));
     CHECK(json_is_true(json_object_get(j, "overdue")));
     CHECK(!strcmp(json_string_value(json_object_get(j, "status")), "received"));
     CHECK(json_object_get(j, "lat") && !json_object_get(j, "reporter_name"));
@@ -497,11 +508,11 @@ static void test_summary(store *s)
  * history, like the detail view: 2, escalated to P. */
 static void test_summary_escalation(store *s, const author *a)
 {
-    json_t *j = json_pack("{s:I, s:s, s:{s:s, s:I, s:s}, s:{s:s, s:I, s:s}}",
-                          "escalation_level", (json_int_t)1, "escalated_to", "D1",
-                          "h/0000000000000001/aaaaaaaa", "action", "escalate", "level",
-                          (json_int_t)2, "target", "P", "h/0000000000000002/bbbbbbbb", "action",
-                          "escalate", "level", (json_int_t)1, "target", "D1");
+    json_t *j =
+        json_pack("{s:I, s:s, s:{s:s, s:I, s:s}, s:{s:s, s:I, s:s}}", "escalation_level",
+                  (json_int_t)1, "escalated_to", "D1", "h/0000000000000001/aaaaaaaa", "action",
+                  "escalate", "level", (json_int_t)2, "target", "P", "h/0000000000000002/bbbbbbbb",
+                  "action", "escalate", "level", (json_int_t)1, "target", "D1");
     write_json(s, a, "C-5", ENTRY_OP_PATCH, j);
     uint8_t *rec;
     size_t len;

@@ -14,9 +14,9 @@
 #include "tests/node_fixture.h"
 
 #include <sodium.h>
-#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define H 3600000ull
 /* Monday 2026-11-23 00:00 Asia/Ho_Chi_Minh, in UTC ms. */
@@ -34,7 +34,7 @@ static void workhours(void)
     /* 2026-11-23 is a Monday */
     CHECK(workhours_add_hours(NULL, MON + 10 * H, 8) == MON + 24 * H + 10 * H);
     CHECK(workhours_add_hours(NULL, MON + 10 * H, 2) == MON + 12 * H);
-    CHECK(workhours_add_hours(NULL, MON + 10 * H, 3) == MON + 14 * H); /* lunch skipped */
+    CHECK(workhours_add_hours(NULL, MON + 10 * H, 3) == MON + 14 * H);         /* lunch skipped */
     CHECK(workhours_add_hours(NULL, MON + 12 * H + H / 2, 1) == MON + 14 * H); /* from lunch */
     CHECK(workhours_add_hours(NULL, MON + 4 * 24 * H + 16 * H, 2) == MON + 7 * 24 * H + 9 * H);
     CHECK(workhours_add_hours(NULL, MON + 5 * 24 * H + 11 * H, 1) == MON + 7 * 24 * H + 9 * H);
@@ -70,7 +70,8 @@ static void workhours(void)
 static void sync_pair(fx_node *lower, fx_node *upper)
 {
     uint64_t now = hlc_wall_ms();
-    repl_session *a = fx_session(lower, true, false, now), *b = fx_session(upper, false, false, now);
+    repl_session *a = fx_session(lower, true, false, now),
+                 *b = fx_session(upper, false, false, now);
     fx_shuttle(a, b, now);
     repl_session_free(a);
     repl_session_free(b);
@@ -139,7 +140,8 @@ static const char *field(json_t *j, const char *k)
 /* A PNG of w x h with len bytes (header then padding). */
 static uint8_t *be32put(uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
+    p[3] = (uint8_t)v;
     return p + 4;
 }
 
@@ -198,8 +200,8 @@ static uint8_t *png_claiming(unsigned w, unsigned h, size_t *out_len)
  * Nothing stored; then a whole one is, with its decoded size. */
 static void photos_decoded(fx_node *c1, reports *r)
 {
-    json_t *in = json_pack("{s:s, s:s, s:i, s:i}", "title", "x", "category", "traffic", "lat", 1,
-                           "lon", 1);
+    json_t *in =
+        json_pack("{s:s, s:s, s:i, s:i}", "title", "x", "category", "traffic", "lat", 1, "lon", 1);
     char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX];
     lt_error e;
     uint64_t before = store_entry_count(c1->s);
@@ -241,8 +243,9 @@ static void codes_categories(reports *rc1, reports *rp, reports *rd)
                         "\"lat\":21.0,\"lon\":105.8}",
                         201);
     CHECKF(code && !strcmp(code, "16681-1"), "code %s", code ? code : "");
-    code = create(rc1, &staff_c1,
-                  "{\"title\":\"Rác\",\"category\":\"environment\",\"lat\":21.0,\"lon\":105.8}", 201);
+    code =
+        create(rc1, &staff_c1,
+               "{\"title\":\"Rác\",\"category\":\"environment\",\"lat\":21.0,\"lon\":105.8}", 201);
     CHECKF(code && !strcmp(code, "16681-2"), "code %s", code ? code : "");
     char norm[REPORT_CODE_MAX];
     CHECK(reports_code_norm(" 16681-2 ", norm) && !strcmp(norm, "16681-2"));
@@ -268,8 +271,7 @@ static void codes_categories(reports *rc1, reports *rp, reports *rd)
     const reports_actor admin_c2 = {"cadmin", "16684", ROLE_ADMIN, false, NULL};
     CHECK(reports_category_put(rp, "traffic", f, &admin_c2, &e) == -1 &&
           lt_errkind_status(e.kind) == 403 && strstr(e.message, "unit 40"));
-    CHECKF(reports_category_put(rp, "traffic", f, &admin_p, &e) == 0, "%s",
-           e.message);
+    CHECKF(reports_category_put(rp, "traffic", f, &admin_p, &e) == 0, "%s", e.message);
     json_decref(f);
     f = json_pack("{s:s, s:s, s:s, s:i}", "name_vi", "Cây xanh", "name_en", "Trees", "owner_tier",
                   "commune", "deadline_days", 2);
@@ -299,7 +301,8 @@ static void bad_input(fx_node *c1, reports *r)
 {
     uint64_t before = store_entry_count(c1->s);
     create(r, &staff_c1, "{\"title\":\"x\",\"category\":\"weather\",\"lat\":1,\"lon\":1}", 400);
-    CHECKF(last_is("report.category_unknown") && last.kind == LT_EINVAL, "%s", lt_error_code(&last));
+    CHECKF(last_is("report.category_unknown") && last.kind == LT_EINVAL, "%s",
+           lt_error_code(&last));
     create(r, &staff_c1, "{\"title\":\"x\",\"category\":\"traffic\",\"lon\":1}", 400);
     CHECK(last_is("report.location_missing"));
     create(r, &staff_c1, "{\"title\":\"x\",\"category\":\"traffic\",\"lat\":91,\"lon\":1}", 400);
@@ -308,7 +311,8 @@ static void bad_input(fx_node *c1, reports *r)
     CHECK(last_is("report.title_missing"));
     create(r, &viewer_c1, "{\"title\":\"x\",\"category\":\"traffic\",\"lat\":1,\"lon\":1}", 403);
     create(r, &staff_c1,
-           "{\"title\":\"x\",\"category\":\"traffic\",\"lat\":1,\"lon\":1,\"unit\":\"16684\"}", 400);
+           "{\"title\":\"x\",\"category\":\"traffic\",\"lat\":1,\"lon\":1,\"unit\":\"16684\"}",
+           400);
     char *long_title = malloc(4000);
     memset(long_title, 'a', 3999);
     long_title[3999] = '\0';
@@ -327,8 +331,8 @@ static void bad_input(fx_node *c1, reports *r)
     create(r, &staff_c1, json, 400);
     free(json);
     free(long_title);
-    json_t *in = json_pack("{s:s, s:s, s:i, s:i}", "title", "x", "category", "traffic", "lat", 1,
-                           "lon", 1);
+    json_t *in =
+        json_pack("{s:s, s:s, s:i, s:i}", "title", "x", "category", "traffic", "lat", 1, "lon", 1);
     size_t big_len, small_len;
     uint8_t *big = png(REPORT_PHOTO_BYTES_MAX + 1, 10, 10, &big_len);
     CHECK(big_len == REPORT_PHOTO_BYTES_MAX + 1);
@@ -336,31 +340,28 @@ static void bad_input(fx_node *c1, reports *r)
     reports_photo ph = {big, big_len, "image/png"};
     char code[REPORT_CODE_MAX];
     lt_error e;
-    CHECK(reports_create_raw(r, in, &ph, 1, "open311", &citizen, code, last_token, &e) ==
-              -1 &&
+    CHECK(reports_create_raw(r, in, &ph, 1, "open311", &citizen, code, last_token, &e) == -1 &&
           lt_errkind_status(e.kind) == 400);
     reports_photo six[6];
     for (int i = 0; i < 6; i++)
         six[i] = (reports_photo){small, small_len, NULL};
-    CHECK(reports_create_raw(r, in, six, 6, "web", &citizen, code, last_token, &e) ==
-              -1 &&
+    CHECK(reports_create_raw(r, in, six, 6, "web", &citizen, code, last_token, &e) == -1 &&
           lt_errkind_status(e.kind) == 400 && strstr(e.message, "at most 5") &&
           !strcmp(lt_error_code(&e), "report.photos_too_many"));
-    CHECK(reports_create_raw(r, in, six, 1, "fax", &citizen, code, last_token, &e) ==
-              -1 &&
+    CHECK(reports_create_raw(r, in, six, 1, "fax", &citizen, code, last_token, &e) == -1 &&
           lt_errkind_status(e.kind) == 400);
     CHECK(store_entry_count(c1->s) == before);
     /* a good photo of 70,000 bytes: three chunks, read back whole */
-    CHECKF(reports_create_raw(r, in, six, 1, "web", &citizen, code, last_token, &e) == 0,
-           "%s", e.message);
+    CHECKF(reports_create_raw(r, in, six, 1, "web", &citizen, code, last_token, &e) == 0, "%s",
+           e.message);
     CHECK(store_entry_count(c1->s) == before + 2);
     free(big);
     free(small);
     big = png(70000, 640, 480, &big_len);
     CHECK(big_len == 70000);
     ph = (reports_photo){big, 70000, NULL};
-    CHECKF(reports_create_raw(r, in, &ph, 1, "web", &citizen, code, last_token, &e) == 0,
-           "%s", e.message);
+    CHECKF(reports_create_raw(r, in, &ph, 1, "web", &citizen, code, last_token, &e) == 0, "%s",
+           e.message);
     CHECK(store_entry_count(c1->s) == before + 2 + 4);
     json_t *j = get(r, code);
     json_t *p0 = json_array_get(json_object_get(j, "photos"), 0);
@@ -427,7 +428,8 @@ static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"rate\",\"rating\":\"satisfied\"}") == 403);
     /* a citizen without the report's token: 403 (it is public), wrong token too */
     CHECK(act(rc1, code, &citizen, "{\"action\":\"rate\",\"rating\":\"satisfied\"}") == 403);
-    const reports_actor guesser = {NULL, NULL, ROLE_NONE, true, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
+    const reports_actor guesser = {NULL, NULL, ROLE_NONE, true,
+                                   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
     CHECK(act(rc1, code, &guesser, "{\"action\":\"rate\",\"rating\":\"satisfied\"}") == 403);
     const reports_actor holder = {NULL, NULL, ROLE_NONE, true, token};
     CHECK(act(rc1, code, &holder, "{\"action\":\"rate\",\"rating\":\"great\"}") == 400);
@@ -458,10 +460,11 @@ static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
 
     /* a second report: duplicate of the first; then its patch */
     char code2[REPORT_CODE_MAX];
-    snprintf(code2, sizeof code2, "%s",
-             create(rc1, &staff_c1,
-                    "{\"title\":\"Lấn chiếm\",\"category\":\"construction\",\"lat\":21,\"lon\":105}",
-                    201));
+    snprintf(
+        code2, sizeof code2, "%s",
+        create(rc1, &staff_c1,
+               "{\"title\":\"Lấn chiếm\",\"category\":\"construction\",\"lat\":21,\"lon\":105}",
+               201));
     CHECK(act(rc1, code2, &leader_c1, "{\"action\":\"duplicate\",\"of\":\"nope-1\"}") == 400);
     char body[128];
     snprintf(body, sizeof body, "{\"action\":\"duplicate\",\"of\":\"%s\"}", code);
@@ -469,8 +472,7 @@ static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
     lt_error e;
     json_t *f = json_pack("{s:s}", "title", "Lấn chiếm vỉa hè");
     CHECK(reports_patch(rc1, code2, f, &staff_c1, &e) == 0);
-    CHECK(reports_patch(rc1, code2, f, &viewer_c1, &e) == -1 &&
-          lt_errkind_status(e.kind) == 403);
+    CHECK(reports_patch(rc1, code2, f, &viewer_c1, &e) == -1 && lt_errkind_status(e.kind) == 403);
     json_decref(f);
     f = json_pack("{s:s}", "status", "closed");
     CHECK(reports_patch(rc1, code2, f, &staff_c1, &e) == -1 && lt_errkind_status(e.kind) == 400);
@@ -479,7 +481,8 @@ static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
     CHECK(reports_patch(rc1, code2, f, &staff_c1, &e) == -1 && lt_errkind_status(e.kind) == 400);
     json_decref(f);
     j = get(rc1, code2);
-    CHECK(!strcmp(field(j, "title"), "Lấn chiếm vỉa hè") && !strcmp(field(j, "status"), "duplicate"));
+    CHECK(!strcmp(field(j, "title"), "Lấn chiếm vỉa hè") &&
+          !strcmp(field(j, "status"), "duplicate"));
     json_decref(j);
 }
 
@@ -500,8 +503,8 @@ static void authority(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
     json_t *a = json_pack("{s:s}", "action", "receive");
     uint64_t before = store_entry_count(c1->s);
     CHECK(reports_act(rc1, code, a, &staff_c1, &e) == -1 && lt_errkind_status(e.kind) == 403);
-    CHECKF(strstr(e.message, "412") != NULL && !strcmp(lt_error_code(&e), "report.authority"),
-           "%s", e.message);
+    CHECKF(strstr(e.message, "412") != NULL && !strcmp(lt_error_code(&e), "report.authority"), "%s",
+           e.message);
     CHECK(store_entry_count(c1->s) == before);
     json_decref(a);
 }
@@ -532,7 +535,8 @@ static void concurrent(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
     bool start = false, comment = false;
     size_t i;
     json_t *h;
-    json_array_foreach(hist, i, h) {
+    json_array_foreach(hist, i, h)
+    {
         start = start || !strcmp(field(h, "action"), "start");
         comment = comment || !strcmp(field(h, "note"), "huyện");
     }
@@ -648,8 +652,7 @@ static void holidays(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports *
     CHECK(reports_holiday_delete(rp, "2026-11-25", &admin_p, &e) == -1 &&
           lt_errkind_status(e.kind) == 404);
     CHECK(store_entry_count(p->s) == before);
-    CHECKF(reports_holiday_put(rp, "2026-11-24", off, &admin_p, &e) == 0,
-           "%s", e.message);
+    CHECKF(reports_holiday_put(rp, "2026-11-24", off, &admin_p, &e) == 0, "%s", e.message);
     CHECK(reports_holiday_put(rp, "2026-11-28", work, &admin_p, &e) == 0);
     CHECK(reports_holiday_put(rp, "2027-01-01", off, &admin_p, &e) == 0);
     json_decref(off);
@@ -680,7 +683,8 @@ static void holidays(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports *
                     201));
     snprintf(fresh, sizeof fresh, "%s",
              create(rc1, &staff_c1,
-                    "{\"title\":\"Ồn\",\"category\":\"public_order\",\"lat\":21,\"lon\":105}", 201));
+                    "{\"title\":\"Ồn\",\"category\":\"public_order\",\"lat\":21,\"lon\":105}",
+                    201));
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"receive\"}") == 200);
     CHECK(deadline_of(rc1, code) == (json_int_t)(MON + 4 * 24 * H + 9 * H));
     /* re-filed on Wednesday as environment (5 working days), counted from

@@ -3,8 +3,8 @@
  * the revocation has replicated to, with a reason; its earlier entries
  * stay; other nodes are unaffected.
  */
-#include "node/membership/network.h"
 #include "lib/hex.h"
+#include "node/membership/network.h"
 #include "tests/check.h"
 #include "tests/node_fixture.h"
 
@@ -14,7 +14,8 @@
 static repl_session *sync_pair(fx_node *lower, fx_node *upper, repl_session **other)
 {
     uint64_t now = hlc_wall_ms();
-    repl_session *a = fx_session(lower, true, false, now), *b = fx_session(upper, false, false, now);
+    repl_session *a = fx_session(lower, true, false, now),
+                 *b = fx_session(upper, false, false, now);
     fx_shuttle(a, b, now);
     *other = b;
     return a;

@@ -7,10 +7,10 @@
  * commune moved to another district while it was offline.
  */
 #include "cli/demo_data.h"
-#include "node/membership/network.h"
-#include "replication/repl_node.h"
 #include "lib/hex.h"
 #include "lib/mpjson.h"
+#include "node/membership/network.h"
+#include "replication/repl_node.h"
 #include "storage/store_internal.h"
 #include "tests/check.h"
 #include "tests/node_fixture.h"
@@ -136,8 +136,12 @@ static void test_replayed_batch(const char *base)
     uint64_t before = store_entry_count(p.s);
     repl_store_ops replay = repl_node_ops;
     replay.scan = replay_scan;
-    repl_config cfg = {.pk = c.c.pk, .sk = c.c.sk, .root_key = c.c.root_key, .initiator = true,
-                       .batch_bytes = 2048, .defer_verify = deferred};
+    repl_config cfg = {.pk = c.c.pk,
+                       .sk = c.c.sk,
+                       .root_key = c.c.root_key,
+                       .initiator = true,
+                       .batch_bytes = 2048,
+                       .defer_verify = deferred};
     repl_session *a = repl_session_new(&cfg, &replay, &c.rn, now);
     repl_session *b = open_session(&p, false, now);
     fx_shuttle(a, b, now);
@@ -233,6 +237,63 @@ static void move_unit(tnode *root, const char *unit, const char *parent, const c
     CHECKF(repl_node_reload(&root->rn, err, sizeof err) == 0, "%s", err);
 }
 
+/* What one side of a link reported, after any message, about waiting for
+ * a unit tree (repl_stats.waiting_for_tree): in news mode, or in full mode
+ * with markers that do not count yet; and what it reports at the end. */
+typedef struct {
+    bool news, views;
+    repl_stats last;
+} wait_seen;
+
+static void wait_note(repl_session *s, wait_seen *w)
+{
+    repl_session_stats(s, &w->last);
+    if (!w->last.positioned || !w->last.waiting_for_tree || !w->last.wait_reason[0])
+        return;
+    if (w->last.news)
+        w->news = true;
+    else
+        w->views = true;
+}
+
+/* sync_pair, one message at a time (verification inline), noting after each
+ * what both sides report in wl (lower) and wu (upper). */
+static void sync_pair_noting(tnode *lower, tnode *upper, uint64_t now, wait_seen *wl, wait_seen *wu)
+{
+    REQUIRE(!deferred);
+    memset(wl, 0, sizeof *wl);
+    memset(wu, 0, sizeof *wu);
+    repl_session *a = open_session(lower, true, now), *b = open_session(upper, false, now);
+    for (bool progress = true; progress;) {
+        const uint8_t *m;
+        size_t len;
+        progress = false;
+        if (repl_session_next_out(a, &m, &len)) {
+            repl_session_recv(b, m, len, now);
+            progress = true;
+        }
+        wait_note(a, wl);
+        wait_note(b, wu);
+        if (repl_session_next_out(b, &m, &len)) {
+            repl_session_recv(a, m, len, now);
+            progress = true;
+        }
+        wait_note(a, wl);
+        wait_note(b, wu);
+    }
+    CHECKF(repl_session_state(a) == REPL_OPEN, "%s: %s", lower->c.unit, repl_session_error(a));
+    CHECKF(repl_session_state(b) == REPL_OPEN, "%s: %s", upper->c.unit, repl_session_error(b));
+    repl_session_free(a);
+    repl_session_free(b);
+}
+
+/* Once synced, a side reports full mode and no wait. */
+static bool wait_over(const wait_seen *w)
+{
+    return w->last.positioned && !w->last.news && !w->last.waiting_for_tree &&
+           !w->last.wait_reason[0];
+}
+
 /* Commune 16681 moves from district 412 to 413 while it is switched off.
  * Dialling 413, which it still thinks unrelated, it learns the move over
  * that link (membership news), lowers its positions and then receives what
@@ -259,11 +320,23 @@ static void test_move_offline(const char *base)
     CHECK(!fx_has(&d2, "reports", "R-1"));
 
     move_unit(&p, "16681", "413", "commune");
-    sync_pair(&d2, &p, now); /* 413 learns: 16681 is now inside its subtree */
+    wait_seen wl, wu;
+    sync_pair_noting(&d2, &p, now, &wl, &wu); /* 413 learns: 16681 is now inside its subtree */
+    /* until 413 learns, the province's markers (chosen with 16681 in 413's
+     * subtree) cannot count there: the sync status says so, then clears */
+    CHECKF(wu.views && !wu.news, "province: views %d news %d", wu.views, wu.news);
+    CHECK(!wl.news);
+    CHECKF(wait_over(&wl) && wait_over(&wu), "still waiting: %s / %s", wl.last.wait_reason,
+           wu.last.wait_reason);
     uint64_t seq = 0;
     char unit[33];
     CHECK(store_complete_get(d2.s, c.c.pk, &seq, unit) != 0 || seq == 0);
-    sync_pair(&c, &d2, now); /* the commune, still unaware, dials its new district */
+    /* the commune, still unaware, dials its new district: news only, both
+     * sides say they wait for a tree, until the move reached the commune */
+    sync_pair_noting(&c, &d2, now, &wl, &wu);
+    CHECK(wl.news && wu.news);
+    CHECKF(wait_over(&wl) && wait_over(&wu), "still waiting: %s / %s", wl.last.wait_reason,
+           wu.last.wait_reason);
     CHECK(fx_has(&c, "units", "16681"));
     CHECK(fx_has(&c, "documents", "D-413"));
     CHECK(fx_has(&d2, "reports", "R-1"));
@@ -279,6 +352,76 @@ static void test_move_offline(const char *base)
            repl_session_error(b));
     repl_session_free(a);
     repl_session_free(b);
+    fx_node_free(&c);
+    fx_node_free(&d2);
+    fx_node_free(&d1);
+    fx_node_free(&p);
+}
+
+/* Lowers every complete position of n to what it holds without markers,
+ * as a reload lowers them when a unit it could not place moved into its
+ * subtree, and reloads its replication state. */
+static void lower_all(tnode *n)
+{
+    char err[256];
+    uint8_t view[UNIT_VIEW_BYTES];
+    unit_tree_view(n->rn.tree, n->c.unit, view);
+    CHECKF(store_complete_lower(n->s, NULL, NULL, view, err, sizeof err) >= 0, "%s", err);
+    CHECKF(repl_node_reload(&n->rn, err, sizeof err) == 0, "%s", err);
+}
+
+/* True when n's tree places unit under parent. */
+static bool placed_under(tnode *n, const char *unit, const char *parent)
+{
+    char par[64];
+    return unit_tree_parent(n->rn.tree, unit, par, sizeof par) && !strcmp(par, parent);
+}
+
+/* Issue 20: the commune moved while offline dials its new district; both
+ * hold the root's log with gaps and their positions for it are 0 (lowered
+ * by earlier moves, not refilled yet). The news must still carry the move:
+ * a session scans every origin its node holds, not only those with a
+ * position above 0, or the link stays quiet in news mode for ever. */
+static void test_move_news_at_zero(const char *base)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/move-zero", base);
+    REQUIRE(mkdir(dir, 0700) == 0);
+    tnode p, d1, d2, c;
+    fx_node_make(&p, dir, "40", "province", NULL);
+    fx_node_make(&d1, dir, "412", "district", &p);
+    fx_node_make(&d2, dir, "413", "district", &p);
+    fx_node_make(&c, dir, "16681", "commune", &d1);
+    /* each district misses one document of the root's: their logs of it have gaps */
+    fx_write(&p, "documents", "D-412", "Cho huyện 412", "412*");
+    fx_write(&p, "documents", "D-413", "Cho huyện 413", "413*");
+    fx_write(&p, "documents", "D-all", "Cho mọi đơn vị", "*");
+    uint64_t now = hlc_wall_ms();
+    sync_pair(&d1, &p, now);
+    sync_pair(&d2, &p, now);
+    sync_pair(&c, &d1, now);
+    REQUIRE(fx_has(&c, "documents", "D-all") && !fx_has(&c, "documents", "D-413"));
+
+    move_unit(&p, "16681", "413", "commune");
+    sync_pair(&d2, &p, now);
+    REQUIRE(placed_under(&d2, "16681", "413") && !placed_under(&c, "16681", "413"));
+    lower_all(&d2);
+    lower_all(&c);
+    uint64_t seq_d2 = 99, seq_c = 99;
+    char unit[33];
+    CHECK(store_complete_get(d2.s, p.c.pk, &seq_d2, unit) == 0 && seq_d2 == 0);
+    CHECK(store_complete_get(c.s, p.c.pk, &seq_c, unit) == 0 && seq_c == 0);
+
+    wait_seen wl, wu;
+    sync_pair_noting(&c, &d2, now, &wl, &wu);
+    CHECK(wl.news && wu.news);
+    CHECK(placed_under(&c, "16681", "413"));
+    CHECKF(wait_over(&wl) && wait_over(&wu), "still waiting: %s / %s", wl.last.wait_reason,
+           wu.last.wait_reason);
+    /* the district forwards what its position vouches for once its parent refilled it */
+    sync_pair(&d2, &p, now);
+    sync_pair(&c, &d2, now);
+    CHECK(fx_has(&c, "documents", "D-413"));
     fx_node_free(&c);
     fx_node_free(&d2);
     fx_node_free(&d1);
@@ -308,6 +451,7 @@ int main(void)
     test_replayed_batch(base);
     test_pending_exact(base);
     test_move_offline(base);
+    test_move_news_at_zero(base);
     return check_done();
 }
 

@@ -7,10 +7,10 @@
  * the owner index, blobs, the arrival feed, map growth, two handles on one
  * directory, and store_verify on a healthy and on a corrupted store.
  */
-#include "storage/entry.h"
 #include "lib/hex.h"
-#include "storage/hlc.h"
 #include "lib/mpjson.h"
+#include "storage/entry.h"
+#include "storage/hlc.h"
 #include "storage/record.h"
 #include "storage/store.h"
 #include "tests/check.h"
@@ -98,8 +98,8 @@ static uint8_t *make_entry(const author *a, uint64_t seq, const uint8_t *prev, u
 static uint8_t *raw_entry(const author *a, const uint8_t *body, size_t blen, size_t *len)
 {
     static const uint8_t zeros[ENTRY_HASH_BYTES];
-    static const char *const keys[] = {"v",  "origin", "seq", "prev", "hlc",  "unit",
-                                       "coll", "id",   "op",  "body", "to"};
+    static const char *const keys[] = {"v",    "origin", "seq", "prev", "hlc", "unit",
+                                       "coll", "id",     "op",  "body", "to"};
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
@@ -393,10 +393,15 @@ static void test_local_and_replica(void)
     uint8_t *b0 = pack_json(texts[0], &l0), *b1 = pack_json(texts[1], &l1);
     store_write w[7];
     for (int i = 0; i < 7; i++)
-        w[i] = (store_write){"lights", i % 2 ? "den-1" : "den-2", i == 0 ? ENTRY_OP_PUT
-                             : i == 6                 ? ENTRY_OP_DELETE
-                                                      : ENTRY_OP_PATCH,
-                             i == 0 ? b0 : b1, i == 0 ? l0 : l1, NULL, 0};
+        w[i] = (store_write){"lights",
+                             i % 2 ? "den-1" : "den-2",
+                             i == 0   ? ENTRY_OP_PUT
+                             : i == 6 ? ENTRY_OP_DELETE
+                                      : ENTRY_OP_PATCH,
+                             i == 0 ? b0 : b1,
+                             i == 0 ? l0 : l1,
+                             NULL,
+                             0};
     uint64_t seqs[7] = {0};
     CHECKF(store_write_local(a, &sa, w, 3, seqs, err, sizeof err) == 0, "%s", err);
     CHECK(seqs[0] == 1 && seqs[1] == 2 && seqs[2] == 3);
@@ -494,8 +499,8 @@ static void test_out_of_order_and_links(void)
     uint8_t wrong[ENTRY_HASH_BYTES];
     memset(wrong, 0x5a, sizeof wrong);
     size_t flen;
-    uint8_t *forged = make_entry(&bob, 2, wrong, 1002, "counters", "c1", ENTRY_OP_PATCH,
-                                 "{\"n\": 2}", &flen);
+    uint8_t *forged =
+        make_entry(&bob, 2, wrong, 1002, "counters", "c1", ENTRY_OP_PATCH, "{\"n\": 2}", &flen);
 
     /* 3, 1, 2, 4: all added; the arrival feed keeps arrival order. */
     store *s = open_store(check_tmpdir(), 0);
@@ -564,8 +569,8 @@ static void test_out_of_order_and_links(void)
 static void test_bad_signature(void)
 {
     size_t len;
-    uint8_t *e = make_entry(&carol, 1, NULL, 5, "alerts", "x", ENTRY_OP_PUT,
-                            "{\"level\": 2}", &len);
+    uint8_t *e =
+        make_entry(&carol, 1, NULL, 5, "alerts", "x", ENTRY_OP_PUT, "{\"level\": 2}", &len);
     store *s = open_store(check_tmpdir(), 0);
     char detail[STORE_ERR_LEN];
     uint8_t *bad = malloc(len);
@@ -636,8 +641,7 @@ static void test_equivocation(void)
     e1 = make_entry(&mallory, 1, NULL, 10, "alerts", "fire", ENTRY_OP_PUT, "{\"level\": 1}", &l1);
     entry_hash(e1, l1, h1);
     e2 = make_entry(&mallory, 2, h1, 11, "alerts", "fire", ENTRY_OP_PATCH, "{\"level\": 2}", &l2);
-    e2b = make_entry(&mallory, 2, h1, 11, "alerts", "fire", ENTRY_OP_PATCH, "{\"level\": 9}",
-                     &l2b);
+    e2b = make_entry(&mallory, 2, h1, 11, "alerts", "fire", ENTRY_OP_PATCH, "{\"level\": 9}", &l2b);
     entry_hash(e2, l2, h2);
     e3 = make_entry(&mallory, 3, h2, 12, "alerts", "fire", ENTRY_OP_PATCH, "{\"level\": 3}", &l3);
 
@@ -742,8 +746,7 @@ static void test_local_refusals(void)
     uint8_t *fut = make_entry(&bob, 1, NULL, ahead, "notes", "n1", ENTRY_OP_PATCH,
                               "{\"a\": \"tương lai\"}", &blen);
     CHECK(apply1(s, fut, blen, NULL) == APPLY_ADDED);
-    expect_record(s, "notes", "n1", "{\"id\": \"n1\", \"a\": \"tương lai\"}", false,
-                  __LINE__);
+    expect_record(s, "notes", "n1", "{\"id\": \"n1\", \"a\": \"tương lai\"}", false, __LINE__);
     store_close(s);
     s = open_store(dir, 0);
     CHECK(write1(s, &alice, "notes", "n1", ENTRY_OP_PATCH, "{\"a\": 2}") == 4);
@@ -759,8 +762,7 @@ static void test_local_refusals(void)
     /* A remote entry at the very last HLC: local stamps saturate there
      * instead of wrapping round to 0 (which would lose every merge). */
     s = open_store(check_tmpdir(), 0);
-    fut = make_entry(&bob, 1, NULL, UINT64_MAX, "notes", "m", ENTRY_OP_PUT, "{\"a\": 1}",
-                     &blen);
+    fut = make_entry(&bob, 1, NULL, UINT64_MAX, "notes", "m", ENTRY_OP_PUT, "{\"a\": 1}", &blen);
     CHECK(apply1(s, fut, blen, NULL) == APPLY_ADDED);
     CHECK(write1(s, &alice, "notes", "m2", ENTRY_OP_PUT, "{}") == 1);
     REQUIRE(store_entry_get(s, alice.pk, 1, &e, &len) == 0);
@@ -889,8 +891,8 @@ static void test_equal_stamps(void)
     /* The delete wins the tie with the put; both patches are as new as
      * the delete, so the record lives with the larger x; the lower unit
      * owns it. */
-    expect_record(first, "ties", "t", "{\"id\": \"t\", \"x\": 2, \"z\": 1, \"y\": 1}",
-                  false, __LINE__);
+    expect_record(first, "ties", "t", "{\"id\": \"t\", \"x\": 2, \"z\": 1, \"y\": 1}", false,
+                  __LINE__);
     uint8_t *rec;
     size_t rlen;
     char unit[64];
@@ -1023,8 +1025,8 @@ static void test_by_unit(void)
 
     /* An entry with an earlier stamp from another unit takes ownership. */
     size_t len;
-    uint8_t *early = make_entry(&carol, 1, NULL, 1, "sensors", "c", ENTRY_OP_PATCH,
-                                "{\"early\": 1}", &len);
+    uint8_t *early =
+        make_entry(&carol, 1, NULL, 1, "sensors", "c", ENTRY_OP_PATCH, "{\"early\": 1}", &len);
     CHECK(apply1(s, early, len, NULL) == APPLY_ADDED);
     memset(&l, 0, sizeof l);
     CHECK(store_records_by_unit(s, "412", "sensors", id_collect, &l) == 0);
@@ -1117,7 +1119,8 @@ static void test_map_growth(void)
         for (int i = 0; i < BATCH; i++) {
             snprintf(ids[i], sizeof ids[i], "tram-%05d", (done + i) % 7000);
             w[i] = (store_write){"water", ids[i], (done + i) % 3 ? ENTRY_OP_PATCH : ENTRY_OP_PUT,
-                                 body, blen, NULL, 0};
+                                 body,    blen,   NULL,
+                                 0};
         }
         if (store_write_local(s, &sa, w, BATCH, seqs, err, sizeof err)) {
             failures++;
@@ -1160,8 +1163,7 @@ static void test_two_handles(void)
     /* Alternating writers keep one chain per origin. */
     CHECK(write1(h2, &alice, "notes", "n1", ENTRY_OP_PATCH, "{\"u\": 1}") == 2);
     CHECK(write1(h1, &alice, "notes", "n1", ENTRY_OP_PATCH, "{\"u\": 2}") == 3);
-    expect_record(h2, "notes", "n1", "{\"id\": \"n1\", \"t\": \"một\", \"u\": 2}", false,
-                  __LINE__);
+    expect_record(h2, "notes", "n1", "{\"id\": \"n1\", \"t\": \"một\", \"u\": 2}", false, __LINE__);
 
     /* h1 grows the map well past h2's; h2 then reads and writes. */
     store_author sa = {alice.pk, alice.sk, alice.unit};
@@ -1207,7 +1209,8 @@ static void test_two_handles(void)
         store_author sa2 = {alice.pk, alice.sk, alice.unit};
         store_write w1 = {"notes", "x", ENTRY_OP_PUT, NULL, 0, NULL, 0};
         err[0] = '\0';
-        CHECK(store_write_local(h3, &sa2, &w1, 1, NULL, err, sizeof err) == STORE_FAILED && store_write_errkind(STORE_FAILED) == LT_ESTORAGE);
+        CHECK(store_write_local(h3, &sa2, &w1, 1, NULL, err, sizeof err) == STORE_FAILED &&
+              store_write_errkind(STORE_FAILED) == LT_ESTORAGE);
         CHECKF(strstr(err, "read-only") != NULL, "message: %s", err);
         store_close(h3);
     }

@@ -181,8 +181,8 @@ static void test_round(void)
     atomic_store(&done, true);
     for (int i = 0; i < READERS; i++) {
         pthread_join(rt[i], NULL);
-        CHECKF(rd[i].failures == 0 && rd[i].scans > 0, "reader %d: %ld failures in %ld scans",
-               i, rd[i].failures, rd[i].scans);
+        CHECKF(rd[i].failures == 0 && rd[i].scans > 0, "reader %d: %ld failures in %ld scans", i,
+               rd[i].failures, rd[i].scans);
         printf("reader %d: %ld scans, %ld blobs read\n", i, rd[i].scans, rd[i].rows);
     }
     size_t grown = store_map_size(s);
@@ -193,8 +193,7 @@ static void test_round(void)
     reader all = {s, &done, true, 0, 0, 0};
     long records = 0;
     CHECK(store_local_scan(s, TABLE, row_check, &all) == 0 && all.rows == WRITERS * ITEMS);
-    CHECK(store_records(s, "photos", record_count, &records) == 0 &&
-          records == WRITERS * ITEMS);
+    CHECK(store_records(s, "photos", record_count, &records) == 0 && records == WRITERS * ITEMS);
     CHECK(store_entry_count(s) == WRITERS * ITEMS);
     store_close(s);
 }

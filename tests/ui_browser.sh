@@ -48,8 +48,13 @@ put() { curl -sf -o /dev/null --max-time 10 -X PUT -H "Authorization: Bearer $2"
     "http://127.0.0.1:${PORT[$1]}/api/v1/$3"; }
 check "POOR defined" put prov "$PA" indicators/POOR \
     '{"name_vi":"Số hộ nghèo","name_en":"Poor households","measure":"hộ","period":"month","tiers":["commune"],"pinned":true}'
+check "HH defined (not pinned)" put prov "$PA" indicators/HH \
+    '{"name_vi":"Số hộ","name_en":"Households","measure":"hộ","period":"month","tiers":["commune"]}'
 c1_has_poor() { curl -sf --max-time 5 -H "Authorization: Bearer $C1" "http://127.0.0.1:${PORT[c1]}/api/v1/indicators/POOR" >/dev/null; }
 check "POOR reaches the commune" wait_until 30 c1_has_poor
+DL=$("$BIN" token --dir "$T/dist" --user dist-leader)
+dist_has_hh() { curl -sf --max-time 5 -H "Authorization: Bearer $DL" "http://127.0.0.1:${PORT[dist]}/api/v1/indicators/HH" >/dev/null; }
+check "HH reaches the district" wait_until 30 dist_has_hh
 check "the commune enters last month" put c1 "$C1" "indicators/POOR/values/16681/$LAST" '{"value":120.5}'
 prov_has() { api prov "indicators/POOR/values?unit=40&from=$LAST&to=$LAST" | jq -e '.rows[0].value == 120.5' >/dev/null; }
 check "the province has it" wait_until 30 prov_has

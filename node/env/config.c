@@ -68,8 +68,8 @@ int node_config_save(const node_config *c, char *err, size_t errlen)
     json_object_set_new(j, "unit", json_string(c->unit));
     json_object_set_new(j, "name", json_string(c->name));
     json_object_set_new(j, "tier", json_string(c->tier));
-    json_object_set_new(j, "parent_unit", c->parent_unit[0] ? json_string(c->parent_unit)
-                                                            : json_null());
+    json_object_set_new(j, "parent_unit",
+                        c->parent_unit[0] ? json_string(c->parent_unit) : json_null());
     json_object_set_new(j, "root", json_boolean(c->root));
     json_object_set_new(j, "enrolled", json_boolean(c->enrolled));
     json_t *tiers = json_array();
@@ -82,9 +82,9 @@ int node_config_save(const node_config *c, char *err, size_t errlen)
         json_array_append_new(ups, json_string(c->upstreams[i]));
     json_object_set_new(j, "upstreams", ups);
     json_object_set_new(j, "node_key", json_string(hex_encode(c->pk, ENTRY_KEY_BYTES, hex)));
-    json_object_set_new(j, "root_key", c->has_root_key
-                                           ? json_string(hex_encode(c->root_key, 32, hex))
-                                           : json_null());
+    json_object_set_new(j, "root_key",
+                        c->has_root_key ? json_string(hex_encode(c->root_key, 32, hex))
+                                        : json_null());
     char path[NODE_PATH_MAX + 32], tmp[NODE_PATH_MAX + 40];
     path_join(path, sizeof path, c->dir, "config.json");
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -98,8 +98,7 @@ int node_config_save(const node_config *c, char *err, size_t errlen)
 }
 
 /* Writes secret key sk to DIR/name (which must not exist), mode 0600. */
-static int write_key(const char *dir, const char *name, const uint8_t *sk, char *err,
-                     size_t errlen)
+static int write_key(const char *dir, const char *name, const uint8_t *sk, char *err, size_t errlen)
 {
     char path[NODE_PATH_MAX + 32], hex[2 * ENTRY_SECRET_BYTES + 2];
     path_join(path, sizeof path, dir, name);
@@ -159,8 +158,8 @@ static int read_str(json_t *j, const char *key, char *out, size_t cap, bool requ
     return 0;
 }
 
-static int load_list(json_t *j, const char *key, char *base, size_t stride, size_t max,
-                     size_t *n, const char *path, char *err, size_t errlen)
+static int load_list(json_t *j, const char *key, char *base, size_t stride, size_t max, size_t *n,
+                     const char *path, char *err, size_t errlen)
 {
     json_t *a = json_object_get(j, key), *v;
     size_t i;
@@ -174,8 +173,8 @@ static int load_list(json_t *j, const char *key, char *base, size_t stride, size
     json_array_foreach(a, i, v)
     {
         if (!json_is_string(v) || json_string_length(v) >= stride) {
-            snprintf(err, errlen, "%s: \"%s\"[%zu] must be a string of fewer than %zu bytes",
-                     path, key, i, stride);
+            snprintf(err, errlen, "%s: \"%s\"[%zu] must be a string of fewer than %zu bytes", path,
+                     key, i, stride);
             return -1;
         }
         snprintf(base + i * stride, stride, "%s", json_string_value(v));
@@ -238,8 +237,8 @@ int node_config_load(node_config *c, const char *dir, char *err, size_t errlen)
         goto out;
     c->root = json_is_true(json_object_get(j, "root"));
     c->enrolled = json_is_true(json_object_get(j, "enrolled"));
-    if (load_list(j, "tiers", &c->tiers[0][0], NODE_CODE_MAX, NODE_MAX_TIERS, &c->ntiers, path,
-                  err, errlen) ||
+    if (load_list(j, "tiers", &c->tiers[0][0], NODE_CODE_MAX, NODE_MAX_TIERS, &c->ntiers, path, err,
+                  errlen) ||
         load_list(j, "upstreams", &c->upstreams[0][0], NODE_URL_MAX, NODE_MAX_UPSTREAMS,
                   &c->nupstreams, path, err, errlen))
         goto out;
@@ -295,8 +294,8 @@ int node_store_create(const node_config *c, store **s, char *err, size_t errlen)
     return store_open(s, path, &domains, err, errlen);
 }
 
-int node_key_next(const node_config *c, uint8_t pk[ENTRY_KEY_BYTES],
-                  uint8_t sk[ENTRY_SECRET_BYTES], char *err, size_t errlen)
+int node_key_next(const node_config *c, uint8_t pk[ENTRY_KEY_BYTES], uint8_t sk[ENTRY_SECRET_BYTES],
+                  char *err, size_t errlen)
 {
     char path[NODE_PATH_MAX + 32];
     path_join(path, sizeof path, c->dir, "node.key.new");

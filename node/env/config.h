@@ -84,8 +84,8 @@ int node_store_create(const node_config *c, store **s, char *err, size_t errlen)
 /* The key a rotation moves to: DIR/node.key.new (0600), created on the
  * first call and read back on later ones, so an interrupted rotation
  * resumes with the same key. Returns 0, or -1 with err. */
-int node_key_next(const node_config *c, uint8_t pk[ENTRY_KEY_BYTES],
-                  uint8_t sk[ENTRY_SECRET_BYTES], char *err, size_t errlen);
+int node_key_next(const node_config *c, uint8_t pk[ENTRY_KEY_BYTES], uint8_t sk[ENTRY_SECRET_BYTES],
+                  char *err, size_t errlen);
 
 /* Ends a rotation: keeps node.key as node.key.old-<UTC time>, makes
  * node.key.new the node key, loads it into c and saves config.json. */

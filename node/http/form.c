@@ -14,8 +14,8 @@ static bool utf8_valid(const char *s, size_t len)
 {
     utf8proc_int32_t c;
     for (size_t i = 0; i < len;) {
-        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
-                                              (utf8proc_ssize_t)(len - i), &c);
+        utf8proc_ssize_t n =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &c);
         if (n <= 0)
             return false;
         i += (size_t)n;
@@ -55,8 +55,8 @@ const form_field *form_get(const form *f, const char *name)
 }
 
 /* Appends a field; takes ownership of the strings (freed on failure). */
-static int add(form *f, char *name, char *value, size_t len, char *filename, char *type,
-               char *err, size_t errlen)
+static int add(form *f, char *name, char *value, size_t len, char *filename, char *type, char *err,
+               size_t errlen)
 {
     const char *why = NULL;
     if (!name || !value)
@@ -131,8 +131,9 @@ static int parse_urlencoded(const char *b, size_t len, form *f, char *err, size_
             if (!name || !value || strlen(name) != nl) {
                 free(name);
                 free(value);
-                snprintf(err, errlen, "the form body has a bad %%-escape near \"%.*s\"; "
-                                      "encode it as application/x-www-form-urlencoded",
+                snprintf(err, errlen,
+                         "the form body has a bad %%-escape near \"%.*s\"; "
+                         "encode it as application/x-www-form-urlencoded",
                          (int)(end - i > 40 ? 40 : end - i), b + i);
                 return -1;
             }
@@ -197,8 +198,9 @@ static int parse_multipart(const char *ct, const char *b, size_t len, form *f, c
     char *boundary = header_param(ct, strlen(ct), "boundary");
     if (!boundary || !boundary[0] || strlen(boundary) > 70) {
         free(boundary);
-        snprintf(err, errlen, "multipart/form-data needs a boundary parameter of 1 to 70 "
-                              "characters in its Content-Type");
+        snprintf(err, errlen,
+                 "multipart/form-data needs a boundary parameter of 1 to 70 "
+                 "characters in its Content-Type");
         return -1;
     }
     char delim[80];
@@ -231,8 +233,9 @@ static int parse_multipart(const char *ct, const char *b, size_t len, form *f, c
         const char *type = part_header(p, hl, "content-type:", &tl);
         char *name = cd ? header_param(cd, cdl, "name") : NULL;
         if (!name) {
-            snprintf(err, errlen, "a multipart part has no Content-Disposition name; send "
-                                  "form-data; name=\"FIELD\"");
+            snprintf(err, errlen,
+                     "a multipart part has no Content-Disposition name; send "
+                     "form-data; name=\"FIELD\"");
             return -1;
         }
         char *filename = header_param(cd, cdl, "filename");
@@ -241,8 +244,9 @@ static int parse_multipart(const char *ct, const char *b, size_t len, form *f, c
             return -1;
         p = next + dl;
     }
-    snprintf(err, errlen, "the multipart/form-data body is truncated or malformed; end every "
-                          "part with the boundary and the last with --boundary--");
+    snprintf(err, errlen,
+             "the multipart/form-data body is truncated or malformed; end every "
+             "part with the boundary and the last with --boundary--");
     return -1;
 }
 
@@ -259,8 +263,9 @@ int form_parse(const char *content_type, const uint8_t *body, size_t len, form *
     } else if (base == 19 && !strncasecmp(ct, "multipart/form-data", base)) {
         rc = parse_multipart(ct, (const char *)body, len, f, err, errlen);
     } else {
-        snprintf(err, errlen, "the body is %s; send application/x-www-form-urlencoded or "
-                              "multipart/form-data",
+        snprintf(err, errlen,
+                 "the body is %s; send application/x-www-form-urlencoded or "
+                 "multipart/form-data",
                  ct[0] ? ct : "of no declared type");
         return -1;
     }

@@ -19,7 +19,7 @@
 
 typedef struct {
     char *name;
-    char *value;    /* NUL-terminated copy (a file may hold NULs: use len) */
+    char *value; /* NUL-terminated copy (a file may hold NULs: use len) */
     size_t len;
     char *filename; /* NULL for a plain field */
     char *type;     /* a part's Content-Type, NULL when it gave none */

@@ -46,8 +46,8 @@
 
 #include <arpa/inet.h>
 #include <libwebsockets.h>
-#include <netinet/tcp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <utf8proc.h>
@@ -139,11 +139,11 @@ typedef struct {
     http_pending *pending; /* a deferred answer not yet finished */
     void *data;            /* http_request_set_data() */
     void (*data_free)(void *);
-    http_server *srv;   /* set with the request head */
-    uint8_t addr[16];   /* the peer, as admit.h keeps it */
-    size_t reserved;    /* body bytes reserved from the budget */
-    bool vouched;       /* the reservation was a vouched one */
-    size_t body_cap;    /* bytes allocated at body */
+    http_server *srv; /* set with the request head */
+    uint8_t addr[16]; /* the peer, as admit.h keeps it */
+    size_t reserved;  /* body bytes reserved from the budget */
+    bool vouched;     /* the reservation was a vouched one */
+    size_t body_cap;  /* bytes allocated at body */
 } http_session;
 
 /* A deferred answer. ss is NULL once the connection is gone. */
@@ -153,8 +153,6 @@ struct http_pending {
     struct lws *wsi;
     http_response res;
 };
-
-
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -305,9 +303,9 @@ static char *error_body_text(int status, const char *code, const char *msg)
     char text_msg[1024];
     snprintf(text_msg, sizeof text_msg, "%s", msg);
     utf8_scrub(text_msg);
-    json_t *j = json_pack("{s:{s:s,s:i,s:s}}", "error", "code",
-                          code ? code : lt_error_status_code(status), "status", status,
-                          "message", text_msg);
+    json_t *j =
+        json_pack("{s:{s:s,s:i,s:s}}", "error", "code", code ? code : lt_error_status_code(status),
+                  "status", status, "message", text_msg);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     return text;
@@ -845,16 +843,15 @@ static int on_request_late(http_server *s, http_session *ss, struct lws *wsi)
         return 0;
     log_write(LOG_INFO, "http.request_timeout",
               "method=%s path=%s remote=%s received=%" PRIu64 " length=%" PRIu64 " limit_s=%u",
-              ss->method, ss->path, ss->remote, ss->received, ss->content_length,
-              s->request_secs);
+              ss->method, ss->path, ss->remote, ss->received, ss->content_length, s->request_secs);
     free(ss->body);
     ss->body = NULL;
     ss->body_len = 0;
     ss->close_after = true;
     http_respond_code(&ss->res, 408, "http.timeout",
-                       "the request body did not arrive within %u s (%" PRIu64 " of %" PRIu64
-                       " bytes came); send it faster, or smaller",
-                       s->request_secs, ss->received, ss->content_length);
+                      "the request body did not arrive within %u s (%" PRIu64 " of %" PRIu64
+                      " bytes came); send it faster, or smaller",
+                      s->request_secs, ss->received, ss->content_length);
     answer(ss, wsi);
     return 0;
 }
@@ -894,8 +891,8 @@ static int body_admit(http_server *s, http_session *ss, struct lws *wsi)
     }
     if (admit_body(s->admit, ss->addr, need, vouched, why, sizeof why)) {
         log_write(LOG_WARN, "http.body_budget",
-                  "method=%s path=%s remote=%s length=%" PRIu64 " vouched=%d", ss->method,
-                  ss->path, ss->remote, ss->content_length, vouched);
+                  "method=%s path=%s remote=%s length=%" PRIu64 " vouched=%d", ss->method, ss->path,
+                  ss->remote, ss->content_length, vouched);
         http_respond_code(&ss->res, 503, "http.body_budget", "%s", why);
         http_response_header(&ss->res, "retry-after", "30");
         return -1;
@@ -970,28 +967,28 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
     if (bad_length) {
         ss->close_after = true;
         http_respond_code(&ss->res, 400, "http.bad_request",
-                           "the Content-Length header is not a decimal number; "
-                           "send the exact body size in bytes");
+                          "the Content-Length header is not a decimal number; "
+                          "send the exact body size in bytes");
         answer(ss, wsi);
         return 0;
     }
     uint64_t head = head_bytes(wsi, ss->content_length);
     if (head > HTTP_MAX_HEADER_BYTES) {
         ss->close_after = true;
-        log_write(LOG_INFO, "http.head_too_large", "method=%s remote=%s bytes=%" PRIu64,
-                  ss->method, ss->remote, head);
+        log_write(LOG_INFO, "http.head_too_large", "method=%s remote=%s bytes=%" PRIu64, ss->method,
+                  ss->remote, head);
         http_respond_code(&ss->res, 431, "http.headers_too_large",
-                           "the request head is %" PRIu64 " bytes, more than the %d this "
-                           "server accepts; send fewer or shorter headers (cookies, long URLs)",
-                           head, HTTP_MAX_HEADER_BYTES);
+                          "the request head is %" PRIu64 " bytes, more than the %d this "
+                          "server accepts; send fewer or shorter headers (cookies, long URLs)",
+                          head, HTTP_MAX_HEADER_BYTES);
         answer(ss, wsi);
         return 0;
     }
     if (chunked && cl_len <= 0) {
         ss->close_after = true;
         http_respond_code(&ss->res, 411, "http.length_required",
-                           "chunked request bodies are not supported; "
-                           "send the body with a Content-Length header");
+                          "chunked request bodies are not supported; "
+                          "send the body with a Content-Length header");
         answer(ss, wsi);
         return 0;
     }
@@ -1003,22 +1000,23 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
         if (path_known) {
             char allow[128];
             allowed_methods(s, ss->path, allow, sizeof allow);
-            http_respond_code(&ss->res, 405, "http.method_not_allowed", "method %s is not allowed on %s; use %s", ss->method,
-                               ss->path, allow[0] ? allow : "another method");
+            http_respond_code(&ss->res, 405, "http.method_not_allowed",
+                              "method %s is not allowed on %s; use %s", ss->method, ss->path,
+                              allow[0] ? allow : "another method");
             if (allow[0])
                 http_response_header(&ss->res, "allow", allow);
         } else {
             http_respond_code(&ss->res, 404, "http.not_found",
-                               "no such endpoint: %s %s; check the path "
-                               "against the API documentation",
-                               ss->method, ss->path);
+                              "no such endpoint: %s %s; check the path "
+                              "against the API documentation",
+                              ss->method, ss->path);
         }
     } else if (ss->content_length > route_max_body(s, ss->route)) {
         size_t max = route_max_body(s, ss->route);
         http_respond_code(&ss->res, 413, "http.body_too_large",
-                           "the request body is %" PRIu64 " bytes but %s accepts at most %zu; "
-                           "send a smaller body (split the upload or trim the payload)",
-                           ss->content_length, ss->path, max);
+                          "the request body is %" PRIu64 " bytes but %s accepts at most %zu; "
+                          "send a smaller body (split the upload or trim the payload)",
+                          ss->content_length, ss->path, max);
         log_write(LOG_INFO, "http.too_large",
                   "method=%s path=%s remote=%s length=%" PRIu64 " max=%zu", ss->method, ss->path,
                   ss->remote, ss->content_length, max);
@@ -1248,7 +1246,8 @@ static void answer_fd(int fd, int status, const char *reason, const char *code, 
                      "content-length: %zu\r\nconnection: close\r\n\r\n%s",
                      status, reason, strlen(body), body);
     free(body);
-    if (n > 0 && (size_t)n < sizeof buf && send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+    if (n > 0 && (size_t)n < sizeof buf &&
+        send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
         log_write(LOG_DEBUG, "http.raw_answer_lost", "status=%d err=\"%s\"", status,
                   strerror(errno));
 }
@@ -1312,20 +1311,20 @@ static int on_upgrade(http_server *s, struct lws *wsi, const char *proto)
     response_init(&res);
     if (websocket && wanted[0])
         http_respond_code(&res, 404, "http.not_found",
-                           "no WebSocket endpoint at %s for subprotocol \"%s\"; check the URL "
-                           "and the subprotocol against the documentation",
-                           path, wanted);
+                          "no WebSocket endpoint at %s for subprotocol \"%s\"; check the URL "
+                          "and the subprotocol against the documentation",
+                          path, wanted);
     else if (websocket)
         http_respond_code(&res, 404, "http.not_found",
-                           "no WebSocket endpoint at %s; check the URL against the "
-                           "API documentation (WebSocket clients must name a subprotocol)",
-                           path);
+                          "no WebSocket endpoint at %s; check the URL against the "
+                          "API documentation (WebSocket clients must name a subprotocol)",
+                          path);
     else
         http_respond_code(&res, 400, "http.upgrade_unsupported",
-                           "upgrading to %s is not supported; send the request as "
-                           "plain HTTP/1.1 without an Upgrade header (for curl, "
-                           "drop --http2)",
-                           proto ? proto : "?");
+                          "upgrading to %s is not supported; send the request as "
+                          "plain HTTP/1.1 without an Upgrade header (for curl, "
+                          "drop --http2)",
+                          proto ? proto : "?");
     log_write(LOG_INFO, "http.upgrade_refused", "proto=%s path=%s protocol=\"%s\"",
               proto ? proto : "?", path, wanted);
     if (res.body)
@@ -1352,8 +1351,10 @@ static int on_connect(http_server *s, const struct lws_filter_network_conn_args 
         return 1;
     }
     if (shed) {
-        log_write(LOG_INFO, "http.conn_shed", "remote=%s reason=\"a cap was reached; the oldest idle "
-                  "connection makes room\"", text);
+        log_write(LOG_INFO, "http.conn_shed",
+                  "remote=%s reason=\"a cap was reached; the oldest idle "
+                  "connection makes room\"",
+                  text);
         lws_set_timeout(shed, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
     return 0;
@@ -1423,8 +1424,8 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 
 /* The HTTP protocol: always protocols[0] of the vhost, where lws sends
  * plain HTTP. */
-static const struct lws_protocols http_protocol = {"http", http_callback, sizeof(http_session),
-                                                   0, 0, NULL, 0};
+static const struct lws_protocols http_protocol = {
+    "http", http_callback, sizeof(http_session), 0, 0, NULL, 0};
 
 /* Builds s->protocols, the vhost's list, in this one place: HTTP first,
  * then a copy of each endpoint's protocol, then the terminator. Returns 0,
@@ -1552,8 +1553,8 @@ http_server *http_server_start(uv_loop_t *loop, const char *host, int port,
 
 http_server *http_server_start_ws(uv_loop_t *loop, const char *host, int port,
                                   const http_route *routes, size_t nroutes,
-                                  const http_limits *limits, const http_ws_endpoint *ws,
-                                  size_t nws, char *err, size_t errlen)
+                                  const http_limits *limits, const http_ws_endpoint *ws, size_t nws,
+                                  char *err, size_t errlen)
 {
     const char *shown = host && *host ? host : "*";
     if (!loop || port < 0 || port > 65535 || (nroutes && !routes) || (nws && !ws)) {

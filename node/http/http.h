@@ -170,10 +170,10 @@ typedef bool (*http_trust_fn)(void *ctx, const http_request *req);
  * request over budget gets a JSON 503 with the reason. */
 typedef struct {
     size_t max_body;
-    unsigned timeout_secs; /* the request head must arrive within this of
-                              connecting; idle reads and writes */
-    unsigned request_secs; /* the whole body must arrive within this of the
-                              head (slow clients trickling bytes) */
+    unsigned timeout_secs;       /* the request head must arrive within this of
+                                    connecting; idle reads and writes */
+    unsigned request_secs;       /* the whole body must arrive within this of the
+                                    head (slow clients trickling bytes) */
     unsigned max_conns;          /* open connections in total */
     unsigned max_conns_per_addr; /* from one peer address */
     size_t body_budget;          /* request-body bytes in flight */
@@ -211,8 +211,8 @@ typedef struct {
  * nws is 0). */
 http_server *http_server_start_ws(uv_loop_t *loop, const char *host, int port,
                                   const http_route *routes, size_t nroutes,
-                                  const http_limits *limits, const http_ws_endpoint *ws,
-                                  size_t nws, char *err, size_t errlen);
+                                  const http_limits *limits, const http_ws_endpoint *ws, size_t nws,
+                                  char *err, size_t errlen);
 
 /* The lws context and vhost of a running server, for WebSocket client
  * connections on the same loop (lws_client_connect_via_info with .context,

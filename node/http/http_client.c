@@ -71,8 +71,9 @@ static int dial(const url_parts *u, int64_t deadline, char *err, size_t errlen)
     }
     freeaddrinfo(res);
     if (fd < 0)
-        snprintf(err, errlen, "cannot connect to %s: %s; check that its node runs (lienthong "
-                              "serve) and the URL",
+        snprintf(err, errlen,
+                 "cannot connect to %s: %s; check that its node runs (lienthong "
+                 "serve) and the URL",
                  u->hostport, strerror(errno));
     return fd;
 }
@@ -143,8 +144,7 @@ int http_client_json(const url_parts *u, const char *method, const char *path, j
     size_t len = 0;
     char *resp = NULL;
     if (send_all(fd, head, (size_t)hn, deadline) || send_all(fd, text ? text : "", tlen, deadline))
-        snprintf(err, errlen, "cannot send the request to %s: %s", u->hostport,
-                 strerror(errno));
+        snprintf(err, errlen, "cannot send the request to %s: %s", u->hostport, strerror(errno));
     else if (!(resp = recv_all(fd, deadline, &len)))
         snprintf(err, errlen, "no complete answer from %s within %d s", u->hostport,
                  timeout_ms / 1000);

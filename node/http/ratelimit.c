@@ -13,7 +13,7 @@
 typedef struct {
     char key[RATELIMIT_KEY_MAX];
     unsigned failures;
-    uint64_t last_ms;   /* last failure */
+    uint64_t last_ms; /* last failure */
     uint64_t locked_until;
 } rl_row;
 

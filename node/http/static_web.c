@@ -78,13 +78,14 @@ void static_web_serve_page(const http_request *req, http_response *res, const ch
     bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
     bool ui = !strncmp(p, "/ui/", 4);
     if (!is_page(p) && !ui) {
-        http_respond_code(res, 404, "http.not_found", "no resource at %s: the UI is at /, the API index at /api/v1",
-                           p);
+        http_respond_code(res, 404, "http.not_found",
+                          "no resource at %s: the UI is at /, the API index at /api/v1", p);
         return;
     }
     if (!get) {
         http_response_header(res, "Allow", "GET, HEAD");
-        http_respond_code(res, 405, "http.method_not_allowed", "%s is not allowed on %s: use GET", req->method, p);
+        http_respond_code(res, 405, "http.method_not_allowed", "%s is not allowed on %s: use GET",
+                          req->method, p);
         return;
     }
     if (!ui) {
@@ -101,8 +102,10 @@ void static_web_serve_page(const http_request *req, http_response *res, const ch
     const char *ver = p + 4, *slash = strchr(ver, '/');
     const web_asset *a = slash ? static_web_find(slash + 1) : NULL;
     if (!a || !strcmp(a->url, "index.html")) {
-        http_respond_code(res, 404, "http.not_found", "no UI file at %s: reload the page (the node may have been "
-                                     "upgraded)", p);
+        http_respond_code(res, 404, "http.not_found",
+                          "no UI file at %s: reload the page (the node may have been "
+                          "upgraded)",
+                          p);
         return;
     }
     bool current = (size_t)(slash - ver) == strlen(static_web_version) &&

@@ -63,8 +63,8 @@ int url_parse(const char *url, bool http_ok, url_parts *u, char *err, size_t err
         rest = end;
     }
     snprintf(u->path, sizeof u->path, "%s", *rest ? rest : "/");
-    snprintf(u->hostport, sizeof u->hostport, strchr(u->host, ':') ? "[%s]:%d" : "%s:%d",
-             u->host, u->port);
+    snprintf(u->hostport, sizeof u->hostport, strchr(u->host, ':') ? "[%s]:%d" : "%s:%d", u->host,
+             u->port);
     return 0;
 }
 

@@ -14,10 +14,10 @@
 #include <stddef.h>
 
 typedef struct {
-    char host[NODE_URL_MAX];            /* without [] for IPv6 */
-    int port;                           /* 80 when absent */
-    char path[NODE_URL_MAX];            /* "/" when absent */
-    char hostport[NODE_URL_MAX + 8];    /* for a Host header: "h:p" or "[v6]:p" */
+    char host[NODE_URL_MAX];         /* without [] for IPv6 */
+    int port;                        /* 80 when absent */
+    char path[NODE_URL_MAX];         /* "/" when absent */
+    char hostport[NODE_URL_MAX + 8]; /* for a Host header: "h:p" or "[v6]:p" */
 } url_parts;
 
 /* Splits url into u. ws:// is always accepted, http:// too when http_ok;

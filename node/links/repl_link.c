@@ -38,10 +38,10 @@
  */
 #include "node/links/repl_link.h"
 
+#include "lib/hex.h"
 #include "lib/log.h"
 #include "node/http/url.h"
 #include "replication/repl_node.h"
-#include "lib/hex.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -57,14 +57,14 @@
 #define TICK_MS 1000
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 30000
-#define FALLBACK_RETRY_MAX_MS 10000 /* parent retries while a fallback serves */
-#define CONNECT_MS 10000            /* dialling: TCP and WebSocket upgrade */
-#define HANDSHAKE_MS 10000          /* WebSocket up, session not open yet */
+#define FALLBACK_RETRY_MAX_MS 10000           /* parent retries while a fallback serves */
+#define CONNECT_MS 10000                      /* dialling: TCP and WebSocket upgrade */
+#define HANDSHAKE_MS 10000                    /* WebSocket up, session not open yet */
 #define BUFFER_KEEP (4 * REPL_LINK_RX_BUFFER) /* larger message buffers are freed after use */
-#define STABLE_MS 10000             /* an open link this old resets the backoff */
-#define PENDING_TTL_MS 1000         /* sync status: pending counts cached this long */
-#define CLOSE_GRACE_S 5             /* a closing link that cannot write is cut */
-#define REASON_MAX 123              /* close frame reason bytes */
+#define STABLE_MS 10000                       /* an open link this old resets the backoff */
+#define PENDING_TTL_MS 1000                   /* sync status: pending counts cached this long */
+#define CLOSE_GRACE_S 5                       /* a closing link that cannot write is cut */
+#define REASON_MAX 123                        /* close frame reason bytes */
 
 typedef enum { LS_CONNECTING, LS_HANDSHAKE, LS_OPEN, LS_CLOSING } link_state;
 
@@ -89,13 +89,13 @@ typedef struct repl_conn {
     size_t rx_len, rx_cap, tx_cap;
     bool rx_text;
     uint64_t pending_ms, pending_entries, pending_bytes; /* exact counts, cached */
-    uint64_t pending_arrival, pending_sent;             /* the state they were counted at */
+    uint64_t pending_arrival, pending_sent;              /* the state they were counted at */
     bool pending_ok;
 } repl_conn;
 
 struct repl_upstream {
     char url[NODE_URL_MAX];
-    url_parts at; /* the parsed url */
+    url_parts at;      /* the parsed url */
     char invalid[200]; /* why the URL cannot be dialled; "" when fine */
     repl_conn *conn;
     unsigned failures; /* consecutive failed attempts; > 0: down */
@@ -124,11 +124,11 @@ struct repl_links {
     uv_timer_t tick, retry;
     bool timers, stopping;
     uint64_t changes_seen, arrival_seen;
-    uint64_t tree_seen;    /* rn.gen.tree when the parent was last checked */
-    char parent[33];       /* this unit's parent in the tree then */
+    uint64_t tree_seen;   /* rn.gen.tree when the parent was last checked */
+    char parent[33];      /* this unit's parent in the tree then */
     uint64_t rx_messages; /* received on any link (positions may have moved) */
-    int64_t wall_base; /* wall-clock ms minus uv_now() */
-    char *sync_written; /* the last sync.json content (without "updated") */
+    int64_t wall_base;    /* wall-clock ms minus uv_now() */
+    char *sync_written;   /* the last sync.json content (without "updated") */
     bool sync_failed;
 };
 
@@ -230,15 +230,15 @@ static const char *conn_label(const repl_conn *c, char *out, size_t cap)
     memset(&st, 0, sizeof st);
     if (c->s)
         repl_session_stats(c->s, &st);
-    const char *unit = st.peer_unit[0]                ? st.peer_unit
+    const char *unit = st.peer_unit[0]              ? st.peer_unit
                        : c->up && c->up->peer_known ? c->up->peer_unit
                                                     : "?";
     if (c->up)
         snprintf(out, cap, "peer_unit=%s direction=%s url=%s", unit, kind_name(st.kind, true),
                  c->up->url);
     else
-        snprintf(out, cap, "peer_unit=%s direction=%s remote=%s", unit,
-                 kind_name(st.kind, false), c->remote);
+        snprintf(out, cap, "peer_unit=%s direction=%s remote=%s", unit, kind_name(st.kind, false),
+                 c->remote);
     return out;
 }
 
@@ -716,8 +716,8 @@ static void note_peer_close(repl_conn *c, const uint8_t *in, size_t len)
         memcpy(text, in + 2, n);
         text[n] = '\0';
     }
-    snprintf(c->peer_close, sizeof c->peer_close, "the peer closed the connection (%u)%s%s",
-             code, text[0] ? ": " : "", text);
+    snprintf(c->peer_close, sizeof c->peer_close, "the peer closed the connection (%u)%s%s", code,
+             text[0] ? ": " : "", text);
 }
 
 /* The callback of the REPL_SUBPROTOCOL protocol: server and client events. */
@@ -822,10 +822,8 @@ static void close_fallbacks(repl_links *L, size_t i)
         if (!c || c->state == LS_CLOSING)
             continue;
         c->planned = true;
-        log_write(LOG_INFO, "repl.switch_back", "url=%s fallback=%s", L->ups[i].url,
-                  L->ups[j].url);
-        conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, false, "switching back to %s",
-                   L->ups[i].url);
+        log_write(LOG_INFO, "repl.switch_back", "url=%s fallback=%s", L->ups[i].url, L->ups[j].url);
+        conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, false, "switching back to %s", L->ups[i].url);
     }
 }
 
@@ -893,6 +891,21 @@ static json_t *count_or_null(bool known, uint64_t v)
     return known ? json_integer((json_int_t)v) : json_null();
 }
 
+/* Sets "mode" ("full", "news_only": the two trees disagree on the link's
+ * relation and only membership entries travel; null until the link is open
+ * and both positions are exchanged), "waiting_for_tree" and
+ * "waiting_reason" (why the link waits for a unit tree one side does not
+ * know yet) from st, NULL when the link is not open. */
+static void link_json_mode(json_t *j, const repl_stats *st)
+{
+    bool settled = st && st->positioned;
+    bool waiting = settled && st->waiting_for_tree;
+    json_object_set_new(j, "mode",
+                        settled ? json_string(st->news ? "news_only" : "full") : json_null());
+    json_object_set_new(j, "waiting_for_tree", json_boolean(waiting));
+    json_object_set_new(j, "waiting_reason", waiting ? json_text(st->wait_reason) : json_null());
+}
+
 /* One entry of "links": an upstream record (u, with its connection c if
  * any) or an accepted connection (u NULL). */
 static json_t *link_json(repl_links *L, repl_upstream *u, repl_conn *c)
@@ -906,7 +919,7 @@ static json_t *link_json(repl_links *L, repl_upstream *u, repl_conn *c)
     const uint8_t *key = identified ? st.peer_key : u && u->peer_known ? u->peer_key : NULL;
     link_kind kind = identified ? st.kind : u && u->peer_known ? u->kind : LINK_NONE;
     char hex[65];
-    const char *state = c ? state_name(c->state)
+    const char *state = c               ? state_name(c->state)
                         : u->invalid[0] ? "invalid"
                         : u->failures   ? "waiting"
                                         : "idle";
@@ -915,11 +928,10 @@ static json_t *link_json(repl_links *L, repl_upstream *u, repl_conn *c)
         /* exact, and a scan of the backlog: at most once a second, and only
          * when the store or the link moved since the last count */
         uint64_t arrival = store_arrival_last(L->store) + L->rx_messages;
-        bool moved = !c->pending_ok || arrival != c->pending_arrival ||
-                     st.bytes_sent != c->pending_sent;
+        bool moved =
+            !c->pending_ok || arrival != c->pending_arrival || st.bytes_sent != c->pending_sent;
         if (!c->pending_ms || (moved && now_ms(L) - c->pending_ms >= PENDING_TTL_MS)) {
-            c->pending_ok =
-                repl_session_pending(c->s, &c->pending_entries, &c->pending_bytes) == 0;
+            c->pending_ok = repl_session_pending(c->s, &c->pending_entries, &c->pending_bytes) == 0;
             c->pending_ms = now_ms(L);
             c->pending_arrival = arrival;
             c->pending_sent = st.bytes_sent;
@@ -940,6 +952,7 @@ static json_t *link_json(repl_links *L, repl_upstream *u, repl_conn *c)
     json_object_set_new(j, "state", json_string(state));
     json_object_set_new(j, "since", iso_json(L, c ? c->state_ms : u->state_ms));
     json_object_set_new(j, "last_exchange", iso_wall((int64_t)last_exchange));
+    link_json_mode(j, open ? &st : NULL);
     json_object_set_new(j, "entries_to_send", count_or_null(pend, c ? c->pending_entries : 0));
     json_object_set_new(j, "bytes_to_send", count_or_null(pend, c ? c->pending_bytes : 0));
     json_object_set_new(j, "entries_to_receive", count_or_null(open, st.to_receive));
@@ -992,8 +1005,8 @@ static void keep_keys(json_t *o, const char *const *keep, size_t n)
 json_t *repl_links_summary(repl_links *L)
 {
     static const char *const top[] = {"node", "unit", "replicating", "links", "updated"};
-    static const char *const link[] = {"peer_unit", "direction", "connected", "state", "since",
-                                       "last_exchange"};
+    static const char *const link[] = {"peer_unit", "direction", "connected",
+                                       "state",     "since",     "last_exchange"};
     json_t *j = repl_links_status(L), *links = json_array(), *l;
     size_t i;
     json_array_foreach(json_object_get(j, "links"), i, l)

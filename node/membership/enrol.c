@@ -3,9 +3,9 @@
  * format, and the parent's table of requests. See enrol.h.
  */
 #include "node/membership/enrol.h"
+#include "lib/hex.h"
 #include "node/membership/fingerprint.h"
 #include "node/membership/network.h"
-#include "lib/hex.h"
 #include "storage/record.h"
 
 #include <sodium.h>
@@ -51,11 +51,11 @@ json_t *enrol_request_sign(const enrol_request *r, const uint8_t sk[ENTRY_SECRET
                            const uint8_t *new_sk)
 {
     char key[65], nk[65], sig[2 * crypto_sign_BYTES + 1];
-    json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I}", "kind", kind_name(r->kind), "key",
-                          hex_encode(r->key, 32, key), "unit", r->unit, "name", r->name, "tier",
-                          r->tier, "parent_unit",
-                          r->parent_unit[0] ? json_string(r->parent_unit) : json_null(), "at",
-                          (json_int_t)r->at_ms);
+    json_t *p =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I}", "kind", kind_name(r->kind), "key",
+                  hex_encode(r->key, 32, key), "unit", r->unit, "name", r->name, "tier", r->tier,
+                  "parent_unit", r->parent_unit[0] ? json_string(r->parent_unit) : json_null(),
+                  "at", (json_int_t)r->at_ms);
     if (p && r->again)
         json_object_set_new(p, "again", json_true());
     if (p && r->kind == ENROL_ROTATE) {
@@ -68,8 +68,7 @@ json_t *enrol_request_sign(const enrol_request *r, const uint8_t sk[ENTRY_SECRET
         return NULL;
     uint8_t s[crypto_sign_BYTES];
     crypto_sign_detached(s, NULL, (const uint8_t *)text, strlen(text), sk);
-    json_t *body = json_pack("{s:s, s:s}", "payload", text, "sig",
-                             hex_encode(s, sizeof s, sig));
+    json_t *body = json_pack("{s:s, s:s}", "payload", text, "sig", hex_encode(s, sizeof s, sig));
     if (body && new_sk) {
         crypto_sign_detached(s, NULL, (const uint8_t *)text, strlen(text), new_sk);
         json_object_set_new(body, "new_sig", json_string(hex_encode(s, sizeof s, sig)));
@@ -101,14 +100,12 @@ static bool get_hex(json_t *j, const char *name, uint8_t *out, size_t n)
     return v && strlen(v) == 2 * n && hex_decode(v, out, n) == 0;
 }
 
-static bool verify(const char *payload, const uint8_t sig[crypto_sign_BYTES],
-                   const uint8_t key[32])
+static bool verify(const char *payload, const uint8_t sig[crypto_sign_BYTES], const uint8_t key[32])
 {
     return crypto_sign_verify_detached(sig, (const uint8_t *)payload, strlen(payload), key) == 0;
 }
 
-int enrol_request_open(const uint8_t *body, size_t len, enrol_request *r, char *err,
-                       size_t errlen)
+int enrol_request_open(const uint8_t *body, size_t len, enrol_request *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     json_error_t je;
@@ -117,20 +114,22 @@ int enrol_request_open(const uint8_t *body, size_t len, enrol_request *r, char *
     uint8_t sig[crypto_sign_BYTES], nsig[crypto_sign_BYTES];
     int rc = -1;
     if (!outer) {
-        snprintf(err, errlen, "the request is not JSON (%s at character %d): send "
-                              "{\"payload\": ..., \"sig\": ...} as lienthong enroll does",
+        snprintf(err, errlen,
+                 "the request is not JSON (%s at character %d): send "
+                 "{\"payload\": ..., \"sig\": ...} as lienthong enroll does",
                  je.text, je.position);
         goto out;
     }
     if (!payload || !get_hex(outer, "sig", sig, sizeof sig)) {
-        snprintf(err, errlen, "the request needs \"payload\" (the signed JSON text) and "
-                              "\"sig\" (128 hex digits)");
+        snprintf(err, errlen,
+                 "the request needs \"payload\" (the signed JSON text) and "
+                 "\"sig\" (128 hex digits)");
         goto out;
     }
     p = json_loads(payload, JSON_REJECT_DUPLICATES, &je);
     const char *kind = json_string_value(json_object_get(p, "kind"));
     json_t *at = json_object_get(p, "at"), *upto = json_object_get(p, "upto_seq");
-    r->kind = kind && !strcmp(kind, "enrol") ? ENROL_ENROL
+    r->kind = kind && !strcmp(kind, "enrol")    ? ENROL_ENROL
               : kind && !strcmp(kind, "rotate") ? ENROL_ROTATE
                                                 : 0;
     if (!json_is_object(p) || !r->kind || !get_hex(p, "key", r->key, 32) ||
@@ -140,8 +139,9 @@ int enrol_request_open(const uint8_t *body, size_t len, enrol_request *r, char *
         !get_str(p, "parent_unit", r->parent_unit, sizeof r->parent_unit, false,
                  entry_unit_valid) ||
         !json_is_integer(at) || json_integer_value(at) < 0) {
-        snprintf(err, errlen, "the payload needs kind (enrol or rotate), key (64 hex digits), "
-                              "unit, name, tier, parent_unit (code or null) and at (ms)");
+        snprintf(err, errlen,
+                 "the payload needs kind (enrol or rotate), key (64 hex digits), "
+                 "unit, name, tier, parent_unit (code or null) and at (ms)");
         goto out;
     }
     r->at_ms = (uint64_t)json_integer_value(at);
@@ -154,8 +154,9 @@ int enrol_request_open(const uint8_t *body, size_t len, enrol_request *r, char *
     }
     r->upto_seq = r->kind == ENROL_ROTATE ? (uint64_t)json_integer_value(upto) : 0;
     if (!verify(payload, sig, r->key))
-        snprintf(err, errlen, "the signature does not match the key: the request was not made "
-                              "by the holder of key %.16s…",
+        snprintf(err, errlen,
+                 "the signature does not match the key: the request was not made "
+                 "by the holder of key %.16s…",
                  json_string_value(json_object_get(p, "key")));
     else if (r->kind == ENROL_ROTATE && !verify(payload, nsig, r->new_key))
         snprintf(err, errlen, "new_sig does not match new_key");
@@ -175,9 +176,9 @@ static int save(store *s, json_t *rec, char *err, size_t errlen)
 {
     const char *id = json_string_value(json_object_get(rec, "id"));
     char *text = json_dumps(rec, JSON_COMPACT);
-    int rc = text && id ? store_local_put(s, "enrol", id, strlen(id), text, strlen(text), err,
-                                          errlen)
-                        : -1;
+    int rc = text && id
+                 ? store_local_put(s, "enrol", id, strlen(id), text, strlen(text), err, errlen)
+                 : -1;
     free(text);
     return rc;
 }
@@ -271,14 +272,12 @@ static json_t *new_record(const enrol_request *r, const char *remote)
     randombytes_buf(rnd, sizeof rnd);
     fingerprint_base32(rnd, sizeof rnd, id);
     const uint8_t *subject = r->kind == ENROL_ROTATE ? r->new_key : r->key;
-    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:s}", "id", id,
-                            "kind", kind_name(r->kind), "state", "pending", "key",
-                            hex_encode(r->key, 32, key), "fingerprint",
-                            fingerprint_key(subject, fp), "unit", r->unit, "name", r->name,
-                            "tier", r->tier, "parent_unit",
-                            r->parent_unit[0] ? json_string(r->parent_unit) : json_null(),
-                            "received_at", (json_int_t)hlc_wall_ms(), "remote",
-                            remote ? remote : "local");
+    json_t *rec = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:s}", "id", id, "kind",
+        kind_name(r->kind), "state", "pending", "key", hex_encode(r->key, 32, key), "fingerprint",
+        fingerprint_key(subject, fp), "unit", r->unit, "name", r->name, "tier", r->tier,
+        "parent_unit", r->parent_unit[0] ? json_string(r->parent_unit) : json_null(), "received_at",
+        (json_int_t)hlc_wall_ms(), "remote", remote ? remote : "local");
     if (rec && r->kind == ENROL_ROTATE) {
         json_object_set_new(rec, "new_key", json_string(hex_encode(r->new_key, 32, nk)));
         json_object_set_new(rec, "upto_seq", json_integer((json_int_t)r->upto_seq));
@@ -286,13 +285,14 @@ static json_t *new_record(const enrol_request *r, const char *remote)
     return rec;
 }
 
-int enrol_submit(const node_config *parent, store *s, const enrol_request *r,
-                 const char *remote, json_t **rec, char *err, size_t errlen)
+int enrol_submit(const node_config *parent, store *s, const enrol_request *r, const char *remote,
+                 json_t **rec, char *err, size_t errlen)
 {
     *rec = NULL;
     if (!parent->enrolled) {
-        snprintf(err, errlen, "this node (unit %s) is not a member of a network yet: it cannot "
-                              "enrol others",
+        snprintf(err, errlen,
+                 "this node (unit %s) is not a member of a network yet: it cannot "
+                 "enrol others",
                  parent->unit);
         return 422;
     }
@@ -315,8 +315,9 @@ int enrol_submit(const node_config *parent, store *s, const enrol_request *r,
         return 503;
     }
     if (st.pending >= ENROL_PENDING_MAX || st.kept >= ENROL_KEEP_MAX) {
-        snprintf(err, errlen, "%zu enrolment requests are kept here already: an admin must "
-                              "approve or refuse them first (lienthong approve --list)",
+        snprintf(err, errlen,
+                 "%zu enrolment requests are kept here already: an admin must "
+                 "approve or refuse them first (lienthong approve --list)",
                  st.kept);
         return 503;
     }
@@ -400,12 +401,14 @@ static int rotation_check(store *s, const enrol_request *r, node_config *child,
     const char *pu = json_string_value(json_object_get(j, "parent_unit"));
     int rc = -1;
     if (!unit || !tier)
-        snprintf(err, errlen, "no live certificate of key %.16s… is held here: rotate with the "
-                              "node that certified it",
+        snprintf(err, errlen,
+                 "no live certificate of key %.16s… is held here: rotate with the "
+                 "node that certified it",
                  hex);
     else if (json_object_get(j, "ended"))
-        snprintf(err, errlen, "the certificate of key %.16s… has ended (%s): a revoked or "
-                              "replaced key cannot rotate",
+        snprintf(err, errlen,
+                 "the certificate of key %.16s… has ended (%s): a revoked or "
+                 "replaced key cannot rotate",
                  hex, json_string_value(json_object_get(j, "ended")));
     else if (strcmp(unit, r->unit))
         snprintf(err, errlen, "key %.16s… is certified for unit %s, not %s", hex, unit, r->unit);

@@ -31,12 +31,12 @@
 
 #include <jansson.h>
 
-#define ENROL_BODY_MAX 8192   /* bytes of a request body */
-#define ENROL_PENDING_MAX 64  /* requests waiting for an admin at once */
+#define ENROL_BODY_MAX 8192      /* bytes of a request body */
+#define ENROL_PENDING_MAX 64     /* requests waiting for an admin at once */
 #define ENROL_PENDING_PER_ADDR 8 /* of them from one remote address */
 /* A pending request no admin decided within this becomes "expired". */
 #define ENROL_PENDING_TTL_MS ((uint64_t)24 * 3600 * 1000)
-#define ENROL_ID_LEN 9        /* eight characters and the terminator */
+#define ENROL_ID_LEN 9 /* eight characters and the terminator */
 
 typedef enum { ENROL_ENROL = 1, ENROL_ROTATE } enrol_kind;
 
@@ -60,8 +60,7 @@ json_t *enrol_request_sign(const enrol_request *r, const uint8_t sk[ENTRY_SECRET
 
 /* Parses and checks a request body: shape, field syntax, signatures.
  * Returns 0, or -1 with err saying what is wrong. */
-int enrol_request_open(const uint8_t *body, size_t len, enrol_request *r, char *err,
-                       size_t errlen);
+int enrol_request_open(const uint8_t *body, size_t len, enrol_request *r, char *err, size_t errlen);
 
 /* The parent receives r (from address remote): refuses at once what it
  * could never approve (wrong parent unit, unknown tier, ...), returns the
@@ -70,8 +69,8 @@ int enrol_request_open(const uint8_t *body, size_t len, enrol_request *r, char *
  * once. *rec receives the request record. Returns an HTTP status: 200 (an
  * earlier request), 201 (new), 422 (refused: err says why), 503 (too many
  * pending, from remote or in all), 500 (storage; err). */
-int enrol_submit(const node_config *parent, store *s, const enrol_request *r,
-                 const char *remote, json_t **rec, char *err, size_t errlen);
+int enrol_submit(const node_config *parent, store *s, const enrol_request *r, const char *remote,
+                 json_t **rec, char *err, size_t errlen);
 
 /* How long a request may wait for an admin: LT_ENROL_PENDING_TTL_S
  * seconds when that is set to a positive number, else

@@ -7,10 +7,10 @@
  * senders; the oldest slot is reused), and ENROL_PENDING_MAX waiting.
  */
 #include "node/membership/enrol_api.h"
-#include "node/people/auth.h"
-#include "node/membership/enrol.h"
-#include "node/http/offload.h"
 #include "lib/log.h"
+#include "node/http/offload.h"
+#include "node/membership/enrol.h"
+#include "node/people/auth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,8 +86,9 @@ static void submit(node_env *d, const http_request *req, http_response *res)
         return;
     }
     if (!rate_allow(req->remote_addr, uv_now(d->loop))) {
-        http_respond_error(res, 429, "more than %d enrolment requests a minute from %s: wait a "
-                                     "minute and retry",
+        http_respond_error(res, 429,
+                           "more than %d enrolment requests a minute from %s: wait a "
+                           "minute and retry",
                            ENROL_POSTS_PER_MINUTE, req->remote_addr);
         return;
     }
@@ -128,10 +129,9 @@ static void decide_work(void *job, const uint8_t *body, size_t body_len, http_re
 {
     (void)body, (void)body_len, (void)res;
     decision *k = job;
-    k->rc = k->approve ? enrol_approve(k->d->config, k->d->store, k->id, &k->rec, k->err,
-                                       sizeof k->err)
-                       : enrol_refuse(k->d->store, k->id, k->reason, &k->rec, k->err,
-                                      sizeof k->err);
+    k->rc = k->approve
+                ? enrol_approve(k->d->config, k->d->store, k->id, &k->rec, k->err, sizeof k->err)
+                : enrol_refuse(k->d->store, k->id, k->reason, &k->rec, k->err, sizeof k->err);
 }
 
 static void decide_done(void *job, http_response *res, http_pending *p, bool ran)
@@ -177,15 +177,17 @@ void enrol_api_post(void *ctx, const http_request *req, http_response *res)
 {
     char id[32], action[32];
     if (!parse_path(req->path, id, action, sizeof id))
-        http_respond_code(res, 404, "http.not_found", "no resource at %s: see docs/openapi.yaml", req->path);
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: see docs/openapi.yaml",
+                          req->path);
     else if (!id[0])
         submit(ctx, req, res);
     else if (!strcmp(action, "approve") || !strcmp(action, "refuse"))
         decide(ctx, req, res, id, action);
     else
-        http_respond_code(res, 404, "http.not_found", "no resource at %s: POST .../{id}/approve or "
-                                     ".../{id}/refuse",
-                           req->path);
+        http_respond_code(res, 404, "http.not_found",
+                          "no resource at %s: POST .../{id}/approve or "
+                          ".../{id}/refuse",
+                          req->path);
 }
 
 static void list_one(void *ctx, json_t *rec)
@@ -200,23 +202,26 @@ void enrol_api_get(void *ctx, const http_request *req, http_response *res)
     char id[32], action[32];
     json_t *rec = NULL;
     if (!parse_path(req->path, id, action, sizeof id) || action[0]) {
-        http_respond_code(res, 404, "http.not_found", "no resource at %s: see docs/openapi.yaml", req->path);
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: see docs/openapi.yaml",
+                          req->path);
     } else if (!id[0]) {
         if (!(auth_require_node_admin(d->auth, req, res, NULL) == 0))
             return;
         json_t *all = json_array();
         if (enrol_list(d->store, list_one, all)) {
             json_decref(all);
-            http_respond_error(res, 500, "cannot read the enrolment requests; run lienthong "
-                                         "verify");
+            http_respond_error(res, 500,
+                               "cannot read the enrolment requests; run lienthong "
+                               "verify");
         } else {
             http_respond_json(res, 200, json_pack("{s:o}", "requests", all));
         }
     } else {
         int rc = enrol_find(d->store, id, &rec);
         if (rc == 1)
-            http_respond_error(res, 404, "no enrolment request %s here: send it again "
-                                         "(lienthong enroll)",
+            http_respond_error(res, 404,
+                               "no enrolment request %s here: send it again "
+                               "(lienthong enroll)",
                                id);
         else if (rc)
             http_respond_error(res, 500, "cannot read enrolment request %s", id);

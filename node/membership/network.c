@@ -4,10 +4,10 @@
  * docs/protocol.md.
  */
 #include "node/membership/network.h"
-#include "replication/chain.h"
-#include "replication/repl_node.h"
 #include "lib/hex.h"
 #include "lib/mpjson.h"
+#include "replication/chain.h"
+#include "replication/repl_node.h"
 #include "storage/record.h"
 
 #include <jansson.h>
@@ -37,9 +37,8 @@ int network_audience(store *s, const char *issuer_unit, char *to)
 
 /* Packs obj (stolen) as a body and appends it to the write list, addressed
  * to the single addressee *to (kept alive by the caller). */
-static int add_write(store_write *w, uint8_t **bodies, size_t *n, const char *coll,
-                     const char *id, json_t *obj, const char *const *to, char *err,
-                     size_t errlen)
+static int add_write(store_write *w, uint8_t **bodies, size_t *n, const char *coll, const char *id,
+                     json_t *obj, const char *const *to, char *err, size_t errlen)
 {
     size_t len;
     int rc = mpjson_pack_object(obj, &bodies[*n], &len, err, errlen);
@@ -51,8 +50,7 @@ static int add_write(store_write *w, uint8_t **bodies, size_t *n, const char *co
     return 0;
 }
 
-static json_t *unit_body(const char *code, const char *name, const char *tier,
-                         const char *parent)
+static json_t *unit_body(const char *code, const char *name, const char *tier, const char *parent)
 {
     return json_pack("{s:s, s:s, s:s, s:o}", "code", code, "name", name, "tier", tier, "parent",
                      parent && *parent ? json_string(parent) : json_null());
@@ -62,8 +60,8 @@ static json_t *cert_body(const node_config *subject, const node_config *issuer, 
 {
     char key[65], iss[65];
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:I}", "key",
-                     hex_encode(subject->pk, 32, key), "unit", subject->unit, "name",
-                     subject->name, "tier", subject->tier, "parent_unit",
+                     hex_encode(subject->pk, 32, key), "unit", subject->unit, "name", subject->name,
+                     "tier", subject->tier, "parent_unit",
                      subject->parent_unit[0] ? json_string(subject->parent_unit) : json_null(),
                      "issuer", hex_encode(issuer->pk, 32, iss), "not_before", (json_int_t)now,
                      "not_after", (json_int_t)(now + NETWORK_CERT_VALID_MS));
@@ -74,11 +72,10 @@ static json_t *cert_end_body(const char *how, uint64_t upto, const uint8_t *by,
                              const uint8_t *successor, const char *reason, uint64_t now)
 {
     char byhex[65], shex[65];
-    return json_pack("{s:s, s:I, s:s, s:I, s:o, s:o}", "ended", how, "upto_seq",
-                     (json_int_t)upto, "ended_by", hex_encode(by, 32, byhex), "ended_at",
-                     (json_int_t)now,
-                     "successor", successor ? json_string(hex_encode(successor, 32, shex))
-                                            : json_null(),
+    return json_pack("{s:s, s:I, s:s, s:I, s:o, s:o}", "ended", how, "upto_seq", (json_int_t)upto,
+                     "ended_by", hex_encode(by, 32, byhex), "ended_at", (json_int_t)now,
+                     "successor",
+                     successor ? json_string(hex_encode(successor, 32, shex)) : json_null(),
                      "reason", reason && *reason ? json_string(reason) : json_null());
 }
 
@@ -336,8 +333,9 @@ int network_certify(const node_config *parent, store *ps, node_config *child,
     char aud[NETWORK_AUDIENCE_MAX];
     const char *const to[] = {aud};
     if (network_audience(ps, parent->unit, aud)) {
-        snprintf(err, errlen, "the parent %s holds no network configuration: its store is "
-                              "damaged; restore it from a backup",
+        snprintf(err, errlen,
+                 "the parent %s holds no network configuration: its store is "
+                 "damaged; restore it from a backup",
                  parent->dir);
         return -1;
     }
@@ -349,8 +347,8 @@ int network_certify(const node_config *parent, store *ps, node_config *child,
      * needs a certificate */
     int bad = (!mirror && !rot &&
                add_write(w, bodies, &n, "units", child->unit,
-                         unit_body(child->unit, child->name, child->tier, parent->unit), to,
-                         err, errlen)) ||
+                         unit_body(child->unit, child->name, child->tier, parent->unit), to, err,
+                         errlen)) ||
               (rot && add_write(w, bodies, &n, "certs", oldbuf,
                                 cert_end_body("superseded", rot->upto_seq, parent->pk, child->pk,
                                               NULL, now),
@@ -389,8 +387,7 @@ int network_check_enrolment(const node_config *child, const node_config *parent,
     return check_enrolment(child, parent, err, errlen);
 }
 
-int network_enroll_local(node_config *child, const node_config *parent, char *err,
-                         size_t errlen)
+int network_enroll_local(node_config *child, const node_config *parent, char *err, size_t errlen)
 {
     if (check_enrolment(child, parent, err, errlen))
         return -1;
@@ -446,8 +443,8 @@ int network_end_cert(const node_config *author, store *s, const uint8_t key[ENTR
     const char *const to[] = {audience};
     hex_encode(key, 32, hex);
     if (add_write(&w, &body, &n, "certs", hex,
-                  cert_end_body("revoked", *upto, author->pk, NULL, reason, hlc_wall_ms()), to,
-                  err, errlen))
+                  cert_end_body("revoked", *upto, author->pk, NULL, reason, hlc_wall_ms()), to, err,
+                  errlen))
         return -1;
     w.op = ENTRY_OP_PATCH;
     return write_all(s, author, &w, &body, 1, err, errlen);
@@ -478,12 +475,11 @@ static int needed_one(void *ctx, const uint8_t *bytes, size_t len)
     entry_view e;
     if (entry_decode(bytes, len, &e, NULL, 0))
         return 0;
-    bool want =
-        (e.coll.size == 7 && !memcmp(e.coll.ptr, "network", 7)) ||
-        (e.coll.size == 5 && !memcmp(e.coll.ptr, "certs", 5) &&
-         str_in(&e.id, &nd->keys[0][0], nd->nkeys, sizeof nd->keys[0])) ||
-        (e.coll.size == 5 && !memcmp(e.coll.ptr, "units", 5) &&
-         str_in(&e.id, &nd->units[0][0], nd->nunits, sizeof nd->units[0]));
+    bool want = (e.coll.size == 7 && !memcmp(e.coll.ptr, "network", 7)) ||
+                (e.coll.size == 5 && !memcmp(e.coll.ptr, "certs", 5) &&
+                 str_in(&e.id, &nd->keys[0][0], nd->nkeys, sizeof nd->keys[0])) ||
+                (e.coll.size == 5 && !memcmp(e.coll.ptr, "units", 5) &&
+                 str_in(&e.id, &nd->units[0][0], nd->nunits, sizeof nd->units[0]));
     entry_view_free(&e);
     return want ? collect_membership(&nd->l, bytes, len) : 0;
 }
@@ -552,8 +548,9 @@ static int read_network(store *s, node_config *net, char *err, size_t errlen)
     memset(net, 0, sizeof *net);
     if (!json_is_array(tiers) || json_array_size(tiers) < 2 ||
         json_array_size(tiers) > NODE_MAX_TIERS || !rk || hex_decode(rk, net->root_key, 32)) {
-        snprintf(err, errlen, "the network's configuration (tiers and root key) was not "
-                              "received: enrol again");
+        snprintf(err, errlen,
+                 "the network's configuration (tiers and root key) was not "
+                 "received: enrol again");
         goto out;
     }
     json_array_foreach(tiers, i, t)
@@ -569,8 +566,8 @@ out:
     return rc;
 }
 
-int network_join(node_config *child, const store_input *entries, size_t n,
-                 const char *upstream, char *err, size_t errlen)
+int network_join(node_config *child, const store_input *entries, size_t n, const char *upstream,
+                 char *err, size_t errlen)
 {
     store *cs = NULL;
     apply_result *res = calloc(n ? n : 1, sizeof *res);
@@ -597,8 +594,7 @@ int network_join(node_config *child, const store_input *entries, size_t n,
         rc = -1;
     }
     if (!rc && strcmp(unit, child->unit)) {
-        snprintf(err, errlen, "the certificate received is for unit %s, not %s", unit,
-                 child->unit);
+        snprintf(err, errlen, "the certificate received is for unit %s, not %s", unit, child->unit);
         rc = -1;
     }
     char parent_unit[NODE_CODE_MAX] = "";
@@ -624,8 +620,8 @@ int network_join(node_config *child, const store_input *entries, size_t n,
     for (size_t i = 0; upstream && i < child->nupstreams; i++)
         known = known || !strcmp(child->upstreams[i], upstream);
     if (upstream && !known) { /* the parent first, then what init was given */
-        size_t keep = child->nupstreams < NODE_MAX_UPSTREAMS ? child->nupstreams
-                                                              : NODE_MAX_UPSTREAMS - 1;
+        size_t keep =
+            child->nupstreams < NODE_MAX_UPSTREAMS ? child->nupstreams : NODE_MAX_UPSTREAMS - 1;
         memmove(child->upstreams[1], child->upstreams[0], keep * sizeof child->upstreams[0]);
         snprintf(child->upstreams[0], NODE_URL_MAX, "%s", upstream);
         child->nupstreams = keep + 1;

@@ -48,8 +48,7 @@ int network_init_root(node_config *c, store *s, char *err, size_t errlen);
  * A child with the parent's own unit and tier is a second server of that
  * unit (a mirror): it gets a certificate and replicates everything with
  * the first. */
-int network_enroll_local(node_config *child, const node_config *parent, char *err,
-                         size_t errlen);
+int network_enroll_local(node_config *child, const node_config *parent, char *err, size_t errlen);
 
 /* The checks of enrolment that need only the two configs: the parent is a
  * member, the child is not yet, tiers and parent unit fit (or the child is
@@ -105,8 +104,8 @@ int network_membership_for(store *s, const uint8_t key[ENTRY_KEY_BYTES], store_i
  * key and unit up to the network's root, and records parent unit, tiers,
  * root key and (when not already there) upstream as its first upstream in
  * its config, as network_enroll_local does. Returns 0, or -1 with err. */
-int network_join(node_config *child, const store_input *entries, size_t n,
-                 const char *upstream, char *err, size_t errlen);
+int network_join(node_config *child, const store_input *entries, size_t n, const char *upstream,
+                 char *err, size_t errlen);
 
 /* Looks up the unit certified for a node key; unit must hold NODE_CODE_MAX.
  * Returns 0, 1 when no certificate is held, -1 on error. */

@@ -1,12 +1,12 @@
 /*
  * network_api.c - see network_api.h.
  */
-#include "node/links/repl_link.h"
-#include "node/people/auth.h"
 #include "node/membership/network_api.h"
-#include "node/membership/network.h"
-#include "storage/entry.h"
 #include "lib/hex.h"
+#include "node/links/repl_link.h"
+#include "node/membership/network.h"
+#include "node/people/auth.h"
+#include "storage/entry.h"
 #include "storage/record.h"
 
 #include <stdlib.h>
@@ -38,9 +38,9 @@ static int units_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec
     json_t *r = record_to_json(rec, len, id, idlen, err, sizeof err);
     if (!r)
         return 0;
-    json_t *o = json_pack("{s:s, s:O?, s:O?, s:O?}", "code", code, "name",
-                          json_object_get(r, "name"), "tier", json_object_get(r, "tier"),
-                          "parent", json_object_get(r, "parent"));
+    json_t *o =
+        json_pack("{s:s, s:O?, s:O?, s:O?}", "code", code, "name", json_object_get(r, "name"),
+                  "tier", json_object_get(r, "tier"), "parent", json_object_get(r, "parent"));
     json_array_append_new(u->units, o);
     json_decref(r);
     return 0;
@@ -57,7 +57,8 @@ static int origins_one(void *ctx, const store_origin *o)
 {
     origins_ctx *oc = ctx;
     char key[65], unit[NODE_CODE_MAX];
-    if (network_unit_of_key(oc->d->store, o->origin, unit) || !unit_in_view(oc->tree, oc->unit, unit))
+    if (network_unit_of_key(oc->d->store, o->origin, unit) ||
+        !unit_in_view(oc->tree, oc->unit, unit))
         return 0;
     hex_encode(o->origin, ENTRY_KEY_BYTES, key);
     uint8_t *bytes = NULL;
@@ -97,7 +98,7 @@ void network_api_get(void *ctx, const http_request *req, http_response *res)
         return;
     }
     http_respond_json(res, 200,
-                      json_pack("{s:s, s:s, s:o, s:o, s:o}", "unit", d->config->unit,
-                                "caller_unit", c.unit, "units", uc.units, "origins", oc.origins,
-                                "sync", repl_links_status(d->links)));
+                      json_pack("{s:s, s:s, s:o, s:o, s:o}", "unit", d->config->unit, "caller_unit",
+                                c.unit, "units", uc.units, "origins", oc.origins, "sync",
+                                repl_links_status(d->links)));
 }

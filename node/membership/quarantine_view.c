@@ -33,10 +33,9 @@ static int view_one(void *ctx, const store_quarantined *q)
         v->entries,
         json_pack("{s:s, s:s, s:I, s:s, s:I, s:o, s:o, s:o, s:s, s:o, s:s%}", "hash",
                   hex_encode(q->hash, 32, hash), "state", q->waiting ? "waiting" : "refused",
-                  "at_ms", (json_int_t)q->at_ms, "origin", hex_encode(e.origin, 32, origin),
-                  "seq", (json_int_t)e.seq, "unit", strn(e.unit), "coll", strn(e.coll), "id",
-                  strn(e.id), "op", entry_op_name(e.op), "to", to, "reason", q->reason,
-                  q->reason_len));
+                  "at_ms", (json_int_t)q->at_ms, "origin", hex_encode(e.origin, 32, origin), "seq",
+                  (json_int_t)e.seq, "unit", strn(e.unit), "coll", strn(e.coll), "id", strn(e.id),
+                  "op", entry_op_name(e.op), "to", to, "reason", q->reason, q->reason_len));
     entry_view_free(&e);
     return 0;
 }

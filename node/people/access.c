@@ -54,14 +54,11 @@ bool access_personal(account_role role)
 bool access_may_manage(const unit_tree *t, const char *caller_unit, account_role caller_role,
                        const char *target_unit, account_role target_role)
 {
-    return caller_role == ROLE_ADMIN && target_role <= caller_role && caller_unit &&
-           target_unit &&
-           unit_tree_within(t, target_unit, strlen(target_unit), caller_unit,
-                            strlen(caller_unit));
+    return caller_role == ROLE_ADMIN && target_role <= caller_role && caller_unit && target_unit &&
+           unit_tree_within(t, target_unit, strlen(target_unit), caller_unit, strlen(caller_unit));
 }
 
-bool access_is_node_admin(const char *caller_unit, account_role caller_role,
-                          const char *node_unit)
+bool access_is_node_admin(const char *caller_unit, account_role caller_role, const char *node_unit)
 {
     return caller_role == ROLE_ADMIN && caller_unit && !strcmp(caller_unit, node_unit);
 }

@@ -47,7 +47,6 @@ bool access_may_manage(const unit_tree *t, const char *caller_unit, account_role
  * network (categories, holidays, boundaries, UI settings, enrolment
  * decisions, the quarantine view). An admin of a unit below the node's is
  * not. caller_unit NULL (a citizen) is never. */
-bool access_is_node_admin(const char *caller_unit, account_role caller_role,
-                          const char *node_unit);
+bool access_is_node_admin(const char *caller_unit, account_role caller_role, const char *node_unit);
 
 #endif

@@ -78,17 +78,17 @@ bool account_password_matches(const char *hash, const char *pw, size_t len)
 
 int account_put(store *s, const account *a, char *err, size_t errlen)
 {
-    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:b}", "unit", a->unit, "role",
-                          account_role_name(a->role), "hash", a->hash, "created",
-                          (json_int_t)a->created_ms, "disabled", a->disabled);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:I, s:b}", "unit", a->unit, "role", account_role_name(a->role),
+                  "hash", a->hash, "created", (json_int_t)a->created_ms, "disabled", a->disabled);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int rc = store_local_put(s, "accounts", a->name, strlen(a->name), text, strlen(text), err,
-                             errlen);
+    int rc =
+        store_local_put(s, "accounts", a->name, strlen(a->name), text, strlen(text), err, errlen);
     free(text);
     return rc;
 }
@@ -136,8 +136,7 @@ typedef struct {
     void *ctx;
 } account_walk;
 
-static int account_one(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
-                       size_t vlen)
+static int account_one(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
     account_walk *w = ctx;
     account a;
@@ -159,9 +158,8 @@ int account_del(store *s, const char *name)
     int rc = store_local_del(s, "accounts", name, strlen(name));
     if (rc)
         return rc;
-    return cred_purge(s, CRED_SESSION, name, 0) < 0 || cred_purge(s, CRED_TOKEN, name, 0) < 0
-               ? -1
-               : 0;
+    return cred_purge(s, CRED_SESSION, name, 0) < 0 || cred_purge(s, CRED_TOKEN, name, 0) < 0 ? -1
+                                                                                              : 0;
 }
 
 /* ---- sessions and tokens ------------------------------------------------- */
@@ -176,8 +174,8 @@ static void cred_key(const char *secret, uint8_t key[32])
     crypto_generichash(key, 32, (const uint8_t *)secret, strlen(secret), NULL, 0);
 }
 
-static int cred_store(store *s, cred_kind k, const uint8_t key[32], const credential *c,
-                      char *err, size_t errlen)
+static int cred_store(store *s, cred_kind k, const uint8_t key[32], const credential *c, char *err,
+                      size_t errlen)
 {
     json_t *j = json_pack("{s:s, s:I}", "user", c->user, "created", (json_int_t)c->created_ms);
     if (j && k == CRED_SESSION) {
@@ -201,8 +199,9 @@ static int cred_parse(const uint8_t *v, size_t vlen, credential *c)
     json_t *j = json_loadb((const char *)v, vlen, 0, NULL);
     const char *user = NULL, *csrf = "";
     json_int_t created = 0, seen = 0;
-    int rc = j && !json_unpack(j, "{s:s, s:I, s?:s, s?:I}", "user", &user, "created", &created,
-                               "csrf", &csrf, "seen", &seen) &&
+    int rc = j &&
+                     !json_unpack(j, "{s:s, s:I, s?:s, s?:I}", "user", &user, "created", &created,
+                                  "csrf", &csrf, "seen", &seen) &&
                      strlen(user) <= ACCOUNT_NAME_MAX && strlen(csrf) < sizeof c->csrf
                  ? 0
                  : -1;

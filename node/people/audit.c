@@ -2,11 +2,11 @@
  * audit.c - writing and listing the audit log of audit.h.
  */
 #include "node/people/audit.h"
+#include "lib/hex.h"
+#include "lib/log.h"
+#include "lib/mpjson.h"
 #include "node/people/access.h"
 #include "node/people/auth.h"
-#include "lib/log.h"
-#include "lib/hex.h"
-#include "lib/mpjson.h"
 #include "storage/record.h"
 
 #include <stdio.h>
@@ -19,10 +19,10 @@
 int audit_write(store *s, const node_config *c, const audit_event *ev, char *err, size_t errlen)
 {
     uint64_t now = account_now_ms();
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I}", "user", ev->user,
-                          "unit", ev->unit, "role", ev->role, "action", ev->action, "method",
-                          ev->method, "path", ev->path, "status", ev->status, "remote",
-                          ev->remote, "at", (json_int_t)now);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I}", "user", ev->user, "unit",
+                  ev->unit, "role", ev->role, "action", ev->action, "method", ev->method, "path",
+                  ev->path, "status", ev->status, "remote", ev->remote, "at", (json_int_t)now);
     if (j && ev->target)
         json_object_set_new(j, "target", json_string(ev->target));
     uint8_t *body = NULL, rnd[4];
@@ -51,13 +51,14 @@ void audit_observe(void *ctx, const http_request *req, const http_response *res)
         !strcmp(req->method, "OPTIONS"))
         return;
     if (!c || res->status == 429) {
-        log_write(LOG_INFO, "audit.skipped", "method=%s path=%s status=%d remote=%s",
-                  req->method, req->path, res->status, req->remote_addr);
+        log_write(LOG_INFO, "audit.skipped", "method=%s path=%s status=%d remote=%s", req->method,
+                  req->path, res->status, req->remote_addr);
         return;
     }
     const char *action = !strncmp(req->path, "/api/v1/", 8) ? req->path + 8 : req->path;
-    audit_event ev = {c->user, c->unit, account_role_name(c->role), action, req->method,
-                      req->path, req->remote_addr, NULL, res->status};
+    audit_event ev = {c->user,          c->unit,     account_role_name(c->role),
+                      action,           req->method, req->path,
+                      req->remote_addr, NULL,        res->status};
     char err[256];
     if (audit_write(d->store, d->config, &ev, err, sizeof err))
         log_write(LOG_ERROR, "audit.write_failed", "path=%s err=\"%s\"", req->path, err);
@@ -104,8 +105,8 @@ void audit_api_list(void *ctx, const http_request *req, http_response *res)
         http_respond_error(res, 400, "limit must be 1..%d", AUDIT_MAX_LIMIT);
         return;
     }
-    audit_walk w = {auth_tree(d->auth), c.unit, http_request_query_param(req, "user"),
-                    json_array(), ""};
+    audit_walk w = {auth_tree(d->auth), c.unit, http_request_query_param(req, "user"), json_array(),
+                    ""};
     if (!w.rows || store_records(d->store, "audit", audit_one, &w) < 0) {
         json_decref(w.rows);
         http_respond_error(res, 500, "the audit log could not be read; check the node's log");

@@ -10,9 +10,9 @@
  */
 #include "node/people/auth.h"
 #include "lib/log.h"
-#include "node/people/access.h"
 #include "node/http/offload.h"
 #include "node/http/ratelimit.h"
+#include "node/people/access.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,10 +41,10 @@ auth *auth_new(uv_loop_t *loop, const node_config *c, store *s)
     a->config = c;
     a->store = s;
     a->by_pair = ratelimit_new(AUTH_PAIR_FAILURES, AUTH_WINDOW_MS, AUTH_LOCK_MS, AUTH_LOCK_MAX_MS);
-    a->by_account = ratelimit_new(AUTH_ACCOUNT_FAILURES, AUTH_WINDOW_MS, AUTH_LOCK_MS,
-                                  AUTH_LOCK_MAX_MS);
-    a->by_address = ratelimit_new(AUTH_ADDRESS_FAILURES, AUTH_WINDOW_MS, AUTH_LOCK_MS,
-                                  AUTH_LOCK_MAX_MS);
+    a->by_account =
+        ratelimit_new(AUTH_ACCOUNT_FAILURES, AUTH_WINDOW_MS, AUTH_LOCK_MS, AUTH_LOCK_MAX_MS);
+    a->by_address =
+        ratelimit_new(AUTH_ADDRESS_FAILURES, AUTH_WINDOW_MS, AUTH_LOCK_MS, AUTH_LOCK_MAX_MS);
     a->tree = unit_tree_new();
     if (!a->by_pair || !a->by_account || !a->by_address || !a->tree) {
         auth_free(a);
@@ -231,8 +231,8 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
     bool token = bearer_token(req, secret, sizeof secret);
     if (!token && !cookie_value(req, AUTH_COOKIE, secret, sizeof secret)) {
         http_respond_code(res, 401, "auth.login_required",
-                           "log in first: POST /api/v1/login, or send an API token as "
-                           "\"Authorization: Bearer TOKEN\" (lienthong token)");
+                          "log in first: POST /api/v1/login, or send an API token as "
+                          "\"Authorization: Bearer TOKEN\" (lienthong token)");
         return -1;
     }
     int rc = caller_of(a, token ? CRED_TOKEN : CRED_SESSION, secret, &cred, &c);
@@ -243,9 +243,9 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
     }
     if (rc) {
         http_respond_code(res, 401, token ? "auth.token_invalid" : "auth.session_expired",
-                           token ? "the API token is not valid (revoked, or its account was "
-                                   "deleted or disabled); ask an admin for a new one"
-                                 : "the session has ended (logged out or expired); log in again");
+                          token ? "the API token is not valid (revoked, or its account was "
+                                  "deleted or disabled); ask an admin for a new one"
+                                : "the session has ended (logged out or expired); log in again");
         return -1;
     }
     attach_caller(req, &c);
@@ -254,21 +254,22 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
         if (!csrf || strlen(csrf) != strlen(cred.csrf) ||
             sodium_memcmp(csrf, cred.csrf, strlen(csrf))) {
             http_respond_code(res, 403, "auth.csrf",
-                               "missing or wrong X-CSRF-Token header: send the csrf_token "
-                               "that login returned with every %s",
-                               req->method);
+                              "missing or wrong X-CSRF-Token header: send the csrf_token "
+                              "that login returned with every %s",
+                              req->method);
             return -1;
         }
         if (!origin_ok(req)) {
             http_respond_code(res, 403, "auth.origin",
-                               "the Origin header does not match this node's address: "
-                               "requests from other sites are refused");
+                              "the Origin header does not match this node's address: "
+                              "requests from other sites are refused");
             return -1;
         }
     }
     if (c.role < min) {
-        http_respond_code(res, 403, "auth.role_required", "%s needs the %s role or higher; %s has %s", req->path,
-                           account_role_name(min), c.user, account_role_name(c.role));
+        http_respond_code(res, 403, "auth.role_required",
+                          "%s needs the %s role or higher; %s has %s", req->path,
+                          account_role_name(min), c.user, account_role_name(c.role));
         return -1;
     }
     if (out)
@@ -276,8 +277,7 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
     return 0;
 }
 
-int auth_require_node_admin(auth *a, const http_request *req, http_response *res,
-                            auth_caller *out)
+int auth_require_node_admin(auth *a, const http_request *req, http_response *res, auth_caller *out)
 {
     auth_caller c;
     if (auth_require(a, req, res, ROLE_ADMIN, &c))
@@ -352,8 +352,8 @@ static void login_done(void *job, http_response *res, http_pending *p, bool ran)
     login_keys_t k = login_keys(j);
     account acct;
     /* the account is read again: it may have changed while hashing */
-    bool ok = j->matches && account_get(a->store, j->user, &acct) == 0 &&
-              !acct.disabled && !strcmp(acct.hash, j->hash);
+    bool ok = j->matches && account_get(a->store, j->user, &acct) == 0 && !acct.disabled &&
+              !strcmp(acct.hash, j->hash);
     if (ok) {
         ratelimit_clear(a->by_pair, k.pair);
         ratelimit_undo(a->by_account, k.acct);
@@ -401,9 +401,9 @@ static bool login_locked(auth *a, const login_job *j, http_response *res)
     char secs[32];
     snprintf(secs, sizeof secs, "%llu", (unsigned long long)((wait + 999) / 1000));
     http_respond_code(res, 429, "auth.rate_limited",
-                       "too many failed logins for %s; wait %s s before trying again "
-                       "(or ask an admin to set a new password, which ends the lock)",
-                       what, secs);
+                      "too many failed logins for %s; wait %s s before trying again "
+                      "(or ask an admin to set a new password, which ends the lock)",
+                      what, secs);
     http_response_header(res, "Retry-After", secs);
     log_write(LOG_WARN, "auth.login_locked", "user=%s remote=%s retry_s=%s", j->user, j->remote,
               secs);
@@ -449,12 +449,12 @@ static void lock_one(void *ctx, const char *key, unsigned failures, uint64_t wai
     }
     if (!lock_visible(w, user))
         return;
-    json_array_append_new(
-        w->list, json_pack("{s:o, s:o, s:i, s:I, s:I}", "user",
-                           user[0] ? json_string(user) : json_null(), "address",
-                           addr[0] ? json_string(addr) : json_null(), "failures", (int)failures,
-                           "retry_after_s", (json_int_t)((wait_ms + 999) / 1000), "locked_until",
-                           (json_int_t)(w->wall_ms + wait_ms)));
+    json_array_append_new(w->list, json_pack("{s:o, s:o, s:i, s:I, s:I}", "user",
+                                             user[0] ? json_string(user) : json_null(), "address",
+                                             addr[0] ? json_string(addr) : json_null(), "failures",
+                                             (int)failures, "retry_after_s",
+                                             (json_int_t)((wait_ms + 999) / 1000), "locked_until",
+                                             (json_int_t)(w->wall_ms + wait_ms)));
 }
 
 void auth_locks(void *ctx, const http_request *req, http_response *res)
@@ -491,8 +491,8 @@ void auth_login(void *ctx, const http_request *req, http_response *res)
     if (!origin_ok(req)) {
         json_decref(body);
         http_respond_code(res, 403, "auth.origin",
-                           "the Origin header does not match this node's address: "
-                           "logins from other sites are refused");
+                          "the Origin header does not match this node's address: "
+                          "logins from other sites are refused");
         return;
     }
     login_job *j = calloc(1, sizeof *j);
@@ -561,7 +561,7 @@ void auth_me(void *ctx, const http_request *req, http_response *res)
     if (auth_require(a, req, res, ROLE_VIEWER, &c))
         return;
     http_respond_json(res, 200,
-                      json_pack("{s:s, s:s, s:s, s:s, s:b}", "user", c.user, "unit", c.unit,
-                                "role", account_role_name(c.role), "node_unit",
-                                a->config->unit, "via_token", c.via_token));
+                      json_pack("{s:s, s:s, s:s, s:s, s:b}", "user", c.user, "unit", c.unit, "role",
+                                account_role_name(c.role), "node_unit", a->config->unit,
+                                "via_token", c.via_token));
 }

@@ -19,8 +19,8 @@
 #ifndef LT_AUTH_H
 #define LT_AUTH_H
 
-#include "node/people/accounts.h"
 #include "node/http/http.h"
+#include "node/people/accounts.h"
 #include "replication/unit_tree.h"
 
 #include <uv.h>
@@ -64,8 +64,7 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
  * quarantine view): also 403 unless the caller's unit is the node's own
  * (access_is_node_admin), so an admin of a unit below, hosted here, is
  * refused. */
-int auth_require_node_admin(auth *a, const http_request *req, http_response *res,
-                            auth_caller *out);
+int auth_require_node_admin(auth *a, const http_request *req, http_response *res, auth_caller *out);
 
 /* True when req carries a credential (a session cookie or a Bearer token),
  * live or not: for endpoints that answer a public summary without one and

@@ -50,8 +50,8 @@ int open311_key_create(store *s, const char *name, const char *unit, uint64_t no
     snprintf(secret, ACCOUNT_SECRET_MAX, "%s%s", OPEN311_KEY_PREFIX, hex_encode(raw, 32, hex));
     sodium_memzero(raw, sizeof raw);
     key_hash(secret, h);
-    json_t *row = json_pack("{s:s, s:s, s:I}", "name", name, "unit", unit, "created",
-                            (json_int_t)now_ms);
+    json_t *row =
+        json_pack("{s:s, s:s, s:I}", "name", name, "unit", unit, "created", (json_int_t)now_ms);
     char *text = row ? json_dumps(row, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(row);
     int rc = text ? 0 : lt_error_set(e, LT_EINTERNAL, NULL, "out of memory");
@@ -172,8 +172,9 @@ static void keys_create(node_env *d, const http_request *req, http_response *res
     if (!name) {
         http_respond_error(res, 400, "send a JSON object {\"name\": NAME, \"unit\"?: CODE}");
     } else if (!may_manage(d, me, unit ? unit : me->unit)) {
-        http_respond_error(res, 403, "%s may make Open311 keys for unit %s and the units below "
-                                     "it only, not for unit %s",
+        http_respond_error(res, 403,
+                           "%s may make Open311 keys for unit %s and the units below "
+                           "it only, not for unit %s",
                            me->user, me->unit, unit ? unit : me->unit);
     } else if (open311_key_create(d->store, name, unit ? unit : me->unit, account_now_ms(),
                                   secret, &k, &e)) {
@@ -193,19 +194,21 @@ static void keys_revoke(node_env *d, http_response *res, const auth_caller *me, 
     open311_key k;
     int rc = open311_key_find(d->store, id, &k);
     if (rc == 0 && !may_manage(d, me, k.unit)) {
-        http_respond_error(res, 403, "the Open311 key %s belongs to unit %s, outside %s's unit "
-                                     "%s: ask an admin of a unit above",
+        http_respond_error(res, 403,
+                           "the Open311 key %s belongs to unit %s, outside %s's unit "
+                           "%s: ask an admin of a unit above",
                            id, k.unit, me->user, me->unit);
         return;
     }
     if (rc == 0)
         rc = open311_key_revoke(d->store, id);
     if (rc)
-        http_respond_error(res, rc > 0 ? 404 : 500, "%s", rc > 0 ? "no such Open311 key: GET "
-                                                                   "/api/v1/open311/keys lists "
-                                                                   "them"
-                                                                 : "the key could not be "
-                                                                   "revoked; check the log");
+        http_respond_error(res, rc > 0 ? 404 : 500, "%s",
+                           rc > 0 ? "no such Open311 key: GET "
+                                    "/api/v1/open311/keys lists "
+                                    "them"
+                                  : "the key could not be "
+                                    "revoked; check the log");
     else
         http_respond_json(res, 200, json_pack("{s:s}", "revoked", id));
 }
@@ -219,8 +222,7 @@ void open311_keys_api(void *ctx, const http_request *req, http_response *res)
     const char *rest = req->path + strlen("/api/v1/open311/keys");
     const char *id = *rest == '/' ? rest + 1 : NULL;
     if (*rest && (!id || !*id || strchr(id, '/'))) {
-        http_respond_error(res, 404, "no resource at %s: use /api/v1/open311/keys[/ID]",
-                           req->path);
+        http_respond_error(res, 404, "no resource at %s: use /api/v1/open311/keys[/ID]", req->path);
     } else if (!id && !strcmp(req->method, "GET")) {
         keys_listing l = {d, &me, json_array()};
         if (open311_key_list(d->store, list_one, &l)) {

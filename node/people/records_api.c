@@ -99,8 +99,8 @@ static int list_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec,
     if (w->after && strcmp(key, w->after) <= 0)
         return 0;
     if (json_array_size(w->rows) == w->limit) {
-        strcpy(w->next, json_string_value(json_object_get(
-                            json_array_get(w->rows, w->limit - 1), "id")));
+        strcpy(w->next,
+               json_string_value(json_object_get(json_array_get(w->rows, w->limit - 1), "id")));
         return 1; /* a further visible record may follow: the cursor says where to go on */
     }
     if (!record_visible(w->d, w->c, w->coll, key))
@@ -129,8 +129,8 @@ static void records_list(node_env *d, const auth_caller *c, const char *coll,
         http_respond_error(res, 400, "limit must be a number from 1 to %d", RECORDS_MAX_LIMIT);
         return;
     }
-    list_walk w = {d, c, coll, http_request_query_param(req, "after"), (size_t)limit,
-                   json_array(), ""};
+    list_walk w = {d, c, coll, http_request_query_param(req, "after"), (size_t)limit, json_array(),
+                   ""};
     if (store_records(d->store, coll, list_one, &w) < 0) {
         json_decref(w.rows);
         http_respond_error(res, 500, "the records could not be read; check the node's log");
@@ -178,8 +178,9 @@ void records_api_get(void *ctx, const http_request *req, http_response *res)
         free(rec);
     }
     if (!j)
-        http_respond_error(res, 404, "no record %s/%s that you may see: check the id, or ask "
-                                     "the unit that owns it",
+        http_respond_error(res, 404,
+                           "no record %s/%s that you may see: check the id, or ask "
+                           "the unit that owns it",
                            coll, id);
     else
         http_respond_json(res, 200, j);

@@ -5,10 +5,10 @@
  * pool and stored back on the loop (users_done), so the account record is
  * only ever written by the loop thread.
  */
-#include "node/people/access.h"
-#include "node/http/offload.h"
-#include "node/people/auth.h"
 #include "node/people/users_api.h"
+#include "node/http/offload.h"
+#include "node/people/access.h"
+#include "node/people/auth.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -25,8 +25,8 @@ typedef struct {
 static json_t *account_json(const account *a)
 {
     return json_pack("{s:s, s:s, s:s, s:I, s:b}", "user", a->name, "unit", a->unit, "role",
-                     account_role_name(a->role), "created", (json_int_t)a->created_ms,
-                     "disabled", a->disabled);
+                     account_role_name(a->role), "created", (json_int_t)a->created_ms, "disabled",
+                     a->disabled);
 }
 
 typedef struct {
@@ -64,8 +64,7 @@ static bool unit_ok(node_env *d, const char *unit, http_response *res)
 {
     const node_config *c = d->config;
     const unit_tree *t = auth_tree(d->auth);
-    if (!strcmp(unit, c->unit) ||
-        unit_tree_within(t, unit, strlen(unit), c->unit, strlen(c->unit)))
+    if (!strcmp(unit, c->unit) || unit_tree_within(t, unit, strlen(unit), c->unit, strlen(c->unit)))
         return true;
     http_respond_error(res, 400,
                        "unit %s is not in the subtree of this node's unit %s: use %s or one of "
@@ -139,8 +138,9 @@ static void users_create(node_env *d, const http_request *req, http_response *re
     const char *unit = json_string_value(json_object_get(body, "unit"));
     account a, old;
     if (!name || !account_name_valid(name)) {
-        http_respond_error(res, 400, "\"user\" must be 1 to 64 characters of a-z 0-9 . _ - "
-                                     "starting with a letter or digit");
+        http_respond_error(res, 400,
+                           "\"user\" must be 1 to 64 characters of a-z 0-9 . _ - "
+                           "starting with a letter or digit");
         return;
     }
     if (!role || account_role_parse(role) == ROLE_NONE) {
@@ -152,8 +152,10 @@ static void users_create(node_env *d, const http_request *req, http_response *re
         return;
     }
     if (account_get(d->store, name, &old) == 0) {
-        http_respond_error(res, 409, "an account %s exists already: PATCH /api/v1/users/%s "
-                                     "changes it", name, name);
+        http_respond_error(res, 409,
+                           "an account %s exists already: PATCH /api/v1/users/%s "
+                           "changes it",
+                           name, name);
         return;
     }
     memset(&a, 0, sizeof a);
@@ -180,8 +182,9 @@ static void users_patch(node_env *d, const http_request *req, http_response *res
     if ((role && account_role_parse(json_string_value(role)) == ROLE_NONE) ||
         (unit && !json_is_string(unit)) || (disabled && !json_is_boolean(disabled)) ||
         (pw && !json_is_string(pw))) {
-        http_respond_error(res, 400, "role must be viewer, staff, leader or admin; unit and "
-                                     "password strings; disabled true or false");
+        http_respond_error(res, 400,
+                           "role must be viewer, staff, leader or admin; unit and "
+                           "password strings; disabled true or false");
         return;
     }
     if (role)
@@ -191,8 +194,9 @@ static void users_patch(node_env *d, const http_request *req, http_response *res
     if (disabled)
         a.disabled = json_is_true(disabled);
     if (!strcmp(name, me->user) && (a.disabled || a.role != ROLE_ADMIN)) {
-        http_respond_error(res, 409, "you cannot disable or demote your own account: ask "
-                                     "another admin");
+        http_respond_error(res, 409,
+                           "you cannot disable or demote your own account: ask "
+                           "another admin");
         return;
     }
     if (!unit_ok(d, a.unit, res) || !manage_ok(d, me, a.unit, a.role, res))
@@ -213,7 +217,8 @@ void users_api(void *ctx, const http_request *req, http_response *res)
     const char *name = *rest == '/' ? rest + 1 : NULL;
     bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
     if (name && (!*name || strchr(name, '/'))) {
-        http_respond_code(res, 404, "http.not_found", "no resource at %s: use /api/v1/users/NAME", req->path);
+        http_respond_code(res, 404, "http.not_found", "no resource at %s: use /api/v1/users/NAME",
+                          req->path);
         return;
     }
     if (get && !name) {
@@ -233,14 +238,14 @@ void users_api(void *ctx, const http_request *req, http_response *res)
             return;
         }
         account old;
-        if (account_get(d->store, name, &old) == 0 &&
-            !manage_ok(d, &me, old.unit, old.role, res))
+        if (account_get(d->store, name, &old) == 0 && !manage_ok(d, &me, old.unit, old.role, res))
             return;
         int rc = account_del(d->store, name);
         if (rc)
-            http_respond_error(res, rc > 0 ? 404 : 500, "%s", rc > 0 ? "no such account"
-                                                                     : "the account could not "
-                                                                       "be deleted; check the log");
+            http_respond_error(res, rc > 0 ? 404 : 500, "%s",
+                               rc > 0 ? "no such account"
+                                      : "the account could not "
+                                        "be deleted; check the log");
         else
             http_respond_json(res, 200, json_pack("{s:s}", "deleted", name));
         return;

@@ -4,8 +4,8 @@
  * into an existing record) and the JSON view. Any crash, leak or undefined
  * behaviour is a bug; run by scripts/run-fuzz inside `make test`.
  */
-#include "storage/entry.h"
 #include "lib/mpjson.h"
+#include "storage/entry.h"
 #include "storage/record.h"
 
 #include <stdlib.h>

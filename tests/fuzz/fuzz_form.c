@@ -14,10 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const types[] = {"application/x-www-form-urlencoded",
-                                        "multipart/form-data; boundary=B",
-                                        "multipart/form-data; boundary=\"B\"; charset=utf-8",
-                                        "text/plain"};
+    static const char *const types[] = {
+        "application/x-www-form-urlencoded", "multipart/form-data; boundary=B",
+        "multipart/form-data; boundary=\"B\"; charset=utf-8", "text/plain"};
     char err[256];
     form f;
     if (size < 1)

@@ -44,8 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *in = json_object();
     reports_photo photos[REPORT_PHOTOS_MAX];
     size_t nphotos = 0;
-    if (open311_form_input(&env, &f, data[0] & 2 ? OPEN311_XML : OPEN311_JSON, in, photos,
-                           &nphotos, &res)) {
+    if (open311_form_input(&env, &f, data[0] & 2 ? OPEN311_XML : OPEN311_JSON, in, photos, &nphotos,
+                           &res)) {
         char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX];
         lt_error e;
         if (reports_create_raw(env.reports, in, photos, nphotos, "open311", &citizen, code, token,

@@ -17,8 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     photo_info p;
     lt_error e;
     if (photo_check(data, size, &p, &e) == 0 &&
-        (!p.mime || (uint64_t)p.width * p.height > PHOTO_PIXELS_MAX ||
-         p.width > PHOTO_SIDE_MAX || p.height > PHOTO_SIDE_MAX || !p.width || !p.height))
+        (!p.mime || (uint64_t)p.width * p.height > PHOTO_PIXELS_MAX || p.width > PHOTO_SIDE_MAX ||
+         p.height > PHOTO_SIDE_MAX || !p.width || !p.height))
         abort();
     return 0;
 }

@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX];
         lt_error e;
         if (reports_create(r, fields, channel, &citizen, code, token, &e) &&
-            (lt_errkind_status(e.kind) < 400 || lt_errkind_status(e.kind) > 599 ||
-             !e.message[0] || !lt_error_code(&e)[0]))
+            (lt_errkind_status(e.kind) < 400 || lt_errkind_status(e.kind) > 599 || !e.message[0] ||
+             !lt_error_code(&e)[0]))
             abort(); /* a failure says what was wrong, with a machine code */
         json_decref(fields);
     }

@@ -9,12 +9,12 @@
  * tree versions, independent of what the relays did, cross-checked with
  * route.c).
  */
-#include "node/domains.h"
 #include "tests/sim/sim.h"
+#include "node/domains.h"
 
+#include "lib/hex.h"
 #include "node/membership/network.h"
 #include "replication/repl_node.h"
-#include "lib/hex.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -114,8 +114,8 @@ typedef struct {
 typedef struct sim_node sim_node;
 
 typedef struct {
-    int lo, hi; /* lower node dials its upstream hi */
-    int rank;   /* 0: primary (parent), 1: failover (grandparent) */
+    int lo, hi;           /* lower node dials its upstream hi */
+    int rank;             /* 0: primary (parent), 1: failover (grandparent) */
     repl_session *ses[2]; /* [0] at lo, [1] at hi; NULL when not connected */
     uint64_t gen;
     uint64_t cut_until;
@@ -135,10 +135,10 @@ struct sim_node {
     repl_node rn;
     char unit[NODE_CODE_MAX];
     char name[NODE_CODE_MAX + 8]; /* unit, or unit-m for a second server */
-    int parent, depth; /* parent: the parent unit's first server */
-    int canon;         /* the first server of this node's unit (itself, or for a mirror) */
-    int mirror;        /* a first server's second server, or -1 */
-    int *children;     /* first servers of the child units (first servers only) */
+    int parent, depth;            /* parent: the parent unit's first server */
+    int canon;     /* the first server of this node's unit (itself, or for a mirror) */
+    int mirror;    /* a first server's second server, or -1 */
+    int *children; /* first servers of the child units (first servers only) */
     size_t nchildren;
     int up[MAX_UP]; /* upstream link indexes, in order of preference */
     int nup;
@@ -382,8 +382,7 @@ int sim_add_mirror(sim *s, int of)
     if (s->started || of < 0 || of >= s->nnodes || s->nodes[of].canon != of ||
         s->nodes[of].mirror >= 0)
         return -1;
-    int i = sim_add_node(s, s->nodes[of].unit, s->nodes[of].parent >= 0 ? s->nodes[of].parent
-                                                                         : 0);
+    int i = sim_add_node(s, s->nodes[of].unit, s->nodes[of].parent >= 0 ? s->nodes[of].parent : 0);
     if (i < 0)
         return -1;
     sim_node *n = &s->nodes[i], *first = &s->nodes[of];
@@ -627,6 +626,9 @@ static void link_teardown(sim *s, sim_link *l, const char *why)
                            s->nodes[l->hi].name, s->nodes[side ? l->hi : l->lo].name, e);
             }
         }
+        if (*e)
+            trace(s, "session %s->%s at %s: %s", s->nodes[l->lo].name, s->nodes[l->hi].name,
+                  s->nodes[side ? l->hi : l->lo].name, e);
         repl_session_free(r);
         l->ses[side] = NULL;
     }
@@ -648,8 +650,8 @@ static void link_teardown(sim *s, sim_link *l, const char *why)
 
 static uint64_t latency(sim *s)
 {
-    uint64_t d = s->cfg.latency_min_ms +
-                 sim_below(s, s->cfg.latency_max_ms - s->cfg.latency_min_ms + 1);
+    uint64_t d =
+        s->cfg.latency_min_ms + sim_below(s, s->cfg.latency_max_ms - s->cfg.latency_min_ms + 1);
     if (s->spikes && sim_below(s, 1000) < s->cfg.spike_permille)
         d += sim_below(s, s->cfg.spike_max_ms + 1);
     return d;
@@ -667,8 +669,11 @@ static void link_jobs(sim *s, sim_link *l, int from)
         *copy = job;
         s->jobs_pending++;
         ev_push(s, (sim_event){.at = s->now + sim_below(s, (uint64_t)s->cfg.job_max_ms + 1),
-                               .kind = EV_JOB, .a = (int)(l - s->links), .b = from,
-                               .gen = l->gen, .job = copy});
+                               .kind = EV_JOB,
+                               .a = (int)(l - s->links),
+                               .b = from,
+                               .gen = l->gen,
+                               .job = copy});
     }
 }
 
@@ -699,8 +704,13 @@ static void link_flush(sim *s, sim_link *l, int from)
         memcpy(copy, m, len);
         if (len != CHATTER_LEN)
             s->busy_msgs++, l->busy++;
-        ev_push(s, (sim_event){.at = at, .kind = EV_DELIVER, .a = k, .b = to, .gen = l->gen,
-                               .msg = copy, .len = len});
+        ev_push(s, (sim_event){.at = at,
+                               .kind = EV_DELIVER,
+                               .a = k,
+                               .b = to,
+                               .gen = l->gen,
+                               .msg = copy,
+                               .len = len});
     }
 }
 
@@ -754,8 +764,11 @@ static void link_connect(sim *s, sim_link *l)
 static void schedule_dial(sim *s, sim_node *n, int rank, uint64_t delay)
 {
     n->dial_gen++;
-    ev_push(s, (sim_event){.at = s->now + delay, .kind = EV_DIAL, .a = (int)(n - s->nodes),
-                           .b = rank, .gen = n->dial_gen});
+    ev_push(s, (sim_event){.at = s->now + delay,
+                           .kind = EV_DIAL,
+                           .a = (int)(n - s->nodes),
+                           .b = rank,
+                           .gen = n->dial_gen});
 }
 
 static uint64_t backoff(sim *s, sim_node *n)
@@ -788,8 +801,10 @@ static void node_plan(sim *s, sim_node *n)
             sim_link *l = &s->links[n->up[r]];
             if (link_connected(l) && !l->close_pending) {
                 l->close_pending = true;
-                ev_push(s, (sim_event){.at = s->now + s->cfg.overlap_ms, .kind = EV_CLOSE,
-                                       .a = n->up[r], .gen = l->gen});
+                ev_push(s, (sim_event){.at = s->now + s->cfg.overlap_ms,
+                                       .kind = EV_CLOSE,
+                                       .a = n->up[r],
+                                       .gen = l->gen});
             }
         }
         return;
@@ -846,8 +861,10 @@ static void mark_notify(sim *s, sim_node *n)
         return;
     n->notify_pending = true;
     s->notifies_pending++;
-    ev_push(s, (sim_event){.at = s->now + s->cfg.notify_ms, .kind = EV_NOTIFY,
-                           .a = (int)(n - s->nodes), .gen = n->crash_gen});
+    ev_push(s, (sim_event){.at = s->now + s->cfg.notify_ms,
+                           .kind = EV_NOTIFY,
+                           .a = (int)(n - s->nodes),
+                           .gen = n->crash_gen});
 }
 
 /* ---- faults --------------------------------------------------------------------- */
@@ -892,15 +909,14 @@ void sim_crash(sim *s, int i, uint64_t down_ms)
     trace(s, "crash %s for %llu ms", n->name, (unsigned long long)down_ms);
     s->stats.crashes++;
     node_down(s, n);
-    ev_push(s, (sim_event){.at = s->now + down_ms, .kind = EV_RESTART, .a = i,
-                           .gen = n->crash_gen});
+    ev_push(s,
+            (sim_event){.at = s->now + down_ms, .kind = EV_RESTART, .a = i, .gen = n->crash_gen});
 }
 
 void sim_cut(sim *s, int i, bool isolate, uint64_t ms)
 {
     sim_node *n = &s->nodes[i];
-    trace(s, "cut %s%s for %llu ms", n->name, isolate ? " (isolated)" : "",
-          (unsigned long long)ms);
+    trace(s, "cut %s%s for %llu ms", n->name, isolate ? " (isolated)" : "", (unsigned long long)ms);
     s->stats.cuts++;
     for (size_t k = 0; k < n->nlinks; k++) {
         sim_link *l = &s->links[n->links[k]];
@@ -984,15 +1000,9 @@ static void on_tick(sim *s)
 static void handle(sim *s, sim_event *ev)
 {
     switch (ev->kind) {
-    case EV_DELIVER:
-        on_deliver(s, ev);
-        break;
-    case EV_TICK:
-        on_tick(s);
-        break;
-    case EV_DIAL:
-        on_dial(s, &s->nodes[ev->a], ev->b, ev->gen);
-        break;
+    case EV_DELIVER: on_deliver(s, ev); break;
+    case EV_TICK: on_tick(s); break;
+    case EV_DIAL: on_dial(s, &s->nodes[ev->a], ev->b, ev->gen); break;
     case EV_CLOSE: {
         sim_link *l = &s->links[ev->a];
         if (l->gen == ev->gen && link_connected(l) && l->close_pending)
@@ -1088,8 +1098,9 @@ static bool quiet(sim *s)
         bool m = repl_session_want_write(l->ses[0]) || repl_session_want_write(l->ses[1]);
         if (m) {
             s->stats.nudges++;
-            note_error(s, "link %s->%s had something to send only when nudged, all else idle "
-                          "(a missed pump: a daemon would stall here)",
+            note_error(s,
+                       "link %s->%s had something to send only when nudged, all else idle "
+                       "(a missed pump: a daemon would stall here)",
                        s->nodes[l->lo].name, s->nodes[l->hi].name);
         }
         moved = moved || m;
@@ -1138,8 +1149,9 @@ static int explain_quarantined(void *ctx, const store_quarantined *q)
 
 void sim_explain(sim *s, FILE *f)
 {
-    fprintf(f, "  at %llu ms: %llu messages in flight, %llu notifications and %llu jobs "
-               "pending\n",
+    fprintf(f,
+            "  at %llu ms: %llu messages in flight, %llu notifications and %llu jobs "
+            "pending\n",
             (unsigned long long)s->now, (unsigned long long)s->busy_msgs,
             (unsigned long long)s->notifies_pending, (unsigned long long)s->jobs_pending);
     if (s->move_node >= 0) {
@@ -1172,12 +1184,17 @@ void sim_explain(sim *s, FILE *f)
             repl_stats st;
             repl_session_stats(l->ses[side], &st);
             if (l->rank || st.state != REPL_OPEN || st.batches_in_flight || st.to_send)
-                fprintf(f, "  %s link %s->%s at %s: state %d, %llu batches in flight, %llu to "
-                           "send, %llu to receive\n",
+                fprintf(f,
+                        "  %s link %s->%s at %s: state %d, %llu batches in flight, %llu to "
+                        "send, %llu to receive\n",
                         l->rank ? "failover" : "primary", s->nodes[l->lo].name,
+                        s->nodes[l->hi].name, s->nodes[side ? l->hi : l->lo].name, (int)st.state,
+                        (unsigned long long)st.batches_in_flight, (unsigned long long)st.to_send,
+                        (unsigned long long)st.to_receive);
+            if (st.waiting_for_tree)
+                fprintf(f, "  link %s->%s at %s waits for a tree (%s): %s\n", s->nodes[l->lo].name,
                         s->nodes[l->hi].name, s->nodes[side ? l->hi : l->lo].name,
-                        (int)st.state, (unsigned long long)st.batches_in_flight,
-                        (unsigned long long)st.to_send, (unsigned long long)st.to_receive);
+                        st.news ? "news only" : "full", st.wait_reason);
         }
     }
     for (size_t k = 0; k < s->nerrors && k < 10; k++)
@@ -1232,9 +1249,9 @@ static int write_skewed(sim *s, sim_node *n, const store_write *w, char *err, si
         free(bytes);
     }
     n->last_hlc = hlc_next(n->last_hlc, node_clock(s, n));
-    entry_fields f = {n->c.pk, seq,   seq > 1 ? prev : NULL, n->last_hlc, n->c.unit,
-                      w->coll, w->id, w->op,                 w->body,     w->body_len,
-                      w->to,   w->to_count};
+    entry_fields f = {
+        n->c.pk, seq,     seq > 1 ? prev : NULL, n->last_hlc, n->c.unit,  w->coll, w->id,
+        w->op,   w->body, w->body_len,           w->to,       w->to_count};
     uint8_t *bytes;
     size_t len;
     if (entry_encode(&f, n->c.sk, &bytes, &len, err, errlen))
@@ -1280,8 +1297,8 @@ static int write_one(sim *s, sim_node *n, const store_write *w)
     return 0;
 }
 
-int sim_write(sim *s, int i, const char *coll, const char *id, entry_op op,
-              const char *const *to, size_t nto, const char *text)
+int sim_write(sim *s, int i, const char *coll, const char *id, entry_op op, const char *const *to,
+              size_t nto, const char *text)
 {
     sim_node *n = &s->nodes[i];
     uint8_t *body;
@@ -1310,17 +1327,15 @@ int sim_move(sim *s, int i, int np)
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    const char *kv[4][2] = {{"code", n->unit},
-                            {"name", n->c.name},
-                            {"parent", s->nodes[np].unit},
-                            {"tier", n->c.tier}};
+    const char *kv[4][2] = {
+        {"code", n->unit}, {"name", n->c.name}, {"parent", s->nodes[np].unit}, {"tier", n->c.tier}};
     msgpack_pack_map(&pk, 4);
     for (int k = 0; k < 4; k++) {
         msgpack_pack_str_with_body(&pk, kv[k][0], strlen(kv[k][0]));
         msgpack_pack_str_with_body(&pk, kv[k][1], strlen(kv[k][1]));
     }
     const char *const everyone[] = {"*"};
-    store_write w = {"units", n->unit, ENTRY_OP_PUT, (const uint8_t *)sb.data, sb.size,
+    store_write w = {"units",  n->unit, ENTRY_OP_PUT, (const uint8_t *)sb.data, sb.size,
                      everyone, 1};
     int rc = write_one(s, root, &w);
     msgpack_sbuffer_destroy(&sb);
@@ -1611,7 +1626,6 @@ void sim_pick_tmpdir(void)
         setenv("TMPDIR", "/tmp", 1);
 }
 
-
 /* ---- checks ----------------------------------------------------------------------- */
 
 #define CHECK_MAX_COLLS 16
@@ -1653,10 +1667,10 @@ typedef struct {
     /* per node being checked */
     int node;
     uint8_t *seen;
-    uint64_t *held; /* per author: entries of it held */
+    uint64_t *held;         /* per author: entries of it held */
     struct coll_state *row; /* the node's collections */
-    uint64_t stale;  /* entries held that only an earlier tree routed there */
-    uint64_t chains; /* certificates held only as the chain of an entry's author */
+    uint64_t stale;         /* entries held that only an earlier tree routed there */
+    uint64_t chains;        /* certificates held only as the chain of an entry's author */
 } checker;
 
 static void problem(checker *ck, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1724,8 +1738,7 @@ static bool sim_within(const int *parent, int x, int anc)
 /* True when the node above (pa, a unit's first server) passes e down to
  * node c: "*"; "U*" when c is in U's subtree or above U; "U" when c is U
  * or above it; never for a U no node serves. */
-static bool oracle_passes(const checker *ck, const univ_entry *e, int pa, int c,
-                          const int *parent)
+static bool oracle_passes(const checker *ck, const univ_entry *e, int pa, int c, const int *parent)
 {
     for (uint32_t i = 0; i < e->v.to.size; i++) {
         const msgpack_object_str *a = &e->v.to.ptr[i].via.str;
@@ -1937,8 +1950,9 @@ static int held_one(void *ctx, const uint8_t *bytes, size_t len)
         return 0;
     }
     if (seq < 1 || seq > ck->count[a]) {
-        problem(ck, "node %s holds seq %llu of origin %.8s (unit %s), beyond its author's log "
-                    "(%llu entries)",
+        problem(ck,
+                "node %s holds seq %llu of origin %.8s (unit %s), beyond its author's log "
+                "(%llu entries)",
                 n->name, (unsigned long long)seq, hex, ck->s->nodes[a].unit,
                 (unsigned long long)ck->count[a]);
         return 0;
@@ -1987,8 +2001,9 @@ static int origin_count_one(void *ctx, const store_origin *o)
     if (a < 0)
         return 0; /* reported by held_one */
     if (o->count != ck->held[a])
-        problem(ck, "node %s: origin %.8s (unit %s) counts %llu entries but %llu distinct seqs "
-                    "are held",
+        problem(ck,
+                "node %s: origin %.8s (unit %s) counts %llu entries but %llu distinct seqs "
+                "are held",
                 n->name, hex, ck->s->nodes[a].unit, (unsigned long long)o->count,
                 (unsigned long long)ck->held[a]);
     if (o->equivocated)
@@ -1997,15 +2012,13 @@ static int origin_count_one(void *ctx, const store_origin *o)
     return 0;
 }
 
-static int evidence_one(void *ctx, const uint8_t *held, size_t hl, const uint8_t *other,
-                        size_t ol)
+static int evidence_one(void *ctx, const uint8_t *held, size_t hl, const uint8_t *other, size_t ol)
 {
     checker *ck = ctx;
     (void)held, (void)hl, (void)other, (void)ol;
     problem(ck, "node %s holds an equivocation proof", ck->s->nodes[ck->node].name);
     return 0;
 }
-
 
 typedef struct {
     checker *ck;
@@ -2042,9 +2055,9 @@ static void check_node(checker *ck, int i, coll_state *row)
         univ_entry *e = &ck->u[k];
         bool want = oracle_holds(ck, e, i, ck->s->hist[ck->s->nhist - 1]);
         if (want != route_c_gives(ck, e, n->unit))
-            problem(ck, "node %s: the rule as route.h states it %s %s, but route.c %s",
-                    n->name, want ? "gives it" : "does not give it",
-                    describe(ck, e, d, sizeof d), want ? "does not" : "does");
+            problem(ck, "node %s: the rule as route.h states it %s %s, but route.c %s", n->name,
+                    want ? "gives it" : "does not give it", describe(ck, e, d, sizeof d),
+                    want ? "does not" : "does");
         if (!want)
             continue;
         if (!ck->seen[k])
@@ -2092,8 +2105,9 @@ static void check_groups(checker *ck, coll_state *rows)
             if (x->fp != y->fp || x->n != y->n || !x->n)
                 continue;
             if (memcmp(y->digest, x->digest, STORE_DIGEST_BYTES) || y->live != x->live)
-                problem(ck, "nodes %s and %s hold the same %llu entries of %s, but their "
-                            "digests (live %llu vs %llu) differ",
+                problem(ck,
+                        "nodes %s and %s hold the same %llu entries of %s, but their "
+                        "digests (live %llu vs %llu) differ",
                         ck->s->nodes[order[k - 1]].name, ck->s->nodes[order[k]].name,
                         (unsigned long long)x->n, ck->colls[c], (unsigned long long)y->live,
                         (unsigned long long)x->live);
@@ -2181,8 +2195,9 @@ static void check_fresh(checker *ck, int i, const coll_state *row)
     for (int c = 0; frow && c < ck->ncolls; c++)
         if (memcmp(frow[c].digest, row[c].digest, STORE_DIGEST_BYTES) ||
             frow[c].live != row[c].live)
-            problem(ck, "node %s: collection %s differs from a fresh replay of its %zu entries "
-                        "(live %llu vs %llu)",
+            problem(ck,
+                    "node %s: collection %s differs from a fresh replay of its %zu entries "
+                    "(live %llu vs %llu)",
                     n->name, ck->colls[c], m, (unsigned long long)row[c].live,
                     (unsigned long long)frow[c].live);
     ck->node = saved;

@@ -56,15 +56,15 @@ typedef struct {
     uint32_t spike_max_ms;                   /* longest such delay */
     uint64_t tick_ms;                        /* how often sessions are ticked */
     uint64_t notify_ms;                      /* relay notifications are coalesced this long */
-    uint64_t probe_ms;     /* on failover, how often the primary upstream is retried */
-    uint64_t overlap_ms;   /* failover link kept this long after the primary is back */
-    uint64_t backoff_max_ms; /* longest wait between failed dials */
+    uint64_t probe_ms;            /* on failover, how often the primary upstream is retried */
+    uint64_t overlap_ms;          /* failover link kept this long after the primary is back */
+    uint64_t backoff_max_ms;      /* longest wait between failed dials */
     uint32_t kbps[SIM_MAX_DEPTH]; /* bandwidth (kbit/s) of links whose lower node is
                                      at depth d, per direction; 0 = unlimited */
-    uint32_t defer_permille; /* sessions verifying batches as deferred jobs */
-    uint32_t job_max_ms;     /* a job finishes 0..this after it is handed out, so
-                                jobs of one session finish out of order */
-    FILE *trace;           /* event trace (NULL: none) */
+    uint32_t defer_permille;      /* sessions verifying batches as deferred jobs */
+    uint32_t job_max_ms;          /* a job finishes 0..this after it is handed out, so
+                                     jobs of one session finish out of order */
+    FILE *trace;                  /* event trace (NULL: none) */
 } sim_config;
 
 typedef struct {
@@ -72,10 +72,10 @@ typedef struct {
     uint64_t entries_moved;                  /* entries carried by batches */
     uint64_t connects, dial_failures, teardowns, timeouts;
     uint64_t crashes, cuts, writes, notifies, jobs;
-    uint64_t moves; /* units moved to a new parent (sim_move) */
+    uint64_t moves;          /* units moved to a new parent (sim_move) */
     uint64_t session_errors; /* sessions closed for a reason other than a timeout */
-    uint64_t nudges; /* sessions that had something to send only when sim_settle's
-                        final notification asked, all else being idle */
+    uint64_t nudges;         /* sessions that had something to send only when sim_settle's
+                                final notification asked, all else being idle */
 } sim_stats;
 
 /* Fills cfg with the defaults for seed (8 MiB maps, 4 KiB batches, window 4,
@@ -165,8 +165,8 @@ int sim_move(sim *s, int i, int np);
 /* Writes one entry at node i (store_write_local, or the skewed path) with
  * a small body {"title": text, "by": unit}, then notifies the node's open
  * sessions. Returns 0, or -1 (node down or write refused: printed). */
-int sim_write(sim *s, int i, const char *coll, const char *id, entry_op op,
-              const char *const *to, size_t nto, const char *text);
+int sim_write(sim *s, int i, const char *coll, const char *id, entry_op op, const char *const *to,
+              size_t nto, const char *text);
 
 /* A random write fitting node i's place in the tree: a leaf writes
  * reports (going up only, sometimes addressed to a sibling) and patches or

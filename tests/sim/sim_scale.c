@@ -360,8 +360,8 @@ int main(int argc, char **argv)
     if (!faults)
         return 1;
     for (int k = 0; k < ncut; k++)
-        faults[nf++] = (fault){start + span / 3, 0, 1 + (int)sim_below(s, (uint64_t)provinces),
-                               until_heal};
+        faults[nf++] =
+            (fault){start + span / 3, 0, 1 + (int)sim_below(s, (uint64_t)provinces), until_heal};
     faults[nf++] = (fault){start + 30000, 1, crashed, 30000};
     for (int k = 0; k < communes / 10; k++)
         faults[nf++] = (fault){start + sim_below(s, span), 0,
@@ -403,8 +403,8 @@ int main(int argc, char **argv)
     sim_stats_get(s, &st);
     printf("workload: %llu writes over %llu s virtual (%zu commune outages, %d provinces cut, "
            "province %s crashed), %.1f s wall\n",
-           (unsigned long long)st.writes, (unsigned long long)run_s, nf - (size_t)ncut - 1,
-           ncut, sim_node_unit(s, crashed), t_run);
+           (unsigned long long)st.writes, (unsigned long long)run_s, nf - (size_t)ncut - 1, ncut,
+           sim_node_unit(s, crashed), t_run);
     fflush(stdout);
 
     sim_heal(s);
@@ -420,14 +420,14 @@ int main(int argc, char **argv)
         sim_explain(s, stdout);
     printf("entries: %llu at the national node, %llu held in all (%llu before the workload); "
            "stores %.1f MiB on disk\n",
-           (unsigned long long)at_root, (unsigned long long)total,
-           (unsigned long long)mem_entries, (double)dir_kib(s, base) / 1024);
+           (unsigned long long)at_root, (unsigned long long)total, (unsigned long long)mem_entries,
+           (double)dir_kib(s, base) / 1024);
     printf("network: %llu messages (%.1f MiB) carrying %llu entries, %llu connects, %llu "
            "failed dials, %llu timeouts, %llu session errors\n",
            (unsigned long long)st.delivered, (double)st.bytes / 1048576,
-           (unsigned long long)st.entries_moved,
-           (unsigned long long)st.connects, (unsigned long long)st.dial_failures,
-           (unsigned long long)st.timeouts, (unsigned long long)st.session_errors);
+           (unsigned long long)st.entries_moved, (unsigned long long)st.connects,
+           (unsigned long long)st.dial_failures, (unsigned long long)st.timeouts,
+           (unsigned long long)st.session_errors);
     uint64_t writes = st.writes - st0.writes, msgs = st.delivered - st0.delivered;
     printf("workload to convergence: %llu messages (%.1f MiB) carrying %llu entries for %llu "
            "writes (%llu new entries held): %.0f messages per write\n",
@@ -450,8 +450,8 @@ int main(int argc, char **argv)
            "second); converged %.1f s virtual after the heal; wall %.0f s (%.1f min); peak RSS "
            "%ld MiB, %.2f MiB per node; %.0f entries/s (%llu new entries held across nodes over "
            "%.0f s wall of workload and settling)\n",
-           nodes, (unsigned long long)writes, (double)writes / (double)run_s, (double)conv_ms / 1000, t_all, t_all / 60,
-           peak_rss_mb(), (double)peak_rss_mb() / nodes,
+           nodes, (unsigned long long)writes, (double)writes / (double)run_s,
+           (double)conv_ms / 1000, t_all, t_all / 60, peak_rss_mb(), (double)peak_rss_mb() / nodes,
            (t_run + t_settle) > 0 ? (double)landed / (t_run + t_settle) : 0.0,
            (unsigned long long)landed, t_run + t_settle);
     fflush(stdout);

@@ -18,7 +18,8 @@
  * rule's expectation.
  *
  *   test_sim                    seeds 1..200 (1..30 when LT_SANITIZED is set)
- *   test_sim SEED               replays one seed (LT_SIM_TRACE=1 traces it)
+ *   test_sim SEED...            replays these seeds (LT_SIM_TRACE=1 traces them): the
+ *                               regression seeds of ctest's test_sim_regress
  *   test_sim --seeds N --from S seeds S..S+N-1
  *   test_sim --no-moves ...     without unit moves
  *
@@ -143,21 +144,13 @@ static void chaos(sim *s, uint64_t duration)
             continue;
         int i = 1 + (int)sim_below(s, (uint64_t)n - 1);
         switch (sim_below(s, 10)) {
-        case 0:
-            sim_crash(s, 0, 500 + sim_below(s, 20000));
-            break;
+        case 0: sim_crash(s, 0, 500 + sim_below(s, 20000)); break;
         case 1:
-        case 2:
-            sim_crash(s, i, 500 + sim_below(s, 30000));
-            break;
+        case 2: sim_crash(s, i, 500 + sim_below(s, 30000)); break;
         case 3:
         case 4:
-        case 5:
-            sim_cut(s, i, sim_below(s, 3) == 0, 1000 + sim_below(s, 60000));
-            break;
-        default:
-            sim_drop(s, i);
-            break;
+        case 5: sim_cut(s, i, sim_below(s, 3) == 0, 1000 + sim_below(s, 60000)); break;
+        default: sim_drop(s, i); break;
         }
     }
     sim_run_until(s, start + duration);
@@ -229,25 +222,35 @@ static int run_seed(uint64_t seed, const char *base, totals *tot)
 
 static int usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--no-moves] [SEED | --seeds N --from S]\n", argv0);
+    fprintf(stderr, "usage: %s [--no-moves] [SEED... | --seeds N --from S]\n", argv0);
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     uint64_t from = 1, count = getenv("LT_SANITIZED") && *getenv("LT_SANITIZED") ? 30 : 200;
-    for (int i = 1; i < argc; i++) {
+    uint64_t *list = calloc((size_t)argc, sizeof *list); /* explicit seeds */
+    size_t nlist = 0;
+    bool range = false, bad_args = false;
+    REQUIRE(list);
+    for (int i = 1; i < argc && !bad_args; i++) {
         if (!strcmp(argv[i], "--seeds") && i + 1 < argc)
-            count = strtoull(argv[++i], NULL, 10);
+            count = strtoull(argv[++i], NULL, 10), range = true;
         else if (!strcmp(argv[i], "--from") && i + 1 < argc)
-            from = strtoull(argv[++i], NULL, 10);
+            from = strtoull(argv[++i], NULL, 10), range = true;
         else if (!strcmp(argv[i], "--no-moves"))
             with_moves = false;
-        else if (argv[i][0] >= '0' && argv[i][0] <= '9' && i == argc - 1)
-            from = strtoull(argv[i], NULL, 10), count = 1;
+        else if (argv[i][0] >= '0' && argv[i][0] <= '9')
+            list[nlist++] = strtoull(argv[i], NULL, 10);
         else
-            return usage(argv[0]);
+            bad_args = true;
     }
+    if (bad_args || (nlist && range)) {
+        free(list);
+        return usage(argv[0]);
+    }
+    if (nlist)
+        from = list[0], count = nlist;
     sim_random_install();
     REQUIRE(sodium_init() >= 0);
     sim_pick_tmpdir();
@@ -255,7 +258,8 @@ int main(int argc, char **argv)
     totals tot = {0};
     double t0 = wall_s();
     unsigned failed = 0;
-    for (uint64_t seed = from; seed < from + count; seed++) {
+    for (uint64_t k = 0; k < count; k++) {
+        uint64_t seed = nlist ? list[k] : from + k;
         int bad = run_seed(seed, base, &tot);
         CHECKF(!bad, "seed %llu", (unsigned long long)seed);
         if (bad) {
@@ -265,16 +269,16 @@ int main(int argc, char **argv)
         }
     }
     double dt = wall_s() - t0;
+    free(list);
     printf("sim: %llu seeds from %llu in %.1f s (%.0f ms/seed), %u failed; %llu writes, %llu "
            "entries held, %llu messages, %llu verify jobs, %llu connects, %llu crashes, %llu "
            "cuts, %llu timeouts, %llu moves, %llu nudges, mean settle %.1f s virtual\n",
            (unsigned long long)count, (unsigned long long)from, dt, 1000 * dt / (double)count,
            failed, (unsigned long long)tot.writes, (unsigned long long)tot.entries,
            (unsigned long long)tot.delivered, (unsigned long long)tot.jobs,
-           (unsigned long long)tot.connects,
-           (unsigned long long)tot.crashes, (unsigned long long)tot.cuts,
-           (unsigned long long)tot.timeouts, (unsigned long long)tot.moves,
-           (unsigned long long)tot.nudges,
+           (unsigned long long)tot.connects, (unsigned long long)tot.crashes,
+           (unsigned long long)tot.cuts, (unsigned long long)tot.timeouts,
+           (unsigned long long)tot.moves, (unsigned long long)tot.nudges,
            count > failed ? (double)tot.settle_ms / 1000.0 / (double)(count - failed) : 0.0);
     return check_done();
 }

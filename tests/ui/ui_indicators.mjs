@@ -3,7 +3,9 @@
 // and HH and entered last month's figures of commune 16681 only): the
 // pinned tile with its figure, the time-series chart, the per-child table
 // with its drill-down, the completeness panel naming commune 16684, in
-// Vietnamese and English, at 1366 and 360 px.
+// Vietnamese and English, at 1366 and 360 px. Then the province admin pins
+// HH (defined unpinned) on the admin page and its tile appears on the
+// district's dashboard once the pin has replicated.
 import { browser, newPage, login, shot, check, failed } from './lib.mjs';
 
 const env = process.env;
@@ -47,6 +49,74 @@ for (const [width, height] of [[1366, 900], [360, 740]]) {
     await page.click('#lang');
   }
   check(`${width}: no script errors`, !page.errors.some((e) => !e.includes('Failed to load resource')), page.errors.join(' | '));
+  await page.context().close();
+}
+// Pinning for the tiers below: the province admin ticks HH on the admin page.
+{
+  const dist = `http://127.0.0.1:${env.UI_PORT_dist}`;
+  const dpage = await newPage(b, { width: 1366, height: 900, base: dist });
+  await login(dpage, dist, 'dist-leader', 'ui-pass-dist-leader');
+  await dpage.goto(`${dist}/#/`);
+  check('the district dashboard shows the pinned POOR tile',
+    await wait(dpage, () => document.querySelector('#ind-tiles [data-indicator=POOR]')));
+  check('...and no HH tile before HH is pinned', !(await dpage.$('#ind-tiles [data-indicator=HH]')));
+  const page = await newPage(b, { width: 1366, height: 900, base });
+  await login(page, base, 'prov-admin', 'ui-pass-prov-admin');
+  await page.goto(`${base}/#/admin`);
+  check('the admin page lists HH, not pinned',
+    await wait(page, () => document.querySelector('#ind-pins tr[data-indicator=HH] input')?.checked === false));
+  check('...and POOR pinned', await page.$eval('#ind-pins tr[data-indicator=POOR] input', (e) => e.checked));
+  check('the admin page says what pinning does (vi)', await page.$eval('#admin-ind-pins', (e) => e.textContent.includes('Chỉ tiêu ghim')));
+  await page.click('#ind-pins tr[data-indicator=HH] input');
+  check('the pin is saved', await wait(page, () => document.querySelector('#admin-ind-pins p.ok')));
+  await shot(page, 'ind-admin-pins');
+  // the district node learns the pin by replication: reload until its dashboard shows the tile
+  let shown = false;
+  for (const end = Date.now() + 30000; !shown && Date.now() < end;) {
+    await dpage.reload();
+    shown = await wait(dpage, () => document.querySelector('#ind-tiles [data-indicator=HH]'), null, 3000);
+  }
+  check('after replication the district dashboard shows the HH tile', shown);
+  await shot(dpage, 'ind-dist-pinned');
+  check('no script errors (pins)', ![...page.errors, ...dpage.errors].some((e) => !e.includes('Failed to load resource')),
+    [...page.errors, ...dpage.errors].join(' | '));
+  await page.context().close();
+  await dpage.context().close();
+}
+// A CSV template and an import from the dashboard: a bad row is named and
+// stores nothing, then the good file stores commune 16684's figure.
+{
+  const page = await newPage(b, { width: 1366, height: 900, base });
+  await login(page, base, 'prov-admin', 'ui-pass-prov-admin');
+  await page.goto(`${base}/#/`);
+  const showPoor = async () => {
+    await wait(page, () => document.querySelector('#ind-select option[value=POOR]'));
+    await page.selectOption('#ind-select', 'POOR');
+  };
+  await showPoor();
+  check('the dashboard offers the CSV template of the shown indicator',
+    await wait(page, () => document.querySelector('#ind-template')?.getAttribute('href').includes('/api/v1/indicators/POOR/template.csv')));
+  const period = await page.$eval('#ind-period', (e) => e.value);
+  const upload = async (text) => {
+    await page.setInputFiles('#ind-import-file', { name: 'poor.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+    await page.evaluate(() => { document.querySelector('#ind-import-msg').textContent = ''; });
+    await page.click('#ind-import-file ~ button');
+  };
+  await upload(`\ufeffindicator;unit;period;value;comment\nPOOR;16684;${period};abc;\n`);
+  check('a bad row is named with its row and column',
+    await wait(page, () => document.querySelector('#ind-import-msg.error')?.textContent.includes('row 2, column value')));
+  await upload(`indicator;unit;period;value;comment\nPOOR;16684;${period};7,5;nhập từ tệp\n`);
+  check('the good file is stored (1 written)',
+    await wait(page, () => /1\D+0/.test(document.querySelector('#ind-import-msg.ok')?.textContent || '')));
+  await page.reload();
+  await showPoor();
+  check('...and commune 16684 is no longer missing',
+    await wait(page, () => document.querySelector('#ind-rates')?.textContent.includes('2/2') &&
+      !document.querySelector('#ind-missing [data-unit="16684"]')));
+  await shot(page, 'ind-import');
+  const refused = `HTTP 400 for POST ${base}/api/v1/indicators/values.csv`; // the bad file, expected
+  check('no script errors (import)', !page.errors.some((e) => !e.includes('Failed to load resource') && e !== refused),
+    page.errors.join(' | '));
   await page.context().close();
 }
 await b.close();

@@ -28,11 +28,16 @@ typedef struct {
 static const char *mime_of(const char *url)
 {
     static const char *const map[][2] = {
-        {".html", "text/html; charset=utf-8"},   {".js", "text/javascript; charset=utf-8"},
-        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-        {".png", "image/png"},                   {".svg", "image/svg+xml"},
-        {".json", "application/json"},           {".geojson", "application/geo+json"},
-        {".ico", "image/x-icon"},                {".webmanifest", "application/manifest+json"},
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".png", "image/png"},
+        {".svg", "image/svg+xml"},
+        {".json", "application/json"},
+        {".geojson", "application/geo+json"},
+        {".ico", "image/x-icon"},
+        {".webmanifest", "application/manifest+json"},
     };
     const char *dot = strrchr(url, '.');
     for (size_t i = 0; dot && i < sizeof map / sizeof *map; i++)

@@ -1,9 +1,11 @@
 // pages/admin.js - users and roles (GET/POST/PATCH/DELETE /api/v1/users),
 // categories and deadlines (GET /api/v1/categories, PUT /api/v1/categories/
 // {code}, top tiers only), node settings (tile server) and unit boundaries
-// (PUT /api/v1/boundaries/{unit}, a GeoJSON file).
+// (PUT /api/v1/boundaries/{unit}, a GeoJSON file), the indicators pinned on
+// the dashboards of this node's subtree (PUT /api/v1/indicators/{code}/pinned,
+// an admin of a top-tier node).
 import { h, mount } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, getLang } from '../i18n.js';
 import { api, session } from '../api.js';
 
 const roles = ['viewer', 'staff', 'leader', 'admin'];
@@ -86,9 +88,31 @@ async function settings(box) {
     h('label', t('boundaries'), file), unit, h('button', { type: 'submit' }, t('upload'))), msg);
 }
 
+async function indicatorPins(box) {
+  let list;
+  try { list = ((await api('indicators')).indicators || []).filter((d) => !d.live); } catch (e) {
+    mount(box, h('h2', t('ind_pins')), h('p.error', e.message)); return;
+  }
+  const msg = h('p', { role: 'status' });
+  const name = (d) => (getLang() === 'en' && d.name_en) || d.name_vi || d.code;
+  mount(box, h('h2', t('ind_pins')), h('p.muted', t('ind_pins_note')),
+    h('div.scroll', h('table.grid', { id: 'ind-pins' },
+      h('thead', h('tr', [t('code'), t('name'), t('ind_pinned')].map((x) => h('th', x)))),
+      h('tbody', list.map((d) => h('tr', { 'data-indicator': d.code }, h('td', h('code', d.code)),
+        h('td', name(d)), h('td', h('input', { type: 'checkbox', checked: !!d.pinned,
+          'aria-label': `${t('ind_pinned')}: ${name(d)}`, onchange: async (e) => {
+            try {
+              await api(`indicators/${encodeURIComponent(d.code)}/pinned`,
+                { method: 'PUT', body: { pinned: e.target.checked } });
+              flash(msg, t('done'));
+            } catch (x) { e.target.checked = !e.target.checked; flash(msg, x.message, true); }
+          } }))))))), msg);
+}
+
 export async function render(main) {
   const u = h('section.card'), c = h('section.card'), s = h('section.card');
-  mount(main, h('h1', t('admin')), u, c, s);
-  await Promise.all([users(u), categories(c), settings(s)]);
+  const p = h('section.card', { id: 'admin-ind-pins' });
+  mount(main, h('h1', t('admin')), u, c, p, s);
+  await Promise.all([users(u), categories(c), indicatorPins(p), settings(s)]);
   return null;
 }

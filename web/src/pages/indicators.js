@@ -7,7 +7,7 @@
 // and a printable A4 view.
 import { h, mount } from '../dom.js';
 import { t, fmtNum, fmtPct, getLang } from '../i18n.js';
-import { api, qs } from '../api.js';
+import { api, qs, roleAtLeast } from '../api.js';
 
 const name = (d) => (getLang() === 'en' && d.name_en) || d.name_vi || d.code;
 const pad = (n) => String(n).padStart(2, '0');
@@ -75,11 +75,31 @@ async function behind(box, d, unit, period) {
     : h('p', t('no_data')));
 }
 
+// Uploads a CSV file of values (POST /api/v1/indicators/values.csv): all or
+// nothing, a bad row named with its column.
+function importForm() {
+  const file = h('input', { type: 'file', id: 'ind-import-file', accept: '.csv,text/csv', 'aria-label': t('ind_import') });
+  const msg = h('p', { role: 'status', id: 'ind-import-msg' });
+  return h('form.row', { onsubmit: async (e) => {
+    e.preventDefault();
+    if (!file.files[0]) return;
+    try {
+      const r = await api('indicators/values.csv', { method: 'POST', body: await file.files[0].text(), raw: true });
+      msg.className = 'ok';
+      msg.textContent = `${t('ind_written')} ${fmtNum(r.written)} · ${t('ind_unchanged')} ${fmtNum(r.unchanged)}`;
+    } catch (x) { msg.className = 'error'; msg.textContent = x.message; }
+  } }, file, h('button', { type: 'submit' }, t('ind_import')), msg);
+}
+
 async function childTable(box, d, unit, period) {
   const r = await api(`indicators/${encodeURIComponent(d.code)}/values${qs({ unit, from: period, to: period, by: 'child' })}`);
   const details = h('div#ind-details');
   const csv = `/api/v1/indicators/${encodeURIComponent(d.code)}/values.csv${qs({ unit, from: period, to: period, by: 'child' })}`;
+  const entered = !d.computed && !d.live;
+  const template = `/api/v1/indicators/${encodeURIComponent(d.code)}/template.csv${qs({ unit, period })}`;
   mount(box, h('h2', `${t('by_child')} · ${name(d)}`), h('a.button', { href: csv, download: '', id: 'ind-csv' }, t('ind_csv')),
+    entered ? [' ', h('a.button', { href: template, download: '', id: 'ind-template' }, t('ind_template'))] : null,
+    entered && roleAtLeast('staff') ? importForm() : null,
     h('div.scroll', h('table.grid', { id: 'ind-children' },
       h('thead', h('tr', h('th', t('unit')), h('th', t('ind_value')), h('th', t('ind_reported')))),
       h('tbody', r.rows.map((x) => h('tr', { 'data-unit': x.unit },
@@ -120,7 +140,7 @@ async function dti(box, defs, unit, month) {
 
 // Fills el with the indicator panel of unit.
 export async function indicatorPanel(el, unit) {
-  const defs = (await api('indicators')).indicators;
+  const defs = (await api(`indicators${qs({ unit })}`)).indicators;
   if (!defs.length) { mount(el); return; }
   let month = lastMonth();
   const chartable = defs.filter((d) => !d.group?.startsWith('dti.'));

@@ -1,5 +1,7 @@
 // pages/network.js - the hierarchy as a tree with each node's state: this
-// node's own links (online/offline, since, backlog both ways, last error)
+// node's own links (online/offline, or connected but waiting: carrying only
+// membership news, or waiting for a unit tree one side does not know yet,
+// with the reason; since, backlog both ways, last error)
 // from GET /api/v1/network, "last heard of" for nodes further away, and for
 // admins the enrolment requests to approve and the quarantined entries.
 // Refreshed on every link change pushed over the live WebSocket and every 5 s.
@@ -12,6 +14,11 @@ export function unitState(net, u) {
   if (u.code === net.unit) return { cls: 'online', text: t('this_node'), self: true };
   const link = net.sync.links.find((l) => l.peer_unit === u.code);
   const heard = Math.max(0, ...net.origins.filter((o) => o.unit === u.code).map((o) => o.last_ms));
+  if (link?.connected && (link.mode === 'news_only' || link.waiting_for_tree)) {
+    // connected but not syncing everything: a unit move has not reached one side
+    return { cls: 'stalled', text: t(link.mode === 'news_only' ? 'news_only' : 'waiting_tree'),
+      link, heard };
+  }
   if (link) {
     return { cls: link.connected ? 'online' : 'offline', text: t(link.connected ? 'online' : 'offline'),
       link, heard };
@@ -40,7 +47,7 @@ function tree(net) {
       h('td', l ? fmtDateTime(Date.parse(l.last_exchange) || 0) : fmtAgo(s.heard)),
       h('td.num', l ? fmtNum(l.entries_to_send) : '–'),
       h('td.num', l ? fmtNum(l.entries_to_receive) : '–'),
-      h('td.err', l?.last_error || '')),
+      h('td.err', l?.waiting_reason || l?.last_error || '')),
     ...(kids.get(u.code) || []).map((k) => row(k, depth + 1))].flat();
   };
   return h('div.scroll', h('table.grid', { id: 'net-tree' },
