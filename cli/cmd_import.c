@@ -74,8 +74,8 @@ static int import_json(const char *line, size_t len, json_t **j, char *err, size
 }
 
 /* Parses one line into row; returns 0, 1 for a blank line, or -1 with err. */
-static int import_parse(const char *line, size_t len, size_t overhead, import_row *row,
-                        char *err, size_t errlen)
+static int import_parse(const char *line, size_t len, size_t overhead, import_row *row, char *err,
+                        size_t errlen)
 {
     json_t *j;
     int rc = import_json(line, len, &j, err, errlen);
@@ -122,8 +122,8 @@ static int import_fail(const lt_error *e, const char *before, const char *after)
     return cli_fail("import", &out);
 }
 
-static size_t flush(store *s, const node_config *c, const char *coll, import_row *rows,
-                    size_t n, const char *const *to, size_t nto, lt_error *e, int *failed)
+static size_t flush(store *s, const node_config *c, const char *coll, import_row *rows, size_t n,
+                    const char *const *to, size_t nto, lt_error *e, int *failed)
 {
     store_write *w = calloc(n, sizeof *w);
     if (!w) {
@@ -333,9 +333,9 @@ static int domain_check(domain_import *di, FILE *f)
 /* Writes the lines gathered in di->batch. */
 static int domain_flush(domain_import *di, lt_error *e)
 {
-    int rc = di->nbatch ? di->im->write(di->ctx, di->batch, di->nbatch, &di->written,
-                                        &di->unchanged, e)
-                        : 0;
+    int rc = di->nbatch
+                 ? di->im->write(di->ctx, di->batch, di->nbatch, &di->written, &di->unchanged, e)
+                 : 0;
     for (size_t i = 0; i < di->nbatch; i++)
         json_decref(di->batch[i]);
     di->nbatch = 0;

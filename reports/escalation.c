@@ -72,8 +72,7 @@ static uint64_t sweep_clock(void *ctx)
 /* Escalates report code when a level is due for this node at now: loads
  * it, decides and writes under the context's lock (history times are the
  * sweep's). Returns 0, or -1 with *e (the kind of the failed action). */
-static int sweep_one(reports *r, const char *code, uint64_t now_ms, size_t *escalated,
-                     lt_error *e)
+static int sweep_one(reports *r, const char *code, uint64_t now_ms, size_t *escalated, lt_error *e)
 {
     reports_lock(r);
     uint64_t (*saved)(void *) = r->now;

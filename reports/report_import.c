@@ -538,8 +538,9 @@ static int batch_add(reports *r, import_batch *b, const json_t *f, bool *same, l
     b->bodies[i] = bytes;
     b->recs[i] = after;
     size_t nto = to ? report_addressees(after, to) : 0;
-    b->w[i] = (store_write){REPORT_COLL, report_str(after, "code"), cur ? ENTRY_OP_PATCH : ENTRY_OP_PUT,
-                            bytes, len, to, nto};
+    b->w[i] = (store_write){
+        REPORT_COLL, report_str(after, "code"), cur ? ENTRY_OP_PATCH : ENTRY_OP_PUT, bytes, len, to,
+        nto};
     return to ? 0 : lt_error_set(e, LT_EINTERNAL, NULL, "out of memory");
 }
 
@@ -561,9 +562,8 @@ static int write_locked(reports *r, json_t *const *fields, size_t n, size_t *wri
         store_local_raise(r->s, "report_codes", "next", 4, top, e->message, sizeof e->message))
         rc = lt_error_mark(e, LT_ESTORAGE, NULL);
     store_author a = node_author(r->c);
-    int wrc = !rc && b.n ? store_write_local(r->s, &a, b.w, b.n, NULL, e->message,
-                                             sizeof e->message)
-                         : 0;
+    int wrc =
+        !rc && b.n ? store_write_local(r->s, &a, b.w, b.n, NULL, e->message, sizeof e->message) : 0;
     if (wrc)
         rc = lt_error_mark(e, store_write_errkind(wrc), NULL);
     if (!rc)

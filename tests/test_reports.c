@@ -586,8 +586,7 @@ static void escalation(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports
     json_decref(j);
     uint64_t span = deadline - (MON + 9 * H);
     /* the province, without the district's entry: level 2 when it falls due */
-    CHECK(reports_sweep(rp, deadline + span - 1, &n, &e) == 0 &&
-          level_of(rp, code) == 0);
+    CHECK(reports_sweep(rp, deadline + span - 1, &n, &e) == 0 && level_of(rp, code) == 0);
     CHECK(reports_sweep(rp, deadline + span, &n, &e) == 0 && level_of(rp, code) == 2);
     j = get(rp, code);
     CHECK(json_integer_value(json_object_get(j, "escalation_level")) == 2);
@@ -602,8 +601,7 @@ static void escalation(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports
     CHECK(json_integer_value(json_object_get(json_array_get(hist, 2), "at_ms")) ==
           (json_int_t)deadline + 1);
     json_decref(j);
-    CHECK(reports_sweep(rp, deadline + 10 * span, &n, &e) == 0 &&
-          level_of(rp, code) == 2);
+    CHECK(reports_sweep(rp, deadline + 10 * span, &n, &e) == 0 && level_of(rp, code) == 2);
 }
 
 static int patch(reports *r, const char *code, const char *json)

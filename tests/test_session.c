@@ -296,8 +296,7 @@ static bool wait_over(const wait_seen *w)
 
 /* The tree of the move tests in base/name: province 40 with districts 412
  * and 413, commune 16681 under 412 (it moves to 413). */
-static void move_tree(const char *base, const char *name, tnode *p, tnode *d1, tnode *d2,
-                      tnode *c)
+static void move_tree(const char *base, const char *name, tnode *p, tnode *d1, tnode *d2, tnode *c)
 {
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/%s", base, name);

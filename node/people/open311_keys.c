@@ -55,8 +55,8 @@ int open311_key_create(store *s, const char *name, const char *unit, uint64_t no
     char *text = row ? json_dumps(row, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(row);
     int rc = text ? 0 : lt_error_set(e, LT_EINTERNAL, NULL, "out of memory");
-    if (!rc && store_local_put(s, KEYS_TABLE, h, 32, text, strlen(text), e->message,
-                               sizeof e->message))
+    if (!rc &&
+        store_local_put(s, KEYS_TABLE, h, 32, text, strlen(text), e->message, sizeof e->message))
         rc = lt_error_mark(e, LT_ESTORAGE, NULL);
     if (!rc && out && key_parse(h, (const uint8_t *)text, strlen(text), out))
         rc = lt_error_set(e, LT_EINTERNAL, NULL, "the stored key %s cannot be read back", name);
@@ -176,8 +176,8 @@ static void keys_create(node_env *d, const http_request *req, http_response *res
                            "%s may make Open311 keys for unit %s and the units below "
                            "it only, not for unit %s",
                            me->user, me->unit, unit ? unit : me->unit);
-    } else if (open311_key_create(d->store, name, unit ? unit : me->unit, account_now_ms(),
-                                  secret, &k, &e)) {
+    } else if (open311_key_create(d->store, name, unit ? unit : me->unit, account_now_ms(), secret,
+                                  &k, &e)) {
         http_respond_lt(res, &e);
     } else {
         json_t *j = key_json(&k);
