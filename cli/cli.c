@@ -22,6 +22,12 @@ int cli_error(const char *cmd, int code, const char *fmt, ...)
     return code;
 }
 
+int cli_fail(const char *cmd, const lt_error *e)
+{
+    int code = lt_errkind_exit(e->kind);
+    return cli_error(cmd, code ? code : CLI_FAIL, "%s", e->message);
+}
+
 int cli_usage_error(const char *cmd, const char *what)
 {
     fprintf(stderr, "lienthong %s: error: %s\nRun 'lienthong %s --help' for usage.\n", cmd, what,

@@ -3,11 +3,14 @@
  * error and usage conventions, and option parsing helpers.
  *
  * Exit codes: 0 success; 1 the command ran and failed (or found problems,
- * as verify does); 2 the command line was wrong.
+ * as verify does); 2 the command line or its input (a bad line of an
+ * imported file) was wrong. A failure with a typed error (lib/error.h)
+ * exits with the code the one error table gives its kind (cli_fail).
  */
 #ifndef LT_CLI_H
 #define LT_CLI_H
 
+#include "lib/error.h"
 #include "node/env/config.h"
 
 #include <getopt.h>
@@ -53,6 +56,11 @@ int cli_read_password(const char *cmd, char *pw, size_t cap);
 /* Prints "lienthong CMD: error: ..." to stderr and returns code. */
 int cli_error(const char *cmd, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Prints "lienthong CMD: error: MESSAGE" (e's message) to stderr and
+ * returns the exit code of e's kind (lt_errkind_exit: 2 when the input was
+ * wrong, 1 for any other failure; 1 also for LT_OK, never 0). */
+int cli_fail(const char *cmd, const lt_error *e);
 
 /* Reports an unknown option or stray argument: prints the error and a
  * pointer to --help; returns CLI_USAGE. */

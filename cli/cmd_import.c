@@ -57,9 +57,9 @@ typedef struct {
     size_t body_len;
 } import_row;
 
-/* Parses one line into row; returns 0, 1 for a blank line, or -1 with err. */
-static int import_parse(const char *line, size_t len, size_t overhead, import_row *row, char *err,
-                        size_t errlen)
+/* Parses line into *j (a new reference). Returns 0, 1 for a blank line, or
+ * -1 with err when it is not JSON. */
+static int import_json(const char *line, size_t len, json_t **j, char *err, size_t errlen)
 {
     size_t i = 0;
     while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'))
@@ -67,12 +67,21 @@ static int import_parse(const char *line, size_t len, size_t overhead, import_ro
     if (i == len)
         return 1;
     json_error_t je;
-    json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
-    if (!j) {
-        snprintf(err, errlen, "not valid JSON (column %d: %s)", je.column, je.text);
-        return -1;
-    }
-    int rc = -1;
+    if ((*j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je)))
+        return 0;
+    snprintf(err, errlen, "not valid JSON (column %d: %s)", je.column, je.text);
+    return -1;
+}
+
+/* Parses one line into row; returns 0, 1 for a blank line, or -1 with err. */
+static int import_parse(const char *line, size_t len, size_t overhead, import_row *row, char *err,
+                        size_t errlen)
+{
+    json_t *j;
+    int rc = import_json(line, len, &j, err, errlen);
+    if (rc)
+        return rc;
+    rc = -1;
     json_t *id = json_object_get(j, "id");
     if (!json_is_object(j)) {
         snprintf(err, errlen, "must be a JSON object with an \"id\"");
@@ -104,37 +113,48 @@ static int import_parse(const char *line, size_t len, size_t overhead, import_ro
     return rc;
 }
 
+/* Prints e's message between before and after, keeping its kind; returns
+ * its exit code (cli_fail). */
+static int import_fail(const lt_error *e, const char *before, const char *after)
+{
+    lt_error out = *e;
+    snprintf(out.message, sizeof out.message, "%s%s%s", before, e->message, after);
+    return cli_fail("import", &out);
+}
+
 static size_t flush(store *s, const node_config *c, const char *coll, import_row *rows, size_t n,
-                    const char *const *to, size_t nto, char *err, size_t errlen, int *failed)
+                    const char *const *to, size_t nto, lt_error *e, int *failed)
 {
     store_write *w = calloc(n, sizeof *w);
     if (!w) {
-        snprintf(err, errlen, "out of memory");
-        *failed = 1;
+        *failed = lt_error_set(e, LT_EINTERNAL, NULL, "out of memory");
         return 0;
     }
     for (size_t i = 0; i < n; i++)
         w[i] =
             (store_write){coll, rows[i].id, ENTRY_OP_PUT, rows[i].body, rows[i].body_len, to, nto};
     store_author a = node_author(c);
-    if (store_write_local(s, &a, w, n, NULL, err, errlen))
-        *failed = 1;
+    int rc = store_write_local(s, &a, w, n, NULL, e->message, sizeof e->message);
+    if (rc)
+        *failed = lt_error_mark(e, store_write_errkind(rc), NULL);
     for (size_t i = 0; i < n; i++)
         free(rows[i].body);
     free(w);
     return *failed ? 0 : n;
 }
 
-/* Reads f line by line; when s is NULL only checks. Returns rows written
- * (or checked), or -1 after printing the error. */
-static long import_pass(FILE *f, store *s, const node_config *c, const char *coll,
-                        const char *const *to, size_t nto)
+/* Reads f line by line; when s is NULL only checks. Counts the rows
+ * written (or checked) in *total. Returns CLI_OK, or the exit code after
+ * printing the error (2 for a bad line). */
+static int import_pass(FILE *f, store *s, const node_config *c, const char *coll,
+                       const char *const *to, size_t nto, long *total)
 {
     char *line = NULL, err[512];
     size_t cap = 0, n = 0, lineno = 0;
-    long total = 0;
     ssize_t len;
-    int failed = 0;
+    int failed = 0, code = CLI_OK;
+    lt_error e = {0};
+    *total = 0;
     size_t overhead = ENTRY_OVERHEAD + strlen(coll) + strlen(c->unit);
     for (size_t i = 0; i < nto; i++)
         overhead += strlen(to[i]) + 3;
@@ -143,25 +163,29 @@ static long import_pass(FILE *f, store *s, const node_config *c, const char *col
         lineno++;
         int rc = import_parse(line, (size_t)len, overhead, &rows[n], err, sizeof err);
         if (rc < 0) {
-            cli_error("import", CLI_FAIL, "line %zu: %s; nothing was imported", lineno, err);
+            lt_error_set(&e, LT_EINVAL, NULL, "line %zu: %s; nothing was imported", lineno, err);
             failed = 1;
+            code = cli_fail("import", &e);
         } else if (rc == 0 && !s) {
             free(rows[n].body);
-            total++;
+            (*total)++;
         } else if (rc == 0 && ++n == IMPORT_BATCH) {
-            total += (long)flush(s, c, coll, rows, n, to, nto, err, sizeof err, &failed);
+            *total += (long)flush(s, c, coll, rows, n, to, nto, &e, &failed);
             n = 0;
         }
     }
     if (!failed && s && n)
-        total += (long)flush(s, c, coll, rows, n, to, nto, err, sizeof err, &failed);
-    if (failed && s)
-        cli_error("import", CLI_FAIL, "%s (%ld records were written before this)", err, total);
-    else if (!failed && ferror(f))
-        failed = cli_error("import", CLI_FAIL, "cannot read the file: %s", strerror(errno));
+        *total += (long)flush(s, c, coll, rows, n, to, nto, &e, &failed);
+    if (failed && !code) {
+        snprintf(err, sizeof err, " (%ld records were written before this)", *total);
+        code = import_fail(&e, "", err);
+    } else if (!failed && ferror(f))
+        code = cli_error("import", CLI_FAIL, "cannot read the file: %s", strerror(errno));
+    else if (!rows)
+        code = cli_error("import", CLI_FAIL, "out of memory");
     free(line);
     free(rows);
-    return failed ? -1 : total;
+    return code;
 }
 
 /* ---- a domain's collection (node/domains.h) ------------------------------------ */
@@ -201,28 +225,21 @@ static bool grow(void **a, size_t *n, size_t *cap, size_t size, const void *v)
 }
 
 /* Parses and checks one line into *fields and id. Returns 0, 1 for a blank
- * line, or -1 with the problem in msg ("field \"x\": ..."). */
+ * line, or -1 with the problem in *e ("field \"x\": ..."). */
 static int domain_line(domain_import *di, const char *line, size_t len, json_t **fields,
-                       char id[ENTRY_MAX_NAME + 1], char *msg, size_t msglen)
+                       char id[ENTRY_MAX_NAME + 1], lt_error *e)
 {
-    size_t i = 0;
-    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'))
-        i++;
-    if (i == len)
-        return 1;
-    json_error_t je;
-    json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
-    if (!j) {
-        snprintf(msg, msglen, "not valid JSON (column %d: %s)", je.column, je.text);
-        return -1;
-    }
-    char err[400];
+    json_t *j;
+    int parsed = import_json(line, len, &j, e->message, sizeof e->message);
+    if (parsed) /* blank, or not JSON */
+        return parsed < 0 ? lt_error_mark(e, LT_EINVAL, NULL) : 1;
+    lt_error why = {0};
     const char *field = "";
-    int rc = di->im->check(di->ctx, j, fields, id, &field, err, sizeof err);
+    int rc = di->im->check(di->ctx, j, fields, id, &field, &why);
     if (rc && field && *field)
-        snprintf(msg, msglen, "field \"%s\": %s", field, err);
+        lt_error_set(e, why.kind, why.code, "field \"%s\": %s", field, why.message);
     else if (rc)
-        snprintf(msg, msglen, "%s", err);
+        *e = why;
     json_decref(j);
     return rc;
 }
@@ -241,7 +258,8 @@ static int size_cmp(const void *a, const void *b)
 }
 
 /* After the first pass: a second line with an id already used is bad (the
- * first in file order is named). Returns 0, or -1 after printing it. */
+ * first in file order is named). Returns CLI_OK, or the exit code after
+ * printing it. */
 static int domain_duplicates(domain_import *di)
 {
     qsort(di->seen, di->nseen, sizeof *di->seen, seen_cmp);
@@ -258,7 +276,7 @@ static int domain_duplicates(domain_import *di)
                         di->seen[i].line, di->seen[i].id, orig);
                 if (!grow((void **)&di->bad, &di->nbad, &di->capbad, sizeof *di->bad,
                           &di->seen[i].line))
-                    return cli_error("import", CLI_FAIL, "out of memory"), -1;
+                    return cli_error("import", CLI_FAIL, "out of memory");
             } else if (!first || di->seen[i].line < first) {
                 first = di->seen[i].line;
                 of = orig;
@@ -268,35 +286,38 @@ static int domain_duplicates(domain_import *di)
     }
     qsort(di->bad, di->nbad, sizeof *di->bad, size_cmp);
     if (first) {
-        cli_error("import", CLI_FAIL,
-                  "line %zu: field \"id\": the same id as line %zu: give each record its own "
-                  "id, or leave the id out; nothing was imported",
-                  first, of);
-        return -1;
+        lt_error e;
+        lt_error_set(&e, LT_EINVAL, NULL,
+                     "line %zu: field \"id\": the same id as line %zu: give each record its "
+                     "own id, or leave the id out; nothing was imported",
+                     first, of);
+        return cli_fail("import", &e);
     }
-    return 0;
+    return CLI_OK;
 }
 
-/* First pass: every line checked. Returns 0, or -1 after printing. */
+/* First pass: every line checked. Returns CLI_OK, or the exit code after
+ * printing the error (2 for a bad line). */
 static int domain_check(domain_import *di, FILE *f)
 {
-    char *line = NULL, msg[512], id[ENTRY_MAX_NAME + 1];
+    char *line = NULL, at[32], id[ENTRY_MAX_NAME + 1];
     size_t cap = 0, lineno = 0;
     ssize_t len;
     int failed = 0;
+    lt_error e;
     while (!failed && (len = getline(&line, &cap, f)) >= 0) {
         lineno++;
         json_t *fields = NULL;
-        int rc = domain_line(di, line, (size_t)len, &fields, id, msg, sizeof msg);
+        int rc = domain_line(di, line, (size_t)len, &fields, id, &e);
         json_decref(fields);
         import_seen one = {.line = lineno};
         if (!rc)
             snprintf(one.id, sizeof one.id, "%s", id);
+        snprintf(at, sizeof at, "line %zu: ", lineno);
         if (rc < 0 && !di->skip_bad)
-            failed =
-                cli_error("import", CLI_FAIL, "line %zu: %s; nothing was imported", lineno, msg);
+            failed = import_fail(&e, at, "; nothing was imported");
         else if (rc < 0)
-            fprintf(stderr, "lienthong import: skipped line %zu: %s\n", lineno, msg);
+            fprintf(stderr, "lienthong import: skipped %s%s\n", at, e.message);
         if (rc < 0 && di->skip_bad &&
             !grow((void **)&di->bad, &di->nbad, &di->capbad, sizeof *di->bad, &lineno))
             failed = cli_error("import", CLI_FAIL, "out of memory");
@@ -306,54 +327,55 @@ static int domain_check(domain_import *di, FILE *f)
     if (!failed && ferror(f))
         failed = cli_error("import", CLI_FAIL, "cannot read the file: %s", strerror(errno));
     free(line);
-    return failed || domain_duplicates(di) ? -1 : 0;
+    return failed ? failed : domain_duplicates(di);
 }
 
 /* Writes the lines gathered in di->batch. */
-static int domain_flush(domain_import *di, char *err, size_t errlen)
+static int domain_flush(domain_import *di, lt_error *e)
 {
-    int rc = di->nbatch ? di->im->write(di->ctx, di->batch, di->nbatch, &di->written,
-                                        &di->unchanged, err, errlen)
-                        : 0;
+    int rc = di->nbatch
+                 ? di->im->write(di->ctx, di->batch, di->nbatch, &di->written, &di->unchanged, e)
+                 : 0;
     for (size_t i = 0; i < di->nbatch; i++)
         json_decref(di->batch[i]);
     di->nbatch = 0;
     return rc;
 }
 
-/* Second pass: the good lines written in batches. Returns 0, or -1 after
- * printing. */
+/* Second pass: the good lines written in batches. Returns CLI_OK, or the
+ * exit code after printing the error. */
 static int domain_write(domain_import *di, FILE *f)
 {
-    char *line = NULL, msg[512], id[ENTRY_MAX_NAME + 1], err[512] = "";
+    char *line = NULL, at[32] = "", id[ENTRY_MAX_NAME + 1], after[80];
     size_t cap = 0, lineno = 0;
     ssize_t len;
-    int failed = !(di->batch = calloc(DOMAIN_BATCH, sizeof *di->batch));
+    lt_error e = {0};
+    int failed = (di->batch = calloc(DOMAIN_BATCH, sizeof *di->batch))
+                     ? 0
+                     : lt_error_set(&e, LT_EINTERNAL, NULL, "out of memory");
     while (!failed && (len = getline(&line, &cap, f)) >= 0) {
         lineno++;
         if (bsearch(&lineno, di->bad, di->nbad, sizeof *di->bad, size_cmp))
             continue;
         json_t *fields = NULL;
-        int rc = domain_line(di, line, (size_t)len, &fields, id, msg, sizeof msg);
+        int rc = domain_line(di, line, (size_t)len, &fields, id, &e);
         if (rc < 0) { /* the store changed since the first pass */
-            snprintf(err, sizeof err, "line %zu: %s", lineno, msg);
+            snprintf(at, sizeof at, "line %zu: ", lineno);
             failed = 1;
         } else if (!rc) {
             di->batch[di->nbatch++] = fields;
             if (di->nbatch == DOMAIN_BATCH)
-                failed = domain_flush(di, err, sizeof err) != 0;
+                failed = domain_flush(di, &e) != 0;
         }
     }
     if (!failed)
-        failed = domain_flush(di, err, sizeof err) != 0;
-    for (size_t i = 0; i < di->nbatch; i++) /* left unwritten after a failure */
+        failed = domain_flush(di, &e) != 0;
+    for (size_t i = 0; di->batch && i < di->nbatch; i++) /* left unwritten after a failure */
         json_decref(di->batch[i]);
     free(line);
     free(di->batch);
-    if (failed)
-        cli_error("import", CLI_FAIL, "%s (%zu records were written before this)",
-                  err[0] ? err : "out of memory", di->written);
-    return failed ? -1 : 0;
+    snprintf(after, sizeof after, " (%zu records were written before this)", di->written);
+    return failed ? import_fail(&e, at, after) : CLI_OK;
 }
 
 /* Imports f into the domain collection of im. */
@@ -367,9 +389,7 @@ static int domain_import_file(const domain_importer *im, const node_config *c, F
     domain_import di = {.im = im, .ctx = im->open(s, c), .skip_bad = skip_bad};
     if (!di.ctx)
         code = cli_error("import", CLI_FAIL, "out of memory");
-    else if (domain_check(&di, f) || (rewind(f), domain_write(&di, f)))
-        code = CLI_FAIL;
-    else
+    else if (!(code = domain_check(&di, f)) && (rewind(f), !(code = domain_write(&di, f))))
         printf("imported %zu, unchanged %zu, skipped %zu bad lines into %s\n", di.written,
                di.unchanged, di.nbad, im->collection);
     if (di.ctx)
@@ -443,17 +463,16 @@ int cmd_import(int argc, char **argv)
         fclose(f);
         return code;
     }
-    long checked = import_pass(f, NULL, &c, coll, to, nto);
+    long written = 0;
     store *s = NULL;
-    long written = -1;
-    if (checked >= 0 && !cli_open_store("import", &c, &s, false)) {
+    if (!(code = import_pass(f, NULL, &c, coll, to, nto, &written)) &&
+        !(code = cli_open_store("import", &c, &s, false))) {
         rewind(f);
-        written = import_pass(f, s, &c, coll, to, nto);
+        code = import_pass(f, s, &c, coll, to, nto, &written);
         store_close(s);
     }
     fclose(f);
-    if (written < 0)
-        return CLI_FAIL;
-    printf("imported %ld records into %s\n", written, coll);
-    return CLI_OK;
+    if (!code)
+        printf("imported %ld records into %s\n", written, coll);
+    return code;
 }

@@ -66,15 +66,16 @@ int cmd_indicators(int argc, char **argv)
     ind_actor who = {user, c.unit, ROLE_ADMIN};
     lt_error e = {0};
     size_t written = 0, unchanged = 0;
-    int rc = d ? indicators_csv_import(d, text, len, &who, &written, &unchanged, &e) : -1;
-    if (!d)
-        snprintf(e.message, sizeof e.message, "out of memory");
+    int rc = d ? indicators_csv_import(d, text, len, &who, &written, &unchanged, &e)
+               : lt_error_set(&e, LT_EINTERNAL, NULL, "out of memory");
     indicators_free(d);
     store_close(s);
     free(text);
-    if (rc)
-        return cli_error("indicators", d ? lt_errkind_exit(e.kind) : CLI_FAIL,
-                         "%s: %s (nothing stored)", file, e.message);
+    if (rc) {
+        lt_error out = e;
+        snprintf(out.message, sizeof out.message, "%s: %s (nothing stored)", file, e.message);
+        return cli_fail("indicators", &out);
+    }
     printf("indicators import: %zu written, %zu unchanged\n", written, unchanged);
     return CLI_OK;
 }

@@ -90,14 +90,16 @@ int cmd_reports(int argc, char **argv)
         return code;
     reports *r = reports_new(s, &c);
     size_t n = 0;
-    char err[512];
-    int rc = r ? reports_sweep(r, now_s ? now : reports_now(r), &n, err, sizeof err) : -1;
-    if (!r)
-        snprintf(err, sizeof err, "out of memory");
+    lt_error e = {0};
+    int rc = r ? reports_sweep(r, now_s ? now : reports_now(r), &n, &e)
+               : lt_error_set(&e, LT_EINTERNAL, NULL, "out of memory");
     reports_free(r);
     store_close(s);
-    if (rc)
-        return cli_error("reports", CLI_FAIL, "%s (%zu escalated before the error)", err, n);
+    if (rc) {
+        size_t len = strlen(e.message);
+        snprintf(e.message + len, sizeof e.message - len, " (%zu escalated before the error)", n);
+        return cli_fail("reports", &e);
+    }
     printf("reports sweep: %zu escalated\n", n);
     return CLI_OK;
 }

@@ -286,8 +286,9 @@ static int key_print(void *ctx, const open311_key *k)
 static int key_run(store *s, const node_config *c, const char *sub, const char *name,
                    const char *unit, const char *id)
 {
-    char secret[ACCOUNT_SECRET_MAX], err[256];
+    char secret[ACCOUNT_SECRET_MAX];
     open311_key k;
+    lt_error e;
     int code, rc;
     if (!strcmp(sub, "list"))
         return open311_key_list(s, key_print, NULL)
@@ -303,9 +304,8 @@ static int key_run(store *s, const node_config *c, const char *sub, const char *
     }
     if ((code = check_unit("open311-key", s, c, unit ? unit : c->unit)))
         return code;
-    if (open311_key_create(s, name, unit ? unit : c->unit, account_now_ms(), secret, &k, err,
-                           sizeof err))
-        return cli_error("open311-key", CLI_USAGE, "%s", err);
+    if (open311_key_create(s, name, unit ? unit : c->unit, account_now_ms(), secret, &k, &e))
+        return cli_fail("open311-key", &e);
     audit_cli(s, c, "open311_key.add", k.id);
     fprintf(stderr, "Open311 key %s (%s, unit %s); shown once:\n", k.id, k.name, k.unit);
     puts(secret);

@@ -51,6 +51,13 @@ const ind_unit *ind_units_find(const ind_units *us, const char *code);
 /* True when anc is unit or one of its ancestors. */
 bool ind_units_within(const ind_units *us, const char *unit, const char *anc);
 
+/* The unit of code unit when the node of node_unit serves it (node_unit or
+ * a unit below), else NULL with *e (indicator.unit: LT_ENOTFOUND when the
+ * network has no such unit, LT_EFORBIDDEN when it is outside the node's
+ * subtree, the message ending with hint: what to do instead). */
+const ind_unit *ind_units_served(const ind_units *us, const char *unit, const char *node_unit,
+                                 const char *hint, lt_error *e);
+
 /* Calls fn for every unit of tier (NULL: every unit) in the subtree of
  * root (itself included), depth first. */
 void ind_units_walk(const ind_units *us, const ind_unit *root, const char *tier,

@@ -222,15 +222,8 @@ static int query_prepare(indicators *d, const char *code, const char *unit, cons
     if (ind_def_load(d, code, def, e))
         return -1;
     const ind_units *us = ind_units_of(d);
-    if (!(*u = ind_units_find(us, unit)))
-        return lt_error_set(e, LT_ENOTFOUND, "indicator.unit",
-                            "no unit %.40s in the network; GET /api/v1/network lists the units",
-                            unit);
-    if (!ind_units_within(us, unit, d->c->unit))
-        return lt_error_set(e, LT_EFORBIDDEN, "indicator.unit",
-                            "unit %s is not below this node (unit %s): ask the node of one of its "
-                            "ancestors",
-                            unit, d->c->unit);
+    if (!(*u = ind_units_served(us, unit, d->c->unit, "ask the node of one of its ancestors", e)))
+        return -1;
     static const char *const examples[] = {"2026-11", "2026-Q4", "2026"};
     int a, b;
     char cur[IND_PERIOD_MAX], first[IND_PERIOD_MAX];

@@ -117,6 +117,19 @@ bool ind_units_within(const ind_units *us, const char *unit, const char *anc)
     return false;
 }
 
+const ind_unit *ind_units_served(const ind_units *us, const char *unit, const char *node_unit,
+                                 const char *hint, lt_error *e)
+{
+    const ind_unit *u = ind_units_find(us, unit);
+    if (!u)
+        lt_error_set(e, LT_ENOTFOUND, "indicator.unit",
+                     "no unit %.40s in the network; GET /api/v1/network lists the units", unit);
+    else if (!ind_units_within(us, unit, node_unit))
+        lt_error_set(e, LT_EFORBIDDEN, "indicator.unit",
+                     "unit %s is not served by this node (unit %s): %s", unit, node_unit, hint);
+    return u && ind_units_within(us, unit, node_unit) ? u : NULL;
+}
+
 void ind_units_walk(const ind_units *us, const ind_unit *root, const char *tier,
                     void (*fn)(void *ctx, const ind_unit *u), void *ctx)
 {

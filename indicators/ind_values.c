@@ -72,15 +72,9 @@ static int value_allowed(indicators *d, const ind_units *us, const ind_def *def,
                          const char *unit, const ind_actor *who, const char **field, lt_error *e)
 {
     *field = "unit";
-    if (!u)
-        return lt_error_set(e, LT_ENOTFOUND, "indicator.unit",
-                            "no unit %.40s in the network; GET /api/v1/network lists the units",
-                            unit);
-    if (!ind_units_within(us, unit, d->c->unit))
-        return lt_error_set(e, LT_EFORBIDDEN, "indicator.unit",
-                            "unit %s is not served by this node (unit %s): enter it at the node of "
-                            "unit %s or of a unit above it",
-                            unit, d->c->unit, unit);
+    if (!ind_units_served(us, unit, d->c->unit,
+                          "enter it at the node of that unit or of a unit above it", e))
+        return -1;
     if (!who || who->role < ROLE_STAFF || !who->unit || !ind_units_within(us, unit, who->unit))
         return lt_error_set(e, LT_EFORBIDDEN, "indicator.forbidden",
                             "only staff of unit %s or of a unit above it may enter its values",

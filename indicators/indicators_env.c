@@ -366,10 +366,5 @@ size_t indicators_env_routes(indicators_env *e, http_route *routes, size_t cap)
         {"GET", "/api/v1/completeness", completeness_get, e, 0},
         {"GET", "/api/v1/completeness.csv", completeness_get, e, 0},
     };
-    size_t n = sizeof all / sizeof *all;
-    if (n > cap)
-        n = cap;
-    for (size_t i = 0; i < n; i++)
-        routes[i] = all[i];
-    return n;
+    return http_routes_copy(routes, cap, all, sizeof all / sizeof *all);
 }

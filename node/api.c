@@ -48,19 +48,10 @@
 
 /* True when req->path is exactly path; otherwise answers 404. Routes
  * match by prefix, so handlers of single resources check this first. */
-static bool api_exact(const http_request *req, http_response *res, const char *path)
-{
-    if (!strcmp(req->path, path))
-        return true;
-    http_respond_code(res, 404, "http.not_found",
-                      "no resource at %s: GET /api/v1 lists the endpoints", req->path);
-    return false;
-}
-
 static void api_index(void *ctx, const http_request *req, http_response *res)
 {
     node_env *d = ctx;
-    if (strcmp(req->path, "/api") && !api_exact(req, res, "/api/v1"))
+    if (strcmp(req->path, "/api") && !http_path_exact(req, res, "/api/v1", NULL))
         return; /* any method: unknown paths under /api/v1 are 404s */
     if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
         http_response_header(res, "Allow", "GET");
@@ -82,7 +73,7 @@ static void api_health(void *ctx, const http_request *req, http_response *res)
     node_env *d = ctx;
     const node_config *c = d->config;
     char key[65];
-    if (!api_exact(req, res, "/api/v1/health"))
+    if (!http_path_exact(req, res, "/api/v1/health", NULL))
         return;
     http_respond_json(res, 200,
                       json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I}", "status", "ok", "node",
@@ -97,7 +88,7 @@ static void api_status(void *ctx, const http_request *req, http_response *res)
 {
     node_env *d = ctx;
     char err[256];
-    if (!api_exact(req, res, "/api/v1/status") ||
+    if (!http_path_exact(req, res, "/api/v1/status", NULL) ||
         auth_require(d->auth, req, res, ROLE_VIEWER, NULL))
         return;
     json_t *j = status_build(d->config, d->store, err, sizeof err);
@@ -115,7 +106,7 @@ static void api_status(void *ctx, const http_request *req, http_response *res)
 static void api_sync(void *ctx, const http_request *req, http_response *res)
 {
     node_env *d = ctx;
-    if (!api_exact(req, res, "/api/v1/sync"))
+    if (!http_path_exact(req, res, "/api/v1/sync", NULL))
         return;
     if (!auth_has_credential(req)) { /* like health: link states for monitoring */
         http_respond_json(res, 200, repl_links_summary(d->links));
@@ -129,7 +120,7 @@ static void api_quarantine(void *ctx, const http_request *req, http_response *re
 {
     node_env *d = ctx;
     char err[256];
-    if (!api_exact(req, res, "/api/v1/quarantine") ||
+    if (!http_path_exact(req, res, "/api/v1/quarantine", NULL) ||
         auth_require_node_admin(d->auth, req, res, NULL))
         return;
     long limit = 100;
@@ -174,10 +165,5 @@ size_t api_routes(node_env *d, http_route *routes, size_t cap)
         {"GET", "/ui/", static_web_serve, NULL, 0},
         {NULL, "/", map_api_page, d, 0},
     };
-    size_t n = sizeof all / sizeof *all;
-    if (n > cap)
-        n = cap;
-    for (size_t i = 0; i < n; i++)
-        routes[i] = all[i];
-    return n;
+    return http_routes_copy(routes, cap, all, sizeof all / sizeof *all);
 }

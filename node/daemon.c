@@ -96,11 +96,11 @@ static void daemon_watch(uv_timer_t *t)
 static void daemon_sweep_work(uv_work_t *w)
 {
     daemon_state *st = w->data;
+    lt_error e = {0};
     st->sweep_err[0] = '\0';
-    if (reports_sweep(st->d.reports->reports, reports_now(st->d.reports->reports), &st->swept,
-                      st->sweep_err, sizeof st->sweep_err) &&
-        !st->sweep_err[0])
-        snprintf(st->sweep_err, sizeof st->sweep_err, "the sweep failed");
+    if (reports_sweep(st->d.reports->reports, reports_now(st->d.reports->reports), &st->swept, &e))
+        snprintf(st->sweep_err, sizeof st->sweep_err, "%s",
+                 e.message[0] ? e.message : "the sweep failed");
 }
 
 static void daemon_sweep_done(uv_work_t *w, int status)

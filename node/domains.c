@@ -60,20 +60,19 @@ static void reports_import_close(void *ctx)
 }
 
 static int reports_import_line(void *ctx, const json_t *line, json_t **fields,
-                               char id[ENTRY_MAX_NAME + 1], const char **field, char *err,
-                               size_t errlen)
+                               char id[ENTRY_MAX_NAME + 1], const char **field, lt_error *e)
 {
     char code[REPORT_CODE_MAX];
-    int rc = reports_import_check(ctx, line, fields, code, field, err, errlen);
+    int rc = reports_import_check(ctx, line, fields, code, field, e);
     if (!rc)
         snprintf(id, ENTRY_MAX_NAME + 1, "%s", code);
     return rc;
 }
 
 static int reports_import_batch(void *ctx, json_t *const *fields, size_t n, size_t *written,
-                                size_t *unchanged, char *err, size_t errlen)
+                                size_t *unchanged, lt_error *e)
 {
-    return reports_import_write(ctx, fields, n, written, unchanged, err, errlen);
+    return reports_import_write(ctx, fields, n, written, unchanged, e);
 }
 
 static const domain_importer importers[] = {

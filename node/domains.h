@@ -11,6 +11,7 @@
 
 #include "documents/documents.h"
 #include "indicators/indicators.h"
+#include "lib/error.h"
 #include "node/env/config.h"
 #include "storage/store.h"
 
@@ -40,14 +41,15 @@ typedef struct {
     void (*close)(void *ctx);
     /* Checks one line (a parsed JSON object) into *fields (new reference)
      * and its record id. Returns 0, or -1 with *field (the field at
-     * fault, "" for the whole line) and err. Writes nothing. */
+     * fault, "" for the whole line) and *e (LT_EINVAL for a bad line).
+     * Writes nothing. */
     int (*check)(void *ctx, const json_t *line, json_t **fields, char id[ENTRY_MAX_NAME + 1],
-                 const char **field, char *err, size_t errlen);
+                 const char **field, lt_error *e);
     /* Writes n checked lines in one transaction; a line whose record is
      * stored with the same content counts in *unchanged and writes
-     * nothing, the others count in *written. Returns 0, or -1 with err. */
+     * nothing, the others count in *written. Returns 0, or -1 with *e. */
     int (*write)(void *ctx, json_t *const *fields, size_t n, size_t *written, size_t *unchanged,
-                 char *err, size_t errlen);
+                 lt_error *e);
     /* The export line of stored record rec (record_to_json): what check
      * reads back into the same record. New reference. */
     json_t *(*export_line)(const json_t *rec);

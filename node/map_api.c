@@ -144,11 +144,8 @@ void map_api_settings(void *ctx, const http_request *req, http_response *res)
 {
     node_env *d = ctx;
     char err[256];
-    if (strcmp(req->path, "/api/v1/ui/settings")) {
-        http_respond_code(res, 404, "http.not_found",
-                          "no resource at %s: GET /api/v1 lists the endpoints", req->path);
+    if (!http_path_exact(req, res, "/api/v1/ui/settings", NULL))
         return;
-    }
     if (!strcmp(req->method, "PUT")) {
         if (auth_require_node_admin(d->auth, req, res, NULL))
             return;

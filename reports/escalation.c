@@ -71,9 +71,8 @@ static uint64_t sweep_clock(void *ctx)
 
 /* Escalates report code when a level is due for this node at now: loads
  * it, decides and writes under the context's lock (history times are the
- * sweep's). Returns 0, or -1 with err. */
-static int sweep_one(reports *r, const char *code, uint64_t now_ms, size_t *escalated, char *err,
-                     size_t errlen)
+ * sweep's). Returns 0, or -1 with *e (the kind of the failed action). */
+static int sweep_one(reports *r, const char *code, uint64_t now_ms, size_t *escalated, lt_error *e)
 {
     reports_lock(r);
     uint64_t (*saved)(void *) = r->now;
@@ -89,7 +88,7 @@ static int sweep_one(reports *r, const char *code, uint64_t now_ms, size_t *esca
         status = report_action(r, rec, code, act, NULL, true, &why);
         json_decref(act);
         if (status) {
-            snprintf(err, errlen, "escalating %s: %s", code, why.message);
+            lt_error_set(e, why.kind, why.code, "escalating %s: %s", code, why.message);
             log_write(LOG_WARN, "report.escalate_failed", "code=%s error=\"%s\" kind=%s", code,
                       why.message, lt_error_code(&why));
             rc = -1;
@@ -108,18 +107,17 @@ static int sweep_one(reports *r, const char *code, uint64_t now_ms, size_t *esca
 /* The candidates are read without the context's lock (a store read), and
  * each report takes it only for its own decision and write, so a long
  * sweep on a pool thread never holds the loop's report calls for long. */
-int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, char *err, size_t errlen)
+int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, lt_error *e)
 {
     code_list l = {0};
     *escalated = 0;
     if (report_query_overdue(r->s, now_ms, collect, &l) < 0) {
         free(l.codes);
-        snprintf(err, errlen, "cannot read the reports; check the node's disk");
-        return -1;
+        return lt_error_set(e, LT_ESTORAGE, NULL, "cannot read the reports; check the node's disk");
     }
     int rc = 0;
     for (size_t i = 0; i < l.n; i++)
-        if (sweep_one(r, l.codes[i], now_ms, escalated, err, errlen))
+        if (sweep_one(r, l.codes[i], now_ms, escalated, e))
             rc = -1;
     free(l.codes);
     return rc;

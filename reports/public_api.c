@@ -534,10 +534,5 @@ size_t public_api_routes(reports_env *d, http_route *routes, size_t cap)
         {"GET", PREFIX "reports", public_get_report, d, 0},
         {"GET", PREFIX "map", public_map, d, 0},
     };
-    size_t n = sizeof all / sizeof *all;
-    if (n > cap)
-        n = cap;
-    for (size_t i = 0; i < n; i++)
-        routes[i] = all[i];
-    return n;
+    return http_routes_copy(routes, cap, all, sizeof all / sizeof *all);
 }

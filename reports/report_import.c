@@ -262,42 +262,43 @@ static void category_error(reports *r, const json_t *canon, char *err, size_t er
              known);
 }
 
+/* The checks of the line's own rules (not the create rules): their text
+ * in e->message, an input error (LT_EINVAL) when one fails. */
 static int check_locked(reports *r, const json_t *line, json_t *out, char code[REPORT_CODE_MAX],
-                        const char **field, char *err, size_t errlen)
+                        const char **field, lt_error *e)
 {
     const char *names[NFIELDS] = {0};
     json_t *canon = json_object();
-    int rc = line_canon(line, canon, names, field, err, errlen);
+    int rc = line_canon(line, canon, names, field, e->message, sizeof e->message);
     const char *d = report_str(canon, "description");
     if (!rc && !json_object_get(canon, "title") && *d)
         json_object_set_new(canon, "title", title_from(d));
     const char *bad = "";
-    lt_error e;
-    if (!rc && report_fields_check(r, canon, out, &bad, &e)) {
+    if (!rc && report_fields_check(r, canon, out, &bad, e)) {
         int i = field_of(bad);
         *field = i >= 0 && names[i] ? names[i] : bad;
-        snprintf(err, errlen, "%s", e.message);
-        if (!strcmp(e.code, "report.category_unknown"))
-            category_error(r, canon, err, errlen);
-        rc = -1;
+        if (!strcmp(lt_error_code(e), "report.category_unknown"))
+            category_error(r, canon, e->message, sizeof e->message);
+        json_decref(canon);
+        return -1;
     }
     for (size_t i = 0; !rc && i < NFIELDS; i++) {
         json_t *v = json_object_get(canon, line_fields[i].name);
         *field = names[i];
         if (v && line_fields[i].kind != F_ID && line_fields[i].kind != F_REPORT &&
             line_fields[i].kind != F_IGNORED)
-            rc = extra_value(r, i, v, out, err, errlen);
+            rc = extra_value(r, i, v, out, e->message, sizeof e->message);
     }
     if (!rc) {
         *field = names[0] ? names[0] : "id";
-        rc = line_code(r, json_object_get(canon, "id"), out, code, err, errlen);
+        rc = line_code(r, json_object_get(canon, "id"), out, code, e->message, sizeof e->message);
     }
-    if (!rc) {
-        *field = "id";
-        rc = report_authority(r, code, &e) ? -1 : 0;
-        if (rc)
-            snprintf(err, errlen, "%s", e.message);
+    if (rc) {
+        json_decref(canon);
+        return lt_error_mark(e, LT_EINVAL, NULL);
     }
+    *field = "id";
+    rc = report_authority(r, code, e) ? -1 : 0;
     if (!rc) {
         json_object_set_new(out, "code", json_string(code));
         *field = "";
@@ -307,17 +308,15 @@ static int check_locked(reports *r, const json_t *line, json_t *out, char code[R
 }
 
 int reports_import_check(reports *r, const json_t *line, json_t **fields,
-                         char code[REPORT_CODE_MAX], const char **field, char *err, size_t errlen)
+                         char code[REPORT_CODE_MAX], const char **field, lt_error *e)
 {
     *fields = NULL;
     *field = "";
-    if (!json_is_object(line)) {
-        snprintf(err, errlen, "must be a JSON object with the report's fields");
-        return -1;
-    }
+    if (!json_is_object(line))
+        return lt_error_set(e, LT_EINVAL, NULL, "must be a JSON object with the report's fields");
     json_t *out = json_object();
     reports_lock(r);
-    int rc = check_locked(r, line, out, code, field, err, errlen);
+    int rc = check_locked(r, line, out, code, field, e);
     reports_unlock(r);
     if (rc)
         json_decref(out);
@@ -504,16 +503,14 @@ static void batch_free(import_batch *b)
 }
 
 /* Adds the entry of line f to b unless its report is stored the same. */
-static int batch_add(reports *r, import_batch *b, const json_t *f, bool *same, char *err,
-                     size_t errlen)
+static int batch_add(reports *r, import_batch *b, const json_t *f, bool *same, lt_error *e)
 {
     const char *code = report_str(f, "code");
     int st;
     json_t *cur = report_load(r, code, &st);
-    if (!cur && st != 404) {
-        snprintf(err, errlen, "cannot read report %s; check the node's disk", code);
-        return -1;
-    }
+    if (!cur && st != 404)
+        return lt_error_set(e, LT_ESTORAGE, NULL, "cannot read report %s; check the node's disk",
+                            code);
     *same = cur && import_same(f, cur);
     if (*same) {
         json_decref(cur);
@@ -525,16 +522,16 @@ static int batch_add(reports *r, import_batch *b, const json_t *f, bool *same, c
     json_decref(cur);
     size_t len;
     uint8_t *bytes;
-    int rc = mpjson_pack_object(body, &bytes, &len, err, errlen);
+    int rc = mpjson_pack_object(body, &bytes, &len, e->message, sizeof e->message);
     json_decref(body);
     if (rc || len + 1024 > ENTRY_MAX_BYTES) {
         if (!rc)
-            snprintf(err, errlen, "report %s takes %zu bytes, over the entry limit: shorten it",
-                     code, len);
-        if (!rc)
             free(bytes);
         json_decref(after);
-        return -1;
+        return rc ? lt_error_mark(e, LT_EINTERNAL, NULL)
+                  : lt_error_set(e, LT_ETOOLARGE, NULL,
+                                 "report %s takes %zu bytes, over the entry limit: shorten it",
+                                 code, len);
     }
     const char **to = malloc(2 * sizeof *to);
     size_t i = b->n++;
@@ -544,28 +541,31 @@ static int batch_add(reports *r, import_batch *b, const json_t *f, bool *same, c
     b->w[i] = (store_write){
         REPORT_COLL, report_str(after, "code"), cur ? ENTRY_OP_PATCH : ENTRY_OP_PUT, bytes, len, to,
         nto};
-    return to ? 0 : -1;
+    return to ? 0 : lt_error_set(e, LT_EINTERNAL, NULL, "out of memory");
 }
 
 static int write_locked(reports *r, json_t *const *fields, size_t n, size_t *written,
-                        size_t *unchanged, char *err, size_t errlen)
+                        size_t *unchanged, lt_error *e)
 {
     import_batch b = {calloc(n ? n : 1, sizeof *b.w), calloc(n ? n : 1, sizeof *b.bodies),
                       calloc(n ? n : 1, sizeof *b.recs), 0};
-    int rc = b.w && b.bodies && b.recs ? 0 : -1;
+    int rc = b.w && b.bodies && b.recs ? 0 : lt_error_set(e, LT_EINTERNAL, NULL, "out of memory");
     uint64_t top = 0;
     for (size_t i = 0; !rc && i < n; i++) {
         bool same = false;
-        rc = batch_add(r, &b, fields[i], &same, err, errlen);
+        rc = batch_add(r, &b, fields[i], &same, e);
         *unchanged += same;
         uint64_t num = own_number(r, report_str(fields[i], "code"));
         top = num > top ? num : top;
     }
-    if (!rc && top)
-        rc = store_local_raise(r->s, "report_codes", "next", 4, top, err, errlen);
+    if (!rc && top &&
+        store_local_raise(r->s, "report_codes", "next", 4, top, e->message, sizeof e->message))
+        rc = lt_error_mark(e, LT_ESTORAGE, NULL);
     store_author a = node_author(r->c);
-    if (!rc && b.n)
-        rc = store_write_local(r->s, &a, b.w, b.n, NULL, err, errlen);
+    int wrc =
+        !rc && b.n ? store_write_local(r->s, &a, b.w, b.n, NULL, e->message, sizeof e->message) : 0;
+    if (wrc)
+        rc = lt_error_mark(e, store_write_errkind(wrc), NULL);
     if (!rc)
         *written += b.n;
     for (size_t i = 0; b.w && i < b.n; i++)
@@ -575,12 +575,11 @@ static int write_locked(reports *r, json_t *const *fields, size_t n, size_t *wri
 }
 
 int reports_import_write(reports *r, json_t *const *fields, size_t n, size_t *written,
-                         size_t *unchanged, char *err, size_t errlen)
+                         size_t *unchanged, lt_error *e)
 {
     size_t w = 0, u = 0;
-    snprintf(err, errlen, "out of memory");
     reports_lock(r);
-    int rc = write_locked(r, fields, n, &w, &u, err, errlen);
+    int rc = write_locked(r, fields, n, &w, &u, e);
     reports_unlock(r);
     if (!rc) {
         *written += w;

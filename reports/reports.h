@@ -191,9 +191,9 @@ int reports_holiday_delete(reports *r, const char *date, const reports_actor *wh
  * next escalation level has fallen due and targets this node's unit gets an
  * "escalate" action. *escalated receives how many. Logs one line per
  * escalation. Safe on a pool thread: each report holds the context's lock
- * only for its own decision and write. Returns 0, or -1 with err (those
- * written stay written). */
-int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, char *err, size_t errlen);
+ * only for its own decision and write. Returns 0, or -1 with *e (the last
+ * failure; those written stay written). */
+int reports_sweep(reports *r, uint64_t now_ms, size_t *escalated, lt_error *e);
 
 /* Streams support: the bytes of photo hash (64 hex) of report code, joined
  * from its chunks (malloc'd into *data) and its MIME type (static string).

@@ -93,11 +93,8 @@ void reports_api_create(void *ctx, const http_request *req, http_response *res)
 {
     reports_env *d = ctx;
     auth_caller c;
-    if (strcmp(req->path, "/api/v1/reports")) {
-        http_respond_code(res, 404, "http.not_found",
-                          "no resource at %s: POST /api/v1/reports creates a report", req->path);
+    if (!http_path_exact(req, res, "/api/v1/reports", "POST /api/v1/reports creates a report"))
         return;
-    }
     if (auth_require(d->node->auth, req, res, ROLE_STAFF, &c))
         return;
     create_job *j = malloc(sizeof *j);
@@ -189,11 +186,8 @@ void reports_api_item(void *ctx, const http_request *req, http_response *res)
 void reports_api_categories(void *ctx, const http_request *req, http_response *res)
 {
     reports_env *d = ctx;
-    if (strcmp(req->path, "/api/v1/categories")) {
-        http_respond_code(res, 404, "http.not_found",
-                          "no resource at %s: GET /api/v1/categories lists them", req->path);
+    if (!http_path_exact(req, res, "/api/v1/categories", "GET /api/v1/categories lists them"))
         return;
-    }
     if (auth_require(d->node->auth, req, res, ROLE_VIEWER, NULL))
         return;
     const char *all = http_request_query_param(req, "all");
@@ -245,12 +239,8 @@ void reports_api_holidays(void *ctx, const http_request *req, http_response *res
 {
     reports_env *d = ctx;
     int year;
-    if (strcmp(req->path, "/api/v1/holidays")) {
-        http_respond_code(res, 404, "http.not_found",
-                          "no resource at %s: GET /api/v1/holidays?year=YYYY lists them",
-                          req->path);
+    if (!http_path_exact(req, res, "/api/v1/holidays", "GET /api/v1/holidays?year=YYYY lists them"))
         return;
-    }
     if (auth_require(d->node->auth, req, res, ROLE_VIEWER, NULL) ||
         !year_of(http_request_query_param(req, "year"), &year, res))
         return;

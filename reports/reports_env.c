@@ -52,10 +52,6 @@ size_t reports_env_routes(reports_env *e, http_route *routes, size_t cap)
         {"DELETE", "/api/v1/holidays/", reports_api_holiday_write, e, 0},
         {NULL, OPEN311_PREFIX, open311_handle, e, PUBLIC_MAX_BODY},
     };
-    size_t n = sizeof all / sizeof *all;
-    if (n > cap)
-        n = cap;
-    for (size_t i = 0; i < n; i++)
-        routes[i] = all[i];
+    size_t n = http_routes_copy(routes, cap, all, sizeof all / sizeof *all);
     return n + public_api_routes(e, routes + n, cap - n);
 }

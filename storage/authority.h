@@ -9,10 +9,11 @@
  *              ancestor of the unit concerned (or by the unit itself for a
  *              mirror's certificate or a change that keeps its parent);
  *              the network config only by the trust root;
- *   tier       definitions that only a higher tier may issue (collections
- *              "categories", "indicators", "holidays") come from the top tiers: at
- *              most tiers-3 levels below the root (national and province in
- *              a 4-tier network, the root alone in a 2- or 3-tier one);
+ *   tier       definitions that only a higher tier may issue (the
+ *              collections the domains name in store_options'
+ *              top_tier_collections) come from the top tiers: at most
+ *              tiers-3 levels below the root (national and province in a
+ *              4-tier network, the root alone in a 2- or 3-tier one);
  *   ownership  every other record belongs to the units in its owner set:
  *              the unit of its first put, plus every "owner_unit" value an
  *              accepted entry gave it; only those units and their ancestors

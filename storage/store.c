@@ -20,11 +20,21 @@
  * scan callback) fails with EDEADLK instead of deadlocking. One thread may
  * take the shared lock recursively (a read inside a write, a read inside a
  * scan): glibc's default rwlock prefers readers, so a nested rdlock never
- * queues behind a waiting writer. */
+ * queues behind a waiting writer.
+ *
+ * Growth pending: a reader-preferring lock alone lets readers that always
+ * overlap (slow threads, busy nodes) keep a grower out for ever. So a grower
+ * first counts itself in s->grow_pending, and a thread that holds no
+ * transaction at all (an outermost one) waits on s->grow_done until no
+ * growth is pending before it takes the lock shared; a thread that already
+ * holds a transaction (on any store) goes straight on, so nesting never
+ * waits on a growth that waits on it. The open transactions then drain and
+ * the grower gets in. */
 #include "storage/store_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,8 +94,43 @@ static bool held_any(const store *s)
     return false;
 }
 
+/* True when this thread holds no transaction on any store. */
+static bool held_none(void)
+{
+    if (held_other)
+        return false;
+    for (int i = 0; i < HELD_SLOTS; i++)
+        if (held[i].s)
+            return false;
+    return true;
+}
+
+/* An outermost transaction waits while a growth of s is pending. */
+static void grow_wait(store *s)
+{
+    if (!atomic_load(&s->grow_pending) || !held_none())
+        return;
+    pthread_mutex_lock(&s->grow_mutex);
+    while (atomic_load(&s->grow_pending))
+        pthread_cond_wait(&s->grow_done, &s->grow_mutex);
+    pthread_mutex_unlock(&s->grow_mutex);
+}
+
+/* Counts a grower in (delta 1) or out (-1); the last one out wakes the
+ * transactions that wait in grow_wait. */
+static void grow_pending_add(store *s, int delta)
+{
+    pthread_mutex_lock(&s->grow_mutex);
+    if (delta > 0)
+        atomic_fetch_add(&s->grow_pending, 1);
+    else if (atomic_fetch_sub(&s->grow_pending, 1) == 1)
+        pthread_cond_broadcast(&s->grow_done);
+    pthread_mutex_unlock(&s->grow_mutex);
+}
+
 static void map_share(store *s)
 {
+    grow_wait(s);
     pthread_rwlock_rdlock(&s->map_lock);
     held_add(s);
 }
@@ -207,12 +252,14 @@ int store_meta_put_u64(MDB_txn *txn, store *s, const char *name, uint64_t val)
 /* With seen 0, adopts the map size another process set; otherwise doubles
  * a map still of size seen (another thread may have grown it meanwhile).
  * Holds the map lock exclusively, so no transaction of this process is
- * open while LMDB remaps. Returns an LMDB code, EDEADLK when the calling
- * thread itself holds a transaction on s. */
+ * open while LMDB remaps; new outermost transactions wait meanwhile (growth
+ * pending). Returns an LMDB code, EDEADLK when the calling thread itself
+ * holds a transaction on s. */
 static int map_resize(store *s, size_t seen)
 {
     if (held_any(s))
         return EDEADLK;
+    grow_pending_add(s, 1);
     pthread_rwlock_wrlock(&s->map_lock);
     int rc = 0;
     if (!seen)
@@ -220,6 +267,7 @@ static int map_resize(store *s, size_t seen)
     else if (env_map_size(s) == seen)
         rc = mdb_env_set_mapsize(s->env, seen * 2);
     pthread_rwlock_unlock(&s->map_lock);
+    grow_pending_add(s, -1);
     return rc;
 }
 
@@ -286,6 +334,21 @@ int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void
                  s->path);
     else
         snprintf(err, errlen, "storage error in %s: %s", s->path, mdb_strerror(rc));
+    return -1;
+}
+
+/* Creates the map lock and the growth-pending gate of s. Returns 0, or -1
+ * with nothing left to destroy. */
+static int map_lock_init(store *s)
+{
+    if (pthread_rwlock_init(&s->map_lock, NULL))
+        return -1;
+    if (!pthread_mutex_init(&s->grow_mutex, NULL)) {
+        if (!pthread_cond_init(&s->grow_done, NULL))
+            return 0;
+        pthread_mutex_destroy(&s->grow_mutex);
+    }
+    pthread_rwlock_destroy(&s->map_lock);
     return -1;
 }
 
@@ -367,7 +430,7 @@ int store_open(store **out, const char *path, const store_options *opt, char *er
         s->top_tier = opt->top_tier_collections;
         s->ntop_tier = opt->ntop_tier_collections;
     }
-    if (pthread_rwlock_init(&s->map_lock, NULL)) {
+    if (map_lock_init(s)) {
         snprintf(err, errlen, "cannot create the map lock of %s", path);
         store_close(s);
         return -1;
@@ -412,8 +475,11 @@ void store_close(store *s)
         return;
     if (s->env)
         mdb_env_close(s->env);
-    if (s->map_lock_ready)
+    if (s->map_lock_ready) {
         pthread_rwlock_destroy(&s->map_lock);
+        pthread_cond_destroy(&s->grow_done);
+        pthread_mutex_destroy(&s->grow_mutex);
+    }
     free(s->path);
     free(s);
 }

@@ -13,10 +13,14 @@
  * Threads: a store may be used by several threads at once (the daemon
  * writes on pool threads while the loop thread reads and writes). Every
  * call is one transaction; growing the map waits until no thread of the
- * process is inside one (store.c). So a callback given to a scan below
- * must not write to the store (a write that needs a bigger map then fails)
- * and must not wait for a lock that a writer may hold while writing (a
- * domain's lock): that would deadlock with a growth. Reads may nest.
+ * process is inside one, and while a growth waits, a thread that holds no
+ * transaction waits before starting one, so readers cannot starve it
+ * (store.c; docs/storage.md, "Map growth and threads"). So a callback
+ * given to a scan below must not write to the store (a write that needs a
+ * bigger map then fails) and must not wait for a lock that a writer may
+ * hold while writing (a domain's lock): that would deadlock with a growth.
+ * Reads may nest: a thread that holds a transaction never waits for a
+ * pending growth.
  *
  * Key layouts of every named database are in docs/storage.md.
  */

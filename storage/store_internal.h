@@ -17,6 +17,13 @@ struct store {
     /* Held shared by every transaction of this process from begin to end,
      * exclusively while the map is grown or adopted (store.c). */
     pthread_rwlock_t map_lock;
+    /* Growers waiting for map_lock exclusively (under grow_mutex; read
+     * without it on the fast path). While it is not 0, a thread that holds
+     * no transaction waits on grow_done before it takes map_lock shared, so
+     * overlapping readers cannot starve a growth (store.c). */
+    _Atomic unsigned grow_pending;
+    pthread_mutex_t grow_mutex;
+    pthread_cond_t grow_done;
     bool map_lock_ready;
     char *path;
     bool read_only;

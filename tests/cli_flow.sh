@@ -101,14 +101,17 @@ expect_exit 0 "export" "$BIN" export --dir "$T/c" --collection reports --raw
 check "export has 3 lines" test "$(wc -l <"$T/out")" -eq 3
 check "export round-trips fields" jq -e -s '.[0].id == "3" and .[0].detail.bags == 12 and .[1].title == "Đường ngập nước" and .[2].tags[1] == "night"' "$T/out" >/dev/null
 printf '{"id": "PA-4", "title": "ok"}\n{"id": "PA-5", "title": \n{"id": "PA-6"}\n' >"$T/bad.jsonl"
-expect_exit 1 "import with a bad line" "$BIN" import --dir "$T/c" --collection reports --raw --file "$T/bad.jsonl"
+expect_exit 2 "import with a bad line" "$BIN" import --dir "$T/c" --collection reports --raw --file "$T/bad.jsonl"
 check "bad line is named" grep -q 'line 2' "$T/err"
 printf '{"title": "no id"}\n' >"$T/noid.jsonl"
-expect_exit 1 "import a line without id" "$BIN" import --dir "$T/c" --collection reports --raw --file "$T/noid.jsonl"
+expect_exit 2 "import a line without id" "$BIN" import --dir "$T/c" --collection reports --raw --file "$T/noid.jsonl"
 check "missing id is explained" grep -q 'line 1: "id"' "$T/err"
 "$BIN" status --dir "$T/c" --json >"$T/status2.json"
 check "failed imports wrote nothing" test "$(jq .entries "$T/status2.json")" -eq $((before + 3))
 expect_exit 2 "import bad collection name" "$BIN" import --dir "$T/c" --collection Reports --file "$T/reports.jsonl"
+printf '{"id": "x", "name_vi": "X"}\n' >"$T/cat.jsonl"
+expect_exit 1 "import into a collection only the top tiers write: refused, exit code 1 (not bad input)" "$BIN" import --dir "$T/c" --collection categories --file "$T/cat.jsonl"
+check "...saying why" grep -q "may not write categories: only units at most 1 levels below the root" "$T/err"
 
 # ---- log ------------------------------------------------------------------------
 expect_exit 0 "log" "$BIN" log --dir "$T/c" --collection reports

@@ -2,7 +2,8 @@
 # `lienthong import --collection reports` through the reports domain, on a
 # running district node: 5,000 Open311-named lines become reports that the
 # list, the statistics, the dashboard's map points and the public map show;
-# a bad line (3,127) stores nothing and is named with its field; a rerun
+# a bad line (3,127) stores nothing, is named with its field and exits 2
+# (the input was wrong: lib/error.h's table); a rerun
 # writes nothing; --skip-bad leaves the bad line out; imported codes of the
 # node's own form raise its code counter; export reads back unchanged.
 set -uo pipefail
@@ -88,7 +89,7 @@ check "...no entry written" test "$(entries)" -eq "$before"
 # ---- one bad line -------------------------------------------------------------
 sed -e 's/OLD-/NEW-/' -e '3127s/"service_code": "[a-z_]*"/"service_code": "xyz"/' "$T/old.jsonl" >"$T/bad.jsonl"
 imp --file "$T/bad.jsonl"
-check "a file with a bad line fails" test $? -eq 1
+check "a file with a bad line fails with exit code 2 (its input was wrong)" test $? -eq 2
 check "...naming line 3127 and its field" \
     grep -q 'line 3127: field "service_code": unknown category "xyz" (known: construction, environment, public_order, smart_services, traffic); nothing was imported' "$T/err"
 check "...and storing nothing" test "$(entries)" -eq "$before"
@@ -96,8 +97,13 @@ check "...none of its reports" test "$(get "$DV" reports/stats)" = 200
 check "...(still 5,000)" jq -e '.total == 5000' "$T/body"
 printf '{"id": "T-1", "category": "traffic", "lat": 18.6, "long": 105.6}\n' >"$T/notitle.jsonl"
 imp --file "$T/notitle.jsonl"
-check "a line without title or description is refused" test $? -eq 1
+check "a line without title or description is refused (exit code 2)" test $? -eq 2
 check "...naming the title" grep -q 'line 1: field "title": title is required' "$T/err"
+printf '{"id": "T-2", "title": "a", "category": "traffic", "lat": 18.6, "lon": 105.6}\n{"id": "T-2", "title": "b", "category": "traffic", "lat": 18.6, "lon": 105.6}\n' >"$T/twice.jsonl"
+imp --file "$T/twice.jsonl"
+check "two lines with one id are refused (exit code 2)" test $? -eq 2
+check "...naming both lines" grep -q 'line 2: field "id": the same id as line 1' "$T/err"
+check "...and storing nothing" test "$(entries)" -eq "$before"
 imp --file "$T/bad.jsonl" --skip-bad
 check "--skip-bad imports the rest" test $? -eq 0
 check "...counting the skipped line" grep -qx 'imported 4999, unchanged 0, skipped 1 bad lines into reports' "$T/out"

@@ -185,6 +185,10 @@ check "the province sees the imported June" wait_until 30 value_is prov "$PV" PO
 "$BIN" indicators import --dir "$T/dist" --file "$T/bad.csv" 2>"$T/err"
 check "a bad file: the CLI exits 2 (its input was wrong)" test $? -eq 2
 check "...row 3, column value" grep -q 'row 3, column value' "$T/err"
+printf 'indicator,unit,period,value\nPOOR,40,2026-06,5\n' >"$T/above.csv"
+check "a row of a unit above the node: exit code 1 (forbidden, not bad input)" \
+    bash -c "'$BIN' indicators import --dir '$T/dist' --file '$T/above.csv' 2>'$T/err'; test \$? -eq 1"
+check "...saying where to enter it" grep -q 'unit 40 is not served by this node' "$T/err"
 
 # pins: a top-tier admin chooses the tiles of the tiers below
 pinned_at() { # pinned_at NODE TOKEN UNIT CODE true|false

@@ -24,7 +24,6 @@ req() {
 get() { req GET "$@"; }
 ctype() { grep -i '^content-type:' "$T/hdr" | tr -d '\r' | cut -d' ' -f2-; }
 x() { xmllint --xpath "$1" "$T/body" 2>/dev/null; }     # x XPATH: its value
-jqb() { jq -e "$@" "$T/body" >/dev/null; }
 nreports() { count nat reports; }
 xml_names() { # xml_names XPATH: the names of the element's children, in order
     local n i out=""
@@ -236,6 +235,9 @@ check "...the audit log names the key" bash -c "'$BIN' export --dir '$T/nat' --c
 KEYID=$("$BIN" open311-key list --dir "$T/nat" | awk '$2 == "cityapp" { print $1 }')
 check "open311-key list names the key, not its secret" test -n "$KEYID" -a -z "$("$BIN" open311-key list --dir "$T/nat" | grep -F "$KEY")"
 check "open311-key revoke" "$BIN" open311-key revoke --dir "$T/nat" --id "$KEYID"
+check "open311-key add with a bad name: exit code 2 (its input was wrong)" \
+    bash -c "'$BIN' open311-key add --dir '$T/nat' --name 'City App' 2>'$T/err'; test \$? -eq 2"
+check "...saying what a name may hold" grep -q "the key's name must be 1 to 64 characters" "$T/err"
 check "...a revoked key: 403" test "$(req POST requests.json -d "api_key=$KEY" -d service_code=traffic -d lat=18.67 -d long=105.69)" = 403
 check "...nothing more stored" test "$(nreports)" = "$n"
 finish

@@ -12,21 +12,13 @@ make_tree
 start dist || exit 1
 start c1 || exit 1
 P="api/v1/public"
-# req NODE METHOD PATH [curl args]: body in $T/body, headers in $T/hdr; prints the status.
-req() {
-    local n=$1 m=$2 p=$3; shift 3
-    curl -s -X "$m" -o "$T/body" -D "$T/hdr" -w '%{http_code}' --max-time 20 "$@" \
-        "http://127.0.0.1:${PORT[$n]}/$p"
-}
-post_json() { req "$1" POST "$2" -H "Content-Type: application/json" --data-binary "$3" "${@:4}"; }
-jqb() { jq -e "$@" "$T/body" >/dev/null; }
 PERSONAL='Nguyễn Thị Hoa|0912345678|hoa@example.vn'
 no_personal() { ! grep -Eq "$PERSONAL" "$T/body"; }
 all_public() { [ "$KEPT" -gt 0 ] && ! cat "$T"/public.* | grep -Eq "$PERSONAL"; } # none kept: fails
 keep() { cp "$T/body" "$T/public.$((++KEPT))"; } # every public answer, checked at the end
 KEPT=0
 
-check "categories: 200" test "$(req c1 GET $P/categories)" = 200
+check "categories: 200" test "$(node_req c1 GET $P/categories)" = 200
 check "...the five active ones" jqb '[.categories[].code] | sort == ["construction","environment","public_order","smart_services","traffic"]'
 check "...with their names" jqb '.categories[] | select(.code == "traffic") | .name_vi == "Giao thông"'
 
@@ -51,7 +43,7 @@ check "a photo that is not base64: 400" test "$(post_json c1 $P/reports "{$GOOD,
 DOT='iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=='
 { printf '%s' "$DOT" | base64 -d; head -c $((4 * 1024 * 1024)) /dev/zero; } | base64 -w0 >"$T/big.b64"
 printf '{%s, "category": "traffic", "photos": [{"type": "image/png", "data": "%s"}]}' "$GOOD" "$(cat "$T/big.b64")" >"$T/big.json"
-code=$(req c1 POST $P/reports -H 'Content-Type: application/json' --data-binary @"$T/big.json")
+code=$(node_req c1 POST $P/reports -H 'Content-Type: application/json' --data-binary @"$T/big.json")
 check "a photo over 4 MiB: refused with 400, got $code" test "$code" = 400
 check "...saying the limit" jqb '.error.message | test("4 MiB|MiB|too large|larger"; "i")'
 # photos decoded, not only their headers read (issue 12, finding 6): a real
@@ -72,7 +64,7 @@ PY
 check "the 30000 x 30000 PNG is under 1 MiB" test "$(stat -c %s "$T/huge.png")" -lt 1048576
 for f in huge claims; do
     printf '{%s, "category": "traffic", "photos": [{"type": "image/png", "data": "%s"}]}' "$GOOD" "$(base64 -w0 "$T/$f.png")" >"$T/$f.json"
-    code=$(req c1 POST $P/reports -H 'Content-Type: application/json' --data-binary @"$T/$f.json")
+    code=$(node_req c1 POST $P/reports -H 'Content-Type: application/json' --data-binary @"$T/$f.json")
     check "$f.png: refused with 400, got $code" test "$code" = 400
     check "...saying the limit" jqb '.error.message | test("40 megapixels")'
 done
@@ -92,7 +84,7 @@ check "...never its hash" bash -c "! grep -q citizen_token_hash '$T/body'"
 check "...status new" jqb '.status == "new"'
 check "...no personal data in the answer" no_personal
 check "one report stored" test "$(count c1 reports)" = $((before + 1))
-check "the code and token find it: 200" test "$(req c1 GET "$P/reports/$CODE?token=$CTOK")" = 200
+check "the code and token find it: 200" test "$(node_req c1 GET "$P/reports/$CODE?token=$CTOK")" = 200
 keep
 check "...title, category, status, address, dates" jqb '.title == "Cống tắc" and .category == "traffic" and .status == "new" and .address == "Số 5 Lê Lợi" and (.created_at | test("\\+07:00$"))'
 check "...the photo" jqb '.photos | length == 1 and (.[0].hash | length == 64) and .[0].type == "image/png"'
@@ -100,15 +92,15 @@ check "...the history as actions and times only" jqb '.history | length >= 1 and
 check "...no reporter fields" jqb 'has("reporter_name") or has("reporter_phone") or has("reporter_email") | not'
 check "...no personal data at all" no_personal
 HASH=$(jq -r '.photos[0].hash' "$T/body")
-check "the photo is served" test "$(req c1 GET "$P/reports/$CODE/photos/$HASH")" = 200
+check "the photo is served" test "$(node_req c1 GET "$P/reports/$CODE/photos/$HASH")" = 200
 check "...as PNG" grep -qi '^content-type: image/png' "$T/hdr"
 check "...never sniffed as anything else" grep -qi '^x-content-type-options: nosniff' "$T/hdr"
 check "...the same bytes" cmp "$T/body" <(printf '%s' "$DOT" | base64 -d)
-check "lower case finds it too" test "$(req c1 GET "$P/reports/${CODE,,}?token=$CTOK")" = 200
-check "an unknown code: 404" test "$(req c1 GET "$P/reports/16681-999999")" = 404
+check "lower case finds it too" test "$(node_req c1 GET "$P/reports/${CODE,,}?token=$CTOK")" = 200
+check "an unknown code: 404" test "$(node_req c1 GET "$P/reports/16681-999999")" = 404
 check "...says so" jqb '.error.message | test("no report")'
-check "not a code: 404" test "$(req c1 GET "$P/reports/..%2Fetc")" = 404
-check "no public list of reports" test "$(req c1 GET "$P/reports")" = 404
+check "not a code: 404" test "$(node_req c1 GET "$P/reports/..%2Fetc")" = 404
+check "no public list of reports" test "$(node_req c1 GET "$P/reports")" = 404
 check "rating a new report: 409" test "$(post_json c1 "$P/reports/$CODE/rating?token=$CTOK" '{"rating": "satisfied"}')" = 409
 
 # ---- staff act through the native API ----
@@ -117,26 +109,26 @@ TOK=$(${BIN} token --dir "$T/c1" --user canbo)
 act() { post_json "$1" "api/v1/reports/$2/actions" "$3" -H "Authorization: Bearer $4"; }
 check "staff receive it: 200" test "$(act c1 "$CODE" '{"action": "receive"}' "$TOK")" = 200
 check "staff resolve it: 200" test "$(act c1 "$CODE" '{"action": "resolve", "answer": "Đã khơi thông cống <ngày 23/11>"}' "$TOK")" = 200
-check "the public view shows the answer" test "$(req c1 GET "$P/reports/$CODE?token=$CTOK")" = 200
+check "the public view shows the answer" test "$(node_req c1 GET "$P/reports/$CODE?token=$CTOK")" = 200
 keep
 check "...resolved, with the answer and its time" jqb '.status == "resolved" and .answer == "Đã khơi thông cống <ngày 23/11>" and (.resolved_at | test("\\+07:00$"))'
 check "...the history: create, receive, resolve" jqb '[.history[].action] == ["create","receive","resolve"]'
 check "...no user names or units in it" bash -c "! grep -q canbo '$T/body'"
 
 # ---- the map ----
-check "the map: 200" test "$(req c1 GET $P/map)" = 200
+check "the map: 200" test "$(node_req c1 GET $P/map)" = 200
 keep
 check "...a GeoJSON FeatureCollection" jqb '.type == "FeatureCollection" and (.features | type == "array")'
 check "...with the resolved report at [lon, lat]" jqb --arg c "$CODE" '[.features[] | select(.properties.code == $c)] | length == 1 and
     .[0].type == "Feature" and .[0].geometry == {"type": "Point", "coordinates": [105.6923, 18.6734]}'
 check "...its answer and status" jqb --arg c "$CODE" '.features[] | select(.properties.code == $c) | .properties.status == "resolved" and (.properties.answer | test("khơi thông"))'
 check "...no personal data" no_personal
-check "a bbox around it" test "$(req c1 GET "$P/map?bbox=105.6,18.6,105.8,18.8")" = 200
+check "a bbox around it" test "$(node_req c1 GET "$P/map?bbox=105.6,18.6,105.8,18.8")" = 200
 check "...finds it" jqb '.features | length == 1'
-check "a bbox elsewhere" test "$(req c1 GET "$P/map?bbox=106,20,107,21")" = 200
+check "a bbox elsewhere" test "$(node_req c1 GET "$P/map?bbox=106,20,107,21")" = 200
 check "...finds nothing" jqb '.features == []'
-check "a malformed bbox: 400" test "$(req c1 GET "$P/map?bbox=1,2,3")" = 400
-check "west east swapped: 400" test "$(req c1 GET "$P/map?bbox=106,18,105,19")" = 400
+check "a malformed bbox: 400" test "$(node_req c1 GET "$P/map?bbox=1,2,3")" = 400
+check "west east swapped: 400" test "$(node_req c1 GET "$P/map?bbox=106,18,105,19")" = 400
 
 # ---- rating, then reopening ----
 check "a bad rating value: 400" test "$(post_json c1 "$P/reports/$CODE/rating?token=$CTOK" '{"rating": "great"}')" = 400
@@ -149,7 +141,7 @@ check "unsatisfied with reopen: 200" test "$(post_json c1 "$P/reports/$CODE/rati
 keep
 check "...reopened" jqb '.status == "reopened" and .rating == "unsatisfied"'
 check "...the history ends with rate, rate" jqb '[.history[].action][-2:] == ["rate","rate"]'
-check "...off the map" test "$(req c1 GET $P/map)" = 200
+check "...off the map" test "$(node_req c1 GET $P/map)" = 200
 check "...gone from it" jqb --arg c "$CODE" '[.features[] | select(.properties.code == $c)] == []'
 check "the rating of an unknown report: 404" test "$(post_json c1 "$P/reports/16681-999999/rating" '{"rating": "satisfied"}')" = 404
 
@@ -162,7 +154,7 @@ DCTOK=$(jq -r .token "$T/body")
 echo "staff-password-2" | "$BIN" user add --dir "$T/dist" --user qh --role leader --unit 412 >/dev/null
 DTOK=$(${BIN} token --dir "$T/dist" --user qh)
 check "...received and resolved at the district" test "$(act dist "$DCODE" '{"action": "receive"}' "$DTOK"):$(act dist "$DCODE" '{"action": "resolve", "answer": "Đã xử lý"}' "$DTOK")" = 200:200
-resolved_on_c1() { req c1 GET "$P/reports/$DCODE?token=$DCTOK" >/dev/null && jq -e '.status == "resolved"' "$T/body"; }
+resolved_on_c1() { node_req c1 GET "$P/reports/$DCODE?token=$DCTOK" >/dev/null && jq -e '.status == "resolved"' "$T/body"; }
 check "...which the commune's node learns" wait_until 30 resolved_on_c1
 code=$(post_json c1 "$P/reports/$DCODE/rating?token=$DCTOK" '{"rating": "satisfied"}')
 check "rating it on the commune's node: refused (403/409), got $code" test "$code" = 403 -o "$code" = 409

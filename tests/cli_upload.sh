@@ -17,7 +17,6 @@ O311KEY=$("$BIN" open311-key add --dir "$T/c1" --name upload-app 2>/dev/null)
 H="http://127.0.0.1:${PORT[c1]}"
 BOUND=0.2
 [ -n "${LT_SANITIZED:-}" ] && BOUND=0.5
-jqb() { jq -e "$@" "$T/body" >/dev/null; }
 
 # five different photos just under 4 MiB: a PNG header, then random bytes
 DOT='iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=='

@@ -82,6 +82,18 @@ api() {
     curl -sf --max-time 5 -H "Authorization: Bearer $(cat "$tok")" "http://127.0.0.1:${PORT[$1]}/api/v1/$2"
 }
 
+# node_req NODE METHOD PATH [curl args]: a request to NODE's PATH; body in
+# $T/body, headers in $T/hdr; prints the status.
+node_req() {
+    local n=$1 m=$2 p=$3; shift 3
+    curl -s -X "$m" -o "$T/body" -D "$T/hdr" -w '%{http_code}' --max-time 20 "$@" \
+        "http://127.0.0.1:${PORT[$n]}/$p"
+}
+# post_json NODE PATH JSON [curl args]: node_req POST with a JSON body.
+post_json() { node_req "$1" POST "$2" -H "Content-Type: application/json" --data-binary "$3" "${@:4}"; }
+# jqb JQ-ARGS...: jq -e over $T/body, quietly (a check of the last answer).
+jqb() { jq -e "$@" "$T/body" >/dev/null; }
+
 # mk NODE NAME ROLE UNIT: adds an account on NODE and prints an API token of it.
 mk() {
     echo "$2-password" | "$BIN" user add --dir "$T/$1" --user "$2" --role "$3" --unit "$4" >/dev/null

@@ -572,12 +572,12 @@ static void escalation(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports
     sync_pair(c1, d);
     sync_pair(d, p);
     size_t n;
-    char err[256];
-    CHECK(reports_sweep(rd, deadline, &n, err, sizeof err) == 0 && level_of(rd, code) == 0);
-    CHECK(reports_sweep(rc1, deadline + 1, &n, err, sizeof err) == 0 && level_of(rc1, code) == 0);
-    CHECK(reports_sweep(rp, deadline + 1, &n, err, sizeof err) == 0 && level_of(rp, code) == 0);
-    CHECK(reports_sweep(rd, deadline + 1, &n, err, sizeof err) == 0 && n == 1);
-    CHECK(reports_sweep(rd, deadline + 2, &n, err, sizeof err) == 0 && n == 0);
+    lt_error e;
+    CHECK(reports_sweep(rd, deadline, &n, &e) == 0 && level_of(rd, code) == 0);
+    CHECK(reports_sweep(rc1, deadline + 1, &n, &e) == 0 && level_of(rc1, code) == 0);
+    CHECK(reports_sweep(rp, deadline + 1, &n, &e) == 0 && level_of(rp, code) == 0);
+    CHECK(reports_sweep(rd, deadline + 1, &n, &e) == 0 && n == 1);
+    CHECK(reports_sweep(rd, deadline + 2, &n, &e) == 0 && n == 0);
     fake_now = deadline + 1;
     j = get(rd, code);
     CHECK(json_integer_value(json_object_get(j, "escalation_level")) == 1);
@@ -586,9 +586,8 @@ static void escalation(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports
     json_decref(j);
     uint64_t span = deadline - (MON + 9 * H);
     /* the province, without the district's entry: level 2 when it falls due */
-    CHECK(reports_sweep(rp, deadline + span - 1, &n, err, sizeof err) == 0 &&
-          level_of(rp, code) == 0);
-    CHECK(reports_sweep(rp, deadline + span, &n, err, sizeof err) == 0 && level_of(rp, code) == 2);
+    CHECK(reports_sweep(rp, deadline + span - 1, &n, &e) == 0 && level_of(rp, code) == 0);
+    CHECK(reports_sweep(rp, deadline + span, &n, &e) == 0 && level_of(rp, code) == 2);
     j = get(rp, code);
     CHECK(json_integer_value(json_object_get(j, "escalation_level")) == 2);
     CHECK(!strcmp(field(j, "escalated_to"), "40"));
@@ -602,8 +601,7 @@ static void escalation(fx_node *p, fx_node *d, fx_node *c1, reports *rp, reports
     CHECK(json_integer_value(json_object_get(json_array_get(hist, 2), "at_ms")) ==
           (json_int_t)deadline + 1);
     json_decref(j);
-    CHECK(reports_sweep(rp, deadline + 10 * span, &n, err, sizeof err) == 0 &&
-          level_of(rp, code) == 2);
+    CHECK(reports_sweep(rp, deadline + 10 * span, &n, &e) == 0 && level_of(rp, code) == 2);
 }
 
 static int patch(reports *r, const char *code, const char *json)

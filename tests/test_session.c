@@ -294,6 +294,19 @@ static bool wait_over(const wait_seen *w)
            !w->last.wait_reason[0];
 }
 
+/* The tree of the move tests in base/name: province 40 with districts 412
+ * and 413, commune 16681 under 412 (it moves to 413). */
+static void move_tree(const char *base, const char *name, tnode *p, tnode *d1, tnode *d2, tnode *c)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/%s", base, name);
+    REQUIRE(mkdir(dir, 0700) == 0);
+    fx_node_make(p, dir, "40", "province", NULL);
+    fx_node_make(d1, dir, "412", "district", p);
+    fx_node_make(d2, dir, "413", "district", p);
+    fx_node_make(c, dir, "16681", "commune", d1);
+}
+
 /* Commune 16681 moves from district 412 to 413 while it is switched off.
  * Dialling 413, which it still thinks unrelated, it learns the move over
  * that link (membership news), lowers its positions and then receives what
@@ -301,14 +314,8 @@ static bool wait_over(const wait_seen *w)
  * district closes once both sides know. */
 static void test_move_offline(const char *base)
 {
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/move", base);
-    REQUIRE(mkdir(dir, 0700) == 0);
     tnode p, d1, d2, c;
-    fx_node_make(&p, dir, "40", "province", NULL);
-    fx_node_make(&d1, dir, "412", "district", &p);
-    fx_node_make(&d2, dir, "413", "district", &p);
-    fx_node_make(&c, dir, "16681", "commune", &d1);
+    move_tree(base, "move", &p, &d1, &d2, &c);
     fx_write(&p, "documents", "D-413", "Cho huyện 413", "413*");
     fx_write(&c, "reports", "R-1", "Báo cáo trước khi sáp nhập", NULL);
     uint64_t now = hlc_wall_ms();
@@ -384,14 +391,8 @@ static bool placed_under(tnode *n, const char *unit, const char *parent)
  * position above 0, or the link stays quiet in news mode for ever. */
 static void test_move_news_at_zero(const char *base)
 {
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/move-zero", base);
-    REQUIRE(mkdir(dir, 0700) == 0);
     tnode p, d1, d2, c;
-    fx_node_make(&p, dir, "40", "province", NULL);
-    fx_node_make(&d1, dir, "412", "district", &p);
-    fx_node_make(&d2, dir, "413", "district", &p);
-    fx_node_make(&c, dir, "16681", "commune", &d1);
+    move_tree(base, "move-zero", &p, &d1, &d2, &c);
     /* each district misses one document of the root's: their logs of it have gaps */
     fx_write(&p, "documents", "D-412", "Cho huyện 412", "412*");
     fx_write(&p, "documents", "D-413", "Cho huyện 413", "413*");

@@ -366,6 +366,25 @@ void http_respond_code(http_response *res, int status, const char *code, const c
     respond_error_body(res, status, code, msg);
 }
 
+bool http_path_exact(const http_request *req, http_response *res, const char *path,
+                     const char *hint)
+{
+    if (!strcmp(req->path, path))
+        return true;
+    http_respond_code(res, 404, "http.not_found", "no resource at %s: %s", req->path,
+                      hint ? hint : "GET /api/v1 lists the endpoints");
+    return false;
+}
+
+size_t http_routes_copy(http_route *dst, size_t cap, const http_route *src, size_t n)
+{
+    if (n > cap)
+        n = cap;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
+    return n;
+}
+
 void http_respond_lt(http_response *res, const lt_error *e)
 {
     respond_error_body(res, lt_errkind_status(e->kind), lt_error_code(e), e->message);

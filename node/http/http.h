@@ -121,6 +121,17 @@ typedef struct {
     size_t max_body; /* the largest body this route takes; 0: the server's limit */
 } http_route;
 
+/* True when the path of req is path exactly; otherwise answers 404
+ * (http.not_found) "no resource at PATH: HINT" and returns false. hint
+ * says where to look instead (NULL: GET /api/v1 lists the endpoints). */
+bool http_path_exact(const http_request *req, http_response *res, const char *path,
+                     const char *hint);
+
+/* Copies the n routes of src into dst, which has room for cap, and returns
+ * how many it copied (n, or cap when that is less): the tail of a folder's
+ * *_routes function, which fills the node's route table. */
+size_t http_routes_copy(http_route *dst, size_t cap, const http_route *src, size_t n);
+
 /* The most request head (request line and headers) a client may send. */
 #define HTTP_MAX_HEADER_BYTES 8192
 

@@ -83,11 +83,8 @@ void network_api_get(void *ctx, const http_request *req, http_response *res)
 {
     node_env *d = ctx;
     auth_caller c;
-    if (strcmp(req->path, "/api/v1/network")) {
-        http_respond_code(res, 404, "http.not_found",
-                          "no resource at %s: GET /api/v1 lists the endpoints", req->path);
+    if (!http_path_exact(req, res, "/api/v1/network", NULL))
         return;
-    }
     if (auth_require(d->auth, req, res, ROLE_VIEWER, &c))
         return;
     const unit_tree *tree = auth_tree(d->auth);

@@ -461,10 +461,8 @@ void auth_locks(void *ctx, const http_request *req, http_response *res)
 {
     auth *a = ctx;
     auth_caller me;
-    if (strcmp(req->path, "/api/v1/login/locks")) {
-        http_respond_error(res, 404, "no resource at %s: GET /api/v1/login/locks", req->path);
+    if (!http_path_exact(req, res, "/api/v1/login/locks", "GET /api/v1/login/locks"))
         return;
-    }
     if (auth_require(a, req, res, ROLE_ADMIN, &me))
         return;
     locks_walk w = {a, &me, access_is_node_admin(me.unit, me.role, a->config->unit),

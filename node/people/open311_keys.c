@@ -38,14 +38,12 @@ static int key_parse(const uint8_t *h, const uint8_t *v, size_t vlen, open311_ke
 }
 
 int open311_key_create(store *s, const char *name, const char *unit, uint64_t now_ms,
-                       char secret[ACCOUNT_SECRET_MAX], open311_key *out, char *err, size_t errlen)
+                       char secret[ACCOUNT_SECRET_MAX], open311_key *out, lt_error *e)
 {
-    if (!account_name_valid(name)) {
-        snprintf(err, errlen,
-                 "the key's name must be 1 to 64 characters of a-z 0-9 . _ - "
-                 "starting with a letter or digit");
-        return -1;
-    }
+    if (!account_name_valid(name))
+        return lt_error_set(e, LT_EINVAL, NULL,
+                            "the key's name must be 1 to 64 characters of a-z 0-9 . _ - "
+                            "starting with a letter or digit");
     uint8_t raw[32], h[32];
     char hex[65];
     randombytes_buf(raw, sizeof raw);
@@ -56,11 +54,14 @@ int open311_key_create(store *s, const char *name, const char *unit, uint64_t no
         json_pack("{s:s, s:s, s:I}", "name", name, "unit", unit, "created", (json_int_t)now_ms);
     char *text = row ? json_dumps(row, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(row);
-    int rc = text ? store_local_put(s, KEYS_TABLE, h, 32, text, strlen(text), err, errlen) : -1;
-    if (!rc && out)
-        rc = key_parse(h, (const uint8_t *)text, strlen(text), out);
+    int rc = text ? 0 : lt_error_set(e, LT_EINTERNAL, NULL, "out of memory");
+    if (!rc &&
+        store_local_put(s, KEYS_TABLE, h, 32, text, strlen(text), e->message, sizeof e->message))
+        rc = lt_error_mark(e, LT_ESTORAGE, NULL);
+    if (!rc && out && key_parse(h, (const uint8_t *)text, strlen(text), out))
+        rc = lt_error_set(e, LT_EINTERNAL, NULL, "the stored key %s cannot be read back", name);
     free(text);
-    return rc ? -1 : 0;
+    return rc;
 }
 
 int open311_key_check(store *s, const char *secret, open311_key *out)
@@ -165,8 +166,9 @@ static void keys_create(node_env *d, const http_request *req, http_response *res
     json_t *body = json_loadb((const char *)req->body, req->body_len, 0, NULL);
     const char *name = json_string_value(json_object_get(body, "name"));
     const char *unit = json_string_value(json_object_get(body, "unit"));
-    char secret[ACCOUNT_SECRET_MAX], err[256];
+    char secret[ACCOUNT_SECRET_MAX];
     open311_key k;
+    lt_error e;
     if (!name) {
         http_respond_error(res, 400, "send a JSON object {\"name\": NAME, \"unit\"?: CODE}");
     } else if (!may_manage(d, me, unit ? unit : me->unit)) {
@@ -175,8 +177,8 @@ static void keys_create(node_env *d, const http_request *req, http_response *res
                            "it only, not for unit %s",
                            me->user, me->unit, unit ? unit : me->unit);
     } else if (open311_key_create(d->store, name, unit ? unit : me->unit, account_now_ms(), secret,
-                                  &k, err, sizeof err)) {
-        http_respond_error(res, 400, "%s", err);
+                                  &k, &e)) {
+        http_respond_lt(res, &e);
     } else {
         json_t *j = key_json(&k);
         json_object_set_new(j, "key", json_string(secret));

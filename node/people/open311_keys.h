@@ -35,9 +35,10 @@ typedef struct {
 
 /* Makes a key called name (1..64 characters of a-z 0-9 . _ -) for unit:
  * secret receives the text to hand out, once; *out the stored key.
- * Returns 0, or -1 with err. */
+ * Returns 0, or -1 with *e (LT_EINVAL for a bad name, LT_ESTORAGE when the
+ * store failed). */
 int open311_key_create(store *s, const char *name, const char *unit, uint64_t now_ms,
-                       char secret[ACCOUNT_SECRET_MAX], open311_key *out, char *err, size_t errlen);
+                       char secret[ACCOUNT_SECRET_MAX], open311_key *out, lt_error *e);
 
 /* The key whose secret is secret into *out. Returns 0, 1 when unknown, -1
  * on a storage error. Store reads only: safe on a uv pool thread. */
