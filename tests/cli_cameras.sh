@@ -22,7 +22,7 @@ ffmpeg -loglevel error -f lavfi -i testsrc=size=640x360:rate=10 -t 6 -c:v mpeg4 
     -f mpegts "$M/cam.ts" || { echo "FAIL: ffmpeg could not make the test stream" >&2; exit 1; }
 HPORT=
 for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 30000))
+    p=$(random_port)
     port_free "$p" && { HPORT=$p; break; }
 done
 (cd "$M" && exec python3 -m http.server "$HPORT" --bind 127.0.0.1 >"$T/http.log" 2>&1) &

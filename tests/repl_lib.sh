@@ -49,11 +49,16 @@ wait_until() {
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# A random port to listen on, below the kernel's ephemeral range
+# (/proc/sys/net/ipv4/ip_local_port_range, 32768 and up), so that no
+# outgoing connection of another process can hold it meanwhile.
+random_port() { echo $((10000 + RANDOM % 22000)); }
+
 # Five free ports in a row, into PORT[nat..c2].
 pick_ports() {
     local base i n
     for _ in $(seq 1 50); do
-        base=$((20000 + RANDOM % 30000))
+        base=$(random_port)
         i=0
         for n in $NODES; do
             port_free $((base + i)) || continue 2

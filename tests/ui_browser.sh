@@ -68,7 +68,7 @@ if node "$SRC/tests/ui/ui_indicators.mjs"; then ok; else bad "indicator browser 
 # the camera page: CAM-ON (a test stream on 127.0.0.1) and CAM-OFF (a dead port) at commune 16681
 mkdir -p "$T/media"
 ffmpeg -loglevel error -f lavfi -i testsrc=size=640x360:rate=10 -t 4 -c:v mpeg4 -g 10 -f mpegts "$T/media/cam.ts"
-for _ in $(seq 1 50); do HPORT=$((20000 + RANDOM % 30000)); port_free "$HPORT" && port_free $((HPORT + 1)) && break; done
+for _ in $(seq 1 50); do HPORT=$(random_port); port_free "$HPORT" && port_free $((HPORT + 1)) && break; done
 (cd "$T/media" && exec python3 -m http.server "$HPORT" --bind 127.0.0.1 >/dev/null 2>&1) &
 HTTP_PID=$!
 trap 'kill $HTTP_PID 2>/dev/null; repl_cleanup' EXIT
