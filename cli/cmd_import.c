@@ -262,7 +262,8 @@ static int size_cmp(const void *a, const void *b)
  * printing it. */
 static int domain_duplicates(domain_import *di)
 {
-    qsort(di->seen, di->nseen, sizeof *di->seen, seen_cmp);
+    if (di->nseen)
+        qsort(di->seen, di->nseen, sizeof *di->seen, seen_cmp);
     size_t first = 0, of = 0;
     for (size_t i = 1; i < di->nseen; i++) {
         if (strcmp(di->seen[i].id, di->seen[i - 1].id))
@@ -284,7 +285,8 @@ static int domain_duplicates(domain_import *di)
             i++;
         }
     }
-    qsort(di->bad, di->nbad, sizeof *di->bad, size_cmp);
+    if (di->nbad)
+        qsort(di->bad, di->nbad, sizeof *di->bad, size_cmp);
     if (first) {
         lt_error e;
         lt_error_set(&e, LT_EINVAL, NULL,
@@ -355,7 +357,7 @@ static int domain_write(domain_import *di, FILE *f)
                      : lt_error_set(&e, LT_EINTERNAL, NULL, "out of memory");
     while (!failed && (len = getline(&line, &cap, f)) >= 0) {
         lineno++;
-        if (bsearch(&lineno, di->bad, di->nbad, sizeof *di->bad, size_cmp))
+        if (di->nbad && bsearch(&lineno, di->bad, di->nbad, sizeof *di->bad, size_cmp))
             continue;
         json_t *fields = NULL;
         int rc = domain_line(di, line, (size_t)len, &fields, id, &e);
