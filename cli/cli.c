@@ -144,3 +144,21 @@ int cli_read_password(const char *cmd, char *pw, size_t cap)
                          ACCOUNT_PASSWORD_MIN);
     return CLI_OK;
 }
+
+int cli_import_open(const char *cmd, bool import, int argc, char **argv, const char *dir,
+                    const char *file, node_config *c, store **s, char **text, size_t *len)
+{
+    if (!import)
+        return cli_usage_error(cmd, optind < argc ? argv[optind] : "a missing subcommand (import)");
+    if (optind < argc || !file)
+        return cli_usage_error(cmd, optind < argc ? "unexpected argument" : "no --file");
+    if (!(*text = cli_file_read(file, len)))
+        return cli_error(cmd, CLI_FAIL, "cannot read %s; check the path", file);
+    int code;
+    if ((code = cli_load(cmd, dir, c)) || (code = cli_open_store(cmd, c, s, false))) {
+        free(*text);
+        *text = NULL;
+        return code;
+    }
+    return CLI_OK;
+}

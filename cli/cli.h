@@ -86,4 +86,13 @@ int cli_open_store(const char *cmd, const node_config *c, store **s, bool read_o
  * bytes; NULL when it cannot be read. */
 char *cli_file_read(const char *path, size_t *len);
 
+/* The common part of `lienthong CMD import --dir DIR --file F` once its
+ * options are parsed (import: the subcommand was given; optind/argc: what
+ * is left): checks the command line, reads F into *text (*len bytes,
+ * NUL-terminated, the caller frees it), loads DIR's config into *c and
+ * opens its store read-write into *s. Returns CLI_OK, or the exit code
+ * after printing what was wrong (nothing left open). */
+int cli_import_open(const char *cmd, bool import, int argc, char **argv, const char *dir,
+                    const char *file, node_config *c, store **s, char **text, size_t *len);
+
 #endif

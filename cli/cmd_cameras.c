@@ -41,22 +41,12 @@ int cmd_cameras(int argc, char **argv)
         else if (ch == 'f')
             file = optarg;
     }
-    if (!import)
-        return cli_usage_error("cameras",
-                               optind < argc ? argv[optind] : "a missing subcommand (import)");
-    if (optind < argc || !file)
-        return cli_usage_error("cameras", optind < argc ? "unexpected argument" : "no --file");
     size_t len;
-    char *text = cli_file_read(file, &len);
-    if (!text)
-        return cli_error("cameras", CLI_FAIL, "cannot read %s; check the path", file);
+    char *text;
     node_config c;
     store *s;
-    if ((code = cli_load("cameras", dir, &c)) ||
-        (code = cli_open_store("cameras", &c, &s, false))) {
-        free(text);
+    if ((code = cli_import_open("cameras", import, argc, argv, dir, file, &c, &s, &text, &len)))
         return code;
-    }
     unit_tree *t = unit_tree_new();
     lt_error e = {0};
     size_t written = 0, unchanged = 0;

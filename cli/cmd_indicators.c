@@ -46,22 +46,12 @@ int cmd_indicators(int argc, char **argv)
         else if (ch == 'u')
             user = optarg;
     }
-    if (!import)
-        return cli_usage_error("indicators",
-                               optind < argc ? argv[optind] : "a missing subcommand (import)");
-    if (optind < argc || !file)
-        return cli_usage_error("indicators", optind < argc ? "unexpected argument" : "no --file");
     size_t len;
-    char *text = cli_file_read(file, &len);
-    if (!text)
-        return cli_error("indicators", CLI_FAIL, "cannot read %s; check the path", file);
+    char *text;
     node_config c;
     store *s;
-    if ((code = cli_load("indicators", dir, &c)) ||
-        (code = cli_open_store("indicators", &c, &s, false))) {
-        free(text);
+    if ((code = cli_import_open("indicators", import, argc, argv, dir, file, &c, &s, &text, &len)))
         return code;
-    }
     indicators *d = indicators_new(s, &c);
     ind_actor who = {user, c.unit, ROLE_ADMIN};
     lt_error e = {0};
