@@ -12,20 +12,26 @@ int url_parse(const char *url, bool http_ok, url_parts *u, char *err, size_t err
     const char *p = url;
     const char *example = http_ok ? "http://10.0.0.1:8080/" : "ws://10.0.0.1:8080/";
     memset(u, 0, sizeof *u);
-    if (!strncmp(p, "wss://", 6) || !strncmp(p, "https://", 8)) {
+    if (!strncmp(p, "https://", 8) || (http_ok && !strncmp(p, "wss://", 6))) {
         snprintf(err, errlen,
-                 "%.*s is not supported: use %s (the replication session is authenticated "
-                 "and encrypted by itself)",
-                 (int)(strchr(p, ':') - p + 3), p, http_ok ? "http:// or ws://" : "ws://");
+                 "%.*s is not supported here: use %s (the enrolment and the replication "
+                 "session are signed end to end)",
+                 (int)(strchr(p, ':') - p + 3), p,
+                 http_ok ? "http:// or ws://" : "wss:// or ws://");
         return -1;
     }
-    if (!strncmp(p, "ws://", 5))
+    int default_port = 80;
+    if (!http_ok && !strncmp(p, "wss://", 6)) {
+        p += 6;
+        u->tls = true;
+        default_port = 443;
+    } else if (!strncmp(p, "ws://", 5))
         p += 5;
     else if (http_ok && !strncmp(p, "http://", 7))
         p += 7;
     else {
         snprintf(err, errlen, "the URL must start with %s, e.g. %s",
-                 http_ok ? "http:// or ws://" : "ws://", example);
+                 http_ok ? "http:// or ws://" : "ws:// or wss://", example);
         return -1;
     }
     size_t hl;
@@ -51,7 +57,7 @@ int url_parse(const char *url, bool http_ok, url_parts *u, char *err, size_t err
         snprintf(err, errlen, "the URL has no host, e.g. %s", example);
         return -1;
     }
-    u->port = 80;
+    u->port = default_port;
     if (*rest == ':') {
         char *end;
         long port = strtol(rest + 1, &end, 10);

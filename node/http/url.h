@@ -1,7 +1,8 @@
 /*
- * url.h - the node URLs users type: ws://HOST[:PORT][/PATH] for --upstream
- * and, where an HTTP request is made (enrol, rotate), http://HOST[:PORT]/
- * as well. Both name the same server: a node serves its API and its
+ * url.h - the node URLs users type: ws://HOST[:PORT][/PATH] or
+ * wss://HOST[:PORT][/PATH] (TLS, default port 443) for --upstream and,
+ * where an HTTP request is made (enrol, rotate), http://HOST[:PORT]/ as
+ * well. Both name the same server: a node serves its API and its
  * replication WebSocket on one port.
  */
 #ifndef LT_URL_H
@@ -18,11 +19,14 @@ typedef struct {
     int port;                        /* 80 when absent */
     char path[NODE_URL_MAX];         /* "/" when absent */
     char hostport[NODE_URL_MAX + 8]; /* for a Host header: "h:p" or "[v6]:p" */
+    bool tls;                        /* wss:// */
 } url_parts;
 
-/* Splits url into u. ws:// is always accepted, http:// too when http_ok;
- * wss:// and https:// are refused with the reason. Returns 0, or -1 with
- * err saying what is wrong and what a good URL looks like. */
+/* Splits url into u. ws:// is always accepted, http:// too when http_ok
+ * (the blocking client of the enrolment tools speaks plain HTTP only);
+ * wss:// only when not http_ok (replication links); https:// never. A
+ * refused scheme gets the reason. Returns 0, or -1 with err saying what is
+ * wrong and what a good URL looks like. */
 int url_parse(const char *url, bool http_ok, url_parts *u, char *err, size_t errlen);
 
 /* The replication URL of the same server: ws://HOSTPORT/ into out. */
