@@ -142,6 +142,12 @@ int tls_ctx_trust(void *ssl_ctx, const char *ca_file, char *err, size_t errlen)
     return 0;
 }
 
+const char *tls_verify_error(void *ssl)
+{
+    long v = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+    return v == X509_V_OK ? NULL : X509_verify_cert_error_string(v);
+}
+
 int tls_ca_file_check(const char *ca_file, char *err, size_t errlen)
 {
     X509 *leaf;

@@ -23,6 +23,11 @@ int tls_ctx_load_pair(void *ssl_ctx, const char *cert_file, const char *key_file
  * the system's CA store when ca_file is NULL. Returns 0, or -1 with err. */
 int tls_ctx_trust(void *ssl_ctx, const char *ca_file, char *err, size_t errlen);
 
+/* Why ssl (an SSL *, may be NULL) refused its peer's certificate, in
+ * OpenSSL's words ("self-signed certificate", "certificate has expired",
+ * "hostname mismatch"), or NULL when it did not. */
+const char *tls_verify_error(void *ssl);
+
 /* Checks that ca_file holds at least one PEM certificate. Returns 0, or
  * -1 with err saying what is wrong with the file and what to do. */
 int tls_ca_file_check(const char *ca_file, char *err, size_t errlen);

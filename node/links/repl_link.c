@@ -40,6 +40,7 @@
 
 #include "lib/hex.h"
 #include "lib/log.h"
+#include "node/http/tls.h"
 #include "node/http/url.h"
 #include "replication/repl_node.h"
 
@@ -749,13 +750,20 @@ static int link_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         if (c) {
             const char *e = in ? (const char *)in : "unknown error";
             size_t elen = in && len ? len : strlen(e);
-            if (c->up && c->up->at.tls)
+            const char *refused = c->up && c->up->at.tls ? tls_verify_error(lws_get_ssl(wsi))
+                                                          : NULL;
+            if (refused)
+                snprintf(why, sizeof why,
+                         "wss://%s: this node refused the peer's TLS certificate (%s): give "
+                         "the CA that signed it with serve --tls-ca (tls_ca_file in "
+                         "config.json; default: the system store), or make the peer's "
+                         "certificate name %s",
+                         c->up->at.hostport, refused, c->up->at.host);
+            else if (c->up && c->up->at.tls)
                 snprintf(why, sizeof why,
                          "cannot connect to wss://%s (%.*s): check that its node runs with "
-                         "HTTPS; a certificate refused means it is not signed by a CA in "
-                         "tls_ca_file of config.json (or the system store) or is not made "
-                         "for the host name %s",
-                         c->up->at.hostport, (int)elen, e, c->up->at.host);
+                         "HTTPS on that port",
+                         c->up->at.hostport, (int)elen, e);
             else
                 snprintf(why, sizeof why,
                          "cannot connect to %s (%.*s): check that its node runs and the URL "
