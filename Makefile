@@ -32,6 +32,11 @@ install: build
 package: build
 	@cd $(BUILD) && cpack -G DEB
 
+# The previous release (LT_COMPAT_REV, default 714b1f6) and this one in one
+# network: tests/compat_versions.sh (also part of test-plain).
+test-compat: build
+	@cd $(BUILD) && ctest --output-on-failure -L compat
+
 demo: build
 	@./$(BUILD)/lienthong demo --dir $(CURDIR)/demo-net
 

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# compat_versions.sh - two releases in one network (make test-compat). The
+# previous release (LT_COMPAT_REV, default 714b1f6) is built once into a
+# cache (tests/compat_build_old.sh). Then, on real processes:
+#   1. the old release makes a province (root) and a commune, and writes;
+#   2. an old commune replicates with a new province, both ways;
+#   3. the roles swap: the new release opens the commune's data directory the
+#      old one wrote (verify passes) and replicates with an old province;
+#   4. both data directories verify under the new release, with equal digests.
+set -u
+. "$(dirname "$0")/repl_lib.sh"
+REV=${LT_COMPAT_REV:-714b1f6}
+OLD=$(bash "$(dirname "$0")/compat_build_old.sh" "$REV") || { bad "cannot build release $REV"; exit 1; }
+NEW=$BIN
+NODES="prov com"
+pick_ports
+echo "old release: $("$OLD" --version) ($REV); new: $("$NEW" --version)"
+
+# start_with BINARY NODE: start() with BINARY as the node's lienthong.
+start_with() { local b=$1 n=$2; BIN=$b start "$n"; }
+
+"$OLD" init --dir "$T/prov" --unit 40 --name "Tỉnh Nghệ An" --tier province --root \
+    --tiers province,commune --listen "127.0.0.1:${PORT[prov]}" >/dev/null || exit 1
+"$OLD" init --dir "$T/com" --unit 16681 --name "Phường Bến Thủy" --tier commune --parent-unit 40 \
+    --listen "127.0.0.1:${PORT[com]}" --upstream "$(url prov)" >/dev/null || exit 1
+"$OLD" enroll --dir "$T/com" --parent-dir "$T/prov" >/dev/null || exit 1
+reports "$T/a.jsonl" A 30
+"$OLD" import --dir "$T/com" --collection reports --raw --file "$T/a.jsonl" >/dev/null || bad "old import"
+
+# ---- old commune, new province ----------------------------------------------------------------
+start_with "$NEW" prov || exit 1
+start_with "$OLD" com || exit 1
+check "the new province opens the old one's data (started)" grep -q event=node.started "$(log_of prov)"
+check "old commune -> new province: 30 reports" wait_until 30 has_count prov reports 30
+echo '{"id": "P-1", "title": "Thông báo 1"}' |
+    "$NEW" import --dir "$T/prov" --collection notices --file - --to '*' >/dev/null
+check "new province -> old commune: a notice" wait_until 30 has_record com notices P-1
+stop com
+stop prov
+
+# ---- the commune upgraded, the province still old ----------------------------------------------------
+check "the new release verifies the commune's old data directory" "$NEW" verify --dir "$T/com"
+reports "$T/b.jsonl" B 20
+"$NEW" import --dir "$T/com" --collection reports --raw --file "$T/b.jsonl" >/dev/null || bad "new import"
+start_with "$OLD" prov || exit 1
+start_with "$NEW" com || exit 1
+check "new commune -> old province: 50 reports" wait_until 30 has_count prov reports 50
+echo '{"id": "P-2", "title": "Thông báo 2"}' |
+    "$OLD" import --dir "$T/prov" --collection notices --file - --to '*' >/dev/null
+check "old province -> new commune: a notice" wait_until 30 has_record com notices P-2
+stop com
+stop prov
+
+# ---- both verify under the new release, and agree ---------------------------------------------------------
+check "the province verifies" "$NEW" verify --dir "$T/prov"
+check "the commune verifies" "$NEW" verify --dir "$T/com"
+BIN=$NEW
+check "equal report digests" test "$(digest prov reports)" = "$(digest com reports)"
+check "equal notice digests" test "$(digest prov notices)" = "$(digest com notices)"
+finish
