@@ -27,29 +27,26 @@ start_with() { local b=$1 n=$2; BIN=$b start "$n"; }
 reports "$T/a.jsonl" A 30
 "$OLD" import --dir "$T/com" --collection reports --raw --file "$T/a.jsonl" >/dev/null || bad "old import"
 
-# ---- old commune, new province ----------------------------------------------------------------
-start_with "$NEW" prov || exit 1
-start_with "$OLD" com || exit 1
-check "the new province opens the old one's data (started)" grep -q event=node.started "$(log_of prov)"
-check "old commune -> new province: 30 reports" wait_until 30 has_count prov reports 30
-echo '{"id": "P-1", "title": "Thông báo 1"}' |
-    "$NEW" import --dir "$T/prov" --collection notices --file - --to '*' >/dev/null
-check "new province -> old commune: a notice" wait_until 30 has_record com notices P-1
-stop com
-stop prov
+# round PROV_BIN COM_BIN REPORTS NOTICE WHAT: runs the province and the
+# commune with these binaries; the commune's REPORTS reports reach the
+# province, a notice NOTICE written at the province reaches the commune.
+round() {
+    local pb=$1 cb=$2 n=$3 notice=$4 what=$5
+    start_with "$pb" prov || exit 1
+    start_with "$cb" com || exit 1
+    check "$what: commune -> province: $n reports" wait_until 30 has_count prov reports "$n"
+    echo "{\"id\": \"$notice\", \"title\": \"Thông báo $notice\"}" |
+        "$pb" import --dir "$T/prov" --collection notices --file - --to '*' >/dev/null
+    check "$what: province -> commune: notice $notice" wait_until 30 has_record com notices "$notice"
+    stop com
+    stop prov
+}
 
-# ---- the commune upgraded, the province still old ----------------------------------------------------
+round "$NEW" "$OLD" 30 P-1 "old commune, new province (on the old one's data)"
 check "the new release verifies the commune's old data directory" "$NEW" verify --dir "$T/com"
 reports "$T/b.jsonl" B 20
 "$NEW" import --dir "$T/com" --collection reports --raw --file "$T/b.jsonl" >/dev/null || bad "new import"
-start_with "$OLD" prov || exit 1
-start_with "$NEW" com || exit 1
-check "new commune -> old province: 50 reports" wait_until 30 has_count prov reports 50
-echo '{"id": "P-2", "title": "Thông báo 2"}' |
-    "$OLD" import --dir "$T/prov" --collection notices --file - --to '*' >/dev/null
-check "old province -> new commune: a notice" wait_until 30 has_record com notices P-2
-stop com
-stop prov
+round "$OLD" "$NEW" 50 P-2 "new commune (on the old one's data), old province"
 
 # ---- both verify under the new release, and agree ---------------------------------------------------------
 check "the province verifies" "$NEW" verify --dir "$T/prov"
