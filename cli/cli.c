@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "node/people/accounts.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,4 +162,17 @@ int cli_import_open(const char *cmd, bool import, int argc, char **argv, const c
         return code;
     }
     return CLI_OK;
+}
+
+int cli_tls_ca(const char *cmd, const char *arg, node_config *c)
+{
+    char *abs = realpath(arg, NULL);
+    if (!abs)
+        return cli_error(cmd, CLI_USAGE, "--tls-ca %s: %s; give the path of the CA file", arg,
+                         strerror(errno));
+    int fits = strlen(abs) < sizeof c->tls_ca_file;
+    if (fits)
+        snprintf(c->tls_ca_file, sizeof c->tls_ca_file, "%s", abs);
+    free(abs);
+    return fits ? CLI_OK : cli_usage_error(cmd, "--tls-ca: the path is too long");
 }

@@ -77,6 +77,11 @@ int cli_next_opt(int argc, char **argv, const struct option *opts, const char *c
  * prints the usage error and returns CLI_USAGE. */
 int cli_timeout(const char *cmd, const char *arg, int *secs);
 
+/* Sets c->tls_ca_file to the absolute path of the CA file arg (--tls-ca;
+ * config.json resolves relative paths against the data directory). Returns
+ * CLI_OK, or CLI_USAGE after printing why (the file cannot be found). */
+int cli_tls_ca(const char *cmd, const char *arg, node_config *c);
+
 /* Loads the node at dir, printing an error on failure. */
 int cli_load(const char *cmd, const char *dir, node_config *c);
 

@@ -4,8 +4,6 @@
 #include "cli/cli.h"
 #include "node/daemon.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,14 +91,8 @@ int cmd_serve(int argc, char **argv)
     if ((code = cli_load("serve", dir, &c)))
         return code;
     char err[512];
-    if (ca) { /* saved absolute: config.json resolves relative paths against DIR */
-        char *abs = realpath(ca, NULL);
-        if (!abs)
-            return cli_error("serve", CLI_USAGE, "--tls-ca %s: %s; give the CA file's path", ca,
-                             strerror(errno));
-        snprintf(c.tls_ca_file, sizeof c.tls_ca_file, "%s", abs);
-        free(abs);
-    }
+    if (ca && (code = cli_tls_ca("serve", ca, &c)))
+        return code;
     if (nups || ca) {
         for (size_t i = 0; i < nups; i++)
             snprintf(c.upstreams[i], NODE_URL_MAX, "%s", ups[i]);

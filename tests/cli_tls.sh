@@ -12,6 +12,7 @@ NODES="prov com"
 pick_ports
 RPORT=$((PORT[com] + 1))
 port_free "$RPORT" || RPORT=$((PORT[com] + 2))
+C2PORT=$((RPORT + 1))
 P=${PORT[prov]}
 
 "$BIN" init --dir "$T/prov" --unit 40 --name "Tỉnh Nghệ An" --tier province --root \
@@ -91,6 +92,26 @@ echo '{"id": "P-1", "title": "Thông báo tỉnh"}' |
 check "and the province's notice reaches the commune" wait_until 30 has_record com notices P-1
 check "the link was over TLS (wss://) from the commune" grep -q "event=repl.link_connected url=wss://" "$(log_of com)"
 stop com
+
+# ---- a second commune enrols over https:// (the CA given), then replicates over wss:// ------------------
+"$BIN" init --dir "$T/com2" --unit 16684 --name "Xã Nghi Liên" --tier commune --parent-unit 40 \
+    --listen "127.0.0.1:$C2PORT" >/dev/null
+"$BIN" enroll --dir "$T/com2" --parent "https://127.0.0.1:$P/" --no-wait >/dev/null 2>"$T/e.err"
+check "enrolling over https:// without the CA is refused, saying what to do" \
+    grep -q "refused the TLS certificate of 127.0.0.1 (self-signed certificate): give the CA .* --tls-ca" "$T/e.err"
+"$BIN" enroll --dir "$T/com2" --parent "https://127.0.0.1:$P/" --tls-ca "$CA" --no-wait >"$T/e.out" 2>&1
+id=$(awk '/^request /{print $2}' "$T/e.out")
+check "the request reached the province over HTTPS" test -n "$id"
+"$BIN" approve --dir "$T/prov" "$id" >/dev/null || bad "approve $id"
+"$BIN" enroll --dir "$T/com2" --parent "https://127.0.0.1:$P/" --tls-ca "$CA" --timeout 20 >"$T/e2.out" 2>&1
+check "the enrolment over HTTPS completes" grep -q "^enrolled unit 16684" "$T/e2.out"
+check "its upstream is wss:// and its CA file saved" \
+    jq -e --arg ca "$CA" '.enrolled and .upstreams == ["wss://127.0.0.1:'"$P"'/"] and .tls_ca_file == $ca' "$T/com2/config.json"
+NODES="prov com com2"
+start com2 || exit 1
+check "it replicates over wss:// with the saved CA: the province's notice arrives" \
+    wait_until 30 has_record com2 notices P-1
+stop com2
 
 # ---- a wrong CA is refused, with a clear log line ---------------------------------------------------------------
 "$BIN" init --dir "$T/other" --unit 99 --name Other --tier province --root >/dev/null
