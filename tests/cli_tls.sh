@@ -91,7 +91,7 @@ echo '{"id": "P-1", "title": "Thông báo tỉnh"}' |
     "$BIN" import --dir "$T/prov" --collection notices --file - --to '*' >/dev/null
 check "and the province's notice reaches the commune" wait_until 30 has_record com notices P-1
 check "the link was over TLS (wss://) from the commune" grep -q "event=repl.link_connected url=wss://" "$(log_of com)"
-stop com
+check "the commune stops cleanly (exit 0)" stop com
 
 # ---- a second commune enrols over https:// (the CA given), then replicates over wss:// ------------------
 "$BIN" init --dir "$T/com2" --unit 16684 --name "Xã Nghi Liên" --tier commune --parent-unit 40 \
@@ -111,7 +111,7 @@ NODES="prov com com2"
 start com2 || exit 1
 check "it replicates over wss:// with the saved CA: the province's notice arrives" \
     wait_until 30 has_record com2 notices P-1
-stop com2
+check "the second commune stops cleanly (exit 0)" stop com2
 
 # ---- a wrong CA is refused, with a clear log line ---------------------------------------------------------------
 "$BIN" init --dir "$T/other" --unit 99 --name Other --tier province --root >/dev/null
@@ -123,6 +123,6 @@ check "a certificate from another CA is refused, saying what to do" \
     wait_until 20 grep -q "event=repl.dial_failed url=wss:.*refused the peer.s TLS certificate (self-signed certificate).*--tls-ca" "$(log_of com)"
 grep 'event=repl.dial_failed' "$(log_of com)" | head -1
 check "so nothing new reached the province" test "$(count prov reports)" -eq 20
-stop com
-stop prov
+check "the commune with the wrong CA stops cleanly (exit 0)" stop com
+check "the province (HTTPS, redirect listener, SIGHUPs) stops cleanly (exit 0)" stop prov
 finish

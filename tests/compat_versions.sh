@@ -38,8 +38,8 @@ round() {
     echo "{\"id\": \"$notice\", \"title\": \"Thông báo $notice\"}" |
         "$pb" import --dir "$T/prov" --collection notices --file - --to '*' >/dev/null
     check "$what: province -> commune: notice $notice" wait_until 30 has_record com notices "$notice"
-    stop com
-    stop prov
+    check "$what: the commune stops cleanly" stop com
+    check "$what: the province stops cleanly" stop prov
 }
 
 round "$NEW" "$OLD" 30 P-1 "old commune, new province (on the old one's data)"
