@@ -107,12 +107,15 @@ static int enroll_remote(const char *dir, const char *url, const char *ca, int t
 
 int cmd_enroll(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dir", required_argument, 0, 'd'},    {"parent-dir", required_argument, 0, 'p'},
-        {"parent", required_argument, 0, 'u'}, {"timeout", required_argument, 0, 't'},
-        {"no-wait", no_argument, 0, 'n'},      {"again", no_argument, 0, 'a'},
-        {"tls-ca", required_argument, 0, 'c'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
+                                         {"parent-dir", required_argument, 0, 'p'},
+                                         {"parent", required_argument, 0, 'u'},
+                                         {"timeout", required_argument, 0, 't'},
+                                         {"no-wait", no_argument, 0, 'n'},
+                                         {"again", no_argument, 0, 'a'},
+                                         {"tls-ca", required_argument, 0, 'c'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL, *pdir = NULL, *url = NULL, *ca = NULL;
     int code, ch, timeout = 900;
     bool done = false, wait = true, again = false;

@@ -170,8 +170,9 @@ static void daemon_on_hup(uv_signal_t *h, int signum)
     char serial[128], err[512];
     (void)signum;
     if (!http_server_tls(st->http))
-        log_write(LOG_INFO, "tls.reload_skipped", "msg=\"SIGHUP: the node serves plain HTTP, no "
-                                                  "certificate to reload\"");
+        log_write(LOG_INFO, "tls.reload_skipped",
+                  "msg=\"SIGHUP: the node serves plain HTTP, no "
+                  "certificate to reload\"");
     else if (http_server_tls_reload(st->http, serial, sizeof serial, err, sizeof err))
         log_write(LOG_ERROR, "tls.reload_failed",
                   "error=\"%s\" msg=\"the previous certificate stays in use\"", err);
@@ -290,7 +291,8 @@ static int daemon_tls(const node_config *c, http_tls *t, char *cert, char *key, 
 {
     memset(t, 0, sizeof *t);
     if (!tls_cert_arg != !tls_key_arg) {
-        snprintf(err, errlen, "give --tls-cert and --tls-key together (the certificate and its key)");
+        snprintf(err, errlen,
+                 "give --tls-cert and --tls-key together (the certificate and its key)");
         return -1;
     }
     if (tls_cert_arg) {

@@ -236,8 +236,7 @@ int node_config_load(node_config *c, const char *dir, char *err, size_t errlen)
         read_str(j, "parent_unit", c->parent_unit, sizeof c->parent_unit, false, path, err,
                  errlen) ||
         read_str(j, "listen", c->listen, sizeof c->listen, false, path, err, errlen) ||
-        read_str(j, "tls_ca_file", c->tls_ca_file, sizeof c->tls_ca_file, false, path, err,
-                 errlen))
+        read_str(j, "tls_ca_file", c->tls_ca_file, sizeof c->tls_ca_file, false, path, err, errlen))
         goto out;
     c->root = json_is_true(json_object_get(j, "root"));
     c->enrolled = json_is_true(json_object_get(j, "enrolled"));

@@ -98,11 +98,11 @@ struct http_server {
     http_admit *admit; /* connection caps and body budgets */
     http_trust_fn trust;
     void *trust_ctx;
-    bool tls;          /* serving HTTPS */
-    char *tls_cert;    /* limits->tls copies; NULL when not given */
+    bool tls;       /* serving HTTPS */
+    char *tls_cert; /* limits->tls copies; NULL when not given */
     char *tls_key;
     char *tls_ca;
-    void *server_ssl;  /* the HTTPS vhost's SSL_CTX (for reloads) */
+    void *server_ssl; /* the HTTPS vhost's SSL_CTX (for reloads) */
 };
 
 typedef enum {
@@ -1685,8 +1685,8 @@ static int server_tls(http_server *s, const http_tls *tls, char *err, size_t err
         set_err(err, errlen, "https: give both a certificate and its key, or neither");
         return -1;
     }
-    if ((tls->cert_file && (!(s->tls_cert = strdup(tls->cert_file)) ||
-                            !(s->tls_key = strdup(tls->key_file)))) ||
+    if ((tls->cert_file &&
+         (!(s->tls_cert = strdup(tls->cert_file)) || !(s->tls_key = strdup(tls->key_file)))) ||
         (tls->ca_file && !(s->tls_ca = strdup(tls->ca_file)))) {
         set_err(err, errlen, "http: out of memory");
         return -1;
@@ -1906,9 +1906,9 @@ http_server *http_server_start_ws(uv_loop_t *loop, const char *host, int port,
         return NULL;
     }
     s->port = lws_get_vhost_listen_port(s->vhost);
-    log_write(LOG_INFO, "http.listen",
-              "host=%s port=%d tls=%d max_conns=%u max_conns_per_addr=%u", shown, s->port, s->tls,
-              admit_max_conns(s->admit), admit_max_conns_per_addr(s->admit));
+    log_write(LOG_INFO, "http.listen", "host=%s port=%d tls=%d max_conns=%u max_conns_per_addr=%u",
+              shown, s->port, s->tls, admit_max_conns(s->admit),
+              admit_max_conns_per_addr(s->admit));
     return s;
 }
 

@@ -189,7 +189,7 @@ typedef struct {
     size_t body_budget_per_addr; /* of unvouched requests from one address */
     http_trust_fn trust;         /* NULL: no request is vouched for */
     void *trust_ctx;
-    const http_tls *tls;         /* NULL: plain HTTP and no wss:// clients */
+    const http_tls *tls; /* NULL: plain HTTP and no wss:// clients */
 } http_limits;
 
 /* Starts listening on host:port with the given routes (copied) on the

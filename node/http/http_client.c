@@ -161,8 +161,8 @@ int http_client_json(const url_parts *u, const char *method, const char *path, j
                       "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
                       method, path, u->hostport, tlen);
     conn c = {dial(u, deadline, err, errlen), NULL};
-    if (c.fd >= 0 && u->tls && !(c.tls = tls_client_open(c.fd, u->host, u->ca_file, deadline, err,
-                                                         errlen))) {
+    if (c.fd >= 0 && u->tls &&
+        !(c.tls = tls_client_open(c.fd, u->host, u->ca_file, deadline, err, errlen))) {
         close(c.fd);
         c.fd = -1;
     }

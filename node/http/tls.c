@@ -86,7 +86,7 @@ int tls_ctx_load_pair(void *ssl_ctx, const char *cert_file, const char *key_file
                       size_t cap, char *err, size_t errlen)
 {
     X509 *leaf;
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
     char why[256];
     if (read_chain(cert_file, &leaf, &chain, err, errlen))
         return -1;
@@ -151,7 +151,7 @@ const char *tls_verify_error(void *ssl)
 int tls_ca_file_check(const char *ca_file, char *err, size_t errlen)
 {
     X509 *leaf;
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
     if (read_chain(ca_file, &leaf, &chain, err, errlen))
         return -1;
     X509_free(leaf);

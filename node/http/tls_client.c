@@ -79,8 +79,8 @@ static int handshake(tls_client *t, int fd, const char *host, int64_t deadline, 
                      host, refused);
         else
             snprintf(err, errlen,
-                     "no TLS session with %s (%s): check that the URL's port serves HTTPS",
-                     host, left > 0 ? strerror(errno) : "timed out");
+                     "no TLS session with %s (%s): check that the URL's port serves HTTPS", host,
+                     left > 0 ? strerror(errno) : "timed out");
         return -1;
     }
 }

@@ -27,8 +27,8 @@ static int san_list(const char *const *hosts, size_t n, char *out, size_t cap)
     for (size_t i = 0; i < n; i++) {
         unsigned char a[16];
         bool ip = inet_pton(AF_INET, hosts[i], a) == 1 || inet_pton(AF_INET6, hosts[i], a) == 1;
-        int w = snprintf(out + used, cap - used, "%s%s:%s", i ? "," : "", ip ? "IP" : "DNS",
-                         hosts[i]);
+        int w =
+            snprintf(out + used, cap - used, "%s%s:%s", i ? "," : "", ip ? "IP" : "DNS", hosts[i]);
         if (w < 0 || (size_t)w >= cap - used)
             return -1;
         used += (size_t)w;

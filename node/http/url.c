@@ -13,11 +13,11 @@ int url_parse(const char *url, bool http_ok, url_parts *u, char *err, size_t err
     const char *example = http_ok ? "http://10.0.0.1:8080/" : "ws://10.0.0.1:8080/";
     memset(u, 0, sizeof *u);
     const char *schemes = http_ok ? "http://, https://, ws:// or wss://" : "ws:// or wss://";
-    size_t skip = !strncmp(p, "ws://", 5)                  ? 5
-                  : !strncmp(p, "wss://", 6)               ? 6
-                  : http_ok && !strncmp(p, "http://", 7)   ? 7
-                  : http_ok && !strncmp(p, "https://", 8)  ? 8
-                                                           : 0;
+    size_t skip = !strncmp(p, "ws://", 5)                 ? 5
+                  : !strncmp(p, "wss://", 6)              ? 6
+                  : http_ok && !strncmp(p, "http://", 7)  ? 7
+                  : http_ok && !strncmp(p, "https://", 8) ? 8
+                                                          : 0;
     if (!skip) {
         snprintf(err, errlen, "the URL must start with %s, e.g. %s", schemes, example);
         return -1;

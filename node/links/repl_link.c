@@ -750,8 +750,8 @@ static int link_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         if (c) {
             const char *e = in ? (const char *)in : "unknown error";
             size_t elen = in && len ? len : strlen(e);
-            const char *refused = c->up && c->up->at.tls ? tls_verify_error(lws_get_ssl(wsi))
-                                                          : NULL;
+            const char *refused =
+                c->up && c->up->at.tls ? tls_verify_error(lws_get_ssl(wsi)) : NULL;
             if (refused)
                 snprintf(why, sizeof why,
                          "wss://%s: this node refused the peer's TLS certificate (%s): give "
