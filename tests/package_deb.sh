@@ -18,13 +18,13 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "FAIL: package_deb.sh installs a package with dpkg and must run as root (CI does)" >&2
     exit 1
 fi
+exec 9>/tmp/lienthong-package-test.lock
+flock -w 300 9 || { echo "FAIL: another package test held the lock for 5 minutes" >&2; exit 1; }
 if dpkg-query -W -f '${Status}' lienthong 2>/dev/null | grep -q installed; then
     echo "FAIL: a lienthong package is already installed here; this test would replace it" >&2
     exit 1
 fi
 T=$(mktemp -d /tmp/lt-pkg-XXXXXX)
-exec 9>/tmp/lienthong-package-test.lock
-flock -w 300 9 || { echo "FAIL: another package test holds the lock" >&2; exit 1; }
 cleanup() {
     [ -n "${SPID:-}" ] && kill -9 "$SPID" 2>/dev/null
     dpkg -P lienthong >/dev/null 2>&1

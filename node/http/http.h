@@ -23,6 +23,15 @@
  * a client that stops reading the answer dropped after timeout_secs. Each
  * refusal is a JSON error, and the server goes on serving.
  *
+ * HTTPS: with limits->tls naming a certificate and key, the same listener
+ * speaks TLS only (ALPN http/1.1), http_request_tls() is true, and
+ * http_server_tls_reload() serves renewed files to new connections. The
+ * refusals written straight to the socket before lws has a request (the
+ * connection cap's 503, the late head's 408) become plain closes, and the
+ * 431 for heads between HTTP_MAX_HEADER_BYTES and lws's buffer is not given
+ * (the socket's byte count includes the handshake); lws's buffer still
+ * bounds them.
+ *
  * Every answer closes its connection ("connection: close"): lws 4.1.6 spins
  * for ever on some pipelined requests (see http.c). HTTP/2 upgrades, and
  * WebSocket upgrades to anything but the caller's endpoints
