@@ -2,6 +2,7 @@
  * cli.c - shared conventions of the subcommands. See cli.h.
  */
 #include "cli/cli.h"
+#include "node/http/tls.h"
 #include "node/people/accounts.h"
 
 #include <errno.h>
@@ -170,9 +171,14 @@ int cli_tls_ca(const char *cmd, const char *arg, node_config *c)
     if (!abs)
         return cli_error(cmd, CLI_USAGE, "--tls-ca %s: %s; give the path of the CA file", arg,
                          strerror(errno));
-    int fits = strlen(abs) < sizeof c->tls_ca_file;
-    if (fits)
+    char err[512];
+    int code = CLI_OK;
+    if (strlen(abs) >= sizeof c->tls_ca_file)
+        code = cli_usage_error(cmd, "--tls-ca: the path is too long");
+    else if (tls_ca_file_check(abs, err, sizeof err))
+        code = cli_error(cmd, CLI_USAGE, "--tls-ca: %s", err);
+    else
         snprintf(c->tls_ca_file, sizeof c->tls_ca_file, "%s", abs);
     free(abs);
-    return fits ? CLI_OK : cli_usage_error(cmd, "--tls-ca: the path is too long");
+    return code;
 }

@@ -79,7 +79,8 @@ int cli_timeout(const char *cmd, const char *arg, int *secs);
 
 /* Sets c->tls_ca_file to the absolute path of the CA file arg (--tls-ca;
  * config.json resolves relative paths against the data directory). Returns
- * CLI_OK, or CLI_USAGE after printing why (the file cannot be found). */
+ * CLI_OK, or CLI_USAGE after printing why (the file cannot be found or
+ * holds no PEM certificate) with c unchanged. */
 int cli_tls_ca(const char *cmd, const char *arg, node_config *c);
 
 /* Loads the node at dir, printing an error on failure. */

@@ -113,6 +113,14 @@ check "it replicates over wss:// with the saved CA: the province's notice arrive
     wait_until 30 has_record com2 notices P-1
 check "the second commune stops cleanly (exit 0)" stop com2
 
+# ---- a CA file that holds no certificate is refused and changes nothing ------------------------------------
+cp "$T/com/config.json" "$T/com.config.before"
+echo "not a certificate" >"$T/garbage.pem"
+"$BIN" serve --dir "$T/com" --tls-ca "$T/garbage.pem" 2>"$T/ca.err"
+check "serve --tls-ca with a file that is no PEM is a usage error (exit 2)" test $? -eq 2
+check "...naming the file" grep -q "garbage.pem holds no PEM certificate" "$T/ca.err"
+check "...and config.json is unchanged" cmp -s "$T/com/config.json" "$T/com.config.before"
+
 # ---- a wrong CA is refused, with a clear log line ---------------------------------------------------------------
 "$BIN" init --dir "$T/other" --unit 99 --name Other --tier province --root >/dev/null
 "$BIN" tls selfsign --dir "$T/other" --host 127.0.0.1 >/dev/null
