@@ -12,9 +12,18 @@
 include(GNUInstallDirs)
 
 install(TARGETS lienthong RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-# /usr/lib/systemd/system in the package (systemd's unit path on Debian 12);
-# PREFIX/lib/systemd/system for a local make install.
-install(FILES packaging/lienthong@.service DESTINATION lib/systemd/system)
+# The unit names the installed binary: /usr/bin/lienthong in the package
+# (cpack installs with the prefix /usr), PREFIX/bin/lienthong for a local
+# make install; it goes to PREFIX/lib/systemd/system (/usr/lib/systemd/system,
+# systemd's unit path on Debian 12). Made at install time, when the prefix
+# is known.
+install(CODE "
+  set(LT_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+  configure_file(\"${CMAKE_SOURCE_DIR}/packaging/lienthong@.service.in\"
+    \"${CMAKE_BINARY_DIR}/lienthong@.service\" @ONLY)
+  file(INSTALL \"${CMAKE_BINARY_DIR}/lienthong@.service\"
+    DESTINATION \"\${CMAKE_INSTALL_PREFIX}/lib/systemd/system\")
+")
 install(FILES packaging/example.conf DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md"
