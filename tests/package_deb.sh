@@ -24,6 +24,16 @@ if dpkg-query -W -f '${Status}' lienthong 2>/dev/null | grep -q installed; then
     echo "FAIL: a lienthong package is already installed here; this test would replace it" >&2
     exit 1
 fi
+for p in /var/lib/lienthong /etc/lienthong; do
+    if [ -e "$p" ]; then
+        echo "FAIL: $p exists: the purge at the end of this test would delete it; move it away" >&2
+        exit 1
+    fi
+done
+if getent passwd lienthong >/dev/null; then
+    echo "FAIL: a user lienthong exists: the purge at the end of this test would delete it" >&2
+    exit 1
+fi
 T=$(mktemp -d /tmp/lt-pkg-XXXXXX)
 cleanup() {
     [ -n "${SPID:-}" ] && kill -9 "$SPID" 2>/dev/null
