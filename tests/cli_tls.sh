@@ -42,11 +42,16 @@ check "curl by name (localhost) too" curl -sf --cacert "$CA" "https://localhost:
 check "curl without the CA refuses the certificate" sh -c "! curl -s '$H/health'"
 check "plain HTTP on the HTTPS port gets no API answer" sh -c "! curl -sf 'http://127.0.0.1:$P/api/v1/health'"
 echo "admin-password" | "$BIN" user add --dir "$T/prov" --user padmin --role admin >/dev/null
-curl -s --cacert "$CA" -D "$T/hdr" -o "$T/login.json" \
+curl -s --cacert "$CA" -D "$T/hdr" -c "$T/jar" -o "$T/login.json" \
     -d '{"user": "padmin", "password": "admin-password"}' "$H/login"
 check "login over HTTPS answers" jq -e '.user == "padmin"' "$T/login.json"
 check "the session cookie is Secure over HTTPS" \
     grep -qiE '^set-cookie: lt_session=[^;]+;.*HttpOnly.*; Secure' "$T/hdr"
+timeout 5 curl -s -i --http1.1 --cacert "$CA" -b "$T/jar" -H "Connection: Upgrade" \
+    -H "Upgrade: websocket" -H "Sec-WebSocket-Version: 13" -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" \
+    -H "Sec-WebSocket-Protocol: lt-events" "$H/events" >"$T/ws.out" 2>&1
+check "the web UI's live events upgrade over wss:// with the Secure cookie" \
+    grep -q "^HTTP/1.1 101" "$T/ws.out"
 
 # ---- --redirect-http ---------------------------------------------------------------------------
 code=$(curl -s -o /dev/null -D "$T/rhdr" -w '%{http_code}' "http://127.0.0.1:$RPORT/api/v1/health?a=1")
