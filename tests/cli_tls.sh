@@ -97,6 +97,14 @@ echo '{"id": "P-1", "title": "Thông báo tỉnh"}' |
     "$BIN" import --dir "$T/prov" --collection notices --file - --to '*' >/dev/null
 check "and the province's notice reaches the commune" wait_until 30 has_record com notices P-1
 check "the link was over TLS (wss://) from the commune" grep -q "event=repl.link_connected url=wss://" "$(log_of com)"
+n_reload=$(grep -c "event=tls.reloaded" "$(log_of prov)")
+kill -HUP "${PID[prov]}"
+check "SIGHUP with a child connected: reloaded" \
+    wait_until 10 test "$(grep -c "event=tls.reloaded" "$(log_of prov)")" -gt "$n_reload"
+echo '{"id": "P-3", "title": "Sau SIGHUP"}' |
+    "$BIN" import --dir "$T/prov" --collection notices --file - --to '*' >/dev/null
+check "after the SIGHUP the open link still carries entries" wait_until 30 has_record com notices P-3
+check "...and it was never closed" sh -c "! grep -q 'event=repl.link_closed' '$(log_of com)'"
 check "the commune stops cleanly (exit 0)" stop com
 
 # ---- a second commune enrols over https:// (the CA given), then replicates over wss:// ------------------
