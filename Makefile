@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 14
 SEEDS ?= 20000
 FROM ?= 1000
 
-.PHONY: all deps build demo test test-plain test-asan test-tsan fuzz bench format format-check sim-sweep clean
+.PHONY: all deps build install package test-compat demo test test-plain test-asan test-tsan fuzz bench format format-check sim-sweep clean
 
 all: build
 
@@ -22,6 +22,20 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# `make install` (PREFIX=/usr/local by default; DESTDIR works) and the Debian
+# package (build/lienthong_VERSION-1_ARCH.deb): cmake/package.cmake.
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+package: build
+	@cd $(BUILD) && cpack -G DEB
+
+# The previous release (LT_COMPAT_REV, default 714b1f6) and this one in one
+# network: tests/compat_versions.sh (also part of test-plain).
+test-compat: build
+	@cd $(BUILD) && ctest --output-on-failure -L compat
 
 demo: build
 	@./$(BUILD)/lienthong demo --dir $(CURDIR)/demo-net

@@ -2,8 +2,10 @@
  * cli.c - shared conventions of the subcommands. See cli.h.
  */
 #include "cli/cli.h"
+#include "node/http/tls.h"
 #include "node/people/accounts.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,4 +163,22 @@ int cli_import_open(const char *cmd, bool import, int argc, char **argv, const c
         return code;
     }
     return CLI_OK;
+}
+
+int cli_tls_ca(const char *cmd, const char *arg, node_config *c)
+{
+    char *abs = realpath(arg, NULL);
+    if (!abs)
+        return cli_error(cmd, CLI_USAGE, "--tls-ca %s: %s; give the path of the CA file", arg,
+                         strerror(errno));
+    char err[512];
+    int code = CLI_OK;
+    if (strlen(abs) >= sizeof c->tls_ca_file)
+        code = cli_usage_error(cmd, "--tls-ca: the path is too long");
+    else if (tls_ca_file_check(abs, err, sizeof err))
+        code = cli_error(cmd, CLI_USAGE, "--tls-ca: %s", err);
+    else
+        snprintf(c->tls_ca_file, sizeof c->tls_ca_file, "%s", abs);
+    free(abs);
+    return code;
 }

@@ -47,6 +47,7 @@ int cmd_reports(int argc, char **argv);
 int cmd_indicators(int argc, char **argv);
 int cmd_cameras(int argc, char **argv);
 int cmd_signer(int argc, char **argv);
+int cmd_tls(int argc, char **argv);
 
 /* Reads a password of ACCOUNT_PASSWORD_MIN..ACCOUNT_PASSWORD_MAX bytes, one
  * line from stdin (without echo on a terminal), into pw (cap bytes).
@@ -75,6 +76,12 @@ int cli_next_opt(int argc, char **argv, const struct option *opts, const char *c
 /* Parses a --timeout SECS value (1 to 86400) into *secs; on a bad value
  * prints the usage error and returns CLI_USAGE. */
 int cli_timeout(const char *cmd, const char *arg, int *secs);
+
+/* Sets c->tls_ca_file to the absolute path of the CA file arg (--tls-ca;
+ * config.json resolves relative paths against the data directory). Returns
+ * CLI_OK, or CLI_USAGE after printing why (the file cannot be found or
+ * holds no PEM certificate) with c unchanged. */
+int cli_tls_ca(const char *cmd, const char *arg, node_config *c);
 
 /* Loads the node at dir, printing an error on failure. */
 int cli_load(const char *cmd, const char *dir, node_config *c);

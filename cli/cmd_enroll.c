@@ -16,7 +16,8 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: lienthong enroll --dir DIR --parent URL [--timeout SECS] [--no-wait] [--again]\n"
+    "Usage: lienthong enroll --dir DIR --parent URL [--tls-ca FILE] [--timeout SECS] [--no-wait]\n"
+    "                        [--again]\n"
     "       lienthong enroll --dir CHILD --parent-dir PARENT\n\n"
     "Makes the node at DIR (see lienthong init) a member of the network,\n"
     "certified by the node of its parent unit.\n\n"
@@ -31,7 +32,10 @@ static const char usage[] =
     "With --parent-dir the parent certifies the child directly: both data\n"
     "directories must be on this machine; the nodes may be running.\n\n"
     "  --dir DIR          the new node's data directory\n"
-    "  --parent URL       the parent node, http://HOST:PORT/ or ws://HOST:PORT/\n"
+    "  --parent URL       the parent node, http://HOST:PORT/ or ws://HOST:PORT/, or\n"
+    "                     https:// (wss://) when it serves HTTPS; becomes the upstream\n"
+    "  --tls-ca FILE      the CA certificates an https:// parent's certificate must\n"
+    "                     chain to (default: the system store); saved as tls_ca_file\n"
     "  --timeout SECS     how long to wait for the decision (default 900)\n"
     "  --no-wait          send (or look up) the request and return at once\n"
     "  --again            ask again after a refusal\n"
@@ -51,7 +55,8 @@ static int enroll_local(const char *dir, const char *pdir)
     return CLI_OK;
 }
 
-static int enroll_remote(const char *dir, const char *url, int timeout, bool wait, bool again)
+static int enroll_remote(const char *dir, const char *url, const char *ca, int timeout, bool wait,
+                         bool again)
 {
     node_config c;
     url_parts u;
@@ -59,8 +64,11 @@ static int enroll_remote(const char *dir, const char *url, int timeout, bool wai
     int code;
     if (url_parse(url, true, &u, err, sizeof err))
         return cli_usage_error("enroll", err);
-    if ((code = cli_load("enroll", dir, &c)))
+    if ((code = cli_load("enroll", dir, &c)) || (ca && (code = cli_tls_ca("enroll", ca, &c))))
         return code;
+    char ca_path[2 * NODE_PATH_MAX + 2];
+    node_tls_ca_path(&c, ca_path, sizeof ca_path);
+    u.ca_file = ca_path[0] ? ca_path : NULL;
     if (c.enrolled || c.root)
         return cli_error("enroll", CLI_FAIL, "%s (unit %s) is already a member of a network", dir,
                          c.unit);
@@ -99,12 +107,16 @@ static int enroll_remote(const char *dir, const char *url, int timeout, bool wai
 
 int cmd_enroll(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dir", required_argument, 0, 'd'},    {"parent-dir", required_argument, 0, 'p'},
-        {"parent", required_argument, 0, 'u'}, {"timeout", required_argument, 0, 't'},
-        {"no-wait", no_argument, 0, 'n'},      {"again", no_argument, 0, 'a'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *dir = NULL, *pdir = NULL, *url = NULL;
+    static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
+                                         {"parent-dir", required_argument, 0, 'p'},
+                                         {"parent", required_argument, 0, 'u'},
+                                         {"timeout", required_argument, 0, 't'},
+                                         {"no-wait", no_argument, 0, 'n'},
+                                         {"again", no_argument, 0, 'a'},
+                                         {"tls-ca", required_argument, 0, 'c'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *dir = NULL, *pdir = NULL, *url = NULL, *ca = NULL;
     int code, ch, timeout = 900;
     bool done = false, wait = true, again = false;
     while ((ch = cli_next_opt(argc, argv, opts, "enroll", usage, &code, &done)) != -1) {
@@ -120,6 +132,8 @@ int cmd_enroll(int argc, char **argv)
             wait = false;
         else if (ch == 'a')
             again = true;
+        else if (ch == 'c')
+            ca = optarg;
         else if (ch == 't' && cli_timeout("enroll", optarg, &timeout))
             return CLI_USAGE;
     }
@@ -128,5 +142,5 @@ int cmd_enroll(int argc, char **argv)
     if (!dir || !!pdir == !!url)
         return cli_usage_error("enroll", "--dir and one of --parent URL or --parent-dir DIR "
                                          "are required");
-    return url ? enroll_remote(dir, url, timeout, wait, again) : enroll_local(dir, pdir);
+    return url ? enroll_remote(dir, url, ca, timeout, wait, again) : enroll_local(dir, pdir);
 }

@@ -74,6 +74,9 @@ static int rotate(node_config *c, const char *url, const char *pdir, int timeout
     url_parts u;
     if (!pdir && url_parse(url ? url : c->upstreams[0], true, &u, err, sizeof err))
         return cli_usage_error("rotate", err);
+    char ca_path[2 * NODE_PATH_MAX + 2];
+    node_tls_ca_path(c, ca_path, sizeof ca_path);
+    u.ca_file = ca_path[0] ? ca_path : NULL; /* an https:// parent: the configured CAs */
     enrol_request r = {.kind = ENROL_ROTATE, .at_ms = hlc_wall_ms()};
     uint8_t new_sk[ENTRY_SECRET_BYTES];
     store *s;

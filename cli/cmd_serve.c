@@ -6,9 +6,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char usage[] =
-    "Usage: lienthong serve --dir DIR [--listen HOST:PORT] [--upstream URL]...\n\n"
+    "Usage: lienthong serve --dir DIR [--listen HOST:PORT] [--upstream URL]...\n"
+    "       [--tls-cert FILE --tls-key FILE] [--redirect-http PORT] [--tls-ca FILE]\n\n"
     "Runs the node on a libuv loop: its HTTP API (GET /api/v1/health,\n"
     "/api/v1/status, /api/v1/sync) and replication: children connect to its\n"
     "WebSocket endpoint on the same port, and it dials its upstreams (the\n"
@@ -17,8 +19,17 @@ static const char usage[] =
     "  --dir DIR           the node's data directory\n"
     "  --listen HOST:PORT  override the configured address (port 0: any free)\n"
     "  --upstream URL      parent, then grandparent node to sync with, e.g.\n"
-    "                      ws://10.0.0.1:8080/; repeatable; replaces and saves\n"
-    "                      the configured list\n"
+    "                      ws://10.0.0.1:8080/ or wss://province.example:8443/;\n"
+    "                      repeatable; replaces and saves the configured list\n"
+    "  --tls-cert FILE     serve HTTPS with this PEM certificate (chain)...\n"
+    "  --tls-key FILE      ...and its PEM key; without both, DIR/tls/cert.pem and\n"
+    "                      DIR/tls/key.pem when present (lienthong tls selfsign),\n"
+    "                      else plain HTTP. SIGHUP reloads the files.\n"
+    "  --redirect-http PORT  also answer plain HTTP on PORT of the same host with a\n"
+    "                      redirect to HTTPS\n"
+    "  --tls-ca FILE       the CA certificates wss:// upstreams must chain to\n"
+    "                      (default: the system store); saved as tls_ca_file in\n"
+    "                      config.json\n"
     "  --camera-probe-interval SECONDS\n"
     "                      how often the node probes the cameras it owns\n"
     "                      (default 60)\n";
@@ -29,9 +40,13 @@ int cmd_serve(int argc, char **argv)
                                          {"listen", required_argument, 0, 'l'},
                                          {"upstream", required_argument, 0, 'U'},
                                          {"camera-probe-interval", required_argument, 0, 'P'},
+                                         {"tls-cert", required_argument, 0, 'C'},
+                                         {"tls-key", required_argument, 0, 'K'},
+                                         {"tls-ca", required_argument, 0, 'A'},
+                                         {"redirect-http", required_argument, 0, 'R'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *dir = NULL, *listen = NULL;
+    const char *dir = NULL, *listen = NULL, *cert = NULL, *key = NULL, *ca = NULL;
     const char *ups[NODE_MAX_UPSTREAMS];
     size_t nups = 0;
     int code, ch;
@@ -53,18 +68,35 @@ int cmd_serve(int argc, char **argv)
             if (*end || !*optarg || optarg[0] == '-' || v < 1 || v > 86400)
                 return cli_usage_error("serve", "--camera-probe-interval takes 1 to 86400 seconds");
             daemon_set_camera_probe_interval((unsigned)v);
+        } else if (ch == 'C')
+            cert = optarg;
+        else if (ch == 'K')
+            key = optarg;
+        else if (ch == 'A')
+            ca = optarg;
+        else if (ch == 'R') {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || !*optarg || v < 0 || v > 65535)
+                return cli_usage_error("serve", "--redirect-http takes a port, 0 to 65535");
+            daemon_set_redirect_http((int)v);
         }
     }
+    if (!cert != !key)
+        return cli_usage_error("serve", "give --tls-cert and --tls-key together");
+    daemon_set_tls(cert, key);
     if (optind < argc)
         return cli_usage_error("serve", "unexpected argument");
     node_config c;
     if ((code = cli_load("serve", dir, &c)))
         return code;
     char err[512];
-    if (nups) {
+    if (ca && (code = cli_tls_ca("serve", ca, &c)))
+        return code;
+    if (nups || ca) {
         for (size_t i = 0; i < nups; i++)
             snprintf(c.upstreams[i], NODE_URL_MAX, "%s", ups[i]);
-        c.nupstreams = nups;
+        c.nupstreams = nups ? nups : c.nupstreams;
         if (node_config_save(&c, err, sizeof err))
             return cli_error("serve", CLI_FAIL, "%s", err);
     }

@@ -17,6 +17,7 @@
 #include "node/domains.h"
 #include "node/events.h"
 #include "node/http/http.h"
+#include "node/http/redirect.h"
 #include "node/links/repl_link.h"
 #include "node/people/audit.h"
 #include "node/people/auth.h"
@@ -40,7 +41,7 @@
 typedef struct {
     node_daemon d;
     uv_loop_t loop;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
     uv_timer_t watch, grace, sweep;
     uv_work_t sweep_work;
     bool sweeping; /* a sweep is on the thread pool */
@@ -48,10 +49,25 @@ typedef struct {
     char sweep_err[256];
     uint64_t grace_started;
     http_server *http;
+    http_server *redirect; /* --redirect-http: plain HTTP to HTTPS */
+    int https_port;        /* the redirect handler's context */
     bool stopping;
 } daemon_state;
 
 static unsigned camera_probe_s;
+static const char *tls_cert_arg, *tls_key_arg;
+static int redirect_port = -1;
+
+void daemon_set_tls(const char *cert_file, const char *key_file)
+{
+    tls_cert_arg = cert_file;
+    tls_key_arg = key_file;
+}
+
+void daemon_set_redirect_http(int port)
+{
+    redirect_port = port;
+}
 
 void daemon_set_camera_probe_interval(unsigned seconds)
 {
@@ -146,20 +162,41 @@ static void daemon_on_signal(uv_signal_t *h, int signum)
     uv_timer_start(&st->grace, daemon_grace, GRACE_POLL_MS, GRACE_POLL_MS);
 }
 
+/* SIGHUP: serve the certificate and key files again (a renewed
+ * certificate), keeping the node and its connections up. */
+static void daemon_on_hup(uv_signal_t *h, int signum)
+{
+    daemon_state *st = h->data;
+    char serial[128], err[512];
+    (void)signum;
+    if (!http_server_tls(st->http))
+        log_write(LOG_INFO, "tls.reload_skipped",
+                  "msg=\"SIGHUP: the node serves plain HTTP, no "
+                  "certificate to reload\"");
+    else if (http_server_tls_reload(st->http, serial, sizeof serial, err, sizeof err))
+        log_write(LOG_ERROR, "tls.reload_failed",
+                  "error=\"%s\" msg=\"the previous certificate stays in use\"", err);
+    else
+        log_write(LOG_INFO, "tls.reloaded", "serial=%s", serial);
+}
+
 static void daemon_shutdown(daemon_state *st)
 {
     repl_links_stop(st->d.env.links);
     http_server_stop(st->http);
+    http_server_stop(st->redirect);
     media_env_free(st->d.media); /* its prober ends with the loop's run below */
     st->d.media = NULL;
     uv_close((uv_handle_t *)&st->sigint, NULL);
     uv_close((uv_handle_t *)&st->sigterm, NULL);
+    uv_close((uv_handle_t *)&st->sighup, NULL);
     uv_close((uv_handle_t *)&st->watch, NULL);
     uv_close((uv_handle_t *)&st->grace, NULL);
     uv_close((uv_handle_t *)&st->sweep, NULL);
     while (uv_run(&st->loop, UV_RUN_DEFAULT) != 0) {
     }
     http_server_finish(st->http);
+    http_server_finish(st->redirect);
     repl_links_free(st->d.env.links);
     st->d.env.links = NULL;
     auth_free(st->d.env.auth); /* after the loop ran dry: no login still hashing */
@@ -246,6 +283,51 @@ static int daemon_http_limits(auth *a, http_limits *l, char *err, size_t errlen)
     return 0;
 }
 
+/* The TLS files of the node: --tls-cert/--tls-key, else DIR/tls/cert.pem
+ * and key.pem when both exist (else plain HTTP), and the CA file of wss://
+ * upstreams. Returns 0, or -1 with err. */
+static int daemon_tls(const node_config *c, http_tls *t, char *cert, char *key, char *ca,
+                      size_t cap, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    if (!tls_cert_arg != !tls_key_arg) {
+        snprintf(err, errlen,
+                 "give --tls-cert and --tls-key together (the certificate and its key)");
+        return -1;
+    }
+    if (tls_cert_arg) {
+        snprintf(cert, cap, "%s", tls_cert_arg);
+        snprintf(key, cap, "%s", tls_key_arg);
+    } else {
+        node_tls_paths(c, cert, key, cap);
+    }
+    if (tls_cert_arg || (!access(cert, F_OK) && !access(key, F_OK))) {
+        t->cert_file = cert;
+        t->key_file = key;
+    }
+    node_tls_ca_path(c, ca, cap);
+    t->ca_file = ca[0] ? ca : NULL;
+    if (redirect_port >= 0 && !t->cert_file) {
+        snprintf(err, errlen,
+                 "--redirect-http needs HTTPS: give --tls-cert and --tls-key, or make %s/tls "
+                 "with lienthong tls selfsign",
+                 c->dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* The --redirect-http listener on host, started before the HTTPS server
+ * (whose port it learns once that one listens). Returns 0, or -1 with err. */
+static int daemon_redirect(daemon_state *st, const char *host, char *err, size_t errlen)
+{
+    if (redirect_port < 0)
+        return 0;
+    http_route r = {NULL, "/", redirect_https, &st->https_port, 0};
+    st->redirect = http_server_start(&st->loop, host, redirect_port, &r, 1, NULL, err, errlen);
+    return st->redirect ? 0 : -1;
+}
+
 int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
 {
     char host[128];
@@ -303,15 +385,28 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     bool ok = st->d.env.links && st->d.env.auth && st->d.reports && st->d.indicators &&
               st->d.media && st->d.documents && st->d.env.events && n < DAEMON_ROUTES_MAX;
     http_limits limits;
+    http_tls tls;
+    char cert[NODE_PATH_MAX + 32], key[NODE_PATH_MAX + 32], ca[2 * NODE_PATH_MAX + 2];
     if (!ok)
         snprintf(err, errlen,
                  n < DAEMON_ROUTES_MAX ? "out of memory"
                                        : "too many HTTP routes: raise DAEMON_ROUTES_MAX");
-    else if (daemon_http_limits(st->d.env.auth, &limits, err, errlen))
+    else if (daemon_http_limits(st->d.env.auth, &limits, err, errlen) ||
+             daemon_tls(c, &tls, cert, key, ca, sizeof cert, err, errlen) ||
+             daemon_redirect(st, host, err, errlen))
         ok = false;
+    limits.tls = &tls;
     st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, &limits, ep, (size_t)nep,
                                          err, errlen)
                   : NULL;
+    st->https_port = http_server_port(st->http);
+    if (!st->http && st->redirect) {
+        http_server_finish(st->redirect); /* stops it and lets lws close its handles */
+        st->redirect = NULL;
+    }
+    if (st->redirect)
+        log_write(LOG_INFO, "http.redirect", "port=%d to_port=%d", http_server_port(st->redirect),
+                  st->https_port);
     if (!st->http) {
         events_free(st->d.env.events);
         reports_env_free(st->d.reports);
@@ -332,6 +427,9 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->sigint.data = st->sigterm.data = st;
     uv_signal_start(&st->sigint, daemon_on_signal, SIGINT);
     uv_signal_start(&st->sigterm, daemon_on_signal, SIGTERM);
+    uv_signal_init(&st->loop, &st->sighup);
+    st->sighup.data = st;
+    uv_signal_start(&st->sighup, daemon_on_hup, SIGHUP);
     uv_timer_init(&st->loop, &st->watch);
     st->watch.data = st;
     uv_timer_start(&st->watch, daemon_watch, WATCH_INTERVAL_MS, WATCH_INTERVAL_MS);
@@ -346,9 +444,10 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         log_write(LOG_WARN, "camera.start", "error=\"%s: cameras are not probed or recorded\"",
                   merr);
 
-    char key[65];
-    log_write(LOG_INFO, "node.started", "unit=%s tier=%s node=%s url=http://%s:%d/ entries=%llu",
-              c->unit, c->tier, hex_encode(c->pk, 32, key), host, http_server_port(st->http),
+    char pkhex[65];
+    log_write(LOG_INFO, "node.started", "unit=%s tier=%s node=%s url=%s://%s:%d/ entries=%llu",
+              c->unit, c->tier, hex_encode(c->pk, 32, pkhex),
+              http_server_tls(st->http) ? "https" : "http", host, http_server_port(st->http),
               (unsigned long long)store_entry_count(st->d.env.store));
     uv_run(&st->loop, UV_RUN_DEFAULT);
     daemon_shutdown(st);

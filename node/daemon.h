@@ -43,6 +43,17 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen);
  * 0 keeps PROBER_DEFAULT_INTERVAL_S. Call before daemon_run. */
 void daemon_set_camera_probe_interval(unsigned seconds);
 
+/* Serves HTTPS with these PEM files (`serve --tls-cert --tls-key`); both
+ * NULL: DIR/tls/cert.pem and DIR/tls/key.pem when both exist, else plain
+ * HTTP. SIGHUP makes the node read the files again. Call before
+ * daemon_run; the strings must outlive it. */
+void daemon_set_tls(const char *cert_file, const char *key_file);
+
+/* Also listens on port (0..65535) of the same host for plain HTTP and
+ * redirects every request to HTTPS (`serve --redirect-http PORT`); -1: no
+ * such listener. daemon_run fails when the node does not serve HTTPS. */
+void daemon_set_redirect_http(int port);
+
 /* Splits "HOST:PORT" into host and port. Returns 0, or -1 with err. */
 int daemon_parse_listen(const char *listen, char *host, size_t hostcap, int *port, char *err,
                         size_t errlen);

@@ -81,6 +81,8 @@ int node_config_save(const node_config *c, char *err, size_t errlen)
     for (size_t i = 0; i < c->nupstreams; i++)
         json_array_append_new(ups, json_string(c->upstreams[i]));
     json_object_set_new(j, "upstreams", ups);
+    if (c->tls_ca_file[0])
+        json_object_set_new(j, "tls_ca_file", json_string(c->tls_ca_file));
     json_object_set_new(j, "node_key", json_string(hex_encode(c->pk, ENTRY_KEY_BYTES, hex)));
     json_object_set_new(j, "root_key",
                         c->has_root_key ? json_string(hex_encode(c->root_key, 32, hex))
@@ -233,7 +235,8 @@ int node_config_load(node_config *c, const char *dir, char *err, size_t errlen)
         read_str(j, "tier", c->tier, sizeof c->tier, true, path, err, errlen) ||
         read_str(j, "parent_unit", c->parent_unit, sizeof c->parent_unit, false, path, err,
                  errlen) ||
-        read_str(j, "listen", c->listen, sizeof c->listen, false, path, err, errlen))
+        read_str(j, "listen", c->listen, sizeof c->listen, false, path, err, errlen) ||
+        read_str(j, "tls_ca_file", c->tls_ca_file, sizeof c->tls_ca_file, false, path, err, errlen))
         goto out;
     c->root = json_is_true(json_object_get(j, "root"));
     c->enrolled = json_is_true(json_object_get(j, "enrolled"));
@@ -321,6 +324,20 @@ int node_key_swap(node_config *c, char *err, size_t errlen)
     if (load_key(c->dir, "node.key", c->pk, c->sk, err, errlen))
         return -1;
     return node_config_save(c, err, errlen);
+}
+
+void node_tls_paths(const node_config *c, char *cert, char *key, size_t cap)
+{
+    snprintf(cert, cap, "%s/tls/cert.pem", c->dir);
+    snprintf(key, cap, "%s/tls/key.pem", c->dir);
+}
+
+void node_tls_ca_path(const node_config *c, char *out, size_t cap)
+{
+    if (!c->tls_ca_file[0] || c->tls_ca_file[0] == '/')
+        snprintf(out, cap, "%s", c->tls_ca_file);
+    else
+        snprintf(out, cap, "%s/%s", c->dir, c->tls_ca_file);
 }
 
 store_author node_author(const node_config *c)

@@ -11,6 +11,8 @@
  *   data/         the LMDB store (data.mdb, lock.mdb)
  *   serve.lock    held (flock) by the running `serve` (node/daemon.c)
  *   sync.json     the running node's replication links (node/links/repl_link.c)
+ *   tls/cert.pem, tls/key.pem  the HTTPS certificate and key `serve` uses
+ *                 when present (`lienthong tls selfsign`)
  */
 #ifndef LT_CONFIG_H
 #define LT_CONFIG_H
@@ -41,6 +43,7 @@ typedef struct {
     char listen[NODE_URL_MAX]; /* HOST:PORT of the HTTP/WebSocket server */
     char upstreams[NODE_MAX_UPSTREAMS][NODE_URL_MAX];
     size_t nupstreams;
+    char tls_ca_file[NODE_PATH_MAX]; /* CAs for wss:// upstreams; "": the system store */
     uint8_t root_key[ENTRY_KEY_BYTES];
     bool has_root_key;
     uint8_t pk[ENTRY_KEY_BYTES];
@@ -90,6 +93,14 @@ int node_key_next(const node_config *c, uint8_t pk[ENTRY_KEY_BYTES], uint8_t sk[
 /* Ends a rotation: keeps node.key as node.key.old-<UTC time>, makes
  * node.key.new the node key, loads it into c and saves config.json. */
 int node_key_swap(node_config *c, char *err, size_t errlen);
+
+/* The certificate and key `serve` uses by default: DIR/tls/cert.pem and
+ * DIR/tls/key.pem into cert and key (cap bytes each). */
+void node_tls_paths(const node_config *c, char *cert, char *key, size_t cap);
+
+/* The CA file of wss:// upstreams ("tls_ca_file" in config.json, relative
+ * to DIR unless absolute) into out, or "" for the system store. */
+void node_tls_ca_path(const node_config *c, char *out, size_t cap);
 
 /* The author identity of this node for local writes. */
 store_author node_author(const node_config *c);

@@ -35,6 +35,7 @@
 
 #include "lib/log.h"
 #include "node/http/admit.h"
+#include "node/http/tls.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -97,6 +98,11 @@ struct http_server {
     http_admit *admit; /* connection caps and body budgets */
     http_trust_fn trust;
     void *trust_ctx;
+    bool tls;       /* serving HTTPS */
+    char *tls_cert; /* limits->tls copies; NULL when not given */
+    char *tls_key;
+    char *tls_ca;
+    void *server_ssl; /* the HTTPS vhost's SSL_CTX (for reloads) */
 };
 
 typedef enum {
@@ -1067,7 +1073,8 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
         answer(ss, wsi);
         return 0;
     }
-    uint64_t head = head_bytes(wsi, ss->content_length);
+    /* Under TLS the socket's byte count includes the handshake: no measure. */
+    uint64_t head = s->tls ? 0 : head_bytes(wsi, ss->content_length);
     if (head > HTTP_MAX_HEADER_BYTES) {
         ss->close_after = true;
         log_write(LOG_INFO, "http.head_too_large", "method=%s remote=%s bytes=%" PRIu64, ss->method,
@@ -1404,7 +1411,8 @@ static int on_head_late(http_server *s, struct lws *wsi)
              "request at once",
              s->timeout_secs);
     log_write(LOG_INFO, "http.head_timeout", "limit_s=%u", s->timeout_secs);
-    answer_fd(lws_get_socket_fd(wsi), 408, "Request Timeout", "http.timeout", msg);
+    if (!s->tls) /* raw bytes would break a TLS stream: just close */
+        answer_fd(lws_get_socket_fd(wsi), 408, "Request Timeout", "http.timeout", msg);
     return -1;
 }
 
@@ -1489,7 +1497,8 @@ static int on_connect(http_server *s, const struct lws_filter_network_conn_args 
     admit_addr_text(addr, text, sizeof text);
     if (admit_conn(s->admit, addr, &shed, why, sizeof why)) {
         log_write(LOG_WARN, "http.conn_refused", "remote=%s reason=\"%s\"", text, why);
-        answer_fd(fd, 503, "Service Unavailable", "http.overloaded", why);
+        if (!s->tls) /* before the TLS handshake: a plain answer cannot be read */
+            answer_fd(fd, 503, "Service Unavailable", "http.overloaded", why);
         return 1;
     }
     if (shed) {
@@ -1509,6 +1518,18 @@ static int on_connected(http_server *s, struct lws *wsi)
     uint8_t addr[16];
     peer_addr(wsi, addr);
     return admit_conn_open(s->admit, wsi, addr) ? -1 : 0;
+}
+
+/* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS: the client SSL_CTX
+ * of wss:// connections trusts the configured CA file or the system store.
+ * Returns 0, or 1 (lws then fails to start) when the CAs do not load. */
+static int on_client_ssl(http_server *s, void *ssl_ctx)
+{
+    char err[512];
+    if (!s || !ssl_ctx || !tls_ctx_trust(ssl_ctx, s->tls_ca, err, sizeof err))
+        return 0;
+    log_write(LOG_ERROR, "tls.ca_failed", "error=\"%s\"", err);
+    return 1;
 }
 
 /* The one callback of protocols[0]: all plain HTTP comes here. */
@@ -1542,6 +1563,11 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
             return 0;
         return ss ? on_request_late(s, ss, wsi) : on_head_late(s, wsi);
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return on_upgrade(s, wsi, in);
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        if (s)
+            s->server_ssl = user; /* lws passes the vhost's SSL_CTX */
+        return 0;
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS: return on_client_ssl(s, user);
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
         return s ? on_connect(s, user, (int)(intptr_t)in) : 0;
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
@@ -1620,6 +1646,9 @@ static void server_free(http_server *s)
     free(s->ws);
     free(s->protocols);
     admit_free(s->admit);
+    free(s->tls_cert);
+    free(s->tls_key);
+    free(s->tls_ca);
     free(s);
 }
 
@@ -1643,6 +1672,31 @@ static void loop_settle(uv_loop_t *loop)
         uv_run(loop, UV_RUN_NOWAIT);
     }
     log_write(LOG_WARN, "http.settle", "msg=\"handles still closing after 64 loop passes\"");
+}
+
+/* Copies the TLS settings of tls (may be NULL) into s, checking that a
+ * certificate and key given load and match, so that a bad file is named
+ * here rather than as a failed lws start. Returns 0, or -1 with err. */
+static int server_tls(http_server *s, const http_tls *tls, char *err, size_t errlen)
+{
+    if (!tls)
+        return 0;
+    if (!tls->cert_file != !tls->key_file) {
+        set_err(err, errlen, "https: give both a certificate and its key, or neither");
+        return -1;
+    }
+    if ((tls->cert_file &&
+         (!(s->tls_cert = strdup(tls->cert_file)) || !(s->tls_key = strdup(tls->key_file)))) ||
+        (tls->ca_file && !(s->tls_ca = strdup(tls->ca_file)))) {
+        set_err(err, errlen, "http: out of memory");
+        return -1;
+    }
+    if (s->tls_cert && tls_pair_check(s->tls_cert, s->tls_key, err, errlen))
+        return -1;
+    if (s->tls_ca && tls_ca_file_check(s->tls_ca, err, errlen))
+        return -1;
+    s->tls = s->tls_cert != NULL;
+    return 0;
 }
 
 /* Tries to bind host:port as lws will, so the usual failure (port taken,
@@ -1746,6 +1800,10 @@ http_server *http_server_start_ws(uv_loop_t *loop, const char *host, int port,
     s->timeout_secs = limits && limits->timeout_secs ? limits->timeout_secs : HTTP_DEFAULT_TIMEOUT;
     s->request_secs = limits && limits->request_secs ? limits->request_secs : HTTP_DEFAULT_REQUEST;
     s->foreign_loops[0] = loop;
+    if (server_tls(s, limits ? limits->tls : NULL, err, errlen)) {
+        server_free(s);
+        return NULL;
+    }
 
     /* lws reads iface as a numeric address or an interface name; a name it
      * cannot find makes a vhost that listens nowhere, so only addresses are
@@ -1753,6 +1811,8 @@ http_server *http_server_start_ws(uv_loop_t *loop, const char *host, int port,
      * and "0.0.0.0" mean all interfaces. */
     const char *iface = host && *host ? host : NULL;
     uint64_t options = LWS_SERVER_OPTION_LIBUV;
+    if (limits && limits->tls) /* HTTPS, or wss:// clients on this context */
+        options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     struct in_addr a4;
     struct in6_addr a6;
     if (iface && !strcmp(iface, "localhost"))
@@ -1812,6 +1872,9 @@ http_server *http_server_start_ws(uv_loop_t *loop, const char *host, int port,
     info.gid = -1;
     info.uid = -1;
     info.pcontext = &s->live;
+    info.ssl_cert_filepath = s->tls ? s->tls_cert : NULL;
+    info.ssl_private_key_filepath = s->tls ? s->tls_key : NULL;
+    info.alpn = "http/1.1"; /* lws would offer h2, which this server does not speak */
 
     s->ctx = lws_create_context(&info);
     s->live = s->ctx;
@@ -1843,14 +1906,35 @@ http_server *http_server_start_ws(uv_loop_t *loop, const char *host, int port,
         return NULL;
     }
     s->port = lws_get_vhost_listen_port(s->vhost);
-    log_write(LOG_INFO, "http.listen", "host=%s port=%d max_conns=%u max_conns_per_addr=%u", shown,
-              s->port, admit_max_conns(s->admit), admit_max_conns_per_addr(s->admit));
+    log_write(LOG_INFO, "http.listen", "host=%s port=%d tls=%d max_conns=%u max_conns_per_addr=%u",
+              shown, s->port, s->tls, admit_max_conns(s->admit),
+              admit_max_conns_per_addr(s->admit));
     return s;
 }
 
 int http_server_port(const http_server *s)
 {
     return s ? s->port : -1;
+}
+
+bool http_server_tls(const http_server *s)
+{
+    return s && s->tls;
+}
+
+int http_server_tls_reload(http_server *s, char *serial, size_t cap, char *err, size_t errlen)
+{
+    if (!s || !s->tls || !s->server_ssl || s->stopped) {
+        set_err(err, errlen, "this server does not serve HTTPS: nothing to reload");
+        return -1;
+    }
+    return tls_ctx_load_pair(s->server_ssl, s->tls_cert, s->tls_key, serial, cap, err, errlen);
+}
+
+bool http_request_tls(const http_request *req)
+{
+    const http_session *ss = req ? req->priv_ : NULL;
+    return ss && ss->srv && ss->srv->tls;
 }
 
 struct lws_context *http_server_lws_context(const http_server *s)

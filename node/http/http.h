@@ -23,6 +23,15 @@
  * a client that stops reading the answer dropped after timeout_secs. Each
  * refusal is a JSON error, and the server goes on serving.
  *
+ * HTTPS: with limits->tls naming a certificate and key, the same listener
+ * speaks TLS only (ALPN http/1.1), http_request_tls() is true, and
+ * http_server_tls_reload() serves renewed files to new connections. The
+ * refusals written straight to the socket before lws has a request (the
+ * connection cap's 503, the late head's 408) become plain closes, and the
+ * 431 for heads between HTTP_MAX_HEADER_BYTES and lws's buffer is not given
+ * (the socket's byte count includes the handshake); lws's buffer still
+ * bounds them.
+ *
  * Every answer closes its connection ("connection: close"): lws 4.1.6 spins
  * for ever on some pipelined requests (see http.c). HTTP/2 upgrades, and
  * WebSocket upgrades to anything but the caller's endpoints
@@ -168,6 +177,15 @@ typedef bool (*http_trust_fn)(void *ctx, const http_request *req);
  * addition use only body_budget_per_addr with the other such requests of
  * its address, and all of them together three quarters of body_budget. A
  * request over budget gets a JSON 503 with the reason. */
+/* TLS of a server and of the WebSocket client connections made from its
+ * lws context (http_server_lws_context). Paths are copied at start. */
+typedef struct {
+    const char *cert_file; /* PEM certificate chain; with key_file: serve HTTPS */
+    const char *key_file;  /* PEM private key of cert_file */
+    const char *ca_file;   /* PEM CAs that wss:// peers' certificates must chain to;
+                              NULL: the system's CA store */
+} http_tls;
+
 typedef struct {
     size_t max_body;
     unsigned timeout_secs;       /* the request head must arrive within this of
@@ -180,6 +198,7 @@ typedef struct {
     size_t body_budget_per_addr; /* of unvouched requests from one address */
     http_trust_fn trust;         /* NULL: no request is vouched for */
     void *trust_ctx;
+    const http_tls *tls; /* NULL: plain HTTP and no wss:// clients */
 } http_limits;
 
 /* Starts listening on host:port with the given routes (copied) on the
@@ -223,6 +242,20 @@ struct lws_vhost *http_server_lws_vhost(const http_server *s);
 
 /* The port the server actually listens on. */
 int http_server_port(const http_server *s);
+
+/* True when s serves HTTPS (limits->tls with a certificate and key). */
+bool http_server_tls(const http_server *s);
+
+/* Reads the certificate and key files s was started with again and serves
+ * them to new connections (a renewed certificate; open connections keep
+ * theirs). Files that do not load, or a key that does not match the
+ * certificate, change nothing: returns -1 with err saying which file and
+ * why. On success returns 0 and the new certificate's serial number in
+ * hex into serial (cap bytes). Loop thread. */
+int http_server_tls_reload(http_server *s, char *serial, size_t cap, char *err, size_t errlen);
+
+/* True when req came over TLS (HTTPS): a handler marks cookies Secure. */
+bool http_request_tls(const http_request *req);
 
 /* Shutdown, part 1: closes every connection and the listener and starts
  * closing lws's handles on the loop. Call on the loop thread (or with the loop

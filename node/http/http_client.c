@@ -3,6 +3,7 @@
  * non-blocking socket). See http_client.h.
  */
 #include "node/http/http_client.h"
+#include "node/http/tls_client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,15 +79,37 @@ static int dial(const url_parts *u, int64_t deadline, char *err, size_t errlen)
     return fd;
 }
 
-static int send_all(int fd, const char *p, size_t n, int64_t deadline)
+/* A connection: the socket, and its TLS session for https:// URLs. */
+typedef struct {
+    int fd;
+    tls_client *tls;
+} conn;
+
+static ssize_t conn_send(conn *c, const char *p, size_t n)
+{
+    return c->tls ? tls_client_send(c->tls, p, n) : send(c->fd, p, n, MSG_NOSIGNAL);
+}
+
+static ssize_t conn_recv(conn *c, char *p, size_t n)
+{
+    return c->tls ? tls_client_recv(c->tls, p, n) : recv(c->fd, p, n, 0);
+}
+
+/* What to wait for after an EAGAIN: TLS may need to read while writing. */
+static short conn_wants(const conn *c, short plain)
+{
+    return c->tls ? tls_client_wants(c->tls) : plain;
+}
+
+static int send_all(conn *c, const char *p, size_t n, int64_t deadline)
 {
     while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        ssize_t w = conn_send(c, p, n);
         if (w > 0) {
             p += w;
             n -= (size_t)w;
         } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (wait_fd(fd, POLLOUT, deadline))
+            if (wait_fd(c->fd, conn_wants(c, POLLOUT), deadline))
                 return -1;
         } else {
             return -1;
@@ -96,7 +119,7 @@ static int send_all(int fd, const char *p, size_t n, int64_t deadline)
 }
 
 /* Reads until the server closes; returns the malloc'd bytes or NULL. */
-static char *recv_all(int fd, int64_t deadline, size_t *len)
+static char *recv_all(conn *c, int64_t deadline, size_t *len)
 {
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap + 1);
@@ -108,14 +131,15 @@ static char *recv_all(int fd, int64_t deadline, size_t *len)
             buf = bigger;
             cap *= 2;
         }
-        ssize_t r = recv(fd, buf + n, cap - n, 0);
+        ssize_t r = conn_recv(c, buf + n, cap - n);
         if (r > 0) {
             n += (size_t)r;
         } else if (r == 0) {
             buf[n] = '\0';
             *len = n;
             return buf;
-        } else if ((errno != EAGAIN && errno != EINTR) || wait_fd(fd, POLLIN, deadline)) {
+        } else if ((errno != EAGAIN && errno != EINTR) ||
+                   wait_fd(c->fd, conn_wants(c, POLLIN), deadline)) {
             break;
         }
     }
@@ -136,19 +160,25 @@ int http_client_json(const url_parts *u, const char *method, const char *path, j
                       "\r\nAccept: application/json\r\nConnection: close\r\n"
                       "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
                       method, path, u->hostport, tlen);
-    int fd = dial(u, deadline, err, errlen);
-    if (fd < 0) {
+    conn c = {dial(u, deadline, err, errlen), NULL};
+    if (c.fd >= 0 && u->tls &&
+        !(c.tls = tls_client_open(c.fd, u->host, u->ca_file, deadline, err, errlen))) {
+        close(c.fd);
+        c.fd = -1;
+    }
+    if (c.fd < 0) {
         free(text);
         return -1;
     }
     size_t len = 0;
     char *resp = NULL;
-    if (send_all(fd, head, (size_t)hn, deadline) || send_all(fd, text ? text : "", tlen, deadline))
+    if (send_all(&c, head, (size_t)hn, deadline) || send_all(&c, text ? text : "", tlen, deadline))
         snprintf(err, errlen, "cannot send the request to %s: %s", u->hostport, strerror(errno));
-    else if (!(resp = recv_all(fd, deadline, &len)))
+    else if (!(resp = recv_all(&c, deadline, &len)))
         snprintf(err, errlen, "no complete answer from %s within %d s", u->hostport,
                  timeout_ms / 1000);
-    close(fd);
+    tls_client_free(c.tls);
+    close(c.fd);
     free(text);
     if (!resp)
         return -1;

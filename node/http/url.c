@@ -12,22 +12,18 @@ int url_parse(const char *url, bool http_ok, url_parts *u, char *err, size_t err
     const char *p = url;
     const char *example = http_ok ? "http://10.0.0.1:8080/" : "ws://10.0.0.1:8080/";
     memset(u, 0, sizeof *u);
-    if (!strncmp(p, "wss://", 6) || !strncmp(p, "https://", 8)) {
-        snprintf(err, errlen,
-                 "%.*s is not supported: use %s (the replication session is authenticated "
-                 "and encrypted by itself)",
-                 (int)(strchr(p, ':') - p + 3), p, http_ok ? "http:// or ws://" : "ws://");
+    const char *schemes = http_ok ? "http://, https://, ws:// or wss://" : "ws:// or wss://";
+    size_t skip = !strncmp(p, "ws://", 5)                 ? 5
+                  : !strncmp(p, "wss://", 6)              ? 6
+                  : http_ok && !strncmp(p, "http://", 7)  ? 7
+                  : http_ok && !strncmp(p, "https://", 8) ? 8
+                                                          : 0;
+    if (!skip) {
+        snprintf(err, errlen, "the URL must start with %s, e.g. %s", schemes, example);
         return -1;
     }
-    if (!strncmp(p, "ws://", 5))
-        p += 5;
-    else if (http_ok && !strncmp(p, "http://", 7))
-        p += 7;
-    else {
-        snprintf(err, errlen, "the URL must start with %s, e.g. %s",
-                 http_ok ? "http:// or ws://" : "ws://", example);
-        return -1;
-    }
+    u->tls = skip == 6 || skip == 8; /* wss:// and https:// */
+    p += skip;
     size_t hl;
     const char *rest;
     if (*p == '[') {
@@ -51,7 +47,7 @@ int url_parse(const char *url, bool http_ok, url_parts *u, char *err, size_t err
         snprintf(err, errlen, "the URL has no host, e.g. %s", example);
         return -1;
     }
-    u->port = 80;
+    u->port = u->tls ? 443 : 80;
     if (*rest == ':') {
         char *end;
         long port = strtol(rest + 1, &end, 10);
@@ -70,5 +66,5 @@ int url_parse(const char *url, bool http_ok, url_parts *u, char *err, size_t err
 
 void url_ws(const url_parts *u, char *out, size_t cap)
 {
-    snprintf(out, cap, "ws://%s/", u->hostport);
+    snprintf(out, cap, "%s://%s/", u->tls ? "wss" : "ws", u->hostport);
 }

@@ -40,6 +40,7 @@
 
 #include "lib/hex.h"
 #include "lib/log.h"
+#include "node/http/tls.h"
 #include "node/http/url.h"
 #include "replication/repl_node.h"
 
@@ -100,7 +101,7 @@ struct repl_upstream {
     repl_conn *conn;
     unsigned failures; /* consecutive failed attempts; > 0: down */
     uint64_t next_try_ms, state_ms;
-    char last_error[256];
+    char last_error[512];
     /* what earlier connections learnt and did */
     bool peer_known;
     char peer_unit[33];
@@ -353,7 +354,7 @@ static void upstream_ended(repl_links *L, repl_upstream *u, repl_conn *c, const 
     snprintf(u->last_error, sizeof u->last_error, "%s", reason);
     uint64_t wait = backoff_ms(L, u);
     u->next_try_ms = now + wait;
-    char q[300];
+    char q[600];
     if (!c->s) /* never got as far as a session: conn_gone logged nothing */
         log_write(LOG_INFO, "repl.dial_failed",
                   "url=%s attempt=%u error=\"%s\" retry_in_ms=%" PRIu64, u->url, u->failures,
@@ -728,7 +729,7 @@ static int link_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     const struct lws_protocols *p = wsi ? lws_get_protocol(wsi) : NULL;
     repl_links *L = p ? p->user : NULL;
     repl_conn *c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
-    char why[256];
+    char why[640];
     switch (reason) {
     case LWS_CALLBACK_ESTABLISHED: return on_accepted(L, wsi);
     case LWS_CALLBACK_CLIENT_ESTABLISHED: return c ? on_connected(c) : -1;
@@ -749,10 +750,25 @@ static int link_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         if (c) {
             const char *e = in ? (const char *)in : "unknown error";
             size_t elen = in && len ? len : strlen(e);
-            snprintf(why, sizeof why,
-                     "cannot connect to %s (%.*s): check that its node runs and the URL is "
-                     "right",
-                     c->up ? c->up->at.hostport : "the peer", (int)elen, e);
+            const char *refused =
+                c->up && c->up->at.tls ? tls_verify_error(lws_get_ssl(wsi)) : NULL;
+            if (refused)
+                snprintf(why, sizeof why,
+                         "wss://%s: this node refused the peer's TLS certificate (%s): give "
+                         "the CA that signed it with serve --tls-ca (tls_ca_file in "
+                         "config.json; default: the system store), or make the peer's "
+                         "certificate name %s",
+                         c->up->at.hostport, refused, c->up->at.host);
+            else if (c->up && c->up->at.tls)
+                snprintf(why, sizeof why,
+                         "cannot connect to wss://%s (%.*s): check that its node runs with "
+                         "HTTPS on that port",
+                         c->up->at.hostport, (int)elen, e);
+            else
+                snprintf(why, sizeof why,
+                         "cannot connect to %s (%.*s): check that its node runs and the URL "
+                         "is right",
+                         c->up ? c->up->at.hostport : "the peer", (int)elen, e);
             conn_gone(c, why);
         }
         return 0;
@@ -799,6 +815,7 @@ static void dial(repl_links *L, repl_upstream *u)
     i.protocol = REPL_SUBPROTOCOL;
     i.local_protocol_name = REPL_SUBPROTOCOL;
     i.ietf_version_or_minus_one = -1;
+    i.ssl_connection = u->at.tls ? LCCSCF_USE_SSL : 0; /* chain and host name checked */
     i.pwsi = &c->wsi;
     i.opaque_user_data = c;
     log_write(LOG_DEBUG, "repl.dial", "url=%s attempt=%u", u->url, u->failures + 1);

@@ -306,6 +306,7 @@ typedef struct {
     size_t pwlen;
     char hash[ACCOUNT_HASH_MAX];
     bool matches;
+    bool tls; /* the login came over HTTPS: the cookie is Secure */
 } login_job;
 
 typedef struct {
@@ -331,11 +332,13 @@ static void login_work(void *job, const uint8_t *body, size_t body_len, http_res
     sodium_memzero(j->password, sizeof j->password);
 }
 
-static void login_cookie(http_response *res, const char *secret)
+/* The session cookie; Secure over HTTPS, so a browser never sends it in
+ * the clear. */
+static void login_cookie(http_response *res, const char *secret, bool tls)
 {
     char cookie[ACCOUNT_SECRET_MAX + 96];
-    snprintf(cookie, sizeof cookie, "%s=%s; HttpOnly; SameSite=Strict; Path=/", AUTH_COOKIE,
-             secret);
+    snprintf(cookie, sizeof cookie, "%s=%s; HttpOnly; SameSite=Strict; Path=/%s", AUTH_COOKIE,
+             secret, tls ? "; Secure" : "");
     http_response_header(res, "Set-Cookie", cookie);
     http_response_header(res, "Cache-Control", "no-store");
 }
@@ -365,7 +368,7 @@ static void login_done(void *job, http_response *res, http_pending *p, bool ran)
         if (cred_create(a->store, CRED_SESSION, acct.name, now, secret, &cred, err, sizeof err)) {
             http_respond_error(res, 500, "the session could not be stored: %s", err);
         } else {
-            login_cookie(res, secret);
+            login_cookie(res, secret, j->tls);
             http_respond_json(res, 200,
                               json_pack("{s:s, s:s, s:s, s:s}", "user", acct.name, "unit",
                                         acct.unit, "role", account_role_name(acct.role),
@@ -504,6 +507,7 @@ void auth_login(void *ctx, const http_request *req, http_response *res)
     j->a = a;
     snprintf(j->user, sizeof j->user, "%s", user);
     snprintf(j->remote, sizeof j->remote, "%s", req->remote_addr);
+    j->tls = http_request_tls(req);
     j->pwlen = strlen(password);
     memcpy(j->password, password, j->pwlen);
     sodium_memzero((char *)password, j->pwlen); /* jansson's copy */
@@ -550,7 +554,9 @@ void auth_logout(void *ctx, const http_request *req, http_response *res)
         cred_delete(a->store, CRED_SESSION, secret);
     sodium_memzero(secret, sizeof secret);
     http_response_header(res, "Set-Cookie",
-                         AUTH_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+                         http_request_tls(req)
+                             ? AUTH_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure"
+                             : AUTH_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     http_respond_json(res, 200, json_pack("{s:b}", "logged_out", 1));
 }
 
