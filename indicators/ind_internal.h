@@ -25,7 +25,7 @@
 
 #include <uv.h>
 
-#define IND_LIVE_MAX 16
+#define IND_LIVE_MAX 32
 #define IND_UNIT_NAME_MAX 128
 
 /* ---- the unit catalogue (ind_units.c): the "units" records as a tree ---- */
@@ -181,6 +181,10 @@ int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *u
  * rerun writes the rest). Returns 0, or -1 with *e. */
 #define IND_COMMIT_ROWS 10000
 int ind_value_commit(indicators *d, const ind_write *w, size_t n, lt_error *e);
+
+/* Parses a number written with a decimal point or comma ("12.5", "12,5",
+ * "1.234,5", "1,234.5"), as the CSV takes it; false when it is not one. */
+bool ind_number_parse(const char *s, double *out);
 
 /* Frees what ind_value_check packed. */
 void ind_write_release(ind_write *w);
