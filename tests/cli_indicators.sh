@@ -67,6 +67,10 @@ check "a rate over an unknown denominator: 404" \
 defined_at() { [ "$(call GET "$1" "$2" indicators)" = 200 ] &&
     jq -e '[.indicators[].code] | contains(["POOR","HH","RATE"])' "$T/body" >/dev/null; }
 check "the definitions reach the commune" wait_until 30 defined_at c1 "$C1S"
+check "...and the commune's refused definition stored nothing: every definition entry it holds is the province's" \
+    bash -c "'$BIN' log --dir '$T/c1' --collection indicators --json | jq -se 'length >= 3 and all(.[]; .unit == \"40\")'"
+check "...and the province stored no BAD indicator (refused: unknown denominator)" \
+    bash -c "'$BIN' log --dir '$T/prov' --collection indicators | grep -q 'indicators/POOR' && ! '$BIN' log --dir '$T/prov' --collection indicators | grep -q 'indicators/BAD'"
 check "...and the national node" wait_until 30 defined_at nat "$NV"
 check "...with the operational indicators of reports" jq -e 'any(.indicators[]; .code == "RPT.RECEIVED" and .live)' "$T/body"
 
