@@ -172,140 +172,42 @@ static int csv_check_row(indicators *d, ind_batch *b, char f[CSV_COLS][FIELD_MAX
     return 0;
 }
 
-/* Where a row starts in the text and its line number. */
-typedef struct {
-    const char *at;
-    size_t line;
-} csv_rowpos;
-
-/* Finds every non-blank row after the header (a row that does not parse
- * is the last one kept: its check names it). *rows malloc'd. */
-static int csv_scan(csv_reader *r, csv_rowpos **rows, size_t *n, lt_error *e)
+/* Checks every row into *w (grown as needed); *n rows checked. One batch
+ * serves the whole file: each definition and the unit catalogue are read
+ * once. */
+static int csv_check_rows(indicators *d, csv_reader *r, int ncols, const ind_actor *who,
+                          ind_write **w, size_t *n, lt_error *e)
 {
     size_t cap = 0;
     char f[CSV_COLS][FIELD_MAX];
-    *rows = NULL;
+    *w = NULL;
     *n = 0;
-    while (r->p < r->end) {
-        csv_rowpos pos = {r->p, r->line + 1};
+    ind_batch *b = malloc(sizeof *b);
+    int rc =
+        b ? 0 : lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
+    if (b)
+        ind_batch_start(d, b);
+    while (!rc && r->p < r->end) {
+        size_t line = r->line + 1;
         int nf = csv_row(r, f);
         if (nf == 0)
             continue;
         if (*n == cap) {
             size_t nc = cap ? cap * 2 : 1024;
-            csv_rowpos *nr = realloc(*rows, nc * sizeof *nr);
-            if (!nr)
-                return lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage",
-                                    "out of memory; retry later");
-            *rows = nr;
+            ind_write *nw = realloc(*w, nc * sizeof *nw);
+            if (!nw) {
+                rc = lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage",
+                                  "out of memory; retry later");
+                break;
+            }
+            *w = nw;
             cap = nc;
         }
-        (*rows)[(*n)++] = pos;
-        if (nf < 0)
-            break;
+        rc = csv_check_row(d, b, f, nf, ncols, line, who, &(*w)[*n], e);
+        if (!rc)
+            (*n)++;
     }
-    return 0;
-}
-
-/* One share of the rows, checked on its own thread. */
-typedef struct {
-    indicators *d;
-    ind_batch b;
-    const csv_reader *r;
-    int ncols;
-    const ind_actor *who;
-    const csv_rowpos *rows;
-    size_t from, to, bad; /* rows[from..to); bad: the first bad one, or to */
-    ind_write *w;
-    lt_error e;
-} csv_part;
-
-/* Checks rows[from..to) into w[from..to), stopping at the first bad one.
- * Touches nothing of the context but reads (the caller holds its lock). */
-static void csv_part_check(void *arg)
-{
-    csv_part *p = arg;
-    char(*f)[FIELD_MAX] = malloc(CSV_COLS * FIELD_MAX);
-    p->bad = p->to;
-    if (!f) {
-        p->bad = p->from;
-        lt_error_set(&p->e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
-        return;
-    }
-    for (size_t i = p->from; i < p->to; i++) {
-        csv_reader r = *p->r;
-        r.p = p->rows[i].at;
-        int nf = csv_row(&r, f);
-        if (csv_check_row(p->d, &p->b, f, nf, p->ncols, p->rows[i].line, p->who, &p->w[i],
-                          &p->e)) {
-            p->bad = i;
-            break;
-        }
-    }
-    free(f);
-}
-
-/* Frees the writes of part p's rows checked good. */
-static void csv_part_release(csv_part *p)
-{
-    for (size_t i = p->from; i < p->bad; i++)
-        ind_write_release(&p->w[i]);
-}
-
-/* Checks every row into *w (malloc'd, n of them) on up to IND_CSV_THREADS
- * threads, each with its own batch (ind_batch: each definition and the
- * unit catalogue are read once per thread). Call under the lock: the
- * threads only read. On a bad row nothing is kept and *e names the first
- * one. */
-static int csv_check_rows(indicators *d, csv_reader *r, int ncols, const ind_actor *who,
-                          ind_write **w, size_t *n, lt_error *e)
-{
-    csv_rowpos *rows;
-    size_t nrows;
-    *w = NULL;
-    *n = 0;
-    if (csv_scan(r, &rows, &nrows, e)) {
-        free(rows);
-        return -1;
-    }
-    size_t nparts = nrows >= IND_CSV_THREAD_ROWS * 2 ? IND_CSV_THREADS : 1;
-    csv_part *parts = calloc(nparts, sizeof *parts);
-    ind_write *all = calloc(nrows ? nrows : 1, sizeof *all);
-    if (!parts || !all) {
-        free(rows), free(parts), free(all);
-        return lt_error_set(e, LT_EUNAVAILABLE, "indicator.storage", "out of memory; retry later");
-    }
-    uv_thread_t tid[IND_CSV_THREADS];
-    bool started[IND_CSV_THREADS] = {false};
-    for (size_t k = 0; k < nparts; k++) {
-        parts[k] = (csv_part){.d = d, .r = r, .ncols = ncols, .who = who, .rows = rows,
-                              .from = nrows * k / nparts, .to = nrows * (k + 1) / nparts, .w = all};
-        ind_batch_start(d, &parts[k].b);
-        /* the first share runs here; a thread that cannot start is run here too */
-        started[k] = k > 0 && !uv_thread_create(&tid[k], csv_part_check, &parts[k]);
-    }
-    for (size_t k = 0; k < nparts; k++)
-        if (!started[k])
-            csv_part_check(&parts[k]);
-    for (size_t k = 1; k < nparts; k++)
-        if (started[k])
-            uv_thread_join(&tid[k]);
-    int rc = 0;
-    for (size_t k = 0; k < nparts && !rc; k++)
-        if (parts[k].bad < parts[k].to) {
-            *e = parts[k].e;
-            rc = -1;
-        }
-    if (rc) {
-        for (size_t k = 0; k < nparts; k++)
-            csv_part_release(&parts[k]);
-        free(all);
-    } else {
-        *w = all;
-        *n = nrows;
-    }
-    free(parts);
-    free(rows);
+    free(b);
     return rc;
 }
 

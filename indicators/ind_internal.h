@@ -26,8 +26,6 @@
 #include <uv.h>
 
 #define IND_LIVE_MAX 32
-#define IND_CSV_THREADS 2        /* threads checking a large CSV file (nodes have 2+ cores) */
-#define IND_CSV_THREAD_ROWS 1000 /* rows a thread gets at least */
 #define IND_UNIT_NAME_MAX 128
 
 /* ---- the unit catalogue (ind_units.c): the "units" records as a tree ---- */

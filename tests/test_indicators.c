@@ -442,9 +442,9 @@ static char *big_csv(int first, int last, const char *extra, size_t *len)
     return csv;
 }
 
-/* A CSV import larger than one write transaction (IND_COMMIT_ROWS), so
- * checked on IND_CSV_THREADS threads: a bad last row stores nothing and is
- * named; of bad rows in both threads' shares the first is named; the good file stores every row and
+/* A CSV import larger than one write transaction (IND_COMMIT_ROWS): a bad
+ * last row stores nothing and is named; of a bad second and last row the
+ * first is named; the good file stores every row and
  * the roll-ups see them; a rerun writes nothing. */
 static void check_csv_chunks(indicators *d, store *s)
 {
@@ -473,7 +473,7 @@ static void check_csv_chunks(indicators *d, store *s)
         CHECK(values_held(s) == before);
         free(csv);
     }
-    /* bad rows in both threads' shares (IND_CSV_THREADS): the first is named */
+    /* bad rows at both ends: the first is named */
     char *tail = big_csv(first, last, "BIGX;VN;2025-06;1,2,3;", &len);
     char *nl = strchr(tail, '\n');
     REQUIRE(nl);
