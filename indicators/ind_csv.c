@@ -249,12 +249,7 @@ int indicators_csv_import(indicators *d, const char *text, size_t len, const ind
     if (!rc)
         rc = ind_value_commit(d, w, n, e);
     ind_unlock(d);
-    for (size_t i = 0; i < n; i++) {
-        if (!rc)
-            *(w[i].body ? written : unchanged) += 1;
-        ind_write_release(&w[i]);
-    }
-    free(w);
+    ind_writes_done(w, n, rc, written, unchanged);
     return rc;
 }
 

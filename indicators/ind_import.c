@@ -148,12 +148,7 @@ int indicators_import_write(indicators *d, const ind_actor *who, json_t *const *
     if (!rc)
         rc = ind_value_commit(d, w, n, e);
     ind_unlock(d);
-    for (size_t i = 0; i < checked; i++) {
-        if (!rc)
-            *(w[i].body ? written : unchanged) += 1;
-        ind_write_release(&w[i]);
-    }
-    free(w);
+    ind_writes_done(w, checked, rc, written, unchanged);
     return rc;
 }
 

@@ -189,6 +189,11 @@ bool ind_number_parse(const char *s, double *out);
 /* Frees what ind_value_check packed. */
 void ind_write_release(ind_write *w);
 
+/* Ends a run of n checked writes w (malloc'd): when rc is 0 (they were
+ * committed) counts each in *written or *unchanged; releases them and
+ * frees w. */
+void ind_writes_done(ind_write *w, size_t n, int rc, size_t *written, size_t *unchanged);
+
 /* ---- the value index (ind_index.c) ---- */
 
 /* One aggregate row of the index: what the values of one tier in one
