@@ -224,18 +224,23 @@ static int cam_field_live(void *ctx, const char *unit, uint64_t from_ms, uint64_
     return rc;
 }
 
-/* Fills slot f for field (names in both languages) and registers it;
- * a field whose code would be too long is left out. */
+/* The fields every network has, with their names. */
+static const struct {
+    const char *field, *vi, *en;
+} cam_fields_usual[] = {{"security", "an ninh", "security"},
+                        {"traffic", "giao thông", "traffic"},
+                        {"public_service", "dịch vụ công", "public service"},
+                        {"environment", "môi trường", "environment"}};
+#define CAM_FIELDS_USUAL (sizeof cam_fields_usual / sizeof *cam_fields_usual)
+
+/* Fills slot f for field (named in both languages when usual) and
+ * registers it; a field whose code would be too long is left out. */
 static int cam_field_add(indicators *ind, store *s, cam_field_ctx *f, const char *field)
 {
-    static const char *const known[][3] = {{"security", "an ninh", "security"},
-                                           {"traffic", "giao thông", "traffic"},
-                                           {"public_service", "dịch vụ công", "public service"},
-                                           {"environment", "môi trường", "environment"}};
     const char *vi = field, *en = field;
-    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-        if (!strcmp(known[i][0], field))
-            vi = known[i][1], en = known[i][2];
+    for (size_t i = 0; i < CAM_FIELDS_USUAL; i++)
+        if (!strcmp(cam_fields_usual[i].field, field))
+            vi = cam_fields_usual[i].vi, en = cam_fields_usual[i].en;
     if (strlen(CAM_FIELD_CODE) + strlen(field) >= sizeof f->code)
         return 0;
     f->s = s;
@@ -250,15 +255,15 @@ static int cam_field_add(indicators *ind, store *s, cam_field_ctx *f, const char
     return indicators_live_register(ind, &src);
 }
 
-/* Registers CAM.ONLINE.<FIELD> for the usual fields and for every field
- * the cameras of unit's subtree have now (up to CAM_FIELDS_MAX in all). */
+/* Registers CAM.ONLINE.<FIELD> for the usual fields and for every other
+ * field the cameras of unit's subtree have now (up to CAM_FIELDS_MAX in
+ * all; a field arriving later gets its indicator when the node restarts). */
 static int cam_fields_register(indicators *ind, store *s, const char *unit)
 {
     static cam_field_ctx ctxs[CAM_FIELDS_MAX];
-    const char *usual[] = {"security", "traffic", "public_service", "environment"};
     size_t n = 0;
-    for (size_t i = 0; i < sizeof usual / sizeof *usual; i++)
-        if (cam_field_add(ind, s, &ctxs[n++], usual[i]))
+    for (size_t i = 0; i < CAM_FIELDS_USUAL; i++)
+        if (cam_field_add(ind, s, &ctxs[n++], cam_fields_usual[i].field))
             return -1;
     lt_error e = {0};
     json_t *j = unit ? cameras_stats(s, unit, false, &e) : NULL;

@@ -12,7 +12,8 @@
 # nothing, a rerun writes nothing); records of the generic collection
 # the domain cannot parse are skipped, not fatal; CAM.ONLINE is an
 # operational indicator, and CAM.ONLINE.<FIELD> (cameras online per field)
-# equals the test's own count at every tier.
+# equals the test's own count at every tier; a field that is none of the
+# usual ones gets its indicator when the node restarts.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 
@@ -248,6 +249,17 @@ check "...and the figures count the readable one" wait_until 20 bash -c \
 check "...at the province too (replication went on)" wait_until 30 bash -c \
     "curl -s -H 'Authorization: Bearer $PV' 'http://127.0.0.1:${PORT[prov]}/api/v1/cameras/stats?unit=16681&by=field' | jq -e 'any(.rows[]; .key == \"traffic\" and .total == 3)'"
 
+# a field that is none of the usual ones gets its indicator when the node starts
+has_flood() { [ "$(call GET c1 "$CV" indicators)" = 200 ] && jq -e 'any(.indicators[]; .code == "CAM.ONLINE.FLOOD" and .live)' "$T/body" >/dev/null; }
+check "CAM7 of field flood" \
+    test "$(call PUT c1 "$CA" cameras/CAM7 "{\"name\":\"Cống Bara\",\"field\":\"flood\",\"url\":\"$GOOD\"}")" = 200
+check "...online" wait_until 40 status_is c1 "$CV" CAM7 online
+no_flood() { [ "$(call GET c1 "$CV" indicators)" = 200 ] && ! has_flood; }
+check "...no CAM.ONLINE.FLOOD while the commune runs on" no_flood
+check "the commune restarts" stop c1
+start c1
+check "...then CAM.ONLINE.FLOOD is an operational indicator" has_flood
+check "...equal to the own count: 1" test "$(field_figure c1 "$CV" 16681 flood) $(own_count c1 "$CV" 16681 flood)" = "1 1"
 check "DELETE removes a camera" test "$(call DELETE c1 "$CA" cameras/CAM3)" = 200
 check "...then 404 camera.not_found" test "$(call GET c1 "$CV" cameras/CAM3)" = 404
 check "...code camera.not_found" code_is camera.not_found
