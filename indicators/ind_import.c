@@ -13,8 +13,7 @@
 static const char *const line_keys[] = {"id", "indicator", "unit", "period", "value", "comment"};
 
 /* The string field key of line, or NULL with *e. */
-static const char *line_string(const json_t *line, const char *key, const char **field,
-                               lt_error *e)
+static const char *line_string(const json_t *line, const char *key, const char **field, lt_error *e)
 {
     const char *s = json_string_value(json_object_get(line, key));
     if (!s || !*s) {

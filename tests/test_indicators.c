@@ -480,7 +480,8 @@ static void check_csv_chunks(indicators *d, store *s)
     size_t head = (size_t)(nl + 1 - tail);
     char *two = malloc(len + 64);
     REQUIRE(two);
-    int twolen = snprintf(two, len + 64, "%.*sBIGX;VN;2025-06;zz;\r\n%s", (int)head, tail, tail + head);
+    int twolen =
+        snprintf(two, len + 64, "%.*sBIGX;VN;2025-06;zz;\r\n%s", (int)head, tail, tail + head);
     CHECKF(indicators_csv_import(d, two, (size_t)twolen, &staff, &written, &unchanged, &e) == -1 &&
                strstr(e.message, "row 2, column value"),
            "two bad rows: %s", e.message);
