@@ -7,7 +7,7 @@
  * not the node is running: LMDB serialises writers across processes, and a
  * running node notices the new entries within a second.
  *
- * A collection that a domain owns (node/domains.h: reports) goes through
+ * A collection that a domain owns (node/domains.h: reports, ind_values) goes through
  * the domain's importer instead: its rules and defaults, DOMAIN_BATCH lines
  * per transaction, nothing written again for lines already stored the
  * same, and --skip-bad to leave bad lines out.
@@ -39,6 +39,10 @@ static const char usage[] =
     "closed, ...; docs/reports.md, Import), written 1,000 per transaction; a\n"
     "line stored already with the same content writes nothing, so a rerun adds\n"
     "nothing.\n\n"
+    "Collection ind_values goes through the indicators' rules, as a row of\n"
+    "lienthong indicators import: lines {\"indicator\", \"unit\", \"period\",\n"
+    "\"value\", \"comment\"} (docs/indicators.md), entered as an admin of the\n"
+    "node's unit named \"import\".\n\n"
     "  --dir DIR          the node's data directory\n"
     "  --collection C     collection name, e.g. reports, kpis, documents\n"
     "  --file F           the JSON Lines file (- for standard input)\n"
@@ -445,7 +449,8 @@ int cmd_import(int argc, char **argv)
         return cli_usage_error("import", "--to is for generic collections: a domain's records "
                                          "are addressed by its rules (or use --raw)");
     if (!im && skip_bad)
-        return cli_usage_error("import", "--skip-bad is for a domain's collection (reports)");
+        return cli_usage_error("import", "--skip-bad is for a domain's collection (reports, "
+                                         "ind_values)");
     node_config c;
     if ((code = cli_load("import", dir, &c)))
         return code;

@@ -93,8 +93,7 @@ static int csv_row(csv_reader *r, char f[CSV_COLS][FIELD_MAX])
     return n == 1 && !f[0][0] ? 0 : n;
 }
 
-/* Parses a number with a decimal point or comma; false when it is not one. */
-static bool csv_number(const char *s, double *out)
+bool ind_number_parse(const char *s, double *out)
 {
     char buf[64];
     size_t n = strlen(s);
@@ -158,7 +157,7 @@ static int csv_check_row(indicators *d, ind_batch *b, char f[CSV_COLS][FIELD_MAX
                             nf < 0 ? "an unclosed quote or a field over 1023 bytes"
                                    : "too few fields");
     double v;
-    if (!csv_number(f[3], &v))
+    if (!ind_number_parse(f[3], &v))
         return lt_error_set(e, LT_EINVAL, "indicator.csv",
                             "row %zu, column value: '%.40s' is not a number (write 12.5 or 12,5)",
                             line, f[3]);
@@ -250,12 +249,7 @@ int indicators_csv_import(indicators *d, const char *text, size_t len, const ind
     if (!rc)
         rc = ind_value_commit(d, w, n, e);
     ind_unlock(d);
-    for (size_t i = 0; i < n; i++) {
-        if (!rc)
-            *(w[i].body ? written : unchanged) += 1;
-        ind_write_release(&w[i]);
-    }
-    free(w);
+    ind_writes_done(w, n, rc, written, unchanged);
     return rc;
 }
 

@@ -25,7 +25,7 @@
 
 #include <uv.h>
 
-#define IND_LIVE_MAX 16
+#define IND_LIVE_MAX 32
 #define IND_UNIT_NAME_MAX 128
 
 /* ---- the unit catalogue (ind_units.c): the "units" records as a tree ---- */
@@ -182,8 +182,17 @@ int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *u
 #define IND_COMMIT_ROWS 10000
 int ind_value_commit(indicators *d, const ind_write *w, size_t n, lt_error *e);
 
+/* Parses a number written with a decimal point or comma ("12.5", "12,5",
+ * "1.234,5", "1,234.5"), as the CSV takes it; false when it is not one. */
+bool ind_number_parse(const char *s, double *out);
+
 /* Frees what ind_value_check packed. */
 void ind_write_release(ind_write *w);
+
+/* Ends a run of n checked writes w (malloc'd): when rc is 0 (they were
+ * committed) counts each in *written or *unchanged; releases them and
+ * frees w. */
+void ind_writes_done(ind_write *w, size_t n, int rc, size_t *written, size_t *unchanged);
 
 /* ---- the value index (ind_index.c) ---- */
 

@@ -245,6 +245,16 @@ void ind_write_release(ind_write *w)
     w->body = NULL;
 }
 
+void ind_writes_done(ind_write *w, size_t n, int rc, size_t *written, size_t *unchanged)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!rc)
+            *(w[i].body ? written : unchanged) += 1;
+        ind_write_release(&w[i]);
+    }
+    free(w);
+}
+
 /* Writes the changed values among w[0..n) in one transaction. */
 static int commit_chunk(indicators *d, const ind_write *w, size_t n, store_write *sw,
                         const char **to, lt_error *e)

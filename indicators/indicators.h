@@ -143,6 +143,29 @@ bool indicators_within(indicators *d, const char *unit, const char *anc);
 int indicators_csv_import(indicators *d, const char *text, size_t len, const ind_actor *who,
                           size_t *written, size_t *unchanged, lt_error *e);
 
+/* ---- `lienthong import --collection ind_values` (ind_import.c) ---- */
+
+/* Checks one import line {"indicator", "unit", "period", "value",
+ * "comment"[, "id" = indicator/unit/period]} as who, with the checks of a
+ * CSV row (value a number, or text with a decimal point or comma): its
+ * canonical fields into *fields (new reference) and its record id into id
+ * (idcap bytes). Writes nothing. Returns 0, or -1 with *field (the field
+ * at fault) and *e naming the record. */
+int indicators_import_check(indicators *d, const ind_actor *who, const json_t *line,
+                            json_t **fields, char *id, size_t idcap, const char **field,
+                            lt_error *e);
+
+/* Checks the n lines again (fields from indicators_import_check) and
+ * writes the changed ones in one transaction; *written and *unchanged
+ * count them. Returns 0, or -1 with *e (nothing written). */
+int indicators_import_write(indicators *d, const ind_actor *who, json_t *const *fields, size_t n,
+                            size_t *written, size_t *unchanged, lt_error *e);
+
+/* The import line of a stored value record (record_to_json): id,
+ * indicator, unit, period, value and comment, without the history. New
+ * reference. */
+json_t *indicators_export_line(const json_t *rec);
+
 /* A CSV template for indicator code at unit and period: one row per unit
  * expected to report it below unit, value and comment filled when known.
  * malloc'd text, or NULL with *e. */

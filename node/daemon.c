@@ -365,7 +365,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.documents = documents_env_new(&st->d.env);
     if (st->d.indicators)
         domains_live_indicators(st->d.indicators->ind, st->d.env.store,
-                                st->d.documents ? st->d.documents->docs : NULL);
+                                st->d.documents ? st->d.documents->docs : NULL, c->unit);
     if (st->d.env.events && st->d.reports)
         events_add_source(st->d.env.events,
                           &(events_source){REPORT_COLL, reports_env_event, st->d.reports});

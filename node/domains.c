@@ -15,6 +15,8 @@
 #include "reports/report_query.h"
 #include "reports/reports.h"
 
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -75,9 +77,52 @@ static int reports_import_batch(void *ctx, json_t *const *fields, size_t n, size
     return reports_import_write(ctx, fields, n, written, unchanged, e);
 }
 
+/* Values of indicators, entered as an operator of the node's unit (an
+ * admin: a correction after the lock day is recorded as approved by
+ * "import"), as `lienthong indicators import` does for a CSV. */
+typedef struct {
+    indicators *d;
+    ind_actor who;
+} values_import;
+
+static void *values_import_open(store *s, const node_config *c)
+{
+    values_import *v = calloc(1, sizeof *v);
+    if (v && !(v->d = indicators_new(s, c))) {
+        free(v);
+        return NULL;
+    }
+    if (v)
+        v->who = (ind_actor){"import", c->unit, ROLE_ADMIN};
+    return v;
+}
+
+static void values_import_close(void *ctx)
+{
+    values_import *v = ctx;
+    indicators_free(v->d);
+    free(v);
+}
+
+static int values_import_line(void *ctx, const json_t *line, json_t **fields,
+                              char id[ENTRY_MAX_NAME + 1], const char **field, lt_error *e)
+{
+    values_import *v = ctx;
+    return indicators_import_check(v->d, &v->who, line, fields, id, ENTRY_MAX_NAME + 1, field, e);
+}
+
+static int values_import_batch(void *ctx, json_t *const *fields, size_t n, size_t *written,
+                               size_t *unchanged, lt_error *e)
+{
+    values_import *v = ctx;
+    return indicators_import_write(v->d, &v->who, fields, n, written, unchanged, e);
+}
+
 static const domain_importer importers[] = {
     {REPORT_COLL, reports_import_open, reports_import_close, reports_import_line,
      reports_import_batch, reports_export_line},
+    {INDVALUE_COLL, values_import_open, values_import_close, values_import_line,
+     values_import_batch, indicators_export_line},
 };
 
 const domain_importer *domains_importer(const char *coll)
@@ -141,6 +186,102 @@ static int cameras_live(void *ctx, const char *unit, uint64_t from_ms, uint64_t 
     return total ? 0 : 1;
 }
 
+/* The operational indicators of cameras per field: CAM.ONLINE.<FIELD>,
+ * the number of a unit's enabled cameras of that field online now (the
+ * camera index, at every tier; no figure where the unit has none of the
+ * field). Registered for the fields every network has and for those the
+ * node's subtree holds when it starts. */
+#define CAM_FIELDS_MAX 12
+#define CAM_FIELD_CODE "CAM.ONLINE."
+
+typedef struct {
+    store *s;
+    char field[32];
+    char code[IND_CODE_MAX], vi[96], en[96];
+} cam_field_ctx;
+
+static int cam_field_live(void *ctx, const char *unit, uint64_t from_ms, uint64_t to_ms,
+                          double *value)
+{
+    const cam_field_ctx *f = ctx;
+    lt_error e = {0};
+    json_t *j = cameras_stats(f->s, unit, false, &e);
+    if (!j)
+        return -1;
+    int rc = 1;
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(j, "rows"), i, row)
+    {
+        const char *key = json_string_value(json_object_get(row, "key"));
+        if (key && !strcmp(key, f->field) && json_integer_value(json_object_get(row, "total"))) {
+            *value = (double)json_integer_value(json_object_get(row, "online"));
+            rc = 0;
+        }
+    }
+    json_decref(j);
+    (void)from_ms, (void)to_ms;
+    return rc;
+}
+
+/* The fields every network has, with their names. */
+static const struct {
+    const char *field, *vi, *en;
+} cam_fields_usual[] = {{"security", "an ninh", "security"},
+                        {"traffic", "giao thông", "traffic"},
+                        {"public_service", "dịch vụ công", "public service"},
+                        {"environment", "môi trường", "environment"}};
+#define CAM_FIELDS_USUAL (sizeof cam_fields_usual / sizeof *cam_fields_usual)
+
+/* Fills slot f for field (named in both languages when usual) and
+ * registers it; a field whose code would be too long is left out. */
+static int cam_field_add(indicators *ind, store *s, cam_field_ctx *f, const char *field)
+{
+    const char *vi = field, *en = field;
+    for (size_t i = 0; i < CAM_FIELDS_USUAL; i++)
+        if (!strcmp(cam_fields_usual[i].field, field))
+            vi = cam_fields_usual[i].vi, en = cam_fields_usual[i].en;
+    if (strlen(CAM_FIELD_CODE) + strlen(field) >= sizeof f->code)
+        return 0;
+    f->s = s;
+    snprintf(f->field, sizeof f->field, "%s", field);
+    size_t n = (size_t)snprintf(f->code, sizeof f->code, "%s", CAM_FIELD_CODE);
+    for (const char *p = field; *p; p++)
+        f->code[n++] = (char)toupper((unsigned char)*p);
+    f->code[n] = '\0';
+    snprintf(f->vi, sizeof f->vi, "Camera hoạt động: %s", vi);
+    snprintf(f->en, sizeof f->en, "Cameras online: %s", en);
+    ind_live_source src = {f->code, f->vi, f->en, "camera", cam_field_live, f};
+    return indicators_live_register(ind, &src);
+}
+
+/* Registers CAM.ONLINE.<FIELD> for the usual fields and for every other
+ * field the cameras of unit's subtree have now (up to CAM_FIELDS_MAX in
+ * all; a field arriving later gets its indicator when the node restarts). */
+static int cam_fields_register(indicators *ind, store *s, const char *unit)
+{
+    static cam_field_ctx ctxs[CAM_FIELDS_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < CAM_FIELDS_USUAL; i++)
+        if (cam_field_add(ind, s, &ctxs[n++], cam_fields_usual[i].field))
+            return -1;
+    lt_error e = {0};
+    json_t *j = unit ? cameras_stats(s, unit, false, &e) : NULL;
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(j, "rows"), i, row)
+    {
+        const char *field = json_string_value(json_object_get(row, "key"));
+        bool seen = false;
+        for (size_t k = 0; k < n && field; k++)
+            seen |= !strcmp(ctxs[k].field, field);
+        if (field && !seen && n < CAM_FIELDS_MAX && cam_field_add(ind, s, &ctxs[n++], field))
+            n--; /* the indicators' table is full: the rest is left out */
+    }
+    json_decref(j);
+    return 0;
+}
+
 /* The operational indicators of documents and tasks: shares (%) of the
  * documents issued in a unit's subtree in the month, and of the tasks due
  * in the month done on time. */
@@ -202,7 +343,7 @@ static int docs_live_register(indicators *ind, store *s, documents *docs)
     return 0;
 }
 
-int domains_live_indicators(indicators *ind, store *s, documents *docs)
+int domains_live_indicators(indicators *ind, store *s, documents *docs, const char *unit)
 {
     if (docs && docs_live_register(ind, s, docs))
         return -1;
@@ -224,5 +365,7 @@ int domains_live_indicators(indicators *ind, store *s, documents *docs)
     }
     ind_live_source cams = {
         "CAM.ONLINE", "Tỉ lệ camera hoạt động", "Cameras online", "%", cameras_live, s};
-    return indicators_live_register(ind, &cams);
+    if (indicators_live_register(ind, &cams))
+        return -1;
+    return cam_fields_register(ind, s, unit);
 }

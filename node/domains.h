@@ -61,9 +61,10 @@ const domain_importer *domains_importer(const char *coll);
 
 /* Registers every domain's operational indicators (figures the node
  * computes from its own data over store s: reports received, processed,
- * resolved on time, satisfied; cameras online; with docs, documents signed
- * and exchanged electronically, tasks done on time) with ind. Returns 0
- * or -1. */
-int domains_live_indicators(indicators *ind, store *s, documents *docs);
+ * resolved on time, satisfied; cameras online, and online per field
+ * (CAM.ONLINE.<FIELD>: the usual fields and those of unit's subtree now);
+ * with docs, documents signed and exchanged electronically, tasks done on
+ * time) with ind. Returns 0 or -1. */
+int domains_live_indicators(indicators *ind, store *s, documents *docs, const char *unit);
 
 #endif

@@ -11,7 +11,9 @@
 # commune (grep of the other nodes' data files); the CSV import (all or
 # nothing, a rerun writes nothing); records of the generic collection
 # the domain cannot parse are skipped, not fatal; CAM.ONLINE is an
-# operational indicator.
+# operational indicator, and CAM.ONLINE.<FIELD> (cameras online per field)
+# equals the test's own count at every tier; a field that is none of the
+# usual ones gets its indicator when the node restarts.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 
@@ -94,6 +96,40 @@ MONTH=$(TZ=Asia/Ho_Chi_Minh date +%Y-%m)
 check "...worth 2 of 3 cameras online (66.7 %) at the district this month" \
     test "$(call GET prov "$PV" "indicators/CAM.ONLINE/values?unit=412&from=$MONTH&to=$MONTH")" = 200
 check "...the value" jq -e '((.rows[0].value * 3) | round) == 200' "$T/body"
+
+# CAM.ONLINE.<FIELD>: the cameras online per field, at every tier, against
+# the test's own count of the cameras that tier lists
+NV=$(mk nat nview viewer VN)
+check "CAM.ONLINE.TRAFFIC, .SECURITY, .PUBLIC_SERVICE, .ENVIRONMENT are listed as live" bash -c \
+    "curl -s -H 'Authorization: Bearer $NV' http://127.0.0.1:${PORT[nat]}/api/v1/indicators | jq -e '[.indicators[] | select(.live and (.code | startswith(\"CAM.ONLINE.\"))) | .code] | sort == [\"CAM.ONLINE.ENVIRONMENT\",\"CAM.ONLINE.PUBLIC_SERVICE\",\"CAM.ONLINE.SECURITY\",\"CAM.ONLINE.TRAFFIC\"]'"
+own_count() { # own_count NODE TOKEN UNIT FIELD: enabled cameras of FIELD online, or null when none
+    [ "$(call GET "$1" "$2" "cameras?unit=$3")" = 200 ] &&
+        jq -r --arg f "$4" '[.cameras[] | select(.field == $f and .enabled != false)] |
+            if length == 0 then "null" else (map(select(.status == "online")) | length | tostring) end' "$T/body"
+}
+field_figure() { # field_figure NODE TOKEN UNIT FIELD: the indicator's value this month
+    local code
+    code="CAM.ONLINE.$(echo "$4" | tr a-z A-Z)"
+    [ "$(call GET "$1" "$2" "indicators/$code/values?unit=$3&from=$MONTH&to=$MONTH")" = 200 ] &&
+        jq -r '.rows[0].value | if . == null then "null" else (round | tostring) end' "$T/body"
+}
+figures_match() { # figures_match NODE TOKEN UNIT: every usual field's figure equals the own count
+    local f got own
+    for f in traffic security public_service environment; do
+        got=$(field_figure "$@" "$f") && own=$(own_count "$@" "$f") && [ -n "$own" ] &&
+            [ "$got" = "$own" ] || return 1
+    done
+}
+check "the national node lists CAM1 online and CAM2 offline" wait_until 40 bash -c \
+    "curl -s -H 'Authorization: Bearer $NV' 'http://127.0.0.1:${PORT[nat]}/api/v1/cameras?unit=VN' | jq -e '[.cameras[] | select(.status == \"online\") | .id] | sort == [\"CAM1\",\"CAM3\"]'"
+check "...its own count: traffic 1, security 1, environment none" \
+    test "$(own_count nat "$NV" VN traffic) $(own_count nat "$NV" VN security) $(own_count nat "$NV" VN environment)" = "1 1 null"
+check "per-field figures equal the own count at the national node" figures_match nat "$NV" VN
+check "...at the province" figures_match prov "$PV" 40
+check "...at the district" figures_match dist "$DV" 412
+check "...at the commune" figures_match c1 "$CV" 16681
+check "...the commune's traffic figure is 1 (of 2 traffic cameras)" test "$(field_figure c1 "$CV" 16681 traffic)" = 1
+check "...and the province's figure for the district's subtree too" figures_match prov "$PV" 412
 
 # thumbnails replicate up; snapshots come from the owner
 thumb_at() { curl -sf --max-time 10 -H "Authorization: Bearer $2" -o "$T/thumb.jpg" \
@@ -213,6 +249,17 @@ check "...and the figures count the readable one" wait_until 20 bash -c \
 check "...at the province too (replication went on)" wait_until 30 bash -c \
     "curl -s -H 'Authorization: Bearer $PV' 'http://127.0.0.1:${PORT[prov]}/api/v1/cameras/stats?unit=16681&by=field' | jq -e 'any(.rows[]; .key == \"traffic\" and .total == 3)'"
 
+# a field that is none of the usual ones gets its indicator when the node starts
+has_flood() { [ "$(call GET c1 "$CV" indicators)" = 200 ] && jq -e 'any(.indicators[]; .code == "CAM.ONLINE.FLOOD" and .live)' "$T/body" >/dev/null; }
+check "CAM7 of field flood" \
+    test "$(call PUT c1 "$CA" cameras/CAM7 "{\"name\":\"Cống Bara\",\"field\":\"flood\",\"url\":\"$GOOD\"}")" = 200
+check "...online" wait_until 40 status_is c1 "$CV" CAM7 online
+no_flood() { [ "$(call GET c1 "$CV" indicators)" = 200 ] && ! has_flood; }
+check "...no CAM.ONLINE.FLOOD while the commune runs on" no_flood
+check "the commune restarts" stop c1
+start c1
+check "...then CAM.ONLINE.FLOOD is an operational indicator" has_flood
+check "...equal to the own count: 1" test "$(field_figure c1 "$CV" 16681 flood) $(own_count c1 "$CV" 16681 flood)" = "1 1"
 check "DELETE removes a camera" test "$(call DELETE c1 "$CA" cameras/CAM3)" = 200
 check "...then 404 camera.not_found" test "$(call GET c1 "$CV" cameras/CAM3)" = 404
 check "...code camera.not_found" code_is camera.not_found

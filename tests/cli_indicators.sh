@@ -10,7 +10,9 @@
 # period, non-numeric value) is refused with its code and nothing stored;
 # CSV import (BOM, semicolons, decimal comma; a bad row names its row and
 # column and stores nothing), template and CSV export; `lienthong
-# indicators import` (exit 2 on a bad file); pins: the province's admin
+# indicators import` (exit 2 on a bad file); `lienthong import --collection
+# ind_values` with the same checks (a bad line names the record, nothing
+# stored), its export round trip; pins: the province's admin
 # pins HH for its subtree (the district sees it pinned, the nation not), a
 # commune's admin may not, and a redefinition keeps the pin.
 set -uo pipefail
@@ -65,6 +67,10 @@ check "a rate over an unknown denominator: 404" \
 defined_at() { [ "$(call GET "$1" "$2" indicators)" = 200 ] &&
     jq -e '[.indicators[].code] | contains(["POOR","HH","RATE"])' "$T/body" >/dev/null; }
 check "the definitions reach the commune" wait_until 30 defined_at c1 "$C1S"
+check "...and the commune's refused definition stored nothing: every definition entry it holds is the province's" \
+    bash -c "'$BIN' log --dir '$T/c1' --collection indicators --json | jq -se 'length >= 3 and all(.[]; .unit == \"40\")'"
+check "...and the province stored no BAD indicator (refused: unknown denominator)" \
+    bash -c "'$BIN' log --dir '$T/prov' --collection indicators | grep -q 'indicators/POOR' && ! '$BIN' log --dir '$T/prov' --collection indicators | grep -q 'indicators/BAD'"
 check "...and the national node" wait_until 30 defined_at nat "$NV"
 check "...with the operational indicators of reports" jq -e 'any(.indicators[]; .code == "RPT.RECEIVED" and .live)' "$T/body"
 
@@ -189,6 +195,48 @@ printf 'indicator,unit,period,value\nPOOR,40,2026-06,5\n' >"$T/above.csv"
 check "a row of a unit above the node: exit code 1 (forbidden, not bad input)" \
     bash -c "'$BIN' indicators import --dir '$T/dist' --file '$T/above.csv' 2>'$T/err'; test \$? -eq 1"
 check "...saying where to enter it" grep -q 'unit 40 is not served by this node' "$T/err"
+
+# lienthong import --collection ind_values: the checks of the CSV rows, per record
+imp() { # imp FILE: lienthong import into the district; stdout in $T/out, stderr in $T/err, prints the exit code
+    "$BIN" import --dir "$T/dist" --collection ind_values --file "$1" >"$T/out" 2>"$T/err"
+    echo $?
+}
+GOOD1='{"indicator":"POOR","unit":"16681","period":"2026-05","value":41.5,"comment":"nhập từ hệ thống cũ"}'
+GOOD2='{"indicator":"POOR","unit":"16684","period":"2026-05","value":"8,5"}'
+BEFORE=$(held dist)
+bad_import() { # bad_import NAME LINE EXIT PATTERN: a file of GOOD1 then LINE is refused, naming line 2
+    printf '%s\n%s\n' "$GOOD1" "$2" >"$T/imp.jsonl"
+    check "import: $1: exit $3" test "$(imp "$T/imp.jsonl")" = "$3"
+    check "...naming line 2 and the record" grep -q "line 2.*$4" "$T/err"
+    check "...and nothing stored" test "$(held dist)" -eq "$BEFORE"
+}
+bad_import "an unknown indicator" '{"indicator":"NOPE","unit":"16681","period":"2026-05","value":1}' 1 \
+    'field "indicator": record NOPE/16681/2026-05: .*NOPE'
+bad_import "a wrong period" '{"indicator":"POOR","unit":"16681","period":"2026-13","value":1}' 2 \
+    'field "period": record POOR/16681/2026-13: .2026-13. is not a month'
+bad_import "a non-numeric value" '{"indicator":"POOR","unit":"16681","period":"2026-04","value":"abc"}' 2 \
+    'field "value": record POOR/16681/2026-04: the value .abc. is not a number'
+bad_import "a unit the node does not serve" '{"indicator":"POOR","unit":"40","period":"2026-05","value":1}' 1 \
+    'field "unit": record POOR/40/2026-05: unit 40 is not served by this node'
+bad_import "a tier that does not report it" '{"indicator":"POOR","unit":"412","period":"2026-05","value":1}' 2 \
+    'field "unit": record POOR/412/2026-05: unit 412 is a district'
+bad_import "a field of no value line" '{"indicator":"POOR","unit":"16681","period":"2026-03","value":1,"by":"x"}' 2 \
+    'field "by": not a field of a value line'
+printf '%s\n%s\n' "$GOOD1" "$GOOD2" >"$T/imp.jsonl"
+check "import: two good lines (a number and a decimal comma) are written" test "$(imp "$T/imp.jsonl")" = 0
+check "...2 imported" grep -q 'imported 2, unchanged 0' "$T/out"
+check "...only those were stored" test "$(held dist)" -eq $((BEFORE + 2))
+check "the province sees 41.5 + 8.5 for May" wait_until 30 value_is prov "$PV" POOR 40 2026-05 50
+check "...recorded as entered by import at the district, for the commune" bash -c \
+    "curl -s -H 'Authorization: Bearer $DV' http://127.0.0.1:${PORT[dist]}/api/v1/indicators/POOR/values/16681/2026-05 |
+     jq -e '.by == \"import\" and .by_unit == \"412\" and .on_behalf == true and .comment == \"nhập từ hệ thống cũ\"'"
+check "a rerun writes nothing" test "$(imp "$T/imp.jsonl")" = 0
+check "...2 unchanged" grep -q 'imported 0, unchanged 2' "$T/out"
+"$BIN" export --dir "$T/dist" --collection ind_values >"$T/exp.jsonl"
+check "export gives import lines without the history" \
+    jq -se 'any(.[]; .id == "POOR/16681/2026-05" and .value == 41.5 and .unit == "16681" and .period == "2026-05") and all(.[]; keys - ["id","indicator","unit","period","value","comment"] == [])' "$T/exp.jsonl"
+check "...which import again unchanged" test "$(imp "$T/exp.jsonl")" = 0
+check "...." grep -q 'imported 0, unchanged' "$T/out"
 
 # pins: a top-tier admin chooses the tiles of the tiers below
 pinned_at() { # pinned_at NODE TOKEN UNIT CODE true|false

@@ -5,7 +5,9 @@
 # which resolves it; the citizen rates it on the public API; the province
 # sees the report, its photo, its history and its statistics; a user of another commune gets 404; an overdue public-order
 # report (re-filed, so its deadline moves) is escalated by `lienthong reports sweep` at the district. The
-# province's admin enters holidays; the commune gets them.
+# province's admin enters holidays; the commune gets them. The operational
+# indicators RPT.RECEIVED, RPT.PROCESSED, RPT.ON_TIME and RPT.SATISFIED
+# equal the test's own count of the province's reports.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 
@@ -151,6 +153,32 @@ check "...one resolved construction report, rated satisfied" \
 check "...and the commune among the district's children" \
     test "$(call GET prov "$PV" 'reports/stats?unit=412&by=child')" = 200
 check "...with its report" jq -e '[.children[] | select(.unit == "16681")][0].total == 1' "$T/body"
+
+# the reports' operational indicators this month, against the test's own count of the reports
+MONTH=$(TZ=Asia/Ho_Chi_Minh date +%Y-%m)
+own_reports() { # every report of the province's subtree, one JSON object per line, into $T/own
+    [ "$(call GET prov "$PV" 'reports?unit=40&limit=200')" = 200 ] || return 1
+    local c
+    : >"$T/own"
+    for c in $(jq -r '.reports[].code' "$T/body"); do
+        [ "$(call GET prov "$PV" "reports/$c")" = 200 ] && jq -c . "$T/body" >>"$T/own" || return 1
+    done
+}
+live_is() { # live_is CODE JQ-EXPR-OF-THE-OWN-REPORTS: the province's figure equals the own count
+    local want
+    want=$(jq -s "$2" "$T/own") &&
+        [ "$(call GET prov "$PV" "indicators/$1/values?unit=40&from=$MONTH&to=$MONTH")" = 200 ] &&
+        jq -e --argjson w "$want" '((.rows[0].value - $w) | fabs) < 1e-9' "$T/body" >/dev/null
+}
+check "the province's reports, counted by the test" own_reports
+check "...one, resolved on time and rated satisfied" jq -se 'length == 1 and .[0].status == "resolved" and .[0].rating == "satisfied" and .[0].resolved_ms <= .[0].deadline_ms' "$T/own"
+check "RPT.RECEIVED equals the own count" live_is RPT.RECEIVED 'length'
+check "RPT.PROCESSED equals the own count" live_is RPT.PROCESSED \
+    'map(select(.status | IN("resolved","closed","rejected","duplicate"))) | length'
+check "RPT.ON_TIME equals the own share" live_is RPT.ON_TIME \
+    'map(select(.resolved_ms != null and .deadline_ms != null)) | 100 * (map(select(.resolved_ms <= .deadline_ms)) | length) / length'
+check "RPT.SATISFIED equals the own share" live_is RPT.SATISFIED \
+    'map(select(.rating != null)) | 100 * (map(select(.rating == "satisfied")) | length) / length'
 
 # escalation: a public-order report (owned by the commune, 24 working hours)
 check "a public-order report" test "$(call POST c1 "$C1S" reports '{"title":"Tụ tập ban đêm","category":"public_order","lat":18.67,"lon":105.69}')" = 201

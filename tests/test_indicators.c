@@ -443,7 +443,8 @@ static char *big_csv(int first, int last, const char *extra, size_t *len)
 }
 
 /* A CSV import larger than one write transaction (IND_COMMIT_ROWS): a bad
- * last row stores nothing and is named; the good file stores every row and
+ * last row stores nothing and is named; of a bad second and last row the
+ * first is named; the good file stores every row and
  * the roll-ups see them; a rerun writes nothing. */
 static void check_csv_chunks(indicators *d, store *s)
 {
@@ -472,6 +473,21 @@ static void check_csv_chunks(indicators *d, store *s)
         CHECK(values_held(s) == before);
         free(csv);
     }
+    /* bad rows at both ends: the first is named */
+    char *tail = big_csv(first, last, "BIGX;VN;2025-06;1,2,3;", &len);
+    char *nl = strchr(tail, '\n');
+    REQUIRE(nl);
+    size_t head = (size_t)(nl + 1 - tail);
+    char *two = malloc(len + 64);
+    REQUIRE(two);
+    int twolen =
+        snprintf(two, len + 64, "%.*sBIGX;VN;2025-06;zz;\r\n%s", (int)head, tail, tail + head);
+    CHECKF(indicators_csv_import(d, two, (size_t)twolen, &staff, &written, &unchanged, &e) == -1 &&
+               strstr(e.message, "row 2, column value"),
+           "two bad rows: %s", e.message);
+    CHECK(values_held(s) == before);
+    free(two);
+    free(tail);
     char *csv = big_csv(first, last, NULL, &len);
     CHECKF(indicators_csv_import(d, csv, len, &staff, &written, &unchanged, &e) == 0, "%s",
            e.message);

@@ -45,7 +45,8 @@ node "$SRC/tests/ui/ui_tooltip.mjs" || rc=1
 if [ $rc -eq 0 ]; then ok; else bad "browser tests (screenshots in $LT_UI_ARTIFACTS)"; fi
 
 # the indicator panel: POOR (pinned) defined at the province, last month's
-# figure of commune 16681 only (16684 has not reported)
+# figure of commune 16681 only (16684 has not reported); a DTI indicator
+# per pillar with the province's score
 PA=$("$BIN" token --dir "$T/prov" --user prov-admin)
 C1=$("$BIN" token --dir "$T/c1" --user c1-staff)
 LAST=$(TZ=Asia/Ho_Chi_Minh date -d "$(TZ=Asia/Ho_Chi_Minh date +%Y-%m-01) -1 day" +%Y-%m)
@@ -61,6 +62,14 @@ DL=$("$BIN" token --dir "$T/dist" --user dist-leader)
 dist_has_hh() { curl -sf --max-time 5 -H "Authorization: Bearer $DL" "http://127.0.0.1:${PORT[dist]}/api/v1/indicators/HH" >/dev/null; }
 check "HH reaches the district" wait_until 30 dist_has_hh
 check "the commune enters last month" put c1 "$C1" "indicators/POOR/values/16681/$LAST" '{"value":120.5}'
+# the DTI: one indicator per pillar, the province's score of last month's year
+for pv in GOV:0.6 ECO:0.4 SOC:0.5; do
+    p=${pv%%:*}
+    g=$(echo "$p" | tr A-Z a-z)
+    check "DTI.$p.1 defined" put prov "$PA" "indicators/DTI.$p.1" \
+        "{\"name_vi\":\"DTI $p 1\",\"measure\":\"điểm\",\"period\":\"year\",\"aggregation\":\"average\",\"tiers\":[\"province\"],\"group\":\"dti.$g\"}"
+    check "...the province's score" put prov "$PA" "indicators/DTI.$p.1/values/40/${LAST%-*}" "{\"value\":${pv#*:}}"
+done
 prov_has() { api prov "indicators/POOR/values?unit=40&from=$LAST&to=$LAST" | jq -e '.rows[0].value == 120.5' >/dev/null; }
 check "the province has it" wait_until 30 prov_has
 if node "$SRC/tests/ui/ui_indicators.mjs"; then ok; else bad "indicator browser tests (screenshots in $LT_UI_ARTIFACTS)"; fi

@@ -3,7 +3,9 @@
 // and HH and entered last month's figures of commune 16681 only): the
 // pinned tile with its figure, the time-series chart, the per-child table
 // with its drill-down, the completeness panel naming commune 16684, in
-// Vietnamese and English, at 1366 and 360 px. Then the province admin pins
+// Vietnamese and English, at 1366 and 360 px; the DTI composite and its
+// three pillars, the CSV export of the per-child table, the period picker
+// and the A4 print view. Then the province admin pins
 // HH (defined unpinned) on the admin page and its tile appears on the
 // district's dashboard once the pin has replicated.
 import { browser, newPage, login, shot, check, failed } from './lib.mjs';
@@ -49,6 +51,56 @@ for (const [width, height] of [[1366, 900], [360, 740]]) {
     await page.click('#lang');
   }
   check(`${width}: no script errors`, !page.errors.some((e) => !e.includes('Failed to load resource')), page.errors.join(' | '));
+  await page.context().close();
+}
+// The DTI composite, the CSV export, the period picker and the A4 print view.
+{
+  const page = await newPage(b, { width: 1366, height: 900, base });
+  await login(page, base, 'prov-admin', 'ui-pass-prov-admin');
+  await page.goto(`${base}/#/`);
+  check('the DTI composite is the mean of its three pillars (0,6, 0,4 and 0,5: 0,5)',
+    await wait(page, () => {
+      const v = (p) => document.querySelector(`#ind-dti [data-pillar=${p}] .value`)?.textContent;
+      return v('dti') === '0,5' && v('gov') === '0,6' && v('eco') === '0,4' && v('soc') === '0,5';
+    }));
+  await wait(page, () => document.querySelector('#ind-csv'));
+  const csv = await page.evaluate(async () => {
+    const r = await fetch(document.querySelector('#ind-csv').href);
+    return `${r.status} ${r.headers.get('content-type')}\n${await r.text()}`;
+  });
+  check('the CSV link gives the per-child table as CSV',
+    /^200 text\/csv/.test(csv) && csv.includes('unit,name,period,value,reported,expected,on_time') && /\n412,[^\n]*,120\.5,1,2/.test(csv),
+    csv.slice(0, 300));
+  const last = await page.$eval('#ind-period', (e) => e.value);
+  const [y, m] = last.split('-').map(Number);
+  const before = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+  const pick = async (month) => {
+    await page.fill('#ind-period', month);
+    await page.dispatchEvent('#ind-period', 'change');
+  };
+  await pick(before);
+  check('the period picker shows the month before, when nobody reported (0/2)',
+    await wait(page, (p) => document.querySelector('#ind-completeness h2')?.textContent.includes(p) &&
+      document.querySelector('#ind-rates')?.textContent.includes('0/2'), before));
+  await pick(last);
+  check('...and last month again (1/2)',
+    await wait(page, (p) => document.querySelector('#ind-completeness h2')?.textContent.includes(p) &&
+      document.querySelector('#ind-rates')?.textContent.includes('1/2'), last));
+  await page.emulateMedia({ media: 'print' });
+  check('the print view hides the controls and keeps the figures', await page.evaluate(() =>
+    getComputedStyle(document.querySelector('#ind-print')).display === 'none' &&
+    getComputedStyle(document.querySelector('#ind-period')).display === 'none' &&
+    document.querySelector('#ind-tiles [data-indicator=POOR]').getBoundingClientRect().height > 0 &&
+    document.querySelector('#ind-dti').getBoundingClientRect().height > 0));
+  const pdf = await page.pdf({ preferCSSPageSize: true });
+  const box = pdf.toString('latin1').match(/\/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]/);
+  check('...and prints on A4 pages (595 x 842 points)',
+    pdf.subarray(0, 5).toString() === '%PDF-' && box && Math.abs(box[1] - 595.3) < 2 && Math.abs(box[2] - 841.9) < 2,
+    box ? box[0] : 'no MediaBox');
+  await page.emulateMedia({ media: 'screen' });
+  await shot(page, 'ind-dti');
+  check('no script errors (DTI, CSV, period, print)', !page.errors.some((e) => !e.includes('Failed to load resource')),
+    page.errors.join(' | '));
   await page.context().close();
 }
 // Pinning for the tiers below: the province admin ticks HH on the admin page.
