@@ -8,12 +8,14 @@
 #include "documents/documents.h"
 
 #include <sodium.h>
+#include <uv.h>
 
 struct documents {
     store *s;
     const node_config *c;
     uint64_t (*now_ms)(void *ctx);
     void *now_ctx;
+    uv_mutex_t numbering; /* a number's allocation against a hand-over of the register */
 };
 
 /* A document type: its code (in ids), symbol (in notations), names. */
@@ -80,6 +82,23 @@ int doc_writes_add(doc_writes *w, const char *coll, const char *id, entry_op op,
 
 /* Frees what the list owns. */
 void doc_writes_free(doc_writes *w);
+
+/* ---- the numbering register (doc_register.c) ---- */
+
+/* Who holds the numbering register of the node's unit. */
+typedef struct {
+    char holder[65]; /* node key, hex */
+    bool recorded;   /* named by a register record (else: the unit's first server) */
+    bool lost;       /* the holder's certificate ended with no successor */
+    bool here;       /* this node holds it */
+} doc_holder;
+
+/* Checks that this node holds the numbering register of its unit (else
+ * document.register_elsewhere, 409, naming the holder) and gives in *floor
+ * the last number of series type/year handed over with the register (0:
+ * none). Call with d->numbering held. Returns 0, or -1 with *e. */
+int doc_register_claim(documents *d, const char *type, const char *year, uint64_t *floor,
+                       lt_error *e);
 
 /* ---- attachments (doc_files.c) ---- */
 

@@ -37,13 +37,20 @@ documents *documents_new(store *s, const node_config *c)
 {
     xmlInitParser(); /* once, before threads parse edXML */
     documents *d = calloc(1, sizeof *d);
-    if (d)
-        *d = (documents){s, c, wall_ms, NULL};
+    if (!d)
+        return NULL;
+    *d = (documents){.s = s, .c = c, .now_ms = wall_ms};
+    if (uv_mutex_init(&d->numbering)) {
+        free(d);
+        return NULL;
+    }
     return d;
 }
 
 void documents_free(documents *d)
 {
+    if (d)
+        uv_mutex_destroy(&d->numbering);
     free(d);
 }
 
@@ -308,18 +315,24 @@ void doc_writes_free(doc_writes *w)
     memset(w, 0, sizeof *w);
 }
 
-/* The next number of (unit, type, year): the node's counter, first raised
- * to the highest number of the series the store holds (issued by a mirror
- * server of the unit, or before a restore), then one durable increment. */
+/* The next number of (unit, type, year), on the holder of the unit's
+ * numbering register only: the node's counter, first raised to the
+ * highest number of the series the store holds (issued by an earlier
+ * holder, or before a restore) and to the last one handed over with the
+ * register, then one durable increment. */
 static int number_next(documents *d, const char *type, const char *year, uint64_t *n, lt_error *e)
 {
     char key[96];
-    uint64_t held;
+    uint64_t held, floor;
     int klen = snprintf(key, sizeof key, "%s/%s/%s", d->c->unit, type, year);
+    if (doc_register_claim(d, type, year, &floor, e))
+        return -1;
     if (doc_index_max_number(d->s, d->c->unit, type, year, &held))
         return lt_error_set(e, LT_ESTORAGE, NULL,
                             "cannot read the numbers of %s/%s/%s; check the node's disk",
                             d->c->unit, type, year);
+    if (floor > held)
+        held = floor;
     if ((held && store_local_raise(d->s, NUMBERS_TABLE, key, (size_t)klen, held, e->message,
                                    sizeof e->message)) ||
         store_local_incr(d->s, NUMBERS_TABLE, key, (size_t)klen, n, e->message, sizeof e->message))
@@ -413,7 +426,10 @@ json_t *documents_create(documents *d, const json_t *in, const doc_file *files, 
     doc_today(d, date);
     char year[5] = {date[0], date[1], date[2], date[3], 0};
     uint64_t n;
-    if (number_next(d, t->code, year, &n, e))
+    uv_mutex_lock(&d->numbering);
+    int nrc = number_next(d, t->code, year, &n, e);
+    uv_mutex_unlock(&d->numbering);
+    if (nrc)
         return NULL;
     snprintf(id, sizeof id, "%s-%s-%s-%" PRIu64, d->c->unit, year, t->code, n);
     snprintf(notation, sizeof notation, "%" PRIu64 "/%s-UBND", n, t->symbol);

@@ -42,6 +42,7 @@
 #define DOC_FILE_COLL "doc_files"             /* id: document id/attachment hash hex/chunk number */
 #define DOC_TASK_COLL "doc_tasks"             /* id: unit-T-number */
 #define DOC_TASKPROG_COLL "doc_task_progress" /* id: task id/assignee unit */
+#define DOC_REGISTER_COLL "doc_registers"     /* id: unit (its numbering register) */
 #define DOC_CERT_ID_MAX (2 * NODE_CODE_MAX + 64)
 
 #define DOC_SUBJECT_MAX 1000               /* bytes of the subject (trích yếu) */
@@ -143,6 +144,30 @@ typedef struct {
 } doc_shares;
 int documents_shares(documents *d, const char *unit, const unit_tree *tree, uint64_t from_ms,
                      uint64_t to_ms, doc_shares *out);
+
+/* ---- the numbering register (doc_register.c) ---- */
+
+/* The numbering register of the node's unit: {unit, holder (node key),
+ * this_node, held_here, holder_lost, how ("first_server", "handover",
+ * "takeover"), from, reason, by, at, last: {"TYPE/YEAR": n}, servers:
+ * [{node, name, certified_at, live}]}, or NULL with *e. */
+json_t *documents_register_get(documents *d, lt_error *e);
+
+/* Hands the register over from this node (its holder) to server to (the
+ * node key of another live server of the unit), as who (an admin of the
+ * unit), with a reason: a record of DOC_REGISTER_COLL naming the new
+ * holder and carrying the last number of every series, so the new holder
+ * continues after them even before the documents reach it. This node
+ * allocates no number afterwards. Returns 0, or -1 with *e. */
+int documents_register_handover(documents *d, const char *to, const char *reason,
+                                 const doc_actor *who, lt_error *e);
+
+/* Takes the register over to this node without its holder (lost,
+ * unreachable), as who (an admin of the unit), with a reason. Risk: numbers
+ * the old holder allocated that never reached this node are allocated
+ * again (docs/documents.md). Returns 0, or -1 with *e. */
+int documents_register_takeover(documents *d, const char *reason, const doc_actor *who,
+                                lt_error *e);
 
 /* ---- directives and tasks (doc_tasks.c) ---- */
 

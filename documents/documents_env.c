@@ -4,7 +4,7 @@
  * authenticate, parse and map to documents.h; error bodies carry the
  * domain's machine codes (docs/openapi.yaml).
  */
-#include "documents/documents_env.h"
+#include "documents/doc_env_internal.h"
 #include "node/http/form.h"
 #include "node/http/offload.h"
 #include "node/people/auth.h"
@@ -45,8 +45,7 @@ static doc_actor actor_of(const auth_caller *c)
     return (doc_actor){c->user, c->unit, c->role};
 }
 
-/* The request body as a JSON object, or NULL after answering 400. */
-static json_t *body_object(const http_request *req, http_response *res)
+json_t *doc_env_body(const http_request *req, http_response *res)
 {
     json_error_t je;
     json_t *in = json_loadb((const char *)req->body, req->body_len, 0, &je);
@@ -59,7 +58,7 @@ static json_t *body_object(const http_request *req, http_response *res)
     return in;
 }
 
-static void answer(http_response *res, json_t *j, const lt_error *e, int status)
+void doc_env_answer(http_response *res, json_t *j, const lt_error *e, int status)
 {
     if (j)
         http_respond_json(res, status, j);
@@ -211,7 +210,7 @@ static void job_work(void *job, const uint8_t *body, size_t len, http_response *
     else
         out = documents_verify(j->d->docs, j->id, j->c.unit, t, &e);
     unit_tree_free(t);
-    answer(res, out, &e, j->kind == JOB_CREATE || j->kind == JOB_EDXML_IN ? 201 : 200);
+    doc_env_answer(res, out, &e, j->kind == JOB_CREATE || j->kind == JOB_EDXML_IN ? 201 : 200);
 }
 
 static void job_done(void *job, http_response *res, http_pending *p, bool ran)
@@ -299,7 +298,7 @@ static void list_get(documents_env *d, const http_request *req, const auth_calle
         .limit = limit_param(req),
     };
     lt_error e = {0};
-    answer(res, documents_list(d->docs, c->unit, &q, auth_tree(d->node->auth), &e), &e, 200);
+    doc_env_answer(res, documents_list(d->docs, c->unit, &q, auth_tree(d->node->auth), &e), &e, 200);
 }
 
 static void collection(void *ctx, const http_request *req, http_response *res)
@@ -318,7 +317,7 @@ static void collection(void *ctx, const http_request *req, http_response *res)
 static void receipt_post(documents_env *d, const http_request *req, const auth_caller *c,
                          const char *id, http_response *res)
 {
-    json_t *in = body_object(req, res);
+    json_t *in = doc_env_body(req, res);
     if (!in)
         return;
     lt_error e = {0};
@@ -330,13 +329,13 @@ static void receipt_post(documents_env *d, const http_request *req, const auth_c
     if (rc)
         http_respond_lt(res, &e);
     else
-        answer(res, documents_get(d->docs, id, c->unit, auth_tree(d->node->auth), &e), &e, 200);
+        doc_env_answer(res, documents_get(d->docs, id, c->unit, auth_tree(d->node->auth), &e), &e, 200);
 }
 
 static void recall_post(documents_env *d, const http_request *req, const auth_caller *c,
                         const char *id, http_response *res)
 {
-    json_t *in = body_object(req, res);
+    json_t *in = doc_env_body(req, res);
     if (!in)
         return;
     lt_error e = {0};
@@ -347,7 +346,7 @@ static void recall_post(documents_env *d, const http_request *req, const auth_ca
     if (rc)
         http_respond_lt(res, &e);
     else
-        answer(res, documents_get(d->docs, id, c->unit, auth_tree(d->node->auth), &e), &e, 200);
+        doc_env_answer(res, documents_get(d->docs, id, c->unit, auth_tree(d->node->auth), &e), &e, 200);
 }
 
 /* Splits the path after PREFIX "/" into at most SEG_MAX segments. */
@@ -372,14 +371,18 @@ static void item(void *ctx, const http_request *req, http_response *res)
     snprintf(rest, sizeof rest, "%s", req->path + strlen(PREFIX "/"));
     size_t n = path_split(rest, seg);
     lt_error e = {0};
-    if (get && n == 1 && !strcmp(seg[0], "types"))
+    if (n && !strcmp(seg[0], "register") &&
+        ((get && n == 1) ||
+         (post && n == 2 && (!strcmp(seg[1], "handover") || !strcmp(seg[1], "takeover")))))
+        doc_env_register(d, req, &c, n == 2 ? seg[1] : NULL, res);
+    else if (get && n == 1 && !strcmp(seg[0], "types"))
         http_respond_json(res, 200, json_pack("{s:o}", "types", documents_types()));
     else if (post && n == 1 && !strcmp(seg[0], "edxml"))
         job_start(d, req, &c, JOB_EDXML_IN, NULL, res);
     else if (get && n == 2 && !strcmp(seg[1], "edxml"))
         job_start(d, req, &c, JOB_EDXML_OUT, seg[0], res);
     else if (get && n == 1)
-        answer(res, documents_get(d->docs, seg[0], c.unit, auth_tree(d->node->auth), &e), &e, 200);
+        doc_env_answer(res, documents_get(d->docs, seg[0], c.unit, auth_tree(d->node->auth), &e), &e, 200);
     else if (post && n == 2 && !strcmp(seg[1], "receipts"))
         receipt_post(d, req, &c, seg[0], res);
     else if (post && n == 2 && !strcmp(seg[1], "recall"))
@@ -407,17 +410,17 @@ static void tasks_collection(void *ctx, const http_request *req, http_response *
         return;
     lt_error e = {0};
     if (post) {
-        json_t *in = body_object(req, res);
+        json_t *in = doc_env_body(req, res);
         if (!in)
             return;
         doc_actor who = actor_of(&c);
-        answer(res, documents_task_create(d->docs, in, &who, auth_tree(d->node->auth), &e), &e,
+        doc_env_answer(res, documents_task_create(d->docs, in, &who, auth_tree(d->node->auth), &e), &e,
                201);
         json_decref(in);
         return;
     }
     const char *od = http_request_query_param(req, "overdue");
-    answer(res,
+    doc_env_answer(res,
            documents_task_list(d->docs, c.unit, http_request_query_param(req, "assignee"),
                                od && (!strcmp(od, "1") || !strcmp(od, "true")),
                                auth_tree(d->node->auth), &e),
@@ -438,15 +441,15 @@ static void tasks_item(void *ctx, const http_request *req, http_response *res)
     lt_error e = {0};
     const unit_tree *t = auth_tree(d->node->auth);
     if (get && n == 1) {
-        answer(res, documents_task_get(d->docs, seg[0], c.unit, t, &e), &e, 200);
+        doc_env_answer(res, documents_task_get(d->docs, seg[0], c.unit, t, &e), &e, 200);
     } else if (post && n == 2 && !strcmp(seg[1], "progress")) {
-        json_t *in = body_object(req, res);
+        json_t *in = doc_env_body(req, res);
         if (!in)
             return;
         doc_actor who = actor_of(&c);
         int rc = documents_task_progress(d->docs, seg[0], in, &who, t, &e);
         json_decref(in);
-        answer(res, rc ? NULL : documents_task_get(d->docs, seg[0], c.unit, t, &e), &e, 200);
+        doc_env_answer(res, rc ? NULL : documents_task_get(d->docs, seg[0], c.unit, t, &e), &e, 200);
     } else {
         http_respond_error(res, n ? 405 : 404,
                            "no %s at %s: see docs/documents.md for the task routes", req->method,
