@@ -64,15 +64,16 @@ static void header_parties(xmlNodePtr h, xmlNsPtr ns, const json_t *doc)
     }
 }
 
-static void header_info(xmlNodePtr h, xmlNsPtr ns, const json_t *doc)
+static void header_info(documents *d, xmlNodePtr h, xmlNsPtr ns, const json_t *doc)
 {
     xmlNodePtr pi = add(h, ns, "PromulgationInfo", NULL);
     add_opt(pi, ns, "Place", doc_str(doc, "place"));
     add(pi, ns, "PromulgationDate", doc_str(doc, "date"));
-    const doc_type *t = doc_type_find(doc_str(doc, "type"));
+    doc_type t;
+    bool known = doc_type_find(d, doc_str(doc, "type"), &t);
     xmlNodePtr dt = add(h, ns, "DocumentType", NULL);
     add(dt, ns, "Type", doc_str(doc, "type"));
-    add(dt, ns, "TypeName", t ? t->vi : doc_str(doc, "type"));
+    add(dt, ns, "TypeName", known ? t.vi : doc_str(doc, "type"));
     add(h, ns, "Subject", doc_str(doc, "subject"));
     add(h, ns, "Content", doc_str(doc, "body") ? doc_str(doc, "body") : "");
     const json_t *signer = json_object_get(doc, "signer");
@@ -161,7 +162,7 @@ char *documents_edxml_export(documents *d, const char *id, const char *unit, con
     xmlNodePtr h = add(add(root, ns, "edXMLHeader", NULL), ns, "MessageHeader", NULL);
     header_parties(h, ns, doc);
     header_code(h, ns, doc);
-    header_info(h, ns, doc);
+    header_info(d, h, ns, doc);
     xmlNodePtr body = add(root, ns, "edXMLBody", NULL);
     int rc = 0;
     size_t i;
@@ -253,20 +254,19 @@ static int read_code(json_t *rec, xmlNodePtr h, lt_error *e)
     return rc;
 }
 
-static int read_type(json_t *rec, xmlNodePtr h, lt_error *e)
+static int read_type(documents *d, json_t *rec, xmlNodePtr h, lt_error *e)
 {
     xmlNodePtr dt = child(h, "DocumentType");
     char *type = text_of(child(dt, "Type")), *name = text_of(child(dt, "TypeName"));
-    const doc_type *t = doc_type_find(type);
-    if (!t)
-        t = doc_type_find(name);
+    doc_type t;
+    bool known = doc_type_find(d, (const char *)type, &t) || doc_type_find(d, (const char *)name, &t);
     xmlFree(type);
     xmlFree(name);
-    if (!t)
+    if (!known)
         return lt_error_set(e, LT_EINVAL, "document.edxml",
-                            "MessageHeader/DocumentType names no known type (Type QD, CT, KH, "
-                            "CV, TB, BC, TTr, GM or their Vietnamese names in TypeName)");
-    json_object_set_new(rec, "type", json_string(t->code));
+                            "MessageHeader/DocumentType names no known type (a code of GET "
+                            "/api/v1/document-types in Type, or its Vietnamese name in TypeName)");
+    json_object_set_new(rec, "type", json_string(t.code));
     return 0;
 }
 
@@ -392,7 +392,7 @@ static json_t *edxml_read(documents *d, xmlDocPtr x, const unit_tree *tree, doc_
         return NULL;
     }
     json_t *rec = json_object();
-    if (read_parties(d, rec, h, tree, e) || read_code(rec, h, e) || read_type(rec, h, e) ||
+    if (read_parties(d, rec, h, tree, e) || read_code(rec, h, e) || read_type(d, rec, h, e) ||
         read_info(rec, h, e) || read_files(child(root, "edXMLBody"), files, nfiles, e) ||
         doc_files_check(files, *nfiles, e)) {
         json_decref(rec);

@@ -18,13 +18,16 @@ struct documents {
     uv_mutex_t numbering; /* a number's allocation against a hand-over of the register */
 };
 
-/* A document type: its code (in ids), symbol (in notations), names. */
+/* A document type: its code (in ids), symbol (in notations), names, and
+ * whether documents may be issued with it. */
 typedef struct {
-    const char *code, *symbol, *vi, *en;
+    char code[DOC_TYPE_CODE_MAX + 1], symbol[17], vi[129], en[129];
+    bool active;
 } doc_type;
 
-/* The type of code (or of its Vietnamese name), or NULL. */
-const doc_type *doc_type_find(const char *code);
+/* The active type of code (or of its Vietnamese name) into *out, from the
+ * replicated list and the defaults (doc_types.c); false when none. */
+bool doc_type_find(documents *d, const char *code, doc_type *out);
 
 /* The urgencies (thuong, khan, thuong_khan, hoa_toc: edXML priorities 0-3)
  * and security levels. */
@@ -64,6 +67,13 @@ size_t doc_to(const json_t *doc, const char **to);
 /* True when a user of unit may see the document record doc. */
 bool doc_visible(const json_t *doc, const char *unit, const unit_tree *tree);
 
+/* The receipt of recipient unit for document id (new reference), or NULL. */
+json_t *doc_receipt_load(documents *d, const char *id, const char *unit);
+
+/* True when unit is a recipient of doc (recipients as codes, or as the
+ * lines of doc_recipients). */
+bool doc_is_recipient(const json_t *doc, const char *unit);
+
 /* Fills *e with document.not_found for id and returns NULL. */
 json_t *doc_not_found(const char *id, lt_error *e);
 
@@ -82,6 +92,17 @@ int doc_writes_add(doc_writes *w, const char *coll, const char *id, entry_op op,
 
 /* Frees what the list owns. */
 void doc_writes_free(doc_writes *w);
+
+/* ---- recipient groups (doc_groups.c) ---- */
+
+/* Expands spec "X*" (every unit of the lowest tier below unit X: "all
+ * communes of X") or "X*TIER" (every unit of tier TIER below X) against
+ * the units the store holds and tree, appending the codes list lacks (not
+ * the issuing unit) to list and {spec, of, tier, units: [codes]} to
+ * groups. Returns 0, or -1 with *e (document.recipient_unknown for an
+ * unknown X, document.recipients for a bad tier or an empty group). */
+int doc_group_expand(documents *d, const char *spec, const unit_tree *tree, json_t *list,
+                     json_t *groups, lt_error *e);
 
 /* ---- the numbering register (doc_register.c) ---- */
 

@@ -376,7 +376,7 @@ static void item(void *ctx, const http_request *req, http_response *res)
          (post && n == 2 && (!strcmp(seg[1], "handover") || !strcmp(seg[1], "takeover")))))
         doc_env_register(d, req, &c, n == 2 ? seg[1] : NULL, res);
     else if (get && n == 1 && !strcmp(seg[0], "types"))
-        http_respond_json(res, 200, json_pack("{s:o}", "types", documents_types()));
+        http_respond_json(res, 200, json_pack("{s:o}", "types", documents_types(d->docs)));
     else if (post && n == 1 && !strcmp(seg[0], "edxml"))
         job_start(d, req, &c, JOB_EDXML_IN, NULL, res);
     else if (get && n == 2 && !strcmp(seg[1], "edxml"))
@@ -463,6 +463,8 @@ size_t documents_env_routes(documents_env *e, http_route *routes, size_t cap)
         {NULL, PREFIX, collection, e, CREATE_MAX_BODY},
         {NULL, PREFIX "/", item, e, JSON_MAX_BODY},
         {"POST", PREFIX "/edxml", item, e, EDXML_MAX_BODY},
+        {NULL, "/api/v1/document-types", doc_env_types, e, JSON_MAX_BODY},
+        {NULL, "/api/v1/document-types/", doc_env_types, e, JSON_MAX_BODY},
         {NULL, TASKS, tasks_collection, e, JSON_MAX_BODY},
         {NULL, TASKS "/", tasks_item, e, JSON_MAX_BODY},
     };

@@ -28,13 +28,16 @@ static size_t ntop_tier;
 void domains_store_options(store_options *o)
 {
     if (!ntop_tier) {
-        size_t nr, ni;
+        size_t nr, ni, nd;
         const char *const *r = reports_top_tier_collections(&nr);
         const char *const *ind = indicators_top_tier_collections(&ni);
+        const char *const *doc = documents_top_tier_collections(&nd);
         for (size_t i = 0; i < nr && ntop_tier < 16; i++)
             top_tier[ntop_tier++] = r[i];
         for (size_t i = 0; i < ni && ntop_tier < 16; i++)
             top_tier[ntop_tier++] = ind[i];
+        for (size_t i = 0; i < nd && ntop_tier < 16; i++)
+            top_tier[ntop_tier++] = doc[i];
     }
     o->indexes = indexes;
     o->nindexes = sizeof indexes / sizeof *indexes;
