@@ -64,6 +64,22 @@ static void header_parties(xmlNodePtr h, xmlNsPtr ns, const json_t *doc)
     }
 }
 
+/* The document this one updates (status 15) or replaces (16), as
+ * ReplacementInfoList/ReplacementInfo {DocumentId, StatusCode}. */
+static const char *const links[2][2] = {{"updates", "15"}, {"replaces", "16"}};
+
+static void header_replacement(xmlNodePtr h, xmlNsPtr ns, const json_t *doc)
+{
+    for (size_t k = 0; k < 2; k++) {
+        const char *old = doc_str(doc, links[k][0]);
+        if (!old || !*old)
+            continue;
+        xmlNodePtr ri = add(add(h, ns, "ReplacementInfoList", NULL), ns, "ReplacementInfo", NULL);
+        add(ri, ns, "DocumentId", old);
+        add(ri, ns, "StatusCode", links[k][1]);
+    }
+}
+
 static void header_info(documents *d, xmlNodePtr h, xmlNsPtr ns, const json_t *doc)
 {
     xmlNodePtr pi = add(h, ns, "PromulgationInfo", NULL);
@@ -93,6 +109,7 @@ static void header_info(documents *d, xmlNodePtr h, xmlNsPtr ns, const json_t *d
         xmlNodePtr rf = add(h, ns, "ResponseFor", NULL);
         add(rf, ns, "DocumentId", answers);
     }
+    header_replacement(h, ns, doc);
     add(h, ns, "DocumentId", doc_str(doc, "id"));
 }
 
@@ -298,6 +315,24 @@ static int read_parties(documents *d, json_t *rec, xmlNodePtr h, const unit_tree
     return 0;
 }
 
+/* ReplacementInfoList/ReplacementInfo into rec's "updates" (StatusCode
+ * 15) or "replaces" (16). */
+static int read_replacement(json_t *rec, xmlNodePtr h, lt_error *e)
+{
+    xmlNodePtr ri = child(child(h, "ReplacementInfoList"), "ReplacementInfo");
+    if (!ri)
+        return 0;
+    char *code = text_of(child(ri, "StatusCode"));
+    int k = code && !strcmp(code, "15") ? 0 : code && !strcmp(code, "16") ? 1 : -1;
+    xmlFree(code);
+    if (k < 0)
+        return lt_error_set(e, LT_EINVAL, "document.edxml",
+                            "MessageHeader/ReplacementInfoList/ReplacementInfo/StatusCode must be "
+                            "15 (update) or 16 (replace)");
+    return take(rec, ri, "DocumentId", links[k][0], "MessageHeader/ReplacementInfoList/ReplacementInfo",
+                true, ENTRY_MAX_NAME, e);
+}
+
 static int read_info(json_t *rec, xmlNodePtr h, lt_error *e)
 {
     xmlNodePtr pi = child(h, "PromulgationInfo"), si = child(h, "SignerInfo");
@@ -308,7 +343,8 @@ static int read_info(json_t *rec, xmlNodePtr h, lt_error *e)
         take(rec, pi, "PromulgationDate", "date", "MessageHeader/PromulgationInfo", true, 10, e) ||
         take(rec, h, "DueDate", "due", "MessageHeader", false, 10, e) ||
         take(rec, rf, "DocumentId", "answers", "MessageHeader/ResponseFor", false, ENTRY_MAX_NAME,
-             e))
+             e) ||
+        read_replacement(rec, h, e))
         return -1;
     if (!doc_date_valid(doc_str(rec, "date")))
         return lt_error_set(e, LT_EINVAL, "document.edxml",
@@ -465,7 +501,7 @@ json_t *documents_edxml_import(documents *d, const char *xml, size_t len, const 
                 if (strcmp(json_string_value(v), d->c->unit))
                     to[nto++] = json_string_value(v);
             }
-            if (!doc_store(d, id, rec, files, nfiles, to, nto, e))
+            if (!doc_store(d, id, rec, files, nfiles, to, nto, NULL, e))
                 out = json_pack("{s:s, s:s}", "id", id, "notation", doc_str(rec, "notation"));
         }
     }

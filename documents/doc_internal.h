@@ -40,11 +40,14 @@ void doc_today(documents *d, char out[11]);
 /* True when s is a real calendar date YYYY-MM-DD. */
 bool doc_date_valid(const char *s);
 
+typedef struct doc_writes doc_writes;
+
 /* Writes document record rec as id with the chunk entries of files, all
- * addressed to to[0..nto), in one transaction; sets rec's "files". Returns
- * 0, or -1 with *e. */
+ * addressed to to[0..nto), and the writes w holds already (may be NULL),
+ * in one transaction; sets rec's "files"; frees what w holds. Returns 0,
+ * or -1 with *e. */
 int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files, size_t nfiles,
-              const char *const *to, size_t nto, lt_error *e);
+              const char *const *to, size_t nto, doc_writes *w, lt_error *e);
 
 /* The string at key of object in, or NULL. */
 const char *doc_str(const json_t *in, const char *key);
@@ -78,12 +81,12 @@ bool doc_is_recipient(const json_t *doc, const char *unit);
 json_t *doc_not_found(const char *id, lt_error *e);
 
 /* Entries to write in one transaction, owning their ids and bodies. */
-typedef struct {
+struct doc_writes {
     store_write *w;
     char (*ids)[ENTRY_MAX_NAME + 1];
     uint8_t **bodies;
     size_t n, cap;
-} doc_writes;
+};
 
 /* Appends a write of coll/id taking body (malloc'd; freed with the list,
  * or at once on failure). Returns 0, or -1 when out of memory. */
@@ -92,6 +95,35 @@ int doc_writes_add(doc_writes *w, const char *coll, const char *id, entry_op op,
 
 /* Frees what the list owns. */
 void doc_writes_free(doc_writes *w);
+
+/* ---- update and replace (doc_links.c) ---- */
+
+/* The document a new one updates or replaces. */
+typedef struct {
+    size_t kind;        /* 0 updates (edXML 15), 1 replaces (16) */
+    const char *old_id; /* NULL: neither */
+    json_t *old;        /* its record */
+    const char *to[DOC_RECIPIENTS_MAX + 1]; /* its addressees (the patch's, kept alive) */
+    size_t nto;
+} doc_link;
+
+/* Reads "updates" or "replaces" of in (at most one): the document named
+ * must be held, issued by this node's unit (not imported), neither
+ * recalled nor replaced; in gets its recipients when it names none.
+ * Returns 0 (l->old_id NULL when in names none), or -1 with *e. */
+int doc_link_check(documents *d, json_t *in, doc_link *l, lt_error *e);
+
+/* Sets the link of l on the new document's record rec. */
+void doc_link_record(const doc_link *l, json_t *rec);
+
+/* Adds to w the patch of the old document: status "updated" (15, its
+ * "updated_by" list grown by new_id) or "replaced" (16, "replaced_by"),
+ * when and by whom, addressed to the old document's addressees. */
+int doc_link_write(documents *d, doc_link *l, const char *new_id, const doc_actor *who,
+                   doc_writes *w, lt_error *e);
+
+/* Frees what doc_link_check loaded. */
+void doc_link_free(doc_link *l);
 
 /* ---- recipient groups (doc_groups.c) ---- */
 

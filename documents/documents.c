@@ -373,9 +373,13 @@ static json_t *doc_record(documents *d, const json_t *in, const doc_type *t, uin
 
 /* Writes the record and its attachments' chunks in one transaction. */
 int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files, size_t nfiles,
-              const char *const *to, size_t nto, lt_error *e)
+              const char *const *to, size_t nto, doc_writes *more, lt_error *e)
 {
     doc_writes w = {0};
+    if (more) {
+        w = *more;
+        memset(more, 0, sizeof *more);
+    }
     json_t *list = json_array();
     int rc = doc_files_entries(&w, id, files, nfiles, list, to, nto, e);
     if (nfiles)
@@ -398,10 +402,44 @@ int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files, 
     return rc;
 }
 
+/* Numbers and writes document in (checked, recipients list and groups),
+ * with the patch of the document it updates or replaces. */
+static json_t *doc_issue(documents *d, const json_t *in, const doc_type *t, json_t *list,
+                         json_t *groups, doc_link *link, const doc_file *files,
+                         size_t nfiles, const doc_actor *who, lt_error *e)
+{
+    char date[11], id[ENTRY_MAX_NAME + 1], notation[64];
+    doc_today(d, date);
+    char year[5] = {date[0], date[1], date[2], date[3], 0};
+    uint64_t n;
+    uv_mutex_lock(&d->numbering);
+    int rc = number_next(d, t->code, year, &n, e);
+    uv_mutex_unlock(&d->numbering);
+    if (rc)
+        return NULL;
+    snprintf(id, sizeof id, "%s-%s-%s-%" PRIu64, d->c->unit, year, t->code, n);
+    snprintf(notation, sizeof notation, "%" PRIu64 "/%s-UBND", n, t->symbol);
+    json_t *rec = doc_record(d, in, t, n, date, notation, who, list, groups);
+    doc_link_record(link, rec);
+    const char *to[DOC_RECIPIENTS_MAX + 1];
+    size_t nto = doc_to(rec, to);
+    doc_writes w = {0};
+    rc = doc_link_write(d, link, id, who, &w, e);
+    rc = rc ? rc : doc_store(d, id, rec, files, nfiles, to, nto, &w, e);
+    doc_writes_free(&w);
+    json_t *out =
+        rc ? NULL
+           : json_pack("{s:s, s:s, s:I, s:o}", "id", id, "notation", notation, "number",
+                       (json_int_t)n, "files",
+                       json_object_get(rec, "files") ? json_incref(json_object_get(rec, "files"))
+                                                     : json_array());
+    json_decref(rec);
+    return out;
+}
+
 json_t *documents_create(documents *d, const json_t *in, const doc_file *files, size_t nfiles,
                          const doc_actor *who, const unit_tree *tree, lt_error *e)
 {
-    doc_type t;
     if (!json_is_object(in)) {
         lt_error_set(e, LT_EINVAL, "document.field", "the body must be a JSON object");
         return NULL;
@@ -412,39 +450,16 @@ json_t *documents_create(documents *d, const json_t *in, const doc_file *files, 
                      who->unit, d->c->unit);
         return NULL;
     }
-    json_t *list = json_array(), *groups = json_array();
-    if (check_new(d, in, tree, &t, list, groups, e) || doc_files_check(files, nfiles, e)) {
-        json_decref(list);
-        json_decref(groups);
-        return NULL;
-    }
-    char date[11], id[ENTRY_MAX_NAME + 1], notation[64];
-    doc_today(d, date);
-    char year[5] = {date[0], date[1], date[2], date[3], 0};
-    uint64_t n;
-    uv_mutex_lock(&d->numbering);
-    int nrc = number_next(d, t.code, year, &n, e);
-    uv_mutex_unlock(&d->numbering);
-    if (nrc) {
-        json_decref(list);
-        json_decref(groups);
-        return NULL;
-    }
-    snprintf(id, sizeof id, "%s-%s-%s-%" PRIu64, d->c->unit, year, t.code, n);
-    snprintf(notation, sizeof notation, "%" PRIu64 "/%s-UBND", n, t.symbol);
-    json_t *rec = doc_record(d, in, &t, n, date, notation, who, list, groups);
+    doc_type t;
+    doc_link link;
+    json_t *inx = json_deep_copy(in), *list = json_array(), *groups = json_array(), *out = NULL;
+    if (!doc_link_check(d, inx, &link, e) && !check_new(d, inx, tree, &t, list, groups, e) &&
+        !doc_files_check(files, nfiles, e))
+        out = doc_issue(d, inx, &t, list, groups, &link, files, nfiles, who, e);
+    doc_link_free(&link);
+    json_decref(inx);
     json_decref(list);
     json_decref(groups);
-    const char *to[DOC_RECIPIENTS_MAX + 1];
-    size_t nto = doc_to(rec, to);
-    int rc = doc_store(d, id, rec, files, nfiles, to, nto, e);
-    json_t *out =
-        rc ? NULL
-           : json_pack("{s:s, s:s, s:I, s:o}", "id", id, "notation", notation, "number",
-                       (json_int_t)n, "files",
-                       json_object_get(rec, "files") ? json_incref(json_object_get(rec, "files"))
-                                                     : json_array());
-    json_decref(rec);
     return out;
 }
 

@@ -75,6 +75,7 @@ typedef struct {
     auth_caller c;
     job_kind kind;
     char id[ENTRY_MAX_NAME + 1];
+    char link[16]; /* a create from .../update or .../replace: "updates" or "replaces" */
     char content_type[256];
 } doc_job;
 
@@ -140,6 +141,8 @@ static json_t *job_create(doc_job *j, const uint8_t *body, size_t len, const uni
     doc_file files[DOC_FILES_MAX];
     size_t nfiles;
     json_t *in = create_input(j, body, len, &fm, files, &nfiles, e);
+    if (in && j->id[0]) /* POST .../{id}/update or .../replace: the link names it */
+        json_object_set_new(in, j->link, json_string(j->id));
     doc_actor who = actor_of(&j->c);
     json_t *out = in ? documents_create(j->d->docs, in, files, nfiles, &who, t, e) : NULL;
     json_decref(in);
@@ -231,6 +234,9 @@ static void job_start(documents_env *d, const http_request *req, const auth_call
     const char *ct = http_request_header(req, "content-type");
     *j = (doc_job){.d = d, .c = *c, .kind = kind};
     snprintf(j->id, sizeof j->id, "%s", id ? id : "");
+    if (id && kind == JOB_CREATE)
+        snprintf(j->link, sizeof j->link, "%s",
+                 !strcmp(req->path + strlen(req->path) - 7, "/update") ? "updates" : "replaces");
     snprintf(j->content_type, sizeof j->content_type, "%s", ct ? ct : "");
     offload_request(req, res, &(offload_task){d->node->loop, j, job_work, job_done});
 }
@@ -387,6 +393,8 @@ static void item(void *ctx, const http_request *req, http_response *res)
         receipt_post(d, req, &c, seg[0], res);
     else if (post && n == 2 && !strcmp(seg[1], "recall"))
         recall_post(d, req, &c, seg[0], res);
+    else if (post && n == 2 && (!strcmp(seg[1], "update") || !strcmp(seg[1], "replace")))
+        job_start(d, req, &c, JOB_CREATE, seg[0], res);
     else if (post && n == 2 && !strcmp(seg[1], "sign"))
         job_start(d, req, &c, JOB_SIGN, seg[0], res);
     else if (get && n == 2 && !strcmp(seg[1], "verify"))

@@ -106,5 +106,63 @@ check "the first delivery was not written again after the restart" visible c1 "$
 check "...." jq -e --argjson at "$AT" 'any(.recipients[]; .unit == "16681" and .status == "delivered" and .at == $at)' "$T/body"
 check "16684's received was not overwritten by delivered" wait_until 30 line_is prov "$PS" "$G" 16684 received
 
+# ---- update (15) and replace (16) ----------------------------------------------------------------
+CT=$(mk prov chutich staff 40)
+check "the chairman gets a signing key" \
+    bash -c "echo 'mat-khau-ky-so' | '$BIN' signer add --dir '$T/prov' --user chutich --position 'Chủ tịch UBND tỉnh' >/dev/null"
+check "the province issues a letter to both communes" \
+    test "$(call POST prov "$PS" documents '{"type":"CV","subject":"Về việc sơ tán dân vùng trũng","body":"Hoàn thành trước 17 giờ.","recipients":["16681","16684"]}')" = 201
+O=$(jq -r .id "$T/body")
+check "...signed by the chairman" test "$(call POST prov "$CT" "documents/$O/sign" '{"password":"mat-khau-ky-so"}')" = 200
+check "updating a document that does not exist: 404" \
+    test "$(call POST prov "$PS" documents/40-2026-CV-999/update '{"type":"CV","subject":"x"}')" = 404
+check "a commune may not update the province's document: 403" wait_until 30 visible c1 "$C1S" "$O"
+check "...." test "$(call POST c1 "$C1S" "documents/$O/update" '{"type":"CV","subject":"x","recipients":["412"]}')" = 403
+check "a document may not both update and replace: 400" \
+    test "$(call POST prov "$PS" documents "{\"type\":\"CV\",\"subject\":\"x\",\"updates\":\"$O\",\"replaces\":\"$O\"}")" = 400
+check "the province publishes a correction (update)" \
+    test "$(call POST prov "$PS" "documents/$O/update" '{"type":"CV","subject":"Đính chính: hoàn thành trước 19 giờ"}')" = 201
+U=$(jq -r .id "$T/body")
+check "...sent to the same recipients, naming the document it updates" visible prov "$PS" "$U"
+check "...." jq -e --arg o "$O" '.updates == $o and ([.recipients[].unit] | sort) == ["16681", "16684"]' "$T/body"
+check "...the old one is marked updated (15) with the link back" visible prov "$PS" "$O"
+check "...." jq -e --arg u "$U" '.status == "updated" and .status_code == "15" and .updated_by == [$u]' "$T/body"
+updated_at() { visible "$1" "$2" "$O" && jq -e --arg u "$U" '.status == "updated" and .updated_by == [$u]' "$T/body" >/dev/null; }
+check "16681 sees the old one updated" wait_until 30 updated_at c1 "$C1S"
+check "...and holds the correction" wait_until 30 visible c1 "$C1S" "$U"
+check "the old one still verifies at 16681" test "$(call GET c1 "$C1S" "documents/$O/verify")" = 200
+check "...." jq -e '.valid and .changed == false' "$T/body"
+check "the province replaces the document" \
+    test "$(call POST prov "$PS" "documents/$O/replace" '{"type":"CV","subject":"Thay thế: sơ tán dân vùng trũng (bản mới)","body":"Hoàn thành trước 19 giờ."}')" = 201
+R=$(jq -r .id "$T/body")
+check "...the old one is marked replaced (16) with the link back, its correction kept" visible prov "$PS" "$O"
+check "...." jq -e --arg r "$R" --arg u "$U" '.status == "replaced" and .status_code == "16" and .replaced_by == $r and .updated_by == [$u]' "$T/body"
+check "the chairman signs the replacement" test "$(call POST prov "$CT" "documents/$R/sign" '{"password":"mat-khau-ky-so"}')" = 200
+replaced_at() { visible "$1" "$2" "$O" && jq -e --arg r "$R" '.status == "replaced" and .replaced_by == $r' "$T/body" >/dev/null; }
+check "16684 sees the old one replaced" wait_until 30 replaced_at c2 "$C2S"
+rverified() { [ "$(call GET c2 "$C2S" "documents/$R/verify")" = 200 ] && jq -e '.valid' "$T/body" >/dev/null; }
+check "...the replacement verifies there" wait_until 30 rverified
+check "...naming what it replaces" visible c2 "$C2S" "$R"
+check "...." jq -e --arg o "$O" '.replaces == $o' "$T/body"
+check "...and the old one still verifies" test "$(call GET c2 "$C2S" "documents/$O/verify")" = 200
+check "...." jq -e '.valid' "$T/body"
+check "replacing it again: 409 document.superseded" \
+    test "$(call POST prov "$PS" "documents/$O/replace" '{"type":"CV","subject":"x"}')" = 409
+check "...." code_is document.superseded
+xml_post() { curl -s -o "$T/body" -w '%{http_code}' --max-time 30 -H "Authorization: Bearer $2" \
+    -H 'Content-Type: application/xml' --data-binary "@$3" "http://127.0.0.1:${PORT[$1]}/api/v1/documents/edxml"; }
+check "the replacement's edXML carries what it replaces" \
+    test "$(curl -s -o "$T/r.xml" -w '%{http_code}' -H "Authorization: Bearer $PS" "http://127.0.0.1:${PORT[prov]}/api/v1/documents/$R/edxml")" = 200
+check "...ReplacementInfo: DocumentId and StatusCode 16" bash -c "xmllint --xpath 'string(//*[local-name()=\"ReplacementInfo\"]/*[local-name()=\"DocumentId\"])' '$T/r.xml' | grep -qxF '$O' &&
+    xmllint --xpath 'string(//*[local-name()=\"ReplacementInfo\"]/*[local-name()=\"StatusCode\"])' '$T/r.xml' | grep -qx 16"
+check "the district imports it: the link kept" test "$(xml_post dist "$DS" "$T/r.xml")" = 201
+check "...." bash -c "curl -s -H 'Authorization: Bearer $DS' http://127.0.0.1:${PORT[dist]}/api/v1/documents/\$(jq -r .id '$T/body') | jq -e --arg o '$O' '.replaces == \$o'"
+check "the correction's edXML says 15" \
+    test "$(curl -s -o "$T/u.xml" -w '%{http_code}' -H "Authorization: Bearer $PS" "http://127.0.0.1:${PORT[prov]}/api/v1/documents/$U/edxml")" = 200
+check "...." bash -c "xmllint --xpath 'string(//*[local-name()=\"ReplacementInfo\"]/*[local-name()=\"StatusCode\"])' '$T/u.xml' | grep -qx 15"
+sed 's|<edXML:StatusCode>15</edXML:StatusCode>|<edXML:StatusCode>99</edXML:StatusCode>|' "$T/u.xml" >"$T/bad.xml"
+check "a bad StatusCode: 400 naming the element" test "$(xml_post dist "$DS" "$T/bad.xml")" = 400
+check "...." jq -e '.error.message | contains("ReplacementInfo/StatusCode")' "$T/body"
+
 for n in nat prov dist c1 c2; do check "node $n stops cleanly" stop "$n"; done
 finish
