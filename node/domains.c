@@ -2,6 +2,7 @@
  * domains.c - the node's domains, assembled (domains.h).
  */
 #include "node/domains.h"
+#include "documents/doc_demo.h"
 #include "documents/doc_index.h"
 #include "indicators/ind_demo.h"
 #include "indicators/ind_index.h"
@@ -93,7 +94,7 @@ const domain_importer *domains_importer(const char *coll)
 
 int domains_demo_seed(store *s, const node_config *c, uint64_t *rng, char *err, size_t errlen)
 {
-    if (reports_demo_seed(s, c, rng, err, errlen))
+    if (reports_demo_seed(s, c, rng, err, errlen) || documents_demo_seed(s, c, rng, err, errlen))
         return -1;
     return indicators_demo_seed(s, c, rng, err, errlen);
 }
