@@ -6,28 +6,14 @@
 # delivered; the communes' nodes write "delivered" themselves; no generic
 # record of the collection is left (the old seed).
 set -uo pipefail
-BIN=${LT_BIN:?LT_BIN must point at the lienthong binary}
-T=$(mktemp -d /tmp/lt-demo-doc-XXXXXX)
-passed=0
-failed=0
+. "$(dirname "$0")/repl_lib.sh"
+NODES="" # the demo starts its own nodes
 DEMO=
 cleanup() {
     [ -n "$DEMO" ] && kill -INT "$DEMO" 2>/dev/null && wait "$DEMO" 2>/dev/null
-    if [ "$failed" -ne 0 ]; then echo "logs kept in $T" >&2; else rm -rf "$T"; fi
+    repl_cleanup
 }
 trap cleanup EXIT
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-check() { local what=$1; shift; if "$@" >/dev/null; then ok; else bad "$what"; fi; }
-wait_until() {
-    local limit=$1; shift
-    local end=$(($(date +%s%N) + limit * 1000000000))
-    while ! "$@" >/dev/null 2>&1; do
-        [ "$(date +%s%N)" -ge "$end" ] && return 1
-        sleep 0.1
-    done
-}
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for _ in $(seq 1 50); do
     BASE=$((10000 + RANDOM % 22000))
     port_free "$BASE" && port_free $((BASE + 1)) && port_free $((BASE + 2)) && port_free $((BASE + 3)) && break
@@ -63,5 +49,4 @@ check "...delivered to both communes of 412" wait_until 30 both
 cverified() { [ "$(get 16681 "$C" "documents/$ALL/verify")" = 200 ] && jq -e '.valid and .signer.position == "Chủ tịch UBND thành phố"' "$T/body" >/dev/null; }
 check "the district's signature verifies at 16681" wait_until 30 cverified
 check "16681's report reaches the district's in-box" wait_until 30 bash -c "curl -s -H 'Authorization: Bearer $D' 'http://127.0.0.1:${PORT[412]}/api/v1/documents?box=in' | jq -e 'any(.documents[]; .notation == \"1/BC-UBND\" and .unit == \"16681\")'"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -347,7 +347,7 @@ const table = {
     e_document_signed: 'The document is already signed',
     e_document_edxml: 'The edXML message is malformed',
     e_document_exists: 'This edXML message was imported before',
-    e_document_register_elsewhere: "Another server of your unit holds the numbering register: issue there, or ask an admin to hand it over to this server",
+    e_document_register_elsewhere: 'Another server of your unit holds the numbering register: issue there, or ask an admin to hand it over to this server',
     e_document_register_held: 'This server already holds the numbering register',
     e_document_register_target: 'The receiving server is no other live server of the unit',
     e_document_type_field: 'A field of the document type is wrong',
