@@ -46,6 +46,11 @@ check "the first server holds the register (no record yet)" holder_is prov "$S1"
 check "...held here, how: first_server" jq -e '.held_here and .how == "first_server"' "$T/body"
 check "the mirror agrees: the first server holds it" holder_is prov2 "$S2" "$K1"
 check "...not held there" jq -e '.held_here == false' "$T/body"
+check "lienthong register show on the mirror says who holds it and what to do" \
+    bash -c "'$BIN' register show --dir '$T/prov2' | grep -q 'held by node $K1' && '$BIN' register show --dir '$T/prov2' | grep -q 'does not hold it: issue documents on node ${K1:0:16}'"
+check "...as JSON on the first server: held here" bash -c "'$BIN' register show --json --dir '$T/prov' | jq -e '.held_here and (.servers | length) == 2'"
+check "lienthong register handover without a reason fails, naming it" \
+    bash -c "! '$BIN' register handover --dir '$T/prov' --to '$K2' 2>'$T/err' && grep -q reason '$T/err'"
 # twenty documents at the same instant, ten on each server
 curls=()
 for i in $(seq 1 10); do
