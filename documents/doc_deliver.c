@@ -5,6 +5,7 @@
  * acting (docs/documents.md, "Receipts").
  */
 #include "documents/doc_internal.h"
+#include "lib/log.h"
 #include "storage/entry.h"
 
 #include <inttypes.h>
@@ -41,23 +42,31 @@ static int arrival_one(void *ctx, uint64_t pos, const uint8_t *bytes, size_t len
 }
 
 /* Writes "delivered" for document id when this node's unit is one of its
- * recipients and has no receipt yet; *written counts it. */
-static int deliver_one(documents *d, const char *id, const unit_tree *tree, size_t *written)
+ * recipients and has no receipt yet; *written counts it. Returns -1 (the
+ * batch is tried again) only when the store failed; a receipt the rules
+ * refuse is logged and skipped. */
+static int deliver_one(documents *d, const char *id, const unit_tree *tree, size_t *written,
+                       lt_error *e)
 {
     int why;
     json_t *doc = doc_load(d, id, &why);
     json_t *r = doc ? doc_receipt_load(d, id, d->c->unit) : NULL;
     const char *st = doc ? doc_str(doc, "status") : NULL;
-    int rc = 0;
+    int rc = !doc && why < 0 ? lt_error_set(e, LT_ESTORAGE, NULL, "cannot read document %s", id)
+                             : 0;
     if (doc && !r && doc_is_recipient(doc, d->c->unit) && !(st && !strcmp(st, "recalled"))) {
         doc_actor node = {"lienthong", d->c->unit, ROLE_STAFF};
-        lt_error e = {0};
-        rc = documents_receipt(d, id, "delivered", "", &node, tree, &e);
-        *written += !rc;
+        lt_error we = {0};
+        if (!documents_receipt(d, id, "delivered", "", &node, tree, &we))
+            (*written)++;
+        else if (we.kind == LT_ESTORAGE)
+            rc = lt_error_set(e, LT_ESTORAGE, NULL, "%s", we.message);
+        else
+            log_write(LOG_WARN, "document.deliver", "doc=%s error=\"%s\"", id, we.message);
     }
     json_decref(r);
     json_decref(doc);
-    return why < 0 && !doc ? -1 : rc;
+    return rc;
 }
 
 /* One batch: the documents among the arrivals after the mark, delivered,
@@ -77,8 +86,8 @@ static int deliver_batch(documents *d, const unit_tree *tree, arrivals *a, size_
     if (more < 0)
         return lt_error_set(e, LT_ESTORAGE, NULL, "cannot read the arrivals of the store");
     for (size_t i = 0; i < a->n; i++)
-        if (deliver_one(d, a->ids[i], tree, written))
-            return lt_error_set(e, LT_ESTORAGE, NULL, "cannot read document %s", a->ids[i]);
+        if (deliver_one(d, a->ids[i], tree, written, e))
+            return -1;
     char num[24];
     int n = snprintf(num, sizeof num, "%" PRIu64, a->last);
     if (a->last != after && store_local_put(d->s, DELIVER_TABLE, "arrival", 7, num, (size_t)n,

@@ -164,7 +164,7 @@ json_t *documents_register_get(documents *d, lt_error *e)
         json_array_append_new(servers, json_pack("{s:s, s:s, s:I, s:b}", "node", l.v[i].key,
                                                  "name", l.v[i].name, "certified_at",
                                                  l.v[i].not_before, "live", !l.v[i].ended));
-    json_t *out = json_pack("{s:s, s:s, s:s, s:b, s:b, s:s, s:o}", "unit", d->c->unit, "holder",
+    json_t *out = json_pack("{s:s, s:s, s:s, s:b, s:b, s:s?, s:o}", "unit", d->c->unit, "holder",
                             h.holder, "this_node", hex_encode(d->c->pk, ENTRY_KEY_BYTES, me),
                             "held_here", h.here, "holder_lost", h.lost, "how",
                             h.recorded ? doc_str(reg, "how") : "first_server", "servers", servers);

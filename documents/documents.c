@@ -193,8 +193,9 @@ static int check_recipients(documents *d, const json_t *in, const unit_tree *tre
     }
     if (json_array_size(list) > DOC_RECIPIENTS_MAX)
         return lt_error_set(e, LT_EINVAL, "document.recipients",
-                            "a document has at most %d recipients (these are %zu); send two "
-                            "documents",
+                            "a document has at most %d recipients (these are %zu): address "
+                            "the units of a tier above (e.g. 40*district rather than 40*), or "
+                            "send two documents",
                             DOC_RECIPIENTS_MAX, json_array_size(list));
     return 0;
 }

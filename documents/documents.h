@@ -49,7 +49,7 @@
 
 #define DOC_SUBJECT_MAX 1000               /* bytes of the subject (trích yếu) */
 #define DOC_BODY_MAX (20u * 1024u)         /* bytes of the body text */
-#define DOC_RECIPIENTS_MAX 120             /* recipients of one document, groups expanded */
+#define DOC_RECIPIENTS_MAX 48              /* recipients of one document, groups expanded */
 #define DOC_NOTE_MAX 1000                  /* bytes of a receipt's note */
 #define DOC_FILE_MAX (20u * 1024u * 1024u) /* bytes of one attachment */
 #define DOC_FILES_MAX 10                   /* attachments of one document */
