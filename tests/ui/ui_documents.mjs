@@ -7,7 +7,8 @@
 // valid signature and records "received"; the province's page then shows
 // "received"; English labels after the switch; a task assigned from the
 // tasks page is listed; a correction sent from the document page links
-// both ways; the page never scrolls sideways at 360 px.
+// both ways; a letter to "412*" shows the group and both communes; the
+// page never scrolls sideways at 360 px.
 import { browser, newPage, login, shot, check, failed } from './lib.mjs';
 
 const env = process.env;
@@ -99,6 +100,16 @@ for (const [width, height] of [[1366, 900], [360, 740]]) {
     check('the corrected one says so, with the link back',
       await wait(p, () => document.querySelector('[data-status="updated"]') && document.querySelector('#doc-links a')));
     await shot(p, 'doc-updated-1366');
+    await p.goto(`${prov}/#/documents/new`);
+    await p.waitForSelector('#doc-compose select[name=type] option[value=TB]', { state: 'attached', timeout: 10000 });
+    await p.selectOption('#doc-compose select[name=type]', 'TB');
+    await p.fill('#doc-compose input[name=subject]', 'Thông báo cho tất cả xã, phường của 412');
+    await p.fill('#doc-compose input[name=recipients]', '412*');
+    await p.click('#doc-compose button[type=submit]');
+    check('"412*" is expanded: the page shows the group and both communes',
+      await wait(p, () => document.querySelector('#doc-links')?.textContent.includes('16681, 16684') &&
+        document.querySelectorAll('#doc-recipients tr').length === 2));
+    await shot(p, 'doc-group-1366');
   }
   await p.context().close();
   await c.context().close();
