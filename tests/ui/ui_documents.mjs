@@ -91,6 +91,8 @@ for (const [width, height] of [[1366, 900], [360, 740]]) {
     await p.waitForSelector('#doc-update', { timeout: 10000 });
     await p.click('#doc-update');
     await p.waitForSelector('#doc-compose-link a', { timeout: 10000 });
+    check('the correction form starts with the type of the corrected letter',
+      await p.$eval('#doc-compose select[name=type]', (e) => e.value) === 'CV');
     await p.fill('#doc-compose input[name=subject]', 'Đính chính: kiểm tra trước ngày 20');
     await p.click('#doc-compose button[type=submit]');
     check('a correction sent from the document page links to the corrected one',

@@ -125,6 +125,7 @@ async function one(main, id) {
 async function compose(main, query) {
   const types = await activeTypes();
   const link = ['updates', 'replaces'].find((k) => query.get(k));
+  const old = link ? await api(`documents/${enc(query.get(link))}`) : null; // its type, by default
   const err = h('p.error', { role: 'alert' });
   const files = h('input', { type: 'file', name: 'files', multiple: true, accept: '.pdf,.docx,.xlsx,.png,.jpg,.jpeg' });
   const form = h('form.card#doc-compose', { onsubmit: async (e) => {
@@ -146,7 +147,7 @@ async function compose(main, query) {
   } },
   h('h1', t('doc_compose')),
   link ? h('p#doc-compose-link', t('doc_' + link), ' ', docLink(query.get(link))) : null,
-  h('label', t('doc_type'), h('select', { name: 'type' }, types.map((x) => h('option', { value: x.code }, typeName(x))))),
+  h('label', t('doc_type'), h('select', { name: 'type' }, types.map((x) => h('option', { value: x.code, selected: x.code === old?.type }, typeName(x))))),
   h('label', t('doc_subject'), h('input', { name: 'subject', required: true, maxlength: 1000 })),
   h('label', t('doc_body'), h('textarea', { name: 'body', rows: 8 })),
   h('label', t('doc_recipients_codes'), h('input', { name: 'recipients', required: !link, placeholder: '16681, 412*' })),
