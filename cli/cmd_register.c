@@ -66,10 +66,10 @@ static int register_run(const char *action, const char *dir, const char *to, con
     documents *d = documents_new(s, &c);
     lt_error e = {0};
     doc_actor who = {"lienthong-cli", c.unit, ROLE_ADMIN};
-    int rc = !d ? lt_error_set(&e, LT_EINTERNAL, NULL, "out of memory")
-             : show                       ? 0
+    int rc = !d                            ? lt_error_set(&e, LT_EINTERNAL, NULL, "out of memory")
+             : show                        ? 0
              : !strcmp(action, "handover") ? documents_register_handover(d, to, reason, &who, &e)
-                                          : documents_register_takeover(d, reason, &who, &e);
+                                           : documents_register_takeover(d, reason, &who, &e);
     json_t *r = rc ? NULL : documents_register_get(d, &e);
     documents_free(d);
     store_close(s);
@@ -92,8 +92,8 @@ int cmd_register(int argc, char **argv)
     const char *dir = NULL, *to = NULL, *reason = NULL, *action = argc > 1 ? argv[1] : "";
     bool json = false, done = false;
     int code, ch;
-    bool known = !strcmp(action, "show") || !strcmp(action, "handover") ||
-                 !strcmp(action, "takeover");
+    bool known =
+        !strcmp(action, "show") || !strcmp(action, "handover") || !strcmp(action, "takeover");
     if (known)
         argc--, argv++;
     while ((ch = cli_next_opt(argc, argv, opts, "register", usage, &code, &done)) != -1) {

@@ -29,7 +29,8 @@ static const cli_command commands[] = {
     {"indicators", cmd_indicators, "indicators: import values from a CSV file"},
     {"cameras", cmd_cameras, "cameras: import the camera registry from a CSV file"},
     {"signer", cmd_signer, "documents: an official's signing key (add)"},
-    {"register", cmd_register, "documents: the unit's numbering register (show, handover, takeover)"},
+    {"register", cmd_register,
+     "documents: the unit's numbering register (show, handover, takeover)"},
     {"demo", cmd_demo, "start a sample network on 127.0.0.1"},
 };
 

@@ -52,8 +52,8 @@ static int deliver_one(documents *d, const char *id, const unit_tree *tree, size
     json_t *doc = doc_load(d, id, &why);
     json_t *r = doc ? doc_receipt_load(d, id, d->c->unit) : NULL;
     const char *st = doc ? doc_str(doc, "status") : NULL;
-    int rc = !doc && why < 0 ? lt_error_set(e, LT_ESTORAGE, NULL, "cannot read document %s", id)
-                             : 0;
+    int rc =
+        !doc && why < 0 ? lt_error_set(e, LT_ESTORAGE, NULL, "cannot read document %s", id) : 0;
     if (doc && !r && doc_is_recipient(doc, d->c->unit) && !(st && !strcmp(st, "recalled"))) {
         doc_actor node = {"lienthong", d->c->unit, ROLE_STAFF};
         lt_error we = {0};

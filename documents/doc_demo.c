@@ -17,19 +17,48 @@ typedef struct {
 } demo_doc;
 
 static const demo_doc demo_docs[] = {
-    {"province", "KH", "Kế hoạch chuyển đổi số năm 2026",
-     "Triển khai nền tảng điều hành thông minh đến cấp xã.", "thuong", {"412"}, 0},
-    {"province", "QD", "Phê duyệt Đề án xây dựng đô thị thông minh tỉnh Nghệ An",
-     "Phê duyệt Đề án kèm theo Quyết định này.", "thuong", {"412"}, 0},
-    {"province", "CV", "Đôn đốc xử lý phản ánh hiện trường quá hạn",
-     "Đề nghị các huyện, thành phố xử lý dứt điểm các phản ánh quá hạn.", "khan",
-     {"40*district"}, -3},
-    {"district", "CV", "Triển khai phòng chống lụt bão",
-     "Đề nghị các xã, phường chủ động ứng phó với mưa lớn.", "hoa_toc", {"412*"}, 5},
-    {"district", "TB", "Thông báo lịch tiếp công dân tháng này", "Lịch tiếp công dân kèm theo.",
-     "thuong", {"16681"}, 0},
-    {"commune", "BC", "Báo cáo kết quả xử lý phản ánh hiện trường",
-     "Phường đã xử lý 24 phản ánh, 2 phản ánh đang xử lý.", "thuong", {"412"}, 10},
+    {"province",
+     "KH",
+     "Kế hoạch chuyển đổi số năm 2026",
+     "Triển khai nền tảng điều hành thông minh đến cấp xã.",
+     "thuong",
+     {"412"},
+     0},
+    {"province",
+     "QD",
+     "Phê duyệt Đề án xây dựng đô thị thông minh tỉnh Nghệ An",
+     "Phê duyệt Đề án kèm theo Quyết định này.",
+     "thuong",
+     {"412"},
+     0},
+    {"province",
+     "CV",
+     "Đôn đốc xử lý phản ánh hiện trường quá hạn",
+     "Đề nghị các huyện, thành phố xử lý dứt điểm các phản ánh quá hạn.",
+     "khan",
+     {"40*district"},
+     -3},
+    {"district",
+     "CV",
+     "Triển khai phòng chống lụt bão",
+     "Đề nghị các xã, phường chủ động ứng phó với mưa lớn.",
+     "hoa_toc",
+     {"412*"},
+     5},
+    {"district",
+     "TB",
+     "Thông báo lịch tiếp công dân tháng này",
+     "Lịch tiếp công dân kèm theo.",
+     "thuong",
+     {"16681"},
+     0},
+    {"commune",
+     "BC",
+     "Báo cáo kết quả xử lý phản ánh hiện trường",
+     "Phường đã xử lý 24 phản ánh, 2 phản ánh đang xử lý.",
+     "thuong",
+     {"412"},
+     10},
 };
 
 /* The official of node c: a leader account with a certified signing key. */
@@ -44,8 +73,8 @@ static int demo_official(store *s, documents *d, const node_config *c, char *err
     }
     char cert[DOC_CERT_ID_MAX];
     lt_error e = {0};
-    const char *position = node_tier_index(c, c->tier) == 1 ? "Chủ tịch UBND tỉnh"
-                                                            : "Chủ tịch UBND thành phố";
+    const char *position =
+        node_tier_index(c, c->tier) == 1 ? "Chủ tịch UBND tỉnh" : "Chủ tịch UBND thành phố";
     if (account_put(s, &a, err, errlen))
         return -1;
     if (documents_signer_add(d, DOC_DEMO_OFFICIAL, position, DOC_DEMO_PASSWORD,
@@ -80,7 +109,8 @@ static int demo_issue(documents *d, const node_config *c, const unit_tree *t, co
     int rc = out && signer ? documents_sign(d, json_string_value(json_object_get(out, "id")),
                                             DOC_DEMO_OFFICIAL, DOC_DEMO_PASSWORD,
                                             strlen(DOC_DEMO_PASSWORD), &e)
-                           : out ? 0 : -1;
+             : out         ? 0
+                           : -1;
     if (rc)
         snprintf(err, errlen, "demo document \"%s\": %s", dd->subject, e.message);
     json_decref(out);

@@ -276,7 +276,8 @@ static int read_type(documents *d, json_t *rec, xmlNodePtr h, lt_error *e)
     xmlNodePtr dt = child(h, "DocumentType");
     char *type = text_of(child(dt, "Type")), *name = text_of(child(dt, "TypeName"));
     doc_type t;
-    bool known = doc_type_find(d, (const char *)type, &t) || doc_type_find(d, (const char *)name, &t);
+    bool known =
+        doc_type_find(d, (const char *)type, &t) || doc_type_find(d, (const char *)name, &t);
     xmlFree(type);
     xmlFree(name);
     if (!known)
@@ -329,8 +330,8 @@ static int read_replacement(json_t *rec, xmlNodePtr h, lt_error *e)
         return lt_error_set(e, LT_EINVAL, "document.edxml",
                             "MessageHeader/ReplacementInfoList/ReplacementInfo/StatusCode must be "
                             "15 (update) or 16 (replace)");
-    return take(rec, ri, "DocumentId", links[k][0], "MessageHeader/ReplacementInfoList/ReplacementInfo",
-                true, ENTRY_MAX_NAME, e);
+    return take(rec, ri, "DocumentId", links[k][0],
+                "MessageHeader/ReplacementInfoList/ReplacementInfo", true, ENTRY_MAX_NAME, e);
 }
 
 static int read_info(json_t *rec, xmlNodePtr h, lt_error *e)

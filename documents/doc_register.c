@@ -93,9 +93,9 @@ static json_t *register_load(documents *d)
     size_t len;
     if (store_record_get(d->s, DOC_REGISTER_COLL, d->c->unit, &rec, &len))
         return NULL;
-    json_t *j = record_is_deleted(rec, len) ? NULL
-                                            : record_to_json(rec, len, d->c->unit,
-                                                             strlen(d->c->unit), NULL, 0);
+    json_t *j = record_is_deleted(rec, len)
+                    ? NULL
+                    : record_to_json(rec, len, d->c->unit, strlen(d->c->unit), NULL, 0);
     free(rec);
     return j;
 }
@@ -161,9 +161,9 @@ json_t *documents_register_get(documents *d, lt_error *e)
     char me[65];
     json_t *servers = json_array();
     for (size_t i = 0; i < l.n; i++)
-        json_array_append_new(servers, json_pack("{s:s, s:s, s:I, s:b}", "node", l.v[i].key,
-                                                 "name", l.v[i].name, "certified_at",
-                                                 l.v[i].not_before, "live", !l.v[i].ended));
+        json_array_append_new(servers, json_pack("{s:s, s:s, s:I, s:b}", "node", l.v[i].key, "name",
+                                                 l.v[i].name, "certified_at", l.v[i].not_before,
+                                                 "live", !l.v[i].ended));
     json_t *out = json_pack("{s:s, s:s, s:s, s:b, s:b, s:s?, s:o}", "unit", d->c->unit, "holder",
                             h.holder, "this_node", hex_encode(d->c->pk, ENTRY_KEY_BYTES, me),
                             "held_here", h.here, "holder_lost", h.lost, "how",
@@ -178,8 +178,7 @@ json_t *documents_register_get(documents *d, lt_error *e)
 
 /* Adds the node's counters of the unit's series to last (the higher of
  * the two where both name a series). */
-static int counters_one(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
-                        size_t vlen)
+static int counters_one(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
     json_t *last = json_object_get(ctx, "last");
     const char *unit = doc_str(ctx, "unit");
@@ -239,7 +238,7 @@ static int reason_check(const char *reason, const char *what, lt_error *e)
 }
 
 int documents_register_handover(documents *d, const char *to, const char *reason,
-                                 const doc_actor *who, lt_error *e)
+                                const doc_actor *who, lt_error *e)
 {
     if (admin_check(d, who, "hand over", e) || reason_check(reason, "handed over", e))
         return -1;
@@ -266,8 +265,7 @@ int documents_register_handover(documents *d, const char *to, const char *reason
     return rc;
 }
 
-int documents_register_takeover(documents *d, const char *reason, const doc_actor *who,
-                                lt_error *e)
+int documents_register_takeover(documents *d, const char *reason, const doc_actor *who, lt_error *e)
 {
     if (admin_check(d, who, "take over", e) || reason_check(reason, "taken over", e))
         return -1;
@@ -280,8 +278,7 @@ int documents_register_takeover(documents *d, const char *reason, const doc_acto
     int rc = register_state(d, &l, &h, &reg, e);
     if (!rc && h.here)
         rc = lt_error_set(e, LT_ECONFLICT, "document.register_held",
-                          "this node already holds the numbering register of unit %s",
-                          d->c->unit);
+                          "this node already holds the numbering register of unit %s", d->c->unit);
     if (!rc)
         rc = register_write(d, me, h.holder, "takeover", reason, who, reg, e);
     uv_mutex_unlock(&d->numbering);

@@ -15,12 +15,18 @@
 static const struct {
     const char *code, *symbol, *vi, *en;
 } builtin[] = {
-    {"QD", "QĐ", "Quyết định", "Decision"},     {"CT", "CT", "Chỉ thị", "Directive"},
-    {"KH", "KH", "Kế hoạch", "Plan"},           {"CV", "CV", "Công văn", "Official letter"},
-    {"TB", "TB", "Thông báo", "Notice"},        {"BC", "BC", "Báo cáo", "Report"},
-    {"TTr", "TTr", "Tờ trình", "Submission"},   {"GM", "GM", "Giấy mời", "Invitation"},
-    {"NQ", "NQ", "Nghị quyết", "Resolution"},   {"HD", "HD", "Hướng dẫn", "Guidance"},
-    {"CTr", "CTr", "Chương trình", "Programme"}, {"BB", "BB", "Biên bản", "Minutes"},
+    {"QD", "QĐ", "Quyết định", "Decision"},
+    {"CT", "CT", "Chỉ thị", "Directive"},
+    {"KH", "KH", "Kế hoạch", "Plan"},
+    {"CV", "CV", "Công văn", "Official letter"},
+    {"TB", "TB", "Thông báo", "Notice"},
+    {"BC", "BC", "Báo cáo", "Report"},
+    {"TTr", "TTr", "Tờ trình", "Submission"},
+    {"GM", "GM", "Giấy mời", "Invitation"},
+    {"NQ", "NQ", "Nghị quyết", "Resolution"},
+    {"HD", "HD", "Hướng dẫn", "Guidance"},
+    {"CTr", "CTr", "Chương trình", "Programme"},
+    {"BB", "BB", "Biên bản", "Minutes"},
 };
 
 const char *const *documents_top_tier_collections(size_t *n)
@@ -47,8 +53,8 @@ static json_t *type_record(documents *d, const char *code)
     size_t len;
     if (store_record_get(d->s, DOC_TYPE_COLL, code, &rec, &len))
         return NULL;
-    json_t *j = record_is_deleted(rec, len) ? NULL
-                                            : record_to_json(rec, len, code, strlen(code), NULL, 0);
+    json_t *j =
+        record_is_deleted(rec, len) ? NULL : record_to_json(rec, len, code, strlen(code), NULL, 0);
     free(rec);
     return j;
 }

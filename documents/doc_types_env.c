@@ -14,9 +14,8 @@ void doc_env_types(void *ctx, const http_request *req, http_response *res)
     documents_env *d = ctx;
     bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
     bool put = !strcmp(req->method, "PUT");
-    const char *code = !strncmp(req->path, TYPES "/", strlen(TYPES "/"))
-                           ? req->path + strlen(TYPES "/")
-                           : NULL;
+    const char *code =
+        !strncmp(req->path, TYPES "/", strlen(TYPES "/")) ? req->path + strlen(TYPES "/") : NULL;
     auth_caller c;
     if ((get && code) || (!get && !put) || (put && !code)) {
         http_respond_error(res, 405, "%s %s: GET %s lists the types, PUT %s/{code} defines one",

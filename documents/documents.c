@@ -187,8 +187,8 @@ static int check_recipients(documents *d, const json_t *in, const unit_tree *tre
             return lt_error_set(e, LT_EINVAL, "document.recipients",
                                 "recipient %s is the issuing unit itself", u);
         if (list_has(list, u))
-            return lt_error_set(e, LT_EINVAL, "document.recipients",
-                                "recipient %s is named twice", u);
+            return lt_error_set(e, LT_EINVAL, "document.recipients", "recipient %s is named twice",
+                                u);
         json_array_append_new(list, json_string(u));
     }
     if (json_array_size(list) > DOC_RECIPIENTS_MAX)
@@ -406,8 +406,8 @@ int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files, 
 /* Numbers and writes document in (checked, recipients list and groups),
  * with the patch of the document it updates or replaces. */
 static json_t *doc_issue(documents *d, const json_t *in, const doc_type *t, json_t *list,
-                         json_t *groups, doc_link *link, const doc_file *files,
-                         size_t nfiles, const doc_actor *who, lt_error *e)
+                         json_t *groups, doc_link *link, const doc_file *files, size_t nfiles,
+                         const doc_actor *who, lt_error *e)
 {
     char date[11], id[ENTRY_MAX_NAME + 1], notation[64];
     doc_today(d, date);

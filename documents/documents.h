@@ -184,7 +184,7 @@ json_t *documents_register_get(documents *d, lt_error *e);
  * continues after them even before the documents reach it. This node
  * allocates no number afterwards. Returns 0, or -1 with *e. */
 int documents_register_handover(documents *d, const char *to, const char *reason,
-                                 const doc_actor *who, lt_error *e);
+                                const doc_actor *who, lt_error *e);
 
 /* Takes the register over to this node without its holder (lost,
  * unreachable), as who (an admin of the unit), with a reason. Risk: numbers

@@ -304,7 +304,8 @@ static void list_get(documents_env *d, const http_request *req, const auth_calle
         .limit = limit_param(req),
     };
     lt_error e = {0};
-    doc_env_answer(res, documents_list(d->docs, c->unit, &q, auth_tree(d->node->auth), &e), &e, 200);
+    doc_env_answer(res, documents_list(d->docs, c->unit, &q, auth_tree(d->node->auth), &e), &e,
+                   200);
 }
 
 static void collection(void *ctx, const http_request *req, http_response *res)
@@ -335,7 +336,8 @@ static void receipt_post(documents_env *d, const http_request *req, const auth_c
     if (rc)
         http_respond_lt(res, &e);
     else
-        doc_env_answer(res, documents_get(d->docs, id, c->unit, auth_tree(d->node->auth), &e), &e, 200);
+        doc_env_answer(res, documents_get(d->docs, id, c->unit, auth_tree(d->node->auth), &e), &e,
+                       200);
 }
 
 static void recall_post(documents_env *d, const http_request *req, const auth_caller *c,
@@ -352,7 +354,8 @@ static void recall_post(documents_env *d, const http_request *req, const auth_ca
     if (rc)
         http_respond_lt(res, &e);
     else
-        doc_env_answer(res, documents_get(d->docs, id, c->unit, auth_tree(d->node->auth), &e), &e, 200);
+        doc_env_answer(res, documents_get(d->docs, id, c->unit, auth_tree(d->node->auth), &e), &e,
+                       200);
 }
 
 /* Splits the path after PREFIX "/" into at most SEG_MAX segments. */
@@ -388,7 +391,8 @@ static void item(void *ctx, const http_request *req, http_response *res)
     else if (get && n == 2 && !strcmp(seg[1], "edxml"))
         job_start(d, req, &c, JOB_EDXML_OUT, seg[0], res);
     else if (get && n == 1)
-        doc_env_answer(res, documents_get(d->docs, seg[0], c.unit, auth_tree(d->node->auth), &e), &e, 200);
+        doc_env_answer(res, documents_get(d->docs, seg[0], c.unit, auth_tree(d->node->auth), &e),
+                       &e, 200);
     else if (post && n == 2 && !strcmp(seg[1], "receipts"))
         receipt_post(d, req, &c, seg[0], res);
     else if (post && n == 2 && !strcmp(seg[1], "recall"))
@@ -422,17 +426,17 @@ static void tasks_collection(void *ctx, const http_request *req, http_response *
         if (!in)
             return;
         doc_actor who = actor_of(&c);
-        doc_env_answer(res, documents_task_create(d->docs, in, &who, auth_tree(d->node->auth), &e), &e,
-               201);
+        doc_env_answer(res, documents_task_create(d->docs, in, &who, auth_tree(d->node->auth), &e),
+                       &e, 201);
         json_decref(in);
         return;
     }
     const char *od = http_request_query_param(req, "overdue");
     doc_env_answer(res,
-           documents_task_list(d->docs, c.unit, http_request_query_param(req, "assignee"),
-                               od && (!strcmp(od, "1") || !strcmp(od, "true")),
-                               auth_tree(d->node->auth), &e),
-           &e, 200);
+                   documents_task_list(d->docs, c.unit, http_request_query_param(req, "assignee"),
+                                       od && (!strcmp(od, "1") || !strcmp(od, "true")),
+                                       auth_tree(d->node->auth), &e),
+                   &e, 200);
 }
 
 static void tasks_item(void *ctx, const http_request *req, http_response *res)
@@ -457,7 +461,8 @@ static void tasks_item(void *ctx, const http_request *req, http_response *res)
         doc_actor who = actor_of(&c);
         int rc = documents_task_progress(d->docs, seg[0], in, &who, t, &e);
         json_decref(in);
-        doc_env_answer(res, rc ? NULL : documents_task_get(d->docs, seg[0], c.unit, t, &e), &e, 200);
+        doc_env_answer(res, rc ? NULL : documents_task_get(d->docs, seg[0], c.unit, t, &e), &e,
+                       200);
     } else {
         http_respond_error(res, n ? 405 : 404,
                            "no %s at %s: see docs/documents.md for the task routes", req->method,

@@ -241,8 +241,8 @@ int main(void)
         json_decref(out);
         char to[65];
         hex_encode(other_node->c.pk, ENTRY_KEY_BYTES, to);
-        CHECKF(documents_register_handover(holder, to, "turn", &admin, &e) == 0,
-               "hand-over %d: %s", i, e.message);
+        CHECKF(documents_register_handover(holder, to, "turn", &admin, &e) == 0, "hand-over %d: %s",
+               i, e.message);
         sync_pair(&p2, &p1);
         documents *x = holder;
         holder = other, other = x;
