@@ -55,27 +55,6 @@ static int demo_cameras(demo_batch *b, const node_config *c, uint64_t *rng, char
     return 0;
 }
 
-static int demo_documents(demo_batch *b, const node_config *c, char *err, size_t errlen)
-{
-    static const char *const everyone[] = {"*"};
-    static const struct {
-        const char *number, *kind, *subject;
-    } docs[] = {
-        {"129/QĐ-UBND", "decision", "Phê duyệt Đề án xây dựng đô thị thông minh"},
-        {"56/KH-UBND", "plan", "Kế hoạch chuyển đổi số năm 2023"},
-        {"1021/UBND-KGVX", "dispatch", "Đôn đốc xử lý phản ánh hiện trường quá hạn"},
-    };
-    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
-        snprintf(b->ids[b->n], sizeof b->ids[0], "%s", docs[i].number);
-        json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "number", docs[i].number, "kind",
-                              docs[i].kind, "subject", docs[i].subject, "issuer", c->unit, "date",
-                              "2023-03-15", "signed", 1);
-        if (demo_add(b, "documents", d, everyone, 1, err, errlen))
-            return -1;
-    }
-    return 0;
-}
-
 int demo_data_write(const node_config *c, store *s, char *err, size_t errlen)
 {
     demo_batch *b = calloc(1, sizeof *b);
@@ -90,8 +69,6 @@ int demo_data_write(const node_config *c, store *s, char *err, size_t errlen)
     bool leaf = tier == (int)c->ntiers - 1;
     if (!leaf && !c->root)
         rc = demo_cameras(b, c, &rng, err, errlen);
-    else if (c->root)
-        rc = demo_documents(b, c, err, errlen);
     if (!rc) {
         store_author a = node_author(c);
         rc = b->n ? store_write_local(s, &a, b->w, b->n, NULL, err, errlen) : 0;

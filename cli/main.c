@@ -30,6 +30,8 @@ static const cli_command commands[] = {
     {"cameras", cmd_cameras, "cameras: import the camera registry from a CSV file"},
     {"signer", cmd_signer, "documents: an official's signing key (add)"},
     {"tls", cmd_tls, "HTTPS certificates: selfsign for a closed network"},
+    {"register", cmd_register,
+     "documents: the unit's numbering register (show, handover, takeover)"},
     {"demo", cmd_demo, "start a sample network on 127.0.0.1"},
 };
 

@@ -64,15 +64,32 @@ static void header_parties(xmlNodePtr h, xmlNsPtr ns, const json_t *doc)
     }
 }
 
-static void header_info(xmlNodePtr h, xmlNsPtr ns, const json_t *doc)
+/* The document this one updates (status 15) or replaces (16), as
+ * ReplacementInfoList/ReplacementInfo {DocumentId, StatusCode}. */
+static const char *const links[2][2] = {{"updates", "15"}, {"replaces", "16"}};
+
+static void header_replacement(xmlNodePtr h, xmlNsPtr ns, const json_t *doc)
+{
+    for (size_t k = 0; k < 2; k++) {
+        const char *old = doc_str(doc, links[k][0]);
+        if (!old || !*old)
+            continue;
+        xmlNodePtr ri = add(add(h, ns, "ReplacementInfoList", NULL), ns, "ReplacementInfo", NULL);
+        add(ri, ns, "DocumentId", old);
+        add(ri, ns, "StatusCode", links[k][1]);
+    }
+}
+
+static void header_info(documents *d, xmlNodePtr h, xmlNsPtr ns, const json_t *doc)
 {
     xmlNodePtr pi = add(h, ns, "PromulgationInfo", NULL);
     add_opt(pi, ns, "Place", doc_str(doc, "place"));
     add(pi, ns, "PromulgationDate", doc_str(doc, "date"));
-    const doc_type *t = doc_type_find(doc_str(doc, "type"));
+    doc_type t;
+    bool known = doc_type_find(d, doc_str(doc, "type"), &t);
     xmlNodePtr dt = add(h, ns, "DocumentType", NULL);
     add(dt, ns, "Type", doc_str(doc, "type"));
-    add(dt, ns, "TypeName", t ? t->vi : doc_str(doc, "type"));
+    add(dt, ns, "TypeName", known ? t.vi : doc_str(doc, "type"));
     add(h, ns, "Subject", doc_str(doc, "subject"));
     add(h, ns, "Content", doc_str(doc, "body") ? doc_str(doc, "body") : "");
     const json_t *signer = json_object_get(doc, "signer");
@@ -92,6 +109,7 @@ static void header_info(xmlNodePtr h, xmlNsPtr ns, const json_t *doc)
         xmlNodePtr rf = add(h, ns, "ResponseFor", NULL);
         add(rf, ns, "DocumentId", answers);
     }
+    header_replacement(h, ns, doc);
     add(h, ns, "DocumentId", doc_str(doc, "id"));
 }
 
@@ -161,7 +179,7 @@ char *documents_edxml_export(documents *d, const char *id, const char *unit, con
     xmlNodePtr h = add(add(root, ns, "edXMLHeader", NULL), ns, "MessageHeader", NULL);
     header_parties(h, ns, doc);
     header_code(h, ns, doc);
-    header_info(h, ns, doc);
+    header_info(d, h, ns, doc);
     xmlNodePtr body = add(root, ns, "edXMLBody", NULL);
     int rc = 0;
     size_t i;
@@ -253,20 +271,20 @@ static int read_code(json_t *rec, xmlNodePtr h, lt_error *e)
     return rc;
 }
 
-static int read_type(json_t *rec, xmlNodePtr h, lt_error *e)
+static int read_type(documents *d, json_t *rec, xmlNodePtr h, lt_error *e)
 {
     xmlNodePtr dt = child(h, "DocumentType");
     char *type = text_of(child(dt, "Type")), *name = text_of(child(dt, "TypeName"));
-    const doc_type *t = doc_type_find(type);
-    if (!t)
-        t = doc_type_find(name);
+    doc_type t;
+    bool known =
+        doc_type_find(d, (const char *)type, &t) || doc_type_find(d, (const char *)name, &t);
     xmlFree(type);
     xmlFree(name);
-    if (!t)
+    if (!known)
         return lt_error_set(e, LT_EINVAL, "document.edxml",
-                            "MessageHeader/DocumentType names no known type (Type QD, CT, KH, "
-                            "CV, TB, BC, TTr, GM or their Vietnamese names in TypeName)");
-    json_object_set_new(rec, "type", json_string(t->code));
+                            "MessageHeader/DocumentType names no known type (a code of GET "
+                            "/api/v1/document-types in Type, or its Vietnamese name in TypeName)");
+    json_object_set_new(rec, "type", json_string(t.code));
     return 0;
 }
 
@@ -298,6 +316,24 @@ static int read_parties(documents *d, json_t *rec, xmlNodePtr h, const unit_tree
     return 0;
 }
 
+/* ReplacementInfoList/ReplacementInfo into rec's "updates" (StatusCode
+ * 15) or "replaces" (16). */
+static int read_replacement(json_t *rec, xmlNodePtr h, lt_error *e)
+{
+    xmlNodePtr ri = child(child(h, "ReplacementInfoList"), "ReplacementInfo");
+    if (!ri)
+        return 0;
+    char *code = text_of(child(ri, "StatusCode"));
+    int k = code && !strcmp(code, "15") ? 0 : code && !strcmp(code, "16") ? 1 : -1;
+    xmlFree(code);
+    if (k < 0)
+        return lt_error_set(e, LT_EINVAL, "document.edxml",
+                            "MessageHeader/ReplacementInfoList/ReplacementInfo/StatusCode must be "
+                            "15 (update) or 16 (replace)");
+    return take(rec, ri, "DocumentId", links[k][0],
+                "MessageHeader/ReplacementInfoList/ReplacementInfo", true, ENTRY_MAX_NAME, e);
+}
+
 static int read_info(json_t *rec, xmlNodePtr h, lt_error *e)
 {
     xmlNodePtr pi = child(h, "PromulgationInfo"), si = child(h, "SignerInfo");
@@ -308,7 +344,8 @@ static int read_info(json_t *rec, xmlNodePtr h, lt_error *e)
         take(rec, pi, "PromulgationDate", "date", "MessageHeader/PromulgationInfo", true, 10, e) ||
         take(rec, h, "DueDate", "due", "MessageHeader", false, 10, e) ||
         take(rec, rf, "DocumentId", "answers", "MessageHeader/ResponseFor", false, ENTRY_MAX_NAME,
-             e))
+             e) ||
+        read_replacement(rec, h, e))
         return -1;
     if (!doc_date_valid(doc_str(rec, "date")))
         return lt_error_set(e, LT_EINVAL, "document.edxml",
@@ -392,7 +429,7 @@ static json_t *edxml_read(documents *d, xmlDocPtr x, const unit_tree *tree, doc_
         return NULL;
     }
     json_t *rec = json_object();
-    if (read_parties(d, rec, h, tree, e) || read_code(rec, h, e) || read_type(rec, h, e) ||
+    if (read_parties(d, rec, h, tree, e) || read_code(rec, h, e) || read_type(d, rec, h, e) ||
         read_info(rec, h, e) || read_files(child(root, "edXMLBody"), files, nfiles, e) ||
         doc_files_check(files, *nfiles, e)) {
         json_decref(rec);
@@ -465,7 +502,7 @@ json_t *documents_edxml_import(documents *d, const char *xml, size_t len, const 
                 if (strcmp(json_string_value(v), d->c->unit))
                     to[nto++] = json_string_value(v);
             }
-            if (!doc_store(d, id, rec, files, nfiles, to, nto, e))
+            if (!doc_store(d, id, rec, files, nfiles, to, nto, NULL, e))
                 out = json_pack("{s:s, s:s}", "id", id, "notation", doc_str(rec, "notation"));
         }
     }

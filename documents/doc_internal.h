@@ -8,21 +8,26 @@
 #include "documents/documents.h"
 
 #include <sodium.h>
+#include <uv.h>
 
 struct documents {
     store *s;
     const node_config *c;
     uint64_t (*now_ms)(void *ctx);
     void *now_ctx;
+    uv_mutex_t numbering; /* a number's allocation against a hand-over of the register */
 };
 
-/* A document type: its code (in ids), symbol (in notations), names. */
+/* A document type: its code (in ids), symbol (in notations), names, and
+ * whether documents may be issued with it. */
 typedef struct {
-    const char *code, *symbol, *vi, *en;
+    char code[DOC_TYPE_CODE_MAX + 1], symbol[17], vi[129], en[129];
+    bool active;
 } doc_type;
 
-/* The type of code (or of its Vietnamese name), or NULL. */
-const doc_type *doc_type_find(const char *code);
+/* The active type of code (or of its Vietnamese name) into *out, from the
+ * replicated list and the defaults (doc_types.c); false when none. */
+bool doc_type_find(documents *d, const char *code, doc_type *out);
 
 /* The urgencies (thuong, khan, thuong_khan, hoa_toc: edXML priorities 0-3)
  * and security levels. */
@@ -35,11 +40,14 @@ void doc_today(documents *d, char out[11]);
 /* True when s is a real calendar date YYYY-MM-DD. */
 bool doc_date_valid(const char *s);
 
+typedef struct doc_writes doc_writes;
+
 /* Writes document record rec as id with the chunk entries of files, all
- * addressed to to[0..nto), in one transaction; sets rec's "files". Returns
- * 0, or -1 with *e. */
+ * addressed to to[0..nto), and the writes w holds already (may be NULL),
+ * in one transaction; sets rec's "files"; frees what w holds. Returns 0,
+ * or -1 with *e. */
 int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files, size_t nfiles,
-              const char *const *to, size_t nto, lt_error *e);
+              const char *const *to, size_t nto, doc_writes *w, lt_error *e);
 
 /* The string at key of object in, or NULL. */
 const char *doc_str(const json_t *in, const char *key);
@@ -62,16 +70,23 @@ size_t doc_to(const json_t *doc, const char **to);
 /* True when a user of unit may see the document record doc. */
 bool doc_visible(const json_t *doc, const char *unit, const unit_tree *tree);
 
+/* The receipt of recipient unit for document id (new reference), or NULL. */
+json_t *doc_receipt_load(documents *d, const char *id, const char *unit);
+
+/* True when unit is a recipient of doc (recipients as codes, or as the
+ * lines of doc_recipients). */
+bool doc_is_recipient(const json_t *doc, const char *unit);
+
 /* Fills *e with document.not_found for id and returns NULL. */
 json_t *doc_not_found(const char *id, lt_error *e);
 
 /* Entries to write in one transaction, owning their ids and bodies. */
-typedef struct {
+struct doc_writes {
     store_write *w;
     char (*ids)[ENTRY_MAX_NAME + 1];
     uint8_t **bodies;
     size_t n, cap;
-} doc_writes;
+};
 
 /* Appends a write of coll/id taking body (malloc'd; freed with the list,
  * or at once on failure). Returns 0, or -1 when out of memory. */
@@ -80,6 +95,63 @@ int doc_writes_add(doc_writes *w, const char *coll, const char *id, entry_op op,
 
 /* Frees what the list owns. */
 void doc_writes_free(doc_writes *w);
+
+/* ---- update and replace (doc_links.c) ---- */
+
+/* The document a new one updates or replaces. */
+typedef struct {
+    size_t kind;                            /* 0 updates (edXML 15), 1 replaces (16) */
+    const char *old_id;                     /* NULL: neither */
+    json_t *old;                            /* its record */
+    const char *to[DOC_RECIPIENTS_MAX + 1]; /* its addressees (the patch's, kept alive) */
+    size_t nto;
+} doc_link;
+
+/* Reads "updates" or "replaces" of in (at most one): the document named
+ * must be held, issued by this node's unit (not imported), neither
+ * recalled nor replaced; in gets its recipients when it names none.
+ * Returns 0 (l->old_id NULL when in names none), or -1 with *e. */
+int doc_link_check(documents *d, json_t *in, doc_link *l, lt_error *e);
+
+/* Sets the link of l on the new document's record rec. */
+void doc_link_record(const doc_link *l, json_t *rec);
+
+/* Adds to w the patch of the old document: status "updated" (15, its
+ * "updated_by" list grown by new_id) or "replaced" (16, "replaced_by"),
+ * when and by whom, addressed to the old document's addressees. */
+int doc_link_write(documents *d, doc_link *l, const char *new_id, const doc_actor *who,
+                   doc_writes *w, lt_error *e);
+
+/* Frees what doc_link_check loaded. */
+void doc_link_free(doc_link *l);
+
+/* ---- recipient groups (doc_groups.c) ---- */
+
+/* Expands spec "X*" (every unit of the lowest tier below unit X: "all
+ * communes of X") or "X*TIER" (every unit of tier TIER below X) against
+ * the units the store holds and tree, appending the codes list lacks (not
+ * the issuing unit) to list and {spec, of, tier, units: [codes]} to
+ * groups. Returns 0, or -1 with *e (document.recipient_unknown for an
+ * unknown X, document.recipients for a bad tier or an empty group). */
+int doc_group_expand(documents *d, const char *spec, const unit_tree *tree, json_t *list,
+                     json_t *groups, lt_error *e);
+
+/* ---- the numbering register (doc_register.c) ---- */
+
+/* Who holds the numbering register of the node's unit. */
+typedef struct {
+    char holder[65]; /* node key, hex */
+    bool recorded;   /* named by a register record (else: the unit's first server) */
+    bool lost;       /* the holder's certificate ended with no successor */
+    bool here;       /* this node holds it */
+} doc_holder;
+
+/* Checks that this node holds the numbering register of its unit (else
+ * document.register_elsewhere, 409, naming the holder) and gives in *floor
+ * the last number of series type/year handed over with the register (0:
+ * none). Call with d->numbering held. Returns 0, or -1 with *e. */
+int doc_register_claim(documents *d, const char *type, const char *year, uint64_t *floor,
+                       lt_error *e);
 
 /* ---- attachments (doc_files.c) ---- */
 

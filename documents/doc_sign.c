@@ -21,8 +21,9 @@
 
 /* The fields a signature covers: everything an official signs for. */
 static const char *const signed_fields[] = {
-    "id",    "type", "number",  "notation", "subject",    "body",    "unit",   "date",
-    "place", "due",  "urgency", "security", "recipients", "answers", "signer", "files"};
+    "id",     "type",  "number",  "notation", "subject",         "body",       "unit",
+    "date",   "place", "due",     "urgency",  "security",        "recipients", "answers",
+    "signer", "files", "updates", "replaces", "recipient_groups"};
 
 int doc_content_hash(documents *d, const json_t *doc, uint8_t out[32], lt_error *e)
 {

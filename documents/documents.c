@@ -37,42 +37,24 @@ documents *documents_new(store *s, const node_config *c)
 {
     xmlInitParser(); /* once, before threads parse edXML */
     documents *d = calloc(1, sizeof *d);
-    if (d)
-        *d = (documents){s, c, wall_ms, NULL};
+    if (!d)
+        return NULL;
+    *d = (documents){.s = s, .c = c, .now_ms = wall_ms};
+    if (uv_mutex_init(&d->numbering)) {
+        free(d);
+        return NULL;
+    }
     return d;
 }
 
 void documents_free(documents *d)
 {
+    if (d)
+        uv_mutex_destroy(&d->numbering);
     free(d);
 }
 
 /* ---- tables ---- */
-
-static const doc_type types[] = {
-    {"QD", "QĐ", "Quyết định", "Decision"},   {"CT", "CT", "Chỉ thị", "Directive"},
-    {"KH", "KH", "Kế hoạch", "Plan"},         {"CV", "CV", "Công văn", "Official letter"},
-    {"TB", "TB", "Thông báo", "Notice"},      {"BC", "BC", "Báo cáo", "Report"},
-    {"TTr", "TTr", "Tờ trình", "Submission"}, {"GM", "GM", "Giấy mời", "Invitation"},
-};
-
-const doc_type *doc_type_find(const char *code)
-{
-    for (size_t i = 0; code && i < sizeof types / sizeof *types; i++)
-        if (!strcmp(types[i].code, code) || !strcmp(types[i].vi, code))
-            return &types[i];
-    return NULL;
-}
-
-json_t *documents_types(void)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "code", types[i].code, "symbol",
-                                           types[i].symbol, "name_vi", types[i].vi, "name_en",
-                                           types[i].en));
-    return a;
-}
 
 const char *const doc_urgencies[4] = {"thuong", "khan", "thuong_khan", "hoa_toc"};
 const char *const doc_securities[4] = {"thuong", "mat", "toi_mat", "tuyet_mat"};
@@ -160,29 +142,43 @@ static int check_enum(const json_t *in, const char *key, const char *const *list
     return 0;
 }
 
-/* The recipients of in, checked against tree, into out (n of them). */
-static int check_recipients(documents *d, const json_t *in, const unit_tree *tree, const char **out,
-                            size_t *n, lt_error *e)
+/* True when list (an array of strings) holds u. */
+static bool list_has(const json_t *list, const char *u)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        if (!strcmp(json_string_value(v), u))
+            return true;
+    }
+    return false;
+}
+
+/* The recipients of in, checked against tree, into list (unit codes, a
+ * group "X*" or "X*tier" expanded, recorded in groups). */
+static int check_recipients(documents *d, const json_t *in, const unit_tree *tree, json_t *list,
+                            json_t *groups, lt_error *e)
 {
     const json_t *r = json_object_get(in, "recipients");
     if (!json_is_array(r) || !json_array_size(r))
         return lt_error_set(e, LT_EINVAL, "document.recipients",
                             "recipients must be a non-empty list of unit codes, e.g. "
-                            "[\"16681\"]");
-    if (json_array_size(r) > DOC_RECIPIENTS_MAX)
-        return lt_error_set(e, LT_EINVAL, "document.recipients",
-                            "a document has at most %d recipients; send two documents",
-                            DOC_RECIPIENTS_MAX);
-    *n = 0;
+                            "[\"16681\"], or \"412*\" for all communes of 412");
     size_t i;
     const json_t *v;
     json_array_foreach(r, i, v)
     {
         const char *u = json_string_value(v);
-        if (!u || !*u || strlen(u) >= NODE_CODE_MAX)
+        if (!u || !*u || strlen(u) >= 2 * NODE_CODE_MAX)
             return lt_error_set(e, LT_EINVAL, "document.recipients",
                                 "recipient %zu is not a unit code", i + 1);
-        if (!unit_tree_known(tree, u, strlen(u)))
+        if (strchr(u, '*')) {
+            if (doc_group_expand(d, u, tree, list, groups, e))
+                return -1;
+            continue;
+        }
+        if (strlen(u) >= NODE_CODE_MAX || !unit_tree_known(tree, u, strlen(u)))
             return lt_error_set(e, LT_EINVAL, "document.recipient_unknown",
                                 "recipient %s is not a unit of this network: check the code "
                                 "(GET /api/v1/network lists the units)",
@@ -190,12 +186,17 @@ static int check_recipients(documents *d, const json_t *in, const unit_tree *tre
         if (!strcmp(u, d->c->unit))
             return lt_error_set(e, LT_EINVAL, "document.recipients",
                                 "recipient %s is the issuing unit itself", u);
-        for (size_t k = 0; k < *n; k++)
-            if (!strcmp(out[k], u))
-                return lt_error_set(e, LT_EINVAL, "document.recipients",
-                                    "recipient %s is named twice", u);
-        out[(*n)++] = u;
+        if (list_has(list, u))
+            return lt_error_set(e, LT_EINVAL, "document.recipients", "recipient %s is named twice",
+                                u);
+        json_array_append_new(list, json_string(u));
     }
+    if (json_array_size(list) > DOC_RECIPIENTS_MAX)
+        return lt_error_set(e, LT_EINVAL, "document.recipients",
+                            "a document has at most %d recipients (these are %zu): address "
+                            "the units of a tier above (e.g. 40*district rather than 40*), or "
+                            "send two documents",
+                            DOC_RECIPIENTS_MAX, json_array_size(list));
     return 0;
 }
 
@@ -214,14 +215,16 @@ static int check_signer(const json_t *in, lt_error *e)
 }
 
 /* Every check of a new document; the type into *t. */
-static int check_new(documents *d, const json_t *in, const unit_tree *tree, const doc_type **t,
-                     const char **rcp, size_t *nrcp, lt_error *e)
+static int check_new(documents *d, const json_t *in, const unit_tree *tree, doc_type *t,
+                     json_t *list, json_t *groups, lt_error *e)
 {
     const char *subject = doc_str(in, "subject");
-    if (!(*t = doc_type_find(doc_str(in, "type"))))
+    if (!doc_type_find(d, doc_str(in, "type"), t))
         return lt_error_set(e, LT_EINVAL, "document.type_unknown",
-                            "type must be a document type code (QD, CT, KH, CV, TB, BC, TTr, GM; "
-                            "GET /api/v1/documents/types lists them)");
+                            "type \"%s\" is not a document type of this network: use a code of "
+                            "GET /api/v1/document-types (QD, KH, CV, TB, BC, TTr, ...), or ask an "
+                            "admin of the province to add it",
+                            doc_str(in, "type") ? doc_str(in, "type") : "");
     if (!subject || !*subject)
         return lt_error_set(e, LT_EINVAL, "document.subject_missing",
                             "subject (trích yếu) is missing: say in one line what the document "
@@ -248,7 +251,7 @@ static int check_new(documents *d, const json_t *in, const unit_tree *tree, cons
                                 "answers names document %s, which this node does not hold",
                                 answers);
     }
-    return check_recipients(d, in, tree, rcp, nrcp, e);
+    return check_recipients(d, in, tree, list, groups, e);
 }
 
 /* ---- writing ---- */
@@ -308,18 +311,24 @@ void doc_writes_free(doc_writes *w)
     memset(w, 0, sizeof *w);
 }
 
-/* The next number of (unit, type, year): the node's counter, first raised
- * to the highest number of the series the store holds (issued by a mirror
- * server of the unit, or before a restore), then one durable increment. */
+/* The next number of (unit, type, year), on the holder of the unit's
+ * numbering register only: the node's counter, first raised to the
+ * highest number of the series the store holds (issued by an earlier
+ * holder, or before a restore) and to the last one handed over with the
+ * register, then one durable increment. */
 static int number_next(documents *d, const char *type, const char *year, uint64_t *n, lt_error *e)
 {
     char key[96];
-    uint64_t held;
+    uint64_t held, floor;
     int klen = snprintf(key, sizeof key, "%s/%s/%s", d->c->unit, type, year);
+    if (doc_register_claim(d, type, year, &floor, e))
+        return -1;
     if (doc_index_max_number(d->s, d->c->unit, type, year, &held))
         return lt_error_set(e, LT_ESTORAGE, NULL,
                             "cannot read the numbers of %s/%s/%s; check the node's disk",
                             d->c->unit, type, year);
+    if (floor > held)
+        held = floor;
     if ((held && store_local_raise(d->s, NUMBERS_TABLE, key, (size_t)klen, held, e->message,
                                    sizeof e->message)) ||
         store_local_incr(d->s, NUMBERS_TABLE, key, (size_t)klen, n, e->message, sizeof e->message))
@@ -339,7 +348,7 @@ static void copy_opt(json_t *rec, const json_t *in, const char *key, const char 
 /* The document record of a new document (in checked), numbered n. */
 static json_t *doc_record(documents *d, const json_t *in, const doc_type *t, uint64_t n,
                           const char *date, const char *notation, const doc_actor *who,
-                          const char *const *rcp, size_t nrcp)
+                          json_t *list, json_t *groups)
 {
     json_t *rec =
         json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "type", t->code, "number",
@@ -357,18 +366,21 @@ static json_t *doc_record(documents *d, const json_t *in, const doc_type *t, uin
         json_object_set_new(rec, "signer",
                             json_pack("{s:s, s:s}", "name", doc_str(signer, "name"), "position",
                                       doc_str(signer, "position")));
-    json_t *ra = json_array();
-    for (size_t i = 0; i < nrcp; i++)
-        json_array_append_new(ra, json_string(rcp[i]));
-    json_object_set_new(rec, "recipients", ra);
+    json_object_set(rec, "recipients", list);
+    if (json_array_size(groups))
+        json_object_set(rec, "recipient_groups", groups);
     return rec;
 }
 
 /* Writes the record and its attachments' chunks in one transaction. */
 int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files, size_t nfiles,
-              const char *const *to, size_t nto, lt_error *e)
+              const char *const *to, size_t nto, doc_writes *more, lt_error *e)
 {
     doc_writes w = {0};
+    if (more) {
+        w = *more;
+        memset(more, 0, sizeof *more);
+    }
     json_t *list = json_array();
     int rc = doc_files_entries(&w, id, files, nfiles, list, to, nto, e);
     if (nfiles)
@@ -391,12 +403,44 @@ int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files, 
     return rc;
 }
 
+/* Numbers and writes document in (checked, recipients list and groups),
+ * with the patch of the document it updates or replaces. */
+static json_t *doc_issue(documents *d, const json_t *in, const doc_type *t, json_t *list,
+                         json_t *groups, doc_link *link, const doc_file *files, size_t nfiles,
+                         const doc_actor *who, lt_error *e)
+{
+    char date[11], id[ENTRY_MAX_NAME + 1], notation[64];
+    doc_today(d, date);
+    char year[5] = {date[0], date[1], date[2], date[3], 0};
+    uint64_t n;
+    uv_mutex_lock(&d->numbering);
+    int rc = number_next(d, t->code, year, &n, e);
+    uv_mutex_unlock(&d->numbering);
+    if (rc)
+        return NULL;
+    snprintf(id, sizeof id, "%s-%s-%s-%" PRIu64, d->c->unit, year, t->code, n);
+    snprintf(notation, sizeof notation, "%" PRIu64 "/%s-UBND", n, t->symbol);
+    json_t *rec = doc_record(d, in, t, n, date, notation, who, list, groups);
+    doc_link_record(link, rec);
+    const char *to[DOC_RECIPIENTS_MAX + 1];
+    size_t nto = doc_to(rec, to);
+    doc_writes w = {0};
+    rc = doc_link_write(d, link, id, who, &w, e);
+    rc = rc ? rc : doc_store(d, id, rec, files, nfiles, to, nto, &w, e);
+    doc_writes_free(&w);
+    json_t *out =
+        rc ? NULL
+           : json_pack("{s:s, s:s, s:I, s:o}", "id", id, "notation", notation, "number",
+                       (json_int_t)n, "files",
+                       json_object_get(rec, "files") ? json_incref(json_object_get(rec, "files"))
+                                                     : json_array());
+    json_decref(rec);
+    return out;
+}
+
 json_t *documents_create(documents *d, const json_t *in, const doc_file *files, size_t nfiles,
                          const doc_actor *who, const unit_tree *tree, lt_error *e)
 {
-    const doc_type *t;
-    const char *rcp[DOC_RECIPIENTS_MAX + 1];
-    size_t nrcp = 0;
     if (!json_is_object(in)) {
         lt_error_set(e, LT_EINVAL, "document.field", "the body must be a JSON object");
         return NULL;
@@ -407,27 +451,16 @@ json_t *documents_create(documents *d, const json_t *in, const doc_file *files, 
                      who->unit, d->c->unit);
         return NULL;
     }
-    if (check_new(d, in, tree, &t, rcp, &nrcp, e) || doc_files_check(files, nfiles, e))
-        return NULL;
-    char date[11], id[ENTRY_MAX_NAME + 1], notation[64];
-    doc_today(d, date);
-    char year[5] = {date[0], date[1], date[2], date[3], 0};
-    uint64_t n;
-    if (number_next(d, t->code, year, &n, e))
-        return NULL;
-    snprintf(id, sizeof id, "%s-%s-%s-%" PRIu64, d->c->unit, year, t->code, n);
-    snprintf(notation, sizeof notation, "%" PRIu64 "/%s-UBND", n, t->symbol);
-    json_t *rec = doc_record(d, in, t, n, date, notation, who, rcp, nrcp);
-    const char *to[DOC_RECIPIENTS_MAX + 1] = {d->c->unit};
-    memcpy(to + 1, rcp, nrcp * sizeof *rcp);
-    int rc = doc_store(d, id, rec, files, nfiles, to, nrcp + 1, e);
-    json_t *out =
-        rc ? NULL
-           : json_pack("{s:s, s:s, s:I, s:o}", "id", id, "notation", notation, "number",
-                       (json_int_t)n, "files",
-                       json_object_get(rec, "files") ? json_incref(json_object_get(rec, "files"))
-                                                     : json_array());
-    json_decref(rec);
+    doc_type t;
+    doc_link link;
+    json_t *inx = json_deep_copy(in), *list = json_array(), *groups = json_array(), *out = NULL;
+    if (!doc_link_check(d, inx, &link, e) && !check_new(d, inx, tree, &t, list, groups, e) &&
+        !doc_files_check(files, nfiles, e))
+        out = doc_issue(d, inx, &t, list, groups, &link, files, nfiles, who, e);
+    doc_link_free(&link);
+    json_decref(inx);
+    json_decref(list);
+    json_decref(groups);
     return out;
 }
 
@@ -475,8 +508,7 @@ bool doc_visible(const json_t *doc, const char *unit, const unit_tree *tree)
     return access_visible(tree, unit, to[0], to, n);
 }
 
-/* The receipt of recipient unit for document id (new reference), or NULL. */
-static json_t *receipt_load(documents *d, const char *id, const char *unit)
+json_t *doc_receipt_load(documents *d, const char *id, const char *unit)
 {
     char rid[2 * ENTRY_MAX_NAME + 2];
     snprintf(rid, sizeof rid, "%s/%s", id, unit);
@@ -503,7 +535,7 @@ static void doc_recipients(documents *d, json_t *doc)
     json_array_foreach(json_object_get(doc, "recipients"), i, v)
     {
         const char *unit = json_string_value(v);
-        json_t *r = unit ? receipt_load(d, id, unit) : NULL;
+        json_t *r = unit ? doc_receipt_load(d, id, unit) : NULL;
         const char *st = r && doc_str(r, "status") ? doc_str(r, "status") : "sent";
         json_t *line = json_pack("{s:s, s:s}", "unit", unit ? unit : "", "status", st);
         static const char *const keep[] = {"code", "note", "at", "by"};
@@ -559,9 +591,7 @@ typedef struct {
     bool failed;
 } list_ctx;
 
-/* True when unit is a recipient of doc (recipients as codes, or as the
- * lines of doc_recipients). */
-static bool is_recipient(const json_t *doc, const char *unit)
+bool doc_is_recipient(const json_t *doc, const char *unit)
 {
     size_t i;
     const json_t *v;
@@ -610,7 +640,7 @@ static json_t *doc_filter(list_ctx *l, json_t *doc)
     const char *source = doc_str(doc, "source"), *rby = doc_str(doc, "received_by");
     bool imported = source && !strcmp(source, "edxml");
     bool out = unit && !strcmp(unit, l->unit) && !imported;
-    bool in = is_recipient(doc, l->unit) || (rby && !strcmp(rby, l->unit));
+    bool in = doc_is_recipient(doc, l->unit) || (rby && !strcmp(rby, l->unit));
     if ((q->box && !strcmp(q->box, "in") && !in) || (q->box && !strcmp(q->box, "out") && !out))
         return NULL;
     if (!eq_opt(q->type, doc_str(doc, "type")) || !eq_opt(q->urgency, doc_str(doc, "urgency")) ||
@@ -814,7 +844,7 @@ int documents_receipt(documents *d, const char *id, const char *status, const ch
     if (!doc)
         return -1;
     int rc = 0;
-    if (!is_recipient(doc, who->unit))
+    if (!doc_is_recipient(doc, who->unit))
         rc = lt_error_set(e, LT_EFORBIDDEN, "document.not_recipient",
                           "unit %s is not a recipient of %s: only its recipients record its "
                           "state",

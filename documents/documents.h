@@ -42,11 +42,14 @@
 #define DOC_FILE_COLL "doc_files"             /* id: document id/attachment hash hex/chunk number */
 #define DOC_TASK_COLL "doc_tasks"             /* id: unit-T-number */
 #define DOC_TASKPROG_COLL "doc_task_progress" /* id: task id/assignee unit */
+#define DOC_REGISTER_COLL "doc_registers"     /* id: unit (its numbering register) */
+#define DOC_TYPE_COLL "doc_types"             /* id: type code (top tiers write it) */
+#define DOC_TYPE_CODE_MAX 8                   /* letters of a type code */
 #define DOC_CERT_ID_MAX (2 * NODE_CODE_MAX + 64)
 
 #define DOC_SUBJECT_MAX 1000               /* bytes of the subject (trích yếu) */
 #define DOC_BODY_MAX (20u * 1024u)         /* bytes of the body text */
-#define DOC_RECIPIENTS_MAX 48              /* recipients of one document */
+#define DOC_RECIPIENTS_MAX 48              /* recipients of one document, groups expanded */
 #define DOC_NOTE_MAX 1000                  /* bytes of a receipt's note */
 #define DOC_FILE_MAX (20u * 1024u * 1024u) /* bytes of one attachment */
 #define DOC_FILES_MAX 10                   /* attachments of one document */
@@ -77,8 +80,22 @@ documents *documents_new(store *s, const node_config *c);
 /* Frees the context. NULL is ignored. */
 void documents_free(documents *d);
 
-/* The document types {code, symbol, name_vi, name_en}, as a new array. */
-json_t *documents_types(void);
+/* The collections only the top tiers write (DOC_TYPE_COLL), for the
+ * store's write authority (node/domains.c). */
+const char *const *documents_top_tier_collections(size_t *n);
+
+/* The document types {code, symbol, name_vi, name_en, active, source
+ * ("builtin" or "network")}: the defaults as the network replaced them,
+ * then the types it added; a new array. */
+json_t *documents_types(documents *d);
+
+/* Defines type code (1..8 Latin letters) from in {symbol, name_vi,
+ * name_en, active} as who (an admin of a top-tier node): a record of
+ * DOC_TYPE_COLL addressed to every node, adding a type or replacing a
+ * default; active false stops new documents of the type. Returns 0, or -1
+ * with *e (document.type_field, auth.admin_required, top_tier.required). */
+int documents_type_put(documents *d, const char *code, const json_t *in, const doc_actor *who,
+                       lt_error *e);
 
 /* Issues a document with attachments files[0..nfiles) (PDF, DOCX, XLSX,
  * PNG, JPEG; DOC_FILE_MAX bytes each, at most DOC_FILES_MAX) from in {type, subject, body,
@@ -129,6 +146,14 @@ json_t *documents_list(documents *d, const char *unit, const doc_query *q, const
 int documents_receipt(documents *d, const char *id, const char *status, const char *note,
                       const doc_actor *who, const unit_tree *tree, lt_error *e);
 
+/* Writes the receipt "delivered" (01) of this node's unit, as the node
+ * (by "lienthong"), for every document addressed to it that arrived since
+ * the last run and has no receipt of the unit yet (none after a recall):
+ * at most a few hundred per call, the position kept node-local, so each
+ * document gets it once, across restarts. *written counts them. Returns 0,
+ * or -1 with *e. Reads and writes the store: run it on the thread pool. */
+int documents_deliver(documents *d, const unit_tree *tree, size_t *written, lt_error *e);
+
 /* Recalls document id (staff of its issuing unit) with a reason: its
  * status becomes "recalled", visible to every recipient. Returns 0, or -1
  * with *e. */
@@ -143,6 +168,30 @@ typedef struct {
 } doc_shares;
 int documents_shares(documents *d, const char *unit, const unit_tree *tree, uint64_t from_ms,
                      uint64_t to_ms, doc_shares *out);
+
+/* ---- the numbering register (doc_register.c) ---- */
+
+/* The numbering register of the node's unit: {unit, holder (node key),
+ * this_node, held_here, holder_lost, how ("first_server", "handover",
+ * "takeover"), from, reason, by, at, last: {"TYPE/YEAR": n}, servers:
+ * [{node, name, certified_at, live}]}, or NULL with *e. */
+json_t *documents_register_get(documents *d, lt_error *e);
+
+/* Hands the register over from this node (its holder) to server to (the
+ * node key of another live server of the unit), as who (an admin of the
+ * unit), with a reason: a record of DOC_REGISTER_COLL naming the new
+ * holder and carrying the last number of every series, so the new holder
+ * continues after them even before the documents reach it. This node
+ * allocates no number afterwards. Returns 0, or -1 with *e. */
+int documents_register_handover(documents *d, const char *to, const char *reason,
+                                const doc_actor *who, lt_error *e);
+
+/* Takes the register over to this node without its holder (lost,
+ * unreachable), as who (an admin of the unit), with a reason. Risk: numbers
+ * the old holder allocated that never reached this node are allocated
+ * again (docs/documents.md). Returns 0, or -1 with *e. */
+int documents_register_takeover(documents *d, const char *reason, const doc_actor *who,
+                                lt_error *e);
 
 /* ---- directives and tasks (doc_tasks.c) ---- */
 

@@ -4,7 +4,7 @@
  * authenticate, parse and map to documents.h; error bodies carry the
  * domain's machine codes (docs/openapi.yaml).
  */
-#include "documents/documents_env.h"
+#include "documents/doc_env_internal.h"
 #include "node/http/form.h"
 #include "node/http/offload.h"
 #include "node/people/auth.h"
@@ -45,8 +45,7 @@ static doc_actor actor_of(const auth_caller *c)
     return (doc_actor){c->user, c->unit, c->role};
 }
 
-/* The request body as a JSON object, or NULL after answering 400. */
-static json_t *body_object(const http_request *req, http_response *res)
+json_t *doc_env_body(const http_request *req, http_response *res)
 {
     json_error_t je;
     json_t *in = json_loadb((const char *)req->body, req->body_len, 0, &je);
@@ -59,7 +58,7 @@ static json_t *body_object(const http_request *req, http_response *res)
     return in;
 }
 
-static void answer(http_response *res, json_t *j, const lt_error *e, int status)
+void doc_env_answer(http_response *res, json_t *j, const lt_error *e, int status)
 {
     if (j)
         http_respond_json(res, status, j);
@@ -76,6 +75,7 @@ typedef struct {
     auth_caller c;
     job_kind kind;
     char id[ENTRY_MAX_NAME + 1];
+    char link[16]; /* a create from .../update or .../replace: "updates" or "replaces" */
     char content_type[256];
 } doc_job;
 
@@ -141,6 +141,8 @@ static json_t *job_create(doc_job *j, const uint8_t *body, size_t len, const uni
     doc_file files[DOC_FILES_MAX];
     size_t nfiles;
     json_t *in = create_input(j, body, len, &fm, files, &nfiles, e);
+    if (in && j->id[0]) /* POST .../{id}/update or .../replace: the link names it */
+        json_object_set_new(in, j->link, json_string(j->id));
     doc_actor who = actor_of(&j->c);
     json_t *out = in ? documents_create(j->d->docs, in, files, nfiles, &who, t, e) : NULL;
     json_decref(in);
@@ -211,7 +213,7 @@ static void job_work(void *job, const uint8_t *body, size_t len, http_response *
     else
         out = documents_verify(j->d->docs, j->id, j->c.unit, t, &e);
     unit_tree_free(t);
-    answer(res, out, &e, j->kind == JOB_CREATE || j->kind == JOB_EDXML_IN ? 201 : 200);
+    doc_env_answer(res, out, &e, j->kind == JOB_CREATE || j->kind == JOB_EDXML_IN ? 201 : 200);
 }
 
 static void job_done(void *job, http_response *res, http_pending *p, bool ran)
@@ -232,6 +234,9 @@ static void job_start(documents_env *d, const http_request *req, const auth_call
     const char *ct = http_request_header(req, "content-type");
     *j = (doc_job){.d = d, .c = *c, .kind = kind};
     snprintf(j->id, sizeof j->id, "%s", id ? id : "");
+    if (id && kind == JOB_CREATE)
+        snprintf(j->link, sizeof j->link, "%s",
+                 !strcmp(req->path + strlen(req->path) - 7, "/update") ? "updates" : "replaces");
     snprintf(j->content_type, sizeof j->content_type, "%s", ct ? ct : "");
     offload_request(req, res, &(offload_task){d->node->loop, j, job_work, job_done});
 }
@@ -299,7 +304,8 @@ static void list_get(documents_env *d, const http_request *req, const auth_calle
         .limit = limit_param(req),
     };
     lt_error e = {0};
-    answer(res, documents_list(d->docs, c->unit, &q, auth_tree(d->node->auth), &e), &e, 200);
+    doc_env_answer(res, documents_list(d->docs, c->unit, &q, auth_tree(d->node->auth), &e), &e,
+                   200);
 }
 
 static void collection(void *ctx, const http_request *req, http_response *res)
@@ -318,7 +324,7 @@ static void collection(void *ctx, const http_request *req, http_response *res)
 static void receipt_post(documents_env *d, const http_request *req, const auth_caller *c,
                          const char *id, http_response *res)
 {
-    json_t *in = body_object(req, res);
+    json_t *in = doc_env_body(req, res);
     if (!in)
         return;
     lt_error e = {0};
@@ -330,13 +336,14 @@ static void receipt_post(documents_env *d, const http_request *req, const auth_c
     if (rc)
         http_respond_lt(res, &e);
     else
-        answer(res, documents_get(d->docs, id, c->unit, auth_tree(d->node->auth), &e), &e, 200);
+        doc_env_answer(res, documents_get(d->docs, id, c->unit, auth_tree(d->node->auth), &e), &e,
+                       200);
 }
 
 static void recall_post(documents_env *d, const http_request *req, const auth_caller *c,
                         const char *id, http_response *res)
 {
-    json_t *in = body_object(req, res);
+    json_t *in = doc_env_body(req, res);
     if (!in)
         return;
     lt_error e = {0};
@@ -347,7 +354,8 @@ static void recall_post(documents_env *d, const http_request *req, const auth_ca
     if (rc)
         http_respond_lt(res, &e);
     else
-        answer(res, documents_get(d->docs, id, c->unit, auth_tree(d->node->auth), &e), &e, 200);
+        doc_env_answer(res, documents_get(d->docs, id, c->unit, auth_tree(d->node->auth), &e), &e,
+                       200);
 }
 
 /* Splits the path after PREFIX "/" into at most SEG_MAX segments. */
@@ -372,18 +380,25 @@ static void item(void *ctx, const http_request *req, http_response *res)
     snprintf(rest, sizeof rest, "%s", req->path + strlen(PREFIX "/"));
     size_t n = path_split(rest, seg);
     lt_error e = {0};
-    if (get && n == 1 && !strcmp(seg[0], "types"))
-        http_respond_json(res, 200, json_pack("{s:o}", "types", documents_types()));
+    if (n && !strcmp(seg[0], "register") &&
+        ((get && n == 1) ||
+         (post && n == 2 && (!strcmp(seg[1], "handover") || !strcmp(seg[1], "takeover")))))
+        doc_env_register(d, req, &c, n == 2 ? seg[1] : NULL, res);
+    else if (get && n == 1 && !strcmp(seg[0], "types"))
+        http_respond_json(res, 200, json_pack("{s:o}", "types", documents_types(d->docs)));
     else if (post && n == 1 && !strcmp(seg[0], "edxml"))
         job_start(d, req, &c, JOB_EDXML_IN, NULL, res);
     else if (get && n == 2 && !strcmp(seg[1], "edxml"))
         job_start(d, req, &c, JOB_EDXML_OUT, seg[0], res);
     else if (get && n == 1)
-        answer(res, documents_get(d->docs, seg[0], c.unit, auth_tree(d->node->auth), &e), &e, 200);
+        doc_env_answer(res, documents_get(d->docs, seg[0], c.unit, auth_tree(d->node->auth), &e),
+                       &e, 200);
     else if (post && n == 2 && !strcmp(seg[1], "receipts"))
         receipt_post(d, req, &c, seg[0], res);
     else if (post && n == 2 && !strcmp(seg[1], "recall"))
         recall_post(d, req, &c, seg[0], res);
+    else if (post && n == 2 && (!strcmp(seg[1], "update") || !strcmp(seg[1], "replace")))
+        job_start(d, req, &c, JOB_CREATE, seg[0], res);
     else if (post && n == 2 && !strcmp(seg[1], "sign"))
         job_start(d, req, &c, JOB_SIGN, seg[0], res);
     else if (get && n == 2 && !strcmp(seg[1], "verify"))
@@ -407,21 +422,21 @@ static void tasks_collection(void *ctx, const http_request *req, http_response *
         return;
     lt_error e = {0};
     if (post) {
-        json_t *in = body_object(req, res);
+        json_t *in = doc_env_body(req, res);
         if (!in)
             return;
         doc_actor who = actor_of(&c);
-        answer(res, documents_task_create(d->docs, in, &who, auth_tree(d->node->auth), &e), &e,
-               201);
+        doc_env_answer(res, documents_task_create(d->docs, in, &who, auth_tree(d->node->auth), &e),
+                       &e, 201);
         json_decref(in);
         return;
     }
     const char *od = http_request_query_param(req, "overdue");
-    answer(res,
-           documents_task_list(d->docs, c.unit, http_request_query_param(req, "assignee"),
-                               od && (!strcmp(od, "1") || !strcmp(od, "true")),
-                               auth_tree(d->node->auth), &e),
-           &e, 200);
+    doc_env_answer(res,
+                   documents_task_list(d->docs, c.unit, http_request_query_param(req, "assignee"),
+                                       od && (!strcmp(od, "1") || !strcmp(od, "true")),
+                                       auth_tree(d->node->auth), &e),
+                   &e, 200);
 }
 
 static void tasks_item(void *ctx, const http_request *req, http_response *res)
@@ -438,15 +453,16 @@ static void tasks_item(void *ctx, const http_request *req, http_response *res)
     lt_error e = {0};
     const unit_tree *t = auth_tree(d->node->auth);
     if (get && n == 1) {
-        answer(res, documents_task_get(d->docs, seg[0], c.unit, t, &e), &e, 200);
+        doc_env_answer(res, documents_task_get(d->docs, seg[0], c.unit, t, &e), &e, 200);
     } else if (post && n == 2 && !strcmp(seg[1], "progress")) {
-        json_t *in = body_object(req, res);
+        json_t *in = doc_env_body(req, res);
         if (!in)
             return;
         doc_actor who = actor_of(&c);
         int rc = documents_task_progress(d->docs, seg[0], in, &who, t, &e);
         json_decref(in);
-        answer(res, rc ? NULL : documents_task_get(d->docs, seg[0], c.unit, t, &e), &e, 200);
+        doc_env_answer(res, rc ? NULL : documents_task_get(d->docs, seg[0], c.unit, t, &e), &e,
+                       200);
     } else {
         http_respond_error(res, n ? 405 : 404,
                            "no %s at %s: see docs/documents.md for the task routes", req->method,
@@ -460,6 +476,8 @@ size_t documents_env_routes(documents_env *e, http_route *routes, size_t cap)
         {NULL, PREFIX, collection, e, CREATE_MAX_BODY},
         {NULL, PREFIX "/", item, e, JSON_MAX_BODY},
         {"POST", PREFIX "/edxml", item, e, EDXML_MAX_BODY},
+        {NULL, "/api/v1/document-types", doc_env_types, e, JSON_MAX_BODY},
+        {NULL, "/api/v1/document-types/", doc_env_types, e, JSON_MAX_BODY},
         {NULL, TASKS, tasks_collection, e, JSON_MAX_BODY},
         {NULL, TASKS "/", tasks_item, e, JSON_MAX_BODY},
     };

@@ -13,10 +13,23 @@
 typedef struct documents_env {
     node_env *node;
     documents *docs;
+    uv_timer_t deliver_timer; /* looks for new arrivals (documents_env_start) */
+    uv_work_t deliver_work;
+    bool delivering, started;
+    uint64_t deliver_seen; /* the store's arrival counter at the last run */
 } documents_env;
 
 /* The documents domain of the node of env. NULL when out of memory. */
 documents_env *documents_env_new(node_env *env);
+
+/* Starts the automatic receipt "delivered" on the node's loop: every
+ * DOCUMENTS_DELIVER_MS, when entries arrived, documents_deliver runs on the
+ * thread pool. */
+#define DOCUMENTS_DELIVER_MS 500
+void documents_env_start(documents_env *e);
+
+/* Stops the timer of documents_env_start (before the loop's last run). */
+void documents_env_stop(documents_env *e);
 
 /* Frees what documents_env_new made. NULL is ignored. */
 void documents_env_free(documents_env *e);

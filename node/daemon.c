@@ -193,6 +193,7 @@ static void daemon_shutdown(daemon_state *st)
     uv_close((uv_handle_t *)&st->watch, NULL);
     uv_close((uv_handle_t *)&st->grace, NULL);
     uv_close((uv_handle_t *)&st->sweep, NULL);
+    documents_env_stop(st->d.documents);
     while (uv_run(&st->loop, UV_RUN_DEFAULT) != 0) {
     }
     http_server_finish(st->http);
@@ -439,6 +440,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->sweep.data = st;
     uv_timer_start(&st->sweep, daemon_sweep, REPORTS_SWEEP_MS, REPORTS_SWEEP_MS);
     repl_links_start(st->d.env.links, st->http);
+    documents_env_start(st->d.documents);
     char merr[256];
     if (media_env_start(st->d.media, camera_probe_s, merr, sizeof merr))
         log_write(LOG_WARN, "camera.start", "error=\"%s: cameras are not probed or recorded\"",

@@ -2,6 +2,7 @@
  * domains.c - the node's domains, assembled (domains.h).
  */
 #include "node/domains.h"
+#include "documents/doc_demo.h"
 #include "documents/doc_index.h"
 #include "indicators/ind_demo.h"
 #include "indicators/ind_index.h"
@@ -30,13 +31,16 @@ static size_t ntop_tier;
 void domains_store_options(store_options *o)
 {
     if (!ntop_tier) {
-        size_t nr, ni;
+        size_t nr, ni, nd;
         const char *const *r = reports_top_tier_collections(&nr);
         const char *const *ind = indicators_top_tier_collections(&ni);
+        const char *const *doc = documents_top_tier_collections(&nd);
         for (size_t i = 0; i < nr && ntop_tier < 16; i++)
             top_tier[ntop_tier++] = r[i];
         for (size_t i = 0; i < ni && ntop_tier < 16; i++)
             top_tier[ntop_tier++] = ind[i];
+        for (size_t i = 0; i < nd && ntop_tier < 16; i++)
+            top_tier[ntop_tier++] = doc[i];
     }
     o->indexes = indexes;
     o->nindexes = sizeof indexes / sizeof *indexes;
@@ -135,7 +139,7 @@ const domain_importer *domains_importer(const char *coll)
 
 int domains_demo_seed(store *s, const node_config *c, uint64_t *rng, char *err, size_t errlen)
 {
-    if (reports_demo_seed(s, c, rng, err, errlen))
+    if (reports_demo_seed(s, c, rng, err, errlen) || documents_demo_seed(s, c, rng, err, errlen))
         return -1;
     return indicators_demo_seed(s, c, rng, err, errlen);
 }

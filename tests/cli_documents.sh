@@ -149,7 +149,8 @@ check "16681's inbox lists it" test "$(call GET c1 "$C1S" 'documents?box=in')" =
 check "...." jq -e --arg d "$D1" 'any(.documents[]; .id == $d and .box == "in")' "$T/body"
 check "...and not the province's document to the district" \
     jq -e --arg d "$D2" 'all(.documents[]; .id != $d)' "$T/body"
-check "the sender sees one line per recipient, both sent" line_is prov "$PS" "$D1" 16681 sent
+check "the sender sees one line per recipient, delivered (the communes' nodes wrote it)" \
+    wait_until 30 line_is prov "$PS" "$D1" 16681 delivered
 check "...." jq -e '(.recipients | length) == 2 and .overdue == true' "$T/body"
 
 for n in c1:$C1S c2:$C2S dist:$DV nat:$NV; do

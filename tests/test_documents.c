@@ -4,10 +4,10 @@
  *   - the index tolerates records of "documents" that are no documents
  *     (arbitrary bodies as `lienthong import` and the simulator write
  *     them): they are stored and replicated, and skipped by the list;
- *   - numbering with two servers of one unit (a province and its mirror)
- *     issuing in turn, syncing between issues: 1, 2, 3, 4 with no gap and
- *     no duplicate, since each server raises its counter to the highest
- *     number its store holds;
+ *   - numbering with two servers of one unit (a province and its mirror):
+ *     the one without the numbering register refuses; handing the register
+ *     over in turn, syncing between issues, gives 1, 2, 3, 4 with no gap
+ *     and no duplicate;
  *   - one flipped byte of one attachment chunk (a real bin chunk, written
  *     by the owner) makes the signature check say "changed"; the check
  *     was valid before;
@@ -29,6 +29,7 @@
 #include <string.h>
 
 static const doc_actor staff = {"van", "40", ROLE_STAFF};
+static const doc_actor admin = {"adm", "40", ROLE_ADMIN};
 
 static json_t *issue(documents *d, const unit_tree *t, const char *subject, doc_file *f, size_t nf)
 {
@@ -220,16 +221,32 @@ int main(void)
 
     generic_records(&p1, d1, t);
 
-    /* two servers issuing in turn, syncing between issues */
+    /* two servers of one unit: only the holder of the numbering register
+     * numbers; they hand it over in turn, syncing between issues */
+    lt_error e = {0};
+    json_t *in = json_pack("{s:s, s:s, s:[s]}", "type", "CV", "subject", "x", "recipients", "412");
+    json_t *refused = documents_create(d2, in, NULL, 0, &staff, t, &e);
+    CHECKF(!refused && !strcmp(e.code, "document.register_elsewhere"),
+           "the mirror without the register refuses to number (%s)", e.code);
+    json_decref(in);
     uint64_t want = 1;
+    documents *holder = d1, *other = d2;
+    const fx_node *other_node = &p2;
     for (int i = 0; i < 4; i++, want++) {
-        json_t *out = issue(i % 2 ? d2 : d1, t, i % 2 ? "mirror" : "primary", NULL, 0);
+        json_t *out = issue(holder, t, i % 2 ? "mirror" : "primary", NULL, 0);
         CHECKF(out && (uint64_t)json_integer_value(json_object_get(out, "number")) == want,
                "issue %d got number %lld, want %llu", i,
                (long long)json_integer_value(json_object_get(out, "number")),
                (unsigned long long)want);
         json_decref(out);
+        char to[65];
+        hex_encode(other_node->c.pk, ENTRY_KEY_BYTES, to);
+        CHECKF(documents_register_handover(holder, to, "turn", &admin, &e) == 0, "hand-over %d: %s",
+               i, e.message);
         sync_pair(&p2, &p1);
+        documents *x = holder;
+        holder = other, other = x;
+        other_node = other_node == &p2 ? &p1 : &p2;
     }
     size_t out1 = 0, out2 = 0;
     CHECK(doc_index_walk(p1.s, "o", "40", count_one, &out1) == 0 &&

@@ -1,11 +1,14 @@
 // ui_documents.mjs - the documents pages (run by tests/ui_browser.sh, which
 // gave prov-admin a signing key): at 1366 and 360 px, the province composes
 // a letter to commune 16681 with a PDF attached, signs it as it sends and
-// sees the signature check and one recipient line "sent"; the commune
+// sees the signature check and one recipient line "delivered" (the
+// commune's node wrote it); the commune
 // finds it in its incoming box, opens it, sees the attachment and the
 // valid signature and records "received"; the province's page then shows
 // "received"; English labels after the switch; a task assigned from the
-// tasks page is listed; the page never scrolls sideways at 360 px.
+// tasks page is listed; a correction sent from the document page links
+// both ways; a letter to "412*" shows the group and both communes; the
+// page never scrolls sideways at 360 px.
 import { browser, newPage, login, shot, check, failed } from './lib.mjs';
 
 const env = process.env;
@@ -32,8 +35,11 @@ for (const [width, height] of [[1366, 900], [360, 740]]) {
   await p.click('#doc-compose button[type=submit]');
   check(`${width}: sent and signed, the page says the signature is valid`,
     await wait(p, () => document.querySelector('#doc-sig')?.dataset.valid === 'true'));
-  check(`${width}: one recipient line, sent`,
-    await wait(p, () => document.querySelector('#doc-recipients tr[data-unit="16681"]')?.textContent.includes('Đã gửi')));
+  check(`${width}: one recipient line, delivered (written by the commune's node)`, await wait(p, () => {
+    if (document.querySelector('#doc-recipients tr[data-unit="16681"]')?.textContent.includes('Đã đến')) return true;
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    return false;
+  }));
   check(`${width}: the attachment is listed`, await wait(p, () => document.querySelector('#doc-files a')?.textContent === 'ke-hoach.pdf'));
   const docUrl = p.url();
   if (width === 360) check('360: the document page does not scroll sideways', await noSideScroll(p));
@@ -81,6 +87,31 @@ for (const [width, height] of [[1366, 900], [360, 740]]) {
     check('a task assigned from the tasks page is listed',
       await wait(p, () => document.querySelector('#task-list')?.textContent.includes('Báo cáo kết quả kiểm tra')));
     await shot(p, 'tasks-1366');
+    await p.goto(docUrl);
+    await p.waitForSelector('#doc-update', { timeout: 10000 });
+    await p.click('#doc-update');
+    await p.waitForSelector('#doc-compose-link a', { timeout: 10000 });
+    check('the correction form starts with the type of the corrected letter',
+      await p.$eval('#doc-compose select[name=type]', (e) => e.value) === 'CV');
+    await p.fill('#doc-compose input[name=subject]', 'Đính chính: kiểm tra trước ngày 20');
+    await p.click('#doc-compose button[type=submit]');
+    check('a correction sent from the document page links to the corrected one',
+      await wait(p, (u) => document.querySelector('#doc-links a')?.getAttribute('href') === '#/documents/' + u,
+        decodeURIComponent(docUrl.split('#/documents/')[1])));
+    await p.goto(docUrl);
+    check('the corrected one says so, with the link back',
+      await wait(p, () => document.querySelector('[data-status="updated"]') && document.querySelector('#doc-links a')));
+    await shot(p, 'doc-updated-1366');
+    await p.goto(`${prov}/#/documents/new`);
+    await p.waitForSelector('#doc-compose select[name=type] option[value=TB]', { state: 'attached', timeout: 10000 });
+    await p.selectOption('#doc-compose select[name=type]', 'TB');
+    await p.fill('#doc-compose input[name=subject]', 'Thông báo cho tất cả xã, phường của 412');
+    await p.fill('#doc-compose input[name=recipients]', '412*');
+    await p.click('#doc-compose button[type=submit]');
+    check('"412*" is expanded: the page shows the group and both communes',
+      await wait(p, () => document.querySelector('#doc-links')?.textContent.includes('16681, 16684') &&
+        document.querySelectorAll('#doc-recipients tr').length === 2));
+    await shot(p, 'doc-group-1366');
   }
   await p.context().close();
   await c.context().close();

@@ -4,18 +4,23 @@
 // (a recipient records its state, the issuer signs or recalls), the form
 // to compose, sign and send, and the task list (assign, progress).
 import { h, mount } from '../dom.js';
-import { t, fmtDateTime } from '../i18n.js';
+import { t, fmtDateTime, getLang } from '../i18n.js';
 import { api, qs, session, roleAtLeast } from '../api.js';
 
 const RECEIPTS = ['received', 'assigned', 'in_process', 'done', 'returned'];
 const URGENCIES = ['thuong', 'khan', 'thuong_khan', 'hoa_toc'];
 const enc = encodeURIComponent;
 const badge = (s) => h('span.status', { class: `d-${s}`, 'data-status': s }, t('doc_st_' + s));
+// A type's name: the translation of a default, else the name the network gave it.
+const typeName = (x) => (t('doc_type_' + x.code) !== 'doc_type_' + x.code ? t('doc_type_' + x.code)
+  : (getLang() === 'en' && x.name_en) || x.name_vi);
+const activeTypes = async () => (await api('document-types')).types.filter((x) => x.active);
+const docLink = (id) => h('a', { href: `#/documents/${enc(id)}` }, id);
 
 async function boxes(main, query) {
   const f = Object.fromEntries(['box', 'q', 'status', 'type', 'overdue'].map((k) => [k, query.get(k) || '']));
   const box = f.box || 'in';
-  const types = (await api('documents/types')).types;
+  const types = await activeTypes();
   const form = h('form.filters', { role: 'search', onsubmit: (e) => {
     e.preventDefault();
     const fd = Object.fromEntries(new FormData(form));
@@ -24,9 +29,9 @@ async function boxes(main, query) {
   } },
   h('input.wide', { name: 'q', type: 'search', value: f.q, placeholder: t('search'), 'aria-label': t('search') }),
   h('select', { name: 'type', 'aria-label': t('doc_type') }, h('option', { value: '' }, t('all')),
-    types.map((x) => h('option', { value: x.code, selected: x.code === f.type }, t('doc_type_' + x.code)))),
+    types.map((x) => h('option', { value: x.code, selected: x.code === f.type }, typeName(x)))),
   h('select', { name: 'status', 'aria-label': t('status') }, h('option', { value: '' }, t('all')),
-    ['sent', 'recalled', ...RECEIPTS].map((s) => h('option', { value: s, selected: s === f.status }, t('doc_st_' + s)))),
+    ['sent', 'recalled', 'updated', 'replaced', ...RECEIPTS].map((s) => h('option', { value: s, selected: s === f.status }, t('doc_st_' + s)))),
   h('label', h('input', { type: 'checkbox', name: 'overdue', checked: f.overdue === '1' }), t('overdue')),
   h('button', { type: 'submit' }, t('filter')));
   const r = await api(`documents${qs({ ...f, box, overdue: f.overdue })}`);
@@ -66,12 +71,25 @@ function actionForm(id, label, path, fields, bodyOf = (v) => v) {
   return form;
 }
 
+// The links of an update or a replacement, both ways, and the recipient
+// groups as they were expanded.
+function linksCard(d) {
+  const rows = [
+    d.updates && [t('doc_updates'), docLink(d.updates)], d.replaces && [t('doc_replaces'), docLink(d.replaces)],
+    d.updated_by && [t('doc_updated_by'), d.updated_by.map((x) => h('span', docLink(x), ' '))],
+    d.replaced_by && [t('doc_replaced_by'), docLink(d.replaced_by)],
+    ...(d.recipient_groups || []).map((g) => [t('doc_group', { tier: g.tier, of: g.of }), g.units.join(', ')]),
+  ].filter(Boolean);
+  return rows.length ? h('div.card#doc-links', h('dl', rows.map(([k, x]) => [h('dt', k), h('dd', x)]))) : null;
+}
+
 async function one(main, id) {
   const d = await api(`documents/${enc(id)}`);
   const v = await api(`documents/${enc(id)}/verify`);
   const mine = d.unit === session.unit && d.source !== 'edxml';
   const recipient = d.recipients.some((r) => r.unit === session.unit);
   const live = d.status !== 'recalled';
+  const current = live && d.status !== 'replaced';
   mount(main, h('h1', `${d.notation} · ${d.subject}`),
     h('div.cols', h('div',
       h('div.card', h('dl', [
@@ -81,6 +99,10 @@ async function one(main, id) {
         [t('doc_signer'), d.signer ? `${d.signer.name} (${d.signer.position})` : '–'],
       ].map(([k, x]) => [h('dt', k), h('dd', x)]))),
       d.status === 'recalled' ? h('p.error', `${t('doc_recalled')}: ${d.recall_reason}`) : null,
+      linksCard(d),
+      mine && current && roleAtLeast('staff') ? h('div.row',
+        h('a.button.secondary#doc-update', { href: `#/documents/new${qs({ updates: id })}` }, t('doc_update')),
+        h('a.button.secondary#doc-replace', { href: `#/documents/new${qs({ replaces: id })}` }, t('doc_replace'))) : null,
       h('p', { style: 'white-space: pre-wrap' }, d.body || ''),
       h('h2', t('doc_files')), h('ul.plain#doc-files', (d.files || []).map((f) => h('li',
         h('a', { href: `/api/v1/documents/${enc(id)}/files/${f.hash}`, download: f.name }, f.name),
@@ -100,8 +122,10 @@ async function one(main, id) {
           h('input.wide', { name: 'reason', required: true, placeholder: t('reason'), 'aria-label': t('reason') })) : null))));
 }
 
-async function compose(main) {
-  const types = (await api('documents/types')).types;
+async function compose(main, query) {
+  const types = await activeTypes();
+  const link = ['updates', 'replaces'].find((k) => query.get(k));
+  const old = link ? await api(`documents/${enc(query.get(link))}`) : null; // its type, by default
   const err = h('p.error', { role: 'alert' });
   const files = h('input', { type: 'file', name: 'files', multiple: true, accept: '.pdf,.docx,.xlsx,.png,.jpg,.jpeg' });
   const form = h('form.card#doc-compose', { onsubmit: async (e) => {
@@ -110,6 +134,8 @@ async function compose(main) {
     const f = Object.fromEntries(new FormData(form));
     const doc = { type: f.type, subject: f.subject, body: f.body, urgency: f.urgency, due: f.due || undefined,
       place: f.place || undefined, recipients: f.recipients.split(/[\s,;]+/).filter(Boolean) };
+    if (link) doc[link] = query.get(link);
+    if (link && !doc.recipients.length) delete doc.recipients; // the old document's
     const fd = new FormData();
     fd.append('document', JSON.stringify(doc));
     for (const x of files.files) fd.append('file', x, x.name);
@@ -120,10 +146,11 @@ async function compose(main) {
     } catch (x) { err.textContent = x.text ?? x.message; }
   } },
   h('h1', t('doc_compose')),
-  h('label', t('doc_type'), h('select', { name: 'type' }, types.map((x) => h('option', { value: x.code }, t('doc_type_' + x.code))))),
+  link ? h('p#doc-compose-link', t('doc_' + link), ' ', docLink(query.get(link))) : null,
+  h('label', t('doc_type'), h('select', { name: 'type' }, types.map((x) => h('option', { value: x.code, selected: x.code === old?.type }, typeName(x))))),
   h('label', t('doc_subject'), h('input', { name: 'subject', required: true, maxlength: 1000 })),
   h('label', t('doc_body'), h('textarea', { name: 'body', rows: 8 })),
-  h('label', t('doc_recipients_codes'), h('input', { name: 'recipients', required: true, placeholder: '16681, 16684' })),
+  h('label', t('doc_recipients_codes'), h('input', { name: 'recipients', required: !link, placeholder: '16681, 412*' })),
   h('div.row', h('label', t('doc_urgency'), h('select', { name: 'urgency' }, URGENCIES.map((u) => h('option', { value: u }, t('doc_urg_' + u))))),
     h('label', t('doc_due'), h('input', { name: 'due', type: 'date' })),
     h('label', t('doc_place'), h('input', { name: 'place' }))),
@@ -159,7 +186,7 @@ async function tasks(main, query) {
 
 export async function render(main, { parts, query, page }) {
   if (page === 'tasks') return tasks(main, query);
-  if (parts[1] === 'new') return compose(main);
+  if (parts[1] === 'new') return compose(main, query);
   if (parts[1]) return one(main, parts[1]);
   return boxes(main, query);
 }

@@ -1,0 +1,26 @@
+/*
+ * doc_env_internal.h - what the HTTP handler files of the documents domain
+ * share (documents_env.c and the handlers of one part each).
+ */
+#ifndef LT_DOC_ENV_INTERNAL_H
+#define LT_DOC_ENV_INTERNAL_H
+
+#include "documents/documents_env.h"
+#include "node/people/auth.h"
+
+/* The request body as a JSON object, or NULL after answering 400. */
+json_t *doc_env_body(const http_request *req, http_response *res);
+
+/* Answers j (stolen) with status, or the error e when j is NULL. */
+void doc_env_answer(http_response *res, json_t *j, const lt_error *e, int status);
+
+/* The numbering register (doc_register_env.c): GET when action is NULL,
+ * else POST .../handover or .../takeover. */
+void doc_env_register(documents_env *d, const http_request *req, const auth_caller *c,
+                      const char *action, http_response *res);
+
+/* The document types (doc_types_env.c): GET /api/v1/document-types and
+ * PUT /api/v1/document-types/{code}. */
+void doc_env_types(void *ctx, const http_request *req, http_response *res);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * doc_groups.c - recipient groups: "X*" (all communes of X: every unit of
+ * the lowest tier below X) and "X*TIER" (every unit of tier TIER below X),
+ * expanded against the unit tree when the document is issued; the
+ * expansion is recorded in the document (docs/documents.md, "Recipients").
+ */
+#include "documents/doc_internal.h"
+#include "storage/record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    documents *d;
+    const unit_tree *tree;
+    const char *of, *tier;
+    json_t *list, *units;
+} group_ctx;
+
+static int group_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t len)
+{
+    group_ctx *g = ctx;
+    if (record_is_deleted(rec, len))
+        return 0;
+    json_t *u = record_to_json(rec, len, id, idlen, NULL, 0);
+    const char *code = u ? doc_str(u, "code") : NULL, *tier = u ? doc_str(u, "tier") : NULL;
+    if (code && tier && !strcmp(tier, g->tier) && strcmp(code, g->of) &&
+        strcmp(code, g->d->c->unit) &&
+        unit_tree_within(g->tree, code, strlen(code), g->of, strlen(g->of))) {
+        json_array_append_new(g->units, json_string(code));
+        size_t i;
+        const json_t *v;
+        bool held = false;
+        json_array_foreach(g->list, i, v) held = held || !strcmp(json_string_value(v), code);
+        if (!held)
+            json_array_append_new(g->list, json_string(code));
+    }
+    json_decref(u);
+    return 0;
+}
+
+int doc_group_expand(documents *d, const char *spec, const unit_tree *tree, json_t *list,
+                     json_t *groups, lt_error *e)
+{
+    const char *star = strchr(spec, '*');
+    char of[NODE_CODE_MAX];
+    size_t olen = (size_t)(star - spec);
+    const char *tier = star[1] ? star + 1 : d->c->tiers[d->c->ntiers ? d->c->ntiers - 1 : 0];
+    if (!olen || olen >= sizeof of || strchr(star + 1, '*'))
+        return lt_error_set(e, LT_EINVAL, "document.recipients",
+                            "recipient group %s must be X* (all communes of unit X) or X*TIER "
+                            "(all units of tier TIER below X), e.g. 412* or 40*district",
+                            spec);
+    memcpy(of, spec, olen);
+    of[olen] = '\0';
+    if (!unit_tree_known(tree, of, olen))
+        return lt_error_set(e, LT_EINVAL, "document.recipient_unknown",
+                            "recipient group %s names unit %s, which is not a unit of this "
+                            "network: check the code (GET /api/v1/network lists the units)",
+                            spec, of);
+    int below = node_tier_index(d->c, tier);
+    if (below < 0)
+        return lt_error_set(e, LT_EINVAL, "document.recipients",
+                            "recipient group %s names tier %s, which is not a tier of this "
+                            "network (national, province, district, commune...)",
+                            spec, tier);
+    group_ctx g = {d, tree, of, tier, list, json_array()};
+    if (store_records(d->s, "units", group_one, &g) < 0) {
+        json_decref(g.units);
+        return lt_error_set(e, LT_ESTORAGE, NULL, "cannot read the units; check the node's disk");
+    }
+    if (!json_array_size(g.units)) {
+        json_decref(g.units);
+        return lt_error_set(e, LT_EINVAL, "document.recipients",
+                            "recipient group %s holds no unit: unit %s has no %s below it in the "
+                            "tree this node knows",
+                            spec, of, tier);
+    }
+    json_array_append_new(groups, json_pack("{s:s, s:s, s:s, s:o}", "spec", spec, "of", of, "tier",
+                                            tier, "units", g.units));
+    return 0;
+}
