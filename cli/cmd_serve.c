@@ -2,6 +2,7 @@
  * cmd_serve.c - `lienthong serve`: runs a node until SIGINT/SIGTERM.
  */
 #include "cli/cli.h"
+#include "documents/documents.h"
 #include "node/daemon.h"
 
 #include <stdio.h>
@@ -21,7 +22,11 @@ static const char usage[] =
     "                      the configured list\n"
     "  --camera-probe-interval SECONDS\n"
     "                      how often the node probes the cameras it owns\n"
-    "                      (default 60)\n";
+    "                      (default 60)\n"
+    "  --attachment-max MIB\n"
+    "                      the largest attachment of a document this node\n"
+    "                      takes, in MiB (default 200; 1 to 4096); uploads\n"
+    "                      stream to disk, so memory does not grow with it\n";
 
 int cmd_serve(int argc, char **argv)
 {
@@ -29,6 +34,7 @@ int cmd_serve(int argc, char **argv)
                                          {"listen", required_argument, 0, 'l'},
                                          {"upstream", required_argument, 0, 'U'},
                                          {"camera-probe-interval", required_argument, 0, 'P'},
+                                         {"attachment-max", required_argument, 0, 'A'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *dir = NULL, *listen = NULL;
@@ -53,6 +59,12 @@ int cmd_serve(int argc, char **argv)
             if (*end || !*optarg || optarg[0] == '-' || v < 1 || v > 86400)
                 return cli_usage_error("serve", "--camera-probe-interval takes 1 to 86400 seconds");
             daemon_set_camera_probe_interval((unsigned)v);
+        } else if (ch == 'A') {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || !*optarg || optarg[0] == '-' || v < 1 || v > 4096)
+                return cli_usage_error("serve", "--attachment-max takes 1 to 4096 (MiB)");
+            documents_set_file_max((size_t)v << 20);
         }
     }
     if (optind < argc)

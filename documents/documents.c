@@ -395,6 +395,12 @@ int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files, 
 json_t *documents_create(documents *d, const json_t *in, const doc_file *files, size_t nfiles,
                          const doc_actor *who, const unit_tree *tree, lt_error *e)
 {
+    return doc_create(d, in, files, nfiles, NULL, who, tree, e);
+}
+
+json_t *doc_create(documents *d, const json_t *in, const doc_file *files, size_t nfiles,
+                   const doc_upload *up, const doc_actor *who, const unit_tree *tree, lt_error *e)
+{
     const doc_type *t;
     const char *rcp[DOC_RECIPIENTS_MAX + 1];
     size_t nrcp = 0;
@@ -408,7 +414,7 @@ json_t *documents_create(documents *d, const json_t *in, const doc_file *files, 
                      who->unit, d->c->unit);
         return NULL;
     }
-    if (check_new(d, in, tree, &t, rcp, &nrcp, e) || doc_files_check(files, nfiles, e))
+    if (check_new(d, in, tree, &t, rcp, &nrcp, e) || (!up && doc_files_check(files, nfiles, e)))
         return NULL;
     char date[11], id[ENTRY_MAX_NAME + 1], notation[64];
     doc_today(d, date);
@@ -421,7 +427,8 @@ json_t *documents_create(documents *d, const json_t *in, const doc_file *files, 
     json_t *rec = doc_record(d, in, t, n, date, notation, who, rcp, nrcp);
     const char *to[DOC_RECIPIENTS_MAX + 1] = {d->c->unit};
     memcpy(to + 1, rcp, nrcp * sizeof *rcp);
-    int rc = doc_store(d, id, rec, files, nfiles, to, nrcp + 1, e);
+    int rc = up ? doc_upload_store(d, id, rec, up, to, nrcp + 1, e)
+                : doc_store(d, id, rec, files, nfiles, to, nrcp + 1, e);
     json_t *out =
         rc ? NULL
            : json_pack("{s:s, s:s, s:I, s:o}", "id", id, "notation", notation, "number",

@@ -5,7 +5,6 @@
  * domain's machine codes (docs/openapi.yaml).
  */
 #include "documents/documents_env.h"
-#include "node/http/form.h"
 #include "node/http/offload.h"
 #include "node/people/auth.h"
 
@@ -15,9 +14,11 @@
 #define PREFIX "/api/v1/documents"
 #define TASKS "/api/v1/tasks"
 #define JSON_MAX_BODY (64u * 1024u)
-#define CREATE_MAX_BODY (48u * 1024u * 1024u) /* a document with its attachments */
+#define CREATE_OVERHEAD ((size_t)1 << 20) /* the JSON and multipart heads beside a file */
 #define EDXML_MAX_BODY (72u * 1024u * 1024u)  /* the same in base64 inside XML */
 #define SEG_MAX 3
+
+static void collection(void *ctx, const http_request *req, http_response *res);
 
 documents_env *documents_env_new(node_env *env)
 {
@@ -29,6 +30,7 @@ documents_env *documents_env_new(node_env *env)
         free(e);
         return NULL;
     }
+    e->create = (http_body_route){&documents_create_consumer, collection, e};
     return e;
 }
 
@@ -69,7 +71,7 @@ static void answer(http_response *res, json_t *j, const lt_error *e, int status)
 
 /* ---- work on the thread pool: issue, sign, verify ---- */
 
-typedef enum { JOB_CREATE, JOB_SIGN, JOB_VERIFY, JOB_EDXML_OUT, JOB_EDXML_IN } job_kind;
+typedef enum { JOB_SIGN, JOB_VERIFY, JOB_EDXML_OUT, JOB_EDXML_IN } job_kind;
 
 typedef struct {
     documents_env *d;
@@ -81,7 +83,7 @@ typedef struct {
 
 /* The unit tree as the store holds it now: the pool's own copy (the
  * loop's, auth_tree, may be reloaded meanwhile). */
-static unit_tree *job_tree(store *s)
+unit_tree *documents_env_tree(store *s)
 {
     unit_tree *t = unit_tree_new();
     if (t && unit_tree_load(t, s)) {
@@ -89,63 +91,6 @@ static unit_tree *job_tree(store *s)
         t = NULL;
     }
     return t;
-}
-
-/* The JSON object of a create: the body, or its multipart part "document"
- * whose file parts go to f (pointing into form). NULL with *e. */
-static json_t *create_input(const doc_job *j, const uint8_t *body, size_t len, form *fm,
-                            doc_file *files, size_t *nfiles, lt_error *e)
-{
-    const char *text = (const char *)body;
-    size_t tlen = len;
-    *nfiles = 0;
-    if (!strncmp(j->content_type, "multipart/form-data", 19)) {
-        if (form_parse(j->content_type, body, len, fm, e->message, sizeof e->message)) {
-            lt_error_mark(e, LT_EINVAL, "document.field");
-            return NULL;
-        }
-        const form_field *doc = form_get(fm, "document");
-        if (!doc) {
-            lt_error_set(e, LT_EINVAL, "document.field",
-                         "a multipart document needs a part \"document\" holding its JSON");
-            return NULL;
-        }
-        text = doc->value, tlen = doc->len;
-        for (size_t i = 0; i < fm->n; i++) {
-            if (!fm->v[i].filename)
-                continue;
-            if (*nfiles == DOC_FILES_MAX) {
-                lt_error_set(e, LT_EINVAL, "document.files_too_many",
-                             "a document has at most %d attachments", DOC_FILES_MAX);
-                return NULL;
-            }
-            files[(*nfiles)++] = (doc_file){fm->v[i].filename, fm->v[i].type,
-                                            (uint8_t *)fm->v[i].value, fm->v[i].len};
-        }
-    }
-    json_error_t je;
-    json_t *in = json_loadb(text, tlen, 0, &je);
-    if (!json_is_object(in)) {
-        json_decref(in);
-        lt_error_set(e, LT_EINVAL, "document.field",
-                     "the document must be a JSON object (%s at line %d)", je.text, je.line);
-        return NULL;
-    }
-    return in;
-}
-
-static json_t *job_create(doc_job *j, const uint8_t *body, size_t len, const unit_tree *t,
-                          lt_error *e)
-{
-    form fm = {0};
-    doc_file files[DOC_FILES_MAX];
-    size_t nfiles;
-    json_t *in = create_input(j, body, len, &fm, files, &nfiles, e);
-    doc_actor who = actor_of(&j->c);
-    json_t *out = in ? documents_create(j->d->docs, in, files, nfiles, &who, t, e) : NULL;
-    json_decref(in);
-    form_free(&fm);
-    return out;
 }
 
 static json_t *job_sign(doc_job *j, const uint8_t *body, size_t len, const unit_tree *t,
@@ -193,7 +138,7 @@ static void job_work(void *job, const uint8_t *body, size_t len, http_response *
 {
     doc_job *j = job;
     lt_error e = {0};
-    unit_tree *t = job_tree(j->d->node->store);
+    unit_tree *t = documents_env_tree(j->d->node->store);
     json_t *out = NULL;
     if (t && j->kind == JOB_EDXML_OUT) {
         job_edxml_out(j, t, res);
@@ -202,8 +147,6 @@ static void job_work(void *job, const uint8_t *body, size_t len, http_response *
     }
     if (!t)
         lt_error_set(&e, LT_ESTORAGE, NULL, "cannot read the unit tree; check the node's disk");
-    else if (j->kind == JOB_CREATE)
-        out = job_create(j, body, len, t, &e);
     else if (j->kind == JOB_SIGN)
         out = job_sign(j, body, len, t, &e);
     else if (j->kind == JOB_EDXML_IN)
@@ -211,7 +154,7 @@ static void job_work(void *job, const uint8_t *body, size_t len, http_response *
     else
         out = documents_verify(j->d->docs, j->id, j->c.unit, t, &e);
     unit_tree_free(t);
-    answer(res, out, &e, j->kind == JOB_CREATE || j->kind == JOB_EDXML_IN ? 201 : 200);
+    answer(res, out, &e, j->kind == JOB_EDXML_IN ? 201 : 200);
 }
 
 static void job_done(void *job, http_response *res, http_pending *p, bool ran)
@@ -234,46 +177,6 @@ static void job_start(documents_env *d, const http_request *req, const auth_call
     snprintf(j->id, sizeof j->id, "%s", id ? id : "");
     snprintf(j->content_type, sizeof j->content_type, "%s", ct ? ct : "");
     offload_request(req, res, &(offload_task){d->node->loop, j, job_work, job_done});
-}
-
-/* The RFC 5987 form of a file name: UTF-8, %-escaped but for letters,
- * digits and "-._". */
-static void name_escape(const char *name, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)name; *p && n + 4 < cap; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._", *p))
-            out[n++] = (char)*p;
-        else
-            n += (size_t)snprintf(out + n, cap - n, "%%%02X", *p);
-    }
-    out[n] = '\0';
-}
-
-/* GET /api/v1/documents/{id}/files/{hash}: the attachment's bytes. */
-static void file_get(documents_env *d, const auth_caller *c, const char *id, const char *hash,
-                     http_response *res)
-{
-    static char type[128]; /* the loop's: copied when the handler returns */
-    lt_error e = {0};
-    doc_file f;
-    if (documents_file_get(d->docs, id, hash, c->unit, auth_tree(d->node->auth), &f, &e)) {
-        http_respond_lt(res, &e);
-        return;
-    }
-    char name[400], disp[440];
-    name_escape(f.name ? f.name : hash, name, sizeof name);
-    snprintf(disp, sizeof disp, "attachment; filename*=UTF-8''%s", name);
-    snprintf(type, sizeof type, "%s", f.type ? f.type : "application/octet-stream");
-    res->status = 200;
-    res->content_type = type;
-    res->body = (char *)f.data;
-    res->body_len = f.len;
-    http_response_header(res, "Content-Disposition", disp);
-    http_response_header(res, "X-Content-Type-Options", "nosniff");
-    free(f.name);
-    free(f.type);
 }
 
 static size_t limit_param(const http_request *req)
@@ -309,8 +212,10 @@ static void collection(void *ctx, const http_request *req, http_response *res)
     auth_caller c;
     if (auth_require(d->node->auth, req, res, post ? ROLE_STAFF : ROLE_VIEWER, &c))
         return;
-    if (post)
-        job_start(d, req, &c, JOB_CREATE, NULL, res);
+    if (post) /* a body goes to documents_create_consumer */
+        http_respond_code(res, 400, "document.field",
+                          "the body is empty: send the document as JSON, or as multipart with a "
+                          "part \"document\" and the attachments");
     else
         list_get(d, req, &c, res);
 }
@@ -389,7 +294,7 @@ static void item(void *ctx, const http_request *req, http_response *res)
     else if (get && n == 2 && !strcmp(seg[1], "verify"))
         job_start(d, req, &c, JOB_VERIFY, seg[0], res);
     else if (get && n == 3 && !strcmp(seg[1], "files"))
-        file_get(d, &c, seg[0], seg[2], res);
+        documents_file_send(d, req, c.unit, seg[0], seg[2], res);
     else
         http_respond_error(res, n ? 405 : 404,
                            "no %s at %s: see docs/documents.md for the document routes",
@@ -457,7 +362,7 @@ static void tasks_item(void *ctx, const http_request *req, http_response *res)
 size_t documents_env_routes(documents_env *e, http_route *routes, size_t cap)
 {
     const http_route all[] = {
-        {NULL, PREFIX, collection, e, CREATE_MAX_BODY},
+        {NULL, PREFIX, http_body_handler, &e->create, documents_file_max() + CREATE_OVERHEAD},
         {NULL, PREFIX "/", item, e, JSON_MAX_BODY},
         {"POST", PREFIX "/edxml", item, e, EDXML_MAX_BODY},
         {NULL, TASKS, tasks_collection, e, JSON_MAX_BODY},

@@ -13,6 +13,7 @@
 typedef struct documents_env {
     node_env *node;
     documents *docs;
+    http_body_route create; /* POST /api/v1/documents: bodies streamed in */
 } documents_env;
 
 /* The documents domain of the node of env. NULL when out of memory. */
@@ -38,5 +39,22 @@ void documents_env_free(documents_env *e);
  * /api/v1/tasks/{id}/progress       {percent, note, done} (staff of an assignee) Returns how many
  * were written. */
 size_t documents_env_routes(documents_env *e, http_route *routes, size_t cap);
+
+/* The unit tree as the store s holds it now, for work on the thread pool
+ * (the loop's copy may be reloaded meanwhile); the caller frees it. NULL
+ * when it cannot be read. */
+unit_tree *documents_env_tree(store *s);
+
+/* The consumer of the bodies of POST /api/v1/documents (doc_files_api.c):
+ * JSON, or multipart with part "document" (the JSON) and file parts, each
+ * attachment staged as it arrives (doc_upload). Its ctx is the
+ * documents_env. */
+extern const http_body_consumer documents_create_consumer;
+
+/* Answers GET /api/v1/documents/{id}/files/{hash} for a user of unit: the
+ * attachment streamed as it is read, a few chunks at a time on the thread
+ * pool, at the client's pace (doc_files_api.c). */
+void documents_file_send(documents_env *d, const http_request *req, const char *unit,
+                         const char *id, const char *hash, http_response *res);
 
 #endif
