@@ -187,6 +187,24 @@ const char *form_part_header(const char *h, size_t hlen, const char *name, size_
     return NULL;
 }
 
+int form_part_head(const char *h, size_t hlen, char **name, char **filename, char **type,
+                   char *err, size_t errlen)
+{
+    size_t cdl = 0, tl = 0;
+    const char *cd = form_part_header(h, hlen, "content-disposition:", &cdl);
+    const char *t = form_part_header(h, hlen, "content-type:", &tl);
+    *name = cd ? form_header_param(cd, cdl, "name") : NULL;
+    if (!*name) {
+        snprintf(err, errlen,
+                 "a multipart part has no Content-Disposition name; send form-data; "
+                 "name=\"FIELD\"");
+        return -1;
+    }
+    *filename = form_header_param(cd, cdl, "filename");
+    *type = t ? dup_n(t, tl) : NULL;
+    return 0;
+}
+
 static int parse_multipart(const char *ct, const char *b, size_t len, form *f, char *err,
                            size_t errlen)
 {
@@ -219,23 +237,15 @@ static int parse_multipart(const char *ct, const char *b, size_t len, form *f, c
         const char *head_end = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
         if (!head_end)
             break;
-        size_t hl = (size_t)(head_end - p) + 2, cdl = 0, tl = 0;
+        size_t hl = (size_t)(head_end - p) + 2;
         const char *data = head_end + 4;
         const char *next = memmem(data, (size_t)(end - data), delim, dl);
         if (!next)
             break;
-        const char *cd = form_part_header(p, hl, "content-disposition:", &cdl);
-        const char *type = form_part_header(p, hl, "content-type:", &tl);
-        char *name = cd ? form_header_param(cd, cdl, "name") : NULL;
-        if (!name) {
-            snprintf(err, errlen,
-                     "a multipart part has no Content-Disposition name; send "
-                     "form-data; name=\"FIELD\"");
-            return -1;
-        }
-        char *filename = form_header_param(cd, cdl, "filename");
-        if (add(f, name, dup_n(data, (size_t)(next - data)), (size_t)(next - data), filename,
-                type ? dup_n(type, tl) : NULL, err, errlen))
+        char *name, *filename, *type;
+        if (form_part_head(p, hl, &name, &filename, &type, err, errlen) ||
+            add(f, name, dup_n(data, (size_t)(next - data)), (size_t)(next - data), filename, type,
+                err, errlen))
             return -1;
         p = next + dl;
     }

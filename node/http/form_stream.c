@@ -60,22 +60,13 @@ form_stream *form_stream_new(const char *content_type, const form_stream_fns *fn
  * Returns 0, or -1 with err, or the callback's value. */
 static int head_parse(form_stream *s, const char *b, size_t n, char *err, size_t errlen)
 {
-    size_t cdl = 0, tl = 0;
-    const char *cd = form_part_header(b, n, "content-disposition:", &cdl);
-    const char *type = form_part_header(b, n, "content-type:", &tl);
-    char *name = cd ? form_header_param(cd, cdl, "name") : NULL;
-    if (!name) {
-        snprintf(err, errlen,
-                 "a multipart part has no Content-Disposition name; send form-data; "
-                 "name=\"FIELD\"");
+    char *name, *filename, *type;
+    if (form_part_head(b, n, &name, &filename, &type, err, errlen))
         return -1;
-    }
-    char *filename = form_header_param(cd, cdl, "filename");
-    char *t = type ? strndup(type, tl) : NULL;
-    int rc = s->fns.part(s->fns.ctx, name, filename, t);
+    int rc = s->fns.part(s->fns.ctx, name, filename, type);
     free(name);
     free(filename);
-    free(t);
+    free(type);
     return rc;
 }
 
