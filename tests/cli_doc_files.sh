@@ -18,6 +18,9 @@
 #     declared larger than the route takes with 413 http.body_too_large;
 #     nothing is stored (no document, no chunk) and no staging file is
 #     left in the node's directory;
+#   - a client that leaves halfway through an upload (its file being
+#     staged) leaves nothing stored and the staging file closed; one that
+#     leaves halfway through a download does not stop the node serving it;
 #   - the signed document verifies at the commune; one byte of one chunk
 #     changed at the province makes the commune's check say "changed".
 set -uo pipefail
@@ -120,6 +123,26 @@ check "health still answers" test "$(curl -s -o /dev/null -w '%{http_code}' "htt
 check "no document was stored" test "$(count prov documents)" -eq "$docs"
 check "...nor any chunk" test "$(count prov doc_files)" -eq "$chunks"
 check "...nor a staging file left" test -z "$(find "$T/prov" -name '.upload-*' -print -quit)"
+
+# ---- clients that leave halfway -----------------------------------------------------------------
+staging() { ls -l "/proc/${PID[prov]}/fd" 2>/dev/null | grep -q '\.upload-'; }
+curl -s -o /dev/null --limit-rate 4M -H "Authorization: Bearer $PS" \
+    -F "document=$DOC;type=application/json" -F "file=@$T/big.pdf;type=application/pdf" \
+    "http://127.0.0.1:${PORT[prov]}/api/v1/documents" &
+slow=$!
+check "an upload under way stages its file" wait_until 30 staging
+kill "$slow"
+wait "$slow" 2>/dev/null
+check "...the client leaves: the staging file is closed" wait_until 30 bash -c "! ls -l /proc/${PID[prov]}/fd | grep -q '\.upload-'"
+check "...nothing stored" test "$(count prov documents)" -eq "$docs" -a "$(count prov doc_files)" -eq "$chunks"
+curl -s -o "$T/part.pdf" --limit-rate 2M -H "Authorization: Bearer $PS" \
+    "http://127.0.0.1:${PORT[prov]}/api/v1/documents/$ID/files/$HASH" &
+slow=$!
+check "a download under way" wait_until 30 bash -c "[ \$(stat -c %s '$T/part.pdf' 2>/dev/null || echo 0) -gt $MIB ]"
+kill "$slow"
+wait "$slow" 2>/dev/null
+check "...the client leaves: the node serves on, the whole file again" \
+    test "$(get_file prov "$PS" "$ID" "$HASH" "$T/again.pdf")" = 200 -a -z "$(cmp "$T/big.pdf" "$T/again.pdf" 2>&1)"
 
 # ---- the signature covers the attachment --------------------------------------------------------
 check "lienthong signer add gives the chairman a key" \
