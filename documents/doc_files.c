@@ -1,6 +1,6 @@
 /*
  * doc_files.c - attachments of documents: checked (PDF, DOCX, XLSX, PNG,
- * JPEG; at most DOC_FILE_MAX bytes each), stored as chunk entries of
+ * JPEG; at most documents_file_max() bytes each), stored as chunk entries of
  * collection "doc_files" with id "<document id>/<BLAKE2b-256 hex>/<n>"
  * (owned and addressed like their document, so the same file in two
  * documents of different units never collides) (body {"data":

@@ -82,7 +82,8 @@ void documents_free(documents *d);
 json_t *documents_types(void);
 
 /* Issues a document with attachments files[0..nfiles) (PDF, DOCX, XLSX,
- * PNG, JPEG; DOC_FILE_MAX bytes each, at most DOC_FILES_MAX) from in {type, subject, body,
+ * PNG, JPEG; documents_file_max() bytes each, at most DOC_FILES_MAX; held
+ * in memory: an upload streams through documents_create_upload) from in {type, subject, body,
  * recipients: ["16681", "412*"], urgency (thuong|khan|thuong_khan|hoa_toc), security
  * (thuong|mat|toi_mat|tuyet_mat), due "YYYY-MM-DD", place, signer {name,
  * position}, answers (a document id)} as who (staff of this node's unit):

@@ -22,22 +22,11 @@ documents_env *documents_env_new(node_env *env);
 /* Frees what documents_env_new made. NULL is ignored. */
 void documents_env_free(documents_env *e);
 
-/* Fills routes (room for cap) with the domain's HTTP routes, bound to e:
- *   GET  /api/v1/documents ?box=in|out&status&q&type&urgency&from&to&overdue=1&limit POST
- * /api/v1/documents                 issue {type, subject, body, recipients, ...}, or multipart:
- * part "document" (that JSON) and file parts (attachments); on the thread pool GET
- * /api/v1/documents/types           the document types GET  /api/v1/documents/{id}            one
- * document with its recipients' states POST /api/v1/documents/{id}/receipts   {"status", "note"} (a
- * recipient) POST /api/v1/documents/{id}/recall     {"reason"} (the issuing unit) POST
- * /api/v1/documents/{id}/sign       {"password"} (a signer of the issuing unit; pool) GET
- * /api/v1/documents/{id}/verify     who signed, when, whether anything changed (pool) GET
- * /api/v1/documents/{id}/files/{hash}  an attachment GET  /api/v1/documents/{id}/edxml      the
- * document as an edXML message (pool) POST /api/v1/documents/edxml           an edXML message in,
- * as an incoming document (pool) GET  /api/v1/tasks                     ?assignee&overdue=1 POST
- * /api/v1/tasks                     {title, detail, due, assignees, doc} (a leader) GET
- * /api/v1/tasks/{id}                one task with each assignee's progress POST
- * /api/v1/tasks/{id}/progress       {percent, note, done} (staff of an assignee) Returns how many
- * were written. */
+/* Fills routes (room for cap) with the domain's HTTP routes, bound to e
+ * (docs/documents.md, "HTTP API"): /api/v1/documents (GET lists; POST
+ * issues, its body streamed to documents_create_consumer), its items
+ * (types, {id}, receipts, recall, sign, verify, files/{hash} streamed,
+ * edxml) and /api/v1/tasks. Returns how many were written. */
 size_t documents_env_routes(documents_env *e, http_route *routes, size_t cap);
 
 /* The unit tree as the store s holds it now, for work on the thread pool

@@ -6,7 +6,11 @@
  * and routes it, HTTP_BODY collects the body, HTTP_BODY_COMPLETION calls the
  * handler, HTTP_WRITEABLE writes the headers and then the body in chunks of
  * HTTP_WRITE_CHUNK (asking for another WRITEABLE after each), and
- * CLOSED_HTTP frees what the connection still holds.
+ * CLOSED_HTTP frees what the connection still holds. A route whose handler
+ * is http_body_handler gets its body through a body_stream instead
+ * (body_stream.h): HTTP_BODY queues each piece for the consumer's job on
+ * the pool, pausing the socket (lws_rx_flow_control) while the queue is
+ * full, and the answer comes from the consumer like a deferred one.
  *
  * A request the module refuses (404, 405, 413 up to HTTP_DRAIN_MAX) still has
  * its body read and thrown away before the answer goes out, so the client

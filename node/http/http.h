@@ -5,8 +5,9 @@
  * The node's API and (later) its WebSocket links share one lws context that
  * lives on the node's own uv_loop_t (lws "foreign loop"). Requests are routed
  * by method and path prefix to plain C handlers that fill in a response; the
- * module collects the request body, enforces the limits, writes the headers
- * and streams large bodies without blocking the loop. Errors the module
+ * module collects the request body (or hands it piece by piece to a
+ * consumer on the thread pool: http_body_consumer), enforces the limits,
+ * writes the headers and streams large bodies without blocking the loop. Errors the module
  * produces itself (400, 404, 405, 411, 413, 500) are JSON bodies of the form
  * {"error": {"code": N, "message": "what was wrong; what to do"}}.
  *
