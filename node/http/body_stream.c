@@ -31,15 +31,22 @@ struct body_stream {
     bool failed;        /* write() refused (the job's, then the loop's) */
     bool finished;      /* finish() answered (likewise) */
     bool cancelled;
+    uint64_t length, drain_max, pushed; /* the body's bytes; pushed: so far */
 };
 
 body_stream *body_stream_new(uv_loop_t *loop, struct lws *wsi, const http_body_consumer *c,
-                             void *state, http_pending *p)
+                             void *state, http_pending *p, uint64_t length, uint64_t drain_max)
 {
     body_stream *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
-    *b = (body_stream){.loop = loop, .wsi = wsi, .c = c, .state = state, .p = p};
+    *b = (body_stream){.loop = loop,
+                       .wsi = wsi,
+                       .c = c,
+                       .state = state,
+                       .p = p,
+                       .length = length,
+                       .drain_max = drain_max};
     if (uv_mutex_init(&b->mu)) {
         free(b);
         return NULL;
@@ -132,15 +139,15 @@ static void stream_after(uv_work_t *w, int status)
         http_respond_error(http_pending_response(b->p), 503,
                            "the node stopped before finishing this upload; retry");
     }
-    if ((b->failed || b->finished) && b->p) {
+    uv_mutex_lock(&b->mu);
+    bool low = b->queued < HTTP_STREAM_QUEUE / 2, ended = b->ended;
+    uv_mutex_unlock(&b->mu);
+    if (b->p && (b->finished || (b->failed && (ended || b->length - b->pushed > b->drain_max)))) {
         http_pending_finish(b->p);
         b->p = NULL;
         return; /* the answer goes out; the connection closes after it */
     }
-    uv_mutex_lock(&b->mu);
-    bool low = b->queued < HTTP_STREAM_QUEUE / 2;
-    uv_mutex_unlock(&b->mu);
-    if (b->paused && low) {
+    if (b->paused && (low || b->failed)) {
         b->paused = false;
         lws_rx_flow_control(b->wsi, 1);
     }
@@ -149,7 +156,8 @@ static void stream_after(uv_work_t *w, int status)
 
 int body_stream_push(body_stream *b, const void *data, size_t len)
 {
-    if (!b->p || !len) /* answered: the rest is dropped */
+    b->pushed += len;
+    if (!b->p || !len || (!b->busy && b->failed)) /* refused: the rest is dropped */
         return 0;
     piece *pc = malloc(sizeof *pc + len);
     if (!pc)
@@ -179,6 +187,11 @@ void body_stream_end(body_stream *b)
     uv_mutex_lock(&b->mu);
     b->ended = true;
     uv_mutex_unlock(&b->mu);
+    if (b->failed && !b->busy && b->p) { /* a refusal waited for the rest of the body */
+        http_pending_finish(b->p);
+        b->p = NULL;
+        return;
+    }
     stream_kick(b);
 }
 

@@ -14,11 +14,14 @@ struct lws;
 
 typedef struct body_stream body_stream;
 
-/* A stream of the body of connection wsi to consumer c (its state from
- * open()), answering through p (consumed: finished by the stream). NULL
- * when out of memory (p is then still the caller's). */
+/* A stream of the body of connection wsi (length bytes) to consumer c
+ * (its state from open()), answering through p (consumed: finished by the
+ * stream). A refusal is answered once the body is in when at most
+ * drain_max bytes of it are left (read and dropped, so the client reads
+ * the answer rather than a reset), else at once. NULL when out of memory
+ * (p is then still the caller's). */
 body_stream *body_stream_new(uv_loop_t *loop, struct lws *wsi, const http_body_consumer *c,
-                             void *state, http_pending *p);
+                             void *state, http_pending *p, uint64_t length, uint64_t drain_max);
 
 /* Queues len bytes (copied) for the consumer, pausing the connection's
  * reading while the queue is full. Bytes after a refusal are dropped.

@@ -1102,7 +1102,8 @@ static int stream_open(http_server *s, http_session *ss, struct lws *wsi)
     ss->in_handler = false;
     http_pending *p = state ? pending_new(ss) : NULL;
     ss->wsi = NULL;
-    if (p && (ss->bstream = body_stream_new(s->loop, wsi, route_consumer(ss->route), state, p))) {
+    if (p && (ss->bstream = body_stream_new(s->loop, wsi, route_consumer(ss->route), state, p,
+                                                  ss->content_length, HTTP_DRAIN_MAX))) {
         response_clear(&ss->res); /* the answer is p's */
         return 0;
     }
