@@ -128,6 +128,9 @@ static void upload_finish(void *state, http_response *res)
     unit_tree *t = NULL;
     if (u->fs && form_stream_done(u->fs, err, sizeof err))
         lt_error_set(&u->e, LT_EINVAL, "document.field", "%s", err);
+    else if (u->fs && !u->jlen)
+        lt_error_set(&u->e, LT_EINVAL, "document.field",
+                     "a multipart document needs a part \"document\" holding its JSON");
     else if (!(in = json_loadb(u->json, u->jlen, 0, &je)) || !json_is_object(in))
         lt_error_set(&u->e, LT_EINVAL, "document.field",
                      "the document must be a JSON object%s (%s at line %d)",

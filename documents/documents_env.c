@@ -78,7 +78,6 @@ typedef struct {
     auth_caller c;
     job_kind kind;
     char id[ENTRY_MAX_NAME + 1];
-    char content_type[256];
 } doc_job;
 
 /* The unit tree as the store holds it now: the pool's own copy (the
@@ -172,10 +171,8 @@ static void job_start(documents_env *d, const http_request *req, const auth_call
         http_respond_error(res, 503, "the node is out of memory; retry later");
         return;
     }
-    const char *ct = http_request_header(req, "content-type");
     *j = (doc_job){.d = d, .c = *c, .kind = kind};
     snprintf(j->id, sizeof j->id, "%s", id ? id : "");
-    snprintf(j->content_type, sizeof j->content_type, "%s", ct ? ct : "");
     offload_request(req, res, &(offload_task){d->node->loop, j, job_work, job_done});
 }
 
