@@ -116,9 +116,9 @@ static int staged_type(staged *f, lt_error *e)
 
 int doc_upload_file_write(doc_upload *u, const uint8_t *data, size_t len, lt_error *e)
 {
-    staged *f = &u->f[u->n - 1];
     if (!u->open)
         return lt_error_set(e, LT_EINVAL, "document.field", "no attachment is open");
+    staged *f = &u->f[u->n - 1];
     if (f->size + len > documents_file_max())
         return doc_file_too_large(f->name, f->size + len, e);
     bool typed = f->headlen == HEAD_LEN;
@@ -144,9 +144,9 @@ int doc_upload_file_write(doc_upload *u, const uint8_t *data, size_t len, lt_err
 
 int doc_upload_file_end(doc_upload *u, lt_error *e)
 {
-    staged *f = &u->f[u->n - 1];
     if (!u->open)
         return 0;
+    staged *f = &u->f[u->n - 1];
     u->open = false;
     if (f->headlen < HEAD_LEN && staged_type(f, e))
         return -1;
