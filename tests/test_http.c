@@ -1033,7 +1033,9 @@ static void stream_checks(int port)
     conn_close(c);
     CHECKF(observed_wait(port, "stream_closed", 3) == 3, "a client that leaves midway: closed");
 
-    REQUIRE(request(port, "GET", "/api/v1/sized", NULL, NULL, 0, &r) == 0);
+    int got = request(port, "GET", "/api/v1/sized", NULL, NULL, 0, &r);
+    CHECKF(got == 0, "GET /api/v1/sized answered (%d: %d, %zu bytes, %s)", got, r.status,
+           r.body_len, r.headers);
     char h[64] = "";
     bool intact = r.body_len == BIG_RESPONSE;
     for (size_t i = 0; intact && i < BIG_RESPONSE; i++)

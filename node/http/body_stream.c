@@ -142,14 +142,14 @@ static void stream_after(uv_work_t *w, int status)
     uv_mutex_lock(&b->mu);
     bool low = b->queued < HTTP_STREAM_QUEUE / 2, ended = b->ended;
     uv_mutex_unlock(&b->mu);
+    if (b->paused && (low || b->failed || b->finished)) {
+        b->paused = false; /* lws writes no answer to a connection it does not read */
+        lws_rx_flow_control(b->wsi, 1);
+    }
     if (b->p && (b->finished || (b->failed && (ended || b->length - b->pushed > b->drain_max)))) {
         http_pending_finish(b->p);
         b->p = NULL;
         return; /* the answer goes out; the connection closes after it */
-    }
-    if (b->paused && (low || b->failed)) {
-        b->paused = false;
-        lws_rx_flow_control(b->wsi, 1);
     }
     stream_kick(b);
 }
@@ -187,7 +187,7 @@ void body_stream_end(body_stream *b)
     uv_mutex_lock(&b->mu);
     b->ended = true;
     uv_mutex_unlock(&b->mu);
-    if (b->failed && !b->busy && b->p) { /* a refusal waited for the rest of the body */
+    if (!b->busy && b->failed && b->p) { /* a refusal waited for the rest of the body */
         http_pending_finish(b->p);
         b->p = NULL;
         return;

@@ -1409,8 +1409,11 @@ static int stream_writeable(http_server *s, http_session *ss, struct lws *wsi)
         return 0;
     }
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-    if (st && !st->ended && st->drain && ss->headers_sent)
-        st->drain(st->drain_ctx); /* its owner queues the next part */
+    if (st && !st->ended && st->drain && ss->headers_sent) {
+        st->drain(st->drain_ctx); /* its owner queues the next part, and may end st */
+        if (st->len > st->off)
+            return 0; /* written on the next WRITEABLE, which the write asked for */
+    }
     return st && !st->ended ? 0 : -1;
 }
 
