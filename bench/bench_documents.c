@@ -92,7 +92,8 @@ static int key_cmp(const void *a, const void *b)
 
 /* The canonical record (storage/record.h) of one put of fields doc by
  * origin at hlc from unit 40 into sb. */
-static void record_of(const json_t *doc, const uint8_t origin[32], uint64_t hlc, msgpack_sbuffer *sb)
+static void record_of(const json_t *doc, const uint8_t origin[32], uint64_t hlc,
+                      msgpack_sbuffer *sb)
 {
     const char *keys[32];
     size_t n = 0;
@@ -138,11 +139,10 @@ static json_t *doc_of(size_t i, char id[64])
     snprintf(commune, sizeof commune, "%d", 16600 + (int)(i % COMMUNES));
     return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:[s]}",
                      "type", type, "number", (json_int_t)(i + 1), "notation", notation, "subject",
-                     subject, "unit", "40", "unit_name", "Tỉnh Nghệ An", "date", date,
-                     "created_at", (json_int_t)(1704067200000ull + (uint64_t)day * 86400000ull + i),
-                     "by", "bench", "status", "sent", "body",
-                     "Nội dung văn bản chỉ đạo điều hành.", "urgency", urgency_of(i), "security",
-                     "thuong", "recipients", commune);
+                     subject, "unit", "40", "unit_name", "Tỉnh Nghệ An", "date", date, "created_at",
+                     (json_int_t)(1704067200000ull + (uint64_t)day * 86400000ull + i), "by",
+                     "bench", "status", "sent", "body", "Nội dung văn bản chỉ đạo điều hành.",
+                     "urgency", urgency_of(i), "security", "thuong", "recipients", commune);
 }
 
 /* Writes documents [from, from + n) into the open environment: records and
@@ -159,8 +159,8 @@ static void fill_batch(MDB_env *env, MDB_dbi records, const MDB_dbi ix[3], size_
         json_t *doc = doc_of(i, id);
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
-        record_of(doc, origin, (uint64_t)json_integer_value(json_object_get(doc, "created_at")) << 16,
-                  &sb);
+        record_of(doc, origin,
+                  (uint64_t)json_integer_value(json_object_get(doc, "created_at")) << 16, &sb);
         uint8_t key[300];
         size_t klen = store_record_key(key, DOC_COLL, strlen(DOC_COLL), id, strlen(id));
         MDB_val k = {klen, key}, v = {sb.size, sb.data};
@@ -408,7 +408,8 @@ int main(void)
     if (system(cmd) != 0)
         return 1;
     if (p99 >= 30) {
-        fprintf(stderr, "bench_documents: the query mix's p99 is %.2f ms: the target is under 30 ms\n",
+        fprintf(stderr,
+                "bench_documents: the query mix's p99 is %.2f ms: the target is under 30 ms\n",
                 p99);
         return 1;
     }

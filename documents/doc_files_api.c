@@ -138,9 +138,8 @@ static void upload_finish(void *state, http_response *res)
     else if (!(t = documents_env_tree(u->d->node->store)))
         lt_error_set(&u->e, LT_ESTORAGE, NULL, "cannot read the unit tree; check the node's disk");
     else
-        out = documents_create_upload(u->d->docs, in,
-                                      u->up, &(doc_actor){u->c.user, u->c.unit, u->c.role}, t,
-                                      &u->e);
+        out = documents_create_upload(u->d->docs, in, u->up,
+                                      &(doc_actor){u->c.user, u->c.unit, u->c.role}, t, &u->e);
     if (out)
         http_respond_json(res, 201, out);
     else
@@ -167,12 +166,12 @@ typedef struct {
     documents_env *d;
     char id[ENTRY_MAX_NAME + 1];
     doc_file_info fi;
-    http_pending *p;  /* until the stream starts */
-    http_stream *st;  /* then */
-    size_t next;      /* the next chunk to read */
-    uint8_t *buf;     /* what the job read */
+    http_pending *p; /* until the stream starts */
+    http_stream *st; /* then */
+    size_t next;     /* the next chunk to read */
+    uint8_t *buf;    /* what the job read */
     size_t len;
-    bool missing;     /* a chunk could not be read */
+    bool missing; /* a chunk could not be read */
     bool busy, gone;
     uv_work_t work;
 } download;

@@ -281,8 +281,8 @@ int doc_index_max_number(store *s, const char *unit, const char *type, const cha
 /* Moves c to the largest key of prefix pre (plen bytes) whose suffix is at
  * most cand (clen bytes; below it when strict) and copies that suffix into
  * out (*olen). Returns 0, MDB_NOTFOUND when none, or an LMDB code. */
-static int seek_le(MDB_cursor *c, const uint8_t *pre, size_t plen, const uint8_t *cand,
-                   size_t clen, bool strict, uint8_t *out, size_t *olen)
+static int seek_le(MDB_cursor *c, const uint8_t *pre, size_t plen, const uint8_t *cand, size_t clen,
+                   bool strict, uint8_t *out, size_t *olen)
 {
     uint8_t key[2 * KEY_MAX + 2];
     memcpy(key, pre, plen);
@@ -296,8 +296,7 @@ static int seek_le(MDB_cursor *c, const uint8_t *pre, size_t plen, const uint8_t
                                 : mdb_cursor_get(c, &k, &v, MDB_PREV);
     if (rc)
         return rc;
-    if (k.mv_size <= plen + SORT_LEN || memcmp(k.mv_data, pre, plen) ||
-        k.mv_size - plen > KEY_MAX)
+    if (k.mv_size <= plen + SORT_LEN || memcmp(k.mv_data, pre, plen) || k.mv_size - plen > KEY_MAX)
         return MDB_NOTFOUND;
     *olen = k.mv_size - plen;
     memcpy(out, (const uint8_t *)k.mv_data + plen, *olen);

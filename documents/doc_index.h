@@ -32,7 +32,7 @@ extern const store_index doc_index;
 
 /* A search of one box. */
 typedef struct {
-    const char *kind, *unit;  /* the box: "o" (out) or "i" (in) of unit */
+    const char *kind, *unit;   /* the box: "o" (out) or "i" (in) of unit */
     const char *const *tokens; /* folded words and filter words, all held */
     size_t ntokens;            /* 0..DOC_SEARCH_TOKENS; 0: the whole box */
     const char *from, *to;     /* dates YYYY-MM-DD, inclusive; NULL: open */

@@ -156,8 +156,8 @@ int doc_upload_file_end(doc_upload *u, lt_error *e)
     return 0;
 }
 
-json_t *documents_create_upload(documents *d, const json_t *in, doc_upload *u,
-                                const doc_actor *who, const unit_tree *tree, lt_error *e)
+json_t *documents_create_upload(documents *d, const json_t *in, doc_upload *u, const doc_actor *who,
+                                const unit_tree *tree, lt_error *e)
 {
     if (u->open && doc_upload_file_end(u, e))
         return NULL;
@@ -168,8 +168,8 @@ json_t *documents_create_upload(documents *d, const json_t *in, doc_upload *u,
 static int writes_flush(documents *d, doc_writes *w, lt_error *e)
 {
     store_author a = node_author(d->c);
-    int rc = w->n ? store_write_local(d->s, &a, w->w, w->n, NULL, e->message, sizeof e->message)
-                  : 0;
+    int rc =
+        w->n ? store_write_local(d->s, &a, w->w, w->n, NULL, e->message, sizeof e->message) : 0;
     doc_writes_free(w);
     return rc ? lt_error_mark(e, store_write_errkind(rc),
                               rc == STORE_REFUSED ? "document.authority" : NULL)
@@ -211,8 +211,7 @@ int doc_upload_store(documents *d, const char *id, json_t *rec, const doc_upload
     doc_writes w = {0};
     json_t *list = json_array();
     uint8_t *buf = malloc(DOC_CHUNK);
-    int rc = buf && list ? 0
-                         : lt_error_set(e, LT_EUNAVAILABLE, NULL, "out of memory; retry later");
+    int rc = buf && list ? 0 : lt_error_set(e, LT_EUNAVAILABLE, NULL, "out of memory; retry later");
     for (size_t i = 0; !rc && i < up->n; i++) {
         const staged *f = &up->f[i];
         json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I, s:I}", "hash", f->hash, "name",

@@ -673,7 +673,8 @@ static int list_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec,
 /* By date, then created_at, newest first: the order of the index. */
 static int newest_first(const void *a, const void *b)
 {
-    const char *da = doc_str(*(json_t *const *)a, "date"), *db = doc_str(*(json_t *const *)b, "date");
+    const char *da = doc_str(*(json_t *const *)a, "date"),
+               *db = doc_str(*(json_t *const *)b, "date");
     int c = strcmp(db ? db : "", da ? da : "");
     if (c)
         return c;
@@ -687,9 +688,9 @@ static int newest_first(const void *a, const void *b)
 typedef struct {
     list_ctx *l;
     size_t limit;
-    size_t total;  /* matches seen */
-    bool post;     /* filters the index cannot answer (status, overdue) */
-    bool stopped;  /* counting stopped before the box's end */
+    size_t total; /* matches seen */
+    bool post;    /* filters the index cannot answer (status, overdue) */
+    bool stopped; /* counting stopped before the box's end */
     int failed;
 } page_ctx;
 

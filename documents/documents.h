@@ -44,14 +44,14 @@
 #define DOC_TASKPROG_COLL "doc_task_progress" /* id: task id/assignee unit */
 #define DOC_CERT_ID_MAX (2 * NODE_CODE_MAX + 64)
 
-#define DOC_SUBJECT_MAX 1000               /* bytes of the subject (trích yếu) */
-#define DOC_BODY_MAX (20u * 1024u)         /* bytes of the body text */
-#define DOC_RECIPIENTS_MAX 48              /* recipients of one document */
-#define DOC_NOTE_MAX 1000                  /* bytes of a receipt's note */
-#define DOC_FILE_MAX (20u * 1024u * 1024u) /* bytes of one attachment in an edXML message */
+#define DOC_SUBJECT_MAX 1000                     /* bytes of the subject (trích yếu) */
+#define DOC_BODY_MAX (20u * 1024u)               /* bytes of the body text */
+#define DOC_RECIPIENTS_MAX 48                    /* recipients of one document */
+#define DOC_NOTE_MAX 1000                        /* bytes of a receipt's note */
+#define DOC_FILE_MAX (20u * 1024u * 1024u)       /* bytes of one attachment in an edXML message */
 #define DOC_FILE_MAX_DEFAULT ((size_t)200 << 20) /* bytes of one attachment: documents_file_max */
-#define DOC_FILES_MAX 10                   /* attachments of one document */
-#define DOC_CHUNK (24u * 1024u)            /* bytes of attachment per chunk entry */
+#define DOC_FILES_MAX 10                         /* attachments of one document */
+#define DOC_CHUNK (24u * 1024u)                  /* bytes of attachment per chunk entry */
 
 typedef struct documents documents;
 
@@ -133,8 +133,8 @@ int doc_upload_file_end(doc_upload *u, lt_error *e);
  * a batch per transaction (the bytes pass through a buffer of a few
  * chunks) and the record last, so a node that holds the record holds every
  * chunk. Returns {id, notation, number, files}, or NULL with *e. */
-json_t *documents_create_upload(documents *d, const json_t *in, doc_upload *u,
-                                const doc_actor *who, const unit_tree *tree, lt_error *e);
+json_t *documents_create_upload(documents *d, const json_t *in, doc_upload *u, const doc_actor *who,
+                                const unit_tree *tree, lt_error *e);
 
 /* Frees u and its staging files. NULL is ignored. */
 void doc_upload_free(doc_upload *u);

@@ -14,8 +14,8 @@
 #define PREFIX "/api/v1/documents"
 #define TASKS "/api/v1/tasks"
 #define JSON_MAX_BODY (64u * 1024u)
-#define CREATE_OVERHEAD ((size_t)1 << 20) /* the JSON and multipart heads beside a file */
-#define EDXML_MAX_BODY (72u * 1024u * 1024u)  /* the same in base64 inside XML */
+#define CREATE_OVERHEAD ((size_t)1 << 20)    /* the JSON and multipart heads beside a file */
+#define EDXML_MAX_BODY (72u * 1024u * 1024u) /* the same in base64 inside XML */
 #define SEG_MAX 3
 
 static void collection(void *ctx, const http_request *req, http_response *res);

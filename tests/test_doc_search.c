@@ -58,8 +58,8 @@ static void write_docs(fx_node *n, size_t from, size_t to, const char *subject)
         tdoc d = doc_of(i);
         char notation[32];
         snprintf(notation, sizeof notation, "%zu/%s-UBND", i + 1, d.type);
-        json_t *j = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:[s]}",
-                              "type", d.type, "number", (json_int_t)(i + 1), "notation", notation,
+        json_t *j = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:[s]}", "type",
+                              d.type, "number", (json_int_t)(i + 1), "notation", notation,
                               "subject", subject ? subject : d.subject, "unit", "40", "date",
                               d.date, "created_at", (json_int_t)d.created_at, "by", "t", "status",
                               "sent", "urgency", d.urgency, "recipients", "412");
@@ -119,8 +119,8 @@ static void check_query(documents *docs, const unit_tree *t, const char *what, c
            page);
     for (size_t i = 0; i < page && i < json_array_size(list); i++) {
         const char *id = json_string_value(json_object_get(json_array_get(list, i), "id"));
-        CHECKF(id && !strcmp(id, want[i].id), "%s: row %zu is %s, want %s", what, i,
-               id ? id : "?", want[i].id);
+        CHECKF(id && !strcmp(id, want[i].id), "%s: row %zu is %s, want %s", what, i, id ? id : "?",
+               want[i].id);
     }
     json_decref(r);
 }
@@ -177,16 +177,14 @@ int main(void)
                              .to = "2026-05-31",
                              .limit = 500},
                 "đất đai");
-    check_query(docs, t, "a page of 7", &(doc_query){.box = "out", .type = "CV", .limit = 7},
-                NULL);
+    check_query(docs, t, "a page of 7", &(doc_query){.box = "out", .type = "CV", .limit = 7}, NULL);
 
     /* a patch moves the document in the index */
     tdoc d0 = doc_of(0); /* CV, thuong */
     patch(&p, d0.id, json_pack("{s:s, s:s}", "type", "KH", "urgency", "hoa_toc"));
     lt_error e = {0};
-    json_t *r = documents_list(docs, "40",
-                               &(doc_query){.box = "out", .type = "CV", .q = "1/CV", .limit = 500},
-                               t, &e);
+    json_t *r = documents_list(
+        docs, "40", &(doc_query){.box = "out", .type = "CV", .q = "1/CV", .limit = 500}, t, &e);
     CHECKF(r && json_integer_value(json_object_get(r, "total")) == 0,
            "after the patch type=CV no longer finds %s", d0.id);
     json_decref(r);

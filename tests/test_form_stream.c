@@ -99,8 +99,8 @@ static size_t body_of(char *body, size_t cap, char *want, size_t wcap, size_t *w
     n += (size_t)snprintf(body + n, cap - n,
                           "\r\n--XyZ-42\r\nContent-Disposition: form-data; name=\"file\"; "
                           "filename=\"empty.pdf\"\r\n\r\n\r\n--XyZ-42--\r\nepilogue");
-    size_t w = (size_t)snprintf(want, wcap,
-                                "[document|-|-]{\"subject\":\"Về việc\"}|[file|bản đồ.png|image/png]");
+    size_t w = (size_t)snprintf(
+        want, wcap, "[document|-|-]{\"subject\":\"Về việc\"}|[file|bản đồ.png|image/png]");
     memcpy(want + w, file_bytes, sizeof file_bytes - 1);
     w += sizeof file_bytes - 1;
     w += (size_t)snprintf(want + w, wcap - w, "|[file|empty.pdf|-]|");

@@ -211,7 +211,8 @@ static int sink_write(void *state, const uint8_t *data, size_t len, http_respons
 static void sink_finish(void *state, http_response *res)
 {
     sink *k = state;
-    http_respond_json(res, 200, json_pack("{s:I,s:b}", "len", (json_int_t)k->n, "intact", k->intact));
+    http_respond_json(res, 200,
+                      json_pack("{s:I,s:b}", "len", (json_int_t)k->n, "intact", k->intact));
 }
 
 static void sink_close(void *state)

@@ -187,8 +187,8 @@ const char *form_part_header(const char *h, size_t hlen, const char *name, size_
     return NULL;
 }
 
-int form_part_head(const char *h, size_t hlen, char **name, char **filename, char **type,
-                   char *err, size_t errlen)
+int form_part_head(const char *h, size_t hlen, char **name, char **filename, char **type, char *err,
+                   size_t errlen)
 {
     size_t cdl = 0, tl = 0;
     const char *cd = form_part_header(h, hlen, "content-disposition:", &cdl);

@@ -57,7 +57,7 @@ const char *form_part_header(const char *h, size_t hlen, const char *name, size_
  * none) of the part whose head is [h, h+hlen) (its lines, through the last
  * CRLF), malloc'd. Returns 0, or -1 with err when it has no
  * Content-Disposition name. */
-int form_part_head(const char *h, size_t hlen, char **name, char **filename, char **type,
-                   char *err, size_t errlen);
+int form_part_head(const char *h, size_t hlen, char **name, char **filename, char **type, char *err,
+                   size_t errlen);
 
 #endif

@@ -33,7 +33,8 @@ form_stream *form_stream_new(const char *content_type, const form_stream_fns *fn
         return NULL;
     }
     char *boundary = form_header_param(ct, strlen(ct), "boundary");
-    form_stream *s = boundary && boundary[0] && strlen(boundary) <= 70 ? calloc(1, sizeof *s) : NULL;
+    form_stream *s =
+        boundary && boundary[0] && strlen(boundary) <= 70 ? calloc(1, sizeof *s) : NULL;
     if (!s) {
         free(boundary);
         snprintf(err, errlen,

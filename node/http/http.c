@@ -172,7 +172,7 @@ struct http_stream {
     uint8_t *buf;
     size_t len, off, cap, max_queued;
     bool ended;
-    bool sized;      /* http_pending_stream_sized: length is sent */
+    bool sized; /* http_pending_stream_sized: length is sent */
     uint64_t length;
     http_response headers; /* the extra headers of a sized stream */
     void (*drain)(void *ctx);
@@ -846,8 +846,8 @@ http_stream *http_pending_stream(http_pending *p, const char *content_type, size
     return st;
 }
 
-http_stream *http_pending_stream_sized(http_pending *p, const char *content_type,
-                                       size_t max_queued, uint64_t length)
+http_stream *http_pending_stream_sized(http_pending *p, const char *content_type, size_t max_queued,
+                                       uint64_t length)
 {
     http_stream *st = http_pending_stream(p, content_type, max_queued);
     if (st) {
@@ -1103,7 +1103,7 @@ static int stream_open(http_server *s, http_session *ss, struct lws *wsi)
     http_pending *p = state ? pending_new(ss) : NULL;
     ss->wsi = NULL;
     if (p && (ss->bstream = body_stream_new(s->loop, wsi, route_consumer(ss->route), state, p,
-                                                  ss->content_length, HTTP_DRAIN_MAX))) {
+                                            ss->content_length, HTTP_DRAIN_MAX))) {
         response_clear(&ss->res); /* the answer is p's */
         return 0;
     }
@@ -1116,8 +1116,9 @@ static int stream_open(http_server *s, http_session *ss, struct lws *wsi)
         route_consumer(ss->route)->close(state);
         http_respond_error(&ss->res, 503, "the node is out of memory; retry later");
     } else if (ss->res.status < 400) {
-        http_respond_error(&ss->res, 500, "the upload was refused without a reason; report this "
-                                          "server bug");
+        http_respond_error(&ss->res, 500,
+                           "the upload was refused without a reason; report this "
+                           "server bug");
     }
     return -1;
 }

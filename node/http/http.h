@@ -289,8 +289,8 @@ http_stream *http_pending_stream(http_pending *p, const char *content_type, size
  * response (http_response_header) before the call; the connection closes
  * once length bytes are out (the owner still ends st). A stream ended
  * short of length tells the client by closing early. */
-http_stream *http_pending_stream_sized(http_pending *p, const char *content_type,
-                                       size_t max_queued, uint64_t length);
+http_stream *http_pending_stream_sized(http_pending *p, const char *content_type, size_t max_queued,
+                                       uint64_t length);
 
 /* Calls fn(ctx) on the loop each time everything queued on st has been
  * written, so its owner queues the next part (a file read piece by piece
