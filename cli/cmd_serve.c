@@ -2,6 +2,7 @@
  * cmd_serve.c - `lienthong serve`: runs a node until SIGINT/SIGTERM.
  */
 #include "cli/cli.h"
+#include "documents/documents.h"
 #include "node/daemon.h"
 
 #include <stdio.h>
@@ -32,7 +33,11 @@ static const char usage[] =
     "                      config.json\n"
     "  --camera-probe-interval SECONDS\n"
     "                      how often the node probes the cameras it owns\n"
-    "                      (default 60)\n";
+    "                      (default 60)\n"
+    "  --attachment-max MIB\n"
+    "                      the largest attachment of a document this node\n"
+    "                      takes, in MiB (default 200; 1 to 4096); uploads\n"
+    "                      stream to disk, so memory does not grow with it\n";
 
 int cmd_serve(int argc, char **argv)
 {
@@ -44,6 +49,7 @@ int cmd_serve(int argc, char **argv)
                                          {"tls-key", required_argument, 0, 'K'},
                                          {"tls-ca", required_argument, 0, 'A'},
                                          {"redirect-http", required_argument, 0, 'R'},
+                                         {"attachment-max", required_argument, 0, 'M'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *dir = NULL, *listen = NULL, *cert = NULL, *key = NULL, *ca = NULL;
@@ -80,6 +86,12 @@ int cmd_serve(int argc, char **argv)
             if (*end || !*optarg || v < 0 || v > 65535)
                 return cli_usage_error("serve", "--redirect-http takes a port, 0 to 65535");
             daemon_set_redirect_http((int)v);
+        } else if (ch == 'M') {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || !*optarg || optarg[0] == '-' || v < 1 || v > 4096)
+                return cli_usage_error("serve", "--attachment-max takes 1 to 4096 (MiB)");
+            documents_set_file_max((size_t)v << 20);
         }
     }
     if (!cert != !key)

@@ -1,6 +1,6 @@
 /*
  * doc_files.c - attachments of documents: checked (PDF, DOCX, XLSX, PNG,
- * JPEG; at most DOC_FILE_MAX bytes each), stored as chunk entries of
+ * JPEG; at most documents_file_max() bytes each), stored as chunk entries of
  * collection "doc_files" with id "<document id>/<BLAKE2b-256 hex>/<n>"
  * (owned and addressed like their document, so the same file in two
  * documents of different units never collides) (body {"data":
@@ -28,9 +28,8 @@ static const struct {
     {"image/jpeg", "\xff\xd8\xff", 3},
 };
 
-/* The content type of data by its first bytes, or NULL. A ZIP container
- * is an Office document, named by the extension of name. */
-static const char *file_kind(const char *name, const uint8_t *data, size_t len)
+/* A ZIP container is an Office document, named by the extension of name. */
+const char *doc_file_kind(const char *name, const uint8_t *data, size_t len)
 {
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         if (len >= kinds[i].len && !memcmp(data, kinds[i].magic, kinds[i].len))
@@ -45,6 +44,15 @@ static const char *file_kind(const char *name, const uint8_t *data, size_t len)
     return NULL;
 }
 
+int doc_file_too_large(const char *name, uint64_t size, lt_error *e)
+{
+    return lt_error_set(e, LT_ETOOLARGE, "document.file_too_large",
+                        "attachment %s is %llu bytes or more; at most %zu bytes (%zu MiB) are "
+                        "allowed per attachment: split or compress it",
+                        name, (unsigned long long)size, documents_file_max(),
+                        documents_file_max() >> 20);
+}
+
 int doc_files_check(const doc_file *f, size_t n, lt_error *e)
 {
     if (n > DOC_FILES_MAX)
@@ -52,12 +60,9 @@ int doc_files_check(const doc_file *f, size_t n, lt_error *e)
                             "a document has at most %d attachments", DOC_FILES_MAX);
     for (size_t i = 0; i < n; i++) {
         const char *name = f[i].name && *f[i].name ? f[i].name : "(no name)";
-        if (f[i].len > DOC_FILE_MAX)
-            return lt_error_set(e, LT_ETOOLARGE, "document.file_too_large",
-                                "attachment %s is %zu bytes; at most %u are allowed: split or "
-                                "compress it",
-                                name, f[i].len, DOC_FILE_MAX);
-        if (!f[i].len || !file_kind(f[i].name, f[i].data, f[i].len))
+        if (f[i].len > documents_file_max())
+            return doc_file_too_large(name, f[i].len, e);
+        if (!f[i].len || !doc_file_kind(f[i].name, f[i].data, f[i].len))
             return lt_error_set(e, LT_EINVAL, "document.file_type",
                                 "attachment %s is not a PDF, DOCX, XLSX, PNG or JPEG file", name);
         if (strlen(name) > 200 || !mpjson_utf8_valid(name, strlen(name)))
@@ -69,8 +74,7 @@ int doc_files_check(const doc_file *f, size_t n, lt_error *e)
     return 0;
 }
 
-/* Packs chunk n of of (data[0..len)) as an entry body. */
-static int chunk_pack(msgpack_sbuffer *sb, const uint8_t *data, size_t len, size_t n, size_t of)
+int doc_chunk_pack(msgpack_sbuffer *sb, const uint8_t *data, size_t len, size_t n, size_t of)
 {
     msgpack_sbuffer_init(sb);
     msgpack_packer pk;
@@ -96,7 +100,7 @@ int doc_files_entries(doc_writes *w, const char *doc_id, const doc_file *f, size
         size_t of = (f[i].len + DOC_CHUNK - 1) / DOC_CHUNK;
         json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I, s:I}", "hash", hex, "name",
                                               f[i].name && *f[i].name ? f[i].name : hex, "type",
-                                              file_kind(f[i].name, f[i].data, f[i].len), "size",
+                                              doc_file_kind(f[i].name, f[i].data, f[i].len), "size",
                                               (json_int_t)f[i].len, "chunks", (json_int_t)of));
         for (size_t c = 0; c < of; c++) {
             size_t off = c * DOC_CHUNK,
@@ -104,7 +108,7 @@ int doc_files_entries(doc_writes *w, const char *doc_id, const doc_file *f, size
             char id[ENTRY_MAX_NAME + 1];
             snprintf(id, sizeof id, "%s/%s/%zu", doc_id, hex, c);
             msgpack_sbuffer sb;
-            if (chunk_pack(&sb, f[i].data + off, part, c, of) ||
+            if (doc_chunk_pack(&sb, f[i].data + off, part, c, of) ||
                 doc_writes_add(w, DOC_FILE_COLL, id, ENTRY_OP_PUT, (uint8_t *)sb.data, sb.size, to,
                                nto)) {
                 msgpack_sbuffer_destroy(&sb);
@@ -201,6 +205,57 @@ void doc_files_hash(documents *d, const json_t *doc, crypto_generichash_state *s
 
 /* ---- download ---- */
 
+static int chunk_seen(void *ctx, const uint8_t *data, size_t len)
+{
+    (void)ctx, (void)data, (void)len;
+    return 0;
+}
+
+int documents_file_chunk(documents *d, const char *id, const char *hash, size_t n,
+                         int (*fn)(void *ctx, const uint8_t *data, size_t len), void *ctx)
+{
+    return doc_chunk_read(d, id, hash, n, fn, ctx);
+}
+
+int documents_file_info(documents *d, const char *id, const char *hash, const char *unit,
+                        const unit_tree *tree, doc_file_info *out, lt_error *e)
+{
+    int why;
+    json_t *doc = doc_load(d, id, &why);
+    if (!doc || !doc_visible(doc, unit, tree)) {
+        json_decref(doc);
+        return why < 0 ? lt_error_set(e, LT_ESTORAGE, NULL, "cannot read document %s", id)
+                       : (doc_not_found(id, e), -1);
+    }
+    const json_t *f = NULL, *v;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "files"), i, v)
+    {
+        if (doc_str(v, "hash") && !strcmp(doc_str(v, "hash"), hash))
+            f = v;
+    }
+    json_int_t size = json_integer_value(json_object_get(f, "size"));
+    json_int_t of = json_integer_value(json_object_get(f, "chunks"));
+    int rc = 0;
+    if (!f || size < 0 || of < 0 || strlen(hash) != 64)
+        rc = lt_error_set(e, LT_ENOTFOUND, "document.file_not_found",
+                          "document %s has no attachment %s", id, hash);
+    else if (of && doc_chunk_read(d, id, hash, (size_t)of - 1, chunk_seen, NULL))
+        rc = lt_error_set(e, LT_EUNAVAILABLE, "document.file_incomplete",
+                          "this node does not hold all of attachment %s yet: retry when "
+                          "replication has caught up",
+                          hash);
+    if (!rc) {
+        *out = (doc_file_info){.size = (uint64_t)size, .chunks = (size_t)of};
+        snprintf(out->name, sizeof out->name, "%s", doc_str(f, "name") ? doc_str(f, "name") : hash);
+        snprintf(out->type, sizeof out->type, "%s",
+                 doc_str(f, "type") ? doc_str(f, "type") : "application/octet-stream");
+        snprintf(out->hash, sizeof out->hash, "%s", hash);
+    }
+    json_decref(doc);
+    return rc;
+}
+
 typedef struct {
     uint8_t *buf;
     size_t len, cap;
@@ -219,41 +274,24 @@ static int append_chunk(void *ctx, const uint8_t *data, size_t len)
 int documents_file_get(documents *d, const char *id, const char *hash, const char *unit,
                        const unit_tree *tree, doc_file *out, lt_error *e)
 {
-    int why;
-    json_t *doc = doc_load(d, id, &why);
-    if (!doc || !doc_visible(doc, unit, tree)) {
-        json_decref(doc);
-        return why < 0 ? lt_error_set(e, LT_ESTORAGE, NULL, "cannot read document %s", id)
-                       : (doc_not_found(id, e), -1);
-    }
-    const json_t *f = NULL, *v;
-    size_t i;
-    json_array_foreach(json_object_get(doc, "files"), i, v)
-    {
-        if (doc_str(v, "hash") && !strcmp(doc_str(v, "hash"), hash))
-            f = v;
-    }
-    int rc = 0;
-    json_int_t size = json_integer_value(json_object_get(f, "size"));
-    json_int_t of = json_integer_value(json_object_get(f, "chunks"));
-    grow_buf g = {0};
-    if (!f || size < 0 || size > DOC_FILE_MAX)
-        rc = lt_error_set(e, LT_ENOTFOUND, "document.file_not_found",
-                          "document %s has no attachment %s", id, hash);
-    else if (!(g.buf = malloc((size_t)size + 1)))
-        rc = lt_error_set(e, LT_EUNAVAILABLE, NULL, "out of memory; retry later");
-    g.cap = (size_t)size;
-    for (json_int_t c = 0; !rc && c < of; c++)
-        if (doc_chunk_read(d, id, hash, (size_t)c, append_chunk, &g))
-            rc = lt_error_set(e, LT_EUNAVAILABLE, "document.file_incomplete",
-                              "this node does not hold all of attachment %s yet (chunk %lld of "
-                              "%lld): retry when replication has caught up",
-                              hash, (long long)c + 1, (long long)of);
-    if (!rc) {
-        *out = (doc_file){strdup(doc_str(f, "name")), strdup(doc_str(f, "type")), g.buf, g.len};
-        g.buf = NULL;
-    }
-    free(g.buf);
-    json_decref(doc);
-    return rc;
+    doc_file_info fi;
+    if (documents_file_info(d, id, hash, unit, tree, &fi, e))
+        return -1;
+    grow_buf g = {.buf = fi.size <= documents_file_max() ? malloc(fi.size + 1) : NULL,
+                  .cap = fi.size};
+    if (!g.buf)
+        return lt_error_set(e, LT_EUNAVAILABLE, NULL,
+                            "attachment %s of %llu bytes cannot be read whole into memory; "
+                            "download it alone (GET .../files/%s)",
+                            hash, (unsigned long long)fi.size, hash);
+    for (size_t c = 0; c < fi.chunks; c++)
+        if (doc_chunk_read(d, id, hash, c, append_chunk, &g)) {
+            free(g.buf);
+            return lt_error_set(e, LT_EUNAVAILABLE, "document.file_incomplete",
+                                "this node does not hold all of attachment %s yet (chunk %zu of "
+                                "%zu): retry when replication has caught up",
+                                hash, c + 1, fi.chunks);
+        }
+    *out = (doc_file){strdup(fi.name), strdup(fi.type), g.buf, g.len};
+    return 0;
 }

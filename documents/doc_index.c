@@ -20,6 +20,8 @@
 
 #define KEY_MAX 511
 #define TOKENS_MAX 256 /* distinct words of one document indexed for search */
+#define DATE_LEN 10
+#define SORT_LEN (DATE_LEN + 8) /* date then be64(created_at) */
 
 static const char *const doc_index_dbs[] = {"docbox", "docnum", "doctok"};
 
@@ -96,6 +98,32 @@ static int token_add(void *ctx, const char *tok, size_t len)
     return 0;
 }
 
+/* The sort key of a document: its date (YYYY-MM-DD; zeros when it is not
+ * ten bytes) then be64(created_at), so a date range is a key range. */
+static void sort_key(uint8_t out[SORT_LEN], const char *date, uint64_t created_at)
+{
+    if (strlen(date) == DATE_LEN)
+        memcpy(out, date, DATE_LEN);
+    else
+        memset(out, '0', DATE_LEN);
+    store_be64(out + DATE_LEN, created_at);
+}
+
+/* The filter tokens of doc (type and urgency, doc_index.h) into ts. */
+static void filter_tokens(const json_t *doc, token_set *ts)
+{
+    static const struct {
+        const char *field, *tag;
+    } f[] = {{"type", DOC_TOKEN_TYPE}, {"urgency", DOC_TOKEN_URGENCY}};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
+        const char *v = doc_str(doc, f[i].field);
+        char tok[FOLD_TOKEN_MAX + 1];
+        int n = v ? snprintf(tok, sizeof tok, "%s%s", f[i].tag, v) : -1;
+        if (n > 2 && n <= FOLD_TOKEN_MAX)
+            token_add(ts, tok, (size_t)n);
+    }
+}
+
 /* The box keys (kind, unit) of doc into boxes; how many. */
 static size_t boxes_of(const json_t *doc, const char *(*boxes)[2])
 {
@@ -135,18 +163,19 @@ static void keys_of(doc_keys *k, token_set *ts, const char *id, size_t idlen, co
     if (unit && type && date && strlen(date) >= 4 && json_is_integer(number) &&
         json_is_integer(at) && json_is_array(json_object_get(doc, "recipients")) &&
         doc_str(doc, "notation")) {
-        uint8_t be[8], nb[8];
-        store_be64(be, (uint64_t)json_integer_value(at));
+        uint8_t be[SORT_LEN], nb[8];
+        sort_key(be, date, (uint64_t)json_integer_value(at));
         store_be64(nb, (uint64_t)json_integer_value(number));
         const char *boxes[DOC_RECIPIENTS_MAX + 2][2];
         size_t nb_ = boxes_of(doc, boxes);
         for (size_t i = 0; i < nb_; i++)
-            key_add(k, 0, boxes[i], 2, be, 8, id, idlen);
+            key_add(k, 0, boxes[i], 2, be, SORT_LEN, id, idlen);
         char year[5] = {date[0], date[1], date[2], date[3], 0};
         const char *num[] = {unit, type, year};
         if (!(src && !strcmp(src, "edxml")))
             key_add(k, 1, num, 3, nb, 8, id, idlen);
         ts->n = 0;
+        filter_tokens(doc, ts);
         static const char *const fields[] = {"notation", "subject", "body"};
         for (size_t f = 0; f < 3; f++) {
             const char *text = doc_str(doc, fields[f]);
@@ -156,7 +185,7 @@ static void keys_of(doc_keys *k, token_set *ts, const char *id, size_t idlen, co
         for (size_t t = 0; t < ts->n; t++)
             for (size_t i = 0; i < nb_; i++) {
                 const char *parts[] = {ts->tok[t], boxes[i][0], boxes[i][1]};
-                key_add(k, 2, parts, 3, be, 8, id, idlen);
+                key_add(k, 2, parts, 3, be, SORT_LEN, id, idlen);
             }
     }
     json_decref(doc);
@@ -191,7 +220,7 @@ static int doc_index_update(const store_index_txn *t, const char *id, size_t idl
 
 const store_index doc_index = {
     .name = DOC_COLL,
-    .version = 2,
+    .version = 3,
     .collection = DOC_COLL,
     .dbs = doc_index_dbs,
     .ndbs = 3,
@@ -218,30 +247,8 @@ static size_t prefix_of(uint8_t *out, const char *const *parts, size_t n)
 int doc_index_walk(store *s, const char *kind, const char *unit,
                    int (*fn)(void *ctx, const char *id, size_t idlen), void *ctx)
 {
-    store_index_txn t;
-    if (store_index_read(s, DOC_COLL, &t))
-        return -1;
-    uint8_t pre[KEY_MAX + 1];
-    const char *parts[] = {kind, unit};
-    size_t plen = prefix_of(pre, parts, 2);
-    MDB_cursor *c = NULL;
-    int rc = plen ? mdb_cursor_open(t.txn, t.dbs[0], &c) : -1, ret = 0;
-    MDB_val k = {plen + 1, pre}, v;
-    pre[plen] = 0xff; /* past every key of the prefix (unit codes are text) */
-    if (!rc) {
-        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-        rc = rc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &v, MDB_LAST)
-                                : mdb_cursor_get(c, &k, &v, MDB_PREV);
-    }
-    for (; !rc && !ret; rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
-        if (k.mv_size < plen + 8 || memcmp(k.mv_data, pre, plen))
-            break;
-        ret = fn(ctx, (const char *)k.mv_data + plen + 8, k.mv_size - plen - 8);
-    }
-    if (c)
-        mdb_cursor_close(c);
-    store_index_end(s, &t);
-    return rc && rc != MDB_NOTFOUND ? -1 : ret;
+    doc_search q = {.kind = kind, .unit = unit};
+    return doc_index_search(s, &q, fn, ctx);
 }
 
 int doc_index_max_number(store *s, const char *unit, const char *type, const char *year,
@@ -272,30 +279,24 @@ int doc_index_max_number(store *s, const char *unit, const char *type, const cha
 }
 
 /* Moves c to the largest key of prefix pre (plen bytes) whose suffix is at
- * most cand (clen bytes; NULL: the largest of the prefix) and copies that
- * suffix into out (*olen). Returns 0, MDB_NOTFOUND when none, or an LMDB
- * code. */
-static int seek_le(MDB_cursor *c, uint8_t *pre, size_t plen, const uint8_t *cand, size_t clen,
-                   uint8_t *out, size_t *olen)
+ * most cand (clen bytes; below it when strict) and copies that suffix into
+ * out (*olen). Returns 0, MDB_NOTFOUND when none, or an LMDB code. */
+static int seek_le(MDB_cursor *c, const uint8_t *pre, size_t plen, const uint8_t *cand, size_t clen,
+                   bool strict, uint8_t *out, size_t *olen)
 {
     uint8_t key[2 * KEY_MAX + 2];
     memcpy(key, pre, plen);
-    size_t klen = plen;
-    if (cand) {
-        memcpy(key + plen, cand, clen);
-        klen += clen;
-    } else {
-        key[klen++] = 0xff;
-    }
+    memcpy(key + plen, cand, clen);
+    size_t klen = plen + clen;
     MDB_val k = {klen, key}, v;
     int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    bool exact = !rc && cand && k.mv_size == klen && !memcmp(k.mv_data, key, klen);
-    if (!exact)
+    bool exact = !rc && k.mv_size == klen && !memcmp(k.mv_data, key, klen);
+    if (!exact || strict)
         rc = rc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &v, MDB_LAST)
                                 : mdb_cursor_get(c, &k, &v, MDB_PREV);
     if (rc)
         return rc;
-    if (k.mv_size <= plen + 8 || memcmp(k.mv_data, pre, plen) || k.mv_size - plen > KEY_MAX)
+    if (k.mv_size <= plen + SORT_LEN || memcmp(k.mv_data, pre, plen) || k.mv_size - plen > KEY_MAX)
         return MDB_NOTFOUND;
     *olen = k.mv_size - plen;
     memcpy(out, (const uint8_t *)k.mv_data + plen, *olen);
@@ -308,62 +309,84 @@ static int suffix_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t bl
     return c ? c : alen < blen ? -1 : alen > blen;
 }
 
-int doc_index_search(store *s, const char *kind, const char *unit, const char *const *words,
-                     size_t nwords, int (*fn)(void *ctx, const char *id, size_t idlen), void *ctx)
+/* The posting lists a search joins: the box (docbox) when it names no
+ * token, else one doctok list per token. */
+typedef struct {
+    MDB_cursor *c[DOC_SEARCH_TOKENS];
+    uint8_t pre[DOC_SEARCH_TOKENS][KEY_MAX + 1];
+    size_t plen[DOC_SEARCH_TOKENS], n;
+} postings;
+
+static int postings_open(const store_index_txn *t, const doc_search *q, postings *p)
 {
-    if (!nwords || nwords > 8)
+    p->n = q->ntokens ? q->ntokens : 1;
+    for (size_t i = 0; i < p->n; i++) {
+        const char *parts[] = {q->ntokens ? q->tokens[i] : q->kind, q->kind, q->unit};
+        size_t skip = q->ntokens ? 0 : 1;
+        p->plen[i] = prefix_of(p->pre[i], parts + skip, 3 - skip);
+        int rc = p->plen[i] ? mdb_cursor_open(t->txn, t->dbs[q->ntokens ? 2 : 0], &p->c[i])
+                            : MDB_NOTFOUND;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void postings_close(postings *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (p->c[i])
+            mdb_cursor_close(p->c[i]);
+}
+
+/* The largest suffix at most cand (below it when strict) that every list
+ * holds, into cand (a leapfrog: each list seeks to the candidate; one
+ * below it lowers the candidate for all). Returns 0, MDB_NOTFOUND, or an
+ * LMDB code. */
+static int postings_agree(postings *p, uint8_t *cand, size_t *clen, bool strict)
+{
+    uint8_t got[KEY_MAX + 1];
+    size_t glen, agree = 0, i = 0;
+    while (agree < p->n) {
+        int rc = seek_le(p->c[i], p->pre[i], p->plen[i], cand, *clen, strict, got, &glen);
+        strict = false;
+        if (rc)
+            return rc;
+        if (suffix_cmp(got, glen, cand, *clen)) {
+            memcpy(cand, got, glen);
+            *clen = glen;
+            agree = 1;
+        } else {
+            agree++;
+        }
+        i = (i + 1) % p->n;
+    }
+    return 0;
+}
+
+int doc_index_search(store *s, const doc_search *q,
+                     int (*fn)(void *ctx, const char *id, size_t idlen), void *ctx)
+{
+    if (q->ntokens > DOC_SEARCH_TOKENS)
         return -1;
     store_index_txn t;
     if (store_index_read(s, DOC_COLL, &t))
         return -1;
-    MDB_cursor *c[8] = {0};
-    uint8_t pre[8][KEY_MAX + 1], cand[KEY_MAX + 1], got[KEY_MAX + 1];
-    size_t plen[8], clen = 0, glen;
-    int rc = 0, ret = 0;
-    for (size_t i = 0; i < nwords && !rc; i++) {
-        const char *parts[] = {words[i], kind, unit};
-        plen[i] = prefix_of(pre[i], parts, 3);
-        rc = plen[i] ? mdb_cursor_open(t.txn, t.dbs[2], &c[i]) : MDB_NOTFOUND;
-    }
-    /* newest first: the candidate is the largest suffix every word holds */
-    rc = rc ? rc : seek_le(c[0], pre[0], plen[0], NULL, 0, cand, &clen);
-    while (!rc && !ret) {
-        size_t agree = 1;
-        for (size_t i = 1; i < nwords && !rc; i++) {
-            rc = seek_le(c[i], pre[i], plen[i], cand, clen, got, &glen);
-            if (!rc && suffix_cmp(got, glen, cand, clen)) {
-                memcpy(cand, got, glen); /* smaller: every word must reach it */
-                clen = glen;
-                break;
-            }
-            agree += !rc;
-        }
-        if (rc)
+    postings p = {0};
+    uint8_t cand[KEY_MAX + 1];
+    size_t clen = 0;
+    int rc = postings_open(&t, q, &p), ret = 0;
+    /* newest first from the last day of the range: "to" then 0xff */
+    if (q->to && strlen(q->to) == DATE_LEN)
+        memcpy(cand, q->to, (clen = DATE_LEN));
+    cand[clen++] = 0xff;
+    for (bool strict = false; !rc && !ret; strict = true) {
+        if ((rc = postings_agree(&p, cand, &clen, strict)) ||
+            (q->from && strlen(q->from) == DATE_LEN && memcmp(cand, q->from, DATE_LEN) < 0))
             break;
-        if (agree == nwords) {
-            ret = fn(ctx, (const char *)cand + 8, clen - 8);
-            if (ret)
-                break;
-            /* the next candidate: below this one in word 0 */
-            MDB_val k, v;
-            rc = mdb_cursor_get(c[0], &k, &v, MDB_PREV);
-            if (!rc && (k.mv_size <= plen[0] + 8 || memcmp(k.mv_data, pre[0], plen[0])))
-                rc = MDB_NOTFOUND;
-            if (!rc) {
-                clen = k.mv_size - plen[0];
-                memcpy(cand, (const uint8_t *)k.mv_data + plen[0], clen);
-            }
-        } else {
-            rc = seek_le(c[0], pre[0], plen[0], cand, clen, got, &glen);
-            if (!rc) {
-                memcpy(cand, got, glen);
-                clen = glen;
-            }
-        }
+        ret = fn(ctx, (const char *)cand + SORT_LEN, clen - SORT_LEN);
     }
-    for (size_t i = 0; i < nwords; i++)
-        if (c[i])
-            mdb_cursor_close(c[i]);
+    postings_close(&p);
     store_index_end(s, &t);
     return rc && rc != MDB_NOTFOUND ? -1 : ret;
 }

@@ -7,6 +7,7 @@
 
 #include "documents/documents.h"
 
+#include <msgpack.h>
 #include <sodium.h>
 #include <uv.h>
 
@@ -172,6 +173,30 @@ int doc_chunk_read(documents *d, const char *doc_id, const char *hex, size_t n,
 /* Feeds st with the hash of every attachment of doc recomputed from the
  * chunks held ("missing" for an incomplete one). */
 void doc_files_hash(documents *d, const json_t *doc, crypto_generichash_state *st);
+
+/* documents_create, or with the attachments of upload up (staged by
+ * doc_upload.c) instead of files when up is set. */
+json_t *doc_create(documents *d, const json_t *in, const doc_file *files, size_t nfiles,
+                   const doc_upload *up, const doc_actor *who, const unit_tree *tree, lt_error *e);
+
+/* Writes the staged attachments of up as chunk entries of document id
+ * (addressed to to[0..nto)), a batch of them per transaction, then record
+ * rec with its "files" and the writes more holds (may be NULL) in one
+ * transaction, as doc_store. Returns 0, or -1 with *e. */
+int doc_upload_store(documents *d, const char *id, json_t *rec, const doc_upload *up,
+                     const char *const *to, size_t nto, doc_writes *more, lt_error *e);
+
+/* The content type of an attachment by its first bytes head[0..len) (at
+ * least 8 when the file has them) and its name, or NULL when it is not a
+ * PDF, DOCX, XLSX, PNG or JPEG file. */
+const char *doc_file_kind(const char *name, const uint8_t *head, size_t len);
+
+/* Fills *e with document.file_too_large for attachment name of size
+ * bytes and returns -1. */
+int doc_file_too_large(const char *name, uint64_t size, lt_error *e);
+
+/* Packs chunk n of of (data[0..len)) as an entry body into sb. */
+int doc_chunk_pack(msgpack_sbuffer *sb, const uint8_t *data, size_t len, size_t n, size_t of);
 
 /* ---- signatures (doc_sign.c) ---- */
 

@@ -23,6 +23,7 @@
 #define VN_OFFSET_MS (7ull * 3600 * 1000) /* dates are Vietnam's (UTC+7) */
 #define LIST_DEFAULT 50
 #define LIST_MAX 500
+#define LIST_TOTAL_MAX 1000 /* matches of a box counted at most */
 #define FOLD_CAP (4 * DOC_BODY_MAX)
 
 static uint64_t wall_ms(void *ctx)
@@ -404,10 +405,11 @@ int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files, 
 }
 
 /* Numbers and writes document in (checked, recipients list and groups),
- * with the patch of the document it updates or replaces. */
+ * with the patch of the document it updates or replaces; its attachments
+ * are files[0..nfiles), or the staged upload up when set. */
 static json_t *doc_issue(documents *d, const json_t *in, const doc_type *t, json_t *list,
                          json_t *groups, doc_link *link, const doc_file *files, size_t nfiles,
-                         const doc_actor *who, lt_error *e)
+                         const doc_upload *up, const doc_actor *who, lt_error *e)
 {
     char date[11], id[ENTRY_MAX_NAME + 1], notation[64];
     doc_today(d, date);
@@ -426,7 +428,9 @@ static json_t *doc_issue(documents *d, const json_t *in, const doc_type *t, json
     size_t nto = doc_to(rec, to);
     doc_writes w = {0};
     rc = doc_link_write(d, link, id, who, &w, e);
-    rc = rc ? rc : doc_store(d, id, rec, files, nfiles, to, nto, &w, e);
+    if (!rc)
+        rc = up ? doc_upload_store(d, id, rec, up, to, nto, &w, e)
+                : doc_store(d, id, rec, files, nfiles, to, nto, &w, e);
     doc_writes_free(&w);
     json_t *out =
         rc ? NULL
@@ -440,6 +444,12 @@ static json_t *doc_issue(documents *d, const json_t *in, const doc_type *t, json
 
 json_t *documents_create(documents *d, const json_t *in, const doc_file *files, size_t nfiles,
                          const doc_actor *who, const unit_tree *tree, lt_error *e)
+{
+    return doc_create(d, in, files, nfiles, NULL, who, tree, e);
+}
+
+json_t *doc_create(documents *d, const json_t *in, const doc_file *files, size_t nfiles,
+                   const doc_upload *up, const doc_actor *who, const unit_tree *tree, lt_error *e)
 {
     if (!json_is_object(in)) {
         lt_error_set(e, LT_EINVAL, "document.field", "the body must be a JSON object");
@@ -455,8 +465,8 @@ json_t *documents_create(documents *d, const json_t *in, const doc_file *files, 
     doc_link link;
     json_t *inx = json_deep_copy(in), *list = json_array(), *groups = json_array(), *out = NULL;
     if (!doc_link_check(d, inx, &link, e) && !check_new(d, inx, tree, &t, list, groups, e) &&
-        !doc_files_check(files, nfiles, e))
-        out = doc_issue(d, inx, &t, list, groups, &link, files, nfiles, who, e);
+        (up || !doc_files_check(files, nfiles, e)))
+        out = doc_issue(d, inx, &t, list, groups, &link, files, nfiles, up, who, e);
     doc_link_free(&link);
     json_decref(inx);
     json_decref(list);
@@ -692,91 +702,108 @@ static int list_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec,
     return 0;
 }
 
+/* By date, then created_at, newest first: the order of the index. */
 static int newest_first(const void *a, const void *b)
 {
+    const char *da = doc_str(*(json_t *const *)a, "date"),
+               *db = doc_str(*(json_t *const *)b, "date");
+    int c = strcmp(db ? db : "", da ? da : "");
+    if (c)
+        return c;
     json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "created_at"));
     json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "created_at"));
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* The ids of a box (from the index), newest first: at most keep of them
- * (0: all), the others only counted in more. */
+/* A page of a box as the index hands it over, newest first: the matches
+ * of the page (records read and filtered), then only counted. */
 typedef struct {
-    char (*ids)[ENTRY_MAX_NAME + 1];
-    size_t n, cap, keep, more;
-} id_list;
+    list_ctx *l;
+    size_t limit;
+    size_t total; /* matches seen */
+    bool post;    /* filters the index cannot answer (status, overdue) */
+    bool stopped; /* counting stopped before the box's end */
+    int failed;
+} page_ctx;
 
-static int id_collect(void *ctx, const char *id, size_t idlen)
+/* True when q filters by something the index does not hold (a receipt's
+ * state, the clock): each candidate's record must be read. */
+static bool query_post(const doc_query *q)
 {
-    id_list *l = ctx;
+    return (q->status && *q->status) || q->overdue;
+}
+
+static int page_one(void *ctx, const char *id, size_t idlen)
+{
+    page_ctx *p = ctx;
+    size_t held = json_array_size(p->l->hits);
+    if (held >= p->limit && (p->post || p->total >= LIST_TOTAL_MAX)) {
+        p->stopped = true; /* a full page; counting on would read every record */
+        return 1;
+    }
+    if (held >= p->limit) {
+        p->total++; /* every filter is in the index: a match without a read */
+        return 0;
+    }
+    char key[ENTRY_MAX_NAME + 1];
     if (idlen > ENTRY_MAX_NAME)
         return 0;
-    if (l->keep && l->n >= l->keep) {
-        l->more++;
-        return 0;
+    memcpy(key, id, idlen);
+    key[idlen] = '\0';
+    uint8_t *rec;
+    size_t len;
+    int g = store_record_get(p->l->d->s, DOC_COLL, key, &rec, &len);
+    if (g < 0)
+        return p->failed = -1;
+    if (!g) {
+        list_one(p->l, key, idlen, rec, len);
+        free(rec);
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 256;
-        char(*ids)[ENTRY_MAX_NAME + 1] = realloc(l->ids, cap * sizeof *ids);
-        if (!ids)
-            return -1;
-        l->ids = ids;
-        l->cap = cap;
-    }
-    memcpy(l->ids[l->n], id, idlen);
-    l->ids[l->n++][idlen] = '\0';
+    p->total += json_array_size(p->l->hits) > held;
     return 0;
 }
 
-/* True when every filter of q but the words is in the index: a page of
- * matches needs no more records than the page. */
-static bool query_plain(const doc_query *q)
+/* The folded words of q and its filter words (type, urgency) into w (room
+ * for DOC_SEARCH_TOKENS), their text in buf; how many. */
+static size_t query_tokens(list_ctx *l, char *buf, size_t cap, const char **w)
 {
-    return !(q->status && *q->status) && !(q->type && *q->type) && !(q->urgency && *q->urgency) &&
-           !(q->from && *q->from) && !(q->to && *q->to) && !q->overdue;
-}
-
-/* The ids of box kind of unit matching the words of l->qfold (all of them
- * when none), newest first, into ids. */
-static int box_ids(list_ctx *l, const char *kind, id_list *ids)
-{
-    char words[sizeof l->qfold];
-    const char *w[8];
-    size_t n = 0;
-    memcpy(words, l->qfold, sizeof words);
-    for (char *save, *x = strtok_r(words, " ", &save); x; x = strtok_r(NULL, " ", &save))
-        if (n < 8)
-            w[n++] = x;
-    if (!n)
-        return doc_index_walk(l->d->s, kind, l->unit, id_collect, ids);
-    return doc_index_search(l->d->s, kind, l->unit, w, n, id_collect, ids);
-}
-
-/* Runs the list over one box: the ids of the index, each record read and
- * filtered; a plain query reads only the page and counts the rest. */
-static int list_box(list_ctx *l, const char *kind, size_t limit, size_t *skipped)
-{
-    bool plain = query_plain(l->q);
-    id_list ids = {.keep = plain ? limit : 0};
-    int rc = box_ids(l, kind, &ids);
-    *skipped = ids.more;
-    for (size_t i = 0; !rc && i < ids.n; i++) {
-        if (plain && json_array_size(l->hits) >= limit) {
-            *skipped += ids.n - i;
-            break;
-        }
-        uint8_t *rec;
-        size_t len;
-        int g = store_record_get(l->d->s, DOC_COLL, ids.ids[i], &rec, &len);
-        if (g < 0)
-            rc = -1;
-        else if (!g) {
-            list_one(l, ids.ids[i], strlen(ids.ids[i]), rec, len);
-            free(rec);
+    size_t n = 0, used = 0;
+    const doc_query *q = l->q;
+    const char *tag[] = {DOC_TOKEN_TYPE, DOC_TOKEN_URGENCY}, *val[] = {q->type, q->urgency};
+    for (size_t i = 0; i < 2; i++) {
+        int m = val[i] && *val[i] ? snprintf(buf + used, cap - used, "%s%s", tag[i], val[i]) : -1;
+        if (m > 0 && used + (size_t)m < cap) {
+            w[n++] = buf + used;
+            used += (size_t)m + 1;
         }
     }
-    free(ids.ids);
-    return rc;
+    snprintf(buf + used, cap - used, "%s", l->qfold);
+    for (char *save, *x = strtok_r(buf + used, " ", &save); x; x = strtok_r(NULL, " ", &save))
+        if (n < DOC_SEARCH_TOKENS)
+            w[n++] = x;
+    return n;
+}
+
+/* Runs the list over one box: the index joins the postings of the words
+ * and filters (type, urgency, dates) and the walk stops once the page is
+ * full and counted (up to LIST_TOTAL_MAX matches). *exact is false when
+ * the count stopped early. */
+static int list_box(list_ctx *l, const char *kind, size_t limit, size_t *total, bool *exact)
+{
+    char buf[sizeof l->qfold + 2 * 80];
+    const char *w[DOC_SEARCH_TOKENS];
+    const doc_query *q = l->q;
+    doc_search ds = {.kind = kind,
+                     .unit = l->unit,
+                     .tokens = w,
+                     .ntokens = query_tokens(l, buf, sizeof buf, w),
+                     .from = q->from && *q->from ? q->from : NULL,
+                     .to = q->to && *q->to ? q->to : NULL};
+    page_ctx p = {.l = l, .limit = limit, .post = query_post(q)};
+    int rc = doc_index_search(l->d->s, &ds, page_one, &p);
+    *total = p.total;
+    *exact = !p.stopped;
+    return rc < 0 || p.failed ? -1 : 0;
 }
 
 json_t *documents_list(documents *d, const char *unit, const doc_query *q, const unit_tree *tree,
@@ -795,11 +822,12 @@ json_t *documents_list(documents *d, const char *unit, const doc_query *q, const
     if (q->q)
         fold_text(q->q, strlen(q->q), l.qfold, sizeof l.qfold);
     l.fold = malloc(FOLD_CAP);
-    size_t limit = q->limit ? q->limit : LIST_DEFAULT, skipped = 0;
+    size_t limit = q->limit ? q->limit : LIST_DEFAULT, total = 0;
+    bool exact = true;
     if (limit > LIST_MAX)
         limit = LIST_MAX;
     bool boxed = q->box && *q->box;
-    if (!l.fold || (boxed ? list_box(&l, strcmp(q->box, "in") ? "o" : "i", limit, &skipped)
+    if (!l.fold || (boxed ? list_box(&l, strcmp(q->box, "in") ? "o" : "i", limit, &total, &exact)
                           : store_records(d->s, DOC_COLL, list_one, &l)) < 0) {
         free(l.fold);
         json_decref(l.hits);
@@ -807,21 +835,23 @@ json_t *documents_list(documents *d, const char *unit, const doc_query *q, const
         return NULL;
     }
     free(l.fold);
-    size_t n = json_array_size(l.hits);
-    json_t **v = malloc((n ? n : 1) * sizeof *v);
-    for (size_t i = 0; v && i < n; i++)
-        v[i] = json_incref(json_array_get(l.hits, i));
-    if (v)
-        qsort(v, n, sizeof *v, newest_first);
-    json_t *out = json_array();
-    for (size_t i = 0; v && i < n; i++) {
-        if (i < limit)
-            json_array_append(out, v[i]);
-        json_decref(v[i]);
+    if (!boxed) { /* a scan in id order: sorted here, newest first */
+        size_t n = total = json_array_size(l.hits);
+        json_t **v = malloc((n ? n : 1) * sizeof *v);
+        for (size_t i = 0; v && i < n; i++)
+            v[i] = json_incref(json_array_get(l.hits, i));
+        if (v)
+            qsort(v, n, sizeof *v, newest_first);
+        json_array_clear(l.hits);
+        for (size_t i = 0; v && i < n; i++) {
+            if (i < limit)
+                json_array_append(l.hits, v[i]);
+            json_decref(v[i]);
+        }
+        free(v);
     }
-    free(v);
-    json_decref(l.hits);
-    return json_pack("{s:o, s:I}", "documents", out, "total", (json_int_t)(n + skipped));
+    return json_pack("{s:o, s:I, s:b}", "documents", l.hits, "total", (json_int_t)total,
+                     "total_exact", exact);
 }
 
 /* ---- receipts and recall ---- */

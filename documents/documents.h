@@ -47,13 +47,14 @@
 #define DOC_TYPE_CODE_MAX 8                   /* letters of a type code */
 #define DOC_CERT_ID_MAX (2 * NODE_CODE_MAX + 64)
 
-#define DOC_SUBJECT_MAX 1000               /* bytes of the subject (trích yếu) */
-#define DOC_BODY_MAX (20u * 1024u)         /* bytes of the body text */
-#define DOC_RECIPIENTS_MAX 48              /* recipients of one document, groups expanded */
-#define DOC_NOTE_MAX 1000                  /* bytes of a receipt's note */
-#define DOC_FILE_MAX (20u * 1024u * 1024u) /* bytes of one attachment */
-#define DOC_FILES_MAX 10                   /* attachments of one document */
-#define DOC_CHUNK (24u * 1024u)            /* bytes of attachment per chunk entry */
+#define DOC_SUBJECT_MAX 1000                     /* bytes of the subject (trích yếu) */
+#define DOC_BODY_MAX (20u * 1024u)               /* bytes of the body text */
+#define DOC_RECIPIENTS_MAX 48                    /* recipients of one document, groups expanded */
+#define DOC_NOTE_MAX 1000                        /* bytes of a receipt's note */
+#define DOC_FILE_MAX (20u * 1024u * 1024u)       /* bytes of one attachment in an edXML message */
+#define DOC_FILE_MAX_DEFAULT ((size_t)200 << 20) /* bytes of one attachment: documents_file_max */
+#define DOC_FILES_MAX 10                         /* attachments of one document */
+#define DOC_CHUNK (24u * 1024u)                  /* bytes of attachment per chunk entry */
 
 typedef struct documents documents;
 
@@ -98,7 +99,8 @@ int documents_type_put(documents *d, const char *code, const json_t *in, const d
                        lt_error *e);
 
 /* Issues a document with attachments files[0..nfiles) (PDF, DOCX, XLSX,
- * PNG, JPEG; DOC_FILE_MAX bytes each, at most DOC_FILES_MAX) from in {type, subject, body,
+ * PNG, JPEG; documents_file_max() bytes each, at most DOC_FILES_MAX; held
+ * in memory: an upload streams through documents_create_upload) from in {type, subject, body,
  * recipients: ["16681", "412*"], urgency (thuong|khan|thuong_khan|hoa_toc), security
  * (thuong|mat|toi_mat|tuyet_mat), due "YYYY-MM-DD", place, signer {name,
  * position}, answers (a document id)} as who (staff of this node's unit):
@@ -108,6 +110,71 @@ int documents_type_put(documents *d, const char *code, const json_t *in, const d
  * the units a recipient may name. */
 json_t *documents_create(documents *d, const json_t *in, const doc_file *files, size_t nfiles,
                          const doc_actor *who, const unit_tree *tree, lt_error *e);
+
+/* The most bytes one attachment may have: DOC_FILE_MAX_DEFAULT unless
+ * documents_set_file_max changed it (`lienthong serve --attachment-max`). */
+size_t documents_file_max(void);
+
+/* Sets the limit of documents_file_max for the process (before serving). */
+void documents_set_file_max(size_t bytes);
+
+/* ---- streamed attachments (doc_upload.c) ---- */
+
+/* The attachments of a document being uploaded: each is checked (type by
+ * its first bytes, size against documents_file_max) and hashed
+ * (BLAKE2b-256) as its bytes come, and staged in an unnamed temporary file
+ * of the node's directory (never in memory whole: a buffer of one chunk);
+ * doc_upload_free removes every trace of an upload not stored. One
+ * thread at a time. */
+typedef struct doc_upload doc_upload;
+
+/* An empty upload for documents of d. NULL when out of memory. */
+doc_upload *doc_upload_new(documents *d);
+
+/* Starts the next attachment, called name (a file name, UTF-8). Returns
+ * 0, or -1 with *e (document.files_too_many, document.field). */
+int doc_upload_file_begin(doc_upload *u, const char *name, lt_error *e);
+
+/* Adds the next len bytes of the current attachment. Returns 0, or -1
+ * with *e: document.file_too_large past documents_file_max,
+ * document.file_type when its first bytes are no known type, a storage
+ * error when the staging file cannot be written. */
+int doc_upload_file_write(doc_upload *u, const uint8_t *data, size_t len, lt_error *e);
+
+/* Ends the current attachment. Returns 0, or -1 with *e (an empty or
+ * too short file: document.file_type). */
+int doc_upload_file_end(doc_upload *u, lt_error *e);
+
+/* documents_create with the attachments of upload u: every check of
+ * documents_create, then the chunk entries written from the staging files
+ * a batch per transaction (the bytes pass through a buffer of a few
+ * chunks) and the record last, so a node that holds the record holds every
+ * chunk. Returns {id, notation, number, files}, or NULL with *e. */
+json_t *documents_create_upload(documents *d, const json_t *in, doc_upload *u, const doc_actor *who,
+                                const unit_tree *tree, lt_error *e);
+
+/* Frees u and its staging files. NULL is ignored. */
+void doc_upload_free(doc_upload *u);
+
+/* An attachment as the document lists it. */
+typedef struct {
+    char name[256], type[128], hash[65];
+    uint64_t size;
+    size_t chunks;
+} doc_file_info;
+
+/* The attachment hash (hex) of document id as a user of unit sees it, into
+ * *out, once this node holds its last chunk. Returns 0, or -1 with *e
+ * (document.not_found, document.file_not_found,
+ * document.file_incomplete). */
+int documents_file_info(documents *d, const char *id, const char *hash, const char *unit,
+                        const unit_tree *tree, doc_file_info *out, lt_error *e);
+
+/* Calls fn with the bytes of chunk n of attachment hash of document id.
+ * Returns fn's result, 1 when the chunk is absent or unreadable, -1 on a
+ * storage error. */
+int documents_file_chunk(documents *d, const char *id, const char *hash, size_t n,
+                         int (*fn)(void *ctx, const uint8_t *data, size_t len), void *ctx);
 
 /* Attachment hash (hex) of document id as a user of unit sees it, joined
  * from its chunks, into *out (name, type and data malloc'd: the caller

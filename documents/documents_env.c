@@ -15,9 +15,11 @@
 #define PREFIX "/api/v1/documents"
 #define TASKS "/api/v1/tasks"
 #define JSON_MAX_BODY (64u * 1024u)
-#define CREATE_MAX_BODY (48u * 1024u * 1024u) /* a document with its attachments */
-#define EDXML_MAX_BODY (72u * 1024u * 1024u)  /* the same in base64 inside XML */
+#define CREATE_OVERHEAD ((size_t)1 << 20)    /* the JSON and multipart heads beside a file */
+#define EDXML_MAX_BODY (72u * 1024u * 1024u) /* the same in base64 inside XML */
 #define SEG_MAX 3
+
+static void collection(void *ctx, const http_request *req, http_response *res);
 
 documents_env *documents_env_new(node_env *env)
 {
@@ -29,6 +31,7 @@ documents_env *documents_env_new(node_env *env)
         free(e);
         return NULL;
     }
+    e->create = (http_body_route){&documents_create_consumer, collection, e};
     return e;
 }
 
@@ -81,7 +84,7 @@ typedef struct {
 
 /* The unit tree as the store holds it now: the pool's own copy (the
  * loop's, auth_tree, may be reloaded meanwhile). */
-static unit_tree *job_tree(store *s)
+unit_tree *documents_env_tree(store *s)
 {
     unit_tree *t = unit_tree_new();
     if (t && unit_tree_load(t, s)) {
@@ -195,7 +198,7 @@ static void job_work(void *job, const uint8_t *body, size_t len, http_response *
 {
     doc_job *j = job;
     lt_error e = {0};
-    unit_tree *t = job_tree(j->d->node->store);
+    unit_tree *t = documents_env_tree(j->d->node->store);
     json_t *out = NULL;
     if (t && j->kind == JOB_EDXML_OUT) {
         job_edxml_out(j, t, res);
@@ -241,46 +244,6 @@ static void job_start(documents_env *d, const http_request *req, const auth_call
     offload_request(req, res, &(offload_task){d->node->loop, j, job_work, job_done});
 }
 
-/* The RFC 5987 form of a file name: UTF-8, %-escaped but for letters,
- * digits and "-._". */
-static void name_escape(const char *name, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)name; *p && n + 4 < cap; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._", *p))
-            out[n++] = (char)*p;
-        else
-            n += (size_t)snprintf(out + n, cap - n, "%%%02X", *p);
-    }
-    out[n] = '\0';
-}
-
-/* GET /api/v1/documents/{id}/files/{hash}: the attachment's bytes. */
-static void file_get(documents_env *d, const auth_caller *c, const char *id, const char *hash,
-                     http_response *res)
-{
-    static char type[128]; /* the loop's: copied when the handler returns */
-    lt_error e = {0};
-    doc_file f;
-    if (documents_file_get(d->docs, id, hash, c->unit, auth_tree(d->node->auth), &f, &e)) {
-        http_respond_lt(res, &e);
-        return;
-    }
-    char name[400], disp[440];
-    name_escape(f.name ? f.name : hash, name, sizeof name);
-    snprintf(disp, sizeof disp, "attachment; filename*=UTF-8''%s", name);
-    snprintf(type, sizeof type, "%s", f.type ? f.type : "application/octet-stream");
-    res->status = 200;
-    res->content_type = type;
-    res->body = (char *)f.data;
-    res->body_len = f.len;
-    http_response_header(res, "Content-Disposition", disp);
-    http_response_header(res, "X-Content-Type-Options", "nosniff");
-    free(f.name);
-    free(f.type);
-}
-
 static size_t limit_param(const http_request *req)
 {
     const char *s = http_request_query_param(req, "limit");
@@ -315,8 +278,10 @@ static void collection(void *ctx, const http_request *req, http_response *res)
     auth_caller c;
     if (auth_require(d->node->auth, req, res, post ? ROLE_STAFF : ROLE_VIEWER, &c))
         return;
-    if (post)
-        job_start(d, req, &c, JOB_CREATE, NULL, res);
+    if (post) /* a body goes to documents_create_consumer */
+        http_respond_code(res, 400, "document.field",
+                          "the body is empty: send the document as JSON, or as multipart with a "
+                          "part \"document\" and the attachments");
     else
         list_get(d, req, &c, res);
 }
@@ -404,7 +369,7 @@ static void item(void *ctx, const http_request *req, http_response *res)
     else if (get && n == 2 && !strcmp(seg[1], "verify"))
         job_start(d, req, &c, JOB_VERIFY, seg[0], res);
     else if (get && n == 3 && !strcmp(seg[1], "files"))
-        file_get(d, &c, seg[0], seg[2], res);
+        documents_file_send(d, req, c.unit, seg[0], seg[2], res);
     else
         http_respond_error(res, n ? 405 : 404,
                            "no %s at %s: see docs/documents.md for the document routes",
@@ -473,7 +438,7 @@ static void tasks_item(void *ctx, const http_request *req, http_response *res)
 size_t documents_env_routes(documents_env *e, http_route *routes, size_t cap)
 {
     const http_route all[] = {
-        {NULL, PREFIX, collection, e, CREATE_MAX_BODY},
+        {NULL, PREFIX, http_body_handler, &e->create, documents_file_max() + CREATE_OVERHEAD},
         {NULL, PREFIX "/", item, e, JSON_MAX_BODY},
         {"POST", PREFIX "/edxml", item, e, EDXML_MAX_BODY},
         {NULL, "/api/v1/document-types", doc_env_types, e, JSON_MAX_BODY},

@@ -17,6 +17,7 @@ typedef struct documents_env {
     uv_work_t deliver_work;
     bool delivering, started;
     uint64_t deliver_seen; /* the store's arrival counter at the last run */
+    http_body_route create; /* POST /api/v1/documents: bodies streamed in */
 } documents_env;
 
 /* The documents domain of the node of env. NULL when out of memory. */
@@ -34,22 +35,28 @@ void documents_env_stop(documents_env *e);
 /* Frees what documents_env_new made. NULL is ignored. */
 void documents_env_free(documents_env *e);
 
-/* Fills routes (room for cap) with the domain's HTTP routes, bound to e:
- *   GET  /api/v1/documents ?box=in|out&status&q&type&urgency&from&to&overdue=1&limit POST
- * /api/v1/documents                 issue {type, subject, body, recipients, ...}, or multipart:
- * part "document" (that JSON) and file parts (attachments); on the thread pool GET
- * /api/v1/documents/types           the document types GET  /api/v1/documents/{id}            one
- * document with its recipients' states POST /api/v1/documents/{id}/receipts   {"status", "note"} (a
- * recipient) POST /api/v1/documents/{id}/recall     {"reason"} (the issuing unit) POST
- * /api/v1/documents/{id}/sign       {"password"} (a signer of the issuing unit; pool) GET
- * /api/v1/documents/{id}/verify     who signed, when, whether anything changed (pool) GET
- * /api/v1/documents/{id}/files/{hash}  an attachment GET  /api/v1/documents/{id}/edxml      the
- * document as an edXML message (pool) POST /api/v1/documents/edxml           an edXML message in,
- * as an incoming document (pool) GET  /api/v1/tasks                     ?assignee&overdue=1 POST
- * /api/v1/tasks                     {title, detail, due, assignees, doc} (a leader) GET
- * /api/v1/tasks/{id}                one task with each assignee's progress POST
- * /api/v1/tasks/{id}/progress       {percent, note, done} (staff of an assignee) Returns how many
- * were written. */
+/* Fills routes (room for cap) with the domain's HTTP routes, bound to e
+ * (docs/documents.md, "HTTP API"): /api/v1/documents (GET lists; POST
+ * issues, its body streamed to documents_create_consumer), its items
+ * (types, {id}, receipts, recall, sign, verify, files/{hash} streamed,
+ * edxml) and /api/v1/tasks. Returns how many were written. */
 size_t documents_env_routes(documents_env *e, http_route *routes, size_t cap);
+
+/* The unit tree as the store s holds it now, for work on the thread pool
+ * (the loop's copy may be reloaded meanwhile); the caller frees it. NULL
+ * when it cannot be read. */
+unit_tree *documents_env_tree(store *s);
+
+/* The consumer of the bodies of POST /api/v1/documents (doc_files_api.c):
+ * JSON, or multipart with part "document" (the JSON) and file parts, each
+ * attachment staged as it arrives (doc_upload). Its ctx is the
+ * documents_env. */
+extern const http_body_consumer documents_create_consumer;
+
+/* Answers GET /api/v1/documents/{id}/files/{hash} for a user of unit: the
+ * attachment streamed as it is read, a few chunks at a time on the thread
+ * pool, at the client's pace (doc_files_api.c). */
+void documents_file_send(documents_env *d, const http_request *req, const char *unit,
+                         const char *id, const char *hash, http_response *res);
 
 #endif

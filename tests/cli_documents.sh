@@ -28,6 +28,7 @@ set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 
 make_tree
+SERVE_ARGS="--attachment-max 20" # the oversized attachment below (tests/cli_doc_files.sh: 200 MiB)
 for n in nat prov dist c1 c2; do start "$n" || exit 1; done
 
 PS=$(mk prov van staff 40)

@@ -104,6 +104,8 @@ static struct {
     int observed_slow; /* ...of deferred requests, with their data */
     int orphaned;      /* deferred answers whose client had left */
     int finished;      /* deferred answers finished */
+    int stream_closed; /* streamed bodies whose consumer was closed */
+    int sized_ended;   /* sized streamed answers ended by their owner */
 } seen;
 
 static void slow_work(uv_work_t *w)
@@ -151,9 +153,11 @@ static void h_observed(void *ctx, const http_request *req, http_response *res)
     (void)ctx;
     (void)req;
     http_respond_json(res, 200,
-                      json_pack("{s:i,s:i,s:i,s:i,s:i}", "started", seen.started, "observed",
-                                seen.observed, "observed_slow", seen.observed_slow, "orphaned",
-                                seen.orphaned, "finished", seen.finished));
+                      json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "started", seen.started,
+                                "observed", seen.observed, "observed_slow", seen.observed_slow,
+                                "orphaned", seen.orphaned, "finished", seen.finished,
+                                "stream_closed", seen.stream_closed, "sized_ended",
+                                seen.sized_ended));
 }
 
 static void observer(void *ctx, const http_request *req, const http_response *res)
@@ -164,6 +168,117 @@ static void observer(void *ctx, const http_request *req, const http_response *re
     if (!strcmp(req->path, "/api/v1/slow") && res->status == 201 && data &&
         !strcmp(data, "slow-data"))
         seen.observed_slow++;
+}
+
+/* ---- streamed bodies and sized streamed answers ----------------------------- */
+
+/* POST /api/v1/stream: a consumer that checks the pattern as the pieces
+ * come, slowly at first (so the queue fills and reading pauses), and
+ * refuses after X-Refuse-After bytes when asked. */
+typedef struct {
+    size_t n, refuse_after, pieces;
+    bool intact;
+} sink;
+
+static void *sink_open(void *ctx, const http_request *req, http_response *res)
+{
+    (void)ctx;
+    (void)res;
+    sink *k = calloc(1, sizeof *k);
+    const char *ra = http_request_header(req, "X-Refuse-After");
+    if (k)
+        *k = (sink){.refuse_after = ra ? strtoul(ra, NULL, 10) : 0, .intact = true};
+    else
+        http_respond_error(res, 503, "out of memory");
+    return k;
+}
+
+static int sink_write(void *state, const uint8_t *data, size_t len, http_response *res)
+{
+    sink *k = state;
+    if (k->pieces++ < 50)
+        usleep(4000); /* a slow start: 200 ms */
+    for (size_t i = 0; i < len; i++)
+        k->intact &= data[i] == pattern_byte(k->n + i);
+    k->n += len;
+    if (k->refuse_after && k->n > k->refuse_after) {
+        http_respond_code(res, 422, "test.refused", "refused after %zu bytes", k->n);
+        return -1;
+    }
+    return 0;
+}
+
+static void sink_finish(void *state, http_response *res)
+{
+    sink *k = state;
+    http_respond_json(res, 200,
+                      json_pack("{s:I,s:b}", "len", (json_int_t)k->n, "intact", k->intact));
+}
+
+static void sink_close(void *state)
+{
+    seen.stream_closed++;
+    free(state);
+}
+
+static const http_body_consumer sink_consumer = {sink_open, sink_write, sink_finish, sink_close};
+
+/* GET /api/v1/sized: BIG_RESPONSE bytes of the pattern as a sized streamed
+ * answer, 256 KiB each time the client has taken the last. */
+typedef struct {
+    uv_work_t work;
+    http_pending *p;
+    http_stream *st;
+    size_t sent;
+} sized_job;
+
+static void sized_nothing(uv_work_t *w)
+{
+    (void)w;
+}
+
+static void sized_drain(void *ctx)
+{
+    sized_job *j = ctx;
+    uint8_t piece[256 * 1024];
+    size_t n = BIG_RESPONSE - j->sent < sizeof piece ? BIG_RESPONSE - j->sent : sizeof piece;
+    for (size_t i = 0; i < n; i++)
+        piece[i] = pattern_byte(j->sent + i);
+    if (!http_stream_alive(j->st) || http_stream_write(j->st, piece, n) < 0 ||
+        (j->sent += n) == BIG_RESPONSE) {
+        http_stream_end(j->st);
+        seen.sized_ended++;
+        free(j);
+    }
+}
+
+static void sized_start(uv_work_t *w, int status)
+{
+    (void)status;
+    sized_job *j = w->data;
+    http_response_header(http_pending_response(j->p), "X-Sized", "yes");
+    j->st = http_pending_stream_sized(j->p, "application/octet-stream", 512 * 1024, BIG_RESPONSE);
+    if (!j->st) {
+        free(j);
+        return;
+    }
+    http_stream_on_drain(j->st, sized_drain, j);
+}
+
+static void h_sized(void *ctx, const http_request *req, http_response *res)
+{
+    sized_job *j = calloc(1, sizeof *j);
+    if (!j || !(j->p = http_defer(req))) {
+        free(j);
+        http_respond_error(res, 500, "cannot defer");
+        return;
+    }
+    j->work.data = j;
+    if (uv_queue_work(ctx, &j->work, sized_nothing, sized_start)) {
+        http_respond_error(http_pending_response(j->p), 503, "the pool refused the work");
+        http_pending_finish(j->p);
+        free(j);
+    }
 }
 
 static void h_api_fallback(void *ctx, const http_request *req, http_response *res)
@@ -884,12 +999,68 @@ static void ws_checks(int port)
     resp_free(&r);
 }
 
+/* Streamed bodies: a large one arrives whole and in order through a slow
+ * consumer; a refusal midway is answered once the rest is read; a client
+ * that leaves midway gets its consumer closed. A sized streamed answer
+ * comes whole with its length; a client that leaves it midway lets its
+ * owner end it. */
+static void stream_checks(int port)
+{
+    size_t big = 6u << 20;
+    uint8_t *body = malloc(big);
+    REQUIRE(body);
+    for (size_t i = 0; i < big; i++)
+        body[i] = pattern_byte(i);
+    resp r;
+    REQUIRE(request(port, "POST", "/api/v1/stream", NULL, body, big, &r) == 0);
+    CHECKF(r.status == 200 && r.json &&
+               json_integer_value(json_object_get(r.json, "len")) == (json_int_t)big &&
+               json_is_true(json_object_get(r.json, "intact")),
+           "a 6 MiB body through the consumer: %d %s", r.status, r.body);
+    resp_free(&r);
+    CHECK(observed_wait(port, "stream_closed", 1) == 1);
+
+    REQUIRE(request(port, "POST", "/api/v1/stream", "X-Refuse-After: 65536\r\n", body, 1u << 20,
+                    &r) == 0);
+    CHECKF(r.status == 422 && strstr(error_message(&r, 422, "test.refused"), "refused after"),
+           "a refusal midway reaches the client: %d %s", r.status, r.body);
+    resp_free(&r);
+    CHECK(observed_wait(port, "stream_closed", 2) == 2);
+
+    conn *c = malloc(sizeof *c);
+    REQUIRE(c && conn_open(c, port) == 0);
+    REQUIRE(send_request(c, "POST", "/api/v1/stream", NULL, NULL, big) == 0);
+    CHECK(send_all(c, body, 100000) == 0);
+    conn_close(c);
+    CHECKF(observed_wait(port, "stream_closed", 3) == 3, "a client that leaves midway: closed");
+
+    int got = request(port, "GET", "/api/v1/sized", NULL, NULL, 0, &r);
+    CHECKF(got == 0, "GET /api/v1/sized answered (%d: %d, %zu bytes, %s)", got, r.status,
+           r.body_len, r.headers);
+    char h[64] = "";
+    bool intact = r.body_len == BIG_RESPONSE;
+    for (size_t i = 0; intact && i < BIG_RESPONSE; i++)
+        intact = (uint8_t)r.body[i] == pattern_byte(i);
+    CHECKF(r.status == 200 && intact && resp_header(&r, "X-Sized", h, sizeof h),
+           "a sized streamed answer: %d, %zu bytes", r.status, r.body_len);
+    resp_free(&r);
+    CHECK(observed_wait(port, "sized_ended", 1) == 1);
+    REQUIRE(conn_open(c, port) == 0);
+    REQUIRE(send_request(c, "GET", "/api/v1/sized", NULL, NULL, 0) == 0);
+    CHECK(fill(c) == 0); /* the answer has begun */
+    conn_close(c);
+    CHECKF(observed_wait(port, "sized_ended", 2) == 2, "a reader that leaves: the owner ends it");
+    free(c);
+    free(body);
+}
+
 static void *client_main(void *p)
 {
     client_arg *a = p;
     double t0 = now_secs();
     client_checks(a->port);
     deferred_checks(a->port);
+    stream_checks(a->port);
     timeout_checks(a->slow_port);
     slow_client_checks(a->slow_port);
     ws_checks(a->slow_port);
@@ -956,6 +1127,7 @@ int main(void)
     uv_async_t stop;
     REQUIRE(uv_async_init(&loop, &stop, on_stop) == 0);
 
+    http_body_route sink_route = {&sink_consumer, h_health, NULL};
     const http_route routes[] = {
         {"GET", "/api/v1/health", h_health, NULL, 0},
         {"POST", "/api/v1/echo", h_echo, NULL, 0},
@@ -965,6 +1137,8 @@ int main(void)
         {"GET", "/api/v1/slow", h_slow, &loop, 0},
         {"GET", "/api/v1/observed", h_observed, NULL, 0},
         {"GET", "/api/", h_api_fallback, NULL, 0},
+        {"POST", "/api/v1/stream", http_body_handler, &sink_route, 8u << 20},
+        {"GET", "/api/v1/sized", h_sized, &loop, 0},
     };
     http_limits limits = {.max_body = MAX_BODY, .timeout_secs = 10};
     char err[256] = "";

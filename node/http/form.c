@@ -145,10 +145,7 @@ static int parse_urlencoded(const char *b, size_t len, form *f, char *err, size_
     return 0;
 }
 
-/* The value of parameter key (e.g. "boundary", "name") in a header value
- * like `form-data; name="a"; filename="b"`, quoted or not; NULL when
- * absent. Matches whole parameter names only. */
-static char *header_param(const char *h, size_t hlen, const char *key)
+char *form_header_param(const char *h, size_t hlen, const char *key)
 {
     size_t kl = strlen(key);
     for (size_t i = 0; i < hlen; i++) {
@@ -172,9 +169,7 @@ static char *header_param(const char *h, size_t hlen, const char *key)
     return NULL;
 }
 
-/* Finds header name (with its colon) in the part head [h, h+hlen); sets
- * *vlen to its value's length and returns the value, or NULL. */
-static const char *part_header(const char *h, size_t hlen, const char *name, size_t *vlen)
+const char *form_part_header(const char *h, size_t hlen, const char *name, size_t *vlen)
 {
     size_t nl = strlen(name);
     for (size_t i = 0; i < hlen;) {
@@ -192,10 +187,28 @@ static const char *part_header(const char *h, size_t hlen, const char *name, siz
     return NULL;
 }
 
+int form_part_head(const char *h, size_t hlen, char **name, char **filename, char **type, char *err,
+                   size_t errlen)
+{
+    size_t cdl = 0, tl = 0;
+    const char *cd = form_part_header(h, hlen, "content-disposition:", &cdl);
+    const char *t = form_part_header(h, hlen, "content-type:", &tl);
+    *name = cd ? form_header_param(cd, cdl, "name") : NULL;
+    if (!*name) {
+        snprintf(err, errlen,
+                 "a multipart part has no Content-Disposition name; send form-data; "
+                 "name=\"FIELD\"");
+        return -1;
+    }
+    *filename = form_header_param(cd, cdl, "filename");
+    *type = t ? dup_n(t, tl) : NULL;
+    return 0;
+}
+
 static int parse_multipart(const char *ct, const char *b, size_t len, form *f, char *err,
                            size_t errlen)
 {
-    char *boundary = header_param(ct, strlen(ct), "boundary");
+    char *boundary = form_header_param(ct, strlen(ct), "boundary");
     if (!boundary || !boundary[0] || strlen(boundary) > 70) {
         free(boundary);
         snprintf(err, errlen,
@@ -224,23 +237,15 @@ static int parse_multipart(const char *ct, const char *b, size_t len, form *f, c
         const char *head_end = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
         if (!head_end)
             break;
-        size_t hl = (size_t)(head_end - p) + 2, cdl = 0, tl = 0;
+        size_t hl = (size_t)(head_end - p) + 2;
         const char *data = head_end + 4;
         const char *next = memmem(data, (size_t)(end - data), delim, dl);
         if (!next)
             break;
-        const char *cd = part_header(p, hl, "content-disposition:", &cdl);
-        const char *type = part_header(p, hl, "content-type:", &tl);
-        char *name = cd ? header_param(cd, cdl, "name") : NULL;
-        if (!name) {
-            snprintf(err, errlen,
-                     "a multipart part has no Content-Disposition name; send "
-                     "form-data; name=\"FIELD\"");
-            return -1;
-        }
-        char *filename = header_param(cd, cdl, "filename");
-        if (add(f, name, dup_n(data, (size_t)(next - data)), (size_t)(next - data), filename,
-                type ? dup_n(type, tl) : NULL, err, errlen))
+        char *name, *filename, *type;
+        if (form_part_head(p, hl, &name, &filename, &type, err, errlen) ||
+            add(f, name, dup_n(data, (size_t)(next - data)), (size_t)(next - data), filename, type,
+                err, errlen))
             return -1;
         p = next + dl;
     }

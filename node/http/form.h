@@ -43,4 +43,21 @@ const form_field *form_get(const form *f, const char *name);
 /* Frees the fields of f (f itself is the caller's). */
 void form_free(form *f);
 
+/* The value of parameter key (e.g. "boundary", "name") in a header value
+ * like `form-data; name="a"; filename="b"`, quoted or not (malloc'd), or
+ * NULL when absent. Matches whole parameter names only. */
+char *form_header_param(const char *h, size_t hlen, const char *key);
+
+/* Finds header name (with its colon, e.g. "content-type:") in the part
+ * head [h, h+hlen); sets *vlen to its value's length and returns the
+ * value, or NULL. */
+const char *form_part_header(const char *h, size_t hlen, const char *name, size_t *vlen);
+
+/* The name, filename (NULL for a plain field) and Content-Type (NULL when
+ * none) of the part whose head is [h, h+hlen) (its lines, through the last
+ * CRLF), malloc'd. Returns 0, or -1 with err when it has no
+ * Content-Disposition name. */
+int form_part_head(const char *h, size_t hlen, char **name, char **filename, char **type, char *err,
+                   size_t errlen);
+
 #endif

@@ -6,7 +6,11 @@
  * and routes it, HTTP_BODY collects the body, HTTP_BODY_COMPLETION calls the
  * handler, HTTP_WRITEABLE writes the headers and then the body in chunks of
  * HTTP_WRITE_CHUNK (asking for another WRITEABLE after each), and
- * CLOSED_HTTP frees what the connection still holds.
+ * CLOSED_HTTP frees what the connection still holds. A route whose handler
+ * is http_body_handler gets its body through a body_stream instead
+ * (body_stream.h): HTTP_BODY queues each piece for the consumer's job on
+ * the pool, pausing the socket (lws_rx_flow_control) while the queue is
+ * full, and the answer comes from the consumer like a deferred one.
  *
  * A request the module refuses (404, 405, 413 up to HTTP_DRAIN_MAX) still has
  * its body read and thrown away before the answer goes out, so the client
@@ -36,6 +40,7 @@
 #include "lib/log.h"
 #include "node/http/admit.h"
 #include "node/http/tls.h"
+#include "node/http/body_stream.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -152,6 +157,7 @@ typedef struct {
     bool vouched;               /* the reservation was a vouched one */
     size_t body_cap;            /* bytes allocated at body */
     struct http_stream *stream; /* SS_STREAM: its queue */
+    body_stream *bstream;       /* a body going to the route's consumer */
 } http_session;
 
 /* A deferred answer. ss is NULL once the connection is gone. */
@@ -172,6 +178,11 @@ struct http_stream {
     uint8_t *buf;
     size_t len, off, cap, max_queued;
     bool ended;
+    bool sized; /* http_pending_stream_sized: length is sent */
+    uint64_t length;
+    http_response headers; /* the extra headers of a sized stream */
+    void (*drain)(void *ctx);
+    void *drain_ctx;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -208,19 +219,43 @@ static void response_init(http_response *res)
     res->content_type = "application/json";
 }
 
+static void stream_free(struct http_stream *st)
+{
+    response_clear(&st->headers);
+    free(st->buf);
+    free(st);
+}
+
+/* Stops the body going to a consumer (the client left, or the request is
+ * refused): its answer is orphaned and the stream frees itself. */
+static void session_stream_drop(http_session *ss)
+{
+    if (!ss->bstream)
+        return;
+    if (ss->pending) {
+        ss->pending->ss = NULL;
+        ss->pending = NULL;
+    }
+    body_stream_cancel(ss->bstream);
+    ss->bstream = NULL;
+}
+
 /* Forgets the current request; keeps the write buffer. A deferred answer
  * still being worked on is orphaned: its finish only frees it. */
 static void session_reset(http_session *ss)
 {
+    session_stream_drop(ss);
     if (ss->reserved && ss->srv)
         admit_body_release(ss->srv->admit, ss->addr, ss->reserved, ss->vouched);
     if (ss->pending)
         ss->pending->ss = NULL;
     if (ss->stream && ss->stream->ended) {
-        free(ss->stream->buf);
-        free(ss->stream);
+        stream_free(ss->stream);
     } else if (ss->stream) {
-        ss->stream->ss = NULL; /* its owner frees it (http_stream_end) */
+        struct http_stream *st = ss->stream;
+        st->ss = NULL; /* its owner frees it (http_stream_end) */
+        if (st->drain)
+            st->drain(st->drain_ctx); /* tells the owner, who may end it now */
     }
     if (ss->data_free)
         ss->data_free(ss->data);
@@ -576,6 +611,23 @@ static size_t route_max_body(const http_server *s, const http_route *r)
     return r->max_body ? r->max_body : s->max_body;
 }
 
+void http_body_handler(void *binding, const http_request *req, http_response *res)
+{
+    const http_body_route *b = binding;
+    b->fn(b->ctx, req, res);
+}
+
+static const http_body_route *route_binding(const http_route *r)
+{
+    return r->fn == http_body_handler ? r->ctx : NULL;
+}
+
+/* The consumer of a streaming route, or NULL. */
+static const http_body_consumer *route_consumer(const http_route *r)
+{
+    return route_binding(r) ? route_binding(r)->consumer : NULL;
+}
+
 static const http_route *route_find(const http_server *s, const char *method, const char *path,
                                     bool *path_known)
 {
@@ -712,11 +764,9 @@ static void call_handler(http_server *s, http_session *ss, struct lws *wsi)
     answer_handled(s, ss, wsi);
 }
 
-http_pending *http_defer(const http_request *req)
+/* A deferred answer of ss (whose wsi is set), or NULL when out of memory. */
+static http_pending *pending_new(http_session *ss)
 {
-    http_session *ss = req ? req->priv_ : NULL;
-    if (!ss || !ss->in_handler || ss->pending)
-        return NULL;
     http_pending *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
@@ -726,6 +776,14 @@ http_pending *http_defer(const http_request *req)
     p->s = lws_context_user(lws_get_context(ss->wsi));
     ss->pending = p;
     return p;
+}
+
+http_pending *http_defer(const http_request *req)
+{
+    http_session *ss = req ? req->priv_ : NULL;
+    if (!ss || !ss->in_handler || ss->pending)
+        return NULL;
+    return pending_new(ss);
 }
 
 http_response *http_pending_response(http_pending *p)
@@ -773,7 +831,9 @@ http_stream *http_pending_stream(http_pending *p, const char *content_type, size
     }
     *st = (http_stream){.ss = ss, .s = p->s, .wsi = p->wsi, .max_queued = max_queued};
     ss->pending = NULL;
-    response_clear(&p->res);
+    st->headers = p->res; /* its extra headers, for a sized stream */
+    free(st->headers.body);
+    st->headers.body = NULL;
     free(p);
     free(ss->content_type);
     ss->content_type = content_type ? strdup(content_type) : NULL;
@@ -790,6 +850,25 @@ http_stream *http_pending_stream(http_pending *p, const char *content_type, size
     lws_set_timeout(st->wsi, NO_PENDING_TIMEOUT, 0);
     lws_callback_on_writable(st->wsi);
     return st;
+}
+
+http_stream *http_pending_stream_sized(http_pending *p, const char *content_type, size_t max_queued,
+                                       uint64_t length)
+{
+    http_stream *st = http_pending_stream(p, content_type, max_queued);
+    if (st) {
+        st->sized = true;
+        st->length = length;
+    }
+    return st;
+}
+
+void http_stream_on_drain(http_stream *st, void (*fn)(void *ctx), void *ctx)
+{
+    st->drain = fn;
+    st->drain_ctx = ctx;
+    if (st->ss && st->len == st->off)
+        lws_callback_on_writable(st->wsi); /* calls fn from the writeable callback */
 }
 
 int http_stream_write(http_stream *st, const void *data, size_t len)
@@ -833,8 +912,7 @@ void http_stream_end(http_stream *st)
     }
     if (st->ss)
         st->ss->stream = NULL;
-    free(st->buf);
-    free(st);
+    stream_free(st);
 }
 
 void http_server_observe(http_server *s, http_observer fn, void *ctx)
@@ -945,6 +1023,7 @@ static int on_request_late(http_server *s, http_session *ss, struct lws *wsi)
     log_write(LOG_INFO, "http.request_timeout",
               "method=%s path=%s remote=%s received=%" PRIu64 " length=%" PRIu64 " limit_s=%u",
               ss->method, ss->path, ss->remote, ss->received, ss->content_length, s->request_secs);
+    session_stream_drop(ss);
     free(ss->body);
     ss->body = NULL;
     ss->body_len = 0;
@@ -983,6 +1062,8 @@ static int body_admit(http_server *s, http_session *ss, struct lws *wsi)
 {
     char why[512];
     size_t need = (size_t)ss->content_length + 1;
+    if (route_consumer(ss->route) && need > HTTP_STREAM_QUEUE)
+        need = HTTP_STREAM_QUEUE; /* a streamed body holds no more than its queue */
     bool vouched = false;
     if (s->trust) {
         http_request req = session_request(ss);
@@ -1012,6 +1093,40 @@ static void peer_addr(struct lws *wsi, uint8_t addr[16])
     memset(addr, 0, 16);
     if (fd >= 0 && !getpeername(fd, (struct sockaddr *)&sa, &sl))
         admit_addr((struct sockaddr *)&sa, addr);
+}
+
+/* Hands the body of the request to its route's consumer (http.h): open()
+ * decides on the head, then a body_stream carries the pieces. Returns 0,
+ * or -1 with the refusal in ss->res. */
+static int stream_open(http_server *s, http_session *ss, struct lws *wsi)
+{
+    http_request req = session_request(ss);
+    response_init(&ss->res);
+    ss->wsi = wsi;
+    ss->in_handler = true;
+    void *state = route_consumer(ss->route)->open(route_binding(ss->route)->ctx, &req, &ss->res);
+    ss->in_handler = false;
+    http_pending *p = state ? pending_new(ss) : NULL;
+    ss->wsi = NULL;
+    if (p && (ss->bstream = body_stream_new(s->loop, wsi, route_consumer(ss->route), state, p,
+                                            ss->content_length, HTTP_DRAIN_MAX))) {
+        response_clear(&ss->res); /* the answer is p's */
+        return 0;
+    }
+    if (state) {
+        if (p) {
+            ss->pending = NULL;
+            response_clear(&p->res);
+            free(p);
+        }
+        route_consumer(ss->route)->close(state);
+        http_respond_error(&ss->res, 503, "the node is out of memory; retry later");
+    } else if (ss->res.status < 400) {
+        http_respond_error(&ss->res, 500,
+                           "the upload was refused without a reason; report this "
+                           "server bug");
+    }
+    return -1;
 }
 
 static int on_request(http_server *s, http_session *ss, struct lws *wsi, const char *in, size_t len)
@@ -1148,6 +1263,11 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
         }
         return 0;
     }
+    if (route_consumer(ss->route) && stream_open(s, ss, wsi)) {
+        ss->close_after = true; /* refused before its body: not read */
+        answer(ss, wsi);
+        return 0;
+    }
     if (wants_continue) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
         unsigned char buf[LWS_PRE + sizeof cont];
@@ -1157,6 +1277,11 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
             return -1;
     }
 
+    if (ss->bstream) {
+        ss->state = SS_BODY;
+        request_timer(s, wsi);
+        return 0;
+    }
     /* the buffer grows as the body comes (on_body) */
     ss->body_cap = (size_t)ss->content_length + 1;
     if (ss->body_cap > HTTP_BODY_FIRST)
@@ -1195,6 +1320,8 @@ static int body_grow(http_session *ss, size_t len)
 static int on_body(http_session *ss, const void *in, size_t len)
 {
     ss->received += len;
+    if (ss->state == SS_BODY && ss->bstream)
+        return body_stream_push(ss->bstream, in, len);
     if (ss->state == SS_BODY) {
         if (ss->body_len + len > ss->content_length)
             return -1; /* lws never delivers more than Content-Length */
@@ -1212,7 +1339,12 @@ static int on_body_done(http_server *s, http_session *ss, struct lws *wsi)
 {
     if (ss->state == SS_BODY || ss->state == SS_DRAIN)
         lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
-    if (ss->state == SS_BODY) {
+    if (ss->state == SS_BODY && ss->bstream) {
+        /* the consumer answers once the queue is written (its finish) */
+        ss->state = SS_PENDING;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)s->request_secs);
+        body_stream_end(ss->bstream);
+    } else if (ss->state == SS_BODY) {
         if (s->stopped)
             return -1;
         call_handler(s, ss, wsi);
@@ -1222,19 +1354,40 @@ static int on_body_done(http_server *s, http_session *ss, struct lws *wsi)
     return 0;
 }
 
+/* Adds the extra headers of res (http_response_header). Returns 0 or
+ * non-zero when they do not fit. */
+static int extra_headers(struct lws *wsi, const http_response *res, unsigned char **p,
+                         unsigned char *end)
+{
+    int rc = 0;
+    for (size_t i = 0; !rc && i < res->nheaders; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "%s:", res->headers[i].name);
+        for (char *c = name; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        rc = lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+                                         (const unsigned char *)res->headers[i].value,
+                                         (int)strlen(res->headers[i].value), p, end);
+    }
+    return rc;
+}
+
 /* Writes a stream's headers, or the next chunk of its queue; -1 closes
  * the connection (the stream ended and its queue is out). */
 static int stream_writeable(http_server *s, http_session *ss, struct lws *wsi)
 {
     http_stream *st = ss->stream;
     if (!ss->headers_sent) {
-        unsigned char buf[LWS_PRE + 1024];
+        unsigned char buf[LWS_PRE + 4096];
         unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
         const char *ct = ss->content_type ? ss->content_type : "application/octet-stream";
         int rc =
             lws_add_http_header_status(wsi, 200, &p, end) ||
             lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
                                          (const unsigned char *)ct, (int)strlen(ct), &p, end) ||
+            (st && st->sized &&
+             (lws_add_http_header_content_length(wsi, (lws_filepos_t)st->length, &p, end) ||
+              extra_headers(wsi, &st->headers, &p, end))) ||
             lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
                                          (const unsigned char *)"no-store", 8, &p, end) ||
             lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close",
@@ -1264,6 +1417,11 @@ static int stream_writeable(http_server *s, http_session *ss, struct lws *wsi)
         return 0;
     }
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    if (st && !st->ended && st->drain && ss->headers_sent) {
+        st->drain(st->drain_ctx); /* its owner queues the next part, and may end st */
+        if (st->len > st->off)
+            return 0; /* written on the next WRITEABLE, which the write asked for */
+    }
     return st && !st->ended ? 0 : -1;
 }
 
@@ -1294,15 +1452,7 @@ static int on_writeable(http_server *s, http_session *ss, struct lws *wsi)
         int rc = no_body ? lws_add_http_header_status(wsi, (unsigned)res->status, &p, end)
                          : lws_add_http_common_headers(wsi, (unsigned)res->status, ss->content_type,
                                                        (lws_filepos_t)res->body_len, &p, end);
-        for (size_t i = 0; !rc && i < res->nheaders; i++) {
-            char name[128];
-            snprintf(name, sizeof name, "%s:", res->headers[i].name);
-            for (char *c = name; *c; c++)
-                *c = (char)tolower((unsigned char)*c);
-            rc = lws_add_http_header_by_name(wsi, (const unsigned char *)name,
-                                             (const unsigned char *)res->headers[i].value,
-                                             (int)strlen(res->headers[i].value), &p, end);
-        }
+        rc = rc || extra_headers(wsi, res, &p, end);
         if (!rc && (ss->close_after || !HTTP_KEEP_ALIVE))
             rc = lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
                                               (const unsigned char *)"close", 5, &p, end);

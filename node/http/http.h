@@ -5,8 +5,9 @@
  * The node's API and (later) its WebSocket links share one lws context that
  * lives on the node's own uv_loop_t (lws "foreign loop"). Requests are routed
  * by method and path prefix to plain C handlers that fill in a response; the
- * module collects the request body, enforces the limits, writes the headers
- * and streams large bodies without blocking the loop. Errors the module
+ * module collects the request body (or hands it piece by piece to a
+ * consumer on the thread pool: http_body_consumer), enforces the limits,
+ * writes the headers and streams large bodies without blocking the loop. Errors the module
  * produces itself (400, 404, 405, 411, 413, 500) are JSON bodies of the form
  * {"error": {"code": N, "message": "what was wrong; what to do"}}.
  *
@@ -316,6 +317,21 @@ typedef struct http_stream http_stream;
  * stopped (p is freed all the same), or when called inside the handler. */
 http_stream *http_pending_stream(http_pending *p, const char *content_type, size_t max_queued);
 
+/* http_pending_stream for an answer of known length (a file): the headers
+ * also carry Content-Length length and the extra headers set on p's
+ * response (http_response_header) before the call; the connection closes
+ * once length bytes are out (the owner still ends st). A stream ended
+ * short of length tells the client by closing early. */
+http_stream *http_pending_stream_sized(http_pending *p, const char *content_type, size_t max_queued,
+                                       uint64_t length);
+
+/* Calls fn(ctx) on the loop each time everything queued on st has been
+ * written, so its owner queues the next part (a file read piece by piece
+ * at the pace of the client); once right away if nothing is queued; and
+ * once more when the client leaves (http_stream_alive is then false), so
+ * the owner ends st. */
+void http_stream_on_drain(http_stream *st, void (*fn)(void *ctx), void *ctx);
+
 /* Queues len bytes (copied) of st. Returns 0; 1 when the queue would
  * exceed max_queued (a slow reader: the caller skips this piece); -1 when
  * the client is gone (the caller then ends st). A reader that reads
@@ -329,6 +345,53 @@ bool http_stream_alive(const http_stream *st);
  * st (at once when the client is gone, else once the rest is out). Call
  * exactly once per stream. */
 void http_stream_end(http_stream *st);
+
+/* ---- streamed request bodies ---------------------------------------------- */
+
+/* A consumer of large request bodies (an upload of hundreds of MiB): the
+ * server hands the body over piece by piece, in order, to write() on the
+ * uv thread pool, queueing at most HTTP_STREAM_QUEUE bytes: while the
+ * queue is full it stops reading the socket (TCP holds the client back),
+ * so memory stays bounded whatever the body's size, and the loop never
+ * waits on the consumer's disk. Only the route's max_body bytes of body
+ * are taken (413 otherwise, before open()); the body budget reserves
+ * HTTP_STREAM_QUEUE for it, not its length. */
+#define HTTP_STREAM_QUEUE ((size_t)1 << 20)
+
+typedef struct http_body_consumer {
+    /* Loop thread, once the head is in: checks the request (auth, headers;
+     * no body yet) and returns the consumer's state, or NULL after filling
+     * res with the refusal (then sent, and the body not read). ctx is the
+     * binding's (http_body_route). */
+    void *(*open)(void *ctx, const http_request *req, http_response *res);
+    /* Pool thread, for each piece in order: returns 0, or -1 after filling
+     * res with a refusal, which is sent at once (the rest of the body is
+     * not read: the connection closes after the answer); no more calls but
+     * close(). */
+    int (*write)(void *state, const uint8_t *data, size_t len, http_response *res);
+    /* Pool thread, after the last piece was written: fills res (the
+     * answer). Not called after a refusal or when the client left. */
+    void (*finish)(void *state, http_response *res);
+    /* Loop thread, exactly once per open() that returned a state, when no
+     * other call of it runs or will run: frees the state (and undoes what
+     * an unfinished upload left). */
+    void (*close)(void *state);
+} http_body_consumer;
+
+/* What a streaming route binds: its consumer, and the handler (with its
+ * ctx) of the route's requests that carry no body (a GET on the same
+ * path). */
+typedef struct {
+    const http_body_consumer *consumer;
+    http_handler fn;
+    void *ctx;
+} http_body_route;
+
+/* The handler of a streaming route: {method, prefix, http_body_handler,
+ * &binding (an http_body_route that outlives the server), max_body}. A
+ * request with a body goes to binding.consumer as it arrives (never held
+ * whole); one without goes to binding.fn. */
+void http_body_handler(void *binding, const http_request *req, http_response *res);
 
 /* ---- per-request application data ----------------------------------------- */
 
