@@ -2,6 +2,7 @@
  * cmd_serve.c - `lienthong serve`: runs a node until SIGINT/SIGTERM.
  */
 #include "cli/cli.h"
+#include "lib/log.h"
 #include "node/daemon.h"
 
 #include <stdio.h>
@@ -21,7 +22,14 @@ static const char usage[] =
     "                      the configured list\n"
     "  --camera-probe-interval SECONDS\n"
     "                      how often the node probes the cameras it owns\n"
-    "                      (default 60)\n";
+    "                      (default 60)\n"
+    "  --metrics-listen HOST:PORT\n"
+    "                      also serve GET /metrics (Prometheus) without login\n"
+    "                      on this address, e.g. 127.0.0.1:9464\n"
+    "  --log-format logfmt|json\n"
+    "                      one line per event on stderr (default logfmt)\n"
+    "  --log-level debug|info|warn|error\n"
+    "                      the lowest level written (default info, or LT_LOG)\n";
 
 int cmd_serve(int argc, char **argv)
 {
@@ -29,6 +37,9 @@ int cmd_serve(int argc, char **argv)
                                          {"listen", required_argument, 0, 'l'},
                                          {"upstream", required_argument, 0, 'U'},
                                          {"camera-probe-interval", required_argument, 0, 'P'},
+                                         {"metrics-listen", required_argument, 0, 'M'},
+                                         {"log-format", required_argument, 0, 'F'},
+                                         {"log-level", required_argument, 0, 'V'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *dir = NULL, *listen = NULL;
@@ -53,6 +64,19 @@ int cmd_serve(int argc, char **argv)
             if (*end || !*optarg || optarg[0] == '-' || v < 1 || v > 86400)
                 return cli_usage_error("serve", "--camera-probe-interval takes 1 to 86400 seconds");
             daemon_set_camera_probe_interval((unsigned)v);
+        } else if (ch == 'M')
+            daemon_set_metrics_listen(optarg);
+        else if (ch == 'F' || ch == 'V') {
+            log_format f;
+            log_level l;
+            if (ch == 'F' && log_format_parse(optarg, &f))
+                return cli_usage_error("serve", "--log-format takes logfmt or json");
+            if (ch == 'V' && log_level_parse(optarg, &l))
+                return cli_usage_error("serve", "--log-level takes debug, info, warn or error");
+            if (ch == 'F')
+                log_set_format(f);
+            else
+                log_set_level(l);
         }
     }
     if (optind < argc)

@@ -10,6 +10,8 @@
  *   GET /api/v1/records/{coll}[/{id}]  records under the visibility rule
  *   POST /api/v1/login, POST /api/v1/logout, GET /api/v1/me   (node/people/auth.h)
  *   GET /api/v1/audit     the audit log, admins (node/people/audit.h)
+ *   GET /api/v1/feed      applied changes as JSON Lines, admins (feed_api.h)
+ *   GET /metrics          Prometheus metrics, admins (metrics.h; daemon.c)
  *   GET /api/v1/network   the hierarchy with each node's state (network_api.h)
  *   /api/v1/users         accounts, admins (users_api.h)
  *   /api/v1/boundaries, /api/v1/ui/settings  what maps draw (map_api.h)
@@ -31,6 +33,7 @@
 #include "node/api.h"
 #include "lib/hex.h"
 #include "node/http/static_web.h"
+#include "node/feed_api.h"
 #include "node/links/repl_link.h"
 #include "node/map_api.h"
 #include "node/membership/enrol_api.h"
@@ -153,6 +156,7 @@ size_t api_routes(node_env *d, http_route *routes, size_t cap)
         {"POST", "/api/v1/logout", auth_logout, d->auth, 0},
         {"GET", "/api/v1/me", auth_me, d->auth, 0},
         {"GET", "/api/v1/audit", audit_api_list, d, 0},
+        {"GET", "/api/v1/feed", feed_api_get, d, 0},
         {"GET", "/api/v1/enrol/requests", enrol_api_get, d, 0},
         {"GET", "/api/v1/network", network_api_get, d, 0},
         {NULL, "/api/v1/users", users_api, d, 0},

@@ -14,12 +14,15 @@
 #include "lib/hex.h"
 #include "lib/log.h"
 #include "node/api.h"
+#include "node/disk_guard.h"
 #include "node/domains.h"
 #include "node/events.h"
 #include "node/http/http.h"
 #include "node/links/repl_link.h"
+#include "node/metrics.h"
 #include "node/people/audit.h"
 #include "node/people/auth.h"
+#include "node/recovery.h"
 #include "reports/reports_env.h"
 
 #include <errno.h>
@@ -48,10 +51,53 @@ typedef struct {
     char sweep_err[256];
     uint64_t grace_started;
     http_server *http;
+    http_server *metrics_http; /* --metrics-listen, or NULL */
+    metrics *metrics;
+    disk_guard guard;
     bool stopping;
 } daemon_state;
 
 static unsigned camera_probe_s;
+static const char *metrics_listen;
+
+void daemon_set_metrics_listen(const char *listen)
+{
+    metrics_listen = listen;
+}
+
+/* The server's observer: the audit trail and the metrics. */
+static void daemon_observe(void *ctx, const http_request *req, const http_response *res)
+{
+    daemon_state *st = ctx;
+    audit_observe(&st->d.env, req, res);
+    metrics_observe(st->metrics, req, res);
+}
+
+/* The observer of the metrics address: its own requests are counted too. */
+static void daemon_observe_metrics(void *ctx, const http_request *req, const http_response *res)
+{
+    metrics_observe(ctx, req, res);
+}
+
+/* GET /metrics without login on the address of --metrics-listen. Returns
+ * 0 (also when not asked for), or -1 with err. */
+static int daemon_metrics_server(daemon_state *st, char *err, size_t errlen)
+{
+    char host[128];
+    int port;
+    if (!metrics_listen)
+        return 0;
+    if (daemon_parse_listen(metrics_listen, host, sizeof host, &port, err, errlen))
+        return -1;
+    http_route r = {"GET", "/", metrics_api_open, st->metrics, 0};
+    st->metrics_http = http_server_start(&st->loop, host, port, &r, 1, NULL, err, errlen);
+    if (!st->metrics_http)
+        return -1;
+    http_server_observe(st->metrics_http, daemon_observe_metrics, st->metrics);
+    log_write(LOG_INFO, "metrics.listening", "url=http://%s:%d/metrics", host,
+              http_server_port(st->metrics_http));
+    return 0;
+}
 
 void daemon_set_camera_probe_interval(unsigned seconds)
 {
@@ -150,6 +196,8 @@ static void daemon_shutdown(daemon_state *st)
 {
     repl_links_stop(st->d.env.links);
     http_server_stop(st->http);
+    if (st->metrics_http)
+        http_server_stop(st->metrics_http);
     media_env_free(st->d.media); /* its prober ends with the loop's run below */
     st->d.media = NULL;
     uv_close((uv_handle_t *)&st->sigint, NULL);
@@ -160,6 +208,9 @@ static void daemon_shutdown(daemon_state *st)
     while (uv_run(&st->loop, UV_RUN_DEFAULT) != 0) {
     }
     http_server_finish(st->http);
+    http_server_finish(st->metrics_http);
+    metrics_free(st->metrics);
+    st->metrics = NULL;
     repl_links_free(st->d.env.links);
     st->d.env.links = NULL;
     auth_free(st->d.env.auth); /* after the loop ran dry: no login still hashing */
@@ -264,6 +315,23 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         return -1;
     }
     st->d.env.config = c;
+    recovery_info rec;
+    char recs[256];
+    recovery_read(c->dir, &rec);
+    recovery_describe(&rec, recs, sizeof recs);
+    if (rec.first_start || rec.clean)
+        log_write(LOG_INFO, "node.recovery", "%s", recs);
+    else
+        log_write(LOG_WARN, "node.recovery",
+                  "%s advice=\"the last run did not stop cleanly (power loss, kill or crash): "
+                  "the store holds every transaction committed before, up to last_txn; nothing "
+                  "acknowledged is lost. Run lienthong verify --dir DIR if in doubt\"",
+                  recs);
+    if (disk_guard_init(&st->guard, c->dir, err, errlen)) {
+        free(st);
+        close(lock);
+        return -1;
+    }
     if (node_store_open(c, &st->d.env.store, false, err, errlen)) {
         free(st);
         close(lock);
@@ -300,7 +368,10 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     n += st->d.documents ? documents_env_routes(st->d.documents, routes + n, DAEMON_ROUTES_MAX - n)
                          : 0;
     n += api_routes(&st->d.env, routes + n, DAEMON_ROUTES_MAX - n);
-    bool ok = st->d.env.links && st->d.env.auth && st->d.reports && st->d.indicators &&
+    st->metrics = metrics_new(&st->d.env);
+    if (n < DAEMON_ROUTES_MAX)
+        routes[n++] = (http_route){"GET", "/metrics", metrics_api_admin, st->metrics, 0};
+    bool ok = st->metrics && st->d.env.links && st->d.env.auth && st->d.reports && st->d.indicators &&
               st->d.media && st->d.documents && st->d.env.events && n < DAEMON_ROUTES_MAX;
     http_limits limits;
     if (!ok)
@@ -312,7 +383,12 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, &limits, ep, (size_t)nep,
                                          err, errlen)
                   : NULL;
+    if (st->http && daemon_metrics_server(st, err, errlen)) {
+        http_server_finish(st->http); /* stops it and lets lws close its handles */
+        st->http = NULL;
+    }
     if (!st->http) {
+        metrics_free(st->metrics);
         events_free(st->d.env.events);
         reports_env_free(st->d.reports);
         indicators_env_free(st->d.indicators);
@@ -326,7 +402,8 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         close(lock);
         return -1;
     }
-    http_server_observe(st->http, audit_observe, &st->d.env);
+    http_server_observe(st->http, daemon_observe, st);
+    http_server_gate(st->http, disk_guard_gate, &st->guard);
     uv_signal_init(&st->loop, &st->sigint);
     uv_signal_init(&st->loop, &st->sigterm);
     st->sigint.data = st->sigterm.data = st;
@@ -347,12 +424,20 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
                   merr);
 
     char key[65];
+    if (recovery_mark_running(c->dir))
+        log_write(LOG_WARN, "node.marker",
+                  "path=%s/shutdown.json error=\"cannot record the start: the next start "
+                  "cannot tell whether this run stopped cleanly\"",
+                  c->dir);
     log_write(LOG_INFO, "node.started", "unit=%s tier=%s node=%s url=http://%s:%d/ entries=%llu",
               c->unit, c->tier, hex_encode(c->pk, 32, key), host, http_server_port(st->http),
               (unsigned long long)store_entry_count(st->d.env.store));
     uv_run(&st->loop, UV_RUN_DEFAULT);
     daemon_shutdown(st);
     store_close(st->d.env.store);
+    if (recovery_mark_stopped(c->dir))
+        log_write(LOG_WARN, "node.marker",
+                  "path=%s/shutdown.json error=\"cannot record the clean stop\"", c->dir);
     log_write(LOG_INFO, "node.stopped", "unit=%s", c->unit);
     free(st);
     close(lock);

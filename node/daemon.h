@@ -43,6 +43,11 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen);
  * 0 keeps PROBER_DEFAULT_INTERVAL_S. Call before daemon_run. */
 void daemon_set_camera_probe_interval(unsigned seconds);
 
+/* Serves GET /metrics without login on listen ("HOST:PORT", kept as
+ * given) besides the node's own address (`serve --metrics-listen`); NULL:
+ * not. Call before daemon_run. */
+void daemon_set_metrics_listen(const char *listen);
+
 /* Splits "HOST:PORT" into host and port. Returns 0, or -1 with err. */
 int daemon_parse_listen(const char *listen, char *host, size_t hostcap, int *port, char *err,
                         size_t errlen);

@@ -94,6 +94,8 @@ struct http_server {
     bool stopped;
     http_observer observer;
     void *observer_ctx;
+    http_gate_fn gate; /* http_server_gate() */
+    void *gate_ctx;
     http_admit *admit; /* connection caps and body budgets */
     http_trust_fn trust;
     void *trust_ctx;
@@ -146,6 +148,7 @@ typedef struct {
     bool vouched;               /* the reservation was a vouched one */
     size_t body_cap;            /* bytes allocated at body */
     struct http_stream *stream; /* SS_STREAM: its queue */
+    uint64_t started_ns;        /* uv_hrtime() when the head arrived */
 } http_session;
 
 /* A deferred answer. ss is NULL once the connection is gone. */
@@ -692,6 +695,11 @@ static void call_handler(http_server *s, http_session *ss, struct lws *wsi)
     http_request req = session_request(ss);
     response_init(&ss->res);
     ss->wsi = wsi;
+    if (s->gate && s->gate(s->gate_ctx, &req, &ss->res)) {
+        ss->wsi = NULL;
+        answer_handled(s, ss, wsi);
+        return;
+    }
     ss->in_handler = true;
     ss->route->fn(ss->route->ctx, &req, &ss->res);
     ss->in_handler = false;
@@ -835,6 +843,24 @@ void http_server_observe(http_server *s, http_observer fn, void *ctx)
 {
     s->observer = fn;
     s->observer_ctx = ctx;
+}
+
+void http_server_gate(http_server *s, http_gate_fn fn, void *ctx)
+{
+    s->gate = fn;
+    s->gate_ctx = ctx;
+}
+
+const char *http_request_route(const http_request *req)
+{
+    const http_session *ss = req->priv_;
+    return ss && ss->route ? ss->route->path_prefix : NULL;
+}
+
+uint64_t http_request_started_ns(const http_request *req)
+{
+    const http_session *ss = req->priv_;
+    return ss ? ss->started_ns : 0;
 }
 
 void http_request_set_data(const http_request *req, void *data, void (*free_fn)(void *))
@@ -1014,6 +1040,7 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
     if (s->stopped)
         return -1;
     ss->srv = s;
+    ss->started_ns = uv_hrtime();
     peer_addr(wsi, ss->addr);
     admit_conn_busy(s->admit, wsi);
     lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL); /* the head is in */
