@@ -29,6 +29,9 @@ static const cli_command commands[] = {
     {"indicators", cmd_indicators, "indicators: import values from a CSV file"},
     {"cameras", cmd_cameras, "cameras: import the camera registry from a CSV file"},
     {"signer", cmd_signer, "documents: an official's signing key (add)"},
+    {"backup", cmd_backup, "copy the store, key and configuration to a file while serving"},
+    {"restore", cmd_restore, "restore a node from a file of lienthong backup"},
+    {"doctor", cmd_doctor, "check a node's health and say what to do about each problem"},
     {"demo", cmd_demo, "start a sample network on 127.0.0.1"},
 };
 

@@ -48,6 +48,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* True when req->path is exactly path; otherwise answers 404. Routes
  * match by prefix, so handlers of single resources check this first. */
@@ -71,6 +72,14 @@ static void api_index(void *ctx, const http_request *req, http_response *res)
                   "docs/openapi.yaml in the source tree"));
 }
 
+/* The wall clock in milliseconds (for clock-skew checks, lienthong doctor). */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void api_health(void *ctx, const http_request *req, http_response *res)
 {
     node_env *d = ctx;
@@ -79,12 +88,13 @@ static void api_health(void *ctx, const http_request *req, http_response *res)
     if (!http_path_exact(req, res, "/api/v1/health", NULL))
         return;
     http_respond_json(res, 200,
-                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I}", "status", "ok", "node",
+                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:I}", "status", "ok", "node",
                                 hex_encode(c->pk, 32, key), "unit", c->unit, "name", c->name,
                                 "tier", c->tier, "parent",
                                 c->parent_unit[0] ? json_string(c->parent_unit) : json_null(),
                                 "version", LT_VERSION, "uptime_ms",
-                                (json_int_t)(uv_now(d->loop) - d->started_ms)));
+                                (json_int_t)(uv_now(d->loop) - d->started_ms), "time_ms",
+                                (json_int_t)wall_ms()));
 }
 
 static void api_status(void *ctx, const http_request *req, http_response *res)

@@ -40,9 +40,7 @@ int64_t disk_free_bytes(const char *path)
     return (int64_t)vs.f_bavail * (int64_t)vs.f_frsize;
 }
 
-/* Whether req may write: any method but GET, HEAD and OPTIONS, except
- * logging in and out. */
-static bool may_write(const http_request *req)
+bool disk_guard_writes(const http_request *req)
 {
     if (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD") ||
         !strcmp(req->method, "OPTIONS"))
@@ -53,7 +51,7 @@ static bool may_write(const http_request *req)
 bool disk_guard_gate(void *ctx, const http_request *req, http_response *res)
 {
     disk_guard *g = ctx;
-    if (!g->reserve || !may_write(req))
+    if (!g->reserve || !disk_guard_writes(req))
         return false;
     int64_t free_b = disk_free_bytes(g->path);
     bool full = free_b >= 0 && (uint64_t)free_b < g->reserve;

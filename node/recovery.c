@@ -119,6 +119,34 @@ int recovery_mark_stopped(const char *dir)
         dir, json_pack("{s:s, s:s, s:I}", "state", "stopped", "at", at, "txn", (json_int_t)txn));
 }
 
+static void restored_path(const char *dir, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/restored.json", dir);
+}
+
+int recovery_mark_restored(const char *dir, const char *key_hex, const char *file)
+{
+    char at[32], path[4200], tmp[4220];
+    iso_now(at, sizeof at);
+    restored_path(dir, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    json_t *j = json_pack("{s:s, s:s, s:s}", "node", key_hex, "at", at, "from", file);
+    int rc = j ? json_dump_file(j, tmp, JSON_COMPACT) : -1;
+    json_decref(j);
+    return rc || rename(tmp, path) ? -1 : 0;
+}
+
+bool recovery_restored_key(const char *dir, const char *key_hex)
+{
+    char path[4200];
+    restored_path(dir, path, sizeof path);
+    json_t *j = json_load_file(path, 0, NULL);
+    const char *k = json_string_value(json_object_get(j, "node"));
+    bool same = k && !strcmp(k, key_hex);
+    json_decref(j);
+    return same;
+}
+
 void recovery_describe(const recovery_info *r, char *buf, size_t cap)
 {
     snprintf(buf, cap, "clean_shutdown=%s last_run=%s last_txn=%llu last_page=%llu",

@@ -38,6 +38,22 @@ int recovery_mark_running(const char *dir);
 /* Records a clean stop (state "stopped", the LMDB txn id). 0 or -1. */
 int recovery_mark_stopped(const char *dir);
 
+/* ---- restored from a backup ---------------------------------------------
+ * `lienthong restore` writes DIR/restored.json {"node": KEY, "at", "from"}.
+ * Replication never sends a unit the entries it authored itself, so the
+ * entries the node signed after its backup stay at its neighbours; with the
+ * same key, its next write would sign another entry for one of those seqs
+ * (an equivocation, which revokes the key). So while the node still has
+ * the key named there, it refuses writes until `lienthong rotate` gives it
+ * a new key (or the admin, sure that it wrote nothing after the backup,
+ * removes the file). */
+
+/* Writes DIR/restored.json for key (hex) restored from file. 0 or -1. */
+int recovery_mark_restored(const char *dir, const char *key_hex, const char *file);
+
+/* True when DIR/restored.json names key_hex: writes must wait. */
+bool recovery_restored_key(const char *dir, const char *key_hex);
+
 /* One line for the log: `clean_shutdown=... last_txn=...`, into buf. */
 void recovery_describe(const recovery_info *r, char *buf, size_t cap);
 
