@@ -421,6 +421,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     }
     http_server_observe(st->http, daemon_observe, st);
     http_server_gate(st->http, daemon_gate, st);
+    http_server_amend(st->http, disk_guard_amend, &st->guard);
     uv_signal_init(&st->loop, &st->sigint);
     uv_signal_init(&st->loop, &st->sigterm);
     st->sigint.data = st->sigterm.data = st;

@@ -48,13 +48,11 @@ bool disk_guard_writes(const http_request *req)
     return strcmp(req->path, "/api/v1/login") && strcmp(req->path, "/api/v1/logout");
 }
 
-bool disk_guard_gate(void *ctx, const http_request *req, http_response *res)
+/* Logs a change between full and not, and answers 507 when full. */
+static bool guard_judge(disk_guard *g, uint64_t limit, http_response *res)
 {
-    disk_guard *g = ctx;
-    if (!g->reserve || !disk_guard_writes(req))
-        return false;
     int64_t free_b = disk_free_bytes(g->path);
-    bool full = free_b >= 0 && (uint64_t)free_b < g->reserve;
+    bool full = free_b >= 0 && (uint64_t)free_b < limit;
     if (full != g->full)
         log_write(full ? LOG_ERROR : LOG_INFO, full ? "disk.full" : "disk.recovered",
                   "path=%s free_bytes=%lld reserve_bytes=%llu", g->path, (long long)free_b,
@@ -68,4 +66,18 @@ bool disk_guard_gate(void *ctx, const http_request *req, http_response *res)
                       "Free space on that disk (old backups, logs) and send the request again",
                       g->path, (long long)(free_b >> 20), (unsigned long long)(g->reserve >> 20));
     return true;
+}
+
+bool disk_guard_gate(void *ctx, const http_request *req, http_response *res)
+{
+    disk_guard *g = ctx;
+    return g->reserve && disk_guard_writes(req) && guard_judge(g, g->reserve, res);
+}
+
+void disk_guard_amend(void *ctx, const http_request *req, http_response *res)
+{
+    disk_guard *g = ctx;
+    if (res->status == 500 && disk_guard_writes(req))
+        guard_judge(g, g->reserve > DISK_GUARD_FULL_SLACK ? g->reserve : DISK_GUARD_FULL_SLACK,
+                    res);
 }

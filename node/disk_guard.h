@@ -42,4 +42,12 @@ bool disk_guard_writes(const http_request *req);
  * may write and the disk holds less than the reserve. */
 bool disk_guard_gate(void *ctx, const http_request *req, http_response *res);
 
+/* An http_amend_fn (ctx: a disk_guard): a 500 answer to a write while the
+ * disk has less than DISK_GUARD_FULL_SLACK bytes free (or less than the
+ * reserve) becomes the guard's 507: the write failed for want of space
+ * (LMDB then reports ENOSPC or EIO), and nothing was written. */
+void disk_guard_amend(void *ctx, const http_request *req, http_response *res);
+
+#define DISK_GUARD_FULL_SLACK ((uint64_t)1 << 20)
+
 #endif

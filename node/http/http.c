@@ -96,6 +96,8 @@ struct http_server {
     void *observer_ctx;
     http_gate_fn gate; /* http_server_gate() */
     void *gate_ctx;
+    http_amend_fn amend; /* http_server_amend() */
+    void *amend_ctx;
     http_admit *admit; /* connection caps and body budgets */
     http_trust_fn trust;
     void *trust_ctx;
@@ -681,6 +683,10 @@ static http_request session_request(http_session *ss)
 /* Shows the handler's answer to the observer, then sends it. */
 static void answer_handled(http_server *s, http_session *ss, struct lws *wsi)
 {
+    if (s->amend) {
+        http_request req = session_request(ss);
+        s->amend(s->amend_ctx, &req, &ss->res);
+    }
     if (s->observer) {
         http_request req = session_request(ss);
         ss->wsi = wsi;
@@ -849,6 +855,12 @@ void http_server_gate(http_server *s, http_gate_fn fn, void *ctx)
 {
     s->gate = fn;
     s->gate_ctx = ctx;
+}
+
+void http_server_amend(http_server *s, http_amend_fn fn, void *ctx)
+{
+    s->amend = fn;
+    s->amend_ctx = ctx;
 }
 
 const char *http_request_route(const http_request *req)

@@ -254,6 +254,14 @@ typedef bool (*http_gate_fn)(void *ctx, const http_request *req, http_response *
 /* Sets the server's gate (one; NULL removes it). */
 void http_server_gate(http_server *s, http_gate_fn fn, void *ctx);
 
+/* Called with every answer a route handler (or the gate) gave, before the
+ * observer sees it: may change res, e.g. a storage failure while the disk
+ * is full into a 507. Loop thread. */
+typedef void (*http_amend_fn)(void *ctx, const http_request *req, http_response *res);
+
+/* Sets the server's amender (one; NULL removes it). */
+void http_server_amend(http_server *s, http_amend_fn fn, void *ctx);
+
 /* The path_prefix of the route req was given to (for metrics labels that
  * stay few), or NULL. */
 const char *http_request_route(const http_request *req);
