@@ -9,12 +9,12 @@
  */
 #include "cli/cli.h"
 #include "lib/hex.h"
-#include "lib/mpjson.h"
 #include "node/daemon.h"
 #include "node/disk_guard.h"
 #include "node/http/http_client.h"
 #include "node/recovery.h"
 #include "node/status.h"
+#include "storage/record.h"
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -90,8 +90,11 @@ static void check_recovery(doctor *d)
     char desc[256];
     recovery_read(d->dir, &r);
     recovery_describe(&r, desc, sizeof desc);
-    if (r.first_start || r.clean || d->running)
-        say(d, DOCTOR_OK, "shutdown", "%s%s", desc, d->running ? " (running now)" : "");
+    if (d->running)
+        say(d, DOCTOR_OK, "shutdown", "the node is running (started %s); LMDB last_txn=%llu",
+            r.last_at, (unsigned long long)r.last_txn);
+    else if (r.first_start || r.clean)
+        say(d, DOCTOR_OK, "shutdown", "%s", desc);
     else
         say(d, DOCTOR_WARN, "shutdown",
             "%s: the last run did not stop cleanly (power loss, kill or crash). The store "
@@ -185,7 +188,7 @@ static bool cert_check(doctor *d, const char *key, char issuer[65], int64_t now)
             "no certificate for key %.16s… in the store: enrol the node (lienthong enroll)", key);
         return false;
     }
-    json_t *j = mpjson_decode(bytes, len, NULL, 0);
+    json_t *j = record_to_json(bytes, len, key, strlen(key), NULL, 0);
     free(bytes);
     json_t *na = json_object_get(j, "not_after");
     const char *iss = json_string_value(json_object_get(j, "issuer"));
@@ -205,7 +208,7 @@ static bool cert_check(doctor *d, const char *key, char issuer[65], int64_t now)
             left_days);
     snprintf(issuer, 65, "%s", iss ? iss : key);
     json_decref(j);
-    return iss && strcmp(iss, key);
+    return strcmp(issuer, key) != 0; /* false at the root, which issued itself */
 }
 
 /* The node's certificate chain up to the trust root. */
