@@ -96,6 +96,31 @@ static bool daemon_gate(void *ctx, const http_request *req, http_response *res)
     return disk_guard_gate(&st->guard, req, res);
 }
 
+/* The FFmpeg jobs of the cameras domain, as metrics gauges. */
+static double gauge_probes(void *ctx)
+{
+    return (double)media_prober_running(((media_env *)ctx)->prober);
+}
+
+static double gauge_recordings(void *ctx)
+{
+    return (double)media_recorder_count(((media_env *)ctx)->recorder);
+}
+
+static double gauge_snapshots(void *ctx)
+{
+    return (double)atomic_load(&((media_env *)ctx)->snapshots);
+}
+
+static void daemon_media_gauges(metrics *m, media_env *e)
+{
+    metrics_add_gauge(m, "ffmpeg_probe_jobs", "Camera probes (FFmpeg) under way.", gauge_probes, e);
+    metrics_add_gauge(m, "ffmpeg_recording_jobs", "Cameras being recorded (one FFmpeg reader each).",
+                      gauge_recordings, e);
+    metrics_add_gauge(m, "ffmpeg_snapshot_jobs", "Camera snapshots (FFmpeg) under way.",
+                      gauge_snapshots, e);
+}
+
 /* GET /metrics without login on the address of --metrics-listen. Returns
  * 0 (also when not asked for), or -1 with err. */
 static int daemon_metrics_server(daemon_state *st, char *err, size_t errlen)
@@ -386,6 +411,8 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
                          : 0;
     n += api_routes(&st->d.env, routes + n, DAEMON_ROUTES_MAX - n);
     st->metrics = metrics_new(&st->d.env);
+    if (st->metrics && st->d.media)
+        daemon_media_gauges(st->metrics, st->d.media);
     if (n < DAEMON_ROUTES_MAX)
         routes[n++] = (http_route){"GET", "/metrics", metrics_api_admin, st->metrics, 0};
     bool ok = st->metrics && st->d.env.links && st->d.env.auth && st->d.reports && st->d.indicators &&

@@ -50,7 +50,7 @@ check "GET /metrics for an admin passes the format check" scrape "$T/m1"
 check "content type is Prometheus text 0.0.4" bash -c "curl -sI -H 'Authorization: Bearer $ADM' http://127.0.0.1:${PORT[nat]}/metrics | grep -qi 'content-type: text/plain; version=0.0.4'"
 for f in entries_applied_total entries_refused replication_link_up replication_lag_entries \
     http_requests_total http_request_duration_seconds lmdb_map_size_bytes lmdb_used_bytes \
-    disk_free_bytes threadpool_tasks; do
+    disk_free_bytes threadpool_tasks ffmpeg_probe_jobs ffmpeg_recording_jobs ffmpeg_snapshot_jobs; do
     check "family lienthong_$f described" grep -q "^# TYPE lienthong_$f " "$T/m1"
 done
 check "health requests counted (3)" test "$(value "$T/m1.json" lienthong_http_requests_total '.labels.route == "/api/v1/health" and .labels.status == "200"')" = 3
