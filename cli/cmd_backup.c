@@ -55,9 +55,10 @@ static const char restore_usage[] =
     "Restores a node from a file of lienthong backup into DIR, which must be\n"
     "empty or absent (--force replaces the node in DIR; it must not be\n"
     "running). The whole file is checked (checksum, or decryption) before\n"
-    "anything in DIR changes. Then start the node: it fetches from its\n"
-    "neighbours what they received since the backup; let it catch up (lienthong\n"
-    "doctor --dir DIR shows the backlog) before writing on it.\n\n"
+    "anything in DIR changes. Started, the node fetches from its neighbours\n"
+    "what they hold for it. The entries it signed itself after the backup do\n"
+    "not come back, so it refuses writes (409 node.restored) until lienthong\n"
+    "rotate gives it a new key (docs/operations.md, Restore).\n\n"
     "  --dir DIR             where to restore the node\n"
     "  --from FILE           the backup file\n"
     "  --passphrase-file F   the passphrase of an encrypted backup\n"
@@ -174,7 +175,7 @@ int cmd_backup(int argc, char **argv)
     node_config c;
     if ((code = cli_load("backup", dir, &c)))
         return code;
-    char err[1024], pass[PASS_MAX], tmp[NODE_PATH_MAX + 16], mdb[NODE_PATH_MAX + 16];
+    char err[1024] = "", pass[PASS_MAX], tmp[NODE_PATH_MAX + 16], mdb[NODE_PATH_MAX + 16];
     const char *p = passphrase_of(pfile, pass, &bad, err, sizeof err);
     if (bad)
         return cli_error("backup", CLI_FAIL, "%s", err);
@@ -187,8 +188,11 @@ int cmd_backup(int argc, char **argv)
     fchmod(fileno(f), 0600);
     backup_writer *w = backup_writer_new(f, p, err, sizeof err);
     int rc = w ? backup_members(w, dir, mdb, err, sizeof err) : -1;
-    if (w)
-        rc = backup_writer_finish(w, rc ? (char[64]){0} : err, rc ? 64 : sizeof err) || rc;
+    char ferr[256];
+    if (w && backup_writer_finish(w, ferr, sizeof ferr) && !rc) {
+        snprintf(err, sizeof err, "%s", ferr);
+        rc = -1;
+    }
     rc = rc || fsync(fileno(f));
     long long size = ftello(f);
     fclose(f);
@@ -343,6 +347,7 @@ int cmd_restore(int argc, char **argv)
     if (!f)
         return cli_error("restore", CLI_FAIL, "cannot read %s: %s", from, strerror(errno));
     backup_reader *r = backup_reader_new(f, p, err, sizeof err);
+    bool created = access(dir, F_OK) != 0;
     if (!r || (code = restore_target(dir, force))) {
         fclose(f);
         backup_reader_free(r);
@@ -351,8 +356,11 @@ int cmd_restore(int argc, char **argv)
     int rc = restore_run(r, dir, err, sizeof err);
     backup_reader_free(r);
     fclose(f);
-    if (rc)
+    if (rc) {
+        if (created)
+            rmdir(dir); /* only when still empty: a new directory we made */
         return cli_error("restore", CLI_FAIL, "%s", err);
+    }
     node_config c;
     store *s;
     if ((code = cli_load("restore", dir, &c)) || (code = cli_open_store("restore", &c, &s, true)))

@@ -42,7 +42,7 @@ check "... and leaves the node alone" test "$(digest c1 reports)" = "$before"
 "$BIN" restore --dir "$T/r1" --from "$T/c1.enc" --passphrase-file "$T/wrong" >"$T/out" 2>&1
 check "wrong passphrase refused (exit 1)" test $? -eq 1
 check "... with a clear message" grep -q "wrong passphrase" "$T/out"
-check "... restoring nothing" test ! -e "$T/r1/config.json"
+check "... restoring nothing (no directory left)" test ! -e "$T/r1"
 
 "$BIN" restore --dir "$T/r2" --from "$T/c1.enc" >"$T/out" 2>&1
 check "encrypted backup without a passphrase refused" grep -q "passphrase-file" "$T/out"
@@ -52,7 +52,7 @@ size=$(stat -c %s "$T/bad.bak")
 printf '\xff' | dd of="$T/bad.bak" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
 "$BIN" restore --dir "$T/r3" --from "$T/bad.bak" >"$T/out" 2>&1
 check "damaged plain backup refused" grep -q "damaged" "$T/out"
-check "... restoring nothing" test ! -e "$T/r3/node.key"
+check "... restoring nothing (no directory left)" test ! -e "$T/r3"
 head -c $((size - 100)) "$T/c1.bak" >"$T/cut.bak"
 "$BIN" restore --dir "$T/r4" --from "$T/cut.bak" >"$T/out" 2>&1
 check "cut plain backup refused" grep -q "damaged or incomplete" "$T/out"
