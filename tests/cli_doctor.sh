@@ -15,7 +15,8 @@ export FAKETIME_DONT_FAKE_MONOTONIC=1 # libuv's timers stay real
 # (libfaketime preloaded; env execs, so the pid is the command's own)
 FAKELIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 [ -r "$FAKELIB" ] || { bad "libfaketime is missing: scripts/install-deps installs faketime"; finish; exit 1; }
-shifted() { echo env LD_PRELOAD="$FAKELIB" FAKETIME="$1"; } # a command prefix
+# (an ASan build accepts the preload after its own runtime)
+shifted() { echo env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" LD_PRELOAD="$FAKELIB" FAKETIME="$1"; } # a command prefix
 doctor() { # doctor NODE [prefix...]: runs doctor on NODE into $T/doc; prints its exit status
     local n=$1; shift
     "$@" "$BIN" doctor --dir "$T/$n" >"$T/doc" 2>&1
