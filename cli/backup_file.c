@@ -69,7 +69,7 @@ static void flush(backup_writer *w, bool final)
         return;
     }
     uint8_t *ct = malloc(w->n + SS_ABYTES), len[4];
-    unsigned long long clen;
+    unsigned long long clen = 0;
     w->failed = !ct || crypto_secretstream_xchacha20poly1305_push(
                            &w->ss, ct, &clen, w->buf, w->n, NULL, 0,
                            final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);

@@ -181,12 +181,13 @@ void feed_api_get(void *ctx, const http_request *req, http_response *res)
         return;
     }
     feed *fd = calloc(1, sizeof *fd);
-    if (!fd || !(fd->pending = http_defer(req))) {
+    http_pending *p = fd ? http_defer(req) : NULL;
+    if (!p) {
         free(fd);
         http_respond_error(res, 503, "the node is out of memory; retry later");
         return;
     }
-    *fd = (feed){.env = env, .pending = fd->pending, .pos = pos, .left = left};
+    *fd = (feed){.env = env, .pending = p, .pos = pos, .left = left};
     fd->work.data = fd;
     uv_timer_init(env->loop, &fd->retry);
     fd->retry.data = fd;

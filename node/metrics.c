@@ -198,6 +198,19 @@ static long long json_int_or(json_t *o, const char *k, long long dflt)
     return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
 }
 
+/* The labels of link l (one entry of the links status): peer="UNIT",
+ * address="URL or remote address", without the closing quote. */
+static void link_labels(FILE *f, json_t *l)
+{
+    const char *peer = json_string_value(json_object_get(l, "peer_unit"));
+    const char *url = json_string_value(json_object_get(l, "url"));
+    const char *remote = json_string_value(json_object_get(l, "remote"));
+    fputs("{peer=\"", f);
+    label(f, peer ? peer : "");
+    fputs("\",address=\"", f);
+    label(f, url ? url : remote ? remote : "");
+}
+
 /* One sample per link of a links-status field, labelled by peer. */
 static void render_link_field(FILE *f, json_t *links, const char *field, const char *metric)
 {
@@ -208,13 +221,8 @@ static void render_link_field(FILE *f, json_t *links, const char *field, const c
         long long v = json_int_or(l, field, -1);
         if (v < 0)
             continue; /* unknown while the link is not open */
-        const char *peer = json_string_value(json_object_get(l, "peer_unit"));
-        const char *url = json_string_value(json_object_get(l, "url"));
-        const char *remote = json_string_value(json_object_get(l, "remote"));
-        fprintf(f, "lienthong_%s{peer=\"", metric);
-        label(f, peer ? peer : "");
-        fputs("\",address=\"", f);
-        label(f, url ? url : remote ? remote : "");
+        fprintf(f, "lienthong_%s", metric);
+        link_labels(f, l);
         fprintf(f, "\"} %lld\n", v);
     }
 }
@@ -228,14 +236,9 @@ static void render_links(const metrics *m, FILE *f)
     json_t *l;
     json_array_foreach(links, i, l)
     {
-        const char *peer = json_string_value(json_object_get(l, "peer_unit"));
-        const char *url = json_string_value(json_object_get(l, "url"));
-        const char *remote = json_string_value(json_object_get(l, "remote"));
         const char *state = json_string_value(json_object_get(l, "state"));
-        fputs("lienthong_replication_link_up{peer=\"", f);
-        label(f, peer ? peer : "");
-        fputs("\",address=\"", f);
-        label(f, url ? url : remote ? remote : "");
+        fputs("lienthong_replication_link_up", f);
+        link_labels(f, l);
         fputs("\",state=\"", f);
         label(f, state ? state : "");
         fprintf(f, "\"} %d\n", json_is_true(json_object_get(l, "connected")));
