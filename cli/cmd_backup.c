@@ -57,8 +57,8 @@ static const char restore_usage[] =
     "running). The whole file is checked (checksum, or decryption) before\n"
     "anything in DIR changes. Started, the node fetches from its neighbours\n"
     "what they hold for it. The entries it signed itself after the backup do\n"
-    "not come back, so it refuses writes (409 node.restored) until lienthong\n"
-    "rotate gives it a new key (docs/operations.md, Restore).\n\n"
+    "not come back, so serve refuses to start it until lienthong rotate has\n"
+    "given it a new key (docs/operations.md, Restore).\n\n"
     "  --dir DIR             where to restore the node\n"
     "  --from FILE           the backup file\n"
     "  --passphrase-file F   the passphrase of an encrypted backup\n"
@@ -368,13 +368,12 @@ int cmd_restore(int argc, char **argv)
     char key[65];
     if (recovery_mark_restored(dir, hex_encode(c.pk, 32, key), from))
         fprintf(stderr, "lienthong restore: warning: cannot write %s/restored.json: do not "
-                        "write on this node before lienthong rotate\n",
+                        "start this node before lienthong rotate\n",
                 dir);
-    printf("restored unit %s (%llu entries) into %s: start it with lienthong serve --dir %s; it "
-           "fetches from its neighbours what they hold for it. Entries this node signed after the "
-           "backup are not sent back to it: before anyone writes on it, run lienthong rotate "
-           "--dir %s (until then it refuses writes)\n",
-           c.unit, (unsigned long long)store_entry_count(s), dir, dir, dir);
+    printf("restored unit %s (%llu entries) into %s. Entries this node signed after the backup "
+           "are not sent back to it: run lienthong rotate --dir %s before starting it (serve "
+           "refuses until then); started, it fetches from its neighbours what they hold for it\n",
+           c.unit, (unsigned long long)store_entry_count(s), dir, dir);
     store_close(s);
     return CLI_OK;
 }

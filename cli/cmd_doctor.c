@@ -108,9 +108,9 @@ static void check_restored(doctor *d)
     char key[65];
     if (recovery_restored_key(d->dir, hex_encode(d->c.pk, 32, key)))
         say(d, DOCTOR_WARN, "restored",
-            "the node was restored from a backup and still has its old key, so it refuses "
-            "writes (entries it signed after the backup stay at its neighbours): run lienthong "
-            "rotate --dir %s, then restart it",
+            "the node was restored from a backup and still has its old key, so serve refuses "
+            "to start it (entries it signed after the backup stay at its neighbours): run "
+            "lienthong rotate --dir %s, then start it",
             d->dir);
 }
 

@@ -54,7 +54,6 @@ typedef struct {
     http_server *metrics_http; /* --metrics-listen, or NULL */
     metrics *metrics;
     disk_guard guard;
-    bool restored; /* restored from a backup, same key: no writes (recovery.h) */
     bool stopping;
 } daemon_state;
 
@@ -78,22 +77,6 @@ static void daemon_observe(void *ctx, const http_request *req, const http_respon
 static void daemon_observe_metrics(void *ctx, const http_request *req, const http_response *res)
 {
     metrics_observe(ctx, req, res);
-}
-
-/* Before every route: writes wait while the node, restored from a backup,
- * still has its old key, or while the disk is (nearly) full. */
-static bool daemon_gate(void *ctx, const http_request *req, http_response *res)
-{
-    daemon_state *st = ctx;
-    if (st->restored && disk_guard_writes(req)) {
-        http_respond_code(res, 409, "node.restored",
-                          "this node was restored from a backup and may have signed entries "
-                          "after it that only its neighbours hold: writing now with the same "
-                          "key would sign conflicting ones. An admin runs lienthong rotate "
-                          "--dir DIR and restarts the node; then writing works");
-        return true;
-    }
-    return disk_guard_gate(&st->guard, req, res);
 }
 
 /* The FFmpeg jobs of the cameras domain, as metrics gauges. */
@@ -347,6 +330,17 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         snprintf(c->listen, sizeof c->listen, "%s", listen);
     if (daemon_parse_listen(c->listen, host, sizeof host, &port, err, errlen))
         return -1;
+    char key[65];
+    if (recovery_restored_key(c->dir, hex_encode(c->pk, 32, key))) {
+        snprintf(err, errlen,
+                 "%s was restored from a backup and still has the key it had then: the entries "
+                 "it signed after the backup are held by its neighbours only, and running with "
+                 "that key would sign conflicting ones. Run lienthong rotate --dir %s first (if "
+                 "you are sure the node wrote nothing after the backup, delete %s/restored.json "
+                 "instead)",
+                 c->dir, c->dir, c->dir);
+        return -1;
+    }
     int lock = daemon_lock(c, err, errlen);
     if (lock < 0)
         return -1;
@@ -447,7 +441,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         return -1;
     }
     http_server_observe(st->http, daemon_observe, st);
-    http_server_gate(st->http, daemon_gate, st);
+    http_server_gate(st->http, disk_guard_gate, &st->guard);
     http_server_amend(st->http, disk_guard_amend, &st->guard);
     uv_signal_init(&st->loop, &st->sigint);
     uv_signal_init(&st->loop, &st->sigterm);
@@ -468,14 +462,6 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         log_write(LOG_WARN, "camera.start", "error=\"%s: cameras are not probed or recorded\"",
                   merr);
 
-    char key[65];
-    st->restored = recovery_restored_key(c->dir, hex_encode(c->pk, 32, key));
-    if (st->restored)
-        log_write(LOG_WARN, "node.restored",
-                  "path=%s/restored.json advice=\"restored from a backup with the same key: "
-                  "writes are refused (409 node.restored) until lienthong rotate gives the node "
-                  "a new key; replication runs\"",
-                  c->dir);
     if (recovery_mark_running(c->dir))
         log_write(LOG_WARN, "node.marker",
                   "path=%s/shutdown.json error=\"cannot record the start: the next start "

@@ -43,15 +43,16 @@ int recovery_mark_stopped(const char *dir);
  * Replication never sends a unit the entries it authored itself, so the
  * entries the node signed after its backup stay at its neighbours; with the
  * same key, its next write would sign another entry for one of those seqs
- * (an equivocation, which revokes the key). So while the node still has
- * the key named there, it refuses writes until `lienthong rotate` gives it
- * a new key (or the admin, sure that it wrote nothing after the backup,
- * removes the file). */
+ * (an equivocation, which revokes the key); and a running node writes by
+ * itself (audit entries, camera states, escalations). So while the node
+ * still has the key named there, `serve` refuses to start until `lienthong
+ * rotate` gives it a new key (or the admin, sure that it wrote nothing
+ * after the backup, removes the file). */
 
 /* Writes DIR/restored.json for key (hex) restored from file. 0 or -1. */
 int recovery_mark_restored(const char *dir, const char *key_hex, const char *file);
 
-/* True when DIR/restored.json names key_hex: writes must wait. */
+/* True when DIR/restored.json names key_hex: the node must not run. */
 bool recovery_restored_key(const char *dir, const char *key_hex);
 
 /* One line for the log: `clean_shutdown=... last_txn=...`, into buf. */
