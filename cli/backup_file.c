@@ -131,8 +131,7 @@ backup_writer *backup_writer_new(FILE *f, const char *passphrase, char *err, siz
     return w;
 }
 
-int backup_add_file(backup_writer *w, const char *name, const char *path, char *err,
-                    size_t errlen)
+int backup_add_file(backup_writer *w, const char *name, const char *path, char *err, size_t errlen)
 {
     FILE *in = fopen(path, "rb");
     if (!in) {
@@ -265,8 +264,9 @@ backup_reader *backup_reader_new(FILE *f, const char *passphrase, char *err, siz
         crypto_generichash_init(&r->hash, NULL, 0, 32);
         return r;
     } else if (!passphrase) {
-        snprintf(err, errlen, "this backup is encrypted: give its passphrase with "
-                              "--passphrase-file FILE");
+        snprintf(err, errlen,
+                 "this backup is encrypted: give its passphrase with "
+                 "--passphrase-file FILE");
     } else {
         uint8_t salt[crypto_pwhash_SALTBYTES], lim[16],
             key[crypto_secretstream_xchacha20poly1305_KEYBYTES],
@@ -312,8 +312,7 @@ static int check_end(backup_reader *r, char *err, size_t errlen)
     return 0;
 }
 
-int backup_next(backup_reader *r, char *name, uint64_t *size, FILE *out, char *err,
-                size_t errlen)
+int backup_next(backup_reader *r, char *name, uint64_t *size, FILE *out, char *err, size_t errlen)
 {
     uint8_t kind, b[8];
     if (get(r, &kind, 1, err, errlen))

@@ -33,8 +33,7 @@ backup_writer *backup_writer_new(FILE *f, const char *passphrase, char *err, siz
 
 /* Adds the member name with the whole content of the file at path.
  * Returns 0, or -1 with err. */
-int backup_add_file(backup_writer *w, const char *name, const char *path, char *err,
-                    size_t errlen);
+int backup_add_file(backup_writer *w, const char *name, const char *path, char *err, size_t errlen);
 
 /* Writes the end (and checksum or final chunk) and frees w. Returns 0, or
  * -1 with err. w is freed either way. */
@@ -47,8 +46,7 @@ backup_reader *backup_reader_new(FILE *f, const char *passphrase, char *err, siz
 /* The next member: its name (into name, BACKUP_NAME_MAX + 1 bytes) and
  * size, its content written to out. Returns 1 for a member, 0 at the end
  * (after the checksum or the final chunk was checked), -1 with err. */
-int backup_next(backup_reader *r, char *name, uint64_t *size, FILE *out, char *err,
-                size_t errlen);
+int backup_next(backup_reader *r, char *name, uint64_t *size, FILE *out, char *err, size_t errlen);
 
 /* Frees r. NULL is ignored. */
 void backup_reader_free(backup_reader *r);

@@ -81,7 +81,7 @@ static int lmdb_copy(const char *dir, int fd, char *err, size_t errlen)
             if (rc != MDB_MAP_RESIZED)
                 break;
             rc = ftruncate(fd, 0) || lseek(fd, 0, SEEK_SET) < 0 ? errno
-                                                                 : mdb_env_set_mapsize(env, 0);
+                                                                : mdb_env_set_mapsize(env, 0);
         }
         mdb_env_close(env);
     }
@@ -128,8 +128,8 @@ static const char *passphrase_of(const char *file, char *buf, bool *bad, char *e
 
 /* The options both commands share: --dir, the file, --passphrase-file, and
  * (restore) --force. Returns -1 to go on, else the exit code. */
-static int parse_opts(int argc, char **argv, const char *cmd, const char *usage,
-                      const char **dir, const char **file, const char **pass, bool *force)
+static int parse_opts(int argc, char **argv, const char *cmd, const char *usage, const char **dir,
+                      const char **file, const char **pass, bool *force)
 {
     static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
                                          {"out", required_argument, 0, 'o'},
@@ -183,8 +183,10 @@ int cmd_backup(int argc, char **argv)
     snprintf(mdb, sizeof mdb, "%s.mdb.tmp", out);
     FILE *f = fopen(tmp, "wb");
     if (!f)
-        return cli_error("backup", CLI_FAIL, "cannot create %s: %s; check the directory exists "
-                         "and is writable", tmp, strerror(errno));
+        return cli_error("backup", CLI_FAIL,
+                         "cannot create %s: %s; check the directory exists "
+                         "and is writable",
+                         tmp, strerror(errno));
     fchmod(fileno(f), 0600);
     backup_writer *w = backup_writer_new(f, p, err, sizeof err);
     int rc = w ? backup_members(w, dir, mdb, err, sizeof err) : -1;
@@ -367,8 +369,9 @@ int cmd_restore(int argc, char **argv)
         return code;
     char key[65];
     if (recovery_mark_restored(dir, hex_encode(c.pk, 32, key), from))
-        fprintf(stderr, "lienthong restore: warning: cannot write %s/restored.json: do not "
-                        "start this node before lienthong rotate\n",
+        fprintf(stderr,
+                "lienthong restore: warning: cannot write %s/restored.json: do not "
+                "start this node before lienthong rotate\n",
                 dir);
     printf("restored unit %s (%llu entries) into %s. Entries this node signed after the backup "
            "are not sent back to it: run lienthong rotate --dir %s before starting it (serve "

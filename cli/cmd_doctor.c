@@ -28,10 +28,10 @@
 #define DOCTOR_OK 0
 #define DOCTOR_WARN 1
 #define DOCTOR_PROBLEM 2
-#define SKEW_WARN_MS 2000       /* HLC copes; people reading times do not */
-#define SKEW_PROBLEM_MS 60000   /* certificates and sessions start to fail */
+#define SKEW_WARN_MS 2000     /* HLC copes; people reading times do not */
+#define SKEW_PROBLEM_MS 60000 /* certificates and sessions start to fail */
 #define CERT_WARN_DAYS 30
-#define BACKLOG_WARN 10000      /* entries waiting on one link */
+#define BACKLOG_WARN 10000 /* entries waiting on one link */
 #define DOCTOR_TIMEOUT_MS 5000
 
 typedef struct {
@@ -168,7 +168,10 @@ static void check_clock(doctor *d)
     else {
         long long skew = (long long)(json_integer_value(t) - (t0 + t1) / 2);
         long long mag = skew < 0 ? -skew : skew;
-        say(d, mag > SKEW_PROBLEM_MS ? DOCTOR_PROBLEM : mag > SKEW_WARN_MS ? DOCTOR_WARN : DOCTOR_OK,
+        say(d,
+            mag > SKEW_PROBLEM_MS ? DOCTOR_PROBLEM
+            : mag > SKEW_WARN_MS  ? DOCTOR_WARN
+                                  : DOCTOR_OK,
             "clock", "this clock is %+.1f s from the parent's (measured within %lld ms)%s",
             (double)-skew / 1000.0, (long long)(t1 - t0),
             mag > SKEW_WARN_MS ? ": set up time sync (systemd-timesyncd or chrony against the "
@@ -330,8 +333,7 @@ int cmd_doctor(int argc, char **argv)
     d.running = status_node_running(d.dir);
     if (node_store_open(&d.c, &d.s, true, err, sizeof err))
         say(&d, DOCTOR_PROBLEM, "store",
-            "%s: restore the node from a backup (lienthong restore) if it cannot be opened",
-            err);
+            "%s: restore the node from a backup (lienthong restore) if it cannot be opened", err);
     check_config(&d);
     check_recovery(&d);
     check_restored(&d);

@@ -141,8 +141,7 @@ static bool is_number(const char *s, size_t n)
 /* One value of a logfmt line at *p (quoted with \" escapes, or up to the
  * next space): its start and length, unquoted when it was quoted; *p moves
  * past it. Quoted values are unescaped into buf. */
-static size_t logfmt_value(const char **p, const char *end, char *buf, size_t cap,
-                           const char **val)
+static size_t logfmt_value(const char **p, const char *end, char *buf, size_t cap, const char **val)
 {
     const char *q = *p;
     if (q < end && *q == '"') {

@@ -32,8 +32,8 @@
  */
 #include "node/api.h"
 #include "lib/hex.h"
-#include "node/http/static_web.h"
 #include "node/feed_api.h"
+#include "node/http/static_web.h"
 #include "node/links/repl_link.h"
 #include "node/map_api.h"
 #include "node/membership/enrol_api.h"
@@ -87,14 +87,13 @@ static void api_health(void *ctx, const http_request *req, http_response *res)
     char key[65];
     if (!http_path_exact(req, res, "/api/v1/health", NULL))
         return;
-    http_respond_json(res, 200,
-                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:I}", "status", "ok", "node",
-                                hex_encode(c->pk, 32, key), "unit", c->unit, "name", c->name,
-                                "tier", c->tier, "parent",
-                                c->parent_unit[0] ? json_string(c->parent_unit) : json_null(),
-                                "version", LT_VERSION, "uptime_ms",
-                                (json_int_t)(uv_now(d->loop) - d->started_ms), "time_ms",
-                                (json_int_t)wall_ms()));
+    http_respond_json(
+        res, 200,
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:I}", "status", "ok", "node",
+                  hex_encode(c->pk, 32, key), "unit", c->unit, "name", c->name, "tier", c->tier,
+                  "parent", c->parent_unit[0] ? json_string(c->parent_unit) : json_null(),
+                  "version", LT_VERSION, "uptime_ms", (json_int_t)(uv_now(d->loop) - d->started_ms),
+                  "time_ms", (json_int_t)wall_ms()));
 }
 
 static void api_status(void *ctx, const http_request *req, http_response *res)

@@ -98,8 +98,8 @@ static double gauge_snapshots(void *ctx)
 static void daemon_media_gauges(metrics *m, media_env *e)
 {
     metrics_add_gauge(m, "ffmpeg_probe_jobs", "Camera probes (FFmpeg) under way.", gauge_probes, e);
-    metrics_add_gauge(m, "ffmpeg_recording_jobs", "Cameras being recorded (one FFmpeg reader each).",
-                      gauge_recordings, e);
+    metrics_add_gauge(m, "ffmpeg_recording_jobs",
+                      "Cameras being recorded (one FFmpeg reader each).", gauge_recordings, e);
     metrics_add_gauge(m, "ffmpeg_snapshot_jobs", "Camera snapshots (FFmpeg) under way.",
                       gauge_snapshots, e);
 }
@@ -409,8 +409,9 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         daemon_media_gauges(st->metrics, st->d.media);
     if (n < DAEMON_ROUTES_MAX)
         routes[n++] = (http_route){"GET", "/metrics", metrics_api_admin, st->metrics, 0};
-    bool ok = st->metrics && st->d.env.links && st->d.env.auth && st->d.reports && st->d.indicators &&
-              st->d.media && st->d.documents && st->d.env.events && n < DAEMON_ROUTES_MAX;
+    bool ok = st->metrics && st->d.env.links && st->d.env.auth && st->d.reports &&
+              st->d.indicators && st->d.media && st->d.documents && st->d.env.events &&
+              n < DAEMON_ROUTES_MAX;
     http_limits limits;
     if (!ok)
         snprintf(err, errlen,

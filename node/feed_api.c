@@ -117,8 +117,8 @@ static void piece_push(feed *fd)
         fd->pending = NULL;
     }
     int rc = fd->stream && fd->piece_len ? http_stream_write(fd->stream, fd->piece, fd->piece_len)
-             : fd->stream                 ? 0
-                                          : -1;
+             : fd->stream                ? 0
+                                         : -1;
     if (rc == 1) {
         uv_timer_start(&fd->retry, retry_fire, FEED_RETRY_MS, 0);
         return;

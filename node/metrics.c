@@ -417,8 +417,7 @@ static void metrics_scrape(metrics *m, const http_request *req, http_response *r
     sc->m = m;
     render_loop_part(m, f);
     fclose(f);
-    offload_request(req, res,
-                    &(offload_task){m->env->loop, sc, scrape_work, scrape_done});
+    offload_request(req, res, &(offload_task){m->env->loop, sc, scrape_work, scrape_done});
 }
 
 void metrics_api_admin(void *ctx, const http_request *req, http_response *res)

@@ -40,8 +40,8 @@ int recovery_lmdb_meta(const char *path, uint64_t *txn, uint64_t *last_page)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    bool ok = pread(fd, m0, sizeof m0, 0) == (ssize_t)sizeof m0 &&
-              u32_at(m0 + META_MAGIC) == LMDB_MAGIC;
+    bool ok =
+        pread(fd, m0, sizeof m0, 0) == (ssize_t)sizeof m0 && u32_at(m0 + META_MAGIC) == LMDB_MAGIC;
     uint32_t psize = ok ? u32_at(m0 + META_PSIZE) : 0;
     ok = ok && psize >= 512 && psize <= 65536 &&
          pread(fd, m1, sizeof m1, psize) == (ssize_t)sizeof m1 &&
