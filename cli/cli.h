@@ -49,6 +49,9 @@ int cmd_cameras(int argc, char **argv);
 int cmd_signer(int argc, char **argv);
 int cmd_tls(int argc, char **argv);
 int cmd_register(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 /* Reads a password of ACCOUNT_PASSWORD_MIN..ACCOUNT_PASSWORD_MAX bytes, one
  * line from stdin (without echo on a terminal), into pw (cap bytes).

@@ -3,6 +3,7 @@
  */
 #include "cli/cli.h"
 #include "documents/documents.h"
+#include "lib/log.h"
 #include "node/daemon.h"
 
 #include <stdio.h>
@@ -37,7 +38,14 @@ static const char usage[] =
     "  --attachment-max MIB\n"
     "                      the largest attachment of a document this node\n"
     "                      takes, in MiB (default 200; 1 to 4096); uploads\n"
-    "                      stream to disk, so memory does not grow with it\n";
+    "                      stream to disk, so memory does not grow with it\n"
+    "  --metrics-listen HOST:PORT\n"
+    "                      also serve GET /metrics (Prometheus) without login\n"
+    "                      on this address, e.g. 127.0.0.1:9464\n"
+    "  --log-format logfmt|json\n"
+    "                      one line per event on stderr (default logfmt)\n"
+    "  --log-level debug|info|warn|error\n"
+    "                      the lowest level written (default info, or LT_LOG)\n";
 
 int cmd_serve(int argc, char **argv)
 {
@@ -50,6 +58,9 @@ int cmd_serve(int argc, char **argv)
                                          {"tls-ca", required_argument, 0, 'A'},
                                          {"redirect-http", required_argument, 0, 'R'},
                                          {"attachment-max", required_argument, 0, 'M'},
+                                         {"metrics-listen", required_argument, 0, 'L'},
+                                         {"log-format", required_argument, 0, 'F'},
+                                         {"log-level", required_argument, 0, 'V'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *dir = NULL, *listen = NULL, *cert = NULL, *key = NULL, *ca = NULL;
@@ -92,6 +103,19 @@ int cmd_serve(int argc, char **argv)
             if (*end || !*optarg || optarg[0] == '-' || v < 1 || v > 4096)
                 return cli_usage_error("serve", "--attachment-max takes 1 to 4096 (MiB)");
             documents_set_file_max((size_t)v << 20);
+        } else if (ch == 'L')
+            daemon_set_metrics_listen(optarg);
+        else if (ch == 'F' || ch == 'V') {
+            log_format f;
+            log_level l;
+            if (ch == 'F' && log_format_parse(optarg, &f))
+                return cli_usage_error("serve", "--log-format takes logfmt or json");
+            if (ch == 'V' && log_level_parse(optarg, &l))
+                return cli_usage_error("serve", "--log-level takes debug, info, warn or error");
+            if (ch == 'F')
+                log_set_format(f);
+            else
+                log_set_level(l);
         }
     }
     if (!cert != !key)

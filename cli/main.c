@@ -32,6 +32,9 @@ static const cli_command commands[] = {
     {"tls", cmd_tls, "HTTPS certificates: selfsign for a closed network"},
     {"register", cmd_register,
      "documents: the unit's numbering register (show, handover, takeover)"},
+    {"backup", cmd_backup, "copy the store, key and configuration to a file while serving"},
+    {"restore", cmd_restore, "restore a node from a file of lienthong backup"},
+    {"doctor", cmd_doctor, "check a node's health and say what to do about each problem"},
     {"demo", cmd_demo, "start a sample network on 127.0.0.1"},
 };
 

@@ -29,6 +29,7 @@ static const errkind_row ERRKINDS[LT_ERRKIND_COUNT] = {
     [LT_EINTERNAL] = {500, 1, "internal"},
     [LT_EUNAVAILABLE] = {503, 1, "unavailable"},
     [LT_ESTORAGE] = {500, 1, "storage"},
+    [LT_ENOSPACE] = {507, 1, "insufficient_storage"},
 };
 
 static const errkind_row *errkind_row_of(lt_errkind kind)

@@ -29,6 +29,7 @@ typedef enum {
     LT_EINTERNAL,    /* a bug or out of memory: 500 */
     LT_EUNAVAILABLE, /* the node cannot do it now (busy, not set up): 503 */
     LT_ESTORAGE,     /* the store failed (disk full, I/O): 500 */
+    LT_ENOSPACE,     /* the disk is (nearly) full: writes refused, 507 */
     LT_ERRKIND_COUNT
 } lt_errkind;
 

@@ -14,19 +14,49 @@
 
 static log_level threshold = LOG_INFO;
 static pthread_once_t threshold_once = PTHREAD_ONCE_INIT;
+static bool threshold_set; /* log_set_level() was called: LT_LOG is ignored */
+static log_format format = LOG_FORMAT_LOGFMT;
+
+static const char *level_names[] = {"debug", "info", "warn", "error"};
+
+int log_level_parse(const char *name, log_level *lvl)
+{
+    for (int i = LOG_DEBUG; i <= LOG_ERROR; i++)
+        if (name && !strcmp(name, level_names[i])) {
+            *lvl = (log_level)i;
+            return 0;
+        }
+    return -1;
+}
 
 /* Reads LT_LOG once, whichever thread logs first (pool threads log too). */
 static void threshold_from_env(void)
 {
-    const char *v = getenv("LT_LOG");
-    if (!v)
-        return;
-    if (!strcmp(v, "debug"))
-        threshold = LOG_DEBUG;
-    else if (!strcmp(v, "warn"))
-        threshold = LOG_WARN;
-    else if (!strcmp(v, "error"))
-        threshold = LOG_ERROR;
+    log_level l;
+    if (!threshold_set && !log_level_parse(getenv("LT_LOG"), &l) && l != LOG_INFO)
+        threshold = l;
+}
+
+void log_set_level(log_level lvl)
+{
+    threshold_set = true;
+    threshold = lvl;
+}
+
+void log_set_format(log_format f)
+{
+    format = f;
+}
+
+int log_format_parse(const char *name, log_format *f)
+{
+    if (name && !strcmp(name, "logfmt"))
+        *f = LOG_FORMAT_LOGFMT;
+    else if (name && !strcmp(name, "json"))
+        *f = LOG_FORMAT_JSON;
+    else
+        return -1;
+    return 0;
 }
 
 /* Lines with the same event and fields, per second, before the rest of
@@ -59,7 +89,7 @@ static uint64_t line_hash(const char *event, const char *fields, size_t n)
 
 static size_t line_prefix(char *line, size_t cap, log_level lvl, const char *event)
 {
-    static const char *names[] = {"debug", "info", "warn", "error"};
+    const char *const *names = level_names;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
@@ -70,15 +100,132 @@ static size_t line_prefix(char *line, size_t cap, log_level lvl, const char *eve
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
+/* Appends the JSON string of s[0..n) (quotes and escapes) to out. */
+static size_t json_str(char *out, size_t cap, size_t o, const char *s, size_t n)
+{
+    if (o < cap)
+        out[o++] = '"';
+    for (size_t i = 0; i < n && o + 7 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+        } else if (c < 0x20)
+            o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+        else
+            out[o++] = (char)c;
+    }
+    if (o < cap)
+        out[o++] = '"';
+    return o;
+}
+
+/* Whether s[0..n) is a plain decimal number JSON takes as it is. */
+static bool is_number(const char *s, size_t n)
+{
+    size_t i = s[0] == '-' ? 1 : 0, digits = 0;
+    bool dot = false;
+    if (n == i || n > 20 || (s[i] == '0' && n > i + 1 && s[i + 1] != '.'))
+        return false;
+    for (; i < n; i++) {
+        if (s[i] >= '0' && s[i] <= '9')
+            digits++;
+        else if (s[i] == '.' && !dot && digits)
+            dot = true;
+        else
+            return false;
+    }
+    return digits && s[n - 1] != '.';
+}
+
+/* One value of a logfmt line at *p (quoted with \" escapes, or up to the
+ * next space): its start and length, unquoted when it was quoted; *p moves
+ * past it. Quoted values are unescaped into buf. */
+static size_t logfmt_value(const char **p, const char *end, char *buf, size_t cap, const char **val)
+{
+    const char *q = *p;
+    if (q < end && *q == '"') {
+        size_t n = 0;
+        for (q++; q < end && *q != '"'; q++) {
+            if (*q == '\\' && q + 1 < end)
+                q++;
+            if (n < cap)
+                buf[n++] = *q;
+        }
+        *p = q < end ? q + 1 : q;
+        *val = buf;
+        return n;
+    }
+    while (q < end && *q != ' ')
+        q++;
+    *val = *p;
+    size_t n = (size_t)(q - *p);
+    *p = q;
+    return n;
+}
+
+/* Rewrites the logfmt line in[0..n) as one JSON object into out. */
+static size_t logfmt_to_json(const char *in, size_t n, char *out, size_t cap)
+{
+    const char *p = in, *end = in + n;
+    size_t o = 0;
+    char vbuf[2048];
+    out[o++] = '{';
+    while (p < end && o + 16 < cap) {
+        while (p < end && *p == ' ')
+            p++;
+        const char *k = p;
+        while (p < end && *p != '=' && *p != ' ')
+            p++;
+        if (p == k || p >= end || *p != '=') {
+            while (p < end && *p != ' ')
+                p++;
+            continue;
+        }
+        size_t klen = (size_t)(p - k);
+        p++;
+        const char *v;
+        bool quoted = p < end && *p == '"';
+        size_t vlen = logfmt_value(&p, end, vbuf, sizeof vbuf, &v);
+        if (out[o - 1] != '{')
+            out[o++] = ',';
+        o = json_str(out, cap, o, k, klen);
+        if (o < cap)
+            out[o++] = ':';
+        if (!quoted && is_number(v, vlen) && o + vlen < cap) {
+            memcpy(out + o, v, vlen);
+            o += vlen;
+        } else
+            o = json_str(out, cap, o, v, vlen);
+    }
+    if (o < cap)
+        out[o++] = '}';
+    return o < cap ? o : cap;
+}
+
+/* Writes one finished logfmt line (no newline) in the chosen format. */
+static void line_emit(const char *line, size_t n)
+{
+    char out[4200];
+    if (format == LOG_FORMAT_JSON)
+        n = logfmt_to_json(line, n, out, sizeof out - 1);
+    else {
+        n = n < sizeof out - 1 ? n : sizeof out - 1;
+        memcpy(out, line, n);
+    }
+    out[n++] = '\n';
+    fwrite(out, 1, n, stderr); /* one write per line: lines of threads never mix */
+}
+
 /* The line saying how many copies of slot's line were left out. */
 static void repeat_report(const repeat_slot *r)
 {
     char line[256];
     size_t n = line_prefix(line, sizeof line, LOG_WARN, "log.repeated");
     int m =
-        snprintf(line + n, sizeof line - n, " of=%s folded=%lu within_s=1\n", r->event, r->folded);
+        snprintf(line + n, sizeof line - n, " of=%s folded=%lu within_s=1", r->event, r->folded);
     if (m > 0 && (size_t)m < sizeof line - n)
-        fwrite(line, 1, n + (size_t)m, stderr);
+        line_emit(line, n + (size_t)m);
 }
 
 /* Whether a line of event with these fields may be written now: false for
@@ -128,6 +275,5 @@ void log_write(log_level lvl, const char *event, const char *fmt, ...)
         n = (int)sizeof line - 2;
     if (!repeat_allow(event, line + start, (size_t)(n - start)))
         return;
-    line[n++] = '\n';
-    fwrite(line, 1, (size_t)n, stderr);
+    line_emit(line, (size_t)n);
 }

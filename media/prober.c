@@ -292,3 +292,8 @@ void media_prober_stop(media_prober *p)
     p->next = p->nids;
     uv_close((uv_handle_t *)&p->timer, prober_closed);
 }
+
+size_t media_prober_running(const media_prober *p)
+{
+    return p ? p->running : 0;
+}

@@ -35,6 +35,9 @@ media_prober *media_prober_start(uv_loop_t *loop, store *s, const node_config *c
  * one has (the caller then runs the loop dry). NULL is ignored. */
 void media_prober_stop(media_prober *p);
 
+/* Probes (FFmpeg opens) under way now; 0 for NULL. Loop thread. */
+size_t media_prober_running(const media_prober *p);
+
 /* The stored thumbnail of camera id: 0 with *jpeg (malloc'd) and *at_ms,
  * 1 when none, -1 on error. */
 int media_thumb_get(store *s, const char *id, uint8_t **jpeg, size_t *len, uint64_t *at_ms);

@@ -43,6 +43,14 @@ struct media_recorder {
     uint64_t segment_ms, max_age_ms, max_bytes;
 };
 
+size_t media_recorder_count(const media_recorder *r)
+{
+    size_t n = 0;
+    for (const rec_cam *c = r ? r->cams : NULL; c; c = c->next)
+        n++;
+    return n;
+}
+
 static uint64_t wall_ms(void)
 {
     struct timespec ts;

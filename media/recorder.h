@@ -41,6 +41,10 @@ media_recorder *media_recorder_start(uv_loop_t *loop, store *s, const node_confi
  * ignored. */
 void media_recorder_stop(media_recorder *r);
 
+/* Cameras being recorded now (one FFmpeg reader thread each); 0 for
+ * NULL. Loop thread. */
+size_t media_recorder_count(const media_recorder *r);
+
 /* The indexed segments of camera id overlapping [from_ms, to_ms]:
  * {"recordings": [{"start", "end", "bytes"}]} in time order. NULL with e. */
 json_t *recordings_list(store *s, const char *id, uint64_t from_ms, uint64_t to_ms, lt_error *e);

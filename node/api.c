@@ -10,6 +10,8 @@
  *   GET /api/v1/records/{coll}[/{id}]  records under the visibility rule
  *   POST /api/v1/login, POST /api/v1/logout, GET /api/v1/me   (node/people/auth.h)
  *   GET /api/v1/audit     the audit log, admins (node/people/audit.h)
+ *   GET /api/v1/feed      applied changes as JSON Lines, admins (feed_api.h)
+ *   GET /metrics          Prometheus metrics, admins (metrics.h; daemon.c)
  *   GET /api/v1/network   the hierarchy with each node's state (network_api.h)
  *   /api/v1/users         accounts, admins (users_api.h)
  *   /api/v1/boundaries, /api/v1/ui/settings  what maps draw (map_api.h)
@@ -30,6 +32,7 @@
  */
 #include "node/api.h"
 #include "lib/hex.h"
+#include "node/feed_api.h"
 #include "node/http/static_web.h"
 #include "node/links/repl_link.h"
 #include "node/map_api.h"
@@ -45,6 +48,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* True when req->path is exactly path; otherwise answers 404. Routes
  * match by prefix, so handlers of single resources check this first. */
@@ -68,6 +72,14 @@ static void api_index(void *ctx, const http_request *req, http_response *res)
                   "docs/openapi.yaml in the source tree"));
 }
 
+/* The wall clock in milliseconds (for clock-skew checks, lienthong doctor). */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void api_health(void *ctx, const http_request *req, http_response *res)
 {
     node_env *d = ctx;
@@ -75,13 +87,13 @@ static void api_health(void *ctx, const http_request *req, http_response *res)
     char key[65];
     if (!http_path_exact(req, res, "/api/v1/health", NULL))
         return;
-    http_respond_json(res, 200,
-                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I}", "status", "ok", "node",
-                                hex_encode(c->pk, 32, key), "unit", c->unit, "name", c->name,
-                                "tier", c->tier, "parent",
-                                c->parent_unit[0] ? json_string(c->parent_unit) : json_null(),
-                                "version", LT_VERSION, "uptime_ms",
-                                (json_int_t)(uv_now(d->loop) - d->started_ms)));
+    http_respond_json(
+        res, 200,
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:I}", "status", "ok", "node",
+                  hex_encode(c->pk, 32, key), "unit", c->unit, "name", c->name, "tier", c->tier,
+                  "parent", c->parent_unit[0] ? json_string(c->parent_unit) : json_null(),
+                  "version", LT_VERSION, "uptime_ms", (json_int_t)(uv_now(d->loop) - d->started_ms),
+                  "time_ms", (json_int_t)wall_ms()));
 }
 
 static void api_status(void *ctx, const http_request *req, http_response *res)
@@ -153,6 +165,7 @@ size_t api_routes(node_env *d, http_route *routes, size_t cap)
         {"POST", "/api/v1/logout", auth_logout, d->auth, 0},
         {"GET", "/api/v1/me", auth_me, d->auth, 0},
         {"GET", "/api/v1/audit", audit_api_list, d, 0},
+        {"GET", "/api/v1/feed", feed_api_get, d, 0},
         {"GET", "/api/v1/enrol/requests", enrol_api_get, d, 0},
         {"GET", "/api/v1/network", network_api_get, d, 0},
         {NULL, "/api/v1/users", users_api, d, 0},

@@ -14,13 +14,16 @@
 #include "lib/hex.h"
 #include "lib/log.h"
 #include "node/api.h"
+#include "node/disk_guard.h"
 #include "node/domains.h"
 #include "node/events.h"
 #include "node/http/http.h"
 #include "node/http/redirect.h"
 #include "node/links/repl_link.h"
+#include "node/metrics.h"
 #include "node/people/audit.h"
 #include "node/people/auth.h"
+#include "node/recovery.h"
 #include "reports/reports_env.h"
 
 #include <errno.h>
@@ -51,6 +54,9 @@ typedef struct {
     http_server *http;
     http_server *redirect; /* --redirect-http: plain HTTP to HTTPS */
     int https_port;        /* the redirect handler's context */
+    http_server *metrics_http; /* --metrics-listen, or NULL */
+    metrics *metrics;
+    disk_guard guard;
     bool stopping;
 } daemon_state;
 
@@ -67,6 +73,72 @@ void daemon_set_tls(const char *cert_file, const char *key_file)
 void daemon_set_redirect_http(int port)
 {
     redirect_port = port;
+}
+
+static const char *metrics_listen;
+
+void daemon_set_metrics_listen(const char *listen)
+{
+    metrics_listen = listen;
+}
+
+/* The server's observer: the audit trail and the metrics. */
+static void daemon_observe(void *ctx, const http_request *req, const http_response *res)
+{
+    daemon_state *st = ctx;
+    audit_observe(&st->d.env, req, res);
+    metrics_observe(st->metrics, req, res);
+}
+
+/* The observer of the metrics address: its own requests are counted too. */
+static void daemon_observe_metrics(void *ctx, const http_request *req, const http_response *res)
+{
+    metrics_observe(ctx, req, res);
+}
+
+/* The FFmpeg jobs of the cameras domain, as metrics gauges. */
+static double gauge_probes(void *ctx)
+{
+    return (double)media_prober_running(((media_env *)ctx)->prober);
+}
+
+static double gauge_recordings(void *ctx)
+{
+    return (double)media_recorder_count(((media_env *)ctx)->recorder);
+}
+
+static double gauge_snapshots(void *ctx)
+{
+    return (double)atomic_load(&((media_env *)ctx)->snapshots);
+}
+
+static void daemon_media_gauges(metrics *m, media_env *e)
+{
+    metrics_add_gauge(m, "ffmpeg_probe_jobs", "Camera probes (FFmpeg) under way.", gauge_probes, e);
+    metrics_add_gauge(m, "ffmpeg_recording_jobs",
+                      "Cameras being recorded (one FFmpeg reader each).", gauge_recordings, e);
+    metrics_add_gauge(m, "ffmpeg_snapshot_jobs", "Camera snapshots (FFmpeg) under way.",
+                      gauge_snapshots, e);
+}
+
+/* GET /metrics without login on the address of --metrics-listen. Returns
+ * 0 (also when not asked for), or -1 with err. */
+static int daemon_metrics_server(daemon_state *st, char *err, size_t errlen)
+{
+    char host[128];
+    int port;
+    if (!metrics_listen)
+        return 0;
+    if (daemon_parse_listen(metrics_listen, host, sizeof host, &port, err, errlen))
+        return -1;
+    http_route r = {"GET", "/", metrics_api_open, st->metrics, 0};
+    st->metrics_http = http_server_start(&st->loop, host, port, &r, 1, NULL, err, errlen);
+    if (!st->metrics_http)
+        return -1;
+    http_server_observe(st->metrics_http, daemon_observe_metrics, st->metrics);
+    log_write(LOG_INFO, "metrics.listening", "url=http://%s:%d/metrics", host,
+              http_server_port(st->metrics_http));
+    return 0;
 }
 
 void daemon_set_camera_probe_interval(unsigned seconds)
@@ -185,6 +257,8 @@ static void daemon_shutdown(daemon_state *st)
     repl_links_stop(st->d.env.links);
     http_server_stop(st->http);
     http_server_stop(st->redirect);
+    if (st->metrics_http)
+        http_server_stop(st->metrics_http);
     media_env_free(st->d.media); /* its prober ends with the loop's run below */
     st->d.media = NULL;
     uv_close((uv_handle_t *)&st->sigint, NULL);
@@ -198,6 +272,9 @@ static void daemon_shutdown(daemon_state *st)
     }
     http_server_finish(st->http);
     http_server_finish(st->redirect);
+    http_server_finish(st->metrics_http);
+    metrics_free(st->metrics);
+    st->metrics = NULL;
     repl_links_free(st->d.env.links);
     st->d.env.links = NULL;
     auth_free(st->d.env.auth); /* after the loop ran dry: no login still hashing */
@@ -337,6 +414,17 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         snprintf(c->listen, sizeof c->listen, "%s", listen);
     if (daemon_parse_listen(c->listen, host, sizeof host, &port, err, errlen))
         return -1;
+    char pkhex[65];
+    if (recovery_restored_key(c->dir, hex_encode(c->pk, 32, pkhex))) {
+        snprintf(err, errlen,
+                 "%s was restored from a backup and still has the key it had then: the entries "
+                 "it signed after the backup are held by its neighbours only, and running with "
+                 "that key would sign conflicting ones. Run lienthong rotate --dir %s first (if "
+                 "you are sure the node wrote nothing after the backup, delete %s/restored.json "
+                 "instead)",
+                 c->dir, c->dir, c->dir);
+        return -1;
+    }
     int lock = daemon_lock(c, err, errlen);
     if (lock < 0)
         return -1;
@@ -347,6 +435,23 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         return -1;
     }
     st->d.env.config = c;
+    recovery_info rec;
+    char recs[256];
+    recovery_read(c->dir, &rec);
+    recovery_describe(&rec, recs, sizeof recs);
+    if (rec.first_start || rec.clean)
+        log_write(LOG_INFO, "node.recovery", "%s", recs);
+    else
+        log_write(LOG_WARN, "node.recovery",
+                  "%s advice=\"the last run did not stop cleanly (power loss, kill or crash): "
+                  "the store holds every transaction committed before, up to last_txn; nothing "
+                  "acknowledged is lost. Run lienthong verify --dir DIR if in doubt\"",
+                  recs);
+    if (disk_guard_init(&st->guard, c->dir, err, errlen)) {
+        free(st);
+        close(lock);
+        return -1;
+    }
     if (node_store_open(c, &st->d.env.store, false, err, errlen)) {
         free(st);
         close(lock);
@@ -383,8 +488,14 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     n += st->d.documents ? documents_env_routes(st->d.documents, routes + n, DAEMON_ROUTES_MAX - n)
                          : 0;
     n += api_routes(&st->d.env, routes + n, DAEMON_ROUTES_MAX - n);
-    bool ok = st->d.env.links && st->d.env.auth && st->d.reports && st->d.indicators &&
-              st->d.media && st->d.documents && st->d.env.events && n < DAEMON_ROUTES_MAX;
+    st->metrics = metrics_new(&st->d.env);
+    if (st->metrics && st->d.media)
+        daemon_media_gauges(st->metrics, st->d.media);
+    if (n < DAEMON_ROUTES_MAX)
+        routes[n++] = (http_route){"GET", "/metrics", metrics_api_admin, st->metrics, 0};
+    bool ok = st->metrics && st->d.env.links && st->d.env.auth && st->d.reports &&
+              st->d.indicators && st->d.media && st->d.documents && st->d.env.events &&
+              n < DAEMON_ROUTES_MAX;
     http_limits limits;
     http_tls tls;
     char cert[NODE_PATH_MAX + 32], key[NODE_PATH_MAX + 32], ca[2 * NODE_PATH_MAX + 2];
@@ -400,6 +511,10 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, &limits, ep, (size_t)nep,
                                          err, errlen)
                   : NULL;
+    if (st->http && daemon_metrics_server(st, err, errlen)) {
+        http_server_finish(st->http); /* stops it and lets lws close its handles */
+        st->http = NULL;
+    }
     st->https_port = http_server_port(st->http);
     if (!st->http && st->redirect) {
         http_server_finish(st->redirect); /* stops it and lets lws close its handles */
@@ -409,6 +524,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         log_write(LOG_INFO, "http.redirect", "port=%d to_port=%d", http_server_port(st->redirect),
                   st->https_port);
     if (!st->http) {
+        metrics_free(st->metrics);
         events_free(st->d.env.events);
         reports_env_free(st->d.reports);
         indicators_env_free(st->d.indicators);
@@ -422,7 +538,9 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         close(lock);
         return -1;
     }
-    http_server_observe(st->http, audit_observe, &st->d.env);
+    http_server_observe(st->http, daemon_observe, st);
+    http_server_gate(st->http, disk_guard_gate, &st->guard);
+    http_server_amend(st->http, disk_guard_amend, &st->guard);
     uv_signal_init(&st->loop, &st->sigint);
     uv_signal_init(&st->loop, &st->sigterm);
     st->sigint.data = st->sigterm.data = st;
@@ -446,7 +564,11 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         log_write(LOG_WARN, "camera.start", "error=\"%s: cameras are not probed or recorded\"",
                   merr);
 
-    char pkhex[65];
+    if (recovery_mark_running(c->dir))
+        log_write(LOG_WARN, "node.marker",
+                  "path=%s/shutdown.json error=\"cannot record the start: the next start "
+                  "cannot tell whether this run stopped cleanly\"",
+                  c->dir);
     log_write(LOG_INFO, "node.started", "unit=%s tier=%s node=%s url=%s://%s:%d/ entries=%llu",
               c->unit, c->tier, hex_encode(c->pk, 32, pkhex),
               http_server_tls(st->http) ? "https" : "http", host, http_server_port(st->http),
@@ -454,6 +576,9 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     uv_run(&st->loop, UV_RUN_DEFAULT);
     daemon_shutdown(st);
     store_close(st->d.env.store);
+    if (recovery_mark_stopped(c->dir))
+        log_write(LOG_WARN, "node.marker",
+                  "path=%s/shutdown.json error=\"cannot record the clean stop\"", c->dir);
     log_write(LOG_INFO, "node.stopped", "unit=%s", c->unit);
     free(st);
     close(lock);

@@ -54,6 +54,11 @@ void daemon_set_tls(const char *cert_file, const char *key_file);
  * such listener. daemon_run fails when the node does not serve HTTPS. */
 void daemon_set_redirect_http(int port);
 
+/* Serves GET /metrics without login on listen ("HOST:PORT", kept as
+ * given) besides the node's own address (`serve --metrics-listen`); NULL:
+ * not. Call before daemon_run. */
+void daemon_set_metrics_listen(const char *listen);
+
 /* Splits "HOST:PORT" into host and port. Returns 0, or -1 with err. */
 int daemon_parse_listen(const char *listen, char *host, size_t hostcap, int *port, char *err,
                         size_t errlen);

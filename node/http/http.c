@@ -100,6 +100,10 @@ struct http_server {
     bool stopped;
     http_observer observer;
     void *observer_ctx;
+    http_gate_fn gate; /* http_server_gate() */
+    void *gate_ctx;
+    http_amend_fn amend; /* http_server_amend() */
+    void *amend_ctx;
     http_admit *admit; /* connection caps and body budgets */
     http_trust_fn trust;
     void *trust_ctx;
@@ -158,6 +162,7 @@ typedef struct {
     size_t body_cap;            /* bytes allocated at body */
     struct http_stream *stream; /* SS_STREAM: its queue */
     body_stream *bstream;       /* a body going to the route's consumer */
+    uint64_t started_ns;        /* uv_hrtime() when the head arrived */
 } http_session;
 
 /* A deferred answer. ss is NULL once the connection is gone. */
@@ -736,6 +741,10 @@ static http_request session_request(http_session *ss)
 /* Shows the handler's answer to the observer, then sends it. */
 static void answer_handled(http_server *s, http_session *ss, struct lws *wsi)
 {
+    if (s->amend) {
+        http_request req = session_request(ss);
+        s->amend(s->amend_ctx, &req, &ss->res);
+    }
     if (s->observer) {
         http_request req = session_request(ss);
         ss->wsi = wsi;
@@ -750,6 +759,11 @@ static void call_handler(http_server *s, http_session *ss, struct lws *wsi)
     http_request req = session_request(ss);
     response_init(&ss->res);
     ss->wsi = wsi;
+    if (s->gate && s->gate(s->gate_ctx, &req, &ss->res)) {
+        ss->wsi = NULL;
+        answer_handled(s, ss, wsi);
+        return;
+    }
     ss->in_handler = true;
     ss->route->fn(ss->route->ctx, &req, &ss->res);
     ss->in_handler = false;
@@ -919,6 +933,30 @@ void http_server_observe(http_server *s, http_observer fn, void *ctx)
 {
     s->observer = fn;
     s->observer_ctx = ctx;
+}
+
+void http_server_gate(http_server *s, http_gate_fn fn, void *ctx)
+{
+    s->gate = fn;
+    s->gate_ctx = ctx;
+}
+
+void http_server_amend(http_server *s, http_amend_fn fn, void *ctx)
+{
+    s->amend = fn;
+    s->amend_ctx = ctx;
+}
+
+const char *http_request_route(const http_request *req)
+{
+    const http_session *ss = req->priv_;
+    return ss && ss->route ? ss->route->path_prefix : NULL;
+}
+
+uint64_t http_request_started_ns(const http_request *req)
+{
+    const http_session *ss = req->priv_;
+    return ss ? ss->started_ns : 0;
 }
 
 void http_request_set_data(const http_request *req, void *data, void (*free_fn)(void *))
@@ -1135,6 +1173,7 @@ static int on_request(http_server *s, http_session *ss, struct lws *wsi, const c
     if (s->stopped)
         return -1;
     ss->srv = s;
+    ss->started_ns = uv_hrtime();
     peer_addr(wsi, ss->addr);
     admit_conn_busy(s->admit, wsi);
     lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL); /* the head is in */

@@ -280,6 +280,29 @@ typedef void (*http_observer)(void *ctx, const http_request *req, const http_res
 /* Sets the server's observer (one; NULL removes it). */
 void http_server_observe(http_server *s, http_observer fn, void *ctx);
 
+/* Called before a route's handler, on the loop thread: returns true when
+ * it answered req itself into res (the handler is then not called), e.g.
+ * a 507 for a write while the disk is full. */
+typedef bool (*http_gate_fn)(void *ctx, const http_request *req, http_response *res);
+
+/* Sets the server's gate (one; NULL removes it). */
+void http_server_gate(http_server *s, http_gate_fn fn, void *ctx);
+
+/* Called with every answer a route handler (or the gate) gave, before the
+ * observer sees it: may change res, e.g. a storage failure while the disk
+ * is full into a 507. Loop thread. */
+typedef void (*http_amend_fn)(void *ctx, const http_request *req, http_response *res);
+
+/* Sets the server's amender (one; NULL removes it). */
+void http_server_amend(http_server *s, http_amend_fn fn, void *ctx);
+
+/* The path_prefix of the route req was given to (for metrics labels that
+ * stay few), or NULL. */
+const char *http_request_route(const http_request *req);
+
+/* uv_hrtime() when req's head arrived (latency = now - this). */
+uint64_t http_request_started_ns(const http_request *req);
+
 /* ---- deferred answers ----------------------------------------------------- */
 
 typedef struct http_pending http_pending;

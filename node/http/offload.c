@@ -3,7 +3,15 @@
  */
 #include "node/http/offload.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
+
+static atomic_size_t in_flight; /* queued or running */
+
+size_t offload_in_flight(void)
+{
+    return atomic_load(&in_flight);
+}
 
 typedef struct {
     uv_work_t work;
@@ -23,6 +31,7 @@ static void offload_after(uv_work_t *w, int status)
 {
     offload *o = w->data;
     http_response *res = http_pending_response(o->p);
+    atomic_fetch_sub(&in_flight, 1);
     if (status)
         http_respond_error(res, 503, "the node stopped before finishing this request; retry");
     o->t.done(o->t.job, res, o->p, status == 0);
@@ -43,7 +52,9 @@ void offload_request(const http_request *req, http_response *res, const offload_
     o->t = *t;
     o->work.data = o;
     o->body = http_request_take_body(req, &o->len);
+    atomic_fetch_add(&in_flight, 1);
     if (!o->body || uv_queue_work(t->loop, &o->work, offload_work, offload_after)) {
+        atomic_fetch_sub(&in_flight, 1);
         http_response *pres = http_pending_response(o->p);
         http_respond_error(pres, 503, "the node could not start working on this request; retry");
         t->done(t->job, pres, o->p, false);

@@ -43,4 +43,8 @@ typedef struct {
  * 503 with a message to retry, and done() with ran false. */
 void offload_request(const http_request *req, http_response *res, const offload_task *t);
 
+/* Requests handed to the thread pool and not yet answered: queued or
+ * running (the pool's queue as the HTTP side sees it). Any thread. */
+size_t offload_in_flight(void);
+
 #endif
