@@ -18,6 +18,7 @@
 #define LT_MEDIA_H
 
 #include "lib/error.h"
+#include "media/cam_index.h"
 #include "node/env/config.h"
 #include "replication/unit_tree.h"
 #include "storage/store.h"
@@ -32,6 +33,8 @@
 #define CAMERA_URL_MAX 1024
 #define CAMERA_FIELD_MAX 32
 #define CAMERA_PATH_MAX 12
+#define CAMERA_CURSOR_MAX 160 /* field:status:id */
+#define CAMERA_LIST_MAX 1000  /* ?limit= at most */
 
 /* A camera's stream address split into what may replicate and what may
  * not. */
@@ -81,10 +84,14 @@ json_t *camera_get(store *s, const char *id, lt_error *e);
  * -1 with e (camera.not_found, camera.not_owner). */
 int camera_delete(store *s, const node_config *c, const char *id, lt_error *e);
 
-/* The cameras whose path holds unit (its subtree), optionally only of
- * field and status (NULL or "": any): {"cameras": [...]}. NULL with e. */
-json_t *cameras_list(store *s, const char *unit, const char *field, const char *status,
-                     lt_error *e);
+/* A camera's status: "status", else the legacy "online" flag of demo
+ * records, else "unknown". */
+const char *camera_status(const json_t *j);
+
+/* The cameras q selects (cam_index.h: the unit's subtree, field, status,
+ * a page of limit after a cursor), from the camera index:
+ * {"cameras": [...], "next": cursor or null}. NULL with e. */
+json_t *cameras_list(store *s, const cam_list_query *q, lt_error *e);
 
 /* The full stream address of camera id of node c (credentials joined
  * back) into url, and whether it is enabled. Returns 0, 1 when absent or

@@ -83,9 +83,20 @@ static void list_get(void *ctx, const http_request *req, http_response *res)
     const char *unit = query_unit(d, req, &c, res);
     if (!unit)
         return;
+    const char *field = http_request_query_param(req, "field");
+    const char *status = http_request_query_param(req, "status");
+    const char *lim = http_request_query_param(req, "limit");
+    char *end = NULL;
+    long limit = lim && *lim ? strtol(lim, &end, 10) : 0;
+    if (lim && *lim && (*end || limit < 1 || limit > CAMERA_LIST_MAX)) {
+        http_respond_code(res, 400, "camera.invalid", "limit must be 1 to %d, not %.20s",
+                          CAMERA_LIST_MAX, lim);
+        return;
+    }
+    cam_list_query q = {unit, field && *field ? field : NULL, status && *status ? status : NULL,
+                        http_request_query_param(req, "cursor"), (size_t)limit};
     lt_error e = {0};
-    json_t *j = cameras_list(d->node->store, unit, http_request_query_param(req, "field"),
-                             http_request_query_param(req, "status"), &e);
+    json_t *j = cameras_list(d->node->store, &q, &e);
     if (j)
         http_respond_json(res, 200, j);
     else
