@@ -15,6 +15,9 @@
 
 #define PREFIX "/api/v1/cameras"
 
+static void *link_open(void *ctx, const char *name, link_sink *sink, char *why, size_t cap);
+static void link_close(void *ctx, void *handle);
+
 media_env *media_env_new(node_env *env)
 {
     media_env *e = calloc(1, sizeof *e);
@@ -22,10 +25,12 @@ media_env *media_env_new(node_env *env)
         return NULL;
     e->node = env;
     atomic_init(&e->snapshots, 0);
-    if (!(e->live = media_live_new(env->loop))) {
+    if (!(e->live = media_live_new(env->loop, env->links))) {
         free(e);
         return NULL;
     }
+    if (env->links)
+        repl_links_set_source(env->links, &(link_source_ops){link_open, link_close}, e);
     return e;
 }
 
@@ -270,20 +275,64 @@ static void snapshot_get(media_env *d, const http_request *req, const char *id, 
     offload_request(req, res, &(offload_task){d->node->loop, j, snap_work, snap_done});
 }
 
+/* The source of camera id's live view on this node into *src (path and url
+ * backed by p and url): the stream itself on the owner, else the owner's
+ * path for the link below. Returns 0, or -1 when the record has no owner. */
+static int live_source_of(media_env *d, const char *id, const json_t *cam, live_source *src,
+                          char (*p)[NODE_CODE_MAX], char *url, size_t cap)
+{
+    bool enabled;
+    *src = (live_source){id, NULL, p, 0};
+    if (!camera_stream_url(d->node->store, d->node->config, id, url, cap, &enabled)) {
+        src->url = url;
+        return 0;
+    }
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(cam, "path"), i, u) if (json_is_string(u) &&
+                                                               src->npath < CAMERA_PATH_MAX)
+        snprintf(p[src->npath++], NODE_CODE_MAX, "%s", json_string_value(u));
+    return src->npath ? 0 : -1;
+}
+
 static void live_get(media_env *d, const http_request *req, const char *id, const json_t *cam,
                      http_response *res)
 {
-    char url[CAMERA_URL_MAX + 256];
-    bool enabled;
-    if (camera_stream_url(d->node->store, d->node->config, id, url, sizeof url, &enabled)) {
-        const char *unit = json_string_value(json_object_get(cam, "unit"));
-        http_respond_code(res, 409, "camera.not_owner",
-                          "camera %.64s belongs to unit %s: watch it live on that unit's node; "
-                          "this node shows its thumbnail (thumbnail.jpg)",
-                          id, unit ? unit : "?");
+    char url[CAMERA_URL_MAX + 256], path[CAMERA_PATH_MAX][NODE_CODE_MAX];
+    live_source src;
+    if (live_source_of(d, id, cam, &src, path, url, sizeof url)) {
+        http_respond_code(res, 502, "camera.unreachable",
+                          "camera %.64s has no owning unit this node knows of; it cannot be "
+                          "watched live from here",
+                          id);
         return;
     }
-    media_live_join(d->live, req, res, id, url);
+    media_live_join(d->live, req, res, &src);
+}
+
+/* The node above asks for camera name's live view (link_source_ops). */
+static void *link_open(void *ctx, const char *name, link_sink *sink, char *why, size_t cap)
+{
+    media_env *d = ctx;
+    lt_error e = {0};
+    json_t *cam = camera_get(d->node->store, name, &e);
+    char url[CAMERA_URL_MAX + 256], path[CAMERA_PATH_MAX][NODE_CODE_MAX];
+    live_source src;
+    void *h = NULL;
+    if (!cam)
+        snprintf(why, cap, "no camera %.64s on the node of unit %s", name, d->node->config->unit);
+    else if (live_source_of(d, name, cam, &src, path, url, sizeof url))
+        snprintf(why, cap, "camera %.64s has no owning unit", name);
+    else
+        h = media_live_sink_open(d->live, &src, sink, why, cap);
+    json_decref(cam);
+    return h;
+}
+
+static void link_close(void *ctx, void *handle)
+{
+    media_env *d = ctx;
+    media_live_sink_close(d->live, handle);
 }
 
 /* ?from and ?to as ms (absent: the whole range); false after answering 400. */

@@ -287,8 +287,10 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     if (st->d.env.events && st->d.reports)
         events_add_source(st->d.env.events,
                           &(events_source){REPORT_COLL, reports_env_event, st->d.reports});
-    http_ws_endpoint ep[2];
+    http_ws_endpoint ep[3];
     int nep = st->d.env.links ? repl_links_endpoint(st->d.env.links, &ep[0]) : 0;
+    if (nep)
+        nep += repl_links_media_endpoint(st->d.env.links, &ep[nep]);
     if (st->d.env.events)
         events_endpoint(st->d.env.events, &ep[nep++]);
     http_route routes[DAEMON_ROUTES_MAX];
