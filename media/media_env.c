@@ -5,6 +5,7 @@
  * (node/http/offload.h), never on the loop.
  */
 #include "media/media_env.h"
+#include "media/clip.h"
 #include "media/media.h"
 #include "media/probe.h"
 #include "node/http/offload.h"
@@ -367,48 +368,11 @@ static void recordings_get(media_env *d, const http_request *req, const char *id
         http_respond_lt(res, &e);
 }
 
-typedef struct {
-    media_env *d;
-    char id[CAMERA_ID_MAX];
-    uint64_t from, to;
-} clip_job;
-
-static void clip_work(void *job, const uint8_t *body, size_t len, http_response *res)
-{
-    clip_job *j = job;
-    uint8_t *mp4;
-    size_t n;
-    lt_error e = {0};
-    if (recordings_clip(j->d->node->store, j->id, j->from, j->to, &mp4, &n, &e)) {
-        http_respond_lt(res, &e);
-        return;
-    }
-    res->status = 200;
-    res->content_type = "video/mp4";
-    res->body = (char *)mp4;
-    res->body_len = n;
-    http_response_header(res, "Content-Disposition", "attachment; filename=\"clip.mp4\"");
-}
-
-static void clip_done(void *job, http_response *res, http_pending *p, bool ran)
-{
-    free(job);
-}
-
 static void clip_get(media_env *d, const http_request *req, const char *id, http_response *res)
 {
-    clip_job *j = malloc(sizeof *j);
-    if (!j) {
-        http_respond_error(res, 503, "the node is out of memory; retry later");
-        return;
-    }
-    j->d = d;
-    snprintf(j->id, sizeof j->id, "%s", id);
-    if (!span_parse(req, &j->from, &j->to, res)) {
-        free(j);
-        return;
-    }
-    offload_request(req, res, &(offload_task){d->node->loop, j, clip_work, clip_done});
+    uint64_t from, to;
+    if (span_parse(req, &from, &to, res))
+        media_clip_serve(d->node->loop, d->node->store, req, res, id, from, to, &d->clips);
 }
 
 static void item(void *ctx, const http_request *req, http_response *res)

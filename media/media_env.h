@@ -23,6 +23,7 @@ typedef struct media_env {
     media_live *live;
     media_recorder *recorder;
     atomic_uint snapshots; /* under way */
+    unsigned clips;        /* clip.mp4 answers under way (loop) */
 } media_env;
 
 /* The cameras domain of the node of env (not probing yet). NULL when out

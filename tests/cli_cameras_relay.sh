@@ -56,6 +56,27 @@ watch() { # watch N SECONDS NODE TOKEN: viewer N of CAM5 into $T/live.N
         "http://127.0.0.1:${PORT[$3]}/api/v1/cameras/CAM5/live.mjpeg" -o "$T/live.$1"
 }
 frames() { [ "$(grep -ac -- '--ltframe' "$T/live.$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
+# caps at each hop: 4 viewers per camera at the province share one relay,
+# which is one of the commune's 4
+watch 2 10 prov "$PV" &
+VIEWERS=$!
+check "a province viewer gets pictures relayed from the commune" wait_until 20 frames 2 1
+for i in 3 4 5; do watch $i 10 prov "$PV" & VIEWERS="$VIEWERS $!"; done
+check "four province viewers get pictures" wait_until 20 bash -c \
+    "for i in 2 3 4 5; do [ \$(grep -ac -- '--ltframe' '$T/live.'\$i 2>/dev/null || echo 0) -ge 2 ] || exit 1; done"
+check "...over one relay: the commune started one reader" \
+    test "$(grep -c 'event=camera.live_start id=CAM5' "$(log_of c1)")" = 1
+check "a fifth province viewer: 503 camera.busy" test "$(call GET prov "$PV" cameras/CAM5/live.mjpeg)" = 503
+for i in 6 7 8; do watch $i 4 c1 "$CV" & VIEWERS="$VIEWERS $!"; done
+check "three local viewers at the commune get pictures too" wait_until 20 bash -c \
+    "for i in 6 7 8; do [ \$(grep -ac -- '--ltframe' '$T/live.'\$i 2>/dev/null || echo 0) -ge 2 ] || exit 1; done"
+check "...a fourth: 503, the relay being one of the commune's four" \
+    test "$(call GET c1 "$CV" cameras/CAM5/live.mjpeg)" = 503
+wait $VIEWERS
+check "all left: the commune's reader stops" \
+    wait_until 20 grep -q 'event=camera.live_stop id=CAM5' "$(log_of c1)"
+
+check "the live source listens again" wait_until 20 listening "$LPORT"
 watch 1 8 prov "$PV" &
 V1=$!
 check "the province's viewer gets pictures relayed from the commune" wait_until 20 frames 1 3
@@ -72,32 +93,10 @@ check "the province relays from unit 16681" grep -q 'event=camera.live_start id=
 check "...the district too (it is not the owner either)" grep -q 'event=camera.live_start id=CAM5 source=unit 16681' "$(log_of dist)"
 check "...the commune reads the stream itself" grep -q 'event=camera.live_start id=CAM5 source=local' "$(log_of c1)"
 wait $V1
-check "the viewer left: the commune's reader stops" \
-    wait_until 20 grep -q 'event=camera.live_stop id=CAM5' "$(log_of c1)"
-check "...the district's relay stopped" grep -q 'event=camera.live_stop id=CAM5' "$(log_of dist)"
-check "...and the province's" grep -q 'event=camera.live_stop id=CAM5' "$(log_of prov)"
-
-# caps at each hop: 4 viewers per camera at the province share one relay,
-# which is one of the commune's 4
-check "the live source listens again" wait_until 20 listening "$LPORT"
-watch 2 10 prov "$PV" &
-VIEWERS=$!
-check "a province viewer gets pictures again" wait_until 20 frames 2 1
-for i in 3 4 5; do watch $i 10 prov "$PV" & VIEWERS="$VIEWERS $!"; done
-for i in 2 3 4 5; do watch $i 10 prov "$PV" & VIEWERS="$VIEWERS $!"; done
-check "four province viewers get pictures" wait_until 20 bash -c \
-    "for i in 2 3 4 5; do [ \$(grep -ac -- '--ltframe' '$T/live.'\$i 2>/dev/null || echo 0) -ge 2 ] || exit 1; done"
-check "...over one relay: the commune started one reader" \
-    test "$(grep -c 'event=camera.live_start id=CAM5' "$(log_of c1)")" = 2
-check "a fifth province viewer: 503 camera.busy" test "$(call GET prov "$PV" cameras/CAM5/live.mjpeg)" = 503
-for i in 6 7 8; do watch $i 4 c1 "$CV" & VIEWERS="$VIEWERS $!"; done
-check "three local viewers at the commune get pictures too" wait_until 20 bash -c \
-    "for i in 6 7 8; do [ \$(grep -ac -- '--ltframe' '$T/live.'\$i 2>/dev/null || echo 0) -ge 2 ] || exit 1; done"
-check "...a fourth: 503, the relay being one of the commune's four" \
-    test "$(call GET c1 "$CV" cameras/CAM5/live.mjpeg)" = 503
-wait $VIEWERS
-check "all left: the commune's reader stops again" wait_until 20 bash -c \
+check "the viewer left: the commune's reader stops again" wait_until 20 bash -c \
     "[ \$(grep -c 'event=camera.live_stop id=CAM5' '$(log_of c1)') -ge 2 ]"
+check "...the district's relay stopped" bash -c "[ \$(grep -c 'event=camera.live_stop id=CAM5' '$(log_of dist)') -ge 2 ]"
+check "...and the province's" bash -c "[ \$(grep -c 'event=camera.live_stop id=CAM5' '$(log_of prov)') -ge 2 ]"
 
 # the commune down: the province says why
 stop c1 >/dev/null

@@ -166,6 +166,8 @@ struct http_stream {
     uint8_t *buf;
     size_t len, off, cap, max_queued;
     bool ended;
+    void (*drain)(void *ctx); /* http_stream_on_drain */
+    void *drain_ctx;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -816,6 +818,12 @@ bool http_stream_alive(const http_stream *st)
     return st && st->ss && !st->s->stopped;
 }
 
+void http_stream_on_drain(http_stream *st, void (*fn)(void *ctx), void *ctx)
+{
+    st->drain = fn;
+    st->drain_ctx = ctx;
+}
+
 void http_stream_end(http_stream *st)
 {
     if (!st)
@@ -1247,8 +1255,11 @@ static int stream_writeable(http_server *s, http_session *ss, struct lws *wsi)
         if (w < 0 || (size_t)w != n)
             return -1;
         st->off += n;
-        if (st->off == st->len)
+        if (st->off == st->len) {
             st->off = st->len = 0;
+            if (st->drain && !st->ended)
+                st->drain(st->drain_ctx);
+        }
     }
     if (st && st->len) {
         /* A reader that stops reading is dropped after timeout_secs. */

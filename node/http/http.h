@@ -292,6 +292,11 @@ int http_stream_write(http_stream *st, const void *data, size_t len);
 /* False once the client has gone or the server stopped. */
 bool http_stream_alive(const http_stream *st);
 
+/* Calls fn(ctx) on the loop thread each time st's queue has been written
+ * out (room for more: a producer that got 1 from http_stream_write waits
+ * for it). NULL fn removes it. */
+void http_stream_on_drain(http_stream *st, void (*fn)(void *ctx), void *ctx);
+
 /* Ends st: what is queued is written, then the connection closes. Frees
  * st (at once when the client is gone, else once the rest is out). Call
  * exactly once per stream. */
