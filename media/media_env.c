@@ -5,6 +5,8 @@
  * (node/http/offload.h), never on the loop.
  */
 #include "media/media_env.h"
+#include "media/events.h"
+#include "media/prober.h"
 #include "media/clip.h"
 #include "media/media.h"
 #include "media/probe.h"
@@ -13,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PREFIX "/api/v1/cameras"
 
@@ -375,21 +378,210 @@ static void clip_get(media_env *d, const http_request *req, const char *id, http
         media_clip_serve(d->node->loop, d->node->store, req, res, id, from, to, &d->clips);
 }
 
+static uint64_t wall_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Opens the field report an event asks for ("report": {"category", ...})
+ * and links it; the event stays when this fails (*e says why). */
+static int event_report(media_env *d, const auth_caller *c, const json_t *cam,
+                        const json_t *ev, const json_t *want, char *code, size_t cap,
+                        lt_error *e)
+{
+    if (!d->report_open)
+        return lt_error_set(e, LT_ECONFLICT, "camera.event_invalid",
+                            "this node cannot open reports from events");
+    char title[200];
+    const char *plate = json_string_value(json_object_get(ev, "plate"));
+    snprintf(title, sizeof title, "%s: %s%s%s", json_string_value(json_object_get(cam, "name")),
+             json_string_value(json_object_get(ev, "type")), plate ? " " : "", plate ? plate : "");
+    json_t *in = json_deep_copy(want);
+    if (!json_object_get(in, "title"))
+        json_object_set_new(in, "title", json_string(title));
+    if (!json_object_get(in, "description")) {
+        const char *desc = json_string_value(json_object_get(ev, "description"));
+        char text[1400];
+        snprintf(text, sizeof text, "%s (camera %s, event %s)%s%s", title,
+                 json_string_value(json_object_get(cam, "id")),
+                 json_string_value(json_object_get(ev, "id")), desc ? ": " : "",
+                 desc ? desc : "");
+        json_object_set_new(in, "description", json_string(text));
+    }
+    const char *keys[] = {"lat", "lon", "unit"};
+    for (int i = 0; i < 3; i++)
+        if (!json_object_get(in, keys[i]) && json_object_get(cam, keys[i]))
+            json_object_set(in, keys[i], json_object_get(cam, keys[i]));
+    int rc = d->report_open(d->report_ctx, in, c, code, cap, e);
+    json_decref(in);
+    return rc ? -1
+              : camera_event_set_report(d->node->store, d->node->config,
+                                        json_string_value(json_object_get(ev, "id")), code, e);
+}
+
+/* POST /api/v1/cameras/{id}/events: a detector's event. */
+static void event_post(media_env *d, const http_request *req, const auth_caller *c,
+                       const json_t *cam, http_response *res)
+{
+    json_error_t je;
+    json_t *in = json_loadb((const char *)req->body, req->body_len, 0, &je);
+    json_t *want = json_object_get(in, "report");
+    lt_error e = {0};
+    char id[EVENT_ID_MAX], code[64] = "";
+    if (want && !json_is_object(want)) {
+        json_decref(in);
+        http_respond_code(res, 400, "camera.event_invalid",
+                          "report must be an object {\"category\": ...} (the report to open)");
+        return;
+    }
+    if (camera_event_post(d->node->store, d->node->config, cam, in, wall_now_ms(), id, &e)) {
+        json_decref(in);
+        http_respond_lt(res, &e);
+        return;
+    }
+    json_t *ev = camera_event_get(d->node->store, id, &e);
+    lt_error re = {0};
+    if (ev && want && !event_report(d, c, cam, ev, want, code, sizeof code, &re))
+        json_object_set_new(ev, "report", json_string(code));
+    else if (ev && want)
+        json_object_set_new(ev, "report_error",
+                            json_pack("{s:s, s:s}", "code", re.code ? re.code : "internal",
+                                      "message", re.message));
+    json_decref(in);
+    if (ev)
+        http_respond_json(res, 201, ev);
+    else
+        http_respond_lt(res, &e);
+}
+
+/* ?limit as 1..EVENT_LIST_MAX (default 100); false after answering 400. */
+static bool limit_parse(const http_request *req, size_t *limit, http_response *res)
+{
+    const char *l = http_request_query_param(req, "limit");
+    char *end = NULL;
+    long v = l && *l ? strtol(l, &end, 10) : 100;
+    if (l && *l && (*end || v < 1 || v > EVENT_LIST_MAX)) {
+        http_respond_code(res, 400, "camera.invalid", "limit must be 1 to %d, not %.20s",
+                          EVENT_LIST_MAX, l);
+        return false;
+    }
+    *limit = (size_t)v;
+    return true;
+}
+
+static bool span_parse(const http_request *req, uint64_t *from, uint64_t *to, http_response *res);
+
+/* The events of unit (and camera, when not NULL) as the query asks. */
+static void events_answer(media_env *d, const http_request *req, const char *unit,
+                          const char *camera, http_response *res)
+{
+    event_query q = {unit, camera, http_request_query_param(req, "type"),
+                     http_request_query_param(req, "cursor"), 0, 0, 0};
+    if (q.type && !*q.type)
+        q.type = NULL;
+    if (!span_parse(req, &q.from_ms, &q.to_ms, res) || !limit_parse(req, &q.limit, res))
+        return;
+    lt_error e = {0};
+    json_t *j = camera_events_list(d->node->store, &q, &e);
+    if (j)
+        http_respond_json(res, 200, j);
+    else
+        http_respond_lt(res, &e);
+}
+
+/* GET /api/v1/cameras/events?unit&camera&type&from&to&limit&cursor */
+static void events_get(void *ctx, const http_request *req, http_response *res)
+{
+    media_env *d = ctx;
+    auth_caller c;
+    if (auth_require(d->node->auth, req, res, ROLE_VIEWER, &c))
+        return;
+    const char *unit = query_unit(d, req, &c, res);
+    const char *cam = http_request_query_param(req, "camera");
+    if (unit)
+        events_answer(d, req, unit, cam && *cam ? cam : NULL, res);
+}
+
+static bool day_ok(const char *s)
+{
+    int y, m, dd;
+    char tail;
+    return s && strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) == 3 &&
+           m >= 1 && m <= 12 && dd >= 1 && dd <= 31;
+}
+
+/* GET /api/v1/cameras/events/counts?unit&from&to (days, default today) */
+static void counts_get(void *ctx, const http_request *req, http_response *res)
+{
+    media_env *d = ctx;
+    auth_caller c;
+    if (auth_require(d->node->auth, req, res, ROLE_VIEWER, &c))
+        return;
+    const char *unit = query_unit(d, req, &c, res);
+    if (!unit)
+        return;
+    char today[11];
+    event_day(wall_now_ms(), today);
+    const char *from = http_request_query_param(req, "from"), *to = http_request_query_param(req, "to");
+    from = from && *from ? from : today;
+    to = to && *to ? to : from;
+    if (!day_ok(from) || !day_ok(to)) {
+        http_respond_code(res, 400, "camera.invalid",
+                          "from and to must be days YYYY-MM-DD (Vietnam's date), not %.12s..%.12s",
+                          from, to);
+        return;
+    }
+    lt_error e = {0};
+    json_t *j = camera_events_counts(d->node->store, unit, from, to, &e);
+    if (j)
+        http_respond_json(res, 200, j);
+    else
+        http_respond_lt(res, &e);
+}
+
+/* GET /api/v1/cameras/{id}/events/{event}/picture.jpg */
+static void event_picture(media_env *d, const char *id, const char *rest, http_response *res)
+{
+    char eid[EVENT_ID_MAX];
+    const char *slash = strchr(rest, '/');
+    size_t n = slash ? (size_t)(slash - rest) : 0;
+    uint8_t *jpeg = NULL;
+    size_t len;
+    lt_error e = {0};
+    json_t *ev = NULL;
+    if (slash && n < sizeof eid && !strcmp(slash, "/picture.jpg")) {
+        snprintf(eid, sizeof eid, "%.*s", (int)n, rest);
+        ev = camera_event_get(d->node->store, eid, &e);
+    }
+    const char *cam = json_string_value(json_object_get(ev, "camera"));
+    if (!ev || !cam || strcmp(cam, id) ||
+        media_record_bin(d->node->store, CAMERA_EVENT_COLL, eid, "picture", &jpeg, &len))
+        http_respond_code(res, 404, "camera.no_picture",
+                          "no picture of event %.40s of camera %.64s on this node", rest, id);
+    else
+        jpeg_respond(res, jpeg, len, "private, max-age=86400");
+    json_decref(ev);
+}
+
 static void item(void *ctx, const http_request *req, http_response *res)
 {
     media_env *d = ctx;
     auth_caller c;
     bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
     bool put = !strcmp(req->method, "PUT"), del = !strcmp(req->method, "DELETE");
-    int rc = get ? auth_require(d->node->auth, req, res, ROLE_VIEWER, &c)
-                 : auth_require_node_admin(d->node->auth, req, res, &c);
-    if (rc)
-        return;
-    char id[CAMERA_ID_MAX + 32];
+    char id[CAMERA_ID_MAX + EVENT_ID_MAX + 32];
     snprintf(id, sizeof id, "%s", req->path + strlen(PREFIX "/"));
     char *sub = strchr(id, '/');
     if (sub)
         *sub++ = '\0';
+    bool post_event = !strcmp(req->method, "POST") && sub && !strcmp(sub, "events");
+    int rc = get || post_event
+                 ? auth_require(d->node->auth, req, res, post_event ? ROLE_STAFF : ROLE_VIEWER, &c)
+                 : auth_require_node_admin(d->node->auth, req, res, &c);
+    if (rc)
+        return;
     if (put && !sub) {
         camera_put(d, req, id, res);
         return;
@@ -398,9 +590,10 @@ static void item(void *ctx, const http_request *req, http_response *res)
         camera_del(d, id, res);
         return;
     }
-    if (!get ||
+    if ((!get && !post_event) ||
         (sub && strcmp(sub, "snapshot.jpg") && strcmp(sub, "thumbnail.jpg") &&
-         strcmp(sub, "live.mjpeg") && strcmp(sub, "recordings") && strcmp(sub, "clip.mp4"))) {
+         strcmp(sub, "live.mjpeg") && strcmp(sub, "recordings") && strcmp(sub, "clip.mp4") &&
+         strcmp(sub, "events") && strncmp(sub, "events/", 7))) {
         http_respond_error(res, 405, "no %s at %s: see docs/media.md for the camera routes",
                            req->method, req->path);
         return;
@@ -418,6 +611,12 @@ static void item(void *ctx, const http_request *req, http_response *res)
         recordings_get(d, req, id, res);
     else if (!strcmp(sub, "clip.mp4"))
         clip_get(d, req, id, res);
+    else if (post_event)
+        event_post(d, req, &c, cam, res);
+    else if (!strcmp(sub, "events"))
+        events_answer(d, req, json_string_value(json_object_get(cam, "unit")), id, res);
+    else if (!strncmp(sub, "events/", 7))
+        event_picture(d, id, sub + 7, res);
     else
         snapshot_get(d, req, id, cam, res);
     json_decref(cam);
@@ -428,6 +627,8 @@ size_t media_env_routes(media_env *e, http_route *routes, size_t cap)
     const http_route all[] = {
         {"GET", PREFIX, list_get, e, 0},
         {"GET", PREFIX "/stats", stats_get, e, 0},
+        {"GET", PREFIX "/events", events_get, e, 0},
+        {"GET", PREFIX "/events/counts", counts_get, e, 0},
         {NULL, PREFIX "/", item, e, 0},
     };
     size_t n = sizeof all / sizeof *all;

@@ -35,6 +35,11 @@ media_prober *media_prober_start(uv_loop_t *loop, store *s, const node_config *c
  * one has (the caller then runs the loop dry). NULL is ignored. */
 void media_prober_stop(media_prober *p);
 
+/* The binary field (msgpack bin) of record coll/id: 0 with *data
+ * (malloc'd) and *len, 1 when absent, -1 on error. */
+int media_record_bin(store *s, const char *coll, const char *id, const char *field,
+                     uint8_t **data, size_t *len);
+
 /* The stored thumbnail of camera id: 0 with *jpeg (malloc'd) and *at_ms,
  * 1 when none, -1 on error. */
 int media_thumb_get(store *s, const char *id, uint8_t **jpeg, size_t *len, uint64_t *at_ms);

@@ -280,6 +280,10 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.reports = reports_env_new(&st->d.env);
     st->d.indicators = indicators_env_new(&st->d.env);
     st->d.media = media_env_new(&st->d.env);
+    if (st->d.media && st->d.reports) {
+        st->d.media->report_open = domains_event_report;
+        st->d.media->report_ctx = st->d.reports->reports;
+    }
     st->d.documents = documents_env_new(&st->d.env);
     if (st->d.indicators)
         domains_live_indicators(st->d.indicators->ind, st->d.env.store,
