@@ -38,23 +38,6 @@ static int demo_add(demo_batch *b, const char *coll, json_t *body, const char *c
     return 0;
 }
 
-static int demo_cameras(demo_batch *b, const node_config *c, uint64_t *rng, char *err,
-                        size_t errlen)
-{
-    static const char *const fields[] = {"security", "traffic", "public_service"};
-    for (int i = 0; i < 12; i++) {
-        snprintf(b->ids[b->n], sizeof b->ids[0], "CAM-%s-%02d", c->unit, i + 1);
-        json_t *cam =
-            json_pack("{s:s, s:s, s:b, s:f, s:f, s:s}", "name", b->ids[b->n], "field",
-                      fields[i % 3], "online", splitmix_next(rng) % 6 != 0, "lat",
-                      18.67 + (double)(splitmix_next(rng) % 300) / 10000.0, "lon",
-                      105.67 + (double)(splitmix_next(rng) % 300) / 10000.0, "unit", c->unit);
-        if (demo_add(b, "cameras", cam, NULL, 0, err, errlen))
-            return -1;
-    }
-    return 0;
-}
-
 static int demo_documents(demo_batch *b, const node_config *c, char *err, size_t errlen)
 {
     static const char *const everyone[] = {"*"};
@@ -86,11 +69,8 @@ int demo_data_write(const node_config *c, store *s, char *err, size_t errlen)
     uint64_t rng = 0;
     for (const char *p = c->unit; *p; p++)
         rng = rng * 131 + (uint8_t)*p;
-    int tier = node_tier_index(c, c->tier), rc = 0;
-    bool leaf = tier == (int)c->ntiers - 1;
-    if (!leaf && !c->root)
-        rc = demo_cameras(b, c, &rng, err, errlen);
-    else if (c->root)
+    int rc = 0;
+    if (c->root)
         rc = demo_documents(b, c, err, errlen);
     if (!rc) {
         store_author a = node_author(c);

@@ -112,4 +112,11 @@ json_t *cameras_stats(store *s, const char *unit, bool by_child, lt_error *e);
 int cameras_csv_import(store *s, const node_config *c, const unit_tree *t, const char *csv,
                        size_t len, size_t *written, size_t *unchanged, lt_error *e);
 
+/* The demo's cameras of node c (dir c->dir): four cameras owned by its unit
+ * (tree t gives their path), three on a test stream written to
+ * c->dir/demo-camera.mjpeg (moving colour bars, MJPEG) and one on an
+ * address nothing answers. Returns 0, or -1 with err. */
+int media_demo_seed(store *s, const node_config *c, const unit_tree *t, char *err,
+                    size_t errlen);
+
 #endif

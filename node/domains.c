@@ -92,9 +92,18 @@ const domain_importer *domains_importer(const char *coll)
 
 int domains_demo_seed(store *s, const node_config *c, uint64_t *rng, char *err, size_t errlen)
 {
-    if (reports_demo_seed(s, c, rng, err, errlen))
+    if (reports_demo_seed(s, c, rng, err, errlen) ||
+        indicators_demo_seed(s, c, rng, err, errlen))
         return -1;
-    return indicators_demo_seed(s, c, rng, err, errlen);
+    unit_tree *t = unit_tree_new();
+    if (!t || unit_tree_load(t, s)) {
+        unit_tree_free(t);
+        snprintf(err, errlen, "cannot read the unit tree for the demo cameras");
+        return -1;
+    }
+    int rc = media_demo_seed(s, c, t, err, errlen);
+    unit_tree_free(t);
+    return rc;
 }
 
 /* The operational indicators of field reports: figures of the report
