@@ -10,7 +10,8 @@
  * recording on the owner, recorder.h), and the fields the
  * owner's probe writes when the status changes: "status" (online,
  * degraded, offline), "status_since" (ms), "reason", "codec", "width",
- * "height", "fps", "bitrate". The credentials of the address stay in this
+ * "height", "fps", "bitrate", and "history" (the last CAMERA_HISTORY_MAX
+ * changes, newest first: {"status", "at", "reason"}). The credentials of the address stay in this
  * node's local table CAMERA_SECRET_TABLE: never in an entry.
  * A thumbnail is record CAMERA_THUMB_COLL/{id}: {"data": JPEG bytes, "at"}.
  */
@@ -33,6 +34,7 @@
 #define CAMERA_URL_MAX 1024
 #define CAMERA_FIELD_MAX 32
 #define CAMERA_PATH_MAX 12
+#define CAMERA_HISTORY_MAX 10 /* status changes kept in a camera's "history" */
 #define CAMERA_CURSOR_MAX 160 /* field:status:id */
 #define CAMERA_LIST_MAX 1000  /* ?limit= at most */
 

@@ -95,18 +95,30 @@ static json_t *status_patch(store *s, const char *id, const probe_result *r)
 {
     uint8_t *rec;
     size_t len;
-    char was[16] = "";
+    char err[64];
+    json_t *cur = NULL;
     if (!store_record_get(s, CAMERA_COLL, id, &rec, &len)) {
-        if (record_field_str(rec, len, "status", was, sizeof was))
-            was[0] = '\0';
+        cur = record_to_json(rec, len, id, strlen(id), err, sizeof err);
         free(rec);
     }
-    if (!strcmp(was, r->status))
+    const char *was = json_string_value(json_object_get(cur, "status"));
+    if (was && !strcmp(was, r->status)) {
+        json_decref(cur);
         return NULL;
-    return json_pack("{s:s, s:I, s:s, s:s, s:i, s:i, s:f, s:I}", "status", r->status,
-                     "status_since", (json_int_t)wall_ms(), "reason", r->reason, "codec", r->codec,
+    }
+    uint64_t now = wall_ms();
+    /* the recent changes, newest first, at most CAMERA_HISTORY_MAX */
+    json_t *hist = json_array(), *old = json_object_get(cur, "history"), *h;
+    json_array_append_new(hist, json_pack("{s:s, s:I, s:s}", "status", r->status, "at",
+                                          (json_int_t)now, "reason", r->reason));
+    size_t i;
+    json_array_foreach(old, i, h) if (json_is_object(h) && json_array_size(hist) < CAMERA_HISTORY_MAX)
+        json_array_append(hist, h);
+    json_decref(cur);
+    return json_pack("{s:s, s:I, s:s, s:s, s:i, s:i, s:f, s:I, s:o}", "status", r->status,
+                     "status_since", (json_int_t)now, "reason", r->reason, "codec", r->codec,
                      "width", r->width, "height", r->height, "fps", r->fps, "bitrate",
-                     (json_int_t)r->bitrate);
+                     (json_int_t)r->bitrate, "history", hist);
 }
 
 /* The thumbnail entry body {"data", "at", "type"} of jpeg. */

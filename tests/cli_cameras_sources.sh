@@ -79,6 +79,8 @@ wait $HTTP_PID 2>/dev/null
 check "the HTTP source stops: the camera goes offline within a few probe intervals" wait_until 30 status_is HTTP1 offline
 serve_http
 check "...and comes back online" wait_until 30 status_is HTTP1 online
+check "...its recent history, newest first: online, offline, online" \
+    jq -e '[.history[].status] == ["online", "offline", "online"] and .history[0].at > .history[1].at and (.history[1].reason | length) > 0' "$T/body"
 check "the node still answers" test "$(call GET "$CV" cameras)" = 200
 check "c1 stops cleanly" stop c1
 finish

@@ -37,6 +37,8 @@ for (const [width, height] of [[1366, 900], [360, 740]]) {
   await page.click('#cam-list tr[data-camera="CAM-ON"] button.link');
   check(`${width}: CAM-ON's panel shows its live view, relayed from the commune (640 px JPEGs)`,
     await wait(page, () => document.querySelector('#cam-panel img.live')?.naturalWidth === 640));
+  check(`${width}: ...its recent status history (online)`,
+    await page.evaluate(() => !!document.querySelector('#cam-panel ul.cam-history li[data-status="online"]')));
   check(`${width}: ...and says the province holds no recordings`,
     await wait(page, () => document.querySelector('#cam-panel')?.textContent.includes('Không có bản ghi trên nút này')));
   await shot(page, `cameras-${width}-vi`);

@@ -40,8 +40,10 @@ async function cameraPanel(box, c) {
   const live = h('img.live', { src: `${camPath(c.id)}/live.mjpeg`, alt: c.name, width: 640 });
   const close = h('button', { type: 'button' }, t('act_close'));
   const recBox = h('div'), evBox = h('div');
+  const history = h('ul.cam-history', (c.history || []).map((x) => h('li', { 'data-status': x.status },
+    `${fmtDateTime(x.at)} · ${statusText(x.status)}`, x.reason ? h('small', ` ${x.reason}`) : null)));
   mount(box, h('h2', c.name, h('small', ` ${c.id}`)), close, h('div.live-box', live),
-    h('h3', t('cam_recordings')), recBox, h('h3', t('cam_events')), evBox);
+    h('h3', t('cam_history')), history, h('h3', t('cam_recordings')), recBox, h('h3', t('cam_events')), evBox);
   close.addEventListener('click', () => { live.removeAttribute('src'); mount(box); });
   const [rec, ev] = await Promise.all([api(`cameras/${encodeURIComponent(c.id)}/recordings`).catch(() => ({ recordings: [] })),
     api(`cameras/${encodeURIComponent(c.id)}/events${qs({ limit: 20 })}`).catch(() => ({ events: [] }))]);
