@@ -256,6 +256,7 @@ int cam_index_list(store *s, const cam_list_query *q, json_t *out, char *next, s
     MDB_cursor *cur = NULL;
     int rc = plen < KEY_MAX ? mdb_cursor_open(t.txn, t.dbs[1], &cur) : MDB_NOTFOUND;
     size_t n = 0;
+    char last[KEY_MAX + 1] = "";
     if (!rc) {
         memcpy(prefix, q->unit, ul + 1);
         if (q->field)
@@ -282,9 +283,8 @@ int cam_index_list(store *s, const cam_list_query *q, json_t *out, char *next, s
                 (q->status && (lens[1] != strlen(q->status) ||
                                memcmp(parts[1], q->status, lens[1]))))
                 continue;
-            if (q->limit && n == q->limit) {
-                snprintf(next, nextcap, "%.*s:%.*s:%.*s", (int)lens[0], parts[0], (int)lens[1],
-                         parts[1], (int)lens[2], parts[2]);
+            if (q->limit && n == q->limit) { /* more: the next page starts after the last shown */
+                snprintf(next, nextcap, "%s", last);
                 break;
             }
             json_t *j = list_record(&t, parts[2], lens[2]);
@@ -293,6 +293,8 @@ int cam_index_list(store *s, const cam_list_query *q, json_t *out, char *next, s
             json_object_set_new(j, "status", json_string(camera_status(j)));
             json_array_append_new(out, j);
             n++;
+            snprintf(last, sizeof last, "%.*s:%.*s:%.*s", (int)lens[0], parts[0], (int)lens[1],
+                     parts[1], (int)lens[2], parts[2]);
         }
         mdb_cursor_close(cur);
     }

@@ -83,6 +83,31 @@ static const char *query_unit(media_env *d, const http_request *req, const auth_
     return u;
 }
 
+/* Answers j (200), or e when j is NULL. */
+static void answer(http_response *res, json_t *j, const lt_error *e)
+{
+    if (j)
+        http_respond_json(res, 200, j);
+    else
+        http_respond_lt(res, e);
+}
+
+/* ?limit as 1..max (absent: dflt); false after answering 400. */
+static bool limit_parse(const http_request *req, long max, long dflt, size_t *limit,
+                        http_response *res)
+{
+    const char *l = http_request_query_param(req, "limit");
+    char *end = NULL;
+    long v = l && *l ? strtol(l, &end, 10) : dflt;
+    if (l && *l && (*end || v < 1 || v > max)) {
+        http_respond_code(res, 400, "camera.invalid", "limit must be 1 to %ld, not %.20s", max,
+                          l);
+        return false;
+    }
+    *limit = (size_t)v;
+    return true;
+}
+
 static void list_get(void *ctx, const http_request *req, http_response *res)
 {
     media_env *d = ctx;
@@ -94,22 +119,12 @@ static void list_get(void *ctx, const http_request *req, http_response *res)
         return;
     const char *field = http_request_query_param(req, "field");
     const char *status = http_request_query_param(req, "status");
-    const char *lim = http_request_query_param(req, "limit");
-    char *end = NULL;
-    long limit = lim && *lim ? strtol(lim, &end, 10) : 0;
-    if (lim && *lim && (*end || limit < 1 || limit > CAMERA_LIST_MAX)) {
-        http_respond_code(res, 400, "camera.invalid", "limit must be 1 to %d, not %.20s",
-                          CAMERA_LIST_MAX, lim);
-        return;
-    }
     cam_list_query q = {unit, field && *field ? field : NULL, status && *status ? status : NULL,
-                        http_request_query_param(req, "cursor"), (size_t)limit};
+                        http_request_query_param(req, "cursor"), 0};
+    if (!limit_parse(req, CAMERA_LIST_MAX, 0, &q.limit, res))
+        return;
     lt_error e = {0};
-    json_t *j = cameras_list(d->node->store, &q, &e);
-    if (j)
-        http_respond_json(res, 200, j);
-    else
-        http_respond_lt(res, &e);
+    answer(res, cameras_list(d->node->store, &q, &e), &e);
 }
 
 static void stats_get(void *ctx, const http_request *req, http_response *res)
@@ -127,11 +142,7 @@ static void stats_get(void *ctx, const http_request *req, http_response *res)
     if (!unit)
         return;
     lt_error e = {0};
-    json_t *j = cameras_stats(d->node->store, unit, by && !strcmp(by, "child"), &e);
-    if (j)
-        http_respond_json(res, 200, j);
-    else
-        http_respond_lt(res, &e);
+    answer(res, cameras_stats(d->node->store, unit, by && !strcmp(by, "child"), &e), &e);
 }
 
 /* Camera id as the caller may see it; NULL after answering 404/403. */
@@ -175,11 +186,7 @@ static void camera_put(media_env *d, const http_request *req, const char *id, ht
         rc = cameras_put(d->node->store, d->node->config, auth_tree(d->node->auth), ids, &fields,
                          userinfo, 1, &written, &unchanged, &e);
     json_decref(fields);
-    json_t *j = rc ? NULL : camera_get(d->node->store, id, &e);
-    if (j)
-        http_respond_json(res, 200, j);
-    else
-        http_respond_lt(res, &e);
+    answer(res, rc ? NULL : camera_get(d->node->store, id, &e), &e);
 }
 
 static void camera_del(media_env *d, const char *id, http_response *res)
@@ -364,11 +371,7 @@ static void recordings_get(media_env *d, const http_request *req, const char *id
     if (!span_parse(req, &from, &to, res))
         return;
     lt_error e = {0};
-    json_t *j = recordings_list(d->node->store, id, from, to, &e);
-    if (j)
-        http_respond_json(res, 200, j);
-    else
-        http_respond_lt(res, &e);
+    answer(res, recordings_list(d->node->store, id, from, to, &e), &e);
 }
 
 static void clip_get(media_env *d, const http_request *req, const char *id, http_response *res)
@@ -456,21 +459,6 @@ static void event_post(media_env *d, const http_request *req, const auth_caller 
         http_respond_lt(res, &e);
 }
 
-/* ?limit as 1..EVENT_LIST_MAX (default 100); false after answering 400. */
-static bool limit_parse(const http_request *req, size_t *limit, http_response *res)
-{
-    const char *l = http_request_query_param(req, "limit");
-    char *end = NULL;
-    long v = l && *l ? strtol(l, &end, 10) : 100;
-    if (l && *l && (*end || v < 1 || v > EVENT_LIST_MAX)) {
-        http_respond_code(res, 400, "camera.invalid", "limit must be 1 to %d, not %.20s",
-                          EVENT_LIST_MAX, l);
-        return false;
-    }
-    *limit = (size_t)v;
-    return true;
-}
-
 static bool span_parse(const http_request *req, uint64_t *from, uint64_t *to, http_response *res);
 
 /* The events of unit (and camera, when not NULL) as the query asks. */
@@ -481,14 +469,11 @@ static void events_answer(media_env *d, const http_request *req, const char *uni
                      http_request_query_param(req, "cursor"), 0, 0, 0};
     if (q.type && !*q.type)
         q.type = NULL;
-    if (!span_parse(req, &q.from_ms, &q.to_ms, res) || !limit_parse(req, &q.limit, res))
+    if (!span_parse(req, &q.from_ms, &q.to_ms, res) ||
+        !limit_parse(req, EVENT_LIST_MAX, 100, &q.limit, res))
         return;
     lt_error e = {0};
-    json_t *j = camera_events_list(d->node->store, &q, &e);
-    if (j)
-        http_respond_json(res, 200, j);
-    else
-        http_respond_lt(res, &e);
+    answer(res, camera_events_list(d->node->store, &q, &e), &e);
 }
 
 /* GET /api/v1/cameras/events?unit&camera&type&from&to&limit&cursor */
@@ -534,11 +519,7 @@ static void counts_get(void *ctx, const http_request *req, http_response *res)
         return;
     }
     lt_error e = {0};
-    json_t *j = camera_events_counts(d->node->store, unit, from, to, &e);
-    if (j)
-        http_respond_json(res, 200, j);
-    else
-        http_respond_lt(res, &e);
+    answer(res, camera_events_counts(d->node->store, unit, from, to, &e), &e);
 }
 
 /* GET /api/v1/cameras/{id}/events/{event}/picture.jpg */

@@ -79,6 +79,16 @@ check "...and CAM2 offline" wait_until 40 status_is prov "$PV" CAM2 offline
 check "the list filters by field and status" \
     test "$(call GET prov "$PV" 'cameras?field=traffic&status=online')" = 200
 check "...CAM1 only" jq -e '[.cameras[].id] == ["CAM1"]' "$T/body"
+check "the list in pages of 2 (limit, cursor)" test "$(call GET prov "$PV" 'cameras?limit=2')" = 200
+check "...the first page: 2 and a cursor" jq -e '(.cameras | length) == 2 and (.next | type) == "string"' "$T/body"
+P1=$(jq -c '[.cameras[].id]' "$T/body")
+NEXT=$(jq -r '.next | @uri' "$T/body")
+page2() { # the page after cursor $NEXT: 1 camera not on the first page, no cursor
+    [ "$(call GET prov "$PV" "cameras?limit=2&cursor=$NEXT")" = 200 ] &&
+        jq -e --argjson p1 "$P1" '(.cameras | length) == 1 and .next == null and ([.cameras[].id] - $p1 | length) == 1' "$T/body" >/dev/null
+}
+check "...the second page: the third camera, no cursor" page2
+check "a bad limit: 400" test "$(call GET prov "$PV" 'cameras?limit=0')" = 400
 stats_ok() { [ "$(call GET prov "$PV" "$1")" = 200 ] && jq -e "$2" "$T/body" >/dev/null; }
 check "the district's figures by field: traffic 1/2, security 1/1" wait_until 40 stats_ok \
     'cameras/stats?unit=412&by=field' \

@@ -8,6 +8,7 @@
 # whole MP4 (ffprobe: codec, size, duration). A clip of nothing is 404.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
+. "$(dirname "$0")/cam_lib.sh"
 
 command -v ffmpeg >/dev/null || { echo "FAIL: ffmpeg (the CLI) is needed to make test streams" >&2; exit 1; }
 M="$T/media"
@@ -21,11 +22,7 @@ export LT_RECORDING_SEGMENT_S=2 LT_RECORDING_MAX_BYTES=200000000
 start c1 || exit 1
 CA=$(mk c1 cadmin admin 16681)
 CV=$(mk c1 cview viewer 16681)
-call() { # call METHOD TOKEN PATH [BODY]: body in $T/body; prints the HTTP code
-    curl -s -o "$T/body" -w '%{http_code}' --max-time 20 -X "$1" \
-        -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
-        ${4:+--data-binary "$4"} "http://127.0.0.1:${PORT[c1]}/api/v1/$3"
-}
+call() { ncall "$1" c1 "${@:2}"; } # call METHOD TOKEN PATH [BODY]
 rec() { # rec true|false
     call PUT "$CA" cameras/BIG "{\"name\":\"Ghi hình\",\"field\":\"security\",\"record\":$1,\"url\":\"file://$M/big.ts\"}"
 }

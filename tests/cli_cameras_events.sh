@@ -10,6 +10,7 @@
 # the province; the indicator CAM.EVENTS; an event opens a field report.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
+. "$(dirname "$0")/cam_lib.sh"
 
 command -v ffmpeg >/dev/null || { echo "FAIL: ffmpeg (the CLI) is needed to make a picture" >&2; exit 1; }
 ffmpeg -loglevel error -f lavfi -i testsrc=size=320x180 -frames:v 1 -q:v 8 "$T/shot.jpg" ||
@@ -21,11 +22,7 @@ DET=$(mk c1 detector staff 16681)
 CV=$(mk c1 cview viewer 16681)
 PV=$(mk prov pview viewer 40)
 DV=$(mk dist dview viewer 412)
-call() { # call METHOD NODE TOKEN PATH [BODY]: body in $T/body; prints the HTTP code
-    curl -s -o "$T/body" -w '%{http_code}' --max-time 20 -X "$1" \
-        -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
-        ${5:+--data-binary "$5"} "http://127.0.0.1:${PORT[$2]}/api/v1/$4"
-}
+call() { ncall "$@"; }
 code_is() { jq -e --arg c "$1" '.error.code == $c' "$T/body" >/dev/null; }
 check "the commune registers the AI camera AI1 (traffic) and AI2" bash -c "
     [ \"\$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Authorization: Bearer $CA' -H 'Content-Type: application/json' \

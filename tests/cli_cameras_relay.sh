@@ -10,17 +10,11 @@
 # the stream's password stays on the commune.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
+. "$(dirname "$0")/cam_lib.sh"
 
-command -v ffmpeg >/dev/null || { echo "FAIL: ffmpeg (the CLI) is needed to make test streams" >&2; exit 1; }
 M="$T/media"
-mkdir -p "$M"
-ffmpeg -loglevel error -f lavfi -i testsrc=size=640x360:rate=10 -t 4 -c:v mpeg4 -g 10 \
-    -f mpegts "$M/cam.ts" || { echo "FAIL: ffmpeg could not make the test stream" >&2; exit 1; }
-LPORT=
-for _ in $(seq 1 50); do
-    p=$(random_port)
-    port_free "$p" && { LPORT=$p; break; }
-done
+cam_stream "$M/cam.ts"
+LPORT=$(free_port)
 # one real-time client at a time, served again after each
 (while :; do
     ffmpeg -loglevel error -re -stream_loop -1 -i "$M/cam.ts" -c copy -f mpegts -listen 1 \
@@ -37,11 +31,7 @@ for n in prov dist c1; do start "$n" || exit 1; done
 CA=$(mk c1 cadmin admin 16681)
 CV=$(mk c1 cview viewer 16681)
 PV=$(mk prov pview viewer 40)
-call() { # call METHOD NODE TOKEN PATH: body in $T/body; prints the HTTP code
-    curl -s -o "$T/body" -w '%{http_code}' --max-time 20 -X "$1" \
-        -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
-        ${5:+--data-binary "$5"} "http://127.0.0.1:${PORT[$2]}/api/v1/$4"
-}
+call() { ncall "$@"; }
 listening() { ss -Hltn "sport = :$1" | grep -q .; }
 check "the live source listens" wait_until 20 listening "$LPORT"
 check "the commune's link to the district is open" wait_until 30 link_open c1 412

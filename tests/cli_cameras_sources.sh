@@ -8,13 +8,10 @@
 # probe's bound, and the probe rounds go on: no thread is held past it).
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
+. "$(dirname "$0")/cam_lib.sh"
 
-command -v ffmpeg >/dev/null || { echo "FAIL: ffmpeg (the CLI) is needed to make test streams" >&2; exit 1; }
 M="$T/media"
-mkdir -p "$M"
-ffmpeg -loglevel error -f lavfi -i testsrc=size=640x360:rate=10 -t 4 -c:v mpeg4 -g 10 \
-    -f mpegts "$M/cam.ts" || { echo "FAIL: ffmpeg could not make the test stream" >&2; exit 1; }
-free_port() { local p; for _ in $(seq 1 50); do p=$(random_port); port_free "$p" && { echo "$p"; return; }; done; }
+cam_stream "$M/cam.ts"
 HPORT=$(free_port); MPORT=$(free_port); RPORT=$(free_port); SPORT=$(free_port)
 serve_http() { (cd "$M" && exec python3 -m http.server "$HPORT" --bind 127.0.0.1 >/dev/null 2>&1) & HTTP_PID=$!; }
 serve_http
@@ -45,11 +42,7 @@ SERVE_ARGS="--camera-probe-interval 2"
 start c1 || exit 1
 CA=$(mk c1 cadmin admin 16681)
 CV=$(mk c1 cview viewer 16681)
-call() { # call METHOD TOKEN PATH [BODY]: body in $T/body; prints the HTTP code
-    curl -s -o "$T/body" -w '%{http_code}' --max-time 30 -X "$1" \
-        -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
-        ${4:+--data-binary "$4"} "http://127.0.0.1:${PORT[c1]}/api/v1/$3"
-}
+call() { ncall "$1" c1 "${@:2}"; } # call METHOD TOKEN PATH [BODY]
 reg() { call PUT "$CA" "cameras/$1" "{\"name\":\"$1\",\"field\":\"traffic\",\"url\":\"$2\"}"; }
 listening() { ss -Hltn "sport = :$1" | grep -q .; }
 check "the MJPEG and RTSP servers listen" wait_until 20 bash -c "ss -Hltn 'sport = :$MPORT' | grep -q . && ss -Hltn 'sport = :$RPORT' | grep -q ."
