@@ -182,6 +182,7 @@ static void mconn_bind(mconn *c, const uint8_t *msg, size_t len)
         if (!f->conn && len == LINK_MEDIA_TOKEN_HEX && !memcmp(f->token, msg, len)) {
             f->conn = c;
             c->feed = f;
+            lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
             return;
         }
     mconn_close(c, "no stream waits for this token (its viewers left, or it timed out)");
@@ -399,6 +400,8 @@ static int media_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
         c->m = m;
         c->wsi = wsi;
         lws_set_opaque_user_data(wsi, c);
+        /* its token must come soon: a connection that sends none is cut */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LINK_MEDIA_OPEN_MS / 1000);
         return 0;
     case LWS_CALLBACK_RECEIVE:
         if (c)
@@ -492,7 +495,9 @@ void link_media_free(link_media *m)
 {
     if (!m)
         return;
-    while (m->sinks) /* lws normally closed them all */
+    while (m->sinks) { /* lws normally closed them all; their wsi are gone */
+        m->sinks->wsi = NULL;
         sink_gone(m->sinks);
+    }
     free(m);
 }
