@@ -59,8 +59,7 @@ static int demo_stream(const char *path, unsigned hue, char *err, size_t errlen)
     return rc;
 }
 
-int media_demo_seed(store *s, const node_config *c, const unit_tree *t, char *err,
-                    size_t errlen)
+int media_demo_seed(store *s, const node_config *c, const unit_tree *t, char *err, size_t errlen)
 {
     static const struct {
         const char *suffix, *name, *field;
@@ -90,11 +89,10 @@ int media_demo_seed(store *s, const node_config *c, const unit_tree *t, char *er
             snprintf(url, sizeof url, "rtsp://demo:demo@127.0.0.1:9/%s", c->unit);
         snprintf(ids[i], sizeof ids[i], "CAM-%s-%s", c->unit, cams[i].suffix);
         idp[i] = ids[i];
-        json_t *body = json_pack("{s:s, s:s, s:f, s:f, s:s, s:b}", "name", cams[i].name, "field",
-                                 cams[i].field, "lat", 18.67 + (double)(hue % 300) / 10000.0 +
-                                                           (double)i / 500.0,
-                                 "lon", 105.67 + (double)(hue / 300 % 300) / 10000.0, "url", url,
-                                 "enabled", 1);
+        json_t *body = json_pack(
+            "{s:s, s:s, s:f, s:f, s:s, s:b}", "name", cams[i].name, "field", cams[i].field, "lat",
+            18.67 + (double)(hue % 300) / 10000.0 + (double)i / 500.0, "lon",
+            105.67 + (double)(hue / 300 % 300) / 10000.0, "url", url, "enabled", 1);
         lt_error e = {0};
         rc = camera_check(ids[i], body, &fields[i], userinfo[i], &e);
         json_decref(body);

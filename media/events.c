@@ -48,8 +48,7 @@ static bool text_field(const json_t *body, const char *name, size_t max, lt_erro
         ok = (unsigned char)*p >= 0x20;
     if (!ok)
         lt_error_set(e, LT_EINVAL, "camera.event_invalid",
-                     "%s must be text of at most %zu bytes without control characters", name,
-                     max);
+                     "%s must be text of at most %zu bytes without control characters", name, max);
     return ok;
 }
 
@@ -110,8 +109,7 @@ static int event_check(const json_t *body, uint64_t now_ms, json_t **fields, lt_
 }
 
 /* The entry body: fields, then "picture" as msgpack bin. */
-static int event_pack(const json_t *fields, const uint8_t *pic, size_t plen,
-                      msgpack_sbuffer *sb)
+static int event_pack(const json_t *fields, const uint8_t *pic, size_t plen, msgpack_sbuffer *sb)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
@@ -222,8 +220,7 @@ static json_t *event_read(store *s, const store_index_txn *t, const char *id, si
     json_t *j = NULL;
     if (t) {
         uint8_t key[300];
-        MDB_val k = {store_record_key(key, CAMERA_EVENT_COLL, strlen(CAMERA_EVENT_COLL), id,
-                                      idlen),
+        MDB_val k = {store_record_key(key, CAMERA_EVENT_COLL, strlen(CAMERA_EVENT_COLL), id, idlen),
                      key},
                 v;
         if (!mdb_get(t->txn, t->records, &k, &v) && !record_is_deleted(v.mv_data, v.mv_size))
@@ -240,8 +237,7 @@ json_t *camera_event_get(store *s, const char *id, lt_error *e)
 {
     json_t *j = strlen(id) < EVENT_ID_MAX ? event_read(s, NULL, id, strlen(id)) : NULL;
     if (!j)
-        lt_error_set(e, LT_ENOTFOUND, "camera.not_found", "no camera event %.40s on this node",
-                     id);
+        lt_error_set(e, LT_ENOTFOUND, "camera.not_found", "no camera event %.40s on this node", id);
     return j;
 }
 
@@ -292,8 +288,7 @@ json_t *camera_events_list(store *s, const event_query *q, lt_error *e)
             if (tm < q->from_ms)
                 break;
             if (tm > q->to_ms || !event_wanted(q, &v) ||
-                (cursor && tm == ct && (idlen > strlen(cid) ||
-                                        memcmp(id, cid, idlen) >= 0)))
+                (cursor && tm == ct && (idlen > strlen(cid) || memcmp(id, cid, idlen) >= 0)))
                 continue;
             if (n == q->limit) { /* more: the next page starts after the last shown */
                 snprintf(next, sizeof next, "%s", last);
@@ -314,7 +309,8 @@ json_t *camera_events_list(store *s, const event_query *q, lt_error *e)
         lt_error_set(e, LT_ESTORAGE, NULL, "cannot read the event index; check the node's log");
         return NULL;
     }
-    return json_pack("{s:o, s:o}", "events", out, "next", next[0] ? json_string(next) : json_null());
+    return json_pack("{s:o, s:o}", "events", out, "next",
+                     next[0] ? json_string(next) : json_null());
 }
 
 /* Calls fn for each camday row of unit with from <= day <= to. */
@@ -361,8 +357,8 @@ typedef struct {
 static void counts_row(void *ctx, const char *day, const char *type, uint64_t n)
 {
     counts_ctx *c = ctx;
-    json_array_append_new(c->days, json_pack("{s:s, s:s, s:I}", "day", day, "type", type, "count",
-                                             (json_int_t)n));
+    json_array_append_new(
+        c->days, json_pack("{s:s, s:s, s:I}", "day", day, "type", type, "count", (json_int_t)n));
     json_int_t had = json_integer_value(json_object_get(c->by_type, type));
     json_object_set_new(c->by_type, type, json_integer(had + (json_int_t)n));
     c->total += n;
@@ -389,8 +385,7 @@ static void count_add(void *ctx, const char *day, const char *type, uint64_t n)
     *(uint64_t *)ctx += n;
 }
 
-int camera_events_count(store *s, const char *unit, uint64_t from_ms, uint64_t to_ms,
-                        uint64_t *n)
+int camera_events_count(store *s, const char *unit, uint64_t from_ms, uint64_t to_ms, uint64_t *n)
 {
     char from[11], to[11];
     event_day(from_ms, from);

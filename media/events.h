@@ -68,8 +68,7 @@ json_t *camera_events_counts(store *s, const char *unit, const char *from, const
 
 /* The number of events of unit's subtree with from_ms <= time < to_ms
  * (whole Vietnamese days). Returns 0 or -1. */
-int camera_events_count(store *s, const char *unit, uint64_t from_ms, uint64_t to_ms,
-                        uint64_t *n);
+int camera_events_count(store *s, const char *unit, uint64_t from_ms, uint64_t to_ms, uint64_t *n);
 
 /* The day of ms in Vietnam (UTC+7) as "YYYY-MM-DD" into out (11 bytes). */
 void event_day(uint64_t ms, char out[11]);

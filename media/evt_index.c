@@ -37,8 +37,8 @@ static void evt_read(evt *v, const char *id, size_t idlen, const uint8_t *rec, s
     const char *type = json_string_value(json_object_get(j, "type"));
     const char *cam = json_string_value(json_object_get(j, "camera"));
     v->valid = json_is_integer(t) && json_integer_value(t) > 0 && text_ok(type, sizeof v->type) &&
-               text_ok(cam, sizeof v->camera) && json_is_array(path) &&
-               json_array_size(path) && json_array_size(path) <= CAMERA_PATH_MAX;
+               text_ok(cam, sizeof v->camera) && json_is_array(path) && json_array_size(path) &&
+               json_array_size(path) <= CAMERA_PATH_MAX;
     for (size_t i = 0; v->valid && i < json_array_size(path); i++) {
         const char *u = json_string_value(json_array_get(path, i));
         v->valid = text_ok(u, NODE_CODE_MAX);
@@ -92,8 +92,7 @@ static int day_move(const store_index_txn *t, const evt *v, const char *anc, boo
     return mdb_put(t->txn, t->dbs[1], &k, &d, 0);
 }
 
-static int evt_apply(const store_index_txn *t, const evt *v, const char *id, size_t idlen,
-                     bool add)
+static int evt_apply(const store_index_txn *t, const evt *v, const char *id, size_t idlen, bool add)
 {
     int rc = 0;
     for (size_t i = 0; v->valid && !rc && i < v->npath; i++) {

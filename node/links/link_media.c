@@ -383,8 +383,8 @@ int link_media_control(link_media *m, const url_parts *at, const char *msg, size
 
 /* ---- the lws protocol --------------------------------------------------------- */
 
-static int media_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                          void *in, size_t len)
+static int media_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                          size_t len)
 {
     (void)user;
     const struct lws_protocols *p = wsi ? lws_get_protocol(wsi) : NULL;
