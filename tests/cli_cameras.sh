@@ -14,6 +14,7 @@
 # operational indicator.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
+. "$(dirname "$0")/cam_lib.sh"
 
 command -v ffmpeg >/dev/null || { echo "FAIL: ffmpeg (the CLI) is needed to make test streams" >&2; exit 1; }
 M="$T/media"
@@ -196,6 +197,14 @@ check "...and wrote nothing" test "$(own_entries)" = "$before"
 # the credentials never leave the commune
 check "the password is in no data file of the other nodes" \
     bash -c "! grep -rqa s3cretPass '$T/nat' '$T/prov' '$T/dist'"
+api_clean() { # no answer of node $1 about the cameras carries the password
+    for path in cameras cameras/CAM1 cameras/CAM3 'cameras/stats?by=child' cameras/events; do
+        ncall GET "$1" "$2" "$path" >/dev/null
+        ! grep -q s3cretPass "$T/body" || return 1
+    done
+}
+check "...nor in any camera answer of the province" api_clean prov "$PV"
+check "...nor of the district" api_clean dist "$DV"
 check "...nor in the commune's replicated records" \
     bash -c "! '$BIN' export --dir '$T/c1' --collection cameras | grep -q s3cretPass"
 check "...nor in its log" bash -c "! '$BIN' log --dir '$T/c1' | grep -q s3cretPass"
