@@ -6,8 +6,10 @@
 # side channel that the district and the commune dial up to their parents;
 # each hop logs its source; the viewer leaving stops every hop down to the
 # owner's reader; the caps apply at the province and at the owner, where
-# the relay is one viewer; with the commune down the province says why;
-# the stream's password stays on the commune.
+# the relay is one viewer; the district stopping while it relays ends the
+# province's viewer and the commune's reader (and leaks nothing under
+# ASan); with the commune down the province says why; the stream's
+# password stays on the commune.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 . "$(dirname "$0")/cam_lib.sh"
@@ -88,7 +90,16 @@ check "the viewer left: the commune's reader stops again" wait_until 20 bash -c 
 check "...the district's relay stopped" bash -c "[ \$(grep -c 'event=camera.live_stop id=CAM5' '$(log_of dist)') -ge 2 ]"
 check "...and the province's" bash -c "[ \$(grep -c 'event=camera.live_stop id=CAM5' '$(log_of prov)') -ge 2 ]"
 
-# the commune down: the province says why
+# the district (the middle hop) stops while it relays
+watch 9 30 prov "$PV" &
+V9=$!
+check "a province viewer watches again" wait_until 20 frames 9 2
+check "the district stops cleanly while it relays" stop dist
+check "...the province's viewer is ended" wait_until 20 bash -c "! kill -0 $V9 2>/dev/null"
+check "...and the commune's reader stops" wait_until 20 bash -c \
+    "[ \$(grep -c 'event=camera.live_stop id=CAM5' '$(log_of c1)') -ge 3 ]"
+
+# the commune down (and the district): the province says why
 stop c1 >/dev/null
 check "with the commune down, the province answers 502 camera.unreachable" \
     wait_until 30 bash -c "[ \"\$(curl -s -o '$T/body' -w '%{http_code}' --max-time 20 -H 'Authorization: Bearer $PV' http://127.0.0.1:${PORT[prov]}/api/v1/cameras/CAM5/live.mjpeg)\" = 502 ]"
@@ -97,4 +108,5 @@ check "...saying that no link to unit 16681 is up" \
 
 check "the stream's password is in no file of the district or the province" \
     bash -c "! grep -rqa r3layPass '$T/prov' '$T/dist' $(log_of prov) $(log_of dist)"
+check "prov stops cleanly" stop prov
 finish
