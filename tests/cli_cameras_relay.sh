@@ -91,6 +91,7 @@ check "...the district's relay stopped" bash -c "[ \$(grep -c 'event=camera.live
 check "...and the province's" bash -c "[ \$(grep -c 'event=camera.live_stop id=CAM5' '$(log_of prov)') -ge 2 ]"
 
 # the district (the middle hop) stops while it relays
+check "the live source listens again" wait_until 20 listening "$LPORT"
 watch 9 30 prov "$PV" &
 V9=$!
 check "a province viewer watches again" wait_until 20 frames 9 2
