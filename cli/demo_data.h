@@ -12,8 +12,8 @@
  * at the province (the root), then each domain's own sample data
  * (domains_demo_seed: the reports domain's reports at communes and
  * districts and its holiday calendar at the root, the indicators, and the
- * cameras domain's cameras of every unit, docs/media.md "Demo"). Deterministic for a given unit, but for the
- * times. */
+ * cameras domain's cameras of every unit, docs/media.md "Demo"). Deterministic for a given unit,
+ * but for the times. */
 int demo_data_write(const node_config *c, store *s, char *err, size_t errlen);
 
 #endif

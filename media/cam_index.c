@@ -280,8 +280,8 @@ int cam_index_list(store *s, const cam_list_query *q, json_t *out, char *next, s
             if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen))
                 break;
             if (!list_key_split(&k, ul + 1, parts, lens) ||
-                (q->status && (lens[1] != strlen(q->status) ||
-                               memcmp(parts[1], q->status, lens[1]))))
+                (q->status &&
+                 (lens[1] != strlen(q->status) || memcmp(parts[1], q->status, lens[1]))))
                 continue;
             if (q->limit && n == q->limit) { /* more: the next page starts after the last shown */
                 snprintf(next, nextcap, "%s", last);

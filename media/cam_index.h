@@ -12,8 +12,8 @@
  *   camlist  anc 0x00 field 0x00 status 0x00 id -> ""
  * for every unit anc on the path of every readable camera (enabled or
  * not), so a unit's cameras of one field are one prefix read and the
- * status filter reads keys, not records. A record the index cannot read contributes nothing: it never
- * fails the transaction (a failing index would stop replication).
+ * status filter reads keys, not records. A record the index cannot read contributes nothing: it
+ * never fails the transaction (a failing index would stop replication).
  */
 #ifndef LT_CAM_INDEX_H
 #define LT_CAM_INDEX_H

@@ -321,7 +321,8 @@ json_t *cameras_list(store *s, const cam_list_query *q, lt_error *e)
         lt_error_set(e, LT_ESTORAGE, NULL, "cannot read the camera index; check the node's log");
         return NULL;
     }
-    return json_pack("{s:o, s:o}", "cameras", out, "next", next[0] ? json_string(next) : json_null());
+    return json_pack("{s:o, s:o}", "cameras", out, "next",
+                     next[0] ? json_string(next) : json_null());
 }
 
 int camera_stream_url(store *s, const node_config *c, const char *id, char *url, size_t cap,

@@ -303,8 +303,7 @@ static live_cam *cam_get(media_live *l, const live_source *src, char *why, size_
 
 /* A new viewer of src->id within the caps (v's kind set by the caller
  * after), or NULL with *busy (the caps) or why. */
-static viewer *viewer_add(media_live *l, const live_source *src, bool *busy, char *why,
-                          size_t cap)
+static viewer *viewer_add(media_live *l, const live_source *src, bool *busy, char *why, size_t cap)
 {
     live_cam *c = NULL;
     for (live_cam *x = l->cams; x; x = x->next)
@@ -316,7 +315,7 @@ static viewer *viewer_add(media_live *l, const live_source *src, bool *busy, cha
                  "%s: at most %d viewers per camera and %d per node watch live; retry later or "
                  "use snapshot.jpg",
                  c && c->nviewers >= LIVE_VIEWERS_PER_CAMERA ? "this camera has its viewers"
-                                                            : "this node has its viewers",
+                                                             : "this node has its viewers",
                  LIVE_VIEWERS_PER_CAMERA, LIVE_VIEWERS_PER_NODE);
         return NULL;
     }
@@ -364,8 +363,8 @@ void media_live_join(media_live *l, const http_request *req, http_response *res,
         snprintf(why, sizeof why, "the node is out of memory; retry later");
     }
     if (!v)
-        http_respond_code(res, busy ? 503 : 502, busy ? "camera.busy" : "camera.unreachable",
-                          "%s", why);
+        http_respond_code(res, busy ? 503 : 502, busy ? "camera.busy" : "camera.unreachable", "%s",
+                          why);
 }
 
 void *media_live_sink_open(media_live *l, const live_source *src, link_sink *sink, char *why,

@@ -118,7 +118,6 @@ int cameras_csv_import(store *s, const node_config *c, const unit_tree *t, const
  * (tree t gives their path), three on a test stream written to
  * c->dir/demo-camera.mjpeg (moving colour bars, MJPEG) and one on an
  * address nothing answers. Returns 0, or -1 with err. */
-int media_demo_seed(store *s, const node_config *c, const unit_tree *t, char *err,
-                    size_t errlen);
+int media_demo_seed(store *s, const node_config *c, const unit_tree *t, char *err, size_t errlen);
 
 #endif

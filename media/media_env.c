@@ -5,11 +5,11 @@
  * (node/http/offload.h), never on the loop.
  */
 #include "media/media_env.h"
-#include "media/events.h"
-#include "media/prober.h"
 #include "media/clip.h"
+#include "media/events.h"
 #include "media/media.h"
 #include "media/probe.h"
+#include "media/prober.h"
 #include "node/http/offload.h"
 #include "node/people/auth.h"
 
@@ -100,8 +100,7 @@ static bool limit_parse(const http_request *req, long max, long dflt, size_t *li
     char *end = NULL;
     long v = l && *l ? strtol(l, &end, 10) : dflt;
     if (l && *l && (*end || v < 1 || v > max)) {
-        http_respond_code(res, 400, "camera.invalid", "limit must be 1 to %ld, not %.20s", max,
-                          l);
+        http_respond_code(res, 400, "camera.invalid", "limit must be 1 to %ld, not %.20s", max, l);
         return false;
     }
     *limit = (size_t)v;
@@ -300,8 +299,8 @@ static int live_source_of(media_env *d, const char *id, const json_t *cam, live_
     }
     size_t i;
     json_t *u;
-    json_array_foreach(json_object_get(cam, "path"), i, u) if (json_is_string(u) &&
-                                                               src->npath < CAMERA_PATH_MAX)
+    json_array_foreach(json_object_get(cam, "path"), i,
+                       u) if (json_is_string(u) && src->npath < CAMERA_PATH_MAX)
         snprintf(p[src->npath++], NODE_CODE_MAX, "%s", json_string_value(u));
     return src->npath ? 0 : -1;
 }
@@ -390,9 +389,8 @@ static uint64_t wall_now_ms(void)
 
 /* Opens the field report an event asks for ("report": {"category", ...})
  * and links it; the event stays when this fails (*e says why). */
-static int event_report(media_env *d, const auth_caller *c, const json_t *cam,
-                        const json_t *ev, const json_t *want, char *code, size_t cap,
-                        lt_error *e)
+static int event_report(media_env *d, const auth_caller *c, const json_t *cam, const json_t *ev,
+                        const json_t *want, char *code, size_t cap, lt_error *e)
 {
     if (!d->report_open)
         return lt_error_set(e, LT_ECONFLICT, "camera.event_invalid",
@@ -409,8 +407,7 @@ static int event_report(media_env *d, const auth_caller *c, const json_t *cam,
         char text[1400];
         snprintf(text, sizeof text, "%s (camera %s, event %s)%s%s", title,
                  json_string_value(json_object_get(cam, "id")),
-                 json_string_value(json_object_get(ev, "id")), desc ? ": " : "",
-                 desc ? desc : "");
+                 json_string_value(json_object_get(ev, "id")), desc ? ": " : "", desc ? desc : "");
         json_object_set_new(in, "description", json_string(text));
     }
     const char *keys[] = {"lat", "lon", "unit"};
@@ -449,9 +446,9 @@ static void event_post(media_env *d, const http_request *req, const auth_caller 
     if (ev && want && !event_report(d, c, cam, ev, want, code, sizeof code, &re))
         json_object_set_new(ev, "report", json_string(code));
     else if (ev && want)
-        json_object_set_new(ev, "report_error",
-                            json_pack("{s:s, s:s}", "code", re.code ? re.code : "internal",
-                                      "message", re.message));
+        json_object_set_new(
+            ev, "report_error",
+            json_pack("{s:s, s:s}", "code", re.code ? re.code : "internal", "message", re.message));
     json_decref(in);
     if (ev)
         http_respond_json(res, 201, ev);
@@ -465,8 +462,13 @@ static bool span_parse(const http_request *req, uint64_t *from, uint64_t *to, ht
 static void events_answer(media_env *d, const http_request *req, const char *unit,
                           const char *camera, http_response *res)
 {
-    event_query q = {unit, camera, http_request_query_param(req, "type"),
-                     http_request_query_param(req, "cursor"), 0, 0, 0};
+    event_query q = {unit,
+                     camera,
+                     http_request_query_param(req, "type"),
+                     http_request_query_param(req, "cursor"),
+                     0,
+                     0,
+                     0};
     if (q.type && !*q.type)
         q.type = NULL;
     if (!span_parse(req, &q.from_ms, &q.to_ms, res) ||
@@ -493,8 +495,8 @@ static bool day_ok(const char *s)
 {
     int y, m, dd;
     char tail;
-    return s && strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) == 3 &&
-           m >= 1 && m <= 12 && dd >= 1 && dd <= 31;
+    return s && strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) == 3 && m >= 1 &&
+           m <= 12 && dd >= 1 && dd <= 31;
 }
 
 /* GET /api/v1/cameras/events/counts?unit&from&to (days, default today) */
@@ -509,7 +511,8 @@ static void counts_get(void *ctx, const http_request *req, http_response *res)
         return;
     char today[11];
     event_day(wall_now_ms(), today);
-    const char *from = http_request_query_param(req, "from"), *to = http_request_query_param(req, "to");
+    const char *from = http_request_query_param(req, "from"),
+               *to = http_request_query_param(req, "to");
     from = from && *from ? from : today;
     to = to && *to ? to : from;
     if (!day_ok(from) || !day_ok(to)) {

@@ -30,8 +30,8 @@ typedef struct media_env {
     media_prober *prober;
     media_live *live;
     media_recorder *recorder;
-    atomic_uint snapshots; /* under way */
-    unsigned clips;        /* clip.mp4 answers under way (loop) */
+    atomic_uint snapshots;       /* under way */
+    unsigned clips;              /* clip.mp4 answers under way (loop) */
     media_report_fn report_open; /* NULL: events cannot open reports */
     void *report_ctx;
 } media_env;

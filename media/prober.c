@@ -38,8 +38,8 @@ static uint64_t wall_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int media_record_bin(store *s, const char *coll, const char *id, const char *field,
-                     uint8_t **data, size_t *len)
+int media_record_bin(store *s, const char *coll, const char *id, const char *field, uint8_t **data,
+                     size_t *len)
 {
     uint8_t *rec;
     size_t rlen, flen = strlen(field);
@@ -112,7 +112,8 @@ static json_t *status_patch(store *s, const char *id, const probe_result *r)
     json_array_append_new(hist, json_pack("{s:s, s:I, s:s}", "status", r->status, "at",
                                           (json_int_t)now, "reason", r->reason));
     size_t i;
-    json_array_foreach(old, i, h) if (json_is_object(h) && json_array_size(hist) < CAMERA_HISTORY_MAX)
+    json_array_foreach(old, i,
+                       h) if (json_is_object(h) && json_array_size(hist) < CAMERA_HISTORY_MAX)
         json_array_append(hist, h);
     json_decref(cur);
     return json_pack("{s:s, s:I, s:s, s:s, s:i, s:i, s:f, s:I, s:o}", "status", r->status,

@@ -92,8 +92,7 @@ const domain_importer *domains_importer(const char *coll)
 
 int domains_demo_seed(store *s, const node_config *c, uint64_t *rng, char *err, size_t errlen)
 {
-    if (reports_demo_seed(s, c, rng, err, errlen) ||
-        indicators_demo_seed(s, c, rng, err, errlen))
+    if (reports_demo_seed(s, c, rng, err, errlen) || indicators_demo_seed(s, c, rng, err, errlen))
         return -1;
     unit_tree *t = unit_tree_new();
     if (!t || unit_tree_load(t, s)) {
@@ -260,7 +259,8 @@ int domains_live_indicators(indicators *ind, store *s, documents *docs)
     }
     ind_live_source cams = {
         "CAM.ONLINE", "Tỉ lệ camera hoạt động", "Cameras online", "%", cameras_live, s};
-    ind_live_source events = {"CAM.EVENTS", "Sự kiện camera AI mỗi ngày",
-                              "AI camera events per day", "events/day", camera_events_live, s};
+    ind_live_source events = {
+        "CAM.EVENTS", "Sự kiện camera AI mỗi ngày", "AI camera events per day",
+        "events/day", camera_events_live,           s};
     return indicators_live_register(ind, &cams) || indicators_live_register(ind, &events) ? -1 : 0;
 }

@@ -603,8 +603,7 @@ static void on_rx(repl_conn *c, const uint8_t *in, size_t len)
     size_t n = c->rx_len;
     c->rx_len = 0;
     if (c->rx_text) { /* the side channel: only from our upstream, after the handshake */
-        if (!c->up || !c->s ||
-            link_media_control(c->L->media, &c->up->at, (const char *)c->rx, n))
+        if (!c->up || !c->s || link_media_control(c->L->media, &c->up->at, (const char *)c->rx, n))
             conn_close(c, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, false,
                        "text message refused: the replication protocol sends binary messages");
         return;
