@@ -78,6 +78,8 @@ bench: build
 	@./$(BUILD)/bench/bench_reports
 	@./$(BUILD)/bench/bench_indicators
 	@./$(BUILD)/bench/bench_documents
+	@./$(BUILD)/bench/bench_cameras
+	@LT_BIN=$(BUILD)/lienthong bash bench/bench_camera_probe.sh
 
 # The replication simulator beyond the seeds `make test` runs, on every core:
 #   make sim-sweep SEEDS=20000 FROM=1000

@@ -128,11 +128,18 @@ int main(void)
     json_decref(last);
     lt_error e = {0};
     t0 = now_s();
-    json_t *list = cameras_list(s, "D07", NULL, "online", &e);
+    json_t *list = cameras_list(s, &(cam_list_query){"D07", NULL, "online", NULL, 0}, &e);
     if (!list)
         die("list", e.message);
-    printf("cameras: list of one district's online cameras (%zu of %d records scanned): %.1f ms\n",
+    printf("cameras: list of one district's online cameras (%zu of %d, from the index): %.1f ms\n",
            json_array_size(json_object_get(list, "cameras")), CAMERAS, (now_s() - t0) * 1e3);
+    json_decref(list);
+    t0 = now_s();
+    list = cameras_list(s, &(cam_list_query){"P", "traffic", "online", NULL, 50}, &e);
+    if (!list)
+        die("list", e.message);
+    printf("cameras: a page of 50 of the province's online traffic cameras (of %d): %.2f ms\n",
+           CAMERAS, (now_s() - t0) * 1e3);
     json_decref(list);
     size_t cap = 1298 * 96 + 64, len = 0;
     char *csv = malloc(cap);

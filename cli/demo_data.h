@@ -8,12 +8,12 @@
 
 #include "node/env/config.h"
 
-/* Writes the sample records that belong to node c's tier into s: cameras
- * and indicators at districts, documents and indicators at the province
- * (the root), then each domain's own sample data (domains_demo_seed:
- * the reports domain's reports at communes and districts and its holiday
- * calendar at the root). Deterministic for a given unit, but for the
- * times. */
+/* Writes the sample records that belong to node c's tier into s: each
+ * domain's own sample data (domains_demo_seed: the reports domain's reports
+ * at communes and districts and its holiday calendar at the root, the
+ * documents domain's signed documents, the indicators, and the cameras
+ * domain's cameras of every unit, docs/media.md "Demo"). Deterministic for
+ * a given unit, but for the times. */
 int demo_data_write(const node_config *c, store *s, char *err, size_t errlen);
 
 #endif

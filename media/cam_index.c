@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY_MAX 127
+#define KEY_MAX 200 /* unit, field, status and id fit */
 
 /* What one camera record contributes. */
 typedef struct {
-    bool valid, online;
+    bool valid, online; /* valid: counted in camstat (enabled and readable) */
+    bool listed;        /* in camlist (readable, enabled or not) */
     char field[CAMERA_FIELD_MAX];
+    char status[16];
     char path[CAMERA_PATH_MAX][NODE_CODE_MAX];
     size_t npath;
 } contrib;
@@ -53,6 +55,8 @@ static void contrib_read(contrib *c, const char *id, size_t idlen, const uint8_t
     snprintf(c->field, sizeof c->field, "%s", field && *field ? field : "other");
     const char *status = json_string_value(json_object_get(j, "status"));
     c->online = status ? !strcmp(status, "online") : json_is_true(json_object_get(j, "online"));
+    snprintf(c->status, sizeof c->status, "%s", camera_status(j));
+    c->listed = c->valid;
     if (json_is_false(json_object_get(j, "enabled")))
         c->valid = false;
     json_decref(j);
@@ -100,9 +104,42 @@ static int row_move(const store_index_txn *t, const contrib *c, size_t i, bool a
     return mdb_put(t->txn, t->dbs[0], &k, &v, 0);
 }
 
-static int contrib_apply(const store_index_txn *t, const contrib *c, bool add)
+/* The camlist key of c's camera id under unit anc: anc 0x00 field 0x00
+ * status 0x00 id. 0 when too long. */
+static size_t list_key(uint8_t *key, const char *anc, const contrib *c, const char *id,
+                       size_t idlen)
+{
+    size_t a = strlen(anc), f = strlen(c->field), s = strlen(c->status);
+    if (a + f + s + idlen + 3 > KEY_MAX)
+        return 0;
+    memcpy(key, anc, a + 1);
+    memcpy(key + a + 1, c->field, f + 1);
+    memcpy(key + a + f + 2, c->status, s + 1);
+    memcpy(key + a + f + s + 3, id, idlen);
+    return a + f + s + 3 + idlen;
+}
+
+/* Adds or removes the camlist keys of c's camera id, one per unit of its
+ * path. */
+static int list_move(const store_index_txn *t, const contrib *c, const char *id, size_t idlen,
+                     bool add)
 {
     int rc = 0;
+    for (size_t i = 0; c->listed && !rc && i < c->npath; i++) {
+        uint8_t key[KEY_MAX + 1];
+        MDB_val k = {list_key(key, c->path[i], c, id, idlen), key}, v = {0, ""};
+        if (!k.mv_size)
+            continue;
+        rc = add ? mdb_put(t->txn, t->dbs[1], &k, &v, 0) : mdb_del(t->txn, t->dbs[1], &k, NULL);
+        rc = rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    return rc;
+}
+
+static int contrib_apply(const store_index_txn *t, const contrib *c, const char *id, size_t idlen,
+                         bool add)
+{
+    int rc = list_move(t, c, id, idlen, add);
     for (size_t i = 0; c->valid && !rc && i < c->npath; i++)
         rc = row_move(t, c, i, add);
     return rc;
@@ -117,10 +154,10 @@ static int cam_index_update(const store_index_txn *t, const char *id, size_t idl
     if (!rc) {
         contrib_read(a, id, idlen, old, oldlen);
         contrib_read(b, id, idlen, rec, reclen);
-        if (a->valid != b->valid || (a->valid && memcmp(a, b, sizeof *a))) {
-            rc = contrib_apply(t, a, false);
+        if (memcmp(a, b, sizeof *a)) {
+            rc = contrib_apply(t, a, id, idlen, false);
             if (!rc)
-                rc = contrib_apply(t, b, true);
+                rc = contrib_apply(t, b, id, idlen, true);
         }
     }
     free(a);
@@ -128,14 +165,14 @@ static int cam_index_update(const store_index_txn *t, const char *id, size_t idl
     return rc;
 }
 
-static const char *const cam_index_dbs[] = {"camstat"};
+static const char *const cam_index_dbs[] = {"camstat", "camlist"};
 
 const store_index camera_index = {
     .name = "cameras",
-    .version = 1,
+    .version = 2,
     .collection = CAMERA_COLL,
     .dbs = cam_index_dbs,
-    .ndbs = 1,
+    .ndbs = 2,
     .update = cam_index_update,
 };
 
@@ -170,6 +207,94 @@ int cam_index_rows(store *s, const char *unit,
             snprintf(child, sizeof child, "%.*s", (int)(z - rest), rest);
             snprintf(field, sizeof field, "%.*s", (int)(rl - (size_t)(z - rest) - 1), z + 1);
             fn(ctx, child, field, row[0], row[1]);
+        }
+        mdb_cursor_close(cur);
+    }
+    store_index_end(s, &t);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : -1;
+}
+
+/* Splits camlist key k (after unit prefix plen) into field, status, id;
+ * false when it is not of that shape. */
+static bool list_key_split(const MDB_val *k, size_t plen, const char **parts, size_t *lens)
+{
+    const char *p = (const char *)k->mv_data + plen, *end = (const char *)k->mv_data + k->mv_size;
+    for (int i = 0; i < 2; i++) {
+        const char *z = memchr(p, 0, (size_t)(end - p));
+        if (!z)
+            return false;
+        parts[i] = p;
+        lens[i] = (size_t)(z - p);
+        p = z + 1;
+    }
+    parts[2] = p;
+    lens[2] = (size_t)(end - p);
+    return lens[2] > 0;
+}
+
+/* The record of camera id (the read transaction of t) as JSON, NULL when
+ * absent or unreadable. */
+static json_t *list_record(const store_index_txn *t, const char *id, size_t idlen)
+{
+    uint8_t key[300];
+    MDB_val k = {store_record_key(key, CAMERA_COLL, strlen(CAMERA_COLL), id, idlen), key}, v;
+    char err[64];
+    if (mdb_get(t->txn, t->records, &k, &v) || record_is_deleted(v.mv_data, v.mv_size))
+        return NULL;
+    return record_to_json(v.mv_data, v.mv_size, id, idlen, err, sizeof err);
+}
+
+int cam_index_list(store *s, const cam_list_query *q, json_t *out, char *next, size_t nextcap)
+{
+    store_index_txn t;
+    next[0] = '\0';
+    if (store_index_read(s, camera_index.name, &t))
+        return -1;
+    uint8_t prefix[KEY_MAX + 1], start[KEY_MAX + 1];
+    size_t ul = strlen(q->unit), fl = q->field ? strlen(q->field) : 0;
+    size_t plen = ul + 1 + (q->field ? fl + 1 : 0);
+    MDB_cursor *cur = NULL;
+    int rc = plen < KEY_MAX ? mdb_cursor_open(t.txn, t.dbs[1], &cur) : MDB_NOTFOUND;
+    size_t n = 0;
+    char last[KEY_MAX + 1] = "";
+    if (!rc) {
+        memcpy(prefix, q->unit, ul + 1);
+        if (q->field)
+            memcpy(prefix + ul + 1, q->field, fl + 1);
+        size_t slen = plen;
+        memcpy(start, prefix, plen);
+        if (q->after && *q->after && ul + 1 + strlen(q->after) < KEY_MAX) {
+            slen = ul + 1 + strlen(q->after) + 1; /* just past the cursor's key */
+            memcpy(start + ul + 1, q->after, slen - ul - 2);
+            start[slen - 1] = 0;
+            for (uint8_t *c = start + ul + 1; c < start + slen - 1; c++)
+                *c = *c == ':' ? 0 : *c;
+            if (slen < plen || memcmp(start, prefix, plen))
+                slen = 0; /* a cursor of another filter: an empty page */
+        }
+        MDB_val k = {slen, start}, v;
+        for (rc = slen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND; !rc;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            const char *parts[3];
+            size_t lens[3];
+            if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen))
+                break;
+            if (!list_key_split(&k, ul + 1, parts, lens) ||
+                (q->status &&
+                 (lens[1] != strlen(q->status) || memcmp(parts[1], q->status, lens[1]))))
+                continue;
+            if (q->limit && n == q->limit) { /* more: the next page starts after the last shown */
+                snprintf(next, nextcap, "%s", last);
+                break;
+            }
+            json_t *j = list_record(&t, parts[2], lens[2]);
+            if (!j)
+                continue;
+            json_object_set_new(j, "status", json_string(camera_status(j)));
+            json_array_append_new(out, j);
+            n++;
+            snprintf(last, sizeof last, "%.*s:%.*s:%.*s", (int)lens[0], parts[0], (int)lens[1],
+                     parts[1], (int)lens[2], parts[2]);
         }
         mdb_cursor_close(cur);
     }

@@ -305,60 +305,24 @@ int camera_delete(store *s, const node_config *c, const char *id, lt_error *e)
     return secret_set(s, id, "", e);
 }
 
-/* True when camera j lies in unit's subtree. */
-static bool camera_within(const json_t *j, const char *unit)
-{
-    size_t i;
-    json_t *u;
-    json_array_foreach(
-        json_object_get(j, "path"), i,
-        u) if (!strcmp(json_string_value(u) ? json_string_value(u) : "", unit)) return true;
-    const char *own = json_string_value(json_object_get(j, "unit"));
-    return own && !strcmp(own, unit);
-}
-
-/* A camera's status: "status", else the legacy "online" flag, else "unknown". */
-static const char *camera_status(const json_t *j)
+const char *camera_status(const json_t *j)
 {
     const char *st = json_string_value(json_object_get(j, "status"));
     json_t *on = json_object_get(j, "online");
     return st ? st : json_is_boolean(on) ? (json_is_true(on) ? "online" : "offline") : "unknown";
 }
 
-typedef struct {
-    const char *unit, *field, *status;
-    json_t *out;
-} list_ctx;
-
-static int list_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t len)
+json_t *cameras_list(store *s, const cam_list_query *q, lt_error *e)
 {
-    list_ctx *l = ctx;
-    char err[64];
-    if (record_is_deleted(rec, len))
-        return 0;
-    json_t *j = record_to_json(rec, len, id, idlen, err, sizeof err);
-    if (!j)
-        return 0; /* a record this version cannot read: left out */
-    const char *f = json_string_value(json_object_get(j, "field"));
-    if (camera_within(j, l->unit) && (!l->field || (f && !strcmp(f, l->field))) &&
-        (!l->status || !strcmp(camera_status(j), l->status))) {
-        json_object_set_new(j, "status", json_string(camera_status(j)));
-        json_array_append(l->out, j);
-    }
-    json_decref(j);
-    return 0;
-}
-
-json_t *cameras_list(store *s, const char *unit, const char *field, const char *status, lt_error *e)
-{
-    list_ctx l = {unit, field && *field ? field : NULL, status && *status ? status : NULL,
-                  json_array()};
-    if (store_records(s, CAMERA_COLL, list_one, &l)) {
-        json_decref(l.out);
-        lt_error_set(e, LT_ESTORAGE, NULL, "cannot read the cameras; check the node's log");
+    json_t *out = json_array();
+    char next[CAMERA_CURSOR_MAX];
+    if (cam_index_list(s, q, out, next, sizeof next)) {
+        json_decref(out);
+        lt_error_set(e, LT_ESTORAGE, NULL, "cannot read the camera index; check the node's log");
         return NULL;
     }
-    return json_pack("{s:o}", "cameras", l.out);
+    return json_pack("{s:o, s:o}", "cameras", out, "next",
+                     next[0] ? json_string(next) : json_null());
 }
 
 int camera_stream_url(store *s, const node_config *c, const char *id, char *url, size_t cap,

@@ -14,6 +14,8 @@
 typedef struct viewer {
     http_pending *pending; /* until the first picture */
     http_stream *stream;   /* after it */
+    link_sink *sink;       /* or: the node above, relaying */
+    struct live_cam *cam;
     struct viewer *next;
 } viewer;
 
@@ -22,6 +24,8 @@ typedef struct live_cam {
     char id[CAMERA_ID_MAX];
     char url[CAMERA_URL_MAX + 256];
     uv_thread_t thread;
+    bool local;      /* a reader thread; else a feed from the link below */
+    link_feed *feed; /* remote: NULL once ended */
     uv_async_t async;
     uv_mutex_t mu;
     uint8_t *frame; /* the newest picture, under mu */
@@ -36,16 +40,19 @@ typedef struct live_cam {
 
 struct media_live {
     uv_loop_t *loop;
+    repl_links *links;
     live_cam *cams;
     size_t nviewers, ncams;
     bool stopping;
 };
 
-media_live *media_live_new(uv_loop_t *loop)
+media_live *media_live_new(uv_loop_t *loop, repl_links *links)
 {
     media_live *l = calloc(1, sizeof *l);
-    if (l)
+    if (l) {
         l->loop = loop;
+        l->links = links;
+    }
     return l;
 }
 
@@ -96,6 +103,8 @@ static void cam_closed(uv_handle_t *h)
 /* Answers or ends viewer v (the camera gave no more pictures). */
 static void viewer_end(live_cam *c, viewer *v)
 {
+    if (v->sink)
+        link_sink_end(v->sink, c->reason);
     if (v->pending) {
         http_response *res = http_pending_response(v->pending);
         http_respond_code(res, 502, "camera.unreachable",
@@ -112,6 +121,8 @@ static void viewer_end(live_cam *c, viewer *v)
 /* Sends picture jpeg to v; false when v left (then ended). */
 static bool viewer_send(live_cam *c, viewer *v, const uint8_t *jpeg, size_t len)
 {
+    if (v->sink)
+        return link_sink_send(v->sink, jpeg, len) == 0;
     if (v->pending) {
         if (!http_pending_alive(v->pending)) {
             http_pending_finish(v->pending);
@@ -151,6 +162,57 @@ static void cam_unlink(media_live *l, live_cam *c)
         }
 }
 
+/* Stops the source of c, which has no viewer left: a reader's thread
+ * ends and its wake-up finishes c; a feed is closed (the nodes below stop)
+ * and c finished here. */
+static void cam_finish(live_cam *c);
+
+static void cam_idle(live_cam *c)
+{
+    if (c->nviewers)
+        return;
+    atomic_store(&c->stop, true);
+    if (c->local)
+        return;
+    link_feed_close(c->feed);
+    c->feed = NULL;
+    snprintf(c->reason, sizeof c->reason, "no viewer left");
+    cam_finish(c);
+}
+
+/* Picture jpeg to every viewer of c; those gone are dropped. */
+static void cam_deliver(live_cam *c, const uint8_t *jpeg, size_t len)
+{
+    for (viewer **pp = &c->viewers; *pp;) {
+        viewer *v = *pp;
+        if (!viewer_send(c, v, jpeg, len)) {
+            *pp = v->next;
+            viewer_end(c, v);
+        } else {
+            pp = &v->next;
+        }
+    }
+}
+
+/* The source of c ended (c->reason): every viewer is answered or ended, c
+ * goes. */
+static void cam_finish(live_cam *c)
+{
+    if (c->finished && !c->local)
+        return;
+    c->finished = true;
+    while (c->viewers) {
+        viewer *v = c->viewers;
+        c->viewers = v->next;
+        viewer_end(c, v);
+    }
+    if (c->local)
+        uv_thread_join(&c->thread);
+    log_write(LOG_INFO, "camera.live_stop", "id=%s reason=\"%s\"", c->id, c->reason);
+    cam_unlink(c->l, c);
+    uv_close((uv_handle_t *)&c->async, cam_closed);
+}
+
 /* Loop: a new picture, or the reader ended. */
 static void cam_wake(uv_async_t *a)
 {
@@ -161,85 +223,164 @@ static void cam_wake(uv_async_t *a)
     bool finished = c->finished;
     c->frame = NULL;
     uv_mutex_unlock(&c->mu);
-    for (viewer **pp = &c->viewers; *pp;) {
-        viewer *v = *pp;
-        if (jpeg && !finished && !viewer_send(c, v, jpeg, len)) {
-            *pp = v->next;
-            viewer_end(c, v);
-        } else {
-            pp = &v->next;
-        }
-    }
+    if (jpeg && !finished)
+        cam_deliver(c, jpeg, len);
     free(jpeg);
     if (!c->nviewers)
         atomic_store(&c->stop, true);
-    if (!finished)
-        return;
-    while (c->viewers) {
-        viewer *v = c->viewers;
-        c->viewers = v->next;
-        viewer_end(c, v);
-    }
-    uv_thread_join(&c->thread);
-    cam_unlink(c->l, c);
-    uv_close((uv_handle_t *)&c->async, cam_closed);
+    if (finished)
+        cam_finish(c);
 }
 
-/* The reader of camera id, started when none runs. NULL when out of memory. */
-static live_cam *cam_get(media_live *l, const char *id, const char *url)
+/* A picture relayed from the node below (loop thread). */
+static void feed_frame(void *ctx, const uint8_t *data, size_t len)
+{
+    live_cam *c = ctx;
+    cam_deliver(c, data, len);
+    cam_idle(c);
+}
+
+static void feed_ended(void *ctx, const char *reason)
+{
+    live_cam *c = ctx;
+    c->feed = NULL;
+    snprintf(c->reason, sizeof c->reason, "%s", reason);
+    cam_finish(c);
+}
+
+static const link_feed_ops feed_ops = {feed_frame, feed_ended};
+
+/* Starts c's source: a reader thread on the owner, else a feed from the
+ * link below. Returns 0, or -1 with why. */
+static int cam_source(live_cam *c, const live_source *src, char *why, size_t cap)
+{
+    if (src->url) {
+        c->local = true;
+        snprintf(c->url, sizeof c->url, "%s", src->url);
+        if (!uv_thread_create(&c->thread, cam_reader, c))
+            return 0;
+        c->local = false;
+        snprintf(why, cap, "cannot start a reader thread; retry later");
+        return -1;
+    }
+    c->feed = c->l->links ? repl_links_feed_open(c->l->links, src->path, src->npath, c->id,
+                                                 &feed_ops, c, why, cap)
+                          : NULL;
+    if (!c->feed && !c->l->links)
+        snprintf(why, cap, "this node does not replicate, so it cannot reach the owner");
+    return c->feed ? 0 : -1;
+}
+
+/* The live camera of src->id, its source started when none runs. NULL
+ * with why. */
+static live_cam *cam_get(media_live *l, const live_source *src, char *why, size_t cap)
 {
     for (live_cam *c = l->cams; c; c = c->next)
-        if (!strcmp(c->id, id) && !atomic_load(&c->stop))
+        if (!strcmp(c->id, src->id) && !atomic_load(&c->stop))
             return c;
     live_cam *c = calloc(1, sizeof *c);
-    if (!c)
+    if (!c) {
+        snprintf(why, cap, "the node is out of memory; retry later");
         return NULL;
+    }
     c->l = l;
-    snprintf(c->id, sizeof c->id, "%s", id);
-    snprintf(c->url, sizeof c->url, "%s", url);
+    snprintf(c->id, sizeof c->id, "%s", src->id);
     atomic_init(&c->stop, false);
     uv_mutex_init(&c->mu);
     uv_async_init(l->loop, &c->async, cam_wake);
     c->async.data = c;
     l->ncams++;
-    if (uv_thread_create(&c->thread, cam_reader, c)) {
+    if (cam_source(c, src, why, cap)) {
         uv_close((uv_handle_t *)&c->async, cam_closed);
         return NULL;
     }
+    log_write(LOG_INFO, "camera.live_start", "id=%s source=%s%s", c->id,
+              c->local ? "local" : "unit ", c->local ? "" : src->path[src->npath - 1]);
     c->next = l->cams;
     l->cams = c;
     return c;
 }
 
-void media_live_join(media_live *l, const http_request *req, http_response *res, const char *id,
-                     const char *url)
+/* A new viewer of src->id within the caps (v's kind set by the caller
+ * after), or NULL with *busy (the caps) or why. */
+static viewer *viewer_add(media_live *l, const live_source *src, bool *busy, char *why, size_t cap)
 {
     live_cam *c = NULL;
     for (live_cam *x = l->cams; x; x = x->next)
-        if (!strcmp(x->id, id) && !atomic_load(&x->stop))
+        if (!strcmp(x->id, src->id) && !atomic_load(&x->stop))
             c = x;
-    if (l->nviewers >= LIVE_VIEWERS_PER_NODE || (c && c->nviewers >= LIVE_VIEWERS_PER_CAMERA)) {
-        http_respond_code(res, 503, "camera.busy",
-                          "%s: at most %d viewers per camera and %d per node watch live; retry "
-                          "later or use snapshot.jpg",
-                          c && c->nviewers >= LIVE_VIEWERS_PER_CAMERA
-                              ? "this camera has its viewers"
-                              : "this node has its viewers",
-                          LIVE_VIEWERS_PER_CAMERA, LIVE_VIEWERS_PER_NODE);
-        return;
+    *busy = l->nviewers >= LIVE_VIEWERS_PER_NODE || (c && c->nviewers >= LIVE_VIEWERS_PER_CAMERA);
+    if (*busy) {
+        snprintf(why, cap,
+                 "%s: at most %d viewers per camera and %d per node watch live; retry later or "
+                 "use snapshot.jpg",
+                 c && c->nviewers >= LIVE_VIEWERS_PER_CAMERA ? "this camera has its viewers"
+                                                             : "this node has its viewers",
+                 LIVE_VIEWERS_PER_CAMERA, LIVE_VIEWERS_PER_NODE);
+        return NULL;
     }
     viewer *v = calloc(1, sizeof *v);
-    if (v && !c)
-        c = cam_get(l, id, url);
-    if (!v || !c || !(v->pending = http_defer(req))) {
-        free(v);
-        http_respond_error(res, 503, "the node is out of memory; retry later");
-        return;
+    if (!v) {
+        snprintf(why, cap, "the node is out of memory; retry later");
+        return NULL;
     }
+    if (!c && !(c = cam_get(l, src, why, cap))) {
+        free(v);
+        return NULL;
+    }
+    v->cam = c;
     v->next = c->viewers;
     c->viewers = v;
     c->nviewers++;
     l->nviewers++;
+    return v;
+}
+
+/* Removes v from its camera without answering it. */
+static void viewer_drop(viewer *v)
+{
+    live_cam *c = v->cam;
+    for (viewer **pp = &c->viewers; *pp; pp = &(*pp)->next)
+        if (*pp == v) {
+            *pp = v->next;
+            break;
+        }
+    c->nviewers--;
+    c->l->nviewers--;
+    free(v);
+    cam_idle(c);
+}
+
+void media_live_join(media_live *l, const http_request *req, http_response *res,
+                     const live_source *src)
+{
+    char why[300];
+    bool busy;
+    viewer *v = viewer_add(l, src, &busy, why, sizeof why);
+    if (v && !(v->pending = http_defer(req))) {
+        viewer_drop(v);
+        v = NULL;
+        snprintf(why, sizeof why, "the node is out of memory; retry later");
+    }
+    if (!v)
+        http_respond_code(res, busy ? 503 : 502, busy ? "camera.busy" : "camera.unreachable", "%s",
+                          why);
+}
+
+void *media_live_sink_open(media_live *l, const live_source *src, link_sink *sink, char *why,
+                           size_t cap)
+{
+    bool busy;
+    viewer *v = viewer_add(l, src, &busy, why, cap);
+    if (v)
+        v->sink = sink;
+    return v;
+}
+
+void media_live_sink_close(media_live *l, void *handle)
+{
+    (void)l;
+    viewer_drop(handle);
 }
 
 void media_live_stop(media_live *l)
@@ -247,8 +388,16 @@ void media_live_stop(media_live *l)
     if (!l)
         return;
     l->stopping = true;
-    for (live_cam *c = l->cams; c; c = c->next)
+    for (live_cam *c = l->cams, *next; c; c = next) {
+        next = c->next;
         atomic_store(&c->stop, true);
+        if (!c->local) { /* a feed: closed here */
+            link_feed_close(c->feed);
+            c->feed = NULL;
+            snprintf(c->reason, sizeof c->reason, "the node is shutting down");
+            cam_finish(c);
+        }
+    }
     if (!l->ncams)
         free(l);
 }

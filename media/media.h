@@ -10,7 +10,8 @@
  * recording on the owner, recorder.h), and the fields the
  * owner's probe writes when the status changes: "status" (online,
  * degraded, offline), "status_since" (ms), "reason", "codec", "width",
- * "height", "fps", "bitrate". The credentials of the address stay in this
+ * "height", "fps", "bitrate", and "history" (the last CAMERA_HISTORY_MAX
+ * changes, newest first: {"status", "at", "reason"}). The credentials of the address stay in this
  * node's local table CAMERA_SECRET_TABLE: never in an entry.
  * A thumbnail is record CAMERA_THUMB_COLL/{id}: {"data": JPEG bytes, "at"}.
  */
@@ -18,6 +19,7 @@
 #define LT_MEDIA_H
 
 #include "lib/error.h"
+#include "media/cam_index.h"
 #include "node/env/config.h"
 #include "replication/unit_tree.h"
 #include "storage/store.h"
@@ -32,6 +34,9 @@
 #define CAMERA_URL_MAX 1024
 #define CAMERA_FIELD_MAX 32
 #define CAMERA_PATH_MAX 12
+#define CAMERA_HISTORY_MAX 10 /* status changes kept in a camera's "history" */
+#define CAMERA_CURSOR_MAX 160 /* field:status:id */
+#define CAMERA_LIST_MAX 1000  /* ?limit= at most */
 
 /* A camera's stream address split into what may replicate and what may
  * not. */
@@ -81,10 +86,14 @@ json_t *camera_get(store *s, const char *id, lt_error *e);
  * -1 with e (camera.not_found, camera.not_owner). */
 int camera_delete(store *s, const node_config *c, const char *id, lt_error *e);
 
-/* The cameras whose path holds unit (its subtree), optionally only of
- * field and status (NULL or "": any): {"cameras": [...]}. NULL with e. */
-json_t *cameras_list(store *s, const char *unit, const char *field, const char *status,
-                     lt_error *e);
+/* A camera's status: "status", else the legacy "online" flag of demo
+ * records, else "unknown". */
+const char *camera_status(const json_t *j);
+
+/* The cameras q selects (cam_index.h: the unit's subtree, field, status,
+ * a page of limit after a cursor), from the camera index:
+ * {"cameras": [...], "next": cursor or null}. NULL with e. */
+json_t *cameras_list(store *s, const cam_list_query *q, lt_error *e);
 
 /* The full stream address of camera id of node c (credentials joined
  * back) into url, and whether it is enabled. Returns 0, 1 when absent or
@@ -104,5 +113,11 @@ json_t *cameras_stats(store *s, const char *unit, bool by_child, lt_error *e);
  * in one transaction. Returns 0, or -1 with e. */
 int cameras_csv_import(store *s, const node_config *c, const unit_tree *t, const char *csv,
                        size_t len, size_t *written, size_t *unchanged, lt_error *e);
+
+/* The demo's cameras of node c (dir c->dir): four cameras owned by its unit
+ * (tree t gives their path), three on a test stream written to
+ * c->dir/demo-camera.mjpeg (moving colour bars, MJPEG) and one on an
+ * address nothing answers. Returns 0, or -1 with err. */
+int media_demo_seed(store *s, const node_config *c, const unit_tree *t, char *err, size_t errlen);
 
 #endif

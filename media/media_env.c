@@ -5,15 +5,22 @@
  * (node/http/offload.h), never on the loop.
  */
 #include "media/media_env.h"
+#include "media/clip.h"
+#include "media/events.h"
 #include "media/media.h"
 #include "media/probe.h"
+#include "media/prober.h"
 #include "node/http/offload.h"
 #include "node/people/auth.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PREFIX "/api/v1/cameras"
+
+static void *link_open(void *ctx, const char *name, link_sink *sink, char *why, size_t cap);
+static void link_close(void *ctx, void *handle);
 
 media_env *media_env_new(node_env *env)
 {
@@ -22,10 +29,12 @@ media_env *media_env_new(node_env *env)
         return NULL;
     e->node = env;
     atomic_init(&e->snapshots, 0);
-    if (!(e->live = media_live_new(env->loop))) {
+    if (!(e->live = media_live_new(env->loop, env->links))) {
         free(e);
         return NULL;
     }
+    if (env->links)
+        repl_links_set_source(env->links, &(link_source_ops){link_open, link_close}, e);
     return e;
 }
 
@@ -74,6 +83,30 @@ static const char *query_unit(media_env *d, const http_request *req, const auth_
     return u;
 }
 
+/* Answers j (200), or e when j is NULL. */
+static void answer(http_response *res, json_t *j, const lt_error *e)
+{
+    if (j)
+        http_respond_json(res, 200, j);
+    else
+        http_respond_lt(res, e);
+}
+
+/* ?limit as 1..max (absent: dflt); false after answering 400. */
+static bool limit_parse(const http_request *req, long max, long dflt, size_t *limit,
+                        http_response *res)
+{
+    const char *l = http_request_query_param(req, "limit");
+    char *end = NULL;
+    long v = l && *l ? strtol(l, &end, 10) : dflt;
+    if (l && *l && (*end || v < 1 || v > max)) {
+        http_respond_code(res, 400, "camera.invalid", "limit must be 1 to %ld, not %.20s", max, l);
+        return false;
+    }
+    *limit = (size_t)v;
+    return true;
+}
+
 static void list_get(void *ctx, const http_request *req, http_response *res)
 {
     media_env *d = ctx;
@@ -83,13 +116,14 @@ static void list_get(void *ctx, const http_request *req, http_response *res)
     const char *unit = query_unit(d, req, &c, res);
     if (!unit)
         return;
+    const char *field = http_request_query_param(req, "field");
+    const char *status = http_request_query_param(req, "status");
+    cam_list_query q = {unit, field && *field ? field : NULL, status && *status ? status : NULL,
+                        http_request_query_param(req, "cursor"), 0};
+    if (!limit_parse(req, CAMERA_LIST_MAX, 0, &q.limit, res))
+        return;
     lt_error e = {0};
-    json_t *j = cameras_list(d->node->store, unit, http_request_query_param(req, "field"),
-                             http_request_query_param(req, "status"), &e);
-    if (j)
-        http_respond_json(res, 200, j);
-    else
-        http_respond_lt(res, &e);
+    answer(res, cameras_list(d->node->store, &q, &e), &e);
 }
 
 static void stats_get(void *ctx, const http_request *req, http_response *res)
@@ -107,11 +141,7 @@ static void stats_get(void *ctx, const http_request *req, http_response *res)
     if (!unit)
         return;
     lt_error e = {0};
-    json_t *j = cameras_stats(d->node->store, unit, by && !strcmp(by, "child"), &e);
-    if (j)
-        http_respond_json(res, 200, j);
-    else
-        http_respond_lt(res, &e);
+    answer(res, cameras_stats(d->node->store, unit, by && !strcmp(by, "child"), &e), &e);
 }
 
 /* Camera id as the caller may see it; NULL after answering 404/403. */
@@ -155,11 +185,7 @@ static void camera_put(media_env *d, const http_request *req, const char *id, ht
         rc = cameras_put(d->node->store, d->node->config, auth_tree(d->node->auth), ids, &fields,
                          userinfo, 1, &written, &unchanged, &e);
     json_decref(fields);
-    json_t *j = rc ? NULL : camera_get(d->node->store, id, &e);
-    if (j)
-        http_respond_json(res, 200, j);
-    else
-        http_respond_lt(res, &e);
+    answer(res, rc ? NULL : camera_get(d->node->store, id, &e), &e);
 }
 
 static void camera_del(media_env *d, const char *id, http_response *res)
@@ -259,20 +285,64 @@ static void snapshot_get(media_env *d, const http_request *req, const char *id, 
     offload_request(req, res, &(offload_task){d->node->loop, j, snap_work, snap_done});
 }
 
+/* The source of camera id's live view on this node into *src (path and url
+ * backed by p and url): the stream itself on the owner, else the owner's
+ * path for the link below. Returns 0, or -1 when the record has no owner. */
+static int live_source_of(media_env *d, const char *id, const json_t *cam, live_source *src,
+                          char (*p)[NODE_CODE_MAX], char *url, size_t cap)
+{
+    bool enabled;
+    *src = (live_source){id, NULL, p, 0};
+    if (!camera_stream_url(d->node->store, d->node->config, id, url, cap, &enabled)) {
+        src->url = url;
+        return 0;
+    }
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(cam, "path"), i,
+                       u) if (json_is_string(u) && src->npath < CAMERA_PATH_MAX)
+        snprintf(p[src->npath++], NODE_CODE_MAX, "%s", json_string_value(u));
+    return src->npath ? 0 : -1;
+}
+
 static void live_get(media_env *d, const http_request *req, const char *id, const json_t *cam,
                      http_response *res)
 {
-    char url[CAMERA_URL_MAX + 256];
-    bool enabled;
-    if (camera_stream_url(d->node->store, d->node->config, id, url, sizeof url, &enabled)) {
-        const char *unit = json_string_value(json_object_get(cam, "unit"));
-        http_respond_code(res, 409, "camera.not_owner",
-                          "camera %.64s belongs to unit %s: watch it live on that unit's node; "
-                          "this node shows its thumbnail (thumbnail.jpg)",
-                          id, unit ? unit : "?");
+    char url[CAMERA_URL_MAX + 256], path[CAMERA_PATH_MAX][NODE_CODE_MAX];
+    live_source src;
+    if (live_source_of(d, id, cam, &src, path, url, sizeof url)) {
+        http_respond_code(res, 502, "camera.unreachable",
+                          "camera %.64s has no owning unit this node knows of; it cannot be "
+                          "watched live from here",
+                          id);
         return;
     }
-    media_live_join(d->live, req, res, id, url);
+    media_live_join(d->live, req, res, &src);
+}
+
+/* The node above asks for camera name's live view (link_source_ops). */
+static void *link_open(void *ctx, const char *name, link_sink *sink, char *why, size_t cap)
+{
+    media_env *d = ctx;
+    lt_error e = {0};
+    json_t *cam = camera_get(d->node->store, name, &e);
+    char url[CAMERA_URL_MAX + 256], path[CAMERA_PATH_MAX][NODE_CODE_MAX];
+    live_source src;
+    void *h = NULL;
+    if (!cam)
+        snprintf(why, cap, "no camera %.64s on the node of unit %s", name, d->node->config->unit);
+    else if (live_source_of(d, name, cam, &src, path, url, sizeof url))
+        snprintf(why, cap, "camera %.64s has no owning unit", name);
+    else
+        h = media_live_sink_open(d->live, &src, sink, why, cap);
+    json_decref(cam);
+    return h;
+}
+
+static void link_close(void *ctx, void *handle)
+{
+    media_env *d = ctx;
+    media_live_sink_close(d->live, handle);
 }
 
 /* ?from and ?to as ms (absent: the whole range); false after answering 400. */
@@ -300,55 +370,183 @@ static void recordings_get(media_env *d, const http_request *req, const char *id
     if (!span_parse(req, &from, &to, res))
         return;
     lt_error e = {0};
-    json_t *j = recordings_list(d->node->store, id, from, to, &e);
-    if (j)
-        http_respond_json(res, 200, j);
-    else
-        http_respond_lt(res, &e);
-}
-
-typedef struct {
-    media_env *d;
-    char id[CAMERA_ID_MAX];
-    uint64_t from, to;
-} clip_job;
-
-static void clip_work(void *job, const uint8_t *body, size_t len, http_response *res)
-{
-    clip_job *j = job;
-    uint8_t *mp4;
-    size_t n;
-    lt_error e = {0};
-    if (recordings_clip(j->d->node->store, j->id, j->from, j->to, &mp4, &n, &e)) {
-        http_respond_lt(res, &e);
-        return;
-    }
-    res->status = 200;
-    res->content_type = "video/mp4";
-    res->body = (char *)mp4;
-    res->body_len = n;
-    http_response_header(res, "Content-Disposition", "attachment; filename=\"clip.mp4\"");
-}
-
-static void clip_done(void *job, http_response *res, http_pending *p, bool ran)
-{
-    free(job);
+    answer(res, recordings_list(d->node->store, id, from, to, &e), &e);
 }
 
 static void clip_get(media_env *d, const http_request *req, const char *id, http_response *res)
 {
-    clip_job *j = malloc(sizeof *j);
-    if (!j) {
-        http_respond_error(res, 503, "the node is out of memory; retry later");
+    uint64_t from, to;
+    if (span_parse(req, &from, &to, res))
+        media_clip_serve(d->node->loop, d->node->store, req, res, id, from, to, &d->clips);
+}
+
+static uint64_t wall_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Opens the field report an event asks for ("report": {"category", ...})
+ * and links it; the event stays when this fails (*e says why). */
+static int event_report(media_env *d, const auth_caller *c, const json_t *cam, const json_t *ev,
+                        const json_t *want, char *code, size_t cap, lt_error *e)
+{
+    if (!d->report_open)
+        return lt_error_set(e, LT_ECONFLICT, "camera.event_invalid",
+                            "this node cannot open reports from events");
+    char title[200];
+    const char *plate = json_string_value(json_object_get(ev, "plate"));
+    snprintf(title, sizeof title, "%s: %s%s%s", json_string_value(json_object_get(cam, "name")),
+             json_string_value(json_object_get(ev, "type")), plate ? " " : "", plate ? plate : "");
+    json_t *in = json_deep_copy(want);
+    if (!json_object_get(in, "title"))
+        json_object_set_new(in, "title", json_string(title));
+    if (!json_object_get(in, "description")) {
+        const char *desc = json_string_value(json_object_get(ev, "description"));
+        char text[1400];
+        snprintf(text, sizeof text, "%s (camera %s, event %s)%s%s", title,
+                 json_string_value(json_object_get(cam, "id")),
+                 json_string_value(json_object_get(ev, "id")), desc ? ": " : "", desc ? desc : "");
+        json_object_set_new(in, "description", json_string(text));
+    }
+    const char *keys[] = {"lat", "lon", "unit"};
+    for (int i = 0; i < 3; i++)
+        if (!json_object_get(in, keys[i]) && json_object_get(cam, keys[i]))
+            json_object_set(in, keys[i], json_object_get(cam, keys[i]));
+    int rc = d->report_open(d->report_ctx, in, c, code, cap, e);
+    json_decref(in);
+    return rc ? -1
+              : camera_event_set_report(d->node->store, d->node->config,
+                                        json_string_value(json_object_get(ev, "id")), code, e);
+}
+
+/* POST /api/v1/cameras/{id}/events: a detector's event. */
+static void event_post(media_env *d, const http_request *req, const auth_caller *c,
+                       const json_t *cam, http_response *res)
+{
+    json_error_t je;
+    json_t *in = json_loadb((const char *)req->body, req->body_len, 0, &je);
+    json_t *want = json_object_get(in, "report");
+    lt_error e = {0};
+    char id[EVENT_ID_MAX], code[64] = "";
+    if (want && !json_is_object(want)) {
+        json_decref(in);
+        http_respond_code(res, 400, "camera.event_invalid",
+                          "report must be an object {\"category\": ...} (the report to open)");
         return;
     }
-    j->d = d;
-    snprintf(j->id, sizeof j->id, "%s", id);
-    if (!span_parse(req, &j->from, &j->to, res)) {
-        free(j);
+    if (camera_event_post(d->node->store, d->node->config, cam, in, wall_now_ms(), id, &e)) {
+        json_decref(in);
+        http_respond_lt(res, &e);
         return;
     }
-    offload_request(req, res, &(offload_task){d->node->loop, j, clip_work, clip_done});
+    json_t *ev = camera_event_get(d->node->store, id, &e);
+    lt_error re = {0};
+    if (ev && want && !event_report(d, c, cam, ev, want, code, sizeof code, &re))
+        json_object_set_new(ev, "report", json_string(code));
+    else if (ev && want)
+        json_object_set_new(
+            ev, "report_error",
+            json_pack("{s:s, s:s}", "code", re.code ? re.code : "internal", "message", re.message));
+    json_decref(in);
+    if (ev)
+        http_respond_json(res, 201, ev);
+    else
+        http_respond_lt(res, &e);
+}
+
+static bool span_parse(const http_request *req, uint64_t *from, uint64_t *to, http_response *res);
+
+/* The events of unit (and camera, when not NULL) as the query asks. */
+static void events_answer(media_env *d, const http_request *req, const char *unit,
+                          const char *camera, http_response *res)
+{
+    event_query q = {unit,
+                     camera,
+                     http_request_query_param(req, "type"),
+                     http_request_query_param(req, "cursor"),
+                     0,
+                     0,
+                     0};
+    if (q.type && !*q.type)
+        q.type = NULL;
+    if (!span_parse(req, &q.from_ms, &q.to_ms, res) ||
+        !limit_parse(req, EVENT_LIST_MAX, 100, &q.limit, res))
+        return;
+    lt_error e = {0};
+    answer(res, camera_events_list(d->node->store, &q, &e), &e);
+}
+
+/* GET /api/v1/cameras/events?unit&camera&type&from&to&limit&cursor */
+static void events_get(void *ctx, const http_request *req, http_response *res)
+{
+    media_env *d = ctx;
+    auth_caller c;
+    if (auth_require(d->node->auth, req, res, ROLE_VIEWER, &c))
+        return;
+    const char *unit = query_unit(d, req, &c, res);
+    const char *cam = http_request_query_param(req, "camera");
+    if (unit)
+        events_answer(d, req, unit, cam && *cam ? cam : NULL, res);
+}
+
+static bool day_ok(const char *s)
+{
+    int y, m, dd;
+    char tail;
+    return s && strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) == 3 && m >= 1 &&
+           m <= 12 && dd >= 1 && dd <= 31;
+}
+
+/* GET /api/v1/cameras/events/counts?unit&from&to (days, default today) */
+static void counts_get(void *ctx, const http_request *req, http_response *res)
+{
+    media_env *d = ctx;
+    auth_caller c;
+    if (auth_require(d->node->auth, req, res, ROLE_VIEWER, &c))
+        return;
+    const char *unit = query_unit(d, req, &c, res);
+    if (!unit)
+        return;
+    char today[11];
+    event_day(wall_now_ms(), today);
+    const char *from = http_request_query_param(req, "from"),
+               *to = http_request_query_param(req, "to");
+    from = from && *from ? from : today;
+    to = to && *to ? to : from;
+    if (!day_ok(from) || !day_ok(to)) {
+        http_respond_code(res, 400, "camera.invalid",
+                          "from and to must be days YYYY-MM-DD (Vietnam's date), not %.12s..%.12s",
+                          from, to);
+        return;
+    }
+    lt_error e = {0};
+    answer(res, camera_events_counts(d->node->store, unit, from, to, &e), &e);
+}
+
+/* GET /api/v1/cameras/{id}/events/{event}/picture.jpg */
+static void event_picture(media_env *d, const char *id, const char *rest, http_response *res)
+{
+    char eid[EVENT_ID_MAX];
+    const char *slash = strchr(rest, '/');
+    size_t n = slash ? (size_t)(slash - rest) : 0;
+    uint8_t *jpeg = NULL;
+    size_t len;
+    lt_error e = {0};
+    json_t *ev = NULL;
+    if (slash && n < sizeof eid && !strcmp(slash, "/picture.jpg")) {
+        snprintf(eid, sizeof eid, "%.*s", (int)n, rest);
+        ev = camera_event_get(d->node->store, eid, &e);
+    }
+    const char *cam = json_string_value(json_object_get(ev, "camera"));
+    if (!ev || !cam || strcmp(cam, id) ||
+        media_record_bin(d->node->store, CAMERA_EVENT_COLL, eid, "picture", &jpeg, &len))
+        http_respond_code(res, 404, "camera.no_picture",
+                          "no picture of event %.40s of camera %.64s on this node", rest, id);
+    else
+        jpeg_respond(res, jpeg, len, "private, max-age=86400");
+    json_decref(ev);
 }
 
 static void item(void *ctx, const http_request *req, http_response *res)
@@ -357,15 +555,17 @@ static void item(void *ctx, const http_request *req, http_response *res)
     auth_caller c;
     bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
     bool put = !strcmp(req->method, "PUT"), del = !strcmp(req->method, "DELETE");
-    int rc = get ? auth_require(d->node->auth, req, res, ROLE_VIEWER, &c)
-                 : auth_require_node_admin(d->node->auth, req, res, &c);
-    if (rc)
-        return;
-    char id[CAMERA_ID_MAX + 32];
+    char id[CAMERA_ID_MAX + EVENT_ID_MAX + 32];
     snprintf(id, sizeof id, "%s", req->path + strlen(PREFIX "/"));
     char *sub = strchr(id, '/');
     if (sub)
         *sub++ = '\0';
+    bool post_event = !strcmp(req->method, "POST") && sub && !strcmp(sub, "events");
+    int rc = get || post_event
+                 ? auth_require(d->node->auth, req, res, post_event ? ROLE_STAFF : ROLE_VIEWER, &c)
+                 : auth_require_node_admin(d->node->auth, req, res, &c);
+    if (rc)
+        return;
     if (put && !sub) {
         camera_put(d, req, id, res);
         return;
@@ -374,9 +574,10 @@ static void item(void *ctx, const http_request *req, http_response *res)
         camera_del(d, id, res);
         return;
     }
-    if (!get ||
+    if ((!get && !post_event) ||
         (sub && strcmp(sub, "snapshot.jpg") && strcmp(sub, "thumbnail.jpg") &&
-         strcmp(sub, "live.mjpeg") && strcmp(sub, "recordings") && strcmp(sub, "clip.mp4"))) {
+         strcmp(sub, "live.mjpeg") && strcmp(sub, "recordings") && strcmp(sub, "clip.mp4") &&
+         strcmp(sub, "events") && strncmp(sub, "events/", 7))) {
         http_respond_error(res, 405, "no %s at %s: see docs/media.md for the camera routes",
                            req->method, req->path);
         return;
@@ -394,6 +595,12 @@ static void item(void *ctx, const http_request *req, http_response *res)
         recordings_get(d, req, id, res);
     else if (!strcmp(sub, "clip.mp4"))
         clip_get(d, req, id, res);
+    else if (post_event)
+        event_post(d, req, &c, cam, res);
+    else if (!strcmp(sub, "events"))
+        events_answer(d, req, json_string_value(json_object_get(cam, "unit")), id, res);
+    else if (!strncmp(sub, "events/", 7))
+        event_picture(d, id, sub + 7, res);
     else
         snapshot_get(d, req, id, cam, res);
     json_decref(cam);
@@ -404,6 +611,8 @@ size_t media_env_routes(media_env *e, http_route *routes, size_t cap)
     const http_route all[] = {
         {"GET", PREFIX, list_get, e, 0},
         {"GET", PREFIX "/stats", stats_get, e, 0},
+        {"GET", PREFIX "/events", events_get, e, 0},
+        {"GET", PREFIX "/events/counts", counts_get, e, 0},
         {NULL, PREFIX "/", item, e, 0},
     };
     size_t n = sizeof all / sizeof *all;

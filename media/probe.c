@@ -111,9 +111,7 @@ static void probe_params(AVFormatContext *fc, int vs, probe_result *r)
     r->bitrate = p->bit_rate ? p->bit_rate : fc->bit_rate;
 }
 
-/* Encodes frame f (any size and format) as a JPEG of width w (0: its own)
- * no larger than max (0: any) into r. Returns 0 or -1. */
-static int probe_jpeg(const AVFrame *f, int w, size_t max, probe_result *r)
+int probe_jpeg(const AVFrame *f, int w, size_t max, probe_result *r)
 {
     if (w <= 0 || w > f->width)
         w = f->width;

@@ -38,6 +38,11 @@ typedef struct {
     size_t jpeg_len;
 } probe_result;
 
+/* Encodes frame f (any size and format) as a JPEG of width w (0: its own)
+ * no larger than max (0: any) into r->jpeg (malloc'd). Returns 0 or -1. */
+struct AVFrame;
+int probe_jpeg(const struct AVFrame *f, int w, size_t max, probe_result *r);
+
 /* Opens url (credentials included) under o's bounds (interrupt callback
  * with a deadline, rw_timeout/timeout, small probesize and analyzeduration,
  * a protocol whitelist by scheme), reads the stream's parameters and reads

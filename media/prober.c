@@ -38,19 +38,19 @@ static uint64_t wall_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int media_thumb_get(store *s, const char *id, uint8_t **jpeg, size_t *len, uint64_t *at_ms)
+int media_record_bin(store *s, const char *coll, const char *id, const char *field, uint8_t **data,
+                     size_t *len)
 {
     uint8_t *rec;
-    size_t rlen;
-    int rc = store_record_get(s, CAMERA_THUMB_COLL, id, &rec, &rlen);
+    size_t rlen, flen = strlen(field);
+    int rc = store_record_get(s, coll, id, &rec, &rlen);
     if (rc)
         return rc;
     rc = 1;
-    if (record_is_deleted(rec, rlen) || record_field_u64(rec, rlen, "at", at_ms))
-        goto done;
     msgpack_unpacked u; /* the record: {"f": {field: [hlc, origin, value]}, ...} */
     msgpack_unpacked_init(&u);
-    if (msgpack_unpack_next(&u, (const char *)rec, rlen, NULL) == MSGPACK_UNPACK_SUCCESS &&
+    if (!record_is_deleted(rec, rlen) &&
+        msgpack_unpack_next(&u, (const char *)rec, rlen, NULL) == MSGPACK_UNPACK_SUCCESS &&
         u.data.type == MSGPACK_OBJECT_MAP)
         for (uint32_t i = 0; i < u.data.via.map.size; i++) {
             const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
@@ -64,18 +64,29 @@ int media_thumb_get(store *s, const char *id, uint8_t **jpeg, size_t *len, uint6
                         ? &f->val.via.array.ptr[2]
                         : NULL;
                 if (v && v->type == MSGPACK_OBJECT_BIN && f->key.type == MSGPACK_OBJECT_STR &&
-                    f->key.via.str.size == 4 && !memcmp(f->key.via.str.ptr, "data", 4) &&
-                    (*jpeg = malloc(v->via.bin.size ? v->via.bin.size : 1))) {
-                    memcpy(*jpeg, v->via.bin.ptr, v->via.bin.size);
+                    f->key.via.str.size == flen && !memcmp(f->key.via.str.ptr, field, flen) &&
+                    (*data = malloc(v->via.bin.size ? v->via.bin.size : 1))) {
+                    memcpy(*data, v->via.bin.ptr, v->via.bin.size);
                     *len = v->via.bin.size;
                     rc = 0;
                 }
             }
         }
     msgpack_unpacked_destroy(&u);
-done:
     free(rec);
     return rc;
+}
+
+int media_thumb_get(store *s, const char *id, uint8_t **jpeg, size_t *len, uint64_t *at_ms)
+{
+    uint8_t *rec;
+    size_t rlen;
+    int rc = store_record_get(s, CAMERA_THUMB_COLL, id, &rec, &rlen);
+    if (rc)
+        return rc;
+    rc = record_is_deleted(rec, rlen) || record_field_u64(rec, rlen, "at", at_ms);
+    free(rec);
+    return rc ? 1 : media_record_bin(s, CAMERA_THUMB_COLL, id, "data", jpeg, len);
 }
 
 /* The status patch of camera id after probe r, when its status changed;
@@ -84,18 +95,31 @@ static json_t *status_patch(store *s, const char *id, const probe_result *r)
 {
     uint8_t *rec;
     size_t len;
-    char was[16] = "";
+    char err[64];
+    json_t *cur = NULL;
     if (!store_record_get(s, CAMERA_COLL, id, &rec, &len)) {
-        if (record_field_str(rec, len, "status", was, sizeof was))
-            was[0] = '\0';
+        cur = record_to_json(rec, len, id, strlen(id), err, sizeof err);
         free(rec);
     }
-    if (!strcmp(was, r->status))
+    const char *was = json_string_value(json_object_get(cur, "status"));
+    if (was && !strcmp(was, r->status)) {
+        json_decref(cur);
         return NULL;
-    return json_pack("{s:s, s:I, s:s, s:s, s:i, s:i, s:f, s:I}", "status", r->status,
-                     "status_since", (json_int_t)wall_ms(), "reason", r->reason, "codec", r->codec,
+    }
+    uint64_t now = wall_ms();
+    /* the recent changes, newest first, at most CAMERA_HISTORY_MAX */
+    json_t *hist = json_array(), *old = json_object_get(cur, "history"), *h;
+    json_array_append_new(hist, json_pack("{s:s, s:I, s:s}", "status", r->status, "at",
+                                          (json_int_t)now, "reason", r->reason));
+    size_t i;
+    json_array_foreach(old, i,
+                       h) if (json_is_object(h) && json_array_size(hist) < CAMERA_HISTORY_MAX)
+        json_array_append(hist, h);
+    json_decref(cur);
+    return json_pack("{s:s, s:I, s:s, s:s, s:i, s:i, s:f, s:I, s:o}", "status", r->status,
+                     "status_since", (json_int_t)now, "reason", r->reason, "codec", r->codec,
                      "width", r->width, "height", r->height, "fps", r->fps, "bitrate",
-                     (json_int_t)r->bitrate);
+                     (json_int_t)r->bitrate, "history", hist);
 }
 
 /* The thumbnail entry body {"data", "at", "type"} of jpeg. */

@@ -38,6 +38,11 @@ void media_prober_stop(media_prober *p);
 /* Probes (FFmpeg opens) under way now; 0 for NULL. Loop thread. */
 size_t media_prober_running(const media_prober *p);
 
+/* The binary field (msgpack bin) of record coll/id: 0 with *data
+ * (malloc'd) and *len, 1 when absent, -1 on error. */
+int media_record_bin(store *s, const char *coll, const char *id, const char *field, uint8_t **data,
+                     size_t *len);
+
 /* The stored thumbnail of camera id: 0 with *jpeg (malloc'd) and *at_ms,
  * 1 when none, -1 on error. */
 int media_thumb_get(store *s, const char *id, uint8_t **jpeg, size_t *len, uint64_t *at_ms);

@@ -504,52 +504,56 @@ static int clip_append(AVFormatContext *oc, const char *file, int64_t *next_dts,
     return 0;
 }
 
-int recordings_clip(store *s, const char *id, uint64_t from_ms, uint64_t to_ms, uint8_t **mp4,
-                    size_t *len, lt_error *e)
+/* The AVIO write callback: hands the muxer's bytes to the clip's writer. */
+static int clip_avio_write(void *opaque, uint8_t *buf, int len)
+{
+    clip_writer *w = opaque;
+    return w->fn(w->ctx, buf, (size_t)len) < 0 ? AVERROR_EXIT : len;
+}
+
+int recordings_clip(store *s, const char *id, uint64_t from_ms, uint64_t to_ms,
+                    const clip_writer *w, lt_error *e)
 {
     seg_scan sc;
     if (segs_find(s, id, from_ms, to_ms, &sc))
         return lt_error_set(e, LT_ESTORAGE, NULL, "cannot read the recordings index");
-    uint64_t total = 0;
-    for (size_t i = 0; i < sc.n; i++)
-        total += sc.rows[i].bytes;
     int rc = 0;
     if (!sc.n)
         rc = lt_error_set(e, LT_ENOTFOUND, "camera.no_recording",
                           "camera %s has no recording between %llu and %llu (ms); list them with "
                           "/recordings",
                           id, (unsigned long long)from_ms, (unsigned long long)to_ms);
-    else if (total > CLIP_MAX_BYTES)
+    else if (sc.rows[sc.n - 1].end - sc.rows[0].start > CLIP_MAX_SPAN_MS)
         rc = lt_error_set(e, LT_ETOOLARGE, "camera.clip_too_long",
-                          "the clip would cover %llu MiB of recordings; ask for a shorter span "
-                          "(at most %zu MiB)",
-                          (unsigned long long)(total >> 20), CLIP_MAX_BYTES >> 20);
+                          "the clip would span %llu minutes of recordings; ask for at most %llu "
+                          "(from, to)",
+                          (unsigned long long)((sc.rows[sc.n - 1].end - sc.rows[0].start) / 60000),
+                          (unsigned long long)(CLIP_MAX_SPAN_MS / 60000));
     AVFormatContext *oc = NULL;
-    if (!rc && (avformat_alloc_output_context2(&oc, NULL, "mp4", NULL) < 0 ||
-                avio_open_dyn_buf(&oc->pb) < 0))
+    uint8_t *iobuf = rc ? NULL : av_malloc(CLIP_IO_BUFFER);
+    if (!rc && (!iobuf || avformat_alloc_output_context2(&oc, NULL, "mp4", NULL) < 0 ||
+                !(oc->pb = avio_alloc_context(iobuf, CLIP_IO_BUFFER, 1, (void *)w, NULL,
+                                              clip_avio_write, NULL))))
         rc = lt_error_set(e, LT_EINTERNAL, NULL, "out of memory making the clip");
+    if (oc && oc->pb)
+        iobuf = NULL; /* the AVIO context owns it now */
     int64_t next_dts[16] = {0};
     size_t used = 0;
-    for (size_t i = 0; !rc && i < sc.n; i++)
+    for (size_t i = 0; !rc && i < sc.n && !(oc->pb && oc->pb->error); i++)
         used += !clip_append(oc, sc.rows[i].file, next_dts, used == 0);
     if (!rc && !used)
         rc =
             lt_error_set(e, LT_EINTERNAL, "camera.no_recording",
                          "the recordings of camera %s could not be read; check the node's log", id);
+    if (!rc)
+        av_write_trailer(oc);
+    if (!rc && oc->pb->error)
+        rc = lt_error_set(e, LT_EINTERNAL, NULL, "the clip was not sent whole (the client left)");
     if (oc && oc->pb) {
-        if (!rc)
-            av_write_trailer(oc);
-        uint8_t *buf = NULL;
-        int n = avio_close_dyn_buf(oc->pb, &buf);
-        oc->pb = NULL;
-        if (!rc && n > 0 && (*mp4 = malloc((size_t)n))) {
-            memcpy(*mp4, buf, (size_t)n);
-            *len = (size_t)n;
-        } else if (!rc) {
-            rc = lt_error_set(e, LT_EINTERNAL, NULL, "out of memory making the clip");
-        }
-        av_free(buf);
+        av_freep(&oc->pb->buffer);
+        avio_context_free(&oc->pb);
     }
+    av_free(iobuf);
     avformat_free_context(oc);
     free(sc.rows);
     return rc;

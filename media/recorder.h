@@ -27,7 +27,8 @@
 #define REC_MAX_BYTES ((uint64_t)20 << 30)
 #define REC_RETRY_MS 5000 /* after a camera's stream fails */
 #define REC_SCAN_MS 5000  /* how often the cameras to record are looked up */
-#define CLIP_MAX_BYTES ((size_t)256 << 20)
+#define CLIP_MAX_SPAN_MS ((uint64_t)24 * 3600 * 1000) /* one clip covers at most a day */
+#define CLIP_IO_BUFFER (64 * 1024)
 
 typedef struct media_recorder media_recorder;
 
@@ -49,10 +50,21 @@ size_t media_recorder_count(const media_recorder *r);
  * {"recordings": [{"start", "end", "bytes"}]} in time order. NULL with e. */
 json_t *recordings_list(store *s, const char *id, uint64_t from_ms, uint64_t to_ms, lt_error *e);
 
-/* One MP4 (fragmented, so it can be written in one pass) of the segments
- * of camera id overlapping [from_ms, to_ms], remuxed: 0 with *mp4
- * (malloc'd), or -1 with e (camera.no_recording, camera.clip_too_long). */
-int recordings_clip(store *s, const char *id, uint64_t from_ms, uint64_t to_ms, uint8_t **mp4,
-                    size_t *len, lt_error *e);
+/* Where a clip's bytes go, in order: fn returns 0, or < 0 to stop (the
+ * client left). Called on the clip's own thread. */
+typedef struct {
+    int (*fn)(void *ctx, const uint8_t *data, size_t len);
+    void *ctx;
+} clip_writer;
+
+/* Remuxes the segments of camera id overlapping [from_ms, to_ms] into one
+ * fragmented MP4 (written in one pass) handed to w piece by piece, one
+ * segment at a time: memory stays bounded (CLIP_IO_BUFFER and the muxer's
+ * current fragment) whatever the clip's length. Blocking: a thread of its
+ * own. Returns 0, or -1 with e: camera.no_recording (nothing before any
+ * byte), camera.clip_too_long (the segments span more than
+ * CLIP_MAX_SPAN_MS; nothing written), or the writer stopped it. */
+int recordings_clip(store *s, const char *id, uint64_t from_ms, uint64_t to_ms,
+                    const clip_writer *w, lt_error *e);
 
 #endif

@@ -468,6 +468,10 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.reports = reports_env_new(&st->d.env);
     st->d.indicators = indicators_env_new(&st->d.env);
     st->d.media = media_env_new(&st->d.env);
+    if (st->d.media && st->d.reports) {
+        st->d.media->report_open = domains_event_report;
+        st->d.media->report_ctx = st->d.reports->reports;
+    }
     st->d.documents = documents_env_new(&st->d.env);
     if (st->d.indicators)
         domains_live_indicators(st->d.indicators->ind, st->d.env.store,
@@ -475,8 +479,10 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     if (st->d.env.events && st->d.reports)
         events_add_source(st->d.env.events,
                           &(events_source){REPORT_COLL, reports_env_event, st->d.reports});
-    http_ws_endpoint ep[2];
+    http_ws_endpoint ep[3];
     int nep = st->d.env.links ? repl_links_endpoint(st->d.env.links, &ep[0]) : 0;
+    if (nep)
+        nep += repl_links_media_endpoint(st->d.env.links, &ep[nep]);
     if (st->d.env.events)
         events_endpoint(st->d.env.events, &ep[nep++]);
     http_route routes[DAEMON_ROUTES_MAX];

@@ -8,6 +8,8 @@
 #include "indicators/ind_index.h"
 #include "indicators/indicators.h"
 #include "media/cam_index.h"
+#include "media/events.h"
+#include "media/evt_index.h"
 #include "media/media.h"
 #include "node/env/config.h"
 #include "reports/report_demo.h"
@@ -22,7 +24,7 @@
 #include <time.h>
 
 static const store_index *const indexes[] = {&report_index, &ind_value_index, &camera_index,
-                                             &doc_index};
+                                             &doc_index, &camera_event_index};
 
 /* The top-tier collections of every domain, gathered once. */
 static const char *top_tier[16];
@@ -139,9 +141,18 @@ const domain_importer *domains_importer(const char *coll)
 
 int domains_demo_seed(store *s, const node_config *c, uint64_t *rng, char *err, size_t errlen)
 {
-    if (reports_demo_seed(s, c, rng, err, errlen) || documents_demo_seed(s, c, rng, err, errlen))
+    if (reports_demo_seed(s, c, rng, err, errlen) || documents_demo_seed(s, c, rng, err, errlen) ||
+        indicators_demo_seed(s, c, rng, err, errlen))
         return -1;
-    return indicators_demo_seed(s, c, rng, err, errlen);
+    unit_tree *t = unit_tree_new();
+    if (!t || unit_tree_load(t, s)) {
+        unit_tree_free(t);
+        snprintf(err, errlen, "cannot read the unit tree for the demo cameras");
+        return -1;
+    }
+    int rc = media_demo_seed(s, c, t, err, errlen);
+    unit_tree_free(t);
+    return rc;
 }
 
 /* The operational indicators of field reports: figures of the report
@@ -170,6 +181,31 @@ static int reports_live(void *ctx, const char *unit, uint64_t from_ms, uint64_t 
         return st.resolved_deadline ? 0 : 1;
     default: *value = rated ? 100.0 * st.rated_satisfied / rated : 0; return rated ? 0 : 1;
     }
+}
+
+int domains_event_report(void *ctx, const json_t *in, const auth_caller *who, char *code,
+                         size_t cap, lt_error *e)
+{
+    reports_actor actor = {who->user, who->unit, who->role, false, NULL};
+    char c[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX];
+    if (reports_create(ctx, in, "camera", &actor, c, token, e))
+        return -1;
+    snprintf(code, cap, "%s", c);
+    return 0;
+}
+
+/* The operational indicator of AI cameras: the events (violations and
+ * other detections) of a unit's subtree per day over the period, from the
+ * event index's daily counts (the articles' ~300 violations a day). */
+static int camera_events_live(void *ctx, const char *unit, uint64_t from_ms, uint64_t to_ms,
+                              double *value)
+{
+    uint64_t n;
+    if (camera_events_count(ctx, unit, from_ms, to_ms, &n))
+        return -1;
+    uint64_t days = to_ms > from_ms ? (to_ms - from_ms + 86399999u) / 86400000u : 1;
+    *value = (double)n / (double)(days ? days : 1);
+    return 0;
 }
 
 /* The operational indicator of cameras: the share of a unit's enabled
@@ -369,7 +405,10 @@ int domains_live_indicators(indicators *ind, store *s, documents *docs, const ch
     }
     ind_live_source cams = {
         "CAM.ONLINE", "Tỉ lệ camera hoạt động", "Cameras online", "%", cameras_live, s};
-    if (indicators_live_register(ind, &cams))
+    ind_live_source events = {
+        "CAM.EVENTS", "Sự kiện camera AI mỗi ngày", "AI camera events per day",
+        "events/day", camera_events_live,           s};
+    if (indicators_live_register(ind, &cams) || indicators_live_register(ind, &events))
         return -1;
     return cam_fields_register(ind, s, unit);
 }

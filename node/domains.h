@@ -13,6 +13,7 @@
 #include "indicators/indicators.h"
 #include "lib/error.h"
 #include "node/env/config.h"
+#include "node/people/auth.h"
 #include "storage/store.h"
 
 #include <jansson.h>
@@ -66,5 +67,10 @@ const domain_importer *domains_importer(const char *coll);
  * with docs, documents signed and exchanged electronically, tasks done on
  * time) with ind. Returns 0 or -1. */
 int domains_live_indicators(indicators *ind, store *s, documents *docs, const char *unit);
+
+/* Opens a field report (channel "camera") for a camera event: the
+ * media_report_fn of the cameras domain, ctx being the reports context. */
+int domains_event_report(void *ctx, const json_t *in, const auth_caller *who, char *code,
+                         size_t cap, lt_error *e);
 
 #endif

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const channels[] = {"web", "app", "hotline", "open311"};
+static const char *const channels[] = {"web", "app", "hotline", "open311", "camera"};
 
 /* Characters (code points) of a UTF-8 string. */
 static size_t utf8_chars(const char *s)

@@ -352,7 +352,7 @@ http_stream *http_pending_stream_sized(http_pending *p, const char *content_type
  * written, so its owner queues the next part (a file read piece by piece
  * at the pace of the client); once right away if nothing is queued; and
  * once more when the client leaves (http_stream_alive is then false), so
- * the owner ends st. */
+ * the owner ends st. NULL fn removes it. */
 void http_stream_on_drain(http_stream *st, void (*fn)(void *ctx), void *ctx);
 
 /* Queues len bytes (copied) of st. Returns 0; 1 when the queue would

@@ -42,6 +42,7 @@
 #include "lib/log.h"
 #include "node/http/tls.h"
 #include "node/http/url.h"
+#include "node/links/link_media.h"
 #include "replication/repl_node.h"
 
 #include <errno.h>
@@ -66,6 +67,7 @@
 #define PENDING_TTL_MS 1000                   /* sync status: pending counts cached this long */
 #define CLOSE_GRACE_S 5                       /* a closing link that cannot write is cut */
 #define REASON_MAX 123                        /* close frame reason bytes */
+#define CTL_MAX 8                             /* text messages queued on one link */
 
 typedef enum { LS_CONNECTING, LS_HANDSHAKE, LS_OPEN, LS_CLOSING } link_state;
 
@@ -92,6 +94,8 @@ typedef struct repl_conn {
     uint64_t pending_ms, pending_entries, pending_bytes; /* exact counts, cached */
     uint64_t pending_arrival, pending_sent;              /* the state they were counted at */
     bool pending_ok;
+    char *ctl[CTL_MAX]; /* side-channel text messages to send first (link_media.h) */
+    size_t nctl;
 } repl_conn;
 
 struct repl_upstream {
@@ -131,6 +135,7 @@ struct repl_links {
     int64_t wall_base;    /* wall-clock ms minus uv_now() */
     char *sync_written;   /* the last sync.json content (without "updated") */
     bool sync_failed;
+    link_media *media; /* the media side channel */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -262,6 +267,8 @@ static repl_conn *conn_new(repl_links *L)
 
 static void conn_free(repl_conn *c)
 {
+    for (size_t i = 0; i < c->nctl; i++)
+        free(c->ctl[i]);
     repl_session_free(c->s);
     free(c->rx);
     free(c->tx);
@@ -596,9 +603,10 @@ static void on_rx(repl_conn *c, const uint8_t *in, size_t len)
         return;
     size_t n = c->rx_len;
     c->rx_len = 0;
-    if (c->rx_text) {
-        conn_close(c, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, false,
-                   "text message refused: the replication protocol sends binary messages");
+    if (c->rx_text) { /* the side channel: only from our upstream, after the handshake */
+        if (!c->up || !c->s || link_media_control(c->L->media, &c->up->at, (const char *)c->rx, n))
+            conn_close(c, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, false,
+                       "text message refused: the replication protocol sends binary messages");
         return;
     }
     c->L->rx_messages++;
@@ -628,12 +636,29 @@ static int close_now(repl_conn *c)
     return -1;
 }
 
+/* Writes c's oldest side-channel text message. Returns 0 or -1. */
+static int ctl_write(repl_conn *c)
+{
+    char *m = c->ctl[0];
+    size_t n = strlen(m);
+    uint8_t buf[LWS_PRE + 512];
+    if (n > sizeof buf - LWS_PRE)
+        n = 0;
+    memcpy(buf + LWS_PRE, m, n);
+    free(m);
+    memmove(c->ctl, c->ctl + 1, --c->nctl * sizeof *c->ctl);
+    lws_callback_on_writable(c->wsi);
+    return lws_write(c->wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n ? -1 : 0;
+}
+
 static int on_writable(repl_conn *c)
 {
     if (c->gone || !c->wsi)
         return -1;
     if (c->state == LS_CLOSING && !c->drain)
         return close_soon(c);
+    if (c->nctl && c->state == LS_OPEN)
+        return ctl_write(c);
     const uint8_t *m;
     size_t n;
     if (c->s && repl_session_next_out(c->s, &m, &n)) {
@@ -1102,6 +1127,7 @@ static void on_tick(uv_timer_t *t)
                        HANDSHAKE_MS / 1000);
         conn_after(c);
     }
+    link_media_tick(L->media, now);
     sync_file_update(L);
     plan(L);
 }
@@ -1143,8 +1169,10 @@ static void membership_refresh(repl_links *L)
 repl_links *repl_links_new(uv_loop_t *loop, const node_config *c, store *s)
 {
     repl_links *L = calloc(1, sizeof *L);
-    if (!L)
+    if (!L || !(L->media = link_media_new())) {
+        free(L);
         return NULL;
+    }
     L->loop = loop;
     L->c = c;
     L->store = s;
@@ -1188,9 +1216,72 @@ int repl_links_endpoint(repl_links *L, http_ws_endpoint *ep)
     return 1;
 }
 
+int repl_links_media_endpoint(repl_links *L, http_ws_endpoint *ep)
+{
+    if (!L->enabled)
+        return 0;
+    ep->protocol = link_media_protocol(L->media);
+    ep->path_prefix = "/";
+    return 1;
+}
+
+void repl_links_set_source(repl_links *L, const link_source_ops *ops, void *ctx)
+{
+    link_media_set_source(L->media, ops, ctx);
+}
+
+/* The open link accepted from a child whose unit is one of path. */
+static repl_conn *child_link(repl_links *L, const char (*path)[NODE_CODE_MAX], size_t npath)
+{
+    for (repl_conn *c = L->conns; c; c = c->next) {
+        repl_stats st;
+        if (c->up || !c->s || c->state != LS_OPEN || c->gone)
+            continue;
+        repl_session_stats(c->s, &st);
+        for (size_t i = 0; i < npath; i++)
+            if (st.peer_unit[0] && !strcmp(st.peer_unit, path[i]))
+                return c;
+    }
+    return NULL;
+}
+
+link_feed *repl_links_feed_open(repl_links *L, const char (*path)[NODE_CODE_MAX], size_t npath,
+                                const char *name, const link_feed_ops *ops, void *ctx, char *why,
+                                size_t cap)
+{
+    repl_conn *c = L->enabled && !L->stopping ? child_link(L, path, npath) : NULL;
+    const char *owner = npath ? path[npath - 1] : "?";
+    if (!c) {
+        snprintf(why, cap,
+                 "no link to the node of unit %s (or a unit between) is up on this node now; its "
+                 "latest thumbnail is at thumbnail.jpg, retry when the link is back",
+                 owner);
+        return NULL;
+    }
+    if (c->nctl == CTL_MAX) {
+        snprintf(why, cap, "too many streams are being opened toward unit %s; retry", owner);
+        return NULL;
+    }
+    char label[80], token[LINK_MEDIA_TOKEN_HEX + 1];
+    snprintf(label, sizeof label, "unit %s", owner);
+    link_feed *f = link_media_feed_new(L->media, label, ops, ctx, now_ms(L), token);
+    json_t *j = json_pack("{s:s, s:s, s:s}", "media", "open", "name", name, "token", token);
+    char *msg = f && j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!msg) {
+        link_feed_close(f);
+        snprintf(why, cap, "this node is out of memory");
+        return NULL;
+    }
+    c->ctl[c->nctl++] = msg;
+    lws_callback_on_writable(c->wsi);
+    return f;
+}
+
 void repl_links_start(repl_links *L, http_server *http)
 {
     L->http = http;
+    link_media_set_http(L->media, http);
     uv_timer_init(L->loop, &L->tick);
     uv_timer_init(L->loop, &L->retry);
     L->tick.data = L->retry.data = L;
@@ -1218,6 +1309,7 @@ void repl_links_notify(repl_links *L)
 size_t repl_links_close(repl_links *L)
 {
     L->stopping = true;
+    link_media_close_all(L->media);
     if (L->timers) {
         uv_timer_stop(&L->tick);
         uv_timer_stop(&L->retry);
@@ -1259,6 +1351,7 @@ void repl_links_free(repl_links *L)
     }
     if (L->enabled)
         repl_node_release(&L->rn);
+    link_media_free(L->media);
     free(L->sync_written);
     free(L);
 }

@@ -90,4 +90,57 @@ void repl_links_stop(repl_links *L);
 /* Frees everything, after http_server_finish(). NULL is ignored. */
 void repl_links_free(repl_links *L);
 
+/* ---- the media side channel (link_media.h says how it travels) ---------- */
+
+#define LINK_MEDIA_SUBPROTOCOL "lienthong-media.1"
+
+/* Parent side: a stream of messages (pictures) from a node below. */
+typedef struct link_feed link_feed;
+typedef struct {
+    void (*frame)(void *ctx, const uint8_t *data, size_t len); /* one message, loop thread */
+    /* The feed ended (the child closed it, the link or the child never
+     * answered): called once; the feed is freed right after. */
+    void (*ended)(void *ctx, const char *reason);
+} link_feed_ops;
+
+/* Child side: the connection a stream is sent on. */
+typedef struct link_sink link_sink;
+typedef struct {
+    /* The parent asks for stream name: start it, sending with
+     * link_sink_send; returns a handle, or NULL with why (the parent's
+     * viewers read it). */
+    void *(*open)(void *ctx, const char *name, link_sink *sink, char *why, size_t cap);
+    /* The parent closed the stream (or the connection broke): stop sending
+     * on sink, which is gone. */
+    void (*close)(void *ctx, void *handle);
+} link_source_ops;
+
+/* Fills *ep with the media side channel's WebSocket endpoint; returns 1, or
+ * 0 when replication is disabled. */
+int repl_links_media_endpoint(repl_links *L, http_ws_endpoint *ep);
+
+/* Sets what answers the parent's requests for streams (ops copied). */
+void repl_links_set_source(repl_links *L, const link_source_ops *ops, void *ctx);
+
+/* Asks the node below that owns stream name for it: the open link of a
+ * child whose unit is one of path[0..npath-1] (the owner's units from the
+ * root down) carries the request. Returns the feed, or NULL with why when
+ * no such link is up. Loop thread. */
+link_feed *repl_links_feed_open(repl_links *L, const char (*path)[NODE_CODE_MAX], size_t npath,
+                                const char *name, const link_feed_ops *ops, void *ctx, char *why,
+                                size_t cap);
+
+/* Ends feed f from this side (its last viewer left): ended() is not
+ * called; the child is told by the close of the media connection. */
+void link_feed_close(link_feed *f);
+
+/* Queues data (a picture, copied) on sink; a picture not yet written is
+ * replaced (a slow link skips pictures). Returns 0, or -1 when the sink is
+ * closing. */
+int link_sink_send(link_sink *sink, const uint8_t *data, size_t len);
+
+/* The stream of sink ended (reason goes to the parent): close() will not
+ * be called for it. */
+void link_sink_end(link_sink *sink, const char *reason);
+
 #endif

@@ -3,7 +3,9 @@
 // CAM-OFF on a dead port, and the province holds both with their status
 // and CAM-ON's thumbnail): at the province, the figures by field (traffic
 // 1/2) and by child unit (412: 1/2), both cameras on the map, the list with
-// each status and CAM-ON's replicated thumbnail, under the node's real
+// each status and CAM-ON's replicated thumbnail, CAM-ON's panel with its
+// live view relayed from the commune, the events card, the dashboard's
+// camera tile (1/2 online), under the node's real
 // Content-Security-Policy, in Vietnamese and English, at 1366 and 360 px.
 import { browser, newPage, login, shot, check, failed } from './lib.mjs';
 
@@ -30,6 +32,15 @@ for (const [width, height] of [[1366, 900], [360, 740]]) {
   check(`${width}: no picture for the offline camera`,
     await page.evaluate(() => !document.querySelector('#cam-list tr[data-camera="CAM-OFF"] img')));
   check(`${width}: Vietnamese headings`, await page.evaluate(() => document.body.textContent.includes('Camera hoạt động theo lĩnh vực')));
+  check(`${width}: the AI camera events card (none yet)`,
+    await wait(page, () => document.querySelector('#cam-events')?.textContent.includes('Chưa có sự kiện')));
+  await page.click('#cam-list tr[data-camera="CAM-ON"] button.link');
+  check(`${width}: CAM-ON's panel shows its live view, relayed from the commune (640 px JPEGs)`,
+    await wait(page, () => document.querySelector('#cam-panel img.live')?.naturalWidth === 640));
+  check(`${width}: ...its recent status history (online)`,
+    await page.evaluate(() => !!document.querySelector('#cam-panel ul.cam-history li[data-status="online"]')));
+  check(`${width}: ...and says the province holds no recordings`,
+    await wait(page, () => document.querySelector('#cam-panel')?.textContent.includes('Không có bản ghi trên nút này')));
   await shot(page, `cameras-${width}-vi`);
   if (width === 360)
     check('360: no horizontal scrolling of the page', await page.evaluate(() => document.documentElement.scrollWidth <= 360));
@@ -38,6 +49,9 @@ for (const [width, height] of [[1366, 900], [360, 740]]) {
     document.querySelector('#cam-list tr[data-camera="CAM-OFF"]')?.textContent.includes('Offline')));
   await shot(page, `cameras-${width}-en`);
   await page.click('#lang');
+  await page.goto(`${base}/#/`);
+  check(`${width}: the dashboard's camera tile: 1/2 online`,
+    await wait(page, () => document.querySelector('#cam-tiles [data-tile="cameras"]')?.textContent.includes('1/2')));
   check(`${width}: no script errors`, !page.errors.some((e) => !e.includes('Failed to load resource')), page.errors.join(' | '));
   await page.context().close();
 }

@@ -22,6 +22,18 @@ const vnDate = (x) => new Date(x + 7 * 3600000).toISOString().slice(0, 10);
 const extraTiles = [];
 export const addTile = (fn) => extraTiles.push(fn);
 
+// The cameras' tile: the share online (the articles' 242 of 391) by field,
+// and today's AI camera events.
+addTile(async (el) => {
+  const [st, ev] = await Promise.all([api('cameras/stats?by=field'), api('cameras/events/counts')]);
+  mount(el, h('h2', t('cameras')), h('div.tiles', { id: 'cam-tiles' },
+    h('div.tile', { 'data-tile': 'cameras' }, h('span.label', t('cam_online_share')),
+      h('strong', `${fmtNum(st.online)}/${fmtNum(st.total)}`)),
+    st.rows.map((r) => h('div.tile', { 'data-tile': `cam-${r.key}` }, h('span.label', r.key),
+      h('strong', `${fmtNum(r.online)}/${fmtNum(r.total)}`))),
+    h('div.tile', { 'data-tile': 'cam-events' }, h('span.label', t('cam_events_today')), h('strong', fmtNum(ev.total)))));
+});
+
 function trend(now, before, pct) {
   if (now == null || before == null) return null;
   const d = now - before;
