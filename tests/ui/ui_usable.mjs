@@ -87,6 +87,8 @@ check('the tile of all reports is not named like a status',
 const pub = await newPage(b, { name: 'citizen', base: base('c1') });
 await pub.goto(`${base('c1')}/public#/`);
 await pub.waitForSelector('#submit-form');
+check('the citizen\'s page says which unit receives the report',
+  (await pub.textContent('#receiving-unit').catch(() => '')).includes('Phường Bến Thủy'));
 check('the citizen\'s map is drawn', await wait(pub, () => document.querySelector('#pick-map.leaflet-container')));
 await pub.focus('#pick-map');
 await pub.keyboard.press('ArrowUp');

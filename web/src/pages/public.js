@@ -5,7 +5,7 @@
 // /api/v1/public/* (docs/reports.md), which carries no personal data.
 import { h, mount } from '../dom.js';
 import { t, fmtDateTime } from '../i18n.js';
-import { api } from '../api.js';
+import { api, session } from '../api.js';
 import { statusBadge, ms, catName } from './reports.js';
 
 const toBase64 = (file) => new Promise((ok, fail) => {
@@ -65,6 +65,7 @@ async function submit(main) {
     msg.scrollIntoView({ block: 'center' });
   } },
   h('h1', t('public_submit')), h('p', t('citizen_intro')),
+  session.node_unit_name ? h('p#receiving-unit', t('receives_at', { unit: session.node_unit_name })) : null,
   h('label', t('title'), h('input', { name: 'title', required: true, maxlength: 200 })),
   h('label', t('category'), h('select', { name: 'category', required: true },
     cats.map((c) => h('option', { value: c.code }, catName(cats, c.code))))),
