@@ -188,7 +188,8 @@ const englishOnly = await adm.evaluate(async () => {
   const vi = strings('vi'), en = strings('en'), viValues = new Set(Object.values(vi));
   return Object.entries(en).filter(([k, s]) => s !== vi[k] && !viValues.has(s) && /[a-z]{3}/.test(s)).map(([, s]) => s);
 });
-const ENGLISH = /\b(ago|needs|wrong user|password|Time|lat|lon|hotline|open|idle|standby|province|district|commune|error|not found|forbidden)\b/;
+// ...and a translation key shown raw (t() falls back to the key): st_online, e_report_x
+const ENGLISH = /^[a-z]+(_[a-z0-9]+)+$|^(web|app|hotline|import)$|\b(ago|needs|wrong user|password|Time|lat|lon|hotline|open|idle|standby|province|district|commune|error|not found|forbidden)\b/;
 async function visit(page, url, lang, width) {
   await page.setViewportSize({ width, height: width < 600 ? 740 : 768 });
   await page.evaluate((l) => localStorage.setItem('lt_lang', l), lang);
@@ -196,7 +197,7 @@ async function visit(page, url, lang, width) {
   await page.reload();
   await page.waitForSelector('main:not(:has(p.loading))', { timeout: 15000 }).catch(() => {});
   await page.waitForLoadState('networkidle').catch(() => {});
-  const name = `usable-${url.replace(/[^a-z0-9]+/gi, '-').slice(-40)}-${lang}-${width}`;
+  const name = `usable${url.replace(/^https?:\/\/[^/]+/, '').replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}-${lang}-${width}`;
   await shot(page, name);
   const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(`${name}: no sideways scroll`, wide <= 0, `${wide} px too wide`);
@@ -206,7 +207,9 @@ async function visit(page, url, lang, width) {
       const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
       for (let n = walk.nextNode(); n; n = walk.nextNode()) {
         const s = n.textContent.trim();
-        if (s && n.parentElement.closest('main, header') && (eng.has(s) || rx.test(s))) out.push(s);
+        // machine codes shown as such (<code>) are no UI text
+        if (s && n.parentElement.closest('main, header') && !n.parentElement.closest('code') &&
+          (eng.has(s) || rx.test(s))) out.push(s);
       }
       for (const el of document.querySelectorAll('[placeholder], [aria-label], [title]')) {
         for (const a of ['placeholder', 'aria-label', 'title']) if (eng.has(el.getAttribute(a))) out.push(el.getAttribute(a));

@@ -8,7 +8,7 @@ const ddmm = (v) => { const d = new Date(v * 1000 + 7 * 3600000);
 
 // A line chart of series [{label, values, color}] over days (ms) in el,
 // as wide as el and following its width; counts (integer: true) get
-// whole-number ticks, the time axis a tick per data point, the legend's
+// whole-number ticks, the time axis a tick per data point (up to 12), the legend's
 // time column xLabel.
 export async function trendChart(el, days, series, { height = 160, integer = false, xLabel = t('time') } = {}) {
   loadCss(vendor('uPlot.css'));
@@ -19,7 +19,7 @@ export async function trendChart(el, days, series, { height = 160, integer = fal
     width: width(), height, legend: { show: true },
     scales: { x: { time: true } },
     // dates as dd/mm (Vietnamese order), numbers with Vietnamese separators
-    axes: [{ splits: () => xs, values: (_, vals) => vals.map(ddmm) },
+    axes: [{ ...(xs.length <= 12 ? { splits: () => xs } : {}), values: (_, vals) => vals.map(ddmm) },
       { size: 48, values: (_, vals) => vals.map((v) => fmtNum(v)),
         ...(integer ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] } : {}) }],
     series: [{ label: xLabel, value: (_, v) => (v == null ? '–' : ddmm(v)) },

@@ -9,7 +9,7 @@
 import { h, mount } from '../dom.js';
 import { t, fmtNum, fmtPct, fmtDateTime, fmtAgo } from '../i18n.js';
 import { api, qs, live, session } from '../api.js';
-import { statusBadge, ms, figureCells, figureHeads } from './reports.js';
+import { statusBadge, ms, figureCells, figureHeads, STATUSES } from './reports.js';
 import { unitState } from './network.js';
 import { statusColor } from '../colors.js';
 import { indicatorPanel } from './indicators.js';
@@ -42,7 +42,7 @@ function tiles(cur, prev, overdueOpen) {
     tile('received', 'tile_submitted', fmtNum(cur.total), trend(cur.total, prev.total)),
     tile('processed', 'processed', fmtPct(cur.processed_share), trend(cur.processed_share, prev.processed_share, true)),
     tile('on_time', 'on_time_resolved', fmtPct(cur.on_time_share), trend(cur.on_time_share, prev.on_time_share, true),
-      overdueOpen ? h('a.tile-note', { href: '#/reports?overdue=1' },
+      overdueOpen?.n ? h('a.tile-note', { href: '#/reports?overdue=1' },
         t('overdue_open', { n: `${fmtNum(overdueOpen.n)}${overdueOpen.more ? '+' : ''}` })) : null),
     tile('satisfaction', 'satisfaction', fmtPct(cur.satisfaction?.shares?.satisfied),
       trend(cur.satisfaction?.shares?.satisfied, prev.satisfaction?.shares?.satisfied, true)));
@@ -87,13 +87,13 @@ async function weekly(el, unit) {
   const { trendChart } = await import('../chart.js');
   el.replaceChildren(h('h2', t('weekly')));
   await trendChart(el, weeks.map((w) => now - w * 7 * DAY), [
-    { label: t('received'), values: rows.map((r) => r.total), color: '#1d4e89' },
+    { label: t('tile_submitted'), values: rows.map((r) => r.total), color: '#1d4e89' },
     { label: t('processed'), values: rows.map((r) => Math.round((r.processed_share || 0) * r.total)), color: '#2e933c' }],
   { integer: true, xLabel: t('week') });
 }
 
 // The colours of the map's points.
-const legend = () => h('ul.legend', Object.entries(statusColor).map(([st, c]) =>
+const legend = () => h('ul.legend', Object.entries(statusColor).filter(([st]) => STATUSES.includes(st)).map(([st, c]) =>
   h('li', h('span.dot', { style: `background:${c}` }), t('st_' + st))));
 
 export async function render(main, { query } = {}) {

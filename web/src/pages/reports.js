@@ -164,6 +164,10 @@ async function detail(main, id) {
   return () => live.removeEventListener('report', onLive);
 }
 
+// A history item's note; the channel a report came by (the note of "create") in words.
+const noteText = (x) => (x.action === 'create' && x.note && t('channel_' + x.note) !== 'channel_' + x.note
+  ? `${t('channel')}: ${t('channel_' + x.note)}` : x.note || x.reason);
+
 function draw(main, cats, units, r, show) {
   const mapEl = h('div.map.small', { id: 'report-map' });
   const name = (u) => unitName(units, u);
@@ -174,7 +178,7 @@ function draw(main, cats, units, r, show) {
     x.rating ? h('div', `${t('rating')}: ${t('r_' + x.rating)}`) : null,
     x.comment ? h('div', `${t('rating_comment')}: ${x.comment}`) : null,
     x.answer ? h('div', `${t('answer_to_citizen')}: ${x.answer}`) : null,
-    x.note || x.reason ? h('div', x.note || x.reason) : null));
+    x.note || x.reason ? h('div', noteText(x)) : null));
   setTitle(`${r.code || r.id} · ${t('reports')}`);
   const fields = [
     [t('status'), statusBadge(r.status)], [t('category'), catName(cats, r.category)],
