@@ -4,6 +4,7 @@
 // render(main, params) and may return a function that cleans up. The
 // citizen pages (no account) are the same app under /public.
 import { h, mount } from './dom.js';
+import { forgetUnits } from './units.js';
 import { t, setLang, getLang } from './i18n.js';
 import { api, session, whoami, login, logout, live, liveConnect, liveClose, liveOpen,
   roleAtLeast } from './api.js';
@@ -81,11 +82,11 @@ function header(pages, current) {
       await logout(); liveClose(); location.hash = '#/login'; render(); } }, t('logout')) : null);
 }
 
-function notFound(main, path, pages) {
+// An unknown route (or a page the user's role does not open): said so, with a way home.
+function notFound(main, path) {
   setTitle(t('page_not_found'));
   mount(main, h('div.card#not-found', h('h1', t('page_not_found')), h('p', t('no_page_at', { path })),
     h('p', h('a', { href: isPublic ? '/public#/' : '#/' }, t('go_home')))));
-  return pages;
 }
 
 function loginPage(main) {
@@ -98,6 +99,7 @@ function loginPage(main) {
     err.textContent = '';
     try {
       await login(user.value.trim(), pw.value);
+      forgetUnits(); // the units one sees follow the account
       location.hash = '#/';
       render();
     } catch (x) { err.textContent = `${t('login_failed')}: ${x.text ?? x.message}`; }
@@ -119,11 +121,11 @@ async function render() {
   if (!isPublic && !session.user && parts[0] !== 'login') { location.hash = '#/login'; return; }
   const pages = isPublic ? publicPages : staffPages;
   const page = pages.find((p) => p.path === (parts[0] || ''));
-  const login = !isPublic && parts[0] === 'login';
+  const atLogin = !isPublic && parts[0] === 'login';
   mount(root, skipLink(), isPublic || session.user ? header(pages, page?.path)
     : h('header.top', h('span.brand', t('app')), h('span.grow'), langButton()), main);
-  if (login) { loginPage(main); return; }
-  if (!page || (page.role && !roleAtLeast(page.role))) { notFound(main, parts.join('/'), pages); return; }
+  if (atLogin) { loginPage(main); return; }
+  if (!page || (page.role && !roleAtLeast(page.role))) { notFound(main, parts.join('/')); return; }
   setTitle(t(page.key));
   if (!isPublic) liveConnect();
   main.append(h('p.loading', t('loading')));

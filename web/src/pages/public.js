@@ -104,8 +104,6 @@ function rateDone(r) {
   return acts[acts.length - 1] === 'rate' && r.rating;
 }
 
-let fresh = false; // the rating was just sent: thank the citizen
-
 function rateForm(main, code, token, q) {
   const send = h('button', { type: 'submit' }, t('send'));
   const err = h('p.error', { role: 'alert' });
@@ -117,9 +115,7 @@ function rateForm(main, code, token, q) {
     try {
       await api(`public/reports/${encodeURIComponent(code)}/rating${q}`, { method: 'POST',
         body: { rating: fd.rating, comment: fd.comment, reopen: fd.rating === 'unsatisfied' && !!fd.reopen } });
-      fresh = true;
-      await track(main, code, token);
-      fresh = false;
+      await track(main, code, token, true);
     } catch (x) { err.textContent = x.text ?? x.message; busy(send, false); }
   } }, h('h3', t('rate')), h('label', t('your_rating'), h('select', { name: 'rating' },
     ['satisfied', 'acceptable', 'unsatisfied'].map((x) => h('option', { value: x }, t('r_' + x))))),
@@ -127,7 +123,8 @@ function rateForm(main, code, token, q) {
   h('label', h('input', { type: 'checkbox', name: 'reopen' }), ' ', t('act_reopen')), send, err);
 }
 
-async function track(main, code, token) {
+// thanked: the rating was just sent, so the page thanks the citizen.
+async function track(main, code, token, thanked = false) {
   const input = h('input', { name: 'code', value: code || '', placeholder: t('tracking_code'), required: true });
   const tokenIn = h('input', { name: 'token', value: token || '', placeholder: t('token_optional'), autocomplete: 'off' });
   const out = h('div', { id: 'track-result' });
@@ -146,7 +143,7 @@ async function track(main, code, token) {
       catName(cats, r.category)), r.description ? h('p', r.description) : null,
     r.answer ? h('div.answer#citizen-answer', h('h3', t('answer_to_citizen')), h('p', r.answer)) : null,
     rated ? h('p.ok#rated', { role: 'status' }, `${t('your_rating')}: ${t('r_' + r.rating)}. `,
-      fresh ? t('rated_thanks') : '') : null,
+      thanked ? t('rated_thanks') : '') : null,
     r.history ? h('ol.timeline', r.history.map((x) => h('li', h('time', fmtDateTime(ms(x.at_ms ?? x.at))), ' ',
       t('act_' + x.action), x.to ? [' → ', statusBadge(x.to)] : null))) : h('p.muted', { id: 'need-token' }, t('need_token')),
     rate));
