@@ -272,10 +272,10 @@ static bool lookup_limited(reports_env *d, const http_request *req, const char *
 typedef struct {
     reports_env *d;
     char remote[64];
-    char key[SUBMIT_KEY_MAX + 1];  /* its Idempotency-Key; "" for none */
-    char code[REPORT_CODE_MAX];    /* the report stored (or, repeated, the first one) */
+    char key[SUBMIT_KEY_MAX + 1]; /* its Idempotency-Key; "" for none */
+    char code[REPORT_CODE_MAX];   /* the report stored (or, repeated, the first one) */
     char token[REPORT_TOKEN_MAX];
-    bool repeat;                   /* a repeated key: answer the first report */
+    bool repeat; /* a repeated key: answer the first report */
 } submit_job;
 
 json_t *public_report_fields(const uint8_t *body, size_t len, const char **channel,
@@ -335,8 +335,7 @@ static void submit_done(void *job, http_response *res, http_pending *p, bool ran
     if (!stored && !j->repeat)
         ratelimit_undo(j->d->submit_limit, j->remote);
     if (*j->key && !j->repeat)
-        submit_keys_finish(j->d->submit_keys, j->remote, j->key, stored ? j->code : NULL,
-                           j->token);
+        submit_keys_finish(j->d->submit_keys, j->remote, j->key, stored ? j->code : NULL, j->token);
     sodium_memzero(j, sizeof *j);
     free(j);
 }
@@ -366,11 +365,8 @@ static bool submit_key(reports_env *d, const http_request *req, submit_job *j, h
                           "a report with this Idempotency-Key is still being stored; send the "
                           "same request again in a moment to get it");
         return false;
-    case SUBMIT_KEY_DONE:
-        j->repeat = true;
-        return true;
-    default:
-        return true;
+    case SUBMIT_KEY_DONE: j->repeat = true; return true;
+    default: return true;
     }
 }
 

@@ -19,8 +19,8 @@
 typedef struct reports_env {
     node_env *node;
     reports *reports;
-    ratelimit *submit_limit; /* public submissions per address (public_api.h) */
-    ratelimit *lookup_limit; /* public lookups without a token per address (public_api.h) */
+    ratelimit *submit_limit;  /* public submissions per address (public_api.h) */
+    ratelimit *lookup_limit;  /* public lookups without a token per address (public_api.h) */
     submit_keys *submit_keys; /* idempotency keys of public submissions (submit_keys.h) */
 } reports_env;
 

@@ -4,8 +4,8 @@
  * action is one entry (report_write.c) with the changed fields and one
  * history item.
  */
-#include "reports/reports_internal.h"
 #include "reports/report_summary.h"
+#include "reports/reports_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +100,8 @@ static bool rated_since_resolved(const json_t *cur)
     const char **keys = report_history_keys((json_t *)cur, &n);
     bool rated = false;
     for (size_t i = n; keys && i-- > 0;) {
-        const char *act = json_string_value(json_object_get(json_object_get(cur, keys[i]), "action"));
+        const char *act =
+            json_string_value(json_object_get(json_object_get(cur, keys[i]), "action"));
         if (act && (!strcmp(act, "rate") || !strcmp(act, "resolve"))) {
             rated = !strcmp(act, "rate");
             break;

@@ -40,7 +40,8 @@ int main(void)
     CHECK(submit_keys_claim(k, "5.6.7.8", "a", t, code, token) == SUBMIT_KEY_NEW);
 
     /* a day later the key is new again */
-    CHECK(submit_keys_claim(k, "1.2.3.4", "a", t + SUBMIT_KEY_TTL_MS, code, token) == SUBMIT_KEY_NEW);
+    CHECK(submit_keys_claim(k, "1.2.3.4", "a", t + SUBMIT_KEY_TTL_MS, code, token) ==
+          SUBMIT_KEY_NEW);
 
     /* a full table gives up its oldest key, keeps the newer ones */
     char key[32];

@@ -348,8 +348,8 @@ static void login_work(void *job, const uint8_t *body, size_t body_len, http_res
 static void login_cookie(const auth *a, http_response *res, const char *secret, bool tls)
 {
     char cookie[ACCOUNT_SECRET_MAX + 160];
-    snprintf(cookie, sizeof cookie, "%s=%s; HttpOnly; SameSite=Strict; Path=/%s", a->cookie,
-             secret, tls ? "; Secure" : "");
+    snprintf(cookie, sizeof cookie, "%s=%s; HttpOnly; SameSite=Strict; Path=/%s", a->cookie, secret,
+             tls ? "; Secure" : "");
     http_response_header(res, "Set-Cookie", cookie);
     http_response_header(res, "Cache-Control", "no-store");
 }
