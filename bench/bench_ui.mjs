@@ -58,11 +58,10 @@ for (let i = 1; i <= N; i++) {
   const dc = String(410 + d), cc = String(16600 + d * 10 + c);
   const created = now - Math.floor(rnd() * YEAR), status = pick(statuses);
   const done = ['resolved', 'closed', 'rejected'].includes(status);
-  const r = { id: `40-${i}`, code: `40-${i}`, title: `${pick(words)} ${pick(words)} ${pick(words)} số ${i}`,
+  const r = { id: `40-${i}`, title: `${pick(words)} ${pick(words)} ${pick(words)} số ${i}`,
     description: `Phản ánh số ${i}`, category: pick(cats), status, channel: 'web',
     lat: 18.5 + rnd() * 0.6, lon: 105.3 + rnd() * 0.7, address: `Thôn ${c + 1}`,
-    area_unit: cc, area_path: ['VN', '40', dc, cc], owner_unit: cc, owner_path: ['VN', '40', dc, cc],
-    created_ms: created, received_ms: created + 3600000, deadline_ms: created + 5 * 86400000,
+    unit: cc, created_ms: created, received_ms: created + 3600000,
     updated_ms: created + 7200000, public: true };
   if (done) r.resolved_ms = created + Math.floor(rnd() * 8 * 86400000);
   if (done && rnd() < 0.5) r.rating = pick(['satisfied', 'satisfied', 'acceptable', 'unsatisfied']);

@@ -120,7 +120,7 @@ static void api_sync(void *ctx, const http_request *req, http_response *res)
     node_env *d = ctx;
     if (!http_path_exact(req, res, "/api/v1/sync", NULL))
         return;
-    if (!auth_has_credential(req)) { /* like health: link states for monitoring */
+    if (!auth_has_credential(d->auth, req)) { /* like health: link states for monitoring */
         http_respond_json(res, 200, repl_links_summary(d->links));
         return;
     }

@@ -17,6 +17,7 @@
 #include "storage/record.h"
 
 #include <math.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +272,10 @@ static bool lookup_limited(reports_env *d, const http_request *req, const char *
 typedef struct {
     reports_env *d;
     char remote[64];
+    char key[SUBMIT_KEY_MAX + 1]; /* its Idempotency-Key; "" for none */
+    char code[REPORT_CODE_MAX];   /* the report stored (or, repeated, the first one) */
+    char token[REPORT_TOKEN_MAX];
+    bool repeat; /* a repeated key: answer the first report */
 } submit_job;
 
 json_t *public_report_fields(const uint8_t *body, size_t len, const char **channel,
@@ -303,28 +308,66 @@ json_t *public_report_fields(const uint8_t *body, size_t len, const char **chann
 static void submit_work(void *job, const uint8_t *body, size_t len, http_response *res)
 {
     submit_job *j = job;
+    if (j->repeat) {
+        respond_report(j->d, j->code, j->token, true, 200, res);
+        return;
+    }
     const char *channel;
     json_t *fields = public_report_fields(body, len, &channel, res);
     if (!fields)
         return;
-    char code[REPORT_CODE_MAX], token[REPORT_TOKEN_MAX];
     lt_error e;
-    if (reports_create(j->d->reports, fields, channel, &citizen, code, token, &e))
+    if (reports_create(j->d->reports, fields, channel, &citizen, j->code, j->token, &e))
         http_respond_lt(res, &e);
     else
-        respond_report(j->d, code, token, true, 201, res);
+        respond_report(j->d, j->code, j->token, true, 201, res);
     json_decref(fields);
 }
 
 /* Only a stored report counts against the address: the slot taken when
- * the work started is given back otherwise. */
+ * the work started is given back otherwise. The report stored is kept
+ * with the submission's idempotency key; a failure forgets the key. */
 static void submit_done(void *job, http_response *res, http_pending *p, bool ran)
 {
     submit_job *j = job;
     (void)p;
-    if (!ran || res->status != 201)
+    bool stored = ran && res->status == 201;
+    if (!stored && !j->repeat)
         ratelimit_undo(j->d->submit_limit, j->remote);
+    if (*j->key && !j->repeat)
+        submit_keys_finish(j->d->submit_keys, j->remote, j->key, stored ? j->code : NULL, j->token);
+    sodium_memzero(j, sizeof *j);
     free(j);
+}
+
+/* The Idempotency-Key of req into j->key (and a repeat into j->repeat,
+ * j->code, j->token); false after answering 400 (a malformed key) or 409
+ * (the first submission with the key is still being stored). */
+static bool submit_key(reports_env *d, const http_request *req, submit_job *j, http_response *res)
+{
+    const char *key = http_request_header(req, "idempotency-key");
+    *j->key = 0;
+    j->repeat = false;
+    if (!key)
+        return true;
+    if (!submit_keys_valid(key)) {
+        http_respond_code(res, 400, "report.bad_idempotency_key",
+                          "the Idempotency-Key header must be 1 to %d letters, digits, '-' or "
+                          "'_'; send a fresh random key with each new report",
+                          SUBMIT_KEY_MAX);
+        return false;
+    }
+    snprintf(j->key, sizeof j->key, "%s", key);
+    switch (submit_keys_claim(d->submit_keys, j->remote, key, uv_now(d->node->loop), j->code,
+                              j->token)) {
+    case SUBMIT_KEY_PENDING:
+        http_respond_code(res, 409, "report.submission_pending",
+                          "a report with this Idempotency-Key is still being stored; send the "
+                          "same request again in a moment to get it");
+        return false;
+    case SUBMIT_KEY_DONE: j->repeat = true; return true;
+    default: return true;
+    }
 }
 
 /* POST /api/v1/public/reports: the rate limit on the loop, the rest on the
@@ -332,6 +375,21 @@ static void submit_done(void *job, http_response *res, http_pending *p, bool ran
  * starts, so concurrent submissions from one address cannot pass it. */
 static void submit(reports_env *d, const http_request *req, http_response *res)
 {
+    submit_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        http_respond_error(res, 503, "the node is out of memory; retry later");
+        return;
+    }
+    j->d = d;
+    snprintf(j->remote, sizeof j->remote, "%s", req->remote_addr);
+    if (!submit_key(d, req, j, res)) {
+        free(j);
+        return;
+    }
+    if (j->repeat) {
+        offload_request(req, res, &(offload_task){d->node->loop, j, submit_work, submit_done});
+        return;
+    }
     uint64_t now = uv_now(d->node->loop);
     uint64_t wait = ratelimit_wait(d->submit_limit, req->remote_addr, now);
     if (wait) {
@@ -343,15 +401,11 @@ static void submit(reports_env *d, const http_request *req, http_response *res)
                           "minutes); try again in %s seconds",
                           PUBLIC_SUBMIT_MAX, (unsigned long long)(PUBLIC_SUBMIT_WINDOW_MS / 60000),
                           secs);
+        if (*j->key)
+            submit_keys_finish(d->submit_keys, j->remote, j->key, NULL, NULL);
+        free(j);
         return;
     }
-    submit_job *j = malloc(sizeof *j);
-    if (!j) {
-        http_respond_error(res, 503, "the node is out of memory; retry later");
-        return;
-    }
-    j->d = d;
-    snprintf(j->remote, sizeof j->remote, "%s", req->remote_addr);
     ratelimit_fail(d->submit_limit, j->remote, now);
     offload_request(req, res, &(offload_task){d->node->loop, j, submit_work, submit_done});
 }

@@ -160,6 +160,10 @@ bool reports_serves(reports *r, const char *unit);
  * cannot be one. */
 bool reports_code_norm(const char *in, char out[REPORT_CODE_MAX]);
 
+/* True when who may define categories and holidays on this node (an admin
+ * of its unit at a top tier): what the UI offers to edit. */
+bool reports_may_define(reports *r, const reports_actor *who);
+
 /* The categories: the built-in defaults merged with the "categories"
  * records (a record overrides the default of its code). all = false leaves
  * out inactive ones. An array of {code, name_vi, name_en, description_vi,

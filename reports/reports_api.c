@@ -188,12 +188,15 @@ void reports_api_categories(void *ctx, const http_request *req, http_response *r
     reports_env *d = ctx;
     if (!http_path_exact(req, res, "/api/v1/categories", "GET /api/v1/categories lists them"))
         return;
-    if (auth_require(d->node->auth, req, res, ROLE_VIEWER, NULL))
+    auth_caller c;
+    if (auth_require(d->node->auth, req, res, ROLE_VIEWER, &c))
         return;
     const char *all = http_request_query_param(req, "all");
+    reports_actor who = actor_of(&c);
     http_respond_json(res, 200,
-                      json_pack("{s:o}", "categories",
-                                reports_categories_json(d->reports, all && !strcmp(all, "1"))));
+                      json_pack("{s:o, s:b}", "categories",
+                                reports_categories_json(d->reports, all && !strcmp(all, "1")),
+                                "editable", reports_may_define(d->reports, &who)));
 }
 
 void reports_api_category_put(void *ctx, const http_request *req, http_response *res)

@@ -21,7 +21,8 @@ reports_env *reports_env_new(node_env *env)
                                     PUBLIC_SUBMIT_WINDOW_MS, PUBLIC_SUBMIT_WINDOW_MS);
     e->lookup_limit = ratelimit_new(PUBLIC_LOOKUP_MAX, PUBLIC_LOOKUP_WINDOW_MS,
                                     PUBLIC_LOOKUP_WINDOW_MS, PUBLIC_LOOKUP_LOCK_MAX_MS);
-    if (!e->reports || !e->submit_limit || !e->lookup_limit) {
+    e->submit_keys = submit_keys_new();
+    if (!e->reports || !e->submit_limit || !e->lookup_limit || !e->submit_keys) {
         reports_env_free(e);
         return NULL;
     }
@@ -35,6 +36,7 @@ void reports_env_free(reports_env *e)
     reports_free(e->reports);
     ratelimit_free(e->submit_limit);
     ratelimit_free(e->lookup_limit);
+    submit_keys_free(e->submit_keys);
     free(e);
 }
 

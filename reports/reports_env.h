@@ -13,13 +13,15 @@
 #include "node/http/ratelimit.h"
 #include "node/people/auth.h"
 #include "reports/reports.h"
+#include "reports/submit_keys.h"
 #include "storage/entry.h"
 
 typedef struct reports_env {
     node_env *node;
     reports *reports;
-    ratelimit *submit_limit; /* public submissions per address (public_api.h) */
-    ratelimit *lookup_limit; /* public lookups without a token per address (public_api.h) */
+    ratelimit *submit_limit;  /* public submissions per address (public_api.h) */
+    ratelimit *lookup_limit;  /* public lookups without a token per address (public_api.h) */
+    submit_keys *submit_keys; /* idempotency keys of public submissions (submit_keys.h) */
 } reports_env;
 
 /* The reports domain of the node of env: a reports context over its store

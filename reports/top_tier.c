@@ -38,6 +38,12 @@ int top_tier_check(reports *r, const reports_actor *who, const char *what, lt_er
     return 0;
 }
 
+bool reports_may_define(reports *r, const reports_actor *who)
+{
+    lt_error e;
+    return top_tier_check(r, who, "categories", &e) == 0;
+}
+
 int top_tier_write(reports *r, const char *coll, const char *id, entry_op op, const json_t *fields,
                    lt_error *e)
 {

@@ -4,6 +4,7 @@
  * action is one entry (report_write.c) with the changed fields and one
  * history item.
  */
+#include "reports/report_summary.h"
 #include "reports/reports_internal.h"
 
 #include <stdlib.h>
@@ -91,6 +92,25 @@ static bool unit_holds(reports *r, const json_t *cur, const char *unit)
            reports_within(r, report_str(cur, "owner_unit"), unit);
 }
 
+/* True when the newest "rate" of cur's history comes after its newest
+ * "resolve": the citizen rated this resolution already. */
+static bool rated_since_resolved(const json_t *cur)
+{
+    size_t n;
+    const char **keys = report_history_keys((json_t *)cur, &n);
+    bool rated = false;
+    for (size_t i = n; keys && i-- > 0;) {
+        const char *act =
+            json_string_value(json_object_get(json_object_get(cur, keys[i]), "action"));
+        if (act && (!strcmp(act, "rate") || !strcmp(act, "resolve"))) {
+            rated = !strcmp(act, "rate");
+            break;
+        }
+    }
+    free(keys);
+    return rated;
+}
+
 /* The fields action a changes (into f) and its history parameters (into
  * h). Returns 0, or -1 with *e. *snapshot when a unit gets the report
  * that did not hold it. */
@@ -152,6 +172,13 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
         json_object_set_new(f, "duplicate_of", json_string(of));
         json_object_set_new(h, "of", json_string(of));
     } else if (!strcmp(a->name, "rate")) {
+        if (rated_since_resolved(cur) && !json_is_true(json_object_get(act, "reopen"))) {
+            return lt_error_set(e, LT_ECONFLICT, "report.already_rated",
+                                "report %s was already rated since it was last resolved; rate it "
+                                "unsatisfied with \"reopen\": true to reopen it, or wait until "
+                                "it is resolved again",
+                                report_str(cur, "code"));
+        }
         v = json_string_value(json_object_get(act, "rating"));
         if (!v || (strcmp(v, "satisfied") && strcmp(v, "acceptable") && strcmp(v, "unsatisfied"))) {
             return lt_error_set(e, LT_EINVAL, "report.rating_invalid",

@@ -56,7 +56,7 @@ curl -s -D "$T/headers" -c "$J" -o "$T/login.json" -d "$(login_body dadmin dadmi
 check "login answers user, unit, role and a CSRF token" jq -e '.user == "dadmin" and .unit == "412" and
     .role == "admin" and (.csrf_token | length) == 64' "$T/login.json"
 check "the session cookie is HttpOnly, SameSite=Strict, Path=/" \
-    grep -qi '^set-cookie: lt_session=[0-9a-f]\{64\}; HttpOnly; SameSite=Strict; Path=/' "$T/headers"
+    grep -qi '^set-cookie: lt_session_412=[0-9a-f]\{64\}; HttpOnly; SameSite=Strict; Path=/' "$T/headers"
 CSRF=$(jq -r .csrf_token "$T/login.json")
 expect 200 "status with the session" -b "$J" "$D/status"
 expect 200 "me" -b "$J" "$D/me"
@@ -169,6 +169,21 @@ check "a later document of the province reaches the district" wait_until 20 has_
 curl -sf -H "Authorization: Bearer $ATOK" "$D/audit?limit=1000" >"$T/dist-audit.json"
 check "the district does not see the province's" jq -e 'all(.entries[]; .node_unit == "412")' "$T/dist-audit.json"
 expect 400 "a bad limit is refused" -H "Authorization: Bearer $PTOK" "$P/audit?limit=0"
+
+# ---- two nodes in one browser (issue 18, defect 6) and a first visit (defect 7) --------
+# curl's cookie jar, like a browser, does not tell 127.0.0.1's ports apart
+J2="$T/both.jar"
+curl -s -c "$J2" -o /dev/null -d "$(login_body dadmin dadmin-password)" "$D/login"
+curl -s -b "$J2" -c "$J2" -o /dev/null -d "$(login_body padmin padmin-password)" "$P/login"
+check "each node names its own cookie" \
+    awk '$6 == "lt_session_412" { d = 1 } $6 == "lt_session_40" { p = 1 } END { exit !(d && p) }' "$J2"
+expect 200 "logging in at the province keeps the district's session" -b "$J2" "$D/me"
+check "...as the district's admin" jq -e '.user == "dadmin"' "$T/body"
+expect 200 "...and the province's" -b "$J2" "$P/me"
+check "...as the province's admin" jq -e '.user == "padmin"' "$T/body"
+expect 200 "me without any credential is no error" "$D/me"
+check "...it answers no user and the node's unit, with its name" \
+    jq -e '.user == null and .node_unit == "412" and (.node_unit_name | length > 0)' "$T/body"
 
 check "the district stops cleanly (exit 0: no sanitizer report)" stop dist
 check "the province stops cleanly" stop prov

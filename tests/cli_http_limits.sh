@@ -92,7 +92,7 @@ wait "$UPID" 2>/dev/null
 WS=(python3 "$(dirname "$0")/ws_hello.py" "${PORT[c1]}" /api/v1/events)
 curl -s -c "$T/jar" -H 'Content-Type: application/json' \
     -d '{"user": "staff1", "password": "staff1-password"}' "$H/api/v1/login" >/dev/null
-SESSION="lt_session=$(awk '$6 == "lt_session" { print $7 }' "$T/jar")"
+SESSION="$(awk '$6 ~ /^lt_session_/ { print $6 "=" $7 }' "$T/jar")"
 PAD="pad=$(head -c 1500 /dev/zero | tr '\0' 'p')"
 LONG_ORIGIN="http://evil.example/$(head -c 400 /dev/zero | tr '\0' 'o')"
 check "events: a hello with a short cookie" bash -c '"$@" | grep -q "^hello .*\"user\":\"staff1\""' _ "${WS[@]}" "$SESSION" ""

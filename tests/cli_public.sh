@@ -84,6 +84,21 @@ check "...never its hash" bash -c "! grep -q citizen_token_hash '$T/body'"
 check "...status new" jqb '.status == "new"'
 check "...no personal data in the answer" no_personal
 check "one report stored" test "$(count c1 reports)" = $((before + 1))
+
+# ---- a repeated submission (issue 18, defect 1): the Idempotency-Key header ----
+IK="{$GOOD, \"category\": \"environment\"}"
+check "a submission with an Idempotency-Key: 201" test "$(post_json c1 $P/reports "$IK" -H 'Idempotency-Key: k-7f3a9c')" = 201
+IKCODE=$(jq -r .code "$T/body")
+IKTOK=$(jq -r .token "$T/body")
+n1=$(count c1 reports)
+check "the same key again: 200, not a second report" test "$(post_json c1 $P/reports "$IK" -H 'Idempotency-Key: k-7f3a9c')" = 200
+check "...the first report, with its tracking link" jqb --arg c "$IKCODE" --arg t "$IKTOK" '.code == $c and .token == $t and (.tracking_url | endswith($t))'
+check "...nothing more stored" test "$(count c1 reports)" = "$n1"
+check "another key stores another report: 201" test "$(post_json c1 $P/reports "$IK" -H 'Idempotency-Key: k-other')" = 201
+check "...a new code" jqb --arg c "$IKCODE" '.code != $c'
+check "a malformed key: 400" test "$(post_json c1 $P/reports "$IK" -H 'Idempotency-Key: no spaces please')" = 400
+check "...report.bad_idempotency_key" jqb '.error.code == "report.bad_idempotency_key"'
+check "...stored nothing" test "$(count c1 reports)" = $((n1 + 1))
 check "the code and token find it: 200" test "$(node_req c1 GET "$P/reports/$CODE?token=$CTOK")" = 200
 keep
 check "...title, category, status, address, dates" jqb '.title == "Cống tắc" and .category == "traffic" and .status == "new" and .address == "Số 5 Lê Lợi" and (.created_at | test("\\+07:00$"))'
@@ -137,6 +152,8 @@ check "malformed rating JSON: 400" test "$(post_json c1 "$P/reports/$CODE/rating
 check "the citizen rates: 200" test "$(post_json c1 "$P/reports/$CODE/rating?token=$CTOK" '{"rating": "acceptable", "comment": "Hơi chậm"}')" = 200
 keep
 check "...rated, still resolved" jqb '.rating == "acceptable" and .status == "resolved"'
+check "a second rating of the same resolution: 409 (issue 18, defect 2)" test "$(post_json c1 "$P/reports/$CODE/rating?token=$CTOK" '{"rating": "satisfied"}')" = 409
+check "...report.already_rated" jqb '.error.code == "report.already_rated"'
 check "unsatisfied with reopen: 200" test "$(post_json c1 "$P/reports/$CODE/rating?token=$CTOK" '{"rating": "unsatisfied", "comment": "Vẫn ngập", "reopen": true}')" = 200
 keep
 check "...reopened" jqb '.status == "reopened" and .rating == "unsatisfied"'

@@ -66,6 +66,12 @@ check "...a 48x32 PNG photo" jq -e '.photos[0].width == 48 and .photos[0].height
 check "categories: five defaults" test "$(call GET c1 "$C1V" categories)" = 200
 check "...five" jq -e '.categories | length == 5' "$T/body"
 
+check "...not editable by a commune viewer" jq -e '.editable == false' "$T/body"
+check "the district admin is not offered category editing (issue 18, defect 4)" \
+    test "$(call GET dist "$DA" categories)" = 200
+check "...editable false" jq -e '.editable == false' "$T/body"
+check "the province's admin is" test "$(call GET prov "$PA" categories)" = 200
+check "...editable true" jq -e '.editable == true' "$T/body"
 check "a district admin may not define categories (403)" \
     test "$(call PUT dist "$DA" categories/trees '{"name_vi":"Cây xanh","owner_tier":"commune","deadline_days":2}')" = 403
 check "the province's admin adds one" \

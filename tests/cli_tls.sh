@@ -46,7 +46,7 @@ curl -s --cacert "$CA" -D "$T/hdr" -c "$T/jar" -o "$T/login.json" \
     -d '{"user": "padmin", "password": "admin-password"}' "$H/login"
 check "login over HTTPS answers" jq -e '.user == "padmin"' "$T/login.json"
 check "the session cookie is Secure over HTTPS" \
-    grep -qiE '^set-cookie: lt_session=[^;]+;.*HttpOnly.*; Secure' "$T/hdr"
+    grep -qiE '^set-cookie: lt_session_40=[^;]+;.*HttpOnly.*; Secure' "$T/hdr"
 # (curl -v: its stderr is unbuffered, and the upgraded connection stays open until --max-time)
 curl -sv --max-time 2 --http1.1 --cacert "$CA" -b "$T/jar" -H "Connection: Upgrade" \
     -H "Upgrade: websocket" -H "Sec-WebSocket-Version: 13" -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" \

@@ -155,7 +155,7 @@ ws() { # ws COOKIE-OR-EMPTY SECONDS: prints the messages received, then "closed 
 }
 ws "" 10 >"$T/ws0.out"
 check "events: refused without a session" grep -q '^closed' "$T/ws0.out"
-cookie="lt_session=$(awk '$6 == "lt_session" { print $7 }' "$T/s.jar")"
+cookie="$(awk '$6 ~ /^lt_session_/ { print $6 "=" $7 }' "$T/s.jar")"
 ws "$cookie" 30 >"$T/ws1.out" &
 wpid=$!
 check "events: a hello with the caller" wait_until 10 grep -q '"type":"hello","user":"wstaff"' "$T/ws1.out"

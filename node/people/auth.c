@@ -14,6 +14,7 @@
 #include "node/http/ratelimit.h"
 #include "node/people/access.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,16 @@ struct auth {
     uint64_t tree_arrival; /* store arrival position when the tree was loaded */
     uint64_t tree_loaded_ms;
     bool tree_ok;
+    char cookie[64]; /* the session cookie's name: AUTH_COOKIE "_" unit (auth.h) */
 };
+
+void auth_cookie_name(const char *unit, char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "%s_%s", AUTH_COOKIE, unit);
+    for (size_t i = strlen(AUTH_COOKIE) + 1; i < n && i < cap; i++)
+        if (!isalnum((unsigned char)out[i]) && out[i] != '-')
+            out[i] = '_';
+}
 
 auth *auth_new(uv_loop_t *loop, const node_config *c, store *s)
 {
@@ -40,6 +50,7 @@ auth *auth_new(uv_loop_t *loop, const node_config *c, store *s)
     a->loop = loop;
     a->config = c;
     a->store = s;
+    auth_cookie_name(c->unit, a->cookie, sizeof a->cookie);
     a->by_pair = ratelimit_new(AUTH_PAIR_FAILURES, AUTH_WINDOW_MS, AUTH_LOCK_MS, AUTH_LOCK_MAX_MS);
     a->by_account =
         ratelimit_new(AUTH_ACCOUNT_FAILURES, AUTH_WINDOW_MS, AUTH_LOCK_MS, AUTH_LOCK_MAX_MS);
@@ -139,11 +150,11 @@ static bool bearer_token(const http_request *req, char *out, size_t cap)
     return true;
 }
 
-bool auth_has_credential(const http_request *req)
+bool auth_has_credential(const auth *a, const http_request *req)
 {
     char secret[ACCOUNT_SECRET_MAX];
     bool has = bearer_token(req, secret, sizeof secret) ||
-               cookie_value(req, AUTH_COOKIE, secret, sizeof secret);
+               cookie_value(req, a->cookie, secret, sizeof secret);
     sodium_memzero(secret, sizeof secret);
     return has;
 }
@@ -192,7 +203,7 @@ int auth_session_caller(auth *a, const char *cookie_header, auth_caller *out)
 {
     char secret[ACCOUNT_SECRET_MAX];
     credential cred;
-    if (!cookie_in_header(cookie_header, AUTH_COOKIE, secret, sizeof secret))
+    if (!cookie_in_header(cookie_header, a->cookie, secret, sizeof secret))
         return 1;
     int rc = caller_of(a, CRED_SESSION, secret, &cred, out);
     sodium_memzero(secret, sizeof secret);
@@ -206,7 +217,7 @@ bool auth_request_known(void *ctx, const http_request *req)
     credential cred;
     auth_caller c;
     bool token = bearer_token(req, secret, sizeof secret);
-    if (!token && !cookie_value(req, AUTH_COOKIE, secret, sizeof secret))
+    if (!token && !cookie_value(req, a->cookie, secret, sizeof secret))
         return false;
     int rc = caller_of(a, token ? CRED_TOKEN : CRED_SESSION, secret, &cred, &c);
     sodium_memzero(secret, sizeof secret);
@@ -229,7 +240,7 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
     credential cred;
     auth_caller c;
     bool token = bearer_token(req, secret, sizeof secret);
-    if (!token && !cookie_value(req, AUTH_COOKIE, secret, sizeof secret)) {
+    if (!token && !cookie_value(req, a->cookie, secret, sizeof secret)) {
         http_respond_code(res, 401, "auth.login_required",
                           "log in first: POST /api/v1/login, or send an API token as "
                           "\"Authorization: Bearer TOKEN\" (lienthong token)");
@@ -334,11 +345,11 @@ static void login_work(void *job, const uint8_t *body, size_t body_len, http_res
 
 /* The session cookie; Secure over HTTPS, so a browser never sends it in
  * the clear. */
-static void login_cookie(http_response *res, const char *secret, bool tls)
+static void login_cookie(const auth *a, http_response *res, const char *secret, bool tls)
 {
-    char cookie[ACCOUNT_SECRET_MAX + 96];
-    snprintf(cookie, sizeof cookie, "%s=%s; HttpOnly; SameSite=Strict; Path=/%s", AUTH_COOKIE,
-             secret, tls ? "; Secure" : "");
+    char cookie[ACCOUNT_SECRET_MAX + 160];
+    snprintf(cookie, sizeof cookie, "%s=%s; HttpOnly; SameSite=Strict; Path=/%s", a->cookie, secret,
+             tls ? "; Secure" : "");
     http_response_header(res, "Set-Cookie", cookie);
     http_response_header(res, "Cache-Control", "no-store");
 }
@@ -368,7 +379,7 @@ static void login_done(void *job, http_response *res, http_pending *p, bool ran)
         if (cred_create(a->store, CRED_SESSION, acct.name, now, secret, &cred, err, sizeof err)) {
             http_respond_error(res, 500, "the session could not be stored: %s", err);
         } else {
-            login_cookie(res, secret, j->tls);
+            login_cookie(j->a, res, secret, j->tls);
             http_respond_json(res, 200,
                               json_pack("{s:s, s:s, s:s, s:s}", "user", acct.name, "unit",
                                         acct.unit, "role", account_role_name(acct.role),
@@ -550,13 +561,13 @@ void auth_logout(void *ctx, const http_request *req, http_response *res)
                            "lienthong token --revoke");
         return;
     }
-    if (cookie_value(req, AUTH_COOKIE, secret, sizeof secret))
+    if (cookie_value(req, a->cookie, secret, sizeof secret))
         cred_delete(a->store, CRED_SESSION, secret);
     sodium_memzero(secret, sizeof secret);
-    http_response_header(res, "Set-Cookie",
-                         http_request_tls(req)
-                             ? AUTH_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure"
-                             : AUTH_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    char gone[128];
+    snprintf(gone, sizeof gone, "%s=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0%s", a->cookie,
+             http_request_tls(req) ? "; Secure" : "");
+    http_response_header(res, "Set-Cookie", gone);
     http_respond_json(res, 200, json_pack("{s:b}", "logged_out", 1));
 }
 
@@ -564,10 +575,16 @@ void auth_me(void *ctx, const http_request *req, http_response *res)
 {
     auth *a = ctx;
     auth_caller c;
+    if (!auth_has_credential(a, req)) { /* the UI's first look: no error in its console */
+        http_respond_json(res, 200,
+                          json_pack("{s:n, s:s, s:s}", "user", "node_unit", a->config->unit,
+                                    "node_unit_name", a->config->name));
+        return;
+    }
     if (auth_require(a, req, res, ROLE_VIEWER, &c))
         return;
     http_respond_json(res, 200,
-                      json_pack("{s:s, s:s, s:s, s:s, s:b}", "user", c.user, "unit", c.unit, "role",
-                                account_role_name(c.role), "node_unit", a->config->unit,
-                                "via_token", c.via_token));
+                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "user", c.user, "unit", c.unit,
+                                "role", account_role_name(c.role), "node_unit", a->config->unit,
+                                "node_unit_name", a->config->name, "via_token", c.via_token));
 }

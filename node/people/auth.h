@@ -31,7 +31,7 @@
 #define AUTH_WINDOW_MS (15ull * 60 * 1000)
 #define AUTH_LOCK_MS (60ull * 1000)
 #define AUTH_LOCK_MAX_MS (60ull * 60 * 1000)
-#define AUTH_COOKIE "lt_session"
+#define AUTH_COOKIE "lt_session" /* the prefix: each node names its cookie auth_cookie_name() */
 
 typedef struct auth auth;
 
@@ -66,10 +66,17 @@ int auth_require(auth *a, const http_request *req, http_response *res, account_r
  * refused. */
 int auth_require_node_admin(auth *a, const http_request *req, http_response *res, auth_caller *out);
 
-/* True when req carries a credential (a session cookie or a Bearer token),
- * live or not: for endpoints that answer a public summary without one and
- * the details after auth_require with one. */
-bool auth_has_credential(const http_request *req);
+/* True when req carries a credential (this node's session cookie or a
+ * Bearer token), live or not: for endpoints that answer a public summary
+ * without one and the details after auth_require with one. */
+bool auth_has_credential(const auth *a, const http_request *req);
+
+/* The session cookie's name of the node of unit into out (cap bytes):
+ * "lt_session_UNIT", any character of UNIT other than a letter, digit or
+ * '-' made '_'. Each node has its own, so nodes on one host (127.0.0.1 on
+ * different ports, which browsers do not tell apart for cookies) keep
+ * their sessions apart. */
+void auth_cookie_name(const char *unit, char *out, size_t cap);
 
 /* The caller of a live session whose cookie is in cookie_header (a
  * Cookie header's value; NULL allowed), for WebSocket upgrades: 0 with
@@ -109,6 +116,9 @@ void auth_unlock(auth *a, const char *user);
 void auth_locks(void *ctx, const http_request *req, http_response *res);
 void auth_login(void *ctx, const http_request *req, http_response *res);
 void auth_logout(void *ctx, const http_request *req, http_response *res);
+/* GET /api/v1/me: the caller (user, unit, role, node_unit, node_unit_name,
+ * via_token); without any credential 200 {"user": null, "node_unit",
+ * "node_unit_name"} (a first visit is no error), with a dead one 401. */
 void auth_me(void *ctx, const http_request *req, http_response *res);
 
 #endif

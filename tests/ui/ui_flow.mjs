@@ -100,7 +100,10 @@ await shot(prov, '06-admin');
   await dist.waitForSelector('#actions');
   const act = async (page, action, param, note) => {
     await page.selectOption('#actions select[name=action]', action);
-    if (param) await page.fill('#actions input[name=param]', param);
+    // the answer to the citizen has its own box, a unit its picker (names or codes)
+    const field = action === 'resolve' ? 'textarea[name=answer]'
+      : ['assign', 'transfer'].includes(action) ? 'input[name=param-unit]' : 'input[name=param]';
+    if (param) await page.fill(`#actions ${field}`, param);
     if (note) await page.fill('#actions textarea[name=note]', note);
     const before = await page.textContent('#timeline');
     await page.click('#actions button[type=submit]');
@@ -179,7 +182,9 @@ await shot(phone, '17-phone-public');
 await phone.goto(`${base('dist')}/#/network`);
 await phone.waitForSelector('#net-tree');
 await phone.keyboard.press('Tab');
-check('keyboard: Tab reaches a link of the header', await phone.evaluate(() => document.activeElement?.closest('header') != null));
+check('keyboard: Tab reaches the skip link first', await phone.evaluate(() => document.activeElement?.matches('a.skip')));
+await phone.keyboard.press('Tab');
+check('keyboard: then a link of the header', await phone.evaluate(() => document.activeElement?.closest('header') != null));
 
 for (const p of pages)
   check(`${p.name}: no script errors, failed requests or unexpected error answers`, p.errors.length === 0, p.errors.join(' | '));

@@ -34,14 +34,15 @@ export class ApiError extends Error {
   }
 }
 
-export const session = { user: null, unit: null, role: null, node_unit: null,
+export const session = { user: null, unit: null, role: null, node_unit: null, node_unit_name: null,
   csrf: sessionStorage.getItem('lt_csrf') };
 
 const ROLES = ['viewer', 'staff', 'leader', 'admin'];
 export const roleAtLeast = (r) => ROLES.indexOf(session.role) >= ROLES.indexOf(r);
 
-export async function api(path, { method = 'GET', body, raw } = {}) {
-  const headers = {};
+// headers: extra request headers (e.g. Idempotency-Key).
+export async function api(path, { method = 'GET', body, raw, headers: extra } = {}) {
+  const headers = { ...extra };
   if (body !== undefined && !raw) headers['content-type'] = 'application/json';
   if (method !== 'GET' && session.csrf) headers['x-csrf-token'] = session.csrf;
   const res = await fetch(path.startsWith('/') ? path : `/api/v1/${path}`, {
@@ -78,11 +79,12 @@ export async function logout() {
   sessionStorage.removeItem('lt_csrf');
 }
 
-// Fills session from GET /me; null when not logged in.
+// Fills session from GET /me (the node's unit and its name even when not
+// logged in); null when not logged in.
 export async function whoami() {
   try {
     Object.assign(session, await api('me'));
-    return session;
+    return session.user ? session : null;
   } catch (e) {
     if (e.status === 401) { session.user = null; return null; }
     throw e;

@@ -4,6 +4,7 @@
 // render(main, params) and may return a function that cleans up. The
 // citizen pages (no account) are the same app under /public.
 import { h, mount } from './dom.js';
+import { forgetUnits } from './units.js';
 import { t, setLang, getLang } from './i18n.js';
 import { api, session, whoami, login, logout, live, liveConnect, liveClose, liveOpen,
   roleAtLeast } from './api.js';
@@ -32,27 +33,60 @@ function route() {
   return { parts: p ? p.split('/').map(decodeURIComponent) : [], query: new URLSearchParams(q) };
 }
 
+// The live indicator: a dot and its text (status never by colour alone).
+function liveIndicator() {
+  const text = h('span.live-text');
+  const dot = h('span.live-state', { role: 'status' }, h('span.live', { 'aria-hidden': 'true' }), text);
+  const set = (on) => {
+    dot.classList.toggle('on', on);
+    dot.firstChild.classList.toggle('on', on);
+    text.textContent = t(on ? 'live_on' : 'live_off');
+  };
+  set(liveOpen);
+  live.addEventListener('state', (e) => set(e.detail));
+  return dot;
+}
+
+// A link past the menu to the page's content (keyboard and screen reader users).
+const skipLink = () => h('a.skip', { href: '#main', onclick: (e) => {
+  e.preventDefault();
+  document.getElementById('main')?.focus();
+} }, t('skip_to_main'));
+
+// The language switch (every page, the login page too).
+const langButton = () => h('button.link', { onclick: () => { setLang(getLang() === 'vi' ? 'en' : 'vi'); render(); },
+  id: 'lang', lang: getLang() === 'vi' ? 'en' : 'vi' }, t('lang'));
+
+// The name of this node's unit ("Tỉnh Nghệ An"), else its code.
+const nodeUnitName = () => session.node_unit_name || session.node_unit || '';
+
+// "Page · Unit · Liên thông" in the tab's title.
+export function setTitle(what) {
+  document.title = [what, nodeUnitName(), t('app')].filter(Boolean).join(' · ');
+}
+
 function header(pages, current) {
-  const dot = h('span.live', { title: t(liveOpen ? 'live_on' : 'live_off') });
-  dot.classList.toggle('on', liveOpen);
-  live.addEventListener('state', (e) => {
-    dot.classList.toggle('on', e.detail);
-    dot.title = t(e.detail ? 'live_on' : 'live_off');
-  });
+  const dot = liveIndicator();
   const base = isPublic ? '/public#/' : '#/';
   return h('header.top',
-    h('a.brand', { href: base }, t('app'), session.node_unit && !isPublic
-      ? h('small', ` · ${session.node_unit}`) : null),
+    h('a.brand', { href: base }, t('app'), nodeUnitName() && !isPublic
+      ? h('small', ` · ${nodeUnitName()}`) : null),
     h('nav', { 'aria-label': 'menu' }, pages.filter((p) => !p.role || roleAtLeast(p.role))
       .map((p) => h('a', { href: base + p.path, 'aria-current': p.path === current ? 'page' : null },
         t(p.key)))),
     h('span.grow'),
     isPublic ? h('a', { href: '/#/' }, t('staff_login')) : dot,
-    h('button.link', { onclick: () => { setLang(getLang() === 'vi' ? 'en' : 'vi'); render(); },
-      id: 'lang' }, t('lang')),
+    langButton(),
     session.user && !isPublic ? h('span.who', `${session.user} (${t('role_' + session.role)})`) : null,
     session.user && !isPublic ? h('button.link', { id: 'logout', onclick: async () => {
       await logout(); liveClose(); location.hash = '#/login'; render(); } }, t('logout')) : null);
+}
+
+// An unknown route (or a page the user's role does not open): said so, with a way home.
+function notFound(main, path) {
+  setTitle(t('page_not_found'));
+  mount(main, h('div.card#not-found', h('h1', t('page_not_found')), h('p', t('no_page_at', { path })),
+    h('p', h('a', { href: isPublic ? '/public#/' : '#/' }, t('go_home')))));
 }
 
 function loginPage(main) {
@@ -65,11 +99,14 @@ function loginPage(main) {
     err.textContent = '';
     try {
       await login(user.value.trim(), pw.value);
+      forgetUnits(); // the units one sees follow the account
       location.hash = '#/';
       render();
     } catch (x) { err.textContent = `${t('login_failed')}: ${x.text ?? x.message}`; }
-  } }, h('h1', t('login')), h('label', t('user'), user), h('label', t('password'), pw),
+  } }, h('h1', t('login')), nodeUnitName() ? h('p#login-unit', t('node_of', { unit: nodeUnitName() })) : null,
+  h('label', t('user'), user), h('label', t('password'), pw),
   h('button', { type: 'submit' }, t('login')), err));
+  setTitle(t('login'));
   user.focus();
 }
 
@@ -77,13 +114,19 @@ async function render() {
   if (cleanup) { cleanup(); cleanup = null; }
   const { parts, query } = route();
   const main = h('main', { id: 'main', tabindex: '-1' });
-  if (!isPublic && !session.user && parts[0] !== 'login') {
-    if (!(await whoami())) { location.hash = '#/login'; return; }
+  if (!session.user && !session.probed) {
+    await whoami().catch(() => null);
+    session.probed = true;
   }
+  if (!isPublic && !session.user && parts[0] !== 'login') { location.hash = '#/login'; return; }
   const pages = isPublic ? publicPages : staffPages;
-  const page = pages.find((p) => p.path === (parts[0] || '')) || pages[0];
-  mount(root, isPublic || session.user ? header(pages, page.path) : null, main);
-  if (!isPublic && parts[0] === 'login') { loginPage(main); return; }
+  const page = pages.find((p) => p.path === (parts[0] || ''));
+  const atLogin = !isPublic && parts[0] === 'login';
+  mount(root, skipLink(), isPublic || session.user ? header(pages, page?.path)
+    : h('header.top', h('span.brand', t('app')), h('span.grow'), langButton()), main);
+  if (atLogin) { loginPage(main); return; }
+  if (!page || (page.role && !roleAtLeast(page.role))) { notFound(main, parts.join('/')); return; }
+  setTitle(t(page.key));
   if (!isPublic) liveConnect();
   main.append(h('p.loading', t('loading')));
   try {
@@ -93,7 +136,7 @@ async function render() {
   } catch (e) {
     if (e.status === 401) { session.user = null; location.hash = '#/login'; return; }
     mount(main, h('div.card.error', { role: 'alert' }, h('h2', e.status === 403 ? t('forbidden')
-      : e.status === 404 ? t('not_found') : t('error')), h('p', e.message)));
+      : e.status === 404 ? t('not_found') : t('error')), h('p', e.text ?? e.message)));
   }
 }
 

@@ -193,6 +193,9 @@ const table = {
     e_report_note_too_long: 'Ghi chú quá dài',
     e_report_authority: 'Nút này không được thay đổi phản ánh: hãy xử lý tại nút của đơn vị đang giữ phản ánh',
     e_report_rate_limited: 'Gửi quá nhiều phản ánh, vui lòng thử lại sau',
+    e_report_bad_idempotency_key: 'Mã chống gửi trùng không hợp lệ, hãy tải lại trang và gửi lại',
+    e_report_submission_pending: 'Phản ánh đang được lưu, vui lòng chờ giây lát',
+    e_report_already_rated: 'Phản ánh này đã được đánh giá',
     e_category_code_invalid: 'Mã lĩnh vực không hợp lệ',
     e_category_body_invalid: 'Dữ liệu lĩnh vực không hợp lệ',
     e_category_field_invalid: 'Một trường của lĩnh vực không hợp lệ',
@@ -392,6 +395,9 @@ const table = {
     e_report_note_too_long: 'The note is too long',
     e_report_authority: 'This node may not change the report: act on the node of a unit that holds it',
     e_report_rate_limited: 'Too many reports from this address, please try later',
+    e_report_bad_idempotency_key: 'The duplicate-guard key is not valid; reload the page and send again',
+    e_report_submission_pending: 'The report is still being stored, please wait a moment',
+    e_report_already_rated: 'This report has already been rated',
     e_category_code_invalid: 'The category code is not valid',
     e_category_body_invalid: 'The category data is not valid',
     e_category_field_invalid: 'A field of the category is not valid',
@@ -404,9 +410,65 @@ const table = {
   },
 };
 
+// The usable-unassisted UI (issue 18): skip link, page titles, names of
+// units, tiers and link states, the citizen's answer apart from the
+// internal note, relative times. Kept in one block to ease merges.
+Object.assign(table.vi, {
+  skip_to_main: 'Bỏ qua menu, đến nội dung chính', page_not_found: 'Không tìm thấy trang',
+  no_page_at: 'Không có trang nào ở địa chỉ “{path}”.', go_home: 'Về trang chính',
+  node_of: 'Nút của {unit}', sending: 'Đang gửi…', lat: 'Vĩ độ', lon: 'Kinh độ',
+  pick_keys: 'Bấm vào bản đồ, hoặc chọn bản đồ rồi dùng các phím mũi tên để di chuyển ghim.',
+  map_picker: 'Bản đồ chọn vị trí', rated_thanks: 'Cảm ơn bạn đã đánh giá. Cán bộ sẽ xem đánh giá và ý kiến của bạn.',
+  your_rating: 'Đánh giá của bạn', rating: 'Đánh giá của người dân', rating_comment: 'Ý kiến của người dân',
+  comment_optional: 'Ý kiến (không bắt buộc)',
+  answer_citizen: 'Trả lời người dân (người dân đọc được nội dung này)',
+  note_internal: 'Ghi chú nội bộ (người dân không thấy)', answer_to_citizen: 'Trả lời người dân',
+  no_reports: 'Không có phản ánh nào phù hợp.', tile_submitted: 'Phản ánh gửi đến',
+  on_time_resolved: 'Giải quyết đúng hạn', overdue_open: '{n} phản ánh quá hạn đang mở',
+  standby: 'Dự phòng', standby_note: 'kết nối dự phòng, dùng khi cấp trên trực tiếp không liên lạc được',
+  tier_national: 'Trung ương', tier_province: 'Tỉnh', tier_district: 'Huyện', tier_commune: 'Xã',
+  ls_open: 'đang kết nối', ls_idle: 'chờ', ls_waiting: 'đang thử lại', ls_invalid: 'không hợp lệ',
+  ls_connecting: 'đang kết nối tới', ls_closed: 'đã đóng', ls_handshake: 'đang bắt tay',
+  categories_top_only: 'Lĩnh vực và thời hạn do quản trị cấp tỉnh hoặc trung ương quy định; ở nút này chỉ xem.',
+  receives_at: 'Phản ánh gửi ở đây do {unit} tiếp nhận.',
+  week: 'Tuần', time: 'Thời gian', reports_count: 'Số phản ánh', unit_search: 'Gõ tên hoặc mã đơn vị',
+  unit_unknown: 'Không tìm thấy đơn vị “{q}”. Hãy chọn một đơn vị trong danh sách.',
+  owned_elsewhere: 'Phản ánh thuộc lĩnh vực do {unit} xử lý. Đơn vị bạn chỉ theo dõi và có thể thêm ghi chú.',
+  ago_s: '{n} giây trước', ago_min: '{n} phút trước', ago_h: '{n} giờ trước', ago_d: '{n} ngày trước',
+  channel_web: 'Trang web', channel_app: 'Ứng dụng', channel_hotline: 'Đường dây nóng',
+  channel_open311: 'Open311', channel: 'Kênh tiếp nhận', status_text: 'Trạng thái',
+});
+Object.assign(table.en, {
+  skip_to_main: 'Skip the menu, go to the main content', page_not_found: 'Page not found',
+  no_page_at: 'There is no page at “{path}”.', go_home: 'Go to the home page',
+  node_of: 'Node of {unit}', sending: 'Sending…', lat: 'Latitude', lon: 'Longitude',
+  pick_keys: 'Click the map, or focus the map and move the pin with the arrow keys.',
+  map_picker: 'Map to choose the location', rated_thanks: 'Thank you for your rating. Staff will see it and your comment.',
+  your_rating: 'Your rating', rating: 'Citizen\'s rating', rating_comment: 'Citizen\'s comment',
+  comment_optional: 'Comment (optional)',
+  answer_citizen: 'Answer to the citizen (the citizen reads this)',
+  note_internal: 'Internal note (not shown to the citizen)', answer_to_citizen: 'Answer to the citizen',
+  no_reports: 'No reports match.', tile_submitted: 'Reports submitted',
+  on_time_resolved: 'Resolved on time', overdue_open: '{n} overdue reports still open',
+  standby: 'Standby', standby_note: 'standby link, used when the direct parent cannot be reached',
+  tier_national: 'National', tier_province: 'Province', tier_district: 'District', tier_commune: 'Commune',
+  ls_open: 'connected', ls_idle: 'idle', ls_waiting: 'retrying', ls_invalid: 'invalid',
+  ls_connecting: 'connecting', ls_closed: 'closed', ls_handshake: 'handshake',
+  categories_top_only: 'Categories and deadlines are defined by the province or national admins; this node shows them only.',
+  receives_at: 'Reports sent here are received by {unit}.',
+  week: 'Week', time: 'Time', reports_count: 'Reports', unit_search: 'Type a unit\'s name or code',
+  unit_unknown: 'No unit “{q}”. Choose a unit from the list.',
+  owned_elsewhere: 'This report\'s category is handled by {unit}. Your unit follows it and may add notes.',
+  ago_s: '{n} s ago', ago_min: '{n} min ago', ago_h: '{n} h ago', ago_d: '{n} days ago',
+  channel_web: 'Web', channel_app: 'App', channel_hotline: 'Hotline',
+  channel_open311: 'Open311', channel: 'Channel', status_text: 'Status',
+});
+
 let lang = localStorage.getItem('lt_lang') === 'en' ? 'en' : 'vi';
 
 export const getLang = () => lang;
+// Every text of language l, by key (for the test of untranslated strings).
+export const strings = (l) => ({ ...table.vi, ...table[l] });
 export function setLang(l) {
   lang = l === 'en' ? 'en' : 'vi';
   localStorage.setItem('lt_lang', lang);
@@ -438,7 +500,7 @@ export function fmtAgo(ms) {
   if (!ms) return '–';
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
   if (s < 5) return t('just_now');
-  const v = s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} ph` : s < 86400
-    ? `${Math.floor(s / 3600)} h` : `${Math.floor(s / 86400)} d`;
-  return `${v} ${t('ago')}`;
+  const [k, n] = s < 60 ? ['ago_s', s] : s < 3600 ? ['ago_min', Math.floor(s / 60)] : s < 86400
+    ? ['ago_h', Math.floor(s / 3600)] : ['ago_d', Math.floor(s / 86400)];
+  return t(k, { n: fmtNum(n) });
 }

@@ -5,6 +5,7 @@
 import { h, loadScript, loadCss } from './dom.js';
 import { api } from './api.js';
 import { statusColor } from './colors.js';
+import { t } from './i18n.js';
 
 const vendor = (f) => new URL(`vendor/leaflet/${f}`, import.meta.url).href;
 // Leaflet takes a string tooltip as HTML: report titles and unit names are
@@ -34,24 +35,47 @@ export async function makeMap(el, { withBoundaries = true, onClick } = {}) {
     }
   }
   if (onClick) map.on('click', (e) => onClick(e.latlng));
+  map.on('zoomend', () => { el.dataset.zoom = map.getZoom(); }); // for tests: the user's view is kept
   const group = L.layerGroup().addTo(map);
+  let fitted = false; // the points fit the view once; later updates keep the user's view
   return {
     map, L,
-    // items: [{lat, lon, status, label, href}]
-    points(items, { fit = !bounds } = {}) {
+    // items: [{lat, lon, status, label, href}]; the tooltip names the status
+    // in words (never colour alone)
+    points(items, { fit = !bounds && !fitted } = {}) {
       group.clearLayers();
       const ll = [];
       for (const it of items) {
         if (it.lat == null || it.lon == null) continue;
         const m = L.circleMarker([it.lat, it.lon], { radius: 6, weight: 1, color: '#222',
           fillColor: statusColor[it.status] || '#1d4e89', fillOpacity: 0.9 });
-        if (it.label) m.bindTooltip(textEl(it.label));
+        if (it.label || it.status) {
+          m.bindTooltip(textEl([it.label, it.status ? `(${t('st_' + it.status)})` : ''].filter(Boolean).join(' ')));
+        }
         if (it.href) m.on('click', () => { location.hash = it.href; });
         m.addTo(group);
         ll.push([it.lat, it.lon]);
       }
       el.dataset.points = ll.length; // for tests: drawn on a canvas, not as elements
-      if (fit && ll.length) map.fitBounds(ll, { maxZoom: 15, padding: [20, 20] });
+      if (fit && ll.length) { map.fitBounds(ll, { maxZoom: 15, padding: [20, 20] }); fitted = true; }
     },
   };
+}
+
+const STEP = { ArrowUp: [1, 0], ArrowDown: [-1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+// The map picker from the keyboard: with el focused, the arrow keys move
+// the pin (placed at the centre first) by a tenth of the view; place(latlng)
+// sets it. Leaflet's own arrow-key panning is kept for the other maps.
+export function pinByKeys(m, el, current, place) {
+  m.map.keyboard?.disable();
+  el.addEventListener('keydown', (e) => {
+    const d = STEP[e.key];
+    if (!d) return;
+    e.preventDefault();
+    const b = m.map.getBounds(), c = current() || m.map.getCenter();
+    const dLat = (b.getNorth() - b.getSouth()) / 10, dLon = (b.getEast() - b.getWest()) / 10;
+    const ll = current() ? m.L.latLng(c.lat + d[0] * dLat, c.lng + d[1] * dLon) : c;
+    place(ll);
+    if (!b.contains(ll)) m.map.panTo(ll);
+  });
 }

@@ -9,10 +9,12 @@
 import { h, mount } from '../dom.js';
 import { t, fmtNum, fmtPct, fmtDateTime, fmtAgo } from '../i18n.js';
 import { api, qs, live, session } from '../api.js';
-import { statusBadge, ms, figureCells, figureHeads } from './reports.js';
+import { statusBadge, ms, figureCells, figureHeads, STATUSES } from './reports.js';
 import { unitState } from './network.js';
 import { statusColor } from '../colors.js';
 import { indicatorPanel } from './indicators.js';
+import { loadUnits, unitName } from '../units.js';
+import { setTitle } from '../app.js';
 
 const DAY = 86400000;
 // yyyy-mm-dd of ms in Vietnam (UTC+7).
@@ -42,14 +44,19 @@ function trend(now, before, pct) {
   return h('span.trend', { class: cls }, `${d > 0 ? '▲' : d < 0 ? '▼' : '■'} ${txt}`);
 }
 
-function tiles(cur, prev) {
-  const tile = (key, value, tr) => h('div.tile', { 'data-tile': key }, h('span.label', t(key)),
-    h('span.value', value), tr);
+// The tiles: reports submitted (not a status, so not "Đã tiếp nhận"), the
+// share processed, the share resolved on time beside the overdue reports
+// still open (the share counts resolved reports only), satisfaction.
+function tiles(cur, prev, overdueOpen) {
+  const tile = (key, label, value, tr, note) => h('div.tile', { 'data-tile': key }, h('span.label', t(label)),
+    h('span.value', value), tr, note);
   return h('div.tiles', { id: 'tiles' },
-    tile('received', fmtNum(cur.total), trend(cur.total, prev.total)),
-    tile('processed', fmtPct(cur.processed_share), trend(cur.processed_share, prev.processed_share, true)),
-    tile('on_time', fmtPct(cur.on_time_share), trend(cur.on_time_share, prev.on_time_share, true)),
-    tile('satisfaction', fmtPct(cur.satisfaction?.shares?.satisfied),
+    tile('received', 'tile_submitted', fmtNum(cur.total), trend(cur.total, prev.total)),
+    tile('processed', 'processed', fmtPct(cur.processed_share), trend(cur.processed_share, prev.processed_share, true)),
+    tile('on_time', 'on_time_resolved', fmtPct(cur.on_time_share), trend(cur.on_time_share, prev.on_time_share, true),
+      overdueOpen?.n ? h('a.tile-note', { href: '#/reports?overdue=1' },
+        t('overdue_open', { n: `${fmtNum(overdueOpen.n)}${overdueOpen.more ? '+' : ''}` })) : null),
+    tile('satisfaction', 'satisfaction', fmtPct(cur.satisfaction?.shares?.satisfied),
       trend(cur.satisfaction?.shares?.satisfied, prev.satisfaction?.shares?.satisfied, true)));
 }
 
@@ -58,9 +65,10 @@ function tiles(cur, prev) {
 function children(cur, prev) {
   if (!cur.children?.length) return null;
   const before = new Map((prev.children || []).map((c) => [c.unit, c]));
-  return h('section.card', h('h2', t('by_child')), h('div.scroll', h('table.grid', { id: 'by-child' },
-    h('thead', h('tr', h('th', t('unit')), figureHeads().map((x) => h('th', x)), h('th', t('trend')))),
-    h('tbody', cur.children.map((c) => h('tr', h('td', c.name || c.unit),
+  return h('section.card', h('h2', t('by_child')), h('div.scroll', { tabindex: 0 }, h('table.grid', { id: 'by-child' },
+    h('thead', h('tr', h('th', t('unit')), figureHeads().map((x) => h('th.num', x)), h('th', t('trend')))),
+    h('tbody', cur.children.map((c) => h('tr', { 'data-unit': c.unit }, h('td', h('a', {
+      href: `#/reports?unit=${encodeURIComponent(c.unit)}` }, c.name || c.unit)),
       figureCells(c).map((x) => h('td.num', x)), h('td', trend(c.total, before.get(c.unit)?.total ?? 0))))))));
 }
 
@@ -91,21 +99,25 @@ async function weekly(el, unit) {
   const { trendChart } = await import('../chart.js');
   el.replaceChildren(h('h2', t('weekly')));
   await trendChart(el, weeks.map((w) => now - w * 7 * DAY), [
-    { label: t('received'), values: rows.map((r) => r.total), color: '#1d4e89' },
-    { label: t('processed'), values: rows.map((r) => Math.round((r.processed_share || 0) * r.total)), color: '#2e933c' }]);
+    { label: t('tile_submitted'), values: rows.map((r) => r.total), color: '#1d4e89' },
+    { label: t('processed'), values: rows.map((r) => Math.round((r.processed_share || 0) * r.total)), color: '#2e933c' }],
+  { integer: true, xLabel: t('week') });
 }
 
 // The colours of the map's points.
-const legend = () => h('ul.legend', Object.entries(statusColor).map(([st, c]) =>
+const legend = () => h('ul.legend', Object.entries(statusColor).filter(([st]) => STATUSES.includes(st)).map(([st, c]) =>
   h('li', h('span.dot', { style: `background:${c}` }), t('st_' + st))));
 
 export async function render(main, { query } = {}) {
   const unit = query?.get('unit') || session.unit;
   const now = Date.now();
+  const units = await loadUnits();
+  const title = `${t('dashboard')} · ${unitName(units, unit)}`;
+  setTitle(title);
   const figures = h('div'), kidsBox = h('div'), overdueBox = h('div'), syncBox = h('div');
   const mapEl = h('div.map', { id: 'dash-map' }), chartEl = h('section.card.chart');
   const extra = h('div.cols'), indBox = h('div');
-  mount(main, h('h1', `${t('dashboard')} · ${unit}`), figures, indBox,
+  mount(main, h('h1', title), figures, indBox,
     h('div.cols', h('section.card', h('h2', t('map')), mapEl, legend()), h('div', overdueBox, syncBox)),
     kidsBox, chartEl, extra);
   const refresh = async () => {
@@ -114,7 +126,7 @@ export async function render(main, { query } = {}) {
       api(`reports/stats${qs({ unit, from: vnDate(now - 59 * DAY), to: vnDate(now - 30 * DAY), by: 'child' })}`),
       api(`reports${qs({ overdue: 1, sort: 'deadline', limit: 10 })}`),
       api('network')]);
-    mount(figures, tiles(cur, prev));
+    mount(figures, tiles(cur, prev, { n: od.reports.length, more: !!od.next }));
     mount(kidsBox, children(cur, prev));
     mount(overdueBox, overdue(od.reports));
     mount(syncBox, syncHealth(net));

@@ -19,6 +19,11 @@ export function unitState(net, u) {
     return { cls: 'stalled', text: t(link.mode === 'news_only' ? 'news_only' : 'waiting_tree'),
       link, heard };
   }
+  if (link && !link.connected && link.direction === 'up' &&
+      net.sync.links.some((l) => l !== link && l.direction === 'up' && l.connected)) {
+    // a further upstream (the grandparent) while the parent's link is open: not an outage
+    return { cls: 'standby', text: t('standby'), link, heard, note: t('standby_note') };
+  }
   if (link) {
     return { cls: link.connected ? 'online' : 'offline', text: t(link.connected ? 'online' : 'offline'),
       link, heard };
@@ -41,18 +46,18 @@ function tree(net) {
     const l = s.link;
     return [h('tr', { 'data-unit': u.code, class: `st-${s.cls}` },
       h('td', { style: `padding-left:${0.5 + depth * 1.2}em` }, h('strong', u.name || u.code),
-        h('small', ` ${u.code} · ${u.tier || ''}`)),
-      h('td', h('span.badge', { class: s.cls, 'data-state': s.cls }, s.text),
-        l ? h('small', ` ${t(l.direction === 'up' ? 'upstream' : 'downstream')} · ${l.state}`) : null),
+        h('small', ` ${u.code} · ${u.tier ? t('tier_' + u.tier) : ''}`)),
+      h('td', h('span.badge', { class: s.cls, 'data-state': s.cls, title: s.note || null }, s.text),
+        l ? h('small', ` ${t(l.direction === 'up' ? 'upstream' : 'downstream')} · ${t('ls_' + l.state)}`) : null),
       h('td', l ? fmtDateTime(Date.parse(l.last_exchange) || 0) : fmtAgo(s.heard)),
       h('td.num', l ? fmtNum(l.entries_to_send) : '–'),
       h('td.num', l ? fmtNum(l.entries_to_receive) : '–'),
       h('td.err', l?.waiting_reason || l?.last_error || '')),
     ...(kids.get(u.code) || []).map((k) => row(k, depth + 1))].flat();
   };
-  return h('div.scroll', h('table.grid', { id: 'net-tree' },
-    h('thead', h('tr', [t('unit'), t('state'), t('last_sync'), t('backlog_out'), t('backlog_in'),
-      t('errors')].map((x) => h('th', x)))),
+  return h('div.scroll', { tabindex: 0 }, h('table.grid', { id: 'net-tree' },
+    h('thead', h('tr', h('th', t('unit')), h('th', t('state')), h('th', t('last_sync')),
+      h('th.num', t('backlog_out')), h('th.num', t('backlog_in')), h('th', t('errors')))),
     h('tbody', (kids.get('') || []).map((u) => row(u, 0)))));
 }
 
@@ -73,7 +78,7 @@ async function enrolments(box) {
 async function quarantine(box) {
   const q = await api('quarantine?limit=50');
   mount(box, h('h2', `${t('quarantine')} (${fmtNum(q.count)})`), q.entries.length
-    ? h('div.scroll', h('table.grid', h('tbody', q.entries.map((e) => h('tr', h('td', e.unit),
+    ? h('div.scroll', { tabindex: 0 }, h('table.grid', h('tbody', q.entries.map((e) => h('tr', h('td', e.unit),
       h('td', `${e.coll}/${e.id}`), h('td', e.state), h('td', fmtDateTime(e.at_ms)), h('td.err', e.reason))))))
     : h('p', t('none')));
 }

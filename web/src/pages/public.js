@@ -5,7 +5,7 @@
 // /api/v1/public/* (docs/reports.md), which carries no personal data.
 import { h, mount } from '../dom.js';
 import { t, fmtDateTime } from '../i18n.js';
-import { api } from '../api.js';
+import { api, session } from '../api.js';
 import { statusBadge, ms, catName } from './reports.js';
 
 const toBase64 = (file) => new Promise((ok, fail) => {
@@ -15,32 +15,57 @@ const toBase64 = (file) => new Promise((ok, fail) => {
   r.readAsDataURL(file);
 });
 
+// A fresh idempotency key: the node stores one report per key, so a
+// repeated click or a retry after a lost answer returns the first report.
+const newKey = () => (crypto.randomUUID ? crypto.randomUUID()
+  : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(''));
+
+// The submit button while the report is sent: disabled, busy, "Đang gửi…".
+function busy(button, on) {
+  button.disabled = on;
+  button.setAttribute('aria-busy', on ? 'true' : 'false');
+  button.textContent = t(on ? 'sending' : 'send');
+}
+
 async function submit(main) {
   const cats = (await api('public/categories')).categories || [];
   const msg = h('div', { role: 'status', id: 'submit-result' });
-  const lat = h('input', { name: 'lat', inputmode: 'decimal', placeholder: 'lat', class: 'short' });
-  const lon = h('input', { name: 'lon', inputmode: 'decimal', placeholder: 'lon', class: 'short' });
-  const mapEl = h('div.map.small', { id: 'pick-map' });
+  const lat = h('input', { name: 'lat', id: 'pick-lat', inputmode: 'decimal', class: 'short' });
+  const lon = h('input', { name: 'lon', id: 'pick-lon', inputmode: 'decimal', class: 'short' });
+  const mapEl = h('div.map.small', { id: 'pick-map', tabindex: '0', role: 'application',
+    'aria-label': `${t('map_picker')}. ${t('pick_keys')}` });
+  const send = h('button', { type: 'submit', id: 'submit-send' }, t('send'));
+  let key = newKey();
   const form = h('form.card', { id: 'submit-form', onsubmit: async (e) => {
     e.preventDefault();
+    if (send.disabled) return;
     const fd = new FormData(form);
     const body = { title: fd.get('title'), description: fd.get('description'),
       category: fd.get('category'), address: fd.get('address') || undefined,
       lat: parseFloat(fd.get('lat')), lon: parseFloat(fd.get('lon')),
       reporter_name: fd.get('reporter_name') || undefined,
       reporter_phone: fd.get('reporter_phone') || undefined };
-    if (Number.isNaN(body.lat) || Number.isNaN(body.lon)) { mount(msg, h('p.error', t('need_location'))); return; }
-    const file = fd.get('photo');
-    if (file && file.size) body.photos = [{ type: file.type, data: await toBase64(file) }];
+    if (Number.isNaN(body.lat) || Number.isNaN(body.lon)) {
+      mount(msg, h('p.error', { role: 'alert' }, t('need_location')));
+      msg.scrollIntoView({ block: 'center' });
+      return;
+    }
+    busy(send, true);
     try {
-      const r = await api('public/reports', { method: 'POST', body });
+      const file = fd.get('photo');
+      if (file && file.size) body.photos = [{ type: file.type, data: await toBase64(file) }];
+      const r = await api('public/reports', { method: 'POST', body, headers: { 'Idempotency-Key': key } });
       const link = new URL(r.tracking_url, location.href).href;
       mount(msg, h('p.ok', t('submitted'), ' ', h('strong', { id: 'tracking-code' }, r.code)),
         h('p', t('keep_link')), h('p', h('a', { id: 'tracking-link', href: link }, link)));
       form.reset();
-    } catch (x) { mount(msg, h('p.error', x.message)); }
+      key = newKey();
+    } catch (x) { mount(msg, h('p.error', { role: 'alert' }, x.text ?? x.message)); }
+    busy(send, false);
+    msg.scrollIntoView({ block: 'center' });
   } },
   h('h1', t('public_submit')), h('p', t('citizen_intro')),
+  session.node_unit_name ? h('p#receiving-unit', t('receives_at', { unit: session.node_unit_name })) : null,
   h('label', t('title'), h('input', { name: 'title', required: true, maxlength: 200 })),
   h('label', t('category'), h('select', { name: 'category', required: true },
     cats.map((c) => h('option', { value: c.code }, catName(cats, c.code))))),
@@ -48,19 +73,22 @@ async function submit(main) {
   h('fieldset', h('legend', t('location')),
     h('button.secondary', { type: 'button', onclick: () => navigator.geolocation?.getCurrentPosition(
       (p) => { lat.value = p.coords.latitude.toFixed(6); lon.value = p.coords.longitude.toFixed(6); }) },
-    t('use_my_location')), ' ', lat, ' ', lon, h('p.muted', t('pick_on_map')), mapEl,
+    t('use_my_location')), ' ', h('label.inline', t('lat'), lat), ' ', h('label.inline', t('lon'), lon),
+    h('p.muted', t('pick_on_map'), '. ', t('pick_keys')), mapEl,
     h('label', t('address'), h('input', { name: 'address', maxlength: 300 }))),
   h('label', t('photo'), h('input', { type: 'file', name: 'photo', accept: 'image/jpeg,image/png,image/webp' })),
   h('label', t('your_name'), h('input', { name: 'reporter_name' })),
   h('label', t('phone'), h('input', { name: 'reporter_phone', type: 'tel' })),
-  h('button', { type: 'submit' }, t('send')), msg);
+  send, msg);
   mount(main, form);
-  import('../map.js').then(async ({ makeMap }) => {
+  import('../map.js').then(async ({ makeMap, pinByKeys }) => {
     let marker = null;
-    const m = await makeMap(mapEl, { withBoundaries: false, onClick: (ll) => {
+    const place = (ll) => {
       lat.value = ll.lat.toFixed(6); lon.value = ll.lng.toFixed(6);
-      if (marker) marker.setLatLng(ll); else marker = m.L.marker(ll).addTo(m.map);
-    } });
+      if (marker) marker.setLatLng(ll); else marker = m.L.marker(ll, { keyboard: false }).addTo(m.map);
+    };
+    const m = await makeMap(mapEl, { withBoundaries: false, onClick: place });
+    pinByKeys(m, mapEl, () => marker?.getLatLng(), place);
   }).catch(() => {});
 }
 
@@ -69,7 +97,34 @@ async function submit(main) {
 // map shows (docs/security.md, "Citizen tokens").
 const trackHash = (code, token) => `#/track/${encodeURIComponent(code)}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 
-async function track(main, code, token) {
+// True when the citizen rated the current resolution (the newest of
+// "rate" and "resolve" in the history is a "rate").
+function rateDone(r) {
+  const acts = (r.history || []).map((x) => x.action).filter((a) => a === 'rate' || a === 'resolve');
+  return acts[acts.length - 1] === 'rate' && r.rating;
+}
+
+function rateForm(main, code, token, q) {
+  const send = h('button', { type: 'submit' }, t('send'));
+  const err = h('p.error', { role: 'alert' });
+  return h('form.card#rate-form', { onsubmit: async (e) => {
+    e.preventDefault();
+    if (send.disabled) return;
+    const fd = Object.fromEntries(new FormData(e.target));
+    busy(send, true);
+    try {
+      await api(`public/reports/${encodeURIComponent(code)}/rating${q}`, { method: 'POST',
+        body: { rating: fd.rating, comment: fd.comment, reopen: fd.rating === 'unsatisfied' && !!fd.reopen } });
+      await track(main, code, token, true);
+    } catch (x) { err.textContent = x.text ?? x.message; busy(send, false); }
+  } }, h('h3', t('rate')), h('label', t('your_rating'), h('select', { name: 'rating' },
+    ['satisfied', 'acceptable', 'unsatisfied'].map((x) => h('option', { value: x }, t('r_' + x))))),
+  h('label', t('comment_optional'), h('textarea', { name: 'comment', rows: 2, maxlength: 2000 })),
+  h('label', h('input', { type: 'checkbox', name: 'reopen' }), ' ', t('act_reopen')), send, err);
+}
+
+// thanked: the rating was just sent, so the page thanks the citizen.
+async function track(main, code, token, thanked = false) {
   const input = h('input', { name: 'code', value: code || '', placeholder: t('tracking_code'), required: true });
   const tokenIn = h('input', { name: 'token', value: token || '', placeholder: t('token_optional'), autocomplete: 'off' });
   const out = h('div', { id: 'track-result' });
@@ -82,23 +137,17 @@ async function track(main, code, token) {
     const r = await api(`public/reports/${encodeURIComponent(code)}${q}`);
     const cats = (await api('public/categories')).categories || [];
     const done = ['resolved', 'closed'].includes(r.status);
-    const rate = done && token ? h('form.row', { onsubmit: async (e) => {
-      e.preventDefault();
-      const fd = Object.fromEntries(new FormData(e.target));
-      try { await api(`public/reports/${encodeURIComponent(code)}/rating${q}`, { method: 'POST',
-        body: { rating: fd.rating, comment: fd.comment, reopen: fd.rating === 'unsatisfied' && !!fd.reopen } });
-      track(main, code, token); } catch (x) { e.target.append(h('p.error', x.message)); }
-    } }, h('strong', t('rate')), h('select', { name: 'rating' }, ['satisfied', 'acceptable', 'unsatisfied']
-      .map((x) => h('option', { value: x }, t('r_' + x)))), h('input', { name: 'comment', placeholder: t('note') }),
-    h('label', h('input', { type: 'checkbox', name: 'reopen' }), t('act_reopen')),
-    h('button', { type: 'submit' }, t('send'))) : null;
+    const rated = rateDone(r);
+    const rate = done && token && !rated ? rateForm(main, code, token, q) : null;
     mount(out, h('section.card', h('h2', `${r.code}: ${r.title || ''}`), h('p', statusBadge(r.status), ' ',
       catName(cats, r.category)), r.description ? h('p', r.description) : null,
-    r.answer ? h('p', h('strong', `${t('answer')}: `), r.answer) : null,
+    r.answer ? h('div.answer#citizen-answer', h('h3', t('answer_to_citizen')), h('p', r.answer)) : null,
+    rated ? h('p.ok#rated', { role: 'status' }, `${t('your_rating')}: ${t('r_' + r.rating)}. `,
+      thanked ? t('rated_thanks') : '') : null,
     r.history ? h('ol.timeline', r.history.map((x) => h('li', h('time', fmtDateTime(ms(x.at_ms ?? x.at))), ' ',
       t('act_' + x.action), x.to ? [' → ', statusBadge(x.to)] : null))) : h('p.muted', { id: 'need-token' }, t('need_token')),
     rate));
-  } catch (x) { mount(out, h('p.error', { role: 'alert' }, x.status === 404 ? t('not_found') : x.message)); }
+  } catch (x) { mount(out, h('p.error', { role: 'alert' }, x.status === 404 ? t('not_found') : x.text ?? x.message)); }
 }
 
 async function publicMap(main) {

@@ -5,7 +5,9 @@
 // (GET /api/v1/reports/stats). Contract: docs/reports.md.
 import { h, mount } from '../dom.js';
 import { t, fmtDateTime, fmtNum, fmtPct } from '../i18n.js';
-import { api, qs, live, roleAtLeast } from '../api.js';
+import { api, qs, live, roleAtLeast, session } from '../api.js';
+import { loadUnits, unitName, unitPicker, within } from '../units.js';
+import { setTitle } from '../app.js';
 
 export const STATUSES = ['new', 'received', 'assigned', 'in_progress', 'transferred', 'reopened',
   'resolved', 'closed', 'rejected', 'duplicate'];
@@ -39,46 +41,49 @@ export const catName = (cats, code) => {
 };
 
 async function list(main, query) {
-  const cats = await categories();
+  const [cats, units] = await Promise.all([categories(), loadUnits()]);
   const f = Object.fromEntries(['q', 'status', 'category', 'from', 'to', 'overdue', 'sort', 'unit']
     .map((k) => [k, query.get(k) || '']));
   const input = (k, attrs = {}) => h('input', { name: k, value: f[k], ...attrs });
-  const sel = (k, opts) => h('select', { name: k }, h('option', { value: '' }, t('all')),
-    opts.map(([v, label]) => h('option', { value: v, selected: v === f[k] }, label)));
+  const sel = (k, opts) => h('label', t(k), h('select', { name: k }, h('option', { value: '' }, t('all')),
+    opts.map(([v, label]) => h('option', { value: v, selected: v === f[k] }, label))));
   const form = h('form.filters', { role: 'search', onsubmit: (e) => {
     e.preventDefault();
     const fd = Object.fromEntries(new FormData(form));
     fd.overdue = fd.overdue ? '1' : '';
     location.hash = `#/reports${qs(fd)}`;
   } },
-  input('q', { type: 'search', placeholder: t('search'), 'aria-label': t('search') }),
+  h('label', t('search'), input('q', { type: 'search' })),
   sel('status', STATUSES.map((s) => [s, t('st_' + s)])),
   sel('category', cats.map((c) => [c.code, catName(cats, c.code)])),
   h('label', t('from'), input('from', { type: 'date' })), h('label', t('to'), input('to', { type: 'date' })),
   h('label', h('input', { type: 'checkbox', name: 'overdue', checked: f.overdue === '1' }), t('overdue')),
-  h('select', { name: 'sort', 'aria-label': t('sort') }, ['newest', 'oldest', 'deadline']
-    .map((s) => h('option', { value: s, selected: s === f.sort }, t(s === 'deadline' ? 'deadline' : s)))),
+  h('label', t('sort'), h('select', { name: 'sort' }, ['newest', 'oldest', 'deadline']
+    .map((s) => h('option', { value: s, selected: s === f.sort }, t(s === 'deadline' ? 'deadline' : s))))),
   h('button', { type: 'submit' }, t('filter')),
   h('a.button.secondary', { href: '#/reports/stats' }, t('statistics')));
   const body = h('tbody');
   const more = h('button.secondary', { id: 'more', hidden: true }, t('more'));
   const banner = h('button.banner', { hidden: true, onclick: () => load(null, true) }, t('reload'));
   const count = h('span.muted');
-  mount(main, h('h1', t('reports'), ' ', count), form, banner, h('div.scroll', h('table.grid', { id: 'report-list' },
-    h('thead', h('tr', [t('code'), t('title'), t('category'), t('status'), t('unit'), t('created'),
-      t('deadline')].map((x) => h('th', x)))), body)), more);
+  const empty = h('p.empty#no-reports', { hidden: true }, t('no_reports'));
+  const heads = [t('code'), t('title'), t('category'), t('status'), t('owner'), t('created'), t('deadline')];
+  mount(main, h('h1', t('reports'), ' ', count), form, banner, h('div.scroll', { tabindex: 0 }, h('table.grid.cards', { id: 'report-list' },
+    h('thead', h('tr', heads.map((x) => h('th', x)))), body)), empty, more);
   let shown = 0;
   const load = async (cursor, reset) => {
     const r = await api(`reports${qs({ ...f, limit: 50, cursor })}`);
     if (reset) { body.replaceChildren(); shown = 0; banner.hidden = true; }
     for (const x of r.reports) {
+      const cells = [h('a', { href: `#/reports/${encodeURIComponent(x.id)}` }, x.code || x.id),
+        x.title || '', catName(cats, x.category), statusBadge(x.status), unitName(units, x.owner_unit),
+        fmtDateTime(ms(x.created_at ?? x.created_ms)), fmtDateTime(ms(x.deadline_at ?? x.deadline_ms))];
+      // data-label: the column's name, shown beside the value when the table is cards (phones)
       body.append(h('tr', { 'data-id': x.id, class: x.overdue ? 'overdue' : null },
-        h('td', h('a', { href: `#/reports/${encodeURIComponent(x.id)}` }, x.code || x.id)),
-        h('td', x.title || ''), h('td', catName(cats, x.category)), h('td', statusBadge(x.status)),
-        h('td', x.owner_unit || ''), h('td', fmtDateTime(ms(x.created_at ?? x.created_ms))),
-        h('td', fmtDateTime(ms(x.deadline_at ?? x.deadline_ms)))));
+        cells.map((c, i) => h('td', { 'data-label': heads[i] }, c))));
     }
     shown += r.reports.length;
+    empty.hidden = shown > 0;
     count.textContent = `(${fmtNum(shown)}${r.next ? '+' : ''})`;
     more.hidden = !r.next;
     more.onclick = () => load(r.next);
@@ -90,43 +95,63 @@ async function list(main, query) {
   return () => { live.removeEventListener('report', onLive); live.removeEventListener('reports', onLive); };
 }
 
-function actionForm(r, done) {
-  const allowed = Object.entries(ACTIONS).filter(([, [from, role]]) =>
-    from.includes(r.status) && roleAtLeast(role));
+// The workflow actions the user may take on r. A report whose owner is no
+// longer the user's unit or one below it (a category the district handles,
+// received at a commune) offers a comment only, and says who handles it.
+// The answer the citizen reads is its own labelled box, apart from the
+// internal note; a unit is chosen by name (units.js); an error shows beside
+// the button, in the user's language.
+function actionForm(r, units, done) {
+  const ours = !r.owner_unit || !session.unit || within(units, r.owner_unit, session.unit);
+  const allowed = Object.entries(ACTIONS).filter(([a, [from, role]]) =>
+    from.includes(r.status) && roleAtLeast(role) && (ours || a === 'comment'));
   if (!allowed.length) return null;
-  const msg = h('p', { role: 'status' });
-  const which = h('select', { name: 'action', 'aria-label': t('actions') },
+  const msg = h('p', { role: 'alert', id: 'action-error' });
+  const which = h('select', { name: 'action' },
     allowed.map(([a]) => h('option', { value: a }, t('act_' + a))));
-  const param = h('input', { name: 'param' });
-  const note = h('textarea', { name: 'note', rows: 2, placeholder: t('note') });
-  const label = h('span');
+  const text = h('input', { name: 'param' });
+  const answer = h('textarea', { name: 'answer', rows: 3, maxlength: 4000 });
+  const picker = unitPicker(units, { label: t('unit'), name: 'param-unit' });
+  const textBox = h('label', h('span'), text);
+  const answerBox = h('label#answer-box', t('answer_citizen'), answer);
+  const note = h('textarea', { name: 'note', rows: 2 });
   const sync = () => {
     const p = ACTIONS[which.value][2];
-    param.hidden = !p || p === 'note';
-    label.textContent = p && p !== 'note' ? t(p === 'of' ? 'code' : p) : '';
+    answerBox.hidden = p !== 'answer';
+    picker.el.hidden = p !== 'unit';
+    textBox.hidden = !p || p === 'note' || p === 'answer' || p === 'unit';
+    textBox.firstChild.textContent = p === 'of' ? t('code') : p ? t(p) : '';
   };
   which.onchange = sync;
   sync();
+  const send = h('button', { type: 'submit' }, t('send'));
   return h('form.card.actions', { id: 'actions', onsubmit: async (e) => {
     e.preventDefault();
+    msg.textContent = '';
     const a = which.value, p = ACTIONS[a][2];
     const body = { action: a, note: note.value };
-    if (p && p !== 'note') body[p] = param.value.trim();
+    if (p === 'answer') body.answer = answer.value.trim();
+    else if (p === 'unit') { const c = picker.code(); if (c === null) return; body.unit = c; }
+    else if (p && p !== 'note') body[p] = text.value.trim();
+    send.disabled = true;
     try {
       await api(`reports/${encodeURIComponent(r.id || r.code)}/actions`, { method: 'POST', body });
       done();
-    } catch (x) { msg.textContent = x.message; msg.className = 'error'; }
-  } }, h('h2', t('actions')), h('div.row', which, h('label', label, param)), note,
-  h('button', { type: 'submit' }, t('send')), msg);
+    } catch (x) { msg.textContent = x.text ?? x.message; msg.className = 'error'; msg.scrollIntoView({ block: 'nearest' }); }
+    send.disabled = false;
+  } }, h('h2', t('actions')),
+  ours ? null : h('p.notice#owned-elsewhere', t('owned_elsewhere', { unit: unitName(units, r.owner_unit) })),
+  h('label', t('actions'), which), picker.el, textBox, answerBox,
+  h('label', t('note_internal'), note), send, msg);
 }
 
 // One report; redrawn after an action and when a live event says its
 // status changed (unless the user is typing in the action form: then a
 // banner offers the reload).
 async function detail(main, id) {
-  const cats = await categories();
+  const [cats, units] = await Promise.all([categories(), loadUnits()]);
   let current = null;
-  const show = async () => { current = await api(`reports/${encodeURIComponent(id)}`); draw(main, cats, current, show); };
+  const show = async () => { current = await api(`reports/${encodeURIComponent(id)}`); draw(main, cats, units, current, show); };
   await show();
   const onLive = (e) => {
     if (e.detail.id !== current.id || e.detail.status === current.status) return;
@@ -139,19 +164,31 @@ async function detail(main, id) {
   return () => live.removeEventListener('report', onLive);
 }
 
-function draw(main, cats, r, show) {
+// A history item's note; the channel a report came by (the note of "create") in words.
+const noteText = (x) => (x.action === 'create' && x.note && t('channel_' + x.note) !== 'channel_' + x.note
+  ? `${t('channel')}: ${t('channel_' + x.note)}` : x.note || x.reason);
+
+function draw(main, cats, units, r, show) {
   const mapEl = h('div.map.small', { id: 'report-map' });
+  const name = (u) => unitName(units, u);
   const hist = (r.history || []).map((x) => h('li', h('time', fmtDateTime(x.at_ms)), ' ',
-    h('strong', t('act_' + x.action)), x.target ? ` ${x.target}` : null,
+    h('strong', t('act_' + x.action)), x.target ? ` ${name(x.target)}` : null,
     x.to ? [' → ', statusBadge(x.to)] : null,
-    x.by ? h('span.muted', ` ${x.by} (${x.unit})`) : h('span.muted', ` (${x.unit || ''})`),
-    x.note || x.answer || x.reason ? h('div', x.note || x.answer || x.reason) : null));
+    x.by ? h('span.muted', ` ${x.by} (${name(x.unit)})`) : h('span.muted', ` (${name(x.unit)})`),
+    x.rating ? h('div', `${t('rating')}: ${t('r_' + x.rating)}`) : null,
+    x.comment ? h('div', `${t('rating_comment')}: ${x.comment}`) : null,
+    x.answer ? h('div', `${t('answer_to_citizen')}: ${x.answer}`) : null,
+    x.note || x.reason ? h('div', noteText(x)) : null));
+  setTitle(`${r.code || r.id} · ${t('reports')}`);
   const fields = [
     [t('status'), statusBadge(r.status)], [t('category'), catName(cats, r.category)],
-    [t('owner'), r.owner_unit], [t('unit'), r.area_unit], [t('address'), r.address],
+    [t('owner'), name(r.owner_unit)], [t('unit'), name(r.area_unit)], [t('address'), r.address],
+    r.channel ? [t('channel'), t('channel_' + r.channel)] : null,
     [t('created'), fmtDateTime(ms(r.created_ms ?? r.created_at))],
     [t('deadline'), fmtDateTime(ms(r.deadline_ms ?? r.deadline_at))],
-    r.answer ? [t('answer'), r.answer] : null, r.reason ? [t('reason'), r.reason] : null,
+    r.answer ? [t('answer_to_citizen'), r.answer] : null, r.reason ? [t('reason'), r.reason] : null,
+    r.rating ? [t('rating'), h('span#report-rating', t('r_' + r.rating))] : null,
+    r.rating_comment ? [t('rating_comment'), r.rating_comment] : null,
     r.reporter_name || r.reporter_phone ? [t('reporter'),
       [r.reporter_name, r.reporter_phone, r.reporter_email].filter(Boolean).join(' · ')] : null,
   ].filter((x) => x && x[1]);
@@ -165,7 +202,7 @@ function draw(main, cats, r, show) {
       h('img', { loading: 'lazy', alt: t('photos'), width: 160,
         src: `/api/v1/reports/${encodeURIComponent(r.id || r.code)}/photos/${p.hash}` })))) : null),
     h('section.card', mapEl)),
-    actionForm(r, show),
+    actionForm(r, units, show),
     h('section.card', h('h2', t('history')), h('ol.timeline', { id: 'timeline' }, hist)));
   if (r.lat != null) {
     import('../map.js').then(async ({ makeMap }) => {
@@ -186,20 +223,26 @@ export const figureHeads = () => [t('total'), t('open'), t('processed'), t('on_t
 
 async function stats(main, query) {
   const f = { unit: query.get('unit') || '', from: query.get('from') || '', to: query.get('to') || '' };
-  const s = await api(`reports/stats${qs({ ...f, by: 'child' })}`);
-  const cats = await categories();
+  const [s, cats, units] = await Promise.all([api(`reports/stats${qs({ ...f, by: 'child' })}`),
+    categories(), loadUnits()]);
+  const picker = unitPicker(units, { name: 'unit-name', value: f.unit,
+    filter: (u) => !session.unit || within(units, u.code, session.unit) });
   const form = h('form.filters', { onsubmit: (e) => { e.preventDefault();
-    location.hash = `#/reports/stats${qs(Object.fromEntries(new FormData(form)))}`; } },
-  h('input', { name: 'unit', value: f.unit, placeholder: t('unit') }),
+    const unit = picker.code();
+    if (unit === null) return;
+    const fd = Object.fromEntries(new FormData(form));
+    delete fd['unit-name'];
+    location.hash = `#/reports/stats${qs({ ...fd, unit })}`; } },
+  picker.el,
   h('label', t('from'), h('input', { type: 'date', name: 'from', value: f.from })),
   h('label', t('to'), h('input', { type: 'date', name: 'to', value: f.to })),
   h('button', { type: 'submit' }, t('filter')));
   const row = (name, x) => h('tr', h('td', name), figureCells(x).map((c) => h('td.num', c)));
   mount(main, h('p', h('a', { href: '#/reports' }, `← ${t('reports')}`)),
-    h('h1', `${t('statistics')} · ${s.unit}`), form,
-    h('section.card', h('div.scroll', h('table.grid', { id: 'stats' },
-      h('thead', h('tr', h('th', t('unit')), figureHeads().map((x) => h('th', x)))),
-      h('tbody', row(h('strong', s.unit), s), (s.children || []).map((c) => row(c.name || c.unit, c))))))),
+    h('h1', `${t('statistics')} · ${unitName(units, s.unit)}`), form,
+    h('section.card', h('div.scroll', { tabindex: 0 }, h('table.grid', { id: 'stats' },
+      h('thead', h('tr', h('th', t('unit')), figureHeads().map((x) => h('th.num', x)))),
+      h('tbody', row(h('strong', unitName(units, s.unit)), s), (s.children || []).map((c) => row(c.name || c.unit, c))))))),
     h('div.cols', h('section.card', h('h2', t('status')), h('table.grid', h('tbody',
       Object.entries(s.by_status || {}).map(([k, v]) => h('tr', h('td', statusBadge(k)), h('td.num', fmtNum(v))))))),
     h('section.card', h('h2', t('category')), h('table.grid', h('tbody',
@@ -207,7 +250,7 @@ async function stats(main, query) {
 }
 
 export async function render(main, { parts, query }) {
-  if (parts[1] === 'stats') return stats(main, query);
+  if (parts[1] === 'stats') { setTitle(t('statistics')); return stats(main, query); }
   if (parts[1]) return detail(main, parts[1]);
   return list(main, query);
 }
