@@ -44,6 +44,20 @@ static int group_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec
     return 0;
 }
 
+/* Sets "of_name" of group to the name of unit of, when the store holds it. */
+static void group_name(documents *d, const char *of, json_t *group)
+{
+    uint8_t *rec;
+    size_t len;
+    if (store_record_get(d->s, "units", of, &rec, &len))
+        return;
+    json_t *u = record_is_deleted(rec, len) ? NULL : record_to_json(rec, len, of, strlen(of), NULL, 0);
+    free(rec);
+    if (doc_str(u, "name"))
+        json_object_set(group, "of_name", json_object_get(u, "name"));
+    json_decref(u);
+}
+
 int doc_group_expand(documents *d, const char *spec, const unit_tree *tree, json_t *list,
                      json_t *groups, lt_error *e)
 {
@@ -81,8 +95,10 @@ int doc_group_expand(documents *d, const char *spec, const unit_tree *tree, json
                             "tree this node knows",
                             spec, of, tier);
     }
-    json_array_append_new(groups, json_pack("{s:s, s:s, s:s, s:o}", "spec", spec, "of", of, "tier",
-                                            tier, "units", g.units));
+    json_t *group = json_pack("{s:s, s:s, s:s, s:o}", "spec", spec, "of", of, "tier", tier, "units",
+                              g.units);
+    group_name(d, of, group);
+    json_array_append_new(groups, group);
     return 0;
 }
 

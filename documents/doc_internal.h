@@ -134,7 +134,8 @@ void doc_link_free(doc_link *l);
  * communes of X") or "X*TIER" (every unit of tier TIER below X) against
  * the units the store holds and tree, appending the codes list lacks (not
  * the issuing unit) to list and {spec, of, tier, units: [codes]} to
- * groups. Returns 0, or -1 with *e (document.recipient_unknown for an
+ * groups (and of_name, X's name, when the store holds X's record). Returns
+ * 0, or -1 with *e (document.recipient_unknown for an
  * unknown X, document.recipients for a bad tier or an empty group). */
 int doc_group_expand(documents *d, const char *spec, const unit_tree *tree, json_t *list,
                      json_t *groups, lt_error *e);
