@@ -125,8 +125,10 @@ int doc_group_address(documents *d, const json_t *list, const json_t *groups, js
     const json_t *v;
     json_array_foreach(groups, i, v)
     {
-        if (!strcmp(doc_str(v, "tier"), lowest))
-            json_array_append_new(address, json_sprintf("%s*", doc_str(v, "of")));
+        json_t *a = json_sprintf("%s*", doc_str(v, "of"));
+        if (!strcmp(doc_str(v, "tier"), lowest) && !group_holds(address, json_string_value(a)))
+            json_array_append(address, a);
+        json_decref(a);
     }
     json_array_foreach(list, i, v)
     {

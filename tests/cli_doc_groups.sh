@@ -14,6 +14,7 @@
 # stored.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
+. "$(dirname "$0")/doc_lib.sh"
 
 NODES="nat prov dist c1 c2 p41 c41"
 make_tree
@@ -36,17 +37,6 @@ DS=$(mk dist minh staff 412)
 C1S=$(mk c1 lan staff 16681)
 C2S=$(mk c2 hoa staff 16684)
 C41S=$(mk c41 thach staff 18001)
-call() { # call METHOD NODE TOKEN PATH [BODY]: body in $T/body; prints the HTTP code
-    curl -s -o "$T/body" -w '%{http_code}' --max-time 10 -X "$1" \
-        -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
-        ${5:+--data-binary "$5"} "http://127.0.0.1:${PORT[$2]}/api/v1/$4"
-}
-code_is() { jq -e --arg c "$1" '.error.code == $c' "$T/body" >/dev/null; }
-visible() { [ "$(call GET "$1" "$2" "documents/$3")" = 200 ]; }
-line_is() { # line_is NODE TOKEN ID UNIT STATUS
-    visible "$1" "$2" "$3" &&
-        jq -e --arg u "$4" --arg s "$5" 'any(.recipients[]; .unit == $u and .status == $s)' "$T/body" >/dev/null
-}
 status_is() { visible "$1" "$2" "$3" && jq -e --arg s "$4" '.status == $s' "$T/body" >/dev/null; }
 link_all() { link_open dist 16681 && link_open dist 16684 && link_open prov 412 &&
     link_open nat 40 && link_open nat 41 && link_open p41 18001; }

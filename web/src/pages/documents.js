@@ -88,8 +88,8 @@ const groupName = (g) => (g.tier === 'commune'
 
 // The recipients' lines: a group's folded under one summary (its name, the
 // count of each state) that opens to list them, then the units named one
-// by one.
-function recipientsCard(d) {
+// by one; then the forms given (a receipt, the recall).
+function recipientsCard(d, ...forms) {
   const row = (r) => h('tr', { 'data-unit': r.unit }, h('td', r.unit), h('td', badge(r.status)),
     h('td', r.at ? fmtDateTime(r.at) : ''), h('td', r.note || ''));
   const lines = new Map(d.recipients.map((r) => [r.unit, r]));
@@ -104,7 +104,7 @@ function recipientsCard(d) {
   });
   const rest = d.recipients.filter((r) => !shown.has(r.unit));
   return h('div.card', h('h2', t('doc_recipients')), h('div.scroll#doc-recipients', groups,
-    rest.length ? h('table.grid', h('tbody', rest.map(row))) : null));
+    rest.length ? h('table.grid', h('tbody', rest.map(row))) : null), forms);
 }
 
 async function one(main, id) {
@@ -136,12 +136,12 @@ async function one(main, id) {
         h('div.card', h('h2', t('doc_signature')), signatureCard(v),
           mine && !d.signature && live ? actionForm('doc-sign', t('doc_sign'), `documents/${enc(id)}/sign`,
             h('label', t('doc_sign_password'), h('input', { name: 'password', type: 'password', required: true }))) : null),
-        recipientsCard(d),
-        recipient && live ? actionForm('doc-receipt', t('send'), `documents/${enc(id)}/receipts`, [
-          h('select', { name: 'status', 'aria-label': t('status') }, RECEIPTS.map((s) => h('option', { value: s }, t('doc_st_' + s)))),
-          h('input.wide', { name: 'note', placeholder: t('note'), 'aria-label': t('note') })]) : null,
-        mine && live ? actionForm('doc-recall', t('doc_recall'), `documents/${enc(id)}/recall`,
-          h('input.wide', { name: 'reason', required: true, placeholder: t('reason'), 'aria-label': t('reason') })) : null))));
+        recipientsCard(d,
+            recipient && live ? actionForm('doc-receipt', t('send'), `documents/${enc(id)}/receipts`, [
+            h('select', { name: 'status', 'aria-label': t('status') }, RECEIPTS.map((s) => h('option', { value: s }, t('doc_st_' + s)))),
+            h('input.wide', { name: 'note', placeholder: t('note'), 'aria-label': t('note') })]) : null,
+          mine && live ? actionForm('doc-recall', t('doc_recall'), `documents/${enc(id)}/recall`,
+            h('input.wide', { name: 'reason', required: true, placeholder: t('reason'), 'aria-label': t('reason') })) : null))));
 }
 
 async function compose(main, query) {
