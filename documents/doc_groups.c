@@ -140,8 +140,8 @@ int doc_group_address(documents *d, const json_t *list, const json_t *groups, js
     return lt_error_set(e, LT_EINVAL, "document.recipients",
                         "these recipients need %zu addresses (groups of the %s tier count as one, "
                         "every other unit as one) and a document has at most %d: name a group "
-                        "such as 40* for all %ss of 40 rather than its units one by one, or send "
-                        "two documents",
+                        "such as X* (all %ss of unit X) rather than its units one by one, or "
+                        "send two documents",
                         json_array_size(address), lowest, DOC_ADDRESS_MAX, lowest);
 }
 

@@ -6,9 +6,11 @@
  * A document is a record of collection "documents", id
  * "<unit>-<year>-<type>-<number>" (e.g. "40-2026-CV-12", notation
  * "12/CV-UBND"), written by the issuing unit's node and addressed to the
- * issuing unit and every recipient ("U" or "U*" for all units below U), so
- * routing (replication/route.h) carries it to the recipients and the units
- * above them, and to no one else.
+ * issuing unit and every recipient, or, past DOC_ADDRESS_MAX recipients,
+ * to its groups of the lowest tier ("X*": all units below X) and the
+ * recipients no such group holds (the record's "address"), so routing
+ * (replication/route.h) carries it to the recipients and the units above
+ * them, and to no one else.
  *
  * A receipt is a record of collection "doc_receipts", id "<doc id>/<unit>",
  * written by the recipient's node and addressed to the recipient and the

@@ -97,7 +97,7 @@ check "...16681 sees it recalled" wait_until 30 status_is c1 "$C1S" "$U" recalle
 before=$(count prov documents)
 many=$(seq 17001 17049 | jq -R . | jq -sc '{type: "CV", subject: "x", recipients: .}')
 check "49 communes named one by one: 400 document.recipients" test "$(call POST prov "$PS" documents "$many")" = 400
-check "...saying to name a group" jq -e '.error.code == "document.recipients" and (.error.message | contains("40*"))' "$T/body"
+check "...saying to name a group" jq -e '.error.code == "document.recipients" and (.error.message | contains("49 addresses") and contains("X* (all communes of unit X)"))' "$T/body"
 check "nothing was stored" test "$(count prov documents)" -eq "$before"
 
 for n in prov dist c1 c2 c41; do
