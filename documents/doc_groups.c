@@ -51,7 +51,8 @@ static void group_name(documents *d, const char *of, json_t *group)
     size_t len;
     if (store_record_get(d->s, "units", of, &rec, &len))
         return;
-    json_t *u = record_is_deleted(rec, len) ? NULL : record_to_json(rec, len, of, strlen(of), NULL, 0);
+    json_t *u =
+        record_is_deleted(rec, len) ? NULL : record_to_json(rec, len, of, strlen(of), NULL, 0);
     free(rec);
     if (doc_str(u, "name"))
         json_object_set(group, "of_name", json_object_get(u, "name"));
@@ -95,8 +96,8 @@ int doc_group_expand(documents *d, const char *spec, const unit_tree *tree, json
                             "tree this node knows",
                             spec, of, tier);
     }
-    json_t *group = json_pack("{s:s, s:s, s:s, s:o}", "spec", spec, "of", of, "tier", tier, "units",
-                              g.units);
+    json_t *group =
+        json_pack("{s:s, s:s, s:s, s:o}", "spec", spec, "of", of, "tier", tier, "units", g.units);
     group_name(d, of, group);
     json_array_append_new(groups, group);
     return 0;

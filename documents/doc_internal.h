@@ -103,9 +103,9 @@ void doc_writes_free(doc_writes *w);
 
 /* The document a new one updates or replaces. */
 typedef struct {
-    size_t kind;                            /* 0 updates (edXML 15), 1 replaces (16) */
-    const char *old_id;                     /* NULL: neither */
-    json_t *old;                            /* its record */
+    size_t kind;                         /* 0 updates (edXML 15), 1 replaces (16) */
+    const char *old_id;                  /* NULL: neither */
+    json_t *old;                         /* its record */
     const char *to[DOC_ADDRESS_MAX + 1]; /* its addressees (the patch's, kept alive) */
     size_t nto;
 } doc_link;

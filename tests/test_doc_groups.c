@@ -95,8 +95,8 @@ int main(void)
     json_t *out = documents_create(d, in, NULL, 0, &staff, t, &e);
     double ms = ms_since(&t0);
     CHECKF(out != NULL, "a document to the %d communes of 40 is issued: %s", COMMUNES, e.message);
-    printf("a document of 256 words to %d recipients written with its index in %.1f ms\n",
-           COMMUNES, ms);
+    printf("a document of 256 words to %d recipients written with its index in %.1f ms\n", COMMUNES,
+           ms);
     const char *id = out ? json_string_value(json_object_get(out, "id")) : "none";
     json_t *doc = documents_get(d, id, "20123", t, &e);
     CHECKF(doc && json_array_size(json_object_get(doc, "recipients")) == COMMUNES,
