@@ -304,7 +304,7 @@ static int read_parties(documents *d, json_t *rec, xmlNodePtr h, const unit_tree
         seen++;
         char *id = text_of(child(c, "OrganId"));
         if (id && *id && strlen(id) < NODE_CODE_MAX && unit_tree_known(tree, id, strlen(id)) &&
-            json_array_size(rcp) < DOC_RECIPIENTS_MAX)
+            json_array_size(rcp) < DOC_ADDRESS_MAX)
             json_array_append_new(rcp, json_string(id));
         xmlFree(id);
     }
@@ -494,7 +494,7 @@ json_t *documents_edxml_import(documents *d, const char *xml, size_t len, const 
             json_object_set_new(rec, "received_by", json_string(d->c->unit));
             json_object_set_new(rec, "by", json_string(who->user));
             json_object_set_new(rec, "created_at", json_integer((json_int_t)d->now_ms(d->now_ctx)));
-            const char *to[DOC_RECIPIENTS_MAX + 1] = {d->c->unit};
+            const char *to[DOC_ADDRESS_MAX + 1] = {d->c->unit};
             size_t nto = 1, i;
             const json_t *v;
             json_array_foreach(json_object_get(rec, "recipients"), i, v)

@@ -64,8 +64,10 @@ int doc_write(documents *d, const char *coll, const char *id, entry_op op, const
  * collection), -1 a storage error. */
 json_t *doc_load(documents *d, const char *id, int *why);
 
-/* The addressees of a document record: its unit, then its recipients;
- * to has room for DOC_RECIPIENTS_MAX + 1. Returns how many. */
+/* The addressees of a document record's entries: its unit, then its
+ * "address" (recipient groups "X*" and the units no such group covers)
+ * when it has one, else its recipients; to has room for DOC_ADDRESS_MAX +
+ * 1. Returns how many. */
 size_t doc_to(const json_t *doc, const char **to);
 
 /* True when a user of unit may see the document record doc. */
@@ -101,10 +103,10 @@ void doc_writes_free(doc_writes *w);
 
 /* The document a new one updates or replaces. */
 typedef struct {
-    size_t kind;                            /* 0 updates (edXML 15), 1 replaces (16) */
-    const char *old_id;                     /* NULL: neither */
-    json_t *old;                            /* its record */
-    const char *to[DOC_RECIPIENTS_MAX + 1]; /* its addressees (the patch's, kept alive) */
+    size_t kind;                         /* 0 updates (edXML 15), 1 replaces (16) */
+    const char *old_id;                  /* NULL: neither */
+    json_t *old;                         /* its record */
+    const char *to[DOC_ADDRESS_MAX + 1]; /* its addressees (the patch's, kept alive) */
     size_t nto;
 } doc_link;
 
@@ -132,10 +134,26 @@ void doc_link_free(doc_link *l);
  * communes of X") or "X*TIER" (every unit of tier TIER below X) against
  * the units the store holds and tree, appending the codes list lacks (not
  * the issuing unit) to list and {spec, of, tier, units: [codes]} to
- * groups. Returns 0, or -1 with *e (document.recipient_unknown for an
+ * groups (and of_name, X's name, when the store holds X's record). Returns
+ * 0, or -1 with *e (document.recipient_unknown for an
  * unknown X, document.recipients for a bad tier or an empty group). */
 int doc_group_expand(documents *d, const char *spec, const unit_tree *tree, json_t *list,
                      json_t *groups, lt_error *e);
+
+/* The addressees of a document with recipients list (expanded) and groups
+ * (of doc_group_expand) when they are more than DOC_ADDRESS_MAX, appended
+ * to address (left empty when the list fits in an entry as it is): "X*"
+ * for each group of the lowest tier (its entries then travel into X's
+ * subtree: those units and the units between them and X), then every
+ * recipient no such group holds. Returns 0, or -1 with *e
+ * (document.recipients) when even so they are more than DOC_ADDRESS_MAX. */
+int doc_group_address(documents *d, const json_t *list, const json_t *groups, json_t *address,
+                      lt_error *e);
+
+/* The recipients of document record doc as its sender named them: the
+ * spec of each of its groups, then every recipient no group holds (a new
+ * array). */
+json_t *doc_group_named(const json_t *doc);
 
 /* ---- the numbering register (doc_register.c) ---- */
 

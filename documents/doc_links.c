@@ -54,7 +54,7 @@ int doc_link_check(documents *d, json_t *in, doc_link *l, lt_error *e)
                           l->old_id, st,
                           doc_str(l->old, "replaced_by") ? doc_str(l->old, "replaced_by") : "none");
     if (!rc && !json_object_get(in, "recipients")) /* the old document's, by default */
-        json_object_set(in, "recipients", json_object_get(l->old, "recipients"));
+        json_object_set_new(in, "recipients", doc_group_named(l->old));
     if (rc) {
         json_decref(l->old);
         l->old = NULL;

@@ -206,7 +206,7 @@ int documents_sign(documents *d, const char *id, const char *user, const char *p
                               json_object_get(doc, "signer"), "signature", "cert", cert, "user",
                               user, "position", position, "unit", unit, "pk", doc_str(k, "pk"),
                               "at", (json_int_t)at, "hash", hh, "sig", sh);
-        const char *to[DOC_RECIPIENTS_MAX + 1];
+        const char *to[DOC_ADDRESS_MAX + 1];
         size_t n = doc_to(doc, to);
         if (!rc)
             rc = doc_write(d, DOC_COLL, id, ENTRY_OP_PATCH, p, to, n, e);

@@ -21,10 +21,10 @@ static int task_assignees(documents *d, const json_t *in, const unit_tree *tree,
                           lt_error *e)
 {
     const json_t *a = json_object_get(in, "assignees");
-    if (!json_is_array(a) || !json_array_size(a) || json_array_size(a) > DOC_RECIPIENTS_MAX)
+    if (!json_is_array(a) || !json_array_size(a) || json_array_size(a) > DOC_ADDRESS_MAX)
         return lt_error_set(e, LT_EINVAL, "task.assignees",
                             "assignees must be a list of 1 to %d unit codes, e.g. [\"16681\"]",
-                            DOC_RECIPIENTS_MAX);
+                            DOC_ADDRESS_MAX);
     *out = json_array();
     size_t i;
     const json_t *v;
@@ -100,7 +100,7 @@ json_t *documents_task_create(documents *d, const json_t *in, const doc_actor *w
                             "detail", doc_str(in, "detail") ? doc_str(in, "detail") : "");
     if (doc_str(in, "doc") && *doc_str(in, "doc"))
         json_object_set_new(rec, "doc", json_string(doc_str(in, "doc")));
-    const char *to[DOC_RECIPIENTS_MAX + 1] = {d->c->unit};
+    const char *to[DOC_ADDRESS_MAX + 1] = {d->c->unit};
     size_t nto = 1, i;
     const json_t *v;
     json_array_foreach(assignees, i, v) to[nto++] = json_string_value(v);
@@ -129,12 +129,12 @@ static json_t *task_load(documents *d, const char *id)
 
 static bool task_visible(const json_t *t, const char *unit, const unit_tree *tree)
 {
-    const char *to[DOC_RECIPIENTS_MAX + 1] = {doc_str(t, "unit")};
+    const char *to[DOC_ADDRESS_MAX + 1] = {doc_str(t, "unit")};
     size_t n = 1, i;
     const json_t *v;
     json_array_foreach(json_object_get(t, "assignees"), i, v)
     {
-        if (json_is_string(v) && n <= DOC_RECIPIENTS_MAX)
+        if (json_is_string(v) && n <= DOC_ADDRESS_MAX)
             to[n++] = json_string_value(v);
     }
     return access_visible(tree, unit, to[0], to, n);

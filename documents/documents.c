@@ -157,9 +157,10 @@ static bool list_has(const json_t *list, const char *u)
 }
 
 /* The recipients of in, checked against tree, into list (unit codes, a
- * group "X*" or "X*tier" expanded, recorded in groups). */
+ * group "X*" or "X*tier" expanded, recorded in groups), and the addressees
+ * of its entries into address when the list is too long for them. */
 static int check_recipients(documents *d, const json_t *in, const unit_tree *tree, json_t *list,
-                            json_t *groups, lt_error *e)
+                            json_t *groups, json_t *address, lt_error *e)
 {
     const json_t *r = json_object_get(in, "recipients");
     if (!json_is_array(r) || !json_array_size(r))
@@ -198,7 +199,7 @@ static int check_recipients(documents *d, const json_t *in, const unit_tree *tre
                             "the units of a tier above (e.g. 40*district rather than 40*), or "
                             "send two documents",
                             DOC_RECIPIENTS_MAX, json_array_size(list));
-    return 0;
+    return doc_group_address(d, list, groups, address, e);
 }
 
 /* The signer {name, position} of in, when given, is two short texts. */
@@ -215,9 +216,10 @@ static int check_signer(const json_t *in, lt_error *e)
     return 0;
 }
 
-/* Every check of a new document; the type into *t. */
+/* Every check of a new document; the type into *t, its recipients,
+ * groups and address as check_recipients. */
 static int check_new(documents *d, const json_t *in, const unit_tree *tree, doc_type *t,
-                     json_t *list, json_t *groups, lt_error *e)
+                     json_t *list, json_t *groups, json_t *address, lt_error *e)
 {
     const char *subject = doc_str(in, "subject");
     if (!doc_type_find(d, doc_str(in, "type"), t))
@@ -252,7 +254,7 @@ static int check_new(documents *d, const json_t *in, const unit_tree *tree, doc_
                                 "answers names document %s, which this node does not hold",
                                 answers);
     }
-    return check_recipients(d, in, tree, list, groups, e);
+    return check_recipients(d, in, tree, list, groups, address, e);
 }
 
 /* ---- writing ---- */
@@ -349,7 +351,7 @@ static void copy_opt(json_t *rec, const json_t *in, const char *key, const char 
 /* The document record of a new document (in checked), numbered n. */
 static json_t *doc_record(documents *d, const json_t *in, const doc_type *t, uint64_t n,
                           const char *date, const char *notation, const doc_actor *who,
-                          json_t *list, json_t *groups)
+                          json_t *list, json_t *groups, json_t *address)
 {
     json_t *rec =
         json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "type", t->code, "number",
@@ -370,6 +372,8 @@ static json_t *doc_record(documents *d, const json_t *in, const doc_type *t, uin
     json_object_set(rec, "recipients", list);
     if (json_array_size(groups))
         json_object_set(rec, "recipient_groups", groups);
+    if (json_array_size(address))
+        json_object_set(rec, "address", address);
     return rec;
 }
 
@@ -404,27 +408,54 @@ int doc_store(documents *d, const char *id, json_t *rec, const doc_file *files, 
     return rc;
 }
 
-/* Numbers and writes document in (checked, recipients list and groups),
- * with the patch of the document it updates or replaces; its attachments
- * are files[0..nfiles), or the staged upload up when set. */
+/* Fails with document.too_large when record rec, before its attachments
+ * are listed, is more than DOC_RECORD_MAX bytes: the record entry would
+ * not fit in ENTRY_MAX_BYTES. */
+static int check_size(const json_t *rec, lt_error *e)
+{
+    uint8_t *body = NULL;
+    size_t len = 0;
+    if (mpjson_pack_object(rec, &body, &len, e->message, sizeof e->message))
+        return lt_error_mark(e, LT_EINVAL, "document.field");
+    free(body);
+    if (len > DOC_RECORD_MAX)
+        return lt_error_set(e, LT_EINVAL, "document.too_large",
+                            "this document is %zu bytes (body, subject and %zu recipients) and a "
+                            "document holds at most %u: shorten the body (put the text in an "
+                            "attachment), or send it to fewer recipients",
+                            len, json_array_size(json_object_get(rec, "recipients")),
+                            DOC_RECORD_MAX);
+    return 0;
+}
+
+/* Numbers and writes document in (checked, recipients list, groups and
+ * address), with the patch of the document it updates or replaces; its
+ * attachments are files[0..nfiles), or the staged upload up when set. */
 static json_t *doc_issue(documents *d, const json_t *in, const doc_type *t, json_t *list,
-                         json_t *groups, doc_link *link, const doc_file *files, size_t nfiles,
-                         const doc_upload *up, const doc_actor *who, lt_error *e)
+                         json_t *groups, json_t *address, doc_link *link, const doc_file *files,
+                         size_t nfiles, const doc_upload *up, const doc_actor *who, lt_error *e)
 {
     char date[11], id[ENTRY_MAX_NAME + 1], notation[64];
     doc_today(d, date);
     char year[5] = {date[0], date[1], date[2], date[3], 0};
-    uint64_t n;
+    uint64_t n = UINT32_MAX; /* a draft, its size checked before a number is taken */
+    snprintf(notation, sizeof notation, "%" PRIu64 "/%s-UBND", n, t->symbol);
+    json_t *draft = doc_record(d, in, t, n, date, notation, who, list, groups, address);
+    doc_link_record(link, draft);
+    int rc = check_size(draft, e);
+    json_decref(draft);
+    if (rc)
+        return NULL;
     uv_mutex_lock(&d->numbering);
-    int rc = number_next(d, t->code, year, &n, e);
+    rc = number_next(d, t->code, year, &n, e);
     uv_mutex_unlock(&d->numbering);
     if (rc)
         return NULL;
     snprintf(id, sizeof id, "%s-%s-%s-%" PRIu64, d->c->unit, year, t->code, n);
     snprintf(notation, sizeof notation, "%" PRIu64 "/%s-UBND", n, t->symbol);
-    json_t *rec = doc_record(d, in, t, n, date, notation, who, list, groups);
+    json_t *rec = doc_record(d, in, t, n, date, notation, who, list, groups, address);
     doc_link_record(link, rec);
-    const char *to[DOC_RECIPIENTS_MAX + 1];
+    const char *to[DOC_ADDRESS_MAX + 1];
     size_t nto = doc_to(rec, to);
     doc_writes w = {0};
     rc = doc_link_write(d, link, id, who, &w, e);
@@ -463,14 +494,17 @@ json_t *doc_create(documents *d, const json_t *in, const doc_file *files, size_t
     }
     doc_type t;
     doc_link link;
-    json_t *inx = json_deep_copy(in), *list = json_array(), *groups = json_array(), *out = NULL;
-    if (!doc_link_check(d, inx, &link, e) && !check_new(d, inx, tree, &t, list, groups, e) &&
+    json_t *inx = json_deep_copy(in), *list = json_array(), *groups = json_array(),
+           *address = json_array(), *out = NULL;
+    if (!doc_link_check(d, inx, &link, e) &&
+        !check_new(d, inx, tree, &t, list, groups, address, e) &&
         (up || !doc_files_check(files, nfiles, e)))
-        out = doc_issue(d, inx, &t, list, groups, &link, files, nfiles, up, who, e);
+        out = doc_issue(d, inx, &t, list, groups, address, &link, files, nfiles, up, who, e);
     doc_link_free(&link);
     json_decref(inx);
     json_decref(list);
     json_decref(groups);
+    json_decref(address);
     return out;
 }
 
@@ -497,15 +531,16 @@ json_t *doc_load(documents *d, const char *id, int *why)
     return j;
 }
 
-/* The addressees of a document record: its unit and recipients. */
+/* The addressees of a document record: its unit, then its address or
+ * its recipients. */
 size_t doc_to(const json_t *doc, const char **to)
 {
     size_t n = 0, i;
-    const json_t *v;
+    const json_t *v, *address = json_object_get(doc, "address");
     to[n++] = doc_str(doc, "unit");
-    json_array_foreach(json_object_get(doc, "recipients"), i, v)
+    json_array_foreach(json_is_array(address) ? address : json_object_get(doc, "recipients"), i, v)
     {
-        if (json_is_string(v) && n <= DOC_RECIPIENTS_MAX)
+        if (json_is_string(v) && n <= DOC_ADDRESS_MAX)
             to[n++] = json_string_value(v);
     }
     return n;
@@ -513,7 +548,7 @@ size_t doc_to(const json_t *doc, const char **to)
 
 bool doc_visible(const json_t *doc, const char *unit, const unit_tree *tree)
 {
-    const char *to[DOC_RECIPIENTS_MAX + 1];
+    const char *to[DOC_ADDRESS_MAX + 1];
     size_t n = doc_to(doc, to);
     return access_visible(tree, unit, to[0], to, n);
 }
@@ -917,7 +952,7 @@ int documents_recall(documents *d, const char *id, const char *reason, const doc
                           "say why the document is recalled in reason (at most %d bytes)",
                           DOC_NOTE_MAX);
     if (!rc) {
-        const char *to[DOC_RECIPIENTS_MAX + 1];
+        const char *to[DOC_ADDRESS_MAX + 1];
         size_t n = doc_to(doc, to);
         json_t *p = json_pack("{s:s, s:s, s:s, s:I, s:s}", "status", "recalled", "status_code",
                               "13", "recall_reason", reason, "recalled_at",

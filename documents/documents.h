@@ -6,9 +6,11 @@
  * A document is a record of collection "documents", id
  * "<unit>-<year>-<type>-<number>" (e.g. "40-2026-CV-12", notation
  * "12/CV-UBND"), written by the issuing unit's node and addressed to the
- * issuing unit and every recipient ("U" or "U*" for all units below U), so
- * routing (replication/route.h) carries it to the recipients and the units
- * above them, and to no one else.
+ * issuing unit and every recipient, or, past DOC_ADDRESS_MAX recipients,
+ * to its groups of the lowest tier ("X*": all units below X) and the
+ * recipients no such group holds (the record's "address"), so routing
+ * (replication/route.h) carries it to the recipients and the units above
+ * them, and to no one else.
  *
  * A receipt is a record of collection "doc_receipts", id "<doc id>/<unit>",
  * written by the recipient's node and addressed to the recipient and the
@@ -47,10 +49,13 @@
 #define DOC_TYPE_CODE_MAX 8                   /* letters of a type code */
 #define DOC_CERT_ID_MAX (2 * NODE_CODE_MAX + 64)
 
-#define DOC_SUBJECT_MAX 1000                     /* bytes of the subject (trích yếu) */
-#define DOC_BODY_MAX (20u * 1024u)               /* bytes of the body text */
-#define DOC_RECIPIENTS_MAX 48                    /* recipients of one document, groups expanded */
-#define DOC_NOTE_MAX 1000                        /* bytes of a receipt's note */
+#define DOC_SUBJECT_MAX 1000       /* bytes of the subject (trích yếu) */
+#define DOC_BODY_MAX (20u * 1024u) /* bytes of the body text */
+#define DOC_RECIPIENTS_MAX 1000    /* recipients of one document, groups expanded */
+#define DOC_ADDRESS_MAX 48 /* addressees of one entry besides its unit (ENTRY_MAX_TO bounds them)  \
+                            */
+#define DOC_RECORD_MAX (24u * 1024u) /* bytes of a new record before its attachments are listed */
+#define DOC_NOTE_MAX 1000            /* bytes of a receipt's note */
 #define DOC_FILE_MAX (20u * 1024u * 1024u)       /* bytes of one attachment in an edXML message */
 #define DOC_FILE_MAX_DEFAULT ((size_t)200 << 20) /* bytes of one attachment: documents_file_max */
 #define DOC_FILES_MAX 10                         /* attachments of one document */

@@ -16,7 +16,7 @@ typedef struct documents_env {
     uv_timer_t deliver_timer; /* looks for new arrivals (documents_env_start) */
     uv_work_t deliver_work;
     bool delivering, started;
-    uint64_t deliver_seen; /* the store's arrival counter at the last run */
+    uint64_t deliver_seen;  /* the store's arrival counter at the last run */
     http_body_route create; /* POST /api/v1/documents: bodies streamed in */
 } documents_env;
 

@@ -12,6 +12,7 @@
 # ways, reach the recipients, travel through edXML and still verify.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
+. "$(dirname "$0")/doc_lib.sh"
 
 make_tree
 for n in nat prov dist c1 c2; do start "$n" || exit 1; done
@@ -21,17 +22,6 @@ C1S=$(mk c1 lan staff 16681)
 C1A=$(mk c1 qtx admin 16681)
 C2S=$(mk c2 hoa staff 16684)
 DS=$(mk dist minh staff 412)
-call() { # call METHOD NODE TOKEN PATH [BODY]: body in $T/body; prints the HTTP code
-    curl -s -o "$T/body" -w '%{http_code}' --max-time 10 -X "$1" \
-        -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
-        ${5:+--data-binary "$5"} "http://127.0.0.1:${PORT[$2]}/api/v1/$4"
-}
-code_is() { jq -e --arg c "$1" '.error.code == $c' "$T/body" >/dev/null; }
-visible() { [ "$(call GET "$1" "$2" "documents/$3")" = 200 ]; }
-line_is() { # line_is NODE TOKEN ID UNIT STATUS
-    visible "$1" "$2" "$3" &&
-        jq -e --arg u "$4" --arg s "$5" 'any(.recipients[]; .unit == $u and .status == $s)' "$T/body" >/dev/null
-}
 link_all() { link_open dist 16681 && link_open dist 16684 && link_open prov 412; }
 check "the links are up" wait_until 30 link_all
 

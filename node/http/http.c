@@ -39,8 +39,8 @@
 
 #include "lib/log.h"
 #include "node/http/admit.h"
-#include "node/http/tls.h"
 #include "node/http/body_stream.h"
+#include "node/http/tls.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -7,7 +7,8 @@
 // valid signature and records "received"; the province's page then shows
 // "received"; English labels after the switch; a task assigned from the
 // tasks page is listed; a correction sent from the document page links
-// both ways; a letter to "412*" shows the group and both communes; the
+// both ways; a letter to "412*" shows the group folded to one line
+// ("Tất cả xã của Thành phố Vinh (2)") that opens to both communes; the
 // page never scrolls sideways at 360 px.
 import { browser, newPage, login, shot, check, failed } from './lib.mjs';
 
@@ -108,9 +109,17 @@ for (const [width, height] of [[1366, 900], [360, 740]]) {
     await p.fill('#doc-compose input[name=subject]', 'Thông báo cho tất cả xã, phường của 412');
     await p.fill('#doc-compose input[name=recipients]', '412*');
     await p.click('#doc-compose button[type=submit]');
-    check('"412*" is expanded: the page shows the group and both communes',
-      await wait(p, () => document.querySelector('#doc-links')?.textContent.includes('16681, 16684') &&
-        document.querySelectorAll('#doc-recipients tr').length === 2));
+    check('"412*" is expanded and folded: one line "Tất cả xã của Thành phố Vinh (2)", its communes hidden',
+      await wait(p, () => {
+        const g = document.querySelector('#doc-recipients details[data-spec="412*"]');
+        return g && !g.open && g.querySelector('summary').textContent.includes('Tất cả xã của Thành phố Vinh (2)') &&
+          document.querySelectorAll('#doc-recipients tr').length === 2 &&
+          [...g.querySelectorAll('tr')].every((r) => !r.checkVisibility());
+      }));
+    await p.click('#doc-recipients details[data-spec="412*"] summary');
+    check('...it opens to list both communes',
+      await wait(p, () => ['16681', '16684'].every((u) =>
+        document.querySelector(`#doc-recipients details[open] tr[data-unit="${u}"]`)?.checkVisibility())));
     await shot(p, 'doc-group-1366');
   }
   await p.context().close();

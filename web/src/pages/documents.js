@@ -71,16 +71,40 @@ function actionForm(id, label, path, fields, bodyOf = (v) => v) {
   return form;
 }
 
-// The links of an update or a replacement, both ways, and the recipient
-// groups as they were expanded.
+// The links of an update or a replacement, both ways.
 function linksCard(d) {
   const rows = [
     d.updates && [t('doc_updates'), docLink(d.updates)], d.replaces && [t('doc_replaces'), docLink(d.replaces)],
     d.updated_by && [t('doc_updated_by'), d.updated_by.map((x) => h('span', docLink(x), ' '))],
     d.replaced_by && [t('doc_replaced_by'), docLink(d.replaced_by)],
-    ...(d.recipient_groups || []).map((g) => [t('doc_group', { tier: g.tier, of: g.of }), g.units.join(', ')]),
   ].filter(Boolean);
   return rows.length ? h('div.card#doc-links', h('dl', rows.map(([k, x]) => [h('dt', k), h('dd', x)]))) : null;
+}
+
+// A recipient group as people say it: "Tất cả xã của Nghệ An (130)".
+const groupName = (g) => (g.tier === 'commune'
+  ? t('doc_group_communes', { of: g.of_name || g.of, n: g.units.length })
+  : `${t('doc_group', { tier: g.tier, of: g.of_name || g.of })} (${g.units.length})`);
+
+// The recipients' lines: a group's folded under one summary (its name, the
+// count of each state) that opens to list them, then the units named one
+// by one; then the forms given (a receipt, the recall).
+function recipientsCard(d, ...forms) {
+  const row = (r) => h('tr', { 'data-unit': r.unit }, h('td', r.unit), h('td', badge(r.status)),
+    h('td', r.at ? fmtDateTime(r.at) : ''), h('td', r.note || ''));
+  const lines = new Map(d.recipients.map((r) => [r.unit, r]));
+  const shown = new Set();
+  const groups = (d.recipient_groups || []).map((g) => {
+    const rows = g.units.filter((u) => lines.has(u) && !shown.has(u)).map((u) => (shown.add(u), lines.get(u)));
+    const counts = new Map();
+    rows.forEach((r) => counts.set(r.status, (counts.get(r.status) || 0) + 1));
+    return h('details.doc-group', { 'data-spec': g.spec },
+      h('summary', groupName(g), ' ', [...counts].map(([st, n]) => h('span', badge(st), ` ${n} `))),
+      h('table.grid', h('tbody', rows.map(row))));
+  });
+  const rest = d.recipients.filter((r) => !shown.has(r.unit));
+  return h('div.card', h('h2', t('doc_recipients')), h('div.scroll#doc-recipients', groups,
+    rest.length ? h('table.grid', h('tbody', rest.map(row))) : null), forms);
 }
 
 async function one(main, id) {
@@ -112,14 +136,12 @@ async function one(main, id) {
         h('div.card', h('h2', t('doc_signature')), signatureCard(v),
           mine && !d.signature && live ? actionForm('doc-sign', t('doc_sign'), `documents/${enc(id)}/sign`,
             h('label', t('doc_sign_password'), h('input', { name: 'password', type: 'password', required: true }))) : null),
-        h('div.card', h('h2', t('doc_recipients')), h('div.scroll', h('table.grid#doc-recipients',
-          h('tbody', d.recipients.map((r) => h('tr', { 'data-unit': r.unit }, h('td', r.unit), h('td', badge(r.status)),
-            h('td', r.at ? fmtDateTime(r.at) : ''), h('td', r.note || '')))))),
-        recipient && live ? actionForm('doc-receipt', t('send'), `documents/${enc(id)}/receipts`, [
-          h('select', { name: 'status', 'aria-label': t('status') }, RECEIPTS.map((s) => h('option', { value: s }, t('doc_st_' + s)))),
-          h('input.wide', { name: 'note', placeholder: t('note'), 'aria-label': t('note') })]) : null,
-        mine && live ? actionForm('doc-recall', t('doc_recall'), `documents/${enc(id)}/recall`,
-          h('input.wide', { name: 'reason', required: true, placeholder: t('reason'), 'aria-label': t('reason') })) : null))));
+        recipientsCard(d,
+            recipient && live ? actionForm('doc-receipt', t('send'), `documents/${enc(id)}/receipts`, [
+            h('select', { name: 'status', 'aria-label': t('status') }, RECEIPTS.map((s) => h('option', { value: s }, t('doc_st_' + s)))),
+            h('input.wide', { name: 'note', placeholder: t('note'), 'aria-label': t('note') })]) : null,
+          mine && live ? actionForm('doc-recall', t('doc_recall'), `documents/${enc(id)}/recall`,
+            h('input.wide', { name: 'reason', required: true, placeholder: t('reason'), 'aria-label': t('reason') })) : null))));
 }
 
 async function compose(main, query) {
