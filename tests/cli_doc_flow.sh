@@ -57,14 +57,14 @@ check "an unknown type: 400 document.type_unknown naming it" \
 check "...." jq -e '.error.code == "document.type_unknown" and (.error.message | contains("XYZ")) and (.error.message | contains("document-types"))' "$T/body"
 
 # ---- all communes of 412 -----------------------------------------------------------------------
-before=$(count prov documents)
+before=$(own_docs prov 40)
 check "a group of an unknown unit: 400 document.recipient_unknown" \
     test "$(call POST prov "$PS" documents '{"type":"TB","subject":"x","recipients":["999*"]}')" = 400
 check "...." code_is document.recipient_unknown
 check "a group of an unknown tier: 400 document.recipients" \
     test "$(call POST prov "$PS" documents '{"type":"TB","subject":"x","recipients":["412*ward"]}')" = 400
 check "...." code_is document.recipients
-check "nothing was stored" test "$(count prov documents)" -eq "$before"
+check "nothing was stored" test "$(own_docs prov 40)" -eq "$before"
 check "the province writes to all communes of 412" \
     test "$(call POST prov "$PS" documents '{"type":"TB","subject":"Thông báo lịch trực bão","recipients":["412*"]}')" = 201
 G=$(jq -r .id "$T/body")

@@ -13,3 +13,8 @@ line_is() { # line_is NODE TOKEN ID UNIT STATUS
     visible "$1" "$2" "$3" &&
         jq -e --arg u "$4" --arg s "$5" 'any(.recipients[]; .unit == $u and .status == $s)' "$T/body" >/dev/null
 }
+
+# own_docs NODE UNIT: the documents NODE holds that UNIT issued (ids UNIT-...);
+# a refusal check counts these, as documents issued elsewhere may still be
+# arriving.
+own_docs() { "$BIN" export --dir "$T/$1" --collection documents 2>/dev/null | jq -r .id | grep -c "^$2-"; }
