@@ -52,8 +52,9 @@
 #define DOC_SUBJECT_MAX 1000       /* bytes of the subject (trích yếu) */
 #define DOC_BODY_MAX (20u * 1024u) /* bytes of the body text */
 #define DOC_RECIPIENTS_MAX 1000    /* recipients of one document, groups expanded */
-#define DOC_ADDRESS_MAX 48 /* addressees of one entry besides its unit (ENTRY_MAX_TO bounds them)  \
-                            */
+#define DOC_ADDRESS_MAX                                                                            \
+    48 /* addressees of one entry besides its unit (ENTRY_MAX_TO bounds them)                      \
+        */
 #define DOC_RECORD_MAX (24u * 1024u) /* bytes of a new record before its attachments are listed */
 #define DOC_NOTE_MAX 1000            /* bytes of a receipt's note */
 #define DOC_FILE_MAX (20u * 1024u * 1024u)       /* bytes of one attachment in an edXML message */

@@ -52,8 +52,8 @@ typedef struct {
     char sweep_err[256];
     uint64_t grace_started;
     http_server *http;
-    http_server *redirect; /* --redirect-http: plain HTTP to HTTPS */
-    int https_port;        /* the redirect handler's context */
+    http_server *redirect;     /* --redirect-http: plain HTTP to HTTPS */
+    int https_port;            /* the redirect handler's context */
     http_server *metrics_http; /* --metrics-listen, or NULL */
     metrics *metrics;
     disk_guard guard;
