@@ -29,9 +29,9 @@ trap repl_cleanup EXIT
 
 ok() { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-check() { # check DESCRIPTION COMMAND...
+check() { # check DESCRIPTION COMMAND...: a failure names the script's line
     local what=$1; shift
-    if "$@" >/dev/null; then ok; else bad "$what"; fi
+    if "$@" >/dev/null; then ok; else bad "$what (${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]})"; fi
 }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
