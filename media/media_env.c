@@ -5,6 +5,7 @@
  * (node/http/offload.h), never on the loop.
  */
 #include "media/media_env.h"
+#include "media/av_log.h"
 #include "media/clip.h"
 #include "media/events.h"
 #include "media/media.h"
@@ -29,6 +30,7 @@ media_env *media_env_new(node_env *env)
         return NULL;
     e->node = env;
     atomic_init(&e->snapshots, 0);
+    media_av_log_route();
     if (!(e->live = media_live_new(env->loop, env->links))) {
         free(e);
         return NULL;

@@ -76,4 +76,8 @@ check "...its recent history, newest first: online, offline, online" \
     jq -e '[.history[].status] == ["online", "offline", "online"] and .history[0].at > .history[1].at and (.history[1].reason | length) > 0' "$T/body"
 check "the node still answers" test "$(call GET "$CV" cameras)" = 200
 check "c1 stops cleanly" stop c1
+# FFmpeg's own warnings about these streams go through the node's log (event
+# ffmpeg.log, debug level), never as raw text among its logfmt lines
+check "every line c1 wrote to stderr is a log line (ts=... level=... event=...)" \
+    awk '!/^ts=[^ ]+ level=[a-z]+ event=/ { print; bad = 1 } END { exit bad }' "$T"/c1.*.log
 finish
