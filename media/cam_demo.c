@@ -6,6 +6,7 @@
  * plus one camera on an address nothing answers, so the figures show
  * both states.
  */
+#include "media/av_log.h"
 #include "media/media.h"
 #include "media/probe.h"
 
@@ -70,6 +71,7 @@ int media_demo_seed(store *s, const node_config *c, const unit_tree *t, char *er
         {"03", "Bộ phận một cửa", "public_service", true},
         {"04", "Trạm quan trắc", "environment", false},
     };
+    media_av_log_route(); /* the demo's thumbnails: FFmpeg's warnings in the log, not raw */
     char file[NODE_PATH_MAX + 32];
     snprintf(file, sizeof file, "%s/demo-camera.mjpeg", c->dir);
     unsigned hue = 0;

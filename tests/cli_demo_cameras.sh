@@ -44,4 +44,9 @@ check "no generic demo camera record is left (no \"online\" flag)" bash -c "
     curl -s -H 'Authorization: Bearer $TOK' http://127.0.0.1:$BASE/api/v1/cameras | jq -e '(.cameras | length) == 16 and all(.cameras[]; has(\"online\") | not)'"
 kill -TERM $DEMO
 check "the demo stops" wait $DEMO
+# after the snapshot and thumbnails above (FFmpeg ran in the demo and its
+# nodes): FFmpeg's warnings went through the log, not raw onto stderr
+# (beside the demo command's own "demo: ..." lines)
+check "every line on the demo's stderr is a log line (no raw FFmpeg text)" \
+    awk '!/^ts=[^ ]+ level=[a-z]+ event=/ && !/^demo: / && NF { print; bad = 1 } END { exit bad }' "$T/demo.err"
 finish
