@@ -154,10 +154,11 @@ static void check_clock(doctor *d)
     int status = 0;
     json_t *reply = NULL;
     int64_t t0 = wall_ms();
-    int rc = url_parse(d->c.upstreams[0], true, &u, err, sizeof err)
-                 ? -1
-                 : http_client_json(&u, "GET", "/api/v1/health", NULL, DOCTOR_TIMEOUT_MS, &status,
-                                    &reply, err, sizeof err);
+    int rc = url_parse(d->c.upstreams[0], true, &u, err, sizeof err);
+    u.ca_file = d->c.tls_ca_file[0] ? d->c.tls_ca_file : NULL; /* wss://: the configured CAs */
+    if (!rc)
+        rc = http_client_json(&u, "GET", "/api/v1/health", NULL, DOCTOR_TIMEOUT_MS, &status, &reply,
+                              err, sizeof err);
     int64_t t1 = wall_ms();
     json_t *t = json_object_get(reply, "time_ms");
     if (rc || status != 200 || !json_is_integer(t))

@@ -97,6 +97,9 @@ echo '{"id": "P-1", "title": "Thông báo tỉnh"}' |
     "$BIN" import --dir "$T/prov" --collection notices --file - --to '*' >/dev/null
 check "and the province's notice reaches the commune" wait_until 30 has_record com notices P-1
 check "the link was over TLS (wss://) from the commune" grep -q "event=repl.link_connected url=wss://" "$(log_of com)"
+"$BIN" doctor --dir "$T/com" >"$T/doctor.out" 2>&1
+check "doctor reads the parent's clock over https (the configured CA)" \
+    grep -q "this clock is .* from the parent's" "$T/doctor.out"
 n_reload=$(grep -c "event=tls.reloaded" "$(log_of prov)")
 kill -HUP "${PID[prov]}"
 check "SIGHUP with a child connected: reloaded" \
