@@ -114,6 +114,25 @@ check "...its anonymous memory stayed within $BOUND MiB of before the upload" \
 check "...byte-identical" cmp -s "$T/big.pdf" "$T/got.pdf"
 check "...with its Content-Length" grep -qi "^content-length: $((64 * MIB))" "$T/head"
 check "...as a PDF attachment" grep -qi '^content-type: application/pdf' "$T/head"
+# HEAD: the same headers, and no byte of the body before the connection closes
+python3 - "${PORT[prov]}" "$PS" "$ID" "$HASH" >"$T/head.out" <<'PY'
+import socket, sys
+port, tok, doc, h = sys.argv[1:5]
+s = socket.create_connection(("127.0.0.1", int(port)), timeout=30)
+s.sendall(("HEAD /api/v1/documents/%s/files/%s HTTP/1.1\r\nHost: x\r\n"
+           "Authorization: Bearer %s\r\n\r\n" % (doc, h, tok)).encode())
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+head, _, body = data.partition(b"\r\n\r\n")
+print(head.decode("latin-1").splitlines()[0])
+print("content-length" in head.decode("latin-1").lower(), len(body))
+PY
+check "HEAD of the attachment: 200 with its length and no body" \
+    test "$(tr '\n' ' ' <"$T/head.out")" = "HTTP/1.1 200 OK True 0 "
 at_commune() { [ "$(get_file c1 "$C1S" "$ID" "$HASH" "$T/c1.pdf")" = 200 ] && cmp -s "$T/big.pdf" "$T/c1.pdf"; }
 check "the commune serves it byte-identical once replicated" wait_until 60 at_commune
 

@@ -1435,6 +1435,8 @@ static int stream_writeable(http_server *s, http_session *ss, struct lws *wsi)
         if (rc)
             return -1;
         ss->headers_sent = true;
+        if (ss->head) /* HEAD: the headers only; the owner learns it through drain */
+            return -1;
     } else if (st && st->off < st->len) {
         if (!ss->wbuf && !(ss->wbuf = malloc(LWS_PRE + HTTP_WRITE_CHUNK)))
             return -1;
