@@ -26,6 +26,7 @@
 #include "replication/chain.h"
 #include "replication/msg.h"
 #include "replication/outbox.h"
+#include "storage/entry_run.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -947,17 +948,6 @@ static void rx_batch_free(rx_batch *b)
     free(b);
 }
 
-/* Checks shape and signature of entry i of b; the work of a verify job. */
-static bool rx_entry_ok(const store_input *e)
-{
-    entry_view v;
-    if (entry_decode(e->bytes, e->len, &v, NULL, 0))
-        return false;
-    bool ok = entry_verify(&v);
-    entry_view_free(&v);
-    return ok;
-}
-
 /* Parses a batch message into b (entries, markers and the view). */
 static int rx_batch_parse(repl_session *s, const msgpack_object *a, rx_batch *b)
 {
@@ -1115,8 +1105,7 @@ static int on_batch(repl_session *s, const msgpack_object *a, uint8_t **plain, m
         s->rx_head = b;
     s->rx_tail = b;
     if (!s->cfg.defer_verify) {
-        for (size_t i = 0; i < b->n; i++)
-            b->ok[i] = rx_entry_ok(&b->in[i]);
+        entry_run_verify(b->in, b->n, b->ok);
         b->verified = true;
         return rx_drain(s);
     }
@@ -1137,8 +1126,7 @@ int repl_session_next_job(repl_session *s, repl_verify_job *job)
 
 void repl_verify_job_run(const repl_verify_job *job)
 {
-    for (size_t i = 0; i < job->n; i++)
-        job->ok[i] = rx_entry_ok(&job->entries[i]);
+    entry_run_verify(job->entries, job->n, job->ok);
 }
 
 int repl_session_job_done(repl_session *s, uint64_t job_id, uint64_t now_ms)

@@ -215,7 +215,9 @@ typedef struct {
 /* The next verification job: 1 with *job filled, 0 when there is none. */
 int repl_session_next_job(repl_session *s, repl_verify_job *job);
 
-/* Checks every entry of the job (shape and signature). Thread-safe. */
+/* Checks every entry of the job: its shape, and its signature one per run
+ * of hash-linked entries of one origin (entry_run_verify), entry by entry
+ * where a run fails. Thread-safe. */
 void repl_verify_job_run(const repl_verify_job *job);
 
 /* Reports job_id done; applies what is now ready. Returns 0, or -1 when

@@ -6,6 +6,7 @@
  * record, update the owner index and the collection digest.
  */
 #include "storage/digest.h"
+#include "storage/entry_run.h"
 #include "storage/quarantine.h"
 #include "storage/record.h"
 #include "storage/store_internal.h"
@@ -335,6 +336,7 @@ typedef struct {
     const store_mark *marks;
     size_t nmarks;
     bool preverified;
+    const bool *verified; /* non-NULL: verified[i] when entry i is authentic */
     apply_result *results;
     char (*details)[STORE_ERR_LEN];
 } apply_batch;
@@ -358,8 +360,9 @@ static int apply_batch_txn(store *s, MDB_txn *txn, void *ctx)
     for (size_t i = 0; !rc && i < b->n; i++) {
         if (b->details)
             b->details[i][0] = '\0';
-        rc = store_apply_one(s, txn, &ac, b->in[i].bytes, b->in[i].len, b->preverified,
-                             &b->results[i], b->details ? b->details[i] : NULL, STORE_ERR_LEN);
+        bool pre = b->preverified || (b->verified && b->verified[i]);
+        rc = store_apply_one(s, txn, &ac, b->in[i].bytes, b->in[i].len, pre, &b->results[i],
+                             b->details ? b->details[i] : NULL, STORE_ERR_LEN);
     }
     for (size_t i = 0; !rc && i < b->nmarks; i++)
         if (!batch_refused(b, b->marks[i].origin))
@@ -387,8 +390,16 @@ int store_apply_marked(store *s, const store_input *in, size_t n, const store_ma
                        size_t nmarks, unsigned flags, apply_result *results,
                        char (*details)[STORE_ERR_LEN], char *err, size_t errlen)
 {
-    apply_batch b = {in, n, marks, nmarks, flags & STORE_PREVERIFIED, results, details};
-    return store_txn_write(s, apply_batch_txn, &b, err, errlen);
+    apply_batch b = {in, n, marks, nmarks, flags & STORE_PREVERIFIED, NULL, results, details};
+    /* one signature per run (entry_run.h); an entry the runs do not vouch
+     * for is checked alone by store_apply_one, which names what is wrong */
+    bool *verified = NULL;
+    if (!b.preverified && n > 1 && (verified = calloc(n, sizeof *verified)))
+        entry_run_verify(in, n, verified);
+    b.verified = verified;
+    int rc = store_txn_write(s, apply_batch_txn, &b, err, errlen);
+    free(verified);
+    return rc;
 }
 
 int store_apply(store *s, const store_input *in, size_t n, unsigned flags, apply_result *results,
