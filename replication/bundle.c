@@ -7,6 +7,7 @@
 #include "lib/mpjson.h"
 #include "replication/msg.h"
 #include "replication/outbox.h"
+#include "storage/entry_run.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -347,6 +348,7 @@ typedef struct {
     uint8_t (*origins)[32];
     char (*units)[33];
     size_t nm, capm;
+    entry_run_stream runs; /* signatures: one per run (entry_run.h) */
 } bundle_content;
 
 static void content_free(bundle_content *c)
@@ -354,6 +356,7 @@ static void content_free(bundle_content *c)
     free(c->marks);
     free(c->origins);
     free(c->units);
+    entry_run_stream_free(&c->runs);
 }
 
 static int check_header(const msgpack_object *h, const uint8_t root_key[32], bundle_content *c,
@@ -389,7 +392,16 @@ static int check_header(const msgpack_object *h, const uint8_t root_key[32], bun
     return 0;
 }
 
-/* Checks one entry value (decodes, verifies its signature) and counts it. */
+/* Reports a run whose last signature failed (rc 1), or memory (-1). */
+static int content_runs_fail(int rc, size_t bad, char *err, size_t errlen)
+{
+    if (rc < 0)
+        return bundle_fail(err, errlen, "out of memory");
+    return bundle_fail(err, errlen, "bundle entry %zu has a bad signature: nothing applied", bad);
+}
+
+/* Checks one entry value (decodes it, adds it to the runs whose last
+ * signatures are verified) and counts it. */
 static int content_check_entry(bundle_content *c, const msgpack_object *o, char *err, size_t errlen)
 {
     if (o->type != MSGPACK_OBJECT_BIN)
@@ -399,11 +411,11 @@ static int content_check_entry(bundle_content *c, const msgpack_object *o, char 
     if (entry_decode((const uint8_t *)o->via.bin.ptr, o->via.bin.size, &v, why, sizeof why))
         return bundle_fail(err, errlen, "bundle entry %zu is malformed (%s): nothing applied", c->n,
                            why);
-    bool ok = entry_verify(&v);
+    size_t bad;
+    int rc = entry_run_stream_add(&c->runs, &v, c->n, &bad);
     entry_view_free(&v);
-    if (!ok)
-        return bundle_fail(err, errlen, "bundle entry %zu has a bad signature: nothing applied",
-                           c->n);
+    if (rc)
+        return content_runs_fail(rc, bad, err, errlen);
     c->n++;
     return 0;
 }
@@ -491,7 +503,10 @@ static int bundle_verify(const char *path, const uint8_t root_key[32], bundle_co
         } else if (tag_is(o, "m", 4)) {
             rc = content_add_mark(c, o->via.array.ptr, err, errlen);
         } else if (tag_is(o, "end", 4)) {
-            rc = check_end(&r, o->via.array.ptr, c, digest, err, errlen);
+            size_t bad;
+            int runs = entry_run_stream_end(&c->runs, &bad);
+            rc = runs ? content_runs_fail(runs, bad, err, errlen)
+                      : check_end(&r, o->via.array.ptr, c, digest, err, errlen);
             ended = true;
         } else {
             rc = bundle_fail(err, errlen, "unknown record in the bundle at byte %" PRIu64, start);
@@ -526,8 +541,8 @@ static void batch_clear(entry_batch *b)
     b->bytes = 0;
 }
 
-/* Applies the batch (the store verifies each signature again: the file may
- * have changed since pass 1) and, with the last batch, the markers. */
+/* Applies the batch (the store verifies the signatures again, one per run:
+ * the file may have changed since pass 1) and, with the last batch, the markers. */
 static int batch_apply(repl_node *n, entry_batch *b, apply_result *res, const store_mark *marks,
                        size_t nmarks, bundle_stats *st, char *err, size_t errlen)
 {

@@ -4,6 +4,7 @@
  */
 #include "storage/entry_run.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Judges the run in[start..end): by its last signature, or entry by entry
@@ -48,4 +49,42 @@ size_t entry_run_verify(const store_input *in, size_t n, bool *ok)
     if (open)
         sigs += run_close(in, start, n, ok);
     return sigs;
+}
+
+int entry_run_stream_end(entry_run_stream *st, size_t *bad)
+{
+    if (!st->open)
+        return 0;
+    st->open = false;
+    st->sigs++;
+    if (entry_verify_bytes(st->last, st->last_len))
+        return 0;
+    *bad = st->last_index;
+    return 1;
+}
+
+int entry_run_stream_add(entry_run_stream *st, const entry_view *v, size_t index, size_t *bad)
+{
+    bool linked = st->open && v->seq == st->seq + 1 &&
+                  !memcmp(v->origin, st->origin, ENTRY_KEY_BYTES) &&
+                  !memcmp(v->prev, st->hash, ENTRY_HASH_BYTES);
+    int rc = linked ? 0 : entry_run_stream_end(st, bad);
+    if (rc)
+        return rc;
+    if (!st->last && !(st->last = malloc(ENTRY_MAX_BYTES)))
+        return -1;
+    memcpy(st->last, v->bytes, v->len);
+    memcpy(st->origin, v->origin, ENTRY_KEY_BYTES);
+    entry_hash(v->bytes, v->len, st->hash);
+    st->last_len = v->len;
+    st->last_index = index;
+    st->seq = v->seq;
+    st->open = true;
+    return 0;
+}
+
+void entry_run_stream_free(entry_run_stream *st)
+{
+    free(st->last);
+    st->last = NULL;
 }

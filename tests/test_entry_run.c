@@ -12,7 +12,8 @@
  * refused with the same result and detail, every good entry kept. Also:
  * an intact run costs one signature; an inner entry whose own signature
  * is bad but which its author signed over is accepted in a run and
- * reported by store_verify (`lienthong verify`).
+ * reported by store_verify (`lienthong verify`). The streaming form
+ * (bundles) names a damaged entry at every position exactly.
  */
 #include "storage/entry.h"
 #include "storage/entry_run.h"
@@ -323,6 +324,51 @@ static void test_cost(const run *r, const run *other)
     CHECK(entry_run_verify(in, 0, ok) == 0);
 }
 
+/* Feeds in[0..n) to a stream: -1 when all is well, else the bad index. */
+static long stream_run(const store_input *in, size_t n, size_t *sigs)
+{
+    entry_run_stream st = {0};
+    size_t bad = 0;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        entry_view v;
+        REQUIRE(entry_decode(in[i].bytes, in[i].len, &v, NULL, 0) == 0);
+        rc = entry_run_stream_add(&st, &v, i, &bad);
+        entry_view_free(&v);
+    }
+    if (!rc)
+        rc = entry_run_stream_end(&st, &bad);
+    *sigs = st.sigs;
+    entry_run_stream_free(&st);
+    REQUIRE(rc >= 0);
+    return rc ? (long)bad : -1;
+}
+
+/* The streaming form (bundles): an intact run costs one signature; a
+ * forged signature or changed bytes at every position is named exactly. */
+static void test_stream(const run *r)
+{
+    store_input in[RUN];
+    inputs_of(r, in);
+    size_t sigs;
+    CHECK(stream_run(in, RUN, &sigs) == -1 && sigs == 1);
+    for (int kind = 0; kind < 2; kind++)
+        for (int at = 0; at < RUN; at++) {
+            uint8_t *bad = malloc(r->len[at]);
+            REQUIRE(bad != NULL);
+            memcpy(bad, r->b[at], r->len[at]);
+            if (kind)
+                ((uint8_t *)memmem(bad, r->len[at], "xxxxxxxx", 8))[3] = 'y';
+            else
+                bad[r->len[at] - 10] ^= 0x10;
+            inputs_of(r, in);
+            in[at].bytes = bad;
+            long got = stream_run(in, RUN, &sigs);
+            CHECKF(got == at, "stream, %s at %d: %ld named", kind ? "changed" : "forged", at, got);
+            free(bad);
+        }
+}
+
 static void on_problem(void *ctx, const char *msg)
 {
     char *first = ctx;
@@ -378,6 +424,7 @@ int main(void)
     test_cut(&r);
     test_substituted(&r);
     test_inner_bad_signature();
+    test_stream(&r);
     /* another origin for test_cost */
     uint8_t keep_pk[sizeof pk], keep_sk[sizeof sk];
     memcpy(keep_pk, pk, sizeof pk);
