@@ -78,7 +78,26 @@ static int replay_queue(verify_ctx *vc, const MDB_val *v)
     return vc->nbatch == REPLAY_BATCH ? replay_flush(vc) : 0;
 }
 
-/* Pass 1 for one stored entry, queueing sound ones for the replay. */
+/* True when the entry after e in its origin's log is held, validly signed
+ * and links to e (bytes v): the author signed over e, which one signature
+ * per run (storage/entry_run.h) accepts even when e's own is bad. */
+static bool signed_over(verify_ctx *vc, const entry_view *e, const MDB_val *v)
+{
+    uint8_t key[LOG_KEY_BYTES], hash[ENTRY_HASH_BYTES];
+    store_log_key(key, e->origin, e->seq + 1);
+    MDB_val k = {LOG_KEY_BYTES, key}, nv;
+    entry_view next;
+    if (mdb_get(vc->snapshot, vc->s->log, &k, &nv) ||
+        entry_decode(nv.mv_data, nv.mv_size, &next, NULL, 0))
+        return false;
+    entry_hash(v->mv_data, v->mv_size, hash);
+    bool over = !memcmp(next.prev, hash, ENTRY_HASH_BYTES) && entry_verify(&next);
+    entry_view_free(&next);
+    return over;
+}
+
+/* Pass 1 for one stored entry, queueing sound ones for the replay (an
+ * entry its author signed over is sound: every holder has its bytes). */
 static int verify_entry(verify_ctx *vc, const MDB_val *k, const MDB_val *v)
 {
     char hex[17], why[STORE_ERR_LEN];
@@ -95,6 +114,15 @@ static int verify_entry(verify_ctx *vc, const MDB_val *k, const MDB_val *v)
         problem(vc, "bad entry %s…:%llu: stored under another origin or seq", hex,
                 (unsigned long long)seq);
         sound = false;
+    } else if (!entry_verify(&e) && signed_over(vc, &e, v)) {
+        char full[2 * ENTRY_KEY_BYTES + 1];
+        hex_encode(key, ENTRY_KEY_BYTES, full);
+        problem(vc,
+                "bad entry %s…:%llu: its own signature does not verify, but its author signed "
+                "entry %llu over it, so these bytes are the author's and every node holding them "
+                "holds the same: the key publishes faulty entries; revoke it from an ancestor "
+                "unit (lienthong revoke --node %s)",
+                hex, (unsigned long long)seq, (unsigned long long)seq + 1, full);
     } else if (!entry_verify(&e)) {
         problem(vc, "bad entry %s…:%llu: signature does not verify", hex, (unsigned long long)seq);
         sound = false;
