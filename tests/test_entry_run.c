@@ -171,6 +171,20 @@ static bool holds(const outcome *o, const run *r, int i)
     return !memcmp(o->held[i + 1], h, ENTRY_HASH_BYTES);
 }
 
+/* A malloc'd copy of entry at of r with a forged signature (kind 0) or a
+ * changed byte of its signed body (kind 1), still well formed. */
+static uint8_t *damaged_copy(const run *r, int at, int kind)
+{
+    uint8_t *bad = malloc(r->len[at]);
+    REQUIRE(bad != NULL);
+    memcpy(bad, r->b[at], r->len[at]);
+    if (kind)
+        ((uint8_t *)memmem(bad, r->len[at], "xxxxxxxx", 8))[3] = 'y';
+    else
+        bad[r->len[at] - 10] ^= 0x10;
+    return bad;
+}
+
 /* A forged signature and changed signed bytes at every position: exactly
  * that entry is refused as a bad signature, every other one is added. */
 static void test_damaged(const run *r)
@@ -180,13 +194,7 @@ static void test_damaged(const run *r)
         for (int at = 0; at < RUN; at++) {
             store_input in[RUN];
             inputs_of(r, in);
-            uint8_t *bad = malloc(r->len[at]);
-            REQUIRE(bad != NULL);
-            memcpy(bad, r->b[at], r->len[at]);
-            if (kind)
-                ((uint8_t *)memmem(bad, r->len[at], "xxxxxxxx", 8))[3] = 'y';
-            else
-                bad[r->len[at] - 10] ^= 0x10;
+            uint8_t *bad = damaged_copy(r, at, kind);
             in[at].bytes = bad;
             bool ok[RUN];
             entry_run_verify(in, RUN, ok);
@@ -354,13 +362,7 @@ static void test_stream(const run *r)
     CHECK(stream_run(in, RUN, &sigs) == -1 && sigs == 1);
     for (int kind = 0; kind < 2; kind++)
         for (int at = 0; at < RUN; at++) {
-            uint8_t *bad = malloc(r->len[at]);
-            REQUIRE(bad != NULL);
-            memcpy(bad, r->b[at], r->len[at]);
-            if (kind)
-                ((uint8_t *)memmem(bad, r->len[at], "xxxxxxxx", 8))[3] = 'y';
-            else
-                bad[r->len[at] - 10] ^= 0x10;
+            uint8_t *bad = damaged_copy(r, at, kind);
             inputs_of(r, in);
             in[at].bytes = bad;
             long got = stream_run(in, RUN, &sigs);
