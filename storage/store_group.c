@@ -18,12 +18,6 @@
 
 #define GROUP_MAX 256
 
-struct store_group_req {
-    store_txn_item *item;
-    bool done;
-    struct store_group_req *next;
-};
-
 /* Takes up to GROUP_MAX queued requests off s's queue (under its mutex);
  * fills items and reqs and returns how many. */
 static size_t group_take(store *s, store_txn_item *items, struct store_group_req **reqs)

@@ -105,6 +105,13 @@ int store_txn_run(store *s, store_txn_item *items, size_t n);
  * to do about it. */
 void store_txn_error(store *s, int rc, char *err, size_t errlen);
 
+/* A write waiting in the group-commit queue (in its caller's frame). */
+struct store_group_req {
+    store_txn_item *item;
+    bool done; /* item->rc holds the outcome */
+    struct store_group_req *next;
+};
+
 /* Queues item for the next group (see store.h, "Group commit") and
  * returns when its transaction committed or failed (item->rc). The
  * calling thread must hold no transaction on s. */
