@@ -58,11 +58,12 @@ static int gate_fn(store *s, MDB_txn *txn, void *ctx)
     return rc;
 }
 
+static char gate_err[STORE_ERR_LEN];
+static int gate_rc;
+
 static void *gate_run(void *arg)
 {
-    store *s = arg;
-    char err[STORE_ERR_LEN];
-    CHECKF(store_txn_write(s, gate_fn, NULL, err, sizeof err) == 0, "%s", err);
+    gate_rc = store_txn_write(arg, gate_fn, NULL, gate_err, sizeof gate_err);
     return NULL;
 }
 
@@ -124,6 +125,7 @@ static void test_gated(void)
         REQUIRE(pthread_create(&t[i], NULL, queued_run, &q[i]) == 0);
     }
     pthread_join(gate, NULL);
+    CHECKF(gate_rc == 0, "%s", gate_err);
     for (int i = 0; i < QUEUED; i++)
         pthread_join(t[i], NULL);
 
