@@ -5,8 +5,10 @@
  * One store is one LMDB environment (a directory with data.mdb/lock.mdb).
  * Several processes may open it at once (the daemon and `lienthong import`);
  * LMDB serialises writers and never blocks readers. Every write below is one
- * LMDB write transaction, committed durably before the call returns 0: a
- * result reported as added is acknowledged and survives kill -9. When the
+ * LMDB write transaction (or a nested one inside a transaction shared with
+ * the writes of other threads: "Group commit" below), committed durably
+ * before the call returns 0: a result reported as added is acknowledged and
+ * survives kill -9. When the
  * map fills, the transaction is retried on a doubled map; when the disk is
  * full, the call fails and nothing of it is written.
  *
