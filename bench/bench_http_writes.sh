@@ -5,13 +5,13 @@
 # (default 1 8 32) and prints, per run, the node's commits and writes per
 # commit from GET /metrics (group commit, docs/storage.md).
 #
-#   bench/bench_http_writes.sh [BUILD_DIR] [SECONDS] [CLIENTS...]
+#   [LT_BIN=path/to/lienthong] bench/bench_http_writes.sh [BUILD_DIR] [SECONDS] [CLIENTS...]
 set -u
 BUILD=${1:-build}
 SECS=${2:-5}
 shift 2 2>/dev/null
 CLIENTS=${*:-1 8 32}
-BIN=$BUILD/lienthong
+BIN=${LT_BIN:-$BUILD/lienthong} # LT_BIN: another build of the node (a before/after figure)
 LOAD=$BUILD/bench/bench_http_writes
 T=$(mktemp -d /tmp/lt-bench-writes-XXXXXX)
 PORT=$((10000 + RANDOM % 22000))
@@ -36,6 +36,8 @@ for c in $CLIENTS; do
     "$LOAD" --port "$PORT" --token "$TOK" --clients "$c" --seconds "$SECS" || status=1
     c1=$(metric lienthong_store_commits_total)
     w1=$(metric lienthong_store_writes_per_commit_sum)
-    awk -v c=$((c1 - c0)) -v w=$((w1 - w0)) 'BEGIN { printf "  store: %d commits for %d writes (%.1f writes per commit)\n", c, w, c ? w / c : 0 }'
+    if [ -n "$c0" ]; then
+        awk -v c=$((c1 - c0)) -v w=$((w1 - w0)) 'BEGIN { printf "  store: %d commits for %d writes (%.1f writes per commit)\n", c, w, c ? w / c : 0 }'
+    fi
 done
 exit $status
