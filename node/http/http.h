@@ -280,6 +280,7 @@ typedef void (*http_observer)(void *ctx, const http_request *req, const http_res
 /* Sets the server's observer (one; NULL removes it). */
 void http_server_observe(http_server *s, http_observer fn, void *ctx);
 
+
 /* Called before a route's handler, on the loop thread: returns true when
  * it answered req itself into res (the handler is then not called), e.g.
  * a 507 for a write while the disk is full. */
@@ -325,6 +326,18 @@ bool http_pending_alive(const http_pending *p);
  * Call on the loop thread, exactly once per handle, e.g. from a uv_work_t's
  * after-work callback. With the client gone it only frees p. */
 void http_pending_finish(http_pending *p);
+
+/* From inside the observer (loop thread): holds req's answer, which then
+ * goes out only at http_hold_release(), e.g. once an audit entry of it is
+ * durable; the connection waits as for a deferred answer (bounded by the
+ * network timeout). NULL when the answer cannot be held (an observer of
+ * a streamed answer, out of memory): it goes out when the observer
+ * returns. */
+http_pending *http_hold_answer(const http_request *req);
+
+/* Sends a held answer and frees p (loop thread); when the client left or
+ * the server stopped meanwhile, only frees p. NULL is ignored. */
+void http_hold_release(http_pending *p);
 
 /* ---- streamed answers ----------------------------------------------------- */
 
