@@ -5,7 +5,9 @@
 # lienthong_store_commits_total, lienthong_store_writes_per_commit), bad
 # requests among them fail alone, and every report acknowledged with a
 # 201 is in the store after a kill -9 that follows the acknowledgements
-# while more writes are in flight.
+# while more writes are in flight, and so is its audit entry (written in
+# batches on the thread pool, node/people/audit.c: the answer is held
+# until it is durable).
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 
@@ -74,5 +76,10 @@ missing=$(comm -23 "$T/acked" "$T/held" | wc -l)
 check "all $n reports acknowledged before the kill -9 are held ($missing missing)" test "$missing" -eq 0
 "$BIN" verify --dir "$T/nat" >"$T/verify.out" 2>&1
 check "the store verifies after the kill -9 (own log, hash links)" test $? -eq 0
+
+audited=$("$BIN" export --dir "$T/nat" --collection audit |
+    jq -s '[.[] | select(.path == "/api/v1/reports" and .status == 201)] | length')
+all_acked=$(($(awk '$1 == 201' "$T/round1" | wc -l) + n))
+check "an audit entry for each of the $all_acked acknowledged reports is held ($audited)" test "$audited" -ge "$all_acked"
 
 finish
