@@ -75,7 +75,11 @@ typedef struct {
     uint32_t flags;
 } origin_state;
 
-/* Runs fn inside a write transaction and commits it. Retries the whole
+/* Runs fn inside a write transaction and commits it: a transaction shared
+ * with the writes other threads of the process queued meanwhile (group
+ * commit, store_group.c; fn then runs in a nested transaction, and fails
+ * alone), unless the calling thread holds a transaction on s. fn may thus
+ * run on another thread than the caller's. Retries the whole
  * transaction on a grown map (MDB_MAP_FULL) or after another process grew
  * it (MDB_MAP_RESIZED); fn must therefore be safe to run again. fn returns
  * an LMDB code (0 = commit). Returns 0, or -1 with err filled. The map is
