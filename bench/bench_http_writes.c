@@ -94,11 +94,12 @@ static void *client_run(void *arg)
                             "{\"title\": \"Ổ gà trên đường %ld-%ld\", \"category\": \"traffic\", "
                             "\"lat\": 18.67, \"lon\": 105.69, \"description\": \"Đo tải ghi\"}",
                             c, i);
-        int rlen = snprintf(req, sizeof req,
-                            "POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                            "Connection: close\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
-                            "Content-Length: %d\r\n\r\n%s",
-                            token, blen, body);
+        int rlen = snprintf(
+            req, sizeof req,
+            "POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Connection: close\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
+            "Content-Length: %d\r\n\r\n%s",
+            token, blen, body);
         double t0 = now_s();
         if ((fd = connect_node()) < 0)
             break;

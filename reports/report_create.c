@@ -218,8 +218,8 @@ static void photos_prepare(const json_t *in, const reports_photo *raw, size_t nr
 
 /* A new report as built under the context's lock, written after it. */
 typedef struct {
-    json_t *f;    /* its fields */
-    json_t *hist; /* its first history item */
+    json_t *f;        /* its fields */
+    json_t *hist;     /* its first history item */
     write_list extra; /* its photo chunks */
 } create_plan;
 
@@ -252,10 +252,10 @@ static int create_locked(reports *r, const json_t *in, const photo_set *ps, cons
         char hex[65];
         for (size_t b = 0; b < 32; b++)
             snprintf(hex + 2 * b, 3, "%02x", p[i].hash[b]);
-        json_array_append_new(photos, json_pack("{s:s, s:s, s:I, s:I, s:I}", "hash", hex, "type",
-                                                p[i].mime, "size", (json_int_t)p[i].len, "width",
-                                                (json_int_t)p[i].width, "height",
-                                                (json_int_t)p[i].height));
+        json_array_append_new(photos,
+                              json_pack("{s:s, s:s, s:I, s:I, s:I}", "hash", hex, "type", p[i].mime,
+                                        "size", (json_int_t)p[i].len, "width",
+                                        (json_int_t)p[i].width, "height", (json_int_t)p[i].height));
         if (photo_entries(&plan->extra, &p[i], to, nto, e->message, sizeof e->message))
             st = lt_error_mark(e, LT_EINTERNAL, NULL);
     }

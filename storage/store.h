@@ -81,8 +81,8 @@ size_t store_map_size(const store *s);
 #define STORE_GROUP_BUCKETS 10
 
 typedef struct {
-    uint64_t commits; /* write transactions committed by this process */
-    uint64_t writes;  /* write calls they served */
+    uint64_t commits;                         /* write transactions committed by this process */
+    uint64_t writes;                          /* write calls they served */
     uint64_t per_commit[STORE_GROUP_BUCKETS]; /* commits by writes served (not cumulative) */
 } store_commit_stats;
 

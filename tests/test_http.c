@@ -953,8 +953,7 @@ static void held_checks(int port)
     health_within(port, t0, 0.25);
     REQUIRE(read_response(c, &r) == 0);
     CHECK(r.status == 200);
-    CHECKF(now_secs() - t0 >= (HOLD_MS - 10) / 1000.0, "held answer after %.2f s",
-           now_secs() - t0);
+    CHECKF(now_secs() - t0 >= (HOLD_MS - 10) / 1000.0, "held answer after %.2f s", now_secs() - t0);
     resp_free(&r);
     conn_close(c);
 

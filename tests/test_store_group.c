@@ -214,16 +214,16 @@ static void test_busy(void)
         CHECKF(b[i].failures == 0, "thread %d: %d failures, last: %s", i, b[i].failures, b[i].err);
         for (int j = 0; j < WRITES; j++) {
             uint64_t q = b[i].seqs[j];
-            CHECKF(q >= 1 && q <= THREADS * WRITES && !seen[q - 1], "seq %llu", (unsigned long long)q);
+            CHECKF(q >= 1 && q <= THREADS * WRITES && !seen[q - 1], "seq %llu",
+                   (unsigned long long)q);
             if (q >= 1 && q <= THREADS * WRITES)
                 seen[q - 1] = true;
         }
     }
     store_commit_stats st;
     store_commit_stats_get(key.s, &st);
-    CHECKF(st.writes == THREADS * WRITES && st.commits < st.writes,
-           "%llu commits for %llu writes", (unsigned long long)st.commits,
-           (unsigned long long)st.writes);
+    CHECKF(st.writes == THREADS * WRITES && st.commits < st.writes, "%llu commits for %llu writes",
+           (unsigned long long)st.commits, (unsigned long long)st.writes);
     uint64_t hist = 0;
     for (size_t i = 0; i < STORE_GROUP_BUCKETS; i++)
         hist += st.per_commit[i];

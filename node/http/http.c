@@ -152,7 +152,7 @@ typedef struct {
     unsigned char *wbuf; /* LWS_PRE + HTTP_WRITE_CHUNK */
     uint64_t received;   /* body bytes read (kept or drained) */
     bool in_handler;
-    bool observing; /* inside the observer of answer_handled: it may hold the answer */
+    bool observing;        /* inside the observer of answer_handled: it may hold the answer */
     http_pending *pending; /* a deferred answer not yet finished */
     void *data;            /* http_request_set_data() */
     void (*data_free)(void *);

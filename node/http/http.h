@@ -280,7 +280,6 @@ typedef void (*http_observer)(void *ctx, const http_request *req, const http_res
 /* Sets the server's observer (one; NULL removes it). */
 void http_server_observe(http_server *s, http_observer fn, void *ctx);
 
-
 /* Called before a route's handler, on the loop thread: returns true when
  * it answered req itself into res (the handler is then not called), e.g.
  * a 507 for a write while the disk is full. */
