@@ -64,7 +64,7 @@ test-asan: deps
 # binaries they run are built. A race stops the process (halt_on_error), so the test fails.
 test-tsan: deps
 	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLT_TSAN=ON >/dev/null
-	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target lienthong test_http test_store_threads
+	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target lienthong test_http test_store_threads test_store_group
 	@cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
 		ctest --output-on-failure -j $(JOBS) -L threads
 

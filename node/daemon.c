@@ -56,6 +56,7 @@ typedef struct {
     int https_port;            /* the redirect handler's context */
     http_server *metrics_http; /* --metrics-listen, or NULL */
     metrics *metrics;
+    audit_writer audit; /* the audit entries of HTTP answers */
     disk_guard guard;
     bool stopping;
 } daemon_state;
@@ -86,7 +87,7 @@ void daemon_set_metrics_listen(const char *listen)
 static void daemon_observe(void *ctx, const http_request *req, const http_response *res)
 {
     daemon_state *st = ctx;
-    audit_observe(&st->d.env, req, res);
+    audit_observe(&st->audit, req, res);
     metrics_observe(st->metrics, req, res);
 }
 
@@ -544,6 +545,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         close(lock);
         return -1;
     }
+    audit_writer_init(&st->audit, &st->d.env, &st->loop);
     http_server_observe(st->http, daemon_observe, st);
     http_server_gate(st->http, disk_guard_gate, &st->guard);
     http_server_amend(st->http, disk_guard_amend, &st->guard);

@@ -367,6 +367,31 @@ static void render_disk(metrics *m, FILE *f)
     }
 }
 
+/* The group commit of the store (storage/store.h): commits and how many
+ * writes each served, as a histogram. */
+static void render_commits(metrics *m, FILE *f)
+{
+    store_commit_stats st;
+    store_commit_stats_get(m->env->store, &st);
+    head(f, "store_commits_total", "counter",
+         "LMDB write transactions this node committed (one fsync each) since it started.");
+    fprintf(f, "lienthong_store_commits_total %llu\n", (unsigned long long)st.commits);
+    head(f, "store_writes_per_commit", "histogram",
+         "Writes (local writes, applied batches, node-local rows) served by one commit.");
+    uint64_t cum = 0;
+    for (size_t i = 0; i < STORE_GROUP_BUCKETS; i++) {
+        cum += st.per_commit[i];
+        if (i + 1 < STORE_GROUP_BUCKETS)
+            fprintf(f, "lienthong_store_writes_per_commit_bucket{le=\"%llu\"} %llu\n",
+                    (unsigned long long)store_group_bucket_le(i), (unsigned long long)cum);
+        else
+            fprintf(f, "lienthong_store_writes_per_commit_bucket{le=\"+Inf\"} %llu\n",
+                    (unsigned long long)cum);
+    }
+    fprintf(f, "lienthong_store_writes_per_commit_sum %llu\n", (unsigned long long)st.writes);
+    fprintf(f, "lienthong_store_writes_per_commit_count %llu\n", (unsigned long long)st.commits);
+}
+
 typedef struct {
     metrics *m;
     char *text; /* the loop part */
@@ -388,6 +413,7 @@ static void scrape_work(void *job, const uint8_t *body, size_t body_len, http_re
     fwrite(sc->text, 1, sc->len, f);
     render_entries(sc->m, f);
     render_disk(sc->m, f);
+    render_commits(sc->m, f);
     fclose(f);
     res->status = 200;
     res->content_type = "text/plain; version=0.0.4; charset=utf-8";

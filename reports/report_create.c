@@ -5,8 +5,13 @@
  *
  * Threads: the photos are decoded and checked (photos_prepare: base64,
  * image headers, BLAKE2b, about 35 ms per MiB) without the context's lock;
- * only the field checks, the tracking code and the write run under it
- * (create_locked). The daemon calls this on the uv thread pool.
+ * only the field checks and the building of the new record run under it
+ * (create_locked). The tracking code and the write come after the lock:
+ * both are transactions of their own that touch nothing another call
+ * reads under the lock (a fresh code names a record no one else writes),
+ * so creations running at once on the uv thread pool join one group
+ * commit (storage/store.h) instead of queueing on the lock, a commit
+ * each.
  */
 #include "reports/reports_internal.h"
 
@@ -211,15 +216,22 @@ static void photos_prepare(const json_t *in, const reports_photo *raw, size_t nr
     }
 }
 
-/* The part of a create that reads the context and writes: under its lock. */
+/* A new report as built under the context's lock, written after it. */
+typedef struct {
+    json_t *f;        /* its fields */
+    json_t *hist;     /* its first history item */
+    write_list extra; /* its photo chunks */
+} create_plan;
+
+/* The part of a create that reads the context: validates in and builds the
+ * new report's fields (all but its code) into plan; under the lock. */
 static int create_locked(reports *r, const json_t *in, const photo_set *ps, const char *channel,
-                         const reports_actor *who, char code[REPORT_CODE_MAX],
-                         char token[REPORT_TOKEN_MAX], lt_error *e)
+                         const reports_actor *who, char token[REPORT_TOKEN_MAX], create_plan *plan,
+                         lt_error *e)
 {
-    json_t *f = json_object();
+    json_t *f = plan->f;
     const photo_info *p = ps->p;
     size_t np = ps->n;
-    write_list extra = {0};
     int st = report_fields_validate(r, in, f, e);
     if (!st && ps->st) {
         st = ps->st;
@@ -227,45 +239,46 @@ static int create_locked(reports *r, const json_t *in, const photo_set *ps, cons
     }
     if (!st)
         st = place(r, in, who, f, e);
-    if (!st && report_code_next(r, code, e->message, sizeof e->message))
-        st = lt_error_mark(e, LT_ESTORAGE, NULL);
-    if (!st) {
-        uint64_t now = reports_now(r);
-        char hash_hex[REPORT_TOKEN_HASH_HEX + 1];
-        citizen_token_new(token, hash_hex);
-        json_object_set_new(f, "citizen_token_hash", json_string(hash_hex));
-        json_t *photos = json_array();
-        const char *to[2];
-        size_t nto = report_addressees(f, to);
-        for (size_t i = 0; !st && i < np; i++) {
-            char hex[65];
-            for (size_t b = 0; b < 32; b++)
-                snprintf(hex + 2 * b, 3, "%02x", p[i].hash[b]);
-            json_array_append_new(photos, json_pack("{s:s, s:s, s:I, s:I, s:I}", "hash", hex,
-                                                    "type", p[i].mime, "size", (json_int_t)p[i].len,
-                                                    "width", (json_int_t)p[i].width, "height",
-                                                    (json_int_t)p[i].height));
-            if (photo_entries(&extra, &p[i], to, nto, e->message, sizeof e->message))
-                st = lt_error_mark(e, LT_EINTERNAL, NULL);
-        }
-        json_object_set_new(f, "photos", photos);
-        json_object_set_new(f, "code", json_string(code));
-        json_object_set_new(f, "channel", json_string(channel));
-        json_object_set_new(f, "status", json_string("new"));
-        json_object_set_new(f, "created_ms", json_integer((json_int_t)now));
-        json_object_set_new(f, "updated_ms", json_integer((json_int_t)now));
-        json_object_set_new(f, "deadline_ms", json_integer(0));
-        json_object_set_new(f, "escalation_level", json_integer(0));
-        json_t *hist = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "action", "create", "from",
-                                 "", "to", "new", "by", who->citizen || !who->user ? "" : who->user,
-                                 "unit", r->c->unit, "at_ms", (json_int_t)now, "note", channel);
-        if (!st)
-            st = report_write(r, code, NULL, f, hist, false, &extra, e);
-        json_decref(hist);
+    if (st)
+        return st;
+    uint64_t now = reports_now(r);
+    char hash_hex[REPORT_TOKEN_HASH_HEX + 1];
+    citizen_token_new(token, hash_hex);
+    json_object_set_new(f, "citizen_token_hash", json_string(hash_hex));
+    json_t *photos = json_array();
+    const char *to[2];
+    size_t nto = report_addressees(f, to);
+    for (size_t i = 0; !st && i < np; i++) {
+        char hex[65];
+        for (size_t b = 0; b < 32; b++)
+            snprintf(hex + 2 * b, 3, "%02x", p[i].hash[b]);
+        json_array_append_new(photos,
+                              json_pack("{s:s, s:s, s:I, s:I, s:I}", "hash", hex, "type", p[i].mime,
+                                        "size", (json_int_t)p[i].len, "width",
+                                        (json_int_t)p[i].width, "height", (json_int_t)p[i].height));
+        if (photo_entries(&plan->extra, &p[i], to, nto, e->message, sizeof e->message))
+            st = lt_error_mark(e, LT_EINTERNAL, NULL);
     }
-    write_list_free(&extra);
-    json_decref(f);
+    json_object_set_new(f, "photos", photos);
+    json_object_set_new(f, "channel", json_string(channel));
+    json_object_set_new(f, "status", json_string("new"));
+    json_object_set_new(f, "created_ms", json_integer((json_int_t)now));
+    json_object_set_new(f, "updated_ms", json_integer((json_int_t)now));
+    json_object_set_new(f, "deadline_ms", json_integer(0));
+    json_object_set_new(f, "escalation_level", json_integer(0));
+    plan->hist = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "action", "create", "from", "",
+                           "to", "new", "by", who->citizen || !who->user ? "" : who->user, "unit",
+                           r->c->unit, "at_ms", (json_int_t)now, "note", channel);
     return st;
+}
+
+/* Takes the new report's tracking code and writes it (outside the lock). */
+static int create_write(reports *r, create_plan *plan, char code[REPORT_CODE_MAX], lt_error *e)
+{
+    if (report_code_next(r, code, e->message, sizeof e->message))
+        return lt_error_mark(e, LT_ESTORAGE, NULL);
+    json_object_set_new(plan->f, "code", json_string(code));
+    return report_write(r, code, NULL, plan->f, plan->hist, false, &plan->extra, e);
 }
 
 int reports_create_raw(reports *r, const json_t *in, const reports_photo *raw, size_t nraw,
@@ -285,9 +298,15 @@ int reports_create_raw(reports *r, const json_t *in, const reports_photo *raw, s
                           "channel must be web, app, hotline or open311");
     } else {
         photos_prepare(in, raw, nraw, &ps);
+        create_plan plan = {json_object(), NULL, {0}};
         reports_lock(r);
-        st = create_locked(r, in, &ps, channel, who, code, token, e);
+        st = create_locked(r, in, &ps, channel, who, token, &plan, e);
         reports_unlock(r);
+        if (!st)
+            st = create_write(r, &plan, code, e);
+        json_decref(plan.hist);
+        write_list_free(&plan.extra);
+        json_decref(plan.f);
     }
     for (size_t i = 0; i < ps.n; i++)
         free(ps.bufs[i]);

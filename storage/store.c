@@ -292,27 +292,65 @@ void store_txn_end(store *s, MDB_txn *txn)
     map_unshare(s);
 }
 
-int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void *ctx, char *err,
-                    size_t errlen)
+/* Runs one item inside txn: directly when it is alone, else inside a
+ * nested transaction that is undone when its fn fails. */
+static int txn_item_run(store *s, MDB_txn *txn, store_txn_item *it, bool alone)
 {
-    if (s->read_only) {
-        snprintf(err, errlen, "the store at %s is open read-only", s->path);
-        return -1;
+    if (alone)
+        return it->fn(s, txn, it->ctx);
+    MDB_txn *child;
+    int rc = mdb_txn_begin(s->env, txn, 0, &child);
+    if (rc)
+        return rc;
+    rc = it->fn(s, child, it->ctx);
+    if (rc)
+        mdb_txn_abort(child);
+    else
+        rc = mdb_txn_commit(child);
+    return rc;
+}
+
+/* Counts a committed transaction that served n writes. */
+static void commit_count(store *s, size_t n)
+{
+    size_t b = 0;
+    while (b + 1 < STORE_GROUP_BUCKETS && store_group_bucket_le(b) < n)
+        b++;
+    atomic_fetch_add(&s->commits, 1);
+    atomic_fetch_add(&s->commit_writes, n);
+    atomic_fetch_add(&s->commit_hist[b], 1);
+}
+
+/* One attempt of store_txn_run: the group-wide LMDB code (0: committed). */
+static int txn_attempt(store *s, store_txn_item *items, size_t n, size_t *seen)
+{
+    MDB_txn *txn;
+    map_share(s);
+    *seen = env_map_size(s);
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (!rc) {
+        for (size_t i = 0; !rc && i < n; i++) {
+            items[i].rc = txn_item_run(s, txn, &items[i], n == 1);
+            if (items[i].rc == MDB_MAP_FULL || items[i].rc == MDB_MAP_RESIZED || n == 1)
+                rc = items[i].rc;
+        }
+        if (!rc)
+            rc = mdb_txn_commit(txn);
+        else
+            mdb_txn_abort(txn);
     }
+    map_unshare(s);
+    if (!rc)
+        commit_count(s, n);
+    return rc;
+}
+
+int store_txn_run(store *s, store_txn_item *items, size_t n)
+{
     int rc = 0;
     for (int attempt = 0; attempt < STORE_MAX_ATTEMPTS; attempt++) {
-        MDB_txn *txn;
-        map_share(s);
-        size_t seen = env_map_size(s);
-        rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-        if (!rc) {
-            rc = fn(s, txn, ctx);
-            if (rc)
-                mdb_txn_abort(txn);
-            else
-                rc = mdb_txn_commit(txn);
-        }
-        map_unshare(s);
+        size_t seen;
+        rc = txn_attempt(s, items, n, &seen);
         if (!rc)
             return 0;
         if (rc != MDB_MAP_FULL && rc != MDB_MAP_RESIZED)
@@ -323,6 +361,13 @@ int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void
             break;
         }
     }
+    for (size_t i = 0; i < n; i++)
+        items[i].rc = rc;
+    return rc;
+}
+
+void store_txn_error(store *s, int rc, char *err, size_t errlen)
+{
     if (rc == ENOSPC)
         snprintf(err, errlen,
                  "the disk holding %s is full: nothing was written; free space and retry", s->path);
@@ -334,7 +379,40 @@ int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void
                  s->path);
     else
         snprintf(err, errlen, "storage error in %s: %s", s->path, mdb_strerror(rc));
+}
+
+int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void *ctx, char *err,
+                    size_t errlen)
+{
+    if (s->read_only) {
+        snprintf(err, errlen, "the store at %s is open read-only", s->path);
+        return -1;
+    }
+    store_txn_item it = {fn, ctx, 0};
+    /* A thread inside a transaction on s (a write from a scan callback)
+     * writes alone: waiting for a group whose map growth waits for this
+     * thread's transaction would deadlock. */
+    if (held_any(s))
+        store_txn_run(s, &it, 1);
+    else
+        store_group_submit(s, &it);
+    if (!it.rc)
+        return 0;
+    store_txn_error(s, it.rc, err, errlen);
     return -1;
+}
+
+uint64_t store_group_bucket_le(size_t i)
+{
+    return i + 1 < STORE_GROUP_BUCKETS ? (uint64_t)1 << i : UINT64_MAX;
+}
+
+void store_commit_stats_get(store *s, store_commit_stats *out)
+{
+    out->commits = atomic_load(&s->commits);
+    out->writes = atomic_load(&s->commit_writes);
+    for (size_t i = 0; i < STORE_GROUP_BUCKETS; i++)
+        out->per_commit[i] = atomic_load(&s->commit_hist[i]);
 }
 
 /* Creates the map lock and the growth-pending gate of s. Returns 0, or -1
@@ -436,6 +514,11 @@ int store_open(store **out, const char *path, const store_options *opt, char *er
         return -1;
     }
     s->map_lock_ready = true;
+    if (store_group_init(s)) {
+        snprintf(err, errlen, "cannot create the write queue of %s", path);
+        store_close(s);
+        return -1;
+    }
     if (!s->read_only && mkdir(path, 0700) && errno != EEXIST) {
         snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
         store_close(s);
@@ -480,6 +563,7 @@ void store_close(store *s)
         pthread_cond_destroy(&s->grow_done);
         pthread_mutex_destroy(&s->grow_mutex);
     }
+    store_group_destroy(s);
     free(s->path);
     free(s);
 }

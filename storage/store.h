@@ -5,8 +5,10 @@
  * One store is one LMDB environment (a directory with data.mdb/lock.mdb).
  * Several processes may open it at once (the daemon and `lienthong import`);
  * LMDB serialises writers and never blocks readers. Every write below is one
- * LMDB write transaction, committed durably before the call returns 0: a
- * result reported as added is acknowledged and survives kill -9. When the
+ * LMDB write transaction (or a nested one inside a transaction shared with
+ * the writes of other threads: "Group commit" below), committed durably
+ * before the call returns 0: a result reported as added is acknowledged and
+ * survives kill -9. When the
  * map fills, the transaction is retried on a doubled map; when the disk is
  * full, the call fails and nothing of it is written.
  *
@@ -63,6 +65,32 @@ void store_close(store *s);
 
 /* The current LMDB map size in bytes. */
 size_t store_map_size(const store *s);
+
+/* ---- Group commit ----------------------------------------------------------- */
+
+/* Every write below joins a group: writes that threads of this process
+ * start while a commit is in flight wait for it and are then committed
+ * together in the next transaction, with one fsync; each call returns
+ * only after its transaction is durable. A write that fails (bad input,
+ * refused by the rules) is undone alone, inside a nested transaction, and
+ * fails alone; a failure of the commit (disk full, I/O) fails every write
+ * of that group and nothing of it is written. */
+
+/* Buckets of the writes-per-commit histogram: at most 1, 2, 4, ..., 256
+ * writes, and more. */
+#define STORE_GROUP_BUCKETS 10
+
+typedef struct {
+    uint64_t commits;                         /* write transactions committed by this process */
+    uint64_t writes;                          /* write calls they served */
+    uint64_t per_commit[STORE_GROUP_BUCKETS]; /* commits by writes served (not cumulative) */
+} store_commit_stats;
+
+/* The upper bound of histogram bucket i (UINT64_MAX for the last). */
+uint64_t store_group_bucket_le(size_t i);
+
+/* What this process committed to s since it opened it. Any thread. */
+void store_commit_stats_get(store *s, store_commit_stats *out);
 
 /* ---- Applying entries --------------------------------------------------- */
 

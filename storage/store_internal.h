@@ -51,6 +51,16 @@ struct store {
     const char *const *top_tier; /* collections only top tiers write (authority.c) */
     size_t ntop_tier;
     bool has_local; /* false: a read-only open of a store made before "local" */
+    /* Group commit (store_group.c): writes waiting for the next
+     * transaction, whether one is being committed, and what was committed. */
+    pthread_mutex_t group_mutex;
+    pthread_cond_t group_done;
+    struct store_group_req *group_head, *group_tail;
+    bool group_busy;
+    bool group_ready;
+    _Atomic uint64_t commits;
+    _Atomic uint64_t commit_writes;
+    _Atomic uint64_t commit_hist[STORE_GROUP_BUCKETS];
 };
 
 #define STORE_SCHEMA_VERSION 1u
@@ -65,7 +75,11 @@ typedef struct {
     uint32_t flags;
 } origin_state;
 
-/* Runs fn inside a write transaction and commits it. Retries the whole
+/* Runs fn inside a write transaction and commits it: a transaction shared
+ * with the writes other threads of the process queued meanwhile (group
+ * commit, store_group.c; fn then runs in a nested transaction, and fails
+ * alone), unless the calling thread holds a transaction on s. fn may thus
+ * run on another thread than the caller's. Retries the whole
  * transaction on a grown map (MDB_MAP_FULL) or after another process grew
  * it (MDB_MAP_RESIZED); fn must therefore be safe to run again. fn returns
  * an LMDB code (0 = commit). Returns 0, or -1 with err filled. The map is
@@ -73,6 +87,44 @@ typedef struct {
  * write from inside a scan callback): that write fails instead. */
 int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void *ctx, char *err,
                     size_t errlen);
+
+/* One write transaction of store_txn_write: the caller's fn and ctx, and
+ * its outcome (an LMDB code). */
+typedef struct {
+    int (*fn)(store *s, MDB_txn *txn, void *ctx);
+    void *ctx;
+    int rc;
+} store_txn_item;
+
+/* Runs items in one write transaction, each inside its own nested
+ * transaction when there are several: an item whose fn fails is undone
+ * alone and gets its code in rc; the others are committed together with
+ * one fsync. A map that must grow (or was grown by another process) runs
+ * all of them again. Returns 0 when the transaction committed (items may
+ * still have failed alone), else the LMDB code that failed all of them
+ * (each rc holds it too). store_group.c uses it; counts the commit. */
+int store_txn_run(store *s, store_txn_item *items, size_t n);
+
+/* Fills err with what the LMDB code rc from a write of s means and what
+ * to do about it. */
+void store_txn_error(store *s, int rc, char *err, size_t errlen);
+
+/* A write waiting in the group-commit queue (in its caller's frame). */
+struct store_group_req {
+    store_txn_item *item;
+    bool done; /* item->rc holds the outcome */
+    struct store_group_req *next;
+};
+
+/* Queues item for the next group (see store.h, "Group commit") and
+ * returns when its transaction committed or failed (item->rc). The
+ * calling thread must hold no transaction on s. */
+void store_group_submit(store *s, store_txn_item *item);
+
+/* Creates and destroys the group-commit queue of s (store_group.c).
+ * init returns 0 or -1. */
+int store_group_init(store *s);
+void store_group_destroy(store *s);
 
 /* Begins a read-only transaction, adopting a map grown by another
  * process, and holds s->map_lock shared until store_txn_end. Returns an

@@ -106,6 +106,8 @@ static struct {
     int finished;      /* deferred answers finished */
     int stream_closed; /* streamed bodies whose consumer was closed */
     int sized_ended;   /* sized streamed answers ended by their owner */
+    int held;          /* answers the observer held (http_hold_answer) */
+    int released;      /* ...and released */
 } seen;
 
 static void slow_work(uv_work_t *w)
@@ -153,17 +155,48 @@ static void h_observed(void *ctx, const http_request *req, http_response *res)
     (void)ctx;
     (void)req;
     http_respond_json(res, 200,
-                      json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "started", seen.started,
+                      json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "started", seen.started,
                                 "observed", seen.observed, "observed_slow", seen.observed_slow,
                                 "orphaned", seen.orphaned, "finished", seen.finished,
                                 "stream_closed", seen.stream_closed, "sized_ended",
-                                seen.sized_ended));
+                                seen.sized_ended, "held", seen.held, "released", seen.released));
+}
+
+/* An answer to GET /api/v1/held, held by the observer for HOLD_MS (as the
+ * audit holds an answer until its entry is durable). */
+#define HOLD_MS 300
+typedef struct {
+    uv_timer_t t;
+    http_pending *p;
+} held_answer;
+
+static void held_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void held_release(uv_timer_t *t)
+{
+    held_answer *h = t->data;
+    http_hold_release(h->p);
+    seen.released++;
+    uv_close((uv_handle_t *)t, held_closed);
 }
 
 static void observer(void *ctx, const http_request *req, const http_response *res)
 {
-    (void)ctx;
     seen.observed++;
+    if (!strcmp(req->path, "/api/v1/held")) {
+        held_answer *h = calloc(1, sizeof *h);
+        if (h && (h->p = http_hold_answer(req))) {
+            seen.held++;
+            uv_timer_init(ctx, &h->t);
+            h->t.data = h;
+            uv_timer_start(&h->t, held_release, HOLD_MS, 0);
+        } else {
+            free(h);
+        }
+    }
     const char *data = http_request_data(req);
     if (!strcmp(req->path, "/api/v1/slow") && res->status == 201 && data &&
         !strcmp(data, "slow-data"))
@@ -852,6 +885,16 @@ static long long observed_wait(int port, const char *key, long long at_least)
     return n;
 }
 
+/* GET /api/v1/health answers 200 before limit seconds from t0 have passed
+ * (while another request waits). */
+static void health_within(int port, double t0, double limit)
+{
+    resp r;
+    REQUIRE(request(port, "GET", "/api/v1/health", NULL, NULL, 0, &r) == 0);
+    CHECKF(r.status == 200 && now_secs() - t0 < limit, "health took %.2f s", now_secs() - t0);
+    resp_free(&r);
+}
+
 /* Deferred answers: others are served meanwhile, the observer sees the
  * answer with the request's data, and a client that leaves first costs
  * nothing but the work (leave_open() also leaves one pending through the
@@ -863,9 +906,7 @@ static void deferred_checks(int port)
     REQUIRE(c && conn_open(c, port) == 0);
     double t0 = now_secs();
     REQUIRE(send_request(c, "GET", "/api/v1/slow?ms=400", NULL, NULL, 0) == 0);
-    REQUIRE(request(port, "GET", "/api/v1/health", NULL, NULL, 0, &r) == 0);
-    CHECKF(r.status == 200 && now_secs() - t0 < 0.3, "health took %.2f s", now_secs() - t0);
-    resp_free(&r);
+    health_within(port, t0, 0.3);
     REQUIRE(read_response(c, &r) == 0);
     CHECK(r.status == 201 && r.json && json_is_true(json_object_get(r.json, "deferred")));
     CHECKF(now_secs() - t0 >= 0.39, "deferred answer after %.2f s", now_secs() - t0);
@@ -895,6 +936,35 @@ static void deferred_checks(int port)
            "status %d body=%s", r.status, r.body ? r.body : "");
     resp_free(&r);
     free(big);
+    free(c);
+}
+
+/* Held answers (http_hold_answer): the client gets the answer only once
+ * the observer releases it, others are served meanwhile, and a client
+ * that leaves while held costs nothing but the release. */
+static void held_checks(int port)
+{
+    conn *c = malloc(sizeof *c);
+    resp r;
+    REQUIRE(c && conn_open(c, port) == 0);
+    double t0 = now_secs();
+    REQUIRE(send_request(c, "GET", "/api/v1/held", NULL, NULL, 0) == 0);
+    CHECK(observed_wait(port, "held", 1) == 1);
+    health_within(port, t0, 0.25);
+    REQUIRE(read_response(c, &r) == 0);
+    CHECK(r.status == 200);
+    CHECKF(now_secs() - t0 >= (HOLD_MS - 10) / 1000.0, "held answer after %.2f s", now_secs() - t0);
+    resp_free(&r);
+    conn_close(c);
+
+    REQUIRE(conn_open(c, port) == 0);
+    REQUIRE(send_request(c, "GET", "/api/v1/held", NULL, NULL, 0) == 0);
+    CHECK(observed_wait(port, "held", 2) == 2);
+    conn_close(c);
+    CHECK(observed_wait(port, "released", 2) == 2);
+    REQUIRE(request(port, "GET", "/api/v1/health", NULL, NULL, 0, &r) == 0);
+    CHECK(r.status == 200);
+    resp_free(&r);
     free(c);
 }
 
@@ -1060,6 +1130,7 @@ static void *client_main(void *p)
     double t0 = now_secs();
     client_checks(a->port);
     deferred_checks(a->port);
+    held_checks(a->port);
     stream_checks(a->port);
     timeout_checks(a->slow_port);
     slow_client_checks(a->slow_port);
@@ -1136,6 +1207,7 @@ int main(void)
         {"DELETE", "/api/v1/items/", h_items_delete, NULL, 0},
         {"GET", "/api/v1/slow", h_slow, &loop, 0},
         {"GET", "/api/v1/observed", h_observed, NULL, 0},
+        {"GET", "/api/v1/held", h_health, NULL, 0},
         {"GET", "/api/", h_api_fallback, NULL, 0},
         {"POST", "/api/v1/stream", http_body_handler, &sink_route, 8u << 20},
         {"GET", "/api/v1/sized", h_sized, &loop, 0},
@@ -1148,7 +1220,7 @@ int main(void)
         fprintf(stderr, "start: %s\n", err);
     REQUIRE(s != NULL);
     int port = http_server_port(s);
-    http_server_observe(s, observer, NULL);
+    http_server_observe(s, observer, &loop);
     CHECK(port > 0 && port < 65536);
 
     /* A second server on the same port fails cleanly, with a useful message;

@@ -152,6 +152,7 @@ typedef struct {
     unsigned char *wbuf; /* LWS_PRE + HTTP_WRITE_CHUNK */
     uint64_t received;   /* body bytes read (kept or drained) */
     bool in_handler;
+    bool observing;        /* inside the observer of answer_handled: it may hold the answer */
     http_pending *pending; /* a deferred answer not yet finished */
     void *data;            /* http_request_set_data() */
     void (*data_free)(void *);
@@ -738,7 +739,10 @@ static http_request session_request(http_session *ss)
     return req;
 }
 
-/* Shows the handler's answer to the observer, then sends it. */
+static http_pending *pending_new(http_session *ss);
+
+/* Shows the handler's answer to the observer, then sends it (unless the
+ * observer held it). */
 static void answer_handled(http_server *s, http_session *ss, struct lws *wsi)
 {
     if (s->amend) {
@@ -748,9 +752,42 @@ static void answer_handled(http_server *s, http_session *ss, struct lws *wsi)
     if (s->observer) {
         http_request req = session_request(ss);
         ss->wsi = wsi;
+        ss->observing = true;
         s->observer(s->observer_ctx, &req, &ss->res);
+        ss->observing = false;
         ss->wsi = NULL;
+        if (ss->pending) {
+            /* held (http_hold_answer): sent by http_hold_release() */
+            ss->state = SS_PENDING;
+            lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)s->timeout_secs);
+            return;
+        }
     }
+    answer(ss, wsi);
+}
+
+http_pending *http_hold_answer(const http_request *req)
+{
+    http_session *ss = req ? req->priv_ : NULL;
+    if (!ss || !ss->observing || ss->pending)
+        return NULL;
+    return pending_new(ss);
+}
+
+void http_hold_release(http_pending *p)
+{
+    if (!p)
+        return;
+    http_session *ss = p->ss;
+    struct lws *wsi = p->wsi;
+    bool alive = ss && !p->s->stopped;
+    if (ss)
+        ss->pending = NULL;
+    response_clear(&p->res);
+    free(p);
+    if (!alive)
+        return;
+    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
     answer(ss, wsi);
 }
 

@@ -326,6 +326,18 @@ bool http_pending_alive(const http_pending *p);
  * after-work callback. With the client gone it only frees p. */
 void http_pending_finish(http_pending *p);
 
+/* From inside the observer (loop thread): holds req's answer, which then
+ * goes out only at http_hold_release(), e.g. once an audit entry of it is
+ * durable; the connection waits as for a deferred answer (bounded by the
+ * network timeout). NULL when the answer cannot be held (an observer of
+ * a streamed answer, out of memory): it goes out when the observer
+ * returns. */
+http_pending *http_hold_answer(const http_request *req);
+
+/* Sends a held answer and frees p (loop thread); when the client left or
+ * the server stopped meanwhile, only frees p. NULL is ignored. */
+void http_hold_release(http_pending *p);
+
 /* ---- streamed answers ----------------------------------------------------- */
 
 /* An answer of no known length (a live picture stream): the status line,

@@ -16,7 +16,9 @@
 #define AUDIT_DEFAULT_LIMIT 100
 #define AUDIT_MAX_LIMIT 1000
 
-int audit_write(store *s, const node_config *c, const audit_event *ev, char *err, size_t errlen)
+/* The body and id of ev's entry: 0, or -1 with err. */
+static int audit_entry(const audit_event *ev, char id[48], uint8_t **body, size_t *len, char *err,
+                       size_t errlen)
 {
     uint64_t now = account_now_ms();
     json_t *j =
@@ -25,27 +27,131 @@ int audit_write(store *s, const node_config *c, const audit_event *ev, char *err
                   ev->path, "status", ev->status, "remote", ev->remote, "at", (json_int_t)now);
     if (j && ev->target)
         json_object_set_new(j, "target", json_string(ev->target));
-    uint8_t *body = NULL, rnd[4];
-    size_t len = 0;
-    char id[48], hex[9];
+    uint8_t rnd[4];
+    char hex[9];
     randombytes_buf(rnd, sizeof rnd);
-    snprintf(id, sizeof id, "%013llu-%s", (unsigned long long)now, hex_encode(rnd, 4, hex));
-    int rc = j ? mpjson_pack_object(j, &body, &len, err, errlen) : -1;
+    snprintf(id, 48, "%013llu-%s", (unsigned long long)now, hex_encode(rnd, 4, hex));
+    *body = NULL;
+    int rc = j ? mpjson_pack_object(j, body, len, err, errlen) : -1;
+    if (!j)
+        snprintf(err, errlen, "out of memory");
     json_decref(j);
+    return rc;
+}
+
+int audit_write(store *s, const node_config *c, const audit_event *ev, char *err, size_t errlen)
+{
+    uint8_t *body;
+    size_t len;
+    char id[48];
+    int rc = audit_entry(ev, id, &body, &len, err, errlen);
     if (!rc) {
         store_write w = {"audit", id, ENTRY_OP_PUT, body, len, NULL, 0};
         store_author a = node_author(c);
         rc = store_write_local(s, &a, &w, 1, NULL, err, errlen);
-    } else if (!j) {
-        snprintf(err, errlen, "out of memory");
     }
     free(body);
     return rc;
 }
 
+struct audit_item {
+    audit_item *next;
+    http_pending *hold; /* the answer, sent once the entry is durable */
+    char id[48];
+    uint8_t *body;
+    size_t len;
+    char path[128]; /* for the log when the write fails */
+};
+
+void audit_writer_init(audit_writer *w, node_env *env, uv_loop_t *loop)
+{
+    *w = (audit_writer){.env = env, .loop = loop};
+    w->work.data = w;
+}
+
+/* On the pool: the batch's entries in one local write. */
+static void writer_work(uv_work_t *work)
+{
+    audit_writer *w = work->data;
+    size_t n = 0;
+    for (audit_item *it = w->batch; it; it = it->next)
+        n++;
+    store_write *ws = calloc(n, sizeof *ws);
+    if (!ws) {
+        w->rc = -1;
+        snprintf(w->err, sizeof w->err, "out of memory");
+        return;
+    }
+    n = 0;
+    for (audit_item *it = w->batch; it; it = it->next)
+        ws[n++] = (store_write){"audit", it->id, ENTRY_OP_PUT, it->body, it->len, NULL, 0};
+    store_author a = node_author(w->env->config);
+    w->rc = store_write_local(w->env->store, &a, ws, n, NULL, w->err, sizeof w->err);
+    free(ws);
+}
+
+static void writer_start(audit_writer *w);
+
+/* On the loop: sends the batch's answers and starts the next batch. */
+static void writer_done(uv_work_t *work, int status)
+{
+    audit_writer *w = work->data;
+    if (status)
+        snprintf(w->err, sizeof w->err, "the thread pool refused the audit write");
+    for (audit_item *it = w->batch, *next; it; it = next) {
+        next = it->next;
+        if (w->rc || status)
+            log_write(LOG_ERROR, "audit.write_failed", "path=%s err=\"%s\"", it->path, w->err);
+        http_hold_release(it->hold);
+        free(it->body);
+        free(it);
+    }
+    w->batch = NULL;
+    w->busy = false;
+    writer_start(w);
+}
+
+/* Hands the queue to the pool as one batch, unless a batch is there. */
+static void writer_start(audit_writer *w)
+{
+    if (w->busy || !w->queue)
+        return;
+    w->batch = w->queue;
+    w->queue = w->tail = NULL;
+    w->busy = true;
+    w->rc = 0;
+    if (uv_queue_work(w->loop, &w->work, writer_work, writer_done)) {
+        w->rc = -1;
+        writer_done(&w->work, -1);
+    }
+}
+
+/* Queues ev's entry and holds req's answer until it is durable; false
+ * when the answer cannot be held or memory is short (nothing queued). */
+static bool writer_queue(audit_writer *w, const http_request *req, const audit_event *ev)
+{
+    audit_item *it = calloc(1, sizeof *it);
+    char err[256];
+    if (!it || audit_entry(ev, it->id, &it->body, &it->len, err, sizeof err) ||
+        !(it->hold = http_hold_answer(req))) {
+        if (it)
+            free(it->body);
+        free(it);
+        return false;
+    }
+    snprintf(it->path, sizeof it->path, "%s", req->path);
+    if (w->tail)
+        w->tail->next = it;
+    else
+        w->queue = it;
+    w->tail = it;
+    writer_start(w);
+    return true;
+}
+
 void audit_observe(void *ctx, const http_request *req, const http_response *res)
 {
-    node_env *d = ctx;
+    audit_writer *w = ctx;
     const auth_caller *c = auth_request_caller(req);
     if (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD") ||
         !strcmp(req->method, "OPTIONS"))
@@ -59,8 +165,10 @@ void audit_observe(void *ctx, const http_request *req, const http_response *res)
     audit_event ev = {c->user,          c->unit,     account_role_name(c->role),
                       action,           req->method, req->path,
                       req->remote_addr, NULL,        res->status};
+    if (writer_queue(w, req, &ev))
+        return;
     char err[256];
-    if (audit_write(d->store, d->config, &ev, err, sizeof err))
+    if (audit_write(w->env->store, w->env->config, &ev, err, sizeof err))
         log_write(LOG_ERROR, "audit.write_failed", "path=%s err=\"%s\"", req->path, err);
 }
 

@@ -32,8 +32,30 @@ typedef struct {
  * Returns 0, or -1 with err. */
 int audit_write(store *s, const node_config *c, const audit_event *ev, char *err, size_t errlen);
 
-/* The HTTP observer (ctx: the node_env): audits the requests described
- * above. */
+/* Writes the audit entries of HTTP answers off the loop: the entries of
+ * the answers that arrive while a batch is being written form the next
+ * batch, one store_write_local on the thread pool (which joins the
+ * store's group commit), and each answer is held (http_hold_answer) until
+ * its entry is durable, so an answer never goes out before its audit
+ * entry. Loop thread only; the loop's last run finishes what is queued. */
+typedef struct audit_item audit_item;
+typedef struct {
+    node_env *env;
+    uv_loop_t *loop;
+    uv_work_t work;
+    bool busy;                /* a batch is on the thread pool */
+    audit_item *queue, *tail; /* waiting for the next batch, oldest first */
+    audit_item *batch;        /* the batch on the pool */
+    int rc;                   /* its store_write_local result */
+    char err[256];
+} audit_writer;
+
+/* Readies w (no allocation; nothing to free once the loop ran dry). */
+void audit_writer_init(audit_writer *w, node_env *env, uv_loop_t *loop);
+
+/* The HTTP observer (ctx: an audit_writer): audits the requests described
+ * above through it; an answer that cannot be held waits for its entry's
+ * write on the loop, as a last resort. */
 void audit_observe(void *ctx, const http_request *req, const http_response *res);
 
 /* GET /api/v1/audit?limit=N&user=NAME (ctx: the node_env; admin only):
