@@ -40,6 +40,7 @@
  * --communes 3321 (docs/performance.md has the figures). Stores go under
  * TMPDIR (see sim_pick_tmpdir).
  */
+#include "node/domains.h"
 #include "tests/sim/sim.h"
 
 #include <sodium.h>
@@ -221,6 +222,7 @@ int main(int argc, char **argv)
         per_commune < 0 || run_s < 10 || mirrors < 0 || mirrors > provinces)
         return usage(argv[0]);
     sim_random_install();
+    domains_install(); /* its stores opened with the node's domains, as lienthong does */
     if (sodium_init() < 0)
         return 1;
     sim_random_seed(seed);
