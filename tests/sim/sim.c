@@ -1080,7 +1080,7 @@ static bool quiet(sim *s)
         for (int side = 0; l->ses[0] && side < 2; side++) {
             repl_stats st;
             repl_session_stats(l->ses[side], &st);
-            if (st.state != REPL_OPEN || st.batches_in_flight ||
+            if (st.state != REPL_OPEN || st.batches_in_flight || st.marks_waiting ||
                 repl_session_want_write(l->ses[side]))
                 return false;
         }
