@@ -1473,6 +1473,8 @@ void repl_session_stats(const repl_session *s, repl_stats *st)
     st->state = s->state;
     st->batches_in_flight = s->in_flight;
     st->marks_waiting = s->nquiet;
+    st->origin_slots = s->used;
+    st->origin_bytes = s->cap * sizeof *s->slots;
     st->to_send = st->to_receive = 0;
     for (size_t i = 0; i < s->cap; i++) {
         const origin_slot *o = &s->slots[i];

@@ -142,6 +142,8 @@ typedef struct {
     uint64_t entries_sent, entries_received, bytes_sent, bytes_received;
     uint64_t batches_in_flight;
     uint64_t marks_waiting;    /* origins whose quiet markers wait (see repl_config) */
+    uint64_t origin_slots;     /* origins the session tracks */
+    uint64_t origin_bytes;     /* memory of its origin table */
     uint64_t last_exchange_ms; /* last ack received or batch applied */
     uint64_t to_send;          /* entries of vouchable origins not yet considered (upper bound) */
     uint64_t to_receive;       /* entries the peer holds beyond ours, by position */

@@ -1517,6 +1517,9 @@ void sim_stats_get(const sim *s, sim_stats *st)
             repl_stats rs;
             repl_session_stats(s->links[k].ses[side], &rs);
             st->entries_moved += rs.entries_received;
+            st->sessions++;
+            st->origin_slots += rs.origin_slots;
+            st->origin_bytes += rs.origin_bytes;
         }
 }
 
