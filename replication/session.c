@@ -47,6 +47,14 @@ typedef struct {
     bool ahead_done;          /* news scanned to the end of what is held */
 } origin_slot;
 
+/* The peer's position of an origin the link does not carry (an up link
+ * outside this node's subtree): kept for repl_stats.to_receive and for
+ * the slot the origin gets if the link comes to carry it. */
+typedef struct {
+    uint8_t origin[ENTRY_KEY_BYTES];
+    uint64_t peer, mine;
+} far_pos;
+
 /* A batch sent and not acknowledged yet: its markers, to learn from the
  * ack how far the peer's positions went. */
 typedef struct sent_mark {
@@ -86,6 +94,8 @@ struct repl_session {
     size_t cap, used;
     uint8_t (*work)[ENTRY_KEY_BYTES]; /* origins that may have something to send, */
     size_t nwork, capwork;            /* in turn: a batch starts where the last filled */
+    far_pos *far; /* sorted by origin, from the peer's pos (see slots_for_all) */
+    size_t nfar;
     uint8_t (*quiet)[ENTRY_KEY_BYTES]; /* origins whose markers wait (see quiet_due) */
     size_t nquiet, capquiet;
     uint64_t quiet_first_ms, quiet_last_ms; /* when the first and the last joined */
@@ -278,20 +288,52 @@ static bool slot_wanted(const repl_session *s, const origin_slot *o)
     return (!s->stats.news && o->vouch && o->mine > o->cursor) || (news_ahead(s) && !o->ahead_done);
 }
 
+/* True when the session needs a slot for every origin: down and mirror
+ * links may carry entries of any origin and pass membership news ahead,
+ * and so does an up link in news mode. An up link otherwise carries only
+ * origins of this node's subtree (route_may_vouch): the others keep only
+ * the peer's position (far_pos). */
+static bool slots_for_all(const repl_session *s)
+{
+    return news_ahead(s) || s->stats.kind != LINK_UP;
+}
+
+static int far_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, ENTRY_KEY_BYTES);
+}
+
+static far_pos *far_find(repl_session *s, const uint8_t *origin)
+{
+    return s->nfar ? bsearch(origin, s->far, s->nfar, sizeof *s->far, far_cmp) : NULL;
+}
+
 static int work_add(repl_session *s, origin_slot *o);
 
 static int refresh_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit)
 {
     repl_session *s = fctx;
-    origin_slot *o = origin_get(s, origin, true);
-    if (!o)
-        return -1;
+    bool vouch = s->state == REPL_OPEN && route_may_vouch(s->ops->tree(s->ctx), unit, s->stats.kind,
+                                                          s->self_unit, s->stats.peer_unit);
+    origin_slot *o = origin_get(s, origin, false);
+    if (!o) {
+        far_pos *f = far_find(s, origin);
+        if (!vouch && !slots_for_all(s)) {
+            if (f)
+                f->mine = seq;
+            return 0;
+        }
+        if (!(o = origin_get(s, origin, true)))
+            return -1;
+        if (f) { /* the link carries it now: start where the peer is */
+            o->peer = o->cursor = o->marked = f->peer;
+            f->peer = 0;
+        }
+    }
     o->mine = seq;
     o->ahead_done = false;
     snprintf(o->unit, sizeof o->unit, "%s", unit);
-    o->vouch =
-        s->state == REPL_OPEN && route_may_vouch(s->ops->tree(s->ctx), o->unit, s->stats.kind,
-                                                 s->self_unit, s->stats.peer_unit);
+    o->vouch = vouch;
     return work_add(s, o);
 }
 
@@ -509,6 +551,7 @@ static int origin_scan(repl_session *s, const origin_slot *o, uint64_t after, ui
  * past what the peer was told. Returns 0, or -1 when out of memory. */
 static int quiet_add(repl_session *s, origin_slot *o)
 {
+    s->quiet_last_ms = s->now_ms;
     if (o->waiting)
         return 0;
     if (s->nquiet == s->capquiet) {
@@ -521,7 +564,6 @@ static int quiet_add(repl_session *s, origin_slot *o)
     }
     if (!s->nquiet)
         s->quiet_first_ms = s->now_ms;
-    s->quiet_last_ms = s->now_ms;
     memcpy(s->quiet[s->nquiet++], o->origin, ENTRY_KEY_BYTES);
     o->waiting = true;
     return 0;
@@ -901,9 +943,11 @@ static void tree_sync(repl_session *s)
             s->slots[i].mine = 0; /* until the full read below says otherwise */
         }
     s->mine_seen = 0; /* every position again: what may be vouched for changed */
-    refresh_mine(s);
     send_positions(s);
-    if (!mode_check(s) && !work_requeue(s))
+    if (mode_check(s))
+        return;
+    refresh_mine(s); /* after mode_check: news mode wants every origin (slots_for_all) */
+    if (!work_requeue(s))
         pump(s);
 }
 
@@ -946,24 +990,40 @@ static int on_pos(repl_session *s, const msgpack_object *a)
     for (size_t i = 0; i < s->cap; i++)
         if (s->slots[i].used)
             s->slots[i].peer = s->slots[i].cursor = s->slots[i].marked = 0;
-    for (uint32_t i = 0; i < list->via.array.size; i++) {
-        const msgpack_object *p = &list->via.array.ptr[i];
-        if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size != 2 ||
-            !obj_is_bin(&p->via.array.ptr[0], 32) ||
-            p->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-            return session_fail(s, "malformed pos item %u", i);
-        origin_slot *o = origin_get(s, (const uint8_t *)p->via.array.ptr[0].via.bin.ptr, true);
-        if (!o)
-            return session_fail(s, "out of memory");
-        o->peer = p->via.array.ptr[1].via.u64;
-        o->cursor = o->marked = o->peer;
-    }
     s->stats.peer_kind = (link_kind)kind->via.u64;
     memcpy(s->peer_view, view->via.bin.ptr, UNIT_VIEW_BYTES);
     s->rx_view_set = false; /* its next markers are chosen with its new tree */
     s->peer_pos_done = true;
     if (mode_check(s))
         return -1;
+    bool all = slots_for_all(s);
+    free(s->far);
+    s->nfar = 0;
+    s->far = all || !list->via.array.size ? NULL : malloc(list->via.array.size * sizeof *s->far);
+    if (!all && list->via.array.size && !s->far)
+        return session_fail(s, "out of memory");
+    for (uint32_t i = 0; i < list->via.array.size; i++) {
+        const msgpack_object *p = &list->via.array.ptr[i];
+        if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size != 2 ||
+            !obj_is_bin(&p->via.array.ptr[0], 32) ||
+            p->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+            return session_fail(s, "malformed pos item %u", i);
+        const uint8_t *origin = (const uint8_t *)p->via.array.ptr[0].via.bin.ptr;
+        uint64_t seq = p->via.array.ptr[1].via.u64;
+        origin_slot *o = origin_get(s, origin, all);
+        if (o) {
+            o->peer = o->cursor = o->marked = seq;
+        } else if (all) {
+            return session_fail(s, "out of memory");
+        } else {
+            memcpy(s->far[s->nfar].origin, origin, ENTRY_KEY_BYTES);
+            s->far[s->nfar].peer = seq;
+            s->far[s->nfar++].mine = 0; /* the read below fills it in */
+        }
+    }
+    if (s->nfar)
+        qsort(s->far, s->nfar, sizeof *s->far, far_cmp);
+    s->mine_seen = 0; /* every position again: the mode may have changed */
     refresh_mine(s);
     if (work_requeue(s))
         return -1;
@@ -1342,6 +1402,7 @@ void repl_session_free(repl_session *s)
         return;
     free(s->work);
     free(s->quiet);
+    free(s->far);
     free(s->out_cur);
     for (out_frame *f = s->out_head, *next; f; f = next) {
         next = f->next;
@@ -1474,7 +1535,7 @@ void repl_session_stats(const repl_session *s, repl_stats *st)
     st->batches_in_flight = s->in_flight;
     st->marks_waiting = s->nquiet;
     st->origin_slots = s->used;
-    st->origin_bytes = s->cap * sizeof *s->slots;
+    st->origin_bytes = s->cap * sizeof *s->slots + s->nfar * sizeof *s->far;
     st->to_send = st->to_receive = 0;
     for (size_t i = 0; i < s->cap; i++) {
         const origin_slot *o = &s->slots[i];
@@ -1485,6 +1546,9 @@ void repl_session_stats(const repl_session *s, repl_stats *st)
         if (o->peer > o->mine)
             st->to_receive += o->peer - o->mine;
     }
+    for (size_t i = 0; i < s->nfar; i++)
+        if (s->far[i].peer > s->far[i].mine)
+            st->to_receive += s->far[i].peer - s->far[i].mine;
 }
 
 /* outbox take() for repl_session_pending: counts, keeps nothing. */
