@@ -3,7 +3,8 @@
  * local government under a national root: tiers national, province,
  * commune; 1 national node, 34 provinces and (at full size) 3,321
  * communes, every one a real LMDB store kept open (8 MiB initial maps that
- * grow). Not part of `make test`: run build/tests/sim/sim_scale.
+ * grow). Run build/tests/sim/sim_scale; `make test` runs only a reduced
+ * shape with --max-per-write (ctest sim_scale_markers).
  *
  * Scenario: enrol everything and let membership converge (each node holds
  * its own part of the unit tree: node/network.h); then a busy working day
