@@ -40,11 +40,21 @@
 typedef struct {
     uint8_t origin[ENTRY_KEY_BYTES];
     uint64_t mine, peer, cursor;
-    uint64_t ahead; /* membership news considered beyond the cursor, up to */
+    uint64_t marked; /* markers sent up to (at most the cursor) */
+    uint64_t ahead;  /* membership news considered beyond the cursor, up to */
     char unit[ORIGIN_UNIT_CAP];
     bool used, vouch, queued; /* queued: on the work list */
+    bool waiting;             /* on the list of quiet markers */
     bool ahead_done;          /* news scanned to the end of what is held */
 } origin_slot;
+
+/* The peer's position of an origin the link does not carry (an up link
+ * outside this node's subtree): kept for repl_stats.to_receive and for
+ * the slot the origin gets if the link comes to carry it. */
+typedef struct {
+    uint8_t origin[ENTRY_KEY_BYTES];
+    uint64_t peer, mine;
+} far_pos;
 
 /* A batch sent and not acknowledged yet: its markers, to learn from the
  * ack how far the peer's positions went. */
@@ -85,6 +95,11 @@ struct repl_session {
     size_t cap, used;
     uint8_t (*work)[ENTRY_KEY_BYTES]; /* origins that may have something to send, */
     size_t nwork, capwork;            /* in turn: a batch starts where the last filled */
+    far_pos *far; /* sorted by origin, from the peer's pos (see slots_for_all) */
+    size_t nfar;
+    uint8_t (*quiet)[ENTRY_KEY_BYTES]; /* origins whose markers wait (see quiet_due) */
+    size_t nquiet, capquiet;
+    uint64_t quiet_first_ms, quiet_last_ms; /* when the first and the last joined */
     bool peer_pos_done;
     uint64_t mine_seen; /* the version of this node's positions last read */
     /* received batches waiting for verification or for their turn */
@@ -274,20 +289,52 @@ static bool slot_wanted(const repl_session *s, const origin_slot *o)
     return (!s->stats.news && o->vouch && o->mine > o->cursor) || (news_ahead(s) && !o->ahead_done);
 }
 
+/* True when the session needs a slot for every origin: down and mirror
+ * links may carry entries of any origin and pass membership news ahead,
+ * and so does an up link in news mode. An up link otherwise carries only
+ * origins of this node's subtree (route_may_vouch): the others keep only
+ * the peer's position (far_pos). */
+static bool slots_for_all(const repl_session *s)
+{
+    return news_ahead(s) || s->stats.kind != LINK_UP;
+}
+
+static int far_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, ENTRY_KEY_BYTES);
+}
+
+static far_pos *far_find(repl_session *s, const uint8_t *origin)
+{
+    return s->nfar ? bsearch(origin, s->far, s->nfar, sizeof *s->far, far_cmp) : NULL;
+}
+
 static int work_add(repl_session *s, origin_slot *o);
 
 static int refresh_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit)
 {
     repl_session *s = fctx;
-    origin_slot *o = origin_get(s, origin, true);
-    if (!o)
-        return -1;
+    bool vouch = s->state == REPL_OPEN && route_may_vouch(s->ops->tree(s->ctx), unit, s->stats.kind,
+                                                          s->self_unit, s->stats.peer_unit);
+    origin_slot *o = origin_get(s, origin, false);
+    if (!o) {
+        far_pos *f = far_find(s, origin);
+        if (!vouch && !slots_for_all(s)) {
+            if (f)
+                f->mine = seq;
+            return 0;
+        }
+        if (!(o = origin_get(s, origin, true)))
+            return -1;
+        if (f) { /* the link carries it now: start where the peer is */
+            o->peer = o->cursor = o->marked = f->peer;
+            f->peer = 0;
+        }
+    }
     o->mine = seq;
     o->ahead_done = false;
     snprintf(o->unit, sizeof o->unit, "%s", unit);
-    o->vouch =
-        s->state == REPL_OPEN && route_may_vouch(s->ops->tree(s->ctx), o->unit, s->stats.kind,
-                                                 s->self_unit, s->stats.peer_unit);
+    o->vouch = vouch;
     return work_add(s, o);
 }
 
@@ -501,17 +548,69 @@ static int origin_scan(repl_session *s, const origin_slot *o, uint64_t after, ui
     return -1;
 }
 
-/* Builds and queues one batch; returns false when there was nothing to send. */
+/* Puts o on the list of origins whose markers wait: its cursor advanced
+ * past what the peer was told. Returns 0, or -1 when out of memory. */
+static int quiet_add(repl_session *s, origin_slot *o)
+{
+    s->quiet_last_ms = s->now_ms;
+    if (o->waiting)
+        return 0;
+    if (s->nquiet == s->capquiet) {
+        size_t ncap = s->capquiet ? 2 * s->capquiet : 16;
+        void *nq = realloc(s->quiet, ncap * sizeof *s->quiet);
+        if (!nq)
+            return -1;
+        s->quiet = nq;
+        s->capquiet = ncap;
+    }
+    if (!s->nquiet)
+        s->quiet_first_ms = s->now_ms;
+    memcpy(s->quiet[s->nquiet++], o->origin, ENTRY_KEY_BYTES);
+    o->waiting = true;
+    return 0;
+}
+
+/* True when the waiting markers must go without entries to carry them:
+ * no marker joined for marks_idle_ms (the writes stopped), the first has
+ * waited marks_max_ms, or the link would otherwise send a keep-alive. */
+static bool quiet_due(const repl_session *s)
+{
+    return s->nquiet && (s->now_ms - s->quiet_last_ms >= s->cfg.marks_idle_ms ||
+                         s->now_ms - s->quiet_first_ms >= s->cfg.marks_max_ms ||
+                         s->now_ms - s->last_send_ms >= s->cfg.keepalive_ms);
+}
+
+/* Moves the waiting markers (cursors beyond what the peer was told) into
+ * marks[] (room for s->nquiet) and empties the list; returns their count. */
+static size_t quiet_take(repl_session *s, sent_mark *marks, origin_slot **slots)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nquiet; i++) {
+        origin_slot *o = origin_get(s, s->quiet[i], false);
+        if (!o)
+            continue;
+        o->waiting = false;
+        if (o->marked >= o->cursor) /* the cursor went back (tree_sync, on_pos) */
+            continue;
+        memcpy(marks[n].origin, o->origin, ENTRY_KEY_BYTES);
+        marks[n].from = o->marked;
+        marks[n].to = o->cursor;
+        slots[n++] = o;
+        o->marked = o->cursor;
+    }
+    s->nquiet = 0;
+    return n;
+}
+
+/* Builds and queues one batch; returns false when there was nothing to send.
+ * Markers ride on batches with entries; markers of origins this link
+ * carried nothing of wait for one, or for quiet_due (docs/protocol.md,
+ * "Quiet markers"): one write must not cost a message on every link. */
 static bool send_batch(repl_session *s)
 {
     batch_fill b = {.limit = s->cfg.batch_bytes};
     outbox_scan ob = scan_rule(s, batch_take, &b);
-    typedef struct {
-        origin_slot *o;
-        uint64_t from, seq;
-    } mark_ref;
-    mark_ref *marks = NULL;
-    size_t nmarks = 0, capmarks = 0, k = 0, kept = 0;
+    size_t k = 0, kept = 0;
     /* the work list: origins done leave it, the one that filled the batch
      * stays first, the ones not reached stay after it */
     for (; k < s->nwork && !ob.full; k++) {
@@ -529,16 +628,11 @@ static bool send_batch(repl_session *s)
             if (!ob.full)
                 ob.considered = o->mine;
             if (ob.considered > o->cursor) {
-                uint64_t from = o->cursor;
                 o->cursor = ob.considered;
-                if (nmarks == capmarks) {
-                    capmarks = capmarks ? 2 * capmarks : 16;
-                    mark_ref *nm = realloc(marks, capmarks * sizeof *nm);
-                    if (!nm)
-                        break;
-                    marks = nm;
+                if (quiet_add(s, o)) {
+                    session_fail(s, "out of memory");
+                    break;
                 }
-                marks[nmarks++] = (mark_ref){o, from, o->cursor};
             }
         }
         /* membership entries beyond what was vouched for, by the link's
@@ -566,12 +660,15 @@ static bool send_batch(repl_session *s)
     s->nwork = kept + s->nwork - k;
     if (!s->stats.news && chains_prepend(s, &b))
         session_fail(s, "out of memory");
-    bool sent = s->state == REPL_OPEN && (b.n || nmarks);
-    sent_batch *sb = sent ? malloc(sizeof *sb + nmarks * sizeof *sb->marks) : NULL;
-    if (sent && !sb) {
+    bool sent = s->state == REPL_OPEN && (b.n || quiet_due(s));
+    sent_batch *sb = sent ? malloc(sizeof *sb + s->nquiet * sizeof *sb->marks) : NULL;
+    origin_slot **mslots = sent ? malloc((s->nquiet + 1) * sizeof *mslots) : NULL;
+    if (sent && (!sb || !mslots)) {
         session_fail(s, "out of memory");
         sent = false;
     }
+    size_t nmarks = sent ? quiet_take(s, sb->marks, mslots) : 0;
+    sent = sent && (b.n || nmarks);
     if (sent) {
         sb->n = nmarks;
         msg_out msg;
@@ -583,13 +680,10 @@ static bool send_batch(repl_session *s)
         msgpack_pack_array(pk, nmarks);
         for (size_t i = 0; i < nmarks; i++) {
             msgpack_pack_array(pk, 4);
-            pack_bin(pk, marks[i].o->origin, ENTRY_KEY_BYTES);
-            msgpack_pack_uint64(pk, marks[i].from);
-            msgpack_pack_uint64(pk, marks[i].seq);
-            pack_cstr(pk, marks[i].o->unit);
-            memcpy(sb->marks[i].origin, marks[i].o->origin, ENTRY_KEY_BYTES);
-            sb->marks[i].from = marks[i].from;
-            sb->marks[i].to = marks[i].seq;
+            pack_bin(pk, sb->marks[i].origin, ENTRY_KEY_BYTES);
+            msgpack_pack_uint64(pk, sb->marks[i].from);
+            msgpack_pack_uint64(pk, sb->marks[i].to);
+            pack_cstr(pk, mslots[i]->unit);
         }
         pack_bin(pk, s->view_of_peer, sizeof s->view_of_peer);
         msg_send(s, &msg);
@@ -598,11 +692,13 @@ static bool send_batch(repl_session *s)
         sent_push(s, sb);
         if (s->stats.news && b.n)
             s->news_ms = s->now_ms;
+    } else {
+        free(sb);
     }
     for (size_t i = 0; i < b.n; i++)
         free((void *)b.entries[i].bytes);
     free(b.entries);
-    free(marks);
+    free(mslots);
     return sent;
 }
 
@@ -844,13 +940,15 @@ static void tree_sync(repl_session *s)
     s->rx_view_set = false; /* the peer's markers are judged afresh under the new tree */
     for (size_t i = 0; i < s->cap; i++)
         if (s->slots[i].used) {
-            s->slots[i].cursor = s->slots[i].peer;
+            s->slots[i].cursor = s->slots[i].marked = s->slots[i].peer;
             s->slots[i].mine = 0; /* until the full read below says otherwise */
         }
     s->mine_seen = 0; /* every position again: what may be vouched for changed */
-    refresh_mine(s);
     send_positions(s);
-    if (!mode_check(s) && !work_requeue(s))
+    if (mode_check(s))
+        return;
+    refresh_mine(s); /* after mode_check: news mode wants every origin (slots_for_all) */
+    if (!work_requeue(s))
         pump(s);
 }
 
@@ -892,25 +990,41 @@ static int on_pos(repl_session *s, const msgpack_object *a)
     /* a later pos replaces the earlier one: the peer's tree changed */
     for (size_t i = 0; i < s->cap; i++)
         if (s->slots[i].used)
-            s->slots[i].peer = s->slots[i].cursor = 0;
-    for (uint32_t i = 0; i < list->via.array.size; i++) {
-        const msgpack_object *p = &list->via.array.ptr[i];
-        if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size != 2 ||
-            !obj_is_bin(&p->via.array.ptr[0], 32) ||
-            p->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-            return session_fail(s, "malformed pos item %u", i);
-        origin_slot *o = origin_get(s, (const uint8_t *)p->via.array.ptr[0].via.bin.ptr, true);
-        if (!o)
-            return session_fail(s, "out of memory");
-        o->peer = p->via.array.ptr[1].via.u64;
-        o->cursor = o->peer;
-    }
+            s->slots[i].peer = s->slots[i].cursor = s->slots[i].marked = 0;
     s->stats.peer_kind = (link_kind)kind->via.u64;
     memcpy(s->peer_view, view->via.bin.ptr, UNIT_VIEW_BYTES);
     s->rx_view_set = false; /* its next markers are chosen with its new tree */
     s->peer_pos_done = true;
     if (mode_check(s))
         return -1;
+    bool all = slots_for_all(s);
+    free(s->far);
+    s->nfar = 0;
+    s->far = all || !list->via.array.size ? NULL : malloc(list->via.array.size * sizeof *s->far);
+    if (!all && list->via.array.size && !s->far)
+        return session_fail(s, "out of memory");
+    for (uint32_t i = 0; i < list->via.array.size; i++) {
+        const msgpack_object *p = &list->via.array.ptr[i];
+        if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size != 2 ||
+            !obj_is_bin(&p->via.array.ptr[0], 32) ||
+            p->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+            return session_fail(s, "malformed pos item %u", i);
+        const uint8_t *origin = (const uint8_t *)p->via.array.ptr[0].via.bin.ptr;
+        uint64_t seq = p->via.array.ptr[1].via.u64;
+        origin_slot *o = origin_get(s, origin, all);
+        if (o) {
+            o->peer = o->cursor = o->marked = seq;
+        } else if (all) {
+            return session_fail(s, "out of memory");
+        } else {
+            memcpy(s->far[s->nfar].origin, origin, ENTRY_KEY_BYTES);
+            s->far[s->nfar].peer = seq;
+            s->far[s->nfar++].mine = 0; /* the read below fills it in */
+        }
+    }
+    if (s->nfar)
+        qsort(s->far, s->nfar, sizeof *s->far, far_cmp);
+    s->mine_seen = 0; /* every position again: the mode may have changed */
     refresh_mine(s);
     if (work_requeue(s))
         return -1;
@@ -1254,6 +1368,10 @@ repl_session *repl_session_new(const repl_config *cfg, const repl_store_ops *ops
         s->cfg.window = 4;
     if (!s->cfg.keepalive_ms)
         s->cfg.keepalive_ms = 10000;
+    if (!s->cfg.marks_idle_ms)
+        s->cfg.marks_idle_ms = 200;
+    if (!s->cfg.marks_max_ms)
+        s->cfg.marks_max_ms = 2000;
     if (!s->cfg.timeout_ms)
         s->cfg.timeout_ms = 30000;
     s->ops = ops;
@@ -1271,6 +1389,8 @@ void repl_session_free(repl_session *s)
     if (!s)
         return;
     free(s->work);
+    free(s->quiet);
+    free(s->far);
     free(s->out_cur);
     for (out_frame *f = s->out_head, *next; f; f = next) {
         next = f->next;
@@ -1332,6 +1452,8 @@ void repl_session_tick(repl_session *s, uint64_t now_ms)
             return;
         }
     }
+    if (s->state == REPL_OPEN && s->peer_pos_done && quiet_due(s))
+        pump(s);
     if (s->state == REPL_OPEN && now_ms - s->last_send_ms >= s->cfg.keepalive_ms) {
         uint8_t ping[] = {0x92, 0xa4, 'p', 'i', 'n', 'g', 0x00};
         queue_plain(s, ping, sizeof ping);
@@ -1399,6 +1521,9 @@ void repl_session_stats(const repl_session *s, repl_stats *st)
     stats_tree_wait(s, st);
     st->state = s->state;
     st->batches_in_flight = s->in_flight;
+    st->marks_waiting = s->nquiet;
+    st->origin_slots = s->used;
+    st->origin_bytes = s->cap * sizeof *s->slots + s->nfar * sizeof *s->far;
     st->to_send = st->to_receive = 0;
     for (size_t i = 0; i < s->cap; i++) {
         const origin_slot *o = &s->slots[i];
@@ -1409,6 +1534,9 @@ void repl_session_stats(const repl_session *s, repl_stats *st)
         if (o->peer > o->mine)
             st->to_receive += o->peer - o->mine;
     }
+    for (size_t i = 0; i < s->nfar; i++)
+        if (s->far[i].peer > s->far[i].mine)
+            st->to_receive += s->far[i].peer - s->far[i].mine;
 }
 
 /* outbox take() for repl_session_pending: counts, keeps nothing. */

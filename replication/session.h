@@ -76,6 +76,11 @@ typedef struct {
     unsigned window;         /* batches in flight (default 4) */
     uint64_t keepalive_ms;   /* ping after this much silence (default 10 s) */
     uint64_t timeout_ms;     /* give up after this much silence (default 30 s) */
+    /* Markers of origins this link carried no entries of ("quiet markers")
+     * ride on the next batch with entries, or go alone once no marker
+     * joined them for marks_idle_ms (default 200 ms) or the first waited
+     * marks_max_ms (default 2 s); see docs/protocol.md. */
+    uint64_t marks_idle_ms, marks_max_ms;
     bool defer_verify;       /* hand signature checks out as jobs (see below) */
 } repl_config;
 
@@ -136,6 +141,9 @@ typedef struct {
     uint8_t peer_key[32];
     uint64_t entries_sent, entries_received, bytes_sent, bytes_received;
     uint64_t batches_in_flight;
+    uint64_t marks_waiting;    /* origins whose quiet markers wait (see repl_config) */
+    uint64_t origin_slots;     /* origins the session tracks */
+    uint64_t origin_bytes;     /* memory of its origin table */
     uint64_t last_exchange_ms; /* last ack received or batch applied */
     uint64_t to_send;          /* entries of vouchable origins not yet considered (upper bound) */
     uint64_t to_receive;       /* entries the peer holds beyond ours, by position */

@@ -4,7 +4,8 @@
  * catch-up in both directions, routing (a commune gets what is addressed
  * to it and nothing of its neighbour's), relay through a district, resume
  * without duplicates, refusal of forged entries and of outsiders, and a
- * commune moved to another district while it was offline.
+ * commune moved to another district while it was offline, and quiet
+ * markers (no message per write for origins the link carries nothing of).
  */
 #include "cli/demo_data.h"
 #include "lib/hex.h"
@@ -212,6 +213,89 @@ static void test_pending_exact(const char *base)
            (unsigned long long)st.entries_received);
     CHECK(repl_session_pending(a, &entries, &bytes) == 0 && entries == 0 && bytes == 0);
     CHECK(repl_session_pending(b, &entries, &bytes) == 0 && entries == 0);
+    repl_session_free(a);
+    repl_session_free(b);
+    fx_node_free(&p);
+    fx_node_free(&c);
+}
+
+/* The commune's complete position of the province's origin equals the
+ * province's own: every marker for it arrived. */
+static bool position_reached(tnode *p, tnode *c)
+{
+    store_origin o;
+    uint64_t seq = 0;
+    char unit[64];
+    REQUIRE(store_origin_get(p->s, p->c.pk, &o) == 0);
+    return store_complete_get(c->s, p->c.pk, &seq, unit) == 0 && seq == o.max_seq;
+}
+
+/* Quiet markers (docs/protocol.md): writes the link carries nothing of
+ * send no message until the writes pause (marks_idle_ms, 200 ms) or the
+ * first waited marks_max_ms (2 s); then one marker covers them all. An
+ * entry for the peer leaves at once and takes the waiting marker along. */
+static void test_quiet_markers(const char *base)
+{
+    tnode p, c;
+    pair_make(base, "quiet", &p, &c, 0, "");
+    uint64_t now = hlc_wall_ms();
+    repl_session *a = open_session(&c, true, now), *b = open_session(&p, false, now);
+    fx_shuttle(a, b, now);
+    REQUIRE(repl_session_state(a) == REPL_OPEN && repl_session_state(b) == REPL_OPEN);
+    repl_session_tick(b, now + 300); /* whatever the catch-up left waiting */
+    fx_shuttle(a, b, now + 300);
+    now += 300;
+    repl_stats st;
+    for (int i = 0; i < 3; i++) { /* tasks of the province's own, not for the commune */
+        char id[16];
+        snprintf(id, sizeof id, "T-Q%d", i);
+        repl_session_tick(b, now + 100 * (uint64_t)i);
+        fx_write(&p, "tasks", id, "Việc nội bộ", NULL);
+        repl_session_notify(b);
+        CHECKF(!repl_session_want_write(b), "a message for write %d the link carries nothing of", i);
+    }
+    repl_session_stats(b, &st);
+    CHECKF(st.marks_waiting == 1, "%llu origins waiting", (unsigned long long)st.marks_waiting);
+    CHECK(!position_reached(&p, &c));
+    repl_session_tick(b, now + 200 + 199); /* 199 ms after the last write */
+    CHECK(!repl_session_want_write(b));
+    repl_session_tick(b, now + 200 + 200); /* the writes paused 200 ms */
+    CHECK(repl_session_want_write(b));
+    CHECKF(fx_shuttle(a, b, now + 400) == 2, "one batch of markers and its ack");
+    CHECK(position_reached(&p, &c));
+    repl_session_stats(b, &st);
+    CHECK(st.marks_waiting == 0);
+    now += 400;
+
+    /* writes that never pause: the marker goes once the first waited 2 s */
+    for (uint64_t t = 0; t < 2000; t += 100) {
+        char id[16];
+        snprintf(id, sizeof id, "T-R%llu", (unsigned long long)t);
+        repl_session_tick(b, now + t);
+        fx_write(&p, "tasks", id, "Việc nội bộ", NULL);
+        repl_session_notify(b);
+        CHECKF(!repl_session_want_write(b), "a message %llu ms into steady writes",
+               (unsigned long long)t);
+    }
+    repl_session_tick(b, now + 2000);
+    CHECK(repl_session_want_write(b));
+    fx_shuttle(a, b, now + 2000);
+    CHECK(position_reached(&p, &c));
+    now += 2000;
+
+    /* a quiet write, then an entry for the commune: both at once */
+    fx_write(&p, "tasks", "T-S", "Việc nội bộ", NULL);
+    repl_session_notify(b);
+    CHECK(!repl_session_want_write(b));
+    fx_write(&p, "documents", "9/TB-UBND", "Thông báo cho phường", "16681");
+    repl_session_notify(b);
+    CHECK(repl_session_want_write(b));
+    fx_shuttle(a, b, now);
+    CHECK(fx_has(&c, "documents", "9/TB-UBND"));
+    CHECK(!fx_has(&c, "tasks", "T-S"));
+    CHECK(position_reached(&p, &c));
+    repl_session_stats(b, &st);
+    CHECK(st.marks_waiting == 0);
     repl_session_free(a);
     repl_session_free(b);
     fx_node_free(&p);
@@ -451,6 +535,7 @@ int main(void)
     deferred = false;
     test_replayed_batch(base);
     test_pending_exact(base);
+    test_quiet_markers(base);
     test_move_offline(base);
     test_move_news_at_zero(base);
     return check_done();

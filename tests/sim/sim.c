@@ -1080,7 +1080,7 @@ static bool quiet(sim *s)
         for (int side = 0; l->ses[0] && side < 2; side++) {
             repl_stats st;
             repl_session_stats(l->ses[side], &st);
-            if (st.state != REPL_OPEN || st.batches_in_flight ||
+            if (st.state != REPL_OPEN || st.batches_in_flight || st.marks_waiting ||
                 repl_session_want_write(l->ses[side]))
                 return false;
         }
@@ -1517,6 +1517,9 @@ void sim_stats_get(const sim *s, sim_stats *st)
             repl_stats rs;
             repl_session_stats(s->links[k].ses[side], &rs);
             st->entries_moved += rs.entries_received;
+            st->sessions++;
+            st->origin_slots += rs.origin_slots;
+            st->origin_bytes += rs.origin_bytes;
         }
 }
 

@@ -76,6 +76,9 @@ typedef struct {
     uint64_t session_errors; /* sessions closed for a reason other than a timeout */
     uint64_t nudges;         /* sessions that had something to send only when sim_settle's
                                 final notification asked, all else being idle */
+    uint64_t sessions;       /* open sessions now, */
+    uint64_t origin_slots;   /* the origins they track */
+    uint64_t origin_bytes;   /* and the memory of their origin tables */
 } sim_stats;
 
 /* Fills cfg with the defaults for seed (8 MiB maps, 4 KiB batches, window 4,
