@@ -51,6 +51,10 @@ struct store {
     const char *const *top_tier; /* collections only top tiers write (authority.c) */
     size_t ntop_tier;
     bool has_local; /* false: a read-only open of a store made before "local" */
+    /* store_hold_local: writes signed by hold_pk fail while held is set */
+    _Atomic bool held;
+    uint8_t hold_pk[32];
+    char hold_why[512];
 };
 
 #define STORE_SCHEMA_VERSION 1u
