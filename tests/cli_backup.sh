@@ -74,10 +74,12 @@ check "... to the same state" test "$(digest plain reports)" = "$(digest fresh r
 mv "$T/c1" "$T/c1.lost"
 mv "$T/fresh" "$T/c1"
 KEY=$(node_key c1)
+log_seqs() { "$BIN" log --dir "$T/$1" --origin "$KEY" --json | jq -s -c "$2"; }
 own_seq() { "$BIN" status --dir "$T/$1" --json | jq -r --arg k "$KEY" '.origins[$k] // 0'; }
 check "the district holds the commune's log up to 35 (its 35 reports)" test "$(own_seq dist)" -ge 35
 at_backup=$(own_seq c1)
 check "the restored commune's own log stops at the backup ($at_backup < 35)" test "$at_backup" -lt 35
+check "... without the reports it wrote after it" test "$(log_seqs c1 '[.[] | select(.id == "b-1")] | length')" = 0
 "$BIN" doctor --dir "$T/c1" >"$T/doctor.out"
 check "doctor says the restored node signs nothing until it caught up" grep -q "^warn .*restored.*node.catching_up.*lienthong rotate --dir" "$T/doctor.out"
 reports "$T/x.jsonl" x 1
@@ -99,7 +101,7 @@ check "... and nothing was signed (no report, no audit entry)" test "$(own_seq c
 check "the restored node still has restored.json" test -e "$T/c1/restored.json"
 
 start dist || exit 1
-check "the commune gets back the reports it wrote after the backup (b-1..b-15)" wait_until 30 bash -c "for i in \$(seq 1 15); do \"$BIN\" export --dir '$T/c1' --collection reports | jq -r .id | grep -qx b-\$i || exit 1; done"
+check "the commune gets back the entries it signed after the backup (reports b-1..b-15)" wait_until 30 bash -c "ids=\$(\"$BIN\" log --dir '$T/c1' --origin $KEY --collection reports --json | jq -r .id); for i in \$(seq 1 15); do grep -qx b-\$i <<<\"\$ids\" || exit 1; done"
 check "... and what the district wrote for it (d-1..d-5)" bash -c "for i in 1 2 3 4 5; do \"$BIN\" export --dir '$T/c1' --collection reports | jq -r .id | grep -qx d-\$i || exit 1; done"
 check "its writes open once it holds its own log (restored.json removed)" wait_until 30 test ! -e "$T/c1/restored.json"
 check "... logged as node.caught_up" grep -q "event=node.caught_up" "$(log_of c1)"
@@ -109,7 +111,6 @@ code=$(post_json c1 api/v1/reports '{"title": "Sau khi khôi phục", "category"
 check "a write after the catch-up works (got $code)" test "$code" = 201
 NEW=$(jq -r .id "$T/body")
 check "the new report reaches the district" wait_until 20 has_record dist reports "$NEW"
-log_seqs() { "$BIN" log --dir "$T/$1" --origin "$KEY" --json | jq -s -c "$2"; }
 check "... signed with the next seq after the caught-up log ($held + 1)" test "$(log_seqs dist "map(select(.coll == \"reports\" and .id == \"$NEW\") | .seq)")" = "[$((held + 1))]"
 "$BIN" doctor --dir "$T/c1" >"$T/doctor.out"
 check "doctor no longer reports the restore" bash -c "! grep -q restored '$T/doctor.out'"
