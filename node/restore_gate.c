@@ -49,8 +49,12 @@ bool restore_gate_check(restore_gate *g, const repl_links *L)
     store_origin o;
     int rc = store_origin_get(g->s, g->c->pk, &o);
     g->held = rc == 1 ? 0 : !rc && o.count == o.max_seq ? o.max_seq : g->held;
-    g->target = repl_links_own_held(L, &g->upstream);
-    if (rc < 0 || !g->upstream || g->held < g->target || (!rc && o.count != o.max_seq))
+    bool told;
+    g->target = repl_links_own_held(L, &g->upstream, &told);
+    /* the root (no upstream) has no parent to wait for: its children and
+     * mirrors tell what they hold */
+    bool enough = g->upstream || (told && !g->c->nupstreams);
+    if (rc < 0 || !enough || g->held < g->target || (!rc && o.count != o.max_seq))
         return false;
     g->holding = false;
     store_hold_local(g->s, NULL, NULL);

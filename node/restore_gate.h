@@ -12,9 +12,10 @@
  *     entries, escalations, camera states, live indicator values;
  *   - HTTP requests that may write: 503 with the code node.catching_up.
  * It opens once a link to a parent or a mirror is open and has sent its
- * positions, and the node holds its own log, without a gap, up to the
- * highest seq any open neighbour says it holds (0 when none knows of the
- * node: nothing it signed after the backup reached them). Then it removes
+ * positions (for the root, which has no upstream: any link), and the node
+ * holds its own log, without a gap, up to the highest seq any open
+ * neighbour says it holds (0 when none knows of the node: nothing it
+ * signed after the backup reached them). Then it removes
  * DIR/restored.json and logs node.caught_up.
  */
 #ifndef LT_RESTORE_GATE_H

@@ -1028,10 +1028,10 @@ json_t *repl_links_status(repl_links *L)
     return j;
 }
 
-uint64_t repl_links_own_held(const repl_links *L, bool *upstream)
+uint64_t repl_links_own_held(const repl_links *L, bool *upstream, bool *told)
 {
     uint64_t held = 0;
-    *upstream = false;
+    *upstream = *told = false;
     for (const repl_conn *c = L->conns; c; c = c->next) {
         repl_stats st;
         if (c->state != LS_OPEN || !c->s)
@@ -1039,6 +1039,7 @@ uint64_t repl_links_own_held(const repl_links *L, bool *upstream)
         repl_session_stats(c->s, &st);
         if (!st.positioned || st.news)
             continue;
+        *told = true;
         *upstream |= st.kind == LINK_UP || st.kind == LINK_MIRROR;
         held = st.peer_own_seq > held ? st.peer_own_seq : held;
     }
