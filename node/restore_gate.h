@@ -11,7 +11,8 @@
  *   - every local write signed with the key (store_hold_local): audit
  *     entries, escalations, camera states, live indicator values;
  *   - HTTP requests that may write: 503 with the code node.catching_up.
- * It opens once a link to a parent or a mirror is open and has sent its
+ * It opens once a link to a server of its parent unit or to a mirror (not
+ * a failover link to a grandparent, whose copy may lag) is open and has sent its
  * positions (for the root, which has no upstream: any link), and the node
  * holds its own log, without a gap, up to the highest seq any open
  * neighbour says it holds (0 when none knows of the node: nothing it

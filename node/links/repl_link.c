@@ -1040,7 +1040,9 @@ uint64_t repl_links_own_held(const repl_links *L, bool *upstream, bool *told)
         if (!st.positioned || st.news)
             continue;
         *told = true;
-        *upstream |= st.kind == LINK_UP || st.kind == LINK_MIRROR;
+        /* a failover link to a grandparent may lag the parent: not enough */
+        *upstream |= (st.kind == LINK_UP && !strcmp(st.peer_unit, L->parent)) ||
+                     st.kind == LINK_MIRROR;
         held = st.peer_own_seq > held ? st.peer_own_seq : held;
     }
     return held;

@@ -87,8 +87,9 @@ size_t repl_links_open_count(const repl_links *L);
 /* How far this node's neighbours hold its own log (session.h,
  * repl_stats.peer_own_seq): the highest seq any open link whose peer has
  * sent its positions holds; *told is true when there is such a link, and
- * *upstream when one of them goes to a parent or a mirror (whose whole
- * copy of this node's log it sends back). For a node restored from a
+ * *upstream when one of them goes to a server of the parent unit or a
+ * mirror (whose whole copy of this node's log it sends back; a failover
+ * link to a grandparent does not count: its copy may lag the parent's). For a node restored from a
  * backup (node/restore_gate.h). */
 uint64_t repl_links_own_held(const repl_links *L, bool *upstream, bool *told);
 
