@@ -1387,12 +1387,25 @@ static bool log_is_up(sim *s, sim_node *n)
     return true;
 }
 
+/* True when a neighbour of n was restored and has not caught up: it relies
+ * on n's copy of its log, which an older copy of n's store may lack. */
+static bool neighbour_restoring(const sim *s, const sim_node *n)
+{
+    int i = (int)(n - s->nodes);
+    for (size_t k = 0; k < n->nlinks; k++) {
+        const sim_link *l = &s->links[n->links[k]];
+        if (s->nodes[l->lo == i ? l->hi : l->lo].restoring)
+            return true;
+    }
+    return false;
+}
+
 int sim_restore(sim *s, int i, uint64_t down_ms)
 {
     sim_node *n = &s->nodes[i];
     char data[NODE_PATH_MAX + 32], copy[NODE_PATH_MAX + 32];
     store_origin o = {.max_seq = 0};
-    if (i == 0 || !n->alive || !n->has_backup || !log_is_up(s, n) ||
+    if (i == 0 || !n->alive || !n->has_backup || !log_is_up(s, n) || neighbour_restoring(s, n) ||
         store_origin_get(n->st, n->c.pk, &o) < 0)
         return -1;
     trace(s, "restore %s (own log %llu) from its backup, down for %llu ms", n->name,
@@ -1447,12 +1460,23 @@ static bool restore_caught_up(sim *s, sim_node *n)
 
 static void move_relink(sim *s, int i, int np);
 
+/* True when a server of node i's unit was restored and has not caught up:
+ * its new parent would not hold the entries it signed after its backup
+ * (docs/operations.md, "Restore"), so the simulation does not move it. */
+static bool unit_restoring(const sim *s, int i)
+{
+    for (int k = 0; k < s->nnodes; k++)
+        if (s->nodes[k].canon == s->nodes[i].canon && s->nodes[k].restoring)
+            return true;
+    return false;
+}
+
 int sim_move(sim *s, int i, int np)
 {
     sim_node *n = &s->nodes[i], *root = &s->nodes[0];
     if (i <= 0 || np < 0 || np >= s->nnodes || np == n->parent || s->move_node >= 0 ||
         s->nodes[np].depth != n->depth - 1 || !root->alive || n->canon != i || n->mirror >= 0 ||
-        s->nodes[np].canon != np)
+        s->nodes[np].canon != np || unit_restoring(s, i))
         return -1;
     /* the root rewrites the unit's record, as network.c wrote it at enrolment */
     msgpack_sbuffer sb;

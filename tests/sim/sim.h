@@ -160,8 +160,10 @@ int sim_backup(sim *s, int i);
  * parent unit or a mirror has told its positions), it signs nothing, as
  * node/restore_gate.h does: sim_write at it fails quietly. Done only when
  * every upstream and mirror of the node holds its whole log (the case
- * docs/operations.md, "Restore", covers without a rotation); returns 0
- * when done, -1 when not (no backup, node down, log not yet up). */
+ * docs/operations.md, "Restore", covers without a rotation) and no
+ * neighbour of it is itself restored and catching up; while it catches
+ * up, its unit does not move (sim_move). Returns 0 when done, -1 when not
+ * (no backup, node down, log not yet up, a neighbour catching up). */
 int sim_restore(sim *s, int i, uint64_t down_ms);
 
 /* Ends every cut, restarts every crashed node now and stops spikes. */
