@@ -2,8 +2,10 @@
  * cli.c - shared conventions of the subcommands. See cli.h.
  */
 #include "cli/cli.h"
+#include "lib/hex.h"
 #include "node/http/tls.h"
 #include "node/people/accounts.h"
+#include "node/recovery.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -83,6 +85,17 @@ int cli_open_store(const char *cmd, const node_config *c, store **s, bool read_o
     char err[512];
     if (node_store_open(c, s, read_only, err, sizeof err))
         return cli_error(cmd, CLI_FAIL, "%s", err);
+    char key[65], why[512];
+    if (!read_only && recovery_restored_key(c->dir, hex_encode(c->pk, 32, key))) {
+        snprintf(why, sizeof why,
+                 "%s was restored from a backup and has not yet got back from its parent the "
+                 "entries it signed after that backup: nothing is signed with its key until "
+                 "then. Start it (lienthong serve --dir %s) and wait until lienthong doctor no "
+                 "longer reports \"restored\"; if no parent or mirror can be reached, run "
+                 "lienthong rotate --dir %s",
+                 c->dir, c->dir, c->dir);
+        store_hold_local(*s, c->pk, why);
+    }
     return CLI_OK;
 }
 

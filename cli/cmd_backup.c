@@ -371,12 +371,15 @@ int cmd_restore(int argc, char **argv)
     if (recovery_mark_restored(dir, hex_encode(c.pk, 32, key), from))
         fprintf(stderr,
                 "lienthong restore: warning: cannot write %s/restored.json: do not "
-                "start this node before lienthong rotate\n",
+                "start this node before lienthong rotate (it would not wait for its own "
+                "entries and could sign conflicting ones)\n",
                 dir);
-    printf("restored unit %s (%llu entries) into %s. Entries this node signed after the backup "
-           "are not sent back to it: run lienthong rotate --dir %s before starting it (serve "
-           "refuses until then); started, it fetches from its neighbours what they hold for it\n",
-           c.unit, (unsigned long long)store_entry_count(s), dir, dir);
+    printf("restored unit %s (%llu entries) into %s. Start it (lienthong serve --dir %s): it "
+           "gets back from its parent the entries it signed after the backup, and what its "
+           "neighbours hold for it, and signs nothing (writes answer 503 node.catching_up) until "
+           "it holds its own log again. If no parent or mirror can be reached, run lienthong "
+           "rotate --dir %s\n",
+           c.unit, (unsigned long long)store_entry_count(s), dir, dir, dir);
     store_close(s);
     return CLI_OK;
 }

@@ -108,10 +108,12 @@ static void check_restored(doctor *d)
     char key[65];
     if (recovery_restored_key(d->dir, hex_encode(d->c.pk, 32, key)))
         say(d, DOCTOR_WARN, "restored",
-            "the node was restored from a backup and still has its old key, so serve refuses "
-            "to start it (entries it signed after the backup stay at its neighbours): run "
-            "lienthong rotate --dir %s, then start it",
-            d->dir);
+            "the node was restored from a backup and has not yet got back from its parent the "
+            "entries it signed after that backup: it signs nothing until then (writes answer "
+            "503 node.catching_up). Start it (lienthong serve --dir %s) with its parent "
+            "reachable and run doctor again; if no parent or mirror can be reached, run "
+            "lienthong rotate --dir %s (a new key) and restart it",
+            d->dir, d->dir);
 }
 
 static void check_disk(doctor *d)

@@ -24,6 +24,7 @@
 #include "node/people/audit.h"
 #include "node/people/auth.h"
 #include "node/recovery.h"
+#include "node/restore_gate.h"
 #include "reports/reports_env.h"
 
 #include <errno.h>
@@ -58,6 +59,7 @@ typedef struct {
     metrics *metrics;
     audit_writer audit; /* the audit entries of HTTP answers */
     disk_guard guard;
+    restore_gate restore; /* restored from a backup: writes held until caught up */
     bool stopping;
 } daemon_state;
 
@@ -164,12 +166,22 @@ int daemon_parse_listen(const char *listen, char *host, size_t hostcap, int *por
     return 0;
 }
 
+/* The server's gate: writes wait for a restored node's catch-up, then for
+ * disk space. */
+static bool daemon_gate(void *ctx, const http_request *req, http_response *res)
+{
+    daemon_state *st = ctx;
+    return restore_gate_http(&st->restore, req, res) || disk_guard_gate(&st->guard, req, res);
+}
+
 /* Notices entries added to the store by other processes (import, bundle
- * import) or by the links, and tells the links. */
+ * import) or by the links, and tells the links; opens a restored node's
+ * writes once it caught up. */
 static void daemon_watch(uv_timer_t *t)
 {
     daemon_state *st = t->data;
     events_tick(st->d.env.events);
+    restore_gate_check(&st->restore, st->d.env.links);
     uint64_t last = store_arrival_last(st->d.env.store);
     if (last != st->d.arrival_seen) {
         log_write(LOG_INFO, "store.new_entries", "count=%llu arrival=%llu",
@@ -416,16 +428,6 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     if (daemon_parse_listen(c->listen, host, sizeof host, &port, err, errlen))
         return -1;
     char pkhex[65];
-    if (recovery_restored_key(c->dir, hex_encode(c->pk, 32, pkhex))) {
-        snprintf(err, errlen,
-                 "%s was restored from a backup and still has the key it had then: the entries "
-                 "it signed after the backup are held by its neighbours only, and running with "
-                 "that key would sign conflicting ones. Run lienthong rotate --dir %s first (if "
-                 "you are sure the node wrote nothing after the backup, delete %s/restored.json "
-                 "instead)",
-                 c->dir, c->dir, c->dir);
-        return -1;
-    }
     int lock = daemon_lock(c, err, errlen);
     if (lock < 0)
         return -1;
@@ -458,6 +460,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         close(lock);
         return -1;
     }
+    restore_gate_init(&st->restore, c, st->d.env.store); /* before anything may write */
     uv_loop_init(&st->loop);
     st->d.env.loop = &st->loop;
     st->d.env.started_ms = uv_now(&st->loop);
@@ -547,7 +550,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     }
     audit_writer_init(&st->audit, &st->d.env, &st->loop);
     http_server_observe(st->http, daemon_observe, st);
-    http_server_gate(st->http, disk_guard_gate, &st->guard);
+    http_server_gate(st->http, daemon_gate, st);
     http_server_amend(st->http, disk_guard_amend, &st->guard);
     uv_signal_init(&st->loop, &st->sigint);
     uv_signal_init(&st->loop, &st->sigterm);

@@ -34,6 +34,10 @@ int disk_guard_init(disk_guard *g, const char *dir, char *err, size_t errlen);
 /* Free bytes on the disk of path for an unprivileged writer, or -1. */
 int64_t disk_free_bytes(const char *path);
 
+/* Whether req may write: any method but GET, HEAD and OPTIONS, except
+ * logging in and out. */
+bool disk_guard_writes(const http_request *req);
+
 /* An http_gate_fn (ctx: a disk_guard): true, with a 507 in res, when req
  * may write and the disk holds less than the reserve. */
 bool disk_guard_gate(void *ctx, const http_request *req, http_response *res);

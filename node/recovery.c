@@ -3,6 +3,7 @@
  */
 #include "node/recovery.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -145,6 +146,13 @@ bool recovery_restored_key(const char *dir, const char *key_hex)
     bool same = k && !strcmp(k, key_hex);
     json_decref(j);
     return same;
+}
+
+int recovery_clear_restored(const char *dir)
+{
+    char path[4200];
+    restored_path(dir, path, sizeof path);
+    return unlink(path) && errno != ENOENT ? -1 : 0;
 }
 
 void recovery_describe(const recovery_info *r, char *buf, size_t cap)

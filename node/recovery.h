@@ -40,20 +40,25 @@ int recovery_mark_stopped(const char *dir);
 
 /* ---- restored from a backup ---------------------------------------------
  * `lienthong restore` writes DIR/restored.json {"node": KEY, "at", "from"}.
- * Replication never sends a unit the entries it authored itself, so the
- * entries the node signed after its backup stay at its neighbours; with the
- * same key, its next write would sign another entry for one of those seqs
- * (an equivocation, which revokes the key); and a running node writes by
- * itself (audit entries, camera states, escalations). So while the node
- * still has the key named there, `serve` refuses to start until `lienthong
- * rotate` gives it a new key (or the admin, sure that it wrote nothing
- * after the backup, removes the file). */
+ * The entries the node signed after its backup are held by its neighbours;
+ * with the same key, its next write would sign another entry for one of
+ * those seqs (an equivocation, which revokes the key), and a running node
+ * writes by itself (audit entries, camera states, escalations). So while
+ * the file names the node's key, nothing is signed with it: `serve` starts
+ * with its writes held until its parent (or a mirror) has sent back the
+ * rest of its own log, then removes the file (node/restore_gate.h); the
+ * command line's writes are held too. `lienthong rotate` (a new key) is
+ * the way out when no neighbour can be reached. */
 
 /* Writes DIR/restored.json for key (hex) restored from file. 0 or -1. */
 int recovery_mark_restored(const char *dir, const char *key_hex, const char *file);
 
-/* True when DIR/restored.json names key_hex: the node must not run. */
+/* True when DIR/restored.json names key_hex: the node must not sign with
+ * that key until it has caught up its own log. */
 bool recovery_restored_key(const char *dir, const char *key_hex);
+
+/* Removes DIR/restored.json (the node caught up). 0, or -1 with errno. */
+int recovery_clear_restored(const char *dir);
 
 /* One line for the log: `clean_shutdown=... last_txn=...`, into buf. */
 void recovery_describe(const recovery_info *r, char *buf, size_t cap);

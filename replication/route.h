@@ -10,7 +10,10 @@
  *   down    the peer is a descendant of self: entries addressed into the
  *           peer's part of the tree ("*", "U*" for U on the peer's path to
  *           the root or inside its subtree, "U" for U inside its subtree),
- *           except those authored in the peer's subtree (it has them).
+ *           except those authored in the peer's subtree (it has them;
+ *           a peer restored from an older backup gets the missing part
+ *           of its own log back by a rule of the session, not of this
+ *           function: replication/session.c, own_tail).
  *           A node knows the units of its own subtree and of its
  *           ancestors' children only (node/membership/network.h), so an addressee U
  *           it cannot place is not inside the peer's subtree nor on its

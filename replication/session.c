@@ -311,11 +311,31 @@ static far_pos *far_find(repl_session *s, const uint8_t *origin)
 
 static int work_add(repl_session *s, origin_slot *o);
 
+/* True when origin is the peer's own key and the peer is below this node:
+ * the part of its own log it lacks (it was restored from an older backup)
+ * is sent back to it, whatever the routing rule says of entries authored
+ * in its subtree (docs/protocol.md, "A restored node's own log"). Its
+ * markers for that origin keep the cursor at what it holds (rx_own_marks),
+ * so what it writes is never echoed back. */
+static bool own_tail(const repl_session *s, const uint8_t *origin)
+{
+    return s->stats.kind == LINK_DOWN && !memcmp(origin, s->stats.peer_key, ENTRY_KEY_BYTES);
+}
+
+/* The kind whose rule scans origin o: a mirror's (every entry) for the
+ * peer's own log (own_tail), the link's kind otherwise. */
+static link_kind slot_kind(const repl_session *s, const origin_slot *o)
+{
+    return own_tail(s, o->origin) ? LINK_MIRROR : s->stats.kind;
+}
+
 static int refresh_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit)
 {
     repl_session *s = fctx;
-    bool vouch = s->state == REPL_OPEN && route_may_vouch(s->ops->tree(s->ctx), unit, s->stats.kind,
-                                                          s->self_unit, s->stats.peer_unit);
+    bool vouch = s->state == REPL_OPEN &&
+                 (route_may_vouch(s->ops->tree(s->ctx), unit, s->stats.kind, s->self_unit,
+                                  s->stats.peer_unit) ||
+                  own_tail(s, origin));
     origin_slot *o = origin_get(s, origin, false);
     if (!o) {
         far_pos *f = far_find(s, origin);
@@ -623,11 +643,16 @@ static bool send_batch(repl_session *s)
         if (!s->stats.news && o->vouch && o->mine > o->cursor) {
             ob.membership = false;
             ob.considered = o->cursor;
-            if (origin_scan(s, o, o->cursor, o->mine, &ob))
+            ob.kind = slot_kind(s, o);
+            int rc = origin_scan(s, o, o->cursor, o->mine, &ob);
+            ob.kind = s->stats.kind;
+            if (rc)
                 break;
             if (!ob.full)
                 ob.considered = o->mine;
-            if (ob.considered > o->cursor) {
+            if (ob.considered > o->cursor && own_tail(s, o->origin)) {
+                o->cursor = ob.considered; /* no marker: the peer vouches for its own log */
+            } else if (ob.considered > o->cursor) {
                 o->cursor = ob.considered;
                 if (quiet_add(s, o)) {
                     session_fail(s, "out of memory");
@@ -1126,6 +1151,24 @@ static void rx_marks_filter(repl_session *s, rx_batch *b)
     b->nmarks = kept;
 }
 
+/* Markers of the peer for its own log (own_tail): it holds that log up to
+ * their seq, so this link's cursor and the peer's known position follow,
+ * and nothing it wrote is sent back to it. */
+static void rx_own_marks(repl_session *s, const rx_batch *b)
+{
+    for (size_t i = 0; i < b->nmarks; i++) {
+        if (!own_tail(s, b->marks[i].origin))
+            continue;
+        origin_slot *o = origin_get(s, b->marks[i].origin, true);
+        if (!o)
+            continue; /* out of memory: at worst entries it holds are sent again */
+        if (o->cursor < b->marks[i].seq)
+            o->cursor = b->marks[i].seq;
+        if (o->peer < b->marks[i].seq)
+            o->peer = b->marks[i].seq;
+    }
+}
+
 static bool entry_is_held(apply_result r)
 {
     return r == APPLY_ADDED || r == APPLY_DUPLICATE || r == APPLY_QUARANTINED;
@@ -1156,6 +1199,7 @@ static int rx_batch_apply(repl_session *s, rx_batch *b)
         return session_fail(s, "this node could not store the batch (disk full or storage "
                                "error): see its log");
     }
+    rx_own_marks(s, b);
     /* a quarantined entry is held (in the quarantine, with its reason for
      * this node's admins): not an error of the link */
     size_t nerr = 0;
@@ -1525,6 +1569,8 @@ void repl_session_stats(const repl_session *s, repl_stats *st)
     st->origin_slots = s->used;
     st->origin_bytes = s->cap * sizeof *s->slots + s->nfar * sizeof *s->far;
     st->to_send = st->to_receive = 0;
+    const origin_slot *own = origin_get((repl_session *)s, s->cfg.pk, false);
+    st->peer_own_seq = own ? own->peer : 0;
     for (size_t i = 0; i < s->cap; i++) {
         const origin_slot *o = &s->slots[i];
         if (!o->used)
@@ -1567,6 +1613,7 @@ int repl_session_pending(repl_session *s, uint64_t *entries, uint64_t *bytes)
         if (!slot_wanted(s, o))
             continue;
         ob.considered = o->cursor;
+        ob.kind = slot_kind(s, o);
         if (s->ops->scan(s->ctx, o->origin, o->cursor, o->mine, outbox_scan_entry, &ob) < 0)
             return -1;
     }

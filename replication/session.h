@@ -147,6 +147,11 @@ typedef struct {
     uint64_t last_exchange_ms; /* last ack received or batch applied */
     uint64_t to_send;          /* entries of vouchable origins not yet considered (upper bound) */
     uint64_t to_receive;       /* entries the peer holds beyond ours, by position */
+    /* How far the peer holds this node's own log (cfg.pk): its position
+     * for that origin in its pos, raised by counted markers (0: none). A
+     * node restored from a backup waits for its parent's before it writes
+     * (node/restore_gate.h). */
+    uint64_t peer_own_seq;
 } repl_stats;
 
 /* A new session; copies cfg. NULL when out of memory. */

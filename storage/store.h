@@ -203,6 +203,7 @@ typedef struct {
 #define STORE_FAILED (-1)  /* the store failed: disk full, I/O, read-only, own log incomplete */
 #define STORE_REFUSED (-2) /* the rules refused an entry: write authority, this node's key */
 #define STORE_INVALID (-3) /* an entry cannot be built: names, size, nesting of its body */
+#define STORE_HELD (-4)    /* local writes of this author are held (store_hold_local) */
 
 /* Builds, signs and applies n local entries in one transaction: each gets
  * the author's next seq, the hash of its previous entry and a fresh HLC.
@@ -212,8 +213,15 @@ typedef struct {
 int store_write_local(store *s, const store_author *a, const store_write *w, size_t n,
                       uint64_t *seqs, char *err, size_t errlen);
 
+/* Holds, in this process, every store_write_local signed by key pk
+ * (ENTRY_KEY_BYTES): they fail with STORE_HELD and why as their message,
+ * writing nothing, until store_hold_local(s, NULL, NULL) releases them.
+ * A node restored from a backup holds its own key's writes until it has
+ * caught up its own log (node/restore_gate.h). Thread-safe. */
+void store_hold_local(store *s, const uint8_t *pk, const char *why);
+
 /* The error kind of a store_write_local result: LT_OK, LT_ESTORAGE,
- * LT_EFORBIDDEN or LT_EINVAL. */
+ * LT_EFORBIDDEN, LT_EINVAL or LT_EUNAVAILABLE (held). */
 lt_errkind store_write_errkind(int rc);
 
 /* ---- Reading ------------------------------------------------------------- */

@@ -12,6 +12,7 @@
 #include "storage/store_internal.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -480,6 +481,10 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
 int store_write_local(store *s, const store_author *a, const store_write *w, size_t n,
                       uint64_t *seqs, char *err, size_t errlen)
 {
+    if (atomic_load(&s->held) && !memcmp(a->pk, s->hold_pk, sizeof s->hold_pk)) {
+        snprintf(err, errlen, "%s", s->hold_why);
+        return STORE_HELD;
+    }
     write_batch b = {a, w, n, seqs, err, errlen, 0};
     char txn_err[STORE_ERR_LEN];
     if (store_txn_write(s, write_batch_txn, &b, txn_err, sizeof txn_err)) {
@@ -490,12 +495,24 @@ int store_write_local(store *s, const store_author *a, const store_write *w, siz
     return 0;
 }
 
+void store_hold_local(store *s, const uint8_t *pk, const char *why)
+{
+    if (!pk) {
+        atomic_store(&s->held, false);
+        return;
+    }
+    memcpy(s->hold_pk, pk, sizeof s->hold_pk);
+    snprintf(s->hold_why, sizeof s->hold_why, "%s", why);
+    atomic_store(&s->held, true);
+}
+
 lt_errkind store_write_errkind(int rc)
 {
     switch (rc) {
     case 0: return LT_OK;
     case STORE_REFUSED: return LT_EFORBIDDEN;
     case STORE_INVALID: return LT_EINVAL;
+    case STORE_HELD: return LT_EUNAVAILABLE;
     default: return LT_ESTORAGE;
     }
 }

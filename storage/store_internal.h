@@ -61,6 +61,10 @@ struct store {
     _Atomic uint64_t commits;
     _Atomic uint64_t commit_writes;
     _Atomic uint64_t commit_hist[STORE_GROUP_BUCKETS];
+    /* store_hold_local: writes signed by hold_pk fail while held is set */
+    _Atomic bool held;
+    uint8_t hold_pk[32];
+    char hold_why[512];
 };
 
 #define STORE_SCHEMA_VERSION 1u

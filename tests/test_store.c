@@ -800,6 +800,32 @@ static void test_local_refusals(void)
     free(e3);
 }
 
+/* store_hold_local: the held key's writes fail with STORE_HELD (503) and
+ * the given reason, writing nothing; another key writes; released, the
+ * key writes with the next seq. */
+static void test_local_hold(void)
+{
+    store *s = open_store(check_tmpdir(), 0);
+    store_author sa = {alice.pk, alice.sk, alice.unit};
+    author erin;
+    author_init(&erin, "8");
+    store_author se = {erin.pk, erin.sk, erin.unit};
+    store_write w = {"notes", "h1", ENTRY_OP_PUT, NULL, 0, NULL, 0};
+    uint64_t seq = 0;
+    CHECK(store_write_local(s, &sa, &w, 1, &seq, err, sizeof err) == 0 && seq == 1);
+    store_hold_local(s, alice.pk, "held: restored, catching up");
+    err[0] = '\0';
+    int rc = store_write_local(s, &sa, &w, 1, &seq, err, sizeof err);
+    CHECKF(rc == STORE_HELD && store_write_errkind(rc) == LT_EUNAVAILABLE, "rc %d", rc);
+    CHECKF(!strcmp(err, "held: restored, catching up"), "message: %s", err);
+    CHECK(store_entry_count(s) == 1);
+    CHECKF(store_write_local(s, &se, &w, 1, &seq, err, sizeof err) == 0, "%s", err);
+    store_hold_local(s, NULL, NULL);
+    CHECKF(store_write_local(s, &sa, &w, 1, &seq, err, sizeof err) == 0, "%s", err);
+    CHECK(seq == 2);
+    store_close(s);
+}
+
 /* Deeply nested bodies: the deepest allowed one is stored, merged and read
  * back; a signed one nesting deeper is refused as malformed without
  * failing the rest of its batch. */
@@ -1425,6 +1451,7 @@ int main(void)
     test_bad_signature();
     test_equivocation();
     test_local_refusals();
+    test_local_hold();
     test_local_incr();
     test_deep_body();
     test_equal_stamps();

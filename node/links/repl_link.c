@@ -1028,6 +1028,26 @@ json_t *repl_links_status(repl_links *L)
     return j;
 }
 
+uint64_t repl_links_own_held(const repl_links *L, bool *upstream, bool *told)
+{
+    uint64_t held = 0;
+    *upstream = *told = false;
+    for (const repl_conn *c = L->conns; c; c = c->next) {
+        repl_stats st;
+        if (c->state != LS_OPEN || !c->s)
+            continue;
+        repl_session_stats(c->s, &st);
+        if (!st.positioned || st.news)
+            continue;
+        *told = true;
+        /* a failover link to a grandparent may lag the parent: not enough */
+        *upstream |= (st.kind == LINK_UP && !strcmp(st.peer_unit, L->parent)) ||
+                     st.kind == LINK_MIRROR;
+        held = st.peer_own_seq > held ? st.peer_own_seq : held;
+    }
+    return held;
+}
+
 /* Keeps only the keys of o named in keep[0..n). */
 static void keep_keys(json_t *o, const char *const *keep, size_t n)
 {

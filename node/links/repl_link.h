@@ -84,6 +84,15 @@ size_t repl_links_close(repl_links *L);
 /* Connections not yet closed. */
 size_t repl_links_open_count(const repl_links *L);
 
+/* How far this node's neighbours hold its own log (session.h,
+ * repl_stats.peer_own_seq): the highest seq any open link whose peer has
+ * sent its positions holds; *told is true when there is such a link, and
+ * *upstream when one of them goes to a server of the parent unit or a
+ * mirror (whose whole copy of this node's log it sends back; a failover
+ * link to a grandparent does not count: its copy may lag the parent's). For a node restored from a
+ * backup (node/restore_gate.h). */
+uint64_t repl_links_own_held(const repl_links *L, bool *upstream, bool *told);
+
 /* Shutdown, second step (before http_server_stop): closes the timers. */
 void repl_links_stop(repl_links *L);
 

@@ -154,6 +154,8 @@ struct sim_node {
     int64_t skew_ms;
     hlc_t last_hlc;
     unsigned nreports, ndocs;
+    bool has_backup; /* sim_backup made DIR/backup.mdb */
+    bool restoring;  /* restored: signs nothing until it caught up (restore_caught_up) */
 };
 
 struct sim {
@@ -1268,8 +1270,12 @@ static int write_skewed(sim *s, sim_node *n, const store_write *w, char *err, si
 }
 
 /* Writes w at node n (store_write_local, or the skewed path) and notifies. */
+static bool restore_caught_up(sim *s, sim_node *n);
+
 static int write_one(sim *s, sim_node *n, const store_write *w)
 {
+    if (n->restoring && !restore_caught_up(s, n))
+        return -1; /* held, as node/restore_gate.h holds it: not an error */
     char err[STORE_ERR_LEN];
     const char *coll = w->coll, *id = w->id;
     entry_op op = w->op;
@@ -1311,16 +1317,166 @@ int sim_write(sim *s, int i, const char *coll, const char *id, entry_op op, cons
     return rc;
 }
 
+/* ---- a lost disk, restored from an older copy ------------------------------------ */
+
+static int file_copy(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    char buf[65536];
+    size_t k;
+    int rc = in && out ? 0 : -1;
+    while (!rc && (k = fread(buf, 1, sizeof buf, in)) > 0)
+        rc = fwrite(buf, 1, k, out) == k ? 0 : -1;
+    if (in && ferror(in))
+        rc = -1;
+    if (in)
+        fclose(in);
+    if (out && fclose(out))
+        rc = -1;
+    return rc;
+}
+
+static void backup_paths(const sim_node *n, char *data, char *copy, size_t cap)
+{
+    snprintf(data, cap, "%s/data/data.mdb", n->c.dir);
+    snprintf(copy, cap, "%s/backup.mdb", n->c.dir);
+}
+
+int sim_backup(sim *s, int i)
+{
+    sim_node *n = &s->nodes[i];
+    char data[NODE_PATH_MAX + 32], copy[NODE_PATH_MAX + 32];
+    if (!n->alive)
+        return -1;
+    backup_paths(n, data, copy, sizeof data);
+    if (file_copy(data, copy)) {
+        note_error(s, "backup of %s failed", n->name);
+        return -1;
+    }
+    n->has_backup = true;
+    trace(s, "backup %s", n->name);
+    return 0;
+}
+
+/* The neighbours whose copy of n's log a restore relies on: its upstreams
+ * and its mirror. */
+static bool log_holder(const sim *s, const sim_node *n, const sim_link *l)
+{
+    int i = (int)(n - s->nodes), other = l->lo == i ? l->hi : l->lo;
+    return l->lo == i || s->nodes[other].canon == n->canon;
+}
+
+/* True when every upstream and mirror of n holds n's whole log. */
+static bool log_is_up(sim *s, sim_node *n)
+{
+    store_origin o;
+    int rc = store_origin_get(n->st, n->c.pk, &o);
+    if (rc)
+        return rc == 1;
+    for (size_t k = 0; k < n->nlinks; k++) {
+        const sim_link *l = &s->links[n->links[k]];
+        int i = (int)(n - s->nodes);
+        const sim_node *u = &s->nodes[l->lo == i ? l->hi : l->lo];
+        uint64_t seq;
+        char unit[NODE_CODE_MAX];
+        if (l->retired || !log_holder(s, n, l))
+            continue;
+        if (!u->alive || store_complete_get(u->st, n->c.pk, &seq, unit) || seq < o.max_seq)
+            return false;
+    }
+    return true;
+}
+
+/* True when a neighbour of n was restored and has not caught up: it relies
+ * on n's copy of its log, which an older copy of n's store may lack. */
+static bool neighbour_restoring(const sim *s, const sim_node *n)
+{
+    int i = (int)(n - s->nodes);
+    for (size_t k = 0; k < n->nlinks; k++) {
+        const sim_link *l = &s->links[n->links[k]];
+        if (s->nodes[l->lo == i ? l->hi : l->lo].restoring)
+            return true;
+    }
+    return false;
+}
+
+int sim_restore(sim *s, int i, uint64_t down_ms)
+{
+    sim_node *n = &s->nodes[i];
+    char data[NODE_PATH_MAX + 32], copy[NODE_PATH_MAX + 32];
+    store_origin o = {.max_seq = 0};
+    if (i == 0 || !n->alive || !n->has_backup || !log_is_up(s, n) || neighbour_restoring(s, n) ||
+        store_origin_get(n->st, n->c.pk, &o) < 0)
+        return -1;
+    trace(s, "restore %s (own log %llu) from its backup, down for %llu ms", n->name,
+          (unsigned long long)o.max_seq, (unsigned long long)down_ms);
+    s->stats.restores++;
+    node_down(s, n);
+    backup_paths(n, data, copy, sizeof data);
+    if (file_copy(copy, data))
+        note_error(s, "restore of %s failed", n->name);
+    n->restoring = true;
+    ev_push(s,
+            (sim_event){.at = s->now + down_ms, .kind = EV_RESTART, .a = i, .gen = n->crash_gen});
+    return 0;
+}
+
+/* restore_gate_check of node/restore_gate.c over n's sessions: true (and
+ * n writes again) once a server of its parent unit or a mirror has told
+ * its positions and n holds its own log, without a gap, as far as any
+ * neighbour that told does. */
+static bool restore_caught_up(sim *s, sim_node *n)
+{
+    int i = (int)(n - s->nodes);
+    bool upstream = false;
+    uint64_t target = 0, held = 0;
+    for (size_t k = 0; k < n->nlinks; k++) {
+        sim_link *l = &s->links[n->links[k]];
+        repl_session *ses = l->ses[l->lo == i ? 0 : 1];
+        repl_stats st;
+        if (!ses)
+            continue;
+        repl_session_stats(ses, &st);
+        if (st.state != REPL_OPEN || !st.positioned || st.news)
+            continue;
+        upstream |= (st.kind == LINK_UP && !strcmp(st.peer_unit, s->nodes[n->parent].unit)) ||
+                    st.kind == LINK_MIRROR;
+        target = st.peer_own_seq > target ? st.peer_own_seq : target;
+    }
+    store_origin o;
+    int rc = store_origin_get(n->st, n->c.pk, &o);
+    if (rc < 0 || (!rc && o.count != o.max_seq))
+        return false;
+    held = rc ? 0 : o.max_seq;
+    if (!upstream || held < target)
+        return false;
+    n->restoring = false;
+    trace(s, "caught up %s: own log %llu, neighbours hold %llu", n->name,
+          (unsigned long long)held, (unsigned long long)target);
+    return true;
+}
+
 /* ---- unit moves ------------------------------------------------------------------- */
 
 static void move_relink(sim *s, int i, int np);
+
+/* True when a server of node i's unit was restored and has not caught up:
+ * its new parent would not hold the entries it signed after its backup
+ * (docs/operations.md, "Restore"), so the simulation does not move it. */
+static bool unit_restoring(const sim *s, int i)
+{
+    for (int k = 0; k < s->nnodes; k++)
+        if (s->nodes[k].canon == s->nodes[i].canon && s->nodes[k].restoring)
+            return true;
+    return false;
+}
 
 int sim_move(sim *s, int i, int np)
 {
     sim_node *n = &s->nodes[i], *root = &s->nodes[0];
     if (i <= 0 || np < 0 || np >= s->nnodes || np == n->parent || s->move_node >= 0 ||
         s->nodes[np].depth != n->depth - 1 || !root->alive || n->canon != i || n->mirror >= 0 ||
-        s->nodes[np].canon != np)
+        s->nodes[np].canon != np || unit_restoring(s, i))
         return -1;
     /* the root rewrites the unit's record, as network.c wrote it at enrolment */
     msgpack_sbuffer sb;

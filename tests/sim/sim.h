@@ -73,6 +73,7 @@ typedef struct {
     uint64_t connects, dial_failures, teardowns, timeouts;
     uint64_t crashes, cuts, writes, notifies, jobs;
     uint64_t moves;          /* units moved to a new parent (sim_move) */
+    uint64_t restores;       /* disks lost and restored from an older copy (sim_restore) */
     uint64_t session_errors; /* sessions closed for a reason other than a timeout */
     uint64_t nudges;         /* sessions that had something to send only when sim_settle's
                                 final notification asked, all else being idle */
@@ -150,6 +151,23 @@ void sim_set_skew(sim *s, int i, int64_t skew_ms);
 
 /* Allows (true) or stops (false) latency spikes. */
 void sim_set_spikes(sim *s, bool on);
+
+/* Backs node i's store up (a copy of its LMDB file, taken between
+ * events, so consistent), replacing its previous backup. 0, or -1 when
+ * the node is down or the copy failed. */
+int sim_backup(sim *s, int i);
+
+/* Node i loses its disk and is restored from its last sim_backup: its
+ * store is replaced by that copy and it restarts after down_ms. Until it
+ * holds its own log again as far as its neighbours do (a server of its
+ * parent unit or a mirror has told its positions), it signs nothing, as
+ * node/restore_gate.h does: sim_write at it fails quietly. Done only when
+ * every upstream and mirror of the node holds its whole log (the case
+ * docs/operations.md, "Restore", covers without a rotation) and no
+ * neighbour of it is itself restored and catching up; while it catches
+ * up, its unit does not move (sim_move). Returns 0 when done, -1 when not
+ * (no backup, node down, log not yet up, a neighbour catching up). */
+int sim_restore(sim *s, int i, uint64_t down_ms);
 
 /* Ends every cut, restarts every crashed node now and stops spikes. */
 void sim_heal(sim *s);

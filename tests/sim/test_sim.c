@@ -22,6 +22,9 @@
  *                               regression seeds of ctest's test_sim_regress
  *   test_sim --seeds N --from S seeds S..S+N-1
  *   test_sim --no-moves ...     without unit moves
+ *   test_sim --restores ...     also: nodes back up their store, then lose
+ *                               their disk and restore that older copy
+ *                               (sim_restore; ctest test_sim_restore)
  *
  * A failing seed prints "replay: <argv0> <seed>". Stores live under
  * /dev/shm when TMPDIR is unset (see sim_pick_tmpdir).
@@ -37,9 +40,11 @@
 static const char *const tiers[] = {"national", "province", "district", "commune"};
 
 static bool with_moves = true; /* units move to new parents during the chaos */
+static bool with_restores = false; /* nodes lose their disk and restore a backup (--restores) */
 
 typedef struct {
     uint64_t entries, delivered, connects, crashes, cuts, timeouts, writes, jobs, nudges, moves;
+    uint64_t restores;
     uint64_t settle_ms;
 } totals;
 
@@ -115,6 +120,17 @@ static void seed_config(sim_config *cfg, uint64_t seed)
 }
 
 /* Random faults and writes for `duration` ms of virtual time. */
+/* --restores: now and then a node (not the root) is backed up, and later
+ * loses its disk and restores that backup (sim_restore). */
+static void restore_faults(sim *s, int n)
+{
+    int i = 1 + (int)sim_below(s, (uint64_t)n - 1);
+    if (sim_below(s, 1000) < 20)
+        sim_backup(s, i);
+    else if (sim_below(s, 1000) < 10)
+        sim_restore(s, i, 500 + sim_below(s, 20000));
+}
+
 static void chaos(sim *s, uint64_t duration)
 {
     int n = sim_node_count(s);
@@ -140,6 +156,8 @@ static void chaos(sim *s, uint64_t duration)
             for (unsigned k = 1 + (unsigned)sim_below(s, 3); k && sim_node_is_up(s, i); k--)
                 sim_write_random(s, i);
         }
+        if (with_restores)
+            restore_faults(s, n);
         if (sim_below(s, 1000) >= fault_pm)
             continue;
         int i = 1 + (int)sim_below(s, (uint64_t)n - 1);
@@ -215,6 +233,7 @@ static int run_seed(uint64_t seed, const char *base, totals *tot)
         tot->jobs += st.jobs;
         tot->nudges += st.nudges;
         tot->moves += st.moves;
+        tot->restores += st.restores;
         tot->settle_ms += took;
     }
     sim_free(s);
@@ -225,7 +244,8 @@ static int run_seed(uint64_t seed, const char *base, totals *tot)
 
 static int usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--no-moves] [SEED... | --seeds N --from S]\n", argv0);
+    fprintf(stderr, "usage: %s [--no-moves] [--restores] [SEED... | --seeds N --from S]\n",
+            argv0);
     return 2;
 }
 
@@ -243,6 +263,8 @@ int main(int argc, char **argv)
             from = strtoull(argv[++i], NULL, 10), range = true;
         else if (!strcmp(argv[i], "--no-moves"))
             with_moves = false;
+        else if (!strcmp(argv[i], "--restores"))
+            with_restores = true;
         else if (argv[i][0] >= '0' && argv[i][0] <= '9')
             list[nlist++] = strtoull(argv[i], NULL, 10);
         else
@@ -267,21 +289,23 @@ int main(int argc, char **argv)
         CHECKF(!bad, "seed %llu", (unsigned long long)seed);
         if (bad) {
             failed++;
-            fprintf(stderr, "replay: %s%s %llu\n", argv[0], with_moves ? "" : " --no-moves",
-                    (unsigned long long)seed);
+            fprintf(stderr, "replay: %s%s%s %llu\n", argv[0], with_moves ? "" : " --no-moves",
+                    with_restores ? " --restores" : "", (unsigned long long)seed);
         }
     }
     double dt = wall_s() - t0;
     free(list);
     printf("sim: %llu seeds from %llu in %.1f s (%.0f ms/seed), %u failed; %llu writes, %llu "
            "entries held, %llu messages, %llu verify jobs, %llu connects, %llu crashes, %llu "
-           "cuts, %llu timeouts, %llu moves, %llu nudges, mean settle %.1f s virtual\n",
+           "cuts, %llu timeouts, %llu moves, %llu restores, %llu nudges, mean settle %.1f s "
+           "virtual\n",
            (unsigned long long)count, (unsigned long long)from, dt, 1000 * dt / (double)count,
            failed, (unsigned long long)tot.writes, (unsigned long long)tot.entries,
            (unsigned long long)tot.delivered, (unsigned long long)tot.jobs,
            (unsigned long long)tot.connects, (unsigned long long)tot.crashes,
            (unsigned long long)tot.cuts, (unsigned long long)tot.timeouts,
-           (unsigned long long)tot.moves, (unsigned long long)tot.nudges,
+           (unsigned long long)tot.moves, (unsigned long long)tot.restores,
+           (unsigned long long)tot.nudges,
            count > failed ? (double)tot.settle_ms / 1000.0 / (double)(count - failed) : 0.0);
     return check_done();
 }
