@@ -395,6 +395,20 @@ static int daemon_tls(const node_config *c, http_tls *t, char *cert, char *key, 
     return 0;
 }
 
+/* True when this run speaks TLS: it serves HTTPS, has a CA file for wss://
+ * upstreams, or dials one. Otherwise the HTTP server skips OpenSSL's set-up
+ * and the loading of the system's CA store, which cost tens of milliseconds
+ * at every start, before a restarted node can dial its parent. */
+static bool daemon_uses_tls(const node_config *c, const http_tls *t)
+{
+    if (t->cert_file || t->ca_file)
+        return true;
+    for (size_t i = 0; i < c->nupstreams && i < NODE_MAX_UPSTREAMS; i++)
+        if (!strncmp(c->upstreams[i], "wss://", 6))
+            return true;
+    return false;
+}
+
 /* The --redirect-http listener on host, started before the HTTPS server
  * (whose port it learns once that one listens). Returns 0, or -1 with err. */
 static int daemon_redirect(daemon_state *st, const char *host, char *err, size_t errlen)
@@ -513,7 +527,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
              daemon_tls(c, &tls, cert, key, ca, sizeof cert, err, errlen) ||
              daemon_redirect(st, host, err, errlen))
         ok = false;
-    limits.tls = &tls;
+    limits.tls = daemon_uses_tls(c, &tls) ? &tls : NULL;
     st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, &limits, ep, (size_t)nep,
                                          err, errlen)
                   : NULL;
