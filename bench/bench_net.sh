@@ -63,17 +63,18 @@ sampler() {
 }
 pids_write() { : >"$T/pids.new"; for n in $NODES; do [ -n "${PID[$n]:-}" ] && echo "$n ${PID[$n]}" >>"$T/pids.new"; done; mv "$T/pids.new" "$T/pids"; }
 
-# catchup NODE RECEIVER KEY SEQ: starts NODE through bench_net; CATCH_MS is
-# the milliseconds until RECEIVER held KEY's log up to SEQ.
+# catchup NODE RECEIVER KEY SEQ POLL_MS: starts NODE through bench_net;
+# CATCH_MS is the milliseconds until RECEIVER held KEY's log up to SEQ
+# (RECEIVER's status read every POLL_MS).
 catchup() {
     local n=$1 r=$2 out
     RUNS[$n]=$((${RUNS[$n]:-0} + 1))
-    out=$("$NET" catchup "${PORT[$r]}" "$(cat "$T/$r.token")" "$3" "$4" 120 \
+    out=$("$NET" catchup "${PORT[$r]}" "$(cat "$T/$r.token")" "$3" "$4" 300 "$5" \
         "$BIN" serve --dir "$T/$n" 2>"$T/$n.${RUNS[$n]}.log")
     local rc=$?
     PID[$n]=$(awk '$1 == "pid" { print $2 }' <<<"$out")
     pids_write
-    [ $rc -eq 0 ] || die "$n: $r did not hold $4 entries of it within 120 s ($(tail -1 <<<"$out"))"
+    [ $rc -eq 0 ] || die "$n: $r did not hold $4 entries of it within 300 s ($(tail -1 <<<"$out"))"
     CATCH_MS=$(awk '$1 == "catchup_ms" { print $2 }' <<<"$out")
 }
 # halt NODE: SIGTERM, then waits for its end (bench_net's nodes are not
@@ -122,7 +123,7 @@ for i in 1 2 3; do
     pids_write
     reports "$T/rc$i.jsonl" "RC$i" 1000
     "$BIN" import --dir "$T/c2" --collection reports --raw --file "$T/rc$i.jsonl" >/dev/null || die "import at c2"
-    catchup c2 dist "$K2" "$(own_seq c2 "$K2")"
+    catchup c2 dist "$K2" "$(own_seq c2 "$K2")" 1
     recs+=("$CATCH_MS")
 done
 REC=$(printf '%s\n' "${recs[@]}" | sort -n | sed -n 2p)
@@ -138,7 +139,7 @@ reports "$T/one.jsonl" ONE "$ONE"
 t0=$(now)
 "$BIN" import --dir "$T/c2" --collection reports --raw --file "$T/one.jsonl" >/dev/null || die "import at c2"
 say "import of $ONE reports at c2 (lienthong import --raw: signed entries): $(since "$t0") s"
-catchup c2 dist "$K2" "$(own_seq c2 "$K2")"
+catchup c2 dist "$K2" "$(own_seq c2 "$K2")" 5
 MS=$CATCH_MS
 S=$(awk -v m="$MS" 'BEGIN { printf "%.2f", m / 1000 }')
 R=$(awk -v n="$ONE" -v m="$MS" 'BEGIN { printf "%.0f", n * 1000 / m }')
@@ -154,7 +155,7 @@ halt c1 || die "c1 did not stop cleanly"
 pids_write
 reports "$T/chain.jsonl" CH "$CHAIN"
 "$BIN" import --dir "$T/c1" --collection reports --raw --file "$T/chain.jsonl" >/dev/null || die "import at c1"
-catchup c1 nat "$K1" "$(own_seq c1 "$K1")"
+catchup c1 nat "$K1" "$(own_seq c1 "$K1")" 5
 MS=$CATCH_MS
 S=$(awk -v m="$MS" 'BEGIN { printf "%.2f", m / 1000 }')
 R=$(awk -v n="$CHAIN" -v m="$MS" 'BEGIN { printf "%.0f", n * 1000 / m }')
