@@ -56,7 +56,7 @@ sampler() {
             read -r pa pf <<<"$peak"
             [ "$anon" -gt "$pa" ] && pa=$anon
             [ "$file" -gt "$pf" ] && pf=$file
-            echo "$pa $pf" >"$T/peak.$n"
+            echo "$pa $pf" >"$T/peak.$n.new" && mv "$T/peak.$n.new" "$T/peak.$n"
         done <"$T/pids"
         sleep 0.2
     done
@@ -87,10 +87,7 @@ halt() {
     PID[$1]=
     pids_write
 }
-own_seq() { "$BIN" status --dir "$T/$1" --json | jq --arg k "$2" '.origins[$k]'; }
 all_converged() { for n in $NODES; do converged "$n" || return 1; done; }
-# holds NODE KEY SEQ: NODE holds KEY's log up to SEQ.
-holds() { api "$1" status | jq -e --arg k "$2" --argjson s "$3" '(.origins[$k] // 0) >= $s and .partial_origins[$k] == null' >/dev/null; }
 
 make_tree
 for n in $NODES; do api "$n" health >/dev/null 2>&1; done # viewer tokens, made before the nodes run
@@ -120,7 +117,6 @@ done
 recs=()
 for i in 1 2 3; do
     halt c2 || die "c2 did not stop cleanly"
-    pids_write
     reports "$T/rc$i.jsonl" "RC$i" 1000
     "$BIN" import --dir "$T/c2" --collection reports --raw --file "$T/rc$i.jsonl" >/dev/null || die "import at c2"
     catchup c2 dist "$K2" "$(own_seq c2 "$K2")" 1
@@ -134,7 +130,6 @@ verdict reconnect "$(le "$REC" 100 && echo 1)" "median $REC ms (target < 100 ms)
 halt c2 || die "c2 did not stop cleanly"
 halt prov || die "prov did not stop cleanly"
 halt nat || die "nat did not stop cleanly"
-pids_write
 reports "$T/one.jsonl" ONE "$ONE"
 t0=$(now)
 "$BIN" import --dir "$T/c2" --collection reports --raw --file "$T/one.jsonl" >/dev/null || die "import at c2"
@@ -152,7 +147,6 @@ wait_until 240 holds nat "$K2" "$(own_seq c2 "$K2")" || die "the national node d
 
 # ---- three hops: 200,000 ---------------------------------------------------------------
 halt c1 || die "c1 did not stop cleanly"
-pids_write
 reports "$T/chain.jsonl" CH "$CHAIN"
 "$BIN" import --dir "$T/c1" --collection reports --raw --file "$T/chain.jsonl" >/dev/null || die "import at c1"
 catchup c1 nat "$K1" "$(own_seq c1 "$K1")" 5

@@ -18,11 +18,6 @@ set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 
 mkfifo "$T/ca.fifo"
-held() { # held NODE KEY SEQ: NODE holds KEY's log up to SEQ, without a gap
-    api "$1" status | jq -e --arg k "$2" --argjson s "$3" \
-        '(.origins[$k] // 0) >= $s and .partial_origins[$k] == null' >/dev/null
-}
-own_seq() { "$BIN" status --dir "$T/$1" --json | jq --arg k "$2" '.origins[$k]'; }
 all_converged() { for n in $NODES; do converged "$n" || return 1; done; }
 
 make_tree
@@ -43,7 +38,7 @@ want=$(own_seq c1 "$K")
 check "the district does not hold them yet" test "$(api dist status | jq --arg k "$K" '.origins[$k]')" -lt "$want"
 t0=$(now)
 SSL_CERT_FILE="$T/ca.fifo" start c1 || exit 1
-check "the district holds the 1,000 entries within 5 s of serve starting" wait_until 5 held dist "$K" "$want"
+check "the district holds the 1,000 entries within 5 s of serve starting" wait_until 5 holds dist "$K" "$want"
 echo "reconnect after a clean stop: the district held 1,000 waiting entries $(since "$t0") s after serve started (0.1 s polling)"
 dial_ms() { # milliseconds from node.recovery to repl.link_open in the log
     awk -F'[ =]' '/event=node.recovery|event=repl.link_open/ { split($2, t, "T"); split(t[2], h, ":");
@@ -51,7 +46,7 @@ dial_ms() { # milliseconds from node.recovery to repl.link_open in the log
 }
 echo "from the store's opening to the link open: $(dial_ms) ms (log timestamps)"
 
-# ---- an unclean restart: the district still holds the old link ------------------------
+# ---- an unclean restart (kill -9): no clean close, no saved state ----------------------
 kill -9 "${PID[c1]}"
 wait "${PID[c1]}" 2>/dev/null
 PID[c1]=
@@ -62,7 +57,7 @@ want=$(own_seq c1 "$K")
 t0=$(now)
 SSL_CERT_FILE="$T/ca.fifo" start c1 || exit 1
 check "after a kill, the district holds the new entries within 5 s of serve starting" \
-    wait_until 5 held dist "$K" "$want"
+    wait_until 5 holds dist "$K" "$want"
 echo "reconnect after a kill: $(since "$t0") s"
 check "no backoff: the commune's first dial succeeded" \
     bash -c "! grep -q 'event=repl.dial_failed' '$(log_of c1)'"
