@@ -58,6 +58,7 @@ typedef struct {
     metrics *metrics;
     disk_guard guard;
     bool stopping;
+    uint64_t arrival_pushed; /* last arrival position the links were told of by a write */
 } daemon_state;
 
 static unsigned camera_probe_s;
@@ -82,12 +83,29 @@ void daemon_set_metrics_listen(const char *listen)
     metrics_listen = listen;
 }
 
-/* The server's observer: the audit trail and the metrics. */
+/* After a request that may have written (any method but GET and HEAD):
+ * when the store gained entries, the links push them now rather than at
+ * the store watch's next tick, up to WATCH_INTERVAL_MS later. The watch
+ * still logs new entries and notices other processes' writes. */
+static void daemon_push_writes(daemon_state *st, const http_request *req)
+{
+    if (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD"))
+        return;
+    uint64_t last = store_arrival_last(st->d.env.store);
+    if (last == st->arrival_pushed)
+        return;
+    st->arrival_pushed = last;
+    repl_links_notify(st->d.env.links);
+}
+
+/* The server's observer: the audit trail, the metrics, and the links told
+ * of what a write added. */
 static void daemon_observe(void *ctx, const http_request *req, const http_response *res)
 {
     daemon_state *st = ctx;
     audit_observe(&st->d.env, req, res);
     metrics_observe(st->metrics, req, res);
+    daemon_push_writes(st, req);
 }
 
 /* The observer of the metrics address: its own requests are counted too. */
@@ -475,6 +493,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.env.loop = &st->loop;
     st->d.env.started_ms = uv_now(&st->loop);
     st->d.arrival_seen = store_arrival_last(st->d.env.store);
+    st->arrival_pushed = st->d.arrival_seen;
 
     st->d.env.links = repl_links_new(&st->loop, c, st->d.env.store);
     st->d.env.auth = auth_new(&st->loop, c, st->d.env.store);
