@@ -71,15 +71,20 @@ test-tsan: deps
 fuzz: deps
 	@./scripts/run-fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# Every bench runs; the target fails at the end when one of them failed
+# (a missed target, a stall).
 bench: build
-	@./$(BUILD)/bench/bench_apply
-	@./$(BUILD)/bench/bench_repl
-	@LT_BIN=$(BUILD)/lienthong node bench/bench_ui.mjs
-	@./$(BUILD)/bench/bench_reports
-	@./$(BUILD)/bench/bench_indicators
-	@./$(BUILD)/bench/bench_documents
-	@./$(BUILD)/bench/bench_cameras
-	@LT_BIN=$(BUILD)/lienthong bash bench/bench_camera_probe.sh
+	@rc=0; \
+	./$(BUILD)/bench/bench_apply || rc=1; \
+	./$(BUILD)/bench/bench_repl || rc=1; \
+	LT_BIN=$(BUILD)/lienthong LT_BENCH_NET=$(BUILD)/bench/bench_net bash bench/bench_net.sh || rc=1; \
+	LT_BIN=$(BUILD)/lienthong node bench/bench_ui.mjs || rc=1; \
+	./$(BUILD)/bench/bench_reports || rc=1; \
+	./$(BUILD)/bench/bench_indicators || rc=1; \
+	./$(BUILD)/bench/bench_documents || rc=1; \
+	./$(BUILD)/bench/bench_cameras || rc=1; \
+	LT_BIN=$(BUILD)/lienthong bash bench/bench_camera_probe.sh || rc=1; \
+	exit $$rc
 
 # The replication simulator beyond the seeds `make test` runs, on every core:
 #   make sim-sweep SEEDS=20000 FROM=1000

@@ -10,6 +10,11 @@
  * batches land); live push of entries one at a time and the latency of one
  * entry over 3 hops; peak RSS. Ratios are against the verify rate.
  *
+ * Every rate is computed from the entries the target node actually holds
+ * at the end of the step. When a step stalls (nothing moves before the
+ * target holds all it was sent) or a target is missed, the bench says so
+ * and exits with status 1.
+ *
  * Usage: bench_repl [--entries N]   (default 100000)
  */
 #include "lib/mpjson.h"
@@ -46,6 +51,7 @@ typedef struct {
 
 static uv_loop_t loop;
 static int jobs_running;
+static int failures; /* stalls and missed targets: the exit status */
 
 static double now_s(void)
 {
@@ -170,8 +176,9 @@ static bool links_pump(blink *links, size_t n)
     return moved;
 }
 
-/* Runs the links until target holds `want` entries or nothing moves. */
-static void links_run(blink *links, size_t n, bnode *target, uint64_t want)
+/* Runs the links until target holds `want` entries or nothing moves.
+ * Returns the entries target holds then. */
+static uint64_t links_run(blink *links, size_t n, bnode *target, uint64_t want)
 {
     while (store_entry_count(target->s) < want) {
         bool moved = links_pump(links, n);
@@ -180,6 +187,29 @@ static void links_run(blink *links, size_t n, bnode *target, uint64_t want)
         else if (!moved)
             break;
     }
+    return store_entry_count(target->s);
+}
+
+/* The entries of a step that reached its target (held - base); says so
+ * and counts a failure when fewer than `want` did. */
+static uint64_t delivered(const char *step, uint64_t held, uint64_t base, uint64_t want)
+{
+    uint64_t got = held > base ? held - base : 0;
+    if (got < want) {
+        printf("STALLED: %s delivered %llu of %llu entries: replication stopped moving "
+               "(see the link errors above)\n",
+               step, (unsigned long long)got, (unsigned long long)want);
+        failures++;
+    }
+    return got;
+}
+
+/* "PASS", or "MISS" counted as a failure. */
+static const char *verdict(bool met)
+{
+    if (!met)
+        failures++;
+    return met ? "PASS" : "MISS";
 }
 
 static void links_open(blink *links, size_t n, bool defer)
@@ -288,45 +318,51 @@ int main(int argc, char **argv)
     blink hop = {&com, &dist, 0, 0};
     links_open(&hop, 1, false);
     t0 = now_s();
-    links_run(&hop, 1, &dist, base_d + entries);
+    uint64_t got = delivered("one hop, inline", links_run(&hop, 1, &dist, base_d + entries),
+                             base_d, entries);
     double t_inline = now_s() - t0;
     links_close(&hop, 1);
-    printf("one hop catch-up, inline       %8.0f entries/s  (%zu in %.2f s, %.2f x verify)\n",
-           (double)entries / t_inline, entries, t_inline, (double)entries / t_inline / vr);
+    printf("one hop catch-up, inline       %8.0f entries/s  (%llu in %.2f s, %.2f x verify)\n",
+           (double)got / t_inline, (unsigned long long)got, t_inline,
+           (double)got / t_inline / vr);
 
     /* one hop, district -> province, verification on the thread pool */
     uint64_t base_p = store_entry_count(prov.s);
     blink hop2 = {&dist, &prov, 0, 0};
     links_open(&hop2, 1, true);
     t0 = now_s();
-    links_run(&hop2, 1, &prov, base_p + entries);
+    got = delivered("one hop, thread pool", links_run(&hop2, 1, &prov, base_p + entries), base_p,
+                    entries);
     double t_pool = now_s() - t0;
     links_close(&hop2, 1);
-    printf("one hop catch-up, thread pool  %8.0f entries/s  (%zu in %.2f s, %.2f x verify)  "
+    printf("one hop catch-up, thread pool  %8.0f entries/s  (%llu in %.2f s, %.2f x verify)  "
            "[target >= 0.80 x, < 10 s: %s]\n",
-           (double)entries / t_pool, entries, t_pool, (double)entries / t_pool / vr,
-           (double)entries / t_pool >= 0.8 * vr && t_pool < 10 ? "PASS" : "MISS");
+           (double)got / t_pool, (unsigned long long)got, t_pool, (double)got / t_pool / vr,
+           verdict(got == entries && (double)got / t_pool >= 0.8 * vr && t_pool < 10));
 
     /* 3-hop chain: new entries at the commune reach the national node
      * through all three links at once */
     write_reports(&com, entries, entries);
-    uint64_t want = store_entry_count(nat.s) + 2 * entries;
+    uint64_t base_n = store_entry_count(nat.s);
     links_open(chain, 3, true);
     t0 = now_s();
-    links_run(chain, 3, &nat, want);
+    got = delivered("3-hop chain", links_run(chain, 3, &nat, base_n + 2 * entries), base_n,
+                    2 * entries);
     double t_chain = now_s() - t0;
-    printf("3-hop chain catch-up           %8.0f entries/s  (%zu reach national in %.2f s; "
+    printf("3-hop chain catch-up           %8.0f entries/s  (%llu reach national in %.2f s; "
            "every hop verifies every entry)\n",
-           (double)(2 * entries) / t_chain, 2 * entries, t_chain);
+           (double)got / t_chain, (unsigned long long)got, t_chain);
 
     /* live push: one entry at a time over the open chain */
-    double lat[101];
+    double lat[101] = {0};
+    int before = failures;
     for (int i = 0; i < 101; i++) {
         uint64_t target = store_entry_count(nat.s) + 1;
         double s0 = now_s();
         write_reports(&com, 1, 3 * entries + (size_t)i);
         repl_session_notify(chain[0].a);
-        links_run(chain, 3, &nat, target);
+        if (!delivered("live push", links_run(chain, 3, &nat, target), target - 1, 1))
+            break;
         lat[i] = now_s() - s0;
     }
     for (int i = 0; i < 101; i++)
@@ -338,19 +374,20 @@ int main(int argc, char **argv)
             }
     printf("live push, 3 hops, one entry   median %.2f ms, p90 %.2f ms  [target median < 100 ms: "
            "%s]\n",
-           lat[50] * 1e3, lat[90] * 1e3, lat[50] < 0.1 ? "PASS" : "MISS");
+           lat[50] * 1e3, lat[90] * 1e3, verdict(failures == before && lat[50] < 0.1));
     t0 = now_s();
-    uint64_t target = store_entry_count(nat.s) + 2000;
+    uint64_t base_live = store_entry_count(nat.s);
     for (int i = 0; i < 2000; i++) {
         write_reports(&com, 1, 4 * entries + (size_t)i);
         repl_session_notify(chain[0].a);
         links_pump(chain, 3);
         uv_run(&loop, UV_RUN_NOWAIT);
     }
-    links_run(chain, 3, &nat, target);
+    got = delivered("sustained live push", links_run(chain, 3, &nat, base_live + 2000), base_live,
+                    2000);
     double t_live = now_s() - t0;
-    printf("live push, 3 hops, sustained   %8.0f entries/s  (2000 single-entry writes)\n",
-           2000 / t_live);
+    printf("live push, 3 hops, sustained   %8.0f entries/s  (%llu of 2000 single-entry writes)\n",
+           (double)got / t_live, (unsigned long long)got);
     links_close(chain, 3);
 
     struct rusage ru;
@@ -368,5 +405,7 @@ int main(int argc, char **argv)
     snprintf(cmd, sizeof cmd, "rm -rf %s", base);
     if (system(cmd))
         fprintf(stderr, "could not remove %s\n", base);
-    return 0;
+    if (failures)
+        printf("bench_repl: %d step(s) stalled or missed their target\n", failures);
+    return failures ? 1 : 0;
 }

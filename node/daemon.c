@@ -61,6 +61,7 @@ typedef struct {
     disk_guard guard;
     restore_gate restore; /* restored from a backup: writes held until caught up */
     bool stopping;
+    uint64_t arrival_pushed; /* last arrival position the links were told of by a write */
 } daemon_state;
 
 static unsigned camera_probe_s;
@@ -85,12 +86,29 @@ void daemon_set_metrics_listen(const char *listen)
     metrics_listen = listen;
 }
 
-/* The server's observer: the audit trail and the metrics. */
+/* After a request that may have written (any method but GET and HEAD):
+ * when the store gained entries, the links push them now rather than at
+ * the store watch's next tick, up to WATCH_INTERVAL_MS later. The watch
+ * still logs new entries and notices other processes' writes. */
+static void daemon_push_writes(daemon_state *st, const http_request *req)
+{
+    if (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD"))
+        return;
+    uint64_t last = store_arrival_last(st->d.env.store);
+    if (last == st->arrival_pushed)
+        return;
+    st->arrival_pushed = last;
+    repl_links_notify(st->d.env.links);
+}
+
+/* The server's observer: the audit trail, the metrics, and the links told
+ * of what a write added. */
 static void daemon_observe(void *ctx, const http_request *req, const http_response *res)
 {
     daemon_state *st = ctx;
     audit_observe(&st->audit, req, res);
     metrics_observe(st->metrics, req, res);
+    daemon_push_writes(st, req);
 }
 
 /* The observer of the metrics address: its own requests are counted too. */
@@ -408,6 +426,20 @@ static int daemon_tls(const node_config *c, http_tls *t, char *cert, char *key, 
     return 0;
 }
 
+/* True when this run speaks TLS: it serves HTTPS, has a CA file for wss://
+ * upstreams, or dials one. Otherwise the HTTP server skips OpenSSL's set-up
+ * and the loading of the system's CA store, which cost tens of milliseconds
+ * at every start, before a restarted node can dial its parent. */
+static bool daemon_uses_tls(const node_config *c, const http_tls *t)
+{
+    if (t->cert_file || t->ca_file)
+        return true;
+    for (size_t i = 0; i < c->nupstreams && i < NODE_MAX_UPSTREAMS; i++)
+        if (!strncmp(c->upstreams[i], "wss://", 6))
+            return true;
+    return false;
+}
+
 /* The --redirect-http listener on host, started before the HTTPS server
  * (whose port it learns once that one listens). Returns 0, or -1 with err. */
 static int daemon_redirect(daemon_state *st, const char *host, char *err, size_t errlen)
@@ -465,6 +497,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.env.loop = &st->loop;
     st->d.env.started_ms = uv_now(&st->loop);
     st->d.arrival_seen = store_arrival_last(st->d.env.store);
+    st->arrival_pushed = st->d.arrival_seen;
 
     st->d.env.links = repl_links_new(&st->loop, c, st->d.env.store);
     st->d.env.auth = auth_new(&st->loop, c, st->d.env.store);
@@ -517,7 +550,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
              daemon_tls(c, &tls, cert, key, ca, sizeof cert, err, errlen) ||
              daemon_redirect(st, host, err, errlen))
         ok = false;
-    limits.tls = &tls;
+    limits.tls = daemon_uses_tls(c, &tls) ? &tls : NULL;
     st->http = ok ? http_server_start_ws(&st->loop, host, port, routes, n, &limits, ep, (size_t)nep,
                                          err, errlen)
                   : NULL;

@@ -157,6 +157,13 @@ has_count() { [ "$(count "$1" "$2")" -ge "$3" ]; }
 has_record() { "$BIN" export --dir "$T/$1" --collection "$2" 2>/dev/null | jq -r .id | grep -qxF -- "$3"; }
 digest() { "$BIN" status --dir "$T/$1" --json | jq -r ".digests.$2"; }
 node_key() { "$BIN" status --dir "$T/$1" --json | jq -r .node; }
+# own_seq NODE KEY: the highest sequence of origin KEY that NODE's store holds.
+own_seq() { "$BIN" status --dir "$T/$1" --json | jq --arg k "$2" '.origins[$k]'; }
+# holds NODE KEY SEQ: the running NODE holds KEY's log up to SEQ, without a gap.
+holds() {
+    api "$1" status | jq -e --arg k "$2" --argjson s "$3" \
+        '(.origins[$k] // 0) >= $s and .partial_origins[$k] == null' >/dev/null
+}
 
 # reports FILE PREFIX N: N report lines with ids PREFIX-1..N.
 reports() {
