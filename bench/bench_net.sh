@@ -87,7 +87,6 @@ halt() {
     PID[$1]=
     pids_write
 }
-all_converged() { for n in $NODES; do converged "$n" || return 1; done; }
 
 make_tree
 for n in $NODES; do api "$n" health >/dev/null 2>&1; done # viewer tokens, made before the nodes run

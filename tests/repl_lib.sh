@@ -185,6 +185,9 @@ converged() {
         all(.[]; .connected and .entries_to_send == 0)' >/dev/null
 }
 
+# all_converged: every node of $NODES is converged.
+all_converged() { for n in $NODES; do converged "$n" || return 1; done; }
+
 finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
