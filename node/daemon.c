@@ -62,6 +62,7 @@ typedef struct {
     restore_gate restore; /* restored from a backup: writes held until caught up */
     bool stopping;
     uint64_t arrival_pushed; /* last arrival position the links were told of by a write */
+    uv_async_t push;         /* daemon_push_writes, woken by the store's commits */
 } daemon_state;
 
 static unsigned camera_probe_s;
@@ -86,19 +87,27 @@ void daemon_set_metrics_listen(const char *listen)
     metrics_listen = listen;
 }
 
-/* After a request that may have written (any method but GET and HEAD):
- * when the store gained entries, the links push them now rather than at
- * the store watch's next tick, up to WATCH_INTERVAL_MS later. The watch
- * still logs new entries and notices other processes' writes. */
-static void daemon_push_writes(daemon_state *st, const http_request *req)
+/* After any commit of this process (the store's commit hook, on whichever
+ * thread committed: a request's write on the pool, an audit batch, an
+ * escalation, an applied batch): when the store gained entries, the links
+ * push them now rather than at the store watch's next tick, up to
+ * WATCH_INTERVAL_MS later. The watch still logs new entries and notices
+ * other processes' writes. Runs on the loop. */
+static void daemon_push_writes(uv_async_t *a)
 {
-    if (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD"))
-        return;
+    daemon_state *st = a->data;
     uint64_t last = store_arrival_last(st->d.env.store);
     if (last == st->arrival_pushed)
         return;
     st->arrival_pushed = last;
     repl_links_notify(st->d.env.links);
+}
+
+/* The store's commit hook: wakes daemon_push_writes on the loop (libuv
+ * coalesces the wake-ups of one iteration). Any thread. */
+static void daemon_committed(void *ctx)
+{
+    uv_async_send(ctx);
 }
 
 /* The server's observer: the audit trail, the metrics, and the links told
@@ -108,7 +117,6 @@ static void daemon_observe(void *ctx, const http_request *req, const http_respon
     daemon_state *st = ctx;
     audit_observe(&st->audit, req, res);
     metrics_observe(st->metrics, req, res);
-    daemon_push_writes(st, req);
 }
 
 /* The observer of the metrics address: its own requests are counted too. */
@@ -298,6 +306,8 @@ static void daemon_shutdown(daemon_state *st)
     uv_close((uv_handle_t *)&st->watch, NULL);
     uv_close((uv_handle_t *)&st->grace, NULL);
     uv_close((uv_handle_t *)&st->sweep, NULL);
+    store_set_commit_hook(st->d.env.store, NULL, NULL);
+    uv_close((uv_handle_t *)&st->push, NULL);
     documents_env_stop(st->d.documents);
     while (uv_run(&st->loop, UV_RUN_DEFAULT) != 0) {
     }
@@ -595,6 +605,9 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     uv_signal_start(&st->sighup, daemon_on_hup, SIGHUP);
     uv_timer_init(&st->loop, &st->watch);
     st->watch.data = st;
+    uv_async_init(&st->loop, &st->push, daemon_push_writes);
+    st->push.data = st;
+    store_set_commit_hook(st->d.env.store, daemon_committed, &st->push);
     uv_timer_start(&st->watch, daemon_watch, WATCH_INTERVAL_MS, WATCH_INTERVAL_MS);
     uv_timer_init(&st->loop, &st->grace);
     st->grace.data = st;

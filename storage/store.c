@@ -340,8 +340,12 @@ static int txn_attempt(store *s, store_txn_item *items, size_t n, size_t *seen)
             mdb_txn_abort(txn);
     }
     map_unshare(s);
-    if (!rc)
+    if (!rc) {
         commit_count(s, n);
+        void (*hook)(void *) = atomic_load(&s->commit_hook);
+        if (hook)
+            hook(s->commit_ctx);
+    }
     return rc;
 }
 
@@ -405,6 +409,13 @@ int store_txn_write(store *s, int (*fn)(store *s, MDB_txn *txn, void *ctx), void
 uint64_t store_group_bucket_le(size_t i)
 {
     return i + 1 < STORE_GROUP_BUCKETS ? (uint64_t)1 << i : UINT64_MAX;
+}
+
+void store_set_commit_hook(store *s, void (*fn)(void *ctx), void *ctx)
+{
+    atomic_store(&s->commit_hook, NULL);
+    s->commit_ctx = ctx;
+    atomic_store(&s->commit_hook, fn);
 }
 
 void store_commit_stats_get(store *s, store_commit_stats *out)

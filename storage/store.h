@@ -89,6 +89,13 @@ typedef struct {
 /* The upper bound of histogram bucket i (UINT64_MAX for the last). */
 uint64_t store_group_bucket_le(size_t i);
 
+/* Calls fn(ctx) after every write transaction this process commits to s,
+ * on the committing thread (any thread, the store's locks released), until
+ * it is replaced; NULL removes it. fn must be quick and thread-safe (for
+ * example uv_async_send). Set it before other threads write, or accept
+ * that a commit in flight may still call the previous hook. */
+void store_set_commit_hook(store *s, void (*fn)(void *ctx), void *ctx);
+
 /* What this process committed to s since it opened it. Any thread. */
 void store_commit_stats_get(store *s, store_commit_stats *out);
 

@@ -58,6 +58,9 @@ struct store {
     struct store_group_req *group_head, *group_tail;
     bool group_busy;
     bool group_ready;
+    /* store_set_commit_hook: told after every commit, from the committing thread */
+    void (*_Atomic commit_hook)(void *ctx);
+    void *commit_ctx;
     _Atomic uint64_t commits;
     _Atomic uint64_t commit_writes;
     _Atomic uint64_t commit_hist[STORE_GROUP_BUCKETS];
