@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BOUNDARIES_TABLE "boundaries"
+#define BOUNDARIES_TABLE MAP_BOUNDARIES_TABLE
 #define SETTINGS_TABLE "ui_settings"
 #define TILE_URL_MAX 512
 
@@ -68,6 +68,20 @@ static bool geojson_ok(json_t *g, int depth)
     return true;
 }
 
+json_t *map_boundaries_load(store *s)
+{
+    json_t *features = json_array();
+    store_local_scan(s, BOUNDARIES_TABLE, boundary_one, features);
+    return json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", features);
+}
+
+void map_api_public_boundaries(void *ctx, const http_request *req, http_response *res)
+{
+    node_env *d = ctx;
+    if (http_path_exact(req, res, "/api/v1/public/boundaries", NULL))
+        http_respond_json(res, 200, map_boundaries_load(d->store));
+}
+
 void map_api_boundaries(void *ctx, const http_request *req, http_response *res)
 {
     node_env *d = ctx;
@@ -77,10 +91,7 @@ void map_api_boundaries(void *ctx, const http_request *req, http_response *res)
     if (get && !unit) {
         if (auth_require(d->auth, req, res, ROLE_VIEWER, NULL))
             return;
-        json_t *features = json_array();
-        store_local_scan(d->store, BOUNDARIES_TABLE, boundary_one, features);
-        http_respond_json(
-            res, 200, json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", features));
+        http_respond_json(res, 200, map_boundaries_load(d->store));
         return;
     }
     if (!unit || (strcmp(req->method, "PUT") && strcmp(req->method, "DELETE"))) {
