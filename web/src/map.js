@@ -70,7 +70,7 @@ async function addBoundaries(L, map) {
 // { map, L, points(items) }. It opens on the node's own unit.
 export async function makeMap(el, { onClick } = {}) {
   const L = await loadLibraries();
-  const map = L.map(el, { preferCanvas: true, zoomControl: true, attributionControl: false });
+  const map = L.map(el, { preferCanvas: true, zoomControl: true, attributionControl: false, maxZoom: 18 });
   map.setView([16.0, 106.0], 5); // Vietnam until the node's area is known
   map.on('zoomend', () => { el.dataset.zoom = map.getZoom(); }); // for tests: the user's view is kept
   const [, bounds] = await Promise.all([addBase(L, map).catch(() => null), addBoundaries(L, map)]);
@@ -100,6 +100,7 @@ export async function makeMap(el, { onClick } = {}) {
       }
       group.addLayers(markers);
       el.dataset.points = ll.length; // for tests: drawn on a canvas, not as elements
+      el.dataset.updates = Number(el.dataset.updates || 0) + 1;
       if (fit && ll.length) { map.fitBounds(ll, { maxZoom: 15, padding: [20, 20] }); fitted = true; }
     },
   };

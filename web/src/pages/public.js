@@ -140,6 +140,7 @@ async function submit(main) {
   import('../map.js').then(async ({ makeMap, pinByKeys }) => {
     m = await makeMap(mapEl, { onClick: (ll) => place(ll) });
     pinByKeys(m, mapEl, () => marker?.getLatLng(), (ll) => place(ll));
+    mapEl.dataset.picker = '1'; // for tests: the arrow keys work from now on
   }).catch(() => {});
 }
 
