@@ -193,7 +193,7 @@ function whereEl(r) {
   const draw = () => import('../map.js').then(async ({ makeMap }) => {
     const m = await makeMap(mapEl);
     m.points([{ lat: r.lat, lon: r.lon, status: r.status }], { fit: false });
-    m.map.setView([r.lat, r.lon], 15);
+    m.map.setView([r.lat, r.lon], 15, { animate: false });
   }).catch(() => {});
   return { el, draw };
 }
