@@ -62,6 +62,8 @@ int basemap_range_parse(const char *value, uint64_t size, uint64_t *off, uint64_
         return -1;
     p += 6;
     if (*p == '-') { /* the last N bytes */
+        if (p[1] < '0' || p[1] > '9')
+            return -1;
         errno = 0;
         uint64_t n = strtoull(p + 1, &end, 10);
         if (end == p + 1 || *end || errno || n == 0)
