@@ -48,6 +48,9 @@ async function addBase(L, map) {
   const layer = window.protomapsL.leafletLayer({ url: BASEMAP, flavor: 'light', lang: getLang(),
     maxDataZoom: await basemapMaxZoom(), attribution: '' });
   layer.backgroundColor = WATER;
+  // Tiles of a zoom level left behind are fetched to the end rather than
+  // aborted: the node is near, and an aborted fetch reads as a failed request.
+  for (const v of layer.views?.values() ?? []) if (v.tileCache?.source) v.tileCache.source.shouldCancelZooms = false;
   return layer.addTo(map);
 }
 
@@ -67,20 +70,20 @@ async function addBoundaries(L, map) {
 }
 
 // A Leaflet map in el: basemap, boundaries and points; resolves to
-// { map, L, points(items) }. It opens on the node's own unit.
-export async function makeMap(el, { onClick } = {}) {
+// { map, L, points(items) } once the view is on the node's own unit.
+// onCreate(same object) runs as soon as the map exists, before the layers
+// load (the picker takes keys from then on).
+export async function makeMap(el, { onClick, onCreate } = {}) {
   const L = await loadLibraries();
   const map = L.map(el, { preferCanvas: true, zoomControl: true, attributionControl: false, maxZoom: 18 });
   map.setView([16.0, 106.0], 5); // Vietnam until the node's area is known
   map.on('zoomend', () => { el.dataset.zoom = map.getZoom(); }); // for tests: the user's view is kept
-  const [, bounds] = await Promise.all([addBase(L, map).catch(() => null), addBoundaries(L, map)]);
-  if (bounds) map.fitBounds(bounds);
-  el.dataset.ready = '1';
   if (onClick) map.on('click', (e) => onClick(e.latlng));
   const group = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40,
     chunkedLoading: true }).addTo(map);
+  let bounds = null;
   let fitted = false; // the points fit the view once; later updates keep the user's view
-  return {
+  const view = {
     map, L,
     // items: [{lat, lon, status, label, href}]; the tooltip names the status
     // in words (never colour alone)
@@ -104,6 +107,11 @@ export async function makeMap(el, { onClick } = {}) {
       if (fit && ll.length) { map.fitBounds(ll, { maxZoom: 15, padding: [20, 20] }); fitted = true; }
     },
   };
+  onCreate?.(view);
+  [, bounds] = await Promise.all([addBase(L, map).catch(() => null), addBoundaries(L, map)]);
+  if (bounds) map.fitBounds(bounds);
+  el.dataset.ready = '1';
+  return view;
 }
 
 const STEP = { ArrowUp: [1, 0], ArrowDown: [-1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };

@@ -138,9 +138,11 @@ async function submit(main) {
   send, msg);
   mount(main, form);
   import('../map.js').then(async ({ makeMap, pinByKeys }) => {
-    m = await makeMap(mapEl, { onClick: (ll) => place(ll) });
-    pinByKeys(m, mapEl, () => marker?.getLatLng(), (ll) => place(ll));
-    mapEl.dataset.picker = '1'; // for tests: the arrow keys work from now on
+    await makeMap(mapEl, { onClick: (ll) => place(ll), onCreate: (view) => {
+      m = view;
+      pinByKeys(m, mapEl, () => marker?.getLatLng(), (ll) => place(ll));
+    } });
+    mapEl.dataset.picker = '1'; // for tests: on the node's unit, the arrow keys work
   }).catch(() => {});
 }
 
