@@ -128,6 +128,11 @@ json_t *geocode_match(const json_t *boundaries, const char *q)
     return out;
 }
 
+static void answer_geocode(json_t *fc, const char *q, http_response *res)
+{
+    http_respond_json(res, 200, json_pack("{s:o}", "results", geocode_match(fc, q)));
+}
+
 void geocode_api(void *ctx, const http_request *req, http_response *res)
 {
     node_env *d = ctx;
@@ -141,7 +146,5 @@ void geocode_api(void *ctx, const http_request *req, http_response *res)
                            GEOCODE_Q_MAX);
         return;
     }
-    json_t *b = map_boundaries_load(d->store);
-    http_respond_json(res, 200, json_pack("{s:o}", "results", geocode_match(b, q)));
-    json_decref(b);
+    map_boundaries_offload(d, req, res, answer_geocode, q);
 }

@@ -12,7 +12,8 @@
  * are those with a stored boundary (map_api.h), their point the average
  * of the vertices of the boundary's first outer ring. The most specific
  * match comes first: most words matched, then the smallest area. At most
- * GEOCODE_MAX results; none is an empty list.
+ * GEOCODE_MAX results; none is an empty list. The boundaries are read on
+ * the thread pool (map_boundaries_offload).
  */
 #ifndef LT_GEOCODE_H
 #define LT_GEOCODE_H

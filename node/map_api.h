@@ -34,6 +34,17 @@
  * properties carry "unit" (and the uploaded "name", if any). */
 json_t *map_boundaries_load(store *s);
 
+/* What a handler answers from every boundary (a FeatureCollection, as
+ * map_boundaries_load gives) and its argument; on a pool thread. */
+typedef void (*map_boundaries_answer)(json_t *fc, const char *arg, http_response *res);
+#define MAP_ANSWER_ARG_MAX 512
+
+/* Reads every boundary on the thread pool (a province's are megabytes of
+ * JSON) and answers with answer(fc, arg, res); arg is copied (at most
+ * MAP_ANSWER_ARG_MAX bytes). */
+void map_boundaries_offload(node_env *d, const http_request *req, http_response *res,
+                            map_boundaries_answer answer, const char *arg);
+
 /* Handlers (ctx: the node_env). */
 void map_api_boundaries(void *ctx, const http_request *req, http_response *res);
 void map_api_public_boundaries(void *ctx, const http_request *req, http_response *res);
