@@ -13,6 +13,7 @@ import { t, getLang } from './i18n.js';
 const vendor = (f) => new URL(`vendor/${f}`, import.meta.url).href;
 const BASEMAP = '/basemap.pmtiles';
 const WATER = '#80deea'; // the sea: where the basemap has no land
+const LABEL_MIN_PX = 80; // the narrowest unit (on screen) whose name is drawn
 // Leaflet takes a string tooltip as HTML: report titles and unit names are
 // data, so they go in as a text node inside an element, never as markup.
 const textEl = (s) => h('span', String(s));
@@ -66,6 +67,15 @@ async function addBoundaries(L, map) {
         { permanent: true, direction: 'center', className: 'unit-label' });
       if (f.properties.unit === session.node_unit) own = l.getBounds();
     } }).addTo(map);
+  // a name only on a unit wide enough to hold it: a province's hundreds of
+  // communes are named once one zooms in
+  const labels = () => layer.eachLayer((l) => {
+    const b = l.getBounds();
+    const wide = map.latLngToLayerPoint(b.getNorthEast()).x - map.latLngToLayerPoint(b.getSouthWest()).x > LABEL_MIN_PX;
+    if (wide !== l.isTooltipOpen()) (wide ? l.openTooltip() : l.closeTooltip());
+  });
+  map.on('zoomend', labels);
+  labels();
   return own || layer.getBounds();
 }
 
