@@ -84,6 +84,8 @@ const own = await pub.evaluate(() => {
     zoom: Number(document.querySelector('#pick-map').dataset.zoom) };
 });
 check('the map opens on the node\'s unit', own.inside && own.zoom >= 12, JSON.stringify(own));
+check('the map credits the basemap\'s data', (await pub.textContent('#pick-map .leaflet-control-attribution')
+  .catch(() => '')).includes('Natural Earth'));
 check('the page names the receiving unit', (await pub.textContent('#receiving-unit')).includes('Phường Bến Thủy'));
 await shot(pub, 'map-public-vi-1366');
 // the pin from the keyboard: the first arrow places it at the centre, the next ones move it

@@ -18,7 +18,7 @@ const LABEL_MIN_PX = 80; // the narrowest unit (on screen) whose name is drawn
 // data, so they go in as a text node inside an element, never as markup.
 const textEl = (s) => h('span', String(s));
 let settings = null;
-let basemapZoom = null;
+let basemap = null; // basemapInfo()
 
 async function loadLibraries() {
   loadCss(vendor('leaflet/leaflet.css'));
@@ -31,23 +31,42 @@ async function loadLibraries() {
   return window.L;
 }
 
-// The deepest zoom of the node's basemap (byte 101 of the PMTiles header):
-// deeper views draw its tiles enlarged rather than ask for missing ones.
-async function basemapMaxZoom() {
-  if (basemapZoom == null) {
-    const r = await fetch(BASEMAP, { headers: { Range: 'bytes=0-126' } });
-    if (!r.ok) throw new Error(`${BASEMAP}: ${r.status}`);
-    basemapZoom = new DataView(await r.arrayBuffer()).getUint8(101);
+// What the map needs of the node's basemap: its deepest zoom (byte 101 of
+// the PMTiles header; deeper views draw its tiles enlarged rather than ask
+// for missing ones) and its attribution as plain text (the metadata's,
+// e.g. OpenStreetMap's for a Protomaps extract).
+async function basemapInfo() {
+  if (!basemap) {
+    const range = async (from, len) => {
+      const r = await fetch(BASEMAP, { headers: { Range: `bytes=${from}-${from + len - 1}` } });
+      if (!r.ok) throw new Error(`${BASEMAP}: ${r.status}`);
+      return r.arrayBuffer();
+    };
+    const head = new DataView(await range(0, 127));
+    const at = Number(head.getBigUint64(24, true)), len = Number(head.getBigUint64(32, true));
+    let attribution = '';
+    if (len > 0 && len < 1 << 20) {
+      let meta = new Blob([await range(at, len)]).stream();
+      if (head.getUint8(97) === 2) meta = meta.pipeThrough(new DecompressionStream('gzip'));
+      const m = JSON.parse(await new Response(meta).text());
+      attribution = String(m.attribution || '').replace(/<[^>]*>/g, '').trim();
+    }
+    basemap = { maxZoom: head.getUint8(101), attribution };
   }
-  return basemapZoom;
+  return basemap;
 }
+
+// Text made safe for Leaflet's attribution, which it inserts as HTML.
+const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 // The base layer: the tile server of the settings, else the node's basemap.
 async function addBase(L, map) {
   settings = settings || (await api('ui/settings').catch(() => ({ tile_url: null })));
   if (settings.tile_url) return L.tileLayer(settings.tile_url, { maxZoom: 19 }).addTo(map);
+  const info = await basemapInfo();
+  if (info.attribution) L.control.attribution({ prefix: false }).addAttribution(escapeHtml(info.attribution)).addTo(map);
   const layer = window.protomapsL.leafletLayer({ url: BASEMAP, flavor: 'light', lang: getLang(),
-    maxDataZoom: await basemapMaxZoom(), attribution: '' });
+    maxDataZoom: info.maxZoom, attribution: '' });
   layer.backgroundColor = WATER;
   // Tiles of a zoom level left behind are fetched to the end rather than
   // aborted: the node is near, and an aborted fetch reads as a failed request.
