@@ -4,8 +4,10 @@
 #include "cli/cli.h"
 #include "documents/documents.h"
 #include "lib/log.h"
+#include "node/basemap.h"
 #include "node/daemon.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +47,9 @@ static const char usage[] =
     "  --log-format logfmt|json\n"
     "                      one line per event on stderr (default logfmt)\n"
     "  --log-level debug|info|warn|error\n"
-    "                      the lowest level written (default info, or LT_LOG)\n";
+    "                      the lowest level written (default info, or LT_LOG)\n"
+    "  --basemap FILE      the PMTiles archive the maps draw (default DIR/basemap.pmtiles\n"
+    "                      when present, else the built-in outline of Vietnam)\n";
 
 int cmd_serve(int argc, char **argv)
 {
@@ -61,6 +65,7 @@ int cmd_serve(int argc, char **argv)
                                          {"metrics-listen", required_argument, 0, 'L'},
                                          {"log-format", required_argument, 0, 'F'},
                                          {"log-level", required_argument, 0, 'V'},
+                                         {"basemap", required_argument, 0, 'B'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *dir = NULL, *listen = NULL, *cert = NULL, *key = NULL, *ca = NULL;
@@ -105,6 +110,11 @@ int cmd_serve(int argc, char **argv)
             documents_set_file_max((size_t)v << 20);
         } else if (ch == 'L')
             daemon_set_metrics_listen(optarg);
+        else if (ch == 'B') {
+            char berr[PATH_MAX + 160];
+            if (basemap_set_file(optarg, berr, sizeof berr))
+                return cli_usage_error("serve", berr);
+        }
         else if (ch == 'F' || ch == 'V') {
             log_format f;
             log_level l;

@@ -3,6 +3,7 @@
  */
 #include "cli/demo_data.h"
 #include "node/domains.h"
+#include "node/map_demo.h"
 
 #include <stdint.h>
 
@@ -12,5 +13,7 @@ int demo_data_write(const node_config *c, store *s, char *err, size_t errlen)
     uint64_t rng = 0;
     for (const char *p = c->unit; *p; p++)
         rng = rng * 131 + (uint8_t)*p;
-    return domains_demo_seed(s, c, &rng, err, errlen);
+    if (domains_demo_seed(s, c, &rng, err, errlen))
+        return -1;
+    return map_demo_seed(s, err, errlen);
 }

@@ -12,7 +12,8 @@
  * domain's own sample data (domains_demo_seed: the reports domain's reports
  * at communes and districts and its holiday calendar at the root, the
  * documents domain's signed documents, the indicators, and the cameras
- * domain's cameras of every unit, docs/media.md "Demo"). Deterministic for
+ * domain's cameras of every unit, docs/media.md "Demo"), and the demo
+ * units' boundaries the maps draw (map_demo.h). Deterministic for
  * a given unit, but for the times. */
 int demo_data_write(const node_config *c, store *s, char *err, size_t errlen);
 

@@ -15,6 +15,8 @@
  *   GET /api/v1/network   the hierarchy with each node's state (network_api.h)
  *   /api/v1/users         accounts, admins (users_api.h)
  *   /api/v1/boundaries, /api/v1/ui/settings  what maps draw (map_api.h)
+ *   /basemap.pmtiles  the maps' base layer, byte ranges (basemap.h)
+ *   /api/v1/public/geocode  an address to a unit's place (geocode.h)
  *   /api/v1/events        WebSocket live updates for the UI (events.h)
  *   /api/v1/reports, /api/v1/categories, /api/v1/holidays
  *                                       field reports (reports_api.h)
@@ -35,6 +37,8 @@
 #include "node/feed_api.h"
 #include "node/http/static_web.h"
 #include "node/links/repl_link.h"
+#include "node/basemap.h"
+#include "node/geocode.h"
 #include "node/map_api.h"
 #include "node/membership/enrol_api.h"
 #include "node/membership/network_api.h"
@@ -172,6 +176,9 @@ size_t api_routes(node_env *d, http_route *routes, size_t cap)
         {NULL, "/api/v1/open311/keys", open311_keys_api, d, 0},
         {NULL, "/api/v1/boundaries", map_api_boundaries, d, MAP_BOUNDARY_MAX_BODY},
         {NULL, "/api/v1/ui/settings", map_api_settings, d, 0},
+        {"GET", "/basemap.pmtiles", basemap_serve, d, 0},
+        {"GET", "/api/v1/public/boundaries", map_api_public_boundaries, d, 0},
+        {"GET", "/api/v1/public/geocode", geocode_api, d, 0},
         {"POST", "/api/v1/enrol/requests", enrol_api_post, d, 0},
         {NULL, "/api/v1", api_index, d, 0},
         {NULL, "/api", api_index, d, 0},

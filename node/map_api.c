@@ -2,6 +2,7 @@
  * map_api.c - see map_api.h.
  */
 #include "node/map_api.h"
+#include "node/http/offload.h"
 #include "node/http/static_web.h"
 #include "node/people/auth.h"
 
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BOUNDARIES_TABLE "boundaries"
+#define BOUNDARIES_TABLE MAP_BOUNDARIES_TABLE
 #define SETTINGS_TABLE "ui_settings"
 #define TILE_URL_MAX 512
 
@@ -68,6 +69,62 @@ static bool geojson_ok(json_t *g, int depth)
     return true;
 }
 
+json_t *map_boundaries_load(store *s)
+{
+    json_t *features = json_array();
+    store_local_scan(s, BOUNDARIES_TABLE, boundary_one, features);
+    return json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", features);
+}
+
+typedef struct {
+    store *store;
+    map_boundaries_answer answer;
+    char arg[MAP_ANSWER_ARG_MAX + 1];
+} boundaries_job;
+
+static void boundaries_work(void *job, const uint8_t *body, size_t len, http_response *res)
+{
+    boundaries_job *j = job;
+    (void)body;
+    (void)len;
+    json_t *fc = map_boundaries_load(j->store);
+    j->answer(fc, j->arg, res);
+    json_decref(fc);
+}
+
+static void boundaries_done(void *job, http_response *res, http_pending *p, bool ran)
+{
+    (void)res;
+    (void)p;
+    (void)ran;
+    free(job);
+}
+
+void map_boundaries_offload(node_env *d, const http_request *req, http_response *res,
+                            map_boundaries_answer answer, const char *arg)
+{
+    boundaries_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        http_respond_error(res, 503, "the node is out of memory; retry later");
+        return;
+    }
+    *j = (boundaries_job){.store = d->store, .answer = answer};
+    snprintf(j->arg, sizeof j->arg, "%s", arg ? arg : "");
+    offload_request(req, res, &(offload_task){d->loop, j, boundaries_work, boundaries_done});
+}
+
+static void answer_all(json_t *fc, const char *arg, http_response *res)
+{
+    (void)arg;
+    http_respond_json(res, 200, json_incref(fc));
+}
+
+void map_api_public_boundaries(void *ctx, const http_request *req, http_response *res)
+{
+    if (http_path_exact(req, res, "/api/v1/public/boundaries", NULL))
+        map_boundaries_offload(ctx, req, res, answer_all, NULL);
+}
+
 void map_api_boundaries(void *ctx, const http_request *req, http_response *res)
 {
     node_env *d = ctx;
@@ -77,10 +134,7 @@ void map_api_boundaries(void *ctx, const http_request *req, http_response *res)
     if (get && !unit) {
         if (auth_require(d->auth, req, res, ROLE_VIEWER, NULL))
             return;
-        json_t *features = json_array();
-        store_local_scan(d->store, BOUNDARIES_TABLE, boundary_one, features);
-        http_respond_json(
-            res, 200, json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", features));
+        http_respond_json(res, 200, map_boundaries_load(d->store));
         return;
     }
     if (!unit || (strcmp(req->method, "PUT") && strcmp(req->method, "DELETE"))) {

@@ -541,12 +541,23 @@ static void public_map(void *ctx, const http_request *req, http_response *res)
 {
     reports_env *d = ctx;
     static const char *const done[] = {"resolved", "closed"};
+    static const char *const open[] = {"new",         "received", "assigned", "transferred",
+                                       "in_progress", "reopened"};
     map_ctx m = {.bbox = false};
     const char *bbox = http_request_query_param(req, "bbox");
+    const char *status = http_request_query_param(req, "status");
     if (strcmp(req->path, PREFIX "map")) {
         http_respond_code(res, 404, "http.not_found", "no resource at %s", req->path);
         return;
     }
+    if (status && strcmp(status, "open") && strcmp(status, "done")) {
+        http_respond_error(res, 400,
+                           "status must be \"done\" (resolved and closed reports, the default) "
+                           "or \"open\" (those still being handled), not \"%s\"",
+                           status);
+        return;
+    }
+    bool want_open = status && !strcmp(status, "open");
     if (bbox && !parse_bbox(bbox, &m)) {
         http_respond_error(res, 400,
                            "bbox must be WEST,SOUTH,EAST,NORTH in degrees with "
@@ -557,8 +568,8 @@ static void public_map(void *ctx, const http_request *req, http_response *res)
     m.features = json_array();
     char cursor[REPORT_CURSOR_MAX] = "", next[REPORT_CURSOR_MAX], err[256];
     report_query q = {.unit = d->node->config->unit,
-                      .statuses = done,
-                      .nstatuses = 2,
+                      .statuses = want_open ? open : done,
+                      .nstatuses = want_open ? sizeof open / sizeof *open : 2,
                       .sort = REPORT_SORT_NEWEST,
                       .limit = REPORT_QUERY_LIMIT_MAX};
     for (int page = 0; page < MAP_PAGES; page++) {

@@ -9,8 +9,11 @@
  *   GET  /api/v1/public/reports/{code}[?token=T]   follow it
  *   GET  /api/v1/public/reports/{code}/photos/{hash}   a photo of a public report
  *   POST /api/v1/public/reports/{code}/rating?token=T   rate the answer, maybe reopen
- *   GET  /api/v1/public/map[?bbox=W,S,E,N]   GeoJSON of resolved/closed public
- *                                            reports, the newest PUBLIC_MAP_MAX
+ *   GET  /api/v1/public/map[?bbox=W,S,E,N][&status=open|done]   GeoJSON of
+ *                                            resolved/closed public reports (done,
+ *                                            the default) or of open ones (the
+ *                                            citizens' page shows those near the
+ *                                            pin), the newest PUBLIC_MAP_MAX
  *
  * Nothing here shows personal data: reporter fields, user names and units
  * of the history are never in an answer (a whitelist of fields, not a

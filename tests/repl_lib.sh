@@ -192,3 +192,19 @@ finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
 }
+
+# demo_start: `lienthong demo` in $T/demo on four free ports from $BASE (the
+# province's), stopped with Ctrl-C when the script exits; waits for the
+# province to answer.
+demo_start() {
+    BASE=
+    for _ in $(seq 1 50); do
+        local b=$(random_port)
+        port_free "$b" && port_free $((b + 1)) && port_free $((b + 2)) && port_free $((b + 3)) && { BASE=$b; break; }
+    done
+    [ -n "$BASE" ] || { bad "no four free ports"; return 1; }
+    "$BIN" demo --dir "$T/demo" --base-port "$BASE" >"$T/demo.log" 2>&1 &
+    DEMO_PID=$!
+    trap 'kill -INT $DEMO_PID 2>/dev/null; wait $DEMO_PID 2>/dev/null; repl_cleanup' EXIT
+    wait_until 120 curl -sf --max-time 2 "http://127.0.0.1:$BASE/api/v1/health" -o /dev/null
+}

@@ -54,7 +54,7 @@ const table = {
     role_viewer: 'Xem', role_staff: 'Cán bộ', role_leader: 'Lãnh đạo', role_admin: 'Quản trị',
     citizen_intro: 'Gửi phản ánh về hạ tầng, môi trường, trật tự đô thị. Không cần tài khoản.',
     your_name: 'Họ tên (không bắt buộc)', phone: 'Số điện thoại (không bắt buộc)',
-    location: 'Vị trí', need_location: 'Hãy chọn vị trí: dùng vị trí của bạn hoặc bấm vào bản đồ (địa chỉ giúp cán bộ tìm đến nơi).', use_my_location: 'Dùng vị trí của tôi', pick_on_map: 'Hoặc chọn trên bản đồ',
+    location: 'Vị trí', need_location: 'Hãy chọn vị trí: bấm vào bản đồ, dùng vị trí của bạn hoặc nhập địa chỉ.', use_my_location: 'Dùng vị trí của tôi', pick_on_map: 'Hoặc chọn trên bản đồ',
     photo: 'Ảnh (không bắt buộc)', submitted: 'Đã gửi. Mã tra cứu của bạn:',
     keep_link: 'Hãy lưu đường dẫn theo dõi dưới đây: chỉ với nó bạn mới xem được toàn bộ phản ánh và đánh giá kết quả.',
     token: 'Mã bí mật', token_optional: 'trong đường dẫn theo dõi (không bắt buộc)',
@@ -257,7 +257,7 @@ const table = {
     role_viewer: 'Viewer', role_staff: 'Staff', role_leader: 'Leader', role_admin: 'Admin',
     citizen_intro: 'Report a problem with roads, environment or public order. No account needed.',
     your_name: 'Your name (optional)', phone: 'Phone (optional)', location: 'Location',
-    need_location: 'Choose the location: use your location or click the map (the address helps staff find it).',
+    need_location: 'Choose the location: click the map, use your location or type the address.',
     use_my_location: 'Use my location', pick_on_map: 'Or pick it on the map',
     photo: 'Photo (optional)', submitted: 'Sent. Your tracking code:',
     keep_link: 'Keep the tracking link below: only with it can you see the whole report and rate the answer.',
@@ -466,6 +466,24 @@ Object.assign(table.en, {
   ago_s: '{n} s ago', ago_min: '{n} min ago', ago_h: '{n} h ago', ago_d: '{n} days ago',
   channel_web: 'Web', channel_app: 'App', channel_hotline: 'Hotline',
   channel_open311: 'Open311', channel: 'Channel', status_text: 'Status',
+});
+
+// The maps and the citizens' page (issue 18): nearby reports, addresses.
+Object.assign(table.vi, {
+  nearby_title: 'Phản ánh đang xử lý gần vị trí này',
+  nearby_hint: 'Nếu vấn đề đã có người phản ánh, bạn có thể theo dõi phản ánh đó thay vì gửi mới.',
+  nearby_none: 'Chưa có phản ánh nào đang xử lý gần vị trí này.',
+  located_by_address: 'Vị trí theo địa chỉ: {name}',
+  address_not_found: 'Không tìm thấy “{q}” trong các đơn vị của nút này. Hãy chọn vị trí trên bản đồ.',
+  report_location: 'Vị trí của phản ánh', coordinates: 'Tọa độ',
+});
+Object.assign(table.en, {
+  nearby_title: 'Open reports near this location',
+  nearby_hint: 'If someone already reported it, you can follow that report instead of sending a new one.',
+  nearby_none: 'No open reports near this location.',
+  located_by_address: 'Location from the address: {name}',
+  address_not_found: '“{q}” is not among this node\'s units. Choose the location on the map.',
+  report_location: 'Location of the report', coordinates: 'Coordinates',
 });
 
 let lang = localStorage.getItem('lt_lang') === 'en' ? 'en' : 'vi';

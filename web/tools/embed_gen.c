@@ -37,6 +37,7 @@ static const char *mime_of(const char *url)
         {".json", "application/json"},
         {".geojson", "application/geo+json"},
         {".ico", "image/x-icon"},
+        {".pmtiles", "application/vnd.pmtiles"},
         {".webmanifest", "application/manifest+json"},
     };
     const char *dot = strrchr(url, '.');

@@ -27,30 +27,84 @@ function busy(button, on) {
   button.textContent = t(on ? 'sending' : 'send');
 }
 
+// About 500 m around a point: where open reports count as nearby.
+const NEAR = 0.005;
+
+// The open public reports near ll in el (and on the map m): a citizen
+// sees whether the problem is already reported before sending it again.
+async function showNearby(el, m, ll) {
+  const bbox = [ll.lng - NEAR, ll.lat - NEAR, ll.lng + NEAR, ll.lat + NEAR].map((v) => v.toFixed(5)).join(',');
+  const fc = await api(`public/map?status=open&bbox=${bbox}`).catch(() => null);
+  if (!fc) return;
+  const list = fc.features;
+  mount(el, h('h2', t('nearby_title')), list.length
+    ? [h('p.muted', t('nearby_hint')), h('ul', list.slice(0, 10).map((f) => h('li',
+      h('a', { href: trackHash(f.properties.code) }, `${f.properties.code}: ${f.properties.title || ''}`), ' ',
+      statusBadge(f.properties.status))))]
+    : h('p.muted', t('nearby_none')));
+  m?.points(list.map((f) => ({ lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1],
+    status: f.properties.status, label: `${f.properties.code} ${f.properties.title || ''}` })), { fit: false });
+}
+
+// The place of a typed address among the node's units (GET
+// public/geocode), or null.
+async function geocode(address) {
+  const g = await api(`public/geocode?q=${encodeURIComponent(address)}`).catch(() => null);
+  return g?.results?.[0] || null;
+}
+
 async function submit(main) {
   const cats = (await api('public/categories')).categories || [];
   const msg = h('div', { role: 'status', id: 'submit-result' });
   const lat = h('input', { name: 'lat', id: 'pick-lat', inputmode: 'decimal', class: 'short' });
   const lon = h('input', { name: 'lon', id: 'pick-lon', inputmode: 'decimal', class: 'short' });
+  const address = h('input', { name: 'address', id: 'pick-address', maxlength: 300 });
   const mapEl = h('div.map.small', { id: 'pick-map', tabindex: '0', role: 'application',
     'aria-label': `${t('map_picker')}. ${t('pick_keys')}` });
+  const located = h('p', { id: 'located', role: 'status' });
+  const nearby = h('section', { id: 'nearby', 'aria-live': 'polite' });
   const send = h('button', { type: 'submit', id: 'submit-send' }, t('send'));
   let key = newKey();
+  let m = null, marker = null;
+  let fromAddress = false; // the pin was put at the typed address, not by the citizen
+  const place = (ll, byAddress = false) => {
+    fromAddress = byAddress;
+    lat.value = ll.lat.toFixed(6); lon.value = ll.lng.toFixed(6);
+    if (m && marker) marker.setLatLng(ll);
+    else if (m) marker = m.L.marker(ll, { keyboard: false }).addTo(m.map);
+    if (!byAddress) located.textContent = '';
+    showNearby(nearby, m, ll);
+  };
+  // The address alone places the pin when the citizen has not.
+  const locate = async () => {
+    const q = address.value.trim();
+    if (!q || (lat.value && !fromAddress)) return null;
+    const hit = await geocode(q);
+    located.textContent = hit ? t('located_by_address', { name: hit.name }) : t('address_not_found', { q });
+    if (hit) place({ lat: hit.lat, lng: hit.lon }, true);
+    return hit;
+  };
+  address.addEventListener('change', () => { locate(); });
   const form = h('form.card', { id: 'submit-form', onsubmit: async (e) => {
     e.preventDefault();
     if (send.disabled) return;
+    busy(send, true);
     const fd = new FormData(form);
+    if (Number.isNaN(parseFloat(fd.get('lat'))) && fd.get('address') && (await locate())) {
+      fd.set('lat', lat.value); fd.set('lon', lon.value);
+    }
     const body = { title: fd.get('title'), description: fd.get('description'),
       category: fd.get('category'), address: fd.get('address') || undefined,
       lat: parseFloat(fd.get('lat')), lon: parseFloat(fd.get('lon')),
       reporter_name: fd.get('reporter_name') || undefined,
       reporter_phone: fd.get('reporter_phone') || undefined };
     if (Number.isNaN(body.lat) || Number.isNaN(body.lon)) {
-      mount(msg, h('p.error', { role: 'alert' }, t('need_location')));
+      mount(msg, h('p.error', { role: 'alert' }, body.address
+        ? t('address_not_found', { q: body.address }) : t('need_location')));
+      busy(send, false);
       msg.scrollIntoView({ block: 'center' });
       return;
     }
-    busy(send, true);
     try {
       const file = fd.get('photo');
       if (file && file.size) body.photos = [{ type: file.type, data: await toBase64(file) }];
@@ -59,6 +113,8 @@ async function submit(main) {
       mount(msg, h('p.ok', t('submitted'), ' ', h('strong', { id: 'tracking-code' }, r.code)),
         h('p', t('keep_link')), h('p', h('a', { id: 'tracking-link', href: link }, link)));
       form.reset();
+      located.textContent = '';
+      fromAddress = false;
       key = newKey();
     } catch (x) { mount(msg, h('p.error', { role: 'alert' }, x.text ?? x.message)); }
     busy(send, false);
@@ -72,23 +128,21 @@ async function submit(main) {
   h('label', t('description'), h('textarea', { name: 'description', rows: 4, maxlength: 4000 })),
   h('fieldset', h('legend', t('location')),
     h('button.secondary', { type: 'button', onclick: () => navigator.geolocation?.getCurrentPosition(
-      (p) => { lat.value = p.coords.latitude.toFixed(6); lon.value = p.coords.longitude.toFixed(6); }) },
+      (p) => place({ lat: p.coords.latitude, lng: p.coords.longitude })) },
     t('use_my_location')), ' ', h('label.inline', t('lat'), lat), ' ', h('label.inline', t('lon'), lon),
     h('p.muted', t('pick_on_map'), '. ', t('pick_keys')), mapEl,
-    h('label', t('address'), h('input', { name: 'address', maxlength: 300 }))),
+    h('label', t('address'), address), located, nearby),
   h('label', t('photo'), h('input', { type: 'file', name: 'photo', accept: 'image/jpeg,image/png,image/webp' })),
   h('label', t('your_name'), h('input', { name: 'reporter_name' })),
   h('label', t('phone'), h('input', { name: 'reporter_phone', type: 'tel' })),
   send, msg);
   mount(main, form);
   import('../map.js').then(async ({ makeMap, pinByKeys }) => {
-    let marker = null;
-    const place = (ll) => {
-      lat.value = ll.lat.toFixed(6); lon.value = ll.lng.toFixed(6);
-      if (marker) marker.setLatLng(ll); else marker = m.L.marker(ll, { keyboard: false }).addTo(m.map);
-    };
-    const m = await makeMap(mapEl, { withBoundaries: false, onClick: place });
-    pinByKeys(m, mapEl, () => marker?.getLatLng(), place);
+    await makeMap(mapEl, { onClick: (ll) => place(ll), onCreate: (view) => {
+      m = view;
+      pinByKeys(m, mapEl, () => marker?.getLatLng(), (ll) => place(ll));
+    } });
+    mapEl.dataset.picker = '1'; // for tests: on the node's unit, the arrow keys work
   }).catch(() => {});
 }
 
@@ -123,6 +177,29 @@ function rateForm(main, code, token, q) {
   h('label', h('input', { type: 'checkbox', name: 'reopen' }), ' ', t('act_reopen')), send, err);
 }
 
+// The photos the citizen sent, from the public photo route.
+function photosEl(r) {
+  if (!(r.photos || []).length) return null;
+  const src = (p) => `/api/v1/public/reports/${encodeURIComponent(r.code)}/photos/${p.hash}`;
+  return h('div.photos#track-photos', r.photos.map((p, i) => h('a', { href: src(p), target: '_blank' },
+    h('img', { src: src(p), alt: `${t('photos')} ${i + 1}: ${r.title || r.code}`, width: 240, loading: 'lazy' }))));
+}
+
+// The report's place: its address, coordinates and a map with its point;
+// draw() fills the map once the element is in the page.
+function whereEl(r) {
+  const mapEl = h('div.map.small', { id: 'track-map' });
+  const el = h('section', { id: 'track-location' }, h('h3', t('report_location')),
+    r.address ? h('p', r.address) : null,
+    h('p.muted', `${t('coordinates')}: ${r.lat.toFixed(5)}, ${r.lon.toFixed(5)}`), mapEl);
+  const draw = () => import('../map.js').then(async ({ makeMap }) => {
+    const m = await makeMap(mapEl);
+    m.points([{ lat: r.lat, lon: r.lon, status: r.status }], { fit: false });
+    m.map.setView([r.lat, r.lon], 15, { animate: false });
+  }).catch(() => {});
+  return { el, draw };
+}
+
 // thanked: the rating was just sent, so the page thanks the citizen.
 async function track(main, code, token, thanked = false) {
   const input = h('input', { name: 'code', value: code || '', placeholder: t('tracking_code'), required: true });
@@ -139,14 +216,17 @@ async function track(main, code, token, thanked = false) {
     const done = ['resolved', 'closed'].includes(r.status);
     const rated = rateDone(r);
     const rate = done && token && !rated ? rateForm(main, code, token, q) : null;
+    const where = r.lat != null ? whereEl(r) : null;
     mount(out, h('section.card', h('h2', `${r.code}: ${r.title || ''}`), h('p', statusBadge(r.status), ' ',
       catName(cats, r.category)), r.description ? h('p', r.description) : null,
+    photosEl(r), where?.el,
     r.answer ? h('div.answer#citizen-answer', h('h3', t('answer_to_citizen')), h('p', r.answer)) : null,
     rated ? h('p.ok#rated', { role: 'status' }, `${t('your_rating')}: ${t('r_' + r.rating)}. `,
       thanked ? t('rated_thanks') : '') : null,
     r.history ? h('ol.timeline', r.history.map((x) => h('li', h('time', fmtDateTime(ms(x.at_ms ?? x.at))), ' ',
       t('act_' + x.action), x.to ? [' → ', statusBadge(x.to)] : null))) : h('p.muted', { id: 'need-token' }, t('need_token')),
     rate));
+    where?.draw();
   } catch (x) { mount(out, h('p.error', { role: 'alert' }, x.status === 404 ? t('not_found') : x.text ?? x.message)); }
 }
 
@@ -154,7 +234,7 @@ async function publicMap(main) {
   const mapEl = h('div.map.tall', { id: 'public-map' });
   mount(main, h('h1', t('public_map')), mapEl);
   const [{ makeMap }, fc] = await Promise.all([import('../map.js'), api('public/map')]);
-  const m = await makeMap(mapEl, { withBoundaries: false });
+  const m = await makeMap(mapEl);
   m.points(fc.features.map((f) => ({ lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1],
     status: f.properties.status, label: `${f.properties.code} ${f.properties.title || ''}`,
     href: `#/track/${encodeURIComponent(f.properties.code)}` })));
