@@ -1,0 +1,47 @@
+/*
+ * unit_place.h - where a unit stands now in the tree of the "units"
+ * records a store holds, read inside a transaction: a unit merged away
+ * ("merged_into") stands where its live successor stands, and every path
+ * is computed from the current "parent" fields, never from what a record
+ * wrote down when it was created. Domain indexes use it so a report,
+ * document or camera of a moved or merged unit is counted where the unit
+ * is now (docs/protocol.md, "Records after a tree change").
+ */
+#ifndef LT_UNIT_PLACE_H
+#define LT_UNIT_PLACE_H
+
+#include "replication/unit_tree.h"
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define UNIT_PLACE_DEPTH 16 /* longest path kept; merge chains are as long at most */
+
+/* The units records to read: those of txn's records database, except that
+ * the record of unit `as_code` (when set) is taken to be as_rec (NULL:
+ * absent), so an index hook can compute the place a unit had before the
+ * change it is told about. */
+typedef struct {
+    MDB_txn *txn;
+    MDB_dbi records;
+    const char *as_code;
+    const uint8_t *as_rec;
+    size_t as_len;
+} unit_place_src;
+
+/* The place of unit code: follows "merged_into" to the live successor
+ * (cycles end the chain), then writes the successor's path, root first and
+ * the successor last, into path (at most UNIT_PLACE_DEPTH codes). Returns
+ * the number of codes: 0 when code has no live "units" record (an unknown
+ * unit); *complete is false when the walk up met a unit whose record is
+ * not held (the path then starts at that unit) or a cycle. -1 on a
+ * storage error. */
+int unit_place_path(const unit_place_src *src, const char *code,
+                    char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP], bool *complete);
+
+/* True when the "units" record rec (of len bytes) is no live unit: deleted,
+ * "retired" or merged away. */
+bool unit_place_retired(const uint8_t *rec, size_t len);
+
+#endif
