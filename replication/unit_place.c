@@ -91,6 +91,30 @@ int unit_place_path(const unit_place_src *src, const char *code,
     return (int)n;
 }
 
+int unit_place_record_path(const unit_place_src *src, const char *unit,
+                           char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP])
+{
+    bool complete;
+    int n = unit_place_path(src, unit, path, &complete);
+    if (n <= 0 || !strcmp(path[n - 1], unit))
+        return n;
+    if (n == UNIT_PLACE_DEPTH)
+        return 0;
+    snprintf(path[n], UNIT_CODE_CAP, "%s", unit);
+    return n + 1;
+}
+
+int unit_place_successor(const unit_place_src *src, const char *code, char out[UNIT_CODE_CAP])
+{
+    char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP];
+    bool complete;
+    int n = unit_place_path(src, code, path, &complete);
+    if (n <= 0)
+        return n;
+    memcpy(out, path[n - 1], UNIT_CODE_CAP);
+    return strcmp(out, code) != 0;
+}
+
 bool unit_place_retired(const uint8_t *rec, size_t len)
 {
     char into[UNIT_CODE_CAP];
@@ -103,4 +127,21 @@ bool unit_place_retired(const uint8_t *rec, size_t len)
     bool retired = j && json_is_true(json_object_get(j, "retired"));
     json_decref(j);
     return retired;
+}
+
+bool unit_place_changed(const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen)
+{
+    static const char *const fields[] = {"parent", "merged_into"};
+    bool gone_before = !old || record_is_deleted(old, oldlen),
+         gone_after = !rec || record_is_deleted(rec, reclen);
+    if (gone_before || gone_after)
+        return gone_before != gone_after;
+    for (size_t i = 0; i < 2; i++) {
+        char a[UNIT_CODE_CAP], b[UNIT_CODE_CAP];
+        int ra = record_field_str(old, oldlen, fields[i], a, sizeof a),
+            rb = record_field_str(rec, reclen, fields[i], b, sizeof b);
+        if (ra != rb || (!ra && strcmp(a, b)))
+            return true;
+    }
+    return false;
 }

@@ -40,8 +40,27 @@ typedef struct {
 int unit_place_path(const unit_place_src *src, const char *code,
                     char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP], bool *complete);
 
+/* The path a record of unit is counted along, root first, into path: the
+ * unit's current path (unit_place_path), or, for a unit merged away, its
+ * live successor's path with the unit itself below it, so the successor
+ * aggregates its predecessors' records while each stays apart. Returns the
+ * number of codes, 0 when unit is unknown here (or the path too long), -1
+ * on a storage error. */
+int unit_place_record_path(const unit_place_src *src, const char *unit,
+                           char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP]);
+
+/* The live successor of a unit merged away into out: 1 when code was
+ * merged (out differs from code), 0 when it was not or is unknown here, -1
+ * on a storage error. */
+int unit_place_successor(const unit_place_src *src, const char *code, char out[UNIT_CODE_CAP]);
+
 /* True when the "units" record rec (of len bytes) is no live unit: deleted,
  * "retired" or merged away. */
 bool unit_place_retired(const uint8_t *rec, size_t len);
+
+/* True when a change of a "units" record from old to rec (NULL: none) may
+ * move what is placed by it: the unit appeared or went, or its "parent" or
+ * "merged_into" changed. A rename changes nothing placed. */
+bool unit_place_changed(const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen);
 
 #endif

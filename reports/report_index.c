@@ -545,26 +545,6 @@ static int report_index_update(const store_index_txn *t, const char *id, size_t 
     return report_reindex(t, id, idlen, old, oldlen, &src, rec, reclen, &src);
 }
 
-/* True when a change of a "units" record may move reports: the unit
- * appeared or went, or its parent or successor changed. */
-static bool placement_changed(const uint8_t *old, size_t oldlen, const uint8_t *rec,
-                              size_t reclen)
-{
-    static const char *const fields[] = {"parent", "merged_into"};
-    bool gone_before = !old || record_is_deleted(old, oldlen),
-         gone_after = !rec || record_is_deleted(rec, reclen);
-    if (gone_before || gone_after)
-        return gone_before != gone_after;
-    for (size_t i = 0; i < 2; i++) {
-        char a[REPORT_UNIT_MAX], b[REPORT_UNIT_MAX];
-        int ra = record_field_str(old, oldlen, fields[i], a, sizeof a),
-            rb = record_field_str(rec, reclen, fields[i], b, sizeof b);
-        if (ra != rb || (!ra && strcmp(a, b)))
-            return true;
-    }
-    return false;
-}
-
 /* The ids (each a u16 length and its bytes, into *ids) of the reports
  * counted under unit. */
 static int ids_under(const report_dbs *s, MDB_txn *txn, const char *unit, uint8_t **ids,
@@ -629,7 +609,7 @@ static int report_index_units_changed(const store_index_txn *t, const char *code
 {
     char unit[REPORT_UNIT_MAX];
     if (!codelen || codelen >= REPORT_UNIT_MAX || memchr(code, 0, codelen) ||
-        !placement_changed(old, oldlen, rec, reclen))
+        !unit_place_changed(old, oldlen, rec, reclen))
         return 0;
     memcpy(unit, code, codelen);
     unit[codelen] = '\0';
