@@ -4,13 +4,16 @@
 #   1. commune 16681 leaves district 412 for province 40 (its "units" record
 #      written at the root, as `lienthong unit move` will);
 #   2. communes 16681 and 16684 merge into a new unit 16999 under 40.
-# After each step, on the live nodes: the province's total is unchanged,
-# every unit's figures equal a reference the test computes itself from the
-# exported records and the tree it wrote, the children's figures add up to
-# the total (nothing counted twice), the district no longer lists or counts
-# the commune that left, a report filed just after the change reaches the
+# After each step, on the live nodes: the province's report total is
+# unchanged, every unit's report figures and indicator roll-ups equal a
+# reference the test computes itself (from the exported records, the values
+# it entered and the tree it wrote), the children's figures add up to the
+# total (nothing counted twice), the district no longer lists or counts the
+# commune that left, a report filed just after the change reaches the
 # province, searches by a merged unit's code and by tracking code find its
-# reports, and `lienthong verify` passes on every node.
+# reports, the new unit's past periods aggregate its predecessors' values,
+# its out-box holds their documents, and `lienthong verify` passes on every
+# node.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 
@@ -41,22 +44,24 @@ units() {
 }
 op() { printf '%s\n' "$1" | "$BIN" import --dir "$T/nat" --collection unit_ops --to '*' --file - >/dev/null; }
 
+# under UNIT LEAF: LEAF's records count under UNIT in the tree above: UNIT
+# is LEAF itself or on its current path (after its successor, when merged).
+under() {
+    local u=$2
+    [ "$2" = "$1" ] && return 0
+    while [ -n "${INTO[$u]:-}" ]; do u=${INTO[$u]}; done
+    while [ -n "$u" ]; do
+        [ "$u" = "$1" ] && return 0
+        u=${PARENT[$u]:-}
+    done
+    return 1
+}
 # ref UNIT: the reference count of UNIT's subtree, computed here from the
-# province's exported reports and the tree above: a report counts under
-# every unit on its area unit's current path (after its successor, when
-# merged), and under its area unit itself.
+# province's exported reports and the tree above.
 ref() {
-    local want=$1 n=0 leaf u seen
+    local n=0 leaf
     while read -r leaf; do
-        seen=0
-        [ "$leaf" = "$want" ] && seen=1
-        u=$leaf
-        while [ -n "${INTO[$u]:-}" ]; do u=${INTO[$u]}; done
-        while [ -n "$u" ]; do
-            [ "$u" = "$want" ] && seen=1
-            u=${PARENT[$u]:-}
-        done
-        n=$((n + seen))
+        under "$1" "$leaf" && n=$((n + 1))
     done < <("$BIN" export --dir "$T/prov" --collection reports | jq -r .unit)
     echo "$n"
 }
@@ -79,9 +84,68 @@ verify_all() {
     for n in $NODES; do check "verify passes at $n" "$BIN" verify --dir "$T/$n"; done
 }
 
+# ---- indicator values and documents at the communes ---------------------------------------
+PA=$(mk prov padmin admin 40)
+PV=$(mk prov pview viewer 40)
+C1S=$(mk c1 lan staff 16681)
+C2S=$(mk c2 hoa staff 16684)
+call() { # call METHOD NODE TOKEN PATH [BODY]: body in $T/body; prints the HTTP code
+    curl -s -o "$T/body" -w '%{http_code}' --max-time 10 -X "$1" \
+        -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
+        ${5:+--data-binary "$5"} "http://127.0.0.1:${PORT[$2]}/api/v1/$4"
+}
+POOR='{"name_vi":"Số hộ nghèo","name_en":"Poor households","measure":"hộ","period":"month",
+       "aggregation":"sum","tiers":["commune"],"due_days":10,"lock_days":300}'
+check "the province defines POOR" test "$(call PUT prov "$PA" indicators/POOR "$POOR")" = 200
+defined_at() { [ "$(call GET "$1" "$2" indicators/POOR)" = 200 ]; }
+check "... it reaches commune 16681" wait_until 30 defined_at c1 "$C1S"
+check "... and 16684" wait_until 30 defined_at c2 "$C2S"
+declare -A VAL=([16681/2026-05]=120 [16684/2026-05]=30 [16681/2026-06]=100 [16684/2026-06]=50)
+for k in "${!VAL[@]}"; do
+    u=${k%/*} p=${k#*/}
+    tok=$C1S node=c1
+    [ "$u" = 16684 ] && tok=$C2S node=c2
+    check "commune $u enters POOR for $p" \
+        test "$(call PUT "$node" "$tok" "indicators/POOR/values/$u/$p" "{\"value\": ${VAL[$k]}}")" = 200
+done
+# ind_ref UNIT PERIOD: the sum this test expects for UNIT's subtree ("null" when none).
+ind_ref() {
+    local k sum=0 any=0
+    for k in "${!VAL[@]}"; do
+        [ "${k#*/}" = "$2" ] && under "$1" "${k%/*}" && sum=$((sum + VAL[$k])) any=1
+    done
+    [ "$any" = 1 ] && echo "$sum" || echo null
+}
+# ind_is UNIT PERIOD: the province's roll-up of POOR for UNIT equals ind_ref.
+ind_is() {
+    [ "$(call GET prov "$PV" "indicators/POOR/values?unit=$1&from=$2&to=$2")" = 200 ] &&
+        jq -e --argjson v "$(ind_ref "$1" "$2")" '(.rows[0].value // null) == $v' "$T/body" >/dev/null
+}
+rollups() {
+    local u p
+    for u in "$@"; do
+        for p in 2026-05 2026-06; do
+            check "POOR of $u for $p is $(ind_ref "$u" "$p")" wait_until 30 ind_is "$u" "$p"
+        done
+    done
+}
+declare -A DOCS=([16681]=3 [16684]=2)
+for u in 16681 16684; do
+    tok=$C1S node=c1
+    [ "$u" = 16684 ] && tok=$C2S node=c2
+    for i in $(seq 1 "${DOCS[$u]}"); do
+        check "commune $u issues document $i" test "$(call POST "$node" "$tok" documents \
+            "{\"type\":\"CV\",\"subject\":\"Báo cáo $u số $i\",\"recipients\":[\"40\"]}")" = 201
+    done
+done
+# out_total NODE TOKEN: the size of the caller's out-box.
+out_total() { [ "$(call GET "$1" "$2" 'documents?box=out&limit=50')" = 200 ] && jq -r .total "$T/body"; }
+out_is() { [ "$(out_total "$@")" = "$3" ]; }
+
 check "the province holds every report" wait_until 30 total_is prov 40 "$TOTAL"
 check "... the district too" wait_until 30 total_is dist 412 "$TOTAL"
 figures prov 40 412 16681 16684
+rollups 40 412 16681 16684
 check "before: the district lists the commune's reports" test "$(listed dist 412 | grep -c '^C1-')" -eq 25
 
 # ---- 1. commune 16681 leaves district 412 for province 40 -------------------------------
@@ -96,6 +160,7 @@ check "move: the district no longer lists them" test "$(listed dist 412 | grep -
 check "move: ... and still lists its own commune's" test "$(listed dist 412 | grep -c '^C2-')" -eq 15
 check "move: the province's total is unchanged" total_is prov 40 "$TOTAL"
 figures prov 40 412 16681 16684
+rollups 40 412 16681 16684
 check "move: the children of 40 add up to its total (nothing counted twice)" \
     test "$(children_sum prov 40)" = "$TOTAL"
 child_is() { api prov 'reports/stats?unit=40&by=child' | jq -e --arg u "$1" --argjson n "$2" 'any(.children[]; .unit == $u and .total == $n)'; }
@@ -120,6 +185,7 @@ merged() { total_is prov 16999 "$TOTAL"; }
 check "merge: the new unit counts both communes' reports" wait_until 30 merged
 check "merge: the province's total is unchanged" total_is prov 40 "$TOTAL"
 figures prov 40 412 16999 16681 16684
+rollups 40 412 16999 16681 16684
 check "merge: the district counts nothing at the province" total_is prov 412 0
 check "merge: the children of 40 add up to its total" test "$(children_sum prov 40)" = "$TOTAL"
 child_units() { api prov 'reports/stats?unit=40&by=child' | jq -r '[.children[].unit] | sort | join(",")'; }
@@ -133,5 +199,11 @@ check "merge: GET /api/v1/reports/C1-7 finds the merged commune's report" code_f
 check "merge: the merge's definition is kept" has_record nat unit_ops op-2
 check "merge: ... and reaches the province" wait_until 30 has_record prov unit_ops op-2
 check "merge: the district no longer counts 16684 either" wait_until 30 total_is dist 412 0
+N9=$(mk prov nam viewer 16999)
+N1=$(mk prov old viewer 16681)
+check "merge: the documents of both communes reach the province" \
+    wait_until 30 bash -c "[ \$('$BIN' export --dir '$T/prov' --collection documents | wc -l) -ge 5 ]"
+check "merge: the new unit's out-box holds its predecessors' documents" wait_until 10 out_is prov "$N9" 5
+check "merge: ... and the old unit's still finds its own" out_is prov "$N1" 3
 verify_all
 finish
