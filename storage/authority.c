@@ -7,7 +7,6 @@
 #include "storage/authority.h"
 #include "lib/hex.h"
 #include "storage/record.h"
-#include "storage/store_index.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -174,90 +173,10 @@ static int within(store *s, MDB_txn *txn, const char *unit, const char *anc, boo
 
 #define EVER_MAX 64
 
-/* The placement times of one "edges" row: a sorted list of be64 HLCs
- * (empty in rows written before times were kept: placed since ever). */
-static uint64_t edge_latest_at(const MDB_val *v, uint64_t hlc, bool *any)
-{
-    const uint8_t *p = v->mv_data;
-    size_t n = v->mv_size / 8;
-    uint64_t best = 0;
-    *any = !n;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t t = store_get_be64(p + 8 * i);
-        if (t <= hlc) {
-            best = t;
-            *any = true;
-        }
-    }
-    return best;
-}
-
-/* The earliest placement time of one "edges" row (0 for a row without times). */
-static uint64_t edge_first(const MDB_val *v)
-{
-    return v->mv_size >= 8 ? store_get_be64(v->mv_data) : 0;
-}
-
-/* Appends to seen[*n] (without duplicates) the parents unit had at hlc:
- * those of its latest placement at or before hlc (every one of equal
- * time), or, when every placement held is later, those of its earliest. */
-static int parents_at(MDB_cursor *c, const char *unit, uint64_t hlc, char seen[][NAME_CAP],
-                      size_t *n)
-{
-    uint8_t prefix[NAME_CAP + 1];
-    size_t plen = strlen(unit) + 1;
-    memcpy(prefix, unit, plen);
-    char cand[EVER_MAX][NAME_CAP];
-    uint64_t when[EVER_MAX];
-    bool before[EVER_MAX];
-    size_t nc = 0;
-    MDB_val k = {plen, prefix}, v;
-    int rc;
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc && nc < EVER_MAX;
-         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen) || k.mv_size - plen >= NAME_CAP)
-            break;
-        memcpy(cand[nc], (const uint8_t *)k.mv_data + plen, k.mv_size - plen);
-        cand[nc][k.mv_size - plen] = '\0';
-        when[nc] = edge_latest_at(&v, hlc, &before[nc]);
-        if (!before[nc])
-            when[nc] = edge_first(&v);
-        nc++;
-    }
-    if (rc && rc != MDB_NOTFOUND)
-        return rc;
-    bool any_before = false;
-    for (size_t i = 0; i < nc; i++)
-        any_before = any_before || before[i];
-    bool have = false;
-    uint64_t pick = 0;
-    for (size_t i = 0; i < nc; i++) {
-        if (before[i] != any_before)
-            continue;
-        if (!have || (any_before ? when[i] > pick : when[i] < pick))
-            pick = when[i];
-        have = true;
-    }
-    for (size_t i = 0; i < nc && *n < EVER_MAX; i++) {
-        if (before[i] != any_before || when[i] != pick)
-            continue;
-        bool dup = false;
-        for (size_t j = 0; j < *n && !dup; j++)
-            dup = !strcmp(seen[j], cand[i]);
-        if (!dup)
-            snprintf(seen[(*n)++], NAME_CAP, "%s", cand[i]);
-    }
-    return 0;
-}
-
-/* *yes when anc is unit or was one of its ancestors at time hlc: a walk up
- * the placements in force at hlc ("edges": every placement applied, with
- * its time; a merge places the merged unit under its successor). Only the
- * entry's own time counts, so a unit's former parent keeps authority over
- * what was written before the move and gets none over what is written
- * after it, on every node in any order of arrival. */
-static int within_at(store *s, MDB_txn *txn, const char *unit, const char *anc, uint64_t hlc,
-                     bool *yes)
+/* *yes when anc is unit or was ever one of its ancestors: a walk up every
+ * placement ever applied ("edges"), which only grows, so the answer never
+ * turns from yes to no when units move. */
+static int within_ever(store *s, MDB_txn *txn, const char *unit, const char *anc, bool *yes)
 {
     char seen[EVER_MAX][NAME_CAP];
     size_t n = 1, next = 0;
@@ -267,20 +186,40 @@ static int within_at(store *s, MDB_txn *txn, const char *unit, const char *anc, 
     int rc = mdb_cursor_open(txn, s->edges, &c);
     if (rc)
         return rc;
-    while (next < n && !*yes && !rc) {
+    while (next < n && !*yes) {
         const char *cur = seen[next++];
-        if (!strcmp(cur, anc))
+        if (!strcmp(cur, anc)) {
             *yes = true;
-        else
-            rc = parents_at(c, cur, hlc, seen, &n);
+            break;
+        }
+        uint8_t prefix[NAME_CAP + 1];
+        size_t plen = strlen(cur) + 1;
+        memcpy(prefix, cur, plen);
+        MDB_val k = {plen, prefix}, v;
+        for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen) ||
+                k.mv_size - plen >= NAME_CAP)
+                break;
+            if (n == EVER_MAX)
+                break;
+            memcpy(seen[n], (const uint8_t *)k.mv_data + plen, k.mv_size - plen);
+            seen[n][k.mv_size - plen] = '\0';
+            bool dup = false;
+            for (size_t i = 0; i < n && !dup; i++)
+                dup = !strcmp(seen[i], seen[n]);
+            n += !dup;
+        }
+        if (rc && rc != MDB_NOTFOUND)
+            break;
+        rc = 0;
     }
     mdb_cursor_close(c);
     return rc;
 }
 
-/* Remembers that unit was placed under parent by an entry of time hlc. */
-static int edge_add(store *s, MDB_txn *txn, msgpack_object_str unit, const msgpack_object *parent,
-                    uint64_t hlc)
+/* Remembers that unit was placed under parent. */
+static int edge_add(store *s, MDB_txn *txn, msgpack_object_str unit, const msgpack_object *parent)
 {
     if (!parent || parent->type != MSGPACK_OBJECT_STR || !parent->via.str.size ||
         unit.size + 1 + parent->via.str.size > 2 * NAME_CAP)
@@ -289,40 +228,44 @@ static int edge_add(store *s, MDB_txn *txn, msgpack_object_str unit, const msgpa
     memcpy(key, unit.ptr, unit.size);
     key[unit.size] = 0;
     memcpy(key + unit.size + 1, parent->via.str.ptr, parent->via.str.size);
-    MDB_val k = {unit.size + 1 + parent->via.str.size, key}, v;
-    int rc = mdb_get(txn, s->edges, &k, &v);
-    if (rc && rc != MDB_NOTFOUND)
-        return rc;
-    size_t n = rc ? 0 : v.mv_size / 8, at = 0;
-    if (!rc && !n)
-        return 0; /* a row without times: placed since ever */
-    uint8_t *times = malloc(8 * (n + 1));
-    if (!times)
-        return ENOMEM;
-    if (n)
-        memcpy(times, v.mv_data, 8 * n);
-    while (at < n && store_get_be64(times + 8 * at) < hlc)
-        at++;
-    if (at < n && store_get_be64(times + 8 * at) == hlc) {
-        free(times);
-        return 0;
-    }
-    memmove(times + 8 * (at + 1), times + 8 * at, 8 * (n - at));
-    store_be64(times + 8 * at, hlc);
-    MDB_val nv = {8 * (n + 1), times};
-    rc = mdb_put(txn, s->edges, &k, &nv, 0);
-    free(times);
-    return rc;
+    MDB_val k = {unit.size + 1 + parent->via.str.size, key}, v = {0, ""};
+    int rc = mdb_put(txn, s->edges, &k, &v, MDB_NOOVERWRITE);
+    return rc == MDB_KEYEXIST ? 0 : rc;
 }
 
-/* The placement a "units" entry makes: its successor when it merges the
- * unit away ("merged_into"), else its "parent". */
-static const msgpack_object *unit_placement(const entry_view *e)
+/* *yes when anc is unit or above it in the tree as it is now: each step up
+ * goes to the unit's successor when it was merged away ("merged_into"),
+ * else to its parent. *unsure when a unit on the way has no "units"
+ * record here. */
+static int within_now(store *s, MDB_txn *txn, const char *unit, const char *anc, bool *yes,
+                      bool *unsure)
 {
-    const msgpack_object *m = body_get(e, "merged_into");
-    if (m && m->type == MSGPACK_OBJECT_STR && m->via.str.size)
-        return m;
-    return body_get(e, "parent");
+    char cur[NAME_CAP], up[NAME_CAP];
+    snprintf(cur, sizeof cur, "%s", unit);
+    *yes = *unsure = false;
+    for (int i = 0; i < TREE_MAX_DEPTH; i++) {
+        if (!strcmp(cur, anc)) {
+            *yes = true;
+            return 0;
+        }
+        bool known;
+        int rc = unit_parent(s, txn, cur, up, &known);
+        if (rc)
+            return rc;
+        if (!known) {
+            *unsure = true;
+            return 0;
+        }
+        char into[NAME_CAP];
+        if ((rc = rec_str(s, txn, "units", cur, "merged_into", into, sizeof into, &known)))
+            return rc;
+        if (known && into[0])
+            strcpy(up, into);
+        if (!up[0])
+            return 0;
+        strcpy(cur, up);
+    }
+    return 0;
 }
 
 static void decide(auth_decision *d, auth_verdict v, const char *fmt, ...)
@@ -606,9 +549,12 @@ static int first_put(store *s, MDB_txn *txn, const entry_view *e, bool *yes)
     return 0;
 }
 
-/* Other records: the author must be an owner or an ancestor of one. */
+/* Other records: the author must be an owner or an ancestor of one (ever:
+ * see within_ever); a node's own write (local) must also be one now, so a
+ * unit that a commune left, or a unit merged away, writes no more to its
+ * records (authority.h, "only forward"). */
 static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *author,
-                       auth_decision *d)
+                       bool local, auth_decision *d)
 {
     bool put_first;
     int frc = first_put(s, txn, e, &put_first);
@@ -622,7 +568,7 @@ static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *
         return rc;
     MDB_val k = {plen, prefix}, v;
     size_t nowners = 0;
-    char first[NAME_CAP] = "";
+    char first[NAME_CAP] = "", former[NAME_CAP] = "";
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen) || k.mv_size - plen >= NAME_CAP)
@@ -632,17 +578,29 @@ static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *
         owner[k.mv_size - plen] = '\0';
         if (!nowners++)
             strcpy(first, owner);
-        bool yes;
-        if ((rc = within_at(s, txn, owner, author, e->hlc, &yes)))
+        bool ever, now = true, unsure = false;
+        if ((rc = within_ever(s, txn, owner, author, &ever)))
             break;
-        if (yes) {
+        if (ever && local && (rc = within_now(s, txn, owner, author, &now, &unsure)))
+            break;
+        if (ever && (now || unsure)) {
             mdb_cursor_close(c);
             return 0;
         }
+        if (ever && !former[0])
+            strcpy(former, owner);
     }
     mdb_cursor_close(c);
     if (rc && rc != MDB_NOTFOUND)
         return rc;
+    if (former[0]) {
+        decide(d, AUTH_DENY,
+               "unit %s no longer holds unit %s, which owns %.*s/%.*s (it moved or merged "
+               "away): what %s wrote before stays valid, it may not change the record now",
+               author, former, (int)e->coll.size, e->coll.ptr, (int)e->id.size, e->id.ptr,
+               author);
+        return 0;
+    }
     if (nowners) {
         memcpy(d->wait, "r", 1);
         memcpy(d->wait + 1, prefix, plen - 1);
@@ -700,7 +658,7 @@ int authority_check(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, 
         return check_unit(s, txn, &nc, e, author, d);
     if (top_tier_coll(s, e))
         return check_tier(s, txn, &nc, e, author, d);
-    return check_owner(s, txn, e, author, d);
+    return check_owner(s, txn, e, author, ac->local, d);
 }
 
 static int wake_record(apply_ctx *ac, const uint8_t *key, size_t len)
@@ -745,12 +703,14 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
         ac->id_ok = false; /* a certificate may have changed */
         if (str_is(e->coll, "network"))
             authority_release(ac); /* read the config again */
-        if (str_is(e->coll, "units") && e->op != ENTRY_OP_DELETE)
-            return edge_add(s, txn, e->id, unit_placement(e), e->hlc);
+        if (str_is(e->coll, "units") && e->op != ENTRY_OP_DELETE) {
+            int rc = edge_add(s, txn, e->id, body_get(e, "parent"));
+            return rc ? rc : edge_add(s, txn, e->id, body_get(e, "merged_into"));
+        }
         if (str_is(e->coll, "certs") && e->op == ENTRY_OP_PUT) {
             const msgpack_object *u = body_get(e, "unit");
             return u && u->type == MSGPACK_OBJECT_STR
-                       ? edge_add(s, txn, u->via.str, body_get(e, "parent_unit"), e->hlc)
+                       ? edge_add(s, txn, u->via.str, body_get(e, "parent_unit"))
                        : 0;
         }
         return 0;

@@ -20,8 +20,8 @@
 /* Signs an entry as node n (its key and its next seq), claiming `unit`,
  * without applying it anywhere: what a tampered node would send. When seq
  * is non-zero, that seq is reused (equivocation). */
-static store_input craft_at(fx_node *n, const char *unit, const char *coll, const char *id,
-                            entry_op op, const char *json, uint64_t seq, uint64_t hlc)
+static store_input craft(fx_node *n, const char *unit, const char *coll, const char *id,
+                         entry_op op, const char *json, uint64_t seq)
 {
     store_origin o = {0};
     store_origin_get(n->s, n->c.pk, &o);
@@ -38,17 +38,11 @@ static store_input craft_at(fx_node *n, const char *unit, const char *coll, cons
     REQUIRE(j && mpjson_pack_object(j, &body, &body_len, err, sizeof err) == 0);
     json_decref(j);
     entry_fields f = {
-        n->c.pk, at, at > 1 ? prev : NULL, hlc, unit, coll, id, op, body, body_len, NULL, 0};
+        n->c.pk, at, at > 1 ? prev : NULL, hlc_wall_ms() << 16, unit, coll, id, op, body, body_len,
+        NULL,    0};
     REQUIRE(entry_encode(&f, n->c.sk, &out, &len, err, sizeof err) == 0);
     free(body);
     return (store_input){out, len};
-}
-
-/* craft_at with the wall clock's time. */
-static store_input craft(fx_node *n, const char *unit, const char *coll, const char *id,
-                         entry_op op, const char *json, uint64_t seq)
-{
-    return craft_at(n, unit, coll, id, op, json, seq, hlc_wall_ms() << 16);
 }
 
 /* Applies one entry at n as a replication batch would; returns its fate
@@ -267,15 +261,6 @@ static void patch_before_put(fx_node *p, fx_node *d, fx_node *c1)
     free((void *)later.bytes);
 }
 
-/* The HLC of an entry. */
-static uint64_t hlc_of(store_input in)
-{
-    entry_view v;
-    char err[256];
-    REQUIRE(entry_decode(in.bytes, in.len, &v, err, sizeof err) == 0);
-    return v.hlc;
-}
-
 /* Writes units/code {code, parent} (and merged_into when into) at the root p. */
 static store_input place_at_root(fx_node *p, const char *code, const char *parent,
                                  const char *into)
@@ -298,13 +283,35 @@ static store_input place_at_root(fx_node *p, const char *code, const char *paren
     return newest(p);
 }
 
+/* Writes {key: val} as a local patch of reports/id at n and expects the
+ * store to refuse it with a reason holding words. */
+static void patch_refused(fx_node *n, const char *id, const char *key, const char *val,
+                          const char *words)
+{
+    char err[STORE_ERR_LEN];
+    uint8_t *body;
+    size_t len;
+    json_t *j = json_pack("{s:s}", key, val);
+    REQUIRE(mpjson_pack_object(j, &body, &len, err, sizeof err) == 0);
+    json_decref(j);
+    store_write w = {"reports", id, ENTRY_OP_PATCH, body, len, NULL, 0};
+    store_author a = node_author(&n->c);
+    store_origin before = {0}, after = {0};
+    store_origin_get(n->s, n->c.pk, &before);
+    CHECKF(store_write_local(n->s, &a, &w, 1, NULL, err, sizeof err) != 0,
+           "%s's write to %s was accepted", n->c.unit, id);
+    CHECKF(strstr(err, words) != NULL, "reason \"%s\" lacks \"%s\"", err, words);
+    store_origin_get(n->s, n->c.pk, &after);
+    CHECK(after.max_seq == before.max_seq);
+    free(body);
+}
+
 /* Authority follows the tree, and only forward: commune 16681 moves from
- * district 412 to province 40. A patch of its report by the district
- * timed before the move still applies wherever it arrives (history stays
- * valid); one timed after it is refused, at the province and at the
- * district's own store alike. Then 16681 is merged into 16684: the
- * successor may change the merged unit's report, the old unit's former
- * district still may not. */
+ * district 412 to province 40. The district's patch written before the
+ * move still applies wherever it arrives (history stays valid); once the
+ * district's node holds the move, its own store refuses its writes to the
+ * commune's report. Then 16681 is merged into 16684: the successor may
+ * change the merged unit's report, and so may the successor's district. */
 static void moved_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
 {
     sync_pair(c1, d);
@@ -314,25 +321,21 @@ static void moved_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
     store_input put = newest(c1);
     EXPECT(d, put, APPLY_ADDED, "");
     EXPECT(p, put, APPLY_ADDED, "");
+    patch_local(d, "PA-16681-9", "status", "received"); /* the district's, before the move */
+    store_input before = newest(d);
     store_input move = place_at_root(p, "16681", "40", NULL);
-    uint64_t moved = hlc_of(move);
     EXPECT(d, move, APPLY_ADDED, "");
-    /* written by the district just before the move, arriving after it */
-    store_input before = craft_at(d, "412", "reports", "PA-16681-9", ENTRY_OP_PATCH,
-                                  "{\"status\":\"received\"}", 0, moved - 1);
-    EXPECT(d, before, APPLY_ADDED, "");
+    /* the district's pre-move patch arrives after the move: it applies */
     EXPECT(p, before, APPLY_ADDED, "");
-    store_input after = craft_at(d, "412", "reports", "PA-16681-9", ENTRY_OP_PATCH,
-                                 "{\"status\":\"closed\"}", 0, moved + 1);
-    EXPECT(p, after, APPLY_QUARANTINED, "belongs to unit 16681");
+    patch_refused(d, "PA-16681-9", "status", "closed", "412 no longer holds unit 16681");
     /* the province, the new parent, may */
     patch_local(p, "PA-16681-9", "status", "assigned");
     /* a merge into 16684: the successor gets authority over the merged
-     * unit's report from the merge on */
+     * unit's report */
     store_input merge = place_at_root(p, "16681", "40", "16684");
-    uint64_t merged = hlc_of(merge);
-    store_input succ = craft_at(c2, "16684", "reports", "PA-16681-9", ENTRY_OP_PATCH,
-                                "{\"status\":\"in_progress\"}", 0, merged + 1);
+    EXPECT(d, merge, APPLY_ADDED, "");
+    store_input succ = craft(c2, "16684", "reports", "PA-16681-9", ENTRY_OP_PATCH,
+                             "{\"status\":\"in_progress\"}", 0);
     EXPECT(p, succ, APPLY_ADDED, "");
     uint8_t *rec;
     size_t len;
@@ -341,7 +344,9 @@ static void moved_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
     record_field_str(rec, len, "status", st, sizeof st);
     CHECKF(!strcmp(st, "in_progress"), "status %s", st);
     free(rec);
-    store_input all[] = {put, before, move, after, merge, succ};
+    /* 16684 stands under 412: the report is the district's again */
+    patch_local(d, "PA-16681-9", "status", "resolved");
+    store_input all[] = {put, before, move, merge, succ};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         free((void *)all[i].bytes);
 }
