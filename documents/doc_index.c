@@ -254,75 +254,31 @@ static int doc_index_update(const store_index_txn *t, const char *id, size_t idl
     return doc_reindex(t, id, idlen, old, oldlen, &src, rec, reclen, &src);
 }
 
-/* doc_reindex of the document id as held, from tree before to tree now. */
-static int doc_reindex_held(const store_index_txn *t, const char *id, size_t idlen,
-                            const unit_place_src *before, const unit_place_src *now)
-{
-    uint8_t key[512];
-    if (idlen > ENTRY_MAX_NAME)
-        return 0;
-    MDB_val k = {store_record_key(key, DOC_COLL, strlen(DOC_COLL), id, idlen), key}, v;
-    int rc = mdb_get(t->txn, t->records, &k, &v);
-    if (rc)
-        return rc == MDB_NOTFOUND ? 0 : rc;
-    uint8_t *rec = malloc(v.mv_size); /* the keys change: nothing may point into the map */
-    if (!rec)
-        return ENOMEM;
-    memcpy(rec, v.mv_data, v.mv_size);
-    rc = doc_reindex(t, id, idlen, rec, v.mv_size, before, rec, v.mv_size, now);
-    free(rec);
-    return rc;
-}
+static size_t prefix_of(uint8_t *out, const char *const *parts, size_t n);
 
-/* Places every document of a box of unit (kind "o" and "i") again: in the
- * tree with unit's record old, then as held now. */
-static int doc_boxes_replace(const store_index_txn *t, const char *unit, const uint8_t *old,
-                             size_t oldlen)
+/* The ids of the documents in the boxes of unit (kind "o" and "i"), into
+ * ids. */
+static int doc_boxes_ids(const store_index_txn *t, const char *unit, unit_place_ids *ids)
 {
-    unit_place_src before = {t->txn, t->records, unit, old, oldlen},
-                   now = {t->txn, t->records, NULL, NULL, 0};
     int rc = 0;
     for (int kind = 0; kind < 2 && !rc; kind++) {
         const char *parts[] = {kind ? "i" : "o", unit};
-        uint8_t prefix[KEY_MAX + 1], *ids = NULL;
-        size_t plen = 0, len = 0, cap = 0;
-        for (size_t i = 0; i < 2; i++) {
-            size_t l = strlen(parts[i]);
-            memcpy(prefix + plen, parts[i], l);
-            plen += l;
-            prefix[plen++] = 0;
-        }
+        uint8_t prefix[KEY_MAX + 1];
+        size_t plen = prefix_of(prefix, parts, 2);
         MDB_cursor *c;
-        if ((rc = mdb_cursor_open(t->txn, t->dbs[0], &c)))
+        if (!plen || (rc = mdb_cursor_open(t->txn, t->dbs[0], &c)))
             break;
         MDB_val k = {plen, prefix}, v;
         for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
              rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
             if (k.mv_size <= plen + SORT_LEN || memcmp(k.mv_data, prefix, plen))
                 break;
-            size_t idlen = k.mv_size - plen - SORT_LEN;
-            if (len + 2 + idlen > cap) {
-                cap = 2 * (cap + idlen) + 1024;
-                uint8_t *n = realloc(ids, cap);
-                if (!n) {
-                    rc = ENOMEM;
-                    break;
-                }
-                ids = n;
-            }
-            ids[len++] = (uint8_t)(idlen >> 8);
-            ids[len++] = (uint8_t)idlen;
-            memcpy(ids + len, (const uint8_t *)k.mv_data + plen + SORT_LEN, idlen);
-            len += idlen;
+            if ((rc = unit_place_ids_add(ids, (const uint8_t *)k.mv_data + plen + SORT_LEN,
+                                         k.mv_size - plen - SORT_LEN)))
+                break;
         }
         mdb_cursor_close(c);
         rc = rc == MDB_NOTFOUND ? 0 : rc;
-        for (size_t at = 0; !rc && at < len;) {
-            size_t idlen = (size_t)ids[at] << 8 | ids[at + 1];
-            rc = doc_reindex_held(t, (const char *)ids + at + 2, idlen, &before, &now);
-            at += 2 + idlen;
-        }
-        free(ids);
     }
     return rc;
 }
@@ -334,13 +290,8 @@ static int doc_index_units_changed(const store_index_txn *t, const char *code, s
                                    const uint8_t *old, size_t oldlen, const uint8_t *rec,
                                    size_t reclen)
 {
-    char unit[UNIT_CODE_CAP];
-    if (!codelen || codelen >= sizeof unit || memchr(code, 0, codelen) ||
-        !unit_place_changed(old, oldlen, rec, reclen))
-        return 0;
-    memcpy(unit, code, codelen);
-    unit[codelen] = '\0';
-    return doc_boxes_replace(t, unit, old, oldlen);
+    return unit_place_watched(t, code, codelen, old, oldlen, rec, reclen, DOC_COLL, doc_boxes_ids,
+                              doc_reindex);
 }
 
 const store_index doc_index = {

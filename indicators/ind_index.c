@@ -339,12 +339,11 @@ static bool path_holds(const char *path, size_t len, const char *unit)
     return false;
 }
 
-/* The value ids (code/unit/period, each a u16 length and its bytes, into
- * *ids) whose leaf path holds unit: one pass over the leaves. */
-static int ids_under(const store_index_txn *t, const char *unit, uint8_t **ids, size_t *len)
+/* The ids (code/unit/period) of the values whose leaf path holds unit,
+ * into ids: one pass over the leaves. */
+static int ids_under(const store_index_txn *t, const char *unit, unit_place_ids *ids)
 {
     MDB_cursor *cur;
-    size_t cap = 0;
     int rc = mdb_cursor_open(t->txn, t->dbs[0], &cur);
     if (rc)
         return rc;
@@ -353,7 +352,7 @@ static int ids_under(const store_index_txn *t, const char *unit, uint8_t **ids, 
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         const char *key = k.mv_data, *part[4];
         size_t plen[4], at = 0, np = 0;
-        while (np < 4 && at <= k.mv_size) {
+        while (np < 4 && at <= k.mv_size) { /* code 0x00 tier 0x00 period 0x00 path */
             const char *z = np < 3 ? memchr(key + at, 0, k.mv_size - at) : NULL;
             size_t end = z ? (size_t)(z - key) : k.mv_size;
             part[np] = key + at;
@@ -364,50 +363,14 @@ static int ids_under(const store_index_txn *t, const char *unit, uint8_t **ids, 
             continue;
         const char *leaf = memrchr(part[3], '/', plen[3]);
         leaf = leaf ? leaf + 1 : part[3];
-        size_t leaflen = plen[3] - (size_t)(leaf - part[3]);
-        size_t idlen = plen[0] + 1 + leaflen + 1 + plen[2];
-        if (*len + 2 + idlen > cap) {
-            cap = 2 * (cap + idlen) + 4096;
-            uint8_t *n = realloc(*ids, cap);
-            if (!n) {
-                rc = ENOMEM;
-                break;
-            }
-            *ids = n;
-        }
-        uint8_t *o = *ids + *len;
-        o[0] = (uint8_t)(idlen >> 8);
-        o[1] = (uint8_t)idlen;
-        memcpy(o + 2, part[0], plen[0]);
-        o[2 + plen[0]] = '/';
-        memcpy(o + 3 + plen[0], leaf, leaflen);
-        o[3 + plen[0] + leaflen] = '/';
-        memcpy(o + 4 + plen[0] + leaflen, part[2], plen[2]);
-        *len += 2 + idlen;
+        char id[ENTRY_MAX_NAME + 1];
+        int n = snprintf(id, sizeof id, "%.*s/%.*s/%.*s", (int)plen[0], part[0],
+                         (int)(plen[3] - (size_t)(leaf - part[3])), leaf, (int)plen[2], part[2]);
+        if (n > 0 && (size_t)n < sizeof id && (rc = unit_place_ids_add(ids, id, (size_t)n)))
+            break;
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-/* Places value id again: in the tree with unit's record as before, then
- * as held now. */
-static int reindex_one(const store_index_txn *t, const char *id, size_t idlen,
-                       const unit_place_src *before, const unit_place_src *now)
-{
-    uint8_t key[512];
-    if (idlen > ENTRY_MAX_NAME)
-        return 0;
-    MDB_val k = {store_record_key(key, INDVALUE_COLL, strlen(INDVALUE_COLL), id, idlen), key}, v;
-    int rc = mdb_get(t->txn, t->records, &k, &v);
-    if (rc)
-        return rc == MDB_NOTFOUND ? 0 : rc;
-    uint8_t *rec = malloc(v.mv_size); /* the rows change: nothing may point into the map */
-    if (!rec)
-        return ENOMEM;
-    memcpy(rec, v.mv_data, v.mv_size);
-    rc = ind_reindex(t, id, idlen, rec, v.mv_size, before, rec, v.mv_size, now);
-    free(rec);
-    return rc;
 }
 
 /* The store's call (store_index.watched) when the "units" record of unit
@@ -417,24 +380,8 @@ static int ind_index_units_changed(const store_index_txn *t, const char *code, s
                                    const uint8_t *old, size_t oldlen, const uint8_t *rec,
                                    size_t reclen)
 {
-    char unit[NODE_CODE_MAX];
-    if (!codelen || codelen >= sizeof unit || memchr(code, 0, codelen) ||
-        !unit_place_changed(old, oldlen, rec, reclen))
-        return 0;
-    memcpy(unit, code, codelen);
-    unit[codelen] = '\0';
-    uint8_t *ids = NULL;
-    size_t len = 0;
-    int rc = ids_under(t, unit, &ids, &len);
-    unit_place_src before = {t->txn, t->records, unit, old, oldlen},
-                   now = {t->txn, t->records, NULL, NULL, 0};
-    for (size_t at = 0; !rc && at < len;) {
-        size_t idlen = (size_t)ids[at] << 8 | ids[at + 1];
-        rc = reindex_one(t, (const char *)ids + at + 2, idlen, &before, &now);
-        at += 2 + idlen;
-    }
-    free(ids);
-    return rc;
+    return unit_place_watched(t, code, codelen, old, oldlen, rec, reclen, INDVALUE_COLL, ids_under,
+                              ind_reindex);
 }
 
 static const char *const ind_index_dbs[] = {"ixleaf", "ixagg"};

@@ -198,42 +198,12 @@ static int cam_index_update(const store_index_txn *t, const char *id, size_t idl
     return cam_reindex(t, id, idlen, old, oldlen, &src, rec, reclen, &src);
 }
 
-/* cam_reindex of camera id as held, from tree before to tree now. */
-static int cam_reindex_held(const store_index_txn *t, const char *id, size_t idlen,
-                            const unit_place_src *before, const unit_place_src *now)
+/* The ids of the cameras listed under unit (camlist: anc 0x00 field 0x00
+ * status 0x00 id), into ids. */
+static int ids_under(const store_index_txn *t, const char *unit, unit_place_ids *ids)
 {
-    uint8_t key[512];
-    if (idlen > ENTRY_MAX_NAME)
-        return 0;
-    MDB_val k = {store_record_key(key, CAMERA_COLL, strlen(CAMERA_COLL), id, idlen), key}, v;
-    int rc = mdb_get(t->txn, t->records, &k, &v);
-    if (rc)
-        return rc == MDB_NOTFOUND ? 0 : rc;
-    uint8_t *rec = malloc(v.mv_size); /* the rows change: nothing may point into the map */
-    if (!rec)
-        return ENOMEM;
-    memcpy(rec, v.mv_data, v.mv_size);
-    rc = cam_reindex(t, id, idlen, rec, v.mv_size, before, rec, v.mv_size, now);
-    free(rec);
-    return rc;
-}
-
-/* The store's call (store_index.watched) when the "units" record of unit
- * code changes: every camera listed under code (camlist: anc 0x00 field
- * 0x00 status 0x00 id) is placed again, so the index stays what a rebuild
- * from the records gives. */
-static int cam_index_units_changed(const store_index_txn *t, const char *code, size_t codelen,
-                                   const uint8_t *old, size_t oldlen, const uint8_t *rec,
-                                   size_t reclen)
-{
-    char unit[NODE_CODE_MAX];
-    if (!codelen || codelen >= sizeof unit || memchr(code, 0, codelen) ||
-        !unit_place_changed(old, oldlen, rec, reclen))
-        return 0;
-    memcpy(unit, code, codelen);
-    unit[codelen] = '\0';
-    uint8_t prefix[NODE_CODE_MAX + 1], *ids = NULL;
-    size_t plen = codelen + 1, len = 0, cap = 0;
+    uint8_t prefix[NODE_CODE_MAX + 1];
+    size_t plen = strlen(unit) + 1;
     memcpy(prefix, unit, plen);
     MDB_cursor *c;
     int rc = mdb_cursor_open(t->txn, t->dbs[1], &c);
@@ -249,34 +219,22 @@ static int cam_index_units_changed(const store_index_txn *t, const char *code, s
             id = memchr(id, 0, k.mv_size - (size_t)(id - key));
             id = id ? id + 1 : NULL;
         }
-        if (!id)
-            continue;
-        size_t idlen = k.mv_size - (size_t)(id - key);
-        if (len + 2 + idlen > cap) {
-            cap = 2 * (cap + idlen) + 1024;
-            uint8_t *n = realloc(ids, cap);
-            if (!n) {
-                rc = ENOMEM;
-                break;
-            }
-            ids = n;
-        }
-        ids[len++] = (uint8_t)(idlen >> 8);
-        ids[len++] = (uint8_t)idlen;
-        memcpy(ids + len, id, idlen);
-        len += idlen;
+        if (id && (rc = unit_place_ids_add(ids, id, k.mv_size - (size_t)(id - key))))
+            break;
     }
     mdb_cursor_close(c);
-    rc = rc == MDB_NOTFOUND ? 0 : rc;
-    unit_place_src before = {t->txn, t->records, unit, old, oldlen},
-                   now = {t->txn, t->records, NULL, NULL, 0};
-    for (size_t at = 0; !rc && at < len;) {
-        size_t idlen = (size_t)ids[at] << 8 | ids[at + 1];
-        rc = cam_reindex_held(t, (const char *)ids + at + 2, idlen, &before, &now);
-        at += 2 + idlen;
-    }
-    free(ids);
-    return rc;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The store's call (store_index.watched) when the "units" record of unit
+ * code changes: every camera listed under code is placed again, so the
+ * index stays what a rebuild from the records gives. */
+static int cam_index_units_changed(const store_index_txn *t, const char *code, size_t codelen,
+                                   const uint8_t *old, size_t oldlen, const uint8_t *rec,
+                                   size_t reclen)
+{
+    return unit_place_watched(t, code, codelen, old, oldlen, rec, reclen, CAMERA_COLL, ids_under,
+                              cam_reindex);
 }
 
 static const char *const cam_index_dbs[] = {"camstat", "camlist"};

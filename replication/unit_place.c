@@ -5,14 +5,15 @@
 #include "storage/record.h"
 #include "storage/store_index.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The live "units" record of code into *rec: 0 found, 1 absent or deleted,
  * -1 on a storage error. */
-static int place_get(const unit_place_src *src, const char *code, const uint8_t **rec,
-                     size_t *len)
+static int place_get(const unit_place_src *src, const char *code, const uint8_t **rec, size_t *len)
 {
     if (src->as_code && !strcmp(src->as_code, code)) {
         *rec = src->as_rec;
@@ -144,4 +145,79 @@ bool unit_place_changed(const uint8_t *old, size_t oldlen, const uint8_t *rec, s
             return true;
     }
     return false;
+}
+
+int unit_place_ids_add(unit_place_ids *l, const void *id, size_t idlen)
+{
+    if (idlen > ENTRY_MAX_NAME)
+        return 0;
+    if (l->len + 2 + idlen > l->cap) {
+        size_t cap = 2 * (l->cap + idlen) + 1024;
+        uint8_t *n = realloc(l->buf, cap);
+        if (!n)
+            return ENOMEM;
+        l->buf = n;
+        l->cap = cap;
+    }
+    l->buf[l->len++] = (uint8_t)(idlen >> 8);
+    l->buf[l->len++] = (uint8_t)idlen;
+    memcpy(l->buf + l->len, id, idlen);
+    l->len += idlen;
+    return 0;
+}
+
+void unit_place_ids_free(unit_place_ids *l)
+{
+    free(l->buf);
+    *l = (unit_place_ids){0};
+}
+
+/* fn for record coll/id as held, from tree before to tree now. */
+static int again_one(const store_index_txn *t, const char *coll, const char *id, size_t idlen,
+                     const unit_place_src *before, const unit_place_src *now, unit_place_reindex fn)
+{
+    uint8_t key[512];
+    MDB_val k = {store_record_key(key, coll, strlen(coll), id, idlen), key}, v;
+    int rc = mdb_get(t->txn, t->records, &k, &v);
+    if (rc)
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    uint8_t *rec = malloc(v.mv_size); /* the index writes: nothing may point into the map */
+    if (!rec)
+        return ENOMEM;
+    memcpy(rec, v.mv_data, v.mv_size);
+    rc = fn(t, id, idlen, rec, v.mv_size, before, rec, v.mv_size, now);
+    free(rec);
+    return rc;
+}
+
+int unit_place_again(const store_index_txn *t, const char *coll, const unit_place_ids *ids,
+                     const char *unit, const uint8_t *old, size_t oldlen, unit_place_reindex fn)
+{
+    unit_place_src before = {t->txn, t->records, unit, old, oldlen},
+                   now = {t->txn, t->records, NULL, NULL, 0};
+    int rc = 0;
+    for (size_t at = 0; !rc && at + 2 <= ids->len;) {
+        size_t idlen = (size_t)ids->buf[at] << 8 | ids->buf[at + 1];
+        rc = again_one(t, coll, (const char *)ids->buf + at + 2, idlen, &before, &now, fn);
+        at += 2 + idlen;
+    }
+    return rc;
+}
+
+int unit_place_watched(const store_index_txn *t, const char *code, size_t codelen,
+                       const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen,
+                       const char *coll, unit_place_collect collect, unit_place_reindex fn)
+{
+    char unit[UNIT_CODE_CAP];
+    if (!codelen || codelen >= sizeof unit || memchr(code, 0, codelen) ||
+        !unit_place_changed(old, oldlen, rec, reclen))
+        return 0;
+    memcpy(unit, code, codelen);
+    unit[codelen] = '\0';
+    unit_place_ids ids = {0};
+    int rc = collect(t, unit, &ids);
+    if (!rc)
+        rc = unit_place_again(t, coll, &ids, unit, old, oldlen, fn);
+    unit_place_ids_free(&ids);
+    return rc;
 }

@@ -11,6 +11,7 @@
 #define LT_UNIT_PLACE_H
 
 #include "replication/unit_tree.h"
+#include "storage/store_index.h"
 
 #include <lmdb.h>
 #include <stdbool.h>
@@ -62,5 +63,43 @@ bool unit_place_retired(const uint8_t *rec, size_t len);
  * move what is placed by it: the unit appeared or went, or its "parent" or
  * "merged_into" changed. A rename changes nothing placed. */
 bool unit_place_changed(const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen);
+
+/* The ids of the records an index must place again after a units change:
+ * each a u16 BE length and its bytes. Zero-initialise; free with
+ * unit_place_ids_free. */
+typedef struct {
+    uint8_t *buf;
+    size_t len, cap;
+} unit_place_ids;
+
+/* Adds id (idlen bytes) to l. Returns 0 or ENOMEM. */
+int unit_place_ids_add(unit_place_ids *l, const void *id, size_t idlen);
+
+/* Releases what l holds. */
+void unit_place_ids_free(unit_place_ids *l);
+
+/* An index's move of record id from old placed in tree src_old to rec
+ * placed in tree src_new (LMDB code). */
+typedef int (*unit_place_reindex)(const store_index_txn *t, const char *id, size_t idlen,
+                                  const uint8_t *old, size_t oldlen, const unit_place_src *src_old,
+                                  const uint8_t *rec, size_t reclen, const unit_place_src *src_new);
+
+/* Places again every record of coll named in ids after the "units" record
+ * of unit changed from old (NULL: none): for each record held (a copy, as
+ * the index writes), fn from the tree with unit's record old to the tree
+ * held now. Returns 0 or an LMDB code. */
+int unit_place_again(const store_index_txn *t, const char *coll, const unit_place_ids *ids,
+                     const char *unit, const uint8_t *old, size_t oldlen, unit_place_reindex fn);
+
+/* An index's list of the records it counts under unit (into ids). */
+typedef int (*unit_place_collect)(const store_index_txn *t, const char *unit, unit_place_ids *ids);
+
+/* The body of an index's store_index.watched for "units": when the record
+ * of unit code changed its place (unit_place_changed), the records of coll
+ * that collect lists under code are placed again with fn
+ * (unit_place_again). Returns 0 or an LMDB code. */
+int unit_place_watched(const store_index_txn *t, const char *code, size_t codelen,
+                       const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen,
+                       const char *coll, unit_place_collect collect, unit_place_reindex fn);
 
 #endif

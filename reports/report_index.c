@@ -124,7 +124,7 @@ typedef struct {
     char units[VIEW_UNITS][REPORT_UNIT_MAX]; /* the units it is counted under, sorted */
     size_t nunits;
     const msgpack_object *paths[2]; /* area_path, owner_path as written (into up) */
-    const char *text[VIEW_TEXTS]; /* title, description, address (into up) */
+    const char *text[VIEW_TEXTS];   /* title, description, address (into up) */
     size_t textlen[VIEW_TEXTS];
     msgpack_unpacked up;
 } ix_view;
@@ -545,15 +545,14 @@ static int report_index_update(const store_index_txn *t, const char *id, size_t 
     return report_reindex(t, id, idlen, old, oldlen, &src, rec, reclen, &src);
 }
 
-/* The ids (each a u16 length and its bytes, into *ids) of the reports
- * counted under unit. */
-static int ids_under(const report_dbs *s, MDB_txn *txn, const char *unit, uint8_t **ids,
-                     size_t *len)
+/* The ids of the reports counted under unit, into ids. */
+static int ids_under(const store_index_txn *t, const char *unit, unit_place_ids *ids)
 {
     uint8_t prefix[REPORT_UNIT_MAX];
-    size_t plen = unit_prefix(prefix, unit), cap = 0;
+    size_t plen = unit_prefix(prefix, unit);
+    report_dbs dbs = report_dbs_of(t);
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, s->rscope, &c);
+    int rc = mdb_cursor_open(t->txn, dbs.rscope, &c);
     if (rc)
         return rc;
     MDB_val k = {plen, prefix}, v;
@@ -561,42 +560,12 @@ static int ids_under(const report_dbs *s, MDB_txn *txn, const char *unit, uint8_
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size <= plen + 8 || memcmp(k.mv_data, prefix, plen))
             break;
-        size_t idlen = k.mv_size - plen - 8;
-        if (*len + 2 + idlen > cap) {
-            cap = cap ? 2 * cap : 4096;
-            uint8_t *n = realloc(*ids, cap);
-            if (!n) {
-                rc = ENOMEM;
-                break;
-            }
-            *ids = n;
-        }
-        (*ids)[(*len)++] = (uint8_t)(idlen >> 8);
-        (*ids)[(*len)++] = (uint8_t)idlen;
-        memcpy(*ids + *len, (const uint8_t *)k.mv_data + plen + 8, idlen);
-        *len += idlen;
+        if ((rc = unit_place_ids_add(ids, (const uint8_t *)k.mv_data + plen + 8,
+                                     k.mv_size - plen - 8)))
+            break;
     }
     mdb_cursor_close(c);
     return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-/* Places report id again: counted in the tree with unit's record old
- * (src_old) before, in the tree held now after. */
-static int reindex_one(const store_index_txn *t, const char *id, size_t idlen,
-                       const unit_place_src *src_old, const unit_place_src *src_new)
-{
-    uint8_t key[256];
-    MDB_val k = {store_record_key(key, REPORT_COLL, strlen(REPORT_COLL), id, idlen), key}, v;
-    int rc = mdb_get(t->txn, t->records, &k, &v);
-    if (rc)
-        return rc == MDB_NOTFOUND ? 0 : rc;
-    uint8_t *rec = malloc(v.mv_size); /* the rows change: nothing may point into the map */
-    if (!rec)
-        return ENOMEM;
-    memcpy(rec, v.mv_data, v.mv_size);
-    rc = report_reindex(t, id, idlen, rec, v.mv_size, src_old, rec, v.mv_size, src_new);
-    free(rec);
-    return rc;
 }
 
 /* The store's call (store_index.watched) when the "units" record of unit
@@ -607,25 +576,8 @@ static int report_index_units_changed(const store_index_txn *t, const char *code
                                       const uint8_t *old, size_t oldlen, const uint8_t *rec,
                                       size_t reclen)
 {
-    char unit[REPORT_UNIT_MAX];
-    if (!codelen || codelen >= REPORT_UNIT_MAX || memchr(code, 0, codelen) ||
-        !unit_place_changed(old, oldlen, rec, reclen))
-        return 0;
-    memcpy(unit, code, codelen);
-    unit[codelen] = '\0';
-    report_dbs dbs = report_dbs_of(t);
-    uint8_t *ids = NULL;
-    size_t len = 0;
-    int rc = ids_under(&dbs, t->txn, unit, &ids, &len);
-    unit_place_src before = {t->txn, t->records, unit, old, oldlen},
-                   now = {t->txn, t->records, NULL, NULL, 0};
-    for (size_t at = 0; !rc && at < len;) {
-        size_t idlen = (size_t)ids[at] << 8 | ids[at + 1];
-        rc = reindex_one(t, (const char *)ids + at + 2, idlen, &before, &now);
-        at += 2 + idlen;
-    }
-    free(ids);
-    return rc;
+    return unit_place_watched(t, code, codelen, old, oldlen, rec, reclen, REPORT_COLL, ids_under,
+                              report_reindex);
 }
 
 static const char *const report_index_dbs[] = {"rscope", "rstatus", "rdue", "rtext", "rstats"};

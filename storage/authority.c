@@ -553,8 +553,8 @@ static int first_put(store *s, MDB_txn *txn, const entry_view *e, bool *yes)
  * see within_ever); a node's own write (local) must also be one now, so a
  * unit that a commune left, or a unit merged away, writes no more to its
  * records (authority.h, "only forward"). */
-static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *author,
-                       bool local, auth_decision *d)
+static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *author, bool local,
+                       auth_decision *d)
 {
     bool put_first;
     int frc = first_put(s, txn, e, &put_first);
@@ -597,8 +597,7 @@ static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *
         decide(d, AUTH_DENY,
                "unit %s no longer holds unit %s, which owns %.*s/%.*s (it moved or merged "
                "away): what %s wrote before stays valid, it may not change the record now",
-               author, former, (int)e->coll.size, e->coll.ptr, (int)e->id.size, e->id.ptr,
-               author);
+               author, former, (int)e->coll.size, e->coll.ptr, (int)e->id.size, e->id.ptr, author);
         return 0;
     }
     if (nowners) {

@@ -262,8 +262,7 @@ static void patch_before_put(fx_node *p, fx_node *d, fx_node *c1)
 }
 
 /* Writes units/code {code, parent} (and merged_into when into) at the root p. */
-static store_input place_at_root(fx_node *p, const char *code, const char *parent,
-                                 const char *into)
+static store_input place_at_root(fx_node *p, const char *code, const char *parent, const char *into)
 {
     char err[256];
     uint8_t *body;

@@ -81,7 +81,7 @@ static void test_resolver(store *s)
     unit(s, "C2", "D", NULL);
     PATH_IS(s, "C1", "P/D/C1");
     PATH_IS(s, "P", "P");
-    PATH_IS(s, "Z", ""); /* unknown */
+    PATH_IS(s, "Z", "");      /* unknown */
     unit(s, "C1", "P", NULL); /* a move */
     PATH_IS(s, "C1", "P/C1");
     PATH_IS(s, "C2", "P/D/C2");
@@ -140,10 +140,10 @@ static uint64_t total(store *s, const char *u)
 static void report(store *s, const char *id, const char *commune)
 {
     put(s, "reports", id,
-        json_pack("{s:s, s:s, s:s, s:s, s:[s,s,s], s:s, s:[s,s,s], s:I, s:s}", "code", id,
-                  "title", "Ngập nước", "category", "traffic", "area_unit", commune, "area_path",
-                  "Q", "E", commune, "owner_unit", commune, "owner_path", "Q", "E", commune,
-                  "created_ms", (json_int_t)1767200400000, "status", "new"));
+        json_pack("{s:s, s:s, s:s, s:s, s:[s,s,s], s:s, s:[s,s,s], s:I, s:s}", "code", id, "title",
+                  "Ngập nước", "category", "traffic", "area_unit", commune, "area_path", "Q", "E",
+                  commune, "owner_unit", commune, "owner_path", "Q", "E", commune, "created_ms",
+                  (json_int_t)1767200400000, "status", "new"));
 }
 
 static void problem(void *ctx, const char *msg)
