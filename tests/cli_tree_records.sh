@@ -12,7 +12,8 @@
 # commune that left, a report filed just after the change reaches the
 # province, searches by a merged unit's code and by tracking code find its
 # reports, the new unit's past periods aggregate its predecessors' values,
-# its out-box holds their documents, and `lienthong verify` passes on every
+# its cameras are counted where the units stand, its out-box holds their
+# documents, and `lienthong verify` passes on every
 # node.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
@@ -138,6 +139,32 @@ for u in 16681 16684; do
             "{\"type\":\"CV\",\"subject\":\"Báo cáo $u số $i\",\"recipients\":[\"40\"]}")" = 201
     done
 done
+# cameras: two at 16681, one at 16684 (registered by each commune's admin)
+declare -A CAMS=([16681]=2 [16684]=1)
+for u in 16681 16684; do
+    node=c1
+    [ "$u" = 16684 ] && node=c2
+    adm=$(mk "$node" "cam$u" admin "$u")
+    for i in $(seq 1 "${CAMS[$u]}"); do
+        check "commune $u registers camera $i" test "$(call PUT "$node" "$adm" "cameras/CAM-$u-$i" \
+            "{\"name\":\"Ngã tư $i\",\"field\":\"traffic\",\"url\":\"rtsp://127.0.0.1:9/cam$i\"}")" = 200
+    done
+done
+# cam_ref UNIT: the cameras this test expects in UNIT's subtree.
+cam_ref() {
+    local u n=0
+    for u in "${!CAMS[@]}"; do under "$1" "$u" && n=$((n + CAMS[$u])); done
+    echo "$n"
+}
+cam_is() {
+    [ "$(call GET prov "$PV" "cameras/stats?unit=$1&by=field")" = 200 ] &&
+        jq -e --argjson n "$(cam_ref "$1")" '.total == $n' "$T/body" >/dev/null
+}
+cameras() {
+    local u
+    for u in "$@"; do check "cameras of $u: $(cam_ref "$u")" wait_until 30 cam_is "$u"; done
+}
+
 # out_total NODE TOKEN: the size of the caller's out-box.
 out_total() { [ "$(call GET "$1" "$2" 'documents?box=out&limit=50')" = 200 ] && jq -r .total "$T/body"; }
 out_is() { [ "$(out_total "$@")" = "$3" ]; }
@@ -146,6 +173,7 @@ check "the province holds every report" wait_until 30 total_is prov 40 "$TOTAL"
 check "... the district too" wait_until 30 total_is dist 412 "$TOTAL"
 figures prov 40 412 16681 16684
 rollups 40 412 16681 16684
+cameras 40 412 16681 16684
 check "before: the district lists the commune's reports" test "$(listed dist 412 | grep -c '^C1-')" -eq 25
 
 # ---- 1. commune 16681 leaves district 412 for province 40 -------------------------------
@@ -161,6 +189,7 @@ check "move: ... and still lists its own commune's" test "$(listed dist 412 | gr
 check "move: the province's total is unchanged" total_is prov 40 "$TOTAL"
 figures prov 40 412 16681 16684
 rollups 40 412 16681 16684
+cameras 40 412 16681 16684
 check "move: the children of 40 add up to its total (nothing counted twice)" \
     test "$(children_sum prov 40)" = "$TOTAL"
 child_is() { api prov 'reports/stats?unit=40&by=child' | jq -e --arg u "$1" --argjson n "$2" 'any(.children[]; .unit == $u and .total == $n)'; }
@@ -186,6 +215,7 @@ check "merge: the new unit counts both communes' reports" wait_until 30 merged
 check "merge: the province's total is unchanged" total_is prov 40 "$TOTAL"
 figures prov 40 412 16999 16681 16684
 rollups 40 412 16999 16681 16684
+cameras 40 412 16999 16681 16684
 check "merge: the district counts nothing at the province" total_is prov 412 0
 check "merge: the children of 40 add up to its total" test "$(children_sum prov 40)" = "$TOTAL"
 child_units() { api prov 'reports/stats?unit=40&by=child' | jq -r '[.children[].unit] | sort | join(",")'; }
