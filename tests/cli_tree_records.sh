@@ -5,15 +5,15 @@
 #      written at the root, as `lienthong unit move` will);
 #   2. communes 16681 and 16684 merge into a new unit 16999 under 40.
 # After each step, on the live nodes: the province's report total is
-# unchanged, every unit's report figures and indicator roll-ups equal a
-# reference the test computes itself (from the exported records, the values
-# it entered and the tree it wrote), the children's figures add up to the
-# total (nothing counted twice), the district no longer lists or counts the
-# commune that left, a report filed just after the change reaches the
-# province, searches by a merged unit's code and by tracking code find its
+# unchanged, every unit's report figures, indicator roll-ups and camera
+# counts equal a reference the test computes itself (from the exported
+# records, the values it entered and the tree it wrote), the children's
+# figures add up to the total (nothing counted twice), the district no
+# longer lists or counts the commune that left, reports filed just before
+# and just after the move reach the province and count where the commune
+# stands now, searches by a merged unit's code and by tracking code find its
 # reports, the new unit's past periods aggregate its predecessors' values,
-# its cameras are counted where the units stand, its out-box holds their
-# documents, and `lienthong verify` passes on every
+# its out-box holds their documents, and `lienthong verify` passes on every
 # node.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
@@ -177,6 +177,8 @@ cameras 40 412 16681 16684
 check "before: the district lists the commune's reports" test "$(listed dist 412 | grep -c '^C1-')" -eq 25
 
 # ---- 1. commune 16681 leaves district 412 for province 40 -------------------------------
+file c1 16681 C1P 1 # filed just before the move
+TOTAL=41
 units '{"id": "16681", "code": "16681", "name": "Phường Bến Thủy", "tier": "commune", "parent": "40", "former_parents": [{"parent": "412", "until": "2026-07-01T00:00:00Z"}]}'
 op '{"id": "op-1", "op": "move", "units": ["16681"], "parent": "40", "at": "2026-07-01T00:00:00Z", "by": "VN"}'
 PARENT[16681]=40
@@ -184,7 +186,7 @@ moved_at_prov() { api prov "reports/stats?unit=412" | jq -e ".total == $(ref 412
 check "move: the province counts district 412 without the commune" wait_until 30 moved_at_prov
 moved_at_dist() { [ "$(total dist 412)" = 15 ]; }
 check "move: the district no longer counts the commune's 25 reports" wait_until 30 moved_at_dist
-check "move: the district no longer lists them" test "$(listed dist 412 | grep -c '^C1-')" -eq 0
+check "move: the district no longer lists them" test "$(listed dist 412 | grep -c '^C1')" -eq 0
 check "move: ... and still lists its own commune's" test "$(listed dist 412 | grep -c '^C2-')" -eq 15
 check "move: the province's total is unchanged" total_is prov 40 "$TOTAL"
 figures prov 40 412 16681 16684
@@ -193,12 +195,13 @@ cameras 40 412 16681 16684
 check "move: the children of 40 add up to its total (nothing counted twice)" \
     test "$(children_sum prov 40)" = "$TOTAL"
 child_is() { api prov 'reports/stats?unit=40&by=child' | jq -e --arg u "$1" --argjson n "$2" 'any(.children[]; .unit == $u and .total == $n)'; }
-check "move: the commune is a child of 40 with its 25 reports" child_is 16681 25
+check "move: the report filed just before the move reaches the province" wait_until 40 total_is prov 40 "$TOTAL"
+check "move: the commune is a child of 40 with its 26 reports" wait_until 10 child_is 16681 26
 # a report filed at the commune just after the move reaches the province, counted there
 file c1 16681 C1N 1
-TOTAL=41
+TOTAL=42
 check "move: a report filed after the move reaches the province" wait_until 40 total_is prov 40 "$TOTAL"
-check "move: ... counted under the commune at the province" wait_until 10 total_is prov 16681 26
+check "move: ... counted under the commune at the province" wait_until 10 total_is prov 16681 27
 check "move: ... and not under the district" total_is prov 412 15
 verify_all
 
@@ -221,7 +224,7 @@ check "merge: the children of 40 add up to its total" test "$(children_sum prov 
 child_units() { api prov 'reports/stats?unit=40&by=child' | jq -r '[.children[].unit] | sort | join(",")'; }
 check "merge: retired units are no child of 40 ($(child_units))" test "$(child_units)" = 16999,412
 check "merge: a search by the old code 16681 finds its reports" \
-    test "$(listed prov 16681 | grep -c '^C1')" -eq 26
+    test "$(listed prov 16681 | grep -c '^C1')" -eq 27
 check "merge: ... by 16684 too" test "$(listed prov 16684 | grep -c '^C2-')" -eq 15
 check "merge: the new unit lists all of them" test "$(listed prov 16999 | wc -l)" -eq "$TOTAL"
 code_found() { api prov "reports/C1-7" | jq -e '.id == "C1-7"'; }
