@@ -12,6 +12,7 @@
 #include "documents/doc_index.h"
 #include "documents/doc_internal.h"
 #include "lib/fold.h"
+#include "replication/unit_place.h"
 #include "storage/record.h"
 
 #include <errno.h>
@@ -148,8 +149,29 @@ static size_t boxes_of(const json_t *doc, const char *(*boxes)[2])
     return n;
 }
 
+/* Adds to boxes, for every box of a unit merged away, the same box of its
+ * live successor (its name into succ): the successor holds the merged
+ * unit's documents, and the old unit's box still finds them. Returns 0 or
+ * -1 on a storage error. */
+static int boxes_succeed(const unit_place_src *src, const char *(*boxes)[2], size_t *n,
+                         char (*succ)[UNIT_CODE_CAP])
+{
+    size_t held = *n;
+    for (size_t i = 0; i < held; i++) {
+        int rc = boxes[i][1] ? unit_place_successor(src, boxes[i][1], succ[i]) : 0;
+        if (rc < 0)
+            return -1;
+        if (rc) {
+            boxes[*n][0] = boxes[i][0];
+            boxes[(*n)++][1] = succ[i];
+        }
+    }
+    return 0;
+}
+
+/* The keys of record rec of id, its boxes placed in the tree of src. */
 static void keys_of(doc_keys *k, token_set *ts, const char *id, size_t idlen, const uint8_t *rec,
-                    size_t len)
+                    size_t len, const unit_place_src *tree)
 {
     k->n = k->len = 0;
     k->failed = false;
@@ -166,8 +188,11 @@ static void keys_of(doc_keys *k, token_set *ts, const char *id, size_t idlen, co
         uint8_t be[SORT_LEN], nb[8];
         sort_key(be, date, (uint64_t)json_integer_value(at));
         store_be64(nb, (uint64_t)json_integer_value(number));
-        const char *boxes[DOC_RECIPIENTS_MAX + 2][2];
+        const char *boxes[2 * (DOC_RECIPIENTS_MAX + 2)][2];
+        char succ[DOC_RECIPIENTS_MAX + 2][UNIT_CODE_CAP];
         size_t nb_ = boxes_of(doc, boxes);
+        if (boxes_succeed(tree, boxes, &nb_, succ))
+            k->failed = true;
         for (size_t i = 0; i < nb_; i++)
             key_add(k, 0, boxes[i], 2, be, SORT_LEN, id, idlen);
         char year[5] = {date[0], date[1], date[2], date[3], 0};
@@ -191,14 +216,18 @@ static void keys_of(doc_keys *k, token_set *ts, const char *id, size_t idlen, co
     json_decref(doc);
 }
 
-static int doc_index_update(const store_index_txn *t, const char *id, size_t idlen,
-                            const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen)
+/* Moves the keys of document id from record old placed in tree src_old
+ * to record rec placed in tree src_new. */
+static int doc_reindex(const store_index_txn *t, const char *id, size_t idlen, const uint8_t *old,
+                       size_t oldlen, const unit_place_src *src_old, const uint8_t *rec,
+                       size_t reclen, const unit_place_src *src_new)
 {
     doc_keys k = {0};
     token_set *ts = malloc(sizeof *ts);
     int rc = ts ? 0 : ENOMEM;
     for (int pass = 0; pass < 2 && !rc; pass++) {
-        keys_of(&k, ts, id, idlen, pass ? rec : old, pass ? reclen : oldlen);
+        keys_of(&k, ts, id, idlen, pass ? rec : old, pass ? reclen : oldlen,
+                pass ? src_new : src_old);
         if (k.failed)
             rc = ENOMEM;
         for (size_t i = 0; i < k.n && !rc; i++) {
@@ -218,13 +247,62 @@ static int doc_index_update(const store_index_txn *t, const char *id, size_t idl
     return rc;
 }
 
+static int doc_index_update(const store_index_txn *t, const char *id, size_t idlen,
+                            const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen)
+{
+    unit_place_src src = {t->txn, t->records, NULL, NULL, 0};
+    return doc_reindex(t, id, idlen, old, oldlen, &src, rec, reclen, &src);
+}
+
+static size_t prefix_of(uint8_t *out, const char *const *parts, size_t n);
+
+/* The ids of the documents in the boxes of unit (kind "o" and "i"), into
+ * ids. */
+static int doc_boxes_ids(const store_index_txn *t, const char *unit, unit_place_ids *ids)
+{
+    int rc = 0;
+    for (int kind = 0; kind < 2 && !rc; kind++) {
+        const char *parts[] = {kind ? "i" : "o", unit};
+        uint8_t prefix[KEY_MAX + 1];
+        size_t plen = prefix_of(prefix, parts, 2);
+        MDB_cursor *c;
+        if (!plen || (rc = mdb_cursor_open(t->txn, t->dbs[0], &c)))
+            break;
+        MDB_val k = {plen, prefix}, v;
+        for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            if (k.mv_size <= plen + SORT_LEN || memcmp(k.mv_data, prefix, plen))
+                break;
+            if ((rc = unit_place_ids_add(ids, (const uint8_t *)k.mv_data + plen + SORT_LEN,
+                                         k.mv_size - plen - SORT_LEN)))
+                break;
+        }
+        mdb_cursor_close(c);
+        rc = rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    return rc;
+}
+
+/* The store's call (store_index.watched) when the "units" record of unit
+ * code changes: the documents in its boxes are placed again, so the index
+ * stays what a rebuild from the records gives. */
+static int doc_index_units_changed(const store_index_txn *t, const char *code, size_t codelen,
+                                   const uint8_t *old, size_t oldlen, const uint8_t *rec,
+                                   size_t reclen)
+{
+    return unit_place_watched(t, code, codelen, old, oldlen, rec, reclen, DOC_COLL, doc_boxes_ids,
+                              doc_reindex);
+}
+
 const store_index doc_index = {
     .name = DOC_COLL,
-    .version = 3,
+    .version = 4,
     .collection = DOC_COLL,
     .dbs = doc_index_dbs,
     .ndbs = 3,
     .update = doc_index_update,
+    .watch = "units",
+    .watched = doc_index_units_changed,
 };
 
 /* ---- reads ---- */

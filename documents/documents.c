@@ -684,7 +684,7 @@ static json_t *doc_filter(list_ctx *l, json_t *doc)
     const char *unit = doc_str(doc, "unit"), *date = doc_str(doc, "date");
     const char *source = doc_str(doc, "source"), *rby = doc_str(doc, "received_by");
     bool imported = source && !strcmp(source, "edxml");
-    bool out = unit && !strcmp(unit, l->unit) && !imported;
+    bool out = unit && access_became(l->tree, unit, l->unit) && !imported;
     bool in = doc_is_recipient(doc, l->unit) || (rby && !strcmp(rby, l->unit));
     if ((q->box && !strcmp(q->box, "in") && !in) || (q->box && !strcmp(q->box, "out") && !out))
         return NULL;

@@ -4,6 +4,7 @@
  */
 #include "indicators/ind_index.h"
 #include "indicators/ind_internal.h"
+#include "replication/unit_place.h"
 #include "storage/record.h"
 
 #include <errno.h>
@@ -107,11 +108,31 @@ static void contrib_fields(contrib *c, const msgpack_object_map *fm)
     c->valid = has_value && has_tier && path_ok;
 }
 
+/* Replaces c's path as written by the path its unit is counted along now
+ * (unit_place_record_path: a merged unit's values aggregate into its
+ * successor's past periods). A unit the tree here does not know keeps the
+ * path as written. */
+static int contrib_place(contrib *c, const unit_place_src *src)
+{
+    char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP];
+    int n = unit_place_record_path(src, c->path[c->npath - 1], path);
+    if (n < 0)
+        return MDB_CORRUPTED;
+    if (!n || (size_t)n > PATH_MAX_UNITS)
+        return 0;
+    memset(c->path, 0, sizeof c->path);
+    for (int i = 0; i < n; i++)
+        snprintf(c->path[i], NODE_CODE_MAX, "%s", path[i]);
+    c->npath = (size_t)n;
+    return 0;
+}
+
 /* Reads what record rec of id contributes, straight from its msgpack (no
- * JSON: the index runs for every value written); a deleted, partial or
- * foreign record contributes nothing (valid false). A deleted record has
- * no fields, so it has no value. */
-static int contrib_read(contrib *c, const char *id, size_t idlen, const uint8_t *rec, size_t len)
+ * JSON: the index runs for every value written), placed in the tree of
+ * src; a deleted, partial or foreign record contributes nothing (valid
+ * false). A deleted record has no fields, so it has no value. */
+static int contrib_read(contrib *c, const char *id, size_t idlen, const uint8_t *rec, size_t len,
+                        const unit_place_src *src)
 {
     memset(c, 0, sizeof *c);
     c->on_time = true;
@@ -132,6 +153,8 @@ static int contrib_read(contrib *c, const char *id, size_t idlen, const uint8_t 
     c->valid = c->valid && !strcmp(c->path[c->npath - 1], unit);
     if (!c->valid)
         memset(c, 0, sizeof *c);
+    else if (!rc)
+        rc = contrib_place(c, src);
     return rc;
 }
 
@@ -272,16 +295,18 @@ static int contrib_apply(const store_index_txn *t, const contrib *c, bool add)
     return rc;
 }
 
-/* The store's call: moves value id from record old to rec. */
-static int ind_index_update(const store_index_txn *t, const char *id, size_t idlen,
-                            const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen)
+/* Moves value id from record old placed in tree src_old to record rec
+ * placed in tree src_new. */
+static int ind_reindex(const store_index_txn *t, const char *id, size_t idlen, const uint8_t *old,
+                       size_t oldlen, const unit_place_src *src_old, const uint8_t *rec,
+                       size_t reclen, const unit_place_src *src_new)
 {
     contrib *a = malloc(sizeof *a), *b = malloc(sizeof *b);
     int rc = a && b ? 0 : ENOMEM;
     if (!rc)
-        rc = contrib_read(a, id, idlen, old, oldlen);
+        rc = contrib_read(a, id, idlen, old, oldlen, src_old);
     if (!rc)
-        rc = contrib_read(b, id, idlen, rec, reclen);
+        rc = contrib_read(b, id, idlen, rec, reclen, src_new);
     if (!rc && !contrib_same(a, b)) {
         rc = contrib_apply(t, a, false);
         if (!rc)
@@ -292,15 +317,84 @@ static int ind_index_update(const store_index_txn *t, const char *id, size_t idl
     return rc;
 }
 
+/* The store's call: moves value id from record old to rec. */
+static int ind_index_update(const store_index_txn *t, const char *id, size_t idlen,
+                            const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen)
+{
+    unit_place_src src = {t->txn, t->records, NULL, NULL, 0};
+    return ind_reindex(t, id, idlen, old, oldlen, &src, rec, reclen, &src);
+}
+
+/* True when unit is one of the '/'-separated units of path (len bytes). */
+static bool path_holds(const char *path, size_t len, const char *unit)
+{
+    size_t ul = strlen(unit);
+    for (size_t at = 0; at <= len;) {
+        const char *slash = memchr(path + at, '/', len - at);
+        size_t end = slash ? (size_t)(slash - path) : len;
+        if (end - at == ul && !memcmp(path + at, unit, ul))
+            return true;
+        at = end + 1;
+    }
+    return false;
+}
+
+/* The ids (code/unit/period) of the values whose leaf path holds unit,
+ * into ids: one pass over the leaves. */
+static int ids_under(const store_index_txn *t, const char *unit, unit_place_ids *ids)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->dbs[0], &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const char *key = k.mv_data, *part[4];
+        size_t plen[4], at = 0, np = 0;
+        while (np < 4 && at <= k.mv_size) { /* code 0x00 tier 0x00 period 0x00 path */
+            const char *z = np < 3 ? memchr(key + at, 0, k.mv_size - at) : NULL;
+            size_t end = z ? (size_t)(z - key) : k.mv_size;
+            part[np] = key + at;
+            plen[np++] = end - at;
+            at = end + 1;
+        }
+        if (np < 4 || !path_holds(part[3], plen[3], unit))
+            continue;
+        const char *leaf = memrchr(part[3], '/', plen[3]);
+        leaf = leaf ? leaf + 1 : part[3];
+        char id[ENTRY_MAX_NAME + 1];
+        int n = snprintf(id, sizeof id, "%.*s/%.*s/%.*s", (int)plen[0], part[0],
+                         (int)(plen[3] - (size_t)(leaf - part[3])), leaf, (int)plen[2], part[2]);
+        if (n > 0 && (size_t)n < sizeof id && (rc = unit_place_ids_add(ids, id, (size_t)n)))
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The store's call (store_index.watched) when the "units" record of unit
+ * code changes: every value whose path holds code is placed again, so the
+ * index stays what a rebuild from the records gives. */
+static int ind_index_units_changed(const store_index_txn *t, const char *code, size_t codelen,
+                                   const uint8_t *old, size_t oldlen, const uint8_t *rec,
+                                   size_t reclen)
+{
+    return unit_place_watched(t, code, codelen, old, oldlen, rec, reclen, INDVALUE_COLL, ids_under,
+                              ind_reindex);
+}
+
 static const char *const ind_index_dbs[] = {"ixleaf", "ixagg"};
 
 const store_index ind_value_index = {
     .name = "indicators",
-    .version = 1,
+    .version = 2,
     .collection = INDVALUE_COLL,
     .dbs = ind_index_dbs,
     .ndbs = 2,
     .update = ind_index_update,
+    .watch = "units",
+    .watched = ind_index_units_changed,
 };
 
 int ind_index_rows(store *s, const char *code, const char *tier, const char *unit, const char *from,

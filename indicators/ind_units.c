@@ -38,7 +38,10 @@ static int load_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec,
         u->name[0] = '\0';
     if (record_field_str(rec, len, "tier", u->tier, sizeof u->tier))
         u->tier[0] = '\0';
-    if (record_field_str(rec, len, "parent", l->parents[l->n], NODE_CODE_MAX))
+    /* a unit merged away stands below its successor */
+    if ((record_field_str(rec, len, "merged_into", l->parents[l->n], NODE_CODE_MAX) ||
+         !l->parents[l->n][0]) &&
+        record_field_str(rec, len, "parent", l->parents[l->n], NODE_CODE_MAX))
         l->parents[l->n][0] = '\0';
     l->n++;
     return 0;

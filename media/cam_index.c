@@ -3,6 +3,7 @@
  */
 #include "media/cam_index.h"
 #include "media/media.h"
+#include "replication/unit_place.h"
 #include "storage/record.h"
 
 #include <errno.h>
@@ -26,17 +27,38 @@ static bool unit_ok(const char *u)
     return u && *u && strlen(u) < NODE_CODE_MAX && !memchr(u, 0, strlen(u));
 }
 
-/* Reads what record rec contributes; anything unreadable contributes
- * nothing (valid false). Never fails. */
-static void contrib_read(contrib *c, const char *id, size_t idlen, const uint8_t *rec, size_t len)
+/* Replaces c's path as written by the path its unit is counted along now
+ * (unit_place_record_path: a merged unit's cameras count under its
+ * successor). A unit the tree here does not know keeps the path as
+ * written. Returns 0 or an LMDB code. */
+static int contrib_place(contrib *c, const unit_place_src *src)
+{
+    char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP];
+    int n = c->npath ? unit_place_record_path(src, c->path[c->npath - 1], path) : 0;
+    if (n < 0)
+        return MDB_CORRUPTED;
+    if (!n || (size_t)n > CAMERA_PATH_MAX)
+        return 0;
+    memset(c->path, 0, sizeof c->path);
+    for (int i = 0; i < n; i++)
+        snprintf(c->path[i], NODE_CODE_MAX, "%s", path[i]);
+    c->npath = (size_t)n;
+    return 0;
+}
+
+/* Reads what record rec contributes, placed in the tree of src; anything
+ * unreadable contributes nothing (valid false). Fails only on a storage
+ * error. */
+static int contrib_read(contrib *c, const char *id, size_t idlen, const uint8_t *rec, size_t len,
+                        const unit_place_src *src)
 {
     memset(c, 0, sizeof *c);
     if (!rec || record_is_deleted(rec, len))
-        return;
+        return 0;
     char err[64];
     json_t *j = record_to_json(rec, len, id, idlen, err, sizeof err);
     if (!j)
-        return;
+        return 0;
     json_t *path = json_object_get(j, "path");
     const char *unit = json_string_value(json_object_get(j, "unit"));
     if (json_is_array(path) && json_array_size(path) && json_array_size(path) <= CAMERA_PATH_MAX) {
@@ -60,6 +82,7 @@ static void contrib_read(contrib *c, const char *id, size_t idlen, const uint8_t
     if (json_is_false(json_object_get(j, "enabled")))
         c->valid = false;
     json_decref(j);
+    return c->listed ? contrib_place(c, src) : 0;
 }
 
 static size_t row_key(uint8_t *key, const char *anc, const char *child, const char *field)
@@ -145,35 +168,86 @@ static int contrib_apply(const store_index_txn *t, const contrib *c, const char 
     return rc;
 }
 
-/* The store's call: moves camera id from record old to rec. */
-static int cam_index_update(const store_index_txn *t, const char *id, size_t idlen,
-                            const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen)
+/* Moves camera id from record old placed in tree src_old to record rec
+ * placed in tree src_new. */
+static int cam_reindex(const store_index_txn *t, const char *id, size_t idlen, const uint8_t *old,
+                       size_t oldlen, const unit_place_src *src_old, const uint8_t *rec,
+                       size_t reclen, const unit_place_src *src_new)
 {
     contrib *a = malloc(sizeof *a), *b = malloc(sizeof *b);
     int rc = a && b ? 0 : ENOMEM;
-    if (!rc) {
-        contrib_read(a, id, idlen, old, oldlen);
-        contrib_read(b, id, idlen, rec, reclen);
-        if (memcmp(a, b, sizeof *a)) {
-            rc = contrib_apply(t, a, id, idlen, false);
-            if (!rc)
-                rc = contrib_apply(t, b, id, idlen, true);
-        }
+    if (!rc)
+        rc = contrib_read(a, id, idlen, old, oldlen, src_old);
+    if (!rc)
+        rc = contrib_read(b, id, idlen, rec, reclen, src_new);
+    if (!rc && memcmp(a, b, sizeof *a)) {
+        rc = contrib_apply(t, a, id, idlen, false);
+        if (!rc)
+            rc = contrib_apply(t, b, id, idlen, true);
     }
     free(a);
     free(b);
     return rc;
 }
 
+/* The store's call: moves camera id from record old to rec. */
+static int cam_index_update(const store_index_txn *t, const char *id, size_t idlen,
+                            const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen)
+{
+    unit_place_src src = {t->txn, t->records, NULL, NULL, 0};
+    return cam_reindex(t, id, idlen, old, oldlen, &src, rec, reclen, &src);
+}
+
+/* The ids of the cameras listed under unit (camlist: anc 0x00 field 0x00
+ * status 0x00 id), into ids. */
+static int ids_under(const store_index_txn *t, const char *unit, unit_place_ids *ids)
+{
+    uint8_t prefix[NODE_CODE_MAX + 1];
+    size_t plen = strlen(unit) + 1;
+    memcpy(prefix, unit, plen);
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->dbs[1], &c);
+    if (rc)
+        return rc;
+    MDB_val k = {plen, prefix}, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen))
+            break;
+        const uint8_t *key = k.mv_data, *id = key + plen;
+        for (int z = 0; z < 2 && id; z++) { /* past field and status */
+            id = memchr(id, 0, k.mv_size - (size_t)(id - key));
+            id = id ? id + 1 : NULL;
+        }
+        if (id && (rc = unit_place_ids_add(ids, id, k.mv_size - (size_t)(id - key))))
+            break;
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The store's call (store_index.watched) when the "units" record of unit
+ * code changes: every camera listed under code is placed again, so the
+ * index stays what a rebuild from the records gives. */
+static int cam_index_units_changed(const store_index_txn *t, const char *code, size_t codelen,
+                                   const uint8_t *old, size_t oldlen, const uint8_t *rec,
+                                   size_t reclen)
+{
+    return unit_place_watched(t, code, codelen, old, oldlen, rec, reclen, CAMERA_COLL, ids_under,
+                              cam_reindex);
+}
+
 static const char *const cam_index_dbs[] = {"camstat", "camlist"};
 
 const store_index camera_index = {
     .name = "cameras",
-    .version = 2,
+    .version = 3,
     .collection = CAMERA_COLL,
     .dbs = cam_index_dbs,
     .ndbs = 2,
     .update = cam_index_update,
+    .watch = "units",
+    .watched = cam_index_units_changed,
 };
 
 int cam_index_rows(store *s, const char *unit,

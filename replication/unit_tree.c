@@ -15,6 +15,7 @@
 typedef struct {
     char code[UNIT_CODE_CAP];
     char parent[UNIT_CODE_CAP];
+    char successor[UNIT_CODE_CAP]; /* "merged_into": "" unless merged away */
     bool used;
 } unit_slot;
 
@@ -133,6 +134,10 @@ static int unit_load_one(void *ctx, const char *id, size_t idlen, const uint8_t 
     json_t *p = json_object_get(j, "parent");
     const char *parent = json_is_string(p) ? json_string_value(p) : "";
     int rc = unit_tree_set(t, id, idlen, parent, strlen(parent));
+    json_t *m = json_object_get(j, "merged_into");
+    unit_slot *slot = rc ? NULL : unit_find(t, id, idlen);
+    if (slot && json_is_string(m) && json_string_length(m) < UNIT_CODE_CAP)
+        strcpy(slot->successor, json_string_value(m));
     json_decref(j);
     return rc == 0 ? 0 : -1;
 }
@@ -337,4 +342,13 @@ bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *uni
             return true;
     }
     return false;
+}
+
+bool unit_tree_successor(const unit_tree *t, const char *code, size_t len, char *out, size_t cap)
+{
+    const unit_slot *s = unit_find(t, code, len);
+    if (!s || !s->successor[0] || strlen(s->successor) >= cap)
+        return false;
+    strcpy(out, s->successor);
+    return true;
 }

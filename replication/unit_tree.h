@@ -92,6 +92,10 @@ void unit_tree_view(const unit_tree *t, const char *unit, uint8_t out[UNIT_VIEW_
  * entries addressed to it were not routed here). */
 bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *unit);
 
+/* The unit code was merged into ("merged_into" of its "units" record)
+ * into out; false when it was not merged away (or is unknown). */
+bool unit_tree_successor(const unit_tree *t, const char *code, size_t len, char *out, size_t cap);
+
 /* The parent of code into out (NODE_CODE_MAX bytes); false when none. */
 bool unit_tree_parent(const unit_tree *t, const char *code, char *out, size_t cap);
 

@@ -10,6 +10,7 @@
  */
 #include "reports/report_index.h"
 #include "lib/fold.h"
+#include "replication/unit_place.h"
 #include "storage/record.h"
 
 #include <errno.h>
@@ -120,9 +121,10 @@ typedef struct {
     char category[REPORT_CATEGORY_MAX + 1];
     char owner[REPORT_UNIT_MAX];
     char rating[16];
-    char units[VIEW_UNITS][REPORT_UNIT_MAX]; /* area_path ∪ owner_path, sorted */
+    char units[VIEW_UNITS][REPORT_UNIT_MAX]; /* the units it is counted under, sorted */
     size_t nunits;
-    const char *text[VIEW_TEXTS]; /* title, description, address (into up) */
+    const msgpack_object *paths[2]; /* area_path, owner_path as written (into up) */
+    const char *text[VIEW_TEXTS];   /* title, description, address (into up) */
     size_t textlen[VIEW_TEXTS];
     msgpack_unpacked up;
 } ix_view;
@@ -169,9 +171,70 @@ static void sort_units(ix_view *v)
     v->nunits = n;
 }
 
-/* Reads rec into v (v->up must be released with view_release). Returns 0
- * or MDB_CORRUPTED. */
-static int view_read(ix_view *v, const uint8_t *rec, size_t len)
+/* Adds unit to v's units. */
+static void add_unit(ix_view *v, const char *unit)
+{
+    if (unit[0] && strlen(unit) < REPORT_UNIT_MAX && v->nunits < VIEW_UNITS)
+        snprintf(v->units[v->nunits++], REPORT_UNIT_MAX, "%s", unit);
+}
+
+/* The last unit of a path as written, into out ("" when none). */
+static void path_leaf(const msgpack_object *arr, char out[REPORT_UNIT_MAX])
+{
+    out[0] = '\0';
+    if (arr && arr->type == MSGPACK_OBJECT_ARRAY && arr->via.array.size)
+        copy_str(&arr->via.array.ptr[arr->via.array.size - 1], out, REPORT_UNIT_MAX);
+}
+
+/* Adds the units a unit as written is counted under: itself (so a search
+ * by an old code finds it) and its live successor's current path; the
+ * path as written when the tree here does not know the unit. Sets
+ * *successor to the live successor (unit itself when unknown). Returns 0
+ * or MDB_CORRUPTED (a storage error). */
+static int place_unit(ix_view *v, const unit_place_src *src, const char *unit,
+                      const msgpack_object *written, char successor[REPORT_UNIT_MAX])
+{
+    char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP];
+    bool complete;
+    snprintf(successor, REPORT_UNIT_MAX, "%s", unit);
+    int n = src && unit[0] ? unit_place_path(src, unit, path, &complete) : 0;
+    if (n < 0)
+        return MDB_CORRUPTED;
+    if (!n) {
+        if (written)
+            add_path(v, written);
+        return 0;
+    }
+    add_unit(v, unit);
+    for (int i = 0; i < n; i++)
+        add_unit(v, path[i]);
+    snprintf(successor, REPORT_UNIT_MAX, "%s", path[n - 1]);
+    return 0;
+}
+
+/* Fills v->units from the record's area and owner, placed in the tree of
+ * src (docs/reports.md, "Counting after a tree change"), and turns v->owner
+ * into its live successor. */
+static int view_place(ix_view *v, const unit_place_src *src)
+{
+    char area[REPORT_UNIT_MAX], owner[REPORT_UNIT_MAX], succ[REPORT_UNIT_MAX];
+    path_leaf(v->paths[0], area);
+    if (v->owner[0])
+        snprintf(owner, sizeof owner, "%s", v->owner);
+    else
+        path_leaf(v->paths[1], owner);
+    int rc = place_unit(v, src, area, v->paths[0], succ);
+    if (!rc && (owner[0] || v->paths[1]))
+        rc = place_unit(v, src, owner, v->paths[1], succ);
+    if (!rc && v->owner[0])
+        snprintf(v->owner, sizeof v->owner, "%s", succ);
+    sort_units(v);
+    return rc;
+}
+
+/* Reads rec into v, placed in the tree of src (v->up must be released with
+ * view_release). Returns 0 or MDB_CORRUPTED. */
+static int view_read(ix_view *v, const uint8_t *rec, size_t len, const unit_place_src *src)
 {
     memset(v, 0, sizeof *v);
     msgpack_unpacked_init(&v->up);
@@ -211,7 +274,7 @@ static int view_read(ix_view *v, const uint8_t *rec, size_t len)
         } else if (key_eq(k, "rating")) {
             copy_str(val, v->rating, sizeof v->rating);
         } else if (key_eq(k, "area_path") || key_eq(k, "owner_path")) {
-            add_path(v, val);
+            v->paths[key_eq(k, "owner_path")] = val;
         } else if (val->type == MSGPACK_OBJECT_STR) {
             static const char *const texts[] = {"title", "description", "address"};
             for (size_t t = 0; t < 3; t++)
@@ -221,9 +284,8 @@ static int view_read(ix_view *v, const uint8_t *rec, size_t len)
                 }
         }
     }
-    sort_units(v);
     v->indexed = has_created && v->status >= 0;
-    return 0;
+    return view_place(v, src);
 }
 
 static void view_release(ix_view *v)
@@ -443,11 +505,11 @@ report_dbs report_dbs_of(const store_index_txn *t)
     return d;
 }
 
-/* The store's call (store_index.update): moves the indexes of report id
- * from record old (NULL when new) to record rec inside t. Returns an LMDB
- * code (MDB_CORRUPTED for an unreadable record). */
-static int report_index_update(const store_index_txn *t, const char *id, size_t idlen,
-                               const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen)
+/* Moves the rows of report id from record old placed in tree src_old to
+ * record rec placed in tree src_new. */
+static int report_reindex(const store_index_txn *t, const char *id, size_t idlen,
+                          const uint8_t *old, size_t oldlen, const unit_place_src *src_old,
+                          const uint8_t *rec, size_t reclen, const unit_place_src *src_new)
 {
     report_dbs dbs = report_dbs_of(t), *s = &dbs;
     MDB_txn *txn = t->txn;
@@ -456,9 +518,9 @@ static int report_index_update(const store_index_txn *t, const char *id, size_t 
     ix_view *a = malloc(sizeof *a), *b = malloc(sizeof *b);
     int rc = a && b ? 0 : ENOMEM;
     if (!rc)
-        rc = view_read(a, old, oldlen);
+        rc = view_read(a, old, oldlen, src_old);
     if (!rc) {
-        rc = view_read(b, rec, reclen);
+        rc = view_read(b, rec, reclen, src_new);
         if (!rc && !view_same(a, b)) {
             rc = view_rows(s, txn, a, id, idlen, false);
             if (!rc)
@@ -473,13 +535,60 @@ static int report_index_update(const store_index_txn *t, const char *id, size_t 
     return rc;
 }
 
+/* The store's call (store_index.update): moves the indexes of report id
+ * from record old (NULL when new) to record rec inside t. Returns an LMDB
+ * code (MDB_CORRUPTED for an unreadable record). */
+static int report_index_update(const store_index_txn *t, const char *id, size_t idlen,
+                               const uint8_t *old, size_t oldlen, const uint8_t *rec, size_t reclen)
+{
+    unit_place_src src = {t->txn, t->records, NULL, NULL, 0};
+    return report_reindex(t, id, idlen, old, oldlen, &src, rec, reclen, &src);
+}
+
+/* The ids of the reports counted under unit, into ids. */
+static int ids_under(const store_index_txn *t, const char *unit, unit_place_ids *ids)
+{
+    uint8_t prefix[REPORT_UNIT_MAX];
+    size_t plen = unit_prefix(prefix, unit);
+    report_dbs dbs = report_dbs_of(t);
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, dbs.rscope, &c);
+    if (rc)
+        return rc;
+    MDB_val k = {plen, prefix}, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size <= plen + 8 || memcmp(k.mv_data, prefix, plen))
+            break;
+        if ((rc = unit_place_ids_add(ids, (const uint8_t *)k.mv_data + plen + 8,
+                                     k.mv_size - plen - 8)))
+            break;
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The store's call (store_index.watched) when the "units" record of unit
+ * code changes from old to rec: every report counted under code (which
+ * holds every report whose place depends on code's record) is placed
+ * again, so the index stays what a rebuild from the records gives. */
+static int report_index_units_changed(const store_index_txn *t, const char *code, size_t codelen,
+                                      const uint8_t *old, size_t oldlen, const uint8_t *rec,
+                                      size_t reclen)
+{
+    return unit_place_watched(t, code, codelen, old, oldlen, rec, reclen, REPORT_COLL, ids_under,
+                              report_reindex);
+}
+
 static const char *const report_index_dbs[] = {"rscope", "rstatus", "rdue", "rtext", "rstats"};
 
 const store_index report_index = {
     .name = REPORT_COLL,
-    .version = 1,
+    .version = 2,
     .collection = REPORT_COLL,
     .dbs = report_index_dbs,
     .ndbs = sizeof report_index_dbs / sizeof *report_index_dbs,
     .update = report_index_update,
+    .watch = "units",
+    .watched = report_index_units_changed,
 };

@@ -9,6 +9,7 @@
 #include "reports/reports_list_api.h"
 #include "node/people/access.h"
 #include "node/people/auth.h"
+#include "replication/unit_place.h"
 #include "reports/report_query.h"
 #include "reports/report_summary.h"
 #include "storage/record.h"
@@ -201,7 +202,7 @@ static int child_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec
 {
     child_walk *w = ctx;
     char parent[NODE_CODE_MAX], name[256] = "", code[NODE_CODE_MAX];
-    if (idlen >= NODE_CODE_MAX || record_is_deleted(rec, reclen) ||
+    if (idlen >= NODE_CODE_MAX || unit_place_retired(rec, reclen) ||
         record_field_str(rec, reclen, "parent", parent, sizeof parent) || strcmp(parent, w->unit))
         return 0;
     memcpy(code, id, idlen);

@@ -233,6 +233,41 @@ static int edge_add(store *s, MDB_txn *txn, msgpack_object_str unit, const msgpa
     return rc == MDB_KEYEXIST ? 0 : rc;
 }
 
+/* *yes when anc is unit or above it in the tree as it is now: each step up
+ * goes to the unit's successor when it was merged away ("merged_into"),
+ * else to its parent. *unsure when a unit on the way has no "units"
+ * record here. */
+static int within_now(store *s, MDB_txn *txn, const char *unit, const char *anc, bool *yes,
+                      bool *unsure)
+{
+    char cur[NAME_CAP], up[NAME_CAP];
+    snprintf(cur, sizeof cur, "%s", unit);
+    *yes = *unsure = false;
+    for (int i = 0; i < TREE_MAX_DEPTH; i++) {
+        if (!strcmp(cur, anc)) {
+            *yes = true;
+            return 0;
+        }
+        bool known;
+        int rc = unit_parent(s, txn, cur, up, &known);
+        if (rc)
+            return rc;
+        if (!known) {
+            *unsure = true;
+            return 0;
+        }
+        char into[NAME_CAP];
+        if ((rc = rec_str(s, txn, "units", cur, "merged_into", into, sizeof into, &known)))
+            return rc;
+        if (known && into[0])
+            strcpy(up, into);
+        if (!up[0])
+            return 0;
+        strcpy(cur, up);
+    }
+    return 0;
+}
+
 static void decide(auth_decision *d, auth_verdict v, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void decide(auth_decision *d, auth_verdict v, const char *fmt, ...)
@@ -514,8 +549,11 @@ static int first_put(store *s, MDB_txn *txn, const entry_view *e, bool *yes)
     return 0;
 }
 
-/* Other records: the author must be an owner or an ancestor of one. */
-static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *author,
+/* Other records: the author must be an owner or an ancestor of one (ever:
+ * see within_ever); a node's own write (local) must also be one now, so a
+ * unit that a commune left, or a unit merged away, writes no more to its
+ * records (authority.h, "only forward"). */
+static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *author, bool local,
                        auth_decision *d)
 {
     bool put_first;
@@ -530,7 +568,7 @@ static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *
         return rc;
     MDB_val k = {plen, prefix}, v;
     size_t nowners = 0;
-    char first[NAME_CAP] = "";
+    char first[NAME_CAP] = "", former[NAME_CAP] = "";
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen) || k.mv_size - plen >= NAME_CAP)
@@ -540,17 +578,28 @@ static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *
         owner[k.mv_size - plen] = '\0';
         if (!nowners++)
             strcpy(first, owner);
-        bool yes;
-        if ((rc = within_ever(s, txn, owner, author, &yes)))
+        bool ever, now = true, unsure = false;
+        if ((rc = within_ever(s, txn, owner, author, &ever)))
             break;
-        if (yes) {
+        if (ever && local && (rc = within_now(s, txn, owner, author, &now, &unsure)))
+            break;
+        if (ever && (now || unsure)) {
             mdb_cursor_close(c);
             return 0;
         }
+        if (ever && !former[0])
+            strcpy(former, owner);
     }
     mdb_cursor_close(c);
     if (rc && rc != MDB_NOTFOUND)
         return rc;
+    if (former[0]) {
+        decide(d, AUTH_DENY,
+               "unit %s no longer holds unit %s, which owns %.*s/%.*s (it moved or merged "
+               "away): what %s wrote before stays valid, it may not change the record now",
+               author, former, (int)e->coll.size, e->coll.ptr, (int)e->id.size, e->id.ptr, author);
+        return 0;
+    }
     if (nowners) {
         memcpy(d->wait, "r", 1);
         memcpy(d->wait + 1, prefix, plen - 1);
@@ -608,7 +657,7 @@ int authority_check(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, 
         return check_unit(s, txn, &nc, e, author, d);
     if (top_tier_coll(s, e))
         return check_tier(s, txn, &nc, e, author, d);
-    return check_owner(s, txn, e, author, d);
+    return check_owner(s, txn, e, author, ac->local, d);
 }
 
 static int wake_record(apply_ctx *ac, const uint8_t *key, size_t len)
@@ -653,8 +702,10 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
         ac->id_ok = false; /* a certificate may have changed */
         if (str_is(e->coll, "network"))
             authority_release(ac); /* read the config again */
-        if (str_is(e->coll, "units") && e->op != ENTRY_OP_DELETE)
-            return edge_add(s, txn, e->id, body_get(e, "parent"));
+        if (str_is(e->coll, "units") && e->op != ENTRY_OP_DELETE) {
+            int rc = edge_add(s, txn, e->id, body_get(e, "parent"));
+            return rc ? rc : edge_add(s, txn, e->id, body_get(e, "merged_into"));
+        }
         if (str_is(e->coll, "certs") && e->op == ENTRY_OP_PUT) {
             const msgpack_object *u = body_get(e, "unit");
             return u && u->type == MSGPACK_OBJECT_STR

@@ -18,7 +18,12 @@
  *              the unit of its first put, plus every "owner_unit" value an
  *              accepted entry gave it; only those units and their ancestors
  *              may change it (a district reassigns a commune's record, a
- *              neighbouring commune may not).
+ *              neighbouring commune may not). A placement counts for ever
+ *              (a merge places the merged unit under its successor), so
+ *              the rule is a monotone function of the entries held; and,
+ *              only forward, a node's own write must come from an owner or
+ *              an ancestor of one in the tree as it is now: a district a
+ *              commune left writes no more to the commune's records.
  *
  * An entry that fails is not applied: it goes to the quarantine (see
  * quarantine.h) with the reason. Failures that later entries can cure (an

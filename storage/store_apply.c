@@ -463,7 +463,9 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
         }
         apply_result res;
         char detail[STORE_ERR_LEN];
+        ac.local = true; /* authority also checks the tree as it is now (authority.h) */
         rc = store_apply_one(s, txn, &ac, bytes, len, true, &res, detail, sizeof detail);
+        ac.local = false;
         free(bytes);
         if (!rc && res != APPLY_ADDED) {
             snprintf(b->err, b->errlen, "local write %s/%s refused: %s: %s", w->coll, w->id,

@@ -138,11 +138,14 @@ int store_index_changed(store *s, MDB_txn *txn, const char *coll, size_t coll_le
     int rc = 0;
     for (size_t i = 0; i < s->nindexes && !rc; i++) {
         const store_index *ix = s->indexes[i];
-        if (strlen(ix->collection) != coll_len || memcmp(ix->collection, coll, coll_len))
+        bool own = strlen(ix->collection) == coll_len && !memcmp(ix->collection, coll, coll_len);
+        bool watched = ix->watch && ix->watched && strlen(ix->watch) == coll_len &&
+                       !memcmp(ix->watch, coll, coll_len);
+        if (!own && !watched)
             continue;
         store_index_txn t = {.txn = txn, .records = s->records};
         memcpy(t.dbs, s->index_dbs[i], sizeof t.dbs);
-        rc = ix->update(&t, id, idlen, old, oldlen, rec, reclen);
+        rc = (own ? ix->update : ix->watched)(&t, id, idlen, old, oldlen, rec, reclen);
     }
     return rc;
 }

@@ -6,7 +6,8 @@
  *   - calls update() inside every transaction that changes a record of the
  *     index's collection (remote apply and local write alike), with the
  *     record before (NULL when new) and after, so an index is a pure
- *     function of the records and equal on every node;
+ *     function of the records and equal on every node; and watched() for
+ *     a record of the collection it watches, if any;
  *   - rebuilds an index at open when its version in meta ("index/<name>")
  *     differs from the one given (a new index, or a new layout);
  *   - rebuilds every index in store_verify's scratch store and compares.
@@ -44,6 +45,14 @@ typedef struct store_index {
      * failure aborts the whole transaction. */
     int (*update)(const store_index_txn *t, const char *id, size_t idlen, const uint8_t *old,
                   size_t oldlen, const uint8_t *rec, size_t reclen);
+    /* Optional: another collection the index depends on (say, the unit
+     * tree an index places records by) and the call, with the index's own
+     * databases, inside every transaction that changes one of its records
+     * (old NULL when new). It must leave the index as a rebuild from the
+     * records would, so the index stays a pure function of the records. */
+    const char *watch;
+    int (*watched)(const store_index_txn *t, const char *id, size_t idlen, const uint8_t *old,
+                   size_t oldlen, const uint8_t *rec, size_t reclen);
 } store_index;
 
 /* Begins a read transaction over index name of s and fills t. Returns 0,

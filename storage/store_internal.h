@@ -193,6 +193,7 @@ typedef struct {
     uint8_t id_origin[ENTRY_KEY_BYTES];
     char id_unit[ENTRY_MAX_NAME + 1];
     uint64_t id_upto; /* ... for seqs up to this (UINT64_MAX: no cut-off) */
+    bool local;       /* the entry being applied is this node's own write */
 } apply_ctx;
 
 /* Applies one entry inside txn (see store_apply). Returns an LMDB code for

@@ -15,6 +15,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Signs an entry as node n (its key and its next seq), claiming `unit`,
  * without applying it anywhere: what a tampered node would send. When seq
@@ -260,6 +261,95 @@ static void patch_before_put(fx_node *p, fx_node *d, fx_node *c1)
     free((void *)later.bytes);
 }
 
+/* Writes units/code {code, parent} (and merged_into when into) at the root p. */
+static store_input place_at_root(fx_node *p, const char *code, const char *parent, const char *into)
+{
+    char err[256];
+    uint8_t *body;
+    size_t len;
+    json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "code", code, "name", code, "tier", "commune",
+                          "parent", parent);
+    if (into) {
+        json_object_set_new(j, "merged_into", json_string(into));
+        json_object_set_new(j, "retired", json_true());
+    }
+    REQUIRE(mpjson_pack_object(j, &body, &len, err, sizeof err) == 0);
+    json_decref(j);
+    store_write w = {"units", code, ENTRY_OP_PUT, body, len, NULL, 0};
+    store_author a = node_author(&p->c);
+    REQUIRE(store_write_local(p->s, &a, &w, 1, NULL, err, sizeof err) == 0);
+    free(body);
+    return newest(p);
+}
+
+/* Writes {key: val} as a local patch of reports/id at n and expects the
+ * store to refuse it with a reason holding words. */
+static void patch_refused(fx_node *n, const char *id, const char *key, const char *val,
+                          const char *words)
+{
+    char err[STORE_ERR_LEN];
+    uint8_t *body;
+    size_t len;
+    json_t *j = json_pack("{s:s}", key, val);
+    REQUIRE(mpjson_pack_object(j, &body, &len, err, sizeof err) == 0);
+    json_decref(j);
+    store_write w = {"reports", id, ENTRY_OP_PATCH, body, len, NULL, 0};
+    store_author a = node_author(&n->c);
+    store_origin before = {0}, after = {0};
+    store_origin_get(n->s, n->c.pk, &before);
+    CHECKF(store_write_local(n->s, &a, &w, 1, NULL, err, sizeof err) != 0,
+           "%s's write to %s was accepted", n->c.unit, id);
+    CHECKF(strstr(err, words) != NULL, "reason \"%s\" lacks \"%s\"", err, words);
+    store_origin_get(n->s, n->c.pk, &after);
+    CHECK(after.max_seq == before.max_seq);
+    free(body);
+}
+
+/* Authority follows the tree, and only forward: commune 16681 moves from
+ * district 412 to province 40. The district's patch written before the
+ * move still applies wherever it arrives (history stays valid); once the
+ * district's node holds the move, its own store refuses its writes to the
+ * commune's report. Then 16681 is merged into 16684: the successor may
+ * change the merged unit's report, and so may the successor's district. */
+static void moved_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
+{
+    sync_pair(c1, d);
+    sync_pair(c2, d);
+    sync_pair(d, p);
+    fx_write(c1, "reports", "PA-16681-9", "Đèn hỏng", NULL);
+    store_input put = newest(c1);
+    EXPECT(d, put, APPLY_ADDED, "");
+    EXPECT(p, put, APPLY_ADDED, "");
+    patch_local(d, "PA-16681-9", "status", "received"); /* the district's, before the move */
+    store_input before = newest(d);
+    store_input move = place_at_root(p, "16681", "40", NULL);
+    EXPECT(d, move, APPLY_ADDED, "");
+    /* the district's pre-move patch arrives after the move: it applies */
+    EXPECT(p, before, APPLY_ADDED, "");
+    patch_refused(d, "PA-16681-9", "status", "closed", "412 no longer holds unit 16681");
+    /* the province, the new parent, may */
+    patch_local(p, "PA-16681-9", "status", "assigned");
+    /* a merge into 16684: the successor gets authority over the merged
+     * unit's report */
+    store_input merge = place_at_root(p, "16681", "40", "16684");
+    EXPECT(d, merge, APPLY_ADDED, "");
+    store_input succ = craft(c2, "16684", "reports", "PA-16681-9", ENTRY_OP_PATCH,
+                             "{\"status\":\"in_progress\"}", 0);
+    EXPECT(p, succ, APPLY_ADDED, "");
+    uint8_t *rec;
+    size_t len;
+    char st[32] = "";
+    REQUIRE(store_record_get(p->s, "reports", "PA-16681-9", &rec, &len) == 0);
+    record_field_str(rec, len, "status", st, sizeof st);
+    CHECKF(!strcmp(st, "in_progress"), "status %s", st);
+    free(rec);
+    /* 16684 stands under 412: the report is the district's again */
+    patch_local(d, "PA-16681-9", "status", "resolved");
+    store_input all[] = {put, before, move, merge, succ};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        free((void *)all[i].bytes);
+}
+
 /* A flood of refused entries fills at most QUARANTINE_PER_ORIGIN (100,000)
  * rows per origin; the rest is refused without being kept. */
 static void flood(fx_node *d, fx_node *c2)
@@ -295,6 +385,15 @@ int main(void)
     patch_before_put(&p, &d, &c1);
     malicious_commune(&p, &d, &c1, &c2);
     flood(&p, &c2);
+    fx_node_free(&c2);
+    fx_node_free(&c1);
+    fx_node_free(&d);
+    fx_node_free(&p);
+    char moves[4096];
+    snprintf(moves, sizeof moves, "%s/moves", base);
+    REQUIRE(mkdir(moves, 0700) == 0);
+    fx_tree4(moves, &p, &d, &c1, &c2);
+    moved_commune(&p, &d, &c1, &c2);
     fx_node_free(&c2);
     fx_node_free(&c1);
     fx_node_free(&d);

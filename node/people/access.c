@@ -23,10 +23,42 @@ bool access_addressed(const unit_tree *t, const char *unit, const char *addr, si
     return unit_tree_within(t, addr, n, unit, ul);
 }
 
+bool access_became(const unit_tree *t, const char *unit, const char *now)
+{
+    char cur[UNIT_CODE_CAP];
+    if (strlen(unit) >= sizeof cur)
+        return false;
+    strcpy(cur, unit);
+    for (int hop = 0;; hop++) {
+        if (!strcmp(cur, now))
+            return true;
+        if (hop == 16 || !unit_tree_successor(t, cur, strlen(cur), cur, sizeof cur))
+            return false;
+    }
+}
+
+/* True when what author (len bytes) wrote is anc's or below: author is
+ * anc, or author's current place (its live successor's, when it was merged
+ * away) lies inside anc's subtree now. */
+static bool author_within(const unit_tree *t, const char *author, size_t len, const char *anc)
+{
+    char cur[UNIT_CODE_CAP];
+    if (len >= sizeof cur)
+        return false;
+    memcpy(cur, author, len);
+    cur[len] = '\0';
+    if (access_became(t, cur, anc))
+        return true;
+    for (int hop = 0; hop < 16; hop++) /* to the live successor */
+        if (!unit_tree_successor(t, cur, strlen(cur), cur, sizeof cur))
+            break;
+    return unit_tree_within(t, cur, strlen(cur), anc, strlen(anc));
+}
+
 bool access_visible(const unit_tree *t, const char *unit, const char *author_unit,
                     const char *const *to, size_t nto)
 {
-    if (unit_tree_within(t, author_unit, strlen(author_unit), unit, strlen(unit)))
+    if (author_within(t, author_unit, strlen(author_unit), unit))
         return true;
     for (size_t i = 0; i < nto; i++)
         if (access_addressed(t, unit, to[i], strlen(to[i])))
@@ -36,7 +68,7 @@ bool access_visible(const unit_tree *t, const char *unit, const char *author_uni
 
 bool access_entry_visible(const unit_tree *t, const char *unit, const entry_view *e)
 {
-    if (unit_tree_within(t, e->unit.ptr, e->unit.size, unit, strlen(unit)))
+    if (author_within(t, e->unit.ptr, e->unit.size, unit))
         return true;
     for (uint32_t i = 0; i < e->to.size; i++) {
         const msgpack_object_str *a = &e->to.ptr[i].via.str;

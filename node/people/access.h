@@ -23,9 +23,16 @@
 bool access_addressed(const unit_tree *t, const char *unit, const char *addr, size_t len);
 
 /* True when a user of unit may see something authored by author_unit and
- * addressed to to[0..nto). */
+ * addressed to to[0..nto). The author counts where it stands now: a unit
+ * that moved is seen by its new ancestors and no longer by its former
+ * ones, a unit merged away by its live successor and the successor's
+ * ancestors (unit_tree_successor). */
 bool access_visible(const unit_tree *t, const char *unit, const char *author_unit,
                     const char *const *to, size_t nto);
+
+/* True when unit is now, or was merged away (in one or more steps) into
+ * now: what unit issued is now's. */
+bool access_became(const unit_tree *t, const char *unit, const char *now);
 
 /* access_visible for a decoded entry (its unit and "to"). */
 bool access_entry_visible(const unit_tree *t, const char *unit, const entry_view *e);

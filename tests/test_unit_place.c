@@ -1,0 +1,195 @@
+/*
+ * test_unit_place.c - where a unit stands now (replication/unit_place.c) on
+ * a real LMDB store: current paths after a move, merge chains to the live
+ * successor, cycles, unknown units, the record of one unit taken as it
+ * was before a change; and the report index following a move and a merge
+ * of the "units" records it watches (store_index.watch), equal to a
+ * rebuild (store_verify finds no problem).
+ */
+#include "lib/mpjson.h"
+#include "node/domains.h"
+#include "replication/unit_place.h"
+#include "reports/report_query.h"
+#include "storage/record.h"
+#include "storage/store.h"
+#include "storage/store_index.h"
+#include "tests/check.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char err[512];
+static uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+
+static void put(store *s, const char *coll, const char *id, json_t *j)
+{
+    uint8_t *body = NULL;
+    size_t len = 0;
+    REQUIRE(mpjson_pack_object(j, &body, &len, err, sizeof err) == 0);
+    json_decref(j);
+    store_author a = {pk, sk, "P"};
+    store_write w = {coll, id, ENTRY_OP_PUT, body, len, NULL, 0};
+    CHECKF(store_write_local(s, &a, &w, 1, NULL, err, sizeof err) == 0, "%s: %s", id, err);
+    free(body);
+}
+
+/* units/code {parent} (none when NULL), merged into `into` when set. */
+static void unit(store *s, const char *code, const char *parent, const char *into)
+{
+    json_t *j = json_pack("{s:s, s:s}", "code", code, "name", code);
+    if (parent)
+        json_object_set_new(j, "parent", json_string(parent));
+    if (into) {
+        json_object_set_new(j, "merged_into", json_string(into));
+        json_object_set_new(j, "retired", json_true());
+    }
+    put(s, "units", code, j);
+}
+
+/* The path of code joined by '/' ("" when unknown), with "?" appended when
+ * incomplete. */
+static const char *path_of(store *s, const char *code, bool record_path)
+{
+    static char out[512];
+    store_index_txn t;
+    REQUIRE(store_index_read(s, "reports", &t) == 0);
+    unit_place_src src = {t.txn, t.records, NULL, NULL, 0};
+    char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP];
+    bool complete = true;
+    int n = record_path ? unit_place_record_path(&src, code, path)
+                        : unit_place_path(&src, code, path, &complete);
+    store_index_end(s, &t);
+    out[0] = '\0';
+    for (int i = 0; i < n; i++)
+        snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? "/" : "", path[i]);
+    if (n > 0 && !complete)
+        strcat(out, "?");
+    return out;
+}
+
+#define PATH_IS(s, code, want)                                                                     \
+    CHECKF(!strcmp(path_of(s, code, false), want), "%s: %s, not %s", code,                         \
+           path_of(s, code, false), want)
+
+static void test_resolver(store *s)
+{
+    unit(s, "P", NULL, NULL);
+    unit(s, "D", "P", NULL);
+    unit(s, "C1", "D", NULL);
+    unit(s, "C2", "D", NULL);
+    PATH_IS(s, "C1", "P/D/C1");
+    PATH_IS(s, "P", "P");
+    PATH_IS(s, "Z", "");      /* unknown */
+    unit(s, "C1", "P", NULL); /* a move */
+    PATH_IS(s, "C1", "P/C1");
+    PATH_IS(s, "C2", "P/D/C2");
+    /* a chain of merges ends at the live successor */
+    unit(s, "N2", "P", NULL);
+    unit(s, "N1", "D", "N2");
+    unit(s, "C2", "D", "N1");
+    PATH_IS(s, "C2", "P/N2");
+    CHECK(!strcmp(path_of(s, "C2", true), "P/N2/C2"));
+    CHECK(!strcmp(path_of(s, "C1", true), "P/C1"));
+    /* a cycle of merges ends, a missing parent leaves the path incomplete */
+    unit(s, "X", "P", "Y");
+    unit(s, "Y", "P", "X");
+    CHECK(path_of(s, "X", false)[0] != '\0');
+    unit(s, "O", "GONE", NULL);
+    PATH_IS(s, "O", "GONE/O?");
+
+    store_index_txn t;
+    REQUIRE(store_index_read(s, "reports", &t) == 0);
+    unit_place_src src = {t.txn, t.records, NULL, NULL, 0};
+    char succ[UNIT_CODE_CAP];
+    CHECK(unit_place_successor(&src, "C2", succ) == 1 && !strcmp(succ, "N2"));
+    CHECK(unit_place_successor(&src, "C1", succ) == 0);
+    CHECK(unit_place_successor(&src, "Z", succ) == 0);
+    uint8_t *rec;
+    size_t reclen;
+    REQUIRE(store_record_get(s, "units", "C1", &rec, &reclen) == 0);
+    CHECK(!unit_place_retired(rec, reclen));
+    /* C1's record taken as absent (as before it was written): unknown */
+    char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP];
+    bool complete;
+    unit_place_src before = {t.txn, t.records, "C1", NULL, 0};
+    CHECK(unit_place_path(&before, "C1", path, &complete) == 0);
+    /* ... and as C2's record (merged into N1): C1 stands at N2 */
+    uint8_t *crec;
+    size_t clen;
+    REQUIRE(store_record_get(s, "units", "C2", &crec, &clen) == 0);
+    unit_place_src as_c2 = {t.txn, t.records, "C1", crec, clen};
+    CHECK(unit_place_path(&as_c2, "C1", path, &complete) == 2 && !strcmp(path[1], "N2"));
+    CHECK(unit_place_retired(crec, clen));
+    CHECK(unit_place_changed(rec, reclen, crec, clen));
+    CHECK(!unit_place_changed(rec, reclen, rec, reclen));
+    CHECK(unit_place_changed(NULL, 0, rec, reclen));
+    free(crec);
+    free(rec);
+    store_index_end(s, &t);
+}
+
+static uint64_t total(store *s, const char *u)
+{
+    report_stats st;
+    CHECKF(report_stats_get(s, u, true, 0, 0, &st, err, sizeof err) == 0, "%s", err);
+    return st.total;
+}
+
+static void report(store *s, const char *id, const char *commune)
+{
+    put(s, "reports", id,
+        json_pack("{s:s, s:s, s:s, s:s, s:[s,s,s], s:s, s:[s,s,s], s:I, s:s}", "code", id, "title",
+                  "Ngập nước", "category", "traffic", "area_unit", commune, "area_path", "Q", "E",
+                  commune, "owner_unit", commune, "owner_path", "Q", "E", commune, "created_ms",
+                  (json_int_t)1767200400000, "status", "new"));
+}
+
+static void problem(void *ctx, const char *msg)
+{
+    (void)ctx;
+    CHECKF(0, "verify: %s", msg);
+}
+
+/* Reports of communes K1, K2 of district E of province Q: K1 moves to Q,
+ * then K1 and K2 merge into K9 under Q. */
+static void test_report_index(store *s)
+{
+    unit(s, "Q", NULL, NULL);
+    unit(s, "E", "Q", NULL);
+    unit(s, "K1", "E", NULL);
+    unit(s, "K2", "E", NULL);
+    report(s, "K1-1", "K1");
+    report(s, "K1-2", "K1");
+    report(s, "K2-1", "K2");
+    CHECK(total(s, "Q") == 3 && total(s, "E") == 3 && total(s, "K1") == 2);
+    unit(s, "K1", "Q", NULL);
+    CHECKF(total(s, "E") == 1, "E counts %llu after K1 left", (unsigned long long)total(s, "E"));
+    CHECK(total(s, "Q") == 3 && total(s, "K1") == 2);
+    report(s, "K1-3", "K1"); /* written with the old path, counted where K1 is now */
+    CHECK(total(s, "E") == 1 && total(s, "K1") == 3 && total(s, "Q") == 4);
+    unit(s, "K9", "Q", NULL);
+    unit(s, "K1", "Q", "K9");
+    unit(s, "K2", "E", "K9");
+    CHECK(total(s, "K9") == 4 && total(s, "Q") == 4 && total(s, "E") == 0);
+    CHECK(total(s, "K1") == 3 && total(s, "K2") == 1); /* old codes still find them */
+    char scratch[4200];
+    snprintf(scratch, sizeof scratch, "%s", check_tmpdir());
+    CHECK(store_verify(s, scratch, problem, NULL, err, sizeof err) == 0);
+}
+
+int main(void)
+{
+    REQUIRE(sodium_init() >= 0);
+    crypto_sign_keypair(pk, sk);
+    store *s = NULL;
+    store_options o = {0};
+    domains_store_options(&o);
+    CHECKF(store_open(&s, check_tmpdir(), &o, err, sizeof err) == 0, "%s", err);
+    REQUIRE(s);
+    test_resolver(s);
+    test_report_index(s);
+    store_close(s);
+    return check_done();
+}
