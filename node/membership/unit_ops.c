@@ -495,10 +495,13 @@ int unit_ops_commit(store *s, const node_config *c, const unit_plan *p, lt_error
                         fresh ? ENTRY_OP_PUT : ENTRY_OP_PATCH, json_object_get(ch, "set"),
                         everyone, e);
     }
+    json_t *op = json_deep_copy(p->op); /* the id is the record's, not a field */
+    json_object_del(op, "id");
     if (!rc)
         rc = pack_write(&w[k++], UNIT_OPS_COLLECTION,
-                        json_string_value(json_object_get(p->op, "id")), ENTRY_OP_PUT, p->op,
+                        json_string_value(json_object_get(p->op, "id")), ENTRY_OP_PUT, op,
                         everyone, e);
+    json_decref(op);
     char err[512];
     store_author a = node_author(c);
     int wrc = rc ? 0 : store_write_local(s, &a, w, k, NULL, err, sizeof err);
