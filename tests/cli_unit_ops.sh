@@ -65,6 +65,23 @@ check "an operation run on a non-root node is refused" \
 echo '{"id": "forged-op", "op": "move", "units": ["16681"], "parent": "40"}' >"$T/forged.jsonl"
 check "an operation signed by a non-root node (the district) is refused by the rules" \
     refused forged 1 "may not write unit_ops" "$BIN" import --dir "$T/dist" --collection unit_ops --file "$T/forged.jsonl" --to '*'
+NAT_ADMIN=$(mk nat natadmin admin VN)
+PROV_ADMIN=$(mk prov provadmin admin 40)
+AUTH=(-H "Authorization: Bearer $NAT_ADMIN")
+check "API: a move under a descendant is refused (400 unit.move_into_descendant)" test "$(post_json nat api/v1/units \
+    '{"op": "move", "unit": "412", "parent": "16684", "yes": true}' "${AUTH[@]}")" = 400
+check "...with its stable code" jqb '.error.code == "unit.move_into_descendant"'
+check "API: units of different tiers do not merge (400 unit.merge_tiers_differ)" test "$(post_json nat api/v1/units \
+    '{"op": "merge", "units": ["16681", "412"], "into": "Z", "name": "Z", "yes": true}' "${AUTH[@]}")" = 400
+check "...with its stable code" jqb '.error.code == "unit.merge_tiers_differ"'
+check "API: a non-root node refuses operations (403 unit.not_root)" test "$(post_json prov api/v1/units \
+    '{"op": "retire-tier", "tier": "district", "yes": true}' -H "Authorization: Bearer $PROV_ADMIN")" = 403
+check "...with its stable code" jqb '.error.code == "unit.not_root"'
+check "API: a viewer may not issue operations" test "$(post_json nat api/v1/units \
+    '{"op": "retire-tier", "tier": "district"}' -H "Authorization: Bearer $(mk nat natviewer viewer VN)")" = 403
+check "API: without yes the plan is shown, not applied" test "$(post_json nat api/v1/units \
+    '{"op": "retire-tier", "tier": "district"}' "${AUTH[@]}")" = 200
+check "...listing the communes' new parent" jqb '(.applied | not) and any(.changes[]; .code == "16681" and .set.parent == "40" and .before.parent == "412")'
 check "without --yes nothing is written" bash -c \
     "'$BIN' unit retire-tier --dir '$T/nat' --tier district | grep -q 'nothing written'"
 check "the root's units are unchanged" test "$(digest nat units)" = "$before"
@@ -115,6 +132,14 @@ reports "$T/r4.jsonl" R4 3
 check "its node still sends what it files up" wait_until 30 has_count prov reports 22
 check "every node verifies after the merge" all_verify
 check "no equivocation at the province" bash -c "'$BIN' status --dir '$T/prov' --json | jq -e '.equivocations | length == 0'"
+
+# ---- rename through the API, the operations listed --------------------------------
+check "API: rename the province, applied" test "$(post_json nat api/v1/units \
+    '{"op": "rename", "unit": "40", "name": "Tỉnh Nghệ An (mới)", "yes": true}' "${AUTH[@]}")" = 200
+check "...applied" jqb '.applied and .op.op == "rename"'
+check "the new name reaches the province" wait_until 20 unit_is prov 40 '.name == "Tỉnh Nghệ An (mới)"'
+check "GET /api/v1/units/ops lists the three operations in order" bash -c \
+    "curl -sf -H 'Authorization: Bearer $NAT_ADMIN' http://127.0.0.1:${PORT[nat]}/api/v1/units/ops | jq -e '[.ops[].op] == [\"retire-tier\", \"merge\", \"rename\"] and .ops[1].into == \"16690\" and (.ops[2].by | startswith(\"natadmin@\"))'"
 
 for n in $NODES; do check "node $n stops cleanly" stop "$n"; done
 finish
