@@ -408,11 +408,15 @@ static json_t *plan_changes(const plan_ctx *x)
     json_array_foreach(x->order, i, v)
     {
         const char *code = json_string_value(v);
+        json_t *rec = json_object_get(x->units, code);
+        json_t *place = json_pack("{s:s, s:O?, s:O?, s:O?}", "code", code, "name",
+                                  json_object_get(rec, "name"), "tier", json_object_get(rec, "tier"),
+                                  "parent", json_object_get(rec, "parent"));
         json_array_append_new(
-            out, json_pack("{s:s, s:b, s:O, s:O}", "code", code, "new",
+            out, json_pack("{s:s, s:b, s:O, s:O, s:o}", "code", code, "new",
                            json_object_get(x->fresh, code) != NULL, "set",
                            json_object_get(x->sets, code), "before",
-                           json_object_get(x->before, code)));
+                           json_object_get(x->before, code), "place", place));
     }
     return out;
 }
@@ -491,9 +495,13 @@ int unit_ops_commit(store *s, const node_config *c, const unit_plan *p, lt_error
     for (size_t i = 0; !rc && i < n; i++, k++) {
         json_t *ch = json_array_get(p->changes, i);
         bool fresh = json_is_true(json_object_get(ch, "new"));
+        /* a patch also carries the unit's place, so that a node that held no
+         * record of it (scoped membership) can apply it */
+        json_t *body = json_deep_copy(json_object_get(ch, "place"));
+        json_object_update(body, json_object_get(ch, "set"));
         rc = pack_write(&w[k], "units", json_string_value(json_object_get(ch, "code")),
-                        fresh ? ENTRY_OP_PUT : ENTRY_OP_PATCH, json_object_get(ch, "set"),
-                        everyone, e);
+                        fresh ? ENTRY_OP_PUT : ENTRY_OP_PATCH, body, everyone, e);
+        json_decref(body);
     }
     json_t *op = json_deep_copy(p->op); /* the id is the record's, not a field */
     json_object_del(op, "id");

@@ -6,6 +6,8 @@
  * An operation is planned against the "units" records held here (nothing
  * written), shown to the operator, then committed as signed entries of the
  * root: a patch of each "units" record it changes (a put for a new unit),
+ * holding the unit's code, name, tier and parent besides what changes, so a
+ * node that held no record of the unit (scoped membership) places it,
  * addressed to "*", and the operation's definition in collection
  * "unit_ops" (id = the op id), in one transaction. Every node applies
  * these entries like any other, so every node ends with the same tree.
@@ -51,7 +53,8 @@ typedef struct {
 
 /* What an operation will write: "op" (the unit_ops record) and "changes",
  * [{"code", "new": bool, "set": {field: value}, "before": {field: value
- * or null}}] in the order written. */
+ * or null}, "place": {code, name, tier, parent} as planned}] in the order
+ * written. A unit's patch holds its place and what is set. */
 typedef struct {
     json_t *op;
     json_t *changes;

@@ -137,6 +137,7 @@ struct sim_node {
     char name[NODE_CODE_MAX + 8]; /* unit, or unit-m for a second server */
     int parent, depth;            /* parent: the parent unit's first server */
     int canon;     /* the first server of this node's unit (itself, or for a mirror) */
+    bool unit_retired; /* its unit was merged away (sim_merge): a parent no more */
     int mirror;    /* a first server's second server, or -1 */
     int *children; /* first servers of the child units (first servers only) */
     size_t nchildren;
@@ -175,6 +176,9 @@ struct sim {
     int **hist; /* every node's parent, per tree version (unit moves) */
     size_t nhist;
     int move_node, move_parent; /* a move written but not yet known everywhere */
+    int (*queued)[2];           /* moves of a merge waiting for the previous one: node, parent */
+    size_t nqueued, capqueued;
+    uint64_t merges;
     uint64_t moves;
     bool started, spikes;
     sim_stats stats;
@@ -982,6 +986,7 @@ static void on_deliver(sim *s, sim_event *ev)
 }
 
 static void move_progress(sim *s);
+static void queue_next(sim *s);
 
 static void on_tick(sim *s)
 {
@@ -1063,7 +1068,8 @@ void sim_run_until(sim *s, uint64_t t)
 /* The quiet test of sim_settle (see sim.h). */
 static bool quiet(sim *s)
 {
-    if (s->busy_msgs || s->notifies_pending || s->jobs_pending || s->move_node >= 0)
+    if (s->busy_msgs || s->notifies_pending || s->jobs_pending || s->move_node >= 0 ||
+        s->nqueued)
         return false;
     for (int i = 0; i < s->nnodes; i++) {
         sim_node *n = &s->nodes[i];
@@ -1319,7 +1325,7 @@ int sim_move(sim *s, int i, int np)
 {
     sim_node *n = &s->nodes[i], *root = &s->nodes[0];
     if (i <= 0 || np < 0 || np >= s->nnodes || np == n->parent || s->move_node >= 0 ||
-        s->nodes[np].depth != n->depth - 1 || !root->alive || n->canon != i || n->mirror >= 0 ||
+        s->nodes[np].depth >= n->depth || !root->alive || n->canon != i || n->mirror >= 0 ||
         s->nodes[np].canon != np)
         return -1;
     /* the root rewrites the unit's record, as network.c wrote it at enrolment */
@@ -1350,6 +1356,99 @@ int sim_move(sim *s, int i, int np)
         return -1;
     move_relink(s, i, np);
     return 0;
+}
+
+/* Packs the string pairs kv[0..n) as a msgpack map into sb. */
+static void pack_strings(msgpack_sbuffer *sb, const char *const (*kv)[2], size_t n)
+{
+    msgpack_packer pk;
+    msgpack_sbuffer_init(sb);
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, n);
+    for (size_t k = 0; k < n; k++) {
+        msgpack_pack_str_with_body(&pk, kv[k][0], strlen(kv[k][0]));
+        msgpack_pack_str_with_body(&pk, kv[k][1], strlen(kv[k][1]));
+    }
+}
+
+/* The root writes what the merge of x into c says (node/membership/unit_ops.h):
+ * x's record patched with its place (code, name, tier, parent: nodes that
+ * held no record of x apply it too) and merged_into (and retired, as the
+ * string "true": the sim checks routing, not field types), and the
+ * operation's record in unit_ops, addressed to everyone. */
+static int merge_write(sim *s, sim_node *x, sim_node *c)
+{
+    const char *const everyone[] = {"*"};
+    char id[80];
+    snprintf(id, sizeof id, "sim-%llu-merge-%s", (unsigned long long)s->merges, x->unit);
+    const char *const patch[][2] = {{"code", x->unit},
+                                    {"name", x->c.name},
+                                    {"tier", x->c.tier},
+                                    {"parent", s->nodes[x->parent].unit},
+                                    {"merged_into", c->unit},
+                                    {"retired", "true"}};
+    const char *const op[][2] = {{"op", "merge"}, {"units", x->unit}, {"into", c->unit}};
+    msgpack_sbuffer a, b;
+    pack_strings(&a, patch, 6);
+    pack_strings(&b, op, 3);
+    store_write w1 = {"units", x->unit, ENTRY_OP_PATCH, (const uint8_t *)a.data, a.size,
+                      everyone, 1};
+    store_write w2 = {"unit_ops", id, ENTRY_OP_PUT, (const uint8_t *)b.data, b.size, everyone, 1};
+    int rc = write_one(s, &s->nodes[0], &w1) || write_one(s, &s->nodes[0], &w2) ? -1 : 0;
+    msgpack_sbuffer_destroy(&a);
+    msgpack_sbuffer_destroy(&b);
+    return rc;
+}
+
+/* Merges x into c (c of x's tier, or x's parent when its tier retires). */
+static int merge_into(sim *s, int x, int c)
+{
+    sim_node *nx = &s->nodes[x], *nc = &s->nodes[c];
+    if (nx->unit_retired || nc->unit_retired || !s->nodes[0].alive)
+        return -1;
+    if (merge_write(s, nx, nc))
+        return -1;
+    trace(s, "merge %s into %s: %zu children to move", nx->name, nc->name, nx->nchildren);
+    nx->unit_retired = true;
+    s->merges++;
+    size_t need = s->nqueued + nx->nchildren;
+    if (need > s->capqueued) {
+        int(*q)[2] = realloc(s->queued, need * 2 * sizeof *q);
+        if (!q)
+            return -1;
+        s->queued = q;
+        s->capqueued = need * 2;
+    }
+    for (size_t k = 0; k < nx->nchildren; k++) {
+        s->queued[s->nqueued][0] = nx->children[k];
+        s->queued[s->nqueued++][1] = c;
+    }
+    queue_next(s);
+    return 0;
+}
+
+int sim_merge(sim *s, int x, int c)
+{
+    if (x <= 0 || c <= 0 || x >= s->nnodes || c >= s->nnodes || x == c ||
+        s->nodes[x].canon != x || s->nodes[c].canon != c ||
+        s->nodes[x].depth != s->nodes[c].depth)
+        return -1;
+    return merge_into(s, x, c);
+}
+
+int sim_retire_tier(sim *s, int depth)
+{
+    int n = 0;
+    for (int i = 1; i < s->nnodes; i++)
+        if (s->nodes[i].depth == depth && s->nodes[i].canon == i && !s->nodes[i].unit_retired &&
+            merge_into(s, i, s->nodes[i].parent) == 0)
+            n++;
+    return n;
+}
+
+bool sim_node_retired(const sim *s, int i)
+{
+    return s->nodes[i].unit_retired;
 }
 
 /* Replaces node i's upstream links by links to its (new) parent and grandparent. */
@@ -1400,17 +1499,32 @@ static void move_relink(sim *s, int i, int np)
             node_plan(s, &s->nodes[n->children[k]]);
 }
 
+/* Starts the next move a merge queued, once no move is pending and the
+ * root runs (it writes the move). */
+static void queue_next(sim *s)
+{
+    while (s->nqueued && s->move_node < 0 && s->nodes[0].alive) {
+        int i = s->queued[0][0], np = s->queued[0][1];
+        memmove(s->queued, s->queued + 1, --s->nqueued * sizeof *s->queued);
+        if (np != s->nodes[i].parent)
+            sim_move(s, i, np);
+    }
+}
+
 /* The pending move ends once every running node's tree knows it. */
 static void move_progress(sim *s)
 {
-    if (s->move_node < 0)
+    if (s->move_node < 0) {
+        queue_next(s);
         return;
+    }
     const char *unit = s->nodes[s->move_node].unit, *parent = s->nodes[s->move_parent].unit;
     for (int j = 0; j < s->nnodes; j++)
         if (!move_known(s, j, unit, parent))
             return;
     trace(s, "move %s under %s: known everywhere", unit, parent);
     s->move_node = -1;
+    queue_next(s);
 }
 
 /* A random node of i's subtree (i included), uniformly over a walk down. */
@@ -1512,6 +1626,7 @@ void sim_stats_get(const sim *s, sim_stats *st)
 {
     *st = s->stats;
     st->moves = s->moves;
+    st->merges = s->merges;
     for (int k = 0; k < s->nlinks; k++)
         for (int side = 0; s->links[k].ses[0] && side < 2; side++) {
             repl_stats rs;
@@ -1573,6 +1688,7 @@ void sim_free(sim *s)
 {
     if (!s)
         return;
+    free(s->queued);
     for (int k = 0; k < s->nlinks; k++)
         for (int side = 0; side < 2; side++)
             repl_session_free(s->links[k].ses[side]);
