@@ -176,8 +176,6 @@ struct sim {
     int **hist; /* every node's parent, per tree version (unit moves) */
     size_t nhist;
     int move_node, move_parent; /* a move written but not yet known everywhere */
-    int (*queued)[2];           /* moves of a merge waiting for the previous one: node, parent */
-    size_t nqueued, capqueued;
     uint64_t merges;
     uint64_t moves;
     bool started, spikes;
@@ -986,7 +984,6 @@ static void on_deliver(sim *s, sim_event *ev)
 }
 
 static void move_progress(sim *s);
-static void queue_next(sim *s);
 
 static void on_tick(sim *s)
 {
@@ -1068,8 +1065,7 @@ void sim_run_until(sim *s, uint64_t t)
 /* The quiet test of sim_settle (see sim.h). */
 static bool quiet(sim *s)
 {
-    if (s->busy_msgs || s->notifies_pending || s->jobs_pending || s->move_node >= 0 ||
-        s->nqueued)
+    if (s->busy_msgs || s->notifies_pending || s->jobs_pending || s->move_node >= 0)
         return false;
     for (int i = 0; i < s->nnodes; i++) {
         sim_node *n = &s->nodes[i];
@@ -1321,14 +1317,20 @@ int sim_write(sim *s, int i, const char *coll, const char *id, entry_op op, cons
 
 static void move_relink(sim *s, int i, int np);
 
-int sim_move(sim *s, int i, int np)
+/* True when node i may move under np (a pending move aside). */
+static bool move_fits(sim *s, int i, int np)
+{
+    sim_node *n = &s->nodes[i];
+    return i > 0 && i < s->nnodes && np >= 0 && np < s->nnodes && np != n->parent &&
+           s->nodes[np].depth < n->depth && s->nodes[0].alive && n->canon == i &&
+           n->mirror < 0 && s->nodes[np].canon == np && !s->nodes[np].unit_retired;
+}
+
+/* The root rewrites unit i's record under np (as network.c wrote it at
+ * enrolment) and the sim follows: i is the pending move. */
+static int move_one(sim *s, int i, int np)
 {
     sim_node *n = &s->nodes[i], *root = &s->nodes[0];
-    if (i <= 0 || np < 0 || np >= s->nnodes || np == n->parent || s->move_node >= 0 ||
-        s->nodes[np].depth >= n->depth || !root->alive || n->canon != i || n->mirror >= 0 ||
-        s->nodes[np].canon != np)
-        return -1;
-    /* the root rewrites the unit's record, as network.c wrote it at enrolment */
     msgpack_sbuffer sb;
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
@@ -1356,6 +1358,11 @@ int sim_move(sim *s, int i, int np)
         return -1;
     move_relink(s, i, np);
     return 0;
+}
+
+int sim_move(sim *s, int i, int np)
+{
+    return s->move_node >= 0 || !move_fits(s, i, np) ? -1 : move_one(s, i, np);
 }
 
 /* Packs the string pairs kv[0..n) as a msgpack map into sb. */
@@ -1400,40 +1407,50 @@ static int merge_write(sim *s, sim_node *x, sim_node *c)
     return rc;
 }
 
-/* Merges x into c (c of x's tier, or x's parent when its tier retires). */
-static int merge_into(sim *s, int x, int c)
+/* True when every child of x may move under c. */
+static bool children_fit(sim *s, int x, int c)
 {
-    sim_node *nx = &s->nodes[x], *nc = &s->nodes[c];
-    if (nx->unit_retired || nc->unit_retired || !s->nodes[0].alive)
-        return -1;
-    if (merge_write(s, nx, nc))
-        return -1;
-    trace(s, "merge %s into %s: %zu children to move", nx->name, nc->name, nx->nchildren);
+    for (size_t k = 0; k < s->nodes[x].nchildren; k++)
+        if (!move_fits(s, s->nodes[x].children[k], c))
+            return false;
+    return true;
+}
+
+/* Merges x into c: its record patched, its children moved under c, all
+ * written by the root at once (one move after the other, as one
+ * operation's entries). */
+static void merge_into(sim *s, int x, int c)
+{
+    sim_node *nx = &s->nodes[x];
+    if (merge_write(s, nx, &s->nodes[c]))
+        return;
+    trace(s, "merge %s into %s: %zu children move", nx->name, s->nodes[c].name, nx->nchildren);
     nx->unit_retired = true;
     s->merges++;
-    size_t need = s->nqueued + nx->nchildren;
-    if (need > s->capqueued) {
-        int(*q)[2] = realloc(s->queued, need * 2 * sizeof *q);
-        if (!q)
-            return -1;
-        s->queued = q;
-        s->capqueued = need * 2;
-    }
-    for (size_t k = 0; k < nx->nchildren; k++) {
-        s->queued[s->nqueued][0] = nx->children[k];
-        s->queued[s->nqueued++][1] = c;
-    }
-    queue_next(s);
-    return 0;
+    int *kids = malloc((nx->nchildren + 1) * sizeof *kids);
+    size_t nk = nx->nchildren;
+    if (!kids)
+        abort();
+    memcpy(kids, nx->children, nk * sizeof *kids); /* move_relink edits the list */
+    for (size_t k = 0; k < nk; k++)
+        move_one(s, kids[k], c);
+    free(kids);
+}
+
+/* True when x may be merged now into c (c's tier, or x's parent). */
+static bool merge_fits(sim *s, int x, int c)
+{
+    return x > 0 && c > 0 && x < s->nnodes && c < s->nnodes && x != c && s->move_node < 0 &&
+           s->nodes[0].alive && s->nodes[x].canon == x && s->nodes[c].canon == c &&
+           !s->nodes[x].unit_retired && !s->nodes[c].unit_retired && children_fit(s, x, c);
 }
 
 int sim_merge(sim *s, int x, int c)
 {
-    if (x <= 0 || c <= 0 || x >= s->nnodes || c >= s->nnodes || x == c ||
-        s->nodes[x].canon != x || s->nodes[c].canon != c ||
-        s->nodes[x].depth != s->nodes[c].depth)
+    if (!merge_fits(s, x, c) || s->nodes[x].depth != s->nodes[c].depth)
         return -1;
-    return merge_into(s, x, c);
+    merge_into(s, x, c);
+    return 0;
 }
 
 int sim_retire_tier(sim *s, int depth)
@@ -1441,8 +1458,11 @@ int sim_retire_tier(sim *s, int depth)
     int n = 0;
     for (int i = 1; i < s->nnodes; i++)
         if (s->nodes[i].depth == depth && s->nodes[i].canon == i && !s->nodes[i].unit_retired &&
-            merge_into(s, i, s->nodes[i].parent) == 0)
+            s->nodes[0].alive && children_fit(s, i, s->nodes[i].parent)) {
+            s->move_node = -1; /* the moves of one operation are written together */
+            merge_into(s, i, s->nodes[i].parent);
             n++;
+        }
     return n;
 }
 
@@ -1499,32 +1519,17 @@ static void move_relink(sim *s, int i, int np)
             node_plan(s, &s->nodes[n->children[k]]);
 }
 
-/* Starts the next move a merge queued, once no move is pending and the
- * root runs (it writes the move). */
-static void queue_next(sim *s)
-{
-    while (s->nqueued && s->move_node < 0 && s->nodes[0].alive) {
-        int i = s->queued[0][0], np = s->queued[0][1];
-        memmove(s->queued, s->queued + 1, --s->nqueued * sizeof *s->queued);
-        if (np != s->nodes[i].parent)
-            sim_move(s, i, np);
-    }
-}
-
 /* The pending move ends once every running node's tree knows it. */
 static void move_progress(sim *s)
 {
-    if (s->move_node < 0) {
-        queue_next(s);
+    if (s->move_node < 0)
         return;
-    }
     const char *unit = s->nodes[s->move_node].unit, *parent = s->nodes[s->move_parent].unit;
     for (int j = 0; j < s->nnodes; j++)
         if (!move_known(s, j, unit, parent))
             return;
     trace(s, "move %s under %s: known everywhere", unit, parent);
     s->move_node = -1;
-    queue_next(s);
 }
 
 /* A random node of i's subtree (i included), uniformly over a walk down. */
@@ -1688,7 +1693,6 @@ void sim_free(sim *s)
 {
     if (!s)
         return;
-    free(s->queued);
     for (int k = 0; k < s->nlinks; k++)
         for (int side = 0; side < 2; side++)
             repl_session_free(s->links[k].ses[side]);

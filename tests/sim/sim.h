@@ -161,19 +161,21 @@ void sim_heal(sim *s);
  * every running node's tree), or when the root is down. */
 int sim_move(sim *s, int i, int np);
 
-/* Merges node x's unit into node c's (both first servers of live units of
- * one tier; not the root), as `lienthong unit merge` does
- * (node/membership/unit_ops.h): the root patches x's "units" record
- * (merged_into, retired) and writes the operation in "unit_ops", both to
- * everyone, and x's children move under c, one sim_move after the other
- * (queued: sim_settle is not quiet before the last is known everywhere).
- * x's node keeps running under its parent. Returns 0, or -1 when the
- * units do not fit or the root is down. */
+/* Merges node x's unit into node c's (first servers of live units of one
+ * tier, not the root), as `lienthong unit merge` does
+ * (node/membership/unit_ops.h): the root patches x's "units" record (its
+ * place, merged_into, retired) and writes the operation in "unit_ops",
+ * both to everyone, and rewrites the records of x's children under c, one
+ * after the other; their nodes are relinked as sim_move does. x's node
+ * keeps running under its parent. Returns 0, or -1 (nothing written) when
+ * the units do not fit, a child cannot move (it has a second server), a
+ * move is pending or the root is down. */
 int sim_merge(sim *s, int x, int c);
 
-/* Retires the tier at depth: every live unit of it is merged into its
- * parent, as sim_merge does, its children moving under that parent
- * (`lienthong unit retire-tier`). Returns how many units were merged. */
+/* Retires the tier at depth, as `lienthong unit retire-tier`: every live
+ * unit of it is merged into its parent as sim_merge does, its children
+ * moving under that parent, all at once (even while a move is pending).
+ * Returns how many units were merged. */
 int sim_retire_tier(sim *s, int depth);
 
 /* True when node i's unit was merged away. */
