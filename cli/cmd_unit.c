@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 #include "node/membership/unit_ops.h"
+#include "node/membership/unit_staff.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,8 @@ static const char usage[] =
     "       lienthong unit merge       --dir DIR --units A,B --into C [--name NAME]\n"
     "                                  [--parent CODE] [--yes]\n"
     "       lienthong unit retire-tier --dir DIR --tier TIER [--yes]\n"
-    "       lienthong unit rename      --dir DIR --unit CODE --name NAME [--yes]\n\n"
+    "       lienthong unit rename      --dir DIR --unit CODE --name NAME [--yes]\n"
+    "       lienthong unit move-staff  --dir DIR --to-dir DIR2 [--yes]\n\n"
     "Changes the administrative tree. Run on the trust root's node (the top\n"
     "tier): the changes are signed entries every node applies. Without --yes\n"
     "the command prints what it would change and writes nothing.\n\n"
@@ -25,7 +27,10 @@ static const char usage[] =
     "               an existing unit; their children move under C\n"
     "  retire-tier  merges every unit of TIER into its parent; their children\n"
     "               move to that parent\n"
-    "  rename       gives unit CODE a new name\n\n"
+    "  rename       gives unit CODE a new name\n"
+    "  move-staff   moves the accounts of units merged away from the node at DIR\n"
+    "               (theirs) to the node at DIR2, which serves the unit they were\n"
+    "               merged into: same names, roles and passwords\n\n"
     "  --dir DIR    the root node's data directory\n"
     "  --yes        write the change (without it: only show it)\n";
 
@@ -151,11 +156,83 @@ static int unit_required(const unit_op *op)
     return ok ? -1 : cli_usage_error("unit", needs[op->kind]);
 }
 
+/* Prints the staff plan and, with yes, moves the accounts. */
+static int staff_run(const char *dir, const char *to_dir, bool yes)
+{
+    node_config c, tc;
+    store *s = NULL, *ts = NULL;
+    int code;
+    if ((code = cli_load("unit", dir, &c)) || (code = cli_load("unit", to_dir, &tc)) ||
+        (code = cli_open_store("unit", &c, &s, false)) ||
+        (code = cli_open_store("unit", &tc, &ts, false))) {
+        store_close(s);
+        return code;
+    }
+    lt_error e;
+    lt_error_clear(&e);
+    json_t *out = NULL, *a;
+    if (unit_staff_move(s, ts, &tc, yes, &out, &e)) {
+        code = cli_fail("unit", &e);
+    } else {
+        size_t i;
+        json_array_foreach(out, i, a)
+        {
+            const char *why = json_string_value(json_object_get(a, "why"));
+            printf("  %s (%s): unit %s -> %s%s%s\n", json_string_value(json_object_get(a, "user")),
+                   json_string_value(json_object_get(a, "role")),
+                   json_string_value(json_object_get(a, "from")),
+                   json_string_value(json_object_get(a, "to")), why ? ": stays, " : "",
+                   why ? why : "");
+        }
+        printf(json_array_size(out) ? (yes ? "accounts moved to %s\n"
+                                           : "nothing written: run again with --yes to move "
+                                             "them to %s\n")
+                                    : "no account of a unit merged away on this node (%s "
+                                      "unchanged)\n",
+               tc.dir);
+        code = CLI_OK;
+    }
+    json_decref(out);
+    store_close(s);
+    store_close(ts);
+    return code;
+}
+
+static int staff_cmd(int argc, char **argv)
+{
+    static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
+                                         {"to-dir", required_argument, 0, 't'},
+                                         {"yes", no_argument, 0, 'y'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *dir = NULL, *to = NULL;
+    bool yes = false, done = false;
+    int code, ch;
+    while ((ch = cli_next_opt(argc, argv, opts, "unit", usage, &code, &done)) != -1) {
+        if (done || ch == '?')
+            return done ? code : CLI_USAGE;
+        if (ch == 'd')
+            dir = optarg;
+        else if (ch == 't')
+            to = optarg;
+        else if (ch == 'y')
+            yes = true;
+    }
+    if (optind < argc)
+        return cli_usage_error("unit", "unexpected argument");
+    if (!to)
+        return cli_usage_error("unit", "move-staff needs --to-dir DIR2, the data directory of "
+                                       "the node of the unit the accounts go to");
+    return staff_run(dir, to, yes);
+}
+
 int cmd_unit(int argc, char **argv)
 {
     const char *action = argc > 1 ? argv[1] : "";
     unit_op op;
     memset(&op, 0, sizeof op);
+    if (!strcmp(action, "move-staff"))
+        return staff_cmd(argc - 1, argv + 1);
     int found = -1;
     for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++)
         if (!strcmp(action, subcommands[i].name))
@@ -167,7 +244,7 @@ int cmd_unit(int argc, char **argv)
         }
         return cli_usage_error("unit", *action ? action
                                                : "a missing subcommand (move, merge, retire-tier, "
-                                                 "rename)");
+                                                 "rename, move-staff)");
     }
     op.kind = subcommands[found].kind;
     const char *dir = NULL;

@@ -115,6 +115,7 @@ check "...and the national node" wait_until 30 has_count nat reports 15
 check "every node verifies" all_verify
 
 # ---- merge the two communes into a new one ------------------------------------------
+mk c1 c1staff staff 16681 >/dev/null
 reports "$T/r3.jsonl" R3 4
 "$BIN" import --dir "$T/c2" --collection reports --raw --file "$T/r3.jsonl" >/dev/null
 check "merge 16681,16684 into 16690 is applied" bash -c \
@@ -127,6 +128,18 @@ check "commune 16681's node reports itself retired into 16690" wait_until 30 ret
 check "commune 16684's node too" wait_until 30 retired_drained c2 16690
 check "a merged commune cannot be merged again" \
     refused again 1 "was retired" "$BIN" unit merge --dir "$T/nat" --units 16681 --into 16690 --yes
+api prov health >/dev/null # an account repl-viewer at the province too: that name is taken there
+check "move-staff without --yes moves nothing" bash -c \
+    "'$BIN' unit move-staff --dir '$T/c1' --to-dir '$T/prov' | grep -q 'c1staff (staff): unit 16681 -> 16690'"
+check "...the account is still at the commune" bash -c "'$BIN' user list --dir '$T/c1' --json | grep -q c1staff"
+check "move-staff to a node that does not serve the new unit is refused" \
+    refused staff 2 "does not serve" "$BIN" unit move-staff --dir "$T/c1" --to-dir "$T/c2" --yes
+check "move-staff --yes moves the commune's staff to the province's node" bash -c \
+    "'$BIN' unit move-staff --dir '$T/c1' --to-dir '$T/prov' --yes | grep -q 'repl-viewer.*name is taken'"
+check "...with the new unit" bash -c "'$BIN' user list --dir '$T/prov' --json | jq -e -s 'map(select(.user == \"c1staff\"))[0].unit == \"16690\"'"
+check "...and gone from the commune" bash -c "! '$BIN' user list --dir '$T/c1' --json | grep -q c1staff"
+check "the moved account works at the province" bash -c \
+    "curl -sf -H \"Authorization: Bearer \$('$BIN' token --dir '$T/prov' --user c1staff)\" http://127.0.0.1:${PORT[prov]}/api/v1/me | jq -e '.unit == \"16690\"'"
 reports "$T/r4.jsonl" R4 3
 "$BIN" import --dir "$T/c2" --collection reports --raw --file "$T/r4.jsonl" >/dev/null
 check "its node still sends what it files up" wait_until 30 has_count prov reports 22
