@@ -3,6 +3,7 @@
 # district 412 -> communes 16681, 16684), every node started with
 # `serve --advertise`: tree changes issued with `lienthong unit ... --yes`
 # on the root while the nodes run.
+#  - a units record imported without --to reaches the communes;
 #  - bad input (a move under the unit's own descendant, a merge of units of
 #    different tiers, an operation run on or signed by a non-root node) is
 #    refused with a clear error and changes nothing;
@@ -53,6 +54,14 @@ check "district linked to its communes and the province" wait_until 20 dist_link
 check "the root knows both communes" wait_until 20 unit_is nat 16684 '.parent == "412"'
 check "the province's advertised address reaches the communes" \
     wait_until 20 unit_is c1 40 '.advertise == [$u]' --arg u "$(url prov)"
+
+# a units record imported without --to goes where enrolment sends units records (the
+# province's subtree), not only up (issue 17: it reached the province but not the communes)
+echo '{"id": "16699", "code": "16699", "name": "Xã Nghi Kim", "tier": "commune", "parent": "412"}' |
+    "$BIN" import --dir "$T/prov" --collection units --file - >/dev/null
+check "a units record imported at the province without --to reaches the communes" \
+    wait_until 20 unit_is c2 16699 '.parent == "412"'
+check "...and the root" wait_until 20 unit_is nat 16699 '.parent == "412"'
 
 # ---- bad input: refused, nothing changed --------------------------------------
 before=$(digest nat units)
