@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The fields of unit's "units" record, NULL when none is held. */
-static json_t *unit_record(store *s, const char *unit)
+json_t *link_follow_unit(store *s, const char *unit)
 {
     uint8_t *rec;
     size_t len;
@@ -25,7 +24,7 @@ static json_t *unit_record(store *s, const char *unit)
 
 size_t link_follow_advertised(store *s, const char *unit, char (*urls)[NODE_URL_MAX], size_t max)
 {
-    json_t *j = unit_record(s, unit), *v;
+    json_t *j = link_follow_unit(s, unit), *v;
     size_t i, n = 0;
     json_array_foreach(json_object_get(j, "advertise"), i, v)
     {
@@ -39,7 +38,7 @@ size_t link_follow_advertised(store *s, const char *unit, char (*urls)[NODE_URL_
 
 bool link_follow_retired(store *s, const char *unit, char *into)
 {
-    json_t *j = unit_record(s, unit);
+    json_t *j = link_follow_unit(s, unit);
     bool retired = json_is_true(json_object_get(j, "retired"));
     const char *m = json_string_value(json_object_get(j, "merged_into"));
     snprintf(into, NODE_CODE_MAX, "%s", m && strlen(m) < NODE_CODE_MAX ? m : "");

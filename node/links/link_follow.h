@@ -11,6 +11,12 @@
 
 #include "node/env/config.h"
 
+#include <jansson.h>
+
+/* The fields of unit's "units" record (a JSON object to json_decref), NULL
+ * when none is held or it is deleted. */
+json_t *link_follow_unit(store *s, const char *unit);
+
 /* The URLs unit advertises (its "units" record's "advertise" strings that
  * fit NODE_URL_MAX), at most max, into urls. Returns how many. */
 size_t link_follow_advertised(store *s, const char *unit, char (*urls)[NODE_URL_MAX], size_t max);

@@ -3,6 +3,7 @@
  */
 #include "node/membership/unit_advertise.h"
 #include "lib/mpjson.h"
+#include "node/links/link_follow.h"
 #include "node/membership/network.h"
 #include "node/membership/unit_ops.h"
 #include "storage/record.h"
@@ -14,13 +15,7 @@
 /* True when the unit's record already advertises exactly urls. */
 static bool advertised(store *s, const char *unit, const char *const *urls, size_t n)
 {
-    uint8_t *rec;
-    size_t len;
-    char err[128];
-    if (store_record_get(s, "units", unit, &rec, &len))
-        return false;
-    json_t *j = record_to_json(rec, len, unit, strlen(unit), err, sizeof err);
-    free(rec);
+    json_t *j = link_follow_unit(s, unit);
     json_t *have = json_object_get(j, UNIT_F_ADVERTISE);
     bool same = json_is_array(have) && json_array_size(have) == n;
     for (size_t i = 0; same && i < n; i++)

@@ -2,6 +2,7 @@
  * unit_staff.c - see unit_staff.h.
  */
 #include "node/membership/unit_staff.h"
+#include "node/links/link_follow.h"
 #include "node/membership/unit_ops.h"
 #include "node/people/accounts.h"
 #include "replication/unit_tree.h"
@@ -12,19 +13,6 @@
 
 #define SUCCESSION_MAX 16
 
-/* The fields of unit's record in s, NULL when none is held. */
-static json_t *unit_fields(store *s, const char *unit)
-{
-    uint8_t *rec;
-    size_t len;
-    char err[128];
-    if (store_record_get(s, "units", unit, &rec, &len))
-        return NULL;
-    json_t *j = record_to_json(rec, len, unit, strlen(unit), err, sizeof err);
-    free(rec);
-    return j;
-}
-
 /* The live unit that unit became (its merged_into, followed) into out;
  * false when unit was not retired. */
 static bool successor(store *s, const char *unit, char *out)
@@ -32,7 +20,7 @@ static bool successor(store *s, const char *unit, char *out)
     snprintf(out, NODE_CODE_MAX, "%s", unit);
     bool retired = false;
     for (int hop = 0; hop < SUCCESSION_MAX; hop++) {
-        json_t *j = unit_fields(s, out);
+        json_t *j = link_follow_unit(s, out);
         const char *into = json_string_value(json_object_get(j, UNIT_F_MERGED_INTO));
         bool gone = json_is_true(json_object_get(j, UNIT_F_RETIRED)) && into &&
                     strlen(into) < NODE_CODE_MAX;
