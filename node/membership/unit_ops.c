@@ -323,9 +323,9 @@ static int plan_retire_tier(plan_ctx *x, const unit_op *op)
     if (t < 0)
         return lt_error_set(x->e, LT_EINVAL, "unit.tier_unknown",
                             "\"%s\" is not one of this network's tiers", op->tier);
-    if (t == 0)
+    if (t <= node_tier_index(x->c, x->c->tier))
         return lt_error_set(x->e, LT_EINVAL, "unit.root_unit",
-                            "tier %s is the top tier of the network: it cannot be retired",
+                            "tier %s is the root's tier or above it: it cannot be retired",
                             op->tier);
     json_t *codes = json_array(), *rec, *v;
     const char *k;
