@@ -556,9 +556,14 @@ static void upstreams_front(repl_links *L, char (*urls)[NODE_URL_MAX], size_t n)
             url_parse(u->url, false, &u->at, u->invalid, sizeof u->invalid);
         }
     }
-    for (size_t j = 0; j < nold; j++)
-        if (!used[j] && (k < NODE_MAX_UPSTREAMS))
+    for (size_t j = 0; j < nold; j++) {
+        if (used[j])
+            continue;
+        if (old[j].conn) /* room was kept for it */
+            keep--, L->ups[k++] = old[j];
+        else if (k + keep < NODE_MAX_UPSTREAMS)
             L->ups[k++] = old[j];
+    }
     L->nups = k;
     for (size_t i = 0; i < k; i++)
         if (L->ups[i].conn)
