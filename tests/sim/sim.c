@@ -1466,6 +1466,11 @@ int sim_retire_tier(sim *s, int depth)
     return n;
 }
 
+bool sim_move_pending(const sim *s)
+{
+    return s->move_node >= 0;
+}
+
 bool sim_node_retired(const sim *s, int i)
 {
     return s->nodes[i].unit_retired;

@@ -178,6 +178,10 @@ int sim_merge(sim *s, int x, int c);
  * Returns how many units were merged. */
 int sim_retire_tier(sim *s, int depth);
 
+/* True while a unit move (of sim_move, sim_merge or sim_retire_tier) is
+ * not yet in every running node's tree. */
+bool sim_move_pending(const sim *s);
+
 /* True when node i's unit was merged away. */
 bool sim_node_retired(const sim *s, int i);
 

@@ -243,6 +243,12 @@ int main(int argc, char **argv)
            "%.1f s wall\n",
            ops, (double)issued_ms / 1000, wall_s() - t0);
     fflush(stdout);
+    uint64_t issued_at = sim_now(s);
+    while (sim_move_pending(s) && sim_now(s) < end)
+        reports_until(s, sim_now(s) + 100, l.every_ms, &l.next, &l.seq);
+    printf("the new tree is in every node's tree %.1f s virtual after the last operation%s\n",
+           (double)(sim_now(s) - issued_at) / 1000, sim_move_pending(s) ? " (NOT yet)" : "");
+    fflush(stdout);
     if (sim_now(s) < end)
         reports_until(s, end, l.every_ms, &l.next, &l.seq);
     uint64_t quiet_ms = 0;
