@@ -24,7 +24,10 @@
  *
  *   sim_reform [--provinces P] [--districts D] [--communes C] [--group G]
  *              [--run SECONDS] [--every SECONDS] [--seed S] [--keep]
- *              [--no-check]
+ *              [--no-check] [--no-reform]
+ *
+ * --no-reform runs the same reports without the operations: the baseline
+ * the reform's messages compare with.
  */
 #include "node/domains.h"
 #include "tests/sim/sim.h"
@@ -52,14 +55,14 @@ static long peak_rss_mb(void)
 typedef struct {
     int provinces, districts, communes, group;
     uint64_t run_s, every_s, seed;
-    bool keep, check;
+    bool keep, check, reform;
 } reform_opts;
 
 static int usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--provinces P] [--districts D] [--communes C] [--group G] [--run "
-            "SECONDS] [--every SECONDS] [--seed S] [--keep] [--no-check]\n"
+            "SECONDS] [--every SECONDS] [--seed S] [--keep] [--no-check] [--no-reform]\n"
             "  D districts per province, C communes per district\n",
             argv0);
     return 2;
@@ -67,13 +70,15 @@ static int usage(const char *argv0)
 
 static int parse(int argc, char **argv, reform_opts *o)
 {
-    *o = (reform_opts){3, 10, 30, 4, 300, 60, 1, false, true};
+    *o = (reform_opts){3, 10, 30, 4, 300, 60, 1, false, true, true};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--keep"))
             o->keep = true;
         else if (!strcmp(a, "--no-check"))
             o->check = false;
+        else if (!strcmp(a, "--no-reform"))
+            o->reform = false;
         else if (v && !strcmp(a, "--provinces"))
             o->provinces = atoi(argv[++i]);
         else if (v && !strcmp(a, "--districts"))
@@ -237,7 +242,7 @@ int main(int argc, char **argv)
     sim_stats_get(s, &st0);
     uint64_t reform_at = sim_now(s);
     t0 = wall_s();
-    int ops = reform(s, &o, &l);
+    int ops = o.reform ? reform(s, &o, &l) : 0;
     uint64_t issued_ms = sim_now(s) - reform_at;
     printf("reform issued: %d operations (merges and one tier retirement) over %.1f s virtual, "
            "%.1f s wall\n",
