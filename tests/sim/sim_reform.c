@@ -264,7 +264,7 @@ int main(int argc, char **argv)
     int live = 0;
     for (int i = 1; i < sim_node_count(s); i++)
         live += sim_node_depth(s, i) == 3 && !sim_node_retired(s, i);
-    printf("after the reform: %s; %d live communes under one province; quiet %.1f s virtual "
+    printf("after the reform: %s; %d live communes; quiet %.1f s virtual "
            "after the end of the reports, %.1f s virtual after the first operation; %.1f s wall\n",
            settled ? "converged" : "NOT converged", live, (double)quiet_ms / 1000,
            (double)(sim_now(s) - reform_at) / 1000, t_reform);
