@@ -37,6 +37,7 @@ int cmd_log(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
+int cmd_unit(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_token(int argc, char **argv);

@@ -15,6 +15,8 @@
 #include "cli/cli.h"
 #include "lib/mpjson.h"
 #include "node/domains.h"
+#include "node/membership/network.h"
+#include "node/membership/unit_ops.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,7 +49,10 @@ static const char usage[] =
     "  --collection C     collection name, e.g. reports, kpis, documents\n"
     "  --file F           the JSON Lines file (- for standard input)\n"
     "  --to UNIT          address the records to a unit (UNIT), its subtree\n"
-    "                     (UNIT*) or everyone (*); repeatable\n"
+    "                     (UNIT*) or everyone (*); repeatable. Collection units\n"
+    "                     without --to goes where enrolment sends units records:\n"
+    "                     to everyone from the root, else to this unit's subtree\n"
+    "                     (tree changes: lienthong unit)\n"
     "  --skip-bad         (a domain's collection) leave bad lines out, each named\n"
     "                     on stderr, and import the rest\n"
     "  --raw              (a domain's collection) write the lines as records, as\n"
@@ -472,8 +477,15 @@ int cmd_import(int argc, char **argv)
     }
     long written = 0;
     store *s = NULL;
+    char aud[NETWORK_AUDIENCE_MAX];
     if (!(code = import_pass(f, NULL, &c, coll, to, nto, &written)) &&
         !(code = cli_open_store("import", &c, &s, false))) {
+        /* units records without --to: addressed as enrolment addresses them
+           (node/membership/network.h), so every node that must place them
+           gets them, not only the ancestors */
+        if (!nto && (!strcmp(coll, "units") || !strcmp(coll, UNIT_OPS_COLLECTION)) &&
+            !network_audience(s, c.unit, aud))
+            to[nto++] = aud;
         rewind(f);
         code = import_pass(f, s, &c, coll, to, nto, &written);
         store_close(s);

@@ -6,6 +6,7 @@
 #include "lib/log.h"
 #include "node/basemap.h"
 #include "node/daemon.h"
+#include "node/http/url.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -25,6 +26,10 @@ static const char usage[] =
     "  --upstream URL      parent, then grandparent node to sync with, e.g.\n"
     "                      ws://10.0.0.1:8080/ or wss://province.example:8443/;\n"
     "                      repeatable; replaces and saves the configured list\n"
+    "  --advertise URL     where this node's children reach it, e.g.\n"
+    "                      wss://province.example:8443/; repeatable; kept in the\n"
+    "                      unit's record, so a unit moved under this one dials it\n"
+    "                      by itself\n"
     "  --tls-cert FILE     serve HTTPS with this PEM certificate (chain)...\n"
     "  --tls-key FILE      ...and its PEM key; without both, DIR/tls/cert.pem and\n"
     "                      DIR/tls/key.pem when present (lienthong tls selfsign),\n"
@@ -56,6 +61,7 @@ int cmd_serve(int argc, char **argv)
     static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
                                          {"listen", required_argument, 0, 'l'},
                                          {"upstream", required_argument, 0, 'U'},
+                                         {"advertise", required_argument, 0, 'a'},
                                          {"camera-probe-interval", required_argument, 0, 'P'},
                                          {"tls-cert", required_argument, 0, 'C'},
                                          {"tls-key", required_argument, 0, 'K'},
@@ -70,7 +76,8 @@ int cmd_serve(int argc, char **argv)
                                          {0, 0, 0, 0}};
     const char *dir = NULL, *listen = NULL, *cert = NULL, *key = NULL, *ca = NULL;
     const char *ups[NODE_MAX_UPSTREAMS];
-    size_t nups = 0;
+    static const char *adv[NODE_MAX_UPSTREAMS];
+    size_t nups = 0, nadv = 0;
     int code, ch;
     bool done = false;
     while ((ch = cli_next_opt(argc, argv, opts, "serve", usage, &code, &done)) != -1) {
@@ -84,6 +91,14 @@ int cmd_serve(int argc, char **argv)
             if (nups == NODE_MAX_UPSTREAMS)
                 return cli_usage_error("serve", "at most 8 --upstream URLs");
             ups[nups++] = optarg;
+        } else if (ch == 'a') {
+            url_parts at;
+            char why[200];
+            if (nadv == NODE_MAX_UPSTREAMS)
+                return cli_usage_error("serve", "at most 8 --advertise URLs");
+            if (url_parse(optarg, false, &at, why, sizeof why))
+                return cli_usage_error("serve", why);
+            adv[nadv++] = optarg;
         } else if (ch == 'P') {
             char *end;
             unsigned long v = strtoul(optarg, &end, 10);
@@ -146,6 +161,7 @@ int cmd_serve(int argc, char **argv)
         if (node_config_save(&c, err, sizeof err))
             return cli_error("serve", CLI_FAIL, "%s", err);
     }
+    daemon_set_advertise(adv, nadv);
     if (daemon_run(&c, listen, err, sizeof err))
         return cli_error("serve", CLI_FAIL, "%s", err);
     return CLI_OK;

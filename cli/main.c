@@ -19,6 +19,7 @@ static const cli_command commands[] = {
     {"export", cmd_export, "print a collection's records as JSON Lines"},
     {"verify", cmd_verify, "check signatures, hash links and materialised state"},
     {"log", cmd_log, "print entries readably"},
+    {"unit", cmd_unit, "tree changes by the root: move, merge, retire-tier, rename units"},
     {"revoke", cmd_revoke, "revoke a node's certificate (issuer or ancestor)"},
     {"quarantine", cmd_quarantine, "list entries refused on write authority, with reasons"},
     {"bundle", cmd_bundle, "replicate by file: export for a unit, import"},

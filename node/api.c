@@ -13,6 +13,8 @@
  *   GET /api/v1/feed      applied changes as JSON Lines, admins (feed_api.h)
  *   GET /metrics          Prometheus metrics, admins (metrics.h; daemon.c)
  *   GET /api/v1/network   the hierarchy with each node's state (network_api.h)
+ *   /api/v1/units         tree changes by the root: POST an operation, GET
+ *                         /api/v1/units/ops the operations (unit_ops_api.h)
  *   /api/v1/users         accounts, admins (users_api.h)
  *   /api/v1/boundaries, /api/v1/ui/settings  what maps draw (map_api.h)
  *   /basemap.pmtiles  the maps' base layer, byte ranges (basemap.h)
@@ -42,6 +44,7 @@
 #include "node/map_api.h"
 #include "node/membership/enrol_api.h"
 #include "node/membership/network_api.h"
+#include "node/membership/unit_ops_api.h"
 #include "node/membership/quarantine_view.h"
 #include "node/people/audit.h"
 #include "node/people/auth.h"
@@ -180,6 +183,7 @@ size_t api_routes(node_env *d, http_route *routes, size_t cap)
         {"GET", "/api/v1/public/boundaries", map_api_public_boundaries, d, 0},
         {"GET", "/api/v1/public/geocode", geocode_api, d, 0},
         {"POST", "/api/v1/enrol/requests", enrol_api_post, d, 0},
+        {NULL, "/api/v1/units", unit_ops_api, d, 0},
         {NULL, "/api/v1", api_index, d, 0},
         {NULL, "/api", api_index, d, 0},
         {"GET", "/ui/", static_web_serve, NULL, 0},

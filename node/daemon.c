@@ -20,6 +20,7 @@
 #include "node/http/http.h"
 #include "node/http/redirect.h"
 #include "node/links/repl_link.h"
+#include "node/membership/unit_advertise.h"
 #include "node/metrics.h"
 #include "node/people/audit.h"
 #include "node/people/auth.h"
@@ -81,6 +82,31 @@ void daemon_set_redirect_http(int port)
 }
 
 static const char *metrics_listen;
+static const char *const *advertise_urls;
+static size_t nadvertise;
+
+void daemon_set_advertise(const char *const *urls, size_t n)
+{
+    advertise_urls = urls;
+    nadvertise = n;
+}
+
+/* Keeps the advertised URLs in the unit's record (unit_advertise.h). */
+static void daemon_advertise(const node_config *c, store *s)
+{
+    char err[512];
+    if (!nadvertise)
+        return;
+    if (!c->enrolled)
+        log_write(LOG_WARN, "node.advertise_skipped",
+                  "reason=\"this node is not enrolled yet\" advice=\"enrol it, then restart "
+                  "it with --advertise\"");
+    else if (unit_advertise(s, c, advertise_urls, nadvertise, err, sizeof err))
+        log_write(LOG_WARN, "node.advertise_failed", "error=\"%s\"", err);
+    else
+        log_write(LOG_INFO, "node.advertise", "unit=%s urls=%zu first=%s", c->unit, nadvertise,
+                  advertise_urls[0]);
+}
 
 void daemon_set_metrics_listen(const char *listen)
 {
@@ -509,6 +535,7 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
     st->d.arrival_seen = store_arrival_last(st->d.env.store);
     st->arrival_pushed = st->d.arrival_seen;
 
+    daemon_advertise(c, st->d.env.store);
     st->d.env.links = repl_links_new(&st->loop, c, st->d.env.store);
     st->d.env.auth = auth_new(&st->loop, c, st->d.env.store);
     st->d.env.events = events_new(&st->d.env);

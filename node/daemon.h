@@ -59,6 +59,12 @@ void daemon_set_redirect_http(int port);
  * not. Call before daemon_run. */
 void daemon_set_metrics_listen(const char *listen);
 
+/* Keeps urls[0..n) (ws:// or wss:// URLs where this node's children can
+ * reach it) in the unit's "units" record as "advertise" when the node
+ * starts (`serve --advertise URL`), so a unit moved under this one dials
+ * them by itself. The array must outlive daemon_run. */
+void daemon_set_advertise(const char *const *urls, size_t n);
+
 /* Splits "HOST:PORT" into host and port. Returns 0, or -1 with err. */
 int daemon_parse_listen(const char *listen, char *host, size_t hostcap, int *port, char *err,
                         size_t errlen);

@@ -12,6 +12,7 @@
 #include "media/evt_index.h"
 #include "media/media.h"
 #include "node/env/config.h"
+#include "node/membership/unit_ops.h"
 #include "reports/report_demo.h"
 #include "reports/report_import.h"
 #include "reports/report_index.h"
@@ -43,6 +44,7 @@ void domains_store_options(store_options *o)
             top_tier[ntop_tier++] = ind[i];
         for (size_t i = 0; i < nd && ntop_tier < 16; i++)
             top_tier[ntop_tier++] = doc[i];
+        top_tier[ntop_tier++] = UNIT_OPS_COLLECTION; /* tree changes: the root's */
     }
     o->indexes = indexes;
     o->nindexes = sizeof indexes / sizeof *indexes;

@@ -451,8 +451,14 @@ static int check_unit(store *s, MDB_txn *txn, const net_config *nc, const entry_
     else
         new_parent[0] = '\0';
     if (e->op != ENTRY_OP_DELETE && !new_parent[0]) {
-        decide(d, AUTH_DENY, "unit %s needs a parent: only the top unit %s has none", code,
-               nc->root_unit);
+        /* a patch that does not place the unit (its advertised addresses,
+         * the root's merge fields) may arrive before the unit's placement */
+        if (!exists && e->op == ENTRY_OP_PATCH)
+            decide(d, AUTH_WAIT, "unit %s is not placed here yet: this change waits for its record",
+                   code);
+        else
+            decide(d, AUTH_DENY, "unit %s needs a parent: only the top unit %s has none", code,
+                   nc->root_unit);
         return 0;
     }
     /* the old parent must agree only when this entry moves the unit now: an

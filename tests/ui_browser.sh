@@ -8,7 +8,8 @@
 # under the node's real Content-Security-Policy (ui_tooltip.mjs); the
 # indicator panel (ui_indicators.mjs); the camera page with a test stream
 # made by the ffmpeg CLI (ui_cameras.mjs); the documents pages: compose,
-# sign, send, receive, receipts (ui_documents.mjs).
+# sign, send, receive, receipts (ui_documents.mjs); the tree changes on the
+# root's admin page (ui_unit_ops.mjs).
 # Screenshots of every page go to build/ui-artifacts/ (LT_UI_ARTIFACTS).
 # Registered by tests/CMakeLists.txt with the label "browser" (the ASan
 # pass skips it: it tests the pages, not memory).
@@ -25,6 +26,7 @@ make_tree
 # accounts: NODE USER ROLE UNIT
 add_user() { echo "ui-pass-$2" | "$BIN" user add --dir "$T/$1" --user "$2" --role "$3" --unit "$4" >/dev/null; }
 add_user prov prov-admin admin 40
+add_user nat nat-admin admin VN
 add_user dist dist-leader leader 412
 add_user dist c2-staff staff 16684
 add_user c1 c1-staff staff 16681
@@ -93,4 +95,6 @@ if node "$SRC/tests/ui/ui_cameras.mjs"; then ok; else bad "camera browser tests 
 # the documents pages: prov-admin signs with a key of its own
 check "prov-admin gets a signing key" bash -c "echo ky-so-tinh-40 | '$BIN' signer add --dir '$T/prov' --user prov-admin --position 'Chủ tịch UBND tỉnh' >/dev/null"
 if node "$SRC/tests/ui/ui_documents.mjs"; then ok; else bad "document browser tests (screenshots in $LT_UI_ARTIFACTS)"; fi
+# the tree changes on the root's admin page (last: it renames the province)
+if node "$SRC/tests/ui/ui_unit_ops.mjs"; then ok; else bad "unit operation browser tests (screenshots in $LT_UI_ARTIFACTS)"; fi
 finish

@@ -42,6 +42,7 @@
 #include "lib/log.h"
 #include "node/http/tls.h"
 #include "node/http/url.h"
+#include "node/links/link_follow.h"
 #include "node/links/link_media.h"
 #include "replication/repl_node.h"
 
@@ -131,6 +132,9 @@ struct repl_links {
     uint64_t changes_seen, arrival_seen;
     uint64_t tree_seen;   /* rn.gen.tree when the parent was last checked */
     char parent[33];      /* this unit's parent in the tree then */
+    bool follow;          /* the parent changed: its advertised URLs not dialled yet */
+    char retired_into[33]; /* this unit was merged into it ("" while live) */
+    bool retired, drained; /* retired; its backlog up was seen empty */
     uint64_t rx_messages; /* received on any link (positions may have moved) */
     int64_t wall_base;    /* wall-clock ms minus uv_now() */
     char *sync_written;   /* the last sync.json content (without "updated") */
@@ -523,10 +527,73 @@ static void conn_opened(repl_conn *c)
     }
 }
 
+/* Puts the upstreams with the URLs urls[0..n) first, in that order (new
+ * records for URLs not configured), the others after them as fallbacks.
+ * A record with a connection is never dropped; the conns follow their
+ * records. */
+static void upstreams_front(repl_links *L, char (*urls)[NODE_URL_MAX], size_t n)
+{
+    repl_upstream *old = malloc(sizeof L->ups);
+    if (!old)
+        return;
+    memcpy(old, L->ups, sizeof L->ups);
+    size_t nold = L->nups, k = 0, keep = 0;
+    bool used[NODE_MAX_UPSTREAMS] = {0};
+    for (size_t j = 0; j < nold; j++)
+        keep += old[j].conn != NULL;
+    for (size_t i = 0; i < n && k < NODE_MAX_UPSTREAMS; i++) {
+        size_t j = 0;
+        while (j < nold && (used[j] || strcmp(old[j].url, urls[i])))
+            j++;
+        if (j < nold) {
+            used[j] = true;
+            keep -= old[j].conn != NULL;
+            L->ups[k++] = old[j];
+        } else if (k + keep < NODE_MAX_UPSTREAMS) {
+            repl_upstream *u = &L->ups[k++];
+            memset(u, 0, sizeof *u);
+            snprintf(u->url, sizeof u->url, "%s", urls[i]);
+            url_parse(u->url, false, &u->at, u->invalid, sizeof u->invalid);
+        }
+    }
+    for (size_t j = 0; j < nold; j++) {
+        if (used[j])
+            continue;
+        if (old[j].conn) /* room was kept for it */
+            keep--, L->ups[k++] = old[j];
+        else if (k + keep < NODE_MAX_UPSTREAMS)
+            L->ups[k++] = old[j];
+    }
+    L->nups = k;
+    for (size_t i = 0; i < k; i++)
+        if (L->ups[i].conn)
+            L->ups[i].conn->up = &L->ups[i];
+    free(old);
+}
+
+/* Dials the new parent's advertised URLs first (the old upstreams stay as
+ * fallbacks until a link to it is up). Clears L->follow once done. */
+static void parent_follow(repl_links *L)
+{
+    char urls[NODE_MAX_UPSTREAMS][NODE_URL_MAX], list[600] = "";
+    size_t n = link_follow_advertised(L->store, L->parent, urls, NODE_MAX_UPSTREAMS);
+    if (!n)
+        return; /* not known yet: tried again when membership arrives */
+    L->follow = false;
+    upstreams_front(L, urls, n);
+    for (size_t i = 0; i < n; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? "," : "", urls[i]);
+    log_write(LOG_INFO, "repl.parent_follow", "unit=%s parent=%s urls=%s upstreams=%zu",
+              L->c->unit, L->parent, list, L->nups);
+    plan_soon(L);
+}
+
 /* After the unit tree changed: when this node's unit now sits under
- * another parent (it moved), says so. The sessions follow the tree
- * themselves (their kind is recomputed, a link to a unit that is no longer
- * its parent closes), but the upstream URLs are configuration. */
+ * another parent (it moved; at start, another than the configured one),
+ * dials the new parent's advertised addresses (parent_follow); when its
+ * unit was retired, says so. The sessions follow the tree themselves
+ * (their kind is recomputed, a link to a unit that is no longer its
+ * parent closes). */
 static void parent_check(repl_links *L)
 {
     if (L->rn.gen.tree == L->tree_seen)
@@ -535,14 +602,26 @@ static void parent_check(repl_links *L)
     L->tree_seen = L->rn.gen.tree;
     char parent[33] = "";
     unit_tree_parent(L->rn.tree, L->c->unit, parent, sizeof parent);
-    if (!first && strcmp(parent, L->parent))
-        log_write(LOG_WARN, "repl.parent_changed",
-                  "unit=%s old_parent=%s parent=%s advice=\"this unit moved: restart this node "
-                  "with --upstream set to a server of unit %s (then of its parent); links to "
-                  "the old parent are refused from now on\"",
-                  L->c->unit, L->parent[0] ? L->parent : "none", parent[0] ? parent : "none",
-                  parent[0] ? parent : "none");
+    const char *was = first ? L->c->parent_unit : L->parent;
+    if (parent[0] && strcmp(parent, was)) {
+        log_write(LOG_INFO, "repl.parent_changed",
+                  "unit=%s old_parent=%s parent=%s msg=\"this unit moved: dialling the new "
+                  "parent's advertised addresses, the old upstreams stay as fallbacks\"",
+                  L->c->unit, was[0] ? was : "none", parent);
+        L->follow = true;
+    }
     memcpy(L->parent, parent, sizeof parent);
+    if (!L->retired && link_follow_retired(L->store, L->c->unit, L->retired_into)) {
+        L->retired = true;
+        log_write(LOG_WARN, "repl.unit_retired",
+                  "unit=%s merged_into=%s advice=\"this unit was merged away: the node sends "
+                  "what it holds upward, then can be stopped; move its staff accounts to unit "
+                  "%s\"",
+                  L->c->unit, L->retired_into[0] ? L->retired_into : "none",
+                  L->retired_into[0] ? L->retired_into : "its successor");
+    }
+    if (L->follow)
+        parent_follow(L);
 }
 
 /* Everything that follows a session step: jobs, state changes, relaying,
@@ -1009,6 +1088,30 @@ static json_t *link_json(repl_links *L, repl_upstream *u, repl_conn *c)
     return j;
 }
 
+/* "retired": null while this unit lives, else {"merged_into", "drained":
+ * an upward link is open with nothing left to send}; logs the first drain. */
+static json_t *retired_json(repl_links *L, json_t *links)
+{
+    if (!L->retired)
+        return json_null();
+    json_t *l;
+    size_t i;
+    json_array_foreach(links, i, l)
+    {
+        json_t *left = json_object_get(l, "entries_to_send");
+        if (json_is_true(json_object_get(l, "connected")) && json_is_integer(left) &&
+            !json_integer_value(left) &&
+            !strcmp(json_string_value(json_object_get(l, "direction")), "up") && !L->drained) {
+            L->drained = true;
+            log_write(LOG_INFO, "repl.retired_drained",
+                      "unit=%s merged_into=%s msg=\"everything this node holds was sent up: "
+                      "it may be stopped\"",
+                      L->c->unit, L->retired_into);
+        }
+    }
+    return json_pack("{s:s, s:b}", "merged_into", L->retired_into, "drained", L->drained);
+}
+
 json_t *repl_links_status(repl_links *L)
 {
     char key[65];
@@ -1024,6 +1127,7 @@ json_t *repl_links_status(repl_links *L)
     json_object_set_new(j, "replicating", json_boolean(L->enabled));
     json_object_set_new(j, "reason", L->enabled ? json_null() : json_text(L->why));
     json_object_set_new(j, "links", links);
+    json_object_set_new(j, "retired", retired_json(L, links));
     json_object_set_new(j, "updated", iso_wall(wall_ms()));
     return j;
 }
@@ -1206,7 +1310,6 @@ repl_links *repl_links_new(uv_loop_t *loop, const node_config *c, store *s)
         snprintf(L->why, sizeof L->why, "cannot prepare replication: %s", err);
     } else {
         L->enabled = true;
-        parent_check(L);
     }
     char q[400];
     if (!L->enabled)
@@ -1224,6 +1327,8 @@ repl_links *repl_links_new(uv_loop_t *loop, const node_config *c, store *s)
             log_write(LOG_WARN, "repl.bad_upstream", "url=%s error=\"%s\"", u->url,
                       quoted(q, sizeof q, u->invalid));
     }
+    if (L->enabled)
+        parent_check(L); /* after the upstreams: a moved unit puts its new parent first */
     return L;
 }
 

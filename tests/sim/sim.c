@@ -137,6 +137,7 @@ struct sim_node {
     char name[NODE_CODE_MAX + 8]; /* unit, or unit-m for a second server */
     int parent, depth;            /* parent: the parent unit's first server */
     int canon;     /* the first server of this node's unit (itself, or for a mirror) */
+    bool unit_retired; /* its unit was merged away (sim_merge): a parent no more */
     int mirror;    /* a first server's second server, or -1 */
     int *children; /* first servers of the child units (first servers only) */
     size_t nchildren;
@@ -177,6 +178,7 @@ struct sim {
     int **hist; /* every node's parent, per tree version (unit moves) */
     size_t nhist;
     int move_node, move_parent; /* a move written but not yet known everywhere */
+    uint64_t merges;
     uint64_t moves;
     bool started, spikes;
     sim_stats stats;
@@ -1471,14 +1473,21 @@ static bool unit_restoring(const sim *s, int i)
     return false;
 }
 
-int sim_move(sim *s, int i, int np)
+/* True when node i may move under np (a pending move aside). */
+static bool move_fits(sim *s, int i, int np)
+{
+    sim_node *n = &s->nodes[i];
+    return i > 0 && i < s->nnodes && np >= 0 && np < s->nnodes && np != n->parent &&
+           s->nodes[np].depth < n->depth && s->nodes[0].alive && n->canon == i &&
+           n->mirror < 0 && s->nodes[np].canon == np && !s->nodes[np].unit_retired &&
+           !unit_restoring(s, i);
+}
+
+/* The root rewrites unit i's record under np (as network.c wrote it at
+ * enrolment) and the sim follows: i is the pending move. */
+static int move_one(sim *s, int i, int np)
 {
     sim_node *n = &s->nodes[i], *root = &s->nodes[0];
-    if (i <= 0 || np < 0 || np >= s->nnodes || np == n->parent || s->move_node >= 0 ||
-        s->nodes[np].depth != n->depth - 1 || !root->alive || n->canon != i || n->mirror >= 0 ||
-        s->nodes[np].canon != np || unit_restoring(s, i))
-        return -1;
-    /* the root rewrites the unit's record, as network.c wrote it at enrolment */
     msgpack_sbuffer sb;
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
@@ -1506,6 +1515,122 @@ int sim_move(sim *s, int i, int np)
         return -1;
     move_relink(s, i, np);
     return 0;
+}
+
+int sim_move(sim *s, int i, int np)
+{
+    return s->move_node >= 0 || !move_fits(s, i, np) ? -1 : move_one(s, i, np);
+}
+
+/* Packs the string pairs kv[0..n) as a msgpack map into sb. */
+static void pack_strings(msgpack_sbuffer *sb, const char *const (*kv)[2], size_t n)
+{
+    msgpack_packer pk;
+    msgpack_sbuffer_init(sb);
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, n);
+    for (size_t k = 0; k < n; k++) {
+        msgpack_pack_str_with_body(&pk, kv[k][0], strlen(kv[k][0]));
+        msgpack_pack_str_with_body(&pk, kv[k][1], strlen(kv[k][1]));
+    }
+}
+
+/* The root writes what the merge of x into c says (node/membership/unit_ops.h):
+ * x's record patched with its place (code, name, tier, parent: nodes that
+ * held no record of x apply it too) and merged_into (and retired, as the
+ * string "true": the sim checks routing, not field types), and the
+ * operation's record in unit_ops, addressed to everyone. */
+static int merge_write(sim *s, sim_node *x, sim_node *c)
+{
+    const char *const everyone[] = {"*"};
+    char id[80];
+    snprintf(id, sizeof id, "sim-%llu-merge-%s", (unsigned long long)s->merges, x->unit);
+    const char *const patch[][2] = {{"code", x->unit},
+                                    {"name", x->c.name},
+                                    {"tier", x->c.tier},
+                                    {"parent", s->nodes[x->parent].unit},
+                                    {"merged_into", c->unit},
+                                    {"retired", "true"}};
+    const char *const op[][2] = {{"op", "merge"}, {"units", x->unit}, {"into", c->unit}};
+    msgpack_sbuffer a, b;
+    pack_strings(&a, patch, 6);
+    pack_strings(&b, op, 3);
+    store_write w1 = {"units", x->unit, ENTRY_OP_PATCH, (const uint8_t *)a.data, a.size,
+                      everyone, 1};
+    store_write w2 = {"unit_ops", id, ENTRY_OP_PUT, (const uint8_t *)b.data, b.size, everyone, 1};
+    int rc = write_one(s, &s->nodes[0], &w1) || write_one(s, &s->nodes[0], &w2) ? -1 : 0;
+    msgpack_sbuffer_destroy(&a);
+    msgpack_sbuffer_destroy(&b);
+    return rc;
+}
+
+/* True when every child of x may move under c. */
+static bool children_fit(sim *s, int x, int c)
+{
+    for (size_t k = 0; k < s->nodes[x].nchildren; k++)
+        if (!move_fits(s, s->nodes[x].children[k], c))
+            return false;
+    return true;
+}
+
+/* Merges x into c: its record patched, its children moved under c, all
+ * written by the root at once (one move after the other, as one
+ * operation's entries). */
+static void merge_into(sim *s, int x, int c)
+{
+    sim_node *nx = &s->nodes[x];
+    if (merge_write(s, nx, &s->nodes[c]))
+        return;
+    trace(s, "merge %s into %s: %zu children move", nx->name, s->nodes[c].name, nx->nchildren);
+    nx->unit_retired = true;
+    s->merges++;
+    int *kids = malloc((nx->nchildren + 1) * sizeof *kids);
+    size_t nk = nx->nchildren;
+    if (!kids)
+        abort();
+    memcpy(kids, nx->children, nk * sizeof *kids); /* move_relink edits the list */
+    for (size_t k = 0; k < nk; k++)
+        move_one(s, kids[k], c);
+    free(kids);
+}
+
+/* True when x may be merged now into c (c's tier, or x's parent). */
+static bool merge_fits(sim *s, int x, int c)
+{
+    return x > 0 && c > 0 && x < s->nnodes && c < s->nnodes && x != c && s->move_node < 0 &&
+           s->nodes[0].alive && s->nodes[x].canon == x && s->nodes[c].canon == c &&
+           !s->nodes[x].unit_retired && !s->nodes[c].unit_retired && children_fit(s, x, c);
+}
+
+int sim_merge(sim *s, int x, int c)
+{
+    if (!merge_fits(s, x, c) || s->nodes[x].depth != s->nodes[c].depth)
+        return -1;
+    merge_into(s, x, c);
+    return 0;
+}
+
+int sim_retire_tier(sim *s, int depth)
+{
+    int n = 0;
+    for (int i = 1; i < s->nnodes; i++)
+        if (s->nodes[i].depth == depth && s->nodes[i].canon == i && !s->nodes[i].unit_retired &&
+            s->nodes[0].alive && children_fit(s, i, s->nodes[i].parent)) {
+            s->move_node = -1; /* the moves of one operation are written together */
+            merge_into(s, i, s->nodes[i].parent);
+            n++;
+        }
+    return n;
+}
+
+bool sim_move_pending(const sim *s)
+{
+    return s->move_node >= 0;
+}
+
+bool sim_node_retired(const sim *s, int i)
+{
+    return s->nodes[i].unit_retired;
 }
 
 /* Replaces node i's upstream links by links to its (new) parent and grandparent. */
@@ -1668,6 +1793,7 @@ void sim_stats_get(const sim *s, sim_stats *st)
 {
     *st = s->stats;
     st->moves = s->moves;
+    st->merges = s->merges;
     for (int k = 0; k < s->nlinks; k++)
         for (int side = 0; s->links[k].ses[0] && side < 2; side++) {
             repl_stats rs;

@@ -74,6 +74,7 @@ typedef struct {
     uint64_t crashes, cuts, writes, notifies, jobs;
     uint64_t moves;          /* units moved to a new parent (sim_move) */
     uint64_t restores;       /* disks lost and restored from an older copy (sim_restore) */
+    uint64_t merges;         /* units merged away (sim_merge, sim_retire_tier) */
     uint64_t session_errors; /* sessions closed for a reason other than a timeout */
     uint64_t nudges;         /* sessions that had something to send only when sim_settle's
                                 final notification asked, all else being idle */
@@ -172,7 +173,7 @@ int sim_restore(sim *s, int i, uint64_t down_ms);
 /* Ends every cut, restarts every crashed node now and stops spikes. */
 void sim_heal(sim *s);
 
-/* Moves node i (and its subtree) under node np, of its parent's tier
+/* Moves node i (and its subtree) under node np, of a tier above its own
  * (neither with a second server; np a unit's first server): the
  * root writes the unit's new "units" record and node i's upstreams (and
  * its children's failover links) are reconfigured at once, as operators
@@ -180,6 +181,30 @@ void sim_heal(sim *s);
  * links. One move at a time: returns -1 while one is pending (not yet in
  * every running node's tree), or when the root is down. */
 int sim_move(sim *s, int i, int np);
+
+/* Merges node x's unit into node c's (first servers of live units of one
+ * tier, not the root), as `lienthong unit merge` does
+ * (node/membership/unit_ops.h): the root patches x's "units" record (its
+ * place, merged_into, retired) and writes the operation in "unit_ops",
+ * both to everyone, and rewrites the records of x's children under c, one
+ * after the other; their nodes are relinked as sim_move does. x's node
+ * keeps running under its parent. Returns 0, or -1 (nothing written) when
+ * the units do not fit, a child cannot move (it has a second server), a
+ * move is pending or the root is down. */
+int sim_merge(sim *s, int x, int c);
+
+/* Retires the tier at depth, as `lienthong unit retire-tier`: every live
+ * unit of it is merged into its parent as sim_merge does, its children
+ * moving under that parent, all at once (even while a move is pending).
+ * Returns how many units were merged. */
+int sim_retire_tier(sim *s, int depth);
+
+/* True while a unit move (of sim_move, sim_merge or sim_retire_tier) is
+ * not yet in every running node's tree. */
+bool sim_move_pending(const sim *s);
+
+/* True when node i's unit was merged away. */
+bool sim_node_retired(const sim *s, int i);
 
 /* ---- writes ----------------------------------------------------------------- */
 

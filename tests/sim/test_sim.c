@@ -10,7 +10,10 @@
  * spikes beyond the session timeout, crashes with the store reopened, and
  * units moving to new parents (a commune to another district, a district
  * to another province: sim_move), also while they or their new parents are
- * down or cut off.
+ * down or cut off, units merged into another of their tier (sim_merge: the
+ * merged unit's children move under the successor) and, in a quarter of the
+ * seeds, the district tier retired (sim_retire_tier: every commune moves
+ * under its province, as in the 2025 reform).
  * Session parameters (batch size, window, timers, latency, bandwidth,
  * inline or deferred verification with jobs finishing out of order) vary
  * by seed. Then everything heals, the network settles (without nudges:
@@ -25,6 +28,8 @@
  *   test_sim --restores ...     also: nodes back up their store, then lose
  *                               their disk and restore that older copy
  *                               (sim_restore; ctest test_sim_restore)
+ *   test_sim --no-merges ...    without merges and tier retirement (the runs of
+ *                               the seeds before they existed)
  *
  * A failing seed prints "replay: <argv0> <seed>". Stores live under
  * /dev/shm when TMPDIR is unset (see sim_pick_tmpdir).
@@ -39,11 +44,13 @@
 
 static const char *const tiers[] = {"national", "province", "district", "commune"};
 
-static bool with_moves = true; /* units move to new parents during the chaos */
+static bool with_moves = true;     /* units move to new parents during the chaos */
+static bool with_merges = true;    /* units merge, the district tier retires */
 static bool with_restores = false; /* nodes lose their disk and restore a backup (--restores) */
 
 typedef struct {
-    uint64_t entries, delivered, connects, crashes, cuts, timeouts, writes, jobs, nudges, moves;
+    uint64_t entries, delivered, connects, crashes, cuts, timeouts, writes, jobs, nudges, moves,
+        merges;
     uint64_t restores;
     uint64_t settle_ms;
 } totals;
@@ -119,6 +126,47 @@ static void seed_config(sim_config *cfg, uint64_t seed)
         cfg->trace = stderr;
 }
 
+/* A new parent for node i of the tier above it, not its parent and not a
+ * unit merged away, or -1 when there is none. */
+static int live_parent(sim *s, int i)
+{
+    int n = sim_node_count(s), fit = 0;
+    for (int k = 0; k < n; k++)
+        fit += sim_node_depth(s, k) == sim_node_depth(s, i) - 1 && sim_node_first(s, k) == k &&
+               k != sim_node_parent(s, i) && !sim_node_retired(s, k);
+    if (!fit)
+        return -1;
+    int pick = (int)sim_below(s, (uint64_t)fit);
+    for (int k = 0; k < n; k++)
+        if (sim_node_depth(s, k) == sim_node_depth(s, i) - 1 && sim_node_first(s, k) == k &&
+            k != sim_node_parent(s, i) && !sim_node_retired(s, k) && !pick--)
+            return k;
+    return -1;
+}
+
+/* Now and then a commune or district merged into another of its tier, and
+ * the district tier retired once at retire_at (ms into the chaos). */
+static void merge_chaos(sim *s, uint64_t elapsed, uint64_t retire_at)
+{
+    if (elapsed >= retire_at && elapsed < retire_at + 100) {
+        sim_retire_tier(s, 2);
+        return;
+    }
+    if (sim_below(s, 1000) >= 2)
+        return;
+    int n = sim_node_count(s), x = 1 + (int)sim_below(s, (uint64_t)n - 1);
+    if (sim_node_depth(s, x) < 2 || sim_node_first(s, x) != x || sim_node_retired(s, x))
+        return;
+    for (int tries = 0; tries < 8; tries++) {
+        int c = 1 + (int)sim_below(s, (uint64_t)n - 1);
+        if (c != x && sim_node_depth(s, c) == sim_node_depth(s, x) && sim_node_first(s, c) == c &&
+            !sim_node_retired(s, c)) {
+            sim_merge(s, x, c);
+            return;
+        }
+    }
+}
+
 /* Random faults and writes for `duration` ms of virtual time. */
 /* --restores: now and then a node (not the root) is backed up, and later
  * loses its disk and restores that backup (sim_restore). */
@@ -137,6 +185,8 @@ static void chaos(sim *s, uint64_t duration)
     unsigned write_pm = 120 + (unsigned)sim_below(s, 200); /* per mille per 100 ms step */
     unsigned fault_pm = 5 + (unsigned)sim_below(s, 40);
     unsigned move_pm = with_moves ? 3 + (unsigned)sim_below(s, 10) : 0;
+    /* a quarter of the seeds retire the district tier at a random moment */
+    uint64_t retire_at = with_merges && sim_below(s, 4) == 0 ? sim_below(s, duration) : UINT64_MAX;
     uint64_t start = sim_now(s);
     for (uint64_t t = start; t < start + duration; t += 100) {
         sim_run_until(s, t);
@@ -146,11 +196,16 @@ static void chaos(sim *s, uint64_t duration)
             do
                 i = 1 + (int)sim_below(s, (uint64_t)n - 1);
             while (sim_node_depth(s, i) != depth);
-            do
-                np = (int)sim_below(s, (uint64_t)n);
-            while (sim_node_depth(s, np) != depth - 1 || np == sim_node_parent(s, i));
-            sim_move(s, i, np);
+            np = with_merges ? live_parent(s, i) : -1;
+            if (!with_merges)
+                do
+                    np = (int)sim_below(s, (uint64_t)n);
+                while (sim_node_depth(s, np) != depth - 1 || np == sim_node_parent(s, i));
+            if (np >= 0)
+                sim_move(s, i, np);
         }
+        if (with_merges)
+            merge_chaos(s, t - start, retire_at);
         if (sim_below(s, 1000) < write_pm) {
             int i = (int)sim_below(s, (uint64_t)n);
             for (unsigned k = 1 + (unsigned)sim_below(s, 3); k && sim_node_is_up(s, i); k--)
@@ -234,6 +289,7 @@ static int run_seed(uint64_t seed, const char *base, totals *tot)
         tot->nudges += st.nudges;
         tot->moves += st.moves;
         tot->restores += st.restores;
+        tot->merges += st.merges;
         tot->settle_ms += took;
     }
     sim_free(s);
@@ -244,7 +300,7 @@ static int run_seed(uint64_t seed, const char *base, totals *tot)
 
 static int usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--no-moves] [--restores] [SEED... | --seeds N --from S]\n",
+    fprintf(stderr, "usage: %s [--no-moves] [--no-merges] [--restores] [SEED... | --seeds N --from S]\n",
             argv0);
     return 2;
 }
@@ -265,6 +321,8 @@ int main(int argc, char **argv)
             with_moves = false;
         else if (!strcmp(argv[i], "--restores"))
             with_restores = true;
+        else if (!strcmp(argv[i], "--no-merges"))
+            with_merges = false;
         else if (argv[i][0] >= '0' && argv[i][0] <= '9')
             list[nlist++] = strtoull(argv[i], NULL, 10);
         else
@@ -289,22 +347,24 @@ int main(int argc, char **argv)
         CHECKF(!bad, "seed %llu", (unsigned long long)seed);
         if (bad) {
             failed++;
-            fprintf(stderr, "replay: %s%s%s %llu\n", argv[0], with_moves ? "" : " --no-moves",
-                    with_restores ? " --restores" : "", (unsigned long long)seed);
+            fprintf(stderr, "replay: %s%s%s%s %llu\n", argv[0], with_moves ? "" : " --no-moves",
+                    with_merges ? "" : " --no-merges", with_restores ? " --restores" : "",
+                    (unsigned long long)seed);
         }
     }
     double dt = wall_s() - t0;
     free(list);
     printf("sim: %llu seeds from %llu in %.1f s (%.0f ms/seed), %u failed; %llu writes, %llu "
            "entries held, %llu messages, %llu verify jobs, %llu connects, %llu crashes, %llu "
-           "cuts, %llu timeouts, %llu moves, %llu restores, %llu nudges, mean settle %.1f s "
-           "virtual\n",
+           "cuts, %llu timeouts, %llu moves, %llu merges, %llu restores, %llu nudges, mean settle "
+           "%.1f s virtual\n",
            (unsigned long long)count, (unsigned long long)from, dt, 1000 * dt / (double)count,
            failed, (unsigned long long)tot.writes, (unsigned long long)tot.entries,
            (unsigned long long)tot.delivered, (unsigned long long)tot.jobs,
            (unsigned long long)tot.connects, (unsigned long long)tot.crashes,
            (unsigned long long)tot.cuts, (unsigned long long)tot.timeouts,
-           (unsigned long long)tot.moves, (unsigned long long)tot.restores,
+           (unsigned long long)tot.moves, (unsigned long long)tot.merges,
+           (unsigned long long)tot.restores,
            (unsigned long long)tot.nudges,
            count > failed ? (double)tot.settle_ms / 1000.0 / (double)(count - failed) : 0.0);
     return check_done();

@@ -3,7 +3,8 @@
 // {code}, top tiers only), node settings (tile server) and unit boundaries
 // (PUT /api/v1/boundaries/{unit}, a GeoJSON file), the indicators pinned on
 // the dashboards of this node's subtree (PUT /api/v1/indicators/{code}/pinned,
-// an admin of a top-tier node).
+// an admin of a top-tier node), and on the trust root's node the tree changes
+// (POST /api/v1/units: preview, then apply; GET /api/v1/units/ops).
 import { h, mount } from '../dom.js';
 import { t, getLang, fmtNum } from '../i18n.js';
 import { api, session } from '../api.js';
@@ -129,10 +130,61 @@ async function indicatorPins(box) {
           } }))))))), msg);
 }
 
+// Tree changes (move, merge, retire a tier, rename) on the root's node:
+// a preview of what changes, then Apply; the operations done so far.
+const unitOps = ['move', 'merge', 'retire-tier', 'rename'];
+const opFields = { move: ['unit', 'parent'], merge: ['units', 'into', 'name', 'parent'],
+  'retire-tier': ['tier'], rename: ['unit', 'name'] };
+
+function changeLine(c) {
+  const fields = Object.entries(c.set).map(([k, v]) =>
+    `${k}: ${JSON.stringify(c.before[k] ?? null)} → ${JSON.stringify(v)}`);
+  return h('li', h('b', c.code + (c.new ? ` (${t('unit_new')})` : '')), ' ', fields.join('; '));
+}
+
+async function treeOps(box) {
+  const [units, { ops }] = await Promise.all([loadUnits(), api('units/ops')]);
+  const msg = h('p', { role: 'status' }), plan = h('ul#unit-plan');
+  const op = h('select', { name: 'unit-op', 'aria-label': t('unit_op') },
+    unitOps.map((o) => h('option', { value: o }, t('unit_op_' + o.replace('-', '_')))));
+  const inputs = Object.fromEntries(['unit', 'units', 'parent', 'into', 'name', 'tier'].map((f) =>
+    [f, h('input', { name: `unit-op-${f}`, autocomplete: 'off', placeholder: t(`unit_f_${f}_hint`) })]));
+  const labels = Object.fromEntries(Object.entries(inputs).map(([f, el]) => [f, h('label', t(`unit_f_${f}`), el)]));
+  const show = () => Object.entries(labels).forEach(([f, l]) => { l.hidden = !opFields[op.value].includes(f); });
+  op.onchange = () => { show(); plan.replaceChildren(); msg.textContent = ''; };
+  const body = (yes) => Object.fromEntries([['op', op.value], ['yes', yes],
+    ...opFields[op.value].map((f) => [f, inputs[f].value.trim()]).filter(([, v]) => v)]);
+  const send = async (yes) => {
+    try {
+      const r = await api('units', { method: 'POST', body: body(yes) });
+      plan.replaceChildren(...r.changes.map(changeLine));
+      if (yes) { flash(msg, t('unit_applied')); await treeOps(box); } else flash(msg, t('unit_previewed'));
+    } catch (x) { plan.replaceChildren(); flash(msg, x.text ?? x.message, true); }
+  };
+  mount(box, h('h2', t('unit_ops')), h('p.muted', t('unit_ops_note')),
+    h('form.row#unit-op-form', { onsubmit: (e) => { e.preventDefault(); send(false); } },
+      h('label', t('unit_op'), op), ...Object.values(labels),
+      h('button', { type: 'submit' }, t('unit_preview')),
+      h('button.secondary', { type: 'button', id: 'unit-apply',
+        onclick: () => confirm(t('unit_apply_confirm')) && send(true) }, t('unit_apply'))),
+    msg, plan,
+    h('h3', t('unit_ops_done')),
+    h('div.scroll', { tabindex: 0 }, h('table.grid#unit-ops', h('thead', h('tr',
+      [t('unit_at'), t('unit_op'), t('unit_f_units'), t('unit_result'), t('unit_by')].map((x) => h('th', x)))),
+    h('tbody', ops.map((o) => h('tr', h('td', o.at), h('td', t('unit_op_' + o.op.replace('-', '_'))),
+      h('td', [...(o.units || [])].map((c) => unitName(units, c)).join(', ') || o.tier || ''),
+      h('td', o.into ? unitName(units, o.into) : o.parent ? unitName(units, o.parent) : o.name || ''),
+      h('td', o.by)))))));
+  show();
+}
+
 export async function render(main) {
   const u = h('section.card'), c = h('section.card'), s = h('section.card');
   const p = h('section.card', { id: 'admin-ind-pins' });
-  mount(main, h('h1', t('admin')), u, c, p, s);
-  await Promise.all([users(u), categories(c), indicatorPins(p), settings(s)]);
+  const units = await loadUnits();
+  const root = units.get(session.node_unit)?.parent == null && units.has(session.node_unit);
+  const o = h('section.card', { id: 'admin-unit-ops', hidden: !root });
+  mount(main, h('h1', t('admin')), u, c, p, o, s);
+  await Promise.all([users(u), categories(c), indicatorPins(p), settings(s), root ? treeOps(o) : null]);
   return null;
 }
