@@ -1716,7 +1716,14 @@ static int random_reporter(sim *s, int i)
         int k = n->canon;
         while (s->nodes[k].nchildren)
             k = s->nodes[k].children[sim_below(s, s->nodes[k].nchildren)];
-        const char *u = s->nodes[k].unit;
+        /* the node's own view, where a unit merged away stands at its live
+         * successor (as the write authority sees it, storage/authority.c) */
+        char u[UNIT_CODE_CAP], next[UNIT_CODE_CAP];
+        snprintf(u, sizeof u, "%s", s->nodes[k].unit);
+        for (int hops = 0; hops < 16 && unit_tree_successor(n->rn.tree, u, strlen(u), next,
+                                                            sizeof next);
+             hops++)
+            memcpy(u, next, sizeof u);
         if (s->nodes[k].nreports &&
             unit_tree_within(n->rn.tree, u, strlen(u), n->unit, strlen(n->unit)))
             return k;
