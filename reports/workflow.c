@@ -212,6 +212,35 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
     return 0;
 }
 
+/* True when action name moves the case itself (assign, start, resolve,
+ * close, reject, duplicate, transfer): the owner unit's business. */
+static bool action_owned(const char *name)
+{
+    static const char *const owned[] = {"assign", "start",     "resolve", "close",
+                                        "reject", "duplicate", "transfer"};
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
+        if (!strcmp(name, owned[i]))
+            return true;
+    return false;
+}
+
+/* Refuses (report.not_owner) an owned action by a unit that is neither the
+ * report's owner unit nor one of its ancestors: the area unit of a report
+ * forwarded up (a "Giao thông" report received by a commune is the
+ * district's) sees it but does not handle it. Returns 0 or -1 with *e. */
+static int owner_check(reports *r, const json_t *cur, const char *name, const char *unit,
+                       lt_error *e)
+{
+    const char *owner = report_str(cur, "owner_unit");
+    if (!action_owned(name) || !*owner || !unit || reports_within(r, owner, unit))
+        return 0;
+    return lt_error_set(e, LT_EFORBIDDEN, "report.not_owner",
+                        "report %s is handled by unit %s, not by your unit %s: only the "
+                        "handling unit or a unit above it can %s it; add a comment, or ask "
+                        "unit %s",
+                        report_str(cur, "code"), owner, unit, name, owner);
+}
+
 int report_action(reports *r, const json_t *cur, const char *code, const json_t *act,
                   const reports_actor *who, bool system, lt_error *e)
 {
@@ -248,6 +277,8 @@ int report_action(reports *r, const json_t *cur, const char *code, const json_t 
                             "report %s is %s: %s is not possible now; allowed: %s", code, st,
                             a->name, *allowed ? allowed : "none");
     }
+    if (!system && !who->citizen && owner_check(r, cur, a->name, who->unit, e))
+        return -1;
     const char *note = json_string_value(json_object_get(act, "note"));
     if (note && strlen(note) > 4000) {
         return lt_error_set(e, LT_EINVAL, "report.note_too_long",
