@@ -102,7 +102,7 @@ async function list(main, query) {
 // internal note; a unit is chosen by name (units.js); an error shows beside
 // the button, in the user's language.
 function actionForm(r, units, done) {
-  const ours = !r.owner_unit || !session.unit || within(units, r.owner_unit, session.unit);
+  const ours = r.handled_here ?? (!r.owner_unit || !session.unit || within(units, r.owner_unit, session.unit));
   const allowed = Object.entries(ACTIONS).filter(([a, [from, role]]) =>
     from.includes(r.status) && roleAtLeast(role) && (ours || a === 'comment'));
   if (!allowed.length) return null;
