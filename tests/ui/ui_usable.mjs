@@ -173,8 +173,23 @@ check('a report the district now handles says so at the commune', await wait(lea
   document.querySelector('#owned-elsewhere')?.textContent.includes('Thành phố Vinh')));
 check('...and offers no resolving there, only a comment', await lead.$$eval('#actions select[name=action] option',
   (o) => o.map((x) => x.value).join()) === 'comment');
+const refused = await call('c1', C1L, 'POST', `reports/${encodeURIComponent(id3)}/actions`,
+  { action: 'resolve', answer: 'x' }).catch((e) => e.message);
+check('...and the node refuses the commune resolving it (report.not_owner)',
+  typeof refused === 'string' && refused.includes(' 403 ') && refused.includes('report.not_owner'));
 await lead.goto(`${base('c1')}/#/reports`);
 check('the list shows units by name', await wait(lead, () => document.querySelector('#report-list tbody')?.textContent.includes('Phường Bến Thủy')));
+// CSV export of the list, the same filters, through the session cookie
+await lead.goto(`${base('c1')}/#/reports?q=${encodeURIComponent('Ổ gà')}`);
+await lead.waitForSelector('#export-csv');
+const csv = await lead.evaluate(async () => {
+  const r = await fetch(document.querySelector('#export-csv').getAttribute('href'));
+  return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
+});
+const csvRows = csv.text.trim().split(/\r\n/);
+check('the list exports CSV: header, the two matches, units by name', csv.status === 200 &&
+  csv.type.startsWith('text/csv') && csvRows[0].startsWith('code,title,') && csvRows.length === 3 &&
+  csvRows.slice(1).every((r) => r.includes('Ổ gà số') && r.includes('Phường Bến Thủy')));
 await lead.goto(`${base('c1')}/#/reports?q=${encodeURIComponent('không có phản ánh này')}`);
 check('an empty list says so', await wait(lead, () => document.querySelector('#no-reports') && !document.querySelector('#no-reports').hidden));
 

@@ -61,7 +61,10 @@ async function list(main, query) {
   h('label', t('sort'), h('select', { name: 'sort' }, ['newest', 'oldest', 'deadline']
     .map((s) => h('option', { value: s, selected: s === f.sort }, t(s === 'deadline' ? 'deadline' : s))))),
   h('button', { type: 'submit' }, t('filter')),
-  h('a.button.secondary', { href: '#/reports/stats' }, t('statistics')));
+  h('a.button.secondary', { href: '#/reports/stats' }, t('statistics')),
+  // every matching report as CSV, the same filters (GET /api/v1/reports?format=csv)
+  h('a.button.secondary', { id: 'export-csv', download: 'reports.csv',
+    href: `/api/v1/reports${qs({ ...f, format: 'csv' })}` }, t('export_csv')));
   const body = h('tbody');
   const more = h('button.secondary', { id: 'more', hidden: true }, t('more'));
   const banner = h('button.banner', { hidden: true, onclick: () => load(null, true) }, t('reload'));
