@@ -111,11 +111,49 @@ static bool rated_since_resolved(const json_t *cur)
     return rated;
 }
 
+/* The photos an action carries (resolve: the work done) and their chunk
+ * entries, written with the action's entry; bufs freed after the write. */
+typedef struct {
+    write_list extra;
+    photo_info p[REPORT_PHOTOS_MAX];
+    uint8_t *bufs[REPORT_PHOTOS_MAX];
+    size_t n;
+    const char *to[2]; /* the report's addressees, for the chunk entries */
+} action_photos;
+
+static void action_photos_free(action_photos *ap)
+{
+    write_list_free(&ap->extra);
+    for (size_t i = 0; i < ap->n; i++)
+        free(ap->bufs[i]);
+}
+
+/* The optional "photos" of a resolve (the same form and checks as a new
+ * report's) into f "resolution_photos" and the count into h "photos". */
+static int resolve_photos(const json_t *cur, const json_t *act, json_t *f, json_t *h,
+                          action_photos *ap, lt_error *e)
+{
+    const json_t *arr = json_object_get(act, "photos");
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (photos_json(arr, ap->p, ap->bufs, &ap->n, e))
+        return -1;
+    json_t *list = json_array();
+    size_t nto = report_addressees(cur, ap->to);
+    if (photos_record(ap->to, nto, ap->p, ap->n, &ap->extra, list, e)) {
+        json_decref(list);
+        return -1;
+    }
+    json_object_set_new(f, "resolution_photos", list);
+    json_object_set_new(h, "photos", json_integer((json_int_t)ap->n));
+    return 0;
+}
+
 /* The fields action a changes (into f) and its history parameters (into
  * h). Returns 0, or -1 with *e. *snapshot when a unit gets the report
  * that did not hold it. */
 static int action_fields(reports *r, const json_t *cur, const action_rule *a, const json_t *act,
-                         json_t *f, json_t *h, bool *snapshot, lt_error *e)
+                         json_t *f, json_t *h, bool *snapshot, action_photos *ap, lt_error *e)
 {
     uint64_t now = reports_now(r);
     const char *v;
@@ -146,6 +184,8 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
         json_object_set_new(h, "target", json_string(v));
     } else if (!strcmp(a->name, "resolve")) {
         if (!(v = param(act, "answer", e, a->name)))
+            return -1;
+        if (resolve_photos(cur, act, f, h, ap, e))
             return -1;
         json_object_set_new(f, "answer", json_string(v));
         json_object_set_new(f, "resolved_ms", json_integer((json_int_t)now));
@@ -291,13 +331,15 @@ int report_action(reports *r, const json_t *cur, const char *code, const json_t 
                   *a->to ? a->to : st, "by", system || who->citizen || !who->user ? "" : who->user,
                   "unit", r->c->unit, "at_ms", (json_int_t)now, "note", note ? note : "");
     bool snapshot = false;
-    int rc = action_fields(r, cur, a, act, f, h, &snapshot, e);
+    action_photos ap = {0};
+    int rc = action_fields(r, cur, a, act, f, h, &snapshot, &ap, e);
     if (!rc) {
         if (*a->to)
             json_object_set_new(f, "status", json_string(a->to));
         json_object_set_new(f, "updated_ms", json_integer((json_int_t)now));
-        rc = report_write(r, code, cur, f, h, snapshot, NULL, e);
+        rc = report_write(r, code, cur, f, h, snapshot, ap.extra.n ? &ap.extra : NULL, e);
     }
+    action_photos_free(&ap);
     json_decref(f);
     json_decref(h);
     return rc;

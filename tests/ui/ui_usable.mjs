@@ -194,7 +194,8 @@ await lead.goto(`${base('c1')}/#/reports?q=${encodeURIComponent('không có ph�
 check('an empty list says so', await wait(lead, () => document.querySelector('#no-reports') && !document.querySelector('#no-reports').hidden));
 
 // ---- every page, both languages, both widths: English, sideways scroll, axe ------------------
-const staffRoutes = ['#/', '#/reports', `#/reports/${encodeURIComponent(id)}`, '#/reports/stats', '#/network', '#/admin'];
+const staffRoutes = ['#/', '#/reports', `#/reports/${encodeURIComponent(id)}`, '#/reports/stats', '#/cameras',
+  '#/documents', '#/tasks', '#/network', '#/admin'];
 const publicRoutes = ['/public#/', `/public#/track/${encodeURIComponent(code)}`, '/public#/map'];
 // English-only texts of the UI: an element whose whole text is one of them is untranslated
 const englishOnly = await adm.evaluate(async () => {

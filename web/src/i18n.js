@@ -5,7 +5,7 @@
 const table = {
   vi: {
     documents: 'Văn bản', tasks: 'Nhiệm vụ', doc_type: 'Loại văn bản', doc_st_sent: 'Đã gửi', doc_st_recalled: 'Đã thu hồi', doc_st_delivered: 'Đã đến', doc_st_received: 'Đã tiếp nhận', doc_st_assigned: 'Đã phân công', doc_st_in_process: 'Đang xử lý', doc_st_done: 'Hoàn thành', doc_st_returned: 'Trả lại', doc_box_in: 'Văn bản đến', doc_box_out: 'Văn bản đi', doc_compose: 'Soạn văn bản', doc_notation: 'Số, ký hiệu', doc_subject: 'Trích yếu', doc_from: 'Cơ quan ban hành', doc_date: 'Ngày ban hành', doc_due: 'Hạn xử lý', doc_urg_thuong: 'Thường', doc_urg_khan: 'Khẩn', doc_urg_thuong_khan: 'Thượng khẩn', doc_urg_hoa_toc: 'Hỏa tốc', doc_type_QD: 'Quyết định', doc_type_CT: 'Chỉ thị', doc_type_KH: 'Kế hoạch', doc_type_CV: 'Công văn', doc_type_TB: 'Thông báo', doc_type_BC: 'Báo cáo', doc_type_TTr: 'Tờ trình', doc_type_GM: 'Giấy mời', doc_unsigned: 'Văn bản chưa được ký số', doc_sig_valid: 'Chữ ký số hợp lệ, nội dung không bị thay đổi', doc_sig_invalid: 'Chữ ký số không hợp lệ hoặc nội dung đã bị thay đổi', doc_urgency: 'Độ khẩn', doc_signer: 'Người ký', doc_recalled: 'Văn bản đã bị thu hồi', doc_files: 'Tệp đính kèm', doc_edxml: 'Tải thông điệp edXML', doc_signature: 'Kiểm tra chữ ký số', doc_sign: 'Ký số', doc_sign_password: 'Mật khẩu ký số', doc_recipients: 'Nơi nhận', doc_recall: 'Thu hồi', doc_body: 'Nội dung', doc_recipients_codes: 'Nơi nhận (mã đơn vị, cách nhau bởi dấu phẩy; 412* là tất cả xã của 412)', doc_st_updated: 'Đã đính chính', doc_st_replaced: 'Đã bị thay thế', doc_updates: 'Đính chính văn bản', doc_replaces: 'Thay thế văn bản', doc_updated_by: 'Được đính chính bởi', doc_replaced_by: 'Được thay thế bởi', doc_update: 'Đính chính', doc_replace: 'Thay thế', doc_group: 'Tất cả đơn vị cấp {tier} của {of}', doc_group_communes: 'Tất cả xã của {of} ({n})', doc_place: 'Địa danh', doc_sign_hint: 'Nhập mật khẩu ký số để ký ngay khi gửi; để trống để ký sau.', doc_send: 'Gửi văn bản', task_assign: 'Giao nhiệm vụ', task_title: 'Nội dung nhiệm vụ', task_assignees: 'Đơn vị được giao', task_progress: 'Tiến độ',
-    ind_title: 'Chỉ tiêu', ind_period: 'Kỳ', ind_indicator: 'Chỉ tiêu', ind_print: 'In (A4)',
+    ind_title: 'Chỉ tiêu', ind_period: 'Kỳ', ind_indicator: 'Chỉ tiêu', ind_print: 'In (A4)', print: 'In (A4)',
     ind_csv: 'Tải CSV', ind_value: 'Giá trị', ind_reported: 'Đã báo cáo', ind_completeness: 'Tình hình báo cáo',
     ind_received: 'Đã nhận', ind_missing: 'Chưa báo cáo', ind_approved: 'duyệt bởi',
     ind_dti: 'Chỉ số chuyển đổi số (DTI)', ind_dti_total: 'DTI tổng hợp', ind_dti_gov: 'Chính quyền số',
@@ -29,7 +29,7 @@ const table = {
     satisfaction: 'Hài lòng', overdue: 'Quá hạn', total: 'Tổng số', open: 'Đang mở', sync_health: 'Đồng bộ',
     by_child: 'Theo đơn vị', trend: 'Xu hướng', weekly: '8 tuần gần đây', map: 'Bản đồ', no_data: 'Chưa có dữ liệu',
     search: 'Tìm kiếm', status: 'Trạng thái', category: 'Lĩnh vực', unit: 'Đơn vị',
-    from: 'Từ ngày', to: 'Đến ngày', all: 'Tất cả', filter: 'Lọc', more: 'Xem thêm',
+    from: 'Từ ngày', to: 'Đến ngày', all: 'Tất cả', filter: 'Lọc', filters: 'Bộ lọc', more: 'Xem thêm',
     code: 'Mã', title: 'Tiêu đề', created: 'Ngày gửi', deadline: 'Hạn xử lý',
     description: 'Nội dung', address: 'Địa chỉ', answer: 'Trả lời', reason: 'Lý do',
     note: 'Ghi chú', history: 'Tiến trình', photos: 'Hình ảnh', actions: 'Xử lý',
@@ -210,7 +210,7 @@ const table = {
   },
   en: {
     documents: 'Documents', tasks: 'Tasks', doc_type: 'Type', doc_st_sent: 'Sent', doc_st_recalled: 'Recalled', doc_st_delivered: 'Delivered', doc_st_received: 'Received', doc_st_assigned: 'Assigned', doc_st_in_process: 'In process', doc_st_done: 'Done', doc_st_returned: 'Returned', doc_box_in: 'Incoming', doc_box_out: 'Outgoing', doc_compose: 'Compose', doc_notation: 'Number', doc_subject: 'Subject', doc_from: 'Issued by', doc_date: 'Date', doc_due: 'Due', doc_urg_thuong: 'Normal', doc_urg_khan: 'Urgent', doc_urg_thuong_khan: 'Very urgent', doc_urg_hoa_toc: 'Immediate', doc_type_QD: 'Decision', doc_type_CT: 'Directive', doc_type_KH: 'Plan', doc_type_CV: 'Official letter', doc_type_TB: 'Notice', doc_type_BC: 'Report', doc_type_TTr: 'Submission', doc_type_GM: 'Invitation', doc_unsigned: 'The document is not digitally signed', doc_sig_valid: 'Valid signature, nothing changed', doc_sig_invalid: 'Invalid signature, or the content has changed', doc_urgency: 'Urgency', doc_signer: 'Signed by', doc_recalled: 'The document was recalled', doc_files: 'Attachments', doc_edxml: 'Download as edXML', doc_signature: 'Signature check', doc_sign: 'Sign', doc_sign_password: 'Signing password', doc_recipients: 'Recipients', doc_recall: 'Recall', doc_body: 'Text', doc_recipients_codes: 'Recipients (unit codes, comma separated; 412* is every commune of 412)', doc_st_updated: 'Corrected', doc_st_replaced: 'Replaced', doc_updates: 'Corrects', doc_replaces: 'Replaces', doc_updated_by: 'Corrected by', doc_replaced_by: 'Replaced by', doc_update: 'Correct', doc_replace: 'Replace', doc_group: 'Every {tier} unit of {of}', doc_group_communes: 'Every commune of {of} ({n})', doc_place: 'Place', doc_sign_hint: 'Enter your signing password to sign as you send; leave it empty to sign later.', doc_send: 'Send', task_assign: 'Assign', task_title: 'Task', task_assignees: 'Assignees', task_progress: 'Progress',
-    ind_title: 'Indicators', ind_period: 'Period', ind_indicator: 'Indicator', ind_print: 'Print (A4)',
+    ind_title: 'Indicators', ind_period: 'Period', ind_indicator: 'Indicator', ind_print: 'Print (A4)', print: 'Print (A4)',
     ind_csv: 'Download CSV', ind_value: 'Value', ind_reported: 'Reported', ind_completeness: 'Reporting completeness',
     ind_received: 'Received', ind_missing: 'Not reported yet', ind_approved: 'approved by',
     ind_dti: 'Digital transformation index (DTI)', ind_dti_total: 'DTI composite', ind_dti_gov: 'Digital government',
@@ -232,7 +232,7 @@ const table = {
     received: 'Received', processed: 'Processed', on_time: 'On time', satisfaction: 'Satisfied',
     overdue: 'Overdue', total: 'Total', open: 'Open', sync_health: 'Sync', by_child: 'By unit',
     trend: 'Trend', weekly: 'Last 8 weeks', map: 'Map', no_data: 'No data yet', search: 'Search', status: 'Status',
-    category: 'Category', unit: 'Unit', from: 'From', to: 'To', all: 'All', filter: 'Filter',
+    category: 'Category', unit: 'Unit', from: 'From', to: 'To', all: 'All', filter: 'Filter', filters: 'Filters',
     more: 'More', code: 'Code', title: 'Title', created: 'Submitted', deadline: 'Deadline',
     description: 'Description', address: 'Address', answer: 'Answer', reason: 'Reason',
     note: 'Note', history: 'Timeline', photos: 'Photos', actions: 'Actions', reporter: 'Reporter',

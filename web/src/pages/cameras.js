@@ -89,7 +89,7 @@ export async function render(main, { query } = {}) {
     m.points(list.cameras.map((c) => ({ lat: c.lat, lon: c.lon, status: c.status,
       label: `${c.name} · ${statusText(c.status)}` })));
     mount(listBox, h('h2', `${t('cameras')} (${fmtNum(list.cameras.length)})`),
-      h('div.scroll', h('table.grid', { id: 'cam-list' },
+      h('div.scroll', h('table.grid.cards', { id: 'cam-list' },
         h('thead', h('tr', h('th', t('cameras')), h('th', t('cam_field')), h('th', t('unit')), h('th', t('cam_status')),
           h('th', t('cam_picture')))),
         h('tbody', list.cameras.map((c) => cameraRow(c, panel))))));

@@ -3,7 +3,7 @@
 // timeline and the workflow actions the user's role allows
 // (POST /api/v1/reports/{id}/actions), and statistics
 // (GET /api/v1/reports/stats). Contract: docs/reports.md.
-import { h, mount } from '../dom.js';
+import { h, mount, fold } from '../dom.js';
 import { t, fmtDateTime, fmtNum, fmtPct } from '../i18n.js';
 import { api, qs, live, roleAtLeast, session } from '../api.js';
 import { loadUnits, unitName, unitPicker, within } from '../units.js';
@@ -71,7 +71,7 @@ async function list(main, query) {
   const count = h('span.muted');
   const empty = h('p.empty#no-reports', { hidden: true }, t('no_reports'));
   const heads = [t('code'), t('title'), t('category'), t('status'), t('owner'), t('created'), t('deadline')];
-  mount(main, h('h1', t('reports'), ' ', count), form, banner, h('div.scroll', { tabindex: 0 }, h('table.grid.cards', { id: 'report-list' },
+  mount(main, h('h1', t('reports'), ' ', count), fold(t('filters'), form), banner, h('div.scroll', { tabindex: 0 }, h('table.grid.cards', { id: 'report-list' },
     h('thead', h('tr', heads.map((x) => h('th', x)))), body)), empty, more);
   let shown = 0;
   const load = async (cursor, reset) => {
