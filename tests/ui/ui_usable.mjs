@@ -189,7 +189,7 @@ const csv = await lead.evaluate(async () => {
 const csvRows = csv.text.trim().split(/\r\n/);
 check('the list exports CSV: header, the two matches, units by name', csv.status === 200 &&
   csv.type.startsWith('text/csv') && csvRows[0].startsWith('code,title,') && csvRows.length === 3 &&
-  csvRows.slice(1).every((r) => r.includes('Ổ gà số') && r.includes('Phường Bến Thủy')));
+  csvRows.slice(1).every((r) => r.includes('Ổ gà số') && r.includes('Phường Bến Thủy')), `${csv.status} ${csv.type} ${csv.text.slice(0, 300)}`);
 await lead.goto(`${base('c1')}/#/reports?q=${encodeURIComponent('không có phản ánh này')}`);
 check('an empty list says so', await wait(lead, () => document.querySelector('#no-reports') && !document.querySelector('#no-reports').hidden));
 

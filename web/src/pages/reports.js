@@ -98,6 +98,20 @@ async function list(main, query) {
   return () => { live.removeEventListener('report', onLive); live.removeEventListener('reports', onLive); };
 }
 
+// A photo file as the API takes it: {type, data: base64}.
+const photoBody = (f) => new Promise((ok, fail) => {
+  const rd = new FileReader();
+  rd.onload = () => ok({ type: f.type, data: String(rd.result).replace(/^data:[^,]*,/, '') });
+  rd.onerror = () => fail(rd.error);
+  rd.readAsDataURL(f);
+});
+
+// The photos of list (r.photos or r.resolution_photos) as links to each.
+const photoList = (r, list, id) => (list || []).length ? h('div.photos', { id }, list.map((p) => h('a', {
+  href: `/api/v1/reports/${encodeURIComponent(r.id || r.code)}/photos/${p.hash}`, target: '_blank' },
+h('img', { loading: 'lazy', alt: t(id === 'resolution-photos' ? 'resolution_photos' : 'photos'), width: 160,
+  src: `/api/v1/reports/${encodeURIComponent(r.id || r.code)}/photos/${p.hash}` })))) : null;
+
 // The workflow actions the user may take on r. A report whose owner is no
 // longer the user's unit or one below it (a category the district handles,
 // received at a commune) offers a comment only, and says who handles it.
@@ -118,9 +132,12 @@ function actionForm(r, units, done) {
   const textBox = h('label', h('span'), text);
   const answerBox = h('label#answer-box', t('answer_citizen'), answer);
   const note = h('textarea', { name: 'note', rows: 2 });
+  // photos of the work done, sent with a resolve (the citizen sees them)
+  const files = h('input', { type: 'file', name: 'resolution-photos', accept: 'image/jpeg,image/png,image/webp', multiple: true });
+  const filesBox = h('label#resolution-photos-box', t('resolution_photos'), files);
   const sync = () => {
     const p = ACTIONS[which.value][2];
-    answerBox.hidden = p !== 'answer';
+    answerBox.hidden = filesBox.hidden = p !== 'answer';
     picker.el.hidden = p !== 'unit';
     textBox.hidden = !p || p === 'note' || p === 'answer' || p === 'unit';
     textBox.firstChild.textContent = p === 'of' ? t('code') : p ? t(p) : '';
@@ -133,7 +150,10 @@ function actionForm(r, units, done) {
     msg.textContent = '';
     const a = which.value, p = ACTIONS[a][2];
     const body = { action: a, note: note.value };
-    if (p === 'answer') body.answer = answer.value.trim();
+    if (p === 'answer') {
+      body.answer = answer.value.trim();
+      if (files.files.length) body.photos = await Promise.all([...files.files].map(photoBody));
+    }
     else if (p === 'unit') { const c = picker.code(); if (c === null) return; body.unit = c; }
     else if (p && p !== 'note') body[p] = text.value.trim();
     send.disabled = true;
@@ -144,7 +164,7 @@ function actionForm(r, units, done) {
     send.disabled = false;
   } }, h('h2', t('actions')),
   ours ? null : h('p.notice#owned-elsewhere', t('owned_elsewhere', { unit: unitName(units, r.owner_unit) })),
-  h('label', t('actions'), which), picker.el, textBox, answerBox,
+  h('label', t('actions'), which), picker.el, textBox, answerBox, filesBox,
   h('label', t('note_internal'), note), send, msg);
 }
 
@@ -200,10 +220,9 @@ function draw(main, cats, units, r, show) {
     h('h1', { id: 'report-title' }, `${r.code || r.id}: ${r.title || ''}`),
     h('div.cols', h('section.card', h('dl', fields.map(([k, v]) => [h('dt', k), h('dd', v)])),
       r.description ? h('p.desc', r.description) : null,
-      (r.photos || []).length ? h('div.photos', r.photos.map((p) => h('a', {
-        href: `/api/v1/reports/${encodeURIComponent(r.id || r.code)}/photos/${p.hash}`, target: '_blank' },
-      h('img', { loading: 'lazy', alt: t('photos'), width: 160,
-        src: `/api/v1/reports/${encodeURIComponent(r.id || r.code)}/photos/${p.hash}` })))) : null),
+      photoList(r, r.photos, 'report-photos'),
+      (r.resolution_photos || []).length ? h('h2', t('resolution_photos')) : null,
+      photoList(r, r.resolution_photos, 'resolution-photos')),
     h('section.card', mapEl)),
     actionForm(r, units, show),
     h('section.card', h('h2', t('history')), h('ol.timeline', { id: 'timeline' }, hist)));
