@@ -187,6 +187,34 @@ async function detail(main, id) {
   return () => live.removeEventListener('report', onLive);
 }
 
+// Staff correct a report's category and location (PATCH /api/v1/reports/{id};
+// the node recomputes the deadline and writes an "edit" history item); an
+// error shows beside the button, in the user's language.
+function correctForm(r, cats, done) {
+  if (!roleAtLeast('staff')) return null;
+  const msg = h('p', { role: 'alert', id: 'correct-error' });
+  const cat = h('select', { name: 'category' }, cats.map((c) =>
+    h('option', { value: c.code, selected: c.code === r.category }, catName(cats, c.code))));
+  const num = (k) => h('input', { name: k, type: 'number', step: 'any', value: r[k] ?? '' });
+  const lat = num('lat'), lon = num('lon');
+  const send = h('button.secondary', { type: 'submit' }, t('save'));
+  return h('details.card#correct', h('summary', t('correct_report')), h('form', { onsubmit: async (e) => {
+    e.preventDefault();
+    msg.textContent = '';
+    const body = {};
+    if (cat.value !== r.category) body.category = cat.value;
+    if (lat.value !== '' && Number(lat.value) !== r.lat) body.lat = Number(lat.value);
+    if (lon.value !== '' && Number(lon.value) !== r.lon) body.lon = Number(lon.value);
+    if (!Object.keys(body).length) return;
+    send.disabled = true;
+    try {
+      await api(`reports/${encodeURIComponent(r.id || r.code)}`, { method: 'PATCH', body });
+      done();
+    } catch (x) { msg.textContent = x.text ?? x.message; msg.className = 'error'; }
+    send.disabled = false;
+  } }, h('label', t('category'), cat), h('label', t('lat'), lat), h('label', t('lon'), lon), send, msg));
+}
+
 // A history item's note; the channel a report came by (the note of "create") in words.
 const noteText = (x) => (x.action === 'create' && x.note && t('channel_' + x.note) !== 'channel_' + x.note
   ? `${t('channel')}: ${t('channel_' + x.note)}` : x.note || x.reason);
@@ -225,6 +253,7 @@ function draw(main, cats, units, r, show) {
       photoList(r, r.resolution_photos, 'resolution-photos')),
     h('section.card', mapEl)),
     actionForm(r, units, show),
+    correctForm(r, cats, show),
     h('section.card', h('h2', t('history')), h('ol.timeline', { id: 'timeline' }, hist)));
   if (r.lat != null) {
     import('../map.js').then(async ({ makeMap }) => {
