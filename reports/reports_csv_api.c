@@ -32,14 +32,14 @@ typedef struct {
 } csv_job;
 
 /* Writes s as one CSV field: quoted when it holds a comma, quote or line
- * break, with "" for a quote. A leading = + - @ is prefixed with ' so a
- * spreadsheet does not run it as a formula. */
-static void csv_field(FILE *out, const char *s)
+ * break, with "" for a quote. A text (not a number) starting with = + - @
+ * is prefixed with ' so a spreadsheet does not run it as a formula. */
+static void csv_field(FILE *out, const char *s, bool text)
 {
     bool quote = strpbrk(s, ",\"\r\n") != NULL;
     if (quote)
         fputc('"', out);
-    if (strchr("=+-@", *s) && *s)
+    if (text && *s && strchr("=+-@", *s))
         fputc('\'', out);
     for (; *s; s++) {
         if (*s == '"')
@@ -87,7 +87,7 @@ static int csv_row(void *ctx, const char *id, size_t idlen, const uint8_t *rec, 
         }
         if (i)
             fputc(',', j->out);
-        csv_field(j->out, v);
+        csv_field(j->out, v, !json_is_number(f));
     }
     fputs("\r\n", j->out);
     json_decref(s);
