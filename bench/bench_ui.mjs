@@ -7,6 +7,12 @@
 //      report list (the first 50 rows), median and max of RUNS loads;
 //   2. the JS+CSS bytes transferred (compressed) for the first page of a
 //      fresh browser, and everything else it fetched.
+//   3. every other page (statistics, a report, cameras, documents, tasks,
+//      network, admin, the citizens' pages): full page load until the page
+//      has its heading and nothing left loading, median of RUNS loads.
+// Budgets (issue 18): every page (median) under 1 s, the first page's JS
+// and CSS under 500 KB compressed; a missed budget is printed as
+// "BUDGET MISSED" and the exit status is 1.
 // Usage: node bench/bench_ui.mjs [--reports N] [--runs R] [--keep]
 // (LT_BIN: the lienthong binary, default build/lienthong.)
 import { execFileSync, spawn } from 'node:child_process';
@@ -128,6 +134,25 @@ console.log(`dashboard, in-app navigation:  ${fmt(res.dash)}`);
 console.log(`dashboard, full page load:     ${fmt(res.dashLoad)}`);
 console.log(`report list, in-app navigation: ${fmt(res.list)}`);
 console.log(`report list, full page load:    ${fmt(res.listLoad)}`);
+const pageReady = () => document.querySelector('main h1') && !document.querySelector('main p.loading');
+const others = ['#/reports/stats', '#/reports/40-1', '#/cameras', '#/documents', '#/tasks', '#/network',
+  '#/admin', 'public#/', 'public#/map'];
+const otherTimes = {};
+for (const hash of others) {
+  otherTimes[hash] = [];
+  for (let i = 0; i < RUNS; i++) otherTimes[hash].push(await coldLoad(hash, pageReady));
+  console.log(`${hash.padEnd(30)} full page load: ${fmt(otherTimes[hash])}`);
+}
+// ---- the budgets -------------------------------------------------------------------------------
+const PAGE_MS = 1000, JS_CSS_BYTES = 500 * 1000;
+const missed = [];
+if (jsCss > JS_CSS_BYTES) missed.push(`first page JS+CSS ${jsCss} bytes > ${JS_CSS_BYTES}`);
+for (const [name, a] of [['dashboard (in-app)', res.dash], ['dashboard', res.dashLoad],
+  ['report list (in-app)', res.list], ['report list', res.listLoad], ...Object.entries(otherTimes)])
+  if (median(a) >= PAGE_MS) missed.push(`${name}: median ${median(a)} ms >= ${PAGE_MS} ms`);
+for (const m of missed) console.log(`BUDGET MISSED: ${m}`);
+if (!missed.length) console.log(`budgets met: every page under ${PAGE_MS} ms (median), first page JS+CSS under ${JS_CSS_BYTES} bytes`);
+process.exitCode = missed.length ? 1 : 0;
 t = performance.now();
 const api = await fresh.evaluate(async () => {
   const out = {};

@@ -147,6 +147,8 @@ static int photo_get_locked(reports *r, const char *code, const char *hash, uint
     json_t *ph;
     json_array_foreach(json_object_get(rep, "photos"), i, ph) listed =
         listed || !strcmp(report_str(ph, "hash"), hash);
+    json_array_foreach(json_object_get(rep, "resolution_photos"), i, ph) listed =
+        listed || !strcmp(report_str(ph, "hash"), hash);
     json_decref(rep);
     if (!listed)
         return 1;

@@ -67,6 +67,26 @@ static bool report_public(const json_t *rep)
     return !json_is_false(json_object_get(rep, "public"));
 }
 
+/* The photo list key of rep (hash, type, width, height of each) into v,
+ * when the report is public. */
+static void photos_view(json_t *v, const json_t *rep, const char *key)
+{
+    json_t *photos = json_object_get(rep, key);
+    if (!json_is_array(photos) || !report_public(rep))
+        return;
+    json_t *out = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(photos, i, p)
+    {
+        static const char *const pk[] = {"hash", "type", "width", "height"};
+        json_t *o = json_object();
+        copy_fields(o, p, pk, sizeof pk / sizeof *pk);
+        json_array_append_new(out, o);
+    }
+    json_object_set_new(v, key, out);
+}
+
 json_t *public_report_view(const json_t *rep)
 {
     static const char *const keys[] = {"code",   "title",   "description",  "category", "status",
@@ -75,20 +95,8 @@ json_t *public_report_view(const json_t *rep)
     json_t *v = json_object();
     copy_fields(v, rep, keys, sizeof keys / sizeof *keys);
     copy_times(v, rep);
-    json_t *photos = json_object_get(rep, "photos");
-    if (json_is_array(photos) && report_public(rep)) {
-        json_t *out = json_array();
-        size_t i;
-        json_t *p;
-        json_array_foreach(photos, i, p)
-        {
-            static const char *const pk[] = {"hash", "type", "width", "height"};
-            json_t *o = json_object();
-            copy_fields(o, p, pk, sizeof pk / sizeof *pk);
-            json_array_append_new(out, o);
-        }
-        json_object_set_new(v, "photos", out);
-    }
+    photos_view(v, rep, "photos");
+    photos_view(v, rep, "resolution_photos");
     json_t *hist = json_object_get(rep, "history");
     if (json_is_array(hist)) {
         json_t *out = json_array();

@@ -135,8 +135,7 @@ static int photos_too_many(lt_error *e)
                         "at most %d photos per report: leave some out", REPORT_PHOTOS_MAX);
 }
 
-/* Decodes and checks the JSON photos into p (data malloc'd in bufs). */
-static int photos_json(const json_t *arr, photo_info *p, uint8_t **bufs, size_t *n, lt_error *e)
+int photos_json(const json_t *arr, photo_info *p, uint8_t **bufs, size_t *n, lt_error *e)
 {
     if (!arr || json_is_null(arr))
         return 0;
@@ -171,6 +170,23 @@ static int photos_json(const json_t *arr, photo_info *p, uint8_t **bufs, size_t 
         (*n)++;
         if (st)
             return -1;
+    }
+    return 0;
+}
+
+int photos_record(const char *const *to, size_t nto, const photo_info *p, size_t np,
+                  write_list *extra, json_t *list, lt_error *e)
+{
+    for (size_t i = 0; i < np; i++) {
+        char hex[65];
+        for (size_t b = 0; b < 32; b++)
+            snprintf(hex + 2 * b, 3, "%02x", p[i].hash[b]);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:I, s:I, s:I}", "hash", hex, "type",
+                                              p[i].mime, "size", (json_int_t)p[i].len, "width",
+                                              (json_int_t)p[i].width, "height",
+                                              (json_int_t)p[i].height));
+        if (photo_entries(extra, &p[i], to, nto, e->message, sizeof e->message))
+            return lt_error_mark(e, LT_EINTERNAL, NULL);
     }
     return 0;
 }
@@ -248,17 +264,7 @@ static int create_locked(reports *r, const json_t *in, const photo_set *ps, cons
     json_t *photos = json_array();
     const char *to[2];
     size_t nto = report_addressees(f, to);
-    for (size_t i = 0; !st && i < np; i++) {
-        char hex[65];
-        for (size_t b = 0; b < 32; b++)
-            snprintf(hex + 2 * b, 3, "%02x", p[i].hash[b]);
-        json_array_append_new(photos,
-                              json_pack("{s:s, s:s, s:I, s:I, s:I}", "hash", hex, "type", p[i].mime,
-                                        "size", (json_int_t)p[i].len, "width",
-                                        (json_int_t)p[i].width, "height", (json_int_t)p[i].height));
-        if (photo_entries(&plan->extra, &p[i], to, nto, e->message, sizeof e->message))
-            st = lt_error_mark(e, LT_EINTERNAL, NULL);
-    }
+    st = photos_record(to, nto, p, np, &plan->extra, photos, e);
     json_object_set_new(f, "photos", photos);
     json_object_set_new(f, "channel", json_string(channel));
     json_object_set_new(f, "status", json_string("new"));

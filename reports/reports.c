@@ -243,3 +243,12 @@ bool reports_visible(reports *r, const char *code, const char *unit)
     reports_unlock(r);
     return rc;
 }
+
+bool reports_handles(reports *r, const json_t *j, const char *unit)
+{
+    const char *owner = report_str(j, "owner_unit");
+    reports_lock(r);
+    bool rc = !*owner || (unit && reports_within(r, owner, unit));
+    reports_unlock(r);
+    return rc;
+}

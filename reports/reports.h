@@ -152,6 +152,12 @@ json_t *reports_get_json(reports *r, const char *code, report_view view, int *st
  * of the report's area unit or of its owner. */
 bool reports_visible(reports *r, const char *code, const char *unit);
 
+/* True when a user of unit may handle the report j (a reports_get_json
+ * answer): it has no owner yet, or unit is its owner unit or an ancestor.
+ * The area unit of a report forwarded up sees it but does not handle it
+ * (the actions answer report.not_owner). */
+bool reports_handles(reports *r, const json_t *j, const char *unit);
+
 /* True when unit is this node's unit or a unit below it (by the unit tree
  * of the store): a unit this node may take reports for. */
 bool reports_serves(reports *r, const char *unit);

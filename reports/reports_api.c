@@ -57,6 +57,8 @@ static void respond_report(reports_env *d, const auth_caller *c, const char *cod
     }
     if (token)
         public_token_attach(j, code, token);
+    if (c)
+        json_object_set_new(j, "handled_here", json_boolean(reports_handles(d->reports, j, c->unit)));
     http_respond_json(res, status, j);
 }
 
@@ -129,6 +131,40 @@ void reports_api_photo(reports_env *d, const char *code, const char *hash, const
     http_response_header(res, "X-Content-Type-Options", "nosniff"); /* never run as a page */
 }
 
+/* An action being taken on the thread pool: a resolve may carry photos
+ * (base64 decoding and image checks, chunk entries). */
+typedef struct {
+    reports_env *d;
+    auth_caller c;
+    char code[REPORT_CODE_MAX];
+} act_job;
+
+static void act_work(void *job, const uint8_t *body, size_t len, http_response *res)
+{
+    act_job *j = job;
+    json_t *in = body_json(body, len, res);
+    reports_actor who = actor_of(&j->c);
+    lt_error e;
+    if (in && reports_act(j->d->reports, j->code, in, &who, &e))
+        http_respond_lt(res, &e);
+    else if (in)
+        respond_report(j->d, &j->c, j->code, NULL, 200, res);
+    json_decref(in);
+}
+
+static void act_offload(reports_env *d, const auth_caller *c, const char *code,
+                        const http_request *req, http_response *res)
+{
+    act_job *j = malloc(sizeof *j);
+    if (!j) {
+        http_respond_error(res, 503, "the node is out of memory; retry later");
+        return;
+    }
+    *j = (act_job){d, *c, ""};
+    snprintf(j->code, sizeof j->code, "%s", code);
+    offload_request(req, res, &(offload_task){d->node->loop, j, act_work, create_done});
+}
+
 void reports_api_item(void *ctx, const http_request *req, http_response *res)
 {
     reports_env *d = ctx;
@@ -164,12 +200,7 @@ void reports_api_item(void *ctx, const http_request *req, http_response *res)
             respond_report(d, &c, code, NULL, 200, res);
         json_decref(in);
     } else if (!strcmp(rest, "/actions") && !strcmp(req->method, "POST")) {
-        json_t *in = body_json(req->body, req->body_len, res);
-        if (in && reports_act(d->reports, code, in, &who, &e))
-            http_respond_lt(res, &e);
-        else if (in)
-            respond_report(d, &c, code, NULL, 200, res);
-        json_decref(in);
+        act_offload(d, &c, code, req, res);
     } else if (!strncmp(rest, "/photos/", 8) && get) {
         reports_api_photo(d, code, rest + 8, "private, max-age=86400", res);
     } else if (!*rest || !strcmp(rest, "/actions") || !strncmp(rest, "/photos/", 8)) {

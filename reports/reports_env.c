@@ -46,7 +46,7 @@ size_t reports_env_routes(reports_env *e, http_route *routes, size_t cap)
         {"GET", "/api/v1/reports/stats", reports_stats_api_get, e, 0},
         {"GET", "/api/v1/reports", reports_list_api_get, e, 0},
         {"POST", "/api/v1/reports", reports_api_create, e, PUBLIC_MAX_BODY},
-        {NULL, "/api/v1/reports/", reports_api_item, e, 0},
+        {NULL, "/api/v1/reports/", reports_api_item, e, PUBLIC_MAX_BODY}, /* resolve photos */
         {"GET", "/api/v1/categories", reports_api_categories, e, 0},
         {"PUT", "/api/v1/categories/", reports_api_category_put, e, 0},
         {"GET", "/api/v1/holidays", reports_api_holidays, e, 0},

@@ -149,6 +149,21 @@ int photo_entries(write_list *l, const photo_info *p, const char *const *to, siz
 /* Frees what l holds. */
 void write_list_free(write_list *l);
 
+/* ---- report_create.c (photos) ---- */
+
+/* Decodes and checks the JSON photos arr ([{"type", "data": base64}], NULL
+ * or null: none) into p[*n..] (data malloc'd in bufs[]; free them), at most
+ * REPORT_PHOTOS_MAX in all. Returns 0, or -1 with *e (report.photo_invalid,
+ * report.photo_too_large, report.photos_too_many, ...). */
+int photos_json(const json_t *arr, photo_info *p, uint8_t **bufs, size_t *n, lt_error *e);
+
+/* Appends the description of photos p[0..np) ({hash, type, size, width,
+ * height}) to list and their chunk entries, addressed to to[0..nto) (see
+ * report_addressees; extra keeps the pointer: to must outlive the write),
+ * to extra. Returns 0, or -1 with *e. */
+int photos_record(const char *const *to, size_t nto, const photo_info *p, size_t np,
+                  write_list *extra, json_t *list, lt_error *e);
+
 /* ---- report_write.c ---- */
 
 /* Checks that this node may write report code (an owner or an ancestor of

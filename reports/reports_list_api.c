@@ -11,6 +11,7 @@
 #include "node/people/auth.h"
 #include "replication/unit_place.h"
 #include "reports/report_query.h"
+#include "reports/reports_csv_api.h"
 #include "reports/report_summary.h"
 #include "storage/record.h"
 
@@ -168,6 +169,10 @@ void reports_list_api_get(void *ctx, const http_request *req, http_response *res
     if (!(q.unit = scope_unit(d, &c, req, res)) || !statuses(req, res, buf, sts, &q) ||
         !list_params(req, res, &q))
         return;
+    if (reports_csv_wanted(req)) {
+        reports_csv_answer(d, &q, access_personal(c.role), req, res);
+        return;
+    }
     list_out o = {json_array(), q.now_ms, access_personal(c.role)};
     char next[REPORT_CURSOR_MAX], err[STORE_ERR_LEN];
     int rc = report_query_run(d->node->store, &q, list_one, &o, next, err, sizeof err);

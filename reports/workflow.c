@@ -111,11 +111,49 @@ static bool rated_since_resolved(const json_t *cur)
     return rated;
 }
 
+/* The photos an action carries (resolve: the work done) and their chunk
+ * entries, written with the action's entry; bufs freed after the write. */
+typedef struct {
+    write_list extra;
+    photo_info p[REPORT_PHOTOS_MAX];
+    uint8_t *bufs[REPORT_PHOTOS_MAX];
+    size_t n;
+    const char *to[2]; /* the report's addressees, for the chunk entries */
+} action_photos;
+
+static void action_photos_free(action_photos *ap)
+{
+    write_list_free(&ap->extra);
+    for (size_t i = 0; i < ap->n; i++)
+        free(ap->bufs[i]);
+}
+
+/* The optional "photos" of a resolve (the same form and checks as a new
+ * report's) into f "resolution_photos" and the count into h "photos". */
+static int resolve_photos(const json_t *cur, const json_t *act, json_t *f, json_t *h,
+                          action_photos *ap, lt_error *e)
+{
+    const json_t *arr = json_object_get(act, "photos");
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (photos_json(arr, ap->p, ap->bufs, &ap->n, e))
+        return -1;
+    json_t *list = json_array();
+    size_t nto = report_addressees(cur, ap->to);
+    if (photos_record(ap->to, nto, ap->p, ap->n, &ap->extra, list, e)) {
+        json_decref(list);
+        return -1;
+    }
+    json_object_set_new(f, "resolution_photos", list);
+    json_object_set_new(h, "photos", json_integer((json_int_t)ap->n));
+    return 0;
+}
+
 /* The fields action a changes (into f) and its history parameters (into
  * h). Returns 0, or -1 with *e. *snapshot when a unit gets the report
  * that did not hold it. */
 static int action_fields(reports *r, const json_t *cur, const action_rule *a, const json_t *act,
-                         json_t *f, json_t *h, bool *snapshot, lt_error *e)
+                         json_t *f, json_t *h, bool *snapshot, action_photos *ap, lt_error *e)
 {
     uint64_t now = reports_now(r);
     const char *v;
@@ -146,6 +184,8 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
         json_object_set_new(h, "target", json_string(v));
     } else if (!strcmp(a->name, "resolve")) {
         if (!(v = param(act, "answer", e, a->name)))
+            return -1;
+        if (resolve_photos(cur, act, f, h, ap, e))
             return -1;
         json_object_set_new(f, "answer", json_string(v));
         json_object_set_new(f, "resolved_ms", json_integer((json_int_t)now));
@@ -212,6 +252,35 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
     return 0;
 }
 
+/* True when action name moves the case itself (assign, start, resolve,
+ * close, reject, duplicate, transfer): the owner unit's business. */
+static bool action_owned(const char *name)
+{
+    static const char *const owned[] = {"assign", "start",     "resolve", "close",
+                                        "reject", "duplicate", "transfer"};
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
+        if (!strcmp(name, owned[i]))
+            return true;
+    return false;
+}
+
+/* Refuses (report.not_owner) an owned action by a unit that is neither the
+ * report's owner unit nor one of its ancestors: the area unit of a report
+ * forwarded up (a "Giao thông" report received by a commune is the
+ * district's) sees it but does not handle it. Returns 0 or -1 with *e. */
+static int owner_check(reports *r, const json_t *cur, const char *name, const char *unit,
+                       lt_error *e)
+{
+    const char *owner = report_str(cur, "owner_unit");
+    if (!action_owned(name) || !*owner || !unit || reports_within(r, owner, unit))
+        return 0;
+    return lt_error_set(e, LT_EFORBIDDEN, "report.not_owner",
+                        "report %s is handled by unit %s, not by your unit %s: only the "
+                        "handling unit or a unit above it can %s it; add a comment, or ask "
+                        "unit %s",
+                        report_str(cur, "code"), owner, unit, name, owner);
+}
+
 int report_action(reports *r, const json_t *cur, const char *code, const json_t *act,
                   const reports_actor *who, bool system, lt_error *e)
 {
@@ -248,6 +317,8 @@ int report_action(reports *r, const json_t *cur, const char *code, const json_t 
                             "report %s is %s: %s is not possible now; allowed: %s", code, st,
                             a->name, *allowed ? allowed : "none");
     }
+    if (!system && !who->citizen && owner_check(r, cur, a->name, who->unit, e))
+        return -1;
     const char *note = json_string_value(json_object_get(act, "note"));
     if (note && strlen(note) > 4000) {
         return lt_error_set(e, LT_EINVAL, "report.note_too_long",
@@ -260,13 +331,15 @@ int report_action(reports *r, const json_t *cur, const char *code, const json_t 
                   *a->to ? a->to : st, "by", system || who->citizen || !who->user ? "" : who->user,
                   "unit", r->c->unit, "at_ms", (json_int_t)now, "note", note ? note : "");
     bool snapshot = false;
-    int rc = action_fields(r, cur, a, act, f, h, &snapshot, e);
+    action_photos ap = {0};
+    int rc = action_fields(r, cur, a, act, f, h, &snapshot, &ap, e);
     if (!rc) {
         if (*a->to)
             json_object_set_new(f, "status", json_string(a->to));
         json_object_set_new(f, "updated_ms", json_integer((json_int_t)now));
-        rc = report_write(r, code, cur, f, h, snapshot, NULL, e);
+        rc = report_write(r, code, cur, f, h, snapshot, ap.extra.n ? &ap.extra : NULL, e);
     }
+    action_photos_free(&ap);
     json_decref(f);
     json_decref(h);
     return rc;

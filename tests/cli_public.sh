@@ -123,11 +123,30 @@ echo "staff-password-1" | "$BIN" user add --dir "$T/c1" --user canbo --role lead
 TOK=$(${BIN} token --dir "$T/c1" --user canbo)
 act() { post_json "$1" "api/v1/reports/$2/actions" "$3" -H "Authorization: Bearer $4"; }
 check "staff receive it: 200" test "$(act c1 "$CODE" '{"action": "receive"}' "$TOK")" = 200
-check "staff resolve it: 200" test "$(act c1 "$CODE" '{"action": "resolve", "answer": "Đã khơi thông cống <ngày 23/11>"}' "$TOK")" = 200
+# traffic is the district's (issue 18, defect 11): the commune sees it, the
+# district resolves it
+check "...the district owns it" test "$(node_req c1 GET "api/v1/reports/$CODE" -H "Authorization: Bearer $TOK")" = 200
+check "...so the commune does not handle it" jqb '.owner_unit == "412" and .handled_here == false'
+check "the commune may not resolve it: 403" test "$(act c1 "$CODE" '{"action": "resolve", "answer": "x"}' "$TOK")" = 403
+check "...report.not_owner" jqb '.error.code == "report.not_owner"'
+echo "staff-password-2" | "$BIN" user add --dir "$T/dist" --user huyen --role leader --unit 412 >/dev/null
+DTOK=$(${BIN} token --dir "$T/dist" --user huyen)
+at_status() { [ "$(node_req "$1" GET "api/v1/reports/$CODE" -H "Authorization: Bearer $2")" = 200 ] && jqb ".status == \"$3\""; }
+check "...the district holds it, received" wait_until 30 at_status dist "$DTOK" received
+check "a resolve with a photo that is not an image: 400" test "$(act dist "$CODE" "{\"action\": \"resolve\", \"answer\": \"x\", \"photos\": [{\"type\": \"image/png\", \"data\": \"$(printf 'not a png' | base64)\"}]}" "$DTOK")" = 400
+check "...report.photo_invalid, nothing changed" jqb '.error.code == "report.photo_invalid"'
+check "the district's staff resolve it with a photo of the work: 200" test "$(act dist "$CODE" "{\"action\": \"resolve\", \"answer\": \"Đã khơi thông cống <ngày 23/11>\", \"photos\": [{\"type\": \"image/png\", \"data\": \"$DOT\"}]}" "$DTOK")" = 200
+check "...the report lists it as resolution_photos" jqb '.resolution_photos | length == 1 and (.[0].hash | length == 64)'
+RHASH=$(jq -r '.resolution_photos[0].hash' "$T/body")
+check "...the commune has it resolved" wait_until 30 at_status c1 "$TOK" resolved
 check "the public view shows the answer" test "$(node_req c1 GET "$P/reports/$CODE?token=$CTOK")" = 200
 keep
 check "...resolved, with the answer and its time" jqb '.status == "resolved" and .answer == "Đã khơi thông cống <ngày 23/11>" and (.resolved_at | test("\\+07:00$"))'
 check "...the history: create, receive, resolve" jqb '[.history[].action] == ["create","receive","resolve"]'
+check "...the photo of the resolution, for the citizen" jqb --arg h "$RHASH" '.resolution_photos == [{"hash": $h, "type": "image/png", "width": 1, "height": 1}]'
+check "...served on the public photo path" test "$(node_req c1 GET "$P/reports/$CODE/photos/$RHASH")" = 200
+check "...the same bytes" cmp "$T/body" <(printf '%s' "$DOT" | base64 -d)
+node_req c1 GET "$P/reports/$CODE?token=$CTOK" >/dev/null
 check "...no user names or units in it" bash -c "! grep -q canbo '$T/body'"
 
 # ---- the map ----

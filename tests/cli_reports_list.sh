@@ -77,6 +77,21 @@ check "q=%ff is answered" test "$(get "$DV" 'reports?q=%ff')" != 000
 check "...with a body" jq -e . "$T/body" >/dev/null
 check "sort=%c3 (a cut sequence) is 400" test "$(get "$DV" 'reports?sort=%c3')" = 400
 check "...with a message" error_body
+# the list as CSV (issue 18): every match, the same filters and subtree,
+# UTF-8 with a BOM, unit names beside codes, personal fields for staff only
+check "CSV of the new reports" test "$(get "$DV" 'reports?format=csv&status=new')" = 200
+check "...starts with the UTF-8 BOM and the header" test "$(head -c 12 "$T/body" | od -An -tx1 | tr -d ' \n')" = "efbbbf636f64652c7469746c"
+csvcol() { tail -n +2 "$T/body" | cut -d, -f"$1" | tr -d '\r' | paste -sd' '; }
+check "...412-4 then 412-1" test "$(csvcol 1)" = "412-4 412-1"
+check "...the communes by name" test "$(csvcol 6)" = "Xã Nghi Liên Phường Bến Thủy"
+check "...no phone column for a viewer" bash -c "! head -1 '$T/body' | grep -q reporter_phone"
+check "CSV by Accept: text/csv, for staff" test "$(curl -s -o "$T/body" -w '%{http_code}' -H 'Accept: text/csv' -H "Authorization: Bearer $DS" "http://127.0.0.1:${PORT[dist]}/api/v1/reports?q=ngap")" = 200
+check "...every match (folded search) with the phone" test "$(csvcol 1)" = "412-4 412-1"
+check "...the phone column" grep -q '0912345678' "$T/body"
+check "...served as text/csv" test "$(curl -s -D - -o /dev/null -H "Authorization: Bearer $DS" "http://127.0.0.1:${PORT[dist]}/api/v1/reports?format=csv" | grep -ci '^content-type: text/csv')" = 1
+check "CSV of a commune's viewer: its reports only" test "$(get "$C1" 'reports?format=csv')" = 200
+check "...412-2 and 412-1" test "$(csvcol 1)" = "412-2 412-1"
+check "CSV with a bad filter is 400 like the list" test "$(get "$DV" 'reports?format=csv&sort=bogus')" = 400
 check "stats" test "$(get "$DV" 'reports/stats?by=child')" = 200
 check "...total" jq -e '.total == 4 and .by_status.new == 2 and .scope == "subtree"' "$T/body"
 check "...children with names" \

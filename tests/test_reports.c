@@ -412,19 +412,35 @@ static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
           (json_int_t)(MON + 14 * 24 * H + 17 * H)); /* 10 working days */
     json_decref(j);
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"assign\",\"unit\":\"16681\"}") == 403);
-    CHECK(act(rc1, code, &leader_c1, "{\"action\":\"assign\"}") == 400);
-    CHECK(act(rc1, code, &leader_c1, "{\"action\":\"assign\",\"unit\":\"99999\"}") == 400);
-    CHECK(act(rc1, code, &leader_c1, "{\"action\":\"resolve\"}") == 400);
+    /* defect 11: the district owns it now; the commune (its area unit) sees
+     * it, may comment, but neither assigns, resolves nor closes it */
+    CHECK(act(rc1, code, &leader_c1, "{\"action\":\"assign\",\"unit\":\"16681\"}") == 403);
+    CHECKF(last_is("report.not_owner") && strstr(last.message, "412"), "%s", last.message);
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"resolve\",\"answer\":\"x\"}") == 403);
+    CHECK(last_is("report.not_owner"));
+    CHECK(act(rc1, code, &leader_c1, "{\"action\":\"reject\",\"reason\":\"x\"}") == 403);
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"start\"}") == 403);
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"comment\",\"note\":\"đã chuyển\"}") == 200);
+    j = get(rc1, code);
+    CHECK(!strcmp(field(j, "status"), "received") && !strcmp(field(j, "owner_unit"), "412"));
+    CHECK(!reports_handles(rc1, j, "16681") && reports_handles(rc1, j, "412"));
+    json_decref(j);
     sync_pair(c1, d);
+    CHECK(act(rd, code, &leader_d, "{\"action\":\"assign\"}") == 400);
+    CHECK(act(rd, code, &leader_d, "{\"action\":\"assign\",\"unit\":\"99999\"}") == 400);
+    CHECK(act(rd, code, &leader_d, "{\"action\":\"resolve\"}") == 400);
     /* the district reassigns to the other commune: a unit that did not hold it */
     CHECK(act(rd, code, &leader_d, "{\"action\":\"transfer\",\"unit\":\"16684\"}") == 200);
     j = get(rd, code);
     CHECK(!strcmp(field(j, "status"), "transferred"));
-    CHECK(json_array_size(json_object_get(j, "history")) == 3);
+    CHECK(json_array_size(json_object_get(j, "history")) == 4);
     json_decref(j);
     sync_pair(c1, d);
-    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"resolve\",\"answer\":\"Đã xử lý\"}") == 200);
-    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"resolve\",\"answer\":\"again\"}") == 409);
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"resolve\",\"answer\":\"Đã xử lý\"}") == 403);
+    CHECK(last_is("report.not_owner"));
+    CHECK(act(rd, code, &leader_d, "{\"action\":\"resolve\",\"answer\":\"Đã xử lý\"}") == 200);
+    CHECK(act(rd, code, &leader_d, "{\"action\":\"resolve\",\"answer\":\"again\"}") == 409);
+    sync_pair(c1, d);
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"rate\",\"rating\":\"satisfied\"}") == 403);
     /* a citizen without the report's token: 403 (it is public), wrong token too */
     CHECK(act(rc1, code, &citizen, "{\"action\":\"rate\",\"rating\":\"satisfied\"}") == 403);
@@ -454,8 +470,12 @@ static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
     CHECK(h0 && !json_object_get(h0, "by") && !json_object_get(h0, "unit"));
     json_decref(j);
     CHECK(act(rc1, code, &leader_c1, "{\"action\":\"reject\",\"reason\":\"ngoài phạm vi\"}") ==
+          403);
+    sync_pair(c1, d);
+    CHECK(act(rd, code, &leader_d, "{\"action\":\"reject\",\"reason\":\"ngoài phạm vi\"}") ==
           200);
-    CHECK(act(rc1, code, &leader_c1, "{\"action\":\"close\"}") == 409);
+    CHECK(act(rd, code, &leader_d, "{\"action\":\"close\"}") == 409);
+    sync_pair(c1, d);
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"comment\",\"note\":\"ghi chú\"}") == 200);
 
     /* a second report: duplicate of the first; then its patch */
@@ -519,8 +539,9 @@ static void concurrent(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
                     "{\"title\":\"Ổ gà\",\"category\":\"traffic\",\"lat\":21,\"lon\":105}", 201));
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"receive\"}") == 200);
     sync_pair(c1, d);
-    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"start\",\"note\":\"xã\"}") == 200);
-    CHECK(act(rd, code, &leader_d, "{\"action\":\"comment\",\"note\":\"huyện\"}") == 200);
+    /* the district owns a traffic report: it starts it, the commune comments */
+    CHECK(act(rd, code, &leader_d, "{\"action\":\"start\",\"note\":\"huyện\"}") == 200);
+    CHECK(act(rc1, code, &staff_c1, "{\"action\":\"comment\",\"note\":\"xã\"}") == 200);
     sync_pair(c1, d);
     uint8_t *a, *b;
     size_t alen, blen;
@@ -538,7 +559,7 @@ static void concurrent(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
     json_array_foreach(hist, i, h)
     {
         start = start || !strcmp(field(h, "action"), "start");
-        comment = comment || !strcmp(field(h, "note"), "huyện");
+        comment = comment || (!strcmp(field(h, "action"), "comment") && !strcmp(field(h, "note"), "xã"));
     }
     CHECK(start && comment);
     CHECK(!strcmp(field(j, "status"), "in_progress"));

@@ -21,6 +21,17 @@ add_user dist dist-leader leader 412
 add_user c1 c1-staff staff 16681
 add_user c1 c1-leader leader 16681
 add_user c1 c1-admin admin 16681
+# 5,000 reports at the commune before it starts (issue 18: every page with
+# 5,000 reports loaded), through `lienthong import`
+jq -nc --argjson now "$(date +%s%3N)" 'range(1; 5001) as $i
+  | (["new","received","in_progress","resolved","closed"][$i % 5]) as $st
+  | {id: "16681-\(100000 + $i)", title: "Phản ánh mẫu số \($i)", description: "Mô tả \($i)",
+     category: (["traffic","environment","public_order","construction"][$i % 4]), status: $st,
+     channel: "web", lat: (18.6 + ($i % 100) / 1000), lon: (105.6 + ($i % 97) / 1000),
+     address: "Khối \($i % 10)", unit: "16681", created_ms: ($now - $i * 600000),
+     received_ms: ($now - $i * 600000 + 3600000), updated_ms: ($now - $i * 600000 + 7200000), public: true}
+  + (if $st == "resolved" or $st == "closed" then {resolved_ms: ($now - $i * 600000 + 7200000)} else {} end)' >"$T/many.jsonl"
+check "5,000 reports imported at the commune" "$BIN" import --dir "$T/c1" --collection reports --file "$T/many.jsonl"
 for n in prov dist c1; do start "$n" || exit 1; done
 check "the commune links to the district" wait_until 20 link_open dist 16681
 has_standby() { api c1 sync | jq -e '[.links[] | select(.direction == "up")] | length == 2 and any(.[]; .connected)' >/dev/null; }

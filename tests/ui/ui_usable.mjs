@@ -73,6 +73,8 @@ check('...and is no dashboard', await c1.$('#tiles') === null);
 // ---- defect 3: the dashboard map keeps the user's zoom on live updates -----------------------
 await c1.goto(`${base('c1')}/#/`);
 check('the dashboard map draws its points', await wait(c1, () => +document.querySelector('#dash-map')?.dataset.points >= 2));
+// the first fit may animate (5,000 reports spread wider): wait until it has ended
+check('...and fits them', await wait(c1, () => document.querySelector('#dash-map').dataset.zoom !== undefined));
 const zoom0 = await c1.evaluate(() => +document.querySelector('#dash-map').dataset.zoom);
 await c1.click('#dash-map .leaflet-control-zoom-in');
 check('the user zooms in', await wait(c1, (z) => +document.querySelector('#dash-map').dataset.zoom === z + 1, zoom0));
@@ -173,13 +175,83 @@ check('a report the district now handles says so at the commune', await wait(lea
   document.querySelector('#owned-elsewhere')?.textContent.includes('Thành phố Vinh')));
 check('...and offers no resolving there, only a comment', await lead.$$eval('#actions select[name=action] option',
   (o) => o.map((x) => x.value).join()) === 'comment');
+const refused = await call('c1', C1L, 'POST', `reports/${encodeURIComponent(id3)}/actions`,
+  { action: 'resolve', answer: 'x' }).catch((e) => e.message);
+check('...and the node refuses the commune resolving it (report.not_owner)',
+  typeof refused === 'string' && refused.includes(' 403 ') && refused.includes('report.not_owner'));
 await lead.goto(`${base('c1')}/#/reports`);
 check('the list shows units by name', await wait(lead, () => document.querySelector('#report-list tbody')?.textContent.includes('Phường Bến Thủy')));
+// CSV export of the list, the same filters, through the session cookie
+await lead.goto(`${base('c1')}/#/reports?q=${encodeURIComponent('Ổ gà')}`);
+await lead.waitForSelector('#export-csv');
+const csv = await lead.evaluate(async () => {
+  const r = await fetch(document.querySelector('#export-csv').getAttribute('href'));
+  return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
+});
+const csvRows = csv.text.trim().split(/\r\n/);
+check('the list exports CSV: header, the two matches, units by name', csv.status === 200 &&
+  csv.type.startsWith('text/csv') && csvRows[0].startsWith('code,title,') && csvRows.length === 3 &&
+  csvRows.slice(1).every((r) => r.includes('Ổ gà số') && r.includes('Phường Bến Thủy')), `${csv.status} ${csv.type} ${csv.text.slice(0, 300)}`);
+// ---- officers' tools: dashboard dates and category, drill-down, print, resolve with photos ----
+await lead.setViewportSize({ width: 1366, height: 768 });
+await lead.goto(`${base('c1')}/#/?from=2020-01-01&category=environment`);
+await lead.waitForSelector('#tiles [data-tile=received] a.value');
+check('the dashboard keeps its date range and category in the filter',
+  await lead.inputValue('#dash-filter input[name=from]') === '2020-01-01' &&
+  await lead.inputValue('#dash-filter select[name=category]') === 'environment');
+const drill = await lead.getAttribute('#tiles [data-tile=processed] a.value', 'href');
+check('a tile drills down to the list with the same dates, category and its statuses',
+  drill.includes('from=2020-01-01') && drill.includes('category=environment') && drill.includes('status=resolved%2Cclosed'), drill);
+await lead.click('#tiles [data-tile=received] a.value');
+check('...and the list opens with those filters', await wait(lead, () =>
+  location.hash.startsWith('#/reports') && document.querySelector('form.filters input[name=from]')?.value === '2020-01-01' &&
+  document.querySelector('form.filters select[name=category]')?.value === 'environment'));
+await lead.goto(`${base('c1')}/#/`);
+await lead.waitForSelector('#dash-filter');
+await lead.emulateMedia({ media: 'print' });
+check('printing the dashboard (A4) leaves out the header, filter and buttons', await lead.evaluate(() =>
+  ['header.top', '#dash-filter', '#dash-filter button'].every((q) => !document.querySelector(q) || getComputedStyle(document.querySelector(q)).display === 'none')));
+await lead.emulateMedia({ media: 'screen' });
+await lead.setViewportSize({ width: 360, height: 740 });
+await lead.goto(`${base('c1')}/#/reports`);
+await lead.waitForSelector('#report-list tbody tr');
+check('below 600 px the filters fold away', await lead.evaluate(() => !document.querySelector('details.fold').open) &&
+  !(await lead.isVisible('form.filters input[name=q]')));
+await lead.click('details.fold > summary');
+check('...and open with a tap', await lead.isVisible('form.filters input[name=q]'));
+await lead.setViewportSize({ width: 1366, height: 768 });
+const mine = await (await fetch(`${base('c1')}/api/v1/public/reports`, { method: 'POST', headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ title: 'Trộm cắp ở chợ', category: 'public_order', lat: 18.673, lon: 105.693 }) })).json();
+await call('c1', C1S, 'POST', `reports/${encodeURIComponent(mine.code)}/actions`, { action: 'receive' });
+await lead.goto(`${base('c1')}/#/reports/${encodeURIComponent(mine.code)}`);
+await lead.waitForSelector('#actions');
+await lead.selectOption('#actions select[name=action]', 'resolve');
+await lead.fill('#actions textarea[name=answer]', 'Đã bắt giữ, trả lại tài sản');
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+await lead.setInputFiles('#actions input[name=resolution-photos]', { name: 'ket-qua.png', mimeType: 'image/png', buffer: PNG });
+await lead.click('#actions button[type=submit]');
+check('resolving with a photo of the work shows it on the report', await wait(lead, () =>
+  document.querySelector('#resolution-photos img')?.complete && document.querySelector('#resolution-photos img').naturalWidth === 1));
+// staff correct the category and the location (PATCH), written in the timeline
+await lead.click('#correct summary');
+await lead.selectOption('#correct select[name=category]', 'construction');
+await lead.fill('#correct input[name=lat]', '18.6801');
+await lead.click('#correct button[type=submit]');
+check('staff correct a report\'s category and location', await wait(lead, () =>
+  [...document.querySelectorAll('#timeline li')].some((li) => li.textContent.includes('Sửa thông tin'))));
+const corrected = await call('c1', C1S, 'GET', `reports/${encodeURIComponent(mine.code)}`);
+check('...the node holds them', corrected.category === 'construction' && corrected.lat === 18.6801, JSON.stringify([corrected.category, corrected.lat]));
+const tracked = await (await fetch(`${base('c1')}/api/v1/public/reports/${encodeURIComponent(mine.code)}?token=${mine.token}`)).json();
+check('...and the citizen\'s view of the report lists it (resolution_photos)', tracked.status === 'resolved' &&
+  tracked.resolution_photos?.length === 1 && tracked.resolution_photos[0].type === 'image/png', JSON.stringify(tracked.resolution_photos));
+const shown = await fetch(`${base('c1')}/api/v1/public/reports/${encodeURIComponent(mine.code)}/photos/${tracked.resolution_photos?.[0]?.hash}`);
+check('...served to the citizen', shown.status === 200 && Buffer.from(await shown.arrayBuffer()).equals(PNG));
 await lead.goto(`${base('c1')}/#/reports?q=${encodeURIComponent('không có phản ánh này')}`);
 check('an empty list says so', await wait(lead, () => document.querySelector('#no-reports') && !document.querySelector('#no-reports').hidden));
 
 // ---- every page, both languages, both widths: English, sideways scroll, axe ------------------
-const staffRoutes = ['#/', '#/reports', `#/reports/${encodeURIComponent(id)}`, '#/reports/stats', '#/network', '#/admin'];
+const staffRoutes = ['#/', '#/reports', `#/reports/${encodeURIComponent(id)}`, '#/reports/stats', '#/cameras',
+  '#/documents', '#/tasks', '#/network', '#/admin'];
 const publicRoutes = ['/public#/', `/public#/track/${encodeURIComponent(code)}`, '/public#/map'];
 // English-only texts of the UI: an element whose whole text is one of them is untranslated
 const englishOnly = await adm.evaluate(async () => {

@@ -5,6 +5,7 @@
 // citizen pages (no account) are the same app under /public.
 import { h, mount } from './dom.js';
 import { forgetUnits } from './units.js';
+import { watchCards } from './cards.js';
 import { t, setLang, getLang } from './i18n.js';
 import { api, session, whoami, login, logout, live, liveConnect, liveClose, liveOpen,
   roleAtLeast } from './api.js';
@@ -26,6 +27,7 @@ const publicPages = [
 const isPublic = location.pathname.startsWith('/public');
 const root = document.getElementById('app');
 let cleanup = null;
+watchCards(root);
 
 // "#/reports/26734-17?status=new" -> { parts: ['reports', '26734-17'], query }
 function route() {

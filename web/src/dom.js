@@ -58,3 +58,9 @@ export function loadCss(href) {
   if (!document.querySelector(`link[href="${href}"]`))
     document.head.append(h('link', { rel: 'stylesheet', href }));
 }
+
+// A block that folds away on phones (issue 18): open from 600 px wide,
+// closed below, behind its summary label.
+export function fold(label, ...content) {
+  return h('details.fold', { open: innerWidth >= 600 }, h('summary', label), ...content);
+}

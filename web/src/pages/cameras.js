@@ -13,7 +13,7 @@ import { api, qs } from '../api.js';
 import { makeMap } from '../map.js';
 
 const figures = (s, id, keyName) => h('section.card', h('h2', t(id === 'cam-fields' ? 'cam_by_field' : 'cam_by_child')),
-  h('div.scroll', h('table.grid', { id },
+  h('div.scroll', { tabindex: 0 }, h('table.grid', { id },
     h('thead', h('tr', h('th', t(keyName)), h('th.num', t('online')), h('th.num', t('cam_total')))),
     h('tbody', s.rows.map((r) => h('tr', { 'data-key': r.key }, h('td', r.key || t('cam_own')),
       h('td.num', fmtNum(r.online)), h('td.num', `${fmtNum(r.online)}/${fmtNum(r.total)}`)))))));
@@ -24,7 +24,7 @@ const camPath = (id) => `/api/v1/cameras/${encodeURIComponent(id)}`;
 const clipLink = (href) => h('a', { href, download: 'clip.mp4' }, t('cam_clip'));
 
 function eventRows(events) {
-  return h('div.scroll', h('table.grid', { class: 'cam-events' },
+  return h('div.scroll', { tabindex: 0 }, h('table.grid', { class: 'cam-events' },
     h('thead', h('tr', h('th', t('cam_event_time')), h('th', t('cameras')), h('th', t('cam_event_type')),
       h('th', t('cam_plate')), h('th', t('cam_picture')), h('th', t('cam_clip')))),
     h('tbody', events.map((e) => h('tr', { 'data-event': e.id },
@@ -89,7 +89,7 @@ export async function render(main, { query } = {}) {
     m.points(list.cameras.map((c) => ({ lat: c.lat, lon: c.lon, status: c.status,
       label: `${c.name} · ${statusText(c.status)}` })));
     mount(listBox, h('h2', `${t('cameras')} (${fmtNum(list.cameras.length)})`),
-      h('div.scroll', h('table.grid', { id: 'cam-list' },
+      h('div.scroll', { tabindex: 0 }, h('table.grid.cards', { id: 'cam-list' },
         h('thead', h('tr', h('th', t('cameras')), h('th', t('cam_field')), h('th', t('unit')), h('th', t('cam_status')),
           h('th', t('cam_picture')))),
         h('tbody', list.cameras.map((c) => cameraRow(c, panel))))));

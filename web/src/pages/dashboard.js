@@ -6,10 +6,10 @@
 // (pages/indicators.js). ?unit=CODE shows a unit below the user's. Live: refreshed (at most
 // every 2 s) when reports arrive or links change. Later features add
 // tiles with addTile().
-import { h, mount } from '../dom.js';
+import { h, mount, fold } from '../dom.js';
 import { t, fmtNum, fmtPct, fmtDateTime, fmtAgo } from '../i18n.js';
 import { api, qs, live, session } from '../api.js';
-import { statusBadge, ms, figureCells, figureHeads, STATUSES } from './reports.js';
+import { statusBadge, ms, figureCells, figureHeads, STATUSES, categories, catName } from './reports.js';
 import { unitState } from './network.js';
 import { statusColor } from '../colors.js';
 import { indicatorPanel } from './indicators.js';
@@ -47,17 +47,41 @@ function trend(now, before, pct) {
 // The tiles: reports submitted (not a status, so not "Đã tiếp nhận"), the
 // share processed, the share resolved on time beside the overdue reports
 // still open (the share counts resolved reports only), satisfaction.
-function tiles(cur, prev, overdueOpen) {
-  const tile = (key, label, value, tr, note) => h('div.tile', { 'data-tile': key }, h('span.label', t(label)),
-    h('span.value', value), tr, note);
+// Each tile's value drills down to the list of the reports it counts (the
+// same unit, dates and category: f).
+function tiles(cur, prev, overdueOpen, f) {
+  const list = (extra) => `#/reports${qs({ ...f, ...extra })}`;
+  const tile = (key, label, value, tr, note, href) => h('div.tile', { 'data-tile': key }, h('span.label', t(label)),
+    h('a.value', { href }, value), tr, note);
   return h('div.tiles', { id: 'tiles' },
-    tile('received', 'tile_submitted', fmtNum(cur.total), trend(cur.total, prev.total)),
-    tile('processed', 'processed', fmtPct(cur.processed_share), trend(cur.processed_share, prev.processed_share, true)),
+    tile('received', 'tile_submitted', fmtNum(cur.total), trend(cur.total, prev.total), null, list({})),
+    tile('processed', 'processed', fmtPct(cur.processed_share), trend(cur.processed_share, prev.processed_share, true),
+      null, list({ status: 'resolved,closed,rejected,duplicate' })),
     tile('on_time', 'on_time_resolved', fmtPct(cur.on_time_share), trend(cur.on_time_share, prev.on_time_share, true),
-      overdueOpen?.n ? h('a.tile-note', { href: '#/reports?overdue=1' },
-        t('overdue_open', { n: `${fmtNum(overdueOpen.n)}${overdueOpen.more ? '+' : ''}` })) : null),
+      overdueOpen?.n ? h('a.tile-note', { href: `#/reports${qs({ unit: f.unit, category: f.category, overdue: 1 })}` },
+        t('overdue_open', { n: `${fmtNum(overdueOpen.n)}${overdueOpen.more ? '+' : ''}` })) : null,
+      list({ status: 'resolved,closed' })),
     tile('satisfaction', 'satisfaction', fmtPct(cur.satisfaction?.shares?.satisfied),
-      trend(cur.satisfaction?.shares?.satisfied, prev.satisfaction?.shares?.satisfied, true)));
+      trend(cur.satisfaction?.shares?.satisfied, prev.satisfaction?.shares?.satisfied, true), null,
+      list({ status: 'resolved,closed' })));
+}
+
+// The dashboard's filter: a date range (default the last 30 days) and a
+// category (the overdue list, the map and the drill-down links), as
+// #/?from=&to=&category= so it can be bookmarked and printed.
+function filterForm(f, cats, unit) {
+  const form = h('form.filters.dash-filters', { id: 'dash-filter', onsubmit: (e) => {
+    e.preventDefault();
+    const fd = Object.fromEntries(new FormData(form));
+    location.hash = `#/${qs({ unit: unit === session.unit ? '' : unit, ...fd })}`;
+  } },
+  h('label', t('from'), h('input', { type: 'date', name: 'from', value: f.from })),
+  h('label', t('to'), h('input', { type: 'date', name: 'to', value: f.to })),
+  h('label', t('category'), h('select', { name: 'category' }, h('option', { value: '' }, t('all')),
+    cats.map((c) => h('option', { value: c.code, selected: c.code === f.category }, catName(cats, c.code))))),
+  h('button', { type: 'submit' }, t('filter')),
+  h('button.secondary', { type: 'button', onclick: () => print() }, t('print')));
+  return form;
 }
 
 // The figures per child unit, each with the trend of its total against the
@@ -111,22 +135,28 @@ const legend = () => h('ul.legend', Object.entries(statusColor).filter(([st]) =>
 export async function render(main, { query } = {}) {
   const unit = query?.get('unit') || session.unit;
   const now = Date.now();
-  const units = await loadUnits();
+  const [units, cats] = await Promise.all([loadUnits(), categories()]);
   const title = `${t('dashboard')} · ${unitName(units, unit)}`;
   setTitle(title);
+  // the window: from..to (a day included), the one before of the same length to compare
+  const from = query?.get('from') || vnDate(now - 29 * DAY), to = query?.get('to') || '';
+  const category = query?.get('category') || '';
+  const days = Math.max(1, Math.round(((to ? Date.parse(to) : Date.parse(vnDate(now))) - Date.parse(from)) / DAY) + 1);
+  const prevTo = vnDate(Date.parse(from) - DAY), prevFrom = vnDate(Date.parse(from) - days * DAY);
+  const f = { unit: unit === session.unit ? '' : unit, from, to, category };
   const figures = h('div'), kidsBox = h('div'), overdueBox = h('div'), syncBox = h('div');
   const mapEl = h('div.map', { id: 'dash-map' }), chartEl = h('section.card.chart');
   const extra = h('div.cols'), indBox = h('div');
-  mount(main, h('h1', title), figures, indBox,
+  mount(main, h('h1', title), fold(t('filters'), filterForm({ from, to, category }, cats, unit)), figures, indBox,
     h('div.cols', h('section.card', h('h2', t('map')), mapEl, legend()), h('div', overdueBox, syncBox)),
     kidsBox, chartEl, extra);
   const refresh = async () => {
     const [cur, prev, od, net] = await Promise.all([
-      api(`reports/stats${qs({ unit, from: vnDate(now - 29 * DAY), by: 'child' })}`),
-      api(`reports/stats${qs({ unit, from: vnDate(now - 59 * DAY), to: vnDate(now - 30 * DAY), by: 'child' })}`),
-      api(`reports${qs({ overdue: 1, sort: 'deadline', limit: 10 })}`),
+      api(`reports/stats${qs({ unit, from, to, by: 'child' })}`),
+      api(`reports/stats${qs({ unit, from: prevFrom, to: prevTo, by: 'child' })}`),
+      api(`reports${qs({ unit, category, overdue: 1, sort: 'deadline', limit: 10 })}`),
       api('network')]);
-    mount(figures, tiles(cur, prev, { n: od.reports.length, more: !!od.next }));
+    mount(figures, tiles(cur, prev, { n: od.reports.length, more: !!od.next }, f));
     mount(kidsBox, children(cur, prev));
     mount(overdueBox, overdue(od.reports));
     mount(syncBox, syncHealth(net));
@@ -134,7 +164,7 @@ export async function render(main, { query } = {}) {
   await refresh();
   let mapView = null;
   const points = async () => {
-    const r = await api(`reports${qs({ limit: 200 })}`);
+    const r = await api(`reports${qs({ unit, category, from, to, limit: 200 })}`);
     mapView.points(r.reports.map((x) => ({ lat: x.lat, lon: x.lon, status: x.status,
       label: `${x.code || x.id} ${x.title || ''}`, href: `#/reports/${encodeURIComponent(x.id)}` })));
   };

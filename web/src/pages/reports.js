@@ -3,7 +3,7 @@
 // timeline and the workflow actions the user's role allows
 // (POST /api/v1/reports/{id}/actions), and statistics
 // (GET /api/v1/reports/stats). Contract: docs/reports.md.
-import { h, mount } from '../dom.js';
+import { h, mount, fold } from '../dom.js';
 import { t, fmtDateTime, fmtNum, fmtPct } from '../i18n.js';
 import { api, qs, live, roleAtLeast, session } from '../api.js';
 import { loadUnits, unitName, unitPicker, within } from '../units.js';
@@ -61,14 +61,17 @@ async function list(main, query) {
   h('label', t('sort'), h('select', { name: 'sort' }, ['newest', 'oldest', 'deadline']
     .map((s) => h('option', { value: s, selected: s === f.sort }, t(s === 'deadline' ? 'deadline' : s))))),
   h('button', { type: 'submit' }, t('filter')),
-  h('a.button.secondary', { href: '#/reports/stats' }, t('statistics')));
+  h('a.button.secondary', { href: '#/reports/stats' }, t('statistics')),
+  // every matching report as CSV, the same filters (GET /api/v1/reports?format=csv)
+  h('a.button.secondary', { id: 'export-csv', download: 'reports.csv',
+    href: `/api/v1/reports${qs({ ...f, format: 'csv' })}` }, t('export_csv')));
   const body = h('tbody');
   const more = h('button.secondary', { id: 'more', hidden: true }, t('more'));
   const banner = h('button.banner', { hidden: true, onclick: () => load(null, true) }, t('reload'));
   const count = h('span.muted');
   const empty = h('p.empty#no-reports', { hidden: true }, t('no_reports'));
   const heads = [t('code'), t('title'), t('category'), t('status'), t('owner'), t('created'), t('deadline')];
-  mount(main, h('h1', t('reports'), ' ', count), form, banner, h('div.scroll', { tabindex: 0 }, h('table.grid.cards', { id: 'report-list' },
+  mount(main, h('h1', t('reports'), ' ', count), fold(t('filters'), form), banner, h('div.scroll', { tabindex: 0 }, h('table.grid.cards', { id: 'report-list' },
     h('thead', h('tr', heads.map((x) => h('th', x)))), body)), empty, more);
   let shown = 0;
   const load = async (cursor, reset) => {
@@ -95,6 +98,20 @@ async function list(main, query) {
   return () => { live.removeEventListener('report', onLive); live.removeEventListener('reports', onLive); };
 }
 
+// A photo file as the API takes it: {type, data: base64}.
+const photoBody = (f) => new Promise((ok, fail) => {
+  const rd = new FileReader();
+  rd.onload = () => ok({ type: f.type, data: String(rd.result).replace(/^data:[^,]*,/, '') });
+  rd.onerror = () => fail(rd.error);
+  rd.readAsDataURL(f);
+});
+
+// The photos of list (r.photos or r.resolution_photos) as links to each.
+const photoList = (r, list, id) => (list || []).length ? h('div.photos', { id }, list.map((p) => h('a', {
+  href: `/api/v1/reports/${encodeURIComponent(r.id || r.code)}/photos/${p.hash}`, target: '_blank' },
+h('img', { loading: 'lazy', alt: t(id === 'resolution-photos' ? 'resolution_photos' : 'photos'), width: 160,
+  src: `/api/v1/reports/${encodeURIComponent(r.id || r.code)}/photos/${p.hash}` })))) : null;
+
 // The workflow actions the user may take on r. A report whose owner is no
 // longer the user's unit or one below it (a category the district handles,
 // received at a commune) offers a comment only, and says who handles it.
@@ -102,7 +119,7 @@ async function list(main, query) {
 // internal note; a unit is chosen by name (units.js); an error shows beside
 // the button, in the user's language.
 function actionForm(r, units, done) {
-  const ours = !r.owner_unit || !session.unit || within(units, r.owner_unit, session.unit);
+  const ours = r.handled_here ?? (!r.owner_unit || !session.unit || within(units, r.owner_unit, session.unit));
   const allowed = Object.entries(ACTIONS).filter(([a, [from, role]]) =>
     from.includes(r.status) && roleAtLeast(role) && (ours || a === 'comment'));
   if (!allowed.length) return null;
@@ -115,9 +132,12 @@ function actionForm(r, units, done) {
   const textBox = h('label', h('span'), text);
   const answerBox = h('label#answer-box', t('answer_citizen'), answer);
   const note = h('textarea', { name: 'note', rows: 2 });
+  // photos of the work done, sent with a resolve (the citizen sees them)
+  const files = h('input', { type: 'file', name: 'resolution-photos', accept: 'image/jpeg,image/png,image/webp', multiple: true });
+  const filesBox = h('label#resolution-photos-box', t('resolution_photos'), files);
   const sync = () => {
     const p = ACTIONS[which.value][2];
-    answerBox.hidden = p !== 'answer';
+    answerBox.hidden = filesBox.hidden = p !== 'answer';
     picker.el.hidden = p !== 'unit';
     textBox.hidden = !p || p === 'note' || p === 'answer' || p === 'unit';
     textBox.firstChild.textContent = p === 'of' ? t('code') : p ? t(p) : '';
@@ -130,7 +150,10 @@ function actionForm(r, units, done) {
     msg.textContent = '';
     const a = which.value, p = ACTIONS[a][2];
     const body = { action: a, note: note.value };
-    if (p === 'answer') body.answer = answer.value.trim();
+    if (p === 'answer') {
+      body.answer = answer.value.trim();
+      if (files.files.length) body.photos = await Promise.all([...files.files].map(photoBody));
+    }
     else if (p === 'unit') { const c = picker.code(); if (c === null) return; body.unit = c; }
     else if (p && p !== 'note') body[p] = text.value.trim();
     send.disabled = true;
@@ -141,7 +164,7 @@ function actionForm(r, units, done) {
     send.disabled = false;
   } }, h('h2', t('actions')),
   ours ? null : h('p.notice#owned-elsewhere', t('owned_elsewhere', { unit: unitName(units, r.owner_unit) })),
-  h('label', t('actions'), which), picker.el, textBox, answerBox,
+  h('label', t('actions'), which), picker.el, textBox, answerBox, filesBox,
   h('label', t('note_internal'), note), send, msg);
 }
 
@@ -162,6 +185,34 @@ async function detail(main, id) {
   };
   live.addEventListener('report', onLive);
   return () => live.removeEventListener('report', onLive);
+}
+
+// Staff correct a report's category and location (PATCH /api/v1/reports/{id};
+// the node recomputes the deadline and writes an "edit" history item); an
+// error shows beside the button, in the user's language.
+function correctForm(r, cats, done) {
+  if (!roleAtLeast('staff')) return null;
+  const msg = h('p', { role: 'alert', id: 'correct-error' });
+  const cat = h('select', { name: 'category' }, cats.map((c) =>
+    h('option', { value: c.code, selected: c.code === r.category }, catName(cats, c.code))));
+  const num = (k) => h('input', { name: k, type: 'number', step: 'any', value: r[k] ?? '' });
+  const lat = num('lat'), lon = num('lon');
+  const send = h('button.secondary', { type: 'submit' }, t('save'));
+  return h('details.card#correct', h('summary', t('correct_report')), h('form', { onsubmit: async (e) => {
+    e.preventDefault();
+    msg.textContent = '';
+    const body = {};
+    if (cat.value !== r.category) body.category = cat.value;
+    if (lat.value !== '' && Number(lat.value) !== r.lat) body.lat = Number(lat.value);
+    if (lon.value !== '' && Number(lon.value) !== r.lon) body.lon = Number(lon.value);
+    if (!Object.keys(body).length) return;
+    send.disabled = true;
+    try {
+      await api(`reports/${encodeURIComponent(r.id || r.code)}`, { method: 'PATCH', body });
+      done();
+    } catch (x) { msg.textContent = x.text ?? x.message; msg.className = 'error'; }
+    send.disabled = false;
+  } }, h('label', t('category'), cat), h('label', t('lat'), lat), h('label', t('lon'), lon), send, msg));
 }
 
 // A history item's note; the channel a report came by (the note of "create") in words.
@@ -197,12 +248,12 @@ function draw(main, cats, units, r, show) {
     h('h1', { id: 'report-title' }, `${r.code || r.id}: ${r.title || ''}`),
     h('div.cols', h('section.card', h('dl', fields.map(([k, v]) => [h('dt', k), h('dd', v)])),
       r.description ? h('p.desc', r.description) : null,
-      (r.photos || []).length ? h('div.photos', r.photos.map((p) => h('a', {
-        href: `/api/v1/reports/${encodeURIComponent(r.id || r.code)}/photos/${p.hash}`, target: '_blank' },
-      h('img', { loading: 'lazy', alt: t('photos'), width: 160,
-        src: `/api/v1/reports/${encodeURIComponent(r.id || r.code)}/photos/${p.hash}` })))) : null),
+      photoList(r, r.photos, 'report-photos'),
+      (r.resolution_photos || []).length ? h('h2', t('resolution_photos')) : null,
+      photoList(r, r.resolution_photos, 'resolution-photos')),
     h('section.card', mapEl)),
     actionForm(r, units, show),
+    correctForm(r, cats, show),
     h('section.card', h('h2', t('history')), h('ol.timeline', { id: 'timeline' }, hist)));
   if (r.lat != null) {
     import('../map.js').then(async ({ makeMap }) => {
