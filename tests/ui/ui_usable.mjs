@@ -246,6 +246,11 @@ check('...and the citizen\'s view of the report lists it (resolution_photos)', t
   tracked.resolution_photos?.length === 1 && tracked.resolution_photos[0].type === 'image/png', JSON.stringify(tracked.resolution_photos));
 const shown = await fetch(`${base('c1')}/api/v1/public/reports/${encodeURIComponent(mine.code)}/photos/${tracked.resolution_photos?.[0]?.hash}`);
 check('...served to the citizen', shown.status === 200 && Buffer.from(await shown.arrayBuffer()).equals(PNG));
+await lead.goto(`${base('c1')}/public#/track/${encodeURIComponent(mine.code)}?token=${encodeURIComponent(mine.token)}`);
+check('...and shown on the tracking page', await wait(lead, () => {
+  const img = document.querySelector('#track-resolution-photos img');
+  return img && img.complete && img.naturalWidth > 0;
+}));
 await lead.goto(`${base('c1')}/#/reports?q=${encodeURIComponent('không có phản ánh này')}`);
 check('an empty list says so', await wait(lead, () => document.querySelector('#no-reports') && !document.querySelector('#no-reports').hidden));
 

@@ -177,12 +177,14 @@ function rateForm(main, code, token, q) {
   h('label', h('input', { type: 'checkbox', name: 'reopen' }), ' ', t('act_reopen')), send, err);
 }
 
-// The photos the citizen sent, from the public photo route.
-function photosEl(r) {
-  if (!(r.photos || []).length) return null;
+// Photos of the report from the public photo route: list is r.photos (what
+// the citizen sent) or r.resolution_photos (the work done, under a heading).
+function photosEl(r, list, id, label) {
+  if (!(list || []).length) return null;
   const src = (p) => `/api/v1/public/reports/${encodeURIComponent(r.code)}/photos/${p.hash}`;
-  return h('div.photos#track-photos', r.photos.map((p, i) => h('a', { href: src(p), target: '_blank' },
-    h('img', { src: src(p), alt: `${t('photos')} ${i + 1}: ${r.title || r.code}`, width: 240, loading: 'lazy' }))));
+  const box = h(`div.photos#${id}`, list.map((p, i) => h('a', { href: src(p), target: '_blank' },
+    h('img', { src: src(p), alt: `${t(label)} ${i + 1}: ${r.title || r.code}`, width: 240, loading: 'lazy' }))));
+  return label === 'photos' ? box : h('section', h('h3', t(label)), box);
 }
 
 // The report's place: its address, coordinates and a map with its point;
@@ -219,7 +221,8 @@ async function track(main, code, token, thanked = false) {
     const where = r.lat != null ? whereEl(r) : null;
     mount(out, h('section.card', h('h2', `${r.code}: ${r.title || ''}`), h('p', statusBadge(r.status), ' ',
       catName(cats, r.category)), r.description ? h('p', r.description) : null,
-    photosEl(r), where?.el,
+    photosEl(r, r.photos, 'track-photos', 'photos'), where?.el,
+    photosEl(r, r.resolution_photos, 'track-resolution-photos', 'resolution_photos'),
     r.answer ? h('div.answer#citizen-answer', h('h3', t('answer_to_citizen')), h('p', r.answer)) : null,
     rated ? h('p.ok#rated', { role: 'status' }, `${t('your_rating')}: ${t('r_' + r.rating)}. `,
       thanked ? t('rated_thanks') : '') : null,
