@@ -31,6 +31,8 @@
  *       after the start (the poll adds up to LOAD_POLL_MS). Prints the achieved
  *       rate, p50 and p99 latency and the writes that failed.
  */
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -43,14 +45,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <fcntl.h>
-#include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
 #define RESP_MAX (1 << 20)
-#define LOAD_POLL_MS 5 /* often enough for a p99 target of 100 ms, rare enough to cost the
-                          national node little */
+#define LOAD_POLL_MS                                                                               \
+    5 /* often enough for a p99 target of 100 ms, rare enough to cost the                          \
+         national node little */
 
 static double now_s(void)
 {
@@ -267,9 +268,10 @@ static int cmd_load(load *L)
     L->base = held_seq(L->nat_port, L->nat_token, L->key, buf);
     int64_t first = held_seq(L->port, L->token, L->key, buf);
     if (L->base < 0 || first < 0 || first != L->base) {
-        fprintf(stderr, "bench_net: GET /api/v1/status: the national node (%lld) and the writer "
-                        "(%lld) must answer and hold the same part of the writer's log before "
-                        "the load starts\n",
+        fprintf(stderr,
+                "bench_net: GET /api/v1/status: the national node (%lld) and the writer "
+                "(%lld) must answer and hold the same part of the writer's log before "
+                "the load starts\n",
                 (long long)L->base, (long long)first);
         free(buf);
         return 1;
@@ -342,8 +344,9 @@ int main(int argc, char **argv)
         }
         return cmd_load(&L);
     }
-    fprintf(stderr, "usage: bench_net rates DIR | catchup PORT TOKEN KEY SEQ TIMEOUT_S POLL_MS CMD... | "
-                    "load PORT TOKEN NAT_PORT NAT_TOKEN KEY RATE SECONDS CONNS\n"
-                    "(see the comment at the top of bench/bench_net.c)\n");
+    fprintf(stderr,
+            "usage: bench_net rates DIR | catchup PORT TOKEN KEY SEQ TIMEOUT_S POLL_MS CMD... | "
+            "load PORT TOKEN NAT_PORT NAT_TOKEN KEY RATE SECONDS CONNS\n"
+            "(see the comment at the top of bench/bench_net.c)\n");
     return 2;
 }

@@ -318,13 +318,12 @@ int main(int argc, char **argv)
     blink hop = {&com, &dist, 0, 0};
     links_open(&hop, 1, false);
     t0 = now_s();
-    uint64_t got = delivered("one hop, inline", links_run(&hop, 1, &dist, base_d + entries),
-                             base_d, entries);
+    uint64_t got =
+        delivered("one hop, inline", links_run(&hop, 1, &dist, base_d + entries), base_d, entries);
     double t_inline = now_s() - t0;
     links_close(&hop, 1);
     printf("one hop catch-up, inline       %8.0f entries/s  (%llu in %.2f s, %.2f x verify)\n",
-           (double)got / t_inline, (unsigned long long)got, t_inline,
-           (double)got / t_inline / vr);
+           (double)got / t_inline, (unsigned long long)got, t_inline, (double)got / t_inline / vr);
 
     /* one hop, district -> province, verification on the thread pool */
     uint64_t base_p = store_entry_count(prov.s);

@@ -129,8 +129,7 @@ int cmd_serve(int argc, char **argv)
             char berr[PATH_MAX + 160];
             if (basemap_set_file(optarg, berr, sizeof berr))
                 return cli_usage_error("serve", berr);
-        }
-        else if (ch == 'F' || ch == 'V') {
+        } else if (ch == 'F' || ch == 'V') {
             log_format f;
             log_level l;
             if (ch == 'F' && log_format_parse(optarg, &f))

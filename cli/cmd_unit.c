@@ -107,11 +107,11 @@ static bool units_parse(const char *list, unit_op *op)
 static int unit_options(int argc, char **argv, unit_op *op, const char **dir, bool *yes)
 {
     static const struct option opts[] = {
-        {"dir", required_argument, 0, 'd'},  {"unit", required_argument, 0, 'u'},
+        {"dir", required_argument, 0, 'd'},   {"unit", required_argument, 0, 'u'},
         {"units", required_argument, 0, 'U'}, {"parent", required_argument, 0, 'p'},
-        {"into", required_argument, 0, 'i'}, {"name", required_argument, 0, 'n'},
-        {"tier", required_argument, 0, 't'}, {"yes", no_argument, 0, 'y'},
-        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+        {"into", required_argument, 0, 'i'},  {"name", required_argument, 0, 'n'},
+        {"tier", required_argument, 0, 't'},  {"yes", no_argument, 0, 'y'},
+        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     int code, ch;
     bool done = false, ok = true;
     while ((ch = cli_next_opt(argc, argv, opts, "unit", usage, &code, &done)) != -1) {
@@ -149,10 +149,9 @@ static int unit_required(const unit_op *op)
               : op->kind == UNIT_OP_MERGE  ? op->nunits && op->into[0]
               : op->kind == UNIT_OP_RENAME ? op->nunits && op->name[0]
                                            : op->tier[0] != '\0';
-    static const char *const needs[] = {"move needs --unit CODE and --parent CODE",
-                                        "merge needs --units A,B and --into C",
-                                        "retire-tier needs --tier TIER",
-                                        "rename needs --unit CODE and --name NAME"};
+    static const char *const needs[] = {
+        "move needs --unit CODE and --parent CODE", "merge needs --units A,B and --into C",
+        "retire-tier needs --tier TIER", "rename needs --unit CODE and --name NAME"};
     return ok ? -1 : cli_usage_error("unit", needs[op->kind]);
 }
 

@@ -159,8 +159,10 @@ static void basemap_work(void *job, const uint8_t *body, size_t body_len, http_r
     if (fd >= 0)
         close(fd);
     if (*j->path && !(j->optional && e == ENOENT)) {
-        http_respond_error(res, 500, "the basemap %s cannot be read (%s); fix the file or restart "
-                                     "the node without it", j->path, strerror(e));
+        http_respond_error(res, 500,
+                           "the basemap %s cannot be read (%s); fix the file or restart "
+                           "the node without it",
+                           j->path, strerror(e));
         return;
     }
     const web_asset *a = static_web_find(BUILTIN_URL);

@@ -14,7 +14,7 @@
 #define FOLDED_MAX 1024
 
 /* The words naming a unit's kind, folded: not needed in an address. */
-static const char *const kind_words[] = {"tinh", "thanh", "pho", "quan", "huyen",
+static const char *const kind_words[] = {"tinh", "thanh", "pho",  "quan",  "huyen",
                                          "thi",  "xa",    "tran", "phuong"};
 
 typedef struct {
@@ -73,7 +73,8 @@ static bool ring_point(const json_t *ring, double *lat, double *lon, double *are
     {
         if (i == last && i > 0 && json_equal(p, json_array_get(ring, 0)))
             break;
-        double x = json_number_value(json_array_get(p, 0)), y = json_number_value(json_array_get(p, 1));
+        double x = json_number_value(json_array_get(p, 0)),
+               y = json_number_value(json_array_get(p, 1));
         sx += x, sy += y, count++;
         w = x < w ? x : w, e = x > e ? x : e, s = y < s ? y : s, n = y > n ? y : n;
     }
@@ -112,9 +113,9 @@ json_t *geocode_match(const json_t *boundaries, const char *q)
         const json_t *ring = first_ring(json_object_get(f, "geometry"));
         if (!words || !ring || !ring_point(ring, &lat, &lon, &area))
             continue;
-        c[nc++] = (candidate){json_pack("{s:s, s:s, s:f, s:f}", "unit", unit, "name", label, "lat",
-                                        lat, "lon", lon),
-                              words, area};
+        c[nc++] = (candidate){
+            json_pack("{s:s, s:s, s:f, s:f}", "unit", unit, "name", label, "lat", lat, "lon", lon),
+            words, area};
     }
     json_t *out = json_array();
     if (c)

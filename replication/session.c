@@ -332,10 +332,10 @@ static link_kind slot_kind(const repl_session *s, const origin_slot *o)
 static int refresh_one(void *fctx, const uint8_t *origin, uint64_t seq, const char *unit)
 {
     repl_session *s = fctx;
-    bool vouch = s->state == REPL_OPEN &&
-                 (route_may_vouch(s->ops->tree(s->ctx), unit, s->stats.kind, s->self_unit,
-                                  s->stats.peer_unit) ||
-                  own_tail(s, origin));
+    bool vouch =
+        s->state == REPL_OPEN && (route_may_vouch(s->ops->tree(s->ctx), unit, s->stats.kind,
+                                                  s->self_unit, s->stats.peer_unit) ||
+                                  own_tail(s, origin));
     origin_slot *o = origin_get(s, origin, false);
     if (!o) {
         far_pos *f = far_find(s, origin);

@@ -81,7 +81,7 @@ typedef struct {
      * joined them for marks_idle_ms (default 200 ms) or the first waited
      * marks_max_ms (default 2 s); see docs/protocol.md. */
     uint64_t marks_idle_ms, marks_max_ms;
-    bool defer_verify;       /* hand signature checks out as jobs (see below) */
+    bool defer_verify; /* hand signature checks out as jobs (see below) */
 } repl_config;
 
 /* How a session reaches the node's store. Every call is synchronous. */

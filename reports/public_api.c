@@ -549,8 +549,8 @@ static void public_map(void *ctx, const http_request *req, http_response *res)
 {
     reports_env *d = ctx;
     static const char *const done[] = {"resolved", "closed"};
-    static const char *const open[] = {"new",         "received", "assigned", "transferred",
-                                       "in_progress", "reopened"};
+    static const char *const open[] = {"new",         "received",    "assigned",
+                                       "transferred", "in_progress", "reopened"};
     map_ctx m = {.bbox = false};
     const char *bbox = http_request_query_param(req, "bbox");
     const char *status = http_request_query_param(req, "status");

@@ -181,10 +181,10 @@ int photos_record(const char *const *to, size_t nto, const photo_info *p, size_t
         char hex[65];
         for (size_t b = 0; b < 32; b++)
             snprintf(hex + 2 * b, 3, "%02x", p[i].hash[b]);
-        json_array_append_new(list, json_pack("{s:s, s:s, s:I, s:I, s:I}", "hash", hex, "type",
-                                              p[i].mime, "size", (json_int_t)p[i].len, "width",
-                                              (json_int_t)p[i].width, "height",
-                                              (json_int_t)p[i].height));
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:I, s:I, s:I}", "hash", hex, "type", p[i].mime,
+                                        "size", (json_int_t)p[i].len, "width",
+                                        (json_int_t)p[i].width, "height", (json_int_t)p[i].height));
         if (photo_entries(extra, &p[i], to, nto, e->message, sizeof e->message))
             return lt_error_mark(e, LT_EINTERNAL, NULL);
     }

@@ -58,7 +58,8 @@ static void respond_report(reports_env *d, const auth_caller *c, const char *cod
     if (token)
         public_token_attach(j, code, token);
     if (c)
-        json_object_set_new(j, "handled_here", json_boolean(reports_handles(d->reports, j, c->unit)));
+        json_object_set_new(j, "handled_here",
+                            json_boolean(reports_handles(d->reports, j, c->unit)));
     http_respond_json(res, status, j);
 }
 

@@ -12,11 +12,11 @@
 
 /* The columns, in order; the header row names them. "area_name" and
  * "owner_name" are the names of the units beside them. */
-static const char *const cols[] = {
-    "code",       "title",      "category",    "status",       "area_unit",
-    "area_name",  "owner_unit", "owner_name",  "created_at",   "deadline_at",
-    "overdue",    "lat",        "lon",         "address",      "channel",
-    "rating",     "reporter_name", "reporter_phone", "reporter_email"};
+static const char *const cols[] = {"code",          "title",          "category",      "status",
+                                   "area_unit",     "area_name",      "owner_unit",    "owner_name",
+                                   "created_at",    "deadline_at",    "overdue",       "lat",
+                                   "lon",           "address",        "channel",       "rating",
+                                   "reporter_name", "reporter_phone", "reporter_email"};
 #define NCOLS (sizeof cols / sizeof *cols)
 #define NPUBLIC (NCOLS - 3) /* the reporter's fields are last */
 
@@ -118,8 +118,8 @@ static void csv_work(void *job, const uint8_t *body, size_t body_len, http_respo
     } while (!rc && next[0]);
     fclose(j->out);
     if (rc) {
-        http_respond_error(res, rc > 0 ? 400 : 500, "the reports could not be listed (%s)%s",
-                           err, rc > 0 ? "" : "; check the node's log");
+        http_respond_error(res, rc > 0 ? 400 : 500, "the reports could not be listed (%s)%s", err,
+                           rc > 0 ? "" : "; check the node's log");
         return;
     }
     res->status = 200;

@@ -11,8 +11,8 @@
 #include "node/people/auth.h"
 #include "replication/unit_place.h"
 #include "reports/report_query.h"
-#include "reports/reports_csv_api.h"
 #include "reports/report_summary.h"
+#include "reports/reports_csv_api.h"
 #include "storage/record.h"
 
 #include <stdlib.h>

@@ -56,8 +56,9 @@ static uint8_t *sign_entry(uint64_t seq, const uint8_t *prev, const char *varian
     bl += nl;
     char id[16];
     snprintf(id, sizeof id, "a%llu", (unsigned long long)seq);
-    entry_fields f = {pk,   seq, prev, hlc_make(1700000000000ull + seq, 0),
-                      "40", "alerts", id, ENTRY_OP_PUT, body, bl, NULL, 0};
+    entry_fields f = {pk,   seq,      prev, hlc_make(1700000000000ull + seq, 0),
+                      "40", "alerts", id,   ENTRY_OP_PUT,
+                      body, bl,       NULL, 0};
     uint8_t *out = NULL;
     CHECKF(entry_encode(&f, sk, &out, len, err, sizeof err) == 0, "%s", err);
     REQUIRE(out != NULL);
@@ -149,8 +150,8 @@ static void case_check(const char *what, int at, const store_input *in, size_t n
     for (size_t i = 0; i < n; i++) {
         CHECKF(o[0].res[i] == o[1].res[i], "%s at %d: entry %zu: %s as a batch, %s alone", what, at,
                i, apply_result_str(o[0].res[i]), apply_result_str(o[1].res[i]));
-        CHECKF(!strcmp(o[0].details[i], o[1].details[i]), "%s at %d: entry %zu: '%s' vs '%s'",
-               what, at, i, o[0].details[i], o[1].details[i]);
+        CHECKF(!strcmp(o[0].details[i], o[1].details[i]), "%s at %d: entry %zu: '%s' vs '%s'", what,
+               at, i, o[0].details[i], o[1].details[i]);
     }
     CHECKF(!memcmp(o[0].held, o[1].held, sizeof o[0].held) && o[0].count == o[1].count,
            "%s at %d: the store holds different entries as a batch and one by one", what, at);
@@ -205,8 +206,7 @@ static void test_damaged(const run *r)
             for (int i = 0; i < RUN; i++) {
                 if (i == at) {
                     CHECKF(o.res[i] == APPLY_ERR_SIG && strstr(o.details[i], "signature"),
-                           "%s at %d: %s (%s)", what, at, apply_result_str(o.res[i]),
-                           o.details[i]);
+                           "%s at %d: %s (%s)", what, at, apply_result_str(o.res[i]), o.details[i]);
                     CHECKF(o.held[i + 1][0] == 0 && !holds(&o, r, i), "%s at %d: held", what, at);
                 } else {
                     CHECKF(o.res[i] == APPLY_ADDED && holds(&o, r, i), "%s at %d: entry %d %s",
@@ -274,8 +274,8 @@ static void test_cut(const run *r)
             CHECKF(a.res[i] == APPLY_ADDED, "cut at %d: entry %d %s", at, i,
                    apply_result_str(a.res[i]));
         for (int i = at; i < RUN; i++)
-            CHECKF(b.res[i - at] == APPLY_ADDED && holds(&b, r, i), "cut at %d: entry %d %s", at,
-                   i, apply_result_str(b.res[i - at]));
+            CHECKF(b.res[i - at] == APPLY_ADDED && holds(&b, r, i), "cut at %d: entry %d %s", at, i,
+                   apply_result_str(b.res[i - at]));
         CHECK(a.count == (uint64_t)at && b.count == RUN);
     }
 }

@@ -57,7 +57,8 @@ static void geocoding(void)
     CHECKF(lat > 18.679 && lat < 18.681 && lon > 105.689 && lon < 105.691, "%f %f", lat, lon);
     json_decref(r);
     r = geocode_match(fc, "Số 12 Hồ Tùng Mậu, PHƯỜNG BẾN THỦY, TP. Vinh, Nghệ An");
-    CHECK(json_array_size(r) == 2 && !strcmp(unit_at(r, 0), "16681") && !strcmp(unit_at(r, 1), "412"));
+    CHECK(json_array_size(r) == 2 && !strcmp(unit_at(r, 0), "16681") &&
+          !strcmp(unit_at(r, 1), "412"));
     json_decref(r);
     r = geocode_match(fc, "Bến"); /* every word of the name, not a part */
     CHECK(json_array_size(r) == 0);

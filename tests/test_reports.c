@@ -472,8 +472,7 @@ static void transitions(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
     CHECK(act(rc1, code, &leader_c1, "{\"action\":\"reject\",\"reason\":\"ngoài phạm vi\"}") ==
           403);
     sync_pair(c1, d);
-    CHECK(act(rd, code, &leader_d, "{\"action\":\"reject\",\"reason\":\"ngoài phạm vi\"}") ==
-          200);
+    CHECK(act(rd, code, &leader_d, "{\"action\":\"reject\",\"reason\":\"ngoài phạm vi\"}") == 200);
     CHECK(act(rd, code, &leader_d, "{\"action\":\"close\"}") == 409);
     sync_pair(c1, d);
     CHECK(act(rc1, code, &staff_c1, "{\"action\":\"comment\",\"note\":\"ghi chú\"}") == 200);
@@ -559,7 +558,8 @@ static void concurrent(fx_node *c1, fx_node *d, reports *rc1, reports *rd)
     json_array_foreach(hist, i, h)
     {
         start = start || !strcmp(field(h, "action"), "start");
-        comment = comment || (!strcmp(field(h, "action"), "comment") && !strcmp(field(h, "note"), "xã"));
+        comment =
+            comment || (!strcmp(field(h, "action"), "comment") && !strcmp(field(h, "note"), "xã"));
     }
     CHECK(start && comment);
     CHECK(!strcmp(field(j, "status"), "in_progress"));

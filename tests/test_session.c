@@ -252,7 +252,8 @@ static void test_quiet_markers(const char *base)
         repl_session_tick(b, now + 100 * (uint64_t)i);
         fx_write(&p, "tasks", id, "Việc nội bộ", NULL);
         repl_session_notify(b);
-        CHECKF(!repl_session_want_write(b), "a message for write %d the link carries nothing of", i);
+        CHECKF(!repl_session_want_write(b), "a message for write %d the link carries nothing of",
+               i);
     }
     repl_session_stats(b, &st);
     CHECKF(st.marks_waiting == 1, "%llu origins waiting", (unsigned long long)st.marks_waiting);

@@ -17,7 +17,8 @@
 static void sync_pair(fx_node *lower, fx_node *upper)
 {
     uint64_t now = hlc_wall_ms();
-    repl_session *a = fx_session(lower, true, false, now), *b = fx_session(upper, false, false, now);
+    repl_session *a = fx_session(lower, true, false, now),
+                 *b = fx_session(upper, false, false, now);
     fx_shuttle(a, b, now);
     repl_session_free(a);
     repl_session_free(b);

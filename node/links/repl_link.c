@@ -130,14 +130,14 @@ struct repl_links {
     uv_timer_t tick, retry;
     bool timers, stopping;
     uint64_t changes_seen, arrival_seen;
-    uint64_t tree_seen;   /* rn.gen.tree when the parent was last checked */
-    char parent[33];      /* this unit's parent in the tree then */
-    bool follow;          /* the parent changed: its advertised URLs not dialled yet */
+    uint64_t tree_seen;    /* rn.gen.tree when the parent was last checked */
+    char parent[33];       /* this unit's parent in the tree then */
+    bool follow;           /* the parent changed: its advertised URLs not dialled yet */
     char retired_into[33]; /* this unit was merged into it ("" while live) */
     bool retired, drained; /* retired; its backlog up was seen empty */
-    uint64_t rx_messages; /* received on any link (positions may have moved) */
-    int64_t wall_base;    /* wall-clock ms minus uv_now() */
-    char *sync_written;   /* the last sync.json content (without "updated") */
+    uint64_t rx_messages;  /* received on any link (positions may have moved) */
+    int64_t wall_base;     /* wall-clock ms minus uv_now() */
+    char *sync_written;    /* the last sync.json content (without "updated") */
     bool sync_failed;
     link_media *media; /* the media side channel */
 };
@@ -583,8 +583,8 @@ static void parent_follow(repl_links *L)
     upstreams_front(L, urls, n);
     for (size_t i = 0; i < n; i++)
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? "," : "", urls[i]);
-    log_write(LOG_INFO, "repl.parent_follow", "unit=%s parent=%s urls=%s upstreams=%zu",
-              L->c->unit, L->parent, list, L->nups);
+    log_write(LOG_INFO, "repl.parent_follow", "unit=%s parent=%s urls=%s upstreams=%zu", L->c->unit,
+              L->parent, list, L->nups);
     plan_soon(L);
 }
 
@@ -1145,8 +1145,8 @@ uint64_t repl_links_own_held(const repl_links *L, bool *upstream, bool *told)
             continue;
         *told = true;
         /* a failover link to a grandparent may lag the parent: not enough */
-        *upstream |= (st.kind == LINK_UP && !strcmp(st.peer_unit, L->parent)) ||
-                     st.kind == LINK_MIRROR;
+        *upstream |=
+            (st.kind == LINK_UP && !strcmp(st.peer_unit, L->parent)) || st.kind == LINK_MIRROR;
         held = st.peer_own_seq > held ? st.peer_own_seq : held;
     }
     return held;

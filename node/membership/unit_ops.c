@@ -136,8 +136,8 @@ static void plan_reparent(plan_ctx *x, const char *code, const char *parent)
     json_t *hist = json_object_get(json_object_get(x->units, code), UNIT_F_FORMER_PARENTS);
     hist = json_is_array(hist) ? json_deep_copy(hist) : json_array();
     if (old)
-        json_array_append_new(hist, json_pack("{s:s, s:s, s:s}", "parent", old, "until", x->at,
-                                              "op", x->id));
+        json_array_append_new(
+            hist, json_pack("{s:s, s:s, s:s}", "parent", old, "until", x->at, "op", x->id));
     plan_set(x, code, "parent", json_string(parent));
     plan_set(x, code, UNIT_F_FORMER_PARENTS, hist);
 }
@@ -191,10 +191,11 @@ static int plan_move(plan_ctx *x, const unit_op *op)
                             "choose a parent outside it",
                             u, p, p, u);
     if (tier_of(x, p) >= tier_of(x, u))
-        return lt_error_set(x->e, LT_EINVAL, "unit.tier_order",
-                            "unit %s (tier %s) cannot move under %s (tier %s): a parent's tier must "
-                            "be above its child's",
-                            u, field_str(x, u, "tier"), p, field_str(x, p, "tier"));
+        return lt_error_set(
+            x->e, LT_EINVAL, "unit.tier_order",
+            "unit %s (tier %s) cannot move under %s (tier %s): a parent's tier must "
+            "be above its child's",
+            u, field_str(x, u, "tier"), p, field_str(x, p, "tier"));
     const char *old = field_str(x, u, "parent");
     if (old && !strcmp(old, p))
         return lt_error_set(x->e, LT_ECONFLICT, "unit.no_change",
@@ -367,7 +368,8 @@ static int plan_rename(plan_ctx *x, const unit_op *op)
     return 0;
 }
 
-/* ---- the plan --------------------------------------------------------------------------------- */
+/* ---- the plan ---------------------------------------------------------------------------------
+ */
 
 /* The unit_ops record of op. */
 static json_t *op_record(const plan_ctx *x, const unit_op *op, const char *by)
@@ -409,14 +411,13 @@ static json_t *plan_changes(const plan_ctx *x)
     {
         const char *code = json_string_value(v);
         json_t *rec = json_object_get(x->units, code);
-        json_t *place = json_pack("{s:s, s:O?, s:O?, s:O?}", "code", code, "name",
-                                  json_object_get(rec, "name"), "tier", json_object_get(rec, "tier"),
-                                  "parent", json_object_get(rec, "parent"));
-        json_array_append_new(
-            out, json_pack("{s:s, s:b, s:O, s:O, s:o}", "code", code, "new",
-                           json_object_get(x->fresh, code) != NULL, "set",
-                           json_object_get(x->sets, code), "before",
-                           json_object_get(x->before, code), "place", place));
+        json_t *place = json_pack(
+            "{s:s, s:O?, s:O?, s:O?}", "code", code, "name", json_object_get(rec, "name"), "tier",
+            json_object_get(rec, "tier"), "parent", json_object_get(rec, "parent"));
+        json_array_append_new(out, json_pack("{s:s, s:b, s:O, s:O, s:o}", "code", code, "new",
+                                             json_object_get(x->fresh, code) != NULL, "set",
+                                             json_object_get(x->sets, code), "before",
+                                             json_object_get(x->before, code), "place", place));
     }
     return out;
 }
@@ -424,14 +425,10 @@ static json_t *plan_changes(const plan_ctx *x)
 static int plan_run(plan_ctx *x, const unit_op *op)
 {
     switch (op->kind) {
-    case UNIT_OP_MOVE:
-        return plan_move(x, op);
-    case UNIT_OP_MERGE:
-        return plan_merge(x, op);
-    case UNIT_OP_RETIRE_TIER:
-        return plan_retire_tier(x, op);
-    case UNIT_OP_RENAME:
-        return plan_rename(x, op);
+    case UNIT_OP_MOVE: return plan_move(x, op);
+    case UNIT_OP_MERGE: return plan_merge(x, op);
+    case UNIT_OP_RETIRE_TIER: return plan_retire_tier(x, op);
+    case UNIT_OP_RENAME: return plan_rename(x, op);
     }
     return lt_error_set(x->e, LT_EINVAL, "unit.op_invalid", "unknown operation");
 }
@@ -451,8 +448,13 @@ int unit_ops_plan(store *s, const node_config *c, const unit_op *op, const char 
     if (op->kind == UNIT_OP_MOVE && !op->parent[0])
         return lt_error_set(e, LT_EINVAL, "unit.op_invalid",
                             "a move needs the new parent (--parent CODE)");
-    plan_ctx x = {.c = c, .units = json_object(), .sets = json_object(), .before = json_object(),
-                  .order = json_array(), .fresh = json_object(), .e = e};
+    plan_ctx x = {.c = c,
+                  .units = json_object(),
+                  .sets = json_object(),
+                  .before = json_object(),
+                  .order = json_array(),
+                  .fresh = json_object(),
+                  .e = e};
     plan_name(&x, op);
     int rc = store_records(s, "units", load_one, x.units) < 0
                  ? lt_error_set(e, LT_ESTORAGE, NULL,
@@ -507,8 +509,8 @@ int unit_ops_commit(store *s, const node_config *c, const unit_plan *p, lt_error
     json_object_del(op, "id");
     if (!rc)
         rc = pack_write(&w[k++], UNIT_OPS_COLLECTION,
-                        json_string_value(json_object_get(p->op, "id")), ENTRY_OP_PUT, op,
-                        everyone, e);
+                        json_string_value(json_object_get(p->op, "id")), ENTRY_OP_PUT, op, everyone,
+                        e);
     json_decref(op);
     char err[512];
     store_author a = node_author(c);
@@ -607,8 +609,8 @@ int unit_op_from_json(const json_t *req, unit_op *op, lt_error *e)
     if (json_is_string(units))
         ok = ok && units_split(json_string_value(units), op);
     else
-        json_array_foreach(units, i, v) ok = ok && json_is_string(v) &&
-                                             units_split(json_string_value(v), op);
+        json_array_foreach(units, i, v) ok =
+            ok && json_is_string(v) && units_split(json_string_value(v), op);
     ok = ok && req_str(req, "into", op->into, sizeof op->into) &&
          req_str(req, "parent", op->parent, sizeof op->parent) &&
          req_str(req, "tier", op->tier, sizeof op->tier) &&

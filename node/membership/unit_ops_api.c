@@ -32,9 +32,9 @@ static void op_work(void *job, const uint8_t *body, size_t body_len, http_respon
     else if (!unit_op_from_json(req, &op, &e) &&
              !unit_ops_plan(k->d->store, k->d->config, &op, k->by, &p, &e) &&
              (!yes || !unit_ops_commit(k->d->store, k->d->config, &p, &e)))
-        http_respond_json(res, 200,
-                          json_pack("{s:b, s:O, s:O}", "applied", yes, "op", p.op, "changes",
-                                    p.changes));
+        http_respond_json(
+            res, 200,
+            json_pack("{s:b, s:O, s:O}", "applied", yes, "op", p.op, "changes", p.changes));
     if (e.kind != LT_OK)
         http_respond_lt(res, &e);
     unit_plan_free(&p);
@@ -65,8 +65,8 @@ static void op_post(node_env *d, const http_request *req, http_response *res)
 static int op_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t len)
 {
     char err[128];
-    json_t *r = record_is_deleted(rec, len) ? NULL : record_to_json(rec, len, id, idlen, err,
-                                                                     sizeof err);
+    json_t *r =
+        record_is_deleted(rec, len) ? NULL : record_to_json(rec, len, id, idlen, err, sizeof err);
     if (r)
         json_array_append_new(ctx, r);
     return 0;

@@ -136,10 +136,10 @@ struct sim_node {
     char unit[NODE_CODE_MAX];
     char name[NODE_CODE_MAX + 8]; /* unit, or unit-m for a second server */
     int parent, depth;            /* parent: the parent unit's first server */
-    int canon;     /* the first server of this node's unit (itself, or for a mirror) */
+    int canon;         /* the first server of this node's unit (itself, or for a mirror) */
     bool unit_retired; /* its unit was merged away (sim_merge): a parent no more */
-    int mirror;    /* a first server's second server, or -1 */
-    int *children; /* first servers of the child units (first servers only) */
+    int mirror;        /* a first server's second server, or -1 */
+    int *children;     /* first servers of the child units (first servers only) */
     size_t nchildren;
     int up[MAX_UP]; /* upstream link indexes, in order of preference */
     int nup;
@@ -1453,8 +1453,8 @@ static bool restore_caught_up(sim *s, sim_node *n)
     if (!upstream || held < target)
         return false;
     n->restoring = false;
-    trace(s, "caught up %s: own log %llu, neighbours hold %llu", n->name,
-          (unsigned long long)held, (unsigned long long)target);
+    trace(s, "caught up %s: own log %llu, neighbours hold %llu", n->name, (unsigned long long)held,
+          (unsigned long long)target);
     return true;
 }
 
@@ -1478,9 +1478,8 @@ static bool move_fits(sim *s, int i, int np)
 {
     sim_node *n = &s->nodes[i];
     return i > 0 && i < s->nnodes && np >= 0 && np < s->nnodes && np != n->parent &&
-           s->nodes[np].depth < n->depth && s->nodes[0].alive && n->canon == i &&
-           n->mirror < 0 && s->nodes[np].canon == np && !s->nodes[np].unit_retired &&
-           !unit_restoring(s, i);
+           s->nodes[np].depth < n->depth && s->nodes[0].alive && n->canon == i && n->mirror < 0 &&
+           s->nodes[np].canon == np && !s->nodes[np].unit_retired && !unit_restoring(s, i);
 }
 
 /* The root rewrites unit i's record under np (as network.c wrote it at
@@ -1545,17 +1544,14 @@ static int merge_write(sim *s, sim_node *x, sim_node *c)
     const char *const everyone[] = {"*"};
     char id[80];
     snprintf(id, sizeof id, "sim-%llu-merge-%s", (unsigned long long)s->merges, x->unit);
-    const char *const patch[][2] = {{"code", x->unit},
-                                    {"name", x->c.name},
-                                    {"tier", x->c.tier},
-                                    {"parent", s->nodes[x->parent].unit},
-                                    {"merged_into", c->unit},
-                                    {"retired", "true"}};
+    const char *const patch[][2] = {{"code", x->unit},        {"name", x->c.name},
+                                    {"tier", x->c.tier},      {"parent", s->nodes[x->parent].unit},
+                                    {"merged_into", c->unit}, {"retired", "true"}};
     const char *const op[][2] = {{"op", "merge"}, {"units", x->unit}, {"into", c->unit}};
     msgpack_sbuffer a, b;
     pack_strings(&a, patch, 6);
     pack_strings(&b, op, 3);
-    store_write w1 = {"units", x->unit, ENTRY_OP_PATCH, (const uint8_t *)a.data, a.size,
+    store_write w1 = {"units",  x->unit, ENTRY_OP_PATCH, (const uint8_t *)a.data, a.size,
                       everyone, 1};
     store_write w2 = {"unit_ops", id, ENTRY_OP_PUT, (const uint8_t *)b.data, b.size, everyone, 1};
     int rc = write_one(s, &s->nodes[0], &w1) || write_one(s, &s->nodes[0], &w2) ? -1 : 0;
@@ -1720,9 +1716,8 @@ static int random_reporter(sim *s, int i)
          * successor (as the write authority sees it, storage/authority.c) */
         char u[UNIT_CODE_CAP], next[UNIT_CODE_CAP];
         snprintf(u, sizeof u, "%s", s->nodes[k].unit);
-        for (int hops = 0; hops < 16 && unit_tree_successor(n->rn.tree, u, strlen(u), next,
-                                                            sizeof next);
-             hops++)
+        for (int hops = 0;
+             hops < 16 && unit_tree_successor(n->rn.tree, u, strlen(u), next, sizeof next); hops++)
             memcpy(u, next, sizeof u);
         if (s->nodes[k].nreports &&
             unit_tree_within(n->rn.tree, u, strlen(u), n->unit, strlen(n->unit)))

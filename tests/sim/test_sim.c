@@ -300,7 +300,8 @@ static int run_seed(uint64_t seed, const char *base, totals *tot)
 
 static int usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--no-moves] [--no-merges] [--restores] [SEED... | --seeds N --from S]\n",
+    fprintf(stderr,
+            "usage: %s [--no-moves] [--no-merges] [--restores] [SEED... | --seeds N --from S]\n",
             argv0);
     return 2;
 }
@@ -364,8 +365,7 @@ int main(int argc, char **argv)
            (unsigned long long)tot.connects, (unsigned long long)tot.crashes,
            (unsigned long long)tot.cuts, (unsigned long long)tot.timeouts,
            (unsigned long long)tot.moves, (unsigned long long)tot.merges,
-           (unsigned long long)tot.restores,
-           (unsigned long long)tot.nudges,
+           (unsigned long long)tot.restores, (unsigned long long)tot.nudges,
            count > failed ? (double)tot.settle_ms / 1000.0 / (double)(count - failed) : 0.0);
     return check_done();
 }
