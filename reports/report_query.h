@@ -112,6 +112,14 @@ typedef struct {
 int report_stats_get(store *s, const char *unit, bool subtree, uint64_t from_ms, uint64_t to_ms,
                      report_stats *out, char *err, size_t errlen);
 
+/* As report_stats_get, counting only the reports of category (a category
+ * code; NULL or "" = every category): every figure, by_category included,
+ * is over that category alone. Returns 1 (err) for a category code longer
+ * than REPORT_CATEGORY_MAX; an unknown code counts nothing. */
+int report_stats_get_category(store *s, const char *unit, bool subtree, uint64_t from_ms,
+                              uint64_t to_ms, const char *category, report_stats *out, char *err,
+                              size_t errlen);
+
 /* The figures as the JSON object of GET /api/v1/reports/stats
  * (docs/reports.md) without "children". New reference. */
 json_t *report_stats_json(const report_stats *st);

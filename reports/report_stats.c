@@ -4,7 +4,8 @@
  *
  * The counters are kept per (unit alone | subtree, UTC+7 day, category),
  * so the figures of a unit over a year are the sum of at most 366 ×
- * categories rows read in key order.
+ * categories rows read in key order; the figures of one category read
+ * the same rows and add only that category's (no record is read).
  */
 #include "reports/report_index.h"
 
@@ -60,8 +61,27 @@ static void stats_add(report_stats *st, const uint64_t c[RC_COUNT], const char *
 int report_stats_get(store *s, const char *unit, bool subtree, uint64_t from_ms, uint64_t to_ms,
                      report_stats *out, char *err, size_t errlen)
 {
+    return report_stats_get_category(s, unit, subtree, from_ms, to_ms, NULL, out, err, errlen);
+}
+
+/* True when the counters row of category cat (clen bytes) is counted for
+ * category (NULL or "" = every category). */
+static bool category_match(const char *category, const char *cat, size_t clen)
+{
+    return !category || !*category || (strlen(category) == clen && !memcmp(category, cat, clen));
+}
+
+int report_stats_get_category(store *s, const char *unit, bool subtree, uint64_t from_ms,
+                              uint64_t to_ms, const char *category, report_stats *out, char *err,
+                              size_t errlen)
+{
     memset(out, 0, sizeof *out);
     size_t ulen = unit ? strlen(unit) : 0;
+    if (category && strlen(category) > REPORT_CATEGORY_MAX) {
+        snprintf(err, errlen, "category \"%.40s\" is longer than %d characters: give a category code",
+                 category, REPORT_CATEGORY_MAX);
+        return 1;
+    }
     if (!ulen || ulen >= REPORT_UNIT_MAX || ulen >= sizeof out->unit) {
         snprintf(err, errlen, "a unit code is required (at most %d characters)",
                  REPORT_UNIT_MAX - 1);
@@ -104,9 +124,13 @@ int report_stats_get(store *s, const char *unit, bool subtree, uint64_t from_ms,
                        (uint32_t)kb[plen + 2] << 8 | kb[plen + 3];
         if (day > last)
             break;
+        const char *cat = (const char *)kb + plen + 4;
+        size_t clen = k.mv_size - plen - 4;
+        if (!category_match(category, cat, clen))
+            continue;
         if ((rc = report_counters_decode(&v, cnt)))
             break;
-        stats_add(out, cnt, (const char *)kb + plen + 4, k.mv_size - plen - 4);
+        stats_add(out, cnt, cat, clen);
     }
     mdb_cursor_close(c);
     store_index_end(s, &t);

@@ -199,6 +199,7 @@ typedef struct {
     const char *unit;
     bool subtree;
     uint64_t from, to;
+    const char *category;
     json_t *children;
     int failed;
 } child_walk;
@@ -215,8 +216,8 @@ static int child_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec
     record_field_str(rec, reclen, "name", name, sizeof name);
     report_stats st;
     char err[STORE_ERR_LEN];
-    if (report_stats_get(w->d->node->store, code, w->subtree, w->from, w->to, &st, err,
-                         sizeof err)) {
+    if (report_stats_get_category(w->d->node->store, code, w->subtree, w->from, w->to,
+                                  w->category, &st, err, sizeof err)) {
         w->failed = 1;
         return 1;
     }
@@ -254,16 +255,20 @@ void reports_stats_api_get(void *ctx, const http_request *req, http_response *re
     uint64_t from, to;
     if (!time_range(req, res, &from, &to))
         return;
+    const char *category = http_request_query_param(req, "category");
     report_stats st;
     char err[STORE_ERR_LEN];
-    int rc = report_stats_get(d->node->store, unit, subtree, from, to, &st, err, sizeof err);
+    int rc = report_stats_get_category(d->node->store, unit, subtree, from, to, category, &st, err,
+                                       sizeof err);
     if (rc) {
         http_respond_error(res, rc > 0 ? 400 : 500, "%s", err);
         return;
     }
     json_t *j = report_stats_json(&st);
+    if (category && *category)
+        json_object_set_new(j, "category", json_string(category));
     if (by && *by) {
-        child_walk w = {d, unit, subtree, from, to, json_array(), 0};
+        child_walk w = {d, unit, subtree, from, to, category, json_array(), 0};
         if (store_records(d->node->store, "units", child_one, &w) < 0 || w.failed) {
             json_decref(w.children);
             json_decref(j);
