@@ -268,6 +268,8 @@ static int create_locked(reports *r, const json_t *in, const photo_set *ps, cons
     json_object_set_new(f, "photos", photos);
     json_object_set_new(f, "channel", json_string(channel));
     json_object_set_new(f, "status", json_string("new"));
+    if (who && !who->citizen && who->user && *who->user)
+        json_object_set_new(f, "created_by", json_string(who->user));
     json_object_set_new(f, "created_ms", json_integer((json_int_t)now));
     json_object_set_new(f, "updated_ms", json_integer((json_int_t)now));
     json_object_set_new(f, "deadline_ms", json_integer(0));

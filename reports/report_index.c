@@ -62,6 +62,15 @@ unsigned report_hist_bucket(uint64_t ms)
     return b;
 }
 
+size_t report_person_prefix(uint8_t *out, char role, const char *user)
+{
+    size_t n = strlen(user);
+    out[0] = (uint8_t)role;
+    memcpy(out + 1, user, n);
+    out[1 + n] = 0;
+    return n + 2;
+}
+
 size_t report_pos(uint8_t *out, uint64_t created_ms, const char *id, size_t idlen)
 {
     store_be64(out, ~created_ms);
@@ -121,6 +130,7 @@ typedef struct {
     char category[REPORT_CATEGORY_MAX + 1];
     char owner[REPORT_UNIT_MAX];
     char rating[16];
+    char assignee[REPORT_USER_MAX], creator[REPORT_USER_MAX]; /* user names, "" when none */
     char units[VIEW_UNITS][REPORT_UNIT_MAX]; /* the units it is counted under, sorted */
     size_t nunits;
     const msgpack_object *paths[2]; /* area_path, owner_path as written (into up) */
@@ -273,6 +283,10 @@ static int view_read(ix_view *v, const uint8_t *rec, size_t len, const unit_plac
             copy_str(val, v->owner, sizeof v->owner);
         } else if (key_eq(k, "rating")) {
             copy_str(val, v->rating, sizeof v->rating);
+        } else if (key_eq(k, "assignee")) {
+            copy_str(val, v->assignee, sizeof v->assignee);
+        } else if (key_eq(k, "created_by")) {
+            copy_str(val, v->creator, sizeof v->creator);
         } else if (key_eq(k, "area_path") || key_eq(k, "owner_path")) {
             v->paths[key_eq(k, "owner_path")] = val;
         } else if (val->type == MSGPACK_OBJECT_STR) {
@@ -309,7 +323,9 @@ static bool view_same(const ix_view *a, const ix_view *b)
         return a->indexed == b->indexed;
     return a->created == b->created && a->deadline == b->deadline && a->resolved == b->resolved &&
            a->status == b->status && !strcmp(a->category, b->category) &&
-           !strcmp(a->owner, b->owner) && !strcmp(a->rating, b->rating) && a->nunits == b->nunits &&
+           !strcmp(a->owner, b->owner) && !strcmp(a->rating, b->rating) &&
+           !strcmp(a->assignee, b->assignee) && !strcmp(a->creator, b->creator) &&
+           a->nunits == b->nunits &&
            !memcmp(a->units, b->units, sizeof a->units[0] * a->nunits) && text_eq(a, b);
 }
 
@@ -366,6 +382,24 @@ static int due_row(const report_dbs *s, MDB_txn *txn, const ix_view *v, const ch
     memcpy(key + 8, id, idlen);
     store_be64(inv, ~v->created);
     return row_set(txn, s->rdue, key, 8 + idlen, inv, 8, add);
+}
+
+/* The rperson rows of v: its assignee ('a') and creator ('c'). */
+static int person_rows(const report_dbs *s, MDB_txn *txn, const ix_view *v, const uint8_t *pos,
+                       size_t plen, bool add)
+{
+    const char *who[2] = {v->assignee, v->creator};
+    const char role[2] = {REPORT_PERSON_ASSIGNEE, REPORT_PERSON_CREATOR};
+    int rc = 0;
+    for (int i = 0; i < 2 && !rc; i++) {
+        if (!who[i][0] || strlen(who[i]) >= REPORT_USER_MAX)
+            continue;
+        uint8_t key[1 + REPORT_USER_MAX + REPORT_POS_MAX];
+        size_t n = report_person_prefix(key, role[i], who[i]);
+        memcpy(key + n, pos, plen);
+        rc = row_set(txn, s->rperson, key, n + plen, "", 0, add);
+    }
+    return rc;
 }
 
 typedef struct {
@@ -495,13 +529,15 @@ static int view_rows(const report_dbs *s, MDB_txn *txn, ix_view *v, const char *
     if (!rc)
         rc = text_rows(s, txn, v, pos, plen, add);
     if (!rc)
+        rc = person_rows(s, txn, v, pos, plen, add);
+    if (!rc)
         rc = stats_rows(s, txn, v, add);
     return rc;
 }
 
 report_dbs report_dbs_of(const store_index_txn *t)
 {
-    report_dbs d = {t->records, t->dbs[0], t->dbs[1], t->dbs[2], t->dbs[3], t->dbs[4]};
+    report_dbs d = {t->records, t->dbs[0], t->dbs[1], t->dbs[2], t->dbs[3], t->dbs[4], t->dbs[5]};
     return d;
 }
 
@@ -580,11 +616,12 @@ static int report_index_units_changed(const store_index_txn *t, const char *code
                               report_reindex);
 }
 
-static const char *const report_index_dbs[] = {"rscope", "rstatus", "rdue", "rtext", "rstats"};
+static const char *const report_index_dbs[] = {"rscope", "rstatus", "rdue",
+                                               "rtext",  "rstats",  "rperson"};
 
 const store_index report_index = {
     .name = REPORT_COLL,
-    .version = 2,
+    .version = 3, /* 3: rperson (assignee, created_by) */
     .collection = REPORT_COLL,
     .dbs = report_index_dbs,
     .ndbs = sizeof report_index_dbs / sizeof *report_index_dbs,

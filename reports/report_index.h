@@ -21,7 +21,7 @@ extern const store_index report_index;
 /* The index's databases (in the order of report_index.dbs) and the
  * store's records, as the index code uses them. */
 typedef struct {
-    MDB_dbi records, rscope, rstatus, rdue, rtext, rstats;
+    MDB_dbi records, rscope, rstatus, rdue, rtext, rstats, rperson;
 } report_dbs;
 
 /* The databases of t. */
@@ -34,6 +34,7 @@ report_dbs report_dbs_of(const store_index_txn *t);
  *   rtext   token 0x00 pos -> ""
  *   rstats  kind(1: 'u' unit alone, 's' subtree) unit 0x00 day(4 BE) category
  *           -> counters (pairs of index u8, value LEB128, non-zero only)
+ *   rperson role(1: 'a' assignee, 'c' created_by) user 0x00 pos -> ""
  * where pos = inv(8 BE) id and inv = ~created_ms, so keys sort newest first,
  * and day = the UTC+7 day of created_ms, counted from 1970-01-01. */
 #define REPORT_UNIT_MAX 64 /* unit code bytes with the NUL */
@@ -54,6 +55,12 @@ enum {
     RC_COUNT = 18 + 64
 };
 
+/* The roles of rperson. */
+#define REPORT_PERSON_ASSIGNEE 'a'
+#define REPORT_PERSON_CREATOR 'c'
+
+/* role user 0x00 into out (1 + REPORT_USER_MAX); returns its length. */
+size_t report_person_prefix(uint8_t *out, char role, const char *user);
 /* pos = inv(created) id into out (REPORT_POS_MAX); returns its length. */
 size_t report_pos(uint8_t *out, uint64_t created_ms, const char *id, size_t idlen);
 /* The UTC+7 day number of a wall time in ms. */

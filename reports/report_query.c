@@ -30,12 +30,12 @@
 
 #define MAX_TOKENS 8
 #define MAX_STREAMS (MAX_TOKENS > REPORT_NSTATUS ? MAX_TOKENS : REPORT_NSTATUS)
-#define KEY_MAX (REPORT_UNIT_MAX + 2 + REPORT_POS_MAX)
+#define KEY_MAX (REPORT_UNIT_MAX + REPORT_USER_MAX + 2 + REPORT_POS_MAX)
 
 /* One ordered list of positions: the keys of db under prefix. */
 typedef struct {
     MDB_cursor *cur;
-    uint8_t prefix[FOLD_TOKEN_MAX + REPORT_UNIT_MAX + 2];
+    uint8_t prefix[FOLD_TOKEN_MAX + REPORT_UNIT_MAX + REPORT_USER_MAX + 2];
     size_t plen;
     bool back, done;
     const uint8_t *pos;
@@ -118,6 +118,8 @@ typedef struct {
     char tokens[MAX_TOKENS][FOLD_TOKEN_MAX + 1];
     size_t ntokens;
     bool status_ok[REPORT_NSTATUS];
+    uint8_t person[2][1 + REPORT_USER_MAX]; /* rperson prefixes of assignee, created_by */
+    size_t personlen[2];                    /* 0: no such filter */
     stream st[MAX_STREAMS];
     size_t nst;
     bool intersect;
@@ -196,6 +198,25 @@ static int tokens_ok(run *r, const uint8_t *pos, size_t plen, bool *ok)
     return 0;
 }
 
+/* True when every person filter of the query has a row for pos. */
+static int persons_ok(run *r, const uint8_t *pos, size_t plen, bool *ok)
+{
+    *ok = true;
+    for (size_t i = 0; i < 2 && *ok; i++) {
+        if (!r->personlen[i])
+            continue;
+        uint8_t key[1 + REPORT_USER_MAX + REPORT_POS_MAX];
+        memcpy(key, r->person[i], r->personlen[i]);
+        memcpy(key + r->personlen[i], pos, plen);
+        MDB_val k = {r->personlen[i] + plen, key}, v;
+        int rc = mdb_get(r->txn, r->s->rperson, &k, &v);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+        *ok = !rc;
+    }
+    return 0;
+}
+
 /* Checks the candidate pos and, when it matches, emits it (or notes that
  * there is more after a full page). Returns an LMDB code, or 1 to stop. */
 static int candidate(run *r, const uint8_t *pos, size_t plen, bool check_tokens)
@@ -211,6 +232,8 @@ static int candidate(run *r, const uint8_t *pos, size_t plen, bool check_tokens)
         return 0;
     bool ok = true;
     if (check_tokens && (rc = tokens_ok(r, pos, plen, &ok)))
+        return rc;
+    if (ok && (rc = persons_ok(r, pos, plen, &ok)))
         return rc;
     if (!ok)
         return 0;
@@ -426,10 +449,28 @@ static int walk_deadline(run *r, const uint8_t *from, size_t flen, bool skip_fro
     return rc == 1 || rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Opens the streams of the plan: tokens, statuses, or the unit's scope. */
+/* Opens the one stream of a person's reports (the first person filter). */
+static int plan_person(run *r, bool back)
+{
+    size_t i = r->personlen[0] ? 0 : 1;
+    stream *st = &r->st[0];
+    memset(st, 0, sizeof *st);
+    st->back = back;
+    memcpy(st->prefix, r->person[i], r->personlen[i]);
+    st->plen = r->personlen[i];
+    int rc = mdb_cursor_open(r->txn, r->s->rperson, &st->cur);
+    if (!rc)
+        r->nst = 1;
+    return rc;
+}
+
+/* Opens the streams of the plan: tokens, a person's reports, statuses, or
+ * the unit's scope. */
 static int plan_streams(run *r, bool back)
 {
     const report_query *q = r->q;
+    if (!r->ntokens && (r->personlen[0] || r->personlen[1]))
+        return plan_person(r, back);
     r->intersect = r->ntokens > 0;
     size_t n = r->ntokens                                      ? r->ntokens
                : q->nstatuses && q->nstatuses < REPORT_NSTATUS ? REPORT_NSTATUS
@@ -489,6 +530,17 @@ static int query_check(run *r, const report_query *q, char *err, size_t errlen)
     }
     r->ulen = strlen(q->unit) + 1;
     memcpy(r->unit, q->unit, r->ulen);
+    const char *who[2] = {q->assignee, q->created_by};
+    const char role[2] = {REPORT_PERSON_ASSIGNEE, REPORT_PERSON_CREATOR};
+    for (int i = 0; i < 2; i++) {
+        if (!who[i] || !*who[i])
+            continue;
+        if (strlen(who[i]) >= REPORT_USER_MAX) {
+            snprintf(err, errlen, "a user name has at most %d characters", REPORT_USER_MAX - 1);
+            return 1;
+        }
+        r->personlen[i] = report_person_prefix(r->person[i], role[i], who[i]);
+    }
     if (q->q && fold_tokens(q->q, strlen(q->q), token_take, r) == 1) {
         snprintf(err, errlen, "the search text has more than %d words: use fewer", MAX_TOKENS);
         return 1;

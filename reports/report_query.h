@@ -26,7 +26,10 @@ typedef enum { REPORT_SORT_NEWEST, REPORT_SORT_OLDEST, REPORT_SORT_DEADLINE } re
  * token must occur in code, title, description or address.
  * REPORT_SORT_DEADLINE lists open reports with a deadline, earliest first.
  * cursor: "" or NULL for the first page, else a `next` of the previous
- * page of the same query. limit: 1..REPORT_QUERY_LIMIT_MAX. */
+ * page of the same query. limit: 1..REPORT_QUERY_LIMIT_MAX.
+ * assignee / created_by: user names; only the reports whose "assignee"
+ * (set by the assign action) or "created_by" (the staff user who filed
+ * it) is that user. */
 typedef struct {
     const char *unit;
     const char *const *statuses;
@@ -36,6 +39,7 @@ typedef struct {
     bool overdue;
     uint64_t now_ms;
     const char *q;
+    const char *assignee, *created_by;
     report_sort sort;
     const char *cursor;
     size_t limit;
@@ -43,6 +47,7 @@ typedef struct {
 } report_query;
 
 #define REPORT_CURSOR_MAX 128
+#define REPORT_USER_MAX 65 /* a user name's bytes with the NUL */
 #define REPORT_QUERY_LIMIT_MAX 1000
 /* The most index reads one page does; a page that reaches it ends short,
  * with a cursor to go on from where it stopped. */

@@ -106,6 +106,37 @@ static bool statuses(const http_request *req, http_response *res, char *buf, con
     return true;
 }
 
+/* The user a person filter (assignee, created_by) names: "me" is the
+ * caller; another user only for a leader or above (the visibility rule is
+ * the unit's subtree either way). NULL when the filter is left out; false
+ * after a 403/400. */
+static bool person_param(const http_request *req, http_response *res, const auth_caller *c,
+                         const char *name, const char **out)
+{
+    const char *v = http_request_query_param(req, name);
+    *out = NULL;
+    if (!v || !*v)
+        return true;
+    if (!strcmp(v, "me")) {
+        *out = c->user;
+        return true;
+    }
+    if (strlen(v) >= REPORT_USER_MAX) {
+        http_respond_error(res, 400, "%s must be me or a user name (at most %d characters)", name,
+                           REPORT_USER_MAX - 1);
+        return false;
+    }
+    if (c->role < ROLE_LEADER && strcmp(v, c->user)) {
+        http_respond_error(res, 403,
+                           "%s=%.40s lists another officer's reports, which only a leader may: "
+                           "use %s=me",
+                           name, v, name);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 static bool list_params(const http_request *req, http_response *res, report_query *q)
 {
     const char *ls = http_request_query_param(req, "limit");
@@ -167,7 +198,8 @@ void reports_list_api_get(void *ctx, const http_request *req, http_response *res
     char buf[STATUS_LIST_MAX];
     const char *sts[REPORT_NSTATUS];
     if (!(q.unit = scope_unit(d, &c, req, res)) || !statuses(req, res, buf, sts, &q) ||
-        !list_params(req, res, &q))
+        !list_params(req, res, &q) || !person_param(req, res, &c, "assignee", &q.assignee) ||
+        !person_param(req, res, &c, "created_by", &q.created_by))
         return;
     if (reports_csv_wanted(req)) {
         reports_csv_answer(d, &q, access_personal(c.role), req, res);

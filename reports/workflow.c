@@ -71,6 +71,28 @@ static const char *param(const json_t *act, const char *key, lt_error *e, const 
     return v && *v ? v : NULL;
 }
 
+/* The assignee of an assign action: its optional "assignee" (a user name,
+ * 1..64 printable bytes without spaces) into f and h; "" (nobody) when
+ * left out or for a transfer, so a report moved to another unit has no
+ * officer until one is named. Returns 0, or -1 with *e. */
+static int assignee_set(const json_t *act, const char *action, json_t *f, json_t *h, lt_error *e)
+{
+    const json_t *j = json_object_get(act, "assignee");
+    const char *v = !strcmp(action, "assign") ? json_string_value(j) : NULL;
+    bool ok = !j || json_is_null(j) || (v && strlen(v) < REPORT_USER_MAX);
+    for (const char *p = v; ok && p && *p; p++)
+        ok = (unsigned char)*p > ' ' && *p != 0x7f;
+    if (!ok || (j && !strcmp(action, "transfer") && !json_is_null(j)))
+        return lt_error_set(e, LT_EINVAL, "report.assignee_invalid",
+                            "\"assignee\" of %s must be the user name of the officer who handles "
+                            "the report (at most %d characters, no spaces), or left out",
+                            action, REPORT_USER_MAX - 1);
+    json_object_set_new(f, "assignee", json_string(v ? v : ""));
+    if (v && *v)
+        json_object_set_new(h, "assignee", json_string(v));
+    return 0;
+}
+
 /* Sets owner_unit/owner_path to unit and resets the deadline from the
  * category at the new owner. */
 static void owner_set(reports *r, const json_t *cur, json_t *f, const char *unit, uint64_t now)
@@ -179,6 +201,8 @@ static int action_fields(reports *r, const json_t *cur, const action_rule *a, co
                 "not: use transfer",
                 r->c->unit, v);
         }
+        if (assignee_set(act, a->name, f, h, e))
+            return -1;
         *snapshot = !unit_holds(r, cur, v);
         owner_set(r, cur, f, v, now);
         json_object_set_new(h, "target", json_string(v));

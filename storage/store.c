@@ -538,7 +538,7 @@ int store_open(store **out, const char *path, const store_options *opt, char *er
     size_t map = opt && opt->map_size ? opt->map_size : STORE_DEFAULT_MAP;
     int rc = mdb_env_create(&s->env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(s->env, 32);
+        rc = mdb_env_set_maxdbs(s->env, 64);
     if (!rc)
         rc = mdb_env_set_maxreaders(s->env, 254);
     if (!rc)

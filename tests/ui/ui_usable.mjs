@@ -199,6 +199,13 @@ await lead.waitForSelector('#tiles [data-tile=received] a.value');
 check('the dashboard keeps its date range and category in the filter',
   await lead.inputValue('#dash-filter input[name=from]') === '2020-01-01' &&
   await lead.inputValue('#dash-filter select[name=category]') === 'environment');
+// the tiles count that category only (reports/stats?category=): 1,250 of the
+// 5,000 imported are environment, so the tile is neither 0 nor everything
+const statsOf = async (cat) => (await call('c1', C1S, 'GET', `reports/stats?from=2020-01-01${cat ? `&category=${cat}` : ''}`)).total;
+const envTotal = await statsOf('environment'), allTotal = await statsOf('');
+const tileNum = Number((await lead.textContent('#tiles [data-tile=received] a.value')).replace(/\D/g, ''));
+check('the dashboard tiles count the chosen category only', envTotal >= 1250 && envTotal < allTotal - 3000 &&
+  tileNum === envTotal, `tile ${tileNum}, environment ${envTotal}, all ${allTotal}`);
 const drill = await lead.getAttribute('#tiles [data-tile=processed] a.value', 'href');
 check('a tile drills down to the list with the same dates, category and its statuses',
   drill.includes('from=2020-01-01') && drill.includes('category=environment') && drill.includes('status=resolved%2Cclosed'), drill);

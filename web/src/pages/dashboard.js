@@ -67,7 +67,8 @@ function tiles(cur, prev, overdueOpen, f) {
 }
 
 // The dashboard's filter: a date range (default the last 30 days) and a
-// category (the overdue list, the map and the drill-down links), as
+// category (the tiles, the unit table, the weekly chart, the overdue list,
+// the map and the drill-down links: reports/stats?category=), as
 // #/?from=&to=&category= so it can be bookmarked and printed.
 function filterForm(f, cats, unit) {
   const form = h('form.filters.dash-filters', { id: 'dash-filter', onsubmit: (e) => {
@@ -86,13 +87,13 @@ function filterForm(f, cats, unit) {
 
 // The figures per child unit, each with the trend of its total against the
 // 30 days before.
-function children(cur, prev) {
+function children(cur, prev, category) {
   if (!cur.children?.length) return null;
   const before = new Map((prev.children || []).map((c) => [c.unit, c]));
   return h('section.card', h('h2', t('by_child')), h('div.scroll', { tabindex: 0 }, h('table.grid', { id: 'by-child' },
     h('thead', h('tr', h('th', t('unit')), figureHeads().map((x) => h('th.num', x)), h('th', t('trend')))),
     h('tbody', cur.children.map((c) => h('tr', { 'data-unit': c.unit }, h('td', h('a', {
-      href: `#/reports?unit=${encodeURIComponent(c.unit)}` }, c.name || c.unit)),
+      href: `#/reports${qs({ unit: c.unit, category })}` }, c.name || c.unit)),
       figureCells(c).map((x) => h('td.num', x)), h('td', trend(c.total, before.get(c.unit)?.total ?? 0))))))));
 }
 
@@ -115,9 +116,9 @@ function syncHealth(net) {
     }) : h('li', t('none'))));
 }
 
-async function weekly(el, unit) {
+async function weekly(el, unit, category) {
   const now = Date.now(), weeks = [...Array(8).keys()].reverse();
-  const rows = await Promise.all(weeks.map((w) => api(`reports/stats${qs({ unit,
+  const rows = await Promise.all(weeks.map((w) => api(`reports/stats${qs({ unit, category,
     from: vnDate(now - (w + 1) * 7 * DAY + DAY), to: vnDate(now - w * 7 * DAY) })}`).catch(() => null)));
   if (rows.some((r) => !r)) return;
   const { trendChart } = await import('../chart.js');
@@ -152,12 +153,12 @@ export async function render(main, { query } = {}) {
     kidsBox, chartEl, extra);
   const refresh = async () => {
     const [cur, prev, od, net] = await Promise.all([
-      api(`reports/stats${qs({ unit, from, to, by: 'child' })}`),
-      api(`reports/stats${qs({ unit, from: prevFrom, to: prevTo, by: 'child' })}`),
+      api(`reports/stats${qs({ unit, category, from, to, by: 'child' })}`),
+      api(`reports/stats${qs({ unit, category, from: prevFrom, to: prevTo, by: 'child' })}`),
       api(`reports${qs({ unit, category, overdue: 1, sort: 'deadline', limit: 10 })}`),
       api('network')]);
     mount(figures, tiles(cur, prev, { n: od.reports.length, more: !!od.next }, f));
-    mount(kidsBox, children(cur, prev));
+    mount(kidsBox, children(cur, prev, category));
     mount(overdueBox, overdue(od.reports));
     mount(syncBox, syncHealth(net));
   };
@@ -170,7 +171,7 @@ export async function render(main, { query } = {}) {
   };
   import('../map.js').then(async ({ makeMap }) => { mapView = await makeMap(mapEl); await points(); })
     .catch(() => {});
-  weekly(chartEl, unit).catch(() => {});
+  weekly(chartEl, unit, category).catch(() => {});
   indicatorPanel(indBox, unit).catch(() => {});
   for (const fn of extraTiles) fn(extra.appendChild(h('section.card')));
   let pending = null;
