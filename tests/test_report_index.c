@@ -392,10 +392,10 @@ static void index_digest(store *s, uint8_t out[32])
 {
     crypto_generichash_state h;
     crypto_generichash_init(&h, NULL, 0, 32);
-    const MDB_dbi *dbs = s->index_dbs[0]; /* rscope rstatus rdue rtext rstats */
+    const MDB_dbi *dbs = s->index_dbs[0]; /* rscope rstatus rdue rtext rstats rperson */
     MDB_txn *txn;
     REQUIRE(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0);
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < 6; i++) {
         MDB_cursor *c;
         MDB_val k, v;
         mdb_cursor_open(txn, dbs[i], &c);
@@ -467,7 +467,7 @@ static void test_orders(store *s, const author *a, const author *b)
     /* a store made before the indexes gets them built when opened */
     REQUIRE(mdb_txn_begin(x->env, NULL, 0, &txn) == 0);
     const MDB_dbi *all = x->index_dbs[0];
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < 6; i++)
         CHECK(mdb_drop(txn, all[i], 0) == 0);
     MDB_val mk = {13, "index/reports"};
     CHECK(mdb_del(txn, x->meta, &mk, NULL) == 0);
@@ -525,6 +525,140 @@ static void test_summary_escalation(store *s, const author *a)
     free(rec);
 }
 
+/* The ids a query lists over every page of `limit`, into l. */
+static void list_pages(store *s, report_query q, size_t limit, idlist *l)
+{
+    idlist page;
+    char next[REPORT_CURSOR_MAX] = "", cur[REPORT_CURSOR_MAX];
+    l->n = 0;
+    q.limit = limit;
+    do {
+        snprintf(cur, sizeof cur, "%s", next);
+        q.cursor = cur;
+        list(s, &q, &page, next);
+        CHECK(page.n <= limit);
+        for (size_t i = 0; i < page.n && l->n < 200; i++)
+            snprintf(l->ids[l->n++], 32, "%s", page.ids[i]);
+    } while (next[0]);
+}
+
+/* The ids of fill's reports C-29..C-0 (newest first) for which want(i). */
+static void expect(idlist *l, bool (*want)(int))
+{
+    l->n = 0;
+    for (int i = 29; i >= 0; i--)
+        if (want(i))
+            snprintf(l->ids[l->n++], 32, "C-%d", i);
+}
+
+static bool same(const idlist *a, const idlist *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->ids[i], b->ids[i]))
+            return false;
+    return true;
+}
+
+/* fill's reports: an has every third from C-0 (commune C11) and C-2 (C21),
+ * binh every third from C-1 (C12); an filed every fifth. */
+static bool an_all(int i) { return i % 3 == 0 || i == 2; }
+static bool an_c11(int i) { return i % 3 == 0; }
+static bool an_filed(int i) { return i % 5 == 0; }
+static bool an_both(int i) { return an_all(i) && an_filed(i); }
+static bool binh_all(int i) { return i % 3 == 1; }
+static bool an_after(int i) { return an_all(i) && i != 0; }
+
+/* The person lists of a store (assignee, created_by) against the
+ * reference of the predicates above. */
+static void check_persons(store *s, bool c0)
+{
+    idlist l, want;
+    report_query q = {.unit = "P", .assignee = "an"};
+    list_pages(s, q, 100, &l);
+    expect(&want, c0 ? an_all : an_after);
+    CHECKF(same(&l, &want), "assignee=an: %zu, want %zu", l.n, want.n);
+    list_pages(s, q, 3, &l);
+    CHECK(same(&l, &want)); /* pages of 3 give the same, once each */
+    q.unit = "C11";
+    list_pages(s, q, 4, &l);
+    expect(&want, an_c11);
+    if (!c0)
+        want.n--; /* C-0 is the oldest */
+    CHECK(same(&l, &want) && !has(&l, "C-2"));
+    q = (report_query){.unit = "P", .assignee = "binh"};
+    list_pages(s, q, 100, &l);
+    expect(&want, binh_all);
+    CHECK(same(&l, &want));
+    q = (report_query){.unit = "P", .created_by = "an"};
+    list_pages(s, q, 2, &l);
+    expect(&want, an_filed);
+    CHECK(same(&l, &want));
+    q = (report_query){.unit = "P", .created_by = "an", .assignee = "an"};
+    list_pages(s, q, 100, &l);
+    expect(&want, an_both);
+    if (!c0)
+        want.n--;
+    CHECK(same(&l, &want));
+    char next[REPORT_CURSOR_MAX];
+    q = (report_query){.unit = "P", .assignee = "nobody", .limit = 10};
+    CHECK(list(s, &q, &l, next) == 0);
+    /* overdue first: open, deadline (created + 5 h) before T0 + 12 h, earliest first */
+    q = (report_query){.unit = "P", .assignee = "an", .overdue = true, .now_ms = T0 + 12 * HOUR,
+                       .sort = REPORT_SORT_DEADLINE, .limit = 100};
+    list(s, &q, &l, next);
+    want.n = 0;
+    for (int i = 0; i < 7; i++)
+        if ((c0 ? an_all(i) : an_after(i)) && strcmp(stats[i % 4], "resolved"))
+            snprintf(want.ids[want.n++], 32, "C-%d", i);
+    CHECKF(same(&l, &want), "overdue: %zu, want %zu", l.n, want.n);
+}
+
+static void test_persons(void)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", check_tmpdir());
+    store *s = open_dir(dir);
+    author a = {.unit = "P"};
+    crypto_sign_keypair(a.pk, a.sk);
+    fill(s, &a);
+    for (int i = 0; i < 30; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "C-%d", i);
+        json_t *j = json_object();
+        if (an_all(i) || binh_all(i))
+            json_object_set_new(j, "assignee", json_string(an_all(i) ? "an" : "binh"));
+        if (an_filed(i))
+            json_object_set_new(j, "created_by", json_string("an"));
+        write_json(s, &a, id, ENTRY_OP_PATCH, j);
+    }
+    check_persons(s, true);
+    /* a new assignment moves the row: C-0 to nobody */
+    write_json(s, &a, "C-0", ENTRY_OP_PATCH, json_pack("{s:s}", "assignee", ""));
+    check_persons(s, false);
+    long problems = 0;
+    CHECKF(store_verify(s, check_tmpdir(), count_problem, &problems, err, sizeof err) == 0, "%s",
+           err);
+    CHECK(problems == 0);
+    /* a store of index version 2 (no rperson) is rebuilt at open: the same bytes, answers */
+    uint8_t before[32], after[32];
+    index_digest(s, before);
+    MDB_txn *txn;
+    REQUIRE(mdb_txn_begin(s->env, NULL, 0, &txn) == 0);
+    CHECK(mdb_drop(txn, s->index_dbs[0][5], 0) == 0);
+    CHECK(store_meta_put_u64(txn, s, "index/reports", 2) == 0);
+    REQUIRE(mdb_txn_commit(txn) == 0);
+    index_digest(s, after);
+    CHECK(memcmp(before, after, 32) != 0);
+    store_close(s);
+    s = open_dir(dir);
+    index_digest(s, after);
+    CHECK(!memcmp(before, after, 32));
+    check_persons(s, false);
+    store_close(s);
+}
+
 int main(void)
 {
     REQUIRE(sodium_init() >= 0);
@@ -543,5 +677,6 @@ int main(void)
     test_summary_escalation(s, &a);
     store_close(s);
     test_stats();
+    test_persons();
     return check_done();
 }
