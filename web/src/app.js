@@ -13,6 +13,7 @@ import { api, session, whoami, login, logout, live, liveConnect, liveClose, live
 const staffPages = [
   { path: '', key: 'dashboard', mod: './pages/dashboard.js' },
   { path: 'reports', key: 'reports', mod: './pages/reports.js' },
+  { path: 'mine', key: 'my_reports', mod: './pages/reports.js' },
   { path: 'cameras', key: 'cameras', mod: './pages/cameras.js' },
   { path: 'documents', key: 'documents', mod: './pages/documents.js' },
   { path: 'tasks', key: 'tasks', mod: './pages/documents.js' },

@@ -135,8 +135,12 @@ function actionForm(r, units, done) {
   // photos of the work done, sent with a resolve (the citizen sees them)
   const files = h('input', { type: 'file', name: 'resolution-photos', accept: 'image/jpeg,image/png,image/webp', multiple: true });
   const filesBox = h('label#resolution-photos-box', t('resolution_photos'), files);
+  // assign: the officer who handles it (a user name; "my reports" lists it for that officer)
+  const assignee = h('input', { name: 'assignee', autocomplete: 'off', maxlength: 64 });
+  const assigneeBox = h('label#assignee-box', t('assignee'), assignee);
   const sync = () => {
     const p = ACTIONS[which.value][2];
+    assigneeBox.hidden = which.value !== 'assign';
     answerBox.hidden = filesBox.hidden = p !== 'answer';
     picker.el.hidden = p !== 'unit';
     textBox.hidden = !p || p === 'note' || p === 'answer' || p === 'unit';
@@ -155,6 +159,7 @@ function actionForm(r, units, done) {
       if (files.files.length) body.photos = await Promise.all([...files.files].map(photoBody));
     }
     else if (p === 'unit') { const c = picker.code(); if (c === null) return; body.unit = c; }
+    if (a === 'assign' && assignee.value.trim()) body.assignee = assignee.value.trim();
     else if (p && p !== 'note') body[p] = text.value.trim();
     send.disabled = true;
     try {
@@ -164,7 +169,7 @@ function actionForm(r, units, done) {
     send.disabled = false;
   } }, h('h2', t('actions')),
   ours ? null : h('p.notice#owned-elsewhere', t('owned_elsewhere', { unit: unitName(units, r.owner_unit) })),
-  h('label', t('actions'), which), picker.el, textBox, answerBox, filesBox,
+  h('label', t('actions'), which), picker.el, assigneeBox, textBox, answerBox, filesBox,
   h('label', t('note_internal'), note), send, msg);
 }
 
@@ -300,7 +305,50 @@ async function stats(main, query) {
       Object.entries(s.by_category || {}).map(([k, v]) => h('tr', h('td', catName(cats, k)), h('td.num', fmtNum(v))))))));
 }
 
+// "My reports" (#/mine, #/mine?by=created): the reports assigned to the
+// logged-in officer (GET /api/v1/reports?assignee=me) or filed by them
+// (created_by=me); the overdue ones first, earliest deadline first, then
+// the others newest first, 50 at a time.
+async function mine(main, query) {
+  const [cats, units] = await Promise.all([categories(), loadUnits()]);
+  const created = query.get('by') === 'created';
+  const who = created ? { created_by: 'me' } : { assignee: 'me' };
+  const heads = [t('code'), t('title'), t('category'), t('status'), t('owner'), t('created'), t('deadline')];
+  const body = h('tbody'), count = h('span.muted');
+  const more = h('button.secondary', { id: 'more', hidden: true }, t('more'));
+  const empty = h('p.empty#no-reports', { hidden: true }, t('no_reports'));
+  const tab = (on, href, key) => h('a', { href, 'aria-current': on ? 'page' : null }, t(key));
+  setTitle(t('my_reports'));
+  mount(main, h('h1', t('my_reports'), ' ', count),
+    h('nav.tabs#mine-tabs', { 'aria-label': t('my_reports') }, tab(!created, '#/mine', 'mine_assigned'), ' · ',
+      tab(created, '#/mine?by=created', 'mine_created')),
+    h('div.scroll', { tabindex: 0 }, h('table.grid.cards', { id: 'report-list' },
+      h('thead', h('tr', heads.map((x) => h('th', x)))), body)), empty, more);
+  const seen = new Set();
+  const add = (x) => {
+    if (seen.has(x.id)) return;
+    seen.add(x.id);
+    const cells = [h('a', { href: `#/reports/${encodeURIComponent(x.id)}` }, x.code || x.id),
+      x.title || '', catName(cats, x.category), statusBadge(x.status), unitName(units, x.owner_unit),
+      fmtDateTime(ms(x.created_at ?? x.created_ms)), fmtDateTime(ms(x.deadline_at ?? x.deadline_ms))];
+    body.append(h('tr', { 'data-id': x.id, class: x.overdue ? 'overdue' : null },
+      cells.map((c, i) => h('td', { 'data-label': heads[i] }, c))));
+  };
+  const od = await api(`reports${qs({ ...who, overdue: 1, sort: 'deadline', limit: 200 })}`);
+  od.reports.forEach(add);
+  const load = async (cursor) => {
+    const r = await api(`reports${qs({ ...who, limit: 50, cursor })}`);
+    r.reports.forEach(add);
+    empty.hidden = seen.size > 0;
+    count.textContent = `(${fmtNum(seen.size)}${r.next ? '+' : ''})`;
+    more.hidden = !r.next;
+    more.onclick = () => load(r.next);
+  };
+  await load(null);
+}
+
 export async function render(main, { parts, query }) {
+  if (parts[0] === 'mine') return mine(main, query);
   if (parts[1] === 'stats') { setTitle(t('statistics')); return stats(main, query); }
   if (parts[1]) return detail(main, parts[1]);
   return list(main, query);
