@@ -159,8 +159,8 @@ function actionForm(r, units, done) {
       if (files.files.length) body.photos = await Promise.all([...files.files].map(photoBody));
     }
     else if (p === 'unit') { const c = picker.code(); if (c === null) return; body.unit = c; }
-    if (a === 'assign' && assignee.value.trim()) body.assignee = assignee.value.trim();
     else if (p && p !== 'note') body[p] = text.value.trim();
+    if (a === 'assign' && assignee.value.trim()) body.assignee = assignee.value.trim();
     send.disabled = true;
     try {
       await api(`reports/${encodeURIComponent(r.id || r.code)}/actions`, { method: 'POST', body });
