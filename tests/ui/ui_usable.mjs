@@ -261,8 +261,39 @@ check('...and shown on the tracking page', await wait(lead, () => {
 await lead.goto(`${base('c1')}/#/reports?q=${encodeURIComponent('không có phản ánh này')}`);
 check('an empty list says so', await wait(lead, () => document.querySelector('#no-reports') && !document.querySelector('#no-reports').hidden));
 
+// ---- my reports: the leader assigns two reports to c1-staff (one in the form, one by the API);
+// the staff's "Phản ánh của tôi" lists exactly those (the API's assignee=c1-staff is the reference)
+const fresh = [];
+for (const title of ['Cống tắc ở ngõ 5', 'Cây đổ chắn đường']) {
+  const r = await (await fetch(`${base('c1')}/api/v1/public/reports`, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title, category: 'public_order', lat: 18.674, lon: 105.694 }) })).json();
+  await call('c1', C1S, 'POST', `reports/${encodeURIComponent(r.code)}/actions`, { action: 'receive' });
+  fresh.push(r.code);
+}
+await lead.goto(`${base('c1')}/#/reports/${encodeURIComponent(fresh[0])}`);
+await lead.waitForSelector('#actions');
+await lead.selectOption('#actions select[name=action]', 'assign');
+await lead.fill('#actions input[name=assignee]', 'c1-staff');
+await lead.fill('#actions input[name=param-unit]', 'Phường Bến Thủy');
+await lead.click('#actions button[type=submit]');
+check('the assign form sends the officer (the report shows "assigned")', await wait(lead, () =>
+  document.querySelector('[data-status]')?.getAttribute('data-status') === 'assigned'));
+await call('c1', C1L, 'POST', `reports/${encodeURIComponent(fresh[1])}/actions`, { action: 'assign', unit: '16681', assignee: 'c1-staff' });
+const assignedTo = (await call('c1', C1L, 'GET', 'reports?assignee=c1-staff&limit=50')).reports.map((x) => x.code).sort();
+check('...both are assigned to c1-staff (GET reports?assignee=c1-staff)',
+  JSON.stringify(assignedTo) === JSON.stringify([...fresh].sort()), JSON.stringify(assignedTo));
+await c1.goto(`${base('c1')}/#/`);
+await c1.click('header nav a[href="#/mine"]');
+check('the staff\'s "Phản ánh của tôi" lists exactly the reports assigned to them', await wait(c1, (want) =>
+  location.hash === '#/mine' && JSON.stringify([...document.querySelectorAll('#report-list tbody tr td:first-child a')]
+    .map((a) => a.textContent).sort()) === JSON.stringify(want), [...fresh].sort()));
+check('...titled by the page', (await c1.title()).includes('Phản ánh của tôi'));
+await c1.click('#mine-tabs a[href="#/mine?by=created"]');
+check('...and "Do tôi tạo" lists none they filed (the citizens did)', await wait(c1, () =>
+  location.hash === '#/mine?by=created' && !document.querySelector('#no-reports').hidden));
+
 // ---- every page, both languages, both widths: English, sideways scroll, axe ------------------
-const staffRoutes = ['#/', '#/reports', `#/reports/${encodeURIComponent(id)}`, '#/reports/stats', '#/cameras',
+const staffRoutes = ['#/', '#/reports', '#/mine', `#/reports/${encodeURIComponent(id)}`, '#/reports/stats', '#/cameras',
   '#/documents', '#/tasks', '#/network', '#/admin'];
 const publicRoutes = ['/public#/', `/public#/track/${encodeURIComponent(code)}`, '/public#/map'];
 // English-only texts of the UI: an element whose whole text is one of them is untranslated
