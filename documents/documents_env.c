@@ -266,6 +266,8 @@ static void list_get(documents_env *d, const http_request *req, const auth_calle
         .overdue = od && (!strcmp(od, "1") || !strcmp(od, "true")),
         .limit = limit_param(req),
     };
+    if (doc_env_csv(d, req, c, &q, res))
+        return;
     lt_error e = {0};
     doc_env_answer(res, documents_list(d->docs, c->unit, &q, auth_tree(d->node->auth), &e), &e,
                    200);
