@@ -30,14 +30,8 @@ typedef struct {
 static const char *cell(json_t *s, const char *f, char *buf, size_t cap)
 {
     json_t *v = json_object_get(s, f);
-    if (json_is_string(v))
-        return json_string_value(v);
-    if (json_is_boolean(v))
-        return json_is_true(v) ? "1" : "0";
-    if (json_is_integer(v)) {
-        snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
-        return buf;
-    }
+    if (!json_is_array(v))
+        return csv_json_text(v, buf, cap);
     size_t i, used = 0;
     json_t *r;
     buf[0] = '\0';

@@ -43,3 +43,17 @@ void csv_record(FILE *out, const char *const *v, size_t n)
     }
     fputs("\r\n", out);
 }
+
+const char *csv_json_text(const json_t *v, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_boolean(v))
+        return json_is_true(v) ? "1" : "0";
+    if (json_is_integer(v))
+        snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, cap, "%.15g", json_real_value(v));
+    return buf;
+}

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <jansson.h>
 #include <stdio.h>
 
 /* True when a request asks a list as CSV: format is "csv" (?format=csv)
@@ -26,5 +27,9 @@ void csv_header(FILE *out, const char *const *cols, size_t n);
 /* Writes one row of n text fields v[0..n) (NULL is empty), ending with
  * CRLF. */
 void csv_record(FILE *out, const char *const *v, size_t n);
+
+/* The cell text of a JSON scalar: a string as is, true/false as 1/0, a
+ * number in full (into buf), anything else "". */
+const char *csv_json_text(const json_t *v, char *buf, size_t cap);
 
 #endif

@@ -334,5 +334,36 @@ check "...and by id it is no document: 404" test "$(call GET c1 "$C1S" 'document
 check "the national node lists the documents of the province" test "$(call GET nat "$NV" 'documents?limit=500')" = 200
 check "...." jq -e --arg d "$D1" --arg r "$R1" 'any(.documents[]; .id == $d) and any(.documents[]; .id == $r)' "$T/body"
 
+# ---- CSV export of the list (issue 18): every match, the list's filters and visibility ----------
+P81=$(mk prov p81 viewer 16681)
+P84=$(mk prov p84 viewer 16684)
+check "a document whose subject is a formula, to 16681 alone" \
+    test "$(call POST prov "$PS" documents '{"type":"TB","subject":"=HYPERLINK(\"x\")","recipients":["16681"]}')" = 201
+FORMULA=$(jq -r .id "$T/body")
+csv_rows() { tail -n +2 "$T/body" | grep -c .; }
+csv_ids() { tail -n +2 "$T/body" | cut -d, -f1 | tr -d '\r'; }
+for f in '' 'box=out' 'box=in' 'q=thong+bao' 'type=TB'; do
+    check "JSON total of the province's list ($f)" test "$(call GET prov "$PV" "documents?limit=500&$f")" = 200
+    want=$(jq -r .total "$T/body")
+    check "CSV of the province's list ($f)" test "$(call GET prov "$PV" "documents?format=csv&$f")" = 200
+    check "...one row per match: $want" test "$(csv_rows)" = "$want"
+done
+check "...starts with the byte order mark and the header" \
+    test "$(head -c 3 "$T/body" | od -An -tx1 | tr -d ' ')$(head -1 "$T/body" | tail -c +4 | tr -d '\r')" = \
+    "efbbbfid,notation,type,subject,unit,unit_name,date,urgency,due,created_at,overdue,signer,status,box,recipients"
+check "...the formula subject is guarded with a leading '" grep -qF ",\"'=HYPERLINK(\"\"x\"\")\"," "$T/body"
+check "CSV by Accept: text/csv is served as text/csv" test "$(curl -s -D - -o /dev/null -H 'Accept: text/csv' \
+    -H "Authorization: Bearer $PV" "http://127.0.0.1:${PORT[prov]}/api/v1/documents" | grep -ci '^content-type: text/csv')" = 1
+check "CSV of a 16681 viewer holds the document to 16681 alone" \
+    test "$(call GET prov "$P81" 'documents?format=csv')" = 200
+check "...." bash -c "tail -n +2 '$T/body' | cut -d, -f1 | grep -qxF -- '$FORMULA'"
+check "CSV of a 16684 viewer: as many rows as its JSON list" test "$(call GET prov "$P84" 'documents?limit=500')" = 200
+want=$(jq -r .total "$T/body")
+check "...." test "$(call GET prov "$P84" 'documents?format=csv')" = 200
+check "...$want rows, at least one" test "$(csv_rows)" = "$want" -a "$want" -ge 1
+check "...without the document to 16681 alone" bash -c "! tail -n +2 '$T/body' | cut -d, -f1 | grep -qxF -- '$FORMULA'"
+check "CSV with a bad filter is 400 like the list" test "$(call GET prov "$PV" 'documents?format=csv&box=up')" = 400
+check "...document.query" code_is document.query
+
 for n in nat prov dist c1 c2; do check "node $n stops cleanly" stop "$n"; done
 finish

@@ -55,6 +55,15 @@ int main(void)
     CHECKF(!strcmp(buf, "\xEF\xBB\xBFid,name\r\n'=1,\r\n"), "got [%s]", buf);
     free(buf);
 
+    char cell[32];
+    json_t *n = json_integer(-7), *r = json_real(21.5);
+    CHECK(!strcmp(csv_json_text(n, cell, sizeof cell), "-7"));
+    CHECK(!strcmp(csv_json_text(r, cell, sizeof cell), "21.5"));
+    json_decref(n);
+    json_decref(r);
+    CHECK(!strcmp(csv_json_text(json_true(), cell, sizeof cell), "1"));
+    CHECK(!strcmp(csv_json_text(json_null(), cell, sizeof cell), ""));
+
     CHECK(csv_wanted("csv", NULL));
     CHECK(csv_wanted(NULL, "text/csv, */*;q=0.1"));
     CHECK(!csv_wanted("json", "application/json"));
