@@ -4,7 +4,7 @@
  * docs/documents.md "CSV export".
  */
 #include "documents/doc_env_internal.h"
-#include "lib/csv.h"
+#include "node/http/csv_answer.h"
 #include "node/http/offload.h"
 
 #include <stdio.h>
@@ -23,15 +23,15 @@ typedef struct {
     char unit[NODE_CODE_MAX];
     doc_query q;
     char *text[7]; /* copies of box, status, q, type, urgency, from, to */
-    char *csv;
 } csv_job;
 
-/* The text of field f of document summary s as one cell into buf. */
-static const char *cell(json_t *s, const char *f, char *buf, size_t cap)
+/* The recipients of document summary s as one cell into buf (csv_cell_fn);
+ * NULL for the other columns. */
+static const char *cell(const json_t *s, const char *f, char *buf, size_t cap)
 {
     json_t *v = json_object_get(s, f);
     if (!json_is_array(v))
-        return csv_json_text(v, buf, cap);
+        return NULL;
     size_t i, used = 0;
     json_t *r;
     buf[0] = '\0';
@@ -54,32 +54,8 @@ static void csv_work(void *job, const uint8_t *body, size_t body_len, http_respo
         doc_env_answer(res, NULL, &e, 200);
         return;
     }
-    size_t len = 0;
-    FILE *out = open_memstream(&j->csv, &len);
-    if (!out) {
-        json_decref(l);
-        http_respond_error(res, 503, "the node is out of memory; retry later");
-        return;
-    }
-    csv_header(out, cols, NCOLS);
-    size_t i;
-    json_t *s;
-    json_array_foreach(json_object_get(l, "documents"), i, s)
-    {
-        char buf[NCOLS][512];
-        const char *v[NCOLS];
-        for (size_t k = 0; k < NCOLS; k++)
-            v[k] = cell(s, cols[k], buf[k], sizeof buf[k]);
-        csv_record(out, v, NCOLS);
-    }
+    csv_answer_rows(res, "documents.csv", json_object_get(l, "documents"), cols, NCOLS, cell);
     json_decref(l);
-    fclose(out);
-    res->status = 200;
-    res->content_type = "text/csv; charset=utf-8";
-    res->body = j->csv;
-    res->body_len = len;
-    j->csv = NULL;
-    http_response_header(res, "Content-Disposition", "attachment; filename=\"documents.csv\"");
 }
 
 static void csv_done(void *job, http_response *res, http_pending *p, bool ran)
@@ -88,14 +64,13 @@ static void csv_done(void *job, http_response *res, http_pending *p, bool ran)
     csv_job *j = job;
     for (size_t i = 0; i < sizeof j->text / sizeof *j->text; i++)
         free(j->text[i]);
-    free(j->csv);
     free(j);
 }
 
 bool doc_env_csv(documents_env *d, const http_request *req, const auth_caller *c,
                  const doc_query *q, http_response *res)
 {
-    if (!csv_wanted(http_request_query_param(req, "format"), http_request_header(req, "accept")))
+    if (!csv_answer_wanted(req))
         return false;
     csv_job *j = calloc(1, sizeof *j);
     const char *src[] = {q->box, q->status, q->q, q->type, q->urgency, q->from, q->to};

@@ -2,7 +2,7 @@
  * cam_csv_env.c - see cam_csv_env.h.
  */
 #include "media/cam_csv_env.h"
-#include "lib/csv.h"
+#include "node/http/csv_answer.h"
 #include "media/media.h"
 #include "node/http/offload.h"
 
@@ -19,7 +19,6 @@ static const char *const cols[] = {"id",     "name",         "field", "unit",  "
 typedef struct {
     media_env *d;
     char unit[NODE_CODE_MAX], field[64], status[32];
-    char *csv;
 } csv_job;
 
 static void csv_work(void *job, const uint8_t *body, size_t body_len, http_response *res)
@@ -34,46 +33,20 @@ static void csv_work(void *job, const uint8_t *body, size_t body_len, http_respo
         http_respond_lt(res, &e);
         return;
     }
-    size_t len = 0;
-    FILE *out = open_memstream(&j->csv, &len);
-    if (!out) {
-        json_decref(l);
-        http_respond_error(res, 503, "the node is out of memory; retry later");
-        return;
-    }
-    csv_header(out, cols, NCOLS);
-    size_t i;
-    json_t *cam;
-    json_array_foreach(json_object_get(l, "cameras"), i, cam)
-    {
-        char buf[NCOLS][32];
-        const char *v[NCOLS];
-        for (size_t k = 0; k < NCOLS; k++)
-            v[k] = csv_json_text(json_object_get(cam, cols[k]), buf[k], sizeof buf[k]);
-        csv_record(out, v, NCOLS);
-    }
+    csv_answer_rows(res, "cameras.csv", json_object_get(l, "cameras"), cols, NCOLS, NULL);
     json_decref(l);
-    fclose(out);
-    res->status = 200;
-    res->content_type = "text/csv; charset=utf-8";
-    res->body = j->csv;
-    res->body_len = len;
-    j->csv = NULL;
-    http_response_header(res, "Content-Disposition", "attachment; filename=\"cameras.csv\"");
 }
 
 static void csv_done(void *job, http_response *res, http_pending *p, bool ran)
 {
     (void)res, (void)p, (void)ran;
-    csv_job *j = job;
-    free(j->csv);
-    free(j);
+    free(job);
 }
 
 bool cam_csv_answer(media_env *d, const cam_list_query *q, const http_request *req,
                     http_response *res)
 {
-    if (!csv_wanted(http_request_query_param(req, "format"), http_request_header(req, "accept")))
+    if (!csv_answer_wanted(req))
         return false;
     csv_job *j = calloc(1, sizeof *j);
     if (!j) {

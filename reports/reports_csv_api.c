@@ -3,6 +3,7 @@
  */
 #include "reports/reports_csv_api.h"
 #include "lib/csv.h"
+#include "node/http/csv_answer.h"
 #include "node/http/offload.h"
 #include "reports/report_summary.h"
 #include "storage/record.h"
@@ -100,12 +101,8 @@ static void csv_work(void *job, const uint8_t *body, size_t body_len, http_respo
                            rc > 0 ? "" : "; check the node's log");
         return;
     }
-    res->status = 200;
-    res->content_type = "text/csv; charset=utf-8";
-    res->body = j->csv;
-    res->body_len = j->len;
+    csv_answer_body(res, j->csv, j->len, "reports.csv");
     j->csv = NULL;
-    http_response_header(res, "Content-Disposition", "attachment; filename=\"reports.csv\"");
 }
 
 static void csv_done(void *job, http_response *res, http_pending *p, bool ran)
@@ -122,7 +119,7 @@ static void csv_done(void *job, http_response *res, http_pending *p, bool ran)
 
 bool reports_csv_wanted(const http_request *req)
 {
-    return csv_wanted(http_request_query_param(req, "format"), http_request_header(req, "accept"));
+    return csv_answer_wanted(req);
 }
 
 /* A copy of s (NULL stays NULL); false when out of memory. */
