@@ -364,6 +364,25 @@ check "...$want rows, at least one" test "$(csv_rows)" = "$want" -a "$want" -ge 
 check "...without the document to 16681 alone" bash -c "! tail -n +2 '$T/body' | cut -d, -f1 | grep -qxF -- '$FORMULA'"
 check "CSV with a bad filter is 400 like the list" test "$(call GET prov "$PV" 'documents?format=csv&box=up')" = 400
 check "...document.query" code_is document.query
+# the tasks list as CSV: every task of the list, the same filters and visibility
+check "a task whose title starts with @, to 16681" \
+    test "$(call POST prov "$PL" tasks '{"title":"@chu tich: kiem tra","due":"2030-01-01","assignees":["16681"]}')" = 201
+T3=$(jq -r .id "$T/body")
+for f in '' 'overdue=1' 'assignee=16684'; do
+    check "JSON tasks of the province ($f)" test "$(call GET prov "$PL" "tasks?$f")" = 200
+    want=$(jq -r '[.tasks[].id] | sort | join(" ")' "$T/body")
+    check "CSV tasks of the province ($f)" test "$(call GET prov "$PL" "tasks?format=csv&$f")" = 200
+    check "...the same tasks: $want" test "$(csv_ids | sort | paste -sd' ')" = "$want"
+done
+check "...the header" test "$(head -1 "$T/body" | tail -c +4 | tr -d '\r')" = \
+    "id,title,unit,by,due,doc,done,overdue,on_time,assignees,progress,created_at"
+check "the whole tasks CSV of the province" test "$(call GET prov "$PL" 'tasks?format=csv&overdue=1')" = 200
+check "...the late task, both assignees, 16681 at 50 %" \
+    grep -q "^$T1,.*,0,1,,16681 16684,16681:50 16684:0," "$T/body"
+check "...the @ title guarded" bash -c "curl -s -H 'Authorization: Bearer $PL' 'http://127.0.0.1:${PORT[prov]}/api/v1/tasks?format=csv' | grep -qF \"$T3,'@chu tich: kiem tra,40,\""
+check "a 16684 viewer's task CSV: T1 (assigned to it)" test "$(call GET prov "$P84" 'tasks?format=csv')" = 200
+check "...." bash -c "tail -n +2 '$T/body' | cut -d, -f1 | grep -qxF -- '$T1'"
+check "...not T2 nor T3 (16681's alone)" bash -c "! tail -n +2 '$T/body' | cut -d, -f1 | grep -qxE -- '$T2|$T3'"
 
 for n in nat prov dist c1 c2; do check "node $n stops cleanly" stop "$n"; done
 finish
