@@ -4,7 +4,6 @@
 #include "media/cam_csv_env.h"
 #include "node/http/csv_answer.h"
 #include "media/media.h"
-#include "node/http/offload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,26 +36,12 @@ static void csv_work(void *job, const uint8_t *body, size_t body_len, http_respo
     json_decref(l);
 }
 
-static void csv_done(void *job, http_response *res, http_pending *p, bool ran)
-{
-    (void)res, (void)p, (void)ran;
-    free(job);
-}
-
 bool cam_csv_answer(media_env *d, const cam_list_query *q, const http_request *req,
                     http_response *res)
 {
-    if (!csv_answer_wanted(req))
-        return false;
-    csv_job *j = calloc(1, sizeof *j);
-    if (!j) {
-        http_respond_error(res, 503, "the node is out of memory; retry later");
-        return true;
-    }
-    j->d = d;
-    snprintf(j->unit, sizeof j->unit, "%s", q->unit);
-    snprintf(j->field, sizeof j->field, "%s", q->field ? q->field : "");
-    snprintf(j->status, sizeof j->status, "%s", q->status ? q->status : "");
-    offload_request(req, res, &(offload_task){d->node->loop, j, csv_work, csv_done});
-    return true;
+    csv_job j = {.d = d};
+    snprintf(j.unit, sizeof j.unit, "%s", q->unit);
+    snprintf(j.field, sizeof j.field, "%s", q->field ? q->field : "");
+    snprintf(j.status, sizeof j.status, "%s", q->status ? q->status : "");
+    return csv_answer_offload(req, res, d->node->loop, &j, sizeof j, csv_work);
 }

@@ -17,6 +17,7 @@
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 . "$(dirname "$0")/cam_lib.sh"
+. "$(dirname "$0")/csv_lib.sh"
 
 command -v ffmpeg >/dev/null || { echo "FAIL: ffmpeg (the CLI) is needed to make test streams" >&2; exit 1; }
 M="$T/media"
@@ -262,18 +263,10 @@ check "a camera named like a formula" \
     test "$(call PUT c1 "$CA" cameras/CAMF "{\"name\":\"=cmd|' /C calc'!A0\",\"field\":\"security\",\"url\":\"rtsp://u:fPass@10.0.0.9/f\"}")" = 200
 settled() { [ "$(call GET c1 "$CV" cameras)" = 200 ] && jq -e '[.cameras[] | select(.id | test("^(CSV1|CSV2|CAMF)$")) | .status] == ["offline","offline","offline"]' "$T/body" >/dev/null; }
 check "...the new cameras probed: offline (the statuses compared below settle)" wait_until 60 settled
-csv_rows() { tail -n +2 "$T/body" | grep -c .; }
-csv_ids() { tail -n +2 "$T/body" | cut -d, -f1 | tr -d '\r' | sort | paste -sd' '; }
-for f in '' 'field=traffic' 'status=online' 'field=security&status=offline'; do
-    check "JSON list at the commune ($f)" test "$(call GET c1 "$CV" "cameras?$f")" = 200
-    want=$(jq -r '.cameras | length' "$T/body")
-    ids=$(jq -r '[.cameras[].id] | sort | join(" ")' "$T/body")
-    check "CSV at the commune ($f)" test "$(call GET c1 "$CV" "cameras?format=csv&$f")" = 200
-    check "...$want rows, the same cameras" test "$(csv_rows) $(csv_ids)" = "$want $ids"
-done
+csv_same_as_json c1 "$CV" 'cameras?' '"\(.cameras | length) " + ([.cameras[].id] | sort | join(" "))' \
+    '' 'field=traffic' 'status=online' 'field=security&status=offline'
 check "...starts with the byte order mark and the header" \
-    test "$(head -c 3 "$T/body" | od -An -tx1 | tr -d ' ')$(head -1 "$T/body" | tail -c +4 | tr -d '\r')" = \
-    "efbbbfid,name,field,unit,status,status_since,lat,lon,url,enabled,codec,width,height,fps"
+    csv_header_is "id,name,field,unit,status,status_since,lat,lon,url,enabled,codec,width,height,fps"
 check "the whole CSV at the commune" test "$(call GET c1 "$CV" 'cameras?format=csv')" = 200
 check "...the formula name guarded with a leading '" grep -qF "CAMF,'=cmd|' /C calc'!A0,security" "$T/body"
 check "...stream addresses without credentials" grep -qF "rtsp://10.0.0.9/s1" "$T/body"

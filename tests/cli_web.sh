@@ -7,6 +7,7 @@
 # a hello and a report event with one).
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
+. "$(dirname "$0")/csv_lib.sh"
 
 make_tree
 echo "web-admin-pass" | "$BIN" user add --dir "$T/dist" --user wadmin --role admin >/dev/null
@@ -125,10 +126,9 @@ csv_users() { tail -n +2 "$T/body" | cut -d, -f1 | paste -sd' '; }
 expect 200 "users: JSON list of the district's admin" -b "$T/a.jar" "$H/api/v1/users"
 want=$(jq -r '[.users[].user] | join(" ")' "$T/body")
 expect 200 "users: CSV of the district's admin" -b "$T/a.jar" "$H/api/v1/users?format=csv"
-check "...the byte order mark and the header" \
-    test "$(head -c 3 "$T/body" | od -An -tx1 | tr -d ' ')$(head -1 "$T/body" | tail -c +4 | tr -d '\r')" = "efbbbfuser,unit,role,created,disabled"
+check "...the byte order mark and the header" csv_header_is "user,unit,role,created,disabled"
 check "...the accounts of the JSON list, in its order: $want" test "$(csv_users | tr -d '\r')" = "$want"
-check "...one line each, 4 accounts" test "$(tail -n +2 "$T/body" | grep -c .)" = 4
+check "...one line each, 4 accounts" test "$(csv_rows)" = 4
 check "...the commune viewer's line" grep -q '^wv84,16684,viewer,[0-9]*,0' "$T/body"
 check "...no password hash" bash -c "! grep -q 'argon2' '$T/body'"
 expect 200 "users: CSV by Accept: text/csv" -b "$T/a.jar" -H 'Accept: text/csv' "$H/api/v1/users"

@@ -3,15 +3,40 @@
  */
 #include "node/http/csv_answer.h"
 #include "lib/csv.h"
+#include "node/http/offload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define CELL_MAX 512 /* the text of a number or a joined list */
 
 bool csv_answer_wanted(const http_request *req)
 {
     return csv_wanted(http_request_query_param(req, "format"), http_request_header(req, "accept"));
+}
+
+static void job_free(void *job, http_response *res, http_pending *p, bool ran)
+{
+    (void)res, (void)p, (void)ran;
+    free(job);
+}
+
+bool csv_answer_offload(const http_request *req, http_response *res, uv_loop_t *loop,
+                        const void *job, size_t size,
+                        void (*work)(void *job, const uint8_t *body, size_t body_len,
+                                     http_response *res))
+{
+    if (!csv_answer_wanted(req))
+        return false;
+    void *j = malloc(size);
+    if (!j) {
+        http_respond_error(res, 503, "the node is out of memory; retry later");
+        return true;
+    }
+    memcpy(j, job, size);
+    offload_request(req, res, &(offload_task){loop, j, work, job_free});
+    return true;
 }
 
 void csv_answer_body(http_response *res, char *csv, size_t len, const char *filename)
