@@ -1,7 +1,7 @@
 /*
  * csv.h - writing CSV exports of the lists (reports, documents, cameras,
  * users): UTF-8 with a byte order mark, RFC 4180 quoting, and a guard
- * against spreadsheet formulas. Contract: docs/reports.md "CSV export".
+ * against spreadsheet formulas. Contract: docs/web.md "CSV exports".
  */
 #ifndef LT_CSV_H
 #define LT_CSV_H

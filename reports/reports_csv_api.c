@@ -117,11 +117,6 @@ static void csv_done(void *job, http_response *res, http_pending *p, bool ran)
     free(j);
 }
 
-bool reports_csv_wanted(const http_request *req)
-{
-    return csv_answer_wanted(req);
-}
-
 /* A copy of s (NULL stays NULL); false when out of memory. */
 static bool dup_opt(const char *s, char **out)
 {

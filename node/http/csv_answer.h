@@ -1,7 +1,7 @@
 /*
  * csv_answer.h - answering a list as CSV (lib/csv.h writes the cells):
  * which requests ask for it, and the 200 text/csv attachment. Used by
- * every list's export (reports, documents, cameras, users).
+ * every list's export (reports, documents, tasks, cameras, users).
  */
 #ifndef LT_CSV_ANSWER_H
 #define LT_CSV_ANSWER_H
