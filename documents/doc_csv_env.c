@@ -13,16 +13,16 @@
 
 /* The columns, in order; "recipients" is the recipient units' codes,
  * separated by spaces. */
-static const char *const cols[] = {"id",      "notation",   "type",    "subject", "unit",
+static const char *const cols[] = {"id",        "notation", "type",    "subject", "unit",
                                    "unit_name", "date",     "urgency", "due",     "created_at",
-                                   "overdue", "signer",     "status",  "box",     "recipients"};
+                                   "overdue",   "signer",   "status",  "box",     "recipients"};
 #define NCOLS (sizeof cols / sizeof *cols)
 
 /* The columns of the tasks list: "assignees" their unit codes, "progress"
  * unit:percent of each assignee, separated by spaces. */
-static const char *const task_cols[] = {"id",   "title",   "unit",     "by",        "due",
-                                        "doc",  "done",    "overdue",  "on_time",   "assignees",
-                                        "progress", "created_at"};
+static const char *const task_cols[] = {"id",      "title",     "unit",     "by",
+                                        "due",     "doc",       "done",     "overdue",
+                                        "on_time", "assignees", "progress", "created_at"};
 #define NTASK_COLS (sizeof task_cols / sizeof *task_cols)
 
 typedef struct {
@@ -52,8 +52,8 @@ static const char *cell(const json_t *s, const char *f, char *buf, size_t cap)
         json_t *pc = json_object_get(r, "percent");
         if (u && used < cap)
             used += (size_t)(json_is_integer(pc)
-                                 ? snprintf(buf + used, cap - used, "%s%s:%lld", used ? " " : "",
-                                            u, (long long)json_integer_value(pc))
+                                 ? snprintf(buf + used, cap - used, "%s%s:%lld", used ? " " : "", u,
+                                            (long long)json_integer_value(pc))
                                  : snprintf(buf + used, cap - used, "%s%s", used ? " " : "", u));
     }
     return buf;
@@ -65,9 +65,8 @@ static void csv_work(void *job, const uint8_t *body, size_t body_len, http_respo
     csv_job *j = job;
     lt_error e = {0};
     const unit_tree *t = auth_tree(j->d->node->auth);
-    json_t *l = j->tasks
-                    ? documents_task_list(j->d->docs, j->unit, j->text[0], j->q.overdue, t, &e)
-                    : documents_list(j->d->docs, j->unit, &j->q, t, &e);
+    json_t *l = j->tasks ? documents_task_list(j->d->docs, j->unit, j->text[0], j->q.overdue, t, &e)
+                         : documents_list(j->d->docs, j->unit, &j->q, t, &e);
     if (!l) {
         doc_env_answer(res, NULL, &e, 200);
         return;
@@ -90,8 +89,8 @@ static void csv_done(void *job, http_response *res, http_pending *p, bool ran)
 
 /* A job for the caller c with copies of texts[0..n) (NULL stays NULL);
  * NULL after answering 503. */
-static csv_job *job_new(documents_env *d, const auth_caller *c, const char *const *texts,
-                        size_t n, http_response *res)
+static csv_job *job_new(documents_env *d, const auth_caller *c, const char *const *texts, size_t n,
+                        http_response *res)
 {
     csv_job *j = calloc(1, sizeof *j);
     bool ok = j != NULL;
@@ -117,9 +116,15 @@ bool doc_env_csv(documents_env *d, const http_request *req, const auth_caller *c
     csv_job *j = job_new(d, c, src, sizeof src / sizeof *src, res);
     if (!j)
         return true;
-    j->q = (doc_query){.box = j->text[0], .status = j->text[1], .q = j->text[2],
-                       .type = j->text[3], .urgency = j->text[4], .from = j->text[5],
-                       .to = j->text[6], .overdue = q->overdue, .all = true};
+    j->q = (doc_query){.box = j->text[0],
+                       .status = j->text[1],
+                       .q = j->text[2],
+                       .type = j->text[3],
+                       .urgency = j->text[4],
+                       .from = j->text[5],
+                       .to = j->text[6],
+                       .overdue = q->overdue,
+                       .all = true};
     offload_request(req, res, &(offload_task){d->node->loop, j, csv_work, csv_done});
     return true;
 }

@@ -6,9 +6,9 @@
 #ifndef LT_CSV_H
 #define LT_CSV_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <jansson.h>
 #include <stdio.h>
 
 /* True when a request asks a list as CSV: format is "csv" (?format=csv)

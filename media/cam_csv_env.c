@@ -2,17 +2,17 @@
  * cam_csv_env.c - see cam_csv_env.h.
  */
 #include "media/cam_csv_env.h"
-#include "node/http/csv_answer.h"
 #include "media/media.h"
+#include "node/http/csv_answer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* The columns, in order: fields of the camera records (docs/media.md). */
-static const char *const cols[] = {"id",     "name",         "field", "unit",  "status",
-                                   "status_since", "lat",    "lon",   "url",   "enabled",
-                                   "codec",  "width",        "height", "fps"};
+static const char *const cols[] = {"id",           "name",  "field",  "unit", "status",
+                                   "status_since", "lat",   "lon",    "url",  "enabled",
+                                   "codec",        "width", "height", "fps"};
 #define NCOLS (sizeof cols / sizeof *cols)
 
 typedef struct {
