@@ -23,4 +23,15 @@ void doc_env_register(documents_env *d, const http_request *req, const auth_call
  * PUT /api/v1/document-types/{code}. */
 void doc_env_types(void *ctx, const http_request *req, http_response *res);
 
+/* Answers the list q as CSV when req asks it (?format=csv or Accept:
+ * text/csv; doc_csv_env.c): every match, on the thread pool. Returns
+ * false, answering nothing, when req asks JSON. */
+bool doc_env_csv(documents_env *d, const http_request *req, const auth_caller *c,
+                 const doc_query *q, http_response *res);
+
+/* The same for the tasks list (GET /api/v1/tasks?format=csv): the tasks
+ * documents_task_list gives for assignee and overdue, every one. */
+bool doc_env_tasks_csv(documents_env *d, const http_request *req, const auth_caller *c,
+                       const char *assignee, bool overdue, http_response *res);
+
 #endif

@@ -861,6 +861,8 @@ json_t *documents_list(documents *d, const char *unit, const doc_query *q, const
     bool exact = true;
     if (limit > LIST_MAX)
         limit = LIST_MAX;
+    if (q->all)
+        limit = SIZE_MAX;
     bool boxed = q->box && *q->box;
     if (!l.fold || (boxed ? list_box(&l, strcmp(q->box, "in") ? "o" : "i", limit, &total, &exact)
                           : store_records(d->s, DOC_COLL, list_one, &l)) < 0) {

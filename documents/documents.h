@@ -206,6 +206,7 @@ typedef struct {
     const char *from, *to; /* promulgation dates YYYY-MM-DD, inclusive */
     bool overdue;          /* due date passed and a recipient not done */
     size_t limit;          /* at most this many (0: 50), newest first */
+    bool all;              /* every match, limit ignored (the CSV export) */
 } doc_query;
 
 /* {"documents": [summaries], "total": n} of the documents a user of unit

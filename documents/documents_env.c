@@ -266,6 +266,8 @@ static void list_get(documents_env *d, const http_request *req, const auth_calle
         .overdue = od && (!strcmp(od, "1") || !strcmp(od, "true")),
         .limit = limit_param(req),
     };
+    if (doc_env_csv(d, req, c, &q, res))
+        return;
     lt_error e = {0};
     doc_env_answer(res, documents_list(d->docs, c->unit, &q, auth_tree(d->node->auth), &e), &e,
                    200);
@@ -397,9 +399,12 @@ static void tasks_collection(void *ctx, const http_request *req, http_response *
         return;
     }
     const char *od = http_request_query_param(req, "overdue");
+    const char *assignee = http_request_query_param(req, "assignee");
+    bool overdue = od && (!strcmp(od, "1") || !strcmp(od, "true"));
+    if (doc_env_tasks_csv(d, req, &c, assignee, overdue, res))
+        return;
     doc_env_answer(res,
-                   documents_task_list(d->docs, c.unit, http_request_query_param(req, "assignee"),
-                                       od && (!strcmp(od, "1") || !strcmp(od, "true")),
+                   documents_task_list(d->docs, c.unit, assignee, overdue,
                                        auth_tree(d->node->auth), &e),
                    &e, 200);
 }

@@ -6,6 +6,7 @@
  */
 #include "media/media_env.h"
 #include "media/av_log.h"
+#include "media/cam_csv_env.h"
 #include "media/clip.h"
 #include "media/events.h"
 #include "media/media.h"
@@ -122,6 +123,8 @@ static void list_get(void *ctx, const http_request *req, http_response *res)
     const char *status = http_request_query_param(req, "status");
     cam_list_query q = {unit, field && *field ? field : NULL, status && *status ? status : NULL,
                         http_request_query_param(req, "cursor"), 0};
+    if (cam_csv_answer(d, &q, req, res))
+        return;
     if (!limit_parse(req, CAMERA_LIST_MAX, 0, &q.limit, res))
         return;
     lt_error e = {0};

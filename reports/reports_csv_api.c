@@ -2,6 +2,8 @@
  * reports_csv_api.c - see reports_csv_api.h.
  */
 #include "reports/reports_csv_api.h"
+#include "lib/csv.h"
+#include "node/http/csv_answer.h"
 #include "node/http/offload.h"
 #include "reports/report_summary.h"
 #include "storage/record.h"
@@ -30,25 +32,6 @@ typedef struct {
     char *csv;
     size_t len;
 } csv_job;
-
-/* Writes s as one CSV field: quoted when it holds a comma, quote or line
- * break, with "" for a quote. A text (not a number) starting with = + - @
- * is prefixed with ' so a spreadsheet does not run it as a formula. */
-static void csv_field(FILE *out, const char *s, bool text)
-{
-    bool quote = strpbrk(s, ",\"\r\n") != NULL;
-    if (quote)
-        fputc('"', out);
-    if (text && *s && strchr("=+-@", *s))
-        fputc('\'', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    if (quote)
-        fputc('"', out);
-}
 
 /* The name of unit code (its "units" record) into out, "" when unknown. */
 static void unit_name(reports_env *d, const char *code, char *out, size_t cap)
@@ -103,11 +86,7 @@ static void csv_work(void *job, const uint8_t *body, size_t body_len, http_respo
         http_respond_error(res, 503, "the node is out of memory; retry later");
         return;
     }
-    fputs("\xEF\xBB\xBF", j->out);
-    size_t n = j->personal ? NCOLS : NPUBLIC;
-    for (size_t i = 0; i < n; i++)
-        fprintf(j->out, "%s%s", i ? "," : "", cols[i]);
-    fputs("\r\n", j->out);
+    csv_header(j->out, cols, j->personal ? NCOLS : NPUBLIC);
     char next[REPORT_CURSOR_MAX] = "", cursor[REPORT_CURSOR_MAX], err[STORE_ERR_LEN];
     int rc;
     j->q.limit = REPORT_QUERY_LIMIT_MAX;
@@ -122,12 +101,8 @@ static void csv_work(void *job, const uint8_t *body, size_t body_len, http_respo
                            rc > 0 ? "" : "; check the node's log");
         return;
     }
-    res->status = 200;
-    res->content_type = "text/csv; charset=utf-8";
-    res->body = j->csv;
-    res->body_len = j->len;
+    csv_answer_body(res, j->csv, j->len, "reports.csv");
     j->csv = NULL;
-    http_response_header(res, "Content-Disposition", "attachment; filename=\"reports.csv\"");
 }
 
 static void csv_done(void *job, http_response *res, http_pending *p, bool ran)
@@ -140,13 +115,6 @@ static void csv_done(void *job, http_response *res, http_pending *p, bool ran)
     free(j->text);
     free(j->statuses_buf);
     free(j);
-}
-
-bool reports_csv_wanted(const http_request *req)
-{
-    const char *f = http_request_query_param(req, "format");
-    const char *accept = http_request_header(req, "accept");
-    return (f && !strcmp(f, "csv")) || (accept && strstr(accept, "text/csv"));
 }
 
 /* A copy of s (NULL stays NULL); false when out of memory. */

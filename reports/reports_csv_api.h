@@ -11,9 +11,6 @@
 #include "reports/report_query.h"
 #include "reports/reports_env.h"
 
-/* True when req asks the list as CSV: ?format=csv or Accept: text/csv. */
-bool reports_csv_wanted(const http_request *req);
-
 /* Answers req with every report q matches (q's limit and cursor are
  * ignored) as UTF-8 CSV with a byte order mark (Excel reads the
  * Vietnamese right), one header row, unit names beside unit codes;

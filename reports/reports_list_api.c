@@ -7,6 +7,7 @@
  * only of the reports returned), the figures from the day counters.
  */
 #include "reports/reports_list_api.h"
+#include "node/http/csv_answer.h"
 #include "node/people/access.h"
 #include "node/people/auth.h"
 #include "replication/unit_place.h"
@@ -201,7 +202,7 @@ void reports_list_api_get(void *ctx, const http_request *req, http_response *res
         !list_params(req, res, &q) || !person_param(req, res, &c, "assignee", &q.assignee) ||
         !person_param(req, res, &c, "created_by", &q.created_by))
         return;
-    if (reports_csv_wanted(req)) {
+    if (csv_answer_wanted(req)) {
         reports_csv_answer(d, &q, access_personal(c.role), req, res);
         return;
     }

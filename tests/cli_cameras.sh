@@ -17,6 +17,7 @@
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 . "$(dirname "$0")/cam_lib.sh"
+. "$(dirname "$0")/csv_lib.sh"
 
 command -v ffmpeg >/dev/null || { echo "FAIL: ffmpeg (the CLI) is needed to make test streams" >&2; exit 1; }
 M="$T/media"
@@ -234,7 +235,7 @@ check "...and wrote nothing" test "$(own_entries)" = "$before"
 check "the password is in no data file of the other nodes" \
     bash -c "! grep -rqa s3cretPass '$T/nat' '$T/prov' '$T/dist'"
 api_clean() { # no answer of node $1 about the cameras carries the password
-    for path in cameras cameras/CAM1 cameras/CAM3 'cameras/stats?by=child' cameras/events; do
+    for path in cameras 'cameras?format=csv' cameras/CAM1 cameras/CAM3 'cameras/stats?by=child' cameras/events; do
         ncall GET "$1" "$2" "$path" >/dev/null
         ! grep -q s3cretPass "$T/body" || return 1
     done
@@ -256,6 +257,29 @@ check "the corrected file imports: 2 written" bash -c "'$BIN' cameras import --d
 check "...a rerun writes nothing" bash -c "'$BIN' cameras import --dir '$T/c1' --file '$T/bad.csv' | grep -q '0 written, 2 unchanged'"
 check "the imported camera reaches the province, without credentials" \
     wait_until 30 bash -c "[ \"\$(curl -s -H 'Authorization: Bearer $PV' http://127.0.0.1:${PORT[prov]}/api/v1/cameras/CSV1 | jq -r .url)\" = rtsp://10.0.0.9/s1 ]"
+
+# CSV export of the list (issue 18): every camera the list selects, no credentials
+check "a camera named like a formula" \
+    test "$(call PUT c1 "$CA" cameras/CAMF "{\"name\":\"=cmd|' /C calc'!A0\",\"field\":\"security\",\"url\":\"rtsp://u:fPass@10.0.0.9/f\"}")" = 200
+settled() { [ "$(call GET c1 "$CV" cameras)" = 200 ] && jq -e '[.cameras[] | select(.id | test("^(CSV1|CSV2|CAMF)$")) | .status] == ["offline","offline","offline"]' "$T/body" >/dev/null; }
+check "...the new cameras probed: offline (the statuses compared below settle)" wait_until 60 settled
+csv_same_as_json c1 "$CV" 'cameras?' '"\(.cameras | length) " + ([.cameras[].id] | sort | join(" "))' \
+    '' 'field=traffic' 'status=online' 'field=security&status=offline'
+check "...starts with the byte order mark and the header" \
+    csv_header_is "id,name,field,unit,status,status_since,lat,lon,url,enabled,codec,width,height,fps"
+check "the whole CSV at the commune" test "$(call GET c1 "$CV" 'cameras?format=csv')" = 200
+check "...the formula name guarded with a leading '" grep -qF "CAMF,'=cmd|' /C calc'!A0,security" "$T/body"
+check "...stream addresses without credentials" grep -qF "rtsp://10.0.0.9/s1" "$T/body"
+check "...no password in it" bash -c "! grep -qE 's3cretPass|csvPass|fPass|u:' '$T/body'"
+check "CSV by Accept: text/csv is served as text/csv" test "$(curl -s -D - -o /dev/null -H 'Accept: text/csv' \
+    -H "Authorization: Bearer $CV" "http://127.0.0.1:${PORT[c1]}/api/v1/cameras" | grep -ci '^content-type: text/csv')" = 1
+P84=$(mk prov p84 viewer 16684)
+check "the province's CSV holds the commune's cameras" wait_until 30 bash -c \
+    "curl -s -H 'Authorization: Bearer $PV' 'http://127.0.0.1:${PORT[prov]}/api/v1/cameras?format=csv' | grep -q '^CAMF,'"
+check "...a viewer of commune 16684 gets the header alone" test "$(call GET prov "$P84" 'cameras?format=csv')" = 200
+check "...." test "$(csv_rows)" = 0
+check "...and may not ask 16681's: 403 like the list" test "$(call GET prov "$P84" 'cameras?format=csv&unit=16681')" = 403
+check "...camera.forbidden" code_is camera.forbidden
 
 # records of the generic collection the domain cannot read are skipped
 printf '{"id":"ODD1","path":7,"field":3}\n{"id":"ODD2","unit":"16681","field":"traffic","online":true}\n' >"$T/odd.jsonl"

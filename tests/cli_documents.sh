@@ -26,6 +26,7 @@
 # the share of documents signed are operational indicators.
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
+. "$(dirname "$0")/csv_lib.sh"
 
 make_tree
 SERVE_ARGS="--attachment-max 20" # the oversized attachment below (tests/cli_doc_files.sh: 200 MiB)
@@ -333,6 +334,44 @@ check "...." jq -e 'all(.documents[]; .id != "56/KH-UBND") and .total >= 3' "$T/
 check "...and by id it is no document: 404" test "$(call GET c1 "$C1S" 'documents/KH-57')" = 404
 check "the national node lists the documents of the province" test "$(call GET nat "$NV" 'documents?limit=500')" = 200
 check "...." jq -e --arg d "$D1" --arg r "$R1" 'any(.documents[]; .id == $d) and any(.documents[]; .id == $r)' "$T/body"
+
+# ---- CSV export of the list (issue 18): every match, the list's filters and visibility ----------
+P81=$(mk prov p81 viewer 16681)
+P84=$(mk prov p84 viewer 16684)
+check "a document whose subject is a formula, to 16681 alone" \
+    test "$(call POST prov "$PS" documents '{"type":"TB","subject":"=HYPERLINK(\"x\")","recipients":["16681"]}')" = 201
+FORMULA=$(jq -r .id "$T/body")
+csv_same_as_json prov "$PV" 'documents?limit=500&' '"\(.total) " + ([.documents[].id] | sort | join(" "))' \
+    '' 'box=out' 'box=in' 'q=thong+bao' 'type=TB'
+check "...starts with the byte order mark and the header" csv_header_is \
+    "id,notation,type,subject,unit,unit_name,date,urgency,due,created_at,overdue,signer,status,box,recipients"
+check "...the formula subject is guarded with a leading '" grep -qF ",\"'=HYPERLINK(\"\"x\"\")\"," "$T/body"
+check "CSV by Accept: text/csv is served as text/csv" test "$(curl -s -D - -o /dev/null -H 'Accept: text/csv' \
+    -H "Authorization: Bearer $PV" "http://127.0.0.1:${PORT[prov]}/api/v1/documents" | grep -ci '^content-type: text/csv')" = 1
+check "CSV of a 16681 viewer holds the document to 16681 alone" \
+    test "$(call GET prov "$P81" 'documents?format=csv')" = 200
+check "...." csv_has_id "$FORMULA"
+check "CSV of a 16684 viewer: as many rows as its JSON list" test "$(call GET prov "$P84" 'documents?limit=500')" = 200
+want=$(jq -r .total "$T/body")
+check "...." test "$(call GET prov "$P84" 'documents?format=csv')" = 200
+check "...$want rows, at least one" test "$(csv_rows)" = "$want" -a "$want" -ge 1
+check "...without the document to 16681 alone" test "$(csv_has_id "$FORMULA" || echo absent)" = absent
+check "CSV with a bad filter is 400 like the list" test "$(call GET prov "$PV" 'documents?format=csv&box=up')" = 400
+check "...document.query" code_is document.query
+# the tasks list as CSV: every task of the list, the same filters and visibility
+check "a task whose title starts with @, to 16681" \
+    test "$(call POST prov "$PL" tasks '{"title":"@chu tich: kiem tra","due":"2030-01-01","assignees":["16681"]}')" = 201
+T3=$(jq -r .id "$T/body")
+csv_same_as_json prov "$PL" 'tasks?' '"\(.total) " + ([.tasks[].id] | sort | join(" "))' '' 'overdue=1' 'assignee=16684'
+check "...the byte order mark and the header" \
+    csv_header_is "id,title,unit,by,due,doc,done,overdue,on_time,assignees,progress,created_at"
+check "the whole tasks CSV of the province" test "$(call GET prov "$PL" 'tasks?format=csv&overdue=1')" = 200
+check "...the late task, both assignees, 16681 at 50 %" \
+    grep -q "^$T1,.*,0,1,,16681 16684,16681:50 16684:0," "$T/body"
+check "...the @ title guarded" bash -c "curl -s -H 'Authorization: Bearer $PL' 'http://127.0.0.1:${PORT[prov]}/api/v1/tasks?format=csv' | grep -qF \"$T3,'@chu tich: kiem tra,40,\""
+check "a 16684 viewer's task CSV: T1 (assigned to it)" test "$(call GET prov "$P84" 'tasks?format=csv')" = 200
+check "...." csv_has_id "$T1"
+check "...not T2 nor T3 (16681's alone)" test "$(csv_has_id "$T2" || csv_has_id "$T3" || echo none)" = none
 
 for n in nat prov dist c1 c2; do check "node $n stops cleanly" stop "$n"; done
 finish

@@ -7,6 +7,7 @@
 # a hello and a report event with one).
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
+. "$(dirname "$0")/csv_lib.sh"
 
 make_tree
 echo "web-admin-pass" | "$BIN" user add --dir "$T/dist" --user wadmin --role admin >/dev/null
@@ -116,6 +117,29 @@ expect 409 "users: no self-demotion" -X PATCH -b "$T/a.jar" -H "X-CSRF-Token: $A
 expect 409 "users: no self-deletion" -X DELETE -b "$T/a.jar" -H "X-CSRF-Token: $A" "$H/api/v1/users/wadmin"
 expect 200 "users: delete" -X DELETE -b "$T/a.jar" -H "X-CSRF-Token: $A" "$H/api/v1/users/wnew"
 expect 404 "users: delete again" -X DELETE -b "$T/a.jar" -H "X-CSRF-Token: $A" "$H/api/v1/users/wnew"
+# the accounts as CSV (issue 18): the same accounts as the JSON list, never a password hash
+expect 201 "users: an admin of commune 16684" -b "$T/a.jar" -H "X-CSRF-Token: $A" -H 'content-type: application/json' \
+    -d '{"user": "wc84", "password": "c84-password-1", "role": "admin", "unit": "16684"}' "$H/api/v1/users"
+expect 201 "users: a viewer of commune 16684" -b "$T/a.jar" -H "X-CSRF-Token: $A" -H 'content-type: application/json' \
+    -d '{"user": "wv84", "password": "v84-password-1", "role": "viewer", "unit": "16684"}' "$H/api/v1/users"
+csv_users() { tail -n +2 "$T/body" | cut -d, -f1 | paste -sd' '; }
+expect 200 "users: JSON list of the district's admin" -b "$T/a.jar" "$H/api/v1/users"
+want=$(jq -r '[.users[].user] | join(" ")' "$T/body")
+expect 200 "users: CSV of the district's admin" -b "$T/a.jar" "$H/api/v1/users?format=csv"
+check "...the byte order mark and the header" csv_header_is "user,unit,role,created,disabled"
+check "...the accounts of the JSON list, in its order: $want" test "$(csv_users | tr -d '\r')" = "$want"
+check "...one line each, 4 accounts" test "$(csv_rows)" = 4
+check "...the commune viewer's line" grep -q '^wv84,16684,viewer,[0-9]*,0' "$T/body"
+check "...no password hash" bash -c "! grep -q 'argon2' '$T/body'"
+expect 200 "users: CSV by Accept: text/csv" -b "$T/a.jar" -H 'Accept: text/csv' "$H/api/v1/users"
+check "...the same CSV" test "$(csv_users | tr -d '\r')" = "$want"
+C84=$(login wc84 c84-password-1 "$T/c84.jar")
+expect 200 "users: CSV of commune 16684's admin" -b "$T/c84.jar" "$H/api/v1/users?format=csv"
+check "...its commune's accounts only" test "$(csv_users | tr -d '\r')" = "wc84 wv84"
+expect 403 "users: CSV refused to staff" -b "$T/s.jar" "$H/api/v1/users?format=csv"
+for u in wc84 wv84; do
+    expect 200 "users: delete $u" -X DELETE -b "$T/a.jar" -H "X-CSRF-Token: $A" "$H/api/v1/users/$u"
+done
 
 # ---- boundaries and tiles ---------------------------------------------------------------------
 POLY='{"type": "Feature", "properties": {"name": "Phường Bến Thủy"}, "geometry": {"type": "Polygon", "coordinates": [[[105.69, 18.65], [105.71, 18.65], [105.71, 18.67], [105.69, 18.65]]]}}'

@@ -9,6 +9,7 @@
 #include "node/http/offload.h"
 #include "node/people/access.h"
 #include "node/people/auth.h"
+#include "node/people/users_csv.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -42,6 +43,17 @@ static int list_one(void *ctx, const account *a)
     if (access_may_manage(l->tree, l->me->unit, l->me->role, a->unit, a->role))
         json_array_append_new(l->list, account_json(a));
     return 0;
+}
+
+json_t *users_list(node_env *d, const auth_caller *me)
+{
+    json_t *list = json_array();
+    users_listing l = {auth_tree(d->auth), me, list};
+    if (list && account_list(d->store, list_one, &l) < 0) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
 }
 
 /* Checks that me may manage an account of unit with role (access.h:
@@ -221,11 +233,11 @@ void users_api(void *ctx, const http_request *req, http_response *res)
                           req->path);
         return;
     }
+    if (get && !name && users_csv_answer(d, &me, req, res))
+        return;
     if (get && !name) {
-        json_t *list = json_array();
-        users_listing l = {auth_tree(d->auth), &me, list};
-        if (account_list(d->store, list_one, &l) < 0) {
-            json_decref(list);
+        json_t *list = users_list(d, &me);
+        if (!list) {
             http_respond_error(res, 500, "the node could not read its accounts; check its log");
             return;
         }

@@ -3,6 +3,7 @@
  * (the CLI equivalent is `lienthong user`). Admins only.
  *
  *   GET    /api/v1/users          {"users": [{"user", "unit", "role", "created", "disabled"}]}
+ *   GET    /api/v1/users?format=csv  the same as CSV (users_csv.h)
  *   POST   /api/v1/users          {"user", "password", "role", "unit"?} -> 201 the account
  *   PATCH  /api/v1/users/{name}   any of {"role", "unit", "disabled", "password"} -> the account
  *   DELETE /api/v1/users/{name}   -> {"deleted": name}; ends its sessions and tokens
@@ -21,8 +22,14 @@
 
 #include "node/env/env.h"
 #include "node/http/http.h"
+#include "node/people/auth.h"
 
 /* The handler of every method above (ctx: the node_env). */
 void users_api(void *ctx, const http_request *req, http_response *res);
+
+/* The accounts me may manage (its unit's subtree), as a JSON array of
+ * {"user", "unit", "role", "created", "disabled"} (never a password hash),
+ * or NULL when the store cannot be read. */
+json_t *users_list(node_env *d, const auth_caller *me);
 
 #endif

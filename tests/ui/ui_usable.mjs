@@ -192,6 +192,23 @@ const csvRows = csv.text.trim().split(/\r\n/);
 check('the list exports CSV: header, the two matches, units by name', csv.status === 200 &&
   csv.type.startsWith('text/csv') && csvRows[0].startsWith('code,title,') && csvRows.length === 3 &&
   csvRows.slice(1).every((r) => r.includes('Ổ gà số') && r.includes('Phường Bến Thủy')), `${csv.status} ${csv.type} ${csv.text.slice(0, 300)}`);
+// the other lists' "Tải CSV" links: the page's filters carried, a CSV with its header
+for (const [page, hash, filter, header] of [[lead, '#/documents?box=out&q=abc', 'q=abc', 'id,notation,'],
+  [lead, '#/tasks?overdue=1', 'overdue=1', 'id,title,'], [lead, '#/cameras', 'format=csv', 'id,name,field,'],
+  [adm, '#/admin', 'format=csv', 'user,unit,role,created,disabled']]) {
+  await page.goto(`${base('c1')}/${hash}`);
+  await page.waitForSelector('#export-csv');
+  const got = await page.evaluate(async () => {
+    const href = document.querySelector('#export-csv').getAttribute('href');
+    const r = await fetch(href);
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    return { href, status: r.status, type: r.headers.get('content-type'),
+      bom: bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf, text: new TextDecoder().decode(bytes) };
+  });
+  check(`${hash} exports CSV with its filters (${filter})`, got.href.includes(filter) && got.href.includes('format=csv') &&
+    got.status === 200 && got.type.startsWith('text/csv') && got.bom && got.text.startsWith(header),
+  `${got.href} ${got.status} ${got.type} ${got.text.slice(0, 200)}`);
+}
 // ---- officers' tools: dashboard dates and category, drill-down, print, resolve with photos ----
 await lead.setViewportSize({ width: 1366, height: 768 });
 await lead.goto(`${base('c1')}/#/?from=2020-01-01&category=environment`);

@@ -29,7 +29,10 @@ async function users(box) {
     filter: (u) => within(units, u.code, session.node_unit) });
   const role = roleSelect('staff', { name: 'new-role' });
   const run = async (p) => { try { await p; await users(box); } catch (e) { flash(msg, e.text ?? e.message, true); } };
-  mount(box, h('h2', t('users')), h('div.scroll', { tabindex: 0 }, h('table.grid.cards', { id: 'users' },
+  mount(box, h('div.row', h('h2.grow', t('users')),
+    // the accounts of the list as CSV (GET /api/v1/users?format=csv)
+    h('a.button.secondary', { id: 'export-csv', download: 'users.csv', href: '/api/v1/users?format=csv' }, t('export_csv'))),
+  h('div.scroll', { tabindex: 0 }, h('table.grid.cards', { id: 'users' },
     h('thead', h('tr', [t('user'), t('unit'), t('role'), t('disabled'), ''].map((x) => h('th', x)))),
     h('tbody', list.map((u) => h('tr', { 'data-user': u.user }, h('td', u.user), h('td', unitName(units, u.unit)),
       h('td', roleSelect(u.role, { 'aria-label': t('role'), onchange: (e) => run(api(`users/${u.user}`,

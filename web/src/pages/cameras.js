@@ -88,7 +88,10 @@ export async function render(main, { query } = {}) {
     mount(childBox, figures(byChild, 'cam-children', 'unit'));
     m.points(list.cameras.map((c) => ({ lat: c.lat, lon: c.lon, status: c.status,
       label: `${c.name} · ${statusText(c.status)}` })));
-    mount(listBox, h('h2', `${t('cameras')} (${fmtNum(list.cameras.length)})`),
+    mount(listBox, h('div.row', h('h2.grow', `${t('cameras')} (${fmtNum(list.cameras.length)})`),
+      // every camera of the list as CSV, the same unit (GET /api/v1/cameras?format=csv)
+      h('a.button.secondary', { id: 'export-csv', download: 'cameras.csv',
+        href: `/api/v1/cameras${qs({ ...q, format: 'csv' })}` }, t('export_csv'))),
       h('div.scroll', { tabindex: 0 }, h('table.grid.cards', { id: 'cam-list' },
         h('thead', h('tr', h('th', t('cameras')), h('th', t('cam_field')), h('th', t('unit')), h('th', t('cam_status')),
           h('th', t('cam_picture')))),

@@ -33,7 +33,10 @@ async function boxes(main, query) {
   h('select', { name: 'status', 'aria-label': t('status') }, h('option', { value: '' }, t('all')),
     ['sent', 'recalled', 'updated', 'replaced', ...RECEIPTS].map((s) => h('option', { value: s, selected: s === f.status }, t('doc_st_' + s)))),
   h('label', h('input', { type: 'checkbox', name: 'overdue', checked: f.overdue === '1' }), t('overdue')),
-  h('button', { type: 'submit' }, t('filter')));
+  h('button', { type: 'submit' }, t('filter')),
+  // every matching document as CSV, the same filters (GET /api/v1/documents?format=csv)
+  h('a.button.secondary', { id: 'export-csv', download: 'documents.csv',
+    href: `/api/v1/documents${qs({ ...f, box, format: 'csv' })}` }, t('export_csv')));
   const r = await api(`documents${qs({ ...f, box, overdue: f.overdue })}`);
   const tab = (b) => h('a.button', { class: b === box ? '' : 'secondary', href: `#/documents${qs({ box: b })}`,
     'aria-current': b === box ? 'page' : null }, t('doc_box_' + b));
@@ -192,7 +195,10 @@ async function tasks(main, query) {
     h('input', { name: 'due', type: 'date', required: true, 'aria-label': t('doc_due') })],
   (f) => ({ ...f, assignees: f.assignees.split(/[\s,;]+/).filter(Boolean) })) : null;
   mount(main, h('div.row', h('h1.grow', t('tasks')),
-    h('a.button', { class: overdue ? '' : 'secondary', href: overdue ? '#/tasks' : '#/tasks?overdue=1' }, t('overdue'))),
+    h('a.button', { class: overdue ? '' : 'secondary', href: overdue ? '#/tasks' : '#/tasks?overdue=1' }, t('overdue')),
+    // every task of the list as CSV, the same filter (GET /api/v1/tasks?format=csv)
+    h('a.button.secondary', { id: 'export-csv', download: 'tasks.csv',
+      href: `/api/v1/tasks${qs({ overdue: overdue ? '1' : '', format: 'csv' })}` }, t('export_csv'))),
   assign,
   h('div.card.scroll', { tabindex: 0 }, h('table.grid.cards#task-list', h('thead', h('tr', [t('task_title'), t('unit'), t('doc_due'), t('task_progress')].map((x) => h('th', x)))),
     h('tbody', r.tasks.map((x) => h('tr', { class: x.overdue ? 'overdue' : '', 'data-task': x.id },
