@@ -50,23 +50,23 @@ static void geocoding(void)
                            square("412", "Thành phố Vinh", 105.6, 18.6, 105.8, 18.8),
                            square("16681", "Phường Bến Thủy", 105.66, 18.65, 105.72, 18.71),
                            square("16684", "Xã Nghi Liên", 105.61, 18.71, 105.66, 18.76));
-    json_t *r = geocode_match(fc, "ben thuy");
+    json_t *r = geocode_match(fc, NULL, "ben thuy");
     CHECK(json_array_size(r) == 1 && !strcmp(unit_at(r, 0), "16681"));
     double lat = json_number_value(json_object_get(json_array_get(r, 0), "lat"));
     double lon = json_number_value(json_object_get(json_array_get(r, 0), "lon"));
     CHECKF(lat > 18.679 && lat < 18.681 && lon > 105.689 && lon < 105.691, "%f %f", lat, lon);
     json_decref(r);
-    r = geocode_match(fc, "Số 12 Hồ Tùng Mậu, PHƯỜNG BẾN THỦY, TP. Vinh, Nghệ An");
+    r = geocode_match(fc, NULL, "Số 12 Hồ Tùng Mậu, PHƯỜNG BẾN THỦY, TP. Vinh, Nghệ An");
     CHECK(json_array_size(r) == 2 && !strcmp(unit_at(r, 0), "16681") &&
           !strcmp(unit_at(r, 1), "412"));
     json_decref(r);
-    r = geocode_match(fc, "Bến"); /* every word of the name, not a part */
+    r = geocode_match(fc, NULL, "Bến"); /* every word of the name, not a part */
     CHECK(json_array_size(r) == 0);
     json_decref(r);
-    r = geocode_match(fc, "Phường Hàng Bạc, Hà Nội"); /* the kind word alone matches nothing */
+    r = geocode_match(fc, NULL, "Phường Hàng Bạc, Hà Nội"); /* the kind word alone matches nothing */
     CHECK(json_array_size(r) == 0);
     json_decref(r);
-    r = geocode_match(fc, "nghi lien");
+    r = geocode_match(fc, NULL, "nghi lien");
     CHECK(json_array_size(r) == 1 && !strcmp(unit_at(r, 0), "16684"));
     json_decref(r);
     json_decref(fc);
