@@ -43,6 +43,10 @@ check "the good line imports" "$BIN" import --dir "$D" --collection streets --fi
 found() { get "api/v1/public/geocode?q=s%E1%BB%91%209%20h%E1%BB%93%20t%C3%B9ng%20m%E1%BA%ADu" &&
     jq -e '.results[0].street == "Hồ Tùng Mậu" and .results[0].lat == 18.69' "$T/body" >/dev/null; }
 check "...and becomes findable: 'số 9 hồ tùng mậu'" wait_until 20 found
+P=http://127.0.0.1:$BASE # the province: a street addressed to its unit reaches the ancestors
+up_there() { curl -s --max-time 5 "$P/api/v1/public/geocode?q=h%E1%BB%93%20t%C3%B9ng%20m%E1%BA%ADu" |
+    jq -e '.results[0].street == "Hồ Tùng Mậu" and .results[0].unit == "16681"' >/dev/null; }
+check "...and replicates up to the province" wait_until 60 up_there
 check "the bad file stored nothing: no 'Phong Định Cảng'" \
     get "api/v1/public/geocode?q=Phong%20%C4%90%E1%BB%8Bnh%20C%E1%BA%A3ng"
 check "...an empty list" jq -e '.results == []' "$T/body"
