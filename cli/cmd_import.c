@@ -7,7 +7,7 @@
  * not the node is running: LMDB serialises writers across processes, and a
  * running node notices the new entries within a second.
  *
- * A collection that a domain owns (node/domains.h: reports, ind_values) goes through
+ * A collection that a domain owns (node/domains.h: reports, ind_values, streets) goes through
  * the domain's importer instead: its rules and defaults, DOMAIN_BATCH lines
  * per transaction, nothing written again for lines already stored the
  * same, and --skip-bad to leave bad lines out.
@@ -45,6 +45,10 @@ static const char usage[] =
     "lienthong indicators import: lines {\"indicator\", \"unit\", \"period\",\n"
     "\"value\", \"comment\"} (docs/indicators.md), entered as an admin of the\n"
     "node's unit named \"import\".\n\n"
+    "Collection streets is checked line by line: {\"id\": a slug, \"name\",\n"
+    "\"unit\" (at or under this node's unit), \"lat\", \"lon\" (inside Vietnam),\n"
+    "\"aliases\": [...] (optional)}, each addressed to its unit; the citizens'\n"
+    "page geocodes them (docs/operations.md, Street names).\n\n"
     "  --dir DIR          the node's data directory\n"
     "  --collection C     collection name, e.g. reports, kpis, documents\n"
     "  --file F           the JSON Lines file (- for standard input)\n"
@@ -455,7 +459,7 @@ int cmd_import(int argc, char **argv)
                                          "are addressed by its rules (or use --raw)");
     if (!im && skip_bad)
         return cli_usage_error("import", "--skip-bad is for a domain's collection (reports, "
-                                         "ind_values)");
+                                         "ind_values, streets)");
     node_config c;
     if ((code = cli_load("import", dir, &c)))
         return code;

@@ -4,6 +4,7 @@
 #include "cli/demo_data.h"
 #include "node/domains.h"
 #include "node/map_demo.h"
+#include "node/streets.h"
 
 #include <stdint.h>
 
@@ -15,5 +16,7 @@ int demo_data_write(const node_config *c, store *s, char *err, size_t errlen)
         rng = rng * 131 + (uint8_t)*p;
     if (domains_demo_seed(s, c, &rng, err, errlen))
         return -1;
-    return map_demo_seed(s, err, errlen);
+    if (map_demo_seed(s, err, errlen))
+        return -1;
+    return streets_demo_seed(s, c, err, errlen);
 }

@@ -13,6 +13,7 @@
 #include "media/media.h"
 #include "node/env/config.h"
 #include "node/membership/unit_ops.h"
+#include "node/streets.h"
 #include "reports/report_demo.h"
 #include "reports/report_import.h"
 #include "reports/report_index.h"
@@ -131,6 +132,8 @@ static const domain_importer importers[] = {
      reports_import_batch, reports_export_line},
     {INDVALUE_COLL, values_import_open, values_import_close, values_import_line,
      values_import_batch, indicators_export_line},
+    {STREETS_COLL, streets_import_open, streets_import_close, streets_import_check,
+     streets_import_write, streets_export_line},
 };
 
 const domain_importer *domains_importer(const char *coll)

@@ -88,7 +88,7 @@ static void boundaries_work(void *job, const uint8_t *body, size_t len, http_res
     (void)body;
     (void)len;
     json_t *fc = map_boundaries_load(j->store);
-    j->answer(fc, j->arg, res);
+    j->answer(j->store, fc, j->arg, res);
     json_decref(fc);
 }
 
@@ -113,8 +113,9 @@ void map_boundaries_offload(node_env *d, const http_request *req, http_response 
     offload_request(req, res, &(offload_task){d->loop, j, boundaries_work, boundaries_done});
 }
 
-static void answer_all(json_t *fc, const char *arg, http_response *res)
+static void answer_all(store *s, json_t *fc, const char *arg, http_response *res)
 {
+    (void)s;
     (void)arg;
     http_respond_json(res, 200, json_incref(fc));
 }

@@ -35,8 +35,9 @@
 json_t *map_boundaries_load(store *s);
 
 /* What a handler answers from every boundary (a FeatureCollection, as
- * map_boundaries_load gives) and its argument; on a pool thread. */
-typedef void (*map_boundaries_answer)(json_t *fc, const char *arg, http_response *res);
+ * map_boundaries_load gives) and its argument; on a pool thread, where it
+ * may read more of store s. */
+typedef void (*map_boundaries_answer)(store *s, json_t *fc, const char *arg, http_response *res);
 #define MAP_ANSWER_ARG_MAX 512
 
 /* Reads every boundary on the thread pool (a province's are megabytes of

@@ -2,7 +2,7 @@
 # The maps offline and the citizens' page (issue 18): a commune node
 # serves its basemap by byte ranges (the built-in one, then a file placed in
 # its directory; `serve --basemap` refuses what is not PMTiles), geocodes an
-# address against its units' names, lists open reports near a point; then
+# address against its units' and streets' names, lists open reports near a point; then
 # Debian's chromium (tests/ui/ui_map.mjs) draws the maps with every request
 # to other hosts blocked. 3,000 imported reports (half of them closed, so
 # on the public map) make the markers cluster.
@@ -25,6 +25,9 @@ awk 'BEGIN { split("environment public_order", cat, " ")
         printf "{\"service_request_id\": \"MAP-%d\", \"service_code\": \"%s\", \"description\": \"Đèn đường hỏng số %d\", \"lat\": %.4f, \"long\": %.4f, \"address\": \"Số %d Lê Lợi\", \"requested_datetime\": \"2026-11-%02dT08:00:00+07:00\", \"status\": \"%s\"}\n",
             i, cat[i % 2 + 1], i, 18.72 + (i % 100) / 2000, 105.61 + (i % 97) / 1000, i, i % 28 + 1, i % 2 ? "open" : "closed" }' >"$T/many.jsonl"
 check "3,000 reports import" "$BIN" import --dir "$T/c1" --collection reports --file "$T/many.jsonl"
+# a street of the commune, away from its middle (the citizens' page places an address naming it there)
+printf '%s\n' '{"id": "16681-ho-tung-mau", "name": "Hồ Tùng Mậu", "unit": "16681", "lat": 18.69, "lon": 105.70}' >"$T/streets.jsonl"
+check "a street imports" "$BIN" import --dir "$T/c1" --collection streets --file "$T/streets.jsonl"
 start c1 || exit 1
 B=http://127.0.0.1:${PORT[c1]}
 
@@ -74,6 +77,9 @@ check "geocode 'ben thuy': 200" test "$(geo 'ben thuy')" = 200
 check "...the commune, at its middle" jqb '.results[0] | .unit == "16681" and (.lat > 18.67 and .lat < 18.69) and (.lon > 105.68 and .lon < 105.69)'
 check "geocode a full address: 200" test "$(geo 'Số 5 Lê Lợi, Phường Bến Thủy, TP Vinh')" = 200
 check "...the commune first, then the district" jqb '[.results[].unit] == ["16681", "412"]'
+check "geocode an address on the street: 200" test "$(geo 'Số 12 Hồ Tùng Mậu, Phường Bến Thủy')" = 200
+check "...the street first, at its point, then the commune" \
+    jqb '[.results[] | [.street, .unit]] == [["Hồ Tùng Mậu", "16681"], [null, "16681"]] and .results[0].lat == 18.69'
 check "geocode a place elsewhere: 200" test "$(geo 'Hoàn Kiếm, Hà Nội')" = 200
 check "...no result" jqb '.results == []'
 check "geocode without q: 400" test "$(node_req c1 GET api/v1/public/geocode)" = 400
