@@ -237,6 +237,7 @@ typedef struct {
     json_t *f;        /* its fields */
     json_t *hist;     /* its first history item */
     write_list extra; /* its photo chunks */
+    const char *to[2]; /* their addressees (extra's entries point here, written after the lock) */
 } create_plan;
 
 /* The part of a create that reads the context: validates in and builds the
@@ -262,9 +263,8 @@ static int create_locked(reports *r, const json_t *in, const photo_set *ps, cons
     citizen_token_new(token, hash_hex);
     json_object_set_new(f, "citizen_token_hash", json_string(hash_hex));
     json_t *photos = json_array();
-    const char *to[2];
-    size_t nto = report_addressees(f, to);
-    st = photos_record(to, nto, p, np, &plan->extra, photos, e);
+    size_t nto = report_addressees(f, plan->to);
+    st = photos_record(plan->to, nto, p, np, &plan->extra, photos, e);
     json_object_set_new(f, "photos", photos);
     json_object_set_new(f, "channel", json_string(channel));
     json_object_set_new(f, "status", json_string("new"));
@@ -306,7 +306,7 @@ int reports_create_raw(reports *r, const json_t *in, const reports_photo *raw, s
                           "channel must be web, app, hotline or open311");
     } else {
         photos_prepare(in, raw, nraw, &ps);
-        create_plan plan = {json_object(), NULL, {0}};
+        create_plan plan = {json_object(), NULL, {0}, {NULL, NULL}};
         reports_lock(r);
         st = create_locked(r, in, &ps, channel, who, token, &plan, e);
         reports_unlock(r);
