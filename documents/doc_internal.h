@@ -84,6 +84,12 @@ json_t *doc_receipt_load(documents *d, const char *id, const char *unit);
 size_t doc_acting_for(const json_t *j, const char *field, const char *unit, const unit_tree *tree,
                       const char **out, size_t max);
 
+/* The operation that writes record coll/id of a merged-away unit (merged
+ * true) or of the writer's own: a patch when a successor changes a record
+ * its predecessor's node created (it stays that record's creation and
+ * owner), else a put. */
+entry_op doc_merged_op(documents *d, const char *coll, const char *id, bool merged);
+
 /* Writes the receipt status (with note) of recipient for document doc of
  * id on behalf of who: "unit" is recipient, and "by_unit" who's unit when
  * that differs (the successor of a recipient merged away). No checks but

@@ -5,7 +5,9 @@
  */
 #include "documents/doc_internal.h"
 #include "node/people/access.h"
+#include "storage/record.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 size_t doc_acting_for(const json_t *j, const char *field, const char *unit, const unit_tree *tree,
@@ -25,4 +27,15 @@ size_t doc_acting_for(const json_t *j, const char *field, const char *unit, cons
         }
     }
     return n;
+}
+
+entry_op doc_merged_op(documents *d, const char *coll, const char *id, bool merged)
+{
+    uint8_t *rec;
+    size_t len;
+    if (!merged || store_record_get(d->s, coll, id, &rec, &len))
+        return ENTRY_OP_PUT;
+    bool live = !record_is_deleted(rec, len);
+    free(rec);
+    return live ? ENTRY_OP_PATCH : ENTRY_OP_PUT;
 }

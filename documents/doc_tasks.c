@@ -268,7 +268,8 @@ static int task_progress_put(documents *d, const json_t *t, const char *id, cons
     if (merged)
         json_object_set_new(p, "by_unit", json_string(who->unit));
     const char *to[3] = {assignee, doc_str(t, "unit"), who->unit};
-    int rc = doc_write(d, DOC_TASKPROG_COLL, pid, ENTRY_OP_PUT, p, to, merged ? 3 : 2, e);
+    int rc = doc_write(d, DOC_TASKPROG_COLL, pid, doc_merged_op(d, DOC_TASKPROG_COLL, pid, merged),
+                       p, to, merged ? 3 : 2, e);
     json_decref(p);
     return rc;
 }

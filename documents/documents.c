@@ -934,7 +934,8 @@ int doc_receipt_put(documents *d, const json_t *doc, const char *id, const char 
     if (merged)
         json_object_set_new(r, "by_unit", json_string(who->unit));
     const char *to[3] = {recipient, doc_str(doc, "unit"), who->unit};
-    int rc = doc_write(d, DOC_RECEIPT_COLL, rid, ENTRY_OP_PUT, r, to, merged ? 3 : 2, e);
+    int rc = doc_write(d, DOC_RECEIPT_COLL, rid, doc_merged_op(d, DOC_RECEIPT_COLL, rid, merged), r,
+                       to, merged ? 3 : 2, e);
     json_decref(r);
     return rc;
 }

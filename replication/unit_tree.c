@@ -338,7 +338,8 @@ bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *uni
     for (size_t i = 0; i < cur->cap; i++) {
         const unit_slot *s = &cur->slots[i];
         size_t cl = s->used ? strlen(s->code) : 0;
-        if (s->used && !unit_find(old, s->code, cl) && unit_tree_within(cur, s->code, cl, unit, ul))
+        if (s->used && !unit_find(old, s->code, cl) &&
+            unit_tree_placed_within(cur, s->code, cl, unit, ul))
             return true;
     }
     return false;
