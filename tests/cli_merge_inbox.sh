@@ -111,7 +111,7 @@ check "the district sends a document to 16681" send dist "$DS" '["16681"]' "Côn
 LATE=${SENT[-1]}
 check "... still not knowing the merge" not_merged
 stop dist
-start dist || exit 1
+SERVE_ARGS="--upstream $(url prov) --upstream $(url nat)" start dist || exit 1 # linked again
 REF=${#SENT[@]}
 check "the late document reaches 16999's in-box ($REF in all)" wait_until 60 inbox_is "$REF"
 check "... it is the district's document" bash -c "jq -r '.documents[].id' '$T/body' | grep -qxF '$LATE'"
