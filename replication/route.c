@@ -38,10 +38,9 @@ static bool addressed_known(const unit_tree *t, const entry_view *e, const char 
         } else if (n < a->size) {
             /* the addressed subtree contains unit, or lies inside unit's */
             if (unit_tree_within(t, unit, ul, a->ptr, n) ||
-                unit_tree_placed_within(t, a->ptr, n, unit, ul))
+                unit_tree_within(t, a->ptr, n, unit, ul))
                 return true;
-        } else if (unit_tree_placed_within(t, a->ptr, a->size, unit, ul)) {
-            /* a unit merged away: its live successor's too */
+        } else if (unit_tree_within(t, a->ptr, a->size, unit, ul)) {
             return true;
         }
     }

@@ -9,9 +9,7 @@
  *           self's subtree goes up;
  *   down    the peer is a descendant of self: entries addressed into the
  *           peer's part of the tree ("*", "U*" for U on the peer's path to
- *           the root or inside its subtree, "U" for U inside its subtree;
- *           a U merged away also counts inside its live successor's
- *           subtree: unit_tree_placed_within),
+ *           the root or inside its subtree, "U" for U inside its subtree),
  *           except those authored in the peer's subtree (it has them;
  *           a peer restored from an older backup gets the missing part
  *           of its own log back by a rule of the session, not of this

@@ -295,8 +295,8 @@ void unit_tree_view(const unit_tree *t, const char *unit, uint8_t out[UNIT_VIEW_
     size_t n = 0, ul = strlen(unit);
     for (size_t i = 0; in && i < t->cap; i++)
         if (t->slots[i].used &&
-            unit_tree_placed_within(t, t->slots[i].code, strlen(t->slots[i].code), unit, ul))
-            in[n++] = t->slots[i].code; /* a merged unit is inside its successor's too */
+            unit_tree_within(t, t->slots[i].code, strlen(t->slots[i].code), unit, ul))
+            in[n++] = t->slots[i].code;
     if (in) {
         qsort(in, n, sizeof *in, code_cmp);
         for (size_t i = 0; i < n; i++)
@@ -329,8 +329,8 @@ bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *uni
         size_t cl = strlen(s->code);
         if (!unit_find(cur, s->code, cl))
             return true;
-        if (unit_tree_placed_within(cur, s->code, cl, unit, ul) &&
-            !unit_tree_placed_within(old, s->code, cl, unit, ul))
+        if (unit_tree_within(cur, s->code, cl, unit, ul) &&
+            !unit_tree_within(old, s->code, cl, unit, ul))
             return true;
     }
     /* membership is scoped (node/membership/network.h): a unit that moved in from
@@ -338,8 +338,7 @@ bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *uni
     for (size_t i = 0; i < cur->cap; i++) {
         const unit_slot *s = &cur->slots[i];
         size_t cl = s->used ? strlen(s->code) : 0;
-        if (s->used && !unit_find(old, s->code, cl) &&
-            unit_tree_placed_within(cur, s->code, cl, unit, ul))
+        if (s->used && !unit_find(old, s->code, cl) && unit_tree_within(cur, s->code, cl, unit, ul))
             return true;
     }
     return false;

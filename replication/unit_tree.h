@@ -79,8 +79,7 @@ bool unit_tree_known(const unit_tree *t, const char *code, size_t len);
 #define UNIT_VIEW_BYTES 16
 
 /* The view of unit in t: a digest of its path to the root and of the
- * sorted codes of every unit inside its subtree (unit_tree_placed_within:
- * units merged into it included). Two trees giving a unit
+ * sorted codes of every unit inside its subtree. Two trees giving a unit
  * the same view route the same entries to it (route.h: an addressee the
  * sender cannot place is not passed down). */
 void unit_tree_view(const unit_tree *t, const char *unit, uint8_t out[UNIT_VIEW_BYTES]);
@@ -98,8 +97,8 @@ bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *uni
  * successor ("merged_into", followed to the end) or one of the
  * successor's ancestors. A merge keeps the merged unit's "parent" (its node
  * still links up there), so what is addressed to it belongs both there
- * and with its successor (docs/protocol.md, "Records after a tree
- * change"). */
+ * and with its successor: the visibility rule uses it (node/people/access.h);
+ * routing does not yet (docs/protocol.md, "Records after a tree change"). */
 bool unit_tree_placed_within(const unit_tree *t, const char *unit, size_t unit_len,
                              const char *anc, size_t anc_len);
 

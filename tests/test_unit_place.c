@@ -5,13 +5,12 @@
  * was before a change; and the report index following a move and a merge
  * of the "units" records it watches (store_index.watch), equal to a
  * rebuild (store_verify finds no problem); a unit merged away placed
- * inside its live successor for routing, views and visibility
- * (unit_tree_placed_within), though its "parent" stays where it was.
+ * inside its live successor for visibility (unit_tree_placed_within),
+ * though its "parent" stays where it was.
  */
 #include "lib/mpjson.h"
 #include "node/domains.h"
 #include "node/people/access.h"
-#include "replication/route.h"
 #include "replication/unit_place.h"
 #include "reports/report_query.h"
 #include "storage/record.h"
@@ -183,29 +182,12 @@ static void test_report_index(store *s)
     CHECK(store_verify(s, scratch, problem, NULL, err, sizeof err) == 0);
 }
 
-/* An entry of `author` addressed to `to`, as the peer would receive it. */
-static bool sent_down(const unit_tree *t, const char *author, const char *to, const char *self,
-                      const char *peer)
-{
-    uint8_t *bytes;
-    size_t len;
-    const char *tos[1] = {to};
-    entry_fields f = {pk, 1, NULL, 1, author, "documents", "d1", ENTRY_OP_PUT, NULL, 0, tos, 1};
-    REQUIRE(entry_encode(&f, sk, &bytes, &len, err, sizeof err) == 0);
-    entry_view v;
-    REQUIRE(entry_decode(bytes, len, &v, err, sizeof err) == 0);
-    bool yes = route_should_send(t, &v, LINK_DOWN, self, peer);
-    entry_view_free(&v);
-    free(bytes);
-    return yes;
-}
-
 /* After test_resolver: C2 (parent D) merged into N1 (parent D), merged
  * into N2 (parent P); C1 under P. */
-static void test_merged_routing(store *s)
+static void test_merged_place(store *s)
 {
-    unit_tree *t = unit_tree_new(), *t2 = unit_tree_new();
-    REQUIRE(t && t2 && unit_tree_load(t, s) == 0);
+    unit_tree *t = unit_tree_new();
+    REQUIRE(t && unit_tree_load(t, s) == 0);
     CHECK(!unit_tree_within(t, "C2", 2, "N2", 2)); /* the merge keeps C2's parent */
     CHECK(unit_tree_placed_within(t, "C2", 2, "N2", 2));
     CHECK(unit_tree_placed_within(t, "C2", 2, "N1", 2));
@@ -213,26 +195,10 @@ static void test_merged_routing(store *s)
     CHECK(unit_tree_placed_within(t, "C2", 2, "P", 1));
     CHECK(!unit_tree_placed_within(t, "C2", 2, "C1", 2));
     CHECK(!unit_tree_placed_within(t, "C1", 2, "N2", 2));
-    /* what is addressed to C2 is N2's to see, and goes down to N2's node */
+    /* what is addressed to C2 is N2's to see */
     CHECK(access_addressed(t, "N2", "C2", 2));
     CHECK(!access_addressed(t, "C1", "C2", 2));
-    CHECK(sent_down(t, "P", "C2", "P", "N2"));
-    CHECK(sent_down(t, "P", "C2*", "P", "N2"));
-    CHECK(!sent_down(t, "P", "C2", "P", "C1"));
-    CHECK(!sent_down(t, "P", "C1", "P", "N2"));
-    /* a merge into C1 grows C1's view (its positions go down), not N2's */
-    unit(s, "M", "P", NULL);
-    REQUIRE(unit_tree_load(t, s) == 0);
-    unit(s, "M", "P", "C1");
-    REQUIRE(unit_tree_load(t2, s) == 0);
-    uint8_t v1[UNIT_VIEW_BYTES], v2[UNIT_VIEW_BYTES];
-    unit_tree_view(t, "C1", v1);
-    unit_tree_view(t2, "C1", v2);
-    CHECK(memcmp(v1, v2, sizeof v1) != 0);
-    CHECK(unit_tree_grows(t, t2, "C1"));
-    CHECK(!unit_tree_grows(t, t2, "N2"));
     unit_tree_free(t);
-    unit_tree_free(t2);
 }
 
 int main(void)
@@ -245,7 +211,7 @@ int main(void)
     CHECKF(store_open(&s, check_tmpdir(), &o, err, sizeof err) == 0, "%s", err);
     REQUIRE(s);
     test_resolver(s);
-    test_merged_routing(s);
+    test_merged_place(s);
     test_report_index(s);
     store_close(s);
     return check_done();
