@@ -41,30 +41,36 @@ static int arrival_one(void *ctx, uint64_t pos, const uint8_t *bytes, size_t len
     return 0;
 }
 
-/* Writes "delivered" for document id when this node's unit is one of its
- * recipients and has no receipt yet; *written counts it. Returns -1 (the
- * batch is tried again) only when the store failed; a receipt the rules
- * refuse is logged and skipped. */
+/* Writes "delivered" for document id for each of its recipients this
+ * node's unit acts for (itself, and the units merged into it:
+ * doc_acting_for) that has no receipt yet; *written counts them. Returns
+ * -1 (the batch is tried again) only when the store failed; a receipt the
+ * rules refuse is logged and skipped. */
 static int deliver_one(documents *d, const char *id, const unit_tree *tree, size_t *written,
                        lt_error *e)
 {
     int why;
     json_t *doc = doc_load(d, id, &why);
-    json_t *r = doc ? doc_receipt_load(d, id, d->c->unit) : NULL;
-    const char *st = doc ? doc_str(doc, "status") : NULL;
+    const char *st = doc ? doc_str(doc, "status") : NULL, *as[DOC_RECIPIENTS_MAX];
     int rc =
         !doc && why < 0 ? lt_error_set(e, LT_ESTORAGE, NULL, "cannot read document %s", id) : 0;
-    if (doc && !r && doc_is_recipient(doc, d->c->unit) && !(st && !strcmp(st, "recalled"))) {
+    size_t nas = doc && !(st && !strcmp(st, "recalled"))
+                     ? doc_acting_for(doc, "recipients", d->c->unit, tree, as, DOC_RECIPIENTS_MAX)
+                     : 0;
+    for (size_t i = 0; i < nas && !rc; i++) {
+        json_t *r = doc_receipt_load(d, id, as[i]);
         doc_actor node = {"lienthong", d->c->unit, ROLE_STAFF};
         lt_error we = {0};
-        if (!documents_receipt(d, id, "delivered", "", &node, tree, &we))
+        int wrc = r ? 0 : doc_receipt_put(d, doc, id, as[i], "delivered", "", &node, &we);
+        if (!r && !wrc)
             (*written)++;
-        else if (we.kind == LT_ESTORAGE)
+        else if (wrc && we.kind == LT_ESTORAGE)
             rc = lt_error_set(e, LT_ESTORAGE, NULL, "%s", we.message);
-        else
-            log_write(LOG_WARN, "document.deliver", "doc=%s error=\"%s\"", id, we.message);
+        else if (wrc)
+            log_write(LOG_WARN, "document.deliver", "doc=%s recipient=%s error=\"%s\"", id, as[i],
+                      we.message);
+        json_decref(r);
     }
-    json_decref(r);
     json_decref(doc);
     return rc;
 }

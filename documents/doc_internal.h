@@ -76,9 +76,26 @@ bool doc_visible(const json_t *doc, const char *unit, const unit_tree *tree);
 /* The receipt of recipient unit for document id (new reference), or NULL. */
 json_t *doc_receipt_load(documents *d, const char *id, const char *unit);
 
-/* True when unit is a recipient of doc (recipients as codes, or as the
- * lines of doc_recipients). */
-bool doc_is_recipient(const json_t *doc, const char *unit);
+/* The codes of the array field of j (recipients or assignees: codes, or
+ * lines {unit, ...}) that a user of unit acts for, into out (at most max):
+ * unit itself, first, when it is one, and every one merged away into unit
+ * (access_became: its live successor is unit). Returns how many. The
+ * pointers live as long as j. */
+size_t doc_acting_for(const json_t *j, const char *field, const char *unit, const unit_tree *tree,
+                      const char **out, size_t max);
+
+/* The operation that writes record coll/id of a merged-away unit (merged
+ * true) or of the writer's own: a patch when a successor changes a record
+ * its predecessor's node created (it stays that record's creation and
+ * owner), else a put. */
+entry_op doc_merged_op(documents *d, const char *coll, const char *id, bool merged);
+
+/* Writes the receipt status (with note) of recipient for document doc of
+ * id on behalf of who: "unit" is recipient, and "by_unit" who's unit when
+ * that differs (the successor of a recipient merged away). No checks but
+ * the status. Returns 0 or -1 with *e. */
+int doc_receipt_put(documents *d, const json_t *doc, const char *id, const char *recipient,
+                    const char *status, const char *note, const doc_actor *who, lt_error *e);
 
 /* Fills *e with document.not_found for id and returns NULL. */
 json_t *doc_not_found(const char *id, lt_error *e);

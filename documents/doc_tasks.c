@@ -194,6 +194,14 @@ json_t *documents_task_get(documents *d, const char *id, const char *unit, const
     return t;
 }
 
+/* True when unit is an assignee of t, or the successor of one merged
+ * into it. */
+static bool has_assignee(const json_t *t, const char *unit, const unit_tree *tree)
+{
+    const char *as[1];
+    return doc_acting_for(t, "assignees", unit, tree, as, 1) == 1;
+}
+
 typedef struct {
     documents *d;
     const char *unit, *assignee;
@@ -202,18 +210,6 @@ typedef struct {
     char today[11];
     json_t *hits;
 } task_list;
-
-static bool has_assignee(const json_t *t, const char *unit)
-{
-    size_t i;
-    const json_t *v;
-    json_array_foreach(json_object_get(t, "assignees"), i, v)
-    {
-        if (json_is_string(v) && !strcmp(json_string_value(v), unit))
-            return true;
-    }
-    return false;
-}
 
 static int task_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec, size_t len)
 {
@@ -224,7 +220,7 @@ static int task_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec,
     bool keep = t && doc_str(t, "unit") && doc_str(t, "due") &&
                 json_is_array(json_object_get(t, "assignees")) &&
                 task_visible(t, l->unit, l->tree) &&
-                (!l->assignee || !*l->assignee || has_assignee(t, l->assignee));
+                (!l->assignee || !*l->assignee || has_assignee(t, l->assignee, l->tree));
     if (keep) {
         task_progress(l->d, t, l->today);
         keep = !l->overdue || json_is_true(json_object_get(t, "overdue"));
@@ -248,6 +244,36 @@ json_t *documents_task_list(documents *d, const char *unit, const char *assignee
     return json_pack("{s:o, s:I}", "tasks", l.hits, "total", (json_int_t)json_array_size(l.hits));
 }
 
+/* Writes the progress line of assignee on task t of id from in (checked)
+ * on behalf of who: "unit" is assignee, "by_unit" who's unit when that
+ * differs (the successor of an assignee merged away). */
+static int task_progress_put(documents *d, const json_t *t, const char *id, const char *assignee,
+                             const json_t *in, const doc_actor *who, lt_error *e)
+{
+    const json_t *pct = json_object_get(in, "percent"), *done = json_object_get(in, "done");
+    const char *note = doc_str(in, "note");
+    char pid[2 * ENTRY_MAX_NAME + 2], today[11];
+    snprintf(pid, sizeof pid, "%s/%s", id, assignee);
+    doc_today(d, today);
+    bool fin = json_is_true(done), merged = strcmp(assignee, who->unit) != 0;
+    json_t *p =
+        json_pack("{s:s, s:s, s:I, s:b, s:s, s:I, s:s}", "task", id, "unit", assignee, "percent",
+                  fin   ? (json_int_t)100
+                  : pct ? json_integer_value(pct)
+                        : 0,
+                  "done", fin, "note", note ? note : "", "at", (json_int_t)d->now_ms(d->now_ctx),
+                  "by", who->user);
+    if (fin)
+        json_object_set_new(p, "done_on", json_string(today));
+    if (merged)
+        json_object_set_new(p, "by_unit", json_string(who->unit));
+    const char *to[3] = {assignee, doc_str(t, "unit"), who->unit};
+    int rc = doc_write(d, DOC_TASKPROG_COLL, pid, doc_merged_op(d, DOC_TASKPROG_COLL, pid, merged),
+                       p, to, merged ? 3 : 2, e);
+    json_decref(p);
+    return rc;
+}
+
 int documents_task_progress(documents *d, const char *id, const json_t *in, const doc_actor *who,
                             const unit_tree *tree, lt_error *e)
 {
@@ -257,32 +283,20 @@ int documents_task_progress(documents *d, const char *id, const json_t *in, cons
     const json_t *pct = json_object_get(in, "percent"), *done = json_object_get(in, "done");
     const char *note = doc_str(in, "note");
     int rc = 0;
-    if (!has_assignee(t, who->unit))
+    const char *as[DOC_ADDRESS_MAX];
+    size_t nas = doc_acting_for(t, "assignees", who->unit, tree, as, DOC_ADDRESS_MAX);
+    if (!nas)
         rc = lt_error_set(e, LT_EFORBIDDEN, "task.not_assignee",
-                          "unit %s is not an assignee of task %s", who->unit, id);
+                          "unit %s is not an assignee of task %s (nor the successor of one merged "
+                          "into it)",
+                          who->unit, id);
     else if ((pct && (!json_is_integer(pct) || json_integer_value(pct) < 0 ||
                       json_integer_value(pct) > 100)) ||
              (done && !json_is_boolean(done)) || (note && strlen(note) > DETAIL_MAX))
         rc = lt_error_set(e, LT_EINVAL, "task.field",
                           "send {\"percent\": 0..100, \"note\": text, \"done\": true|false}");
-    if (!rc) {
-        char pid[2 * ENTRY_MAX_NAME + 2], today[11];
-        snprintf(pid, sizeof pid, "%s/%s", id, who->unit);
-        doc_today(d, today);
-        bool fin = json_is_true(done);
-        json_t *p = json_pack("{s:s, s:s, s:I, s:b, s:s, s:I, s:s}", "task", id, "unit", who->unit,
-                              "percent",
-                              fin   ? (json_int_t)100
-                              : pct ? json_integer_value(pct)
-                                    : 0,
-                              "done", fin, "note", note ? note : "", "at",
-                              (json_int_t)d->now_ms(d->now_ctx), "by", who->user);
-        if (fin)
-            json_object_set_new(p, "done_on", json_string(today));
-        const char *to[2] = {who->unit, doc_str(t, "unit")};
-        rc = doc_write(d, DOC_TASKPROG_COLL, pid, ENTRY_OP_PUT, p, to, 2, e);
-        json_decref(p);
-    }
+    for (size_t i = 0; i < nas && !rc; i++) /* its own, and its predecessors' */
+        rc = task_progress_put(d, t, id, as[i], in, who, e);
     json_decref(t);
     return rc;
 }

@@ -583,8 +583,8 @@ static void doc_recipients(documents *d, json_t *doc)
         json_t *r = unit ? doc_receipt_load(d, id, unit) : NULL;
         const char *st = r && doc_str(r, "status") ? doc_str(r, "status") : "sent";
         json_t *line = json_pack("{s:s, s:s}", "unit", unit ? unit : "", "status", st);
-        static const char *const keep[] = {"code", "note", "at", "by"};
-        for (size_t k = 0; r && k < 4; k++)
+        static const char *const keep[] = {"code", "note", "at", "by", "by_unit"};
+        for (size_t k = 0; r && k < 5; k++)
             if (json_object_get(r, keep[k]))
                 json_object_set(line, keep[k], json_object_get(r, keep[k]));
         pending = pending || strcmp(st, "done");
@@ -636,19 +636,6 @@ typedef struct {
     bool failed;
 } list_ctx;
 
-bool doc_is_recipient(const json_t *doc, const char *unit)
-{
-    size_t i;
-    const json_t *v;
-    json_array_foreach(json_object_get(doc, "recipients"), i, v)
-    {
-        const char *u = json_is_object(v) ? doc_str(v, "unit") : json_string_value(v);
-        if (u && !strcmp(u, unit))
-            return true;
-    }
-    return false;
-}
-
 /* True when every folded word of the query is inside the folded text of
  * the document's notation, subject and body. */
 static bool doc_matches_text(list_ctx *l, const json_t *doc)
@@ -685,7 +672,9 @@ static json_t *doc_filter(list_ctx *l, json_t *doc)
     const char *source = doc_str(doc, "source"), *rby = doc_str(doc, "received_by");
     bool imported = source && !strcmp(source, "edxml");
     bool out = unit && access_became(l->tree, unit, l->unit) && !imported;
-    bool in = doc_is_recipient(doc, l->unit) || (rby && !strcmp(rby, l->unit));
+    const char *as[1];
+    bool in = doc_acting_for(doc, "recipients", l->unit, l->tree, as, 1) ||
+              (rby && !strcmp(rby, l->unit));
     if ((q->box && !strcmp(q->box, "in") && !in) || (q->box && !strcmp(q->box, "out") && !out))
         return NULL;
     if (!eq_opt(q->type, doc_str(doc, "type")) || !eq_opt(q->urgency, doc_str(doc, "urgency")) ||
@@ -696,11 +685,12 @@ static json_t *doc_filter(list_ctx *l, json_t *doc)
     if (q->overdue && !json_is_true(json_object_get(doc, "overdue")))
         return NULL;
     const char *mine = NULL, *st = doc_str(doc, "status");
+    bool acting = doc_acting_for(doc, "recipients", l->unit, l->tree, as, 1) == 1;
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(doc, "recipients"), i, v)
     {
-        if (!strcmp(doc_str(v, "unit"), l->unit))
+        if (acting && !strcmp(doc_str(v, "unit"), as[0]))
             mine = doc_str(v, "status");
     }
     const char *shown = st && !strcmp(st, "recalled") ? st : mine ? mine : st;
@@ -716,6 +706,10 @@ static json_t *doc_filter(list_ctx *l, json_t *doc)
     json_object_set_new(sum, "status", json_string(shown ? shown : "sent"));
     json_object_set_new(sum, "box", json_string(out ? "out" : in ? "in" : "seen"));
     json_object_set(sum, "recipients", json_object_get(doc, "recipients"));
+    if (acting) { /* the recipient this unit answers for: itself, or one merged into it */
+        json_object_set_new(sum, "recipient_unit", json_string(as[0]));
+        json_object_set_new(sum, "via_merge", json_boolean(strcmp(as[0], l->unit) != 0));
+    }
     return sum;
 }
 
@@ -911,26 +905,40 @@ int documents_receipt(documents *d, const char *id, const char *status, const ch
     if (!doc)
         return -1;
     int rc = 0;
-    if (!doc_is_recipient(doc, who->unit))
+    const char *as[DOC_RECIPIENTS_MAX];
+    size_t nas = doc_acting_for(doc, "recipients", who->unit, tree, as, DOC_RECIPIENTS_MAX);
+    if (!nas)
         rc = lt_error_set(e, LT_EFORBIDDEN, "document.not_recipient",
-                          "unit %s is not a recipient of %s: only its recipients record its "
-                          "state",
+                          "unit %s is not a recipient of %s (nor the successor of one merged "
+                          "into it): only its recipients record its state",
                           who->unit, id);
     else if (!strcmp(doc_str(doc, "status"), "recalled"))
         rc = lt_error_set(e, LT_ECONFLICT, "document.recalled",
                           "document %s was recalled by its sender; nothing more is recorded", id);
-    if (!rc) {
-        char rid[2 * ENTRY_MAX_NAME + 2];
-        snprintf(rid, sizeof rid, "%s/%s", id, who->unit);
-        json_t *r =
-            json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "doc", id, "unit", who->unit, "status",
-                      status, "code", code, "at", (json_int_t)d->now_ms(d->now_ctx), "by",
-                      who->user, "note", note ? note : "");
-        const char *to[2] = {who->unit, doc_str(doc, "unit")};
-        rc = doc_write(d, DOC_RECEIPT_COLL, rid, ENTRY_OP_PUT, r, to, 2, e);
-        json_decref(r);
-    }
+    for (size_t i = 0; i < nas && !rc; i++) /* its own, and its predecessors' */
+        rc = doc_receipt_put(d, doc, id, as[i], status, note, who, e);
     json_decref(doc);
+    return rc;
+}
+
+int doc_receipt_put(documents *d, const json_t *doc, const char *id, const char *recipient,
+                    const char *status, const char *note, const doc_actor *who, lt_error *e)
+{
+    const char *code = receipt_code(status);
+    if (!code)
+        return lt_error_set(e, LT_EINVAL, "document.receipt_status", "unknown status %s", status);
+    char rid[2 * ENTRY_MAX_NAME + 2];
+    snprintf(rid, sizeof rid, "%s/%s", id, recipient);
+    json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "doc", id, "unit", recipient,
+                          "status", status, "code", code, "at", (json_int_t)d->now_ms(d->now_ctx),
+                          "by", who->user, "note", note ? note : "");
+    bool merged = strcmp(recipient, who->unit) != 0;
+    if (merged)
+        json_object_set_new(r, "by_unit", json_string(who->unit));
+    const char *to[3] = {recipient, doc_str(doc, "unit"), who->unit};
+    int rc = doc_write(d, DOC_RECEIPT_COLL, rid, doc_merged_op(d, DOC_RECEIPT_COLL, rid, merged), r,
+                       to, merged ? 3 : 2, e);
+    json_decref(r);
     return rc;
 }
 

@@ -403,10 +403,9 @@ static void tasks_collection(void *ctx, const http_request *req, http_response *
     bool overdue = od && (!strcmp(od, "1") || !strcmp(od, "true"));
     if (doc_env_tasks_csv(d, req, &c, assignee, overdue, res))
         return;
-    doc_env_answer(res,
-                   documents_task_list(d->docs, c.unit, assignee, overdue,
-                                       auth_tree(d->node->auth), &e),
-                   &e, 200);
+    doc_env_answer(
+        res, documents_task_list(d->docs, c.unit, assignee, overdue, auth_tree(d->node->auth), &e),
+        &e, 200);
 }
 
 static void tasks_item(void *ctx, const http_request *req, http_response *res)

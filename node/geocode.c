@@ -180,10 +180,10 @@ static size_t match_streets(const json_t *boundaries, const json_t *streets, con
         const char *ul = unit_label(boundaries, unit);
         char label[FOLDED_MAX];
         snprintf(label, sizeof label, "%s%s%s", name, ul ? ", " : "", ul ? ul : "");
-        c[nu + nc++] = (candidate){
-            json_pack("{s:s, s:s, s:s, s:O, s:O}", "street", name, "unit", unit, "name", label,
-                      "lat", json_object_get(s, "lat"), "lon", json_object_get(s, "lon")),
-            in_named, words, 0};
+        c[nu + nc++] = (candidate){json_pack("{s:s, s:s, s:s, s:O, s:O}", "street", name, "unit",
+                                             unit, "name", label, "lat", json_object_get(s, "lat"),
+                                             "lon", json_object_get(s, "lon")),
+                                   in_named, words, 0};
     }
     return nc;
 }
@@ -193,8 +193,8 @@ json_t *geocode_match(const json_t *boundaries, const json_t *streets, const cha
     char padded[FOLDED_MAX + 2] = " ";
     size_t qn = fold_text(q, strlen(q), padded + 1, FOLDED_MAX - 1);
     strcpy(padded + 1 + qn, " ");
-    size_t cap = json_array_size(json_object_get(boundaries, "features")) +
-                 json_array_size(streets) + 1;
+    size_t cap =
+        json_array_size(json_object_get(boundaries, "features")) + json_array_size(streets) + 1;
     candidate *c = calloc(cap, sizeof *c);
     json_t *out = json_array();
     if (!c)

@@ -68,8 +68,8 @@ static bool check_degrees(const json_t *line, const char *key, double lo, double
     if (json_is_number(j) && *v >= lo && *v <= hi)
         return true;
     lt_error_set(e, LT_EINVAL, NULL,
-                 "must be a number of degrees between %g and %g (inside Vietnam), e.g. %g", lo,
-                 hi, (lo + hi) / 2);
+                 "must be a number of degrees between %g and %g (inside Vietnam), e.g. %g", lo, hi,
+                 (lo + hi) / 2);
     return false;
 }
 
@@ -88,8 +88,8 @@ static bool check_aliases(const json_t *a, lt_error *e)
     return ok;
 }
 
-int streets_import_check(void *ctx, const json_t *line, json_t **fields, char id[ENTRY_MAX_NAME + 1],
-                         const char **field, lt_error *e)
+int streets_import_check(void *ctx, const json_t *line, json_t **fields,
+                         char id[ENTRY_MAX_NAME + 1], const char **field, lt_error *e)
 {
     streets_import *im = ctx;
     const json_t *jid = json_object_get(line, "id"), *name = json_object_get(line, "name");
@@ -161,8 +161,13 @@ static int street_entry(const json_t *fields, store_write *w, const char **to, u
     }
     json_decref(f);
     *to = json_string_value(json_object_get(fields, "unit"));
-    *w = (store_write){STREETS_COLL, json_string_value(json_object_get(fields, "id")),
-                       ENTRY_OP_PUT, *body, len, to, 1};
+    *w = (store_write){STREETS_COLL,
+                       json_string_value(json_object_get(fields, "id")),
+                       ENTRY_OP_PUT,
+                       *body,
+                       len,
+                       to,
+                       1};
     return rc;
 }
 
@@ -183,7 +188,8 @@ int streets_import_write(void *ctx, json_t *const *fields, size_t n, size_t *wri
             k++;
     }
     store_author a = node_author(im->c);
-    int wrc = rc || !k ? 0 : store_write_local(im->s, &a, w, k, NULL, e->message, sizeof e->message);
+    int wrc =
+        rc || !k ? 0 : store_write_local(im->s, &a, w, k, NULL, e->message, sizeof e->message);
     if (wrc)
         rc = lt_error_mark(e, store_write_errkind(wrc), NULL);
     else if (!rc)

@@ -35,8 +35,8 @@ json_t *streets_load(store *s);
  * nothing), write checked lines in one transaction, export a record. */
 void *streets_import_open(store *s, const node_config *c);
 void streets_import_close(void *ctx);
-int streets_import_check(void *ctx, const json_t *line, json_t **fields, char id[ENTRY_MAX_NAME + 1],
-                         const char **field, lt_error *e);
+int streets_import_check(void *ctx, const json_t *line, json_t **fields,
+                         char id[ENTRY_MAX_NAME + 1], const char **field, lt_error *e);
 int streets_import_write(void *ctx, json_t *const *fields, size_t n, size_t *written,
                          size_t *unchanged, lt_error *e);
 json_t *streets_export_line(const json_t *rec);

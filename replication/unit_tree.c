@@ -344,6 +344,21 @@ bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *uni
     return false;
 }
 
+bool unit_tree_placed_within(const unit_tree *t, const char *unit, size_t unit_len, const char *anc,
+                             size_t anc_len)
+{
+    if (unit_tree_within(t, unit, unit_len, anc, anc_len))
+        return true;
+    const unit_slot *s = unit_find(t, unit, unit_len);
+    for (int hop = 0; s && s->successor[0] && hop < UNIT_MAX_DEPTH; hop++) {
+        const char *next = s->successor;
+        if (unit_tree_within(t, next, strlen(next), anc, anc_len))
+            return true;
+        s = unit_find(t, next, strlen(next));
+    }
+    return false;
+}
+
 bool unit_tree_successor(const unit_tree *t, const char *code, size_t len, char *out, size_t cap)
 {
     const unit_slot *s = unit_find(t, code, len);

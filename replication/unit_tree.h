@@ -92,6 +92,16 @@ void unit_tree_view(const unit_tree *t, const char *unit, uint8_t out[UNIT_VIEW_
  * entries addressed to it were not routed here). */
 bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *unit);
 
+/* unit_tree_within, the unit placed where it stands now: true when anc is
+ * unit, one of its ancestors, or (for a unit merged away) its live
+ * successor ("merged_into", followed to the end) or one of the
+ * successor's ancestors. A merge keeps the merged unit's "parent" (its node
+ * still links up there), so what is addressed to it belongs both there
+ * and with its successor: the visibility rule uses it (node/people/access.h);
+ * routing does not yet (docs/protocol.md, "Records after a tree change"). */
+bool unit_tree_placed_within(const unit_tree *t, const char *unit, size_t unit_len, const char *anc,
+                             size_t anc_len);
+
 /* The unit code was merged into ("merged_into" of its "units" record)
  * into out; false when it was not merged away (or is unknown). */
 bool unit_tree_successor(const unit_tree *t, const char *code, size_t len, char *out, size_t cap);

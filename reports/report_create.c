@@ -234,9 +234,9 @@ static void photos_prepare(const json_t *in, const reports_photo *raw, size_t nr
 
 /* A new report as built under the context's lock, written after it. */
 typedef struct {
-    json_t *f;        /* its fields */
-    json_t *hist;     /* its first history item */
-    write_list extra; /* its photo chunks */
+    json_t *f;         /* its fields */
+    json_t *hist;      /* its first history item */
+    write_list extra;  /* its photo chunks */
     const char *to[2]; /* their addressees (extra's entries point here, written after the lock) */
 } create_plan;
 

@@ -325,8 +325,8 @@ static bool view_same(const ix_view *a, const ix_view *b)
            a->status == b->status && !strcmp(a->category, b->category) &&
            !strcmp(a->owner, b->owner) && !strcmp(a->rating, b->rating) &&
            !strcmp(a->assignee, b->assignee) && !strcmp(a->creator, b->creator) &&
-           a->nunits == b->nunits &&
-           !memcmp(a->units, b->units, sizeof a->units[0] * a->nunits) && text_eq(a, b);
+           a->nunits == b->nunits && !memcmp(a->units, b->units, sizeof a->units[0] * a->nunits) &&
+           text_eq(a, b);
 }
 
 /* ---- rows ------------------------------------------------------------- */

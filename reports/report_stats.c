@@ -78,8 +78,9 @@ int report_stats_get_category(store *s, const char *unit, bool subtree, uint64_t
     memset(out, 0, sizeof *out);
     size_t ulen = unit ? strlen(unit) : 0;
     if (category && strlen(category) > REPORT_CATEGORY_MAX) {
-        snprintf(err, errlen, "category \"%.40s\" is longer than %d characters: give a category code",
-                 category, REPORT_CATEGORY_MAX);
+        snprintf(err, errlen,
+                 "category \"%.40s\" is longer than %d characters: give a category code", category,
+                 REPORT_CATEGORY_MAX);
         return 1;
     }
     if (!ulen || ulen >= REPORT_UNIT_MAX || ulen >= sizeof out->unit) {

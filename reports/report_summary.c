@@ -59,8 +59,7 @@ void report_escalation_from_history(json_t *j)
 /* Fields copied as they are, in list order. */
 static const char *const plain[] = {
     "code", "title",   "category",         "status",       "area_unit", "owner_unit", "lat",
-    "lon",  "address", "escalation_level", "escalated_to", "rating",    "channel",
-    "assignee"};
+    "lon",  "address", "escalation_level", "escalated_to", "rating",    "channel",    "assignee"};
 static const char *const personal_fields[] = {"reporter_name", "reporter_phone", "reporter_email"};
 
 static void copy_field(json_t *out, json_t *rec, const char *name)

@@ -249,8 +249,8 @@ static int child_one(void *ctx, const char *id, size_t idlen, const uint8_t *rec
     record_field_str(rec, reclen, "name", name, sizeof name);
     report_stats st;
     char err[STORE_ERR_LEN];
-    if (report_stats_get_category(w->d->node->store, code, w->subtree, w->from, w->to,
-                                  w->category, &st, err, sizeof err)) {
+    if (report_stats_get_category(w->d->node->store, code, w->subtree, w->from, w->to, w->category,
+                                  &st, err, sizeof err)) {
         w->failed = 1;
         return 1;
     }

@@ -73,7 +73,8 @@ static void geocoding(void)
     r = geocode_match(fc, NULL, "Bến"); /* every word of the name, not a part */
     CHECK(json_array_size(r) == 0);
     json_decref(r);
-    r = geocode_match(fc, NULL, "Phường Hàng Bạc, Hà Nội"); /* the kind word alone matches nothing */
+    r = geocode_match(fc, NULL,
+                      "Phường Hàng Bạc, Hà Nội"); /* the kind word alone matches nothing */
     CHECK(json_array_size(r) == 0);
     json_decref(r);
     r = geocode_match(fc, NULL, "nghi lien");
@@ -168,7 +169,8 @@ static void streets(void)
         {"{\"id\":\"x\",\"name\":\"A\",\"unit\":\"C1\",\"lat\":48.7,\"lon\":105.7}", "lat"},
         {"{\"id\":\"x\",\"name\":\"A\",\"unit\":\"C1\",\"lat\":18.7,\"lon\":\"105.7\"}", "lon"},
         {"{\"id\":\"x\",\"name\":\"A\",\"unit\":\"C1\",\"lat\":18.7,\"lon\":105.7,"
-         "\"aliases\":[\"\"]}", "aliases"},
+         "\"aliases\":[\"\"]}",
+         "aliases"},
         {"{\"name\":\"A\",\"unit\":\"C1\",\"lat\":18.7,\"lon\":105.7}", "id"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {

@@ -573,12 +573,30 @@ static bool same(const idlist *a, const idlist *b)
 
 /* fill's reports: an has every third from C-0 (commune C11) and C-2 (C21),
  * binh every third from C-1 (C12); an filed every fifth. */
-static bool an_all(int i) { return i % 3 == 0 || i == 2; }
-static bool an_c11(int i) { return i % 3 == 0; }
-static bool an_filed(int i) { return i % 5 == 0; }
-static bool an_both(int i) { return an_all(i) && an_filed(i); }
-static bool binh_all(int i) { return i % 3 == 1; }
-static bool an_after(int i) { return an_all(i) && i != 0; }
+static bool an_all(int i)
+{
+    return i % 3 == 0 || i == 2;
+}
+static bool an_c11(int i)
+{
+    return i % 3 == 0;
+}
+static bool an_filed(int i)
+{
+    return i % 5 == 0;
+}
+static bool an_both(int i)
+{
+    return an_all(i) && an_filed(i);
+}
+static bool binh_all(int i)
+{
+    return i % 3 == 1;
+}
+static bool an_after(int i)
+{
+    return an_all(i) && i != 0;
+}
 
 /* The person lists of a store (assignee, created_by) against the
  * reference of the predicates above. */
@@ -615,8 +633,12 @@ static void check_persons(store *s, bool c0)
     q = (report_query){.unit = "P", .assignee = "nobody", .limit = 10};
     CHECK(list(s, &q, &l, next) == 0);
     /* overdue first: open, deadline (created + 5 h) before T0 + 12 h, earliest first */
-    q = (report_query){.unit = "P", .assignee = "an", .overdue = true, .now_ms = T0 + 12 * HOUR,
-                       .sort = REPORT_SORT_DEADLINE, .limit = 100};
+    q = (report_query){.unit = "P",
+                       .assignee = "an",
+                       .overdue = true,
+                       .now_ms = T0 + 12 * HOUR,
+                       .sort = REPORT_SORT_DEADLINE,
+                       .limit = 100};
     list(s, &q, &l, next);
     want.n = 0;
     for (int i = 0; i < 7; i++)

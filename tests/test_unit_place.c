@@ -4,10 +4,13 @@
  * successor, cycles, unknown units, the record of one unit taken as it
  * was before a change; and the report index following a move and a merge
  * of the "units" records it watches (store_index.watch), equal to a
- * rebuild (store_verify finds no problem).
+ * rebuild (store_verify finds no problem); a unit merged away placed
+ * inside its live successor for visibility (unit_tree_placed_within),
+ * though its "parent" stays where it was.
  */
 #include "lib/mpjson.h"
 #include "node/domains.h"
+#include "node/people/access.h"
 #include "replication/unit_place.h"
 #include "reports/report_query.h"
 #include "storage/record.h"
@@ -179,6 +182,25 @@ static void test_report_index(store *s)
     CHECK(store_verify(s, scratch, problem, NULL, err, sizeof err) == 0);
 }
 
+/* After test_resolver: C2 (parent D) merged into N1 (parent D), merged
+ * into N2 (parent P); C1 under P. */
+static void test_merged_place(store *s)
+{
+    unit_tree *t = unit_tree_new();
+    REQUIRE(t && unit_tree_load(t, s) == 0);
+    CHECK(!unit_tree_within(t, "C2", 2, "N2", 2)); /* the merge keeps C2's parent */
+    CHECK(unit_tree_placed_within(t, "C2", 2, "N2", 2));
+    CHECK(unit_tree_placed_within(t, "C2", 2, "N1", 2));
+    CHECK(unit_tree_placed_within(t, "C2", 2, "D", 1)); /* where it was, too */
+    CHECK(unit_tree_placed_within(t, "C2", 2, "P", 1));
+    CHECK(!unit_tree_placed_within(t, "C2", 2, "C1", 2));
+    CHECK(!unit_tree_placed_within(t, "C1", 2, "N2", 2));
+    /* what is addressed to C2 is N2's to see */
+    CHECK(access_addressed(t, "N2", "C2", 2));
+    CHECK(!access_addressed(t, "C1", "C2", 2));
+    unit_tree_free(t);
+}
+
 int main(void)
 {
     REQUIRE(sodium_init() >= 0);
@@ -189,6 +211,7 @@ int main(void)
     CHECKF(store_open(&s, check_tmpdir(), &o, err, sizeof err) == 0, "%s", err);
     REQUIRE(s);
     test_resolver(s);
+    test_merged_place(s);
     test_report_index(s);
     store_close(s);
     return check_done();

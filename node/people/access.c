@@ -20,7 +20,7 @@ bool access_addressed(const unit_tree *t, const char *unit, const char *addr, si
      * "A": A lies inside unit's subtree (unit itself included) */
     if (subtree && unit_tree_within(t, unit, ul, addr, n))
         return true;
-    return unit_tree_within(t, addr, n, unit, ul);
+    return unit_tree_placed_within(t, addr, n, unit, ul);
 }
 
 bool access_became(const unit_tree *t, const char *unit, const char *now)

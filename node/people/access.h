@@ -4,7 +4,9 @@
  *
  * A user of unit U sees what was authored in U's subtree (U and every unit
  * below it) and what is addressed to U: an addressee "*", "A*" for A an
- * ancestor of U or inside U's subtree, or "A" for A inside U's subtree.
+ * ancestor of U or inside U's subtree, or "A" for A inside U's subtree (a
+ * unit merged away counts inside its live successor's subtree too:
+ * unit_tree_placed_within).
  * Nothing else, even on a higher tier's node that holds far more. Unlike
  * routing (replication/route.h), an addressee this node does not know
  * grants nothing. Citizens' personal data (name, phone) in reports is shown
