@@ -93,11 +93,12 @@ static store *store_fresh(void)
 }
 
 /* What one way of applying did: per-entry results and details, and the
- * hash of what the store holds at each seq (zeros: nothing). */
+ * hash of what the store holds at each seq (present[q] false: nothing). */
 typedef struct {
     apply_result res[RUN + 1];
     char details[RUN + 1][STORE_ERR_LEN];
     uint8_t held[RUN + 1][ENTRY_HASH_BYTES];
+    bool present[RUN + 1];
     uint64_t count;
 } outcome;
 
@@ -107,7 +108,8 @@ static void outcome_read(store *s, outcome *o)
         uint8_t *b;
         size_t len;
         memset(o->held[q], 0, ENTRY_HASH_BYTES);
-        if (store_entry_get(s, pk, (uint64_t)q, &b, &len) == 0) {
+        o->present[q] = store_entry_get(s, pk, (uint64_t)q, &b, &len) == 0;
+        if (o->present[q]) {
             entry_hash(b, len, o->held[q]);
             free(b);
         }
@@ -207,7 +209,7 @@ static void test_damaged(const run *r)
                 if (i == at) {
                     CHECKF(o.res[i] == APPLY_ERR_SIG && strstr(o.details[i], "signature"),
                            "%s at %d: %s (%s)", what, at, apply_result_str(o.res[i]), o.details[i]);
-                    CHECKF(o.held[i + 1][0] == 0 && !holds(&o, r, i), "%s at %d: held", what, at);
+                    CHECKF(!o.present[i + 1] && !holds(&o, r, i), "%s at %d: held", what, at);
                 } else {
                     CHECKF(o.res[i] == APPLY_ADDED && holds(&o, r, i), "%s at %d: entry %d %s",
                            what, at, i, apply_result_str(o.res[i]));
@@ -302,7 +304,7 @@ static void test_substituted(const run *r)
             CHECKF(o.res[i] == want, "substituted at %d: entry %d %s", at, i,
                    apply_result_str(o.res[i]));
         }
-        CHECKF(!holds(&o, r, at) && o.held[at + 1][0], "substituted at %d: the fork is held", at);
+        CHECKF(!holds(&o, r, at) && o.present[at + 1], "substituted at %d: the fork is held", at);
         case_check("substituted, run held", at, in, RUN, r, &o);
         for (int i = 0; i < RUN; i++) {
             apply_result want = i == at ? APPLY_ERR_EQUIVOCATION : APPLY_DUPLICATE;
