@@ -103,7 +103,7 @@ check "doctor reads the parent's clock over https (the configured CA)" \
 n_reload=$(grep -c "event=tls.reloaded" "$(log_of prov)")
 kill -HUP "${PID[prov]}"
 check "SIGHUP with a child connected: reloaded" \
-    wait_until 10 test "$(grep -c "event=tls.reloaded" "$(log_of prov)")" -gt "$n_reload"
+    wait_until 10 sh -c "test \$(grep -c event=tls.reloaded '$(log_of prov)') -gt $n_reload"
 echo '{"id": "P-3", "title": "Sau SIGHUP"}' |
     "$BIN" import --dir "$T/prov" --collection notices --file - --to '*' >/dev/null
 check "after the SIGHUP the open link still carries entries" wait_until 30 has_record com notices P-3
