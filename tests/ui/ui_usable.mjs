@@ -307,7 +307,7 @@ check('the staff\'s "Phản ánh của tôi" lists exactly the reports assigned 
 check('...titled by the page', (await c1.title()).includes('Phản ánh của tôi'));
 await c1.click('#mine-tabs a[href="#/mine?by=created"]');
 check('...and "Do tôi tạo" lists none they filed (the citizens did)', await wait(c1, () =>
-  location.hash === '#/mine?by=created' && !document.querySelector('#no-reports').hidden));
+  location.hash === '#/mine?by=created' && document.querySelector('#no-reports')?.hidden === false));
 
 // ---- every page, both languages, both widths: English, sideways scroll, axe ------------------
 const staffRoutes = ['#/', '#/reports', '#/mine', `#/reports/${encodeURIComponent(id)}`, '#/reports/stats', '#/cameras',
