@@ -283,4 +283,10 @@ void sim_pick_tmpdir(void);
 /* Removes directory path and everything under it. */
 void sim_rmtree(const char *path);
 
+/* Seconds of the monotonic clock (wall time of the scale runs). */
+double sim_wall_s(void);
+
+/* This process's peak resident set, MiB. */
+long sim_peak_rss_mb(void);
+
 #endif

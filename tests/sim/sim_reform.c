@@ -38,20 +38,6 @@
 #include <sys/resource.h>
 #include <time.h>
 
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long peak_rss_mb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss / 1024;
-}
-
 typedef struct {
     int provinces, districts, communes, group;
     uint64_t run_s, every_s, seed;
@@ -224,7 +210,7 @@ int main(int argc, char **argv)
            sim_node_count(s), base);
     fflush(stdout);
     char err[512];
-    double t0 = wall_s(), t_begin = t0;
+    double t0 = sim_wall_s(), t_begin = t0;
     if (sim_start(s, err, sizeof err))
         return fprintf(stderr, "sim_reform: start failed: %s\n", err), 1;
     uint64_t mem_ms = 0;
@@ -232,7 +218,7 @@ int main(int argc, char **argv)
         return fprintf(stderr, "sim_reform: membership did not converge\n"), 1;
     printf("membership converged: %.1f s virtual, %.1f s wall (with enrolment), peak RSS %ld "
            "MiB\n",
-           (double)mem_ms / 1000, wall_s() - t0, peak_rss_mb());
+           (double)mem_ms / 1000, sim_wall_s() - t0, sim_peak_rss_mb());
     fflush(stdout);
 
     load l = {o.every_s * 1000, sim_now(s), 0};
@@ -241,12 +227,12 @@ int main(int argc, char **argv)
     sim_stats st0;
     sim_stats_get(s, &st0);
     uint64_t reform_at = sim_now(s);
-    t0 = wall_s();
+    t0 = sim_wall_s();
     int ops = o.reform ? reform(s, &o, &l) : 0;
     uint64_t issued_ms = sim_now(s) - reform_at;
     printf("reform issued: %d operations (merges and one tier retirement) over %.1f s virtual, "
            "%.1f s wall\n",
-           ops, (double)issued_ms / 1000, wall_s() - t0);
+           ops, (double)issued_ms / 1000, sim_wall_s() - t0);
     fflush(stdout);
     uint64_t issued_at = sim_now(s);
     while (sim_move_pending(s) && sim_now(s) < end)
@@ -258,7 +244,7 @@ int main(int argc, char **argv)
         reports_until(s, end, l.every_ms, &l.next, &l.seq);
     uint64_t quiet_ms = 0;
     bool settled = sim_settle(s, 3600 * 1000, &quiet_ms);
-    double t_reform = wall_s() - t0;
+    double t_reform = sim_wall_s() - t0;
     sim_stats st;
     sim_stats_get(s, &st);
     int live = 0;
@@ -280,15 +266,15 @@ int main(int argc, char **argv)
            (unsigned long long)st.merges, (unsigned long long)(st.connects - st0.connects),
            (unsigned long long)(st.timeouts - st0.timeouts), (unsigned long long)st.session_errors);
     printf("entries held in all: %llu; peak RSS %ld MiB (%.2f MiB per node); wall %.0f s\n",
-           (unsigned long long)sim_entries_total(s), peak_rss_mb(),
-           (double)peak_rss_mb() / sim_node_count(s), wall_s() - t_begin);
+           (unsigned long long)sim_entries_total(s), sim_peak_rss_mb(),
+           (double)sim_peak_rss_mb() / sim_node_count(s), sim_wall_s() - t_begin);
     fflush(stdout);
     long problems = 0;
     if (o.check && settled) {
-        t0 = wall_s();
+        t0 = sim_wall_s();
         sim_check_opts co = {.verify_nodes = 2, .fresh_nodes = 1};
         problems = sim_check(s, &co);
-        printf("check: %ld problems, %.1f s wall\n", problems, wall_s() - t0);
+        printf("check: %ld problems, %.1f s wall\n", problems, sim_wall_s() - t0);
     }
     sim_free(s);
     if (!o.keep)

@@ -83,20 +83,6 @@ typedef struct {
     act_kind kind;
 } action;
 
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long peak_rss_mb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss / 1024;
-}
-
 static int action_cmp(const void *a, const void *b)
 {
     const action *x = a, *y = b;
@@ -316,27 +302,27 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     char err[512];
-    double t0 = wall_s(), t_begin = t0;
+    double t0 = sim_wall_s(), t_begin = t0;
     if (sim_start(s, err, sizeof err)) {
         fprintf(stderr, "sim_scale: start failed: %s\n", err);
         return 1;
     }
-    double t_enrol = wall_s() - t0;
+    double t_enrol = sim_wall_s() - t0;
     printf("enrolment: %.1f s wall\n", t_enrol);
     fflush(stdout);
     uint64_t mem_ms = 0;
-    t0 = wall_s();
+    t0 = sim_wall_s();
     if (!sim_settle(s, 3600 * 1000, &mem_ms)) {
         fprintf(stderr, "sim_scale: membership did not converge within an hour virtual\n");
         return 1;
     }
-    double t_mem = wall_s() - t0;
+    double t_mem = sim_wall_s() - t0;
     uint64_t mem_entries = sim_entries_total(s);
     sim_stats st0;
     sim_stats_get(s, &st0);
     printf("membership converged: %.1f s virtual, %.1f s wall, %llu entries held in all, peak "
            "RSS %ld MiB\n",
-           (double)mem_ms / 1000, t_mem, (unsigned long long)mem_entries, peak_rss_mb());
+           (double)mem_ms / 1000, t_mem, (unsigned long long)mem_entries, sim_peak_rss_mb());
     fflush(stdout);
 
     /* the workload */
@@ -395,7 +381,7 @@ int main(int argc, char **argv)
             faults[j - 1] = t;
         }
 
-    t0 = wall_s();
+    t0 = sim_wall_s();
     size_t ia = 0, ifault = 0;
     uint64_t progress_at = start + span / 10;
     while (ia < na || ifault < nf) {
@@ -413,13 +399,13 @@ int main(int argc, char **argv)
         }
         if (sim_now(s) >= progress_at) { /* for projecting long runs */
             printf("  %3llu s virtual: %zu of %zu actions, %.1f s wall\n",
-                   (unsigned long long)((sim_now(s) - start) / 1000), ia, na, wall_s() - t0);
+                   (unsigned long long)((sim_now(s) - start) / 1000), ia, na, sim_wall_s() - t0);
             fflush(stdout);
             progress_at += span / 10;
         }
     }
     sim_run_until(s, heal_at);
-    double t_run = wall_s() - t0;
+    double t_run = sim_wall_s() - t0;
     sim_stats st;
     sim_stats_get(s, &st);
     printf("workload: %llu writes over %llu s virtual (%zu commune outages, %d provinces cut, "
@@ -431,9 +417,9 @@ int main(int argc, char **argv)
 
     sim_heal(s);
     uint64_t conv_ms = 0;
-    t0 = wall_s();
+    t0 = sim_wall_s();
     bool settled = sim_settle(s, settle_max_s * 1000, &conv_ms);
-    double t_settle = wall_s() - t0;
+    double t_settle = sim_wall_s() - t0;
     sim_stats_get(s, &st);
     uint64_t total = sim_entries_total(s), at_root = sim_entries_root(s);
     printf("after the heal: %s in %.1f s virtual, %.1f s wall\n",
@@ -462,24 +448,25 @@ int main(int argc, char **argv)
         printf("FAIL: more than %.0f messages per write: markers are not coalesced "
                "(replication/session.c, quiet markers)\n",
                max_per_write);
-    printf("peak RSS: %ld MiB\n", peak_rss_mb());
+    printf("peak RSS: %ld MiB\n", sim_peak_rss_mb());
     fflush(stdout);
     long problems = 0;
     if (check && settled) {
-        t0 = wall_s();
+        t0 = sim_wall_s();
         sim_check_opts o = {.verify_nodes = 2, .fresh_nodes = 1};
         problems = sim_check(s, &o);
-        printf("check: %ld problems, %.1f s wall\n", problems, wall_s() - t0);
+        printf("check: %ld problems, %.1f s wall\n", problems, sim_wall_s() - t0);
     }
     int nodes = sim_node_count(s);
     uint64_t landed = total - mem_entries;
-    double t_all = wall_s() - t_begin;
+    double t_all = sim_wall_s() - t_begin;
     printf("summary: %d nodes; %llu entries written by the workload (%.1f per virtual "
            "second); converged %.1f s virtual after the heal; wall %.0f s (%.1f min); peak RSS "
            "%ld MiB, %.2f MiB per node; %.0f entries/s (%llu new entries held across nodes over "
            "%.0f s wall of workload and settling)\n",
            nodes, (unsigned long long)writes, (double)writes / (double)run_s,
-           (double)conv_ms / 1000, t_all, t_all / 60, peak_rss_mb(), (double)peak_rss_mb() / nodes,
+           (double)conv_ms / 1000, t_all, t_all / 60, sim_peak_rss_mb(),
+           (double)sim_peak_rss_mb() / nodes,
            (t_run + t_settle) > 0 ? (double)landed / (t_run + t_settle) : 0.0,
            (unsigned long long)landed, t_run + t_settle);
     fflush(stdout);

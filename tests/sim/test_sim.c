@@ -55,13 +55,6 @@ typedef struct {
     uint64_t settle_ms;
 } totals;
 
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* 1 national, 2 provinces, 2 districts each, 2 communes each; by seed, a
  * second server for province P1, district P2D1 and the national unit. */
 static void build_tree(sim *s)
@@ -340,7 +333,7 @@ int main(int argc, char **argv)
     sim_pick_tmpdir();
     const char *base = check_tmpdir();
     totals tot = {0};
-    double t0 = wall_s();
+    double t0 = sim_wall_s();
     unsigned failed = 0;
     for (uint64_t k = 0; k < count; k++) {
         uint64_t seed = nlist ? list[k] : from + k;
@@ -353,7 +346,7 @@ int main(int argc, char **argv)
                     (unsigned long long)seed);
         }
     }
-    double dt = wall_s() - t0;
+    double dt = sim_wall_s() - t0;
     free(list);
     printf("sim: %llu seeds from %llu in %.1f s (%.0f ms/seed), %u failed; %llu writes, %llu "
            "entries held, %llu messages, %llu verify jobs, %llu connects, %llu crashes, %llu "
