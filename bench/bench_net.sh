@@ -91,6 +91,8 @@ halt() {
 make_tree
 for n in $NODES; do api "$n" health >/dev/null 2>&1; done # viewer tokens, made before the nodes run
 STAFF=$(mk c1 bench-staff staff 16681)
+declare -A ADMIN UNIT=([nat]=VN [prov]=40 [dist]=412 [c1]=16681 [c2]=16684)
+for n in $NODES; do ADMIN[$n]=$(mk "$n" bench-admin admin "${UNIT[$n]}"); done # for /metrics
 for n in $NODES; do start "$n" || exit 1; done
 pids_write
 sampler &
@@ -156,6 +158,15 @@ say "three hops, $CHAIN entries, serve start at c1 -> the national node holds th
 verdict three_hops "$(awk -v s="$S" 'BEGIN { print (s < 5) }')" "$S s (target < 5 s)"
 
 # ---- sustained writes through the API -----------------------------------------------------
+# commits NODE: the node's store commits and the writes they held so far.
+commits() {
+    curl -sf --max-time 5 -H "Authorization: Bearer ${ADMIN[$1]}" "http://127.0.0.1:${PORT[$1]}/metrics" |
+        awk '$1 == "lienthong_store_commits_total" { c = $2 } $1 == "lienthong_store_writes_per_commit_sum" { w = $2 } END { print c + 0, w + 0 }'
+}
+# cpu NODE: the CPU seconds (user + system, every thread) NODE's process used so far.
+cpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/${PID[$1]}/stat"; }
+declare -A C0 U0
+for n in c1 dist prov nat; do C0[$n]=$(commits "$n") U0[$n]=$(cpu "$n"); done
 before=$(own_seq c1 "$K1")
 "$NET" load "${PORT[c1]}" "$STAFF" "${PORT[nat]}" "$(cat "$T/nat.token")" "$K1" "$RATE" "$LOAD_S" 32 >"$T/load.out"
 load_rc=$?
@@ -164,6 +175,11 @@ declare -A L
 while read -r k v; do L[$k]=$v; done <"$T/load.out"
 say "sustained writes, POST /api/v1/reports at c1, $RATE/s offered for $LOAD_S s over 32 connections: ${L[load_written_per_s]} reports/s written ($(against "${L[load_written_per_s]}")), ${L[load_failed]} failed, ${L[load_at_national]} of ${L[load_written]} at the national node; to the national node p50 ${L[load_p50_ms]} ms, p99 ${L[load_p99_ms]} ms"
 say "c1 wrote $((after - before)) entries for ${L[load_written]} reports: ${L[load_entries_per_write]} per report"
+for n in c1 dist prov nat; do
+    read -r c0 w0 <<<"${C0[$n]}"
+    read -r c w <<<"$(commits "$n")"
+    say "$n over the load: $(awk -v a="${U0[$n]}" -v b="$(cpu "$n")" -v s="$LOAD_S" 'BEGIN { printf "%.2f", (b - a) / s }') cores; $((c - c0)) commits ($(awk -v c=$((c - c0)) -v s="$LOAD_S" 'BEGIN { printf "%.0f", c / s }')/s), $(awk -v c=$((c - c0)) -v w=$((w - w0)) 'BEGIN { printf "%.1f", c ? w / c : 0 }') writes each"
+done
 verdict sustained "$(awk -v r="${L[load_written_per_s]}" -v p="${L[load_p99_ms]}" -v rc="$load_rc" \
     'BEGIN { print (r >= 2000 && p >= 0 && p < 100 && rc == 0) }')" \
     "${L[load_written_per_s]} reports/s, p99 ${L[load_p99_ms]} ms to the national node, $((${L[load_written]} - ${L[load_at_national]})) not arrived (target >= 2000/s, p99 < 100 ms)"

@@ -5,6 +5,7 @@
  */
 #include "documents/doc_internal.h"
 #include "lib/hex.h"
+#include "lib/pwgate.h"
 #include "node/people/accounts.h"
 #include "storage/record.h"
 
@@ -61,9 +62,12 @@ static size_t sig_message(char *out, size_t cap, const char *hash_hex, const cha
 static int key_derive(uint8_t key[crypto_secretbox_KEYBYTES], const char *pw, size_t pwlen,
                       const uint8_t salt[crypto_pwhash_SALTBYTES], lt_error *e)
 {
-    if (crypto_pwhash(key, crypto_secretbox_KEYBYTES, pw, pwlen, salt,
-                      crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                      crypto_pwhash_ALG_ARGON2ID13))
+    pwgate_enter();
+    int rc = crypto_pwhash(key, crypto_secretbox_KEYBYTES, pw, pwlen, salt,
+                           crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                           crypto_pwhash_ALG_ARGON2ID13);
+    pwgate_leave();
+    if (rc)
         return lt_error_set(e, LT_EUNAVAILABLE, NULL,
                             "out of memory deriving the signer's key (Argon2id needs 64 MiB); "
                             "retry later");

@@ -487,6 +487,9 @@ static int daemon_redirect(daemon_state *st, const char *host, char *err, size_t
     return st->redirect ? 0 : -1;
 }
 
+/* The thread pool's size unless UV_THREADPOOL_SIZE says otherwise. */
+#define DAEMON_POOL_SIZE "32"
+
 int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
 {
     char host[128];
@@ -529,6 +532,11 @@ int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
         return -1;
     }
     restore_gate_init(&st->restore, c, st->d.env.store); /* before anything may write */
+    /* group commit holds a pool thread per write until its fsync: a pool
+     * of 4 (libuv's default) lets 4 writes share a commit. Argon2 stays at
+     * most PWGATE_MAX at once (lib/pwgate.h). Read once, at the first
+     * uv_queue_work; an operator's UV_THREADPOOL_SIZE wins. */
+    setenv("UV_THREADPOOL_SIZE", DAEMON_POOL_SIZE, 0);
     uv_loop_init(&st->loop);
     st->d.env.loop = &st->loop;
     st->d.env.started_ms = uv_now(&st->loop);

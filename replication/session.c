@@ -727,12 +727,32 @@ static bool send_batch(repl_session *s)
     return sent;
 }
 
-/* Sends batches while the window allows and there is something to send. */
+/* A batch of fewer entries than this waits while another is in flight. */
+#define PUMP_SMALL 256
+
+/* True when the link owes at least PUMP_SMALL entries by its cursors (an
+ * upper estimate: the routing rule may keep some of them back). */
+static bool pump_much(repl_session *s)
+{
+    uint64_t owed = 0;
+    for (size_t k = 0; k < s->nwork && owed < PUMP_SMALL; k++) {
+        origin_slot *o = origin_get(s, s->work[k], false);
+        if (o && o->vouch && o->mine > o->cursor)
+            owed += o->mine - o->cursor;
+    }
+    return owed >= PUMP_SMALL;
+}
+
+/* Sends batches while the window allows and there is something to send.
+ * While a batch is in flight, a small one waits for its ack and takes
+ * along what was written meanwhile (Nagle's rule): under a stream of
+ * single writes each hop then commits one transaction per round trip, not
+ * one per write; a backlog still fills the whole window. */
 static void pump(repl_session *s)
 {
     if (s->state != REPL_OPEN || !s->peer_pos_done)
         return;
-    while (s->in_flight < s->cfg.window && send_batch(s)) {
+    while (s->in_flight < s->cfg.window && (!s->in_flight || pump_much(s)) && send_batch(s)) {
     }
 }
 

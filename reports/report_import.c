@@ -561,6 +561,8 @@ static int write_locked(reports *r, json_t *const *fields, size_t n, size_t *wri
     if (!rc && top &&
         store_local_raise(r->s, "report_codes", "next", 4, top, e->message, sizeof e->message))
         rc = lt_error_mark(e, LT_ESTORAGE, NULL);
+    if (!rc && top)
+        report_code_forget(r);
     store_author a = node_author(r->c);
     int wrc =
         !rc && b.n ? store_write_local(r->s, &a, b.w, b.n, NULL, e->message, sizeof e->message) : 0;

@@ -34,6 +34,12 @@ reports *reports_new(store *s, const node_config *c)
         free(r);
         return NULL;
     }
+    if (uv_mutex_init(&r->code_lock)) {
+        uv_mutex_destroy(&r->lock);
+        unit_tree_free(r->tree);
+        free(r);
+        return NULL;
+    }
     return r;
 }
 
@@ -43,6 +49,7 @@ void reports_free(reports *r)
         return;
     unit_tree_free(r->tree);
     uv_mutex_destroy(&r->lock);
+    uv_mutex_destroy(&r->code_lock);
     free(r);
 }
 

@@ -24,6 +24,10 @@ struct reports {
     uint64_t tree_arrival; /* store_arrival_last when the tree was loaded */
     bool tree_loaded;
     uv_mutex_t lock; /* recursive; held by every public reports_* call */
+    /* tracking numbers reserved and not handed out yet: code_next up to
+     * code_end (exclusive), under code_lock (report_code.c) */
+    uv_mutex_t code_lock;
+    uint64_t code_next, code_end;
 };
 
 /* Takes and releases r's lock. Every public function of reports.h (but
@@ -57,6 +61,10 @@ const char *report_str(const json_t *o, const char *key);
 
 /* Mints the next tracking code of this node. Returns 0, or -1 with err. */
 int report_code_next(reports *r, char code[REPORT_CODE_MAX], char *err, size_t errlen);
+
+/* Forgets the numbers reserved and not handed out (after the counter was
+ * raised past them: an import of codes). */
+void report_code_forget(reports *r);
 
 /* ---- categories.c ---- */
 

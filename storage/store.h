@@ -352,6 +352,13 @@ int store_local_put(store *s, const char *table, const void *key, size_t klen, c
 int store_local_incr(store *s, const char *table, const void *key, size_t klen, uint64_t *value,
                      char *err, size_t errlen);
 
+/* Raises the counter table/key (as store_local_incr keeps it) by `by` in
+ * one write transaction and gives the new value in *value: the numbers
+ * *value-by+1..*value are the caller's alone (a block handed out from
+ * memory, one durable write for many). Returns 0, or -1 with err. */
+int store_local_add(store *s, const char *table, const void *key, size_t klen, uint64_t by,
+                    uint64_t *value, char *err, size_t errlen);
+
 /* Raises the counter table/key (as store_local_incr keeps it) to at least
  * at_least in one write transaction; a counter already there stays. So a
  * number taken from elsewhere (an imported tracking code) is never handed

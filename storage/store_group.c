@@ -8,11 +8,13 @@
  * leader: it takes the whole queue (up to GROUP_MAX items), runs them in
  * one transaction with store_txn_run (each in a nested transaction, so a
  * failing item is undone alone), commits with one fsync and wakes the
- * others with their outcomes. Writers that arrived meanwhile queue up;
- * the first of them to wake after the commit leads the next group. No
- * item returns before the transaction holding it is durable. The queue
- * lives in the caller's stack frames: an item is linked in until its
- * leader unlinks it.
+ * writers of that group with their outcomes, then the first writer still
+ * queued, which leads the next group. Each writer sleeps on its own
+ * condition, so a commit wakes only the threads it concerns (a broadcast
+ * woke every queued thread after every commit, most of them to sleep
+ * again). No item returns before the transaction holding it is durable.
+ * The queue lives in the caller's stack frames: an item is linked in
+ * until its leader unlinks it.
  */
 #include "storage/store_internal.h"
 
@@ -34,8 +36,9 @@ static size_t group_take(store *s, store_txn_item *items, struct store_group_req
     return n;
 }
 
-/* Leads one group: runs the queue's head in one transaction and hands
- * each request its outcome. Called and returns with s->group_mutex held. */
+/* Leads one group: runs the queue's head in one transaction, hands each
+ * request its outcome and wakes its writer, then wakes the next leader.
+ * Called and returns with s->group_mutex held. */
 static void group_lead(store *s)
 {
     store_txn_item items[GROUP_MAX];
@@ -48,14 +51,16 @@ static void group_lead(store *s)
     for (size_t i = 0; i < n; i++) {
         reqs[i]->item->rc = items[i].rc;
         reqs[i]->done = true;
+        pthread_cond_signal(&reqs[i]->wake);
     }
     s->group_busy = false;
-    pthread_cond_broadcast(&s->group_done);
+    if (s->group_head)
+        pthread_cond_signal(&s->group_head->wake);
 }
 
 void store_group_submit(store *s, store_txn_item *item)
 {
-    struct store_group_req req = {item, false, NULL};
+    struct store_group_req req = {item, false, NULL, PTHREAD_COND_INITIALIZER};
     pthread_mutex_lock(&s->group_mutex);
     if (s->group_tail)
         s->group_tail->next = &req;
@@ -66,19 +71,16 @@ void store_group_submit(store *s, store_txn_item *item)
         if (!s->group_busy)
             group_lead(s);
         else
-            pthread_cond_wait(&s->group_done, &s->group_mutex);
+            pthread_cond_wait(&req.wake, &s->group_mutex);
     }
     pthread_mutex_unlock(&s->group_mutex);
+    pthread_cond_destroy(&req.wake);
 }
 
 int store_group_init(store *s)
 {
     if (pthread_mutex_init(&s->group_mutex, NULL))
         return -1;
-    if (pthread_cond_init(&s->group_done, NULL)) {
-        pthread_mutex_destroy(&s->group_mutex);
-        return -1;
-    }
     s->group_ready = true;
     return 0;
 }
@@ -87,7 +89,6 @@ void store_group_destroy(store *s)
 {
     if (!s->group_ready)
         return;
-    pthread_cond_destroy(&s->group_done);
     pthread_mutex_destroy(&s->group_mutex);
     s->group_ready = false;
 }

@@ -54,7 +54,6 @@ struct store {
     /* Group commit (store_group.c): writes waiting for the next
      * transaction, whether one is being committed, and what was committed. */
     pthread_mutex_t group_mutex;
-    pthread_cond_t group_done;
     struct store_group_req *group_head, *group_tail;
     bool group_busy;
     bool group_ready;
@@ -121,6 +120,7 @@ struct store_group_req {
     store_txn_item *item;
     bool done; /* item->rc holds the outcome */
     struct store_group_req *next;
+    pthread_cond_t wake; /* signalled when done, or when it is to lead */
 };
 
 /* Queues item for the next group (see store.h, "Group commit") and

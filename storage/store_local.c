@@ -75,7 +75,8 @@ int store_local_put(store *s, const char *table, const void *key, size_t klen, c
 typedef struct {
     MDB_val k;
     uint64_t value;
-    uint64_t at_least; /* 0: raise by one; else raise to at least this */
+    uint64_t at_least; /* 0: raise by `by`; else raise to at least this */
+    uint64_t by;
 } local_incr_op;
 
 /* The counter is a decimal string; absent or unparsable counts as 0. */
@@ -97,7 +98,7 @@ static int local_incr(store *s, MDB_txn *txn, void *ctx)
         op->value = n;
         return 0;
     }
-    op->value = op->at_least ? op->at_least : n + 1;
+    op->value = op->at_least ? op->at_least : n + op->by;
     int len = snprintf(buf, sizeof buf, "%llu", (unsigned long long)op->value);
     MDB_val nv = {(size_t)len, buf};
     return mdb_put(txn, s->local, &op->k, &nv, 0);
@@ -106,11 +107,17 @@ static int local_incr(store *s, MDB_txn *txn, void *ctx)
 int store_local_incr(store *s, const char *table, const void *key, size_t klen, uint64_t *value,
                      char *err, size_t errlen)
 {
+    return store_local_add(s, table, key, klen, 1, value, err, errlen);
+}
+
+int store_local_add(store *s, const char *table, const void *key, size_t klen, uint64_t by,
+                    uint64_t *value, char *err, size_t errlen)
+{
     uint8_t kb[TABLE_MAX + 1 + STORE_LOCAL_KEY_MAX];
     size_t n = local_write_key(s, kb, table, key, klen, err, errlen);
     if (!n)
         return -1;
-    local_incr_op op = {{n, kb}, 0, 0};
+    local_incr_op op = {{n, kb}, 0, 0, by};
     if (store_txn_write(s, local_incr, &op, err, errlen))
         return -1;
     *value = op.value;
@@ -124,7 +131,7 @@ int store_local_raise(store *s, const char *table, const void *key, size_t klen,
     size_t n = local_write_key(s, kb, table, key, klen, err, errlen);
     if (!n)
         return -1;
-    local_incr_op op = {{n, kb}, 0, at_least ? at_least : 1};
+    local_incr_op op = {{n, kb}, 0, at_least ? at_least : 1, 0};
     return store_txn_write(s, local_incr, &op, err, errlen) ? -1 : 0;
 }
 

@@ -443,12 +443,16 @@ static void verify_done(uv_work_t *req, int status)
     conn_after(c);
 }
 
+/* A batch of fewer entries is verified on the loop: one signature per run
+ * (entry_run_verify) costs less than the trip through the pool. */
+#define VERIFY_INLINE_MAX 64
+
 /* Hands the session's verification jobs to the thread pool. */
 static void jobs_dispatch(repl_conn *c)
 {
     repl_verify_job job;
     while (repl_session_next_job(c->s, &job)) {
-        verify_work *w = calloc(1, sizeof *w);
+        verify_work *w = job.n < VERIFY_INLINE_MAX ? NULL : calloc(1, sizeof *w);
         if (!w) { /* verify here instead */
             repl_verify_job_run(&job);
             repl_session_job_done(c->s, job.id, sess_now());

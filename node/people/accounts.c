@@ -8,6 +8,7 @@
  */
 #include "node/people/accounts.h"
 #include "lib/hex.h"
+#include "lib/pwgate.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -57,10 +58,11 @@ uint64_t account_now_ms(void)
 
 int account_hash_password(const char *pw, size_t len, char out[ACCOUNT_HASH_MAX])
 {
-    return crypto_pwhash_str(out, pw, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                             crypto_pwhash_MEMLIMIT_INTERACTIVE)
-               ? -1
-               : 0;
+    pwgate_enter();
+    int rc = crypto_pwhash_str(out, pw, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                               crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    pwgate_leave();
+    return rc ? -1 : 0;
 }
 
 const char *account_dummy_hash(void)
@@ -71,7 +73,10 @@ const char *account_dummy_hash(void)
 
 bool account_password_matches(const char *hash, const char *pw, size_t len)
 {
-    return crypto_pwhash_str_verify(hash, pw, len) == 0;
+    pwgate_enter();
+    bool ok = crypto_pwhash_str_verify(hash, pw, len) == 0;
+    pwgate_leave();
+    return ok;
 }
 
 /* ---- accounts ------------------------------------------------------------ */
