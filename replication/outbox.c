@@ -7,7 +7,7 @@ int outbox_scan_entry(void *fctx, uint64_t seq, const uint8_t *bytes, size_t len
 {
     outbox_scan *o = fctx;
     entry_view e;
-    if (entry_decode(bytes, len, &e, NULL, 0)) {
+    if (entry_decode_held(bytes, len, &e)) {
         o->corrupt = seq;
         return -1;
     }

@@ -46,7 +46,7 @@ static int node_scan(void *ctx, const uint8_t *origin, uint64_t after, uint64_t 
 static bool is_membership(const uint8_t *bytes, size_t len)
 {
     entry_view e;
-    if (entry_decode(bytes, len, &e, NULL, 0))
+    if (entry_decode_held(bytes, len, &e)) /* applied just before */
         return false;
     bool m = entry_is_membership(&e);
     entry_view_free(&e);

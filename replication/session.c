@@ -490,7 +490,7 @@ static void sent_acked(repl_session *s)
 static bool cert_reaches(const repl_session *s, const store_input *c)
 {
     entry_view v;
-    if (entry_decode(c->bytes, c->len, &v, NULL, 0))
+    if (entry_decode_held(c->bytes, c->len, &v)) /* from the store */
         return false;
     const unit_tree *t = s->ops->tree(s->ctx);
     const char *peer = s->stats.peer_unit;
@@ -518,7 +518,7 @@ static int chains_prepend(repl_session *s, batch_fill *b)
         entry_view v;
         bool fresh = false;
         uint8_t origin[ENTRY_KEY_BYTES];
-        if (!entry_decode(b->entries[i].bytes, b->entries[i].len, &v, NULL, 0)) {
+        if (!entry_decode_held(b->entries[i].bytes, b->entries[i].len, &v)) { /* from the store */
             memcpy(origin, v.origin, ENTRY_KEY_BYTES);
             entry_view_free(&v);
             fresh = true;

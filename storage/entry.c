@@ -153,7 +153,10 @@ void entry_view_free(entry_view *v)
     memset(v, 0, sizeof *v);
 }
 
-int entry_decode(const uint8_t *bytes, size_t len, entry_view *v, char *err, size_t errlen)
+/* entry_decode, or with full false entry_decode_held: the walks over the
+ * bytes and the body (msgpack validity, UTF-8, names, depth) are skipped. */
+static int decode(const uint8_t *bytes, size_t len, entry_view *v, bool full, char *err,
+                  size_t errlen)
 {
     memset(v, 0, sizeof *v);
     if (len > ENTRY_MAX_BYTES)
@@ -172,9 +175,9 @@ int entry_decode(const uint8_t *bytes, size_t len, entry_view *v, char *err, siz
 
     size_t used;
     char why[160];
-    if (mpjson_scan(bytes, len, &used, why, sizeof why))
+    if (full && mpjson_scan(bytes, len, &used, why, sizeof why))
         return fail(err, errlen, "entry is not valid msgpack: %s", why);
-    if (used != len)
+    if (full && used != len)
         return fail(err, errlen, "entry has %zu trailing bytes after its map", len - used);
     msgpack_unpacked_init(&v->unpacked);
     v->bytes = bytes;
@@ -233,14 +236,14 @@ int entry_decode(const uint8_t *bytes, size_t len, entry_view *v, char *err, siz
         entry_view_free(v);
         return fail(err, errlen, "%s", bad);
     }
-    for (uint32_t i = 0; i < kv[10].val.via.array.size; i++) {
+    for (uint32_t i = 0; full && i < kv[10].val.via.array.size; i++) {
         if (!to_item_valid(&kv[10].val.via.array.ptr[i])) {
             entry_view_free(v);
             return fail(err, errlen,
                         "to[%u] must be a unit code, a unit code followed by '*', or \"*\"", i);
         }
     }
-    for (uint32_t i = 0; i < kv[9].val.via.map.size; i++) {
+    for (uint32_t i = 0; full && i < kv[9].val.via.map.size; i++) {
         const msgpack_object *key = &kv[9].val.via.map.ptr[i].key;
         if (key->type != MSGPACK_OBJECT_STR || key->via.str.size == 0 ||
             key->via.str.size > ENTRY_MAX_NAME) {
@@ -252,11 +255,11 @@ int entry_decode(const uint8_t *bytes, size_t len, entry_view *v, char *err, siz
             return fail(err, errlen, "body must not hold \"id\": the record id is the entry's id");
         }
     }
-    if (mpjson_check(&kv[9].val, why, sizeof why)) {
+    if (full && mpjson_check(&kv[9].val, why, sizeof why)) {
         entry_view_free(v);
         return fail(err, errlen, "body: %s", why);
     }
-    int depth = nesting(&kv[9].val);
+    int depth = full ? nesting(&kv[9].val) : 0;
     if (depth > BODY_MAX_DEPTH) {
         entry_view_free(v);
         return fail(err, errlen, "body nests %d levels deep, more than the %d a record can hold",
@@ -274,6 +277,16 @@ int entry_decode(const uint8_t *bytes, size_t len, entry_view *v, char *err, siz
     v->to = kv[10].val.via.array;
     v->sig = (const uint8_t *)kv[11].val.via.bin.ptr;
     return 0;
+}
+
+int entry_decode(const uint8_t *bytes, size_t len, entry_view *v, char *err, size_t errlen)
+{
+    return decode(bytes, len, v, true, err, errlen);
+}
+
+int entry_decode_held(const uint8_t *bytes, size_t len, entry_view *v)
+{
+    return decode(bytes, len, v, false, NULL, 0);
 }
 
 bool entry_verify(const entry_view *v)

@@ -122,10 +122,13 @@ typedef struct {
 } store_input;
 
 /* Flags for store_apply. */
-#define STORE_PREVERIFIED 1u /* signatures already checked (thread pool) */
+/* The caller checked each entry's shape with entry_decode and its signature
+ * (entry_run_verify, on the thread pool): the apply decodes them with
+ * entry_decode_held and does not verify again. */
+#define STORE_PREVERIFIED 1u
 
 /* Applies n entries in one write transaction: each is shape-checked,
- * verified (unless STORE_PREVERIFIED), hash-linked against neighbours held,
+ * verified (both unless STORE_PREVERIFIED), hash-linked against neighbours held,
  * appended, merged into its record, indexed and counted in the collection
  * digest. results[i] says what happened to entry i (errors never abort the
  * others; if details is non-NULL, details[i] receives a message for errors).

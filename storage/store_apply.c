@@ -165,7 +165,7 @@ static int check_links(store *s, MDB_txn *txn, const entry_view *e, const origin
             return rc;
         if (!rc) {
             entry_view next;
-            if (entry_decode(v.mv_data, v.mv_size, &next, NULL, 0))
+            if (entry_decode_held(v.mv_data, v.mv_size, &next))
                 return MDB_CORRUPTED;
             *ok = !memcmp(next.prev, hash, ENTRY_HASH_BYTES);
             entry_view_free(&next);
@@ -199,8 +199,9 @@ int store_apply_one(store *s, MDB_txn *txn, apply_ctx *ac, const uint8_t *bytes,
                     bool preverified, apply_result *result, char *detail, size_t dl)
 {
     entry_view e;
-    char why[STORE_ERR_LEN];
-    if (entry_decode(bytes, len, &e, why, sizeof why)) {
+    char why[STORE_ERR_LEN] = "";
+    /* preverified: entry_run_verify decoded these very bytes in full */
+    if (preverified ? entry_decode_held(bytes, len, &e) : entry_decode(bytes, len, &e, why, sizeof why)) {
         *result = APPLY_ERR_SHAPE;
         set_detail(detail, dl, "%s", why);
         return 0;

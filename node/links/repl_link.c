@@ -1266,7 +1266,7 @@ static int arrival_membership(void *ctx, uint64_t pos, const uint8_t *bytes, siz
 {
     (void)pos;
     entry_view e;
-    if (entry_decode(bytes, len, &e, NULL, 0))
+    if (entry_decode_held(bytes, len, &e)) /* from the store */
         return 0;
     bool m = entry_is_membership(&e);
     entry_view_free(&e);
