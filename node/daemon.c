@@ -488,7 +488,7 @@ static int daemon_redirect(daemon_state *st, const char *host, char *err, size_t
 }
 
 /* The thread pool's size unless UV_THREADPOOL_SIZE says otherwise. */
-#define DAEMON_POOL_SIZE "32"
+#define DAEMON_POOL_SIZE "64"
 
 int daemon_run(node_config *c, const char *listen, char *err, size_t errlen)
 {
