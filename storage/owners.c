@@ -141,8 +141,7 @@ static int row_mark(store *s, MDB_txn *txn, const uint8_t *prefix, size_t plen, 
 
 /* Takes the first put's place from unit's row under prefix: the row goes
  * unless an entry gave the unit too. */
-static int row_unfirst(store *s, MDB_txn *txn, const uint8_t *prefix, size_t plen,
-                       const char *unit)
+static int row_unfirst(store *s, MDB_txn *txn, const uint8_t *prefix, size_t plen, const char *unit)
 {
     uint8_t key[OWNERS_PREFIX_MAX + ENTRY_MAX_NAME];
     size_t ulen = strlen(unit);
@@ -176,8 +175,8 @@ int owners_note_put(store *s, MDB_txn *txn, const entry_view *e, bool *added)
         if (!held || hlc != e->hlc || memcmp(origin, e->origin, ENTRY_KEY_BYTES))
             return 0;
     }
-    bool same = f.found && strlen(f.unit) == e->unit.size &&
-                !memcmp(f.unit, e->unit.ptr, e->unit.size);
+    bool same =
+        f.found && strlen(f.unit) == e->unit.size && !memcmp(f.unit, e->unit.ptr, e->unit.size);
     if (f.found && !same && (rc = row_unfirst(s, txn, prefix, plen, f.unit)))
         return rc;
     return row_mark(s, txn, prefix, plen, e->unit.ptr, e->unit.size, OWNER_FIRST, e, added);

@@ -220,8 +220,7 @@ static int compare_db(verify_ctx *vc, MDB_dbi a_db, MDB_dbi b_db, const char *wh
                     name);
         else if (c > 0)
             problem(vc, "%s %s is missing: a fresh replay of the log produces it", what, name);
-        else if (values &&
-                 (va.mv_size != vb.mv_size || memcmp(va.mv_data, vb.mv_data, va.mv_size)))
+        else if (values && (va.mv_size != vb.mv_size || memcmp(va.mv_data, vb.mv_data, va.mv_size)))
             problem(vc, "%s %s differs from a fresh replay of the log", what, name);
         if (c <= 0)
             ra = mdb_cursor_get(ca, &ka, &va, MDB_NEXT);
