@@ -205,7 +205,7 @@ int unit_place_ids_scan(const store_index_txn *t, MDB_dbi db, const uint8_t *pre
     MDB_val k = {plen, (void *)prefix}, v;
     for (rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST); !rc;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen))
+        if (k.mv_size < plen || (plen && memcmp(k.mv_data, prefix, plen)))
             break;
         char id[ENTRY_MAX_NAME + 1];
         size_t n = key_id(ctx, k.mv_data, k.mv_size, plen, id, sizeof id);
