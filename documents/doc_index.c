@@ -264,21 +264,10 @@ static int doc_boxes_ids(const store_index_txn *t, const char *unit, unit_place_
     for (int kind = 0; kind < 2 && !rc; kind++) {
         const char *parts[] = {kind ? "i" : "o", unit};
         uint8_t prefix[KEY_MAX + 1];
-        size_t plen = prefix_of(prefix, parts, 2);
-        MDB_cursor *c;
-        if (!plen || (rc = mdb_cursor_open(t->txn, t->dbs[0], &c)))
+        size_t plen = prefix_of(prefix, parts, 2), sort = SORT_LEN;
+        if (!plen)
             break;
-        MDB_val k = {plen, prefix}, v;
-        for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
-             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-            if (k.mv_size <= plen + SORT_LEN || memcmp(k.mv_data, prefix, plen))
-                break;
-            if ((rc = unit_place_ids_add(ids, (const uint8_t *)k.mv_data + plen + SORT_LEN,
-                                         k.mv_size - plen - SORT_LEN)))
-                break;
-        }
-        mdb_cursor_close(c);
-        rc = rc == MDB_NOTFOUND ? 0 : rc;
+        rc = unit_place_ids_scan(t, t->dbs[0], prefix, plen, unit_place_key_tail, &sort, ids);
     }
     return rc;
 }

@@ -114,17 +114,9 @@ static void contrib_fields(contrib *c, const msgpack_object_map *fm)
  * path as written. */
 static int contrib_place(contrib *c, const unit_place_src *src)
 {
-    char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP];
-    int n = unit_place_record_path(src, c->path[c->npath - 1], path);
-    if (n < 0)
-        return MDB_CORRUPTED;
-    if (!n || (size_t)n > PATH_MAX_UNITS)
-        return 0;
-    memset(c->path, 0, sizeof c->path);
-    for (int i = 0; i < n; i++)
-        snprintf(c->path[i], NODE_CODE_MAX, "%s", path[i]);
-    c->npath = (size_t)n;
-    return 0;
+    return unit_place_rewrite(src, c->path[0], PATH_MAX_UNITS, NODE_CODE_MAX, &c->npath)
+               ? MDB_CORRUPTED
+               : 0;
 }
 
 /* Reads what record rec of id contributes, straight from its msgpack (no
@@ -339,38 +331,33 @@ static bool path_holds(const char *path, size_t len, const char *unit)
     return false;
 }
 
-/* The ids (code/unit/period) of the values whose leaf path holds unit,
- * into ids: one pass over the leaves. */
+/* The id (code/unit/period) of the leaf key (code 0x00 tier 0x00 period
+ * 0x00 path) when its path holds unit (ctx), else 0 (unit_place_key_id). */
+static size_t leaf_id(void *ctx, const uint8_t *k, size_t klen, size_t prefix, char *id, size_t cap)
+{
+    const char *key = (const char *)k, *part[4];
+    size_t plen[4], at = prefix, np = 0;
+    while (np < 4 && at <= klen) {
+        const char *z = np < 3 ? memchr(key + at, 0, klen - at) : NULL;
+        size_t end = z ? (size_t)(z - key) : klen;
+        part[np] = key + at;
+        plen[np++] = end - at;
+        at = end + 1;
+    }
+    if (np < 4 || !path_holds(part[3], plen[3], ctx))
+        return 0;
+    const char *leaf = memrchr(part[3], '/', plen[3]);
+    leaf = leaf ? leaf + 1 : part[3];
+    int n = snprintf(id, cap, "%.*s/%.*s/%.*s", (int)plen[0], part[0],
+                     (int)(plen[3] - (size_t)(leaf - part[3])), leaf, (int)plen[2], part[2]);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* The ids of the values whose leaf path holds unit, into ids: one pass
+ * over the leaves. */
 static int ids_under(const store_index_txn *t, const char *unit, unit_place_ids *ids)
 {
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(t->txn, t->dbs[0], &cur);
-    if (rc)
-        return rc;
-    MDB_val k, v;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        const char *key = k.mv_data, *part[4];
-        size_t plen[4], at = 0, np = 0;
-        while (np < 4 && at <= k.mv_size) { /* code 0x00 tier 0x00 period 0x00 path */
-            const char *z = np < 3 ? memchr(key + at, 0, k.mv_size - at) : NULL;
-            size_t end = z ? (size_t)(z - key) : k.mv_size;
-            part[np] = key + at;
-            plen[np++] = end - at;
-            at = end + 1;
-        }
-        if (np < 4 || !path_holds(part[3], plen[3], unit))
-            continue;
-        const char *leaf = memrchr(part[3], '/', plen[3]);
-        leaf = leaf ? leaf + 1 : part[3];
-        char id[ENTRY_MAX_NAME + 1];
-        int n = snprintf(id, sizeof id, "%.*s/%.*s/%.*s", (int)plen[0], part[0],
-                         (int)(plen[3] - (size_t)(leaf - part[3])), leaf, (int)plen[2], part[2]);
-        if (n > 0 && (size_t)n < sizeof id && (rc = unit_place_ids_add(ids, id, (size_t)n)))
-            break;
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return unit_place_ids_scan(t, t->dbs[0], NULL, 0, leaf_id, (void *)unit, ids);
 }
 
 /* The store's call (store_index.watched) when the "units" record of unit

@@ -7,8 +7,8 @@
 #include "indicators/ind_internal.h"
 #include "lib/hex.h"
 #include "lib/mpjson.h"
+#include "node/env/live_record.h"
 #include "storage/hlc.h"
-#include "storage/record.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -17,24 +17,6 @@
 
 #define DAY_MS (24ull * 3600 * 1000)
 #define COMMENT_MAX 1000
-
-/* The stored value record of id as JSON, or NULL when none (*err_io on a
- * storage failure). */
-static json_t *value_record(indicators *d, const char *id, bool *err_io)
-{
-    uint8_t *rec;
-    size_t len;
-    char err[64];
-    int rc = store_record_get(d->s, INDVALUE_COLL, id, &rec, &len);
-    *err_io = rc < 0;
-    if (rc)
-        return NULL;
-    json_t *j = record_is_deleted(rec, len)
-                    ? NULL
-                    : record_to_json(rec, len, id, strlen(id), err, sizeof err);
-    free(rec);
-    return j;
-}
 
 /* The path root..u as a JSON array. */
 static json_t *unit_path(const ind_units *us, const ind_unit *u)
@@ -208,7 +190,7 @@ int ind_value_check(indicators *d, ind_batch *b, const char *code, const char *u
     snprintf(w->id, sizeof w->id, "%s/%s/%s", def->code, u->code, period);
     snprintf(w->unit, sizeof w->unit, "%s", u->code);
     bool io;
-    json_t *cur = value_record(d, w->id, &io);
+    json_t *cur = live_record_read(d->s, INDVALUE_COLL, w->id, &io);
     if (io)
         return lt_error_set(e, LT_ESTORAGE, "indicator.storage",
                             "cannot read value %s; check the node's disk", w->id);
@@ -343,7 +325,7 @@ json_t *indicators_value_get(indicators *d, const char *code, const char *unit, 
     snprintf(id, sizeof id, "%s/%s/%s", code, unit, period);
     ind_lock(d);
     bool io;
-    json_t *j = value_record(d, id, &io);
+    json_t *j = live_record_read(d->s, INDVALUE_COLL, id, &io);
     ind_unlock(d);
     if (!j) {
         lt_error_set(e, io ? LT_ESTORAGE : LT_ENOTFOUND,

@@ -33,17 +33,9 @@ static bool unit_ok(const char *u)
  * written. Returns 0 or an LMDB code. */
 static int contrib_place(contrib *c, const unit_place_src *src)
 {
-    char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP];
-    int n = c->npath ? unit_place_record_path(src, c->path[c->npath - 1], path) : 0;
-    if (n < 0)
-        return MDB_CORRUPTED;
-    if (!n || (size_t)n > CAMERA_PATH_MAX)
-        return 0;
-    memset(c->path, 0, sizeof c->path);
-    for (int i = 0; i < n; i++)
-        snprintf(c->path[i], NODE_CODE_MAX, "%s", path[i]);
-    c->npath = (size_t)n;
-    return 0;
+    return unit_place_rewrite(src, c->path[0], CAMERA_PATH_MAX, NODE_CODE_MAX, &c->npath)
+               ? MDB_CORRUPTED
+               : 0;
 }
 
 /* Reads what record rec contributes, placed in the tree of src; anything
@@ -198,32 +190,31 @@ static int cam_index_update(const store_index_txn *t, const char *id, size_t idl
     return cam_reindex(t, id, idlen, old, oldlen, &src, rec, reclen, &src);
 }
 
-/* The ids of the cameras listed under unit (camlist: anc 0x00 field 0x00
- * status 0x00 id), into ids. */
+/* The id of a camlist key (anc 0x00 field 0x00 status 0x00 id), past the
+ * prefix anc 0x00 (unit_place_key_id). */
+static size_t camlist_id(void *ctx, const uint8_t *key, size_t klen, size_t plen, char *out,
+                         size_t cap)
+{
+    (void)ctx;
+    const uint8_t *id = klen > plen ? key + plen : NULL;
+    for (int z = 0; z < 2 && id; z++) { /* past field and status */
+        id = memchr(id, 0, klen - (size_t)(id - key));
+        id = id ? id + 1 : NULL;
+    }
+    size_t n = id ? klen - (size_t)(id - key) : 0;
+    if (!id || n >= cap)
+        return 0;
+    memcpy(out, id, n);
+    return n;
+}
+
+/* The ids of the cameras listed under unit, into ids. */
 static int ids_under(const store_index_txn *t, const char *unit, unit_place_ids *ids)
 {
     uint8_t prefix[NODE_CODE_MAX + 1];
     size_t plen = strlen(unit) + 1;
     memcpy(prefix, unit, plen);
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(t->txn, t->dbs[1], &c);
-    if (rc)
-        return rc;
-    MDB_val k = {plen, prefix}, v;
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
-         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen))
-            break;
-        const uint8_t *key = k.mv_data, *id = key + plen;
-        for (int z = 0; z < 2 && id; z++) { /* past field and status */
-            id = memchr(id, 0, k.mv_size - (size_t)(id - key));
-            id = id ? id + 1 : NULL;
-        }
-        if (id && (rc = unit_place_ids_add(ids, id, k.mv_size - (size_t)(id - key))))
-            break;
-    }
-    mdb_cursor_close(c);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return unit_place_ids_scan(t, t->dbs[1], prefix, plen, camlist_id, NULL, ids);
 }
 
 /* The store's call (store_index.watched) when the "units" record of unit

@@ -5,7 +5,7 @@
 #include "lib/mpjson.h"
 #include "media/cam_index.h"
 #include "media/media.h"
-#include "storage/record.h"
+#include "node/env/live_record.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -143,21 +143,6 @@ int camera_check(const char *id, const json_t *body, json_t **fields, char useri
     return *fields ? 0 : lt_error_set(e, LT_EINTERNAL, NULL, "out of memory");
 }
 
-/* The live record camera id as JSON (NULL: absent, deleted or unreadable). */
-static json_t *record_json(store *s, const char *coll, const char *id)
-{
-    uint8_t *rec;
-    size_t len;
-    char err[64];
-    if (store_record_get(s, coll, id, &rec, &len))
-        return NULL;
-    json_t *j = record_is_deleted(rec, len)
-                    ? NULL
-                    : record_to_json(rec, len, id, strlen(id), err, sizeof err);
-    free(rec);
-    return j;
-}
-
 /* The stored credentials of id into out (cap bytes; "" when none). */
 static void secret_get(store *s, const char *id, char *out, size_t cap)
 {
@@ -199,7 +184,7 @@ static bool fields_same(const json_t *have, const json_t *want)
  * *old receives the live record (or NULL). */
 static int owner_check(store *s, const node_config *c, const char *id, json_t **old, lt_error *e)
 {
-    *old = record_json(s, CAMERA_COLL, id);
+    *old = live_record_read(s, CAMERA_COLL, id, NULL);
     const char *unit = json_string_value(json_object_get(*old, "unit"));
     if (*old && unit && strcmp(unit, c->unit)) {
         lt_error_set(e, LT_ECONFLICT, "camera.not_owner",
@@ -280,7 +265,7 @@ int cameras_put(store *s, const node_config *c, const unit_tree *t, char *const 
 
 json_t *camera_get(store *s, const char *id, lt_error *e)
 {
-    json_t *j = record_json(s, CAMERA_COLL, id);
+    json_t *j = live_record_read(s, CAMERA_COLL, id, NULL);
     if (!j)
         lt_error_set(e, LT_ENOTFOUND, "camera.not_found", "no camera %.64s on this node", id);
     return j;
@@ -328,7 +313,7 @@ json_t *cameras_list(store *s, const cam_list_query *q, lt_error *e)
 int camera_stream_url(store *s, const node_config *c, const char *id, char *url, size_t cap,
                       bool *enabled)
 {
-    json_t *j = record_json(s, CAMERA_COLL, id);
+    json_t *j = live_record_read(s, CAMERA_COLL, id, NULL);
     const char *unit = json_string_value(json_object_get(j, "unit"));
     const char *pub = json_string_value(json_object_get(j, "url"));
     int rc = 1;

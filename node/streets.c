@@ -3,6 +3,7 @@
  */
 #include "node/streets.h"
 #include "lib/mpjson.h"
+#include "node/env/live_record.h"
 #include "replication/unit_tree.h"
 #include "storage/record.h"
 
@@ -132,15 +133,7 @@ int streets_import_check(void *ctx, const json_t *line, json_t **fields,
 /* True when record id is stored with exactly fields (id aside). */
 static bool street_unchanged(store *s, const char *id, const json_t *fields)
 {
-    uint8_t *rec;
-    size_t len;
-    char err[128];
-    if (store_record_get(s, STREETS_COLL, id, &rec, &len))
-        return false;
-    json_t *j = record_is_deleted(rec, len)
-                    ? NULL
-                    : record_to_json(rec, len, id, strlen(id), err, sizeof err);
-    free(rec);
+    json_t *j = live_record_read(s, STREETS_COLL, id, NULL);
     bool same = j && json_equal(j, fields);
     json_decref(j);
     return same;

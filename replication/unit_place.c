@@ -105,6 +105,19 @@ int unit_place_record_path(const unit_place_src *src, const char *unit,
     return n + 1;
 }
 
+int unit_place_rewrite(const unit_place_src *src, char *rows, size_t max, size_t width, size_t *n)
+{
+    char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP];
+    int got = *n ? unit_place_record_path(src, rows + (*n - 1) * width, path) : 0;
+    if (got <= 0 || (size_t)got > max)
+        return got < 0 ? -1 : 0;
+    memset(rows, 0, max * width);
+    for (int i = 0; i < got; i++)
+        snprintf(rows + (size_t)i * width, width, "%s", path[i]);
+    *n = (size_t)got;
+    return 0;
+}
+
 int unit_place_successor(const unit_place_src *src, const char *code, char out[UNIT_CODE_CAP])
 {
     char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP];
@@ -170,6 +183,37 @@ void unit_place_ids_free(unit_place_ids *l)
 {
     free(l->buf);
     *l = (unit_place_ids){0};
+}
+
+size_t unit_place_key_tail(void *ctx, const uint8_t *key, size_t klen, size_t plen, char *id,
+                           size_t cap)
+{
+    size_t at = plen + *(const size_t *)ctx;
+    if (klen <= at || klen - at >= cap)
+        return 0;
+    memcpy(id, key + at, klen - at);
+    return klen - at;
+}
+
+int unit_place_ids_scan(const store_index_txn *t, MDB_dbi db, const uint8_t *prefix, size_t plen,
+                        unit_place_key_id key_id, void *ctx, unit_place_ids *ids)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, db, &c);
+    if (rc)
+        return rc;
+    MDB_val k = {plen, (void *)prefix}, v;
+    for (rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST); !rc;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < plen || (plen && memcmp(k.mv_data, prefix, plen)))
+            break;
+        char id[ENTRY_MAX_NAME + 1];
+        size_t n = key_id(ctx, k.mv_data, k.mv_size, plen, id, sizeof id);
+        if (n && (rc = unit_place_ids_add(ids, id, n)))
+            break;
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* fn for record coll/id as held, from tree before to tree now. */

@@ -50,6 +50,13 @@ int unit_place_path(const unit_place_src *src, const char *code,
 int unit_place_record_path(const unit_place_src *src, const char *unit,
                            char path[UNIT_PLACE_DEPTH][UNIT_CODE_CAP]);
 
+/* Rewrites a path a record wrote down, kept as up to `max` rows of `width`
+ * bytes (rows; *n codes, root first, the record's unit last), as the path
+ * the record is counted along now (unit_place_record_path). A unit the
+ * tree here does not know, or a path longer than `max`, keeps the path as
+ * written. Returns 0, or -1 on a storage error. */
+int unit_place_rewrite(const unit_place_src *src, char *rows, size_t max, size_t width, size_t *n);
+
 /* The live successor of a unit merged away into out: 1 when code was
  * merged (out differs from code), 0 when it was not or is unknown here, -1
  * on a storage error. */
@@ -77,6 +84,23 @@ int unit_place_ids_add(unit_place_ids *l, const void *id, size_t idlen);
 
 /* Releases what l holds. */
 void unit_place_ids_free(unit_place_ids *l);
+
+/* Reads the record id an index key names: key (klen bytes) lies under a
+ * scanned prefix of plen bytes; writes the id into id (cap bytes) and
+ * returns its length, 0 to pass the key over. ctx is the scan's. */
+typedef size_t (*unit_place_key_id)(void *ctx, const uint8_t *key, size_t klen, size_t plen,
+                                    char *id, size_t cap);
+
+/* A unit_place_key_id for keys that end with the id, *(size_t *)ctx bytes
+ * past the prefix (a sort key between them). */
+size_t unit_place_key_tail(void *ctx, const uint8_t *key, size_t klen, size_t plen, char *id,
+                           size_t cap);
+
+/* Adds to ids the id (key_id) of every key of db under prefix (plen bytes,
+ * 0: every key): an index's list of the records it counts under a unit.
+ * Returns 0 or an LMDB code. */
+int unit_place_ids_scan(const store_index_txn *t, MDB_dbi db, const uint8_t *prefix, size_t plen,
+                        unit_place_key_id key_id, void *ctx, unit_place_ids *ids);
 
 /* An index's move of record id from old placed in tree src_old to rec
  * placed in tree src_new (LMDB code). */

@@ -585,23 +585,9 @@ static int report_index_update(const store_index_txn *t, const char *id, size_t 
 static int ids_under(const store_index_txn *t, const char *unit, unit_place_ids *ids)
 {
     uint8_t prefix[REPORT_UNIT_MAX];
-    size_t plen = unit_prefix(prefix, unit);
-    report_dbs dbs = report_dbs_of(t);
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(t->txn, dbs.rscope, &c);
-    if (rc)
-        return rc;
-    MDB_val k = {plen, prefix}, v;
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
-         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (k.mv_size <= plen + 8 || memcmp(k.mv_data, prefix, plen))
-            break;
-        if ((rc = unit_place_ids_add(ids, (const uint8_t *)k.mv_data + plen + 8,
-                                     k.mv_size - plen - 8)))
-            break;
-    }
-    mdb_cursor_close(c);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    size_t plen = unit_prefix(prefix, unit), inv = 8; /* unit 0x00 inv(8) id */
+    return unit_place_ids_scan(t, report_dbs_of(t).rscope, prefix, plen, unit_place_key_tail, &inv,
+                               ids);
 }
 
 /* The store's call (store_index.watched) when the "units" record of unit

@@ -6,6 +6,7 @@
  */
 #include "storage/authority.h"
 #include "lib/hex.h"
+#include "storage/owners.h"
 #include "storage/record.h"
 
 #include <errno.h>
@@ -523,38 +524,6 @@ static int check_tier(store *s, MDB_txn *txn, const net_config *nc, const entry_
     return 0;
 }
 
-static size_t owners_prefix(uint8_t *key, const entry_view *e)
-{
-    size_t n = store_record_key(key, e->coll.ptr, e->coll.size, e->id.ptr, e->id.size);
-    key[n++] = 0;
-    return n;
-}
-
-/* True when e is a put that predates every entry held of a record that
- * holds no put yet: it is the record's first put whatever the arrival
- * order (say, a district's patch of a commune's record reached the
- * province before the commune's put), so its unit owns the record. */
-static int first_put(store *s, MDB_txn *txn, const entry_view *e, bool *yes)
-{
-    char coll[ENTRY_MAX_NAME + 1];
-    MDB_val v;
-    *yes = false;
-    if (e->op != ENTRY_OP_PUT)
-        return 0;
-    str_copy(coll, e->coll);
-    int rc = rec_get(s, txn, coll, e->id.ptr, e->id.size, &v);
-    if (rc)
-        return rc == MDB_NOTFOUND ? 0 : rc;
-    bool has_put;
-    uint64_t hlc;
-    uint8_t origin[ENTRY_KEY_BYTES];
-    if (record_creation(v.mv_data, v.mv_size, &has_put, &hlc, origin))
-        return MDB_CORRUPTED;
-    *yes = !has_put &&
-           (e->hlc < hlc || (e->hlc == hlc && memcmp(e->origin, origin, ENTRY_KEY_BYTES) < 0));
-    return 0;
-}
-
 /* Other records: the author must be an owner or an ancestor of one (ever:
  * see within_ever); a node's own write (local) must also be one now, so a
  * unit that a commune left, or a unit merged away, writes no more to its
@@ -562,8 +531,8 @@ static int first_put(store *s, MDB_txn *txn, const entry_view *e, bool *yes)
 static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *author, bool local,
                        auth_decision *d)
 {
-    bool put_first;
-    int frc = first_put(s, txn, e, &put_first);
+    bool put_first; /* the record's first put, whatever the arrival order (owners.h) */
+    int frc = owners_first_put(s, txn, e, &put_first);
     if (frc || put_first)
         return frc;
     uint8_t prefix[64 + 2 + ENTRY_MAX_NAME];
@@ -685,8 +654,8 @@ static int wake_record(apply_ctx *ac, const uint8_t *key, size_t len)
     return 0;
 }
 
-/* Adds unit to the record's set in db (owners or readers); *added when it
- * was not there. */
+/* Adds unit to the record's set in db (readers); *added when it was not
+ * there. */
 static int owner_add(MDB_txn *txn, MDB_dbi db, const uint8_t *prefix, size_t plen, const char *unit,
                      size_t ulen, bool *added)
 {
@@ -720,7 +689,7 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
         }
         return 0;
     }
-    uint8_t prefix[64 + 2 + ENTRY_MAX_NAME];
+    uint8_t prefix[OWNERS_PREFIX_MAX];
     size_t plen = owners_prefix(prefix, e);
     bool added = false;
     int rc = 0;
@@ -730,36 +699,12 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
     added = false;
     if (rc || !enforced || top_tier_coll(s, e))
         return rc;
-    if (e->op == ENTRY_OP_PUT) {
-        MDB_cursor *c;
-        if ((rc = mdb_cursor_open(txn, s->owners, &c)))
-            return rc;
-        MDB_val k = {plen, prefix}, v;
-        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-        bool none =
-            rc == MDB_NOTFOUND || (!rc && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen)));
-        mdb_cursor_close(c);
-        if (rc && rc != MDB_NOTFOUND)
-            return rc;
-        bool creator = none;
-        MDB_val rv;
-        char coll[ENTRY_MAX_NAME + 1];
-        str_copy(coll, e->coll);
-        if (!rc && !none && !(rc = rec_get(s, txn, coll, e->id.ptr, e->id.size, &rv))) {
-            bool has_put;
-            uint64_t hlc;
-            uint8_t origin[ENTRY_KEY_BYTES];
-            creator = !record_creation(rv.mv_data, rv.mv_size, &has_put, &hlc, origin) &&
-                      hlc == e->hlc && !memcmp(origin, e->origin, ENTRY_KEY_BYTES);
-        }
-        rc = rc == MDB_NOTFOUND ? 0 : rc;
-        if (!rc && creator)
-            rc = owner_add(txn, s->owners, prefix, plen, e->unit.ptr, e->unit.size, &added);
-    }
+    if (e->op == ENTRY_OP_PUT)
+        rc = owners_note_put(s, txn, e, &added);
     const msgpack_object *o = body_get(e, "owner_unit");
     if (!rc && o && o->type == MSGPACK_OBJECT_STR &&
         entry_unit_valid(o->via.str.ptr, o->via.str.size))
-        rc = owner_add(txn, s->owners, prefix, plen, o->via.str.ptr, o->via.str.size, &added);
+        rc = owners_give(s, txn, prefix, plen, o->via.str.ptr, o->via.str.size, &added);
     /* "owners": the owner set an accepted entry hands on (a snapshot for a
      * unit that never held the record's first put), each like an owner_unit */
     const msgpack_object *os = body_get(e, "owners");
@@ -767,7 +712,7 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
          i++) {
         const msgpack_object *u = &os->via.array.ptr[i];
         if (u->type == MSGPACK_OBJECT_STR && entry_unit_valid(u->via.str.ptr, u->via.str.size))
-            rc = owner_add(txn, s->owners, prefix, plen, u->via.str.ptr, u->via.str.size, &added);
+            rc = owners_give(s, txn, prefix, plen, u->via.str.ptr, u->via.str.size, &added);
     }
     if (!rc && added)
         rc = wake_record(ac, prefix, plen - 1);

@@ -38,7 +38,7 @@ struct store {
     MDB_dbi blobs;      /* hash(32) chunk(4 BE) -> bytes */
     MDB_dbi blob_info;  /* hash(32) -> size(8 LE) */
     MDB_dbi complete;   /* origin(32) -> seq(8 LE) unit (complete position) */
-    MDB_dbi owners;     /* coll 0x00 id 0x00 unit -> "" (record owner sets) */
+    MDB_dbi owners;     /* coll 0x00 id 0x00 unit -> flags [stamp] (owners.h) */
     MDB_dbi quarantine; /* entry hash(32) -> quarantine row (quarantine.c) */
     MDB_dbi qwait;      /* wait key, hash(32) -> "" (waiting quarantined entries) */
     MDB_dbi qorigin;    /* origin(32) -> count(8 LE) of its quarantined entries */

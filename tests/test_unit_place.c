@@ -6,7 +6,9 @@
  * of the "units" records it watches (store_index.watch), equal to a
  * rebuild (store_verify finds no problem); a unit merged away placed
  * inside its live successor for visibility (unit_tree_placed_within),
- * though its "parent" stays where it was.
+ * though its "parent" stays where it was; a written path rewritten into an
+ * index's fixed rows (unit_place_rewrite) and the ids an index counts under
+ * a unit (unit_place_ids_scan).
  */
 #include "lib/mpjson.h"
 #include "node/domains.h"
@@ -201,6 +203,73 @@ static void test_merged_place(store *s)
     unit_tree_free(t);
 }
 
+/* After test_resolver: a path a record wrote down is rewritten as the
+ * record's path now into an index's fixed rows; one that would not fit,
+ * or whose unit is unknown here, stays as written. */
+static void test_rewrite(store *s)
+{
+    store_index_txn t;
+    REQUIRE(store_index_read(s, "reports", &t) == 0);
+    unit_place_src src = {t.txn, t.records, NULL, NULL, 0};
+    char rows[4][8] = {"P", "D", "C2"}, two[2][8] = {"D", "C2"}, unknown[2][8] = {"Q", "Z"};
+    size_t n = 3;
+    CHECK(unit_place_rewrite(&src, rows[0], 4, 8, &n) == 0);
+    CHECKF(n == 3 && !strcmp(rows[0], "P") && !strcmp(rows[1], "N2") && !strcmp(rows[2], "C2") &&
+               !rows[3][0],
+           "%zu: %s/%s/%s", n, rows[0], rows[1], rows[2]);
+    n = 2; /* P/N2/C2 does not fit two rows */
+    CHECK(unit_place_rewrite(&src, two[0], 2, 8, &n) == 0);
+    CHECK(n == 2 && !strcmp(two[0], "D") && !strcmp(two[1], "C2"));
+    CHECK(unit_place_rewrite(&src, unknown[0], 2, 8, &n) == 0);
+    CHECK(n == 2 && !strcmp(unknown[0], "Q") && !strcmp(unknown[1], "Z"));
+    n = 0;
+    CHECK(unit_place_rewrite(&src, rows[0], 4, 8, &n) == 0 && n == 0);
+    store_index_end(s, &t);
+}
+
+/* The ids of l joined by ' '. */
+static const char *ids_joined(const unit_place_ids *l)
+{
+    static char out[512];
+    out[0] = '\0';
+    for (size_t at = 0; at + 2 <= l->len;) {
+        size_t n = (size_t)l->buf[at] << 8 | l->buf[at + 1];
+        snprintf(out + strlen(out), sizeof out - strlen(out), "%s%.*s", out[0] ? " " : "", (int)n,
+                 (const char *)l->buf + at + 2);
+        at += 2 + n;
+    }
+    return out;
+}
+
+static size_t no_id(void *ctx, const uint8_t *key, size_t klen, size_t plen, char *id, size_t cap)
+{
+    (void)key, (void)klen, (void)plen, (void)id, (void)cap;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+/* After test_report_index: the ids the report index counts under a unit
+ * (rscope: unit 0x00 inv(8) id), read by unit_place_ids_scan. */
+static void test_ids_scan(store *s)
+{
+    store_index_txn t;
+    REQUIRE(store_index_read(s, "reports", &t) == 0);
+    unit_place_ids ids = {0};
+    size_t inv = 8, seen = 0;
+    CHECK(unit_place_ids_scan(&t, t.dbs[0], (const uint8_t *)"K9", 3, unit_place_key_tail, &inv,
+                              &ids) == 0);
+    CHECKF(!strcmp(ids_joined(&ids), "K1-1 K1-2 K1-3 K2-1"), "under K9: %s", ids_joined(&ids));
+    unit_place_ids_free(&ids);
+    CHECK(unit_place_ids_scan(&t, t.dbs[0], (const uint8_t *)"E", 2, unit_place_key_tail, &inv,
+                              &ids) == 0);
+    CHECKF(!ids.len, "under E: %s", ids_joined(&ids));
+    /* every key (no prefix), none taken */
+    CHECK(unit_place_ids_scan(&t, t.dbs[0], NULL, 0, no_id, &seen, &ids) == 0);
+    CHECKF(seen >= 4 && !ids.len, "%zu keys", seen);
+    unit_place_ids_free(&ids);
+    store_index_end(s, &t);
+}
+
 int main(void)
 {
     REQUIRE(sodium_init() >= 0);
@@ -212,7 +281,9 @@ int main(void)
     REQUIRE(s);
     test_resolver(s);
     test_merged_place(s);
+    test_rewrite(s);
     test_report_index(s);
+    test_ids_scan(s);
     store_close(s);
     return check_done();
 }
