@@ -300,13 +300,14 @@ unsigned unit_tree_reach(const unit_tree *t, const char *code, size_t len, const
     return reach_walk(t, code, len, true, unit, strlen(unit), want);
 }
 
-/* How the successors of the unit in slot s (not the unit itself) stand to
- * unit: 0 for a unit not merged away. */
-static unsigned merged_reach(const unit_tree *t, const unit_slot *s, const char *unit, size_t ul)
+/* How the successors of the unit in slot s (and the unit itself when
+ * self) stand to unit: 0 for a unit not merged away. */
+static unsigned merged_reach(const unit_tree *t, const unit_slot *s, bool self, const char *unit,
+                             size_t ul)
 {
     if (!s->successor[0])
         return 0;
-    return reach_walk(t, s->code, strlen(s->code), false, unit, ul, UNIT_BELOW | UNIT_ABOVE);
+    return reach_walk(t, s->code, strlen(s->code), self, unit, ul, UNIT_BELOW | UNIT_ABOVE);
 }
 
 static int code_cmp(const void *a, const void *b)
@@ -324,14 +325,14 @@ static void view_merges(crypto_generichash_state *h, const unit_tree *t, const c
 {
     size_t n = 0, ul = strlen(unit);
     for (size_t i = 0; i < t->cap; i++)
-        if (t->slots[i].used && merged_reach(t, &t->slots[i], unit, ul))
+        if (t->slots[i].used && merged_reach(t, &t->slots[i], false, unit, ul))
             in[n++] = t->slots[i].code;
     if (!n)
         return;
     qsort(in, n, sizeof *in, code_cmp);
     crypto_generichash_update(h, (const uint8_t *)"", 1);
     for (size_t i = 0; i < n; i++) {
-        uint8_t how = (uint8_t)merged_reach(t, unit_find(t, in[i], strlen(in[i])), unit, ul);
+        uint8_t how = (uint8_t)merged_reach(t, unit_find(t, in[i], strlen(in[i])), false, unit, ul);
         crypto_generichash_update(h, (const uint8_t *)in[i], strlen(in[i]) + 1);
         crypto_generichash_update(h, &how, 1);
     }
@@ -369,18 +370,21 @@ void unit_tree_view(const unit_tree *t, const char *unit, uint8_t out[UNIT_VIEW_
     crypto_generichash_final(&h, out, UNIT_VIEW_BYTES);
 }
 
-/* True when a unit's successors stand toward unit in cur in a way they did
- * not in old (a merge: what is addressed to the merged unit is now for
- * unit too). */
+/* True when a unit merged away in cur, with its successors, stands toward
+ * unit in a way it did not in old (a merge: what is addressed to the merged
+ * unit is now for unit too; an ancestor of both places held it already). */
 static bool merges_grow(const unit_tree *old, const unit_tree *cur, const char *unit, size_t ul)
 {
     for (size_t i = 0; i < cur->cap; i++) {
         const unit_slot *s = &cur->slots[i];
-        unsigned now = s->used ? merged_reach(cur, s, unit, ul) : 0;
+        unsigned now = s->used ? merged_reach(cur, s, true, unit, ul) : 0;
         if (!now)
             continue;
         const unit_slot *o = unit_find(old, s->code, strlen(s->code));
-        if (now & ~(o ? merged_reach(old, o, unit, ul) : 0u))
+        unsigned was = o ? reach_walk(old, o->code, strlen(o->code), true, unit, ul,
+                                      UNIT_BELOW | UNIT_ABOVE)
+                         : 0;
+        if (now & ~was)
             return true;
     }
     return false;
