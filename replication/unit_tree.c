@@ -381,9 +381,9 @@ static bool merges_grow(const unit_tree *old, const unit_tree *cur, const char *
         if (!now)
             continue;
         const unit_slot *o = unit_find(old, s->code, strlen(s->code));
-        unsigned was = o ? reach_walk(old, o->code, strlen(o->code), true, unit, ul,
-                                      UNIT_BELOW | UNIT_ABOVE)
-                         : 0;
+        unsigned was =
+            o ? reach_walk(old, o->code, strlen(o->code), true, unit, ul, UNIT_BELOW | UNIT_ABOVE)
+              : 0;
         if (now & ~was)
             return true;
     }

@@ -1515,9 +1515,9 @@ static bool move_fits(sim *s, int i, int np)
 {
     sim_node *n = &s->nodes[i];
     return i > 0 && i < s->nnodes && np >= 0 && np < s->nnodes && np != n->parent &&
-           !n->unit_retired &&
-           s->nodes[np].depth < n->depth && s->nodes[0].alive && n->canon == i && n->mirror < 0 &&
-           s->nodes[np].canon == np && !s->nodes[np].unit_retired && !unit_restoring(s, i);
+           !n->unit_retired && s->nodes[np].depth < n->depth && s->nodes[0].alive &&
+           n->canon == i && n->mirror < 0 && s->nodes[np].canon == np &&
+           !s->nodes[np].unit_retired && !unit_restoring(s, i);
 }
 
 /* The root rewrites unit i's record under np (as network.c wrote it at
@@ -2252,8 +2252,8 @@ static int checker_init(checker *ck, sim *s, const sim_check_opts *o)
     }
     for (int i = 0; i < s->nnodes; i++) { /* route.c's tree knows the merges too */
         int c = final->succ[i];
-        if (c >= 0 && unit_tree_set_successor(ck->tree, s->nodes[i].unit,
-                                              strlen(s->nodes[i].unit), s->nodes[c].unit))
+        if (c >= 0 && unit_tree_set_successor(ck->tree, s->nodes[i].unit, strlen(s->nodes[i].unit),
+                                              s->nodes[c].unit))
             return -1;
     }
     for (int i = 0; i < s->nnodes; i++) {
