@@ -10,9 +10,11 @@
  * (unit_tree_key_valid_at).
  *
  * What a node should hold depends on the tree only through its view: its
- * path to the root and the set of units inside its subtree. Replication
- * compares views (unit_tree_view) to know when a position vouched under one
- * tree still holds under another.
+ * path to the root, the set of units inside its subtree and the merges
+ * whose successors stand there (an addressee merged away addresses its
+ * successors too: unit_tree_reach). Replication compares views
+ * (unit_tree_view) to know when a position vouched under one tree still
+ * holds under another.
  */
 #ifndef LT_UNIT_TREE_H
 #define LT_UNIT_TREE_H
@@ -93,9 +95,10 @@ void unit_tree_view(const unit_tree *t, const char *unit, uint8_t out[UNIT_VIEW_
  * knew is unknown in cur (conservatively: it may have been re-placed), a
  * unit old did not know is inside its subtree in cur (membership is
  * scoped: it may have moved in from another branch, whose entries
- * addressed to it were not routed here), or a unit's successors now stand
- * inside its subtree or on its path where they did not before (a merge:
- * what is addressed to the merged unit is now for them too). */
+ * addressed to it were not routed here), or a unit merged away, with its
+ * successors, now stands inside its subtree or on its path where it did
+ * not before (a merge: what is addressed to the merged unit is now for
+ * unit too; an ancestor of both places held it already). */
 bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *unit);
 
 /* unit_tree_within, the unit placed where it stands now: true when anc is
