@@ -17,12 +17,12 @@ link_kind route_link_kind(const unit_tree *t, const char *self, const char *peer
     return LINK_NONE;
 }
 
-/* True when unit falls within e's addressees that this tree can place;
+/* True when unit falls within e's addressees that this tree can place; an
+ * addressee merged away addresses its successors too (unit_tree_reach);
  * *unplaced tells whether e also names a unit the tree does not know. */
 static bool addressed_known(const unit_tree *t, const entry_view *e, const char *unit,
                             bool *unplaced)
 {
-    size_t ul = strlen(unit);
     *unplaced = false;
     for (uint32_t i = 0; i < e->to.size; i++) {
         const msgpack_object_str *a = &e->to.ptr[i].via.str;
@@ -35,12 +35,10 @@ static bool addressed_known(const unit_tree *t, const entry_view *e, const char 
              * the entry already): it is not for unit */
             if (n != e->unit.size || memcmp(a->ptr, e->unit.ptr, n))
                 *unplaced = true;
-        } else if (n < a->size) {
-            /* the addressed subtree contains unit, or lies inside unit's */
-            if (unit_tree_within(t, unit, ul, a->ptr, n) ||
-                unit_tree_within(t, a->ptr, n, unit, ul))
-                return true;
-        } else if (unit_tree_within(t, a->ptr, a->size, unit, ul)) {
+        } else if (unit_tree_reach(t, a->ptr, n, unit,
+                                   n < a->size ? UNIT_BELOW | UNIT_ABOVE : UNIT_BELOW)) {
+            /* "U": U, or a unit U was merged into, is inside unit's subtree;
+             * "U*": that subtree also contains unit */
             return true;
         }
     }

@@ -25,7 +25,13 @@
  *           this node's markers do not count there until both agree
  *           (session.h). The rule depends on the tree only through the
  *           peer's view (unit_tree_view); a failover link, which skips a
- *           node, carries what the path through that node would;
+ *           node, carries what the path through that node would.
+ *           An addressee U that the tree knows was merged away
+ *           ("merged_into" C, C perhaps merged into E later) addresses
+ *           its successors as well: "U" is also "C" and "E", "U*" also
+ *           "C*" and "E*" (unit_tree_reach), so the node of a successor
+ *           receives what is addressed to its predecessors, before the
+ *           merge and after; the views carry the merges (unit_tree_view);
  *   mirror  the peer serves the same unit: everything;
  *   none    unrelated units never sync directly.
  *

@@ -137,7 +137,7 @@ static int unit_load_one(void *ctx, const char *id, size_t idlen, const uint8_t 
     json_t *m = json_object_get(j, "merged_into");
     unit_slot *slot = rc ? NULL : unit_find(t, id, idlen);
     if (slot && json_is_string(m) && json_string_length(m) < UNIT_CODE_CAP)
-        strcpy(slot->successor, json_string_value(m));
+        unit_tree_set_successor(t, id, idlen, json_string_value(m));
     json_decref(j);
     return rc == 0 ? 0 : -1;
 }
@@ -273,9 +273,69 @@ bool unit_tree_parent(const unit_tree *t, const char *code, char *out, size_t ca
     return true;
 }
 
+/* unit_tree_reach from x (xl bytes), x itself counted only when self. */
+static unsigned reach_walk(const unit_tree *t, const char *x, size_t xl, bool self,
+                           const char *unit, size_t ul, unsigned want)
+{
+    unsigned how = 0;
+    for (int hop = 0; hop < UNIT_MAX_DEPTH && (how & want) != want; hop++) {
+        if (hop || self) {
+            if ((want & UNIT_BELOW) && unit_tree_within(t, x, xl, unit, ul))
+                how |= UNIT_BELOW;
+            if ((want & UNIT_ABOVE) && unit_tree_within(t, unit, ul, x, xl))
+                how |= UNIT_ABOVE;
+        }
+        const unit_slot *s = unit_find(t, x, xl);
+        if (!s || !s->successor[0])
+            break;
+        x = s->successor;
+        xl = strlen(x);
+    }
+    return how;
+}
+
+unsigned unit_tree_reach(const unit_tree *t, const char *code, size_t len, const char *unit,
+                         unsigned want)
+{
+    return reach_walk(t, code, len, true, unit, strlen(unit), want);
+}
+
+/* How the successors of the unit in slot s (and the unit itself when
+ * self) stand to unit: 0 for a unit not merged away. */
+static unsigned merged_reach(const unit_tree *t, const unit_slot *s, bool self, const char *unit,
+                             size_t ul)
+{
+    if (!s->successor[0])
+        return 0;
+    return reach_walk(t, s->code, strlen(s->code), self, unit, ul, UNIT_BELOW | UNIT_ABOVE);
+}
+
 static int code_cmp(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The merges section of unit's view: after an empty code (no subtree code
+ * is empty), every unit merged away whose successors stand toward unit, in
+ * code order, each with how (merged_reach); nothing at all when there is
+ * none, so a tree without such merges keeps its view. in has room for
+ * every code of t. */
+static void view_merges(crypto_generichash_state *h, const unit_tree *t, const char *unit,
+                        const char **in)
+{
+    size_t n = 0, ul = strlen(unit);
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].used && merged_reach(t, &t->slots[i], false, unit, ul))
+            in[n++] = t->slots[i].code;
+    if (!n)
+        return;
+    qsort(in, n, sizeof *in, code_cmp);
+    crypto_generichash_update(h, (const uint8_t *)"", 1);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t how = (uint8_t)merged_reach(t, unit_find(t, in[i], strlen(in[i])), false, unit, ul);
+        crypto_generichash_update(h, (const uint8_t *)in[i], strlen(in[i]) + 1);
+        crypto_generichash_update(h, &how, 1);
+    }
 }
 
 void unit_tree_view(const unit_tree *t, const char *unit, uint8_t out[UNIT_VIEW_BYTES])
@@ -301,12 +361,33 @@ void unit_tree_view(const unit_tree *t, const char *unit, uint8_t out[UNIT_VIEW_
         qsort(in, n, sizeof *in, code_cmp);
         for (size_t i = 0; i < n; i++)
             crypto_generichash_update(&h, (const uint8_t *)in[i], strlen(in[i]) + 1);
+        view_merges(&h, t, unit, in);
     } else {
         /* out of memory: a view nobody else computes, so nothing matches it */
         crypto_generichash_update(&h, (const uint8_t *)&t, sizeof t);
     }
     free(in);
     crypto_generichash_final(&h, out, UNIT_VIEW_BYTES);
+}
+
+/* True when a unit merged away in cur, with its successors, stands toward
+ * unit in a way it did not in old (a merge: what is addressed to the merged
+ * unit is now for unit too; an ancestor of both places held it already). */
+static bool merges_grow(const unit_tree *old, const unit_tree *cur, const char *unit, size_t ul)
+{
+    for (size_t i = 0; i < cur->cap; i++) {
+        const unit_slot *s = &cur->slots[i];
+        unsigned now = s->used ? merged_reach(cur, s, true, unit, ul) : 0;
+        if (!now)
+            continue;
+        const unit_slot *o = unit_find(old, s->code, strlen(s->code));
+        unsigned was =
+            o ? reach_walk(old, o->code, strlen(o->code), true, unit, ul, UNIT_BELOW | UNIT_ABOVE)
+              : 0;
+        if (now & ~was)
+            return true;
+    }
+    return false;
 }
 
 bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *unit)
@@ -341,7 +422,7 @@ bool unit_tree_grows(const unit_tree *old, const unit_tree *cur, const char *uni
         if (s->used && !unit_find(old, s->code, cl) && unit_tree_within(cur, s->code, cl, unit, ul))
             return true;
     }
-    return false;
+    return merges_grow(old, cur, unit, ul);
 }
 
 bool unit_tree_placed_within(const unit_tree *t, const char *unit, size_t unit_len, const char *anc,
@@ -366,4 +447,21 @@ bool unit_tree_successor(const unit_tree *t, const char *code, size_t len, char 
         return false;
     strcpy(out, s->successor);
     return true;
+}
+
+const char *unit_tree_merged_into(const unit_tree *t, const char *code, size_t len)
+{
+    const unit_slot *s = unit_find(t, code, len);
+    return s && s->successor[0] ? s->successor : NULL;
+}
+
+int unit_tree_set_successor(unit_tree *t, const char *code, size_t len, const char *successor)
+{
+    unit_slot *s = unit_find(t, code, len);
+    size_t sl = successor ? strlen(successor) : 0;
+    if (!s || sl >= UNIT_CODE_CAP)
+        return -1;
+    memcpy(s->successor, successor ? successor : "", sl);
+    s->successor[sl] = '\0';
+    return 0;
 }

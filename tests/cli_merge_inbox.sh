@@ -12,8 +12,8 @@
 # from the network (its tree does not know the merge) sends a document to
 # 16681: once it links up again, the document is in 16999's in-box, and the
 # receipt 16999's officer writes reaches the district. `lienthong verify`
-# passes on every node. (Routing to a successor's own node is not built:
-# docs/documents.md, "Boxes of a merged unit".)
+# passes on every node. (Routing to a successor's own node:
+# tests/cli_merge_route.sh.)
 set -uo pipefail
 . "$(dirname "$0")/repl_lib.sh"
 

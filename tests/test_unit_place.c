@@ -6,13 +6,18 @@
  * of the "units" records it watches (store_index.watch), equal to a
  * rebuild (store_verify finds no problem); a unit merged away placed
  * inside its live successor for visibility (unit_tree_placed_within),
- * though its "parent" stays where it was; a written path rewritten into an
- * index's fixed rows (unit_place_rewrite) and the ids an index counts under
- * a unit (unit_place_ids_scan).
+ * though its "parent" stays where it was; and routed there: an entry
+ * addressed to a unit merged away goes to its successors' nodes too
+ * (route.c over unit_tree_reach), the successor's view changes and its
+ * positions must go down (unit_tree_grows), an ancestor of both places
+ * keeps them; a written path rewritten into an index's fixed rows
+ * (unit_place_rewrite) and the ids an index counts under a unit
+ * (unit_place_ids_scan).
  */
 #include "lib/mpjson.h"
 #include "node/domains.h"
 #include "node/people/access.h"
+#include "replication/route.h"
 #include "replication/unit_place.h"
 #include "reports/report_query.h"
 #include "storage/record.h"
@@ -270,6 +275,116 @@ static void test_ids_scan(store *s)
     store_index_end(s, &t);
 }
 
+typedef struct {
+    uint8_t *bytes;
+    size_t len;
+} last_entry;
+
+static int keep_last(void *ctx, const uint8_t *bytes, size_t len)
+{
+    last_entry *l = ctx;
+    free(l->bytes);
+    l->bytes = malloc(len);
+    REQUIRE(l->bytes);
+    memcpy(l->bytes, bytes, len);
+    l->len = len;
+    return 0;
+}
+
+/* Writes documents/id addressed to `to` (author unit P) and decodes the
+ * entry written into *v; returns its bytes, to free after v. */
+static uint8_t *doc_to(store *s, const char *id, const char *to, entry_view *v)
+{
+    const char *const addr[] = {to};
+    store_author a = {pk, sk, "P"};
+    store_write w = {"documents", id, ENTRY_OP_PUT, NULL, 0, addr, 1};
+    CHECKF(store_write_local(s, &a, &w, 1, NULL, err, sizeof err) == 0, "%s: %s", id, err);
+    last_entry l = {0};
+    REQUIRE(store_log_scan(s, pk, keep_last, &l) == 0 && l.bytes);
+    REQUIRE(entry_decode(l.bytes, l.len, v, err, sizeof err) == 0);
+    return l.bytes;
+}
+
+static unit_tree *tree_of(store *s)
+{
+    unit_tree *t = unit_tree_new();
+    REQUIRE(t && unit_tree_load(t, s) == 0);
+    return t;
+}
+
+static bool same_view(const unit_tree *a, const unit_tree *b, const char *unit)
+{
+    uint8_t va[UNIT_VIEW_BYTES], vb[UNIT_VIEW_BYTES];
+    unit_tree_view(a, unit, va);
+    unit_tree_view(b, unit, vb);
+    return !memcmp(va, vb, sizeof va);
+}
+
+/* Province RP, districts RD1 (commune RA) and RD2 (communes RC, RE); RA is
+ * merged into RC, later RC into RE: what is addressed to RA ("RA" or
+ * "RA*") is for RC's and then RE's nodes too, down the tree from RP. */
+static void test_merged_route(store *s)
+{
+    unit(s, "RP", NULL, NULL);
+    unit(s, "RD1", "RP", NULL);
+    unit(s, "RD2", "RP", NULL);
+    unit(s, "RA", "RD1", NULL);
+    unit(s, "RC", "RD2", NULL);
+    unit(s, "RE", "RD2", NULL);
+    entry_view to_a, sub_a, sub_d1;
+    uint8_t *b1 = doc_to(s, "RDOC-1", "RA", &to_a), *b2 = doc_to(s, "RDOC-2", "RA*", &sub_a),
+            *b3 = doc_to(s, "RDOC-3", "RD1*", &sub_d1);
+    unit_tree *t0 = tree_of(s);
+    CHECK(!route_addressed_to(t0, &to_a, "RC", false)); /* before the merge */
+    CHECK(!route_should_send(t0, &to_a, LINK_DOWN, "RP", "RD2"));
+    unit(s, "RA", "RD1", "RC");
+    unit_tree *t1 = tree_of(s);
+    CHECK(unit_tree_reach(t1, "RA", 2, "RC", UNIT_BELOW) == UNIT_BELOW);
+    CHECK(unit_tree_reach(t1, "RA", 2, "RD1", UNIT_BELOW | UNIT_ABOVE) == UNIT_BELOW);
+    CHECK(unit_tree_reach(t1, "RA", 2, "RE", UNIT_BELOW | UNIT_ABOVE) == 0);
+    CHECK(route_addressed_to(t1, &to_a, "RC", false));
+    CHECK(route_addressed_to(t1, &to_a, "RA", false)); /* its own node still */
+    CHECK(route_should_send(t1, &to_a, LINK_DOWN, "RP", "RD2"));
+    CHECK(route_should_send(t1, &to_a, LINK_DOWN, "RD2", "RC"));
+    CHECK(!route_should_send(t1, &to_a, LINK_DOWN, "RD2", "RE"));
+    CHECK(route_should_send(t1, &sub_a, LINK_DOWN, "RD2", "RC"));
+    CHECK(!route_should_send(t1, &sub_a, LINK_DOWN, "RD2", "RE"));
+    CHECK(!route_should_send(t1, &sub_d1, LINK_DOWN, "RD2", "RC")); /* RD1 was not merged */
+    /* RC's and RD2's nodes must fetch what passed them before; RP held it */
+    CHECK(unit_tree_grows(t0, t1, "RC") && unit_tree_grows(t0, t1, "RD2"));
+    CHECK(!unit_tree_grows(t0, t1, "RP") && !unit_tree_grows(t0, t1, "RE"));
+    CHECK(!same_view(t0, t1, "RC") && !same_view(t0, t1, "RD2"));
+    CHECK(same_view(t0, t1, "RE") && same_view(t0, t1, "RD1"));
+    /* a second merge: RC into RE; RA's documents follow to RE */
+    unit(s, "RC", "RD2", "RE");
+    unit_tree *t2 = tree_of(s);
+    CHECK(route_should_send(t2, &to_a, LINK_DOWN, "RD2", "RE"));
+    CHECK(route_should_send(t2, &sub_a, LINK_DOWN, "RD2", "RE"));
+    CHECK(unit_tree_grows(t1, t2, "RE") && !same_view(t1, t2, "RE"));
+    /* the same tree built by hand (the simulator's checker does so) routes alike */
+    unit_tree *h = unit_tree_new();
+    REQUIRE(h);
+    const char *const place[][2] = {{"RP", ""},    {"RD1", "RP"}, {"RD2", "RP"},
+                                    {"RA", "RD1"}, {"RC", "RD2"}, {"RE", "RD2"}};
+    for (size_t i = 0; i < 6; i++)
+        REQUIRE(unit_tree_set(h, place[i][0], strlen(place[i][0]), place[i][1],
+                              strlen(place[i][1])) == 0);
+    CHECK(unit_tree_set_successor(h, "RA", 2, "RC") == 0);
+    CHECK(unit_tree_set_successor(h, "RZ", 2, "RC") == -1); /* unknown */
+    CHECK(!strcmp(unit_tree_merged_into(h, "RA", 2), "RC") && !unit_tree_merged_into(h, "RC", 2));
+    CHECK(route_should_send(h, &to_a, LINK_DOWN, "RD2", "RC"));
+    entry_view_free(&to_a);
+    entry_view_free(&sub_a);
+    entry_view_free(&sub_d1);
+    free(b1);
+    free(b2);
+    free(b3);
+    unit_tree_free(t0);
+    unit_tree_free(t1);
+    unit_tree_free(t2);
+    unit_tree_free(h);
+}
+
 int main(void)
 {
     REQUIRE(sodium_init() >= 0);
@@ -282,6 +397,7 @@ int main(void)
     test_resolver(s);
     test_merged_place(s);
     test_rewrite(s);
+    test_merged_route(s);
     test_report_index(s);
     test_ids_scan(s);
     store_close(s);

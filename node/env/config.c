@@ -61,6 +61,36 @@ static void path_join(char *out, size_t cap, const char *dir, const char *name)
     snprintf(out, cap, "%s/%s", dir, name);
 }
 
+/* Writes j as DIR/config.json atomically and durably: a temporary file,
+ * fsync, rename over config.json, fsync of DIR; a crash leaves the old
+ * file or the new one, never a part. */
+static int config_write(const char *dir, json_t *j, char *err, size_t errlen)
+{
+    char path[NODE_PATH_MAX + 32], tmp[NODE_PATH_MAX + 40];
+    path_join(path, sizeof path, dir, "config.json");
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    bool bad = !f || json_dumpf(j, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || fflush(f) ||
+               fsync(fileno(f));
+    if (f && fclose(f))
+        bad = true;
+    if (bad || rename(tmp, path)) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    int d = open(dir, O_RDONLY | O_DIRECTORY);
+    bool synced = d >= 0 && fsync(d) == 0;
+    if (d >= 0)
+        close(d);
+    if (!synced) {
+        snprintf(err, errlen, "cannot make %s durable (fsync of %s): %s", path, dir,
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int node_config_save(const node_config *c, char *err, size_t errlen)
 {
     char hex[2 * ENTRY_KEY_BYTES + 1];
@@ -87,16 +117,32 @@ int node_config_save(const node_config *c, char *err, size_t errlen)
     json_object_set_new(j, "root_key",
                         c->has_root_key ? json_string(hex_encode(c->root_key, 32, hex))
                                         : json_null());
-    char path[NODE_PATH_MAX + 32], tmp[NODE_PATH_MAX + 40];
-    path_join(path, sizeof path, c->dir, "config.json");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int rc = json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    int rc = config_write(c->dir, j, err, errlen);
     json_decref(j);
-    if (rc || rename(tmp, path)) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    return rc;
+}
+
+int node_config_save_place(const char *dir, const char *parent_unit,
+                           const char (*upstreams)[NODE_URL_MAX], size_t n, char *err,
+                           size_t errlen)
+{
+    char path[NODE_PATH_MAX + 32];
+    path_join(path, sizeof path, dir, "config.json");
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    if (!json_is_object(j)) {
+        snprintf(err, errlen, "cannot read %s: %s", path, j ? "not a JSON object" : je.text);
+        json_decref(j);
         return -1;
     }
-    return 0;
+    json_t *ups = json_array();
+    for (size_t i = 0; i < n && i < NODE_MAX_UPSTREAMS; i++)
+        json_array_append_new(ups, json_string(upstreams[i]));
+    json_object_set_new(j, "upstreams", ups);
+    json_object_set_new(j, "parent_unit", parent_unit[0] ? json_string(parent_unit) : json_null());
+    int rc = config_write(dir, j, err, errlen);
+    json_decref(j);
+    return rc;
 }
 
 /* Writes secret key sk to DIR/name (which must not exist), mode 0600. */

@@ -61,8 +61,17 @@ int node_config_create(node_config *c, char *err, size_t errlen);
 /* Loads DIR's config.json and key. Errors name the file and the problem. */
 int node_config_load(node_config *c, const char *dir, char *err, size_t errlen);
 
-/* Rewrites config.json atomically (temp file + rename). */
+/* Rewrites config.json atomically and durably (temp file, fsync, rename,
+ * fsync of DIR). */
 int node_config_save(const node_config *c, char *err, size_t errlen);
+
+/* Records in DIR/config.json where the node's unit stands now, after the
+ * unit tree moved it: "parent_unit" and the upstream list upstreams[0..n)
+ * (the new parent's URLs first), the other fields as the file holds them;
+ * atomically and durably, as node_config_save. Returns 0, or -1 with err. */
+int node_config_save_place(const char *dir, const char *parent_unit,
+                           const char (*upstreams)[NODE_URL_MAX], size_t n, char *err,
+                           size_t errlen);
 
 /* Position of tier in the tier list (0 = top), or -1 when unknown. */
 int node_tier_index(const node_config *c, const char *tier);

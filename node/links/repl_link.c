@@ -575,8 +575,25 @@ static void upstreams_front(repl_links *L, char (*urls)[NODE_URL_MAX], size_t n)
     free(old);
 }
 
+/* Saves the node's new parent and upstream list in config.json, so that a
+ * restart dials them first without finding the move again. A failure is
+ * logged: the node goes on with the list it holds in memory. */
+static void parent_save(repl_links *L)
+{
+    char urls[NODE_MAX_UPSTREAMS][NODE_URL_MAX], err[NODE_PATH_MAX + 200], q[NODE_PATH_MAX + 260];
+    for (size_t i = 0; i < L->nups; i++)
+        memcpy(urls[i], L->ups[i].url, NODE_URL_MAX);
+    if (node_config_save_place(L->c->dir, L->parent, (const char(*)[NODE_URL_MAX])urls, L->nups,
+                               err, sizeof err))
+        log_write(LOG_WARN, "repl.parent_save_failed",
+                  "unit=%s parent=%s error=\"%s\" msg=\"the new upstreams are used until the "
+                  "node stops; after a restart it finds the move again\"",
+                  L->c->unit, L->parent, quoted(q, sizeof q, err));
+}
+
 /* Dials the new parent's advertised URLs first (the old upstreams stay as
- * fallbacks until a link to it is up). Clears L->follow once done. */
+ * fallbacks until a link to it is up) and saves the new list
+ * (parent_save). Clears L->follow once done. */
 static void parent_follow(repl_links *L)
 {
     char urls[NODE_MAX_UPSTREAMS][NODE_URL_MAX], list[600] = "";
@@ -585,6 +602,7 @@ static void parent_follow(repl_links *L)
         return; /* not known yet: tried again when membership arrives */
     L->follow = false;
     upstreams_front(L, urls, n);
+    parent_save(L);
     for (size_t i = 0; i < n; i++)
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? "," : "", urls[i]);
     log_write(LOG_INFO, "repl.parent_follow", "unit=%s parent=%s urls=%s upstreams=%zu", L->c->unit,

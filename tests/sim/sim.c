@@ -131,6 +131,14 @@ typedef struct {
 
 #define MAX_UP 3 /* upstreams: the parent unit's two servers and the grandparent */
 
+/* One version of the sim's own model of the unit tree (the "units" records
+ * as the root wrote them), per node index (a unit's first server stands
+ * for it): the oracle routes with it, independently of route.c. */
+typedef struct {
+    int *parent; /* the parent unit's first server, or -1 */
+    int *succ;   /* the unit it was merged into ("merged_into"), or -1 */
+} sim_tree;
+
 struct sim_node {
     node_config c;
     store *st;
@@ -177,7 +185,7 @@ struct sim {
     int nnodes, capnodes;
     sim_link *links;
     int nlinks, caplinks;
-    int **hist; /* every node's parent, per tree version (unit moves) */
+    sim_tree *hist; /* the tree, per version (unit moves and merges) */
     size_t nhist;
     int move_node, move_parent; /* a move written but not yet known everywhere */
     uint64_t merges;
@@ -470,25 +478,50 @@ static int build_link_lists(sim *s)
     return 0;
 }
 
-/* Adds a version of the logical tree (the "units" records as written):
- * every node's parent, with node i's set to parent (i < 0: as the nodes
- * are now). sim_check routes with the last version and accepts entries an
- * earlier one routed. */
+/* Adds a version of the logical tree (the "units" records as written): a
+ * copy of the last one (the first: the nodes' parents, nothing merged),
+ * returned for the caller to change. sim_check routes with the last
+ * version and accepts entries an earlier one routed. NULL when out of
+ * memory. */
+static sim_tree *push_version(sim *s)
+{
+    sim_tree *h = realloc(s->hist, (s->nhist + 1) * sizeof *h);
+    if (!h)
+        return NULL;
+    s->hist = h;
+    sim_tree *v = &s->hist[s->nhist];
+    v->parent = malloc((size_t)s->nnodes * sizeof(int));
+    v->succ = malloc((size_t)s->nnodes * sizeof(int));
+    if (!v->parent || !v->succ) {
+        free(v->parent);
+        free(v->succ);
+        return NULL;
+    }
+    for (int k = 0; k < s->nnodes; k++) {
+        v->parent[k] = s->nhist ? v[-1].parent[k] : s->nodes[k].parent;
+        v->succ[k] = s->nhist ? v[-1].succ[k] : -1;
+    }
+    s->nhist++;
+    return v;
+}
+
+/* A version of the tree with node i's unit under parent (i < 0: as the
+ * nodes are now). */
 static int push_tree(sim *s, int i, int parent)
 {
-    int **h = realloc(s->hist, (s->nhist + 1) * sizeof *h);
-    if (!h)
-        return -1;
-    s->hist = h;
-    s->hist[s->nhist] = malloc((size_t)s->nnodes * sizeof(int));
-    if (!s->hist[s->nhist])
-        return -1;
-    for (int k = 0; k < s->nnodes; k++)
-        s->hist[s->nhist][k] = s->nhist ? s->hist[s->nhist - 1][k] : s->nodes[k].parent;
-    if (i >= 0)
-        s->hist[s->nhist][i] = parent;
-    s->nhist++;
-    return 0;
+    sim_tree *v = push_version(s);
+    if (v && i >= 0)
+        v->parent[i] = parent;
+    return v ? 0 : -1;
+}
+
+/* A version of the tree with unit x merged into unit c. */
+static int push_merge(sim *s, int x, int c)
+{
+    sim_tree *v = push_version(s);
+    if (v)
+        v->succ[x] = c;
+    return v ? 0 : -1;
 }
 
 /* Children, links and per-node link lists, built once the node set is final. */
@@ -1475,13 +1508,16 @@ static bool unit_restoring(const sim *s, int i)
     return false;
 }
 
-/* True when node i may move under np (a pending move aside). */
+/* True when node i may move under np (a pending move aside): neither
+ * merged away (`lienthong unit move` refuses a retired unit, and the put
+ * below would drop its "merged_into"). */
 static bool move_fits(sim *s, int i, int np)
 {
     sim_node *n = &s->nodes[i];
     return i > 0 && i < s->nnodes && np >= 0 && np < s->nnodes && np != n->parent &&
-           s->nodes[np].depth < n->depth && s->nodes[0].alive && n->canon == i && n->mirror < 0 &&
-           s->nodes[np].canon == np && !s->nodes[np].unit_retired && !unit_restoring(s, i);
+           !n->unit_retired && s->nodes[np].depth < n->depth && s->nodes[0].alive &&
+           n->canon == i && n->mirror < 0 && s->nodes[np].canon == np &&
+           !s->nodes[np].unit_retired && !unit_restoring(s, i);
 }
 
 /* The root rewrites unit i's record under np (as network.c wrote it at
@@ -1562,12 +1598,15 @@ static int merge_write(sim *s, sim_node *x, sim_node *c)
     return rc;
 }
 
-/* True when every child of x may move under c. */
+/* True when every live child of x may move under c (a child merged away
+ * keeps its parent, as in node/membership/unit_ops.c). */
 static bool children_fit(sim *s, int x, int c)
 {
-    for (size_t k = 0; k < s->nodes[x].nchildren; k++)
-        if (!move_fits(s, s->nodes[x].children[k], c))
+    for (size_t k = 0; k < s->nodes[x].nchildren; k++) {
+        int kid = s->nodes[x].children[k];
+        if (!s->nodes[kid].unit_retired && !move_fits(s, kid, c))
             return false;
+    }
     return true;
 }
 
@@ -1580,6 +1619,8 @@ static void merge_into(sim *s, int x, int c)
     if (merge_write(s, nx, &s->nodes[c]))
         return;
     trace(s, "merge %s into %s: %zu children move", nx->name, s->nodes[c].name, nx->nchildren);
+    if (push_merge(s, x, c))
+        abort();
     nx->unit_retired = true;
     s->merges++;
     int *kids = malloc((nx->nchildren + 1) * sizeof *kids);
@@ -1588,7 +1629,8 @@ static void merge_into(sim *s, int x, int c)
         abort();
     memcpy(kids, nx->children, nk * sizeof *kids); /* move_relink edits the list */
     for (size_t k = 0; k < nk; k++)
-        move_one(s, kids[k], c);
+        if (!s->nodes[kids[k]].unit_retired)
+            move_one(s, kids[k], c);
     free(kids);
 }
 
@@ -1881,8 +1923,10 @@ void sim_free(sim *s)
     for (size_t i = 0; i < s->nerrors; i++)
         free(s->errors[i]);
     free(s->errors);
-    for (size_t v = 0; v < s->nhist; v++)
-        free(s->hist[v]);
+    for (size_t v = 0; v < s->nhist; v++) {
+        free(s->hist[v].parent);
+        free(s->hist[v].succ);
+    }
     free(s->hist);
     free(s->heap);
     free(s->nodes);
@@ -2024,10 +2068,23 @@ static bool sim_within(const int *parent, int x, int anc)
     return false;
 }
 
+/* True when addressee u (a unit's first server; its subtree when star)
+ * names node c's part of tree t: c is u or above it, or for "U*" in u's
+ * subtree; or the same for a unit u was merged into, in turn (the sim
+ * never merges into a unit merged away, so the chain ends). */
+static bool oracle_names(const sim_tree *t, int u, bool star, int c, int nnodes)
+{
+    for (int hop = 0; u >= 0 && hop < nnodes; u = t->succ[u], hop++)
+        if (sim_within(t->parent, u, c) || (star && sim_within(t->parent, c, u)))
+            return true;
+    return false;
+}
+
 /* True when the node above (pa, a unit's first server) passes e down to
  * node c: "*"; "U*" when c is in U's subtree or above U; "U" when c is U
- * or above it; never for a U no node serves. */
-static bool oracle_passes(const checker *ck, const univ_entry *e, int pa, int c, const int *parent)
+ * or above it; a U merged away as each unit it was merged into too; never
+ * for a U no node serves. */
+static bool oracle_passes(const checker *ck, const univ_entry *e, int pa, int c, const sim_tree *t)
 {
     for (uint32_t i = 0; i < e->v.to.size; i++) {
         const msgpack_object_str *a = &e->v.to.ptr[i].via.str;
@@ -2035,7 +2092,7 @@ static bool oracle_passes(const checker *ck, const univ_entry *e, int pa, int c,
             return true;
         bool star = a->size > 1 && a->ptr[a->size - 1] == '*';
         int u = unit_lookup(ck, a->ptr, a->size - star);
-        if (u >= 0 && (sim_within(parent, u, c) || (star && sim_within(parent, c, u))))
+        if (u >= 0 && oracle_names(t, u, star, c, ck->s->nnodes))
             return true;
     }
     return false;
@@ -2045,13 +2102,13 @@ static bool oracle_passes(const checker *ck, const univ_entry *e, int pa, int c,
  * route.c: a node holds what its subtree authored, and what the node above
  * it holds and passes down (oracle_passes). Both servers of a unit hold the
  * same (the walk uses each unit's first server). */
-static bool oracle_holds(const checker *ck, const univ_entry *e, int node, const int *parent)
+static bool oracle_holds(const checker *ck, const univ_entry *e, int node, const sim_tree *t)
 {
     node = ck->s->nodes[node].canon; /* a unit's servers hold the same */
-    if (sim_within(parent, ck->s->nodes[e->author].canon, node))
+    if (sim_within(t->parent, ck->s->nodes[e->author].canon, node))
         return true;
-    int pa = parent[node];
-    return pa >= 0 && oracle_holds(ck, e, pa, parent) && oracle_passes(ck, e, pa, node, parent);
+    int pa = t->parent[node];
+    return pa >= 0 && oracle_holds(ck, e, pa, t) && oracle_passes(ck, e, pa, node, t);
 }
 
 static int coll_index(checker *ck, const msgpack_object_str *c)
@@ -2176,10 +2233,10 @@ static int checker_init(checker *ck, sim *s, const sim_check_opts *o)
         return -1;
     memset(ck->okeys, -1, ck->ocap * sizeof *ck->okeys);
     memset(ck->ukeys, -1, ck->ocap * sizeof *ck->ukeys);
-    const int *final = s->hist[s->nhist - 1];
+    const sim_tree *final = &s->hist[s->nhist - 1];
     for (int i = 0; i < s->nnodes; i++) {
         sim_node *n = &s->nodes[i];
-        const char *p = final[i] >= 0 ? s->nodes[final[i]].unit : "";
+        const char *p = final->parent[i] >= 0 ? s->nodes[final->parent[i]].unit : "";
         if (unit_tree_set(ck->tree, n->unit, strlen(n->unit), p, strlen(p)))
             return -1;
         size_t k = key64(n->c.pk) & (ck->ocap - 1);
@@ -2192,6 +2249,12 @@ static int checker_init(checker *ck, sim *s, const sim_check_opts *o)
         while (ck->ukeys[k] >= 0)
             k = (k + 1) & (ck->ocap - 1);
         ck->ukeys[k] = i;
+    }
+    for (int i = 0; i < s->nnodes; i++) { /* route.c's tree knows the merges too */
+        int c = final->succ[i];
+        if (c >= 0 && unit_tree_set_successor(ck->tree, s->nodes[i].unit, strlen(s->nodes[i].unit),
+                                              s->nodes[c].unit))
+            return -1;
     }
     for (int i = 0; i < s->nnodes; i++) {
         own_scan os = {ck, i};
@@ -2264,10 +2327,10 @@ static int held_one(void *ctx, const uint8_t *bytes, size_t len)
         ck->row[e->coll].fp += e->h64;
         ck->row[e->coll].n++;
     }
-    if (!oracle_holds(ck, e, ck->node, ck->s->hist[ck->s->nhist - 1])) {
+    if (!oracle_holds(ck, e, ck->node, &ck->s->hist[ck->s->nhist - 1])) {
         bool earlier = false; /* an earlier tree (before a unit moved) routed it here */
         for (size_t t = 0; t + 1 < ck->s->nhist && !earlier; t++)
-            earlier = oracle_holds(ck, e, ck->node, ck->s->hist[t]);
+            earlier = oracle_holds(ck, e, ck->node, &ck->s->hist[t]);
         bool cert = e->v.coll.size == 5 && !memcmp(e->v.coll.ptr, "certs", 5);
         if (earlier)
             ck->stale++;
@@ -2342,7 +2405,7 @@ static void check_node(checker *ck, int i, coll_state *row)
     char d[400];
     for (size_t k = 0; k < ck->nu; k++) {
         univ_entry *e = &ck->u[k];
-        bool want = oracle_holds(ck, e, i, ck->s->hist[ck->s->nhist - 1]);
+        bool want = oracle_holds(ck, e, i, &ck->s->hist[ck->s->nhist - 1]);
         if (want != route_c_gives(ck, e, n->unit))
             problem(ck, "node %s: the rule as route.h states it %s %s, but route.c %s", n->name,
                     want ? "gives it" : "does not give it", describe(ck, e, d, sizeof d),

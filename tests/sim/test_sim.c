@@ -18,7 +18,8 @@
  * inline or deferred verification with jobs finishing out of order) vary
  * by seed. Then everything heals, the network settles (without nudges:
  * see sim_settle), and sim_check compares every node with the routing
- * rule's expectation.
+ * rule's expectation (its oracle knows the merges: what is addressed to a
+ * unit merged away is for its successors' nodes too).
  *
  *   test_sim                    seeds 1..200 (1..30 when LT_SANITIZED is set)
  *   test_sim SEED...            replays these seeds (LT_SIM_TRACE=1 traces them): the
