@@ -450,13 +450,27 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
             break;
         }
         ac.hlc = hlc_next(ac.hlc, hlc_wall_ms());
-        entry_fields f = {b->a->pk,    os.max_seq + 1, os.max_seq ? os.hash_at_max : NULL,
-                          ac.hlc,      b->a->unit,     w->coll,
-                          w->id,       w->op,          w->body,
-                          w->body_len, w->to,          w->to_count};
+        uint8_t *placed; /* the body with its creation place (authority.h) */
+        size_t placed_len;
+        if ((rc = authority_place_body(s, txn, &ac, w, b->a->unit, ac.hlc, &placed, &placed_len)))
+            break;
+        entry_fields f = {b->a->pk,
+                          os.max_seq + 1,
+                          os.max_seq ? os.hash_at_max : NULL,
+                          ac.hlc,
+                          b->a->unit,
+                          w->coll,
+                          w->id,
+                          w->op,
+                          placed ? placed : w->body,
+                          placed ? placed_len : w->body_len,
+                          w->to,
+                          w->to_count};
         uint8_t *bytes;
         size_t len;
-        if (entry_encode(&f, b->a->sk, &bytes, &len, b->err, b->errlen)) {
+        int enc = entry_encode(&f, b->a->sk, &bytes, &len, b->err, b->errlen);
+        free(placed);
+        if (enc) {
             b->failed = STORE_INVALID;
             rc = MDB_NOTFOUND;
             break;

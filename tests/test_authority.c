@@ -238,9 +238,22 @@ static store_input newest(fx_node *n)
     return (store_input){bytes, len};
 }
 
+/* True when n's report id has owner_unit `unit`. */
+static bool record_owner_is(fx_node *n, const char *id, const char *unit)
+{
+    uint8_t *rec;
+    size_t len;
+    char got[32] = "";
+    if (store_record_get(n->s, "reports", id, &rec, &len))
+        return false;
+    record_field_str(rec, len, "owner_unit", got, sizeof got);
+    free(rec);
+    return !strcmp(got, unit);
+}
+
 /* A district's patch of a commune's report (giving it to the other
- * commune) reaches the province before the commune's put: the put is still
- * the record's first put (it is older than every entry held), so the
+ * commune) reaches the province before the commune's put: it waits for the
+ * put, which says who may change the record, and is applied with it; the
  * commune stays an owner and its later patch applies too. */
 static void patch_before_put(fx_node *p, fx_node *d, fx_node *c1)
 {
@@ -251,8 +264,11 @@ static void patch_before_put(fx_node *p, fx_node *d, fx_node *c1)
     EXPECT(d, put, APPLY_ADDED, "");
     patch_local(d, "PA-16681-7", "owner_unit", "16684");
     store_input patch = newest(d);
-    EXPECT(p, patch, APPLY_ADDED, "");
+    EXPECT(p, patch, APPLY_QUARANTINED, "waits for the record's first put");
+    CHECK(quarantine_of(p).waiting == 1);
     EXPECT(p, put, APPLY_ADDED, "");
+    CHECK(quarantine_of(p).n == 0);
+    CHECK(record_owner_is(p, "PA-16681-7", "16684"));
     patch_local(c1, "PA-16681-7", "status", "resolved");
     store_input later = newest(c1);
     EXPECT(p, later, APPLY_ADDED, "");
