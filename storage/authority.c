@@ -683,14 +683,14 @@ static int place_add(store *s, MDB_txn *txn, const entry_view *e, const uint8_t 
     return rc;
 }
 
-/* What the record's places say of its owner unit: *created when some
- * place names owner as the unit that created the record; then *in_path
- * when author is on one of those paths, and *since the lowest creation
- * HLC among them. */
+/* What the record's places say of its owner unit: created when some
+ * place names owner as the unit that created the record; then in_path
+ * when author (if not NULL) is on one of those paths, since the lowest
+ * creation HLC among them and path that place's path. */
 typedef struct {
     bool created, in_path;
     uint64_t since;
-    char path[PLACE_PATH_MAX + 1]; /* one of them, for the reason */
+    char path[PLACE_PATH_MAX + 1];
 } owner_place;
 
 static int owner_place_read(store *s, MDB_txn *txn, const uint8_t *prefix, size_t plen,
@@ -716,15 +716,33 @@ static int owner_place_read(store *s, MDB_txn *txn, const uint8_t *prefix, size_
         uint64_t h = 0;
         for (int i = 0; i < 8; i++)
             h = h << 8 | kb[plen + i];
-        if (!op->created || h < op->since)
+        if (!op->created || h < op->since) {
             op->since = h;
-        if (!op->created || place_holds(path, author))
             strcpy(op->path, path);
+        }
         op->created = true;
-        op->in_path = op->in_path || place_holds(path, author);
+        op->in_path = op->in_path || (author && place_holds(path, author));
     }
     mdb_cursor_close(c);
     return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* *yes when author was ever above the top unit of op's path: a path the
+ * creator could not follow to the top (scoped membership: a unit merged
+ * into a successor in another province does not know where the successor
+ * stands) is continued by the placements held here; a path that reaches
+ * the top unit has nothing above it. */
+static int place_above(store *s, MDB_txn *txn, const owner_place *op, const char *author,
+                       bool *yes)
+{
+    char top[NAME_CAP];
+    size_t l = strcspn(op->path, "/");
+    *yes = false;
+    if (l >= NAME_CAP || !op->path[l])
+        return 0; /* the owner alone: its own placements are the rule's first step */
+    memcpy(top, op->path, l);
+    top[l] = '\0';
+    return within_ever(s, txn, top, author, NULL, yes);
 }
 
 /* How one owner unit bears on author's change of the record. */
@@ -736,8 +754,9 @@ typedef struct {
 } owner_verdict;
 
 /* The rule of authority.h, "ownership", for one owner: with a creation
- * place, author must be on the path or above where the owner went after
- * it created the record; without one (older entries), above it ever. */
+ * place, author must be on the path, above its top unit, or above where
+ * the owner went after it created the record; without one (older
+ * entries), above the owner ever. */
 static int owner_judge(store *s, MDB_txn *txn, const uint8_t *prefix, size_t plen,
                        const char *owner, const char *author, bool local, owner_verdict *ov)
 {
@@ -749,6 +768,8 @@ static int owner_judge(store *s, MDB_txn *txn, const uint8_t *prefix, size_t ple
         ov->allowed = ov->op.in_path;
         if (!ov->allowed &&
             (rc = within_ever(s, txn, owner, author, &ov->op.since, &ov->allowed)))
+            return rc;
+        if (!ov->allowed && (rc = place_above(s, txn, &ov->op, author, &ov->allowed)))
             return rc;
         if (!ov->allowed && (rc = within_ever(s, txn, owner, author, NULL, &ov->left)))
             return rc;
@@ -772,9 +793,10 @@ static bool hands_owners(const entry_view *e)
 
 /* The verdict when the record holds no owner: a put (nothing of the
  * record is held: it creates it), a record that holds a put (applied
- * before the network config) or an entry that hands on the owner set
- * passes as before; a patch or delete waits for the record's first put,
- * which says who may change it. */
+ * before the network config), an entry that hands on the owner set, or
+ * one whose "created_in" names its own unit as the record's creator (its
+ * creator's later change: like its put) passes; any other patch or delete
+ * waits for the record's first put, which says who may change it. */
 static int check_unowned(store *s, MDB_txn *txn, const entry_view *e, const uint8_t *prefix,
                          size_t plen, auth_decision *d)
 {
@@ -789,7 +811,9 @@ static int check_unowned(store *s, MDB_txn *txn, const entry_view *e, const uint
     uint8_t origin[ENTRY_KEY_BYTES];
     if (!rc && record_creation(v.mv_data, v.mv_size, &has_put, &hlc, origin))
         return MDB_CORRUPTED;
-    if (e->op == ENTRY_OP_PUT || has_put || hands_owners(e))
+    place claim;
+    bool creator = place_of_entry(e, &claim) && str_is(e->unit, place_unit(claim.path));
+    if (e->op == ENTRY_OP_PUT || has_put || hands_owners(e) || creator)
         return 0;
     memcpy(d->wait, "r", 1);
     memcpy(d->wait + 1, prefix, plen - 1);
@@ -1035,7 +1059,10 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
         if (u->type == MSGPACK_OBJECT_STR && entry_unit_valid(u->via.str.ptr, u->via.str.size))
             rc = owner_add(txn, s->owners, prefix, plen, u->via.str.ptr, u->via.str.size, &added);
     }
-    if (!rc && e->op != ENTRY_OP_DELETE)
+    place claim; /* a creator's own claim makes its unit an owner, like its first put */
+    if (!rc && place_of_entry(e, &claim) && str_is(e->unit, place_unit(claim.path)))
+        rc = owner_add(txn, s->owners, prefix, plen, e->unit.ptr, e->unit.size, &added);
+    if (!rc)
         rc = place_add(s, txn, e, prefix, plen, &added);
     if (!rc && added)
         rc = wake_record(ac, prefix, plen - 1);
@@ -1133,7 +1160,7 @@ int authority_place_body(store *s, MDB_txn *txn, apply_ctx *ac, const store_writ
 {
     *out = NULL;
     *outlen = 0;
-    if (w->op != ENTRY_OP_PUT || !owned_coll(s, w->coll))
+    if (!owned_coll(s, w->coll))
         return 0;
     int rc = net_load(s, txn, ac);
     if (rc || !ac->net->present)
@@ -1142,13 +1169,26 @@ int authority_place_body(store *s, MDB_txn *txn, apply_ctx *ac, const store_writ
     rc = rec_get(s, txn, w->coll, w->id, strlen(w->id), &v);
     if (rc && rc != MDB_NOTFOUND)
         return rc;
-    bool has_put = false, ok;
+    bool has_put = false, ok = false;
     uint64_t first;
     uint8_t origin[ENTRY_KEY_BYTES];
     if (!rc && record_creation(v.mv_data, v.mv_size, &has_put, &first, origin))
         return MDB_CORRUPTED;
     place pl = {.hlc = hlc};
-    if (has_put || (rc = place_now(s, txn, unit, &pl, &ok)) || !ok)
+    rc = 0;
+    if (w->op == ENTRY_OP_PUT && !has_put) {
+        rc = place_now(s, txn, unit, &pl, &ok);
+    } else if (w->op != ENTRY_OP_PUT) { /* the creator's own change repeats its place */
+        uint8_t prefix[64 + 2 + ENTRY_MAX_NAME];
+        size_t plen = store_record_key(prefix, w->coll, strlen(w->coll), w->id, strlen(w->id));
+        prefix[plen++] = 0;
+        owner_place op;
+        rc = owner_place_read(s, txn, prefix, plen, unit, NULL, &op);
+        ok = op.created;
+        pl.hlc = op.since;
+        memcpy(pl.path, op.path, sizeof pl.path);
+    }
+    if (rc || !ok)
         return rc;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);

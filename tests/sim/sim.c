@@ -1291,6 +1291,11 @@ static int write_one(sim *s, sim_node *n, const store_write *w)
         store_author a = node_author(&n->c);
         rc = store_write_local(n->st, &a, w, 1, NULL, err, sizeof err);
     }
+    if (rc == STORE_REFUSED && op != ENTRY_OP_PUT && strcmp(coll, "units")) {
+        s->stats.refused++; /* sim_stats: the same verdict every node would reach */
+        trace(s, "refused %s %s/%s %s: %s", n->name, coll, id, entry_op_name(op), err);
+        return -1;
+    }
     if (rc) {
         note_error(s, "write %s/%s at %s failed: %s", coll, id, n->name, err);
         return -1;
@@ -1728,6 +1733,17 @@ static int random_reporter(sim *s, int i)
     return -1;
 }
 
+/* True when node n holds record coll/id. */
+static bool sim_holds(sim_node *n, const char *coll, const char *id)
+{
+    uint8_t *rec;
+    size_t len;
+    if (store_record_get(n->st, coll, id, &rec, &len))
+        return false;
+    free(rec);
+    return true;
+}
+
 int sim_write_random(sim *s, int i)
 {
     sim_node *n = &s->nodes[i], *first = &s->nodes[n->canon];
@@ -1766,7 +1782,9 @@ int sim_write_random(sim *s, int i)
             snprintf(id, sizeof id, "R-%s-%u", s->nodes[c].unit,
                      1 + (unsigned)sim_below(s, s->nodes[c].nreports));
             snprintf(addr, sizeof addr, "%s", s->nodes[c].unit);
-            return sim_write(s, i, "reports", id, ENTRY_OP_PATCH, to, 1, text);
+            /* as the reports API: a node changes only a report it holds */
+            if (sim_holds(n, "reports", id))
+                return sim_write(s, i, "reports", id, ENTRY_OP_PATCH, to, 1, text);
         }
     }
     if (n->ndocs && r < 22) {
@@ -2511,6 +2529,8 @@ static void check_verify(checker *ck, int i)
         problem(ck, "node %s: store_verify failed: %s", ck->s->nodes[i].name, err);
     size_t q = 0; /* honest nodes: nothing is refused by write authority */
     store_quarantine_scan(ck->s->nodes[i].st, count_quarantined, &q);
+    if (q && getenv("SIM_QDEBUG"))
+        store_quarantine_scan(ck->s->nodes[i].st, print_quarantined, NULL);
     if (q)
         problem(ck, "node %s: %zu entries in quarantine", ck->s->nodes[i].name, q);
 }
