@@ -683,8 +683,8 @@ static int place_add(store *s, MDB_txn *txn, const entry_view *e, const uint8_t 
     return rc;
 }
 
-/* What the record's places say of its owner unit: created when some
- * place names owner as the unit that created the record; then in_path
+/* What the record's places say of its owner unit (NULL: of any): created
+ * when some place names owner as the unit that created the record; then in_path
  * when author (if not NULL) is on one of those paths, since the lowest
  * creation HLC among them and path that place's path. */
 typedef struct {
@@ -711,7 +711,7 @@ static int owner_place_read(store *s, MDB_txn *txn, const uint8_t *prefix, size_
         char path[PLACE_PATH_MAX + 1];
         memcpy(path, kb + plen + 8, k.mv_size - plen - 8);
         path[k.mv_size - plen - 8] = '\0';
-        if (strcmp(place_unit(path), owner))
+        if (owner && strcmp(place_unit(path), owner))
             continue;
         uint64_t h = 0;
         for (int i = 0; i < 8; i++)
@@ -745,6 +745,25 @@ static int place_above(store *s, MDB_txn *txn, const owner_place *op, const char
     return within_ever(s, txn, top, author, NULL, yes);
 }
 
+/* The rule for an owner that created the record at op's place: *allowed
+ * when author is on the path, above its top unit, or above where the owner
+ * went after it created the record; else *left when author was above the
+ * owner only before. */
+static int place_judge(store *s, MDB_txn *txn, const owner_place *op, const char *owner,
+                       const char *author, bool *allowed, bool *left)
+{
+    *left = false;
+    *allowed = op->in_path;
+    int rc = 0;
+    if (!*allowed)
+        rc = within_ever(s, txn, owner, author, &op->since, allowed);
+    if (!rc && !*allowed)
+        rc = place_above(s, txn, op, author, allowed);
+    if (!rc && !*allowed)
+        rc = within_ever(s, txn, owner, author, NULL, left);
+    return rc;
+}
+
 /* How one owner unit bears on author's change of the record. */
 typedef struct {
     bool allowed; /* author is the owner, above it, or on its creation path */
@@ -764,18 +783,12 @@ static int owner_judge(store *s, MDB_txn *txn, const uint8_t *prefix, size_t ple
     int rc = owner_place_read(s, txn, prefix, plen, owner, author, &ov->op);
     if (rc)
         return rc;
-    if (ov->op.created) {
-        ov->allowed = ov->op.in_path;
-        if (!ov->allowed &&
-            (rc = within_ever(s, txn, owner, author, &ov->op.since, &ov->allowed)))
-            return rc;
-        if (!ov->allowed && (rc = place_above(s, txn, &ov->op, author, &ov->allowed)))
-            return rc;
-        if (!ov->allowed && (rc = within_ever(s, txn, owner, author, NULL, &ov->left)))
-            return rc;
-    } else if ((rc = within_ever(s, txn, owner, author, NULL, &ov->allowed))) {
+    if (ov->op.created)
+        rc = place_judge(s, txn, &ov->op, owner, author, &ov->allowed, &ov->left);
+    else
+        rc = within_ever(s, txn, owner, author, NULL, &ov->allowed);
+    if (rc)
         return rc;
-    }
     bool now = true, unsure = false;
     if (ov->allowed && local && (rc = within_now(s, txn, owner, author, &now, &unsure)))
         return rc;
@@ -794,9 +807,10 @@ static bool hands_owners(const entry_view *e)
 /* The verdict when the record holds no owner: a put (nothing of the
  * record is held: it creates it), a record that holds a put (applied
  * before the network config), an entry that hands on the owner set, or
- * one whose "created_in" names its own unit as the record's creator (its
- * creator's later change: like its put) passes; any other patch or delete
- * waits for the record's first put, which says who may change it. */
+ * one whose "created_in" (the record's creation place, which every honest
+ * change of a record created with one repeats) authorises its author
+ * passes; any other patch or delete waits for the record's first put,
+ * which says who may change it. */
 static int check_unowned(store *s, MDB_txn *txn, const entry_view *e, const uint8_t *prefix,
                          size_t plen, auth_decision *d)
 {
@@ -811,10 +825,20 @@ static int check_unowned(store *s, MDB_txn *txn, const entry_view *e, const uint
     uint8_t origin[ENTRY_KEY_BYTES];
     if (!rc && record_creation(v.mv_data, v.mv_size, &has_put, &hlc, origin))
         return MDB_CORRUPTED;
-    place claim;
-    bool creator = place_of_entry(e, &claim) && str_is(e->unit, place_unit(claim.path));
-    if (e->op == ENTRY_OP_PUT || has_put || hands_owners(e) || creator)
+    if (e->op == ENTRY_OP_PUT || has_put || hands_owners(e))
         return 0;
+    place claim;
+    if (place_of_entry(e, &claim)) { /* judged by the place it says the record was created at */
+        owner_place op = {.created = true, .since = claim.hlc};
+        char author[NAME_CAP], owner[NAME_CAP];
+        bool allowed, left;
+        str_copy(author, e->unit);
+        snprintf(owner, sizeof owner, "%s", place_unit(claim.path));
+        memcpy(op.path, claim.path, sizeof op.path);
+        op.in_path = place_holds(claim.path, author);
+        if ((rc = place_judge(s, txn, &op, owner, author, &allowed, &left)) || allowed)
+            return rc;
+    }
     memcpy(d->wait, "r", 1);
     memcpy(d->wait + 1, prefix, plen - 1);
     d->wait_len = plen;
@@ -1178,12 +1202,12 @@ int authority_place_body(store *s, MDB_txn *txn, apply_ctx *ac, const store_writ
     rc = 0;
     if (w->op == ENTRY_OP_PUT && !has_put) {
         rc = place_now(s, txn, unit, &pl, &ok);
-    } else if (w->op != ENTRY_OP_PUT) { /* the creator's own change repeats its place */
+    } else if (w->op != ENTRY_OP_PUT) { /* a change repeats the record's creation place */
         uint8_t prefix[64 + 2 + ENTRY_MAX_NAME];
         size_t plen = store_record_key(prefix, w->coll, strlen(w->coll), w->id, strlen(w->id));
         prefix[plen++] = 0;
         owner_place op;
-        rc = owner_place_read(s, txn, prefix, plen, unit, NULL, &op);
+        rc = owner_place_read(s, txn, prefix, plen, NULL, NULL, &op);
         ok = op.created;
         pl.hlc = op.since;
         memcpy(pl.path, op.path, sizeof pl.path);

@@ -59,9 +59,9 @@ int authority_check(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, 
 /* The body a node's own write w (signed as unit, with this HLC) must carry:
  * a put that creates a record with owners (no put of it held here) gets
  * "created_in" = {"hlc": hlc, "path": [the units from the top down to
- * unit, as this node's tree has them now]}; a patch or delete by the unit
- * that created the record repeats the record's creation place (so a node
- * that never holds the put knows the change comes from its creator). Any
+ * unit, as this node's tree has them now]}; a patch or delete of a record
+ * created with a place repeats it (the oldest, when several), so that a
+ * node that does not hold the put yet can judge the change. Any
  * "created_in" the caller gave is replaced. *out is then a new body (free
  * it), else NULL (keep w's). Only in a store that holds a network config.
  * Returns an LMDB code. */

@@ -252,9 +252,11 @@ static bool record_owner_is(fx_node *n, const char *id, const char *unit)
 }
 
 /* A district's patch of a commune's report (giving it to the other
- * commune) reaches the province before the commune's put: it waits for the
- * put, which says who may change the record, and is applied with it; the
- * commune stays an owner and its later patch applies too. */
+ * commune) reaches the province before the commune's put: it carries the
+ * report's creation place, under which the district may change it, so it
+ * applies; the put is still the record's first put (it is older than every
+ * entry held), so the commune stays an owner and its later patch applies
+ * too. */
 static void patch_before_put(fx_node *p, fx_node *d, fx_node *c1)
 {
     sync_pair(c1, d);
@@ -264,8 +266,7 @@ static void patch_before_put(fx_node *p, fx_node *d, fx_node *c1)
     EXPECT(d, put, APPLY_ADDED, "");
     patch_local(d, "PA-16681-7", "owner_unit", "16684");
     store_input patch = newest(d);
-    EXPECT(p, patch, APPLY_QUARANTINED, "waits for the record's first put");
-    CHECK(quarantine_of(p).waiting == 1);
+    EXPECT(p, patch, APPLY_ADDED, "");
     EXPECT(p, put, APPLY_ADDED, "");
     CHECK(quarantine_of(p).n == 0);
     CHECK(record_owner_is(p, "PA-16681-7", "16684"));
