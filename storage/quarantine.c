@@ -70,9 +70,6 @@ int quarantine_add(store *s, MDB_txn *txn, const entry_view *e,
     if (*full)
         return 0;
     bool waiting = d->verdict == AUTH_WAIT;
-    if (getenv("LT_QTRACE"))
-        fprintf(stderr, "QTRACE %.*s/%.*s seq %llu: %s\n", (int)e->coll.size, e->coll.ptr,
-                (int)e->id.size, e->id.ptr, (unsigned long long)e->seq, d->why);
     size_t wlen = waiting ? d->wait_len : 0, ylen = strlen(d->why);
     size_t len = ROW_HEAD + wlen + 2 + ylen + e->len;
     uint8_t *row = malloc(len), *p = row;
