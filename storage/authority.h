@@ -16,19 +16,31 @@
  *              4-tier network, the root alone in a 2- or 3-tier one);
  *   ownership  every other record belongs to the units in its owner set:
  *              the unit of its first put, plus every "owner_unit" value an
- *              accepted entry gave it; only those units and their ancestors
- *              may change it (a district reassigns a commune's record, a
- *              neighbouring commune may not). A placement counts for ever
- *              (a merge places the merged unit under its successor), so
- *              the rule is a monotone function of the entries held; and,
- *              only forward, a node's own write must come from an owner or
- *              an ancestor of one in the tree as it is now: a district a
- *              commune left writes no more to the commune's records.
+ *              accepted entry gave it; only those units and the units above
+ *              them may change it (a district reassigns a commune's record,
+ *              a neighbouring commune may not). "Above" follows the tree,
+ *              and only forward: a record's first put carries its creation
+ *              place ("created_in": the HLC and the path from the top down
+ *              to its unit, which store_write_local adds); for an owner
+ *              that created the record there, the units on that path (or
+ *              above its top unit) and the units the owner was placed
+ *              under by an entry newer than the creation, with everything
+ *              above them, may change it, and a unit the owner left before
+ *              does not; for an owner without a creation place (older
+ *              records, reassigned owners), any unit it was ever placed
+ *              under. Placements ("edges", each with the newest HLC that
+ *              made it), places and owner sets only grow, so the rule is a
+ *              monotone function of the entries held (docs/protocol.md,
+ *              "Records after a tree change"); and a node's own write must
+ *              also come from an owner or an ancestor of one in the tree as
+ *              it is now: a district a commune left writes no more to the
+ *              commune's records.
  *
  * An entry that fails is not applied: it goes to the quarantine (see
  * quarantine.h) with the reason. Failures that later entries can cure (an
- * author whose certificate has not arrived yet, an owner set that may
- * still grow) wait there and are re-examined when membership or the
+ * author whose certificate has not arrived yet, an owner set, places or
+ * placements that may still grow, a change of a record whose first put has
+ * not arrived) wait there and are re-examined when membership or the
  * record's owners change, so the outcome does not depend on arrival order;
  * the others are refused for good. A store that holds no network config
  * (not enrolled: unit tests, tools) checks nothing.
