@@ -494,6 +494,20 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
     return apply_ctx_finish(s, txn, &ac, rc);
 }
 
+int store_place_body(store *s, const store_write *w, const char *unit, uint64_t hlc, uint8_t **out,
+                     size_t *outlen)
+{
+    MDB_txn *txn;
+    *out = NULL;
+    if (store_txn_read(s, &txn))
+        return -1;
+    apply_ctx ac = {0};
+    int rc = authority_place_body(s, txn, &ac, w, unit, hlc, out, outlen);
+    authority_release(&ac);
+    store_txn_end(s, txn);
+    return rc ? -1 : 0;
+}
+
 int store_write_local(store *s, const store_author *a, const store_write *w, size_t n,
                       uint64_t *seqs, char *err, size_t errlen)
 {

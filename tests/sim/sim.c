@@ -1255,12 +1255,29 @@ static int write_skewed(sim *s, sim_node *n, const store_write *w, char *err, si
         free(bytes);
     }
     n->last_hlc = hlc_next(n->last_hlc, node_clock(s, n));
-    entry_fields f = {
-        n->c.pk, seq,     seq > 1 ? prev : NULL, n->last_hlc, n->c.unit,  w->coll, w->id,
-        w->op,   w->body, w->body_len,           w->to,       w->to_count};
+    uint8_t *placed; /* the body store_write_local would sign (its creation place) */
+    size_t placed_len;
+    if (store_place_body(n->st, w, n->c.unit, n->last_hlc, &placed, &placed_len)) {
+        snprintf(err, errlen, "cannot read the store to place the write");
+        return -1;
+    }
+    entry_fields f = {n->c.pk,
+                      seq,
+                      seq > 1 ? prev : NULL,
+                      n->last_hlc,
+                      n->c.unit,
+                      w->coll,
+                      w->id,
+                      w->op,
+                      placed ? placed : w->body,
+                      placed ? placed_len : w->body_len,
+                      w->to,
+                      w->to_count};
     uint8_t *bytes;
     size_t len;
-    if (entry_encode(&f, n->c.sk, &bytes, &len, err, errlen))
+    int enc = entry_encode(&f, n->c.sk, &bytes, &len, err, errlen);
+    free(placed);
+    if (enc)
         return -1;
     apply_result res;
     store_input in = {bytes, len};
