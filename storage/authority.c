@@ -732,8 +732,7 @@ static int owner_place_read(store *s, MDB_txn *txn, const uint8_t *prefix, size_
  * into a successor in another province does not know where the successor
  * stands) is continued by the placements held here; a path that reaches
  * the top unit has nothing above it. */
-static int place_above(store *s, MDB_txn *txn, const owner_place *op, const char *author,
-                       bool *yes)
+static int place_above(store *s, MDB_txn *txn, const owner_place *op, const char *author, bool *yes)
 {
     char top[NAME_CAP];
     size_t l = strcspn(op->path, "/");
@@ -1100,7 +1099,8 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
 /* The path of unit in the tree as this node has it now, root first, into
  * pl->path: each step up goes to the unit's successor when it was merged
  * away, else to its parent (as within_now), and the walk stops at a unit
- * with no "units" record here. False when the path is too long to keep. */
+ * with no "units" record here. *ok false when the path is too long to
+ * keep. LMDB code. */
 static int place_now(store *s, MDB_txn *txn, const char *unit, place *pl, bool *ok)
 {
     char chain[TREE_MAX_DEPTH][NAME_CAP];
@@ -1154,7 +1154,8 @@ static int place_pack(const uint8_t *body, size_t len, const place *pl, msgpack_
     }
     uint32_t keep = 0;
     for (uint32_t i = 0; m && i < m->size; i++)
-        keep += !(m->ptr[i].key.type == MSGPACK_OBJECT_STR && str_is(m->ptr[i].key.via.str, PLACE_FIELD));
+        keep += !(m->ptr[i].key.type == MSGPACK_OBJECT_STR &&
+                  str_is(m->ptr[i].key.via.str, PLACE_FIELD));
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, keep + 1);

@@ -446,10 +446,9 @@ static int map_lock_init(store *s)
 static int store_open_dbs(store *s, const store_options *opt, char *err, size_t errlen)
 {
     static const char *const names[] = {
-        "meta",    "log",        "origins", "arrivals",  "records",  "colls",
-        "by_unit", "evidence",   "blobs",   "blob_info", "complete", "local",
-        "owners",  "quarantine", "qwait",   "qorigin",   "edges",    "readers",
-        "places"};
+        "meta",     "log",     "origins",   "arrivals", "records", "colls",  "by_unit",
+        "evidence", "blobs",   "blob_info", "complete", "local",   "owners", "quarantine",
+        "qwait",    "qorigin", "edges",     "readers",  "places"};
     MDB_dbi *dbis[] = {&s->meta,     &s->log,     &s->origins,  &s->arrivals,   &s->records,
                        &s->colls,    &s->by_unit, &s->evidence, &s->blobs,      &s->blob_info,
                        &s->complete, &s->local,   &s->owners,   &s->quarantine, &s->qwait,

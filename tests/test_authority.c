@@ -452,7 +452,8 @@ static void forward_only(const char *base, fx_node *p, fx_node *d, fx_node *c1, 
     /* the province, on both creation paths, patches both */
     EXPECT(p, put_a, APPLY_ADDED, "");
     EXPECT(p, put_b, APPLY_ADDED, "");
-    store_input p_a = patched(p, "PA-16681-A", "assigned"), p_b = patched(p, "PA-16681-B", "assigned");
+    store_input p_a = patched(p, "PA-16681-A", "assigned"),
+                p_b = patched(p, "PA-16681-B", "assigned");
     char st[32];
     EXPECT(&t[0], p_a, APPLY_ADDED, "");
     EXPECT(&t[0], p_b, APPLY_ADDED, "");
@@ -472,7 +473,7 @@ static void forward_only(const char *base, fx_node *p, fx_node *d, fx_node *c1, 
     CHECK(quarantine_of(&t[2]).n == 0); /* the waiting patch of 412 is now authorised */
     CHECK(!strcmp(status_of(&t[3], "PA-16681-B", st), ""));
 
-    store_input all[] = {put_a, patch_a, move,   put_b, put_old, patch_b,
+    store_input all[] = {put_a, patch_a, move,      put_b, put_old, patch_b,
                          p_a,   p_b,     patch_old, merge, succ};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         free((void *)all[i].bytes);
