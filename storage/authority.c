@@ -1096,42 +1096,64 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
     return rc;
 }
 
-/* The path of unit in the tree as this node has it now, root first, into
- * pl->path: each step up goes to the unit's successor when it was merged
- * away, else to its parent (as within_now), and the walk stops at a unit
- * with no "units" record here. *ok false when the path is too long to
- * keep. LMDB code. */
+/* Walks up from unit (not included) into chain[*n...]: each step to the
+ * parent, or, when now, to the successor of a unit merged away (as
+ * within_now); stops at a unit with no "units" record here, at the top and
+ * at a unit already in chain. LMDB code. */
+static int place_walk(store *s, MDB_txn *txn, const char *unit, bool now, char chain[][NAME_CAP],
+                      size_t *n)
+{
+    char cur[NAME_CAP];
+    snprintf(cur, sizeof cur, "%s", unit);
+    while (*n < TREE_MAX_DEPTH) {
+        char up[NAME_CAP], into[NAME_CAP];
+        bool known, merged = false;
+        int rc = unit_parent(s, txn, cur, up, &known);
+        if (!rc && known && now)
+            rc = rec_str(s, txn, "units", cur, "merged_into", into, sizeof into, &merged);
+        if (rc)
+            return rc;
+        if (merged && into[0])
+            strcpy(up, into);
+        bool seen = !strcmp(up, unit);
+        for (size_t i = 0; i < *n && !seen; i++)
+            seen = !strcmp(chain[i], up);
+        if (!known || !up[0] || seen)
+            return 0;
+        strcpy(chain[(*n)++], up);
+        strcpy(cur, up);
+    }
+    return 0;
+}
+
+/* The creation place of a record unit creates now, into pl->path (root
+ * first, unit last): the units above it in the tree as this node has it,
+ * by its parents, then the successors a merge gave it with what this node
+ * knows above them (a unit merged away keeps its parent, whose chain this
+ * node always holds, while its successor may stand where this node's
+ * scoped membership cannot follow). *ok false when the path is too long
+ * to keep. LMDB code. */
 static int place_now(store *s, MDB_txn *txn, const char *unit, place *pl, bool *ok)
 {
     char chain[TREE_MAX_DEPTH][NAME_CAP];
-    size_t n = 0;
-    snprintf(chain[n++], NAME_CAP, "%s", unit);
+    size_t n = 0, parents;
     *ok = false;
-    while (n < TREE_MAX_DEPTH) {
-        char up[NAME_CAP], into[NAME_CAP];
-        bool known, merged;
-        int rc = unit_parent(s, txn, chain[n - 1], up, &known);
-        if (!rc && known)
-            rc = rec_str(s, txn, "units", chain[n - 1], "merged_into", into, sizeof into, &merged);
-        if (rc)
-            return rc;
-        if (known && merged && into[0])
-            strcpy(up, into);
-        bool seen = false;
-        for (size_t i = 0; i < n && !seen; i++)
-            seen = !strcmp(chain[i], up);
-        if (!known || !up[0] || seen)
-            break;
-        strcpy(chain[n++], up);
-    }
-    size_t len = 0;
-    for (size_t i = n; i-- > 0;) {
-        size_t l = strlen(chain[i]);
+    int rc = place_walk(s, txn, unit, false, chain, &n);
+    parents = n;
+    if (!rc)
+        rc = place_walk(s, txn, unit, true, chain, &n);
+    if (rc)
+        return rc;
+    size_t len = 0; /* parents top down, then the successors' units top down, then unit */
+    for (size_t k = 0; k <= n; k++) {
+        size_t i = k < parents ? parents - 1 - k : k < n ? n - 1 - (k - parents) : SIZE_MAX;
+        const char *u = i == SIZE_MAX ? unit : chain[i];
+        size_t l = strlen(u);
         if (len + l + 1 > PLACE_PATH_MAX)
             return 0;
-        memcpy(pl->path + len, chain[i], l);
+        memcpy(pl->path + len, u, l);
         len += l;
-        pl->path[len++] = i ? '/' : '\0';
+        pl->path[len++] = k < n ? '/' : '\0';
     }
     *ok = true;
     return 0;
