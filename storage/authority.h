@@ -21,7 +21,8 @@
  *              a neighbouring commune may not). "Above" follows the tree,
  *              and only forward: a record's first put carries its creation
  *              place ("created_in": the HLC and the path from the top down
- *              to its unit, which store_write_local adds); for an owner
+ *              to its unit, a merged unit's successors included, which
+ *              store_write_local adds); for an owner
  *              that created the record there, the units on that path (or
  *              above its top unit) and the units the owner was placed
  *              under by an entry newer than the creation, with everything
