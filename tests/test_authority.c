@@ -449,6 +449,15 @@ static void forward_only(const char *base, fx_node *p, fx_node *d, fx_node *c1, 
         EXPECT(&t[i], patch_a, APPLY_ADDED, "");
         CHECK(!strcmp(status_of(&t[i], "PA-16681-A", st), "received"));
     }
+    /* a forged creation place in the district's patch changes nothing where
+     * the put is held: the record's own place decides (the forger reuses the
+     * seq of its first patch, which no node applied) */
+    store_input forged = craft(d, "412", "reports", "PA-16681-B", ENTRY_OP_PATCH,
+                               "{\"status\":\"forged\",\"created_in\":{\"hlc\":1,"
+                               "\"path\":[\"40\",\"412\",\"16681\"]}}",
+                               0);
+    EXPECT(&t[4], forged, APPLY_QUARANTINED, "412 held unit 16681 only before 16681 created");
+    free((void *)forged.bytes);
     /* the province, on both creation paths, patches both */
     EXPECT(p, put_a, APPLY_ADDED, "");
     EXPECT(p, put_b, APPLY_ADDED, "");
