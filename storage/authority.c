@@ -174,10 +174,26 @@ static int within(store *s, MDB_txn *txn, const char *unit, const char *anc, boo
 
 #define EVER_MAX 64
 
+/* The HLC an "edges" value holds: the newest placement entry that made the
+ * edge (8 bytes big-endian); rows written before edges kept one hold
+ * nothing and count as 0, older than every creation. */
+static uint64_t edge_hlc(const MDB_val *v)
+{
+    uint64_t h = 0;
+    for (size_t i = 0; v->mv_size == 8 && i < 8; i++)
+        h = h << 8 | ((const uint8_t *)v->mv_data)[i];
+    return h;
+}
+
 /* *yes when anc is unit or was ever one of its ancestors: a walk up every
  * placement ever applied ("edges"), which only grows, so the answer never
- * turns from yes to no when units move. */
-static int within_ever(store *s, MDB_txn *txn, const char *unit, const char *anc, bool *yes)
+ * turns from yes to no when units move. When after is not NULL, the first
+ * step up from unit only takes placements made by an entry with an HLC
+ * above *after (the steps above it take any): where unit went after that
+ * time, and everything above there. The HLCs only grow, so that answer
+ * never turns from yes to no either. */
+static int within_ever(store *s, MDB_txn *txn, const char *unit, const char *anc,
+                       const uint64_t *after, bool *yes)
 {
     char seen[EVER_MAX][NAME_CAP];
     size_t n = 1, next = 0;
@@ -188,6 +204,7 @@ static int within_ever(store *s, MDB_txn *txn, const char *unit, const char *anc
     if (rc)
         return rc;
     while (next < n && !*yes) {
+        bool first_step = next == 0;
         const char *cur = seen[next++];
         if (!strcmp(cur, anc)) {
             *yes = true;
@@ -204,6 +221,8 @@ static int within_ever(store *s, MDB_txn *txn, const char *unit, const char *anc
                 break;
             if (n == EVER_MAX)
                 break;
+            if (first_step && after && edge_hlc(&v) <= *after)
+                continue;
             memcpy(seen[n], (const uint8_t *)k.mv_data + plen, k.mv_size - plen);
             seen[n][k.mv_size - plen] = '\0';
             bool dup = false;
@@ -219,19 +238,27 @@ static int within_ever(store *s, MDB_txn *txn, const char *unit, const char *anc
     return rc;
 }
 
-/* Remembers that unit was placed under parent. */
-static int edge_add(store *s, MDB_txn *txn, msgpack_object_str unit, const msgpack_object *parent)
+/* Remembers that unit was placed under parent by an entry with this HLC
+ * (keeping the newest HLC of the edge). */
+static int edge_add(store *s, MDB_txn *txn, msgpack_object_str unit, const msgpack_object *parent,
+                    uint64_t hlc)
 {
     if (!parent || parent->type != MSGPACK_OBJECT_STR || !parent->via.str.size ||
         unit.size + 1 + parent->via.str.size > 2 * NAME_CAP)
         return 0;
-    uint8_t key[2 * NAME_CAP + 1];
+    uint8_t key[2 * NAME_CAP + 1], val[8];
     memcpy(key, unit.ptr, unit.size);
     key[unit.size] = 0;
     memcpy(key + unit.size + 1, parent->via.str.ptr, parent->via.str.size);
-    MDB_val k = {unit.size + 1 + parent->via.str.size, key}, v = {0, ""};
-    int rc = mdb_put(txn, s->edges, &k, &v, MDB_NOOVERWRITE);
-    return rc == MDB_KEYEXIST ? 0 : rc;
+    MDB_val k = {unit.size + 1 + parent->via.str.size, key}, v;
+    int rc = mdb_get(txn, s->edges, &k, &v);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    if (!rc && edge_hlc(&v) >= hlc)
+        return 0;
+    store_be64(val, hlc);
+    v = (MDB_val){8, val};
+    return mdb_put(txn, s->edges, &k, &v, 0);
 }
 
 /* *yes when anc is unit or above it in the tree as it is now: each step up
@@ -506,6 +533,18 @@ static bool top_tier_coll(const store *s, const entry_view *e)
     return false;
 }
 
+/* True when records of collection coll have owners (not membership, not
+ * a top-tier collection). */
+static bool owned_coll(const store *s, const char *coll)
+{
+    if (!strcmp(coll, "network") || !strcmp(coll, "units") || !strcmp(coll, "certs"))
+        return false;
+    for (size_t i = 0; i < s->ntop_tier; i++)
+        if (!strcmp(coll, s->top_tier[i]))
+            return false;
+    return true;
+}
+
 static int check_tier(store *s, MDB_txn *txn, const net_config *nc, const entry_view *e,
                       const char *author, auth_decision *d)
 {
@@ -524,10 +563,266 @@ static int check_tier(store *s, MDB_txn *txn, const net_config *nc, const entry_
     return 0;
 }
 
-/* Other records: the author must be an owner or an ancestor of one (ever:
- * see within_ever); a node's own write (local) must also be one now, so a
- * unit that a commune left, or a unit merged away, writes no more to its
- * records (authority.h, "only forward"). */
+/* ---- creation places ("created_in", "places") ---------------------------- */
+
+#define PLACE_FIELD "created_in"
+#define PLACE_PATH_MAX 256 /* bytes of "a/b/c": keeps a places key within LMDB's 511 */
+
+/* A creation place: the HLC of the record's first put and the path of its
+ * owner unit then, root first, joined by '/'. */
+typedef struct {
+    uint64_t hlc;
+    char path[PLACE_PATH_MAX + 1];
+} place;
+
+/* Reads e's "created_in" ({"hlc": uint, "path": [unit, ...]}, root first);
+ * false when absent or not of that form. */
+static bool place_of_entry(const entry_view *e, place *pl)
+{
+    const msgpack_object *v = body_get(e, PLACE_FIELD);
+    if (!v || v->type != MSGPACK_OBJECT_MAP)
+        return false;
+    const msgpack_object *h = NULL, *path = NULL;
+    for (uint32_t i = 0; i < v->via.map.size; i++) {
+        const msgpack_object_kv *kv = &v->via.map.ptr[i];
+        if (kv->key.type == MSGPACK_OBJECT_STR && str_is(kv->key.via.str, "hlc"))
+            h = &kv->val;
+        else if (kv->key.type == MSGPACK_OBJECT_STR && str_is(kv->key.via.str, "path"))
+            path = &kv->val;
+    }
+    if (!h || h->type != MSGPACK_OBJECT_POSITIVE_INTEGER || !path ||
+        path->type != MSGPACK_OBJECT_ARRAY || !path->via.array.size ||
+        path->via.array.size > TREE_MAX_DEPTH)
+        return false;
+    size_t len = 0;
+    for (uint32_t i = 0; i < path->via.array.size; i++) {
+        const msgpack_object *u = &path->via.array.ptr[i];
+        if (u->type != MSGPACK_OBJECT_STR || !entry_unit_valid(u->via.str.ptr, u->via.str.size) ||
+            len + (i > 0) + u->via.str.size > PLACE_PATH_MAX)
+            return false;
+        if (i)
+            pl->path[len++] = '/';
+        memcpy(pl->path + len, u->via.str.ptr, u->via.str.size);
+        len += u->via.str.size;
+    }
+    pl->path[len] = '\0';
+    pl->hlc = h->via.u64;
+    return true;
+}
+
+/* The last unit of a place's path: the record's owner unit at creation. */
+static const char *place_unit(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* True when unit is one of path's units. */
+static bool place_holds(const char *path, const char *unit)
+{
+    size_t ul = strlen(unit);
+    for (const char *p = path; *p;) {
+        const char *end = strchr(p, '/');
+        size_t l = end ? (size_t)(end - p) : strlen(p);
+        if (l == ul && !memcmp(p, unit, ul))
+            return true;
+        p += l + (end != NULL);
+    }
+    return false;
+}
+
+/* Adds e's creation place (if it carries one) to its record's places;
+ * *added when it was new. prefix is the record key followed by 0x00. */
+static int place_add(store *s, MDB_txn *txn, const entry_view *e, const uint8_t *prefix,
+                     size_t plen, bool *added)
+{
+    place pl;
+    if (!place_of_entry(e, &pl))
+        return 0;
+    uint8_t key[64 + 2 + ENTRY_MAX_NAME + 8 + PLACE_PATH_MAX];
+    size_t pathlen = strlen(pl.path);
+    memcpy(key, prefix, plen);
+    store_be64(key + plen, pl.hlc);
+    memcpy(key + plen + 8, pl.path, pathlen);
+    MDB_val k = {plen + 8 + pathlen, key}, v = {0, ""};
+    int rc = mdb_put(txn, s->places, &k, &v, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST)
+        return 0;
+    *added = *added || rc == 0;
+    return rc;
+}
+
+/* What the record's places say of its owner unit (NULL: of any): created
+ * when some place names owner as the unit that created the record; then in_path
+ * when author (if not NULL) is on one of those paths, since the lowest
+ * creation HLC among them and path that place's path. */
+typedef struct {
+    bool created, in_path;
+    uint64_t since;
+    char path[PLACE_PATH_MAX + 1];
+} owner_place;
+
+static int owner_place_read(store *s, MDB_txn *txn, const uint8_t *prefix, size_t plen,
+                            const char *owner, const char *author, owner_place *op)
+{
+    memset(op, 0, sizeof *op);
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->places, &c);
+    if (rc)
+        return rc;
+    MDB_val k = {plen, (void *)prefix}, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size <= plen + 8 || memcmp(k.mv_data, prefix, plen) ||
+            k.mv_size - plen - 8 > PLACE_PATH_MAX)
+            break;
+        const uint8_t *kb = k.mv_data;
+        char path[PLACE_PATH_MAX + 1];
+        memcpy(path, kb + plen + 8, k.mv_size - plen - 8);
+        path[k.mv_size - plen - 8] = '\0';
+        if (owner && strcmp(place_unit(path), owner))
+            continue;
+        uint64_t h = 0;
+        for (int i = 0; i < 8; i++)
+            h = h << 8 | kb[plen + i];
+        if (!op->created || h < op->since) {
+            op->since = h;
+            strcpy(op->path, path);
+        }
+        op->created = true;
+        op->in_path = op->in_path || (author && place_holds(path, author));
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* *yes when author was ever above the top unit of op's path: a path the
+ * creator could not follow to the top (scoped membership: a unit merged
+ * into a successor in another province does not know where the successor
+ * stands) is continued by the placements held here; a path that reaches
+ * the top unit has nothing above it. */
+static int place_above(store *s, MDB_txn *txn, const owner_place *op, const char *author, bool *yes)
+{
+    char top[NAME_CAP];
+    size_t l = strcspn(op->path, "/");
+    *yes = false;
+    if (l >= NAME_CAP || !op->path[l])
+        return 0; /* the owner alone: its own placements are the rule's first step */
+    memcpy(top, op->path, l);
+    top[l] = '\0';
+    return within_ever(s, txn, top, author, NULL, yes);
+}
+
+/* The rule for an owner that created the record at op's place: *allowed
+ * when author is on the path, above its top unit, or above where the owner
+ * went after it created the record; else *left when author was above the
+ * owner only before. */
+static int place_judge(store *s, MDB_txn *txn, const owner_place *op, const char *owner,
+                       const char *author, bool *allowed, bool *left)
+{
+    *left = false;
+    *allowed = op->in_path;
+    int rc = 0;
+    if (!*allowed)
+        rc = within_ever(s, txn, owner, author, &op->since, allowed);
+    if (!rc && !*allowed)
+        rc = place_above(s, txn, op, author, allowed);
+    if (!rc && !*allowed)
+        rc = within_ever(s, txn, owner, author, NULL, left);
+    return rc;
+}
+
+/* How one owner unit bears on author's change of the record. */
+typedef struct {
+    bool allowed; /* author is the owner, above it, or on its creation path */
+    bool left;    /* not allowed, but was above owner before it created the record */
+    bool former;  /* allowed, but (a local write) not above owner now */
+    owner_place op;
+} owner_verdict;
+
+/* The rule of authority.h, "ownership", for one owner: with a creation
+ * place, author must be on the path, above its top unit, or above where
+ * the owner went after it created the record; without one (older
+ * entries), above the owner ever. */
+static int owner_judge(store *s, MDB_txn *txn, const uint8_t *prefix, size_t plen,
+                       const char *owner, const char *author, bool local, owner_verdict *ov)
+{
+    memset(ov, 0, sizeof *ov);
+    int rc = owner_place_read(s, txn, prefix, plen, owner, author, &ov->op);
+    if (rc)
+        return rc;
+    if (ov->op.created)
+        rc = place_judge(s, txn, &ov->op, owner, author, &ov->allowed, &ov->left);
+    else
+        rc = within_ever(s, txn, owner, author, NULL, &ov->allowed);
+    if (rc)
+        return rc;
+    bool now = true, unsure = false;
+    if (ov->allowed && local && (rc = within_now(s, txn, owner, author, &now, &unsure)))
+        return rc;
+    ov->former = ov->allowed && !now && !unsure;
+    return 0;
+}
+
+/* True when e hands on an owner set ("owners": a snapshot for a unit that
+ * never held the record's first put). */
+static bool hands_owners(const entry_view *e)
+{
+    const msgpack_object *os = body_get(e, "owners");
+    return os && os->type == MSGPACK_OBJECT_ARRAY && os->via.array.size;
+}
+
+/* The verdict when the record holds no owner: a put (nothing of the
+ * record is held: it creates it), a record that holds a put (applied
+ * before the network config), an entry that hands on the owner set, or
+ * one whose "created_in" (the record's creation place, which every honest
+ * change of a record created with one repeats) authorises its author
+ * passes; any other patch or delete waits for the record's first put,
+ * which says who may change it. */
+static int check_unowned(store *s, MDB_txn *txn, const entry_view *e, const uint8_t *prefix,
+                         size_t plen, auth_decision *d)
+{
+    char coll[ENTRY_MAX_NAME + 1];
+    MDB_val v;
+    str_copy(coll, e->coll);
+    int rc = rec_get(s, txn, coll, e->id.ptr, e->id.size, &v);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    bool has_put = false;
+    uint64_t hlc;
+    uint8_t origin[ENTRY_KEY_BYTES];
+    if (!rc && record_creation(v.mv_data, v.mv_size, &has_put, &hlc, origin))
+        return MDB_CORRUPTED;
+    if (e->op == ENTRY_OP_PUT || has_put || hands_owners(e))
+        return 0;
+    place claim;
+    if (place_of_entry(e, &claim)) { /* judged by the place it says the record was created at */
+        owner_place op = {.created = true, .since = claim.hlc};
+        char author[NAME_CAP], owner[NAME_CAP];
+        bool allowed, left;
+        str_copy(author, e->unit);
+        snprintf(owner, sizeof owner, "%s", place_unit(claim.path));
+        memcpy(op.path, claim.path, sizeof op.path);
+        op.in_path = place_holds(claim.path, author);
+        if ((rc = place_judge(s, txn, &op, owner, author, &allowed, &left)) || allowed)
+            return rc;
+    }
+    memcpy(d->wait, "r", 1);
+    memcpy(d->wait + 1, prefix, plen - 1);
+    d->wait_len = plen;
+    decide(d, AUTH_WAIT,
+           "%.*s/%.*s is not held here yet: this change waits for the record's first put, which "
+           "says who may change it",
+           (int)e->coll.size, e->coll.ptr, (int)e->id.size, e->id.ptr);
+    return 0;
+}
+
+/* Other records: the author must be an owner, on the owner's creation
+ * path, or above where the owner went after creating the record (older
+ * records without a creation place: above it ever); a node's own write
+ * (local) must also be above an owner now, so a unit that a commune left,
+ * or a unit merged away, writes no more to its records (authority.h,
+ * "only forward"). */
 static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *author, bool local,
                        auth_decision *d)
 {
@@ -543,7 +838,8 @@ static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *
         return rc;
     MDB_val k = {plen, prefix}, v;
     size_t nowners = 0;
-    char first[NAME_CAP] = "", former[NAME_CAP] = "";
+    char first[NAME_CAP] = "", former[NAME_CAP] = "", left[NAME_CAP] = "";
+    owner_place left_place = {0};
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen) || k.mv_size - plen >= NAME_CAP)
@@ -553,21 +849,25 @@ static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *
         owner[k.mv_size - plen] = '\0';
         if (!nowners++)
             strcpy(first, owner);
-        bool ever, now = true, unsure = false;
-        if ((rc = within_ever(s, txn, owner, author, &ever)))
+        owner_verdict ov;
+        if ((rc = owner_judge(s, txn, prefix, plen, owner, author, local, &ov)))
             break;
-        if (ever && local && (rc = within_now(s, txn, owner, author, &now, &unsure)))
-            break;
-        if (ever && (now || unsure)) {
+        if (ov.allowed && !ov.former) {
             mdb_cursor_close(c);
             return 0;
         }
-        if (ever && !former[0])
+        if (ov.former && !former[0])
             strcpy(former, owner);
+        if (ov.left && !left[0]) {
+            strcpy(left, owner);
+            left_place = ov.op;
+        }
     }
     mdb_cursor_close(c);
     if (rc && rc != MDB_NOTFOUND)
         return rc;
+    if (!nowners)
+        return check_unowned(s, txn, e, prefix, plen, d);
     if (former[0]) {
         decide(d, AUTH_DENY,
                "unit %s no longer holds unit %s, which owns %.*s/%.*s (it moved or merged "
@@ -575,16 +875,22 @@ static int check_owner(store *s, MDB_txn *txn, const entry_view *e, const char *
                author, former, (int)e->coll.size, e->coll.ptr, (int)e->id.size, e->id.ptr, author);
         return 0;
     }
-    if (nowners) {
-        memcpy(d->wait, "r", 1);
-        memcpy(d->wait + 1, prefix, plen - 1);
-        d->wait_len = plen;
+    memcpy(d->wait, "r", 1);
+    memcpy(d->wait + 1, prefix, plen - 1);
+    d->wait_len = plen;
+    if (left[0])
+        decide(d, AUTH_WAIT,
+               "unit %s held unit %s only before %s created %.*s/%.*s (it was then at %s): a unit "
+               "that a commune left may not change what the commune created afterwards; this "
+               "waits in case an owner reassignment or a later move authorises it",
+               author, left, left, (int)e->coll.size, e->coll.ptr, (int)e->id.size, e->id.ptr,
+               left_place.path);
+    else
         decide(d, AUTH_WAIT,
                "unit %s may not change %.*s/%.*s, which belongs to unit %s%s: only the owner "
                "units and their ancestors may",
                author, (int)e->coll.size, e->coll.ptr, (int)e->id.size, e->id.ptr, first,
                nowners > 1 ? " and others" : "");
-    }
     return 0;
 }
 
@@ -594,18 +900,25 @@ void authority_release(apply_ctx *ac)
     ac->net = NULL;
 }
 
+/* Reads the network config into ac once per transaction. LMDB code. */
+static int net_load(store *s, MDB_txn *txn, apply_ctx *ac)
+{
+    if (ac->net)
+        return 0;
+    if (!(ac->net = malloc(sizeof *ac->net)))
+        return ENOMEM;
+    int rc = net_read(s, txn, ac->net);
+    if (rc)
+        authority_release(ac);
+    return rc;
+}
+
 int authority_check(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, auth_decision *d)
 {
     memset(d, 0, sizeof *d);
-    int rc;
-    if (!ac->net) {
-        if (!(ac->net = malloc(sizeof *ac->net)))
-            return ENOMEM;
-        if ((rc = net_read(s, txn, ac->net))) {
-            authority_release(ac);
-            return rc;
-        }
-    }
+    int rc = net_load(s, txn, ac);
+    if (rc)
+        return rc;
     const net_config nc = *ac->net;
     char origin_hex[2 * ENTRY_KEY_BYTES + 1], author[NAME_CAP];
     hex_encode(e->origin, ENTRY_KEY_BYTES, origin_hex);
@@ -632,6 +945,10 @@ int authority_check(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, 
         return check_unit(s, txn, &nc, e, author, d);
     if (top_tier_coll(s, e))
         return check_tier(s, txn, &nc, e, author, d);
+    /* the top unit is above every unit, on every creation path, also
+     * where this node's scoped membership cannot place the owner */
+    if (!strcmp(author, nc.root_unit))
+        return 0;
     return check_owner(s, txn, e, author, ac->local, d);
 }
 
@@ -678,13 +995,13 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
         if (str_is(e->coll, "network"))
             authority_release(ac); /* read the config again */
         if (str_is(e->coll, "units") && e->op != ENTRY_OP_DELETE) {
-            int rc = edge_add(s, txn, e->id, body_get(e, "parent"));
-            return rc ? rc : edge_add(s, txn, e->id, body_get(e, "merged_into"));
+            int rc = edge_add(s, txn, e->id, body_get(e, "parent"), e->hlc);
+            return rc ? rc : edge_add(s, txn, e->id, body_get(e, "merged_into"), e->hlc);
         }
         if (str_is(e->coll, "certs") && e->op == ENTRY_OP_PUT) {
             const msgpack_object *u = body_get(e, "unit");
             return u && u->type == MSGPACK_OBJECT_STR
-                       ? edge_add(s, txn, u->via.str, body_get(e, "parent_unit"))
+                       ? edge_add(s, txn, u->via.str, body_get(e, "parent_unit"), e->hlc)
                        : 0;
         }
         return 0;
@@ -714,7 +1031,168 @@ int authority_note(store *s, MDB_txn *txn, apply_ctx *ac, const entry_view *e, b
         if (u->type == MSGPACK_OBJECT_STR && entry_unit_valid(u->via.str.ptr, u->via.str.size))
             rc = owners_give(s, txn, prefix, plen, u->via.str.ptr, u->via.str.size, &added);
     }
+    place claim; /* a creator's own claim makes its unit an owner, like its first put */
+    if (!rc && place_of_entry(e, &claim) && str_is(e->unit, place_unit(claim.path)))
+        rc = owners_give(s, txn, prefix, plen, e->unit.ptr, e->unit.size, &added);
+    if (!rc)
+        rc = place_add(s, txn, e, prefix, plen, &added);
     if (!rc && added)
         rc = wake_record(ac, prefix, plen - 1);
     return rc;
+}
+
+/* Walks up from unit (not included) into chain[*n...]: each step to the
+ * parent, or, when now, to the successor of a unit merged away (as
+ * within_now); stops at a unit with no "units" record here, at the top and
+ * at a unit already in chain. LMDB code. */
+static int place_walk(store *s, MDB_txn *txn, const char *unit, bool now, char chain[][NAME_CAP],
+                      size_t *n)
+{
+    char cur[NAME_CAP];
+    snprintf(cur, sizeof cur, "%s", unit);
+    while (*n < TREE_MAX_DEPTH) {
+        char up[NAME_CAP], into[NAME_CAP];
+        bool known, merged = false;
+        int rc = unit_parent(s, txn, cur, up, &known);
+        if (!rc && known && now)
+            rc = rec_str(s, txn, "units", cur, "merged_into", into, sizeof into, &merged);
+        if (rc)
+            return rc;
+        if (merged && into[0])
+            strcpy(up, into);
+        bool seen = !strcmp(up, unit);
+        for (size_t i = 0; i < *n && !seen; i++)
+            seen = !strcmp(chain[i], up);
+        if (!known || !up[0] || seen)
+            return 0;
+        strcpy(chain[(*n)++], up);
+        strcpy(cur, up);
+    }
+    return 0;
+}
+
+/* The creation place of a record unit creates now, into pl->path (root
+ * first, unit last): the units above it in the tree as this node has it,
+ * by its parents, then the successors a merge gave it with what this node
+ * knows above them (a unit merged away keeps its parent, whose chain this
+ * node always holds, while its successor may stand where this node's
+ * scoped membership cannot follow). *ok false when the path is too long
+ * to keep. LMDB code. */
+static int place_now(store *s, MDB_txn *txn, const char *unit, place *pl, bool *ok)
+{
+    char chain[TREE_MAX_DEPTH][NAME_CAP];
+    size_t n = 0, parents;
+    *ok = false;
+    int rc = place_walk(s, txn, unit, false, chain, &n);
+    parents = n;
+    if (!rc)
+        rc = place_walk(s, txn, unit, true, chain, &n);
+    if (rc)
+        return rc;
+    size_t len = 0; /* parents top down, then the successors' units top down, then unit */
+    for (size_t k = 0; k <= n; k++) {
+        size_t i = k < parents ? parents - 1 - k : k < n ? n - 1 - (k - parents) : SIZE_MAX;
+        const char *u = i == SIZE_MAX ? unit : chain[i];
+        size_t l = strlen(u);
+        if (len + l + 1 > PLACE_PATH_MAX)
+            return 0;
+        memcpy(pl->path + len, u, l);
+        len += l;
+        pl->path[len++] = k < n ? '/' : '\0';
+    }
+    *ok = true;
+    return 0;
+}
+
+/* Packs body (a map, NULL for {}) without its "created_in" and with
+ * created_in = {"hlc": pl->hlc, "path": [units of pl->path]} into out. */
+static int place_pack(const uint8_t *body, size_t len, const place *pl, msgpack_sbuffer *out)
+{
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    const msgpack_object_map *m = NULL;
+    if (body && msgpack_unpack_next(&up, (const char *)body, len, &off) == MSGPACK_UNPACK_SUCCESS &&
+        up.data.type == MSGPACK_OBJECT_MAP)
+        m = &up.data.via.map;
+    else if (body) {
+        msgpack_unpacked_destroy(&up);
+        return -1; /* not a map: entry_encode names what is wrong */
+    }
+    uint32_t keep = 0;
+    for (uint32_t i = 0; m && i < m->size; i++)
+        keep += !(m->ptr[i].key.type == MSGPACK_OBJECT_STR &&
+                  str_is(m->ptr[i].key.via.str, PLACE_FIELD));
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, keep + 1);
+    for (uint32_t i = 0; m && i < m->size; i++) {
+        if (m->ptr[i].key.type == MSGPACK_OBJECT_STR && str_is(m->ptr[i].key.via.str, PLACE_FIELD))
+            continue;
+        msgpack_pack_object(&pk, m->ptr[i].key);
+        msgpack_pack_object(&pk, m->ptr[i].val);
+    }
+    msgpack_unpacked_destroy(&up);
+    msgpack_pack_str_with_body(&pk, PLACE_FIELD, strlen(PLACE_FIELD));
+    msgpack_pack_map(&pk, 2);
+    msgpack_pack_str_with_body(&pk, "hlc", 3);
+    msgpack_pack_uint64(&pk, pl->hlc);
+    msgpack_pack_str_with_body(&pk, "path", 4);
+    uint32_t nunits = 1;
+    for (const char *p = pl->path; *p; p++)
+        nunits += *p == '/';
+    msgpack_pack_array(&pk, nunits);
+    for (const char *p = pl->path; *p;) {
+        const char *end = strchr(p, '/');
+        size_t l = end ? (size_t)(end - p) : strlen(p);
+        msgpack_pack_str_with_body(&pk, p, l);
+        p += l + (end != NULL);
+    }
+    return 0;
+}
+
+int authority_place_body(store *s, MDB_txn *txn, apply_ctx *ac, const store_write *w,
+                         const char *unit, uint64_t hlc, uint8_t **out, size_t *outlen)
+{
+    *out = NULL;
+    *outlen = 0;
+    if (!owned_coll(s, w->coll))
+        return 0;
+    int rc = net_load(s, txn, ac);
+    if (rc || !ac->net->present)
+        return rc;
+    MDB_val v;
+    rc = rec_get(s, txn, w->coll, w->id, strlen(w->id), &v);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    bool has_put = false, ok = false;
+    uint64_t first;
+    uint8_t origin[ENTRY_KEY_BYTES];
+    if (!rc && record_creation(v.mv_data, v.mv_size, &has_put, &first, origin))
+        return MDB_CORRUPTED;
+    place pl = {.hlc = hlc};
+    rc = 0;
+    if (w->op == ENTRY_OP_PUT && !has_put) {
+        rc = place_now(s, txn, unit, &pl, &ok);
+    } else if (w->op != ENTRY_OP_PUT) { /* a change repeats the record's creation place */
+        uint8_t prefix[64 + 2 + ENTRY_MAX_NAME];
+        size_t plen = store_record_key(prefix, w->coll, strlen(w->coll), w->id, strlen(w->id));
+        prefix[plen++] = 0;
+        owner_place op;
+        rc = owner_place_read(s, txn, prefix, plen, NULL, NULL, &op);
+        ok = op.created;
+        pl.hlc = op.since;
+        memcpy(pl.path, op.path, sizeof pl.path);
+    }
+    if (rc || !ok)
+        return rc;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    if (place_pack(w->body, w->body_len, &pl, &sb)) {
+        msgpack_sbuffer_destroy(&sb);
+        return 0;
+    }
+    *out = (uint8_t *)sb.data;
+    *outlen = sb.size;
+    return 0;
 }

@@ -446,13 +446,13 @@ static int map_lock_init(store *s)
 static int store_open_dbs(store *s, const store_options *opt, char *err, size_t errlen)
 {
     static const char *const names[] = {
-        "meta",    "log",        "origins", "arrivals",  "records",  "colls",
-        "by_unit", "evidence",   "blobs",   "blob_info", "complete", "local",
-        "owners",  "quarantine", "qwait",   "qorigin",   "edges",    "readers"};
+        "meta",     "log",     "origins",   "arrivals", "records", "colls",  "by_unit",
+        "evidence", "blobs",   "blob_info", "complete", "local",   "owners", "quarantine",
+        "qwait",    "qorigin", "edges",     "readers",  "places"};
     MDB_dbi *dbis[] = {&s->meta,     &s->log,     &s->origins,  &s->arrivals,   &s->records,
                        &s->colls,    &s->by_unit, &s->evidence, &s->blobs,      &s->blob_info,
                        &s->complete, &s->local,   &s->owners,   &s->quarantine, &s->qwait,
-                       &s->qorigin,  &s->edges,   &s->readers};
+                       &s->qorigin,  &s->edges,   &s->readers,  &s->places};
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
     if (rc) {

@@ -215,6 +215,14 @@ typedef struct {
 #define STORE_INVALID (-3) /* an entry cannot be built: names, size, nesting of its body */
 #define STORE_HELD (-4)    /* local writes of this author are held (store_hold_local) */
 
+/* The body store_write_local would sign for w written as unit with this
+ * HLC (its creation place added, storage/authority.h): *out is a new body
+ * (free it), or NULL when w's body is signed as it is. For callers that
+ * sign entries themselves (the simulator's skewed clocks). Returns 0, or
+ * -1 on a storage failure. */
+int store_place_body(store *s, const store_write *w, const char *unit, uint64_t hlc, uint8_t **out,
+                     size_t *outlen);
+
 /* Builds, signs and applies n local entries in one transaction: each gets
  * the author's next seq, the hash of its previous entry and a fresh HLC.
  * If seqs is non-NULL, seqs[i] receives entry i's seq. Returns 0 when

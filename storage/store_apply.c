@@ -451,13 +451,27 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
             break;
         }
         ac.hlc = hlc_next(ac.hlc, hlc_wall_ms());
-        entry_fields f = {b->a->pk,    os.max_seq + 1, os.max_seq ? os.hash_at_max : NULL,
-                          ac.hlc,      b->a->unit,     w->coll,
-                          w->id,       w->op,          w->body,
-                          w->body_len, w->to,          w->to_count};
+        uint8_t *placed; /* the body with its creation place (authority.h) */
+        size_t placed_len;
+        if ((rc = authority_place_body(s, txn, &ac, w, b->a->unit, ac.hlc, &placed, &placed_len)))
+            break;
+        entry_fields f = {b->a->pk,
+                          os.max_seq + 1,
+                          os.max_seq ? os.hash_at_max : NULL,
+                          ac.hlc,
+                          b->a->unit,
+                          w->coll,
+                          w->id,
+                          w->op,
+                          placed ? placed : w->body,
+                          placed ? placed_len : w->body_len,
+                          w->to,
+                          w->to_count};
         uint8_t *bytes;
         size_t len;
-        if (entry_encode(&f, b->a->sk, &bytes, &len, b->err, b->errlen)) {
+        int enc = entry_encode(&f, b->a->sk, &bytes, &len, b->err, b->errlen);
+        free(placed);
+        if (enc) {
             b->failed = STORE_INVALID;
             rc = MDB_NOTFOUND;
             break;
@@ -479,6 +493,20 @@ static int write_batch_txn(store *s, MDB_txn *txn, void *ctx)
             b->seqs[i] = f.seq;
     }
     return apply_ctx_finish(s, txn, &ac, rc);
+}
+
+int store_place_body(store *s, const store_write *w, const char *unit, uint64_t hlc, uint8_t **out,
+                     size_t *outlen)
+{
+    MDB_txn *txn;
+    *out = NULL;
+    if (store_txn_read(s, &txn))
+        return -1;
+    apply_ctx ac = {0};
+    int rc = authority_place_body(s, txn, &ac, w, unit, hlc, out, outlen);
+    authority_release(&ac);
+    store_txn_end(s, txn);
+    return rc ? -1 : 0;
 }
 
 int store_write_local(store *s, const store_author *a, const store_write *w, size_t n,

@@ -42,7 +42,9 @@ struct store {
     MDB_dbi quarantine; /* entry hash(32) -> quarantine row (quarantine.c) */
     MDB_dbi qwait;      /* wait key, hash(32) -> "" (waiting quarantined entries) */
     MDB_dbi qorigin;    /* origin(32) -> count(8 LE) of its quarantined entries */
-    MDB_dbi edges;      /* unit 0x00 parent -> "": every placement ever applied */
+    MDB_dbi edges;      /* unit 0x00 parent -> hlc(8 BE): every placement ever applied,
+                         * with the newest HLC that made it */
+    MDB_dbi places;     /* coll 0x00 id 0x00 hlc(8 BE) path -> "": creation places */
     MDB_dbi readers;    /* coll 0x00 id 0x00 addressee -> "": every "to" a record had */
     MDB_dbi local;      /* table 0x00 key -> value (node-local, never replicated) */
     const store_index *indexes[STORE_INDEXES_MAX]; /* given at open (store_index.h) */

@@ -244,10 +244,25 @@ static store_input newest(fx_node *n)
     return (store_input){bytes, len};
 }
 
+/* True when n's report id has owner_unit `unit`. */
+static bool record_owner_is(fx_node *n, const char *id, const char *unit)
+{
+    uint8_t *rec;
+    size_t len;
+    char got[32] = "";
+    if (store_record_get(n->s, "reports", id, &rec, &len))
+        return false;
+    record_field_str(rec, len, "owner_unit", got, sizeof got);
+    free(rec);
+    return !strcmp(got, unit);
+}
+
 /* A district's patch of a commune's report (giving it to the other
- * commune) reaches the province before the commune's put: the put is still
- * the record's first put (it is older than every entry held), so the
- * commune stays an owner and its later patch applies too. */
+ * commune) reaches the province before the commune's put: it carries the
+ * report's creation place, under which the district may change it, so it
+ * applies; the put is still the record's first put (it is older than every
+ * entry held), so the commune stays an owner and its later patch applies
+ * too. */
 static void patch_before_put(fx_node *p, fx_node *d, fx_node *c1)
 {
     sync_pair(c1, d);
@@ -259,6 +274,8 @@ static void patch_before_put(fx_node *p, fx_node *d, fx_node *c1)
     store_input patch = newest(d);
     EXPECT(p, patch, APPLY_ADDED, "");
     EXPECT(p, put, APPLY_ADDED, "");
+    CHECK(quarantine_of(p).n == 0);
+    CHECK(record_owner_is(p, "PA-16681-7", "16684"));
     patch_local(c1, "PA-16681-7", "status", "resolved");
     store_input later = newest(c1);
     EXPECT(p, later, APPLY_ADDED, "");
@@ -484,6 +501,129 @@ static void put_by_two_units(fx_node *p, fx_node *m, fx_node *d, fx_node *c1)
     two_puts(p, m, d, c1, (put_case){"N-2", t + 4, t + 3, plain, false, "412"});
 }
 
+/* Patches reports/id at n (a local write) and returns the entry. */
+static store_input patched(fx_node *n, const char *id, const char *status)
+{
+    patch_local(n, id, "status", status);
+    return newest(n);
+}
+
+/* The status of n's report id ("" when unset or absent) into out. */
+static const char *status_of(fx_node *n, const char *id, char out[32])
+{
+    uint8_t *rec;
+    size_t len;
+    out[0] = '\0';
+    if (!store_record_get(n->s, "reports", id, &rec, &len)) {
+        record_field_str(rec, len, "status", out, 32);
+        free(rec);
+    }
+    return out;
+}
+
+/* Only forward, at apply: commune 16681 moves from district 412 to
+ * province 40 and then creates report B, so B's first put carries the
+ * place [40, 16681]. A modified district node signs a patch of B anyway:
+ * a third node (a mirror of the province) refuses it whatever the order in
+ * which the move, B and the patch arrive, and so does the district's own
+ * node when it holds B and tries to write. The district's patch of report
+ * A, created before the move under 412, stays valid; the province may
+ * patch both; a report whose put carries no place (an older node's) keeps
+ * the rule of any unit ever above its owner. */
+static void forward_only(const char *base, fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
+{
+    sync_pair(c1, d);
+    sync_pair(c2, d);
+    sync_pair(d, p);
+    enum { ORDERS = 6 };
+    fx_node t[ORDERS];
+    for (int i = 0; i < ORDERS; i++) { /* third nodes holding the membership, not the move */
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/t%d", base, i);
+        REQUIRE(mkdir(dir, 0700) == 0);
+        fx_node_make(&t[i], dir, "40", "province", p);
+    }
+    fx_write(c1, "reports", "PA-16681-A", "Ổ gà", NULL);
+    store_input put_a = newest(c1);
+    EXPECT(d, put_a, APPLY_ADDED, "");
+    store_input patch_a = patched(d, "PA-16681-A", "received"); /* before the move */
+    store_input move = place_at_root(p, "16681", "40", NULL);
+    EXPECT(c1, move, APPLY_ADDED, "");
+    fx_write(c1, "reports", "PA-16681-B", "Cây đổ", NULL);
+    store_input put_b = newest(c1);
+    /* an older node's put (no creation place), and the district's patch of it */
+    store_input put_old = craft(c1, "16681", "reports", "PA-16681-C", ENTRY_OP_PUT, "{\"t\":1}", 0);
+    EXPECT(d, put_old, APPLY_ADDED, "");
+    store_input patch_old = patched(d, "PA-16681-C", "old");
+    store_input patch_b =
+        craft(d, "412", "reports", "PA-16681-B", ENTRY_OP_PATCH, "{\"status\":\"closed\"}", 0);
+    /* the district has not learnt the move: holding B, its own write is refused too */
+    EXPECT(d, put_b, APPLY_ADDED, "");
+    patch_refused(d, "PA-16681-B", "status", "closed", "412 held unit 16681 only before");
+
+    const store_input trio[3] = {move, put_b, patch_b};
+    static const int orders[ORDERS][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+                                          {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    for (int i = 0; i < ORDERS; i++) {
+        char why[STORE_ERR_LEN], st[32];
+        for (int k = 0; k < 3; k++) {
+            int x = orders[i][k];
+            apply_result r = deliver(&t[i], trio[x], why);
+            CHECKF(r == (x == 2 ? APPLY_QUARANTINED : APPLY_ADDED), "order %d, entry %d: %s (%s)",
+                   i, x, apply_result_str(r), why);
+        }
+        /* barrier: the move and B are applied; the patch is not */
+        CHECKF(fx_has(&t[i], "reports", "PA-16681-B"), "order %d: B missing", i);
+        qscan q = quarantine_of(&t[i]);
+        CHECKF(q.n == 1 && strstr(q.reasons, "412 held unit 16681 only before 16681 created"),
+               "order %d: quarantine %zu:\n%s", i, q.n, q.reasons);
+        CHECKF(!*status_of(&t[i], "PA-16681-B", st), "order %d: B's status %s", i, st);
+        /* history stays valid: the district's patch of A, after the move too */
+        EXPECT(&t[i], put_a, APPLY_ADDED, "");
+        EXPECT(&t[i], patch_a, APPLY_ADDED, "");
+        CHECK(!strcmp(status_of(&t[i], "PA-16681-A", st), "received"));
+    }
+    /* a forged creation place in the district's patch changes nothing where
+     * the put is held: the record's own place decides (the forger reuses the
+     * seq of its first patch, which no node applied) */
+    store_input forged = craft(d, "412", "reports", "PA-16681-B", ENTRY_OP_PATCH,
+                               "{\"status\":\"forged\",\"created_in\":{\"hlc\":1,"
+                               "\"path\":[\"40\",\"412\",\"16681\"]}}",
+                               0);
+    EXPECT(&t[4], forged, APPLY_QUARANTINED, "412 held unit 16681 only before 16681 created");
+    free((void *)forged.bytes);
+    /* the province, on both creation paths, patches both */
+    EXPECT(p, put_a, APPLY_ADDED, "");
+    EXPECT(p, put_b, APPLY_ADDED, "");
+    store_input p_a = patched(p, "PA-16681-A", "assigned"),
+                p_b = patched(p, "PA-16681-B", "assigned");
+    char st[32];
+    EXPECT(&t[0], p_a, APPLY_ADDED, "");
+    EXPECT(&t[0], p_b, APPLY_ADDED, "");
+    CHECK(!strcmp(status_of(&t[0], "PA-16681-B", st), "assigned"));
+    /* an older node's record keeps the older rule: the district was once above 16681 */
+    EXPECT(&t[1], put_old, APPLY_ADDED, "");
+    EXPECT(&t[1], patch_old, APPLY_ADDED, "");
+    CHECK(!strcmp(status_of(&t[1], "PA-16681-C", st), "old"));
+    /* a merge: 16681 into 16684; the successor gains authority over B,
+     * and its district, where 16684 stands, over B through it */
+    store_input merge = place_at_root(p, "16681", "40", "16684");
+    EXPECT(&t[2], merge, APPLY_ADDED, "");
+    store_input succ = craft(c2, "16684", "reports", "PA-16681-B", ENTRY_OP_PATCH,
+                             "{\"status\":\"in_progress\"}", 0);
+    EXPECT(&t[2], succ, APPLY_ADDED, "");
+    CHECK(!strcmp(status_of(&t[2], "PA-16681-B", st), "in_progress"));
+    CHECK(quarantine_of(&t[2]).n == 0); /* the waiting patch of 412 is now authorised */
+    CHECK(!strcmp(status_of(&t[3], "PA-16681-B", st), ""));
+
+    store_input all[] = {put_a, patch_a, move,      put_b, put_old, patch_b,
+                         p_a,   p_b,     patch_old, merge, succ};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        free((void *)all[i].bytes);
+    for (int i = 0; i < ORDERS; i++)
+        fx_node_free(&t[i]);
+}
+
 /* A flood of refused entries fills at most QUARANTINE_PER_ORIGIN (100,000)
  * rows per origin; the rest is refused without being kept. */
 static void flood(fx_node *d, fx_node *c2)
@@ -540,6 +680,15 @@ int main(void)
     fx_node_make(&m, puts, "40", "province", &p); /* the province's mirror */
     put_by_two_units(&p, &m, &d, &c1);
     fx_node_free(&m);
+    fx_node_free(&c2);
+    fx_node_free(&c1);
+    fx_node_free(&d);
+    fx_node_free(&p);
+    char fwd[4096];
+    snprintf(fwd, sizeof fwd, "%s/forward", base);
+    REQUIRE(mkdir(fwd, 0700) == 0);
+    fx_tree4(fwd, &p, &d, &c1, &c2);
+    forward_only(fwd, &p, &d, &c1, &c2);
     fx_node_free(&c2);
     fx_node_free(&c1);
     fx_node_free(&d);

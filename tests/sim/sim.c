@@ -1288,12 +1288,29 @@ static int write_skewed(sim *s, sim_node *n, const store_write *w, char *err, si
         free(bytes);
     }
     n->last_hlc = hlc_next(n->last_hlc, node_clock(s, n));
-    entry_fields f = {
-        n->c.pk, seq,     seq > 1 ? prev : NULL, n->last_hlc, n->c.unit,  w->coll, w->id,
-        w->op,   w->body, w->body_len,           w->to,       w->to_count};
+    uint8_t *placed; /* the body store_write_local would sign (its creation place) */
+    size_t placed_len;
+    if (store_place_body(n->st, w, n->c.unit, n->last_hlc, &placed, &placed_len)) {
+        snprintf(err, errlen, "cannot read the store to place the write");
+        return -1;
+    }
+    entry_fields f = {n->c.pk,
+                      seq,
+                      seq > 1 ? prev : NULL,
+                      n->last_hlc,
+                      n->c.unit,
+                      w->coll,
+                      w->id,
+                      w->op,
+                      placed ? placed : w->body,
+                      placed ? placed_len : w->body_len,
+                      w->to,
+                      w->to_count};
     uint8_t *bytes;
     size_t len;
-    if (entry_encode(&f, n->c.sk, &bytes, &len, err, errlen))
+    int enc = entry_encode(&f, n->c.sk, &bytes, &len, err, errlen);
+    free(placed);
+    if (enc)
         return -1;
     apply_result res;
     store_input in = {bytes, len};
@@ -1323,6 +1340,11 @@ static int write_one(sim *s, sim_node *n, const store_write *w)
     } else {
         store_author a = node_author(&n->c);
         rc = store_write_local(n->st, &a, w, 1, NULL, err, sizeof err);
+    }
+    if (rc == STORE_REFUSED && op != ENTRY_OP_PUT && strcmp(coll, "units")) {
+        s->stats.refused++; /* sim_stats: the same verdict every node would reach */
+        trace(s, "refused %s %s/%s %s: %s", n->name, coll, id, entry_op_name(op), err);
+        return -1;
     }
     if (rc) {
         note_error(s, "write %s/%s at %s failed: %s", coll, id, n->name, err);
@@ -1770,6 +1792,17 @@ static int random_reporter(sim *s, int i)
     return -1;
 }
 
+/* True when node n holds record coll/id. */
+static bool sim_holds(sim_node *n, const char *coll, const char *id)
+{
+    uint8_t *rec;
+    size_t len;
+    if (store_record_get(n->st, coll, id, &rec, &len))
+        return false;
+    free(rec);
+    return true;
+}
+
 int sim_write_random(sim *s, int i)
 {
     sim_node *n = &s->nodes[i], *first = &s->nodes[n->canon];
@@ -1808,7 +1841,9 @@ int sim_write_random(sim *s, int i)
             snprintf(id, sizeof id, "R-%s-%u", s->nodes[c].unit,
                      1 + (unsigned)sim_below(s, s->nodes[c].nreports));
             snprintf(addr, sizeof addr, "%s", s->nodes[c].unit);
-            return sim_write(s, i, "reports", id, ENTRY_OP_PATCH, to, 1, text);
+            /* as the reports API: a node changes only a report it holds */
+            if (sim_holds(n, "reports", id))
+                return sim_write(s, i, "reports", id, ENTRY_OP_PATCH, to, 1, text);
         }
     }
     if (n->ndocs && r < 22) {
@@ -2574,6 +2609,8 @@ static void check_verify(checker *ck, int i)
         problem(ck, "node %s: store_verify failed: %s", ck->s->nodes[i].name, err);
     size_t q = 0; /* honest nodes: nothing is refused by write authority */
     store_quarantine_scan(ck->s->nodes[i].st, count_quarantined, &q);
+    if (q && getenv("SIM_QDEBUG"))
+        store_quarantine_scan(ck->s->nodes[i].st, print_quarantined, NULL);
     if (q)
         problem(ck, "node %s: %zu entries in quarantine", ck->s->nodes[i].name, q);
 }

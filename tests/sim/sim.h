@@ -72,6 +72,9 @@ typedef struct {
     uint64_t entries_moved;                  /* entries carried by batches */
     uint64_t connects, dial_failures, teardowns, timeouts;
     uint64_t crashes, cuts, writes, notifies, jobs;
+    uint64_t refused;        /* changes write authority refused at the writer: an honest
+                                node that has not learnt a move or merge yet (the entry
+                                never exists, on any node) */
     uint64_t moves;          /* units moved to a new parent (sim_move) */
     uint64_t restores;       /* disks lost and restored from an older copy (sim_restore) */
     uint64_t merges;         /* units merged away (sim_merge, sim_retire_tier) */

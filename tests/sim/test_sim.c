@@ -51,7 +51,7 @@ static bool with_restores = false; /* nodes lose their disk and restore a backup
 
 typedef struct {
     uint64_t entries, delivered, connects, crashes, cuts, timeouts, writes, jobs, nudges, moves,
-        merges;
+        merges, refused;
     uint64_t restores;
     uint64_t settle_ms;
 } totals;
@@ -279,6 +279,7 @@ static int run_seed(uint64_t seed, const char *base, totals *tot)
         tot->cuts += st.cuts;
         tot->timeouts += st.timeouts;
         tot->writes += st.writes;
+        tot->refused += st.refused;
         tot->jobs += st.jobs;
         tot->nudges += st.nudges;
         tot->moves += st.moves;
@@ -349,17 +350,19 @@ int main(int argc, char **argv)
     }
     double dt = sim_wall_s() - t0;
     free(list);
-    printf("sim: %llu seeds from %llu in %.1f s (%.0f ms/seed), %u failed; %llu writes, %llu "
-           "entries held, %llu messages, %llu verify jobs, %llu connects, %llu crashes, %llu "
+    printf("sim: %llu seeds from %llu in %.1f s (%.0f ms/seed), %u failed; %llu writes (%llu "
+           "refused), "
+           "%llu entries held, %llu messages, %llu verify jobs, %llu connects, %llu crashes, %llu "
            "cuts, %llu timeouts, %llu moves, %llu merges, %llu restores, %llu nudges, mean settle "
            "%.1f s virtual\n",
            (unsigned long long)count, (unsigned long long)from, dt, 1000 * dt / (double)count,
-           failed, (unsigned long long)tot.writes, (unsigned long long)tot.entries,
-           (unsigned long long)tot.delivered, (unsigned long long)tot.jobs,
-           (unsigned long long)tot.connects, (unsigned long long)tot.crashes,
-           (unsigned long long)tot.cuts, (unsigned long long)tot.timeouts,
-           (unsigned long long)tot.moves, (unsigned long long)tot.merges,
-           (unsigned long long)tot.restores, (unsigned long long)tot.nudges,
+           failed, (unsigned long long)tot.writes, (unsigned long long)tot.refused,
+           (unsigned long long)tot.entries, (unsigned long long)tot.delivered,
+           (unsigned long long)tot.jobs, (unsigned long long)tot.connects,
+           (unsigned long long)tot.crashes, (unsigned long long)tot.cuts,
+           (unsigned long long)tot.timeouts, (unsigned long long)tot.moves,
+           (unsigned long long)tot.merges, (unsigned long long)tot.restores,
+           (unsigned long long)tot.nudges,
            count > failed ? (double)tot.settle_ms / 1000.0 / (double)(count - failed) : 0.0);
     return check_done();
 }
