@@ -201,7 +201,8 @@ int store_apply_one(store *s, MDB_txn *txn, apply_ctx *ac, const uint8_t *bytes,
     entry_view e;
     char why[STORE_ERR_LEN] = "";
     /* preverified: entry_run_verify decoded these very bytes in full */
-    if (preverified ? entry_decode_held(bytes, len, &e) : entry_decode(bytes, len, &e, why, sizeof why)) {
+    if (preverified ? entry_decode_held(bytes, len, &e)
+                    : entry_decode(bytes, len, &e, why, sizeof why)) {
         *result = APPLY_ERR_SHAPE;
         set_detail(detail, dl, "%s", why);
         return 0;
