@@ -96,19 +96,28 @@ static void sync_pair(fx_node *lower, fx_node *upper)
     repl_session_free(b);
 }
 
-/* Writes {key: val} as a local patch of reports/id at n. */
-static void patch_local(fx_node *n, const char *id, const char *key, const char *val)
+/* Writes {key: val} as a local patch of reports/id at n: what
+ * store_write_local returned, its reason in err. */
+static int patch_try(fx_node *n, const char *id, const char *key, const char *val, char *err,
+                     size_t errlen)
 {
-    char err[256];
     uint8_t *body;
     size_t len;
     json_t *j = json_pack("{s:s}", key, val);
-    REQUIRE(mpjson_pack_object(j, &body, &len, err, sizeof err) == 0);
+    REQUIRE(mpjson_pack_object(j, &body, &len, err, errlen) == 0);
     json_decref(j);
     store_write w = {"reports", id, ENTRY_OP_PATCH, body, len, NULL, 0};
     store_author a = node_author(&n->c);
-    REQUIRE(store_write_local(n->s, &a, &w, 1, NULL, err, sizeof err) == 0);
+    int rc = store_write_local(n->s, &a, &w, 1, NULL, err, errlen);
     free(body);
+    return rc;
+}
+
+/* Writes {key: val} as a local patch of reports/id at n. */
+static void patch_local(fx_node *n, const char *id, const char *key, const char *val)
+{
+    char err[STORE_ERR_LEN];
+    REQUIRE(patch_try(n, id, key, val, err, sizeof err) == 0);
 }
 
 #define EXPECT(node, entry, result, words)                                                         \
@@ -311,21 +320,13 @@ static void patch_refused(fx_node *n, const char *id, const char *key, const cha
                           const char *words)
 {
     char err[STORE_ERR_LEN];
-    uint8_t *body;
-    size_t len;
-    json_t *j = json_pack("{s:s}", key, val);
-    REQUIRE(mpjson_pack_object(j, &body, &len, err, sizeof err) == 0);
-    json_decref(j);
-    store_write w = {"reports", id, ENTRY_OP_PATCH, body, len, NULL, 0};
-    store_author a = node_author(&n->c);
     store_origin before = {0}, after = {0};
     store_origin_get(n->s, n->c.pk, &before);
-    CHECKF(store_write_local(n->s, &a, &w, 1, NULL, err, sizeof err) != 0,
-           "%s's write to %s was accepted", n->c.unit, id);
+    CHECKF(patch_try(n, id, key, val, err, sizeof err) != 0, "%s's write to %s was accepted",
+           n->c.unit, id);
     CHECKF(strstr(err, words) != NULL, "reason \"%s\" lacks \"%s\"", err, words);
     store_origin_get(n->s, n->c.pk, &after);
     CHECK(after.max_seq == before.max_seq);
-    free(body);
 }
 
 /* Authority follows the tree, and only forward: commune 16681 moves from
@@ -356,8 +357,14 @@ static void moved_commune(fx_node *p, fx_node *d, fx_node *c1, fx_node *c2)
      * unit's report */
     store_input merge = place_at_root(p, "16681", "40", "16684");
     EXPECT(d, merge, APPLY_ADDED, "");
-    store_input succ = craft(c2, "16684", "reports", "PA-16681-9", ENTRY_OP_PATCH,
-                             "{\"status\":\"in_progress\"}", 0);
+    /* stamped after the province's last write, which it must win over
+     * (stamped "now", it tied with it in the same millisecond at times) */
+    entry_view last;
+    REQUIRE(entry_decode(merge.bytes, merge.len, &last, NULL, 0) == 0);
+    uint64_t after_last = last.hlc + 1;
+    entry_view_free(&last);
+    store_input succ = craft_at(c2, "16684", "reports", "PA-16681-9", ENTRY_OP_PATCH,
+                                "{\"status\":\"in_progress\"}", 0, after_last);
     EXPECT(p, succ, APPLY_ADDED, "");
     uint8_t *rec;
     size_t len;
