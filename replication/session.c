@@ -279,6 +279,13 @@ static bool news_ahead(const repl_session *s)
     return s->stats.news || s->stats.kind == LINK_DOWN || s->stats.kind == LINK_MIRROR;
 }
 
+/* True when o's log from the cursor up to this node's complete position
+ * is still to be considered for the peer (not in news mode). */
+static bool log_wanted(const repl_session *s, const origin_slot *o)
+{
+    return !s->stats.news && o->vouch && o->mine > o->cursor;
+}
+
 /* True when the session may scan origin o for the peer: the origins it may
  * vouch for up to this node's complete position (not in news mode), and
  * every origin for membership news beyond it (news_ahead). */
@@ -286,7 +293,7 @@ static bool slot_wanted(const repl_session *s, const origin_slot *o)
 {
     if (!o->used)
         return false;
-    return (!s->stats.news && o->vouch && o->mine > o->cursor) || (news_ahead(s) && !o->ahead_done);
+    return log_wanted(s, o) || (news_ahead(s) && !o->ahead_done);
 }
 
 /* True when the session needs a slot for every origin: down and mirror
@@ -1632,10 +1639,26 @@ int repl_session_pending(repl_session *s, uint64_t *entries, uint64_t *bytes)
         const origin_slot *o = &s->slots[i];
         if (!slot_wanted(s, o))
             continue;
-        ob.considered = o->cursor;
-        ob.kind = slot_kind(s, o);
-        if (s->ops->scan(s->ctx, o->origin, o->cursor, o->mine, outbox_scan_entry, &ob) < 0)
-            return -1;
+        /* the ranges send_batch scans, by its rules: the log up to the
+         * complete position where the link vouches, membership news
+         * beyond it (an origin the link does not vouch for, such as the
+         * peer's own on a down link, costs no pass over its log) */
+        if (log_wanted(s, o)) {
+            ob.membership = false;
+            ob.considered = o->cursor;
+            ob.kind = slot_kind(s, o);
+            if (s->ops->scan(s->ctx, o->origin, o->cursor, o->mine, outbox_scan_entry, &ob) < 0)
+                return -1;
+            ob.kind = s->stats.kind;
+        }
+        if (news_ahead(s) && !o->ahead_done) {
+            uint64_t from = s->stats.news ? o->cursor : o->mine;
+            from = o->ahead > from ? o->ahead : from;
+            ob.membership = true;
+            ob.considered = from;
+            if (s->ops->scan(s->ctx, o->origin, from, UINT64_MAX, outbox_scan_entry, &ob) < 0)
+                return -1;
+        }
     }
     *entries = pc.entries;
     *bytes = pc.bytes;
