@@ -29,7 +29,10 @@
  *       sequence at PORT before and after, over the reports written), and
  *       the k-th write answered is taken to be entries (k-1)E+1..kE of KEY
  *       after the start (the poll adds up to LOAD_POLL_MS). Prints the achieved
- *       rate, p50 and p99 latency and the writes that failed.
+ *       rate, p50 and p99 latency, p50 and p99 of the POST's own answer at
+ *       PORT, and the writes that failed. Each connection sends one request
+ *       at a time, so CONNS must exceed RATE times the answer's latency or
+ *       the client, not the node, caps the rate.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -194,6 +197,7 @@ typedef struct {
     unsigned conns;
     pthread_mutex_t mu;
     double *sent_at; /* by answer order */
+    double *answer;  /* by answer order: seconds from sending to the answer */
     size_t answered, failed, cap;
     volatile bool done;
     double *seen_at; /* seen_at[i]: when the national node held base + i + 1 */
@@ -220,8 +224,10 @@ static void *load_sender(void *arg)
         int st = http_do(L->port, "POST", "/api/v1/reports", L->token, body, buf, 64 * 1024);
         pthread_mutex_lock(&L->mu);
         if (st == 200 || st == 201) {
-            if (L->answered < L->cap)
+            if (L->answered < L->cap) {
+                L->answer[L->answered] = now_s() - s0;
                 L->sent_at[L->answered++] = s0;
+            }
         } else if (L->failed++ < 3) {
             fprintf(stderr, "bench_net: POST /api/v1/reports answered %d: %.200s\n", st, buf);
         }
@@ -279,6 +285,7 @@ static int cmd_load(load *L)
     L->cap = (size_t)(L->rate * L->seconds) + L->conns + 16;
     L->seen_cap = 8 * L->cap;
     L->sent_at = calloc(L->cap, sizeof *L->sent_at);
+    L->answer = calloc(L->cap, sizeof *L->answer);
     L->seen_at = calloc(L->seen_cap, sizeof *L->seen_at);
     pthread_mutex_init(&L->mu, NULL);
     pthread_t poller, *senders = calloc(L->conns, sizeof *senders);
@@ -312,7 +319,12 @@ static int cmd_load(load *L)
     printf("load_at_national %zu\n", n);
     printf("load_p50_ms %.1f\n", n ? lat[n / 2] * 1e3 : -1.0);
     printf("load_p99_ms %.1f\n", n ? lat[(size_t)((double)n * 0.99)] * 1e3 : -1.0);
+    qsort(L->answer, L->answered, sizeof *L->answer, cmp_double);
+    size_t a = L->answered;
+    printf("load_answer_p50_ms %.1f\n", a ? L->answer[a / 2] * 1e3 : -1.0);
+    printf("load_answer_p99_ms %.1f\n", a ? L->answer[(size_t)((double)a * 0.99)] * 1e3 : -1.0);
     free(lat);
+    free(L->answer);
     free(senders);
     free(L->sent_at);
     free(L->seen_at);
