@@ -28,16 +28,15 @@ static int arrival_one(void *ctx, uint64_t pos, const uint8_t *bytes, size_t len
     if (a->n == DELIVER_BATCH)
         return 1; /* the rest on the next run */
     a->last = pos;
-    entry_view v;
-    char err[64];
-    if (entry_decode(bytes, len, &v, err, sizeof err))
+    entry_head h; /* from the store: the head says what it is */
+    if (entry_head_read(bytes, len, &h))
         return 0;
-    if (v.op != ENTRY_OP_DELETE && v.coll.size == strlen(DOC_COLL) &&
-        !memcmp(v.coll.ptr, DOC_COLL, v.coll.size) && v.id.size <= ENTRY_MAX_NAME) {
-        memcpy(a->ids[a->n], v.id.ptr, v.id.size);
-        a->ids[a->n++][v.id.size] = '\0';
+    const entry_view *v = &h.v;
+    if (v->op != ENTRY_OP_DELETE && v->coll.size == strlen(DOC_COLL) &&
+        !memcmp(v->coll.ptr, DOC_COLL, v->coll.size) && v->id.size <= ENTRY_MAX_NAME) {
+        memcpy(a->ids[a->n], v->id.ptr, v->id.size);
+        a->ids[a->n++][v->id.size] = '\0';
     }
-    entry_view_free(&v);
     return 0;
 }
 

@@ -45,12 +45,8 @@ static int node_scan(void *ctx, const uint8_t *origin, uint64_t after, uint64_t 
 /* True when entry bytes belong to a membership collection. */
 static bool is_membership(const uint8_t *bytes, size_t len)
 {
-    entry_view e;
-    if (entry_decode_held(bytes, len, &e)) /* applied just before */
-        return false;
-    bool m = entry_is_membership(&e);
-    entry_view_free(&e);
-    return m;
+    entry_head h;
+    return !entry_head_read(bytes, len, &h) && entry_is_membership(&h.v); /* applied just before */
 }
 
 static int node_apply(void *ctx, const store_input *in, size_t n, const store_mark *marks,

@@ -496,15 +496,13 @@ static void sent_acked(repl_session *s)
  * rule: addressed into its part of the tree, or authored in its subtree. */
 static bool cert_reaches(const repl_session *s, const store_input *c)
 {
-    entry_view v;
-    if (entry_decode_held(c->bytes, c->len, &v)) /* from the store */
+    entry_head h;
+    if (entry_head_read(c->bytes, c->len, &h)) /* from the store */
         return false;
     const unit_tree *t = s->ops->tree(s->ctx);
     const char *peer = s->stats.peer_unit;
-    bool r = route_addressed_to(t, &v, peer, false) ||
-             unit_tree_within(t, v.unit.ptr, v.unit.size, peer, strlen(peer));
-    entry_view_free(&v);
-    return r;
+    return route_addressed_to(t, &h.v, peer, false) ||
+           unit_tree_within(t, h.v.unit.ptr, h.v.unit.size, peer, strlen(peer));
 }
 
 /* Rebuilds b's entries with, ahead of the first entry of each origin whose
@@ -522,12 +520,11 @@ static int chains_prepend(repl_session *s, batch_fill *b)
     size_t nseen = 0, i = 0;
     int rc = seen ? 0 : -1;
     for (; i < b->n && !rc; i++) {
-        entry_view v;
+        entry_head h;
         bool fresh = false;
         uint8_t origin[ENTRY_KEY_BYTES];
-        if (!entry_decode_held(b->entries[i].bytes, b->entries[i].len, &v)) { /* from the store */
-            memcpy(origin, v.origin, ENTRY_KEY_BYTES);
-            entry_view_free(&v);
+        if (!entry_head_read(b->entries[i].bytes, b->entries[i].len, &h)) { /* from the store */
+            memcpy(origin, h.v.origin, ENTRY_KEY_BYTES);
             fresh = true;
             for (size_t j = 0; j < nseen && fresh; j++)
                 fresh = memcmp(seen[j], origin, ENTRY_KEY_BYTES) != 0;

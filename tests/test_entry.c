@@ -587,6 +587,88 @@ static void test_hlc(void)
     CHECK(w > 1700000000000ull);
 }
 
+/* entry_head_read gives what entry_decode gives, body apart, for entries
+ * of every header size (fixstr and str8 names, small and 8-byte numbers,
+ * no and many addressees, empty and nested bodies), and refuses every
+ * truncation and a byte appended. */
+static bool head_same(const uint8_t *bytes, size_t len)
+{
+    entry_view v;
+    entry_head h;
+    if (entry_decode(bytes, len, &v, err, sizeof err) || entry_head_read(bytes, len, &h))
+        return false;
+    bool same = h.v.seq == v.seq && h.v.hlc == v.hlc && h.v.op == v.op &&
+                !memcmp(h.v.origin, v.origin, ENTRY_KEY_BYTES) &&
+                !memcmp(h.v.prev, v.prev, ENTRY_HASH_BYTES) &&
+                !memcmp(h.v.sig, v.sig, ENTRY_SIG_BYTES) && h.v.unit.size == v.unit.size &&
+                !memcmp(h.v.unit.ptr, v.unit.ptr, v.unit.size) && h.v.coll.size == v.coll.size &&
+                !memcmp(h.v.coll.ptr, v.coll.ptr, v.coll.size) && h.v.id.size == v.id.size &&
+                !memcmp(h.v.id.ptr, v.id.ptr, v.id.size) && h.v.to.size == v.to.size &&
+                h.v.body.size == 0 && h.v.bytes == bytes && h.v.len == len;
+    for (uint32_t i = 0; same && i < v.to.size; i++)
+        same =
+            h.v.to.ptr[i].type == MSGPACK_OBJECT_STR &&
+            h.v.to.ptr[i].via.str.size == v.to.ptr[i].via.str.size &&
+            !memcmp(h.v.to.ptr[i].via.str.ptr, v.to.ptr[i].via.str.ptr, v.to.ptr[i].via.str.size);
+    entry_view_free(&v);
+    entry_view_free(&h.v); /* harmless */
+    return same;
+}
+
+static void test_head_read(void)
+{
+    static const char *const many[40] = {
+        "40", "412*", "*",  "16681", "16684", "1",  "2",  "3",  "4",  "5",  "6",  "7",  "8",  "9",
+        "10", "11",   "12", "13",    "14",    "15", "16", "17", "18", "19", "20", "21", "22", "23",
+        "24", "25",   "26", "27",    "28",    "29", "30", "31", "32", "33", "34", "35"};
+    char longid[120];
+    memset(longid, 'x', sizeof longid - 1);
+    longid[sizeof longid - 1] = '\0';
+    size_t blen;
+    uint8_t *body = pack_json(body_json, &blen);
+    uint8_t prev[ENTRY_HASH_BYTES];
+    memset(prev, 0xab, sizeof prev);
+    for (int k = 0; k < 4; k++) {
+        entry_fields f;
+        small_fields(&f);
+        if (k & 1) {
+            f.seq = 5000000000ull;
+            f.prev = prev;
+            f.hlc = UINT64_MAX - 7;
+            f.id = longid;
+            f.coll = "reports";
+            f.op = ENTRY_OP_PUT;
+            f.to = many;
+            f.to_count = 40;
+        }
+        if (k & 2) {
+            f.body = body;
+            f.body_len = blen;
+            f.op = ENTRY_OP_PATCH;
+            if (!(k & 1)) {
+                f.to = many;
+                f.to_count = 3;
+            }
+        }
+        size_t len;
+        uint8_t *e = encode(&f, &len);
+        REQUIRE(e != NULL);
+        CHECKF(head_same(e, len), "entry %d: the head differs from the full decode", k);
+        entry_head h;
+        size_t cut = 0;
+        for (size_t n = 0; n < len; n++)
+            cut += entry_head_read(e, n, &h) != 0;
+        CHECKF(cut == len, "entry %d: %zu of %zu truncations read", k, len - cut, len);
+        uint8_t *more = malloc(len + 1);
+        memcpy(more, e, len);
+        more[len] = 0xc0;
+        CHECK(entry_head_read(more, len + 1, &h) != 0);
+        free(more);
+        free(e);
+    }
+    free(body);
+}
+
 int main(void)
 {
     REQUIRE(sodium_init() >= 0);
@@ -598,5 +680,6 @@ int main(void)
     test_invalid_fields();
     test_truncated_trailing();
     test_hlc();
+    test_head_read();
     return check_done();
 }

@@ -1283,11 +1283,8 @@ static void on_tick(uv_timer_t *t)
 static int arrival_membership(void *ctx, uint64_t pos, const uint8_t *bytes, size_t len)
 {
     (void)pos;
-    entry_view e;
-    if (entry_decode_held(bytes, len, &e)) /* from the store */
-        return 0;
-    bool m = entry_is_membership(&e);
-    entry_view_free(&e);
+    entry_head h;
+    bool m = !entry_head_read(bytes, len, &h) && entry_is_membership(&h.v); /* from the store */
     if (m)
         *(bool *)ctx = true;
     return m; /* one is enough */

@@ -1,7 +1,8 @@
 /*
  * fuzz_entry.c - libFuzzer target for the entry decoder and what runs on a
  * decoded entry: signature check, record merge (twice, to exercise merging
- * into an existing record) and the JSON view. Any crash, leak or undefined
+ * into an existing record) and the JSON view; and the head reader on any
+ * bytes, which must agree with the decoder on every entry it accepts. Any crash, leak or undefined
  * behaviour is a bug; run by scripts/run-fuzz inside `make test`.
  */
 #include "lib/mpjson.h"
@@ -19,8 +20,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     entry_view e;
     json_t *j = mpjson_decode(data, size, err, sizeof err);
     json_decref(j);
+    entry_head h;
+    bool head = entry_head_read(data, size, &h) == 0;
     if (entry_decode(data, size, &e, err, sizeof err))
         return 0;
+    if (!head || h.v.seq != e.seq || h.v.hlc != e.hlc || h.v.op != e.op ||
+        h.v.to.size != e.to.size || h.v.id.size != e.id.size ||
+        memcmp(h.v.id.ptr, e.id.ptr, e.id.size) || h.v.coll.size != e.coll.size ||
+        memcmp(h.v.coll.ptr, e.coll.ptr, e.coll.size))
+        abort(); /* a valid entry whose head reads otherwise */
     (void)entry_verify(&e);
     msgpack_sbuffer first, second;
     msgpack_sbuffer_init(&first);
