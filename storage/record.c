@@ -4,6 +4,7 @@
  */
 #include "storage/record.h"
 #include "lib/mpjson.h"
+#include "lib/mpread.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -246,16 +247,35 @@ int record_merge(const uint8_t *old, size_t oldlen, const entry_view *e, msgpack
 
 int record_summary(const uint8_t *rec, size_t len, bool *deleted, char *owner, size_t cap)
 {
-    record r;
-    int rc = -1;
-    if (!record_decode(rec, len, &r, 0) && r.creator_unit.size < cap) {
-        *deleted = r.deleted && r.nfields == 0;
-        memcpy(owner, r.creator_unit.ptr, r.creator_unit.size);
-        owner[r.creator_unit.size] = '\0';
-        rc = 0;
+    /* read in place (every index update asks twice per entry applied): the
+     * three pairs of a canonical record, the fields map only counted */
+    if (!rec || !len) {
+        *deleted = false;
+        if (cap)
+            owner[0] = '\0';
+        return cap ? 0 : -1;
     }
-    record_release(&r);
-    return rc;
+    mpread r = {rec, rec + len}, f;
+    uint32_t n, nf;
+    uint64_t hlc;
+    const uint8_t *origin;
+    const char *unit;
+    uint32_t ul;
+    bool del = false;
+    if (!mpread_map(&r, &n) || n != 3 || !mpread_key(&r, "c") || !mpread_array(&r, &n) || n != 3 ||
+        !mpread_uint(&r, &hlc) || !mpread_bin(&r, ENTRY_KEY_BYTES, &origin) ||
+        !mpread_str(&r, &unit, &ul) || !mpread_key(&r, "f") || !(f = r, mpread_map(&f, &nf)) ||
+        !mpread_skip(&r) || !mpread_key(&r, "r"))
+        return -1;
+    if (!mpread_nil(&r) && (!mpread_array(&r, &n) || n != 3 || !mpread_uint(&r, &hlc) ||
+                            !mpread_bin(&r, ENTRY_KEY_BYTES, &origin) || !mpread_bool(&r, &del)))
+        return -1;
+    if (r.p != r.end || ul >= cap)
+        return -1;
+    *deleted = del && nf == 0;
+    memcpy(owner, unit, ul);
+    owner[ul] = '\0';
+    return 0;
 }
 
 bool record_is_deleted(const uint8_t *rec, size_t len)

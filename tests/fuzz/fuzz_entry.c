@@ -38,6 +38,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* merging an entry twice is idempotent */
         if (first.size != second.size || memcmp(first.data, second.data, first.size))
             abort();
+        /* the in-place summary reads the record the merge wrote: its creator
+         * is the entry's unit, and only a delete leaves a tombstone */
+        bool deleted;
+        char owner[ENTRY_MAX_NAME + 1];
+        if (record_summary((const uint8_t *)second.data, second.size, &deleted, owner,
+                           sizeof owner) ||
+            strlen(owner) != e.unit.size || memcmp(owner, e.unit.ptr, e.unit.size) ||
+            (deleted && e.op != ENTRY_OP_DELETE))
+            abort();
         json_t *view = record_to_json((const uint8_t *)second.data, second.size, e.id.ptr,
                                       e.id.size, err, sizeof err);
         json_decref(view);
