@@ -22,10 +22,15 @@ static uint64_t be(const uint8_t *p, size_t n)
 
 bool mpread_key(mpread *r, const char *key)
 {
+    size_t kl = strlen(key);
+    if (kl < 32 && left(r) > kl && r->p[0] == (0xa0 | kl) && !memcmp(r->p + 1, key, kl)) {
+        r->p += 1 + kl; /* the fixstr every encoder writes for a short key */
+        return true;
+    }
     mpread at = *r;
     const char *s;
     uint32_t n;
-    if (!mpread_str(&at, &s, &n) || n != strlen(key) || memcmp(s, key, n))
+    if (!mpread_str(&at, &s, &n) || n != kl || memcmp(s, key, n))
         return false;
     *r = at;
     return true;
