@@ -61,7 +61,8 @@ void fx_write(fx_node *n, const char *coll, const char *id, const char *title, c
     free(body);
 }
 
-repl_session *fx_session(fx_node *n, bool initiator, bool defer_verify, uint64_t now)
+repl_session *fx_session_ops(fx_node *n, const repl_store_ops *ops, bool initiator,
+                             bool defer_verify, uint64_t now)
 {
     repl_config cfg = {.pk = n->c.pk,
                        .sk = n->c.sk,
@@ -69,7 +70,12 @@ repl_session *fx_session(fx_node *n, bool initiator, bool defer_verify, uint64_t
                        .initiator = initiator,
                        .batch_bytes = 2048,
                        .defer_verify = defer_verify};
-    return repl_session_new(&cfg, &repl_node_ops, &n->rn, now);
+    return repl_session_new(&cfg, ops, &n->rn, now);
+}
+
+repl_session *fx_session(fx_node *n, bool initiator, bool defer_verify, uint64_t now)
+{
+    return fx_session_ops(n, &repl_node_ops, initiator, defer_verify, now);
 }
 
 static int fx_run_jobs(repl_session *s, uint64_t now)

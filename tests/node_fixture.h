@@ -32,6 +32,11 @@ void fx_node_free(fx_node *n);
 /* Writes one record {title} as a local put, addressed to `to` (or none). */
 void fx_write(fx_node *n, const char *coll, const char *id, const char *title, const char *to);
 
+/* fx_session over store operations of the test's own (ops outlives the
+ * session). */
+repl_session *fx_session_ops(fx_node *n, const repl_store_ops *ops, bool initiator,
+                             bool defer_verify, uint64_t now);
+
 /* A session of node n. */
 repl_session *fx_session(fx_node *n, bool initiator, bool defer_verify, uint64_t now);
 

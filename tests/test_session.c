@@ -114,19 +114,6 @@ static void test_forged_batch(const char *base)
     fx_node_free(&c);
 }
 
-/* A session of n over store operations of the test's own. */
-static repl_session *session_with_ops(tnode *n, const repl_store_ops *ops, bool initiator,
-                                      uint64_t now)
-{
-    repl_config cfg = {.pk = n->c.pk,
-                       .sk = n->c.sk,
-                       .root_key = n->c.root_key,
-                       .initiator = initiator,
-                       .batch_bytes = 2048,
-                       .defer_verify = deferred};
-    return repl_session_new(&cfg, ops, &n->rn, now);
-}
-
 /* A sender that replays: its scan ignores where the link stands and starts
  * from the origin's first entry, so old entries travel again. */
 static int replay_scan(void *ctx, const uint8_t *origin, uint64_t after, uint64_t upto,
@@ -150,7 +137,7 @@ static void test_replayed_batch(const char *base)
     uint64_t before = store_entry_count(p.s);
     repl_store_ops replay = repl_node_ops;
     replay.scan = replay_scan;
-    repl_session *a = session_with_ops(&c, &replay, true, now);
+    repl_session *a = fx_session_ops(&c, &replay, true, deferred, now);
     repl_session *b = open_session(&p, false, now);
     fx_shuttle(a, b, now);
     repl_stats st;
@@ -206,7 +193,7 @@ static void test_pending_down(const char *base)
     repl_store_ops counting = repl_node_ops;
     counting.scan = counting_scan;
     repl_session *a = open_session(&d, true, now);
-    repl_session *b = session_with_ops(&p, &counting, false, now); /* the province's */
+    repl_session *b = fx_session_ops(&p, &counting, false, deferred, now); /* the province's */
     fx_shuttle(a, b, now);
     REQUIRE(repl_session_state(b) == REPL_OPEN);
     for (int i = 0; i < 200; i++) {
