@@ -143,3 +143,9 @@ bool mpread_skip(mpread *r)
     r->p += used;
     return true;
 }
+
+bool mpread_map_skip(mpread *r, uint32_t *n)
+{
+    mpread head = *r;
+    return mpread_map(&head, n) && mpread_skip(r);
+}

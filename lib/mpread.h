@@ -42,4 +42,7 @@ bool mpread_bool(mpread *r, bool *b);
 /* Skips one whole value of any type (checked as mpjson_scan does). */
 bool mpread_skip(mpread *r);
 
+/* Skips one whole map; *n is its pair count. */
+bool mpread_map_skip(mpread *r, uint32_t *n);
+
 #endif

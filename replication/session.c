@@ -286,6 +286,18 @@ static bool log_wanted(const repl_session *s, const origin_slot *o)
     return !s->stats.news && o->vouch && o->mine > o->cursor;
 }
 
+/* True when o has membership news left to scan beyond what is vouched for
+ * (news_ahead); *from is where that scan starts. */
+static bool news_wanted(const repl_session *s, const origin_slot *o, uint64_t *from)
+{
+    if (!news_ahead(s) || o->ahead_done)
+        return false;
+    *from = s->stats.news ? o->cursor : o->mine;
+    if (o->ahead > *from)
+        *from = o->ahead;
+    return true;
+}
+
 /* True when the session may scan origin o for the peer: the origins it may
  * vouch for up to this node's complete position (not in news mode), and
  * every origin for membership news beyond it (news_ahead). */
@@ -644,7 +656,7 @@ static bool send_batch(repl_session *s)
                 o->queued = false;
             continue;
         }
-        if (!s->stats.news && o->vouch && o->mine > o->cursor) {
+        if (log_wanted(s, o)) {
             ob.membership = false;
             ob.considered = o->cursor;
             ob.kind = slot_kind(s, o);
@@ -669,9 +681,8 @@ static bool send_batch(repl_session *s)
          * complete position (a node whose position waits for a moved
          * subtree it does not know yet must still pass the move on, or
          * nobody learns it) */
-        if (!ob.full && news_ahead(s) && !o->ahead_done) {
-            uint64_t from = s->stats.news ? o->cursor : o->mine;
-            from = o->ahead > from ? o->ahead : from;
+        uint64_t from;
+        if (!ob.full && news_wanted(s, o, &from)) {
             ob.membership = true; /* in news mode, ob.news already says so */
             ob.considered = from;
             if (origin_scan(s, o, from, UINT64_MAX, &ob))
@@ -1636,10 +1647,10 @@ int repl_session_pending(repl_session *s, uint64_t *entries, uint64_t *bytes)
         const origin_slot *o = &s->slots[i];
         if (!slot_wanted(s, o))
             continue;
-        /* the ranges send_batch scans, by its rules: the log up to the
-         * complete position where the link vouches, membership news
-         * beyond it (an origin the link does not vouch for, such as the
-         * peer's own on a down link, costs no pass over its log) */
+        /* the ranges send_batch scans: the log up to the complete position
+         * where the link vouches, membership news beyond it (an origin the
+         * link does not vouch for, such as a commune's below the peer on a
+         * province's down link, costs no pass over its log) */
         if (log_wanted(s, o)) {
             ob.membership = false;
             ob.considered = o->cursor;
@@ -1648,9 +1659,8 @@ int repl_session_pending(repl_session *s, uint64_t *entries, uint64_t *bytes)
                 return -1;
             ob.kind = s->stats.kind;
         }
-        if (news_ahead(s) && !o->ahead_done) {
-            uint64_t from = s->stats.news ? o->cursor : o->mine;
-            from = o->ahead > from ? o->ahead : from;
+        uint64_t from;
+        if (news_wanted(s, o, &from)) {
             ob.membership = true;
             ob.considered = from;
             if (s->ops->scan(s->ctx, o->origin, from, UINT64_MAX, outbox_scan_entry, &ob) < 0)

@@ -35,9 +35,8 @@ int entry_head_read(const uint8_t *bytes, size_t len, entry_head *h)
         !(v->op = entry_op_parse(op.ptr, op.size)) || !mpread_key(&r, "body"))
         return -1;
     uint32_t nbody;
-    mpread body = r;
-    if (!mpread_map(&body, &nbody) || !mpread_skip(&r) || !mpread_key(&r, "to") ||
-        !mpread_array(&r, &nto) || nto > ENTRY_MAX_TO)
+    if (!mpread_map_skip(&r, &nbody) || !mpread_key(&r, "to") || !mpread_array(&r, &nto) ||
+        nto > ENTRY_MAX_TO)
         return -1;
     for (uint32_t i = 0; i < nto; i++) {
         h->to[i].type = MSGPACK_OBJECT_STR;

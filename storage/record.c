@@ -255,7 +255,7 @@ int record_summary(const uint8_t *rec, size_t len, bool *deleted, char *owner, s
             owner[0] = '\0';
         return cap ? 0 : -1;
     }
-    mpread r = {rec, rec + len}, f;
+    mpread r = {rec, rec + len};
     uint32_t n, nf;
     uint64_t hlc;
     const uint8_t *origin;
@@ -264,8 +264,8 @@ int record_summary(const uint8_t *rec, size_t len, bool *deleted, char *owner, s
     bool del = false;
     if (!mpread_map(&r, &n) || n != 3 || !mpread_key(&r, "c") || !mpread_array(&r, &n) || n != 3 ||
         !mpread_uint(&r, &hlc) || !mpread_bin(&r, ENTRY_KEY_BYTES, &origin) ||
-        !mpread_str(&r, &unit, &ul) || !mpread_key(&r, "f") || !(f = r, mpread_map(&f, &nf)) ||
-        !mpread_skip(&r) || !mpread_key(&r, "r"))
+        !mpread_str(&r, &unit, &ul) || !mpread_key(&r, "f") || !mpread_map_skip(&r, &nf) ||
+        !mpread_key(&r, "r"))
         return -1;
     if (!mpread_nil(&r) && (!mpread_array(&r, &n) || n != 3 || !mpread_uint(&r, &hlc) ||
                             !mpread_bin(&r, ENTRY_KEY_BYTES, &origin) || !mpread_bool(&r, &del)))
